@@ -1,0 +1,117 @@
+/// Calendar arithmetic on the proleptic Gregorian calendar, without Foundation, so readers can
+/// turn log dates into epoch milliseconds on the hot path and reject impossible dates.
+public enum CivilTime {
+    /// Timestamps outside [1990-01-01, 2100-01-01) are treated as impossible: they come from
+    /// clocks at zero or units mixed up, and would create sessions decades away.
+    public static let earliestMillis: Int64 = 631_152_000_000
+    public static let latestMillis: Int64 = 4_102_444_800_000
+
+    /// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
+    public static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let mp = (month + 9) % 12
+        let doy = (153 * mp + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    /// The civil date of a day number (inverse of `daysFromCivil`).
+    public static func civilFromDays(_ days: Int) -> (year: Int, month: Int, day: Int) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+
+    public static func daysInMonth(year: Int, month: Int) -> Int {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
+
+    /// Epoch milliseconds of a wall-clock time at a UTC offset, or nil when any part is out of
+    /// range (month 13, February 30, hour 24, offset beyond 18 h) or the result is implausible.
+    public static func millis(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int,
+                              millisecond: Int = 0, offsetMinutes: Int = 0) -> Int64? {
+        guard (1...12).contains(month), day >= 1, day <= daysInMonth(year: year, month: month),
+              (0...23).contains(hour), (0...59).contains(minute), (0...60).contains(second),
+              (0...999).contains(millisecond), abs(offsetMinutes) <= 18 * 60 else { return nil }
+        let days = Int64(daysFromCivil(year: year, month: month, day: day))
+        let seconds = days * 86_400 + Int64(hour * 3600 + minute * 60 + min(second, 59)) - Int64(offsetMinutes * 60)
+        let result = seconds * 1000 + Int64(millisecond)
+        guard result >= earliestMillis, result < latestMillis else { return nil }
+        return result
+    }
+
+    /// The decimal number written by `count` ASCII digits at `at`; nil when any is not a digit
+    /// or the bytes end first.
+    @inlinable
+    public static func decimal(_ b: UnsafeBufferPointer<UInt8>, at: Int, count: Int) -> Int? {
+        guard at >= 0, at + count <= b.count else { return nil }
+        var value = 0
+        for i in at..<(at + count) {
+            let d = b[i] &- 0x30
+            guard d < 10 else { return nil }
+            value = value * 10 + Int(d)
+        }
+        return value
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS[.fff][Z|±HH:MM|±HHMM]`; a space may stand for `T`. An ISO string
+    /// without an offset is taken as UTC. Nil when the text is not such a date.
+    public static func parseISO8601(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
+        func digits(_ at: Int, _ count: Int) -> Int? { decimal(b, at: at, count: count) }
+        guard b.count >= 19, let year = digits(0, 4), b[4] == 0x2D, let month = digits(5, 2), b[7] == 0x2D,
+              let day = digits(8, 2), b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: " ") || b[10] == UInt8(ascii: "t"),
+              let hour = digits(11, 2), b[13] == 0x3A, let minute = digits(14, 2), b[16] == 0x3A,
+              let second = digits(17, 2) else { return nil }
+        var index = 19
+        var millisecond = 0
+        if index < b.count, b[index] == UInt8(ascii: ".") || b[index] == UInt8(ascii: ",") {
+            index += 1
+            var scale = 100
+            var count = 0
+            while index < b.count, b[index] &- 0x30 < 10 {
+                millisecond += Int(b[index] - 0x30) * scale
+                scale /= 10
+                index += 1
+                count += 1
+            }
+            guard count > 0 else { return nil }
+        }
+        var offset = 0
+        if index < b.count {
+            switch b[index] {
+            case UInt8(ascii: "Z"), UInt8(ascii: "z"):
+                index += 1
+            case UInt8(ascii: "+"), UInt8(ascii: "-"):
+                let sign = b[index] == UInt8(ascii: "-") ? -1 : 1
+                guard let hours = digits(index + 1, 2) else { return nil }
+                index += 3
+                var minutes = 0
+                if index < b.count, b[index] == 0x3A { index += 1 }
+                if index < b.count {
+                    guard let m = digits(index, 2) else { return nil }
+                    minutes = m
+                    index += 2
+                }
+                guard minutes < 60 else { return nil }
+                offset = sign * (hours * 60 + minutes)
+            default:
+                return nil
+            }
+        }
+        guard index == b.count else { return nil }
+        return millis(year: year, month: month, day: day, hour: hour, minute: minute, second: second,
+                      millisecond: millisecond, offsetMinutes: offset)
+    }
+}

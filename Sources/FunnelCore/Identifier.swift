@@ -1,0 +1,16 @@
+/// The rule for ids taken from input (SPEC 11): they become Redis key parts and file content,
+/// so they must be short, printable ASCII, without spaces or the braces of cluster hash tags.
+public enum Identifier {
+    public static let maxLength = 128
+
+    public static func isValid(_ id: String) -> Bool {
+        var count = 0
+        for byte in id.utf8 {
+            count += 1
+            guard count <= maxLength, byte > 0x20, byte < 0x7F, byte != UInt8(ascii: "{"), byte != UInt8(ascii: "}") else {
+                return false
+            }
+        }
+        return count > 0
+    }
+}

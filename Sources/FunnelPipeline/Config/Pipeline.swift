@@ -1,0 +1,52 @@
+import FunnelCore
+import FunnelTransform
+
+/// A pipeline file (SPEC 12), validated: every value here has been checked and every relative
+/// path resolved against the file's folder.
+public struct Pipeline: Sendable {
+    public struct Source: Sendable {
+        public enum Kind: String, Sendable, CaseIterable {
+            case accessLog = "access_log"
+            case ndjson
+        }
+
+        public var kind: Kind
+        /// Path patterns as written, with globs and `{date}` placeholders, resolved to absolute
+        /// or pipeline-relative form.
+        public var paths: [String]
+        /// Access logs: `combined`, `common` or an nginx `log_format` string.
+        public var format: String = "combined"
+        public var visitorCookie: String?
+        public var sessionCookie: String?
+        public var countryVariable: String = "http_cf_ipcountry"
+        /// NDJSON: `canonical`.
+        public var dialect: String = "canonical"
+    }
+
+    public enum SinkKind: String, Sendable, CaseIterable {
+        case redis
+        case ndjson
+    }
+
+    public struct Sink: Sendable {
+        public var kind: SinkKind = .ndjson
+        public var url: String?
+        public var output: String = "out"
+        public var keyPrefix: String = ""
+        public var hashTags = false
+        public var ttlSeconds: Int?
+    }
+
+    /// Where the file was read from; relative paths are resolved against its folder.
+    public var file: String
+    public var sources: [Source]
+    public var siteHosts: [String] = []
+    public var salt: String = ""
+    public var sessions = SessionSettings()
+    public var schema: Schema = .mvp
+    public var sink = Sink()
+    public var excludedPaths: [String] = []
+    public var botPatterns: [String] = []
+    public var maxLineLength = 64 * 1024
+    public var maxRejectRate: Double = 0.01
+}

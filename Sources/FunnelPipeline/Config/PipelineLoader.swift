@@ -1,0 +1,213 @@
+import FunnelCore
+import FunnelReaders
+import FunnelTransform
+import Yams
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reads a pipeline YAML file into a checked `Pipeline`.
+///
+/// The file is walked as a YAML node tree rather than decoded with `Codable` so that an
+/// unknown key (a typo such as `timout`) is an error naming the key and the keys allowed
+/// there, instead of a setting silently ignored in a nightly job.
+public enum PipelineLoader {
+    public static func load(path: String) throws(PipelineError) -> Pipeline {
+        guard let text = readText(path) else {
+            throw PipelineError("cannot read pipeline file \(path): \(String(cString: strerror(errno)))")
+        }
+        return try parse(text, file: path)
+    }
+
+    public static func parse(_ text: String, file: String) throws(PipelineError) -> Pipeline {
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: text) else { throw PipelineError("\(file): the file is empty") }
+            root = node
+        } catch let error as PipelineError {
+            throw error
+        } catch {
+            throw PipelineError("\(file): not valid YAML: \(error)")
+        }
+        let folder = file.lastIndex(of: "/").map { String(file[..<$0]) } ?? "."
+        let reader = NodeReader(file: file)
+        let top = try reader.mapping(root, "the top level",
+                                     allowed: ["sources", "site", "identity", "sessions", "geo", "schema", "sink", "filters", "limits"])
+        var pipeline = Pipeline(file: file, sources: [])
+
+        guard let sourceNodes = top["sources"] else { throw PipelineError("\(file): 'sources' is missing: name at least one input") }
+        for (index, node) in try reader.sequence(sourceNodes, "sources").enumerated() {
+            let where_ = "sources[\(index)]"
+            let map = try reader.mapping(node, where_, allowed: ["kind", "format", "dialect", "paths", "visitor_cookie", "session_cookie", "country_variable"])
+            let kindText = try reader.string(map["kind"], "\(where_).kind") ?? ""
+            guard let kind = Pipeline.Source.Kind(rawValue: kindText) else {
+                throw PipelineError("\(file): \(where_).kind is '\(kindText)'; use access_log or ndjson")
+            }
+            let paths = try reader.strings(map["paths"], "\(where_).paths")
+            guard !paths.isEmpty else { throw PipelineError("\(file): \(where_).paths is empty: list the files to read") }
+            var source = Pipeline.Source(kind: kind, paths: paths.map { resolve($0, against: folder) })
+            if let format = try reader.string(map["format"], "\(where_).format") { source.format = format }
+            source.visitorCookie = try reader.string(map["visitor_cookie"], "\(where_).visitor_cookie")
+            source.sessionCookie = try reader.string(map["session_cookie"], "\(where_).session_cookie")
+            if let variable = try reader.string(map["country_variable"], "\(where_).country_variable") {
+                source.countryVariable = variable.hasPrefix("$") ? String(variable.dropFirst()) : variable
+            }
+            if let dialect = try reader.string(map["dialect"], "\(where_).dialect") {
+                guard NDJSONParser.Dialect(rawValue: dialect) != nil else {
+                    throw PipelineError("\(file): \(where_).dialect is '\(dialect)'; this version reads: \(NDJSONParser.Dialect.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                source.dialect = dialect
+            }
+            if kind == .accessLog {
+                do {
+                    let format = try AccessLogFormat(source.format)
+                    var options = AccessLogParser.Options(visitorCookie: source.visitorCookie, sessionCookie: source.sessionCookie)
+                    options.countryVariable = source.countryVariable
+                    _ = try AccessLogParser(format: format, options: options)
+                } catch {
+                    throw PipelineError("\(file): \(where_).format: \(error)")
+                }
+            }
+            pipeline.sources.append(source)
+        }
+        guard !pipeline.sources.isEmpty else { throw PipelineError("\(file): 'sources' is empty: name at least one input") }
+
+        if let site = top["site"] {
+            let map = try reader.mapping(site, "site", allowed: ["hosts"])
+            pipeline.siteHosts = try reader.strings(map["hosts"], "site.hosts").map { $0.lowercased() }
+        }
+        if let identity = top["identity"] {
+            let map = try reader.mapping(identity, "identity", allowed: ["salt"])
+            pipeline.salt = try reader.string(map["salt"], "identity.salt") ?? ""
+        }
+        if let sessions = top["sessions"] {
+            let map = try reader.mapping(sessions, "sessions", allowed: ["timeout", "max_duration"])
+            if let text = try reader.string(map["timeout"], "sessions.timeout") {
+                pipeline.sessions.timeoutMillis = try DurationText.millis(text, key: "\(file): sessions.timeout")
+            }
+            if let text = try reader.string(map["max_duration"], "sessions.max_duration") {
+                pipeline.sessions.maxDurationMillis = try DurationText.millis(text, key: "\(file): sessions.max_duration")
+            }
+        }
+        if let geo = top["geo"] {
+            let map = try reader.mapping(geo, "geo", allowed: ["database"])
+            if try reader.string(map["database"], "geo.database") != nil {
+                throw PipelineError("\(file): geo.database is not supported by this version yet; remove it (country still comes from the records themselves)")
+            }
+        }
+        if let schema = try reader.string(top["schema"], "schema") {
+            guard let value = Schema(rawValue: schema) else {
+                throw PipelineError("\(file): schema '\(schema)' is not available in this version; use: \(Schema.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            pipeline.schema = value
+        }
+        if let sink = top["sink"] {
+            let map = try reader.mapping(sink, "sink", allowed: ["kind", "url", "output", "key_prefix", "hash_tags", "ttl"])
+            if let kind = try reader.string(map["kind"], "sink.kind") {
+                guard let value = Pipeline.SinkKind(rawValue: kind) else {
+                    throw PipelineError("\(file): sink.kind '\(kind)' is not available in this version; use: \(Pipeline.SinkKind.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                pipeline.sink.kind = value
+            }
+            pipeline.sink.url = try reader.string(map["url"], "sink.url")
+            if let output = try reader.string(map["output"], "sink.output") { pipeline.sink.output = output }
+            pipeline.sink.keyPrefix = try reader.string(map["key_prefix"], "sink.key_prefix") ?? ""
+            pipeline.sink.hashTags = try reader.bool(map["hash_tags"], "sink.hash_tags") ?? false
+            if let ttl = try reader.string(map["ttl"], "sink.ttl") {
+                pipeline.sink.ttlSeconds = Int(try DurationText.millis(ttl, key: "\(file): sink.ttl") / 1000)
+            }
+        }
+        pipeline.sink.output = resolve(pipeline.sink.output, against: folder)
+        if let filters = top["filters"] {
+            let map = try reader.mapping(filters, "filters", allowed: ["exclude_paths", "bot_patterns"])
+            pipeline.excludedPaths = try reader.strings(map["exclude_paths"], "filters.exclude_paths")
+            pipeline.botPatterns = try reader.strings(map["bot_patterns"], "filters.bot_patterns")
+        }
+        if let limits = top["limits"] {
+            let map = try reader.mapping(limits, "limits", allowed: ["max_line_length", "max_reject_rate"])
+            if let text = try reader.string(map["max_line_length"], "limits.max_line_length") {
+                guard let value = Int(text), value >= 1024, value <= 64 << 20 else {
+                    throw PipelineError("\(file): limits.max_line_length must be a byte count from 1024 to 67108864")
+                }
+                pipeline.maxLineLength = value
+            }
+            if let text = try reader.string(map["max_reject_rate"], "limits.max_reject_rate") {
+                guard let value = Double(text), value >= 0, value <= 1 else {
+                    throw PipelineError("\(file): limits.max_reject_rate must be a number from 0 to 1")
+                }
+                pipeline.maxRejectRate = value
+            }
+        }
+        return pipeline
+    }
+
+    /// Relative paths in a pipeline file are relative to the file's folder (SPEC 12).
+    static func resolve(_ path: String, against folder: String) -> String {
+        var path = path
+        while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
+        return path.hasPrefix("/") || path == "-" ? path : (folder == "." ? path : folder + "/" + path)
+    }
+
+    static func readText(_ path: String) -> String? {
+        guard let file = fopen(path, "rb") else { return nil }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = fread(&chunk, 1, chunk.count, file)
+            if count <= 0 { break }
+            bytes.append(contentsOf: chunk[..<count])
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+/// Typed access to YAML nodes with errors that name the key.
+struct NodeReader {
+    let file: String
+
+    func mapping(_ node: Node, _ where_: String, allowed: Set<String>) throws(PipelineError) -> [String: Node] {
+        guard case .mapping(let mapping) = node else { throw PipelineError("\(file): \(where_) must be a mapping of keys to values") }
+        var result: [String: Node] = [:]
+        for (key, value) in mapping {
+            guard let name = key.string else { throw PipelineError("\(file): \(where_) has a key that is not text") }
+            guard allowed.contains(name) else {
+                throw PipelineError("\(file): '\(name)' is not a known key in \(where_) (known: \(allowed.sorted().joined(separator: ", ")))")
+            }
+            result[name] = value
+        }
+        return result
+    }
+
+    func sequence(_ node: Node, _ where_: String) throws(PipelineError) -> [Node] {
+        guard case .sequence(let sequence) = node else { throw PipelineError("\(file): \(where_) must be a list") }
+        return Array(sequence)
+    }
+
+    func string(_ node: Node?, _ where_: String) throws(PipelineError) -> String? {
+        guard let node else { return nil }
+        if case .scalar(let scalar) = node {
+            if scalar.style == .plain && (scalar.string == "~" || scalar.string == "null") { return nil }
+            return scalar.string
+        }
+        throw PipelineError("\(file): \(where_) must be a single value")
+    }
+
+    func strings(_ node: Node?, _ where_: String) throws(PipelineError) -> [String] {
+        guard let node else { return [] }
+        if case .scalar = node { return [try string(node, where_)].compactMap { $0 } }
+        return try sequence(node, where_).enumerated().map { (index, item) throws(PipelineError) in
+            guard let text = try string(item, "\(where_)[\(index)]") else { throw PipelineError("\(file): \(where_)[\(index)] is empty") }
+            return text
+        }
+    }
+
+    func bool(_ node: Node?, _ where_: String) throws(PipelineError) -> Bool? {
+        guard let text = try string(node, where_) else { return nil }
+        switch text.lowercased() {
+        case "true", "yes", "on": return true
+        case "false", "no", "off": return false
+        default: throw PipelineError("\(file): \(where_) must be true or false")
+        }
+    }
+}

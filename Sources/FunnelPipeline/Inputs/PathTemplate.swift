@@ -1,0 +1,64 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A path pattern from a pipeline file: globs plus `{date}` (`YYYY-MM-DD`) and
+/// `{date:%Y%m%d}` placeholders, expanded for each day of the requested range (SPEC 1).
+public struct PathTemplate: Sendable, Hashable {
+    public let text: String
+
+    public init(_ text: String) { self.text = text }
+
+    public var hasDate: Bool { text.contains("{date") }
+
+    /// The pattern with every date placeholder filled in for `day`.
+    public func filled(for day: Day?) throws(PipelineError) -> String {
+        var out = ""
+        var rest = Substring(text)
+        while let open = rest.firstRange(of: "{date") {
+            out += rest[..<open.lowerBound]
+            guard let close = rest[open.upperBound...].firstIndex(of: "}") else {
+                throw PipelineError("path '\(text)' has an unclosed {date placeholder")
+            }
+            let inside = rest[open.upperBound..<close]
+            guard let day else {
+                throw PipelineError("path '\(text)' holds a date placeholder: pass --date YYYY-MM-DD or --from/--to")
+            }
+            if inside.isEmpty {
+                out += day.description
+            } else if inside.first == ":" {
+                out += day.format(String(inside.dropFirst()))
+            } else {
+                throw PipelineError("path '\(text)': write {date} or {date:%Y%m%d}")
+            }
+            rest = rest[rest.index(after: close)...]
+        }
+        return out + rest
+    }
+
+    /// The pattern with date placeholders replaced by `*`, for sampling without a date.
+    public var anyDate: String {
+        var out = ""
+        var rest = Substring(text)
+        while let open = rest.firstRange(of: "{date"), let close = rest[open.upperBound...].firstIndex(of: "}") {
+            out += rest[..<open.lowerBound] + "*"
+            rest = rest[rest.index(after: close)...]
+        }
+        return out + rest
+    }
+
+    /// Files matching a filled pattern, sorted; the pattern itself when it has no glob
+    /// characters (so a missing plain path is reported by the reader, not lost).
+    public static func glob(_ pattern: String) -> [String] {
+        if pattern == "-" { return ["-"] }
+        guard pattern.contains(where: { $0 == "*" || $0 == "?" || $0 == "[" }) else { return [pattern] }
+        var result = glob_t()
+        defer { globfree(&result) }
+        guard Glibc.glob(pattern, 0, nil, &result) == 0 else { return [] }
+        var paths: [String] = []
+        for index in 0..<Int(result.gl_pathc) {
+            if let path = result.gl_pathv[index] { paths.append(String(cString: path)) }
+        }
+        return paths.sorted()
+    }
+}

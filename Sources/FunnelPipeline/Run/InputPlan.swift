@@ -1,0 +1,65 @@
+import FunnelReaders
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Turns a pipeline's sources (or `--input` paths) and the run's days into the list of files
+/// to read, each with the source settings to read it with.
+enum InputPlan {
+    static func files(pipeline: Pipeline, options: RunOptions) throws(PipelineError) -> (files: [InputFile], missing: [String]) {
+        if !options.inputs.isEmpty {
+            var files: [InputFile] = []
+            for path in options.inputs {
+                if path != "-" && access(path, R_OK) != 0 {
+                    throw PipelineError("--input \(path): \(String(cString: strerror(errno)))")
+                }
+                let kind: Pipeline.Source.Kind
+                if let given = options.inputKind { kind = given } else { kind = try sniff(path) }
+                let source = pipeline.sources.first { $0.kind == kind } ?? Pipeline.Source(kind: kind, paths: [])
+                files.append(InputFile(path: path, source: source))
+            }
+            return (files, [])
+        }
+        var files: [InputFile] = []
+        var seen = Set<String>()
+        var missing: [String] = []
+        let days: [Day?] = options.days.isEmpty ? [nil] : options.days
+        for source in pipeline.sources {
+            for pattern in source.paths {
+                let template = PathTemplate(pattern)
+                for day in template.hasDate ? days : [nil] {
+                    let filled = try template.filled(for: day)
+                    let matches = PathTemplate.glob(filled).filter { $0 == "-" || access($0, F_OK) == 0 }
+                    if matches.isEmpty { missing.append(filled) }
+                    for path in matches where seen.insert(path).inserted {
+                        files.append(InputFile(path: path, source: source))
+                    }
+                }
+            }
+        }
+        if files.isEmpty {
+            throw PipelineError("no input file matched: \(missing.joined(separator: ", "))")
+        }
+        return (files, missing)
+    }
+
+    /// An `--input` without `--input-kind` is NDJSON when its first non-blank byte is `{`
+    /// (after a byte-order mark), an access log otherwise. stdin cannot be peeked: it needs
+    /// `--input-kind`.
+    static func sniff(_ path: String) throws(PipelineError) -> Pipeline.Source.Kind {
+        guard path != "-" else { throw PipelineError("--input - (stdin) needs --input-kind access_log or ndjson") }
+        let stream: InputStream
+        do {
+            stream = try InputStream(path: path)
+        } catch {
+            throw PipelineError(error.description)
+        }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 1)
+        defer { buffer.deallocate() }
+        let count = stream.read(into: buffer)
+        var index = 0
+        if count >= 3, buffer[0] == 0xEF, buffer[1] == 0xBB, buffer[2] == 0xBF { index = 3 }
+        while index < count, [0x20, 0x09, 0x0A, 0x0D].contains(buffer[index]) { index += 1 }
+        return index < count && buffer[index] == UInt8(ascii: "{") ? .ndjson : .accessLog
+    }
+}

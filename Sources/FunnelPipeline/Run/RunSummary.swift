@@ -1,0 +1,136 @@
+import FunnelCore
+
+/// What a run did, for the end-of-run report on stderr and `--summary-json` (SPEC 9).
+public struct RunSummary: Sendable {
+    public struct FileSummary: Sendable {
+        public var path: String
+        public var kind: Pipeline.Source.Kind
+        public var lines = 0
+        public var rejected = 0
+        public var bytes: Int64 = 0
+        public var damage: String?
+    }
+
+    public var pipeline = ""
+    public var sink = ""
+    public var dryRun = false
+    public var files: [FileSummary] = []
+    /// Path patterns (with the date filled in) that matched no file.
+    public var missingInputs: [String] = []
+    public var linesRead = 0
+    public var kept = 0
+    public var filtered: [FilterReason: Int] = [:]
+    public var rejected: [RejectReason: Int] = [:]
+    public var sessions = 0
+    public var visitors = 0
+    public var conversions = 0
+    public var revenue = Amount.zero
+    public var seconds = 0.0
+    public var maxRejectRate = 0.01
+    public var exitStatus = ExitStatus.success
+    /// Why the exit status is not 0, in words.
+    public var problems: [String] = []
+
+    public var rejectedTotal: Int { rejected.values.reduce(0, +) }
+    public var filteredTotal: Int { filtered.values.reduce(0, +) }
+    public var rejectRate: Double { linesRead == 0 ? 0 : Double(rejectedTotal) / Double(linesRead) }
+    public var linesPerSecond: Double { seconds > 0 ? Double(linesRead) / seconds : 0 }
+
+    /// The human report, a few aligned lines.
+    public var text: String {
+        func counts<Key: RawRepresentable & Comparable>(_ table: [Key: Int]) -> String where Key.RawValue == String {
+            table.isEmpty ? "" : "  (" + table.sorted { $0.key < $1.key }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", ") + ")"
+        }
+        var lines: [String] = []
+        lines.append("funnel run \(pipeline)\(dryRun ? " (dry run: nothing written)" : "")")
+        lines.append("  inputs       \(files.count) files, \(files.reduce(0) { $0 + $1.bytes }) bytes")
+        for missing in missingInputs { lines.append("  missing      \(missing) matched no file") }
+        lines.append("  lines read   \(linesRead)")
+        lines.append("  kept         \(kept)")
+        lines.append("  filtered     \(filteredTotal)\(counts(filtered))")
+        lines.append("  rejected     \(rejectedTotal)\(counts(rejected))  rate \(percent(rejectRate)), limit \(percent(maxRejectRate))")
+        lines.append("  sessions     \(sessions)  visitors \(visitors)")
+        lines.append("  conversions  \(conversions)  revenue \(revenue)")
+        lines.append("  sink         \(sink)")
+        lines.append("  time         \(format(seconds, 2)) s, \(Int(linesPerSecond)) lines/s")
+        for problem in problems { lines.append("  problem      \(problem)") }
+        lines.append("  exit status  \(exitStatus.rawValue)")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The same facts as one JSON object, keys in a fixed order.
+    public var json: [UInt8] {
+        var out: [UInt8] = []
+        func key(_ name: String) {
+            if out.last != UInt8(ascii: "{") { out.append(UInt8(ascii: ",")) }
+            JSONText.appendString(name, to: &out)
+            out.append(UInt8(ascii: ":"))
+        }
+        func table<Key: RawRepresentable & Comparable>(_ values: [Key: Int]) where Key.RawValue == String {
+            out.append(UInt8(ascii: "{"))
+            for (index, entry) in values.sorted(by: { $0.key < $1.key }).enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                JSONText.appendString(entry.key.rawValue, to: &out)
+                out.append(contentsOf: ":\(entry.value)".utf8)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+        out.append(UInt8(ascii: "{"))
+        key("pipeline"); JSONText.appendString(pipeline, to: &out)
+        key("sink"); JSONText.appendString(sink, to: &out)
+        key("dry_run"); out.append(contentsOf: (dryRun ? "true" : "false").utf8)
+        key("files")
+        out.append(UInt8(ascii: "["))
+        for (index, file) in files.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(UInt8(ascii: "{"))
+            key("path"); JSONText.appendString(file.path, to: &out)
+            key("kind"); JSONText.appendString(file.kind.rawValue, to: &out)
+            key("bytes"); out.append(contentsOf: String(file.bytes).utf8)
+            key("lines"); out.append(contentsOf: String(file.lines).utf8)
+            key("rejected"); out.append(contentsOf: String(file.rejected).utf8)
+            if let damage = file.damage { key("damage"); JSONText.appendString(damage, to: &out) }
+            out.append(UInt8(ascii: "}"))
+        }
+        out.append(UInt8(ascii: "]"))
+        key("missing_inputs")
+        out.append(UInt8(ascii: "["))
+        for (index, missing) in missingInputs.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            JSONText.appendString(missing, to: &out)
+        }
+        out.append(UInt8(ascii: "]"))
+        key("lines_read"); out.append(contentsOf: String(linesRead).utf8)
+        key("kept"); out.append(contentsOf: String(kept).utf8)
+        key("filtered"); table(filtered)
+        key("rejected"); table(rejected)
+        key("reject_rate"); out.append(contentsOf: format(rejectRate, 6).utf8)
+        key("sessions"); out.append(contentsOf: String(sessions).utf8)
+        key("visitors"); out.append(contentsOf: String(visitors).utf8)
+        key("conversions"); out.append(contentsOf: String(conversions).utf8)
+        key("revenue"); out.append(contentsOf: revenue.description.utf8)
+        key("seconds"); out.append(contentsOf: format(seconds, 3).utf8)
+        key("lines_per_second"); out.append(contentsOf: String(Int(linesPerSecond)).utf8)
+        key("exit_status"); out.append(contentsOf: String(exitStatus.rawValue).utf8)
+        key("problems")
+        out.append(UInt8(ascii: "["))
+        for (index, problem) in problems.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            JSONText.appendString(problem, to: &out)
+        }
+        out.append(contentsOf: "]}\n".utf8)
+        return out
+    }
+
+    private func percent(_ value: Double) -> String { format(value * 100, 2) + "%" }
+
+    /// Fixed-point text without Foundation's formatters.
+    private func format(_ value: Double, _ places: Int) -> String {
+        var scale = 1.0
+        for _ in 0..<places { scale *= 10 }
+        let scaled = Int64((value * scale).rounded())
+        let whole = scaled / Int64(scale)
+        let fraction = String(scaled % Int64(scale))
+        return places == 0 ? String(whole) : "\(whole).\(String(repeating: "0", count: places - fraction.count))\(fraction)"
+    }
+}

@@ -1,0 +1,211 @@
+import FunnelCore
+import FunnelReaders
+import FunnelTransform
+import FunnelWriters
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs one pipeline: reads every input, keeps, filters or rejects each line, rebuilds the
+/// sessions and hands them to the sink, then reports (SPEC 9).
+///
+/// Bad input never stops a run: a bad line becomes a reject record, a damaged file keeps the
+/// lines before the damage. Only problems of the pipeline itself (exit 1) stop it before any
+/// output; sink failures (exit 3) stop it after retries.
+public struct Runner {
+    public let pipeline: Pipeline
+    public let options: RunOptions
+    /// Where the summary and progress go; stderr by default.
+    private let report: (String) -> Void
+
+    public init(pipeline: Pipeline, options: RunOptions, report: @escaping (String) -> Void = Runner.writeToStandardError) {
+        self.pipeline = pipeline
+        self.options = options
+        self.report = report
+    }
+
+    /// Runs and returns the summary, whose `exitStatus` the command exits with. Throws only
+    /// for pipeline errors (exit 1).
+    public func run() throws(PipelineError) -> RunSummary {
+        let started = Self.now()
+        var summary = RunSummary()
+        summary.pipeline = pipeline.file
+        summary.dryRun = options.dryRun
+        summary.maxRejectRate = options.maxRejectRate ?? pipeline.maxRejectRate
+        let (files, missing) = try InputPlan.files(pipeline: pipeline, options: options)
+        summary.missingInputs = missing
+        let sinkKind = options.sink ?? pipeline.sink.kind
+        var output = options.output ?? pipeline.sink.output
+        while output.count > 1 && output.hasSuffix("/") { output.removeLast() }
+
+        // Build sinks before reading, so a bad URL or folder fails in a second, not after an hour.
+        var sink: SessionSink?
+        var rejects: RejectWriter?
+        if !options.dryRun {
+            try Self.makeFolder(output)
+            do {
+                rejects = try RejectWriter(folder: output)
+                switch sinkKind {
+                case .ndjson:
+                    sink = try NDJSONSessionWriter(folder: output)
+                    summary.sink = "ndjson \(output)/\(NDJSONSessionWriter.fileName)"
+                case .redis:
+                    let url = try redisURL()
+                    sink = try RedisSessionWriter(url: url, layout: RedisKeyLayout(prefix: pipeline.sink.keyPrefix, hashTags: pipeline.sink.hashTags),
+                                                  sortedSet: pipeline.schema.eventsAsSortedSet, ttlSeconds: pipeline.sink.ttlSeconds)
+                    summary.sink = "redis \(url.redacted)"
+                }
+            } catch let error as SinkError {
+                throw PipelineError(error.message)
+            } catch let error as PipelineError {
+                throw error
+            } catch {
+                throw PipelineError("\(error)")
+            }
+        } else {
+            summary.sink = "none (dry run)"
+        }
+
+        let transformer = Transformer(schema: pipeline.schema, settings: pipeline.sessions, salt: pipeline.salt)
+        let filter = RecordFilter(botPatterns: pipeline.botPatterns, excludedPaths: pipeline.excludedPaths)
+        var progress = Progress(mode: options.progress, total: files.count, report: report)
+        var rejectFailure: SinkError?
+        for (index, file) in files.enumerated() {
+            progress.startFile(index, path: file.path)
+            var reader = try LineSource(file: file)
+            var fileSummary = RunSummary.FileSummary(path: file.path, kind: file.source.kind)
+            let recordReject = { (reject: Reject) in
+                summary.rejected[reject.reason, default: 0] += 1
+                fileSummary.rejected += 1
+                if let rejects {
+                    do throws(SinkError) { try rejects.write(reject) } catch { rejectFailure = error }
+                }
+            }
+            let damage = reader.forEachLine(stream: pipeline.maxLineLength) { item in
+                switch item {
+                case .blank:
+                    summary.filtered[.blankLine, default: 0] += 1
+                case .reject(let reject):
+                    recordReject(reject)
+                case .record(var record, let number, let raw):
+                    if let reason = filter.reason(toDrop: record) {
+                        summary.filtered[reason, default: 0] += 1
+                        return
+                    }
+                    if let (reason, detail) = IdentityRule.violation(record) {
+                        recordReject(Reject(source: file.path, line: number, reason: reason, raw: raw, detail: detail))
+                        return
+                    }
+                    record.sequence = 0
+                    if transformer.add(record) {
+                        summary.kept += 1
+                    } else {
+                        summary.filtered[.duplicateEvent, default: 0] += 1
+                    }
+                }
+                progress.tick()
+            }
+            fileSummary.lines = reader.lines
+            fileSummary.bytes = reader.bytes
+            summary.linesRead += reader.lines
+            if let damage {
+                fileSummary.damage = damage.message
+                recordReject(Reject(source: file.path, line: reader.lines + 1, reason: reader.openFailed ? .unreadable : .gzipDamaged,
+                                    raw: damage.tail, detail: damage.message))
+                summary.problems.append("\(file.path): \(damage.message)")
+                summary.exitStatus = .inputDamaged
+            }
+            summary.files.append(fileSummary)
+        }
+        progress.finish()
+
+        let result = transformer.finish()
+        summary.filtered[.mergedPageView] = result.mergedPageViews > 0 ? result.mergedPageViews : nil
+        summary.kept -= result.mergedPageViews
+        summary.sessions = result.sessions.count
+        summary.visitors = result.visitors
+        for session in result.sessions where session[field: FieldName.donationCompleted] == .bool(true) {
+            summary.conversions += 1
+            if case .amount(let amount)? = session[field: FieldName.donationAmount] {
+                summary.revenue = summary.revenue.adding(amount) ?? summary.revenue
+            }
+        }
+
+        if summary.rejectRate > summary.maxRejectRate {
+            summary.problems.append("rejected \(summary.rejectedTotal) of \(summary.linesRead) lines, more than the limit of \(summary.maxRejectRate); check the source's format setting")
+            summary.exitStatus = .inputDamaged
+        }
+        do throws(SinkError) {
+            if let sink {
+                var start = 0
+                while start < result.sessions.count {
+                    let end = min(start + 1000, result.sessions.count)
+                    try sink.write(Array(result.sessions[start..<end]))
+                    start = end
+                }
+                try sink.finish()
+            }
+            if let rejectFailure { throw rejectFailure }
+            if let rejects { try rejects.finish() }
+        } catch {
+            summary.problems.append(error.message)
+            summary.exitStatus = .sinkFailure
+        }
+        summary.seconds = Self.now() - started
+        return summary
+    }
+
+    private func redisURL() throws(PipelineError) -> RedisURL {
+        let text = options.redisURL ?? pipeline.sink.url ?? "redis://127.0.0.1:6379/0"
+        var environment = options.environment
+        if environment.isEmpty { environment = RunEnvironment.current() }
+        do {
+            return try RedisURL(text, environment: environment)
+        } catch {
+            throw PipelineError(error.description)
+        }
+    }
+
+    static func makeFolder(_ path: String) throws(PipelineError) {
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        for part in path.split(separator: "/") {
+            prefix += part + "/"
+            if mkdir(prefix, 0o755) != 0 && errno != EEXIST {
+                throw PipelineError("cannot create output folder \(path): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
+    /// The default report: straight to file descriptor 2, unbuffered.
+    public static func writeToStandardError(_ text: String) {
+        var bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress! + offset, $0.count - offset) }
+            if written <= 0 { return }
+            offset += written
+        }
+    }
+
+    static func now() -> Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+    }
+}
+
+/// The process environment as a dictionary, read once where it is needed.
+enum RunEnvironment {
+    static func current() -> [String: String] {
+        var result: [String: String] = [:]
+        var pointer = environ
+        while let entry = pointer.pointee {
+            let text = String(cString: entry)
+            if let equals = text.firstIndex(of: "=") {
+                result[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            }
+            pointer += 1
+        }
+        return result
+    }
+}

@@ -1,0 +1,73 @@
+import FunnelCore
+import FunnelTransform
+
+/// `funnel validate`: checks a pipeline file and samples its inputs, so a wrong format is
+/// found before the nightly run (SPEC 9).
+public struct Validator {
+    public struct FileReport: Sendable {
+        public var path: String
+        public var kind: Pipeline.Source.Kind
+        public var sampled = 0
+        public var parsed = 0
+        public var kept = 0
+        public var rejected: [RejectReason: Int] = [:]
+        public var damage: String?
+
+        /// Share of sampled lines that parsed (blank lines count as parsed).
+        public var parseRate: Double { sampled == 0 ? 1 : Double(parsed) / Double(sampled) }
+    }
+
+    public let pipeline: Pipeline
+    public let options: RunOptions
+    public var sampleLines = 1000
+    /// Without `--date`, the newest few files of each pattern are sampled.
+    public var filesPerPattern = 3
+
+    public init(pipeline: Pipeline, options: RunOptions) {
+        self.pipeline = pipeline
+        self.options = options
+    }
+
+    public func run() throws(PipelineError) -> [FileReport] {
+        var plan = options
+        var sampling = pipeline
+        if plan.days.isEmpty && plan.inputs.isEmpty {
+            // No date: look at the newest files any date would match.
+            for index in sampling.sources.indices {
+                sampling.sources[index].paths = sampling.sources[index].paths.flatMap { pattern in
+                    PathTemplate.glob(PathTemplate(pattern).anyDate).suffix(filesPerPattern)
+                }
+            }
+            plan.days = []
+        }
+        let files = try InputPlan.files(pipeline: sampling, options: plan).files
+        let filter = RecordFilter(botPatterns: pipeline.botPatterns, excludedPaths: pipeline.excludedPaths)
+        var reports: [FileReport] = []
+        for file in files {
+            var report = FileReport(path: file.path, kind: file.source.kind)
+            var source = try LineSource(file: file)
+            var stop = false
+            let damage = source.forEachLine(stream: pipeline.maxLineLength) { item in
+                guard !stop else { return }
+                report.sampled += 1
+                switch item {
+                case .blank:
+                    report.parsed += 1
+                case .reject(let reject):
+                    report.rejected[reject.reason, default: 0] += 1
+                case .record(let record, _, _):
+                    if let (reason, _) = IdentityRule.violation(record) {
+                        report.rejected[reason, default: 0] += 1
+                    } else {
+                        report.parsed += 1
+                        if filter.reason(toDrop: record) == nil { report.kept += 1 }
+                    }
+                }
+                if report.sampled >= sampleLines { stop = true }
+            }
+            report.damage = stop ? nil : damage?.message
+            reports.append(report)
+        }
+        return reports
+    }
+}

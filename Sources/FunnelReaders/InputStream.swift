@@ -1,0 +1,211 @@
+import CZlib
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Bytes of one input: a plain file, a gzip file of any number of members, or stdin (`-`).
+///
+/// Gzip is detected by its magic bytes, never by the file name. zlib's `inflate` is driven
+/// directly rather than through `gzread` so that damage is exact: every byte decompressed
+/// before a bad CRC or a truncation is delivered, then the damage is reported once.
+public final class InputStream {
+    public let name: String
+    private let fd: Int32
+    private let ownsFD: Bool
+    private var input: UnsafeMutableRawBufferPointer
+    private var inputStart = 0
+    private var inputEnd = 0
+    private var sawEOF = false
+    private var stream: UnsafeMutablePointer<z_stream>?
+    private var streamEnded = false
+    private var mode: Mode = .undecided
+    public private(set) var damage: InputDamage?
+    /// Compressed (or plain) bytes consumed from the file so far.
+    public private(set) var bytesRead: Int64 = 0
+
+    private enum Mode { case undecided, plain, gzip, finished }
+
+    public init(path: String, bufferSize: Int = 1 << 18) throws(InputError) {
+        name = path
+        if path == "-" {
+            fd = 0
+            ownsFD = false
+        } else {
+            let opened = open(path, O_RDONLY | O_CLOEXEC)
+            guard opened >= 0 else { throw InputError(path: path, errno: errno) }
+            var info = stat()
+            if fstat(opened, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
+                close(opened)
+                throw InputError(path: path, errno: EISDIR)
+            }
+            fd = opened
+            ownsFD = true
+        }
+        input = .allocate(byteCount: bufferSize, alignment: 16)
+    }
+
+    deinit {
+        if let stream {
+            inflateEnd(stream)
+            stream.deallocate()
+        }
+        input.deallocate()
+        if ownsFD { close(fd) }
+    }
+
+    /// Fills `out` with the next bytes; returns 0 at the end. After the end, `damage` tells
+    /// whether the input was cut short or corrupt.
+    public func read(into out: UnsafeMutableRawBufferPointer) -> Int {
+        while true {
+            switch mode {
+            case .finished:
+                return 0
+            case .undecided:
+                if !fillInput(minimum: 2) && inputEnd - inputStart == 0 {
+                    mode = .finished
+                    return 0
+                }
+                let available = inputEnd - inputStart
+                mode = available >= 2 && input[inputStart] == 0x1F && input[inputStart + 1] == 0x8B ? .gzip : .plain
+            case .plain:
+                if inputEnd == inputStart, !fillInput(minimum: 1) {
+                    mode = .finished
+                    return 0
+                }
+                let count = min(out.count, inputEnd - inputStart)
+                out.baseAddress!.copyMemory(from: input.baseAddress! + inputStart, byteCount: count)
+                inputStart += count
+                return count
+            case .gzip:
+                let produced = inflateInto(out)
+                if produced > 0 || mode == .finished { return produced }
+            }
+        }
+    }
+
+    /// Reads more file bytes behind what is buffered; false at end of file or on a read error.
+    @discardableResult
+    private func fillInput(minimum: Int) -> Bool {
+        if inputStart > 0 {
+            let remaining = inputEnd - inputStart
+            if remaining > 0 {
+                memmove(input.baseAddress!, input.baseAddress! + inputStart, remaining)
+            }
+            inputStart = 0
+            inputEnd = remaining
+        }
+        var grew = false
+        while !sawEOF, inputEnd - inputStart < minimum, inputEnd < input.count {
+            let count = Glibc.read(fd, input.baseAddress! + inputEnd, input.count - inputEnd)
+            if count > 0 {
+                inputEnd += count
+                bytesRead += Int64(count)
+                grew = true
+            } else if count == 0 {
+                sawEOF = true
+            } else if errno == EINTR {
+                continue
+            } else {
+                damage = InputDamage(kind: .readError, message: String(cString: strerror(errno)))
+                sawEOF = true
+            }
+        }
+        return grew
+    }
+
+    private func startMember() -> Bool {
+        if stream == nil {
+            stream = .allocate(capacity: 1)
+            stream!.initialize(to: z_stream())
+            // 16 + 15: gzip wrapper only, 32 KiB window.
+            guard inflateInit2_(stream, 16 + MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+                damage = InputDamage(kind: .corrupt, message: "zlib could not start")
+                return false
+            }
+        } else {
+            inflateReset(stream)
+        }
+        streamEnded = false
+        return true
+    }
+
+    private var memberOpen = false
+
+    private func inflateInto(_ out: UnsafeMutableRawBufferPointer) -> Int {
+        if !memberOpen {
+            if inputEnd - inputStart < 2 { fillInput(minimum: 2) }
+            let available = inputEnd - inputStart
+            if available == 0 {
+                mode = .finished
+                return 0
+            }
+            // Another member must start with the magic bytes; anything else after a complete
+            // member is reported rather than silently ignored as gzread would.
+            guard available >= 2, input[inputStart] == 0x1F, input[inputStart + 1] == 0x8B else {
+                if input[inputStart..<inputEnd].allSatisfy({ $0 == 0 }) && sawEOF {
+                    mode = .finished  // zero padding after the last member, as tape archives leave
+                    return 0
+                }
+                damage = InputDamage(kind: .trailingGarbage, message: "bytes after the last gzip member are not gzip data")
+                mode = .finished
+                return 0
+            }
+            guard startMember() else {
+                mode = .finished
+                return 0
+            }
+            memberOpen = true
+        }
+        let z = stream!
+        z.pointee.next_out = out.baseAddress!.assumingMemoryBound(to: Bytef.self)
+        z.pointee.avail_out = uInt(out.count)
+        while z.pointee.avail_out > 0 {
+            if inputEnd == inputStart {
+                if !fillInput(minimum: 1) {
+                    // Input ended inside a member: keep what was produced, report truncation.
+                    if damage == nil {
+                        damage = InputDamage(kind: .truncated, message: "the gzip data ends before its member is complete (truncated file)")
+                    }
+                    mode = .finished
+                    break
+                }
+            }
+            z.pointee.next_in = (input.baseAddress! + inputStart).assumingMemoryBound(to: Bytef.self)
+            z.pointee.avail_in = uInt(inputEnd - inputStart)
+            let status = inflate(z, Z_NO_FLUSH)
+            inputStart = inputEnd - Int(z.pointee.avail_in)
+            if status == Z_STREAM_END {
+                memberOpen = false
+                break
+            }
+            if status == Z_BUF_ERROR { continue }
+            if status != Z_OK {
+                let message = z.pointee.msg.map { String(cString: $0) } ?? "error \(status)"
+                damage = InputDamage(kind: .corrupt, message: "the gzip data is corrupt: \(message)")
+                mode = .finished
+                break
+            }
+        }
+        return out.count - Int(z.pointee.avail_out)
+    }
+}
+
+/// What went wrong with an input after some of it was read.
+public struct InputDamage: Sendable, Hashable {
+    public enum Kind: String, Sendable { case truncated, corrupt, trailingGarbage = "trailing_garbage", readError = "read_error" }
+    public var kind: Kind
+    public var message: String
+}
+
+/// An input that cannot be opened at all.
+public struct InputError: Error, CustomStringConvertible, Sendable {
+    public var path: String
+    public var reason: String
+
+    public init(path: String, errno code: Int32) {
+        self.path = path
+        reason = String(cString: strerror(code))
+    }
+
+    public var description: String { "cannot read input \(path): \(reason)" }
+}

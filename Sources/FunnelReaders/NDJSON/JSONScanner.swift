@@ -1,0 +1,234 @@
+/// A byte-level JSON scanner for one NDJSON line.
+///
+/// It walks the top-level object once and hands out member values as byte ranges; only the
+/// values a dialect keeps are decoded. Nested containers are skipped with an explicit bracket
+/// stack, never by recursion, so a line nested a million deep cannot overflow the stack.
+/// Foundation's JSONDecoder would build every value and is about 30x slower here.
+struct JSONScanner {
+    enum Value {
+        case string(Range<Int>, escaped: Bool)
+        case number(Range<Int>)
+        case bool(Bool)
+        case null
+        case object(Range<Int>)
+        case array(Range<Int>)
+    }
+
+    struct Failure: Error {
+        var message: String
+        var notAnObject = false
+    }
+
+    let b: UnsafeBufferPointer<UInt8>
+
+    init(_ bytes: UnsafeBufferPointer<UInt8>) { b = bytes }
+
+    /// Calls `body` with each member of the object spanning `range` (the whole line when nil).
+    func forEachMember(in range: Range<Int>? = nil, _ body: (_ key: Range<Int>, _ keyEscaped: Bool, _ value: Value) throws(Failure) -> Void) throws(Failure) {
+        var i = range?.lowerBound ?? 0
+        let end = range?.upperBound ?? b.count
+        skipSpace(&i, end)
+        guard i < end, b[i] == UInt8(ascii: "{") else {
+            throw Failure(message: i < end ? "the line is not a JSON object" : "empty line", notAnObject: range == nil && isNonObjectValue(from: i, end))
+        }
+        i += 1
+        skipSpace(&i, end)
+        if i < end, b[i] == UInt8(ascii: "}") {
+            i += 1
+            try expectEnd(i, end)
+            return
+        }
+        while true {
+            skipSpace(&i, end)
+            guard i < end, b[i] == UInt8(ascii: "\"") else { throw Failure(message: "expected a key at byte \(i + 1)") }
+            let (key, keyEscaped) = try scanString(&i, end)
+            skipSpace(&i, end)
+            guard i < end, b[i] == UInt8(ascii: ":") else { throw Failure(message: "expected ':' at byte \(i + 1)") }
+            i += 1
+            skipSpace(&i, end)
+            let value = try scanValue(&i, end)
+            try body(key, keyEscaped, value)
+            skipSpace(&i, end)
+            guard i < end else { throw Failure(message: "the object is not closed (truncated line?)") }
+            if b[i] == UInt8(ascii: ",") {
+                i += 1
+                continue
+            }
+            guard b[i] == UInt8(ascii: "}") else { throw Failure(message: "expected ',' or '}' at byte \(i + 1)") }
+            i += 1
+            try expectEnd(i, end)
+            return
+        }
+    }
+
+    private func expectEnd(_ start: Int, _ end: Int) throws(Failure) {
+        var i = start
+        skipSpace(&i, end)
+        guard i == end else { throw Failure(message: "unexpected bytes after the object at byte \(i + 1)") }
+    }
+
+    /// True when the line holds a complete JSON value that is not an object (`[...]`, a
+    /// string, a number, `true`), as opposed to text that is not JSON at all.
+    private func isNonObjectValue(from start: Int, _ end: Int) -> Bool {
+        var i = start
+        guard let _ = try? scanValue(&i, end) else { return false }
+        skipSpace(&i, end)
+        return i == end
+    }
+
+    @inline(__always)
+    private func skipSpace(_ i: inout Int, _ end: Int) {
+        while i < end {
+            let byte = b[i]
+            guard byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D else { return }
+            i += 1
+        }
+    }
+
+    /// Scans a string starting at its opening quote; returns the range inside the quotes.
+    private func scanString(_ i: inout Int, _ end: Int) throws(Failure) -> (Range<Int>, Bool) {
+        let start = i + 1
+        var j = start
+        var escaped = false
+        while j < end {
+            let byte = b[j]
+            if byte == UInt8(ascii: "\"") {
+                i = j + 1
+                return (start..<j, escaped)
+            }
+            if byte == UInt8(ascii: "\\") {
+                escaped = true
+                j += 2
+                continue
+            }
+            if byte < 0x20 { throw Failure(message: "a control character inside a string at byte \(j + 1)") }
+            j += 1
+        }
+        throw Failure(message: "a string is not closed (truncated line?)")
+    }
+
+    private func scanValue(_ i: inout Int, _ end: Int) throws(Failure) -> Value {
+        guard i < end else { throw Failure(message: "a value is missing at the end of the line") }
+        switch b[i] {
+        case UInt8(ascii: "\""):
+            let (range, escaped) = try scanString(&i, end)
+            return .string(range, escaped: escaped)
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            let start = i
+            try skipContainer(&i, end)
+            return b[start] == UInt8(ascii: "{") ? .object(start..<i) : .array(start..<i)
+        case UInt8(ascii: "t"): try literal("true", &i, end); return .bool(true)
+        case UInt8(ascii: "f"): try literal("false", &i, end); return .bool(false)
+        case UInt8(ascii: "n"): try literal("null", &i, end); return .null
+        default:
+            let start = i
+            while i < end {
+                let byte = b[i]
+                guard byte &- 0x30 < 10 || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "+") || byte == UInt8(ascii: ".")
+                        || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") else { break }
+                i += 1
+            }
+            guard i > start else { throw Failure(message: "unexpected byte at \(start + 1)") }
+            return .number(start..<i)
+        }
+    }
+
+    private func literal(_ word: StaticString, _ i: inout Int, _ end: Int) throws(Failure) {
+        let count = word.utf8CodeUnitCount
+        guard i + count <= end else { throw Failure(message: "a literal is cut short") }
+        for k in 0..<count where b[i + k] != word.utf8Start[k] { throw Failure(message: "unknown literal at byte \(i + 1)") }
+        i += count
+    }
+
+    /// Skips a whole nested array or object, checking that brackets pair up.
+    private func skipContainer(_ i: inout Int, _ end: Int) throws(Failure) {
+        var stack: [UInt8] = []
+        while i < end {
+            let byte = b[i]
+            switch byte {
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                stack.append(byte)
+                i += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                guard let open = stack.popLast(), (open == UInt8(ascii: "{")) == (byte == UInt8(ascii: "}")) else {
+                    throw Failure(message: "mismatched bracket at byte \(i + 1)")
+                }
+                i += 1
+                if stack.isEmpty { return }
+            case UInt8(ascii: "\""):
+                _ = try scanString(&i, end)
+            default:
+                i += 1
+            }
+        }
+        throw Failure(message: "a nested value is not closed (truncated line?)")
+    }
+
+    // MARK: - Decoding
+
+    /// The bytes of a string value with escapes resolved, or nil when they are not valid
+    /// Unicode (a bad escape, a lone surrogate, invalid UTF-8).
+    func decodeString(_ range: Range<Int>, escaped: Bool) -> String? {
+        let raw = UnsafeBufferPointer(rebasing: b[range])
+        if !escaped { return String(validating: raw, as: UTF8.self) }
+        var out: [UInt8] = []
+        out.reserveCapacity(raw.count)
+        var i = 0
+        while i < raw.count {
+            let byte = raw[i]
+            guard byte == UInt8(ascii: "\\") else {
+                out.append(byte)
+                i += 1
+                continue
+            }
+            guard i + 1 < raw.count else { return nil }
+            let kind = raw[i + 1]
+            i += 2
+            switch kind {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(kind)
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "u"):
+                guard var scalar = hex4(raw, i) else { return nil }
+                i += 4
+                if scalar >= 0xD800 && scalar < 0xDC00 {
+                    guard i + 6 <= raw.count, raw[i] == UInt8(ascii: "\\"), raw[i + 1] == UInt8(ascii: "u"),
+                          let low = hex4(raw, i + 2), low >= 0xDC00, low < 0xE000 else { return nil }
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    i += 6
+                } else if scalar >= 0xDC00 && scalar < 0xE000 {
+                    return nil
+                }
+                guard let unicode = Unicode.Scalar(scalar) else { return nil }
+                out.append(contentsOf: String(Character(unicode)).utf8)
+            default:
+                return nil
+            }
+        }
+        return String(validating: out, as: UTF8.self)
+    }
+
+    private func hex4(_ raw: UnsafeBufferPointer<UInt8>, _ at: Int) -> UInt32? {
+        guard at + 4 <= raw.count else { return nil }
+        var value: UInt32 = 0
+        for k in at..<(at + 4) {
+            guard let digit = Hex.value(raw[k]) else { return nil }
+            value = value << 4 | UInt32(digit)
+        }
+        return value
+    }
+
+    func keyEquals(_ range: Range<Int>, _ key: StaticString) -> Bool {
+        guard range.count == key.utf8CodeUnitCount else { return false }
+        let start = key.utf8Start
+        for k in 0..<range.count where b[range.lowerBound + k] != start[k] { return false }
+        return true
+    }
+
+    func bytes(_ range: Range<Int>) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(rebasing: b[range])
+    }
+}

@@ -1,0 +1,19 @@
+import FunnelCore
+
+/// Checks a record's identity before it is kept (SPEC 4 and 11): ids from input must be valid,
+/// and a record must carry something to know its visitor by.
+public enum IdentityRule {
+    /// The reason to reject the record, or nil when its identity is usable.
+    public static func violation(_ record: Record) -> (RejectReason, String)? {
+        if let id = record.sessionID, !Identifier.isValid(id) {
+            return (.invalidID, "session id is not printable ASCII without spaces or braces, or is over \(Identifier.maxLength) bytes")
+        }
+        if let id = record.visitorID, !Identifier.isValid(id) {
+            return (.invalidID, "visitor id is not printable ASCII without spaces or braces, or is over \(Identifier.maxLength) bytes")
+        }
+        if record.visitorID == nil && record.sessionID == nil && (record.ip ?? "").isEmpty {
+            return (.noIdentity, "no visitor id, no session id and no IP address")
+        }
+        return nil
+    }
+}

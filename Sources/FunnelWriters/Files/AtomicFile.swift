@@ -1,0 +1,76 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A file written under a temporary name and renamed over its final name when complete
+/// (SPEC 8.2): a crash leaves the old file or the new one, never half of one.
+///
+/// The data is fsynced before the rename and the folder after it, so a power cut cannot
+/// expose a renamed but empty file either.
+public final class AtomicFile {
+    public let path: String
+    private let temporaryPath: String
+    private var fd: Int32
+    private var buffer: [UInt8] = []
+    private let flushThreshold = 1 << 20
+    private var finished = false
+
+    public init(path: String) throws(SinkError) {
+        self.path = path
+        temporaryPath = path + ".tmp-\(getpid())"
+        fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw SinkError("cannot create \(temporaryPath): \(String(cString: strerror(errno)))") }
+        buffer.reserveCapacity(flushThreshold + 65536)
+    }
+
+    deinit {
+        if !finished {
+            close(fd)
+            unlink(temporaryPath)
+        }
+    }
+
+    /// Appends bytes; they reach the disk in large writes.
+    public func append(_ bytes: some Sequence<UInt8>) throws(SinkError) {
+        buffer.append(contentsOf: bytes)
+        if buffer.count >= flushThreshold { try flush() }
+    }
+
+    /// Gives direct access to the pending buffer, for writers that build output in place.
+    public func withBuffer(_ body: (inout [UInt8]) -> Void) throws(SinkError) {
+        body(&buffer)
+        if buffer.count >= flushThreshold { try flush() }
+    }
+
+    private func flush() throws(SinkError) {
+        var offset = 0
+        while offset < buffer.count {
+            let written = buffer.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw SinkError("cannot write \(temporaryPath): \(String(cString: strerror(errno)))")
+            }
+            offset += written
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Flushes, fsyncs, renames over the final name and fsyncs the folder.
+    public func commit() throws(SinkError) {
+        try flush()
+        guard fsync(fd) == 0 else { throw SinkError("cannot sync \(temporaryPath): \(String(cString: strerror(errno)))") }
+        close(fd)
+        finished = true
+        guard rename(temporaryPath, path) == 0 else {
+            let message = String(cString: strerror(errno))
+            unlink(temporaryPath)
+            throw SinkError("cannot rename \(temporaryPath) to \(path): \(message)")
+        }
+        let folder = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
+        let folderFD = open(folder.isEmpty ? "/" : folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if folderFD >= 0 {
+            fsync(folderFD)
+            close(folderFD)
+        }
+    }
+}

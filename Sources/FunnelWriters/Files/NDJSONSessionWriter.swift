@@ -1,0 +1,42 @@
+import FunnelCore
+
+/// Writes `sessions.ndjson` (SPEC 8.2): one object per session, `session_id` first, then the
+/// schema's fields typed (numbers as numbers, booleans as booleans), then `events` in time order.
+public final class NDJSONSessionWriter: SessionSink {
+    public static let fileName = "sessions.ndjson"
+    private let file: AtomicFile
+    public private(set) var sessionsWritten = 0
+
+    /// Creates `folder/sessions.ndjson`; nothing replaces an existing file before `finish()`.
+    public init(folder: String) throws(SinkError) {
+        file = try AtomicFile(path: folder + "/" + Self.fileName)
+    }
+
+    public func write(_ sessions: [SessionRecord]) throws(SinkError) {
+        for session in sessions {
+            try file.withBuffer { out in Self.append(session, to: &out) }
+            sessionsWritten += 1
+        }
+    }
+
+    public func finish() throws(SinkError) {
+        try file.commit()
+    }
+
+    static func append(_ session: SessionRecord, to out: inout [UInt8]) {
+        out.append(contentsOf: #"{"session_id":"#.utf8)
+        JSONText.appendString(session.id, to: &out)
+        for field in session.fields {
+            out.append(UInt8(ascii: ","))
+            JSONText.appendString(field.name, to: &out)
+            out.append(UInt8(ascii: ":"))
+            field.value.appendJSON(to: &out)
+        }
+        out.append(contentsOf: #","events":["#.utf8)
+        for (index, event) in session.events.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            event.appendJSON(to: &out)
+        }
+        out.append(contentsOf: "]}\n".utf8)
+    }
+}

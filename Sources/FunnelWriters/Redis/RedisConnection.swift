@@ -1,0 +1,288 @@
+import CHiredis
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One blocking connection to Redis over hiredis, logged in and on the right database.
+///
+/// Blocking is deliberate: the writer pipelines a whole batch (`append` many commands, then
+/// `readReply` for each), which gets the throughput of an async client without an event
+/// loop. Every call that can wait is bounded by the command timeout, so a stuck server turns
+/// into an error instead of a hung run. After any connection-level error hiredis's context
+/// is unusable; callers drop the connection and open a new one.
+public final class RedisConnection {
+    public let url: RedisURL
+    private let context: UnsafeMutablePointer<redisContext>
+    /// Replies still owed for appended commands; `readReply` must not block when it is zero.
+    public private(set) var pendingReplies = 0
+
+    /// Connects, sets the command timeout, sends `AUTH` (with the user name when the URL has
+    /// one) and `SELECT` when `db != 0`. A refused login or a bad db throws `.rejected`.
+    public init(url: RedisURL, connectTimeout: Duration = .seconds(3), commandTimeout: Duration = .seconds(30)) throws(RedisError) {
+        self.url = url
+        let connected: UnsafeMutablePointer<redisContext>?
+        switch url.endpoint {
+        case .tcp(let host, let port):
+            connected = redisConnectWithTimeout(host, Int32(port), Self.timeval(connectTimeout))
+        case .unix(let path):
+            connected = redisConnectUnixWithTimeout(path, Self.timeval(connectTimeout))
+        }
+        guard let connected else {
+            throw RedisError(.connection, "Cannot connect to Redis at \(url): out of memory")
+        }
+        guard connected.pointee.err == 0 else {
+            let error = Self.contextError(connected, url: url, action: "Cannot connect to Redis at")
+            redisFree(connected)
+            throw error
+        }
+        context = connected
+        guard redisSetTimeout(context, Self.timeval(commandTimeout)) == REDIS_OK else {
+            throw Self.contextError(context, url: url, action: "Cannot set the command timeout for Redis at")
+        }
+        if let password = url.password {
+            var auth: [[UInt8]] = [Array("AUTH".utf8)]
+            if let username = url.username { auth.append(Array(username.utf8)) }
+            auth.append(Array(password.utf8))
+            if case .error(let message) = try command(auth) {
+                let who = url.username.map { "user '\($0)'" } ?? "the default user"
+                throw RedisError(
+                    .rejected(message),
+                    "Redis at \(url) refused the login of \(who): \(RedisError.clause(scrub(message))). Check the user and password in the URL or in \(RedisURL.passwordVariable).")
+            }
+        }
+        if url.db != 0, case .error(let message) = try command([Array("SELECT".utf8), Array(String(url.db).utf8)]) {
+            throw RedisError(.rejected(message), "Redis at \(url) refused SELECT \(url.db): \(scrub(message))")
+        }
+    }
+
+    deinit { redisFree(context) }
+
+    /// Queues one command (its arguments as raw bytes, binary safe) in the output buffer.
+    /// Nothing is sent until `readReply`, which is what makes pipelining cheap.
+    public func append(_ args: [[UInt8]]) throws(RedisError) {
+        precondition(!args.isEmpty, "a Redis command needs at least its name")
+        var flat: [UInt8] = []
+        flat.reserveCapacity(args.reduce(1) { $0 + $1.count })
+        var lengths: [Int] = []
+        lengths.reserveCapacity(args.count)
+        for arg in args {
+            flat.append(contentsOf: arg)
+            lengths.append(arg.count)
+        }
+        flat.append(0)  // never empty, so the base address exists even if every argument is
+        let status = flat.withUnsafeBufferPointer { bytes in
+            let base = UnsafeRawPointer(bytes.baseAddress!).assumingMemoryBound(to: CChar.self)
+            var offset = 0
+            var argv: [UnsafePointer<CChar>?] = []
+            argv.reserveCapacity(args.count)
+            for length in lengths {
+                argv.append(base + offset)
+                offset += length
+            }
+            return argv.withUnsafeMutableBufferPointer { argvBuffer in
+                lengths.withUnsafeBufferPointer { lengthBuffer in
+                    redisAppendCommandArgv(context, Int32(args.count), argvBuffer.baseAddress, lengthBuffer.baseAddress)
+                }
+            }
+        }
+        guard status == REDIS_OK else {
+            throw Self.contextError(context, url: url, action: "Cannot queue a command for Redis at")
+        }
+        pendingReplies += 1
+    }
+
+    /// Sends whatever is buffered and reads the next reply. A Redis error reply is returned
+    /// as `.error`, not thrown: whether it is fatal depends on the command. Thrown errors are
+    /// connection-level (I/O, timeout, closed, protocol) and leave the connection unusable.
+    public func readReply() throws(RedisError) -> RedisReply {
+        precondition(pendingReplies > 0, "readReply() without a pending command would block forever")
+        var raw: UnsafeMutableRawPointer?
+        let status = SIGPIPEGuard.run { redisGetReply(context, &raw) }
+        guard status == REDIS_OK, let raw else {
+            pendingReplies = 0
+            throw Self.contextError(context, url: url, action: "Lost the connection to Redis at")
+        }
+        pendingReplies -= 1
+        defer { freeReplyObject(raw) }
+        return RedisReply(raw.assumingMemoryBound(to: redisReply.self))
+    }
+
+    /// One round trip: `append` then `readReply`.
+    public func command(_ args: [[UInt8]]) throws(RedisError) -> RedisReply {
+        try append(args)
+        return try readReply()
+    }
+
+    /// `command` for arguments that are plain text.
+    public func command(_ args: String...) throws(RedisError) -> RedisReply {
+        try command(args.map { Array($0.utf8) })
+    }
+
+    private func scrub(_ message: String) -> String { Self.scrub(message, url: url) }
+
+    /// Servers and proxies sometimes echo arguments; a password must never reach a message.
+    static func scrub(_ message: String, url: RedisURL) -> String {
+        guard let password = url.password, !password.isEmpty else { return message }
+        return message.replacing(password, with: "***")
+    }
+
+    private static func timeval(_ duration: Duration) -> Glibc.timeval {
+        let (seconds, attoseconds) = duration.components
+        return Glibc.timeval(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
+    }
+
+    private static func contextError(_ context: UnsafeMutablePointer<redisContext>, url: RedisURL, action: String) -> RedisError {
+        let code = context.pointee.err
+        var detail = withUnsafeBytes(of: context.pointee.errstr) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+        let kind: RedisError.Kind
+        switch code {
+        case REDIS_ERR_IO:
+            // A blocking read past SO_RCVTIMEO fails with EAGAIN, which strerror words badly.
+            if detail == String(cString: strerror(EAGAIN)) || detail == String(cString: strerror(ETIMEDOUT)) {
+                detail = "timed out"
+                kind = .timeout
+            } else {
+                kind = .connection
+            }
+        case REDIS_ERR_EOF: kind = .connection
+        case REDIS_ERR_PROTOCOL: kind = .protocolError
+        default:
+            // Name resolution failures land here; only a temporary one is worth retrying.
+            kind = detail.contains("Temporary failure") ? .connection : .unusable
+        }
+        if detail.isEmpty { detail = "hiredis error \(code)" }
+        return RedisError(kind, "\(action) \(url): \(scrub(detail, url: url))", detail: scrub(detail, url: url))
+    }
+}
+
+/// A reply, decoded out of hiredis's memory so it can outlive `freeReplyObject`.
+public enum RedisReply: Sendable, Hashable {
+    case status(String)
+    case error(String)
+    case integer(Int64)
+    case string([UInt8])
+    case array([RedisReply])
+    case null
+
+    init(_ reply: UnsafeMutablePointer<redisReply>) {
+        let r = reply.pointee
+        // RESP3 types (hiredis 1.x) by number, so this compiles against 0.14 headers too.
+        switch r.type {
+        case REDIS_REPLY_STATUS: self = .status(Self.text(r))
+        case REDIS_REPLY_ERROR: self = .error(Self.text(r))
+        case REDIS_REPLY_INTEGER: self = .integer(Int64(r.integer))
+        case REDIS_REPLY_STRING, 7 /* double */, 13 /* bignum */, 14 /* verbatim */: self = .string(Self.bytes(r))
+        case 8 /* bool */: self = .integer(Int64(r.integer))
+        case REDIS_REPLY_ARRAY, 9 /* map */, 10 /* set */, 12 /* push */:
+            var elements: [RedisReply] = []
+            elements.reserveCapacity(Int(r.elements))
+            for index in 0..<Int(r.elements) {
+                elements.append(r.element[index].map(RedisReply.init) ?? .null)
+            }
+            self = .array(elements)
+        default: self = .null
+        }
+    }
+
+    private static func bytes(_ r: redisReply) -> [UInt8] {
+        guard let str = r.str, r.len > 0 else { return [] }
+        return Array(UnsafeRawBufferPointer(start: str, count: Int(r.len)))
+    }
+
+    private static func text(_ r: redisReply) -> String { String(decoding: bytes(r), as: UTF8.self) }
+
+    /// A bulk string as text (lossy for non-UTF-8), for messages and tests.
+    public var text: String? {
+        switch self {
+        case .string(let bytes): String(decoding: bytes, as: UTF8.self)
+        case .status(let text): text
+        default: nil
+        }
+    }
+}
+
+/// Something went wrong talking to Redis. `message` is for people: it names the redacted
+/// address and what happened. `kind` is for the retry logic.
+public struct RedisError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable, Hashable {
+        /// Refused, reset, closed, unreachable: the server may come back.
+        case connection
+        /// No reply within the command timeout.
+        case timeout
+        /// The server answered something hiredis could not parse: not Redis, or a bug.
+        case protocolError
+        /// The server refused a login or a `SELECT` with this error reply.
+        case rejected(String)
+        /// Anything else (bad host name, out of memory): retrying will not help.
+        case unusable
+    }
+
+    public var kind: Kind
+    public var message: String
+    /// hiredis's or the server's own words, without the address, for summaries.
+    public var detail: String
+
+    public init(_ kind: Kind, _ message: String, detail: String? = nil) {
+        self.kind = kind
+        self.message = message
+        if let detail {
+            self.detail = detail
+        } else if case .rejected(let reply) = kind {
+            self.detail = reply
+        } else {
+            self.detail = message
+        }
+    }
+
+    /// Whether reconnecting and trying again may succeed.
+    public var isTransient: Bool {
+        switch kind {
+        case .connection, .timeout: true
+        case .rejected(let reply): RedisError.isTransientReply(reply)
+        case .protocolError, .unusable: false
+        }
+    }
+
+    /// Error replies that mean "not now" rather than "never": a server loading its dataset,
+    /// busy in a script, or a cluster slot in migration.
+    public static func isTransientReply(_ reply: String) -> Bool {
+        let code = reply.prefix { $0 != " " }
+        return code == "LOADING" || code == "BUSY" || code == "TRYAGAIN" || code == "MASTERDOWN" || code == "CLUSTERDOWN"
+    }
+
+    public var description: String { message }
+
+    /// A server message without its final period, to be embedded in a longer sentence.
+    static func clause(_ text: String) -> String {
+        text.hasSuffix(".") ? String(text.dropLast()) : text
+    }
+}
+
+/// hiredis writes with `write(2)`, so a server that died mid-pipeline would raise SIGPIPE and
+/// kill the whole run before the retry logic sees EPIPE. The signal is blocked on this thread
+/// for the call and a SIGPIPE it caused is consumed, leaving the process's handlers alone.
+private enum SIGPIPEGuard {
+    static func run<T>(_ body: () -> T) -> T {
+        var pipeSet = sigset_t()
+        sigemptyset(&pipeSet)
+        sigaddset(&pipeSet, SIGPIPE)
+        var pendingBefore = sigset_t()
+        sigpending(&pendingBefore)
+        let wasPending = sigismember(&pendingBefore, SIGPIPE) == 1
+        var oldMask = sigset_t()
+        pthread_sigmask(SIG_BLOCK, &pipeSet, &oldMask)
+        let result = body()
+        if !wasPending {
+            var pendingAfter = sigset_t()
+            sigpending(&pendingAfter)
+            if sigismember(&pendingAfter, SIGPIPE) == 1 {
+                var zero = timespec(tv_sec: 0, tv_nsec: 0)
+                while sigtimedwait(&pipeSet, nil, &zero) == -1 && errno == EINTR {}
+            }
+        }
+        pthread_sigmask(SIG_SETMASK, &oldMask, nil)
+        return result
+    }
+}

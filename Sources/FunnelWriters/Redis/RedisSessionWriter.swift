@@ -1,0 +1,235 @@
+import FunnelCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes sessions to a live Redis (SPEC 8.1): each session one `MULTI`/`EXEC` transaction
+/// (see `RedisSessionCommands`), up to `batchSize` sessions pipelined per round trip.
+///
+/// Faults that may pass (refused or lost connection, timeout, `LOADING`, `BUSY`, `TRYAGAIN`)
+/// are retried: reconnect, then resend the whole current batch. That is safe because every
+/// session's transaction starts with `DEL`, so a session applied twice ends up the same, and a
+/// transaction cut off before `EXEC` is discarded by Redis, so no session is left half written.
+/// Faults that will not pass (bad password, missing permission, out of memory, an error inside
+/// a transaction) fail at once with Redis's own words and the session id.
+///
+/// The connection is opened lazily by the first `write`, so building the sink (for a dry run,
+/// or a run with nothing to write) never touches the network. Messages name the redacted URL
+/// and never contain the password.
+public final class RedisSessionWriter: SessionSink {
+    public let url: RedisURL
+    public let layout: RedisKeyLayout
+    public let sortedSet: Bool
+    public let ttlSeconds: Int?
+    public let batchSize: Int
+    public let retry: RedisRetryPolicy
+    public let connectTimeout: Duration
+    public let commandTimeout: Duration
+    /// Sessions in batches Redis has confirmed (every `EXEC` succeeded), for the run summary.
+    public private(set) var sessionsWritten = 0
+    private var connection: RedisConnection?
+
+    /// - Parameters:
+    ///   - sortedSet: events as a sorted set scored by timestamp (schema `enhanced`) instead of
+    ///     a list (`mvp`).
+    ///   - ttlSeconds: `EXPIRE` on both keys; nil keeps them forever. Must be positive.
+    ///   - batchSize: sessions per pipelined round trip; larger batches mean fewer round trips
+    ///     but more work resent after a fault.
+    ///   - connectTimeout, commandTimeout: bound every wait, so a dead or stuck server becomes
+    ///     an error and a retry instead of a hung run.
+    public init(
+        url: RedisURL,
+        layout: RedisKeyLayout = RedisKeyLayout(),
+        sortedSet: Bool,
+        ttlSeconds: Int?,
+        batchSize: Int = 500,
+        retry: RedisRetryPolicy = .standard,
+        connectTimeout: Duration = .seconds(3),
+        commandTimeout: Duration = .seconds(30)
+    ) throws(SinkError) {
+        if let ttlSeconds, ttlSeconds <= 0 {
+            throw SinkError("Redis TTL must be a positive number of seconds, got \(ttlSeconds); leave it out for keys that never expire")
+        }
+        guard batchSize > 0 else { throw SinkError("Redis batch size must be at least 1, got \(batchSize)") }
+        guard retry.maxAttempts > 0 else { throw SinkError("Redis retry attempts must be at least 1, got \(retry.maxAttempts)") }
+        self.url = url
+        self.layout = layout
+        self.sortedSet = sortedSet
+        self.ttlSeconds = ttlSeconds
+        self.batchSize = batchSize
+        self.retry = retry
+        self.connectTimeout = connectTimeout
+        self.commandTimeout = commandTimeout
+    }
+
+    public func write(_ sessions: [SessionRecord]) throws(SinkError) {
+        var start = sessions.startIndex
+        while start < sessions.endIndex {
+            let end = min(start + batchSize, sessions.endIndex)
+            let batch = sessions[start..<end]
+            try writeWithRetry(batch)
+            sessionsWritten += batch.count
+            start = end
+        }
+    }
+
+    /// Closes the connection. Every `write` that returned was already confirmed by Redis, so
+    /// there is nothing left to flush.
+    public func finish() throws(SinkError) {
+        connection = nil
+    }
+
+    private func writeWithRetry(_ batch: ArraySlice<SessionRecord>) throws(SinkError) {
+        let commands = batch.map {
+            RedisSessionCommands.commands(for: $0, layout: layout, sortedSet: sortedSet, ttlSeconds: ttlSeconds)
+        }
+        let clock = ContinuousClock()
+        let began = clock.now
+        var waited = Duration.zero
+        var attempt = 0
+        while true {
+            attempt += 1
+            let failure: RedisError
+            do {
+                try send(batch, commands)
+                return
+            } catch {
+                failure = error
+            }
+            connection = nil  // after any fault the pipeline is out of step; start clean
+            guard failure.isTransient else { throw SinkError(failure.message) }
+            let delay = retry.delay(afterAttempt: attempt)
+            if attempt >= retry.maxAttempts || waited + delay > retry.maxTotalWait {
+                let seconds = Self.tenths(clock.now - began)
+                let state = failure.kind == .connection || failure.kind == .timeout ? "is unreachable" : "kept failing"
+                throw SinkError("Redis at \(url) \(state) after \(attempt) attempts over \(seconds) s: \(failure.detail)")
+            }
+            Self.sleep(delay)
+            waited += delay
+        }
+    }
+
+    /// One attempt: append every command of the batch, then read and check every reply.
+    private func send(_ batch: ArraySlice<SessionRecord>, _ commands: [[[[UInt8]]]]) throws(RedisError) {
+        let connection: RedisConnection
+        if let open = self.connection {
+            connection = open
+        } else {
+            connection = try RedisConnection(url: url, connectTimeout: connectTimeout, commandTimeout: commandTimeout)
+            self.connection = connection
+        }
+        for sessionCommands in commands {
+            for command in sessionCommands { try connection.append(command) }
+        }
+        for (session, sessionCommands) in zip(batch, commands) {
+            for (index, command) in sessionCommands.enumerated() {
+                let reply = try connection.readReply()
+                let name = String(decoding: command[0], as: UTF8.self)
+                let expected: String
+                switch index {
+                case 0: expected = "OK"
+                case sessionCommands.count - 1:
+                    try checkExec(reply, session: session)
+                    continue
+                default: expected = "QUEUED"
+                }
+                if case .status(expected) = reply { continue }
+                throw failure(reply, command: name, session: session)
+            }
+        }
+    }
+
+    private func checkExec(_ reply: RedisReply, session: SessionRecord) throws(RedisError) {
+        switch reply {
+        case .array(let results):
+            for result in results {
+                if case .error(let message) = result {
+                    throw RedisError(
+                        .unusable,
+                        "Redis at \(url) failed a command for session \(session.id): \(scrubbed(message))",
+                        detail: scrubbed(message))
+                }
+            }
+        case .null:
+            throw RedisError(
+                .unusable, "Redis at \(url) aborted the transaction of session \(session.id) (EXEC returned null)",
+                detail: "EXEC returned null")
+        default:
+            throw failure(reply, command: "EXEC", session: session)
+        }
+    }
+
+    private func failure(_ reply: RedisReply, command: String, session: SessionRecord) -> RedisError {
+        guard case .error(let raw) = reply else {
+            return RedisError(
+                .protocolError, "Redis at \(url) answered \(command) for session \(session.id) with \(reply), not the expected reply",
+                detail: "unexpected reply \(reply)")
+        }
+        let message = scrubbed(raw)
+        let code = message.prefix { $0 != " " }
+        let text: String
+        switch code {
+        case "NOAUTH":
+            text = "Redis at \(url) requires a password (\(RedisError.clause(message))). Put it in the URL or set \(RedisURL.passwordVariable)."
+        case "NOPERM":
+            text = "Redis at \(url) denied \(command) for session \(session.id) (\(RedisError.clause(message))). Grant the user +@write and access to the keys."
+        case "OOM":
+            text = "Redis at \(url) is out of memory (maxmemory) writing session \(session.id): \(message)"
+        default:
+            text = "Redis at \(url) rejected \(command) for session \(session.id): \(message)"
+        }
+        return RedisError(.rejected(message), text, detail: message)
+    }
+
+    private func scrubbed(_ message: String) -> String { RedisConnection.scrub(message, url: url) }
+
+    private static func tenths(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        let total = Int(seconds) * 10 + Int((Double(attoseconds) / 1e17).rounded())
+        return "\(total / 10).\(total % 10)"
+    }
+
+    private static func sleep(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        var request = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) == -1 && errno == EINTR { request = remaining }
+    }
+}
+
+/// How long the Redis writer keeps trying after a transient fault.
+///
+/// The default waits 0.1 s, doubling, for up to 8 attempts (12.7 s of waiting): long enough to
+/// ride out a restart or a failover, short enough that a wrong address fails a nightly run in
+/// seconds rather than hours. Tests shorten it.
+public struct RedisRetryPolicy: Sendable, Hashable {
+    /// Attempts per batch, the first one included.
+    public var maxAttempts: Int
+    public var initialDelay: Duration
+    /// Cap for a single wait once doubling has grown it.
+    public var maxDelay: Duration
+    /// Cap for the sum of waits for one batch; the writer gives up rather than exceed it.
+    public var maxTotalWait: Duration
+
+    public init(
+        maxAttempts: Int = 8, initialDelay: Duration = .milliseconds(100), maxDelay: Duration = .seconds(10),
+        maxTotalWait: Duration = .seconds(60)
+    ) {
+        self.maxAttempts = maxAttempts
+        self.initialDelay = initialDelay
+        self.maxDelay = maxDelay
+        self.maxTotalWait = maxTotalWait
+    }
+
+    public static let standard = RedisRetryPolicy()
+
+    /// The wait after the `attempt`-th failure (1-based): initialDelay * 2^(attempt-1), capped.
+    public func delay(afterAttempt attempt: Int) -> Duration {
+        var delay = initialDelay
+        for _ in 1..<max(attempt, 1) {
+            delay *= 2
+            if delay >= maxDelay { return maxDelay }
+        }
+        return min(delay, maxDelay)
+    }
+}

@@ -1,0 +1,92 @@
+import ArgumentParser
+import FunnelPipeline
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a pipeline over one day, a range of days, or given files.",
+        discussion: """
+        Exit status: 0 success; 1 usage or pipeline error (nothing written); 2 an input was \
+        damaged or more lines than --max-reject-rate were rejected (everything readable was \
+        still written); 3 the sink failed after retries.
+        """
+    )
+
+    @Argument(help: "The pipeline file (YAML).")
+    var pipeline: String
+
+    @Option(help: "The day to read, YYYY-MM-DD (or today, yesterday; UTC): fills {date} in paths.")
+    var date: String?
+
+    @Option(help: "First day of a range (with --to).")
+    var from: String?
+
+    @Option(help: "Last day of a range, included (with --from).")
+    var to: String?
+
+    @Option(name: .customLong("input"), help: "Read this file instead of the sources' paths ('-' for stdin). Repeatable.")
+    var inputs: [String] = []
+
+    @Option(help: "How to read --input files: access_log or ndjson. Default: guessed from the first line.")
+    var inputKind: String?
+
+    @Option(help: "Where sessions go: redis or ndjson. Overrides sink.kind.")
+    var sink: String?
+
+    @Option(help: "Folder for flat files and rejects.ndjson. Overrides sink.output.")
+    var output: String?
+
+    @Option(help: "redis://[user[:password]@]host:port/db or unix:///path.sock. The password may come from REDIS_PASSWORD instead.")
+    var redisURL: String?
+
+    @Flag(help: "Read and transform, but write nothing.")
+    var dryRun = false
+
+    @Option(help: "Fail (exit 2) when more than this share of lines is rejected. Default 0.01.")
+    var maxRejectRate: Double?
+
+    @Option(help: "Progress bar on stderr: auto (when a terminal), always, never.")
+    var progress: String = "auto"
+
+    @Option(help: "Also write the run summary as JSON to this file.")
+    var summaryJSON: String?
+
+    func run() throws {
+        var options = RunOptions()
+        do {
+            options.days = try DayArguments.days(date: date, from: from, to: to)
+            options.inputs = inputs
+            if let inputKind {
+                guard let kind = Pipeline.Source.Kind(rawValue: inputKind) else {
+                    throw ValidationError("--input-kind must be access_log or ndjson")
+                }
+                options.inputKind = kind
+            }
+            if let sink {
+                guard let kind = Pipeline.SinkKind(rawValue: sink) else {
+                    throw ValidationError("--sink must be one of: \(Pipeline.SinkKind.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                options.sink = kind
+            }
+            guard let mode = RunOptions.Progress(rawValue: progress) else { throw ValidationError("--progress must be auto, always or never") }
+            options.progress = mode
+            if let maxRejectRate, !(0...1).contains(maxRejectRate) { throw ValidationError("--max-reject-rate must be between 0 and 1") }
+            options.maxRejectRate = maxRejectRate
+            options.output = output
+            options.redisURL = redisURL
+            options.dryRun = dryRun
+            options.summaryJSON = summaryJSON
+
+            let loaded = try PipelineLoader.load(path: pipeline)
+            let summary = try Runner(pipeline: loaded, options: options).run()
+            Runner.writeToStandardError(summary.text)
+            if let summaryJSON {
+                try SummaryFile.write(summary, to: summaryJSON)
+            }
+            if summary.exitStatus != .success { throw ExitCode(summary.exitStatus.rawValue) }
+        } catch let error as PipelineError {
+            Runner.writeToStandardError("funnel: \(error.description)\n")
+            throw ExitCode(ExitStatus.pipelineError.rawValue)
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import ArgumentParser
+import FunnelPipeline
+
+struct ValidateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "validate",
+        abstract: "Check a pipeline file and sample its inputs.",
+        discussion: """
+        Reads the first lines of each input (with --date, that day's files; without, the \
+        newest files of each path pattern) and prints the share that parses per file. Exit \
+        status: 0 when every file parses within --max-reject-rate, 1 for a pipeline error, \
+        2 when a file rejects more.
+        """
+    )
+
+    @Argument(help: "The pipeline file (YAML).")
+    var pipeline: String
+
+    @Option(help: "The day whose files to sample, YYYY-MM-DD.")
+    var date: String?
+
+    @Option(help: "Lines to sample per file.")
+    var lines: Int = 1000
+
+    @Option(help: "Reject share above which a file fails. Default: the pipeline's, else 0.01.")
+    var maxRejectRate: Double?
+
+    func run() throws {
+        do {
+            let loaded = try PipelineLoader.load(path: pipeline)
+            var options = RunOptions()
+            options.days = try DayArguments.days(date: date, from: nil, to: nil)
+            var validator = Validator(pipeline: loaded, options: options)
+            validator.sampleLines = max(1, lines)
+            let reports = try validator.run()
+            let limit = maxRejectRate ?? loaded.maxRejectRate
+            var failed = false
+            print("pipeline \(pipeline): OK (\(loaded.sources.count) sources, schema \(loaded.schema.rawValue), sink \(loaded.sink.kind.rawValue))")
+            for report in reports {
+                let rate = 1 - report.parseRate
+                let ok = rate <= limit && report.damage == nil
+                failed = failed || !ok
+                let reasons = report.rejected.sorted { $0.key < $1.key }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", ")
+                let parsedPercent = Double(Int(report.parseRate * 10000)) / 100
+                print("\(ok ? "ok  " : "FAIL") \(report.path) [\(report.kind.rawValue)]: \(report.parsed)/\(report.sampled) lines parse (\(parsedPercent)%), \(report.kept) kept\(reasons.isEmpty ? "" : "; rejected: " + reasons)\(report.damage.map { "; damaged: " + $0 } ?? "")")
+            }
+            if failed { throw ExitCode(ExitStatus.inputDamaged.rawValue) }
+        } catch let error as PipelineError {
+            Runner.writeToStandardError("funnel: \(error.description)\n")
+            throw ExitCode(ExitStatus.pipelineError.rawValue)
+        }
+    }
+}

@@ -1,0 +1,346 @@
+import Foundation
+import FunnelWriters
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real, throwaway `redis-server` on a free loopback port, for tests that must see what
+/// Redis really does (transactions, errors, restarts) rather than what a mock assumes.
+///
+/// Nothing is persisted unless a test asks for it (`--appendonly yes` in `arguments`); the
+/// working directory is a fresh temporary directory, removed when the server is released.
+/// `@unchecked Sendable` so a test can kill or restart it from another thread while a writer
+/// is blocked on the main one; the process handle is guarded by a lock.
+public final class RedisServer: @unchecked Sendable {
+    public let port: Int
+    public let directory: URL
+    public let arguments: [String]
+    /// The `--requirepass` value from `arguments`, used by `connect()` and `dump()`.
+    public let password: String?
+    private let executable: String
+    private let lock = NSLock()
+    private var process: ChildProcess?
+
+    /// `redis://127.0.0.1:<port>/0`, without the password.
+    public var url: String { "redis://127.0.0.1:\(port)/0" }
+
+    /// Starts a server and waits until it answers. With `port` nil a free port is picked,
+    /// and picked again if another process grabs it first.
+    public init(arguments: [String] = [], port: Int? = nil, startupTimeout: Duration = .seconds(10)) throws {
+        executable = try Self.findExecutable()
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("funnel-redis-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        self.arguments = arguments
+        password = arguments.firstIndex(of: "--requirepass").flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
+        var attempt = 0
+        while true {
+            attempt += 1
+            let candidate = try port ?? Self.freePort()
+            do {
+                let started = try Self.launch(
+                    executable: executable, port: candidate, directory: directory, arguments: arguments, timeout: startupTimeout)
+                self.port = candidate
+                process = started
+                return
+            } catch let error as RedisServerError where error.portInUse && port == nil && attempt < 5 {
+                continue
+            } catch {
+                try? FileManager.default.removeItem(at: directory)
+                throw error
+            }
+        }
+    }
+
+    deinit {
+        stop()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Starts the server again on the same port and directory, after `stop()` or `kill()`.
+    public func start(timeout: Duration = .seconds(10)) throws {
+        lock.lock()
+        defer { lock.unlock() }
+        guard process?.isRunning != true else { return }
+        process = try Self.launch(executable: executable, port: port, directory: directory, arguments: arguments, timeout: timeout)
+    }
+
+    /// SIGTERM and wait: a clean shutdown.
+    public func stop() {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let process, process.isRunning else { return }
+        process.signal(SIGTERM)
+        if !process.wait(timeout: .seconds(10)) {  // a wedged server still must not hang the tests
+            process.signal(SIGKILL)
+            _ = process.wait(timeout: nil)
+        }
+    }
+
+    /// SIGKILL and wait: the server dies as in a crash, mid-command.
+    public func kill() {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let process, process.isRunning else { return }
+        process.signal(SIGKILL)
+        _ = process.wait(timeout: nil)
+    }
+
+    /// A logged-in connection, for tests that inspect keys themselves.
+    public func connect() throws -> RedisConnection {
+        try RedisConnection(url: RedisURL(endpoint: .tcp(host: "127.0.0.1", port: port), password: password))
+    }
+
+    /// The whole database as canonical text, so golden tests compare Redis contents exactly:
+    /// keys sorted by bytes, each as `<key> <type>` (plus ` ttl` when it expires), then one
+    /// indented line per item: hash `field=value` sorted by field, list elements in order, zset
+    /// `score member` in order, set members sorted, string value. Control bytes and `\` are
+    /// escaped so every item stays on one line.
+    public func dump() throws -> String {
+        let connection = try connect()
+        guard case .array(let keyReplies) = try connection.command("KEYS", "*") else {
+            throw RedisServerError("KEYS * did not return an array")
+        }
+        let keys = keyReplies.compactMap { reply -> [UInt8]? in
+            if case .string(let bytes) = reply { bytes } else { nil }
+        }.sorted { $0.lexicographicallyPrecedes($1) }
+        var out = ""
+        for key in keys {
+            guard case .status(let type) = try connection.command([Array("TYPE".utf8), key]) else {
+                throw RedisServerError("TYPE did not return a status")
+            }
+            var header = Self.escape(key) + " " + type
+            if case .integer(let ttl) = try connection.command([Array("PTTL".utf8), key]), ttl >= 0 { header += " ttl" }
+            out += header + "\n"
+            var items: [String] = []
+            switch type {
+            case "hash":
+                let pairs = try Self.strings(connection.command([Array("HGETALL".utf8), key]))
+                var fields: [([UInt8], [UInt8])] = []
+                for index in stride(from: 0, to: pairs.count - 1, by: 2) { fields.append((pairs[index], pairs[index + 1])) }
+                fields.sort { $0.0.lexicographicallyPrecedes($1.0) }
+                items = fields.map { Self.escape($0.0) + "=" + Self.escape($0.1) }
+            case "list":
+                items = try Self.strings(connection.command([Array("LRANGE".utf8), key, Array("0".utf8), Array("-1".utf8)])).map(Self.escape)
+            case "zset":
+                let pairs = try Self.strings(
+                    connection.command([Array("ZRANGE".utf8), key, Array("0".utf8), Array("-1".utf8), Array("WITHSCORES".utf8)]))
+                for index in stride(from: 0, to: pairs.count - 1, by: 2) {
+                    items.append(Self.escape(pairs[index + 1]) + " " + Self.escape(pairs[index]))
+                }
+            case "set":
+                items = try Self.strings(connection.command([Array("SMEMBERS".utf8), key]))
+                    .sorted { $0.lexicographicallyPrecedes($1) }.map(Self.escape)
+            case "string":
+                items = try Self.strings(connection.command([Array("GET".utf8), key])).map(Self.escape)
+            default:
+                items = ["(\(type) not dumped)"]
+            }
+            for item in items { out += "  " + item + "\n" }
+        }
+        return out
+    }
+
+    // MARK: - Helpers
+
+    private static func strings(_ reply: RedisReply) throws -> [[UInt8]] {
+        switch reply {
+        case .array(let elements):
+            return elements.map { element in
+                switch element {
+                case .string(let bytes): bytes
+                case .integer(let value): Array(String(value).utf8)
+                default: Array("\(element)".utf8)
+                }
+            }
+        case .string(let bytes): return [bytes]
+        case .error(let message): throw RedisServerError("Redis error while dumping: \(message)")
+        default: throw RedisServerError("unexpected reply while dumping: \(reply)")
+        }
+    }
+
+    private static func escape(_ bytes: [UInt8]) -> String {
+        var out: [UInt8] = []
+        for byte in bytes {
+            if byte == UInt8(ascii: "\\") {
+                out += Array(#"\\"#.utf8)
+            } else if byte < 0x20 || byte == 0x7F {
+                out += Array(String(format: "\\x%02X", byte).utf8)
+            } else {
+                out.append(byte)
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static func findExecutable() throws -> String {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
+        let candidates = path.split(separator: ":").map { "\($0)/redis-server" } + ["/usr/bin/redis-server", "/usr/local/bin/redis-server"]
+        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw RedisServerError("redis-server is not on PATH nor in /usr/bin; install it (apt-get install redis-server)")
+        }
+        return found
+    }
+
+    /// A port the kernel just gave out for 127.0.0.1; it may be taken again before Redis binds
+    /// it, which `init` handles by retrying.
+    private static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw RedisServerError("socket() failed: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
+        guard bound == 0 else { throw RedisServerError("bind(127.0.0.1:0) failed: \(String(cString: strerror(errno)))") }
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        guard named == 0 else { throw RedisServerError("getsockname failed: \(String(cString: strerror(errno)))") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    private static func launch(
+        executable: String, port: Int, directory: URL, arguments: [String], timeout: Duration
+    ) throws -> ChildProcess {
+        let logPath = directory.appendingPathComponent("redis-\(port).log").path
+        let process = try ChildProcess(
+            executable: executable,
+            arguments: [
+                "--save", "", "--appendonly", "no", "--bind", "127.0.0.1", "--port", String(port),
+                "--dir", directory.path, "--daemonize", "no",
+            ] + arguments,
+            logPath: logPath)
+
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        var lastProblem = "no answer yet"
+        while clock.now < deadline {
+            if !process.isRunning {
+                let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+                let tail = text.split(separator: "\n").suffix(5).joined(separator: "\n")
+                throw RedisServerError(
+                    "redis-server on port \(port) exited (\(process.exitDescription)):\n\(tail)",
+                    portInUse: text.contains("Address already in use"))
+            }
+            do {
+                let connection = try RedisConnection(
+                    url: RedisURL(endpoint: .tcp(host: "127.0.0.1", port: port)), connectTimeout: .milliseconds(500),
+                    commandTimeout: .seconds(2))
+                switch try connection.command("PING") {
+                case .status("PONG"): return process
+                case .error(let message) where message.hasPrefix("NOAUTH"): return process
+                case let reply: lastProblem = "PING answered \(reply)"
+                }
+            } catch {
+                lastProblem = error.message
+            }
+            usleep(20_000)
+        }
+        process.signal(SIGKILL)
+        _ = process.wait(timeout: nil)
+        throw RedisServerError("redis-server on port \(port) did not answer PING within \(timeout): \(lastProblem)")
+    }
+}
+
+public struct RedisServerError: Error, CustomStringConvertible {
+    public var message: String
+    public var portInUse: Bool
+
+    init(_ message: String, portInUse: Bool = false) {
+        self.message = message
+        self.portInUse = portInUse
+    }
+
+    public var description: String { message }
+}
+
+/// A child process started with `posix_spawn`, with a clean signal mask and default handlers.
+///
+/// Foundation's `Process` passes on the signal mask of the spawning thread, and Swift
+/// Testing runs tests on dispatch worker threads that block SIGTERM: a `redis-server` started
+/// that way ignores `terminate()` and `waitUntilExit()` hangs. Spawning directly fixes both,
+/// and closes the test process's descriptors (hiredis sockets) in the child.
+final class ChildProcess: @unchecked Sendable {
+    let pid: pid_t
+    private let lock = NSLock()
+    private var status: Int32?
+
+    init(executable: String, arguments: [String], logPath: String) throws {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // Close every other inherited descriptor (no closefrom in Swift's Glibc): a pipe end of
+        // the test runner left open in a server would keep `swift test` waiting for EOF.
+        if let open = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") {
+            for fd in open.compactMap({ Int32($0) }) where fd > 2 {
+                posix_spawn_file_actions_addclose(&actions, fd)
+            }
+        }
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        var all = sigset_t()
+        sigfillset(&all)
+        sigdelset(&all, SIGKILL)
+        sigdelset(&all, SIGSTOP)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        let argv = ([executable] + arguments).map { strdup($0) }
+        defer { argv.forEach { free($0) } }
+        var cArgv = argv + [nil]
+        var child: pid_t = 0
+        let result = posix_spawn(&child, executable, &actions, &attributes, &cArgv, environ)
+        guard result == 0 else {
+            throw RedisServerError("cannot start \(executable): \(String(cString: strerror(result)))")
+        }
+        pid = child
+    }
+
+    var isRunning: Bool { lock.withLock { reap(blocking: false) == nil } }
+
+    var exitDescription: String {
+        guard let status = lock.withLock({ reap(blocking: false) }) else { return "still running" }
+        let signal = status & 0x7F
+        return signal == 0 ? "status \((status >> 8) & 0xFF)" : "signal \(signal)"
+    }
+
+    func signal(_ signal: Int32) {
+        if isRunning { _ = Glibc.kill(pid, signal) }
+    }
+
+    /// Waits for the exit; false when `timeout` passed first.
+    func wait(timeout: Duration?) -> Bool {
+        let clock = ContinuousClock()
+        let deadline = timeout.map { clock.now + $0 }
+        while true {
+            if !isRunning { return true }
+            if let deadline, clock.now >= deadline { return false }
+            usleep(5_000)
+        }
+    }
+
+    /// The raw wait status once the child has exited (reaped exactly once), else nil.
+    private func reap(blocking: Bool) -> Int32? {
+        if let status { return status }
+        var raw: Int32 = 0
+        let result = waitpid(pid, &raw, blocking ? 0 : WNOHANG)
+        if result == pid {
+            status = raw
+        } else if result == -1 && errno == ECHILD {
+            status = -1  // someone else reaped it; it is gone either way
+        }
+        return status
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import FunnelPipeline
+import FunnelTestSupport
+import Testing
+
+/// A few thousand generated visitors with known sessions are rebuilt exactly, session for
+/// session: ids, starts, event counts, landing pages, amounts and UTM sources.
+struct GeneratedTrafficTests {
+    @Test func rebuildsEveryGeneratedSession() throws {
+        var generator = TrafficGenerator(seed: 20_240_301)
+        let traffic = generator.generate(visitors: 3000)
+        let folder = TestFiles.temporaryFolder("generated")
+        defer { TestFiles.remove(folder) }
+        TestFiles.gzip(traffic.web1.joined(separator: "\n") + "\n", to: folder + "/web1.log.gz")
+        TestFiles.gzip(traffic.web2.joined(separator: "\n") + "\n", to: folder + "/web2.log.gz")
+        TestFiles.gzip(traffic.events.joined(separator: "\n") + "\n", to: folder + "/events.ndjson.gz")
+        TestFiles.write(folder + "/pipeline.yaml", """
+        sources:
+          - kind: access_log
+            format: '\(TrafficGenerator.logFormat)'
+            visitor_cookie: vid
+            session_cookie: sid
+            paths: ["web2.log.gz", "web1.log.gz"]
+          - kind: ndjson
+            paths: ["events.ndjson.gz"]
+        identity:
+          salt: "\(generator.salt)"
+        sink:
+          kind: ndjson
+          output: out
+        """)
+        var options = RunOptions()
+        options.progress = .never
+        let summary = try Runner(pipeline: PipelineLoader.load(path: folder + "/pipeline.yaml"), options: options, report: { _ in }).run()
+        #expect(summary.exitStatus == .success)
+        #expect(summary.rejectedTotal == 0)
+        #expect(summary.visitors == traffic.visitors)
+
+        let text = try #require(TestFiles.readText(folder + "/out/sessions.ndjson"))
+        var actual: [TrafficGenerator.ExpectedSession] = []
+        for line in text.split(separator: "\n") {
+            let object = try #require(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            actual.append(TrafficGenerator.ExpectedSession(
+                id: try #require(object["session_id"] as? String),
+                createdAt: try #require((object["created_at"] as? NSNumber)?.int64Value),
+                events: try #require(object["events"] as? [Any]).count,
+                landingPage: object["landing_page"] as? String,
+                donationAmount: (object["donation_amount"] as? NSNumber).map { "\($0)" },
+                utmSource: object["utm_source"] as? String))
+        }
+        #expect(actual.count == traffic.expected.count)
+        let expectedByID = Dictionary(uniqueKeysWithValues: traffic.expected.map { ($0.id, $0) })
+        var mismatches = 0
+        for session in actual where expectedByID[session.id] != session {
+            mismatches += 1
+            if mismatches <= 5 { Issue.record("session \(session.id): got \(session), expected \(String(describing: expectedByID[session.id]))") }
+        }
+        #expect(mismatches == 0)
+        // Output order is (created_at, session_id).
+        #expect(actual.map { "\($0.createdAt)|\($0.id)" } == actual.map { "\($0.createdAt)|\($0.id)" }.sorted { a, b in
+            let (ta, ia) = (Int64(a.split(separator: "|")[0])!, a.split(separator: "|")[1])
+            let (tb, ib) = (Int64(b.split(separator: "|")[0])!, b.split(separator: "|")[1])
+            return ta != tb ? ta < tb : ia < ib
+        })
+    }
+}

@@ -1,0 +1,105 @@
+import FunnelCore
+import FunnelReaders
+import Testing
+
+struct AccessLogParserTests {
+    private func parse(_ line: String, format: String = "combined", options: AccessLogParser.Options = .init()) throws -> AccessLogParser.Outcome {
+        let parser = try AccessLogParser(format: AccessLogFormat(format), options: options)
+        var bytes = Array(line.utf8)
+        return bytes.withUnsafeMutableBytes { parser.parse(UnsafeRawBufferPointer($0)) }
+    }
+
+    private func record(_ line: String, format: String = "combined", options: AccessLogParser.Options = .init()) throws -> Record {
+        guard case .record(let record) = try parse(line, format: format, options: options) else {
+            Issue.record("line was rejected: \(line)")
+            throw CancellationError()
+        }
+        return record
+    }
+
+    @Test func parsesCombined() throws {
+        let r = try record(#"203.0.113.9 - alice [10/Oct/2023:13:55:36 -0700] "GET /watch?utm_source=fb&x=1 HTTP/1.1" 200 2326 "https://l.facebook.com/" "Mozilla/5.0 (X11)""#)
+        #expect(r.ip == "203.0.113.9")
+        #expect(r.timestamp == 1_696_971_336_000)
+        #expect(r.method == "GET")
+        #expect(r.path == "/watch")
+        #expect(r.query == "utm_source=fb&x=1")
+        #expect(r.status == 200)
+        #expect(r.referrer == "https://l.facebook.com/")
+        #expect(r.userAgent == "Mozilla/5.0 (X11)")
+        #expect(r.event == "PageView")
+    }
+
+    @Test func parsesCommonAndTreatsDashAsAbsent() throws {
+        let r = try record(#"::1 - - [01/Jan/2024:00:00:00 +0000] "GET / HTTP/1.0" 304 -"#, format: "common")
+        #expect(r.ip == "::1")
+        #expect(r.referrer == nil)
+        #expect(r.status == 304)
+        #expect(r.timestamp == 1_704_067_200_000)
+    }
+
+    @Test func readsCookiesHeadersAndForwardedFor() throws {
+        var options = AccessLogParser.Options(visitorCookie: "vid", sessionCookie: "sid")
+        options.countryVariable = "http_cf_ipcountry"
+        let format = #"$remote_addr [$time_iso8601] "$request" $status "$http_x_forwarded_for" "$cookie_vid" "$cookie_sid" $http_cf_ipcountry $host"#
+        let r = try record(#"10.0.0.1 [2024-01-01T01:00:00+01:00] "GET /a HTTP/2.0" 200 "198.51.100.1, 10.0.0.1" "v-1" "s-1" de Film.Example"#, format: format, options: options)
+        #expect(r.ip == "198.51.100.1")
+        #expect(r.visitorID == "v-1")
+        #expect(r.sessionID == "s-1")
+        #expect(r.country == "DE")
+        #expect(r.host == "film.example")
+        #expect(r.timestamp == 1_704_067_200_000)
+    }
+
+    @Test func readsCookiesFromTheCookieHeader() throws {
+        let format = #"$remote_addr [$time_local] "$request" $status "$http_cookie""#
+        let r = try record(#"10.0.0.1 [01/Jan/2024:00:00:00 +0000] "GET / HTTP/1.1" 200 "_ga=GA1; vid=abc; sid=s9""#, format: format,
+                           options: .init(visitorCookie: "vid", sessionCookie: "sid"))
+        #expect(r.visitorID == "abc")
+        #expect(r.sessionID == "s9")
+    }
+
+    @Test func decodesNginxEscapesAndEscapedQuotes() throws {
+        let r = try record(#"1.2.3.4 - - [01/Jan/2024:00:00:00 +0000] "GET /x HTTP/1.1" 200 1 "-" "Agent \"quoted\" \x22hex\x22 caf\xC3\xA9""#)
+        #expect(r.userAgent == #"Agent "quoted" "hex" café"#)
+    }
+
+    @Test func msecIsMorePreciseThanTimeLocal() throws {
+        let r = try record(#"1.2.3.4 [01/Jan/2024:00:00:00 +0000] 1704067200.250 "GET / HTTP/1.1" 200"#,
+                           format: #"$remote_addr [$time_local] $msec "$request" $status"#)
+        #expect(r.timestamp == 1_704_067_200_250)
+    }
+
+    @Test(arguments: [
+        ("garbage", RejectReason.formatMismatch),
+        (#"1.2.3.4 - - [30/Feb/2024:00:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "a""#, .badTimestamp),
+        (#"1.2.3.4 - - [01/Foo/2024:00:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "a""#, .badTimestamp),
+        (#"1.2.3.4 - - [01/Jan/2024:25:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "a""#, .badTimestamp),
+        (#"1.2.3.4 - - [01/Jan/2024:00:00:00 +0000] "GET / HTTP/1.1"#, .formatMismatch),
+    ])
+    func rejectsBrokenLines(line: String, reason: RejectReason) throws {
+        guard case .reject(let got, let detail) = try parse(line) else {
+            Issue.record("accepted: \(line)")
+            return
+        }
+        #expect(got == reason)
+        #expect(!detail.isEmpty)
+    }
+
+    @Test func aTLSHandshakeIsAValidLineButNoPageView() throws {
+        let r = try record(#"1.2.3.4 - - [01/Jan/2024:00:00:00 +0000] "\x16\x03\x01\x00\xCA\x01" 400 157 "-" "-""#)
+        #expect(r.status == 400)
+        #expect(r.method == nil)
+    }
+
+    @Test func formatErrorsSayWhatToChange() {
+        #expect { try AccessLogFormat("$remote_addr$status") } throws: { "\($0)".contains("without a separator") }
+        #expect { try AccessLogFormat("no variables") } throws: { "\($0)".contains("no $variables") }
+        #expect { try AccessLogParser(format: AccessLogFormat("combined"), options: .init(visitorCookie: "vid")) } throws: {
+            "\($0)".contains("$cookie_vid")
+        }
+        #expect { try AccessLogParser(format: AccessLogFormat("$remote_addr \"$request\""), options: .init()) } throws: {
+            "\($0)".contains("no time variable")
+        }
+    }
+}

@@ -1,0 +1,32 @@
+import FunnelReaders
+import FunnelTestSupport
+import Testing
+
+struct LineReaderTests {
+    private func lines(_ content: [UInt8], max: Int = 64, chunk: Int = 16) throws -> [String] {
+        let folder = TestFiles.temporaryFolder()
+        defer { TestFiles.remove(folder) }
+        TestFiles.write(folder + "/input", content)
+        let reader = LineReader(stream: try InputStream(path: folder + "/input", bufferSize: 32), maxLineLength: max, chunkSize: chunk)
+        var result: [String] = []
+        _ = reader.forEach { item in
+            switch item {
+            case .line(let bytes, let number): result.append("\(number):" + String(decoding: bytes, as: UTF8.self))
+            case .tooLong(let prefix, let number, let length): result.append("\(number):TOO LONG \(length) \(prefix.count)")
+            }
+        }
+        return result
+    }
+
+    @Test func splitsAcrossChunkBoundariesAndStripsCR() throws {
+        let text = "alpha\r\nbravo charlie delta echo\nfoxtrot\n\nlast without newline"
+        #expect(try lines(Array(text.utf8)) == ["1:alpha", "2:bravo charlie delta echo", "3:foxtrot", "4:", "5:last without newline"])
+    }
+
+    @Test func skipsOverlongLinesWithoutBufferingThem() throws {
+        let long = String(repeating: "x", count: 1000)
+        let text = "short\n\(long)\nafter\n\(long)"
+        let result = try lines(Array(text.utf8), max: 100, chunk: 64)
+        #expect(result == ["1:short", "2:TOO LONG 1000 512", "3:after", "4:TOO LONG 1000 512"])
+    }
+}

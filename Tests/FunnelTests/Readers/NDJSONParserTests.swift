@@ -1,0 +1,109 @@
+import FunnelCore
+import FunnelReaders
+import Testing
+
+struct NDJSONParserTests {
+    private func parse(_ line: String) -> NDJSONParser.Outcome {
+        var bytes = Array(line.utf8)
+        return bytes.withUnsafeMutableBytes { NDJSONParser().parse(UnsafeRawBufferPointer($0)) }
+    }
+
+    private func parseBytes(_ bytes: [UInt8]) -> NDJSONParser.Outcome {
+        var bytes = bytes
+        return bytes.withUnsafeMutableBytes { NDJSONParser().parse(UnsafeRawBufferPointer($0)) }
+    }
+
+    private func record(_ line: String) throws -> Record {
+        guard case .record(let record) = parse(line) else {
+            Issue.record("rejected: \(line)")
+            throw CancellationError()
+        }
+        return record
+    }
+
+    private func reason(_ outcome: NDJSONParser.Outcome) -> RejectReason? {
+        if case .reject(let reason, _) = outcome { return reason }
+        return nil
+    }
+
+    @Test func readsTheCanonicalDialect() throws {
+        let r = try record(#"{"event":"Purchase","timestamp":1704069120000,"session_id":"s1","anonymous_id":"v1","user_id":"u1","event_id":"e1","url":"https://Film.Example/donate?utm_source=fb#top","referrer":"https://t.co/x","user_agent":"UA","ip":"203.0.113.1","country":"fr","city":"Paris","properties":{"value":12.50,"currency":"EUR","payment_method":"card","nested":{"deep":[1,2,{"x":"}"}]}},"extra":[true,false,null]}"#)
+        #expect(r.event == "Purchase")
+        #expect(r.timestamp == 1_704_069_120_000)
+        #expect(r.sessionID == "s1")
+        #expect(r.visitorID == "v1")
+        #expect(r.userID == "u1")
+        #expect(r.eventID == "e1")
+        #expect(r.host == "film.example")
+        #expect(r.path == "/donate")
+        #expect(r.query == "utm_source=fb")
+        #expect(r.country == "FR")
+        #expect(r.city == "Paris")
+        #expect(r.properties.value?.description == "12.5")
+        #expect(r.properties.currency == "EUR")
+        #expect(r.properties.paymentMethod == "card")
+    }
+
+    @Test(arguments: [
+        ("1704067200", Int64(1_704_067_200_000)),
+        ("1704067200.5", 1_704_067_200_500),
+        ("1704067200123", 1_704_067_200_123),
+        (#""2024-01-01T00:00:00Z""#, 1_704_067_200_000),
+        (#""2024-01-01T01:30:00.250+01:30""#, 1_704_067_200_250),
+        (#""2024-01-01T00:00:00-0500""#, 1_704_085_200_000),
+        (#""1704067200000""#, 1_704_067_200_000),
+    ])
+    func readsTimestamps(text: String, millis: Int64) throws {
+        #expect(try record(#"{"event":"X","anonymous_id":"v","timestamp":\#(text)}"#).timestamp == millis)
+    }
+
+    @Test func topLevelPropertiesCount() throws {
+        let r = try record(#"{"event":"VideoProgress","timestamp":1704067200,"anonymous_id":"v","content":"trailer","percent":49.6,"watch_time":"30"}"#)
+        #expect(r.properties.content == "trailer")
+        #expect(r.properties.percent == 50)
+        #expect(r.properties.watchTime?.description == "30")
+    }
+
+    @Test func decodesEscapesAndSurrogatePairs() throws {
+        let r = try record(#"{"event":"Caf\u00e9 \ud83c\udfac \"q\"","timestamp":1704067200,"anonymous_id":"v"}"#)
+        #expect(r.event == "Café 🎬 \"q\"")
+    }
+
+    @Test func aByteOrderMarkIsSkipped() throws {
+        guard case .record(let r) = parseBytes([0xEF, 0xBB, 0xBF] + Array(#"{"event":"A","timestamp":1704067200,"anonymous_id":"v"}"#.utf8)) else {
+            Issue.record("BOM line rejected")
+            return
+        }
+        #expect(r.event == "A")
+    }
+
+    @Test func deepNestingDoesNotOverflowTheStack() {
+        let deep = String(repeating: "[", count: 300_000) + String(repeating: "]", count: 300_000)
+        let outcome = parse(#"{"event":"A","timestamp":1704067200,"anonymous_id":"v","p":\#(deep)}"#)
+        if case .record = outcome {} else { Issue.record("deeply nested but valid line was rejected") }
+        #expect(reason(parse(#"{"event":"A","timestamp":1704067200,"p":\#(String(repeating: "[", count: 300_000))}"#)) == .badJSON)
+    }
+
+    @Test(arguments: [
+        (#"{"event":"A","timestamp":1704067200"#, RejectReason.badJSON),
+        ("not json", .badJSON),
+        (#"["event"]"#, .notAnObject),
+        ("42", .notAnObject),
+        (#"{"timestamp":1704067200}"#, .missingEvent),
+        (#"{"event":"","timestamp":1704067200}"#, .missingEvent),
+        (#"{"event":"A"}"#, .missingTimestamp),
+        (#"{"event":"A","timestamp":"yesterday"}"#, .badTimestamp),
+        (#"{"event":"A","timestamp":1e400}"#, .badTimestamp),
+        (#"{"event":"A","timestamp":-5}"#, .badTimestamp),
+        (#"{"event":"\ud800","timestamp":1704067200}"#, .invalidUTF8),
+        (#"{"event":"A","timestamp":1704067200} trailing"#, .badJSON),
+        (#"{"event":"A" "timestamp":1}"#, .badJSON),
+    ])
+    func rejects(line: String, expected: RejectReason) {
+        #expect(reason(parse(line)) == expected)
+    }
+
+    @Test func invalidUTF8InTheEventNameIsRejected() {
+        #expect(reason(parseBytes(Array(#"{"event":""#.utf8) + [0xC3, 0x28] + Array(#"","timestamp":1704067200}"#.utf8))) == .invalidUTF8)
+    }
+}
