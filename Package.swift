@@ -19,11 +19,12 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         // No pkgConfig: hiredis.pc carries a -D flag SwiftPM rejects; the header is on the default path.
         .systemLibrary(name: "CHiredis", path: "Sources/CHiredis"),
+        .systemLibrary(name: "CMaxMindDB", path: "Sources/CMaxMindDB"),
         .target(name: "FunnelCore"),
         .target(name: "FunnelReaders", dependencies: ["FunnelCore", "CZlib"]),
         .target(
             name: "FunnelTransform",
-            dependencies: ["FunnelCore", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["FunnelCore", "CMaxMindDB", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(name: "FunnelWriters", dependencies: ["FunnelCore", "CHiredis"]),
         .target(

@@ -22,6 +22,8 @@ public struct Record: Sendable {
     /// The visitor id from the client (`anonymous_id`) or the visitor cookie.
     public var visitorID: String?
     public var userID: String?
+    /// PostHog's `distinct_id`, kept for the enhanced schema's `posthog_distinct_id`.
+    public var distinctID: String?
     public var eventID: String?
 
     /// Host of the page URL when the input gave an absolute URL.

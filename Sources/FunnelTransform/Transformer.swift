@@ -11,19 +11,26 @@ public final class Transformer {
         public var visitors: Int
         public var duplicateEvents: Int
         public var mergedPageViews: Int
+        /// Sessions not written because the visitor denied analytics consent (SPEC 11).
+        public var withheldSessions: Int
     }
 
-    public let schema: Schema
-    public let settings: SessionSettings
+    public let configuration: TransformConfiguration
+    public var schema: Schema { configuration.schema }
+    public var settings: SessionSettings { configuration.sessions }
     private let identity: VisitorIdentity
+    private let agents = UserAgentClassifier()
     private var records: [Record] = []
     private var eventIDs = Set<String>()
     private var duplicateEvents = 0
 
-    public init(schema: Schema, settings: SessionSettings, salt: String) {
-        self.schema = schema
-        self.settings = settings
-        identity = VisitorIdentity(salt: salt)
+    public init(configuration: TransformConfiguration) {
+        self.configuration = configuration
+        identity = VisitorIdentity(salt: configuration.salt)
+    }
+
+    public convenience init(schema: Schema, settings: SessionSettings, salt: String) {
+        self.init(configuration: TransformConfiguration(schema: schema, sessions: settings, salt: salt))
     }
 
     /// Adds a record that passed the filters and the identity rule. Returns false when an
@@ -53,20 +60,51 @@ public final class Transformer {
         let sessionizer = Sessionizer(settings: settings)
         var output: [SessionRecord] = []
         var merged = 0
+        var withheld = 0
         for (key, indices) in byVisitor {
             let sorted = indices.map { records[$0] }.sorted(by: Self.timeOrder)
             let (kept, mergedHere) = PageViewMerge.merge(sorted, windowMillis: settings.pageViewMergeWindowMillis)
             merged += mergedHere
-            let sessions = sessionizer.sessions(visitorKey: key, records: kept)
-            let firstTouch = sessions.map(\.start).min() ?? 0
-            for session in sessions {
+            let consent = ConsentState.Timeline(records: kept)
+            let facts = sessionizer.sessions(visitorKey: key, records: kept)
+                .sorted { $0.start != $1.start ? $0.start < $1.start : $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }
+                .map { SessionFacts(session: $0, siteHosts: configuration.siteHosts) }
+            let touches = Self.touches(facts)
+            for (index, session) in facts.enumerated() {
+                let state = consent.state(at: session.end)
+                if state.analyticsDenied {
+                    withheld += 1
+                    continue
+                }
                 switch schema {
-                case .mvp: output.append(MVPFields.record(for: session, firstTouch: firstTouch))
+                case .mvp:
+                    output.append(MVPFields.record(for: session, firstTouch: touches[index].firstTouchTimestamp, consent: state))
+                case .enhanced:
+                    let agent = session.userAgent.map { agents.classify($0) }
+                    let geo = session.country == nil || session.city == nil ? session.ip.flatMap { configuration.geo?.lookup(ip: $0) } : nil
+                    output.append(EnhancedFields.record(for: session, touches: touches[index], consent: state,
+                                                        slots: configuration.slots, agent: agent, geo: geo))
                 }
             }
         }
         output.sort(by: SessionRecord.outputOrder)
-        return Result(sessions: output, visitors: byVisitor.count, duplicateEvents: duplicateEvents, mergedPageViews: merged)
+        return Result(sessions: output, visitors: byVisitor.count, duplicateEvents: duplicateEvents,
+                      mergedPageViews: merged, withheldSessions: withheld)
+    }
+
+    /// First touch, last non-direct touch and ordinal of each of a visitor's sessions, given
+    /// in start order (SPEC 5).
+    static func touches(_ sessions: [SessionFacts]) -> [VisitorTouches] {
+        guard let first = sessions.first else { return [] }
+        let firstSource = first.channel.source
+        var lastTouch: (source: String, timestamp: Int64)?
+        return sessions.enumerated().map { index, session in
+            let channel = session.channel
+            if !channel.isDirect { lastTouch = (channel.source, session.start) }
+            return VisitorTouches(firstTouchSource: firstSource, firstTouchTimestamp: first.start,
+                                  lastTouchSource: lastTouch?.source ?? Channel.direct.source,
+                                  lastTouchTimestamp: lastTouch?.timestamp ?? session.start, sessionCount: index + 1)
+        }
     }
 
     private static func timeOrder(_ a: Record, _ b: Record) -> Bool {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FunnelPipeline
 
 @main
 struct Funnel: ParsableCommand {
@@ -12,4 +13,18 @@ struct Funnel: ParsableCommand {
         """,
         subcommands: [RunCommand.self, ValidateCommand.self]
     )
+
+    /// As ArgumentParser's `main()`, except that usage errors exit with 1 (SPEC 9), not 64.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                Runner.writeToStandardError(fullMessage(for: error) + "\n")
+                exit(withError: ExitCode(ExitStatus.pipelineError.rawValue))
+            }
+            exit(withError: error)
+        }
+    }
 }

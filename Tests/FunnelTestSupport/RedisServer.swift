@@ -270,38 +270,7 @@ final class ChildProcess: @unchecked Sendable {
     private var status: Int32?
 
     init(executable: String, arguments: [String], logPath: String) throws {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        // Close every other inherited descriptor (no closefrom in Swift's Glibc): a pipe end of
-        // the test runner left open in a server would keep `swift test` waiting for EOF.
-        if let open = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") {
-            for fd in open.compactMap({ Int32($0) }) where fd > 2 {
-                posix_spawn_file_actions_addclose(&actions, fd)
-            }
-        }
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        var all = sigset_t()
-        sigfillset(&all)
-        sigdelset(&all, SIGKILL)
-        sigdelset(&all, SIGSTOP)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
-        let argv = ([executable] + arguments).map { strdup($0) }
-        defer { argv.forEach { free($0) } }
-        var cArgv = argv + [nil]
-        var child: pid_t = 0
-        let result = posix_spawn(&child, executable, &actions, &attributes, &cArgv, environ)
+        let (child, result) = Spawn.start(executable, arguments, stdout: .append(logPath), stderr: .standardOutput)
         guard result == 0 else {
             throw RedisServerError("cannot start \(executable): \(String(cString: strerror(result)))")
         }

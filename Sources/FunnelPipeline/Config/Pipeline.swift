@@ -19,13 +19,17 @@ public struct Pipeline: Sendable {
         public var visitorCookie: String?
         public var sessionCookie: String?
         public var countryVariable: String = "http_cf_ipcountry"
-        /// NDJSON: `canonical`.
+        /// NDJSON: `canonical`, `posthog` or `segment`.
         public var dialect: String = "canonical"
+        /// NDJSON: canonical field name -> dotted JSON path, applied on top of the dialect.
+        public var fields: [String: String] = [:]
     }
 
     public enum SinkKind: String, Sendable, CaseIterable {
         case redis
         case ndjson
+        case csv
+        case resp
     }
 
     public struct Sink: Sendable {
@@ -44,6 +48,10 @@ public struct Pipeline: Sendable {
     public var salt: String = ""
     public var sessions = SessionSettings()
     public var schema: Schema = .mvp
+    /// Content slots of the enhanced schema; default trailer = `trailer*`, intro = `intro*`.
+    public var slots = ContentSlot.defaults
+    /// A MaxMind DB (`.mmdb`) for country and city by IP, when the records lack them.
+    public var geoDatabase: String?
     public var sink = Sink()
     public var excludedPaths: [String] = []
     public var botPatterns: [String] = []

@@ -32,13 +32,13 @@ public enum PipelineLoader {
         let folder = file.lastIndex(of: "/").map { String(file[..<$0]) } ?? "."
         let reader = NodeReader(file: file)
         let top = try reader.mapping(root, "the top level",
-                                     allowed: ["sources", "site", "identity", "sessions", "geo", "schema", "sink", "filters", "limits"])
+                                     allowed: ["sources", "site", "identity", "sessions", "geo", "schema", "content_slots", "sink", "filters", "limits"])
         var pipeline = Pipeline(file: file, sources: [])
 
         guard let sourceNodes = top["sources"] else { throw PipelineError("\(file): 'sources' is missing: name at least one input") }
         for (index, node) in try reader.sequence(sourceNodes, "sources").enumerated() {
             let where_ = "sources[\(index)]"
-            let map = try reader.mapping(node, where_, allowed: ["kind", "format", "dialect", "paths", "visitor_cookie", "session_cookie", "country_variable"])
+            let map = try reader.mapping(node, where_, allowed: ["kind", "format", "dialect", "fields", "paths", "visitor_cookie", "session_cookie", "country_variable"])
             let kindText = try reader.string(map["kind"], "\(where_).kind") ?? ""
             guard let kind = Pipeline.Source.Kind(rawValue: kindText) else {
                 throw PipelineError("\(file): \(where_).kind is '\(kindText)'; use access_log or ndjson")
@@ -57,6 +57,22 @@ public enum PipelineLoader {
                     throw PipelineError("\(file): \(where_).dialect is '\(dialect)'; this version reads: \(NDJSONParser.Dialect.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
                 source.dialect = dialect
+            }
+            if let fields = map["fields"] {
+                guard kind == .ndjson, case .mapping(let mapping) = fields else {
+                    throw PipelineError("\(file): \(where_).fields maps canonical field names to JSON paths (ndjson sources only), e.g. timestamp: data.ts")
+                }
+                for (key, value) in mapping {
+                    guard let name = key.string, let path = try reader.string(value, "\(where_).fields.\(key.string ?? "")") else {
+                        throw PipelineError("\(file): \(where_).fields entries must be name: json.path")
+                    }
+                    source.fields[name] = path
+                }
+                do {
+                    _ = try FieldMapping(source.fields)
+                } catch {
+                    throw PipelineError("\(file): \(where_).fields: \(error)")
+                }
             }
             if kind == .accessLog {
                 do {
@@ -91,8 +107,8 @@ public enum PipelineLoader {
         }
         if let geo = top["geo"] {
             let map = try reader.mapping(geo, "geo", allowed: ["database"])
-            if try reader.string(map["database"], "geo.database") != nil {
-                throw PipelineError("\(file): geo.database is not supported by this version yet; remove it (country still comes from the records themselves)")
+            if let database = try reader.string(map["database"], "geo.database") {
+                pipeline.geoDatabase = resolve(database, against: folder)
             }
         }
         if let schema = try reader.string(top["schema"], "schema") {
@@ -100,6 +116,20 @@ public enum PipelineLoader {
                 throw PipelineError("\(file): schema '\(schema)' is not available in this version; use: \(Schema.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             pipeline.schema = value
+        }
+        if let slots = top["content_slots"] {
+            // A mapping keeps its order: the slots' fields come out in the order written.
+            guard case .mapping(let mapping) = slots else {
+                throw PipelineError("\(file): content_slots must map slot names to content patterns, e.g. trailer: \"trailer*\"")
+            }
+            pipeline.slots = []
+            for (key, value) in mapping {
+                guard let name = key.string, let pattern = try reader.string(value, "content_slots.\(key.string ?? "")"),
+                      !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
+                    throw PipelineError("\(file): content_slots entries must be name: pattern, with names of letters, digits and _")
+                }
+                pipeline.slots.append(ContentSlot(name: name, pattern: pattern))
+            }
         }
         if let sink = top["sink"] {
             let map = try reader.mapping(sink, "sink", allowed: ["kind", "url", "output", "key_prefix", "hash_tags", "ttl"])

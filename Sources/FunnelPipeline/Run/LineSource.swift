@@ -38,7 +38,12 @@ struct LineSource {
                 throw PipelineError("\(file.path): \(error)")
             }
         case .ndjson:
-            parser = .ndjson(NDJSONParser(dialect: NDJSONParser.Dialect(rawValue: file.source.dialect) ?? .canonical))
+            do {
+                let mapping = file.source.fields.isEmpty ? nil : try FieldMapping(file.source.fields)
+                parser = .ndjson(NDJSONParser(dialect: NDJSONParser.Dialect(rawValue: file.source.dialect) ?? .canonical, mapping: mapping))
+            } catch {
+                throw PipelineError("\(file.path): \(error)")
+            }
         }
     }
 

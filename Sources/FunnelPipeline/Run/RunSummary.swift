@@ -22,6 +22,8 @@ public struct RunSummary: Sendable {
     public var filtered: [FilterReason: Int] = [:]
     public var rejected: [RejectReason: Int] = [:]
     public var sessions = 0
+    /// Sessions not written because the visitor denied analytics consent.
+    public var withheldSessions = 0
     public var visitors = 0
     public var conversions = 0
     public var revenue = Amount.zero
@@ -49,7 +51,7 @@ public struct RunSummary: Sendable {
         lines.append("  kept         \(kept)")
         lines.append("  filtered     \(filteredTotal)\(counts(filtered))")
         lines.append("  rejected     \(rejectedTotal)\(counts(rejected))  rate \(percent(rejectRate)), limit \(percent(maxRejectRate))")
-        lines.append("  sessions     \(sessions)  visitors \(visitors)")
+        lines.append("  sessions     \(sessions)  visitors \(visitors)\(withheldSessions > 0 ? "  withheld (analytics consent denied) \(withheldSessions)" : "")")
         lines.append("  conversions  \(conversions)  revenue \(revenue)")
         lines.append("  sink         \(sink)")
         lines.append("  time         \(format(seconds, 2)) s, \(Int(linesPerSecond)) lines/s")
@@ -106,6 +108,7 @@ public struct RunSummary: Sendable {
         key("rejected"); table(rejected)
         key("reject_rate"); out.append(contentsOf: format(rejectRate, 6).utf8)
         key("sessions"); out.append(contentsOf: String(sessions).utf8)
+        key("withheld_sessions"); out.append(contentsOf: String(withheldSessions).utf8)
         key("visitors"); out.append(contentsOf: String(visitors).utf8)
         key("conversions"); out.append(contentsOf: String(conversions).utf8)
         key("revenue"); out.append(contentsOf: revenue.description.utf8)

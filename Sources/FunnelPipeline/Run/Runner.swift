@@ -38,6 +38,19 @@ public struct Runner {
         var output = options.output ?? pipeline.sink.output
         while output.count > 1 && output.hasSuffix("/") { output.removeLast() }
 
+        var configuration = TransformConfiguration(schema: pipeline.schema, sessions: pipeline.sessions, salt: pipeline.salt)
+        configuration.siteHosts = pipeline.siteHosts
+        configuration.slots = pipeline.slots
+        if let path = pipeline.geoDatabase {
+            do {
+                configuration.geo = try GeoDatabase(path: path)
+            } catch {
+                throw PipelineError("\(pipeline.file): geo.database: \(error)")
+            }
+        }
+        let fieldLayout = configuration.fieldLayout
+        let keyLayout = RedisKeyLayout(prefix: pipeline.sink.keyPrefix, hashTags: pipeline.sink.hashTags)
+
         // Build sinks before reading, so a bad URL or folder fails in a second, not after an hour.
         var sink: SessionSink?
         var rejects: RejectWriter?
@@ -49,9 +62,16 @@ public struct Runner {
                 case .ndjson:
                     sink = try NDJSONSessionWriter(folder: output)
                     summary.sink = "ndjson \(output)/\(NDJSONSessionWriter.fileName)"
+                case .csv:
+                    sink = try CSVSessionWriter(folder: output, fieldNames: fieldLayout.fieldNames)
+                    summary.sink = "csv \(output)/sessions.csv"
+                case .resp:
+                    sink = try RESPSessionWriter(folder: output, layout: keyLayout, sortedSet: pipeline.schema.eventsAsSortedSet,
+                                                 ttlSeconds: pipeline.sink.ttlSeconds)
+                    summary.sink = "resp \(output)/redis.resp"
                 case .redis:
                     let url = try redisURL()
-                    sink = try RedisSessionWriter(url: url, layout: RedisKeyLayout(prefix: pipeline.sink.keyPrefix, hashTags: pipeline.sink.hashTags),
+                    sink = try RedisSessionWriter(url: url, layout: keyLayout,
                                                   sortedSet: pipeline.schema.eventsAsSortedSet, ttlSeconds: pipeline.sink.ttlSeconds)
                     summary.sink = "redis \(url.redacted)"
                 }
@@ -66,7 +86,7 @@ public struct Runner {
             summary.sink = "none (dry run)"
         }
 
-        let transformer = Transformer(schema: pipeline.schema, settings: pipeline.sessions, salt: pipeline.salt)
+        let transformer = Transformer(configuration: configuration)
         let filter = RecordFilter(botPatterns: pipeline.botPatterns, excludedPaths: pipeline.excludedPaths)
         var progress = Progress(mode: options.progress, total: files.count, report: report)
         var rejectFailure: SinkError?
@@ -123,6 +143,7 @@ public struct Runner {
         summary.filtered[.mergedPageView] = result.mergedPageViews > 0 ? result.mergedPageViews : nil
         summary.kept -= result.mergedPageViews
         summary.sessions = result.sessions.count
+        summary.withheldSessions = result.withheldSessions
         summary.visitors = result.visitors
         for session in result.sessions where session[field: FieldName.donationCompleted] == .bool(true) {
             summary.conversions += 1

@@ -39,8 +39,12 @@ public struct AccessLogParser: Sendable {
         let variables = format.variables
         cookieHeaderHolds = variables.contains(.header("cookie"))
         countryVariable = LogVariable(name: options.countryVariable)
+        // A custom format without the named cookie is a mistake worth stopping for. The named
+        // formats hold no cookies at all, yet SPEC 12's example pairs `combined` with cookie
+        // names and must load as written: there the cookies are simply never found.
+        let namedFormat = format.source == AccessLogFormat.combined || format.source == AccessLogFormat.common
         for (role, name) in [("visitor_cookie", options.visitorCookie), ("session_cookie", options.sessionCookie)] {
-            guard let name else { continue }
+            guard let name, !namedFormat else { continue }
             if !variables.contains(.cookie(name)) && !cookieHeaderHolds {
                 throw AccessLogFormatError("\(role) '\(name)' is set, but the log format has neither $cookie_\(name) nor $http_cookie; add one of them to the format")
             }

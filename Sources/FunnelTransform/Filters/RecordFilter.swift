@@ -10,11 +10,11 @@ public final class RecordFilter {
         "ttf", "eot", "otf", "mp4", "webm", "m3u8", "ts", "txt", "xml", "json",
     ]
 
-    private let bots: BotRule
+    private let agents: UserAgentClassifier
     private let excludedPaths: [PathPattern]
 
     public init(botPatterns: [String] = [], excludedPaths: [String] = []) {
-        bots = BotRule(extraPatterns: botPatterns)
+        agents = UserAgentClassifier(extraBotPatterns: botPatterns)
         self.excludedPaths = excludedPaths.map(PathPattern.init)
     }
 
@@ -27,7 +27,7 @@ public final class RecordFilter {
             if Self.isStaticAsset(path) { return .staticAsset }
             if excludedPaths.contains(where: { $0.matches(path) }) { return .excludedPath }
         }
-        return bots.isBot(record.userAgent) ? .bot : nil
+        return agents.isBot(record.userAgent) ? .bot : nil
     }
 
     /// By extension of the last path segment, case-insensitive; plus robots.txt and favicon.ico.

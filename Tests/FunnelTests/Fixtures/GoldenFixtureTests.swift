@@ -3,56 +3,83 @@ import FunnelPipeline
 import FunnelTestSupport
 import Testing
 
-/// Runs every `fixtures/<case>/` through the NDJSON sink and through a real Redis and compares
-/// the outputs with `expected/` byte for byte. `FUNNEL_UPDATE_GOLDEN=1 make test` rewrites the
-/// expected files instead (review the diff before committing it).
+/// Runs every `fixtures/<case>/` through every sink and compares the outputs with `expected/`
+/// byte for byte: `sessions.ndjson`, `sessions.csv`, Redis (loaded directly, and from the RESP
+/// file through `redis-cli --pipe`) as `redis.txt`, `rejects.ndjson` and the exit status.
+/// `FUNNEL_UPDATE_GOLDEN=1 swift test --filter GoldenFixture` rewrites the expected files
+/// instead (run it twice, then review the diff before committing it).
 @Suite(.serialized)
 struct GoldenFixtureTests {
     static let update = RunEnvironmentForTests.value("FUNNEL_UPDATE_GOLDEN") == "1"
 
-    @Test(arguments: FixtureCase.all)
-    func ndjsonSinkMatchesExpected(_ fixture: FixtureCase) throws {
-        let output = TestFiles.temporaryFolder("golden-\(fixture.name)")
+    /// Runs the fixture's pipeline with `sink` into a fresh folder; `body` reads the outputs.
+    private func run(_ fixture: FixtureCase, sink: Pipeline.SinkKind, redisURL: String? = nil,
+                     _ body: (_ output: String, _ summary: RunSummary) throws -> Void) throws {
+        try GeoFixture.prepare(fixture)
+        let output = TestFiles.temporaryFolder("golden-\(sink.rawValue)-\(fixture.name)")
         defer { TestFiles.remove(output) }
         var options = RunOptions()
-        options.sink = .ndjson
+        options.sink = sink
         options.output = output
+        options.redisURL = redisURL
         options.progress = .never
         let summary = try Runner(pipeline: PipelineLoader.load(path: fixture.pipelinePath), options: options, report: { _ in }).run()
+        try body(output, summary)
+    }
 
-        let sessions = TestFiles.readText(output + "/sessions.ndjson") ?? "(missing)"
-        let rejects = (TestFiles.readText(output + "/rejects.ndjson") ?? "(missing)").replacingAll(fixture.folder + "/", with: "")
-        try compare(fixture, "sessions.ndjson", sessions)
-        try compare(fixture, "rejects.ndjson", rejects)
-        try compare(fixture, "exit_status", "\(summary.exitStatus.rawValue)\n")
+    @Test(arguments: FixtureCase.all)
+    func ndjsonSinkMatchesExpected(_ fixture: FixtureCase) throws {
+        try run(fixture, sink: .ndjson) { output, summary in
+            let rejects = (TestFiles.readText(output + "/rejects.ndjson") ?? "(missing)").replacingAll(fixture.folder + "/", with: "")
+            try compare(fixture, "sessions.ndjson", TestFiles.readText(output + "/sessions.ndjson") ?? "(missing)")
+            try compare(fixture, "rejects.ndjson", rejects)
+            try compare(fixture, "exit_status", "\(summary.exitStatus.rawValue)\n")
+        }
+    }
+
+    @Test(arguments: FixtureCase.all)
+    func csvSinkMatchesExpected(_ fixture: FixtureCase) throws {
+        try run(fixture, sink: .csv) { output, summary in
+            try compare(fixture, "sessions.csv", TestFiles.readText(output + "/sessions.csv") ?? "(missing)")
+            try compare(fixture, "exit_status", "\(summary.exitStatus.rawValue)\n", mayUpdate: false)
+        }
     }
 
     @Test(arguments: FixtureCase.all)
     func redisSinkMatchesExpectedAndRerunsIdentically(_ fixture: FixtureCase) throws {
         let server = try RedisServer()
         defer { server.stop() }
-        let output = TestFiles.temporaryFolder("golden-redis-\(fixture.name)")
-        defer { TestFiles.remove(output) }
-        var options = RunOptions()
-        options.sink = .redis
-        options.redisURL = server.url
-        options.output = output
-        options.progress = .never
-        let pipeline = try PipelineLoader.load(path: fixture.pipelinePath)
-        let first = try Runner(pipeline: pipeline, options: options, report: { _ in }).run()
+        var first: RunSummary?
+        try run(fixture, sink: .redis, redisURL: server.url) { _, summary in first = summary }
         let dump = try server.dump()
         try compare(fixture, "redis.txt", dump)
-        try compare(fixture, "exit_status", "\(first.exitStatus.rawValue)\n")
+        try compare(fixture, "exit_status", "\(first?.exitStatus.rawValue ?? -1)\n", mayUpdate: false)
 
         // A second run over the same inputs leaves Redis identical (SPEC 8.1).
-        let second = try Runner(pipeline: pipeline, options: options, report: { _ in }).run()
-        #expect(second.exitStatus == first.exitStatus)
+        try run(fixture, sink: .redis, redisURL: server.url) { _, second in
+            #expect(second.exitStatus == first?.exitStatus)
+        }
         #expect(try server.dump() == dump)
     }
 
-    private func compare(_ fixture: FixtureCase, _ name: String, _ actual: String) throws {
+    /// The RESP sink's file, loaded with `redis-cli --pipe`, gives exactly the direct load.
+    @Test(arguments: FixtureCase.all)
+    func respSinkLoadedWithRedisCLIMatchesTheDirectLoad(_ fixture: FixtureCase) throws {
+        let server = try RedisServer()
+        defer { server.stop() }
+        try run(fixture, sink: .resp) { output, _ in
+            let load = try CommandRunner.run("/bin/sh", ["-c", "redis-cli -p \(server.port) --pipe < '\(output)/redis.resp'"])
+            #expect(load.status == 0, "redis-cli --pipe failed: \(load)")
+            #expect(load.stdout.contains("errors: 0"), "redis-cli --pipe reported errors: \(load.stdout)")
+        }
+        try compare(fixture, "redis.txt", try server.dump(), mayUpdate: false)
+    }
+
+    /// Compares with `expected/<name>`; in update mode writes it instead, except for checks
+    /// that must agree with a file another test writes (`mayUpdate: false`).
+    private func compare(_ fixture: FixtureCase, _ name: String, _ actual: String, mayUpdate: Bool = true) throws {
         let path = fixture.expectedFolder + "/" + name
-        if Self.update {
+        if Self.update && mayUpdate {
             TestFiles.write(path, actual)
             return
         }

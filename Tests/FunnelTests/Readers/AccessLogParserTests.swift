@@ -95,9 +95,11 @@ struct AccessLogParserTests {
     @Test func formatErrorsSayWhatToChange() {
         #expect { try AccessLogFormat("$remote_addr$status") } throws: { "\($0)".contains("without a separator") }
         #expect { try AccessLogFormat("no variables") } throws: { "\($0)".contains("no $variables") }
-        #expect { try AccessLogParser(format: AccessLogFormat("combined"), options: .init(visitorCookie: "vid")) } throws: {
+        #expect { try AccessLogParser(format: AccessLogFormat(#"$remote_addr [$time_local] "$request" $status"#), options: .init(visitorCookie: "vid")) } throws: {
             "\($0)".contains("$cookie_vid")
         }
+        // SPEC 12's example pairs `combined` with cookie names: it loads, and finds no cookie.
+        #expect(throws: Never.self) { try AccessLogParser(format: AccessLogFormat("combined"), options: .init(visitorCookie: "vid", sessionCookie: "sid")) }
         #expect { try AccessLogParser(format: AccessLogFormat("$remote_addr \"$request\""), options: .init()) } throws: {
             "\($0)".contains("no time variable")
         }

@@ -1,0 +1,239 @@
+import FunnelCore
+
+/// A record field an NDJSON line can fill, named as in the canonical dialect (SPEC 1.2).
+/// Dialects and field mappings translate their own keys to these, so every input decodes a
+/// field the same way.
+enum FieldTarget: Hashable, Sendable {
+    case event, timestamp, sessionID, visitorID, userID, distinctID, eventID
+    case url, page, referrer, userAgent, ip, country, city
+    case property(EventProperty)
+
+    /// The canonical dialect's top-level fields. `distinct_id` is not one: it is PostHog's and
+    /// only reachable through that dialect or a mapping.
+    static let canonical: [FieldTarget] = [
+        .event, .timestamp, .sessionID, .visitorID, .userID, .eventID, .url, .page, .referrer, .userAgent, .ip, .country, .city,
+    ]
+
+    static let all: [FieldTarget] = canonical + [.distinctID] + EventProperty.allCases.map { .property($0) }
+
+    /// The name a pipeline's `fields:` mapping uses, and the canonical dialect's key.
+    var name: StaticString {
+        switch self {
+        case .event: "event"
+        case .timestamp: "timestamp"
+        case .sessionID: "session_id"
+        case .visitorID: "anonymous_id"
+        case .userID: "user_id"
+        case .distinctID: "distinct_id"
+        case .eventID: "event_id"
+        case .url: "url"
+        case .page: "page"
+        case .referrer: "referrer"
+        case .userAgent: "user_agent"
+        case .ip: "ip"
+        case .country: "country"
+        case .city: "city"
+        case .property(let property): property.name
+        }
+    }
+
+    init?(name: String) {
+        guard let found = Self.all.first(where: { $0.name.description == name }) else { return nil }
+        self = found
+    }
+
+    /// The canonical top-level field a key names, compared on raw bytes.
+    static func canonical(forKey key: Range<Int>, in s: JSONScanner) -> FieldTarget? {
+        canonical.first { s.keyEquals(key, $0.name) }
+    }
+}
+
+/// The event properties funnel keeps (SPEC 1.2), by their canonical names.
+enum EventProperty: CaseIterable, Hashable, Sendable {
+    case value, currency, content, percent, watchTime, element, step, checkoutType, paymentMethod, analytics, marketing
+
+    var name: StaticString {
+        switch self {
+        case .value: "value"
+        case .currency: "currency"
+        case .content: "content"
+        case .percent: "percent"
+        case .watchTime: "watch_time"
+        case .element: "element"
+        case .step: "step"
+        case .checkoutType: "checkout_type"
+        case .paymentMethod: "payment_method"
+        case .analytics: "analytics"
+        case .marketing: "marketing"
+        }
+    }
+
+    /// `allCases` builds a new array on every call; lines are read by the million.
+    private static let every = allCases
+
+    static func forKey(_ key: Range<Int>, in s: JSONScanner) -> EventProperty? {
+        every.first { s.keyEquals(key, $0.name) }
+    }
+}
+
+/// What one event line said, field by field, whatever its dialect.
+struct EventFields {
+    var event: String?
+    var eventInvalid = false
+    var timestamp: Int64?
+    var timestampText: String?
+    var timestampSeen = false
+    var record = Record(origin: .client, event: "", timestamp: 0)
+    var url: String?
+    var page: String?
+    /// The query string of `page` when a dialect gives it apart (Segment's `context.page.search`).
+    var search: String?
+    /// Segment: the line is a Page call (`"type":"page"`), hence a `PageView`.
+    var isPageCall = false
+    /// Query parameters a dialect knows apart from the URL (Segment's `context.campaign`),
+    /// added to the record's query when the URL does not carry them itself.
+    var queryDefaults: [(name: String, value: String)] = []
+    /// A dialect's second choices, used by its `finish` step when the first choice is absent.
+    var fallback = Fallback()
+
+    struct Fallback {
+        var sessionID: String?
+        var url: String?
+        var page: String?
+        var search: String?
+        var referrer: String?
+        var ip: String?
+    }
+
+    /// Stores `value` as `target`, decoded the way the canonical dialect always has: strings
+    /// (numbers taken as their text, empty as absent), amounts from numbers or numeric strings,
+    /// countries normalized to ISO alpha-2.
+    mutating func set(_ target: FieldTarget, _ value: JSONScanner.Value, _ s: JSONScanner) {
+        func string() -> String? { Self.text(value, s) }
+        switch target {
+        case .event:
+            if case .string(let range, let escaped) = value {
+                event = s.decodeString(range, escaped: escaped)
+                eventInvalid = event == nil
+            }
+        case .timestamp:
+            timestampSeen = true
+            switch value {
+            case .number(let range):
+                timestamp = TimeParser.parseEpochNumber(s.bytes(range))
+                timestampText = String(decoding: s.bytes(range), as: UTF8.self)
+            case .string(let range, _):
+                let raw = s.bytes(range)
+                timestampText = String(decoding: raw, as: UTF8.self)
+                timestamp = raw.allSatisfy({ $0 &- 0x30 < 10 || $0 == UInt8(ascii: ".") })
+                    ? TimeParser.parseEpochNumber(raw) : CivilTime.parseISO8601(raw)
+            default:
+                timestampText = "a non-number, non-string value"
+            }
+        case .sessionID: record.sessionID = string()
+        case .visitorID: record.visitorID = string()
+        case .userID: record.userID = string()
+        case .distinctID: record.distinctID = string()
+        case .eventID: record.eventID = string()
+        case .url: url = string()
+        case .page: page = string()
+        case .referrer: record.referrer = string()
+        case .userAgent: record.userAgent = string()
+        case .ip: record.ip = string()
+        case .country: record.country = string().flatMap(CountryCode.normalize)
+        case .city: record.city = string()
+        case .property(let property): set(property, value, s)
+        }
+    }
+
+    mutating func set(_ property: EventProperty, _ value: JSONScanner.Value, _ s: JSONScanner) {
+        func string() -> String? { Self.text(value, s) }
+        func amount() -> Amount? { Self.amount(value, s) }
+        switch property {
+        case .value: record.properties.value = amount()
+        case .currency: record.properties.currency = string()
+        case .content: record.properties.content = string()
+        case .percent: record.properties.percent = amount().map { min(max(($0.micros + 500_000) / 1_000_000, 0), 100) }
+        case .watchTime: record.properties.watchTime = amount()
+        case .element: record.properties.element = string()
+        case .step: record.properties.step = string()
+        case .checkoutType: record.properties.checkoutType = string()
+        case .paymentMethod: record.properties.paymentMethod = string()
+        case .analytics: record.properties.analytics = string()
+        case .marketing: record.properties.marketing = string()
+        }
+    }
+
+    /// Takes `value` as a property when `key` is a canonical property name; others are skipped.
+    mutating func takeProperty(key: Range<Int>, value: JSONScanner.Value, scanner s: JSONScanner) {
+        if let property = EventProperty.forKey(key, in: s) { set(property, value, s) }
+    }
+
+    /// A string value (numbers are taken as their text); nil when empty or not Unicode.
+    static func text(_ value: JSONScanner.Value, _ s: JSONScanner) -> String? {
+        switch value {
+        case .string(let range, let escaped): s.decodeString(range, escaped: escaped).flatMap { $0.isEmpty ? nil : $0 }
+        case .number(let range): String(decoding: s.bytes(range), as: UTF8.self)
+        default: nil
+        }
+    }
+
+    /// A number, or a string holding one (`"25"`), as an exact amount.
+    static func amount(_ value: JSONScanner.Value, _ s: JSONScanner) -> Amount? {
+        switch value {
+        case .number(let range): Amount(jsonNumber: s.bytes(range))
+        case .string(let range, false): Amount(jsonNumber: s.bytes(range))
+        default: nil
+        }
+    }
+
+    func makeRecord() -> NDJSONParser.Outcome {
+        if eventInvalid { return .reject(.invalidUTF8, detail: "\"event\" is not valid Unicode") }
+        guard let event, !event.isEmpty else { return .reject(.missingEvent, detail: "no \"event\" string") }
+        guard timestampSeen else { return .reject(.missingTimestamp, detail: "no \"timestamp\"") }
+        guard let timestamp else {
+            return .reject(.badTimestamp, detail: "impossible or out-of-range timestamp \(timestampText ?? "")")
+        }
+        var result = record
+        result.event = event
+        result.timestamp = timestamp
+        if let location = url ?? page {
+            let parts = URLParts(location)
+            result.host = parts.host
+            result.path = parts.path
+            result.query = parts.query
+        }
+        for (name, value) in queryDefaults where !Self.query(result.query, has: name) {
+            let pair = name + "=" + Self.percentEncoded(value)
+            result.query = result.query.map { $0 + "&" + pair } ?? pair
+        }
+        return .record(result)
+    }
+
+    /// True when the query string holds `name` with a non-empty value (as attribution reads it).
+    static func query(_ query: String?, has name: String) -> Bool {
+        guard let query else { return false }
+        let wanted = Array(name.utf8)
+        for part in query.utf8.split(separator: UInt8(ascii: "&")) {
+            let key = part.prefix { $0 != UInt8(ascii: "=") }
+            if key.elementsEqual(wanted), part.count > key.count + 1 { return true }
+        }
+        return false
+    }
+
+    /// Percent-encodes everything but RFC 3986's unreserved characters.
+    static func percentEncoded(_ text: String) -> String {
+        let digits = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = []
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                out.append(byte)
+            default:
+                out += [UInt8(ascii: "%"), digits[Int(byte >> 4)], digits[Int(byte & 15)]]
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

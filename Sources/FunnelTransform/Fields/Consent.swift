@@ -1,0 +1,39 @@
+import FunnelCore
+
+/// A visitor's consent as of a moment (SPEC 11): each purpose `granted`, `denied` or
+/// `pending` (no Consent event yet).
+struct ConsentState: Sendable, Hashable {
+    var analytics = "pending"
+    var marketing = "pending"
+
+    var analyticsDenied: Bool { analytics == "denied" }
+    var marketingDenied: Bool { marketing == "denied" }
+
+    /// The state after each Consent event of a visitor's time-ordered records, to be asked
+    /// for the state at a session's end.
+    struct Timeline {
+        private var changes: [(timestamp: Int64, state: ConsentState)] = []
+
+        init(records: [Record]) {
+            var state = ConsentState()
+            for record in records where record.event == "Consent" {
+                if let value = Self.normalize(record.properties.analytics) { state.analytics = value }
+                if let value = Self.normalize(record.properties.marketing) { state.marketing = value }
+                changes.append((record.timestamp, state))
+            }
+        }
+
+        /// The latest state at or before `timestamp`.
+        func state(at timestamp: Int64) -> ConsentState {
+            changes.last { $0.timestamp <= timestamp }?.state ?? ConsentState()
+        }
+
+        private static func normalize(_ value: String?) -> String? {
+            switch value?.lowercased() {
+            case "granted", "true", "yes": "granted"
+            case "denied", "false", "no": "denied"
+            default: nil
+            }
+        }
+    }
+}

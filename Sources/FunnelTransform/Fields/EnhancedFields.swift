@@ -1,0 +1,92 @@
+import FunnelCore
+
+/// What the transformer knows about a session's visitor across all the visitor's sessions.
+struct VisitorTouches {
+    var firstTouchSource: String
+    var firstTouchTimestamp: Int64
+    var lastTouchSource: String
+    var lastTouchTimestamp: Int64
+    /// 1 for the visitor's first session.
+    var sessionCount: Int
+}
+
+/// The fields and events of schema `enhanced` (SPEC 5 and 7) for one session.
+enum EnhancedFields {
+    static func record(for facts: SessionFacts, touches: VisitorTouches, consent: ConsentState,
+                       slots: [ContentSlot], agent: UserAgentInfo?, geo: GeoLocation?) -> SessionRecord {
+        let records = facts.session.records
+        let channel = facts.channel
+        let video = VideoEngagement(records: records, slots: slots)
+        let marketingAllowed = !consent.marketingDenied
+        var fields = FieldList()
+        fields.add(FieldName.utmSource, facts.utm?.utmSource)
+        fields.add(FieldName.utmMedium, facts.utm?.utmMedium)
+        fields.add(FieldName.utmCampaign, facts.utm?.utmCampaign)
+        fields.add(FieldName.utmContent, facts.utm?.utmContent)
+        fields.add(FieldName.utmTerm, facts.utm?.utmTerm)
+        fields.add(FieldName.firstTouchSource, touches.firstTouchSource)
+        fields.add(FieldName.firstTouchTimestamp, .integer(touches.firstTouchTimestamp))
+        fields.add(FieldName.lastTouchSource, touches.lastTouchSource)
+        fields.add(FieldName.lastTouchTimestamp, .integer(touches.lastTouchTimestamp))
+        fields.add(FieldName.source, channel.source)
+        fields.add(FieldName.medium, channel.medium)
+        fields.add(FieldName.referrer, facts.referrerHost)
+        fields.add(FieldName.landingPage, facts.landingPage)
+        fields.add(FieldName.contentViewed, facts.contentViewed)
+        for (slot, engagement) in zip(slots, video.slots) {
+            fields.add(slot.name + "_watched", .bool(engagement.watched))
+            fields.add(slot.name + "_completion", engagement.completion.map(FieldValue.integer))
+        }
+        fields.add(FieldName.totalWatchTime, video.totalWatchTime.map(FieldValue.amount))
+        fields.add(FieldName.donationInitiated, .bool(facts.initiated))
+        fields.add(FieldName.donationCompleted, .bool(facts.completed))
+        fields.add(FieldName.donationAmount, facts.completed ? facts.amount.map(FieldValue.amount) : nil)
+        fields.add(FieldName.checkoutType, facts.checkoutType)
+        if facts.completed, let purchase = facts.firstPurchase {
+            fields.add(FieldName.timeToConversion, .integer(purchase - touches.firstTouchTimestamp))
+        }
+        fields.add(FieldName.fbclid, marketingAllowed ? facts.fbclid : nil)
+        fields.add(FieldName.gclid, marketingAllowed ? facts.gclid : nil)
+        fields.add(FieldName.posthogDistinctID, marketingAllowed ? facts.distinctID : nil)
+        fields.add(FieldName.userID, facts.userID)
+        fields.add(FieldName.deviceType, agent?.deviceType.rawValue)
+        fields.add(FieldName.browser, agent?.browser.rawValue)
+        fields.add(FieldName.country, facts.country ?? geo?.countryCode)
+        fields.add(FieldName.city, facts.city ?? geo?.city)
+        fields.add(FieldName.sessionCount, .integer(Int64(touches.sessionCount)))
+        fields.add(FieldName.consentAnalytics, consent.analytics)
+        fields.add(FieldName.consentMarketing, consent.marketing)
+        fields.add(FieldName.sessionEnd, .integer(facts.end))
+        fields.add(FieldName.eventCount, .integer(Int64(records.count)))
+        fields.add(FieldName.pageViews, .integer(Int64(facts.pageViews)))
+        fields.add(FieldName.createdAt, .integer(facts.start))
+        return SessionRecord(id: facts.session.id, start: facts.start, fields: fields.fields, events: records.map(event))
+    }
+
+    /// SPEC 7: the properties the enhanced schema keeps, per event name, in this order.
+    static func event(_ record: Record) -> EventRecord {
+        var properties = FieldList()
+        let p = record.properties
+        switch record.event {
+        case "PageView":
+            properties.add("page", record.path)
+            properties.add("utm_source", record.query.flatMap { QueryParameters($0)["utm_source"] })
+        case "ViewContent", "VideoStart", "VideoProgress", "VideoComplete":
+            properties.add("content", p.content)
+            properties.add("percent", p.percent.map(FieldValue.integer))
+        case "ButtonClick":
+            properties.add("element", p.element)
+        case "InitiateCheckout":
+            properties.add("value", p.value.map(FieldValue.amount))
+            properties.add("checkout_type", p.checkoutType)
+        case "FormSubmit":
+            properties.add("step", p.step)
+        case "Purchase":
+            properties.add("value", p.value.map(FieldValue.amount))
+            properties.add("payment_method", p.paymentMethod)
+        default:
+            break
+        }
+        return EventRecord(name: record.event, properties: properties.fields, timestamp: record.timestamp)
+    }
+}

@@ -1,0 +1,83 @@
+import FunnelCore
+
+/// What one pass over a session's records establishes, shared by both schemas' field rules.
+struct SessionFacts {
+    let session: Sessionizer.Session
+    /// The first record whose URL has any utm parameter supplies all utm fields.
+    var utm: Campaign?
+    /// Name of the first click-id parameter in the session's URLs.
+    var clickIDName: String?
+    var fbclid: String?
+    var gclid: String?
+    /// Host of the first referrer that is not the site itself.
+    var referrerHost: String?
+    var landingPage: String?
+    var contentViewed: String?
+    var initiated = false
+    var completed = false
+    var amount: Amount?
+    var firstPurchase: Int64?
+    var checkoutType: String?
+    var userAgent: String?
+    var ip: String?
+    var country: String?
+    var city: String?
+    var userID: String?
+    var distinctID: String?
+    var pageViews = 0
+
+    var start: Int64 { session.start }
+    var end: Int64 { session.last }
+
+    init(session: Sessionizer.Session, siteHosts: [String]) {
+        self.session = session
+        var viewContent: String?
+        var videoStart: String?
+        for record in session.records {
+            if let query = record.query, utm == nil || clickIDName == nil || fbclid == nil || gclid == nil {
+                let parameters = QueryParameters(query)
+                if utm == nil, let campaign = Campaign(parameters), campaign.hasUTM { utm = campaign }
+                if clickIDName == nil { clickIDName = Campaign.clickIDNames.first { parameters[$0] != nil } }
+                if fbclid == nil { fbclid = parameters["fbclid"] }
+                if gclid == nil { gclid = parameters["gclid"] }
+            }
+            if referrerHost == nil, let referrer = record.referrer {
+                let host = URLParts(referrer).host
+                if let host, !host.isEmpty, !siteHosts.contains(where: { ReferrerHosts.matches(host, $0) }) {
+                    referrerHost = host
+                }
+            }
+            switch record.event {
+            case "PageView":
+                pageViews += 1
+                if landingPage == nil { landingPage = record.path }
+            case "ViewContent":
+                if viewContent == nil { viewContent = record.properties.content }
+            case "VideoStart":
+                if videoStart == nil { videoStart = record.properties.content }
+            case "InitiateCheckout":
+                initiated = true
+            case "Purchase":
+                completed = true
+                if firstPurchase == nil { firstPurchase = record.timestamp }
+                if let value = record.properties.value { amount = (amount ?? .zero).adding(value) ?? amount }
+            default:
+                break
+            }
+            if record.event == "InitiateCheckout" || record.event == "Purchase", let type = record.properties.checkoutType {
+                checkoutType = type  // the last one carrying it wins
+            }
+            if userAgent == nil { userAgent = record.userAgent }
+            if ip == nil, let address = record.ip, !address.isEmpty { ip = address }
+            if country == nil { country = record.country }
+            if city == nil { city = record.city }
+            if userID == nil { userID = record.userID }
+            if distinctID == nil { distinctID = record.distinctID }
+        }
+        contentViewed = viewContent ?? videoStart
+    }
+
+    var channel: Channel {
+        Channel.classify(utmSource: utm?.utmSource, utmMedium: utm?.utmMedium, clickID: clickIDName, referrerHost: referrerHost)
+    }
+}

@@ -1,0 +1,50 @@
+import FunnelCore
+
+/// Watching of video contents in one session (SPEC 5, enhanced): per content slot whether it
+/// was watched and the highest percent reached, and the total watch time over all contents.
+struct VideoEngagement {
+    struct Slot {
+        var watched = false
+        var completion: Int64?
+    }
+
+    var slots: [Slot]
+    /// Seconds; nil when the session has no video event.
+    var totalWatchTime: Amount?
+
+    static func isVideoEvent(_ name: String) -> Bool { name.hasPrefix("Video") }
+
+    init(records: [Record], slots slotDefinitions: [ContentSlot]) {
+        let patterns = slotDefinitions.map { PathPattern($0.pattern) }
+        slots = Array(repeating: Slot(), count: slotDefinitions.count)
+        // Per content: the largest watch_time, else the span from its VideoStart to its last
+        // Video* event.
+        var perContent: [String: (maxWatch: Amount?, start: Int64?, last: Int64)] = [:]
+        var order: [String] = []
+        for record in records where Self.isVideoEvent(record.event) {
+            let content = record.properties.content ?? ""
+            for (index, pattern) in patterns.enumerated() where !content.isEmpty && pattern.matches(content) {
+                slots[index].watched = true
+                let percent = record.properties.percent ?? (record.event == "VideoComplete" ? 100 : nil)
+                if let percent { slots[index].completion = max(slots[index].completion ?? 0, percent) }
+            }
+            var entry = perContent[content] ?? (nil, nil, record.timestamp)
+            if perContent[content] == nil { order.append(content) }
+            if let watch = record.properties.watchTime { entry.maxWatch = max(entry.maxWatch ?? watch, watch) }
+            if record.event == "VideoStart", entry.start == nil { entry.start = record.timestamp }
+            entry.last = max(entry.last, record.timestamp)
+            perContent[content] = entry
+        }
+        guard !order.isEmpty else { return }
+        var total = Amount.zero
+        for content in order {
+            let entry = perContent[content]!
+            if let watch = entry.maxWatch {
+                total = total.adding(watch) ?? total
+            } else if let start = entry.start {
+                total = total.adding(Amount(micros: (entry.last - start) * 1000)) ?? total
+            }
+        }
+        totalWatchTime = total
+    }
+}

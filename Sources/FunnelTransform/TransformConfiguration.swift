@@ -1,0 +1,23 @@
+import FunnelCore
+
+/// Everything the transformer needs from a pipeline file.
+public struct TransformConfiguration {
+    public var schema: Schema = .mvp
+    public var sessions = SessionSettings()
+    /// HMAC key of fingerprints (`identity.salt`).
+    public var salt = ""
+    /// The site's own hosts: referrers from them (and their subdomains) are internal.
+    public var siteHosts: [String] = []
+    /// Content slots of the enhanced schema (`<slot>_watched`, `<slot>_completion`).
+    public var slots = ContentSlot.defaults
+    /// Optional MaxMind DB for country and city by IP.
+    public var geo: GeoDatabase?
+
+    public init(schema: Schema = .mvp, sessions: SessionSettings = SessionSettings(), salt: String = "") {
+        self.schema = schema
+        self.sessions = sessions
+        self.salt = salt
+    }
+
+    public var fieldLayout: FieldLayout { FieldLayout(schema: schema, slots: slots.map(\.name)) }
+}

@@ -1,0 +1,62 @@
+/// What the `device_type` and `browser` fields and the bot filter know of one user agent.
+public struct UserAgentInfo: Sendable, Hashable {
+    public var deviceType: DeviceType
+    public var browser: Browser
+    public var isBot: Bool
+
+    public init(deviceType: DeviceType, browser: Browser, isBot: Bool) {
+        self.deviceType = deviceType
+        self.browser = browser
+        self.isBot = isBot
+    }
+
+    /// What a missing or empty agent gives: some privacy tools strip the header, and the
+    /// record still identifies its visitor by IP, so it is kept as a person.
+    public static let unknown = UserAgentInfo(deviceType: .desktop, browser: .other, isBot: false)
+}
+
+/// Classifies user agents for SPEC 3 (bots) and SPEC 5 (`device_type`, `browser`).
+///
+/// Real traffic repeats a few thousand agents millions of times, so results are cached per
+/// distinct agent string. The cache is bounded: when it holds `cacheLimit` agents it starts
+/// over, which only happens when the input is made of ever-new agents. Not thread-safe: each
+/// stage owns its own classifier.
+public final class UserAgentClassifier {
+    public static let defaultCacheLimit = 50_000
+
+    private let extraBotPatterns: [Token]
+    private let cacheLimit: Int
+    private var cache: [String: UserAgentInfo] = [:]
+
+    /// `extraBotPatterns` are the pipeline's own bot patterns, matched case-insensitively
+    /// anywhere in the agent, on top of the built-in ones.
+    public convenience init(extraBotPatterns: [String] = []) {
+        self.init(extraBotPatterns: extraBotPatterns, cacheLimit: Self.defaultCacheLimit)
+    }
+
+    init(extraBotPatterns: [String], cacheLimit: Int) {
+        self.extraBotPatterns = extraBotPatterns.filter { !$0.isEmpty }.map { Token($0) }
+        self.cacheLimit = max(1, cacheLimit)
+    }
+
+    public func classify(_ userAgent: String?) -> UserAgentInfo {
+        guard let userAgent, !userAgent.isEmpty else { return .unknown }
+        if let known = cache[userAgent] { return known }
+        let text = AgentText(userAgent)
+        let info = UserAgentInfo(
+            deviceType: DeviceType.detect(in: text),
+            browser: Browser.detect(in: text),
+            isBot: text.looksAutomated(extra: extraBotPatterns)
+        )
+        if cache.count >= cacheLimit { cache.removeAll(keepingCapacity: true) }
+        cache[userAgent] = info
+        return info
+    }
+
+    public func isBot(_ userAgent: String?) -> Bool {
+        classify(userAgent).isBot
+    }
+
+    /// How many distinct agents the cache holds (for tests).
+    var cachedAgentCount: Int { cache.count }
+}

@@ -1,0 +1,62 @@
+import FunnelCore
+
+/// Writes `redis.resp` (SPEC 8.2): the exact command stream the Redis sink would send, as RESP
+/// arrays of bulk strings, for `redis-cli --pipe < redis.resp`.
+///
+/// The commands come from `RedisSessionCommands`, the same function the live writer uses, so
+/// loading the file gives Redis byte for byte what a direct run gives: every session in its
+/// own `MULTI`/`EXEC`, replaced whole. Bulk strings carry their length, so values with spaces,
+/// quotes, newlines or any other bytes need no escaping.
+public final class RESPSessionWriter: SessionSink {
+    public static let fileName = "redis.resp"
+    public let layout: RedisKeyLayout
+    public let sortedSet: Bool
+    public let ttlSeconds: Int?
+    private let file: AtomicFile
+    public private(set) var sessionsWritten = 0
+
+    /// Creates `folder/redis.resp`; nothing replaces an existing file before `finish()`.
+    ///
+    /// - Parameters:
+    ///   - sortedSet: events as a sorted set scored by timestamp (schema `enhanced`) instead of
+    ///     a list (`mvp`).
+    ///   - ttlSeconds: `EXPIRE` on both keys; nil keeps them forever. Must be positive.
+    public init(folder: String, layout: RedisKeyLayout = RedisKeyLayout(), sortedSet: Bool, ttlSeconds: Int?) throws(SinkError) {
+        if let ttlSeconds, ttlSeconds <= 0 {
+            throw SinkError("Redis TTL must be a positive number of seconds, got \(ttlSeconds); leave it out for keys that never expire")
+        }
+        self.layout = layout
+        self.sortedSet = sortedSet
+        self.ttlSeconds = ttlSeconds
+        file = try AtomicFile(path: folder + "/" + Self.fileName)
+    }
+
+    public func write(_ sessions: [SessionRecord]) throws(SinkError) {
+        for session in sessions {
+            let commands = RedisSessionCommands.commands(for: session, layout: layout, sortedSet: sortedSet, ttlSeconds: ttlSeconds)
+            try file.withBuffer { out in
+                for command in commands { Self.append(command, to: &out) }
+            }
+            sessionsWritten += 1
+        }
+    }
+
+    public func finish() throws(SinkError) {
+        try file.commit()
+    }
+
+    /// `*<count>\r\n` then `$<length>\r\n<bytes>\r\n` per argument: the form Redis reads from
+    /// clients, and the only one `redis-cli --pipe` passes through unchanged.
+    static func append(_ command: [[UInt8]], to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "*"))
+        out.append(contentsOf: String(command.count).utf8)
+        out.append(contentsOf: [0x0D, 0x0A])
+        for argument in command {
+            out.append(UInt8(ascii: "$"))
+            out.append(contentsOf: String(argument.count).utf8)
+            out.append(contentsOf: [0x0D, 0x0A])
+            out.append(contentsOf: argument)
+            out.append(contentsOf: [0x0D, 0x0A])
+        }
+    }
+}

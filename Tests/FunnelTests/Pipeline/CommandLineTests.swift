@@ -1,0 +1,191 @@
+import Foundation
+import FunnelTestSupport
+import Testing
+
+/// The built `funnel` executable, run as cron and CI run it: exit statuses of SPEC 9, what is
+/// written and what is not, and that a password never reaches the output.
+struct CommandLineTests {
+    /// `FUNNEL_BINARY` when set (a build in another scratch path), else `.build/debug/funnel`.
+    static let binary: String = {
+        if let path = RunEnvironmentForTests.value("FUNNEL_BINARY"), !path.isEmpty { return path }
+        return FixtureCase.repositoryRoot + "/.build/debug/funnel"
+    }()
+
+    static func fixture(_ name: String) -> String { FixtureCase.repositoryRoot + "/fixtures/" + name + "/pipeline.yaml" }
+
+    private func funnel(_ arguments: [String], environment: [String: String?] = [:], timeout: Duration = .seconds(60)) throws -> CommandResult {
+        try #require(TestFiles.exists(Self.binary), "no funnel executable at \(Self.binary); build it or set FUNNEL_BINARY")
+        var environment = environment
+        if environment["REDIS_PASSWORD"] == nil { environment["REDIS_PASSWORD"] = .some(nil) }
+        return try CommandRunner.run(Self.binary, arguments, environment: environment, timeout: timeout)
+    }
+
+    private func files(in folder: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
+    }
+
+    // MARK: - Exit status 0
+
+    @Test func seedRunSucceedsAndWritesTheExpectedSessions() throws {
+        let output = TestFiles.temporaryFolder("cli-seed")
+        defer { TestFiles.remove(output) }
+        let result = try funnel(["run", Self.fixture("seed_mvp"), "--output", output, "--progress", "never"])
+        #expect(result.status == 0, "\(result)")
+        #expect(files(in: output) == ["rejects.ndjson", "sessions.ndjson"])
+        let expected = TestFiles.readText(FixtureCase.repositoryRoot + "/fixtures/seed_mvp/expected/sessions.ndjson")
+        #expect(TestFiles.readText(output + "/sessions.ndjson") == expected)
+        #expect(result.stderr.contains("sessions     1"), "\(result)")
+    }
+
+    @Test func dryRunWritesNothing() throws {
+        let folder = TestFiles.temporaryFolder("cli-dry")
+        defer { TestFiles.remove(folder) }
+        let result = try funnel(["run", Self.fixture("seed_mvp"), "--output", folder + "/out", "--dry-run", "--progress", "never"])
+        #expect(result.status == 0, "\(result)")
+        #expect(files(in: folder) == [], "a dry run created files")
+        #expect(result.stderr.contains("dry run"), "\(result)")
+        #expect(result.stderr.contains("sessions     1"), "\(result)")
+    }
+
+    @Test func summaryJSONHasTheRunsCounts() throws {
+        let folder = TestFiles.temporaryFolder("cli-summary")
+        defer { TestFiles.remove(folder) }
+        let summaryPath = folder + "/summary.json"
+        let result = try funnel(["run", Self.fixture("seed_mvp"), "--output", folder + "/out", "--summary-json", summaryPath, "--progress", "never"])
+        #expect(result.status == 0, "\(result)")
+        let bytes = try #require(TestFiles.read(summaryPath), "no summary file")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
+        #expect(object["lines_read"] as? Int == 4)
+        #expect(object["sessions"] as? Int == 1)
+        #expect(object["kept"] as? Int == 4)
+        #expect(object["visitors"] as? Int == 1)
+        #expect(object["conversions"] as? Int == 1)
+        #expect(object["exit_status"] as? Int == 0)
+        #expect(object["rejected"] is [String: Any])
+        #expect(object["filtered"] is [String: Any])
+        #expect(files(in: folder) == ["out", "summary.json"], "no temporary file left behind")
+    }
+
+    @Test func validateSucceedsOnGoodInput() throws {
+        let result = try funnel(["validate", Self.fixture("seed_mvp")])
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stdout.contains("events.ndjson"), "\(result)")
+        #expect(result.stdout.contains("4/4"), "\(result)")
+        #expect(!result.stdout.contains("FAIL"), "\(result)")
+    }
+
+    // MARK: - Exit status 1
+
+    @Test func missingPipelineFileExits1() throws {
+        let path = "/nonexistent-funnel-test/pipeline.yaml"
+        let result = try funnel(["run", path, "--progress", "never"])
+        #expect(result.status == 1, "\(result)")
+        #expect(result.stderr.contains(path), "\(result)")
+        let validate = try funnel(["validate", path])
+        #expect(validate.status == 1, "\(validate)")
+    }
+
+    @Test func unknownPipelineKeyExits1AndWritesNothing() throws {
+        let folder = TestFiles.temporaryFolder("cli-unknown-key")
+        defer { TestFiles.remove(folder) }
+        TestFiles.write(folder + "/p.yaml", """
+            sources:
+              - kind: ndjson
+                paths: ["\(FixtureCase.repositoryRoot)/fixtures/seed_mvp/events.ndjson"]
+            sessions:
+              timout: 30m
+            """)
+        let result = try funnel(["run", folder + "/p.yaml", "--output", folder + "/out", "--progress", "never"])
+        #expect(result.status == 1, "\(result)")
+        #expect(result.stderr.contains("'timout'"), "\(result)")
+        #expect(result.stderr.contains("timeout"), "\(result)")
+        #expect(!TestFiles.exists(folder + "/out"))
+        let validate = try funnel(["validate", folder + "/p.yaml"])
+        #expect(validate.status == 1, "\(validate)")
+    }
+
+    @Test(arguments: [
+        (["--date", "2024-02-30"], "2024-02-30"),
+        (["--date", "yesterdayish"], "yesterdayish"),
+        (["--date", "2024-01-01", "--from", "2024-01-01", "--to", "2024-01-02"], "--date"),
+        (["--from", "2024-01-01"], "--to"),
+        (["--from", "2024-01-03", "--to", "2024-01-01"], "--from"),
+        (["--sink", "kafka"], "--sink"),
+        (["--progress", "sometimes"], "--progress"),
+        (["--no-such-option"], "--no-such-option"),
+    ])
+    func usageErrorsExit1(_ extra: [String], _ mentioned: String) throws {
+        let folder = TestFiles.temporaryFolder("cli-usage")
+        defer { TestFiles.remove(folder) }
+        let result = try funnel(["run", Self.fixture("seed_mvp"), "--output", folder + "/out", "--progress", "never"] + extra)
+        #expect(result.status == 1, "\(extra): \(result)")
+        #expect(result.stderr.contains(mentioned), "\(extra): \(result)")
+        #expect(!TestFiles.exists(folder + "/out"), "\(extra): a usage error wrote output")
+    }
+
+    // MARK: - Exit status 2
+
+    @Test(arguments: ["truncated_gzip", "reject_rate_exceeded"])
+    func damagedInputExits2AfterWritingEverythingElse(_ name: String) throws {
+        let output = TestFiles.temporaryFolder("cli-\(name)")
+        defer { TestFiles.remove(output) }
+        let result = try funnel(["run", Self.fixture(name), "--output", output, "--progress", "never"])
+        #expect(result.status == 2, "\(result)")
+        let sessions = try #require(TestFiles.readText(output + "/sessions.ndjson"), "sessions.ndjson not written")
+        #expect(!sessions.isEmpty)
+        let rejects = try #require(TestFiles.readText(output + "/rejects.ndjson"), "rejects.ndjson not written")
+        #expect(!rejects.isEmpty)
+        #expect(result.stderr.contains("problem"), "\(result)")
+    }
+
+    @Test func rejectRateLimitFromTheCommandLineDecides() throws {
+        let output = TestFiles.temporaryFolder("cli-reject-limit")
+        defer { TestFiles.remove(output) }
+        // One line in ten is rejected: within a 20% limit.
+        let result = try funnel(["run", Self.fixture("reject_rate_exceeded"), "--output", output, "--max-reject-rate", "0.2", "--progress", "never"])
+        #expect(result.status == 0, "\(result)")
+    }
+
+    @Test func validateExits2OnTooManyRejects() throws {
+        let result = try funnel(["validate", Self.fixture("reject_rate_exceeded")])
+        #expect(result.status == 2, "\(result)")
+        #expect(result.stdout.contains("FAIL"), "\(result)")
+        #expect(result.stdout.contains("format_mismatch"), "\(result)")
+    }
+
+    // MARK: - Exit status 3
+
+    @Test func unreachableRedisExits3NamingTheAddress() throws {
+        let output = TestFiles.temporaryFolder("cli-redis-down")
+        defer { TestFiles.remove(output) }
+        let result = try funnel(
+            ["run", Self.fixture("seed_mvp"), "--sink", "redis", "--redis-url", "redis://127.0.0.1:1/0", "--output", output, "--progress", "never"],
+            timeout: .seconds(30))
+        #expect(result.status == 3, "\(result)")
+        #expect(result.stderr.contains("127.0.0.1:1"), "\(result)")
+        #expect(result.stderr.contains("unreachable"), "\(result)")
+        #expect(result.seconds < 20, "gave up only after \(result.seconds) s")
+    }
+
+    @Test func wrongRedisPasswordFromTheEnvironmentNeverAppears() throws {
+        let server = try RedisServer(arguments: ["--requirepass", "s3cret"])
+        defer { server.stop() }
+        let output = TestFiles.temporaryFolder("cli-redis-auth")
+        defer { TestFiles.remove(output) }
+        let arguments = ["run", Self.fixture("seed_mvp"), "--sink", "redis", "--redis-url", server.url, "--output", output, "--progress", "never"]
+
+        let wrong = try funnel(arguments, environment: ["REDIS_PASSWORD": "wrongpass"], timeout: .seconds(30))
+        #expect(wrong.status == 3, "\(wrong)")
+        #expect(!wrong.stderr.contains("wrongpass"), "\(wrong)")
+        #expect(!wrong.stdout.contains("wrongpass"), "\(wrong)")
+        #expect(wrong.stderr.contains("127.0.0.1:\(server.port)"), "\(wrong)")
+        #expect(wrong.stderr.contains("REDIS_PASSWORD"), "the message says where the password came from: \(wrong)")
+        #expect(try !server.dump().contains("sess:"))
+
+        // The right password from the environment logs in and loads the session.
+        let right = try funnel(arguments, environment: ["REDIS_PASSWORD": "s3cret"], timeout: .seconds(30))
+        #expect(right.status == 0, "\(right)")
+        #expect(!right.stderr.contains("s3cret"), "\(right)")
+        #expect(try server.dump().contains("sess:"))
+    }
+}

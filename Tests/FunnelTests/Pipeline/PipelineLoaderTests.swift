@@ -1,0 +1,451 @@
+import FunnelCore
+import FunnelPipeline
+import FunnelTestSupport
+import Testing
+
+/// Pipeline files (SPEC 12): what parses, and what fails with a message naming the key.
+struct PipelineLoaderTests {
+    static let file = "/srv/funnel/pipelines/nightly.yaml"
+
+    /// The example of SPEC 12, verbatim except for the `geo` block, which is optional.
+    static let specExampleWithoutGeo = """
+        sources:
+          - kind: access_log
+            format: combined            # common | combined | an nginx log_format string
+            paths: ["logs/access-*-{date}.log.gz"]
+            visitor_cookie: vid         # optional: cookie variable holding the visitor id
+            session_cookie: sid         # optional: cookie variable holding the client session id
+          - kind: ndjson
+            dialect: canonical          # canonical | posthog | segment
+            paths: ["events/events-{date}.ndjson.gz"]
+        site:
+          hosts: [film.example]         # referrers from these hosts are internal
+        identity:
+          salt: ""                      # HMAC key of the fingerprint
+        sessions:
+          timeout: 30m
+          max_duration: 24h
+        schema: mvp                     # mvp | enhanced
+        sink:
+          kind: redis                   # redis | ndjson | csv | resp
+          url: redis://127.0.0.1:6379/0
+          output: out/                  # folder of the flat-file sinks and of rejects.ndjson
+
+        """
+
+    static let geoBlock = """
+        geo:
+          database: /usr/share/GeoIP/GeoLite2-City.mmdb   # optional MaxMind DB
+
+        """
+
+    private func parse(_ text: String, file: String = file) throws -> Pipeline {
+        try PipelineLoader.parse(text, file: file)
+    }
+
+    /// The error message of a pipeline that must not load.
+    private func failure(_ text: String, file: String = file, sourceLocation: SourceLocation = #_sourceLocation) -> String {
+        do {
+            let pipeline = try PipelineLoader.parse(text, file: file)
+            Issue.record("expected an error, got a pipeline with \(pipeline.sources.count) sources", sourceLocation: sourceLocation)
+            return ""
+        } catch {
+            return error.description
+        }
+    }
+
+    private func minimal(_ extra: String = "", source: String = "") -> String {
+        """
+        sources:
+          - kind: access_log
+            paths: [access.log]
+        \(source)
+        \(extra)
+        """
+    }
+
+    // MARK: - The SPEC 12 example
+
+    @Test func specExampleParses() throws {
+        let pipeline = try parse(Self.specExampleWithoutGeo)
+        #expect(pipeline.file == Self.file)
+        try #require(pipeline.sources.count == 2)
+        let log = pipeline.sources[0]
+        #expect(log.kind == .accessLog)
+        #expect(log.format == "combined")
+        #expect(log.paths == ["/srv/funnel/pipelines/logs/access-*-{date}.log.gz"])
+        #expect(log.visitorCookie == "vid")
+        #expect(log.sessionCookie == "sid")
+        let events = pipeline.sources[1]
+        #expect(events.kind == .ndjson)
+        #expect(events.dialect == "canonical")
+        #expect(events.paths == ["/srv/funnel/pipelines/events/events-{date}.ndjson.gz"])
+        #expect(events.visitorCookie == nil)
+        #expect(pipeline.siteHosts == ["film.example"])
+        #expect(pipeline.salt == "")
+        #expect(pipeline.sessions.timeoutMillis == 30 * 60 * 1000)
+        #expect(pipeline.sessions.maxDurationMillis == 24 * 60 * 60 * 1000)
+        #expect(pipeline.schema == .mvp)
+        #expect(pipeline.sink.kind == .redis)
+        #expect(pipeline.sink.url == "redis://127.0.0.1:6379/0")
+        #expect(pipeline.sink.output == "/srv/funnel/pipelines/out")
+    }
+
+    /// The database is opened by the run (a missing one fails there, at start); the loader
+    /// keeps its absolute path.
+    @Test func specExampleWithGeoDatabaseKeepsItsPath() throws {
+        let pipeline = try parse(Self.specExampleWithoutGeo + Self.geoBlock)
+        #expect(pipeline.geoDatabase == "/usr/share/GeoIP/GeoLite2-City.mmdb")
+    }
+
+    @Test func enhancedSchemaWithSlotsInOrder() throws {
+        let text = Self.specExampleWithoutGeo.replacingAll("schema: mvp", with: "schema: enhanced\ncontent_slots:\n  teaser: \"teaser*\"\n  trailer: \"trailer*\"")
+        let pipeline = try parse(text)
+        #expect(pipeline.schema == .enhanced)
+        #expect(pipeline.slots.map(\.name) == ["teaser", "trailer"])
+        #expect(pipeline.slots.map(\.pattern) == ["teaser*", "trailer*"])
+    }
+
+    @Test func unknownSchemaFailsListingTheSchemas() {
+        let message = failure(Self.specExampleWithoutGeo.replacingAll("schema: mvp", with: "schema: fancy"))
+        #expect(message.contains("fancy"))
+        #expect(message.contains("mvp"))
+        #expect(message.contains("enhanced"))
+    }
+
+    @Test func defaultsOfAMinimalFile() throws {
+        let pipeline = try parse(minimal())
+        #expect(pipeline.sources.count == 1)
+        #expect(pipeline.sources[0].format == "combined")
+        #expect(pipeline.sources[0].visitorCookie == nil)
+        #expect(pipeline.salt == "")
+        #expect(pipeline.sessions.timeoutMillis == 1_800_000)
+        #expect(pipeline.sessions.maxDurationMillis == 86_400_000)
+        #expect(pipeline.schema == .mvp)
+        #expect(pipeline.sink.output == "/srv/funnel/pipelines/out")
+        #expect(pipeline.excludedPaths.isEmpty)
+        #expect(pipeline.maxRejectRate == 0.01)
+    }
+
+    @Test func filtersAndLimits() throws {
+        let pipeline = try parse(minimal("""
+            filters:
+              exclude_paths: ["/healthz", "/api/*"]
+              bot_patterns: [InternalProbe]
+            limits:
+              max_reject_rate: 0.05
+              max_line_length: 131072
+            identity:
+              salt: "s3cret-salt"
+            """))
+        #expect(pipeline.excludedPaths == ["/healthz", "/api/*"])
+        #expect(pipeline.botPatterns == ["InternalProbe"])
+        #expect(pipeline.maxRejectRate == 0.05)
+        #expect(pipeline.maxLineLength == 131_072)
+        #expect(pipeline.salt == "s3cret-salt")
+    }
+
+    // MARK: - Unknown keys
+
+    @Test func unknownTopLevelKeyIsNamedWithTheAllowedOnes() {
+        let message = failure(minimal("sesions:\n  timeout: 30m"))
+        #expect(message.contains("'sesions'"))
+        #expect(message.contains("sessions"))
+        #expect(message.contains("sources"))
+        #expect(message.contains("sink"))
+    }
+
+    @Test func unknownNestedKeyIsNamedWithTheAllowedOnes() {
+        let message = failure(minimal("sessions:\n  timout: 30m"))
+        #expect(message.contains("'timout'"))
+        #expect(message.contains("timeout"))
+        #expect(message.contains("max_duration"))
+        #expect(message.contains(Self.file))
+    }
+
+    @Test func unknownSourceKeyIsNamed() {
+        let message = failure("""
+            sources:
+              - kind: access_log
+                path: [access.log]
+            """)
+        #expect(message.contains("'path'"))
+        #expect(message.contains("sources[0]"))
+        #expect(message.contains("paths"))
+    }
+
+    @Test func unknownSinkKeyIsNamed() {
+        let message = failure(minimal("sink:\n  kind: ndjson\n  ouput: out/"))
+        #expect(message.contains("'ouput'"))
+        #expect(message.contains("output"))
+    }
+
+    // MARK: - Durations
+
+    @Test(arguments: [
+        ("30m", Int64(1_800_000)), ("24h", 86_400_000), ("90s", 90_000), ("1h30m", 5_400_000), ("7d", 604_800_000),
+        ("45", 45_000), ("2h0m30s", 7_230_000),
+    ])
+    func durations(_ text: String, _ millis: Int64) throws {
+        let pipeline = try parse(minimal("sessions:\n  timeout: \"\(text)\"\n  max_duration: \(text)"))
+        #expect(pipeline.sessions.timeoutMillis == millis)
+        #expect(pipeline.sessions.maxDurationMillis == millis)
+    }
+
+    @Test(arguments: ["30 minutes", "m30", "1h30", "30x", "-5m", "0", "0m", "", "1.5h", "h"])
+    func badDurations(_ text: String) {
+        let message = failure(minimal("sessions:\n  timeout: \"\(text)\""))
+        #expect(message.contains("sessions.timeout"), "\(message)")
+        #expect(message.contains("30m"), "the message shows how to write one: \(message)")
+    }
+
+    @Test func badMaxDurationIsNamed() {
+        let message = failure(minimal("sessions:\n  max_duration: soon"))
+        #expect(message.contains("sessions.max_duration"))
+        #expect(message.contains("soon"))
+    }
+
+    // MARK: - Paths
+
+    @Test func relativePathsAreResolvedAgainstThePipelineFolder() throws {
+        let text = """
+            sources:
+              - kind: ndjson
+                paths: ["events/e-{date}.ndjson", "/var/log/abs.ndjson", "-", "../shared/x.ndjson"]
+            sink:
+              kind: ndjson
+              output: results/nightly/
+            """
+        let pipeline = try parse(text, file: "/etc/funnel/p.yaml")
+        #expect(pipeline.sources[0].paths == ["/etc/funnel/events/e-{date}.ndjson", "/var/log/abs.ndjson", "-", "/etc/funnel/../shared/x.ndjson"])
+        #expect(pipeline.sink.output == "/etc/funnel/results/nightly")
+
+        let absolute = try parse(text.replacingAll("results/nightly/", with: "/data/out"), file: "/etc/funnel/p.yaml")
+        #expect(absolute.sink.output == "/data/out")
+
+        // A file named without a folder keeps paths relative to the working directory.
+        let bare = try parse(text, file: "p.yaml")
+        #expect(bare.sources[0].paths[0] == "events/e-{date}.ndjson")
+        #expect(bare.sink.output == "results/nightly")
+    }
+
+    @Test func loadResolvesAgainstTheFilesRealFolder() throws {
+        let folder = TestFiles.temporaryFolder("pipeline-load")
+        defer { TestFiles.remove(folder) }
+        TestFiles.write(folder + "/p.yaml", minimal())
+        let pipeline = try PipelineLoader.load(path: folder + "/p.yaml")
+        #expect(pipeline.sources[0].paths == [folder + "/access.log"])
+        #expect(pipeline.sink.output == folder + "/out")
+    }
+
+    @Test func missingFileIsAPipelineError() {
+        let path = "/nonexistent-\(Int.random(in: 0..<1_000_000))/p.yaml"
+        do {
+            _ = try PipelineLoader.load(path: path)
+            Issue.record("a missing file loaded")
+        } catch {
+            #expect(error.description.contains(path))
+        }
+    }
+
+    // MARK: - Sources
+
+    @Test func badSourceKindListsTheKinds() {
+        let message = failure("""
+            sources:
+              - kind: csv
+                paths: [a.csv]
+            """)
+        #expect(message.contains("sources[0].kind"))
+        #expect(message.contains("'csv'"))
+        #expect(message.contains("access_log"))
+        #expect(message.contains("ndjson"))
+    }
+
+    @Test func missingOrEmptySourcesAreErrors() {
+        #expect(failure("schema: mvp").contains("sources"))
+        #expect(failure("sources: []").contains("sources"))
+        #expect(failure("sources:\n  - kind: ndjson\n    paths: []").contains("paths"))
+        #expect(failure("sources:\n  - kind: ndjson").contains("paths"))
+    }
+
+    @Test func badDialectListsTheDialects() {
+        let message = failure("sources:\n  - kind: ndjson\n    dialect: amplitude\n    paths: [e.ndjson]")
+        #expect(message.contains("dialect"))
+        #expect(message.contains("amplitude"))
+        #expect(message.contains("canonical"))
+    }
+
+    @Test(arguments: [
+        #"$remote_addr$status"#,           // two variables without a separator
+        "no variables at all",
+        #"$remote_addr [${time_local"#,    // unclosed ${
+        #"$remote_addr $ "$request""#,     // a $ without a name
+    ])
+    func badAccessLogFormatIsReportedAtLoad(_ format: String) {
+        let yaml = "sources:\n  - kind: access_log\n    format: '\(format)'\n    paths: [a.log]"
+        let message = failure(yaml)
+        #expect(message.contains("sources[0].format"), "\(message)")
+    }
+
+    @Test func customFormatWithoutTheNamedCookieIsReportedAtLoad() {
+        let format = #"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" "$http_cf_ipcountry""#
+        let message = failure("sources:\n  - kind: access_log\n    format: '\(format)'\n    visitor_cookie: vid\n    paths: [a.log]")
+        #expect(message.contains("sources[0].format"))
+        #expect(message.contains("$cookie_vid"))
+    }
+
+    @Test func nginxLogFormatStringIsAccepted() throws {
+        let format = #"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" "$cookie_vid" "$cookie_sid""#
+        let pipeline = try parse("sources:\n  - kind: access_log\n    format: '\(format)'\n    visitor_cookie: vid\n    paths: [a.log]")
+        #expect(pipeline.sources[0].format == format)
+        #expect(try parse(minimal(source: "    format: common")).sources[0].format == "common")
+    }
+
+    @Test func badSinkKindListsTheKinds() {
+        let message = failure(minimal("sink:\n  kind: kafka"))
+        #expect(message.contains("kafka"))
+        #expect(message.contains("redis"))
+        #expect(message.contains("ndjson"))
+    }
+
+    @Test func invalidYAMLIsAPipelineError() {
+        let message = failure("sources: [unclosed")
+        #expect(message.contains(Self.file))
+        #expect(!message.isEmpty)
+    }
+}
+
+// MARK: - Days and path templates
+
+struct DayTests {
+    private func day(_ text: String) throws -> Day { try Day(parsing: text) }
+
+    @Test func parsesAndFormatsISODates() throws {
+        let march = try day("2024-03-01")
+        #expect(march.description == "2024-03-01")
+        #expect(march.number == 19_783)
+        #expect(try day("1970-01-01").number == 0)
+        #expect(try day("2024-02-29").description == "2024-02-29")
+        #expect(try day("2000-02-29").description == "2000-02-29")
+        #expect(try day("2024-12-31") > march)
+    }
+
+    @Test(arguments: ["2024-02-30", "2023-02-29", "1900-02-29", "2024-13-01", "2024-00-10", "2024-01-00", "2024-04-31",
+                      "2024-3-1", "20240301", "2024/03/01", "24-03-01", "2024-03-01T00:00", "", "tomorrow", " 2024-03-01"])
+    func rejectsWhatIsNotADate(_ text: String) {
+        do {
+            _ = try Day(parsing: text)
+            Issue.record("'\(text)' parsed as a date")
+        } catch {
+            #expect(error.description.contains("YYYY-MM-DD"))
+        }
+    }
+
+    @Test func todayAndYesterdayAreUTCDays() throws {
+        let now: Int64 = 1_709_251_199_999  // 2024-02-29T23:59:59.999Z
+        #expect(try Day(parsing: "today", now: now).description == "2024-02-29")
+        #expect(try Day(parsing: "yesterday", now: now).description == "2024-02-28")
+        #expect(try Day(parsing: "today", now: now + 1).description == "2024-03-01")
+    }
+
+    @Test func strftimeFormats() throws {
+        let d = try day("2024-03-05")
+        #expect(d.format("%Y%m%d") == "20240305")
+        #expect(d.format("%Y/%m/%d") == "2024/03/05")
+        #expect(d.format("%y") == "24")
+        #expect(d.format("%j") == "065")
+        #expect(d.format("%b") == "Mar")
+        #expect(d.format("%d-%b-%Y") == "05-Mar-2024")
+        #expect(d.format("%e") == " 5")
+        #expect(d.format("100%%") == "100%")
+        #expect(d.format("%Q") == "%Q")
+        #expect(try day("2024-01-01").format("%j") == "001")
+        #expect(try day("2024-12-31").format("%j") == "366")
+        #expect(try day("2023-12-31").format("%j") == "365")
+        #expect(try day("2024-12-25").format("%b %e") == "Dec 25")
+        #expect(try day("0999-01-02").format("%Y") == "0999")
+    }
+
+    @Test func monthNames() throws {
+        let names = try (1...12).map { try day("2024-\($0 < 10 ? "0" : "")\($0)-15").format("%b") }
+        #expect(names == ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"])
+    }
+
+    @Test func rangesIncludeBothEnds() throws {
+        let days = try RunOptions.days(from: day("2024-02-27"), to: day("2024-03-02"))
+        #expect(days.map(\.description) == ["2024-02-27", "2024-02-28", "2024-02-29", "2024-03-01", "2024-03-02"])
+        #expect(try RunOptions.days(from: day("2024-03-01"), to: day("2024-03-01")).map(\.description) == ["2024-03-01"])
+        let newYear = try RunOptions.days(from: day("2023-12-31"), to: day("2024-01-01"))
+        #expect(newYear.map(\.description) == ["2023-12-31", "2024-01-01"])
+    }
+
+    @Test func rangeWithFromAfterToIsAnError() throws {
+        let from = try day("2024-03-02")
+        let to = try day("2024-03-01")
+        do {
+            _ = try RunOptions.days(from: from, to: to)
+            Issue.record("from > to gave a range")
+        } catch {
+            #expect(error.description.contains("--from"))
+            #expect(error.description.contains("2024-03-02"))
+            #expect(error.description.contains("2024-03-01"))
+        }
+    }
+}
+
+struct PathTemplateTests {
+    @Test func fillsDatePlaceholders() throws {
+        let day = try Day(parsing: "2024-03-05")
+        #expect(try PathTemplate("logs/access-{date}.log.gz").filled(for: day) == "logs/access-2024-03-05.log.gz")
+        #expect(try PathTemplate("logs/{date:%Y%m%d}/access.log").filled(for: day) == "logs/20240305/access.log")
+        #expect(try PathTemplate("{date:%Y}/{date:%j}/{date}-x-{date:%b}.gz").filled(for: day) == "2024/065/2024-03-05-x-Mar.gz")
+        #expect(try PathTemplate("/var/log/nginx/access-*-{date}.log*").filled(for: day) == "/var/log/nginx/access-*-2024-03-05.log*")
+    }
+
+    @Test func pathWithoutPlaceholderNeedsNoDay() throws {
+        let template = PathTemplate("logs/access.log")
+        #expect(!template.hasDate)
+        #expect(try template.filled(for: nil) == "logs/access.log")
+        #expect(try template.filled(for: Day(parsing: "2024-01-01")) == "logs/access.log")
+        #expect(PathTemplate("a-{date:%Y}").hasDate)
+    }
+
+    @Test func placeholderWithoutDayIsAnErrorNamingTheFlags() {
+        do {
+            _ = try PathTemplate("logs/access-{date}.log").filled(for: nil)
+            Issue.record("filled without a day")
+        } catch {
+            #expect(error.description.contains("--date"))
+            #expect(error.description.contains("logs/access-{date}.log"))
+        }
+    }
+
+    @Test(arguments: ["logs/{date", "logs/{date:%Y%m%d.log", "logs/{dates}.log", "logs/{date %Y}.log"])
+    func malformedPlaceholdersAreErrors(_ text: String) throws {
+        let day = try Day(parsing: "2024-03-05")
+        do {
+            let filled = try PathTemplate(text).filled(for: day)
+            Issue.record("'\(text)' filled as '\(filled)'")
+        } catch {
+            #expect(error.description.contains(text))
+        }
+    }
+
+    @Test func anyDateReplacesPlaceholdersWithStars() {
+        #expect(PathTemplate("logs/access-{date}.log.gz").anyDate == "logs/access-*.log.gz")
+        #expect(PathTemplate("{date:%Y}/{date:%m%d}/e-{date}.ndjson").anyDate == "*/*/e-*.ndjson")
+        #expect(PathTemplate("plain/file.log").anyDate == "plain/file.log")
+    }
+
+    @Test func globListsMatchesSortedAndKeepsPlainPaths() {
+        let folder = TestFiles.temporaryFolder("path-template")
+        defer { TestFiles.remove(folder) }
+        for name in ["access-2024-03-02.log", "access-2024-03-01.log", "other.log"] { TestFiles.write(folder + "/" + name, "x\n") }
+        #expect(PathTemplate.glob(folder + "/access-*.log") == [folder + "/access-2024-03-01.log", folder + "/access-2024-03-02.log"])
+        #expect(PathTemplate.glob(folder + "/nothing-*.log") == [])
+        // A plain path is returned as is, even when missing, so the reader reports it.
+        #expect(PathTemplate.glob(folder + "/missing.log") == [folder + "/missing.log"])
+        #expect(PathTemplate.glob("-") == ["-"])
+    }
+}
