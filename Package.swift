@@ -42,7 +42,8 @@ let package = Package(
         ),
         .testTarget(
             name: "FunnelTests",
-            dependencies: ["FunnelCore", "FunnelReaders", "FunnelTransform", "FunnelWriters", "FunnelPipeline", "FunnelTestSupport"]
+            dependencies: ["FunnelCore", "FunnelReaders", "FunnelTransform", "FunnelWriters", "FunnelPipeline", "FunnelTestSupport"],
+            exclude: ["Data"]
         ),
     ]
 )

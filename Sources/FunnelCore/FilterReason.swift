@@ -8,6 +8,7 @@ public enum FilterReason: String, Sendable, CaseIterable, Comparable {
     case duplicateEvent = "duplicate_event"
     case mergedPageView = "merged_page_view"
     case blankLine = "blank_line"
+    case notAnEvent = "not_an_event"
 
     public static func < (a: FilterReason, b: FilterReason) -> Bool { a.rawValue < b.rawValue }
 }

@@ -8,6 +8,7 @@ struct LineSource {
         case record(Record, line: Int, raw: UnsafeRawBufferPointer)
         case reject(Reject)
         case blank
+        case skip(FilterReason)
     }
 
     struct Damage {
@@ -83,6 +84,7 @@ struct LineSource {
                     switch parser.parse(line) {
                     case .record(let record): body(.record(record, line: number, raw: line))
                     case .reject(let reason, let detail): body(.reject(Reject(source: path, line: number, reason: reason, raw: line, detail: detail)))
+                    case .skip(let reason): body(.skip(reason))
                     }
                 }
             }

@@ -105,6 +105,8 @@ public struct Runner {
                 switch item {
                 case .blank:
                     summary.filtered[.blankLine, default: 0] += 1
+                case .skip(let reason):
+                    summary.filtered[reason, default: 0] += 1
                 case .reject(let reject):
                     recordReject(reject)
                 case .record(var record, let number, let raw):

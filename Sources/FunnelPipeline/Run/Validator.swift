@@ -51,7 +51,7 @@ public struct Validator {
                 guard !stop else { return }
                 report.sampled += 1
                 switch item {
-                case .blank:
+                case .blank, .skip:
                     report.parsed += 1
                 case .reject(let reject):
                     report.rejected[reject.reason, default: 0] += 1

@@ -90,6 +90,8 @@ struct EventFields {
     var search: String?
     /// Segment: the line is a Page call (`"type":"page"`), hence a `PageView`.
     var isPageCall = false
+    /// Segment calls that describe a user rather than an event (identify, group, alias).
+    var isUserCall = false
     /// Query parameters a dialect knows apart from the URL (Segment's `context.campaign`),
     /// added to the record's query when the URL does not carry them itself.
     var queryDefaults: [(name: String, value: String)] = []
@@ -188,6 +190,7 @@ struct EventFields {
     }
 
     func makeRecord() -> NDJSONParser.Outcome {
+        if isUserCall { return .skip(.notAnEvent) }
         if eventInvalid { return .reject(.invalidUTF8, detail: "\"event\" is not valid Unicode") }
         guard let event, !event.isEmpty else { return .reject(.missingEvent, detail: "no \"event\" string") }
         guard timestampSeen else { return .reject(.missingTimestamp, detail: "no \"timestamp\"") }

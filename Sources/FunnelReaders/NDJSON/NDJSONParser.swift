@@ -19,6 +19,8 @@ public struct NDJSONParser: Sendable {
     public enum Outcome {
         case record(Record)
         case reject(RejectReason, detail: String)
+        /// A well-formed line that is deliberately not an event (Segment's identify calls).
+        case skip(FilterReason)
     }
 
     public let dialect: Dialect

@@ -11,12 +11,18 @@
 /// for a missing `context.page`. `context.campaign` becomes `utm_*` query parameters, each one
 /// only when the page URL lacks it (analytics.js derives the campaign from that URL, so the URL
 /// stays authoritative). The session id comes from `context.sessionId`, else
-/// `properties.session_id`. Identify, Group and Alias calls carry no event and are rejected as
-/// `missing_event`, as any event-less line is.
+/// `properties.session_id`. Identify, Group and Alias calls describe users, not events: they are
+/// skipped and counted as `not_an_event`, not rejected, so a real Segment dump full of them
+/// does not trip the reject-rate limit.
 extension EventFields {
     mutating func takeSegment(key: Range<Int>, value: JSONScanner.Value, scanner s: JSONScanner) throws(JSONScanner.Failure) {
         if s.keyEquals(key, "event") { set(.event, value, s); return }
-        if s.keyEquals(key, "type") { isPageCall = Self.text(value, s) == "page"; return }
+        if s.keyEquals(key, "type") {
+            let type = Self.text(value, s)
+            isPageCall = type == "page"
+            isUserCall = type == "identify" || type == "group" || type == "alias"
+            return
+        }
         if s.keyEquals(key, "timestamp") { set(.timestamp, value, s); return }
         if s.keyEquals(key, "anonymousId") { set(.visitorID, value, s); return }
         if s.keyEquals(key, "userId") { set(.userID, value, s); return }

@@ -47,8 +47,9 @@ enum EnhancedFields {
         }
         fields.add(FieldName.fbclid, marketingAllowed ? facts.fbclid : nil)
         fields.add(FieldName.gclid, marketingAllowed ? facts.gclid : nil)
-        fields.add(FieldName.posthogDistinctID, marketingAllowed ? facts.distinctID : nil)
-        fields.add(FieldName.userID, facts.userID)
+        // An identified user's id is often an e-mail address, which no output may hold (SPEC 11).
+        fields.add(FieldName.posthogDistinctID, marketingAllowed ? facts.distinctID.flatMap(Self.unlessEmail) : nil)
+        fields.add(FieldName.userID, facts.userID.flatMap(Self.unlessEmail))
         fields.add(FieldName.deviceType, agent?.deviceType.rawValue)
         fields.add(FieldName.browser, agent?.browser.rawValue)
         fields.add(FieldName.country, facts.country ?? geo?.countryCode)
@@ -61,6 +62,10 @@ enum EnhancedFields {
         fields.add(FieldName.pageViews, .integer(Int64(facts.pageViews)))
         fields.add(FieldName.createdAt, .integer(facts.start))
         return SessionRecord(id: facts.session.id, start: facts.start, fields: fields.fields, events: records.map(event))
+    }
+
+    static func unlessEmail(_ id: String) -> String? {
+        id.contains("@") ? nil : id
     }
 
     /// SPEC 7: the properties the enhanced schema keeps, per event name, in this order.

@@ -13,7 +13,24 @@ struct AgentText {
 
     func contains(_ token: Token) -> Bool { firstIndex(of: token) != nil }
 
-    func containsAny(_ tokens: [Token]) -> Bool { tokens.contains { contains($0) } }
+    /// One pass over the agent, trying at each byte only the tokens that start with it.
+    func containsAny(_ tokens: TokenSet) -> Bool {
+        for start in bytes.indices {
+            for token in tokens.startingWith(bytes[start]) where hasToken(token, at: start) {
+                return true
+            }
+        }
+        return false
+    }
+
+    /// `token` stands at `start`; its first byte is known to match already.
+    private func hasToken(_ token: Token, at start: Int) -> Bool {
+        let needle = token.bytes
+        guard start + needle.count <= bytes.count else { return false }
+        var k = 1
+        while k < needle.count && bytes[start + k] == needle[k] { k += 1 }
+        return k == needle.count
+    }
 
     func hasPrefix(_ token: Token) -> Bool {
         token.bytes.count <= bytes.count && bytes[..<token.bytes.count].elementsEqual(token.bytes)
@@ -53,4 +70,25 @@ struct Token: ExpressibleByStringLiteral, Sendable, Hashable {
     init(stringLiteral text: String) {
         self.init(text)
     }
+}
+
+/// A rule's tokens, grouped by first byte so that one pass over an agent tries each position
+/// against the few tokens that could start there.
+struct TokenSet: ExpressibleByArrayLiteral, Sendable {
+    let tokens: [Token]
+    private let byFirstByte: [[Token]]
+
+    init(_ tokens: [Token]) {
+        let tokens = tokens.filter { !$0.bytes.isEmpty }
+        var table = [[Token]](repeating: [], count: 256)
+        for token in tokens { table[Int(token.bytes[0])].append(token) }
+        self.tokens = tokens
+        byFirstByte = table
+    }
+
+    init(arrayLiteral tokens: Token...) {
+        self.init(tokens)
+    }
+
+    func startingWith(_ byte: UInt8) -> [Token] { byFirstByte[Int(byte)] }
 }

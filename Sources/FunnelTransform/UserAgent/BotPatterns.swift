@@ -1,19 +1,20 @@
 /// What automated clients say about themselves (SPEC 3), and how to hear it without dropping
 /// people.
 ///
-/// Four kinds of evidence, tried in order:
+/// The evidence, any of which makes a bot:
 /// - a name that only bots send, anywhere in the agent (`googlebot`, `facebookexternalhit`,
-///   `python-requests`, `headlesschrome`);
-/// - an HTTP library's product name at the very start of the agent, as a whole word (`curl/8.5`,
-///   `Java/17`, `Ruby`), where a short name cannot be part of a device or a locale;
-/// - a generic word a bot calls itself by, at the end of a word and followed by punctuation:
-///   `Googlebot/2.1`, `Sogou web spider/4.0`, `(+https://example.com/robots)`. Phones named
-///   "CUBOT J9", "M bot 54", "XBot_Senior" or "Spider 8" are followed by a space, a digit or
-///   `_`, so they pass; the few brand names that would still match are listed as people;
-/// - a link or an e-mail address (`+http://...`, `www.`, `support@example.com`): a crawler
-///   states who runs it, a browser never does.
+///   `kube-probe`, `python-requests`, `headlesschrome`);
+/// - an HTTP library's name as the first word of the agent (`curl/8.5`, `Java/17`, `Ruby`),
+///   where a short name cannot be part of a device or a locale;
+/// - a generic word a bot calls itself by (`bot`, `spider`, `crawler`, `monitor`, ...) ending a
+///   word: `Googlebot/2.1`, `Sogou web spider/4.0`, `(+https://example.com/robots)`. Phone and
+///   tablet models continue after a space, a digit or `_` ("CUBOT J9", "VR BOT 552",
+///   "IDbot553", "XBot_Senior", "Spider 8"), so in Android agents only punctuation ends the word,
+///   and the brands that would still match are listed as people;
+/// - a link or a mail address (`+http://...`, `www.`, `support@example.com`): a crawler states
+///   who runs it, a browser never does.
 enum BotPatterns {
-    static let names: [Token] = [
+    static let names: TokenSet = [
         // search and AI crawlers, SEO tools
         "googlebot", "adsbot-google", "mediapartners-google", "google-inspectiontool", "googleother",
         "storebot-google", "google-extended", "apis-google", "feedfetcher-google", "duplexweb-google",
@@ -76,7 +77,7 @@ enum BotPatterns {
     ]
 
     /// Library names that start the agent as a whole word: "curl/8.5.0", "Go 1.1 package http", "Ruby".
-    static let leadingProducts: [Token] = [
+    static let leadingProducts: TokenSet = [
         "curl", "wget", "python", "ruby", "php", "perl", "go", "java", "node", "deno", "bun", "okhttp", "axios",
         "httpie", "lwp", "mechanize", "dalvik", "rest-client", "http.rb", "typhoeus", "faraday", "reqwest",
         "hyper", "aria2", "colly", "fetch", "httpclient", "libcurl", "ahc",
@@ -84,7 +85,7 @@ enum BotPatterns {
 
     /// Word endings a bot names itself with. Matched only when punctuation or the end of the
     /// agent follows (an optional plural "s" first).
-    static let wordEndings: [Token] = [
+    static let wordEndings: TokenSet = [
         "bot", "spider", "crawler", "crawl", "scraper", "fetcher", "checker", "preview", "validator",
         "archiver", "indexer", "harvester", "probe", "scan", "scanner", "analyzer", "analyser", "resolver",
         "collector", "monitor", "monitoring", "inspector", "detector", "verifier", "sleuth", "auditor",
@@ -92,10 +93,10 @@ enum BotPatterns {
 
     /// A link or a mail address: how crawlers, monitors and tools say who runs them. Browsers
     /// and in-app browsers never carry one.
-    static let contactMarks: [Token] = ["+http", "http://", "https://", "www.", "mailto:"]
+    static let contactMarks: TokenSet = ["+http", "http://", "https://", "www.", "mailto:"]
 
     /// Words that end like a bot but name devices people use.
-    static let peopleWords: [Token] = ["cubot"]
+    static let peopleWords: TokenSet = ["cubot"]
 
     /// Whether a generic word ends at `byte` (nil: the end of the agent). Punctuation ends it;
     /// a space ends it too outside Android agents, whose device models continue after a space
@@ -118,12 +119,12 @@ enum BotPatterns {
 extension AgentText {
     /// True when the agent carries any of the built-in bot evidence, or one of `extra`
     /// (the pipeline's patterns, matched anywhere).
-    func looksAutomated(extra: [Token]) -> Bool {
+    func looksAutomated(extra: TokenSet) -> Bool {
         guard !isEmpty else { return false }
         let spaceEndsWords = !contains("android")
         return containsAny(BotPatterns.names)
-            || BotPatterns.leadingProducts.contains { startsWithWord($0) }
-            || BotPatterns.wordEndings.contains { hasWordEnding($0, spaceEnds: spaceEndsWords) }
+            || BotPatterns.leadingProducts.tokens.contains { startsWithWord($0) }
+            || BotPatterns.wordEndings.tokens.contains { hasWordEnding($0, spaceEnds: spaceEndsWords) }
             || containsAny(BotPatterns.contactMarks)
             || containsEmailAddress()
             || containsAny(extra)
@@ -145,7 +146,7 @@ extension AgentText {
             var wordStart = start
             while wordStart > 0 && Self.isWordByte(bytes[wordStart - 1]) { wordStart -= 1 }
             let word = bytes[wordStart..<(start + ending.bytes.count)]
-            if BotPatterns.peopleWords.contains(where: { $0.bytes.elementsEqual(word) }) { continue }
+            if BotPatterns.peopleWords.tokens.contains(where: { $0.bytes.elementsEqual(word) }) { continue }
             return true
         }
         return false

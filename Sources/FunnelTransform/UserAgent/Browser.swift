@@ -51,12 +51,12 @@ extension Browser {
     }
 
     private enum Tokens {
-        static let instagram: [Token] = ["instagram"]
-        static let facebook: [Token] = ["fban/", "fbav/", "fb_iab/", "fbios", "fb4a"]
-        static let tiktok: [Token] = ["tiktok", "musical_ly", "bytedancewebview", "trill_", "aweme"]
+        static let instagram: TokenSet = ["instagram"]
+        static let facebook: TokenSet = ["fban/", "fbav/", "fb_iab/", "fbios", "fb4a"]
+        static let tiktok: TokenSet = ["tiktok", "musical_ly", "bytedancewebview", "trill_", "aweme"]
         /// Browsers outside the SPEC's vocabulary that name themselves, checked before the
         /// Opera, Samsung, Firefox, Chrome and Safari tokens they also carry.
-        static let otherBrowsers: [Token] = [
+        static let otherBrowsers: TokenSet = [
             // Chromium and WebKit browsers
             "yabrowser", "yasearchbrowser", "yaapp_", "yandex", "ucbrowser", "ucweb", "ucturbo", "ubrowser/",
             "vivaldi", "duckduckgo", "ddg/", "brave", "whale/", "qqbrowser", "miuibrowser", "huaweibrowser",
@@ -69,19 +69,19 @@ extension Browser {
             // Gecko forks that also say Firefox
             "seamonkey", "palemoon", "waterfox", "iceweasel", "icecat", "k-meleon", "camino", "sailfishbrowser",
         ]
-        static let edge: [Token] = ["edg/", "edga/", "edgios/", "edge/"]
-        static let opera: [Token] = ["opr/", "opios/", "opera", "opt/", "opx/"]
-        static let samsung: [Token] = ["samsungbrowser"]
-        static let internetExplorer: [Token] = ["msie ", "trident/", "iemobile"]
-        static let androidWebview: [Token] = ["; wv)", "; wv;"]
+        static let edge: TokenSet = ["edg/", "edga/", "edgios/", "edge/"]
+        static let opera: TokenSet = ["opr/", "opios/", "opera", "opt/", "opx/"]
+        static let samsung: TokenSet = ["samsungbrowser"]
+        static let internetExplorer: TokenSet = ["msie ", "trident/", "iemobile"]
+        static let androidWebview: TokenSet = ["; wv)", "; wv;"]
         /// In-app browsers of apps outside the vocabulary. Reached on iOS and old Android; on
         /// today's Android these apps are WebViews.
-        static let otherApps: [Token] = [
+        static let otherApps: TokenSet = [
             "gsa/", " line/", "kakaotalk", "naver(inapp", "snapchat", "twitter", "linkedinapp", "pinterest",
             "micromessenger", "baiduboxapp", "alipayclient", "weibo", "dingtalk", "discord/", "ecosia",
         ]
-        static let firefox: [Token] = ["firefox/", "fxios/", "focus/", "klar/", "fennec/"]
-        static let chrome: [Token] = ["chrome/", "crios/", "crmo/", "chromium/"]
-        static let applePlatforms: [Token] = ["macintosh", "iphone", "ipad", "ipod", "mac os x"]
+        static let firefox: TokenSet = ["firefox/", "fxios/", "focus/", "klar/", "fennec/"]
+        static let chrome: TokenSet = ["chrome/", "crios/", "crmo/", "chromium/"]
+        static let applePlatforms: TokenSet = ["macintosh", "iphone", "ipad", "ipod", "mac os x"]
     }
 }

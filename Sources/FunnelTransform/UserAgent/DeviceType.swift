@@ -23,9 +23,9 @@ extension DeviceType {
     }
 
     private enum Tokens {
-        static let handheldConsoles: [Token] = ["playstation vita", "playstation portable", "nintendo 3ds", "nintendo dsi"]
+        static let handheldConsoles: TokenSet = ["playstation vita", "playstation portable", "nintendo 3ds", "nintendo dsi"]
         /// Smart TVs, set-top boxes and consoles, several of which run Android without "Mobile".
-        static let bigScreens: [Token] = [
+        static let bigScreens: TokenSet = [
             "smart-tv", "smarttv", "smart tv", "googletv", "google tv", "android tv", "androidtv", "; tv)", "; tv;",
             "bravia", "crkey", "hbbtv", "netcast", "web0s", "webos.tv", "tizen tv", "appletv", "apple tv", "roku",
             "; aft", "firetv", "fire tv",
@@ -33,13 +33,13 @@ extension DeviceType {
             "vidaa", "smart_tv", "tvos",
         ]
         /// Tokens only phones send (some also claim to be Android without "Mobile").
-        static let phones: [Token] = [
+        static let phones: TokenSet = [
             "iphone", "ipod", "windows phone", "iemobile", "blackberry", "bb10", "kaios", "symbian", "series60",
             "series40", "opera mini", "midp", "j2me", "palmos", "palmsource", "webos/", "lumia", "wpdesktop",
             "up.browser", "netfront", "openwave", "obigo", "maui", "ucweb",
         ]
         /// Tablets whose browsers may also name a phone platform (Kindle's NetFront) or say "Mobile".
-        static let tablets: [Token] = ["ipad", "kindle", "silk/", "playbook", "; kf", "/apad"]
-        static let otherMobile: [Token] = ["mobi", "phone", "nokia", "fennec", "minimo"]
+        static let tablets: TokenSet = ["ipad", "kindle", "silk/", "playbook", "; kf", "/apad"]
+        static let otherMobile: TokenSet = ["mobi", "phone", "nokia", "fennec", "minimo"]
     }
 }

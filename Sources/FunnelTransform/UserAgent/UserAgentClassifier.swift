@@ -24,7 +24,7 @@ public struct UserAgentInfo: Sendable, Hashable {
 public final class UserAgentClassifier {
     public static let defaultCacheLimit = 50_000
 
-    private let extraBotPatterns: [Token]
+    private let extraBotPatterns: TokenSet
     private let cacheLimit: Int
     private var cache: [String: UserAgentInfo] = [:]
 
@@ -35,7 +35,7 @@ public final class UserAgentClassifier {
     }
 
     init(extraBotPatterns: [String], cacheLimit: Int) {
-        self.extraBotPatterns = extraBotPatterns.filter { !$0.isEmpty }.map { Token($0) }
+        self.extraBotPatterns = TokenSet(extraBotPatterns.map { Token($0) })
         self.cacheLimit = max(1, cacheLimit)
     }
 

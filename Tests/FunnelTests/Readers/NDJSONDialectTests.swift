@@ -16,6 +16,9 @@ struct NDJSONDialectTests {
         case .reject(let reason, let detail):
             Issue.record("rejected (\(reason.rawValue): \(detail)): \(line)")
             throw CancellationError()
+        case .skip(let reason):
+            Issue.record("skipped (\(reason.rawValue)): \(line)")
+            throw CancellationError()
         }
     }
 
@@ -147,7 +150,6 @@ struct NDJSONDialectTests {
         (.posthog, #"{"event":"$pageview","distinct_id":"d","timestamp":"2024-02-30T00:00:00Z"}"#, .badTimestamp),
         (.posthog, #"{"event":"$pageview","distinct_id":"d","timestamp":"2024-01-01T00:00:00Z""#, .badJSON),
         (.posthog, #"[{"event":"$pageview"}]"#, .notAnObject),
-        (.segment, #"{"type":"identify","anonymousId":"a","userId":"u","traits":{"email":"x@example.com"},"timestamp":"2024-01-01T00:00:00Z"}"#, .missingEvent),
         (.segment, #"{"type":"track","event":"","anonymousId":"a","timestamp":"2024-01-01T00:00:00Z"}"#, .missingEvent),
         (.segment, #"{"type":"track","event":"Purchase","anonymousId":"a","sentAt":"2024-01-01T00:00:00Z"}"#, .missingTimestamp),
         (.segment, #"{"type":"page","anonymousId":"a"}"#, .missingTimestamp),
@@ -232,5 +234,17 @@ struct NDJSONDialectTests {
         #expect(names.contains("anonymous_id") && names.contains("distinct_id") && names.contains("watch_time"))
         let mapping = try FieldMapping(Dictionary(uniqueKeysWithValues: names.map { ($0, "m." + $0) }))
         #expect(mapping.paths.count == names.count)
+    }
+
+    /// Identify, Group and Alias calls are users, not events: skipped, not rejected.
+    @Test(arguments: ["identify", "group", "alias"])
+    func segmentUserCallsAreSkipped(type: String) {
+        var bytes = Array(#"{"type":"\#(type)","anonymousId":"a","userId":"u","traits":{"email":"x@example.com"},"timestamp":"2024-01-01T00:00:00Z"}"#.utf8)
+        let outcome = bytes.withUnsafeMutableBytes { NDJSONParser(dialect: .segment).parse(UnsafeRawBufferPointer($0)) }
+        guard case .skip(let reason) = outcome else {
+            Issue.record("\(type) call was not skipped: \(outcome)")
+            return
+        }
+        #expect(reason == .notAnEvent)
     }
 }
