@@ -72,7 +72,12 @@ public struct Amount: Sendable, Hashable, Comparable, CustomStringConvertible {
             if expNegative { exponent = -exponent }
         }
         guard index == bytes.endIndex else { return nil }
-        if roundUp { mantissa += 1 }
+        if roundUp {
+            // 9223372036854.7758075 rounds past Int64.max: too large, like any other overflow.
+            let (m, o) = mantissa.addingReportingOverflow(1)
+            if o { return nil }
+            mantissa = m
+        }
         // value = mantissa * 10^(exponent - scale); we want value * 10^6.
         var shift = exponent - scale + 6
         while shift > 0 {

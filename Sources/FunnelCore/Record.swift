@@ -15,8 +15,9 @@ public struct Record: Sendable {
     public var event: String
     /// Event time in epoch milliseconds.
     public var timestamp: Int64
-    /// Position in the input (file order, then line order): breaks timestamp ties.
-    public var sequence: Int = 0
+    /// Where the record was read (see `RecordPosition`): breaks timestamp ties and identifies
+    /// the record across runs, so reading the same line twice stores it once.
+    public var position: String = ""
 
     public var sessionID: String?
     /// The visitor id from the client (`anonymous_id`) or the visitor cookie.
@@ -39,6 +40,20 @@ public struct Record: Sendable {
     public var city: String?
 
     public var properties = EventProperties()
+
+    // Set by the transformer when it normalizes a record; raw IP, agent, referrer URL and
+    // query are then dropped, so what is stored as history holds nothing personal (SPEC 11).
+
+    /// The visitor this record names by itself: its visitor id, else its fingerprint.
+    public var visitorKey: String?
+    /// Host of the referrer URL.
+    public var referrerHost: String?
+    /// Device and browser of the user agent.
+    public var deviceType: String?
+    public var browser: String?
+    /// Country and city from the MaxMind DB, used when no record of the session names them.
+    public var geoCountry: String?
+    public var geoCity: String?
 
     /// Access-log lines only: request method and status, for the page-view rule.
     public var method: String?

@@ -1,10 +1,15 @@
 import FunnelCore
 
-/// Turns kept records into session records (SPEC 4, 5, 7).
+/// Turns records into session records (SPEC 4, 5, 7).
 ///
-/// Records arrive in read order (`add`); sessions come out of `finish()` ordered by
-/// (`created_at`, `session_id`). Sessions are rebuilt from event time only, so the order of
-/// files and lines never changes the result.
+/// The work is split so that history can be carried across runs (SPEC 10): `normalize` turns
+/// a kept record into what is stored (visitor key, device, geography; no IP, agent or raw
+/// query), `group(of:)` names the group it is stored under, and `sessions(visitor:records:)`
+/// rebuilds one visitor's sessions from all of that visitor's records. A visitor's sessions
+/// are a function of the visitor's records alone, which is what makes any sequence of runs
+/// agree with one run over the union of their days.
+///
+/// `add` and `finish` are the same for one run without history.
 public final class Transformer {
     public struct Result: Sendable {
         public var sessions: [SessionRecord]
@@ -13,6 +18,13 @@ public final class Transformer {
         public var mergedPageViews: Int
         /// Sessions not written because the visitor denied analytics consent (SPEC 11).
         public var withheldSessions: Int
+    }
+
+    /// One visitor's rebuilt sessions.
+    public struct VisitorSessions: Sendable {
+        public var sessions: [SessionRecord]
+        public var withheld: Int
+        public var merged: Int
     }
 
     public let configuration: TransformConfiguration
@@ -33,63 +45,105 @@ public final class Transformer {
         self.init(configuration: TransformConfiguration(schema: schema, sessions: settings, salt: salt))
     }
 
-    /// Adds a record that passed the filters and the identity rule. Returns false when an
-    /// earlier record had the same `event_id` (the first one read wins).
-    @discardableResult
-    public func add(_ record: Record) -> Bool {
-        if let eventID = record.eventID {
-            guard eventIDs.insert(eventID).inserted else {
-                duplicateEvents += 1
-                return false
-            }
+    // MARK: - Normalizing
+
+    /// What is kept of a record: its visitor key (visitor id, else fingerprint), device and
+    /// browser, MaxMind geography, the referrer's host and only the campaign parameters of its
+    /// query. The IP address, user agent, referrer URL and other query parameters are dropped.
+    public func normalize(_ record: Record) -> Record {
+        var r = record
+        if let id = r.visitorID {
+            // An e-mail address used as visitor id is replaced by its keyed hash.
+            r.visitorKey = id.contains("@") ? "em" + identity.keyedHash(id.lowercased()) : id
+        } else if let ip = r.ip, !ip.isEmpty {
+            r.visitorKey = identity.fingerprint(ip: ip, userAgent: r.userAgent)
         }
-        var record = record
-        record.sequence = records.count
-        records.append(record)
-        return true
+        if let agent = r.userAgent, !agent.isEmpty {
+            let info = agents.classify(agent)
+            r.deviceType = info.deviceType.rawValue
+            r.browser = info.browser.rawValue
+        }
+        if let ip = r.ip, !ip.isEmpty, r.country == nil || r.city == nil, let geo = configuration.geo?.lookup(ip: ip) {
+            r.geoCountry = geo.countryCode
+            r.geoCity = geo.city
+        }
+        if let referrer = r.referrer {
+            r.referrerHost = URLParts(referrer).host.flatMap { $0.isEmpty ? nil : $0 }
+        }
+        r.query = r.query.flatMap(Self.campaignQuery)
+        r.ip = nil
+        r.userAgent = nil
+        r.referrer = nil
+        r.method = nil
+        r.status = nil
+        return r
     }
 
-    public func finish() -> Result {
-        let visitorOfSession = resolveClientSessions()
-        var byVisitor: [String: [Int]] = [:]
-        for index in records.indices {
-            let record = records[index]
-            let key = record.sessionID.flatMap { visitorOfSession[$0] } ?? visitorKey(record)
-            byVisitor[key, default: []].append(index)
+    /// The campaign parameters of a query (utm_* and click ids), re-encoded in their order;
+    /// nil when there are none.
+    static func campaignQuery(_ query: String) -> String? {
+        var kept: [Substring] = []
+        for part in query.split(separator: "&") {
+            let name = part.split(separator: "=", maxSplits: 1).first.map { QueryParameters.decode(ArraySlice($0.utf8)) } ?? ""
+            if name.hasPrefix("utm_") || Campaign.clickIDNames.contains(name) { kept.append(part) }
         }
-        let sessionizer = Sessionizer(settings: settings)
+        return kept.isEmpty ? nil : kept.joined(separator: "&")
+    }
+
+    /// The group a normalized record is stored under: its client session (`s:ID`), else its
+    /// visitor (`v:KEY`).
+    public static func group(of record: Record) -> String {
+        if let sessionID = record.sessionID { return "s:" + sessionID }
+        return "v:" + (record.visitorKey ?? "")
+    }
+
+    /// All records of one client session belong to one visitor: the visitor named by the
+    /// session's earliest record with a visitor id, else by its earliest fingerprinted record,
+    /// else the session id itself (SPEC 4).
+    public static func visitor(ofSessionGroup records: [Record], sessionID: String) -> String {
+        var best: Record?
+        for record in records where record.visitorKey != nil {
+            guard let current = best else { best = record; continue }
+            let explicit = record.visitorID != nil
+            let currentExplicit = current.visitorID != nil
+            if explicit && !currentExplicit || explicit == currentExplicit && timeOrder(record, current) { best = record }
+        }
+        return best?.visitorKey ?? sessionID
+    }
+
+    /// Time order with the read position breaking ties (SPEC 4).
+    public static func timeOrder(_ a: Record, _ b: Record) -> Bool {
+        a.timestamp != b.timestamp ? a.timestamp < b.timestamp : a.position < b.position
+    }
+
+    // MARK: - Sessions of one visitor
+
+    /// Rebuilds a visitor's sessions from all of the visitor's normalized records (any order;
+    /// event-id duplicates already removed).
+    public func sessions(visitor key: String, records: [Record]) -> VisitorSessions {
+        let sorted = records.sorted(by: Self.timeOrder)
+        let (kept, merged) = PageViewMerge.merge(sorted, windowMillis: settings.pageViewMergeWindowMillis)
+        let consent = ConsentState.Timeline(records: kept)
+        let facts = Sessionizer(settings: settings).sessions(visitorKey: key, records: kept)
+            .sorted { $0.start != $1.start ? $0.start < $1.start : $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }
+            .map { SessionFacts(session: $0, siteHosts: configuration.siteHosts) }
+        let touches = Self.touches(facts)
         var output: [SessionRecord] = []
-        var merged = 0
         var withheld = 0
-        for (key, indices) in byVisitor {
-            let sorted = indices.map { records[$0] }.sorted(by: Self.timeOrder)
-            let (kept, mergedHere) = PageViewMerge.merge(sorted, windowMillis: settings.pageViewMergeWindowMillis)
-            merged += mergedHere
-            let consent = ConsentState.Timeline(records: kept)
-            let facts = sessionizer.sessions(visitorKey: key, records: kept)
-                .sorted { $0.start != $1.start ? $0.start < $1.start : $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }
-                .map { SessionFacts(session: $0, siteHosts: configuration.siteHosts) }
-            let touches = Self.touches(facts)
-            for (index, session) in facts.enumerated() {
-                let state = consent.state(at: session.end)
-                if state.analyticsDenied {
-                    withheld += 1
-                    continue
-                }
-                switch schema {
-                case .mvp:
-                    output.append(MVPFields.record(for: session, firstTouch: touches[index].firstTouchTimestamp, consent: state))
-                case .enhanced:
-                    let agent = session.userAgent.map { agents.classify($0) }
-                    let geo = session.country == nil || session.city == nil ? session.ip.flatMap { configuration.geo?.lookup(ip: $0) } : nil
-                    output.append(EnhancedFields.record(for: session, touches: touches[index], consent: state,
-                                                        slots: configuration.slots, agent: agent, geo: geo))
-                }
+        for (index, session) in facts.enumerated() {
+            let state = consent.state(at: session.end)
+            if state.analyticsDenied {
+                withheld += 1
+                continue
+            }
+            switch schema {
+            case .mvp:
+                output.append(MVPFields.record(for: session, firstTouch: touches[index].firstTouchTimestamp, consent: state))
+            case .enhanced:
+                output.append(EnhancedFields.record(for: session, touches: touches[index], consent: state, slots: configuration.slots))
             }
         }
-        output.sort(by: SessionRecord.outputOrder)
-        return Result(sessions: output, visitors: byVisitor.count, duplicateEvents: duplicateEvents,
-                      mergedPageViews: merged, withheldSessions: withheld)
+        return VisitorSessions(sessions: output, withheld: withheld, merged: merged)
     }
 
     /// First touch, last non-direct touch and ordinal of each of a visitor's sessions, given
@@ -107,35 +161,57 @@ public final class Transformer {
         }
     }
 
-    private static func timeOrder(_ a: Record, _ b: Record) -> Bool {
-        a.timestamp != b.timestamp ? a.timestamp < b.timestamp : a.sequence < b.sequence
+    /// Keeps, per `event_id`, only the record with the smallest position: the one a single run
+    /// over all days reads first (SPEC 4). Returns the records left and how many were dropped.
+    public static func removingDuplicateEvents(_ records: [Record], winners: [String: String]) -> (records: [Record], dropped: Int) {
+        var dropped = 0
+        let kept = records.filter { record in
+            guard let id = record.eventID, let winner = winners[id], winner != record.position else { return true }
+            dropped += 1
+            return false
+        }
+        return (kept, dropped)
     }
 
-    /// The visitor key of a record without a client session id: its visitor id, else its
-    /// fingerprint, else (no IP either) nothing but its session id.
-    private func visitorKey(_ record: Record) -> String {
-        if let visitorID = record.visitorID { return visitorID }
-        if let ip = record.ip, !ip.isEmpty { return identity.fingerprint(ip: ip, userAgent: record.userAgent) }
-        return record.sessionID ?? ""
-    }
+    // MARK: - One run without history
 
-    /// All records of one client session must land in one visitor: the visitor of the
-    /// session's earliest record that names one (visitor id first, then fingerprint).
-    private func resolveClientSessions() -> [String: String] {
-        var best: [String: (explicit: Bool, record: Int)] = [:]
-        for index in records.indices {
-            let record = records[index]
-            guard let sessionID = record.sessionID else { continue }
-            let explicit = record.visitorID != nil
-            guard let current = best[sessionID] else {
-                best[sessionID] = (explicit, index)
-                continue
-            }
-            let other = records[current.record]
-            if explicit && !current.explicit || explicit == current.explicit && Self.timeOrder(record, other) {
-                best[sessionID] = (explicit, index)
+    /// Adds a kept record in read order. Returns false when an earlier record had the same
+    /// `event_id` (the first one read wins).
+    @discardableResult
+    public func add(_ record: Record) -> Bool {
+        if let eventID = record.eventID {
+            guard eventIDs.insert(eventID).inserted else {
+                duplicateEvents += 1
+                return false
             }
         }
-        return best.mapValues { visitorKey(records[$0.record]) }
+        var normalized = normalize(record)
+        if normalized.position.isEmpty { normalized.position = RecordPosition.make(source: 0, pattern: 0, day: nil, path: "", line: records.count) }
+        records.append(normalized)
+        return true
+    }
+
+    public func finish() -> Result {
+        var groups: [String: [Record]] = [:]
+        for record in records { groups[Self.group(of: record), default: []].append(record) }
+        var byVisitor: [String: [Record]] = [:]
+        for (group, members) in groups {
+            let visitor = group.hasPrefix("s:")
+                ? Self.visitor(ofSessionGroup: members, sessionID: String(group.dropFirst(2)))
+                : String(group.dropFirst(2))
+            byVisitor[visitor, default: []].append(contentsOf: members)
+        }
+        var output: [SessionRecord] = []
+        var merged = 0
+        var withheld = 0
+        for (key, members) in byVisitor {
+            let result = sessions(visitor: key, records: members)
+            output += result.sessions
+            merged += result.merged
+            withheld += result.withheld
+        }
+        output.sort(by: SessionRecord.outputOrder)
+        return Result(sessions: output, visitors: byVisitor.count, duplicateEvents: duplicateEvents,
+                      mergedPageViews: merged, withheldSessions: withheld)
     }
 }

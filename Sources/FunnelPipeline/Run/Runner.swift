@@ -118,7 +118,6 @@ public struct Runner {
                         recordReject(Reject(source: file.path, line: number, reason: reason, raw: raw, detail: detail))
                         return
                     }
-                    record.sequence = 0
                     if transformer.add(record) {
                         summary.kept += 1
                     } else {

@@ -12,8 +12,7 @@ struct VisitorTouches {
 
 /// The fields and events of schema `enhanced` (SPEC 5 and 7) for one session.
 enum EnhancedFields {
-    static func record(for facts: SessionFacts, touches: VisitorTouches, consent: ConsentState,
-                       slots: [ContentSlot], agent: UserAgentInfo?, geo: GeoLocation?) -> SessionRecord {
+    static func record(for facts: SessionFacts, touches: VisitorTouches, consent: ConsentState, slots: [ContentSlot]) -> SessionRecord {
         let records = facts.session.records
         let channel = facts.channel
         let video = VideoEngagement(records: records, slots: slots)
@@ -50,10 +49,10 @@ enum EnhancedFields {
         // An identified user's id is often an e-mail address, which no output may hold (SPEC 11).
         fields.add(FieldName.posthogDistinctID, marketingAllowed ? facts.distinctID.flatMap(Self.unlessEmail) : nil)
         fields.add(FieldName.userID, facts.userID.flatMap(Self.unlessEmail))
-        fields.add(FieldName.deviceType, agent?.deviceType.rawValue)
-        fields.add(FieldName.browser, agent?.browser.rawValue)
-        fields.add(FieldName.country, facts.country ?? geo?.countryCode)
-        fields.add(FieldName.city, facts.city ?? geo?.city)
+        fields.add(FieldName.deviceType, facts.deviceType)
+        fields.add(FieldName.browser, facts.browser)
+        fields.add(FieldName.country, facts.country ?? facts.geoCountry)
+        fields.add(FieldName.city, facts.city ?? facts.geoCity)
         fields.add(FieldName.sessionCount, .integer(Int64(touches.sessionCount)))
         fields.add(FieldName.consentAnalytics, consent.analytics)
         fields.add(FieldName.consentMarketing, consent.marketing)

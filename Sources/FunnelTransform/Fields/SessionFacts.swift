@@ -18,8 +18,13 @@ struct SessionFacts {
     var amount: Amount?
     var firstPurchase: Int64?
     var checkoutType: String?
-    var userAgent: String?
-    var ip: String?
+    /// Device and browser of the session's first record with a user agent.
+    var deviceType: String?
+    var browser: String?
+    /// MaxMind geography of the session's first record that had one.
+    var geoCountry: String?
+    var geoCity: String?
+    private var sawGeo = false
     var country: String?
     var city: String?
     var userID: String?
@@ -41,11 +46,8 @@ struct SessionFacts {
                 if fbclid == nil { fbclid = parameters["fbclid"] }
                 if gclid == nil { gclid = parameters["gclid"] }
             }
-            if referrerHost == nil, let referrer = record.referrer {
-                let host = URLParts(referrer).host
-                if let host, !host.isEmpty, !siteHosts.contains(where: { ReferrerHosts.matches(host, $0) }) {
-                    referrerHost = host
-                }
+            if referrerHost == nil, let host = record.referrerHost, !siteHosts.contains(where: { ReferrerHosts.matches(host, $0) }) {
+                referrerHost = host
             }
             switch record.event {
             case "PageView":
@@ -67,8 +69,15 @@ struct SessionFacts {
             if record.event == "InitiateCheckout" || record.event == "Purchase", let type = record.properties.checkoutType {
                 checkoutType = type  // the last one carrying it wins
             }
-            if userAgent == nil { userAgent = record.userAgent }
-            if ip == nil, let address = record.ip, !address.isEmpty { ip = address }
+            if deviceType == nil, let device = record.deviceType {
+                deviceType = device
+                browser = record.browser
+            }
+            if !sawGeo, record.geoCountry != nil || record.geoCity != nil {
+                sawGeo = true
+                geoCountry = record.geoCountry
+                geoCity = record.geoCity
+            }
             if country == nil { country = record.country }
             if city == nil { city = record.city }
             if userID == nil { userID = record.userID }

@@ -24,6 +24,12 @@ public final class VisitorIdentity {
         return result
     }
 
+    /// 16 hex digits of HMAC-SHA256(salt, text): a stable stand-in for a value that must not
+    /// be stored (an e-mail address used as visitor id).
+    public func keyedHash(_ text: String) -> String {
+        Self.hex(HMAC<SHA256>.authenticationCode(for: Array(text.utf8), using: key).prefix(8))
+    }
+
     /// The id of a session started without a client id: 16 hex digits of
     /// SHA-256(visitorKey + "|" + startMillis), so re-runs give the same id.
     public static func sessionID(visitorKey: String, start: Int64) -> String {

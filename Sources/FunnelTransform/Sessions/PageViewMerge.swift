@@ -3,7 +3,9 @@ import FunnelCore
 /// Joins a client PageView and the access-log line of the same page view (SPEC 4).
 ///
 /// Both describe one visit to one page: the client event is kept, with its timestamp, and gets
-/// what only the log line knows (referrer, user agent, IP, query string, host). Each log line
+/// what only the log line knows (referrer, device and browser, geography, campaign query,
+/// host, country). Records are normalized by then: the log line's IP and agent are already
+/// reduced to these. Each log line
 /// merges with the nearest unmerged client PageView of the same visitor and path within the
 /// window whose client session id does not contradict its own.
 enum PageViewMerge {
@@ -41,9 +43,16 @@ enum PageViewMerge {
             taken.insert(best)
             removed.insert(index)
             var view = result[best]
-            if view.referrer == nil { view.referrer = line.referrer }
-            if view.userAgent == nil { view.userAgent = line.userAgent }
-            if view.ip == nil { view.ip = line.ip }
+            if view.referrerHost == nil { view.referrerHost = line.referrerHost }
+            if view.deviceType == nil {
+                view.deviceType = line.deviceType
+                view.browser = line.browser
+            }
+            if view.visitorKey == nil { view.visitorKey = line.visitorKey }
+            if view.geoCountry == nil && view.geoCity == nil {
+                view.geoCountry = line.geoCountry
+                view.geoCity = line.geoCity
+            }
             if view.query == nil { view.query = line.query }
             if view.host == nil { view.host = line.host }
             if view.country == nil { view.country = line.country }

@@ -1,0 +1,118 @@
+/// A compact binary form of a normalized record, for the history store (SPEC 10).
+///
+/// Each present field is a tag byte, a length (LEB128) and its UTF-8 bytes; absent fields take
+/// no space and unknown tags are skipped, so fields can be added without breaking stored data.
+public enum RecordCoding {
+    private enum Tag: UInt8 {
+        case origin = 1, event, timestamp, position, sessionID, visitorID, userID, distinctID, eventID
+        case host, path, query, visitorKey, referrerHost, deviceType, browser, country, city, geoCountry, geoCity
+        case value = 40, currency, content, percent, watchTime, element, step, checkoutType, paymentMethod, analytics, marketing
+    }
+
+    public static func encode(_ r: Record) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(160)
+        func put(_ tag: Tag, _ text: String?) {
+            guard let text else { return }
+            out.append(tag.rawValue)
+            var length = text.utf8.count
+            repeat {
+                let byte = UInt8(length & 0x7F)
+                length >>= 7
+                out.append(length > 0 ? byte | 0x80 : byte)
+            } while length > 0
+            out.append(contentsOf: text.utf8)
+        }
+        put(.origin, r.origin == .accessLog ? "a" : "c")
+        put(.event, r.event)
+        put(.timestamp, String(r.timestamp))
+        put(.position, r.position)
+        put(.sessionID, r.sessionID)
+        put(.visitorID, r.visitorID)
+        put(.userID, r.userID)
+        put(.distinctID, r.distinctID)
+        put(.eventID, r.eventID)
+        put(.host, r.host)
+        put(.path, r.path)
+        put(.query, r.query)
+        put(.visitorKey, r.visitorKey)
+        put(.referrerHost, r.referrerHost)
+        put(.deviceType, r.deviceType)
+        put(.browser, r.browser)
+        put(.country, r.country)
+        put(.city, r.city)
+        put(.geoCountry, r.geoCountry)
+        put(.geoCity, r.geoCity)
+        let p = r.properties
+        put(.value, p.value?.description)
+        put(.currency, p.currency)
+        put(.content, p.content)
+        put(.percent, p.percent.map { String($0) })
+        put(.watchTime, p.watchTime?.description)
+        put(.element, p.element)
+        put(.step, p.step)
+        put(.checkoutType, p.checkoutType)
+        put(.paymentMethod, p.paymentMethod)
+        put(.analytics, p.analytics)
+        put(.marketing, p.marketing)
+        return out
+    }
+
+    /// Nil when the bytes are not a record this code wrote.
+    public static func decode(_ bytes: [UInt8]) -> Record? {
+        var r = Record(origin: .client, event: "", timestamp: 0)
+        var index = 0
+        while index < bytes.count {
+            let tag = bytes[index]
+            index += 1
+            var length = 0
+            var shift = 0
+            while true {
+                guard index < bytes.count, shift < 35 else { return nil }
+                let byte = bytes[index]
+                index += 1
+                length |= Int(byte & 0x7F) << shift
+                shift += 7
+                if byte & 0x80 == 0 { break }
+            }
+            guard index + length <= bytes.count else { return nil }
+            let text = String(decoding: bytes[index..<(index + length)], as: UTF8.self)
+            index += length
+            guard let known = Tag(rawValue: tag) else { continue }
+            switch known {
+            case .origin: r.origin = text == "a" ? .accessLog : .client
+            case .event: r.event = text
+            case .timestamp: guard let value = Int64(text) else { return nil }; r.timestamp = value
+            case .position: r.position = text
+            case .sessionID: r.sessionID = text
+            case .visitorID: r.visitorID = text
+            case .userID: r.userID = text
+            case .distinctID: r.distinctID = text
+            case .eventID: r.eventID = text
+            case .host: r.host = text
+            case .path: r.path = text
+            case .query: r.query = text
+            case .visitorKey: r.visitorKey = text
+            case .referrerHost: r.referrerHost = text
+            case .deviceType: r.deviceType = text
+            case .browser: r.browser = text
+            case .country: r.country = text
+            case .city: r.city = text
+            case .geoCountry: r.geoCountry = text
+            case .geoCity: r.geoCity = text
+            case .value: r.properties.value = Amount(jsonNumber: Array(text.utf8))
+            case .currency: r.properties.currency = text
+            case .content: r.properties.content = text
+            case .percent: r.properties.percent = Int64(text)
+            case .watchTime: r.properties.watchTime = Amount(jsonNumber: Array(text.utf8))
+            case .element: r.properties.element = text
+            case .step: r.properties.step = text
+            case .checkoutType: r.properties.checkoutType = text
+            case .paymentMethod: r.properties.paymentMethod = text
+            case .analytics: r.properties.analytics = text
+            case .marketing: r.properties.marketing = text
+            }
+        }
+        return r.event.isEmpty ? nil : r
+    }
+}
