@@ -1,7 +1,7 @@
 # funnel: build, test and demo on a fresh Debian machine. Every target installs what it needs.
 SHELL := /bin/bash
 SWIFT ?= swift
-APT_PACKAGES := zlib1g-dev libhiredis-dev redis-server redis-tools gzip libmaxminddb-dev
+APT_PACKAGES := zlib1g-dev libhiredis-dev libsqlite3-dev redis-server redis-tools gzip libmaxminddb-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug/funnel
 
@@ -29,7 +29,10 @@ test: deps
 	$(SWIFT) test --skip-build
 
 # Runs pipelines/demo.yaml on the bundled fixtures with the NDJSON sink and prints the summary.
+# Starts from an empty output folder: runs carry history (SPEC 10), so a second run over the
+# same day would only write the sessions it changed, which is none.
 demo: build
+	rm -rf out/demo
 	$(BIN) run pipelines/demo.yaml --date 2024-03-01 --progress never
 	@echo
 	@echo "first sessions of out/demo/sessions.ndjson:"

@@ -20,6 +20,7 @@ let package = Package(
         // No pkgConfig: hiredis.pc carries a -D flag SwiftPM rejects; the header is on the default path.
         .systemLibrary(name: "CHiredis", path: "Sources/CHiredis"),
         .systemLibrary(name: "CMaxMindDB", path: "Sources/CMaxMindDB"),
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
         .target(name: "FunnelCore"),
         .target(name: "FunnelReaders", dependencies: ["FunnelCore", "CZlib"]),
         .target(
@@ -29,7 +30,7 @@ let package = Package(
         .target(name: "FunnelWriters", dependencies: ["FunnelCore", "CHiredis"]),
         .target(
             name: "FunnelPipeline",
-            dependencies: ["FunnelCore", "FunnelReaders", "FunnelTransform", "FunnelWriters", "Yams"]
+            dependencies: ["FunnelCore", "FunnelReaders", "FunnelTransform", "FunnelWriters", "CSQLite", "Yams"]
         ),
         .executableTarget(
             name: "funnel",

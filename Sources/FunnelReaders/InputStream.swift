@@ -131,6 +131,18 @@ public final class InputStream {
 
     private var memberOpen = false
 
+    /// True when everything left in the file is zero bytes (read through in buffer-sized
+    /// steps, so a padded file of any size costs no memory). `gzip -d` ignores such padding.
+    private func skipZeroPadding() -> Bool {
+        while true {
+            guard input[inputStart..<inputEnd].allSatisfy({ $0 == 0 }) else { return false }
+            inputStart = inputEnd
+            if sawEOF { return true }
+            fillInput(minimum: input.count)
+            if inputEnd == inputStart { return sawEOF }
+        }
+    }
+
     private func inflateInto(_ out: UnsafeMutableRawBufferPointer) -> Int {
         if !memberOpen {
             if inputEnd - inputStart < 2 { fillInput(minimum: 2) }
@@ -142,7 +154,7 @@ public final class InputStream {
             // Another member must start with the magic bytes; anything else after a complete
             // member is reported rather than silently ignored as gzread would.
             guard available >= 2, input[inputStart] == 0x1F, input[inputStart + 1] == 0x8B else {
-                if input[inputStart..<inputEnd].allSatisfy({ $0 == 0 }) && sawEOF {
+                if skipZeroPadding() {
                     mode = .finished  // zero padding after the last member, as tape archives leave
                     return 0
                 }

@@ -1,3 +1,4 @@
+import FunnelCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -58,6 +59,7 @@ public final class LineReader {
                 let newline = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
                 if skipping {
                     lineCount += 1
+                    keepPrefix(&skipPrefix, base + start, newline - start)
                     skipLength += newline - start
                     try skipPrefix.withUnsafeBytes { try body(.tooLong(prefix: $0, number: lineCount, length: skipLength)) }
                     skipping = false
@@ -69,10 +71,11 @@ public final class LineReader {
             }
             if !skipping, filled - start > maxLineLength {
                 skipping = true
-                skipPrefix = Array(UnsafeRawBufferPointer(start: base + start, count: 512))
+                skipPrefix = []
                 skipLength = 0
             }
             if skipping {
+                keepPrefix(&skipPrefix, base + start, filled - start)
                 skipLength += filled - start
                 start = filled
             }
@@ -90,13 +93,21 @@ public final class LineReader {
         return (nil, [])
     }
 
+    /// Adds the next bytes of a skipped line to its prefix, up to the length a reject keeps
+    /// (`Reject.rawLimit`): the line itself may be shorter than that when the limit is low.
+    private func keepPrefix(_ prefix: inout [UInt8], _ start: UnsafeMutableRawPointer, _ count: Int) {
+        let take = min(Reject.rawLimit - prefix.count, count)
+        if take > 0 { prefix.append(contentsOf: UnsafeRawBufferPointer(start: start, count: take)) }
+    }
+
     @inline(__always)
     private func emit(_ base: UnsafeMutableRawPointer, from: Int, to: Int, _ body: (Item) throws -> Void) rethrows {
         lineCount += 1
         var end = to
         if end > from, base.load(fromByteOffset: end - 1, as: UInt8.self) == 0x0D { end -= 1 }
         if end - from > maxLineLength {
-            try body(.tooLong(prefix: UnsafeRawBufferPointer(start: base + from, count: 512), number: lineCount, length: end - from))
+            try body(.tooLong(prefix: UnsafeRawBufferPointer(start: base + from, count: min(Reject.rawLimit, end - from)),
+                              number: lineCount, length: end - from))
         } else {
             try body(.line(UnsafeRawBufferPointer(start: base + from, count: end - from), number: lineCount))
         }

@@ -8,8 +8,20 @@ import FunnelCore
 public protocol SessionSink: AnyObject {
     /// Writes a batch of sessions, already ordered by (`created_at`, `session_id`).
     func write(_ sessions: [SessionRecord]) throws(SinkError)
+    /// Removes sessions an earlier run wrote that no longer exist (a later run merged them
+    /// into another session, or consent withdrew them). Flat-file sinks list the ids in
+    /// `deleted.ndjson`, so a warehouse that upserts by `session_id` can delete them too.
+    func delete(_ ids: [String]) throws(SinkError)
     /// Completes the output (flush, fsync, rename). Nothing is visible as complete before.
     func finish() throws(SinkError)
+}
+
+extension SessionRecord {
+    /// A session with nothing in it: its commands are `MULTI`, `DEL` both keys, `EXEC`, which
+    /// is how Redis-shaped sinks delete a session inside the same transaction discipline.
+    public static func tombstone(_ id: String) -> SessionRecord {
+        SessionRecord(id: id, start: 0, fields: [], events: [])
+    }
 }
 
 /// A sink that could not do its work. The message names what failed and what to check; it

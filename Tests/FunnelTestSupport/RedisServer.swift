@@ -95,13 +95,21 @@ public final class RedisServer: @unchecked Sendable {
     /// indented line per item: hash `field=value` sorted by field, list elements in order, zset
     /// `score member` in order, set members sorted, string value. Control bytes and `\` are
     /// escaped so every item stays on one line.
-    public func dump() throws -> String {
+    /// The session keys only (`sess:*`, `events:sess:*`), without funnel's history keys: what
+    /// SPEC 10 compares between runs.
+    public func dumpSessions() throws -> String {
+        try dump(keyPrefixes: ["sess:", "events:sess:"])
+    }
+
+    public func dump(keyPrefixes: [String]? = nil) throws -> String {
         let connection = try connect()
         guard case .array(let keyReplies) = try connection.command("KEYS", "*") else {
             throw RedisServerError("KEYS * did not return an array")
         }
         let keys = keyReplies.compactMap { reply -> [UInt8]? in
             if case .string(let bytes) = reply { bytes } else { nil }
+        }.filter { key in
+            keyPrefixes.map { prefixes in prefixes.contains { key.starts(with: Array($0.utf8)) } } ?? true
         }.sorted { $0.lexicographicallyPrecedes($1) }
         var out = ""
         for key in keys {

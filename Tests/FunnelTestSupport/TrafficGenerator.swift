@@ -36,6 +36,55 @@ public struct TrafficGenerator {
         public var events: [String] = []
         public var expected: [ExpectedSession] = []
         public var visitors = 0
+
+        /// The lines split into daily files by their own timestamp, as nightly log rotation
+        /// would: date (`YYYY-MM-DD`) -> (web1, web2, events).
+        public func byDay() -> [String: (web1: [String], web2: [String], events: [String])] {
+            var days: [String: (web1: [String], web2: [String], events: [String])] = [:]
+            for line in web1 { days[Self.logDate(line), default: ([], [], [])].web1.append(line) }
+            for line in web2 { days[Self.logDate(line), default: ([], [], [])].web2.append(line) }
+            for line in events { days[Self.eventDate(line), default: ([], [], [])].events.append(line) }
+            return days
+        }
+
+        static func logDate(_ line: String) -> String {
+            // [01/Mar/2024:13:05:09 +0000]
+            let stamp = line[line.index(after: line.firstIndex(of: "[")!)...].prefix(11)
+            let parts = stamp.split(separator: "/")
+            let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+            let month = months.firstIndex(of: String(parts[1]))! + 1
+            return "\(parts[2])-\(month < 10 ? "0" : "")\(month)-\(parts[0])"
+        }
+
+        static func eventDate(_ line: String) -> String {
+            let after = line.split(separator: "\"timestamp\":", maxSplits: 1)[1]
+            let millis = Int64(after.prefix { $0.isNumber })!
+            let stamp = TrafficGenerator.timeLocal(millis)
+            return logDate("[" + stamp + "]")
+        }
+    }
+
+    /// A pipeline file reading generated logs and events from the given paths.
+    public func pipelineFile(logPaths: [String], eventPaths: [String], schema: String = "mvp") -> String {
+        func list(_ paths: [String]) -> String { "[" + paths.map { "\"\($0)\"" }.joined(separator: ", ") + "]" }
+        return """
+        sources:
+          - kind: access_log
+            format: '\(Self.logFormat)'
+            visitor_cookie: vid
+            session_cookie: sid
+            paths: \(list(logPaths))
+          - kind: ndjson
+            paths: \(list(eventPaths))
+        identity:
+          salt: "\(salt)"
+        site:
+          hosts: [film.example]
+        schema: \(schema)
+        sink:
+          kind: ndjson
+          output: out
+        """
     }
 
     public static let logFormat = #"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" "$cookie_vid" "$cookie_sid""#
@@ -43,6 +92,10 @@ public struct TrafficGenerator {
     private var random: SplitMix64
     public let salt: String
     private let dayStart: Int64 = 1_709_251_200_000  // 2024-03-01T00:00:00Z
+
+    /// Seconds over which visitors' first visits are spread; more than a day gives traffic
+    /// over several days, with sessions across midnight and visitors returning on later days.
+    public var spreadSeconds: UInt64 = 40_000
 
     public init(seed: UInt64, salt: String = "generator-salt") {
         random = SplitMix64(seed: seed)
@@ -72,7 +125,7 @@ public struct TrafficGenerator {
         }
         // Bots and static assets that must all be dropped.
         for index in 0..<(count / 4) {
-            let t = dayStart + Int64(random.next(upTo: 86_000)) * 1000
+            let t = dayStart + Int64(random.next(upTo: max(spreadSeconds, 86_000))) * 1000
             output.web1.append(logLine(ip: "66.249.\(index % 250).\(index % 200 + 1)", time: t, path: Self.pages[index % Self.pages.count],
                                        query: nil, agent: Self.bots[index % Self.bots.count], vid: nil, sid: nil))
             output.web2.append(logLine(ip: "198.18.\(index % 250).\(index % 200 + 1)", time: t, path: "/static/app-\(index).js",
@@ -91,7 +144,7 @@ public struct TrafficGenerator {
         let ip = "10.\(index / 65536 % 256).\(index / 256 % 256).\(index % 256)"
         let vid = "v\(index)"
         let sessionCount = 1 + Int(random.next(upTo: 3))
-        var time = dayStart + Int64(random.next(upTo: 40_000)) * 1000
+        var time = dayStart + Int64(random.next(upTo: spreadSeconds)) * 1000
         for sessionIndex in 0..<sessionCount {
             let clientSessionID: String? = kind == 3 || (kind == 2 && index % 8 == 2) ? "cs\(index)x\(sessionIndex)" : nil
             let campaign: (String, String)? = random.next(upTo: 2) == 0 ? Self.sources[Int(random.next(upTo: 4))] : nil

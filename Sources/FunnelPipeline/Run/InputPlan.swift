@@ -9,14 +9,17 @@ enum InputPlan {
     static func files(pipeline: Pipeline, options: RunOptions) throws(PipelineError) -> (files: [InputFile], missing: [String]) {
         if !options.inputs.isEmpty {
             var files: [InputFile] = []
-            for path in options.inputs {
+            for (index, path) in options.inputs.enumerated() {
                 if path != "-" && access(path, R_OK) != 0 {
                     throw PipelineError("--input \(path): \(String(cString: strerror(errno)))")
                 }
                 let kind: Pipeline.Source.Kind
                 if let given = options.inputKind { kind = given } else { kind = try sniff(path) }
                 let source = pipeline.sources.first { $0.kind == kind } ?? Pipeline.Source(kind: kind, paths: [])
-                files.append(InputFile(path: path, source: source))
+                var file = InputFile(path: path, source: source)
+                file.sourceIndex = 999
+                file.patternIndex = index
+                files.append(file)
             }
             return (files, [])
         }
@@ -24,15 +27,19 @@ enum InputPlan {
         var seen = Set<String>()
         var missing: [String] = []
         let days: [Day?] = options.days.isEmpty ? [nil] : options.days
-        for source in pipeline.sources {
-            for pattern in source.paths {
+        for (sourceIndex, source) in pipeline.sources.enumerated() {
+            for (patternIndex, pattern) in source.paths.enumerated() {
                 let template = PathTemplate(pattern)
                 for day in template.hasDate ? days : [nil] {
                     let filled = try template.filled(for: day)
                     let matches = PathTemplate.glob(filled).filter { $0 == "-" || access($0, F_OK) == 0 }
                     if matches.isEmpty { missing.append(filled) }
                     for path in matches where seen.insert(path).inserted {
-                        files.append(InputFile(path: path, source: source))
+                        var file = InputFile(path: path, source: source)
+                        file.sourceIndex = sourceIndex
+                        file.patternIndex = patternIndex
+                        file.day = day?.number
+                        files.append(file)
                     }
                 }
             }

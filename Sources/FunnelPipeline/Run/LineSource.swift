@@ -65,14 +65,23 @@ struct LineSource {
             case .tooLong(let prefix, let number, let length):
                 body(.reject(Reject(source: path, line: number, reason: .lineTooLong, raw: prefix,
                                     detail: "\(length) bytes, over the limit of \(maxLineLength)")))
-            case .line(let line, let number):
+            case .line(var line, let number):
                 if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) {
                     body(.blank)
                     return
                 }
                 if line.contains(0) {
-                    body(.reject(Reject(source: path, line: number, reason: .nulByte, raw: line, detail: "NUL byte in the line")))
-                    return
+                    // A crash can leave a hole of NUL bytes where a log's tail was; the server
+                    // then appends its next line right behind it. The hole is reported and the
+                    // line after it read, so no good line is lost to it.
+                    let hole = line.prefix { $0 == 0 }.count
+                    guard hole > 0, hole < line.count, !line[hole...].contains(0) else {
+                        body(.reject(Reject(source: path, line: number, reason: .nulByte, raw: line, detail: "NUL byte in the line")))
+                        return
+                    }
+                    body(.reject(Reject(source: path, line: number, reason: .nulByte, raw: line,
+                                        detail: "\(hole) NUL bytes (a hole a crash left in the file) before the line; the rest of the line was read")))
+                    line = UnsafeRawBufferPointer(rebasing: line[hole...])
                 }
                 switch parser {
                 case .accessLog(let parser):

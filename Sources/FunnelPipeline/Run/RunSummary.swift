@@ -24,6 +24,10 @@ public struct RunSummary: Sendable {
     public var sessions = 0
     /// Sessions not written because the visitor denied analytics consent.
     public var withheldSessions = 0
+    /// Sessions of earlier runs removed because this run merged or withdrew them.
+    public var deletedSessions = 0
+    /// Sessions rebuilt (of every visitor the run touched); `sessions` counts those written.
+    public var rebuiltSessions = 0
     public var visitors = 0
     public var conversions = 0
     public var revenue = Amount.zero
@@ -51,7 +55,7 @@ public struct RunSummary: Sendable {
         lines.append("  kept         \(kept)")
         lines.append("  filtered     \(filteredTotal)\(counts(filtered))")
         lines.append("  rejected     \(rejectedTotal)\(counts(rejected))  rate \(percent(rejectRate)), limit \(percent(maxRejectRate))")
-        lines.append("  sessions     \(sessions)  visitors \(visitors)\(withheldSessions > 0 ? "  withheld (analytics consent denied) \(withheldSessions)" : "")")
+        lines.append("  sessions     \(sessions) written (\(rebuiltSessions) rebuilt, \(deletedSessions) deleted)  visitors \(visitors)\(withheldSessions > 0 ? "  withheld (analytics consent denied) \(withheldSessions)" : "")")
         lines.append("  conversions  \(conversions)  revenue \(revenue)")
         lines.append("  sink         \(sink)")
         lines.append("  time         \(format(seconds, 2)) s, \(Int(linesPerSecond)) lines/s")
@@ -108,6 +112,8 @@ public struct RunSummary: Sendable {
         key("rejected"); table(rejected)
         key("reject_rate"); out.append(contentsOf: format(rejectRate, 6).utf8)
         key("sessions"); out.append(contentsOf: String(sessions).utf8)
+        key("rebuilt_sessions"); out.append(contentsOf: String(rebuiltSessions).utf8)
+        key("deleted_sessions"); out.append(contentsOf: String(deletedSessions).utf8)
         key("withheld_sessions"); out.append(contentsOf: String(withheldSessions).utf8)
         key("visitors"); out.append(contentsOf: String(visitors).utf8)
         key("conversions"); out.append(contentsOf: String(conversions).utf8)

@@ -54,10 +54,12 @@ public struct Runner {
         // Build sinks before reading, so a bad URL or folder fails in a second, not after an hour.
         var sink: SessionSink?
         var rejects: RejectWriter?
+        var history: HistoryStore = EphemeralHistoryStore()
         if !options.dryRun {
             try Self.makeFolder(output)
             do {
                 rejects = try RejectWriter(folder: output)
+                if sinkKind != .redis { history = try SQLiteHistoryStore(folder: output) }
                 switch sinkKind {
                 case .ndjson:
                     sink = try NDJSONSessionWriter(folder: output)
@@ -73,6 +75,7 @@ public struct Runner {
                     let url = try redisURL()
                     sink = try RedisSessionWriter(url: url, layout: keyLayout,
                                                   sortedSet: pipeline.schema.eventsAsSortedSet, ttlSeconds: pipeline.sink.ttlSeconds)
+                    history = RedisHistoryStore(url: url, prefix: pipeline.sink.keyPrefix)
                     summary.sink = "redis \(url.redacted)"
                 }
             } catch let error as SinkError {
@@ -87,6 +90,7 @@ public struct Runner {
         }
 
         let transformer = Transformer(configuration: configuration)
+        var records: [Record] = []
         let filter = RecordFilter(botPatterns: pipeline.botPatterns, excludedPaths: pipeline.excludedPaths)
         var progress = Progress(mode: options.progress, total: files.count, report: report)
         var rejectFailure: SinkError?
@@ -118,11 +122,9 @@ public struct Runner {
                         recordReject(Reject(source: file.path, line: number, reason: reason, raw: raw, detail: detail))
                         return
                     }
-                    if transformer.add(record) {
-                        summary.kept += 1
-                    } else {
-                        summary.filtered[.duplicateEvent, default: 0] += 1
-                    }
+                    record.position = file.position(line: number)
+                    records.append(transformer.normalize(record))
+                    summary.kept += 1
                 }
                 progress.tick()
             }
@@ -140,35 +142,64 @@ public struct Runner {
         }
         progress.finish()
 
-        let result = transformer.finish()
-        summary.filtered[.mergedPageView] = result.mergedPageViews > 0 ? result.mergedPageViews : nil
-        summary.kept -= result.mergedPageViews
-        summary.sessions = result.sessions.count
-        summary.withheldSessions = result.withheldSessions
-        summary.visitors = result.visitors
-        for session in result.sessions where session[field: FieldName.donationCompleted] == .bool(true) {
-            summary.conversions += 1
-            if case .amount(let amount)? = session[field: FieldName.donationAmount] {
-                summary.revenue = summary.revenue.adding(amount) ?? summary.revenue
-            }
+        // Merge with the stored history and rebuild every visitor this run touches (SPEC 10).
+        let plan: HistoryPlanner.Plan
+        do {
+            plan = try HistoryPlanner(transformer: transformer, store: history).plan(records)
+        } catch {
+            summary.problems.append(error.message)
+            summary.exitStatus = .sinkFailure
+            summary.seconds = Self.now() - started
+            return summary
         }
+        records = []
+        if plan.mergedPageViews > 0 { summary.filtered[.mergedPageView] = plan.mergedPageViews }
+        if plan.duplicateEvents > 0 { summary.filtered[.duplicateEvent] = plan.duplicateEvents }
+        summary.kept -= plan.mergedPageViews + plan.duplicateEvents
+        summary.visitors = plan.visitors
+        summary.withheldSessions = plan.withheldSessions
+        summary.deletedSessions = plan.deleted.count
 
         if summary.rejectRate > summary.maxRejectRate {
             summary.problems.append("rejected \(summary.rejectedTotal) of \(summary.linesRead) lines, more than the limit of \(summary.maxRejectRate); check the source's format setting")
             summary.exitStatus = .inputDamaged
         }
         do throws(SinkError) {
+            // Flat-file sinks write what this run created or changed; Redis gets every rebuilt
+            // session (each write is idempotent).
+            var change = plan.change
+            var toWrite = plan.sessions
+            if let stored = try history.sessionBodies(plan.sessions.map(\.id)) {
+                toWrite = []
+                for session in plan.sessions {
+                    var body: [UInt8] = []
+                    NDJSONSessionWriter.append(session, to: &body)
+                    change.sessionBodies.append((session.id, session.start, body))
+                    if stored[session.id] != body { toWrite.append(session) }
+                }
+            }
+            summary.rebuiltSessions = plan.sessions.count
+            summary.sessions = toWrite.count
+            for session in toWrite where session[field: FieldName.donationCompleted] == .bool(true) {
+                summary.conversions += 1
+                if case .amount(let amount)? = session[field: FieldName.donationAmount] {
+                    summary.revenue = summary.revenue.adding(amount) ?? summary.revenue
+                }
+            }
             if let sink {
+                try sink.delete(plan.deleted)
                 var start = 0
-                while start < result.sessions.count {
-                    let end = min(start + 1000, result.sessions.count)
-                    try sink.write(Array(result.sessions[start..<end]))
+                while start < toWrite.count {
+                    let end = min(start + 1000, toWrite.count)
+                    try sink.write(Array(toWrite[start..<end]))
                     start = end
                 }
                 try sink.finish()
             }
             if let rejectFailure { throw rejectFailure }
             if let rejects { try rejects.finish() }
+            // History last: a run cut short before this point is repaired by running it again.
+            if !options.dryRun { try history.commit(change) }
         } catch {
             summary.problems.append(error.message)
             summary.exitStatus = .sinkFailure

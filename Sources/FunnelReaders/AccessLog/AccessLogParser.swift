@@ -58,7 +58,11 @@ public struct AccessLogParser: Sendable {
     }
 
     public func parse(_ line: UnsafeRawBufferPointer) -> Outcome {
-        let b = line.bindMemory(to: UInt8.self)
+        var b = line.bindMemory(to: UInt8.self)
+        // A byte-order mark before the first line (a log saved by an editor) is not content.
+        if b.count >= 3, b[0] == 0xEF, b[1] == 0xBB, b[2] == 0xBF {
+            b = UnsafeBufferPointer(rebasing: b[3...])
+        }
         var fields = Fields()
         var position = 0
         var index = 0

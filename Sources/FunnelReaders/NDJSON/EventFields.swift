@@ -80,6 +80,10 @@ enum EventProperty: CaseIterable, Hashable, Sendable {
 struct EventFields {
     var event: String?
     var eventInvalid = false
+    /// The session or visitor id held a string that is not Unicode (a lone surrogate, U+0000):
+    /// such an id is invalid (SPEC 11), not absent, or the event would join another session.
+    var sessionIDUndecodable = false
+    var visitorIDUndecodable = false
     var timestamp: Int64?
     var timestampText: String?
     var timestampSeen = false
@@ -132,8 +136,12 @@ struct EventFields {
             default:
                 timestampText = "a non-number, non-string value"
             }
-        case .sessionID: record.sessionID = string()
-        case .visitorID: record.visitorID = string()
+        case .sessionID:
+            record.sessionID = string()
+            sessionIDUndecodable = record.sessionID == nil && Self.isUndecodableString(value, s)
+        case .visitorID:
+            record.visitorID = string()
+            visitorIDUndecodable = record.visitorID == nil && Self.isUndecodableString(value, s)
         case .userID: record.userID = string()
         case .distinctID: record.distinctID = string()
         case .eventID: record.eventID = string()
@@ -180,6 +188,12 @@ struct EventFields {
         }
     }
 
+    /// True for a string value whose escapes do not decode to Unicode.
+    static func isUndecodableString(_ value: JSONScanner.Value, _ s: JSONScanner) -> Bool {
+        if case .string(let range, let escaped) = value { return s.decodeString(range, escaped: escaped) == nil }
+        return false
+    }
+
     /// A number, or a string holding one (`"25"`), as an exact amount.
     static func amount(_ value: JSONScanner.Value, _ s: JSONScanner) -> Amount? {
         switch value {
@@ -192,6 +206,9 @@ struct EventFields {
     func makeRecord() -> NDJSONParser.Outcome {
         if isUserCall { return .skip(.notAnEvent) }
         if eventInvalid { return .reject(.invalidUTF8, detail: "\"event\" is not valid Unicode") }
+        if sessionIDUndecodable || visitorIDUndecodable {
+            return .reject(.invalidID, detail: "\(sessionIDUndecodable ? "session" : "visitor") id is not valid Unicode (a lone surrogate or U+0000)")
+        }
         guard let event, !event.isEmpty else { return .reject(.missingEvent, detail: "no \"event\" string") }
         guard timestampSeen else { return .reject(.missingTimestamp, detail: "no \"timestamp\"") }
         guard let timestamp else {

@@ -167,7 +167,9 @@ struct JSONScanner {
     // MARK: - Decoding
 
     /// The bytes of a string value with escapes resolved, or nil when they are not valid
-    /// Unicode (a bad escape, a lone surrogate, invalid UTF-8).
+    /// Unicode (a bad escape, a lone surrogate, invalid UTF-8) or hold U+0000: a raw NUL
+    /// rejects the whole line (SPEC 2), so its escaped form must not slip into a field, a
+    /// Redis value or a CSV cell either.
     func decodeString(_ range: Range<Int>, escaped: Bool) -> String? {
         let raw = UnsafeBufferPointer(rebasing: b[range])
         if !escaped { return String(validating: raw, as: UTF8.self) }
@@ -202,7 +204,7 @@ struct JSONScanner {
                 } else if scalar >= 0xDC00 && scalar < 0xE000 {
                     return nil
                 }
-                guard let unicode = Unicode.Scalar(scalar) else { return nil }
+                guard scalar != 0, let unicode = Unicode.Scalar(scalar) else { return nil }
                 out.append(contentsOf: String(Character(unicode)).utf8)
             default:
                 return nil

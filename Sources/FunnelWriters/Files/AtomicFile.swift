@@ -18,6 +18,7 @@ public final class AtomicFile {
     public init(path: String) throws(SinkError) {
         self.path = path
         temporaryPath = path + ".tmp-\(getpid())"
+        Self.removeStaleTemporaries(of: path)
         fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw SinkError("cannot create \(temporaryPath): \(String(cString: strerror(errno)))") }
         buffer.reserveCapacity(flushThreshold + 65536)
@@ -27,6 +28,22 @@ public final class AtomicFile {
         if !finished {
             close(fd)
             unlink(temporaryPath)
+        }
+    }
+
+    /// Removes `<name>.tmp-<pid>` files whose process is gone: a run killed with SIGKILL or by
+    /// a power cut cannot remove its own, and nightly runs would pile them up. A file of a
+    /// process still running (another run writing the same folder) is left alone.
+    private static func removeStaleTemporaries(of path: String) {
+        let slash = path.lastIndex(of: "/")
+        let folder = slash.map { String(path[..<$0]) } ?? "."
+        let prefix = (slash.map { String(path[path.index(after: $0)...]) } ?? path) + ".tmp-"
+        guard let dir = opendir(folder.isEmpty ? "/" : folder) else { return }
+        defer { closedir(dir) }
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard name.hasPrefix(prefix), let pid = Int32(name.dropFirst(prefix.count)), pid > 0, pid != getpid() else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { unlink(folder + "/" + name) }
         }
     }
 

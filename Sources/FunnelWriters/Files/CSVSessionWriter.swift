@@ -12,6 +12,7 @@ public final class CSVSessionWriter: SessionSink {
     public static let fileName = "sessions.csv"
     public let fieldNames: [String]
     private let file: AtomicFile
+    private let deleted: DeletedSessionsFile
     private let columns: [String: Int]
     public private(set) var sessionsWritten = 0
 
@@ -28,6 +29,7 @@ public final class CSVSessionWriter: SessionSink {
         self.fieldNames = fieldNames
         self.columns = columns
         file = try AtomicFile(path: folder + "/" + Self.fileName)
+        deleted = try DeletedSessionsFile(folder: folder)
         try file.withBuffer { out in
             Self.appendCell(FieldName.sessionID, to: &out)
             for name in fieldNames {
@@ -57,7 +59,12 @@ public final class CSVSessionWriter: SessionSink {
         }
     }
 
+    public func delete(_ ids: [String]) throws(SinkError) {
+        try deleted.append(ids)
+    }
+
     public func finish() throws(SinkError) {
+        try deleted.commit()
         try file.commit()
     }
 

@@ -5,11 +5,13 @@ import FunnelCore
 public final class NDJSONSessionWriter: SessionSink {
     public static let fileName = "sessions.ndjson"
     private let file: AtomicFile
+    private let deleted: DeletedSessionsFile
     public private(set) var sessionsWritten = 0
 
     /// Creates `folder/sessions.ndjson`; nothing replaces an existing file before `finish()`.
     public init(folder: String) throws(SinkError) {
         file = try AtomicFile(path: folder + "/" + Self.fileName)
+        deleted = try DeletedSessionsFile(folder: folder)
     }
 
     public func write(_ sessions: [SessionRecord]) throws(SinkError) {
@@ -19,11 +21,17 @@ public final class NDJSONSessionWriter: SessionSink {
         }
     }
 
+    public func delete(_ ids: [String]) throws(SinkError) {
+        try deleted.append(ids)
+    }
+
     public func finish() throws(SinkError) {
+        try deleted.commit()
         try file.commit()
     }
 
-    static func append(_ session: SessionRecord, to out: inout [UInt8]) {
+    /// One session as its `sessions.ndjson` line, newline included.
+    public static func append(_ session: SessionRecord, to out: inout [UInt8]) {
         out.append(contentsOf: #"{"session_id":"#.utf8)
         JSONText.appendString(session.id, to: &out)
         for field in session.fields {

@@ -41,6 +41,12 @@ public final class RESPSessionWriter: SessionSink {
         }
     }
 
+    /// `MULTI`, `DEL` both keys, `EXEC` per id.
+    public func delete(_ ids: [String]) throws(SinkError) {
+        try write(ids.map(SessionRecord.tombstone))
+        sessionsWritten -= ids.count
+    }
+
     public func finish() throws(SinkError) {
         try file.commit()
     }

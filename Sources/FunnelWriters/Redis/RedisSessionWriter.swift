@@ -73,6 +73,17 @@ public final class RedisSessionWriter: SessionSink {
         }
     }
 
+    /// Deletes both keys of each id, one transaction per session, with the same retries.
+    public func delete(_ ids: [String]) throws(SinkError) {
+        let tombstones = ids.map(SessionRecord.tombstone)
+        var start = 0
+        while start < tombstones.count {
+            let end = min(start + batchSize, tombstones.count)
+            try writeWithRetry(tombstones[start..<end])
+            start = end
+        }
+    }
+
     /// Closes the connection. Every `write` that returned was already confirmed by Redis, so
     /// there is nothing left to flush.
     public func finish() throws(SinkError) {
@@ -83,30 +94,7 @@ public final class RedisSessionWriter: SessionSink {
         let commands = batch.map {
             RedisSessionCommands.commands(for: $0, layout: layout, sortedSet: sortedSet, ttlSeconds: ttlSeconds)
         }
-        let clock = ContinuousClock()
-        let began = clock.now
-        var waited = Duration.zero
-        var attempt = 0
-        while true {
-            attempt += 1
-            let failure: RedisError
-            do {
-                try send(batch, commands)
-                return
-            } catch {
-                failure = error
-            }
-            connection = nil  // after any fault the pipeline is out of step; start clean
-            guard failure.isTransient else { throw SinkError(failure.message) }
-            let delay = retry.delay(afterAttempt: attempt)
-            if attempt >= retry.maxAttempts || waited + delay > retry.maxTotalWait {
-                let seconds = Self.tenths(clock.now - began)
-                let state = failure.kind == .connection || failure.kind == .timeout ? "is unreachable" : "kept failing"
-                throw SinkError("Redis at \(url) \(state) after \(attempt) attempts over \(seconds) s: \(failure.detail)")
-            }
-            Self.sleep(delay)
-            waited += delay
-        }
+        try retry.run(url: url, reset: { connection = nil }) { () throws(RedisError) in try send(batch, commands) }
     }
 
     /// One attempt: append every command of the batch, then read and check every reply.
@@ -182,19 +170,6 @@ public final class RedisSessionWriter: SessionSink {
     }
 
     private func scrubbed(_ message: String) -> String { RedisConnection.scrub(message, url: url) }
-
-    private static func tenths(_ duration: Duration) -> String {
-        let (seconds, attoseconds) = duration.components
-        let total = Int(seconds) * 10 + Int((Double(attoseconds) / 1e17).rounded())
-        return "\(total / 10).\(total % 10)"
-    }
-
-    private static func sleep(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        var request = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
-        var remaining = timespec()
-        while nanosleep(&request, &remaining) == -1 && errno == EINTR { request = remaining }
-    }
 }
 
 /// How long the Redis writer keeps trying after a transient fault.

@@ -14,21 +14,7 @@ struct GeneratedTrafficTests {
         TestFiles.gzip(traffic.web1.joined(separator: "\n") + "\n", to: folder + "/web1.log.gz")
         TestFiles.gzip(traffic.web2.joined(separator: "\n") + "\n", to: folder + "/web2.log.gz")
         TestFiles.gzip(traffic.events.joined(separator: "\n") + "\n", to: folder + "/events.ndjson.gz")
-        TestFiles.write(folder + "/pipeline.yaml", """
-        sources:
-          - kind: access_log
-            format: '\(TrafficGenerator.logFormat)'
-            visitor_cookie: vid
-            session_cookie: sid
-            paths: ["web2.log.gz", "web1.log.gz"]
-          - kind: ndjson
-            paths: ["events.ndjson.gz"]
-        identity:
-          salt: "\(generator.salt)"
-        sink:
-          kind: ndjson
-          output: out
-        """)
+        TestFiles.write(folder + "/pipeline.yaml", generator.pipelineFile(logPaths: ["web2.log.gz", "web1.log.gz"], eventPaths: ["events.ndjson.gz"]))
         var options = RunOptions()
         options.progress = .never
         let summary = try Runner(pipeline: PipelineLoader.load(path: folder + "/pipeline.yaml"), options: options, report: { _ in }).run()

@@ -1,0 +1,64 @@
+import FunnelCore
+import FunnelWriters
+
+/// What earlier runs left behind, so a run can rebuild every visitor it touches from all of
+/// that visitor's records (SPEC 10). Redis sinks keep it in Redis, flat-file sinks in an
+/// SQLite file beside their outputs.
+///
+/// Records are stored by group (a client session `s:ID` or a visitor `v:KEY`) and position, so
+/// a line read twice is stored once. Everything else is derived from the records and written
+/// after the sessions, so a run that dies half-way is repaired by running it again.
+public protocol HistoryStore: AnyObject {
+    func records(ofGroups groups: [String]) throws(SinkError) -> [String: [Record]]
+    /// For each event id, the position and group of every stored record carrying it.
+    func eventHolders(_ ids: [String]) throws(SinkError) -> [String: [EventHolder]]
+    /// The client-session groups last resolved to each visitor.
+    func sessionGroups(ofVisitors visitors: [String]) throws(SinkError) -> [String: [String]]
+    /// The visitor each client-session group was last resolved to.
+    func visitors(ofSessionGroups groups: [String]) throws(SinkError) -> [String: String]
+    /// Session ids last written for each visitor.
+    func sessionIDs(ofVisitors visitors: [String]) throws(SinkError) -> [String: [String]]
+    /// Bodies of the sessions last written, for stores that keep them (flat-file sinks write
+    /// only what changed, and `funnel export` reads them); nil for stores that do not.
+    func sessionBodies(_ ids: [String]) throws(SinkError) -> [String: [UInt8]]?
+    /// Applies a run's change. Called after the sessions reached the sink.
+    func commit(_ change: HistoryChange) throws(SinkError)
+}
+
+public struct EventHolder: Sendable, Hashable {
+    public var position: String
+    public var group: String
+
+    public init(position: String, group: String) {
+        self.position = position
+        self.group = group
+    }
+}
+
+/// What one run adds to the history.
+public struct HistoryChange {
+    public var records: [(group: String, record: Record)] = []
+    public var eventHolders: [(id: String, holder: EventHolder)] = []
+    /// Full replacement of each listed visitor's client-session groups.
+    public var visitorGroups: [String: [String]] = [:]
+    public var groupVisitor: [String: String] = [:]
+    /// Full replacement of each listed visitor's session ids.
+    public var visitorSessions: [String: [String]] = [:]
+    public var sessionBodies: [(id: String, start: Int64, body: [UInt8])] = []
+    public var deletedSessions: [String] = []
+
+    public init() {}
+}
+
+/// A history that lives only for one run: what a run without stored history (a dry run, or
+/// the in-process tests) uses.
+public final class EphemeralHistoryStore: HistoryStore {
+    public init() {}
+    public func records(ofGroups groups: [String]) throws(SinkError) -> [String: [Record]] { [:] }
+    public func eventHolders(_ ids: [String]) throws(SinkError) -> [String: [EventHolder]] { [:] }
+    public func sessionGroups(ofVisitors visitors: [String]) throws(SinkError) -> [String: [String]] { [:] }
+    public func visitors(ofSessionGroups groups: [String]) throws(SinkError) -> [String: String] { [:] }
+    public func sessionIDs(ofVisitors visitors: [String]) throws(SinkError) -> [String: [String]] { [:] }
+    public func sessionBodies(_ ids: [String]) throws(SinkError) -> [String: [UInt8]]? { nil }
+    public func commit(_ change: HistoryChange) throws(SinkError) {}
+}

@@ -1,0 +1,49 @@
+import FunnelCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension RedisRetryPolicy {
+    /// Runs `attempt` until it succeeds, retrying transient faults with backoff; `reset` runs
+    /// after every fault (the pipeline is out of step: the caller drops its connection).
+    /// Non-transient faults and exhausted retries become a `SinkError` that names the
+    /// redacted address and the last error.
+    public func run<T>(url: RedisURL, reset: () -> Void, _ attempt: () throws(RedisError) -> T) throws(SinkError) -> T {
+        let clock = ContinuousClock()
+        let began = clock.now
+        var waited = Duration.zero
+        var count = 0
+        while true {
+            count += 1
+            let failure: RedisError
+            do {
+                return try attempt()
+            } catch {
+                failure = error
+            }
+            reset()
+            guard failure.isTransient else { throw SinkError(failure.message) }
+            let delay = delay(afterAttempt: count)
+            if count >= maxAttempts || waited + delay > maxTotalWait {
+                let seconds = Self.tenths(clock.now - began)
+                let state = failure.kind == .connection || failure.kind == .timeout ? "is unreachable" : "kept failing"
+                throw SinkError("Redis at \(url) \(state) after \(count) attempts over \(seconds) s: \(failure.detail)")
+            }
+            Self.sleep(delay)
+            waited += delay
+        }
+    }
+
+    static func tenths(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        let total = Int(seconds) * 10 + Int((Double(attoseconds) / 1e17).rounded())
+        return "\(total / 10).\(total % 10)"
+    }
+
+    static func sleep(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        var request = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) == -1 && errno == EINTR { request = remaining }
+    }
+}

@@ -1,0 +1,124 @@
+import FunnelCore
+import FunnelPipeline
+import FunnelTestSupport
+import Testing
+
+/// SPEC 10: after any sequence of runs over any set of days, in any order and with repeats,
+/// the stored sessions equal what one run over the union of those days produces, including
+/// sessions across midnight, `session_count` and first/last touch.
+@Suite(.serialized)
+struct RunsOverTimeTests {
+    /// Four days of generated traffic written as daily files, and a pipeline over `{date}`.
+    final class Days {
+        let folder = TestFiles.temporaryFolder("runs-over-time")
+        var dates: [String] = []
+
+        init(seed: UInt64, visitors: Int) {
+            var generator = TrafficGenerator(seed: seed)
+            generator.spreadSeconds = 3 * 86_400 + 40_000
+            let traffic = generator.generate(visitors: visitors)
+            for (date, files) in traffic.byDay() {
+                dates.append(date)
+                TestFiles.gzip(files.web1.joined(separator: "\n") + "\n", to: "\(folder)/web1-\(date).log.gz")
+                TestFiles.gzip(files.web2.joined(separator: "\n") + "\n", to: "\(folder)/web2-\(date).log.gz")
+                TestFiles.gzip(files.events.joined(separator: "\n") + "\n", to: "\(folder)/events-\(date).ndjson.gz")
+            }
+            dates.sort()
+            TestFiles.write(folder + "/pipeline.yaml", generator.pipelineFile(
+                logPaths: ["web1-{date}.log.gz", "web2-{date}.log.gz"], eventPaths: ["events-{date}.ndjson.gz"], schema: "enhanced"))
+        }
+
+        deinit { TestFiles.remove(folder) }
+
+        func run(days: [String], sink: Pipeline.SinkKind, output: String, redisURL: String? = nil) throws -> RunSummary {
+            var options = RunOptions()
+            options.days = try days.map { try Day(parsing: $0) }
+            options.sink = sink
+            options.output = output
+            options.redisURL = redisURL
+            options.progress = .never
+            return try Runner(pipeline: PipelineLoader.load(path: folder + "/pipeline.yaml"), options: options, report: { _ in }).run()
+        }
+    }
+
+    /// Day-by-day sequences: every day at least once, in a random order, with random repeats.
+    static func orders(of dates: [String], count: Int, seed: UInt64) -> [[String]] {
+        var random = SplitMix64(seed: seed)
+        return (0..<count).map { _ in
+            var order = dates
+            random.shuffle(&order)
+            for _ in 0..<Int(random.next(upTo: 4)) {
+                order.insert(dates[Int(random.next(upTo: UInt64(dates.count)))], at: Int(random.next(upTo: UInt64(order.count + 1))))
+            }
+            return order
+        }
+    }
+
+    @Test func redisAfterAnyOrderOfDailyRunsEqualsOneRunOverAllDays() throws {
+        let days = Days(seed: 77, visitors: 600)
+        #expect(days.dates.count >= 4, "the generator should spread traffic over several days")
+        let whole = try RedisServer()
+        defer { whole.stop() }
+        let scratch = TestFiles.temporaryFolder("runs-over-time-out")
+        defer { TestFiles.remove(scratch) }
+        let summary = try days.run(days: days.dates, sink: .redis, output: scratch, redisURL: whole.url)
+        #expect(summary.exitStatus == .success)
+        let expected = try whole.dumpSessions()
+        #expect(expected.contains("session_count=2"), "the traffic should hold return visitors")
+
+        let server = try RedisServer()
+        defer { server.stop() }
+        for order in Self.orders(of: days.dates, count: 6, seed: 11) {
+            _ = try server.connect().command("FLUSHALL")
+            for date in order {
+                let result = try days.run(days: [date], sink: .redis, output: scratch, redisURL: server.url)
+                #expect(result.exitStatus == .success)
+            }
+            #expect(try server.dumpSessions() == expected, "order \(order) differs from one run over all days")
+        }
+    }
+
+    @Test func flatFilesAppliedInOrderOrExportedEqualOneRunOverAllDays() throws {
+        let days = Days(seed: 78, visitors: 400)
+        let single = TestFiles.temporaryFolder("runs-over-time-single")
+        defer { TestFiles.remove(single) }
+        _ = try days.run(days: days.dates, sink: .ndjson, output: single)
+        let expected = try #require(TestFiles.readText(single + "/sessions.ndjson"))
+        #expect(!expected.isEmpty)
+
+        for order in Self.orders(of: days.dates, count: 3, seed: 12) {
+            let output = TestFiles.temporaryFolder("runs-over-time-daily")
+            defer { TestFiles.remove(output) }
+            // A warehouse that upserts each run's sessions by id and applies its deletions.
+            var warehouse: [String: String] = [:]
+            for date in order {
+                _ = try days.run(days: [date], sink: .ndjson, output: output)
+                for line in (TestFiles.readText(output + "/sessions.ndjson") ?? "").split(separator: "\n") {
+                    warehouse[Self.field("session_id", in: line)] = String(line)
+                }
+                for line in (TestFiles.readText(output + "/deleted.ndjson") ?? "").split(separator: "\n") {
+                    warehouse[Self.field("session_id", in: line)] = nil
+                }
+            }
+            let applied = warehouse.values.sorted { a, b in
+                let (ta, tb) = (Int64(Self.field("created_at", in: Substring(a)))!, Int64(Self.field("created_at", in: Substring(b)))!)
+                return ta != tb ? ta < tb : Self.field("session_id", in: Substring(a)) < Self.field("session_id", in: Substring(b))
+            }.map { $0 + "\n" }.joined()
+            #expect(applied == expected, "applying the outputs of \(order) differs from one run")
+
+            _ = try Exporter.export(historyFolder: output, to: output + "/export")
+            #expect(TestFiles.readText(output + "/export/sessions.ndjson") == expected, "export after \(order) differs from one run")
+        }
+    }
+
+    /// The value of a top-level key in one of funnel's own NDJSON lines (string or number).
+    static func field(_ name: String, in line: Substring) -> String {
+        guard let range = line.firstRange(of: "\"\(name)\":") else { return "" }
+        var rest = line[range.upperBound...]
+        if rest.first == "\"" {
+            rest = rest.dropFirst()
+            return String(rest.prefix { $0 != "\"" })
+        }
+        return String(rest.prefix { $0.isNumber || $0 == "-" })
+    }
+}

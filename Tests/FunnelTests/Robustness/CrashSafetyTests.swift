@@ -1,0 +1,220 @@
+import FunnelTestSupport
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// funnel killed with SIGKILL at random points of a Redis load and of a flat-file write
+/// (issue 5, SPEC 8): no session in Redis is ever half-written (one transaction each), no
+/// flat file is ever half-written (temporary name, fsync, rename), and a re-run gives exactly
+/// the clean result. Half of the kills land at a random moment of the run, half at a random
+/// moment after the writing has visibly begun, so both phases are hit whatever the machine's
+/// speed.
+@Suite(.serialized)
+struct CrashSafetyTests {
+    /// Generated traffic (a second or two of work for a debug build) and its pipelines, shared
+    /// by both tests.
+    final class Inputs: Sendable {
+        let folder: String
+        /// Every input: the clean result.
+        var full: String { folder + "/full.yaml" }
+        /// The event dump only: an older, different result to be replaced.
+        var small: String { folder + "/small.yaml" }
+
+        init() {
+            folder = TestFiles.temporaryFolder("crash-inputs")
+            var generator = TrafficGenerator(seed: 5_0505)
+            let traffic = generator.generate(visitors: 2500)
+            TestFiles.gzip(traffic.web1.joined(separator: "\n") + "\n", to: folder + "/web1.log.gz")
+            TestFiles.gzip(traffic.web2.joined(separator: "\n") + "\n", to: folder + "/web2.log.gz")
+            TestFiles.gzip(traffic.events.joined(separator: "\n") + "\n", to: folder + "/events.ndjson.gz")
+            let logs = """
+                  - kind: access_log
+                    format: '\(TrafficGenerator.logFormat)'
+                    visitor_cookie: vid
+                    session_cookie: sid
+                    paths: ["web1.log.gz", "web2.log.gz"]
+
+                """
+            for (name, withLogs) in [("full.yaml", true), ("small.yaml", false)] {
+                TestFiles.write(folder + "/" + name, """
+                    sources:
+                    \(withLogs ? logs : "")  - kind: ndjson
+                        paths: ["events.ndjson.gz"]
+                    identity:
+                      salt: "\(generator.salt)"
+                    schema: enhanced
+                    sink:
+                      kind: ndjson
+                      output: out
+                    """)
+            }
+        }
+
+        deinit { TestFiles.remove(folder) }
+    }
+
+    static let inputs = Inputs()
+    static let kills = 5
+
+    private func funnel(_ pipeline: String, _ extra: [String]) throws -> BackgroundCommand {
+        try #require(TestFiles.exists(CommandLineTests.binary), "no funnel executable at \(CommandLineTests.binary); build it or set FUNNEL_BINARY")
+        return try BackgroundCommand(CommandLineTests.binary, ["run", pipeline, "--progress", "never"] + extra, environment: ["REDIS_PASSWORD": nil])
+    }
+
+    private func run(_ pipeline: String, _ extra: [String]) throws -> CommandResult {
+        try funnel(pipeline, extra).wait(timeout: .seconds(30))
+    }
+
+    /// Kills `command` after a random share of `typical` seconds (even `round`s), or a random
+    /// few milliseconds after `writing()` first holds (odd ones). Returns what was done, for
+    /// failure messages.
+    private func kill(_ command: BackgroundCommand, round: Int, typical: Double, writing: () -> Bool,
+                      random: inout some RandomNumberGenerator) -> String {
+        let plan: String
+        if round % 2 == 0 {
+            let delay = Double.random(in: 0.05...1.0, using: &random) * typical
+            plan = "after \(Int(delay * 1000)) ms"
+            let deadline = ContinuousClock.now + .milliseconds(Int(delay * 1000))
+            while ContinuousClock.now < deadline && command.isRunning { usleep(1_000) }
+        } else {
+            let extra = Int.random(in: 0...40, using: &random)
+            plan = "\(extra) ms after writing began"
+            while command.isRunning && !writing() { usleep(500) }
+            usleep(useconds_t(extra * 1000))
+        }
+        let wasRunning = command.isRunning
+        command.kill(SIGKILL)
+        let result = command.wait(timeout: .seconds(30))
+        return "kill \(plan): \(wasRunning ? "killed, status \(result.status)" : "had already exited with \(result.status)")"
+    }
+
+    // MARK: - Flat files
+
+    @Test func aKilledFileWriteLeavesTheOldFileOrTheNewOneAndAReRunGivesTheCleanResult() throws {
+        let inputs = Self.inputs
+        let cleanFolder = TestFiles.temporaryFolder("crash-clean")
+        defer { TestFiles.remove(cleanFolder) }
+        let started = ContinuousClock.now
+        let clean = try run(inputs.full, ["--output", cleanFolder])
+        let typical = Self.seconds(ContinuousClock.now - started)
+        try #require(clean.status == 0, "\(clean)")
+        let cleanSessions = try #require(TestFiles.read(cleanFolder + "/sessions.ndjson"))
+        try #require(cleanSessions.count > 1 << 20, "the clean output is too small to be written in several pieces")
+
+        var random = SystemRandomNumberGenerator()
+        for round in 0..<Self.kills {
+            let output = TestFiles.temporaryFolder("crash-files")
+            defer { TestFiles.remove(output) }
+            let old = try run(inputs.small, ["--output", output])
+            try #require(old.status == 0, "\(old)")
+            let oldSessions = try #require(TestFiles.read(output + "/sessions.ndjson"))
+            try #require(oldSessions != cleanSessions)
+
+            let command = try funnel(inputs.full, ["--output", output])
+            let what = kill(command, round: round, typical: typical, writing: {
+                Self.files(in: output).contains { $0.hasPrefix("sessions.ndjson.tmp-") && Self.size(output + "/" + $0) > 0 }
+            }, random: &random)
+
+            // The final name holds a complete file: the old one or the new one.
+            let after = TestFiles.read(output + "/sessions.ndjson")
+            #expect(after == oldSessions || after == cleanSessions,
+                    "round \(round), \(what): sessions.ndjson is neither the old nor the new file (\(after?.count ?? -1) bytes)")
+
+            let rerun = try run(inputs.full, ["--output", output])
+            #expect(rerun.status == 0, "round \(round), \(what): \(rerun)")
+            #expect(TestFiles.read(output + "/sessions.ndjson") == cleanSessions, "round \(round), \(what): the re-run differs from a clean run")
+            let leftovers = Self.files(in: output).filter { $0.contains(".tmp-") }
+            #expect(leftovers.isEmpty, "round \(round), \(what): temporary files left after the re-run: \(leftovers)")
+        }
+    }
+
+    // MARK: - Redis
+
+    @Test func aKilledRedisLoadLeavesWholeSessionsAndAReRunGivesTheCleanResult() throws {
+        let inputs = Self.inputs
+        let cleanServer = try RedisServer()
+        defer { cleanServer.stop() }
+        let cleanFolder = TestFiles.temporaryFolder("crash-redis-clean")
+        defer { TestFiles.remove(cleanFolder) }
+        let started = ContinuousClock.now
+        let clean = try run(inputs.full, ["--sink", "redis", "--redis-url", cleanServer.url, "--output", cleanFolder])
+        let typical = Self.seconds(ContinuousClock.now - started)
+        try #require(clean.status == 0, "\(clean)")
+        let cleanKeys = try Self.sessionKeys(cleanServer.dump())
+        try #require(cleanKeys.count > 2000)
+
+        let server = try RedisServer()
+        defer { server.stop() }
+        let probe = try server.connect()
+        var random = SystemRandomNumberGenerator()
+        for round in 0..<Self.kills {
+            _ = try probe.command("FLUSHALL")
+            let output = TestFiles.temporaryFolder("crash-redis")
+            defer { TestFiles.remove(output) }
+            let command = try funnel(inputs.full, ["--sink", "redis", "--redis-url", server.url, "--output", output])
+            let what = kill(command, round: round, typical: typical, writing: {
+                if case .integer(let keys)? = try? probe.command("DBSIZE") { keys > 0 } else { false }
+            }, random: &random)
+
+            // Every session present is whole and equal to the clean one: both keys, all fields.
+            let keys = try Self.sessionKeys(server.dump())
+            var wrong: [String] = []
+            for (key, block) in keys {
+                if cleanKeys[key] != block { wrong.append("\(key) differs from the clean load") }
+                let partner = key.hasPrefix("sess:") ? "events:" + key : String(key.dropFirst("events:".count))
+                if keys[partner] == nil { wrong.append("\(key) without \(partner)") }
+            }
+            #expect(wrong.isEmpty, "round \(round), \(what): \(wrong.count) half-written sessions, e.g. \(wrong.prefix(3))")
+
+            let rerun = try run(inputs.full, ["--sink", "redis", "--redis-url", server.url, "--output", output])
+            #expect(rerun.status == 0, "round \(round), \(what): \(rerun)")
+            let again = try Self.sessionKeys(server.dump())
+            #expect(again == cleanKeys, "round \(round), \(what): the re-run left \(again.count) session keys, the clean load \(cleanKeys.count)")
+        }
+    }
+
+    // MARK: - Helpers
+
+    /// The `sess:*` and `events:sess:*` entries of a `RedisServer.dump()`, key to its whole
+    /// text; other keys (funnel's run history) are not sessions.
+    static func sessionKeys(_ dump: String) throws -> [String: String] {
+        var result: [String: String] = [:]
+        var key: String?
+        var block = ""
+        func close() {
+            if let key, key.hasPrefix("sess:") || key.hasPrefix("events:sess:") { result[key] = block }
+        }
+        for line in dump.split(separator: "\n", omittingEmptySubsequences: false) where !line.isEmpty {
+            if line.hasPrefix("  ") {
+                block += line + "\n"
+            } else {
+                close()
+                key = String(line.split(separator: " ").first ?? "")
+                block = line + "\n"
+            }
+        }
+        close()
+        return result
+    }
+
+    static func files(in folder: String) -> [String] {
+        guard let dir = opendir(folder) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    static func size(_ path: String) -> Int {
+        var info = stat()
+        return stat(path, &info) == 0 ? Int(info.st_size) : 0
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}

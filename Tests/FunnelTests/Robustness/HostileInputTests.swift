@@ -1,0 +1,150 @@
+import FunnelCore
+import FunnelReaders
+import FunnelTestSupport
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reader behaviour on damaged and hostile input that the `fixtures/bad_*` cases show end to
+/// end, pinned here at the level where each rule lives (issue 5).
+struct HostileInputTests {
+    private func readAll(_ path: String) throws -> ([UInt8], InputDamage?) {
+        let stream = try InputStream(path: path, bufferSize: 64)
+        var out: [UInt8] = []
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 100, alignment: 1)
+        defer { buffer.deallocate() }
+        while true {
+            let count = stream.read(into: buffer)
+            if count == 0 { break }
+            out.append(contentsOf: buffer[..<count])
+        }
+        return (out, stream.damage)
+    }
+
+    /// `gzip -d` ignores zero bytes after the last member; so does funnel, however many
+    /// buffers they fill. Before the fix, padding longer than the read-ahead was "trailing
+    /// garbage" (exit 2).
+    @Test(arguments: [1, 63, 64, 65, 5000])
+    func zeroPaddingAfterTheLastMemberIsNotDamage(_ zeros: Int) throws {
+        let folder = TestFiles.temporaryFolder()
+        defer { TestFiles.remove(folder) }
+        TestFiles.gzip("one\ntwo\n", to: folder + "/padded.gz")
+        TestFiles.write(folder + "/padded.gz", try #require(TestFiles.read(folder + "/padded.gz")) + [UInt8](repeating: 0, count: zeros))
+        let (bytes, damage) = try readAll(folder + "/padded.gz")
+        #expect(bytes == Array("one\ntwo\n".utf8))
+        #expect(damage == nil)
+    }
+
+    @Test func garbageAfterZeroPaddingIsStillTrailingGarbage() throws {
+        let folder = TestFiles.temporaryFolder()
+        defer { TestFiles.remove(folder) }
+        TestFiles.gzip("one\n", to: folder + "/bad.gz")
+        TestFiles.write(folder + "/bad.gz", try #require(TestFiles.read(folder + "/bad.gz")) + [UInt8](repeating: 0, count: 300) + [7])
+        let (bytes, damage) = try readAll(folder + "/bad.gz")
+        #expect(bytes == Array("one\n".utf8))
+        #expect(damage?.kind == .trailingGarbage)
+    }
+
+    /// A reject keeps at most 512 bytes of an overlong line, and never reads past the line:
+    /// with a limit under 512, the old code copied 512 bytes from a smaller buffer.
+    @Test func anOverlongLineShorterThanTheRawLimitKeepsOnlyItsOwnBytes() throws {
+        let folder = TestFiles.temporaryFolder()
+        defer { TestFiles.remove(folder) }
+        let line = String(repeating: "y", count: 150)
+        TestFiles.write(folder + "/input", "a\n\(line)\nb\n\(line)")
+        let reader = LineReader(stream: try InputStream(path: folder + "/input", bufferSize: 32), maxLineLength: 100, chunkSize: 16)
+        var seen: [String] = []
+        _ = reader.forEach { item in
+            switch item {
+            case .line(let bytes, let number): seen.append("\(number):\(String(decoding: bytes, as: UTF8.self))")
+            case .tooLong(let prefix, let number, let length): seen.append("\(number):long \(length) \(String(decoding: prefix, as: UTF8.self) == line)")
+            }
+        }
+        #expect(seen == ["1:a", "2:long 150 true", "3:b", "4:long 150 true"])
+    }
+
+    @Test func aByteOrderMarkBeforeAnAccessLogLineIsNotPartOfTheAddress() throws {
+        let parser = try AccessLogParser(format: AccessLogFormat("combined"))
+        var bytes = [0xEF, 0xBB, 0xBF] + Array(#"198.51.100.20 - - [05/Jan/2024:09:00:00 +0000] "GET / HTTP/1.1" 200 5 "-" "Mozilla/5.0""#.utf8)
+        let outcome = bytes.withUnsafeMutableBytes { parser.parse(UnsafeRawBufferPointer($0)) }
+        guard case .record(let record) = outcome else {
+            Issue.record("rejected: \(outcome)")
+            return
+        }
+        #expect(record.ip == "198.51.100.20")
+    }
+
+    /// `\u0000` would put a NUL into a field, a Redis value or a CSV cell; a raw NUL rejects
+    /// the line, so the escaped one makes the string unusable as well.
+    @Test func anEscapedNULMakesAJSONStringUnusable() {
+        let parser = NDJSONParser()
+        func parse(_ line: String) -> NDJSONParser.Outcome {
+            var bytes = Array(line.utf8)
+            return bytes.withUnsafeMutableBytes { parser.parse(UnsafeRawBufferPointer($0)) }
+        }
+        guard case .reject(let reason, _) = parse(#"{"event":"Page\u0000View","timestamp":1704067200000,"anonymous_id":"v"}"#) else {
+            Issue.record("an event name with U+0000 was accepted")
+            return
+        }
+        #expect(reason == .invalidUTF8)
+        guard case .record(let record) = parse(#"{"event":"ViewContent","timestamp":1704067200000,"anonymous_id":"v","content":"a\u0000b","city":"ok"}"#) else {
+            Issue.record("a property with U+0000 rejected the line")
+            return
+        }
+        #expect(record.properties.content == nil)
+        #expect(record.city == "ok")
+        // In an id it is an invalid id, not a missing one that would join another session.
+        for line in [#"{"event":"PageView","timestamp":1704067200000,"session_id":"s-\u0000","anonymous_id":"v"}"#,
+                     #"{"event":"PageView","timestamp":1704067200000,"anonymous_id":"v-\ud800"}"#] {
+            guard case .reject(let reason, _) = parse(line) else {
+                Issue.record("accepted: \(line)")
+                continue
+            }
+            #expect(reason == .invalidID)
+        }
+    }
+
+    /// 300,000 levels of nesting are skipped with a bracket stack, not recursion: on a 512 KiB
+    /// thread stack a recursive scanner would overflow long before.
+    @Test func deepNestingIsScannedWithoutRecursion() throws {
+        let depth = 300_000
+        let line = #"{"event":"PageView","timestamp":1704067200000,"anonymous_id":"v","deep":"# + String(repeating: "[", count: depth)
+            + String(repeating: "]", count: depth) + #","properties":{"x":"# + String(repeating: #"{"a":"#, count: depth) + "1"
+            + String(repeating: "}", count: depth) + #","content":"trailer"}}"#
+        let outcome = try Self.onSmallStack {
+            var bytes = Array(line.utf8)
+            return bytes.withUnsafeMutableBytes { NDJSONParser().parse(UnsafeRawBufferPointer($0)) }
+        }
+        guard case .record(let record) = outcome else {
+            Issue.record("rejected: \(outcome)")
+            return
+        }
+        #expect(record.properties.content == "trailer")
+    }
+
+    /// Runs `body` on a thread with a 512 KiB stack, as a worker thread of a busy process has.
+    private static func onSmallStack(_ body: @escaping () -> NDJSONParser.Outcome) throws -> NDJSONParser.Outcome {
+        let box = OutcomeBox(body)
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        defer { pthread_attr_destroy(&attributes) }
+        pthread_attr_setstacksize(&attributes, 512 * 1024)
+        var thread = pthread_t()
+        let unmanaged = Unmanaged.passRetained(box)
+        let status = pthread_create(&thread, &attributes, { context in
+            let box = Unmanaged<OutcomeBox>.fromOpaque(context!).takeRetainedValue()
+            box.result = box.body()
+            return nil
+        }, unmanaged.toOpaque())
+        try #require(status == 0)
+        pthread_join(thread, nil)
+        return try #require(box.result)
+    }
+}
+
+private final class OutcomeBox: @unchecked Sendable {
+    var body: () -> NDJSONParser.Outcome
+    var result: NDJSONParser.Outcome?
+    init(_ body: @escaping () -> NDJSONParser.Outcome) { self.body = body }
+}
