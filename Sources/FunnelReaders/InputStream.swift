@@ -22,6 +22,8 @@ public final class InputStream {
     public private(set) var damage: InputDamage?
     /// Compressed (or plain) bytes consumed from the file so far.
     public private(set) var bytesRead: Int64 = 0
+    /// CRC-32 of those bytes (zlib's), for the run manifest: a file read again is recognised.
+    public private(set) var checksum: UInt = 0
 
     private enum Mode { case undecided, plain, gzip, finished }
 
@@ -100,6 +102,7 @@ public final class InputStream {
             if count > 0 {
                 inputEnd += count
                 bytesRead += Int64(count)
+                checksum = crc32(checksum, (input.baseAddress! + inputEnd - count).assumingMemoryBound(to: Bytef.self), uInt(count))
                 grew = true
             } else if count == 0 {
                 sawEOF = true

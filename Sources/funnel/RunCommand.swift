@@ -51,6 +51,9 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Also write the run summary as JSON to this file.")
     var summaryJSON: String?
 
+    @Option(help: "Write Prometheus metrics (lines, rejects, sessions, duration, last success) to this file, for node_exporter's textfile collector.")
+    var metricsFile: String?
+
     func run() throws {
         var options = RunOptions()
         do {
@@ -76,6 +79,7 @@ struct RunCommand: ParsableCommand {
             options.redisURL = redisURL
             options.dryRun = dryRun
             options.summaryJSON = summaryJSON
+            options.metricsFile = metricsFile
 
             let loaded = try PipelineLoader.load(path: pipeline)
             let summary = try Runner(pipeline: loaded, options: options).run()

@@ -25,6 +25,7 @@ struct LineSource {
     private let parser: Parser
     private(set) var lines = 0
     private(set) var bytes: Int64 = 0
+    private(set) var checksum: UInt = 0
     private(set) var openFailed = false
 
     init(file: InputFile) throws(PipelineError) {
@@ -100,6 +101,7 @@ struct LineSource {
         }
         lines = reader.lineCount
         bytes = stream.bytesRead
+        checksum = stream.checksum
         guard let damage else { return nil }
         return Damage(message: "\(damage.message); \(lines) lines before it were kept", tail: tail)
     }

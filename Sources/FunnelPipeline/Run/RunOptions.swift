@@ -19,6 +19,8 @@ public struct RunOptions: Sendable {
     public var maxRejectRate: Double?
     public var progress: Progress = .auto
     public var summaryJSON: String?
+    /// Prometheus text file for node_exporter's textfile collector.
+    public var metricsFile: String?
     public var environment: [String: String] = [:]
 
     public init() {}

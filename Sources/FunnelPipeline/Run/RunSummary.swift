@@ -9,6 +9,9 @@ public struct RunSummary: Sendable {
         public var rejected = 0
         public var bytes: Int64 = 0
         public var damage: String?
+        public var crc32: UInt = 0
+        /// How the file compares with the last run that read it (from the manifest).
+        public var seenBefore: String?
     }
 
     public var pipeline = ""
@@ -51,6 +54,7 @@ public struct RunSummary: Sendable {
         lines.append("funnel run \(pipeline)\(dryRun ? " (dry run: nothing written)" : "")")
         lines.append("  inputs       \(files.count) files, \(files.reduce(0) { $0 + $1.bytes }) bytes")
         for missing in missingInputs { lines.append("  missing      \(missing) matched no file") }
+        for file in files { if let seen = file.seenBefore { lines.append("  repeated     \(file.path): \(seen)") } }
         lines.append("  lines read   \(linesRead)")
         lines.append("  kept         \(kept)")
         lines.append("  filtered     \(filteredTotal)\(counts(filtered))")
@@ -95,7 +99,9 @@ public struct RunSummary: Sendable {
             key("bytes"); out.append(contentsOf: String(file.bytes).utf8)
             key("lines"); out.append(contentsOf: String(file.lines).utf8)
             key("rejected"); out.append(contentsOf: String(file.rejected).utf8)
+            key("crc32"); out.append(contentsOf: String(file.crc32).utf8)
             if let damage = file.damage { key("damage"); JSONText.appendString(damage, to: &out) }
+            if let seen = file.seenBefore { key("seen_before"); JSONText.appendString(seen, to: &out) }
             out.append(UInt8(ascii: "}"))
         }
         out.append(UInt8(ascii: "]"))

@@ -55,8 +55,12 @@ public struct Runner {
         var sink: SessionSink?
         var rejects: RejectWriter?
         var history: HistoryStore = EphemeralHistoryStore()
+        var lock: RunLock?
+        defer { lock?.release() }
+        var manifest = Manifest(folder: output)
         if !options.dryRun {
             try Self.makeFolder(output)
+            lock = try RunLock(folder: output)
             do {
                 rejects = try RejectWriter(folder: output)
                 if sinkKind != .redis { history = try SQLiteHistoryStore(folder: output) }
@@ -76,6 +80,12 @@ public struct Runner {
                     sink = try RedisSessionWriter(url: url, layout: keyLayout,
                                                   sortedSet: pipeline.schema.eventsAsSortedSet, ttlSeconds: pipeline.sink.ttlSeconds)
                     history = RedisHistoryStore(url: url, prefix: pipeline.sink.keyPrefix)
+                    if let failure = try lock?.lockRedis(url: url, prefix: pipeline.sink.keyPrefix) {
+                        summary.problems.append(failure.message)
+                        summary.exitStatus = .sinkFailure
+                        summary.seconds = Self.now() - started
+                        return summary
+                    }
                     summary.sink = "redis \(url.redacted)"
                 }
             } catch let error as SinkError {
@@ -130,6 +140,10 @@ public struct Runner {
             }
             fileSummary.lines = reader.lines
             fileSummary.bytes = reader.bytes
+            fileSummary.crc32 = reader.checksum
+            if !options.dryRun {
+                fileSummary.seenBefore = manifest.record(path: file.path, bytes: reader.bytes, crc32: reader.checksum, now: Int64(time(nil)))
+            }
             summary.linesRead += reader.lines
             if let damage {
                 fileSummary.damage = damage.message
@@ -199,12 +213,22 @@ public struct Runner {
             if let rejectFailure { throw rejectFailure }
             if let rejects { try rejects.finish() }
             // History last: a run cut short before this point is repaired by running it again.
-            if !options.dryRun { try history.commit(change) }
+            if !options.dryRun {
+                try history.commit(change)
+                try manifest.write(folder: output)
+            }
         } catch {
             summary.problems.append(error.message)
             summary.exitStatus = .sinkFailure
         }
         summary.seconds = Self.now() - started
+        if let path = options.metricsFile {
+            do {
+                try Metrics.write(summary, pipeline: pipeline.file, to: path, now: Int64(time(nil)))
+            } catch {
+                summary.problems.append(error.description)
+            }
+        }
         return summary
     }
 

@@ -1,0 +1,143 @@
+import FunnelCore
+import FunnelWriters
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `funnel backfill`: a range of days run one day at a time, each a normal run that carries
+/// history (SPEC 10), with progress, an ETA and a state file so that a killed backfill resumes
+/// after its last completed day.
+///
+/// With `rebuild`, the days are loaded into a staging place first and switched in when all are
+/// done: for Redis a staging database, swapped with the live one by `SWAPDB` (atomic for
+/// readers); for flat-file sinks a staging folder renamed over the live one.
+public struct Backfill {
+    public let pipeline: Pipeline
+    public var options: RunOptions
+    public let days: [Day]
+    public var rebuild = false
+    /// Redis database used as staging by `rebuild`; default: the live one + 1.
+    public var stagingDB: Int?
+    private let report: (String) -> Void
+
+    public init(pipeline: Pipeline, options: RunOptions, days: [Day], report: @escaping (String) -> Void = Runner.writeToStandardError) {
+        self.pipeline = pipeline
+        self.options = options
+        self.days = days
+        self.report = report
+    }
+
+    public func run() throws(PipelineError) -> ExitStatus {
+        let sinkKind = options.sink ?? pipeline.sink.kind
+        var output = options.output ?? pipeline.sink.output
+        while output.count > 1 && output.hasSuffix("/") { output.removeLast() }
+        var dayOptions = options
+        var liveURL: RedisURL?
+        var stagingURL: RedisURL?
+        var stagingFolder: String?
+        if rebuild {
+            if sinkKind == .redis {
+                let live = try Self.redisURL(options.redisURL ?? pipeline.sink.url ?? "redis://127.0.0.1:6379/0", environment: options.environment)
+                var staging = live
+                staging.db = stagingDB ?? live.db + 1
+                guard staging.db != live.db else { throw PipelineError("--staging-db must differ from the live database \(live.db)") }
+                liveURL = live
+                stagingURL = staging
+                dayOptions.redisURL = Self.text(of: staging, original: options.redisURL ?? pipeline.sink.url ?? "redis://127.0.0.1:6379/0")
+            } else {
+                stagingFolder = output + ".rebuild"
+                dayOptions.output = stagingFolder
+            }
+        }
+        let stateFolder = stagingFolder ?? output
+        try Runner.makeFolder(stateFolder)
+        let statePath = stateFolder + "/backfill.state"
+        let key = "\(days.first!) \(days.last!) \(rebuild ? "rebuild" : "incremental")"
+        var start = 0
+        if let state = PipelineLoader.readText(statePath) {
+            let parts = state.split(separator: "\n").first.map { $0.split(separator: "|") } ?? []
+            if parts.count == 2, parts[0] == key, let done = Int(parts[1]), let index = days.firstIndex(where: { $0.number == done }) {
+                start = index + 1
+                report("resuming \(key) after \(days[index])\n")
+            }
+        }
+        if start == 0 && rebuild {
+            if let stagingURL { try Self.command(stagingURL, ["FLUSHDB"]) }
+            if let stagingFolder { _ = system("rm -rf '\(stagingFolder)'"); try Runner.makeFolder(stagingFolder) }
+        }
+        var worst = ExitStatus.success
+        let began = Runner.now()
+        for index in start..<days.count {
+            let day = days[index]
+            dayOptions.days = [day]
+            let summary = try Runner(pipeline: pipeline, options: dayOptions, report: { _ in }).run()
+            let done = index - start + 1
+            let perDay = (Runner.now() - began) / Double(done)
+            let eta = Int(perDay * Double(days.count - index - 1))
+            report("day \(index + 1)/\(days.count) \(day): \(summary.linesRead) lines, \(summary.sessions) sessions written, exit \(summary.exitStatus.rawValue); ETA \(eta / 60)m\(eta % 60)s\n")
+            for problem in summary.problems { report("  problem: \(problem)\n") }
+            if summary.exitStatus == .sinkFailure || summary.exitStatus == .pipelineError {
+                report("stopped at \(day); run the same command again to resume from it\n")
+                return summary.exitStatus
+            }
+            if summary.exitStatus.rawValue > worst.rawValue { worst = summary.exitStatus }
+            do {
+                let file = try AtomicFile(path: statePath)
+                try file.append(Array("\(key)|\(day.number)\n".utf8))
+                try file.commit()
+            } catch {
+                throw PipelineError("cannot write \(statePath): \(error.message)")
+            }
+        }
+        if rebuild {
+            if let liveURL, let stagingURL {
+                try Self.command(liveURL, ["SWAPDB", String(liveURL.db), String(stagingURL.db)])
+                report("switched: the rebuilt data is now database \(liveURL.db); the previous data is in database \(stagingURL.db) (FLUSHDB it when satisfied)\n")
+            } else if let stagingFolder {
+                _ = system("rm -rf '\(output).previous'")
+                if access(output, F_OK) == 0 && rename(output, output + ".previous") != 0 {
+                    throw PipelineError("cannot move \(output) aside: \(String(cString: strerror(errno)))")
+                }
+                guard rename(stagingFolder, output) == 0 else {
+                    throw PipelineError("cannot move \(stagingFolder) to \(output): \(String(cString: strerror(errno)))")
+                }
+                report("switched: \(output) holds the rebuilt outputs; the previous ones are in \(output).previous\n")
+            }
+        }
+        unlink(output + "/backfill.state")
+        return worst
+    }
+
+    static func redisURL(_ text: String, environment: [String: String]) throws(PipelineError) -> RedisURL {
+        do {
+            return try RedisURL(text, environment: environment.isEmpty ? RunEnvironment.current() : environment)
+        } catch {
+            throw PipelineError(error.description)
+        }
+    }
+
+    /// The URL text with its database replaced (keeping any password as written).
+    static func text(of url: RedisURL, original: String) -> String {
+        if original.hasPrefix("unix://") {
+            let base = original.split(separator: "?").first.map(String.init) ?? original
+            return base + "?db=\(url.db)"
+        }
+        guard let scheme = original.firstRange(of: "://") else { return original }
+        let rest = original[scheme.upperBound...]
+        let base = rest.firstIndex(of: "/").map { original[..<$0] } ?? original[...]
+        return base + "/\(url.db)"
+    }
+
+    static func command(_ url: RedisURL, _ words: [String]) throws(PipelineError) {
+        do {
+            let connection = try RedisConnection(url: url)
+            if case .error(let message) = try connection.command(words.map { Array($0.utf8) }) {
+                throw PipelineError("\(words.joined(separator: " ")) on \(url.redacted) failed: \(message)")
+            }
+        } catch let error as PipelineError {
+            throw error
+        } catch {
+            throw PipelineError("\(words.joined(separator: " ")) on \(url.redacted) failed: \(error)")
+        }
+    }
+}

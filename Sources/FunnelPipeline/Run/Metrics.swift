@@ -1,0 +1,50 @@
+import FunnelWriters
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `--metrics-file`: the run in Prometheus text format, for node_exporter's textfile
+/// collector. The file is replaced atomically; `funnel_last_success_timestamp_seconds` keeps
+/// its previous value when a run fails, so an alert can fire on its age.
+enum Metrics {
+    static func write(_ summary: RunSummary, pipeline: String, to path: String, now: Int64) throws(PipelineError) {
+        var lastSuccess = now
+        if summary.exitStatus != .success {
+            lastSuccess = 0
+            if let text = PipelineLoader.readText(path) {
+                for line in text.split(separator: "\n") where line.hasPrefix("funnel_last_success_timestamp_seconds") {
+                    lastSuccess = Int64(line.split(separator: " ").last ?? "") ?? 0
+                }
+            }
+        }
+        let label = "{pipeline=\"\(pipeline.replacingQuotes)\"}"
+        var text = ""
+        func metric(_ name: String, _ help: String, _ type: String, _ value: String) {
+            text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n\(name)\(label) \(value)\n"
+        }
+        metric("funnel_lines_read", "Input lines read by the last run.", "gauge", String(summary.linesRead))
+        metric("funnel_lines_kept", "Lines kept as records by the last run.", "gauge", String(summary.kept))
+        metric("funnel_lines_filtered", "Lines dropped on purpose (bots, assets, ...) by the last run.", "gauge", String(summary.filteredTotal))
+        metric("funnel_lines_rejected", "Malformed lines rejected by the last run.", "gauge", String(summary.rejectedTotal))
+        metric("funnel_sessions_written", "Sessions written by the last run.", "gauge", String(summary.sessions))
+        metric("funnel_sessions_deleted", "Sessions deleted by the last run.", "gauge", String(summary.deletedSessions))
+        metric("funnel_run_duration_seconds", "Duration of the last run.", "gauge", String(summary.seconds))
+        metric("funnel_exit_status", "Exit status of the last run (0 success).", "gauge", String(summary.exitStatus.rawValue))
+        if lastSuccess > 0 {
+            metric("funnel_last_success_timestamp_seconds", "When a run last succeeded (epoch seconds).", "gauge", String(lastSuccess))
+        }
+        do {
+            let file = try AtomicFile(path: path)
+            try file.append(Array(text.utf8))
+            try file.commit()
+        } catch {
+            throw PipelineError("cannot write --metrics-file \(path): \(error.message)")
+        }
+    }
+}
+
+extension String {
+    var replacingQuotes: String {
+        String(flatMap { $0 == "\"" || $0 == "\\" ? ["\\", $0] : [$0] })
+    }
+}

@@ -1,0 +1,127 @@
+import FunnelCore
+import FunnelPipeline
+import FunnelTestSupport
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Backfill (resume, --rebuild with SWAPDB), the run lock, the manifest and the metrics file.
+@Suite(.serialized)
+struct OperationsTests {
+    typealias Days = RunsOverTimeTests.Days
+
+    private func backfill(_ days: Days, _ dates: ArraySlice<String>, output: String, redisURL: String? = nil,
+                          rebuild: Bool = false, log: @escaping (String) -> Void = { _ in }) throws -> FunnelPipeline.ExitStatus {
+        var options = RunOptions()
+        options.output = output
+        options.redisURL = redisURL
+        options.sink = redisURL == nil ? .ndjson : .redis
+        var backfill = Backfill(pipeline: try PipelineLoader.load(path: days.folder + "/pipeline.yaml"), options: options,
+                                days: try dates.map { try Day(parsing: $0) }, report: log)
+        backfill.rebuild = rebuild
+        return try backfill.run()
+    }
+
+    @Test func rebuildLoadsIntoStagingAndSwapsItIn() throws {
+        let days = Days(seed: 91, visitors: 200)
+        let reference = try RedisServer()
+        defer { reference.stop() }
+        let scratch = TestFiles.temporaryFolder("ops-rebuild")
+        defer { TestFiles.remove(scratch) }
+        _ = try days.run(days: days.dates, sink: .redis, output: scratch + "/ref", redisURL: reference.url)
+
+        let server = try RedisServer()
+        defer { server.stop() }
+        _ = try server.connect().command("SET", "sess:stale", "from an old, wrong load")
+        var log = ""
+        let status = try backfill(days, days.dates[...], output: scratch + "/live", redisURL: server.url, rebuild: true) { log += $0 }
+        #expect(status == .success)
+        #expect(log.contains("switched"))
+        #expect(try server.dumpSessions() == reference.dumpSessions())
+        // The previous data is kept in the staging database for rollback.
+        let staging = try server.connect()
+        _ = try staging.command("SELECT", "1")
+        #expect(try staging.command("EXISTS", "sess:stale") == .integer(1))
+    }
+
+    @Test func aBackfillResumesAfterItsLastCompletedDay() throws {
+        let days = Days(seed: 92, visitors: 200)
+        let single = TestFiles.temporaryFolder("ops-single")
+        defer { TestFiles.remove(single) }
+        _ = try days.run(days: days.dates, sink: .ndjson, output: single)
+
+        let output = TestFiles.temporaryFolder("ops-resume")
+        defer { TestFiles.remove(output) }
+        // The first two days were done by a backfill that was then killed.
+        for date in days.dates.prefix(2) { _ = try days.run(days: [date], sink: .ndjson, output: output) }
+        let key = "\(days.dates.first!) \(days.dates.last!) incremental"
+        TestFiles.write(output + "/backfill.state", "\(key)|\(try Day(parsing: days.dates[1]).number)\n")
+        var log = ""
+        let status = try backfill(days, days.dates[...], output: output) { log += $0 }
+        #expect(status == .success)
+        #expect(log.contains("resuming"))
+        #expect(!log.contains("day 1/"), "completed days must not run again")
+        #expect(log.contains("ETA"))
+        #expect(!TestFiles.exists(output + "/backfill.state"), "a finished backfill leaves no state")
+        _ = try Exporter.export(historyFolder: output, to: output + "/export")
+        #expect(TestFiles.readText(output + "/export/sessions.ndjson") == TestFiles.readText(single + "/sessions.ndjson"))
+    }
+
+    @Test func overlappingRunsOnOneFolderAreRefused() throws {
+        let output = TestFiles.temporaryFolder("ops-lock")
+        defer { TestFiles.remove(output) }
+        let fd = open(output + "/funnel.lock", O_RDWR | O_CREAT, 0o644)
+        defer { close(fd) }
+        #expect(flock(fd, LOCK_EX | LOCK_NB) == 0)
+        var options = RunOptions()
+        options.output = output
+        options.progress = .never
+        let pipeline = try PipelineLoader.load(path: FixtureCase.repositoryRoot + "/fixtures/seed_mvp/pipeline.yaml")
+        #expect { try Runner(pipeline: pipeline, options: options, report: { _ in }).run() } throws: { error in
+            "\(error)".contains("another funnel run")
+        }
+    }
+
+    @Test func aRedisLockHeldElsewhereIsRefusedAndAStaleOneOnThisHostTakenOver() throws {
+        let server = try RedisServer()
+        defer { server.stop() }
+        let output = TestFiles.temporaryFolder("ops-redis-lock")
+        defer { TestFiles.remove(output) }
+        var options = RunOptions()
+        options.output = output
+        options.sink = .redis
+        options.redisURL = server.url
+        options.progress = .never
+        let pipeline = try PipelineLoader.load(path: FixtureCase.repositoryRoot + "/fixtures/seed_mvp/pipeline.yaml")
+        _ = try server.connect().command("SET", "funnel:lock", "another-host 4242")
+        #expect { try Runner(pipeline: pipeline, options: options, report: { _ in }).run() } throws: { error in
+            "\(error)".contains("another funnel run") && "\(error)".contains("another-host")
+        }
+        var host = [CChar](repeating: 0, count: 256)
+        gethostname(&host, host.count)
+        _ = try server.connect().command("SET", "funnel:lock", "\(String(cString: host)) 999999")  // no such process
+        let summary = try Runner(pipeline: pipeline, options: options, report: { _ in }).run()
+        #expect(summary.exitStatus == .success)
+        #expect(try server.connect().command("EXISTS", "funnel:lock") == .integer(0), "the lock is released after the run")
+    }
+
+    @Test func theManifestNoticesARepeatedFileAndMetricsAreWritten() throws {
+        let output = TestFiles.temporaryFolder("ops-manifest")
+        defer { TestFiles.remove(output) }
+        var options = RunOptions()
+        options.output = output
+        options.progress = .never
+        options.metricsFile = output + "/funnel.prom"
+        let pipeline = try PipelineLoader.load(path: FixtureCase.repositoryRoot + "/fixtures/seed_mvp/pipeline.yaml")
+        let first = try Runner(pipeline: pipeline, options: options, report: { _ in }).run()
+        #expect(first.files.first?.seenBefore == nil)
+        let second = try Runner(pipeline: pipeline, options: options, report: { _ in }).run()
+        #expect(second.files.first?.seenBefore == "read before, unchanged")
+        #expect(second.text.contains("repeated"))
+        let metrics = try #require(TestFiles.readText(output + "/funnel.prom"))
+        #expect(metrics.contains("funnel_lines_read{pipeline="))
+        #expect(metrics.contains("# TYPE funnel_last_success_timestamp_seconds gauge"))
+        #expect(metrics.contains("funnel_exit_status{pipeline=\"\(pipeline.file)\"} 0"))
+    }
+}
