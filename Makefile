@@ -5,7 +5,7 @@ APT_PACKAGES := zlib1g-dev libhiredis-dev libsqlite3-dev redis-server redis-tool
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug/funnel
 
-.PHONY: all deps build release test demo clean
+.PHONY: all deps build release test fuzz demo clean
 
 all: build
 
@@ -27,6 +27,25 @@ release: deps
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+# libFuzzer harnesses of the parsers (Fuzz/, a package of its own, so `make test` never builds
+# them), with the address sanitizer. Each runs FUZZ_SECONDS from a corpus kept in
+# Fuzz/.build/corpus and seeded from the fixtures; a crash stops here, its input saved as
+# Fuzz/.build/crashes/<harness>-crash-*. Replay one: Fuzz/.build/debug/<harness> FILE.
+FUZZ_SECONDS ?= 60
+FUZZERS := FuzzAccessLog FuzzLogFormat FuzzNDJSON FuzzURL FuzzUserAgent FuzzGzip
+fuzz: deps
+	set -o pipefail; cd Fuzz && $(SWIFT) build -c debug -Xswiftc -sanitize=fuzzer,address 2>&1 | grep -v 'Cannot export local symbol'
+	Fuzz/seed-corpus.sh Fuzz/.build/corpus
+	mkdir -p Fuzz/.build/crashes
+	@for f in $(FUZZERS); do \
+		echo "== $$f for $(FUZZ_SECONDS) s"; \
+		mkdir -p Fuzz/.build/corpus/$$f; \
+		Fuzz/.build/debug/$$f -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -print_final_stats=1 \
+			-artifact_prefix=Fuzz/.build/crashes/$$f- Fuzz/.build/corpus/$$f Fuzz/.build/corpus/$$f-seed \
+			> Fuzz/.build/$$f.log 2>&1 || { tail -n 60 Fuzz/.build/$$f.log; exit 1; }; \
+		grep -E '^#[0-9]+.*DONE|^stat::number_of_executed_units' Fuzz/.build/$$f.log; \
+	done
 
 # Runs pipelines/demo.yaml on the bundled fixtures with the NDJSON sink and prints the summary.
 # Starts from an empty output folder: runs carry history (SPEC 10), so a second run over the

@@ -9,6 +9,8 @@ public enum FilterReason: String, Sendable, CaseIterable, Comparable {
     case mergedPageView = "merged_page_view"
     case blankLine = "blank_line"
     case notAnEvent = "not_an_event"
+    /// Past `limits.max_events_per_session` in its session.
+    case overEventCap = "over_event_cap"
 
     public static func < (a: FilterReason, b: FilterReason) -> Bool { a.rawValue < b.rawValue }
 }

@@ -10,6 +10,8 @@ public struct TransformConfiguration {
     public var siteHosts: [String] = []
     /// Content slots of the enhanced schema (`<slot>_watched`, `<slot>_completion`).
     public var slots = ContentSlot.defaults
+    /// Events kept per session (`limits.max_events_per_session`); the rest are dropped.
+    public var maxEventsPerSession = EventCap.defaultMax
     /// Optional MaxMind DB for country and city by IP.
     public var geo: GeoDatabase?
 

@@ -25,6 +25,8 @@ public final class Transformer {
         public var sessions: [SessionRecord]
         public var withheld: Int
         public var merged: Int
+        /// Events dropped by the per-session cap.
+        public var overCap: Int
     }
 
     public let configuration: TransformConfiguration
@@ -124,9 +126,16 @@ public final class Transformer {
         let sorted = records.sorted(by: Self.timeOrder)
         let (kept, merged) = PageViewMerge.merge(sorted, windowMillis: settings.pageViewMergeWindowMillis)
         let consent = ConsentState.Timeline(records: kept)
+        var overCap = 0
         let facts = Sessionizer(settings: settings).sessions(visitorKey: key, records: kept)
             .sorted { $0.start != $1.start ? $0.start < $1.start : $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }
-            .map { SessionFacts(session: $0, siteHosts: configuration.siteHosts) }
+            .map { session in
+                var capped = session
+                let (records, dropped) = EventCap.apply(session.records, max: configuration.maxEventsPerSession)
+                capped.records = records
+                overCap += dropped
+                return SessionFacts(session: capped, siteHosts: configuration.siteHosts)
+            }
         let touches = Self.touches(facts)
         var output: [SessionRecord] = []
         var withheld = 0
@@ -143,7 +152,7 @@ public final class Transformer {
                 output.append(EnhancedFields.record(for: session, touches: touches[index], consent: state, slots: configuration.slots))
             }
         }
-        return VisitorSessions(sessions: output, withheld: withheld, merged: merged)
+        return VisitorSessions(sessions: output, withheld: withheld, merged: merged, overCap: overCap)
     }
 
     /// First touch, last non-direct touch and ordinal of each of a visitor's sessions, given

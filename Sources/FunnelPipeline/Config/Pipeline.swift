@@ -57,4 +57,6 @@ public struct Pipeline: Sendable {
     public var botPatterns: [String] = []
     public var maxLineLength = 64 * 1024
     public var maxRejectRate: Double = 0.01
+    /// Events kept per session; the rest are dropped and counted (`EventCap`).
+    public var maxEventsPerSession = EventCap.defaultMax
 }

@@ -154,7 +154,7 @@ public enum PipelineLoader {
             pipeline.botPatterns = try reader.strings(map["bot_patterns"], "filters.bot_patterns")
         }
         if let limits = top["limits"] {
-            let map = try reader.mapping(limits, "limits", allowed: ["max_line_length", "max_reject_rate"])
+            let map = try reader.mapping(limits, "limits", allowed: ["max_line_length", "max_reject_rate", "max_events_per_session"])
             if let text = try reader.string(map["max_line_length"], "limits.max_line_length") {
                 guard let value = Int(text), value >= 1024, value <= 64 << 20 else {
                     throw PipelineError("\(file): limits.max_line_length must be a byte count from 1024 to 67108864")
@@ -166,6 +166,12 @@ public enum PipelineLoader {
                     throw PipelineError("\(file): limits.max_reject_rate must be a number from 0 to 1")
                 }
                 pipeline.maxRejectRate = value
+            }
+            if let text = try reader.string(map["max_events_per_session"], "limits.max_events_per_session") {
+                guard let value = Int(text), value >= 1 else {
+                    throw PipelineError("\(file): limits.max_events_per_session must be a whole number of at least 1")
+                }
+                pipeline.maxEventsPerSession = value
             }
         }
         return pipeline

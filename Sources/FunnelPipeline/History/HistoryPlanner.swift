@@ -18,6 +18,7 @@ struct HistoryPlanner {
         var duplicateEvents = 0
         var mergedPageViews = 0
         var withheldSessions = 0
+        var overEventCap = 0
     }
 
     let transformer: Transformer
@@ -112,6 +113,7 @@ struct HistoryPlanner {
             let result = transformer.sessions(visitor: visitor, records: kept)
             plan.mergedPageViews += result.merged
             plan.withheldSessions += result.withheld
+            plan.overEventCap += result.overCap
             plan.sessions += result.sessions
             let ids = result.sessions.map(\.id)
             let current = Set(ids)

@@ -41,6 +41,7 @@ public struct Runner {
         var configuration = TransformConfiguration(schema: pipeline.schema, sessions: pipeline.sessions, salt: pipeline.salt)
         configuration.siteHosts = pipeline.siteHosts
         configuration.slots = pipeline.slots
+        configuration.maxEventsPerSession = pipeline.maxEventsPerSession
         if let path = pipeline.geoDatabase {
             do {
                 configuration.geo = try GeoDatabase(path: path)
@@ -169,7 +170,8 @@ public struct Runner {
         records = []
         if plan.mergedPageViews > 0 { summary.filtered[.mergedPageView] = plan.mergedPageViews }
         if plan.duplicateEvents > 0 { summary.filtered[.duplicateEvent] = plan.duplicateEvents }
-        summary.kept -= plan.mergedPageViews + plan.duplicateEvents
+        if plan.overEventCap > 0 { summary.filtered[.overEventCap] = plan.overEventCap }
+        summary.kept -= plan.mergedPageViews + plan.duplicateEvents + plan.overEventCap
         summary.visitors = plan.visitors
         summary.withheldSessions = plan.withheldSessions
         summary.deletedSessions = plan.deleted.count

@@ -124,4 +124,27 @@ struct OperationsTests {
         #expect(metrics.contains("# TYPE funnel_last_success_timestamp_seconds gauge"))
         #expect(metrics.contains("funnel_exit_status{pipeline=\"\(pipeline.file)\"} 0"))
     }
+
+    @Test func theEventCapKeepsTheDecisiveEventsAndCountsTheRest() throws {
+        let folder = TestFiles.temporaryFolder("ops-cap")
+        defer { TestFiles.remove(folder) }
+        let seed = FixtureCase.repositoryRoot + "/fixtures/seed_mvp"
+        TestFiles.write(folder + "/pipeline.yaml", """
+        sources:
+          - kind: ndjson
+            paths: ["\(seed)/events.ndjson"]
+        limits:
+          max_events_per_session: 2
+        sink:
+          kind: ndjson
+          output: out
+        """)
+        var options = RunOptions()
+        options.progress = .never
+        let summary = try Runner(pipeline: PipelineLoader.load(path: folder + "/pipeline.yaml"), options: options, report: { _ in }).run()
+        #expect(summary.filtered[.overEventCap] == 2)
+        let line = try #require(TestFiles.readText(folder + "/out/sessions.ndjson"))
+        #expect(line.contains(#""events":[{"event":"InitiateCheckout","timestamp":1704068400000},{"event":"Purchase","value":25,"timestamp":1704069120000}]"#))
+        #expect(line.contains(#""donation_completed":true"#))
+    }
 }

@@ -157,7 +157,6 @@ struct CrashSafetyTests {
                 return !found.isEmpty
             }, random: &random)
 
-            print("CRASHDEBUG redis", what, (try? Self.sessionKeys(server.dump()).count) ?? -1)
             // Every session present is whole and equal to the clean one: both keys, all fields.
             let keys = try Self.sessionKeys(server.dump())
             var wrong: [String] = []

@@ -1,0 +1,84 @@
+import FunnelTestSupport
+import FunnelWriters
+import Testing
+
+/// The README's `ACL SETUSER funnel ...` line gives funnel all it needs and little more: a
+/// load through that user (schema enhanced for `ZADD`, a TTL for `EXPIRE`, a second run that
+/// reads the history and takes and releases the lock) equals a load by the default user, and
+/// the user cannot touch other keys or run other commands.
+struct RedisACLTests {
+    static let password = "acl-user-pass-5"
+
+    /// The ACL line as the README shows it, with the test's password.
+    static func aclArguments() throws -> [String] {
+        let readme = try #require(TestFiles.readText(FixtureCase.repositoryRoot + "/README.md"))
+        let line = try #require(readme.split(separator: "\n").first { $0.hasPrefix("ACL SETUSER funnel ") }, "no ACL line in README.md")
+        return line.split(separator: " ").map { $0 == ">CHANGE-ME" ? ">" + password : String($0) }
+    }
+
+    private func pipeline(in folder: String) -> String {
+        let demo = FixtureCase.repositoryRoot + "/fixtures/demo"
+        TestFiles.write(folder + "/pipeline.yaml", """
+            sources:
+              - kind: access_log
+                format: '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" "$cookie_vid" "$cookie_sid" "$http_cf_ipcountry"'
+                visitor_cookie: vid
+                session_cookie: sid
+                paths: ["\(demo)/access-*-2024-03-01.log.gz"]
+              - kind: ndjson
+                paths: ["\(demo)/events-2024-03-01.ndjson.gz"]
+            identity:
+              salt: "demo"
+            schema: enhanced
+            sink:
+              kind: redis
+              ttl: 30d
+              output: out
+            """)
+        return folder + "/pipeline.yaml"
+    }
+
+    private func funnel(_ arguments: [String], password: String?) throws -> CommandResult {
+        try #require(TestFiles.exists(CommandLineTests.binary), "no funnel executable at \(CommandLineTests.binary); build it or set FUNNEL_BINARY")
+        return try CommandRunner.run(CommandLineTests.binary, arguments, environment: ["REDIS_PASSWORD": password], timeout: .seconds(60))
+    }
+
+    @Test func aLoadThroughTheLeastPrivilegedUserEqualsALoadByTheDefaultUser() throws {
+        let folder = TestFiles.temporaryFolder("acl")
+        defer { TestFiles.remove(folder) }
+        let pipeline = pipeline(in: folder)
+
+        let reference = try RedisServer()
+        defer { reference.stop() }
+        let plain = try funnel(["run", pipeline, "--redis-url", reference.url, "--output", folder + "/ref", "--progress", "never"], password: nil)
+        try #require(plain.status == 0, "\(plain)")
+        let expected = try reference.dumpSessions()
+        #expect(expected.contains(" ttl\n") && expected.contains(" zset"), "the load should use EXPIRE and ZADD")
+
+        let server = try RedisServer(arguments: ["--requirepass", "admin-pass-5"])
+        defer { server.stop() }
+        let admin = try server.connect()
+        let acl = try Self.aclArguments()
+        guard case .status("OK") = try admin.command(acl.map { Array($0.utf8) }) else {
+            Issue.record("the README's ACL line was refused: \(acl)")
+            return
+        }
+        let url = "redis://funnel@127.0.0.1:\(server.port)/0"
+        for round in 1...2 {
+            let result = try funnel(["run", pipeline, "--redis-url", url, "--output", folder + "/out", "--progress", "never"], password: Self.password)
+            #expect(result.status == 0, "round \(round): \(result)")
+            #expect(try server.dumpSessions() == expected, "round \(round): the ACL user's load differs from the default user's")
+        }
+
+        // The user is as limited as it looks: no other keys, no other commands.
+        let user = try RedisConnection(url: RedisURL(endpoint: .tcp(host: "127.0.0.1", port: server.port), username: "funnel", password: Self.password))
+        for command in [["SET", "other:key", "x"], ["GET", "other:key"], ["FLUSHALL"], ["KEYS", "*"], ["CONFIG", "GET", "dir"]] {
+            let reply = try user.command(command.map { Array($0.utf8) })
+            guard case .error(let message) = reply else {
+                Issue.record("\(command) was allowed: \(reply)")
+                continue
+            }
+            #expect(message.hasPrefix("NOPERM"), "\(command): \(message)")
+        }
+    }
+}

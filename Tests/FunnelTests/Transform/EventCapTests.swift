@@ -1,0 +1,51 @@
+import FunnelCore
+import FunnelPipeline
+import FunnelTransform
+import Testing
+
+struct EventCapTests {
+    private func records(_ names: [String]) -> [Record] {
+        names.enumerated().map { Record(origin: .client, event: $0.element, timestamp: 1_704_067_200_000 + Int64($0.offset) * 1000) }
+    }
+
+    @Test func aSessionWithinTheLimitIsUnchanged() {
+        let input = records(["PageView", "ViewContent", "Purchase"])
+        let (kept, dropped) = EventCap.apply(input, max: 3)
+        #expect(kept.map(\.timestamp) == input.map(\.timestamp))
+        #expect(dropped == 0)
+    }
+
+    @Test func theFirstEventsAreKeptInTimeOrder() {
+        let input = records(["PageView"] + Array(repeating: "VideoProgress", count: 20))
+        let (kept, dropped) = EventCap.apply(input, max: 5)
+        #expect(kept.map(\.timestamp) == Array(input.prefix(5)).map(\.timestamp))
+        #expect(dropped == 16)
+    }
+
+    /// A flood of progress events before the donation does not push the Purchase out.
+    @Test func decisiveEventsAreKeptBeforeOthers() {
+        let input = records(["PageView"] + Array(repeating: "VideoProgress", count: 50) + ["InitiateCheckout", "Purchase", "PageView"])
+        let (kept, dropped) = EventCap.apply(input, max: 4)
+        #expect(kept.map(\.event) == ["PageView", "VideoProgress", "InitiateCheckout", "Purchase"])
+        #expect(kept.map(\.timestamp) == kept.map(\.timestamp).sorted())
+        #expect(dropped == input.count - 4)
+    }
+
+    @Test func decisiveEventsAloneAreCappedToo() {
+        let input = records(Array(repeating: "Purchase", count: 10) + ["PageView"])
+        let (kept, dropped) = EventCap.apply(input, max: 3)
+        #expect(kept.map(\.timestamp) == Array(input.prefix(3)).map(\.timestamp))
+        #expect(dropped == 8)
+    }
+
+    @Test func thePipelineKeyIsReadAndChecked() throws {
+        let base = "sources:\n  - kind: ndjson\n    paths: [\"e.ndjson\"]\n"
+        #expect(try PipelineLoader.parse(base, file: "/p.yaml").maxEventsPerSession == 10_000)
+        #expect(try PipelineLoader.parse(base + "limits:\n  max_events_per_session: 250\n", file: "/p.yaml").maxEventsPerSession == 250)
+        for bad in ["0", "-3", "many", "1.5"] {
+            #expect(throws: PipelineError.self) {
+                try PipelineLoader.parse(base + "limits:\n  max_events_per_session: \(bad)\n", file: "/p.yaml")
+            }
+        }
+    }
+}
