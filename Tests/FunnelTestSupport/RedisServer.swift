@@ -85,6 +85,21 @@ public final class RedisServer: @unchecked Sendable {
         _ = process.wait(timeout: nil)
     }
 
+    /// SIGSTOP: the server keeps its port and accepts connections (the kernel does), but
+    /// answers nothing, as a server stuck in a long fork or on a dead disk.
+    public func pause() {
+        lock.lock()
+        defer { lock.unlock() }
+        process?.signal(SIGSTOP)
+    }
+
+    /// SIGCONT after `pause()`.
+    public func resume() {
+        lock.lock()
+        defer { lock.unlock() }
+        process?.signal(SIGCONT)
+    }
+
     /// A logged-in connection, for tests that inspect keys themselves.
     public func connect() throws -> RedisConnection {
         try RedisConnection(url: RedisURL(endpoint: .tcp(host: "127.0.0.1", port: port), password: password))

@@ -26,8 +26,8 @@ struct HistoryPlanner {
 
     func plan(_ newRecords: [Record]) throws(SinkError) -> Plan {
         var plan = Plan()
-        var newByGroup: [String: [Record]] = [:]
-        for record in newRecords { newByGroup[Transformer.group(of: record), default: []].append(record) }
+        var newByGroup: [String: [Int]] = [:]
+        for (index, record) in newRecords.enumerated() { newByGroup[Transformer.group(of: record), default: []].append(index) }
 
         // Event ids the run carries: every group holding one is rebuilt, since the winner
         // (the smallest position) may move.
@@ -46,12 +46,12 @@ struct HistoryPlanner {
         for list in holders.values { for holder in list { groups.insert(holder.group) } }
 
         var records = try store.records(ofGroups: Array(groups))
-        for (group, members) in newByGroup {
+        for (group, indices) in newByGroup {
             // A position already stored is the same line read again: it is kept once.
             var byPosition: [String: Record] = [:]
             for record in records[group] ?? [] { byPosition[record.position] = record }
-            for record in members where byPosition[record.position] == nil {
-                plan.change.records.append((group, record))
+            for record in indices.map({ newRecords[$0] }) where byPosition[record.position] == nil {
+                plan.change.records.append((group, record.position, RecordCoding.encode(record)))
                 byPosition[record.position] = record
             }
             records[group] = Array(byPosition.values)

@@ -37,7 +37,8 @@ public struct EventHolder: Sendable, Hashable {
 
 /// What one run adds to the history.
 public struct HistoryChange {
-    public var records: [(group: String, record: Record)] = []
+    /// New records, already encoded (`RecordCoding`): a run's records are held once, as bytes.
+    public var records: [(group: String, position: String, data: [UInt8])] = []
     public var eventHolders: [(id: String, holder: EventHolder)] = []
     /// Full replacement of each listed visitor's client-session groups.
     public var visitorGroups: [String: [String]] = [:]

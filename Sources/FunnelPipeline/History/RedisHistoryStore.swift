@@ -111,8 +111,8 @@ public final class RedisHistoryStore: HistoryStore {
     /// is idempotent, so a run cut short is completed by running it again.
     public func commit(_ change: HistoryChange) throws(SinkError) {
         var commands: [[[UInt8]]] = []
-        for (group, record) in change.records {
-            commands.append([b("HSET"), b(prefix + "rec:" + group), b(record.position), RecordCoding.encode(record)])
+        for (group, position, data) in change.records {
+            commands.append([b("HSET"), b(prefix + "rec:" + group), b(position), data])
         }
         for (id, holder) in change.eventHolders {
             commands.append([b("SADD"), b(prefix + "eid:" + id), b(holder.position + "\t" + holder.group)])

@@ -31,6 +31,7 @@ public final class SQLiteHistoryStore: HistoryStore {
     }
 
     deinit {
+        if inTransaction { sqlite3_exec(db, "ROLLBACK", nil, nil, nil) }
         for statement in statements.values { sqlite3_finalize(statement) }
         sqlite3_close(db)
     }
@@ -101,11 +102,13 @@ public final class SQLiteHistoryStore: HistoryStore {
     }
 
     public func commit(_ change: HistoryChange) throws(SinkError) {
-        try execute("BEGIN IMMEDIATE")
+        // The run's reads opened a transaction; its writes join it, so the history a run read
+        // and what it writes are one consistent step.
+        try beginIfNeeded()
         do throws(SinkError) {
-            for (group, record) in change.records {
+            for (group, position, data) in change.records {
                 try run("INSERT OR REPLACE INTO records (grp, position, data) VALUES (?1, ?2, ?3)",
-                        [.text(group), .text(record.position), .blob(RecordCoding.encode(record))])
+                        [.text(group), .text(position), .blob(data)])
             }
             for (id, holder) in change.eventHolders {
                 try run("INSERT OR IGNORE INTO event_holders (event_id, position, grp) VALUES (?1, ?2, ?3)",
@@ -129,8 +132,10 @@ public final class SQLiteHistoryStore: HistoryStore {
                 try run("INSERT OR REPLACE INTO group_visitor (grp, visitor) VALUES (?1, ?2)", [.text(group), .text(visitor)])
             }
             try execute("COMMIT")
+            inTransaction = false
         } catch {
             try? execute("ROLLBACK")
+            inTransaction = false
             throw error
         }
     }
@@ -144,6 +149,15 @@ public final class SQLiteHistoryStore: HistoryStore {
     }
 
     private var statements: [String: OpaquePointer] = [:]
+    private var inTransaction = false
+
+    /// Reads run inside one transaction: thousands of lookups then share one snapshot instead
+    /// of taking a lock each.
+    private func beginIfNeeded() throws(SinkError) {
+        guard !inTransaction else { return }
+        try execute("BEGIN")
+        inTransaction = true
+    }
 
     private func prepare(_ sql: String) throws(SinkError) -> OpaquePointer? {
         var statement: OpaquePointer?
@@ -188,6 +202,7 @@ public final class SQLiteHistoryStore: HistoryStore {
 
     /// Runs `sql` once per key (bound as ?1), calling `row` with the key for each result row.
     private func query(_ sql: String, _ keys: [String], _ row: (String, OpaquePointer?) -> Void) throws(SinkError) {
+        try beginIfNeeded()
         let statement = try cached(sql)
         for key in Set(keys) {
             sqlite3_reset(statement)

@@ -147,4 +147,31 @@ struct OperationsTests {
         #expect(line.contains(#""events":[{"event":"InitiateCheckout","timestamp":1704068400000},{"event":"Purchase","value":25,"timestamp":1704069120000}]"#))
         #expect(line.contains(#""donation_completed":true"#))
     }
+
+    /// A real `funnel backfill` killed with SIGKILL once its first day is done, then run again:
+    /// it resumes after that day and the result equals one run over all days.
+    @Test func aKilledBackfillResumes() throws {
+        let days = Days(seed: 93, visitors: 1500)
+        let single = TestFiles.temporaryFolder("ops-kill-single")
+        defer { TestFiles.remove(single) }
+        _ = try days.run(days: days.dates, sink: .ndjson, output: single)
+        let output = TestFiles.temporaryFolder("ops-kill")
+        defer { TestFiles.remove(output) }
+        let arguments = ["backfill", days.folder + "/pipeline.yaml", "--from", days.dates.first!, "--to", days.dates.last!, "--output", output]
+        let first = try BackgroundCommand(CommandLineTests.binary, arguments)
+        var waited = 0
+        while !TestFiles.exists(output + "/backfill.state") && first.isRunning && waited < 60_000 {
+            usleep(2_000)
+            waited += 2
+        }
+        let killedMidway = first.isRunning
+        first.kill()
+        _ = first.wait()
+        try #require(killedMidway, "the backfill finished before it could be killed; give it more traffic")
+        let second = try CommandRunner.run(CommandLineTests.binary, arguments)
+        #expect(second.status == 0, "\(second)")
+        #expect(second.stderr.contains("resuming"), "\(second)")
+        _ = try Exporter.export(historyFolder: output, to: output + "/export")
+        #expect(TestFiles.readText(output + "/export/sessions.ndjson") == TestFiles.readText(single + "/sessions.ndjson"))
+    }
 }

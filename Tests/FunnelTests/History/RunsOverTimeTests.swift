@@ -65,10 +65,11 @@ struct RunsOverTimeTests {
         #expect(summary.exitStatus == .success)
         let expected = try whole.dumpSessions()
         #expect(expected.contains("session_count=2"), "the traffic should hold return visitors")
+        #expect(Self.crossesMidnight(expected), "the traffic should hold sessions across midnight")
 
         let server = try RedisServer()
         defer { server.stop() }
-        for order in Self.orders(of: days.dates, count: 6, seed: 11) {
+        for order in Self.orders(of: days.dates, count: 12, seed: 11) {
             _ = try server.connect().command("FLUSHALL")
             for date in order {
                 let result = try days.run(days: [date], sink: .redis, output: scratch, redisURL: server.url)
@@ -86,7 +87,7 @@ struct RunsOverTimeTests {
         let expected = try #require(TestFiles.readText(single + "/sessions.ndjson"))
         #expect(!expected.isEmpty)
 
-        for order in Self.orders(of: days.dates, count: 3, seed: 12) {
+        for order in Self.orders(of: days.dates, count: 5, seed: 12) {
             let output = TestFiles.temporaryFolder("runs-over-time-daily")
             defer { TestFiles.remove(output) }
             // A warehouse that upserts each run's sessions by id and applies its deletions.
@@ -109,6 +110,18 @@ struct RunsOverTimeTests {
             _ = try Exporter.export(historyFolder: output, to: output + "/export")
             #expect(TestFiles.readText(output + "/export/sessions.ndjson") == expected, "export after \(order) differs from one run")
         }
+    }
+
+    /// True when some session hash of a Redis dump starts on one UTC day and ends on the next.
+    static func crossesMidnight(_ dump: String) -> Bool {
+        var created: Int64?
+        for line in dump.split(separator: "\n") {
+            if line.hasPrefix("  created_at=") { created = Int64(line.dropFirst(13)) }
+            if line.hasPrefix("  session_end="), let start = created, let end = Int64(line.dropFirst(14)),
+               start / 86_400_000 != end / 86_400_000 { return true }
+            if !line.hasPrefix("  ") { created = nil }
+        }
+        return false
     }
 
     /// The value of a top-level key in one of funnel's own NDJSON lines (string or number).

@@ -4,7 +4,7 @@ import Testing
 
 /// The README's `ACL SETUSER funnel ...` line gives funnel all it needs and little more: a
 /// load through that user (schema enhanced for `ZADD`, a TTL for `EXPIRE`, a second run that
-/// reads the history and takes and releases the lock) equals a load by the default user, and
+/// reads the history, and the lock taken and released) equals a load by the default user, and
 /// the user cannot touch other keys or run other commands.
 struct RedisACLTests {
     static let password = "acl-user-pass-5"
@@ -68,6 +68,8 @@ struct RedisACLTests {
             let result = try funnel(["run", pipeline, "--redis-url", url, "--output", folder + "/out", "--progress", "never"], password: Self.password)
             #expect(result.status == 0, "round \(round): \(result)")
             #expect(try server.dumpSessions() == expected, "round \(round): the ACL user's load differs from the default user's")
+            // The lock was released (by EVAL), not left for the next run to take over.
+            #expect(try admin.command("EXISTS", "funnel:lock") == .integer(0), "round \(round): funnel:lock was not released")
         }
 
         // The user is as limited as it looks: no other keys, no other commands.

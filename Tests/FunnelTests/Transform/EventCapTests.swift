@@ -1,6 +1,7 @@
 import FunnelCore
 import FunnelPipeline
 import FunnelTransform
+import FunnelTestSupport
 import Testing
 
 struct EventCapTests {
@@ -47,5 +48,37 @@ struct EventCapTests {
                 try PipelineLoader.parse(base + "limits:\n  max_events_per_session: \(bad)\n", file: "/p.yaml")
             }
         }
+    }
+
+    /// End to end: a session of 32 events under a limit of 5 keeps its landing page view and
+    /// its Purchase, and the summary counts the 27 others.
+    @Test func aRunCountsWhatTheCapDropped() throws {
+        let folder = TestFiles.temporaryFolder("event-cap")
+        defer { TestFiles.remove(folder) }
+        var lines = [#"{"event":"PageView","timestamp":1704067200000,"session_id":"s-flood","anonymous_id":"v-flood","url":"https://film.example/watch"}"#]
+        for second in 1...30 {
+            lines.append(#"{"event":"VideoProgress","timestamp":\#(1_704_067_200_000 + second * 1000),"session_id":"s-flood","anonymous_id":"v-flood","content":"trailer","percent":\#(second)}"#)
+        }
+        lines.append(#"{"event":"Purchase","timestamp":1704067260000,"session_id":"s-flood","anonymous_id":"v-flood","value":25,"currency":"USD"}"#)
+        TestFiles.write(folder + "/events.ndjson", lines.joined(separator: "\n") + "\n")
+        TestFiles.write(folder + "/pipeline.yaml", """
+            sources:
+              - kind: ndjson
+                paths: ["events.ndjson"]
+            limits:
+              max_events_per_session: 5
+            sink:
+              kind: ndjson
+              output: out
+            """)
+        var options = RunOptions()
+        options.progress = .never
+        let summary = try Runner(pipeline: PipelineLoader.load(path: folder + "/pipeline.yaml"), options: options, report: { _ in }).run()
+        #expect(summary.exitStatus == .success)
+        #expect(summary.filtered[.overEventCap] == 27)
+        #expect(summary.kept == 5)
+        let text = try #require(TestFiles.readText(folder + "/out/sessions.ndjson"))
+        #expect(text.contains(#""donation_completed":true"#) && text.contains(#""donation_amount":25"#), "\(text)")
+        #expect(text.components(separatedBy: #"{"event":"#).count - 1 == 5, "\(text)")
     }
 }

@@ -1,0 +1,68 @@
+import Foundation
+import FunnelCore
+import FunnelTestSupport
+import FunnelWriters
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A Redis that stops answering (SIGSTOP: the port still accepts connections, nothing comes
+/// back) is the fault a connect timeout cannot see: only the command timeout turns it into an
+/// error and a retry, so the run ends within a bound instead of hanging (issue 5).
+struct RedisSilenceTests {
+    private func writer(_ server: RedisServer, attempts: Int) throws -> RedisSessionWriter {
+        try RedisSessionWriter(
+            url: RedisURL(server.url, environment: [:]), sortedSet: false, ttlSeconds: nil, batchSize: 100,
+            retry: RedisRetryPolicy(maxAttempts: attempts, initialDelay: .milliseconds(50), maxDelay: .milliseconds(200)),
+            connectTimeout: .milliseconds(300), commandTimeout: .milliseconds(300))
+    }
+
+    @Test func aServerThatStopsAnsweringFailsWithinTheBoundAndARerunCompletesTheLoad() throws {
+        let server = try RedisServer()
+        defer {
+            server.resume()
+            server.stop()
+        }
+        let sessions = RedisSessionWriterTests.sessions(300)
+        server.pause()
+        let silent = try writer(server, attempts: 3)
+        let started = ContinuousClock.now
+        let message = RedisSessionWriterTests.failure { try silent.write(sessions) }
+        // Three command timeouts of 0.3 s and 0.15 s of backoff.
+        #expect(ContinuousClock.now - started < .seconds(5), "gave up only after \(ContinuousClock.now - started)")
+        #expect(message.contains("127.0.0.1:\(server.port)") && message.contains("after 3 attempts"), "\(message)")
+        #expect(silent.sessionsWritten == 0)
+
+        server.resume()
+        try writer(server, attempts: 3).write(sessions)
+        try RedisSessionWriterTests.expectStored(sessions, in: server)
+    }
+
+    @Test func aServerSilentForAMomentIsWaitedOut() throws {
+        let server = try RedisServer()
+        defer {
+            server.resume()
+            server.stop()
+        }
+        let sessions = RedisSessionWriterTests.sessions(300)
+        server.pause()
+        let resumed = BoolFlag()
+        // A thread of its own, so a saturated dispatch pool cannot delay the resume.
+        Thread.detachNewThread {
+            usleep(800_000)
+            server.resume()
+            resumed.set()
+        }
+        try writer(server, attempts: 20).write(sessions)
+        #expect(resumed.value)
+        try RedisSessionWriterTests.expectStored(sessions, in: server)
+    }
+}
+
+private final class BoolFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var flag = false
+    func set() { lock.withLock { flag = true } }
+    var value: Bool { lock.withLock { flag } }
+}
