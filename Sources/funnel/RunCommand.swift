@@ -77,6 +77,9 @@ struct RunCommand: ParsableCommand {
             options.maxRejectRate = maxRejectRate
             options.output = output
             options.redisURL = redisURL
+            if let redisURL, let url = try? RedisURLCheck.hasPassword(redisURL), url {
+                Runner.writeToStandardError("funnel: warning: the password in --redis-url is visible to every user in the process list; set REDIS_PASSWORD instead\n")
+            }
             options.dryRun = dryRun
             options.summaryJSON = summaryJSON
             options.metricsFile = metricsFile

@@ -1,0 +1,1 @@
+// Declarations only: the functions live in libFuzzer, linked by -sanitize=fuzzer.
