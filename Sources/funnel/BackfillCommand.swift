@@ -24,14 +24,7 @@ struct BackfillCommand: ParsableCommand {
     @Option(help: "Last day, included.")
     var to: String
 
-    @Option(help: "Where sessions go: redis, ndjson, csv or resp. Overrides sink.kind.")
-    var sink: String?
-
-    @Option(help: "Folder for flat files, rejects and the backfill state. Overrides sink.output.")
-    var output: String?
-
-    @Option(help: "redis://[user[:password]@]host:port/db or unix:///path.sock.")
-    var redisURL: String?
+    @OptionGroup var sinkOptions: SinkOptions
 
     @Flag(help: "Reprocess everything into staging and switch it in atomically at the end.")
     var rebuild = false
@@ -39,26 +32,11 @@ struct BackfillCommand: ParsableCommand {
     @Option(help: "Redis database used as staging by --rebuild (default: the live one + 1).")
     var stagingDB: Int?
 
-    @Option(help: "Fail a day (exit 2) when more than this share of its lines is rejected.")
-    var maxRejectRate: Double?
-
-    @Option(help: "Write Prometheus metrics of each day's run to this file.")
-    var metricsFile: String?
-
     func run() throws {
         do {
             let loaded = try PipelineLoader.load(path: pipeline)
             var options = RunOptions()
-            if let sink {
-                guard let kind = Pipeline.SinkKind(rawValue: sink) else {
-                    throw PipelineError("--sink must be one of: \(Pipeline.SinkKind.allCases.map(\.rawValue).joined(separator: ", "))")
-                }
-                options.sink = kind
-            }
-            options.output = output
-            options.redisURL = redisURL
-            options.maxRejectRate = maxRejectRate
-            options.metricsFile = metricsFile
+            try sinkOptions.apply(to: &options)
             options.progress = .never
             var backfill = Backfill(pipeline: loaded, options: options, days: try RunOptions.days(from: Day(parsing: from), to: Day(parsing: to)))
             backfill.rebuild = rebuild

@@ -30,29 +30,16 @@ struct RunCommand: ParsableCommand {
     @Option(help: "How to read --input files: access_log or ndjson. Default: guessed from the first line.")
     var inputKind: String?
 
-    @Option(help: "Where sessions go: redis or ndjson. Overrides sink.kind.")
-    var sink: String?
-
-    @Option(help: "Folder for flat files and rejects.ndjson. Overrides sink.output.")
-    var output: String?
-
-    @Option(help: "redis://[user[:password]@]host:port/db or unix:///path.sock. The password may come from REDIS_PASSWORD instead.")
-    var redisURL: String?
+    @OptionGroup var sinkOptions: SinkOptions
 
     @Flag(help: "Read and transform, but write nothing.")
     var dryRun = false
-
-    @Option(help: "Fail (exit 2) when more than this share of lines is rejected. Default 0.01.")
-    var maxRejectRate: Double?
 
     @Option(help: "Progress bar on stderr: auto (when a terminal), always, never.")
     var progress: String = "auto"
 
     @Option(help: "Also write the run summary as JSON to this file.")
     var summaryJSON: String?
-
-    @Option(help: "Write Prometheus metrics (lines, rejects, sessions, duration, last success) to this file, for node_exporter's textfile collector.")
-    var metricsFile: String?
 
     func run() throws {
         var options = RunOptions()
@@ -65,24 +52,11 @@ struct RunCommand: ParsableCommand {
                 }
                 options.inputKind = kind
             }
-            if let sink {
-                guard let kind = Pipeline.SinkKind(rawValue: sink) else {
-                    throw ValidationError("--sink must be one of: \(Pipeline.SinkKind.allCases.map(\.rawValue).joined(separator: ", "))")
-                }
-                options.sink = kind
-            }
+            try sinkOptions.apply(to: &options)
             guard let mode = RunOptions.Progress(rawValue: progress) else { throw ValidationError("--progress must be auto, always or never") }
             options.progress = mode
-            if let maxRejectRate, !(0...1).contains(maxRejectRate) { throw ValidationError("--max-reject-rate must be between 0 and 1") }
-            options.maxRejectRate = maxRejectRate
-            options.output = output
-            options.redisURL = redisURL
-            if let redisURL, let url = try? RedisURLCheck.hasPassword(redisURL), url {
-                Runner.writeToStandardError("funnel: warning: the password in --redis-url is visible to every user in the process list; set REDIS_PASSWORD instead\n")
-            }
             options.dryRun = dryRun
             options.summaryJSON = summaryJSON
-            options.metricsFile = metricsFile
 
             let loaded = try PipelineLoader.load(path: pipeline)
             let summary = try Runner(pipeline: loaded, options: options).run()

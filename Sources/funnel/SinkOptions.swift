@@ -1,0 +1,38 @@
+import ArgumentParser
+import FunnelPipeline
+
+/// The options `run` and `backfill` share: where sessions go and how a run is judged.
+struct SinkOptions: ParsableArguments {
+    @Option(help: "Where sessions go: redis, ndjson, csv or resp. Overrides sink.kind.")
+    var sink: String?
+
+    @Option(help: "Folder for flat files, rejects.ndjson and the history. Overrides sink.output.")
+    var output: String?
+
+    @Option(help: "redis://[user[:password]@]host:port/db or unix:///path.sock. Prefer REDIS_PASSWORD for the password: arguments are visible in the process list.")
+    var redisURL: String?
+
+    @Option(help: "Fail (exit 2) when more than this share of lines is rejected. Default 0.01.")
+    var maxRejectRate: Double?
+
+    @Option(help: "Write Prometheus metrics (lines, rejects, sessions, duration, last success) to this file, for node_exporter's textfile collector.")
+    var metricsFile: String?
+
+    /// Copies the options into `options`, checking their values.
+    func apply(to options: inout RunOptions) throws {
+        if let sink {
+            guard let kind = Pipeline.SinkKind(rawValue: sink) else {
+                throw ValidationError("--sink must be one of: \(Pipeline.SinkKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            options.sink = kind
+        }
+        if let maxRejectRate, !(0...1).contains(maxRejectRate) { throw ValidationError("--max-reject-rate must be between 0 and 1") }
+        options.maxRejectRate = maxRejectRate
+        options.output = output
+        options.redisURL = redisURL
+        options.metricsFile = metricsFile
+        if let redisURL, (try? RedisURLCheck.hasPassword(redisURL)) == true {
+            Runner.writeToStandardError("funnel: warning: the password in --redis-url is visible to every user in the process list; set REDIS_PASSWORD instead\n")
+        }
+    }
+}
