@@ -1,7 +1,7 @@
 # funnel: build, test and demo on a fresh Debian machine. Every target installs what it needs.
 SHELL := /bin/bash
 SWIFT ?= swift
-APT_PACKAGES := zlib1g-dev libhiredis-dev libsqlite3-dev redis-server redis-tools gzip libmaxminddb-dev
+APT_PACKAGES := zlib1g-dev libhiredis-dev libsqlite3-dev redis-server redis-tools gzip libmaxminddb-dev bc time
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug/funnel
 
@@ -56,6 +56,10 @@ demo: build
 	@echo
 	@echo "first sessions of out/demo/sessions.ndjson:"
 	@head -n 3 out/demo/sessions.ndjson | cut -c 1-240
+
+# Throughput against zlib's floor and redis-cli --pipe, measured in one run (bench/run.sh).
+bench: deps
+	bash bench/run.sh
 
 clean:
 	rm -rf .build out
