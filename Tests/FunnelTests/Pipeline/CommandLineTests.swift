@@ -187,4 +187,27 @@ struct CommandLineTests {
         #expect(!right.stderr.contains("s3cret"), "\(right)")
         #expect(try server.dump().contains("sess:"))
     }
+
+    /// A missing or corrupt MaxMind DB stops the run at start with exit 1, naming the file.
+    @Test(arguments: ["missing.mmdb", "corrupt.mmdb"])
+    func aBadGeoDatabaseIsAClearErrorAtStart(name: String) throws {
+        let folder = TestFiles.temporaryFolder("cli-geo")
+        defer { TestFiles.remove(folder) }
+        if name == "corrupt.mmdb" { TestFiles.write(folder + "/corrupt.mmdb", "not a MaxMind database at all") }
+        TestFiles.write(folder + "/pipeline.yaml", """
+        sources:
+          - kind: ndjson
+            paths: ["\(FixtureCase.repositoryRoot)/fixtures/seed_mvp/events.ndjson"]
+        geo:
+          database: \(name)
+        schema: enhanced
+        sink:
+          kind: ndjson
+          output: out
+        """)
+        let result = try funnel(["run", folder + "/pipeline.yaml", "--progress", "never"])
+        #expect(result.status == 1, "\(result)")
+        #expect(result.stderr.contains(name), "\(result)")
+        #expect(!TestFiles.exists(folder + "/out/sessions.ndjson"), "nothing is written")
+    }
 }
