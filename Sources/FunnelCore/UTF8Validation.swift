@@ -26,17 +26,4 @@ public enum UTF8Validation {
         default: return 0
         }
     }
-
-    /// True when every byte belongs to a valid UTF-8 sequence.
-    public static func isValid(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        let typed = bytes.bindMemory(to: UInt8.self)
-        var index = 0
-        while index < typed.count {
-            if typed[index] < 0x80 { index += 1; continue }
-            let length = sequenceLength(typed, at: index)
-            if length == 0 { return false }
-            index += length
-        }
-        return true
-    }
 }

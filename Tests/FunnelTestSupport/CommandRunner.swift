@@ -1,3 +1,4 @@
+import FunnelCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -37,7 +38,7 @@ public enum CommandRunner {
         let outPath = folder + "/stdout"
         let errPath = folder + "/stderr"
 
-        var variables = currentEnvironment()
+        var variables = ProcessEnvironment.current()
         for (name, value) in environment { variables[name] = value }
 
         let clock = ContinuousClock()
@@ -69,19 +70,6 @@ public enum CommandRunner {
         return CommandResult(
             status: status, stdout: TestFiles.readText(outPath) ?? "", stderr: TestFiles.readText(errPath) ?? "",
             seconds: seconds, timedOut: timedOut)
-    }
-
-    private static func currentEnvironment() -> [String: String] {
-        var result: [String: String] = [:]
-        var pointer = environ
-        while let entry = pointer.pointee {
-            let text = String(cString: entry)
-            if let equals = text.firstIndex(of: "=") {
-                result[String(text[..<equals])] = String(text[text.index(after: equals)...])
-            }
-            pointer += 1
-        }
-        return result
     }
 }
 

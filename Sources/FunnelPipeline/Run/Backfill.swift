@@ -110,7 +110,7 @@ public struct Backfill {
 
     static func redisURL(_ text: String, environment: [String: String]) throws(PipelineError) -> RedisURL {
         do {
-            return try RedisURL(text, environment: environment.isEmpty ? RunEnvironment.current() : environment)
+            return try RedisURL(text, environment: environment.isEmpty ? ProcessEnvironment.current() : environment)
         } catch {
             throw PipelineError(error.description)
         }

@@ -237,7 +237,7 @@ public struct Runner {
     private func redisURL() throws(PipelineError) -> RedisURL {
         let text = options.redisURL ?? pipeline.sink.url ?? "redis://127.0.0.1:6379/0"
         var environment = options.environment
-        if environment.isEmpty { environment = RunEnvironment.current() }
+        if environment.isEmpty { environment = ProcessEnvironment.current() }
         do {
             return try RedisURL(text, environment: environment)
         } catch {
@@ -270,21 +270,5 @@ public struct Runner {
         var spec = timespec()
         clock_gettime(CLOCK_MONOTONIC, &spec)
         return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
-    }
-}
-
-/// The process environment as a dictionary, read once where it is needed.
-enum RunEnvironment {
-    static func current() -> [String: String] {
-        var result: [String: String] = [:]
-        var pointer = environ
-        while let entry = pointer.pointee {
-            let text = String(cString: entry)
-            if let equals = text.firstIndex(of: "=") {
-                result[String(text[..<equals])] = String(text[text.index(after: equals)...])
-            }
-            pointer += 1
-        }
-        return result
     }
 }

@@ -2,7 +2,6 @@
 /// different from its session's starts a new session (outside client-id sessions).
 public struct Campaign: Sendable, Hashable {
     public static let clickIDNames = ["gclid", "gbraid", "wbraid", "msclkid", "fbclid", "ttclid", "twclid", "li_fat_id"]
-    public static let utmNames = ["utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term"]
 
     public var utmSource: String?
     public var utmMedium: String?

@@ -125,12 +125,12 @@ struct RecordFilterTests {
 
     @Test(arguments: botAgents)
     func dropsBots(_ agent: String) {
-        #expect(BotRule().isBot(agent))
+        #expect(UserAgentClassifier().isBot(agent))
         #expect(RecordFilter().reason(toDrop: logLine("/watch", agent: agent)) == .bot)
     }
 
     @Test func botMatchingIgnoresCase() {
-        let rule = BotRule()
+        let rule = UserAgentClassifier()
         #expect(rule.isBot("GOOGLEBOT/2.1"))
         #expect(rule.isBot("CURL/7.0"))
         #expect(rule.isBot("whatsapp/2.0 A"))
@@ -169,13 +169,13 @@ struct RecordFilterTests {
 
     @Test(arguments: browserAgents)
     func keepsRealBrowsers(_ agent: String) {
-        #expect(!BotRule().isBot(agent))
+        #expect(!UserAgentClassifier().isBot(agent))
         #expect(RecordFilter().reason(toDrop: logLine("/watch", agent: agent)) == nil)
     }
 
     @Test func missingOrEmptyAgentIsNotABot() {
-        #expect(!BotRule().isBot(nil))
-        #expect(!BotRule().isBot(""))
+        #expect(!UserAgentClassifier().isBot(nil))
+        #expect(!UserAgentClassifier().isBot(""))
         #expect(RecordFilter().reason(toDrop: logLine("/watch", agent: nil)) == nil)
     }
 
@@ -192,7 +192,7 @@ struct RecordFilterTests {
     }
 
     @Test func repeatedVerdictsAreStable() {
-        let rule = BotRule()
+        let rule = UserAgentClassifier()
         for _ in 0..<3 {
             #expect(rule.isBot("curl/8.5.0"))
             #expect(!rule.isBot(Self.chromeDesktop))
