@@ -30,86 +30,112 @@ public final class LineReader {
         buffer = .allocate(byteCount: max(chunkSize, maxLineLength * 2) + 1, alignment: 16)
     }
 
-    deinit { buffer.deallocate() }
+    deinit {
+        buffer.deallocate()
+        prefix.deallocate()
+    }
+
+    // Reading state, kept between calls to `next()`.
+    private var filled = 0      // bytes in buffer
+    private var start = 0       // start of the current (unfinished) line
+    private var cursor = 0      // where the newline search resumes
+    private var skipping = false
+    private var prefix: UnsafeMutableRawBufferPointer = .allocate(byteCount: Reject.rawLimit, alignment: 1)
+    private var prefixCount = 0
+    private var skipLength = 0
+    private var ended = false
+    /// Set once `next()` returned nil: the damage that ended the input early, if any, and the
+    /// partial line it cut.
+    public private(set) var end: (damage: InputDamage?, tail: [UInt8]) = (nil, [])
+
+    /// The next line, or nil at the end of the input (then `end` tells whether it was cut
+    /// short). The line is a view into the reader's buffer, valid until the next call: pulling
+    /// lines one at a time is what lets several files be merged by event time.
+    public func next() -> Item? {
+        let base = buffer.baseAddress!
+        while !ended {
+            if cursor < filled, let hit = memchr(base + cursor, 0x0A, filled - cursor) {
+                let newline = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
+                let lineStart = start
+                start = newline + 1
+                cursor = start
+                if skipping {
+                    skipping = false
+                    lineCount += 1
+                    keepPrefix(base + lineStart, newline - lineStart)
+                    skipLength += newline - lineStart
+                    return .tooLong(prefix: UnsafeRawBufferPointer(start: prefix.baseAddress, count: prefixCount), number: lineCount, length: skipLength)
+                }
+                return emit(base, from: lineStart, to: newline)
+            }
+            cursor = filled
+            if !skipping, filled - start > maxLineLength {
+                skipping = true
+                prefixCount = 0
+                skipLength = 0
+            }
+            if skipping {
+                keepPrefix(base + start, filled - start)
+                skipLength += filled - start
+                start = filled
+            }
+            if start > 0 {
+                let pending = filled - start
+                if pending > 0 { memmove(base, base + start, pending) }
+                filled = pending
+                cursor = pending
+                start = 0
+            }
+            let count = stream.read(into: UnsafeMutableRawBufferPointer(start: base + filled, count: buffer.count - 1 - filled))
+            if count > 0 {
+                filled += count
+                continue
+            }
+            ended = true
+            if let damage = stream.damage {
+                end = (damage, skipping ? Array(prefix.prefix(prefixCount)) : Array(UnsafeRawBufferPointer(start: base + start, count: filled - start)))
+                return nil
+            }
+            if skipping {
+                lineCount += 1
+                return .tooLong(prefix: UnsafeRawBufferPointer(start: prefix.baseAddress, count: prefixCount), number: lineCount, length: skipLength)
+            }
+            if filled > start {
+                let lineStart = start
+                start = filled
+                return emit(base, from: lineStart, to: filled)
+            }
+        }
+        return nil
+    }
 
     /// Calls `body` for every line. The last line counts even without a final newline, unless
     /// the input was damaged: a partial line cut by the damage is returned as `tail` instead.
     /// Returns the damage, if any, and the cut line.
     public func forEach(_ body: (Item) throws -> Void) rethrows -> (damage: InputDamage?, tail: [UInt8]) {
-        let base = buffer.baseAddress!
-        var filled = 0  // bytes in buffer
-        var start = 0   // start of the current (unfinished) line
-        var skipping = false
-        var skipPrefix: [UInt8] = []
-        var skipLength = 0
-        while true {
-            if start > 0 {
-                let pending = filled - start
-                if pending > 0 { memmove(base, base + start, pending) }
-                filled = pending
-                start = 0
-            }
-            let count = stream.read(into: UnsafeMutableRawBufferPointer(start: base + filled, count: buffer.count - 1 - filled))
-            if count == 0 { break }
-            let scanStart = filled
-            filled += count
-            var cursor = scanStart
-            while cursor < filled {
-                guard let hit = memchr(base + cursor, 0x0A, filled - cursor) else { break }
-                let newline = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
-                if skipping {
-                    lineCount += 1
-                    keepPrefix(&skipPrefix, base + start, newline - start)
-                    skipLength += newline - start
-                    try skipPrefix.withUnsafeBytes { try body(.tooLong(prefix: $0, number: lineCount, length: skipLength)) }
-                    skipping = false
-                } else {
-                    try emit(base, from: start, to: newline, body)
-                }
-                start = newline + 1
-                cursor = start
-            }
-            if !skipping, filled - start > maxLineLength {
-                skipping = true
-                skipPrefix = []
-                skipLength = 0
-            }
-            if skipping {
-                keepPrefix(&skipPrefix, base + start, filled - start)
-                skipLength += filled - start
-                start = filled
-            }
-        }
-        if let damage = stream.damage {
-            let tail = skipping ? skipPrefix : Array(UnsafeRawBufferPointer(start: base + start, count: filled - start))
-            return (damage, tail)
-        }
-        if skipping {
-            lineCount += 1
-            try skipPrefix.withUnsafeBytes { try body(.tooLong(prefix: $0, number: lineCount, length: skipLength)) }
-        } else if filled > start {
-            try emit(base, from: start, to: filled, body)
-        }
-        return (nil, [])
+        while let item = next() { try body(item) }
+        return end
     }
 
     /// Adds the next bytes of a skipped line to its prefix, up to the length a reject keeps
     /// (`Reject.rawLimit`): the line itself may be shorter than that when the limit is low.
-    private func keepPrefix(_ prefix: inout [UInt8], _ start: UnsafeMutableRawPointer, _ count: Int) {
-        let take = min(Reject.rawLimit - prefix.count, count)
-        if take > 0 { prefix.append(contentsOf: UnsafeRawBufferPointer(start: start, count: take)) }
+    private func keepPrefix(_ from: UnsafeMutableRawPointer, _ count: Int) {
+        let take = min(prefix.count - prefixCount, count)
+        if take > 0 {
+            (prefix.baseAddress! + prefixCount).copyMemory(from: from, byteCount: take)
+            prefixCount += take
+        }
     }
 
     @inline(__always)
-    private func emit(_ base: UnsafeMutableRawPointer, from: Int, to: Int, _ body: (Item) throws -> Void) rethrows {
+    private func emit(_ base: UnsafeMutableRawPointer, from: Int, to: Int) -> Item {
         lineCount += 1
         var end = to
         if end > from, base.load(fromByteOffset: end - 1, as: UInt8.self) == 0x0D { end -= 1 }
         if end - from > maxLineLength {
-            try body(.tooLong(prefix: UnsafeRawBufferPointer(start: base + from, count: min(Reject.rawLimit, end - from)),
-                              number: lineCount, length: end - from))
-        } else {
-            try body(.line(UnsafeRawBufferPointer(start: base + from, count: end - from), number: lineCount))
+            return .tooLong(prefix: UnsafeRawBufferPointer(start: base + from, count: min(Reject.rawLimit, end - from)),
+                            number: lineCount, length: end - from)
         }
+        return .line(UnsafeRawBufferPointer(start: base + from, count: end - from), number: lineCount)
     }
 }

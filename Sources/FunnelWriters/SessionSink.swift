@@ -16,6 +16,22 @@ public protocol SessionSink: AnyObject {
     func finish() throws(SinkError)
 }
 
+/// A sink that writes one file in output order. A long run keeps each session's bytes (from
+/// `encode`) on disk until its end, when it knows which version of each session is the last,
+/// and writes them once, in order, with `write(encoded:)`.
+public protocol EncodedSessionSink: SessionSink {
+    /// The bytes this sink writes for a session.
+    func encode(_ session: SessionRecord) -> [UInt8]
+    /// Writes one session's bytes from `encode`, in output order.
+    func write(encoded: [UInt8]) throws(SinkError)
+}
+
+extension EncodedSessionSink {
+    public func write(_ sessions: [SessionRecord]) throws(SinkError) {
+        for session in sessions { try write(encoded: encode(session)) }
+    }
+}
+
 extension SessionRecord {
     /// A session with nothing in it: its commands are `MULTI`, `DEL` both keys, `EXEC`, which
     /// is how Redis-shaped sinks delete a session inside the same transaction discipline.

@@ -18,6 +18,9 @@ struct SinkOptions: ParsableArguments {
     @Option(help: "Write Prometheus metrics (lines, rejects, sessions, duration, last success) to this file, for node_exporter's textfile collector.")
     var metricsFile: String?
 
+    @Option(help: "Records held in memory before the visitors the input has passed are flushed (default 100000). Lower uses less memory; the output is the same.")
+    var chunkRecords: Int?
+
     /// Copies the options into `options`, checking their values.
     func apply(to options: inout RunOptions) throws {
         if let sink {
@@ -31,6 +34,8 @@ struct SinkOptions: ParsableArguments {
         options.output = output
         options.redisURL = redisURL
         options.metricsFile = metricsFile
+        if let chunkRecords, chunkRecords < 1 { throw ValidationError("--chunk-records must be at least 1") }
+        options.chunkRecords = chunkRecords
         if let redisURL, (try? RedisURLCheck.hasPassword(redisURL)) == true {
             Runner.writeToStandardError("funnel: warning: the password in --redis-url is visible to every user in the process list; set REDIS_PASSWORD instead\n")
         }

@@ -19,6 +19,19 @@ struct HistoryPlanner {
         var mergedPageViews = 0
         var withheldSessions = 0
         var overEventCap = 0
+        /// The same counts per rebuilt visitor: a long run rebuilds a visitor again when a
+        /// later chunk of its input reaches it, and keeps only the last counts.
+        var perVisitor: [VisitorCounts] = []
+    }
+
+    struct VisitorCounts {
+        var visitor: String
+        /// False for a visitor rebuilt only to delete what it held.
+        var counted: Bool
+        var duplicateEvents: Int
+        var mergedPageViews: Int
+        var withheldSessions: Int
+        var overEventCap: Int
     }
 
     let transformer: Transformer
@@ -120,7 +133,10 @@ struct HistoryPlanner {
             plan.deleted += (previousSessions[visitor] ?? []).filter { !current.contains($0) }
             plan.change.visitorSessions[visitor] = ids
             plan.change.visitorGroups[visitor] = sessionGroupSet.sorted()
-            if !members.isEmpty || !(previousSessions[visitor] ?? []).isEmpty { plan.visitors += 1 }
+            let counted = !members.isEmpty || !(previousSessions[visitor] ?? []).isEmpty
+            if counted { plan.visitors += 1 }
+            plan.perVisitor.append(VisitorCounts(visitor: visitor, counted: counted, duplicateEvents: dropped, mergedPageViews: result.merged,
+                                                 withheldSessions: result.withheld, overEventCap: result.overCap))
         }
         plan.change.groupVisitor = visitorOf
         plan.sessions.sort(by: SessionRecord.outputOrder)

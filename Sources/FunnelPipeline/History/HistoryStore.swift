@@ -21,8 +21,12 @@ public protocol HistoryStore: AnyObject {
     /// Bodies of the sessions last written, for stores that keep them (flat-file sinks write
     /// only what changed, and `funnel export` reads them); nil for stores that do not.
     func sessionBodies(_ ids: [String]) throws(SinkError) -> [String: [UInt8]]?
-    /// Applies a run's change. Called after the sessions reached the sink.
-    func commit(_ change: HistoryChange) throws(SinkError)
+    /// Applies part of a run's change. A long run applies one change per chunk of its input,
+    /// after that chunk's sessions reached the sink (Redis) or the run's scratch (flat files).
+    func apply(_ change: HistoryChange) throws(SinkError)
+    /// Makes what the run applied durable: one transaction for SQLite (a run cut short leaves
+    /// the history as it was), nothing for Redis, whose changes are idempotent per record.
+    func commit() throws(SinkError)
 }
 
 public struct EventHolder: Sendable, Hashable {
@@ -49,17 +53,4 @@ public struct HistoryChange {
     public var deletedSessions: [String] = []
 
     public init() {}
-}
-
-/// A history that lives only for one run: what a run without stored history (a dry run, or
-/// the in-process tests) uses.
-public final class EphemeralHistoryStore: HistoryStore {
-    public init() {}
-    public func records(ofGroups groups: [String]) throws(SinkError) -> [String: [Record]] { [:] }
-    public func eventHolders(_ ids: [String]) throws(SinkError) -> [String: [EventHolder]] { [:] }
-    public func sessionGroups(ofVisitors visitors: [String]) throws(SinkError) -> [String: [String]] { [:] }
-    public func visitors(ofSessionGroups groups: [String]) throws(SinkError) -> [String: String] { [:] }
-    public func sessionIDs(ofVisitors visitors: [String]) throws(SinkError) -> [String: [String]] { [:] }
-    public func sessionBodies(_ ids: [String]) throws(SinkError) -> [String: [UInt8]]? { nil }
-    public func commit(_ change: HistoryChange) throws(SinkError) {}
 }

@@ -107,9 +107,12 @@ public final class RedisHistoryStore: HistoryStore {
 
     public func sessionBodies(_ ids: [String]) throws(SinkError) -> [String: [UInt8]]? { nil }
 
+    /// Nothing to do: every chunk's change was applied as it went.
+    public func commit() throws(SinkError) {}
+
     /// Records and event holders first (append-only), then the derived indexes; each command
     /// is idempotent, so a run cut short is completed by running it again.
-    public func commit(_ change: HistoryChange) throws(SinkError) {
+    public func apply(_ change: HistoryChange) throws(SinkError) {
         var commands: [[[UInt8]]] = []
         for (group, position, data) in change.records {
             commands.append([b("HSET"), b(prefix + "rec:" + group), b(position), data])

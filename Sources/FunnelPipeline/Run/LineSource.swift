@@ -49,60 +49,83 @@ struct LineSource {
         }
     }
 
-    /// Reads the whole file; returns the damage that ended it early, if any.
-    mutating func forEachLine(stream maxLineLength: Int, _ body: (Item) -> Void) -> Damage? {
-        let stream: InputStream
-        do {
-            stream = try InputStream(path: file.path)
-        } catch {
-            openFailed = true
-            return Damage(message: error.description, tail: [])
+    private var reader: LineReader?
+    private var stream: InputStream?
+    /// The line after a NUL hole, parsed once the hole's reject has been handed out.
+    private var afterHole: (line: UnsafeRawBufferPointer, number: Int)?
+    private var finished = false
+    /// Set when the file ended early (cannot be opened, damaged gzip): what happened and the
+    /// partial line it cut.
+    private(set) var damage: Damage?
+
+    /// The next item of the file, or nil at its end (then `damage` tells whether it was cut
+    /// short). A record's `raw` line is valid until the next call.
+    mutating func next(maxLineLength: Int) -> Item? {
+        if let (line, number) = afterHole {
+            afterHole = nil
+            return parse(line, number: number)
         }
-        let reader = LineReader(stream: stream, maxLineLength: maxLineLength)
-        let path = file.path
-        let parser = self.parser
-        let (damage, tail) = reader.forEach { item in
-            switch item {
-            case .tooLong(let prefix, let number, let length):
-                body(.reject(Reject(source: path, line: number, reason: .lineTooLong, raw: prefix,
-                                    detail: "\(length) bytes, over the limit of \(maxLineLength)")))
-            case .line(var line, let number):
-                if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) {
-                    body(.blank)
-                    return
-                }
-                if line.contains(0) {
-                    // A crash can leave a hole of NUL bytes where a log's tail was; the server
-                    // then appends its next line right behind it. The hole is reported and the
-                    // line after it read, so no good line is lost to it.
-                    let hole = line.prefix { $0 == 0 }.count
-                    guard hole > 0, hole < line.count, !line[hole...].contains(0) else {
-                        body(.reject(Reject(source: path, line: number, reason: .nulByte, raw: line, detail: "NUL byte in the line")))
-                        return
-                    }
-                    body(.reject(Reject(source: path, line: number, reason: .nulByte, raw: line,
-                                        detail: "\(hole) NUL bytes (a hole a crash left in the file) before the line; the rest of the line was read")))
-                    line = UnsafeRawBufferPointer(rebasing: line[hole...])
-                }
-                switch parser {
-                case .accessLog(let parser):
-                    switch parser.parse(line) {
-                    case .record(let record): body(.record(record, line: number, raw: line))
-                    case .reject(let reason, let detail): body(.reject(Reject(source: path, line: number, reason: reason, raw: line, detail: detail)))
-                    }
-                case .ndjson(let parser):
-                    switch parser.parse(line) {
-                    case .record(let record): body(.record(record, line: number, raw: line))
-                    case .reject(let reason, let detail): body(.reject(Reject(source: path, line: number, reason: reason, raw: line, detail: detail)))
-                    case .skip(let reason): body(.skip(reason))
-                    }
-                }
+        if finished { return nil }
+        if reader == nil {
+            do {
+                let stream = try InputStream(path: file.path)
+                self.stream = stream
+                reader = LineReader(stream: stream, maxLineLength: maxLineLength)
+            } catch {
+                openFailed = true
+                finished = true
+                damage = Damage(message: error.description, tail: [])
+                return nil
             }
         }
-        lines = reader.lineCount
-        bytes = stream.bytesRead
-        checksum = stream.checksum
-        guard let damage else { return nil }
-        return Damage(message: "\(damage.message); \(lines) lines before it were kept", tail: tail)
+        guard let reader, let stream else { return nil }
+        guard let item = reader.next() else {
+            finished = true
+            lines = reader.lineCount
+            bytes = stream.bytesRead
+            checksum = stream.checksum
+            if let cut = reader.end.damage {
+                damage = Damage(message: "\(cut.message); \(lines) lines before it were kept", tail: reader.end.tail)
+            }
+            self.reader = nil
+            self.stream = nil
+            return nil
+        }
+        switch item {
+        case .tooLong(let prefix, let number, let length):
+            return .reject(Reject(source: file.path, line: number, reason: .lineTooLong, raw: prefix,
+                                  detail: "\(length) bytes, over the limit of \(maxLineLength)"))
+        case .line(let line, let number):
+            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return .blank }
+            if line.contains(0) {
+                // A crash can leave a hole of NUL bytes where a log's tail was; the server
+                // then appends its next line right behind it. The hole is reported and the
+                // line after it read, so no good line is lost to it.
+                let hole = line.prefix { $0 == 0 }.count
+                guard hole > 0, hole < line.count, !line[hole...].contains(0) else {
+                    return .reject(Reject(source: file.path, line: number, reason: .nulByte, raw: line, detail: "NUL byte in the line"))
+                }
+                afterHole = (UnsafeRawBufferPointer(rebasing: line[hole...]), number)
+                return .reject(Reject(source: file.path, line: number, reason: .nulByte, raw: line,
+                                      detail: "\(hole) NUL bytes (a hole a crash left in the file) before the line; the rest of the line was read"))
+            }
+            return parse(line, number: number)
+        }
+    }
+
+    private func parse(_ line: UnsafeRawBufferPointer, number: Int) -> Item {
+        switch parser {
+        case .accessLog(let parser):
+            switch parser.parse(line) {
+            case .record(let record): return .record(record, line: number, raw: line)
+            case .reject(let reason, let detail): return .reject(Reject(source: file.path, line: number, reason: reason, raw: line, detail: detail))
+            }
+        case .ndjson(let parser):
+            switch parser.parse(line) {
+            case .record(let record): return .record(record, line: number, raw: line)
+            case .reject(let reason, let detail): return .reject(Reject(source: file.path, line: number, reason: reason, raw: line, detail: detail))
+            case .skip(let reason): return .skip(reason)
+            }
+        }
     }
 }

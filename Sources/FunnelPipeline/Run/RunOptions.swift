@@ -22,6 +22,10 @@ public struct RunOptions: Sendable {
     /// Prometheus text file for node_exporter's textfile collector.
     public var metricsFile: String?
     public var environment: [String: String] = [:]
+    /// `--chunk-records`: records held before visitors the input has passed are flushed
+    /// (`Runner.defaultChunkRecords` when nil). Lower uses less memory, higher rebuilds fewer
+    /// visitors that span a flush; the output is the same either way.
+    public var chunkRecords: Int?
 
     public init() {}
 

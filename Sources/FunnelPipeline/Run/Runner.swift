@@ -13,6 +13,9 @@ import Glibc
 /// lines before the damage. Only problems of the pipeline itself (exit 1) stop it before any
 /// output; sink failures (exit 3) stop it after retries.
 public struct Runner {
+    /// Records a run holds before it flushes the visitors the stream has passed: the knob
+    /// between memory and how often a visitor active across a flush is rebuilt.
+    public static let defaultChunkRecords = 100_000
     public let pipeline: Pipeline
     public let options: RunOptions
     /// Where the summary and progress go; stderr by default.
@@ -55,7 +58,7 @@ public struct Runner {
         // Build sinks before reading, so a bad URL or folder fails in a second, not after an hour.
         var sink: SessionSink?
         var rejects: RejectWriter?
-        var history: HistoryStore = EphemeralHistoryStore()
+        var history: HistoryStore?
         var lock: RunLock?
         defer { lock?.release() }
         var manifest = Manifest(folder: output)
@@ -100,123 +103,63 @@ public struct Runner {
             summary.sink = "none (dry run)"
         }
 
-        let transformer = Transformer(configuration: configuration)
-        var records: [Record] = []
-        let filter = RecordFilter(botPatterns: pipeline.botPatterns, excludedPaths: pipeline.excludedPaths)
-        var progress = Progress(mode: options.progress, total: files.count, report: report)
-        var rejectFailure: SinkError?
-        for (index, file) in files.enumerated() {
-            progress.startFile(index, path: file.path)
-            var reader = try LineSource(file: file)
-            var fileSummary = RunSummary.FileSummary(path: file.path, kind: file.source.kind)
-            let recordReject = { (reject: Reject) in
-                summary.rejected[reject.reason, default: 0] += 1
-                fileSummary.rejected += 1
-                if let rejects {
-                    do throws(SinkError) { try rejects.write(reject) } catch { rejectFailure = error }
-                }
-            }
-            let damage = reader.forEachLine(stream: pipeline.maxLineLength) { item in
-                switch item {
-                case .blank:
-                    summary.filtered[.blankLine, default: 0] += 1
-                case .skip(let reason):
-                    summary.filtered[reason, default: 0] += 1
-                case .reject(let reject):
-                    recordReject(reject)
-                case .record(var record, let number, let raw):
-                    if let reason = filter.reason(toDrop: record) {
-                        summary.filtered[reason, default: 0] += 1
-                        return
-                    }
-                    if let (reason, detail) = IdentityRule.violation(record) {
-                        recordReject(Reject(source: file.path, line: number, reason: reason, raw: raw, detail: detail))
-                        return
-                    }
-                    record.position = file.position(line: number)
-                    records.append(transformer.normalize(record))
-                    summary.kept += 1
-                }
-                progress.tick()
-            }
-            fileSummary.lines = reader.lines
-            fileSummary.bytes = reader.bytes
-            fileSummary.crc32 = reader.checksum
-            if !options.dryRun {
-                fileSummary.seenBefore = manifest.record(path: file.path, bytes: reader.bytes, crc32: reader.checksum, now: Int64(time(nil)))
-            }
-            summary.linesRead += reader.lines
-            if let damage {
-                fileSummary.damage = damage.message
-                recordReject(Reject(source: file.path, line: reader.lines + 1, reason: reader.openFailed ? .unreadable : .gzipDamaged,
-                                    raw: damage.tail, detail: damage.message))
-                summary.problems.append("\(file.path): \(damage.message)")
-                summary.exitStatus = .inputDamaged
-            }
-            summary.files.append(fileSummary)
-        }
-        progress.finish()
-
-        // Merge with the stored history and rebuild every visitor this run touches (SPEC 10).
-        let plan: HistoryPlanner.Plan
-        do {
-            plan = try HistoryPlanner(transformer: transformer, store: history).plan(records)
+        let chunkRecords = options.chunkRecords ?? Self.defaultChunkRecords
+        let store: HistoryStore
+        var sessions: SessionStage
+        do throws(SinkError) {
+            if let history { store = history } else { store = try SQLiteHistoryStore.temporary() }
+            sessions = try SessionStage(transformer: Transformer(configuration: configuration), store: store, sink: sink,
+                                        chunkRecords: chunkRecords)
         } catch {
-            summary.problems.append(error.message)
+            throw PipelineError(error.message)
+        }
+        let sources = try files.map { file throws(PipelineError) in try LineSource(file: file) }
+        let reader = ReadStage(sources: sources, pipeline: pipeline, configuration: configuration, rejects: rejects,
+                               manifest: options.dryRun ? nil : manifest,
+                               progress: Progress(mode: options.progress, total: files.count, report: report),
+                               batchSize: min(4096, chunkRecords))
+        reader.start()
+        var failure: SinkError?
+        do throws(SinkError) {
+            try sessions.run(reader.queue)
+        } catch {
+            failure = error
+            reader.queue.close()
+            while reader.queue.pop() != nil {}
+        }
+        let (tally, readManifest) = reader.finish()
+        if let readManifest { manifest = readManifest }
+        summary.files = tally.files
+        summary.rejected = tally.rejected
+        summary.filtered = tally.filtered
+        summary.kept = tally.kept
+        summary.linesRead = tally.linesRead
+        summary.problems += tally.problems
+        if tally.damaged { summary.exitStatus = .inputDamaged }
+        if let failure {
+            summary.problems.append(failure.message)
             summary.exitStatus = .sinkFailure
             summary.seconds = Self.now() - started
             return summary
         }
-        records = []
-        if plan.mergedPageViews > 0 { summary.filtered[.mergedPageView] = plan.mergedPageViews }
-        if plan.duplicateEvents > 0 { summary.filtered[.duplicateEvent] = plan.duplicateEvents }
-        if plan.overEventCap > 0 { summary.filtered[.overEventCap] = plan.overEventCap }
-        summary.kept -= plan.mergedPageViews + plan.duplicateEvents + plan.overEventCap
-        summary.visitors = plan.visitors
-        summary.withheldSessions = plan.withheldSessions
-        summary.deletedSessions = plan.deleted.count
 
         if summary.rejectRate > summary.maxRejectRate {
             summary.problems.append("rejected \(summary.rejectedTotal) of \(summary.linesRead) lines, more than the limit of \(summary.maxRejectRate); check the source's format setting")
             summary.exitStatus = .inputDamaged
         }
         do throws(SinkError) {
-            // Flat-file sinks write what this run created or changed; Redis gets every rebuilt
-            // session (each write is idempotent).
-            var change = plan.change
-            var toWrite = plan.sessions
-            if let stored = try history.sessionBodies(plan.sessions.map(\.id)) {
-                toWrite = []
-                for session in plan.sessions {
-                    var body: [UInt8] = []
-                    NDJSONSessionWriter.append(session, to: &body)
-                    change.sessionBodies.append((session.id, session.start, body))
-                    if stored[session.id] != body { toWrite.append(session) }
-                }
-            }
-            summary.rebuiltSessions = plan.sessions.count
-            summary.sessions = toWrite.count
-            for session in toWrite where session[field: FieldName.donationCompleted] == .bool(true) {
-                summary.conversions += 1
-                if case .amount(let amount)? = session[field: FieldName.donationAmount] {
-                    summary.revenue = summary.revenue.adding(amount) ?? summary.revenue
-                }
-            }
-            if let sink {
-                try sink.delete(plan.deleted)
-                var start = 0
-                while start < toWrite.count {
-                    let end = min(start + 1000, toWrite.count)
-                    try sink.write(Array(toWrite[start..<end]))
-                    start = end
-                }
-                try sink.finish()
-            }
-            if let rejectFailure { throw rejectFailure }
+            let totals = try sessions.finish(summary: &summary)
+            if totals.mergedPageViews > 0 { summary.filtered[.mergedPageView] = totals.mergedPageViews }
+            if totals.duplicateEvents > 0 { summary.filtered[.duplicateEvent] = totals.duplicateEvents }
+            if totals.overEventCap > 0 { summary.filtered[.overEventCap] = totals.overEventCap }
+            summary.kept -= totals.mergedPageViews + totals.duplicateEvents + totals.overEventCap
+            summary.visitors = totals.visitors
+            summary.withheldSessions = totals.withheldSessions
+            if let failure = tally.rejectFailure { throw failure }
             if let rejects { try rejects.finish() }
             // History last: a run cut short before this point is repaired by running it again.
             if !options.dryRun {
-                try history.commit(change)
+                try store.commit()
                 try manifest.write(folder: output)
             }
         } catch {

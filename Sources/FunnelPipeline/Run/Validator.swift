@@ -47,8 +47,7 @@ public struct Validator {
             var report = FileReport(path: file.path, kind: file.source.kind)
             var source = try LineSource(file: file)
             var stop = false
-            let damage = source.forEachLine(stream: pipeline.maxLineLength) { item in
-                guard !stop else { return }
+            while !stop, let item = source.next(maxLineLength: pipeline.maxLineLength) {
                 report.sampled += 1
                 switch item {
                 case .blank, .skip:
@@ -65,7 +64,7 @@ public struct Validator {
                 }
                 if report.sampled >= sampleLines { stop = true }
             }
-            report.damage = stop ? nil : damage?.message
+            report.damage = stop ? nil : source.damage?.message
             reports.append(report)
         }
         return reports

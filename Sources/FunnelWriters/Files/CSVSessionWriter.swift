@@ -8,7 +8,7 @@ import FunnelCore
 /// has the same width and a field a session lacks is an empty cell. Values are written as
 /// `FieldValue.text`, the same strings Redis holds. Events are not in the CSV: a table has no
 /// good place for a list; `sessions.ndjson` and Redis carry them.
-public final class CSVSessionWriter: SessionSink {
+public final class CSVSessionWriter: EncodedSessionSink {
     public static let fileName = "sessions.csv"
     public let fieldNames: [String]
     private let file: AtomicFile
@@ -40,23 +40,25 @@ public final class CSVSessionWriter: SessionSink {
         }
     }
 
-    public func write(_ sessions: [SessionRecord]) throws(SinkError) {
+    /// One row, CRLF included.
+    public func encode(_ session: SessionRecord) -> [UInt8] {
         var row = [String?](repeating: nil, count: fieldNames.count)
-        for session in sessions {
-            for index in row.indices { row[index] = nil }
-            for field in session.fields {
-                if let column = columns[field.name] { row[column] = field.value.text }
-            }
-            try file.withBuffer { out in
-                Self.appendCell(session.id, to: &out)
-                for cell in row {
-                    out.append(UInt8(ascii: ","))
-                    if let cell { Self.appendCell(cell, to: &out) }
-                }
-                out.append(contentsOf: [0x0D, 0x0A])
-            }
-            sessionsWritten += 1
+        for field in session.fields {
+            if let column = columns[field.name] { row[column] = field.value.text }
         }
+        var out: [UInt8] = []
+        Self.appendCell(session.id, to: &out)
+        for cell in row {
+            out.append(UInt8(ascii: ","))
+            if let cell { Self.appendCell(cell, to: &out) }
+        }
+        out.append(contentsOf: [0x0D, 0x0A])
+        return out
+    }
+
+    public func write(encoded: [UInt8]) throws(SinkError) {
+        try file.append(encoded)
+        sessionsWritten += 1
     }
 
     public func delete(_ ids: [String]) throws(SinkError) {

@@ -2,7 +2,7 @@ import FunnelCore
 
 /// Writes `sessions.ndjson` (SPEC 8.2): one object per session, `session_id` first, then the
 /// schema's fields typed (numbers as numbers, booleans as booleans), then `events` in time order.
-public final class NDJSONSessionWriter: SessionSink {
+public final class NDJSONSessionWriter: EncodedSessionSink {
     public static let fileName = "sessions.ndjson"
     private let file: AtomicFile
     private let deleted: DeletedSessionsFile
@@ -14,11 +14,15 @@ public final class NDJSONSessionWriter: SessionSink {
         deleted = try DeletedSessionsFile(folder: folder)
     }
 
-    public func write(_ sessions: [SessionRecord]) throws(SinkError) {
-        for session in sessions {
-            try file.withBuffer { out in Self.append(session, to: &out) }
-            sessionsWritten += 1
-        }
+    public func encode(_ session: SessionRecord) -> [UInt8] {
+        var out: [UInt8] = []
+        Self.append(session, to: &out)
+        return out
+    }
+
+    public func write(encoded: [UInt8]) throws(SinkError) {
+        try file.append(encoded)
+        sessionsWritten += 1
     }
 
     public func delete(_ ids: [String]) throws(SinkError) {

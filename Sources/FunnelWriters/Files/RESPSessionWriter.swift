@@ -7,7 +7,7 @@ import FunnelCore
 /// loading the file gives Redis byte for byte what a direct run gives: every session in its
 /// own `MULTI`/`EXEC`, replaced whole. Bulk strings carry their length, so values with spaces,
 /// quotes, newlines or any other bytes need no escaping.
-public final class RESPSessionWriter: SessionSink {
+public final class RESPSessionWriter: EncodedSessionSink {
     public static let fileName = "redis.resp"
     public let layout: RedisKeyLayout
     public let sortedSet: Bool
@@ -31,14 +31,18 @@ public final class RESPSessionWriter: SessionSink {
         file = try AtomicFile(path: folder + "/" + Self.fileName)
     }
 
-    public func write(_ sessions: [SessionRecord]) throws(SinkError) {
-        for session in sessions {
-            let commands = RedisSessionCommands.commands(for: session, layout: layout, sortedSet: sortedSet, ttlSeconds: ttlSeconds)
-            try file.withBuffer { out in
-                for command in commands { Self.append(command, to: &out) }
-            }
-            sessionsWritten += 1
+    /// The session's commands, as RESP.
+    public func encode(_ session: SessionRecord) -> [UInt8] {
+        var out: [UInt8] = []
+        for command in RedisSessionCommands.commands(for: session, layout: layout, sortedSet: sortedSet, ttlSeconds: ttlSeconds) {
+            Self.append(command, to: &out)
         }
+        return out
+    }
+
+    public func write(encoded: [UInt8]) throws(SinkError) {
+        try file.append(encoded)
+        sessionsWritten += 1
     }
 
     /// `MULTI`, `DEL` both keys, `EXEC` per id.

@@ -6,10 +6,13 @@ import Testing
 /// A few thousand generated visitors with known sessions are rebuilt exactly, session for
 /// session: ids, starts, event counts, landing pages, amounts and UTM sources.
 struct GeneratedTrafficTests {
-    @Test func rebuildsEveryGeneratedSession() throws {
+    /// `chunkRecords` nil flushes once at the end (the input is far below the default); 500
+    /// flushes hundreds of times, by timeout and, when too few sessions have closed, all at once.
+    @Test(arguments: [nil, 500] as [Int?])
+    func rebuildsEveryGeneratedSession(chunkRecords: Int?) throws {
         var generator = TrafficGenerator(seed: 20_240_301)
         let traffic = generator.generate(visitors: 3000)
-        let folder = TestFiles.temporaryFolder("generated")
+        let folder = TestFiles.temporaryFolder("generated-\(chunkRecords ?? 0)")
         defer { TestFiles.remove(folder) }
         TestFiles.gzip(traffic.web1.joined(separator: "\n") + "\n", to: folder + "/web1.log.gz")
         TestFiles.gzip(traffic.web2.joined(separator: "\n") + "\n", to: folder + "/web2.log.gz")
@@ -17,6 +20,7 @@ struct GeneratedTrafficTests {
         TestFiles.write(folder + "/pipeline.yaml", generator.pipelineFile(logPaths: ["web2.log.gz", "web1.log.gz"], eventPaths: ["events.ndjson.gz"]))
         var options = RunOptions()
         options.progress = .never
+        options.chunkRecords = chunkRecords
         let summary = try Runner(pipeline: PipelineLoader.load(path: folder + "/pipeline.yaml"), options: options, report: { _ in }).run()
         #expect(summary.exitStatus == .success)
         #expect(summary.rejectedTotal == 0)

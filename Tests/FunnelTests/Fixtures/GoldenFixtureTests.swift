@@ -13,7 +13,7 @@ struct GoldenFixtureTests {
     static let update = RunEnvironmentForTests.value("FUNNEL_UPDATE_GOLDEN") == "1"
 
     /// Runs the fixture's pipeline with `sink` into a fresh folder; `body` reads the outputs.
-    private func run(_ fixture: FixtureCase, sink: Pipeline.SinkKind, redisURL: String? = nil,
+    private func run(_ fixture: FixtureCase, sink: Pipeline.SinkKind, redisURL: String? = nil, chunkRecords: Int? = nil,
                      _ body: (_ output: String, _ summary: RunSummary) throws -> Void) throws {
         try GeoFixture.prepare(fixture)
         let output = TestFiles.temporaryFolder("golden-\(sink.rawValue)-\(fixture.name)")
@@ -23,6 +23,7 @@ struct GoldenFixtureTests {
         options.output = output
         options.redisURL = redisURL
         options.progress = .never
+        options.chunkRecords = chunkRecords
         let summary = try Runner(pipeline: PipelineLoader.load(path: fixture.pipelinePath), options: options, report: { _ in }).run()
         try body(output, summary)
     }
@@ -60,6 +61,37 @@ struct GoldenFixtureTests {
             #expect(second.exitStatus == first?.exitStatus)
         }
         #expect(try server.dumpSessions() == dump)
+    }
+
+    /// Flushing visitors after every record or every few records (the smallest memory a run
+    /// can have) rebuilds visitors many times over and still gives exactly the expected
+    /// outputs and the same summary counts as one flush at the end.
+    @Test(arguments: FixtureCase.all)
+    func flushingEarlyChangesNothing(_ fixture: FixtureCase) throws {
+        guard !Self.update else { return }
+        var whole: RunSummary?
+        try run(fixture, sink: .ndjson) { _, summary in whole = summary }
+        for chunkRecords in [1, 3] {
+            try run(fixture, sink: .ndjson, chunkRecords: chunkRecords) { output, summary in
+                let rejects = (TestFiles.readText(output + "/rejects.ndjson") ?? "(missing)").replacingAll(fixture.folder + "/", with: "")
+                try compare(fixture, "sessions.ndjson", TestFiles.readText(output + "/sessions.ndjson") ?? "(missing)", mayUpdate: false)
+                try compare(fixture, "rejects.ndjson", rejects, mayUpdate: false)
+                try compare(fixture, "exit_status", "\(summary.exitStatus.rawValue)\n", mayUpdate: false)
+                #expect(summary.sessions == whole?.sessions, "chunk \(chunkRecords)")
+                #expect(summary.visitors == whole?.visitors, "chunk \(chunkRecords)")
+                #expect(summary.kept == whole?.kept, "chunk \(chunkRecords)")
+                #expect(summary.filtered == whole?.filtered, "chunk \(chunkRecords)")
+                #expect(summary.withheldSessions == whole?.withheldSessions, "chunk \(chunkRecords)")
+                #expect(summary.deletedSessions == 0)
+                #expect(summary.conversions == whole?.conversions && summary.revenue == whole?.revenue, "chunk \(chunkRecords)")
+            }
+        }
+        let server = try RedisServer()
+        defer { server.stop() }
+        try run(fixture, sink: .redis, redisURL: server.url, chunkRecords: 1) { _, summary in
+            #expect(summary.sessions == whole?.sessions)
+        }
+        try compare(fixture, "redis.txt", try server.dumpSessions(), mayUpdate: false)
     }
 
     /// The RESP sink's file, loaded with `redis-cli --pipe`, gives exactly the direct load.

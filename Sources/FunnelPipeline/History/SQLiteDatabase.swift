@@ -1,0 +1,154 @@
+import CSQLite
+import FunnelWriters
+
+/// One SQLite connection with its prepared statements, for the history store and the run's
+/// scratch tables. Errors come back as `SinkError`s naming the file and what was being done.
+final class SQLiteDatabase {
+    enum Value {
+        case text(String)
+        case blob([UInt8])
+        case integer(Int64)
+        case null
+    }
+
+    /// The file, or "" for a private temporary database SQLite deletes when it is closed.
+    let path: String
+    private var db: OpaquePointer?
+    private var statements: [String: OpaquePointer] = [:]
+    private(set) var inTransaction = false
+
+    init(path: String) throws(SinkError) {
+        self.path = path
+        guard sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nil) == SQLITE_OK else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            sqlite3_close(db)
+            throw SinkError("cannot open the \(path.isEmpty ? "temporary" : "history") database \(path): \(message)")
+        }
+        sqlite3_busy_timeout(db, 10_000)
+    }
+
+    deinit {
+        if inTransaction { sqlite3_exec(db, "ROLLBACK", nil, nil, nil) }
+        for statement in statements.values { sqlite3_finalize(statement) }
+        sqlite3_close(db)
+    }
+
+    func begin() throws(SinkError) {
+        guard !inTransaction else { return }
+        try execute("BEGIN")
+        inTransaction = true
+    }
+
+    func commit() throws(SinkError) {
+        guard inTransaction else { return }
+        inTransaction = false
+        do throws(SinkError) {
+            try execute("COMMIT")
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    func rollback() {
+        guard inTransaction else { return }
+        inTransaction = false
+        try? execute("ROLLBACK")
+    }
+
+    func execute(_ sql: String) throws(SinkError) {
+        var message: UnsafeMutablePointer<CChar>?
+        guard sqlite3_exec(db, sql, nil, nil, &message) == SQLITE_OK else {
+            let text = message.map { String(cString: $0) } ?? "unknown error"
+            sqlite3_free(message)
+            throw SinkError("\(label): \(text)")
+        }
+    }
+
+    /// Runs a statement that returns no rows.
+    func run(_ sql: String, _ values: [Value]) throws(SinkError) {
+        let statement = try cached(sql)
+        bind(statement, values)
+        guard sqlite3_step(statement) == SQLITE_DONE else { throw failure("writing") }
+    }
+
+    /// Runs a statement and calls `row` for each result row.
+    func select(_ sql: String, _ values: [Value] = [], _ row: (OpaquePointer?) throws(SinkError) -> Void) throws(SinkError) {
+        let statement = try cached(sql)
+        bind(statement, values)
+        while true {
+            let step = sqlite3_step(statement)
+            if step == SQLITE_DONE { break }
+            guard step == SQLITE_ROW else { throw failure("reading") }
+            try row(statement)
+        }
+        sqlite3_reset(statement)
+    }
+
+    /// Runs `sql` once per distinct key (bound as ?1), calling `row` with the key for each row.
+    func query(_ sql: String, _ keys: [String], _ row: (String, OpaquePointer?) -> Void) throws(SinkError) {
+        var seen = Set<String>()
+        for key in keys where seen.insert(key).inserted {
+            try select(sql, [.text(key)]) { statement in row(key, statement) }
+        }
+    }
+
+    private func cached(_ sql: String) throws(SinkError) -> OpaquePointer? {
+        if let statement = statements[sql] {
+            sqlite3_reset(statement)
+            sqlite3_clear_bindings(statement)
+            return statement
+        }
+        var statement: OpaquePointer?
+        guard sqlite3_prepare_v2(db, sql, -1, &statement, nil) == SQLITE_OK else { throw failure("preparing \(sql)") }
+        statements[sql] = statement
+        return statement
+    }
+
+    private func bind(_ statement: OpaquePointer?, _ values: [Value]) {
+        for (index, value) in values.enumerated() {
+            let position = Int32(index + 1)
+            switch value {
+            case .text(var text):
+                // Native strings are contiguous UTF-8: bound without a copy into an array.
+                text.withUTF8 { raw in
+                    _ = raw.baseAddress.map { base in
+                        base.withMemoryRebound(to: CChar.self, capacity: raw.count) {
+                            funnel_sqlite_bind_text(statement, position, $0, Int32(raw.count))
+                        }
+                    } ?? funnel_sqlite_bind_text(statement, position, "", 0)
+                }
+            case .blob(let bytes):
+                bytes.withUnsafeBytes { raw in _ = funnel_sqlite_bind_blob(statement, position, raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!, Int32(raw.count)) }
+            case .integer(let number):
+                sqlite3_bind_int64(statement, position, number)
+            case .null:
+                sqlite3_bind_null(statement, position)
+            }
+        }
+    }
+
+    private var label: String { path.isEmpty ? "temporary database" : "history database \(path)" }
+
+    func failure(_ what: String) -> SinkError {
+        SinkError("\(label): \(what): \(String(cString: sqlite3_errmsg(db)))")
+    }
+
+    static func text(_ statement: OpaquePointer?, _ column: Int32) -> String {
+        sqlite3_column_text(statement, column).map { String(cString: $0) } ?? ""
+    }
+
+    static func integer(_ statement: OpaquePointer?, _ column: Int32) -> Int64 {
+        sqlite3_column_int64(statement, column)
+    }
+
+    static func isNull(_ statement: OpaquePointer?, _ column: Int32) -> Bool {
+        sqlite3_column_type(statement, column) == SQLITE_NULL
+    }
+
+    static func blob(_ statement: OpaquePointer?, _ column: Int32) -> [UInt8] {
+        let count = Int(sqlite3_column_bytes(statement, column))
+        guard count > 0, let pointer = sqlite3_column_blob(statement, column) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: pointer, count: count))
+    }
+}

@@ -1,0 +1,174 @@
+import FunnelCore
+import FunnelReaders
+import FunnelTransform
+import FunnelWriters
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reads a run's input files on a thread of its own and hands the kept, normalized records to
+/// the sessionizer in batches through a bounded queue, so that decompression and parsing
+/// overlap with sessionizing and writing, and a fast reader cannot fill memory.
+///
+/// Files of the same day are read together and merged by event time: each file is roughly in
+/// time order (a web server writes as requests end), and the merged stream lets the runner
+/// close a session once the stream has passed its timeout instead of holding every record
+/// until the end. Disorder within a file is passed on; sessions never depend on read order,
+/// only on how many times a visitor has to be rebuilt.
+final class ReadStage: @unchecked Sendable {
+    /// What reading found, besides the records: the run summary's input half.
+    struct Tally {
+        var files: [RunSummary.FileSummary]
+        var rejected: [RejectReason: Int] = [:]
+        var filtered: [FilterReason: Int] = [:]
+        var kept = 0
+        var linesRead = 0
+        var problems: [String] = []
+        var damaged = false
+        var rejectFailure: SinkError?
+    }
+
+    /// At most this many files are open at once; more files of one day are read in turns.
+    static let maxOpenFiles = 16
+    /// Records handed over at a time; fewer when the run flushes after fewer records.
+    let batchSize: Int
+
+    let queue = BoundedQueue<[Record]>(capacity: 16)
+    private let files: [InputFile]
+    private var sources: [LineSource?]
+    private let pipeline: Pipeline
+    private let transformer: Transformer
+    private let filter: RecordFilter
+    private let rejects: RejectWriter?
+    private var progress: Progress
+    private(set) var manifest: Manifest?
+    private var tally: Tally
+    private var thread: WorkerThread?
+
+    /// `sources` are the files' readers, built before the run starts so that a bad format
+    /// stops it before any output.
+    init(sources: [LineSource], pipeline: Pipeline, configuration: TransformConfiguration, rejects: RejectWriter?,
+         manifest: Manifest?, progress: Progress, batchSize: Int = 4096) {
+        self.batchSize = max(1, batchSize)
+        files = sources.map(\.file)
+        self.sources = sources
+        self.pipeline = pipeline
+        transformer = Transformer(configuration: configuration)
+        filter = RecordFilter(botPatterns: pipeline.botPatterns, excludedPaths: pipeline.excludedPaths)
+        self.rejects = rejects
+        self.manifest = manifest
+        self.progress = progress
+        tally = Tally(files: sources.map { $0.file }.map { RunSummary.FileSummary(path: $0.path, kind: $0.source.kind) })
+    }
+
+    /// Starts reading; batches arrive on `queue`, which is closed at the end.
+    func start() {
+        thread = WorkerThread { [self] in
+            for group in Self.mergeGroups(files) { readMerged(group) }
+            progress.finish()
+            queue.close()
+        }
+    }
+
+    /// Waits for the reader (after `queue` gave nil, or after closing it to stop early).
+    func finish() -> (Tally, Manifest?) {
+        thread?.join()
+        return (tally, manifest)
+    }
+
+    /// Indices of the files to read together: the files of one day (or of no day), in day
+    /// order, at most `maxOpenFiles` at a time.
+    static func mergeGroups(_ files: [InputFile]) -> [[Int]] {
+        var byDay: [Int: [Int]] = [:]
+        for (index, file) in files.enumerated() { byDay[file.day ?? Int.min, default: []].append(index) }
+        var groups: [[Int]] = []
+        for day in byDay.keys.sorted() {
+            let indices = byDay[day]!
+            var start = 0
+            while start < indices.count {
+                groups.append(Array(indices[start..<min(start + maxOpenFiles, indices.count)]))
+                start += maxOpenFiles
+            }
+        }
+        return groups
+    }
+
+    private func readMerged(_ group: [Int]) {
+        var sources: [LineSource] = []
+        for index in group {
+            sources.append(self.sources[index]!)
+            self.sources[index] = nil
+            progress.startFile(index, path: files[index].path)
+        }
+        var heads: [Record?] = []
+        for slot in group.indices { heads.append(nextRecord(&sources[slot], index: group[slot])) }
+        var batch: [Record] = []
+        batch.reserveCapacity(batchSize)
+        while true {
+            var best = -1
+            for slot in heads.indices {
+                guard let head = heads[slot] else { continue }
+                if best < 0 || head.timestamp < heads[best]!.timestamp { best = slot }
+            }
+            guard best >= 0 else { break }
+            batch.append(heads[best]!)
+            heads[best] = nextRecord(&sources[best], index: group[best])
+            if batch.count == batchSize {
+                guard queue.push(batch) else { return }
+                batch.removeAll(keepingCapacity: true)
+            }
+        }
+        if !batch.isEmpty { queue.push(batch) }
+    }
+
+    /// The file's next kept record, normalized; counts everything skipped on the way. At the
+    /// file's end, completes its summary and returns nil.
+    private func nextRecord(_ source: inout LineSource, index: Int) -> Record? {
+        let file = files[index]
+        while let item = source.next(maxLineLength: pipeline.maxLineLength) {
+            progress.tick()
+            switch item {
+            case .blank:
+                tally.filtered[.blankLine, default: 0] += 1
+            case .skip(let reason):
+                tally.filtered[reason, default: 0] += 1
+            case .reject(let reject):
+                recordReject(reject, index: index)
+            case .record(var record, let number, let raw):
+                if let reason = filter.reason(toDrop: record) {
+                    tally.filtered[reason, default: 0] += 1
+                    continue
+                }
+                if let (reason, detail) = IdentityRule.violation(record) {
+                    recordReject(Reject(source: file.path, line: number, reason: reason, raw: raw, detail: detail), index: index)
+                    continue
+                }
+                record.position = file.position(line: number)
+                tally.kept += 1
+                return transformer.normalize(record)
+            }
+        }
+        tally.files[index].lines = source.lines
+        tally.files[index].bytes = source.bytes
+        tally.files[index].crc32 = source.checksum
+        if manifest != nil {
+            tally.files[index].seenBefore = manifest?.record(path: file.path, bytes: source.bytes, crc32: source.checksum, now: Int64(time(nil)))
+        }
+        tally.linesRead += source.lines
+        if let damage = source.damage {
+            tally.files[index].damage = damage.message
+            recordReject(Reject(source: file.path, line: source.lines + 1, reason: source.openFailed ? .unreadable : .gzipDamaged,
+                                raw: damage.tail, detail: damage.message), index: index)
+            tally.problems.append("\(file.path): \(damage.message)")
+            tally.damaged = true
+        }
+        return nil
+    }
+
+    private func recordReject(_ reject: Reject, index: Int) {
+        tally.rejected[reject.reason, default: 0] += 1
+        tally.files[index].rejected += 1
+        guard let rejects, tally.rejectFailure == nil else { return }
+        do throws(SinkError) { try rejects.write(reject) } catch { tally.rejectFailure = error }
+    }
+}

@@ -1,0 +1,119 @@
+import FunnelCore
+import FunnelWriters
+
+/// What a run has produced so far, kept in a temporary SQLite file instead of memory: the
+/// last version of every session the run rebuilt, the ids it deleted, and the counts of every
+/// visitor it rebuilt.
+///
+/// A long run flushes visitors chunk by chunk and rebuilds a visitor again when a later chunk
+/// reaches it. Keeping only the last version here is what makes the run's outputs and counts
+/// the same as if every record had been read before any session was built, and lets flat-file
+/// sinks write their files once, in output order, at the end.
+final class RunScratch {
+    struct Totals {
+        var visitors = 0
+        var duplicateEvents = 0
+        var mergedPageViews = 0
+        var withheldSessions = 0
+        var overEventCap = 0
+    }
+
+    /// One session as the run leaves it.
+    struct Session {
+        var id: String
+        var start: Int64
+        var body: [UInt8]
+        /// The sink's bytes for it (flat-file sinks), written at the end.
+        var encoded: [UInt8]
+        /// False when it differs from what an earlier run left, or no earlier run wrote it.
+        var unchanged: Bool
+        /// Deleted by one chunk and written again by a later one: the history must get it back.
+        var deletedOnce: Bool
+        var converted: Bool
+        var revenue: Amount
+    }
+
+    private let db: SQLiteDatabase
+
+    init() throws(SinkError) {
+        db = try SQLiteDatabase(path: "")
+        try db.execute("""
+            PRAGMA journal_mode=OFF;
+            PRAGMA synchronous=OFF;
+            CREATE TABLE sessions (id TEXT PRIMARY KEY, start INTEGER NOT NULL, body BLOB, encoded BLOB, original BLOB,
+                                   existed INTEGER NOT NULL, live INTEGER NOT NULL, deleted_once INTEGER NOT NULL,
+                                   converted INTEGER NOT NULL, revenue INTEGER NOT NULL) WITHOUT ROWID;
+            CREATE TABLE visitors (visitor TEXT PRIMARY KEY, counted INTEGER, duplicates INTEGER, merged INTEGER,
+                                   withheld INTEGER, over_cap INTEGER) WITHOUT ROWID;
+            """)
+        try db.begin()
+    }
+
+    /// Keeps one chunk's plan. `stored` holds the bodies earlier runs left for these ids (nil
+    /// when the history keeps none: every session then counts as changed); it is read before
+    /// the chunk's change is applied, and only the first sight of an id keeps it.
+    func keep(_ plan: HistoryPlanner.Plan, stored: [String: [UInt8]]?, encode: ((SessionRecord) -> [UInt8])?) throws(SinkError) {
+        for session in plan.sessions {
+            var body: [UInt8] = []
+            if stored != nil { NDJSONSessionWriter.append(session, to: &body) }
+            let original = stored?[session.id]
+            var revenue: Int64 = 0
+            if case .amount(let amount)? = session[field: FieldName.donationAmount] { revenue = amount.micros }
+            try db.run("""
+                INSERT INTO sessions (id, start, body, encoded, original, existed, live, deleted_once, converted, revenue)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, 0, ?7, ?8)
+                ON CONFLICT (id) DO UPDATE SET start = excluded.start, body = excluded.body, encoded = excluded.encoded, live = 1,
+                    converted = excluded.converted, revenue = excluded.revenue
+                """, [.text(session.id), .integer(session.start), .blob(body), encode.map { .blob($0(session)) } ?? .null,
+                      original.map { .blob($0) } ?? .null, .integer(stored == nil || original != nil ? 1 : 0),
+                      .integer(session[field: FieldName.donationCompleted] == .bool(true) ? 1 : 0), .integer(revenue)])
+        }
+        for id in plan.deleted {
+            let original = stored?[id]
+            try db.run("""
+                INSERT INTO sessions (id, start, body, encoded, original, existed, live, deleted_once, converted, revenue)
+                VALUES (?1, 0, NULL, NULL, ?2, ?3, 0, 1, 0, 0)
+                ON CONFLICT (id) DO UPDATE SET live = 0, deleted_once = 1, body = NULL, encoded = NULL
+                """, [.text(id), original.map { .blob($0) } ?? .null, .integer(stored == nil || original != nil ? 1 : 0)])
+        }
+        for counts in plan.perVisitor {
+            try db.run("INSERT OR REPLACE INTO visitors VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                       [.text(counts.visitor), .integer(counts.counted ? 1 : 0), .integer(Int64(counts.duplicateEvents)),
+                        .integer(Int64(counts.mergedPageViews)), .integer(Int64(counts.withheldSessions)), .integer(Int64(counts.overEventCap))])
+        }
+    }
+
+    func totals() throws(SinkError) -> Totals {
+        var totals = Totals()
+        try db.select("SELECT sum(counted), sum(duplicates), sum(merged), sum(withheld), sum(over_cap) FROM visitors") { row in
+            totals.visitors = Int(SQLiteDatabase.integer(row, 0))
+            totals.duplicateEvents = Int(SQLiteDatabase.integer(row, 1))
+            totals.mergedPageViews = Int(SQLiteDatabase.integer(row, 2))
+            totals.withheldSessions = Int(SQLiteDatabase.integer(row, 3))
+            totals.overEventCap = Int(SQLiteDatabase.integer(row, 4))
+        }
+        return totals
+    }
+
+    /// Ids an earlier run wrote that the run deleted for good, in id order.
+    func deleted() throws(SinkError) -> [String] {
+        var ids: [String] = []
+        try db.select("SELECT id FROM sessions WHERE live = 0 AND existed = 1 ORDER BY id") { row in
+            ids.append(SQLiteDatabase.text(row, 0))
+        }
+        return ids
+    }
+
+    /// Every session the run leaves, in output order (`created_at`, `session_id`).
+    func forEachSession(_ body: (Session) throws(SinkError) -> Void) throws(SinkError) {
+        try db.select("""
+            SELECT id, start, body, encoded, original IS NOT NULL AND original = body, deleted_once, converted, revenue
+            FROM sessions WHERE live = 1 ORDER BY start, id
+            """) { row throws(SinkError) in
+            try body(Session(id: SQLiteDatabase.text(row, 0), start: SQLiteDatabase.integer(row, 1), body: SQLiteDatabase.blob(row, 2),
+                             encoded: SQLiteDatabase.blob(row, 3), unchanged: SQLiteDatabase.integer(row, 4) == 1,
+                             deletedOnce: SQLiteDatabase.integer(row, 5) == 1, converted: SQLiteDatabase.integer(row, 6) == 1,
+                             revenue: Amount(micros: SQLiteDatabase.integer(row, 7))))
+        }
+    }
+}
