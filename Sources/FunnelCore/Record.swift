@@ -11,57 +11,196 @@ public struct Record: Sendable {
     }
 
     public var origin: Origin
+    /// The fields behind a copy-on-write reference: a record is copied many times between
+    /// reading and sessionizing, and a copy is then one reference count instead of one per
+    /// string field.
+    private final class Storage: @unchecked Sendable {
+        var event: String
+        var position: String = ""
+        var sessionID: String?
+        var visitorID: String?
+        var userID: String?
+        var distinctID: String?
+        var eventID: String?
+        var host: String?
+        var path: String?
+        var query: String?
+        var referrer: String?
+        var userAgent: String?
+        var ip: String?
+        var country: String?
+        var city: String?
+        var visitorKey: String?
+        var referrerHost: String?
+        var deviceType: String?
+        var browser: String?
+        var geoCountry: String?
+        var geoCity: String?
+        var method: String?
+        var status: Int?
+        var properties = EventProperties()
+
+        init(event: String) { self.event = event }
+
+        func copy() -> Storage {
+            let copy = Storage(event: event)
+            copy.position = position
+            copy.sessionID = sessionID
+            copy.visitorID = visitorID
+            copy.userID = userID
+            copy.distinctID = distinctID
+            copy.eventID = eventID
+            copy.host = host
+            copy.path = path
+            copy.query = query
+            copy.referrer = referrer
+            copy.userAgent = userAgent
+            copy.ip = ip
+            copy.country = country
+            copy.city = city
+            copy.visitorKey = visitorKey
+            copy.referrerHost = referrerHost
+            copy.deviceType = deviceType
+            copy.browser = browser
+            copy.geoCountry = geoCountry
+            copy.geoCity = geoCity
+            copy.method = method
+            copy.status = status
+            copy.properties = properties
+            return copy
+        }
+    }
+
+    private var storage: Storage
+
+    private mutating func unique() -> Storage {
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+        return storage
+    }
+
     /// Event name: `PageView`, `Purchase`, ... or any custom name.
-    public var event: String
+    public var event: String {
+        get { storage.event }
+        set { unique().event = newValue }
+    }
     /// Event time in epoch milliseconds.
     public var timestamp: Int64
     /// Where the record was read (see `RecordPosition`): breaks timestamp ties and identifies
     /// the record across runs, so reading the same line twice stores it once.
-    public var position: String = ""
+    public var position: String {
+        get { storage.position }
+        set { unique().position = newValue }
+    }
 
-    public var sessionID: String?
+    public var sessionID: String? {
+        get { storage.sessionID }
+        set { unique().sessionID = newValue }
+    }
     /// The visitor id from the client (`anonymous_id`) or the visitor cookie.
-    public var visitorID: String?
-    public var userID: String?
+    public var visitorID: String? {
+        get { storage.visitorID }
+        set { unique().visitorID = newValue }
+    }
+    public var userID: String? {
+        get { storage.userID }
+        set { unique().userID = newValue }
+    }
     /// PostHog's `distinct_id`, kept for the enhanced schema's `posthog_distinct_id`.
-    public var distinctID: String?
-    public var eventID: String?
+    public var distinctID: String? {
+        get { storage.distinctID }
+        set { unique().distinctID = newValue }
+    }
+    public var eventID: String? {
+        get { storage.eventID }
+        set { unique().eventID = newValue }
+    }
 
     /// Host of the page URL when the input gave an absolute URL.
-    public var host: String?
+    public var host: String? {
+        get { storage.host }
+        set { unique().host = newValue }
+    }
     /// Path of the page without query string, e.g. `/donate`.
-    public var path: String?
+    public var path: String? {
+        get { storage.path }
+        set { unique().path = newValue }
+    }
     /// Raw query string without the leading `?`, percent-encoded as received.
-    public var query: String?
-    public var referrer: String?
-    public var userAgent: String?
-    public var ip: String?
-    public var country: String?
-    public var city: String?
+    public var query: String? {
+        get { storage.query }
+        set { unique().query = newValue }
+    }
+    public var referrer: String? {
+        get { storage.referrer }
+        set { unique().referrer = newValue }
+    }
+    public var userAgent: String? {
+        get { storage.userAgent }
+        set { unique().userAgent = newValue }
+    }
+    public var ip: String? {
+        get { storage.ip }
+        set { unique().ip = newValue }
+    }
+    public var country: String? {
+        get { storage.country }
+        set { unique().country = newValue }
+    }
+    public var city: String? {
+        get { storage.city }
+        set { unique().city = newValue }
+    }
 
-    public var properties = EventProperties()
+    public var properties: EventProperties {
+        get { storage.properties }
+        set { unique().properties = newValue }
+    }
 
     // Set by the transformer when it normalizes a record; raw IP, agent, referrer URL and
     // query are then dropped, so what is stored as history holds nothing personal (SPEC 11).
 
     /// The visitor this record names by itself: its visitor id, else its fingerprint.
-    public var visitorKey: String?
+    public var visitorKey: String? {
+        get { storage.visitorKey }
+        set { unique().visitorKey = newValue }
+    }
     /// Host of the referrer URL.
-    public var referrerHost: String?
+    public var referrerHost: String? {
+        get { storage.referrerHost }
+        set { unique().referrerHost = newValue }
+    }
     /// Device and browser of the user agent.
-    public var deviceType: String?
-    public var browser: String?
+    public var deviceType: String? {
+        get { storage.deviceType }
+        set { unique().deviceType = newValue }
+    }
+    public var browser: String? {
+        get { storage.browser }
+        set { unique().browser = newValue }
+    }
     /// Country and city from the MaxMind DB, used when no record of the session names them.
-    public var geoCountry: String?
-    public var geoCity: String?
+    public var geoCountry: String? {
+        get { storage.geoCountry }
+        set { unique().geoCountry = newValue }
+    }
+    public var geoCity: String? {
+        get { storage.geoCity }
+        set { unique().geoCity = newValue }
+    }
 
     /// Access-log lines only: request method and status, for the page-view rule.
-    public var method: String?
-    public var status: Int?
+    public var method: String? {
+        get { storage.method }
+        set { unique().method = newValue }
+    }
+    public var status: Int? {
+        get { storage.status }
+        set { unique().status = newValue }
+    }
 
     public init(origin: Origin, event: String, timestamp: Int64) {
         self.origin = origin
-        self.event = event
+        storage = Storage(event: event)
         self.timestamp = timestamp
     }
 }

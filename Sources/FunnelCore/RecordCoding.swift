@@ -15,12 +15,7 @@ public enum RecordCoding {
         func put(_ tag: Tag, _ text: String?) {
             guard let text else { return }
             out.append(tag.rawValue)
-            var length = text.utf8.count
-            repeat {
-                let byte = UInt8(length & 0x7F)
-                length >>= 7
-                out.append(length > 0 ? byte | 0x80 : byte)
-            } while length > 0
+            appendLength(text.utf8.count, to: &out)
             out.append(contentsOf: text.utf8)
         }
         put(.origin, r.origin == .accessLog ? "a" : "c")
@@ -58,6 +53,52 @@ public enum RecordCoding {
         return out
     }
 
+    /// Several encoded records as one value: a zero byte, then each record as its length
+    /// (LEB128) and its bytes. A store keeps a group's new records of one run in one row.
+    public static func block(_ records: [[UInt8]]) -> [UInt8] {
+        var out: [UInt8] = [0]
+        for record in records {
+            appendLength(record.count, to: &out)
+            out.append(contentsOf: record)
+        }
+        return out
+    }
+
+    /// The records of a value `encode` or `block` wrote; the ones that do not decode are left out.
+    public static func decodeAll(_ bytes: [UInt8]) -> [Record] {
+        guard bytes.first == 0 else { return decode(bytes).map { [$0] } ?? [] }
+        var records: [Record] = []
+        var index = 1
+        while index < bytes.count {
+            guard let length = readLength(bytes, &index), index + length <= bytes.count else { break }
+            if let record = decode(Array(bytes[index..<(index + length)])) { records.append(record) }
+            index += length
+        }
+        return records
+    }
+
+    private static func appendLength(_ count: Int, to out: inout [UInt8]) {
+        var length = count
+        repeat {
+            let byte = UInt8(length & 0x7F)
+            length >>= 7
+            out.append(length > 0 ? byte | 0x80 : byte)
+        } while length > 0
+    }
+
+    private static func readLength(_ bytes: [UInt8], _ index: inout Int) -> Int? {
+        var length = 0
+        var shift = 0
+        while true {
+            guard index < bytes.count, shift < 35 else { return nil }
+            let byte = bytes[index]
+            index += 1
+            length |= Int(byte & 0x7F) << shift
+            shift += 7
+            if byte & 0x80 == 0 { return length }
+        }
+    }
+
     /// Nil when the bytes are not a record this code wrote.
     public static func decode(_ bytes: [UInt8]) -> Record? {
         var r = Record(origin: .client, event: "", timestamp: 0)
@@ -65,17 +106,7 @@ public enum RecordCoding {
         while index < bytes.count {
             let tag = bytes[index]
             index += 1
-            var length = 0
-            var shift = 0
-            while true {
-                guard index < bytes.count, shift < 35 else { return nil }
-                let byte = bytes[index]
-                index += 1
-                length |= Int(byte & 0x7F) << shift
-                shift += 7
-                if byte & 0x80 == 0 { break }
-            }
-            guard index + length <= bytes.count else { return nil }
+            guard let length = readLength(bytes, &index), index + length <= bytes.count else { return nil }
             let text = String(decoding: bytes[index..<(index + length)], as: UTF8.self)
             index += length
             guard let known = Tag(rawValue: tag) else { continue }

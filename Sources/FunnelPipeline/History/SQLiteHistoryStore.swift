@@ -24,7 +24,8 @@ public final class SQLiteHistoryStore: HistoryStore {
         self.path = path
         db = try SQLiteDatabase(path: path)
         try db.execute("""
-            \(path.isEmpty ? "" : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;")
+            PRAGMA page_size=16384;
+            \(path.isEmpty ? "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;")
             PRAGMA cache_size=-65536;
             CREATE TABLE IF NOT EXISTS records (grp TEXT NOT NULL, position TEXT NOT NULL, data BLOB NOT NULL, PRIMARY KEY (grp, position)) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS event_holders (event_id TEXT NOT NULL, position TEXT NOT NULL, grp TEXT NOT NULL, PRIMARY KEY (event_id, position, grp)) WITHOUT ROWID;
@@ -41,7 +42,7 @@ public final class SQLiteHistoryStore: HistoryStore {
         try db.begin()
         try db.query("SELECT data FROM records WHERE grp = ?1", groups) { group, statement in
             let bytes = SQLiteDatabase.blob(statement, 0)
-            if let record = RecordCoding.decode(bytes) { result[group, default: []].append(record) }
+            result[group, default: []] += RecordCoding.decodeAll(bytes)
         }
         return result
     }
@@ -106,10 +107,20 @@ public final class SQLiteHistoryStore: HistoryStore {
         // The run's reads opened a transaction; its writes join it, so the history a run read
         // and what it writes are one consistent step.
         try db.begin()
-        for (group, position, data) in change.records {
-            try db.run("INSERT OR REPLACE INTO records (grp, position, data) VALUES (?1, ?2, ?3)", [.text(group), .text(position), .blob(data)])
+        // A group's new records go in one row, keyed by the first one's position (a position
+        // is never stored twice, so the key is new); rows go in key order, so neighbouring
+        // inserts land on the same B-tree pages.
+        let records = change.records.sorted { $0.group != $1.group ? $0.group < $1.group : $0.position < $1.position }
+        var start = 0
+        while start < records.count {
+            var end = start + 1
+            while end < records.count && records[end].group == records[start].group { end += 1 }
+            let data = end - start == 1 ? records[start].data : RecordCoding.block(records[start..<end].map(\.data))
+            try db.run("INSERT OR REPLACE INTO records (grp, position, data) VALUES (?1, ?2, ?3)",
+                       [.text(records[start].group), .text(records[start].position), .blob(data)])
+            start = end
         }
-        for (id, holder) in change.eventHolders {
+        for (id, holder) in change.eventHolders.sorted(by: { $0.id < $1.id }) {
             try db.run("INSERT OR IGNORE INTO event_holders (event_id, position, grp) VALUES (?1, ?2, ?3)",
                        [.text(id), .text(holder.position), .text(holder.group)])
         }
@@ -119,15 +130,15 @@ public final class SQLiteHistoryStore: HistoryStore {
         for (id, start, body) in change.sessionBodies {
             try db.run("INSERT OR REPLACE INTO sessions (session_id, start, body) VALUES (?1, ?2, ?3)", [.text(id), .integer(start), .blob(body)])
         }
-        for (visitor, ids) in change.visitorSessions {
+        for (visitor, ids) in change.visitorSessions.sorted(by: { $0.key < $1.key }) {
             try db.run("DELETE FROM visitor_sessions WHERE visitor = ?1", [.text(visitor)])
             for id in ids { try db.run("INSERT OR IGNORE INTO visitor_sessions (visitor, session_id) VALUES (?1, ?2)", [.text(visitor), .text(id)]) }
         }
-        for (visitor, groups) in change.visitorGroups {
+        for (visitor, groups) in change.visitorGroups.sorted(by: { $0.key < $1.key }) {
             try db.run("DELETE FROM visitor_groups WHERE visitor = ?1", [.text(visitor)])
             for group in groups { try db.run("INSERT OR IGNORE INTO visitor_groups (visitor, grp) VALUES (?1, ?2)", [.text(visitor), .text(group)]) }
         }
-        for (group, visitor) in change.groupVisitor {
+        for (group, visitor) in change.groupVisitor.sorted(by: { $0.key < $1.key }) {
             try db.run("INSERT OR REPLACE INTO group_visitor (grp, visitor) VALUES (?1, ?2)", [.text(group), .text(visitor)])
         }
     }

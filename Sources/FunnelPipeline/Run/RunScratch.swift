@@ -38,11 +38,13 @@ final class RunScratch {
     init() throws(SinkError) {
         db = try SQLiteDatabase(path: "")
         try db.execute("""
+            PRAGMA page_size=16384;
             PRAGMA journal_mode=OFF;
             PRAGMA synchronous=OFF;
-            CREATE TABLE sessions (id TEXT PRIMARY KEY, start INTEGER NOT NULL, body BLOB, encoded BLOB, original BLOB,
+            PRAGMA cache_size=-32768;
+            CREATE TABLE sessions (id TEXT NOT NULL UNIQUE, start INTEGER NOT NULL, body BLOB, encoded BLOB, original BLOB,
                                    existed INTEGER NOT NULL, live INTEGER NOT NULL, deleted_once INTEGER NOT NULL,
-                                   converted INTEGER NOT NULL, revenue INTEGER NOT NULL) WITHOUT ROWID;
+                                   converted INTEGER NOT NULL, revenue INTEGER NOT NULL);
             CREATE TABLE visitors (visitor TEXT PRIMARY KEY, counted INTEGER, duplicates INTEGER, merged INTEGER,
                                    withheld INTEGER, over_cap INTEGER) WITHOUT ROWID;
             """)
@@ -52,10 +54,14 @@ final class RunScratch {
     /// Keeps one chunk's plan. `stored` holds the bodies earlier runs left for these ids (nil
     /// when the history keeps none: every session then counts as changed); it is read before
     /// the chunk's change is applied, and only the first sight of an id keeps it.
-    func keep(_ plan: HistoryPlanner.Plan, stored: [String: [UInt8]]?, encode: ((SessionRecord) -> [UInt8])?) throws(SinkError) {
+    /// `encodesBody`: the sink's bytes are the session's NDJSON body, kept once.
+    func keep(_ plan: HistoryPlanner.Plan, stored: [String: [UInt8]]?, encode: ((SessionRecord) -> [UInt8])?, encodesBody: Bool) throws(SinkError) {
         for session in plan.sessions {
+            let encoded = encode?(session)
             var body: [UInt8] = []
-            if stored != nil { NDJSONSessionWriter.append(session, to: &body) }
+            if stored != nil {
+                if encodesBody, let encoded { body = encoded } else { NDJSONSessionWriter.append(session, to: &body) }
+            }
             let original = stored?[session.id]
             var revenue: Int64 = 0
             if case .amount(let amount)? = session[field: FieldName.donationAmount] { revenue = amount.micros }
@@ -64,7 +70,7 @@ final class RunScratch {
                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, 0, ?7, ?8)
                 ON CONFLICT (id) DO UPDATE SET start = excluded.start, body = excluded.body, encoded = excluded.encoded, live = 1,
                     converted = excluded.converted, revenue = excluded.revenue
-                """, [.text(session.id), .integer(session.start), .blob(body), encode.map { .blob($0(session)) } ?? .null,
+                """, [.text(session.id), .integer(session.start), .blob(body), encoded.map { encodesBody && stored != nil ? .null : .blob($0) } ?? .null,
                       original.map { .blob($0) } ?? .null, .integer(stored == nil || original != nil ? 1 : 0),
                       .integer(session[field: FieldName.donationCompleted] == .bool(true) ? 1 : 0), .integer(revenue)])
         }
@@ -106,8 +112,10 @@ final class RunScratch {
 
     /// Every session the run leaves, in output order (`created_at`, `session_id`).
     func forEachSession(_ body: (Session) throws(SinkError) -> Void) throws(SinkError) {
+        // An index built once over the finished table sorts keys only, not the bodies.
+        try db.execute("CREATE INDEX sessions_in_order ON sessions (live, start, id)")
         try db.select("""
-            SELECT id, start, body, encoded, original IS NOT NULL AND original = body, deleted_once, converted, revenue
+            SELECT id, start, body, coalesce(encoded, body), original IS NOT NULL AND original = body, deleted_once, converted, revenue
             FROM sessions WHERE live = 1 ORDER BY start, id
             """) { row throws(SinkError) in
             try body(Session(id: SQLiteDatabase.text(row, 0), start: SQLiteDatabase.integer(row, 1), body: SQLiteDatabase.blob(row, 2),

@@ -75,7 +75,7 @@ struct SessionStage {
         records = []
         let stored = try store.sessionBodies(plan.sessions.map(\.id) + plan.deleted)
         let encoder = sink as? EncodedSessionSink
-        try scratch.keep(plan, stored: stored, encode: encoder.map { sink in { sink.encode($0) } })
+        try scratch.keep(plan, stored: stored, encode: encoder.map { sink in { sink.encode($0) } }, encodesBody: encoder is NDJSONSessionWriter)
         if let sink, encoder == nil {
             // Redis: a session is sent as soon as it is built; a later rebuild replaces it and
             // a session a rebuild no longer has is deleted, each write being idempotent.
