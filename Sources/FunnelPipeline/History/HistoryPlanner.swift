@@ -37,39 +37,45 @@ struct HistoryPlanner {
     let transformer: Transformer
     let store: HistoryStore
 
-    func plan(_ newRecords: [Record]) throws(SinkError) -> Plan {
+    /// Plans a run's new records, by the group they are stored under.
+    func plan(_ newGroups: [String: [StreamRecord]]) throws(SinkError) -> Plan {
         var plan = Plan()
-        var newByGroup: [String: [Int]] = [:]
-        for (index, record) in newRecords.enumerated() { newByGroup[Transformer.group(of: record), default: []].append(index) }
 
         // Event ids the run carries: every group holding one is rebuilt, since the winner
         // (the smallest position) may move.
-        let newEventIDs = Array(Set(newRecords.compactMap(\.eventID)))
-        var holders = try store.eventHolders(newEventIDs)
-        for record in newRecords {
-            if let id = record.eventID {
-                let holder = EventHolder(position: record.position, group: Transformer.group(of: record))
+        var newEventIDs = Set<String>()
+        for list in newGroups.values { for item in list { if let id = item.record.eventID { newEventIDs.insert(id) } } }
+        var holders = try store.eventHolders(Array(newEventIDs))
+        for (group, list) in newGroups {
+            for item in list {
+                guard let id = item.record.eventID else { continue }
+                let holder = EventHolder(position: item.record.position, group: group)
                 if !(holders[id] ?? []).contains(holder) {
                     holders[id, default: []].append(holder)
                     plan.change.eventHolders.append((id, holder))
                 }
             }
         }
-        var groups = Set(newByGroup.keys)
+        var groups = Set(newGroups.keys)
         for list in holders.values { for holder in list { groups.insert(holder.group) } }
 
         var records = try store.records(ofGroups: Array(groups))
-        for (group, indices) in newByGroup {
+        for (group, list) in newGroups {
+            guard let stored = records[group] else {
+                // Nothing stored: every record is new (a position is read once per run).
+                for item in list { plan.change.records.append((group, item.record.position, item.data)) }
+                records[group] = list.map(\.record)
+                continue
+            }
             // A position already stored is the same line read again: it is kept once.
             var byPosition: [String: Record] = [:]
-            for record in records[group] ?? [] { byPosition[record.position] = record }
-            for record in indices.map({ newRecords[$0] }) where byPosition[record.position] == nil {
-                plan.change.records.append((group, record.position, RecordCoding.encode(record)))
-                byPosition[record.position] = record
+            for record in stored { byPosition[record.position] = record }
+            for item in list where byPosition[item.record.position] == nil {
+                plan.change.records.append((group, item.record.position, item.data))
+                byPosition[item.record.position] = item.record
             }
             records[group] = Array(byPosition.values)
         }
-
         // Visitors to rebuild.
         let sessionGroups = groups.filter { $0.hasPrefix("s:") }
         let previousVisitor = try store.visitors(ofSessionGroups: Array(sessionGroups))
@@ -117,13 +123,22 @@ struct HistoryPlanner {
         for (id, list) in holders { winners[id] = list.map(\.position).min() }
 
         let previousSessions = try store.sessionIDs(ofVisitors: Array(visitors))
-        for visitor in visitors.sorted() {
-            let sessionGroupSet = groupsOfVisitor[visitor] ?? []
+        let order = visitors.sorted()
+        var inputs: [(visitor: String, records: [Record], dropped: Int, empty: Bool)] = []
+        inputs.reserveCapacity(order.count)
+        for visitor in order {
             var members = records["v:" + visitor] ?? []
-            for group in sessionGroupSet.sorted() { members += records[group] ?? [] }
+            for group in (groupsOfVisitor[visitor] ?? []).sorted() { members += records[group] ?? [] }
             let (kept, dropped) = Transformer.removingDuplicateEvents(members, winners: winners)
-            plan.duplicateEvents += dropped
-            let result = transformer.sessions(visitor: visitor, records: kept)
+            inputs.append((visitor, kept, dropped, members.isEmpty))
+        }
+        records = [:]
+        // Each visitor's sessions depend on that visitor's records only: rebuilt on both cores.
+        let transformer = self.transformer
+        let results = Parallel.map(inputs) { input in transformer.sessions(visitor: input.visitor, records: input.records) }
+        for (input, result) in zip(inputs, results) {
+            let visitor = input.visitor
+            plan.duplicateEvents += input.dropped
             plan.mergedPageViews += result.merged
             plan.withheldSessions += result.withheld
             plan.overEventCap += result.overCap
@@ -132,10 +147,11 @@ struct HistoryPlanner {
             let current = Set(ids)
             plan.deleted += (previousSessions[visitor] ?? []).filter { !current.contains($0) }
             plan.change.visitorSessions[visitor] = ids
-            plan.change.visitorGroups[visitor] = sessionGroupSet.sorted()
-            let counted = !members.isEmpty || !(previousSessions[visitor] ?? []).isEmpty
+            if previousSessions[visitor] != nil || storedGroups[visitor] != nil { plan.change.visitorsWithStoredRows.insert(visitor) }
+            plan.change.visitorGroups[visitor] = (groupsOfVisitor[visitor] ?? []).sorted()
+            let counted = !input.empty || !(previousSessions[visitor] ?? []).isEmpty
             if counted { plan.visitors += 1 }
-            plan.perVisitor.append(VisitorCounts(visitor: visitor, counted: counted, duplicateEvents: dropped, mergedPageViews: result.merged,
+            plan.perVisitor.append(VisitorCounts(visitor: visitor, counted: counted, duplicateEvents: input.dropped, mergedPageViews: result.merged,
                                                  withheldSessions: result.withheld, overEventCap: result.overCap))
         }
         plan.change.groupVisitor = visitorOf

@@ -42,6 +42,7 @@ public struct EventHolder: Sendable, Hashable {
 /// What one run adds to the history.
 public struct HistoryChange {
     /// New records, already encoded (`RecordCoding`): a run's records are held once, as bytes.
+    /// The records of one group are next to each other.
     public var records: [(group: String, position: String, data: [UInt8])] = []
     public var eventHolders: [(id: String, holder: EventHolder)] = []
     /// Full replacement of each listed visitor's client-session groups.
@@ -49,6 +50,9 @@ public struct HistoryChange {
     public var groupVisitor: [String: String] = [:]
     /// Full replacement of each listed visitor's session ids.
     public var visitorSessions: [String: [String]] = [:]
+    /// The listed visitors that had session ids or groups stored before: only theirs need
+    /// removing before the replacement is written.
+    public var visitorsWithStoredRows = Set<String>()
     public var sessionBodies: [(id: String, start: Int64, body: [UInt8])] = []
     public var deletedSessions: [String] = []
 

@@ -23,16 +23,19 @@ public final class SQLiteHistoryStore: HistoryStore {
     private init(path: String) throws(SinkError) {
         self.path = path
         db = try SQLiteDatabase(path: path)
+        // Tables holding blobs (records, session bodies) keep their rows in insertion order
+        // with a separate index on the key: rows are appended, and only the small index
+        // entries land at random places in a B-tree.
         try db.execute("""
             PRAGMA page_size=16384;
             \(path.isEmpty ? "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;")
-            PRAGMA cache_size=-65536;
-            CREATE TABLE IF NOT EXISTS records (grp TEXT NOT NULL, position TEXT NOT NULL, data BLOB NOT NULL, PRIMARY KEY (grp, position)) WITHOUT ROWID;
+            PRAGMA cache_size=-32768;
+            CREATE TABLE IF NOT EXISTS records (grp TEXT NOT NULL, position TEXT NOT NULL, data BLOB NOT NULL, UNIQUE (grp, position));
             CREATE TABLE IF NOT EXISTS event_holders (event_id TEXT NOT NULL, position TEXT NOT NULL, grp TEXT NOT NULL, PRIMARY KEY (event_id, position, grp)) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS visitor_groups (visitor TEXT NOT NULL, grp TEXT NOT NULL, PRIMARY KEY (visitor, grp)) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS group_visitor (grp TEXT PRIMARY KEY, visitor TEXT NOT NULL) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS visitor_sessions (visitor TEXT NOT NULL, session_id TEXT NOT NULL, PRIMARY KEY (visitor, session_id)) WITHOUT ROWID;
-            CREATE TABLE IF NOT EXISTS sessions (session_id TEXT PRIMARY KEY, start INTEGER NOT NULL, body BLOB NOT NULL) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS sessions (session_id TEXT NOT NULL UNIQUE, start INTEGER NOT NULL, body BLOB NOT NULL);
             CREATE INDEX IF NOT EXISTS sessions_by_start ON sessions (start, session_id);
             """)
     }
@@ -109,16 +112,20 @@ public final class SQLiteHistoryStore: HistoryStore {
         try db.begin()
         // A group's new records go in one row, keyed by the first one's position (a position
         // is never stored twice, so the key is new); rows go in key order, so neighbouring
-        // inserts land on the same B-tree pages.
-        let records = change.records.sorted { $0.group != $1.group ? $0.group < $1.group : $0.position < $1.position }
+        // index entries land on the same B-tree pages.
+        var blocks: [(group: String, position: String, data: [UInt8])] = []
         var start = 0
+        let records = change.records
         while start < records.count {
             var end = start + 1
             while end < records.count && records[end].group == records[start].group { end += 1 }
             let data = end - start == 1 ? records[start].data : RecordCoding.block(records[start..<end].map(\.data))
-            try db.run("INSERT OR REPLACE INTO records (grp, position, data) VALUES (?1, ?2, ?3)",
-                       [.text(records[start].group), .text(records[start].position), .blob(data)])
+            blocks.append((records[start].group, records[start].position, data))
             start = end
+        }
+        blocks.sort { $0.group != $1.group ? $0.group < $1.group : $0.position < $1.position }
+        for block in blocks {
+            try db.run("INSERT OR REPLACE INTO records (grp, position, data) VALUES (?1, ?2, ?3)", [.text(block.group), .text(block.position), .blob(block.data)])
         }
         for (id, holder) in change.eventHolders.sorted(by: { $0.id < $1.id }) {
             try db.run("INSERT OR IGNORE INTO event_holders (event_id, position, grp) VALUES (?1, ?2, ?3)",
@@ -131,11 +138,11 @@ public final class SQLiteHistoryStore: HistoryStore {
             try db.run("INSERT OR REPLACE INTO sessions (session_id, start, body) VALUES (?1, ?2, ?3)", [.text(id), .integer(start), .blob(body)])
         }
         for (visitor, ids) in change.visitorSessions.sorted(by: { $0.key < $1.key }) {
-            try db.run("DELETE FROM visitor_sessions WHERE visitor = ?1", [.text(visitor)])
+            if change.visitorsWithStoredRows.contains(visitor) { try db.run("DELETE FROM visitor_sessions WHERE visitor = ?1", [.text(visitor)]) }
             for id in ids { try db.run("INSERT OR IGNORE INTO visitor_sessions (visitor, session_id) VALUES (?1, ?2)", [.text(visitor), .text(id)]) }
         }
         for (visitor, groups) in change.visitorGroups.sorted(by: { $0.key < $1.key }) {
-            try db.run("DELETE FROM visitor_groups WHERE visitor = ?1", [.text(visitor)])
+            if change.visitorsWithStoredRows.contains(visitor) { try db.run("DELETE FROM visitor_groups WHERE visitor = ?1", [.text(visitor)]) }
             for group in groups { try db.run("INSERT OR IGNORE INTO visitor_groups (visitor, grp) VALUES (?1, ?2)", [.text(visitor), .text(group)]) }
         }
         for (group, visitor) in change.groupVisitor.sorted(by: { $0.key < $1.key }) {

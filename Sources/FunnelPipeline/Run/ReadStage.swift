@@ -33,7 +33,7 @@ final class ReadStage: @unchecked Sendable {
     /// Records handed over at a time; fewer when the run flushes after fewer records.
     let batchSize: Int
 
-    let queue = BoundedQueue<[Record]>(capacity: 16)
+    let queue = BoundedQueue<[StreamRecord]>(capacity: 4)
     private let files: [InputFile]
     private var sources: [LineSource?]
     private let pipeline: Pipeline
@@ -100,15 +100,15 @@ final class ReadStage: @unchecked Sendable {
             self.sources[index] = nil
             progress.startFile(index, path: files[index].path)
         }
-        var heads: [Record?] = []
+        var heads: [StreamRecord?] = []
         for slot in group.indices { heads.append(nextRecord(&sources[slot], index: group[slot])) }
-        var batch: [Record] = []
+        var batch: [StreamRecord] = []
         batch.reserveCapacity(batchSize)
         while true {
             var best = -1
             for slot in heads.indices {
                 guard let head = heads[slot] else { continue }
-                if best < 0 || head.timestamp < heads[best]!.timestamp { best = slot }
+                if best < 0 || head.record.timestamp < heads[best]!.record.timestamp { best = slot }
             }
             guard best >= 0 else { break }
             batch.append(heads[best]!)
@@ -123,7 +123,7 @@ final class ReadStage: @unchecked Sendable {
 
     /// The file's next kept record, normalized; counts everything skipped on the way. At the
     /// file's end, completes its summary and returns nil.
-    private func nextRecord(_ source: inout LineSource, index: Int) -> Record? {
+    private func nextRecord(_ source: inout LineSource, index: Int) -> StreamRecord? {
         let file = files[index]
         while let item = source.next(maxLineLength: pipeline.maxLineLength) {
             progress.tick()
@@ -145,7 +145,7 @@ final class ReadStage: @unchecked Sendable {
                 }
                 record.position = file.position(line: number)
                 tally.kept += 1
-                return transformer.normalize(record)
+                return StreamRecord(transformer.normalize(record))
             }
         }
         tally.files[index].lines = source.lines

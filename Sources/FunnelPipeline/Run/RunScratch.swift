@@ -41,7 +41,7 @@ final class RunScratch {
             PRAGMA page_size=16384;
             PRAGMA journal_mode=OFF;
             PRAGMA synchronous=OFF;
-            PRAGMA cache_size=-32768;
+            PRAGMA cache_size=-8192;
             CREATE TABLE sessions (id TEXT NOT NULL UNIQUE, start INTEGER NOT NULL, body BLOB, encoded BLOB, original BLOB,
                                    existed INTEGER NOT NULL, live INTEGER NOT NULL, deleted_once INTEGER NOT NULL,
                                    converted INTEGER NOT NULL, revenue INTEGER NOT NULL);
@@ -54,14 +54,16 @@ final class RunScratch {
     /// Keeps one chunk's plan. `stored` holds the bodies earlier runs left for these ids (nil
     /// when the history keeps none: every session then counts as changed); it is read before
     /// the chunk's change is applied, and only the first sight of an id keeps it.
-    /// `encodesBody`: the sink's bytes are the session's NDJSON body, kept once.
-    func keep(_ plan: HistoryPlanner.Plan, stored: [String: [UInt8]]?, encode: ((SessionRecord) -> [UInt8])?, encodesBody: Bool) throws(SinkError) {
-        for session in plan.sessions {
-            let encoded = encode?(session)
-            var body: [UInt8] = []
-            if stored != nil {
-                if encodesBody, let encoded { body = encoded } else { NDJSONSessionWriter.append(session, to: &body) }
-            }
+    /// A session's bytes: its NDJSON body (for comparison with the last run; empty when the
+    /// history keeps no bodies) and the sink's bytes, nil when they are the body or the sink
+    /// writes sessions as it goes.
+    struct Bytes {
+        var body: [UInt8]
+        var encoded: [UInt8]?
+    }
+
+    func keep(_ plan: HistoryPlanner.Plan, stored: [String: [UInt8]]?, bytes: [Bytes]) throws(SinkError) {
+        for (session, bytes) in zip(plan.sessions, bytes) {
             let original = stored?[session.id]
             var revenue: Int64 = 0
             if case .amount(let amount)? = session[field: FieldName.donationAmount] { revenue = amount.micros }
@@ -70,7 +72,7 @@ final class RunScratch {
                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, 0, ?7, ?8)
                 ON CONFLICT (id) DO UPDATE SET start = excluded.start, body = excluded.body, encoded = excluded.encoded, live = 1,
                     converted = excluded.converted, revenue = excluded.revenue
-                """, [.text(session.id), .integer(session.start), .blob(body), encoded.map { encodesBody && stored != nil ? .null : .blob($0) } ?? .null,
+                """, [.text(session.id), .integer(session.start), .blob(bytes.body), bytes.encoded.map { .blob($0) } ?? .null,
                       original.map { .blob($0) } ?? .null, .integer(stored == nil || original != nil ? 1 : 0),
                       .integer(session[field: FieldName.donationCompleted] == .bool(true) ? 1 : 0), .integer(revenue)])
         }

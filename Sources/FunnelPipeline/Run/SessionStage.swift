@@ -13,69 +13,124 @@ import FunnelWriters
 /// later day, so the result never depends on where the flushes fell.
 struct SessionStage {
     private struct Waiting {
-        var records: [Record] = []
+        var records: [StreamRecord] = []
         var last = Int64.min
+
+        mutating func add(_ item: StreamRecord) {
+            records.append(item)
+            if item.record.timestamp > last { last = item.record.timestamp }
+        }
     }
 
-    let transformer: Transformer
-    let store: HistoryStore
-    let sink: SessionSink?
+    private let flusher: Flusher
     let chunkRecords: Int
-    private let scratch: RunScratch
+    private let timeoutMillis: Int64
     private var waiting: [String: Waiting] = [:]
     private var waitingCount = 0
     private var watermark = Int64.min
-    /// How many times visitors were planned; more than the visitors means rebuilds.
-    private(set) var flushes = 0
 
     init(transformer: Transformer, store: HistoryStore, sink: SessionSink?, chunkRecords: Int) throws(SinkError) {
-        self.transformer = transformer
-        self.store = store
-        self.sink = sink
+        flusher = try Flusher(transformer: transformer, store: store, sink: sink)
         self.chunkRecords = max(1, chunkRecords)
-        scratch = try RunScratch()
+        timeoutMillis = transformer.settings.timeoutMillis
     }
 
     /// Consumes the reader's batches until the queue is closed and empty.
-    mutating func run(_ queue: BoundedQueue<[Record]>) throws(SinkError) {
+    mutating func run(_ queue: BoundedQueue<[StreamRecord]>) throws(SinkError) {
         while let batch = queue.pop() {
-            for record in batch {
-                let group = Transformer.group(of: record)
-                waiting[group, default: Waiting()].records.append(record)
-                if record.timestamp > waiting[group]!.last { waiting[group]!.last = record.timestamp }
-                if record.timestamp > watermark { watermark = record.timestamp }
+            for item in batch {
+                let timestamp = item.record.timestamp
+                waiting[item.group, default: Waiting()].add(item)
+                if timestamp > watermark { watermark = timestamp }
             }
             waitingCount += batch.count
             if waitingCount >= chunkRecords { try flush(all: false) }
         }
         try flush(all: true)
+        try flusher.wait()
     }
 
     /// Plans the groups the stream has passed (all of them at the end, or when too few have
     /// closed to make room) and keeps their sessions.
     private mutating func flush(all: Bool) throws(SinkError) {
-        var records: [Record] = []
+        var groups: [String: [StreamRecord]] = [:]
+        var count = 0
         if !all {
-            let cutoff = watermark - transformer.settings.timeoutMillis
-            let closed = waiting.filter { $0.value.last < cutoff }
-            for (group, entry) in closed {
-                records += entry.records
-                waiting[group] = nil
+            let cutoff = watermark - timeoutMillis
+            for (group, entry) in waiting where entry.last < cutoff {
+                groups[group] = entry.records
+                count += entry.records.count
             }
+            for group in groups.keys { waiting[group] = nil }
         }
-        if all || records.count < chunkRecords / 4 {
-            for entry in waiting.values { records += entry.records }
+        if all || count < chunkRecords / 4 {
+            for (group, entry) in waiting { groups[group] = entry.records }
             waiting = [:]
+            waitingCount = 0
+        } else {
+            waitingCount -= count
         }
-        waitingCount -= records.count
-        if all { waitingCount = 0 }
-        guard !records.isEmpty else { return }
-        flushes += 1
-        let plan = try HistoryPlanner(transformer: transformer, store: store).plan(records)
-        records = []
+        guard !groups.isEmpty else { return }
+        // The previous flush must have reached the history before this one reads it; while
+        // this one runs, the next chunk is gathered.
+        try flusher.wait()
+        flusher.start(groups)
+    }
+
+    func finish(summary: inout RunSummary) throws(SinkError) -> RunScratch.Totals {
+        try flusher.finish(summary: &summary)
+    }
+}
+
+/// Plans and writes one chunk of groups at a time on a thread of its own.
+private final class Flusher: @unchecked Sendable {
+    let transformer: Transformer
+    let store: HistoryStore
+    let sink: SessionSink?
+    private let scratch: RunScratch
+    private var thread: WorkerThread?
+    private var failure: SinkError?
+
+    init(transformer: Transformer, store: HistoryStore, sink: SessionSink?) throws(SinkError) {
+        self.transformer = transformer
+        self.store = store
+        self.sink = sink
+        scratch = try RunScratch()
+    }
+
+    func start(_ groups: [String: [StreamRecord]]) {
+        thread = WorkerThread { [self] in
+            do throws(SinkError) { try process(groups) } catch { failure = error }
+        }
+    }
+
+    /// Waits for the running flush; throws what it failed with.
+    func wait() throws(SinkError) {
+        thread?.join()
+        thread = nil
+        if let failure { throw failure }
+    }
+
+    private func process(_ groups: [String: [StreamRecord]]) throws(SinkError) {
+        let plan = try HistoryPlanner(transformer: transformer, store: store).plan(groups)
         let stored = try store.sessionBodies(plan.sessions.map(\.id) + plan.deleted)
         let encoder = sink as? EncodedSessionSink
-        try scratch.keep(plan, stored: stored, encode: encoder.map { sink in { sink.encode($0) } }, encodesBody: encoder is NDJSONSessionWriter)
+        let bodies = stored != nil
+        let encodesBody = encoder is NDJSONSessionWriter
+        let bytes = Parallel.map(plan.sessions) { session -> RunScratch.Bytes in
+            let encoded = encoder?.encode(session)
+            if bodies, encodesBody, let encoded { return RunScratch.Bytes(body: encoded, encoded: nil) }
+            var body: [UInt8] = []
+            if bodies { NDJSONSessionWriter.append(session, to: &body) }
+            return RunScratch.Bytes(body: body, encoded: encoded)
+        }
+        // The scratch is a database of its own: it is written on another thread while the
+        // history takes the chunk's change.
+        var keepFailure: SinkError?
+        let keeper = WorkerThread { [scratch] in
+            do throws(SinkError) { try scratch.keep(plan, stored: stored, bytes: bytes) } catch { keepFailure = error }
+        }
+        defer { keeper.join() }
         if let sink, encoder == nil {
             // Redis: a session is sent as soon as it is built; a later rebuild replaces it and
             // a session a rebuild no longer has is deleted, each write being idempotent.
@@ -88,6 +143,8 @@ struct SessionStage {
             }
         }
         try store.apply(plan.change)
+        keeper.join()
+        if let keepFailure { throw keepFailure }
     }
 
     /// Writes what flat-file sinks write once, in output order (the sessions that are new or
