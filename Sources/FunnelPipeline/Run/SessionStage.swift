@@ -22,11 +22,15 @@ struct SessionStage {
         }
     }
 
+    /// Open sessions are held back up to this many chunks' worth of records.
+    static let maxHeldChunks = 8
     private let flusher: Flusher
     let chunkRecords: Int
     private let timeoutMillis: Int64
     private var waiting: [String: Waiting] = [:]
     private var waitingCount = 0
+    /// Records of open groups kept back by the last flush.
+    private var carried = 0
     private var watermark = Int64.min
 
     init(transformer: Transformer, store: HistoryStore, sink: SessionSink?, chunkRecords: Int) throws(SinkError) {
@@ -44,14 +48,14 @@ struct SessionStage {
                 if timestamp > watermark { watermark = timestamp }
             }
             waitingCount += batch.count
-            if waitingCount >= chunkRecords { try flush(all: false) }
+            if waitingCount - carried >= chunkRecords { try flush(all: false) }
         }
         try flush(all: true)
         try flusher.wait()
     }
 
-    /// Plans the groups the stream has passed (all of them at the end, or when too few have
-    /// closed to make room) and keeps their sessions.
+    /// Plans the groups the stream has passed (all of them at the end, or when the open ones
+    /// hold more than `maxHeldChunks` chunks) and keeps their sessions.
     private mutating func flush(all: Bool) throws(SinkError) {
         var groups: [String: [StreamRecord]] = [:]
         var count = 0
@@ -63,13 +67,16 @@ struct SessionStage {
             }
             for group in groups.keys { waiting[group] = nil }
         }
-        if all || count < chunkRecords / 4 {
+        if all || waitingCount - count > Self.maxHeldChunks * chunkRecords {
+            // The end, or more open sessions than memory should hold: flush them too; those
+            // that go on are rebuilt when their next records come.
             for (group, entry) in waiting { groups[group] = entry.records }
             waiting = [:]
             waitingCount = 0
         } else {
             waitingCount -= count
         }
+        carried = waitingCount
         guard !groups.isEmpty else { return }
         // The previous flush must have reached the history before this one reads it; while
         // this one runs, the next chunk is gathered.
