@@ -38,8 +38,17 @@ struct HistoryPlanner {
     let store: HistoryStore
 
     /// Plans a run's new records, by the group they are stored under.
-    func plan(_ newGroups: [String: [StreamRecord]]) throws(SinkError) -> Plan {
+    func plan(_ held: [String: [StreamRecord]]) throws(SinkError) -> Plan {
         var plan = Plan()
+        // Records wait as their encoding only (a third of a record's memory); they are
+        // decoded here, on both cores.
+        let flat = held.flatMap { group, list in list.map { (group: group, item: $0) } }
+        let decoded = Parallel.map(flat) { RecordCoding.decode($0.item.data) }
+        var newGroups: [String: [(record: Record, data: [UInt8])]] = [:]
+        for (entry, record) in zip(flat, decoded) {
+            guard let record else { continue }
+            newGroups[entry.group, default: []].append((record, entry.item.data))
+        }
 
         // Event ids the run carries: every group holding one is rebuilt, since the winner
         // (the smallest position) may move.

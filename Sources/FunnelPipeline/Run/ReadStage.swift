@@ -108,7 +108,7 @@ final class ReadStage: @unchecked Sendable {
             var best = -1
             for slot in heads.indices {
                 guard let head = heads[slot] else { continue }
-                if best < 0 || head.record.timestamp < heads[best]!.record.timestamp { best = slot }
+                if best < 0 || head.timestamp < heads[best]!.timestamp { best = slot }
             }
             guard best >= 0 else { break }
             batch.append(heads[best]!)

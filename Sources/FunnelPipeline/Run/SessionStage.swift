@@ -18,7 +18,7 @@ struct SessionStage {
 
         mutating func add(_ item: StreamRecord) {
             records.append(item)
-            if item.record.timestamp > last { last = item.record.timestamp }
+            if item.timestamp > last { last = item.timestamp }
         }
     }
 
@@ -43,7 +43,7 @@ struct SessionStage {
     mutating func run(_ queue: BoundedQueue<[StreamRecord]>) throws(SinkError) {
         while let batch = queue.pop() {
             for item in batch {
-                let timestamp = item.record.timestamp
+                let timestamp = item.timestamp
                 waiting[item.group, default: Waiting()].add(item)
                 if timestamp > watermark { watermark = timestamp }
             }
@@ -67,7 +67,8 @@ struct SessionStage {
             }
             for group in groups.keys { waiting[group] = nil }
         }
-        if all || waitingCount - count > Self.maxHeldChunks * chunkRecords {
+        let flushedEverything = all || waitingCount - count > Self.maxHeldChunks * chunkRecords
+        if flushedEverything {
             // The end, or more open sessions than memory should hold: flush them too; those
             // that go on are rebuilt when their next records come.
             for (group, entry) in waiting { groups[group] = entry.records }
@@ -77,7 +78,24 @@ struct SessionStage {
             waitingCount -= count
         }
         carried = waitingCount
-        guard !groups.isEmpty else { return }
+        // A flush plans at most a chunk's worth of records, so that what it builds stays
+        // bounded when the end (or the cap) flushes everything held.
+        var slice: [String: [StreamRecord]] = [:]
+        var sliceCount = 0
+        let sliceLimit = flushedEverything ? chunkRecords : Int.max
+        for (group, records) in groups {
+            slice[group] = records
+            sliceCount += records.count
+            if sliceCount >= sliceLimit {
+                try start(slice)
+                slice = [:]
+                sliceCount = 0
+            }
+        }
+        if !slice.isEmpty { try start(slice) }
+    }
+
+    private func start(_ groups: [String: [StreamRecord]]) throws(SinkError) {
         // The previous flush must have reached the history before this one reads it; while
         // this one runs, the next chunk is gathered.
         try flusher.wait()

@@ -1,19 +1,20 @@
 import FunnelCore
 import FunnelTransform
 
-/// A kept, normalized record as the reader hands it to the sessionizer: with the group it is
-/// stored under and its encoding for the history, both made on the reader's thread so that
-/// the sessionizer's thread only plans and writes.
+/// A kept, normalized record as the reader hands it to the sessionizer: the group it is
+/// stored under, its time, and its encoding for the history, made on the reader's thread.
+/// Held records of open sessions are kept in this form, a third of a `Record`'s memory, and
+/// decoded when they are flushed.
 struct StreamRecord {
-    var record: Record
     /// `Transformer.group(of:)`: the client session (`s:ID`) or the visitor (`v:KEY`).
     var group: String
+    var timestamp: Int64
     /// `RecordCoding.encode(record)`.
     var data: [UInt8]
 
     init(_ record: Record) {
-        self.record = record
         group = Transformer.group(of: record)
+        timestamp = record.timestamp
         data = RecordCoding.encode(record)
     }
 }
