@@ -149,24 +149,31 @@ private final class Flusher: @unchecked Sendable {
             if bodies { NDJSONSessionWriter.append(session, to: &body) }
             return RunScratch.Bytes(body: body, encoded: encoded)
         }
-        // The scratch is a database of its own: it is written on another thread while the
-        // history takes the chunk's change.
+        // The scratch is a database of its own and the Redis sink a connection of its own:
+        // both are written on another thread while the history takes the chunk's change. (A
+        // run killed between the two is repaired by running it again: it rebuilds and
+        // rewrites every visitor it reads, whatever the history already holds.)
         var keepFailure: SinkError?
+        let redis = encoder == nil ? sink : nil
         let keeper = WorkerThread { [scratch] in
-            do throws(SinkError) { try scratch.keep(plan, stored: stored, bytes: bytes) } catch { keepFailure = error }
-        }
-        defer { keeper.join() }
-        if let sink, encoder == nil {
-            // Redis: a session is sent as soon as it is built; a later rebuild replaces it and
-            // a session a rebuild no longer has is deleted, each write being idempotent.
-            try sink.delete(plan.deleted)
-            var start = 0
-            while start < plan.sessions.count {
-                let end = min(start + 1000, plan.sessions.count)
-                try sink.write(Array(plan.sessions[start..<end]))
-                start = end
+            do throws(SinkError) {
+                try scratch.keep(plan, stored: stored, bytes: bytes)
+                if let redis {
+                    // A session is sent as soon as it is built; a later rebuild replaces it
+                    // and a session a rebuild no longer has is deleted, each write idempotent.
+                    try redis.delete(plan.deleted)
+                    var start = 0
+                    while start < plan.sessions.count {
+                        let end = min(start + 1000, plan.sessions.count)
+                        try redis.write(Array(plan.sessions[start..<end]))
+                        start = end
+                    }
+                }
+            } catch {
+                keepFailure = error
             }
         }
+        defer { keeper.join() }
         try store.apply(plan.change)
         keeper.join()
         if let keepFailure { throw keepFailure }

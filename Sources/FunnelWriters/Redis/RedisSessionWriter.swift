@@ -112,7 +112,6 @@ public final class RedisSessionWriter: SessionSink {
         for (session, sessionCommands) in zip(batch, commands) {
             for (index, command) in sessionCommands.enumerated() {
                 let reply = try connection.readReply()
-                let name = String(decoding: command[0], as: UTF8.self)
                 let expected: String
                 switch index {
                 case 0: expected = "OK"
@@ -122,7 +121,7 @@ public final class RedisSessionWriter: SessionSink {
                 default: expected = "QUEUED"
                 }
                 if case .status(expected) = reply { continue }
-                throw failure(reply, command: name, session: session)
+                throw failure(reply, command: String(decoding: command[0], as: UTF8.self), session: session)
             }
         }
     }
