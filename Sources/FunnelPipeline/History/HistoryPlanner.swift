@@ -14,13 +14,8 @@ struct HistoryPlanner {
         /// Ids written before by a rebuilt visitor and not part of it any more.
         var deleted: [String] = []
         var change = HistoryChange()
-        var visitors = 0
-        var duplicateEvents = 0
-        var mergedPageViews = 0
-        var withheldSessions = 0
-        var overEventCap = 0
-        /// The same counts per rebuilt visitor: a long run rebuilds a visitor again when a
-        /// later chunk of its input reaches it, and keeps only the last counts.
+        /// Counts per rebuilt visitor, not summed: a long run rebuilds a visitor again when a
+        /// later chunk of its input reaches it, and the run's scratch keeps only the last counts.
         var perVisitor: [VisitorCounts] = []
     }
 
@@ -147,10 +142,6 @@ struct HistoryPlanner {
         let results = Parallel.map(inputs) { input in transformer.sessions(visitor: input.visitor, records: input.records) }
         for (input, result) in zip(inputs, results) {
             let visitor = input.visitor
-            plan.duplicateEvents += input.dropped
-            plan.mergedPageViews += result.merged
-            plan.withheldSessions += result.withheld
-            plan.overEventCap += result.overCap
             plan.sessions += result.sessions
             let ids = result.sessions.map(\.id)
             let current = Set(ids)
@@ -159,7 +150,6 @@ struct HistoryPlanner {
             if previousSessions[visitor] != nil || storedGroups[visitor] != nil { plan.change.visitorsWithStoredRows.insert(visitor) }
             plan.change.visitorGroups[visitor] = (groupsOfVisitor[visitor] ?? []).sorted()
             let counted = !input.empty || !(previousSessions[visitor] ?? []).isEmpty
-            if counted { plan.visitors += 1 }
             plan.perVisitor.append(VisitorCounts(visitor: visitor, counted: counted, duplicateEvents: input.dropped, mergedPageViews: result.merged,
                                                  withheldSessions: result.withheld, overEventCap: result.overCap))
         }
