@@ -42,8 +42,7 @@ public final class SQLiteHistoryStore: HistoryStore {
 
     public func records(ofGroups groups: [String]) throws(SinkError) -> [String: [Record]] {
         var result: [String: [Record]] = [:]
-        try db.begin()
-        try db.query("SELECT data FROM records WHERE grp = ?1", groups) { group, statement in
+        try lookup("SELECT data FROM records WHERE grp = ?1", groups) { group, statement in
             let bytes = SQLiteDatabase.blob(statement, 0)
             result[group, default: []] += RecordCoding.decodeAll(bytes)
         }
@@ -52,8 +51,7 @@ public final class SQLiteHistoryStore: HistoryStore {
 
     public func eventHolders(_ ids: [String]) throws(SinkError) -> [String: [EventHolder]] {
         var result: [String: [EventHolder]] = [:]
-        try db.begin()
-        try db.query("SELECT position, grp FROM event_holders WHERE event_id = ?1", ids) { id, statement in
+        try lookup("SELECT position, grp FROM event_holders WHERE event_id = ?1", ids) { id, statement in
             result[id, default: []].append(EventHolder(position: SQLiteDatabase.text(statement, 0), group: SQLiteDatabase.text(statement, 1)))
         }
         return result
@@ -61,8 +59,7 @@ public final class SQLiteHistoryStore: HistoryStore {
 
     public func sessionGroups(ofVisitors visitors: [String]) throws(SinkError) -> [String: [String]] {
         var result: [String: [String]] = [:]
-        try db.begin()
-        try db.query("SELECT grp FROM visitor_groups WHERE visitor = ?1", visitors) { visitor, statement in
+        try lookup("SELECT grp FROM visitor_groups WHERE visitor = ?1", visitors) { visitor, statement in
             result[visitor, default: []].append(SQLiteDatabase.text(statement, 0))
         }
         return result
@@ -70,8 +67,7 @@ public final class SQLiteHistoryStore: HistoryStore {
 
     public func visitors(ofSessionGroups groups: [String]) throws(SinkError) -> [String: String] {
         var result: [String: String] = [:]
-        try db.begin()
-        try db.query("SELECT visitor FROM group_visitor WHERE grp = ?1", groups) { group, statement in
+        try lookup("SELECT visitor FROM group_visitor WHERE grp = ?1", groups) { group, statement in
             result[group] = SQLiteDatabase.text(statement, 0)
         }
         return result
@@ -79,8 +75,7 @@ public final class SQLiteHistoryStore: HistoryStore {
 
     public func sessionIDs(ofVisitors visitors: [String]) throws(SinkError) -> [String: [String]] {
         var result: [String: [String]] = [:]
-        try db.begin()
-        try db.query("SELECT session_id FROM visitor_sessions WHERE visitor = ?1", visitors) { visitor, statement in
+        try lookup("SELECT session_id FROM visitor_sessions WHERE visitor = ?1", visitors) { visitor, statement in
             result[visitor, default: []].append(SQLiteDatabase.text(statement, 0))
         }
         return result
@@ -88,8 +83,7 @@ public final class SQLiteHistoryStore: HistoryStore {
 
     public func sessionBodies(_ ids: [String]) throws(SinkError) -> [String: [UInt8]]? {
         var result: [String: [UInt8]] = [:]
-        try db.begin()
-        try db.query("SELECT body FROM sessions WHERE session_id = ?1", ids) { id, statement in
+        try lookup("SELECT body FROM sessions WHERE session_id = ?1", ids) { id, statement in
             result[id] = SQLiteDatabase.blob(statement, 0)
         }
         return result
@@ -148,6 +142,13 @@ public final class SQLiteHistoryStore: HistoryStore {
         for (group, visitor) in change.groupVisitor.sorted(by: { $0.key < $1.key }) {
             try db.run("INSERT OR REPLACE INTO group_visitor (grp, visitor) VALUES (?1, ?2)", [.text(group), .text(visitor)])
         }
+    }
+
+    /// Runs `sql` once per key inside the run's transaction: thousands of lookups share one
+    /// snapshot, and a later chunk of the run sees what the earlier ones applied.
+    private func lookup(_ sql: String, _ keys: [String], _ row: (String, OpaquePointer?) -> Void) throws(SinkError) {
+        try db.begin()
+        try db.query(sql, keys, row)
     }
 
     public func commit() throws(SinkError) {

@@ -151,9 +151,7 @@ final class ReadStage: @unchecked Sendable {
         tally.files[index].lines = source.lines
         tally.files[index].bytes = source.bytes
         tally.files[index].crc32 = source.checksum
-        if manifest != nil {
-            tally.files[index].seenBefore = manifest?.record(path: file.path, bytes: source.bytes, crc32: source.checksum, now: Int64(time(nil)))
-        }
+        tally.files[index].seenBefore = manifest?.record(path: file.path, bytes: source.bytes, crc32: source.checksum, now: Int64(time(nil)))
         tally.linesRead += source.lines
         if let damage = source.damage {
             tally.files[index].damage = damage.message

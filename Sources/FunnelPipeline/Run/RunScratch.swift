@@ -63,8 +63,14 @@ final class RunScratch {
     }
 
     func keep(_ plan: HistoryPlanner.Plan, stored: [String: [UInt8]]?, bytes: [Bytes]) throws(SinkError) {
+        // What an earlier run left for an id: its body, and whether it wrote it at all (when
+        // the history keeps no bodies, every id counts as written).
+        func before(_ id: String) -> (original: SQLiteDatabase.Value, existed: SQLiteDatabase.Value) {
+            let original = stored?[id]
+            return (original.map { .blob($0) } ?? .null, .integer(stored == nil || original != nil ? 1 : 0))
+        }
         for (session, bytes) in zip(plan.sessions, bytes) {
-            let original = stored?[session.id]
+            let (original, existed) = before(session.id)
             var revenue: Int64 = 0
             if case .amount(let amount)? = session[field: FieldName.donationAmount] { revenue = amount.micros }
             try db.run("""
@@ -73,16 +79,16 @@ final class RunScratch {
                 ON CONFLICT (id) DO UPDATE SET start = excluded.start, body = excluded.body, encoded = excluded.encoded, live = 1,
                     converted = excluded.converted, revenue = excluded.revenue
                 """, [.text(session.id), .integer(session.start), .blob(bytes.body), bytes.encoded.map { .blob($0) } ?? .null,
-                      original.map { .blob($0) } ?? .null, .integer(stored == nil || original != nil ? 1 : 0),
+                      original, existed,
                       .integer(session[field: FieldName.donationCompleted] == .bool(true) ? 1 : 0), .integer(revenue)])
         }
         for id in plan.deleted {
-            let original = stored?[id]
+            let (original, existed) = before(id)
             try db.run("""
                 INSERT INTO sessions (id, start, body, encoded, original, existed, live, deleted_once, converted, revenue)
                 VALUES (?1, 0, NULL, NULL, ?2, ?3, 0, 1, 0, 0)
                 ON CONFLICT (id) DO UPDATE SET live = 0, deleted_once = 1, body = NULL, encoded = NULL
-                """, [.text(id), original.map { .blob($0) } ?? .null, .integer(stored == nil || original != nil ? 1 : 0)])
+                """, [.text(id), original, existed])
         }
         for counts in plan.perVisitor {
             try db.run("INSERT OR REPLACE INTO visitors VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
