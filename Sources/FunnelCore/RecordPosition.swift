@@ -7,8 +7,38 @@
 /// (logrotate's `dateext`) keep positions stable, numbered rotation (`access.log.1`) does not.
 public enum RecordPosition {
     public static func make(source: Int, pattern: Int, day: Int?, path: String, line: Int) -> String {
+        make(prefix: prefix(source: source, pattern: pattern, day: day, path: path), line: line)
+    }
+
+    /// Everything of a position but the line number: the same for every line of a file, so a
+    /// reader makes it once per file rather than once per line.
+    public static func prefix(source: Int, pattern: Int, day: Int?, path: String) -> String {
         let name = path.split(separator: "/").last.map(String.init) ?? path
-        return pad(source, 3) + pad(pattern, 3) + pad(day ?? 0, 6) + "|" + name + "|" + pad(line, 10)
+        return pad(source, 3) + pad(pattern, 3) + pad(day ?? 0, 6) + "|" + name + "|"
+    }
+
+    /// `prefix` followed by the line number padded to ten digits.
+    public static func make(prefix: String, line: Int) -> String {
+        var value = max(line, 0)
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        let count = withUnsafeMutableBytes(of: &digits) { buffer -> Int in
+            var end = buffer.count
+            repeat {
+                end -= 1
+                buffer[end] = UInt8(ascii: "0") + UInt8(value % 10)
+                value /= 10
+            } while value > 0
+            while buffer.count - end < 10 {
+                end -= 1
+                buffer[end] = UInt8(ascii: "0")
+            }
+            return buffer.count - end
+        }
+        var prefix = prefix
+        return withUnsafeBytes(of: &digits) { buffer in
+            prefix.append(String(decoding: buffer[(buffer.count - count)...], as: UTF8.self))
+            return prefix
+        }
     }
 
     private static func pad(_ value: Int, _ width: Int) -> String {

@@ -52,11 +52,11 @@ public final class Transformer {
     /// What is kept of a record: its visitor key (visitor id, else fingerprint), device and
     /// browser, MaxMind geography, the referrer's host and only the campaign parameters of its
     /// query. The IP address, user agent, referrer URL and other query parameters are dropped.
-    public func normalize(_ record: Record) -> Record {
+    public func normalize(_ record: consuming Record) -> Record {
         var r = record
         if let id = r.visitorID {
             // An e-mail address used as visitor id is replaced by its keyed hash.
-            r.visitorKey = id.contains("@") ? "em" + identity.keyedHash(id.lowercased()) : id
+            r.visitorKey = id.utf8.contains(UInt8(ascii: "@")) ? "em" + identity.keyedHash(id.lowercased()) : id
         } else if let ip = r.ip, !ip.isEmpty {
             r.visitorKey = identity.fingerprint(ip: ip, userAgent: r.userAgent)
         }
@@ -84,12 +84,39 @@ public final class Transformer {
     /// The campaign parameters of a query (utm_* and click ids), re-encoded in their order;
     /// nil when there are none.
     static func campaignQuery(_ query: String) -> String? {
-        var kept: [Substring] = []
-        for part in query.split(separator: "&") {
-            let name = part.split(separator: "=", maxSplits: 1).first.map { QueryParameters.decode(ArraySlice($0.utf8)) } ?? ""
-            if name.hasPrefix("utm_") || Campaign.clickIDNames.contains(name) { kept.append(part) }
+        var query = query
+        return query.withUTF8 { bytes -> String? in
+            var kept: [UInt8] = []
+            var start = 0
+            while start < bytes.count {
+                var end = start
+                while end < bytes.count && bytes[end] != UInt8(ascii: "&") { end += 1 }
+                if end > start {
+                    var nameEnd = start
+                    while nameEnd < end && bytes[nameEnd] != UInt8(ascii: "=") { nameEnd += 1 }
+                    if isCampaignName(UnsafeBufferPointer(rebasing: bytes[start..<nameEnd])) {
+                        if !kept.isEmpty { kept.append(UInt8(ascii: "&")) }
+                        kept.append(contentsOf: bytes[start..<end])
+                    }
+                }
+                start = end + 1
+            }
+            return kept.isEmpty ? nil : String(decoding: kept, as: UTF8.self)
         }
-        return kept.isEmpty ? nil : kept.joined(separator: "&")
+    }
+
+    private static let clickIDNameBytes = Campaign.clickIDNames.map { Array($0.utf8) }
+
+    /// Whether a query parameter's name (as written, percent-decoded only when it has an
+    /// escape) is `utm_*` or a click id.
+    private static func isCampaignName(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
+        if name.contains(UInt8(ascii: "%")) || name.contains(UInt8(ascii: "+")) {
+            let decoded = QueryParameters.decode(ArraySlice(name))
+            return decoded.hasPrefix("utm_") || Campaign.clickIDNames.contains(decoded)
+        }
+        if name.count >= 4 && name[0] == UInt8(ascii: "u") && name[1] == UInt8(ascii: "t") && name[2] == UInt8(ascii: "m")
+            && name[3] == UInt8(ascii: "_") { return true }
+        return clickIDNameBytes.contains { $0.elementsEqual(name) }
     }
 
     /// The group a normalized record is stored under: its client session (`s:ID`), else its

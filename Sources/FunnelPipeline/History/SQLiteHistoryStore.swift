@@ -9,6 +9,9 @@ public final class SQLiteHistoryStore: HistoryStore {
     public static let fileName = "funnel-history.sqlite"
     public let path: String
     private let db: SQLiteDatabase
+    /// The groups, visitors and event ids stored, so that lookups of new ones skip the
+    /// database; saved with each run's commit (see `KeyFilter`).
+    private var filter: KeyFilter
 
     public convenience init(folder: String) throws(SinkError) {
         try self.init(path: folder + "/" + Self.fileName)
@@ -28,7 +31,7 @@ public final class SQLiteHistoryStore: HistoryStore {
         // entries land at random places in a B-tree.
         try db.execute("""
             PRAGMA page_size=16384;
-            \(path.isEmpty ? "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;")
+            \(path.isEmpty ? "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" : "PRAGMA journal_mode=DELETE; PRAGMA synchronous=FULL;")
             PRAGMA cache_size=-32768;
             CREATE TABLE IF NOT EXISTS records (grp TEXT NOT NULL, position TEXT NOT NULL, data BLOB NOT NULL, UNIQUE (grp, position));
             CREATE TABLE IF NOT EXISTS event_holders (event_id TEXT NOT NULL, position TEXT NOT NULL, grp TEXT NOT NULL, PRIMARY KEY (event_id, position, grp)) WITHOUT ROWID;
@@ -37,12 +40,50 @@ public final class SQLiteHistoryStore: HistoryStore {
             CREATE TABLE IF NOT EXISTS visitor_sessions (visitor TEXT NOT NULL, session_id TEXT NOT NULL, PRIMARY KEY (visitor, session_id)) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS sessions (session_id TEXT NOT NULL UNIQUE, start INTEGER NOT NULL, body BLOB NOT NULL);
             CREATE INDEX IF NOT EXISTS sessions_by_start ON sessions (start, session_id);
+            CREATE TABLE IF NOT EXISTS key_filter (id INTEGER PRIMARY KEY CHECK (id = 1), records TEXT NOT NULL, data BLOB NOT NULL);
             """)
+        filter = KeyFilter()
+        filter = try loadFilter()
+    }
+
+    // MARK: - Key filter
+
+    /// The stored filter, if it covers every record stored; else one built from the tables (a
+    /// history from before the filter, or one another program wrote to since).
+    private func loadFilter() throws(SinkError) -> KeyFilter {
+        let records = try recordsMark()
+        var stored: KeyFilter?
+        try db.select("SELECT records, data FROM key_filter WHERE id = 1") { statement in
+            if SQLiteDatabase.text(statement, 0) == records { stored = KeyFilter(encoded: SQLiteDatabase.blob(statement, 1)) }
+        }
+        if let stored { return stored }
+        var count = 0
+        try db.select("SELECT count(*) FROM records") { count = Int(SQLiteDatabase.integer($0, 0)) }
+        var built = KeyFilter(capacity: max(KeyFilter.initialCapacity, count * 2))
+        for (sql, kind) in [("SELECT grp FROM records", KeyFilter.Kind.group), ("SELECT grp FROM group_visitor", .group),
+                            ("SELECT event_id FROM event_holders", .event), ("SELECT visitor FROM visitor_groups", .visitor),
+                            ("SELECT visitor FROM visitor_sessions", .visitor)] {
+            try db.select(sql) { built.insert(kind, SQLiteDatabase.text($0, 0)) }
+        }
+        return built
+    }
+
+    /// What changes whenever a record is stored, by this or any other version of funnel: the
+    /// largest rowid of the records table (rows are never deleted), or the row count for the
+    /// files of older versions, whose records table has no rowid.
+    private func recordsMark() throws(SinkError) -> String {
+        var mark = ""
+        do throws(SinkError) {
+            try db.select("SELECT max(rowid) FROM records") { mark = "rowid " + String(SQLiteDatabase.integer($0, 0)) }
+        } catch {
+            try db.select("SELECT count(*) FROM records") { mark = "count " + String(SQLiteDatabase.integer($0, 0)) }
+        }
+        return mark
     }
 
     public func records(ofGroups groups: [String]) throws(SinkError) -> [String: [Record]] {
         var result: [String: [Record]] = [:]
-        try lookup("SELECT data FROM records WHERE grp = ?1", groups) { group, statement in
+        try lookup("SELECT data FROM records WHERE grp = ?1", .group, groups) { group, statement in
             let bytes = SQLiteDatabase.blob(statement, 0)
             result[group, default: []] += RecordCoding.decodeAll(bytes)
         }
@@ -51,7 +92,7 @@ public final class SQLiteHistoryStore: HistoryStore {
 
     public func eventHolders(_ ids: [String]) throws(SinkError) -> [String: [EventHolder]] {
         var result: [String: [EventHolder]] = [:]
-        try lookup("SELECT position, grp FROM event_holders WHERE event_id = ?1", ids) { id, statement in
+        try lookup("SELECT position, grp FROM event_holders WHERE event_id = ?1", .event, ids) { id, statement in
             result[id, default: []].append(EventHolder(position: SQLiteDatabase.text(statement, 0), group: SQLiteDatabase.text(statement, 1)))
         }
         return result
@@ -59,7 +100,7 @@ public final class SQLiteHistoryStore: HistoryStore {
 
     public func sessionGroups(ofVisitors visitors: [String]) throws(SinkError) -> [String: [String]] {
         var result: [String: [String]] = [:]
-        try lookup("SELECT grp FROM visitor_groups WHERE visitor = ?1", visitors) { visitor, statement in
+        try lookup("SELECT grp FROM visitor_groups WHERE visitor = ?1", .visitor, visitors) { visitor, statement in
             result[visitor, default: []].append(SQLiteDatabase.text(statement, 0))
         }
         return result
@@ -67,7 +108,7 @@ public final class SQLiteHistoryStore: HistoryStore {
 
     public func visitors(ofSessionGroups groups: [String]) throws(SinkError) -> [String: String] {
         var result: [String: String] = [:]
-        try lookup("SELECT visitor FROM group_visitor WHERE grp = ?1", groups) { group, statement in
+        try lookup("SELECT visitor FROM group_visitor WHERE grp = ?1", .group, groups) { group, statement in
             result[group] = SQLiteDatabase.text(statement, 0)
         }
         return result
@@ -75,7 +116,7 @@ public final class SQLiteHistoryStore: HistoryStore {
 
     public func sessionIDs(ofVisitors visitors: [String]) throws(SinkError) -> [String: [String]] {
         var result: [String: [String]] = [:]
-        try lookup("SELECT session_id FROM visitor_sessions WHERE visitor = ?1", visitors) { visitor, statement in
+        try lookup("SELECT session_id FROM visitor_sessions WHERE visitor = ?1", .visitor, visitors) { visitor, statement in
             result[visitor, default: []].append(SQLiteDatabase.text(statement, 0))
         }
         return result
@@ -83,7 +124,7 @@ public final class SQLiteHistoryStore: HistoryStore {
 
     public func sessionBodies(_ ids: [String]) throws(SinkError) -> [String: [UInt8]]? {
         var result: [String: [UInt8]] = [:]
-        try lookup("SELECT body FROM sessions WHERE session_id = ?1", ids) { id, statement in
+        try lookup("SELECT body FROM sessions WHERE session_id = ?1", nil, ids) { id, statement in
             result[id] = SQLiteDatabase.blob(statement, 0)
         }
         return result
@@ -119,9 +160,11 @@ public final class SQLiteHistoryStore: HistoryStore {
         }
         blocks.sort { $0.group != $1.group ? $0.group < $1.group : $0.position < $1.position }
         for block in blocks {
+            filter.insert(.group, block.group)
             try db.run("INSERT OR REPLACE INTO records (grp, position, data) VALUES (?1, ?2, ?3)", [.text(block.group), .text(block.position), .blob(block.data)])
         }
         for (id, holder) in change.eventHolders.sorted(by: { $0.id < $1.id }) {
+            filter.insert(.event, id)
             try db.run("INSERT OR IGNORE INTO event_holders (event_id, position, grp) VALUES (?1, ?2, ?3)",
                        [.text(id), .text(holder.position), .text(holder.group)])
         }
@@ -133,25 +176,34 @@ public final class SQLiteHistoryStore: HistoryStore {
         }
         for (visitor, ids) in change.visitorSessions.sorted(by: { $0.key < $1.key }) {
             if change.visitorsWithStoredRows.contains(visitor) { try db.run("DELETE FROM visitor_sessions WHERE visitor = ?1", [.text(visitor)]) }
+            if !ids.isEmpty { filter.insert(.visitor, visitor) }
             for id in ids { try db.run("INSERT OR IGNORE INTO visitor_sessions (visitor, session_id) VALUES (?1, ?2)", [.text(visitor), .text(id)]) }
         }
         for (visitor, groups) in change.visitorGroups.sorted(by: { $0.key < $1.key }) {
             if change.visitorsWithStoredRows.contains(visitor) { try db.run("DELETE FROM visitor_groups WHERE visitor = ?1", [.text(visitor)]) }
+            if !groups.isEmpty { filter.insert(.visitor, visitor) }
             for group in groups { try db.run("INSERT OR IGNORE INTO visitor_groups (visitor, grp) VALUES (?1, ?2)", [.text(visitor), .text(group)]) }
         }
         for (group, visitor) in change.groupVisitor.sorted(by: { $0.key < $1.key }) {
+            filter.insert(.group, group)
             try db.run("INSERT OR REPLACE INTO group_visitor (grp, visitor) VALUES (?1, ?2)", [.text(group), .text(visitor)])
         }
     }
 
     /// Runs `sql` once per key inside the run's transaction: thousands of lookups share one
-    /// snapshot, and a later chunk of the run sees what the earlier ones applied.
-    private func lookup(_ sql: String, _ keys: [String], _ row: (String, OpaquePointer?) -> Void) throws(SinkError) {
+    /// snapshot, and a later chunk of the run sees what the earlier ones applied. Keys of a
+    /// `kind` the filter has certainly never seen are not looked up.
+    private func lookup(_ sql: String, _ kind: KeyFilter.Kind?, _ keys: [String], _ row: (String, OpaquePointer?) -> Void) throws(SinkError) {
         try db.begin()
-        try db.query(sql, keys, row)
+        guard let kind else { return try db.query(sql, keys, row) }
+        let filter = self.filter
+        try db.query(sql, keys.filter { filter.mayContain(kind, $0) }, row)
     }
 
+    /// Commits the run, with the filter of what it stored in the same transaction.
     public func commit() throws(SinkError) {
+        try db.begin()
+        try db.run("INSERT OR REPLACE INTO key_filter (id, records, data) VALUES (1, ?1, ?2)", [.text(try recordsMark()), .blob(filter.encoded())])
         try db.commit()
     }
 }

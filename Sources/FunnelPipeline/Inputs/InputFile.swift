@@ -18,6 +18,11 @@ public struct InputFile: Sendable {
 
     /// The position of line `line` of this file (see `RecordPosition`).
     public func position(line: Int) -> String {
-        RecordPosition.make(source: sourceIndex, pattern: patternIndex, day: day, path: path, line: line)
+        RecordPosition.make(prefix: positionPrefix, line: line)
+    }
+
+    /// The part of every line's position that names this file (see `RecordPosition.prefix`).
+    public var positionPrefix: String {
+        RecordPosition.prefix(source: sourceIndex, pattern: patternIndex, day: day, path: path)
     }
 }

@@ -35,6 +35,8 @@ final class ReadStage: @unchecked Sendable {
 
     let queue = BoundedQueue<[StreamRecord]>(capacity: 4)
     private let files: [InputFile]
+    /// `InputFile.positionPrefix` of each file, made once.
+    private let positionPrefixes: [String]
     private var sources: [LineSource?]
     private let pipeline: Pipeline
     private let transformer: Transformer
@@ -51,6 +53,7 @@ final class ReadStage: @unchecked Sendable {
          manifest: Manifest?, progress: Progress, batchSize: Int = 4096) {
         self.batchSize = max(1, batchSize)
         files = sources.map(\.file)
+        positionPrefixes = files.map(\.positionPrefix)
         self.sources = sources
         self.pipeline = pipeline
         transformer = Transformer(configuration: configuration)
@@ -143,7 +146,7 @@ final class ReadStage: @unchecked Sendable {
                     recordReject(Reject(source: file.path, line: number, reason: reason, raw: raw, detail: detail), index: index)
                     continue
                 }
-                record.position = file.position(line: number)
+                record.position = RecordPosition.make(prefix: positionPrefixes[index], line: number)
                 tally.kept += 1
                 return StreamRecord(transformer.normalize(record))
             }

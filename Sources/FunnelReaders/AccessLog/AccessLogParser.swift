@@ -120,7 +120,8 @@ public struct AccessLogParser: Sendable {
         var remoteAddr: String?
         var forwardedFor: String?
         var time: Int64?
-        var timeText: String?
+        /// The time field as written, for the message of a bad time (valid during `parse`).
+        var timeText: UnsafeBufferPointer<UInt8>?
         var timeFound = false
         var timePrecision = 0
         var method: String?
@@ -145,13 +146,18 @@ public struct AccessLogParser: Sendable {
             case .timeISO8601: setTime(precision: 2, raw, CivilTime.parseISO8601(raw))
             case .msec: setTime(precision: 3, raw, TimeParser.parseEpochSeconds(raw))
             case .request:
-                let bytes = quoted ? unescape(raw) : Array(raw)
                 // "GET /path?x HTTP/1.1": method, target, protocol.
-                if let space = bytes.firstIndex(of: 0x20) {
-                    method = String(decoding: bytes[..<space], as: UTF8.self)
+                func split(_ bytes: UnsafeBufferPointer<UInt8>) {
+                    guard let space = bytes.firstIndex(of: 0x20) else { return }
+                    method = String(decoding: UnsafeBufferPointer(rebasing: bytes[..<space]), as: UTF8.self)
                     var end = bytes.count
                     if let last = bytes.lastIndex(of: 0x20), last > space { end = last }
                     targetStorage = Array(bytes[(space + 1)..<end])
+                }
+                if quoted && raw.contains(UInt8(ascii: "\\")) {
+                    unescape(raw).withUnsafeBufferPointer { split($0) }
+                } else {
+                    split(raw)
                 }
             case .requestMethod: method = text(raw, quoted)
             case .requestURI: targetStorage = quoted ? unescape(raw) : Array(raw)
@@ -182,12 +188,12 @@ public struct AccessLogParser: Sendable {
             guard precision > timePrecision else { return }
             timePrecision = precision
             time = value
-            timeText = String(decoding: raw, as: UTF8.self)
+            timeText = raw
         }
 
         func makeRecord(parser: AccessLogParser) -> Outcome {
             guard timePrecision > 0 else { return .reject(.formatMismatch, detail: "the time field is empty") }
-            guard let time else { return .reject(.badTimestamp, detail: "impossible or out-of-range time \"\(timeText ?? "")\"") }
+            guard let time else { return .reject(.badTimestamp, detail: "impossible or out-of-range time \"\(timeText.map { String(decoding: $0, as: UTF8.self) } ?? "")\"") }
             var record = Record(origin: .accessLog, event: "PageView", timestamp: time)
             record.method = method
             record.status = status
@@ -222,7 +228,7 @@ public struct AccessLogParser: Sendable {
         }
 
         private func text(_ raw: UnsafeBufferPointer<UInt8>, _ quoted: Bool) -> String {
-            quoted ? String(decoding: unescape(raw), as: UTF8.self) : String(decoding: raw, as: UTF8.self)
+            quoted && raw.contains(UInt8(ascii: "\\")) ? String(decoding: unescape(raw), as: UTF8.self) : String(decoding: raw, as: UTF8.self)
         }
 
         /// nginx escapes `"`, `\` and non-printable bytes in quoted fields as `\xHH`; other

@@ -1,0 +1,17 @@
+import FunnelCore
+import Testing
+
+/// Positions are stored in the history: the per-file prefix plus the padded line must give
+/// exactly the text earlier versions stored, or lines read again would be stored twice.
+@Suite struct RecordPositionTests {
+    @Test func prefixAndLineGiveTheStoredForm() {
+        #expect(RecordPosition.make(source: 1, pattern: 2, day: 19_783, path: "/var/log/nginx/access-2024-03-01.log.gz", line: 42)
+            == "001002019783|access-2024-03-01.log.gz|0000000042")
+        #expect(RecordPosition.make(source: 999, pattern: 0, day: nil, path: "events.ndjson", line: 0) == "999000000000|events.ndjson|0000000000")
+        let prefix = RecordPosition.prefix(source: 0, pattern: 1, day: 3, path: "a/b.log")
+        #expect(prefix == "000001000003|b.log|")
+        #expect(RecordPosition.make(prefix: prefix, line: 1_234_567_890) == prefix + "1234567890")
+        // Longer than ten digits is written whole, so order by length then digits still holds.
+        #expect(RecordPosition.make(prefix: prefix, line: 98_765_432_101) == prefix + "98765432101")
+    }
+}

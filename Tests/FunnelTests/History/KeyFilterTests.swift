@@ -1,0 +1,69 @@
+@testable import FunnelPipeline
+import FunnelTestSupport
+import Testing
+
+/// The history's Bloom filter: never a wrong "not stored", few wrong "maybe", stored intact,
+/// and rebuilt from the tables when it is missing or does not cover the records stored.
+@Suite struct KeyFilterTests {
+    @Test func everyKeyAddedIsFoundAcrossGrownParts() {
+        var filter = KeyFilter(capacity: 1_000)
+        for index in 0..<50_000 { filter.insert(.group, "s:session-\(index)") }
+        #expect(filter.parts.count > 3, "a full part adds a larger one")
+        #expect((0..<50_000).allSatisfy { filter.mayContain(.group, "s:session-\($0)") })
+    }
+
+    @Test func keysNeverAddedAreMostlyRuledOut() {
+        var filter = KeyFilter(capacity: 1_000)
+        for index in 0..<20_000 { filter.insert(.visitor, "visitor-\(index)") }
+        let wrong = (0..<20_000).filter { filter.mayContain(.visitor, "other-\($0)") }.count
+        // Ten bits a key and seven probes give about 1% per part; a few parts add up.
+        #expect(wrong < 20_000 * 5 / 100, "\(wrong) false positives")
+        // A key of one kind says nothing of the same text as another kind.
+        let crossKind = (0..<20_000).filter { filter.mayContain(.event, "visitor-\($0)") }.count
+        #expect(crossKind < 20_000 * 5 / 100, "\(crossKind) false positives across kinds")
+    }
+
+    @Test func storedFormRoundTripsAndRejectsDamage() {
+        var filter = KeyFilter(capacity: 500)
+        for index in 0..<2_000 { filter.insert(.event, "evt-\(index)") }
+        let bytes = filter.encoded()
+        #expect(KeyFilter(encoded: bytes) == filter)
+        #expect(KeyFilter(encoded: Array(bytes.dropLast())) == nil)
+        #expect(KeyFilter(encoded: bytes + [0]) == nil)
+        #expect(KeyFilter(encoded: Array("KF2".utf8) + bytes.dropFirst(3)) == nil)
+        #expect(KeyFilter(encoded: []) == nil)
+    }
+
+    /// A history from before the filter, or one whose filter does not match its records (an
+    /// older funnel wrote to it since), gets a filter built from its tables: a later day still
+    /// merges exactly as one run over both days.
+    enum Damage: CaseIterable { case missing, stale, unreadable }
+
+    @Test(arguments: Damage.allCases)
+    func aMissingOrStaleFilterIsRebuiltFromTheTables(damage: Damage) throws {
+        let days = RunsOverTimeTests.Days(seed: 41, visitors: 300)
+        let first = Array(days.dates.prefix(2)), second = Array(days.dates.dropFirst(2))
+        let single = TestFiles.temporaryFolder("filter-single")
+        defer { TestFiles.remove(single) }
+        _ = try days.run(days: days.dates, sink: .ndjson, output: single)
+
+        let output = TestFiles.temporaryFolder("filter-damaged")
+        defer { TestFiles.remove(output) }
+        _ = try days.run(days: first, sink: .ndjson, output: output)
+        do {
+            let db = try SQLiteDatabase(path: output + "/" + SQLiteHistoryStore.fileName)
+            switch damage {
+            case .missing:
+                try db.execute("DELETE FROM key_filter")
+            case .stale:
+                // An empty filter, which would skip every lookup, stored for other records.
+                try db.run("UPDATE key_filter SET records = 'rowid 1', data = ?1", [.blob(KeyFilter(capacity: 64).encoded())])
+            case .unreadable:
+                try db.execute("UPDATE key_filter SET data = x'4b4631'")
+            }
+        }
+        _ = try days.run(days: second, sink: .ndjson, output: output)
+        _ = try Exporter.export(historyFolder: output, to: output + "/export")
+        #expect(TestFiles.readText(output + "/export/sessions.ndjson") == TestFiles.readText(single + "/sessions.ndjson"))
+    }
+}
