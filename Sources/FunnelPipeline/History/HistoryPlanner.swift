@@ -37,13 +37,12 @@ struct HistoryPlanner {
         var plan = Plan()
         // Records wait as their encoding only (a third of a record's memory); they are
         // decoded here, on both cores.
-        let flat = held.flatMap { group, list in list.map { (group: group, item: $0) } }
-        let decoded = Parallel.map(flat) { RecordCoding.decode($0.item.data) }
-        var newGroups: [String: [(record: Record, data: [UInt8])]] = [:]
-        for (entry, record) in zip(flat, decoded) {
-            guard let record else { continue }
-            newGroups[entry.group, default: []].append((record, entry.item.data))
+        let entries = Array(held)
+        let decoded = Parallel.map(entries) { entry in
+            entry.value.compactMap { item in RecordCoding.decode(item.data).map { (record: $0, data: item.data) } }
         }
+        var newGroups: [String: [(record: Record, data: [UInt8])]] = .init(minimumCapacity: entries.count)
+        for (entry, list) in zip(entries, decoded) where !list.isEmpty { newGroups[entry.key] = list }
 
         // Event ids the run carries: every group holding one is rebuilt, since the winner
         // (the smallest position) may move.

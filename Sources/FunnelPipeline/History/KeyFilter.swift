@@ -50,6 +50,14 @@ struct KeyFilter: Equatable {
     static let initialCapacity = 1 << 20
 
     private(set) var parts: [Part]
+    /// A filter that rules nothing out, for a history that cannot keep one.
+    private var holdsEverything = false
+
+    static let everything: KeyFilter = {
+        var filter = KeyFilter(capacity: 64)
+        filter.holdsEverything = true
+        return filter
+    }()
 
     init(capacity: Int = KeyFilter.initialCapacity) {
         parts = [Part(capacity: max(64, capacity))]
@@ -60,6 +68,7 @@ struct KeyFilter: Equatable {
     var count: Int { parts.reduce(0) { $0 + $1.count } }
 
     func mayContain(_ kind: Kind, _ key: String) -> Bool {
+        if holdsEverything { return true }
         let hash = Self.hash(kind, key)
         return parts.contains { $0.contains(hash) }
     }

@@ -5,11 +5,23 @@ import FunnelWriters
 /// `funnel:rec:<group>` (hash: position -> record), `funnel:eid:<event id>` (set of
 /// position/group), `funnel:vgroups:<visitor>` (set), `funnel:gvisitor:<group>` (string) and
 /// `funnel:vsess:<visitor>` (set of session ids). Reads and writes are pipelined.
+///
+/// `funnel:keyfilter` holds a Bloom filter of the stored groups, visitors and event ids
+/// (see `KeyFilter`), so that lookups of keys never stored skip the server, and
+/// `funnel:keyfilter:dbsize` the number of keys in the database when it was saved. A run
+/// deletes the filter before its first write and saves it at its end, so a run cut short
+/// leaves none; a missing filter, or one saved when the database held a different number of
+/// keys (another program, or an older funnel, wrote since), is built again with SCAN.
 public final class RedisHistoryStore: HistoryStore {
     private let url: RedisURL
     private let prefix: String
     private let retry: RedisRetryPolicy
     private var connection: RedisConnection?
+    private var filter: KeyFilter?
+    /// Whether this run has deleted the stored filter (it does before its first write).
+    private var filterDeleted = false
+    /// Whether the Redis user may not run `DBSIZE` or `SCAN`: no filter is kept then.
+    private var filterRefused = false
 
     public init(url: RedisURL, prefix: String, retry: RedisRetryPolicy = .standard) {
         self.url = url
@@ -17,10 +29,75 @@ public final class RedisHistoryStore: HistoryStore {
         self.retry = retry
     }
 
-    /// Sends one command per distinct key, pipelined, and returns the replies.
-    private func pipelined(_ keys: [String], _ command: (String) -> [[UInt8]]) throws(SinkError) -> [(String, RedisReply)] {
-        let unique = Array(Set(keys))
+    /// Sends one command per distinct key the filter may hold, pipelined, and returns the
+    /// replies.
+    private func pipelined(_ keys: [String], _ kind: KeyFilter.Kind, _ command: (String) -> [[UInt8]]) throws(SinkError) -> [(String, RedisReply)] {
+        let filter = try keyFilter()
+        let unique = Array(Set(keys)).filter { filter.mayContain(kind, $0) }
         return try send(unique.map(command)).enumerated().map { (unique[$0.offset], $0.element) }
+    }
+
+    // MARK: - Key filter
+
+    private var filterKey: String { prefix + "keyfilter" }
+    private var filterSizeKey: String { prefix + "keyfilter:dbsize" }
+
+    /// The run's filter: the stored one if the database still holds the keys it was saved
+    /// with, else one built from a SCAN of the history's keys. A Redis user not allowed
+    /// `DBSIZE` or `SCAN` gets none: every key is looked up, as before there was a filter.
+    private func keyFilter() throws(SinkError) -> KeyFilter {
+        if let filter { return filter }
+        if filterRefused { return KeyFilter.everything }
+        let replies = try send([[b("GET"), b(filterKey)], [b("GET"), b(filterSizeKey)]])
+        let count: Int64
+        do throws(SinkError) {
+            guard case .integer(let size) = try send([[b("DBSIZE")]])[0] else { throw SinkError("Redis history at \(url.redacted): unexpected reply to DBSIZE") }
+            count = size
+        } catch where error.message.contains("NOPERM") {
+            filterRefused = true
+            return KeyFilter.everything
+        }
+        var loaded: KeyFilter?
+        if case .string(let bytes) = replies[0], case .string(let size) = replies[1], String(decoding: size, as: UTF8.self) == String(count) {
+            loaded = KeyFilter(encoded: bytes)
+        }
+        if loaded == nil {
+            do throws(SinkError) {
+                loaded = try scanKeys()
+            } catch where error.message.contains("NOPERM") {
+                filterRefused = true
+                return KeyFilter.everything
+            }
+        }
+        filter = loaded
+        return loaded!
+    }
+
+    private func scanKeys() throws(SinkError) -> KeyFilter {
+        var built = KeyFilter()
+        let kinds: [(String, KeyFilter.Kind)] = [("rec:", .group), ("gvisitor:", .group), ("eid:", .event), ("vgroups:", .visitor), ("vsess:", .visitor)]
+        // SCAN's pattern is a glob: the prefix's own glob characters are escaped.
+        var pattern: [UInt8] = []
+        for byte in prefix.utf8 {
+            if byte == UInt8(ascii: "*") || byte == UInt8(ascii: "?") || byte == UInt8(ascii: "[") || byte == UInt8(ascii: "]") || byte == UInt8(ascii: "\\") {
+                pattern.append(UInt8(ascii: "\\"))
+            }
+            pattern.append(byte)
+        }
+        pattern.append(UInt8(ascii: "*"))
+        var cursor = "0"
+        repeat {
+            let reply = try send([[b("SCAN"), b(cursor), b("MATCH"), pattern, b("COUNT"), b("1000")]])[0]
+            guard case .array(let parts) = reply, parts.count == 2, case .string(let next) = parts[0] else {
+                throw SinkError("Redis history at \(url.redacted): unexpected reply to SCAN")
+            }
+            cursor = String(decoding: next, as: UTF8.self)
+            for key in strings(parts[1]) {
+                let name = String(decoding: key.dropFirst(prefix.utf8.count), as: UTF8.self)
+                for (head, kind) in kinds where name.hasPrefix(head) { built.insert(kind, String(name.dropFirst(head.count))) }
+            }
+        } while cursor != "0"
+        return built
     }
 
     /// Sends commands in order, pipelined in batches, and returns their replies. Every command
@@ -60,7 +137,7 @@ public final class RedisHistoryStore: HistoryStore {
 
     public func records(ofGroups groups: [String]) throws(SinkError) -> [String: [Record]] {
         var result: [String: [Record]] = [:]
-        for (group, reply) in try pipelined(groups, { [b("HVALS"), b(prefix + "rec:" + $0)] }) {
+        for (group, reply) in try pipelined(groups, .group, { [b("HVALS"), b(prefix + "rec:" + $0)] }) {
             let records = strings(reply).compactMap(RecordCoding.decode)
             if !records.isEmpty { result[group] = records }
         }
@@ -69,7 +146,7 @@ public final class RedisHistoryStore: HistoryStore {
 
     public func eventHolders(_ ids: [String]) throws(SinkError) -> [String: [EventHolder]] {
         var result: [String: [EventHolder]] = [:]
-        for (id, reply) in try pipelined(ids, { [b("SMEMBERS"), b(prefix + "eid:" + $0)] }) {
+        for (id, reply) in try pipelined(ids, .event, { [b("SMEMBERS"), b(prefix + "eid:" + $0)] }) {
             for item in strings(reply) {
                 let text = String(decoding: item, as: UTF8.self)
                 guard let tab = text.firstIndex(of: "\t") else { continue }
@@ -81,7 +158,7 @@ public final class RedisHistoryStore: HistoryStore {
 
     public func sessionGroups(ofVisitors visitors: [String]) throws(SinkError) -> [String: [String]] {
         var result: [String: [String]] = [:]
-        for (visitor, reply) in try pipelined(visitors, { [b("SMEMBERS"), b(prefix + "vgroups:" + $0)] }) {
+        for (visitor, reply) in try pipelined(visitors, .visitor, { [b("SMEMBERS"), b(prefix + "vgroups:" + $0)] }) {
             let groups = strings(reply).map { String(decoding: $0, as: UTF8.self) }
             if !groups.isEmpty { result[visitor] = groups }
         }
@@ -90,7 +167,7 @@ public final class RedisHistoryStore: HistoryStore {
 
     public func visitors(ofSessionGroups groups: [String]) throws(SinkError) -> [String: String] {
         var result: [String: String] = [:]
-        for (group, reply) in try pipelined(groups, { [b("GET"), b(prefix + "gvisitor:" + $0)] }) {
+        for (group, reply) in try pipelined(groups, .group, { [b("GET"), b(prefix + "gvisitor:" + $0)] }) {
             if case .string(let bytes) = reply { result[group] = String(decoding: bytes, as: UTF8.self) }
         }
         return result
@@ -98,7 +175,7 @@ public final class RedisHistoryStore: HistoryStore {
 
     public func sessionIDs(ofVisitors visitors: [String]) throws(SinkError) -> [String: [String]] {
         var result: [String: [String]] = [:]
-        for (visitor, reply) in try pipelined(visitors, { [b("SMEMBERS"), b(prefix + "vsess:" + $0)] }) {
+        for (visitor, reply) in try pipelined(visitors, .visitor, { [b("SMEMBERS"), b(prefix + "vsess:" + $0)] }) {
             let ids = strings(reply).map { String(decoding: $0, as: UTF8.self) }
             if !ids.isEmpty { result[visitor] = ids }
         }
@@ -107,30 +184,63 @@ public final class RedisHistoryStore: HistoryStore {
 
     public func sessionBodies(_ ids: [String]) throws(SinkError) -> [String: [UInt8]]? { nil }
 
-    /// Nothing to do: every chunk's change was applied as it went.
-    public func commit() throws(SinkError) {}
+    /// Every chunk's change was applied as it went; what is left is to save the filter of
+    /// the keys stored, with the database's key count to tell later whether it still holds.
+    public func commit() throws(SinkError) {
+        guard let filter else { return }
+        _ = try send([[b("SET"), b(filterKey), filter.encoded()], [b("SET"), b(filterSizeKey), b("0")]])
+        guard case .integer(let count) = try send([[b("DBSIZE")]])[0] else { return }
+        _ = try send([[b("SET"), b(filterSizeKey), b(String(count))]])
+    }
 
     /// Records and event holders first (append-only), then the derived indexes; each command
     /// is idempotent, so a run cut short is completed by running it again.
     public func apply(_ change: HistoryChange) throws(SinkError) {
+        var filter = try keyFilter()
         var commands: [[[UInt8]]] = []
-        for (group, position, data) in change.records {
-            commands.append([b("HSET"), b(prefix + "rec:" + group), b(position), data])
+        // A run cut short must not leave a filter that misses what it wrote.
+        if !filterDeleted { commands.append([b("DEL"), b(filterKey), b(filterSizeKey)]) }
+        // One HSET per group with all its new records (a group's records are adjacent).
+        var start = 0
+        let records = change.records
+        while start < records.count {
+            filter.insert(.group, records[start].group)
+            var command = [b("HSET"), b(prefix + "rec:" + records[start].group)]
+            var end = start
+            while end < records.count && records[end].group == records[start].group {
+                command.append(b(records[end].position))
+                command.append(records[end].data)
+                end += 1
+            }
+            commands.append(command)
+            start = end
         }
         for (id, holder) in change.eventHolders {
+            filter.insert(.event, id)
             commands.append([b("SADD"), b(prefix + "eid:" + id), b(holder.position + "\t" + holder.group)])
         }
         for (visitor, ids) in change.visitorSessions.sorted(by: { $0.key < $1.key }) {
-            commands.append([b("DEL"), b(prefix + "vsess:" + visitor)])
-            if !ids.isEmpty { commands.append([b("SADD"), b(prefix + "vsess:" + visitor)] + ids.map(b)) }
+            // Sets are replaced whole; a visitor the run's reads found nothing stored for has
+            // nothing to delete.
+            if change.visitorsWithStoredRows.contains(visitor) { commands.append([b("DEL"), b(prefix + "vsess:" + visitor)]) }
+            if !ids.isEmpty {
+                filter.insert(.visitor, visitor)
+                commands.append([b("SADD"), b(prefix + "vsess:" + visitor)] + ids.map(b))
+            }
         }
         for (visitor, groups) in change.visitorGroups.sorted(by: { $0.key < $1.key }) {
-            commands.append([b("DEL"), b(prefix + "vgroups:" + visitor)])
-            if !groups.isEmpty { commands.append([b("SADD"), b(prefix + "vgroups:" + visitor)] + groups.map(b)) }
+            if change.visitorsWithStoredRows.contains(visitor) { commands.append([b("DEL"), b(prefix + "vgroups:" + visitor)]) }
+            if !groups.isEmpty {
+                filter.insert(.visitor, visitor)
+                commands.append([b("SADD"), b(prefix + "vgroups:" + visitor)] + groups.map(b))
+            }
         }
         for (group, visitor) in change.groupVisitor.sorted(by: { $0.key < $1.key }) {
+            filter.insert(.group, group)
             commands.append([b("SET"), b(prefix + "gvisitor:" + group), b(visitor)])
         }
+        if !filterRefused { self.filter = filter }
         _ = try send(commands)
+        filterDeleted = true
     }
 }

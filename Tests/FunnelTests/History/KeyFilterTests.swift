@@ -39,10 +39,15 @@ import Testing
     /// merges exactly as one run over both days.
     enum Damage: CaseIterable { case missing, stale, unreadable }
 
+    /// Generated days, split into the days of a first run and those of a second.
+    private static func halves(seed: UInt64) -> (days: RunsOverTimeTests.Days, first: [String], second: [String]) {
+        let days = RunsOverTimeTests.Days(seed: seed, visitors: 300)
+        return (days, Array(days.dates.prefix(2)), Array(days.dates.dropFirst(2)))
+    }
+
     @Test(arguments: Damage.allCases)
     func aMissingOrStaleFilterIsRebuiltFromTheTables(damage: Damage) throws {
-        let days = RunsOverTimeTests.Days(seed: 41, visitors: 300)
-        let first = Array(days.dates.prefix(2)), second = Array(days.dates.dropFirst(2))
+        let (days, first, second) = Self.halves(seed: 41)
         let single = TestFiles.temporaryFolder("filter-single")
         defer { TestFiles.remove(single) }
         _ = try days.run(days: days.dates, sink: .ndjson, output: single)
@@ -65,5 +70,35 @@ import Testing
         _ = try days.run(days: second, sink: .ndjson, output: output)
         _ = try Exporter.export(historyFolder: output, to: output + "/export")
         #expect(TestFiles.readText(output + "/export/sessions.ndjson") == TestFiles.readText(single + "/sessions.ndjson"))
+    }
+
+    /// The same for the Redis history: the stored filter deleted, saved for another key
+    /// count, or unreadable is built again with SCAN, and a later day merges exactly.
+    @Test(arguments: Damage.allCases)
+    func aMissingOrStaleRedisFilterIsRebuiltWithScan(damage: Damage) throws {
+        let (days, first, second) = Self.halves(seed: 42)
+        let scratch = TestFiles.temporaryFolder("filter-redis")
+        defer { TestFiles.remove(scratch) }
+        let whole = try RedisServer()
+        defer { whole.stop() }
+        _ = try days.run(days: days.dates, sink: .redis, output: scratch + "/whole", redisURL: whole.url)
+
+        let server = try RedisServer()
+        defer { server.stop() }
+        _ = try days.run(days: first, sink: .redis, output: scratch + "/daily", redisURL: server.url)
+        let redis = try server.connect()
+        #expect(try redis.command("EXISTS", "funnel:keyfilter") == .integer(1), "a run saves its filter")
+        switch damage {
+        case .missing:
+            _ = try redis.command("DEL", "funnel:keyfilter")
+        case .stale:
+            // An empty filter, which would skip every lookup, saved for another key count.
+            _ = try redis.command([Array("SET".utf8), Array("funnel:keyfilter".utf8), KeyFilter(capacity: 64).encoded()])
+            _ = try redis.command("SET", "funnel:keyfilter:dbsize", "1")
+        case .unreadable:
+            _ = try redis.command("SET", "funnel:keyfilter", "KF1")
+        }
+        _ = try days.run(days: second, sink: .redis, output: scratch + "/daily", redisURL: server.url)
+        #expect(try server.dumpSessions() == whole.dumpSessions())
     }
 }

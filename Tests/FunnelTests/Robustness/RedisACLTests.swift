@@ -9,11 +9,13 @@ import Testing
 struct RedisACLTests {
     static let password = "acl-user-pass-5"
 
-    /// The ACL line as the README shows it, with the test's password.
-    static func aclArguments() throws -> [String] {
+    /// The ACL line as the README shows it, with the test's password; without `+dbsize +scan`
+    /// when `keyFilter` is false (an ACL set up before funnel kept a key filter).
+    static func aclArguments(keyFilter: Bool = true) throws -> [String] {
         let readme = try #require(TestFiles.readText(FixtureCase.repositoryRoot + "/README.md"))
         let line = try #require(readme.split(separator: "\n").first { $0.hasPrefix("ACL SETUSER funnel ") }, "no ACL line in README.md")
         return line.split(separator: " ").map { $0 == ">CHANGE-ME" ? ">" + password : String($0) }
+            .filter { keyFilter || ($0 != "+dbsize" && $0 != "+scan") }
     }
 
     private func pipeline(in folder: String) -> String {
@@ -43,7 +45,8 @@ struct RedisACLTests {
         return try CommandRunner.run(CommandLineTests.binary, arguments, environment: ["REDIS_PASSWORD": password], timeout: .seconds(60))
     }
 
-    @Test func aLoadThroughTheLeastPrivilegedUserEqualsALoadByTheDefaultUser() throws {
+    @Test(arguments: [true, false])
+    func aLoadThroughTheLeastPrivilegedUserEqualsALoadByTheDefaultUser(keyFilter: Bool) throws {
         let folder = TestFiles.temporaryFolder("acl")
         defer { TestFiles.remove(folder) }
         let pipeline = pipeline(in: folder)
@@ -58,7 +61,8 @@ struct RedisACLTests {
         let server = try RedisServer(arguments: ["--requirepass", "admin-pass-5"])
         defer { server.stop() }
         let admin = try server.connect()
-        let acl = try Self.aclArguments()
+        let acl = try Self.aclArguments(keyFilter: keyFilter)
+        #expect(acl.contains("+scan") == keyFilter)
         guard case .status("OK") = try admin.command(acl.map { Array($0.utf8) }) else {
             Issue.record("the README's ACL line was refused: \(acl)")
             return
