@@ -18,7 +18,7 @@ struct SinkOptions: ParsableArguments {
     @Option(help: "Write Prometheus metrics (lines, rejects, sessions, duration, last success) to this file, for node_exporter's textfile collector.")
     var metricsFile: String?
 
-    @Option(help: "Records held in memory before the visitors the input has passed are flushed (default 50000). Lower uses less memory; the output is the same.")
+    @Option(help: "Records held in memory before the visitors the input has passed are flushed (default 20000). Lower uses less memory; the output is the same.")
     var chunkRecords: Int?
 
     /// Copies the options into `options`, checking their values.

@@ -15,7 +15,7 @@ import Glibc
 public struct Runner {
     /// Records a run holds before it flushes the visitors the stream has passed: the knob
     /// between memory and how often a visitor active across a flush is rebuilt.
-    public static let defaultChunkRecords = 50_000
+    public static let defaultChunkRecords = 20_000
     public let pipeline: Pipeline
     public let options: RunOptions
     /// Where the summary and progress go; stderr by default.

@@ -79,14 +79,14 @@ struct SessionStage {
         }
         carried = waitingCount
         // A flush plans at most a chunk's worth of records, so that what it builds stays
-        // bounded when the end (or the cap) flushes everything held.
+        // bounded when many sessions close at once (the quiet end of a day), at the end, or
+        // when the cap flushes everything held.
         var slice: [String: [StreamRecord]] = [:]
         var sliceCount = 0
-        let sliceLimit = flushedEverything ? chunkRecords : Int.max
         for (group, records) in groups {
             slice[group] = records
             sliceCount += records.count
-            if sliceCount >= sliceLimit {
+            if sliceCount >= chunkRecords {
                 try start(slice)
                 slice = [:]
                 sliceCount = 0
