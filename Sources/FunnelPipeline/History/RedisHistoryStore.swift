@@ -8,10 +8,11 @@ import FunnelWriters
 ///
 /// `funnel:keyfilter` holds a Bloom filter of the stored groups, visitors and event ids
 /// (see `KeyFilter`), so that lookups of keys never stored skip the server, and
-/// `funnel:keyfilter:dbsize` the number of keys in the database when it was saved. A run
-/// deletes the filter before its first write and saves it at its end, so a run cut short
-/// leaves none; a missing filter, or one saved when the database held a different number of
-/// keys (another program, or an older funnel, wrote since), is built again with SCAN.
+/// `funnel:keyfilter:keys` the number of keys without a TTL in the database when it was saved
+/// (history keys never expire; session keys that a TTL removes leave the number as it was). A
+/// run deletes the filter before its first write and saves it at its end, so a run cut short
+/// leaves none; a missing filter, or one saved for another number of keys (another program,
+/// or an older funnel, wrote since), is built again with SCAN.
 public final class RedisHistoryStore: HistoryStore {
     private let url: RedisURL
     private let prefix: String
@@ -20,7 +21,7 @@ public final class RedisHistoryStore: HistoryStore {
     private var filter: KeyFilter?
     /// Whether this run has deleted the stored filter (it does before its first write).
     private var filterDeleted = false
-    /// Whether the Redis user may not run `DBSIZE` or `SCAN`: no filter is kept then.
+    /// Whether the Redis user may not run `INFO` or `SCAN`: no filter is kept then.
     private var filterRefused = false
 
     public init(url: RedisURL, prefix: String, retry: RedisRetryPolicy = .standard) {
@@ -40,19 +41,40 @@ public final class RedisHistoryStore: HistoryStore {
     // MARK: - Key filter
 
     private var filterKey: String { prefix + "keyfilter" }
-    private var filterSizeKey: String { prefix + "keyfilter:dbsize" }
+    private var filterSizeKey: String { prefix + "keyfilter:keys" }
+
+    /// Keys without a TTL in the run's database, from `INFO keyspace` (keys minus expires).
+    private func persistentKeyCount() throws(SinkError) -> Int64 {
+        let reply = try send([[b("INFO"), b("keyspace")]])[0]
+        let text: String
+        switch reply {
+        case .string(let bytes): text = String(decoding: bytes, as: UTF8.self)
+        case .status(let status): text = status
+        default: throw SinkError("Redis history at \(url.redacted): unexpected reply to INFO keyspace")
+        }
+        let head = "db\(url.db):"
+        for line in text.split(whereSeparator: \.isNewline) where line.hasPrefix(head) {
+            var keys: Int64 = 0, expires: Int64 = 0
+            for field in line.dropFirst(head.count).split(separator: ",") {
+                let pair = field.split(separator: "=")
+                guard pair.count == 2, let value = Int64(pair[1]) else { continue }
+                if pair[0] == "keys" { keys = value } else if pair[0] == "expires" { expires = value }
+            }
+            return keys - expires
+        }
+        return 0
+    }
 
     /// The run's filter: the stored one if the database still holds the keys it was saved
     /// with, else one built from a SCAN of the history's keys. A Redis user not allowed
-    /// `DBSIZE` or `SCAN` gets none: every key is looked up, as before there was a filter.
+    /// `INFO` or `SCAN` gets none: every key is looked up, as before there was a filter.
     private func keyFilter() throws(SinkError) -> KeyFilter {
         if let filter { return filter }
         if filterRefused { return KeyFilter.everything }
         let replies = try send([[b("GET"), b(filterKey)], [b("GET"), b(filterSizeKey)]])
         let count: Int64
         do throws(SinkError) {
-            guard case .integer(let size) = try send([[b("DBSIZE")]])[0] else { throw SinkError("Redis history at \(url.redacted): unexpected reply to DBSIZE") }
-            count = size
+            count = try persistentKeyCount()
         } catch where error.message.contains("NOPERM") {
             filterRefused = true
             return KeyFilter.everything
@@ -185,12 +207,11 @@ public final class RedisHistoryStore: HistoryStore {
     public func sessionBodies(_ ids: [String]) throws(SinkError) -> [String: [UInt8]]? { nil }
 
     /// Every chunk's change was applied as it went; what is left is to save the filter of
-    /// the keys stored, with the database's key count to tell later whether it still holds.
+    /// the keys stored, with the number of keys without a TTL to tell later whether it holds.
     public func commit() throws(SinkError) {
         guard let filter else { return }
         _ = try send([[b("SET"), b(filterKey), filter.encoded()], [b("SET"), b(filterSizeKey), b("0")]])
-        guard case .integer(let count) = try send([[b("DBSIZE")]])[0] else { return }
-        _ = try send([[b("SET"), b(filterSizeKey), b(String(count))]])
+        _ = try send([[b("SET"), b(filterSizeKey), b(String(try persistentKeyCount()))]])
     }
 
     /// Records and event holders first (append-only), then the derived indexes; each command

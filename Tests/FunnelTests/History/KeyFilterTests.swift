@@ -94,11 +94,37 @@ import Testing
         case .stale:
             // An empty filter, which would skip every lookup, saved for another key count.
             _ = try redis.command([Array("SET".utf8), Array("funnel:keyfilter".utf8), KeyFilter(capacity: 64).encoded()])
-            _ = try redis.command("SET", "funnel:keyfilter:dbsize", "1")
+            _ = try redis.command("SET", "funnel:keyfilter:keys", "1")
         case .unreadable:
             _ = try redis.command("SET", "funnel:keyfilter", "KF1")
         }
         _ = try days.run(days: second, sink: .redis, output: scratch + "/daily", redisURL: server.url)
         #expect(try server.dumpSessions() == whole.dumpSessions())
+    }
+
+    /// Session keys expiring by their TTL leave the Redis filter valid; a key without a TTL
+    /// written by another program makes the next run build it again.
+    @Test func redisFilterOutlivesExpiringKeysButNotForeignWrites() throws {
+        let (days, first, second) = Self.halves(seed: 43)
+        let scratch = TestFiles.temporaryFolder("filter-redis-ttl")
+        defer { TestFiles.remove(scratch) }
+        let server = try RedisServer()
+        defer { server.stop() }
+        let redis = try server.connect()
+        func scans() throws -> Bool {
+            guard case .string(let stats) = try redis.command("INFO", "commandstats") else { return false }
+            return String(decoding: stats, as: UTF8.self).contains("cmdstat_scan:")
+        }
+        _ = try days.run(days: first, sink: .redis, output: scratch, redisURL: server.url)
+        _ = try redis.command("SET", "elsewhere:ttl", "1", "EX", "3600")
+        _ = try redis.command("CONFIG", "RESETSTAT")
+        try #require(second.count >= 2, "the generator should spread traffic over four days or more")
+        _ = try days.run(days: [second[0]], sink: .redis, output: scratch, redisURL: server.url)
+        #expect(try !scans(), "a key with a TTL should leave the filter valid")
+
+        _ = try redis.command("SET", "elsewhere:forever", "1")
+        _ = try redis.command("CONFIG", "RESETSTAT")
+        _ = try days.run(days: Array(second.dropFirst()), sink: .redis, output: scratch, redisURL: server.url)
+        #expect(try scans(), "a key without a TTL should make the run rebuild the filter")
     }
 }

@@ -9,13 +9,13 @@ import Testing
 struct RedisACLTests {
     static let password = "acl-user-pass-5"
 
-    /// The ACL line as the README shows it, with the test's password; without `+dbsize +scan`
+    /// The ACL line as the README shows it, with the test's password; without `+info +scan`
     /// when `keyFilter` is false (an ACL set up before funnel kept a key filter).
     static func aclArguments(keyFilter: Bool = true) throws -> [String] {
         let readme = try #require(TestFiles.readText(FixtureCase.repositoryRoot + "/README.md"))
         let line = try #require(readme.split(separator: "\n").first { $0.hasPrefix("ACL SETUSER funnel ") }, "no ACL line in README.md")
         return line.split(separator: " ").map { $0 == ">CHANGE-ME" ? ">" + password : String($0) }
-            .filter { keyFilter || ($0 != "+dbsize" && $0 != "+scan") }
+            .filter { keyFilter || ($0 != "+info" && $0 != "+scan") }
     }
 
     private func pipeline(in folder: String) -> String {
