@@ -57,4 +57,17 @@ public struct HistoryChange {
     public var deletedSessions: [String] = []
 
     public init() {}
+
+    /// The ranges of `records` that hold one group each.
+    public var recordRuns: [Range<Int>] {
+        var runs: [Range<Int>] = []
+        var start = 0
+        while start < records.count {
+            var end = start + 1
+            while end < records.count && records[end].group == records[start].group { end += 1 }
+            runs.append(start..<end)
+            start = end
+        }
+        return runs
+    }
 }

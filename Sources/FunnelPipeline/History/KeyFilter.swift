@@ -74,12 +74,28 @@ struct KeyFilter: Equatable {
     }
 
     mutating func insert(_ kind: Kind, _ key: String) {
+        if holdsEverything { return }
         let hash = Self.hash(kind, key)
         if parts.contains(where: { $0.contains(hash) }) { return }
         if parts[parts.count - 1].count >= parts[parts.count - 1].capacity {
             parts.append(Part(capacity: parts[parts.count - 1].capacity * 2))
         }
         parts[parts.count - 1].insert(hash)
+    }
+
+    /// Adds every key a history change stores: its records' groups, its event ids, the
+    /// visitors it gives session ids or groups, and the groups it resolves to a visitor. Both
+    /// histories call this with each change they apply, so they agree on what the filter holds.
+    mutating func add(_ change: HistoryChange) {
+        var previous: String?
+        for record in change.records where record.group != previous {
+            insert(.group, record.group)
+            previous = record.group
+        }
+        for (id, _) in change.eventHolders { insert(.event, id) }
+        for (visitor, ids) in change.visitorSessions where !ids.isEmpty { insert(.visitor, visitor) }
+        for (visitor, groups) in change.visitorGroups where !groups.isEmpty { insert(.visitor, visitor) }
+        for group in change.groupVisitor.keys { insert(.group, group) }
     }
 
     /// Two 64-bit hashes of the key (FNV-1a, then a SplitMix64 finalizer of it for the

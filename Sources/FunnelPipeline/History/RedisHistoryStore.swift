@@ -72,27 +72,19 @@ public final class RedisHistoryStore: HistoryStore {
         if let filter { return filter }
         if filterRefused { return KeyFilter.everything }
         let replies = try send([[b("GET"), b(filterKey)], [b("GET"), b(filterSizeKey)]])
-        let count: Int64
         do throws(SinkError) {
-            count = try persistentKeyCount()
+            let count = try persistentKeyCount()
+            var loaded: KeyFilter?
+            if case .string(let bytes) = replies[0], case .string(let size) = replies[1], String(decoding: size, as: UTF8.self) == String(count) {
+                loaded = KeyFilter(encoded: bytes)
+            }
+            if loaded == nil { loaded = try scanKeys() }
+            filter = loaded
+            return loaded!
         } catch where error.message.contains("NOPERM") {
             filterRefused = true
             return KeyFilter.everything
         }
-        var loaded: KeyFilter?
-        if case .string(let bytes) = replies[0], case .string(let size) = replies[1], String(decoding: size, as: UTF8.self) == String(count) {
-            loaded = KeyFilter(encoded: bytes)
-        }
-        if loaded == nil {
-            do throws(SinkError) {
-                loaded = try scanKeys()
-            } catch where error.message.contains("NOPERM") {
-                filterRefused = true
-                return KeyFilter.everything
-            }
-        }
-        filter = loaded
-        return loaded!
     }
 
     private func scanKeys() throws(SinkError) -> KeyFilter {
@@ -218,46 +210,34 @@ public final class RedisHistoryStore: HistoryStore {
     /// is idempotent, so a run cut short is completed by running it again.
     public func apply(_ change: HistoryChange) throws(SinkError) {
         var filter = try keyFilter()
+        filter.add(change)
         var commands: [[[UInt8]]] = []
         // A run cut short must not leave a filter that misses what it wrote.
         if !filterDeleted { commands.append([b("DEL"), b(filterKey), b(filterSizeKey)]) }
         // One HSET per group with all its new records (a group's records are adjacent).
-        var start = 0
         let records = change.records
-        while start < records.count {
-            filter.insert(.group, records[start].group)
-            var command = [b("HSET"), b(prefix + "rec:" + records[start].group)]
-            var end = start
-            while end < records.count && records[end].group == records[start].group {
-                command.append(b(records[end].position))
-                command.append(records[end].data)
-                end += 1
+        for run in change.recordRuns {
+            var command = [b("HSET"), b(prefix + "rec:" + records[run.lowerBound].group)]
+            for record in records[run] {
+                command.append(b(record.position))
+                command.append(record.data)
             }
             commands.append(command)
-            start = end
         }
         for (id, holder) in change.eventHolders {
-            filter.insert(.event, id)
             commands.append([b("SADD"), b(prefix + "eid:" + id), b(holder.position + "\t" + holder.group)])
         }
         for (visitor, ids) in change.visitorSessions.sorted(by: { $0.key < $1.key }) {
             // Sets are replaced whole; a visitor the run's reads found nothing stored for has
             // nothing to delete.
             if change.visitorsWithStoredRows.contains(visitor) { commands.append([b("DEL"), b(prefix + "vsess:" + visitor)]) }
-            if !ids.isEmpty {
-                filter.insert(.visitor, visitor)
-                commands.append([b("SADD"), b(prefix + "vsess:" + visitor)] + ids.map(b))
-            }
+            if !ids.isEmpty { commands.append([b("SADD"), b(prefix + "vsess:" + visitor)] + ids.map(b)) }
         }
         for (visitor, groups) in change.visitorGroups.sorted(by: { $0.key < $1.key }) {
             if change.visitorsWithStoredRows.contains(visitor) { commands.append([b("DEL"), b(prefix + "vgroups:" + visitor)]) }
-            if !groups.isEmpty {
-                filter.insert(.visitor, visitor)
-                commands.append([b("SADD"), b(prefix + "vgroups:" + visitor)] + groups.map(b))
-            }
+            if !groups.isEmpty { commands.append([b("SADD"), b(prefix + "vgroups:" + visitor)] + groups.map(b)) }
         }
         for (group, visitor) in change.groupVisitor.sorted(by: { $0.key < $1.key }) {
-            filter.insert(.group, group)
             commands.append([b("SET"), b(prefix + "gvisitor:" + group), b(visitor)])
         }
         if !filterRefused { self.filter = filter }

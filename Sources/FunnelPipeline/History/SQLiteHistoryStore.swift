@@ -42,16 +42,15 @@ public final class SQLiteHistoryStore: HistoryStore {
             CREATE INDEX IF NOT EXISTS sessions_by_start ON sessions (start, session_id);
             CREATE TABLE IF NOT EXISTS key_filter (id INTEGER PRIMARY KEY CHECK (id = 1), records TEXT NOT NULL, data BLOB NOT NULL);
             """)
-        filter = KeyFilter()
-        filter = try loadFilter()
+        filter = try Self.loadFilter(db)
     }
 
     // MARK: - Key filter
 
     /// The stored filter, if it covers every record stored; else one built from the tables (a
     /// history from before the filter, or one another program wrote to since).
-    private func loadFilter() throws(SinkError) -> KeyFilter {
-        let records = try recordsMark()
+    private static func loadFilter(_ db: SQLiteDatabase) throws(SinkError) -> KeyFilter {
+        let records = try recordsMark(db)
         var stored: KeyFilter?
         try db.select("SELECT records, data FROM key_filter WHERE id = 1") { statement in
             if SQLiteDatabase.text(statement, 0) == records { stored = KeyFilter(encoded: SQLiteDatabase.blob(statement, 1)) }
@@ -71,7 +70,7 @@ public final class SQLiteHistoryStore: HistoryStore {
     /// What changes whenever a record is stored, by this or any other version of funnel: the
     /// largest rowid of the records table (rows are never deleted), or the row count for the
     /// files of older versions, whose records table has no rowid.
-    private func recordsMark() throws(SinkError) -> String {
+    private static func recordsMark(_ db: SQLiteDatabase) throws(SinkError) -> String {
         var mark = ""
         do throws(SinkError) {
             try db.select("SELECT max(rowid) FROM records") { mark = "rowid " + String(SQLiteDatabase.integer($0, 0)) }
@@ -148,23 +147,17 @@ public final class SQLiteHistoryStore: HistoryStore {
         // A group's new records go in one row, keyed by the first one's position (a position
         // is never stored twice, so the key is new); rows go in key order, so neighbouring
         // index entries land on the same B-tree pages.
-        var blocks: [(group: String, position: String, data: [UInt8])] = []
-        var start = 0
+        filter.add(change)
         let records = change.records
-        while start < records.count {
-            var end = start + 1
-            while end < records.count && records[end].group == records[start].group { end += 1 }
-            let data = end - start == 1 ? records[start].data : RecordCoding.block(records[start..<end].map(\.data))
-            blocks.append((records[start].group, records[start].position, data))
-            start = end
+        var blocks: [(group: String, position: String, data: [UInt8])] = change.recordRuns.map { run in
+            let first = records[run.lowerBound]
+            return (first.group, first.position, run.count == 1 ? first.data : RecordCoding.block(records[run].map(\.data)))
         }
         blocks.sort { $0.group != $1.group ? $0.group < $1.group : $0.position < $1.position }
         for block in blocks {
-            filter.insert(.group, block.group)
             try db.run("INSERT OR REPLACE INTO records (grp, position, data) VALUES (?1, ?2, ?3)", [.text(block.group), .text(block.position), .blob(block.data)])
         }
         for (id, holder) in change.eventHolders.sorted(by: { $0.id < $1.id }) {
-            filter.insert(.event, id)
             try db.run("INSERT OR IGNORE INTO event_holders (event_id, position, grp) VALUES (?1, ?2, ?3)",
                        [.text(id), .text(holder.position), .text(holder.group)])
         }
@@ -176,16 +169,13 @@ public final class SQLiteHistoryStore: HistoryStore {
         }
         for (visitor, ids) in change.visitorSessions.sorted(by: { $0.key < $1.key }) {
             if change.visitorsWithStoredRows.contains(visitor) { try db.run("DELETE FROM visitor_sessions WHERE visitor = ?1", [.text(visitor)]) }
-            if !ids.isEmpty { filter.insert(.visitor, visitor) }
             for id in ids { try db.run("INSERT OR IGNORE INTO visitor_sessions (visitor, session_id) VALUES (?1, ?2)", [.text(visitor), .text(id)]) }
         }
         for (visitor, groups) in change.visitorGroups.sorted(by: { $0.key < $1.key }) {
             if change.visitorsWithStoredRows.contains(visitor) { try db.run("DELETE FROM visitor_groups WHERE visitor = ?1", [.text(visitor)]) }
-            if !groups.isEmpty { filter.insert(.visitor, visitor) }
             for group in groups { try db.run("INSERT OR IGNORE INTO visitor_groups (visitor, grp) VALUES (?1, ?2)", [.text(visitor), .text(group)]) }
         }
         for (group, visitor) in change.groupVisitor.sorted(by: { $0.key < $1.key }) {
-            filter.insert(.group, group)
             try db.run("INSERT OR REPLACE INTO group_visitor (grp, visitor) VALUES (?1, ?2)", [.text(group), .text(visitor)])
         }
     }
@@ -203,7 +193,7 @@ public final class SQLiteHistoryStore: HistoryStore {
     /// Commits the run, with the filter of what it stored in the same transaction.
     public func commit() throws(SinkError) {
         try db.begin()
-        try db.run("INSERT OR REPLACE INTO key_filter (id, records, data) VALUES (1, ?1, ?2)", [.text(try recordsMark()), .blob(filter.encoded())])
+        try db.run("INSERT OR REPLACE INTO key_filter (id, records, data) VALUES (1, ?1, ?2)", [.text(try Self.recordsMark(db)), .blob(filter.encoded())])
         try db.commit()
     }
 }
