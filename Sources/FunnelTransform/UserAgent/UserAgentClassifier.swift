@@ -18,15 +18,14 @@ public struct UserAgentInfo: Sendable, Hashable {
 /// Classifies user agents for SPEC 3 (bots) and SPEC 5 (`device_type`, `browser`).
 ///
 /// Real traffic repeats a few thousand agents millions of times, so results are cached per
-/// distinct agent string. The cache is bounded: when it holds `cacheLimit` agents it starts
-/// over, which only happens when the input is made of ever-new agents. Not thread-safe: each
-/// stage owns its own classifier.
+/// distinct agent string. The cache keeps recent agents only (`cacheLimit` agents or 4 MiB of
+/// them per generation), so input made of ever-new agents cannot grow it. Not thread-safe:
+/// each stage owns its own classifier.
 public final class UserAgentClassifier {
-    public static let defaultCacheLimit = 50_000
+    public static let defaultCacheLimit = 16_384
 
     private let extraBotPatterns: TokenSet
-    private let cacheLimit: Int
-    private var cache: [String: UserAgentInfo] = [:]
+    private var cache: RecentCache<UserAgentInfo>
 
     /// `extraBotPatterns` are the pipeline's own bot patterns, matched case-insensitively
     /// anywhere in the agent, on top of the built-in ones.
@@ -36,20 +35,19 @@ public final class UserAgentClassifier {
 
     init(extraBotPatterns: [String], cacheLimit: Int) {
         self.extraBotPatterns = TokenSet(extraBotPatterns.map { Token($0) })
-        self.cacheLimit = max(1, cacheLimit)
+        cache = RecentCache(entryLimit: cacheLimit, byteLimit: 4 << 20)
     }
 
     public func classify(_ userAgent: String?) -> UserAgentInfo {
         guard let userAgent, !userAgent.isEmpty else { return .unknown }
-        if let known = cache[userAgent] { return known }
+        if let known = cache.value(for: userAgent) { return known }
         let text = AgentText(userAgent)
         let info = UserAgentInfo(
             deviceType: DeviceType.detect(in: text),
             browser: Browser.detect(in: text),
             isBot: text.looksAutomated(extra: extraBotPatterns)
         )
-        if cache.count >= cacheLimit { cache.removeAll(keepingCapacity: true) }
-        cache[userAgent] = info
+        cache.insert(info, for: userAgent)
         return info
     }
 
