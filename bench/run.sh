@@ -2,12 +2,14 @@
 # make bench: the same generated inputs through (a) the zlib floor, (b) funnel into
 # sessions.ndjson, (c) funnel straight into redis-server, (d) funnel's RESP sink + redis-cli
 # --pipe; peak memory of (b). Prints ratios and lines/s, and writes bench/results.json.
-# Sizes: BENCH_SIZES="S M L" (visitors 15k / 150k / 450k; L is about 3 million lines).
+# Sizes: BENCH_SIZES="S M L L3" (visitors 15k / 150k / 450k on one day; L is about 3 million
+# lines; L3 is as long as L with M's visitors at once: 150k a day over 3 days, one run with
+# --from/--to, so M -> L3 shows memory against input length and M -> L against concurrency).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 work=${BENCH_DIR:-/tmp/funnel-bench}
-sizes=${BENCH_SIZES:-"S M L"}
+sizes=${BENCH_SIZES:-"S M L L3"}
 mkdir -p "$work"
 swift build -c release >/dev/null
 cc -O2 -o "$work/floor" bench/floor.c -lz
@@ -19,35 +21,53 @@ sleep 0.5
 seconds() { python3 -c 'import sys,time; print(f"{float(sys.argv[1]):.2f}")' "$1"; }
 now() { date +%s.%N; }
 json="["
+declare -A peak speed
 for size in $sizes; do
-  case $size in S) visitors=15000;; M) visitors=150000;; L) visitors=450000;; *) echo "size $size?"; exit 1;; esac
+  days=1
+  case $size in S) visitors=15000;; M) visitors=150000;; L) visitors=450000;; L3) visitors=150000; days=3;; *) echo "size $size?"; exit 1;; esac
   data="$work/$size"
-  if [ ! -f "$data/events-2024-03-01.ndjson.gz" ]; then
+  last=$(date -u -d "2024-03-01 + $((days - 1)) days" +%F)
+  if [ ! -f "$data/events-$last.ndjson.gz" ]; then
     mkdir -p "$data"
-    (cd "$data" && VISITORS=$visitors python3 "$root/fixtures/demo/generate.py")
+    (cd "$data" && VISITORS=$visitors DAYS=$days python3 "$root/fixtures/demo/generate.py")
   fi
-  sed "s|output: out/|output: $data/out|" "$root/fixtures/demo/pipeline.yaml" > "$data/pipeline.yaml"
+  range=()
+  if [ "$days" -gt 1 ]; then
+    # The days as a nightly pipeline names them, read in one run.
+    sed -e "s|output: out/|output: $data/out|" -e '/paths:/s|2024-03-01|{date}|' "$root/fixtures/demo/pipeline.yaml" > "$data/pipeline.yaml"
+    range=(--from 2024-03-01 --to "$last")
+  else
+    sed "s|output: out/|output: $data/out|" "$root/fixtures/demo/pipeline.yaml" > "$data/pipeline.yaml"
+  fi
   files=("$data"/access-*.log.gz "$data"/events-*.ndjson.gz)
   t0=$(now); lines=$("$work/floor" "${files[@]}" | cut -d' ' -f1); t1=$(now)
   floor=$(echo "$t1 - $t0" | bc -l)
   rm -rf "$data/out"
-  /usr/bin/time -f "%M" -o "$data/rss" "$bin" run "$data/pipeline.yaml" --progress never 2>"$data/b.log" >/dev/null || true
+  /usr/bin/time -f "%M" -o "$data/rss" "$bin" run "$data/pipeline.yaml" "${range[@]}" --progress never 2>"$data/b.log" >/dev/null || true
   b=$(grep -oE 'time +[0-9.]+' "$data/b.log" | grep -oE '[0-9.]+$')
   rss=$(( $(tail -1 "$data/rss") / 1024 ))
   redis-cli -p "$port" flushall >/dev/null
   rm -rf "$data/rout"
-  "$bin" run "$data/pipeline.yaml" --sink redis --redis-url "redis://127.0.0.1:$port/0" --output "$data/rout" --progress never 2>"$data/c.log" >/dev/null || true
+  "$bin" run "$data/pipeline.yaml" "${range[@]}" --sink redis --redis-url "redis://127.0.0.1:$port/0" --output "$data/rout" --progress never 2>"$data/c.log" >/dev/null || true
   c=$(grep -oE 'time +[0-9.]+' "$data/c.log" | grep -oE '[0-9.]+$')
   redis-cli -p "$port" flushall >/dev/null
   rm -rf "$data/pout"
   t0=$(now)
-  "$bin" run "$data/pipeline.yaml" --sink resp --output "$data/pout" --progress never 2>/dev/null >/dev/null || true
+  "$bin" run "$data/pipeline.yaml" "${range[@]}" --sink resp --output "$data/pout" --progress never 2>/dev/null >/dev/null || true
   redis-cli -p "$port" --pipe < "$data/pout/redis.resp" >/dev/null
   t1=$(now)
   d=$(echo "$t1 - $t0" | bc -l)
   printf '%s: %s lines | floor %ss | ndjson %ss (%.1fx floor, %d lines/s, %d MiB peak) | redis %ss | resp+redis-cli %ss (redis/resp %.2f)\n' \
     "$size" "$lines" "$(seconds "$floor")" "$b" "$(echo "$b / $floor" | bc -l)" "$(echo "$lines / $b" | bc)" "$rss" "$c" "$(seconds "$d")" "$(echo "$c / $d" | bc -l)"
-  json="$json{\"size\":\"$size\",\"lines\":$lines,\"floor_s\":$(seconds "$floor"),\"ndjson_s\":$b,\"redis_s\":$c,\"resp_pipe_s\":$(seconds "$d"),\"ndjson_peak_mib\":$rss,\"cores\":$(nproc)},"
+  peak[$size]=$rss
+  speed[$size]=$(echo "$lines / $b" | bc)
+  json="$json{\"size\":\"$size\",\"days\":$days,\"lines\":$lines,\"floor_s\":$(seconds "$floor"),\"ndjson_s\":$b,\"redis_s\":$c,\"resp_pipe_s\":$(seconds "$d"),\"ndjson_peak_mib\":$rss,\"cores\":$(nproc)},"
+done
+for size in L L3; do
+  if [ -n "${peak[M]:-}" ] && [ -n "${peak[$size]:-}" ]; then
+    printf 'M -> %s: peak memory %+.1f%%, lines/s %+.1f%%\n' "$size" \
+      "$(echo "(${peak[$size]} - ${peak[M]}) * 100 / ${peak[M]}" | bc -l)" "$(echo "(${speed[$size]} - ${speed[M]}) * 100 / ${speed[M]}" | bc -l)"
+  fi
 done
 echo "${json%,}]" > "$root/bench/results.json"
 echo "written bench/results.json ($(nproc) cores)"
