@@ -50,4 +50,8 @@ enum Hex {
         default: nil
         }
     }
+
+    /// C0 controls and DEL: bytes an escape may name but a kept field must not hold.
+    @inline(__always)
+    static func isControl(_ byte: UInt8) -> Bool { byte < 0x20 || byte == 0x7F }
 }

@@ -172,10 +172,11 @@ public struct AccessLogParser: Sendable {
             case .httpUserAgent: userAgent = text(raw, quoted)
             case .host: host = text(raw, quoted).lowercased()
             case .cookie(let name):
-                if name == parser.options.visitorCookie { visitorID = text(raw, quoted) }
-                if name == parser.options.sessionCookie { sessionID = text(raw, quoted) }
+                // Ids are decoded in full: one with a control byte is an `invalid_id`.
+                if name == parser.options.visitorCookie { visitorID = text(raw, quoted, decodingControls: true) }
+                if name == parser.options.sessionCookie { sessionID = text(raw, quoted, decodingControls: true) }
             case .header("cookie"):
-                cookieHeader = quoted ? unescape(raw) : Array(raw)
+                cookieHeader = quoted ? unescape(raw, decodingControls: true) : Array(raw)
             default:
                 break
             }
@@ -227,13 +228,17 @@ public struct AccessLogParser: Sendable {
             return .record(record)
         }
 
-        private func text(_ raw: UnsafeBufferPointer<UInt8>, _ quoted: Bool) -> String {
-            quoted && raw.contains(UInt8(ascii: "\\")) ? String(decoding: unescape(raw), as: UTF8.self) : String(decoding: raw, as: UTF8.self)
+        private func text(_ raw: UnsafeBufferPointer<UInt8>, _ quoted: Bool, decodingControls: Bool = false) -> String {
+            guard quoted && raw.contains(UInt8(ascii: "\\")) else { return String(decoding: raw, as: UTF8.self) }
+            return String(decoding: unescape(raw, decodingControls: decodingControls), as: UTF8.self)
         }
 
         /// nginx escapes `"`, `\` and non-printable bytes in quoted fields as `\xHH`; other
-        /// servers write `\"` and `\\`. Both are undone here.
-        private func unescape(_ raw: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+        /// servers write `\"` and `\\`. Both are undone here, except an escaped control byte
+        /// (below 0x20, or 0x7F), which stays as written unless `decodingControls`: a NUL,
+        /// newline or tab must not reach a kept field (a path, a campaign value) and through it
+        /// a CSV or Redis value. Ids decode them, so that validation rejects them.
+        private func unescape(_ raw: UnsafeBufferPointer<UInt8>, decodingControls: Bool = false) -> [UInt8] {
             guard raw.contains(UInt8(ascii: "\\")) else { return Array(raw) }
             var out: [UInt8] = []
             out.reserveCapacity(raw.count)
@@ -242,7 +247,8 @@ public struct AccessLogParser: Sendable {
                 let byte = raw[i]
                 if byte == UInt8(ascii: "\\"), i + 1 < raw.count {
                     let next = raw[i + 1]
-                    if next == UInt8(ascii: "x"), i + 3 < raw.count, let high = Hex.value(raw[i + 2]), let low = Hex.value(raw[i + 3]) {
+                    if next == UInt8(ascii: "x"), i + 3 < raw.count, let high = Hex.value(raw[i + 2]), let low = Hex.value(raw[i + 3]),
+                       decodingControls || !Hex.isControl(high << 4 | low) {
                         out.append(high << 4 | low)
                         i += 4
                         continue

@@ -23,8 +23,10 @@ public struct QueryParameters: Sendable {
         pairs.contains { predicate($0.name) && !$0.value.isEmpty }
     }
 
-    /// Percent-decodes; a broken escape (`%G1`, a lone `%`) is kept as written, and bytes that
-    /// do not form UTF-8 become U+FFFD, so a damaged URL still yields its readable parts.
+    /// Percent-decodes; a broken escape (`%G1`, a lone `%`) and an escaped control byte (`%00`,
+    /// `%0A`, `%7F`: nothing a campaign name holds, and nothing a CSV cell or a Redis value
+    /// should get) are kept as written, and bytes that do not form UTF-8 become U+FFFD, so a
+    /// damaged URL still yields its readable parts.
     public static func decode(_ bytes: ArraySlice<UInt8>) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count)
@@ -33,8 +35,9 @@ public struct QueryParameters: Sendable {
             let byte = bytes[i]
             if byte == UInt8(ascii: "+") {
                 out.append(0x20)
-            } else if byte == UInt8(ascii: "%"), i + 2 < bytes.endIndex, let high = hex(bytes[i + 1]), let low = hex(bytes[i + 2]) {
-                out.append(high << 4 | low)
+            } else if byte == UInt8(ascii: "%"), i + 2 < bytes.endIndex, let high = hex(bytes[i + 1]), let low = hex(bytes[i + 2]),
+                      case let decoded = high << 4 | low, decoded >= 0x20, decoded != 0x7F {
+                out.append(decoded)
                 i += 3
                 continue
             } else {

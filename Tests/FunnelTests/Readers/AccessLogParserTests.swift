@@ -64,6 +64,15 @@ struct AccessLogParserTests {
         #expect(r.userAgent == #"Agent "quoted" "hex" café"#)
     }
 
+    @Test func escapedControlBytesStayAsWritten() throws {
+        // nginx writes a NUL, newline or tab of the request as \x00, \x0A, \x09: they never
+        // become bytes of a kept field.
+        let r = try record(#"1.2.3.4 - - [01/Jan/2024:00:00:00 +0000] "GET /a\x09b?utm_source=x\x00y\x0Az\x7F HTTP/1.1" 200 1 "-" "A\x00gent""#)
+        #expect(r.path == #"/a\x09b"#)
+        #expect(r.query == #"utm_source=x\x00y\x0Az\x7F"#)
+        #expect(r.userAgent == #"A\x00gent"#)
+    }
+
     @Test func msecIsMorePreciseThanTimeLocal() throws {
         let r = try record(#"1.2.3.4 [01/Jan/2024:00:00:00 +0000] 1704067200.250 "GET / HTTP/1.1" 200"#,
                            format: #"$remote_addr [$time_local] $msec "$request" $status"#)

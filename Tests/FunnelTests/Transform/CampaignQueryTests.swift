@@ -16,4 +16,17 @@ import Testing
     func keepsOnlyCampaignParameters(query: String, kept: String?) {
         #expect(Transformer.campaignQuery(query) == kept)
     }
+
+    @Test(arguments: [
+        ("a%20b+c%41", "a b cA"),
+        ("x%00y%0Az%09w%7F", "x%00y%0Az%09w%7F"),
+        ("%", "%"),
+        ("%4", "%4"),
+        ("%G1", "%G1"),
+        ("caf%C3%A9", "café"),
+        ("%FF", "\u{FFFD}"),
+    ] as [(String, String)])
+    func valuesArePercentDecodedButControlBytesStayEscaped(raw: String, decoded: String) {
+        #expect(QueryParameters.decode(ArraySlice(raw.utf8)) == decoded)
+    }
 }
