@@ -17,8 +17,8 @@ import Darwin
 /// not cover, and a lookup that trips over damaged data all give nil (the last is counted in
 /// `lookupErrors`).
 ///
-/// Logs repeat the same addresses, so results are cached per IP text, bounded by
-/// `cacheCapacity`. Not thread-safe: one transformer owns one database.
+/// Logs repeat the same addresses, so results are cached per IP text, at most `cacheCapacity`
+/// of them (two generations of half of it each). Not thread-safe: one transformer owns one database.
 public final class GeoDatabase {
     public let path: String
     /// The metadata's `database_type`, e.g. `GeoLite2-City` or `DBIP-City-Lite`.
@@ -29,7 +29,8 @@ public final class GeoDatabase {
     private let mmdb: UnsafeMutablePointer<MMDB_s>
     private let countryPath: LookupPath
     private let cityPath: LookupPath
-    private var cache: LookupCache
+    /// Results by IP text (nil: a cached miss), recent addresses only.
+    private var cache: RecentCache<GeoLocation?>
 
     public init(path: String, cacheCapacity: Int = 100_000) throws(GeoError) {
         try Self.checkFile(path)
@@ -57,7 +58,7 @@ public final class GeoDatabase {
         databaseType = mmdb.pointee.metadata.database_type.map { String(cString: $0) } ?? ""
         countryPath = LookupPath(["country", "iso_code"])
         cityPath = LookupPath(["city", "names", "en"])
-        cache = LookupCache(capacity: cacheCapacity)
+        cache = RecentCache(entryLimit: max(1, cacheCapacity / 2), byteLimit: 4 << 20)
     }
 
     deinit {
@@ -68,9 +69,9 @@ public final class GeoDatabase {
     /// The country and city of `ip` (`81.2.69.142`, `2001:db8::1`, `::ffff:81.2.69.142`), or nil
     /// when the text is not an address or the database knows neither.
     public func lookup(ip: String) -> GeoLocation? {
-        if let cached = cache[ip] { return cached }
+        if let cached = cache.value(for: ip) { return cached }
         let location = resolve(ip)
-        cache[ip] = .some(location)
+        cache.insert(location, for: ip)
         return location
     }
 
@@ -211,37 +212,6 @@ extension GeoDatabase {
 
         deinit {
             for pointer in pointers { free(UnsafeMutablePointer(mutating: pointer)) }
-        }
-    }
-
-    /// Results by IP text in two generations: when the newer one is full it becomes the older
-    /// one and the previous older one is dropped, so memory stays bounded while addresses in
-    /// use keep their entries (a hit in the older generation moves up).
-    private struct LookupCache {
-        let generationSize: Int
-        private var newer: [String: GeoLocation?] = [:]
-        private var older: [String: GeoLocation?] = [:]
-
-        init(capacity: Int) {
-            generationSize = max(1, capacity / 2)
-        }
-
-        /// `.some(nil)` is a cached miss.
-        subscript(ip: String) -> GeoLocation?? {
-            mutating get {
-                if let hit = newer[ip] { return hit }
-                guard let hit = older[ip] else { return nil }
-                self[ip] = .some(hit)
-                return hit
-            }
-            set {
-                guard let newValue else { return }
-                if newer.count >= generationSize {
-                    older = newer
-                    newer = [:]
-                }
-                newer[ip] = newValue
-            }
         }
     }
 }
