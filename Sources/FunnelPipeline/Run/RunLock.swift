@@ -26,8 +26,8 @@ final class RunLock {
     /// every Redis fault); a lock held by a live run is a `PipelineError`.
     func lockRedis(url: RedisURL, prefix: String, retry: RedisRetryPolicy = .standard) throws(PipelineError) -> SinkError? {
         var host = [CChar](repeating: 0, count: 256)
-        gethostname(&host, host.count)
-        let hostName = String(cString: host)
+        gethostname(&host, host.count - 1)
+        let hostName = String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         let token = Array("\(hostName) \(getpid())".utf8)
         let key = Array((prefix + "funnel:lock").utf8)
         let connection: RedisConnection
