@@ -18,7 +18,8 @@ import Darwin
 /// `lookupErrors`).
 ///
 /// Logs repeat the same addresses, so results are cached per IP text, at most `cacheCapacity`
-/// of them (two generations of half of it each). Not thread-safe: one transformer owns one database.
+/// of them (two generations of half of it each). Not thread-safe: one transformer owns one
+/// database.
 public final class GeoDatabase {
     public let path: String
     /// The metadata's `database_type`, e.g. `GeoLite2-City` or `DBIP-City-Lite`.
