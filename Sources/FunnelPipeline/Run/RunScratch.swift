@@ -42,9 +42,11 @@ final class RunScratch {
             PRAGMA journal_mode=OFF;
             PRAGMA synchronous=OFF;
             PRAGMA cache_size=-8192;
-            CREATE TABLE sessions (id TEXT NOT NULL UNIQUE, start INTEGER NOT NULL, body BLOB, encoded BLOB, original BLOB,
+            -- The flags before the blobs: a scan that tests them reads no blob.
+            CREATE TABLE sessions (id TEXT NOT NULL UNIQUE, start INTEGER NOT NULL,
                                    existed INTEGER NOT NULL, live INTEGER NOT NULL, deleted_once INTEGER NOT NULL,
-                                   converted INTEGER NOT NULL, revenue INTEGER NOT NULL);
+                                   converted INTEGER NOT NULL, revenue INTEGER NOT NULL,
+                                   body BLOB, encoded BLOB, original BLOB);
             CREATE TABLE visitors (visitor TEXT PRIMARY KEY, counted INTEGER, duplicates INTEGER, merged INTEGER,
                                    withheld INTEGER, over_cap INTEGER) WITHOUT ROWID;
             """)
@@ -109,13 +111,16 @@ final class RunScratch {
         return totals
     }
 
-    /// Ids an earlier run wrote that the run deleted for good, in id order.
+    /// Ids an earlier run wrote that the run deleted for good, in id order (of their bytes, as
+    /// SQLite compares text).
     func deleted() throws(SinkError) -> [String] {
+        // One pass over the table and a sort of the few ids found: `ORDER BY id` made SQLite
+        // walk the id index and look every row up, 1 s at 1 million lines and 3 s at 3 million.
         var ids: [String] = []
-        try db.select("SELECT id FROM sessions WHERE live = 0 AND existed = 1 ORDER BY id") { row in
+        try db.select("SELECT id FROM sessions WHERE live = 0 AND existed = 1") { row in
             ids.append(SQLiteDatabase.text(row, 0))
         }
-        return ids
+        return ids.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
     }
 
     /// Every session the run leaves, in output order (`created_at`, `session_id`).
