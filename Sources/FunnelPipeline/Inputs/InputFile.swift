@@ -16,12 +16,8 @@ public struct InputFile: Sendable {
         self.source = source
     }
 
-    /// The position of line `line` of this file (see `RecordPosition`).
-    public func position(line: Int) -> String {
-        RecordPosition.make(prefix: positionPrefix, line: line)
-    }
-
-    /// The part of every line's position that names this file (see `RecordPosition.prefix`).
+    /// The part of every line's position that names this file (see `RecordPosition.prefix`);
+    /// the reader makes it once and adds each line's number with `RecordPosition.make(prefix:line:)`.
     public var positionPrefix: String {
         RecordPosition.prefix(source: sourceIndex, pattern: patternIndex, day: day, path: path)
     }
