@@ -39,19 +39,3 @@ public enum TimeParser {
         return millis
     }
 }
-
-enum Hex {
-    @inline(__always)
-    static func value(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case 0x30...0x39: byte - 0x30
-        case 0x41...0x46: byte - 0x41 + 10
-        case 0x61...0x66: byte - 0x61 + 10
-        default: nil
-        }
-    }
-
-    /// C0 controls and DEL: bytes an escape may name but a kept field must not hold.
-    @inline(__always)
-    static func isControl(_ byte: UInt8) -> Bool { byte < 0x20 || byte == 0x7F }
-}

@@ -1,3 +1,5 @@
+import FunnelCore
+
 /// A byte-level JSON scanner for one NDJSON line.
 ///
 /// It walks the top-level object once and hands out member values as byte ranges; only the

@@ -1,3 +1,5 @@
+import FunnelCore
+
 /// Parameters of a URL query string, percent-decoded with `+` as space (SPEC 5).
 public struct QueryParameters: Sendable {
     public private(set) var pairs: [(name: String, value: String)] = []
@@ -35,9 +37,9 @@ public struct QueryParameters: Sendable {
             let byte = bytes[i]
             if byte == UInt8(ascii: "+") {
                 out.append(0x20)
-            } else if byte == UInt8(ascii: "%"), i + 2 < bytes.endIndex, let high = hex(bytes[i + 1]), let low = hex(bytes[i + 2]),
-                      case let decoded = high << 4 | low, decoded >= 0x20, decoded != 0x7F {
-                out.append(decoded)
+            } else if byte == UInt8(ascii: "%"), i + 2 < bytes.endIndex, let high = Hex.value(bytes[i + 1]), let low = Hex.value(bytes[i + 2]),
+                      !Hex.isControl(high << 4 | low) {
+                out.append(high << 4 | low)
                 i += 3
                 continue
             } else {
@@ -46,14 +48,5 @@ public struct QueryParameters: Sendable {
             i += 1
         }
         return String(decoding: out, as: UTF8.self)
-    }
-
-    private static func hex(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case 0x30...0x39: byte - 0x30
-        case 0x41...0x46: byte - 0x41 + 10
-        case 0x61...0x66: byte - 0x61 + 10
-        default: nil
-        }
     }
 }

@@ -1,0 +1,18 @@
+/// Hexadecimal digits and control bytes, for the escapes of logs (`\xHH`), URLs (`%HH`) and
+/// JSON (`\uHHHH`), shared by the readers and the transformer.
+public enum Hex {
+    /// The value of one hex digit, either case; nil for any other byte.
+    @inlinable
+    public static func value(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case 0x30...0x39: byte - 0x30
+        case 0x41...0x46: byte - 0x41 + 10
+        case 0x61...0x66: byte - 0x61 + 10
+        default: nil
+        }
+    }
+
+    /// C0 controls and DEL: bytes an escape may name but a kept field must not hold.
+    @inlinable
+    public static func isControl(_ byte: UInt8) -> Bool { byte < 0x20 || byte == 0x7F }
+}
