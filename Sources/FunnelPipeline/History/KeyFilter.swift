@@ -1,4 +1,6 @@
-/// A Bloom filter of the keys a history holds: groups, visitors, event ids and session ids.
+/// A Bloom filter of the keys a history holds: groups, visitors and event ids. (Session ids
+/// are not in it: a stored body's id can change without a new record, so bodies are always
+/// looked up.)
 ///
 /// Most of what a night's run looks up has never been stored (new client sessions, new event
 /// ids, first-time visitors), and each lookup in a large history is a B-tree descent that
@@ -10,8 +12,10 @@
 /// size is added (a scalable Bloom filter), and a key may be in any part. The hash is FNV-1a,
 /// fixed across processes, since the filter is stored with the history.
 struct KeyFilter: Equatable {
+    /// Hashed with the key, so one text stored as two kinds is two keys. The values are part
+    /// of stored filters: never renumber them.
     enum Kind: UInt8 {
-        case group = 0x67, visitor = 0x76, event = 0x65, session = 0x73
+        case group = 0x67, visitor = 0x76, event = 0x65
     }
 
     struct Part: Equatable {

@@ -202,6 +202,8 @@ public final class RedisHistoryStore: HistoryStore {
     /// the keys stored, with the number of keys without a TTL to tell later whether it holds.
     public func commit() throws(SinkError) {
         guard let filter else { return }
+        // Both keys exist before the count is taken, so the count includes them, as it will
+        // when the next run compares.
         _ = try send([[b("SET"), b(filterKey), filter.encoded()], [b("SET"), b(filterSizeKey), b("0")]])
         _ = try send([[b("SET"), b(filterSizeKey), b(String(try persistentKeyCount()))]])
     }
