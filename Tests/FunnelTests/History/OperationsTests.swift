@@ -99,8 +99,9 @@ struct OperationsTests {
             "\(error)".contains("another funnel run") && "\(error)".contains("another-host")
         }
         var host = [CChar](repeating: 0, count: 256)
-        gethostname(&host, host.count)
-        _ = try server.connect().command("SET", "funnel:lock", "\(String(cString: host)) 999999")  // no such process
+        gethostname(&host, host.count - 1)
+        let hostName = String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        _ = try server.connect().command("SET", "funnel:lock", "\(hostName) 999999")  // no such process
         let summary = try Runner(pipeline: pipeline, options: options, report: { _ in }).run()
         #expect(summary.exitStatus == .success)
         #expect(try server.connect().command("EXISTS", "funnel:lock") == .integer(0), "the lock is released after the run")
