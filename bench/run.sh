@@ -5,11 +5,15 @@
 # Sizes: BENCH_SIZES="S M L L3" (visitors 15k / 150k / 450k on one day; L is about 3 million
 # lines; L3 is as long as L with M's visitors at once: 150k a day over 3 days, one run with
 # --from/--to, so M -> L3 shows memory against input length and M -> L against concurrency).
+# Each measurement is taken BENCH_RUNS times (default 3), the four interleaved so that a slow
+# spell of the machine hits all of them; the median is reported with the range, and peak
+# memory is the largest seen. Single runs on a shared 2-core machine vary by 10 to 30%.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 work=${BENCH_DIR:-/tmp/funnel-bench}
 sizes=${BENCH_SIZES:-"S M L L3"}
+runs=${BENCH_RUNS:-3}
 mkdir -p "$work"
 swift build -c release >/dev/null
 cc -O2 -o "$work/floor" bench/floor.c -lz
@@ -19,6 +23,8 @@ redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --daemoni
 trap 'redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true' EXIT
 sleep 0.5
 seconds() { python3 -c 'import sys,time; print(f"{float(sys.argv[1]):.2f}")' "$1"; }
+median() { python3 -c 'import sys,statistics; print(f"{statistics.median(map(float, sys.argv[1:])):.3f}")' "$@"; }
+spread() { python3 -c 'import sys; v = sorted(map(float, sys.argv[1:])); print(f"{v[0]:.3f}-{v[-1]:.3f}")' "$@"; }
 now() { date +%s.%N; }
 json="["
 declare -A peak speed
@@ -40,28 +46,40 @@ for size in $sizes; do
     sed "s|output: out/|output: $data/out|" "$root/fixtures/demo/pipeline.yaml" > "$data/pipeline.yaml"
   fi
   files=("$data"/access-*.log.gz "$data"/events-*.ndjson.gz)
-  t0=$(now); lines=$("$work/floor" "${files[@]}" | cut -d' ' -f1); t1=$(now)
-  floor=$(echo "$t1 - $t0" | bc -l)
-  rm -rf "$data/out"
-  /usr/bin/time -f "%M" -o "$data/rss" "$bin" run "$data/pipeline.yaml" "${range[@]}" --progress never 2>"$data/b.log" >/dev/null || true
-  b=$(grep -oE 'time +[0-9.]+' "$data/b.log" | grep -oE '[0-9.]+$')
-  rss=$(( $(tail -1 "$data/rss") / 1024 ))
-  redis-cli -p "$port" flushall >/dev/null
-  rm -rf "$data/rout"
-  "$bin" run "$data/pipeline.yaml" "${range[@]}" --sink redis --redis-url "redis://127.0.0.1:$port/0" --output "$data/rout" --progress never 2>"$data/c.log" >/dev/null || true
-  c=$(grep -oE 'time +[0-9.]+' "$data/c.log" | grep -oE '[0-9.]+$')
-  redis-cli -p "$port" flushall >/dev/null
-  rm -rf "$data/pout"
-  t0=$(now)
-  "$bin" run "$data/pipeline.yaml" "${range[@]}" --sink resp --output "$data/pout" --progress never 2>/dev/null >/dev/null || true
-  redis-cli -p "$port" --pipe < "$data/pout/redis.resp" >/dev/null
-  t1=$(now)
-  d=$(echo "$t1 - $t0" | bc -l)
+  as=(); bs=(); cs=(); ds=(); rss=0
+  for run in $(seq "$runs"); do
+    t0=$(now); lines=$("$work/floor" "${files[@]}" | cut -d' ' -f1); t1=$(now)
+    as+=("$(echo "$t1 - $t0" | bc -l)")
+    rm -rf "$data/out"
+    /usr/bin/time -f "%M" -o "$data/rss" "$bin" run "$data/pipeline.yaml" "${range[@]}" --progress never 2>"$data/b.log" >/dev/null || true
+    bs+=("$(grep -oE 'time +[0-9.]+' "$data/b.log" | grep -oE '[0-9.]+$')")
+    kib=$(tail -1 "$data/rss")
+    if [ $((kib / 1024)) -gt "$rss" ]; then rss=$((kib / 1024)); fi
+    redis-cli -p "$port" flushall >/dev/null
+    rm -rf "$data/rout"
+    "$bin" run "$data/pipeline.yaml" "${range[@]}" --sink redis --redis-url "redis://127.0.0.1:$port/0" --output "$data/rout" --progress never 2>"$data/c.log" >/dev/null || true
+    cs+=("$(grep -oE 'time +[0-9.]+' "$data/c.log" | grep -oE '[0-9.]+$')")
+    redis-cli -p "$port" flushall >/dev/null
+    rm -rf "$data/pout"
+    t0=$(now)
+    "$bin" run "$data/pipeline.yaml" "${range[@]}" --sink resp --output "$data/pout" --progress never 2>/dev/null >/dev/null || true
+    redis-cli -p "$port" --pipe < "$data/pout/redis.resp" >/dev/null
+    t1=$(now)
+    ds+=("$(echo "$t1 - $t0" | bc -l)")
+    redis-cli -p "$port" flushall >/dev/null
+  done
+  floor=$(median "${as[@]}"); b=$(median "${bs[@]}"); c=$(median "${cs[@]}"); d=$(median "${ds[@]}")
   printf '%s: %s lines | floor %ss | ndjson %ss (%.1fx floor, %d lines/s, %d MiB peak) | redis %ss | resp+redis-cli %ss (redis/resp %.2f)\n' \
-    "$size" "$lines" "$(seconds "$floor")" "$b" "$(echo "$b / $floor" | bc -l)" "$(echo "$lines / $b" | bc)" "$rss" "$c" "$(seconds "$d")" "$(echo "$c / $d" | bc -l)"
+    "$size" "$lines" "$floor" "$b" "$(echo "$b / $floor" | bc -l)" "$(echo "$lines / $b" | bc)" "$rss" "$c" "$d" "$(echo "$c / $d" | bc -l)"
+  if [ "$runs" -gt 1 ]; then
+    printf '%s: medians of %d runs; ranges: floor %ss, ndjson %ss, redis %ss, resp+redis-cli %ss\n' \
+      "$size" "$runs" "$(spread "${as[@]}")" "$(spread "${bs[@]}")" "$(spread "${cs[@]}")" "$(spread "${ds[@]}")"
+  fi
   peak[$size]=$rss
   speed[$size]=$(echo "$lines / $b" | bc)
-  json="$json{\"size\":\"$size\",\"days\":$days,\"lines\":$lines,\"floor_s\":$(seconds "$floor"),\"ndjson_s\":$b,\"redis_s\":$c,\"resp_pipe_s\":$(seconds "$d"),\"ndjson_peak_mib\":$rss,\"cores\":$(nproc)},"
+  list() { local IFS=,; echo "[$*]"; }
+  json="$json{\"size\":\"$size\",\"days\":$days,\"lines\":$lines,\"runs\":$runs,\"floor_s\":$floor,\"ndjson_s\":$b,\"redis_s\":$c,\"resp_pipe_s\":$d,\"ndjson_peak_mib\":$rss,\"cores\":$(nproc),"
+  json="$json\"floor_runs_s\":$(list $(for x in "${as[@]}"; do seconds "$x"; done)),\"ndjson_runs_s\":$(list "${bs[@]}"),\"redis_runs_s\":$(list "${cs[@]}"),\"resp_pipe_runs_s\":$(list $(for x in "${ds[@]}"; do seconds "$x"; done))},"
 done
 for size in L L3; do
   if [ -n "${peak[M]:-}" ] && [ -n "${peak[$size]:-}" ]; then
