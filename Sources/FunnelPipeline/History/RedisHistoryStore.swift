@@ -17,6 +17,7 @@ public final class RedisHistoryStore: HistoryStore {
     private let url: RedisURL
     private let prefix: String
     private let retry: RedisRetryPolicy
+    private let notice: RedisRetryNotice?
     private var connection: RedisConnection?
     private var filter: KeyFilter?
     /// Whether this run has deleted the stored filter (it does before its first write).
@@ -24,10 +25,12 @@ public final class RedisHistoryStore: HistoryStore {
     /// Whether the Redis user may not run `INFO` or `SCAN`: no filter is kept then.
     private var filterRefused = false
 
-    public init(url: RedisURL, prefix: String, retry: RedisRetryPolicy = .standard) {
+    /// `notice` is told before each retry (see `RedisRetryPolicy.run`).
+    public init(url: RedisURL, prefix: String, retry: RedisRetryPolicy = .standard, notice: RedisRetryNotice? = nil) {
         self.url = url
         self.prefix = prefix + "funnel:"
         self.retry = retry
+        self.notice = notice
     }
 
     /// Sends one command per distinct key the filter may hold, pipelined, and returns the
@@ -121,7 +124,7 @@ public final class RedisHistoryStore: HistoryStore {
         var start = 0
         while start < commands.count {
             let batch = commands[start..<min(start + 1000, commands.count)]
-            result += try retry.run(url: url, reset: { connection = nil }) { () throws(RedisError) -> [RedisReply] in
+            result += try retry.run(url: url, reset: { connection = nil }, notice: notice) { () throws(RedisError) -> [RedisReply] in
                 let connection: RedisConnection
                 if let open = self.connection {
                     connection = open

@@ -24,7 +24,7 @@ final class RunLock {
 
     /// Also takes the Redis lock key. An unreachable Redis is a sink failure (retried like
     /// every Redis fault); a lock held by a live run is a `PipelineError`.
-    func lockRedis(url: RedisURL, prefix: String, retry: RedisRetryPolicy = .standard) throws(PipelineError) -> SinkError? {
+    func lockRedis(url: RedisURL, prefix: String, retry: RedisRetryPolicy = .standard, notice: RedisRetryNotice? = nil) throws(PipelineError) -> SinkError? {
         var host = [CChar](repeating: 0, count: 256)
         gethostname(&host, host.count - 1)
         let hostName = String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
@@ -32,7 +32,7 @@ final class RunLock {
         let key = Array((prefix + "funnel:lock").utf8)
         let connection: RedisConnection
         do {
-            connection = try retry.run(url: url, reset: {}) { () throws(RedisError) in try RedisConnection(url: url) }
+            connection = try retry.run(url: url, reset: {}, notice: notice) { () throws(RedisError) in try RedisConnection(url: url) }
         } catch {
             return error
         }

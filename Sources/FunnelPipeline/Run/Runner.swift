@@ -81,10 +81,14 @@ public struct Runner {
                     summary.sink = "resp \(output)/redis.resp"
                 case .redis:
                     let url = try redisURL()
-                    sink = try RedisSessionWriter(url: url, layout: keyLayout,
-                                                  sortedSet: pipeline.schema.eventsAsSortedSet, ttlSeconds: pipeline.sink.ttlSeconds)
-                    history = RedisHistoryStore(url: url, prefix: pipeline.sink.keyPrefix)
-                    if let failure = try lock?.lockRedis(url: url, prefix: pipeline.sink.keyPrefix) {
+                    // Retries are announced as they happen: a silent server costs a command
+                    // timeout per attempt, and a cron log should show why the run is slow.
+                    let report = self.report
+                    let notice: RedisRetryNotice = { report("warning: \($0)\n") }
+                    sink = try RedisSessionWriter(url: url, layout: keyLayout, sortedSet: pipeline.schema.eventsAsSortedSet,
+                                                  ttlSeconds: pipeline.sink.ttlSeconds, notice: notice)
+                    history = RedisHistoryStore(url: url, prefix: pipeline.sink.keyPrefix, notice: notice)
+                    if let failure = try lock?.lockRedis(url: url, prefix: pipeline.sink.keyPrefix, notice: notice) {
                         summary.problems.append(failure.message)
                         summary.exitStatus = .sinkFailure
                         summary.seconds = Self.now() - started

@@ -3,12 +3,19 @@ import FunnelCore
 import Glibc
 #endif
 
+/// Where the Redis sink and history say that an attempt failed and will be retried (the run's
+/// standard error); called from whichever thread the failed attempt ran on.
+public typealias RedisRetryNotice = (String) -> Void
+
 extension RedisRetryPolicy {
     /// Runs `attempt` until it succeeds, retrying transient faults with backoff; `reset` runs
     /// after every fault (the pipeline is out of step: the caller drops its connection).
     /// Non-transient faults and exhausted retries become a `SinkError` that names the
-    /// redacted address and the last error.
-    public func run<T>(url: RedisURL, reset: () -> Void, _ attempt: () throws(RedisError) -> T) throws(SinkError) -> T {
+    /// redacted address and the last error. Before each retry `notice` gets a line saying what
+    /// failed and when the next attempt comes: a server that stops answering costs a command
+    /// timeout per attempt, minutes in all, and a run must not sit silent through them.
+    public func run<T>(url: RedisURL, reset: () -> Void, notice: RedisRetryNotice? = nil,
+                       _ attempt: () throws(RedisError) -> T) throws(SinkError) -> T {
         let clock = ContinuousClock()
         let began = clock.now
         var waited = Duration.zero
@@ -29,6 +36,7 @@ extension RedisRetryPolicy {
                 let state = failure.kind == .connection || failure.kind == .timeout ? "is unreachable" : "kept failing"
                 throw SinkError("Redis at \(url) \(state) after \(count) attempts over \(seconds) s: \(failure.detail)")
             }
+            notice?("Redis at \(url): \(failure.detail) (attempt \(count) of \(maxAttempts)); trying again in \(Self.tenths(delay)) s")
             Self.sleep(delay)
             waited += delay
         }

@@ -23,6 +23,8 @@ public final class RedisSessionWriter: SessionSink {
     public let ttlSeconds: Int?
     public let batchSize: Int
     public let retry: RedisRetryPolicy
+    /// Told before each retry (see `RedisRetryPolicy.run`).
+    public let notice: RedisRetryNotice?
     public let connectTimeout: Duration
     public let commandTimeout: Duration
     /// Sessions in batches Redis has confirmed (every `EXEC` succeeded), for the run summary.
@@ -35,6 +37,7 @@ public final class RedisSessionWriter: SessionSink {
     ///   - ttlSeconds: `EXPIRE` on both keys; nil keeps them forever. Must be positive.
     ///   - batchSize: sessions per pipelined round trip; larger batches mean fewer round trips
     ///     but more work resent after a fault.
+    ///   - notice: told before each retry, so that a run waiting out a fault says so.
     ///   - connectTimeout, commandTimeout: bound every wait, so a dead or stuck server becomes
     ///     an error and a retry instead of a hung run.
     public init(
@@ -44,6 +47,7 @@ public final class RedisSessionWriter: SessionSink {
         ttlSeconds: Int?,
         batchSize: Int = 500,
         retry: RedisRetryPolicy = .standard,
+        notice: RedisRetryNotice? = nil,
         connectTimeout: Duration = .seconds(3),
         commandTimeout: Duration = .seconds(30)
     ) throws(SinkError) {
@@ -58,6 +62,7 @@ public final class RedisSessionWriter: SessionSink {
         self.ttlSeconds = ttlSeconds
         self.batchSize = batchSize
         self.retry = retry
+        self.notice = notice
         self.connectTimeout = connectTimeout
         self.commandTimeout = commandTimeout
     }
@@ -94,7 +99,7 @@ public final class RedisSessionWriter: SessionSink {
         let commands = batch.map {
             RedisSessionCommands.commands(for: $0, layout: layout, sortedSet: sortedSet, ttlSeconds: ttlSeconds)
         }
-        try retry.run(url: url, reset: { connection = nil }) { () throws(RedisError) in try send(batch, commands) }
+        try retry.run(url: url, reset: { connection = nil }, notice: notice) { () throws(RedisError) in try send(batch, commands) }
     }
 
     /// One attempt: append every command of the batch, then read and check every reply.

@@ -1,6 +1,7 @@
 import FunnelCore
 import FunnelPipeline
 import FunnelTestSupport
+import FunnelWriters
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -174,5 +175,20 @@ struct OperationsTests {
         #expect(second.stderr.contains("resuming"), "\(second)")
         _ = try Exporter.export(historyFolder: output, to: output + "/export")
         #expect(TestFiles.readText(output + "/export/sessions.ndjson") == TestFiles.readText(single + "/sessions.ndjson"))
+    }
+
+    /// The Redis history retries like the sink and says so before each wait (a port nobody
+    /// listens on: refused at once, so the test takes the backoff only).
+    @Test func anUnreachableRedisHistoryAnnouncesEachRetry() throws {
+        var lines: [String] = []
+        let store = RedisHistoryStore(url: try RedisURL("redis://127.0.0.1:1/0", environment: [:]), prefix: "",
+                                      retry: RedisRetryPolicy(maxAttempts: 4, initialDelay: .milliseconds(20)),
+                                      notice: { lines.append($0) })
+        #expect { try store.records(ofGroups: ["s:one"]) } throws: { error in
+            "\(error)".contains("after 4 attempts")
+        }
+        #expect(lines.count == 3, "\(lines)")
+        #expect(lines.allSatisfy { $0.hasPrefix("Redis at redis://127.0.0.1:1/0: ") }, "\(lines)")
+        #expect(lines.last?.hasSuffix("(attempt 3 of 4); trying again in 0.1 s") == true, "\(lines)")
     }
 }

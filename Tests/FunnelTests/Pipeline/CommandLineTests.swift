@@ -164,6 +164,12 @@ struct CommandLineTests {
         #expect(result.status == 3, "\(result)")
         #expect(result.stderr.contains("127.0.0.1:1"), "\(result)")
         #expect(result.stderr.contains("unreachable"), "\(result)")
+        // Every retry is announced before its wait, so the run never sits silent: seven
+        // retries for the standard eight attempts, the first after 0.1 s.
+        let warnings = result.stderr.split(separator: "\n").filter { $0.hasPrefix("warning: Redis at redis://127.0.0.1:1/0: ") }
+        #expect(warnings.count == 7, "\(result)")
+        #expect(warnings.first?.hasSuffix("(attempt 1 of 8); trying again in 0.1 s") == true, "\(result)")
+        #expect(warnings.last?.contains("(attempt 7 of 8)") == true, "\(result)")
     }
 
     @Test func wrongRedisPasswordFromTheEnvironmentNeverAppears() throws {

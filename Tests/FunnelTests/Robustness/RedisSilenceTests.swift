@@ -11,11 +11,39 @@ import Glibc
 /// back) is the fault a connect timeout cannot see: only the command timeout turns it into an
 /// error and a retry, so the run ends within a bound instead of hanging (issue 5).
 struct RedisSilenceTests {
-    private func writer(_ server: RedisServer, attempts: Int) throws -> RedisSessionWriter {
+    private func writer(_ server: RedisServer, attempts: Int, notice: RedisRetryNotice? = nil) throws -> RedisSessionWriter {
         try RedisSessionWriter(
             url: RedisURL(server.url, environment: [:]), sortedSet: false, ttlSeconds: nil, batchSize: 100,
             retry: RedisRetryPolicy(maxAttempts: attempts, initialDelay: .milliseconds(50), maxDelay: .milliseconds(200)),
-            connectTimeout: .milliseconds(300), commandTimeout: .milliseconds(300))
+            notice: notice, connectTimeout: .milliseconds(300), commandTimeout: .milliseconds(300))
+    }
+
+    /// Lines told by a writer's retries, from whatever thread.
+    private final class Notices: @unchecked Sendable {
+        private let lock = NSLock()
+        private var stored: [String] = []
+        func add(_ line: String) { lock.withLock { stored.append(line) } }
+        var lines: [String] { lock.withLock { stored } }
+    }
+
+    @Test func eachRetryOfASilentServerIsAnnouncedBeforeItsWait() throws {
+        let server = try RedisServer()
+        defer {
+            server.resume()
+            server.stop()
+        }
+        server.pause()
+        let notices = Notices()
+        let silent = try writer(server, attempts: 3, notice: notices.add)
+        let message = RedisSessionWriterTests.failure { try silent.write(RedisSessionWriterTests.sessions(10)) }
+        #expect(message.contains("after 3 attempts"), "\(message)")
+        // Two retries, each named with the address, the attempt and the wait; the last
+        // failure is the error itself, not a notice.
+        let lines = notices.lines
+        #expect(lines.count == 2, "\(lines)")
+        #expect(lines.allSatisfy { $0.hasPrefix("Redis at redis://127.0.0.1:\(server.port)/0: ") }, "\(lines)")
+        #expect(lines.first?.hasSuffix("(attempt 1 of 3); trying again in 0.1 s") == true, "\(lines)")
+        #expect(lines.last?.hasSuffix("(attempt 2 of 3); trying again in 0.1 s") == true, "\(lines)")
     }
 
     @Test func aServerThatStopsAnsweringFailsWithinTheBoundAndARerunCompletesTheLoad() throws {
