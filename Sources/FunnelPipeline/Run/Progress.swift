@@ -14,14 +14,22 @@ struct Progress {
     private var lastDraw = 0.0
 
     init(mode: RunOptions.Progress, total: Int, report: @escaping (String) -> Void) {
-        switch mode {
-        case .always: enabled = true
-        case .never: enabled = false
-        case .auto: enabled = isatty(2) != 0
-        }
+        enabled = Self.draws(mode)
         self.total = total
         self.report = report
     }
+
+    /// Whether `mode` draws the line; other messages written while it does start by clearing
+    /// it (`clearLine`), or they would land after the line's text.
+    static func draws(_ mode: RunOptions.Progress) -> Bool {
+        switch mode {
+        case .always: true
+        case .never: false
+        case .auto: isatty(2) != 0
+        }
+    }
+
+    static let clearLine = "\r\u{1B}[K"
 
     mutating func startFile(_ index: Int, path: String) {
         file = index
@@ -36,7 +44,7 @@ struct Progress {
     }
 
     mutating func finish() {
-        if enabled { report("\r\u{1B}[K") }
+        if enabled { report(Self.clearLine) }
     }
 
     private mutating func draw(force: Bool) {
@@ -46,6 +54,6 @@ struct Progress {
         lastDraw = now
         let width = 24
         let done = total == 0 ? width : file * width / total
-        report("\r\u{1B}[K[\(String(repeating: "#", count: done))\(String(repeating: ".", count: width - done))] file \(file + 1)/\(total), \(lines) lines  \(path)")
+        report(Self.clearLine + "[\(String(repeating: "#", count: done))\(String(repeating: ".", count: width - done))] file \(file + 1)/\(total), \(lines) lines  \(path)")
     }
 }

@@ -84,7 +84,8 @@ public struct Runner {
                     // Retries are announced as they happen: a silent server costs a command
                     // timeout per attempt, and a cron log should show why the run is slow.
                     let report = self.report
-                    let notice: RedisRetryNotice = { report("warning: \($0)\n") }
+                    let clear = Progress.draws(options.progress) ? Progress.clearLine : ""
+                    let notice: RedisRetryNotice = { report(clear + "warning: \($0)\n") }
                     sink = try RedisSessionWriter(url: url, layout: keyLayout, sortedSet: pipeline.schema.eventsAsSortedSet,
                                                   ttlSeconds: pipeline.sink.ttlSeconds, notice: notice)
                     history = RedisHistoryStore(url: url, prefix: pipeline.sink.keyPrefix, notice: notice)

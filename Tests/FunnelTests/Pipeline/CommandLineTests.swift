@@ -172,6 +172,20 @@ struct CommandLineTests {
         #expect(warnings.last?.contains("(attempt 7 of 8)") == true, "\(result)")
     }
 
+    /// With the progress line drawn, a retry's warning first clears it, so it starts its own
+    /// line instead of trailing the bar's text.
+    @Test func retryWarningsClearTheProgressLine() throws {
+        let output = TestFiles.temporaryFolder("cli-redis-down-progress")
+        defer { TestFiles.remove(output) }
+        let result = try funnel(
+            ["run", Self.fixture("seed_mvp"), "--sink", "redis", "--redis-url", "redis://127.0.0.1:1/0", "--output", output, "--progress", "always"],
+            timeout: .seconds(30))
+        #expect(result.status == 3, "\(result)")
+        let cleared = result.stderr.components(separatedBy: "\r\u{1B}[Kwarning: Redis at redis://127.0.0.1:1/0: ").count - 1
+        let all = result.stderr.components(separatedBy: "warning: Redis at").count - 1
+        #expect(cleared == 7 && all == 7, "\(result)")
+    }
+
     @Test func wrongRedisPasswordFromTheEnvironmentNeverAppears() throws {
         let server = try RedisServer(arguments: ["--requirepass", "s3cret"])
         defer { server.stop() }
