@@ -155,12 +155,17 @@ struct CommandLineTests {
 
     // MARK: - Exit status 3
 
-    @Test func unreachableRedisExits3NamingTheAddress() throws {
-        let output = TestFiles.temporaryFolder("cli-redis-down")
+    /// A run into a Redis port nobody listens on (refused at once: only the backoff's 12.7 s).
+    private func runIntoClosedRedis(progress: String) throws -> CommandResult {
+        let output = TestFiles.temporaryFolder("cli-redis-down-\(progress)")
         defer { TestFiles.remove(output) }
-        let result = try funnel(
-            ["run", Self.fixture("seed_mvp"), "--sink", "redis", "--redis-url", "redis://127.0.0.1:1/0", "--output", output, "--progress", "never"],
+        return try funnel(
+            ["run", Self.fixture("seed_mvp"), "--sink", "redis", "--redis-url", "redis://127.0.0.1:1/0", "--output", output, "--progress", progress],
             timeout: .seconds(30))
+    }
+
+    @Test func unreachableRedisExits3NamingTheAddress() throws {
+        let result = try runIntoClosedRedis(progress: "never")
         #expect(result.status == 3, "\(result)")
         #expect(result.stderr.contains("127.0.0.1:1"), "\(result)")
         #expect(result.stderr.contains("unreachable"), "\(result)")
@@ -175,11 +180,7 @@ struct CommandLineTests {
     /// With the progress line drawn, a retry's warning first clears it, so it starts its own
     /// line instead of trailing the bar's text.
     @Test func retryWarningsClearTheProgressLine() throws {
-        let output = TestFiles.temporaryFolder("cli-redis-down-progress")
-        defer { TestFiles.remove(output) }
-        let result = try funnel(
-            ["run", Self.fixture("seed_mvp"), "--sink", "redis", "--redis-url", "redis://127.0.0.1:1/0", "--output", output, "--progress", "always"],
-            timeout: .seconds(30))
+        let result = try runIntoClosedRedis(progress: "always")
         #expect(result.status == 3, "\(result)")
         let cleared = result.stderr.components(separatedBy: "\r\u{1B}[Kwarning: Redis at redis://127.0.0.1:1/0: ").count - 1
         let all = result.stderr.components(separatedBy: "warning: Redis at").count - 1
