@@ -22,10 +22,14 @@ port=$((20000 + RANDOM % 20000))
 redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --daemonize yes --dir "$work" >/dev/null
 trap 'redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true' EXIT
 sleep 0.5
-seconds() { python3 -c 'import sys,time; print(f"{float(sys.argv[1]):.2f}")' "$1"; }
+# Times to the millisecond everywhere (the floor of S is about 0.05 s).
+seconds() { python3 -c 'import sys; print(f"{float(sys.argv[1]):.3f}")' "$1"; }
 median() { python3 -c 'import sys,statistics; print(f"{statistics.median(map(float, sys.argv[1:])):.3f}")' "$@"; }
 spread() { python3 -c 'import sys; v = sorted(map(float, sys.argv[1:])); print(f"{v[0]:.3f}-{v[-1]:.3f}")' "$@"; }
 now() { date +%s.%N; }
+# The "time" line of a run's summary, in seconds.
+reported() { grep -oE 'time +[0-9.]+' "$1" | grep -oE '[0-9.]+$'; }
+list() { local IFS=,; echo "[$*]"; }
 json="["
 declare -A peak speed
 for size in $sizes; do
@@ -52,13 +56,13 @@ for size in $sizes; do
     as+=("$(echo "$t1 - $t0" | bc -l)")
     rm -rf "$data/out"
     /usr/bin/time -f "%M" -o "$data/rss" "$bin" run "$data/pipeline.yaml" "${range[@]}" --progress never 2>"$data/b.log" >/dev/null || true
-    bs+=("$(grep -oE 'time +[0-9.]+' "$data/b.log" | grep -oE '[0-9.]+$')")
+    bs+=("$(reported "$data/b.log")")
     kib=$(tail -1 "$data/rss")
     if [ $((kib / 1024)) -gt "$rss" ]; then rss=$((kib / 1024)); fi
     redis-cli -p "$port" flushall >/dev/null
     rm -rf "$data/rout"
     "$bin" run "$data/pipeline.yaml" "${range[@]}" --sink redis --redis-url "redis://127.0.0.1:$port/0" --output "$data/rout" --progress never 2>"$data/c.log" >/dev/null || true
-    cs+=("$(grep -oE 'time +[0-9.]+' "$data/c.log" | grep -oE '[0-9.]+$')")
+    cs+=("$(reported "$data/c.log")")
     redis-cli -p "$port" flushall >/dev/null
     rm -rf "$data/pout"
     t0=$(now)
@@ -77,7 +81,6 @@ for size in $sizes; do
   fi
   peak[$size]=$rss
   speed[$size]=$(echo "$lines / $b" | bc)
-  list() { local IFS=,; echo "[$*]"; }
   json="$json{\"size\":\"$size\",\"days\":$days,\"lines\":$lines,\"runs\":$runs,\"floor_s\":$floor,\"ndjson_s\":$b,\"redis_s\":$c,\"resp_pipe_s\":$d,\"ndjson_peak_mib\":$rss,\"cores\":$(nproc),"
   json="$json\"floor_runs_s\":$(list $(for x in "${as[@]}"; do seconds "$x"; done)),\"ndjson_runs_s\":$(list "${bs[@]}"),\"redis_runs_s\":$(list "${cs[@]}"),\"resp_pipe_runs_s\":$(list $(for x in "${ds[@]}"; do seconds "$x"; done))},"
 done
