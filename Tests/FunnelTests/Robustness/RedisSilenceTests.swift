@@ -18,14 +18,6 @@ struct RedisSilenceTests {
             notice: notice, connectTimeout: .milliseconds(300), commandTimeout: .milliseconds(300))
     }
 
-    /// Lines told by a writer's retries, from whatever thread.
-    private final class Notices: @unchecked Sendable {
-        private let lock = NSLock()
-        private var stored: [String] = []
-        func add(_ line: String) { lock.withLock { stored.append(line) } }
-        var lines: [String] { lock.withLock { stored } }
-    }
-
     @Test func eachRetryOfASilentServerIsAnnouncedBeforeItsWait() throws {
         let server = try RedisServer()
         defer {
@@ -33,13 +25,13 @@ struct RedisSilenceTests {
             server.stop()
         }
         server.pause()
-        let notices = Notices()
-        let silent = try writer(server, attempts: 3, notice: notices.add)
+        // The writer retries on the calling thread, so the notices arrive here in order.
+        var lines: [String] = []
+        let silent = try writer(server, attempts: 3, notice: { lines.append($0) })
         let message = RedisSessionWriterTests.failure { try silent.write(RedisSessionWriterTests.sessions(10)) }
         #expect(message.contains("after 3 attempts"), "\(message)")
         // Two retries, each named with the address, the attempt and the wait; the last
         // failure is the error itself, not a notice.
-        let lines = notices.lines
         #expect(lines.count == 2, "\(lines)")
         #expect(lines.allSatisfy { $0.hasPrefix("Redis at redis://127.0.0.1:\(server.port)/0: ") }, "\(lines)")
         #expect(lines.first?.hasSuffix("(attempt 1 of 3); trying again in 0.1 s") == true, "\(lines)")
