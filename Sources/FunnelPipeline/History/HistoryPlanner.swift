@@ -94,10 +94,10 @@ struct HistoryPlanner {
                 visitors.insert(String(group.dropFirst(2)))
             }
         }
-        let storedGroups = try store.sessionGroups(ofVisitors: Array(visitors))
+        let storedRows = try store.visitorRows(Array(visitors))
         var groupsOfVisitor: [String: Set<String>] = [:]
         for visitor in visitors {
-            var set = Set(storedGroups[visitor] ?? [])
+            var set = Set(storedRows[visitor]?.groups ?? [])
             set = set.filter { visitorOf[$0] == nil || visitorOf[$0] == visitor }
             groupsOfVisitor[visitor] = set
         }
@@ -125,7 +125,6 @@ struct HistoryPlanner {
         var winners: [String: String] = [:]
         for (id, list) in holders { winners[id] = list.map(\.position).min() }
 
-        let previousSessions = try store.sessionIDs(ofVisitors: Array(visitors))
         let order = visitors.sorted()
         var inputs: [(visitor: String, records: [Record], dropped: Int, empty: Bool)] = []
         inputs.reserveCapacity(order.count)
@@ -144,16 +143,24 @@ struct HistoryPlanner {
             plan.sessions += result.sessions
             let ids = result.sessions.map(\.id)
             let current = Set(ids)
-            plan.deleted += (previousSessions[visitor] ?? []).filter { !current.contains($0) }
-            plan.change.visitorSessions[visitor] = ids
-            if previousSessions[visitor] != nil || storedGroups[visitor] != nil { plan.change.visitorsWithStoredRows.insert(visitor) }
-            plan.change.visitorGroups[visitor] = (groupsOfVisitor[visitor] ?? []).sorted()
-            let counted = !input.empty || !(previousSessions[visitor] ?? []).isEmpty
+            let previousSessions = storedRows[visitor]?.sessions ?? []
+            plan.deleted += previousSessions.filter { !current.contains($0) }
+            if storedRows[visitor] != nil { plan.change.visitorsWithStoredRows.insert(visitor) }
+            plan.change.visitors[visitor] = VisitorRow(groups: (groupsOfVisitor[visitor] ?? []).sorted(), sessions: ids)
+            let counted = !input.empty || !previousSessions.isEmpty
             plan.perVisitor.append(VisitorCounts(visitor: visitor, counted: counted, duplicateEvents: input.dropped, mergedPageViews: result.merged,
                                                  withheldSessions: result.withheld, overEventCap: result.overCap))
         }
         plan.change.groupVisitor = visitorOf
-        plan.sessions.sort(by: SessionRecord.outputOrder)
+        // The positions are sorted (stable, by `SessionRecord.outputOrder`'s keys), then each
+        // session is moved once: sorting the sessions themselves retained and released their
+        // fields at every step of the merge.
+        let sessions = plan.sessions
+        let sorted = sessions.indices.sorted { a, b in
+            sessions[a].start != sessions[b].start ? sessions[a].start < sessions[b].start
+                : sessions[a].id.utf8.lexicographicallyPrecedes(sessions[b].id.utf8)
+        }
+        plan.sessions = sorted.map { sessions[$0] }
         plan.change.deletedSessions = plan.deleted
         return plan
     }

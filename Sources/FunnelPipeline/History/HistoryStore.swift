@@ -12,12 +12,11 @@ public protocol HistoryStore: AnyObject {
     func records(ofGroups groups: [String]) throws(SinkError) -> [String: [Record]]
     /// For each event id, the position and group of every stored record carrying it.
     func eventHolders(_ ids: [String]) throws(SinkError) -> [String: [EventHolder]]
-    /// The client-session groups last resolved to each visitor.
-    func sessionGroups(ofVisitors visitors: [String]) throws(SinkError) -> [String: [String]]
+    /// For each visitor with one stored: the client-session groups last resolved to it and
+    /// the session ids last written for it.
+    func visitorRows(_ visitors: [String]) throws(SinkError) -> [String: VisitorRow]
     /// The visitor each client-session group was last resolved to.
     func visitors(ofSessionGroups groups: [String]) throws(SinkError) -> [String: String]
-    /// Session ids last written for each visitor.
-    func sessionIDs(ofVisitors visitors: [String]) throws(SinkError) -> [String: [String]]
     /// Bodies of the sessions last written, for stores that keep them (flat-file sinks write
     /// only what changed, and `funnel export` reads them); nil for stores that do not.
     func sessionBodies(_ ids: [String]) throws(SinkError) -> [String: [UInt8]]?
@@ -45,13 +44,11 @@ public struct HistoryChange {
     /// The records of one group are next to each other.
     public var records: [(group: String, position: String, data: [UInt8])] = []
     public var eventHolders: [(id: String, holder: EventHolder)] = []
-    /// Full replacement of each listed visitor's client-session groups.
-    public var visitorGroups: [String: [String]] = [:]
+    /// Full replacement of each listed visitor's row (an empty row removes it).
+    public var visitors: [String: VisitorRow] = [:]
     public var groupVisitor: [String: String] = [:]
-    /// Full replacement of each listed visitor's session ids.
-    public var visitorSessions: [String: [String]] = [:]
-    /// The listed visitors that had session ids or groups stored before: only theirs need
-    /// removing before the replacement is written.
+    /// The listed visitors that had a row stored before: only theirs need removing when the
+    /// replacement is empty.
     public var visitorsWithStoredRows = Set<String>()
     public var sessionBodies: [(id: String, start: Int64, body: [UInt8])] = []
     public var deletedSessions: [String] = []

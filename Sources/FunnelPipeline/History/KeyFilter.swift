@@ -97,8 +97,7 @@ struct KeyFilter: Equatable {
             previous = record.group
         }
         for (id, _) in change.eventHolders { insert(.event, id) }
-        for (visitor, ids) in change.visitorSessions where !ids.isEmpty { insert(.visitor, visitor) }
-        for (visitor, groups) in change.visitorGroups where !groups.isEmpty { insert(.visitor, visitor) }
+        for (visitor, row) in change.visitors where !row.isEmpty { insert(.visitor, visitor) }
         for group in change.groupVisitor.keys { insert(.group, group) }
     }
 

@@ -3,8 +3,11 @@ import FunnelWriters
 
 /// The history of the Redis sink, kept in the same Redis under `<prefix>funnel:` keys:
 /// `funnel:rec:<group>` (hash: position -> record), `funnel:eid:<event id>` (set of
-/// position/group), `funnel:vgroups:<visitor>` (set), `funnel:gvisitor:<group>` (string) and
-/// `funnel:vsess:<visitor>` (set of session ids). Reads and writes are pipelined.
+/// position/group), `funnel:visitor:<visitor>` (string: the visitor's `VisitorRow`) and
+/// `funnel:gvisitor:<group>` (string). Reads and writes are pipelined. Histories written before
+/// `VisitorRow` hold a visitor's groups and session ids in two sets, `funnel:vgroups:<visitor>`
+/// and `funnel:vsess:<visitor>`: they are read when a visitor has no row, and replaced by one
+/// when the visitor is next written.
 ///
 /// `funnel:keyfilter` holds a Bloom filter of the stored groups, visitors and event ids
 /// (see `KeyFilter`), so that lookups of keys never stored skip the server, and
@@ -24,6 +27,8 @@ public final class RedisHistoryStore: HistoryStore {
     private var filterDeleted = false
     /// Whether the Redis user may not run `INFO` or `SCAN`: no filter is kept then.
     private var filterRefused = false
+    /// Visitors read from the sets of an older history: their sets go when their row is written.
+    private var legacyVisitors = Set<String>()
 
     /// `notice` is told before each retry (see `RedisRetryPolicy.run`).
     public init(url: RedisURL, prefix: String, retry: RedisRetryPolicy = .standard, notice: RedisRetryNotice? = nil) {
@@ -92,7 +97,7 @@ public final class RedisHistoryStore: HistoryStore {
 
     private func scanKeys() throws(SinkError) -> KeyFilter {
         var built = KeyFilter()
-        let kinds: [(String, KeyFilter.Kind)] = [("rec:", .group), ("gvisitor:", .group), ("eid:", .event), ("vgroups:", .visitor), ("vsess:", .visitor)]
+        let kinds: [(String, KeyFilter.Kind)] = [("rec:", .group), ("gvisitor:", .group), ("eid:", .event), ("visitor:", .visitor), ("vgroups:", .visitor), ("vsess:", .visitor)]
         // SCAN's pattern is a glob: the prefix's own glob characters are escaped.
         var pattern: [UInt8] = []
         for byte in prefix.utf8 {
@@ -173,11 +178,25 @@ public final class RedisHistoryStore: HistoryStore {
         return result
     }
 
-    public func sessionGroups(ofVisitors visitors: [String]) throws(SinkError) -> [String: [String]] {
-        var result: [String: [String]] = [:]
-        for (visitor, reply) in try pipelined(visitors, .visitor, { [b("SMEMBERS"), b(prefix + "vgroups:" + $0)] }) {
-            let groups = strings(reply).map { String(decoding: $0, as: UTF8.self) }
-            if !groups.isEmpty { result[visitor] = groups }
+    public func visitorRows(_ visitors: [String]) throws(SinkError) -> [String: VisitorRow] {
+        var result: [String: VisitorRow] = [:]
+        var missing: [String] = []
+        for (visitor, reply) in try pipelined(visitors, .visitor, { [b("GET"), b(prefix + "visitor:" + $0)] }) {
+            if case .string(let bytes) = reply {
+                result[visitor] = try VisitorRow.decode(bytes, visitor: visitor, store: "Redis history at \(url.redacted)")
+            } else {
+                missing.append(visitor)
+            }
+        }
+        guard !missing.isEmpty else { return result }
+        // A history from before `VisitorRow`: the visitor's two sets.
+        let replies = try send(missing.flatMap { [[b("SMEMBERS"), b(prefix + "vgroups:" + $0)], [b("SMEMBERS"), b(prefix + "vsess:" + $0)]] })
+        for (index, visitor) in missing.enumerated() {
+            let groups = strings(replies[2 * index]).map { String(decoding: $0, as: UTF8.self) }.sorted()
+            let sessions = strings(replies[2 * index + 1]).map { String(decoding: $0, as: UTF8.self) }.sorted()
+            guard !groups.isEmpty || !sessions.isEmpty else { continue }
+            result[visitor] = VisitorRow(groups: groups, sessions: sessions)
+            legacyVisitors.insert(visitor)
         }
         return result
     }
@@ -186,15 +205,6 @@ public final class RedisHistoryStore: HistoryStore {
         var result: [String: String] = [:]
         for (group, reply) in try pipelined(groups, .group, { [b("GET"), b(prefix + "gvisitor:" + $0)] }) {
             if case .string(let bytes) = reply { result[group] = String(decoding: bytes, as: UTF8.self) }
-        }
-        return result
-    }
-
-    public func sessionIDs(ofVisitors visitors: [String]) throws(SinkError) -> [String: [String]] {
-        var result: [String: [String]] = [:]
-        for (visitor, reply) in try pipelined(visitors, .visitor, { [b("SMEMBERS"), b(prefix + "vsess:" + $0)] }) {
-            let ids = strings(reply).map { String(decoding: $0, as: UTF8.self) }
-            if !ids.isEmpty { result[visitor] = ids }
         }
         return result
     }
@@ -232,15 +242,18 @@ public final class RedisHistoryStore: HistoryStore {
         for (id, holder) in change.eventHolders {
             commands.append([b("SADD"), b(prefix + "eid:" + id), b(holder.position + "\t" + holder.group)])
         }
-        for (visitor, ids) in change.visitorSessions.sorted(by: { $0.key < $1.key }) {
-            // Sets are replaced whole; a visitor the run's reads found nothing stored for has
-            // nothing to delete.
-            if change.visitorsWithStoredRows.contains(visitor) { commands.append([b("DEL"), b(prefix + "vsess:" + visitor)]) }
-            if !ids.isEmpty { commands.append([b("SADD"), b(prefix + "vsess:" + visitor)] + ids.map(b)) }
-        }
-        for (visitor, groups) in change.visitorGroups.sorted(by: { $0.key < $1.key }) {
-            if change.visitorsWithStoredRows.contains(visitor) { commands.append([b("DEL"), b(prefix + "vgroups:" + visitor)]) }
-            if !groups.isEmpty { commands.append([b("SADD"), b(prefix + "vgroups:" + visitor)] + groups.map(b)) }
+        for (visitor, row) in change.visitors.sorted(by: { $0.key < $1.key }) {
+            // One string replaces the row whole; a visitor the run's reads found nothing stored
+            // for has nothing to delete.
+            if !row.isEmpty {
+                commands.append([b("SET"), b(prefix + "visitor:" + visitor), row.encoded()])
+            } else if change.visitorsWithStoredRows.contains(visitor) {
+                commands.append([b("DEL"), b(prefix + "visitor:" + visitor)])
+            }
+            // The sets of an older history go after the row that replaces them is written.
+            if legacyVisitors.remove(visitor) != nil {
+                commands.append([b("DEL"), b(prefix + "vgroups:" + visitor), b(prefix + "vsess:" + visitor)])
+            }
         }
         for (group, visitor) in change.groupVisitor.sorted(by: { $0.key < $1.key }) {
             commands.append([b("SET"), b(prefix + "gvisitor:" + group), b(visitor)])

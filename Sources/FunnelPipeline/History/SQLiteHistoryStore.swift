@@ -35,14 +35,39 @@ public final class SQLiteHistoryStore: HistoryStore {
             PRAGMA cache_size=-32768;
             CREATE TABLE IF NOT EXISTS records (grp TEXT NOT NULL, position TEXT NOT NULL, data BLOB NOT NULL, UNIQUE (grp, position));
             CREATE TABLE IF NOT EXISTS event_holders (event_id TEXT NOT NULL, position TEXT NOT NULL, grp TEXT NOT NULL, PRIMARY KEY (event_id, position, grp)) WITHOUT ROWID;
-            CREATE TABLE IF NOT EXISTS visitor_groups (visitor TEXT NOT NULL, grp TEXT NOT NULL, PRIMARY KEY (visitor, grp)) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS visitors (visitor TEXT PRIMARY KEY, row TEXT NOT NULL) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS group_visitor (grp TEXT PRIMARY KEY, visitor TEXT NOT NULL) WITHOUT ROWID;
-            CREATE TABLE IF NOT EXISTS visitor_sessions (visitor TEXT NOT NULL, session_id TEXT NOT NULL, PRIMARY KEY (visitor, session_id)) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS sessions (session_id TEXT NOT NULL UNIQUE, start INTEGER NOT NULL, body BLOB NOT NULL);
             CREATE INDEX IF NOT EXISTS sessions_by_start ON sessions (start, session_id);
             CREATE TABLE IF NOT EXISTS key_filter (id INTEGER PRIMARY KEY CHECK (id = 1), records TEXT NOT NULL, data BLOB NOT NULL);
             """)
+        try Self.migrateVisitorTables(db)
         filter = try Self.loadFilter(db)
+    }
+
+    /// Histories written before `VisitorRow` kept a visitor's groups and session ids as one row
+    /// per item in `visitor_groups` and `visitor_sessions`. They become `visitors` rows in one
+    /// transaction the first time a newer funnel opens the file (a run that dies meanwhile
+    /// leaves the old tables, and the next run migrates again). SQLite builds the row text in
+    /// `VisitorRow.encoded()`'s form.
+    private static func migrateVisitorTables(_ db: SQLiteDatabase) throws(SinkError) {
+        var old = 0
+        try db.select("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('visitor_groups', 'visitor_sessions')") {
+            old = Int(SQLiteDatabase.integer($0, 0))
+        }
+        guard old == 2 else { return }
+        func list(_ column: String, _ table: String) -> String {
+            "coalesce((SELECT group_concat(length(CAST(\(column) AS BLOB)) || ':' || \(column), '') FROM (SELECT \(column) FROM \(table) t WHERE t.visitor = v.visitor ORDER BY \(column))), '')"
+        }
+        try db.begin()
+        try db.execute("""
+            INSERT OR REPLACE INTO visitors (visitor, row)
+                SELECT v.visitor, \(list("grp", "visitor_groups")) || '|' || \(list("session_id", "visitor_sessions"))
+                FROM (SELECT visitor FROM visitor_groups UNION SELECT visitor FROM visitor_sessions) v;
+            DROP TABLE visitor_groups;
+            DROP TABLE visitor_sessions;
+            """)
+        try db.commit()
     }
 
     // MARK: - Key filter
@@ -60,8 +85,7 @@ public final class SQLiteHistoryStore: HistoryStore {
         try db.select("SELECT count(*) FROM records") { count = Int(SQLiteDatabase.integer($0, 0)) }
         var built = KeyFilter(capacity: max(KeyFilter.initialCapacity, count * 2))
         for (sql, kind) in [("SELECT grp FROM records", KeyFilter.Kind.group), ("SELECT grp FROM group_visitor", .group),
-                            ("SELECT event_id FROM event_holders", .event), ("SELECT visitor FROM visitor_groups", .visitor),
-                            ("SELECT visitor FROM visitor_sessions", .visitor)] {
+                            ("SELECT event_id FROM event_holders", .event), ("SELECT visitor FROM visitors", .visitor)] {
             try db.select(sql) { built.insert(kind, SQLiteDatabase.text($0, 0)) }
         }
         return built
@@ -97,11 +121,17 @@ public final class SQLiteHistoryStore: HistoryStore {
         return result
     }
 
-    public func sessionGroups(ofVisitors visitors: [String]) throws(SinkError) -> [String: [String]] {
-        var result: [String: [String]] = [:]
-        try lookup("SELECT grp FROM visitor_groups WHERE visitor = ?1", .visitor, visitors) { visitor, statement in
-            result[visitor, default: []].append(SQLiteDatabase.text(statement, 0))
+    public func visitorRows(_ visitors: [String]) throws(SinkError) -> [String: VisitorRow] {
+        var result: [String: VisitorRow] = [:]
+        var damaged: SinkError?
+        try lookup("SELECT row FROM visitors WHERE visitor = ?1", .visitor, visitors) { visitor, statement in
+            do throws(SinkError) {
+                result[visitor] = try VisitorRow.decode(SQLiteDatabase.blob(statement, 0), visitor: visitor, store: path.isEmpty ? "the run's history" : path)
+            } catch {
+                damaged = error
+            }
         }
+        if let damaged { throw damaged }
         return result
     }
 
@@ -109,14 +139,6 @@ public final class SQLiteHistoryStore: HistoryStore {
         var result: [String: String] = [:]
         try lookup("SELECT visitor FROM group_visitor WHERE grp = ?1", .group, groups) { group, statement in
             result[group] = SQLiteDatabase.text(statement, 0)
-        }
-        return result
-    }
-
-    public func sessionIDs(ofVisitors visitors: [String]) throws(SinkError) -> [String: [String]] {
-        var result: [String: [String]] = [:]
-        try lookup("SELECT session_id FROM visitor_sessions WHERE visitor = ?1", .visitor, visitors) { visitor, statement in
-            result[visitor, default: []].append(SQLiteDatabase.text(statement, 0))
         }
         return result
     }
@@ -167,13 +189,12 @@ public final class SQLiteHistoryStore: HistoryStore {
         for (id, start, body) in change.sessionBodies {
             try db.run("INSERT OR REPLACE INTO sessions (session_id, start, body) VALUES (?1, ?2, ?3)", [.text(id), .integer(start), .blob(body)])
         }
-        for (visitor, ids) in change.visitorSessions.sorted(by: { $0.key < $1.key }) {
-            if change.visitorsWithStoredRows.contains(visitor) { try db.run("DELETE FROM visitor_sessions WHERE visitor = ?1", [.text(visitor)]) }
-            for id in ids { try db.run("INSERT OR IGNORE INTO visitor_sessions (visitor, session_id) VALUES (?1, ?2)", [.text(visitor), .text(id)]) }
-        }
-        for (visitor, groups) in change.visitorGroups.sorted(by: { $0.key < $1.key }) {
-            if change.visitorsWithStoredRows.contains(visitor) { try db.run("DELETE FROM visitor_groups WHERE visitor = ?1", [.text(visitor)]) }
-            for group in groups { try db.run("INSERT OR IGNORE INTO visitor_groups (visitor, grp) VALUES (?1, ?2)", [.text(visitor), .text(group)]) }
+        for (visitor, row) in change.visitors.sorted(by: { $0.key < $1.key }) {
+            if !row.isEmpty {
+                try db.run("INSERT OR REPLACE INTO visitors (visitor, row) VALUES (?1, ?2)", [.text(visitor), .text(String(decoding: row.encoded(), as: UTF8.self))])
+            } else if change.visitorsWithStoredRows.contains(visitor) {
+                try db.run("DELETE FROM visitors WHERE visitor = ?1", [.text(visitor)])
+            }
         }
         for (group, visitor) in change.groupVisitor.sorted(by: { $0.key < $1.key }) {
             try db.run("INSERT OR REPLACE INTO group_visitor (grp, visitor) VALUES (?1, ?2)", [.text(group), .text(visitor)])

@@ -130,7 +130,9 @@ final class ReadStage: @unchecked Sendable {
         let file = files[index]
         while let item = source.next(maxLineLength: pipeline.maxLineLength) {
             progress.tick()
-            switch item {
+            // Consumed, so that the record is the only owner of its fields and setting its
+            // position and normalizing it change them in place instead of copying them.
+            switch consume item {
             case .blank:
                 tally.filtered[.blankLine, default: 0] += 1
             case .skip(let reason):
@@ -148,7 +150,7 @@ final class ReadStage: @unchecked Sendable {
                 }
                 record.position = RecordPosition.make(prefix: positionPrefixes[index], line: number)
                 tally.kept += 1
-                return StreamRecord(transformer.normalize(record))
+                return StreamRecord(transformer.normalize(consume record))
             }
         }
         tally.files[index].lines = source.lines

@@ -203,7 +203,7 @@ struct EventFields {
         }
     }
 
-    func makeRecord() -> NDJSONParser.Outcome {
+    consuming func makeRecord() -> NDJSONParser.Outcome {
         if isUserCall { return .skip(.notAnEvent) }
         if eventInvalid { return .reject(.invalidUTF8, detail: "\"event\" is not valid Unicode") }
         if sessionIDUndecodable || visitorIDUndecodable {
@@ -214,20 +214,20 @@ struct EventFields {
         guard let timestamp else {
             return .reject(.badTimestamp, detail: "impossible or out-of-range timestamp \(timestampText ?? "")")
         }
-        var result = record
-        result.event = event
-        result.timestamp = timestamp
+        // Consumed: the record is completed in place, not copied out of the parse state.
+        record.event = event
+        record.timestamp = timestamp
         if let location = url ?? page {
             let parts = URLParts(location)
-            result.host = parts.host
-            result.path = parts.path
-            result.query = parts.query
+            record.host = parts.host
+            record.path = parts.path
+            record.query = parts.query
         }
-        for (name, value) in queryDefaults where !Self.query(result.query, has: name) {
+        for (name, value) in queryDefaults where !Self.query(record.query, has: name) {
             let pair = name + "=" + Self.percentEncoded(value)
-            result.query = result.query.map { $0 + "&" + pair } ?? pair
+            record.query = record.query.map { $0 + "&" + pair } ?? pair
         }
-        return .record(result)
+        return .record(record)
     }
 
     /// True when the query string holds `name` with a non-empty value (as attribution reads it).

@@ -57,8 +57,17 @@ public final class RedisConnection {
 
     deinit { redisFree(context) }
 
+    /// Bytes queued since the output buffer was last sent.
+    private var unsent = 0
+    /// Queued bytes past which `append` sends the buffer.
+    public static let sendThreshold = 64 * 1024
+
     /// Queues one command (its arguments as raw bytes, binary safe) in the output buffer.
-    /// Nothing is sent until `readReply`, which is what makes pipelining cheap.
+    /// Replies are read only by `readReply`, which is what makes pipelining cheap; but once
+    /// `sendThreshold` bytes are queued they are sent, so that the server works on the first
+    /// commands of a long pipeline while the caller is still building the rest (sending
+    /// nothing before the first `readReply` left server and client waiting for each other in
+    /// turn).
     public func append(_ args: [[UInt8]]) throws(RedisError) {
         precondition(!args.isEmpty, "a Redis command needs at least its name")
         var flat: [UInt8] = []
@@ -89,6 +98,22 @@ public final class RedisConnection {
             throw Self.contextError(context, url: url, action: "Cannot queue a command for Redis at")
         }
         pendingReplies += 1
+        unsent += flat.count + 16 * args.count
+        if unsent >= Self.sendThreshold { try send() }
+    }
+
+    /// Writes the whole output buffer, blocking (bounded by the command timeout). The server
+    /// queues its replies until `readReply` reads them.
+    private func send() throws(RedisError) {
+        unsent = 0
+        var done: Int32 = 0
+        while done == 0 {
+            let status = SIGPIPEGuard.run { redisBufferWrite(context, &done) }
+            guard status == REDIS_OK else {
+                pendingReplies = 0
+                throw Self.contextError(context, url: url, action: "Lost the connection to Redis at")
+            }
+        }
     }
 
     /// Sends whatever is buffered and reads the next reply. A Redis error reply is returned
@@ -97,6 +122,7 @@ public final class RedisConnection {
     public func readReply() throws(RedisError) -> RedisReply {
         precondition(pendingReplies > 0, "readReply() without a pending command would block forever")
         var raw: UnsafeMutableRawPointer?
+        unsent = 0
         let status = SIGPIPEGuard.run { redisGetReply(context, &raw) }
         guard status == REDIS_OK, let raw else {
             pendingReplies = 0

@@ -1,0 +1,72 @@
+import FunnelWriters
+
+/// What the history keeps about one visitor besides its records: the client-session groups
+/// last resolved to it and the session ids last written for it.
+///
+/// Both lists are stored as one value (an SQLite row, a Redis string), because a rebuilt
+/// visitor always reads and replaces both: one write and one read per visitor instead of a
+/// delete and an insert per list item.
+public struct VisitorRow: Sendable, Hashable {
+    public var groups: [String]
+    public var sessions: [String]
+
+    public init(groups: [String], sessions: [String]) {
+        self.groups = groups
+        self.sessions = sessions
+    }
+
+    public var isEmpty: Bool { groups.isEmpty && sessions.isEmpty }
+
+    /// The stored form: each group as `<byte length>:<bytes>`, then `|`, then each session id
+    /// the same way. Length prefixes keep any id intact whatever characters it holds, and
+    /// SQLite can write the same text with `group_concat` (see `SQLiteHistoryStore`).
+    public func encoded() -> [UInt8] {
+        var out: [UInt8] = []
+        func put(_ item: String) {
+            out.append(contentsOf: String(item.utf8.count).utf8)
+            out.append(UInt8(ascii: ":"))
+            out.append(contentsOf: item.utf8)
+        }
+        for group in groups { put(group) }
+        out.append(UInt8(ascii: "|"))
+        for id in sessions { put(id) }
+        return out
+    }
+
+    /// Reads `encoded()`'s form; nil when the bytes are not in it.
+    public init?<Bytes: Collection<UInt8>>(encoded bytes: Bytes) where Bytes.Index == Int {
+        var groups: [String] = []
+        var sessions: [String] = []
+        var inSessions = false
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
+            if bytes[index] == UInt8(ascii: "|") {
+                guard !inSessions else { return nil }
+                inSessions = true
+                index += 1
+                continue
+            }
+            var length = 0
+            var digits = 0
+            while index < bytes.endIndex, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9"), digits < 10 {
+                length = length * 10 + Int(bytes[index] - UInt8(ascii: "0"))
+                index += 1
+                digits += 1
+            }
+            guard digits > 0, index < bytes.endIndex, bytes[index] == UInt8(ascii: ":"), bytes.endIndex - index - 1 >= length else { return nil }
+            let item = String(decoding: bytes[(index + 1)..<(index + 1 + length)], as: UTF8.self)
+            if inSessions { sessions.append(item) } else { groups.append(item) }
+            index += 1 + length
+        }
+        guard inSessions else { return nil }
+        self.init(groups: groups, sessions: sessions)
+    }
+
+    /// The row of a visitor as a store reads it, or an error naming the damaged value.
+    static func decode<Bytes: Collection<UInt8>>(_ bytes: Bytes, visitor: String, store: String) throws(SinkError) -> VisitorRow where Bytes.Index == Int {
+        guard let row = VisitorRow(encoded: bytes) else {
+            throw SinkError("\(store): the stored row of visitor \(visitor) is damaged (\(String(decoding: bytes.prefix(80), as: UTF8.self))); restore the history from a backup or rebuild it with a backfill into an empty output")
+        }
+        return row
+    }
+}

@@ -1,0 +1,126 @@
+@testable import FunnelPipeline
+import FunnelTestSupport
+import FunnelWriters
+import Testing
+
+/// A visitor's groups and session ids stored as one value: any id survives the round trip,
+/// damage is refused, and histories written before (two SQLite tables, two Redis sets per
+/// visitor) are read and replaced so that later days still merge exactly.
+@Suite struct VisitorRowTests {
+    @Test func anyIdRoundTrips() {
+        let rows = [
+            VisitorRow(groups: [], sessions: []),
+            VisitorRow(groups: ["s:abc"], sessions: []),
+            VisitorRow(groups: [], sessions: ["0123456789abcdef"]),
+            VisitorRow(groups: ["s:12:34", "s:a|b", "s:", "s:line\nbreak", "s:ünï\u{1F3AC}"],
+                       sessions: ["|", "9:", "", "x|y|z", "0123456789abcdef"]),
+        ]
+        for row in rows {
+            #expect(VisitorRow(encoded: row.encoded()) == row, "\(row)")
+        }
+        #expect(String(decoding: VisitorRow(groups: ["s:ab"], sessions: ["id1", "id2"]).encoded(), as: UTF8.self) == "4:s:ab|3:id13:id2")
+    }
+
+    @Test func damageIsRefused() {
+        for text in ["", "4:s:ab", "4:s:a|", "x|", "|3:ab", "|3", "||", "|:ab", "|99999999999:a"] {
+            #expect(VisitorRow(encoded: Array(text.utf8)) == nil, "\(text)")
+        }
+    }
+
+    /// Replaces the history's `visitors` table with the two tables funnel wrote before.
+    private func downgrade(_ path: String) throws {
+        let db = try SQLiteDatabase(path: path)
+        var rows: [(String, VisitorRow)] = []
+        try db.select("SELECT visitor, row FROM visitors") { statement in
+            rows.append((SQLiteDatabase.text(statement, 0), VisitorRow(encoded: SQLiteDatabase.blob(statement, 1))!))
+        }
+        try db.execute("""
+            CREATE TABLE visitor_groups (visitor TEXT NOT NULL, grp TEXT NOT NULL, PRIMARY KEY (visitor, grp)) WITHOUT ROWID;
+            CREATE TABLE visitor_sessions (visitor TEXT NOT NULL, session_id TEXT NOT NULL, PRIMARY KEY (visitor, session_id)) WITHOUT ROWID;
+            DROP TABLE visitors;
+            """)
+        for (visitor, row) in rows {
+            for group in row.groups { try db.run("INSERT INTO visitor_groups VALUES (?1, ?2)", [.text(visitor), .text(group)]) }
+            for id in row.sessions { try db.run("INSERT INTO visitor_sessions VALUES (?1, ?2)", [.text(visitor), .text(id)]) }
+        }
+    }
+
+    private func tables(_ path: String) throws -> Set<String> {
+        let db = try SQLiteDatabase(path: path)
+        var names = Set<String>()
+        try db.select("SELECT name FROM sqlite_master WHERE type = 'table'") { names.insert(SQLiteDatabase.text($0, 0)) }
+        return names
+    }
+
+    @Test func anOlderSQLiteHistoryIsMigratedAndLaterDaysMergeExactly() throws {
+        let days = RunsOverTimeTests.Days(seed: 51, visitors: 300)
+        let single = TestFiles.temporaryFolder("rows-single")
+        defer { TestFiles.remove(single) }
+        _ = try days.run(days: days.dates, sink: .ndjson, output: single)
+
+        let output = TestFiles.temporaryFolder("rows-migrated")
+        defer { TestFiles.remove(output) }
+        _ = try days.run(days: Array(days.dates.prefix(2)), sink: .ndjson, output: output)
+        let path = output + "/" + SQLiteHistoryStore.fileName
+        try downgrade(path)
+        try #require(try tables(path).isSuperset(of: ["visitor_groups", "visitor_sessions"]))
+        _ = try days.run(days: Array(days.dates.dropFirst(2)), sink: .ndjson, output: output)
+        let after = try tables(path)
+        #expect(after.contains("visitors") && !after.contains("visitor_groups") && !after.contains("visitor_sessions"), "\(after)")
+        _ = try Exporter.export(historyFolder: output, to: output + "/export")
+        #expect(TestFiles.readText(output + "/export/sessions.ndjson") == TestFiles.readText(single + "/sessions.ndjson"))
+    }
+
+    private func keys(_ redis: RedisConnection, _ pattern: String) throws -> [String] {
+        var found: [String] = []
+        var cursor = "0"
+        repeat {
+            guard case .array(let parts) = try redis.command("SCAN", cursor, "MATCH", pattern, "COUNT", "1000"), parts.count == 2,
+                  case .string(let next) = parts[0], case .array(let items) = parts[1] else { throw SinkError("unexpected SCAN reply") }
+            cursor = String(decoding: next, as: UTF8.self)
+            for case .string(let key) in items { found.append(String(decoding: key, as: UTF8.self)) }
+        } while cursor != "0"
+        return found
+    }
+
+    @Test func anOlderRedisHistoryIsReadAndReplacedAndLaterDaysMergeExactly() throws {
+        let days = RunsOverTimeTests.Days(seed: 52, visitors: 300)
+        let scratch = TestFiles.temporaryFolder("rows-redis")
+        defer { TestFiles.remove(scratch) }
+        let whole = try RedisServer()
+        defer { whole.stop() }
+        _ = try days.run(days: days.dates, sink: .redis, output: scratch + "/whole", redisURL: whole.url)
+
+        let server = try RedisServer()
+        defer { server.stop() }
+        _ = try days.run(days: Array(days.dates.prefix(2)), sink: .redis, output: scratch + "/daily", redisURL: server.url)
+        // The rows as an older funnel kept them: two sets per visitor.
+        let redis = try server.connect()
+        let rowKeys = try keys(redis, "funnel:visitor:*")
+        try #require(!rowKeys.isEmpty)
+        for key in rowKeys {
+            guard case .string(let bytes) = try redis.command("GET", key), let row = VisitorRow(encoded: bytes) else {
+                Issue.record("\(key) holds no row")
+                continue
+            }
+            let visitor = String(key.dropFirst("funnel:visitor:".count))
+            if !row.groups.isEmpty { _ = try redis.command(["SADD", "funnel:vgroups:" + visitor].map { Array($0.utf8) } + row.groups.map { Array($0.utf8) }) }
+            if !row.sessions.isEmpty { _ = try redis.command(["SADD", "funnel:vsess:" + visitor].map { Array($0.utf8) } + row.sessions.map { Array($0.utf8) }) }
+            _ = try redis.command("DEL", key)
+        }
+        let legacy = Set(try keys(redis, "funnel:vgroups:*").map { String($0.dropFirst("funnel:vgroups:".count)) })
+            .union(try keys(redis, "funnel:vsess:*").map { String($0.dropFirst("funnel:vsess:".count)) })
+        try #require(legacy.count == rowKeys.count)
+
+        _ = try days.run(days: Array(days.dates.dropFirst(2)), sink: .redis, output: scratch + "/daily", redisURL: server.url)
+        #expect(try server.dumpSessions() == whole.dumpSessions())
+        // Every visitor the later days rewrote has a row and no sets left; the others keep
+        // their sets until they are next written.
+        let rows = Set(try keys(redis, "funnel:visitor:*").map { String($0.dropFirst("funnel:visitor:".count)) })
+        let left = Set(try keys(redis, "funnel:vgroups:*").map { String($0.dropFirst("funnel:vgroups:".count)) })
+            .union(try keys(redis, "funnel:vsess:*").map { String($0.dropFirst("funnel:vsess:".count)) })
+        #expect(rows.isDisjoint(with: left), "\(rows.intersection(left).count) visitors have both a row and sets")
+        #expect(left.count < legacy.count, "the later days should rewrite some visitors of the first two")
+        #expect(rows.union(left).isSuperset(of: legacy))
+    }
+}
