@@ -26,11 +26,9 @@ struct OperationsTests {
 
     @Test func rebuildLoadsIntoStagingAndSwapsItIn() throws {
         let days = Days(seed: 91, visitors: 200)
-        let reference = try RedisServer()
-        defer { reference.stop() }
         let scratch = TestFiles.temporaryFolder("ops-rebuild")
         defer { TestFiles.remove(scratch) }
-        _ = try days.run(days: days.dates, sink: .redis, output: scratch + "/ref", redisURL: reference.url)
+        let reference = try days.sessionsOfOneRedisRun(output: scratch + "/ref")
 
         let server = try RedisServer()
         defer { server.stop() }
@@ -39,7 +37,7 @@ struct OperationsTests {
         let status = try backfill(days, days.dates[...], output: scratch + "/live", redisURL: server.url, rebuild: true) { log += $0 }
         #expect(status == .success)
         #expect(log.contains("switched"))
-        #expect(try server.dumpSessions() == reference.dumpSessions())
+        #expect(try server.dumpSessions() == reference)
         // The previous data is kept in the staging database for rollback.
         let staging = try server.connect()
         _ = try staging.command("SELECT", "1")

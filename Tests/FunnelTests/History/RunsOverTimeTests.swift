@@ -39,6 +39,15 @@ struct RunsOverTimeTests {
             options.progress = .never
             return try Runner(pipeline: PipelineLoader.load(path: folder + "/pipeline.yaml"), options: options, report: { _ in }).run()
         }
+
+        /// The session keys (`RedisServer.dumpSessions`) that one run over every day leaves in
+        /// a Redis of its own: what daily runs, backfills and older histories must end at.
+        func sessionsOfOneRedisRun(output: String) throws -> String {
+            let server = try RedisServer()
+            defer { server.stop() }
+            _ = try run(days: dates, sink: .redis, output: output, redisURL: server.url)
+            return try server.dumpSessions()
+        }
     }
 
     /// Day-by-day sequences: every day at least once, in a random order, with random repeats.
