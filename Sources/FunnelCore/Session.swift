@@ -20,7 +20,7 @@ public struct SessionRecord: Sendable, Hashable {
     }
 
     /// The order of every output: (`created_at`, `session_id`).
-    public static func outputOrder(_ a: SessionRecord, _ b: SessionRecord) -> Bool {
+    @inlinable public static func outputOrder(_ a: SessionRecord, _ b: SessionRecord) -> Bool {
         a.start != b.start ? a.start < b.start : a.id.utf8.lexicographicallyPrecedes(b.id.utf8)
     }
 }

@@ -145,22 +145,16 @@ struct HistoryPlanner {
             let current = Set(ids)
             let previousSessions = storedRows[visitor]?.sessions ?? []
             plan.deleted += previousSessions.filter { !current.contains($0) }
-            if storedRows[visitor] != nil { plan.change.visitorsWithStoredRows.insert(visitor) }
             plan.change.visitors[visitor] = VisitorRow(groups: (groupsOfVisitor[visitor] ?? []).sorted(), sessions: ids)
             let counted = !input.empty || !previousSessions.isEmpty
             plan.perVisitor.append(VisitorCounts(visitor: visitor, counted: counted, duplicateEvents: input.dropped, mergedPageViews: result.merged,
                                                  withheldSessions: result.withheld, overEventCap: result.overCap))
         }
         plan.change.groupVisitor = visitorOf
-        // The positions are sorted (stable, by `SessionRecord.outputOrder`'s keys), then each
-        // session is moved once: sorting the sessions themselves retained and released their
-        // fields at every step of the merge.
+        // The positions are sorted (stable), then each session is moved once: sorting the
+        // sessions themselves retained and released their fields at every step of the merge.
         let sessions = plan.sessions
-        let sorted = sessions.indices.sorted { a, b in
-            sessions[a].start != sessions[b].start ? sessions[a].start < sessions[b].start
-                : sessions[a].id.utf8.lexicographicallyPrecedes(sessions[b].id.utf8)
-        }
-        plan.sessions = sorted.map { sessions[$0] }
+        plan.sessions = sessions.indices.sorted { SessionRecord.outputOrder(sessions[$0], sessions[$1]) }.map { sessions[$0] }
         plan.change.deletedSessions = plan.deleted
         return plan
     }

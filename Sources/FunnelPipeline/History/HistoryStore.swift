@@ -47,9 +47,6 @@ public struct HistoryChange {
     /// Full replacement of each listed visitor's row (an empty row removes it).
     public var visitors: [String: VisitorRow] = [:]
     public var groupVisitor: [String: String] = [:]
-    /// The listed visitors that had a row stored before: only theirs need removing when the
-    /// replacement is empty.
-    public var visitorsWithStoredRows = Set<String>()
     public var sessionBodies: [(id: String, start: Int64, body: [UInt8])] = []
     public var deletedSessions: [String] = []
 

@@ -243,11 +243,11 @@ public final class RedisHistoryStore: HistoryStore {
             commands.append([b("SADD"), b(prefix + "eid:" + id), b(holder.position + "\t" + holder.group)])
         }
         for (visitor, row) in change.visitors.sorted(by: { $0.key < $1.key }) {
-            // One string replaces the row whole; a visitor the run's reads found nothing stored
-            // for has nothing to delete.
+            // One string replaces the row whole; an empty row (a visitor rebuilt only to delete
+            // what it held, rare) is deleted.
             if !row.isEmpty {
                 commands.append([b("SET"), b(prefix + "visitor:" + visitor), row.encoded()])
-            } else if change.visitorsWithStoredRows.contains(visitor) {
+            } else {
                 commands.append([b("DEL"), b(prefix + "visitor:" + visitor)])
             }
             // The sets of an older history go after the row that replaces them is written.

@@ -192,7 +192,7 @@ public final class SQLiteHistoryStore: HistoryStore {
         for (visitor, row) in change.visitors.sorted(by: { $0.key < $1.key }) {
             if !row.isEmpty {
                 try db.run("INSERT OR REPLACE INTO visitors (visitor, row) VALUES (?1, ?2)", [.text(visitor), .text(String(decoding: row.encoded(), as: UTF8.self))])
-            } else if change.visitorsWithStoredRows.contains(visitor) {
+            } else {
                 try db.run("DELETE FROM visitors WHERE visitor = ?1", [.text(visitor)])
             }
         }
