@@ -47,6 +47,13 @@ public struct TrafficGenerator {
             return days
         }
 
+        /// Writes the day as `web1.log.gz`, `web2.log.gz` and `events.ndjson.gz` in `folder`.
+        public func writeFiles(to folder: String) {
+            TestFiles.gzip(web1.joined(separator: "\n") + "\n", to: folder + "/web1.log.gz")
+            TestFiles.gzip(web2.joined(separator: "\n") + "\n", to: folder + "/web2.log.gz")
+            TestFiles.gzip(events.joined(separator: "\n") + "\n", to: folder + "/events.ndjson.gz")
+        }
+
         static func logDate(_ line: String) -> String {
             // [01/Mar/2024:13:05:09 +0000]
             let stamp = line[line.index(after: line.firstIndex(of: "[")!)...].prefix(11)
@@ -116,6 +123,15 @@ public struct TrafficGenerator {
         "curl/8.5.0",
     ]
     private static let sources = [("facebook", "paid_social"), ("google", "cpc"), ("newsletter", "email"), ("reddit", "social")]
+
+    /// Generates `count` visitors into `folder` (`Output.writeFiles`) with a `pipeline.yaml`
+    /// that reads them, the second server's log listed first.
+    public mutating func writeDay(visitors count: Int, to folder: String) -> Output {
+        let traffic = generate(visitors: count)
+        traffic.writeFiles(to: folder)
+        TestFiles.write(folder + "/pipeline.yaml", pipelineFile(logPaths: ["web2.log.gz", "web1.log.gz"], eventPaths: ["events.ndjson.gz"]))
+        return traffic
+    }
 
     public mutating func generate(visitors count: Int) -> Output {
         var output = Output()

@@ -46,7 +46,10 @@ final class RunScratch {
             CREATE TABLE sessions (id TEXT NOT NULL UNIQUE, start INTEGER NOT NULL,
                                    existed INTEGER NOT NULL, live INTEGER NOT NULL, deleted_once INTEGER NOT NULL,
                                    converted INTEGER NOT NULL, revenue INTEGER NOT NULL,
-                                   body BLOB, encoded BLOB, original BLOB);
+                                   body BLOB, encoded BLOB, original BLOB,
+                                   -- What the live sink was last sent for it this run, and
+                                   -- whether the latest version is the same.
+                                   sent INTEGER, same_sent INTEGER NOT NULL DEFAULT 0);
             CREATE TABLE visitors (visitor TEXT PRIMARY KEY, counted INTEGER, duplicates INTEGER, merged INTEGER,
                                    withheld INTEGER, over_cap INTEGER) WITHOUT ROWID;
             """)
@@ -62,34 +65,52 @@ final class RunScratch {
     struct Bytes {
         var body: [UInt8]
         var encoded: [UInt8]?
+        /// For a sink that writes sessions as it goes (Redis): a digest of the session, see
+        /// `Flusher.sentDigest`.
+        var sent: Int?
     }
 
-    func keep(_ plan: HistoryPlanner.Plan, stored: [String: [UInt8]]?, bytes: [Bytes]) throws(SinkError) {
+    /// Returns, for each of the plan's sessions, whether the run already sent this exact
+    /// version of it (same `Bytes.sent`) and has not deleted it since: a sink that writes as
+    /// it goes need not write it again.
+    @discardableResult
+    func keep(_ plan: HistoryPlanner.Plan, stored: [String: [UInt8]]?, bytes: [Bytes]) throws(SinkError) -> [Bool] {
         // What an earlier run left for an id: its body, and whether it wrote it at all (when
         // the history keeps no bodies, every id counts as written).
         func before(_ id: String) -> (original: SQLiteDatabase.Value, existed: SQLiteDatabase.Value) {
             let original = stored?[id]
             return (original.map { .blob($0) } ?? .null, .integer(stored == nil || original != nil ? 1 : 0))
         }
+        var alreadySent: [Bool] = []
+        alreadySent.reserveCapacity(plan.sessions.count)
         for (session, bytes) in zip(plan.sessions, bytes) {
             let (original, existed) = before(session.id)
             var revenue: Int64 = 0
             if case .amount(let amount)? = session[field: FieldName.donationAmount] { revenue = amount.micros }
-            try db.run("""
-                INSERT INTO sessions (id, start, body, encoded, original, existed, live, deleted_once, converted, revenue)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, 0, ?7, ?8)
+            // The SET expressions read the row as it was, so same_sent compares the digest sent
+            // before with this one; RETURNING reads the row as it is now.
+            var same = false
+            try db.select("""
+                INSERT INTO sessions (id, start, body, encoded, original, existed, live, deleted_once, converted, revenue, sent)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, 0, ?7, ?8, ?9)
                 ON CONFLICT (id) DO UPDATE SET start = excluded.start, body = excluded.body, encoded = excluded.encoded, live = 1,
-                    converted = excluded.converted, revenue = excluded.revenue
+                    converted = excluded.converted, revenue = excluded.revenue,
+                    same_sent = (sent IS NOT NULL AND sent = excluded.sent), sent = excluded.sent
+                RETURNING same_sent
                 """, [.text(session.id), .integer(session.start), .blob(bytes.body), bytes.encoded.map { .blob($0) } ?? .null,
                       original, existed,
-                      .integer(session[field: FieldName.donationCompleted] == .bool(true) ? 1 : 0), .integer(revenue)])
+                      .integer(session[field: FieldName.donationCompleted] == .bool(true) ? 1 : 0), .integer(revenue),
+                      bytes.sent.map { .integer(Int64($0)) } ?? .null]) { row in
+                same = SQLiteDatabase.integer(row, 0) == 1
+            }
+            alreadySent.append(same)
         }
         for id in plan.deleted {
             let (original, existed) = before(id)
             try db.run("""
                 INSERT INTO sessions (id, start, body, encoded, original, existed, live, deleted_once, converted, revenue)
                 VALUES (?1, 0, NULL, NULL, ?2, ?3, 0, 1, 0, 0)
-                ON CONFLICT (id) DO UPDATE SET live = 0, deleted_once = 1, body = NULL, encoded = NULL
+                ON CONFLICT (id) DO UPDATE SET live = 0, deleted_once = 1, body = NULL, encoded = NULL, sent = NULL, same_sent = 0
                 """, [.text(id), original, existed])
         }
         for counts in plan.perVisitor {
@@ -97,6 +118,7 @@ final class RunScratch {
                        [.text(counts.visitor), .integer(counts.counted ? 1 : 0), .integer(Int64(counts.duplicateEvents)),
                         .integer(Int64(counts.mergedPageViews)), .integer(Int64(counts.withheldSessions)), .integer(Int64(counts.overEventCap))])
         }
+        return alreadySent
     }
 
     func totals() throws(SinkError) -> Totals {

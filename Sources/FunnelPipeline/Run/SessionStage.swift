@@ -142,12 +142,14 @@ private final class Flusher: @unchecked Sendable {
         let encoder = sink as? EncodedSessionSink
         let bodies = stored != nil
         let encodesBody = encoder is NDJSONSessionWriter
+        let live = sink != nil && encoder == nil
         let bytes = Parallel.map(plan.sessions) { session -> RunScratch.Bytes in
+            let sent = live ? Self.sentDigest(session) : nil
             let encoded = encoder?.encode(session)
-            if bodies, encodesBody, let encoded { return RunScratch.Bytes(body: encoded, encoded: nil) }
+            if bodies, encodesBody, let encoded { return RunScratch.Bytes(body: encoded, encoded: nil, sent: sent) }
             var body: [UInt8] = []
             if bodies { NDJSONSessionWriter.append(session, to: &body) }
-            return RunScratch.Bytes(body: body, encoded: encoded)
+            return RunScratch.Bytes(body: body, encoded: encoded, sent: sent)
         }
         // The scratch is a database of its own and the Redis sink a connection of its own:
         // both are written on another thread while the history takes the chunk's change. (A
@@ -157,17 +159,23 @@ private final class Flusher: @unchecked Sendable {
         let redis = encoder == nil ? sink : nil
         let keeper = WorkerThread { [scratch] in
             do throws(SinkError) {
-                try scratch.keep(plan, stored: stored, bytes: bytes)
+                let alreadySent = try scratch.keep(plan, stored: stored, bytes: bytes)
                 if let redis {
                     // A session is sent as soon as it is built; a later rebuild replaces it
                     // and a session a rebuild no longer has is deleted, each write idempotent.
+                    // A rebuild that leaves a session as this run last sent it (a returning
+                    // visitor's earlier sessions, mostly) sends nothing for it.
                     try redis.delete(plan.deleted)
-                    var start = 0
-                    while start < plan.sessions.count {
-                        let end = min(start + 1000, plan.sessions.count)
-                        try redis.write(Array(plan.sessions[start..<end]))
-                        start = end
+                    var batch: [SessionRecord] = []
+                    batch.reserveCapacity(1000)
+                    for (session, sent) in zip(plan.sessions, alreadySent) where !sent {
+                        batch.append(session)
+                        if batch.count == 1000 {
+                            try redis.write(batch)
+                            batch.removeAll(keepingCapacity: true)
+                        }
                     }
+                    if !batch.isEmpty { try redis.write(batch) }
                 }
             } catch {
                 keepFailure = error
@@ -178,6 +186,13 @@ private final class Flusher: @unchecked Sendable {
         keeper.join()
         if let keepFailure { throw keepFailure }
     }
+
+    /// What identifies a session's content for a sink that writes as it goes: a 64-bit
+    /// SipHash (Swift's `Hasher`, seeded per process) of its id, start, fields and events,
+    /// which is everything `RedisSessionCommands` writes (key layout and TTL are fixed for the
+    /// run). Compared only between versions of the same session within one run, where two
+    /// different versions share a digest with probability 2^-64; a run starts with none sent.
+    static func sentDigest(_ session: SessionRecord) -> Int { session.hashValue }
 
     /// Writes what flat-file sinks write once, in output order (the sessions that are new or
     /// changed since the last run, and the ids deleted for good), completes the sink, stores the

@@ -10,14 +10,10 @@ struct GeneratedTrafficTests {
     /// flushes hundreds of times, by timeout and, when too few sessions have closed, all at once.
     @Test(arguments: [nil, 500] as [Int?])
     func rebuildsEveryGeneratedSession(chunkRecords: Int?) throws {
-        var generator = TrafficGenerator(seed: 20_240_301)
-        let traffic = generator.generate(visitors: 3000)
         let folder = TestFiles.temporaryFolder("generated-\(chunkRecords ?? 0)")
         defer { TestFiles.remove(folder) }
-        TestFiles.gzip(traffic.web1.joined(separator: "\n") + "\n", to: folder + "/web1.log.gz")
-        TestFiles.gzip(traffic.web2.joined(separator: "\n") + "\n", to: folder + "/web2.log.gz")
-        TestFiles.gzip(traffic.events.joined(separator: "\n") + "\n", to: folder + "/events.ndjson.gz")
-        TestFiles.write(folder + "/pipeline.yaml", generator.pipelineFile(logPaths: ["web2.log.gz", "web1.log.gz"], eventPaths: ["events.ndjson.gz"]))
+        var generator = TrafficGenerator(seed: 20_240_301)
+        let traffic = generator.writeDay(visitors: 3000, to: folder)
         var options = RunOptions()
         options.progress = .never
         options.chunkRecords = chunkRecords

@@ -27,4 +27,24 @@ struct RunScratchTests {
         try scratch.forEachSession { live.append($0.id) }
         #expect(live == ["abd"])
     }
+
+    /// `keep` tells which sessions the run already sent in exactly this version: same digest
+    /// as the last one kept for the id, and not deleted since.
+    @Test func keepReportsSessionsAlreadySentInTheSameVersion() throws {
+        let scratch = try RunScratch()
+        func keep(_ versions: [(String, Int?)], deleted: [String] = []) throws -> [Bool] {
+            var plan = HistoryPlanner.Plan()
+            plan.sessions = versions.map { session($0.0, start: 1) }
+            plan.deleted = deleted
+            return try scratch.keep(plan, stored: nil, bytes: versions.map { RunScratch.Bytes(body: [], encoded: nil, sent: $0.1) })
+        }
+        #expect(try keep([("a", 1), ("b", 2), ("c", nil)]) == [false, false, false])
+        // Same version of a, a changed b, c still without a digest (a sink that sends nothing as it goes).
+        #expect(try keep([("a", 1), ("b", 3), ("c", nil)]) == [true, false, false])
+        #expect(try keep([("b", 3), ("c", nil)]) == [true, false])
+        // Deleted since it was sent: sending the same version again is needed.
+        #expect(try keep([], deleted: ["a"]) == [])
+        #expect(try keep([("a", 1)]) == [false])
+        #expect(try keep([("a", 1)]) == [true])
+    }
 }

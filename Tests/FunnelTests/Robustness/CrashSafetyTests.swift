@@ -20,9 +20,7 @@ struct CrashSafetyTests {
         init() {
             var generator = TrafficGenerator(seed: 5_0505)
             let traffic = generator.generate(visitors: 1000)
-            TestFiles.gzip(traffic.web1.joined(separator: "\n") + "\n", to: folder + "/web1.log.gz")
-            TestFiles.gzip(traffic.web2.joined(separator: "\n") + "\n", to: folder + "/web2.log.gz")
-            TestFiles.gzip(traffic.events.joined(separator: "\n") + "\n", to: folder + "/events.ndjson.gz")
+            traffic.writeFiles(to: folder)
             TestFiles.write(pipeline, """
                 sources:
                   - kind: access_log
