@@ -5,9 +5,10 @@
 # Sizes: BENCH_SIZES="S M L L3" (visitors 15k / 150k / 450k on one day; L is about 3 million
 # lines; L3 is as long as L with M's visitors at once: 150k a day over 3 days, one run with
 # --from/--to, so M -> L3 shows memory against input length and M -> L against concurrency).
-# Each measurement is taken BENCH_RUNS times (default 3), the four interleaved so that a slow
-# spell of the machine hits all of them; the median is reported with the range, and peak
-# memory is the largest seen. Single runs on a shared 2-core machine vary by 10 to 30%.
+# Each measurement is taken BENCH_RUNS times (default 3) in rounds: every round measures every
+# size, the four measurements interleaved, so that a slow spell of the machine hits all of
+# them and all sizes; the median is reported with the range, and peak memory is the largest
+# seen. Single runs on a shared 2-core machine vary by 10 to 30%.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -32,6 +33,8 @@ reported() { grep -oE 'time +[0-9.]+' "$1" | grep -oE '[0-9.]+$'; }
 list() { local IFS=,; echo "[$*]"; }
 json="["
 declare -A peak speed
+# Inputs and pipelines first; then the rounds.
+declare -A A B C D RSS LINES DAYS RANGE
 for size in $sizes; do
   days=1
   case $size in S) visitors=15000;; M) visitors=150000;; L) visitors=450000;; L3) visitors=150000; days=3;; *) echo "size $size?"; exit 1;; esac
@@ -41,37 +44,47 @@ for size in $sizes; do
     mkdir -p "$data"
     (cd "$data" && VISITORS=$visitors DAYS=$days python3 "$root/fixtures/demo/generate.py")
   fi
-  range=()
+  RANGE[$size]=""
   if [ "$days" -gt 1 ]; then
     # The days as a nightly pipeline names them, read in one run.
     sed -e "s|output: out/|output: $data/out|" -e '/paths:/s|2024-03-01|{date}|' "$root/fixtures/demo/pipeline.yaml" > "$data/pipeline.yaml"
-    range=(--from 2024-03-01 --to "$last")
+    RANGE[$size]="--from 2024-03-01 --to $last"
   else
     sed "s|output: out/|output: $data/out|" "$root/fixtures/demo/pipeline.yaml" > "$data/pipeline.yaml"
   fi
-  files=("$data"/access-*.log.gz "$data"/events-*.ndjson.gz)
-  as=(); bs=(); cs=(); ds=(); rss=0
-  for run in $(seq "$runs"); do
-    t0=$(now); lines=$("$work/floor" "${files[@]}" | cut -d' ' -f1); t1=$(now)
-    as+=("$(echo "$t1 - $t0" | bc -l)")
+  DAYS[$size]=$days; RSS[$size]=0; A[$size]=""; B[$size]=""; C[$size]=""; D[$size]=""
+done
+# Round after round, every size in each round: a slow spell of the machine then falls on all
+# sizes alike instead of on whichever size it was measuring (M -> L compares sizes).
+for run in $(seq "$runs"); do
+  for size in $sizes; do
+    data="$work/$size"
+    read -r -a range <<< "${RANGE[$size]}"
+    files=("$data"/access-*.log.gz "$data"/events-*.ndjson.gz)
+    t0=$(now); LINES[$size]=$("$work/floor" "${files[@]}" | cut -d' ' -f1); t1=$(now)
+    A[$size]+=" $(echo "$t1 - $t0" | bc -l)"
     rm -rf "$data/out"
     /usr/bin/time -f "%M" -o "$data/rss" "$bin" run "$data/pipeline.yaml" "${range[@]}" --progress never 2>"$data/b.log" >/dev/null || true
-    bs+=("$(reported "$data/b.log")")
+    B[$size]+=" $(reported "$data/b.log")"
     kib=$(tail -1 "$data/rss")
-    if [ $((kib / 1024)) -gt "$rss" ]; then rss=$((kib / 1024)); fi
+    if [ $((kib / 1024)) -gt "${RSS[$size]}" ]; then RSS[$size]=$((kib / 1024)); fi
     redis-cli -p "$port" flushall >/dev/null
     rm -rf "$data/rout"
     "$bin" run "$data/pipeline.yaml" "${range[@]}" --sink redis --redis-url "redis://127.0.0.1:$port/0" --output "$data/rout" --progress never 2>"$data/c.log" >/dev/null || true
-    cs+=("$(reported "$data/c.log")")
+    C[$size]+=" $(reported "$data/c.log")"
     redis-cli -p "$port" flushall >/dev/null
     rm -rf "$data/pout"
     t0=$(now)
     "$bin" run "$data/pipeline.yaml" "${range[@]}" --sink resp --output "$data/pout" --progress never 2>/dev/null >/dev/null || true
     redis-cli -p "$port" --pipe < "$data/pout/redis.resp" >/dev/null
     t1=$(now)
-    ds+=("$(echo "$t1 - $t0" | bc -l)")
+    D[$size]+=" $(echo "$t1 - $t0" | bc -l)"
     redis-cli -p "$port" flushall >/dev/null
   done
+done
+for size in $sizes; do
+  read -r -a as <<< "${A[$size]}"; read -r -a bs <<< "${B[$size]}"; read -r -a cs <<< "${C[$size]}"; read -r -a ds <<< "${D[$size]}"
+  lines=${LINES[$size]}; rss=${RSS[$size]}; days=${DAYS[$size]}
   floor=$(median "${as[@]}"); b=$(median "${bs[@]}"); c=$(median "${cs[@]}"); d=$(median "${ds[@]}")
   printf '%s: %s lines | floor %ss | ndjson %ss (%.1fx floor, %d lines/s, %d MiB peak) | redis %ss | resp+redis-cli %ss (redis/resp %.2f)\n' \
     "$size" "$lines" "$floor" "$b" "$(echo "$b / $floor" | bc -l)" "$(echo "$lines / $b" | bc)" "$rss" "$c" "$d" "$(echo "$c / $d" | bc -l)"
