@@ -58,7 +58,7 @@ demo: build
 	@head -n 3 out/demo/sessions.ndjson | cut -c 1-240
 
 # Throughput against zlib's floor and redis-cli --pipe on the same files, each the median of
-# BENCH_RUNS (default 3) interleaved runs; sizes in BENCH_SIZES (bench/run.sh).
+# BENCH_RUNS (default 3) rounds over every size in BENCH_SIZES (bench/run.sh).
 bench: deps
 	bash bench/run.sh
 
