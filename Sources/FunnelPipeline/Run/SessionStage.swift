@@ -142,9 +142,9 @@ private final class Flusher: @unchecked Sendable {
         let encoder = sink as? EncodedSessionSink
         let bodies = stored != nil
         let encodesBody = encoder is NDJSONSessionWriter
-        let live = sink != nil && encoder == nil
+        let redis = encoder == nil ? sink : nil
         let bytes = Parallel.map(plan.sessions) { session -> RunScratch.Bytes in
-            let sent = live ? Self.sentDigest(session) : nil
+            let sent = redis != nil ? Self.sentDigest(session) : nil
             let encoded = encoder?.encode(session)
             if bodies, encodesBody, let encoded { return RunScratch.Bytes(body: encoded, encoded: nil, sent: sent) }
             var body: [UInt8] = []
@@ -156,7 +156,6 @@ private final class Flusher: @unchecked Sendable {
         // run killed between the two is repaired by running it again: it rebuilds and
         // rewrites every visitor it reads, whatever the history already holds.)
         var keepFailure: SinkError?
-        let redis = encoder == nil ? sink : nil
         let keeper = WorkerThread { [scratch] in
             do throws(SinkError) {
                 let alreadySent = try scratch.keep(plan, stored: stored, bytes: bytes)
@@ -166,16 +165,7 @@ private final class Flusher: @unchecked Sendable {
                     // A rebuild that leaves a session as this run last sent it (a returning
                     // visitor's earlier sessions, mostly) sends nothing for it.
                     try redis.delete(plan.deleted)
-                    var batch: [SessionRecord] = []
-                    batch.reserveCapacity(1000)
-                    for (session, sent) in zip(plan.sessions, alreadySent) where !sent {
-                        batch.append(session)
-                        if batch.count == 1000 {
-                            try redis.write(batch)
-                            batch.removeAll(keepingCapacity: true)
-                        }
-                    }
-                    if !batch.isEmpty { try redis.write(batch) }
+                    try redis.write(zip(plan.sessions, alreadySent).filter { !$0.1 }.map(\.0))
                 }
             } catch {
                 keepFailure = error
