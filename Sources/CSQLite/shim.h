@@ -8,3 +8,10 @@ static inline int funnel_sqlite_bind_text(sqlite3_stmt *statement, int index, co
 static inline int funnel_sqlite_bind_blob(sqlite3_stmt *statement, int index, const void *bytes, int length) {
     return sqlite3_bind_blob(statement, index, bytes, length, SQLITE_TRANSIENT);
 }
+
+/// sqlite3_config is variadic and cannot be called from Swift. Turns off SQLite's memory
+/// statistics, which take a process-wide mutex on every allocation; funnel never reads them.
+/// Must run before the first connection opens (SQLITE_MISUSE afterwards, harmless).
+static inline int funnel_sqlite_disable_memory_statistics(void) {
+    return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}

@@ -17,7 +17,13 @@ final class SQLiteDatabase {
     private var statements: [String: OpaquePointer] = [:]
     private(set) var inTransaction = false
 
+    /// Set once, before the first connection: SQLite's memory statistics take a process-wide
+    /// mutex on every allocation, and the history and the scratch are used on different
+    /// threads at once. Nothing here reads the statistics.
+    private static let configured: Void = { _ = funnel_sqlite_disable_memory_statistics() }()
+
     init(path: String) throws(SinkError) {
+        Self.configured
         self.path = path
         guard sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nil) == SQLITE_OK else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"

@@ -47,9 +47,8 @@ final class RunScratch {
                                    existed INTEGER NOT NULL, live INTEGER NOT NULL, deleted_once INTEGER NOT NULL,
                                    converted INTEGER NOT NULL, revenue INTEGER NOT NULL,
                                    body BLOB, encoded BLOB, original BLOB,
-                                   -- What the live sink was last sent for it this run, and
-                                   -- whether the latest version is the same.
-                                   sent INTEGER, same_sent INTEGER NOT NULL DEFAULT 0);
+                                   -- What the live sink was last sent for it this run.
+                                   sent INTEGER);
             CREATE TABLE visitors (visitor TEXT PRIMARY KEY, counted INTEGER, duplicates INTEGER, merged INTEGER,
                                    withheld INTEGER, over_cap INTEGER) WITHOUT ROWID;
             """)
@@ -87,22 +86,20 @@ final class RunScratch {
             let (original, existed) = before(session.id)
             var revenue: Int64 = 0
             if case .amount(let amount)? = session[field: FieldName.donationAmount] { revenue = amount.micros }
-            // The SET expressions read the row as it was, so same_sent compares the digest sent
-            // before with this one; RETURNING reads the row as it is now.
+            let values: [SQLiteDatabase.Value] = [
+                .text(session.id), .integer(session.start), .blob(bytes.body), bytes.encoded.map { .blob($0) } ?? .null, original, existed,
+                .integer(session[field: FieldName.donationCompleted] == .bool(true) ? 1 : 0), .integer(revenue),
+                bytes.sent.map { .integer(Int64($0)) } ?? .null,
+            ]
+            // The digest sent before for this id, if any (a deletion clears it). A separate
+            // lookup, not RETURNING: that makes SQLite open a temporary table per statement.
             var same = false
-            try db.select("""
-                INSERT INTO sessions (id, start, body, encoded, original, existed, live, deleted_once, converted, revenue, sent)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, 0, ?7, ?8, ?9)
-                ON CONFLICT (id) DO UPDATE SET start = excluded.start, body = excluded.body, encoded = excluded.encoded, live = 1,
-                    converted = excluded.converted, revenue = excluded.revenue,
-                    same_sent = (sent IS NOT NULL AND sent = excluded.sent), sent = excluded.sent
-                RETURNING same_sent
-                """, [.text(session.id), .integer(session.start), .blob(bytes.body), bytes.encoded.map { .blob($0) } ?? .null,
-                      original, existed,
-                      .integer(session[field: FieldName.donationCompleted] == .bool(true) ? 1 : 0), .integer(revenue),
-                      bytes.sent.map { .integer(Int64($0)) } ?? .null]) { row in
-                same = SQLiteDatabase.integer(row, 0) == 1
+            if let sent = bytes.sent {
+                try db.select("SELECT sent FROM sessions WHERE id = ?1", [.text(session.id)]) { row in
+                    same = !SQLiteDatabase.isNull(row, 0) && SQLiteDatabase.integer(row, 0) == Int64(sent)
+                }
             }
+            try db.run(Self.upsert, values)
             alreadySent.append(same)
         }
         for id in plan.deleted {
@@ -110,7 +107,7 @@ final class RunScratch {
             try db.run("""
                 INSERT INTO sessions (id, start, body, encoded, original, existed, live, deleted_once, converted, revenue)
                 VALUES (?1, 0, NULL, NULL, ?2, ?3, 0, 1, 0, 0)
-                ON CONFLICT (id) DO UPDATE SET live = 0, deleted_once = 1, body = NULL, encoded = NULL, sent = NULL, same_sent = 0
+                ON CONFLICT (id) DO UPDATE SET live = 0, deleted_once = 1, body = NULL, encoded = NULL, sent = NULL
                 """, [.text(id), original, existed])
         }
         for counts in plan.perVisitor {
@@ -120,6 +117,15 @@ final class RunScratch {
         }
         return alreadySent
     }
+
+    /// Keeps one session's latest version.
+    private static let upsert = """
+        INSERT INTO sessions (id, start, body, encoded, original, existed, live, deleted_once, converted, revenue, sent)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, 0, ?7, ?8, ?9)
+        ON CONFLICT (id) DO UPDATE SET start = excluded.start, body = excluded.body, encoded = excluded.encoded, live = 1,
+            converted = excluded.converted, revenue = excluded.revenue,
+            sent = excluded.sent
+        """
 
     func totals() throws(SinkError) -> Totals {
         var totals = Totals()
