@@ -35,7 +35,7 @@ public final class RESPSessionWriter: EncodedSessionSink {
     public func encode(_ session: SessionRecord) -> [UInt8] {
         var out: [UInt8] = []
         for command in RedisSessionCommands.commands(for: session, layout: layout, sortedSet: sortedSet, ttlSeconds: ttlSeconds) {
-            Self.append(command, to: &out)
+            RESPCommand.append(command, to: &out)
         }
         return out
     }
@@ -53,20 +53,5 @@ public final class RESPSessionWriter: EncodedSessionSink {
 
     public func finish() throws(SinkError) {
         try file.commit()
-    }
-
-    /// `*<count>\r\n` then `$<length>\r\n<bytes>\r\n` per argument: the form Redis reads from
-    /// clients, and the only one `redis-cli --pipe` passes through unchanged.
-    static func append(_ command: [[UInt8]], to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "*"))
-        out.append(contentsOf: String(command.count).utf8)
-        out.append(contentsOf: [0x0D, 0x0A])
-        for argument in command {
-            out.append(UInt8(ascii: "$"))
-            out.append(contentsOf: String(argument.count).utf8)
-            out.append(contentsOf: [0x0D, 0x0A])
-            out.append(contentsOf: argument)
-            out.append(contentsOf: [0x0D, 0x0A])
-        }
     }
 }

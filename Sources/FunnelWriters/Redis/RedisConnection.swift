@@ -70,37 +70,23 @@ public final class RedisConnection {
     /// turn).
     public func append(_ args: [[UInt8]]) throws(RedisError) {
         precondition(!args.isEmpty, "a Redis command needs at least its name")
-        var flat: [UInt8] = []
-        flat.reserveCapacity(args.reduce(1) { $0 + $1.count })
-        var lengths: [Int] = []
-        lengths.reserveCapacity(args.count)
-        for arg in args {
-            flat.append(contentsOf: arg)
-            lengths.append(arg.count)
-        }
-        flat.append(0)  // never empty, so the base address exists even if every argument is
-        let status = flat.withUnsafeBufferPointer { bytes in
-            let base = UnsafeRawPointer(bytes.baseAddress!).assumingMemoryBound(to: CChar.self)
-            var offset = 0
-            var argv: [UnsafePointer<CChar>?] = []
-            argv.reserveCapacity(args.count)
-            for length in lengths {
-                argv.append(base + offset)
-                offset += length
-            }
-            return argv.withUnsafeMutableBufferPointer { argvBuffer in
-                lengths.withUnsafeBufferPointer { lengthBuffer in
-                    redisAppendCommandArgv(context, Int32(args.count), argvBuffer.baseAddress, lengthBuffer.baseAddress)
-                }
-            }
+        // Formatted here, once, into a buffer reused across commands: hiredis's own
+        // formatting of an argv cost more than the formatting itself (sds growth per argument).
+        formatted.removeAll(keepingCapacity: true)
+        RESPCommand.append(args, to: &formatted)
+        let status = formatted.withUnsafeBufferPointer { bytes in
+            bytes.withMemoryRebound(to: CChar.self) { redisAppendFormattedCommand(context, $0.baseAddress, $0.count) }
         }
         guard status == REDIS_OK else {
             throw Self.contextError(context, url: url, action: "Cannot queue a command for Redis at")
         }
         pendingReplies += 1
-        unsent += flat.count + 16 * args.count
+        unsent += formatted.count
         if unsent >= Self.sendThreshold { try send() }
     }
+
+    /// The last command's RESP bytes (see `append`).
+    private var formatted: [UInt8] = []
 
     /// Writes the whole output buffer, blocking (bounded by the command timeout). The server
     /// queues its replies until `readReply` reads them.
@@ -122,8 +108,14 @@ public final class RedisConnection {
     public func readReply() throws(RedisError) -> RedisReply {
         precondition(pendingReplies > 0, "readReply() without a pending command would block forever")
         var raw: UnsafeMutableRawPointer?
-        unsent = 0
-        let status = SIGPIPEGuard.run { redisGetReply(context, &raw) }
+        // A reply already read off the socket needs no I/O, and so no SIGPIPE guard (four
+        // system calls): most replies of a pipelined batch arrive in a read of many.
+        var status = redisGetReplyFromReader(context, &raw)
+        if status == REDIS_OK && raw == nil {
+            // redisGetReply sends the whole output buffer, then reads.
+            unsent = 0
+            status = SIGPIPEGuard.run { redisGetReply(context, &raw) }
+        }
         guard status == REDIS_OK, let raw else {
             pendingReplies = 0
             throw Self.contextError(context, url: url, action: "Lost the connection to Redis at")
