@@ -61,6 +61,8 @@ public final class RedisConnection {
     private var unsent = 0
     /// Queued bytes past which `append` sends the buffer.
     public static let sendThreshold = 64 * 1024
+    /// The last command's RESP bytes, kept to reuse their capacity (see `append`).
+    private var formatted: [UInt8] = []
 
     /// Queues one command (its arguments as raw bytes, binary safe) in the output buffer.
     /// Replies are read only by `readReply`, which is what makes pipelining cheap; but once
@@ -84,9 +86,6 @@ public final class RedisConnection {
         unsent += formatted.count
         if unsent >= Self.sendThreshold { try send() }
     }
-
-    /// The last command's RESP bytes (see `append`).
-    private var formatted: [UInt8] = []
 
     /// Writes the whole output buffer, blocking (bounded by the command timeout). The server
     /// queues its replies until `readReply` reads them.
