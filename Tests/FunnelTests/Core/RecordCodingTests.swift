@@ -14,8 +14,14 @@ struct RecordCodingTests {
         return record
     }
 
-    private func summary(_ r: Record) -> String {
-        "\(r.origin) \(r.event) \(r.timestamp) \(r.position) \(r.sessionID ?? "-") \(r.visitorKey ?? "-") \(r.path ?? "-") \(r.query ?? "-") \(r.properties.value?.description ?? "-") \(r.properties.currency ?? "-")"
+    /// Every field of a record as text (nil as "nil"), for comparing records.
+    private func fields(_ r: Record) -> [String] {
+        let p = r.properties
+        return ["\(r.origin)", r.event, "\(r.timestamp)", r.position] +
+            [r.sessionID, r.visitorID, r.userID, r.distinctID, r.eventID, r.host, r.path, r.query, r.visitorKey, r.referrerHost,
+             r.deviceType, r.browser, r.country, r.city, r.geoCountry, r.geoCity, p.value?.description, p.currency, p.content,
+             p.percent.map { "\($0)" }, p.watchTime?.description, p.element, p.step, p.checkoutType, p.paymentMethod, p.analytics,
+             p.marketing].map { $0 ?? "nil" }
     }
 
     /// A block of records (one history row per group and run) decodes to the same records in
@@ -23,8 +29,8 @@ struct RecordCodingTests {
     @Test func aBlockAndASingleRecordBothDecode() {
         let records = (1...5).map(record)
         let block = RecordCoding.block(records.map(RecordCoding.encode))
-        #expect(RecordCoding.decodeAll(block).map(summary) == records.map(summary))
-        #expect(RecordCoding.decodeAll(RecordCoding.encode(records[0])).map(summary) == [summary(records[0])])
+        #expect(RecordCoding.decodeAll(block).map(fields) == records.map(fields))
+        #expect(RecordCoding.decodeAll(RecordCoding.encode(records[0])).map(fields) == [fields(records[0])])
     }
 
     /// A cut block keeps the records before the cut and drops the rest, never traps.
@@ -32,7 +38,7 @@ struct RecordCodingTests {
         let records = (1...3).map(record)
         let block = RecordCoding.block(records.map(RecordCoding.encode))
         let firstTwo = RecordCoding.block(records.prefix(2).map(RecordCoding.encode)).count
-        #expect(RecordCoding.decodeAll(Array(block.prefix(firstTwo + 5))).map(summary) == records.prefix(2).map(summary))
+        #expect(RecordCoding.decodeAll(Array(block.prefix(firstTwo + 5))).map(fields) == records.prefix(2).map(fields))
     }
 
     /// Records are copy-on-write: changing a copy leaves the original as it was.
@@ -77,15 +83,6 @@ struct RecordCodingTests {
         r.properties.analytics = "granted"
         r.properties.marketing = "denied"
         return r
-    }
-
-    private func fields(_ r: Record) -> [String] {
-        let p = r.properties
-        return ["\(r.origin)", r.event, "\(r.timestamp)", r.position] +
-            [r.sessionID, r.visitorID, r.userID, r.distinctID, r.eventID, r.host, r.path, r.query, r.visitorKey, r.referrerHost,
-             r.deviceType, r.browser, r.country, r.city, r.geoCountry, r.geoCity, p.value?.description, p.currency, p.content,
-             p.percent.map { "\($0)" }, p.watchTime?.description, p.element, p.step, p.checkoutType, p.paymentMethod, p.analytics,
-             p.marketing].map { $0 ?? "nil" }
     }
 
     /// Each field comes back as it went in.
