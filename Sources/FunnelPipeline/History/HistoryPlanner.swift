@@ -37,32 +37,38 @@ struct HistoryPlanner {
         var plan = Plan()
         // Records wait as their encoding only (a third of a record's memory); they are
         // decoded here, on both cores.
-        let entries = Array(held)
-        let decoded = Parallel.map(entries) { entry in
-            entry.value.compactMap { item in RecordCoding.decode(item.data).map { (record: $0, data: item.data) } }
+        var newGroups: [String: [(record: Record, data: [UInt8])]] = .init(minimumCapacity: held.count)
+        do {
+            let entries = Array(held)
+            let decoded = Parallel.map(entries) { entry in
+                entry.value.compactMap { item in RecordCoding.decode(item.data).map { (record: $0, data: item.data) } }
+            }
+            for (entry, list) in zip(entries, decoded) where !list.isEmpty { newGroups[entry.key] = list }
         }
-        var newGroups: [String: [(record: Record, data: [UInt8])]] = .init(minimumCapacity: entries.count)
-        for (entry, list) in zip(entries, decoded) where !list.isEmpty { newGroups[entry.key] = list }
 
         // Event ids the run carries: every group holding one is rebuilt, since the winner
         // (the smallest position) may move.
         var newEventIDs = Set<String>()
-        for list in newGroups.values { for item in list { if let id = item.record.eventID { newEventIDs.insert(id) } } }
-        var holders = try store.eventHolders(Array(newEventIDs))
+        var carriers: [(id: String, holder: EventHolder)] = []
         for (group, list) in newGroups {
             for item in list {
                 guard let id = item.record.eventID else { continue }
-                let holder = EventHolder(position: item.record.position, group: group)
-                if !(holders[id] ?? []).contains(holder) {
-                    holders[id, default: []].append(holder)
-                    plan.change.eventHolders.append((id, holder))
-                }
+                newEventIDs.insert(id)
+                carriers.append((id, EventHolder(position: item.record.position, group: group)))
             }
+        }
+        var holders = try store.eventHolders(Array(newEventIDs))
+        for (id, holder) in carriers where !(holders[id] ?? []).contains(holder) {
+            holders[id, default: []].append(holder)
+            plan.change.eventHolders.append((id, holder))
         }
         var groups = Set(newGroups.keys)
         for list in holders.values { for holder in list { groups.insert(holder.group) } }
 
         var records = try store.records(ofGroups: Array(groups))
+        // Event ids of records read from the history, whose holders may not be known yet.
+        var storedIDs = Set<String>()
+        for list in records.values { for record in list { if let id = record.eventID { storedIDs.insert(id) } } }
         for (group, list) in newGroups {
             guard let stored = records[group] else {
                 // Nothing stored: every record is new (a position is read once per run).
@@ -110,42 +116,52 @@ struct HistoryPlanner {
             for group in sessionGroupSet where records[group] == nil { missing.insert(group) }
         }
         if !missing.isEmpty {
-            for (group, list) in try store.records(ofGroups: Array(missing)) { records[group] = list }
-        }
-
-        // Winners of every event id the rebuilt visitors carry.
-        var allIDs = Set<String>()
-        for (visitor, sessionGroupSet) in groupsOfVisitor {
-            for group in sessionGroupSet.union(["v:" + visitor]) {
-                for record in records[group] ?? [] { if let id = record.eventID { allIDs.insert(id) } }
+            for (group, list) in try store.records(ofGroups: Array(missing)) {
+                records[group] = list
+                for record in list { if let id = record.eventID { storedIDs.insert(id) } }
             }
         }
-        let more = try store.eventHolders(Array(allIDs.subtracting(holders.keys)))
+
+        // Winners of every event id the rebuilt visitors carry (every record read is one of
+        // theirs): the holders of the run's ids were read above, those of ids only stored
+        // records carry are read now. An id with one holder has nothing to remove.
+        let more = try store.eventHolders(Array(storedIDs.subtracting(holders.keys)))
         for (id, list) in more { holders[id] = list }
         var winners: [String: String] = [:]
-        for (id, list) in holders { winners[id] = list.map(\.position).min() }
+        for (id, list) in holders where list.count > 1 { winners[id] = list.lazy.map(\.position).min() }
 
         let order = visitors.sorted()
-        var inputs: [(visitor: String, records: [Record], dropped: Int, empty: Bool)] = []
+        var inputs: [(visitor: String, records: [Record])?] = []
+        var facts: [(groups: [String], dropped: Int, empty: Bool)] = []
         inputs.reserveCapacity(order.count)
+        facts.reserveCapacity(order.count)
         for visitor in order {
+            let sessionGroups = (groupsOfVisitor[visitor] ?? []).sorted()
             var members = records["v:" + visitor] ?? []
-            for group in (groupsOfVisitor[visitor] ?? []).sorted() { members += records[group] ?? [] }
-            let (kept, dropped) = Transformer.removingDuplicateEvents(members, winners: winners)
-            inputs.append((visitor, kept, dropped, members.isEmpty))
+            for group in sessionGroups {
+                guard let list = records[group] else { continue }
+                if members.isEmpty { members = list } else { members += list }
+            }
+            let (kept, dropped) = winners.isEmpty ? (members, 0) : Transformer.removingDuplicateEvents(members, winners: winners)
+            inputs.append((visitor, kept))
+            facts.append((sessionGroups, dropped, members.isEmpty))
         }
+        // The visitors' records are held by `inputs` alone from here, and each is freed on
+        // the core that rebuilt it.
         records = [:]
+        newGroups = [:]
         // Each visitor's sessions depend on that visitor's records only: rebuilt on both cores.
         let transformer = self.transformer
-        let results = Parallel.map(inputs) { input in transformer.sessions(visitor: input.visitor, records: input.records) }
-        for (input, result) in zip(inputs, results) {
-            let visitor = input.visitor
+        let results = Parallel.map(consuming: &inputs) { input in transformer.sessions(visitor: input.visitor, records: input.records) }
+        for ((visitor, input), result) in zip(zip(order, facts), results) {
             plan.sessions += result.sessions
             let ids = result.sessions.map(\.id)
-            let current = Set(ids)
             let previousSessions = storedRows[visitor]?.sessions ?? []
-            plan.deleted += previousSessions.filter { !current.contains($0) }
-            plan.change.visitors[visitor] = VisitorRow(groups: (groupsOfVisitor[visitor] ?? []).sorted(), sessions: ids)
+            if !previousSessions.isEmpty {
+                let current = Set(ids)
+                plan.deleted += previousSessions.filter { !current.contains($0) }
+            }
+            plan.change.visitors[visitor] = VisitorRow(groups: input.groups, sessions: ids)
             let counted = !input.empty || !previousSessions.isEmpty
             plan.perVisitor.append(VisitorCounts(visitor: visitor, counted: counted, duplicateEvents: input.dropped, mergedPageViews: result.merged,
                                                  withheldSessions: result.withheld, overEventCap: result.overCap))

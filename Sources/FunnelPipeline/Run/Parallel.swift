@@ -1,44 +1,70 @@
 import Dispatch
+import Synchronization
 
 /// Work split over the machine's cores for the pure steps of a flush (rebuilding visitors,
 /// encoding sessions and records), while the stages around them stay single-threaded.
 enum Parallel {
     /// Below this many items a second thread costs more than it saves.
     static let minimumItems = 256
+    /// Items a worker takes at a time.
+    static let stride = 8
 
-    private final class Shared<T, R>: @unchecked Sendable {
-        let items: [T]
-        let transform: (T) -> R
+    private final class Shared<R>: @unchecked Sendable {
+        let count: Int
+        let job: (Int) -> R
         let results: UnsafeMutableBufferPointer<R?>
+        let next = Atomic<Int>(0)
 
-        init(items: [T], transform: @escaping (T) -> R, results: UnsafeMutableBufferPointer<R?>) {
-            self.items = items
-            self.transform = transform
+        init(count: Int, job: @escaping (Int) -> R, results: UnsafeMutableBufferPointer<R?>) {
+            self.count = count
+            self.job = job
             self.results = results
         }
+
+        /// Takes the next few items until none are left. Workers take items as they go
+        /// rather than a fixed share: the second core is shared with the reader, and a worker
+        /// given half the items kept the caller waiting for its slower half.
+        func work() {
+            while true {
+                let start = next.wrappingAdd(Parallel.stride, ordering: .relaxed).oldValue
+                guard start < count else { return }
+                for index in start..<min(start + Parallel.stride, count) { results[index] = job(index) }
+            }
+        }
+    }
+
+    /// Runs `job` for every index below `count` on `workers` threads; results by index.
+    private static func run<R>(count: Int, workers: Int, _ job: (Int) -> R) -> [R] {
+        let results = UnsafeMutableBufferPointer<R?>.allocate(capacity: count)
+        results.initialize(repeating: nil)
+        defer {
+            _ = results.deinitialize()
+            results.deallocate()
+        }
+        withoutActuallyEscaping(job) { job in
+            let shared = Shared(count: count, job: job, results: results)
+            DispatchQueue.concurrentPerform(iterations: workers) { _ in shared.work() }
+        }
+        return results.map { $0! }
     }
 
     /// `items.map(transform)` on `workers` threads; `transform` must not touch shared mutable
     /// state. Results keep the items' order.
     static func map<T, R>(_ items: [T], workers: Int = 2, _ transform: (T) -> R) -> [R] {
         guard workers > 1, items.count >= minimumItems else { return items.map(transform) }
-        let results = UnsafeMutableBufferPointer<R?>.allocate(capacity: items.count)
-        results.initialize(repeating: nil)
-        defer {
-            _ = results.deinitialize()
-            results.deallocate()
+        return run(count: items.count, workers: workers) { transform(items[$0]) }
+    }
+
+    /// Like `map`, but each item is moved out of `items` (left nil) before `transform` gets
+    /// it: what only the item holds (a rebuilt visitor's records) is then freed by the worker
+    /// that used it, on both cores, instead of on the caller's thread after the last worker.
+    static func map<T, R>(consuming items: inout [T?], workers: Int = 2, _ transform: (T) -> R) -> [R] {
+        guard workers > 1, items.count >= minimumItems else {
+            return items.indices.map { transform(items[$0].take()!) }
         }
-        withoutActuallyEscaping(transform) { transform in
-            let shared = Shared(items: items, transform: transform, results: results)
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                // Interleaved, so that expensive items next to each other are shared out.
-                var index = worker
-                while index < shared.items.count {
-                    shared.results[index] = shared.transform(shared.items[index])
-                    index += workers
-                }
-            }
+        return items.withUnsafeMutableBufferPointer { buffer in
+            // Each index is taken by one worker only.
+            run(count: buffer.count, workers: workers) { transform(buffer[$0].take()!) }
         }
-        return results.map { $0! }
     }
 }
