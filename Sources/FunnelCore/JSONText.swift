@@ -3,11 +3,27 @@
 public enum JSONText {
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
-    /// Appends `value` as a JSON string literal with the escapes RFC 8259 requires.
+    /// Appends `value` as a JSON string literal with the escapes RFC 8259 requires. The bytes
+    /// between escapes (usually all of them) are copied in one piece: appended one byte at a
+    /// time they were half of encoding a session.
     public static func appendString(_ value: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        for byte in value.utf8 { appendEscaped(byte, to: &out) }
+        var value = value
+        value.withUTF8 { bytes in
+            var start = 0
+            for index in bytes.indices where needsEscape(bytes[index]) {
+                if start < index { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index])) }
+                appendEscaped(bytes[index], to: &out)
+                start = index + 1
+            }
+            if start < bytes.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...])) }
+        }
         out.append(UInt8(ascii: "\""))
+    }
+
+    @inline(__always)
+    private static func needsEscape(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == 0x7F
     }
 
     /// Appends arbitrary bytes (a raw input line) as a JSON string. Valid UTF-8 passes through;
