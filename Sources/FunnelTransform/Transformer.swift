@@ -200,6 +200,8 @@ public final class Transformer {
     /// Keeps, per `event_id`, only the record with the smallest position: the one a single run
     /// over all days reads first (SPEC 4). Returns the records left and how many were dropped.
     public static func removingDuplicateEvents(_ records: [Record], winners: [String: String]) -> (records: [Record], dropped: Int) {
+        // No contested id (the usual flush): the records as they are, without a pass or a copy.
+        guard !winners.isEmpty else { return (records, 0) }
         var dropped = 0
         let kept = records.filter { record in
             guard let id = record.eventID, let winner = winners[id], winner != record.position else { return true }

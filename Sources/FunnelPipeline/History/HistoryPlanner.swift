@@ -142,7 +142,7 @@ struct HistoryPlanner {
                 guard let list = records[group] else { continue }
                 if members.isEmpty { members = list } else { members += list }
             }
-            let (kept, dropped) = winners.isEmpty ? (members, 0) : Transformer.removingDuplicateEvents(members, winners: winners)
+            let (kept, dropped) = Transformer.removingDuplicateEvents(members, winners: winners)
             inputs.append((visitor, kept))
             facts.append((sessionGroups, dropped, members.isEmpty))
         }
