@@ -149,9 +149,12 @@ public final class Transformer {
 
     /// Rebuilds a visitor's sessions from all of the visitor's normalized records (any order;
     /// event-id duplicates already removed).
-    public func sessions(visitor key: String, records: [Record]) -> VisitorSessions {
-        let sorted = records.sorted(by: Self.timeOrder)
-        let (kept, merged) = PageViewMerge.merge(sorted, windowMillis: settings.pageViewMergeWindowMillis)
+    /// `records` is consumed: given the only reference to the list, the page-view merge
+    /// completes the records in place instead of copying their fields.
+    public func sessions(visitor key: String, records: consuming [Record]) -> VisitorSessions {
+        var kept = consume records
+        kept.sort(by: Self.timeOrder)
+        let merged = PageViewMerge.merge(&kept, windowMillis: settings.pageViewMergeWindowMillis)
         let consent = ConsentState.Timeline(records: kept)
         var overCap = 0
         let facts = Sessionizer(settings: settings).sessions(visitorKey: key, records: kept)

@@ -152,7 +152,13 @@ struct HistoryPlanner {
         newGroups = [:]
         // Each visitor's sessions depend on that visitor's records only: rebuilt on both cores.
         let transformer = self.transformer
-        let results = Parallel.map(consuming: &inputs) { input in transformer.sessions(visitor: input.visitor, records: input.records) }
+        let results = Parallel.map(consuming: &inputs) { input in
+            // The records are taken out of the input, so the rebuild holds the only reference
+            // and completes merged page views in place.
+            var records: [Record] = []
+            swap(&records, &input.records)
+            return transformer.sessions(visitor: input.visitor, records: consume records)
+        }
         for ((visitor, input), result) in zip(zip(order, facts), results) {
             plan.sessions += result.sessions
             let ids = result.sessions.map(\.id)

@@ -57,14 +57,22 @@ enum Parallel {
 
     /// Like `map`, but each item is moved out of `items` (left nil) before `transform` gets
     /// it: what only the item holds (a rebuilt visitor's records) is then freed by the worker
-    /// that used it, on both cores, instead of on the caller's thread after the last worker.
-    static func map<T, R>(consuming items: inout [T?], workers: Int = 2, _ transform: (T) -> R) -> [R] {
+    /// that used it, on both cores, instead of on the caller's thread after the last worker;
+    /// and `transform` gets the item as its only holder, so it can take out or change what the
+    /// item holds without copying it.
+    static func map<T, R>(consuming items: inout [T?], workers: Int = 2, _ transform: (inout T) -> R) -> [R] {
         guard workers > 1, items.count >= minimumItems else {
-            return items.indices.map { transform(items[$0].take()!) }
+            return items.indices.map { index in
+                var item = items[index].take()!
+                return transform(&item)
+            }
         }
         return items.withUnsafeMutableBufferPointer { buffer in
             // Each index is taken by one worker only.
-            run(count: buffer.count, workers: workers) { transform(buffer[$0].take()!) }
+            run(count: buffer.count, workers: workers) { index in
+                var item = buffer[index].take()!
+                return transform(&item)
+            }
         }
     }
 }

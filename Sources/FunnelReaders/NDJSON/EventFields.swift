@@ -88,6 +88,9 @@ struct EventFields {
     var timestampText: String?
     var timestampSeen = false
     var record = Record(origin: .client, event: "", timestamp: 0)
+    /// What `makeRecord` leaves in `record`: one shared value, so handing a record out
+    /// allocates nothing.
+    private static let spent = Record(origin: .client, event: "", timestamp: 0)
     var url: String?
     var page: String?
     /// The query string of `page` when a dialect gives it apart (Segment's `context.page.search`).
@@ -203,7 +206,10 @@ struct EventFields {
         }
     }
 
-    consuming func makeRecord() -> NDJSONParser.Outcome {
+    /// Hands out the record and leaves a placeholder behind: the parser's closure captures
+    /// these fields, so consuming them would copy the record, and completing a copy would copy
+    /// its fields too.
+    mutating func makeRecord() -> NDJSONParser.Outcome {
         if isUserCall { return .skip(.notAnEvent) }
         if eventInvalid { return .reject(.invalidUTF8, detail: "\"event\" is not valid Unicode") }
         if sessionIDUndecodable || visitorIDUndecodable {
@@ -214,7 +220,8 @@ struct EventFields {
         guard let timestamp else {
             return .reject(.badTimestamp, detail: "impossible or out-of-range timestamp \(timestampText ?? "")")
         }
-        // Consumed: the record is completed in place, not copied out of the parse state.
+        var record = self.record
+        self.record = Self.spent
         record.event = event
         record.timestamp = timestamp
         if let location = url ?? page {

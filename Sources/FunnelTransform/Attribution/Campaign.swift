@@ -12,19 +12,20 @@ public struct Campaign: Sendable, Hashable {
     public var clickIDName: String?
     public var clickID: String?
 
+    /// The utm names, then the click ids in `clickIDNames` order.
+    private static let names = QueryParameters.Names(["utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term"] + clickIDNames)
+
     /// Nil when the query carries no campaign parameter.
     public init?(_ parameters: QueryParameters) {
-        utmSource = parameters["utm_source"]
-        utmMedium = parameters["utm_medium"]
-        utmCampaign = parameters["utm_campaign"]
-        utmContent = parameters["utm_content"]
-        utmTerm = parameters["utm_term"]
-        for name in Self.clickIDNames {
-            if let value = parameters[name] {
-                clickIDName = name
-                clickID = value
-                break
-            }
+        let values = parameters.firstValues(of: Self.names)
+        utmSource = values[0]
+        utmMedium = values[1]
+        utmCampaign = values[2]
+        utmContent = values[3]
+        utmTerm = values[4]
+        if let index = values[5...].firstIndex(where: { $0 != nil }) {
+            clickIDName = Self.clickIDNames[index - 5]
+            clickID = values[index]
         }
         if !hasUTM && clickID == nil { return nil }
     }

@@ -40,11 +40,17 @@ struct SessionFacts {
         var videoStart: String?
         for record in session.records {
             if let query = record.query, utm == nil || clickIDName == nil || fbclid == nil || gclid == nil {
+                // A query without a campaign has no click id either; `Campaign` finds the first
+                // click id in `clickIDNames` order, and gclid comes first in it.
                 let parameters = QueryParameters(query)
-                if utm == nil, let campaign = Campaign(parameters), campaign.hasUTM { utm = campaign }
-                if clickIDName == nil { clickIDName = Campaign.clickIDNames.first { parameters[$0] != nil } }
-                if fbclid == nil { fbclid = parameters["fbclid"] }
-                if gclid == nil { gclid = parameters["gclid"] }
+                if let campaign = Campaign(parameters) {
+                    if utm == nil, campaign.hasUTM { utm = campaign }
+                    if clickIDName == nil { clickIDName = campaign.clickIDName }
+                    if fbclid == nil, let name = campaign.clickIDName {
+                        fbclid = name == "fbclid" ? campaign.clickID : parameters["fbclid"]
+                    }
+                    if gclid == nil, campaign.clickIDName == "gclid" { gclid = campaign.clickID }
+                }
             }
             if referrerHost == nil, let host = record.referrerHost, !siteHosts.contains(where: { ReferrerHosts.matches(host, $0) }) {
                 referrerHost = host

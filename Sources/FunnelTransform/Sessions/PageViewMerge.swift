@@ -9,15 +9,18 @@ import FunnelCore
 /// merges with the nearest unmerged client PageView of the same visitor and path within the
 /// window whose client session id does not contradict its own.
 enum PageViewMerge {
-    /// Merges within one visitor's records, sorted by time. Returns the records left and how
-    /// many log lines were merged away.
-    static func merge(_ records: [Record], windowMillis: Int64) -> (records: [Record], merged: Int) {
+    /// Merges within one visitor's records, sorted by time, in place: the client views get
+    /// the log lines' fields and the merged log lines are removed. Returns how many log lines
+    /// were merged away. In place, because a record's fields sit behind a copy-on-write
+    /// reference: completing a copy of the list would copy every merged view's fields.
+    static func merge(_ records: inout [Record], windowMillis: Int64) -> Int {
         let clientViews = records.indices.filter { records[$0].origin == .client && records[$0].event == "PageView" && records[$0].path != nil }
-        guard !clientViews.isEmpty, records.contains(where: { $0.origin == .accessLog }) else { return (records, 0) }
-        var result = records
-        var taken = Set<Int>()
-        var removed = Set<Int>()
+        guard !clientViews.isEmpty, records.contains(where: { $0.origin == .accessLog }) else { return 0 }
+        var taken = [Bool](repeating: false, count: records.count)
+        // Ascending: the log lines are visited in order.
+        var removed: [Int] = []
         for index in records.indices where records[index].origin == .accessLog {
+            // Merging changes none of what is compared here (time, path, session id, origin).
             let line = records[index]
             var best: Int?
             var bestDistance = Int64.max
@@ -32,7 +35,7 @@ enum PageViewMerge {
                 let view = records[candidate]
                 if view.timestamp > line.timestamp + windowMillis { break }
                 let distance = abs(view.timestamp - line.timestamp)
-                guard !taken.contains(candidate), view.path == line.path else { continue }
+                guard !taken[candidate], view.path == line.path else { continue }
                 if let a = view.sessionID, let b = line.sessionID, a != b { continue }
                 if distance < bestDistance {
                     best = candidate
@@ -40,25 +43,39 @@ enum PageViewMerge {
                 }
             }
             guard let best else { continue }
-            taken.insert(best)
-            removed.insert(index)
-            var view = result[best]
-            if view.referrerHost == nil { view.referrerHost = line.referrerHost }
-            if view.deviceType == nil {
-                view.deviceType = line.deviceType
-                view.browser = line.browser
-            }
-            if view.visitorKey == nil { view.visitorKey = line.visitorKey }
-            if view.geoCountry == nil && view.geoCity == nil {
-                view.geoCountry = line.geoCountry
-                view.geoCity = line.geoCity
-            }
-            if view.query == nil { view.query = line.query }
-            if view.host == nil { view.host = line.host }
-            if view.country == nil { view.country = line.country }
-            result[best] = view
+            taken[best] = true
+            removed.append(index)
+            complete(&records[best], from: line)
         }
-        guard !removed.isEmpty else { return (records, 0) }
-        return (result.enumerated().filter { !removed.contains($0.offset) }.map(\.element), removed.count)
+        guard !removed.isEmpty else { return 0 }
+        var kept = 0
+        var next = 0
+        for index in records.indices {
+            if next < removed.count && removed[next] == index {
+                next += 1
+                continue
+            }
+            if kept != index { records.swapAt(kept, index) }
+            kept += 1
+        }
+        records.removeLast(records.count - kept)
+        return removed.count
+    }
+
+    /// Gives a client view what only its log line knows.
+    private static func complete(_ view: inout Record, from line: Record) {
+        if view.referrerHost == nil { view.referrerHost = line.referrerHost }
+        if view.deviceType == nil {
+            view.deviceType = line.deviceType
+            view.browser = line.browser
+        }
+        if view.visitorKey == nil { view.visitorKey = line.visitorKey }
+        if view.geoCountry == nil && view.geoCity == nil {
+            view.geoCountry = line.geoCountry
+            view.geoCity = line.geoCity
+        }
+        if view.query == nil { view.query = line.query }
+        if view.host == nil { view.host = line.host }
+        if view.country == nil { view.country = line.country }
     }
 }

@@ -40,6 +40,17 @@ struct ParallelTests {
         #expect(freed.count.load(ordering: .relaxed) == count)
     }
 
+    /// What the planner relies on to complete merged page views in place: the transform is the
+    /// item's only holder, on both paths (one worker below `minimumItems`, two above).
+    @Test(arguments: [1, Parallel.minimumItems, 5_003])
+    func mapConsumingHandsEachItemOverAsItsOnlyHolder(count: Int) {
+        let freed = Counter()
+        var items: [Tracked?] = (0..<count).map { Tracked($0, freed: freed) }
+        let unique = Parallel.map(consuming: &items) { item in isKnownUniquelyReferenced(&item) }
+        #expect(unique.count == count)
+        #expect(unique.allSatisfy { $0 })
+    }
+
     @Test func everyItemIsTransformedOnce() {
         let calls = Counter()
         let items = Array(0..<4_096)
