@@ -20,7 +20,7 @@ public enum FieldValue: Sendable, Hashable {
     public func appendJSON(to out: inout [UInt8]) {
         switch self {
         case .string(let value): JSONText.appendString(value, to: &out)
-        default: out.append(contentsOf: text.utf8)
+        default: out.appendUTF8(text)
         }
     }
 }

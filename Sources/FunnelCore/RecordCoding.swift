@@ -16,7 +16,7 @@ public enum RecordCoding {
             guard let text else { return }
             out.append(tag.rawValue)
             appendLength(text.utf8.count, to: &out)
-            out.append(contentsOf: text.utf8)
+            out.appendUTF8(text)
         }
         put(.origin, r.origin == .accessLog ? "a" : "c")
         put(.event, r.event)

@@ -23,9 +23,9 @@ public struct VisitorRow: Sendable, Hashable {
     public func encoded() -> [UInt8] {
         var out: [UInt8] = []
         func put(_ item: String) {
-            out.append(contentsOf: String(item.utf8.count).utf8)
+            out.appendUTF8(String(item.utf8.count))
             out.append(UInt8(ascii: ":"))
-            out.append(contentsOf: item.utf8)
+            out.appendUTF8(item)
         }
         for group in groups { put(group) }
         out.append(UInt8(ascii: "|"))

@@ -74,7 +74,7 @@ public final class CSVSessionWriter: EncodedSessionSink {
     static func appendCell(_ text: String, to out: inout [UInt8]) {
         let needsQuotes = text.utf8.contains { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 0x0D || $0 == 0x0A }
         guard needsQuotes else {
-            out.append(contentsOf: text.utf8)
+            out.appendUTF8(text)
             return
         }
         out.append(UInt8(ascii: "\""))
