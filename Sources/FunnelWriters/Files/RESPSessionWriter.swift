@@ -34,9 +34,7 @@ public final class RESPSessionWriter: EncodedSessionSink {
     /// The session's commands, as RESP.
     public func encode(_ session: SessionRecord) -> [UInt8] {
         var out: [UInt8] = []
-        for command in RedisSessionCommands.commands(for: session, layout: layout, sortedSet: sortedSet, ttlSeconds: ttlSeconds) {
-            RESPCommand.append(command, to: &out)
-        }
+        RedisSessionCommands.appendRESP(for: session, layout: layout, sortedSet: sortedSet, ttlSeconds: ttlSeconds, to: &out)
         return out
     }
 

@@ -7,30 +7,41 @@
 /// (`redisAppendFormattedCommand`) instead of an argv it would format again.
 enum RESPCommand {
     static func append(_ command: [[UInt8]], to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "*"))
-        appendDecimal(command.count, to: &out)
-        out.append(0x0D)
-        out.append(0x0A)
+        appendHeader(arguments: command.count, to: &out)
         for argument in command {
-            out.append(UInt8(ascii: "$"))
-            appendDecimal(argument.count, to: &out)
-            out.append(0x0D)
-            out.append(0x0A)
-            out.append(contentsOf: argument)
-            out.append(0x0D)
-            out.append(0x0A)
+            argument.withUnsafeBufferPointer { appendArgument($0, to: &out) }
         }
     }
 
-    /// A count's decimal digits, without making a String.
+    /// `*<count>\r\n`: a command of `arguments` arguments (its name included) follows.
+    static func appendHeader(arguments: Int, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "*"))
+        appendDecimal(arguments, to: &out)
+        out.append(0x0D)
+        out.append(0x0A)
+    }
+
+    /// `$<length>\r\n<bytes>\r\n`.
+    static func appendArgument(_ argument: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "$"))
+        appendDecimal(argument.count, to: &out)
+        out.append(0x0D)
+        out.append(0x0A)
+        out.append(contentsOf: argument)
+        out.append(0x0D)
+        out.append(0x0A)
+    }
+
+    /// A count's decimal digits, without making a String, most significant first. (Writing
+    /// them backwards and reversing `out[start...]` made Swift copy the slice: an allocation
+    /// per number, a fifth of formatting a command.)
     private static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
         precondition(value >= 0, "RESP lengths are never negative")
-        let start = out.count
-        var rest = value
+        var divisor = 1
+        while divisor <= value / 10 { divisor *= 10 }
         repeat {
-            out.append(UInt8(ascii: "0") + UInt8(rest % 10))
-            rest /= 10
-        } while rest > 0
-        out[start...].reverse()
+            out.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
+            divisor /= 10
+        } while divisor > 0
     }
 }

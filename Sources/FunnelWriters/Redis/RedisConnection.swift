@@ -87,6 +87,28 @@ public final class RedisConnection {
         if unsent >= Self.sendThreshold { try send() }
     }
 
+    /// Queues `commands` commands already in Redis's wire form (`RESPCommand`), as `append`
+    /// does one, sending every `sendThreshold` bytes so that the server starts on the first
+    /// commands while later ones are queued.
+    public func appendFormatted(_ bytes: [UInt8], commands: Int) throws(RedisError) {
+        var start = 0
+        while start < bytes.count {
+            let end = min(start + Self.sendThreshold, bytes.count)
+            let status = bytes.withUnsafeBufferPointer { all in
+                UnsafeBufferPointer(rebasing: all[start..<end]).withMemoryRebound(to: CChar.self) {
+                    redisAppendFormattedCommand(context, $0.baseAddress, $0.count)
+                }
+            }
+            guard status == REDIS_OK else {
+                throw Self.contextError(context, url: url, action: "Cannot queue a command for Redis at")
+            }
+            unsent += end - start
+            if unsent >= Self.sendThreshold { try send() }
+            start = end
+        }
+        pendingReplies += commands
+    }
+
     /// Writes the whole output buffer, blocking (bounded by the command timeout). The server
     /// queues its replies until `readReply` reads them.
     private func send() throws(RedisError) {

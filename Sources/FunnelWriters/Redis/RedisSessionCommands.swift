@@ -39,41 +39,109 @@ public enum RedisSessionCommands {
     public static func commands(
         for session: SessionRecord, layout: RedisKeyLayout, sortedSet: Bool, ttlSeconds: Int?
     ) -> [[[UInt8]]] {
-        precondition(ttlSeconds.map { $0 > 0 } ?? true, "ttlSeconds must be positive")
-        let sessionKey = Array(layout.sessionKey(session.id).utf8)
-        let eventsKey = Array(layout.eventsKey(session.id).utf8)
-        var commands: [[[UInt8]]] = []
-        commands.reserveCapacity(7)
-        commands.append([bytes("MULTI")])
-        commands.append([bytes("DEL"), sessionKey, eventsKey])
-        if !session.fields.isEmpty {
-            var hset: [[UInt8]] = [bytes("HSET"), sessionKey]
-            hset.reserveCapacity(2 + 2 * session.fields.count)
-            for field in session.fields {
-                hset.append(Array(field.name.utf8))
-                hset.append(Array(field.value.text.utf8))
-            }
-            commands.append(hset)
-        }
-        if !session.events.isEmpty {
-            var add: [[UInt8]] = [bytes(sortedSet ? "ZADD" : "RPUSH"), eventsKey]
-            add.reserveCapacity(2 + (sortedSet ? 2 : 1) * session.events.count)
-            for event in session.events {
-                if sortedSet { add.append(Array(String(event.timestamp).utf8)) }
-                add.append(event.json)
-            }
-            commands.append(add)
-        }
-        if let ttlSeconds {
-            let ttl = Array(String(ttlSeconds).utf8)
-            commands.append([bytes("EXPIRE"), sessionKey, ttl])
-            commands.append([bytes("EXPIRE"), eventsKey, ttl])
-        }
-        commands.append([bytes("EXEC")])
-        return commands
+        var builder = ArgumentLists()
+        build(session, layout: layout, sortedSet: sortedSet, ttlSeconds: ttlSeconds, into: &builder)
+        return builder.commands
     }
 
-    private static func bytes(_ text: StaticString) -> [UInt8] {
-        Array(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    /// The same commands as `commands(for:...)`, appended to `out` in Redis's wire form
+    /// (`RESPCommand`), straight from the session: no array per argument on the way (a session
+    /// has some 70 arguments, and building them was most of a direct load's own work). Returns
+    /// how many commands were appended.
+    @discardableResult
+    public static func appendRESP(
+        for session: SessionRecord, layout: RedisKeyLayout, sortedSet: Bool, ttlSeconds: Int?, to out: inout [UInt8]
+    ) -> Int {
+        var builder = RESPBuilder()
+        swap(&builder.out, &out)
+        build(session, layout: layout, sortedSet: sortedSet, ttlSeconds: ttlSeconds, into: &builder)
+        swap(&builder.out, &out)
+        return builder.count
+    }
+
+    private static func build<Builder: CommandBuilder>(
+        _ session: SessionRecord, layout: RedisKeyLayout, sortedSet: Bool, ttlSeconds: Int?, into builder: inout Builder
+    ) {
+        precondition(ttlSeconds.map { $0 > 0 } ?? true, "ttlSeconds must be positive")
+        let sessionKey = layout.sessionKey(session.id)
+        let eventsKey = layout.eventsKey(session.id)
+        builder.command("MULTI", arguments: 0)
+        builder.command("DEL", arguments: 2)
+        builder.argument(sessionKey)
+        builder.argument(eventsKey)
+        if !session.fields.isEmpty {
+            builder.command("HSET", arguments: 1 + 2 * session.fields.count)
+            builder.argument(sessionKey)
+            for field in session.fields {
+                builder.argument(field.name)
+                builder.argument(field.value.text)
+            }
+        }
+        if !session.events.isEmpty {
+            builder.command(sortedSet ? "ZADD" : "RPUSH", arguments: 1 + (sortedSet ? 2 : 1) * session.events.count)
+            builder.argument(eventsKey)
+            for event in session.events {
+                if sortedSet { builder.argument(String(event.timestamp)) }
+                builder.argument(event)
+            }
+        }
+        if let ttlSeconds {
+            let ttl = String(ttlSeconds)
+            builder.command("EXPIRE", arguments: 2)
+            builder.argument(sessionKey)
+            builder.argument(ttl)
+            builder.command("EXPIRE", arguments: 2)
+            builder.argument(eventsKey)
+            builder.argument(ttl)
+        }
+        builder.command("EXEC", arguments: 0)
+    }
+}
+
+/// Receives a session's commands argument by argument: each command is announced with its
+/// name and the number of arguments that follow it.
+private protocol CommandBuilder {
+    mutating func command(_ name: StaticString, arguments: Int)
+    mutating func argument(_ text: String)
+    mutating func argument(_ event: EventRecord)
+}
+
+/// Commands as lists of arguments (the name first), for tests and error messages.
+private struct ArgumentLists: CommandBuilder {
+    var commands: [[[UInt8]]] = []
+
+    mutating func command(_ name: StaticString, arguments: Int) {
+        var command = [Array(UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))]
+        command.reserveCapacity(1 + arguments)
+        commands.append(command)
+    }
+
+    mutating func argument(_ text: String) { commands[commands.count - 1].append(Array(text.utf8)) }
+
+    mutating func argument(_ event: EventRecord) { commands[commands.count - 1].append(event.json) }
+}
+
+/// Commands in RESP, written as they come.
+private struct RESPBuilder: CommandBuilder {
+    var out: [UInt8] = []
+    var count = 0
+    /// One event's JSON, whose length RESP needs before its bytes; reused across events.
+    private var scratch: [UInt8] = []
+
+    mutating func command(_ name: StaticString, arguments: Int) {
+        count += 1
+        RESPCommand.appendHeader(arguments: 1 + arguments, to: &out)
+        RESPCommand.appendArgument(UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount), to: &out)
+    }
+
+    mutating func argument(_ text: String) {
+        var text = text
+        text.withUTF8 { RESPCommand.appendArgument($0, to: &out) }
+    }
+
+    mutating func argument(_ event: EventRecord) {
+        scratch.removeAll(keepingCapacity: true)
+        event.appendJSON(to: &scratch)
+        scratch.withUnsafeBufferPointer { RESPCommand.appendArgument($0, to: &out) }
     }
 }

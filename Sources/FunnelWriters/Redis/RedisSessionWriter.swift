@@ -96,14 +96,19 @@ public final class RedisSessionWriter: SessionSink {
     }
 
     private func writeWithRetry(_ batch: ArraySlice<SessionRecord>) throws(SinkError) {
-        let commands = batch.map {
-            RedisSessionCommands.commands(for: $0, layout: layout, sortedSet: sortedSet, ttlSeconds: ttlSeconds)
+        // The batch in Redis's wire form, built once for all attempts, and each session's
+        // number of commands.
+        var formatted: [UInt8] = []
+        let counts = batch.map {
+            RedisSessionCommands.appendRESP(for: $0, layout: layout, sortedSet: sortedSet, ttlSeconds: ttlSeconds, to: &formatted)
         }
-        try retry.run(url: url, reset: { connection = nil }, notice: notice) { () throws(RedisError) in try send(batch, commands) }
+        try retry.run(url: url, reset: { connection = nil }, notice: notice) { () throws(RedisError) in
+            try send(batch, formatted, counts)
+        }
     }
 
-    /// One attempt: append every command of the batch, then read and check every reply.
-    private func send(_ batch: ArraySlice<SessionRecord>, _ commands: [[[[UInt8]]]]) throws(RedisError) {
+    /// One attempt: queue the batch's commands, then read and check every reply.
+    private func send(_ batch: ArraySlice<SessionRecord>, _ formatted: [UInt8], _ counts: [Int]) throws(RedisError) {
         let connection: RedisConnection
         if let open = self.connection {
             connection = open
@@ -111,21 +116,21 @@ public final class RedisSessionWriter: SessionSink {
             connection = try RedisConnection(url: url, connectTimeout: connectTimeout, commandTimeout: commandTimeout)
             self.connection = connection
         }
-        for sessionCommands in commands {
-            for command in sessionCommands { try connection.append(command) }
-        }
-        for (session, sessionCommands) in zip(batch, commands) {
-            for (index, command) in sessionCommands.enumerated() {
+        try connection.appendFormatted(formatted, commands: counts.reduce(0, +))
+        for (session, count) in zip(batch, counts) {
+            for index in 0..<count {
                 let reply = try connection.readReply()
                 let expected: String
                 switch index {
                 case 0: expected = "OK"
-                case sessionCommands.count - 1:
+                case count - 1:
                     try checkExec(reply, session: session)
                     continue
                 default: expected = "QUEUED"
                 }
                 if case .status(expected) = reply { continue }
+                // Cold path: the command's name, from the same description of the commands.
+                let command = RedisSessionCommands.commands(for: session, layout: layout, sortedSet: sortedSet, ttlSeconds: ttlSeconds)[index]
                 throw failure(reply, command: String(decoding: command[0], as: UTF8.self), session: session)
             }
         }
