@@ -122,6 +122,14 @@ public final class RedisHistoryStore: HistoryStore {
         return built
     }
 
+    /// The open connection, or a new one.
+    private func open() throws(RedisError) -> RedisConnection {
+        if let connection { return connection }
+        let connection = try RedisConnection(url: url)
+        self.connection = connection
+        return connection
+    }
+
     /// Sends commands in order, pipelined in batches, and returns their replies. Every command
     /// here is a read or an idempotent write, so a batch cut by a fault is sent again whole.
     private func send(_ commands: [[[UInt8]]]) throws(SinkError) -> [RedisReply] {
@@ -130,13 +138,7 @@ public final class RedisHistoryStore: HistoryStore {
         while start < commands.count {
             let batch = commands[start..<min(start + 1000, commands.count)]
             result += try retry.run(url: url, reset: { connection = nil }, notice: notice) { () throws(RedisError) -> [RedisReply] in
-                let connection: RedisConnection
-                if let open = self.connection {
-                    connection = open
-                } else {
-                    connection = try RedisConnection(url: url)
-                    self.connection = connection
-                }
+                let connection = try open()
                 for command in batch { try connection.append(command) }
                 var replies: [RedisReply] = []
                 for _ in batch { replies.append(try connection.readReply()) }
@@ -148,6 +150,22 @@ public final class RedisHistoryStore: HistoryStore {
             if case .error(let message) = reply { throw SinkError("Redis history at \(url.redacted): \(message)") }
         }
         return result
+    }
+
+    /// Sends writes already in wire form, pipelined, and checks every reply. They are all
+    /// idempotent, so an attempt cut by a fault is sent again whole.
+    private func send(writes commands: RESPCommands) throws(SinkError) {
+        guard commands.count > 0 else { return }
+        let refusal = try retry.run(url: url, reset: { connection = nil }, notice: notice) { () throws(RedisError) -> String? in
+            let connection = try open()
+            try connection.appendFormatted(commands.bytes, commands: commands.count)
+            var refusal: String?
+            for _ in 0..<commands.count {
+                if case .error(let message) = try connection.readReply(), refusal == nil { refusal = message }
+            }
+            return refusal
+        }
+        if let refusal { throw SinkError("Redis history at \(url.redacted): \(refusal)") }
     }
 
     private func strings(_ reply: RedisReply) -> [[UInt8]] {
@@ -226,40 +244,54 @@ public final class RedisHistoryStore: HistoryStore {
     public func apply(_ change: HistoryChange) throws(SinkError) {
         var filter = try keyFilter()
         filter.add(change)
-        var commands: [[[UInt8]]] = []
+        // Written straight in Redis's wire form: a flush's history is some 10,000 commands.
+        var commands = RESPCommands()
         // A run cut short must not leave a filter that misses what it wrote.
-        if !filterDeleted { commands.append([b("DEL"), b(filterKey), b(filterSizeKey)]) }
+        if !filterDeleted {
+            commands.command("DEL", arguments: 2)
+            commands.argument(filterKey)
+            commands.argument(filterSizeKey)
+        }
         // One HSET per group with all its new records (a group's records are adjacent).
         let records = change.records
         for run in change.recordRuns {
-            var command = [b("HSET"), b(prefix + "rec:" + records[run.lowerBound].group)]
+            commands.command("HSET", arguments: 1 + 2 * run.count)
+            commands.argument(prefix + "rec:" + records[run.lowerBound].group)
             for record in records[run] {
-                command.append(b(record.position))
-                command.append(record.data)
+                commands.argument(record.position)
+                commands.argument(record.data)
             }
-            commands.append(command)
         }
         for (id, holder) in change.eventHolders {
-            commands.append([b("SADD"), b(prefix + "eid:" + id), b(holder.position + "\t" + holder.group)])
+            commands.command("SADD", arguments: 2)
+            commands.argument(prefix + "eid:" + id)
+            commands.argument(holder.position + "\t" + holder.group)
         }
         for (visitor, row) in change.visitors.sorted(by: { $0.key < $1.key }) {
             // One string replaces the row whole; an empty row (a visitor rebuilt only to delete
             // what it held, rare) is deleted.
             if !row.isEmpty {
-                commands.append([b("SET"), b(prefix + "visitor:" + visitor), row.encoded()])
+                commands.command("SET", arguments: 2)
+                commands.argument(prefix + "visitor:" + visitor)
+                commands.argument(row.encoded())
             } else {
-                commands.append([b("DEL"), b(prefix + "visitor:" + visitor)])
+                commands.command("DEL", arguments: 1)
+                commands.argument(prefix + "visitor:" + visitor)
             }
             // The sets of an older history go after the row that replaces them is written.
             if legacyVisitors.remove(visitor) != nil {
-                commands.append([b("DEL"), b(prefix + "vgroups:" + visitor), b(prefix + "vsess:" + visitor)])
+                commands.command("DEL", arguments: 2)
+                commands.argument(prefix + "vgroups:" + visitor)
+                commands.argument(prefix + "vsess:" + visitor)
             }
         }
         for (group, visitor) in change.groupVisitor.sorted(by: { $0.key < $1.key }) {
-            commands.append([b("SET"), b(prefix + "gvisitor:" + group), b(visitor)])
+            commands.command("SET", arguments: 2)
+            commands.argument(prefix + "gvisitor:" + group)
+            commands.argument(visitor)
         }
         if !filterRefused { self.filter = filter }
-        _ = try send(commands)
+        try send(writes: commands)
         filterDeleted = true
     }
 }

@@ -53,10 +53,10 @@ public enum RedisSessionCommands {
         for session: SessionRecord, layout: RedisKeyLayout, sortedSet: Bool, ttlSeconds: Int?, to out: inout [UInt8]
     ) -> Int {
         var builder = RESPBuilder()
-        swap(&builder.out, &out)
+        swap(&builder.commands.bytes, &out)
         build(session, layout: layout, sortedSet: sortedSet, ttlSeconds: ttlSeconds, into: &builder)
-        swap(&builder.out, &out)
-        return builder.count
+        swap(&builder.commands.bytes, &out)
+        return builder.commands.count
     }
 
     private static func build<Builder: CommandBuilder>(
@@ -123,25 +123,17 @@ private struct ArgumentLists: CommandBuilder {
 
 /// Commands in RESP, written as they come.
 private struct RESPBuilder: CommandBuilder {
-    var out: [UInt8] = []
-    var count = 0
+    var commands = RESPCommands()
     /// One event's JSON, whose length RESP needs before its bytes; reused across events.
     private var scratch: [UInt8] = []
 
-    mutating func command(_ name: StaticString, arguments: Int) {
-        count += 1
-        RESPCommand.appendHeader(arguments: 1 + arguments, to: &out)
-        RESPCommand.appendArgument(UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount), to: &out)
-    }
+    mutating func command(_ name: StaticString, arguments: Int) { commands.command(name, arguments: arguments) }
 
-    mutating func argument(_ text: String) {
-        var text = text
-        text.withUTF8 { RESPCommand.appendArgument($0, to: &out) }
-    }
+    mutating func argument(_ text: String) { commands.argument(text) }
 
     mutating func argument(_ event: EventRecord) {
         scratch.removeAll(keepingCapacity: true)
         event.appendJSON(to: &scratch)
-        scratch.withUnsafeBufferPointer { RESPCommand.appendArgument($0, to: &out) }
+        commands.argument(scratch)
     }
 }

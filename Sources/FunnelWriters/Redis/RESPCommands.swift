@@ -1,0 +1,28 @@
+/// Commands in Redis's wire form (`RESPCommand`), written argument by argument as they are
+/// described: what a long pipeline queues with `RedisConnection.appendFormatted`, without an
+/// array per argument on the way (a session has some 70 arguments, a flush's history some
+/// 10,000 commands).
+public struct RESPCommands: Sendable {
+    /// The commands' bytes, ready to send.
+    public internal(set) var bytes: [UInt8] = []
+    /// How many commands `bytes` holds: as many replies will come back.
+    public private(set) var count = 0
+
+    public init() {}
+
+    /// Starts a command: its name, then exactly `arguments` calls of `argument`.
+    public mutating func command(_ name: StaticString, arguments: Int) {
+        count += 1
+        RESPCommand.appendHeader(arguments: 1 + arguments, to: &bytes)
+        RESPCommand.appendArgument(UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount), to: &bytes)
+    }
+
+    public mutating func argument(_ text: String) {
+        var text = text
+        text.withUTF8 { RESPCommand.appendArgument($0, to: &bytes) }
+    }
+
+    public mutating func argument(_ value: [UInt8]) {
+        value.withUnsafeBufferPointer { RESPCommand.appendArgument($0, to: &bytes) }
+    }
+}
