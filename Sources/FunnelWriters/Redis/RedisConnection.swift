@@ -76,19 +76,11 @@ public final class RedisConnection {
         // formatting of an argv cost more than the formatting itself (sds growth per argument).
         formatted.removeAll(keepingCapacity: true)
         RESPCommand.append(args, to: &formatted)
-        let status = formatted.withUnsafeBufferPointer { bytes in
-            bytes.withMemoryRebound(to: CChar.self) { redisAppendFormattedCommand(context, $0.baseAddress, $0.count) }
-        }
-        guard status == REDIS_OK else {
-            throw Self.contextError(context, url: url, action: "Cannot queue a command for Redis at")
-        }
-        pendingReplies += 1
-        unsent += formatted.count
-        if unsent >= Self.sendThreshold { try send() }
+        try appendFormatted(formatted, commands: 1)
     }
 
-    /// Queues `commands` commands already in Redis's wire form (`RESPCommand`), as `append`
-    /// does one, sending every `sendThreshold` bytes so that the server starts on the first
+    /// Queues `commands` commands already in Redis's wire form (`RESPCommand`), sending
+    /// every `sendThreshold` bytes (see `append`) so that the server starts on the first
     /// commands while later ones are queued.
     public func appendFormatted(_ bytes: [UInt8], commands: Int) throws(RedisError) {
         var start = 0
