@@ -111,7 +111,7 @@ public final class Transformer {
     /// escape) is `utm_*` or a click id.
     private static func isCampaignName(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
         if name.contains(UInt8(ascii: "%")) || name.contains(UInt8(ascii: "+")) {
-            let decoded = QueryParameters.decode(ArraySlice(name))
+            let decoded = QueryParameters.decode(name)
             return decoded.hasPrefix("utm_") || Campaign.clickIDNames.contains(decoded)
         }
         if name.count >= 4 && name[0] == UInt8(ascii: "u") && name[1] == UInt8(ascii: "t") && name[2] == UInt8(ascii: "m")

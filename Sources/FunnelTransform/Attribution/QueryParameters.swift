@@ -90,15 +90,12 @@ public struct QueryParameters: Sendable {
         }
     }
 
-    private static func decode(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
-        decode(ArraySlice(bytes))
-    }
-
     /// Percent-decodes; a broken escape (`%G1`, a lone `%`) and an escaped control byte (`%00`,
     /// `%0A`, `%7F`: nothing a campaign name holds, and nothing a CSV cell or a Redis value
     /// should get) are kept as written, and bytes that do not form UTF-8 become U+FFFD, so a
-    /// damaged URL still yields its readable parts.
-    public static func decode(_ bytes: ArraySlice<UInt8>) -> String {
+    /// damaged URL still yields its readable parts. Takes the bytes where they are (a slice of
+    /// an array, or of the query's own buffer) rather than a copy.
+    public static func decode<Bytes: RandomAccessCollection>(_ bytes: Bytes) -> String where Bytes.Element == UInt8, Bytes.Index == Int {
         if !bytes.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) {
             return String(decoding: bytes, as: UTF8.self)
         }
