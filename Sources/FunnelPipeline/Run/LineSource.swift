@@ -1,5 +1,8 @@
 import FunnelCore
 import FunnelReaders
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One input file read line by line and parsed with its source's reader, handing out records,
 /// rejects (with file and line) and blank lines.
@@ -97,7 +100,7 @@ struct LineSource {
                                   detail: "\(length) bytes, over the limit of \(maxLineLength)"))
         case .line(let line, let number):
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return .blank }
-            if line.contains(0) {
+            if let base = line.baseAddress, memchr(base, 0, line.count) != nil {
                 // A crash can leave a hole of NUL bytes where a log's tail was; the server
                 // then appends its next line right behind it. The hole is reported and the
                 // line after it read, so no good line is lost to it.

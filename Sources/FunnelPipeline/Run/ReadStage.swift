@@ -127,7 +127,6 @@ final class ReadStage: @unchecked Sendable {
     /// The file's next kept record, normalized; counts everything skipped on the way. At the
     /// file's end, completes its summary and returns nil.
     private func nextRecord(_ source: inout LineSource, index: Int) -> StreamRecord? {
-        let file = files[index]
         while let item = source.next(maxLineLength: pipeline.maxLineLength) {
             progress.tick()
             // Consumed, so that the record is the only owner of its fields and setting its
@@ -145,7 +144,7 @@ final class ReadStage: @unchecked Sendable {
                     continue
                 }
                 if let (reason, detail) = IdentityRule.violation(record) {
-                    recordReject(Reject(source: file.path, line: number, reason: reason, raw: raw, detail: detail), index: index)
+                    recordReject(Reject(source: files[index].path, line: number, reason: reason, raw: raw, detail: detail), index: index)
                     continue
                 }
                 record.position = RecordPosition.make(prefix: positionPrefixes[index], line: number)
@@ -153,6 +152,7 @@ final class ReadStage: @unchecked Sendable {
                 return StreamRecord(transformer.normalize(consume record))
             }
         }
+        let file = files[index]
         tally.files[index].lines = source.lines
         tally.files[index].bytes = source.bytes
         tally.files[index].crc32 = source.checksum

@@ -1,4 +1,7 @@
 import FunnelCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Turns access-log lines into records, for one source's format and cookie names.
 ///
@@ -29,8 +32,12 @@ public struct AccessLogParser: Sendable {
     public let format: AccessLogFormat
     public let options: Options
     private let tokens: [AccessLogFormat.Token]
+    /// The tokens compiled for the line loop: plain values, so that matching a line retains
+    /// nothing and compares no variable names (see `Step`).
+    private let steps: [Step]
+    /// Every literal's bytes, one after another; a step names its own by offset and length.
+    private let literals: [UInt8]
     private let cookieHeaderHolds: Bool
-    private let countryVariable: LogVariable
 
     public init(format: AccessLogFormat, options: Options = Options()) throws(AccessLogFormatError) {
         self.format = format
@@ -38,7 +45,7 @@ public struct AccessLogParser: Sendable {
         tokens = format.tokens
         let variables = format.variables
         cookieHeaderHolds = variables.contains(.header("cookie"))
-        countryVariable = LogVariable(name: options.countryVariable)
+        (steps, literals) = Self.compile(tokens, options: options)
         // A custom format without the named cookie is a mistake worth stopping for. The named
         // formats hold no cookies at all, yet SPEC 12's example pairs `combined` with cookie
         // names and must load as written: there the cookies are simply never found.
@@ -65,50 +72,131 @@ public struct AccessLogParser: Sendable {
         }
         var fields = Fields()
         var position = 0
-        var index = 0
-        while index < tokens.count {
-            switch tokens[index] {
-            case .literal(let literal):
-                guard Self.matches(b, at: position, literal) else {
-                    return .reject(.formatMismatch, detail: "expected '\(String(decoding: literal, as: UTF8.self))' at byte \(position + 1)")
-                }
-                position += literal.count
-            case .variable(let variable, let quoted):
-                var end = b.count
-                if index + 1 < tokens.count, case .literal(let next) = tokens[index + 1] {
-                    guard let found = Self.find(next, in: b, from: position, quoted: quoted) else {
-                        return .reject(.formatMismatch, detail: "no '\(String(decoding: next, as: UTF8.self))' after $\(variable.name)")
+        let failed: Int? = literals.withUnsafeBufferPointer { literals in
+            steps.withUnsafeBufferPointer { steps in
+                for (index, step) in steps.enumerated() {
+                    if case .literal = step.slot {
+                        guard Self.matches(b, at: position, literals, step.literal) else { return index }
+                        position += step.literal.count
+                        continue
                     }
-                    end = found
+                    var end = b.count
+                    if let next = step.nextLiteral {
+                        guard let found = Self.find(literals, next, in: b, from: position, quoted: step.quoted) else { return index }
+                        end = found
+                    }
+                    fields.store(step, UnsafeBufferPointer(rebasing: b[position..<end]))
+                    position = end
                 }
-                fields.store(variable, UnsafeBufferPointer(rebasing: b[position..<end]), quoted: quoted, parser: self)
-                position = end
+                return nil
             }
-            index += 1
         }
-        return fields.makeRecord(parser: self)
+        if let failed {
+            switch tokens[failed] {
+            case .literal(let literal):
+                return .reject(.formatMismatch, detail: "expected '\(String(decoding: literal, as: UTF8.self))' at byte \(position + 1)")
+            case .variable(let variable, _):
+                guard case .literal(let next) = tokens[failed + 1] else { break }
+                return .reject(.formatMismatch, detail: "no '\(String(decoding: next, as: UTF8.self))' after $\(variable.name)")
+            }
+        }
+        return fields.makeRecord(options: options)
+    }
+
+    // MARK: - Steps
+
+    /// One token of the format as the line loop needs it: a literal's place in `literals`, or
+    /// what a variable is for (`Slot`) with the literal that ends it.
+    private struct Step {
+        var slot: Slot
+        var quoted = false
+        /// The variable is also the pipeline's country header.
+        var country = false
+        /// For a literal: its bytes in `literals`.
+        var literal: Range<Int> = 0..<0
+        /// For a variable followed by a literal: that literal's bytes; nil, the line's end.
+        var nextLiteral: Range<Int>?
+    }
+
+    /// What a variable's value is kept as; `ignored` variables are matched and dropped.
+    private enum Slot {
+        case literal, ignored, remoteAddr, forwardedFor, timeLocal, timeISO8601, msec, request, requestMethod, requestURI
+        case status, referrer, userAgent, host, cookie(visitor: Bool, session: Bool), cookieHeader
+    }
+
+    private static func compile(_ tokens: [AccessLogFormat.Token], options: Options) -> ([Step], [UInt8]) {
+        var literals: [UInt8] = []
+        var ranges: [Range<Int>?] = []
+        for token in tokens {
+            guard case .literal(let bytes) = token else { ranges.append(nil); continue }
+            ranges.append(literals.count..<(literals.count + bytes.count))
+            literals += bytes
+        }
+        let countryVariable = LogVariable(name: options.countryVariable)
+        var steps: [Step] = []
+        for (index, token) in tokens.enumerated() {
+            switch token {
+            case .literal:
+                steps.append(Step(slot: .literal, literal: ranges[index]!))
+            case .variable(let variable, let quoted):
+                let slot: Slot = switch variable {
+                case .remoteAddr: .remoteAddr
+                case .httpXForwardedFor: .forwardedFor
+                case .timeLocal: .timeLocal
+                case .timeISO8601: .timeISO8601
+                case .msec: .msec
+                case .request: .request
+                case .requestMethod: .requestMethod
+                case .requestURI: .requestURI
+                case .status: .status
+                case .httpReferer: .referrer
+                case .httpUserAgent: .userAgent
+                case .host: .host
+                case .cookie(let name): .cookie(visitor: name == options.visitorCookie, session: name == options.sessionCookie)
+                case .header("cookie"): .cookieHeader
+                default: .ignored
+                }
+                steps.append(Step(slot: slot, quoted: quoted, country: variable == countryVariable,
+                                  nextLiteral: index + 1 < tokens.count ? ranges[index + 1] : nil))
+            }
+        }
+        return (steps, literals)
     }
 
     // MARK: - Matching
 
     @inline(__always)
-    private static func matches(_ b: UnsafeBufferPointer<UInt8>, at position: Int, _ literal: [UInt8]) -> Bool {
+    private static func matches(_ b: UnsafeBufferPointer<UInt8>, at position: Int, _ literals: UnsafeBufferPointer<UInt8>, _ literal: Range<Int>) -> Bool {
         guard position + literal.count <= b.count else { return false }
-        for i in 0..<literal.count where b[position + i] != literal[i] { return false }
+        for i in 0..<literal.count where b[position + i] != literals[literal.lowerBound + i] { return false }
         return true
     }
 
-    private static func find(_ literal: [UInt8], in b: UnsafeBufferPointer<UInt8>, from: Int, quoted: Bool) -> Int? {
-        let first = literal[0]
+    /// Where `literal` next starts at or after `from`. Inside quotes a backslash escapes the
+    /// byte after it, so a candidate behind an odd run of backslashes is passed over.
+    /// Candidates are found with `memchr` (a line's long fields, the request and the user
+    /// agent, are crossed in vector steps).
+    private static func find(_ literals: UnsafeBufferPointer<UInt8>, _ literal: Range<Int>, in b: UnsafeBufferPointer<UInt8>,
+                             from: Int, quoted: Bool) -> Int? {
+        let first = literals[literal.lowerBound]
+        // Inside quotes a backslash only ever starts an escape: a literal starting with one
+        // cannot be found there.
+        if quoted && first == UInt8(ascii: "\\") { return nil }
+        guard let base = b.baseAddress else { return nil }
         var i = from
         while i < b.count {
-            let byte = b[i]
-            if quoted && byte == UInt8(ascii: "\\") {
-                i += 2
-                continue
+            guard let hit = memchr(base + i, Int32(first), b.count - i) else { return nil }
+            let candidate = base.distance(to: UnsafePointer(hit.assumingMemoryBound(to: UInt8.self)))
+            if quoted {
+                var run = candidate
+                while run > from && b[run - 1] == UInt8(ascii: "\\") { run -= 1 }
+                if (candidate - run) % 2 == 1 {
+                    i = candidate + 1
+                    continue
+                }
             }
-            if byte == first && matches(b, at: i, literal) { return i }
-            i += 1
+            if matches(b, at: candidate, literals, literal) { return candidate }
+            i = candidate + 1
         }
         return nil
     }
@@ -136,12 +224,13 @@ public struct AccessLogParser: Sendable {
         var country: String?
         var cookieHeader: [UInt8]?
 
-        mutating func store(_ variable: LogVariable, _ raw: UnsafeBufferPointer<UInt8>, quoted: Bool, parser: AccessLogParser) {
+        mutating func store(_ step: Step, _ raw: UnsafeBufferPointer<UInt8>) {
             if raw.count == 1 && raw[0] == UInt8(ascii: "-") { return }
             if raw.isEmpty { return }
-            switch variable {
+            let quoted = step.quoted
+            switch step.slot {
             case .remoteAddr: remoteAddr = text(raw, quoted)
-            case .httpXForwardedFor: forwardedFor = text(raw, quoted)
+            case .forwardedFor: forwardedFor = text(raw, quoted)
             case .timeLocal: setTime(precision: 1, raw, TimeParser.parseTimeLocal(raw))
             case .timeISO8601: setTime(precision: 2, raw, CivilTime.parseISO8601(raw))
             case .msec: setTime(precision: 3, raw, TimeParser.parseEpochSeconds(raw))
@@ -154,7 +243,7 @@ public struct AccessLogParser: Sendable {
                     if let last = bytes.lastIndex(of: 0x20), last > space { end = last }
                     targetStorage = Array(bytes[(space + 1)..<end])
                 }
-                if quoted && raw.contains(UInt8(ascii: "\\")) {
+                if quoted && Self.hasBackslash(raw) {
                     unescape(raw).withUnsafeBufferPointer { split($0) }
                 } else {
                     split(raw)
@@ -168,19 +257,19 @@ public struct AccessLogParser: Sendable {
                     value = value * 10 + Int(byte - 0x30)
                 }
                 status = value >= 0 ? value : nil
-            case .httpReferer: referrer = text(raw, quoted)
-            case .httpUserAgent: userAgent = text(raw, quoted)
+            case .referrer: referrer = text(raw, quoted)
+            case .userAgent: userAgent = text(raw, quoted)
             case .host: host = text(raw, quoted).lowercased()
-            case .cookie(let name):
+            case .cookie(let visitor, let session):
                 // Ids are decoded in full: one with a control byte is an `invalid_id`.
-                if name == parser.options.visitorCookie { visitorID = text(raw, quoted, decodingControls: true) }
-                if name == parser.options.sessionCookie { sessionID = text(raw, quoted, decodingControls: true) }
-            case .header("cookie"):
+                if visitor { visitorID = text(raw, quoted, decodingControls: true) }
+                if session { sessionID = text(raw, quoted, decodingControls: true) }
+            case .cookieHeader:
                 cookieHeader = quoted ? unescape(raw, decodingControls: true) : Array(raw)
-            default:
+            case .literal, .ignored:
                 break
             }
-            if variable == parser.countryVariable {
+            if step.country {
                 country = CountryCode.normalize(text(raw, quoted))
             }
         }
@@ -192,7 +281,7 @@ public struct AccessLogParser: Sendable {
             timeText = raw
         }
 
-        func makeRecord(parser: AccessLogParser) -> Outcome {
+        func makeRecord(options: Options) -> Outcome {
             guard timePrecision > 0 else { return .reject(.formatMismatch, detail: "the time field is empty") }
             guard let time else { return .reject(.badTimestamp, detail: "impossible or out-of-range time \"\(timeText.map { String(decoding: $0, as: UTF8.self) } ?? "")\"") }
             var record = Record(origin: .accessLog, event: "PageView", timestamp: time)
@@ -217,10 +306,10 @@ public struct AccessLogParser: Sendable {
             record.visitorID = visitorID
             record.sessionID = sessionID
             if let cookieHeader {
-                if record.visitorID == nil, let name = parser.options.visitorCookie {
+                if record.visitorID == nil, let name = options.visitorCookie {
                     record.visitorID = CookieHeader.value(of: name, in: cookieHeader)
                 }
-                if record.sessionID == nil, let name = parser.options.sessionCookie {
+                if record.sessionID == nil, let name = options.sessionCookie {
                     record.sessionID = CookieHeader.value(of: name, in: cookieHeader)
                 }
             }
@@ -228,8 +317,16 @@ public struct AccessLogParser: Sendable {
             return .record(record)
         }
 
+        /// Whether a field holds an escape: `memchr`, since most fields hold none and the long
+        /// ones (user agent, referrer) would otherwise be walked byte by byte.
+        @inline(__always)
+        private static func hasBackslash(_ raw: UnsafeBufferPointer<UInt8>) -> Bool {
+            guard let base = raw.baseAddress else { return false }
+            return memchr(base, Int32(UInt8(ascii: "\\")), raw.count) != nil
+        }
+
         private func text(_ raw: UnsafeBufferPointer<UInt8>, _ quoted: Bool, decodingControls: Bool = false) -> String {
-            guard quoted && raw.contains(UInt8(ascii: "\\")) else { return String(decoding: raw, as: UTF8.self) }
+            guard quoted && Self.hasBackslash(raw) else { return String(decoding: raw, as: UTF8.self) }
             return String(decoding: unescape(raw, decodingControls: decodingControls), as: UTF8.self)
         }
 
@@ -239,7 +336,7 @@ public struct AccessLogParser: Sendable {
         /// newline or tab must not reach a kept field (a path, a campaign value) and through it
         /// a CSV or Redis value. Ids decode them, so that validation rejects them.
         private func unescape(_ raw: UnsafeBufferPointer<UInt8>, decodingControls: Bool = false) -> [UInt8] {
-            guard raw.contains(UInt8(ascii: "\\")) else { return Array(raw) }
+            guard Self.hasBackslash(raw) else { return Array(raw) }
             var out: [UInt8] = []
             out.reserveCapacity(raw.count)
             var i = 0

@@ -73,6 +73,77 @@ struct AccessLogParserTests {
         #expect(r.userAgent == #"A\x00gent"#)
     }
 
+    @Test func aQuotedFieldEndsAtTheFirstQuoteNoBackslashEscapes() throws {
+        // An even run of backslashes is that many escaped backslashes: the quote after it ends
+        // the field. An odd run escapes the quote.
+        let r = try record(#"1.2.3.4 - - [01/Jan/2024:00:00:00 +0000] "GET / HTTP/1.1" 200 1 "r\\" "a\"b\\\" \\\\""#)
+        #expect(r.referrer == #"r\"#)
+        #expect(r.userAgent == #"a"b\" \\"#)
+    }
+
+    /// Quoted fields cut out of generated lines of quotes, backslashes, spaces and letters agree
+    /// with the definition: scanning from the left, a backslash escapes the byte after it, and
+    /// a field ends where the literal after it (`" "`, then the closing `"`) is first found
+    /// unescaped.
+    @Test func quotedFieldsAgreeWithTheLeftToRightDefinition() throws {
+        let parser = try AccessLogParser(format: AccessLogFormat(#"[$time_local] "$request" "$http_user_agent" "$http_referer""#))
+        let alphabet = Array(#"a" "#.utf8)
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func nextByte() -> UInt8 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return alphabet[Int(state >> 33) % alphabet.count]
+        }
+        /// Where `literal` is first found unescaped at or after `from`.
+        func reference(_ b: [UInt8], _ literal: String, from: Int) -> Int? {
+            let literal = Array(literal.utf8)
+            var i = from
+            while i < b.count {
+                if b[i] == UInt8(ascii: "\\") { i += 2; continue }
+                if b[i...].starts(with: literal) { return i }
+                i += 1
+            }
+            return nil
+        }
+        func unescape(_ b: ArraySlice<UInt8>) -> String {
+            var out: [UInt8] = []
+            var i = b.startIndex
+            while i < b.endIndex {
+                if b[i] == UInt8(ascii: "\\"), i + 1 < b.endIndex, b[i + 1] == UInt8(ascii: "\"") || b[i + 1] == UInt8(ascii: "\\") {
+                    out.append(b[i + 1])
+                    i += 2
+                } else {
+                    out.append(b[i])
+                    i += 1
+                }
+            }
+            return String(decoding: out, as: UTF8.self)
+        }
+        var compared = 0
+        for _ in 0..<3000 {
+            let head = Array(#"[01/Jan/2024:00:00:00 +0000] "GET / HTTP/1.1" ""#.utf8)
+            var line = head
+            for _ in 0..<(Int(state >> 40) % 24) { line.append(nextByte()) }
+            line += Array(#"" ""#.utf8)
+            for _ in 0..<(Int(state >> 44) % 12) { line.append(nextByte()) }
+            line.append(UInt8(ascii: "\""))
+            let outcome = line.withUnsafeBytes { parser.parse($0) }
+            guard let end = reference(line, #"" ""#, from: head.count), let close = reference(line, "\"", from: end + 3) else {
+                if case .record = outcome { Issue.record("accepted: \(String(decoding: line, as: UTF8.self))") }
+                continue
+            }
+            let agent = unescape(line[head.count..<end])
+            let referrer = unescape(line[(end + 3)..<close])
+            guard case .record(let r) = outcome else {
+                Issue.record("rejected: \(String(decoding: line, as: UTF8.self))")
+                continue
+            }
+            #expect(r.userAgent == (agent.isEmpty || agent == "-" ? nil : agent))
+            #expect(r.referrer == (referrer.isEmpty || referrer == "-" ? nil : referrer))
+            compared += 1
+        }
+        #expect(compared > 1000)
+    }
+
     @Test func msecIsMorePreciseThanTimeLocal() throws {
         let r = try record(#"1.2.3.4 [01/Jan/2024:00:00:00 +0000] 1704067200.250 "GET / HTTP/1.1" 200"#,
                            format: #"$remote_addr [$time_local] $msec "$request" $status"#)
