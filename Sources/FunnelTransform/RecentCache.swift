@@ -7,11 +7,15 @@
 /// so it survives the next switch; a key not seen for a generation's worth of new keys is
 /// computed again. A cache that only grew (or was only emptied at a limit far above what
 /// one hour needs) would make a long backfill hold every key it ever saw.
+///
+/// Keys are long (a user agent is 100 to 200 bytes) and looked up a few times per input line,
+/// so each is hashed once, eight bytes at a step (`RecentCacheKey`), instead of by `String`'s SipHash
+/// byte stream in each generation.
 struct RecentCache<Value> {
     let entryLimit: Int
     let byteLimit: Int
-    private var newer: [String: Value] = [:]
-    private var older: [String: Value] = [:]
+    private var newer: [RecentCacheKey: Value] = [:]
+    private var older: [RecentCacheKey: Value] = [:]
     private var newerBytes = 0
 
     init(entryLimit: Int, byteLimit: Int) {
@@ -22,19 +26,36 @@ struct RecentCache<Value> {
     /// Keys held in both generations: at most twice `entryLimit`.
     var count: Int { newer.count + older.count }
 
-    mutating func value(for key: String) -> Value? {
+    mutating func value(for text: String) -> Value? {
+        value(for: RecentCacheKey(text))
+    }
+
+    mutating func insert(_ value: Value, for text: String) {
+        insert(value, for: RecentCacheKey(text))
+    }
+
+    /// The cached value for `text`, or `compute()`'s, which is then cached.
+    mutating func value(for text: String, orCompute compute: () -> Value) -> Value {
+        let key = RecentCacheKey(text)
+        if let value = value(for: key) { return value }
+        let value = compute()
+        insert(value, for: key)
+        return value
+    }
+
+    private mutating func value(for key: RecentCacheKey) -> Value? {
         if let value = newer[key] { return value }
         guard let value = older[key] else { return nil }
         insert(value, for: key)
         return value
     }
 
-    mutating func insert(_ value: Value, for key: String) {
+    private mutating func insert(_ value: Value, for key: RecentCacheKey) {
         if newer.count >= entryLimit || newerBytes >= byteLimit {
             swap(&newer, &older)
             newer.removeAll(keepingCapacity: true)
             newerBytes = 0
         }
-        if newer.updateValue(value, forKey: key) == nil { newerBytes += key.utf8.count }
+        if newer.updateValue(value, forKey: key) == nil { newerBytes += key.text.utf8.count }
     }
 }

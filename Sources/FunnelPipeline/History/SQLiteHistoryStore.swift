@@ -84,8 +84,9 @@ public final class SQLiteHistoryStore: HistoryStore {
         var count = 0
         try db.select("SELECT count(*) FROM records") { count = Int(SQLiteDatabase.integer($0, 0)) }
         var built = KeyFilter(capacity: max(KeyFilter.initialCapacity, count * 2))
-        for (sql, kind) in [("SELECT grp FROM records", KeyFilter.Kind.group), ("SELECT grp FROM group_visitor", .group),
-                            ("SELECT event_id FROM event_holders", .event), ("SELECT visitor FROM visitors", .visitor)] {
+        let tables: [(StaticString, KeyFilter.Kind)] = [("SELECT grp FROM records", .group), ("SELECT grp FROM group_visitor", .group),
+                                                        ("SELECT event_id FROM event_holders", .event), ("SELECT visitor FROM visitors", .visitor)]
+        for (sql, kind) in tables {
             try db.select(sql) { built.insert(kind, SQLiteDatabase.text($0, 0)) }
         }
         return built
@@ -204,7 +205,7 @@ public final class SQLiteHistoryStore: HistoryStore {
     /// Runs `sql` once per key inside the run's transaction: thousands of lookups share one
     /// snapshot, and a later chunk of the run sees what the earlier ones applied. Keys of a
     /// `kind` the filter has certainly never seen are not looked up.
-    private func lookup(_ sql: String, _ kind: KeyFilter.Kind?, _ keys: [String], _ row: (String, OpaquePointer?) -> Void) throws(SinkError) {
+    private func lookup(_ sql: StaticString, _ kind: KeyFilter.Kind?, _ keys: [String], _ row: (String, OpaquePointer?) -> Void) throws(SinkError) {
         try db.begin()
         guard let kind else { return try db.query(sql, keys, row) }
         let filter = self.filter

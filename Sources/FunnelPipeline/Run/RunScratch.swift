@@ -119,7 +119,7 @@ final class RunScratch {
     }
 
     /// Keeps one session's latest version.
-    private static let upsert = """
+    private static let upsert: StaticString = """
         INSERT INTO sessions (id, start, body, encoded, original, existed, live, deleted_once, converted, revenue, sent)
         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, 0, ?7, ?8, ?9)
         ON CONFLICT (id) DO UPDATE SET start = excluded.start, body = excluded.body, encoded = excluded.encoded, live = 1,

@@ -70,10 +70,7 @@ public final class GeoDatabase {
     /// The country and city of `ip` (`81.2.69.142`, `2001:db8::1`, `::ffff:81.2.69.142`), or nil
     /// when the text is not an address or the database knows neither.
     public func lookup(ip: String) -> GeoLocation? {
-        if let cached = cache.value(for: ip) { return cached }
-        let location = resolve(ip)
-        cache.insert(location, for: ip)
-        return location
+        cache.value(for: ip) { resolve(ip) }
     }
 
     private func resolve(_ ip: String) -> GeoLocation? {

@@ -21,10 +21,7 @@ public final class VisitorIdentity {
 
     public func fingerprint(ip: String, userAgent: String?) -> String {
         let message = ip + "|" + (userAgent ?? "")
-        if let cached = cache.value(for: message) { return cached }
-        let result = "fp" + Self.hex(mac(message).prefix(8))
-        cache.insert(result, for: message)
-        return result
+        return cache.value(for: message) { "fp" + Self.hex(mac(message).prefix(8)) }
     }
 
     /// (ip, agent) pairs the fingerprint cache holds (for tests).

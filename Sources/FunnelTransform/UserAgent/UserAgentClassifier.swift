@@ -40,15 +40,14 @@ public final class UserAgentClassifier {
 
     public func classify(_ userAgent: String?) -> UserAgentInfo {
         guard let userAgent, !userAgent.isEmpty else { return .unknown }
-        if let known = cache.value(for: userAgent) { return known }
-        let text = AgentText(userAgent)
-        let info = UserAgentInfo(
-            deviceType: DeviceType.detect(in: text),
-            browser: Browser.detect(in: text),
-            isBot: text.looksAutomated(extra: extraBotPatterns)
-        )
-        cache.insert(info, for: userAgent)
-        return info
+        return cache.value(for: userAgent) {
+            let text = AgentText(userAgent)
+            return UserAgentInfo(
+                deviceType: DeviceType.detect(in: text),
+                browser: Browser.detect(in: text),
+                isBot: text.looksAutomated(extra: extraBotPatterns)
+            )
+        }
     }
 
     public func isBot(_ userAgent: String?) -> Bool {
