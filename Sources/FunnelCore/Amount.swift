@@ -20,6 +20,7 @@ public struct Amount: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     /// Parses the text of a JSON number (`25`, `12.50`, `-3`, `1e2`); nil when it is not a
     /// number or does not fit in 9.2e12 units. Digits past the sixth decimal are rounded.
+    @inlinable
     public init?<Bytes: Collection<UInt8>>(jsonNumber bytes: Bytes) {
         var index = bytes.startIndex
         var negative = false

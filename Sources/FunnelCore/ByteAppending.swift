@@ -9,3 +9,20 @@ extension Array where Element == UInt8 {
         text.withUTF8 { append(contentsOf: $0) }
     }
 }
+
+extension Array where Element == UInt8 {
+    /// Appends an integer's decimal digits, most significant first, without making a String
+    /// (timestamps of records and events, RESP lengths: millions per run).
+    @inlinable
+    public mutating func appendDecimal<T: FixedWidthInteger>(_ value: T) {
+        if value < 0 { append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        var divisor: T.Magnitude = 1
+        while divisor <= magnitude / 10 { divisor *= 10 }
+        repeat {
+            append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude / divisor))
+            magnitude %= divisor
+            divisor /= 10
+        } while divisor > 0
+    }
+}

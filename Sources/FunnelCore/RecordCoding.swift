@@ -11,7 +11,7 @@ public enum RecordCoding {
 
     public static func encode(_ r: Record) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(160)
+        out.reserveCapacity(256)
         func put(_ tag: Tag, _ text: String?) {
             guard let text else { return }
             out.append(tag.rawValue)
@@ -20,7 +20,12 @@ public enum RecordCoding {
         }
         put(.origin, r.origin == .accessLog ? "a" : "c")
         put(.event, r.event)
-        put(.timestamp, String(r.timestamp))
+        // At most 20 digits: the length is one LEB128 byte, written once they are.
+        out.append(Tag.timestamp.rawValue)
+        out.append(0)
+        let digits = out.count
+        out.appendDecimal(r.timestamp)
+        out[digits - 1] = UInt8(out.count - digits)
         put(.position, r.position)
         put(.sessionID, r.sessionID)
         put(.visitorID, r.visitorID)
@@ -67,14 +72,16 @@ public enum RecordCoding {
     /// The records of a value `encode` or `block` wrote; the ones that do not decode are left out.
     public static func decodeAll(_ bytes: [UInt8]) -> [Record] {
         guard bytes.first == 0 else { return decode(bytes).map { [$0] } ?? [] }
-        var records: [Record] = []
-        var index = 1
-        while index < bytes.count {
-            guard let length = readLength(bytes, &index), index + length <= bytes.count else { break }
-            if let record = decode(Array(bytes[index..<(index + length)])) { records.append(record) }
-            index += length
+        return bytes.withUnsafeBufferPointer { bytes in
+            var records: [Record] = []
+            var index = 1
+            while index < bytes.count {
+                guard let length = readLength(bytes, &index), index + length <= bytes.count else { break }
+                if let record = decode(UnsafeBufferPointer(rebasing: bytes[index..<(index + length)])) { records.append(record) }
+                index += length
+            }
+            return records
         }
-        return records
     }
 
     private static func appendLength(_ count: Int, to out: inout [UInt8]) {
@@ -86,7 +93,7 @@ public enum RecordCoding {
         } while length > 0
     }
 
-    private static func readLength(_ bytes: [UInt8], _ index: inout Int) -> Int? {
+    private static func readLength(_ bytes: UnsafeBufferPointer<UInt8>, _ index: inout Int) -> Int? {
         var length = 0
         var shift = 0
         while true {
@@ -99,21 +106,58 @@ public enum RecordCoding {
         }
     }
 
+    /// What `Int64(String)` reads: an optional minus and decimal digits, nil on anything else
+    /// or on overflow.
+    static func integer(_ bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
+        var index = 0
+        let negative = bytes.first == UInt8(ascii: "-")
+        if negative || bytes.first == UInt8(ascii: "+") { index = 1 }
+        guard index < bytes.count else { return nil }
+        var value: Int64 = 0
+        while index < bytes.count {
+            let digit = bytes[index] &- 0x30
+            guard digit < 10 else { return nil }
+            let (times, o1) = value.multipliedReportingOverflow(by: 10)
+            let (next, o2) = negative ? times.subtractingReportingOverflow(Int64(digit)) : times.addingReportingOverflow(Int64(digit))
+            guard !o1, !o2 else { return nil }
+            value = next
+            index += 1
+        }
+        return value
+    }
+
     /// Nil when the bytes are not a record this code wrote.
     public static func decode(_ bytes: [UInt8]) -> Record? {
+        bytes.withUnsafeBufferPointer { decode($0) }
+    }
+
+    /// The run decodes every record it holds, and a returning visitor's stored ones again: the
+    /// origin and the timestamp are read from their bytes, without a string.
+    static func decode(_ bytes: UnsafeBufferPointer<UInt8>) -> Record? {
         var r = Record(origin: .client, event: "", timestamp: 0)
         var index = 0
         while index < bytes.count {
             let tag = bytes[index]
             index += 1
             guard let length = readLength(bytes, &index), index + length <= bytes.count else { return nil }
-            let text = String(decoding: bytes[index..<(index + length)], as: UTF8.self)
+            let field = UnsafeBufferPointer(rebasing: bytes[index..<(index + length)])
             index += length
             guard let known = Tag(rawValue: tag) else { continue }
             switch known {
-            case .origin: r.origin = text == "a" ? .accessLog : .client
+            case .origin:
+                r.origin = field.count == 1 && field[0] == UInt8(ascii: "a") ? .accessLog : .client
+                continue
+            case .timestamp:
+                guard let value = integer(field) else { return nil }
+                r.timestamp = value
+                continue
+            default:
+                break
+            }
+            let text = String(decoding: field, as: UTF8.self)
+            switch known {
+            case .origin, .timestamp: break
             case .event: r.event = text
-            case .timestamp: guard let value = Int64(text) else { return nil }; r.timestamp = value
             case .position: r.position = text
             case .sessionID: r.sessionID = text
             case .visitorID: r.visitorID = text

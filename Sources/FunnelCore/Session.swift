@@ -48,7 +48,7 @@ public struct EventRecord: Sendable, Hashable {
             property.value.appendJSON(to: &out)
         }
         out.append(contentsOf: #","timestamp":"#.utf8)
-        out.appendUTF8(String(timestamp))
+        out.appendDecimal(timestamp)
         out.append(UInt8(ascii: "}"))
     }
 

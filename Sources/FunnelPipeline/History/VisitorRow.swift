@@ -23,7 +23,7 @@ public struct VisitorRow: Sendable, Hashable {
     public func encoded() -> [UInt8] {
         var out: [UInt8] = []
         func put(_ item: String) {
-            out.appendUTF8(String(item.utf8.count))
+            out.appendDecimal(item.utf8.count)
             out.append(UInt8(ascii: ":"))
             out.appendUTF8(item)
         }

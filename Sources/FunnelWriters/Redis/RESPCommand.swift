@@ -1,3 +1,5 @@
+import FunnelCore
+
 /// The wire form of one Redis command: `*<count>\r\n`, then `$<length>\r\n<bytes>\r\n` per
 /// argument. It is the form Redis reads from clients and the only one `redis-cli --pipe`
 /// passes through unchanged. Bulk strings carry their length, so arguments need no escaping.
@@ -16,7 +18,7 @@ enum RESPCommand {
     /// `*<count>\r\n`: a command of `arguments` arguments (its name included) follows.
     static func appendHeader(arguments: Int, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "*"))
-        appendDecimal(arguments, to: &out)
+        out.appendDecimal(arguments)
         out.append(0x0D)
         out.append(0x0A)
     }
@@ -24,24 +26,11 @@ enum RESPCommand {
     /// `$<length>\r\n<bytes>\r\n`.
     static func appendArgument(_ argument: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "$"))
-        appendDecimal(argument.count, to: &out)
+        out.appendDecimal(argument.count)
         out.append(0x0D)
         out.append(0x0A)
         out.append(contentsOf: argument)
         out.append(0x0D)
         out.append(0x0A)
-    }
-
-    /// A count's decimal digits, without making a String, most significant first. (Writing
-    /// them backwards and reversing `out[start...]` made Swift copy the slice: an allocation
-    /// per number, a fifth of formatting a command.)
-    private static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
-        precondition(value >= 0, "RESP lengths are never negative")
-        var divisor = 1
-        while divisor <= value / 10 { divisor *= 10 }
-        repeat {
-            out.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
-            divisor /= 10
-        } while divisor > 0
     }
 }

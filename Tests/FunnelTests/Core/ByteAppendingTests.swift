@@ -18,4 +18,23 @@ struct ByteAppendingTests {
         for piece in ["ab", "cdefghijklmnopqrstuvwxyz", "é"] { out.appendUTF8(piece) }
         #expect(String(decoding: out, as: UTF8.self) == "abcdefghijklmnopqrstuvwxyzé")
     }
+
+    @Test(arguments: [Int64(0), 7, 9, 10, 99, 100, 1_704_067_200_000, 999_999_999_999_999_999, .max, -1, -10, -1_234_567, .min])
+    func appendsTheDecimalDigitsStringWrites(value: Int64) {
+        var out: [UInt8] = [0xFF]
+        out.appendDecimal(value)
+        #expect(out == [0xFF] + Array(String(value).utf8))
+    }
+
+    @Test func appendsDecimalsOfEveryWidth() {
+        for value in [UInt8.max, 0, 10] {
+            var out: [UInt8] = []
+            out.appendDecimal(value)
+            #expect(String(decoding: out, as: UTF8.self) == String(value))
+        }
+        var out: [UInt8] = []
+        out.appendDecimal(Int.max)
+        out.appendDecimal(UInt64.max)
+        #expect(String(decoding: out, as: UTF8.self) == String(Int.max) + String(UInt64.max))
+    }
 }

@@ -123,4 +123,12 @@ struct RecordCodingTests {
         }
         #expect(RecordCoding.decode([2, 1, UInt8(ascii: "E"), 3, 2, UInt8(ascii: "+"), UInt8(ascii: "5")])?.timestamp == 5)
     }
+
+    /// Timestamps are read from their bytes as `Int64(String)` reads them.
+    @Test(arguments: ["0", "-0", "+5", "", "-", "+", "1704067200000", "-1704067200000", "9223372036854775807",
+                      "9223372036854775808", "-9223372036854775808", "-9223372036854775809", "12a", " 1", "1 ", "٣"])
+    func readsIntegersAsInt64Does(text: String) {
+        let bytes = Array(text.utf8)
+        #expect(bytes.withUnsafeBufferPointer { RecordCoding.integer($0) } == Int64(text))
+    }
 }

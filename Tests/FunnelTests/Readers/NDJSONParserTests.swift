@@ -106,4 +106,20 @@ struct NDJSONParserTests {
     @Test func invalidUTF8InTheEventNameIsRejected() {
         #expect(reason(parseBytes(Array(#"{"event":""#.utf8) + [0xC3, 0x28] + Array(#"","timestamp":1704067200}"#.utf8))) == .invalidUTF8)
     }
+
+    /// Values are checked eight bytes at a step: a bad or a good non-ASCII byte is found in the
+    /// whole words and in the tail alike.
+    @Test func nonASCIIBytesAreCheckedAtEveryOffset() {
+        for offset in 0..<20 {
+            let pad = Array(String(repeating: "a", count: offset).utf8)
+            let bad = Array(#"{"event":""#.utf8) + pad + [0xC3, 0x28] + Array(#"","timestamp":1704067200}"#.utf8)
+            #expect(reason(parseBytes(bad)) == .invalidUTF8, "offset \(offset)")
+            let good = Array(#"{"event":""#.utf8) + pad + Array("café 映画".utf8) + Array(#"","timestamp":1704067200}"#.utf8)
+            guard case .record(let r) = parseBytes(good) else {
+                Issue.record("rejected at offset \(offset)")
+                continue
+            }
+            #expect(r.event == String(repeating: "a", count: offset) + "café 映画")
+        }
+    }
 }
