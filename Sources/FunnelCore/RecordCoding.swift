@@ -11,7 +11,7 @@ public enum RecordCoding {
 
     public static func encode(_ r: Record) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(256)
+        out.reserveCapacity(160)
         func put(_ tag: Tag, _ text: String?) {
             guard let text else { return }
             out.append(tag.rawValue)
