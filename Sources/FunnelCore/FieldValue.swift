@@ -16,11 +16,16 @@ public enum FieldValue: Sendable, Hashable {
         }
     }
 
+    private static let trueBytes = Array("true".utf8)
+    private static let falseBytes = Array("false".utf8)
+
     /// Appends the value as JSON: strings quoted and escaped, everything else bare.
     public func appendJSON(to out: inout [UInt8]) {
         switch self {
         case .string(let value): JSONText.appendString(value, to: &out)
-        default: out.appendUTF8(text)
+        case .integer(let value): out.appendDecimal(value)
+        case .bool(let value): out.append(contentsOf: value ? Self.trueBytes : Self.falseBytes)
+        case .amount: out.appendUTF8(text)
         }
     }
 }

@@ -17,27 +17,27 @@ public enum RecordPosition {
         return pad(source, 3) + pad(pattern, 3) + pad(day ?? 0, 6) + "|" + name + "|"
     }
 
-    /// `prefix` followed by the line number padded to ten digits.
+    /// `prefix` followed by the line number padded to ten digits (more when it has more),
+    /// written into the new string's storage at once: one per kept line.
     public static func make(prefix: String, line: Int) -> String {
-        var value = max(line, 0)
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        let count = withUnsafeMutableBytes(of: &digits) { buffer -> Int in
-            var end = buffer.count
-            repeat {
-                end -= 1
-                buffer[end] = UInt8(ascii: "0") + UInt8(value % 10)
-                value /= 10
-            } while value > 0
-            while buffer.count - end < 10 {
-                end -= 1
-                buffer[end] = UInt8(ascii: "0")
-            }
-            return buffer.count - end
-        }
         var prefix = prefix
-        return withUnsafeBytes(of: &digits) { buffer in
-            prefix.append(String(decoding: buffer[(buffer.count - count)...], as: UTF8.self))
-            return prefix
+        let value = max(line, 0)
+        var width = 10
+        var limit = 10_000_000_000
+        while value >= limit && width < 19 {
+            width += 1
+            limit = limit > Int.max / 10 ? Int.max : limit * 10
+        }
+        return prefix.withUTF8 { head in
+            String(unsafeUninitializedCapacity: head.count + width) { buffer in
+                _ = buffer.initialize(fromContentsOf: head)
+                var rest = value
+                for index in stride(from: head.count + width - 1, through: head.count, by: -1) {
+                    buffer[index] = UInt8(ascii: "0") + UInt8(rest % 10)
+                    rest /= 10
+                }
+                return head.count + width
+            }
         }
     }
 

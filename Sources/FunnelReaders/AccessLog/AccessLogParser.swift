@@ -270,7 +270,7 @@ public struct AccessLogParser: Sendable {
                 break
             }
             if step.country {
-                country = CountryCode.normalize(text(raw, quoted))
+                country = quoted && Self.hasBackslash(raw) ? CountryCode.normalize(text(raw, quoted)) : CountryCode.normalize(utf8: raw)
             }
         }
 

@@ -31,11 +31,31 @@ public final class RecordFilter {
     }
 
     /// By extension of the last path segment, case-insensitive; plus robots.txt and favicon.ico.
+    /// Read on the path's bytes: the extension (at most 5 bytes) folded to ASCII lower case and
+    /// packed into one word, looked up among the static ones.
     public static func isStaticAsset(_ path: String) -> Bool {
-        let segment = path.utf8.lastIndex(of: UInt8(ascii: "/")).map { path[path.utf8.index(after: $0)...] } ?? Substring(path)
-        guard let dot = segment.utf8.lastIndex(of: UInt8(ascii: ".")) else { return false }
-        let ext = segment[segment.utf8.index(after: dot)...]
-        guard ext.utf8.count <= 5 else { return false }
-        return staticExtensions.contains(ext.lowercased())
+        var path = path
+        return path.withUTF8 { bytes in
+            var start = bytes.count
+            while start > 0 && bytes[start - 1] != UInt8(ascii: "/") { start -= 1 }
+            var dot = bytes.count
+            while dot > start && bytes[dot - 1] != UInt8(ascii: ".") { dot -= 1 }
+            guard dot > start, bytes.count - dot <= 5 else { return false }
+            return staticKeys.contains(extensionKey(UnsafeBufferPointer(rebasing: bytes[dot...])))
+        }
+    }
+
+    private static let staticKeys: Set<UInt64> = Set(staticExtensions.map { name in
+        var name = name
+        return name.withUTF8 { extensionKey($0) }
+    })
+
+    /// Up to 5 bytes, ASCII letters folded to lower case, with the length in the top byte.
+    private static func extensionKey(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var key: UInt64 = 0
+        for byte in bytes {
+            key = key << 8 | UInt64(byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte)
+        }
+        return key | UInt64(bytes.count) << 56
     }
 }

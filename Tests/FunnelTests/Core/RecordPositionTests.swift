@@ -13,5 +13,10 @@ import Testing
         #expect(RecordPosition.make(prefix: prefix, line: 1_234_567_890) == prefix + "1234567890")
         // Longer than ten digits is written whole, so order by length then digits still holds.
         #expect(RecordPosition.make(prefix: prefix, line: 98_765_432_101) == prefix + "98765432101")
+        #expect(RecordPosition.make(prefix: prefix, line: 999_999_999_999_999_999) == prefix + "999999999999999999")
+        #expect(RecordPosition.make(prefix: prefix, line: 1_000_000_000_000_000_000) == prefix + "1000000000000000000")
+        #expect(RecordPosition.make(prefix: prefix, line: .max) == prefix + String(Int.max))
+        #expect(RecordPosition.make(prefix: prefix, line: -5) == prefix + "0000000000")
+        #expect(RecordPosition.make(prefix: "", line: 7) == "0000000007")
     }
 }

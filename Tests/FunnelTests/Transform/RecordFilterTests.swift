@@ -68,7 +68,8 @@ struct RecordFilterTests {
         #expect(RecordFilter().reason(toDrop: logLine("/watch?utm_source=fb&x=a.css")) == nil)
     }
 
-    @Test(arguments: ["/watch", "/donate/", "/v1.2/page", "/about.html", "/film.example/watch", "/a.jsx", "/a.tsx", "/report.pdf2", "/.well-known/x"])
+    @Test(arguments: ["/watch", "/donate/", "/v1.2/page", "/about.html", "/film.example/watch", "/a.jsx", "/a.tsx", "/report.pdf2", "/.well-known/x",
+                      "/a.", "/", "", "/a.jsonx", "/a.woff3", "/a.\u{0}js", "/.js.x", "/a.cſs", "/a.CSSS"])
     func keepsPagesThatAreNotStaticAssets(_ path: String) {
         #expect(!RecordFilter.isStaticAsset(path))
         #expect(RecordFilter().reason(toDrop: logLine(path)) == nil)
