@@ -177,6 +177,14 @@ struct HistoryPlanner {
         // sessions themselves retained and released their fields at every step of the merge.
         let sessions = plan.sessions
         plan.sessions = sessions.indices.sorted { SessionRecord.outputOrder(sessions[$0], sessions[$1]) }.map { sessions[$0] }
+        // A client session that moved to another visitor (its visitor id came later) is no
+        // longer its former holder's, whose rebuild deletes it, and it is its new holder's,
+        // whose rebuild writes it: it stays. The scratch applies deletions after writes, so
+        // leaving it in `deleted` lost the session from flat-file outputs and the history.
+        if !plan.deleted.isEmpty {
+            let written = Set(plan.sessions.lazy.map(\.id))
+            plan.deleted.removeAll { written.contains($0) }
+        }
         plan.change.deletedSessions = plan.deleted
         return plan
     }

@@ -31,13 +31,7 @@ struct RunsOverTimeTests {
         deinit { TestFiles.remove(folder) }
 
         func run(days: [String], sink: Pipeline.SinkKind, output: String, redisURL: String? = nil) throws -> RunSummary {
-            var options = RunOptions()
-            options.days = try days.map { try Day(parsing: $0) }
-            options.sink = sink
-            options.output = output
-            options.redisURL = redisURL
-            options.progress = .never
-            return try Runner(pipeline: PipelineLoader.load(path: folder + "/pipeline.yaml"), options: options, report: { _ in }).run()
+            try RunsOverTimeTests.run(folder + "/pipeline.yaml", days: days, sink: sink, output: output, redisURL: redisURL)
         }
 
         /// The session keys (`RedisServer.dumpSessions`) that one run over every day leaves in
@@ -48,6 +42,17 @@ struct RunsOverTimeTests {
             _ = try run(days: dates, sink: .redis, output: output, redisURL: server.url)
             return try server.dumpSessions()
         }
+    }
+
+    /// One run of the pipeline file over `days`.
+    static func run(_ pipeline: String, days: [String], sink: Pipeline.SinkKind, output: String, redisURL: String? = nil) throws -> RunSummary {
+        var options = RunOptions()
+        options.days = try days.map { try Day(parsing: $0) }
+        options.sink = sink
+        options.output = output
+        options.redisURL = redisURL
+        options.progress = .never
+        return try Runner(pipeline: PipelineLoader.load(path: pipeline), options: options, report: { _ in }).run()
     }
 
     /// Day-by-day sequences: every day at least once, in a random order, with random repeats.
@@ -118,6 +123,59 @@ struct RunsOverTimeTests {
 
             _ = try Exporter.export(historyFolder: output, to: output + "/export")
             #expect(TestFiles.readText(output + "/export/sessions.ndjson") == expected, "export after \(order) differs from one run")
+        }
+    }
+
+    /// A client session first seen without a visitor id belongs to its fingerprint; when a later
+    /// day's record names its visitor, it moves, and the fingerprint's visitor must let it go,
+    /// or that visitor's next rebuild takes it back (its second session would count the first);
+    /// and the session, deleted by its former holder and written by its new one in the same
+    /// run, must stay. Daily runs in any order end where one run over the three days ends.
+    @Test func aClientSessionThatLearnsItsVisitorLeavesTheFormerHolder() throws {
+        let folder = TestFiles.temporaryFolder("runs-over-time-moves")
+        defer { TestFiles.remove(folder) }
+        let agent = "Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0"
+        func line(_ time: String, _ path: String, visitor: String, session: String) -> String {
+            #"198.51.100.7 - - [\#(time) +0000] "GET \#(path) HTTP/1.1" 200 10 "-" "\#(agent)" "\#(visitor)" "\#(session)""#
+        }
+        let days = [
+            ("2024-03-01", line("01/Mar/2024:23:50:00", "/watch?utm_source=facebook", visitor: "-", session: "S1")),
+            ("2024-03-02", line("02/Mar/2024:00:05:00", "/donate", visitor: "V1", session: "S1")),
+            ("2024-03-03", line("03/Mar/2024:10:00:00", "/watch", visitor: "-", session: "S2")),
+        ]
+        for (date, text) in days {
+            TestFiles.gzip(text + "\n", to: "\(folder)/web1-\(date).log.gz")
+            TestFiles.gzip("", to: "\(folder)/events-\(date).ndjson.gz")
+        }
+        TestFiles.write(folder + "/pipeline.yaml", TrafficGenerator(seed: 1).pipelineFile(logPaths: ["web1-{date}.log.gz"], eventPaths: ["events-{date}.ndjson.gz"], schema: "enhanced"))
+        func run(_ dates: [String], sink: Pipeline.SinkKind, output: String, redisURL: String? = nil) throws {
+            let summary = try Self.run(folder + "/pipeline.yaml", days: dates, sink: sink, output: output, redisURL: redisURL)
+            #expect(summary.exitStatus == .success)
+        }
+        let all = days.map(\.0)
+
+        let single = folder + "/single"
+        try run(all, sink: .ndjson, output: single)
+        let expected = try #require(TestFiles.readText(single + "/sessions.ndjson"))
+        // S2 is its visitor's only session: S1 went to V1.
+        let second = try #require(expected.split(separator: "\n").first { Self.field("session_id", in: $0) == "S2" })
+        #expect(Self.field("session_count", in: second) == "1")
+
+        let whole = try RedisServer()
+        defer { whole.stop() }
+        try run(all, sink: .redis, output: folder + "/whole", redisURL: whole.url)
+        let expectedRedis = try whole.dumpSessions()
+        let server = try RedisServer()
+        defer { server.stop() }
+        for order in [all, all.reversed(), [all[1], all[2], all[0]], [all[0], all[2], all[1]]] {
+            let output = folder + "/daily-" + order.joined(separator: "-")
+            for date in order { try run([date], sink: .ndjson, output: output) }
+            _ = try Exporter.export(historyFolder: output, to: output + "/export")
+            #expect(TestFiles.readText(output + "/export/sessions.ndjson") == expected, "export after \(order) differs from one run")
+
+            _ = try server.connect().command("FLUSHALL")
+            for date in order { try run([date], sink: .redis, output: output + "-redis", redisURL: server.url) }
+            #expect(try server.dumpSessions() == expectedRedis, "Redis after \(order) differs from one run")
         }
     }
 
