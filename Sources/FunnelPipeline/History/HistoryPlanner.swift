@@ -66,6 +66,15 @@ struct HistoryPlanner {
         for list in holders.values { for holder in list { groups.insert(holder.group) } }
 
         var records = try store.records(ofGroups: Array(groups))
+        // The visitor each stored client-session group belonged to: the one its stored records
+        // name, by the rule (`Transformer.visitor(ofSessionGroup:)`) that chose it when they
+        // were stored, since a group's records only change when it is planned again. (Until
+        // this was seen, every flush also stored and looked up a group -> visitor index: a
+        // write per client session, 150,000 on M.)
+        var previousVisitor: [String: String] = [:]
+        for (group, list) in records where group.hasPrefix("s:") {
+            previousVisitor[group] = Transformer.visitor(ofSessionGroup: list, sessionID: String(group.dropFirst(2)))
+        }
         // Event ids of records read from the history, whose holders may not be known yet.
         var storedIDs = Set<String>()
         for list in records.values { for record in list { if let id = record.eventID { storedIDs.insert(id) } } }
@@ -86,8 +95,6 @@ struct HistoryPlanner {
             records[group] = Array(byPosition.values)
         }
         // Visitors to rebuild.
-        let sessionGroups = groups.filter { $0.hasPrefix("s:") }
-        let previousVisitor = try store.visitors(ofSessionGroups: Array(sessionGroups))
         var visitorOf: [String: String] = [:]
         var visitors = Set<String>()
         for group in groups {
@@ -172,7 +179,6 @@ struct HistoryPlanner {
             plan.perVisitor.append(VisitorCounts(visitor: visitor, counted: counted, duplicateEvents: input.dropped, mergedPageViews: result.merged,
                                                  withheldSessions: result.withheld, overEventCap: result.overCap))
         }
-        plan.change.groupVisitor = visitorOf
         // The positions are sorted (stable), then each session is moved once: sorting the
         // sessions themselves retained and released their fields at every step of the merge.
         let sessions = plan.sessions

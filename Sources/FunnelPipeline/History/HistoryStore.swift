@@ -15,8 +15,6 @@ public protocol HistoryStore: AnyObject {
     /// For each visitor with one stored: the client-session groups last resolved to it and
     /// the session ids last written for it.
     func visitorRows(_ visitors: [String]) throws(SinkError) -> [String: VisitorRow]
-    /// The visitor each client-session group was last resolved to.
-    func visitors(ofSessionGroups groups: [String]) throws(SinkError) -> [String: String]
     /// Bodies of the sessions last written, for stores that keep them (flat-file sinks write
     /// only what changed, and `funnel export` reads them); nil for stores that do not.
     func sessionBodies(_ ids: [String]) throws(SinkError) -> [String: [UInt8]]?
@@ -46,7 +44,6 @@ public struct HistoryChange {
     public var eventHolders: [(id: String, holder: EventHolder)] = []
     /// Full replacement of each listed visitor's row (an empty row removes it).
     public var visitors: [String: VisitorRow] = [:]
-    public var groupVisitor: [String: String] = [:]
     public var sessionBodies: [(id: String, start: Int64, body: [UInt8])] = []
     public var deletedSessions: [String] = []
 

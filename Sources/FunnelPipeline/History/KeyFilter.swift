@@ -87,8 +87,8 @@ struct KeyFilter: Equatable {
         parts[parts.count - 1].insert(hash)
     }
 
-    /// Adds every key a history change stores: its records' groups, its event ids, the
-    /// visitors it gives session ids or groups, and the groups it resolves to a visitor. Both
+    /// Adds every key a history change stores: its records' groups, its event ids and the
+    /// visitors it gives session ids or groups. Both
     /// histories call this with each change they apply, so they agree on what the filter holds.
     mutating func add(_ change: HistoryChange) {
         var previous: String?
@@ -98,7 +98,6 @@ struct KeyFilter: Equatable {
         }
         for (id, _) in change.eventHolders { insert(.event, id) }
         for (visitor, row) in change.visitors where !row.isEmpty { insert(.visitor, visitor) }
-        for group in change.groupVisitor.keys { insert(.group, group) }
     }
 
     /// Two 64-bit hashes of the key (FNV-1a, then a SplitMix64 finalizer of it for the

@@ -3,8 +3,10 @@ import FunnelWriters
 
 /// The history of the Redis sink, kept in the same Redis under `<prefix>funnel:` keys:
 /// `funnel:rec:<group>` (hash: position -> record), `funnel:eid:<event id>` (set of
-/// position/group), `funnel:visitor:<visitor>` (string: the visitor's `VisitorRow`) and
-/// `funnel:gvisitor:<group>` (string). Reads and writes are pipelined. Histories written before
+/// position/group) and `funnel:visitor:<visitor>` (string: the visitor's `VisitorRow`). Reads
+/// and writes are pipelined. Older versions also kept `funnel:gvisitor:<group>` (a client
+/// session's visitor, now derived from its records); those keys are left alone and never
+/// read. Histories written before
 /// `VisitorRow` hold a visitor's groups and session ids in two sets, `funnel:vgroups:<visitor>`
 /// and `funnel:vsess:<visitor>`: they are read when a visitor has no row, and replaced by one
 /// when the visitor is next written.
@@ -97,7 +99,7 @@ public final class RedisHistoryStore: HistoryStore {
 
     private func scanKeys() throws(SinkError) -> KeyFilter {
         var built = KeyFilter()
-        let kinds: [(String, KeyFilter.Kind)] = [("rec:", .group), ("gvisitor:", .group), ("eid:", .event), ("visitor:", .visitor), ("vgroups:", .visitor), ("vsess:", .visitor)]
+        let kinds: [(String, KeyFilter.Kind)] = [("rec:", .group), ("eid:", .event), ("visitor:", .visitor), ("vgroups:", .visitor), ("vsess:", .visitor)]
         // SCAN's pattern is a glob: the prefix's own glob characters are escaped.
         var pattern: [UInt8] = []
         for byte in prefix.utf8 {
@@ -219,14 +221,6 @@ public final class RedisHistoryStore: HistoryStore {
         return result
     }
 
-    public func visitors(ofSessionGroups groups: [String]) throws(SinkError) -> [String: String] {
-        var result: [String: String] = [:]
-        for (group, reply) in try pipelined(groups, .group, { [b("GET"), b(prefix + "gvisitor:" + $0)] }) {
-            if case .string(let bytes) = reply { result[group] = String(decoding: bytes, as: UTF8.self) }
-        }
-        return result
-    }
-
     public func sessionBodies(_ ids: [String]) throws(SinkError) -> [String: [UInt8]]? { nil }
 
     /// Every chunk's change was applied as it went; what is left is to save the filter of
@@ -284,11 +278,6 @@ public final class RedisHistoryStore: HistoryStore {
                 commands.argument(prefix + "vgroups:" + visitor)
                 commands.argument(prefix + "vsess:" + visitor)
             }
-        }
-        for (group, visitor) in change.groupVisitor.sorted(by: { $0.key < $1.key }) {
-            commands.command("SET", arguments: 2)
-            commands.argument(prefix + "gvisitor:" + group)
-            commands.argument(visitor)
         }
         if !filterRefused { self.filter = filter }
         try send(writes: commands)

@@ -28,7 +28,9 @@ public final class SQLiteHistoryStore: HistoryStore {
         db = try SQLiteDatabase(path: path)
         // Tables holding blobs (records, session bodies) keep their rows in insertion order
         // with a separate index on the key: rows are appended, and only the small index
-        // entries land at random places in a B-tree.
+        // entries land at random places in a B-tree. Histories of older versions also hold a
+        // `group_visitor` table (a client session's visitor, now derived from its records):
+        // nothing reads it any more, and it is dropped.
         try db.execute("""
             PRAGMA page_size=16384;
             \(path.isEmpty ? "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" : "PRAGMA journal_mode=DELETE; PRAGMA synchronous=FULL;")
@@ -36,10 +38,10 @@ public final class SQLiteHistoryStore: HistoryStore {
             CREATE TABLE IF NOT EXISTS records (grp TEXT NOT NULL, position TEXT NOT NULL, data BLOB NOT NULL, UNIQUE (grp, position));
             CREATE TABLE IF NOT EXISTS event_holders (event_id TEXT NOT NULL, position TEXT NOT NULL, grp TEXT NOT NULL, PRIMARY KEY (event_id, position, grp)) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS visitors (visitor TEXT PRIMARY KEY, row TEXT NOT NULL) WITHOUT ROWID;
-            CREATE TABLE IF NOT EXISTS group_visitor (grp TEXT PRIMARY KEY, visitor TEXT NOT NULL) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS sessions (session_id TEXT NOT NULL UNIQUE, start INTEGER NOT NULL, body BLOB NOT NULL);
             CREATE INDEX IF NOT EXISTS sessions_by_start ON sessions (start, session_id);
             CREATE TABLE IF NOT EXISTS key_filter (id INTEGER PRIMARY KEY CHECK (id = 1), records TEXT NOT NULL, data BLOB NOT NULL);
+            DROP TABLE IF EXISTS group_visitor;
             """)
         try Self.migrateVisitorTables(db)
         filter = try Self.loadFilter(db)
@@ -84,7 +86,7 @@ public final class SQLiteHistoryStore: HistoryStore {
         var count = 0
         try db.select("SELECT count(*) FROM records") { count = Int(SQLiteDatabase.integer($0, 0)) }
         var built = KeyFilter(capacity: max(KeyFilter.initialCapacity, count * 2))
-        let tables: [(StaticString, KeyFilter.Kind)] = [("SELECT grp FROM records", .group), ("SELECT grp FROM group_visitor", .group),
+        let tables: [(StaticString, KeyFilter.Kind)] = [("SELECT grp FROM records", .group),
                                                         ("SELECT event_id FROM event_holders", .event), ("SELECT visitor FROM visitors", .visitor)]
         for (sql, kind) in tables {
             try db.select(sql) { built.insert(kind, SQLiteDatabase.text($0, 0)) }
@@ -133,14 +135,6 @@ public final class SQLiteHistoryStore: HistoryStore {
             }
         }
         if let damaged { throw damaged }
-        return result
-    }
-
-    public func visitors(ofSessionGroups groups: [String]) throws(SinkError) -> [String: String] {
-        var result: [String: String] = [:]
-        try lookup("SELECT visitor FROM group_visitor WHERE grp = ?1", .group, groups) { group, statement in
-            result[group] = SQLiteDatabase.text(statement, 0)
-        }
         return result
     }
 
@@ -196,9 +190,6 @@ public final class SQLiteHistoryStore: HistoryStore {
             } else {
                 try db.run("DELETE FROM visitors WHERE visitor = ?1", [.text(visitor)])
             }
-        }
-        for (group, visitor) in change.groupVisitor.sorted(by: { $0.key < $1.key }) {
-            try db.run("INSERT OR REPLACE INTO group_visitor (grp, visitor) VALUES (?1, ?2)", [.text(group), .text(visitor)])
         }
     }
 

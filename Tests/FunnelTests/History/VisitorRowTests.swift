@@ -27,7 +27,8 @@ import Testing
         }
     }
 
-    /// Replaces the history's `visitors` table with the two tables funnel wrote before.
+    /// Replaces the history's `visitors` table with the two tables funnel wrote before, and adds
+    /// the `group_visitor` index older versions kept.
     private func downgrade(_ path: String) throws {
         let db = try SQLiteDatabase(path: path)
         var rows: [(String, VisitorRow)] = []
@@ -38,6 +39,8 @@ import Testing
             CREATE TABLE visitor_groups (visitor TEXT NOT NULL, grp TEXT NOT NULL, PRIMARY KEY (visitor, grp)) WITHOUT ROWID;
             CREATE TABLE visitor_sessions (visitor TEXT NOT NULL, session_id TEXT NOT NULL, PRIMARY KEY (visitor, session_id)) WITHOUT ROWID;
             DROP TABLE visitors;
+            CREATE TABLE group_visitor (grp TEXT PRIMARY KEY, visitor TEXT NOT NULL) WITHOUT ROWID;
+            INSERT INTO group_visitor SELECT DISTINCT grp, 'nobody' FROM records WHERE grp LIKE 's:%';
             """)
         for (visitor, row) in rows {
             for group in row.groups { try db.run("INSERT INTO visitor_groups VALUES (?1, ?2)", [.text(visitor), .text(group)]) }
@@ -63,10 +66,12 @@ import Testing
         _ = try days.run(days: Array(days.dates.prefix(2)), sink: .ndjson, output: output)
         let path = output + "/" + SQLiteHistoryStore.fileName
         try downgrade(path)
-        try #require(try tables(path).isSuperset(of: ["visitor_groups", "visitor_sessions"]))
+        try #require(try tables(path).isSuperset(of: ["visitor_groups", "visitor_sessions", "group_visitor"]))
         _ = try days.run(days: Array(days.dates.dropFirst(2)), sink: .ndjson, output: output)
         let after = try tables(path)
         #expect(after.contains("visitors") && !after.contains("visitor_groups") && !after.contains("visitor_sessions"), "\(after)")
+        // A client session's visitor comes from its records now: the older index is dropped.
+        #expect(!after.contains("group_visitor"), "\(after)")
         _ = try Exporter.export(historyFolder: output, to: output + "/export")
         #expect(TestFiles.readText(output + "/export/sessions.ndjson") == TestFiles.readText(single + "/sessions.ndjson"))
     }
@@ -109,6 +114,10 @@ import Testing
         let legacy = Set(try keys(redis, "funnel:vgroups:*").map { String($0.dropFirst("funnel:vgroups:".count)) })
             .union(try keys(redis, "funnel:vsess:*").map { String($0.dropFirst("funnel:vsess:".count)) })
         try #require(legacy.count == rowKeys.count)
+        // The group -> visitor keys older versions kept: never read or written any more.
+        let groupKeys = try keys(redis, "funnel:rec:s:*").prefix(50).map { "funnel:gvisitor:" + $0.dropFirst("funnel:rec:".count) }
+        try #require(!groupKeys.isEmpty)
+        for key in groupKeys { _ = try redis.command("SET", key, "nobody") }
 
         _ = try days.run(days: Array(days.dates.dropFirst(2)), sink: .redis, output: scratch + "/daily", redisURL: server.url)
         #expect(try server.dumpSessions() == whole)
@@ -120,5 +129,6 @@ import Testing
         #expect(rows.isDisjoint(with: left), "\(rows.intersection(left).count) visitors have both a row and sets")
         #expect(left.count < legacy.count, "the later days should rewrite some visitors of the first two")
         #expect(rows.union(left).isSuperset(of: legacy))
+        #expect(Set(try keys(redis, "funnel:gvisitor:*")) == Set(groupKeys))
     }
 }
