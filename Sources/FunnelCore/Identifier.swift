@@ -4,13 +4,13 @@ public enum Identifier {
     public static let maxLength = 128
 
     public static func isValid(_ id: String) -> Bool {
-        var count = 0
-        for byte in id.utf8 {
-            count += 1
-            guard count <= maxLength, byte > 0x20, byte < 0x7F, byte != UInt8(ascii: "{"), byte != UInt8(ascii: "}") else {
+        var id = id
+        return id.withUTF8 { bytes in
+            guard !bytes.isEmpty, bytes.count <= maxLength else { return false }
+            for byte in bytes where byte <= 0x20 || byte >= 0x7F || byte == UInt8(ascii: "{") || byte == UInt8(ascii: "}") {
                 return false
             }
+            return true
         }
-        return count > 0
     }
 }

@@ -9,52 +9,56 @@ public enum RecordCoding {
         case value = 40, currency, content, percent, watchTime, element, step, checkoutType, paymentMethod, analytics, marketing
     }
 
+    @inline(__always)
+    private static func put(_ tag: Tag, into out: inout [UInt8], _ text: String?) {
+        guard var text else { return }
+        text.withUTF8 { bytes in
+            out.append(tag.rawValue)
+            appendLength(bytes.count, to: &out)
+            out.append(contentsOf: bytes)
+        }
+    }
+
     public static func encode(_ r: Record) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(160)
-        func put(_ tag: Tag, _ text: String?) {
-            guard let text else { return }
-            out.append(tag.rawValue)
-            appendLength(text.utf8.count, to: &out)
-            out.appendUTF8(text)
-        }
-        put(.origin, r.origin == .accessLog ? "a" : "c")
-        put(.event, r.event)
+        put(.origin, into: &out, r.origin == .accessLog ? "a" : "c")
+        put(.event, into: &out, r.event)
         // At most 20 digits: the length is one LEB128 byte, written once they are.
         out.append(Tag.timestamp.rawValue)
         out.append(0)
         let digits = out.count
         out.appendDecimal(r.timestamp)
         out[digits - 1] = UInt8(out.count - digits)
-        put(.position, r.position)
-        put(.sessionID, r.sessionID)
-        put(.visitorID, r.visitorID)
-        put(.userID, r.userID)
-        put(.distinctID, r.distinctID)
-        put(.eventID, r.eventID)
-        put(.host, r.host)
-        put(.path, r.path)
-        put(.query, r.query)
-        put(.visitorKey, r.visitorKey)
-        put(.referrerHost, r.referrerHost)
-        put(.deviceType, r.deviceType)
-        put(.browser, r.browser)
-        put(.country, r.country)
-        put(.city, r.city)
-        put(.geoCountry, r.geoCountry)
-        put(.geoCity, r.geoCity)
+        put(.position, into: &out, r.position)
+        put(.sessionID, into: &out, r.sessionID)
+        put(.visitorID, into: &out, r.visitorID)
+        put(.userID, into: &out, r.userID)
+        put(.distinctID, into: &out, r.distinctID)
+        put(.eventID, into: &out, r.eventID)
+        put(.host, into: &out, r.host)
+        put(.path, into: &out, r.path)
+        put(.query, into: &out, r.query)
+        put(.visitorKey, into: &out, r.visitorKey)
+        put(.referrerHost, into: &out, r.referrerHost)
+        put(.deviceType, into: &out, r.deviceType)
+        put(.browser, into: &out, r.browser)
+        put(.country, into: &out, r.country)
+        put(.city, into: &out, r.city)
+        put(.geoCountry, into: &out, r.geoCountry)
+        put(.geoCity, into: &out, r.geoCity)
         let p = r.properties
-        put(.value, p.value?.description)
-        put(.currency, p.currency)
-        put(.content, p.content)
-        put(.percent, p.percent.map { String($0) })
-        put(.watchTime, p.watchTime?.description)
-        put(.element, p.element)
-        put(.step, p.step)
-        put(.checkoutType, p.checkoutType)
-        put(.paymentMethod, p.paymentMethod)
-        put(.analytics, p.analytics)
-        put(.marketing, p.marketing)
+        put(.value, into: &out, p.value?.description)
+        put(.currency, into: &out, p.currency)
+        put(.content, into: &out, p.content)
+        put(.percent, into: &out, p.percent.map { String($0) })
+        put(.watchTime, into: &out, p.watchTime?.description)
+        put(.element, into: &out, p.element)
+        put(.step, into: &out, p.step)
+        put(.checkoutType, into: &out, p.checkoutType)
+        put(.paymentMethod, into: &out, p.paymentMethod)
+        put(.analytics, into: &out, p.analytics)
+        put(.marketing, into: &out, p.marketing)
         return out
     }
 
