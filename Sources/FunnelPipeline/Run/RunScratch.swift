@@ -84,11 +84,16 @@ final class RunScratch {
         alreadySent.reserveCapacity(plan.sessions.count)
         for (session, bytes) in zip(plan.sessions, bytes) {
             let (original, existed) = before(session.id)
+            // The two fields the summary sums, in one pass over the session's fields.
             var revenue: Int64 = 0
-            if case .amount(let amount)? = session[field: FieldName.donationAmount] { revenue = amount.micros }
+            var converted: Int64 = 0
+            for field in session.fields {
+                if case .amount(let amount) = field.value, field.name == FieldName.donationAmount { revenue = amount.micros }
+                if case .bool(true) = field.value, field.name == FieldName.donationCompleted { converted = 1 }
+            }
             let values: [SQLiteDatabase.Value] = [
                 .text(session.id), .integer(session.start), .blob(bytes.body), bytes.encoded.map { .blob($0) } ?? .null, original, existed,
-                .integer(session[field: FieldName.donationCompleted] == .bool(true) ? 1 : 0), .integer(revenue),
+                .integer(converted), .integer(revenue),
                 bytes.sent.map { .integer(Int64($0)) } ?? .null,
             ]
             // The digest sent before for this id, if any (a deletion clears it). A separate
