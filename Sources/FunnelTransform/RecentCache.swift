@@ -9,8 +9,8 @@
 /// one hour needs) would make a long backfill hold every key it ever saw.
 ///
 /// Keys are long (a user agent is 100 to 200 bytes) and looked up a few times per input line,
-/// so each is hashed once, eight bytes at a step (`RecentCacheKey`), instead of by `String`'s SipHash
-/// byte stream in each generation.
+/// so each is hashed once, eight bytes at a step (`RecentCacheKey`), instead of by `String`'s
+/// SipHash byte stream in each generation.
 struct RecentCache<Value> {
     let entryLimit: Int
     let byteLimit: Int

@@ -187,6 +187,7 @@ public final class Transformer {
 
     /// First touch, last non-direct touch and ordinal of each of a visitor's sessions, given
     /// in start order (SPEC 5).
+    ///
     /// The sessions are read in place: copying each one's facts (some twenty strings and its
     /// records) cost more than the touches.
     static func touches(_ sessions: [SessionFacts]) -> [VisitorTouches] {

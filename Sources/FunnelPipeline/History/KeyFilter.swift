@@ -88,8 +88,8 @@ struct KeyFilter: Equatable {
     }
 
     /// Adds every key a history change stores: its records' groups, its event ids and the
-    /// visitors it gives session ids or groups. Both
-    /// histories call this with each change they apply, so they agree on what the filter holds.
+    /// visitors it gives session ids or groups. Both histories call this with each change they
+    /// apply, so they agree on what the filter holds.
     mutating func add(_ change: HistoryChange) {
         var previous: String?
         for record in change.records where record.group != previous {

@@ -6,10 +6,9 @@ import FunnelWriters
 /// position/group) and `funnel:visitor:<visitor>` (string: the visitor's `VisitorRow`). Reads
 /// and writes are pipelined. Older versions also kept `funnel:gvisitor:<group>` (a client
 /// session's visitor, now derived from its records); those keys are left alone and never
-/// read. Histories written before
-/// `VisitorRow` hold a visitor's groups and session ids in two sets, `funnel:vgroups:<visitor>`
-/// and `funnel:vsess:<visitor>`: they are read when a visitor has no row, and replaced by one
-/// when the visitor is next written.
+/// read. Histories written before `VisitorRow` hold a visitor's groups and session ids in two
+/// sets, `funnel:vgroups:<visitor>` and `funnel:vsess:<visitor>`: they are read when a
+/// visitor has no row, and replaced by one when the visitor is next written.
 ///
 /// `funnel:keyfilter` holds a Bloom filter of the stored groups, visitors and event ids
 /// (see `KeyFilter`), so that lookups of keys never stored skip the server, and

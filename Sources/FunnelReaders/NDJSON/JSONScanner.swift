@@ -172,29 +172,6 @@ struct JSONScanner {
     /// Unicode (a bad escape, a lone surrogate, invalid UTF-8) or hold U+0000: a raw NUL
     /// rejects the whole line (SPEC 2), so its escaped form must not slip into a field, a
     /// Redis value or a CSV cell either.
-    /// The text of valid UTF-8, or nil. Most values are ASCII: told eight bytes at a step and
-    /// made with `String(decoding:)`'s fast path, where the generic `String(validating:)`
-    /// costs about a thousand instructions for a short string.
-    static func string(validating raw: UnsafeBufferPointer<UInt8>) -> String? {
-        guard isASCII(raw) else { return String(validating: raw, as: UTF8.self) }
-        return String(decoding: raw, as: UTF8.self)
-    }
-
-    static func isASCII(_ raw: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let base = raw.baseAddress else { return true }
-        let words = UnsafeRawPointer(base)
-        var i = 0
-        while i + 8 <= raw.count {
-            if words.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
-            i += 8
-        }
-        while i < raw.count {
-            if raw[i] >= 0x80 { return false }
-            i += 1
-        }
-        return true
-    }
-
     func decodeString(_ range: Range<Int>, escaped: Bool) -> String? {
         let raw = UnsafeBufferPointer(rebasing: b[range])
         if !escaped { return Self.string(validating: raw) }
@@ -236,6 +213,29 @@ struct JSONScanner {
             }
         }
         return out.withUnsafeBufferPointer { Self.string(validating: $0) }
+    }
+
+    /// The text of valid UTF-8, or nil. Most values are ASCII: told eight bytes at a step and
+    /// made with `String(decoding:)`'s fast path, where the generic `String(validating:)`
+    /// costs about a thousand instructions for a short string.
+    private static func string(validating raw: UnsafeBufferPointer<UInt8>) -> String? {
+        guard isASCII(raw) else { return String(validating: raw, as: UTF8.self) }
+        return String(decoding: raw, as: UTF8.self)
+    }
+
+    private static func isASCII(_ raw: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = raw.baseAddress else { return true }
+        let words = UnsafeRawPointer(base)
+        var i = 0
+        while i + 8 <= raw.count {
+            if words.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
+            i += 8
+        }
+        while i < raw.count {
+            if raw[i] >= 0x80 { return false }
+            i += 1
+        }
+        return true
     }
 
     private func hex4(_ raw: UnsafeBufferPointer<UInt8>, _ at: Int) -> UInt32? {
