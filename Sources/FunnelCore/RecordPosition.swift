@@ -22,11 +22,12 @@ public enum RecordPosition {
     public static func make(prefix: String, line: Int) -> String {
         var prefix = prefix
         let value = max(line, 0)
+        // Ten digits, and one more for each digit past them.
         var width = 10
-        var limit = 10_000_000_000
-        while value >= limit && width < 19 {
+        var beyond = value / 10_000_000_000
+        while beyond > 0 {
             width += 1
-            limit = limit > Int.max / 10 ? Int.max : limit * 10
+            beyond /= 10
         }
         return prefix.withUTF8 { head in
             String(unsafeUninitializedCapacity: head.count + width) { buffer in
