@@ -1,7 +1,7 @@
 # funnel: build, test and demo on a fresh Debian machine. Every target installs what it needs.
 SHELL := /bin/bash
 SWIFT ?= swift
-APT_PACKAGES := zlib1g-dev libhiredis-dev libsqlite3-dev redis-server redis-tools gzip libmaxminddb-dev bc time
+APT_PACKAGES := zlib1g-dev libhiredis-dev libjemalloc-dev libsqlite3-dev redis-server redis-tools gzip libmaxminddb-dev bc time
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug/funnel
 

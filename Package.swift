@@ -21,6 +21,7 @@ let package = Package(
         .systemLibrary(name: "CHiredis", path: "Sources/CHiredis"),
         .systemLibrary(name: "CMaxMindDB", path: "Sources/CMaxMindDB"),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+        .systemLibrary(name: "CJemalloc", path: "Sources/CJemalloc"),
         .target(name: "FunnelCore"),
         .target(name: "FunnelReaders", dependencies: ["FunnelCore", "CZlib"]),
         .target(
@@ -34,7 +35,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "funnel",
-            dependencies: ["FunnelPipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["FunnelPipeline", "CJemalloc", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .target(
             name: "FunnelTestSupport",

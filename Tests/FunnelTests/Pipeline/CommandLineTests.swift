@@ -74,6 +74,15 @@ struct CommandLineTests {
         #expect(!result.stdout.contains("FAIL"), "\(result)")
     }
 
+    /// The executable links jemalloc ahead of libc (Sources/CJemalloc), so the process's
+    /// `malloc` is jemalloc's: asked through its own environment variable, it prints its
+    /// statistics at exit. glibc's malloc ignores `MALLOC_CONF` and prints nothing.
+    @Test func theExecutableAllocatesWithJemalloc() throws {
+        let result = try funnel(["validate", Self.fixture("seed_mvp")], environment: ["MALLOC_CONF": "stats_print:true"])
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stderr.contains("Begin jemalloc statistics"), "\(result.stderr.prefix(400))")
+    }
+
     // MARK: - Exit status 1
 
     @Test func missingPipelineFileExits1() throws {
