@@ -105,6 +105,20 @@ public final class RedisServer: @unchecked Sendable {
         try RedisConnection(url: RedisURL(endpoint: .tcp(host: "127.0.0.1", port: port), password: password))
     }
 
+    /// The keys matching a glob `pattern`, by SCAN (unordered).
+    public func keys(matching pattern: String) throws -> [String] {
+        let connection = try connect()
+        var found: [String] = []
+        var cursor = "0"
+        repeat {
+            guard case .array(let parts) = try connection.command("SCAN", cursor, "MATCH", pattern, "COUNT", "1000"), parts.count == 2,
+                  case .string(let next) = parts[0], case .array(let items) = parts[1] else { throw RedisServerError("unexpected SCAN reply") }
+            cursor = String(decoding: next, as: UTF8.self)
+            for case .string(let key) in items { found.append(String(decoding: key, as: UTF8.self)) }
+        } while cursor != "0"
+        return found
+    }
+
     /// The whole database as canonical text, so golden tests compare Redis contents exactly:
     /// keys sorted by bytes, each as `<key> <type>` (plus ` ttl` when it expires), then one
     /// indented line per item: hash `field=value` sorted by field, list elements in order, zset

@@ -2,7 +2,9 @@ import FunnelCore
 import FunnelWriters
 
 /// The history of the Redis sink, kept in the same Redis under `<prefix>funnel:` keys:
-/// `funnel:rec:<group>` (hash: position -> record), `funnel:eid:<event id>` (set of
+/// `funnel:rec:<group>` (hash: the first position of the records a flush added to the group ->
+/// those records, one `RecordCoding` record or a `RecordCoding.block`; histories written
+/// before 2026-12-01 hold one field per record), `funnel:eid:<event id>` (set of
 /// position/group) and `funnel:visitor:<visitor>` (string: the visitor's `VisitorRow`). Reads
 /// and writes are pipelined. Older versions also kept `funnel:gvisitor:<group>` (a client
 /// session's visitor, now derived from its records); those keys are left alone and never
@@ -179,7 +181,7 @@ public final class RedisHistoryStore: HistoryStore {
     public func records(ofGroups groups: [String]) throws(SinkError) -> [String: [Record]] {
         var result: [String: [Record]] = [:]
         for (group, reply) in try pipelined(groups, .group, { [b("HVALS"), b(prefix + "rec:" + $0)] }) {
-            let records = strings(reply).compactMap(RecordCoding.decode)
+            let records = strings(reply).flatMap(RecordCoding.decodeAll)
             if !records.isEmpty { result[group] = records }
         }
         return result
@@ -245,15 +247,18 @@ public final class RedisHistoryStore: HistoryStore {
             commands.argument(filterKey)
             commands.argument(filterSizeKey)
         }
-        // One HSET per group with all its new records (a group's records are adjacent).
+        // A group's new records (adjacent in the change) go in one field, as the SQLite
+        // history's one row: Redis keeps a hash whose values exceed 64 bytes as a hash table,
+        // and a field per record cost it a table entry and two strings per record (1,353
+        // bytes per group at M, two thirds of the history's memory). The field is the first
+        // position, so an HSET sent again writes the same field and value.
         let records = change.records
         for run in change.recordRuns {
-            commands.command("HSET", arguments: 1 + 2 * run.count)
-            commands.argument(prefix + "rec:" + records[run.lowerBound].group)
-            for record in records[run] {
-                commands.argument(record.position)
-                commands.argument(record.data)
-            }
+            let first = records[run.lowerBound]
+            commands.command("HSET", arguments: 3)
+            commands.argument(prefix + "rec:" + first.group)
+            commands.argument(first.position)
+            commands.argument(run.count == 1 ? first.data : RecordCoding.block(records[run].map(\.data)))
         }
         for (id, holder) in change.eventHolders {
             commands.command("SADD", arguments: 2)

@@ -42,6 +42,22 @@ struct RunsOverTimeTests {
             _ = try run(days: dates, sink: .redis, output: output, redisURL: server.url)
             return try server.dumpSessions()
         }
+
+        /// A Redis history an older funnel wrote: the first two days are run, `downgrade`
+        /// rewrites what they stored in the older layout, the other days are run on top, and
+        /// their sessions must equal one run over every day; `inspect` then looks at the keys.
+        func checkOlderRedisHistory(_ name: String, downgrade: (RedisServer) throws -> Void, inspect: (RedisServer) throws -> Void) throws {
+            let scratch = TestFiles.temporaryFolder(name)
+            defer { TestFiles.remove(scratch) }
+            let whole = try sessionsOfOneRedisRun(output: scratch + "/whole")
+            let server = try RedisServer()
+            defer { server.stop() }
+            _ = try run(days: Array(dates.prefix(2)), sink: .redis, output: scratch + "/daily", redisURL: server.url)
+            try downgrade(server)
+            _ = try run(days: Array(dates.dropFirst(2)), sink: .redis, output: scratch + "/daily", redisURL: server.url)
+            #expect(try server.dumpSessions() == whole)
+            try inspect(server)
+        }
     }
 
     /// One run of the pipeline file over `days`.

@@ -76,59 +76,41 @@ import Testing
         #expect(TestFiles.readText(output + "/export/sessions.ndjson") == TestFiles.readText(single + "/sessions.ndjson"))
     }
 
-    private func keys(_ redis: RedisConnection, _ pattern: String) throws -> [String] {
-        var found: [String] = []
-        var cursor = "0"
-        repeat {
-            guard case .array(let parts) = try redis.command("SCAN", cursor, "MATCH", pattern, "COUNT", "1000"), parts.count == 2,
-                  case .string(let next) = parts[0], case .array(let items) = parts[1] else { throw SinkError("unexpected SCAN reply") }
-            cursor = String(decoding: next, as: UTF8.self)
-            for case .string(let key) in items { found.append(String(decoding: key, as: UTF8.self)) }
-        } while cursor != "0"
-        return found
-    }
-
     @Test func anOlderRedisHistoryIsReadAndReplacedAndLaterDaysMergeExactly() throws {
-        let days = RunsOverTimeTests.Days(seed: 52, visitors: 300)
-        let scratch = TestFiles.temporaryFolder("rows-redis")
-        defer { TestFiles.remove(scratch) }
-        let whole = try days.sessionsOfOneRedisRun(output: scratch + "/whole")
-
-        let server = try RedisServer()
-        defer { server.stop() }
-        _ = try days.run(days: Array(days.dates.prefix(2)), sink: .redis, output: scratch + "/daily", redisURL: server.url)
-        // The rows as an older funnel kept them: two sets per visitor.
-        let redis = try server.connect()
-        let rowKeys = try keys(redis, "funnel:visitor:*")
-        try #require(!rowKeys.isEmpty)
-        for key in rowKeys {
-            guard case .string(let bytes) = try redis.command("GET", key), let row = VisitorRow(encoded: bytes) else {
-                Issue.record("\(key) holds no row")
-                continue
+        var legacy = Set<String>()
+        var groupKeys: [String] = []
+        try RunsOverTimeTests.Days(seed: 52, visitors: 300).checkOlderRedisHistory("rows-redis") { server in
+            // The rows as an older funnel kept them: two sets per visitor.
+            let redis = try server.connect()
+            let rowKeys = try server.keys(matching: "funnel:visitor:*")
+            try #require(!rowKeys.isEmpty)
+            for key in rowKeys {
+                guard case .string(let bytes) = try redis.command("GET", key), let row = VisitorRow(encoded: bytes) else {
+                    Issue.record("\(key) holds no row")
+                    continue
+                }
+                let visitor = String(key.dropFirst("funnel:visitor:".count))
+                if !row.groups.isEmpty { _ = try redis.command(["SADD", "funnel:vgroups:" + visitor].map { Array($0.utf8) } + row.groups.map { Array($0.utf8) }) }
+                if !row.sessions.isEmpty { _ = try redis.command(["SADD", "funnel:vsess:" + visitor].map { Array($0.utf8) } + row.sessions.map { Array($0.utf8) }) }
+                _ = try redis.command("DEL", key)
             }
-            let visitor = String(key.dropFirst("funnel:visitor:".count))
-            if !row.groups.isEmpty { _ = try redis.command(["SADD", "funnel:vgroups:" + visitor].map { Array($0.utf8) } + row.groups.map { Array($0.utf8) }) }
-            if !row.sessions.isEmpty { _ = try redis.command(["SADD", "funnel:vsess:" + visitor].map { Array($0.utf8) } + row.sessions.map { Array($0.utf8) }) }
-            _ = try redis.command("DEL", key)
+            legacy = Set(try server.keys(matching: "funnel:vgroups:*").map { String($0.dropFirst("funnel:vgroups:".count)) })
+                .union(try server.keys(matching: "funnel:vsess:*").map { String($0.dropFirst("funnel:vsess:".count)) })
+            try #require(legacy.count == rowKeys.count)
+            // The group -> visitor keys older versions kept: never read or written any more.
+            groupKeys = try server.keys(matching: "funnel:rec:s:*").prefix(50).map { "funnel:gvisitor:" + $0.dropFirst("funnel:rec:".count) }
+            try #require(!groupKeys.isEmpty)
+            for key in groupKeys { _ = try redis.command("SET", key, "nobody") }
+        } inspect: { server in
+            // Every visitor the later days rewrote has a row and no sets left; the others keep
+            // their sets until they are next written.
+            let rows = Set(try server.keys(matching: "funnel:visitor:*").map { String($0.dropFirst("funnel:visitor:".count)) })
+            let left = Set(try server.keys(matching: "funnel:vgroups:*").map { String($0.dropFirst("funnel:vgroups:".count)) })
+                .union(try server.keys(matching: "funnel:vsess:*").map { String($0.dropFirst("funnel:vsess:".count)) })
+            #expect(rows.isDisjoint(with: left), "\(rows.intersection(left).count) visitors have both a row and sets")
+            #expect(left.count < legacy.count, "the later days should rewrite some visitors of the first two")
+            #expect(rows.union(left).isSuperset(of: legacy))
+            #expect(Set(try server.keys(matching: "funnel:gvisitor:*")) == Set(groupKeys))
         }
-        let legacy = Set(try keys(redis, "funnel:vgroups:*").map { String($0.dropFirst("funnel:vgroups:".count)) })
-            .union(try keys(redis, "funnel:vsess:*").map { String($0.dropFirst("funnel:vsess:".count)) })
-        try #require(legacy.count == rowKeys.count)
-        // The group -> visitor keys older versions kept: never read or written any more.
-        let groupKeys = try keys(redis, "funnel:rec:s:*").prefix(50).map { "funnel:gvisitor:" + $0.dropFirst("funnel:rec:".count) }
-        try #require(!groupKeys.isEmpty)
-        for key in groupKeys { _ = try redis.command("SET", key, "nobody") }
-
-        _ = try days.run(days: Array(days.dates.dropFirst(2)), sink: .redis, output: scratch + "/daily", redisURL: server.url)
-        #expect(try server.dumpSessions() == whole)
-        // Every visitor the later days rewrote has a row and no sets left; the others keep
-        // their sets until they are next written.
-        let rows = Set(try keys(redis, "funnel:visitor:*").map { String($0.dropFirst("funnel:visitor:".count)) })
-        let left = Set(try keys(redis, "funnel:vgroups:*").map { String($0.dropFirst("funnel:vgroups:".count)) })
-            .union(try keys(redis, "funnel:vsess:*").map { String($0.dropFirst("funnel:vsess:".count)) })
-        #expect(rows.isDisjoint(with: left), "\(rows.intersection(left).count) visitors have both a row and sets")
-        #expect(left.count < legacy.count, "the later days should rewrite some visitors of the first two")
-        #expect(rows.union(left).isSuperset(of: legacy))
-        #expect(Set(try keys(redis, "funnel:gvisitor:*")) == Set(groupKeys))
     }
 }
