@@ -15,14 +15,31 @@ extension Array where Element == UInt8 {
     /// (timestamps of records and events, RESP lengths: millions per run).
     @inlinable
     public mutating func appendDecimal<T: FixedWidthInteger>(_ value: T) {
-        if value < 0 { append(UInt8(ascii: "-")) }
-        var magnitude = value.magnitude
-        var divisor: T.Magnitude = 1
-        while divisor <= magnitude / 10 { divisor *= 10 }
-        repeat {
-            append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude / divisor))
-            magnitude %= divisor
-            divisor /= 10
-        } while divisor > 0
+        DecimalText.withBytes(of: value) { append(contentsOf: $0) }
+    }
+}
+
+/// An integer's decimal text made on the stack, for writers that put it into bytes of their own.
+public enum DecimalText {
+    /// Calls `body` with the text of `value` (a minus sign, then the digits), as `String(value)`
+    /// writes it. The digits are made last first, by division by the constant 10 (a
+    /// multiplication): dividing by a growing power of ten took a hardware division per digit,
+    /// some 450 instructions for a millisecond timestamp. Integers of 64 bits or fewer.
+    @inlinable
+    public static func withBytes<T: FixedWidthInteger, R>(of value: T, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 21) { digits in
+            var magnitude = UInt64(value.magnitude)
+            var start = digits.count
+            repeat {
+                start -= 1
+                digits[start] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            if value < 0 {
+                start -= 1
+                digits[start] = UInt8(ascii: "-")
+            }
+            return body(UnsafeBufferPointer(rebasing: digits[start...]))
+        }
     }
 }

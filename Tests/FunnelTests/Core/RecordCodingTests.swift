@@ -110,6 +110,22 @@ struct RecordCodingTests {
         #expect(RecordCoding.encode(r) == expected)
     }
 
+    /// A record is written into 1 KiB on the stack first, then into heap buffers four times
+    /// larger until it fits: long fields around each size come back whole, with lengths of
+    /// one to three LEB128 bytes.
+    @Test(arguments: [1_000, 1_100, 4_090, 5_000, 17_000, 70_000])
+    func aLongRecordIsEncodedWhole(queryLength: Int) throws {
+        var r = full()
+        r.query = String(repeating: "q", count: queryLength)
+        let encoded = RecordCoding.encode(r)
+        let decoded = try #require(RecordCoding.decode(encoded))
+        #expect(fields(decoded) == fields(r))
+        var short = r
+        short.query = nil
+        let lengthBytes = queryLength < 1 << 14 ? 2 : 3
+        #expect(encoded.count == RecordCoding.encode(short).count + 1 + lengthBytes + queryLength)
+    }
+
     /// Timestamps at the ends of the range come back; text that is not a number makes the
     /// record undecodable instead of a wrong time.
     @Test func timestampsAreNumbersOrTheRecordIsRefused() {
