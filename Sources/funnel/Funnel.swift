@@ -1,9 +1,4 @@
 import ArgumentParser
-// Linked for its allocator, not called: importing the module links libjemalloc ahead of libc,
-// so every `malloc` of the process (Swift's runtime, SQLite, hiredis, zlib) is jemalloc's.
-// A run makes and frees millions of small blocks on three threads; glibc's malloc spent about
-// 13% of a run's CPU on them (docs/performance.md, "The evening session of 2026-12-01").
-import CJemalloc
 import FunnelPipeline
 
 @main
@@ -21,6 +16,7 @@ struct Funnel: ParsableCommand {
 
     /// As ArgumentParser's `main()`, except that usage errors exit with 1 (SPEC 9), not 64.
     static func main() {
+        Allocator.configure()
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -76,11 +76,15 @@ struct CommandLineTests {
 
     /// The executable links jemalloc ahead of libc (Sources/CJemalloc), so the process's
     /// `malloc` is jemalloc's: asked through its own environment variable, it prints its
-    /// statistics at exit. glibc's malloc ignores `MALLOC_CONF` and prints nothing.
-    @Test func theExecutableAllocatesWithJemalloc() throws {
+    /// statistics at exit (glibc's malloc ignores `MALLOC_CONF` and prints nothing). They
+    /// show the one-second decay `Allocator` sets, for later arenas and for arena 0.
+    @Test func theExecutableAllocatesWithJemallocAndReturnsPagesAfterASecond() throws {
         let result = try funnel(["validate", Self.fixture("seed_mvp")], environment: ["MALLOC_CONF": "stats_print:true"])
         #expect(result.status == 0, "\(result)")
         #expect(result.stderr.contains("Begin jemalloc statistics"), "\(result.stderr.prefix(400))")
+        #expect(result.stderr.contains("(arenas.dirty_decay_ms: 1000)"))
+        let dirty = result.stderr.split(separator: "\n").filter { $0.hasPrefix("   dirty:") }.map { $0.split(separator: " ")[1] }
+        #expect(!dirty.isEmpty && dirty.allSatisfy { $0 == "1000" }, "\(dirty)")
     }
 
     // MARK: - Exit status 1
