@@ -9,9 +9,9 @@ enum Allocator {
     /// Freed pages go back to the system after one second instead of jemalloc's ten. A run's
     /// memory turns over with every flush (a few seconds apart), so with ten seconds the
     /// pages of several flushes were held at once: the peak RSS of a run at L went from 171
-    /// MiB (glibc) to 174 to 194 MiB, and M's from 150 to 175. With one second: 169 to 172 at
-    /// L, 144 to 152 at M, at the same speed. Set at start-up, as the default of the arenas
-    /// made later and on each one made already (those not made yet refuse it); a
+    /// MiB (glibc) to 170 to 190 MiB, and M's from 150 to up to 171. With one second: 163 to
+    /// 168 at L, 140 to 148 at M, at the same speed. Set at start-up, as the default of the
+    /// arenas made later and on each one made already (those not made yet refuse it); a
     /// `MALLOC_CONF` in the environment is read first and overridden here.
     static func configure() {
         var arenas: UInt32 = 0
