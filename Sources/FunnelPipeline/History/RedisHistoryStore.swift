@@ -250,8 +250,8 @@ public final class RedisHistoryStore: HistoryStore {
         // A group's new records (adjacent in the change) go in one field, as the SQLite
         // history's one row: Redis keeps a hash whose values exceed 64 bytes as a hash table,
         // and a field per record cost it a table entry and two strings per record (1,353
-        // bytes per group at M, two thirds of the history's memory). The field is the first
-        // position, so an HSET sent again writes the same field and value.
+        // bytes per group at M, against 996 as one field). The field is the first position,
+        // so an HSET sent again writes the same field and value.
         let records = change.records
         for run in change.recordRuns {
             let first = records[run.lowerBound]
