@@ -26,16 +26,28 @@ public enum RecordCoding {
             text.withUTF8 { put(tag, $0) }
         }
 
-        /// A tag, the length as LEB128 (seven bits a byte, low first, the high bit set on all
-        /// but the last) and the bytes.
+        /// A tag, then the bytes as `putLengthAndBytes` writes them.
         @inline(__always)
         mutating func put(_ tag: Tag, _ bytes: UnsafeBufferPointer<UInt8>) {
-            guard count + bytes.count + 6 <= capacity else {
-                overflowed = true
-                return
-            }
+            guard fits(1 + bytes.count) else { return }
             base[count] = tag.rawValue
             count += 1
+            putLengthAndBytes(bytes)
+        }
+
+        /// Whether `size` bytes and a length (at most 10 bytes of LEB128) fit; marks the
+        /// writer overflowed when they do not.
+        @inline(__always)
+        mutating func fits(_ size: Int) -> Bool {
+            if count + size + 10 <= capacity { return true }
+            overflowed = true
+            return false
+        }
+
+        /// The length as LEB128 (seven bits a byte, low first, the high bit set on all but the
+        /// last), then the bytes. The caller has checked that they `fit`.
+        @inline(__always)
+        mutating func putLengthAndBytes(_ bytes: UnsafeBufferPointer<UInt8>) {
             var length = bytes.count
             while length >= 0x80 {
                 base[count] = UInt8(truncatingIfNeeded: length) | 0x80
@@ -114,12 +126,16 @@ public enum RecordCoding {
     /// Several encoded records as one value: a zero byte, then each record as its length
     /// (LEB128) and its bytes. A store keeps a group's new records of one run in one row.
     public static func block(_ records: [[UInt8]]) -> [UInt8] {
-        var out: [UInt8] = [0]
-        for record in records {
-            appendLength(record.count, to: &out)
-            out.append(contentsOf: record)
+        // Room for the zero byte and, per record, the longest length and the record: every
+        // record fits.
+        let capacity = records.reduce(1) { $0 + 10 + $1.count }
+        return [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
+            var writer = Writer(base: buffer.baseAddress!, capacity: capacity)
+            writer.base[0] = 0
+            writer.count = 1
+            for record in records { record.withUnsafeBufferPointer { writer.putLengthAndBytes($0) } }
+            count = writer.count
         }
-        return out
     }
 
     /// The records of a value `encode` or `block` wrote; the ones that do not decode are left out.
@@ -135,15 +151,6 @@ public enum RecordCoding {
             }
             return records
         }
-    }
-
-    private static func appendLength(_ count: Int, to out: inout [UInt8]) {
-        var length = count
-        repeat {
-            let byte = UInt8(length & 0x7F)
-            length >>= 7
-            out.append(length > 0 ? byte | 0x80 : byte)
-        } while length > 0
     }
 
     private static func readLength(_ bytes: UnsafeBufferPointer<UInt8>, _ index: inout Int) -> Int? {

@@ -21,23 +21,16 @@ public enum RecordPosition {
     /// written into the new string's storage at once: one per kept line.
     public static func make(prefix: String, line: Int) -> String {
         var prefix = prefix
-        let value = max(line, 0)
-        // Ten digits, and one more for each digit past them.
-        var width = 10
-        var beyond = value / 10_000_000_000
-        while beyond > 0 {
-            width += 1
-            beyond /= 10
-        }
         return prefix.withUTF8 { head in
-            String(unsafeUninitializedCapacity: head.count + width) { buffer in
-                _ = buffer.initialize(fromContentsOf: head)
-                var rest = value
-                for index in stride(from: head.count + width - 1, through: head.count, by: -1) {
-                    buffer[index] = UInt8(ascii: "0") + UInt8(rest % 10)
-                    rest /= 10
+            DecimalText.withBytes(of: max(line, 0)) { digits in
+                let width = max(10, digits.count)
+                return String(unsafeUninitializedCapacity: head.count + width) { buffer in
+                    let zeros = head.count + width - digits.count
+                    _ = buffer.initialize(fromContentsOf: head)
+                    UnsafeMutableBufferPointer(rebasing: buffer[head.count..<zeros]).initialize(repeating: UInt8(ascii: "0"))
+                    _ = UnsafeMutableBufferPointer(rebasing: buffer[zeros..<(head.count + width)]).initialize(fromContentsOf: digits)
+                    return head.count + width
                 }
-                return head.count + width
             }
         }
     }

@@ -33,6 +33,15 @@ struct RecordCodingTests {
         #expect(RecordCoding.decodeAll(RecordCoding.encode(records[0])).map(fields) == [fields(records[0])])
     }
 
+    /// A block's bytes: a zero byte, then each record's length (LEB128, built here by hand)
+    /// and the record, for lengths of one and two bytes.
+    @Test func aBlockIsTheStoredFormat() {
+        let short: [UInt8] = [1, 1, 0x63]
+        let long = [UInt8](repeating: 0x70, count: 300)
+        #expect(RecordCoding.block([short, long]) == [0, 3] + short + [0xAC, 0x02] + long)
+        #expect(RecordCoding.block([]) == [0])
+    }
+
     /// A cut block keeps the records before the cut and drops the rest, never traps.
     @Test func aTruncatedBlockKeepsTheWholeRecordsBeforeTheCut() {
         let records = (1...3).map(record)
