@@ -49,8 +49,18 @@ public struct HistoryChange {
 
     public init() {}
 
+    /// What a store keeps of `records`: one value per group, keyed by its first record's
+    /// position (a position is never stored twice, so the key is new), holding that record
+    /// alone or, for several, their `RecordCoding.block`. Both histories store these.
+    public var recordBlocks: [(group: String, position: String, data: [UInt8])] {
+        recordRuns.map { run in
+            let first = records[run.lowerBound]
+            return (first.group, first.position, run.count == 1 ? first.data : RecordCoding.block(records[run].map(\.data)))
+        }
+    }
+
     /// The ranges of `records` that hold one group each.
-    public var recordRuns: [Range<Int>] {
+    private var recordRuns: [Range<Int>] {
         var runs: [Range<Int>] = []
         var start = 0
         while start < records.count {

@@ -247,18 +247,16 @@ public final class RedisHistoryStore: HistoryStore {
             commands.argument(filterKey)
             commands.argument(filterSizeKey)
         }
-        // A group's new records (adjacent in the change) go in one field, as the SQLite
-        // history's one row: Redis keeps a hash whose values exceed 64 bytes as a hash table,
-        // and a field per record cost it a table entry and two strings per record (1,353
-        // bytes per group at M, against 996 as one field). The field is the first position,
-        // so an HSET sent again writes the same field and value.
-        let records = change.records
-        for run in change.recordRuns {
-            let first = records[run.lowerBound]
+        // A group's new records go in one field (`recordBlocks`), as the SQLite history's one
+        // row: Redis keeps a hash whose values exceed 64 bytes as a hash table, and a field
+        // per record cost it a table entry and two strings per record (1,353 bytes per group
+        // at M, against 996 as one field). The field is the first position, so an HSET sent
+        // again writes the same field and value.
+        for block in change.recordBlocks {
             commands.command("HSET", arguments: 3)
-            commands.argument(prefix + "rec:" + first.group)
-            commands.argument(first.position)
-            commands.argument(run.count == 1 ? first.data : RecordCoding.block(records[run].map(\.data)))
+            commands.argument(prefix + "rec:" + block.group)
+            commands.argument(block.position)
+            commands.argument(block.data)
         }
         for (id, holder) in change.eventHolders {
             commands.command("SADD", arguments: 2)

@@ -161,15 +161,10 @@ public final class SQLiteHistoryStore: HistoryStore {
         // The run's reads opened a transaction; its writes join it, so the history a run read
         // and what it writes are one consistent step.
         try db.begin()
-        // A group's new records go in one row, keyed by the first one's position (a position
-        // is never stored twice, so the key is new); rows go in key order, so neighbouring
-        // index entries land on the same B-tree pages.
+        // A group's new records go in one row (`recordBlocks`); rows go in key order, so
+        // neighbouring index entries land on the same B-tree pages.
         filter.add(change)
-        let records = change.records
-        var blocks: [(group: String, position: String, data: [UInt8])] = change.recordRuns.map { run in
-            let first = records[run.lowerBound]
-            return (first.group, first.position, run.count == 1 ? first.data : RecordCoding.block(records[run].map(\.data)))
-        }
+        var blocks = change.recordBlocks
         blocks.sort { $0.group != $1.group ? $0.group < $1.group : $0.position < $1.position }
         for block in blocks {
             try db.run("INSERT OR REPLACE INTO records (grp, position, data) VALUES (?1, ?2, ?3)", [.text(block.group), .text(block.position), .blob(block.data)])
