@@ -166,8 +166,14 @@ public final class SQLiteHistoryStore: HistoryStore {
         filter.add(change)
         var blocks = change.recordBlocks
         blocks.sort { $0.group != $1.group ? $0.group < $1.group : $0.position < $1.position }
-        for block in blocks {
-            try db.run("INSERT OR REPLACE INTO records (grp, position, data) VALUES (?1, ?2, ?3)", [.text(block.group), .text(block.position), .blob(block.data)])
+        // Several blocks to a statement. A block's key is new (`recordBlocks`), so IGNORE is
+        // REPLACE here, and unlike REPLACE (ABORT for a NOT NULL column without a default) it
+        // cannot abort half-way: SQLite keeps no statement journal for it. A key that was
+        // stored after all would lose records, so that is checked.
+        let inserted = try db.runRows("INSERT OR IGNORE INTO records (grp, position, data)", "(?, ?, ?)", "",
+                                      blocks.lazy.map { [.text($0.group), .text($0.position), .blob($0.data)] })
+        guard inserted == blocks.count else {
+            throw SinkError("\(path.isEmpty ? "the run's history" : path): \(blocks.count - inserted) of \(blocks.count) record blocks were stored before; the history does not match its key filter or was written by another program: rebuild it with a backfill into an empty output")
         }
         for (id, holder) in change.eventHolders.sorted(by: { $0.id < $1.id }) {
             try db.run("INSERT OR IGNORE INTO event_holders (event_id, position, grp) VALUES (?1, ?2, ?3)",
@@ -176,6 +182,9 @@ public final class SQLiteHistoryStore: HistoryStore {
         for id in change.deletedSessions {
             try db.run("DELETE FROM sessions WHERE session_id = ?1", [.text(id)])
         }
+        // One statement per row: these replace rows, and REPLACE of several rows in one
+        // statement keeps a statement journal (see `SQLiteDatabase.runRows`). Deleting the
+        // keys, then inserting several rows to a statement, took more instructions than this.
         for (id, start, body) in change.sessionBodies {
             try db.run("INSERT OR REPLACE INTO sessions (session_id, start, body) VALUES (?1, ?2, ?3)", [.text(id), .integer(start), .blob(body)])
         }

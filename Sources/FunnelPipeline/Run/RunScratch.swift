@@ -81,9 +81,23 @@ final class RunScratch {
             let original = stored?[id]
             return (original.map { .blob($0) } ?? .null, .integer(stored == nil || original != nil ? 1 : 0))
         }
+        // The digest sent before for each id, if any (a deletion clears it). A separate lookup,
+        // not RETURNING: that makes SQLite open a temporary table per statement. A plan holds
+        // each id once, so these read what earlier chunks kept.
         var alreadySent: [Bool] = []
         alreadySent.reserveCapacity(plan.sessions.count)
         for (session, bytes) in zip(plan.sessions, bytes) {
+            var same = false
+            if let sent = bytes.sent {
+                try db.select("SELECT sent FROM sessions WHERE id = ?1", [.text(session.id)]) { row in
+                    same = !SQLiteDatabase.isNull(row, 0) && SQLiteDatabase.integer(row, 0) == Int64(sent)
+                }
+            }
+            alreadySent.append(same)
+        }
+        try db.runRows(Self.upsertHead, Self.upsertRow, Self.upsertTail, plan.sessions.indices.lazy.map { index -> [SQLiteDatabase.Value] in
+            let session = plan.sessions[index]
+            let bytes = bytes[index]
             let (original, existed) = before(session.id)
             // The two fields the summary sums, in one pass over the session's fields.
             var revenue: Int64 = 0
@@ -92,22 +106,12 @@ final class RunScratch {
                 if case .amount(let amount) = field.value, field.name == FieldName.donationAmount { revenue = amount.micros }
                 if case .bool(true) = field.value, field.name == FieldName.donationCompleted { converted = 1 }
             }
-            let values: [SQLiteDatabase.Value] = [
+            return [
                 .text(session.id), .integer(session.start), .blob(bytes.body), bytes.encoded.map { .blob($0) } ?? .null, original, existed,
                 .integer(converted), .integer(revenue),
                 bytes.sent.map { .integer(Int64($0)) } ?? .null,
             ]
-            // The digest sent before for this id, if any (a deletion clears it). A separate
-            // lookup, not RETURNING: that makes SQLite open a temporary table per statement.
-            var same = false
-            if let sent = bytes.sent {
-                try db.select("SELECT sent FROM sessions WHERE id = ?1", [.text(session.id)]) { row in
-                    same = !SQLiteDatabase.isNull(row, 0) && SQLiteDatabase.integer(row, 0) == Int64(sent)
-                }
-            }
-            try db.run(Self.upsert, values)
-            alreadySent.append(same)
-        }
+        })
         for id in plan.deleted {
             let (original, existed) = before(id)
             try db.run("""
@@ -120,18 +124,17 @@ final class RunScratch {
         // read a page of a table larger than the scratch's cache for nearly every visitor
         // (105,000 page reads and 59,000 writes of 3 million lines). `totals` keeps each
         // visitor's last.
-        for counts in plan.perVisitor {
-            try db.run("INSERT INTO visitors VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                       [.text(counts.visitor), .integer(counts.counted ? 1 : 0), .integer(Int64(counts.duplicateEvents)),
-                        .integer(Int64(counts.mergedPageViews)), .integer(Int64(counts.withheldSessions)), .integer(Int64(counts.overEventCap))])
-        }
+        try db.runRows("INSERT INTO visitors", "(?, ?, ?, ?, ?, ?)", "", plan.perVisitor.lazy.map { counts -> [SQLiteDatabase.Value] in
+            [.text(counts.visitor), .integer(counts.counted ? 1 : 0), .integer(Int64(counts.duplicateEvents)),
+             .integer(Int64(counts.mergedPageViews)), .integer(Int64(counts.withheldSessions)), .integer(Int64(counts.overEventCap))]
+        })
         return alreadySent
     }
 
-    /// Keeps one session's latest version.
-    private static let upsert: StaticString = """
-        INSERT INTO sessions (id, start, body, encoded, original, existed, live, deleted_once, converted, revenue, sent)
-        VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, 0, ?7, ?8, ?9)
+    /// Keeps sessions' latest versions (`SQLiteDatabase.runRows`).
+    private static let upsertHead: StaticString = "INSERT INTO sessions (id, start, body, encoded, original, existed, live, deleted_once, converted, revenue, sent)"
+    private static let upsertRow: StaticString = "(?, ?, ?, ?, ?, ?, 1, 0, ?, ?, ?)"
+    private static let upsertTail: StaticString = """
         ON CONFLICT (id) DO UPDATE SET start = excluded.start, body = excluded.body, encoded = excluded.encoded, live = 1,
             converted = excluded.converted, revenue = excluded.revenue,
             sent = excluded.sent
