@@ -44,7 +44,10 @@ public struct HistoryChange {
     public var eventHolders: [(id: String, holder: EventHolder)] = []
     /// Full replacement of each listed visitor's row (an empty row removes it).
     public var visitors: [String: VisitorRow] = [:]
-    public var sessionBodies: [(id: String, start: Int64, body: [UInt8])] = []
+    /// Bodies of the sessions last written. `new`: the history has never held a body for the
+    /// id (it had none when the run first wrote the id, and bodies are only stored at a run's
+    /// end), so it is inserted without looking for one to replace.
+    public var sessionBodies: [(id: String, start: Int64, body: [UInt8], new: Bool)] = []
     public var deletedSessions: [String] = []
 
     public init() {}

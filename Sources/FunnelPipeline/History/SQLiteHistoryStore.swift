@@ -173,7 +173,7 @@ public final class SQLiteHistoryStore: HistoryStore {
         let inserted = try db.runRows("INSERT OR IGNORE INTO records (grp, position, data)", "(?, ?, ?)", "",
                                       blocks.lazy.map { [.text($0.group), .text($0.position), .blob($0.data)] })
         guard inserted == blocks.count else {
-            throw SinkError("\(path.isEmpty ? "the run's history" : path): \(blocks.count - inserted) of \(blocks.count) record blocks were stored before; the history does not match its key filter or was written by another program: rebuild it with a backfill into an empty output")
+            throw SinkError("\(label): \(blocks.count - inserted) of \(blocks.count) record blocks were stored before; \(Self.rebuildAdvice)")
         }
         for (id, holder) in change.eventHolders.sorted(by: { $0.id < $1.id }) {
             try db.run("INSERT OR IGNORE INTO event_holders (event_id, position, grp) VALUES (?1, ?2, ?3)",
@@ -182,11 +182,19 @@ public final class SQLiteHistoryStore: HistoryStore {
         for id in change.deletedSessions {
             try db.run("DELETE FROM sessions WHERE session_id = ?1", [.text(id)])
         }
-        // One statement per row: these replace rows, and REPLACE of several rows in one
-        // statement keeps a statement journal (see `SQLiteDatabase.runRows`). Deleting the
-        // keys, then inserting several rows to a statement, took more instructions than this.
-        for (id, start, body) in change.sessionBodies {
-            try db.run("INSERT OR REPLACE INTO sessions (session_id, start, body) VALUES (?1, ?2, ?3)", [.text(id), .integer(start), .blob(body)])
+        // New ids several to a statement, as the record blocks; the others replace what is
+        // stored one statement each, since REPLACE of several rows in one statement keeps a
+        // statement journal (`SQLiteDatabase.runRows`). (Deleting the keys, then inserting
+        // several rows to a statement, took more instructions than that.)
+        let newBodies = change.sessionBodies.filter(\.new)
+        let insertedBodies = try db.runRows("INSERT OR IGNORE INTO sessions (session_id, start, body)", "(?, ?, ?)", "",
+                                            newBodies.lazy.map { [.text($0.id), .integer($0.start), .blob($0.body)] })
+        guard insertedBodies == newBodies.count else {
+            throw SinkError("\(label): \(newBodies.count - insertedBodies) of \(newBodies.count) new session bodies were stored before; \(Self.rebuildAdvice)")
+        }
+        for session in change.sessionBodies where !session.new {
+            try db.run("INSERT OR REPLACE INTO sessions (session_id, start, body) VALUES (?1, ?2, ?3)",
+                       [.text(session.id), .integer(session.start), .blob(session.body)])
         }
         for (visitor, row) in change.visitors.sorted(by: { $0.key < $1.key }) {
             if !row.isEmpty {
@@ -196,6 +204,9 @@ public final class SQLiteHistoryStore: HistoryStore {
             }
         }
     }
+
+    private var label: String { path.isEmpty ? "the run's history" : path }
+    private static let rebuildAdvice = "the history does not match its key filter or was written by another program: rebuild it with a backfill into an empty output"
 
     /// Runs `sql` once per key inside the run's transaction: thousands of lookups share one
     /// snapshot, and a later chunk of the run sees what the earlier ones applied. Keys of a

@@ -29,6 +29,8 @@ final class RunScratch {
         var unchanged: Bool
         /// Deleted by one chunk and written again by a later one: the history must get it back.
         var deletedOnce: Bool
+        /// Whether the history held the id when the run first wrote it.
+        var existed: Bool
         var converted: Bool
         var revenue: Amount
     }
@@ -174,13 +176,13 @@ final class RunScratch {
         // An index built once over the finished table sorts keys only, not the bodies.
         try db.execute("CREATE INDEX sessions_in_order ON sessions (live, start, id)")
         try db.select("""
-            SELECT id, start, body, coalesce(encoded, body), original IS NOT NULL AND original = body, deleted_once, converted, revenue
+            SELECT id, start, body, coalesce(encoded, body), original IS NOT NULL AND original = body, deleted_once, converted, revenue, existed
             FROM sessions WHERE live = 1 ORDER BY start, id
             """) { row throws(SinkError) in
             try body(Session(id: SQLiteDatabase.text(row, 0), start: SQLiteDatabase.integer(row, 1), body: SQLiteDatabase.blob(row, 2),
                              encoded: SQLiteDatabase.blob(row, 3), unchanged: SQLiteDatabase.integer(row, 4) == 1,
-                             deletedOnce: SQLiteDatabase.integer(row, 5) == 1, converted: SQLiteDatabase.integer(row, 6) == 1,
-                             revenue: Amount(micros: SQLiteDatabase.integer(row, 7))))
+                             deletedOnce: SQLiteDatabase.integer(row, 5) == 1, existed: SQLiteDatabase.integer(row, 8) == 1,
+                             converted: SQLiteDatabase.integer(row, 6) == 1, revenue: Amount(micros: SQLiteDatabase.integer(row, 7))))
         }
     }
 }

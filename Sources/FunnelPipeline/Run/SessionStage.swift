@@ -198,7 +198,7 @@ private final class Flusher: @unchecked Sendable {
         // otherwise spends alone. The history and the scratch are separate databases. Small
         // batches and one waiting keep what the overlap holds to about 15,000 bodies (twice
         // 10,000 batches and two waiting cost 20 MiB of peak memory at M).
-        let pending = BoundedQueue<[(id: String, start: Int64, body: [UInt8])]>(capacity: 1)
+        let pending = BoundedQueue<[(id: String, start: Int64, body: [UInt8], new: Bool)]>(capacity: 1)
         var historyFailure: SinkError?
         let historyWriter = WorkerThread { [store] in
             while let batch = pending.pop() {
@@ -217,7 +217,7 @@ private final class Flusher: @unchecked Sendable {
             pending.close()
             historyWriter.join()
         }
-        var batch: [(id: String, start: Int64, body: [UInt8])] = []
+        var batch: [(id: String, start: Int64, body: [UInt8], new: Bool)] = []
         var rebuilt = 0
         try scratch.forEachSession { session throws(SinkError) in
             rebuilt += 1
@@ -230,7 +230,7 @@ private final class Flusher: @unchecked Sendable {
                 try encoder?.write(encoded: session.encoded)
             }
             if !session.unchanged || session.deletedOnce {
-                batch.append((session.id, session.start, session.body))
+                batch.append((session.id, session.start, session.body, !session.existed))
                 if batch.count >= 5_000 {
                     pending.push(batch)
                     batch = []

@@ -45,18 +45,30 @@ struct SQLiteDatabaseTests {
         #expect(try contents(db).prefix(3) == ["a=third:114", "b=later:5", "c=new:7"])
     }
 
-    /// The history writes its record blocks with INSERT OR IGNORE, several to a statement
-    /// (keys are new by construction); a key stored before would drop records silently, so
-    /// the store refuses it with an error instead.
-    @Test func aRecordBlockStoredTwiceIsAnErrorNotALoss() throws {
+    /// The history writes its record blocks and the bodies of sessions it never held with
+    /// INSERT OR IGNORE, several to a statement (their keys are new by construction); a key
+    /// stored before would drop them silently, so the store refuses it with an error instead.
+    /// Bodies of sessions it held are replaced.
+    @Test func aKeyStoredBeforeIsAnErrorNotALoss() throws {
         let store = try SQLiteHistoryStore.temporary()
         var record = Record(origin: .client, event: "PageView", timestamp: 1)
         record.position = "0:0::1"
         var change = HistoryChange()
         change.records = [("v:a", record.position, RecordCoding.encode(record)), ("v:b", record.position, RecordCoding.encode(record))]
+        change.sessionBodies = [("s1", 1, Array("{}".utf8), true)]
         try store.apply(change)
         #expect(try store.records(ofGroups: ["v:a", "v:b"]).mapValues(\.count) == ["v:a": 1, "v:b": 1])
-        change.records.removeFirst()
-        #expect(throws: SinkError.self) { try store.apply(change) }
+        #expect(try store.sessionBodies(["s1"]) == ["s1": Array("{}".utf8)])
+
+        var again = HistoryChange()
+        again.records = [change.records[1]]
+        #expect(throws: SinkError.self) { try store.apply(again) }
+
+        var replaced = HistoryChange()
+        replaced.sessionBodies = [("s1", 1, Array("{\"v\":2}".utf8), false)]
+        try store.apply(replaced)
+        #expect(try store.sessionBodies(["s1"]) == ["s1": Array("{\"v\":2}".utf8)])
+        replaced.sessionBodies[0].new = true
+        #expect(throws: SinkError.self) { try store.apply(replaced) }
     }
 }
