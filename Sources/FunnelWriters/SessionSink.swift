@@ -26,6 +26,30 @@ public protocol EncodedSessionSink: SessionSink {
     func write(encoded: [UInt8]) throws(SinkError)
 }
 
+/// A sink that writes sessions as a run builds them (Redis). Making a session's bytes is most
+/// of its own work and needs nothing but the session, so a run prepares them on all cores
+/// (`prepare` may be called from any thread) and the sink only sends them.
+public protocol PreparedSessionSink: SessionSink {
+    func prepare(_ session: SessionRecord) -> PreparedSession
+    /// Writes prepared sessions, as `write(_:)` writes sessions.
+    func write(prepared: [PreparedSession]) throws(SinkError)
+}
+
+/// A session with the bytes a `PreparedSessionSink` sends for it.
+public struct PreparedSession: Sendable {
+    public let session: SessionRecord
+    /// The sink's own form (for Redis: the session's commands in RESP).
+    public let bytes: [UInt8]
+    /// How many commands (for Redis) or items `bytes` holds.
+    public let count: Int
+
+    public init(session: SessionRecord, bytes: [UInt8], count: Int) {
+        self.session = session
+        self.bytes = bytes
+        self.count = count
+    }
+}
+
 extension EncodedSessionSink {
     public func write(_ sessions: [SessionRecord]) throws(SinkError) {
         for session in sessions { try write(encoded: encode(session)) }

@@ -143,14 +143,19 @@ private final class Flusher: @unchecked Sendable {
         let bodies = stored != nil
         let encodesBody = encoder is NDJSONSessionWriter
         let redis = encoder == nil ? sink : nil
-        let bytes = Parallel.map(plan.sessions) { session -> RunScratch.Bytes in
+        // A live sink's bytes are made here, on both cores, with the rest of each session's
+        // (making Redis's commands on the keeper's one thread was most of its work).
+        let live = redis as? PreparedSessionSink
+        let made = Parallel.map(plan.sessions) { session -> (RunScratch.Bytes, PreparedSession?) in
             let sent = redis != nil ? Self.sentDigest(session) : nil
             let encoded = encoder?.encode(session)
-            if bodies, encodesBody, let encoded { return RunScratch.Bytes(body: encoded, encoded: nil, sent: sent) }
+            let prepared = live?.prepare(session)
+            if bodies, encodesBody, let encoded { return (RunScratch.Bytes(body: encoded, encoded: nil, sent: sent), prepared) }
             var body: [UInt8] = []
             if bodies { NDJSONSessionWriter.append(session, to: &body) }
-            return RunScratch.Bytes(body: body, encoded: encoded, sent: sent)
+            return (RunScratch.Bytes(body: body, encoded: encoded, sent: sent), prepared)
         }
+        let bytes = made.map(\.0)
         // The scratch is a database of its own and the Redis sink a connection of its own:
         // both are written on another thread while the history takes the chunk's change. (A
         // run killed between the two is repaired by running it again: it rebuilds and
@@ -165,7 +170,11 @@ private final class Flusher: @unchecked Sendable {
                     // A rebuild that leaves a session as this run last sent it (a returning
                     // visitor's earlier sessions, mostly) sends nothing for it.
                     try redis.delete(plan.deleted)
-                    try redis.write(zip(plan.sessions, alreadySent).filter { !$0.1 }.map(\.0))
+                    if let live {
+                        try live.write(prepared: zip(made, alreadySent).compactMap { $0.1 ? nil : $0.0.1 })
+                    } else {
+                        try redis.write(zip(plan.sessions, alreadySent).filter { !$0.1 }.map(\.0))
+                    }
                 }
             } catch {
                 keepFailure = error

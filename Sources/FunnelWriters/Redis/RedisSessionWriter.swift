@@ -16,7 +16,7 @@ import Glibc
 /// The connection is opened lazily by the first `write`, so building the sink (for a dry run,
 /// or a run with nothing to write) never touches the network. Messages name the redacted URL
 /// and never contain the password.
-public final class RedisSessionWriter: SessionSink {
+public final class RedisSessionWriter: PreparedSessionSink {
     public let url: RedisURL
     public let layout: RedisKeyLayout
     public let sortedSet: Bool
@@ -68,10 +68,22 @@ public final class RedisSessionWriter: SessionSink {
     }
 
     public func write(_ sessions: [SessionRecord]) throws(SinkError) {
-        var start = sessions.startIndex
-        while start < sessions.endIndex {
-            let end = min(start + batchSize, sessions.endIndex)
-            let batch = sessions[start..<end]
+        try write(prepared: sessions.map(prepare))
+    }
+
+    /// The session's transaction in Redis's wire form (`RedisSessionCommands.appendRESP`) and
+    /// its number of commands. Reads only what `init` set, so any thread may call it.
+    public func prepare(_ session: SessionRecord) -> PreparedSession {
+        var bytes: [UInt8] = []
+        let count = RedisSessionCommands.appendRESP(for: session, layout: layout, sortedSet: sortedSet, ttlSeconds: ttlSeconds, to: &bytes)
+        return PreparedSession(session: session, bytes: bytes, count: count)
+    }
+
+    public func write(prepared: [PreparedSession]) throws(SinkError) {
+        var start = prepared.startIndex
+        while start < prepared.endIndex {
+            let end = min(start + batchSize, prepared.endIndex)
+            let batch = prepared[start..<end]
             try writeWithRetry(batch)
             sessionsWritten += batch.count
             start = end
@@ -80,7 +92,7 @@ public final class RedisSessionWriter: SessionSink {
 
     /// Deletes both keys of each id, one transaction per session, with the same retries.
     public func delete(_ ids: [String]) throws(SinkError) {
-        let tombstones = ids.map(SessionRecord.tombstone)
+        let tombstones = ids.map { prepare(SessionRecord.tombstone($0)) }
         var start = 0
         while start < tombstones.count {
             let end = min(start + batchSize, tombstones.count)
@@ -95,20 +107,18 @@ public final class RedisSessionWriter: SessionSink {
         connection = nil
     }
 
-    private func writeWithRetry(_ batch: ArraySlice<SessionRecord>) throws(SinkError) {
-        // The batch in Redis's wire form, built once for all attempts, and each session's
-        // number of commands.
+    private func writeWithRetry(_ batch: ArraySlice<PreparedSession>) throws(SinkError) {
+        // The batch's bytes in one buffer, for all attempts.
         var formatted: [UInt8] = []
-        let counts = batch.map {
-            RedisSessionCommands.appendRESP(for: $0, layout: layout, sortedSet: sortedSet, ttlSeconds: ttlSeconds, to: &formatted)
-        }
+        formatted.reserveCapacity(batch.reduce(0) { $0 + $1.bytes.count })
+        for item in batch { formatted += item.bytes }
         try retry.run(url: url, reset: { connection = nil }, notice: notice) { () throws(RedisError) in
-            try send(batch, formatted, counts)
+            try send(batch, formatted)
         }
     }
 
     /// One attempt: queue the batch's commands, then read and check every reply.
-    private func send(_ batch: ArraySlice<SessionRecord>, _ formatted: [UInt8], _ counts: [Int]) throws(RedisError) {
+    private func send(_ batch: ArraySlice<PreparedSession>, _ formatted: [UInt8]) throws(RedisError) {
         let connection: RedisConnection
         if let open = self.connection {
             connection = open
@@ -116,8 +126,9 @@ public final class RedisSessionWriter: SessionSink {
             connection = try RedisConnection(url: url, connectTimeout: connectTimeout, commandTimeout: commandTimeout)
             self.connection = connection
         }
-        try connection.appendFormatted(formatted, commands: counts.reduce(0, +))
-        for (session, count) in zip(batch, counts) {
+        try connection.appendFormatted(formatted, commands: batch.reduce(0) { $0 + $1.count })
+        for item in batch {
+            let (session, count) = (item.session, item.count)
             for index in 0..<count {
                 let reply = try connection.readReply()
                 let expected: String
