@@ -35,6 +35,12 @@ public protocol PreparedSessionSink: SessionSink {
     func write(prepared: [PreparedSession]) throws(SinkError)
 }
 
+extension PreparedSessionSink {
+    public func write(_ sessions: [SessionRecord]) throws(SinkError) {
+        try write(prepared: sessions.map(prepare))
+    }
+}
+
 /// A session with the bytes a `PreparedSessionSink` sends for it.
 public struct PreparedSession: Sendable {
     public let session: SessionRecord

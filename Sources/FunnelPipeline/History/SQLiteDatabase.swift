@@ -16,7 +16,7 @@ final class SQLiteDatabase {
     private var db: OpaquePointer?
     /// Prepared statements by the address of their text (see `cached`).
     private var statements: [UnsafeRawPointer: OpaquePointer] = [:]
-    /// Statements of several rows (`runRows`), by their head's address and row count.
+    /// Statements of several rows (`runRows`), by their texts' addresses and row count.
     private var rowStatements: [RowsKey: OpaquePointer] = [:]
     private(set) var inTransaction = false
 
@@ -162,15 +162,20 @@ final class SQLiteDatabase {
         return statement
     }
 
+    /// A `runRows` statement: its three literals (by address, as `cached(_:)` keys its
+    /// statements; two call sites may share a head literal with different rows or tails) and
+    /// its number of rows.
     private struct RowsKey: Hashable {
         var head: UnsafeRawPointer
+        var row: UnsafeRawPointer
+        var tail: UnsafeRawPointer
         var rows: Int
     }
 
     /// The statement of `rows` rows for `runRows`, reset: built and prepared once.
     private func cached(_ head: StaticString, _ row: StaticString, _ tail: StaticString, rows: Int) throws(SinkError) -> OpaquePointer? {
         precondition(head.hasPointerRepresentation && row.hasPointerRepresentation && tail.hasPointerRepresentation)
-        let key = RowsKey(head: UnsafeRawPointer(head.utf8Start), rows: rows)
+        let key = RowsKey(head: UnsafeRawPointer(head.utf8Start), row: UnsafeRawPointer(row.utf8Start), tail: UnsafeRawPointer(tail.utf8Start), rows: rows)
         if let statement = rowStatements[key] {
             sqlite3_reset(statement)
             sqlite3_clear_bindings(statement)

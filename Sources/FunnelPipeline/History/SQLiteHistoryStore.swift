@@ -129,7 +129,7 @@ public final class SQLiteHistoryStore: HistoryStore {
         var damaged: SinkError?
         try lookup("SELECT row FROM visitors WHERE visitor = ?1", .visitor, visitors) { visitor, statement in
             do throws(SinkError) {
-                result[visitor] = try VisitorRow.decode(SQLiteDatabase.blob(statement, 0), visitor: visitor, store: path.isEmpty ? "the run's history" : path)
+                result[visitor] = try VisitorRow.decode(SQLiteDatabase.blob(statement, 0), visitor: visitor, store: label)
             } catch {
                 damaged = error
             }
@@ -166,15 +166,9 @@ public final class SQLiteHistoryStore: HistoryStore {
         filter.add(change)
         var blocks = change.recordBlocks
         blocks.sort { $0.group != $1.group ? $0.group < $1.group : $0.position < $1.position }
-        // Several blocks to a statement. A block's key is new (`recordBlocks`), so IGNORE is
-        // REPLACE here, and unlike REPLACE (ABORT for a NOT NULL column without a default) it
-        // cannot abort half-way: SQLite keeps no statement journal for it. A key that was
-        // stored after all would lose records, so that is checked.
-        let inserted = try db.runRows("INSERT OR IGNORE INTO records (grp, position, data)", "(?, ?, ?)", "",
-                                      blocks.lazy.map { [.text($0.group), .text($0.position), .blob($0.data)] })
-        guard inserted == blocks.count else {
-            throw SinkError("\(label): \(blocks.count - inserted) of \(blocks.count) record blocks were stored before; \(Self.rebuildAdvice)")
-        }
+        // A block's key is new (`recordBlocks`).
+        try insertNew("INSERT OR IGNORE INTO records (grp, position, data)", "(?, ?, ?)", "record blocks",
+                      blocks.lazy.map { [.text($0.group), .text($0.position), .blob($0.data)] })
         for (id, holder) in change.eventHolders.sorted(by: { $0.id < $1.id }) {
             try db.run("INSERT OR IGNORE INTO event_holders (event_id, position, grp) VALUES (?1, ?2, ?3)",
                        [.text(id), .text(holder.position), .text(holder.group)])
@@ -182,16 +176,12 @@ public final class SQLiteHistoryStore: HistoryStore {
         for id in change.deletedSessions {
             try db.run("DELETE FROM sessions WHERE session_id = ?1", [.text(id)])
         }
-        // New ids several to a statement, as the record blocks; the others replace what is
-        // stored one statement each, since REPLACE of several rows in one statement keeps a
-        // statement journal (`SQLiteDatabase.runRows`). (Deleting the keys, then inserting
-        // several rows to a statement, took more instructions than that.)
-        let newBodies = change.sessionBodies.filter(\.new)
-        let insertedBodies = try db.runRows("INSERT OR IGNORE INTO sessions (session_id, start, body)", "(?, ?, ?)", "",
-                                            newBodies.lazy.map { [.text($0.id), .integer($0.start), .blob($0.body)] })
-        guard insertedBodies == newBodies.count else {
-            throw SinkError("\(label): \(newBodies.count - insertedBodies) of \(newBodies.count) new session bodies were stored before; \(Self.rebuildAdvice)")
-        }
+        // New ids as the record blocks; the others replace what is stored one statement each,
+        // since REPLACE of several rows in one statement keeps a statement journal
+        // (`SQLiteDatabase.runRows`). (Deleting the keys, then inserting several rows to a
+        // statement, took more instructions than that.)
+        try insertNew("INSERT OR IGNORE INTO sessions (session_id, start, body)", "(?, ?, ?)", "new session bodies",
+                      change.sessionBodies.filter(\.new).lazy.map { [.text($0.id), .integer($0.start), .blob($0.body)] })
         for session in change.sessionBodies where !session.new {
             try db.run("INSERT OR REPLACE INTO sessions (session_id, start, body) VALUES (?1, ?2, ?3)",
                        [.text(session.id), .integer(session.start), .blob(session.body)])
@@ -205,8 +195,20 @@ public final class SQLiteHistoryStore: HistoryStore {
         }
     }
 
+    /// Inserts rows whose keys the history has never held, several to a statement: with
+    /// IGNORE, which for a new key is REPLACE but, unlike REPLACE (ABORT for a NOT NULL
+    /// column without a default), cannot abort half-way, so SQLite keeps no statement journal
+    /// (`SQLiteDatabase.runRows`). A key stored after all would lose the row silently, so
+    /// every row must have been inserted.
+    private func insertNew<Rows: RandomAccessCollection<[SQLiteDatabase.Value]>>(_ head: StaticString, _ row: StaticString, _ what: String, _ rows: Rows)
+        throws(SinkError) where Rows.Index == Int {
+        let inserted = try db.runRows(head, row, "", rows)
+        guard inserted == rows.count else {
+            throw SinkError("\(label): \(rows.count - inserted) of \(rows.count) \(what) were stored before; the history does not match its key filter or was written by another program: rebuild it with a backfill into an empty output")
+        }
+    }
+
     private var label: String { path.isEmpty ? "the run's history" : path }
-    private static let rebuildAdvice = "the history does not match its key filter or was written by another program: rebuild it with a backfill into an empty output"
 
     /// Runs `sql` once per key inside the run's transaction: thousands of lookups share one
     /// snapshot, and a later chunk of the run sees what the earlier ones applied. Keys of a

@@ -112,6 +112,10 @@ private final class Flusher: @unchecked Sendable {
     let transformer: Transformer
     let store: HistoryStore
     let sink: SessionSink?
+    /// The sink when it writes its file once, in order, at the end (flat files).
+    private let encoder: EncodedSessionSink?
+    /// The sink when it is sent sessions as they are built (Redis).
+    private let live: PreparedSessionSink?
     private let scratch: RunScratch
     private var thread: WorkerThread?
     private var failure: SinkError?
@@ -120,6 +124,9 @@ private final class Flusher: @unchecked Sendable {
         self.transformer = transformer
         self.store = store
         self.sink = sink
+        encoder = sink as? EncodedSessionSink
+        live = encoder == nil ? sink as? PreparedSessionSink : nil
+        precondition(sink == nil || encoder != nil || live != nil, "a sink writes files in order or is sent prepared sessions")
         scratch = try RunScratch()
     }
 
@@ -139,15 +146,14 @@ private final class Flusher: @unchecked Sendable {
     private func process(_ groups: [String: [StreamRecord]]) throws(SinkError) {
         let plan = try HistoryPlanner(transformer: transformer, store: store).plan(groups)
         let stored = try store.sessionBodies(plan.sessions.map(\.id) + plan.deleted)
-        let encoder = sink as? EncodedSessionSink
+        let encoder = self.encoder
         let bodies = stored != nil
         let encodesBody = encoder is NDJSONSessionWriter
-        let redis = encoder == nil ? sink : nil
         // A live sink's bytes are made here, on both cores, with the rest of each session's
         // (making Redis's commands on the keeper's one thread was most of its work).
-        let live = redis as? PreparedSessionSink
+        let live = self.live
         let made = Parallel.map(plan.sessions) { session -> (RunScratch.Bytes, PreparedSession?) in
-            let sent = redis != nil ? Self.sentDigest(session) : nil
+            let sent = live != nil ? Self.sentDigest(session) : nil
             let encoded = encoder?.encode(session)
             let prepared = live?.prepare(session)
             if bodies, encodesBody, let encoded { return (RunScratch.Bytes(body: encoded, encoded: nil, sent: sent), prepared) }
@@ -164,17 +170,13 @@ private final class Flusher: @unchecked Sendable {
         let keeper = WorkerThread { [scratch] in
             do throws(SinkError) {
                 let alreadySent = try scratch.keep(plan, stored: stored, bytes: bytes)
-                if let redis {
+                if let live {
                     // A session is sent as soon as it is built; a later rebuild replaces it
                     // and a session a rebuild no longer has is deleted, each write idempotent.
                     // A rebuild that leaves a session as this run last sent it (a returning
                     // visitor's earlier sessions, mostly) sends nothing for it.
-                    try redis.delete(plan.deleted)
-                    if let live {
-                        try live.write(prepared: zip(made, alreadySent).compactMap { $0.1 ? nil : $0.0.1 })
-                    } else {
-                        try redis.write(zip(plan.sessions, alreadySent).filter { !$0.1 }.map(\.0))
-                    }
+                    try live.delete(plan.deleted)
+                    try live.write(prepared: zip(made, alreadySent).compactMap { $0.1 ? nil : $0.0.1 })
                 }
             } catch {
                 keepFailure = error
@@ -199,7 +201,6 @@ private final class Flusher: @unchecked Sendable {
     func finish(summary: inout RunSummary) throws(SinkError) -> RunScratch.Totals {
         let deleted = try scratch.deleted()
         summary.deletedSessions = deleted.count
-        let encoder = sink as? EncodedSessionSink
         if let encoder { try encoder.delete(deleted) }
         // The session bodies go into the history on a thread of their own, a batch at a time,
         // while this one reads the scratch in order and writes the sink: the history's inserts

@@ -67,10 +67,6 @@ public final class RedisSessionWriter: PreparedSessionSink {
         self.commandTimeout = commandTimeout
     }
 
-    public func write(_ sessions: [SessionRecord]) throws(SinkError) {
-        try write(prepared: sessions.map(prepare))
-    }
-
     /// The session's transaction in Redis's wire form (`RedisSessionCommands.appendRESP`) and
     /// its number of commands. Reads only what `init` set, so any thread may call it.
     public func prepare(_ session: SessionRecord) -> PreparedSession {
@@ -80,23 +76,22 @@ public final class RedisSessionWriter: PreparedSessionSink {
     }
 
     public func write(prepared: [PreparedSession]) throws(SinkError) {
-        var start = prepared.startIndex
-        while start < prepared.endIndex {
-            let end = min(start + batchSize, prepared.endIndex)
-            let batch = prepared[start..<end]
-            try writeWithRetry(batch)
-            sessionsWritten += batch.count
-            start = end
-        }
+        try writeInBatches(prepared, counted: true)
     }
 
     /// Deletes both keys of each id, one transaction per session, with the same retries.
     public func delete(_ ids: [String]) throws(SinkError) {
-        let tombstones = ids.map { prepare(SessionRecord.tombstone($0)) }
-        var start = 0
-        while start < tombstones.count {
-            let end = min(start + batchSize, tombstones.count)
-            try writeWithRetry(tombstones[start..<end])
+        try writeInBatches(ids.map { prepare(SessionRecord.tombstone($0)) }, counted: false)
+    }
+
+    /// `batchSize` sessions per round trip, each batch retried whole; a `counted` batch adds
+    /// to `sessionsWritten` once Redis has confirmed it.
+    private func writeInBatches(_ prepared: [PreparedSession], counted: Bool) throws(SinkError) {
+        var start = prepared.startIndex
+        while start < prepared.endIndex {
+            let end = min(start + batchSize, prepared.endIndex)
+            try writeWithRetry(prepared[start..<end])
+            if counted { sessionsWritten += end - start }
             start = end
         }
     }
