@@ -16,16 +16,19 @@ public enum FieldValue: Sendable, Hashable {
         }
     }
 
-    private static let trueBytes = Array("true".utf8)
-    private static let falseBytes = Array("false".utf8)
-
     /// Appends the value as JSON: strings quoted and escaped, everything else bare.
     public func appendJSON(to out: inout [UInt8]) {
+        ByteWriter.append(to: &out, capacity: 256) { writeJSON(to: &$0) }
+    }
+
+    /// Writes the value as JSON (see `appendJSON`).
+    @inlinable
+    public func writeJSON(to out: inout ByteWriter) {
         switch self {
-        case .string(let value): JSONText.appendString(value, to: &out)
-        case .integer(let value): out.appendDecimal(value)
-        case .bool(let value): out.append(contentsOf: value ? Self.trueBytes : Self.falseBytes)
-        case .amount: out.appendUTF8(text)
+        case .string(let value): out.writeJSONString(value)
+        case .integer(let value): out.writeDecimal(value)
+        case .bool(let value): out.write(value ? "true" : "false")
+        case .amount: out.writeUTF8(text)
         }
     }
 }

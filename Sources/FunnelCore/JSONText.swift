@@ -3,26 +3,15 @@
 public enum JSONText {
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
-    /// Appends `value` as a JSON string literal with the escapes RFC 8259 requires. The bytes
-    /// between escapes (usually all of them) are copied in one piece: appended one byte at a
-    /// time they were half of encoding a session.
+    /// Appends `value` as a JSON string literal with the escapes RFC 8259 requires (see
+    /// `ByteWriter.writeJSONString`, which the hot paths write with directly).
     public static func appendString(_ value: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        var value = value
-        value.withUTF8 { bytes in
-            var start = 0
-            for index in bytes.indices where needsEscape(bytes[index]) {
-                if start < index { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index])) }
-                appendEscaped(bytes[index], to: &out)
-                start = index + 1
-            }
-            if start < bytes.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...])) }
-        }
-        out.append(UInt8(ascii: "\""))
+        ByteWriter.append(to: &out, capacity: 256) { $0.writeJSONString(value) }
     }
 
-    @inline(__always)
-    private static func needsEscape(_ byte: UInt8) -> Bool {
+    /// Whether a byte cannot stand in a JSON string as it is.
+    @inlinable @inline(__always)
+    public static func needsEscape(_ byte: UInt8) -> Bool {
         byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == 0x7F
     }
 
@@ -51,17 +40,41 @@ public enum JSONText {
         out.append(UInt8(ascii: "\""))
     }
 
-    @inline(__always)
+    /// Writes the escape of one byte `needsEscape` picked (or the byte itself) at `target`,
+    /// which has room for 6 bytes, and returns how many it wrote.
+    @inlinable
+    public static func escape(_ byte: UInt8, into target: UnsafeMutablePointer<UInt8>) -> Int {
+        let short: UInt8? = switch byte {
+        case UInt8(ascii: "\""): UInt8(ascii: "\"")
+        case UInt8(ascii: "\\"): UInt8(ascii: "\\")
+        case 0x0A: UInt8(ascii: "n")
+        case 0x0D: UInt8(ascii: "r")
+        case 0x09: UInt8(ascii: "t")
+        default: nil
+        }
+        if let short {
+            target[0] = UInt8(ascii: "\\")
+            target[1] = short
+            return 2
+        }
+        guard byte < 0x20 || byte == 0x7F else {
+            target[0] = byte
+            return 1
+        }
+        let hex: StaticString = "0123456789abcdef"
+        target[0] = UInt8(ascii: "\\")
+        target[1] = UInt8(ascii: "u")
+        target[2] = UInt8(ascii: "0")
+        target[3] = UInt8(ascii: "0")
+        target[4] = hex.utf8Start[Int(byte >> 4)]
+        target[5] = hex.utf8Start[Int(byte & 15)]
+        return 6
+    }
+
     private static func appendEscaped(_ byte: UInt8, to out: inout [UInt8]) {
-        switch byte {
-        case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-        case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-        case 0x0A: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-        case 0x0D: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-        case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-        case 0..<0x20, 0x7F:
-            out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 15)]])
-        default: out.append(byte)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 6) { buffer in
+            let count = escape(byte, into: buffer.baseAddress!)
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[..<count]))
         }
     }
 }

@@ -3,92 +3,22 @@
 /// Each present field is a tag byte, a length (LEB128) and its UTF-8 bytes; absent fields take
 /// no space and unknown tags are skipped, so fields can be added without breaking stored data.
 public enum RecordCoding {
-    private enum Tag: UInt8 {
+    fileprivate enum Tag: UInt8 {
         case origin = 1, event, timestamp, position, sessionID, visitorID, userID, distinctID, eventID
         case host, path, query, visitorKey, referrerHost, deviceType, browser, country, city, geoCountry, geoCity
         case value = 40, currency, content, percent, watchTime, element, step, checkoutType, paymentMethod, analytics, marketing
     }
 
-    /// Writes fields at a pointer, within a capacity: `encode` writes a record into a buffer on
-    /// the stack and makes its array in one copy. Appending to an array checked uniqueness and
-    /// capacity for every byte written and cost some 4,200 instructions per record, on the
-    /// reader's thread, which encodes every record it keeps.
-    private struct Writer {
-        let base: UnsafeMutablePointer<UInt8>
-        let capacity: Int
-        var count = 0
-        /// Set when a field did not fit: the record is written again with more room.
-        var overflowed = false
-
-        @inline(__always)
-        mutating func put(_ tag: Tag, _ text: String?) {
-            guard var text else { return }
-            text.withUTF8 { put(tag, $0) }
-        }
-
-        /// A tag, then the bytes as `putLengthAndBytes` writes them.
-        @inline(__always)
-        mutating func put(_ tag: Tag, _ bytes: UnsafeBufferPointer<UInt8>) {
-            guard fits(1 + bytes.count) else { return }
-            base[count] = tag.rawValue
-            count += 1
-            putLengthAndBytes(bytes)
-        }
-
-        /// Whether `size` bytes and a length (at most 10 bytes of LEB128) fit; marks the
-        /// writer overflowed when they do not.
-        @inline(__always)
-        mutating func fits(_ size: Int) -> Bool {
-            if count + size + 10 <= capacity { return true }
-            overflowed = true
-            return false
-        }
-
-        /// The length as LEB128 (seven bits a byte, low first, the high bit set on all but the
-        /// last), then the bytes. The caller has checked that they `fit`.
-        @inline(__always)
-        mutating func putLengthAndBytes(_ bytes: UnsafeBufferPointer<UInt8>) {
-            var length = bytes.count
-            while length >= 0x80 {
-                base[count] = UInt8(truncatingIfNeeded: length) | 0x80
-                length >>= 7
-                count += 1
-            }
-            base[count] = UInt8(truncatingIfNeeded: length)
-            count += 1
-            if let start = bytes.baseAddress { (base + count).update(from: start, count: bytes.count) }
-            count += bytes.count
-        }
-
-        /// An integer's decimal text as a field.
-        @inline(__always)
-        mutating func put(_ tag: Tag, decimal value: Int64) {
-            DecimalText.withBytes(of: value) { put(tag, $0) }
-        }
-    }
-
     public static func encode(_ r: Record) -> [UInt8] {
         // Nearly every record fits in 1 KiB; a longer one (a long query string, say) is
-        // written again into a heap buffer four times as large, until it fits.
-        let encoded = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1024) { buffer -> [UInt8]? in
-            var writer = Writer(base: buffer.baseAddress!, capacity: buffer.count)
-            write(r, into: &writer)
-            return writer.overflowed ? nil : Array(UnsafeBufferPointer(start: writer.base, count: writer.count))
-        }
-        if let encoded { return encoded }
-        var capacity = 4096
-        while true {
-            let base = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
-            defer { base.deallocate() }
-            var writer = Writer(base: base, capacity: capacity)
-            write(r, into: &writer)
-            if !writer.overflowed { return Array(UnsafeBufferPointer(start: base, count: writer.count)) }
-            capacity *= 4
-        }
+        // written again with more room. Appending to an array checked uniqueness and capacity
+        // for every byte written and cost some 4,200 instructions per record, on the reader's
+        // thread, which encodes every record it keeps.
+        ByteWriter.bytes(capacity: 1024) { write(r, into: &$0) }
     }
 
     @inline(__always)
-    private static func write(_ r: Record, into w: inout Writer) {
+    private static func write(_ r: Record, into w: inout ByteWriter) {
         w.put(.origin, r.origin == .accessLog ? "a" : "c")
         w.put(.event, r.event)
         w.put(.timestamp, decimal: r.timestamp)
@@ -130,9 +60,8 @@ public enum RecordCoding {
         // record fits.
         let capacity = records.reduce(1) { $0 + 10 + $1.count }
         return [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
-            var writer = Writer(base: buffer.baseAddress!, capacity: capacity)
-            writer.base[0] = 0
-            writer.count = 1
+            var writer = ByteWriter(base: buffer.baseAddress!, capacity: capacity)
+            writer.write(0)
             for record in records { record.withUnsafeBufferPointer { writer.putLengthAndBytes($0) } }
             count = writer.count
         }
@@ -249,5 +178,44 @@ public enum RecordCoding {
             }
         }
         return r.event.isEmpty ? nil : r
+    }
+}
+
+/// A record's fields as `RecordCoding` lays them out.
+private extension ByteWriter {
+    @inline(__always)
+    mutating func put(_ tag: RecordCoding.Tag, _ text: String?) {
+        guard var text else { return }
+        text.withUTF8 { put(tag, $0) }
+    }
+
+    /// A tag, then the bytes as `putLengthAndBytes` writes them.
+    @inline(__always)
+    mutating func put(_ tag: RecordCoding.Tag, _ bytes: UnsafeBufferPointer<UInt8>) {
+        guard fits(1 + 10 + bytes.count) else { return }
+        write(tag.rawValue)
+        putLengthAndBytes(bytes)
+    }
+
+    /// The length as LEB128 (seven bits a byte, low first, the high bit set on all but the
+    /// last, at most 10 bytes), then the bytes, after a check that they fit.
+    @inline(__always)
+    mutating func putLengthAndBytes(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard fits(10 + bytes.count) else { return }
+        var length = bytes.count
+        while length >= 0x80 {
+            base[count] = UInt8(truncatingIfNeeded: length) | 0x80
+            length >>= 7
+            count += 1
+        }
+        base[count] = UInt8(truncatingIfNeeded: length)
+        count += 1
+        writeUnchecked(bytes)
+    }
+
+    /// An integer's decimal text as a field.
+    @inline(__always)
+    mutating func put(_ tag: RecordCoding.Tag, decimal value: Int64) {
+        DecimalText.withBytes(of: value) { put(tag, $0) }
     }
 }

@@ -39,22 +39,24 @@ public struct EventRecord: Sendable, Hashable {
 
     /// Compact JSON with keys in the spec's order: `event`, properties, `timestamp`.
     public func appendJSON(to out: inout [UInt8]) {
-        out.append(contentsOf: #"{"event":"#.utf8)
-        JSONText.appendString(name, to: &out)
-        for property in properties {
-            out.append(UInt8(ascii: ","))
-            JSONText.appendString(property.name, to: &out)
-            out.append(UInt8(ascii: ":"))
-            property.value.appendJSON(to: &out)
-        }
-        out.append(contentsOf: #","timestamp":"#.utf8)
-        out.appendDecimal(timestamp)
-        out.append(UInt8(ascii: "}"))
+        ByteWriter.append(to: &out) { writeJSON(to: &$0) }
     }
 
-    public var json: [UInt8] {
-        var out: [UInt8] = []
-        appendJSON(to: &out)
-        return out
+    /// Writes the event's JSON (see `appendJSON`).
+    @inlinable
+    public func writeJSON(to out: inout ByteWriter) {
+        out.write(#"{"event":"#)
+        out.writeJSONString(name)
+        for property in properties {
+            out.write(UInt8(ascii: ","))
+            out.writeJSONString(property.name)
+            out.write(UInt8(ascii: ":"))
+            property.value.writeJSON(to: &out)
+        }
+        out.write(#","timestamp":"#)
+        out.writeDecimal(timestamp)
+        out.write(UInt8(ascii: "}"))
     }
+
+    public var json: [UInt8] { ByteWriter.bytes { writeJSON(to: &$0) } }
 }

@@ -15,12 +15,8 @@ public final class NDJSONSessionWriter: EncodedSessionSink {
     }
 
     public func encode(_ session: SessionRecord) -> [UInt8] {
-        // Room for a typical line (about 430 bytes at M): one allocation instead of the six
-        // a growing array makes on the way there.
-        var out: [UInt8] = []
-        out.reserveCapacity(512)
-        Self.append(session, to: &out)
-        return out
+        // A typical line is about 430 bytes; a longer one is written again with more room.
+        ByteWriter.bytes(capacity: 2048) { Self.write(session, to: &$0) }
     }
 
     public func write(encoded: [UInt8]) throws(SinkError) {
@@ -39,19 +35,24 @@ public final class NDJSONSessionWriter: EncodedSessionSink {
 
     /// One session as its `sessions.ndjson` line, newline included.
     public static func append(_ session: SessionRecord, to out: inout [UInt8]) {
-        out.append(contentsOf: #"{"session_id":"#.utf8)
-        JSONText.appendString(session.id, to: &out)
+        ByteWriter.append(to: &out, capacity: 2048) { write(session, to: &$0) }
+    }
+
+    /// Writes the line `append` appends.
+    public static func write(_ session: SessionRecord, to out: inout ByteWriter) {
+        out.write(#"{"session_id":"#)
+        out.writeJSONString(session.id)
         for field in session.fields {
-            out.append(UInt8(ascii: ","))
-            JSONText.appendString(field.name, to: &out)
-            out.append(UInt8(ascii: ":"))
-            field.value.appendJSON(to: &out)
+            out.write(UInt8(ascii: ","))
+            out.writeJSONString(field.name)
+            out.write(UInt8(ascii: ":"))
+            field.value.writeJSON(to: &out)
         }
-        out.append(contentsOf: #","events":["#.utf8)
+        out.write(#","events":["#)
         for (index, event) in session.events.enumerated() {
-            if index > 0 { out.append(UInt8(ascii: ",")) }
-            event.appendJSON(to: &out)
+            if index > 0 { out.write(UInt8(ascii: ",")) }
+            event.writeJSON(to: &out)
         }
-        out.append(contentsOf: "]}\n".utf8)
+        out.write("]}\n")
     }
 }

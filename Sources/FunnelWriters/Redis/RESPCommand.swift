@@ -17,20 +17,38 @@ enum RESPCommand {
 
     /// `*<count>\r\n`: a command of `arguments` arguments (its name included) follows.
     static func appendHeader(arguments: Int, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "*"))
-        out.appendDecimal(arguments)
-        out.append(0x0D)
-        out.append(0x0A)
+        ByteWriter.append(to: &out, capacity: 32) { $0.writeRESPHeader(arguments: arguments) }
     }
 
-    /// `$<length>\r\n<bytes>\r\n`.
+    /// `$<length>\r\n<bytes>\r\n`, made on the stack and appended in one copy: appended a
+    /// piece at a time it was some 400 instructions an argument.
     static func appendArgument(_ argument: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "$"))
-        out.appendDecimal(argument.count)
-        out.append(0x0D)
-        out.append(0x0A)
-        out.append(contentsOf: argument)
-        out.append(0x0D)
-        out.append(0x0A)
+        ByteWriter.append(to: &out, capacity: argument.count + 32) { $0.writeRESPArgument(argument) }
+    }
+}
+
+extension ByteWriter {
+    /// `*<count>\r\n` (see `RESPCommand`).
+    @inline(__always)
+    mutating func writeRESPHeader(arguments: Int) {
+        write(UInt8(ascii: "*"))
+        writeDecimal(arguments)
+        write("\r\n")
+    }
+
+    /// `$<length>\r\n<bytes>\r\n` (see `RESPCommand`).
+    @inline(__always)
+    mutating func writeRESPArgument(_ argument: UnsafeBufferPointer<UInt8>) {
+        write(UInt8(ascii: "$"))
+        writeDecimal(argument.count)
+        write("\r\n")
+        write(argument)
+        write("\r\n")
+    }
+
+    /// A literal as an argument (a command's name).
+    @inline(__always)
+    mutating func writeRESPArgument(_ literal: StaticString) {
+        writeRESPArgument(UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
     }
 }

@@ -23,6 +23,10 @@ public struct RESPCommands: Sendable {
     }
 
     public mutating func argument(_ value: [UInt8]) {
-        value.withUnsafeBufferPointer { RESPCommand.appendArgument($0, to: &bytes) }
+        value.withUnsafeBufferPointer { argument($0) }
+    }
+
+    public mutating func argument(_ value: UnsafeBufferPointer<UInt8>) {
+        RESPCommand.appendArgument(value, to: &bytes)
     }
 }

@@ -12,7 +12,7 @@ struct CountryCodeTests {
                 for text in [String([first, second]), expected, String([first]).uppercased() + String(second)] {
                     let wanted: String? = expected == "XX" || expected == "ZZ" ? nil : expected
                     #expect(CountryCode.normalize(text) == wanted)
-                    var bytes = Array(text.utf8)
+                    let bytes = Array(text.utf8)
                     #expect(bytes.withUnsafeBufferPointer { CountryCode.normalize(utf8: $0) } == wanted)
                 }
             }

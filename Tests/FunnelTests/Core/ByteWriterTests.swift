@@ -1,0 +1,60 @@
+import FunnelCore
+import Testing
+
+/// The writer behind session lines, record encodings and RESP: what it writes must not depend
+/// on the room it starts with, since a value that does not fit is written again with more.
+struct ByteWriterTests {
+    /// Text with every kind of escape, long enough to overflow small buffers mid-escape.
+    private let awkward = "a\"b\\c\nd\re\tf\u{01}g\u{7F}h – 東京 🎬 " + String(repeating: "x\"", count: 300)
+
+    private func written(capacity: Int, _ body: (inout ByteWriter) -> Void) -> [UInt8] {
+        ByteWriter.bytes(capacity: capacity, body)
+    }
+
+    @Test func theBytesDoNotDependOnTheRoomItStartsWith() {
+        let body: (inout ByteWriter) -> Void = { w in
+            w.write("{\"k\":")
+            w.writeJSONString(awkward)
+            w.write(UInt8(ascii: ","))
+            w.writeDecimal(Int64.min)
+            w.writeUTF8("é")
+            w.write(UInt8(ascii: "}"))
+        }
+        let roomy = written(capacity: 1 << 16, body)
+        var expected: [UInt8] = Array("{\"k\":".utf8)
+        JSONText.appendString(awkward, to: &expected)
+        expected += Array(",-9223372036854775808é}".utf8)
+        #expect(roomy == expected)
+        for capacity in [1, 2, 3, 7, 64, 500, 900, 1023] {
+            #expect(written(capacity: capacity, body) == roomy, "capacity \(capacity)")
+        }
+    }
+
+    @Test func anOverflowStopsWritingAndIsReported() {
+        let base = UnsafeMutablePointer<UInt8>.allocate(capacity: 4)
+        defer { base.deallocate() }
+        var writer = ByteWriter(base: base, capacity: 4)
+        writer.write("abc")
+        #expect(!writer.overflowed && writer.count == 3)
+        writer.writeJSONString("d")
+        #expect(writer.overflowed)
+        writer.write(UInt8(ascii: "e"))
+        #expect(writer.count == 3, "nothing is written after an overflow, even what would fit")
+    }
+
+    @Test func appendAddsToWhatIsThereAndWithBytesRunsTheBodyAgainWithMoreRoom() {
+        var out: [UInt8] = Array("head:".utf8)
+        ByteWriter.append(to: &out, capacity: 2) { $0.writeUTF8(String(repeating: "z", count: 40)) }
+        #expect(out == Array(("head:" + String(repeating: "z", count: 40)).utf8))
+        var runs = 0
+        let hundred = [UInt8](repeating: 1, count: 100)
+        let count = hundred.withUnsafeBufferPointer { bytes in
+            ByteWriter.withBytes(capacity: 8, { w in
+                runs += 1
+                w.write(bytes)
+            }) { $0.count }
+        }
+        #expect(count == 100)
+        #expect(runs == 3, "8, then 32, then 128 bytes of room")
+    }
+}
