@@ -56,8 +56,8 @@ final class ReadStage: @unchecked Sendable {
         positionPrefixes = files.map(\.positionPrefix)
         self.sources = sources
         self.pipeline = pipeline
-        transformer = Transformer(configuration: configuration)
         filter = RecordFilter(botPatterns: pipeline.botPatterns, excludedPaths: pipeline.excludedPaths)
+        transformer = Transformer(configuration: configuration, agents: filter.agents)
         self.rejects = rejects
         self.manifest = manifest
         self.progress = progress

@@ -10,7 +10,9 @@ public final class RecordFilter {
         "ttf", "eot", "otf", "mp4", "webm", "m3u8", "ts", "txt", "xml", "json",
     ]
 
-    private let agents: UserAgentClassifier
+    /// The classifier the bot rule uses (with the pipeline's bot patterns); it remembers the
+    /// last agent it answered for, so a `Transformer` on the same thread can share it.
+    public let agents: UserAgentClassifier
     private let excludedPaths: [PathPattern]
 
     public init(botPatterns: [String] = [], excludedPaths: [String] = []) {

@@ -26,6 +26,9 @@ public final class UserAgentClassifier {
 
     private let extraBotPatterns: TokenSet
     private var cache: RecentCache<UserAgentInfo>
+    /// The agent asked last and its answer: the reader asks about every access-log line's
+    /// agent twice (the bot filter, then normalization), with the same string.
+    private var last: (agent: String, info: UserAgentInfo)?
 
     /// `extraBotPatterns` are the pipeline's own bot patterns, matched case-insensitively
     /// anywhere in the agent, on top of the built-in ones.
@@ -40,7 +43,8 @@ public final class UserAgentClassifier {
 
     public func classify(_ userAgent: String?) -> UserAgentInfo {
         guard let userAgent, !userAgent.isEmpty else { return .unknown }
-        return cache.value(for: userAgent) {
+        if let last, last.agent == userAgent { return last.info }
+        let info = cache.value(for: userAgent) {
             let text = AgentText(userAgent)
             return UserAgentInfo(
                 deviceType: DeviceType.detect(in: text),
@@ -48,6 +52,8 @@ public final class UserAgentClassifier {
                 isBot: text.looksAutomated(extra: extraBotPatterns)
             )
         }
+        last = (userAgent, info)
+        return info
     }
 
     public func isBot(_ userAgent: String?) -> Bool {

@@ -147,6 +147,27 @@ struct UserAgentClassifierTests {
         #expect(classifier.cachedAgentCount == 2)
     }
 
+    /// The classifier remembers the last agent it answered for (the reader asks twice per
+    /// line): agents asked in turn, repeated and alternating, get each their own answer.
+    @Test func theLastAnswerIsOnlyReusedForTheSameAgent() {
+        let shared = UserAgentClassifier(extraBotPatterns: [], cacheLimit: 1)
+        let agents = Self.corpus.prefix(40).map(\.agent)
+        for agent in agents + agents.reversed() + zip(agents, agents.dropFirst()).flatMap({ [$0, $0, $1] }) {
+            #expect(shared.classify(agent) == UserAgentClassifier().classify(agent), "\(agent)")
+        }
+    }
+
+    /// The reader's transformer shares its filter's classifier, which carries the pipeline's
+    /// bot patterns: device and browser do not depend on them.
+    @Test func botPatternsDoNotChangeDeviceOrBrowser() {
+        let withPatterns = UserAgentClassifier(extraBotPatterns: ["Mozilla", "Chrome", "Safari"])
+        let plain = UserAgentClassifier()
+        for person in Self.people {
+            let a = withPatterns.classify(person.agent), b = plain.classify(person.agent)
+            #expect(a.deviceType == b.deviceType && a.browser == b.browser, "\(person)")
+        }
+    }
+
     @Test func cacheIsBounded() {
         let classifier = UserAgentClassifier(extraBotPatterns: [], cacheLimit: 3)
         for version in 0..<10 {
