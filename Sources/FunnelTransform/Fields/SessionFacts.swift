@@ -30,6 +30,10 @@ struct SessionFacts {
     var userID: String?
     var distinctID: String?
     var pageViews = 0
+    /// The session's channel (SPEC 5), from its campaign, click id and referrer. Stored: read
+    /// through a computed property, each session's facts were copied whole (some thirty
+    /// strings retained and released) to compute it.
+    let channel: Channel
 
     var start: Int64 { session.start }
     var end: Int64 { session.last }
@@ -90,9 +94,6 @@ struct SessionFacts {
             if distinctID == nil { distinctID = record.distinctID }
         }
         contentViewed = viewContent ?? videoStart
-    }
-
-    var channel: Channel {
-        Channel.classify(utmSource: utm?.utmSource, utmMedium: utm?.utmMedium, clickID: clickIDName, referrerHost: referrerHost)
+        channel = Channel.classify(utmSource: utm?.utmSource, utmMedium: utm?.utmMedium, clickID: clickIDName, referrerHost: referrerHost)
     }
 }
