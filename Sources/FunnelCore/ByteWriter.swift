@@ -121,6 +121,8 @@ public struct ByteWriter {
     @inlinable
     public mutating func writeJSONString(_ bytes: UnsafeBufferPointer<UInt8>) {
         let length = bytes.count
+        // Room for the bytes as they are and the quotes; each escape checks for its own extra.
+        // (An empty string has no base address: it is just the quotes, which `write` checks.)
         guard fits(length + 2), let source = bytes.baseAddress else {
             write("\"\"")
             return
