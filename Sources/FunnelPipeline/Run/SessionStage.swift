@@ -119,6 +119,12 @@ private final class Flusher: @unchecked Sendable {
     private let scratch: RunScratch
     private var thread: WorkerThread?
     private var failure: SinkError?
+    /// The thread keeping the last chunk in the scratch (and sending it to a live sink), and
+    /// what it failed with. With a flat-file sink a chunk's flush waits for its keeper. A
+    /// live sink's keeper is joined by the next chunk's, or at the end: it mostly waits for
+    /// redis-server, which on two cores works while the next chunk is planned.
+    private var keeper: WorkerThread?
+    private var keepFailure: SinkError?
 
     init(transformer: Transformer, store: HistoryStore, sink: SessionSink?) throws(SinkError) {
         self.transformer = transformer
@@ -143,6 +149,13 @@ private final class Flusher: @unchecked Sendable {
         if let failure { throw failure }
     }
 
+    /// Waits for the last chunk's keeper; throws what it failed with.
+    private func joinKeeper() throws(SinkError) {
+        keeper?.join()
+        keeper = nil
+        if let keepFailure { throw keepFailure }
+    }
+
     private func process(_ groups: [String: [StreamRecord]]) throws(SinkError) {
         let plan = try HistoryPlanner(transformer: transformer, store: store).plan(groups)
         let stored = try store.sessionBodies(plan.sessions.map(\.id) + plan.deleted)
@@ -165,9 +178,11 @@ private final class Flusher: @unchecked Sendable {
         // The scratch is a database of its own and the Redis sink a connection of its own:
         // both are written on another thread while the history takes the chunk's change. (A
         // run killed between the two is repaired by running it again: it rebuilds and
-        // rewrites every visitor it reads, whatever the history already holds.)
-        var keepFailure: SinkError?
-        let keeper = WorkerThread { [scratch] in
+        // rewrites every visitor it reads, whatever the history already holds.) The previous
+        // chunk's keeper, still sending to a live sink, finishes first: chunks reach the
+        // scratch and the sink in order.
+        try joinKeeper()
+        let keeper = WorkerThread { [self, scratch] in
             do throws(SinkError) {
                 let alreadySent = try scratch.keep(plan, stored: stored, bytes: bytes)
                 if let live {
@@ -182,10 +197,15 @@ private final class Flusher: @unchecked Sendable {
                 keepFailure = error
             }
         }
-        defer { keeper.join() }
-        try store.apply(plan.change)
-        keeper.join()
-        if let keepFailure { throw keepFailure }
+        self.keeper = keeper
+        do throws(SinkError) {
+            try store.apply(plan.change)
+        } catch {
+            try? joinKeeper()
+            throw error
+        }
+        // A live sink's keeper goes on into the next chunk (see `keeper`).
+        if live == nil { try joinKeeper() }
     }
 
     /// What identifies a session's content for a sink that writes as it goes: a 64-bit
@@ -199,6 +219,7 @@ private final class Flusher: @unchecked Sendable {
     /// changed since the last run, and the ids deleted for good), completes the sink, stores the
     /// session bodies and fills the summary's session counts.
     func finish(summary: inout RunSummary) throws(SinkError) -> RunScratch.Totals {
+        try joinKeeper()
         let deleted = try scratch.deleted()
         summary.deletedSessions = deleted.count
         if let encoder { try encoder.delete(deleted) }

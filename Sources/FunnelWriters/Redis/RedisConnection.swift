@@ -101,6 +101,12 @@ public final class RedisConnection {
         pendingReplies += commands
     }
 
+    /// Sends everything queued without reading a reply: the caller goes on while the server
+    /// works, and reads the replies later with `readReply`.
+    public func sendQueued() throws(RedisError) {
+        try send()
+    }
+
     /// Writes the whole output buffer, blocking (bounded by the command timeout). The server
     /// queues its replies until `readReply` reads them.
     private func send() throws(RedisError) {
