@@ -103,17 +103,15 @@ public final class RedisSessionWriter: PreparedSessionSink {
     }
 
     private func writeWithRetry(_ batch: ArraySlice<PreparedSession>) throws(SinkError) {
-        // The batch's bytes in one buffer, for all attempts.
-        var formatted: [UInt8] = []
-        formatted.reserveCapacity(batch.reduce(0) { $0 + $1.bytes.count })
-        for item in batch { formatted += item.bytes }
         try retry.run(url: url, reset: { connection = nil }, notice: notice) { () throws(RedisError) in
-            try send(batch, formatted)
+            try send(batch)
         }
     }
 
-    /// One attempt: queue the batch's commands, then read and check every reply.
-    private func send(_ batch: ArraySlice<PreparedSession>, _ formatted: [UInt8]) throws(RedisError) {
+    /// One attempt: queue the batch's commands, then read and check every reply. Each
+    /// session's prepared bytes are queued as they are (`appendFormatted` sends every 64 KiB
+    /// across calls), not copied into one buffer first.
+    private func send(_ batch: ArraySlice<PreparedSession>) throws(RedisError) {
         let connection: RedisConnection
         if let open = self.connection {
             connection = open
@@ -121,7 +119,7 @@ public final class RedisSessionWriter: PreparedSessionSink {
             connection = try RedisConnection(url: url, connectTimeout: connectTimeout, commandTimeout: commandTimeout)
             self.connection = connection
         }
-        try connection.appendFormatted(formatted, commands: batch.reduce(0) { $0 + $1.count })
+        for item in batch { try connection.appendFormatted(item.bytes, commands: item.count) }
         for item in batch {
             let (session, count) = (item.session, item.count)
             for index in 0..<count {
