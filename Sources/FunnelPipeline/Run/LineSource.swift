@@ -62,11 +62,12 @@ struct LineSource {
     private(set) var damage: Damage?
 
     /// The next item of the file, or nil at its end (then `damage` tells whether it was cut
-    /// short). A record's `raw` line is valid until the next call.
-    mutating func next(maxLineLength: Int) -> Item? {
+    /// short). A record's `raw` line is valid until the next call. An access-log line that
+    /// `requestFilter` drops comes as `.skip` with its reason, without a record.
+    mutating func next(maxLineLength: Int, requestFilter: AccessLogParser.RequestFilter? = nil) -> Item? {
         if let (line, number) = afterHole {
             afterHole = nil
-            return parse(line, number: number)
+            return parse(line, number: number, requestFilter: requestFilter)
         }
         if finished { return nil }
         if reader == nil {
@@ -112,16 +113,17 @@ struct LineSource {
                 return .reject(Reject(source: file.path, line: number, reason: .nulByte, raw: line,
                                       detail: "\(hole) NUL bytes (a hole a crash left in the file) before the line; the rest of the line was read"))
             }
-            return parse(line, number: number)
+            return parse(line, number: number, requestFilter: requestFilter)
         }
     }
 
-    private func parse(_ line: UnsafeRawBufferPointer, number: Int) -> Item {
+    private func parse(_ line: UnsafeRawBufferPointer, number: Int, requestFilter: AccessLogParser.RequestFilter?) -> Item {
         switch parser {
         case .accessLog(let parser):
-            switch parser.parse(line) {
+            switch parser.parse(line, requestFilter: requestFilter) {
             case .record(let record): return .record(record, line: number, raw: line)
             case .reject(let reason, let detail): return .reject(Reject(source: file.path, line: number, reason: reason, raw: line, detail: detail))
+            case .filtered(let reason): return .skip(reason)
             }
         case .ndjson(let parser):
             switch parser.parse(line) {

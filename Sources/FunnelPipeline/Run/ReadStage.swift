@@ -41,6 +41,8 @@ final class ReadStage: @unchecked Sendable {
     private let pipeline: Pipeline
     private let transformer: Transformer
     private let filter: RecordFilter
+    /// `filter`'s request checks, made once: access-log lines they drop never become records.
+    private let requestFilter: AccessLogParser.RequestFilter
     private let rejects: RejectWriter?
     private var progress: Progress
     private(set) var manifest: Manifest?
@@ -56,7 +58,9 @@ final class ReadStage: @unchecked Sendable {
         positionPrefixes = files.map(\.positionPrefix)
         self.sources = sources
         self.pipeline = pipeline
-        filter = RecordFilter(botPatterns: pipeline.botPatterns, excludedPaths: pipeline.excludedPaths)
+        let filter = RecordFilter(botPatterns: pipeline.botPatterns, excludedPaths: pipeline.excludedPaths)
+        self.filter = filter
+        requestFilter = { filter.requestReason(isGET: $0, status: $1, path: $2) }
         transformer = Transformer(configuration: configuration, agents: filter.agents)
         self.rejects = rejects
         self.manifest = manifest
@@ -127,7 +131,7 @@ final class ReadStage: @unchecked Sendable {
     /// The file's next kept record, normalized; counts everything skipped on the way. At the
     /// file's end, completes its summary and returns nil.
     private func nextRecord(_ source: inout LineSource, index: Int) -> StreamRecord? {
-        while let item = source.next(maxLineLength: pipeline.maxLineLength) {
+        while let item = source.next(maxLineLength: pipeline.maxLineLength, requestFilter: requestFilter) {
             progress.tick()
             // Consumed, so that the record is the only owner of its fields and setting its
             // position and normalizing it change them in place instead of copying them.
@@ -139,7 +143,9 @@ final class ReadStage: @unchecked Sendable {
             case .reject(let reject):
                 recordReject(reject, index: index)
             case .record(var record, let number, let raw):
-                if let reason = filter.reason(toDrop: record) {
+                // An access-log record's request passed `requestFilter` in the parser: only its
+                // agent is left to check.
+                if let reason = filter.reason(toDrop: record, requestChecked: true) {
                     tally.filtered[reason, default: 0] += 1
                     continue
                 }

@@ -27,7 +27,15 @@ public struct AccessLogParser: Sendable {
     public enum Outcome {
         case record(Record)
         case reject(RejectReason, detail: String)
+        /// Dropped by the request filter passed to `parse` (a static file, an error status, ...).
+        case filtered(FilterReason)
     }
+
+    /// Why a request is not a page view, from its method (whether it is GET), status and path
+    /// alone, or nil: the page-view rule's part that needs no user agent (SPEC 1.1). `parse`
+    /// applies it before it makes a record, since most dropped lines are static files and
+    /// making their record's strings cost more than reading the line.
+    public typealias RequestFilter = (_ isGET: Bool, _ status: Int?, _ path: String?) -> FilterReason?
 
     public let format: AccessLogFormat
     public let options: Options
@@ -64,7 +72,9 @@ public struct AccessLogParser: Sendable {
         }
     }
 
-    public func parse(_ line: UnsafeRawBufferPointer) -> Outcome {
+    /// The line's record, or why it is rejected; with `requestFilter`, `.filtered` for a valid
+    /// line whose request it drops. Strings are made only for records handed out.
+    public func parse(_ line: UnsafeRawBufferPointer, requestFilter: RequestFilter? = nil) -> Outcome {
         var b = line.bindMemory(to: UInt8.self)
         // A byte-order mark before the first line (a log saved by an editor) is not content.
         if b.count >= 3, b[0] == 0xEF, b[1] == 0xBB, b[2] == 0xBF {
@@ -100,7 +110,7 @@ public struct AccessLogParser: Sendable {
                 return .reject(.formatMismatch, detail: "no '\(String(decoding: next, as: UTF8.self))' after $\(variable.name)")
             }
         }
-        return fields.makeRecord(options: options)
+        return fields.makeRecord(options: options, requestFilter: requestFilter)
     }
 
     // MARK: - Steps
@@ -203,24 +213,32 @@ public struct AccessLogParser: Sendable {
 
     // MARK: - Fields
 
-    /// The byte ranges of the variables funnel uses, decoded lazily.
+    /// A variable's bytes in the line (valid during `parse`) and whether it was quoted, made a
+    /// string only when the line becomes a record.
+    private struct Raw {
+        var bytes: UnsafeBufferPointer<UInt8>
+        var quoted: Bool
+    }
+
+    /// The variables funnel uses: bytes of the line, decoded when the record is made.
     private struct Fields {
-        var remoteAddr: String?
-        var forwardedFor: String?
+        var remoteAddr: Raw?
+        var forwardedFor: Raw?
         var time: Int64?
         /// The time field as written, for the message of a bad time (valid during `parse`).
         var timeText: UnsafeBufferPointer<UInt8>?
         var timeFound = false
         var timePrecision = 0
         var method: String?
+        /// The request target in the line, or in `targetStorage` when it had to be unescaped.
         var target: UnsafeBufferPointer<UInt8>?
         var targetStorage: [UInt8]?
         var status: Int?
-        var referrer: String?
-        var userAgent: String?
-        var host: String?
-        var visitorID: String?
-        var sessionID: String?
+        var referrer: Raw?
+        var userAgent: Raw?
+        var host: Raw?
+        var visitorID: Raw?
+        var sessionID: Raw?
         var country: String?
         var cookieHeader: [UInt8]?
 
@@ -229,27 +247,36 @@ public struct AccessLogParser: Sendable {
             if raw.isEmpty { return }
             let quoted = step.quoted
             switch step.slot {
-            case .remoteAddr: remoteAddr = text(raw, quoted)
-            case .forwardedFor: forwardedFor = text(raw, quoted)
+            case .remoteAddr: remoteAddr = Raw(bytes: raw, quoted: quoted)
+            case .forwardedFor: forwardedFor = Raw(bytes: raw, quoted: quoted)
             case .timeLocal: setTime(precision: 1, raw, TimeParser.parseTimeLocal(raw))
             case .timeISO8601: setTime(precision: 2, raw, CivilTime.parseISO8601(raw))
             case .msec: setTime(precision: 3, raw, TimeParser.parseEpochSeconds(raw))
             case .request:
-                // "GET /path?x HTTP/1.1": method, target, protocol.
-                func split(_ bytes: UnsafeBufferPointer<UInt8>) {
-                    guard let space = bytes.firstIndex(of: 0x20) else { return }
-                    method = String(decoding: UnsafeBufferPointer(rebasing: bytes[..<space]), as: UTF8.self)
-                    var end = bytes.count
-                    if let last = bytes.lastIndex(of: 0x20), last > space { end = last }
-                    targetStorage = Array(bytes[(space + 1)..<end])
-                }
+                // "GET /path?x HTTP/1.1": method, target, protocol. The target stays in the line
+                // unless the request had escapes.
                 if quoted && Self.hasBackslash(raw) {
-                    unescape(raw).withUnsafeBufferPointer { split($0) }
-                } else {
-                    split(raw)
+                    let unescaped = unescape(raw)
+                    unescaped.withUnsafeBufferPointer { bytes in
+                        guard let (method, target) = Self.split(bytes) else { return }
+                        self.method = String(decoding: method, as: UTF8.self)
+                        targetStorage = Array(target)
+                        self.target = nil
+                    }
+                } else if let (method, target) = Self.split(raw) {
+                    self.method = String(decoding: method, as: UTF8.self)
+                    self.target = target
+                    targetStorage = nil
                 }
             case .requestMethod: method = text(raw, quoted)
-            case .requestURI: targetStorage = quoted ? unescape(raw) : Array(raw)
+            case .requestURI:
+                if quoted && Self.hasBackslash(raw) {
+                    targetStorage = unescape(raw)
+                    target = nil
+                } else {
+                    target = raw
+                    targetStorage = nil
+                }
             case .status:
                 var value = 0
                 for byte in raw {
@@ -257,13 +284,12 @@ public struct AccessLogParser: Sendable {
                     value = value * 10 + Int(byte - 0x30)
                 }
                 status = value >= 0 ? value : nil
-            case .referrer: referrer = text(raw, quoted)
-            case .userAgent: userAgent = text(raw, quoted)
-            case .host: host = text(raw, quoted).lowercased()
+            case .referrer: referrer = Raw(bytes: raw, quoted: quoted)
+            case .userAgent: userAgent = Raw(bytes: raw, quoted: quoted)
+            case .host: host = Raw(bytes: raw, quoted: quoted)
             case .cookie(let visitor, let session):
-                // Ids are decoded in full: one with a control byte is an `invalid_id`.
-                if visitor { visitorID = text(raw, quoted, decodingControls: true) }
-                if session { sessionID = text(raw, quoted, decodingControls: true) }
+                if visitor { visitorID = Raw(bytes: raw, quoted: quoted) }
+                if session { sessionID = Raw(bytes: raw, quoted: quoted) }
             case .cookieHeader:
                 cookieHeader = quoted ? unescape(raw, decodingControls: true) : Array(raw)
             case .literal, .ignored:
@@ -274,6 +300,14 @@ public struct AccessLogParser: Sendable {
             }
         }
 
+        /// A request's method and target (between its first space and its last, or the end).
+        private static func split(_ bytes: UnsafeBufferPointer<UInt8>) -> (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>)? {
+            guard let space = bytes.firstIndex(of: 0x20) else { return nil }
+            var end = bytes.count
+            if let last = bytes.lastIndex(of: 0x20), last > space { end = last }
+            return (UnsafeBufferPointer(rebasing: bytes[..<space]), UnsafeBufferPointer(rebasing: bytes[(space + 1)..<end]))
+        }
+
         mutating func setTime(precision: Int, _ raw: UnsafeBufferPointer<UInt8>, _ value: Int64?) {
             guard precision > timePrecision else { return }
             timePrecision = precision
@@ -281,30 +315,39 @@ public struct AccessLogParser: Sendable {
             timeText = raw
         }
 
-        func makeRecord(options: Options) -> Outcome {
+        func makeRecord(options: Options, requestFilter: RequestFilter?) -> Outcome {
             guard timePrecision > 0 else { return .reject(.formatMismatch, detail: "the time field is empty") }
             guard let time else { return .reject(.badTimestamp, detail: "impossible or out-of-range time \"\(timeText.map { String(decoding: $0, as: UTF8.self) } ?? "")\"") }
+            let parts: URLParts? = if let targetStorage {
+                targetStorage.withUnsafeBufferPointer { URLParts(bytes: $0) }
+            } else if let target {
+                URLParts(bytes: target)
+            } else {
+                nil
+            }
+            if let requestFilter, let reason = requestFilter(method == "GET", status, parts?.path) { return .filtered(reason) }
             var record = Record(origin: .accessLog, event: "PageView", timestamp: time)
             record.method = method
             record.status = status
-            if let targetStorage {
-                let parts = targetStorage.withUnsafeBufferPointer { URLParts(bytes: $0) }
+            let host = host.map { text($0).lowercased() }
+            if let parts {
                 record.path = parts.path
                 record.query = parts.query
                 record.host = parts.host ?? host
             } else {
                 record.host = host
             }
-            record.referrer = referrer
-            record.userAgent = userAgent
+            record.referrer = referrer.map { text($0) }
+            record.userAgent = userAgent.map { text($0) }
             // Behind a proxy or CDN the client is the first X-Forwarded-For entry.
-            if let forwardedFor, let first = forwardedFor.split(separator: ",").first {
+            if let forwardedFor, let first = text(forwardedFor).split(separator: ",").first {
                 record.ip = first.trimmingSpaces
             } else {
-                record.ip = remoteAddr
+                record.ip = remoteAddr.map { text($0) }
             }
-            record.visitorID = visitorID
-            record.sessionID = sessionID
+            // Ids are decoded in full: one with a control byte is an `invalid_id`.
+            record.visitorID = visitorID.map { text($0, decodingControls: true) }
+            record.sessionID = sessionID.map { text($0, decodingControls: true) }
             if let cookieHeader {
                 if record.visitorID == nil, let name = options.visitorCookie {
                     record.visitorID = CookieHeader.value(of: name, in: cookieHeader)
@@ -323,6 +366,10 @@ public struct AccessLogParser: Sendable {
         private static func hasBackslash(_ raw: UnsafeBufferPointer<UInt8>) -> Bool {
             guard let base = raw.baseAddress else { return false }
             return memchr(base, Int32(UInt8(ascii: "\\")), raw.count) != nil
+        }
+
+        private func text(_ raw: Raw, decodingControls: Bool = false) -> String {
+            text(raw.bytes, raw.quoted, decodingControls: decodingControls)
         }
 
         private func text(_ raw: UnsafeBufferPointer<UInt8>, _ quoted: Bool, decodingControls: Bool = false) -> String {

@@ -21,15 +21,27 @@ public final class RecordFilter {
     }
 
     /// Why the record is dropped, or nil when it is kept.
-    public func reason(toDrop record: Record) -> FilterReason? {
-        if record.origin == .accessLog {
-            guard record.method == "GET" else { return .notGet }
-            guard let status = record.status, status < 400 else { return .errorStatus }
-            guard let path = record.path else { return .notGet }
-            if Self.isStaticAsset(path) { return .staticAsset }
-            if excludedPaths.contains(where: { $0.matches(path) }) { return .excludedPath }
+    /// `requestChecked`: the record's request already passed `requestReason` (an access-log
+    /// line read with it as the parser's request filter), so only its agent is left to check.
+    public func reason(toDrop record: Record, requestChecked: Bool = false) -> FilterReason? {
+        if record.origin == .accessLog, !requestChecked,
+           let reason = requestReason(isGET: record.method == "GET", status: record.status, path: record.path) {
+            return reason
         }
         return agents.isBot(record.userAgent) ? .bot : nil
+    }
+
+    /// The page-view rule's checks that need only the request: why a request with this
+    /// method, status and path is not a page view, or nil. Readers apply it to an access-log
+    /// line before it becomes a record (`AccessLogParser.RequestFilter`), whose strings then
+    /// need not be made for the lines it drops (static files, mostly).
+    public func requestReason(isGET: Bool, status: Int?, path: String?) -> FilterReason? {
+        guard isGET else { return .notGet }
+        guard let status, status < 400 else { return .errorStatus }
+        guard let path else { return .notGet }
+        if Self.isStaticAsset(path) { return .staticAsset }
+        if excludedPaths.contains(where: { $0.matches(path) }) { return .excludedPath }
+        return nil
     }
 
     /// By extension of the last path segment, case-insensitive; plus robots.txt and favicon.ico.
