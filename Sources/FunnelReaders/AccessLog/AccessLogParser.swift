@@ -84,19 +84,24 @@ public struct AccessLogParser: Sendable {
         var position = 0
         let failed: Int? = literals.withUnsafeBufferPointer { literals in
             steps.withUnsafeBufferPointer { steps in
-                for (index, step) in steps.enumerated() {
+                var index = 0
+                while index < steps.count {
+                    let step = steps[index]
                     if case .literal = step.slot {
                         guard Self.matches(b, at: position, literals, step.literal) else { return index }
                         position += step.literal.count
-                        continue
-                    }
-                    var end = b.count
-                    if let next = step.nextLiteral {
+                        index += 1
+                    } else if let next = step.nextLiteral {
+                        // `find` matched the literal that ends the variable: it is passed over.
                         guard let found = Self.find(literals, next, in: b, from: position, quoted: step.quoted) else { return index }
-                        end = found
+                        fields.store(step, UnsafeBufferPointer(rebasing: b[position..<found]))
+                        position = found + next.count
+                        index += 2
+                    } else {
+                        fields.store(step, UnsafeBufferPointer(rebasing: b[position...]))
+                        position = b.count
+                        index += 1
                     }
-                    fields.store(step, UnsafeBufferPointer(rebasing: b[position..<end]))
-                    position = end
                 }
                 return nil
             }
@@ -195,8 +200,15 @@ public struct AccessLogParser: Sendable {
         guard let base = b.baseAddress else { return nil }
         var i = from
         while i < b.count {
-            guard let hit = memchr(base + i, Int32(first), b.count - i) else { return nil }
-            let candidate = base.distance(to: UnsafePointer(hit.assumingMemoryBound(to: UInt8.self)))
+            // Most variables (an address, a status, a size, a time) end within a few bytes,
+            // found by a plain loop; the call to `memchr` pays off for the long ones.
+            var candidate = i
+            let near = min(b.count, i + 16)
+            while candidate < near && base[candidate] != first { candidate += 1 }
+            if candidate == near {
+                guard near < b.count, let hit = memchr(base + near, Int32(first), b.count - near) else { return nil }
+                candidate = base.distance(to: UnsafePointer(hit.assumingMemoryBound(to: UInt8.self)))
+            }
             if quoted {
                 var run = candidate
                 while run > from && b[run - 1] == UInt8(ascii: "\\") { run -= 1 }
