@@ -158,6 +158,10 @@ public struct Record: Sendable {
         set { unique().properties = newValue }
     }
 
+    /// The properties when one was ever set; nil for every access-log record, whose encoding
+    /// then skips them without building an empty set.
+    var setProperties: EventProperties? { storage.properties }
+
     // Set by the transformer when it normalizes a record; raw IP, agent, referrer URL and
     // query are then dropped, so what is stored as history holds nothing personal (SPEC 11).
 

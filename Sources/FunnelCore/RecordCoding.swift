@@ -39,7 +39,7 @@ public enum RecordCoding {
         w.put(.city, r.city)
         w.put(.geoCountry, r.geoCountry)
         w.put(.geoCity, r.geoCity)
-        let p = r.properties
+        guard let p = r.setProperties else { return }
         w.put(.value, p.value?.description)
         w.put(.currency, p.currency)
         w.put(.content, p.content)

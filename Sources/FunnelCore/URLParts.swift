@@ -18,40 +18,12 @@ public struct URLParts: Sendable, Hashable {
     }
 
     public init(_ text: String) {
-        var bytes = Array(text.utf8)
-        self = bytes.withUnsafeMutableBufferPointer { URLParts(bytes: UnsafeBufferPointer($0)) }
+        var text = text
+        self = text.withUTF8 { URLParts(bytes: $0) }
     }
 
     public init(bytes b: UnsafeBufferPointer<UInt8>) {
-        var index = 0
-        var host: String?
-        // scheme://authority
-        var schemeEnd = 0
-        while schemeEnd < b.count, Self.isSchemeByte(b[schemeEnd]) { schemeEnd += 1 }
-        var authorityStart: Int?
-        if schemeEnd > 0, schemeEnd + 2 < b.count, b[schemeEnd] == UInt8(ascii: ":"),
-           b[schemeEnd + 1] == UInt8(ascii: "/"), b[schemeEnd + 2] == UInt8(ascii: "/") {
-            authorityStart = schemeEnd + 3
-        } else if b.count >= 2, b[0] == UInt8(ascii: "/"), b[1] == UInt8(ascii: "/") {
-            authorityStart = 2
-        }
-        if let start = authorityStart {
-            var end = start
-            while end < b.count, b[end] != UInt8(ascii: "/"), b[end] != UInt8(ascii: "?"), b[end] != UInt8(ascii: "#") { end += 1 }
-            var hostStart = start
-            for i in start..<end where b[i] == UInt8(ascii: "@") { hostStart = i + 1 }
-            var hostEnd = hostStart
-            if hostStart < end, b[hostStart] == UInt8(ascii: "[") {
-                while hostEnd < end, b[hostEnd] != UInt8(ascii: "]") { hostEnd += 1 }
-                if hostEnd < end { hostEnd += 1 }
-            } else {
-                while hostEnd < end, b[hostEnd] != UInt8(ascii: ":") { hostEnd += 1 }
-            }
-            if hostEnd > hostStart {
-                host = String(decoding: UnsafeBufferPointer(rebasing: b[hostStart..<hostEnd]), as: UTF8.self).lowercased()
-            }
-            index = end
-        }
+        let (host, index) = Self.authority(b)
         var pathEnd = index
         while pathEnd < b.count, b[pathEnd] != UInt8(ascii: "?"), b[pathEnd] != UInt8(ascii: "#") { pathEnd += 1 }
         let path = pathEnd > index ? String(decoding: UnsafeBufferPointer(rebasing: b[index..<pathEnd]), as: UTF8.self) : "/"
@@ -63,7 +35,54 @@ public struct URLParts: Sendable, Hashable {
                 query = String(decoding: UnsafeBufferPointer(rebasing: b[(pathEnd + 1)..<queryEnd]), as: UTF8.self)
             }
         }
-        self.init(host: host, path: path, query: query)
+        self.init(host: host.map { Self.lowercased(UnsafeBufferPointer(rebasing: b[$0])) }, path: path, query: query)
+    }
+
+    /// `URLParts(text).host`, without making the path and query: a referrer is kept as its
+    /// host only, and most referrers carry a long query (click ids).
+    public static func host(of text: String) -> String? {
+        var text = text
+        return text.withUTF8 { b in authority(b).host.map { lowercased(UnsafeBufferPointer(rebasing: b[$0])) } }
+    }
+
+    /// The host's bytes (without credentials or port) when the URL has an authority
+    /// (`scheme://` or `//`), and where the path starts.
+    private static func authority(_ b: UnsafeBufferPointer<UInt8>) -> (host: Range<Int>?, end: Int) {
+        var schemeEnd = 0
+        while schemeEnd < b.count, isSchemeByte(b[schemeEnd]) { schemeEnd += 1 }
+        var authorityStart: Int?
+        if schemeEnd > 0, schemeEnd + 2 < b.count, b[schemeEnd] == UInt8(ascii: ":"),
+           b[schemeEnd + 1] == UInt8(ascii: "/"), b[schemeEnd + 2] == UInt8(ascii: "/") {
+            authorityStart = schemeEnd + 3
+        } else if b.count >= 2, b[0] == UInt8(ascii: "/"), b[1] == UInt8(ascii: "/") {
+            authorityStart = 2
+        }
+        guard let start = authorityStart else { return (nil, 0) }
+        var end = start
+        while end < b.count, b[end] != UInt8(ascii: "/"), b[end] != UInt8(ascii: "?"), b[end] != UInt8(ascii: "#") { end += 1 }
+        var hostStart = start
+        for i in start..<end where b[i] == UInt8(ascii: "@") { hostStart = i + 1 }
+        var hostEnd = hostStart
+        if hostStart < end, b[hostStart] == UInt8(ascii: "[") {
+            while hostEnd < end, b[hostEnd] != UInt8(ascii: "]") { hostEnd += 1 }
+            if hostEnd < end { hostEnd += 1 }
+        } else {
+            while hostEnd < end, b[hostEnd] != UInt8(ascii: ":") { hostEnd += 1 }
+        }
+        return (hostEnd > hostStart ? hostStart..<hostEnd : nil, end)
+    }
+
+    /// The bytes as a string in lower case: ASCII folded on the bytes (what `lowercased()`
+    /// does to ASCII), anything else through `lowercased()`.
+    private static func lowercased(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        guard bytes.allSatisfy({ $0 < 0x80 }) else { return String(decoding: bytes, as: UTF8.self).lowercased() }
+        guard bytes.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) else { return String(decoding: bytes, as: UTF8.self) }
+        return String(unsafeUninitializedCapacity: bytes.count) { buffer in
+            for (index, byte) in bytes.enumerated() {
+                buffer[index] = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+            }
+            return bytes.count
+        }
     }
 
     private static func isSchemeByte(_ byte: UInt8) -> Bool {

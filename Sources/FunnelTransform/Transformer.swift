@@ -74,7 +74,7 @@ public final class Transformer {
             r.geoCity = geo.city
         }
         if let referrer = r.referrer {
-            r.referrerHost = URLParts(referrer).host.flatMap { $0.isEmpty ? nil : $0 }
+            r.referrerHost = URLParts.host(of: referrer).flatMap { $0.isEmpty ? nil : $0 }
         }
         r.query = r.query.flatMap(Self.campaignQuery)
         r.ip = nil

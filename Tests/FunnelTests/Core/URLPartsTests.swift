@@ -1,0 +1,49 @@
+import FunnelCore
+import Testing
+
+/// URLParts splits what clients send into host, path and query without validating it.
+struct URLPartsTests {
+    static let urls = [
+        "https://l.facebook.com/l.php?u=https%3A%2F%2Ffilm.example%2F&h=AT0", "HTTPS://WWW.Google.COM/", "//cdn.Example.net/x.js",
+        "http://user:pw@Film.Example:8080/watch?utm_source=fb#top", "http://[2001:DB8::1]:443/p", "/watch?x=1", "/", "", "?q=1",
+        "mailto:someone@example.com", "android-app://com.google.android.gm/", "https://bücher.Example/straße", "http://ÉCOLE.fr/",
+        "https://xn--bcher-kva.example", "https:///no-host", "http://host?only=query", "https://h#frag", "ftp://a@b@C/d",
+        "https://a.example:/", "http://[::1", "weird://Δ/x", "https://EXAMPLE.com\u{0}/z",
+    ]
+
+    @Test func splitsHostPathAndQuery() {
+        let parts = URLParts("http://user:pw@Film.Example:8080/watch?utm_source=fb#top")
+        #expect(parts.host == "film.example")
+        #expect(parts.path == "/watch")
+        #expect(parts.query == "utm_source=fb")
+        #expect(URLParts("/watch").host == nil)
+        #expect(URLParts("https://h").path == "/")
+        #expect(URLParts("http://[2001:DB8::1]:443/p").host == "[2001:db8::1]")
+    }
+
+    @Test func hostAloneIsTheHostOfTheWholeParse() {
+        for url in Self.urls {
+            #expect(URLParts.host(of: url) == URLParts(url).host, "\(url)")
+        }
+    }
+
+    @Test func hostsAreLowerCasedAsStringLowercasedDoes() {
+        for url in Self.urls {
+            guard let host = URLParts(url).host else { continue }
+            let start = url.range(of: "://").map(\.upperBound) ?? url.range(of: "//")!.upperBound
+            let authority = url[start...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+            #expect(authority.lowercased().contains(host), "\(url) -> \(host)")
+            #expect(host == host.lowercased(), "\(url) -> \(host)")
+        }
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for _ in 0..<500 {
+            var host = ""
+            for _ in 0..<(1 + Int(state >> 59)) {
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                let choices = Array("aZbYcX09.-_ÄéΣ".unicodeScalars)
+                host.unicodeScalars.append(choices[Int(state >> 33) % choices.count])
+            }
+            #expect(URLParts.host(of: "https://" + host + "/p") == host.lowercased(), "\(host)")
+        }
+    }
+}
