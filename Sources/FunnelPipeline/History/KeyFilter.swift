@@ -1,6 +1,7 @@
-/// A Bloom filter of the keys a history holds: groups, visitors and event ids. (Session ids
-/// are not in it: a stored body's id can change without a new record, so bodies are always
-/// looked up.)
+/// A Bloom filter of the keys a history holds: groups, visitors and event ids, and in the
+/// SQLite history the ids of its session bodies (a body can be written without a new record:
+/// that history's stored filter is trusted only while both its records and its sessions are
+/// as they were when it was saved; see `SQLiteHistoryStore`).
 ///
 /// Most of what a night's run looks up has never been stored (new client sessions, new event
 /// ids, first-time visitors), and each lookup in a large history is a B-tree descent that
@@ -15,7 +16,7 @@ struct KeyFilter: Equatable {
     /// Hashed with the key, so one text stored as two kinds is two keys. The values are part
     /// of stored filters: never renumber them.
     enum Kind: UInt8 {
-        case group = 0x67, visitor = 0x76, event = 0x65
+        case group = 0x67, visitor = 0x76, event = 0x65, session = 0x73
     }
 
     struct Part: Equatable {
@@ -98,6 +99,11 @@ struct KeyFilter: Equatable {
         }
         for (id, _) in change.eventHolders { insert(.event, id) }
         for (visitor, row) in change.visitors where !row.isEmpty { insert(.visitor, visitor) }
+    }
+
+    /// Adds the ids of the session bodies a change stores (the SQLite history's only).
+    mutating func addSessions(_ change: HistoryChange) {
+        for session in change.sessionBodies { insert(.session, session.id) }
     }
 
     /// Two 64-bit hashes of the key (FNV-1a, then a SplitMix64 finalizer of it for the

@@ -74,10 +74,11 @@ public final class SQLiteHistoryStore: HistoryStore {
 
     // MARK: - Key filter
 
-    /// The stored filter, if it covers every record stored; else one built from the tables (a
-    /// history from before the filter, or one another program wrote to since).
+    /// The stored filter, if it covers every record and session body stored; else one built
+    /// from the tables (a history from before the filter or before it held session ids, or
+    /// one another program wrote to since).
     private static func loadFilter(_ db: SQLiteDatabase) throws(SinkError) -> KeyFilter {
-        let records = try recordsMark(db)
+        let records = try historyMark(db)
         var stored: KeyFilter?
         try db.select("SELECT records, data FROM key_filter WHERE id = 1") { statement in
             if SQLiteDatabase.text(statement, 0) == records { stored = KeyFilter(encoded: SQLiteDatabase.blob(statement, 1)) }
@@ -86,24 +87,28 @@ public final class SQLiteHistoryStore: HistoryStore {
         var count = 0
         try db.select("SELECT count(*) FROM records") { count = Int(SQLiteDatabase.integer($0, 0)) }
         var built = KeyFilter(capacity: max(KeyFilter.initialCapacity, count * 2))
-        let tables: [(StaticString, KeyFilter.Kind)] = [("SELECT grp FROM records", .group),
-                                                        ("SELECT event_id FROM event_holders", .event), ("SELECT visitor FROM visitors", .visitor)]
+        let tables: [(StaticString, KeyFilter.Kind)] = [("SELECT grp FROM records", .group), ("SELECT event_id FROM event_holders", .event),
+                                                        ("SELECT visitor FROM visitors", .visitor), ("SELECT session_id FROM sessions", .session)]
         for (sql, kind) in tables {
             try db.select(sql) { built.insert(kind, SQLiteDatabase.text($0, 0)) }
         }
         return built
     }
 
-    /// What changes whenever a record is stored, by this or any other version of funnel: the
-    /// largest rowid of the records table (rows are never deleted), or the row count for the
-    /// files of older versions, whose records table has no rowid.
-    private static func recordsMark(_ db: SQLiteDatabase) throws(SinkError) -> String {
+    /// What changes whenever a record or a session body is stored, by this or any other
+    /// version of funnel: the largest rowid of the records table (rows are never deleted), or
+    /// the row count for the files of older versions, whose records table has no rowid; then
+    /// the largest rowid of the sessions table (a body written, new or replacing one, gets a
+    /// rowid above all others). Versions whose filter held no session ids saved the records'
+    /// part alone, so their filters are built again once.
+    private static func historyMark(_ db: SQLiteDatabase) throws(SinkError) -> String {
         var mark = ""
         do throws(SinkError) {
             try db.select("SELECT max(rowid) FROM records") { mark = "rowid " + String(SQLiteDatabase.integer($0, 0)) }
         } catch {
             try db.select("SELECT count(*) FROM records") { mark = "count " + String(SQLiteDatabase.integer($0, 0)) }
         }
+        try db.select("SELECT max(rowid) FROM sessions") { mark += " sessions " + String(SQLiteDatabase.integer($0, 0)) }
         return mark
     }
 
@@ -140,7 +145,7 @@ public final class SQLiteHistoryStore: HistoryStore {
 
     public func sessionBodies(_ ids: [String]) throws(SinkError) -> [String: [UInt8]]? {
         var result: [String: [UInt8]] = [:]
-        try lookup("SELECT body FROM sessions WHERE session_id = ?1", nil, ids) { id, statement in
+        try lookup("SELECT body FROM sessions WHERE session_id = ?1", .session, ids) { id, statement in
             result[id] = SQLiteDatabase.blob(statement, 0)
         }
         return result
@@ -164,6 +169,7 @@ public final class SQLiteHistoryStore: HistoryStore {
         // A group's new records go in one row (`recordBlocks`); rows go in key order, so
         // neighbouring index entries land on the same B-tree pages.
         filter.add(change)
+        filter.addSessions(change)
         var blocks = change.recordBlocks
         blocks.sort { $0.group != $1.group ? $0.group < $1.group : $0.position < $1.position }
         // A block's key is new (`recordBlocks`).
@@ -213,9 +219,8 @@ public final class SQLiteHistoryStore: HistoryStore {
     /// Runs `sql` once per key inside the run's transaction: thousands of lookups share one
     /// snapshot, and a later chunk of the run sees what the earlier ones applied. Keys of a
     /// `kind` the filter has certainly never seen are not looked up.
-    private func lookup(_ sql: StaticString, _ kind: KeyFilter.Kind?, _ keys: [String], _ row: (String, OpaquePointer?) -> Void) throws(SinkError) {
+    private func lookup(_ sql: StaticString, _ kind: KeyFilter.Kind, _ keys: [String], _ row: (String, OpaquePointer?) -> Void) throws(SinkError) {
         try db.begin()
-        guard let kind else { return try db.query(sql, keys, row) }
         let filter = self.filter
         try db.query(sql, keys.filter { filter.mayContain(kind, $0) }, row)
     }
@@ -223,7 +228,7 @@ public final class SQLiteHistoryStore: HistoryStore {
     /// Commits the run, with the filter of what it stored in the same transaction.
     public func commit() throws(SinkError) {
         try db.begin()
-        try db.run("INSERT OR REPLACE INTO key_filter (id, records, data) VALUES (1, ?1, ?2)", [.text(try Self.recordsMark(db)), .blob(filter.encoded())])
+        try db.run("INSERT OR REPLACE INTO key_filter (id, records, data) VALUES (1, ?1, ?2)", [.text(try Self.historyMark(db)), .blob(filter.encoded())])
         try db.commit()
     }
 }

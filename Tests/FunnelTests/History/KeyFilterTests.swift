@@ -72,6 +72,44 @@ import Testing
         #expect(TestFiles.readText(output + "/export/sessions.ndjson") == TestFiles.readText(single + "/sessions.ndjson"))
     }
 
+    /// The SQLite history's filter holds its session ids too, and is trusted only while its
+    /// sessions are as it was saved with: a filter that missed a stored body would have the
+    /// next run take that session for new and stop at its insert. Here a filter of every key
+    /// but the sessions is stored with the history's current mark: trusted, the rerun of the
+    /// same days stops; after a body written by another program, it is built again and the
+    /// rerun goes through.
+    @Test func aSessionBodyWrittenElsewhereMakesTheFilterBeBuiltAgain() throws {
+        let (days, first, _) = Self.halves(seed: 44)
+        let output = TestFiles.temporaryFolder("filter-sessions")
+        defer { TestFiles.remove(output) }
+        _ = try days.run(days: first, sink: .ndjson, output: output)
+        func storeFilterWithoutSessions(foreignBody: Bool) throws {
+            let db = try SQLiteDatabase(path: output + "/" + SQLiteHistoryStore.fileName)
+            var filter = KeyFilter()
+            let tables: [(StaticString, KeyFilter.Kind)] = [("SELECT grp FROM records", .group), ("SELECT event_id FROM event_holders", .event),
+                                                            ("SELECT visitor FROM visitors", .visitor)]
+            for (sql, kind) in tables { try db.select(sql) { filter.insert(kind, SQLiteDatabase.text($0, 0)) } }
+            var sessions = 0
+            try db.select("SELECT count(*) FROM sessions") { sessions = Int(SQLiteDatabase.integer($0, 0)) }
+            #expect(sessions > 100)
+            try db.run("UPDATE key_filter SET data = ?1", [.blob(filter.encoded())])
+            if foreignBody { try db.execute("INSERT INTO sessions (session_id, start, body) VALUES ('written-elsewhere', 0, x'7b7d0a')") }
+        }
+        func rerun() -> String? {
+            do {
+                let summary = try days.run(days: first, sink: .ndjson, output: output)
+                return summary.exitStatus == .success ? nil : summary.problems.joined(separator: "; ")
+            } catch {
+                return "\(error)"
+            }
+        }
+        try storeFilterWithoutSessions(foreignBody: false)
+        let failure = rerun()
+        #expect(failure?.contains("stored before") == true, "\(failure ?? "the rerun went through")")
+        try storeFilterWithoutSessions(foreignBody: true)
+        #expect(rerun() == nil)
+    }
+
     /// The same for the Redis history: the stored filter deleted, saved for another key
     /// count, or unreadable is built again with SCAN, and a later day merges exactly.
     @Test(arguments: Damage.allCases)
