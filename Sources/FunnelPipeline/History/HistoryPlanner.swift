@@ -78,6 +78,9 @@ struct HistoryPlanner {
         // Event ids of records read from the history, whose holders may not be known yet.
         var storedIDs = Set<String>()
         for list in records.values { for record in list { if let id = record.eventID { storedIDs.insert(id) } } }
+        // Sized once: the run's groups and the visitors below are filled one key at a time,
+        // and growing a dictionary of strings hashes every key again.
+        records.reserveCapacity(records.count + newGroups.count)
         for (group, list) in newGroups {
             guard let stored = records[group] else {
                 // Nothing stored: every record is new (a position is read once per run).
@@ -95,8 +98,8 @@ struct HistoryPlanner {
             records[group] = Array(byPosition.values)
         }
         // Visitors to rebuild.
-        var visitorOf: [String: String] = [:]
-        var visitors = Set<String>()
+        var visitorOf: [String: String] = .init(minimumCapacity: groups.count)
+        var visitors = Set<String>(minimumCapacity: groups.count + previousVisitor.count)
         for group in groups {
             if group.hasPrefix("s:") {
                 let visitor = Transformer.visitor(ofSessionGroup: records[group] ?? [], sessionID: String(group.dropFirst(2)))
@@ -108,18 +111,21 @@ struct HistoryPlanner {
             }
         }
         let storedRows = try store.visitorRows(Array(visitors))
-        var groupsOfVisitor: [String: Set<String>] = [:]
+        var groupsOfVisitor: [String: Set<String>] = .init(minimumCapacity: visitors.count)
         for visitor in visitors {
-            var set = Set(storedRows[visitor]?.groups ?? [])
-            set = set.filter { visitorOf[$0] == nil || visitorOf[$0] == visitor }
-            groupsOfVisitor[visitor] = set
+            guard let stored = storedRows[visitor]?.groups, !stored.isEmpty else {
+                groupsOfVisitor[visitor] = []
+                continue
+            }
+            groupsOfVisitor[visitor] = Set(stored.lazy.filter { visitorOf[$0] == nil || visitorOf[$0] == visitor })
         }
         for (group, visitor) in visitorOf { groupsOfVisitor[visitor, default: []].insert(group) }
 
         // Load what the rebuilt visitors hold beyond the run's groups.
         var missing = Set<String>()
         for (visitor, sessionGroupSet) in groupsOfVisitor {
-            if records["v:" + visitor] == nil { missing.insert("v:" + visitor) }
+            let group = "v:" + visitor
+            if records[group] == nil { missing.insert(group) }
             for group in sessionGroupSet where records[group] == nil { missing.insert(group) }
         }
         if !missing.isEmpty {
@@ -142,8 +148,10 @@ struct HistoryPlanner {
         var facts: [(groups: [String], dropped: Int, empty: Bool)] = []
         inputs.reserveCapacity(order.count)
         facts.reserveCapacity(order.count)
+        plan.change.visitors.reserveCapacity(order.count)
         for visitor in order {
-            let sessionGroups = (groupsOfVisitor[visitor] ?? []).sorted()
+            let groupSet = groupsOfVisitor[visitor] ?? []
+            let sessionGroups = groupSet.count < 2 ? Array(groupSet) : groupSet.sorted()
             var members = records["v:" + visitor] ?? []
             for group in sessionGroups {
                 guard let list = records[group] else { continue }
