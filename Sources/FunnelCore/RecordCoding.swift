@@ -98,6 +98,17 @@ public enum RecordCoding {
     /// What `Int64(String)` reads: an optional minus and decimal digits, nil on anything else
     /// or on overflow.
     static func integer(_ bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
+        // Eighteen digits or fewer cannot overflow: no check per digit (a millisecond
+        // timestamp has thirteen).
+        if bytes.count <= 18, bytes.count > 0, bytes[0] != UInt8(ascii: "-"), bytes[0] != UInt8(ascii: "+") {
+            var value: Int64 = 0
+            for byte in bytes {
+                let digit = byte &- 0x30
+                guard digit < 10 else { return nil }
+                value = value &* 10 &+ Int64(digit)
+            }
+            return value
+        }
         var index = 0
         let negative = bytes.first == UInt8(ascii: "-")
         if negative || bytes.first == UInt8(ascii: "+") { index = 1 }
