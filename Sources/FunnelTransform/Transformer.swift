@@ -126,8 +126,22 @@ public final class Transformer {
     /// The group a normalized record is stored under: its client session (`s:ID`), else its
     /// visitor (`v:KEY`).
     public static func group(of record: Record) -> String {
-        if let sessionID = record.sessionID { return "s:" + sessionID }
-        return "v:" + (record.visitorKey ?? "")
+        if let sessionID = record.sessionID { return tagged(UInt8(ascii: "s"), sessionID) }
+        return tagged(UInt8(ascii: "v"), record.visitorKey ?? "")
+    }
+
+    /// `tag`, a colon, then `key`, written into the new string at once (a `+` grew a string
+    /// from the first part, about 400 instructions a record on the reader's thread).
+    private static func tagged(_ tag: UInt8, _ key: String) -> String {
+        var key = key
+        return key.withUTF8 { bytes in
+            String(unsafeUninitializedCapacity: bytes.count + 2) { buffer in
+                buffer[0] = tag
+                buffer[1] = UInt8(ascii: ":")
+                _ = UnsafeMutableBufferPointer(rebasing: buffer[2...]).initialize(fromContentsOf: bytes)
+                return bytes.count + 2
+            }
+        }
     }
 
     /// All records of one client session belong to one visitor: the visitor named by the
