@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # make bench: the same generated inputs through (a) the zlib floor, (b) funnel into
 # sessions.ndjson, (c) funnel straight into redis-server, (d) funnel's RESP sink + redis-cli
-# --pipe; peak memory of (b). Prints ratios and lines/s, and writes bench/results.json.
+# --pipe; peak memory and CPU time of (b). Prints ratios and lines/s, and writes
+# bench/results.json.
 # Sizes: BENCH_SIZES="S M L L3" (visitors 15k / 150k / 450k on one day; L is about 3 million
 # lines; L3 is as long as L with M's visitors at once: 150k a day over 3 days, one run with
 # --from/--to, so M -> L3 shows memory against input length and M -> L against concurrency).
 # Each measurement is taken BENCH_RUNS times (default 3) in rounds: every round measures every
 # size, the four measurements interleaved, so that a slow spell of the machine hits all of
 # them and all sizes; the median is reported with the range, and peak memory is the largest
-# seen. Single runs on a shared 2-core machine vary by 10 to 30%.
+# seen. Single runs on a shared 2-core machine vary by 10 to 30%; (b)'s CPU time (user +
+# system) varies less, so M -> L is also given as CPU per line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -32,9 +34,9 @@ now() { date +%s.%N; }
 reported() { grep -oE 'time +[0-9.]+' "$1" | grep -oE '[0-9.]+$'; }
 list() { local IFS=,; echo "[$*]"; }
 json="["
-declare -A peak speed
+declare -A peak speed cpu
 # Inputs and pipelines first; then the rounds.
-declare -A A B C D RSS LINES DAYS RANGE
+declare -A A B BCPU C D RSS LINES DAYS RANGE
 for size in $sizes; do
   days=1
   case $size in S) visitors=15000;; M) visitors=150000;; L) visitors=450000;; L3) visitors=150000; days=3;; *) echo "size $size?"; exit 1;; esac
@@ -52,7 +54,7 @@ for size in $sizes; do
   else
     sed "s|output: out/|output: $data/out|" "$root/fixtures/demo/pipeline.yaml" > "$data/pipeline.yaml"
   fi
-  DAYS[$size]=$days; RSS[$size]=0; A[$size]=""; B[$size]=""; C[$size]=""; D[$size]=""
+  DAYS[$size]=$days; RSS[$size]=0; A[$size]=""; B[$size]=""; BCPU[$size]=""; C[$size]=""; D[$size]=""
 done
 # Round after round, every size in each round: a slow spell of the machine then falls on all
 # sizes alike instead of on whichever size it was measuring (M -> L compares sizes).
@@ -64,9 +66,10 @@ for run in $(seq "$runs"); do
     t0=$(now); LINES[$size]=$("$work/floor" "${files[@]}" | cut -d' ' -f1); t1=$(now)
     A[$size]+=" $(echo "$t1 - $t0" | bc -l)"
     rm -rf "$data/out"
-    /usr/bin/time -f "%M" -o "$data/rss" "$bin" run "$data/pipeline.yaml" "${range[@]}" --progress never 2>"$data/b.log" >/dev/null || true
+    /usr/bin/time -f "%M %U %S" -o "$data/rss" "$bin" run "$data/pipeline.yaml" "${range[@]}" --progress never 2>"$data/b.log" >/dev/null || true
     B[$size]+=" $(reported "$data/b.log")"
-    kib=$(tail -1 "$data/rss")
+    read -r kib user system < <(tail -1 "$data/rss")
+    BCPU[$size]+=" $(echo "$user + $system" | bc -l)"
     if [ $((kib / 1024)) -gt "${RSS[$size]}" ]; then RSS[$size]=$((kib / 1024)); fi
     redis-cli -p "$port" flushall >/dev/null
     rm -rf "$data/rout"
@@ -84,23 +87,27 @@ for run in $(seq "$runs"); do
 done
 for size in $sizes; do
   read -r -a as <<< "${A[$size]}"; read -r -a bs <<< "${B[$size]}"; read -r -a cs <<< "${C[$size]}"; read -r -a ds <<< "${D[$size]}"
+  read -r -a bcpus <<< "${BCPU[$size]}"
   lines=${LINES[$size]}; rss=${RSS[$size]}; days=${DAYS[$size]}
-  floor=$(median "${as[@]}"); b=$(median "${bs[@]}"); c=$(median "${cs[@]}"); d=$(median "${ds[@]}")
+  floor=$(median "${as[@]}"); b=$(median "${bs[@]}"); c=$(median "${cs[@]}"); d=$(median "${ds[@]}"); bcpu=$(median "${bcpus[@]}")
   printf '%s: %s lines | floor %ss | ndjson %ss (%.1fx floor, %d lines/s, %d MiB peak) | redis %ss | resp+redis-cli %ss (redis/resp %.2f)\n' \
     "$size" "$lines" "$floor" "$b" "$(echo "$b / $floor" | bc -l)" "$(echo "$lines / $b" | bc)" "$rss" "$c" "$d" "$(echo "$c / $d" | bc -l)"
   if [ "$runs" -gt 1 ]; then
     printf '%s: medians of %d runs; ranges: floor %ss, ndjson %ss, redis %ss, resp+redis-cli %ss\n' \
       "$size" "$runs" "$(spread "${as[@]}")" "$(spread "${bs[@]}")" "$(spread "${cs[@]}")" "$(spread "${ds[@]}")"
   fi
+  printf '%s: ndjson CPU (user + system) %ss, %.2f us a line (range %ss)\n' "$size" "$bcpu" "$(echo "$bcpu * 1000000 / $lines" | bc -l)" "$(spread "${bcpus[@]}")"
   peak[$size]=$rss
   speed[$size]=$(echo "$lines / $b" | bc)
-  json="$json{\"size\":\"$size\",\"days\":$days,\"lines\":$lines,\"runs\":$runs,\"floor_s\":$floor,\"ndjson_s\":$b,\"redis_s\":$c,\"resp_pipe_s\":$d,\"ndjson_peak_mib\":$rss,\"cores\":$(nproc),"
-  json="$json\"floor_runs_s\":$(list $(for x in "${as[@]}"; do seconds "$x"; done)),\"ndjson_runs_s\":$(list "${bs[@]}"),\"redis_runs_s\":$(list "${cs[@]}"),\"resp_pipe_runs_s\":$(list $(for x in "${ds[@]}"; do seconds "$x"; done))},"
+  cpu[$size]=$(echo "$bcpu / $lines" | bc -l)
+  json="$json{\"size\":\"$size\",\"days\":$days,\"lines\":$lines,\"runs\":$runs,\"floor_s\":$floor,\"ndjson_s\":$b,\"redis_s\":$c,\"resp_pipe_s\":$d,\"ndjson_peak_mib\":$rss,\"ndjson_cpu_s\":$bcpu,\"cores\":$(nproc),"
+  json="$json\"floor_runs_s\":$(list $(for x in "${as[@]}"; do seconds "$x"; done)),\"ndjson_runs_s\":$(list "${bs[@]}"),\"redis_runs_s\":$(list "${cs[@]}"),\"resp_pipe_runs_s\":$(list $(for x in "${ds[@]}"; do seconds "$x"; done)),\"ndjson_cpu_runs_s\":$(list $(for x in "${bcpus[@]}"; do seconds "$x"; done))},"
 done
 for size in L L3; do
   if [ -n "${peak[M]:-}" ] && [ -n "${peak[$size]:-}" ]; then
-    printf 'M -> %s: peak memory %+.1f%%, lines/s %+.1f%%\n' "$size" \
-      "$(echo "(${peak[$size]} - ${peak[M]}) * 100 / ${peak[M]}" | bc -l)" "$(echo "(${speed[$size]} - ${speed[M]}) * 100 / ${speed[M]}" | bc -l)"
+    printf 'M -> %s: peak memory %+.1f%%, lines/s %+.1f%%, CPU per line %+.1f%%\n' "$size" \
+      "$(echo "(${peak[$size]} - ${peak[M]}) * 100 / ${peak[M]}" | bc -l)" "$(echo "(${speed[$size]} - ${speed[M]}) * 100 / ${speed[M]}" | bc -l)" \
+      "$(echo "(${cpu[$size]} - ${cpu[M]}) * 100 / ${cpu[M]}" | bc -l)"
   fi
 done
 echo "${json%,}]" > "$root/bench/results.json"
