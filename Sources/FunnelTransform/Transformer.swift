@@ -127,7 +127,12 @@ public final class Transformer {
     /// visitor (`v:KEY`).
     public static func group(of record: Record) -> String {
         if let sessionID = record.sessionID { return tagged(UInt8(ascii: "s"), sessionID) }
-        return tagged(UInt8(ascii: "v"), record.visitorKey ?? "")
+        return group(ofVisitor: record.visitorKey ?? "")
+    }
+
+    /// The group a visitor's records without a client session are stored under (`v:KEY`).
+    public static func group(ofVisitor visitor: String) -> String {
+        tagged(UInt8(ascii: "v"), visitor)
     }
 
     /// `tag`, a colon, then `key`, written into the new string at once (a `+` grew a string

@@ -124,7 +124,7 @@ struct HistoryPlanner {
         // Load what the rebuilt visitors hold beyond the run's groups.
         var missing = Set<String>()
         for (visitor, sessionGroupSet) in groupsOfVisitor {
-            let group = "v:" + visitor
+            let group = Transformer.group(ofVisitor: visitor)
             if records[group] == nil { missing.insert(group) }
             for group in sessionGroupSet where records[group] == nil { missing.insert(group) }
         }
@@ -152,7 +152,7 @@ struct HistoryPlanner {
         for visitor in order {
             let groupSet = groupsOfVisitor[visitor] ?? []
             let sessionGroups = groupSet.count < 2 ? Array(groupSet) : groupSet.sorted()
-            var members = records["v:" + visitor] ?? []
+            var members = records[Transformer.group(ofVisitor: visitor)] ?? []
             for group in sessionGroups {
                 guard let list = records[group] else { continue }
                 if members.isEmpty { members = list } else { members += list }

@@ -14,6 +14,7 @@ struct GroupKeyTests {
         var withVisitor = Record(origin: .accessLog, event: "PageView", timestamp: 0)
         withVisitor.visitorKey = key
         #expect(Transformer.group(of: withVisitor) == "v:" + key)
+        #expect(Transformer.group(ofVisitor: key) == "v:" + key)
     }
 
     @Test func aRecordWithNeitherIsTheEmptyVisitor() {
