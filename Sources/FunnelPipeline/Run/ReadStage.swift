@@ -143,9 +143,9 @@ final class ReadStage: @unchecked Sendable {
             case .reject(let reject):
                 recordReject(reject, index: index)
             case .record(var record, let number, let raw):
-                // An access-log record's request passed `requestFilter` in the parser: only its
-                // agent is left to check.
-                if let reason = filter.reason(toDrop: record, requestChecked: true) {
+                // An access-log record's request passed `requestFilter` in the parser (a client
+                // event has none): only its agent is left to check.
+                if let reason = filter.agentReason(record) {
                     tally.filtered[reason, default: 0] += 1
                     continue
                 }

@@ -20,15 +20,19 @@ public final class RecordFilter {
         self.excludedPaths = excludedPaths.map(PathPattern.init)
     }
 
-    /// Why the record is dropped, or nil when it is kept.
-    /// `requestChecked`: the record's request already passed `requestReason` (an access-log
-    /// line read with it as the parser's request filter), so only its agent is left to check.
-    public func reason(toDrop record: Record, requestChecked: Bool = false) -> FilterReason? {
-        if record.origin == .accessLog, !requestChecked,
-           let reason = requestReason(isGET: record.method == "GET", status: record.status, path: record.path) {
+    /// Why the record is dropped, or nil when it is kept: the request's checks for an
+    /// access-log line (`requestReason`), then the agent's (`agentReason`).
+    public func reason(toDrop record: Record) -> FilterReason? {
+        if record.origin == .accessLog, let reason = requestReason(isGET: record.method == "GET", status: record.status, path: record.path) {
             return reason
         }
-        return agents.isBot(record.userAgent) ? .bot : nil
+        return agentReason(record)
+    }
+
+    /// The rule's last check, for a record whose request already passed `requestReason` (an
+    /// access-log line read with it as the parser's request filter) or that has none.
+    public func agentReason(_ record: Record) -> FilterReason? {
+        agents.isBot(record.userAgent) ? .bot : nil
     }
 
     /// The page-view rule's checks that need only the request: why a request with this
