@@ -78,10 +78,11 @@ public final class SQLiteHistoryStore: HistoryStore {
     /// from the tables (a history from before the filter or before it held session ids, or
     /// one another program wrote to since).
     private static func loadFilter(_ db: SQLiteDatabase) throws(SinkError) -> KeyFilter {
-        let records = try historyMark(db)
+        // The mark is kept in the column named `records`, from when it covered records only.
+        let mark = try historyMark(db)
         var stored: KeyFilter?
         try db.select("SELECT records, data FROM key_filter WHERE id = 1") { statement in
-            if SQLiteDatabase.text(statement, 0) == records { stored = KeyFilter(encoded: SQLiteDatabase.blob(statement, 1)) }
+            if SQLiteDatabase.text(statement, 0) == mark { stored = KeyFilter(encoded: SQLiteDatabase.blob(statement, 1)) }
         }
         if let stored { return stored }
         var count = 0
