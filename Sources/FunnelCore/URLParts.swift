@@ -45,6 +45,13 @@ public struct URLParts: Sendable, Hashable {
         return text.withUTF8 { b in authority(b).host.map { lowercased(UnsafeBufferPointer(rebasing: b[$0])) } }
     }
 
+    /// A host as URLs carry it, in lower case: how every host funnel keeps is compared (a
+    /// `$host` log variable as well as a URL's). ASCII is folded on the bytes.
+    public static func lowercasedHost(_ text: String) -> String {
+        var text = text
+        return text.withUTF8 { lowercased($0) }
+    }
+
     /// The host's bytes (without credentials or port) when the URL has an authority
     /// (`scheme://` or `//`), and where the path starts.
     private static func authority(_ b: UnsafeBufferPointer<UInt8>) -> (host: Range<Int>?, end: Int) {

@@ -341,7 +341,7 @@ public struct AccessLogParser: Sendable {
             var record = Record(origin: .accessLog, event: "PageView", timestamp: time)
             record.method = method
             record.status = status
-            let host = host.map { text($0).lowercased() }
+            let host = host.map { URLParts.lowercasedHost(text($0)) }
             if let parts {
                 record.path = parts.path
                 record.query = parts.query

@@ -44,6 +44,7 @@ struct URLPartsTests {
                 host.unicodeScalars.append(choices[Int(state >> 33) % choices.count])
             }
             #expect(URLParts.host(of: "https://" + host + "/p") == host.lowercased(), "\(host)")
+            #expect(URLParts.lowercasedHost(host) == host.lowercased(), "\(host)")
         }
     }
 }
