@@ -43,7 +43,9 @@ import Testing
     @Test func agreesWithThePlainDefinitionOnGeneratedQueries() {
         let names = ["utm_source", "utm%5Fsource", "utm_source+", "gclid", "fbclid", "K", "%E2%84%AA", "", "a"]
         let values = ["", "x", "a+b", "%41", "%G1", "%", "%0A", "caf%C3%A9", "%FF", "=", "1=2"]
-        let asked = ["utm_source", "utm_source ", "gclid", "fbclid", "K", "a", "", "utm%5Fsource"]
+        let asked = ["utm_source", "utm_source ", "gclid", "fbclid", "K", "a", "", "utm%5Fsource", "\u{212A}", "café"]
+        // Asked together, names no two of which are equal: each gets what it gets alone.
+        let together = QueryParameters.Names(asked.filter { $0 != "\u{212A}" })
         var generator = SplitMix64(seed: 0x5EED)
         var compared = 0
         for _ in 0..<3000 {
@@ -61,8 +63,9 @@ import Testing
                 #expect(parameters[name] == Self.model(query, name), "query \(query), name \(name)")
                 compared += 1
             }
+            #expect(parameters.firstValues(of: together) == together.names.map { Self.model(query, $0) }, "query \(query)")
         }
-        #expect(compared == 24_000)
+        #expect(compared == 30_000)
     }
 
     @Test func campaignReadsItsFieldsFromTheQuery() {
