@@ -62,35 +62,3 @@ final class BoundedQueue<Element>: @unchecked Sendable {
         pthread_mutex_unlock(mutex)
     }
 }
-
-/// A thread running one closure, joined once.
-final class WorkerThread: @unchecked Sendable {
-    private final class Body {
-        let run: () -> Void
-        init(_ run: @escaping () -> Void) { self.run = run }
-    }
-
-    private var thread = pthread_t()
-    private var joined = false
-
-    init(_ body: @escaping () -> Void) {
-        let box = Unmanaged.passRetained(Body(body)).toOpaque()
-        let started = pthread_create(&thread, nil, { raw in
-            let body = Unmanaged<Body>.fromOpaque(raw!).takeRetainedValue()
-            body.run()
-            return nil
-        }, box)
-        if started != 0 {
-            // No thread to be had: run in place, which is only slower.
-            let body = Unmanaged<Body>.fromOpaque(box).takeRetainedValue()
-            joined = true
-            body.run()
-        }
-    }
-
-    func join() {
-        guard !joined else { return }
-        joined = true
-        pthread_join(thread, nil)
-    }
-}

@@ -70,7 +70,7 @@ final class ReadStage: @unchecked Sendable {
 
     /// Starts reading; batches arrive on `queue`, which is closed at the end.
     func start() {
-        thread = WorkerThread { [self] in
+        thread = WorkerThread(name: "funnel-read") { [self] in
             for group in Self.mergeGroups(files) { readMerged(group) }
             progress.finish()
             queue.close()

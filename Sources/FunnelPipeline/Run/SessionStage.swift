@@ -137,7 +137,7 @@ private final class Flusher: @unchecked Sendable {
     }
 
     func start(_ groups: [String: [StreamRecord]]) {
-        thread = WorkerThread { [self] in
+        thread = WorkerThread(name: "funnel-flush") { [self] in
             do throws(SinkError) { try process(groups) } catch { failure = error }
         }
     }
@@ -182,7 +182,7 @@ private final class Flusher: @unchecked Sendable {
         // chunk's keeper, still sending to a live sink, finishes first: chunks reach the
         // scratch and the sink in order.
         try joinKeeper()
-        let keeper = WorkerThread { [self, scratch] in
+        let keeper = WorkerThread(name: "funnel-keep") { [self, scratch] in
             do throws(SinkError) {
                 let alreadySent = try scratch.keep(plan, stored: stored, bytes: bytes)
                 if let live {
@@ -231,7 +231,7 @@ private final class Flusher: @unchecked Sendable {
         // 10,000 batches and two waiting cost 20 MiB of peak memory at M).
         let pending = BoundedQueue<[(id: String, start: Int64, body: [UInt8], new: Bool)]>(capacity: 1)
         var historyFailure: SinkError?
-        let historyWriter = WorkerThread { [store] in
+        let historyWriter = WorkerThread(name: "funnel-history") { [store] in
             while let batch = pending.pop() {
                 var change = HistoryChange()
                 change.sessionBodies = batch
