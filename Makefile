@@ -28,12 +28,13 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-# libFuzzer harnesses of the parsers (Fuzz/, a package of its own, so `make test` never builds
-# them), with the address sanitizer. Each runs FUZZ_SECONDS from a corpus kept in
+# libFuzzer harnesses of the parsers and of the history's stored forms (key filter, visitor
+# rows, records) (Fuzz/, a package of its own, so `make test` never builds them), with the
+# address sanitizer. Each runs FUZZ_SECONDS from a corpus kept in
 # Fuzz/.build/corpus and seeded from the fixtures; a crash stops here, its input saved as
 # Fuzz/.build/crashes/<harness>-crash-*. Replay one: Fuzz/.build/debug/<harness> FILE.
 FUZZ_SECONDS ?= 60
-FUZZERS := FuzzAccessLog FuzzLogFormat FuzzNDJSON FuzzURL FuzzUserAgent FuzzGzip
+FUZZERS := FuzzAccessLog FuzzLogFormat FuzzNDJSON FuzzURL FuzzUserAgent FuzzGzip FuzzStored
 fuzz: deps
 	set -o pipefail; cd Fuzz && $(SWIFT) build -c debug -Xswiftc -sanitize=fuzzer,address 2>&1 | grep -v 'Cannot export local symbol'
 	Fuzz/seed-corpus.sh Fuzz/.build/corpus

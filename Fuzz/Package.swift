@@ -10,7 +10,7 @@ let package = Package(
     targets: [
         .target(name: "CLibFuzzer"),
         .target(name: "FuzzSupport", dependencies: ["CLibFuzzer"]),
-    ] + ["FuzzAccessLog", "FuzzLogFormat", "FuzzNDJSON", "FuzzURL", "FuzzUserAgent", "FuzzGzip"].map { name in
+    ] + ["FuzzAccessLog", "FuzzLogFormat", "FuzzNDJSON", "FuzzURL", "FuzzUserAgent", "FuzzGzip", "FuzzStored"].map { name in
         .executableTarget(name: name, dependencies: ["FuzzSupport", .product(name: "FunnelPipeline", package: "funnel")])
     }
 )

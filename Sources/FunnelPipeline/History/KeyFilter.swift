@@ -153,9 +153,10 @@ struct KeyFilter: Equatable {
         guard let partCount = take(), partCount > 0, partCount < 64 else { return nil }
         var parts: [Part] = []
         for _ in 0..<partCount {
-            // A capacity is checked before it is multiplied: damaged bytes must give nil (and a
-            // filter built again), never an overflow that stops the run.
-            guard let capacity = take(), let count = take(), let wordCount = take(), capacity > 0, capacity < 1 << 40,
+            // Numbers are checked before they are converted or multiplied: damaged bytes must
+            // give nil (and a filter built again), never an overflow that stops the run. A
+            // part never holds more keys than its capacity (`insert` adds a part first).
+            guard let capacity = take(), let count = take(), let wordCount = take(), capacity > 0, capacity < 1 << 40, count <= capacity,
                   wordCount == UInt64(max(1, Int(capacity) * Self.bitsPerKey / 64)), bytes.count - offset >= Int(wordCount) * 8
             else { return nil }
             var part = Part(capacity: Int(capacity))

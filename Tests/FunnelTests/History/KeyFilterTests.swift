@@ -31,12 +31,13 @@ import Testing
         #expect(KeyFilter(encoded: Array(bytes.dropLast())) == nil)
         #expect(KeyFilter(encoded: bytes + [0]) == nil)
         #expect(KeyFilter(encoded: Array("KF2".utf8) + bytes.dropFirst(3)) == nil)
-        // A damaged capacity (the first part's, after the magic and the part count) is
-        // refused, not multiplied into an overflow that would stop every later run.
-        for damaged in [UInt64.max, 1 << 62, UInt64(Int.max / 10 + 1)] {
+        // A damaged capacity or key count (the first part's, after the magic and the part
+        // count) is refused, not converted or multiplied into an overflow that would stop
+        // every later run. (The count's case was found by `make fuzz`'s FuzzStored.)
+        for (field, damaged) in [(0, UInt64.max), (0, 1 << 62), (0, UInt64(Int.max / 10 + 1)), (1, UInt64.max), (1, 1 << 63), (1, 501)] {
             var bytes = bytes
-            for index in 0..<8 { bytes[11 + index] = UInt8(truncatingIfNeeded: damaged >> (8 * UInt64(index))) }
-            #expect(KeyFilter(encoded: bytes) == nil)
+            for index in 0..<8 { bytes[11 + 8 * field + index] = UInt8(truncatingIfNeeded: damaged >> (8 * UInt64(index))) }
+            #expect(KeyFilter(encoded: bytes) == nil, "field \(field) = \(damaged)")
         }
         #expect(KeyFilter(encoded: []) == nil)
     }
