@@ -232,6 +232,19 @@ public struct AccessLogParser: Sendable {
         var quoted: Bool
     }
 
+    /// A request target: bytes of the line, or a copy when it had to be unescaped.
+    private enum Target {
+        case inLine(UnsafeBufferPointer<UInt8>)
+        case unescaped([UInt8])
+
+        var parts: URLParts {
+            switch self {
+            case .inLine(let bytes): URLParts(bytes: bytes)
+            case .unescaped(let bytes): bytes.withUnsafeBufferPointer { URLParts(bytes: $0) }
+            }
+        }
+    }
+
     /// The variables funnel uses: bytes of the line, decoded when the record is made.
     private struct Fields {
         var remoteAddr: Raw?
@@ -242,9 +255,7 @@ public struct AccessLogParser: Sendable {
         var timeFound = false
         var timePrecision = 0
         var method: String?
-        /// The request target in the line, or in `targetStorage` when it had to be unescaped.
-        var target: UnsafeBufferPointer<UInt8>?
-        var targetStorage: [UInt8]?
+        var target: Target?
         var status: Int?
         var referrer: Raw?
         var userAgent: Raw?
@@ -272,23 +283,14 @@ public struct AccessLogParser: Sendable {
                     unescaped.withUnsafeBufferPointer { bytes in
                         guard let (method, target) = Self.split(bytes) else { return }
                         self.method = String(decoding: method, as: UTF8.self)
-                        targetStorage = Array(target)
-                        self.target = nil
+                        self.target = .unescaped(Array(target))
                     }
                 } else if let (method, target) = Self.split(raw) {
                     self.method = String(decoding: method, as: UTF8.self)
-                    self.target = target
-                    targetStorage = nil
+                    self.target = .inLine(target)
                 }
             case .requestMethod: method = text(raw, quoted)
-            case .requestURI:
-                if quoted && Self.hasBackslash(raw) {
-                    targetStorage = unescape(raw)
-                    target = nil
-                } else {
-                    target = raw
-                    targetStorage = nil
-                }
+            case .requestURI: target = quoted && Self.hasBackslash(raw) ? .unescaped(unescape(raw)) : .inLine(raw)
             case .status:
                 var value = 0
                 for byte in raw {
@@ -330,13 +332,7 @@ public struct AccessLogParser: Sendable {
         func makeRecord(options: Options, requestFilter: RequestFilter?) -> Outcome {
             guard timePrecision > 0 else { return .reject(.formatMismatch, detail: "the time field is empty") }
             guard let time else { return .reject(.badTimestamp, detail: "impossible or out-of-range time \"\(timeText.map { String(decoding: $0, as: UTF8.self) } ?? "")\"") }
-            let parts: URLParts? = if let targetStorage {
-                targetStorage.withUnsafeBufferPointer { URLParts(bytes: $0) }
-            } else if let target {
-                URLParts(bytes: target)
-            } else {
-                nil
-            }
+            let parts = target?.parts
             if let requestFilter, let reason = requestFilter(method == "GET", status, parts?.path) { return .filtered(reason) }
             var record = Record(origin: .accessLog, event: "PageView", timestamp: time)
             record.method = method
