@@ -135,6 +135,21 @@ public final class Transformer {
         tagged(UInt8(ascii: "v"), visitor)
     }
 
+    /// Whether `group` (as `group(of:)` names it) is a client session's (`s:ID`) rather than a
+    /// visitor's (`v:KEY`).
+    public static func isSessionGroup(_ group: String) -> Bool {
+        group.utf8.first == UInt8(ascii: "s")
+    }
+
+    /// The visitor a stored group's records belong to: a client session's by
+    /// `visitor(ofSessionGroup:sessionID:)`, a visitor's group its key. The inverse of
+    /// `group(of:)` for readers of stored groups, so that the tags are spelled here only.
+    public static func visitor(ofGroup group: String, records: [Record]) -> String {
+        var group = group
+        let key = group.withUTF8 { String(decoding: UnsafeBufferPointer(rebasing: $0.dropFirst(2)), as: UTF8.self) }
+        return isSessionGroup(group) ? visitor(ofSessionGroup: records, sessionID: key) : key
+    }
+
     /// `tag`, a colon, then `key`, written into the new string at once (a `+` grew a string
     /// from the first part, about 400 instructions a record on the reader's thread).
     private static func tagged(_ tag: UInt8, _ key: String) -> String {
@@ -268,9 +283,7 @@ public final class Transformer {
         for record in records { groups[Self.group(of: record), default: []].append(record) }
         var byVisitor: [String: [Record]] = [:]
         for (group, members) in groups {
-            let visitor = group.hasPrefix("s:")
-                ? Self.visitor(ofSessionGroup: members, sessionID: String(group.dropFirst(2)))
-                : String(group.dropFirst(2))
+            let visitor = Self.visitor(ofGroup: group, records: members)
             byVisitor[visitor, default: []].append(contentsOf: members)
         }
         var output: [SessionRecord] = []

@@ -72,8 +72,8 @@ struct HistoryPlanner {
         // this was seen, every flush also stored and looked up a group -> visitor index: a
         // write per client session, 150,000 on M.)
         var previousVisitor: [String: String] = [:]
-        for (group, list) in records where group.hasPrefix("s:") {
-            previousVisitor[group] = Transformer.visitor(ofSessionGroup: list, sessionID: String(group.dropFirst(2)))
+        for (group, list) in records where Transformer.isSessionGroup(group) {
+            previousVisitor[group] = Transformer.visitor(ofGroup: group, records: list)
         }
         // Event ids of records read from the history, whose holders may not be known yet.
         var storedIDs = Set<String>()
@@ -101,13 +101,11 @@ struct HistoryPlanner {
         var visitorOf: [String: String] = .init(minimumCapacity: groups.count)
         var visitors = Set<String>(minimumCapacity: groups.count + previousVisitor.count)
         for group in groups {
-            if group.hasPrefix("s:") {
-                let visitor = Transformer.visitor(ofSessionGroup: records[group] ?? [], sessionID: String(group.dropFirst(2)))
+            let visitor = Transformer.visitor(ofGroup: group, records: records[group] ?? [])
+            visitors.insert(visitor)
+            if Transformer.isSessionGroup(group) {
                 visitorOf[group] = visitor
-                visitors.insert(visitor)
                 if let previous = previousVisitor[group] { visitors.insert(previous) }
-            } else {
-                visitors.insert(String(group.dropFirst(2)))
             }
         }
         let storedRows = try store.visitorRows(Array(visitors))

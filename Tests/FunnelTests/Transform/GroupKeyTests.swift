@@ -15,6 +15,16 @@ struct GroupKeyTests {
         withVisitor.visitorKey = key
         #expect(Transformer.group(of: withVisitor) == "v:" + key)
         #expect(Transformer.group(ofVisitor: key) == "v:" + key)
+
+        // Read back: a client session's group is its visitor's by its records (the session id
+        // itself when none names one); a visitor's group is its key.
+        let sessionGroup = Transformer.group(of: withSession)
+        #expect(Transformer.isSessionGroup(sessionGroup))
+        #expect(Transformer.visitor(ofGroup: sessionGroup, records: [withSession]) == "other")
+        #expect(Transformer.visitor(ofGroup: sessionGroup, records: []) == key)
+        let visitorGroup = Transformer.group(of: withVisitor)
+        #expect(!Transformer.isSessionGroup(visitorGroup))
+        #expect(Transformer.visitor(ofGroup: visitorGroup, records: [withVisitor]) == key)
     }
 
     @Test func aRecordWithNeitherIsTheEmptyVisitor() {
