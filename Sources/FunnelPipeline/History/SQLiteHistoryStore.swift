@@ -36,8 +36,9 @@ public final class SQLiteHistoryStore: HistoryStore {
         // for its group, because the planner reads a group's stored records before adding to it
         // and keeps each position once, so a unique index on (group, position) only checked that
         // again, at 3.6 times the size (the 50-byte positions: 44 MiB against 12 MiB for the
-        // bench's L), which made its inserts miss the cache. Histories created before keep that
-        // unique index, which serves the same lookups, and get no second one.
+        // bench's L), which made its inserts miss the cache. Histories created before keep the
+        // index they have (that unique index, or the first versions' `WITHOUT ROWID` key on
+        // the same columns), which serves the same lookups, and get no second one.
         try db.execute("""
             PRAGMA page_size=16384;
             \(path.isEmpty ? "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" : "PRAGMA journal_mode=DELETE; PRAGMA synchronous=FULL;")
@@ -55,14 +56,17 @@ public final class SQLiteHistoryStore: HistoryStore {
         filter = try Self.loadFilter(db)
     }
 
-    /// Creates the records' index on the group unless the history has the unique index on
-    /// (group, position) that histories created before 2026-12-02 got with their table.
+    /// Creates the records' index on the group unless an index leading with the group already
+    /// serves the lookups: the unique index on (group, position) that histories created
+    /// before 2026-12-02 got with their table, or the primary key of the `WITHOUT ROWID`
+    /// table of the first versions.
     private static func indexRecordsByGroup(_ db: SQLiteDatabase) throws(SinkError) {
-        var unique = 0
-        try db.select("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'records' AND name LIKE 'sqlite_autoindex_records_%'") {
-            unique = Int(SQLiteDatabase.integer($0, 0))
-        }
-        if unique == 0 { try db.execute("CREATE INDEX IF NOT EXISTS records_by_group ON records (grp);") }
+        var leading = 0
+        try db.select("""
+            SELECT count(*) FROM pragma_index_list('records') AS list, pragma_index_info(list.name) AS info
+            WHERE info.seqno = 0 AND info.name = 'grp'
+            """) { leading = Int(SQLiteDatabase.integer($0, 0)) }
+        if leading == 0 { try db.execute("CREATE INDEX IF NOT EXISTS records_by_group ON records (grp);") }
     }
 
     /// Histories written before `VisitorRow` kept a visitor's groups and session ids as one row

@@ -51,9 +51,19 @@ import Testing
         #expect(sameRecords, "\(first.records.count) records after the first run, \(again.records.count) after the reruns")
     }
 
-    /// A history created with the unique index of earlier versions keeps it, gets no group
-    /// index beside it, and later days still merge exactly with one run over every day.
-    @Test func anOlderHistoryKeepsItsUniqueIndexAndLaterDaysMergeExactly() throws {
+    /// The records tables of earlier versions: a rowid table with a unique index on (group,
+    /// position), and before it a `WITHOUT ROWID` table keyed by them (whose key has no entry
+    /// of its own in `sqlite_master`).
+    static let olderTables: [(sql: String, indexes: [String])] = [
+        ("CREATE TABLE records (grp TEXT NOT NULL, position TEXT NOT NULL, data BLOB NOT NULL, UNIQUE (grp, position));", ["sqlite_autoindex_records_1"]),
+        ("CREATE TABLE records (grp TEXT NOT NULL, position TEXT NOT NULL, data BLOB NOT NULL, PRIMARY KEY (grp, position)) WITHOUT ROWID;", []),
+    ]
+
+    /// A history created with the records table of an earlier version keeps its index, gets
+    /// no group index beside it, and later days still merge exactly with one run over every
+    /// day.
+    @Test(arguments: olderTables.indices)
+    func anOlderHistoryKeepsItsIndexAndLaterDaysMergeExactly(table: Int) throws {
         let days = RunsOverTimeTests.Days(seed: 62, visitors: 300)
         let single = TestFiles.temporaryFolder("records-index-single")
         defer { TestFiles.remove(single) }
@@ -64,11 +74,11 @@ import Testing
         let path = output + "/" + SQLiteHistoryStore.fileName
         do {
             let db = try SQLiteDatabase(path: path)
-            try db.execute("CREATE TABLE records (grp TEXT NOT NULL, position TEXT NOT NULL, data BLOB NOT NULL, UNIQUE (grp, position));")
+            try db.execute(Self.olderTables[table].sql)
         }
         _ = try days.run(days: Array(days.dates.prefix(2)), sink: .ndjson, output: output)
         _ = try days.run(days: Array(days.dates.dropFirst(1)), sink: .ndjson, output: output)
-        #expect(try indexes(path) == ["sqlite_autoindex_records_1"])
+        #expect(try indexes(path) == Self.olderTables[table].indexes)
         let records = try stored(path).records
         #expect(Set(records).count == records.count, "a record is stored twice")
         _ = try Exporter.export(historyFolder: output, to: output + "/export")
