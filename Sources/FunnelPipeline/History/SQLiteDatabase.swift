@@ -132,6 +132,14 @@ final class SQLiteDatabase {
         sqlite3_reset(statement)
     }
 
+    /// The integer a statement of one row and one column reads (a count, a maximum); 0 for
+    /// NULL, as SQLite reads it.
+    func scalar(_ sql: StaticString) throws(SinkError) -> Int64 {
+        var value: Int64 = 0
+        try select(sql) { value = Self.integer($0, 0) }
+        return value
+    }
+
     /// Runs `sql` once per distinct key (bound as ?1), calling `row` with the key for each row.
     func query(_ sql: StaticString, _ keys: [String], _ row: (String, OpaquePointer?) -> Void) throws(SinkError) {
         var seen = Set<String>()

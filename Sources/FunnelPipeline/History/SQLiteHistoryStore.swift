@@ -61,11 +61,10 @@ public final class SQLiteHistoryStore: HistoryStore {
     /// before 2026-12-02 got with their table, or the primary key of the `WITHOUT ROWID`
     /// table of the first versions.
     private static func indexRecordsByGroup(_ db: SQLiteDatabase) throws(SinkError) {
-        var leading = 0
-        try db.select("""
+        let leading = try db.scalar("""
             SELECT count(*) FROM pragma_index_list('records') AS list, pragma_index_info(list.name) AS info
             WHERE info.seqno = 0 AND info.name = 'grp'
-            """) { leading = Int(SQLiteDatabase.integer($0, 0)) }
+            """)
         if leading == 0 { try db.execute("CREATE INDEX IF NOT EXISTS records_by_group ON records (grp);") }
     }
 
@@ -75,11 +74,8 @@ public final class SQLiteHistoryStore: HistoryStore {
     /// leaves the old tables, and the next run migrates again). SQLite builds the row text in
     /// `VisitorRow.encoded()`'s form.
     private static func migrateVisitorTables(_ db: SQLiteDatabase) throws(SinkError) {
-        var old = 0
-        try db.select("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('visitor_groups', 'visitor_sessions')") {
-            old = Int(SQLiteDatabase.integer($0, 0))
-        }
-        guard old == 2 else { return }
+        guard try db.scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('visitor_groups', 'visitor_sessions')") == 2
+        else { return }
         func list(_ column: String, _ table: String) -> String {
             "coalesce((SELECT group_concat(length(CAST(\(column) AS BLOB)) || ':' || \(column), '') FROM (SELECT \(column) FROM \(table) t WHERE t.visitor = v.visitor ORDER BY \(column))), '')"
         }
@@ -107,8 +103,7 @@ public final class SQLiteHistoryStore: HistoryStore {
             if SQLiteDatabase.text(statement, 0) == mark { stored = KeyFilter(encoded: SQLiteDatabase.blob(statement, 1)) }
         }
         if let stored { return stored }
-        var count = 0
-        try db.select("SELECT count(*) FROM records") { count = Int(SQLiteDatabase.integer($0, 0)) }
+        let count = Int(try db.scalar("SELECT count(*) FROM records"))
         var built = KeyFilter(capacity: max(KeyFilter.initialCapacity, count * 2))
         let tables: [(StaticString, KeyFilter.Kind)] = [("SELECT grp FROM records", .group), ("SELECT event_id FROM event_holders", .event),
                                                         ("SELECT visitor FROM visitors", .visitor), ("SELECT session_id FROM sessions", .session)]
@@ -125,14 +120,13 @@ public final class SQLiteHistoryStore: HistoryStore {
     /// rowid above all others). Versions whose filter held no session ids saved the records'
     /// part alone, so their filters are built again once.
     private static func historyMark(_ db: SQLiteDatabase) throws(SinkError) -> String {
-        var mark = ""
+        var mark: String
         do throws(SinkError) {
-            try db.select("SELECT max(rowid) FROM records") { mark = "rowid " + String(SQLiteDatabase.integer($0, 0)) }
+            mark = "rowid " + String(try db.scalar("SELECT max(rowid) FROM records"))
         } catch {
-            try db.select("SELECT count(*) FROM records") { mark = "count " + String(SQLiteDatabase.integer($0, 0)) }
+            mark = "count " + String(try db.scalar("SELECT count(*) FROM records"))
         }
-        try db.select("SELECT max(rowid) FROM sessions") { mark += " sessions " + String(SQLiteDatabase.integer($0, 0)) }
-        return mark
+        return mark + " sessions " + String(try db.scalar("SELECT max(rowid) FROM sessions"))
     }
 
     public func records(ofGroups groups: [String]) throws(SinkError) -> [String: [Record]] {
