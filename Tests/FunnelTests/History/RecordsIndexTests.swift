@@ -51,37 +51,35 @@ import Testing
         #expect(sameRecords, "\(first.records.count) records after the first run, \(again.records.count) after the reruns")
     }
 
-    /// The records tables of earlier versions: a rowid table with a unique index on (group,
-    /// position), and before it a `WITHOUT ROWID` table keyed by them (whose key has no entry
-    /// of its own in `sqlite_master`).
-    static let olderTables: [(sql: String, indexes: [String])] = [
-        ("CREATE TABLE records (grp TEXT NOT NULL, position TEXT NOT NULL, data BLOB NOT NULL, UNIQUE (grp, position));", ["sqlite_autoindex_records_1"]),
-        ("CREATE TABLE records (grp TEXT NOT NULL, position TEXT NOT NULL, data BLOB NOT NULL, PRIMARY KEY (grp, position)) WITHOUT ROWID;", []),
+    /// The records tables of earlier versions (their columns and keys): a rowid table with a
+    /// unique index on (group, position), and before it a `WITHOUT ROWID` table keyed by them
+    /// (whose key has no entry of its own in `sqlite_master`).
+    static let olderTables: [(definition: String, indexes: [String])] = [
+        ("(grp TEXT NOT NULL, position TEXT NOT NULL, data BLOB NOT NULL, UNIQUE (grp, position))", ["sqlite_autoindex_records_1"]),
+        ("(grp TEXT NOT NULL, position TEXT NOT NULL, data BLOB NOT NULL, PRIMARY KEY (grp, position)) WITHOUT ROWID", []),
     ]
 
-    /// A history created with the records table of an earlier version keeps its index, gets
-    /// no group index beside it, and later days still merge exactly with one run over every
-    /// day.
+    /// A history whose records table an earlier version made keeps its index, gets no group
+    /// index beside it, stores no record twice when a day is run again, and later days still
+    /// merge exactly with one run over every day.
     @Test(arguments: olderTables.indices)
     func anOlderHistoryKeepsItsIndexAndLaterDaysMergeExactly(table: Int) throws {
+        let older = Self.olderTables[table]
         let days = RunsOverTimeTests.Days(seed: 62, visitors: 300)
-        let single = TestFiles.temporaryFolder("records-index-single")
-        defer { TestFiles.remove(single) }
-        _ = try days.run(days: days.dates, sink: .ndjson, output: single)
-
-        let output = TestFiles.temporaryFolder("records-index-older")
-        defer { TestFiles.remove(output) }
-        let path = output + "/" + SQLiteHistoryStore.fileName
-        do {
+        // The second day again, on top of the older table.
+        try days.checkOlderSQLiteHistory("records-index-older", later: Array(days.dates.dropFirst(1)), downgrade: { path in
             let db = try SQLiteDatabase(path: path)
-            try db.execute(Self.olderTables[table].sql)
-        }
-        _ = try days.run(days: Array(days.dates.prefix(2)), sink: .ndjson, output: output)
-        _ = try days.run(days: Array(days.dates.dropFirst(1)), sink: .ndjson, output: output)
-        #expect(try indexes(path) == Self.olderTables[table].indexes)
-        let records = try stored(path).records
-        #expect(Set(records).count == records.count, "a record is stored twice")
-        _ = try Exporter.export(historyFolder: output, to: output + "/export")
-        #expect(TestFiles.readText(output + "/export/sessions.ndjson") == TestFiles.readText(single + "/sessions.ndjson"))
+            try db.execute("""
+                ALTER TABLE records RENAME TO newer_records;
+                CREATE TABLE records \(older.definition);
+                INSERT INTO records (grp, position, data) SELECT grp, position, data FROM newer_records;
+                DROP TABLE newer_records;
+                """)
+            try #require(try indexes(path) == older.indexes)
+        }, inspect: { path in
+            #expect(try indexes(path) == older.indexes)
+            let records = try stored(path).records
+            #expect(Set(records).count == records.count, "a record is stored twice")
+        })
     }
 }

@@ -58,6 +58,25 @@ struct RunsOverTimeTests {
             #expect(try server.dumpSessions() == whole)
             try inspect(server)
         }
+
+        /// The same for a flat-file history: the first two days are run, `downgrade` rewrites
+        /// the history file in the older layout, `later` days (by default the others) are run
+        /// on top, `inspect` looks at the file, and the export must equal one run over every
+        /// day.
+        func checkOlderSQLiteHistory(_ name: String, later: [String]? = nil, downgrade: (String) throws -> Void,
+                                     inspect: (String) throws -> Void) throws {
+            let scratch = TestFiles.temporaryFolder(name)
+            defer { TestFiles.remove(scratch) }
+            _ = try run(days: dates, sink: .ndjson, output: scratch + "/whole")
+            let output = scratch + "/daily"
+            let path = output + "/" + SQLiteHistoryStore.fileName
+            _ = try run(days: Array(dates.prefix(2)), sink: .ndjson, output: output)
+            try downgrade(path)
+            _ = try run(days: later ?? Array(dates.dropFirst(2)), sink: .ndjson, output: output)
+            try inspect(path)
+            _ = try Exporter.export(historyFolder: output, to: output + "/export")
+            #expect(TestFiles.readText(output + "/export/sessions.ndjson") == TestFiles.readText(scratch + "/whole/sessions.ndjson"))
+        }
     }
 
     /// One run of the pipeline file over `days`.

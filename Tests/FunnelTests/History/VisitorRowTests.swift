@@ -56,24 +56,15 @@ import Testing
     }
 
     @Test func anOlderSQLiteHistoryIsMigratedAndLaterDaysMergeExactly() throws {
-        let days = RunsOverTimeTests.Days(seed: 51, visitors: 300)
-        let single = TestFiles.temporaryFolder("rows-single")
-        defer { TestFiles.remove(single) }
-        _ = try days.run(days: days.dates, sink: .ndjson, output: single)
-
-        let output = TestFiles.temporaryFolder("rows-migrated")
-        defer { TestFiles.remove(output) }
-        _ = try days.run(days: Array(days.dates.prefix(2)), sink: .ndjson, output: output)
-        let path = output + "/" + SQLiteHistoryStore.fileName
-        try downgrade(path)
-        try #require(try tables(path).isSuperset(of: ["visitor_groups", "visitor_sessions", "group_visitor"]))
-        _ = try days.run(days: Array(days.dates.dropFirst(2)), sink: .ndjson, output: output)
-        let after = try tables(path)
-        #expect(after.contains("visitors") && !after.contains("visitor_groups") && !after.contains("visitor_sessions"), "\(after)")
-        // A client session's visitor comes from its records now: the older index is dropped.
-        #expect(!after.contains("group_visitor"), "\(after)")
-        _ = try Exporter.export(historyFolder: output, to: output + "/export")
-        #expect(TestFiles.readText(output + "/export/sessions.ndjson") == TestFiles.readText(single + "/sessions.ndjson"))
+        try RunsOverTimeTests.Days(seed: 51, visitors: 300).checkOlderSQLiteHistory("rows-migrated", downgrade: { path in
+            try downgrade(path)
+            try #require(try tables(path).isSuperset(of: ["visitor_groups", "visitor_sessions", "group_visitor"]))
+        }, inspect: { path in
+            let after = try tables(path)
+            #expect(after.contains("visitors") && !after.contains("visitor_groups") && !after.contains("visitor_sessions"), "\(after)")
+            // A client session's visitor comes from its records now: the older index is dropped.
+            #expect(!after.contains("group_visitor"), "\(after)")
+        })
     }
 
     @Test func anOlderRedisHistoryIsReadAndReplacedAndLaterDaysMergeExactly() throws {
