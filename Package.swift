@@ -3,6 +3,12 @@ import PackageDescription
 
 // Stages depend one way: FunnelCore <- FunnelReaders / FunnelTransform / FunnelWriters
 // <- FunnelPipeline <- funnel. C libraries stay inside their system-library targets.
+// Release builds optimize across our modules (a record's field read in another module is then
+// an inlined load, not a call that retains and releases its string) without the dynamic
+// exclusivity checks that inlining would add on every access to a record's storage class;
+// debug builds, which the tests run, keep every check. docs/performance.md, "Build flags".
+let release: [SwiftSetting] = [.unsafeFlags(["-cross-module-optimization", "-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+
 let package = Package(
     name: "funnel",
     platforms: [.macOS(.v15)],
@@ -22,20 +28,23 @@ let package = Package(
         .systemLibrary(name: "CMaxMindDB", path: "Sources/CMaxMindDB"),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
         .systemLibrary(name: "CJemalloc", path: "Sources/CJemalloc"),
-        .target(name: "FunnelCore"),
-        .target(name: "FunnelReaders", dependencies: ["FunnelCore", "CZlib"]),
+        .target(name: "FunnelCore", swiftSettings: release),
+        .target(name: "FunnelReaders", dependencies: ["FunnelCore", "CZlib"], swiftSettings: release),
         .target(
             name: "FunnelTransform",
-            dependencies: ["FunnelCore", "CMaxMindDB", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["FunnelCore", "CMaxMindDB", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: release
         ),
-        .target(name: "FunnelWriters", dependencies: ["FunnelCore", "CHiredis"]),
+        .target(name: "FunnelWriters", dependencies: ["FunnelCore", "CHiredis"], swiftSettings: release),
         .target(
             name: "FunnelPipeline",
-            dependencies: ["FunnelCore", "FunnelReaders", "FunnelTransform", "FunnelWriters", "CSQLite", "Yams"]
+            dependencies: ["FunnelCore", "FunnelReaders", "FunnelTransform", "FunnelWriters", "CSQLite", "Yams"],
+            swiftSettings: release
         ),
         .executableTarget(
             name: "funnel",
-            dependencies: ["FunnelPipeline", "CJemalloc", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["FunnelPipeline", "CJemalloc", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: release
         ),
         .target(
             name: "FunnelTestSupport",
