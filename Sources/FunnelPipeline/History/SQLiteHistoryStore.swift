@@ -187,12 +187,17 @@ public final class SQLiteHistoryStore: HistoryStore {
         // neighbouring index entries land on the same B-tree pages.
         filter.add(change)
         filter.addSessions(change)
-        var blocks = change.recordBlocks
-        blocks.sort { $0.group != $1.group ? $0.group < $1.group : $0.position < $1.position }
+        // A chunk holds one block per group, so the group alone orders them, and their places
+        // are sorted rather than the blocks: comparing each pair's groups twice and moving
+        // three fields per step took 50 million instructions of the bench's S run, this 27.
+        // (Comparing the groups' bytes with `memcmp` took more: `<` compares small ASCII
+        // strings as integers.)
+        let blocks = change.recordBlocks
+        let order = blocks.indices.sorted { blocks[$0].group < blocks[$1].group }
         // A block's key is new (`recordBlocks`); a history with the older unique index would
         // also refuse one that is not.
         try insertNew("INSERT OR IGNORE INTO records (grp, position, data)", "(?, ?, ?)", "record blocks",
-                      blocks.lazy.map { [.text($0.group), .text($0.position), .blob($0.data)] })
+                      order.lazy.map { [.text(blocks[$0].group), .text(blocks[$0].position), .blob(blocks[$0].data)] })
         for (id, holder) in change.eventHolders.sorted(by: { $0.id < $1.id }) {
             try db.run("INSERT OR IGNORE INTO event_holders (event_id, position, grp) VALUES (?1, ?2, ?3)",
                        [.text(id), .text(holder.position), .text(holder.group)])
