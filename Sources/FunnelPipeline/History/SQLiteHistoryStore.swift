@@ -120,7 +120,7 @@ public final class SQLiteHistoryStore: HistoryStore {
     /// rowid above all others). Versions whose filter held no session ids saved the records'
     /// part alone, so their filters are built again once.
     private static func historyMark(_ db: SQLiteDatabase) throws(SinkError) -> String {
-        var mark: String
+        let mark: String
         do throws(SinkError) {
             mark = "rowid " + String(try db.scalar("SELECT max(rowid) FROM records"))
         } catch {
