@@ -17,15 +17,21 @@ public struct Campaign: Sendable, Hashable {
 
     /// Nil when the query carries no campaign parameter.
     public init?(_ parameters: QueryParameters) {
-        let values = parameters.firstValues(of: Self.names)
-        utmSource = values[0]
-        utmMedium = values[1]
-        utmCampaign = values[2]
-        utmContent = values[3]
-        utmTerm = values[4]
-        if let index = values[5...].firstIndex(where: { $0 != nil }) {
-            clickIDName = Self.clickIDNames[index - 5]
-            clickID = values[index]
+        // The click id is the first of `clickIDNames` present, whatever its place in the query.
+        var click: (index: Int, value: String)?
+        parameters.forEachFirstValue(of: Self.names) { index, value in
+            switch index {
+            case 0: utmSource = value
+            case 1: utmMedium = value
+            case 2: utmCampaign = value
+            case 3: utmContent = value
+            case 4: utmTerm = value
+            default: if index < (click?.index ?? .max) { click = (index, value) }
+            }
+        }
+        if let click {
+            clickIDName = Self.clickIDNames[click.index - 5]
+            clickID = click.value
         }
         if !hasUTM && clickID == nil { return nil }
     }

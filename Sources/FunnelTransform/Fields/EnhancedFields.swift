@@ -67,6 +67,9 @@ enum EnhancedFields {
         id.contains("@") ? nil : id
     }
 
+    /// Looked up for every PageView: prepared once.
+    private static let utmSourceName = QueryParameters.Names(["utm_source"])
+
     /// SPEC 7: the properties the enhanced schema keeps, per event name, in this order.
     static func event(_ record: Record) -> EventRecord {
         var properties = FieldList()
@@ -74,7 +77,7 @@ enum EnhancedFields {
         switch record.event {
         case "PageView":
             properties.add("page", record.path)
-            properties.add("utm_source", record.query.flatMap { QueryParameters($0)["utm_source"] })
+            properties.add("utm_source", record.query.flatMap { QueryParameters($0).firstValue(of: utmSourceName) })
         case "ViewContent", "VideoStart", "VideoProgress", "VideoComplete":
             properties.add("content", p.content)
             properties.add("percent", p.percent.map(FieldValue.integer))

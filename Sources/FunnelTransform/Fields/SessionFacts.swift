@@ -38,6 +38,9 @@ struct SessionFacts {
     var start: Int64 { session.start }
     var end: Int64 { session.last }
 
+    /// Looked up when a session's first click id is not fbclid: prepared once.
+    private static let fbclidName = QueryParameters.Names(["fbclid"])
+
     init(session: Sessionizer.Session, siteHosts: [String]) {
         self.session = session
         var viewContent: String?
@@ -51,7 +54,7 @@ struct SessionFacts {
                     if utm == nil, campaign.hasUTM { utm = campaign }
                     if clickIDName == nil { clickIDName = campaign.clickIDName }
                     if fbclid == nil, let name = campaign.clickIDName {
-                        fbclid = name == "fbclid" ? campaign.clickID : parameters["fbclid"]
+                        fbclid = name == "fbclid" ? campaign.clickID : parameters.firstValue(of: Self.fbclidName)
                     }
                     if gclid == nil, campaign.clickIDName == "gclid" { gclid = campaign.clickID }
                 }

@@ -63,7 +63,14 @@ import Testing
                 #expect(parameters[name] == Self.model(query, name), "query \(query), name \(name)")
                 compared += 1
             }
-            #expect(parameters.firstValues(of: together) == together.names.map { Self.model(query, $0) }, "query \(query)")
+            // Each name at most once, with what it gets alone.
+            var seen = [String?](repeating: nil, count: together.names.count)
+            parameters.forEachFirstValue(of: together) { index, value in
+                #expect(seen[index] == nil, "query \(query), name \(together.names[index]) given twice")
+                seen[index] = value
+            }
+            #expect(seen == together.names.map { Self.model(query, $0) }, "query \(query)")
+            #expect(parameters.firstValue(of: QueryParameters.Names(["gclid"])) == Self.model(query, "gclid"), "query \(query)")
         }
         #expect(compared == 30_000)
     }
@@ -77,5 +84,12 @@ import Testing
         #expect(campaign?.clickIDName == "gclid")
         #expect(campaign?.clickID == "G")
         #expect(Campaign(QueryParameters("x=1&utm_source=")) == nil)
+        // Whatever their order in the query.
+        let clicks = Campaign(QueryParameters("fbclid=F&msclkid=M&gclid=G&utm_term=t"))
+        #expect(clicks?.clickIDName == "gclid")
+        #expect(clicks?.clickID == "G")
+        #expect(clicks?.utmTerm == "t")
+        #expect(Campaign(QueryParameters("twclid=T&fbclid=F"))?.clickIDName == "fbclid")
+        #expect(Campaign(QueryParameters("li_fat_id=L"))?.clickID == "L")
     }
 }
