@@ -56,15 +56,23 @@ public enum RecordCoding {
     /// Several encoded records as one value: a zero byte, then each record as its length
     /// (LEB128) and its bytes. A store keeps a group's new records of one run in one row.
     public static func block(_ records: [[UInt8]]) -> [UInt8] {
-        // Room for the zero byte and, per record, the longest length and the record: every
-        // record fits.
-        let capacity = records.reduce(1) { $0 + 10 + $1.count }
-        return [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
-            var writer = ByteWriter(base: buffer.baseAddress!, capacity: capacity)
-            writer.write(0)
-            for record in records { record.withUnsafeBufferPointer { writer.putLengthAndBytes($0) } }
-            count = writer.count
+        // Room reserved for the zero byte and, per record, the longest length and the record,
+        // then appended to: `[UInt8](unsafeUninitializedCapacity:)` allocates through an
+        // unspecialized path (see `Array(filled:count:)`), and this runs once per group a flush
+        // stores.
+        var block: [UInt8] = []
+        block.reserveCapacity(records.reduce(1) { $0 + 10 + $1.count })
+        block.append(0)
+        for record in records {
+            var length = record.count
+            while length >= 0x80 {
+                block.append(UInt8(truncatingIfNeeded: length) | 0x80)
+                length >>= 7
+            }
+            block.append(UInt8(truncatingIfNeeded: length))
+            block.append(contentsOf: record)
         }
+        return block
     }
 
     /// The records of a value `encode` or `block` wrote; the ones that do not decode are left out.

@@ -16,7 +16,7 @@ enum PageViewMerge {
     static func merge(_ records: inout [Record], windowMillis: Int64) -> Int {
         let clientViews = records.indices.filter { records[$0].origin == .client && records[$0].event == "PageView" && records[$0].path != nil }
         guard !clientViews.isEmpty, records.contains(where: { $0.origin == .accessLog }) else { return 0 }
-        var taken = [Bool](repeating: false, count: records.count)
+        var taken = [Bool](filled: false, count: records.count)
         // Ascending: the log lines are visited in order.
         var removed: [Int] = []
         for index in records.indices where records[index].origin == .accessLog {
