@@ -4,8 +4,8 @@ extension Array {
     /// `Array(unsafeUninitializedCapacity:)` allocate through a standard-library function that
     /// is not specialized for the element type and looks the storage's type up at run time:
     /// about 800 instructions a call under callgrind, more than the array's work when it is
-    /// small and made per record or per query (the campaign's thirteen values, a visitor's
-    /// merge flags). `reserveCapacity` allocates through code specialized in the caller.
+    /// small and made often (the page-view merge's flags, one array per visitor rebuilt).
+    /// `reserveCapacity` allocates through code specialized in the caller.
     @inlinable
     public init(filled value: Element, count: Int) {
         self.init()
