@@ -64,15 +64,24 @@ public enum RecordCoding {
         block.reserveCapacity(records.reduce(1) { $0 + 10 + $1.count })
         block.append(0)
         for record in records {
-            var length = record.count
-            while length >= 0x80 {
-                block.append(UInt8(truncatingIfNeeded: length) | 0x80)
-                length >>= 7
-            }
-            block.append(UInt8(truncatingIfNeeded: length))
+            forEachLengthByte(record.count) { block.append($0) }
             block.append(contentsOf: record)
         }
         return block
+    }
+
+    /// `length` as LEB128, the form `readLength` reads: seven bits a byte, low first, the high
+    /// bit set on all but the last, at most 10 bytes. Given one byte at a time, so that a
+    /// record's fields (written at a pointer) and a block's records (appended to an array)
+    /// share it.
+    @inline(__always)
+    fileprivate static func forEachLengthByte(_ length: Int, _ body: (UInt8) -> Void) {
+        var length = length
+        while length >= 0x80 {
+            body(UInt8(truncatingIfNeeded: length) | 0x80)
+            length >>= 7
+        }
+        body(UInt8(truncatingIfNeeded: length))
     }
 
     /// The records of a value `encode` or `block` wrote; the ones that do not decode are left out.
@@ -216,19 +225,15 @@ private extension ByteWriter {
         putLengthAndBytes(bytes)
     }
 
-    /// The length as LEB128 (seven bits a byte, low first, the high bit set on all but the
-    /// last, at most 10 bytes), then the bytes, after a check that they fit.
+    /// The length (`RecordCoding.forEachLengthByte`), then the bytes, after a check that
+    /// they fit.
     @inline(__always)
     mutating func putLengthAndBytes(_ bytes: UnsafeBufferPointer<UInt8>) {
         guard fits(10 + bytes.count) else { return }
-        var length = bytes.count
-        while length >= 0x80 {
-            base[count] = UInt8(truncatingIfNeeded: length) | 0x80
-            length >>= 7
+        RecordCoding.forEachLengthByte(bytes.count) { byte in
+            base[count] = byte
             count += 1
         }
-        base[count] = UInt8(truncatingIfNeeded: length)
-        count += 1
         writeUnchecked(bytes)
     }
 
