@@ -13,13 +13,9 @@ public struct QueryParameters: Sendable {
         self.query = query ?? ""
     }
 
-    /// The first non-empty value of `name` (names compared after percent-decoding).
-    public subscript(name: String) -> String? {
-        firstValue(of: Names([name]))
-    }
-
-    /// The first non-empty value of the first of `names`: for a name looked up per record or
-    /// per session, prepared once as `Names([name])` instead of on every lookup.
+    /// The first non-empty value of the first of `names` (names compared after
+    /// percent-decoding): for one name, `Names([name])`, prepared once where it is looked up
+    /// per record or per session.
     public func firstValue(of names: Names) -> String? {
         var found: String?
         forEachFirstValue(of: names) { index, value in if index == 0 { found = value } }

@@ -34,7 +34,7 @@ import Testing
         ("", "gclid", nil),
     ] as [(String, String, String?)])
     func findsTheFirstNonEmptyValue(query: String, name: String, value: String?) {
-        #expect(QueryParameters(query)[name] == value)
+        #expect(QueryParameters(query).firstValue(of: QueryParameters.Names([name])) == value)
         #expect(Self.model(query, name) == value)
     }
 
@@ -60,7 +60,7 @@ import Testing
             let query = parts.joined(separator: pick(5, &generator) == 0 ? "&&" : "&")
             let parameters = QueryParameters(query)
             for name in asked {
-                #expect(parameters[name] == Self.model(query, name), "query \(query), name \(name)")
+                #expect(parameters.firstValue(of: QueryParameters.Names([name])) == Self.model(query, name), "query \(query), name \(name)")
                 compared += 1
             }
             // Each name at most once, with what it gets alone.
@@ -70,7 +70,6 @@ import Testing
                 seen[index] = value
             }
             #expect(seen == together.names.map { Self.model(query, $0) }, "query \(query)")
-            #expect(parameters.firstValue(of: QueryParameters.Names(["gclid"])) == Self.model(query, "gclid"), "query \(query)")
         }
         #expect(compared == 30_000)
     }
