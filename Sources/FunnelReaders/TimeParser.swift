@@ -10,16 +10,22 @@ public enum TimeParser {
     /// nginx/Apache `$time_local`: `10/Oct/2000:13:55:36 -0700`.
     public static func parseTimeLocal(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
         guard b.count == 26 else { return nil }
-        func num(_ at: Int, _ count: Int) -> Int? { CivilTime.decimal(b, at: at, count: count) }
+        // Two digits at a time, inlined: `CivilTime.decimal` through a local closure was a call
+        // per number, eight a line, about 500 instructions a line with the checks.
+        @inline(__always) func two(_ at: Int) -> Int? {
+            let high = b[at] &- 0x30, low = b[at + 1] &- 0x30
+            guard high < 10, low < 10 else { return nil }
+            return Int(high) * 10 + Int(low)
+        }
         let key = UInt32(b[3]) << 16 | UInt32(b[4]) << 8 | UInt32(b[5])
-        guard let day = num(0, 2), b[2] == 0x2F, let monthIndex = months.firstIndex(of: key), b[6] == 0x2F,
-              let year = num(7, 4), b[11] == 0x3A, let hour = num(12, 2), b[14] == 0x3A, let minute = num(15, 2),
-              b[17] == 0x3A, let second = num(18, 2), b[20] == 0x20,
-              b[21] == UInt8(ascii: "+") || b[21] == UInt8(ascii: "-"), let hh = num(22, 2), let mm = num(24, 2), mm < 60 else {
+        guard let day = two(0), b[2] == 0x2F, let monthIndex = months.firstIndex(of: key), b[6] == 0x2F,
+              let century = two(7), let yearInCentury = two(9), b[11] == 0x3A, let hour = two(12), b[14] == 0x3A, let minute = two(15),
+              b[17] == 0x3A, let second = two(18), b[20] == 0x20,
+              b[21] == UInt8(ascii: "+") || b[21] == UInt8(ascii: "-"), let hh = two(22), let mm = two(24), mm < 60 else {
             return nil
         }
         let offset = (hh * 60 + mm) * (b[21] == UInt8(ascii: "-") ? -1 : 1)
-        return CivilTime.millis(year: year, month: monthIndex + 1, day: day, hour: hour, minute: minute, second: second, offsetMinutes: offset)
+        return CivilTime.millis(year: century * 100 + yearInCentury, month: monthIndex + 1, day: day, hour: hour, minute: minute, second: second, offsetMinutes: offset)
     }
 
     /// Epoch seconds with an optional fraction (`$msec`: `1704067200.123`), to milliseconds.

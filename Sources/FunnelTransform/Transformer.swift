@@ -88,22 +88,37 @@ public final class Transformer {
     /// The campaign parameters of a query (utm_* and click ids), re-encoded in their order;
     /// nil when there are none.
     static func campaignQuery(_ query: String) -> String? {
-        var query = query
-        return query.withUTF8 { bytes -> String? in
+        var text = query
+        return text.withUTF8 { bytes -> String? in
+            // While every part so far is a campaign parameter, the kept text is the query's
+            // own first `prefixEnd` bytes; it is copied out only at the first part dropped.
+            // A landing query is usually all campaign parameters, and is then returned as it
+            // is, without an array or a new string.
             var kept: [UInt8] = []
+            var copying = false
+            var prefixEnd = 0
             var start = 0
             while start < bytes.count {
                 var end = start
                 while end < bytes.count && bytes[end] != UInt8(ascii: "&") { end += 1 }
-                if end > start {
-                    var nameEnd = start
-                    while nameEnd < end && bytes[nameEnd] != UInt8(ascii: "=") { nameEnd += 1 }
-                    if isCampaignName(UnsafeBufferPointer(rebasing: bytes[start..<nameEnd])) {
+                var nameEnd = start
+                while nameEnd < end && bytes[nameEnd] != UInt8(ascii: "=") { nameEnd += 1 }
+                if end > start && isCampaignName(UnsafeBufferPointer(rebasing: bytes[start..<nameEnd])) {
+                    if copying {
                         if !kept.isEmpty { kept.append(UInt8(ascii: "&")) }
                         kept.append(contentsOf: bytes[start..<end])
+                    } else {
+                        prefixEnd = end
                     }
+                } else if !copying {
+                    copying = true
+                    kept.append(contentsOf: bytes[0..<prefixEnd])
                 }
                 start = end + 1
+            }
+            if !copying {
+                if prefixEnd == bytes.count { return prefixEnd == 0 ? nil : query }
+                return prefixEnd == 0 ? nil : String(decoding: UnsafeBufferPointer(rebasing: bytes[0..<prefixEnd]), as: UTF8.self)
             }
             return kept.isEmpty ? nil : String(decoding: kept, as: UTF8.self)
         }
@@ -195,55 +210,36 @@ public final class Transformer {
         let merged = PageViewMerge.merge(&kept, windowMillis: settings.pageViewMergeWindowMillis)
         let consent = ConsentState.Timeline(records: kept)
         var overCap = 0
-        let facts = Sessionizer(settings: settings).sessions(visitorKey: key, records: kept)
+        let sessions = Sessionizer(settings: settings).sessions(visitorKey: key, records: kept)
             .sorted { $0.start != $1.start ? $0.start < $1.start : $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }
-            .map { session in
-                var capped = session
-                let (records, dropped) = EventCap.apply(session.records, max: configuration.maxEventsPerSession)
-                capped.records = records
-                overCap += dropped
-                return SessionFacts(session: capped, siteHosts: configuration.siteHosts)
-            }
-        let touches = Self.touches(facts)
+        // One session at a time, its facts a local value: kept in an array until the touches
+        // were known, each session's facts (some thirty strings) were copied to be passed on,
+        // about 1,100 instructions a session. The touches of a session depend only on the
+        // sessions before it.
+        var touches = VisitorTouches.Tracker()
         var output: [SessionRecord] = []
+        output.reserveCapacity(sessions.count)
         var withheld = 0
-        for (index, session) in facts.enumerated() {
-            let state = consent.state(at: session.end)
+        for session in sessions {
+            var capped = session
+            let (records, dropped) = EventCap.apply(session.records, max: configuration.maxEventsPerSession)
+            capped.records = records
+            overCap += dropped
+            let facts = SessionFacts(session: capped, siteHosts: configuration.siteHosts)
+            let touch = touches.next(channel: facts.channel, start: facts.start)
+            let state = consent.state(at: facts.end)
             if state.analyticsDenied {
                 withheld += 1
                 continue
             }
             switch schema {
             case .mvp:
-                output.append(MVPFields.record(for: session, firstTouch: touches[index].firstTouchTimestamp, consent: state))
+                output.append(MVPFields.record(for: facts, firstTouch: touch.firstTouchTimestamp, consent: state))
             case .enhanced:
-                output.append(EnhancedFields.record(for: session, touches: touches[index], consent: state, slots: configuration.slots))
+                output.append(EnhancedFields.record(for: facts, touches: touch, consent: state, slots: configuration.slots))
             }
         }
         return VisitorSessions(sessions: output, withheld: withheld, merged: merged, overCap: overCap)
-    }
-
-    /// First touch, last non-direct touch and ordinal of each of a visitor's sessions, given
-    /// in start order (SPEC 5).
-    ///
-    /// The sessions are read in place: copying each one's facts (some twenty strings and its
-    /// records) cost more than the touches.
-    static func touches(_ sessions: [SessionFacts]) -> [VisitorTouches] {
-        guard !sessions.isEmpty else { return [] }
-        let firstSource = sessions[0].channel.source
-        let firstStart = sessions[0].start
-        var lastTouch: (source: String, timestamp: Int64)?
-        var touches: [VisitorTouches] = []
-        touches.reserveCapacity(sessions.count)
-        for index in sessions.indices {
-            let channel = sessions[index].channel
-            let start = sessions[index].start
-            if !channel.isDirect { lastTouch = (channel.source, start) }
-            touches.append(VisitorTouches(firstTouchSource: firstSource, firstTouchTimestamp: firstStart,
-                                          lastTouchSource: lastTouch?.source ?? Channel.direct.source,
-                                          lastTouchTimestamp: lastTouch?.timestamp ?? start, sessionCount: index + 1))
-        }
-        return touches
     }
 
     /// Keeps, per `event_id`, only the record with the smallest position: the one a single run

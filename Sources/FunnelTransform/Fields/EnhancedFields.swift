@@ -8,6 +8,24 @@ struct VisitorTouches {
     var lastTouchTimestamp: Int64
     /// 1 for the visitor's first session.
     var sessionCount: Int
+
+    /// First touch, last non-direct touch and ordinal of each of a visitor's sessions, given
+    /// one at a time in start order (SPEC 5): a session's touches depend only on the sessions
+    /// before it and itself.
+    struct Tracker {
+        private var first: (source: String, timestamp: Int64)?
+        private var lastTouch: (source: String, timestamp: Int64)?
+        private var count = 0
+
+        mutating func next(channel: Channel, start: Int64) -> VisitorTouches {
+            if first == nil { first = (channel.source, start) }
+            if !channel.isDirect { lastTouch = (channel.source, start) }
+            count += 1
+            return VisitorTouches(firstTouchSource: first!.source, firstTouchTimestamp: first!.timestamp,
+                                  lastTouchSource: lastTouch?.source ?? Channel.direct.source,
+                                  lastTouchTimestamp: lastTouch?.timestamp ?? start, sessionCount: count)
+        }
+    }
 }
 
 /// The fields and events of schema `enhanced` (SPEC 5 and 7) for one session.

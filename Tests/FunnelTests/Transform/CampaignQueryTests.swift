@@ -12,9 +12,37 @@ import Testing
         ("=utm_source&utm=1&utmx_source=2", nil),
         ("gclidx=1&xgclid=2", nil),
         ("", nil),
+        ("utm_source=fb&utm_medium=cpc&fbclid=1", "utm_source=fb&utm_medium=cpc&fbclid=1"),
+        ("utm_source=fb&", "utm_source=fb"),
+        ("utm_source=fb&gclid=1&a=2&utm_term=x", "utm_source=fb&gclid=1&utm_term=x"),
+        ("utm_source=fb&&gclid=1", "utm_source=fb&gclid=1"),
+        ("&", nil),
     ] as [(String, String?)])
     func keepsOnlyCampaignParameters(query: String, kept: String?) {
         #expect(Transformer.campaignQuery(query) == kept)
+    }
+
+    /// Queries made of campaign and other parameters, empty parts and stray `&`s give what the
+    /// plain definition gives: the non-empty parts whose name is a campaign name, joined by `&`
+    /// (the query itself when that is all of it).
+    @Test func generatedQueriesMatchThePlainDefinition() {
+        let parts = ["utm_source=fb", "utm_medium=", "utm_x", "gclid=9", "fbclid", "a=1", "page=2", "", "=utm_source", "utm%5Fterm=t"]
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for _ in 0..<2_000 {
+            var chosen: [String] = []
+            for _ in 0..<(Int(state >> 60) % 6) {
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                chosen.append(parts[Int(state >> 33) % parts.count])
+            }
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let query = chosen.joined(separator: "&")
+            let plain = chosen.filter { part in
+                guard !part.isEmpty else { return false }
+                let name = QueryParameters.decode(ArraySlice(part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)[0].utf8))
+                return name.hasPrefix("utm_") || Campaign.clickIDNames.contains(name)
+            }
+            #expect(Transformer.campaignQuery(query) == (plain.isEmpty ? nil : plain.joined(separator: "&")), "\(query)")
+        }
     }
 
     @Test(arguments: [

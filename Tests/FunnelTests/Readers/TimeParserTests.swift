@@ -1,0 +1,55 @@
+import FunnelCore
+import FunnelReaders
+import Testing
+
+/// `$time_local` as nginx and Apache write it, read on bytes.
+struct TimeParserTests {
+    private func timeLocal(_ text: String) -> Int64? {
+        Array(text.utf8).withUnsafeBufferPointer { TimeParser.parseTimeLocal($0) }
+    }
+
+    @Test func readsTheFormatWithItsOffset() {
+        #expect(timeLocal("01/Mar/2024:00:00:02 +0000") == 1_709_251_202_000)
+        #expect(timeLocal("10/Oct/2000:13:55:36 -0700") == 971_211_336_000)
+        #expect(timeLocal("29/Feb/2024:23:59:59 +0530") == 1_709_231_399_000)
+        #expect(timeLocal("31/Dec/1999:23:59:60 +0000") == 946_684_799_000)
+    }
+
+    @Test(arguments: [
+        "01/Mar/2024:00:00:02 +000", "1/Mar/2024:00:00:02 +00000", "01/Mar/2024:00:00:02 0000",
+        "01/Mxr/2024:00:00:02 +0000", "01-Mar/2024:00:00:02 +0000", "0a/Mar/2024:00:00:02 +0000",
+        "01/Mar/2O24:00:00:02 +0000", "01/Mar/2024 00:00:02 +0000", "01/Mar/2024:24:00:02 +0000",
+        "01/Mar/2024:00:60:02 +0000", "01/Mar/2024:00:00:61 +0000", "30/Feb/2024:00:00:02 +0000",
+        "01/Mar/2024:00:00:02 +0060", "01/Mar/1970:00:00:02 +0000", "01/Mar/2024:00:00:/2 +0000",
+    ])
+    func refusesWhatIsNotOne(text: String) {
+        #expect(timeLocal(text) == nil)
+    }
+
+    /// Every day of 2023 and 2024 at a varying time and offset gives what `CivilTime` gives
+    /// for the same numbers.
+    @Test func agreesWithCivilTimeOverTwoYears() {
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        func pad(_ value: Int, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: width - text.count) + text
+        }
+        var checked = 0
+        for year in 2023...2024 {
+            for month in 1...12 {
+                for day in 1...CivilTime.daysInMonth(year: year, month: month) {
+                    let hour = (day * 7) % 24, minute = (day * 13) % 60, second = (month * 11 + day) % 60
+                    let offset = ((day % 5) - 2) * 150
+                    let sign = offset < 0 ? "-" : "+"
+                    let text = "\(pad(day, 2))/\(months[month - 1])/\(year):\(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2)) "
+                        + "\(sign)\(pad(abs(offset) / 60, 2))\(pad(abs(offset) % 60, 2))"
+                    let expected = CivilTime.millis(year: year, month: month, day: day, hour: hour, minute: minute, second: second, offsetMinutes: offset)
+                    #expect(expected != nil)
+                    #expect(timeLocal(text) == expected, "\(text)")
+                    checked += 1
+                }
+            }
+        }
+        #expect(checked == 731)
+    }
+}
