@@ -96,10 +96,9 @@ struct SessionStage {
     }
 
     private func start(_ groups: [String: [StreamRecord]]) throws(SinkError) {
-        // The previous flush must have reached the history before this one reads it; while
-        // this one runs, the next chunk is gathered.
-        try flusher.wait()
-        flusher.start(groups)
+        // Chunks are planned one after the other, each against the history the ones before
+        // it left; while one is planned, one more may wait and the next is gathered.
+        try flusher.start(groups)
     }
 
     func finish(summary: inout RunSummary) throws(SinkError) -> RunScratch.Totals {
@@ -111,6 +110,11 @@ struct SessionStage {
 private final class Flusher: @unchecked Sendable {
     let transformer: Transformer
     let store: HistoryStore
+    /// `store` as the flushes use it: each chunk's change is written on a thread of its own
+    /// while the next chunk is planned (`WriteBehindHistory`). At L (3 million lines) the
+    /// history's writes were a quarter of the flush thread's time, and the flush thread set
+    /// the run's pace. `wait` and `finish` drain it.
+    private let history: WriteBehindHistory
     let sink: SessionSink?
     /// The sink when it writes its file once, in order, at the end (flat files).
     private let encoder: EncodedSessionSink?
@@ -118,17 +122,21 @@ private final class Flusher: @unchecked Sendable {
     private let live: PreparedSessionSink?
     private let scratch: RunScratch
     private var thread: WorkerThread?
+    /// The chunks handed to `thread`, in order.
+    private var chunks: BoundedQueue<[String: [StreamRecord]]>?
     private var failure: SinkError?
     /// The thread keeping the last chunk in the scratch (and sending it to a live sink), and
-    /// what it failed with. With a flat-file sink a chunk's flush waits for its keeper. A
-    /// live sink's keeper is joined by the next chunk's, or at the end: it mostly waits for
-    /// redis-server, which on two cores works while the next chunk is planned.
+    /// what it failed with: joined by the next chunk's keeper, or at the end, so that it
+    /// works while the next chunk is planned (a live sink's keeper mostly waits for
+    /// redis-server; a flat-file one writes the scratch, whose wait was 4.5 s of the flush
+    /// thread's time at L when each chunk waited for its own).
     private var keeper: WorkerThread?
     private var keepFailure: SinkError?
 
     init(transformer: Transformer, store: HistoryStore, sink: SessionSink?) throws(SinkError) {
         self.transformer = transformer
         self.store = store
+        history = WriteBehindHistory(store)
         self.sink = sink
         encoder = sink as? EncodedSessionSink
         live = encoder == nil ? sink as? PreparedSessionSink : nil
@@ -136,16 +144,47 @@ private final class Flusher: @unchecked Sendable {
         scratch = try RunScratch()
     }
 
-    func start(_ groups: [String: [StreamRecord]]) {
-        thread = WorkerThread(name: "funnel-flush") { [self] in
-            do throws(SinkError) { try process(groups) } catch { failure = error }
+    /// Hands a chunk to the flush thread, waiting while `waitingChunks` wait already. The
+    /// thread takes the chunks in order, one at a time; where they fall is decided by the
+    /// stream alone, so outputs do not depend on timing.
+    func start(_ groups: [String: [StreamRecord]]) throws(SinkError) {
+        if chunks == nil {
+            let chunks = BoundedQueue<[String: [StreamRecord]]>(capacity: Self.waitingChunks)
+            self.chunks = chunks
+            thread = WorkerThread(name: "funnel-flush") { [self] in
+                while let groups = chunks.pop() {
+                    do throws(SinkError) {
+                        try process(groups)
+                    } catch {
+                        failure = error
+                        chunks.close()
+                        return
+                    }
+                }
+            }
         }
+        // Refused once the thread stopped on a failure: joined, it is thrown here.
+        if !chunks!.push(groups) { try wait() }
     }
 
-    /// Waits for the running flush; throws what it failed with.
+    /// Chunks that may wait while the flush thread plans one. With none (until 2026-12-02)
+    /// the stage stopped taking records until the running chunk was done, and the reader soon
+    /// after for want of queue room. Each is at most `chunkRecords` encoded records.
+    static let waitingChunks = 1
+
+    /// Waits until every chunk handed over is planned, kept and in the history; throws what
+    /// the first failure was.
     func wait() throws(SinkError) {
+        chunks?.close()
         thread?.join()
         thread = nil
+        chunks = nil
+        if failure == nil {
+            do throws(SinkError) { try joinKeeper() } catch { failure = error }
+        } else {
+            try? joinKeeper()
+        }
+        do throws(SinkError) { try history.drain() } catch { failure = failure ?? error }
         if let failure { throw failure }
     }
 
@@ -157,8 +196,8 @@ private final class Flusher: @unchecked Sendable {
     }
 
     private func process(_ groups: [String: [StreamRecord]]) throws(SinkError) {
-        let plan = try HistoryPlanner(transformer: transformer, store: store).plan(groups)
-        let stored = try store.sessionBodies(plan.sessions.map(\.id) + plan.deleted)
+        let plan = try HistoryPlanner(transformer: transformer, store: history).plan(groups)
+        let stored = try history.sessionBodies(plan.sessions.map(\.id) + plan.deleted)
         let encoder = self.encoder
         let bodies = stored != nil
         let encodesBody = encoder is NDJSONSessionWriter
@@ -198,14 +237,8 @@ private final class Flusher: @unchecked Sendable {
             }
         }
         self.keeper = keeper
-        do throws(SinkError) {
-            try store.apply(plan.change)
-        } catch {
-            try? joinKeeper()
-            throw error
-        }
-        // A live sink's keeper goes on into the next chunk (see `keeper`).
-        if live == nil { try joinKeeper() }
+        // Handed to the history's writer, which writes it while the next chunk is planned.
+        try history.apply(plan.change)
     }
 
     /// What identifies a session's content for a sink that writes as it goes: a 64-bit
@@ -220,6 +253,7 @@ private final class Flusher: @unchecked Sendable {
     /// session bodies and fills the summary's session counts.
     func finish(summary: inout RunSummary) throws(SinkError) -> RunScratch.Totals {
         try joinKeeper()
+        try history.drain()
         let deleted = try scratch.deleted()
         summary.deletedSessions = deleted.count
         if let encoder { try encoder.delete(deleted) }

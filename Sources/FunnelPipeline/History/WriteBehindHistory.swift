@@ -1,0 +1,285 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import FunnelCore
+import FunnelWriters
+
+/// A history whose changes are written on a thread of their own while the run goes on
+/// reading it: the flush thread plans the next chunk while the last chunk's change goes in.
+///
+/// At L (3 million lines) the history's writes took a quarter of the flush thread's time, and
+/// the flush thread sets the pace of a run: with the writes in line, the next chunk waited for
+/// them and the reader for the next chunk. Here a change is remembered as pending when it is
+/// handed over, written in pieces (each piece a `HistoryChange` of its own, a few thousand
+/// items, so that reads get the store between pieces) and forgotten once all of it is in the
+/// store. A read asks the store, then adds what pending changes hold: records and event
+/// holders are added to what the store has (the same position is kept once), a visitor's row
+/// and a session's deletion replace what it has. A piece already in the store reads the same
+/// either way, which is why a read may fall anywhere between two pieces; the pending changes
+/// are taken before the store is asked, so a change that finishes meanwhile is seen from one
+/// side or the other. Every read and every piece holds `storeLock`: the store (one SQLite
+/// connection) is used by one thread at a time.
+final class WriteBehindHistory: HistoryStore, @unchecked Sendable {
+    /// Items (records, visitors, event holders, sessions) per piece.
+    static let pieceItems = 4_000
+
+    private let store: HistoryStore
+    private let pieceItems: Int
+    private let storeLock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    /// Guards `pending` and `failure`.
+    private let stateLock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private var pending: [Pending] = []
+    private var nextID = 0
+    private var failure: SinkError?
+    private var changes: BoundedQueue<(id: Int, pieces: [HistoryChange])>?
+    private var writer: WorkerThread?
+
+    init(_ store: HistoryStore, pieceItems: Int = WriteBehindHistory.pieceItems) {
+        self.store = store
+        self.pieceItems = max(1, pieceItems)
+        pthread_mutex_init(storeLock, nil)
+        pthread_mutex_init(stateLock, nil)
+    }
+
+    deinit {
+        pthread_mutex_destroy(storeLock)
+        pthread_mutex_destroy(stateLock)
+        storeLock.deallocate()
+        stateLock.deallocate()
+    }
+
+    // MARK: - Writing
+
+    /// Hands `change` to the writer, waiting while one more change waits already (what the
+    /// writer holds stays a chunk or two). Throws what an earlier change failed with.
+    func apply(_ change: HistoryChange) throws(SinkError) {
+        if let failure = locked(stateLock, { failure }) { throw failure }
+        let queue = startWriter()
+        let id = locked(stateLock) { () -> Int in
+            nextID += 1
+            pending.append(Pending(id: nextID, change: change))
+            return nextID
+        }
+        if !queue.push((id, Self.pieces(of: change, items: pieceItems))) { try drain() }
+    }
+
+    /// Waits until every change handed over is in the store; throws what one failed with.
+    /// `apply` starts a new writer afterwards.
+    func drain() throws(SinkError) {
+        changes?.close()
+        writer?.join()
+        changes = nil
+        writer = nil
+        if let failure = locked(stateLock, { failure }) { throw failure }
+    }
+
+    /// Drains, then commits the store.
+    func commit() throws(SinkError) {
+        try drain()
+        try store.commit()
+    }
+
+    private func startWriter() -> BoundedQueue<(id: Int, pieces: [HistoryChange])> {
+        if let changes { return changes }
+        let queue = BoundedQueue<(id: Int, pieces: [HistoryChange])>(capacity: 1)
+        changes = queue
+        writer = WorkerThread(name: "funnel-history") { [self, store] in
+            while let (id, pieces) = queue.pop() {
+                do throws(SinkError) {
+                    for piece in pieces {
+                        pthread_mutex_lock(storeLock)
+                        defer { pthread_mutex_unlock(storeLock) }
+                        try store.apply(piece)
+                    }
+                } catch {
+                    locked(stateLock) { failure = error }
+                    queue.close()
+                    return
+                }
+                locked(stateLock) { pending.removeAll { $0.id == id } }
+            }
+        }
+        return queue
+    }
+
+    /// `change` as pieces of about `items` items each, in the order one `apply` of the store
+    /// writes them (records, event holders, deletions, session bodies, visitor rows). A
+    /// group's records stay in one piece: the store keeps them as one block. The store sorts
+    /// each piece's keys itself.
+    static func pieces(of change: HistoryChange, items: Int) -> [HistoryChange] {
+        var pieces: [HistoryChange] = []
+        var piece = HistoryChange()
+        var count = 0
+        func full() {
+            guard count >= items else { return }
+            pieces.append(piece)
+            piece = HistoryChange()
+            count = 0
+        }
+        let records = change.records
+        var start = 0
+        while start < records.count {
+            // Up to `items` records, then on to the end of the group there.
+            var end = min(records.count, start + max(1, items - count))
+            while end < records.count && records[end].group == records[end - 1].group { end += 1 }
+            piece.records += records[start..<end]
+            count += end - start
+            start = end
+            full()
+        }
+        for holder in change.eventHolders {
+            piece.eventHolders.append(holder)
+            count += 1
+            full()
+        }
+        for id in change.deletedSessions {
+            piece.deletedSessions.append(id)
+            count += 1
+            full()
+        }
+        for body in change.sessionBodies {
+            piece.sessionBodies.append(body)
+            count += 1
+            full()
+        }
+        for (visitor, row) in change.visitors {
+            piece.visitors[visitor] = row
+            count += 1
+            full()
+        }
+        if count > 0 { pieces.append(piece) }
+        return pieces
+    }
+
+    // MARK: - Reading
+
+    func records(ofGroups groups: [String]) throws(SinkError) -> [String: [Record]] {
+        let changes = try pendingChanges()
+        var result: [String: [Record]]
+        do {
+            pthread_mutex_lock(storeLock)
+            defer { pthread_mutex_unlock(storeLock) }
+            result = try store.records(ofGroups: groups)
+        }
+        for change in changes {
+            let pending = change.records
+            guard !pending.isEmpty else { continue }
+            for group in groups {
+                guard let list = pending[group] else { continue }
+                var have = Set((result[group] ?? []).lazy.map(\.position))
+                for index in list where have.insert(change.change.records[index].position).inserted {
+                    if let record = RecordCoding.decode(change.change.records[index].data) { result[group, default: []].append(record) }
+                }
+            }
+        }
+        return result
+    }
+
+    func eventHolders(_ ids: [String]) throws(SinkError) -> [String: [EventHolder]] {
+        let changes = try pendingChanges()
+        var result: [String: [EventHolder]]
+        do {
+            pthread_mutex_lock(storeLock)
+            defer { pthread_mutex_unlock(storeLock) }
+            result = try store.eventHolders(ids)
+        }
+        for change in changes {
+            let pending = change.eventHolders
+            guard !pending.isEmpty else { continue }
+            for id in ids {
+                guard let list = pending[id] else { continue }
+                var have = Set(result[id] ?? [])
+                for index in list {
+                    let holder = change.change.eventHolders[index].holder
+                    if have.insert(holder).inserted { result[id, default: []].append(holder) }
+                }
+            }
+        }
+        return result
+    }
+
+    func visitorRows(_ visitors: [String]) throws(SinkError) -> [String: VisitorRow] {
+        let changes = try pendingChanges()
+        var result: [String: VisitorRow]
+        do {
+            pthread_mutex_lock(storeLock)
+            defer { pthread_mutex_unlock(storeLock) }
+            result = try store.visitorRows(visitors)
+        }
+        guard !changes.isEmpty else { return result }
+        for visitor in visitors {
+            // The newest pending row is the visitor's; an empty one removed it.
+            guard let row = changes.lazy.reversed().compactMap({ $0.change.visitors[visitor] }).first else { continue }
+            result[visitor] = row.isEmpty ? nil : row
+        }
+        return result
+    }
+
+    func sessionBodies(_ ids: [String]) throws(SinkError) -> [String: [UInt8]]? {
+        let changes = try pendingChanges()
+        let bodies: [String: [UInt8]]?
+        do {
+            pthread_mutex_lock(storeLock)
+            defer { pthread_mutex_unlock(storeLock) }
+            bodies = try store.sessionBodies(ids)
+        }
+        guard var result = bodies else { return nil }
+        guard changes.contains(where: { !$0.change.deletedSessions.isEmpty || !$0.change.sessionBodies.isEmpty }) else { return result }
+        let wanted = Set(ids)
+        // In the order the store applies them: a change deletes, then writes bodies.
+        for pending in changes {
+            for id in pending.change.deletedSessions where wanted.contains(id) { result[id] = nil }
+            for body in pending.change.sessionBodies where wanted.contains(body.id) { result[body.id] = body.body }
+        }
+        return result
+    }
+
+    /// The pending changes, oldest first, taken before the store is read (see the type's
+    /// comment); throws what the writer failed with.
+    private func pendingChanges() throws(SinkError) -> [Pending] {
+        pthread_mutex_lock(stateLock)
+        let changes = pending
+        let failure = self.failure
+        pthread_mutex_unlock(stateLock)
+        if let failure { throw failure }
+        return changes
+    }
+
+    private func locked<T>(_ mutex: UnsafeMutablePointer<pthread_mutex_t>, _ body: () -> T) -> T {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return body()
+    }
+
+    /// A change handed over and not yet all in the store, with its records and event holders
+    /// indexed for reads the first time a read needs them (most changes are written before
+    /// any read asks). Only the flush thread reads.
+    private final class Pending: @unchecked Sendable {
+        let id: Int
+        let change: HistoryChange
+        /// Places in `change.records` and `change.eventHolders` by group and by event id.
+        private var recordIndex: [String: [Int]]?
+        private var holderIndex: [String: [Int]]?
+
+        init(id: Int, change: HistoryChange) {
+            self.id = id
+            self.change = change
+        }
+
+        var records: [String: [Int]] {
+            if let recordIndex { return recordIndex }
+            var index: [String: [Int]] = [:]
+            for (place, record) in change.records.enumerated() { index[record.group, default: []].append(place) }
+            recordIndex = index
+            return index
+        }
+
+        var eventHolders: [String: [Int]] {
+            if let holderIndex { return holderIndex }
+            var index: [String: [Int]] = [:]
+            for (place, holder) in change.eventHolders.enumerated() { index[holder.id, default: []].append(place) }
+            holderIndex = index
+            return index
+        }
+    }
+}
