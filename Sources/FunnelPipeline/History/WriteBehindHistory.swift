@@ -155,12 +155,7 @@ final class WriteBehindHistory: HistoryStore, @unchecked Sendable {
 
     func records(ofGroups groups: [String]) throws(SinkError) -> [String: [Record]] {
         let changes = try pendingChanges()
-        var result: [String: [Record]]
-        do {
-            pthread_mutex_lock(storeLock)
-            defer { pthread_mutex_unlock(storeLock) }
-            result = try store.records(ofGroups: groups)
-        }
+        var result = try read { store throws(SinkError) -> [String: [Record]] in try store.records(ofGroups: groups) }
         for change in changes {
             let pending = change.records
             guard !pending.isEmpty else { continue }
@@ -177,12 +172,7 @@ final class WriteBehindHistory: HistoryStore, @unchecked Sendable {
 
     func eventHolders(_ ids: [String]) throws(SinkError) -> [String: [EventHolder]] {
         let changes = try pendingChanges()
-        var result: [String: [EventHolder]]
-        do {
-            pthread_mutex_lock(storeLock)
-            defer { pthread_mutex_unlock(storeLock) }
-            result = try store.eventHolders(ids)
-        }
+        var result = try read { store throws(SinkError) -> [String: [EventHolder]] in try store.eventHolders(ids) }
         for change in changes {
             let pending = change.eventHolders
             guard !pending.isEmpty else { continue }
@@ -200,12 +190,7 @@ final class WriteBehindHistory: HistoryStore, @unchecked Sendable {
 
     func visitorRows(_ visitors: [String]) throws(SinkError) -> [String: VisitorRow] {
         let changes = try pendingChanges()
-        var result: [String: VisitorRow]
-        do {
-            pthread_mutex_lock(storeLock)
-            defer { pthread_mutex_unlock(storeLock) }
-            result = try store.visitorRows(visitors)
-        }
+        var result = try read { store throws(SinkError) -> [String: VisitorRow] in try store.visitorRows(visitors) }
         guard !changes.isEmpty else { return result }
         for visitor in visitors {
             // The newest pending row is the visitor's; an empty one removed it.
@@ -217,13 +202,7 @@ final class WriteBehindHistory: HistoryStore, @unchecked Sendable {
 
     func sessionBodies(_ ids: [String]) throws(SinkError) -> [String: [UInt8]]? {
         let changes = try pendingChanges()
-        let bodies: [String: [UInt8]]?
-        do {
-            pthread_mutex_lock(storeLock)
-            defer { pthread_mutex_unlock(storeLock) }
-            bodies = try store.sessionBodies(ids)
-        }
-        guard var result = bodies else { return nil }
+        guard var result = try read({ store throws(SinkError) -> [String: [UInt8]]? in try store.sessionBodies(ids) }) else { return nil }
         guard changes.contains(where: { !$0.change.deletedSessions.isEmpty || !$0.change.sessionBodies.isEmpty }) else { return result }
         let wanted = Set(ids)
         // In the order the store applies them: a change deletes, then writes bodies.
@@ -232,6 +211,13 @@ final class WriteBehindHistory: HistoryStore, @unchecked Sendable {
             for body in pending.change.sessionBodies where wanted.contains(body.id) { result[body.id] = body.body }
         }
         return result
+    }
+
+    /// `body` given the store, which no other thread uses meanwhile.
+    private func read<T>(_ body: (HistoryStore) throws(SinkError) -> T) throws(SinkError) -> T {
+        pthread_mutex_lock(storeLock)
+        defer { pthread_mutex_unlock(storeLock) }
+        return try body(store)
     }
 
     /// The pending changes, oldest first, taken before the store is read (see the type's
