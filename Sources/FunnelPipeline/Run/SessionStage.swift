@@ -110,11 +110,15 @@ struct SessionStage {
 private final class Flusher: @unchecked Sendable {
     let transformer: Transformer
     let store: HistoryStore
-    /// `store` as the flushes use it: each chunk's change is written on a thread of its own
-    /// while the next chunk is planned (`WriteBehindHistory`). At L (3 million lines) the
-    /// history's writes were a quarter of the flush thread's time, and the flush thread set
-    /// the run's pace. `wait` and `finish` drain it.
-    private let history: WriteBehindHistory
+    /// `store` as the flushes use it. An SQLite history is written behind (`writeBehind`):
+    /// each chunk's change on a thread of its own while the next chunk is planned; at L (3
+    /// million lines) its writes were a quarter of the flush thread's time, and the flush
+    /// thread set the run's pace. A Redis history is used as it is: it already sends a
+    /// chunk's writes without waiting for their replies (`RedisHistoryStore`), and writing
+    /// them in pieces would add a wait for replies per piece.
+    private let history: HistoryStore
+    /// The SQLite history's writer, drained by `wait` and `finish`.
+    private let writeBehind: WriteBehindHistory?
     let sink: SessionSink?
     /// The sink when it writes its file once, in order, at the end (flat files).
     private let encoder: EncodedSessionSink?
@@ -136,7 +140,8 @@ private final class Flusher: @unchecked Sendable {
     init(transformer: Transformer, store: HistoryStore, sink: SessionSink?) throws(SinkError) {
         self.transformer = transformer
         self.store = store
-        history = WriteBehindHistory(store)
+        writeBehind = store is SQLiteHistoryStore ? WriteBehindHistory(store) : nil
+        history = writeBehind ?? store
         self.sink = sink
         encoder = sink as? EncodedSessionSink
         live = encoder == nil ? sink as? PreparedSessionSink : nil
@@ -184,7 +189,7 @@ private final class Flusher: @unchecked Sendable {
         } else {
             try? joinKeeper()
         }
-        do throws(SinkError) { try history.drain() } catch { failure = failure ?? error }
+        do throws(SinkError) { try writeBehind?.drain() } catch { failure = failure ?? error }
         if let failure { throw failure }
     }
 
@@ -253,7 +258,7 @@ private final class Flusher: @unchecked Sendable {
     /// session bodies and fills the summary's session counts.
     func finish(summary: inout RunSummary) throws(SinkError) -> RunScratch.Totals {
         try joinKeeper()
-        try history.drain()
+        try writeBehind?.drain()
         let deleted = try scratch.deleted()
         summary.deletedSessions = deleted.count
         if let encoder { try encoder.delete(deleted) }
