@@ -63,7 +63,7 @@ public struct HistoryChange {
     }
 
     /// The ranges of `records` that hold one group each.
-    private var recordRuns: [Range<Int>] {
+    var recordRuns: [Range<Int>] {
         var runs: [Range<Int>] = []
         var start = 0
         while start < records.count {

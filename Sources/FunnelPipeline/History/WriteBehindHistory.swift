@@ -107,15 +107,9 @@ final class WriteBehindHistory: HistoryStore, @unchecked Sendable {
             piece = HistoryChange()
             count = 0
         }
-        let records = change.records
-        var start = 0
-        while start < records.count {
-            // Up to `items` records, then on to the end of the group there.
-            var end = min(records.count, start + max(1, items - count))
-            while end < records.count && records[end].group == records[end - 1].group { end += 1 }
-            piece.records += records[start..<end]
-            count += end - start
-            start = end
+        for run in change.recordRuns {
+            piece.records += change.records[run]
+            count += run.count
             full()
         }
         for holder in change.eventHolders {
@@ -219,7 +213,6 @@ final class WriteBehindHistory: HistoryStore, @unchecked Sendable {
         return changes
     }
 
-
     /// A change handed over and not yet all in the store, with its records and event holders
     /// indexed for reads the first time a read needs them (most changes are written before
     /// any read asks). Only the flush thread reads.
@@ -237,17 +230,22 @@ final class WriteBehindHistory: HistoryStore, @unchecked Sendable {
 
         var records: [String: [Int]] {
             if let recordIndex { return recordIndex }
-            var index: [String: [Int]] = [:]
-            for (place, record) in change.records.enumerated() { index[record.group, default: []].append(place) }
+            let index = Self.places(of: change.records.lazy.map(\.group))
             recordIndex = index
             return index
         }
 
         var eventHolders: [String: [Int]] {
             if let holderIndex { return holderIndex }
-            var index: [String: [Int]] = [:]
-            for (place, holder) in change.eventHolders.enumerated() { index[holder.id, default: []].append(place) }
+            let index = Self.places(of: change.eventHolders.lazy.map(\.id))
             holderIndex = index
+            return index
+        }
+
+        /// Each key's places in `keys`, in order.
+        private static func places(of keys: some Sequence<String>) -> [String: [Int]] {
+            var index: [String: [Int]] = [:]
+            for (place, key) in keys.enumerated() { index[key, default: []].append(place) }
             return index
         }
     }
