@@ -136,6 +136,9 @@ private final class Flusher: @unchecked Sendable {
     /// thread's time at L when each chunk waited for its own).
     private var keeper: WorkerThread?
     private var keepFailure: SinkError?
+    /// Whether the history keeps session bodies (false for Redis), as the first chunk found;
+    /// nil before any chunk.
+    private var bodiesKept: Bool?
 
     init(transformer: Transformer, store: HistoryStore, sink: SessionSink?) throws(SinkError) {
         self.transformer = transformer
@@ -203,6 +206,7 @@ private final class Flusher: @unchecked Sendable {
     private func process(_ groups: [String: [StreamRecord]]) throws(SinkError) {
         let plan = try HistoryPlanner(transformer: transformer, store: history).plan(groups)
         let stored = try history.sessionBodies(plan.sessions.map(\.id) + plan.deleted)
+        bodiesKept = stored != nil
         let encoder = self.encoder
         let bodies = stored != nil
         let encodesBody = encoder is NDJSONSessionWriter
@@ -289,7 +293,10 @@ private final class Flusher: @unchecked Sendable {
         }
         var batch: [(id: String, start: Int64, body: [UInt8], new: Bool)] = []
         var rebuilt = 0
-        try scratch.forEachSession { session throws(SinkError) in
+        // A sink that sent its sessions as it went, with a history that keeps no bodies
+        // (Redis), wants only the counts: no order, no bytes, no bodies for the history.
+        let countsOnly = encoder == nil && bodiesKept == false
+        try scratch.forEachSession(bytes: !countsOnly) { session throws(SinkError) in
             rebuilt += 1
             if !session.unchanged {
                 summary.sessions += 1
@@ -299,7 +306,7 @@ private final class Flusher: @unchecked Sendable {
                 }
                 try encoder?.write(encoded: session.encoded)
             }
-            if !session.unchanged || session.deletedOnce {
+            if !countsOnly && (!session.unchanged || session.deletedOnce) {
                 batch.append((session.id, session.start, session.body, !session.existed))
                 if batch.count >= 5_000 {
                     pending.push(batch)

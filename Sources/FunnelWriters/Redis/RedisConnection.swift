@@ -125,6 +125,40 @@ public final class RedisConnection {
     /// as `.error`, not thrown: whether it is fatal depends on the command. Thrown errors are
     /// connection-level (I/O, timeout, closed, protocol) and leave the connection unusable.
     public func readReply() throws(RedisError) -> RedisReply {
+        let raw = try nextReply()
+        defer { freeReplyObject(raw) }
+        return RedisReply(raw)
+    }
+
+    /// `readReply`, but nil without decoding when the reply is the status `expected` ("OK",
+    /// "QUEUED"): a direct load checks four or five such replies per session, and decoding
+    /// each into a `RedisReply` (an array and a string) was a third of its reply handling.
+    public func readReply(unlessStatus expected: StaticString) throws(RedisError) -> RedisReply? {
+        let raw = try nextReply()
+        defer { freeReplyObject(raw) }
+        let reply = raw.pointee
+        if reply.type == REDIS_REPLY_STATUS, Int(reply.len) == expected.utf8CodeUnitCount, let text = reply.str,
+           memcmp(text, expected.utf8Start, expected.utf8CodeUnitCount) == 0 {
+            return nil
+        }
+        return RedisReply(raw)
+    }
+
+    /// `readReply`, but nil without decoding when the reply is an array with no error reply
+    /// in it: an `EXEC` whose commands all ran.
+    public func readReplyUnlessArrayWithoutErrors() throws(RedisError) -> RedisReply? {
+        let raw = try nextReply()
+        defer { freeReplyObject(raw) }
+        let reply = raw.pointee
+        if reply.type == REDIS_REPLY_ARRAY,
+           !(0..<Int(reply.elements)).contains(where: { reply.element[$0].map { $0.pointee.type == REDIS_REPLY_ERROR } ?? false }) {
+            return nil
+        }
+        return RedisReply(raw)
+    }
+
+    /// The next reply as hiredis allocated it; the caller frees it.
+    private func nextReply() throws(RedisError) -> UnsafeMutablePointer<redisReply> {
         precondition(pendingReplies > 0, "readReply() without a pending command would block forever")
         var raw: UnsafeMutableRawPointer?
         // A reply already read off the socket needs no I/O, and so no SIGPIPE guard (four
@@ -140,8 +174,7 @@ public final class RedisConnection {
             throw Self.contextError(context, url: url, action: "Lost the connection to Redis at")
         }
         pendingReplies -= 1
-        defer { freeReplyObject(raw) }
-        return RedisReply(raw.assumingMemoryBound(to: redisReply.self))
+        return raw.assumingMemoryBound(to: redisReply.self)
     }
 
     /// One round trip: `append` then `readReply`.

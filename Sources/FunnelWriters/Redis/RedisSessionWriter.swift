@@ -123,16 +123,13 @@ public final class RedisSessionWriter: PreparedSessionSink {
         for item in batch {
             let (session, count) = (item.session, item.count)
             for index in 0..<count {
-                let reply = try connection.readReply()
-                let expected: String
-                switch index {
-                case 0: expected = "OK"
-                case count - 1:
+                if index == count - 1 {
+                    // EXEC: an array of the commands' replies, none of them an error.
+                    guard let reply = try connection.readReplyUnlessArrayWithoutErrors() else { continue }
                     try checkExec(reply, session: session)
                     continue
-                default: expected = "QUEUED"
                 }
-                if case .status(expected) = reply { continue }
+                guard let reply = try connection.readReply(unlessStatus: index == 0 ? "OK" : "QUEUED") else { continue }
                 // Cold path: the command's name, from the same description of the commands.
                 let command = RedisSessionCommands.commands(for: session, layout: layout, sortedSet: sortedSet, ttlSeconds: ttlSeconds)[index]
                 throw failure(reply, command: String(decoding: command[0], as: UTF8.self), session: session)

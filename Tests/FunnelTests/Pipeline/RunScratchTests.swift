@@ -29,9 +29,11 @@ struct RunScratchTests {
     }
 
     /// `keep` tells which sessions the run already sent in exactly this version: same digest
-    /// as the last one kept for the id, and not deleted since.
-    @Test func keepReportsSessionsAlreadySentInTheSameVersion() throws {
-        let scratch = try RunScratch()
+    /// as the last one kept for the id, and not deleted since. The same with the filter of
+    /// ids sent dropped after two ids (every id looked up) and after one.
+    @Test(arguments: [4_000_000, 2, 1])
+    func keepReportsSessionsAlreadySentInTheSameVersion(filterLimit: Int) throws {
+        let scratch = try RunScratch(sentFilterLimit: filterLimit)
         func keep(_ versions: [(String, Int?)], deleted: [String] = []) throws -> [Bool] {
             var plan = HistoryPlanner.Plan()
             plan.sessions = versions.map { session($0.0, start: 1) }
@@ -46,5 +48,45 @@ struct RunScratchTests {
         #expect(try keep([], deleted: ["a"]) == [])
         #expect(try keep([("a", 1)]) == [false])
         #expect(try keep([("a", 1)]) == [true])
+    }
+
+    /// Without bytes (a live sink whose history keeps no bodies) the walk gives the same
+    /// sessions with the same flags and counts, in whatever order, and no bytes.
+    @Test func walkWithoutBytesGivesTheSameSessionsAndFlags() throws {
+        let scratch = try RunScratch()
+        var first = HistoryPlanner.Plan()
+        first.sessions = [session("b", start: 2), session("a", start: 3), session("c", start: 1)]
+        first.deleted = ["gone"]
+        try scratch.keep(first, stored: ["a": Array("{\"a\":1}".utf8), "gone": Array("{}".utf8)],
+                         bytes: first.sessions.map { RunScratch.Bytes(body: Array("{\"\($0.id)\":1}".utf8), encoded: nil) })
+        // A later chunk deletes c and writes "gone" again.
+        var second = HistoryPlanner.Plan()
+        second.sessions = [session("gone", start: 4)]
+        second.deleted = ["c"]
+        try scratch.keep(second, stored: [:], bytes: [RunScratch.Bytes(body: Array("{}".utf8), encoded: Array("E".utf8))])
+
+        func walk(bytes: Bool) throws -> [String: RunScratch.Session] {
+            var seen: [String: RunScratch.Session] = [:]
+            try scratch.forEachSession(bytes: bytes) { seen[$0.id] = $0 }
+            return seen
+        }
+        let unordered = try walk(bytes: false)
+        let ordered = try walk(bytes: true)
+        #expect(Set(unordered.keys) == ["a", "b", "gone"])
+        #expect(Set(ordered.keys) == Set(unordered.keys))
+        for (id, session) in ordered {
+            let other = try #require(unordered[id])
+            #expect(other.start == session.start)
+            #expect(other.unchanged == session.unchanged)
+            #expect(other.deletedOnce == session.deletedOnce)
+            #expect(other.existed == session.existed)
+            #expect(other.converted == session.converted)
+            #expect(other.body.isEmpty && other.encoded.isEmpty)
+        }
+        // a is what the earlier run left, gone was deleted once and written again.
+        #expect(unordered["a"]?.unchanged == true)
+        #expect(unordered["b"]?.unchanged == false)
+        #expect(unordered["gone"]?.deletedOnce == true)
+        #expect(ordered["gone"]?.encoded == Array("E".utf8))
     }
 }

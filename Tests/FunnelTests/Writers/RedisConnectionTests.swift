@@ -34,4 +34,48 @@ struct RedisConnectionTests {
         for _ in 0..<(count + 3) { #expect(try connection.readReply() == .status("OK")) }
         #expect(try connection.command("DBSIZE") == .integer(Int64(count + 3)))
     }
+
+    /// The checks a direct load makes of each session's replies without decoding them: nil
+    /// for the expected status and for an `EXEC` whose commands all ran, the reply itself
+    /// otherwise (another status, an error, an `EXEC` with an error inside).
+    @Test func repliesAreCheckedWithoutDecodingWhenTheyAreTheExpectedOnes() throws {
+        let server = try RedisServer()
+        defer { server.stop() }
+        let connection = try server.connect()
+        func send(_ words: String...) throws { try connection.append(words.map { Array($0.utf8) }) }
+        try send("MULTI")
+        try send("SET", "k", "text")
+        try send("INCR", "k")
+        try send("EXEC")
+        try send("MULTI")
+        try send("SET", "n", "1")
+        try send("EXEC")
+        try send("PING")
+        try send("SET")
+        #expect(try connection.readReply(unlessStatus: "OK") == nil)
+        #expect(try connection.readReply(unlessStatus: "QUEUED") == nil)
+        #expect(try connection.readReply(unlessStatus: "QUEUED") == nil)
+        // INCR of a string fails inside EXEC: the array comes back with the error in it.
+        guard case .array(let results)? = try connection.readReplyUnlessArrayWithoutErrors() else {
+            Issue.record("an EXEC with a failed command was taken for a clean one")
+            return
+        }
+        #expect(results.count == 2 && results[0] == .status("OK"))
+        guard case .error = results[1] else {
+            Issue.record("the failed INCR is not an error: \(results[1])")
+            return
+        }
+        #expect(try connection.readReply(unlessStatus: "OK") == nil)
+        // QUEUED is a status too, but not OK.
+        #expect(try connection.readReply(unlessStatus: "OK") == .status("QUEUED"))
+        #expect(try connection.readReplyUnlessArrayWithoutErrors() == nil)
+        // PONG is neither; SET without arguments is an error, not an array.
+        #expect(try connection.readReply(unlessStatus: "PON") == .status("PONG"))
+        guard case .error(let message)? = try connection.readReplyUnlessArrayWithoutErrors() else {
+            Issue.record("an error reply was taken for a clean EXEC")
+            return
+        }
+        #expect(message.contains("wrong number of arguments"))
+        #expect(connection.pendingReplies == 0)
+    }
 }
