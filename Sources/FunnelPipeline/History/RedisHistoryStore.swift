@@ -22,6 +22,10 @@ import FunnelWriters
 public final class RedisHistoryStore: HistoryStore {
     private let url: RedisURL
     private let prefix: String
+    /// The heads of the history's keys, each followed by a group, an event id or a visitor.
+    private let recordKey: String
+    private let eventKey: String
+    private let visitorKey: String
     private let retry: RedisRetryPolicy
     private let notice: RedisRetryNotice?
     private var connection: RedisConnection?
@@ -40,6 +44,9 @@ public final class RedisHistoryStore: HistoryStore {
     public init(url: RedisURL, prefix: String, retry: RedisRetryPolicy = .standard, notice: RedisRetryNotice? = nil) {
         self.url = url
         self.prefix = prefix + "funnel:"
+        recordKey = self.prefix + "rec:"
+        eventKey = self.prefix + "eid:"
+        visitorKey = self.prefix + "visitor:"
         self.retry = retry
         self.notice = notice
     }
@@ -283,25 +290,26 @@ public final class RedisHistoryStore: HistoryStore {
         // again writes the same field and value.
         for block in change.recordBlocks {
             commands.command("HSET", arguments: 3)
-            commands.argument(prefix + "rec:" + block.group)
+            commands.argument(recordKey, block.group)
             commands.argument(block.position)
             commands.argument(block.data)
         }
         for (id, holder) in change.eventHolders {
             commands.command("SADD", arguments: 2)
-            commands.argument(prefix + "eid:" + id)
+            commands.argument(eventKey, id)
             commands.argument(holder.position + "\t" + holder.group)
         }
-        for (visitor, row) in change.visitors.sorted(by: { $0.key < $1.key }) {
+        // In no particular order: each visitor's key is written once per change.
+        for (visitor, row) in change.visitors {
             // One string replaces the row whole; an empty row (a visitor rebuilt only to delete
             // what it held, rare) is deleted.
             if !row.isEmpty {
                 commands.command("SET", arguments: 2)
-                commands.argument(prefix + "visitor:" + visitor)
+                commands.argument(visitorKey, visitor)
                 commands.argument(row.encoded())
             } else {
                 commands.command("DEL", arguments: 1)
-                commands.argument(prefix + "visitor:" + visitor)
+                commands.argument(visitorKey, visitor)
             }
             // The sets of an older history go after the row that replaces them is written.
             if legacyVisitors.remove(visitor) != nil {
