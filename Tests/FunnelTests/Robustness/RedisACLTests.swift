@@ -10,12 +10,14 @@ struct RedisACLTests {
     static let password = "acl-user-pass-5"
 
     /// The ACL line as the README shows it, with the test's password; without `+info +scan`
-    /// when `keyFilter` is false (an ACL set up before funnel kept a key filter).
-    static func aclArguments(keyFilter: Bool = true) throws -> [String] {
+    /// when `keyFilter` is false (an ACL set up before funnel kept a key filter), without
+    /// `+mget +mset` when `manyKeys` is false (one set up before funnel used them).
+    static func aclArguments(keyFilter: Bool = true, manyKeys: Bool = true) throws -> [String] {
         let readme = try #require(TestFiles.readText(FixtureCase.repositoryRoot + "/README.md"))
         let line = try #require(readme.split(separator: "\n").first { $0.hasPrefix("ACL SETUSER funnel ") }, "no ACL line in README.md")
         return line.split(separator: " ").map { $0 == ">CHANGE-ME" ? ">" + password : String($0) }
             .filter { keyFilter || ($0 != "+info" && $0 != "+scan") }
+            .filter { manyKeys || ($0 != "+mget" && $0 != "+mset") }
     }
 
     private func pipeline(in folder: String) -> String {
@@ -45,8 +47,8 @@ struct RedisACLTests {
         return try CommandRunner.run(CommandLineTests.binary, arguments, environment: ["REDIS_PASSWORD": password], timeout: .seconds(60))
     }
 
-    @Test(arguments: [true, false])
-    func aLoadThroughTheLeastPrivilegedUserEqualsALoadByTheDefaultUser(keyFilter: Bool) throws {
+    @Test(arguments: [(true, true), (false, true), (true, false)])
+    func aLoadThroughTheLeastPrivilegedUserEqualsALoadByTheDefaultUser(keyFilter: Bool, manyKeys: Bool) throws {
         let folder = TestFiles.temporaryFolder("acl")
         defer { TestFiles.remove(folder) }
         let pipeline = pipeline(in: folder)
@@ -61,8 +63,9 @@ struct RedisACLTests {
         let server = try RedisServer(arguments: ["--requirepass", "admin-pass-5"])
         defer { server.stop() }
         let admin = try server.connect()
-        let acl = try Self.aclArguments(keyFilter: keyFilter)
+        let acl = try Self.aclArguments(keyFilter: keyFilter, manyKeys: manyKeys)
         #expect(acl.contains("+scan") == keyFilter)
+        #expect(acl.contains("+mset") == manyKeys && acl.contains("+mget") == manyKeys)
         guard case .status("OK") = try admin.command(acl.map { Array($0.utf8) }) else {
             Issue.record("the README's ACL line was refused: \(acl)")
             return
