@@ -59,9 +59,14 @@ public final class RedisHistoryStore: HistoryStore {
     /// Sends one command per distinct key the filter may hold, pipelined, and returns the
     /// replies.
     private func pipelined(_ keys: [String], _ kind: KeyFilter.Kind, _ command: (String) -> [[UInt8]]) throws(SinkError) -> [(String, RedisReply)] {
-        let filter = try keyFilter()
-        let unique = Array(Set(keys)).filter { filter.mayContain(kind, $0) }
+        let unique = try mayBeStored(keys, kind)
         return try send(unique.map(command)).enumerated().map { (unique[$0.offset], $0.element) }
+    }
+
+    /// The distinct keys of `keys` that the filter may hold: the only ones worth asking for.
+    private func mayBeStored(_ keys: [String], _ kind: KeyFilter.Kind) throws(SinkError) -> [String] {
+        let filter = try keyFilter()
+        return Array(Set(keys)).filter { filter.mayContain(kind, $0) }
     }
 
     // MARK: - Key filter
@@ -220,7 +225,7 @@ public final class RedisHistoryStore: HistoryStore {
 
     public func records(ofGroups groups: [String]) throws(SinkError) -> [String: [Record]] {
         var result: [String: [Record]] = [:]
-        for (group, reply) in try pipelined(groups, .group, { [b("HVALS"), b(prefix + "rec:" + $0)] }) {
+        for (group, reply) in try pipelined(groups, .group, { [b("HVALS"), b(recordKey + $0)] }) {
             let records = strings(reply).flatMap(RecordCoding.decodeAll)
             if !records.isEmpty { result[group] = records }
         }
@@ -229,7 +234,7 @@ public final class RedisHistoryStore: HistoryStore {
 
     public func eventHolders(_ ids: [String]) throws(SinkError) -> [String: [EventHolder]] {
         var result: [String: [EventHolder]] = [:]
-        for (id, reply) in try pipelined(ids, .event, { [b("SMEMBERS"), b(prefix + "eid:" + $0)] }) {
+        for (id, reply) in try pipelined(ids, .event, { [b("SMEMBERS"), b(eventKey + $0)] }) {
             for item in strings(reply) {
                 let text = String(decoding: item, as: UTF8.self)
                 guard let tab = text.firstIndex(of: "\t") else { continue }
@@ -255,15 +260,14 @@ public final class RedisHistoryStore: HistoryStore {
             }
         }
         if mgetAllowed != false {
-            let filter = try keyFilter()
-            let wanted = Array(Set(visitors)).filter { filter.mayContain(.visitor, $0) }
+            let wanted = try mayBeStored(visitors, .visitor)
             let batches = stride(from: 0, to: wanted.count, by: Self.visitorsPerCommand).map {
                 wanted[$0..<min($0 + Self.visitorsPerCommand, wanted.count)]
             }
             // Writes still unconfirmed are confirmed first, so that a refusal here is MGET's.
             try confirmWrites()
             do throws(SinkError) {
-                let replies = try send(batches.map { batch in [b("MGET")] + batch.map { b(prefix + "visitor:" + $0) } })
+                let replies = try send(batches.map { batch in [b("MGET")] + batch.map { b(visitorKey + $0) } })
                 mgetAllowed = true
                 for (batch, reply) in zip(batches, replies) {
                     guard case .array(let items) = reply, items.count == batch.count else {
@@ -276,7 +280,7 @@ public final class RedisHistoryStore: HistoryStore {
             }
         }
         if mgetAllowed == false {
-            for (visitor, reply) in try pipelined(visitors, .visitor, { [b("GET"), b(prefix + "visitor:" + $0)] }) { try found(visitor, reply) }
+            for (visitor, reply) in try pipelined(visitors, .visitor, { [b("GET"), b(visitorKey + $0)] }) { try found(visitor, reply) }
         }
         guard !missing.isEmpty else { return result }
         // A history from before `VisitorRow`: the visitor's two sets.
@@ -349,46 +353,43 @@ public final class RedisHistoryStore: HistoryStore {
             commands.argument(holder.position + "\t" + holder.group)
         }
         // In no particular order: each visitor's key is written once per change. One string
-        // replaces a row whole, in `MSET`s of `visitorsPerCommand` rows when the user may;
-        // an empty row (a visitor rebuilt only to delete what it held, rare) is deleted. The
-        // sets of an older history go after the row that replaces them is written.
-        let batched = try mayUseMSET()
+        // replaces a row whole, `visitorsPerCommand` rows to an `MSET` when the user may and
+        // one to a `SET` when not; an empty row (a visitor rebuilt only to delete what it
+        // held, rare) is deleted. The sets of an older history go after the row that replaces
+        // them is written.
+        let perCommand = try mayUseMSET() ? Self.visitorsPerCommand : 1
         var rows: [(visitor: String, row: VisitorRow)] = []
         var older: [String] = []
-        func deleteOlder(_ visitor: String) {
-            commands.command("DEL", arguments: 2)
-            commands.argument(prefix + "vgroups:" + visitor)
-            commands.argument(prefix + "vsess:" + visitor)
+        func deleteOlder() {
+            for visitor in older {
+                commands.command("DEL", arguments: 2)
+                commands.argument(prefix + "vgroups:" + visitor)
+                commands.argument(prefix + "vsess:" + visitor)
+            }
+            older.removeAll()
         }
         func setRows() {
             guard !rows.isEmpty else { return }
-            commands.command("MSET", arguments: 2 * rows.count)
+            commands.command(perCommand > 1 ? "MSET" : "SET", arguments: 2 * rows.count)
             for (visitor, row) in rows {
                 commands.argument(visitorKey, visitor)
                 commands.argument(row.encoded())
             }
             rows.removeAll(keepingCapacity: true)
-            older.forEach(deleteOlder)
-            older.removeAll()
+            deleteOlder()
         }
         for (visitor, row) in change.visitors {
-            let legacy = legacyVisitors.remove(visitor) != nil
+            if legacyVisitors.remove(visitor) != nil { older.append(visitor) }
             if row.isEmpty {
                 commands.command("DEL", arguments: 1)
                 commands.argument(visitorKey, visitor)
-            } else if batched {
-                rows.append((visitor, row))
-                if legacy { older.append(visitor) }
-                if rows.count == Self.visitorsPerCommand { setRows() }
                 continue
-            } else {
-                commands.command("SET", arguments: 2)
-                commands.argument(visitorKey, visitor)
-                commands.argument(row.encoded())
             }
-            if legacy { deleteOlder(visitor) }
+            rows.append((visitor, row))
+            if rows.count == perCommand { setRows() }
         }
         setRows()
+        deleteOlder()
         if !filterRefused { self.filter = filter }
         try send(writes: commands)
         filterDeleted = true

@@ -25,6 +25,11 @@ enum RESPCommand {
     static func appendArgument(_ argument: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
         ByteWriter.append(to: &out, capacity: argument.count + 32) { $0.writeRESPArgument(argument) }
     }
+
+    /// `head` and `tail` as one argument (a key prefix and a key), in one copy.
+    static func appendArgument(_ head: UnsafeBufferPointer<UInt8>, _ tail: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        ByteWriter.append(to: &out, capacity: head.count + tail.count + 32) { $0.writeRESPArgument(head, tail) }
+    }
 }
 
 extension ByteWriter {
@@ -43,6 +48,17 @@ extension ByteWriter {
         writeDecimal(argument.count)
         write("\r\n")
         write(argument)
+        write("\r\n")
+    }
+
+    /// `head` and `tail` as one argument (see `RESPCommand`).
+    @inline(__always)
+    mutating func writeRESPArgument(_ head: UnsafeBufferPointer<UInt8>, _ tail: UnsafeBufferPointer<UInt8>) {
+        write(UInt8(ascii: "$"))
+        writeDecimal(head.count + tail.count)
+        write("\r\n")
+        write(head)
+        write(tail)
         write("\r\n")
     }
 

@@ -1,5 +1,3 @@
-import FunnelCore
-
 /// Commands in Redis's wire form (`RESPCommand`), written argument by argument as they are
 /// described: what a long pipeline queues with `RedisConnection.appendFormatted`, without an
 /// array per argument on the way (a session has some 70 arguments, a flush's history some
@@ -28,18 +26,7 @@ public struct RESPCommands: Sendable {
     /// joining them would make: a flush's history names some 30,000 keys this way.
     public mutating func argument(_ head: String, _ tail: String) {
         var head = head, tail = tail
-        head.withUTF8 { first in
-            tail.withUTF8 { second in
-                ByteWriter.append(to: &bytes, capacity: first.count + second.count + 32) { writer in
-                    writer.write(UInt8(ascii: "$"))
-                    writer.writeDecimal(first.count + second.count)
-                    writer.write("\r\n")
-                    writer.write(first)
-                    writer.write(second)
-                    writer.write("\r\n")
-                }
-            }
-        }
+        head.withUTF8 { first in tail.withUTF8 { RESPCommand.appendArgument(first, $0, to: &bytes) } }
     }
 
     public mutating func argument(_ value: [UInt8]) {
