@@ -183,6 +183,10 @@ public final class SQLiteHistoryStore: HistoryStore {
         // The run's reads opened a transaction; its writes join it, so the history a run read
         // and what it writes are one consistent step.
         try db.begin()
+        // Visitors the filter has certainly never seen have no row to replace: they go in
+        // several to a statement, like new record blocks; the others one statement each.
+        let rows = change.visitors.sorted(by: { $0.key < $1.key })
+        let isNew = rows.map { !filter.mayContain(.visitor, $0.key) }
         // A group's new records go in one row (`recordBlocks`); rows go in key order, so
         // neighbouring index entries land on the same B-tree pages.
         filter.add(change)
@@ -215,9 +219,13 @@ public final class SQLiteHistoryStore: HistoryStore {
             try db.run("INSERT OR REPLACE INTO sessions (session_id, start, body) VALUES (?1, ?2, ?3)",
                        [.text(session.id), .integer(session.start), .blob(session.body)])
         }
-        for (visitor, row) in change.visitors.sorted(by: { $0.key < $1.key }) {
+        func text(_ row: VisitorRow) -> SQLiteDatabase.Value { .text(String(decoding: row.encoded(), as: UTF8.self)) }
+        // A new visitor's empty row (rebuilt only to delete what it held) has nothing to delete.
+        try insertNew("INSERT OR IGNORE INTO visitors (visitor, row)", "(?, ?)", "new visitor rows",
+                      rows.indices.filter { isNew[$0] && !rows[$0].value.isEmpty }.lazy.map { [.text(rows[$0].key), text(rows[$0].value)] })
+        for ((visitor, row), new) in zip(rows, isNew) where !new {
             if !row.isEmpty {
-                try db.run("INSERT OR REPLACE INTO visitors (visitor, row) VALUES (?1, ?2)", [.text(visitor), .text(String(decoding: row.encoded(), as: UTF8.self))])
+                try db.run("INSERT OR REPLACE INTO visitors (visitor, row) VALUES (?1, ?2)", [.text(visitor), text(row)])
             } else {
                 try db.run("DELETE FROM visitors WHERE visitor = ?1", [.text(visitor)])
             }
