@@ -15,6 +15,10 @@ public protocol HistoryStore: AnyObject {
     /// For each visitor with one stored: the client-session groups last resolved to it and
     /// the session ids last written for it.
     func visitorRows(_ visitors: [String]) throws(SinkError) -> [String: VisitorRow]
+    /// Whether the store keeps the bodies of the sessions last written (`sessionBodies`):
+    /// known before a run starts, so that the run knows from its first chunk whether it keeps
+    /// sessions' bytes to its end.
+    var keepsSessionBodies: Bool { get }
     /// Bodies of the sessions last written, for stores that keep them (flat-file sinks write
     /// only what changed, and `funnel export` reads them); nil for stores that do not.
     func sessionBodies(_ ids: [String]) throws(SinkError) -> [String: [UInt8]]?

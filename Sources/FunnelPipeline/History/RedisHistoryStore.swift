@@ -295,6 +295,8 @@ public final class RedisHistoryStore: HistoryStore {
         return result
     }
 
+    public var keepsSessionBodies: Bool { false }
+
     public func sessionBodies(_ ids: [String]) throws(SinkError) -> [String: [UInt8]]? { nil }
 
     /// Every chunk's change was applied as it went; what is left is to save the filter of

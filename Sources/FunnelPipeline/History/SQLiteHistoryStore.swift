@@ -160,6 +160,8 @@ public final class SQLiteHistoryStore: HistoryStore {
         return result
     }
 
+    public var keepsSessionBodies: Bool { true }
+
     public func sessionBodies(_ ids: [String]) throws(SinkError) -> [String: [UInt8]]? {
         var result: [String: [UInt8]] = [:]
         try lookup("SELECT body FROM sessions WHERE session_id = ?1", .session, ids) { id, statement in

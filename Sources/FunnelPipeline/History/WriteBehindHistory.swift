@@ -185,6 +185,8 @@ final class WriteBehindHistory: HistoryStore, @unchecked Sendable {
         return result
     }
 
+    var keepsSessionBodies: Bool { store.keepsSessionBodies }
+
     func sessionBodies(_ ids: [String]) throws(SinkError) -> [String: [UInt8]]? {
         let changes = try pendingChanges()
         guard var result = try read({ store throws(SinkError) -> [String: [UInt8]]? in try store.sessionBodies(ids) }) else { return nil }

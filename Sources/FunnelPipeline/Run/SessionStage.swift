@@ -136,9 +136,9 @@ private final class Flusher: @unchecked Sendable {
     /// thread's time at L when each chunk waited for its own).
     private var keeper: WorkerThread?
     private var keepFailure: SinkError?
-    /// Whether the history keeps session bodies (false for Redis), as the first chunk found;
-    /// nil before any chunk.
-    private var bodiesKept: Bool?
+    /// Whether the run keeps sessions' bytes to the end: not when the sink sent them as it went
+    /// and the history keeps no bodies (Redis), which then wants only the counts.
+    private let bytesKept: Bool
 
     init(transformer: Transformer, store: HistoryStore, sink: SessionSink?) throws(SinkError) {
         self.transformer = transformer
@@ -149,6 +149,7 @@ private final class Flusher: @unchecked Sendable {
         encoder = sink as? EncodedSessionSink
         live = encoder == nil ? sink as? PreparedSessionSink : nil
         precondition(sink == nil || encoder != nil || live != nil, "a sink writes files in order or is sent prepared sessions")
+        bytesKept = encoder != nil || store.keepsSessionBodies
         scratch = try RunScratch()
     }
 
@@ -206,7 +207,6 @@ private final class Flusher: @unchecked Sendable {
     private func process(_ groups: [String: [StreamRecord]]) throws(SinkError) {
         let plan = try HistoryPlanner(transformer: transformer, store: history).plan(groups)
         let stored = try history.sessionBodies(plan.sessions.map(\.id) + plan.deleted)
-        bodiesKept = stored != nil
         let encoder = self.encoder
         let bodies = stored != nil
         let encodesBody = encoder is NDJSONSessionWriter
@@ -295,8 +295,8 @@ private final class Flusher: @unchecked Sendable {
         var rebuilt = 0
         // A sink that sent its sessions as it went, with a history that keeps no bodies
         // (Redis), wants only the counts: no order, no bytes, no bodies for the history.
-        let countsOnly = encoder == nil && bodiesKept == false
-        try scratch.forEachSession(bytes: !countsOnly) { session throws(SinkError) in
+        let countsOnly = !bytesKept
+        try scratch.forEachSession(bytes: bytesKept) { session throws(SinkError) in
             rebuilt += 1
             if !session.unchanged {
                 summary.sessions += 1
