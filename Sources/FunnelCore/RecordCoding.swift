@@ -53,6 +53,75 @@ public enum RecordCoding {
         w.put(.marketing, p.marketing)
     }
 
+    /// A value of a `PageView`: bytes of the line it was read from, or a string made for it.
+    public enum Text {
+        case bytes(UnsafeBufferPointer<UInt8>)
+        case array([UInt8])
+        case string(String)
+    }
+
+    /// An access-log page view's fields as `Transformer.normalize` leaves them, for a reader
+    /// that never makes its `Record` (see `encode(pageView:)`). Bytes are valid only during
+    /// that call.
+    public struct PageView {
+        public var timestamp: Int64
+        /// `RecordPosition.prefix` of the file, and the line: the record's `position`.
+        public var positionPrefix: UnsafeBufferPointer<UInt8>
+        public var line: Int
+        public var sessionID: Text?
+        public var visitorID: Text?
+        public var host: Text?
+        public var path: Text
+        public var query: Text?
+        public var visitorKey: Text?
+        public var referrerHost: Text?
+        public var deviceType: Text?
+        public var browser: Text?
+        public var country: Text?
+        public var geoCountry: Text?
+        public var geoCity: Text?
+
+        public init(timestamp: Int64, positionPrefix: UnsafeBufferPointer<UInt8>, line: Int, path: Text) {
+            self.timestamp = timestamp
+            self.positionPrefix = positionPrefix
+            self.line = line
+            self.path = path
+        }
+    }
+
+    /// The bytes `encode(_:)` gives the access-log record (event `PageView`, no properties)
+    /// whose fields `pageView` holds: the same fields in the same order, for a reader that
+    /// keeps a line's fields as bytes up to here. Making the record's strings, then encoding
+    /// and freeing them, was most of the reader's work per kept line.
+    public static func encode(pageView p: PageView) -> [UInt8] {
+        ByteWriter.bytes(capacity: 1024) { w in
+            w.put(.origin, "a")
+            w.put(.event, "PageView")
+            w.put(.timestamp, decimal: p.timestamp)
+            RecordPosition.withLine(p.line) { zeros, digits in
+                let length = p.positionPrefix.count + zeros + digits.count
+                guard w.fits(1 + 10 + length) else { return }
+                w.write(Tag.position.rawValue)
+                forEachLengthByte(length) { w.write($0) }
+                w.writeUnchecked(p.positionPrefix)
+                for _ in 0..<zeros { w.write(UInt8(ascii: "0")) }
+                w.writeUnchecked(digits)
+            }
+            w.put(.sessionID, p.sessionID)
+            w.put(.visitorID, p.visitorID)
+            w.put(.host, p.host)
+            w.put(.path, p.path)
+            w.put(.query, p.query)
+            w.put(.visitorKey, p.visitorKey)
+            w.put(.referrerHost, p.referrerHost)
+            w.put(.deviceType, p.deviceType)
+            w.put(.browser, p.browser)
+            w.put(.country, p.country)
+            w.put(.geoCountry, p.geoCountry)
+            w.put(.geoCity, p.geoCity)
+        }
+    }
+
     /// Several encoded records as one value: a zero byte, then each record as its length
     /// (LEB128) and its bytes. A store keeps a group's new records of one run in one row.
     public static func block(_ records: [[UInt8]]) -> [UInt8] {
@@ -215,6 +284,16 @@ private extension ByteWriter {
     mutating func put(_ tag: RecordCoding.Tag, _ text: String?) {
         guard var text else { return }
         text.withUTF8 { put(tag, $0) }
+    }
+
+    @inline(__always)
+    mutating func put(_ tag: RecordCoding.Tag, _ text: RecordCoding.Text?) {
+        switch text {
+        case .bytes(let bytes): put(tag, bytes)
+        case .array(let array): array.withUnsafeBufferPointer { put(tag, $0) }
+        case .string(let string): put(tag, string)
+        case nil: return
+        }
     }
 
     /// A tag, then the bytes as `putLengthAndBytes` writes them.

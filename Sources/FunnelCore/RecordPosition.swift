@@ -22,17 +22,23 @@ public enum RecordPosition {
     public static func make(prefix: String, line: Int) -> String {
         var prefix = prefix
         return prefix.withUTF8 { head in
-            DecimalText.withBytes(of: max(line, 0)) { digits in
-                let width = max(10, digits.count)
-                return String(unsafeUninitializedCapacity: head.count + width) { buffer in
-                    let zeros = head.count + width - digits.count
+            withLine(line) { zeros, digits in
+                String(unsafeUninitializedCapacity: head.count + zeros + digits.count) { buffer in
                     _ = buffer.initialize(fromContentsOf: head)
-                    UnsafeMutableBufferPointer(rebasing: buffer[head.count..<zeros]).initialize(repeating: UInt8(ascii: "0"))
-                    _ = UnsafeMutableBufferPointer(rebasing: buffer[zeros..<(head.count + width)]).initialize(fromContentsOf: digits)
-                    return head.count + width
+                    UnsafeMutableBufferPointer(rebasing: buffer[head.count..<(head.count + zeros)]).initialize(repeating: UInt8(ascii: "0"))
+                    _ = UnsafeMutableBufferPointer(rebasing: buffer[(head.count + zeros)...]).initialize(fromContentsOf: digits)
+                    return head.count + zeros + digits.count
                 }
             }
         }
+    }
+
+    /// Calls `body` with the line number's digits and the zeros that go before them: ten
+    /// digits in all, more when the number has more. What `make` writes after the prefix, and
+    /// `RecordCoding.encode(pageView:)` too.
+    @inline(__always)
+    static func withLine<R>(_ line: Int, _ body: (_ zeros: Int, _ digits: UnsafeBufferPointer<UInt8>) -> R) -> R {
+        DecimalText.withBytes(of: max(line, 0)) { digits in body(max(0, 10 - digits.count), digits) }
     }
 
     private static func pad(_ value: Int, _ width: Int) -> String {

@@ -23,19 +23,40 @@ public struct URLParts: Sendable, Hashable {
     }
 
     public init(bytes b: UnsafeBufferPointer<UInt8>) {
-        let (host, index) = Self.authority(b)
-        var pathEnd = index
-        while pathEnd < b.count, b[pathEnd] != UInt8(ascii: "?"), b[pathEnd] != UInt8(ascii: "#") { pathEnd += 1 }
-        let path = pathEnd > index ? String(decoding: UnsafeBufferPointer(rebasing: b[index..<pathEnd]), as: UTF8.self) : "/"
-        var query: String?
-        if pathEnd < b.count, b[pathEnd] == UInt8(ascii: "?") {
-            var queryEnd = pathEnd + 1
-            while queryEnd < b.count, b[queryEnd] != UInt8(ascii: "#") { queryEnd += 1 }
-            if queryEnd > pathEnd + 1 {
-                query = String(decoding: UnsafeBufferPointer(rebasing: b[(pathEnd + 1)..<queryEnd]), as: UTF8.self)
+        let ranges = Ranges(b)
+        self.init(host: ranges.host.map { Self.lowercased(UnsafeBufferPointer(rebasing: b[$0])) },
+                  path: ranges.path.isEmpty ? "/" : String(decoding: UnsafeBufferPointer(rebasing: b[ranges.path]), as: UTF8.self),
+                  query: ranges.query.map { String(decoding: UnsafeBufferPointer(rebasing: b[$0]), as: UTF8.self) })
+    }
+
+    /// Where a URL's parts are in its bytes, for a reader that keeps them as bytes: what
+    /// `init(bytes:)` makes its strings of (its host before lower-casing; an empty path, which
+    /// it makes `/`).
+    public struct Ranges: Sendable {
+        public var host: Range<Int>?
+        public var path: Range<Int>
+        /// Nil when absent or empty.
+        public var query: Range<Int>?
+
+        public init(_ b: UnsafeBufferPointer<UInt8>) {
+            let (host, index) = URLParts.authority(b)
+            var pathEnd = index
+            while pathEnd < b.count, b[pathEnd] != UInt8(ascii: "?"), b[pathEnd] != UInt8(ascii: "#") { pathEnd += 1 }
+            var query: Range<Int>?
+            if pathEnd < b.count, b[pathEnd] == UInt8(ascii: "?") {
+                var queryEnd = pathEnd + 1
+                while queryEnd < b.count, b[queryEnd] != UInt8(ascii: "#") { queryEnd += 1 }
+                if queryEnd > pathEnd + 1 { query = (pathEnd + 1)..<queryEnd }
             }
+            self.host = host
+            path = index..<pathEnd
+            self.query = query
         }
-        self.init(host: host.map { Self.lowercased(UnsafeBufferPointer(rebasing: b[$0])) }, path: path, query: query)
+    }
+
+    /// Where `host(of:)`'s host is in a URL's bytes, before lower-casing.
+    public static func hostRange(of b: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
+        authority(b).host
     }
 
     /// `URLParts(text).host`, without making the path and query: a referrer is kept as its

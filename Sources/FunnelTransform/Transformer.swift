@@ -32,8 +32,8 @@ public final class Transformer {
     public let configuration: TransformConfiguration
     public var schema: Schema { configuration.schema }
     public var settings: SessionSettings { configuration.sessions }
-    private let identity: VisitorIdentity
-    private let agents: UserAgentClassifier
+    let identity: VisitorIdentity
+    let agents: UserAgentClassifier
     private var records: [Record] = []
     private var eventIDs = Set<String>()
     private var duplicateEvents = 0
@@ -90,38 +90,51 @@ public final class Transformer {
     static func campaignQuery(_ query: String) -> String? {
         var text = query
         return text.withUTF8 { bytes -> String? in
-            // While every part so far is a campaign parameter, the kept text is the query's
-            // own first `prefixEnd` bytes; it is copied out only at the first part dropped.
+            switch campaignQuery(bytes: bytes) {
+            case .none: return nil
             // A landing query is usually all campaign parameters, and is then returned as it
             // is, without an array or a new string.
-            var kept: [UInt8] = []
-            var copying = false
-            var prefixEnd = 0
-            var start = 0
-            while start < bytes.count {
-                var end = start
-                while end < bytes.count && bytes[end] != UInt8(ascii: "&") { end += 1 }
-                var nameEnd = start
-                while nameEnd < end && bytes[nameEnd] != UInt8(ascii: "=") { nameEnd += 1 }
-                if end > start && isCampaignName(UnsafeBufferPointer(rebasing: bytes[start..<nameEnd])) {
-                    if copying {
-                        if !kept.isEmpty { kept.append(UInt8(ascii: "&")) }
-                        kept.append(contentsOf: bytes[start..<end])
-                    } else {
-                        prefixEnd = end
-                    }
-                } else if !copying {
-                    copying = true
-                    kept.append(contentsOf: bytes[0..<prefixEnd])
-                }
-                start = end + 1
+            case .prefix(let count): return count == bytes.count ? query : String(decoding: UnsafeBufferPointer(rebasing: bytes[0..<count]), as: UTF8.self)
+            case .copied(let kept): return String(decoding: kept, as: UTF8.self)
             }
-            if !copying {
-                if prefixEnd == bytes.count { return prefixEnd == 0 ? nil : query }
-                return prefixEnd == 0 ? nil : String(decoding: UnsafeBufferPointer(rebasing: bytes[0..<prefixEnd]), as: UTF8.self)
-            }
-            return kept.isEmpty ? nil : String(decoding: kept, as: UTF8.self)
         }
+    }
+
+    /// What `campaignQuery` keeps of a query's bytes.
+    enum CampaignQuery {
+        case none
+        /// The query's first bytes (all of them, often).
+        case prefix(Int)
+        case copied([UInt8])
+    }
+
+    static func campaignQuery(bytes: UnsafeBufferPointer<UInt8>) -> CampaignQuery {
+        // While every part so far is a campaign parameter, the kept text is the query's own
+        // first `prefixEnd` bytes; it is copied out only at the first part dropped.
+        var kept: [UInt8] = []
+        var copying = false
+        var prefixEnd = 0
+        var start = 0
+        while start < bytes.count {
+            var end = start
+            while end < bytes.count && bytes[end] != UInt8(ascii: "&") { end += 1 }
+            var nameEnd = start
+            while nameEnd < end && bytes[nameEnd] != UInt8(ascii: "=") { nameEnd += 1 }
+            if end > start && isCampaignName(UnsafeBufferPointer(rebasing: bytes[start..<nameEnd])) {
+                if copying {
+                    if !kept.isEmpty { kept.append(UInt8(ascii: "&")) }
+                    kept.append(contentsOf: bytes[start..<end])
+                } else {
+                    prefixEnd = end
+                }
+            } else if !copying {
+                copying = true
+                kept.append(contentsOf: bytes[0..<prefixEnd])
+            }
+            start = end + 1
+        }
+        if !copying { return prefixEnd == 0 ? .none : .prefix(prefixEnd) }
+        return kept.isEmpty ? .none : .copied(kept)
     }
 
     private static let clickIDNameBytes = Campaign.clickIDNames.map { Array($0.utf8) }
@@ -169,13 +182,15 @@ public final class Transformer {
     /// from the first part, about 400 instructions a record on the reader's thread).
     private static func tagged(_ tag: UInt8, _ key: String) -> String {
         var key = key
-        return key.withUTF8 { bytes in
-            String(unsafeUninitializedCapacity: bytes.count + 2) { buffer in
-                buffer[0] = tag
-                buffer[1] = UInt8(ascii: ":")
-                _ = UnsafeMutableBufferPointer(rebasing: buffer[2...]).initialize(fromContentsOf: bytes)
-                return bytes.count + 2
-            }
+        return key.withUTF8 { tagged(tag, bytes: $0) }
+    }
+
+    static func tagged(_ tag: UInt8, bytes: UnsafeBufferPointer<UInt8>) -> String {
+        String(unsafeUninitializedCapacity: bytes.count + 2) { buffer in
+            buffer[0] = tag
+            buffer[1] = UInt8(ascii: ":")
+            _ = UnsafeMutableBufferPointer(rebasing: buffer[2...]).initialize(fromContentsOf: bytes)
+            return bytes.count + 2
         }
     }
 

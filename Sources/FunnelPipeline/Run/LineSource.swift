@@ -9,6 +9,8 @@ import Glibc
 struct LineSource {
     enum Item {
         case record(Record, line: Int, raw: UnsafeRawBufferPointer)
+        /// An access-log line `next`'s `pageView` took as bytes.
+        case taken
         case reject(Reject)
         case blank
         case skip(FilterReason)
@@ -61,13 +63,18 @@ struct LineSource {
     /// partial line it cut.
     private(set) var damage: Damage?
 
+    /// Receives an access-log line's fields as bytes with the line's number, and returns
+    /// whether it took them (see `AccessLogParser.parse(_:requestFilter:pageView:)`).
+    typealias PageViewTaker = (PageViewFields, _ line: Int) -> Bool
+
     /// The next item of the file, or nil at its end (then `damage` tells whether it was cut
     /// short). A record's `raw` line is valid until the next call. An access-log line that
-    /// `requestFilter` drops comes as `.skip` with its reason, without a record.
-    mutating func next(maxLineLength: Int, requestFilter: AccessLogParser.RequestFilter? = nil) -> Item? {
+    /// `requestFilter` drops comes as `.skip` with its reason, without a record; one that
+    /// `pageView` takes comes as `.taken`.
+    mutating func next(maxLineLength: Int, requestFilter: AccessLogParser.RequestFilter? = nil, pageView: PageViewTaker? = nil) -> Item? {
         if let (line, number) = afterHole {
             afterHole = nil
-            return parse(line, number: number, requestFilter: requestFilter)
+            return parse(line, number: number, requestFilter: requestFilter, pageView: pageView)
         }
         if finished { return nil }
         if reader == nil {
@@ -113,15 +120,22 @@ struct LineSource {
                 return .reject(Reject(source: file.path, line: number, reason: .nulByte, raw: line,
                                       detail: "\(hole) NUL bytes (a hole a crash left in the file) before the line; the rest of the line was read"))
             }
-            return parse(line, number: number, requestFilter: requestFilter)
+            return parse(line, number: number, requestFilter: requestFilter, pageView: pageView)
         }
     }
 
-    private func parse(_ line: UnsafeRawBufferPointer, number: Int, requestFilter: AccessLogParser.RequestFilter?) -> Item {
+    private func parse(_ line: UnsafeRawBufferPointer, number: Int, requestFilter: AccessLogParser.RequestFilter?,
+                       pageView: PageViewTaker?) -> Item {
         switch parser {
         case .accessLog(let parser):
-            switch parser.parse(line, requestFilter: requestFilter) {
+            let outcome = if let pageView {
+                parser.parse(line, requestFilter: requestFilter, pageView: { pageView($0, number) })
+            } else {
+                parser.parse(line, requestFilter: requestFilter)
+            }
+            switch outcome {
             case .record(let record): return .record(record, line: number, raw: line)
+            case .taken: return .taken
             case .reject(let reason, let detail): return .reject(Reject(source: file.path, line: number, reason: reason, raw: line, detail: detail))
             case .filtered(let reason): return .skip(reason)
             }

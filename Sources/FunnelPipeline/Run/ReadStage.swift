@@ -35,8 +35,9 @@ final class ReadStage: @unchecked Sendable {
 
     let queue = BoundedQueue<[StreamRecord]>(capacity: 4)
     private let files: [InputFile]
-    /// `InputFile.positionPrefix` of each file, made once.
+    /// `InputFile.positionPrefix` of each file, made once, as a string and as bytes.
     private let positionPrefixes: [String]
+    private let positionPrefixBytes: [[UInt8]]
     private var sources: [LineSource?]
     private let pipeline: Pipeline
     private let transformer: Transformer
@@ -48,14 +49,25 @@ final class ReadStage: @unchecked Sendable {
     private(set) var manifest: Manifest?
     private var tally: Tally
     private var thread: WorkerThread?
+    /// `take`, made once (a closure made per line would be allocated per line), and what it
+    /// leaves for `nextRecord`: the file it reads, the record it made or the reason it dropped
+    /// the line.
+    private var takePageView: LineSource.PageViewTaker?
+    /// Access-log lines that took the byte path (for tests).
+    private(set) var takenLines = 0
+    private var fileIndex = 0
+    private var taken: StreamRecord?
+    private var takenFilter: FilterReason?
 
     /// `sources` are the files' readers, built before the run starts so that a bad format
-    /// stops it before any output.
+    /// stops it before any output. `bytePath` false makes every access-log line a record (for
+    /// tests, which compare the two).
     init(sources: [LineSource], pipeline: Pipeline, configuration: TransformConfiguration, rejects: RejectWriter?,
-         manifest: Manifest?, progress: Progress, batchSize: Int = 4096) {
+         manifest: Manifest?, progress: Progress, batchSize: Int = 4096, bytePath: Bool = true) {
         self.batchSize = max(1, batchSize)
         files = sources.map(\.file)
         positionPrefixes = files.map(\.positionPrefix)
+        positionPrefixBytes = positionPrefixes.map { Array($0.utf8) }
         self.sources = sources
         self.pipeline = pipeline
         let filter = RecordFilter(botPatterns: pipeline.botPatterns, excludedPaths: pipeline.excludedPaths)
@@ -66,6 +78,7 @@ final class ReadStage: @unchecked Sendable {
         self.manifest = manifest
         self.progress = progress
         tally = Tally(files: sources.map { $0.file }.map { RunSummary.FileSummary(path: $0.path, kind: $0.source.kind) })
+        if bytePath { takePageView = { [unowned self] view, line in take(view, line: line) } }
     }
 
     /// Starts reading; batches arrive on `queue`, which is closed at the end.
@@ -130,12 +143,28 @@ final class ReadStage: @unchecked Sendable {
 
     /// The file's next kept record, normalized; counts everything skipped on the way. At the
     /// file's end, completes its summary and returns nil.
+    ///
+    /// An access-log line that needs no decoding is never made a `Record`: its fields go from
+    /// the line's bytes to the encoding (`Transformer.encode(_:userAgent:positionPrefix:line:)`,
+    /// the same bytes the record would give), through the same checks in the same order. One
+    /// the byte path declines (an identity to reject, an e-mail address as visitor id, bytes
+    /// outside ASCII) is made a record as before.
     private func nextRecord(_ source: inout LineSource, index: Int) -> StreamRecord? {
-        while let item = source.next(maxLineLength: pipeline.maxLineLength, requestFilter: requestFilter) {
+        fileIndex = index
+        while let item = source.next(maxLineLength: pipeline.maxLineLength, requestFilter: requestFilter, pageView: takePageView) {
             progress.tick()
             // Consumed, so that the record is the only owner of its fields and setting its
             // position and normalizing it change them in place instead of copying them.
             switch consume item {
+            case .taken:
+                if let reason = takenFilter {
+                    takenFilter = nil
+                    tally.filtered[reason, default: 0] += 1
+                    continue
+                }
+                tally.kept += 1
+                takenLines += 1
+                return taken.take()
             case .blank:
                 tally.filtered[.blankLine, default: 0] += 1
             case .skip(let reason):
@@ -172,6 +201,24 @@ final class ReadStage: @unchecked Sendable {
             tally.damaged = true
         }
         return nil
+    }
+
+    /// `nextRecord`'s byte path for an access-log line of file `fileIndex` (see there): true
+    /// when it took the line, leaving what it made in `taken` or why it dropped it in
+    /// `takenFilter`.
+    private func take(_ view: PageViewFields, line: Int) -> Bool {
+        let userAgent = view.userAgent.map { String(decoding: $0, as: UTF8.self) }
+        if let reason = filter.agentReason(userAgent: userAgent) {
+            takenFilter = reason
+            return true
+        }
+        guard IdentityRule.allows(view),
+              let (group, data) = positionPrefixBytes[fileIndex].withUnsafeBufferPointer({
+                  transformer.encode(view, userAgent: userAgent, positionPrefix: $0, line: line)
+              })
+        else { return false }
+        taken = StreamRecord(group: group, timestamp: view.timestamp, data: data)
+        return true
     }
 
     private func recordReject(_ reject: Reject, index: Int) {

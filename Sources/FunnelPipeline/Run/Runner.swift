@@ -41,17 +41,7 @@ public struct Runner {
         var output = options.output ?? pipeline.sink.output
         while output.count > 1 && output.hasSuffix("/") { output.removeLast() }
 
-        var configuration = TransformConfiguration(schema: pipeline.schema, sessions: pipeline.sessions, salt: pipeline.salt)
-        configuration.siteHosts = pipeline.siteHosts
-        configuration.slots = pipeline.slots
-        configuration.maxEventsPerSession = pipeline.maxEventsPerSession
-        if let path = pipeline.geoDatabase {
-            do {
-                configuration.geo = try GeoDatabase(path: path)
-            } catch {
-                throw PipelineError("\(pipeline.file): geo.database: \(error)")
-            }
-        }
+        let configuration = try Self.configuration(pipeline)
         let fieldLayout = configuration.fieldLayout
         let keyLayout = RedisKeyLayout(prefix: pipeline.sink.keyPrefix, hashTags: pipeline.sink.hashTags)
 
@@ -180,6 +170,22 @@ public struct Runner {
             }
         }
         return summary
+    }
+
+    /// What the transformer is told of the pipeline, with its MaxMind database opened.
+    static func configuration(_ pipeline: Pipeline) throws(PipelineError) -> TransformConfiguration {
+        var configuration = TransformConfiguration(schema: pipeline.schema, sessions: pipeline.sessions, salt: pipeline.salt)
+        configuration.siteHosts = pipeline.siteHosts
+        configuration.slots = pipeline.slots
+        configuration.maxEventsPerSession = pipeline.maxEventsPerSession
+        if let path = pipeline.geoDatabase {
+            do {
+                configuration.geo = try GeoDatabase(path: path)
+            } catch {
+                throw PipelineError("\(pipeline.file): geo.database: \(error)")
+            }
+        }
+        return configuration
     }
 
     private func redisURL() throws(PipelineError) -> RedisURL {

@@ -17,4 +17,12 @@ struct StreamRecord {
         timestamp = record.timestamp
         data = RecordCoding.encode(record)
     }
+
+    /// What `init(_:)` makes of the record an access-log line would become, from
+    /// `Transformer.encode(_:userAgent:positionPrefix:line:)`.
+    init(group: String, timestamp: Int64, data: [UInt8]) {
+        self.group = group
+        self.timestamp = timestamp
+        self.data = data
+    }
 }

@@ -52,6 +52,10 @@ public struct Validator {
                 switch item {
                 case .blank, .skip:
                     report.parsed += 1
+                case .taken:
+                    // Only a reader that passes `pageView` gets these; this one reads records.
+                    report.parsed += 1
+                    report.kept += 1
                 case .reject(let reject):
                     report.rejected[reject.reason, default: 0] += 1
                 case .record(let record, _, _):

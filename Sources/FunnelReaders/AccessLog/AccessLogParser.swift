@@ -29,7 +29,10 @@ public struct AccessLogParser: Sendable {
         case reject(RejectReason, detail: String)
         /// Dropped by the request filter passed to `parse` (a static file, an error status, ...).
         case filtered(FilterReason)
+        /// Handed to `parse`'s `pageView` as bytes, which took it.
+        case taken
     }
+
 
     /// Why a request is not a page view, from its method (whether it is GET), status and path
     /// alone, or nil: the page-view rule's part that needs no user agent (SPEC 1.1). `parse`
@@ -75,6 +78,18 @@ public struct AccessLogParser: Sendable {
     /// The line's record, or why it is rejected; with `requestFilter`, `.filtered` for a valid
     /// line whose request it drops. Strings are made only for records handed out.
     public func parse(_ line: UnsafeRawBufferPointer, requestFilter: RequestFilter? = nil) -> Outcome {
+        parse(line, requestFilter: requestFilter, offering: false) { _ in false }
+    }
+
+    /// `parse(_:requestFilter:)`, except that a line that passed the filter and needs no
+    /// decoding is first offered to `pageView` as bytes (`PageViewFields`), and is `.taken`
+    /// when `pageView` returns true; it is made a record when it returns false.
+    public func parse(_ line: UnsafeRawBufferPointer, requestFilter: RequestFilter?, pageView: (PageViewFields) -> Bool) -> Outcome {
+        parse(line, requestFilter: requestFilter, offering: true, pageView)
+    }
+
+    private func parse(_ line: UnsafeRawBufferPointer, requestFilter: RequestFilter?, offering: Bool,
+                       _ pageView: (PageViewFields) -> Bool) -> Outcome {
         var b = line.bindMemory(to: UInt8.self)
         // A byte-order mark before the first line (a log saved by an editor) is not content.
         if b.count >= 3, b[0] == 0xEF, b[1] == 0xBB, b[2] == 0xBF {
@@ -115,7 +130,7 @@ public struct AccessLogParser: Sendable {
                 return .reject(.formatMismatch, detail: "no '\(String(decoding: next, as: UTF8.self))' after $\(variable.name)")
             }
         }
-        return fields.makeRecord(options: options, requestFilter: requestFilter)
+        return fields.makeRecord(options: options, requestFilter: requestFilter, offering: offering, pageView)
     }
 
     // MARK: - Steps
@@ -329,11 +344,31 @@ public struct AccessLogParser: Sendable {
             timeText = raw
         }
 
-        func makeRecord(options: Options, requestFilter: RequestFilter?) -> Outcome {
+        func makeRecord(options: Options, requestFilter: RequestFilter?, offering: Bool, _ pageView: (PageViewFields) -> Bool) -> Outcome {
             guard timePrecision > 0 else { return .reject(.formatMismatch, detail: "the time field is empty") }
             guard let time else { return .reject(.badTimestamp, detail: "impossible or out-of-range time \"\(timeText.map { String(decoding: $0, as: UTF8.self) } ?? "")\"") }
-            let parts = target?.parts
-            if let requestFilter, let reason = requestFilter(method == "GET", status, parts?.path) { return .filtered(reason) }
+            let parts: URLParts?
+            if offering, case .inLine(let target)? = target, needsNoDecoding {
+                // The filter reads the path alone, and only a line it keeps is offered as bytes.
+                let ranges = URLParts.Ranges(target)
+                if let requestFilter {
+                    let path = ranges.path.isEmpty ? "/" : String(decoding: UnsafeBufferPointer(rebasing: target[ranges.path]), as: UTF8.self)
+                    if let reason = requestFilter(method == "GET", status, path) { return .filtered(reason) }
+                }
+                var fields = PageViewFields(timestamp: time, target: target, targetParts: ranges)
+                fields.host = host?.bytes
+                fields.remoteAddr = remoteAddr?.bytes
+                fields.referrer = referrer?.bytes
+                fields.userAgent = userAgent?.bytes
+                fields.visitorID = visitorID?.bytes
+                fields.sessionID = sessionID?.bytes
+                fields.country = country
+                if pageView(fields) { return .taken }
+                parts = URLParts(bytes: target)
+            } else {
+                parts = target?.parts
+                if let requestFilter, let reason = requestFilter(method == "GET", status, parts?.path) { return .filtered(reason) }
+            }
             var record = Record(origin: .accessLog, event: "PageView", timestamp: time)
             record.method = method
             record.status = status
@@ -366,6 +401,20 @@ public struct AccessLogParser: Sendable {
             }
             record.country = country
             return .record(record)
+        }
+
+        /// Whether the fields a record keeps are the line's bytes as they are: no escape in a
+        /// quoted one, no `X-Forwarded-For` list or `Cookie` header to take apart.
+        private var needsNoDecoding: Bool {
+            guard forwardedFor == nil, cookieHeader == nil else { return false }
+            return Self.asWritten(remoteAddr) && Self.asWritten(referrer) && Self.asWritten(userAgent) && Self.asWritten(host)
+                && Self.asWritten(visitorID) && Self.asWritten(sessionID)
+        }
+
+        @inline(__always)
+        private static func asWritten(_ raw: Raw?) -> Bool {
+            guard let raw, raw.quoted else { return true }
+            return !hasBackslash(raw.bytes)
         }
 
         /// Whether a field holds an escape: `memchr`, since most fields hold none and the long

@@ -32,7 +32,12 @@ public final class RecordFilter {
     /// The rule's last check, for a record whose request already passed `requestReason` (an
     /// access-log line read with it as the parser's request filter) or that has none.
     public func agentReason(_ record: Record) -> FilterReason? {
-        agents.isBot(record.userAgent) ? .bot : nil
+        agentReason(userAgent: record.userAgent)
+    }
+
+    /// The same for a line's agent, as a record would hold it.
+    public func agentReason(userAgent: String?) -> FilterReason? {
+        agents.isBot(userAgent) ? .bot : nil
     }
 
     /// The page-view rule's checks that need only the request: why a request with this

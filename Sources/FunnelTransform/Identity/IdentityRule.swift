@@ -16,4 +16,12 @@ public enum IdentityRule {
         }
         return nil
     }
+
+    /// Whether `violation` finds nothing in the record an access-log line's fields
+    /// (`PageViewFields`) would make; a line it would reject is made a record, for the reason.
+    public static func allows(_ view: PageViewFields) -> Bool {
+        if let id = view.sessionID, !Identifier.isValid(bytes: id) { return false }
+        if let id = view.visitorID, !Identifier.isValid(bytes: id) { return false }
+        return view.visitorID != nil || view.sessionID != nil || (view.remoteAddr?.count ?? 0) > 0
+    }
 }

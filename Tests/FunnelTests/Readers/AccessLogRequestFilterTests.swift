@@ -56,6 +56,8 @@ struct AccessLogRequestFilterTests {
                         kept += 1
                     case .reject(let reason, let detail):
                         Issue.record("rejected with the filter (\(reason): \(detail)): \(line)")
+                    case .taken:
+                        Issue.record("taken, though nothing was offered a page view: \(line)")
                     }
                 }
             }
