@@ -1,5 +1,22 @@
 /// UTF-8 checks on raw bytes, for deciding whether a field can become a `String` unchanged.
 public enum UTF8Validation {
+    /// Whether every byte is ASCII, told eight bytes at a step: fields are tens to hundreds of
+    /// bytes, and most are ASCII.
+    public static func isASCII(_ raw: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = raw.baseAddress else { return true }
+        let words = UnsafeRawPointer(base)
+        var i = 0
+        while i + 8 <= raw.count {
+            if words.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
+            i += 8
+        }
+        while i < raw.count {
+            if raw[i] >= 0x80 { return false }
+            i += 1
+        }
+        return true
+    }
+
     /// Length of the valid UTF-8 sequence starting at `index` (1 to 4), or 0 when the bytes
     /// there are not valid UTF-8 (overlong forms, surrogates and truncation included).
     public static func sequenceLength<Bytes: Collection<UInt8>>(_ bytes: Bytes, at index: Int) -> Int where Bytes.Index == Int {

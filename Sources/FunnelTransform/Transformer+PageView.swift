@@ -15,7 +15,7 @@ extension Transformer {
         -> (group: String, data: [UInt8])? {
         let target = view.target
         let parts = view.targetParts
-        guard Self.isASCII(target) else { return nil }
+        guard UTF8Validation.isASCII(target) else { return nil }
         if let id = view.visitorID, id.contains(UInt8(ascii: "@")) { return nil }
 
         // The record's host: the target's (an absolute URL), else the `$host` variable's.
@@ -23,13 +23,13 @@ extension Transformer {
         if let range = parts.host {
             host = Self.lowercased(UnsafeBufferPointer(rebasing: target[range]))
         } else if let bytes = view.host {
-            guard Self.isASCII(bytes) else { return nil }
+            guard UTF8Validation.isASCII(bytes) else { return nil }
             host = Self.lowercased(bytes)
         }
         var referrerHost: RecordCoding.Text?
         if let referrer = view.referrer, let range = URLParts.hostRange(of: referrer) {
             let bytes = UnsafeBufferPointer(rebasing: referrer[range])
-            guard Self.isASCII(bytes) else { return nil }
+            guard UTF8Validation.isASCII(bytes) else { return nil }
             referrerHost = Self.lowercased(bytes)
         }
         var query: RecordCoding.Text?
@@ -41,7 +41,9 @@ extension Transformer {
             }
         }
 
-        let ip = view.remoteAddr.map { String(decoding: $0, as: UTF8.self) }
+        // The address as the record would hold it, made only when a fingerprint or the
+        // MaxMind database needs it.
+        let ip = view.visitorID == nil || configuration.geo != nil ? view.remoteAddr.map { String(decoding: $0, as: UTF8.self) } : nil
         var visitorKey: RecordCoding.Text?
         var fingerprint: String?
         if let id = view.visitorID {
@@ -82,24 +84,6 @@ extension Transformer {
             group = Self.group(ofVisitor: fingerprint ?? "")
         }
         return (group, RecordCoding.encode(pageView: pageView))
-    }
-
-    private static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        // Eight bytes at a time: a target or a host is tens of bytes.
-        var index = 0
-        var high: UInt64 = 0
-        if let base = bytes.baseAddress {
-            let raw = UnsafeRawPointer(base)
-            while index + 8 <= bytes.count {
-                high |= raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
-                index += 8
-            }
-        }
-        while index < bytes.count {
-            high |= UInt64(bytes[index])
-            index += 1
-        }
-        return high & 0x8080_8080_8080_8080 == 0
     }
 
     /// ASCII bytes in lower case: the bytes themselves when they have no capital (nearly

@@ -295,7 +295,6 @@ private final class Flusher: @unchecked Sendable {
         var rebuilt = 0
         // A sink that sent its sessions as it went, with a history that keeps no bodies
         // (Redis), wants only the counts: no order, no bytes, no bodies for the history.
-        let countsOnly = !bytesKept
         try scratch.forEachSession(bytes: bytesKept) { session throws(SinkError) in
             rebuilt += 1
             if !session.unchanged {
@@ -306,7 +305,7 @@ private final class Flusher: @unchecked Sendable {
                 }
                 try encoder?.write(encoded: session.encoded)
             }
-            if !countsOnly && (!session.unchanged || session.deletedOnce) {
+            if bytesKept && (!session.unchanged || session.deletedOnce) {
                 batch.append((session.id, session.start, session.body, !session.existed))
                 if batch.count >= 5_000 {
                     pending.push(batch)

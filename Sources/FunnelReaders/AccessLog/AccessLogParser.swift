@@ -33,7 +33,6 @@ public struct AccessLogParser: Sendable {
         case taken
     }
 
-
     /// Why a request is not a page view, from its method (whether it is GET), status and path
     /// alone, or nil: the page-view rule's part that needs no user agent (SPEC 1.1). `parse`
     /// applies it before it makes a record, since most dropped lines are static files and

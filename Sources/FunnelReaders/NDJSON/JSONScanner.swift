@@ -219,23 +219,8 @@ struct JSONScanner {
     /// made with `String(decoding:)`'s fast path, where the generic `String(validating:)`
     /// costs about a thousand instructions for a short string.
     private static func string(validating raw: UnsafeBufferPointer<UInt8>) -> String? {
-        guard isASCII(raw) else { return String(validating: raw, as: UTF8.self) }
+        guard UTF8Validation.isASCII(raw) else { return String(validating: raw, as: UTF8.self) }
         return String(decoding: raw, as: UTF8.self)
-    }
-
-    private static func isASCII(_ raw: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let base = raw.baseAddress else { return true }
-        let words = UnsafeRawPointer(base)
-        var i = 0
-        while i + 8 <= raw.count {
-            if words.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
-            i += 8
-        }
-        while i < raw.count {
-            if raw[i] >= 0x80 { return false }
-            i += 1
-        }
-        return true
     }
 
     private func hex4(_ raw: UnsafeBufferPointer<UInt8>, _ at: Int) -> UInt32? {
