@@ -28,6 +28,8 @@ let package = Package(
         .systemLibrary(name: "CMaxMindDB", path: "Sources/CMaxMindDB"),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
         .systemLibrary(name: "CJemalloc", path: "Sources/CJemalloc"),
+        // Header only: Linux's sync_file_range, which the Glibc module does not show.
+        .systemLibrary(name: "CWriteback", path: "Sources/CWriteback"),
         .target(name: "FunnelCore", swiftSettings: release),
         .target(name: "FunnelReaders", dependencies: ["FunnelCore", "CZlib"], swiftSettings: release),
         .target(
@@ -35,7 +37,7 @@ let package = Package(
             dependencies: ["FunnelCore", "CMaxMindDB", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: release
         ),
-        .target(name: "FunnelWriters", dependencies: ["FunnelCore", "CHiredis"], swiftSettings: release),
+        .target(name: "FunnelWriters", dependencies: ["FunnelCore", "CHiredis", "CWriteback"], swiftSettings: release),
         .target(
             name: "FunnelPipeline",
             dependencies: ["FunnelCore", "FunnelReaders", "FunnelTransform", "FunnelWriters", "CSQLite", "Yams"],

@@ -12,6 +12,10 @@ public final class SQLiteHistoryStore: HistoryStore {
     /// The groups, visitors and event ids stored, so that lookups of new ones skip the
     /// database; saved with each run's commit (see `KeyFilter`).
     private var filter: KeyFilter
+    /// The database file's pages, sent to the disk as the run writes them (`PathWriteback`):
+    /// SQLite writes pages its cache cannot hold all through a run (760 MB of history at 3
+    /// million lines), and the commit's fsync then waited for all of them at once.
+    private let writeback: PathWriteback?
 
     public convenience init(folder: String) throws(SinkError) {
         try self.init(path: folder + "/" + Self.fileName)
@@ -54,6 +58,7 @@ public final class SQLiteHistoryStore: HistoryStore {
         try Self.indexRecordsByGroup(db)
         try Self.migrateVisitorTables(db)
         filter = try Self.loadFilter(db)
+        writeback = path.isEmpty ? nil : PathWriteback(path: path)
     }
 
     /// Creates the records' index on the group unless an index leading with the group already
@@ -185,6 +190,7 @@ public final class SQLiteHistoryStore: HistoryStore {
         // The run's reads opened a transaction; its writes join it, so the history a run read
         // and what it writes are one consistent step.
         try db.begin()
+        writeback?.start()
         // Visitors the filter has certainly never seen have no row to replace: they go in
         // several to a statement, like new record blocks; the others one statement each.
         let rows = change.visitors.sorted(by: { $0.key < $1.key })
@@ -262,6 +268,7 @@ public final class SQLiteHistoryStore: HistoryStore {
     public func commit() throws(SinkError) {
         try db.begin()
         try db.run("INSERT OR REPLACE INTO key_filter (id, records, data) VALUES (1, ?1, ?2)", [.text(try Self.historyMark(db)), .blob(filter.encoded())])
+        writeback?.start(force: true)
         try db.commit()
     }
 }

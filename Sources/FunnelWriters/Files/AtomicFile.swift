@@ -14,6 +14,11 @@ public final class AtomicFile {
     private var buffer: [UInt8] = []
     private let flushThreshold = 1 << 20
     private var finished = false
+    /// Bytes written to the file, and where the last `Writeback` started: every
+    /// `writebackBytes` written are sent on their way to the disk while the run goes on.
+    private var bytesWritten = 0
+    private var writebackStart = 0
+    private static let writebackBytes = 8 << 20
 
     public init(path: String) throws(SinkError) {
         self.path = path
@@ -69,7 +74,12 @@ public final class AtomicFile {
             }
             offset += written
         }
+        bytesWritten += buffer.count
         buffer.removeAll(keepingCapacity: true)
+        if bytesWritten - writebackStart >= Self.writebackBytes {
+            Writeback.start(fd, offset: writebackStart, count: bytesWritten - writebackStart)
+            writebackStart = bytesWritten
+        }
     }
 
     /// Flushes, fsyncs, renames over the final name and fsyncs the folder.
