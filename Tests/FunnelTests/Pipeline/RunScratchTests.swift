@@ -50,6 +50,55 @@ struct RunScratchTests {
         #expect(try keep([("a", 1)]) == [true])
     }
 
+    /// The output order is the same whether its index was kept from the start (`ordered`, a
+    /// run that walks in order) or built at the walk: sessions by start, then id, each at its
+    /// latest version, the deleted ones left out.
+    @Test func orderKeptFromTheStartIsTheOrderBuiltAtTheEnd() throws {
+        func walk(ordered: Bool) throws -> [String] {
+            let scratch = try RunScratch(ordered: ordered)
+            var first = HistoryPlanner.Plan()
+            first.sessions = [session("b", start: 2), session("a", start: 3), session("c", start: 1), session("d", start: 2)]
+            try scratch.keep(first, stored: nil, bytes: first.sessions.map { RunScratch.Bytes(body: Array($0.id.utf8), encoded: nil) })
+            // A later chunk moves a before everything, deletes d and adds e.
+            var second = HistoryPlanner.Plan()
+            second.sessions = [session("a", start: 0), session("e", start: 2)]
+            second.deleted = ["d"]
+            try scratch.keep(second, stored: nil, bytes: second.sessions.map { RunScratch.Bytes(body: Array($0.id.utf8), encoded: nil) })
+            var seen: [String] = []
+            try scratch.forEachSession { seen.append($0.id + "@" + String($0.start)) }
+            return seen
+        }
+        let expected = ["a@0", "c@1", "b@2", "e@2"]
+        #expect(try walk(ordered: true) == expected)
+        #expect(try walk(ordered: false) == expected)
+    }
+
+    /// The totals, read on another thread while the sessions are walked (what the run's end
+    /// does), count each visitor's last rebuild once.
+    @Test func totalsReadWhileTheSessionsAreWalkedCountEachVisitorsLastRebuild() throws {
+        let scratch = try RunScratch()
+        for round in 0..<3 {
+            var plan = HistoryPlanner.Plan()
+            plan.sessions = (0..<200).map { session("s\(round)-\($0)", start: Int64($0)) }
+            plan.perVisitor = (0..<100).map {
+                HistoryPlanner.VisitorCounts(visitor: "v\($0)", counted: true, duplicateEvents: round, mergedPageViews: 1,
+                                             withheldSessions: 0, overEventCap: $0 == 7 ? round : 0)
+            }
+            try scratch.keep(plan, stored: nil, bytes: plan.sessions.map { RunScratch.Bytes(body: Array($0.id.utf8), encoded: nil) })
+        }
+        var totals: RunScratch.Totals?
+        let reader = WorkerThread(name: "test-totals") { totals = try? scratch.totals() }
+        var walked = 0
+        try scratch.forEachSession { _ in walked += 1 }
+        reader.join()
+        #expect(walked == 600)
+        let read = try #require(totals)
+        #expect(read.visitors == 100)
+        #expect(read.duplicateEvents == 200)
+        #expect(read.mergedPageViews == 100)
+        #expect(read.overEventCap == 2)
+    }
+
     /// Without bytes (a live sink whose history keeps no bodies) the walk gives the same
     /// sessions with the same flags and counts, in whatever order, and no bytes.
     @Test func walkWithoutBytesGivesTheSameSessionsAndFlags() throws {
