@@ -207,8 +207,8 @@ final class ReadStage: @unchecked Sendable {
     /// when it took the line, leaving what it made in `taken` or why it dropped it in
     /// `takenFilter`.
     private func take(_ view: PageViewFields, line: Int) -> Bool {
-        let userAgent = view.userAgent.map { String(decoding: $0, as: UTF8.self) }
-        if let reason = filter.agentReason(userAgent: userAgent) {
+        let (reason, userAgent) = filter.agentReason(userAgent: view.userAgent)
+        if let reason {
             takenFilter = reason
             return true
         }

@@ -40,6 +40,14 @@ public final class RecordFilter {
         agents.isBot(userAgent) ? .bot : nil
     }
 
+    /// The same for a line's agent still in bytes, with the string a record would hold
+    /// for it (for the encoder), made only when `agents` has not seen those bytes lately.
+    public func agentReason(userAgent bytes: UnsafeBufferPointer<UInt8>?) -> (reason: FilterReason?, userAgent: String?) {
+        guard let bytes else { return (agentReason(userAgent: nil), nil) }
+        let (agent, info) = agents.classify(bytes: bytes)
+        return (info.isBot ? .bot : nil, agent)
+    }
+
     /// The page-view rule's checks that need only the request: why a request with this
     /// method, status and path is not a page view, or nil. Readers apply it to an access-log
     /// line before it becomes a record (`AccessLogParser.RequestFilter`), whose strings then

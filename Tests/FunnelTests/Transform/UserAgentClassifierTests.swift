@@ -232,4 +232,27 @@ struct UserAgentClassifierTests {
         #expect(classifier.classify("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36 Edg/124.0.0.0").browser == .edge)
         #expect(classifier.classify("Mozilla/5.0 (Linux; Android 4.4.2; LenovoS90C Build/KOT49H) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/30.0.0.0 Mobile Safari/537.36").browser == .androidWebview)
     }
+
+    /// An agent still in bytes gets the string a record would hold and the same answer as
+    /// that string, whether its slot has it, another agent took the slot, or its bytes are
+    /// not valid UTF-8 (never held as they came): the corpus three times over, in an order
+    /// where every agent comes back after the slots filled with others.
+    @Test func agentsInBytesAreClassifiedAsTheirStrings() {
+        let byString = UserAgentClassifier()
+        let byBytes = UserAgentClassifier()
+        var agents = Self.corpus.map { Array($0.agent.utf8) }
+        // More agents than slots, so that slots are taken over; and edge cases.
+        agents += (0..<(UserAgentClassifier.slotCount + 500)).map { Array("Mozilla/5.0 (X11; Linux) Probe/\($0)".utf8) }
+        agents += [[], Array("curl/8.0".utf8), [0x4D, 0x6F, 0xFF, 0x7A], [0xC3], Array("Googlebot/2.1 (+http://www.google.com/bot.html)".utf8)]
+        for _ in 0..<3 {
+            for bytes in agents {
+                let (agent, info) = bytes.withUnsafeBufferPointer { byBytes.classify(bytes: $0) }
+                let expected = String(decoding: bytes, as: UTF8.self)
+                #expect(agent == expected)
+                #expect(info == byString.classify(expected), "\(expected)")
+                // What the encoder asks next, with the string it was given.
+                #expect(byBytes.classify(agent) == info)
+            }
+        }
+    }
 }
