@@ -1,21 +1,19 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+@testable import FunnelPipeline
+import FunnelTestSupport
 import FunnelWriters
 import Testing
 
 /// Writeback started early changes nothing of what a file holds: it only sends pages to the
 /// disk before the fsync that makes them durable.
 struct WritebackTests {
-    private func temporaryFolder() throws -> String {
-        let path = NSTemporaryDirectory() + "funnel-writeback-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
-
     /// 20 MiB in pieces of odd sizes: writeback starts at 8 and 16 MiB, from where the last
     /// one ended; the file reads back byte for byte and only under its final name.
     @Test func atomicFilePastTheWritebackThresholdHoldsEveryByte() throws {
-        let folder = try temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let folder = TestFiles.temporaryFolder("funnel-writeback")
+        defer { TestFiles.remove(folder) }
         let path = folder + "/sessions.ndjson"
         let file = try AtomicFile(path: path)
         var expected: [UInt8] = []
@@ -31,26 +29,25 @@ struct WritebackTests {
             expected += bytes
             piece += 1
         }
-        #expect(!FileManager.default.fileExists(atPath: path))
+        #expect(!TestFiles.exists(path))
         try file.commit()
-        let written = try #require(FileManager.default.contents(atPath: path))
+        let written = try #require(TestFiles.read(path))
         #expect(written.count == expected.count)
-        #expect(Array(written) == expected)
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.contains(".tmp-") }
-        #expect(leftovers.isEmpty)
+        #expect(written == expected)
+        #expect(!TestFiles.exists(path + ".tmp-\(getpid())"))
     }
 
     @Test func pathWritebackNeedsAFileAndLeavesItAsItWas() throws {
-        let folder = try temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let folder = TestFiles.temporaryFolder("funnel-writeback")
+        defer { TestFiles.remove(folder) }
         #expect(PathWriteback(path: folder + "/missing") == nil)
         let path = folder + "/history"
-        let content = Data((0..<100_000).map { UInt8(truncatingIfNeeded: $0) })
-        try content.write(to: URL(fileURLWithPath: path))
+        let content = (0..<100_000).map { UInt8(truncatingIfNeeded: $0) }
+        TestFiles.write(path, content)
         let writeback = try #require(PathWriteback(path: path, interval: 3600))
         writeback.start()
         writeback.start()
         writeback.start(force: true)
-        #expect(FileManager.default.contents(atPath: path) == content)
+        #expect(TestFiles.read(path) == content)
     }
 }
