@@ -103,7 +103,7 @@ public struct URLParts: Sendable, Hashable {
     /// The bytes as a string in lower case: ASCII folded on the bytes (what `lowercased()`
     /// does to ASCII), anything else through `lowercased()`.
     private static func lowercased(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
-        guard bytes.allSatisfy({ $0 < 0x80 }) else { return String(decoding: bytes, as: UTF8.self).lowercased() }
+        guard UTF8Validation.isASCII(bytes) else { return String(decoding: bytes, as: UTF8.self).lowercased() }
         guard bytes.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) else { return String(decoding: bytes, as: UTF8.self) }
         return String(unsafeUninitializedCapacity: bytes.count) { buffer in
             for (index, byte) in bytes.enumerated() {
