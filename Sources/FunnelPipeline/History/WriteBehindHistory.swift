@@ -145,7 +145,8 @@ final class WriteBehindHistory: HistoryStore, @unchecked Sendable {
             let pending = change.records
             guard !pending.isEmpty else { continue }
             for group in groups {
-                guard let list = pending[group] else { continue }
+                let list = pending.places(of: group)
+                guard !list.isEmpty else { continue }
                 var have = Set((result[group] ?? []).lazy.map(\.position))
                 for index in list where have.insert(change.change.records[index].position).inserted {
                     if let record = RecordCoding.decode(change.change.records[index].data) { result[group, default: []].append(record) }
@@ -162,7 +163,8 @@ final class WriteBehindHistory: HistoryStore, @unchecked Sendable {
             let pending = change.eventHolders
             guard !pending.isEmpty else { continue }
             for id in ids {
-                guard let list = pending[id] else { continue }
+                let list = pending.places(of: id)
+                guard !list.isEmpty else { continue }
                 var have = Set(result[id] ?? [])
                 for index in list {
                     let holder = change.change.eventHolders[index].holder
@@ -222,32 +224,27 @@ final class WriteBehindHistory: HistoryStore, @unchecked Sendable {
         let id: Int
         let change: HistoryChange
         /// Places in `change.records` and `change.eventHolders` by group and by event id.
-        private var recordIndex: [String: [Int]]?
-        private var holderIndex: [String: [Int]]?
+        private var recordIndex: PlaceIndex?
+        private var holderIndex: PlaceIndex?
 
         init(id: Int, change: HistoryChange) {
             self.id = id
             self.change = change
         }
 
-        var records: [String: [Int]] {
+        var records: PlaceIndex {
             if let recordIndex { return recordIndex }
-            let index = Self.places(of: change.records.lazy.map(\.group))
+            let records = change.records
+            let index = PlaceIndex(count: records.count) { records[$0].group }
             recordIndex = index
             return index
         }
 
-        var eventHolders: [String: [Int]] {
+        var eventHolders: PlaceIndex {
             if let holderIndex { return holderIndex }
-            let index = Self.places(of: change.eventHolders.lazy.map(\.id))
+            let holders = change.eventHolders
+            let index = PlaceIndex(count: holders.count) { holders[$0].id }
             holderIndex = index
-            return index
-        }
-
-        /// Each key's places in `keys`, in order.
-        private static func places(of keys: some Sequence<String>) -> [String: [Int]] {
-            var index: [String: [Int]] = [:]
-            for (place, key) in keys.enumerated() { index[key, default: []].append(place) }
             return index
         }
     }
