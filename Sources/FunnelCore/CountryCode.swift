@@ -15,6 +15,13 @@ public enum CountryCode {
         return codes[first * 26 + second]
     }
 
+    /// The code whose bytes are exactly `bytes`, two upper-case letters, made once; nil for
+    /// anything else (`KnownText`).
+    static func upperCase(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        guard bytes.count == 2, bytes[0] &- 0x41 < 26, bytes[1] &- 0x41 < 26 else { return nil }
+        return codes[Int(bytes[0] &- 0x41) * 26 + Int(bytes[1] &- 0x41)]
+    }
+
     /// A letter's place in the alphabet, either case.
     private static func letter(_ byte: UInt8) -> Int? {
         let folded = byte | 0x20

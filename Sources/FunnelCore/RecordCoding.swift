@@ -240,7 +240,14 @@ public enum RecordCoding {
             default:
                 break
             }
-            let text = String(decoding: field, as: UTF8.self)
+            let text: String
+            switch known {
+            case .event, .deviceType, .browser, .country, .geoCountry, .currency, .analytics, .marketing:
+                // Texts repeated on nearly every record: shared, not made again.
+                text = KnownText.lookup(field) ?? String(decoding: field, as: UTF8.self)
+            default:
+                text = String(decoding: field, as: UTF8.self)
+            }
             switch known {
             case .origin, .timestamp: break
             case .event: r.event = text
