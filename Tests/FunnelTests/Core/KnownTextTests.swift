@@ -11,6 +11,7 @@ struct KnownTextTests {
 
     @Test func everyTextIsFoundByItsBytes() {
         for text in KnownText.texts { #expect(lookup(Array(text.utf8)) == text) }
+        #expect(Set(KnownText.texts).count == KnownText.texts.count)
         for code in ["DE", "US", "AA", "ZZ", "XX"] { #expect(lookup(Array(code.utf8)) == code) }
     }
 
