@@ -76,13 +76,10 @@ final class SQLiteDatabase {
     }
 
     /// Runs a statement that returns no rows.
-    /// Returns how many rows the statement inserted, changed or deleted.
-    @discardableResult
-    func run(_ sql: StaticString, _ values: [Value]) throws(SinkError) -> Int {
+    func run(_ sql: StaticString, _ values: [Value]) throws(SinkError) {
         let statement = try cached(sql)
         bind(statement, values)
         guard sqlite3_step(statement) == SQLITE_DONE else { throw failure("writing") }
-        return Int(sqlite3_changes64(db))
     }
 
     /// Runs `head VALUES row, row, ... tail` over `rows`, up to `Self.rowsPerStatement` rows per

@@ -48,32 +48,22 @@ final class RunScratch {
     private var sentFilter: KeyFilter?
     private var sentFilterFull = false
     private let sentFilterLimit: Int
-    /// The rows of the ids kept so far, while they are few enough to hold in memory; nil once
-    /// `sessions_by_id` replaced it (`ScratchRowIndex`).
-    private var rowIndex: ScratchRowIndex?
-    /// The rowid the next session new to the scratch gets while `rowIndex` is kept: rows are
-    /// appended in the order they come, and never removed.
-    private var nextRow: Int64 = 1
 
     /// `sentFilterLimit`: the most ids `sentFilter` holds, 4 million by default (about 9 MiB).
-    /// `rowIndex`: where the ids' rows are kept until the database's index replaces it (nil:
-    /// the index from the start).
     /// `ordered`: the run will walk the sessions in output order (`forEachSession` with
     /// bytes), so the index of that order is kept from the start, by the threads that keep
     /// the chunks, rather than built by the run's serial end (0.4 s of it at 3 million lines).
-    init(sentFilterLimit: Int = 4_000_000, ordered: Bool = true, rowIndex: ScratchRowIndex? = ScratchRowIndex()) throws(SinkError) {
+    init(sentFilterLimit: Int = 4_000_000, ordered: Bool = true) throws(SinkError) {
         self.sentFilterLimit = sentFilterLimit
-        self.rowIndex = rowIndex
         // The flags before the blobs: a scan that tests them reads no blob.
         db = try Self.database(cacheKiB: 8192, schema: """
-            CREATE TABLE sessions (id TEXT NOT NULL, start INTEGER NOT NULL,
+            CREATE TABLE sessions (id TEXT NOT NULL UNIQUE, start INTEGER NOT NULL,
                                    existed INTEGER NOT NULL, live INTEGER NOT NULL, deleted_once INTEGER NOT NULL,
                                    converted INTEGER NOT NULL, revenue INTEGER NOT NULL,
                                    body BLOB, encoded BLOB, original BLOB,
                                    -- What the live sink was last sent for it this run.
                                    sent INTEGER);
             \(ordered ? Self.orderIndex : "")
-            \(rowIndex == nil ? Self.idIndex : "")
             """)
         // Appended to, one row per rebuild of a visitor; the last row of each counts.
         counts = try Self.database(cacheKiB: 2048, schema: """
@@ -122,11 +112,6 @@ final class RunScratch {
             let original = stored?[id]
             return (original.map { .blob($0) } ?? .null, .integer(stored == nil || original != nil ? 1 : 0))
         }
-        if let index = rowIndex, index.isFull {
-            // Too many ids to hold their rows in memory: the database's index, built once.
-            try db.execute(Self.idIndex)
-            rowIndex = nil
-        }
         // The digest sent before for each id, if any (a deletion clears it). A separate lookup,
         // not RETURNING: that makes SQLite open a temporary table per statement. A plan holds
         // each id once, so these read what earlier chunks kept.
@@ -134,14 +119,9 @@ final class RunScratch {
         alreadySent.reserveCapacity(plan.sessions.count)
         for (session, bytes) in zip(plan.sessions, bytes) {
             var same = false
-            func check(_ row: OpaquePointer?) { same = !SQLiteDatabase.isNull(row, 0) && SQLiteDatabase.integer(row, 0) == Int64(bytes.sent!) }
-            if bytes.sent != nil {
-                if let rowIndex {
-                    if let row = rowIndex.row(of: session.id) {
-                        try db.select("SELECT sent FROM sessions WHERE rowid = ?1 AND id = ?2", [.integer(row), .text(session.id)], check)
-                    }
-                } else if sentFilterFull || sentFilter?.mayContain(.session, session.id) == true {
-                    try db.select("SELECT sent FROM sessions WHERE id = ?1", [.text(session.id)], check)
+            if let sent = bytes.sent, sentFilterFull || sentFilter?.mayContain(.session, session.id) == true {
+                try db.select("SELECT sent FROM sessions WHERE id = ?1", [.text(session.id)]) { row in
+                    same = !SQLiteDatabase.isNull(row, 0) && SQLiteDatabase.integer(row, 0) == Int64(sent)
                 }
             }
             alreadySent.append(same)
@@ -156,93 +136,31 @@ final class RunScratch {
                 sentFilterFull = true
             }
         }
-        // The two fields the summary sums, in one pass over the session's fields.
-        func sums(_ session: SessionRecord) -> (converted: Int64, revenue: Int64) {
+        try db.runRows(Self.upsertHead, Self.upsertRow, Self.upsertTail, plan.sessions.indices.lazy.map { index -> [SQLiteDatabase.Value] in
+            let session = plan.sessions[index]
+            let bytes = bytes[index]
+            let (original, existed) = before(session.id)
+            // The two fields the summary sums, in one pass over the session's fields.
             var revenue: Int64 = 0
             var converted: Int64 = 0
             for field in session.fields {
                 if case .amount(let amount) = field.value, field.name == FieldName.donationAmount { revenue = amount.micros }
                 if case .bool(true) = field.value, field.name == FieldName.donationCompleted { converted = 1 }
             }
-            return (converted, revenue)
-        }
-        func row(_ index: Int) -> [SQLiteDatabase.Value] {
-            let session = plan.sessions[index]
-            let bytes = bytes[index]
-            let (original, existed) = before(session.id)
-            let (converted, revenue) = sums(session)
             return [
                 .text(session.id), .integer(session.start), .blob(bytes.body), bytes.encoded.map { .blob($0) } ?? .null, original, existed,
                 .integer(converted), .integer(revenue),
                 bytes.sent.map { .integer(Int64($0)) } ?? .null,
             ]
-        }
-        // Taken out while it changes, so that its tables are not copied.
-        guard var rowIndex = rowIndex.take() else {
-            try db.runRows(Self.upsertHead, Self.upsertRow, Self.upsertTail, plan.sessions.indices.lazy.map(row))
-            for id in plan.deleted {
-                let (original, existed) = before(id)
-                try db.run("""
-                    INSERT INTO sessions (id, start, body, encoded, original, existed, live, deleted_once, converted, revenue)
-                    VALUES (?1, 0, NULL, NULL, ?2, ?3, 0, 1, 0, 0)
-                    ON CONFLICT (id) DO UPDATE SET live = 0, deleted_once = 1, body = NULL, encoded = NULL, sent = NULL
-                    """, [.text(id), original, existed])
-            }
-            try keepCounts(plan)
-            return alreadySent
-        }
-        defer { self.rowIndex = rowIndex }
-        // The ids kept before are changed in their rows, found by rowid (no index), several to
-        // a statement; the others are appended, several to a statement, at the rows `rowIndex`
-        // notes for them.
-        var known: [(index: Int, row: Int64)] = []
-        var fresh: [Int] = []
-        for (index, session) in plan.sessions.enumerated() {
-            if let at = rowIndex.row(of: session.id) { known.append((index, at)) } else { fresh.append(index) }
-        }
-        let changed = try db.runRows(Self.updateHead, Self.updateRow, Self.updateTail, known.lazy.map { index, at -> [SQLiteDatabase.Value] in
-            let session = plan.sessions[index]
-            let bytes = bytes[index]
-            let (converted, revenue) = sums(session)
-            return [.integer(at), .text(session.id), .integer(session.start), .blob(bytes.body), bytes.encoded.map { .blob($0) } ?? .null,
-                    .integer(converted), .integer(revenue), bytes.sent.map { .integer(Int64($0)) } ?? .null]
         })
-        if changed < known.count {
-            // A candidate row held another id (`ScratchRowIndex`): that id is new.
-            for (index, at) in known where try !holds(at, plan.sessions[index].id) { fresh.append(index) }
-        }
-        for (offset, index) in fresh.enumerated() { rowIndex.add(plan.sessions[index].id, row: nextRow + Int64(offset)) }
-        let first = nextRow
-        nextRow += Int64(fresh.count)
-        try db.runRows(Self.appendHead, Self.appendRow, "", fresh.indices.lazy.map { [.integer(first + Int64($0))] + row(fresh[$0]) })
         for id in plan.deleted {
-            if let at = rowIndex.row(of: id),
-               try db.run("""
-                   UPDATE sessions SET live = 0, deleted_once = 1, body = NULL, encoded = NULL, sent = NULL WHERE rowid = ?1 AND id = ?2
-                   """, [.integer(at), .text(id)]) == 1 {
-                continue
-            }
             let (original, existed) = before(id)
-            rowIndex.add(id, row: nextRow)
             try db.run("""
-                INSERT INTO sessions (rowid, id, start, body, encoded, original, existed, live, deleted_once, converted, revenue)
-                VALUES (?1, ?2, 0, NULL, NULL, ?3, ?4, 0, 1, 0, 0)
-                """, [.integer(nextRow), .text(id), original, existed])
-            nextRow += 1
+                INSERT INTO sessions (id, start, body, encoded, original, existed, live, deleted_once, converted, revenue)
+                VALUES (?1, 0, NULL, NULL, ?2, ?3, 0, 1, 0, 0)
+                ON CONFLICT (id) DO UPDATE SET live = 0, deleted_once = 1, body = NULL, encoded = NULL, sent = NULL
+                """, [.text(id), original, existed])
         }
-        try keepCounts(plan)
-        return alreadySent
-    }
-
-    /// Whether the scratch's row `row` holds the session `id`.
-    private func holds(_ row: Int64, _ id: String) throws(SinkError) -> Bool {
-        var found = false
-        try db.select("SELECT 1 FROM sessions WHERE rowid = ?1 AND id = ?2", [.integer(row), .text(id)]) { _ in found = true }
-        return found
-    }
-
-    /// Appends the plan's visitor counts (`counts`).
-    private func keepCounts(_ plan: HistoryPlanner.Plan) throws(SinkError) {
         // Appended, not replaced by key: visitor keys are random, and replacing one at a time
         // read a page of a table larger than the scratch's cache for nearly every visitor
         // (105,000 page reads and 59,000 writes of 3 million lines). `totals` keeps each
@@ -251,27 +169,11 @@ final class RunScratch {
             [.text(counts.visitor), .integer(counts.counted ? 1 : 0), .integer(Int64(counts.duplicateEvents)),
              .integer(Int64(counts.mergedPageViews)), .integer(Int64(counts.withheldSessions)), .integer(Int64(counts.overEventCap))]
         })
+        return alreadySent
     }
 
     /// The sessions in output order, for `forEachSession`.
     private static let orderIndex = "CREATE INDEX IF NOT EXISTS sessions_in_order ON sessions (live, start, id);"
-
-    /// The index of ids the upserts below need, once `rowIndex` is dropped.
-    private static let idIndex = "CREATE UNIQUE INDEX IF NOT EXISTS sessions_by_id ON sessions (id);"
-
-    /// Appends sessions new to the scratch at the rows `rowIndex` noted for them.
-    private static let appendHead: StaticString = "INSERT INTO sessions (rowid, id, start, body, encoded, original, existed, live, deleted_once, converted, revenue, sent)"
-    private static let appendRow: StaticString = "(?, ?, ?, ?, ?, ?, ?, 1, 0, ?, ?, ?)"
-
-    /// Writes sessions' latest versions in the rows `rowIndex` gave for them, when the row holds
-    /// the id (`SQLiteDatabase.runRows`; SQLite names the columns of `VALUES` column1, ...).
-    private static let updateHead: StaticString = """
-        UPDATE sessions SET start = v.column3, body = v.column4, encoded = v.column5, live = 1, converted = v.column6,
-            revenue = v.column7, sent = v.column8
-        FROM (
-        """
-    private static let updateRow: StaticString = "(?, ?, ?, ?, ?, ?, ?, ?)"
-    private static let updateTail: StaticString = ") AS v WHERE sessions.rowid = v.column1 AND sessions.id = v.column2"
 
     /// Keeps sessions' latest versions (`SQLiteDatabase.runRows`).
     private static let upsertHead: StaticString = "INSERT INTO sessions (id, start, body, encoded, original, existed, live, deleted_once, converted, revenue, sent)"
@@ -340,4 +242,3 @@ final class RunScratch {
             """, [], each)
     }
 }
-

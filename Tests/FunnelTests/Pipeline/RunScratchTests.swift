@@ -2,37 +2,14 @@ import FunnelCore
 @testable import FunnelPipeline
 import Testing
 
-/// Where a scratch keeps its ids' rows: every test runs with each.
-enum RowIndexCase: CaseIterable, Sendable {
-    /// In memory (what a run of fewer than `ScratchRowIndex.defaultLimit` sessions has).
-    case memory
-    /// The database's index from the start.
-    case database
-    /// In memory for the first two ids, then the database's index, built from the rows kept.
-    case switching
-    /// In memory, every id with the same hash: each lookup after the first id is a candidate
-    /// row holding another id.
-    case colliding
-
-    var rowIndex: ScratchRowIndex? {
-        switch self {
-        case .memory: ScratchRowIndex()
-        case .database: nil
-        case .switching: ScratchRowIndex(limit: 2)
-        case .colliding: ScratchRowIndex(hash: { _ in 7 })
-        }
-    }
-}
-
 /// The run's scratch: what flat-file sinks write at the end comes out of it in output order.
 struct RunScratchTests {
     private func session(_ id: String, start: Int64) -> SessionRecord {
         SessionRecord(id: id, start: start, fields: [], events: [EventRecord(name: "PageView", timestamp: start)])
     }
 
-    @Test(arguments: RowIndexCase.allCases)
-    func deletedIdsComeOutInByteOrderAndOnlyIfAnEarlierRunWroteThem(rows: RowIndexCase) throws {
-        let scratch = try RunScratch(rowIndex: rows.rowIndex)
+    @Test func deletedIdsComeOutInByteOrderAndOnlyIfAnEarlierRunWroteThem() throws {
+        let scratch = try RunScratch()
         // Ids deleted by the run, out of order; "Zed" < "abc" < "abd" < "é" in bytes.
         var plan = HistoryPlanner.Plan()
         plan.deleted = ["é", "abd", "Zed", "abc", "never-written"]
@@ -54,9 +31,9 @@ struct RunScratchTests {
     /// `keep` tells which sessions the run already sent in exactly this version: same digest
     /// as the last one kept for the id, and not deleted since. The same with the filter of
     /// ids sent dropped after two ids (every id looked up) and after one.
-    @Test(arguments: [4_000_000, 2, 1], RowIndexCase.allCases)
-    func keepReportsSessionsAlreadySentInTheSameVersion(filterLimit: Int, rows: RowIndexCase) throws {
-        let scratch = try RunScratch(sentFilterLimit: filterLimit, rowIndex: rows.rowIndex)
+    @Test(arguments: [4_000_000, 2, 1])
+    func keepReportsSessionsAlreadySentInTheSameVersion(filterLimit: Int) throws {
+        let scratch = try RunScratch(sentFilterLimit: filterLimit)
         func keep(_ versions: [(String, Int?)], deleted: [String] = []) throws -> [Bool] {
             var plan = HistoryPlanner.Plan()
             plan.sessions = versions.map { session($0.0, start: 1) }
@@ -76,10 +53,9 @@ struct RunScratchTests {
     /// The output order is the same whether its index was kept from the start (`ordered`, a
     /// run that walks in order) or built at the walk: sessions by start, then id, each at its
     /// latest version, the deleted ones left out.
-    @Test(arguments: RowIndexCase.allCases)
-    func orderKeptFromTheStartIsTheOrderBuiltAtTheEnd(rows: RowIndexCase) throws {
+    @Test func orderKeptFromTheStartIsTheOrderBuiltAtTheEnd() throws {
         func walk(ordered: Bool) throws -> [String] {
-            let scratch = try RunScratch(ordered: ordered, rowIndex: rows.rowIndex)
+            let scratch = try RunScratch(ordered: ordered)
             var first = HistoryPlanner.Plan()
             first.sessions = [session("b", start: 2), session("a", start: 3), session("c", start: 1), session("d", start: 2)]
             try scratch.keep(first, stored: nil, bytes: first.sessions.map { RunScratch.Bytes(body: Array($0.id.utf8), encoded: nil) })
@@ -99,9 +75,8 @@ struct RunScratchTests {
 
     /// The totals, read on another thread while the sessions are walked (what the run's end
     /// does), count each visitor's last rebuild once.
-    @Test(arguments: RowIndexCase.allCases)
-    func totalsReadWhileTheSessionsAreWalkedCountEachVisitorsLastRebuild(rows: RowIndexCase) throws {
-        let scratch = try RunScratch(rowIndex: rows.rowIndex)
+    @Test func totalsReadWhileTheSessionsAreWalkedCountEachVisitorsLastRebuild() throws {
+        let scratch = try RunScratch()
         for round in 0..<3 {
             var plan = HistoryPlanner.Plan()
             plan.sessions = (0..<200).map { session("s\(round)-\($0)", start: Int64($0)) }
@@ -126,9 +101,8 @@ struct RunScratchTests {
 
     /// Without bytes (a live sink whose history keeps no bodies) the walk gives the same
     /// sessions with the same flags and counts, in whatever order, and no bytes.
-    @Test(arguments: RowIndexCase.allCases)
-    func walkWithoutBytesGivesTheSameSessionsAndFlags(rows: RowIndexCase) throws {
-        let scratch = try RunScratch(rowIndex: rows.rowIndex)
+    @Test func walkWithoutBytesGivesTheSameSessionsAndFlags() throws {
+        let scratch = try RunScratch()
         var first = HistoryPlanner.Plan()
         first.sessions = [session("b", start: 2), session("a", start: 3), session("c", start: 1)]
         first.deleted = ["gone"]
@@ -163,70 +137,5 @@ struct RunScratchTests {
         #expect(unordered["b"]?.unchanged == false)
         #expect(unordered["gone"]?.deletedOnce == true)
         #expect(ordered["gone"]?.encoded == Array("E".utf8))
-    }
-
-    /// Many chunks that write, rewrite and delete ids of one pool (more than a statement's
-    /// rows at a time): the walk and the deleted ids are each id's last version, as a model of
-    /// "the last chunk wins" says, wherever the rows are kept.
-    @Test(arguments: RowIndexCase.allCases)
-    func manyChunksLeaveEachIdsLastVersion(rows: RowIndexCase) throws {
-        let scratch = try RunScratch(rowIndex: rows.rowIndex)
-        var state: UInt64 = 12345
-        func next(_ bound: Int) -> Int {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return Int((state >> 33) % UInt64(bound))
-        }
-        // id -> (start, body) when written last, nil when deleted last; and ids ever deleted.
-        var model: [String: (start: Int64, body: String)?] = [:]
-        var everDeleted = Set<String>()
-        for chunk in 0..<12 {
-            var ids = Set<String>()
-            while ids.count < 80 { ids.insert("id\(next(150))") }
-            var plan = HistoryPlanner.Plan()
-            var bodies: [RunScratch.Bytes] = []
-            for id in ids.sorted() {
-                if next(5) == 0 {
-                    plan.deleted.append(id)
-                    model[id] = .some(nil)
-                    everDeleted.insert(id)
-                } else {
-                    let start = Int64(next(40))
-                    plan.sessions.append(session(id, start: start))
-                    bodies.append(RunScratch.Bytes(body: Array("\(id)#\(chunk)".utf8), encoded: nil))
-                    model[id] = (start, "\(id)#\(chunk)")
-                }
-            }
-            try scratch.keep(plan, stored: nil, bytes: bodies)
-        }
-        var walked: [String] = []
-        var deletedOnce = Set<String>()
-        try scratch.forEachSession { session in
-            walked.append("\(session.id)@\(session.start)=\(String(decoding: session.body, as: UTF8.self))")
-            if session.deletedOnce { deletedOnce.insert(session.id) }
-        }
-        let live = model.compactMap { id, last in last.map { (id: id, start: $0.start, body: $0.body) } }
-            .sorted { ($0.start, $0.id) < ($1.start, $1.id) }
-        #expect(walked == live.map { "\($0.id)@\($0.start)=\($0.body)" })
-        #expect(try scratch.deleted() == model.filter { $0.value == nil }.keys.sorted())
-        #expect(deletedOnce == everDeleted.filter { model[$0]! != nil })
-    }
-}
-
-/// The in-memory rows of a scratch's ids: a hash's first id is found by the hash, the ids that
-/// share it by their whole text.
-struct ScratchRowIndexTests {
-    @Test func idsSharingAHashAreEachFoundAtTheirOwnRow() {
-        var index = ScratchRowIndex(limit: 3, hash: { UInt64($0.utf8.count) })
-        #expect(index.row(of: "a") == nil)
-        index.add("a", row: 1)
-        index.add("bb", row: 2)
-        // "c" has "a"'s hash: the candidate is "a"'s row, which the scratch finds holds "a".
-        #expect(index.row(of: "c") == 1)
-        index.add("c", row: 3)
-        #expect(index.row(of: "a") == 1)
-        #expect(index.row(of: "bb") == 2)
-        #expect(index.row(of: "c") == 3)
-        #expect(index.count == 3)
-        #expect(index.isFull)
     }
 }
