@@ -138,4 +138,50 @@ struct RunScratchTests {
         #expect(unordered["gone"]?.deletedOnce == true)
         #expect(ordered["gone"]?.encoded == Array("E".utf8))
     }
+
+    /// Many chunks that write, rewrite and delete ids of one pool (more than a statement's
+    /// rows at a time, `SQLiteDatabase.rowsPerStatement`): the walk and the deleted ids are
+    /// each id's last version, as a model of "the last chunk wins" says.
+    @Test func manyChunksLeaveEachIdsLastVersion() throws {
+        let scratch = try RunScratch()
+        var state: UInt64 = 12345
+        func next(_ bound: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        // id -> (start, body) when written last, nil when deleted last; and ids ever deleted.
+        var model: [String: (start: Int64, body: String)?] = [:]
+        var everDeleted = Set<String>()
+        for chunk in 0..<12 {
+            var ids = Set<String>()
+            while ids.count < 80 { ids.insert("id\(next(150))") }
+            var plan = HistoryPlanner.Plan()
+            var bodies: [RunScratch.Bytes] = []
+            for id in ids.sorted() {
+                if next(5) == 0 {
+                    plan.deleted.append(id)
+                    model[id] = .some(nil)
+                    everDeleted.insert(id)
+                } else {
+                    let start = Int64(next(40))
+                    plan.sessions.append(session(id, start: start))
+                    bodies.append(RunScratch.Bytes(body: Array("\(id)#\(chunk)".utf8), encoded: nil))
+                    model[id] = (start, "\(id)#\(chunk)")
+                }
+            }
+            try scratch.keep(plan, stored: nil, bytes: bodies)
+        }
+        var walked: [String] = []
+        var deletedOnce = Set<String>()
+        try scratch.forEachSession { session in
+            walked.append("\(session.id)@\(session.start)=\(String(decoding: session.body, as: UTF8.self))")
+            if session.deletedOnce { deletedOnce.insert(session.id) }
+        }
+        let live = model.compactMap { id, last in last.map { (id: id, start: $0.start, body: $0.body) } }
+            .sorted { ($0.start, $0.id) < ($1.start, $1.id) }
+        #expect(walked.count > 50)
+        #expect(walked == live.map { "\($0.id)@\($0.start)=\($0.body)" })
+        #expect(try scratch.deleted() == model.filter { $0.value == nil }.keys.sorted())
+        #expect(deletedOnce == everDeleted.filter { model[$0]! != nil })
+    }
 }
