@@ -144,11 +144,8 @@ struct RunScratchTests {
     /// each id's last version, as a model of "the last chunk wins" says.
     @Test func manyChunksLeaveEachIdsLastVersion() throws {
         let scratch = try RunScratch()
-        var state: UInt64 = 12345
-        func next(_ bound: Int) -> Int {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return Int((state >> 33) % UInt64(bound))
-        }
+        var random = WriteBehindHistoryTests.Generator(state: 12345)
+        func next(_ bound: Int) -> Int { random.next(bound) }
         // id -> (start, body) when written last, nil when deleted last; and ids ever deleted.
         var model: [String: (start: Int64, body: String)?] = [:]
         var everDeleted = Set<String>()
