@@ -117,7 +117,9 @@ public struct ByteWriter {
     }
 
     /// UTF-8 bytes as a JSON string literal. The bytes between escapes (usually all of them)
-    /// are copied in one piece.
+    /// are copied in one piece, and they are looked at eight at a step
+    /// (`JSONText.anyNeedsEscape`): byte by byte, the check took about 8 instructions a byte,
+    /// a fifth of a `sessions.ndjson` line's cost.
     @inlinable
     public mutating func writeJSONString(_ bytes: UnsafeBufferPointer<UInt8>) {
         let length = bytes.count
@@ -132,15 +134,24 @@ public struct ByteWriter {
         var start = 0
         var index = 0
         while index < length {
-            if JSONText.needsEscape(source[index]) {
-                // The escape (at most 6 bytes for 1), the rest and the closing quote.
-                guard fits(5 + length - start + 1) else { return }
-                (base + count).update(from: source + start, count: index - start)
-                count += index - start
-                count += JSONText.escape(source[index], into: base + count)
-                start = index + 1
+            // A word with nothing to escape is passed over; one with something, and the last
+            // bytes, byte by byte.
+            if index + 8 <= length, !JSONText.anyNeedsEscape(UnsafeRawPointer(source + index).loadUnaligned(as: UInt64.self)) {
+                index += 8
+                continue
             }
-            index += 1
+            let end = min(index + 8, length)
+            while index < end {
+                if JSONText.needsEscape(source[index]) {
+                    // The escape (at most 6 bytes for 1), the rest and the closing quote.
+                    guard fits(5 + length - start + 1) else { return }
+                    (base + count).update(from: source + start, count: index - start)
+                    count += index - start
+                    count += JSONText.escape(source[index], into: base + count)
+                    start = index + 1
+                }
+                index += 1
+            }
         }
         (base + count).update(from: source + start, count: length - start)
         count += length - start

@@ -40,4 +40,50 @@ struct JSONTextTests {
     func foundationReadsBackTheSameString(value: String) throws {
         #expect(try parsed(value) == value)
     }
+
+    /// The escape of one byte as RFC 8259 writes it, for the model below.
+    private static func modelEscape(_ byte: UInt8) -> [UInt8] {
+        switch byte {
+        case UInt8(ascii: "\""): Array(#"\""#.utf8)
+        case UInt8(ascii: "\\"): Array(#"\\"#.utf8)
+        case 0x0A: Array(#"\n"#.utf8)
+        case 0x0D: Array(#"\r"#.utf8)
+        case 0x09: Array(#"\t"#.utf8)
+        case 0..<0x20, 0x7F: Array(String(format: "\\u%04x", Int(byte)).utf8)
+        default: [byte]
+        }
+    }
+
+    /// The writer looks at eight bytes at a step: every byte value, at every place of strings
+    /// of 1 to 19 bytes (none, one or two whole words and a tail), alone and beside a second
+    /// escape, is written as a byte-by-byte model writes it.
+    @Test func everyByteAtEveryPlaceIsWrittenAsTheByteByByteModel() {
+        for length in 1...19 {
+            for place in 0..<length {
+                for byte in UInt8.min...UInt8.max {
+                    var input = [UInt8](repeating: UInt8(ascii: "a"), count: length)
+                    input[place] = byte
+                    if length > 9 { input[(place + 9) % length] = UInt8(ascii: "\n") }
+                    let written = input.withUnsafeBufferPointer { bytes in ByteWriter.bytes(capacity: 4) { $0.writeJSONString(bytes) } }
+                    let model = [UInt8(ascii: "\"")] + input.flatMap(Self.modelEscape) + [UInt8(ascii: "\"")]
+                    if written != model {
+                        Issue.record("byte \(byte) at \(place) of \(length): \(String(decoding: written, as: UTF8.self))")
+                        return
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func aWordTestFindsEachEscapedByteValueInEachLaneAndNoOther() {
+        for lane in 0..<8 {
+            for byte in UInt8.min...UInt8.max {
+                // The other lanes hold bytes just beside the escaped ranges.
+                var word: UInt64 = 0
+                for other in 0..<8 { word |= UInt64([0x20, 0x21, 0x23, 0x5B, 0x5D, 0x7E, 0x80, 0xFF][other]) << (8 * other) }
+                word = word & ~(0xFF << (8 * UInt64(lane))) | UInt64(byte) << (8 * UInt64(lane))
+                #expect(JSONText.anyNeedsEscape(word) == JSONText.needsEscape(byte), "byte \(byte) in lane \(lane)")
+            }
+        }
+    }
 }
