@@ -1,3 +1,5 @@
+import FunnelCore
+
 /// A cache of recent results whose memory stays bounded however long the input is.
 ///
 /// Repeated keys in traffic come close together: the lines of one visit, the agents of one
@@ -9,13 +11,13 @@
 /// one hour needs) would make a long backfill hold every key it ever saw.
 ///
 /// Keys are long (a user agent is 100 to 200 bytes) and looked up a few times per input line,
-/// so each is hashed once, eight bytes at a step (`RecentCacheKey`), instead of by `String`'s
+/// so each is hashed once, eight bytes at a step (`HashedText`), instead of by `String`'s
 /// SipHash byte stream in each generation.
 struct RecentCache<Value> {
     let entryLimit: Int
     let byteLimit: Int
-    private var newer: [RecentCacheKey: Value] = [:]
-    private var older: [RecentCacheKey: Value] = [:]
+    private var newer: [HashedText: Value] = [:]
+    private var older: [HashedText: Value] = [:]
     private var newerBytes = 0
 
     init(entryLimit: Int, byteLimit: Int) {
@@ -27,30 +29,30 @@ struct RecentCache<Value> {
     var count: Int { newer.count + older.count }
 
     mutating func value(for text: String) -> Value? {
-        value(for: RecentCacheKey(text))
+        value(for: HashedText(text))
     }
 
     mutating func insert(_ value: Value, for text: String) {
-        insert(value, for: RecentCacheKey(text))
+        insert(value, for: HashedText(text))
     }
 
     /// The cached value for `text`, or `compute()`'s, which is then cached.
     mutating func value(for text: String, orCompute compute: () -> Value) -> Value {
-        let key = RecentCacheKey(text)
+        let key = HashedText(text)
         if let value = value(for: key) { return value }
         let value = compute()
         insert(value, for: key)
         return value
     }
 
-    private mutating func value(for key: RecentCacheKey) -> Value? {
+    private mutating func value(for key: HashedText) -> Value? {
         if let value = newer[key] { return value }
         guard let value = older[key] else { return nil }
         insert(value, for: key)
         return value
     }
 
-    private mutating func insert(_ value: Value, for key: RecentCacheKey) {
+    private mutating func insert(_ value: Value, for key: HashedText) {
         if newer.count >= entryLimit || newerBytes >= byteLimit {
             swap(&newer, &older)
             newer.removeAll(keepingCapacity: true)

@@ -32,18 +32,22 @@ struct HistoryPlanner {
     let transformer: Transformer
     let store: HistoryStore
 
-    /// Plans a run's new records, by the group they are stored under.
-    func plan(_ held: [String: [StreamRecord]]) throws(SinkError) -> Plan {
+    /// Plans a run's new records, by the group they are stored under (each group once).
+    ///
+    /// Groups and visitors are keyed by `HashedText` here: each is looked up about ten times
+    /// (the records read, the visitor of a group, a visitor's groups, what is missing, the
+    /// members), and SipHash over its text at every lookup took 64 million instructions of
+    /// the bench's S run.
+    func plan(_ held: [HeldGroup]) throws(SinkError) -> Plan {
         var plan = Plan()
         // Records wait as their encoding only (a third of a record's memory); they are
         // decoded here, on both cores.
-        var newGroups: [String: [(record: Record, data: [UInt8])]] = .init(minimumCapacity: held.count)
+        var newGroups: [HashedText: [(record: Record, data: [UInt8])]] = .init(minimumCapacity: held.count)
         do {
-            let entries = Array(held)
-            let decoded = Parallel.map(entries) { entry in
-                entry.value.compactMap { item in RecordCoding.decode(item.data).map { (record: $0, data: item.data) } }
+            let decoded = Parallel.map(held) { entry in
+                entry.records.compactMap { item in RecordCoding.decode(item.data).map { (record: $0, data: item.data) } }
             }
-            for (entry, list) in zip(entries, decoded) where !list.isEmpty { newGroups[entry.key] = list }
+            for (entry, list) in zip(held, decoded) where !list.isEmpty { newGroups[entry.group] = list }
         }
 
         // Event ids the run carries: every group holding one is rebuilt, since the winner
@@ -54,7 +58,7 @@ struct HistoryPlanner {
             for item in list {
                 guard let id = item.record.eventID else { continue }
                 newEventIDs.insert(id)
-                carriers.append((id, EventHolder(position: item.record.position, group: group)))
+                carriers.append((id, EventHolder(position: item.record.position, group: group.text)))
             }
         }
         var holders = try store.eventHolders(Array(newEventIDs))
@@ -63,28 +67,28 @@ struct HistoryPlanner {
             plan.change.eventHolders.append((id, holder))
         }
         var groups = Set(newGroups.keys)
-        for list in holders.values { for holder in list { groups.insert(holder.group) } }
+        for list in holders.values { for holder in list { groups.insert(HashedText(holder.group)) } }
 
-        var records = try store.records(ofGroups: Array(groups))
+        // Sized once: the run's groups and the visitors below are filled one key at a time,
+        // and growing a table rehashes every key.
+        var records: [HashedText: [Record]] = .init(minimumCapacity: groups.count)
+        for (group, list) in try store.records(ofGroups: groups.map(\.text)) { records[HashedText(group)] = list }
         // The visitor each stored client-session group belonged to: the one its stored records
         // name, by the rule (`Transformer.visitor(ofSessionGroup:)`) that chose it when they
         // were stored, since a group's records only change when it is planned again. (Until
         // this was seen, every flush also stored and looked up a group -> visitor index: a
         // write per client session, 150,000 on M.)
-        var previousVisitor: [String: String] = [:]
-        for (group, list) in records where Transformer.isSessionGroup(group) {
-            previousVisitor[group] = Transformer.visitor(ofGroup: group, records: list)
+        var previousVisitor: [HashedText: HashedText] = [:]
+        for (group, list) in records where Transformer.isSessionGroup(group.text) {
+            previousVisitor[group] = HashedText(Transformer.visitor(ofGroup: group.text, records: list))
         }
         // Event ids of records read from the history, whose holders may not be known yet.
         var storedIDs = Set<String>()
         for list in records.values { for record in list { if let id = record.eventID { storedIDs.insert(id) } } }
-        // Sized once: the run's groups and the visitors below are filled one key at a time,
-        // and growing a dictionary of strings hashes every key again.
-        records.reserveCapacity(records.count + newGroups.count)
         for (group, list) in newGroups {
             guard let stored = records[group] else {
                 // Nothing stored: every record is new (a position is read once per run).
-                for item in list { plan.change.records.append((group, item.record.position, item.data)) }
+                for item in list { plan.change.records.append((group.text, item.record.position, item.data)) }
                 records[group] = list.map(\.record)
                 continue
             }
@@ -92,43 +96,44 @@ struct HistoryPlanner {
             var byPosition: [String: Record] = [:]
             for record in stored { byPosition[record.position] = record }
             for item in list where byPosition[item.record.position] == nil {
-                plan.change.records.append((group, item.record.position, item.data))
+                plan.change.records.append((group.text, item.record.position, item.data))
                 byPosition[item.record.position] = item.record
             }
             records[group] = Array(byPosition.values)
         }
         // Visitors to rebuild.
-        var visitorOf: [String: String] = .init(minimumCapacity: groups.count)
-        var visitors = Set<String>(minimumCapacity: groups.count + previousVisitor.count)
+        var visitorOf: [HashedText: HashedText] = .init(minimumCapacity: groups.count)
+        var visitors = Set<HashedText>(minimumCapacity: groups.count + previousVisitor.count)
         for group in groups {
-            let visitor = Transformer.visitor(ofGroup: group, records: records[group] ?? [])
+            let visitor = HashedText(Transformer.visitor(ofGroup: group.text, records: records[group] ?? []))
             visitors.insert(visitor)
-            if Transformer.isSessionGroup(group) {
+            if Transformer.isSessionGroup(group.text) {
                 visitorOf[group] = visitor
                 if let previous = previousVisitor[group] { visitors.insert(previous) }
             }
         }
-        let storedRows = try store.visitorRows(Array(visitors))
-        var groupsOfVisitor: [String: Set<String>] = .init(minimumCapacity: visitors.count)
+        var storedRows: [HashedText: VisitorRow] = [:]
+        for (visitor, row) in try store.visitorRows(visitors.map(\.text)) { storedRows[HashedText(visitor)] = row }
+        var groupsOfVisitor: [HashedText: Set<HashedText>] = .init(minimumCapacity: visitors.count)
         for visitor in visitors {
             guard let stored = storedRows[visitor]?.groups, !stored.isEmpty else {
                 groupsOfVisitor[visitor] = []
                 continue
             }
-            groupsOfVisitor[visitor] = Set(stored.lazy.filter { visitorOf[$0] == nil || visitorOf[$0] == visitor })
+            groupsOfVisitor[visitor] = Set(stored.lazy.map(HashedText.init).filter { visitorOf[$0] == nil || visitorOf[$0] == visitor })
         }
         for (group, visitor) in visitorOf { groupsOfVisitor[visitor, default: []].insert(group) }
 
         // Load what the rebuilt visitors hold beyond the run's groups.
-        var missing = Set<String>()
+        var missing = Set<HashedText>()
         for (visitor, sessionGroupSet) in groupsOfVisitor {
-            let group = Transformer.group(ofVisitor: visitor)
+            let group = HashedText(Transformer.group(ofVisitor: visitor.text))
             if records[group] == nil { missing.insert(group) }
             for group in sessionGroupSet where records[group] == nil { missing.insert(group) }
         }
         if !missing.isEmpty {
-            for (group, list) in try store.records(ofGroups: Array(missing)) {
-                records[group] = list
+            for (group, list) in try store.records(ofGroups: missing.map(\.text)) {
+                records[HashedText(group)] = list
                 for record in list { if let id = record.eventID { storedIDs.insert(id) } }
             }
         }
@@ -141,7 +146,7 @@ struct HistoryPlanner {
         var winners: [String: String] = [:]
         for (id, list) in holders where list.count > 1 { winners[id] = list.lazy.map(\.position).min() }
 
-        let order = visitors.sorted()
+        let order = visitors.sorted { $0.text < $1.text }
         var inputs: [(visitor: String, records: [Record])?] = []
         var facts: [(groups: [String], dropped: Int, empty: Bool)] = []
         inputs.reserveCapacity(order.count)
@@ -149,15 +154,15 @@ struct HistoryPlanner {
         plan.change.visitors.reserveCapacity(order.count)
         for visitor in order {
             let groupSet = groupsOfVisitor[visitor] ?? []
-            let sessionGroups = groupSet.count < 2 ? Array(groupSet) : groupSet.sorted()
-            var members = records[Transformer.group(ofVisitor: visitor)] ?? []
+            let sessionGroups = groupSet.count < 2 ? Array(groupSet) : groupSet.sorted { $0.text < $1.text }
+            var members = records[HashedText(Transformer.group(ofVisitor: visitor.text))] ?? []
             for group in sessionGroups {
                 guard let list = records[group] else { continue }
                 if members.isEmpty { members = list } else { members += list }
             }
             let (kept, dropped) = Transformer.removingDuplicateEvents(members, winners: winners)
-            inputs.append((visitor, kept))
-            facts.append((sessionGroups, dropped, members.isEmpty))
+            inputs.append((visitor.text, kept))
+            facts.append((sessionGroups.map(\.text), dropped, members.isEmpty))
         }
         // The visitors' records are held by `inputs` alone from here, and each is freed on
         // the core that rebuilt it.
@@ -180,9 +185,9 @@ struct HistoryPlanner {
                 let current = Set(ids)
                 plan.deleted += previousSessions.filter { !current.contains($0) }
             }
-            plan.change.visitors[visitor] = VisitorRow(groups: input.groups, sessions: ids)
+            plan.change.visitors[visitor.text] = VisitorRow(groups: input.groups, sessions: ids)
             let counted = !input.empty || !previousSessions.isEmpty
-            plan.perVisitor.append(VisitorCounts(visitor: visitor, counted: counted, duplicateEvents: input.dropped, mergedPageViews: result.merged,
+            plan.perVisitor.append(VisitorCounts(visitor: visitor.text, counted: counted, duplicateEvents: input.dropped, mergedPageViews: result.merged,
                                                  withheldSessions: result.withheld, overEventCap: result.overCap))
         }
         // The positions are sorted (stable), then each session is moved once: sorting the

@@ -1,11 +1,15 @@
+import FunnelCore
+
 /// Each key's places in a list of keys, in order, for reads that ask by key.
 ///
 /// One dictionary of first places and one array chaining each place to the key's next one,
 /// instead of an array per key: a pending change of a chunk holds tens of thousands of
 /// groups, nearly all with one place, and an array each made that many allocations to
-/// index it and as many releases to drop it.
+/// index it and as many releases to drop it. Keys are `HashedText`: the index is built over
+/// every record of a chunk's change, and SipHash over each group's text cost more than the
+/// reads it serves.
 struct PlaceIndex {
-    private var first: [String: Int] = [:]
+    private var first: [HashedText: Int] = [:]
     /// The next place of the same key, or -1.
     private var next: [Int]
 
@@ -15,7 +19,7 @@ struct PlaceIndex {
         first.reserveCapacity(count)
         // From the end, so that each key's chain runs in order.
         for place in stride(from: count - 1, through: 0, by: -1) {
-            let name = key(place)
+            let name = HashedText(key(place))
             if let later = first.updateValue(place, forKey: name) { next[place] = later }
         }
     }
@@ -24,7 +28,7 @@ struct PlaceIndex {
 
     /// The places of `key`, in order (none for a key the list does not hold).
     func places(of key: String) -> Places {
-        Places(chain: next, place: first[key] ?? -1)
+        Places(chain: next, place: first.isEmpty ? -1 : first[HashedText(key)] ?? -1)
     }
 
     struct Places: Sequence, IteratorProtocol {

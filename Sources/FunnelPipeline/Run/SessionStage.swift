@@ -27,7 +27,7 @@ struct SessionStage {
     private let flusher: Flusher
     let chunkRecords: Int
     private let timeoutMillis: Int64
-    private var waiting: [String: Waiting] = [:]
+    private var waiting: [HashedText: Waiting] = [:]
     private var waitingCount = 0
     /// Records of open groups kept back by the last flush.
     private var carried = 0
@@ -57,21 +57,24 @@ struct SessionStage {
     /// Plans the groups the stream has passed (all of them at the end, or when the open ones
     /// hold more than `maxHeldChunks` chunks) and keeps their sessions.
     private mutating func flush(all: Bool) throws(SinkError) {
-        var groups: [String: [StreamRecord]] = [:]
+        // The groups go on as a list, not a table: each is handed on and planned once, and a
+        // table hashed every group's key once more per step (twice before it reached the
+        // planner, which makes its own).
+        var groups: [HeldGroup] = []
         var count = 0
         if !all {
             let cutoff = watermark - timeoutMillis
             for (group, entry) in waiting where entry.last < cutoff {
-                groups[group] = entry.records
+                groups.append((group, entry.records))
                 count += entry.records.count
             }
-            for group in groups.keys { waiting[group] = nil }
+            for held in groups { waiting[held.group] = nil }
         }
         let flushedEverything = all || waitingCount - count > Self.maxHeldChunks * chunkRecords
         if flushedEverything {
             // The end, or more open sessions than memory should hold: flush them too; those
             // that go on are rebuilt when their next records come.
-            for (group, entry) in waiting { groups[group] = entry.records }
+            for (group, entry) in waiting { groups.append((group, entry.records)) }
             waiting = [:]
             waitingCount = 0
         } else {
@@ -81,21 +84,21 @@ struct SessionStage {
         // A flush plans at most a chunk's worth of records, so that what it builds stays
         // bounded when many sessions close at once (the quiet end of a day), at the end, or
         // when the cap flushes everything held.
-        var slice: [String: [StreamRecord]] = [:]
+        var slice: [HeldGroup] = []
         var sliceCount = 0
-        for (group, records) in groups {
-            slice[group] = records
-            sliceCount += records.count
+        for held in groups {
+            slice.append(held)
+            sliceCount += held.records.count
             if sliceCount >= chunkRecords {
                 try start(slice)
-                slice = [:]
+                slice = []
                 sliceCount = 0
             }
         }
         if !slice.isEmpty { try start(slice) }
     }
 
-    private func start(_ groups: [String: [StreamRecord]]) throws(SinkError) {
+    private func start(_ groups: [HeldGroup]) throws(SinkError) {
         // Chunks are planned one after the other, each against the history the ones before
         // it left; while one is planned, one more may wait and the next is gathered.
         try flusher.start(groups)
@@ -127,7 +130,7 @@ private final class Flusher: @unchecked Sendable {
     private let scratch: RunScratch
     private var thread: WorkerThread?
     /// The chunks handed to `thread`, in order.
-    private var chunks: BoundedQueue<[String: [StreamRecord]]>?
+    private var chunks: BoundedQueue<[HeldGroup]>?
     private var failure: SinkError?
     /// The thread keeping the last chunk in the scratch (and sending it to a live sink), and
     /// what it failed with: joined by the next chunk's keeper, or at the end, so that it
@@ -156,9 +159,9 @@ private final class Flusher: @unchecked Sendable {
     /// Hands a chunk to the flush thread, waiting while `waitingChunks` wait already. The
     /// thread takes the chunks in order, one at a time; where they fall is decided by the
     /// stream alone, so outputs do not depend on timing.
-    func start(_ groups: [String: [StreamRecord]]) throws(SinkError) {
+    func start(_ groups: [HeldGroup]) throws(SinkError) {
         if chunks == nil {
-            let chunks = BoundedQueue<[String: [StreamRecord]]>(capacity: Self.waitingChunks)
+            let chunks = BoundedQueue<[HeldGroup]>(capacity: Self.waitingChunks)
             self.chunks = chunks
             thread = WorkerThread(name: "funnel-flush") { [self] in
                 while let groups = chunks.pop() {
@@ -204,7 +207,7 @@ private final class Flusher: @unchecked Sendable {
         if let keepFailure { throw keepFailure }
     }
 
-    private func process(_ groups: [String: [StreamRecord]]) throws(SinkError) {
+    private func process(_ groups: [HeldGroup]) throws(SinkError) {
         let plan = try HistoryPlanner(transformer: transformer, store: history).plan(groups)
         let stored = try history.sessionBodies(plan.sessions.map(\.id) + plan.deleted)
         let encoder = self.encoder

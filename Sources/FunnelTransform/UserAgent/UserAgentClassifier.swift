@@ -1,3 +1,4 @@
+import FunnelCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -45,7 +46,7 @@ public final class UserAgentClassifier {
 
     /// A power of two: at most this many agents' strings (100 to 200 bytes each) are held.
     static let slotCount = 4096
-    /// Drawn per process, like `RecentCacheKey`'s: agents crafted to share a slot only make
+    /// Drawn per process, like `HashedText`'s: agents crafted to share a slot only make
     /// each other be classified through `cache`.
     private static let slotSeed = UInt64.random(in: .min ... .max)
 
@@ -81,7 +82,7 @@ public final class UserAgentClassifier {
     /// repeated agent costs a hash of its bytes and a comparison, where making its string
     /// and looking that up cost about 1,500 instructions a line (callgrind, 2026-12-02).
     public func classify(bytes: UnsafeBufferPointer<UInt8>) -> (agent: String, info: UserAgentInfo) {
-        let hash = RecentCacheKey.mix(bytes, seed: Self.slotSeed)
+        let hash = HashedText.mix(bytes, seed: Self.slotSeed)
         let index = Int(truncatingIfNeeded: hash) & (Self.slotCount - 1)
         if let slot = slots[index], slot.hash == hash, Self.holds(slot.agent, bytes) {
             if !slot.agent.isEmpty { last = (slot.agent, slot.info) }

@@ -26,7 +26,7 @@ struct ReadStageBytePathTests {
         stage.start()
         var read = Read()
         while let batch = stage.queue.pop() {
-            for record in batch { read.records.append((record.group, record.timestamp, record.data)) }
+            for record in batch { read.records.append((record.group.text, record.timestamp, record.data)) }
         }
         let (tally, _) = stage.finish()
         read.kept = tally.kept
