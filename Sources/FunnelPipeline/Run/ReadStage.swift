@@ -20,12 +20,26 @@ final class ReadStage: @unchecked Sendable {
     struct Tally {
         var files: [RunSummary.FileSummary]
         var rejected: [RejectReason: Int] = [:]
-        var filtered: [FilterReason: Int] = [:]
+        /// Lines dropped on purpose, by reason, counted at the reason's place in `reasons`: a
+        /// third of the bench's lines are dropped, and a table hashed the reason for each.
+        private(set) var filteredCounts = [Int](repeating: 0, count: Self.reasons.count)
+        private static let reasons = FilterReason.allCases
         var kept = 0
         var linesRead = 0
         var problems: [String] = []
         var damaged = false
         var rejectFailure: SinkError?
+
+        mutating func countFiltered(_ reason: FilterReason) {
+            filteredCounts[Self.reasons.firstIndex(of: reason)!] += 1
+        }
+
+        /// The reasons seen, with their counts.
+        var filtered: [FilterReason: Int] {
+            var counts: [FilterReason: Int] = [:]
+            for (reason, count) in zip(Self.reasons, filteredCounts) where count > 0 { counts[reason] = count }
+            return counts
+        }
     }
 
     /// At most this many files are open at once; more files of one day are read in turns.
@@ -159,23 +173,23 @@ final class ReadStage: @unchecked Sendable {
             case .taken:
                 if let reason = takenFilter {
                     takenFilter = nil
-                    tally.filtered[reason, default: 0] += 1
+                    tally.countFiltered(reason)
                     continue
                 }
                 tally.kept += 1
                 takenLines += 1
                 return taken.take()
             case .blank:
-                tally.filtered[.blankLine, default: 0] += 1
+                tally.countFiltered(.blankLine)
             case .skip(let reason):
-                tally.filtered[reason, default: 0] += 1
+                tally.countFiltered(reason)
             case .reject(let reject):
                 recordReject(reject, index: index)
             case .record(var record, let number, let raw):
                 // An access-log record's request passed `requestFilter` in the parser (a client
                 // event has none): only its agent is left to check.
                 if let reason = filter.agentReason(record) {
-                    tally.filtered[reason, default: 0] += 1
+                    tally.countFiltered(reason)
                     continue
                 }
                 if let (reason, detail) = IdentityRule.violation(record) {

@@ -277,6 +277,25 @@ struct SessionizerTests {
         #expect(result.visitors == 1)
     }
 
+    /// A visitor's client sessions are found by id whether it has a few (looked through) or
+    /// many (a table past `Sessionizer`'s search limit of 16): records taking turns between
+    /// 3, then 40 sessions, given in reverse, each session keeping exactly its own.
+    @Test(arguments: [3, 40])
+    func interleavedClientSessionsEachKeepTheirOwnRecords(count: Int) throws {
+        let t0 = Self.t0
+        let records = (0..<(count * 5)).map { i in
+            event("ViewContent", at: t0 + Int64(i) * Self.second, session: "c\(i % count)")
+        }
+        let result = transform(Array(records.reversed()))
+        try #require(result.sessions.count == count)
+        #expect(Set(result.sessions.map(\.id)) == Set((0..<count).map { "c\($0)" }))
+        for session in result.sessions {
+            let k = try #require(Int(session.id.dropFirst()))
+            #expect(session.start == t0 + Int64(k) * Self.second)
+            #expect(session.events.map(\.timestamp) == (0..<5).map { t0 + Int64(k + $0 * count) * Self.second })
+        }
+    }
+
     // MARK: - De-duplication
 
     @Test func duplicateEventIDsKeepTheFirstRead() throws {
