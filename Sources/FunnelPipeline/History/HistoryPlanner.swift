@@ -44,8 +44,14 @@ struct HistoryPlanner {
         // decoded here, on both cores.
         var newGroups: [HashedText: [(record: Record, data: [UInt8])]] = .init(minimumCapacity: held.count)
         do {
+            // A loop into room made once: `compactMap` grew each group's list as it went.
             let decoded = Parallel.map(held) { entry in
-                entry.records.compactMap { item in RecordCoding.decode(item.data).map { (record: $0, data: item.data) } }
+                var list: [(record: Record, data: [UInt8])] = []
+                list.reserveCapacity(entry.records.count)
+                for item in entry.records {
+                    if let record = RecordCoding.decode(item.data) { list.append((record, item.data)) }
+                }
+                return list
             }
             for (entry, list) in zip(held, decoded) where !list.isEmpty { newGroups[entry.group] = list }
         }
@@ -85,6 +91,7 @@ struct HistoryPlanner {
         // Event ids of records read from the history, whose holders may not be known yet.
         var storedIDs = Set<String>()
         for list in records.values { for record in list { if let id = record.eventID { storedIDs.insert(id) } } }
+        plan.change.records.reserveCapacity(held.reduce(0) { $0 + $1.records.count })
         for (group, list) in newGroups {
             guard let stored = records[group] else {
                 // Nothing stored: every record is new (a position is read once per run).

@@ -35,7 +35,7 @@ enum EnhancedFields {
         let channel = facts.channel
         let video = VideoEngagement(records: records, slots: slots)
         let marketingAllowed = !consent.marketingDenied
-        var fields = FieldList()
+        var fields = FieldList(capacity: 37)
         fields.add(FieldName.utmSource, facts.utm?.utmSource)
         fields.add(FieldName.utmMedium, facts.utm?.utmMedium)
         fields.add(FieldName.utmCampaign, facts.utm?.utmCampaign)
