@@ -134,7 +134,14 @@ struct KeyFilter: Equatable {
             put(UInt64(part.count))
             put(UInt64(part.words.count))
             out.reserveCapacity(out.count + part.words.count * 8)
+            // The words in one copy where memory is little-endian already (every platform
+            // funnel builds on): 8 bytes appended at a time took 18 million instructions of
+            // the bench's S run at each commit.
+            #if _endian(little)
+            part.words.withUnsafeBytes { out.append(contentsOf: $0) }
+            #else
             for word in part.words { put(word) }
+            #endif
         }
         return out
     }
@@ -161,7 +168,14 @@ struct KeyFilter: Equatable {
             else { return nil }
             var part = Part(capacity: Int(capacity))
             part.count = Int(count)
+            #if _endian(little)
+            part.words.withUnsafeMutableBytes { words in
+                bytes.withUnsafeBytes { words.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + words.count)])) }
+            }
+            offset += Int(wordCount) * 8
+            #else
             for index in 0..<Int(wordCount) { part.words[index] = take()! }
+            #endif
             parts.append(part)
         }
         guard offset == bytes.count else { return nil }

@@ -42,6 +42,26 @@ import Testing
         #expect(KeyFilter(encoded: []) == nil)
     }
 
+    /// The stored form is fixed (histories written by earlier versions are read with it):
+    /// "KF1", the part count, then per part its capacity, key count, word count and words,
+    /// each a little-endian 64-bit number, whatever way the words are copied.
+    @Test func storedFormIsLittleEndianWordsAfterEachPartsCounts() {
+        var filter = KeyFilter(capacity: 300)
+        for index in 0..<1_000 { filter.insert(.group, "s:\(index)") }
+        #expect(filter.parts.count > 1)
+        var expected: [UInt8] = Array("KF1".utf8)
+        func put(_ value: UInt64) { for index in 0..<8 { expected.append(UInt8(truncatingIfNeeded: value >> (8 * UInt64(index)))) } }
+        put(UInt64(filter.parts.count))
+        for part in filter.parts {
+            put(UInt64(part.capacity))
+            put(UInt64(part.count))
+            put(UInt64(part.words.count))
+            for word in part.words { put(word) }
+        }
+        #expect(filter.encoded() == expected)
+        #expect(KeyFilter(encoded: expected) == filter)
+    }
+
     /// A history from before the filter, or one whose filter does not match its records (an
     /// older funnel wrote to it since), gets a filter built from its tables: a later day still
     /// merges exactly as one run over both days.
