@@ -131,12 +131,19 @@ struct HistoryPlanner {
         }
         for (group, visitor) in visitorOf { groupsOfVisitor[visitor, default: []].insert(group) }
 
+        // The visitors in the set's own order: nothing the plan gives depends on it (its
+        // sessions are put in output order below, each visitor's row and counts are its own,
+        // the deleted ids are sorted at the run's end), and sorting them by text on the flush
+        // thread took 28 million instructions of the bench's S run. Each visitor's own group
+        // (`v:KEY`) is named once, for the lookups below and the members.
+        let order = Array(visitors)
+        let ownGroups = order.map { HashedText(Transformer.group(ofVisitor: $0.text)) }
+
         // Load what the rebuilt visitors hold beyond the run's groups.
         var missing = Set<HashedText>()
-        for (visitor, sessionGroupSet) in groupsOfVisitor {
-            let group = HashedText(Transformer.group(ofVisitor: visitor.text))
-            if records[group] == nil { missing.insert(group) }
-            for group in sessionGroupSet where records[group] == nil { missing.insert(group) }
+        for (visitor, own) in zip(order, ownGroups) {
+            if records[own] == nil { missing.insert(own) }
+            for group in groupsOfVisitor[visitor] ?? [] where records[group] == nil { missing.insert(group) }
         }
         if !missing.isEmpty {
             for (group, list) in try store.records(ofGroups: missing.map(\.text)) {
@@ -153,20 +160,15 @@ struct HistoryPlanner {
         var winners: [String: String] = [:]
         for (id, list) in holders where list.count > 1 { winners[id] = list.lazy.map(\.position).min() }
 
-        // The visitors in the set's own order: nothing the plan gives depends on it (its
-        // sessions are put in output order below, each visitor's row and counts are its own,
-        // the deleted ids are sorted at the run's end), and sorting them by text on the flush
-        // thread took 28 million instructions of the bench's S run.
-        let order = Array(visitors)
         var inputs: [(visitor: String, records: [Record])?] = []
         var facts: [(groups: [String], dropped: Int, empty: Bool)] = []
         inputs.reserveCapacity(order.count)
         facts.reserveCapacity(order.count)
         plan.change.visitors.reserveCapacity(order.count)
-        for visitor in order {
+        for (visitor, own) in zip(order, ownGroups) {
             let groupSet = groupsOfVisitor[visitor] ?? []
             let sessionGroups = groupSet.count < 2 ? Array(groupSet) : groupSet.sorted { $0.text < $1.text }
-            var members = records[HashedText(Transformer.group(ofVisitor: visitor.text))] ?? []
+            var members = records[own] ?? []
             for group in sessionGroups {
                 guard let list = records[group] else { continue }
                 if members.isEmpty { members = list } else { members += list }

@@ -55,10 +55,8 @@ struct RecentCacheTests {
         #expect(VisitorIdentity(salt: "pepper").fingerprint(ip: "198.51.100.1", userAgent: agent) == first)
         #expect(VisitorIdentity(salt: "salt").fingerprint(ip: "198.51.100.1", userAgent: agent) != first)
     }
-}
 
-/// The cache computes a value only for text it does not hold.
-struct RecentCacheMissTests {
+    /// The cache computes a value only for text it does not hold.
     @Test func computesOnlyOnAMiss() {
         var cache = RecentCache<Int>(entryLimit: 10, byteLimit: 1 << 20)
         var computed = 0
