@@ -18,9 +18,20 @@ final class WorkerThread: @unchecked Sendable {
     private var thread = pthread_t()
     private var joined = false
 
+    /// Each thread's stack. The default (the shell's `ulimit -s`, 8 MiB here) is reserved
+    /// address space per thread, and a run under an address-space limit (`ulimit -v`, a
+    /// container's) counted five or six of them: at 150 MiB, SQLite's allocations then failed
+    /// ("out of memory") once a few more threads were alive. The stages' deepest calls (SQLite,
+    /// the planner) use far less than this.
+    static let stackBytes = 2 << 20
+
     init(name: String, _ body: @escaping () -> Void) {
         let box = Unmanaged.passRetained(Body(name, body)).toOpaque()
-        let started = pthread_create(&thread, nil, { raw in
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        defer { pthread_attr_destroy(&attributes) }
+        pthread_attr_setstacksize(&attributes, Self.stackBytes)
+        let started = pthread_create(&thread, &attributes, { raw in
             let body = Unmanaged<Body>.fromOpaque(raw!).takeRetainedValue()
             WorkerThread.nameThisThread(body.name)
             body.run()
