@@ -45,7 +45,7 @@ final class WriteBehindHistory: HistoryStore, @unchecked Sendable {
     /// writer holds stays a chunk or two). Throws what an earlier change failed with.
     func apply(_ change: HistoryChange) throws(SinkError) {
         if let failure = state.locked({ failure }) { throw failure }
-        let queue = startWriter()
+        let queue = try startWriter()
         let id = state.locked { () -> Int in
             nextID += 1
             pending.append(Pending(id: nextID, change: change))
@@ -70,11 +70,10 @@ final class WriteBehindHistory: HistoryStore, @unchecked Sendable {
         try store.commit()
     }
 
-    private func startWriter() -> BoundedQueue<(id: Int, pieces: [HistoryChange])> {
+    private func startWriter() throws(SinkError) -> BoundedQueue<(id: Int, pieces: [HistoryChange])> {
         if let changes { return changes }
         let queue = BoundedQueue<(id: Int, pieces: [HistoryChange])>(capacity: 1)
-        changes = queue
-        writer = WorkerThread(name: "funnel-history") { [self, store] in
+        writer = try WorkerThread(name: "funnel-history") { [self, store] in
             while let (id, pieces) = queue.pop() {
                 do throws(SinkError) {
                     for piece in pieces {
@@ -90,6 +89,7 @@ final class WriteBehindHistory: HistoryStore, @unchecked Sendable {
                 state.locked { pending.removeAll { $0.id == id } }
             }
         }
+        changes = queue
         return queue
     }
 

@@ -95,9 +95,10 @@ final class ReadStage: @unchecked Sendable {
         if bytePath { takePageView = { [unowned self] view, line in take(view, line: line) } }
     }
 
-    /// Starts reading; batches arrive on `queue`, which is closed at the end.
-    func start() {
-        thread = WorkerThread(name: "funnel-read") { [self] in
+    /// Starts reading; batches arrive on `queue`, which is closed at the end. Throws when the
+    /// reader's thread cannot be started.
+    func start() throws(SinkError) {
+        thread = try WorkerThread(name: "funnel-read") { [self] in
             for group in Self.mergeGroups(files) { readMerged(group) }
             progress.finish()
             queue.close()

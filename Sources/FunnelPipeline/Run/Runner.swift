@@ -113,9 +113,9 @@ public struct Runner {
                                manifest: options.dryRun ? nil : manifest,
                                progress: Progress(mode: options.progress, total: files.count, report: report),
                                batchSize: min(4096, chunkRecords))
-        reader.start()
         var failure: SinkError?
         do throws(SinkError) {
+            try reader.start()
             try sessions.run(reader.queue)
         } catch {
             failure = error

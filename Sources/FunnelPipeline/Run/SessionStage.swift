@@ -162,8 +162,7 @@ private final class Flusher: @unchecked Sendable {
     func start(_ groups: [HeldGroup]) throws(SinkError) {
         if chunks == nil {
             let chunks = BoundedQueue<[HeldGroup]>(capacity: Self.waitingChunks)
-            self.chunks = chunks
-            thread = WorkerThread(name: "funnel-flush") { [self] in
+            thread = try WorkerThread(name: "funnel-flush") { [self] in
                 while let groups = chunks.pop() {
                     do throws(SinkError) {
                         try process(groups)
@@ -174,6 +173,7 @@ private final class Flusher: @unchecked Sendable {
                     }
                 }
             }
+            self.chunks = chunks
         }
         // Refused once the thread stopped on a failure: joined, it is thrown here.
         if !chunks!.push(groups) { try wait() }
@@ -233,7 +233,7 @@ private final class Flusher: @unchecked Sendable {
         // chunk's keeper, still sending to a live sink, finishes first: chunks reach the
         // scratch and the sink in order.
         try joinKeeper()
-        let keeper = WorkerThread(name: "funnel-keep") { [self, scratch] in
+        let keeper = try WorkerThread(name: "funnel-keep") { [self, scratch] in
             do throws(SinkError) {
                 let alreadySent = try scratch.keep(plan, stored: stored, bytes: bytes)
                 if let live {
@@ -277,7 +277,7 @@ private final class Flusher: @unchecked Sendable {
         // 10,000 batches and two waiting cost 20 MiB of peak memory at M).
         let pending = BoundedQueue<[(id: String, start: Int64, body: [UInt8], new: Bool)]>(capacity: 1)
         var historyFailure: SinkError?
-        let historyWriter = WorkerThread(name: "funnel-history") { [store] in
+        let historyWriter = try WorkerThread(name: "funnel-bodies") { [store] in
             while let batch = pending.pop() {
                 var change = HistoryChange()
                 change.sessionBodies = batch
@@ -298,7 +298,7 @@ private final class Flusher: @unchecked Sendable {
         // their own, while this one walks the sessions.
         var totals = RunScratch.Totals()
         var totalsFailure: SinkError?
-        let totaller = WorkerThread(name: "funnel-totals") { [scratch] in
+        let totaller = try WorkerThread(name: "funnel-totals") { [scratch] in
             do throws(SinkError) { totals = try scratch.totals() } catch { totalsFailure = error }
         }
         defer { totaller.join() }

@@ -23,7 +23,7 @@ struct ReadStageBytePathTests {
         let stage = ReadStage(sources: try files.map { file throws(PipelineError) in try LineSource(file: file) }, pipeline: pipeline,
                               configuration: try Runner.configuration(pipeline), rejects: nil, manifest: nil,
                               progress: Progress(mode: .never, total: files.count, report: { _ in }), bytePath: bytePath)
-        stage.start()
+        try stage.start()
         var read = Read()
         while let batch = stage.queue.pop() {
             for record in batch { read.records.append((record.group.text, record.timestamp, record.data)) }

@@ -87,7 +87,7 @@ struct RunScratchTests {
             try scratch.keep(plan, stored: nil, bytes: plan.sessions.map { RunScratch.Bytes(body: Array($0.id.utf8), encoded: nil) })
         }
         var totals: RunScratch.Totals?
-        let reader = WorkerThread(name: "test-totals") { totals = try? scratch.totals() }
+        let reader = try WorkerThread(name: "test-totals") { totals = try? scratch.totals() }
         var walked = 0
         try scratch.forEachSession { _ in walked += 1 }
         reader.join()

@@ -13,7 +13,7 @@ struct WorkerThreadTests {
 
     @Test func runsOnceOnANamedThreadOfItsOwn() throws {
         let seen = Seen()
-        let worker = WorkerThread(name: "funnel-test") {
+        let worker = try WorkerThread(name: "funnel-test") {
             seen.name = (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? ""
             seen.thread = pthread_self()
             seen.runs += 1
@@ -26,5 +26,18 @@ struct WorkerThreadTests {
         #expect(pthread_equal(thread, pthread_self()) == 0)
         // The calling thread keeps its own name.
         #expect((try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) != "funnel-test\n")
+    }
+
+    /// A stack no machine can give: the system refuses the thread, the closure never runs
+    /// (not even in place), and the error names the thread and what to raise.
+    @Test func aThreadTheSystemRefusesThrowsAndNeverRunsItsClosure() {
+        let seen = Seen()
+        #expect {
+            _ = try WorkerThread(name: "funnel-huge", stackBytes: 1 << 50) { seen.runs += 1 }
+        } throws: { error in
+            let message = "\(error)"
+            return message.hasPrefix("could not start thread funnel-huge: ") && message.contains("ulimit -v")
+        }
+        #expect(seen.runs == 0)
     }
 }

@@ -12,14 +12,15 @@ import Glibc
 /// speed.
 @Suite(.serialized)
 struct CrashSafetyTests {
-    /// Generated traffic (a second or so of work for a debug build) and its pipeline.
+    /// Generated traffic (at 1,000 visitors, a second or so of work for a debug build) and its
+    /// pipeline (also used by `RefusedThreadTests`).
     final class Inputs {
         let folder = TestFiles.temporaryFolder("crash-inputs")
         var pipeline: String { folder + "/pipeline.yaml" }
 
-        init() {
-            var generator = TrafficGenerator(seed: 5_0505)
-            let traffic = generator.generate(visitors: 1000)
+        init(visitors: Int = 1000, seed: UInt64 = 5_0505) {
+            var generator = TrafficGenerator(seed: seed)
+            let traffic = generator.generate(visitors: visitors)
             traffic.writeFiles(to: folder)
             TestFiles.write(pipeline, """
                 sources:
