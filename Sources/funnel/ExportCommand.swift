@@ -6,9 +6,11 @@ struct ExportCommand: ParsableCommand {
         commandName: "export",
         abstract: "Write every session the flat-file history holds as one sessions.ndjson.",
         discussion: """
-        Nightly runs of a flat-file sink write only the sessions they created or changed (and \
-        deleted.ndjson for the ids they removed). export writes the whole current state, \
-        ordered by (created_at, session_id): the same file one run over all loaded days gives.
+        Nightly runs of a flat-file sink write only the sessions they created or changed (the \
+        ndjson and csv sinks list the ids they removed in deleted.ndjson; the resp sink writes \
+        a MULTI, DEL, EXEC transaction per removed id into redis.resp). export writes the \
+        whole current state, ordered by (created_at, session_id): the same file one run over \
+        all loaded days gives.
         """
     )
 

@@ -11,7 +11,7 @@ struct Funnel: ParsableCommand {
         sessions from event time, derives marketing attribution and writes one record per \
         session to Redis or to flat files. See docs/pipeline.md for the pipeline file.
         """,
-        subcommands: [RunCommand.self, BackfillCommand.self, ValidateCommand.self, ExportCommand.self]
+        subcommands: [RunCommand.self, BackfillCommand.self, ValidateCommand.self, ExportCommand.self, InspectCommand.self]
     )
 
     /// As ArgumentParser's `main()`, except that usage errors exit with 1 (SPEC 9), not 64.

@@ -12,7 +12,7 @@ struct SinkOptions: ParsableArguments {
     @Option(help: "redis://[user[:password]@]host:port/db or unix:///path.sock. Prefer REDIS_PASSWORD for the password: arguments are visible in the process list.")
     var redisURL: String?
 
-    @Option(help: "Fail (exit 2) when more than this share of lines is rejected. Default 0.01.")
+    @Option(help: "Fail (exit 2) when more than this share of lines is rejected. Default: the pipeline's limits.max_reject_rate, else 0.01.")
     var maxRejectRate: Double?
 
     @Option(help: "Write Prometheus metrics (lines, rejects, sessions, duration, last success) to this file, for node_exporter's textfile collector.")

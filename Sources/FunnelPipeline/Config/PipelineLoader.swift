@@ -43,6 +43,14 @@ public enum PipelineLoader {
             guard let kind = Pipeline.Source.Kind(rawValue: kindText) else {
                 throw PipelineError("\(file): \(where_).kind is '\(kindText)'; use access_log or ndjson")
             }
+            // A setting of the other kind of source would be ignored: refused, as every
+            // unknown key is (`fields` says so below, with an example).
+            for key in ["country_variable", "dialect", "format", "session_cookie", "visitor_cookie"] where map[key] != nil {
+                let owner: Pipeline.Source.Kind = key == "dialect" ? .ndjson : .accessLog
+                guard owner == kind else {
+                    throw PipelineError("\(file): \(where_).\(key) applies to \(owner.rawValue) sources only, and this source is \(kind.rawValue): remove it")
+                }
+            }
             let paths = try reader.strings(map["paths"], "\(where_).paths")
             guard !paths.isEmpty else { throw PipelineError("\(file): \(where_).paths is empty: list the files to read") }
             var source = Pipeline.Source(kind: kind, paths: paths.map { resolve($0, against: folder) })

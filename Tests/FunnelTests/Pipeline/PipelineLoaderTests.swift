@@ -174,6 +174,36 @@ struct PipelineLoaderTests {
         #expect(message.contains("paths"))
     }
 
+    /// A key of the other kind of source would be ignored; it is refused, naming the key, the
+    /// kind it belongs to and the source's own.
+    @Test(arguments: [
+        ("ndjson", "format: combined"), ("ndjson", "visitor_cookie: vid"), ("ndjson", "session_cookie: sid"),
+        ("ndjson", "country_variable: http_cf_ipcountry"), ("access_log", "dialect: segment"),
+    ])
+    func aSettingOfTheOtherSourceKindIsRefused(_ kind: String, _ setting: String) {
+        let key = String(setting.prefix { $0 != ":" })
+        let message = failure("sources:\n  - kind: \(kind)\n    \(setting)\n    paths: [a.log]")
+        let owner = kind == "ndjson" ? "access_log" : "ndjson"
+        #expect(message.contains("sources[0].\(key) applies to \(owner) sources only, and this source is \(kind): remove it"), "\(message)")
+    }
+
+    @Test func eachSourceKeepsTheSettingsOfItsOwnKind() throws {
+        let pipeline = try PipelineLoader.parse("""
+            sources:
+              - kind: access_log
+                format: combined
+                visitor_cookie: vid
+                session_cookie: sid
+                country_variable: $http_cf_ipcountry
+                paths: [a.log]
+              - kind: ndjson
+                dialect: segment
+                paths: [e.ndjson]
+            """, file: Self.file)
+        #expect(pipeline.sources[0].visitorCookie == "vid" && pipeline.sources[0].countryVariable == "http_cf_ipcountry")
+        #expect(pipeline.sources[1].dialect == "segment")
+    }
+
     @Test func unknownSinkKeyIsNamed() {
         let message = failure(minimal("sink:\n  kind: ndjson\n  ouput: out/"))
         #expect(message.contains("'ouput'"))
