@@ -37,7 +37,7 @@ let package = Package(
             dependencies: ["FunnelCore", "CMaxMindDB", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: release
         ),
-        .target(name: "FunnelWriters", dependencies: ["FunnelCore", "CHiredis", "CWriteback"], swiftSettings: release),
+        .target(name: "FunnelWriters", dependencies: ["FunnelCore", "CHiredis", "CWriteback", "CZlib"], swiftSettings: release),
         .target(
             name: "FunnelPipeline",
             dependencies: ["FunnelCore", "FunnelReaders", "FunnelTransform", "FunnelWriters", "CSQLite", "Yams"],

@@ -39,6 +39,9 @@ public struct Pipeline: Sendable {
         public var keyPrefix: String = ""
         public var hashTags = false
         public var ttlSeconds: Int?
+        /// The flat-file sinks' sessions file as one gzip member (`sessions.ndjson.gz`,
+        /// `sessions.csv.gz`, `redis.resp.gz`); rejects and deleted ids stay plain.
+        public var gzip = false
     }
 
     /// Where the file was read from; relative paths are resolved against its folder.

@@ -140,7 +140,7 @@ public enum PipelineLoader {
             }
         }
         if let sink = top["sink"] {
-            let map = try reader.mapping(sink, "sink", allowed: ["kind", "url", "output", "key_prefix", "hash_tags", "ttl"])
+            let map = try reader.mapping(sink, "sink", allowed: ["kind", "url", "output", "key_prefix", "hash_tags", "ttl", "gzip"])
             if let kind = try reader.string(map["kind"], "sink.kind") {
                 guard let value = Pipeline.SinkKind(rawValue: kind) else {
                     throw PipelineError("\(file): sink.kind '\(kind)' is not available in this version; use: \(Pipeline.SinkKind.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -151,6 +151,10 @@ public enum PipelineLoader {
             if let output = try reader.string(map["output"], "sink.output") { pipeline.sink.output = output }
             pipeline.sink.keyPrefix = try reader.string(map["key_prefix"], "sink.key_prefix") ?? ""
             pipeline.sink.hashTags = try reader.bool(map["hash_tags"], "sink.hash_tags") ?? false
+            pipeline.sink.gzip = try reader.bool(map["gzip"], "sink.gzip") ?? false
+            if pipeline.sink.gzip && pipeline.sink.kind == .redis {
+                throw PipelineError("\(file): sink.gzip applies to the flat-file sinks (ndjson, csv, resp), and sink.kind is redis: remove it")
+            }
             if let ttl = try reader.string(map["ttl"], "sink.ttl") {
                 pipeline.sink.ttlSeconds = Int(try DurationText.millis(ttl, key: "\(file): sink.ttl") / 1000)
             }

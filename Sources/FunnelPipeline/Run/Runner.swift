@@ -44,6 +44,11 @@ public struct Runner {
         let configuration = try Self.configuration(pipeline)
         let fieldLayout = configuration.fieldLayout
         let keyLayout = RedisKeyLayout(prefix: pipeline.sink.keyPrefix, hashTags: pipeline.sink.hashTags)
+        let gzip = pipeline.sink.gzip
+        if gzip && sinkKind == .redis {
+            throw PipelineError("\(pipeline.file): sink.gzip applies to the flat-file sinks (ndjson, csv, resp), and this run's sink is redis: remove it or choose a flat-file sink")
+        }
+        let suffix = gzip ? ".gz" : ""
 
         // Build sinks before reading, so a bad URL or folder fails in a second, not after an hour.
         var sink: SessionSink?
@@ -60,15 +65,15 @@ public struct Runner {
                 if sinkKind != .redis { history = try SQLiteHistoryStore(folder: output) }
                 switch sinkKind {
                 case .ndjson:
-                    sink = try NDJSONSessionWriter(folder: output)
-                    summary.sink = "ndjson \(output)/\(NDJSONSessionWriter.fileName)"
+                    sink = try NDJSONSessionWriter(folder: output, gzip: gzip)
+                    summary.sink = "ndjson \(output)/\(NDJSONSessionWriter.fileName)\(suffix)"
                 case .csv:
-                    sink = try CSVSessionWriter(folder: output, fieldNames: fieldLayout.fieldNames)
-                    summary.sink = "csv \(output)/sessions.csv"
+                    sink = try CSVSessionWriter(folder: output, fieldNames: fieldLayout.fieldNames, gzip: gzip)
+                    summary.sink = "csv \(output)/\(CSVSessionWriter.fileName)\(suffix)"
                 case .resp:
                     sink = try RESPSessionWriter(folder: output, layout: keyLayout, sortedSet: pipeline.schema.eventsAsSortedSet,
-                                                 ttlSeconds: pipeline.sink.ttlSeconds)
-                    summary.sink = "resp \(output)/redis.resp"
+                                                 ttlSeconds: pipeline.sink.ttlSeconds, gzip: gzip)
+                    summary.sink = "resp \(output)/\(RESPSessionWriter.fileName)\(suffix)"
                 case .redis:
                     let url = try redisURL()
                     // Retries are announced as they happen: a silent server costs a command

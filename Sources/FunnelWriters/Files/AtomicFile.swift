@@ -19,8 +19,13 @@ public final class AtomicFile {
     private var bytesWritten = 0
     private var writebackStart = 0
     private static let writebackBytes = 8 << 20
+    /// With `gzip`, what reaches the file is the buffer's bytes compressed (`GzipDeflater`).
+    private let deflater: GzipDeflater?
 
-    public init(path: String) throws(SinkError) {
+    /// - Parameter gzip: write one gzip member of what is appended (the name should end in
+    ///   `.gz`); nothing else changes: the temporary name, the rename, the syncs.
+    public init(path: String, gzip: Bool = false) throws(SinkError) {
+        deflater = gzip ? try GzipDeflater() : nil
         self.path = path
         temporaryPath = path + ".tmp-\(getpid())"
         Self.removeStaleTemporaries(of: path)
@@ -64,18 +69,35 @@ public final class AtomicFile {
         if buffer.count >= flushThreshold { try flush() }
     }
 
-    private func flush() throws(SinkError) {
+    /// Writes the buffer (compressed, with `gzip`; `finish` ends the gzip member) and empties it.
+    private func flush(finish: Bool = false) throws(SinkError) {
+        var failure: SinkError?
+        buffer.withUnsafeBytes { raw in
+            do throws(SinkError) {
+                if let deflater {
+                    try deflater.compress(raw, finish: finish) { piece throws(SinkError) in try writeAll(piece) }
+                } else {
+                    try writeAll(raw)
+                }
+            } catch {
+                failure = error
+            }
+        }
+        if let failure { throw failure }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    private func writeAll(_ bytes: UnsafeRawBufferPointer) throws(SinkError) {
         var offset = 0
-        while offset < buffer.count {
-            let written = buffer.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+        while offset < bytes.count {
+            let written = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
             if written < 0 {
                 if errno == EINTR { continue }
                 throw SinkError("cannot write \(temporaryPath): \(String(cString: strerror(errno)))")
             }
             offset += written
         }
-        bytesWritten += buffer.count
-        buffer.removeAll(keepingCapacity: true)
+        bytesWritten += bytes.count
         if bytesWritten - writebackStart >= Self.writebackBytes {
             Writeback.start(fd, offset: writebackStart, count: bytesWritten - writebackStart)
             writebackStart = bytesWritten
@@ -84,7 +106,7 @@ public final class AtomicFile {
 
     /// Flushes, fsyncs, renames over the final name and fsyncs the folder.
     public func commit() throws(SinkError) {
-        try flush()
+        try flush(finish: true)
         guard fsync(fd) == 0 else { throw SinkError("cannot sync \(temporaryPath): \(String(cString: strerror(errno)))") }
         close(fd)
         finished = true

@@ -16,11 +16,12 @@ public final class CSVSessionWriter: EncodedSessionSink {
     private let columns: [String: Int]
     public private(set) var sessionsWritten = 0
 
-    /// Creates `folder/sessions.csv`; nothing replaces an existing file before `finish()`.
+    /// Creates `folder/sessions.csv` (`sessions.csv.gz` with `gzip`); nothing replaces an
+    /// existing file before `finish()`.
     ///
     /// - Parameter fieldNames: the columns after `session_id`, normally
     ///   `FieldLayout(schema:slots:).fieldNames`. A session field not named here is not written.
-    public init(folder: String, fieldNames: [String]) throws(SinkError) {
+    public init(folder: String, fieldNames: [String], gzip: Bool = false) throws(SinkError) {
         var columns: [String: Int] = [:]
         for (index, name) in fieldNames.enumerated() {
             guard columns.updateValue(index, forKey: name) == nil else { throw SinkError("CSV column '\(name)' is named twice") }
@@ -28,7 +29,7 @@ public final class CSVSessionWriter: EncodedSessionSink {
         guard columns[FieldName.sessionID] == nil else { throw SinkError("CSV column 'session_id' is always the first; do not name it again") }
         self.fieldNames = fieldNames
         self.columns = columns
-        file = try AtomicFile(path: folder + "/" + Self.fileName)
+        file = try AtomicFile(path: folder + "/" + Self.fileName + (gzip ? ".gz" : ""), gzip: gzip)
         deleted = try DeletedSessionsFile(folder: folder)
         try file.withBuffer { out in
             Self.appendCell(FieldName.sessionID, to: &out)

@@ -8,9 +8,10 @@ public final class NDJSONSessionWriter: EncodedSessionSink {
     private let deleted: DeletedSessionsFile
     public private(set) var sessionsWritten = 0
 
-    /// Creates `folder/sessions.ndjson`; nothing replaces an existing file before `finish()`.
-    public init(folder: String) throws(SinkError) {
-        file = try AtomicFile(path: folder + "/" + Self.fileName)
+    /// Creates `folder/sessions.ndjson` (`sessions.ndjson.gz` with `gzip`); nothing replaces
+    /// an existing file before `finish()`.
+    public init(folder: String, gzip: Bool = false) throws(SinkError) {
+        file = try AtomicFile(path: folder + "/" + Self.fileName + (gzip ? ".gz" : ""), gzip: gzip)
         deleted = try DeletedSessionsFile(folder: folder)
     }
 

@@ -21,14 +21,14 @@ public final class RESPSessionWriter: EncodedSessionSink {
     ///   - sortedSet: events as a sorted set scored by timestamp (schema `enhanced`) instead of
     ///     a list (`mvp`).
     ///   - ttlSeconds: `EXPIRE` on both keys; nil keeps them forever. Must be positive.
-    public init(folder: String, layout: RedisKeyLayout = RedisKeyLayout(), sortedSet: Bool, ttlSeconds: Int?) throws(SinkError) {
+    public init(folder: String, layout: RedisKeyLayout = RedisKeyLayout(), sortedSet: Bool, ttlSeconds: Int?, gzip: Bool = false) throws(SinkError) {
         if let ttlSeconds, ttlSeconds <= 0 {
             throw SinkError("Redis TTL must be a positive number of seconds, got \(ttlSeconds); leave it out for keys that never expire")
         }
         self.layout = layout
         self.sortedSet = sortedSet
         self.ttlSeconds = ttlSeconds
-        file = try AtomicFile(path: folder + "/" + Self.fileName)
+        file = try AtomicFile(path: folder + "/" + Self.fileName + (gzip ? ".gz" : ""), gzip: gzip)
     }
 
     /// The session's commands, as RESP.

@@ -14,7 +14,7 @@ struct GoldenFixtureTests {
 
     /// Runs the fixture's pipeline with `sink` into a fresh folder; `body` reads the outputs.
     private func run(_ fixture: FixtureCase, sink: Pipeline.SinkKind, redisURL: String? = nil, chunkRecords: Int? = nil,
-                     _ body: (_ output: String, _ summary: RunSummary) throws -> Void) throws {
+                     gzip: Bool = false, _ body: (_ output: String, _ summary: RunSummary) throws -> Void) throws {
         try GeoFixture.prepare(fixture)
         let output = TestFiles.temporaryFolder("golden-\(sink.rawValue)-\(fixture.name)")
         defer { TestFiles.remove(output) }
@@ -24,8 +24,38 @@ struct GoldenFixtureTests {
         options.redisURL = redisURL
         options.progress = .never
         options.chunkRecords = chunkRecords
-        let summary = try Runner(pipeline: PipelineLoader.load(path: fixture.pipelinePath), options: options, report: { _ in }).run()
+        var pipeline = try PipelineLoader.load(path: fixture.pipelinePath)
+        pipeline.sink.gzip = gzip
+        let summary = try Runner(pipeline: pipeline, options: options, report: { _ in }).run()
         try body(output, summary)
+    }
+
+    /// `sink.gzip`: each flat-file sink's file is one gzip member that decompresses to exactly
+    /// the plain file (the expected `sessions.ndjson` and `sessions.csv`; `redis.resp.gz`
+    /// through `gzip -dc | redis-cli --pipe` to the expected Redis), and the plain name is not
+    /// written.
+    @Test(arguments: FixtureCase.all)
+    func gzippedSinksDecompressToTheExpectedFiles(_ fixture: FixtureCase) throws {
+        func unzipped(_ path: String) throws -> String {
+            let result = try CommandRunner.run("/bin/sh", ["-c", "gzip -dc '\(path)'"])
+            #expect(result.status == 0, "\(path): \(result)")
+            return result.stdout
+        }
+        try run(fixture, sink: .ndjson, gzip: true) { output, summary in
+            #expect(!TestFiles.exists(output + "/sessions.ndjson"))
+            try compare(fixture, "sessions.ndjson", try unzipped(output + "/sessions.ndjson.gz"), mayUpdate: false)
+            try compare(fixture, "exit_status", "\(summary.exitStatus.rawValue)\n", mayUpdate: false)
+        }
+        try run(fixture, sink: .csv, gzip: true) { output, _ in
+            try compare(fixture, "sessions.csv", try unzipped(output + "/sessions.csv.gz"), mayUpdate: false)
+        }
+        let server = try RedisServer()
+        defer { server.stop() }
+        try run(fixture, sink: .resp, gzip: true) { output, _ in
+            let load = try CommandRunner.run("/bin/sh", ["-c", "gzip -dc '\(output)/redis.resp.gz' | redis-cli -p \(server.port) --pipe"])
+            #expect(load.status == 0 && load.stdout.contains("errors: 0"), "\(load)")
+        }
+        try compare(fixture, "redis.txt", try server.dumpSessions(), mayUpdate: false)
     }
 
     @Test(arguments: FixtureCase.all)

@@ -204,6 +204,19 @@ struct PipelineLoaderTests {
         #expect(pipeline.sources[1].dialect == "segment")
     }
 
+    @Test func gzipIsForFlatFileSinks() throws {
+        #expect(try PipelineLoader.parse(minimal("sink:\n  kind: csv\n  gzip: true"), file: Self.file).sink.gzip)
+        #expect(try !PipelineLoader.parse(minimal("sink:\n  kind: ndjson"), file: Self.file).sink.gzip)
+        let message = failure(minimal("sink:\n  kind: redis\n  gzip: true"))
+        #expect(message.contains("sink.gzip applies to the flat-file sinks (ndjson, csv, resp), and sink.kind is redis"), "\(message)")
+        // A run whose --sink makes it a Redis load refuses it too, before anything is written.
+        var pipeline = try PipelineLoader.parse(minimal("sink:\n  kind: ndjson\n  gzip: true"), file: Self.file)
+        pipeline.sink.gzip = true
+        var options = RunOptions()
+        options.sink = .redis
+        #expect(throws: PipelineError.self) { _ = try Runner(pipeline: pipeline, options: options, report: { _ in }).run() }
+    }
+
     @Test func unknownSinkKeyIsNamed() {
         let message = failure(minimal("sink:\n  kind: ndjson\n  ouput: out/"))
         #expect(message.contains("'ouput'"))
