@@ -29,6 +29,9 @@ public struct Validator {
     }
 
     public func run() throws(PipelineError) -> [FileReport] {
+        // What a run sets up before reading (the MaxMind DB above all) fails here as it would
+        // there, rather than passing a file the run then refuses.
+        _ = try Runner.configuration(pipeline)
         var plan = options
         var sampling = pipeline
         if plan.days.isEmpty && plan.inputs.isEmpty {
@@ -39,6 +42,9 @@ public struct Validator {
                 }
             }
             plan.days = []
+            if sampling.sources.allSatisfy(\.paths.isEmpty) {
+                throw PipelineError("no input file matched: \(pipeline.sources.flatMap(\.paths).joined(separator: ", "))")
+            }
         }
         let files = try InputPlan.files(pipeline: sampling, options: plan).files
         let filter = RecordFilter(botPatterns: pipeline.botPatterns, excludedPaths: pipeline.excludedPaths)

@@ -96,7 +96,8 @@ enum EnhancedFields {
         case "PageView":
             properties.add("page", record.path)
             properties.add("utm_source", record.query.flatMap { QueryParameters($0).firstValue(of: utmSourceName) })
-        case "ViewContent", "VideoStart", "VideoProgress", "VideoComplete":
+        case let name where name == "ViewContent" || VideoEngagement.isVideoEvent(name):
+            // Every Video* event, as the engagement fields count them (a custom VideoPause too).
             properties.add("content", p.content)
             properties.add("percent", p.percent.map(FieldValue.integer))
         case "ButtonClick":

@@ -15,7 +15,7 @@ enum MVPFields {
         fields.add(FieldName.donationCompleted, .bool(facts.completed))
         fields.add(FieldName.donationAmount, facts.completed ? facts.amount.map(FieldValue.amount) : nil)
         fields.add(FieldName.fbclid, consent.marketingDenied ? nil : facts.fbclid)
-        fields.add(FieldName.country, facts.country)
+        fields.add(FieldName.country, facts.country ?? facts.geoCountry)
         fields.add(FieldName.createdAt, .integer(facts.start))
         let events = facts.session.records.map { record in
             var properties: [Field] = []

@@ -243,5 +243,22 @@ struct CommandLineTests {
         #expect(result.status == 1, "\(result)")
         #expect(result.stderr.contains(name), "\(result)")
         #expect(!TestFiles.exists(folder + "/out/sessions.ndjson"), "nothing is written")
+        // `validate` opens the database too: it does not pass a file the run refuses.
+        let validated = try funnel(["validate", folder + "/pipeline.yaml"])
+        #expect(validated.status == 1, "\(validated)")
+        #expect(validated.stderr.contains(name), "\(validated)")
+    }
+
+    @Test func validateWithNoMatchingFileNamesThePatterns() throws {
+        let folder = TestFiles.temporaryFolder("cli-validate-none")
+        defer { TestFiles.remove(folder) }
+        TestFiles.write(folder + "/pipeline.yaml", """
+        sources:
+          - kind: ndjson
+            paths: ["events-{date}.ndjson.gz", "more/*.ndjson"]
+        """)
+        let result = try funnel(["validate", folder + "/pipeline.yaml"])
+        #expect(result.status == 1, "\(result)")
+        #expect(result.stderr.contains("no input file matched: \(folder)/events-{date}.ndjson.gz, \(folder)/more/*.ndjson"), "\(result)")
     }
 }
