@@ -247,12 +247,11 @@ public final class Transformer {
                 withheld += 1
                 continue
             }
-            switch schema {
-            case .mvp:
-                output.append(MVPFields.record(for: facts, firstTouch: touch.firstTouchTimestamp, consent: state))
-            case .enhanced:
-                output.append(EnhancedFields.record(for: facts, touches: touch, consent: state, slots: configuration.slots))
+            let record = switch schema {
+            case .mvp: MVPFields.record(for: facts, firstTouch: touch.firstTouchTimestamp, consent: state)
+            case .enhanced: EnhancedFields.record(for: facts, touches: touch, consent: state, slots: configuration.slots)
             }
+            output.append(EmailRedaction.redacted(record, keyedHash: identity.keyedHash))
         }
         return VisitorSessions(sessions: output, withheld: withheld, merged: merged, overCap: overCap)
     }

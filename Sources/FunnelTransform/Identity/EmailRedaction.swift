@@ -1,0 +1,91 @@
+import FunnelCore
+
+/// SPEC 11: no e-mail address reaches an output. Visitor ids and user ids that are addresses
+/// are handled where they are read (a keyed hash, or left out); this catches the rest at the
+/// edge, in every text a session is written with: utm values (mail tools often put the
+/// subscriber's address in `utm_content`), paths (`/u/fan@example.org`), event properties
+/// (an element or a step named after an address), and client session ids.
+///
+/// An address is a run of `A-Z a-z 0-9 . _ % + -` before an `@` (or its percent-encoded
+/// `%40`) and a run of `A-Z a-z 0-9 . -` after it holding a dot: the shape the privacy test
+/// scans outputs for. Each one in a text becomes `(email)`; the rest of the text stays (an
+/// `@handle` or `a@b` is not an address). A session id holding an `@` becomes `em` + the 16
+/// hex digits of its keyed hash, as a visitor id does: stable across runs, and still one
+/// session.
+public enum EmailRedaction {
+    public static let marker = "(email)"
+
+    /// `text` with each address replaced by `marker`; nil when it holds none (nearly always,
+    /// found by one scan for `@` and `%`).
+    public static func redacted(_ text: String) -> String? {
+        var text = text
+        return text.withUTF8 { bytes -> String? in
+            guard bytes.contains(where: { $0 == UInt8(ascii: "@") || $0 == UInt8(ascii: "%") }) else { return nil }
+            var out: [UInt8] = []
+            var copied = 0
+            var index = 0
+            while index < bytes.count {
+                let separator = separatorLength(bytes, at: index)
+                guard separator > 0 else { index += 1; continue }
+                var start = index
+                while start > copied, isLocal(bytes[start - 1]) { start -= 1 }
+                let domain = index + separator
+                var end = domain
+                while end < bytes.count, isDomain(bytes[end]) { end += 1 }
+                while end > domain, bytes[end - 1] == UInt8(ascii: ".") || bytes[end - 1] == UInt8(ascii: "-") { end -= 1 }
+                // A dot after the domain's first byte and before its last: `example.org`.
+                let isAddress = start < index && end - domain >= 3 && bytes[domain] != UInt8(ascii: ".")
+                    && bytes[(domain + 1)..<(end - 1)].contains(UInt8(ascii: "."))
+                guard isAddress else { index += separator; continue }
+                out.append(contentsOf: bytes[copied..<start])
+                out.append(contentsOf: marker.utf8)
+                copied = end
+                index = end
+            }
+            guard copied > 0 else { return nil }
+            out.append(contentsOf: bytes[copied...])
+            return String(decoding: out, as: UTF8.self)
+        }
+    }
+
+    /// 1 for `@`, 3 for `%40`, else 0.
+    private static func separatorLength(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int) -> Int {
+        if bytes[index] == UInt8(ascii: "@") { return 1 }
+        if bytes[index] == UInt8(ascii: "%"), index + 2 < bytes.count, bytes[index + 1] == UInt8(ascii: "4"), bytes[index + 2] == UInt8(ascii: "0") { return 3 }
+        return 0
+    }
+
+    private static func isAlphanumeric(_ byte: UInt8) -> Bool {
+        (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+            || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+    }
+
+    private static func isLocal(_ byte: UInt8) -> Bool {
+        isAlphanumeric(byte) || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "%")
+            || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-")
+    }
+
+    private static func isDomain(_ byte: UInt8) -> Bool {
+        isAlphanumeric(byte) || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "-")
+    }
+
+    /// `session` with every address in its texts redacted and, when its id holds an `@`, the
+    /// id replaced by `em` + `keyedHash(id.lowercased())`.
+    static func redacted(_ session: SessionRecord, keyedHash: (String) -> String) -> SessionRecord {
+        var session = session
+        if session.id.utf8.contains(UInt8(ascii: "@")) { session.id = "em" + keyedHash(session.id.lowercased()) }
+        for index in session.fields.indices {
+            if case .string(let text) = session.fields[index].value, let clean = redacted(text) {
+                session.fields[index].value = .string(clean)
+            }
+        }
+        for event in session.events.indices {
+            for index in session.events[event].properties.indices {
+                if case .string(let text) = session.events[event].properties[index].value, let clean = redacted(text) {
+                    session.events[event].properties[index].value = .string(clean)
+                }
+            }
+        }
+        return session
+    }
+}
