@@ -27,6 +27,31 @@ public final class InputStream {
 
     private enum Mode { case undecided, plain, gzip, finished }
 
+    /// Bytes handed back by `unread`, delivered before anything else.
+    private var replay: [UInt8] = []
+    private var replayStart = 0
+
+    /// The one stream on stdin: it can be read only once, so what is read of it to tell an
+    /// access log from NDJSON (and handed back with `unread`) must reach the run through the
+    /// same stream. Only the run's setup, on one thread, opens inputs.
+    nonisolated(unsafe) private static var standardInput: InputStream?
+
+    /// A stream on `path`; for `-`, the process's one stream on stdin.
+    public static func opening(_ path: String) throws(InputError) -> InputStream {
+        guard path == "-" else { return try InputStream(path: path) }
+        if let standardInput { return standardInput }
+        let stream = try InputStream(path: "-")
+        standardInput = stream
+        return stream
+    }
+
+    /// Hands `bytes` (the decompressed bytes last read) back: the next reads give them again
+    /// before what follows them.
+    public func unread(_ bytes: UnsafeRawBufferPointer) {
+        replay = Array(bytes) + replay[replayStart...]
+        replayStart = 0
+    }
+
     public init(path: String, bufferSize: Int = 1 << 18) throws(InputError) {
         name = path
         if path == "-" {
@@ -58,6 +83,13 @@ public final class InputStream {
     /// Fills `out` with the next bytes; returns 0 at the end. After the end, `damage` tells
     /// whether the input was cut short or corrupt.
     public func read(into out: UnsafeMutableRawBufferPointer) -> Int {
+        if replayStart < replay.count {
+            let count = min(out.count, replay.count - replayStart)
+            replay.withUnsafeBytes { out.baseAddress!.copyMemory(from: $0.baseAddress! + replayStart, byteCount: count) }
+            replayStart += count
+            if replayStart == replay.count { replay = []; replayStart = 0 }
+            return count
+        }
         while true {
             switch mode {
             case .finished:

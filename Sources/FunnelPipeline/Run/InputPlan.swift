@@ -51,22 +51,31 @@ enum InputPlan {
     }
 
     /// An `--input` without `--input-kind` is NDJSON when its first non-blank byte is `{`
-    /// (after a byte-order mark), an access log otherwise. stdin cannot be peeked: it needs
-    /// `--input-kind`.
+    /// (after a byte-order mark), an access log otherwise. stdin is peeked the same way, its
+    /// bytes handed back to the one stream the run then reads (`InputStream.opening`).
     static func sniff(_ path: String) throws(PipelineError) -> Pipeline.Source.Kind {
-        guard path != "-" else { throw PipelineError("--input - (stdin) needs --input-kind access_log or ndjson") }
         let stream: InputStream
         do {
-            stream = try InputStream(path: path)
+            stream = try InputStream.opening(path)
         } catch {
             throw PipelineError(error.description)
         }
+        // Reads until a byte that is not blank (a pipe may give a few bytes at a time), at most
+        // 64 KiB.
+        var seen: [UInt8] = []
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 1)
         defer { buffer.deallocate() }
-        let count = stream.read(into: buffer)
         var index = 0
-        if count >= 3, buffer[0] == 0xEF, buffer[1] == 0xBB, buffer[2] == 0xBF { index = 3 }
-        while index < count, [0x20, 0x09, 0x0A, 0x0D].contains(buffer[index]) { index += 1 }
-        return index < count && buffer[index] == UInt8(ascii: "{") ? .ndjson : .accessLog
+        while seen.count < 65_536 {
+            let count = stream.read(into: buffer)
+            if count == 0 { break }
+            seen += UnsafeRawBufferPointer(rebasing: buffer[..<count])
+            if seen.count < 3 && seen.first == 0xEF { continue }  // a byte-order mark may come in pieces
+            if index == 0, seen.starts(with: [0xEF, 0xBB, 0xBF]) { index = 3 }
+            while index < seen.count, [0x20, 0x09, 0x0A, 0x0D].contains(seen[index]) { index += 1 }
+            if index < seen.count { break }
+        }
+        if path == "-" { seen.withUnsafeBytes { stream.unread($0) } }
+        return index < seen.count && seen[index] == UInt8(ascii: "{") ? .ndjson : .accessLog
     }
 }

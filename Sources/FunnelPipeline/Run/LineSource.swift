@@ -79,7 +79,7 @@ struct LineSource {
         if finished { return nil }
         if reader == nil {
             do {
-                let stream = try InputStream(path: file.path)
+                let stream = try InputStream.opening(file.path)
                 self.stream = stream
                 reader = LineReader(stream: stream, maxLineLength: maxLineLength)
             } catch {

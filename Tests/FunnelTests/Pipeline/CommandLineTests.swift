@@ -249,6 +249,26 @@ struct CommandLineTests {
         #expect(validated.stderr.contains(name), "\(validated)")
     }
 
+    /// `--input -` without `--input-kind` (SPEC 12: the kind defaults by content): stdin is
+    /// peeked, plain or gzipped, and the run reads every byte of it, giving what the same
+    /// file named as `--input` gives.
+    @Test(arguments: [("seed_mvp", "events.ndjson"), ("demo", "access-web1-2024-03-01.log.gz"), ("demo", "events-2024-03-01.ndjson.gz")])
+    func stdinWithoutAKindIsSniffedAndReadWhole(_ fixture: String, _ file: String) throws {
+        let folder = TestFiles.temporaryFolder("cli-stdin")
+        defer { TestFiles.remove(folder) }
+        let input = FixtureCase.repositoryRoot + "/fixtures/\(fixture)/\(file)"
+        let named = try funnel(["run", Self.fixture(fixture), "--input", input, "--output", folder + "/named", "--progress", "never"])
+        try #require(named.status == 0, "\(named)")
+        let piped = try CommandRunner.run("/bin/sh", ["-c", "'\(Self.binary)' run '\(Self.fixture(fixture))' --input - --output '\(folder)/piped' --progress never < '\(input)'"],
+                                          environment: ["REDIS_PASSWORD": nil], timeout: .seconds(60))
+        #expect(piped.status == 0, "\(piped)")
+        let sessions = try #require(TestFiles.read(folder + "/named/sessions.ndjson"))
+        #expect(!sessions.isEmpty)
+        #expect(TestFiles.read(folder + "/piped/sessions.ndjson") == sessions)
+        let lines = named.stderr.split(separator: "\n").first { $0.contains("lines read") }
+        #expect(lines != nil && piped.stderr.contains(String(lines!)), "\(piped)")
+    }
+
     @Test func validateWithNoMatchingFileNamesThePatterns() throws {
         let folder = TestFiles.temporaryFolder("cli-validate-none")
         defer { TestFiles.remove(folder) }

@@ -84,6 +84,31 @@ struct InputStreamTests {
         #expect(damage == nil)
     }
 
+    /// What `unread` hands back comes first, in pieces as small as the reader asks, then the
+    /// rest of the (here gzipped) input: how stdin is peeked and then read by the run.
+    @Test func unreadBytesComeBackBeforeTheRest() throws {
+        let folder = TestFiles.temporaryFolder("input-unread")
+        defer { TestFiles.remove(folder) }
+        TestFiles.gzip(text, to: folder + "/input.gz")
+        let stream = try InputStream(path: folder + "/input.gz", bufferSize: 64)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 50, alignment: 1)
+        defer { buffer.deallocate() }
+        let first = stream.read(into: buffer)
+        try #require(first > 10)
+        stream.unread(UnsafeRawBufferPointer(rebasing: buffer[10..<first]))
+        stream.unread(UnsafeRawBufferPointer(rebasing: buffer[..<10]))
+        var out: [UInt8] = []
+        let small = UnsafeMutableRawBufferPointer.allocate(byteCount: 7, alignment: 1)
+        defer { small.deallocate() }
+        while true {
+            let count = stream.read(into: small)
+            if count == 0 { break }
+            out.append(contentsOf: small[..<count])
+        }
+        #expect(out == Array(text.utf8))
+        #expect(stream.damage == nil)
+    }
+
     @Test func aMissingFileIsAnErrorNamingIt() {
         #expect { try InputStream(path: "/nonexistent/file.log") } throws: { error in
             "\(error)".contains("/nonexistent/file.log") && "\(error)".contains("No such file")
