@@ -148,6 +148,26 @@ struct SessionizerTests {
         #expect(result.sessions.count == 2)
     }
 
+    /// Each part of the campaign tuple splits on its own (SPEC 4: utm_source, utm_medium,
+    /// utm_campaign, utm_content, utm_term and the click id), the others unchanged.
+    @Test(arguments: ["utm_source=google", "utm_medium=cpc", "utm_campaign=summer", "utm_content=ad_2", "utm_term=indie+film",
+                      "gclid=Cj0", "fbclid=Iw2"])
+    func eachPartOfTheCampaignSplitsAlone(_ change: String) {
+        let t0 = Self.t0
+        let base = "utm_source=facebook&utm_medium=paid&utm_campaign=launch&utm_content=ad_1&utm_term=film"
+        let name = change.prefix { $0 != "=" }
+        let changed = base.split(separator: "&").contains { $0.hasPrefix(name + "=") }
+            ? base.split(separator: "&").map { $0.hasPrefix(name + "=") ? Substring(change) : $0 }.joined(separator: "&")
+            : base + "&" + change
+        let result = transform([
+            pageView(at: t0, "/watch?" + base),
+            pageView(at: t0 + Self.minute, "/watch?" + base),
+            pageView(at: t0 + 2 * Self.minute, "/watch?" + changed),
+        ])
+        #expect(result.sessions.count == 2, "\(changed)")
+        #expect(result.sessions.last?.start == t0 + 2 * Self.minute)
+    }
+
     @Test func sameCampaignRepeatedDoesNotSplit() {
         let t0 = Self.t0
         let result = transform([
