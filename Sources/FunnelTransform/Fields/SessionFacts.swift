@@ -64,7 +64,8 @@ final class SessionFacts {
                     if gclid == nil, campaign.clickIDName == "gclid" { gclid = campaign.clickID }
                 }
             }
-            if referrerHost == nil, let host = record.referrerHost, !siteHosts.contains(where: { ReferrerHosts.matches(host, $0) }) {
+            if referrerHost == nil, let host = record.referrerHost, !siteHosts.contains(where: { ReferrerHosts.matches(host, $0) }),
+               !Self.isPagesOwnHost(host, page: record.host) {
                 referrerHost = host
             }
             switch record.event {
@@ -102,5 +103,15 @@ final class SessionFacts {
         }
         contentViewed = viewContent ?? videoStart
         channel = Channel.classify(utmSource: utm?.utmSource, utmMedium: utm?.utmMedium, clickID: clickIDName, referrerHost: referrerHost)
+    }
+
+    /// A referrer on the host of the page it led to (or that host's `www.` twin) is a step
+    /// inside the site even when `site.hosts` leaves the host out: without this, a pipeline
+    /// that names no hosts counted every internal click as a `referral` from the site itself.
+    static func isPagesOwnHost(_ referrer: String, page: String?) -> Bool {
+        guard let page else { return false }
+        func bare(_ host: Substring) -> Substring { host.hasPrefix("www.") ? host.dropFirst(4) : host }
+        let pageHost = page.utf8.contains { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") } ? page.lowercased() : page
+        return bare(Substring(referrer)) == bare(Substring(pageHost))
     }
 }

@@ -104,7 +104,7 @@ import Testing
 
     /// The channel `SessionFacts` derives for one session of `PageView`s, one per visit
     /// (query of its URL, host of its referrer), a second apart.
-    private func channel(siteHosts: [String], _ visits: [(query: String?, referrer: String?)]) -> Channel {
+    private func channel(siteHosts: [String], pageHost: String? = nil, _ visits: [(query: String?, referrer: String?)]) -> Channel {
         let t0: Int64 = 1_704_067_200_000
         var records: [Record] = []
         for (index, visit) in visits.enumerated() {
@@ -112,6 +112,7 @@ import Testing
             record.visitorID = "v1"
             record.query = visit.query
             record.referrerHost = visit.referrer
+            record.host = pageHost
             records.append(record)
         }
         let session = Sessionizer.Session(id: "s1", isClientSession: true, start: t0, last: records.last?.timestamp ?? t0,
@@ -130,7 +131,8 @@ import Testing
         // Only the host and its subdomains are the site.
         (["film.example"], ["notfilm.example"], "notfilm.example", "referral"),
         (["film.example"], ["film.example.attacker.net"], "film.example.attacker.net", "referral"),
-        // Without the site's hosts configured, the site is a referral like any other host.
+        // Without the site's hosts configured, and the page's own host unknown, the site is a
+        // referral like any other host.
         ([], ["film.example"], "film.example", "referral"),
         // Internal referrers are skipped; the first external one counts.
         (["film.example"], ["film.example", "www.google.com"], "google", "organic"),
@@ -141,6 +143,21 @@ import Testing
     func siteHostsAreNotReferrers(siteHosts: [String], referrers: [String?], source: String, medium: String) {
         let visits = referrers.map { (query: String?.none, referrer: $0) }
         #expect(channel(siteHosts: siteHosts, visits) == Channel(source: source, medium: medium))
+    }
+
+    /// A referrer on the page's own host (or its `www.` twin, any case) is inside the site even
+    /// when `site.hosts` does not list it; another host, a subdomain included, is not.
+    @Test(arguments: [
+        ("film.example", "film.example", "direct", "(none)"),
+        ("www.film.example", "film.example", "direct", "(none)"),
+        ("film.example", "www.film.example", "direct", "(none)"),
+        ("Film.Example", "film.example", "direct", "(none)"),
+        ("film.example", "shop.film.example", "shop.film.example", "referral"),
+        ("film.example", "other.example", "other.example", "referral"),
+        ("film.example", "www.google.com", "google", "organic"),
+    ] as [(String, String, String, String)])
+    func aReferrerOnThePagesOwnHostIsInternalWithoutSiteHosts(pageHost: String, referrer: String, source: String, medium: String) {
+        #expect(channel(siteHosts: [], pageHost: pageHost, [(nil, referrer)]) == Channel(source: source, medium: medium))
     }
 
     /// UTM fields and click ids as a session's URLs carry them (percent-decoded, `+` as space),
