@@ -60,7 +60,7 @@ public final class Transformer {
         var r = record
         if let id = r.visitorID {
             // An e-mail address used as visitor id is replaced by its keyed hash.
-            r.visitorKey = id.utf8.contains(UInt8(ascii: "@")) ? "em" + identity.keyedHash(id.lowercased()) : id
+            r.visitorKey = id.utf8.contains(UInt8(ascii: "@")) ? identity.standIn(forAddressID: id) : id
         } else if let ip = r.ip, !ip.isEmpty {
             r.visitorKey = identity.fingerprint(ip: ip, userAgent: r.userAgent)
         }
@@ -251,7 +251,7 @@ public final class Transformer {
             case .mvp: MVPFields.record(for: facts, firstTouch: touch.firstTouchTimestamp, consent: state)
             case .enhanced: EnhancedFields.record(for: facts, touches: touch, consent: state, slots: configuration.slots)
             }
-            output.append(EmailRedaction.redacted(record, keyedHash: identity.keyedHash))
+            output.append(EmailRedaction.redacted(record, standIn: identity.standIn(forAddressID:)))
         }
         return VisitorSessions(sessions: output, withheld: withheld, merged: merged, overCap: overCap)
     }

@@ -70,13 +70,13 @@ public enum EmailRedaction {
     }
 
     /// `session` with every address in its texts redacted and, when its id holds an `@`, the
-    /// id replaced by `em` + `keyedHash(id.lowercased())`.
-    static func redacted(_ session: SessionRecord, keyedHash: (String) -> String) -> SessionRecord {
+    /// id replaced by `standIn(id)` (`VisitorIdentity.standIn(forAddressID:)`).
+    static func redacted(_ session: SessionRecord, standIn: (String) -> String) -> SessionRecord {
         // Nearly every session holds no address: looked through without a copy or a write
         // (writing through the session's arrays cost 0.5% of a run's instructions).
         guard holdsAddress(session) else { return session }
         var session = session
-        if session.id.utf8.contains(UInt8(ascii: "@")) { session.id = "em" + keyedHash(session.id.lowercased()) }
+        if session.id.utf8.contains(UInt8(ascii: "@")) { session.id = standIn(session.id) }
         for index in session.fields.indices {
             if case .string(let text) = session.fields[index].value, let clean = redacted(text) {
                 session.fields[index].value = .string(clean)

@@ -33,6 +33,13 @@ public final class VisitorIdentity {
         Self.hex(mac(text).prefix(8))
     }
 
+    /// What an id holding an `@` (an e-mail address, SPEC 11) is stored as, visitor id and
+    /// client session id alike: `em` + the keyed hash of the id in lower case, stable across
+    /// runs and never the address.
+    public func standIn(forAddressID id: String) -> String {
+        "em" + keyedHash(id.lowercased())
+    }
+
     private func mac(_ text: String) -> HMAC<SHA256>.MAC {
         var mac = keyed
         mac.update(data: Array(text.utf8))
