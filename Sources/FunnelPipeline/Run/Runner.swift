@@ -48,7 +48,6 @@ public struct Runner {
         if gzip && sinkKind == .redis {
             throw PipelineError("\(pipeline.file): sink.gzip applies to the flat-file sinks (ndjson, csv, resp), and this run's sink is redis: remove it or choose a flat-file sink")
         }
-        let suffix = gzip ? ".gz" : ""
 
         // Build sinks before reading, so a bad URL or folder fails in a second, not after an hour.
         var sink: SessionSink?
@@ -65,15 +64,18 @@ public struct Runner {
                 if sinkKind != .redis { history = try SQLiteHistoryStore(folder: output) }
                 switch sinkKind {
                 case .ndjson:
-                    sink = try NDJSONSessionWriter(folder: output, gzip: gzip)
-                    summary.sink = "ndjson \(output)/\(NDJSONSessionWriter.fileName)\(suffix)"
+                    let writer = try NDJSONSessionWriter(folder: output, gzip: gzip)
+                    sink = writer
+                    summary.sink = "ndjson \(writer.path)"
                 case .csv:
-                    sink = try CSVSessionWriter(folder: output, fieldNames: fieldLayout.fieldNames, gzip: gzip)
-                    summary.sink = "csv \(output)/\(CSVSessionWriter.fileName)\(suffix)"
+                    let writer = try CSVSessionWriter(folder: output, fieldNames: fieldLayout.fieldNames, gzip: gzip)
+                    sink = writer
+                    summary.sink = "csv \(writer.path)"
                 case .resp:
-                    sink = try RESPSessionWriter(folder: output, layout: keyLayout, sortedSet: pipeline.schema.eventsAsSortedSet,
-                                                 ttlSeconds: pipeline.sink.ttlSeconds, gzip: gzip)
-                    summary.sink = "resp \(output)/\(RESPSessionWriter.fileName)\(suffix)"
+                    let writer = try RESPSessionWriter(folder: output, layout: keyLayout, sortedSet: pipeline.schema.eventsAsSortedSet,
+                                                       ttlSeconds: pipeline.sink.ttlSeconds, gzip: gzip)
+                    sink = writer
+                    summary.sink = "resp \(writer.path)"
                 case .redis:
                     let url = try redisURL()
                     // Retries are announced as they happen: a silent server costs a command

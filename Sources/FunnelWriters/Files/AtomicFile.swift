@@ -22,10 +22,12 @@ public final class AtomicFile {
     /// With `gzip`, what reaches the file is the buffer's bytes compressed (`GzipDeflater`).
     private let deflater: GzipDeflater?
 
-    /// - Parameter gzip: write one gzip member of what is appended (the name should end in
-    ///   `.gz`); nothing else changes: the temporary name, the rename, the syncs.
+    /// - Parameter gzip: write one gzip member of what is appended, named `path` + `.gz`
+    ///   (`path` then says where it is); nothing else changes: the temporary name, the rename,
+    ///   the syncs.
     public init(path: String, gzip: Bool = false) throws(SinkError) {
         deflater = gzip ? try GzipDeflater() : nil
+        let path = gzip ? path + ".gz" : path
         self.path = path
         temporaryPath = path + ".tmp-\(getpid())"
         Self.removeStaleTemporaries(of: path)

@@ -15,6 +15,8 @@ public final class CSVSessionWriter: EncodedSessionSink {
     private let deleted: DeletedSessionsFile
     private let columns: [String: Int]
     public private(set) var sessionsWritten = 0
+    /// The file written: `fileName` in the folder, `.gz` added with `gzip`.
+    public var path: String { file.path }
 
     /// Creates `folder/sessions.csv` (`sessions.csv.gz` with `gzip`); nothing replaces an
     /// existing file before `finish()`.
@@ -29,7 +31,7 @@ public final class CSVSessionWriter: EncodedSessionSink {
         guard columns[FieldName.sessionID] == nil else { throw SinkError("CSV column 'session_id' is always the first; do not name it again") }
         self.fieldNames = fieldNames
         self.columns = columns
-        file = try AtomicFile(path: folder + "/" + Self.fileName + (gzip ? ".gz" : ""), gzip: gzip)
+        file = try AtomicFile(path: folder + "/" + Self.fileName, gzip: gzip)
         deleted = try DeletedSessionsFile(folder: folder)
         try file.withBuffer { out in
             Self.appendCell(FieldName.sessionID, to: &out)

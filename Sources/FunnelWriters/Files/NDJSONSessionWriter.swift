@@ -7,11 +7,13 @@ public final class NDJSONSessionWriter: EncodedSessionSink {
     private let file: AtomicFile
     private let deleted: DeletedSessionsFile
     public private(set) var sessionsWritten = 0
+    /// The file written: `fileName` in the folder, `.gz` added with `gzip`.
+    public var path: String { file.path }
 
     /// Creates `folder/sessions.ndjson` (`sessions.ndjson.gz` with `gzip`); nothing replaces
     /// an existing file before `finish()`.
     public init(folder: String, gzip: Bool = false) throws(SinkError) {
-        file = try AtomicFile(path: folder + "/" + Self.fileName + (gzip ? ".gz" : ""), gzip: gzip)
+        file = try AtomicFile(path: folder + "/" + Self.fileName, gzip: gzip)
         deleted = try DeletedSessionsFile(folder: folder)
     }
 

@@ -14,6 +14,8 @@ public final class RESPSessionWriter: EncodedSessionSink {
     public let ttlSeconds: Int?
     private let file: AtomicFile
     public private(set) var sessionsWritten = 0
+    /// The file written: `fileName` in the folder, `.gz` added with `gzip`.
+    public var path: String { file.path }
 
     /// Creates `folder/redis.resp`; nothing replaces an existing file before `finish()`.
     ///
@@ -28,7 +30,7 @@ public final class RESPSessionWriter: EncodedSessionSink {
         self.layout = layout
         self.sortedSet = sortedSet
         self.ttlSeconds = ttlSeconds
-        file = try AtomicFile(path: folder + "/" + Self.fileName + (gzip ? ".gz" : ""), gzip: gzip)
+        file = try AtomicFile(path: folder + "/" + Self.fileName, gzip: gzip)
     }
 
     /// The session's commands, as RESP.
