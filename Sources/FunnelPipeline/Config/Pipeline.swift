@@ -1,5 +1,6 @@
 import FunnelCore
 import FunnelTransform
+import FunnelWriters
 
 /// A pipeline file (SPEC 12), validated: every value here has been checked and every relative
 /// path resolved against the file's folder.
@@ -42,6 +43,15 @@ public struct Pipeline: Sendable {
         /// The flat-file sinks' sessions file as one gzip member (`sessions.ndjson.gz`,
         /// `sessions.csv.gz`, `redis.resp.gz`); rejects and deleted ids stay plain.
         public var gzip = false
+
+        /// The URL text of the Redis a run loads (`run`, `backfill`) or reads (`inspect`): the
+        /// command line's `--redis-url`, else the file's `url`, else the local default.
+        public func redisURLText(override: String?) -> String {
+            override ?? url ?? "redis://127.0.0.1:6379/0"
+        }
+
+        /// Where a session's keys are: `key_prefix` and `hash_tags`.
+        public var keyLayout: RedisKeyLayout { RedisKeyLayout(prefix: keyPrefix, hashTags: hashTags) }
     }
 
     /// Where the file was read from; relative paths are resolved against its folder.

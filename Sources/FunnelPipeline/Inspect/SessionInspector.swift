@@ -45,13 +45,9 @@ public struct SessionInspector {
     /// `redis://127.0.0.1:6379/0`, with the password from `REDIS_PASSWORD` when the URL has
     /// none (as `funnel run`); the keys under the sink's `key_prefix` and `hash_tags`.
     public init(pipeline: Pipeline?, redisURL: String?, environment: [String: String] = ProcessEnvironment.current()) throws(PipelineError) {
-        let text = redisURL ?? pipeline?.sink.url ?? "redis://127.0.0.1:6379/0"
-        do {
-            url = try RedisURL(text, environment: environment)
-        } catch {
-            throw PipelineError(error.description)
-        }
-        layout = RedisKeyLayout(prefix: pipeline?.sink.keyPrefix ?? "", hashTags: pipeline?.sink.hashTags ?? false)
+        let sink = pipeline?.sink ?? Pipeline.Sink()
+        url = try Runner.redisURL(sink.redisURLText(override: redisURL), environment: environment)
+        layout = sink.keyLayout
     }
 
     /// What to say when `session` found nothing.

@@ -37,13 +37,14 @@ public struct Backfill {
         var stagingFolder: String?
         if rebuild {
             if sinkKind == .redis {
-                let live = try Self.redisURL(options.redisURL ?? pipeline.sink.url ?? "redis://127.0.0.1:6379/0", environment: options.environment)
+                let text = pipeline.sink.redisURLText(override: options.redisURL)
+                let live = try Runner.redisURL(text, environment: options.environment)
                 var staging = live
                 staging.db = stagingDB ?? live.db + 1
                 guard staging.db != live.db else { throw PipelineError("--staging-db must differ from the live database \(live.db)") }
                 liveURL = live
                 stagingURL = staging
-                dayOptions.redisURL = Self.text(of: staging, original: options.redisURL ?? pipeline.sink.url ?? "redis://127.0.0.1:6379/0")
+                dayOptions.redisURL = Self.text(of: staging, original: text)
             } else {
                 stagingFolder = output + ".rebuild"
                 dayOptions.output = stagingFolder
@@ -106,14 +107,6 @@ public struct Backfill {
         }
         unlink(output + "/backfill.state")
         return worst
-    }
-
-    static func redisURL(_ text: String, environment: [String: String]) throws(PipelineError) -> RedisURL {
-        do {
-            return try RedisURL(text, environment: environment.isEmpty ? ProcessEnvironment.current() : environment)
-        } catch {
-            throw PipelineError(error.description)
-        }
     }
 
     /// The URL text with its database replaced (keeping any password as written).

@@ -43,7 +43,7 @@ public struct Runner {
 
         let configuration = try Self.configuration(pipeline)
         let fieldLayout = configuration.fieldLayout
-        let keyLayout = RedisKeyLayout(prefix: pipeline.sink.keyPrefix, hashTags: pipeline.sink.hashTags)
+        let keyLayout = pipeline.sink.keyLayout
         let gzip = pipeline.sink.gzip
         if gzip && sinkKind == .redis {
             throw PipelineError("\(pipeline.file): sink.gzip applies to the flat-file sinks (ndjson, csv, resp), and this run's sink is redis: remove it or choose a flat-file sink")
@@ -196,11 +196,14 @@ public struct Runner {
     }
 
     private func redisURL() throws(PipelineError) -> RedisURL {
-        let text = options.redisURL ?? pipeline.sink.url ?? "redis://127.0.0.1:6379/0"
-        var environment = options.environment
-        if environment.isEmpty { environment = ProcessEnvironment.current() }
+        try Self.redisURL(pipeline.sink.redisURLText(override: options.redisURL), environment: options.environment)
+    }
+
+    /// `text` as a URL, the password taken from `REDIS_PASSWORD` in `environment` (the
+    /// process's own when it is empty) when the text has none.
+    static func redisURL(_ text: String, environment: [String: String]) throws(PipelineError) -> RedisURL {
         do {
-            return try RedisURL(text, environment: environment)
+            return try RedisURL(text, environment: environment.isEmpty ? ProcessEnvironment.current() : environment)
         } catch {
             throw PipelineError(error.description)
         }
