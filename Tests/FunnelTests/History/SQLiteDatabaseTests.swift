@@ -68,4 +68,41 @@ struct SQLiteDatabaseTests {
         replaced.sessionBodies[0].new = true
         #expect(throws: SinkError.self) { try store.apply(replaced) }
     }
+
+    /// `run` and `runRows` bind their texts and blobs from one buffer of the connection's
+    /// (SQLITE_STATIC) rather than as copies SQLite makes: every value must arrive as it was
+    /// given, whether it is a small string Swift keeps inline, an empty blob (not NULL), or
+    /// larger than the buffer, which then grows while statements bound from the old one are
+    /// still prepared and are run again afterwards.
+    @Test func boundValuesArriveIntactWhateverTheirSize() throws {
+        let db = try SQLiteDatabase(path: "")
+        try db.execute("CREATE TABLE b (k TEXT, t TEXT, d BLOB)")
+        func stored() throws -> [String] {
+            var rows: [String] = []
+            try db.select("SELECT k, t, d IS NULL, length(d), hex(substr(d, 1, 3)), hex(substr(d, -3, 3)) FROM b ORDER BY rowid") { row in
+                rows.append([SQLiteDatabase.text(row, 0), String(SQLiteDatabase.text(row, 1).utf8.count), String(SQLiteDatabase.integer(row, 2)),
+                              String(SQLiteDatabase.integer(row, 3)), SQLiteDatabase.text(row, 4), SQLiteDatabase.text(row, 5)].joined(separator: " "))
+            }
+            return rows
+        }
+        let big = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 1) }
+        let longText = String(repeating: "é", count: 40_000)
+        try db.run("INSERT INTO b (k, t, d) VALUES (?1, ?2, ?3)", [.text("small"), .text("ü"), .blob([])])
+        try db.runRows("INSERT INTO b (k, t, d)", "(?, ?, ?)", "", (0..<(SQLiteDatabase.rowsPerStatement + 1)).map { index -> [SQLiteDatabase.Value] in
+            [.text("r\(index)"), index == 3 ? .text(longText) : .text(""), index == 5 ? .blob(big) : .null]
+        })
+        // The first statement again, after the buffer it was bound from was outgrown.
+        try db.run("INSERT INTO b (k, t, d) VALUES (?1, ?2, ?3)", [.text("again"), .text("x"), .blob([1, 2, 3])])
+        let rows = try stored()
+        #expect(rows.count == SQLiteDatabase.rowsPerStatement + 3)
+        #expect(rows.first == "small 2 0 0  ")
+        #expect(rows[4] == "r3 80000 1 0  ")
+        #expect(rows[6] == "r5 0 0 200000 01080F \(String(format: "%02X%02X%02X", big[199_997], big[199_998], big[199_999]))")
+        #expect(rows.last == "again 1 0 3 010203 010203")
+        var blob: [UInt8] = []
+        try db.select("SELECT d FROM b WHERE k = 'r5'") { blob = SQLiteDatabase.blob($0, 0) }
+        #expect(blob.count == big.count)
+        let same = blob == big
+        #expect(same, "the blob read back differs from the one bound")
+    }
 }
