@@ -92,13 +92,18 @@ struct KeyFilter: Equatable {
     /// visitors it gives session ids or groups. Both histories call this with each change they
     /// apply, so they agree on what the filter holds.
     mutating func add(_ change: HistoryChange) {
+        addGroups(of: change.records[...])
+        for (id, _) in change.eventHolders { insert(.event, id) }
+        for (visitor, row) in change.visitors where !row.isEmpty { insert(.visitor, visitor) }
+    }
+
+    /// Adds the groups of `records` (a group's records are next to each other).
+    mutating func addGroups(of records: ArraySlice<(group: String, position: String, data: [UInt8])>) {
         var previous: String?
-        for record in change.records where record.group != previous {
+        for record in records where record.group != previous {
             insert(.group, record.group)
             previous = record.group
         }
-        for (id, _) in change.eventHolders { insert(.event, id) }
-        for (visitor, row) in change.visitors where !row.isEmpty { insert(.visitor, visitor) }
     }
 
     /// Adds the ids of the session bodies a change stores (the SQLite history's only).

@@ -187,35 +187,49 @@ public final class SQLiteHistoryStore: HistoryStore {
     }
 
     public func apply(_ change: HistoryChange) throws(SinkError) {
+        var others = change
+        others.records = []
+        try apply(change, records: change.records.indices, others: others)
+    }
+
+    /// Writes the piece's records from the change itself, without a copy of them.
+    public func apply(_ change: HistoryChange, piece: HistoryChange.Piece) throws(SinkError) {
+        try apply(change, records: piece.records, others: piece.others)
+    }
+
+    /// Writes the records of `change` in `records` (whole groups) and the other items of
+    /// `others` (whose own records are ignored).
+    private func apply(_ change: HistoryChange, records: Range<Int>, others: HistoryChange) throws(SinkError) {
         // The run's reads opened a transaction; its writes join it, so the history a run read
         // and what it writes are one consistent step.
         try db.begin()
         writeback?.start()
         // Visitors the filter has certainly never seen have no row to replace: they go in
         // several to a statement, like new record blocks; the others one statement each.
-        let visitors = Array(change.visitors)
+        let visitors = Array(others.visitors)
         let rows = KeyOrder.sorted(visitors.map(\.key)).map { visitors[$0] }
         let isNew = rows.map { !filter.mayContain(.visitor, $0.key) }
         // A group's new records go in one row (`recordBlocks`); rows go in key order, so
         // neighbouring index entries land on the same B-tree pages.
-        filter.add(change)
-        filter.addSessions(change)
+        filter.addGroups(of: change.records[records])
+        filter.add(others)
+        filter.addSessions(others)
         // A chunk holds one block per group, so the group alone orders them, and their places
         // are sorted rather than the blocks: comparing each pair's groups twice and moving
         // three fields per step took 50 million instructions of the bench's S run, sorting
         // the places by `<` 27 (`KeyOrder` compares integers made of the keys' first bytes).
-        let blocks = change.recordBlocks
+        let blocks = change.recordBlocks(in: records)
         let order = KeyOrder.sorted(blocks.map(\.group))
         // A block's key is new (`recordBlocks`); a history with the older unique index would
         // also refuse one that is not.
         try insertNew("INSERT OR IGNORE INTO records (grp, position, data)", "(?, ?, ?)", "record blocks",
                       order.lazy.map { [.text(blocks[$0].group), .text(blocks[$0].position), .blob(blocks[$0].data)] })
-        let holders = change.eventHolders
+        let holders = others.eventHolders
         for (id, holder) in KeyOrder.sorted(holders.map(\.id)).lazy.map({ holders[$0] }) {
             try db.run("INSERT OR IGNORE INTO event_holders (event_id, position, grp) VALUES (?1, ?2, ?3)",
                        [.text(id), .text(holder.position), .text(holder.group)])
         }
-        for id in change.deletedSessions {
+        for id in others.deletedSessions {
             try db.run("DELETE FROM sessions WHERE session_id = ?1", [.text(id)])
         }
         // New ids as the record blocks; the others replace what is stored one statement each,
@@ -223,8 +237,8 @@ public final class SQLiteHistoryStore: HistoryStore {
         // (`SQLiteDatabase.runRows`). (Deleting the keys, then inserting several rows to a
         // statement, took more instructions than that.)
         try insertNew("INSERT OR IGNORE INTO sessions (session_id, start, body)", "(?, ?, ?)", "new session bodies",
-                      change.sessionBodies.filter(\.new).lazy.map { [.text($0.id), .integer($0.start), .blob($0.body)] })
-        for session in change.sessionBodies where !session.new {
+                      others.sessionBodies.filter(\.new).lazy.map { [.text($0.id), .integer($0.start), .blob($0.body)] })
+        for session in others.sessionBodies where !session.new {
             try db.run("INSERT OR REPLACE INTO sessions (session_id, start, body) VALUES (?1, ?2, ?3)",
                        [.text(session.id), .integer(session.start), .blob(session.body)])
         }

@@ -81,7 +81,7 @@ final class WriteBehindHistory: HistoryStore, @unchecked Sendable {
                     for piece in Self.pieces(of: change, items: pieceItems) {
                         turn.take(reading: false)
                         defer { turn.give() }
-                        try store.apply(piece)
+                        try store.apply(change, piece: piece)
                     }
                 } catch {
                     state.locked { failure = error }
@@ -104,40 +104,41 @@ final class WriteBehindHistory: HistoryStore, @unchecked Sendable {
 
     /// `change` as pieces of about `items` items each, in the order one `apply` of the store
     /// writes them (records, event holders, deletions, session bodies, visitor rows). A
-    /// group's records stay in one piece: the store keeps them as one block. The store sorts
-    /// each piece's keys itself.
-    static func pieces(of change: HistoryChange, items: Int) -> [HistoryChange] {
-        var pieces: [HistoryChange] = []
-        var piece = HistoryChange()
+    /// group's records stay in one piece: the store keeps them as one block. A piece names its
+    /// records by their range in `change` (`HistoryChange.Piece`). The store sorts each
+    /// piece's keys itself.
+    static func pieces(of change: HistoryChange, items: Int) -> [HistoryChange.Piece] {
+        var pieces: [HistoryChange.Piece] = []
+        var piece = HistoryChange.Piece()
         var count = 0
         func full() {
             guard count >= items else { return }
             pieces.append(piece)
-            piece = HistoryChange()
+            piece = HistoryChange.Piece(records: piece.records.upperBound..<piece.records.upperBound)
             count = 0
         }
         for run in change.recordRuns {
-            piece.records += change.records[run]
+            piece.records = piece.records.lowerBound..<run.upperBound
             count += run.count
             full()
         }
         for holder in change.eventHolders {
-            piece.eventHolders.append(holder)
+            piece.others.eventHolders.append(holder)
             count += 1
             full()
         }
         for id in change.deletedSessions {
-            piece.deletedSessions.append(id)
+            piece.others.deletedSessions.append(id)
             count += 1
             full()
         }
         for body in change.sessionBodies {
-            piece.sessionBodies.append(body)
+            piece.others.sessionBodies.append(body)
             count += 1
             full()
         }
         for (visitor, row) in change.visitors {
-            piece.visitors[visitor] = row
+            piece.others.visitors[visitor] = row
             count += 1
             full()
         }

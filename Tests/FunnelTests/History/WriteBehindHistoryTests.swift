@@ -102,7 +102,11 @@ import Testing
         change.records = change.records.enumerated().sorted { a, b in
             groupOrder[a.element.group]! != groupOrder[b.element.group]! ? groupOrder[a.element.group]! < groupOrder[b.element.group]! : a.offset < b.offset
         }.map(\.element)
-        let pieces = WriteBehindHistory.pieces(of: change, items: 4)
+        let ranges = WriteBehindHistory.pieces(of: change, items: 4)
+        // Each piece's records are a range of the change's, one after the other.
+        #expect(zip(ranges, ranges.dropFirst()).allSatisfy { $0.records.upperBound == $1.records.lowerBound })
+        #expect(ranges.allSatisfy { $0.others.records.isEmpty })
+        let pieces = ranges.map { HistoryChange(change, piece: $0) }
         #expect(pieces.count > 10)
         // Every item once, in the change's order, a group's records in one piece.
         #expect(pieces.flatMap(\.records).map(\.position) == change.records.map(\.position))
