@@ -16,9 +16,9 @@ struct SessionStage {
         var records: [StreamRecord] = []
         var last = Int64.min
 
-        mutating func add(_ item: StreamRecord) {
-            records.append(item)
+        mutating func add(_ item: consuming StreamRecord) {
             if item.timestamp > last { last = item.timestamp }
+            records.append(item)
         }
     }
 
@@ -41,10 +41,16 @@ struct SessionStage {
 
     /// Consumes the reader's batches until the queue is closed and empty.
     mutating func run(_ queue: BoundedQueue<[StreamRecord]>) throws(SinkError) {
-        while let batch = queue.pop() {
-            for item in batch {
+        while var batch = queue.pop() {
+            // Each record is moved out of the batch into its group's list: copied, its group
+            // and encoding were retained here and released with the batch (0.8% of the
+            // samples of a run on M, `perf`).
+            for index in batch.indices {
+                var item = StreamRecord.empty
+                swap(&item, &batch[index])
                 let timestamp = item.timestamp
-                waiting[item.group, default: Waiting()].add(item)
+                let group = item.group
+                waiting[group, default: Waiting()].add(item)
                 if timestamp > watermark { watermark = timestamp }
             }
             waitingCount += batch.count

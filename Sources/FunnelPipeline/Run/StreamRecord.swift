@@ -13,6 +13,9 @@ struct StreamRecord {
     /// `RecordCoding.encode(record)`.
     var data: [UInt8]
 
+    /// A place holder to move a record out of a list with (`swap`): nothing of it is freed.
+    static let empty = StreamRecord(group: "", timestamp: 0, data: [])
+
     init(_ record: Record) {
         group = HashedText(Transformer.group(of: record))
         timestamp = record.timestamp
