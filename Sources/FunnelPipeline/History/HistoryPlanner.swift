@@ -186,9 +186,7 @@ struct HistoryPlanner {
         var results = Parallel.map(consuming: &inputs) { input in
             // The records are taken out of the input, so the rebuild holds the only reference
             // and completes merged page views in place.
-            var records: [Record] = []
-            swap(&records, &input.records)
-            return transformer.sessions(visitor: input.visitor, records: consume records)
+            transformer.sessions(visitor: input.visitor, records: exchange(&input.records, with: []))
         }
         // The sessions are moved out of the results, not copied: a copy retained each
         // session's text and arrays and freeing the results released them again, on memory
@@ -201,7 +199,7 @@ struct HistoryPlanner {
             var ids: [String] = []
             ids.reserveCapacity(results[index].sessions.count)
             for session in results[index].sessions.indices {
-                let moved = Self.take(&results[index].sessions[session])
+                let moved = exchange(&results[index].sessions[session], with: Self.emptySession)
                 ids.append(moved.id)
                 all.append(moved)
             }
@@ -222,7 +220,7 @@ struct HistoryPlanner {
         // sessions themselves retained and released their fields at every step of the merge.
         let positions = all.indices.sorted { SessionRecord.outputOrder(all[$0], all[$1]) }
         plan.sessions.reserveCapacity(all.count)
-        for position in positions { plan.sessions.append(Self.take(&all[position])) }
+        for position in positions { plan.sessions.append(exchange(&all[position], with: Self.emptySession)) }
         // A client session that moved to another visitor (its visitor id came later) is no
         // longer its former holder's, whose rebuild deletes it, and it is its new holder's,
         // whose rebuild writes it: it stays. The scratch applies deletions after writes, so
@@ -235,11 +233,7 @@ struct HistoryPlanner {
         return plan
     }
 
-    /// `session`, moved out of its place, which is left holding an empty session (no text or
-    /// array to free): `swap` exchanges the two without retaining or releasing anything.
-    private static func take(_ session: inout SessionRecord) -> SessionRecord {
-        var moved = SessionRecord(id: "", start: 0, fields: [], events: [])
-        swap(&moved, &session)
-        return moved
-    }
+    /// What a session moved out of a list (`exchange`, which neither retains nor releases)
+    /// leaves in its place: no text or array to free.
+    private static let emptySession = SessionRecord(id: "", start: 0, fields: [], events: [])
 }

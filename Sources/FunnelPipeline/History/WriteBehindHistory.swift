@@ -90,11 +90,7 @@ final class WriteBehindHistory: HistoryStore, @unchecked Sendable {
                 }
                 // Taken out under the lock, freed after it: freeing a change's items (cold by
                 // now) inside it kept the flush thread's reads waiting for the lock.
-                let done = state.locked { () -> [Pending] in
-                    let done = pending.filter { $0.id == id }
-                    pending.removeAll { $0.id == id }
-                    return done
-                }
+                let done = state.locked { pending.firstIndex { $0.id == id }.map { pending.remove(at: $0) } }
                 withExtendedLifetime(done) {}
             }
         }

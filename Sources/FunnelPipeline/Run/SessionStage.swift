@@ -46,8 +46,7 @@ struct SessionStage {
             // and encoding were retained here and released with the batch (0.8% of the
             // samples of a run on M, `perf`).
             for index in batch.indices {
-                var item = StreamRecord.empty
-                swap(&item, &batch[index])
+                let item = exchange(&batch[index], with: StreamRecord.empty)
                 let timestamp = item.timestamp
                 let group = item.group
                 waiting[group, default: Waiting()].add(item)

@@ -13,7 +13,7 @@ struct StreamRecord {
     /// `RecordCoding.encode(record)`.
     var data: [UInt8]
 
-    /// A place holder to move a record out of a list with (`swap`): nothing of it is freed.
+    /// What a record moved out of a list (`exchange`) leaves in its place: nothing to free.
     static let empty = StreamRecord(group: "", timestamp: 0, data: [])
 
     init(_ record: Record) {
