@@ -89,7 +89,7 @@ final class SQLiteDatabase {
     /// Runs a statement that returns no rows.
     func run(_ sql: StaticString, _ values: [Value]) throws(SinkError) {
         let statement = try cached(sql)
-        bindInArena(statement, CollectionOfOne(values))
+        bind(statement, CollectionOfOne(values), inArena: true)
         guard sqlite3_step(statement) == SQLITE_DONE else { throw failure("writing") }
     }
 
@@ -117,7 +117,7 @@ final class SQLiteDatabase {
             let count = rows.endIndex - start >= Self.rowsPerStatement ? Self.rowsPerStatement : 1
             let statement = try cached(head, row, tail, rows: count)
             // Made before any is bound: a lazy view's closure runs here, not between binds.
-            bindInArena(statement, Array(rows[start..<(start + count)]))
+            bind(statement, Array(rows[start..<(start + count)]), inArena: true)
             guard sqlite3_step(statement) == SQLITE_DONE else { throw failure("writing") }
             changed += Int(sqlite3_changes64(db))
             start += count
@@ -130,7 +130,7 @@ final class SQLiteDatabase {
     /// Runs a statement and calls `row` for each result row.
     func select(_ sql: StaticString, _ values: [Value] = [], _ row: (OpaquePointer?) throws(SinkError) -> Void) throws(SinkError) {
         let statement = try cached(sql)
-        bind(statement, values)
+        bind(statement, CollectionOfOne(values), inArena: false)
         while true {
             let step = sqlite3_step(statement)
             if step == SQLITE_DONE { break }
@@ -204,76 +204,70 @@ final class SQLiteDatabase {
         return statement
     }
 
-    /// Binds `rows`' values in order from parameter 1, their bytes copied into `arena` (for
-    /// `run` and `runRows`, which step the statement before anything else binds on this
-    /// connection).
-    private func bindInArena<Rows: Collection<[Value]>>(_ statement: OpaquePointer?, _ rows: Rows) {
-        var needed = 0
-        for values in rows {
-            for value in values {
-                switch value {
-                case .text(let text): needed += text.utf8.count
-                case .blob(let bytes): needed += bytes.count
-                case .integer, .null: break
+    /// Binds `rows`' values in order from parameter 1. `inArena` (for `run` and `runRows`,
+    /// which step the statement before anything else binds on this connection): texts and
+    /// blobs are copied into `arena` and bound SQLITE_STATIC. Otherwise (for `select`, whose
+    /// row callback may run other statements on this connection, and so use the arena, while
+    /// it steps) SQLite is given them to copy (SQLITE_TRANSIENT).
+    private func bind<Rows: Collection<[Value]>>(_ statement: OpaquePointer?, _ rows: Rows, inArena: Bool) {
+        var base: UnsafeMutableRawPointer?
+        if inArena {
+            var needed = 0
+            for values in rows {
+                for value in values {
+                    switch value {
+                    case .text(let text): needed += text.utf8.count
+                    case .blob(let bytes): needed += bytes.count
+                    case .integer, .null: break
+                    }
+                }
+            }
+            if needed > arena.count {
+                retired.append(arena)
+                arena = .allocate(byteCount: max(needed, 2 * arena.count), alignment: 8)
+            }
+            base = arena.baseAddress
+        }
+        var offset = 0
+        var position: Int32 = 1
+        // Never a nil address: an empty blob bound at one would be NULL.
+        func bytes(_ raw: UnsafeRawBufferPointer, text: Bool) {
+            let count = Int32(raw.count)
+            if let base {
+                let target = base + offset
+                if let source = raw.baseAddress { target.copyMemory(from: source, byteCount: raw.count) }
+                offset += raw.count
+                if text {
+                    funnel_sqlite_bind_text_static(statement, position, target.assumingMemoryBound(to: CChar.self), count)
+                } else {
+                    funnel_sqlite_bind_blob_static(statement, position, target, count)
+                }
+            } else {
+                if text {
+                    if let source = raw.baseAddress {
+                        funnel_sqlite_bind_text(statement, position, source.assumingMemoryBound(to: CChar.self), count)
+                    } else {
+                        funnel_sqlite_bind_text(statement, position, "", 0)
+                    }
+                } else {
+                    funnel_sqlite_bind_blob(statement, position, raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!, count)
                 }
             }
         }
-        if needed > arena.count {
-            retired.append(arena)
-            arena = .allocate(byteCount: max(needed, 2 * arena.count), alignment: 8)
-        }
-        // Never nil: an empty blob bound at a nil address would be NULL.
-        let base = arena.baseAddress!
-        var offset = 0
-        var position: Int32 = 1
         for values in rows {
             for value in values {
                 switch value {
                 case .text(var text):
-                    let count = text.withUTF8 { raw in
-                        if let source = raw.baseAddress { (base + offset).copyMemory(from: source, byteCount: raw.count) }
-                        return raw.count
-                    }
-                    funnel_sqlite_bind_text_static(statement, position, (base + offset).assumingMemoryBound(to: CChar.self), Int32(count))
-                    offset += count
-                case .blob(let bytes):
-                    let count = bytes.withUnsafeBytes { raw in
-                        if let source = raw.baseAddress { (base + offset).copyMemory(from: source, byteCount: raw.count) }
-                        return raw.count
-                    }
-                    funnel_sqlite_bind_blob_static(statement, position, base + offset, Int32(count))
-                    offset += count
+                    // Native strings are contiguous UTF-8: read in place.
+                    text.withUTF8 { bytes(UnsafeRawBufferPointer($0), text: true) }
+                case .blob(let blob):
+                    blob.withUnsafeBytes { bytes($0, text: false) }
                 case .integer(let number):
                     sqlite3_bind_int64(statement, position, number)
                 case .null:
                     sqlite3_bind_null(statement, position)
                 }
                 position += 1
-            }
-        }
-    }
-
-    /// Binds copies of `values` (for `select`, whose row callback may run other statements on
-    /// this connection, and so use the arena, while it steps).
-    private func bind(_ statement: OpaquePointer?, _ values: [Value], from first: Int32 = 1) {
-        for (index, value) in values.enumerated() {
-            let position = first + Int32(index)
-            switch value {
-            case .text(var text):
-                // Native strings are contiguous UTF-8: bound without a copy into an array.
-                text.withUTF8 { raw in
-                    _ = raw.baseAddress.map { base in
-                        base.withMemoryRebound(to: CChar.self, capacity: raw.count) {
-                            funnel_sqlite_bind_text(statement, position, $0, Int32(raw.count))
-                        }
-                    } ?? funnel_sqlite_bind_text(statement, position, "", 0)
-                }
-            case .blob(let bytes):
-                bytes.withUnsafeBytes { raw in _ = funnel_sqlite_bind_blob(statement, position, raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!, Int32(raw.count)) }
-            case .integer(let number):
-                sqlite3_bind_int64(statement, position, number)
-            case .null:
-                sqlite3_bind_null(statement, position)
             }
         }
     }
