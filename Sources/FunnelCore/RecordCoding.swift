@@ -124,6 +124,8 @@ public enum RecordCoding {
 
     /// Several encoded records as one value: a zero byte, then each record as its length
     /// (LEB128) and its bytes. A store keeps a group's new records of one run in one row.
+    /// A value in `records` that is a block already gives its records as they are (a block's
+    /// records after its zero byte are in the form a block holds them).
     public static func block(_ records: [[UInt8]]) -> [UInt8] {
         // Room reserved for the zero byte and, per record, the longest length and the record,
         // then appended to: `[UInt8](unsafeUninitializedCapacity:)` allocates through an
@@ -133,6 +135,10 @@ public enum RecordCoding {
         block.reserveCapacity(records.reduce(1) { $0 + 10 + $1.count })
         block.append(0)
         for record in records {
+            if record.first == 0 {
+                block.append(contentsOf: record[1...])
+                continue
+            }
             forEachLengthByte(record.count) { block.append($0) }
             block.append(contentsOf: record)
         }
@@ -155,16 +161,22 @@ public enum RecordCoding {
 
     /// The records of a value `encode` or `block` wrote; the ones that do not decode are left out.
     public static func decodeAll(_ bytes: [UInt8]) -> [Record] {
-        guard bytes.first == 0 else { return decode(bytes).map { [$0] } ?? [] }
-        return bytes.withUnsafeBufferPointer { bytes in
-            var records: [Record] = []
+        var records: [Record] = []
+        forEachEncoding(in: bytes) { if let record = decode($0) { records.append(record) } }
+        return records
+    }
+
+    /// Calls `body` with the bytes of each record a value `encode` or `block` wrote, in order
+    /// (a block cut short ends at the last whole record).
+    public static func forEachEncoding(in value: [UInt8], _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+        value.withUnsafeBufferPointer { bytes in
+            guard bytes.first == 0 else { return body(bytes) }
             var index = 1
             while index < bytes.count {
                 guard let length = readLength(bytes, &index), index + length <= bytes.count else { break }
-                if let record = decode(UnsafeBufferPointer(rebasing: bytes[index..<(index + length)])) { records.append(record) }
+                body(UnsafeBufferPointer(rebasing: bytes[index..<(index + length)]))
                 index += length
             }
-            return records
         }
     }
 

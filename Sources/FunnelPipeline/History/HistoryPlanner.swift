@@ -38,33 +38,39 @@ struct HistoryPlanner {
     /// (the records read, the visitor of a group, a visitor's groups, what is missing, the
     /// members), and SipHash over its text at every lookup took 64 million instructions of
     /// the bench's S run.
-    func plan(_ held: [HeldGroup]) throws(SinkError) -> Plan {
+    func plan(_ held: inout [HeldGroup]) throws(SinkError) -> Plan {
         var plan = Plan()
         // Records wait as their encoding only (a third of a record's memory); they are
-        // decoded here, on both cores.
-        var newGroups: [HashedText: [(record: Record, data: [UInt8])]] = .init(minimumCapacity: held.count)
-        do {
-            // A loop into room made once: `compactMap` grew each group's list as it went.
-            let decoded = Parallel.map(held) { entry in
-                var list: [(record: Record, data: [UInt8])] = []
-                list.reserveCapacity(entry.records.count)
-                for item in entry.records {
-                    if let record = RecordCoding.decode(item.data) { list.append((record, item.data)) }
-                }
-                return list
+        // decoded here, on both cores, and each group's encodings become the one value the
+        // history keeps of them (`HistoryChange.records`) on the worker that decoded them,
+        // which also frees the group's held list: done on the flush thread, after the
+        // history's writer, each record's bytes were retained, released and freed across
+        // cores, and its tuple in the change made and freed (2 to 3% of a run's samples at M).
+        var newGroups = Parallel.map(mutating: &held) { entry -> NewGroup in
+            let list = exchange(&entry.records, with: [])
+            var group = NewGroup(group: entry.group)
+            group.records.reserveCapacity(list.count)
+            var kept: [[UInt8]] = []
+            kept.reserveCapacity(list.count)
+            for item in list {
+                guard let record = RecordCoding.decode(item.data) else { continue }
+                group.records.append(record)
+                kept.append(item.data)
             }
-            for (entry, list) in zip(held, decoded) where !list.isEmpty { newGroups[entry.group] = list }
+            group.value = kept.count == 1 ? kept[0] : RecordCoding.block(kept)
+            return group
         }
+        newGroups.removeAll { $0.records.isEmpty }
 
         // Event ids the run carries: every group holding one is rebuilt, since the winner
         // (the smallest position) may move.
         var newEventIDs = Set<String>()
         var carriers: [(id: String, holder: EventHolder)] = []
-        for (group, list) in newGroups {
-            for item in list {
-                guard let id = item.record.eventID else { continue }
+        for entry in newGroups {
+            for record in entry.records {
+                guard let id = record.eventID else { continue }
                 newEventIDs.insert(id)
-                carriers.append((id, EventHolder(position: item.record.position, group: group.text)))
+                carriers.append((id, EventHolder(position: record.position, group: entry.group.text)))
             }
         }
         var holders = try store.eventHolders(Array(newEventIDs))
@@ -72,7 +78,7 @@ struct HistoryPlanner {
             holders[id, default: []].append(holder)
             plan.change.eventHolders.append((id, holder))
         }
-        var groups = Set(newGroups.keys)
+        var groups = Set(newGroups.lazy.map(\.group))
         for list in holders.values { for holder in list { groups.insert(HashedText(holder.group)) } }
 
         // Sized once: the run's groups and the visitors below are filled one key at a time,
@@ -91,23 +97,36 @@ struct HistoryPlanner {
         // Event ids of records read from the history, whose holders may not be known yet.
         var storedIDs = Set<String>()
         for list in records.values { for record in list { if let id = record.eventID { storedIDs.insert(id) } } }
-        plan.change.records.reserveCapacity(held.reduce(0) { $0 + $1.records.count })
-        for (group, list) in newGroups {
+        plan.change.records.reserveCapacity(newGroups.count)
+        for index in newGroups.indices {
+            let group = newGroups[index].group
+            let value = exchange(&newGroups[index].value, with: [])
+            let list = exchange(&newGroups[index].records, with: [])
             guard let stored = records[group] else {
                 // Nothing stored: every record is new (a position is read once per run).
-                for item in list { plan.change.records.append((group.text, item.record.position, item.data)) }
-                records[group] = list.map(\.record)
+                plan.change.records.append((group.text, list[0].position, value))
+                records[group] = list
                 continue
             }
             // A position already stored is the same line read again: it is kept once.
             var byPosition: [String: Record] = [:]
             for record in stored { byPosition[record.position] = record }
-            for item in list where byPosition[item.record.position] == nil {
-                plan.change.records.append((group.text, item.record.position, item.data))
-                byPosition[item.record.position] = item.record
+            var new: [Int] = []
+            for (index, record) in list.enumerated() where byPosition[record.position] == nil {
+                new.append(index)
+                byPosition[record.position] = record
+            }
+            if new.count == list.count {
+                plan.change.records.append((group.text, list[0].position, value))
+            } else if !new.isEmpty {
+                var encodings: [[UInt8]] = []
+                RecordCoding.forEachEncoding(in: value) { encodings.append(Array($0)) }
+                let kept = new.map { encodings[$0] }
+                plan.change.records.append((group.text, list[new[0]].position, kept.count == 1 ? kept[0] : RecordCoding.block(kept)))
             }
             records[group] = Array(byPosition.values)
         }
+        newGroups = []
         // Visitors to rebuild.
         var visitorOf: [HashedText: HashedText] = .init(minimumCapacity: groups.count)
         var visitors = Set<HashedText>(minimumCapacity: groups.count + previousVisitor.count)
@@ -180,7 +199,6 @@ struct HistoryPlanner {
         // The visitors' records are held by `inputs` alone from here, and each is freed on
         // the core that rebuilt it.
         records = [:]
-        newGroups = [:]
         // Each visitor's sessions depend on that visitor's records only: rebuilt on both cores.
         let transformer = self.transformer
         var results = Parallel.map(consuming: &inputs) { input in
@@ -231,6 +249,14 @@ struct HistoryPlanner {
         }
         plan.change.deletedSessions = plan.deleted
         return plan
+    }
+
+    /// A group of the chunk, decoded: its records and the value the history keeps of them
+    /// (their encoding, or their block for several; the records in the same order).
+    private struct NewGroup {
+        let group: HashedText
+        var records: [Record] = []
+        var value: [UInt8] = []
     }
 
     /// What a session moved out of a list (`exchange`, which neither retains nor releases)

@@ -46,7 +46,11 @@ public struct EventHolder: Sendable, Hashable {
 /// What one run adds to the history.
 public struct HistoryChange {
     /// New records, already encoded (`RecordCoding`): a run's records are held once, as bytes.
-    /// The records of one group are next to each other.
+    /// Each entry is one record's encoding (`position` its own) or a group's records as one
+    /// `RecordCoding.block` (`position` the first record's), as a flush makes them: one entry
+    /// per group, built on both cores, so that a change holds, and the history's writer frees,
+    /// one value per group rather than three per record. The entries of one group are next to
+    /// each other.
     public var records: [(group: String, position: String, data: [UInt8])] = []
     public var eventHolders: [(id: String, holder: EventHolder)] = []
     /// Full replacement of each listed visitor's row (an empty row removes it).
@@ -61,7 +65,8 @@ public struct HistoryChange {
 
     /// What a store keeps of `records`: one value per group, keyed by its first record's
     /// position (a position is never stored twice, so the key is new), holding that record
-    /// alone or, for several, their `RecordCoding.block`. Both histories store these.
+    /// alone or, for several, their `RecordCoding.block` (blocks among them merged into it).
+    /// Both histories store these.
     public var recordBlocks: [(group: String, position: String, data: [UInt8])] { recordBlocks(in: records.indices) }
 
     /// `recordBlocks` of the records in `range` (whole groups).

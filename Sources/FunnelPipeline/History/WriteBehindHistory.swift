@@ -154,8 +154,10 @@ final class WriteBehindHistory: HistoryStore, @unchecked Sendable {
                 let list = pending.places(of: group)
                 guard !list.isEmpty else { continue }
                 var have = Set((result[group] ?? []).lazy.map(\.position))
-                for index in list where have.insert(change.change.records[index].position).inserted {
-                    if let record = RecordCoding.decode(change.change.records[index].data) { result[group, default: []].append(record) }
+                for index in list {
+                    for record in RecordCoding.decodeAll(change.change.records[index].data) where have.insert(record.position).inserted {
+                        result[group, default: []].append(record)
+                    }
                 }
             }
         }

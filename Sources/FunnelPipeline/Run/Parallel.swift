@@ -61,18 +61,21 @@ enum Parallel {
     /// and `transform` gets the item as its only holder, so it can take out or change what the
     /// item holds without copying it.
     static func map<T, R>(consuming items: inout [T?], workers: Int = 2, _ transform: (inout T) -> R) -> [R] {
+        map(mutating: &items, workers: workers) { slot in
+            var item = slot.take()!
+            return transform(&item)
+        }
+    }
+
+    /// Like `map`, but `transform` gets each item in place, to move out (`exchange`) what it
+    /// keeps instead of copying it, and to free the rest on the worker that used it.
+    static func map<T, R>(mutating items: inout [T], workers: Int = 2, _ transform: (inout T) -> R) -> [R] {
         guard workers > 1, items.count >= minimumItems else {
-            return items.indices.map { index in
-                var item = items[index].take()!
-                return transform(&item)
-            }
+            return items.indices.map { transform(&items[$0]) }
         }
         return items.withUnsafeMutableBufferPointer { buffer in
-            // Each index is taken by one worker only.
-            run(count: buffer.count, workers: workers) { index in
-                var item = buffer[index].take()!
-                return transform(&item)
-            }
+            // Each index is given to one worker only.
+            run(count: buffer.count, workers: workers) { transform(&buffer[$0]) }
         }
     }
 }

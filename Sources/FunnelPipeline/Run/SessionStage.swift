@@ -168,9 +168,9 @@ private final class Flusher: @unchecked Sendable {
         if chunks == nil {
             let chunks = BoundedQueue<[HeldGroup]>(capacity: Self.waitingChunks)
             thread = try WorkerThread(name: "funnel-flush") { [self] in
-                while let groups = chunks.pop() {
+                while var groups = chunks.pop() {
                     do throws(SinkError) {
-                        try process(groups)
+                        try process(&groups)
                     } catch {
                         failure = error
                         chunks.close()
@@ -212,8 +212,9 @@ private final class Flusher: @unchecked Sendable {
         if let keepFailure { throw keepFailure }
     }
 
-    private func process(_ groups: [HeldGroup]) throws(SinkError) {
-        let plan = try HistoryPlanner(transformer: transformer, store: history).plan(groups)
+    /// Plans and writes one chunk; its records' encodings are moved out of `groups`.
+    private func process(_ groups: inout [HeldGroup]) throws(SinkError) {
+        let plan = try HistoryPlanner(transformer: transformer, store: history).plan(&groups)
         let stored = try history.sessionBodies(plan.sessions.map(\.id) + plan.deleted)
         let encoder = self.encoder
         let bodies = stored != nil

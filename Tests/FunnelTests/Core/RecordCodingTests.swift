@@ -42,6 +42,28 @@ struct RecordCodingTests {
         #expect(RecordCoding.block([]) == [0])
     }
 
+    /// A flush stores a group's records as one block made on the worker that decoded them,
+    /// and a history may merge that block with single records of the same group: a block
+    /// among the values gives its records, in place, not a block inside a block.
+    @Test func aBlockAmongTheValuesIsMergedRecordByRecord() {
+        let records = (1...6).map(record)
+        let encodings = records.map(RecordCoding.encode)
+        let merged = RecordCoding.block([encodings[0], RecordCoding.block(Array(encodings[1...3])), encodings[4], RecordCoding.block([encodings[5]])])
+        #expect(merged == RecordCoding.block(encodings))
+        #expect(RecordCoding.decodeAll(merged).map(fields) == records.map(fields))
+    }
+
+    /// `forEachEncoding` gives each record's own bytes, from a block or a single record.
+    @Test func eachEncodingOfAValueIsItsRecordsBytes() {
+        let encodings = (1...4).map(record).map(RecordCoding.encode)
+        var seen: [[UInt8]] = []
+        RecordCoding.forEachEncoding(in: RecordCoding.block(encodings)) { seen.append(Array($0)) }
+        #expect(seen == encodings)
+        seen = []
+        RecordCoding.forEachEncoding(in: encodings[2]) { seen.append(Array($0)) }
+        #expect(seen == [encodings[2]])
+    }
+
     /// A cut block keeps the records before the cut and drops the rest, never traps.
     @Test func aTruncatedBlockKeepsTheWholeRecordsBeforeTheCut() {
         let records = (1...3).map(record)

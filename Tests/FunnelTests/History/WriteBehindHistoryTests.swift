@@ -27,14 +27,22 @@ import Testing
         for _ in 0..<count {
             var change = HistoryChange()
             for group in Set((0..<3).map { _ in "s:g\(random.next(12))" }).sorted() {
+                var entries: [(group: String, position: String, data: [UInt8])] = []
                 for _ in 0...random.next(3) {
                     position += 1
                     var record = Record(origin: .client, event: "PageView", timestamp: 1_709_251_200_000 + Int64(random.next(100_000)))
                     record.position = "p\(1_000_000 + position)"
                     record.sessionID = String(group.dropFirst(2))
                     record.eventID = random.next(3) == 0 ? "e\(random.next(8))" : nil
-                    change.records.append((group, record.position, RecordCoding.encode(record)))
+                    entries.append((group, record.position, RecordCoding.encode(record)))
                     if let id = record.eventID { change.eventHolders.append((id, EventHolder(position: record.position, group: group))) }
+                }
+                // A flush gives a group's records as one block (`HistoryPlanner`); single
+                // entries per record are the other form a change may hold.
+                if entries.count > 1, random.next(2) == 0 {
+                    change.records.append((group, entries[0].position, RecordCoding.block(entries.map(\.data))))
+                } else {
+                    change.records += entries
                 }
             }
             for _ in 0..<random.next(4) {
