@@ -12,6 +12,15 @@
 /// It grows without re-reading the history: when the newest part is full, a part twice its
 /// size is added (a scalable Bloom filter), and a key may be in any part. The hash is FNV-1a,
 /// fixed across processes, since the filter is stored with the history.
+///
+/// Each part is blocked: a key's seven bits all fall in one 512-bit block (a cache line)
+/// that its hash picks, so a probe reads one line of memory where a plain Bloom filter read
+/// seven, and finds the block by a multiplication instead of a division. The first form
+/// ("KF1", seven bits anywhere in the part, each found by a 64-bit division) took 2.4 to
+/// 2.6% of a run's samples at M (`perf`), this one 1.5 to 1.6%, and its parts outgrow the
+/// cache at larger histories. About 1% of the keys never added still read "maybe" (0.8%
+/// before). A stored "KF1" filter is read as none, so a history that holds one gets a filter
+/// built again from its tables, once.
 struct KeyFilter: Equatable {
     /// Hashed with the key, so one text stored as two kinds is two keys. The values are part
     /// of stored filters: never renumber them.
@@ -22,35 +31,56 @@ struct KeyFilter: Equatable {
     struct Part: Equatable {
         var capacity: Int
         var count = 0
+        /// Whole blocks of `KeyFilter.blockWords` words.
         var words: [UInt64]
 
         init(capacity: Int) {
             self.capacity = capacity
-            words = Array(repeating: 0, count: max(1, capacity * KeyFilter.bitsPerKey / 64))
+            words = Array(repeating: 0, count: Self.wordCount(capacity: capacity))
+        }
+
+        /// Ten bits a key, in whole blocks (at least one).
+        static func wordCount(capacity: Int) -> Int {
+            let blocks = max(1, (capacity * KeyFilter.bitsPerKey + KeyFilter.blockBits - 1) / KeyFilter.blockBits)
+            return blocks * KeyFilter.blockWords
+        }
+
+        /// The first word of the key's block.
+        private func block(_ hash: (UInt64, UInt64)) -> Int {
+            let blocks = UInt64(words.count / KeyFilter.blockWords)
+            return Int(hash.0.multipliedFullWidth(by: blocks).high) * KeyFilter.blockWords
         }
 
         func contains(_ hash: (UInt64, UInt64)) -> Bool {
-            let bits = UInt64(words.count * 64)
-            for probe in 0..<UInt64(KeyFilter.probes) {
-                let bit = (hash.0 &+ probe &* hash.1) % bits
-                if words[Int(bit >> 6)] & (1 << (bit & 63)) == 0 { return false }
+            let base = block(hash)
+            return words.withUnsafeBufferPointer { words in
+                for probe in 0..<UInt64(KeyFilter.probes) {
+                    let bit = (hash.1 >> (probe &* 9)) & 511
+                    if words[base + Int(bit >> 6)] & (1 << (bit & 63)) == 0 { return false }
+                }
+                return true
             }
-            return true
         }
 
         mutating func insert(_ hash: (UInt64, UInt64)) {
-            let bits = UInt64(words.count * 64)
-            for probe in 0..<UInt64(KeyFilter.probes) {
-                let bit = (hash.0 &+ probe &* hash.1) % bits
-                words[Int(bit >> 6)] |= 1 << (bit & 63)
+            let base = block(hash)
+            words.withUnsafeMutableBufferPointer { words in
+                for probe in 0..<UInt64(KeyFilter.probes) {
+                    let bit = (hash.1 >> (probe &* 9)) & 511
+                    words[base + Int(bit >> 6)] |= 1 << (bit & 63)
+                }
             }
             count += 1
         }
     }
 
-    /// Ten bits and seven probes per key: about 1% false positives in a full part.
+    /// Ten bits and seven probes per key: about 1% false positives in a full part (a little
+    /// more than an unblocked filter's 0.8%).
     static let bitsPerKey = 10
     static let probes = 7
+    /// A block is a cache line: 512 bits, 8 words; a probe's bit is 9 bits of the hash.
+    static let blockBits = 512
+    static let blockWords = blockBits / 64
     /// The first part's capacity: a 1.2 MiB array, a few nights of a busy site.
     static let initialCapacity = 1 << 20
 
@@ -111,8 +141,9 @@ struct KeyFilter: Equatable {
         for session in change.sessionBodies { insert(.session, session.id) }
     }
 
-    /// Two 64-bit hashes of the key (FNV-1a, then a SplitMix64 finalizer of it for the
-    /// step), combined as `h1 + i * h2` for the probes.
+    /// Two 64-bit hashes of the key: FNV-1a over the kind and the key's bytes, mixed by
+    /// SplitMix64's finalizer, picks the block; a second finalizer of it gives the seven
+    /// 9-bit positions in the block (the low 63 bits).
     static func hash(_ kind: Kind, _ key: String) -> (UInt64, UInt64) {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         h = (h ^ UInt64(kind.rawValue)) &* 0x0000_0100_0000_01B3
@@ -124,14 +155,18 @@ struct KeyFilter: Equatable {
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         z ^= z >> 31
-        return (h, z | 1)
+        var w = z &+ 0x9E37_79B9_7F4A_7C15
+        w = (w ^ (w >> 33)) &* 0xFF51_AFD7_ED55_8CCD
+        w = (w ^ (w >> 33)) &* 0xC4CE_B9FE_1A85_EC53
+        w ^= w >> 33
+        return (z, w)
     }
 
     // MARK: - Stored form
 
-    /// Little-endian: "KF1", part count, then per part capacity, count, word count and words.
+    /// Little-endian: "KF2", part count, then per part capacity, count, word count and words.
     func encoded() -> [UInt8] {
-        var out: [UInt8] = Array("KF1".utf8)
+        var out: [UInt8] = Array(Self.magic.utf8)
         func put(_ value: UInt64) { withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) } }
         put(UInt64(parts.count))
         for part in parts {
@@ -151,9 +186,12 @@ struct KeyFilter: Equatable {
         return out
     }
 
-    /// nil for bytes that are not a whole filter (the history then rebuilds it).
+    /// The stored form's first bytes; "KF1" was the unblocked filter, read as none.
+    static let magic = "KF2"
+
+    /// nil for bytes that are not a whole filter of this form (the history then rebuilds it).
     init?(encoded bytes: [UInt8]) {
-        guard bytes.count >= 11, bytes[0..<3].elementsEqual("KF1".utf8) else { return nil }
+        guard bytes.count >= 11, bytes[0..<3].elementsEqual(Self.magic.utf8) else { return nil }
         var offset = 3
         func take() -> UInt64? {
             guard offset + 8 <= bytes.count else { return nil }
@@ -169,7 +207,7 @@ struct KeyFilter: Equatable {
             // give nil (and a filter built again), never an overflow that stops the run. A
             // part never holds more keys than its capacity (`insert` adds a part first).
             guard let capacity = take(), let count = take(), let wordCount = take(), capacity > 0, capacity < 1 << 40, count <= capacity,
-                  wordCount == UInt64(max(1, Int(capacity) * Self.bitsPerKey / 64)), bytes.count - offset >= Int(wordCount) * 8
+                  wordCount == UInt64(Part.wordCount(capacity: Int(capacity))), bytes.count - offset >= Int(wordCount) * 8
             else { return nil }
             var part = Part(capacity: Int(capacity))
             part.count = Int(count)
