@@ -30,6 +30,8 @@ let package = Package(
         .systemLibrary(name: "CJemalloc", path: "Sources/CJemalloc"),
         // Header only: Linux's sync_file_range, which the Glibc module does not show.
         .systemLibrary(name: "CWriteback", path: "Sources/CWriteback"),
+        // Header only: a prefetch hint (`__builtin_prefetch`).
+        .systemLibrary(name: "CPrefetch", path: "Sources/CPrefetch"),
         .target(name: "FunnelCore", swiftSettings: release),
         .target(name: "FunnelReaders", dependencies: ["FunnelCore", "CZlib"], swiftSettings: release),
         .target(
@@ -40,7 +42,7 @@ let package = Package(
         .target(name: "FunnelWriters", dependencies: ["FunnelCore", "CHiredis", "CWriteback", "CZlib"], swiftSettings: release),
         .target(
             name: "FunnelPipeline",
-            dependencies: ["FunnelCore", "FunnelReaders", "FunnelTransform", "FunnelWriters", "CSQLite", "Yams"],
+            dependencies: ["FunnelCore", "FunnelReaders", "FunnelTransform", "FunnelWriters", "CSQLite", "CPrefetch", "Yams"],
             swiftSettings: release
         ),
         .executableTarget(
