@@ -1,4 +1,3 @@
-import CPrefetch
 import FunnelCore
 import FunnelTransform
 import FunnelWriters
@@ -57,11 +56,7 @@ struct HistoryPlanner {
             // The encodings were written by the reader's thread long before and have left
             // the cache: asked for all at once, their loads overlap instead of each waiting
             // (a load of an array's header was two thirds of this step's own samples at M).
-            // An array's value is the address of its storage, header then bytes; were that
-            // ever not so, a prefetch of another address is a wasted hint, never a fault.
-            for index in list.indices.prefix(Self.prefetchCount) {
-                funnel_prefetch(unsafeBitCast(list[index].data, to: UnsafeRawPointer.self), 3)
-            }
+            for index in list.indices.prefix(Self.prefetchCount) { Prefetch.storage(of: list[index].data) }
             for item in list {
                 guard let record = RecordCoding.decode(item.data) else { continue }
                 group.records.append(record)
@@ -262,7 +257,7 @@ struct HistoryPlanner {
         return plan
     }
 
-    /// The most encodings of one group asked for ahead (`funnel_prefetch`), 3 lines each.
+    /// The most encodings of one group asked for ahead (`Prefetch`).
     static let prefetchCount = 16
 
     /// A group of the chunk, decoded: its records and the value the history keeps of them
