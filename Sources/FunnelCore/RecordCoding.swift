@@ -145,6 +145,13 @@ public enum RecordCoding {
         return block
     }
 
+    /// What a store keeps of one group's new records: the one record's encoding alone, or
+    /// the `block` of several. (`HistoryChange.recordBlocks` applies the same rule to runs of
+    /// a change's entries without gathering a run of one into an array.)
+    public static func storedValue(of encodings: [[UInt8]]) -> [UInt8] {
+        encodings.count == 1 ? encodings[0] : block(encodings)
+    }
+
     /// `length` as LEB128, the form `readLength` reads: seven bits a byte, low first, the high
     /// bit set on all but the last, at most 10 bytes. Given one byte at a time, so that a
     /// record's fields (written at a pointer) and a block's records (appended to an array)

@@ -62,7 +62,7 @@ struct HistoryPlanner {
                 group.records.append(record)
                 kept.append(item.data)
             }
-            group.value = kept.count == 1 ? kept[0] : RecordCoding.block(kept)
+            group.value = RecordCoding.storedValue(of: kept)
             return group
         }
         newGroups.removeAll { $0.records.isEmpty }
@@ -128,7 +128,7 @@ struct HistoryPlanner {
                 var encodings: [[UInt8]] = []
                 RecordCoding.forEachEncoding(in: value) { encodings.append(Array($0)) }
                 let kept = unseen.map { encodings[$0] }
-                plan.change.records.append((group.text, list[unseen[0]].position, kept.count == 1 ? kept[0] : RecordCoding.block(kept)))
+                plan.change.records.append((group.text, list[unseen[0]].position, RecordCoding.storedValue(of: kept)))
             }
             records[group] = Array(byPosition.values)
         }
@@ -258,7 +258,7 @@ struct HistoryPlanner {
     }
 
     /// The most encodings of one group asked for ahead (`Prefetch`).
-    static let prefetchCount = 16
+    private static let prefetchCount = 16
 
     /// A group of the chunk, decoded: its records and the value the history keeps of them
     /// (their encoding, or their block for several; the records in the same order).
