@@ -22,12 +22,17 @@ final class SQLiteDatabase {
     /// The bytes of the text and blob values `run` and `runRows` bind, bound with
     /// SQLITE_STATIC. Bound SQLITE_TRANSIENT, SQLite copied each value into memory of its own
     /// and freed it at the next reset: about 190,000 copies on the bench's S run, 1.5% of its
-    /// instructions. Each statement's values are copied here from offset 0, so the arena is as
-    /// large as the largest statement's values. A statement keeps pointing at its values until
+    /// instructions. Each statement's values are copied here from offset 0 (`Binder`), so the
+    /// arena is about as large as the largest statement's values. A statement keeps pointing at its values until
     /// it is bound again or finalized, so an outgrown buffer is kept (`retired`) until `deinit`
     /// has finalized every statement.
     private var arena = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 8)
+    /// Bytes of `arena` the statement being bound has placed.
+    fileprivate var arenaUsed = 0
     private var retired: [UnsafeMutableRawBufferPointer] = []
+    /// True while `runRows` binds a statement's rows, whose values go into the arena: a
+    /// statement prepared or reset then would reuse it (`cached`).
+    private var binding = false
 
     /// Set once, before the first connection: SQLite's memory statistics take a process-wide
     /// mutex on every allocation, and the history and the scratch are used on different
@@ -88,18 +93,32 @@ final class SQLiteDatabase {
 
     /// Runs a statement that returns no rows.
     func run(_ sql: StaticString, _ values: [Value]) throws(SinkError) {
+        try run(sql) { binder in for value in values { binder.value(value) } }
+    }
+
+    /// Runs a statement that returns no rows, its values bound by `bindValues` in order
+    /// (which, as `runRows`' `bindRow`, must not use this database).
+    func run(_ sql: StaticString, _ bindValues: (inout Binder) -> Void) throws(SinkError) {
         let statement = try cached(sql)
-        bind(statement, CollectionOfOne(values), inArena: true)
+        var binder = Binder(database: self, statement: statement, inArena: true)
+        binding = true
+        bindValues(&binder)
+        binding = false
         guard sqlite3_step(statement) == SQLITE_DONE else { throw failure("writing") }
     }
 
-    /// Runs `head VALUES row, row, ... tail` over `rows`, up to `Self.rowsPerStatement` rows per
-    /// statement; `row` is the template of one row, with a `?` per value. Returns how many
-    /// rows the statements inserted or changed. One statement per row cost about 9,000
-    /// instructions inside `sqlite3_step` (opening the table's and its indexes' cursors, the
-    /// transaction check, the reset) besides the row's own insert. SQLite inserts the rows of
-    /// one statement in order, as one statement each would. `rows` may be a lazy view: each
-    /// statement's rows are made when it is bound, and dropped after it.
+    /// Runs `head VALUES row, row, ... tail` for rows `0..<count`, up to
+    /// `Self.rowsPerStatement` rows per statement; `row` is the template of one row, with a
+    /// `?` per value, and `bindRow(index, &binder)` binds row `index`'s values in order.
+    /// Returns how many rows the statements inserted or changed. One statement per row cost
+    /// about 9,000 instructions inside `sqlite3_step` (opening the table's and its indexes'
+    /// cursors, the transaction check, the reset) besides the row's own insert. SQLite inserts
+    /// the rows of one statement in order, as one statement each would.
+    ///
+    /// Rows are bound straight from the caller's values: an array of `Value`s made per row,
+    /// gathered per statement and freed took about 190 million instructions of the bench's S
+    /// run (5%), on the history's writer and the scratch's keeper. `bindRow` must not use this
+    /// database: its values go into the buffer the statement being bound reads.
     ///
     /// Only for statements that cannot abort half-way, or on a database without a journal: a
     /// statement of several rows that may abort (a NOT NULL or UNIQUE conflict resolved by
@@ -107,20 +126,22 @@ final class SQLiteDatabase {
     /// journal, a copy of every page it changes (16 KiB each), which on the history cost more
     /// than the batching saved.
     @discardableResult
-    func runRows<Rows: RandomAccessCollection<[Value]>>(_ head: StaticString, _ row: StaticString, _ tail: StaticString = "", _ rows: Rows)
-        throws(SinkError) -> Int where Rows.Index == Int {
+    func runRows(_ head: StaticString, _ row: StaticString, _ tail: StaticString = "", count: Int, _ bindRow: (Int, inout Binder) -> Void)
+        throws(SinkError) -> Int {
         var changed = 0
-        var start = rows.startIndex
-        while start < rows.endIndex {
+        var start = 0
+        while start < count {
             // Full statements, then the rest one row at a time: two prepared statements per
             // head, not one per count (each holds its program, tens of KiB for 32 rows).
-            let count = rows.endIndex - start >= Self.rowsPerStatement ? Self.rowsPerStatement : 1
-            let statement = try cached(head, row, tail, rows: count)
-            // Made before any is bound: a lazy view's closure runs here, not between binds.
-            bind(statement, Array(rows[start..<(start + count)]), inArena: true)
+            let rows = count - start >= Self.rowsPerStatement ? Self.rowsPerStatement : 1
+            let statement = try cached(head, row, tail, rows: rows)
+            var binder = Binder(database: self, statement: statement, inArena: true)
+            binding = true
+            for index in start..<(start + rows) { bindRow(index, &binder) }
+            binding = false
             guard sqlite3_step(statement) == SQLITE_DONE else { throw failure("writing") }
             changed += Int(sqlite3_changes64(db))
-            start += count
+            start += rows
         }
         return changed
     }
@@ -130,7 +151,8 @@ final class SQLiteDatabase {
     /// Runs a statement and calls `row` for each result row.
     func select(_ sql: StaticString, _ values: [Value] = [], _ row: (OpaquePointer?) throws(SinkError) -> Void) throws(SinkError) {
         let statement = try cached(sql)
-        bind(statement, CollectionOfOne(values), inArena: false)
+        var binder = Binder(database: self, statement: statement, inArena: false)
+        for value in values { binder.value(value) }
         while true {
             let step = sqlite3_step(statement)
             if step == SQLITE_DONE { break }
@@ -163,6 +185,7 @@ final class SQLiteDatabase {
     /// it costs.
     private func cached(_ sql: StaticString) throws(SinkError) -> OpaquePointer? {
         precondition(sql.hasPointerRepresentation, "SQL text is a string literal")
+        precondition(!binding, "a statement used while runRows binds its rows")
         let key = UnsafeRawPointer(sql.utf8Start)
         if let statement = statements[key] {
             sqlite3_reset(statement)
@@ -191,6 +214,7 @@ final class SQLiteDatabase {
     /// The statement of `rows` rows for `runRows`, reset: built and prepared once.
     private func cached(_ head: StaticString, _ row: StaticString, _ tail: StaticString, rows: Int) throws(SinkError) -> OpaquePointer? {
         precondition(head.hasPointerRepresentation && row.hasPointerRepresentation && tail.hasPointerRepresentation)
+        precondition(!binding, "a statement used while runRows binds its rows")
         let key = RowsKey(head: UnsafeRawPointer(head.utf8Start), row: UnsafeRawPointer(row.utf8Start), tail: UnsafeRawPointer(tail.utf8Start), rows: rows)
         if let statement = rowStatements[key] {
             sqlite3_reset(statement)
@@ -204,72 +228,96 @@ final class SQLiteDatabase {
         return statement
     }
 
-    /// Binds `rows`' values in order from parameter 1. `inArena` (for `run` and `runRows`,
-    /// which step the statement before anything else binds on this connection): texts and
-    /// blobs are copied into `arena` and bound SQLITE_STATIC. Otherwise (for `select`, whose
-    /// row callback may run other statements on this connection, and so use the arena, while
-    /// it steps) SQLite is given them to copy (SQLITE_TRANSIENT).
-    private func bind<Rows: Collection<[Value]>>(_ statement: OpaquePointer?, _ rows: Rows, inArena: Bool) {
-        var base: UnsafeMutableRawPointer?
-        if inArena {
-            var needed = 0
-            for values in rows {
-                for value in values {
-                    switch value {
-                    case .text(let text): needed += text.utf8.count
-                    case .blob(let bytes): needed += bytes.count
-                    case .integer, .null: break
-                    }
-                }
-            }
-            if needed > arena.count {
-                retired.append(arena)
-                arena = .allocate(byteCount: max(needed, 2 * arena.count), alignment: 8)
-            }
-            base = arena.baseAddress
+    /// Binds one statement's values in order from parameter 1. `inArena` (for `run` and
+    /// `runRows`, which step the statement before anything else binds on this connection):
+    /// texts and blobs are copied into the connection's `arena` and bound SQLITE_STATIC.
+    /// Otherwise (for `select`, whose row callback may run other statements on this
+    /// connection, and so use the arena, while it steps) SQLite is given them to copy
+    /// (SQLITE_TRANSIENT).
+    struct Binder {
+        fileprivate let database: SQLiteDatabase
+        fileprivate let statement: OpaquePointer?
+        fileprivate let inArena: Bool
+        private var position: Int32 = 1
+
+        fileprivate init(database: SQLiteDatabase, statement: OpaquePointer?, inArena: Bool) {
+            self.database = database
+            self.statement = statement
+            self.inArena = inArena
+            if inArena { database.arenaUsed = 0 }
         }
-        var offset = 0
-        var position: Int32 = 1
+
+        mutating func text(_ text: String) {
+            var text = text
+            // Native strings are contiguous UTF-8: read in place.
+            text.withUTF8 { bytes(UnsafeRawBufferPointer($0), text: true) }
+        }
+
+        /// A text given as its UTF-8 bytes.
+        mutating func text(utf8: [UInt8]) {
+            utf8.withUnsafeBytes { bytes($0, text: true) }
+        }
+
+        mutating func blob(_ blob: [UInt8]) {
+            blob.withUnsafeBytes { bytes($0, text: false) }
+        }
+
+        mutating func integer(_ number: Int64) {
+            sqlite3_bind_int64(statement, position, number)
+            position += 1
+        }
+
+        mutating func null() {
+            sqlite3_bind_null(statement, position)
+            position += 1
+        }
+
+        mutating func value(_ value: Value) {
+            switch value {
+            case .text(let text): self.text(text)
+            case .blob(let blob): self.blob(blob)
+            case .integer(let number): integer(number)
+            case .null: null()
+            }
+        }
+
         // Never a nil address: an empty blob bound at one would be NULL.
-        func bytes(_ raw: UnsafeRawBufferPointer, text: Bool) {
+        private mutating func bytes(_ raw: UnsafeRawBufferPointer, text: Bool) {
             let count = Int32(raw.count)
-            if let base {
-                let target = base + offset
-                if let source = raw.baseAddress { target.copyMemory(from: source, byteCount: raw.count) }
-                offset += raw.count
+            if inArena {
+                let target = database.place(raw)
                 if text {
                     funnel_sqlite_bind_text_static(statement, position, target.assumingMemoryBound(to: CChar.self), count)
                 } else {
                     funnel_sqlite_bind_blob_static(statement, position, target, count)
                 }
-            } else {
-                if text {
-                    if let source = raw.baseAddress {
-                        funnel_sqlite_bind_text(statement, position, source.assumingMemoryBound(to: CChar.self), count)
-                    } else {
-                        funnel_sqlite_bind_text(statement, position, "", 0)
-                    }
+            } else if text {
+                if let source = raw.baseAddress {
+                    funnel_sqlite_bind_text(statement, position, source.assumingMemoryBound(to: CChar.self), count)
                 } else {
-                    funnel_sqlite_bind_blob(statement, position, raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!, count)
+                    funnel_sqlite_bind_text(statement, position, "", 0)
                 }
+            } else {
+                funnel_sqlite_bind_blob(statement, position, raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!, count)
             }
+            position += 1
         }
-        for values in rows {
-            for value in values {
-                switch value {
-                case .text(var text):
-                    // Native strings are contiguous UTF-8: read in place.
-                    text.withUTF8 { bytes(UnsafeRawBufferPointer($0), text: true) }
-                case .blob(let blob):
-                    blob.withUnsafeBytes { bytes($0, text: false) }
-                case .integer(let number):
-                    sqlite3_bind_int64(statement, position, number)
-                case .null:
-                    sqlite3_bind_null(statement, position)
-                }
-                position += 1
-            }
+    }
+
+    /// A copy of `raw` in the arena, after the values the statement being bound placed
+    /// before it. A value that does not fit goes at the start of a new arena twice as large
+    /// (or as large as the value); the outgrown one is kept (`retired`), since statements
+    /// bound from it still point at it.
+    fileprivate func place(_ raw: UnsafeRawBufferPointer) -> UnsafeRawPointer {
+        if arenaUsed + raw.count > arena.count {
+            retired.append(arena)
+            arena = .allocate(byteCount: max(raw.count, 2 * arena.count), alignment: 8)
+            arenaUsed = 0
         }
+        let target = arena.baseAddress! + arenaUsed
+        if let source = raw.baseAddress { target.copyMemory(from: source, byteCount: raw.count) }
+        arenaUsed += raw.count
+        return UnsafeRawPointer(target)
     }
 
     private var label: String { path.isEmpty ? "temporary database" : "history database \(path)" }

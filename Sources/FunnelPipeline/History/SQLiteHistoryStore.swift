@@ -222,8 +222,12 @@ public final class SQLiteHistoryStore: HistoryStore {
         let order = KeyOrder.sorted(blocks.map(\.group))
         // A block's key is new (`recordBlocks`); a history with the older unique index would
         // also refuse one that is not.
-        try insertNew("INSERT OR IGNORE INTO records (grp, position, data)", "(?, ?, ?)", "record blocks",
-                      order.lazy.map { [.text(blocks[$0].group), .text(blocks[$0].position), .blob(blocks[$0].data)] })
+        try insertNew("INSERT OR IGNORE INTO records (grp, position, data)", "(?, ?, ?)", "record blocks", count: order.count) { index, row in
+            let block = blocks[order[index]]
+            row.text(block.group)
+            row.text(block.position)
+            row.blob(block.data)
+        }
         let holders = others.eventHolders
         for (id, holder) in KeyOrder.sorted(holders.map(\.id)).lazy.map({ holders[$0] }) {
             try db.run("INSERT OR IGNORE INTO event_holders (event_id, position, grp) VALUES (?1, ?2, ?3)",
@@ -236,19 +240,30 @@ public final class SQLiteHistoryStore: HistoryStore {
         // since REPLACE of several rows in one statement keeps a statement journal
         // (`SQLiteDatabase.runRows`). (Deleting the keys, then inserting several rows to a
         // statement, took more instructions than that.)
-        try insertNew("INSERT OR IGNORE INTO sessions (session_id, start, body)", "(?, ?, ?)", "new session bodies",
-                      others.sessionBodies.filter(\.new).lazy.map { [.text($0.id), .integer($0.start), .blob($0.body)] })
+        let bodies = others.sessionBodies
+        let newBodies = bodies.indices.filter { bodies[$0].new }
+        try insertNew("INSERT OR IGNORE INTO sessions (session_id, start, body)", "(?, ?, ?)", "new session bodies", count: newBodies.count) { index, row in
+            let body = bodies[newBodies[index]]
+            row.text(body.id)
+            row.integer(body.start)
+            row.blob(body.body)
+        }
         for session in others.sessionBodies where !session.new {
             try db.run("INSERT OR REPLACE INTO sessions (session_id, start, body) VALUES (?1, ?2, ?3)",
                        [.text(session.id), .integer(session.start), .blob(session.body)])
         }
-        func text(_ row: VisitorRow) -> SQLiteDatabase.Value { .text(String(decoding: row.encoded(), as: UTF8.self)) }
         // A new visitor's empty row (rebuilt only to delete what it held) has nothing to delete.
-        try insertNew("INSERT OR IGNORE INTO visitors (visitor, row)", "(?, ?)", "new visitor rows",
-                      rows.indices.filter { isNew[$0] && !rows[$0].value.isEmpty }.lazy.map { [.text(rows[$0].key), text(rows[$0].value)] })
+        let newRows = rows.indices.filter { isNew[$0] && !rows[$0].value.isEmpty }
+        try insertNew("INSERT OR IGNORE INTO visitors (visitor, row)", "(?, ?)", "new visitor rows", count: newRows.count) { index, row in
+            row.text(rows[newRows[index]].key)
+            row.text(utf8: rows[newRows[index]].value.encoded())
+        }
         for ((visitor, row), new) in zip(rows, isNew) where !new {
             if !row.isEmpty {
-                try db.run("INSERT OR REPLACE INTO visitors (visitor, row) VALUES (?1, ?2)", [.text(visitor), text(row)])
+                try db.run("INSERT OR REPLACE INTO visitors (visitor, row) VALUES (?1, ?2)") { values in
+                    values.text(visitor)
+                    values.text(utf8: row.encoded())
+                }
             } else {
                 try db.run("DELETE FROM visitors WHERE visitor = ?1", [.text(visitor)])
             }
@@ -260,11 +275,11 @@ public final class SQLiteHistoryStore: HistoryStore {
     /// column without a default), cannot abort half-way, so SQLite keeps no statement journal
     /// (`SQLiteDatabase.runRows`). A key stored after all would lose the row silently, so
     /// every row must have been inserted.
-    private func insertNew<Rows: RandomAccessCollection<[SQLiteDatabase.Value]>>(_ head: StaticString, _ row: StaticString, _ what: String, _ rows: Rows)
-        throws(SinkError) where Rows.Index == Int {
-        let inserted = try db.runRows(head, row, "", rows)
-        guard inserted == rows.count else {
-            throw SinkError("\(label): \(rows.count - inserted) of \(rows.count) \(what) were stored before; the history does not match its key filter or was written by another program: rebuild it with a backfill into an empty output")
+    private func insertNew(_ head: StaticString, _ row: StaticString, _ what: String, count: Int,
+                           _ bindRow: (Int, inout SQLiteDatabase.Binder) -> Void) throws(SinkError) {
+        let inserted = try db.runRows(head, row, "", count: count, bindRow)
+        guard inserted == count else {
+            throw SinkError("\(label): \(count - inserted) of \(count) \(what) were stored before; the history does not match its key filter or was written by another program: rebuild it with a backfill into an empty output")
         }
     }
 

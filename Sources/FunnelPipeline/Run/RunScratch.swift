@@ -108,9 +108,10 @@ final class RunScratch {
     func keep(_ plan: HistoryPlanner.Plan, stored: [String: [UInt8]]?, bytes: [Bytes]) throws(SinkError) -> [Bool] {
         // What an earlier run left for an id: its body, and whether it wrote it at all (when
         // the history keeps no bodies, every id counts as written).
-        func before(_ id: String) -> (original: SQLiteDatabase.Value, existed: SQLiteDatabase.Value) {
+        func before(_ id: String, _ row: inout SQLiteDatabase.Binder) {
             let original = stored?[id]
-            return (original.map { .blob($0) } ?? .null, .integer(stored == nil || original != nil ? 1 : 0))
+            if let original { row.blob(original) } else { row.null() }
+            row.integer(stored == nil || original != nil ? 1 : 0)
         }
         // The digest sent before for each id, if any (a deletion clears it). A separate lookup,
         // not RETURNING: that makes SQLite open a temporary table per statement. A plan holds
@@ -136,10 +137,9 @@ final class RunScratch {
                 sentFilterFull = true
             }
         }
-        try db.runRows(Self.upsertHead, Self.upsertRow, Self.upsertTail, plan.sessions.indices.lazy.map { index -> [SQLiteDatabase.Value] in
+        try db.runRows(Self.upsertHead, Self.upsertRow, Self.upsertTail, count: plan.sessions.count) { index, row in
             let session = plan.sessions[index]
             let bytes = bytes[index]
-            let (original, existed) = before(session.id)
             // The two fields the summary sums, in one pass over the session's fields.
             var revenue: Int64 = 0
             var converted: Int64 = 0
@@ -147,28 +147,38 @@ final class RunScratch {
                 if case .amount(let amount) = field.value, field.name == FieldName.donationAmount { revenue = amount.micros }
                 if case .bool(true) = field.value, field.name == FieldName.donationCompleted { converted = 1 }
             }
-            return [
-                .text(session.id), .integer(session.start), .blob(bytes.body), bytes.encoded.map { .blob($0) } ?? .null, original, existed,
-                .integer(converted), .integer(revenue),
-                bytes.sent.map { .integer(Int64($0)) } ?? .null,
-            ]
-        })
+            row.text(session.id)
+            row.integer(session.start)
+            row.blob(bytes.body)
+            if let encoded = bytes.encoded { row.blob(encoded) } else { row.null() }
+            before(session.id, &row)
+            row.integer(converted)
+            row.integer(revenue)
+            if let sent = bytes.sent { row.integer(Int64(sent)) } else { row.null() }
+        }
         for id in plan.deleted {
-            let (original, existed) = before(id)
             try db.run("""
                 INSERT INTO sessions (id, start, body, encoded, original, existed, live, deleted_once, converted, revenue)
                 VALUES (?1, 0, NULL, NULL, ?2, ?3, 0, 1, 0, 0)
                 ON CONFLICT (id) DO UPDATE SET live = 0, deleted_once = 1, body = NULL, encoded = NULL, sent = NULL
-                """, [.text(id), original, existed])
+                """) { row in
+                row.text(id)
+                before(id, &row)
+            }
         }
         // Appended, not replaced by key: visitor keys are random, and replacing one at a time
         // read a page of a table larger than the scratch's cache for nearly every visitor
         // (105,000 page reads and 59,000 writes of 3 million lines). `totals` keeps each
         // visitor's last.
-        try counts.runRows("INSERT INTO visitors", "(?, ?, ?, ?, ?, ?)", "", plan.perVisitor.lazy.map { counts -> [SQLiteDatabase.Value] in
-            [.text(counts.visitor), .integer(counts.counted ? 1 : 0), .integer(Int64(counts.duplicateEvents)),
-             .integer(Int64(counts.mergedPageViews)), .integer(Int64(counts.withheldSessions)), .integer(Int64(counts.overEventCap))]
-        })
+        try counts.runRows("INSERT INTO visitors", "(?, ?, ?, ?, ?, ?)", "", count: plan.perVisitor.count) { index, row in
+            let counts = plan.perVisitor[index]
+            row.text(counts.visitor)
+            row.integer(counts.counted ? 1 : 0)
+            row.integer(Int64(counts.duplicateEvents))
+            row.integer(Int64(counts.mergedPageViews))
+            row.integer(Int64(counts.withheldSessions))
+            row.integer(Int64(counts.overEventCap))
+        }
         return alreadySent
     }
 

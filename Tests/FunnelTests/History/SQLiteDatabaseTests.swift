@@ -4,6 +4,16 @@ import Foundation
 import FunnelWriters
 import Testing
 
+private extension SQLiteDatabase {
+    /// Rows given as values, bound one by one (`Binder.value`).
+    @discardableResult
+    func runRows(_ head: StaticString, _ row: StaticString, _ tail: StaticString, _ rows: [[Value]]) throws(SinkError) -> Int {
+        try runRows(head, row, tail, count: rows.count) { index, binder in
+            for value in rows[index] { binder.value(value) }
+        }
+    }
+}
+
 /// Rows written several to a statement (`SQLiteDatabase.runRows`) land as one statement per
 /// row would leave them: every row, in order, with conflicts resolved row after row.
 struct SQLiteDatabaseTests {
@@ -20,8 +30,12 @@ struct SQLiteDatabaseTests {
     func everyRowIsWrittenWhateverTheCount(count: Int) throws {
         let db = try SQLiteDatabase(path: "")
         try db.execute("CREATE TABLE t (k TEXT PRIMARY KEY, v TEXT NOT NULL, n INTEGER NOT NULL)")
-        let rows: [[SQLiteDatabase.Value]] = (0..<count).map { [.text(String(format: "k%04d", $0)), .text("v\($0)"), .integer(Int64($0))] }
-        try db.runRows("INSERT INTO t (k, v, n)", "(?, ?, ?)", "", rows)
+        let inserted = try db.runRows("INSERT INTO t (k, v, n)", "(?, ?, ?)", "", count: count) { index, row in
+            row.text(String(format: "k%04d", index))
+            row.text("v\(index)")
+            row.integer(Int64(index))
+        }
+        #expect(inserted == count)
         let expected = (0..<count).map { String(format: "k%04d", $0) + "=v\($0):\($0)" }
         #expect(try contents(db) == expected)
     }
