@@ -59,10 +59,15 @@ struct HistoryPlanner {
             for index in list.indices.prefix(Self.prefetchCount) { Prefetch.storage(of: list[index].data) }
             for item in list {
                 guard let record = RecordCoding.decode(item.data) else { continue }
+                if let id = record.eventID { group.eventIDs.append((id, record.position)) }
                 group.records.append(record)
                 kept.append(item.data)
             }
             group.value = RecordCoding.storedValue(of: kept)
+            if let first = group.records.first {
+                group.firstPosition = first.position
+                group.visitor = HashedText(Transformer.visitor(ofGroup: group.group.text, records: group.records))
+            }
             return group
         }
         newGroups.removeAll { $0.records.isEmpty }
@@ -71,11 +76,10 @@ struct HistoryPlanner {
         // (the smallest position) may move.
         var newEventIDs = Set<String>()
         var carriers: [(id: String, holder: EventHolder)] = []
-        for entry in newGroups {
-            for record in entry.records {
-                guard let id = record.eventID else { continue }
+        for index in newGroups.indices {
+            for (id, position) in newGroups[index].eventIDs {
                 newEventIDs.insert(id)
-                carriers.append((id, EventHolder(position: record.position, group: entry.group.text)))
+                carriers.append((id, EventHolder(position: position, group: newGroups[index].group.text)))
             }
         }
         var holders = try store.eventHolders(Array(newEventIDs))
@@ -83,7 +87,8 @@ struct HistoryPlanner {
             holders[id, default: []].append(holder)
             plan.change.eventHolders.append((id, holder))
         }
-        var groups = Set(newGroups.lazy.map(\.group))
+        var groups = Set<HashedText>(minimumCapacity: newGroups.count)
+        for index in newGroups.indices { groups.insert(newGroups[index].group) }
         for list in holders.values { for holder in list { groups.insert(HashedText(holder.group)) } }
 
         // Sized once: the run's groups and the visitors below are filled one key at a time,
@@ -103,14 +108,17 @@ struct HistoryPlanner {
         var storedIDs = Set<String>()
         for list in records.values { for record in list { if let id = record.eventID { storedIDs.insert(id) } } }
         plan.change.records.reserveCapacity(newGroups.count)
+        // The visitor of each group whose records are all new, as the decoding step found it.
+        var visitorOfNew: [HashedText: HashedText] = .init(minimumCapacity: newGroups.count)
         for index in newGroups.indices {
             let group = newGroups[index].group
             let value = exchange(&newGroups[index].value, with: [])
             let list = exchange(&newGroups[index].records, with: [])
             guard let stored = records[group] else {
                 // Nothing stored: every record is new (a position is read once per run).
-                plan.change.records.append((group.text, list[0].position, value))
+                plan.change.records.append((group.text, newGroups[index].firstPosition, value))
                 records[group] = list
+                visitorOfNew[group] = newGroups[index].visitor
                 continue
             }
             // A position already stored is the same line read again: it is kept once.
@@ -137,7 +145,7 @@ struct HistoryPlanner {
         var visitorOf: [HashedText: HashedText] = .init(minimumCapacity: groups.count)
         var visitors = Set<HashedText>(minimumCapacity: groups.count + previousVisitor.count)
         for group in groups {
-            let visitor = HashedText(Transformer.visitor(ofGroup: group.text, records: records[group] ?? []))
+            let visitor = visitorOfNew[group] ?? HashedText(Transformer.visitor(ofGroup: group.text, records: records[group] ?? []))
             visitors.insert(visitor)
             if Transformer.isSessionGroup(group.text) {
                 visitorOf[group] = visitor
@@ -262,10 +270,20 @@ struct HistoryPlanner {
 
     /// A group of the chunk, decoded: its records and the value the history keeps of them
     /// (their encoding, or their block for several; the records in the same order).
+    ///
+    /// What the flush thread needs of the records themselves is read here as well, by the
+    /// worker that decoded them and still has them in its cache: their event ids and
+    /// positions, the first record's position and the group's visitor
+    /// (`Transformer.visitor(ofGroup:records:)`, which reads every record of a client
+    /// session's group). Read on the flush thread, each record's first load waited for memory
+    /// the other core had written.
     private struct NewGroup {
         let group: HashedText
         var records: [Record] = []
         var value: [UInt8] = []
+        var eventIDs: [(id: String, position: String)] = []
+        var firstPosition = ""
+        var visitor: HashedText?
     }
 
     /// What a session moved out of a list (`exchange`, which neither retains nor releases)
