@@ -45,7 +45,12 @@ enum Parallel {
             let shared = Shared(count: count, job: job, results: results)
             DispatchQueue.concurrentPerform(iterations: workers) { _ in shared.work() }
         }
-        return results.map { $0! }
+        // Moved out, not copied: a copy retained everything each result holds and the
+        // buffer's deinitialization released it again, on values the workers made.
+        var moved: [R] = []
+        moved.reserveCapacity(count)
+        for index in 0..<count { moved.append(results[index].take()!) }
+        return moved
     }
 
     /// `items.map(transform)` on `workers` threads; `transform` must not touch shared mutable
