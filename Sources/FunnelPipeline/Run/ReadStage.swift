@@ -135,19 +135,31 @@ final class ReadStage: @unchecked Sendable {
             self.sources[index] = nil
             progress.startFile(index, path: files[index].path)
         }
-        var heads: [StreamRecord?] = []
-        for slot in group.indices { heads.append(nextRecord(&sources[slot], index: group[slot])) }
+        // Each file's next record, and whether it has one. A list of optionals copied each
+        // head it compared and the one it took (a retain and release of its group and bytes),
+        // and assigned them through the runtime's generic path: 56 million instructions of
+        // the bench's S run (4,013.6 M -> 3,957.1 M).
+        var heads: [StreamRecord] = []
+        var live: [Bool] = []
+        for slot in group.indices {
+            let head = nextRecord(&sources[slot], index: group[slot])
+            live.append(head != nil)
+            heads.append(head ?? .empty)
+        }
         var batch: [StreamRecord] = []
         batch.reserveCapacity(batchSize)
         while true {
             var best = -1
-            for slot in heads.indices {
-                guard let head = heads[slot] else { continue }
-                if best < 0 || head.timestamp < heads[best]!.timestamp { best = slot }
+            for slot in heads.indices where live[slot] {
+                if best < 0 || heads[slot].timestamp < heads[best].timestamp { best = slot }
             }
             guard best >= 0 else { break }
-            batch.append(heads[best]!)
-            heads[best] = nextRecord(&sources[best], index: group[best])
+            batch.append(exchange(&heads[best], with: .empty))
+            if let next = nextRecord(&sources[best], index: group[best]) {
+                heads[best] = next
+            } else {
+                live[best] = false
+            }
             if batch.count == batchSize {
                 guard queue.push(batch) else { return }
                 batch.removeAll(keepingCapacity: true)
