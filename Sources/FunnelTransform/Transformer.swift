@@ -225,8 +225,8 @@ public final class Transformer {
         let merged = PageViewMerge.merge(&kept, windowMillis: settings.pageViewMergeWindowMillis)
         let consent = ConsentState.Timeline(records: kept)
         var overCap = 0
-        let sessions = Sessionizer(settings: settings).sessions(visitorKey: key, records: kept)
-            .sorted { $0.start != $1.start ? $0.start < $1.start : $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }
+        var sessions = Sessionizer(settings: settings).sessions(visitorKey: key, records: kept)
+        sessions.sort { $0.start != $1.start ? $0.start < $1.start : $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }
         // One session at a time, its facts a local value: kept in an array until the touches
         // were known, each session's facts (some thirty strings) were copied to be passed on,
         // about 1,100 instructions a session. The touches of a session depend only on the
@@ -235,9 +235,11 @@ public final class Transformer {
         var output: [SessionRecord] = []
         output.reserveCapacity(sessions.count)
         var withheld = 0
-        for session in sessions {
-            var capped = session
-            let (records, dropped) = EventCap.apply(session.records, max: configuration.maxEventsPerSession)
+        for index in sessions.indices {
+            // Moved out of the list rather than copied from it (a copy retained every field
+            // of the session, and the list released them again).
+            var capped = exchange(&sessions[index], with: Self.emptySession)
+            let (records, dropped) = EventCap.apply(exchange(&capped.records, with: []), max: configuration.maxEventsPerSession)
             capped.records = records
             overCap += dropped
             let facts = SessionFacts(session: capped, siteHosts: configuration.siteHosts)
@@ -255,6 +257,9 @@ public final class Transformer {
         }
         return VisitorSessions(sessions: output, withheld: withheld, merged: merged, overCap: overCap)
     }
+
+    /// What a session moved out of a list leaves in its place: nothing to free.
+    private static let emptySession = Sessionizer.Session(id: "", isClientSession: false, start: 0, last: 0, campaign: nil, records: [])
 
     /// Keeps, per `event_id`, only the record with the smallest position: the one a single run
     /// over all days reads first (SPEC 4). Returns the records left and how many were dropped.
