@@ -68,11 +68,14 @@ struct RedisSilenceTests {
         let sessions = RedisSessionWriterTests.sessions(300)
         server.pause()
         let resumed = BoolFlag()
-        // A thread of its own, so a saturated dispatch pool cannot delay the resume.
+        // A thread of its own, so a saturated dispatch pool cannot delay the resume. The flag
+        // is set before the server resumes: set after, the write could complete and be
+        // checked between the two (seen once on a loaded machine), which says nothing of
+        // whether it waited.
         Thread.detachNewThread {
             usleep(800_000)
-            server.resume()
             resumed.set()
+            server.resume()
         }
         try writer(server, attempts: 20).write(sessions)
         #expect(resumed.value)
