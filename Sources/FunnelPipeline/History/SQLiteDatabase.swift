@@ -30,7 +30,7 @@ final class SQLiteDatabase {
     /// Bytes of `arena` the statement being bound has placed.
     fileprivate var arenaUsed = 0
     private var retired: [UnsafeMutableRawBufferPointer] = []
-    /// True while `runRows` binds a statement's rows, whose values go into the arena: a
+    /// True while `run` or `runRows` binds a statement's values, which go into the arena: a
     /// statement prepared or reset then would reuse it (`cached`).
     private var binding = false
 
@@ -100,10 +100,7 @@ final class SQLiteDatabase {
     /// (which, as `runRows`' `bindRow`, must not use this database).
     func run(_ sql: StaticString, _ bindValues: (inout Binder) -> Void) throws(SinkError) {
         let statement = try cached(sql)
-        var binder = Binder(database: self, statement: statement, inArena: true)
-        binding = true
-        bindValues(&binder)
-        binding = false
+        bindInArena(statement, bindValues)
         guard sqlite3_step(statement) == SQLITE_DONE else { throw failure("writing") }
     }
 
@@ -135,10 +132,9 @@ final class SQLiteDatabase {
             // head, not one per count (each holds its program, tens of KiB for 32 rows).
             let rows = count - start >= Self.rowsPerStatement ? Self.rowsPerStatement : 1
             let statement = try cached(head, row, tail, rows: rows)
-            var binder = Binder(database: self, statement: statement, inArena: true)
-            binding = true
-            for index in start..<(start + rows) { bindRow(index, &binder) }
-            binding = false
+            bindInArena(statement) { binder in
+                for index in start..<(start + rows) { bindRow(index, &binder) }
+            }
             guard sqlite3_step(statement) == SQLITE_DONE else { throw failure("writing") }
             changed += Int(sqlite3_changes64(db))
             start += rows
@@ -147,6 +143,15 @@ final class SQLiteDatabase {
     }
 
     static let rowsPerStatement = 32
+
+    /// Binds `statement`'s values through `body` into the arena (`run`, `runRows`), with
+    /// `binding` set meanwhile so that `body` cannot use this database.
+    private func bindInArena(_ statement: OpaquePointer?, _ body: (inout Binder) -> Void) {
+        var binder = Binder(database: self, statement: statement, inArena: true)
+        binding = true
+        body(&binder)
+        binding = false
+    }
 
     /// Runs a statement and calls `row` for each result row.
     func select(_ sql: StaticString, _ values: [Value] = [], _ row: (OpaquePointer?) throws(SinkError) -> Void) throws(SinkError) {
@@ -185,7 +190,7 @@ final class SQLiteDatabase {
     /// it costs.
     private func cached(_ sql: StaticString) throws(SinkError) -> OpaquePointer? {
         precondition(sql.hasPointerRepresentation, "SQL text is a string literal")
-        precondition(!binding, "a statement used while runRows binds its rows")
+        precondition(!binding, "a statement used while run or runRows binds its values")
         let key = UnsafeRawPointer(sql.utf8Start)
         if let statement = statements[key] {
             sqlite3_reset(statement)
@@ -214,7 +219,7 @@ final class SQLiteDatabase {
     /// The statement of `rows` rows for `runRows`, reset: built and prepared once.
     private func cached(_ head: StaticString, _ row: StaticString, _ tail: StaticString, rows: Int) throws(SinkError) -> OpaquePointer? {
         precondition(head.hasPointerRepresentation && row.hasPointerRepresentation && tail.hasPointerRepresentation)
-        precondition(!binding, "a statement used while runRows binds its rows")
+        precondition(!binding, "a statement used while run or runRows binds its values")
         let key = RowsKey(head: UnsafeRawPointer(head.utf8Start), row: UnsafeRawPointer(row.utf8Start), tail: UnsafeRawPointer(tail.utf8Start), rows: rows)
         if let statement = rowStatements[key] {
             sqlite3_reset(statement)

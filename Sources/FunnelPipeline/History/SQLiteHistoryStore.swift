@@ -248,7 +248,7 @@ public final class SQLiteHistoryStore: HistoryStore {
             row.integer(body.start)
             row.blob(body.body)
         }
-        for session in others.sessionBodies where !session.new {
+        for session in bodies where !session.new {
             try db.run("INSERT OR REPLACE INTO sessions (session_id, start, body) VALUES (?1, ?2, ?3)",
                        [.text(session.id), .integer(session.start), .blob(session.body)])
         }
