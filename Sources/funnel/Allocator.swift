@@ -3,8 +3,8 @@ import CJemalloc
 /// The process's allocator is jemalloc: importing CJemalloc links libjemalloc ahead of libc,
 /// so every `malloc` of the process (Swift's runtime, SQLite, hiredis, zlib) is jemalloc's. A
 /// run makes and frees millions of small blocks on three threads and on the flushes' workers;
-/// glibc's malloc spent about 13% of a run's CPU on them (docs/performance.md, "The evening
-/// session of 2026-12-01").
+/// glibc's malloc spent about 13% of a run's CPU on them (docs/performance-log.md, "The
+/// evening session of 2026-12-01").
 enum Allocator {
     /// Freed pages go back to the system after one second instead of jemalloc's ten. A run's
     /// memory turns over with every flush (a few seconds apart), so with ten seconds the
