@@ -108,6 +108,16 @@ for size in L L3; do
     printf 'M -> %s: peak memory %+.1f%%, lines/s %+.1f%%, CPU per line %+.1f%%\n' "$size" \
       "$(echo "(${peak[$size]} - ${peak[M]}) * 100 / ${peak[M]}" | bc -l)" "$(echo "(${speed[$size]} - ${speed[M]}) * 100 / ${speed[M]}" | bc -l)" \
       "$(echo "(${cpu[$size]} - ${cpu[M]}) * 100 / ${cpu[M]}" | bc -l)"
+    # Each round measured M and this size minutes apart, so a round's own ratio shows how
+    # much of the medians' difference a slow spell could have made.
+    if [ "$runs" -gt 1 ]; then
+      read -r -a mb <<< "${B[M]}"; read -r -a sb <<< "${B[$size]}"
+      rounds=""
+      for i in "${!mb[@]}"; do
+        rounds+=$(printf ' %+.1f%%' "$(echo "(${LINES[$size]} / ${sb[$i]} - ${LINES[M]} / ${mb[$i]}) * 100 / (${LINES[M]} / ${mb[$i]})" | bc -l)")
+      done
+      echo "M -> $size: lines/s by round:$rounds"
+    fi
   fi
 done
 echo "${json%,}]" > "$root/bench/results.json"
