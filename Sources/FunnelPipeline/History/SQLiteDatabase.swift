@@ -183,6 +183,43 @@ final class SQLiteDatabase {
         }
     }
 
+    /// The blob at `column` of row `rowid` in `table`, open for SQLite's incremental I/O while
+    /// `body` runs: a value of tens of megabytes (the history's key filter) is then read and
+    /// written piece by piece at the caller's pointers, never whole in memory (bound as a
+    /// value, it was copied into the binding arena and by SQLite). A write keeps the blob's
+    /// size, which the statement that made the row set (`zeroblob`).
+    func withBlob<R>(table: String, column: String, rowid: Int64, writable: Bool,
+                     _ body: (Blob) throws(SinkError) -> R) throws(SinkError) -> R {
+        var handle: OpaquePointer?
+        guard sqlite3_blob_open(db, "main", table, column, rowid, writable ? 1 : 0, &handle) == SQLITE_OK else {
+            throw failure("opening \(table).\(column) of row \(rowid)")
+        }
+        defer { sqlite3_blob_close(handle) }
+        return try body(Blob(database: self, handle: handle))
+    }
+
+    /// An open blob (`withBlob`); offsets and lengths within its size.
+    struct Blob {
+        fileprivate let database: SQLiteDatabase
+        fileprivate let handle: OpaquePointer?
+
+        var count: Int { Int(sqlite3_blob_bytes(handle)) }
+
+        /// Fills `buffer` with the blob's bytes from `offset`; false when SQLite cannot.
+        func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) -> Bool {
+            guard !buffer.isEmpty else { return true }
+            guard offset >= 0, offset + buffer.count <= count else { return false }
+            return sqlite3_blob_read(handle, buffer.baseAddress, Int32(buffer.count), Int32(offset)) == SQLITE_OK
+        }
+
+        func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws(SinkError) {
+            guard !bytes.isEmpty else { return }
+            guard offset >= 0, offset + bytes.count <= count,
+                  sqlite3_blob_write(handle, bytes.baseAddress, Int32(bytes.count), Int32(offset)) == SQLITE_OK
+            else { throw database.failure("writing \(bytes.count) bytes of a blob at \(offset)") }
+        }
+    }
+
     /// The statement prepared for `sql`, reset. Statements are the program's own literals,
     /// so the cache is keyed by where the text lies: a flush looks statements up some 130,000
     /// times on M (one per row written or read), and hashing their text (a few hundred bytes)

@@ -103,11 +103,16 @@ public final class SQLiteHistoryStore: HistoryStore {
     private static func loadFilter(_ db: SQLiteDatabase) throws(SinkError) -> KeyFilter {
         // The mark is kept in the column named `records`, from when it covered records only.
         let mark = try historyMark(db)
-        var stored: KeyFilter?
-        try db.select("SELECT records, data FROM key_filter WHERE id = 1") { statement in
-            if SQLiteDatabase.text(statement, 0) == mark { stored = KeyFilter(encoded: SQLiteDatabase.blob(statement, 1)) }
+        var current = false
+        try db.select("SELECT records FROM key_filter WHERE id = 1") { current = SQLiteDatabase.text($0, 0) == mark }
+        if current {
+            // Read in place (`withBlob`), not as a value: a long history's filter is tens of
+            // megabytes, and the value was copied twice before the filter held it.
+            let stored = try db.withBlob(table: "key_filter", column: "data", rowid: 1, writable: false) { blob in
+                KeyFilter(count: blob.count) { blob.read(into: $0, at: $1) }
+            }
+            if let stored { return stored }
         }
-        if let stored { return stored }
         let count = Int(try db.scalar("SELECT count(*) FROM records"))
         var built = KeyFilter(capacity: max(KeyFilter.initialCapacity, count * 2))
         let tables: [(StaticString, KeyFilter.Kind)] = [("SELECT grp FROM records", .group), ("SELECT event_id FROM event_holders", .event),
@@ -297,7 +302,20 @@ public final class SQLiteHistoryStore: HistoryStore {
     /// Commits the run, with the filter of what it stored in the same transaction.
     public func commit() throws(SinkError) {
         try db.begin()
-        try db.run("INSERT OR REPLACE INTO key_filter (id, records, data) VALUES (1, ?1, ?2)", [.text(try Self.historyMark(db)), .blob(filter.encoded())])
+        // The row is made with a blob of zeros of the filter's size, then written piece by
+        // piece from the filter's own memory (see `KeyFilter.forEachEncodedPiece`).
+        try db.run("INSERT OR REPLACE INTO key_filter (id, records, data) VALUES (1, ?1, zeroblob(?2))",
+                   [.text(try Self.historyMark(db)), .integer(Int64(filter.encodedCount))])
+        try db.withBlob(table: "key_filter", column: "data", rowid: 1, writable: true) { blob throws(SinkError) in
+            var offset = 0
+            var failure: SinkError?
+            filter.forEachEncodedPiece { bytes in
+                guard failure == nil else { return }
+                do throws(SinkError) { try blob.write(bytes, at: offset) } catch { failure = error }
+                offset += bytes.count
+            }
+            if let failure { throw failure }
+        }
         writeback?.start(force: true)
         try db.commit()
     }

@@ -1,5 +1,6 @@
 @testable import FunnelPipeline
 import FunnelTestSupport
+import FunnelWriters
 import Testing
 
 /// The history's Bloom filter: never a wrong "not stored", few wrong "maybe", stored intact,
@@ -35,6 +36,88 @@ import Testing
             #expect(!set.isEmpty && set.first! / 8 == set.last! / 8, "key \(index): words \(set)")
             #expect(words.reduce(0) { $0 + $1.nonzeroBitCount } <= KeyFilter.probes)
         }
+    }
+
+    /// The SQLite history writes its filter into a blob of zeros piece by piece and reads it
+    /// back the same way (`SQLiteDatabase.withBlob`), so that a long history's filter is never
+    /// copied whole: the blob holds exactly `encoded()`, a filter of several parts comes back
+    /// equal, and a read or write that SQLite refuses is a failure, not a wrong filter.
+    @Test func storedFormWrittenAndReadInPiecesThroughABlob() throws {
+        var filter = KeyFilter(capacity: 1_000)
+        for index in 0..<20_000 { filter.insert(.event, "event-\(index)") }
+        #expect(filter.parts.count > 3)
+        var pieces = 0
+        filter.forEachEncodedPiece { _ in pieces += 1 }
+        #expect(pieces == 2 * filter.parts.count, "a header and the words, per part")
+
+        let db = try SQLiteDatabase(path: "")
+        try db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, data BLOB NOT NULL)")
+        try db.run("INSERT INTO t (id, data) VALUES (1, zeroblob(?1))", [.integer(Int64(filter.encodedCount))])
+        try db.withBlob(table: "t", column: "data", rowid: 1, writable: true) { blob throws(SinkError) in
+            var offset = 0
+            var failure: SinkError?
+            filter.forEachEncodedPiece { bytes in
+                do throws(SinkError) { try blob.write(bytes, at: offset) } catch { failure = error }
+                offset += bytes.count
+            }
+            if let failure { throw failure }
+            #expect(offset == blob.count)
+        }
+        var stored: [UInt8] = []
+        try db.select("SELECT data FROM t WHERE id = 1") { stored = SQLiteDatabase.blob($0, 0) }
+        #expect(stored == filter.encoded())
+        let read = try db.withBlob(table: "t", column: "data", rowid: 1, writable: false) { blob in
+            KeyFilter(count: blob.count) { blob.read(into: $0, at: $1) }
+        }
+        #expect(read == filter)
+
+        // A reader that fails part-way gives no filter (the history then builds one).
+        var calls = 0
+        #expect(KeyFilter(count: stored.count) { buffer, offset in
+            calls += 1
+            guard calls < 6 else { return false }
+            stored.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + buffer.count)])) }
+            return true
+        } == nil)
+        // Past the blob's end: refused with the database's name, never written.
+        let beyond = try db.withBlob(table: "t", column: "data", rowid: 1, writable: true) { blob throws(SinkError) -> String? in
+            let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: 8, alignment: 1)
+            defer { bytes.deallocate() }
+            bytes.initializeMemory(as: UInt8.self, repeating: 1)
+            do throws(SinkError) {
+                try blob.write(UnsafeRawBufferPointer(bytes), at: blob.count - 4)
+            } catch {
+                return error.message
+            }
+            return nil
+        }
+        #expect(beyond?.contains("temporary database: writing 8 bytes of a blob") == true, "\(beyond ?? "written")")
+        #expect(throws: SinkError.self) {
+            try db.withBlob(table: "t", column: "data", rowid: 2, writable: false) { _ in }
+        }
+    }
+
+    /// A run's commit leaves the whole filter in the history, and it holds every key stored.
+    @Test func theCommittedFilterHoldsEveryStoredKey() throws {
+        let (days, first, _) = Self.halves(seed: 45)
+        let output = TestFiles.temporaryFolder("filter-committed")
+        defer { TestFiles.remove(output) }
+        _ = try days.run(days: first, sink: .ndjson, output: output)
+        let db = try SQLiteDatabase(path: output + "/" + SQLiteHistoryStore.fileName)
+        var bytes: [UInt8] = []
+        try db.select("SELECT data FROM key_filter WHERE id = 1") { bytes = SQLiteDatabase.blob($0, 0) }
+        let filter = try #require(KeyFilter(encoded: bytes))
+        #expect(filter.encodedCount == bytes.count)
+        let tables: [(StaticString, KeyFilter.Kind)] = [("SELECT grp FROM records", .group), ("SELECT event_id FROM event_holders", .event),
+                                                        ("SELECT visitor FROM visitors", .visitor), ("SELECT session_id FROM sessions", .session)]
+        var keys = 0
+        for (sql, kind) in tables {
+            try db.select(sql) { row in
+                keys += 1
+                #expect(filter.mayContain(kind, SQLiteDatabase.text(row, 0)))
+            }
+        }
+        #expect(keys > 500)
     }
 
     @Test func storedFormRoundTripsAndRejectsDamage() {
