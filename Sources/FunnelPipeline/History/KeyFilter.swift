@@ -172,9 +172,11 @@ struct KeyFilter: Equatable {
         return out
     }
 
-    /// The length of `encoded()`'s form, without making it.
+    /// The length of `encoded()`'s form, without making it: the pieces' lengths.
     var encodedCount: Int {
-        Self.magic.utf8.count + 8 + parts.reduce(0) { $0 + 24 + $1.words.count * 8 }
+        var count = 0
+        forEachEncodedPiece { count += $0.count }
+        return count
     }
 
     /// `encoded()`'s form piece by piece, in order: the header's fields, then each part's

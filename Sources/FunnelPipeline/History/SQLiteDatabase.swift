@@ -218,6 +218,21 @@ final class SQLiteDatabase {
                   sqlite3_blob_write(handle, bytes.baseAddress, Int32(bytes.count), Int32(offset)) == SQLITE_OK
             else { throw database.failure("writing \(bytes.count) bytes of a blob at \(offset)") }
         }
+
+        /// Writes the pieces `forEachPiece` hands out, one after another from the blob's start
+        /// (a value made in parts: `KeyFilter.forEachEncodedPiece`), and returns how many bytes
+        /// they made. The first write SQLite refuses is thrown; the pieces after it are skipped.
+        func write(pieces forEachPiece: ((UnsafeRawBufferPointer) -> Void) -> Void) throws(SinkError) -> Int {
+            var offset = 0
+            var failure: SinkError?
+            forEachPiece { bytes in
+                guard failure == nil else { return }
+                do throws(SinkError) { try write(bytes, at: offset) } catch { failure = error }
+                offset += bytes.count
+            }
+            if let failure { throw failure }
+            return offset
+        }
     }
 
     /// The statement prepared for `sql`, reset. Statements are the program's own literals,

@@ -306,15 +306,8 @@ public final class SQLiteHistoryStore: HistoryStore {
         // piece from the filter's own memory (see `KeyFilter.forEachEncodedPiece`).
         try db.run("INSERT OR REPLACE INTO key_filter (id, records, data) VALUES (1, ?1, zeroblob(?2))",
                    [.text(try Self.historyMark(db)), .integer(Int64(filter.encodedCount))])
-        try db.withBlob(table: "key_filter", column: "data", rowid: 1, writable: true) { blob throws(SinkError) in
-            var offset = 0
-            var failure: SinkError?
-            filter.forEachEncodedPiece { bytes in
-                guard failure == nil else { return }
-                do throws(SinkError) { try blob.write(bytes, at: offset) } catch { failure = error }
-                offset += bytes.count
-            }
-            if let failure { throw failure }
+        _ = try db.withBlob(table: "key_filter", column: "data", rowid: 1, writable: true) { blob throws(SinkError) in
+            try blob.write(pieces: filter.forEachEncodedPiece)
         }
         writeback?.start(force: true)
         try db.commit()

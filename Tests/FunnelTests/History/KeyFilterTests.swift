@@ -54,14 +54,7 @@ import Testing
         try db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, data BLOB NOT NULL)")
         try db.run("INSERT INTO t (id, data) VALUES (1, zeroblob(?1))", [.integer(Int64(filter.encodedCount))])
         try db.withBlob(table: "t", column: "data", rowid: 1, writable: true) { blob throws(SinkError) in
-            var offset = 0
-            var failure: SinkError?
-            filter.forEachEncodedPiece { bytes in
-                do throws(SinkError) { try blob.write(bytes, at: offset) } catch { failure = error }
-                offset += bytes.count
-            }
-            if let failure { throw failure }
-            #expect(offset == blob.count)
+            #expect(try blob.write(pieces: filter.forEachEncodedPiece) == blob.count)
         }
         var stored: [UInt8] = []
         try db.select("SELECT data FROM t WHERE id = 1") { stored = SQLiteDatabase.blob($0, 0) }
