@@ -5,7 +5,7 @@ APT_PACKAGES := zlib1g-dev libhiredis-dev libjemalloc-dev libsqlite3-dev redis-s
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug/funnel
 
-.PHONY: all deps build release test fuzz demo clean
+.PHONY: all deps build release test fuzz demo bench bench-nightly clean
 
 all: build
 
@@ -62,6 +62,11 @@ demo: build
 # BENCH_RUNS (default 3) rounds over every size in BENCH_SIZES (bench/run.sh).
 bench: deps
 	bash bench/run.sh
+
+# Nightly runs over NIGHTLY_DAYS (default 30) days of M's traffic into one history: a day's
+# time and memory as the history grows (bench/nightly.sh).
+bench-nightly: deps
+	bash bench/nightly.sh
 
 clean:
 	rm -rf .build out

@@ -72,4 +72,10 @@ public struct Pipeline: Sendable {
     public var maxRejectRate: Double = 0.01
     /// Events kept per session; the rest are dropped and counted (`EventCap`).
     public var maxEventsPerSession = EventCap.defaultMax
+    /// The most memory the history's key filter may take (`limits.key_filter_bytes`): a
+    /// history grows with every night, and a run's memory must not grow with it (`KeyFilter`).
+    public var keyFilterBytes = Pipeline.defaultKeyFilterBytes
+    /// 64 MiB: about 53 million keys at full precision, and a run at the bench's size L
+    /// (185 MiB without a history) under 300 MiB with any history behind it.
+    public static let defaultKeyFilterBytes = 64 << 20
 }

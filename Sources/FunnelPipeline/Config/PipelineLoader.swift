@@ -166,7 +166,7 @@ public enum PipelineLoader {
             pipeline.botPatterns = try reader.strings(map["bot_patterns"], "filters.bot_patterns")
         }
         if let limits = top["limits"] {
-            let map = try reader.mapping(limits, "limits", allowed: ["max_line_length", "max_reject_rate", "max_events_per_session"])
+            let map = try reader.mapping(limits, "limits", allowed: ["max_line_length", "max_reject_rate", "max_events_per_session", "key_filter_bytes"])
             if let text = try reader.string(map["max_line_length"], "limits.max_line_length") {
                 guard let value = Int(text), value >= 1024, value <= 64 << 20 else {
                     throw PipelineError("\(file): limits.max_line_length must be a byte count from 1024 to 67108864")
@@ -184,6 +184,12 @@ public enum PipelineLoader {
                     throw PipelineError("\(file): limits.max_events_per_session must be a whole number of at least 1")
                 }
                 pipeline.maxEventsPerSession = value
+            }
+            if let text = try reader.string(map["key_filter_bytes"], "limits.key_filter_bytes") {
+                guard let value = Int(text), value >= 64 << 10, value <= 16 << 30 else {
+                    throw PipelineError("\(file): limits.key_filter_bytes must be a byte count from 65536 to 17179869184")
+                }
+                pipeline.keyFilterBytes = value
             }
         }
         return pipeline

@@ -13,6 +13,19 @@
 /// size is added (a scalable Bloom filter), and a key may be in any part. The hash is FNV-1a,
 /// fixed across processes, since the filter is stored with the history.
 ///
+/// Its memory is bounded (`maximumBytes`, 64 MiB unless the pipeline's
+/// `limits.key_filter_bytes` says otherwise, about 53 million keys at ten bits each): a
+/// history grows with every night and a backfill of years writes all of them in one run,
+/// and a run's memory must not follow the history's size. Once a new part would not fit, the
+/// newest part takes every further key: no key is ever lost, so a "no" stays right, but more
+/// keys share its bits and more "maybe"s are wrong, each costing a lookup as before there was
+/// a filter. The newest part holds less than half the bound's bits, so the histories build a
+/// filter that reached its bound in parts again as one part of the whole bound
+/// (`isSaturatedInParts`): of keys never added, 5.5% read "maybe" in parts at the bound,
+/// 50% at twice its keys and 98% at four times; in one part 0.9%, 14% and 64%
+/// (`KeyFilterTests`). The bound is not stored: a filter read back gets the reader's, and
+/// one stored larger than it is kept as it is, taking no further part.
+///
 /// Each part is blocked: a key's seven bits all fall in one 512-bit block (a cache line)
 /// that its hash picks, so a probe reads one line of memory where a plain Bloom filter read
 /// seven, and finds the block by a multiplication instead of a division. The first form
@@ -83,8 +96,13 @@ struct KeyFilter: Equatable {
     static let blockWords = blockBits / 64
     /// The first part's capacity: a 1.2 MiB array, a few nights of a busy site.
     static let initialCapacity = 1 << 20
+    /// The default bound on the parts' words (see `Pipeline.defaultKeyFilterBytes`).
+    static let defaultMaximumBytes = Pipeline.defaultKeyFilterBytes
 
     private(set) var parts: [Part]
+    /// The most bytes the parts' words may take; past it the newest part is filled beyond its
+    /// capacity instead of a part being added (see the type's comment).
+    let maximumBytes: Int
     /// A filter that rules nothing out, for a history that cannot keep one.
     private var holdsEverything = false
 
@@ -94,9 +112,37 @@ struct KeyFilter: Equatable {
         return filter
     }()
 
-    init(capacity: Int = KeyFilter.initialCapacity) {
-        parts = [Part(capacity: max(64, capacity))]
+    /// A filter for `capacity` keys at ten bits each, or for as many as `maximumBytes` holds
+    /// (at least 64 keys, whatever the bound).
+    init(capacity: Int = KeyFilter.initialCapacity, maximumBytes: Int = KeyFilter.defaultMaximumBytes) {
+        self.maximumBytes = maximumBytes
+        parts = [Part(capacity: max(64, min(capacity, Self.capacity(bytes: maximumBytes))))]
     }
+
+    /// The most keys a part of `bytes` bytes holds at ten bits a key, in whole blocks.
+    static func capacity(bytes: Int) -> Int {
+        (max(0, bytes) / (blockBits / 8)) * blockBits / bitsPerKey
+    }
+
+    /// The bytes the parts' words take.
+    var byteCount: Int { parts.reduce(0) { $0 + $1.words.count * 8 } }
+
+    /// The capacity of the part to add when the newest is full: twice the newest's, or what
+    /// is left under `maximumBytes` if that is less; nil when what is left would not hold as
+    /// many keys as the newest part (which then takes the keys that follow).
+    private func nextCapacity() -> Int? {
+        let newest = parts[parts.count - 1].capacity
+        let fitting = min(newest * 2, Self.capacity(bytes: maximumBytes - byteCount))
+        return fitting >= newest ? fitting : nil
+    }
+
+    /// Whether the newest part holds more keys than its capacity, its bound reached.
+    var isSaturated: Bool { parts[parts.count - 1].count > parts[parts.count - 1].capacity }
+
+    /// Whether the bound was reached in several parts: a filter built again from the keys
+    /// as one part of the whole bound then rules out many more of the keys never added
+    /// (the histories do so once, when they load one; a filter of one part never is).
+    var isSaturatedInParts: Bool { parts.count > 1 && isSaturated }
 
     /// Keys added over all parts (a key added twice counts once, unless a false positive
     /// already claimed it, which only makes the filter fill a little later).
@@ -112,8 +158,8 @@ struct KeyFilter: Equatable {
         if holdsEverything { return }
         let hash = Self.hash(kind, key)
         if parts.contains(where: { $0.contains(hash) }) { return }
-        if parts[parts.count - 1].count >= parts[parts.count - 1].capacity {
-            parts.append(Part(capacity: parts[parts.count - 1].capacity * 2))
+        if parts[parts.count - 1].count >= parts[parts.count - 1].capacity, let capacity = nextCapacity() {
+            parts.append(Part(capacity: capacity))
         }
         parts[parts.count - 1].insert(hash)
     }
@@ -207,8 +253,8 @@ struct KeyFilter: Equatable {
     static let magic = "KF2"
 
     /// nil for bytes that are not a whole filter of this form (the history then rebuilds it).
-    init?(encoded bytes: [UInt8]) {
-        self.init(count: bytes.count) { buffer, offset in
+    init?(encoded bytes: [UInt8], maximumBytes: Int = KeyFilter.defaultMaximumBytes) {
+        self.init(count: bytes.count, maximumBytes: maximumBytes) { buffer, offset in
             bytes.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + buffer.count)])) }
             return true
         }
@@ -219,7 +265,7 @@ struct KeyFilter: Equatable {
     /// cannot. Each part's words are read straight into the part, so a store that reads the
     /// stored value in pieces (`SQLiteHistoryStore`) holds no copy of it. nil for bytes that
     /// are not a whole filter of this form, or a read that failed.
-    init?(count: Int, read: (UnsafeMutableRawBufferPointer, Int) -> Bool) {
+    init?(count: Int, maximumBytes: Int = KeyFilter.defaultMaximumBytes, read: (UnsafeMutableRawBufferPointer, Int) -> Bool) {
         let magic = Array(Self.magic.utf8)
         var start = [UInt8](repeating: 0, count: magic.count)
         guard count >= magic.count + 8, start.withUnsafeMutableBytes({ read($0, 0) }), start == magic else { return nil }
@@ -236,8 +282,11 @@ struct KeyFilter: Equatable {
         for _ in 0..<partCount {
             // Numbers are checked before they are converted or multiplied: damaged bytes must
             // give nil (and a filter built again), never an overflow that stops the run. A
-            // part never holds more keys than its capacity (`insert` adds a part first).
-            guard let capacity = take(), let keys = take(), let wordCount = take(), capacity > 0, capacity < 1 << 40, keys <= capacity,
+            // part holds more keys than its capacity only if it is the newest and the bound
+            // was reached (`insert` adds a part first while one fits).
+            let isNewest = parts.count == partCount - 1
+            guard let capacity = take(), let keys = take(), let wordCount = take(), capacity > 0, capacity < 1 << 40,
+                  keys <= capacity || (isNewest && keys < 1 << 40),
                   wordCount == UInt64(Part.wordCount(capacity: Int(capacity))), count - offset >= Int(wordCount) * 8
             else { return nil }
             var part = Part(capacity: Int(capacity))
@@ -251,5 +300,6 @@ struct KeyFilter: Equatable {
         }
         guard offset == count else { return nil }
         self.parts = parts
+        self.maximumBytes = maximumBytes
     }
 }

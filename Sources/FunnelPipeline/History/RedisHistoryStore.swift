@@ -30,6 +30,8 @@ public final class RedisHistoryStore: HistoryStore {
     private let notice: RedisRetryNotice?
     private var connection: RedisConnection?
     private var filter: KeyFilter?
+    /// The filter's bound (`Pipeline.keyFilterBytes`).
+    private let keyFilterBytes: Int
     /// Whether this run has deleted the stored filter (it does before its first write).
     private var filterDeleted = false
     /// Whether the Redis user may not run `INFO` or `SCAN`: no filter is kept then.
@@ -45,9 +47,12 @@ public final class RedisHistoryStore: HistoryStore {
     /// on (nil when sending failed): see `send(writes:)`.
     private var unconfirmed: (commands: RESPCommands, sentOn: RedisConnection?)?
 
-    /// `notice` is told before each retry (see `RedisRetryPolicy.run`).
-    public init(url: RedisURL, prefix: String, retry: RedisRetryPolicy = .standard, notice: RedisRetryNotice? = nil) {
+    /// `notice` is told before each retry (see `RedisRetryPolicy.run`); `keyFilterBytes`
+    /// bounds the key filter's memory.
+    public init(url: RedisURL, prefix: String, keyFilterBytes: Int = Pipeline.defaultKeyFilterBytes, retry: RedisRetryPolicy = .standard,
+                notice: RedisRetryNotice? = nil) {
         self.url = url
+        self.keyFilterBytes = keyFilterBytes
         self.prefix = prefix + "funnel:"
         recordKey = self.prefix + "rec:"
         eventKey = self.prefix + "eid:"
@@ -98,7 +103,9 @@ public final class RedisHistoryStore: HistoryStore {
 
     /// The run's filter: the stored one if the database still holds the keys it was saved
     /// with, else one built from a SCAN of the history's keys. A Redis user not allowed
-    /// `INFO` or `SCAN` gets none: every key is looked up, as before there was a filter.
+    /// `INFO` or `SCAN` gets none: every key is looked up, as before there was a filter. A
+    /// stored filter that reached its bound in several parts is built again as one part of
+    /// the whole bound, as the SQLite history's is (see `SQLiteHistoryStore.loadFilter`).
     private func keyFilter() throws(SinkError) -> KeyFilter {
         if let filter { return filter }
         if filterRefused { return KeyFilter.everything }
@@ -107,9 +114,13 @@ public final class RedisHistoryStore: HistoryStore {
             let count = try persistentKeyCount()
             var loaded: KeyFilter?
             if case .string(let bytes) = replies[0], case .string(let size) = replies[1], String(decoding: size, as: UTF8.self) == String(count) {
-                loaded = KeyFilter(encoded: bytes)
+                loaded = KeyFilter(encoded: bytes, maximumBytes: keyFilterBytes)
             }
-            if loaded == nil { loaded = try scanKeys() }
+            if let stored = loaded, stored.isSaturatedInParts {
+                loaded = try scanKeys(capacity: .max)
+            } else if loaded == nil {
+                loaded = try scanKeys(capacity: KeyFilter.initialCapacity)
+            }
             filter = loaded
             return loaded!
         } catch where error.message.contains("NOPERM") {
@@ -118,8 +129,8 @@ public final class RedisHistoryStore: HistoryStore {
         }
     }
 
-    private func scanKeys() throws(SinkError) -> KeyFilter {
-        var built = KeyFilter()
+    private func scanKeys(capacity: Int) throws(SinkError) -> KeyFilter {
+        var built = KeyFilter(capacity: capacity, maximumBytes: keyFilterBytes)
         let kinds: [(String, KeyFilter.Kind)] = [("rec:", .group), ("eid:", .event), ("visitor:", .visitor), ("vgroups:", .visitor), ("vsess:", .visitor)]
         // SCAN's pattern is a glob: the prefix's own glob characters are escaped.
         var pattern: [UInt8] = []

@@ -17,8 +17,9 @@ public final class SQLiteHistoryStore: HistoryStore {
     /// million lines), and the commit's fsync then waited for all of them at once.
     private let writeback: PathWriteback?
 
-    public convenience init(folder: String) throws(SinkError) {
-        try self.init(path: folder + "/" + Self.fileName)
+    /// `keyFilterBytes` bounds the key filter's memory (`Pipeline.keyFilterBytes`).
+    public convenience init(folder: String, keyFilterBytes: Int = Pipeline.defaultKeyFilterBytes) throws(SinkError) {
+        try self.init(path: folder + "/" + Self.fileName, keyFilterBytes: keyFilterBytes)
     }
 
     /// A history that lives for one run only, in a temporary file SQLite deletes: what a dry
@@ -27,7 +28,7 @@ public final class SQLiteHistoryStore: HistoryStore {
         try SQLiteHistoryStore(path: "")
     }
 
-    private init(path: String) throws(SinkError) {
+    private init(path: String, keyFilterBytes: Int = KeyFilter.defaultMaximumBytes) throws(SinkError) {
         self.path = path
         db = try SQLiteDatabase(path: path)
         // Tables holding blobs (records, session bodies) keep their rows in insertion order
@@ -57,7 +58,7 @@ public final class SQLiteHistoryStore: HistoryStore {
             """)
         try Self.indexRecordsByGroup(db)
         try Self.migrateVisitorTables(db)
-        filter = try Self.loadFilter(db)
+        filter = try Self.loadFilter(db, maximumBytes: keyFilterBytes)
         writeback = path.isEmpty ? nil : PathWriteback(path: path)
     }
 
@@ -100,21 +101,28 @@ public final class SQLiteHistoryStore: HistoryStore {
     /// The stored filter, if it covers every record and session body stored; else one built
     /// from the tables (a history from before the filter or before it held session ids, or
     /// one another program wrote to since).
-    private static func loadFilter(_ db: SQLiteDatabase) throws(SinkError) -> KeyFilter {
+    ///
+    /// A stored filter that reached its bound in several parts is built again too, once, as
+    /// one part of the whole bound: past the bound the newest part takes every new key, and
+    /// it holds less than half the bound's bits, so its wrong "maybe"s climb fast (see
+    /// `KeyFilter`). The pass over the tables is the one a missing filter costs.
+    private static func loadFilter(_ db: SQLiteDatabase, maximumBytes: Int) throws(SinkError) -> KeyFilter {
         // The mark is kept in the column named `records`, from when it covered records only.
         let mark = try historyMark(db)
         var current = false
+        var wholeBound = false
         try db.select("SELECT records FROM key_filter WHERE id = 1") { current = SQLiteDatabase.text($0, 0) == mark }
         if current {
             // Read in place (`withBlob`), not as a value: a long history's filter is tens of
             // megabytes, and the value was copied twice before the filter held it.
             let stored = try db.withBlob(table: "key_filter", column: "data", rowid: 1, writable: false) { blob in
-                KeyFilter(count: blob.count) { blob.read(into: $0, at: $1) }
+                KeyFilter(count: blob.count, maximumBytes: maximumBytes) { blob.read(into: $0, at: $1) }
             }
-            if let stored { return stored }
+            if let stored, !stored.isSaturatedInParts { return stored }
+            wholeBound = stored != nil
         }
         let count = Int(try db.scalar("SELECT count(*) FROM records"))
-        var built = KeyFilter(capacity: max(KeyFilter.initialCapacity, count * 2))
+        var built = KeyFilter(capacity: wholeBound ? .max : max(KeyFilter.initialCapacity, count * 2), maximumBytes: maximumBytes)
         let tables: [(StaticString, KeyFilter.Kind)] = [("SELECT grp FROM records", .group), ("SELECT event_id FROM event_holders", .event),
                                                         ("SELECT visitor FROM visitors", .visitor), ("SELECT session_id FROM sessions", .session)]
         for (sql, kind) in tables {

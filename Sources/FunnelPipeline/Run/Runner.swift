@@ -61,7 +61,7 @@ public struct Runner {
             lock = try RunLock(folder: output)
             do {
                 rejects = try RejectWriter(folder: output)
-                if sinkKind != .redis { history = try SQLiteHistoryStore(folder: output) }
+                if sinkKind != .redis { history = try SQLiteHistoryStore(folder: output, keyFilterBytes: pipeline.keyFilterBytes) }
                 switch sinkKind {
                 case .ndjson:
                     let writer = try NDJSONSessionWriter(folder: output, gzip: gzip)
@@ -85,7 +85,7 @@ public struct Runner {
                     let notice: RedisRetryNotice = { report(clear + "warning: \($0)\n") }
                     sink = try RedisSessionWriter(url: url, layout: keyLayout, sortedSet: pipeline.schema.eventsAsSortedSet,
                                                   ttlSeconds: pipeline.sink.ttlSeconds, notice: notice)
-                    history = RedisHistoryStore(url: url, prefix: pipeline.sink.keyPrefix, notice: notice)
+                    history = RedisHistoryStore(url: url, prefix: pipeline.sink.keyPrefix, keyFilterBytes: pipeline.keyFilterBytes, notice: notice)
                     if let failure = try lock?.lockRedis(url: url, prefix: pipeline.sink.keyPrefix, notice: notice) {
                         summary.problems.append(failure.message)
                         summary.exitStatus = .sinkFailure

@@ -24,6 +24,61 @@ import Testing
         #expect(crossKind < 20_000 * 5 / 100, "\(crossKind) false positives across kinds")
     }
 
+    /// The filter's memory is bounded (a backfill of years must not carry a filter that
+    /// grows with them): parts double while they fit under `maximumBytes`, the last one takes
+    /// what is left, and then the newest part takes every key that follows. No key added is
+    /// ever ruled out; more keys never added read "maybe" as it fills, fewer in one part of
+    /// the whole bound (what the histories build again from their keys once the bound is
+    /// reached in parts); and a saturated filter is stored and read back as it is, staying
+    /// within its bound.
+    @Test func aBoundedFilterStopsGrowingAndLosesNoKey() {
+        // The default's shape at a 1,024th of its size: parts of 1,024 to 16,384 keys, then
+        // one of what is left of 64 KiB.
+        var filter = KeyFilter(capacity: 1_024, maximumBytes: 64 << 10)
+        var whole = KeyFilter(capacity: .max, maximumBytes: 64 << 10)
+        #expect(whole.parts.count == 1 && whole.parts[0].capacity == KeyFilter.capacity(bytes: 64 << 10) && whole.byteCount == 64 << 10)
+        func falsePositives(_ filter: KeyFilter) -> Int { (0..<20_000).filter { filter.mayContain(.group, "never-\($0)") }.count }
+        var added = 0
+        func add(upTo count: Int) {
+            while added < count {
+                filter.insert(.group, "s:\(added)")
+                whole.insert(.group, "s:\(added)")
+                added += 1
+            }
+        }
+        add(upTo: 52_000)
+        #expect(filter.parts.map(\.capacity) == [1_024, 2_048, 4_096, 8_192, 16_384, 20_684], "\(filter.parts.map(\.capacity))")
+        #expect(filter.byteCount <= 64 << 10 && !filter.isSaturated && !whole.isSaturated)
+        let atBound = (falsePositives(filter), falsePositives(whole))
+        add(upTo: 104_000)
+        #expect(filter.isSaturatedInParts && whole.isSaturated && !whole.isSaturatedInParts)
+        let twice = (falsePositives(filter), falsePositives(whole))
+        add(upTo: 208_000)
+        let fourTimes = (falsePositives(filter), falsePositives(whole))
+        #expect(filter.parts.count == 6 && filter.byteCount <= 64 << 10 && whole.parts.count == 1 && whole.byteCount == 64 << 10)
+        #expect((0..<added).allSatisfy { filter.mayContain(.group, "s:\($0)") && whole.mayContain(.group, "s:\($0)") }, "a key added is never ruled out")
+        // Of 20,000 keys never added, "maybe" (in parts, in one part) at the bound: 1,095
+        // and 188; at twice its keys: 10,077 and 2,746; at four times: 19,555 and 12,705.
+        #expect(atBound.0 < 1_200 && atBound.1 < 400, "\(atBound)")
+        #expect(twice.1 < 4_000 && twice.0 > 2 * twice.1 && fourTimes.0 > fourTimes.1, "\(twice) \(fourTimes)")
+
+        let stored = KeyFilter(encoded: filter.encoded(), maximumBytes: 64 << 10)
+        let same = stored == filter
+        #expect(same, "a saturated filter reads back as it was")
+        if var stored {
+            for index in 0..<10_000 { stored.insert(.event, "more-\(index)") }
+            #expect(stored.parts.count == 6 && stored.byteCount == filter.byteCount)
+        }
+        // Only the newest part may hold more keys than its capacity: a stored filter whose
+        // earlier part does is damaged.
+        var damaged = filter.encoded()
+        let firstCount = 3 + 8 + 8
+        for index in 0..<8 { damaged[firstCount + index] = UInt8(truncatingIfNeeded: 5_000 >> (8 * index)) }
+        #expect(KeyFilter(encoded: damaged, maximumBytes: 64 << 10) == nil)
+        // The default bound: about 53 million keys in 64 MiB.
+        #expect(KeyFilter.capacity(bytes: KeyFilter.defaultMaximumBytes) == 53_687_091)
+    }
+
     /// A key's bits all fall in one block of 8 words (a cache line), and every part is
     /// whole blocks: a probe reads one line of memory.
     @Test func aKeysBitsFallInOneBlock() {
@@ -165,18 +220,67 @@ import Testing
         return (days, Array(days.dates.prefix(2)), Array(days.dates.dropFirst(2)))
     }
 
-    @Test(arguments: Damage.allCases)
-    func aMissingOrStaleFilterIsRebuiltFromTheTables(damage: Damage) throws {
-        let (days, first, second) = Self.halves(seed: 41)
-        let single = TestFiles.temporaryFolder("filter-single")
+    /// The stored keys of an SQLite history, by kind.
+    private static let storedKeys: [(StaticString, KeyFilter.Kind)] = [("SELECT grp FROM records", .group), ("SELECT event_id FROM event_holders", .event),
+                                                                        ("SELECT visitor FROM visitors", .visitor), ("SELECT session_id FROM sessions", .session)]
+
+    /// A history whose filter is past its bound (`limits.key_filter_bytes`, here 512 bytes,
+    /// about 400 keys, for over 700 stored) still merges later days exactly, since a "no" stays
+    /// right; its stored filter stays within the bound; and one that reached the bound in
+    /// several parts is built again from the tables as one part of the whole bound.
+    @Test func aFilterAtItsBoundKeepsRunsExactAndIsBuiltAgainAsOnePart() throws {
+        let bound = 512
+        func stored(_ db: SQLiteDatabase) throws -> KeyFilter? {
+            var bytes: [UInt8] = []
+            try db.select("SELECT data FROM key_filter WHERE id = 1") { bytes = SQLiteDatabase.blob($0, 0) }
+            return KeyFilter(encoded: bytes, maximumBytes: bound)
+        }
+        try Self.runInHalves(seed: 46, name: "filter-bound", keyFilterBytes: bound, between: { db in
+            var keys = 0
+            for (sql, _) in Self.storedKeys { try db.select(sql) { _ in keys += 1 } }
+            let atBound = try #require(try stored(db))
+            #expect(keys > KeyFilter.capacity(bytes: bound) * 3 / 2, "\(keys) keys stored")
+            #expect(atBound.parts.count == 1 && atBound.byteCount == bound && atBound.isSaturated && !atBound.isSaturatedInParts)
+
+            // The same keys in parts that reached the bound, stored as the run's own filter.
+            var inParts = KeyFilter(capacity: 64, maximumBytes: bound)
+            for (sql, kind) in Self.storedKeys { try db.select(sql) { inParts.insert(kind, SQLiteDatabase.text($0, 0)) } }
+            #expect(inParts.parts.count == 3 && inParts.isSaturatedInParts && inParts.byteCount <= bound)
+            try db.run("UPDATE key_filter SET data = ?1", [.blob(inParts.encoded())])
+        }, after: { db in
+            let rebuilt = try #require(try stored(db))
+            #expect(rebuilt.parts.count == 1 && rebuilt.byteCount == bound, "built again as one part: \(rebuilt.parts.map(\.capacity))")
+            for (sql, kind) in Self.storedKeys {
+                try db.select(sql) { row in #expect(rebuilt.mayContain(kind, SQLiteDatabase.text(row, 0))) }
+            }
+        })
+    }
+
+    /// Runs the first half of generated days into a folder, lets `between` change its history
+    /// file, runs the second half on top (both with `keyFilterBytes` as the filter's bound, if
+    /// given), lets `after` look at the file, and expects the export to equal one run over
+    /// every day.
+    private static func runInHalves(seed: UInt64, name: String, keyFilterBytes: Int? = nil, between: (SQLiteDatabase) throws -> Void,
+                                    after: (SQLiteDatabase) throws -> Void = { _ in }) throws {
+        let (days, first, second) = halves(seed: seed)
+        let single = TestFiles.temporaryFolder(name + "-single")
         defer { TestFiles.remove(single) }
         _ = try days.run(days: days.dates, sink: .ndjson, output: single)
 
-        let output = TestFiles.temporaryFolder("filter-damaged")
+        let output = TestFiles.temporaryFolder(name)
         defer { TestFiles.remove(output) }
-        _ = try days.run(days: first, sink: .ndjson, output: output)
-        do {
-            let db = try SQLiteDatabase(path: output + "/" + SQLiteHistoryStore.fileName)
+        let path = output + "/" + SQLiteHistoryStore.fileName
+        _ = try days.run(days: first, sink: .ndjson, output: output, keyFilterBytes: keyFilterBytes)
+        try between(try SQLiteDatabase(path: path))
+        _ = try days.run(days: second, sink: .ndjson, output: output, keyFilterBytes: keyFilterBytes)
+        try after(try SQLiteDatabase(path: path))
+        _ = try Exporter.export(historyFolder: output, to: output + "/export")
+        #expect(TestFiles.readText(output + "/export/sessions.ndjson") == TestFiles.readText(single + "/sessions.ndjson"))
+    }
+
+    @Test(arguments: Damage.allCases)
+    func aMissingOrStaleFilterIsRebuiltFromTheTables(damage: Damage) throws {
+        try Self.runInHalves(seed: 41, name: "filter-damaged", between: { db in
             switch damage {
             case .missing:
                 try db.execute("DELETE FROM key_filter")
@@ -186,10 +290,7 @@ import Testing
             case .unreadable:
                 try db.execute("UPDATE key_filter SET data = x'4b4631'")
             }
-        }
-        _ = try days.run(days: second, sink: .ndjson, output: output)
-        _ = try Exporter.export(historyFolder: output, to: output + "/export")
-        #expect(TestFiles.readText(output + "/export/sessions.ndjson") == TestFiles.readText(single + "/sessions.ndjson"))
+        })
     }
 
     /// The SQLite history's filter holds its session ids too, and is trusted only while its
@@ -253,6 +354,44 @@ import Testing
             _ = try redis.command("SET", "funnel:keyfilter", "KF1")
         }
         _ = try days.run(days: second, sink: .redis, output: scratch + "/daily", redisURL: server.url)
+        #expect(try server.dumpSessions() == whole)
+    }
+
+    /// The same for the Redis history: past its bound the filter keeps later days exact and
+    /// stays within the bound, and one that reached the bound in parts is built again with
+    /// SCAN as one part of the whole bound.
+    @Test func aRedisFilterAtItsBoundIsBuiltAgainAsOnePart() throws {
+        let (days, first, second) = Self.halves(seed: 47)
+        let scratch = TestFiles.temporaryFolder("filter-redis-bound")
+        defer { TestFiles.remove(scratch) }
+        let whole = try days.sessionsOfOneRedisRun(output: scratch + "/whole")
+        let server = try RedisServer()
+        defer { server.stop() }
+        let redis = try server.connect()
+        let bound = 256
+        func stored() throws -> KeyFilter? {
+            guard case .string(let bytes) = try redis.command("GET", "funnel:keyfilter") else { return nil }
+            return KeyFilter(encoded: bytes, maximumBytes: bound)
+        }
+        _ = try days.run(days: first, sink: .redis, output: scratch + "/daily", redisURL: server.url, keyFilterBytes: bound)
+        let atBound = try #require(try stored())
+        #expect(atBound.parts.count == 1 && atBound.byteCount == bound && atBound.isSaturated)
+
+        // The history's keys in parts that reached the bound, saved as the run's own filter
+        // (the key count it was saved with still holds).
+        var inParts = KeyFilter(capacity: 64, maximumBytes: bound)
+        guard case .array(let names) = try redis.command("KEYS", "funnel:*") else { throw SinkError("KEYS failed") }
+        let kinds: [(String, KeyFilter.Kind)] = [("rec:", .group), ("eid:", .event), ("visitor:", .visitor), ("vgroups:", .visitor), ("vsess:", .visitor)]
+        for case .string(let key) in names {
+            let name = String(decoding: key.dropFirst("funnel:".utf8.count), as: UTF8.self)
+            for (head, kind) in kinds where name.hasPrefix(head) { inParts.insert(kind, String(name.dropFirst(head.count))) }
+        }
+        #expect(inParts.isSaturatedInParts)
+        _ = try redis.command([Array("SET".utf8), Array("funnel:keyfilter".utf8), inParts.encoded()])
+
+        _ = try days.run(days: second, sink: .redis, output: scratch + "/daily", redisURL: server.url, keyFilterBytes: bound)
+        let rebuilt = try #require(try stored())
+        #expect(rebuilt.parts.count == 1 && rebuilt.byteCount == bound, "built again as one part: \(rebuilt.parts.map(\.capacity))")
         #expect(try server.dumpSessions() == whole)
     }
 

@@ -30,8 +30,10 @@ struct RunsOverTimeTests {
 
         deinit { TestFiles.remove(folder) }
 
-        func run(days: [String], sink: Pipeline.SinkKind, output: String, redisURL: String? = nil) throws -> RunSummary {
-            try RunsOverTimeTests.run(folder + "/pipeline.yaml", days: days, sink: sink, output: output, redisURL: redisURL)
+        /// `keyFilterBytes` replaces the pipeline's bound on the history's key filter.
+        func run(days: [String], sink: Pipeline.SinkKind, output: String, redisURL: String? = nil, keyFilterBytes: Int? = nil) throws -> RunSummary {
+            try RunsOverTimeTests.run(folder + "/pipeline.yaml", days: days, sink: sink, output: output, redisURL: redisURL,
+                                      keyFilterBytes: keyFilterBytes)
         }
 
         /// The session keys (`RedisServer.dumpSessions`) that one run over every day leaves in
@@ -80,14 +82,17 @@ struct RunsOverTimeTests {
     }
 
     /// One run of the pipeline file over `days`.
-    static func run(_ pipeline: String, days: [String], sink: Pipeline.SinkKind, output: String, redisURL: String? = nil) throws -> RunSummary {
+    static func run(_ pipeline: String, days: [String], sink: Pipeline.SinkKind, output: String, redisURL: String? = nil,
+                    keyFilterBytes: Int? = nil) throws -> RunSummary {
+        var loaded = try PipelineLoader.load(path: pipeline)
+        if let keyFilterBytes { loaded.keyFilterBytes = keyFilterBytes }
         var options = RunOptions()
         options.days = try days.map { try Day(parsing: $0) }
         options.sink = sink
         options.output = output
         options.redisURL = redisURL
         options.progress = .never
-        return try Runner(pipeline: PipelineLoader.load(path: pipeline), options: options, report: { _ in }).run()
+        return try Runner(pipeline: loaded, options: options, report: { _ in }).run()
     }
 
     /// Day-by-day sequences: every day at least once, in a random order, with random repeats.

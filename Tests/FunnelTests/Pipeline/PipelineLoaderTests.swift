@@ -143,6 +143,18 @@ struct PipelineLoaderTests {
         #expect(pipeline.maxRejectRate == 0.05)
         #expect(pipeline.maxLineLength == 131_072)
         #expect(pipeline.salt == "s3cret-salt")
+        #expect(pipeline.keyFilterBytes == 64 << 20, "the key filter's default bound")
+    }
+
+    /// `limits.key_filter_bytes` bounds the history's key filter: a byte count from 64 KiB
+    /// to 16 GiB, and anything else is named with the range.
+    @Test func keyFilterBound() throws {
+        #expect(try parse(minimal("limits:\n  key_filter_bytes: 268435456")).keyFilterBytes == 256 << 20)
+        #expect(try parse(minimal("limits:\n  key_filter_bytes: 65536")).keyFilterBytes == 65_536)
+        for bad in ["65535", "0", "-1", "64MiB", "17179869185", "1e9"] {
+            let message = failure(minimal("limits:\n  key_filter_bytes: \(bad)"))
+            #expect(message.contains("limits.key_filter_bytes must be a byte count from 65536 to 17179869184"), "\(bad): \(message)")
+        }
     }
 
     // MARK: - Unknown keys
