@@ -21,10 +21,12 @@
 /// keys share its bits and more "maybe"s are wrong, each costing a lookup as before there was
 /// a filter. The newest part holds less than half the bound's bits, so the histories build a
 /// filter that reached its bound in parts again as one part of the whole bound
-/// (`isSaturatedInParts`): of keys never added, 5.5% read "maybe" in parts at the bound,
+/// (`shouldBeBuiltAgain`): of keys never added, 5.5% read "maybe" in parts at the bound,
 /// 50% at twice its keys and 98% at four times; in one part 0.9%, 14% and 64%
-/// (`KeyFilterTests`). The bound is not stored: a filter read back gets the reader's, and
-/// one stored larger than it is kept as it is, taking no further part.
+/// (`KeyFilterTests`). The bound is not stored: a filter read back gets the reader's. One
+/// stored larger than it is kept as it is, taking no further part, until its newest part is
+/// full and it is built again within the bound; one full at a bound since raised is built
+/// again to the new bound.
 ///
 /// Each part is blocked: a key's seven bits all fall in one 512-bit block (a cache line)
 /// that its hash picks, so a probe reads one line of memory where a plain Bloom filter read
@@ -139,10 +141,14 @@ struct KeyFilter: Equatable {
     /// Whether the newest part holds more keys than its capacity, its bound reached.
     var isSaturated: Bool { parts[parts.count - 1].count > parts[parts.count - 1].capacity }
 
-    /// Whether the bound was reached in several parts: a filter built again from the keys
-    /// as one part of the whole bound then rules out many more of the keys never added
-    /// (the histories do so once, when they load one; a filter of one part never is).
-    var isSaturatedInParts: Bool { parts.count > 1 && isSaturated }
+    /// Whether the histories should build this filter again from their keys, as one part of
+    /// the whole bound, when they load it: it reached its bound in several parts, or its one
+    /// over-full part is smaller than the bound now allows (the bound was raised). Either way
+    /// one part of the whole bound rules out many more of the keys never added. A filter of
+    /// one part as large as the bound allows is kept however full: it can do no better.
+    var shouldBeBuiltAgain: Bool {
+        isSaturated && (parts.count > 1 || parts[0].capacity < Self.capacity(bytes: maximumBytes))
+    }
 
     /// Keys added over all parts (a key added twice counts once, unless a false positive
     /// already claimed it, which only makes the filter fill a little later).

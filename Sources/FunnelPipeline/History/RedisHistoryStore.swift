@@ -104,8 +104,9 @@ public final class RedisHistoryStore: HistoryStore {
     /// The run's filter: the stored one if the database still holds the keys it was saved
     /// with, else one built from a SCAN of the history's keys. A Redis user not allowed
     /// `INFO` or `SCAN` gets none: every key is looked up, as before there was a filter. A
-    /// stored filter that reached its bound in several parts is built again as one part of
-    /// the whole bound, as the SQLite history's is (see `SQLiteHistoryStore.loadFilter`).
+    /// stored filter that reached its bound in several parts (or a bound since raised) is
+    /// built again as one part of the whole bound, as the SQLite history's is
+    /// (`KeyFilter.shouldBeBuiltAgain`).
     private func keyFilter() throws(SinkError) -> KeyFilter {
         if let filter { return filter }
         if filterRefused { return KeyFilter.everything }
@@ -116,7 +117,7 @@ public final class RedisHistoryStore: HistoryStore {
             if case .string(let bytes) = replies[0], case .string(let size) = replies[1], String(decoding: size, as: UTF8.self) == String(count) {
                 loaded = KeyFilter(encoded: bytes, maximumBytes: keyFilterBytes)
             }
-            if let stored = loaded, stored.isSaturatedInParts {
+            if let stored = loaded, stored.shouldBeBuiltAgain {
                 loaded = try scanKeys(capacity: .max)
             } else if loaded == nil {
                 loaded = try scanKeys(capacity: KeyFilter.initialCapacity)

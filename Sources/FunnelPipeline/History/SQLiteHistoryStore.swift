@@ -102,10 +102,11 @@ public final class SQLiteHistoryStore: HistoryStore {
     /// from the tables (a history from before the filter or before it held session ids, or
     /// one another program wrote to since).
     ///
-    /// A stored filter that reached its bound in several parts is built again too, once, as
-    /// one part of the whole bound: past the bound the newest part takes every new key, and
-    /// it holds less than half the bound's bits, so its wrong "maybe"s climb fast (see
-    /// `KeyFilter`). The pass over the tables is the one a missing filter costs.
+    /// A stored filter that reached its bound in several parts (or a bound since raised) is
+    /// built again too, once, as one part of the whole bound: past the bound the newest part
+    /// takes every new key, and it holds less than half the bound's bits, so its wrong
+    /// "maybe"s climb fast (`KeyFilter.shouldBeBuiltAgain`). The pass over the tables is the
+    /// one a missing filter costs.
     private static func loadFilter(_ db: SQLiteDatabase, maximumBytes: Int) throws(SinkError) -> KeyFilter {
         // The mark is kept in the column named `records`, from when it covered records only.
         let mark = try historyMark(db)
@@ -118,7 +119,7 @@ public final class SQLiteHistoryStore: HistoryStore {
             let stored = try db.withBlob(table: "key_filter", column: "data", rowid: 1, writable: false) { blob in
                 KeyFilter(count: blob.count, maximumBytes: maximumBytes) { blob.read(into: $0, at: $1) }
             }
-            if let stored, !stored.isSaturatedInParts { return stored }
+            if let stored, !stored.shouldBeBuiltAgain { return stored }
             wholeBound = stored != nil
         }
         let count = Int(try db.scalar("SELECT count(*) FROM records"))

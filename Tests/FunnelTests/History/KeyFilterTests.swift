@@ -51,7 +51,7 @@ import Testing
         #expect(filter.byteCount <= 64 << 10 && !filter.isSaturated && !whole.isSaturated)
         let atBound = (falsePositives(filter), falsePositives(whole))
         add(upTo: 104_000)
-        #expect(filter.isSaturatedInParts && whole.isSaturated && !whole.isSaturatedInParts)
+        #expect(filter.shouldBeBuiltAgain && whole.isSaturated && !whole.shouldBeBuiltAgain)
         let twice = (falsePositives(filter), falsePositives(whole))
         add(upTo: 208_000)
         let fourTimes = (falsePositives(filter), falsePositives(whole))
@@ -75,6 +75,11 @@ import Testing
         let firstCount = 3 + 8 + 8
         for index in 0..<8 { damaged[firstCount + index] = UInt8(truncatingIfNeeded: 5_000 >> (8 * index)) }
         #expect(KeyFilter(encoded: damaged, maximumBytes: 64 << 10) == nil)
+        // Full in one part as large as its bound allows, it is kept; read with a bound since
+        // raised, it is built again (to the new bound); with one lowered, it is kept.
+        #expect(KeyFilter(encoded: whole.encoded(), maximumBytes: 64 << 10)?.shouldBeBuiltAgain == false)
+        #expect(KeyFilter(encoded: whole.encoded(), maximumBytes: 128 << 10)?.shouldBeBuiltAgain == true)
+        #expect(KeyFilter(encoded: whole.encoded(), maximumBytes: 16 << 10)?.shouldBeBuiltAgain == false)
         // The default bound: about 53 million keys in 64 MiB.
         #expect(KeyFilter.capacity(bytes: KeyFilter.defaultMaximumBytes) == 53_687_091)
     }
@@ -240,12 +245,12 @@ import Testing
             for (sql, _) in Self.storedKeys { try db.select(sql) { _ in keys += 1 } }
             let atBound = try #require(try stored(db))
             #expect(keys > KeyFilter.capacity(bytes: bound) * 3 / 2, "\(keys) keys stored")
-            #expect(atBound.parts.count == 1 && atBound.byteCount == bound && atBound.isSaturated && !atBound.isSaturatedInParts)
+            #expect(atBound.parts.count == 1 && atBound.byteCount == bound && atBound.isSaturated && !atBound.shouldBeBuiltAgain)
 
             // The same keys in parts that reached the bound, stored as the run's own filter.
             var inParts = KeyFilter(capacity: 64, maximumBytes: bound)
             for (sql, kind) in Self.storedKeys { try db.select(sql) { inParts.insert(kind, SQLiteDatabase.text($0, 0)) } }
-            #expect(inParts.parts.count == 3 && inParts.isSaturatedInParts && inParts.byteCount <= bound)
+            #expect(inParts.parts.count == 3 && inParts.shouldBeBuiltAgain && inParts.byteCount <= bound)
             try db.run("UPDATE key_filter SET data = ?1", [.blob(inParts.encoded())])
         }, after: { db in
             let rebuilt = try #require(try stored(db))
@@ -386,7 +391,7 @@ import Testing
             let name = String(decoding: key.dropFirst("funnel:".utf8.count), as: UTF8.self)
             for (head, kind) in kinds where name.hasPrefix(head) { inParts.insert(kind, String(name.dropFirst(head.count))) }
         }
-        #expect(inParts.isSaturatedInParts)
+        #expect(inParts.shouldBeBuiltAgain)
         _ = try redis.command([Array("SET".utf8), Array("funnel:keyfilter".utf8), inParts.encoded()])
 
         _ = try days.run(days: second, sink: .redis, output: scratch + "/daily", redisURL: server.url, keyFilterBytes: bound)
