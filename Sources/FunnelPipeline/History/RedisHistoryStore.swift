@@ -130,9 +130,13 @@ public final class RedisHistoryStore: HistoryStore {
         }
     }
 
+    /// The heads of the history's keys (after the prefix's `funnel:`) whose rest is a key the
+    /// filter holds, and its kind: what `scanKeys` builds a filter from.
+    static let keyKinds: [(String, KeyFilter.Kind)] = [("rec:", .group), ("eid:", .event), ("visitor:", .visitor), ("vgroups:", .visitor),
+                                                       ("vsess:", .visitor)]
+
     private func scanKeys(capacity: Int) throws(SinkError) -> KeyFilter {
         var built = KeyFilter(capacity: capacity, maximumBytes: keyFilterBytes)
-        let kinds: [(String, KeyFilter.Kind)] = [("rec:", .group), ("eid:", .event), ("visitor:", .visitor), ("vgroups:", .visitor), ("vsess:", .visitor)]
         // SCAN's pattern is a glob: the prefix's own glob characters are escaped.
         var pattern: [UInt8] = []
         for byte in prefix.utf8 {
@@ -151,7 +155,7 @@ public final class RedisHistoryStore: HistoryStore {
             cursor = String(decoding: next, as: UTF8.self)
             for key in strings(parts[1]) {
                 let name = String(decoding: key.dropFirst(prefix.utf8.count), as: UTF8.self)
-                for (head, kind) in kinds where name.hasPrefix(head) { built.insert(kind, String(name.dropFirst(head.count))) }
+                for (head, kind) in Self.keyKinds where name.hasPrefix(head) { built.insert(kind, String(name.dropFirst(head.count))) }
             }
         } while cursor != "0"
         return built

@@ -161,10 +161,8 @@ import Testing
         try db.select("SELECT data FROM key_filter WHERE id = 1") { bytes = SQLiteDatabase.blob($0, 0) }
         let filter = try #require(KeyFilter(encoded: bytes))
         #expect(filter.encodedCount == bytes.count)
-        let tables: [(StaticString, KeyFilter.Kind)] = [("SELECT grp FROM records", .group), ("SELECT event_id FROM event_holders", .event),
-                                                        ("SELECT visitor FROM visitors", .visitor), ("SELECT session_id FROM sessions", .session)]
         var keys = 0
-        for (sql, kind) in tables {
+        for (sql, kind) in Self.storedKeys {
             try db.select(sql) { row in
                 keys += 1
                 #expect(filter.mayContain(kind, SQLiteDatabase.text(row, 0)))
@@ -312,9 +310,7 @@ import Testing
         func storeFilterWithoutSessions(foreignBody: Bool) throws {
             let db = try SQLiteDatabase(path: output + "/" + SQLiteHistoryStore.fileName)
             var filter = KeyFilter()
-            let tables: [(StaticString, KeyFilter.Kind)] = [("SELECT grp FROM records", .group), ("SELECT event_id FROM event_holders", .event),
-                                                            ("SELECT visitor FROM visitors", .visitor)]
-            for (sql, kind) in tables { try db.select(sql) { filter.insert(kind, SQLiteDatabase.text($0, 0)) } }
+            for (sql, kind) in Self.storedKeys where kind != .session { try db.select(sql) { filter.insert(kind, SQLiteDatabase.text($0, 0)) } }
             #expect(try db.scalar("SELECT count(*) FROM sessions") > 100)
             try db.run("UPDATE key_filter SET data = ?1", [.blob(filter.encoded())])
             if foreignBody { try db.execute("INSERT INTO sessions (session_id, start, body) VALUES ('written-elsewhere', 0, x'7b7d0a')") }
@@ -338,27 +334,38 @@ import Testing
     /// count, or unreadable is built again with SCAN, and a later day merges exactly.
     @Test(arguments: Damage.allCases)
     func aMissingOrStaleRedisFilterIsRebuiltWithScan(damage: Damage) throws {
-        let (days, first, second) = Self.halves(seed: 42)
-        let scratch = TestFiles.temporaryFolder("filter-redis")
+        try Self.runRedisInHalves(seed: 42, name: "filter-redis", between: { redis in
+            #expect(try redis.command("EXISTS", "funnel:keyfilter") == .integer(1), "a run saves its filter")
+            switch damage {
+            case .missing:
+                _ = try redis.command("DEL", "funnel:keyfilter")
+            case .stale:
+                // An empty filter, which would skip every lookup, saved for another key count.
+                _ = try redis.command([Array("SET".utf8), Array("funnel:keyfilter".utf8), KeyFilter(capacity: 64).encoded()])
+                _ = try redis.command("SET", "funnel:keyfilter:keys", "1")
+            case .unreadable:
+                _ = try redis.command("SET", "funnel:keyfilter", "KF1")
+            }
+        })
+    }
+
+    /// `runInHalves` for the Redis history: the first half of generated days into a Redis of
+    /// its own, `between` changes what it holds, the second half on top (both with
+    /// `keyFilterBytes` as the filter's bound, if given), `after` looks at it, and its sessions
+    /// must equal one run over every day in another Redis.
+    private static func runRedisInHalves(seed: UInt64, name: String, keyFilterBytes: Int? = nil, between: (RedisConnection) throws -> Void,
+                                         after: (RedisConnection) throws -> Void = { _ in }) throws {
+        let (days, first, second) = halves(seed: seed)
+        let scratch = TestFiles.temporaryFolder(name)
         defer { TestFiles.remove(scratch) }
         let whole = try days.sessionsOfOneRedisRun(output: scratch + "/whole")
-
         let server = try RedisServer()
         defer { server.stop() }
-        _ = try days.run(days: first, sink: .redis, output: scratch + "/daily", redisURL: server.url)
         let redis = try server.connect()
-        #expect(try redis.command("EXISTS", "funnel:keyfilter") == .integer(1), "a run saves its filter")
-        switch damage {
-        case .missing:
-            _ = try redis.command("DEL", "funnel:keyfilter")
-        case .stale:
-            // An empty filter, which would skip every lookup, saved for another key count.
-            _ = try redis.command([Array("SET".utf8), Array("funnel:keyfilter".utf8), KeyFilter(capacity: 64).encoded()])
-            _ = try redis.command("SET", "funnel:keyfilter:keys", "1")
-        case .unreadable:
-            _ = try redis.command("SET", "funnel:keyfilter", "KF1")
-        }
-        _ = try days.run(days: second, sink: .redis, output: scratch + "/daily", redisURL: server.url)
+        _ = try days.run(days: first, sink: .redis, output: scratch + "/daily", redisURL: server.url, keyFilterBytes: keyFilterBytes)
+        try between(redis)
+        _ = try days.run(days: second, sink: .redis, output: scratch + "/daily", redisURL: server.url, keyFilterBytes: keyFilterBytes)
+        try after(redis)
         #expect(try server.dumpSessions() == whole)
     }
 
@@ -366,38 +373,29 @@ import Testing
     /// stays within the bound, and one that reached the bound in parts is built again with
     /// SCAN as one part of the whole bound.
     @Test func aRedisFilterAtItsBoundIsBuiltAgainAsOnePart() throws {
-        let (days, first, second) = Self.halves(seed: 47)
-        let scratch = TestFiles.temporaryFolder("filter-redis-bound")
-        defer { TestFiles.remove(scratch) }
-        let whole = try days.sessionsOfOneRedisRun(output: scratch + "/whole")
-        let server = try RedisServer()
-        defer { server.stop() }
-        let redis = try server.connect()
         let bound = 256
-        func stored() throws -> KeyFilter? {
+        func stored(_ redis: RedisConnection) throws -> KeyFilter? {
             guard case .string(let bytes) = try redis.command("GET", "funnel:keyfilter") else { return nil }
             return KeyFilter(encoded: bytes, maximumBytes: bound)
         }
-        _ = try days.run(days: first, sink: .redis, output: scratch + "/daily", redisURL: server.url, keyFilterBytes: bound)
-        let atBound = try #require(try stored())
-        #expect(atBound.parts.count == 1 && atBound.byteCount == bound && atBound.isSaturated)
+        try Self.runRedisInHalves(seed: 47, name: "filter-redis-bound", keyFilterBytes: bound, between: { redis in
+            let atBound = try #require(try stored(redis))
+            #expect(atBound.parts.count == 1 && atBound.byteCount == bound && atBound.isSaturated)
 
-        // The history's keys in parts that reached the bound, saved as the run's own filter
-        // (the key count it was saved with still holds).
-        var inParts = KeyFilter(capacity: 64, maximumBytes: bound)
-        guard case .array(let names) = try redis.command("KEYS", "funnel:*") else { throw SinkError("KEYS failed") }
-        let kinds: [(String, KeyFilter.Kind)] = [("rec:", .group), ("eid:", .event), ("visitor:", .visitor), ("vgroups:", .visitor), ("vsess:", .visitor)]
-        for case .string(let key) in names {
-            let name = String(decoding: key.dropFirst("funnel:".utf8.count), as: UTF8.self)
-            for (head, kind) in kinds where name.hasPrefix(head) { inParts.insert(kind, String(name.dropFirst(head.count))) }
-        }
-        #expect(inParts.shouldBeBuiltAgain)
-        _ = try redis.command([Array("SET".utf8), Array("funnel:keyfilter".utf8), inParts.encoded()])
-
-        _ = try days.run(days: second, sink: .redis, output: scratch + "/daily", redisURL: server.url, keyFilterBytes: bound)
-        let rebuilt = try #require(try stored())
-        #expect(rebuilt.parts.count == 1 && rebuilt.byteCount == bound, "built again as one part: \(rebuilt.parts.map(\.capacity))")
-        #expect(try server.dumpSessions() == whole)
+            // The history's keys in parts that reached the bound, saved as the run's own filter
+            // (the key count it was saved with still holds).
+            var inParts = KeyFilter(capacity: 64, maximumBytes: bound)
+            guard case .array(let names) = try redis.command("KEYS", "funnel:*") else { throw SinkError("KEYS failed") }
+            for case .string(let key) in names {
+                let name = String(decoding: key.dropFirst("funnel:".utf8.count), as: UTF8.self)
+                for (head, kind) in RedisHistoryStore.keyKinds where name.hasPrefix(head) { inParts.insert(kind, String(name.dropFirst(head.count))) }
+            }
+            #expect(inParts.shouldBeBuiltAgain)
+            _ = try redis.command([Array("SET".utf8), Array("funnel:keyfilter".utf8), inParts.encoded()])
+        }, after: { redis in
+            let rebuilt = try #require(try stored(redis))
+            #expect(rebuilt.parts.count == 1 && rebuilt.byteCount == bound, "built again as one part: \(rebuilt.parts.map(\.capacity))")
+        })
     }
 
     /// Session keys expiring by their TTL leave the Redis filter valid; a key without a TTL
