@@ -39,10 +39,13 @@ final class SQLiteDatabase {
     /// threads at once. Nothing here reads the statistics.
     private static let configured: Void = { _ = funnel_sqlite_disable_memory_statistics() }()
 
-    init(path: String) throws(SinkError) {
+    /// `create`: false opens an existing file only. It is still opened for writing, so that
+    /// SQLite can roll back what a run cut short left in its journal before anything is read.
+    init(path: String, create: Bool = true) throws(SinkError) {
         Self.configured
         self.path = path
-        guard sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nil) == SQLITE_OK else {
+        let mode = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0)
+        guard sqlite3_open_v2(path, &db, mode | SQLITE_OPEN_NOMUTEX, nil) == SQLITE_OK else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
             sqlite3_close(db)
             throw SinkError("cannot open the \(path.isEmpty ? "temporary" : "history") database \(path): \(message)")

@@ -189,9 +189,19 @@ public final class SQLiteHistoryStore: HistoryStore {
         return result
     }
 
-    /// Appends every stored session body, in output order, to `file` (for `funnel export`);
-    /// returns how many.
-    public func appendAllSessions(to file: AtomicFile) throws(SinkError) -> Int {
+    /// Appends every session body stored in the history at `path`, in output order, to `file`
+    /// (for `funnel export`); returns how many.
+    ///
+    /// The file is opened as a database, not as a store: a store loads (or builds again from
+    /// the tables) its key filter, up to `limits.key_filter_bytes` of memory and, for a filter
+    /// to be built again, a pass over every stored key, none of which an export uses; and it
+    /// brings an older version's file up to date, which is a run's business. Memory stays
+    /// that of one row at a time, whatever the history's size.
+    public static func appendAllSessions(ofHistoryAt path: String, to file: AtomicFile) throws(SinkError) -> Int {
+        let db = try SQLiteDatabase(path: path, create: false)
+        guard try db.scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'sessions'") == 1 else {
+            throw SinkError("\(path) holds no session bodies (a history of an early version of funnel): run the pipeline once with a flat-file sink to bring it up to date, then export")
+        }
         var count = 0
         try db.select("SELECT body FROM sessions ORDER BY start, session_id") { statement throws(SinkError) in
             try file.append(SQLiteDatabase.blob(statement, 0))
