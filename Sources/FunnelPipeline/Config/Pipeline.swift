@@ -78,4 +78,12 @@ public struct Pipeline: Sendable {
     /// 64 MiB: about 53 million keys at full precision, and a run at the bench's size L
     /// (185 MiB without a history) under 300 MiB with any history behind it.
     public static let defaultKeyFilterBytes = 64 << 20
+    /// 256 MiB (about 215 million keys at full precision), the largest bound accepted: the
+    /// filter is stored whole with the history, as one SQLite blob (Debian's SQLite refuses
+    /// values over 1,000,000,000 bytes) or one Redis string (over 512 MB unless the server's
+    /// `proto-max-bulk-len` is raised), so a larger bound would let a run do all its work and
+    /// then fail to commit, as would every run after it.
+    public static let maximumKeyFilterBytes = 256 << 20
+    /// The smallest bound accepted: 64 KiB, about 52,000 keys.
+    public static let minimumKeyFilterBytes = 64 << 10
 }

@@ -186,8 +186,8 @@ public enum PipelineLoader {
                 pipeline.maxEventsPerSession = value
             }
             if let text = try reader.string(map["key_filter_bytes"], "limits.key_filter_bytes") {
-                guard let value = Int(text), value >= 64 << 10, value <= 16 << 30 else {
-                    throw PipelineError("\(file): limits.key_filter_bytes must be a byte count from 65536 to 17179869184")
+                guard let value = Int(text), value >= Pipeline.minimumKeyFilterBytes, value <= Pipeline.maximumKeyFilterBytes else {
+                    throw PipelineError("\(file): limits.key_filter_bytes must be a byte count from \(Pipeline.minimumKeyFilterBytes) to \(Pipeline.maximumKeyFilterBytes) (256 MiB, the most one stored value holds in both histories)")
                 }
                 pipeline.keyFilterBytes = value
             }

@@ -260,11 +260,12 @@ import Testing
     }
 
     /// Runs the first half of generated days into a folder, lets `between` change its history
-    /// file, runs the second half on top (both with `keyFilterBytes` as the filter's bound, if
-    /// given), lets `after` look at the file, and expects the export to equal one run over
+    /// file, runs the second half on top (with `keyFilterBytes` as the filter's bound, if
+    /// given, the second half with `laterKeyFilterBytes` if that is given), lets `after` look
+    /// at the file, and expects both runs to succeed and the export to equal one run over
     /// every day.
-    private static func runInHalves(seed: UInt64, name: String, keyFilterBytes: Int? = nil, between: (SQLiteDatabase) throws -> Void,
-                                    after: (SQLiteDatabase) throws -> Void = { _ in }) throws {
+    private static func runInHalves(seed: UInt64, name: String, keyFilterBytes: Int? = nil, laterKeyFilterBytes: Int? = nil,
+                                    between: (SQLiteDatabase) throws -> Void, after: (SQLiteDatabase) throws -> Void = { _ in }) throws {
         let (days, first, second) = halves(seed: seed)
         let single = TestFiles.temporaryFolder(name + "-single")
         defer { TestFiles.remove(single) }
@@ -273,9 +274,10 @@ import Testing
         let output = TestFiles.temporaryFolder(name)
         defer { TestFiles.remove(output) }
         let path = output + "/" + SQLiteHistoryStore.fileName
-        _ = try days.run(days: first, sink: .ndjson, output: output, keyFilterBytes: keyFilterBytes)
+        let earlier = try days.run(days: first, sink: .ndjson, output: output, keyFilterBytes: keyFilterBytes)
         try between(try SQLiteDatabase(path: path))
-        _ = try days.run(days: second, sink: .ndjson, output: output, keyFilterBytes: keyFilterBytes)
+        let later = try days.run(days: second, sink: .ndjson, output: output, keyFilterBytes: laterKeyFilterBytes ?? keyFilterBytes)
+        #expect(earlier.exitStatus == .success && later.exitStatus == .success, "\(earlier.problems) \(later.problems)")
         try after(try SQLiteDatabase(path: path))
         _ = try Exporter.export(historyFolder: output, to: output + "/export")
         #expect(TestFiles.readText(output + "/export/sessions.ndjson") == TestFiles.readText(single + "/sessions.ndjson"))
@@ -350,11 +352,11 @@ import Testing
     }
 
     /// `runInHalves` for the Redis history: the first half of generated days into a Redis of
-    /// its own, `between` changes what it holds, the second half on top (both with
-    /// `keyFilterBytes` as the filter's bound, if given), `after` looks at it, and its sessions
-    /// must equal one run over every day in another Redis.
-    private static func runRedisInHalves(seed: UInt64, name: String, keyFilterBytes: Int? = nil, between: (RedisConnection) throws -> Void,
-                                         after: (RedisConnection) throws -> Void = { _ in }) throws {
+    /// its own, `between` changes what it holds, the second half on top (bounds as there),
+    /// `after` looks at it, and its sessions must equal one run over every day in another
+    /// Redis.
+    private static func runRedisInHalves(seed: UInt64, name: String, keyFilterBytes: Int? = nil, laterKeyFilterBytes: Int? = nil,
+                                         between: (RedisConnection) throws -> Void, after: (RedisConnection) throws -> Void = { _ in }) throws {
         let (days, first, second) = halves(seed: seed)
         let scratch = TestFiles.temporaryFolder(name)
         defer { TestFiles.remove(scratch) }
@@ -362,9 +364,11 @@ import Testing
         let server = try RedisServer()
         defer { server.stop() }
         let redis = try server.connect()
-        _ = try days.run(days: first, sink: .redis, output: scratch + "/daily", redisURL: server.url, keyFilterBytes: keyFilterBytes)
+        let earlier = try days.run(days: first, sink: .redis, output: scratch + "/daily", redisURL: server.url, keyFilterBytes: keyFilterBytes)
         try between(redis)
-        _ = try days.run(days: second, sink: .redis, output: scratch + "/daily", redisURL: server.url, keyFilterBytes: keyFilterBytes)
+        let later = try days.run(days: second, sink: .redis, output: scratch + "/daily", redisURL: server.url,
+                                 keyFilterBytes: laterKeyFilterBytes ?? keyFilterBytes)
+        #expect(earlier.exitStatus == .success && later.exitStatus == .success, "\(earlier.problems) \(later.problems)")
         try after(redis)
         #expect(try server.dumpSessions() == whole)
     }
@@ -395,6 +399,31 @@ import Testing
         }, after: { redis in
             let rebuilt = try #require(try stored(redis))
             #expect(rebuilt.parts.count == 1 && rebuilt.byteCount == bound, "built again as one part: \(rebuilt.parts.map(\.capacity))")
+        })
+    }
+
+    /// The largest bound a pipeline may set is one both histories can store: a filter full at
+    /// a small bound, with the bound then raised to the largest, is built again as one part of
+    /// that whole bound (the most a filter ever takes), which must fit in one SQLite blob
+    /// (at most 1,000,000,000 bytes in Debian's SQLite) and one Redis string (512 MB by
+    /// default), and later runs stay exact.
+    @Test func aFilterAtTheLargestBoundIsStoredByBothHistories() throws {
+        let largest = Pipeline.maximumKeyFilterBytes
+        func check(_ bytes: [UInt8]?) {
+            let filter = bytes.flatMap { KeyFilter(encoded: $0, maximumBytes: largest) }
+            #expect(filter?.parts.count == 1 && filter?.byteCount == largest, "stored: \(bytes?.count ?? 0) bytes")
+        }
+        try Self.runInHalves(seed: 48, name: "filter-largest", keyFilterBytes: 512, laterKeyFilterBytes: largest, between: { _ in }, after: { db in
+            var bytes: [UInt8]?
+            try db.select("SELECT data FROM key_filter WHERE id = 1") { bytes = SQLiteDatabase.blob($0, 0) }
+            check(bytes)
+        })
+        try Self.runRedisInHalves(seed: 48, name: "filter-redis-largest", keyFilterBytes: 256, laterKeyFilterBytes: largest, between: { _ in }, after: { redis in
+            guard case .string(let bytes) = try redis.command("GET", "funnel:keyfilter") else {
+                Issue.record("no filter saved")
+                return
+            }
+            check(bytes)
         })
     }
 

@@ -147,13 +147,14 @@ struct PipelineLoaderTests {
     }
 
     /// `limits.key_filter_bytes` bounds the history's key filter: a byte count from 64 KiB
-    /// to 16 GiB, and anything else is named with the range.
+    /// to 256 MiB, and anything else is named with the range.
     @Test func keyFilterBound() throws {
-        #expect(try parse(minimal("limits:\n  key_filter_bytes: 268435456")).keyFilterBytes == 256 << 20)
+        #expect(try parse(minimal("limits:\n  key_filter_bytes: 134217728")).keyFilterBytes == 128 << 20)
         #expect(try parse(minimal("limits:\n  key_filter_bytes: 65536")).keyFilterBytes == 65_536)
-        for bad in ["65535", "0", "-1", "64MiB", "17179869185", "1e9"] {
+        #expect(try parse(minimal("limits:\n  key_filter_bytes: 268435456")).keyFilterBytes == Pipeline.maximumKeyFilterBytes)
+        for bad in ["65535", "0", "-1", "64MiB", "268435457", "17179869184", "1e9"] {
             let message = failure(minimal("limits:\n  key_filter_bytes: \(bad)"))
-            #expect(message.contains("limits.key_filter_bytes must be a byte count from 65536 to 17179869184"), "\(bad): \(message)")
+            #expect(message.contains("limits.key_filter_bytes must be a byte count from 65536 to 268435456"), "\(bad): \(message)")
         }
     }
 
