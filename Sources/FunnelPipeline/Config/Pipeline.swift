@@ -86,4 +86,12 @@ public struct Pipeline: Sendable {
     public static let maximumKeyFilterBytes = 256 << 20
     /// The smallest bound accepted: 64 KiB, about 52,000 keys.
     public static let minimumKeyFilterBytes = 64 << 10
+    /// A visitor rebuilt from more records than this is named in the run's warnings
+    /// (`limits.warn_visitor_records`): every run that adds to a visitor reads and rebuilds
+    /// all of that visitor's records (SPEC 10), so a visitor who never goes away (a monitor or
+    /// script with a browser's agent and a cookie, or many people behind one address and
+    /// agent without cookies) makes each run's time and memory grow with its history.
+    public var warnVisitorRecords = Pipeline.defaultWarnVisitorRecords
+    /// 100,000 records: about 100 MiB of a run's memory while the visitor is rebuilt.
+    public static let defaultWarnVisitorRecords = 100_000
 }

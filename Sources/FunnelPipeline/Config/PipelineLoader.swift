@@ -166,7 +166,8 @@ public enum PipelineLoader {
             pipeline.botPatterns = try reader.strings(map["bot_patterns"], "filters.bot_patterns")
         }
         if let limits = top["limits"] {
-            let map = try reader.mapping(limits, "limits", allowed: ["max_line_length", "max_reject_rate", "max_events_per_session", "key_filter_bytes"])
+            let map = try reader.mapping(limits, "limits", allowed: ["max_line_length", "max_reject_rate", "max_events_per_session", "key_filter_bytes",
+                                                                         "warn_visitor_records"])
             if let text = try reader.string(map["max_line_length"], "limits.max_line_length") {
                 guard let value = Int(text), value >= 1024, value <= 64 << 20 else {
                     throw PipelineError("\(file): limits.max_line_length must be a byte count from 1024 to 67108864")
@@ -190,6 +191,12 @@ public enum PipelineLoader {
                     throw PipelineError("\(file): limits.key_filter_bytes must be a byte count from \(Pipeline.minimumKeyFilterBytes) to \(Pipeline.maximumKeyFilterBytes) (256 MiB, the most one stored value holds in both histories)")
                 }
                 pipeline.keyFilterBytes = value
+            }
+            if let text = try reader.string(map["warn_visitor_records"], "limits.warn_visitor_records") {
+                guard let value = Int(text), value >= 1 else {
+                    throw PipelineError("\(file): limits.warn_visitor_records must be a whole number of at least 1")
+                }
+                pipeline.warnVisitorRecords = value
             }
         }
         return pipeline

@@ -17,6 +17,8 @@ struct HistoryPlanner {
         /// Counts per rebuilt visitor, not summed: a long run rebuilds a visitor again when a
         /// later chunk of its input reaches it, and the run's scratch keeps only the last counts.
         var perVisitor: [VisitorCounts] = []
+        /// The rebuilt visitors with at least `warnVisitorRecords` records, and how many.
+        var heavyVisitors: [(visitor: String, records: Int)] = []
     }
 
     struct VisitorCounts {
@@ -31,6 +33,8 @@ struct HistoryPlanner {
 
     let transformer: Transformer
     let store: HistoryStore
+    /// `Pipeline.warnVisitorRecords`.
+    var warnVisitorRecords = Pipeline.defaultWarnVisitorRecords
 
     /// Plans a run's new records, by the group they are stored under (each group once).
     ///
@@ -207,6 +211,7 @@ struct HistoryPlanner {
                 if members.isEmpty { members = list } else { members += list }
             }
             let (kept, dropped) = Transformer.removingDuplicateEvents(members, winners: winners)
+            if kept.count >= warnVisitorRecords { plan.heavyVisitors.append((visitor.text, kept.count)) }
             inputs.append((visitor.text, kept))
             facts.append((sessionGroups.map(\.text), dropped, members.isEmpty))
         }

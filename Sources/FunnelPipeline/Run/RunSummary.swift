@@ -39,6 +39,8 @@ public struct RunSummary: Sendable {
     public var exitStatus = ExitStatus.success
     /// Why the exit status is not 0, in words.
     public var problems: [String] = []
+    /// What the run did but an operator should know, in words; the exit status stays 0.
+    public var warnings: [String] = []
 
     public var rejectedTotal: Int { rejected.values.reduce(0, +) }
     public var filteredTotal: Int { filtered.values.reduce(0, +) }
@@ -63,6 +65,7 @@ public struct RunSummary: Sendable {
         lines.append("  conversions  \(conversions)  revenue \(revenue)")
         lines.append("  sink         \(sink)")
         lines.append("  time         \(format(seconds, 2)) s, \(Int(linesPerSecond)) lines/s")
+        for warning in warnings { lines.append("  warning      \(warning)") }
         for problem in problems { lines.append("  problem      \(problem)") }
         lines.append("  exit status  \(exitStatus.rawValue)")
         return lines.joined(separator: "\n") + "\n"
@@ -127,13 +130,16 @@ public struct RunSummary: Sendable {
         key("seconds"); out.append(contentsOf: format(seconds, 3).utf8)
         key("lines_per_second"); out.append(contentsOf: String(Int(linesPerSecond)).utf8)
         key("exit_status"); out.append(contentsOf: String(exitStatus.rawValue).utf8)
-        key("problems")
-        out.append(UInt8(ascii: "["))
-        for (index, problem) in problems.enumerated() {
-            if index > 0 { out.append(UInt8(ascii: ",")) }
-            JSONText.appendString(problem, to: &out)
+        for (name, list) in [("warnings", warnings), ("problems", problems)] {
+            key(name)
+            out.append(UInt8(ascii: "["))
+            for (index, text) in list.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                JSONText.appendString(text, to: &out)
+            }
+            out.append(UInt8(ascii: "]"))
         }
-        out.append(contentsOf: "]}\n".utf8)
+        out.append(contentsOf: "}\n".utf8)
         return out
     }
 

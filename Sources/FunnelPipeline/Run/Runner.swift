@@ -111,7 +111,7 @@ public struct Runner {
         do throws(SinkError) {
             if let history { store = history } else { store = try SQLiteHistoryStore.temporary() }
             sessions = try SessionStage(transformer: Transformer(configuration: configuration), store: store, sink: sink,
-                                        chunkRecords: chunkRecords)
+                                        chunkRecords: chunkRecords, warnVisitorRecords: pipeline.warnVisitorRecords)
         } catch {
             throw PipelineError(error.message)
         }

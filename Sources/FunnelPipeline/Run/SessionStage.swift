@@ -33,8 +33,9 @@ struct SessionStage {
     private var carried = 0
     private var watermark = Int64.min
 
-    init(transformer: Transformer, store: HistoryStore, sink: SessionSink?, chunkRecords: Int) throws(SinkError) {
-        flusher = try Flusher(transformer: transformer, store: store, sink: sink)
+    init(transformer: Transformer, store: HistoryStore, sink: SessionSink?, chunkRecords: Int,
+         warnVisitorRecords: Int = Pipeline.defaultWarnVisitorRecords) throws(SinkError) {
+        flusher = try Flusher(transformer: transformer, store: store, sink: sink, warnVisitorRecords: warnVisitorRecords)
         self.chunkRecords = max(1, chunkRecords)
         timeoutMillis = transformer.settings.timeoutMillis
     }
@@ -147,9 +148,13 @@ private final class Flusher: @unchecked Sendable {
     /// Whether the run keeps sessions' bytes to the end: not when the sink sent them as it went
     /// and the history keeps no bodies (Redis), which then wants only the counts.
     private let bytesKept: Bool
+    /// The visitors rebuilt from `limits.warn_visitor_records` records or more: written by
+    /// the flush thread, read once it is joined.
+    private var heavyVisitors: HeavyVisitors
 
-    init(transformer: Transformer, store: HistoryStore, sink: SessionSink?) throws(SinkError) {
+    init(transformer: Transformer, store: HistoryStore, sink: SessionSink?, warnVisitorRecords: Int) throws(SinkError) {
         self.transformer = transformer
+        heavyVisitors = HeavyVisitors(limit: warnVisitorRecords)
         self.store = store
         writeBehind = store is SQLiteHistoryStore ? WriteBehindHistory(store) : nil
         history = writeBehind ?? store
@@ -214,7 +219,10 @@ private final class Flusher: @unchecked Sendable {
 
     /// Plans and writes one chunk; its records' encodings are moved out of `groups`.
     private func process(_ groups: inout [HeldGroup]) throws(SinkError) {
-        let plan = try HistoryPlanner(transformer: transformer, store: history).plan(&groups)
+        var planner = HistoryPlanner(transformer: transformer, store: history)
+        planner.warnVisitorRecords = heavyVisitors.limit
+        let plan = try planner.plan(&groups)
+        heavyVisitors.add(plan.heavyVisitors)
         let stored = try history.sessionBodies(plan.sessions.map(\.id) + plan.deleted)
         let encoder = self.encoder
         let bodies = stored != nil
@@ -337,6 +345,7 @@ private final class Flusher: @unchecked Sendable {
         totaller.join()
         if let totalsFailure { throw totalsFailure }
         summary.rebuiltSessions = rebuilt
+        if let warning = heavyVisitors.warning { summary.warnings.append(warning) }
         try sink?.finish()
         return totals
     }

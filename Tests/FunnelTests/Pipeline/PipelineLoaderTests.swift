@@ -158,6 +158,16 @@ struct PipelineLoaderTests {
         }
     }
 
+    /// `limits.warn_visitor_records` is a whole number of at least 1, 100,000 unless set.
+    @Test func warnVisitorRecords() throws {
+        #expect(try parse(minimal("")).warnVisitorRecords == 100_000)
+        #expect(try parse(minimal("limits:\n  warn_visitor_records: 5000")).warnVisitorRecords == 5_000)
+        for bad in ["0", "-3", "1e5", "many"] {
+            let message = failure(minimal("limits:\n  warn_visitor_records: \(bad)"))
+            #expect(message.contains("limits.warn_visitor_records must be a whole number of at least 1"), "\(bad): \(message)")
+        }
+    }
+
     // MARK: - Unknown keys
 
     @Test func unknownTopLevelKeyIsNamedWithTheAllowedOnes() {

@@ -1,0 +1,83 @@
+@testable import FunnelPipeline
+import FunnelTestSupport
+import Foundation
+import Testing
+
+/// A visitor rebuilt from `limits.warn_visitor_records` records or more is named in the run's
+/// warnings: every run that adds to a visitor rebuilds all of its records, so one that never
+/// goes away makes each night cost more (docs/operations.md, "Visitors who never go away").
+@Suite struct HeavyVisitorTests {
+    /// One day's access log: `heavy` page views a minute apart from the visitor `heavy` (a new
+    /// client session every 20), and three ordinary visitors.
+    private static func day(_ date: String, heavy: Int, in folder: String) {
+        let agent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/122.0.0.0 Safari/537.36"
+        let (year, month, dayOfMonth) = (date.prefix(4), ["03": "Mar"][String(date.dropFirst(5).prefix(2))]!, date.suffix(2))
+        func line(_ seconds: Int, _ visitor: String, _ session: String, _ page: String) -> String {
+            let time = String(format: "%02d:%02d:%02d", seconds / 3600, seconds / 60 % 60, seconds % 60)
+            return "203.0.113.7 - - [\(dayOfMonth)/\(month)/\(year):\(time) +0000] \"GET \(page) HTTP/2.0\" 200 512 \"-\" \"\(agent)\" \"\(visitor)\" \"\(session)\" \"DE\""
+        }
+        var lines = (0..<heavy).map { line(60 * $0, "heavy", "h\(date)-\($0 / 20)", ["/", "/trailer", "/about"][$0 % 3]) }
+        lines += (0..<3).map { line(7 * 3600 + 900 * $0, "v\(date)-\($0)", "s\(date)-\($0)", "/?utm_source=newsletter") }
+        lines.sort { $0.split(separator: "[")[1] < $1.split(separator: "[")[1] }
+        TestFiles.gzip(lines.joined(separator: "\n") + "\n", to: "\(folder)/access-\(date).log.gz")
+    }
+
+    private static func pipeline(in folder: String, warnAt limit: Int) -> String {
+        let path = folder + "/pipeline.yaml"
+        TestFiles.write(path, """
+            sources:
+              - kind: access_log
+                format: '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" "$cookie_vid" "$cookie_sid" "$http_cf_ipcountry"'
+                visitor_cookie: vid
+                session_cookie: sid
+                paths: ["access-{date}.log.gz"]
+            site:
+              hosts: [film.example]
+            limits:
+              warn_visitor_records: \(limit)
+            sink:
+              kind: ndjson
+              output: out/
+
+            """)
+        return path
+    }
+
+    @Test func aVisitorPastTheLimitIsNamedOnceItsHistoryGetsThere() throws {
+        let folder = TestFiles.temporaryFolder("heavy-visitor")
+        defer { TestFiles.remove(folder) }
+        Self.day("2024-03-01", heavy: 40, in: folder)
+        Self.day("2024-03-02", heavy: 40, in: folder)
+        let pipeline = Self.pipeline(in: folder, warnAt: 60)
+
+        let first = try RunsOverTimeTests.run(pipeline, days: ["2024-03-01"], sink: .ndjson, output: folder + "/out")
+        #expect(first.exitStatus == .success && first.warnings.isEmpty, "\(first.warnings)")
+
+        // The second day adds to the visitor: its 40 stored records are rebuilt with the 40 new.
+        let second = try RunsOverTimeTests.run(pipeline, days: ["2024-03-02"], sink: .ndjson, output: folder + "/out")
+        #expect(second.exitStatus == .success)
+        #expect(second.warnings.count == 1)
+        let warning = second.warnings.first ?? ""
+        #expect(warning.hasPrefix("1 visitor was rebuilt from 60 records or more (the most: heavy, 80)"), "\(warning)")
+        #expect(warning.contains("filters.bot_patterns"), "\(warning)")
+        #expect(second.text.contains("  warning      1 visitor was rebuilt"), "\(second.text)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(second.json)) as? [String: Any])
+        #expect((json["warnings"] as? [String]) == second.warnings)
+        #expect((json["problems"] as? [String]) == [])
+    }
+
+    /// The visitor with the most records is named (the smaller key among equals), each
+    /// visitor counted once at its largest, and past `HeavyVisitors.kept` the count says so.
+    @Test func theWarningNamesTheLargestAndCountsTheRest() {
+        var heavy = HeavyVisitors(limit: 10)
+        #expect(heavy.warning == nil)
+        heavy.add([("b", 12), ("c", 30)])
+        heavy.add([("a", 30), ("b", 20)])
+        #expect(heavy.records == ["a": 30, "b": 20, "c": 30])
+        let warning = heavy.warning ?? ""
+        #expect(warning.hasPrefix("3 visitors were rebuilt from 10 records or more (the most: a, 30)"), "\(warning)")
+        heavy.add((0..<2 * HeavyVisitors.kept).map { ("v\($0)", 11) })
+        #expect(heavy.records.count == HeavyVisitors.kept)
+        #expect(heavy.warning?.hasPrefix("\(HeavyVisitors.kept) or more visitors were rebuilt") == true)
+    }
+}
