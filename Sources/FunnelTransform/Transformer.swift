@@ -27,6 +27,8 @@ public final class Transformer {
         public var merged: Int
         /// Events dropped by the per-session cap.
         public var overCap: Int
+        /// Where the visitor is left, for a later run to continue from (nil without records).
+        public var past: VisitorPast?
     }
 
     public let configuration: TransformConfiguration
@@ -219,11 +221,18 @@ public final class Transformer {
     /// event-id duplicates already removed).
     /// `records` is consumed: given the only reference to the list, the page-view merge
     /// completes the records in place instead of copying their fields.
-    public func sessions(visitor key: String, records: consuming [Record]) -> VisitorSessions {
+    ///
+    /// With `past`, `records` are a visitor's new records only, all later than its earlier
+    /// ones by more than `continuesAfterMillis` (`HistoryPlanner` checks): its earlier sessions
+    /// stay as they were, and the new ones are built as a rebuild from every record would
+    /// build them (their touches, ordinals and consent carry on from `past`).
+    public func sessions(visitor key: String, records: consuming [Record], past: VisitorPast? = nil) -> VisitorSessions {
         var kept = consume records
         kept.sort(by: Self.timeOrder)
+        let count = kept.count
+        let latest = kept.last?.timestamp
         let merged = PageViewMerge.merge(&kept, windowMillis: settings.pageViewMergeWindowMillis)
-        let consent = ConsentState.Timeline(records: kept)
+        let consent = ConsentState.Timeline(records: kept, initial: past.map { ConsentState(analytics: $0.analytics, marketing: $0.marketing) } ?? ConsentState())
         var overCap = 0
         var sessions = Sessionizer(settings: settings).sessions(visitorKey: key, records: kept)
         sessions.sort { $0.start != $1.start ? $0.start < $1.start : $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }
@@ -231,7 +240,7 @@ public final class Transformer {
         // were known, each session's facts (some thirty strings) were copied to be passed on,
         // about 1,100 instructions a session. The touches of a session depend only on the
         // sessions before it.
-        var touches = VisitorTouches.Tracker()
+        var touches = past.map(VisitorTouches.Tracker.init(past:)) ?? VisitorTouches.Tracker()
         var output: [SessionRecord] = []
         output.reserveCapacity(sessions.count)
         var withheld = 0
@@ -255,8 +264,20 @@ public final class Transformer {
             }
             output.append(EmailRedaction.redacted(record, standIn: identity.standIn(forAddressID:)))
         }
-        return VisitorSessions(sessions: output, withheld: withheld, merged: merged, overCap: overCap)
+        var after: VisitorPast?
+        if let first = touches.first, let latest {
+            let state = consent.final
+            after = VisitorPast(records: (past?.records ?? 0) + count, last: max(past?.last ?? latest, latest), sessions: touches.count,
+                                firstSource: first.source, firstTimestamp: first.timestamp, touchSource: touches.lastTouch?.source,
+                                touchTimestamp: touches.lastTouch?.timestamp, analytics: state.analytics, marketing: state.marketing)
+        }
+        return VisitorSessions(sessions: output, withheld: withheld, merged: merged, overCap: overCap, past: after)
     }
+
+    /// How much later than a visitor's latest record its new records must all be for the
+    /// visitor to be continued rather than rebuilt: past the session timeout (no new record
+    /// joins an earlier session) and the page-view merge window.
+    public var continuesAfterMillis: Int64 { max(settings.timeoutMillis, settings.pageViewMergeWindowMillis) }
 
     /// What a session moved out of a list leaves in its place: nothing to free.
     private static let emptySession = Sessionizer.Session(id: "", isClientSession: false, start: 0, last: 0, campaign: nil, records: [])

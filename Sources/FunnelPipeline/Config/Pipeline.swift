@@ -94,4 +94,12 @@ public struct Pipeline: Sendable {
     public var warnVisitorRecords = Pipeline.defaultWarnVisitorRecords
     /// 100,000 records: about 100 MiB of a run's memory while the visitor is rebuilt.
     public static let defaultWarnVisitorRecords = 100_000
+    /// A visitor whose sessions were built from this many records or more is continued from
+    /// what its stored row keeps of them (`VisitorPast`) when all of a run's new records of it
+    /// come after its stored ones by more than the session timeout, instead of rebuilt from
+    /// every record it has (`limits.continue_visitor_records`). The new sessions are the same
+    /// either way; a continued visitor costs its new records only.
+    public var continueVisitorRecords = Pipeline.defaultContinueVisitorRecords
+    /// 10,000 records: visitors far below it are rebuilt as before (a rebuild reads few).
+    public static let defaultContinueVisitorRecords = 10_000
 }

@@ -167,7 +167,7 @@ public enum PipelineLoader {
         }
         if let limits = top["limits"] {
             let map = try reader.mapping(limits, "limits", allowed: ["max_line_length", "max_reject_rate", "max_events_per_session", "key_filter_bytes",
-                                                                         "warn_visitor_records"])
+                                                                         "warn_visitor_records", "continue_visitor_records"])
             if let text = try reader.string(map["max_line_length"], "limits.max_line_length") {
                 guard let value = Int(text), value >= 1024, value <= 64 << 20 else {
                     throw PipelineError("\(file): limits.max_line_length must be a byte count from 1024 to 67108864")
@@ -197,6 +197,12 @@ public enum PipelineLoader {
                     throw PipelineError("\(file): limits.warn_visitor_records must be a whole number of at least 1")
                 }
                 pipeline.warnVisitorRecords = value
+            }
+            if let text = try reader.string(map["continue_visitor_records"], "limits.continue_visitor_records") {
+                guard let value = Int(text), value >= 1 else {
+                    throw PipelineError("\(file): limits.continue_visitor_records must be a whole number of at least 1")
+                }
+                pipeline.continueVisitorRecords = value
             }
         }
         return pipeline

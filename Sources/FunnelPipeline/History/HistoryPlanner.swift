@@ -29,12 +29,31 @@ struct HistoryPlanner {
         var mergedPageViews: Int
         var withheldSessions: Int
         var overEventCap: Int
+        /// Continued from its past: the counts are its new records' only, to be added to what
+        /// the run counted for it before (`Flusher`).
+        var continued = false
+        /// Built from enough records to be continued by a later chunk of the run.
+        var mayContinue = false
+
+        /// These counts after `earlier` ones of the same visitor.
+        func adding(to earlier: VisitorCounts) -> VisitorCounts {
+            var sum = self
+            sum.counted = counted || earlier.counted
+            sum.duplicateEvents += earlier.duplicateEvents
+            sum.mergedPageViews += earlier.mergedPageViews
+            sum.withheldSessions += earlier.withheldSessions
+            sum.overEventCap += earlier.overEventCap
+            return sum
+        }
     }
 
     let transformer: Transformer
     let store: HistoryStore
     /// `Pipeline.warnVisitorRecords`.
     var warnVisitorRecords = Pipeline.defaultWarnVisitorRecords
+    /// `Pipeline.continueVisitorRecords`: a visitor whose sessions were built from this many
+    /// records or more is continued from its stored past when it can be, instead of rebuilt.
+    var continueVisitorRecords = Pipeline.defaultContinueVisitorRecords
 
     /// Plans a run's new records, by the group they are stored under (each group once).
     ///
@@ -95,10 +114,29 @@ struct HistoryPlanner {
         for index in newGroups.indices { groups.insert(newGroups[index].group) }
         for list in holders.values { for holder in list { groups.insert(HashedText(holder.group)) } }
 
+        // A visitor's own group (`v:KEY`) whose stored records need not be read: the visitor
+        // has a stored past from enough records, and the group's new records all come after
+        // it (`continues`). Its stored records are read later only if the visitor must be
+        // rebuilt after all.
+        var pastOfVisitor: [HashedText: VisitorPast] = [:]
+        var unread = Set<HashedText>()
+        let holderGroups = Set(holders.values.lazy.flatMap { $0 }.map(\.group))
+        let ownNew = newGroups.indices.filter { !Transformer.isSessionGroup(newGroups[$0].group.text) && !holderGroups.contains(newGroups[$0].group.text) }
+        if !ownNew.isEmpty {
+            let keys = ownNew.map { Transformer.visitor(ofGroup: newGroups[$0].group.text, records: []) }
+            let rows = try store.visitorRows(keys)
+            for (index, key) in zip(ownNew, keys) {
+                guard let past = rows[key]?.past, past.records >= continueVisitorRecords,
+                      continues(past, newGroups[index].records) else { continue }
+                pastOfVisitor[HashedText(key)] = past
+                unread.insert(newGroups[index].group)
+            }
+        }
+
         // Sized once: the run's groups and the visitors below are filled one key at a time,
         // and growing a table rehashes every key.
         var records: [HashedText: [Record]] = .init(minimumCapacity: groups.count)
-        for (group, list) in try store.records(ofGroups: groups.map(\.text)) { records[HashedText(group)] = list }
+        for (group, list) in try store.records(ofGroups: groups.filter { !unread.contains($0) }.map(\.text)) { records[HashedText(group)] = list }
         // The visitor each stored client-session group belonged to: the one its stored records
         // name, by the rule (`Transformer.visitor(ofSessionGroup:)`) that chose it when they
         // were stored, since a group's records only change when it is planned again. (Until
@@ -114,11 +152,17 @@ struct HistoryPlanner {
         plan.change.records.reserveCapacity(newGroups.count)
         // The visitor of each group whose records are all new, as the decoding step found it.
         var visitorOfNew: [HashedText: HashedText] = .init(minimumCapacity: newGroups.count)
+        // Groups with no stored records read (all their records are new), and the positions
+        // of the records carrying event ids in them: what a continued visitor may hold.
+        var allNew = Set<HashedText>()
+        var newCarriers = Set<String>()
+        for (_, holder) in carriers { newCarriers.insert(holder.position) }
         for index in newGroups.indices {
             let group = newGroups[index].group
             let value = exchange(&newGroups[index].value, with: [])
             let list = exchange(&newGroups[index].records, with: [])
             guard let stored = records[group] else {
+                allNew.insert(group)
                 // Nothing stored: every record is new (a position is read once per run).
                 plan.change.records.append((group.text, newGroups[index].firstPosition, value))
                 records[group] = list
@@ -168,6 +212,46 @@ struct HistoryPlanner {
         }
         for (group, visitor) in visitorOf { groupsOfVisitor[visitor, default: []].insert(group) }
 
+        // Visitors continued from their past rather than rebuilt: every group of theirs this
+        // chunk has records of is all new and comes after the past, none of their stored
+        // groups went to another visitor, and no event id of theirs is held by a stored record.
+        var chunkGroupsOf: [HashedText: [HashedText]] = [:]
+        for group in groups {
+            let visitor = visitorOf[group] ?? visitorOfNew[group] ?? HashedText(Transformer.visitor(ofGroup: group.text, records: []))
+            chunkGroupsOf[visitor, default: []].append(group)
+        }
+        var losing = Set<HashedText>()
+        for (group, previous) in previousVisitor where visitorOf[group] != previous { losing.insert(previous) }
+        var continued: [HashedText: VisitorPast] = [:]
+        for visitor in visitors {
+            guard let past = storedRows[visitor]?.past, past.records >= continueVisitorRecords, !losing.contains(visitor),
+                  let chunkGroups = chunkGroupsOf[visitor] else { continue }
+            let eligible = chunkGroups.allSatisfy { group in
+                guard allNew.contains(group), let list = records[group] else { return false }
+                if !Transformer.isSessionGroup(group.text) && !unread.contains(group) && pastOfVisitor[visitor] == nil {
+                    // An own group with nothing stored: its records must still come after the past.
+                    guard continues(past, list) else { return false }
+                } else if Transformer.isSessionGroup(group.text) {
+                    guard continues(past, list) else { return false }
+                }
+                return list.allSatisfy { record in
+                    guard let id = record.eventID else { return true }
+                    return (holders[id] ?? []).allSatisfy { newCarriers.contains($0.position) }
+                }
+            }
+            if eligible { continued[visitor] = past }
+        }
+        // Own groups left unread whose visitor is rebuilt after all: their stored records now.
+        let reread = unread.filter { continued[HashedText(Transformer.visitor(ofGroup: $0.text, records: []))] == nil }
+        if !reread.isEmpty {
+            for (group, list) in try store.records(ofGroups: reread.map(\.text)) {
+                let key = HashedText(group)
+                records[key] = list + (records[key] ?? [])
+                allNew.remove(key)
+                for record in list { if let id = record.eventID { storedIDs.insert(id) } }
+            }
+        }
+
         // The visitors in the set's own order: nothing the plan gives depends on it (its
         // sessions are put in output order below, each visitor's row and counts are its own,
         // the deleted ids are sorted at the run's end), and sorting them by text on the flush
@@ -178,7 +262,7 @@ struct HistoryPlanner {
 
         // Load what the rebuilt visitors hold beyond the run's groups.
         var missing = Set<HashedText>()
-        for (visitor, own) in zip(order, ownGroups) {
+        for (visitor, own) in zip(order, ownGroups) where continued[visitor] == nil {
             if records[own] == nil { missing.insert(own) }
             for group in groupsOfVisitor[visitor] ?? [] where records[group] == nil { missing.insert(group) }
         }
@@ -197,7 +281,7 @@ struct HistoryPlanner {
         var winners: [String: String] = [:]
         for (id, list) in holders where list.count > 1 { winners[id] = list.lazy.map(\.position).min() }
 
-        var inputs: [(visitor: String, records: [Record])?] = []
+        var inputs: [(visitor: String, records: [Record], past: VisitorPast?)?] = []
         var facts: [(groups: [String], dropped: Int, empty: Bool)] = []
         inputs.reserveCapacity(order.count)
         facts.reserveCapacity(order.count)
@@ -205,14 +289,18 @@ struct HistoryPlanner {
         for (visitor, own) in zip(order, ownGroups) {
             let groupSet = groupsOfVisitor[visitor] ?? []
             let sessionGroups = groupSet.count < 2 ? Array(groupSet) : groupSet.sorted { $0.text < $1.text }
+            let past = continued[visitor]
+            // A continued visitor's members are its new records only (its stored groups were
+            // not read, and any read for another reason are left out).
+            let chunkGroups = past == nil ? [] : Set(chunkGroupsOf[visitor] ?? [])
             var members = records[own] ?? []
-            for group in sessionGroups {
+            for group in sessionGroups where past == nil || chunkGroups.contains(group) {
                 guard let list = records[group] else { continue }
                 if members.isEmpty { members = list } else { members += list }
             }
             let (kept, dropped) = Transformer.removingDuplicateEvents(members, winners: winners)
             if kept.count >= warnVisitorRecords { plan.heavyVisitors.append((visitor.text, kept.count)) }
-            inputs.append((visitor.text, kept))
+            inputs.append((visitor.text, kept, past))
             facts.append((sessionGroups.map(\.text), dropped, members.isEmpty))
         }
         // The visitors' records are held by `inputs` alone from here, and each is freed on
@@ -223,7 +311,7 @@ struct HistoryPlanner {
         var results = Parallel.map(consuming: &inputs) { input in
             // The records are taken out of the input, so the rebuild holds the only reference
             // and completes merged page views in place.
-            transformer.sessions(visitor: input.visitor, records: exchange(&input.records, with: []))
+            transformer.sessions(visitor: input.visitor, records: exchange(&input.records, with: []), past: input.past)
         }
         // The sessions are moved out of the results, not copied: a copy retained each
         // session's text and arrays and freeing the results released them again, on memory
@@ -242,16 +330,21 @@ struct HistoryPlanner {
             }
             idsOfVisitor.append(ids)
         }
-        for (((visitor, input), result), ids) in zip(zip(zip(order, facts), results), idsOfVisitor) {
+        for (((visitor, input), result), newIDs) in zip(zip(zip(order, facts), results), idsOfVisitor) {
             let previousSessions = storedRows[visitor]?.sessions ?? []
+            // A continued visitor keeps its earlier sessions and adds the new ones.
+            let ids = continued[visitor] == nil ? newIDs : previousSessions + newIDs
             if !previousSessions.isEmpty {
                 let current = Set(ids)
                 plan.deleted += previousSessions.filter { !current.contains($0) }
             }
-            plan.change.visitors[visitor.text] = VisitorRow(groups: input.groups, sessions: ids)
+            plan.change.visitors[visitor.text] = VisitorRow(groups: input.groups, sessions: ids, past: result.past)
             let counted = !input.empty || !previousSessions.isEmpty
-            plan.perVisitor.append(VisitorCounts(visitor: visitor.text, counted: counted, duplicateEvents: input.dropped, mergedPageViews: result.merged,
-                                                 withheldSessions: result.withheld, overEventCap: result.overCap))
+            var counts = VisitorCounts(visitor: visitor.text, counted: counted, duplicateEvents: input.dropped, mergedPageViews: result.merged,
+                                       withheldSessions: result.withheld, overEventCap: result.overCap)
+            counts.continued = continued[visitor] != nil
+            counts.mayContinue = (result.past?.records ?? 0) >= continueVisitorRecords
+            plan.perVisitor.append(counts)
         }
         // The positions are sorted (stable), then each session is moved once: sorting the
         // sessions themselves retained and released their fields at every step of the merge.
@@ -268,6 +361,13 @@ struct HistoryPlanner {
         }
         plan.change.deletedSessions = plan.deleted
         return plan
+    }
+
+    /// Whether `records` (new, of one visitor) all come late enough after the visitor's `past`
+    /// for it to be continued (`Transformer.continuesAfterMillis`).
+    private func continues(_ past: VisitorPast, _ records: [Record]) -> Bool {
+        let after = past.last + transformer.continuesAfterMillis
+        return !records.isEmpty && records.allSatisfy { $0.timestamp > after }
     }
 
     /// The most encodings of one group asked for ahead (`Prefetch`).

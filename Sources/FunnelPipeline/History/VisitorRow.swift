@@ -1,3 +1,4 @@
+import FunnelTransform
 import FunnelWriters
 
 /// What the history keeps about one visitor besides its records: the client-session groups
@@ -9,10 +10,14 @@ import FunnelWriters
 public struct VisitorRow: Sendable, Hashable {
     public var groups: [String]
     public var sessions: [String]
+    /// Where the visitor's sessions leave it, so that a later run can continue it instead of
+    /// rebuilding it (`VisitorPast`); nil in rows written before 2026-12-04.
+    public var past: VisitorPast?
 
-    public init(groups: [String], sessions: [String]) {
+    public init(groups: [String], sessions: [String], past: VisitorPast? = nil) {
         self.groups = groups
         self.sessions = sessions
+        self.past = past
     }
 
     public var isEmpty: Bool { groups.isEmpty && sessions.isEmpty }
@@ -30,6 +35,10 @@ public struct VisitorRow: Sendable, Hashable {
         for group in groups { put(group) }
         out.append(UInt8(ascii: "|"))
         for id in sessions { put(id) }
+        if let past {
+            out.append(UInt8(ascii: "|"))
+            for item in past.items { put(item) }
+        }
         return out
     }
 
@@ -37,12 +46,13 @@ public struct VisitorRow: Sendable, Hashable {
     public init?<Bytes: Collection<UInt8>>(encoded bytes: Bytes) where Bytes.Index == Int {
         var groups: [String] = []
         var sessions: [String] = []
+        var pastItems: [String]?
         var inSessions = false
         var index = bytes.startIndex
         while index < bytes.endIndex {
             if bytes[index] == UInt8(ascii: "|") {
-                guard !inSessions else { return nil }
-                inSessions = true
+                guard pastItems == nil else { return nil }
+                if inSessions { pastItems = [] } else { inSessions = true }
                 index += 1
                 continue
             }
@@ -55,11 +65,16 @@ public struct VisitorRow: Sendable, Hashable {
             }
             guard digits > 0, index < bytes.endIndex, bytes[index] == UInt8(ascii: ":"), bytes.endIndex - index - 1 >= length else { return nil }
             let item = String(decoding: bytes[(index + 1)..<(index + 1 + length)], as: UTF8.self)
-            if inSessions { sessions.append(item) } else { groups.append(item) }
+            if pastItems != nil { pastItems!.append(item) } else if inSessions { sessions.append(item) } else { groups.append(item) }
             index += 1 + length
         }
         guard inSessions else { return nil }
-        self.init(groups: groups, sessions: sessions)
+        var past: VisitorPast?
+        if let pastItems {
+            guard let read = VisitorPast(items: pastItems) else { return nil }
+            past = read
+        }
+        self.init(groups: groups, sessions: sessions, past: past)
     }
 
     /// The row of a visitor as a store reads it, or an error naming the damaged value.

@@ -111,7 +111,8 @@ public struct Runner {
         do throws(SinkError) {
             if let history { store = history } else { store = try SQLiteHistoryStore.temporary() }
             sessions = try SessionStage(transformer: Transformer(configuration: configuration), store: store, sink: sink,
-                                        chunkRecords: chunkRecords, warnVisitorRecords: pipeline.warnVisitorRecords)
+                                        chunkRecords: chunkRecords, warnVisitorRecords: pipeline.warnVisitorRecords,
+                                        continueVisitorRecords: pipeline.continueVisitorRecords)
         } catch {
             throw PipelineError(error.message)
         }

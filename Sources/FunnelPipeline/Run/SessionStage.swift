@@ -34,8 +34,10 @@ struct SessionStage {
     private var watermark = Int64.min
 
     init(transformer: Transformer, store: HistoryStore, sink: SessionSink?, chunkRecords: Int,
-         warnVisitorRecords: Int = Pipeline.defaultWarnVisitorRecords) throws(SinkError) {
-        flusher = try Flusher(transformer: transformer, store: store, sink: sink, warnVisitorRecords: warnVisitorRecords)
+         warnVisitorRecords: Int = Pipeline.defaultWarnVisitorRecords,
+         continueVisitorRecords: Int = Pipeline.defaultContinueVisitorRecords) throws(SinkError) {
+        flusher = try Flusher(transformer: transformer, store: store, sink: sink, warnVisitorRecords: warnVisitorRecords,
+                              continueVisitorRecords: continueVisitorRecords)
         self.chunkRecords = max(1, chunkRecords)
         timeoutMillis = transformer.settings.timeoutMillis
     }
@@ -151,9 +153,15 @@ private final class Flusher: @unchecked Sendable {
     /// The visitors rebuilt from `limits.warn_visitor_records` records or more: written by
     /// the flush thread, read once it is joined.
     private var heavyVisitors: HeavyVisitors
+    private let continueVisitorRecords: Int
+    /// The last counts of the run's visitors that a later chunk may continue (built from
+    /// `continueVisitorRecords` records or more: few, unless the limit is set low).
+    private var runCounts: [String: HistoryPlanner.VisitorCounts] = [:]
 
-    init(transformer: Transformer, store: HistoryStore, sink: SessionSink?, warnVisitorRecords: Int) throws(SinkError) {
+    init(transformer: Transformer, store: HistoryStore, sink: SessionSink?, warnVisitorRecords: Int,
+         continueVisitorRecords: Int) throws(SinkError) {
         self.transformer = transformer
+        self.continueVisitorRecords = continueVisitorRecords
         heavyVisitors = HeavyVisitors(limit: warnVisitorRecords)
         self.store = store
         writeBehind = store is SQLiteHistoryStore ? WriteBehindHistory(store) : nil
@@ -221,8 +229,16 @@ private final class Flusher: @unchecked Sendable {
     private func process(_ groups: inout [HeldGroup]) throws(SinkError) {
         var planner = HistoryPlanner(transformer: transformer, store: history)
         planner.warnVisitorRecords = heavyVisitors.limit
-        let plan = try planner.plan(&groups)
+        planner.continueVisitorRecords = continueVisitorRecords
+        var plan = try planner.plan(&groups)
         heavyVisitors.add(plan.heavyVisitors)
+        // A visitor continued by this chunk counts its new records only: what the run counted
+        // for it before is added, so that the scratch's last counts of it cover the whole run.
+        for index in plan.perVisitor.indices {
+            let counts = plan.perVisitor[index]
+            if counts.continued, let earlier = runCounts[counts.visitor] { plan.perVisitor[index] = counts.adding(to: earlier) }
+            if counts.mayContinue { runCounts[counts.visitor] = plan.perVisitor[index] }
+        }
         let stored = try history.sessionBodies(plan.sessions.map(\.id) + plan.deleted)
         let encoder = self.encoder
         let bodies = stored != nil

@@ -13,9 +13,12 @@ struct ConsentState: Sendable, Hashable {
     /// for the state at a session's end.
     struct Timeline {
         private var changes: [(timestamp: Int64, state: ConsentState)] = []
+        /// The state before the first of the records (a continued visitor's, from its past).
+        private let initial: ConsentState
 
-        init(records: [Record]) {
-            var state = ConsentState()
+        init(records: [Record], initial: ConsentState = ConsentState()) {
+            self.initial = initial
+            var state = initial
             for record in records where record.event == "Consent" {
                 if let value = Self.normalize(record.properties.analytics) { state.analytics = value }
                 if let value = Self.normalize(record.properties.marketing) { state.marketing = value }
@@ -25,8 +28,11 @@ struct ConsentState: Sendable, Hashable {
 
         /// The latest state at or before `timestamp`.
         func state(at timestamp: Int64) -> ConsentState {
-            changes.last { $0.timestamp <= timestamp }?.state ?? ConsentState()
+            changes.last { $0.timestamp <= timestamp }?.state ?? initial
         }
+
+        /// The state after every record.
+        var final: ConsentState { changes.last?.state ?? initial }
 
         private static func normalize(_ value: String?) -> String? {
             switch value?.lowercased() {

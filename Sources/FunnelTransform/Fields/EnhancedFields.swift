@@ -13,9 +13,18 @@ struct VisitorTouches {
     /// one at a time in start order (SPEC 5): a session's touches depend only on the sessions
     /// before it and itself.
     struct Tracker {
-        private var first: (source: String, timestamp: Int64)?
-        private var lastTouch: (source: String, timestamp: Int64)?
-        private var count = 0
+        private(set) var first: (source: String, timestamp: Int64)?
+        private(set) var lastTouch: (source: String, timestamp: Int64)?
+        private(set) var count = 0
+
+        init() {}
+
+        /// Where a visitor's earlier sessions left it.
+        init(past: VisitorPast) {
+            first = (past.firstSource, past.firstTimestamp)
+            lastTouch = past.touchSource.map { ($0, past.touchTimestamp ?? 0) }
+            count = past.sessions
+        }
 
         mutating func next(channel: Channel, start: Int64) -> VisitorTouches {
             if first == nil { first = (channel.source, start) }

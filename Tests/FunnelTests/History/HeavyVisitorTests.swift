@@ -22,7 +22,7 @@ import Testing
         TestFiles.gzip(lines.joined(separator: "\n") + "\n", to: "\(folder)/access-\(date).log.gz")
     }
 
-    private static func pipeline(in folder: String, warnAt limit: Int) -> String {
+    private static func pipeline(in folder: String, warnAt limit: Int, continueAt continued: Int = 1_000_000) -> String {
         let path = folder + "/pipeline.yaml"
         TestFiles.write(path, """
             sources:
@@ -35,6 +35,7 @@ import Testing
               hosts: [film.example]
             limits:
               warn_visitor_records: \(limit)
+              continue_visitor_records: \(continued)
             sink:
               kind: ndjson
               output: out/
@@ -64,6 +65,36 @@ import Testing
         let json = try #require(try JSONSerialization.jsonObject(with: Data(second.json)) as? [String: Any])
         #expect((json["warnings"] as? [String]) == second.warnings)
         #expect((json["problems"] as? [String]) == [])
+    }
+
+    /// A visitor built from `limits.continue_visitor_records` records or more whose new day
+    /// comes after its stored records is continued: the run builds its new sessions only
+    /// (rebuilt counts them), names no heavy visitor, and the history ends as one run over
+    /// both days leaves it. Its first day run again afterwards (records before its past) makes
+    /// it rebuilt whole, with the same end.
+    @Test func aVisitorWithAPastIsContinuedWithTheSameSessions() throws {
+        let folder = TestFiles.temporaryFolder("heavy-continued")
+        defer { TestFiles.remove(folder) }
+        Self.day("2024-03-01", heavy: 40, in: folder)
+        Self.day("2024-03-02", heavy: 40, in: folder)
+        let pipeline = Self.pipeline(in: folder, warnAt: 60, continueAt: 30)
+        let single = try RunsOverTimeTests.run(pipeline, days: ["2024-03-01", "2024-03-02"], sink: .ndjson, output: folder + "/single")
+        #expect(single.exitStatus == .success)
+        let expected = TestFiles.readText(folder + "/single/sessions.ndjson")
+
+        let first = try RunsOverTimeTests.run(pipeline, days: ["2024-03-01"], sink: .ndjson, output: folder + "/daily")
+        #expect(first.rebuiltSessions == 2 + 3, "the heavy visitor's two sessions and three visitors' one")
+        let second = try RunsOverTimeTests.run(pipeline, days: ["2024-03-02"], sink: .ndjson, output: folder + "/daily")
+        #expect(second.exitStatus == .success)
+        #expect(second.rebuiltSessions == 2 + 3, "continued: the new day's sessions only, not the first day's two again")
+        #expect(second.warnings.isEmpty, "a continued visitor is not rebuilt: \(second.warnings)")
+        _ = try Exporter.export(historyFolder: folder + "/daily", to: folder + "/daily/export")
+        #expect(TestFiles.readText(folder + "/daily/export/sessions.ndjson") == expected)
+
+        let again = try RunsOverTimeTests.run(pipeline, days: ["2024-03-01"], sink: .ndjson, output: folder + "/daily")
+        #expect(again.rebuiltSessions == 4 + 3, "records before the past: rebuilt whole")
+        _ = try Exporter.export(historyFolder: folder + "/daily", to: folder + "/daily/export")
+        #expect(TestFiles.readText(folder + "/daily/export/sessions.ndjson") == expected)
     }
 
     /// The visitor with the most records is named (the smaller key among equals), each

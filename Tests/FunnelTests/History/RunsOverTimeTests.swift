@@ -31,9 +31,11 @@ struct RunsOverTimeTests {
         deinit { TestFiles.remove(folder) }
 
         /// `keyFilterBytes` replaces the pipeline's bound on the history's key filter.
-        func run(days: [String], sink: Pipeline.SinkKind, output: String, redisURL: String? = nil, keyFilterBytes: Int? = nil) throws -> RunSummary {
+        /// `continueVisitorRecords` replaces the pipeline's `limits.continue_visitor_records`.
+        func run(days: [String], sink: Pipeline.SinkKind, output: String, redisURL: String? = nil, keyFilterBytes: Int? = nil,
+                 continueVisitorRecords: Int? = nil) throws -> RunSummary {
             try RunsOverTimeTests.run(folder + "/pipeline.yaml", days: days, sink: sink, output: output, redisURL: redisURL,
-                                      keyFilterBytes: keyFilterBytes)
+                                      keyFilterBytes: keyFilterBytes, continueVisitorRecords: continueVisitorRecords)
         }
 
         /// The session keys (`RedisServer.dumpSessions`) that one run over every day leaves in
@@ -83,9 +85,10 @@ struct RunsOverTimeTests {
 
     /// One run of the pipeline file over `days`.
     static func run(_ pipeline: String, days: [String], sink: Pipeline.SinkKind, output: String, redisURL: String? = nil,
-                    keyFilterBytes: Int? = nil) throws -> RunSummary {
+                    keyFilterBytes: Int? = nil, continueVisitorRecords: Int? = nil) throws -> RunSummary {
         var loaded = try PipelineLoader.load(path: pipeline)
         if let keyFilterBytes { loaded.keyFilterBytes = keyFilterBytes }
+        if let continueVisitorRecords { loaded.continueVisitorRecords = continueVisitorRecords }
         var options = RunOptions()
         options.days = try days.map { try Day(parsing: $0) }
         options.sink = sink
@@ -108,7 +111,10 @@ struct RunsOverTimeTests {
         }
     }
 
-    @Test func redisAfterAnyOrderOfDailyRunsEqualsOneRunOverAllDays() throws {
+    /// Run twice: with visitors rebuilt as by default, and with every visitor that can be
+    /// continued from its past continued (`limits.continue_visitor_records: 1`).
+    @Test(arguments: [Pipeline.defaultContinueVisitorRecords, 1])
+    func redisAfterAnyOrderOfDailyRunsEqualsOneRunOverAllDays(continueAt: Int) throws {
         let days = Days(seed: 77, visitors: 600)
         #expect(days.dates.count >= 4, "the generator should spread traffic over several days")
         let whole = try RedisServer()
@@ -126,14 +132,16 @@ struct RunsOverTimeTests {
         for order in Self.orders(of: days.dates, count: 12, seed: 11) {
             _ = try server.connect().command("FLUSHALL")
             for date in order {
-                let result = try days.run(days: [date], sink: .redis, output: scratch, redisURL: server.url)
+                let result = try days.run(days: [date], sink: .redis, output: scratch, redisURL: server.url, continueVisitorRecords: continueAt)
                 #expect(result.exitStatus == .success)
             }
             #expect(try server.dumpSessions() == expected, "order \(order) differs from one run over all days")
         }
     }
 
-    @Test func flatFilesAppliedInOrderOrExportedEqualOneRunOverAllDays() throws {
+    /// Run twice, as the Redis test above.
+    @Test(arguments: [Pipeline.defaultContinueVisitorRecords, 1])
+    func flatFilesAppliedInOrderOrExportedEqualOneRunOverAllDays(continueAt: Int) throws {
         let days = Days(seed: 78, visitors: 400)
         let single = TestFiles.temporaryFolder("runs-over-time-single")
         defer { TestFiles.remove(single) }
@@ -147,7 +155,7 @@ struct RunsOverTimeTests {
             // A warehouse that upserts each run's sessions by id and applies its deletions.
             var warehouse: [String: String] = [:]
             for date in order {
-                _ = try days.run(days: [date], sink: .ndjson, output: output)
+                _ = try days.run(days: [date], sink: .ndjson, output: output, continueVisitorRecords: continueAt)
                 for line in (TestFiles.readText(output + "/sessions.ndjson") ?? "").split(separator: "\n") {
                     warehouse[Self.field("session_id", in: line)] = String(line)
                 }
