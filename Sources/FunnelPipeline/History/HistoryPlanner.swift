@@ -118,17 +118,19 @@ struct HistoryPlanner {
         // has a stored past from enough records, and the group's new records all come after
         // it (`continues`). Its stored records are read later only if the visitor must be
         // rebuilt after all.
-        var pastOfVisitor: [HashedText: VisitorPast] = [:]
         var unread = Set<HashedText>()
+        var preRead: [String: VisitorRow] = [:]
+        var preReadKeys = Set<String>()
         let holderGroups = Set(holders.values.lazy.flatMap { $0 }.map(\.group))
         let ownNew = newGroups.indices.filter { !Transformer.isSessionGroup(newGroups[$0].group.text) && !holderGroups.contains(newGroups[$0].group.text) }
         if !ownNew.isEmpty {
             let keys = ownNew.map { Transformer.visitor(ofGroup: newGroups[$0].group.text, records: []) }
             let rows = try store.visitorRows(keys)
+            preRead = rows
+            preReadKeys = Set(keys)
             for (index, key) in zip(ownNew, keys) {
                 guard let past = rows[key]?.past, past.records >= continueVisitorRecords,
                       continues(past, newGroups[index].records) else { continue }
-                pastOfVisitor[HashedText(key)] = past
                 unread.insert(newGroups[index].group)
             }
         }
@@ -200,8 +202,12 @@ struct HistoryPlanner {
                 if let previous = previousVisitor[group] { visitors.insert(previous) }
             }
         }
+        // The rows read above for own groups are not read again (a key the store has no row for
+        // is absent from both).
         var storedRows: [HashedText: VisitorRow] = [:]
-        for (visitor, row) in try store.visitorRows(visitors.map(\.text)) { storedRows[HashedText(visitor)] = row }
+        for (visitor, row) in preRead { storedRows[HashedText(visitor)] = row }
+        let unreadRows = visitors.lazy.map(\.text).filter { !preReadKeys.contains($0) }
+        for (visitor, row) in try store.visitorRows(Array(unreadRows)) { storedRows[HashedText(visitor)] = row }
         var groupsOfVisitor: [HashedText: Set<HashedText>] = .init(minimumCapacity: visitors.count)
         for visitor in visitors {
             guard let stored = storedRows[visitor]?.groups, !stored.isEmpty else {
@@ -227,13 +233,7 @@ struct HistoryPlanner {
             guard let past = storedRows[visitor]?.past, past.records >= continueVisitorRecords, !losing.contains(visitor),
                   let chunkGroups = chunkGroupsOf[visitor] else { continue }
             let eligible = chunkGroups.allSatisfy { group in
-                guard allNew.contains(group), let list = records[group] else { return false }
-                if !Transformer.isSessionGroup(group.text) && !unread.contains(group) && pastOfVisitor[visitor] == nil {
-                    // An own group with nothing stored: its records must still come after the past.
-                    guard continues(past, list) else { return false }
-                } else if Transformer.isSessionGroup(group.text) {
-                    guard continues(past, list) else { return false }
-                }
+                guard allNew.contains(group), let list = records[group], continues(past, list) else { return false }
                 return list.allSatisfy { record in
                     guard let id = record.eventID else { return true }
                     return (holders[id] ?? []).allSatisfy { newCarriers.contains($0.position) }
