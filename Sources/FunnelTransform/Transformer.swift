@@ -223,7 +223,7 @@ public final class Transformer {
     /// completes the records in place instead of copying their fields.
     ///
     /// With `past`, `records` are a visitor's new records only, all later than its earlier
-    /// ones by more than `continuesAfterMillis` (`HistoryPlanner` checks): its earlier sessions
+    /// ones as `continues(_:with:)` requires (`HistoryPlanner` checks): its earlier sessions
     /// stay as they were, and the new ones are built as a rebuild from every record would
     /// build them (their touches, ordinals and consent carry on from `past`).
     public func sessions(visitor key: String, records: consuming [Record], past: VisitorPast? = nil) -> VisitorSessions {
@@ -231,6 +231,8 @@ public final class Transformer {
         kept.sort(by: Self.timeOrder)
         let count = kept.count
         let latest = kept.last?.timestamp
+        let latestClientView = kept.last { Self.mergesAsClientView($0) }?.timestamp
+        let latestLogLine = kept.last { $0.origin == .accessLog }?.timestamp
         let merged = PageViewMerge.merge(&kept, windowMillis: settings.pageViewMergeWindowMillis)
         let consent = ConsentState.Timeline(records: kept, initial: past.map { ConsentState(analytics: $0.analytics, marketing: $0.marketing) } ?? ConsentState())
         var overCap = 0
@@ -269,15 +271,31 @@ public final class Transformer {
             let state = consent.final
             after = VisitorPast(records: (past?.records ?? 0) + count, last: max(past?.last ?? latest, latest), sessions: touches.count,
                                 firstSource: first.source, firstTimestamp: first.timestamp, touchSource: touches.lastTouch?.source,
-                                touchTimestamp: touches.lastTouch?.timestamp, analytics: state.analytics, marketing: state.marketing)
+                                touchTimestamp: touches.lastTouch?.timestamp, analytics: state.analytics, marketing: state.marketing,
+                                lastClientView: latestClientView ?? past?.lastClientView, lastLogLine: latestLogLine ?? past?.lastLogLine)
         }
         return VisitorSessions(sessions: output, withheld: withheld, merged: merged, overCap: overCap, past: after)
     }
 
-    /// How much later than a visitor's latest record its new records must all be for the
-    /// visitor to be continued rather than rebuilt: past the session timeout (no new record
-    /// joins an earlier session) and the page-view merge window.
-    public var continuesAfterMillis: Int64 { max(settings.timeoutMillis, settings.pageViewMergeWindowMillis) }
+    /// Whether a visitor's new `record` leaves its earlier sessions as they are, so that the
+    /// visitor can be continued from `past` rather than rebuilt: it comes after every earlier
+    /// record, after the earlier records of the kind it could merge with by more than the
+    /// page-view merge window (`PageViewMerge`), and, without a client session, after them all
+    /// by more than the session timeout (a record without one may join the latest session; a
+    /// client session's records start one of their own).
+    public func continues(_ past: VisitorPast, with record: Record) -> Bool {
+        guard record.timestamp > past.last else { return false }
+        if record.sessionID == nil && record.timestamp - past.last <= settings.timeoutMillis { return false }
+        let window = settings.pageViewMergeWindowMillis
+        if record.origin == .accessLog, let view = past.lastClientView, record.timestamp - view <= window { return false }
+        if Self.mergesAsClientView(record), let line = past.lastLogLine, record.timestamp - line <= window { return false }
+        return true
+    }
+
+    /// A client page view with a path: what `PageViewMerge` merges log lines into.
+    static func mergesAsClientView(_ record: Record) -> Bool {
+        record.origin == .client && record.event == "PageView" && record.path != nil
+    }
 
     /// What a session moved out of a list leaves in its place: nothing to free.
     private static let emptySession = Sessionizer.Session(id: "", isClientSession: false, start: 0, last: 0, campaign: nil, records: [])

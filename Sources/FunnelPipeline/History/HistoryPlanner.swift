@@ -363,11 +363,10 @@ struct HistoryPlanner {
         return plan
     }
 
-    /// Whether `records` (new, of one visitor) all come late enough after the visitor's `past`
-    /// for it to be continued (`Transformer.continuesAfterMillis`).
+    /// Whether `records` (new, of one visitor) all leave its earlier sessions as they are
+    /// (`Transformer.continues(_:with:)`).
     private func continues(_ past: VisitorPast, _ records: [Record]) -> Bool {
-        let after = past.last + transformer.continuesAfterMillis
-        return !records.isEmpty && records.allSatisfy { $0.timestamp > after }
+        !records.isEmpty && records.allSatisfy { transformer.continues(past, with: $0) }
     }
 
     /// The most encodings of one group asked for ahead (`Prefetch`).
