@@ -226,13 +226,17 @@ public final class Transformer {
     /// ones as `continues(_:with:)` requires (`HistoryPlanner` checks): its earlier sessions
     /// stay as they were, and the new ones are built as a rebuild from every record would
     /// build them (their touches, ordinals and consent carry on from `past`).
-    public func sessions(visitor key: String, records: consuming [Record], past: VisitorPast? = nil) -> VisitorSessions {
+    ///
+    /// `keepsPast`: whether to return where the visitor is left (`VisitorSessions.past`); a
+    /// continued visitor's always is.
+    public func sessions(visitor key: String, records: consuming [Record], past: VisitorPast? = nil, keepsPast: Bool = false) -> VisitorSessions {
         var kept = consume records
         kept.sort(by: Self.timeOrder)
         let count = kept.count
-        let latest = kept.last?.timestamp
-        let latestClientView = kept.last { Self.mergesAsClientView($0) }?.timestamp
-        let latestLogLine = kept.last { $0.origin == .accessLog }?.timestamp
+        let keepsPast = keepsPast || past != nil
+        let latest = keepsPast ? kept.last?.timestamp : nil
+        let latestClientView = keepsPast ? kept.last { Self.mergesAsClientView($0) }?.timestamp : nil
+        let latestLogLine = keepsPast ? kept.last { $0.origin == .accessLog }?.timestamp : nil
         let merged = PageViewMerge.merge(&kept, windowMillis: settings.pageViewMergeWindowMillis)
         let consent = ConsentState.Timeline(records: kept, initial: past.map { ConsentState(analytics: $0.analytics, marketing: $0.marketing) } ?? ConsentState())
         var overCap = 0

@@ -121,8 +121,9 @@ struct HistoryPlanner {
         var unread = Set<HashedText>()
         var preRead: [String: VisitorRow] = [:]
         var preReadKeys = Set<String>()
-        let holderGroups = Set(holders.values.lazy.flatMap { $0 }.map(\.group))
-        let ownNew = newGroups.indices.filter { !Transformer.isSessionGroup(newGroups[$0].group.text) && !holderGroups.contains(newGroups[$0].group.text) }
+        // (An own group that also holds a stored record of one of the chunk's event ids is left
+        // unread too: its visitor then fails the event check below and it is read there.)
+        let ownNew = newGroups.indices.filter { !Transformer.isSessionGroup(newGroups[$0].group.text) }
         if !ownNew.isEmpty {
             let keys = ownNew.map { Transformer.visitor(ofGroup: newGroups[$0].group.text, records: []) }
             let rows = try store.visitorRows(keys)
@@ -157,8 +158,6 @@ struct HistoryPlanner {
         // Groups with no stored records read (all their records are new), and the positions
         // of the records carrying event ids in them: what a continued visitor may hold.
         var allNew = Set<HashedText>()
-        var newCarriers = Set<String>()
-        for (_, holder) in carriers { newCarriers.insert(holder.position) }
         for index in newGroups.indices {
             let group = newGroups[index].group
             let value = exchange(&newGroups[index].value, with: [])
@@ -221,15 +220,22 @@ struct HistoryPlanner {
         // Visitors continued from their past rather than rebuilt: every group of theirs this
         // chunk has records of is all new and comes after the past, none of their stored
         // groups went to another visitor, and no event id of theirs is held by a stored record.
+        // Nothing of this is done for a chunk whose visitors have no past to continue from (a
+        // run from an empty history, and most chunks of any run).
         var chunkGroupsOf: [HashedText: [HashedText]] = [:]
-        for group in groups {
-            let visitor = visitorOf[group] ?? visitorOfNew[group] ?? HashedText(Transformer.visitor(ofGroup: group.text, records: []))
-            chunkGroupsOf[visitor, default: []].append(group)
-        }
         var losing = Set<HashedText>()
-        for (group, previous) in previousVisitor where visitorOf[group] != previous { losing.insert(previous) }
         var continued: [HashedText: VisitorPast] = [:]
-        for visitor in visitors {
+        var newCarriers = Set<String>()
+        let candidates = visitors.filter { (storedRows[$0]?.past?.records ?? 0) >= continueVisitorRecords }
+        if !candidates.isEmpty {
+            for group in groups {
+                let visitor = visitorOf[group] ?? visitorOfNew[group] ?? HashedText(Transformer.visitor(ofGroup: group.text, records: []))
+                chunkGroupsOf[visitor, default: []].append(group)
+            }
+            for (group, previous) in previousVisitor where visitorOf[group] != previous { losing.insert(previous) }
+            for (_, holder) in carriers { newCarriers.insert(holder.position) }
+        }
+        for visitor in candidates {
             guard let past = storedRows[visitor]?.past, past.records >= continueVisitorRecords, !losing.contains(visitor),
                   let chunkGroups = chunkGroupsOf[visitor] else { continue }
             let eligible = chunkGroups.allSatisfy { group in
@@ -311,7 +317,9 @@ struct HistoryPlanner {
         var results = Parallel.map(consuming: &inputs) { input in
             // The records are taken out of the input, so the rebuild holds the only reference
             // and completes merged page views in place.
-            transformer.sessions(visitor: input.visitor, records: exchange(&input.records, with: []), past: input.past)
+            // A visitor's past is kept once it is built from enough records to be continued.
+            let keepsPast = input.records.count + (input.past?.records ?? 0) >= continueVisitorRecords
+            return transformer.sessions(visitor: input.visitor, records: exchange(&input.records, with: []), past: input.past, keepsPast: keepsPast)
         }
         // The sessions are moved out of the results, not copied: a copy retained each
         // session's text and arrays and freeing the results released them again, on memory
