@@ -14,7 +14,8 @@ struct GoldenFixtureTests {
 
     /// Runs the fixture's pipeline with `sink` into a fresh folder; `body` reads the outputs.
     private func run(_ fixture: FixtureCase, sink: Pipeline.SinkKind, redisURL: String? = nil, chunkRecords: Int? = nil,
-                     gzip: Bool = false, _ body: (_ output: String, _ summary: RunSummary) throws -> Void) throws {
+                     gzip: Bool = false, continueVisitorRecords: Int? = nil,
+                     _ body: (_ output: String, _ summary: RunSummary) throws -> Void) throws {
         try GeoFixture.prepare(fixture)
         let output = TestFiles.temporaryFolder("golden-\(sink.rawValue)-\(fixture.name)")
         defer { TestFiles.remove(output) }
@@ -26,6 +27,7 @@ struct GoldenFixtureTests {
         options.chunkRecords = chunkRecords
         var pipeline = try PipelineLoader.load(path: fixture.pipelinePath)
         pipeline.sink.gzip = gzip
+        if let continueVisitorRecords { pipeline.continueVisitorRecords = continueVisitorRecords }
         let summary = try Runner(pipeline: pipeline, options: options, report: { _ in }).run()
         try body(output, summary)
     }
@@ -95,14 +97,15 @@ struct GoldenFixtureTests {
 
     /// Flushing visitors after every record or every few records (the smallest memory a run
     /// can have) rebuilds visitors many times over and still gives exactly the expected
-    /// outputs and the same summary counts as one flush at the end.
+    /// outputs and the same summary counts as one flush at the end; so does every visitor that
+    /// can be continued by a later flush continued (`limits.continue_visitor_records: 1`).
     @Test(arguments: FixtureCase.all)
     func flushingEarlyChangesNothing(_ fixture: FixtureCase) throws {
         guard !Self.update else { return }
         var whole: RunSummary?
         try run(fixture, sink: .ndjson) { _, summary in whole = summary }
-        for chunkRecords in [1, 3] {
-            try run(fixture, sink: .ndjson, chunkRecords: chunkRecords) { output, summary in
+        for (chunkRecords, continueAt) in [(1, nil), (3, nil), (1, 1), (3, 1)] as [(Int, Int?)] {
+            try run(fixture, sink: .ndjson, chunkRecords: chunkRecords, continueVisitorRecords: continueAt) { output, summary in
                 let rejects = (TestFiles.readText(output + "/rejects.ndjson") ?? "(missing)").replacingAll(fixture.folder + "/", with: "")
                 try compare(fixture, "sessions.ndjson", TestFiles.readText(output + "/sessions.ndjson") ?? "(missing)", mayUpdate: false)
                 try compare(fixture, "rejects.ndjson", rejects, mayUpdate: false)
