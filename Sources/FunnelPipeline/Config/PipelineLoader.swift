@@ -168,6 +168,14 @@ public enum PipelineLoader {
         if let limits = top["limits"] {
             let map = try reader.mapping(limits, "limits", allowed: ["max_line_length", "max_reject_rate", "max_events_per_session", "key_filter_bytes",
                                                                          "warn_visitor_records", "continue_visitor_records"])
+            /// A limit that is a whole number of at least 1, if the file sets it.
+            func wholeNumber(_ key: String) throws(PipelineError) -> Int? {
+                guard let text = try reader.string(map[key], "limits." + key) else { return nil }
+                guard let value = Int(text), value >= 1 else {
+                    throw PipelineError("\(file): limits.\(key) must be a whole number of at least 1")
+                }
+                return value
+            }
             if let text = try reader.string(map["max_line_length"], "limits.max_line_length") {
                 guard let value = Int(text), value >= 1024, value <= 64 << 20 else {
                     throw PipelineError("\(file): limits.max_line_length must be a byte count from 1024 to 67108864")
@@ -180,30 +188,15 @@ public enum PipelineLoader {
                 }
                 pipeline.maxRejectRate = value
             }
-            if let text = try reader.string(map["max_events_per_session"], "limits.max_events_per_session") {
-                guard let value = Int(text), value >= 1 else {
-                    throw PipelineError("\(file): limits.max_events_per_session must be a whole number of at least 1")
-                }
-                pipeline.maxEventsPerSession = value
-            }
+            if let value = try wholeNumber("max_events_per_session") { pipeline.maxEventsPerSession = value }
             if let text = try reader.string(map["key_filter_bytes"], "limits.key_filter_bytes") {
                 guard let value = Int(text), value >= Pipeline.minimumKeyFilterBytes, value <= Pipeline.maximumKeyFilterBytes else {
                     throw PipelineError("\(file): limits.key_filter_bytes must be a byte count from \(Pipeline.minimumKeyFilterBytes) to \(Pipeline.maximumKeyFilterBytes) (256 MiB, the most one stored value holds in both histories)")
                 }
                 pipeline.keyFilterBytes = value
             }
-            if let text = try reader.string(map["warn_visitor_records"], "limits.warn_visitor_records") {
-                guard let value = Int(text), value >= 1 else {
-                    throw PipelineError("\(file): limits.warn_visitor_records must be a whole number of at least 1")
-                }
-                pipeline.warnVisitorRecords = value
-            }
-            if let text = try reader.string(map["continue_visitor_records"], "limits.continue_visitor_records") {
-                guard let value = Int(text), value >= 1 else {
-                    throw PipelineError("\(file): limits.continue_visitor_records must be a whole number of at least 1")
-                }
-                pipeline.continueVisitorRecords = value
-            }
+            if let value = try wholeNumber("warn_visitor_records") { pipeline.warnVisitorRecords = value }
+            if let value = try wholeNumber("continue_visitor_records") { pipeline.continueVisitorRecords = value }
         }
         return pipeline
     }
