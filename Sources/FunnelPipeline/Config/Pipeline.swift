@@ -87,8 +87,9 @@ public struct Pipeline: Sendable {
     /// The smallest bound accepted: 64 KiB, about 52,000 keys.
     public static let minimumKeyFilterBytes = 64 << 10
     /// A visitor rebuilt from more records than this is named in the run's warnings
-    /// (`limits.warn_visitor_records`): every run that adds to a visitor reads and rebuilds
-    /// all of that visitor's records (SPEC 10), so a visitor who never goes away (a monitor or
+    /// (`limits.warn_visitor_records`): a run that adds to a visitor it cannot continue
+    /// (`continueVisitorRecords`) reads and rebuilds all of that visitor's records (SPEC 10), so
+    /// such a visitor who never goes away (a monitor or
     /// script with a browser's agent and a cookie, or many people behind one address and
     /// agent without cookies) makes each run's time and memory grow with its history.
     public var warnVisitorRecords = Pipeline.defaultWarnVisitorRecords

@@ -236,8 +236,7 @@ struct HistoryPlanner {
             for (_, holder) in carriers { newCarriers.insert(holder.position) }
         }
         for visitor in candidates {
-            guard let past = storedRows[visitor]?.past, past.records >= continueVisitorRecords, !losing.contains(visitor),
-                  let chunkGroups = chunkGroupsOf[visitor] else { continue }
+            guard let past = storedRows[visitor]?.past, !losing.contains(visitor), let chunkGroups = chunkGroupsOf[visitor] else { continue }
             let eligible = chunkGroups.allSatisfy { group in
                 guard allNew.contains(group), let list = records[group], continues(past, list) else { return false }
                 return list.allSatisfy { record in
@@ -351,7 +350,8 @@ struct HistoryPlanner {
             var counts = VisitorCounts(visitor: visitor.text, counted: counted, duplicateEvents: input.dropped, mergedPageViews: result.merged,
                                        withheldSessions: result.withheld, overEventCap: result.overCap)
             counts.continued = continued[visitor] != nil
-            counts.mayContinue = (result.past?.records ?? 0) >= continueVisitorRecords
+            // A past is kept exactly for visitors built from enough records (`keepsPast` above).
+            counts.mayContinue = result.past != nil
             plan.perVisitor.append(counts)
         }
         // The positions are sorted (stable), then each session is moved once: sorting the

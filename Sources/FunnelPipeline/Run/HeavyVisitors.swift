@@ -1,7 +1,8 @@
 /// The visitors a run rebuilt from `limit` records or more (`limits.warn_visitor_records`),
-/// with the most each had, for the run's warning. Every run that adds to a visitor reads and
-/// rebuilds all of its records (SPEC 10), so a visitor who never goes away makes each run's
-/// time and memory grow with that visitor's history; the warning says so and what to do.
+/// with the most each had, for the run's warning. A run that adds to a visitor it cannot
+/// continue (`VisitorPast`) reads and rebuilds all of its records (SPEC 10), so such a visitor
+/// who never goes away makes each run's time and memory grow with that visitor's history; the
+/// warning says so and what to do.
 struct HeavyVisitors {
     let limit: Int
     private(set) var records: [String: Int] = [:]
@@ -24,8 +25,8 @@ struct HeavyVisitors {
         guard let largest = records.min(by: { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }) else { return nil }
         let who = records.count >= Self.kept ? "\(records.count) or more visitors were"
             : records.count == 1 ? "1 visitor was" : "\(records.count) visitors were"
-        return "\(who) rebuilt from \(limit) records or more (the most: \(largest.key), \(largest.value)): every run that adds "
-            + "to a visitor reads and rebuilds all its records, so time and memory grow with its history; a monitor or script "
+        return "\(who) rebuilt from \(limit) records or more (the most: \(largest.key), \(largest.value)): a run that adds "
+            + "to a visitor it cannot continue reads and rebuilds all its records, so time and memory grow with its history; a monitor or script "
             + "can be dropped with filters.bot_patterns (docs/operations.md, \"Visitors who never go away\")"
     }
 }

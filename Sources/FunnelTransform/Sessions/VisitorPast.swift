@@ -2,10 +2,12 @@ import FunnelCore
 
 /// What a visitor's later sessions need of its earlier ones (SPEC 5): how many there were,
 /// the first touch, the last touch that was not direct, the consent state after its records,
-/// and when its latest record was. A visitor whose new records all come more than the
-/// session timeout after `last` keeps its earlier sessions as they are, and its new sessions
-/// are built from the new records and this alone (`Transformer.sessions(visitor:records:past:)`),
-/// instead of from every record it ever had.
+/// and when its latest record, client page view and log line were. A visitor whose new
+/// records all leave its earlier sessions as they are (`Transformer.continues(_:with:)`: after
+/// `last`, and far enough after it to join no earlier session or merge with no earlier page
+/// view) keeps those sessions, and its new ones are built from the new records and this alone
+/// (`Transformer.sessions(visitor:records:past:keepsPast:)`), instead of from every record it
+/// ever had.
 ///
 /// A class, not a struct: a visitor's row (`VisitorRow`) and its rebuild's result carry it
 /// through dictionaries and arrays that move their elements, and inline it made each of
