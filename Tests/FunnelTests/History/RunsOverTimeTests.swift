@@ -85,7 +85,7 @@ struct RunsOverTimeTests {
 
     /// One run of the pipeline file over `days`.
     static func run(_ pipeline: String, days: [String], sink: Pipeline.SinkKind, output: String, redisURL: String? = nil,
-                    keyFilterBytes: Int? = nil, continueVisitorRecords: Int? = nil) throws -> RunSummary {
+                    keyFilterBytes: Int? = nil, continueVisitorRecords: Int? = nil, chunkRecords: Int? = nil) throws -> RunSummary {
         var loaded = try PipelineLoader.load(path: pipeline)
         if let keyFilterBytes { loaded.keyFilterBytes = keyFilterBytes }
         if let continueVisitorRecords { loaded.continueVisitorRecords = continueVisitorRecords }
@@ -95,6 +95,7 @@ struct RunsOverTimeTests {
         options.output = output
         options.redisURL = redisURL
         options.progress = .never
+        options.chunkRecords = chunkRecords
         return try Runner(pipeline: loaded, options: options, report: { _ in }).run()
     }
 
