@@ -102,25 +102,35 @@ import Testing
     /// visitor's later sessions come in later chunks than its earlier ones. (In the waiting
     /// table's order, its sessions were split across a flush's chunks at random, and every
     /// chunk with one before its past rebuilt it whole: 280,800 records at one flush of a
-    /// 20-day run.) The sessions are those of the same run without continuation.
-    @Test func oneRunOverManyDaysContinuesAVisitorAcrossAFlushsChunks() throws {
+    /// 20-day run.) The sessions are those of the same run without continuation, in flat files
+    /// and in a real redis-server (whose history is its own).
+    @Test(arguments: [Pipeline.SinkKind.ndjson, .redis])
+    func oneRunOverManyDaysContinuesAVisitorAcrossAFlushsChunks(sink: Pipeline.SinkKind) throws {
         let folder = TestFiles.temporaryFolder("heavy-one-run")
         defer { TestFiles.remove(folder) }
         let days = ["2024-03-01", "2024-03-02", "2024-03-03"]
         // Ten client sessions of 20 records a day: each fills a chunk of its own.
         for date in days { Self.day(date, heavy: 200, in: folder) }
         let pipeline = Self.pipeline(in: folder, warnAt: 100, continueAt: 30)
+        let server = sink == .redis ? try RedisServer() : nil
+        defer { server?.stop() }
+        func run(into name: String, continueAt: Int? = nil) throws -> (summary: RunSummary, sessions: String) {
+            if let server { _ = try server.connect().command("FLUSHALL") }
+            let summary = try RunsOverTimeTests.run(pipeline, days: days, sink: sink, output: folder + "/" + name, redisURL: server?.url,
+                                                    continueVisitorRecords: continueAt, chunkRecords: 20)
+            let sessions = try server?.dumpSessions() ?? TestFiles.readText(folder + "/\(name)/sessions.ndjson") ?? ""
+            return (summary, sessions)
+        }
 
-        let continued = try RunsOverTimeTests.run(pipeline, days: days, sink: .ndjson, output: folder + "/continued", chunkRecords: 20)
-        #expect(continued.exitStatus == .success)
-        #expect(continued.warnings.isEmpty, "continued at every chunk once past 30 records: \(continued.warnings)")
-        #expect(continued.sessions == 3 * (10 + 3))
+        let continued = try run(into: "continued")
+        #expect(continued.summary.exitStatus == .success)
+        #expect(continued.summary.warnings.isEmpty, "continued at every chunk once past 30 records: \(continued.summary.warnings)")
+        #expect(continued.summary.sessions == 3 * (10 + 3))
 
-        let rebuilt = try RunsOverTimeTests.run(pipeline, days: days, sink: .ndjson, output: folder + "/rebuilt",
-                                                continueVisitorRecords: 1_000_000, chunkRecords: 20)
-        #expect(rebuilt.warnings.first?.hasPrefix("1 visitor was rebuilt from 100 records or more (the most: heavy, 600)") == true,
-                "without continuation every chunk rebuilds it: \(rebuilt.warnings)")
-        #expect(TestFiles.readText(folder + "/continued/sessions.ndjson") == TestFiles.readText(folder + "/rebuilt/sessions.ndjson"))
+        let rebuilt = try run(into: "rebuilt", continueAt: 1_000_000)
+        #expect(rebuilt.summary.warnings.first?.hasPrefix("1 visitor was rebuilt from 100 records or more (the most: heavy, 600)") == true,
+                "without continuation every chunk rebuilds it: \(rebuilt.summary.warnings)")
+        #expect(!continued.sessions.isEmpty && continued.sessions == rebuilt.sessions)
     }
 
     /// The visitor with the most records is named (the smaller key among equals), each
