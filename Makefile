@@ -5,7 +5,7 @@ APT_PACKAGES := zlib1g-dev libhiredis-dev libjemalloc-dev libsqlite3-dev redis-s
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug/funnel
 
-.PHONY: all deps build release test fuzz demo bench bench-nightly clean
+.PHONY: all deps build release test fuzz demo bench bench-nightly bench-heavy clean
 
 all: build
 
@@ -67,6 +67,11 @@ bench: deps
 # time and memory as the history grows (bench/nightly.sh).
 bench-nightly: deps
 	bash bench/nightly.sh
+
+# One visitor who never goes away (a page view every 6 s; HEAVY_COOKIES=0 for one without
+# cookies) over HEAVY_DAYS days: one run over them all, then a run per day (bench/heavy.sh).
+bench-heavy: deps
+	bash bench/heavy.sh
 
 clean:
 	rm -rf .build out

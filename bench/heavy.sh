@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# make bench-heavy: what a visitor who never goes away costs (docs/operations.md, "Visitors who
+# never go away"). Generated traffic of HEAVY_DAYS days (default 20, from 2024-03-01): one
+# visitor with a page view every 6 seconds around the clock (14,400 records a day), with
+# cookies (client sessions of 200 records; HEAVY_COOKIES=1, the default) or without (one
+# address and agent: a fingerprint visitor; HEAVY_COOKIES=0), beside 200 ordinary visitors a
+# day from fixtures/demo/generate.py. Then, timed by /usr/bin/time: one `funnel run --from
+# --to` over all the days, and one `funnel run --date D` per day into another folder; per run
+# the wall seconds, peak RSS and the heavy-visitor warning if any; at the end, whether the
+# nightly folder's `funnel export` equals the one run's sessions.ndjson byte for byte.
+# About a minute for the default 20 days, under BENCH_DIR (default /tmp/funnel-bench).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+work=${BENCH_DIR:-/tmp/funnel-bench}
+days=${HEAVY_DAYS:-20}
+cookies=${HEAVY_COOKIES:-1}
+swift build -c release >/dev/null
+bin="$root/.build/release/funnel"
+data="$work/heavy-$cookies-$days"
+mkdir -p "$data"
+last=$(date -u -d "2024-03-01 + $((days - 1)) days" +%F)
+if [ ! -f "$data/access-web3-$last.log.gz" ]; then
+  (cd "$data" && VISITORS=200 DAYS=$days python3 "$root/fixtures/demo/generate.py")
+  # The heavy visitor's own log, a third server's (the pipeline reads access-*-{date}).
+  (cd "$data" && DAYS=$days COOKIES=$cookies python3 - <<'EOF'
+import datetime, gzip, os
+days, cookies = int(os.environ["DAYS"]), os.environ["COOKIES"] == "1"
+agent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/122.0.0.0 Safari/537.36"
+start = datetime.datetime(2024, 3, 1, tzinfo=datetime.timezone.utc)
+for d in range(days):
+    day = start + datetime.timedelta(days=d)
+    with gzip.open(f"access-web3-{day:%Y-%m-%d}.log.gz", "wt") as f:
+        for i in range(14400):
+            t = day + datetime.timedelta(seconds=6 * i)
+            ids = f'"heavy" "hs{d}x{i // 200}"' if cookies else '"-" "-"'
+            f.write(f'198.51.100.7 - - [{t:%d/%b/%Y:%H:%M:%S} +0000] "GET /watch HTTP/2.0" 200 1234 "-" "{agent}" {ids} "DE"\n')
+EOF
+  )
+fi
+sed -e "s|output: out/|output: $data/one|" -e '/paths:/s|2024-03-01|{date}|' "$root/fixtures/demo/pipeline.yaml" > "$data/pipeline.yaml"
+sed -e "s|output: $data/one|output: $data/nightly|" "$data/pipeline.yaml" > "$data/nightly.yaml"
+# One line per run: what, wall seconds, peak KB, the warning's head if any.
+report() {
+  read -r wall kib < "$data/time"
+  printf '%-22s %6.2f s %8d KB  %s\n' "$1" "$wall" "$kib" "$(grep -o 'warning .*records or more ([^)]*)' "$data/log" || true)"
+}
+rm -rf "$data/one" "$data/nightly" "$data/export"
+/usr/bin/time -f "%e %M" -o "$data/time" "$bin" run "$data/pipeline.yaml" --from 2024-03-01 --to "$last" --progress never 2>"$data/log" >/dev/null
+report "one run, $days days"
+for k in $(seq 0 $((days - 1))); do
+  day=$(date -u -d "2024-03-01 + $k days" +%F)
+  /usr/bin/time -f "%e %M" -o "$data/time" "$bin" run "$data/nightly.yaml" --date "$day" --progress never 2>"$data/log" >/dev/null
+  report "night $day"
+done
+"$bin" export "$data/nightly.yaml" --to "$data/export" >/dev/null
+if cmp -s "$data/export/sessions.ndjson" "$data/one/sessions.ndjson"; then
+  echo "nightly export = one run's sessions ($(wc -l < "$data/one/sessions.ndjson") sessions)"
+else
+  echo "nightly export DIFFERS from one run's sessions"; exit 1
+fi
