@@ -11,12 +11,9 @@
 # About a minute for the default 20 days, under BENCH_DIR (default /tmp/funnel-bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$(pwd)
-work=${BENCH_DIR:-/tmp/funnel-bench}
+source bench/common.sh
 days=${HEAVY_DAYS:-20}
 cookies=${HEAVY_COOKIES:-1}
-swift build -c release >/dev/null
-bin="$root/.build/release/funnel"
 data="$work/heavy-$cookies-$days"
 mkdir -p "$data"
 last=$(date -u -d "2024-03-01 + $((days - 1)) days" +%F)
@@ -38,8 +35,8 @@ for d in range(days):
 EOF
   )
 fi
-sed -e "s|output: out/|output: $data/one|" -e '/paths:/s|2024-03-01|{date}|' "$root/fixtures/demo/pipeline.yaml" > "$data/pipeline.yaml"
-sed -e "s|output: $data/one|output: $data/nightly|" "$data/pipeline.yaml" > "$data/nightly.yaml"
+day_pipeline "$data/one" "$data/pipeline.yaml"
+day_pipeline "$data/nightly" "$data/nightly.yaml"
 # One line per run: what, wall seconds, peak KB, the warning's head if any.
 report() {
   read -r wall kib < "$data/time"

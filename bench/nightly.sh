@@ -11,12 +11,9 @@
 # /tmp/funnel-bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$(pwd)
-work=${BENCH_DIR:-/tmp/funnel-bench}
+source bench/common.sh
 days=${NIGHTLY_DAYS:-30}
 visitors=${NIGHTLY_VISITORS:-150000}
-swift build -c release >/dev/null
-bin="$root/.build/release/funnel"
 # One folder of inputs per traffic level; days missing from it are generated (each day's
 # traffic depends on its number alone, so a longer sequence adds to a shorter one's days).
 data="$work/nightly-$visitors"
@@ -30,7 +27,7 @@ if [ "$first_missing" -lt "$days" ]; then
 fi
 out="$data/out"
 rm -rf "$out"
-sed -e "s|output: out/|output: $out|" -e '/paths:/s|2024-03-01|{date}|' "$root/fixtures/demo/pipeline.yaml" > "$data/pipeline.yaml"
+day_pipeline "$out" "$data/pipeline.yaml"
 if [ -n "${NIGHTLY_KEY_FILTER_BYTES:-}" ]; then
   printf 'limits:\n  key_filter_bytes: %s\n' "$NIGHTLY_KEY_FILTER_BYTES" >> "$data/pipeline.yaml"
 fi

@@ -13,14 +13,11 @@
 # system) varies less, so M -> L is also given as CPU per line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$(pwd)
-work=${BENCH_DIR:-/tmp/funnel-bench}
+source bench/common.sh
 sizes=${BENCH_SIZES:-"S M L L3"}
 runs=${BENCH_RUNS:-3}
 mkdir -p "$work"
-swift build -c release >/dev/null
 cc -O2 -o "$work/floor" bench/floor.c -lz
-bin="$root/.build/release/funnel"
 port=$((20000 + RANDOM % 20000))
 redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --daemonize yes --dir "$work" >/dev/null
 trap 'redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true' EXIT
@@ -49,7 +46,7 @@ for size in $sizes; do
   RANGE[$size]=""
   if [ "$days" -gt 1 ]; then
     # The days as a nightly pipeline names them, read in one run.
-    sed -e "s|output: out/|output: $data/out|" -e '/paths:/s|2024-03-01|{date}|' "$root/fixtures/demo/pipeline.yaml" > "$data/pipeline.yaml"
+    day_pipeline "$data/out" "$data/pipeline.yaml"
     RANGE[$size]="--from 2024-03-01 --to $last"
   else
     sed "s|output: out/|output: $data/out|" "$root/fixtures/demo/pipeline.yaml" > "$data/pipeline.yaml"
