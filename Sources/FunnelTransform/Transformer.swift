@@ -237,11 +237,15 @@ public final class Transformer {
         let latest = keepsPast ? kept.last?.timestamp : nil
         let latestClientView = keepsPast ? kept.last { Self.mergesAsClientView($0) }?.timestamp : nil
         let latestLogLine = keepsPast ? kept.last { $0.origin == .accessLog }?.timestamp : nil
+        // The records as they are before merging, for the tail (`VisitorTail`); shared with
+        // `kept` until the merge completes a view (a visitor with a past only: few).
+        let unmerged = keepsPast ? kept : []
         let merged = PageViewMerge.merge(&kept, windowMillis: settings.pageViewMergeWindowMillis)
         let consent = ConsentState.Timeline(records: kept, initial: past.map { ConsentState(analytics: $0.analytics, marketing: $0.marketing) } ?? ConsentState())
         var overCap = 0
-        var sessions = Sessionizer(settings: settings).sessions(visitorKey: key, records: kept)
+        var (sessions, currentStart) = Sessionizer(settings: settings).sessions(visitorKey: key, records: kept)
         sessions.sort { $0.start != $1.start ? $0.start < $1.start : $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }
+        var cut = keepsPast ? TailCut(sessions: sessions, records: kept) : nil
         // One session at a time, its facts a local value: kept in an array until the touches
         // were known, each session's facts (some thirty strings) were copied to be passed on,
         // about 1,100 instructions a session. The touches of a session depend only on the
@@ -257,11 +261,15 @@ public final class Transformer {
             let (records, dropped) = EventCap.apply(exchange(&capped.records, with: []), max: configuration.maxEventsPerSession)
             capped.records = records
             overCap += dropped
+            let inTail = cut.map { index >= $0.index } ?? false
+            if inTail && index == cut!.index { cut!.touches = touches }
+            if inTail { cut!.overCap += dropped }
             let facts = SessionFacts(session: capped, siteHosts: configuration.siteHosts)
             let touch = touches.next(channel: facts.channel, start: facts.start)
             let state = consent.state(at: facts.end)
             if state.analyticsDenied {
                 withheld += 1
+                if inTail { cut!.withheld += 1 }
                 continue
             }
             let record = switch schema {
@@ -269,6 +277,7 @@ public final class Transformer {
             case .enhanced: EnhancedFields.record(for: facts, touches: touch, consent: state, slots: configuration.slots)
             }
             output.append(EmailRedaction.redacted(record, standIn: identity.standIn(forAddressID:)))
+            if inTail { cut!.sessionIDs.append(output[output.count - 1].id) }
         }
         var after: VisitorPast?
         if let first = touches.first, let latest {
@@ -276,7 +285,9 @@ public final class Transformer {
             after = VisitorPast(records: (past?.records ?? 0) + count, last: max(past?.last ?? latest, latest), sessions: touches.count,
                                 firstSource: first.source, firstTimestamp: first.timestamp, touchSource: touches.lastTouch?.source,
                                 touchTimestamp: touches.lastTouch?.timestamp, analytics: state.analytics, marketing: state.marketing,
-                                lastClientView: latestClientView ?? past?.lastClientView, lastLogLine: latestLogLine ?? past?.lastLogLine)
+                                lastClientView: latestClientView ?? past?.lastClientView, lastLogLine: latestLogLine ?? past?.lastLogLine,
+                                currentStart: currentStart,
+                                tail: cut.flatMap { tail(at: $0, unmerged: unmerged, merged: kept, past: past, consent: consent) })
         }
         return VisitorSessions(sessions: output, withheld: withheld, merged: merged, overCap: overCap, past: after)
     }
@@ -285,11 +296,15 @@ public final class Transformer {
     /// visitor can be continued from `past` rather than rebuilt: it comes after every earlier
     /// record, after the earlier records of the kind it could merge with by more than the
     /// page-view merge window (`PageViewMerge`), and, without a client session, after them all
-    /// by more than the session timeout (a record without one may join the latest session; a
-    /// client session's records start one of their own).
+    /// by more than the session timeout or at least the maximum duration after the start of
+    /// the session the latest record is in (a record without one may join that session only,
+    /// and only within both; a client session's records start one of their own).
     public func continues(_ past: VisitorPast, with record: Record) -> Bool {
         guard record.timestamp > past.last else { return false }
-        if record.sessionID == nil && record.timestamp - past.last <= settings.timeoutMillis { return false }
+        if record.sessionID == nil && record.timestamp - past.last <= settings.timeoutMillis {
+            // A visitor active around the clock: its session is closed by its age alone.
+            guard let start = past.currentStart, record.timestamp - start >= settings.maxDurationMillis else { return false }
+        }
         let window = settings.pageViewMergeWindowMillis
         if record.origin == .accessLog, let view = past.lastClientView, record.timestamp - view <= window { return false }
         if Self.mergesAsClientView(record), let line = past.lastLogLine, record.timestamp - line <= window { return false }

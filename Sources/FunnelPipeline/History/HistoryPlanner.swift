@@ -35,6 +35,16 @@ struct HistoryPlanner {
         /// Built from enough records to be continued by a later chunk of the run.
         var mayContinue = false
 
+        /// These counts, none below zero.
+        func atLeastZero() -> VisitorCounts {
+            var counts = self
+            counts.duplicateEvents = max(0, duplicateEvents)
+            counts.mergedPageViews = max(0, mergedPageViews)
+            counts.withheldSessions = max(0, withheldSessions)
+            counts.overEventCap = max(0, overEventCap)
+            return counts
+        }
+
         /// These counts after `earlier` ones of the same visitor.
         func adding(to earlier: VisitorCounts) -> VisitorCounts {
             var sum = self
@@ -119,6 +129,8 @@ struct HistoryPlanner {
         // it (`continues`). Its stored records are read later only if the visitor must be
         // rebuilt after all.
         var unread = Set<HashedText>()
+        // The tails' records decoded for the own groups left unread, by visitor.
+        var tailRecords: [HashedText: [Record]] = [:]
         var preRead: [String: VisitorRow] = [:]
         var preReadKeys = Set<String>()
         // (An own group that also holds a stored record of one of the chunk's event ids is left
@@ -130,9 +142,17 @@ struct HistoryPlanner {
             preRead = rows
             preReadKeys = Set(keys)
             for (index, key) in zip(ownNew, keys) {
-                guard let past = rows[key]?.past, past.records >= continueVisitorRecords,
-                      continues(past, newGroups[index].records) else { continue }
-                unread.insert(newGroups[index].group)
+                guard let past = rows[key]?.past, past.records >= continueVisitorRecords else { continue }
+                let new = newGroups[index].records
+                if continues(past, new) {
+                    unread.insert(newGroups[index].group)
+                } else if let tail = past.tail, continues(tail.before, new), let list = tail.decodedRecords(),
+                          Self.readsNoneAgain(list, [new]) {
+                    // A group read later after all is joined to its new records as they are:
+                    // none may be a stored one read again.
+                    unread.insert(newGroups[index].group)
+                    tailRecords[HashedText(key)] = list
+                }
             }
         }
 
@@ -225,6 +245,8 @@ struct HistoryPlanner {
         var chunkGroupsOf: [HashedText: [HashedText]] = [:]
         var losing = Set<HashedText>()
         var continued: [HashedText: VisitorPast] = [:]
+        // Continued from before their latest sessions (`VisitorTail`): the tail, its records.
+        var reopened: [HashedText: (tail: VisitorTail, records: [Record])] = [:]
         var newCarriers = Set<String>()
         let candidates = visitors.filter { (storedRows[$0]?.past?.records ?? 0) >= continueVisitorRecords }
         if !candidates.isEmpty {
@@ -237,14 +259,24 @@ struct HistoryPlanner {
         }
         for visitor in candidates {
             guard let past = storedRows[visitor]?.past, !losing.contains(visitor), let chunkGroups = chunkGroupsOf[visitor] else { continue }
-            let eligible = chunkGroups.allSatisfy { group in
-                guard allNew.contains(group), let list = records[group], continues(past, list) else { return false }
-                return list.allSatisfy { record in
-                    guard let id = record.eventID else { return true }
-                    return (holders[id] ?? []).allSatisfy { newCarriers.contains($0.position) }
+            func eligible(from point: VisitorPast) -> Bool {
+                chunkGroups.allSatisfy { group in
+                    guard allNew.contains(group), let list = records[group], continues(point, list) else { return false }
+                    return list.allSatisfy { record in
+                        guard let id = record.eventID else { return true }
+                        return (holders[id] ?? []).allSatisfy { newCarriers.contains($0.position) }
+                    }
                 }
             }
-            if eligible { continued[visitor] = past }
+            if eligible(from: past) {
+                continued[visitor] = past
+            } else if let tail = past.tail, eligible(from: tail.before), let list = tailRecords[visitor] ?? tail.decodedRecords(),
+                      Self.readsNoneAgain(list, chunkGroups.lazy.map { records[$0] ?? [] }) {
+                // The new records join its latest sessions (a visitor active across the last
+                // run's end): those are rebuilt from the point before them, with its records.
+                continued[visitor] = tail.before
+                reopened[visitor] = (tail, list)
+            }
         }
         // Own groups left unread whose visitor is rebuilt after all: their stored records now.
         let reread = unread.filter { continued[HashedText(Transformer.visitor(ofGroup: $0.text, records: []))] == nil }
@@ -299,6 +331,7 @@ struct HistoryPlanner {
             // not read, and any read for another reason are left out).
             let chunkGroups = past == nil ? [] : Set(chunkGroupsOf[visitor] ?? [])
             var members = records[own] ?? []
+            if let list = reopened[visitor]?.records { members = list + members }
             for group in sessionGroups where past == nil || chunkGroups.contains(group) {
                 guard let list = records[group] else { continue }
                 if members.isEmpty { members = list } else { members += list }
@@ -339,16 +372,24 @@ struct HistoryPlanner {
         }
         for (((visitor, input), result), newIDs) in zip(zip(zip(order, facts), results), idsOfVisitor) {
             let previousSessions = storedRows[visitor]?.sessions ?? []
-            // A continued visitor keeps its earlier sessions and adds the new ones.
-            let ids = continued[visitor] == nil ? newIDs : previousSessions + newIDs
+            // A continued visitor keeps its earlier sessions and adds the new ones; one continued
+            // from before its tail keeps those before the tail's.
+            let tail = reopened[visitor]?.tail
+            let kept = tail.map { tail in
+                let replaced = Set(tail.sessionIDs)
+                return previousSessions.filter { !replaced.contains($0) }
+            } ?? previousSessions
+            let ids = continued[visitor] == nil ? newIDs : kept + newIDs
             if !previousSessions.isEmpty {
                 let current = Set(ids)
                 plan.deleted += previousSessions.filter { !current.contains($0) }
             }
             plan.change.visitors[visitor.text] = VisitorRow(groups: input.groups, sessions: ids, past: result.past)
             let counted = !input.empty || !previousSessions.isEmpty
-            var counts = VisitorCounts(visitor: visitor.text, counted: counted, duplicateEvents: input.dropped, mergedPageViews: result.merged,
-                                       withheldSessions: result.withheld, overEventCap: result.overCap)
+            // A tail's records were counted when it was built: what the new ones change is counted.
+            var counts = VisitorCounts(visitor: visitor.text, counted: counted, duplicateEvents: input.dropped,
+                                       mergedPageViews: result.merged - (tail?.merged ?? 0),
+                                       withheldSessions: result.withheld - (tail?.withheld ?? 0), overEventCap: result.overCap - (tail?.overCap ?? 0))
             counts.continued = continued[visitor] != nil
             // A past is kept exactly for visitors built from enough records (`keepsPast` above).
             counts.mayContinue = result.past != nil
@@ -375,6 +416,15 @@ struct HistoryPlanner {
     /// (`Transformer.continues(_:with:)`).
     private func continues(_ past: VisitorPast, _ records: [Record]) -> Bool {
         !records.isEmpty && records.allSatisfy { transformer.continues(past, with: $0) }
+    }
+
+    /// Whether no record of `lists` is one of `tail`'s read again (a day run again: its lines
+    /// have the positions of stored ones). Those come after the point before the tail as the
+    /// tail's own records do, and a group left unread would store them twice: the visitor is
+    /// rebuilt instead, which reads its groups and keeps each position once.
+    private static func readsNoneAgain<Lists: Sequence<[Record]>>(_ tail: [Record], _ lists: Lists) -> Bool {
+        let positions = Set(tail.lazy.map(\.position))
+        return lists.allSatisfy { list in list.allSatisfy { !positions.contains($0.position) } }
     }
 
     /// The most encodings of one group asked for ahead (`Prefetch`).

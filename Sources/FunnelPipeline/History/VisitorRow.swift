@@ -23,21 +23,28 @@ public struct VisitorRow: Sendable, Hashable {
     public var isEmpty: Bool { groups.isEmpty && sessions.isEmpty }
 
     /// The stored form: each group as `<byte length>:<bytes>`, then `|`, then each session id
-    /// the same way. Length prefixes keep any id intact whatever characters it holds, and
-    /// SQLite can write the same text with `group_concat` (see `SQLiteHistoryStore`).
+    /// the same way, then, for a visitor with a past, `|` and its items, and for one with a
+    /// tail, `|`, the tail's items and its records' encodings (bytes as they are). Length
+    /// prefixes keep any id or encoding intact whatever bytes it holds, and SQLite can write
+    /// the first two parts with `group_concat` (see `SQLiteHistoryStore`).
     public func encoded() -> [UInt8] {
         var out: [UInt8] = []
-        func put(_ item: String) {
-            out.appendDecimal(item.utf8.count)
+        func put<Item: Collection<UInt8>>(_ item: Item) {
+            out.appendDecimal(item.count)
             out.append(UInt8(ascii: ":"))
-            out.appendUTF8(item)
+            out.append(contentsOf: item)
         }
-        for group in groups { put(group) }
+        for group in groups { put(group.utf8) }
         out.append(UInt8(ascii: "|"))
-        for id in sessions { put(id) }
+        for id in sessions { put(id.utf8) }
         if let past {
             out.append(UInt8(ascii: "|"))
-            for item in past.items { put(item) }
+            for item in past.items { put(item.utf8) }
+            if let tail = past.tail {
+                out.append(UInt8(ascii: "|"))
+                for item in tail.items { put(item.utf8) }
+                for record in tail.records { put(record) }
+            }
         }
         return out
     }
@@ -46,13 +53,15 @@ public struct VisitorRow: Sendable, Hashable {
     public init?<Bytes: Collection<UInt8>>(encoded bytes: Bytes) where Bytes.Index == Int {
         var groups: [String] = []
         var sessions: [String] = []
-        var pastItems: [String]?
-        var inSessions = false
+        var pastItems: [String] = []
+        var tailItems: [[UInt8]] = []
+        // Which part the items go to: 0 groups, 1 session ids, 2 the past, 3 its tail.
+        var part = 0
         var index = bytes.startIndex
         while index < bytes.endIndex {
             if bytes[index] == UInt8(ascii: "|") {
-                guard pastItems == nil else { return nil }
-                if inSessions { pastItems = [] } else { inSessions = true }
+                guard part < 3 else { return nil }
+                part += 1
                 index += 1
                 continue
             }
@@ -64,15 +73,24 @@ public struct VisitorRow: Sendable, Hashable {
                 digits += 1
             }
             guard digits > 0, index < bytes.endIndex, bytes[index] == UInt8(ascii: ":"), bytes.endIndex - index - 1 >= length else { return nil }
-            let item = String(decoding: bytes[(index + 1)..<(index + 1 + length)], as: UTF8.self)
-            if pastItems != nil { pastItems!.append(item) } else if inSessions { sessions.append(item) } else { groups.append(item) }
+            let item = bytes[(index + 1)..<(index + 1 + length)]
+            switch part {
+            case 0: groups.append(String(decoding: item, as: UTF8.self))
+            case 1: sessions.append(String(decoding: item, as: UTF8.self))
+            case 2: pastItems.append(String(decoding: item, as: UTF8.self))
+            default: tailItems.append(Array(item))
+            }
             index += 1 + length
         }
-        guard inSessions else { return nil }
+        guard part >= 1 else { return nil }
         var past: VisitorPast?
-        if let pastItems {
+        if part >= 2 {
             guard let read = VisitorPast(items: pastItems) else { return nil }
             past = read
+            if part == 3 {
+                guard let tail = VisitorTail(items: tailItems) else { return nil }
+                past = read.with(tail: tail)
+            }
         }
         self.init(groups: groups, sessions: sessions, past: past)
     }

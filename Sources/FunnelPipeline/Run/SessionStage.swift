@@ -251,7 +251,13 @@ private final class Flusher: @unchecked Sendable {
         // for it before is added, so that the scratch's last counts of it cover the whole run.
         for index in plan.perVisitor.indices {
             let counts = plan.perVisitor[index]
-            if counts.continued, let earlier = runCounts[counts.visitor] { plan.perVisitor[index] = counts.adding(to: earlier) }
+            if counts.continued, let earlier = runCounts[counts.visitor] {
+                plan.perVisitor[index] = counts.adding(to: earlier)
+            } else if counts.continued {
+                // Continued from before a tail built by an earlier run: the change its new
+                // records make, which a session they end up withholding can make negative.
+                plan.perVisitor[index] = counts.atLeastZero()
+            }
             if counts.mayContinue { runCounts[counts.visitor] = plan.perVisitor[index] }
         }
         let stored = try history.sessionBodies(plan.sessions.map(\.id) + plan.deleted)

@@ -19,8 +19,10 @@ struct Sessionizer {
 
     let settings: SessionSettings
 
-    /// `records` must be one visitor's, sorted by (timestamp, sequence).
-    func sessions(visitorKey: String, records: [Record]) -> [Session] {
+    /// `records` must be one visitor's, sorted by (timestamp, sequence). Returns the sessions
+    /// and the start of the current one, which the latest record joined or started: a later
+    /// record without a client session can join that session only (`VisitorPast.currentStart`).
+    func sessions(visitorKey: String, records: [Record]) -> (sessions: [Session], currentStart: Int64?) {
         var sessions: [Session] = []
         var clientSessions = ClientSessions()
         var current: Int?
@@ -53,7 +55,7 @@ struct Sessionizer {
                                     isClientSession: false, start: record.timestamp, last: record.timestamp,
                                     campaign: campaign, records: [record]))
         }
-        return sessions
+        return (sessions, current.map { sessions[$0].start })
     }
 
     /// Finds a visitor's client sessions by id: by looking through its few sessions, and by a

@@ -31,10 +31,19 @@ public final class VisitorPast: Sendable, Hashable {
     /// an earlier one only within the page-view merge window of one of the other kind.
     public let lastClientView: Int64?
     public let lastLogLine: Int64?
+    /// The start of the session the latest record is in, the one a later record without a
+    /// client session could join: it cannot once it is `sessions.max_duration` old, however
+    /// close it comes (a visitor active around the clock, such as a monitor without cookies,
+    /// is never quiet for the timeout). Nil in rows written before 2026-12-04 (evening),
+    /// which continue only after the timeout.
+    public let currentStart: Int64?
+    /// The latest sessions and where the visitor stood before them, when its next records may
+    /// join them (nil when no point before them is one to continue from).
+    public let tail: VisitorTail?
 
     public init(records: Int, last: Int64, sessions: Int, firstSource: String, firstTimestamp: Int64,
                 touchSource: String?, touchTimestamp: Int64?, analytics: String, marketing: String,
-                lastClientView: Int64?, lastLogLine: Int64?) {
+                lastClientView: Int64?, lastLogLine: Int64?, currentStart: Int64?, tail: VisitorTail? = nil) {
         self.records = records
         self.last = last
         self.sessions = sessions
@@ -46,27 +55,47 @@ public final class VisitorPast: Sendable, Hashable {
         self.marketing = marketing
         self.lastClientView = lastClientView
         self.lastLogLine = lastLogLine
+        self.currentStart = currentStart
+        self.tail = tail
     }
 
-    /// The stored form's items, in order (see `VisitorRow`).
+    /// The stored form's items, in order (see `VisitorRow`); `currentStart` last, and only
+    /// when known, so rows of 11 items (before it) still read. The tail is stored apart.
     public var items: [String] {
-        [String(records), String(last), String(sessions), firstSource, String(firstTimestamp),
-         touchSource ?? "", touchTimestamp.map(String.init) ?? "", analytics, marketing,
-         lastClientView.map(String.init) ?? "", lastLogLine.map(String.init) ?? ""]
+        var items: [String] = [String(records), String(last), String(sessions), firstSource, String(firstTimestamp),
+                               touchSource ?? "", touchTimestamp.map(String.init) ?? "", analytics, marketing,
+                               lastClientView.map(String.init) ?? "", lastLogLine.map(String.init) ?? ""]
+        if let currentStart { items.append(String(currentStart)) }
+        return items
     }
 
-    public static func == (a: VisitorPast, b: VisitorPast) -> Bool { a.items == b.items }
+    public static func == (a: VisitorPast, b: VisitorPast) -> Bool { a.items == b.items && a.tail == b.tail }
 
-    public func hash(into hasher: inout Hasher) { hasher.combine(items) }
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(items)
+        hasher.combine(tail)
+    }
+
+    /// This past with `tail`.
+    public func with(tail: VisitorTail?) -> VisitorPast {
+        VisitorPast(records: records, last: last, sessions: sessions, firstSource: firstSource, firstTimestamp: firstTimestamp,
+                    touchSource: touchSource, touchTimestamp: touchTimestamp, analytics: analytics, marketing: marketing,
+                    lastClientView: lastClientView, lastLogLine: lastLogLine, currentStart: currentStart, tail: tail)
+    }
 
     public convenience init?(items: [String]) {
-        guard items.count == 11, let records = Int(items[0]), let last = Int64(items[1]), let sessions = Int(items[2]),
-              let firstTimestamp = Int64(items[4]) else { return nil }
+        guard items.count == 11 || items.count == 12, let records = Int(items[0]), let last = Int64(items[1]),
+              let sessions = Int(items[2]), let firstTimestamp = Int64(items[4]) else { return nil }
+        var currentStart: Int64?
+        if items.count == 12 {
+            guard let start = Int64(items[11]) else { return nil }
+            currentStart = start
+        }
         func time(_ item: String) -> Int64?? { item.isEmpty ? .some(nil) : Int64(item).map { .some($0) } }
         guard let touchTimestamp = time(items[6]), let lastClientView = time(items[9]), let lastLogLine = time(items[10]),
               items[5].isEmpty == (touchTimestamp == nil) else { return nil }
         self.init(records: records, last: last, sessions: sessions, firstSource: items[3], firstTimestamp: firstTimestamp,
                   touchSource: items[5].isEmpty ? nil : items[5], touchTimestamp: touchTimestamp, analytics: items[7], marketing: items[8],
-                  lastClientView: lastClientView, lastLogLine: lastLogLine)
+                  lastClientView: lastClientView, lastLogLine: lastLogLine, currentStart: currentStart)
     }
 }

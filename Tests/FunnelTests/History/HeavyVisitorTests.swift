@@ -133,6 +133,103 @@ import Testing
         #expect(!continued.sessions.isEmpty && continued.sessions == rebuilt.sessions)
     }
 
+    /// A visitor without cookies polling every five minutes around the clock (a monitor), from
+    /// `start` seconds into the first day: never quiet for the timeout, so each day's records
+    /// come within it of the day before. Nightly runs continue it all the same: from where its
+    /// latest session started when that session has reached `sessions.max_duration` (a start
+    /// at midnight: days and sessions line up), else from before that session, which the run
+    /// rebuilds with the new records (`VisitorTail`). The third night then writes one or two
+    /// sessions instead of all three and, at a warning limit between, names no heavy visitor;
+    /// the history ends as one run over the three days leaves it, and that run's sessions are
+    /// those of the same run without continuation.
+    @Test(arguments: [0, 25 * 60], [Pipeline.SinkKind.ndjson, .redis])
+    func aVisitorWithoutCookiesActiveAroundTheClockIsContinuedEveryNight(start: Int, sink: Pipeline.SinkKind) throws {
+        let folder = TestFiles.temporaryFolder("heavy-monitor")
+        defer { TestFiles.remove(folder) }
+        let days = ["2024-03-01", "2024-03-02", "2024-03-03"]
+        let agent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/122.0.0.0 Safari/537.36"
+        for (index, date) in days.enumerated() {
+            let lines = stride(from: index == 0 ? start : 0, to: 86_400, by: 300).map { seconds in
+                let time = String(format: "%02d:%02d:%02d", seconds / 3600, seconds / 60 % 60, seconds % 60)
+                return "198.51.100.9 - - [0\(index + 1)/Mar/2024:\(time) +0000] \"GET /watch HTTP/2.0\" 200 512 \"-\" \"\(agent)\" \"-\" \"-\" \"DE\""
+            }
+            TestFiles.gzip(lines.joined(separator: "\n") + "\n", to: "\(folder)/access-\(date).log.gz")
+        }
+        // Every record of the three days is above the limit, a day and a session below it.
+        let pipeline = Self.pipeline(in: folder, warnAt: 700, continueAt: 30)
+        let server = sink == .redis ? try RedisServer() : nil
+        defer { server?.stop() }
+        func sessions(_ name: String) throws -> String {
+            try server?.dumpSessions() ?? TestFiles.readText(folder + "/\(name)/sessions.ndjson") ?? ""
+        }
+        func nights(into name: String, continueAt: Int) throws -> RunSummary {
+            if let server { _ = try server.connect().command("FLUSHALL") }
+            var last: RunSummary?
+            for date in days {
+                last = try RunsOverTimeTests.run(pipeline, days: [date], sink: sink, output: folder + "/" + name, redisURL: server?.url,
+                                                 continueVisitorRecords: continueAt)
+                #expect(last?.exitStatus == .success)
+            }
+            return try #require(last)
+        }
+
+        if let server { _ = try server.connect().command("FLUSHALL") }
+        let one = try RunsOverTimeTests.run(pipeline, days: days, sink: sink, output: folder + "/one", redisURL: server?.url, chunkRecords: 20)
+        #expect(one.sessions == 3 && one.warnings.isEmpty, "\(one.sessions) \(one.warnings)")
+        let expected = try sessions("one")
+        if let server { _ = try server.connect().command("FLUSHALL") }
+        _ = try RunsOverTimeTests.run(pipeline, days: days, sink: sink, output: folder + "/whole", redisURL: server?.url,
+                                      continueVisitorRecords: 1_000_000, chunkRecords: 20)
+        #expect(try sessions("whole") == expected, "one run continuing it from flush to flush, against one rebuilding it")
+
+        let rebuilt = try nights(into: "rebuilt", continueAt: 1_000_000)
+        #expect(rebuilt.rebuiltSessions == 3)
+        #expect(rebuilt.warnings.first?.hasPrefix("1 visitor was rebuilt from 700 records or more") == true, "\(rebuilt.warnings)")
+
+        let continued = try nights(into: "continued", continueAt: 30)
+        #expect(continued.rebuiltSessions == (start == 0 ? 1 : 2), "the new session, and the latest one if it was still open")
+        #expect(continued.warnings.isEmpty, "\(continued.warnings)")
+        if sink == .ndjson {
+            _ = try Exporter.export(historyFolder: folder + "/continued", to: folder + "/continued/export")
+            #expect(TestFiles.readText(folder + "/continued/export/sessions.ndjson") == expected)
+        } else {
+            #expect(try sessions("continued") == expected)
+        }
+    }
+
+    /// A record that comes late (a log rotated after midnight holding yesterday's last lines)
+    /// and before the visitor's latest session but after the session timeout past the one
+    /// before: the visitor is continued from before its latest session, which the late record
+    /// now starts under another id. That session is written under its new id and the old one
+    /// deleted, as a rebuild of every record does; the history ends as one run leaves it.
+    @Test func aLateRecordThatMovesTheLatestSessionsStartReplacesIt() throws {
+        let folder = TestFiles.temporaryFolder("heavy-late")
+        defer { TestFiles.remove(folder) }
+        let agent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/122.0.0.0 Safari/537.36"
+        func line(_ day: Int, _ time: String) -> String {
+            "198.51.100.9 - - [0\(day)/Mar/2024:\(time) +0000] \"GET /watch HTTP/2.0\" 200 512 \"-\" \"\(agent)\" \"-\" \"-\" \"DE\""
+        }
+        TestFiles.gzip([line(1, "08:00:00"), line(1, "08:10:00"), line(1, "23:40:00"), line(1, "23:50:00")].joined(separator: "\n") + "\n",
+                       to: folder + "/access-2024-03-01.log.gz")
+        TestFiles.gzip([line(1, "23:20:00"), line(2, "00:05:00"), line(2, "00:15:00")].joined(separator: "\n") + "\n",
+                       to: folder + "/access-2024-03-02.log.gz")
+        let pipeline = Self.pipeline(in: folder, warnAt: 1_000)
+        let days = ["2024-03-01", "2024-03-02"]
+        let one = try RunsOverTimeTests.run(pipeline, days: days, sink: .ndjson, output: folder + "/one")
+        #expect(one.sessions == 2, "08:00 and 23:20 (the 23:40 one does not exist in one run)")
+        let expected = TestFiles.readText(folder + "/one/sessions.ndjson")
+
+        for (name, continueAt, written) in [("continued", 1, 1), ("rebuilt", 1_000_000, 2)] {
+            let first = try RunsOverTimeTests.run(pipeline, days: [days[0]], sink: .ndjson, output: folder + "/" + name, continueVisitorRecords: continueAt)
+            #expect(first.sessions == 2)
+            let second = try RunsOverTimeTests.run(pipeline, days: [days[1]], sink: .ndjson, output: folder + "/" + name, continueVisitorRecords: continueAt)
+            #expect(second.rebuiltSessions == written, "\(name): the 23:20 session only, or both")
+            #expect(TestFiles.readText(folder + "/\(name)/deleted.ndjson")?.split(separator: "\n").count == 1, "\(name): the 23:40 session")
+            _ = try Exporter.export(historyFolder: folder + "/" + name, to: folder + "/\(name)/export")
+            #expect(TestFiles.readText(folder + "/\(name)/export/sessions.ndjson") == expected, "\(name)")
+        }
+    }
+
     /// The visitor with the most records is named (the smaller key among equals), each
     /// visitor counted once at its largest, and past `HeavyVisitors.kept` the count says so.
     @Test func theWarningNamesTheLargestAndCountsTheRest() {

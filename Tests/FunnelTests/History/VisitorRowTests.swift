@@ -1,5 +1,6 @@
 @testable import FunnelPipeline
 import FunnelTestSupport
+import FunnelTransform
 import FunnelWriters
 import Testing
 
@@ -19,6 +20,35 @@ import Testing
             #expect(VisitorRow(encoded: row.encoded()) == row, "\(row)")
         }
         #expect(String(decoding: VisitorRow(groups: ["s:ab"], sessions: ["id1", "id2"]).encoded(), as: UTF8.self) == "4:s:ab|3:id13:id2")
+    }
+
+    /// A past and its tail survive the round trip, the tail's records as the bytes they are
+    /// (any byte, `|` and `:` included); a past of 11 items (written before `currentStart`)
+    /// still reads, without it; a tail whose counts do not fit its items is refused.
+    @Test func aPastAndItsTailRoundTrip() {
+        let point = VisitorPast(records: 40, last: 1_709_251_200_000, sessions: 3, firstSource: "google", firstTimestamp: 1_709_200_000_000,
+                                touchSource: nil, touchTimestamp: nil, analytics: "granted", marketing: "pending",
+                                lastClientView: nil, lastLogLine: 1_709_251_100_000, currentStart: 1_709_250_000_000)
+        let tail = VisitorTail(before: point, sessionIDs: ["0123456789abcdef", "c|1"], merged: 2, withheld: 1, overCap: 0,
+                               records: [Array(0...255), [], Array("3:a|b".utf8)])
+        let past = VisitorPast(records: 60, last: 1_709_260_000_000, sessions: 5, firstSource: "google", firstTimestamp: 1_709_200_000_000,
+                               touchSource: "facebook", touchTimestamp: 1_709_255_000_000, analytics: "granted", marketing: "denied",
+                               lastClientView: 1_709_259_000_000, lastLogLine: nil, currentStart: 1_709_255_000_000, tail: tail)
+        for row in [VisitorRow(groups: ["v:fp1"], sessions: ["a", "b"], past: past), VisitorRow(groups: [], sessions: [], past: point)] {
+            let read = VisitorRow(encoded: row.encoded())
+            #expect(read == row)
+            #expect(read?.past?.tail?.records == row.past?.tail?.records)
+        }
+        // The same past as written before: its last item, `currentStart`, left out.
+        let current = String(decoding: VisitorRow(groups: ["v:fp1"], sessions: ["a"], past: point).encoded(), as: UTF8.self)
+        #expect(current.hasSuffix("|2:4013:17092512000001:36:google13:17092000000000:0:7:granted7:pending0:13:170925110000013:1709250000000"))
+        let read = VisitorRow(encoded: Array(current.dropLast("13:1709250000000".count).utf8))
+        #expect(read?.past?.records == 40 && read?.past?.currentStart == nil && read?.past?.tail == nil, "\(String(describing: read))")
+        let encoded = String(decoding: VisitorRow(groups: [], sessions: [], past: past).encoded(), as: UTF8.self)
+        // The tail's counts (2 merged, 1 withheld, 0 over the cap) and its point's 12 items: 99.
+        #expect(encoded.contains("|1:21:11:02:12"))
+        let damaged = encoded.replacingOccurrences(of: "|1:21:11:02:12", with: "|1:21:11:02:99")
+        #expect(VisitorRow(encoded: Array(damaged.utf8)) == nil)
     }
 
     @Test func damageIsRefused() {
