@@ -14,10 +14,12 @@ import FunnelWriters
 struct SessionStage {
     private struct Waiting {
         var records: [StreamRecord] = []
+        var first = Int64.max
         var last = Int64.min
 
         mutating func add(_ item: consuming StreamRecord) {
             if item.timestamp > last { last = item.timestamp }
+            if item.timestamp < first { first = item.timestamp }
             records.append(item)
         }
     }
@@ -27,6 +29,7 @@ struct SessionStage {
     private let flusher: Flusher
     let chunkRecords: Int
     private let timeoutMillis: Int64
+    private let maxDurationMillis: Int64
     private var waiting: [HashedText: Waiting] = [:]
     private var waitingCount = 0
     /// Records of open groups kept back by the last flush.
@@ -40,6 +43,7 @@ struct SessionStage {
                               continueVisitorRecords: continueVisitorRecords)
         self.chunkRecords = max(1, chunkRecords)
         timeoutMillis = transformer.settings.timeoutMillis
+        maxDurationMillis = transformer.settings.maxDurationMillis
     }
 
     /// Consumes the reader's batches until the queue is closed and empty.
@@ -74,7 +78,12 @@ struct SessionStage {
         var count = 0
         if !all {
             let cutoff = watermark - timeoutMillis
-            for (group, entry) in waiting where entry.last < cutoff {
+            // A group the stream never passes (a visitor active around the clock) goes too
+            // once it has waited a session's longest: its sessions up to there are built, and
+            // its next records continue it (`VisitorTail`). Held on, it grew until the cap
+            // below flushed every open group at once.
+            let oldest = watermark - maxDurationMillis
+            for (group, entry) in waiting where entry.last < cutoff || entry.first < oldest {
                 groups.append((group, entry.records))
                 lasts.append(entry.last)
                 count += entry.records.count
