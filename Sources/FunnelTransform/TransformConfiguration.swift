@@ -12,6 +12,9 @@ public struct TransformConfiguration {
     public var slots = ContentSlot.defaults
     /// Events kept per session (`limits.max_events_per_session`); the rest are dropped.
     public var maxEventsPerSession = EventCap.defaultMax
+    /// The most records a visitor's tail keeps (`VisitorTail`); a longer latest session (a
+    /// crawler's day at several requests a second) keeps none, and its visitor is rebuilt.
+    public var maxTailRecords = VisitorTail.defaultMaxRecords
     /// Optional MaxMind DB for country and city by IP.
     public var geo: GeoDatabase?
 

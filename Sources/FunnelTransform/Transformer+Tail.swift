@@ -48,7 +48,8 @@ extension Transformer {
     /// The tail at `cut`: where the visitor stood before it (its `past` and the records before
     /// the cut) and the records from the cut on. Nil when one of those records does not
     /// continue that point (`continues(_:with:)`: it joins or merges with something before
-    /// the cut), so a later run could not rebuild from it alone.
+    /// the cut), so a later run could not rebuild from it alone, or when they are more than
+    /// `TransformConfiguration.maxTailRecords`.
     ///
     /// `unmerged` and `merged` are the rebuild's records, sorted by time, before and after
     /// `PageViewMerge`.
@@ -58,7 +59,7 @@ extension Transformer {
         let split = unmerged.lastIndex { $0.timestamp < cut.time }.map { $0 + 1 } ?? 0
         let before = unmerged[..<split]
         let after = unmerged[split...]
-        guard !after.isEmpty, let last = before.last.map({ max($0.timestamp, past?.last ?? .min) }) ?? past?.last else { return nil }
+        guard !after.isEmpty, after.count <= configuration.maxTailRecords, let last = before.last.map({ max($0.timestamp, past?.last ?? .min) }) ?? past?.last else { return nil }
         let state = consent.state(at: cut.time - 1)
         let point = VisitorPast(records: (past?.records ?? 0) + before.count, last: last, sessions: touches.count,
                                 firstSource: first.source, firstTimestamp: first.timestamp, touchSource: touches.lastTouch?.source,

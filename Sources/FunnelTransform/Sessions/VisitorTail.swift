@@ -12,6 +12,11 @@ import FunnelCore
 /// counts are those that build from `before` gave, for a run to count only what its records
 /// change.
 public final class VisitorTail: Sendable, Hashable {
+    /// 100,000 records, the default of `limits.warn_visitor_records`: a tail is stored whole
+    /// in its visitor's row (some 200 bytes a record), read with the row and decoded to be
+    /// rebuilt, and one this long is itself the rebuild the warning names.
+    public static let defaultMaxRecords = 100_000
+
     public let before: VisitorPast
     /// The sessions built from `records`, withheld ones excepted: the ids a rebuild from
     /// `before` replaces.

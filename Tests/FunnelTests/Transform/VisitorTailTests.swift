@@ -13,11 +13,12 @@ import Testing
 struct VisitorTailTests {
     private static let t0: Int64 = 1_709_251_200_000
 
-    private static func transformer() -> Transformer {
+    private static func transformer(maxTailRecords: Int = VisitorTail.defaultMaxRecords) -> Transformer {
         var settings = SessionSettings()
         settings.maxDurationMillis = 2 * 3_600_000
         var configuration = TransformConfiguration(schema: .enhanced, sessions: settings, salt: "tail")
         configuration.maxEventsPerSession = 6
+        configuration.maxTailRecords = maxTailRecords
         return Transformer(configuration: configuration)
     }
 
@@ -78,5 +79,21 @@ struct VisitorTailTests {
         // Most cuts fall inside a session or just after one, so that the new records would
         // join it: the case the tail exists for.
         #expect(reopened > 200, "\(reopened) cuts continued from a tail")
+    }
+
+    /// A tail longer than `maxTailRecords` is not kept: its visitor is rebuilt rather than
+    /// its row made to carry it.
+    @Test func aTailOverTheLimitIsNotKept() {
+        let (kept, bounded) = (Self.transformer(), Self.transformer(maxTailRecords: 4))
+        var (tails, shortTails) = (0, 0)
+        for seed in UInt64(1)...40 {
+            let records = Self.records(seed: seed, count: 60)
+            guard let tail = kept.sessions(visitor: "v", records: records, keepsPast: true).past?.tail else { continue }
+            tails += 1
+            let short = bounded.sessions(visitor: "v", records: records, keepsPast: true).past?.tail
+            #expect((short == nil) == (tail.records.count > 4), "seed \(seed): a tail of \(tail.records.count)")
+            if short != nil { shortTails += 1 }
+        }
+        #expect(tails > shortTails && shortTails > 0, "\(tails) tails, \(shortTails) of at most 4 records")
     }
 }
