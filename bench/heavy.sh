@@ -7,8 +7,9 @@
 # default 00:00) of the first day, each record in the log of its own day, beside 200 ordinary
 # visitors a day from fixtures/demo/generate.py. Then, timed by /usr/bin/time: one `funnel run --from
 # --to` over all the days, and one `funnel run --date D` per day into another folder; per run
-# the wall seconds, peak RSS and the heavy-visitor warning if any; at the end, whether the
-# nightly folder's `funnel export` equals the one run's sessions.ndjson byte for byte.
+# the wall seconds, peak RSS and the heavy-visitor warning if any; then the nights' ranges
+# and how the last night's memory compares with the second's; at the end, whether the nightly
+# folder's `funnel export` equals the one run's sessions.ndjson byte for byte.
 # About a minute for the default 20 days, under BENCH_DIR (default /tmp/funnel-bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,11 +53,20 @@ report() {
 rm -rf "$data/one" "$data/nightly" "$data/export"
 /usr/bin/time -f "%e %M" -o "$data/time" "$bin" run "$data/pipeline.yaml" --from 2024-03-01 --to "$last" --progress never 2>"$data/log" >/dev/null
 report "one run, $days days"
+nights=()
 for k in $(seq 0 $((days - 1))); do
   day=$(date -u -d "2024-03-01 + $k days" +%F)
   /usr/bin/time -f "%e %M" -o "$data/time" "$bin" run "$data/nightly.yaml" --date "$day" --progress never 2>"$data/log" >/dev/null
   report "night $day"
+  read -r wall kib < "$data/time"
+  nights+=("$wall $kib $(grep -c 'records or more' "$data/log" || true)")
 done
+# The nights at a glance: a visitor continued every night keeps them flat; one rebuilt whole
+# makes the last night's memory a multiple of the second's (the first may be a part day).
+printf '%s\n' "${nights[@]}" | awk '
+  NR <= 2 { second = $2 } { last = $2; warned += $3 > 0
+    if (NR == 1 || $1 < lo) lo = $1; if ($1 > hi) hi = $1; if (NR == 1 || $2 < klo) klo = $2; if ($2 > khi) khi = $2 }
+  END { printf "nights: %.2f-%.2f s, %d-%d KB, last night %.2fx the second, warning on %d of %d\n", lo, hi, klo, khi, last / second, warned, NR }'
 "$bin" export "$data/nightly.yaml" --to "$data/export" >/dev/null
 if cmp -s "$data/export/sessions.ndjson" "$data/one/sessions.ndjson"; then
   echo "nightly export = one run's sessions ($(wc -l < "$data/one/sessions.ndjson") sessions)"
