@@ -54,20 +54,14 @@ extension Transformer {
     /// `unmerged` and `merged` are the rebuild's records, sorted by time, before and after
     /// `PageViewMerge`.
     func tail(at cut: TailCut, unmerged: [Record], merged: [Record], past: VisitorPast?, consent: ConsentState.Timeline) -> VisitorTail? {
-        guard let touches = cut.touches, let first = touches.first else { return nil }
+        guard let touches = cut.touches else { return nil }
         // Searched from the end: the tail is the short part.
         let split = unmerged.lastIndex { $0.timestamp < cut.time }.map { $0 + 1 } ?? 0
-        let before = unmerged[..<split]
         let after = unmerged[split...]
-        guard !after.isEmpty, after.count <= configuration.maxTailRecords, let last = before.last.map({ max($0.timestamp, past?.last ?? .min) }) ?? past?.last else { return nil }
-        let state = consent.state(at: cut.time - 1)
-        let point = VisitorPast(records: (past?.records ?? 0) + before.count, last: last, sessions: touches.count,
-                                firstSource: first.source, firstTimestamp: first.timestamp, touchSource: touches.lastTouch?.source,
-                                touchTimestamp: touches.lastTouch?.timestamp, analytics: state.analytics, marketing: state.marketing,
-                                lastClientView: before.last { Self.mergesAsClientView($0) }?.timestamp ?? past?.lastClientView,
-                                lastLogLine: before.last { $0.origin == .accessLog }?.timestamp ?? past?.lastLogLine,
-                                currentStart: cut.index > 0 ? cut.currentStart : past?.currentStart)
-        guard after.allSatisfy({ continues(point, with: $0) }) else { return nil }
+        guard !after.isEmpty, after.count <= configuration.maxTailRecords,
+              let point = VisitorPast(past: past, adding: unmerged[..<split], touches: touches, consent: consent.state(at: cut.time - 1),
+                                      currentStart: cut.index > 0 ? cut.currentStart : past?.currentStart),
+              after.allSatisfy({ continues(point, with: $0) }) else { return nil }
         // No merge crosses the cut (`continues` above): those of the tail are the tail's
         // records less its merged ones.
         let mergedAfter = merged.count - (merged.lastIndex { $0.timestamp < cut.time }.map { $0 + 1 } ?? 0)

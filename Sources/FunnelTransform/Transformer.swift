@@ -232,13 +232,10 @@ public final class Transformer {
     public func sessions(visitor key: String, records: consuming [Record], past: VisitorPast? = nil, keepsPast: Bool = false) -> VisitorSessions {
         var kept = consume records
         kept.sort(by: Self.timeOrder)
-        let count = kept.count
         let keepsPast = keepsPast || past != nil
-        let latest = keepsPast ? kept.last?.timestamp : nil
-        let latestClientView = keepsPast ? kept.last { Self.mergesAsClientView($0) }?.timestamp : nil
-        let latestLogLine = keepsPast ? kept.last { $0.origin == .accessLog }?.timestamp : nil
-        // The records as they are before merging, for the tail (`VisitorTail`); shared with
-        // `kept` until the merge completes a view (a visitor with a past only: few).
+        // The records as they are before merging, for where they leave the visitor and its
+        // tail (`VisitorTail`); shared with `kept` until the merge completes a view (a visitor
+        // with a past only: few).
         let unmerged = keepsPast ? kept : []
         let merged = PageViewMerge.merge(&kept, windowMillis: settings.pageViewMergeWindowMillis)
         let consent = ConsentState.Timeline(records: kept, initial: past.map { ConsentState(analytics: $0.analytics, marketing: $0.marketing) } ?? ConsentState())
@@ -280,13 +277,8 @@ public final class Transformer {
             if inTail { cut!.sessionIDs.append(output[output.count - 1].id) }
         }
         var after: VisitorPast?
-        if let first = touches.first, let latest {
-            let state = consent.final
-            after = VisitorPast(records: (past?.records ?? 0) + count, last: max(past?.last ?? latest, latest), sessions: touches.count,
-                                firstSource: first.source, firstTimestamp: first.timestamp, touchSource: touches.lastTouch?.source,
-                                touchTimestamp: touches.lastTouch?.timestamp, analytics: state.analytics, marketing: state.marketing,
-                                lastClientView: latestClientView ?? past?.lastClientView, lastLogLine: latestLogLine ?? past?.lastLogLine,
-                                currentStart: currentStart,
+        if !unmerged.isEmpty {
+            after = VisitorPast(past: past, adding: unmerged[...], touches: touches, consent: consent.final, currentStart: currentStart,
                                 tail: cut.flatMap { tail(at: $0, unmerged: unmerged, merged: kept, past: past, consent: consent) })
         }
         return VisitorSessions(sessions: output, withheld: withheld, merged: merged, overCap: overCap, past: after)

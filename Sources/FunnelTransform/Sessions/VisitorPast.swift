@@ -99,3 +99,21 @@ public final class VisitorPast: Sendable, Hashable {
                   lastClientView: lastClientView, lastLogLine: lastLogLine, currentStart: currentStart)
     }
 }
+
+extension VisitorPast {
+    /// Where `records` (a build's, sorted by time, before `PageViewMerge`) leave a visitor that
+    /// `past` (if any) left before them, with the touches and consent their sessions ended
+    /// with: what a build keeps for the next (`Transformer.sessions(visitor:records:past:keepsPast:)`)
+    /// and the point before a tail (`Transformer.tail(at:unmerged:merged:past:consent:)`). Nil
+    /// with no session and no record at all.
+    convenience init?(past: VisitorPast?, adding records: ArraySlice<Record>, touches: VisitorTouches.Tracker, consent: ConsentState,
+                      currentStart: Int64?, tail: VisitorTail? = nil) {
+        guard let first = touches.first, let last = records.last.map({ max($0.timestamp, past?.last ?? .min) }) ?? past?.last else { return nil }
+        self.init(records: (past?.records ?? 0) + records.count, last: last, sessions: touches.count,
+                  firstSource: first.source, firstTimestamp: first.timestamp, touchSource: touches.lastTouch?.source,
+                  touchTimestamp: touches.lastTouch?.timestamp, analytics: consent.analytics, marketing: consent.marketing,
+                  lastClientView: records.last { Transformer.mergesAsClientView($0) }?.timestamp ?? past?.lastClientView,
+                  lastLogLine: records.last { $0.origin == .accessLog }?.timestamp ?? past?.lastLogLine,
+                  currentStart: currentStart, tail: tail)
+    }
+}
