@@ -176,14 +176,17 @@ public enum RecordCoding {
     /// Calls `body` with the bytes of each record a value `encode` or `block` wrote, in order
     /// (a block cut short ends at the last whole record).
     public static func forEachEncoding(in value: [UInt8], _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
-        value.withUnsafeBufferPointer { bytes in
-            guard bytes.first == 0 else { return body(bytes) }
-            var index = 1
-            while index < bytes.count {
-                guard let length = readLength(bytes, &index), index + length <= bytes.count else { break }
-                body(UnsafeBufferPointer(rebasing: bytes[index..<(index + length)]))
-                index += length
-            }
+        value.withUnsafeBufferPointer { forEachEncoding(in: $0, body) }
+    }
+
+    /// `forEachEncoding` of a value's bytes where they are (a blob a store reads in place).
+    public static func forEachEncoding(in bytes: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+        guard bytes.first == 0 else { return body(bytes) }
+        var index = 1
+        while index < bytes.count {
+            guard let length = readLength(bytes, &index), index + length <= bytes.count else { break }
+            body(UnsafeBufferPointer(rebasing: bytes[index..<(index + length)]))
+            index += length
         }
     }
 
@@ -229,6 +232,21 @@ public enum RecordCoding {
             index += 1
         }
         return value
+    }
+
+    /// The bytes of the record's `position` in an encoding `encode` wrote (nil when it has
+    /// none or is damaged): what a check of which lines a store already holds needs of each
+    /// stored record, read without making the record or any of its strings.
+    public static func position(in encoding: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8>? {
+        var index = 0
+        while index < encoding.count {
+            let tag = encoding[index]
+            index += 1
+            guard let length = readLength(encoding, &index), index + length <= encoding.count else { return nil }
+            if tag == Tag.position.rawValue { return UnsafeBufferPointer(rebasing: encoding[index..<(index + length)]) }
+            index += length
+        }
+        return nil
     }
 
     /// Nil when the bytes are not a record this code wrote.

@@ -10,6 +10,14 @@ import FunnelWriters
 /// after the sessions, so a run that dies half-way is repaired by running it again.
 public protocol HistoryStore: AnyObject {
     func records(ofGroups groups: [String]) throws(SinkError) -> [String: [Record]]
+    /// Of `positions`, those of records stored in `group`, read from the stored bytes without
+    /// making records (`StoredPositions`): which of a run's records are lines read again.
+    func storedPositions(_ positions: Set<String>, inGroup group: String) throws(SinkError) -> Set<String>
+    /// Whether a run's changes become durable together, at `commit` (SQLite), so that every
+    /// stored record is one the stored visitor rows were built with. A store that applies
+    /// them as they come (Redis) may hold a run's records without the rows a run cut short
+    /// never wrote, which a run of the same day again repairs by rebuilding their visitors.
+    var commitsRunsWhole: Bool { get }
     /// For each event id, the position and group of every stored record carrying it.
     func eventHolders(_ ids: [String]) throws(SinkError) -> [String: [EventHolder]]
     /// For each visitor with one stored: the client-session groups last resolved to it and
@@ -111,6 +119,13 @@ public struct HistoryChange {
 }
 
 extension HistoryStore {
+    public var commitsRunsWhole: Bool { false }
+
+    /// `storedPositions` through `records(ofGroups:)`, for a store without a faster way.
+    public func storedPositions(_ positions: Set<String>, inGroup group: String) throws(SinkError) -> Set<String> {
+        Set((try records(ofGroups: [group])[group] ?? []).lazy.map(\.position).filter { positions.contains($0) })
+    }
+
     /// Applies the piece as a change of its own (stores that do not write pieces in place).
     public func apply(_ change: HistoryChange, piece: HistoryChange.Piece) throws(SinkError) {
         try apply(HistoryChange(change, piece: piece))

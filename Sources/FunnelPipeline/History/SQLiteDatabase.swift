@@ -398,6 +398,13 @@ final class SQLiteDatabase {
         sqlite3_column_type(statement, column) == SQLITE_NULL
     }
 
+    /// The column's bytes where SQLite holds them, valid until the statement steps on.
+    static func withBlob<R>(_ statement: OpaquePointer?, _ column: Int32, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        let count = Int(sqlite3_column_bytes(statement, column))
+        guard count > 0, let pointer = sqlite3_column_blob(statement, column) else { return body(UnsafeBufferPointer(start: nil, count: 0)) }
+        return body(UnsafeBufferPointer(start: pointer.assumingMemoryBound(to: UInt8.self), count: count))
+    }
+
     static func blob(_ statement: OpaquePointer?, _ column: Int32) -> [UInt8] {
         let count = Int(sqlite3_column_bytes(statement, column))
         guard count > 0, let pointer = sqlite3_column_blob(statement, column) else { return [] }

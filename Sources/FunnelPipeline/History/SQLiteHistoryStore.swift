@@ -157,6 +157,17 @@ public final class SQLiteHistoryStore: HistoryStore {
         return result
     }
 
+    public func storedPositions(_ positions: Set<String>, inGroup group: String) throws(SinkError) -> Set<String> {
+        var scan = StoredPositions(positions)
+        try lookup("SELECT data FROM records WHERE grp = ?1", .group, [group]) { _, statement in
+            SQLiteDatabase.withBlob(statement, 0) { scan.scan($0) }
+        }
+        return scan.found
+    }
+
+    /// One transaction per run (`commit`).
+    public var commitsRunsWhole: Bool { true }
+
     public func eventHolders(_ ids: [String]) throws(SinkError) -> [String: [EventHolder]] {
         var result: [String: [EventHolder]] = [:]
         try lookup("SELECT position, grp FROM event_holders WHERE event_id = ?1", .event, ids) { id, statement in

@@ -164,6 +164,22 @@ final class WriteBehindHistory: HistoryStore, @unchecked Sendable {
         return result
     }
 
+    func storedPositions(_ positions: Set<String>, inGroup group: String) throws(SinkError) -> Set<String> {
+        let changes = try pendingChanges()
+        var found = try read { store throws(SinkError) -> Set<String> in try store.storedPositions(positions, inGroup: group) }
+        for change in changes {
+            guard !change.change.records.isEmpty else { continue }
+            let places = change.records.places(of: group)
+            guard !places.isEmpty else { continue }
+            var scan = StoredPositions(positions)
+            for index in places { scan.scan(change.change.records[index].data) }
+            found.formUnion(scan.found)
+        }
+        return found
+    }
+
+    var commitsRunsWhole: Bool { store.commitsRunsWhole }
+
     func eventHolders(_ ids: [String]) throws(SinkError) -> [String: [EventHolder]] {
         let changes = try pendingChanges()
         var result = try read { store throws(SinkError) -> [String: [EventHolder]] in try store.eventHolders(ids) }

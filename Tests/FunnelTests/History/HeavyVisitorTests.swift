@@ -9,7 +9,8 @@ import Testing
 @Suite struct HeavyVisitorTests {
     /// One day's access log: `heavy` page views a minute apart from the visitor `heavy` (a new
     /// client session every 20), and three ordinary visitors.
-    private static func day(_ date: String, heavy: Int, in folder: String) {
+    /// (`lines`: only the first so many, as a log still being written holds them.)
+    private static func day(_ date: String, heavy: Int, in folder: String, lines count: Int? = nil) {
         let agent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/122.0.0.0 Safari/537.36"
         let (year, month, dayOfMonth) = (date.prefix(4), ["03": "Mar"][String(date.dropFirst(5).prefix(2))]!, date.suffix(2))
         func line(_ seconds: Int, _ visitor: String, _ session: String, _ page: String) -> String {
@@ -19,7 +20,7 @@ import Testing
         var lines = (0..<heavy).map { line(60 * $0, "heavy", "h\(date)-\($0 / 20)", ["/", "/trailer", "/about"][$0 % 3]) }
         lines += (0..<3).map { line(7 * 3600 + 900 * $0, "v\(date)-\($0)", "s\(date)-\($0)", "/?utm_source=newsletter") }
         lines.sort { $0.split(separator: "[")[1] < $1.split(separator: "[")[1] }
-        TestFiles.gzip(lines.joined(separator: "\n") + "\n", to: "\(folder)/access-\(date).log.gz")
+        TestFiles.gzip(lines.prefix(count ?? lines.count).joined(separator: "\n") + "\n", to: "\(folder)/access-\(date).log.gz")
     }
 
     private static func pipeline(in folder: String, warnAt limit: Int, continueAt continued: Int = 1_000_000) -> String {
@@ -70,8 +71,9 @@ import Testing
     /// A visitor built from `limits.continue_visitor_records` records or more whose new day
     /// comes after its stored records is continued: the run builds its new sessions only
     /// (rebuilt counts them), names no heavy visitor, and the history ends as one run over
-    /// both days leaves it. Its first day run again afterwards (records before its past) makes
-    /// it rebuilt whole, with the same end.
+    /// both days leaves it. Either day run again afterwards brings only lines the history
+    /// holds: they are left out and the visitor is not rebuilt (the three ordinary visitors of
+    /// the day are, as any visitor with a short past), with the same end.
     @Test func aVisitorWithAPastIsContinuedWithTheSameSessions() throws {
         let folder = TestFiles.temporaryFolder("heavy-continued")
         defer { TestFiles.remove(folder) }
@@ -91,10 +93,57 @@ import Testing
         _ = try Exporter.export(historyFolder: folder + "/daily", to: folder + "/daily/export")
         #expect(TestFiles.readText(folder + "/daily/export/sessions.ndjson") == expected)
 
-        let again = try RunsOverTimeTests.run(pipeline, days: ["2024-03-01"], sink: .ndjson, output: folder + "/daily")
-        #expect(again.rebuiltSessions == 4 + 3, "records before the past: rebuilt whole")
-        _ = try Exporter.export(historyFolder: folder + "/daily", to: folder + "/daily/export")
-        #expect(TestFiles.readText(folder + "/daily/export/sessions.ndjson") == expected)
+        for date in ["2024-03-01", "2024-03-02"] {
+            let again = try RunsOverTimeTests.run(pipeline, days: [date], sink: .ndjson, output: folder + "/daily")
+            #expect(again.rebuiltSessions == 3, "\(date) again: lines the history holds, left out; the day's three visitors rebuilt")
+            #expect(again.warnings.isEmpty, "\(again.warnings)")
+            _ = try Exporter.export(historyFolder: folder + "/daily", to: folder + "/daily/export")
+            #expect(TestFiles.readText(folder + "/daily/export/sessions.ndjson") == expected, "\(date) again")
+        }
+    }
+
+    /// A day's log read again as it grows (a run before the day ends, another after): the
+    /// lines the first run stored are left out and the visitor with a long past is continued
+    /// with the new ones. A Redis history, whose changes a run cut short may have applied in
+    /// part (`HistoryStore.commitsRunsWhole`), rebuilds it whole instead. Either way the
+    /// sessions end as one run over the whole log leaves them.
+    @Test(arguments: [Pipeline.SinkKind.ndjson, .redis])
+    func aLogReadAgainAsItGrowsLeavesOutTheLinesStoredBefore(sink: Pipeline.SinkKind) throws {
+        let folder = TestFiles.temporaryFolder("heavy-growing")
+        defer { TestFiles.remove(folder) }
+        Self.day("2024-03-01", heavy: 40, in: folder)
+        Self.day("2024-03-02", heavy: 60, in: folder)
+        let pipeline = Self.pipeline(in: folder, warnAt: 90, continueAt: 30)
+        let server = sink == .redis ? try RedisServer() : nil
+        defer { server?.stop() }
+        func sessions(_ name: String) throws -> String {
+            try server?.dumpSessions() ?? TestFiles.readText(folder + "/\(name)/sessions.ndjson") ?? ""
+        }
+        let one = try RunsOverTimeTests.run(pipeline, days: ["2024-03-01", "2024-03-02"], sink: sink, output: folder + "/one", redisURL: server?.url)
+        #expect(one.exitStatus == .success)
+        let expected = try sessions("one")
+        if let server { _ = try server.connect().command("FLUSHALL") }
+
+        // The second day's log as it was at 00:20: its first 20 lines, the heavy visitor's
+        // first client session.
+        Self.day("2024-03-02", heavy: 60, in: folder, lines: 20)
+        for date in ["2024-03-01", "2024-03-02"] {
+            let night = try RunsOverTimeTests.run(pipeline, days: [date], sink: sink, output: folder + "/daily", redisURL: server?.url)
+            #expect(night.exitStatus == .success && night.warnings.isEmpty, "\(night.warnings)")
+        }
+        Self.day("2024-03-02", heavy: 60, in: folder)
+        let again = try RunsOverTimeTests.run(pipeline, days: ["2024-03-02"], sink: sink, output: folder + "/daily", redisURL: server?.url)
+        #expect(again.exitStatus == .success)
+        if sink == .ndjson {
+            #expect(again.warnings.isEmpty, "continued with the 40 new lines: \(again.warnings)")
+            #expect(again.rebuiltSessions == 2 + 3, "the two client sessions of the new lines, the day's three visitors")
+            _ = try Exporter.export(historyFolder: folder + "/daily", to: folder + "/daily/export")
+            #expect(TestFiles.readText(folder + "/daily/export/sessions.ndjson") == expected)
+        } else {
+            #expect(again.warnings.first?.hasPrefix("1 visitor was rebuilt from 90 records or more (the most: heavy, 100)") == true,
+                    "\(again.warnings)")
+            #expect(try sessions("daily") == expected)
+        }
     }
 
     /// One run over several days continues a visitor with a long past as nightly runs do: a
@@ -194,6 +243,14 @@ import Testing
         #expect(continued.rebuiltSessions == (start == 0 ? 1 : 2), "the new session, and the latest one if it was still open")
         #expect(continued.warnings.isEmpty, "\(continued.warnings)")
         if sink == .ndjson {
+            _ = try Exporter.export(historyFolder: folder + "/continued", to: folder + "/continued/export")
+            #expect(TestFiles.readText(folder + "/continued/export/sessions.ndjson") == expected)
+            // A night run again (the last, whose lines are the tail's and before it; a middle
+            // one): every line is one the history holds, so the visitor is not rebuilt.
+            for date in [days[2], days[1]] {
+                let again = try RunsOverTimeTests.run(pipeline, days: [date], sink: sink, output: folder + "/continued", continueVisitorRecords: 30)
+                #expect(again.rebuiltSessions == 0 && again.warnings.isEmpty, "\(date) again: \(again.rebuiltSessions) \(again.warnings)")
+            }
             _ = try Exporter.export(historyFolder: folder + "/continued", to: folder + "/continued/export")
             #expect(TestFiles.readText(folder + "/continued/export/sessions.ndjson") == expected)
         } else {
