@@ -112,7 +112,7 @@ struct HistoryPlanner {
         let preRead = try store.visitorRows(preReadKeys.map(\.text))
         // Tails decoded on the way, by visitor, for the own groups' step below.
         var decodedTails: [String: [Record]] = [:]
-        if store.commitsRunsWhole {
+        if store.holdsOnlyBuiltRecords {
             decodedTails = try leaveOutLinesReadAgain(&newGroups, rows: preRead)
             newGroups.removeAll { $0.records.isEmpty }
         }

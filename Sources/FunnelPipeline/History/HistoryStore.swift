@@ -13,11 +13,13 @@ public protocol HistoryStore: AnyObject {
     /// Of `positions`, those of records stored in `group`, read from the stored bytes without
     /// making records (`StoredPositions`): which of a run's records are lines read again.
     func storedPositions(_ positions: Set<String>, inGroup group: String) throws(SinkError) -> Set<String>
-    /// Whether a run's changes become durable together, at `commit` (SQLite), so that every
-    /// stored record is one the stored visitor rows were built with. A store that applies
-    /// them as they come (Redis) may hold a run's records without the rows a run cut short
-    /// never wrote, which a run of the same day again repairs by rebuilding their visitors.
-    var commitsRunsWhole: Bool { get }
+    /// Whether every stored record is one the stored visitor rows were built with: then a
+    /// record read again (a day run again) may be left out of a run (`HistoryPlanner`). True
+    /// of a store whose runs become durable whole, at `commit` (SQLite). A store that applies
+    /// a run's changes as they come (Redis) may hold records of a run cut short whose rows it
+    /// never wrote, which running that run again repairs by rebuilding their visitors: it
+    /// answers for itself at the run's start (`RedisHistoryStore`'s unfinished runs).
+    var holdsOnlyBuiltRecords: Bool { get }
     /// For each event id, the position and group of every stored record carrying it.
     func eventHolders(_ ids: [String]) throws(SinkError) -> [String: [EventHolder]]
     /// For each visitor with one stored: the client-session groups last resolved to it and
@@ -119,7 +121,7 @@ public struct HistoryChange {
 }
 
 extension HistoryStore {
-    public var commitsRunsWhole: Bool { false }
+    public var holdsOnlyBuiltRecords: Bool { false }
 
     /// `storedPositions` through `records(ofGroups:)`, for a store without a faster way.
     public func storedPositions(_ positions: Set<String>, inGroup group: String) throws(SinkError) -> Set<String> {

@@ -165,8 +165,8 @@ public final class SQLiteHistoryStore: HistoryStore {
         return scan.found
     }
 
-    /// One transaction per run (`commit`).
-    public var commitsRunsWhole: Bool { true }
+    /// One transaction per run (`commit`): a run cut short left nothing.
+    public var holdsOnlyBuiltRecords: Bool { true }
 
     public func eventHolders(_ ids: [String]) throws(SinkError) -> [String: [EventHolder]] {
         var result: [String: [EventHolder]] = [:]

@@ -178,7 +178,7 @@ final class WriteBehindHistory: HistoryStore, @unchecked Sendable {
         return found
     }
 
-    var commitsRunsWhole: Bool { store.commitsRunsWhole }
+    var holdsOnlyBuiltRecords: Bool { store.holdsOnlyBuiltRecords }
 
     func eventHolders(_ ids: [String]) throws(SinkError) -> [String: [EventHolder]] {
         let changes = try pendingChanges()

@@ -85,7 +85,8 @@ public struct Runner {
                     let notice: RedisRetryNotice = { report(clear + "warning: \($0)\n") }
                     sink = try RedisSessionWriter(url: url, layout: keyLayout, sortedSet: pipeline.schema.eventsAsSortedSet,
                                                   ttlSeconds: pipeline.sink.ttlSeconds, notice: notice)
-                    history = RedisHistoryStore(url: url, prefix: pipeline.sink.keyPrefix, keyFilterBytes: pipeline.keyFilterBytes, notice: notice)
+                    history = RedisHistoryStore(url: url, prefix: pipeline.sink.keyPrefix, keyFilterBytes: pipeline.keyFilterBytes, notice: notice,
+                                                runInputs: files.map(\.path))
                     if let failure = try lock?.lockRedis(url: url, prefix: pipeline.sink.keyPrefix, notice: notice) {
                         summary.problems.append(failure.message)
                         summary.exitStatus = .sinkFailure

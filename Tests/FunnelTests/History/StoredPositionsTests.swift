@@ -44,7 +44,7 @@ import Testing
         let positions: Set<String> = [RecordPosition.make(prefix: prefix, line: 2), RecordPosition.make(prefix: prefix, line: 3)]
         #expect(try store.storedPositions(positions, inGroup: "v:a") == [RecordPosition.make(prefix: prefix, line: 2)])
         #expect(try store.storedPositions(positions, inGroup: "v:b").isEmpty)
-        #expect(store.commitsRunsWhole)
+        #expect(store.holdsOnlyBuiltRecords)
 
         // Through the write-behind history, a change not yet written is found as well.
         let behind = WriteBehindHistory(store)

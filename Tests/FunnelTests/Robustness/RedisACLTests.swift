@@ -11,13 +11,15 @@ struct RedisACLTests {
 
     /// The ACL line as the README shows it, with the test's password; without `+info +scan`
     /// when `keyFilter` is false (an ACL set up before funnel kept a key filter), without
-    /// `+mget +mset` when `manyKeys` is false (one set up before funnel used them).
-    static func aclArguments(keyFilter: Bool = true, manyKeys: Bool = true) throws -> [String] {
+    /// `+mget +mset` when `manyKeys` is false (one set up before funnel used them), without
+    /// `+hscan` when `hashScan` is false (likewise).
+    static func aclArguments(keyFilter: Bool = true, manyKeys: Bool = true, hashScan: Bool = true) throws -> [String] {
         let readme = try #require(TestFiles.readText(FixtureCase.repositoryRoot + "/README.md"))
         let line = try #require(readme.split(separator: "\n").first { $0.hasPrefix("ACL SETUSER funnel ") }, "no ACL line in README.md")
         return line.split(separator: " ").map { $0 == ">CHANGE-ME" ? ">" + password : String($0) }
             .filter { keyFilter || ($0 != "+info" && $0 != "+scan") }
             .filter { manyKeys || ($0 != "+mget" && $0 != "+mset") }
+            .filter { hashScan || $0 != "+hscan" }
     }
 
     private func pipeline(in folder: String) -> String {
