@@ -13,8 +13,12 @@ public enum RecordPosition {
     /// Everything of a position but the line number: the same for every line of a file, so a
     /// reader makes it once per file rather than once per line.
     public static func prefix(source: Int, pattern: Int, day: Int?, path: String) -> String {
-        let name = path.split(separator: "/").last.map(String.init) ?? path
-        return pad(source, 3) + pad(pattern, 3) + pad(day ?? 0, 6) + "|" + name + "|"
+        pad(source, 3) + pad(pattern, 3) + pad(day ?? 0, 6) + "|" + fileName(of: path) + "|"
+    }
+
+    /// The part of a path that names its file in a position: the base name.
+    public static func fileName(of path: String) -> String {
+        path.split(separator: "/").last.map(String.init) ?? path
     }
 
     /// `prefix` followed by the line number padded to ten digits (more when it has more),

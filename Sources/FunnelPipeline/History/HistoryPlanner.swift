@@ -110,10 +110,10 @@ struct HistoryPlanner {
         var preReadKeys = Set<HashedText>(minimumCapacity: newGroups.count)
         for index in newGroups.indices { if let visitor = newGroups[index].visitor { preReadKeys.insert(visitor) } }
         let preRead = try store.visitorRows(preReadKeys.map(\.text))
-        // Tails decoded on the way, by visitor, for the own groups' step below.
+        // Visitors' tails, decoded once per plan by the steps that need them, by visitor.
         var decodedTails: [String: [Record]] = [:]
         if store.holdsOnlyBuiltRecords {
-            decodedTails = try leaveOutLinesReadAgain(&newGroups, rows: preRead)
+            try leaveOutLinesReadAgain(&newGroups, rows: preRead, tails: &decodedTails)
             newGroups.removeAll { $0.records.isEmpty }
         }
 
@@ -141,8 +141,6 @@ struct HistoryPlanner {
         // it (`continues`). Its stored records are read later only if the visitor must be
         // rebuilt after all.
         var unread = Set<HashedText>()
-        // The tails' records decoded for the own groups left unread, by visitor.
-        var tailRecords: [HashedText: [Record]] = [:]
         // (An own group that also holds a stored record of one of the chunk's event ids is left
         // unread too: its visitor then fails the event check below and it is read there.)
         let ownNew = newGroups.indices.filter { !Transformer.isSessionGroup(newGroups[$0].group.text) }
@@ -151,15 +149,10 @@ struct HistoryPlanner {
             let rows = preRead
             for (index, key) in zip(ownNew, keys) {
                 guard let past = rows[key]?.past, past.records >= continueVisitorRecords else { continue }
-                let new = newGroups[index].records
-                if continues(past, new) {
+                // (From the tail's point, none of the new records is a tail record read again:
+                // a group read later after all is joined to its new records as they are.)
+                if continuesAsTheyAre(past, newGroups[index].records, visitor: key, tails: &decodedTails) {
                     unread.insert(newGroups[index].group)
-                } else if let tail = past.tail, continues(tail.before, new), let list = decodedTails[key] ?? tail.decodedRecords(),
-                          Self.readsNoneAgain(list, [new]) {
-                    // A group read later after all is joined to its new records as they are:
-                    // none may be a stored one read again.
-                    unread.insert(newGroups[index].group)
-                    tailRecords[HashedText(key)] = list
                 }
             }
         }
@@ -209,11 +202,7 @@ struct HistoryPlanner {
             if unseen.count == list.count {
                 plan.change.records.append((group.text, list[0].position, value))
             } else if !unseen.isEmpty {
-                // The value's encodings are the list's records, in order: the new ones only.
-                var encodings: [[UInt8]] = []
-                RecordCoding.forEachEncoding(in: value) { encodings.append(Array($0)) }
-                let kept = unseen.map { encodings[$0] }
-                plan.change.records.append((group.text, list[unseen[0]].position, RecordCoding.storedValue(of: kept)))
+                plan.change.records.append((group.text, list[unseen[0]].position, Self.storedValue(value, keeping: unseen)))
             }
             records[group] = Array(byPosition.values)
         }
@@ -278,7 +267,7 @@ struct HistoryPlanner {
             }
             if eligible(from: past) {
                 continued[visitor] = past
-            } else if let tail = past.tail, eligible(from: tail.before), let list = tailRecords[visitor] ?? tail.decodedRecords(),
+            } else if let tail = past.tail, eligible(from: tail.before), let list = decodedTails[visitor.text] ?? tail.decodedRecords(),
                       Self.readsNoneAgain(list, chunkGroups.lazy.map { records[$0] ?? [] }) {
                 // The new records join its latest sessions (a visitor active across the last
                 // run's end): those are rebuilt from the point before them, with its records.
@@ -433,22 +422,16 @@ struct HistoryPlanner {
     /// store that commits a run's changes together the visitor's row was built with it: left
     /// out, the rebuild it would have caused gives what the history holds. The store reads
     /// the group's stored records as bytes, and only for these groups, which a run of new
-    /// days never has. Returns the tails it decoded, by visitor.
-    private func leaveOutLinesReadAgain(_ newGroups: inout [NewGroup], rows: [String: VisitorRow]) throws(SinkError) -> [String: [Record]] {
-        var decodedTails: [String: [Record]] = [:]
+    /// days never has. The tails it decodes go into `tails`, by visitor.
+    private func leaveOutLinesReadAgain(_ newGroups: inout [NewGroup], rows: [String: VisitorRow], tails: inout [String: [Record]]) throws(SinkError) {
         for index in newGroups.indices {
             guard let visitor = newGroups[index].visitor?.text, let past = rows[visitor]?.past,
                   past.records >= continueVisitorRecords else { continue }
             let list = newGroups[index].records
-            if continues(past, list) { continue }
-            if let tail = past.tail, continues(tail.before, list) {
-                if decodedTails[visitor] == nil, let decoded = tail.decodedRecords() { decodedTails[visitor] = decoded }
-                if let tailList = decodedTails[visitor], Self.readsNoneAgain(tailList, [list]) { continue }
-            }
+            if continuesAsTheyAre(past, list, visitor: visitor, tails: &tails) { continue }
             let stored = try store.storedPositions(Set(list.lazy.map(\.position)), inGroup: newGroups[index].group.text)
             if !stored.isEmpty { newGroups[index].leaveOut(stored) }
         }
-        return decodedTails
     }
 
     /// Whether `records` (new, of one visitor) all leave its earlier sessions as they are
@@ -464,6 +447,25 @@ struct HistoryPlanner {
     private static func readsNoneAgain<Lists: Sequence<[Record]>>(_ tail: [Record], _ lists: Lists) -> Bool {
         let positions = Set(tail.lazy.map(\.position))
         return lists.allSatisfy { list in list.allSatisfy { !positions.contains($0.position) } }
+    }
+
+    /// What the history keeps of the records at `offsets` of a group's stored `value`, whose
+    /// encodings are the group's records in order.
+    private static func storedValue(_ value: [UInt8], keeping offsets: [Int]) -> [UInt8] {
+        var encodings: [[UInt8]] = []
+        RecordCoding.forEachEncoding(in: value) { encodings.append(Array($0)) }
+        return RecordCoding.storedValue(of: offsets.map { encodings[$0] })
+    }
+
+    /// Whether a visitor's new records of one group continue its stored past as they are:
+    /// from the past itself, or from the point before its tail with none of them a tail
+    /// record read again (the tail decoded once per visitor into `tails`).
+    private func continuesAsTheyAre(_ past: VisitorPast, _ list: [Record], visitor: String, tails: inout [String: [Record]]) -> Bool {
+        if continues(past, list) { return true }
+        guard let tail = past.tail, continues(tail.before, list) else { return false }
+        if tails[visitor] == nil, let decoded = tail.decodedRecords() { tails[visitor] = decoded }
+        guard let records = tails[visitor] else { return false }
+        return Self.readsNoneAgain(records, [list])
     }
 
     /// The most encodings of one group asked for ahead (`Prefetch`).
@@ -488,11 +490,9 @@ struct HistoryPlanner {
 
         /// The group without its records at `positions` (`value` and the rest to match).
         mutating func leaveOut(_ positions: Set<String>) {
-            var encodings: [[UInt8]] = []
-            RecordCoding.forEachEncoding(in: value) { encodings.append(Array($0)) }
             let keep = records.indices.filter { !positions.contains(records[$0].position) }
             records = keep.map { records[$0] }
-            value = keep.isEmpty ? [] : RecordCoding.storedValue(of: keep.map { encodings[$0] })
+            value = keep.isEmpty ? [] : HistoryPlanner.storedValue(value, keeping: keep)
             eventIDs.removeAll { positions.contains($0.position) }
             firstPosition = records.first?.position ?? ""
         }

@@ -121,13 +121,6 @@ public struct HistoryChange {
 }
 
 extension HistoryStore {
-    public var holdsOnlyBuiltRecords: Bool { false }
-
-    /// `storedPositions` through `records(ofGroups:)`, for a store without a faster way.
-    public func storedPositions(_ positions: Set<String>, inGroup group: String) throws(SinkError) -> Set<String> {
-        Set((try records(ofGroups: [group])[group] ?? []).lazy.map(\.position).filter { positions.contains($0) })
-    }
-
     /// Applies the piece as a change of its own (stores that do not write pieces in place).
     public func apply(_ change: HistoryChange, piece: HistoryChange.Piece) throws(SinkError) {
         try apply(HistoryChange(change, piece: piece))

@@ -406,8 +406,6 @@ final class SQLiteDatabase {
     }
 
     static func blob(_ statement: OpaquePointer?, _ column: Int32) -> [UInt8] {
-        let count = Int(sqlite3_column_bytes(statement, column))
-        guard count > 0, let pointer = sqlite3_column_blob(statement, column) else { return [] }
-        return Array(UnsafeRawBufferPointer(start: pointer, count: count))
+        withBlob(statement, column) { Array($0) }
     }
 }

@@ -45,7 +45,7 @@ struct StoredPositions {
 
     private func isInWantedFile(_ position: UnsafeBufferPointer<UInt8>) -> Bool {
         files.contains { file in
-            file.count < position.count && position[file.count - 1] == UInt8(ascii: "|")
+            file.count < position.count
                 && file.withUnsafeBufferPointer { memcmp($0.baseAddress!, position.baseAddress!, file.count) == 0 }
                 && !position[file.count...].contains(UInt8(ascii: "|"))
         }

@@ -1,3 +1,5 @@
+import FunnelCore
+
 /// The runs a Redis history lists as having written to it without finishing
 /// (`RedisHistoryStore`, `funnel:unfinished`), each as the names of the input files it read.
 ///
@@ -16,7 +18,7 @@ struct UnfinishedRuns: Equatable {
     /// The base names of `paths`, sorted and distinct: the same file moved to an archive
     /// folder is the same input, as for record positions (`RecordPosition`).
     static func names(of paths: [String]) -> [String] {
-        Array(Set(paths.map { $0.split(separator: "/").last.map(String.init) ?? $0 })).sorted()
+        Array(Set(paths.map(RecordPosition.fileName))).sorted()
     }
 
     /// With a run of `names` (already `names(of:)`) added, unless it is listed.
