@@ -11,10 +11,9 @@ import FunnelCore
 public final class CSVSessionWriter: EncodedSessionSink {
     public static let fileName = "sessions.csv"
     public let fieldNames: [String]
-    private let file: AtomicFile
-    private let deleted: DeletedSessionsFile
+    private let file: SessionRowsFile
     private let columns: [String: Int]
-    public private(set) var sessionsWritten = 0
+    public var sessionsWritten: Int { file.rowsWritten }
     /// The file written: `fileName` in the folder, `.gz` added with `gzip`.
     public var path: String { file.path }
 
@@ -31,8 +30,7 @@ public final class CSVSessionWriter: EncodedSessionSink {
         guard columns[FieldName.sessionID] == nil else { throw SinkError("CSV column 'session_id' is always the first; do not name it again") }
         self.fieldNames = fieldNames
         self.columns = columns
-        file = try AtomicFile(path: folder + "/" + Self.fileName, gzip: gzip)
-        deleted = try DeletedSessionsFile(folder: folder)
+        file = try SessionRowsFile(folder: folder, fileName: Self.fileName, gzip: gzip)
         try file.withBuffer { out in
             Self.appendCell(FieldName.sessionID, to: &out)
             for name in fieldNames {
@@ -59,19 +57,11 @@ public final class CSVSessionWriter: EncodedSessionSink {
         return out
     }
 
-    public func write(encoded: [UInt8]) throws(SinkError) {
-        try file.append(encoded)
-        sessionsWritten += 1
-    }
+    public func write(encoded: [UInt8]) throws(SinkError) { try file.append(row: encoded) }
 
-    public func delete(_ ids: [String]) throws(SinkError) {
-        try deleted.append(ids)
-    }
+    public func delete(_ ids: [String]) throws(SinkError) { try file.delete(ids) }
 
-    public func finish() throws(SinkError) {
-        try deleted.commit()
-        try file.commit()
-    }
+    public func finish() throws(SinkError) { try file.commit() }
 
     /// Appends one cell, quoted only when RFC 4180 needs it.
     static func appendCell(_ text: String, to out: inout [UInt8]) {

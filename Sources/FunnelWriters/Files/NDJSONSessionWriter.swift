@@ -4,17 +4,15 @@ import FunnelCore
 /// schema's fields typed (numbers as numbers, booleans as booleans), then `events` in time order.
 public final class NDJSONSessionWriter: EncodedSessionSink {
     public static let fileName = "sessions.ndjson"
-    private let file: AtomicFile
-    private let deleted: DeletedSessionsFile
-    public private(set) var sessionsWritten = 0
+    private let file: SessionRowsFile
+    public var sessionsWritten: Int { file.rowsWritten }
     /// The file written: `fileName` in the folder, `.gz` added with `gzip`.
     public var path: String { file.path }
 
     /// Creates `folder/sessions.ndjson` (`sessions.ndjson.gz` with `gzip`); nothing replaces
     /// an existing file before `finish()`.
     public init(folder: String, gzip: Bool = false) throws(SinkError) {
-        file = try AtomicFile(path: folder + "/" + Self.fileName, gzip: gzip)
-        deleted = try DeletedSessionsFile(folder: folder)
+        file = try SessionRowsFile(folder: folder, fileName: Self.fileName, gzip: gzip)
     }
 
     public func encode(_ session: SessionRecord) -> [UInt8] {
@@ -22,19 +20,11 @@ public final class NDJSONSessionWriter: EncodedSessionSink {
         ByteWriter.bytes(capacity: 2048) { Self.write(session, to: &$0) }
     }
 
-    public func write(encoded: [UInt8]) throws(SinkError) {
-        try file.append(encoded)
-        sessionsWritten += 1
-    }
+    public func write(encoded: [UInt8]) throws(SinkError) { try file.append(row: encoded) }
 
-    public func delete(_ ids: [String]) throws(SinkError) {
-        try deleted.append(ids)
-    }
+    public func delete(_ ids: [String]) throws(SinkError) { try file.delete(ids) }
 
-    public func finish() throws(SinkError) {
-        try deleted.commit()
-        try file.commit()
-    }
+    public func finish() throws(SinkError) { try file.commit() }
 
     /// One session as its `sessions.ndjson` line, newline included.
     public static func append(_ session: SessionRecord, to out: inout [UInt8]) {
