@@ -1,8 +1,8 @@
 import CSQLite
 import FunnelWriters
 
-/// One SQLite connection with its prepared statements, for the history store and the run's
-/// scratch tables. Errors come back as `SinkError`s naming the file and what was being done.
+/// One SQLite connection with its prepared statements, for the history store (a file, or a
+/// temporary database for a run that keeps none). Errors come back as `SinkError`s naming the file and what was being done.
 final class SQLiteDatabase {
     enum Value {
         case text(String)
@@ -35,8 +35,8 @@ final class SQLiteDatabase {
     private var binding = false
 
     /// Set once, before the first connection: SQLite's memory statistics take a process-wide
-    /// mutex on every allocation, and the history and the scratch are used on different
-    /// threads at once. Nothing here reads the statistics.
+    /// mutex on every allocation, and a run uses SQLite on several threads at once (the
+    /// history's reads, its writer, the bodies stored at the end). Nothing here reads the statistics.
     private static let configured: Void = { _ = funnel_sqlite_disable_memory_statistics() }()
 
     /// `create`: false opens an existing file only. It is still opened for writing, so that
@@ -117,7 +117,8 @@ final class SQLiteDatabase {
     ///
     /// Rows are bound straight from the caller's values: an array of `Value`s made per row,
     /// gathered per statement and freed took about 190 million instructions of the bench's S
-    /// run (5%), on the history's writer and the scratch's keeper. `bindRow` must not use this
+    /// run (5%), on the history's writer and the run scratch's keeper (a SQLite database until
+    /// 2026-12-04). `bindRow` must not use this
     /// database: its values go into the buffer the statement being bound reads.
     ///
     /// Only for statements that cannot abort half-way, or on a database without a journal: a

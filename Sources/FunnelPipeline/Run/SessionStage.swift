@@ -286,7 +286,7 @@ private final class Flusher: @unchecked Sendable {
             return (RunScratch.Bytes(body: body, encoded: encoded, sent: sent), prepared)
         }
         let bytes = made.map(\.0)
-        // The scratch is a database of its own and the Redis sink a connection of its own:
+        // The scratch is files of its own and the Redis sink a connection of its own:
         // both are written on another thread while the history takes the chunk's change. (A
         // run killed between the two is repaired by running it again: it rebuilds and
         // rewrites every visitor it reads, whatever the history already holds.) The previous
@@ -332,7 +332,7 @@ private final class Flusher: @unchecked Sendable {
         // The session bodies go into the history on a thread of their own, a batch at a time,
         // while this one reads the scratch in order and writes the sink: the history's inserts
         // are most of the end of a run (1.5 s of 2.5 s at a million lines), which one core
-        // otherwise spends alone. The history and the scratch are separate databases. Small
+        // otherwise spends alone. The history and the scratch are separate files. Small
         // batches and one waiting keep what the overlap holds to about 15,000 bodies (twice
         // 10,000 batches and two waiting cost 20 MiB of peak memory at M).
         let pending = BoundedQueue<[(id: String, start: Int64, body: [UInt8], new: Bool)]>(capacity: 1)
@@ -354,7 +354,7 @@ private final class Flusher: @unchecked Sendable {
             pending.close()
             historyWriter.join()
         }
-        // The visitor totals (a GROUP BY over the scratch's counts, 0.5 s at L) on a thread of
+        // The visitor totals (a sorted pass over the scratch's counts) on a thread of
         // their own, while this one walks the sessions.
         var totals = RunScratch.Totals()
         var totalsFailure: SinkError?

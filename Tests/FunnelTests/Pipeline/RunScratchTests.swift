@@ -29,11 +29,9 @@ struct RunScratchTests {
     }
 
     /// `keep` tells which sessions the run already sent in exactly this version: same digest
-    /// as the last one kept for the id, and not deleted since. The same with the filter of
-    /// ids sent dropped after two ids (every id looked up) and after one.
-    @Test(arguments: [4_000_000, 2, 1])
-    func keepReportsSessionsAlreadySentInTheSameVersion(filterLimit: Int) throws {
-        let scratch = try RunScratch(sentFilterLimit: filterLimit)
+    /// as the last one kept for the id, and not deleted since.
+    @Test func keepReportsSessionsAlreadySentInTheSameVersion() throws {
+        let scratch = try RunScratch()
         func keep(_ versions: [(String, Int?)], deleted: [String] = []) throws -> [Bool] {
             var plan = HistoryPlanner.Plan()
             plan.sessions = versions.map { session($0.0, start: 1) }
@@ -48,6 +46,45 @@ struct RunScratchTests {
         #expect(try keep([], deleted: ["a"]) == [])
         #expect(try keep([("a", 1)]) == [false])
         #expect(try keep([("a", 1)]) == [true])
+        // Kept without a digest since: nothing known to be sent.
+        #expect(try keep([("b", nil)]) == [false])
+        #expect(try keep([("b", 3)]) == [false])
+    }
+
+    /// With a memory of few ids (`sentGeneration`), older ids are forgotten and sent again,
+    /// never the other way: a session reported as sent is one the full memory reports as sent,
+    /// and an id kept just before is still known.
+    @Test(arguments: [1, 2, 5])
+    func aSmallMemoryOfSentIdsForgetsButNeverClaimsTooMuch(generation: Int) throws {
+        let full = try RunScratch()
+        let small = try RunScratch(sentGeneration: generation)
+        var random = WriteBehindHistoryTests.Generator(state: 99)
+        var forgotten = 0
+        for _ in 0..<300 {
+            var plan = HistoryPlanner.Plan()
+            let id = "s\(random.next(12))"
+            var bytes: [RunScratch.Bytes] = []
+            if random.next(8) == 0 {
+                plan.deleted = [id]
+            } else {
+                plan.sessions = [session(id, start: 1)]
+                bytes = [RunScratch.Bytes(body: [], encoded: nil, sent: random.next(3))]
+            }
+            let expected = try full.keep(plan, stored: nil, bytes: bytes)
+            let got = try small.keep(plan, stored: nil, bytes: bytes)
+            #expect(got.count == expected.count)
+            for (g, e) in zip(got, expected) {
+                #expect(!g || e)
+                if e && !g { forgotten += 1 }
+            }
+            // The same version again at once: known to both.
+            if let sent = bytes.first?.sent {
+                #expect(try small.keep(plan, stored: nil, bytes: [RunScratch.Bytes(body: [], encoded: nil, sent: sent)]) == [true])
+                _ = try full.keep(plan, stored: nil, bytes: bytes)
+            }
+        }
+        // Twelve ids in turn and generations of at most five: some were forgotten.
+        #expect(forgotten > 0)
     }
 
     /// The output order is the same whether its index was kept from the start (`ordered`, a
@@ -142,8 +179,11 @@ struct RunScratchTests {
     /// Many chunks that write, rewrite and delete ids of one pool (more than a statement's
     /// rows at a time, `SQLiteDatabase.rowsPerStatement`): the walk and the deleted ids are
     /// each id's last version, as a model of "the last chunk wins" says.
-    @Test func manyChunksLeaveEachIdsLastVersion() throws {
-        let scratch = try RunScratch()
+    /// With little memory (a few hundred bytes) every chunk's versions go to sorted runs on
+    /// disk, and the runs are merged level by level: the same answer.
+    @Test(arguments: [8 << 20, 600])
+    func manyChunksLeaveEachIdsLastVersion(memoryBytes: Int) throws {
+        let scratch = try RunScratch(memoryBytes: memoryBytes)
         var random = WriteBehindHistoryTests.Generator(state: 12345)
         func next(_ bound: Int) -> Int { random.next(bound) }
         // id -> (start, body) when written last, nil when deleted last; and ids ever deleted.
@@ -180,5 +220,40 @@ struct RunScratchTests {
         #expect(walked == live.map { "\($0.id)@\($0.start)=\($0.body)" })
         #expect(try scratch.deleted() == model.filter { $0.value == nil }.keys.sorted())
         #expect(deletedOnce == everDeleted.filter { model[$0]! != nil })
+    }
+
+    /// Bodies of a few KiB from many chunks, walked in output order: more chunks than the
+    /// walk's read windows, so windows are replaced, and a few bodies larger than a window's
+    /// quarter, read alone. Each session comes back with its last body, byte for byte.
+    @Test(arguments: [4 << 20, 50_000])
+    func bodiesOfManyChunksComeBackWhole(memoryBytes: Int) throws {
+        let scratch = try RunScratch(memoryBytes: memoryBytes)
+        var random = WriteBehindHistoryTests.Generator(state: 4242)
+        var model: [String: (start: Int64, body: [UInt8])] = [:]
+        for chunk in 0..<90 {
+            var plan = HistoryPlanner.Plan()
+            var bytes: [RunScratch.Bytes] = []
+            var ids = Set<String>()
+            while ids.count < 30 { ids.insert("id\(random.next(2_000))") }
+            for id in ids.sorted() {
+                let start = Int64(chunk * 10 + random.next(400))
+                let length = random.next(20) == 0 ? 9_000 + random.next(9_000) : 200 + random.next(3_000)
+                let body = (0..<length).map { UInt8(truncatingIfNeeded: $0 &+ chunk &* 7 &+ id.count) }
+                plan.sessions.append(session(id, start: start))
+                bytes.append(RunScratch.Bytes(body: body, encoded: nil))
+                model[id] = (start, body)
+            }
+            try scratch.keep(plan, stored: nil, bytes: bytes)
+        }
+        var walked: [(String, Int64)] = []
+        var wrong = 0
+        try scratch.forEachSession { session in
+            walked.append((session.id, session.start))
+            if model[session.id]?.body != session.body || session.encoded != session.body { wrong += 1 }
+        }
+        #expect(wrong == 0)
+        let expected = model.map { ($0.key, $0.value.start) }.sorted { ($0.1, $0.0) < ($1.1, $1.0) }
+        #expect(walked.map(\.0) == expected.map(\.0))
+        #expect(walked.map(\.1) == expected.map(\.1))
     }
 }

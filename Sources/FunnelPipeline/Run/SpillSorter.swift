@@ -1,0 +1,299 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import FunnelWriters
+
+/// Records of a key and a value (bytes each), added in any order and read back sorted by key,
+/// with records of equal keys in the order they were added: an external merge sort whose
+/// memory stays within `memoryBytes` however many records it is given.
+///
+/// Keys compare as SQLite compares text and blobs (`memcmp` of the common length, then the
+/// shorter first), so a key made of a session id sorts as the scratch's SQLite index sorted
+/// it. Records are gathered in memory; when they reach `memoryBytes` they are sorted and
+/// written to a temporary file as one sorted run. Reading merges the runs and what is in
+/// memory, in one pass of sequential reads; it can be done again, and records can be added
+/// between readings. Sixteen runs of one size are merged into one run (as an LSM tree's
+/// levels are), so that a run of years keeps a few dozen runs open, not thousands.
+///
+/// This replaced SQLite tables with an index keyed by session id (the run's scratch): every
+/// insert there was a descent of a randomly keyed B-tree larger than its cache at 3 million
+/// lines. Here each record is copied into memory, sorted with the others once, and written
+/// and read once in order.
+final class SpillSorter {
+    /// What the records are, for messages.
+    private let purpose: String
+    private let memoryBytes: Int
+    /// Records in memory, each `[key length: UInt32][value length: UInt32][key][value]`, in
+    /// the first `arenaUsed` bytes.
+    private var arena: UnsafeMutableRawBufferPointer
+    private var arenaUsed = 0
+    /// Where each record in `arena` starts, in the order added.
+    private var offsets: [Int] = []
+    /// `offsets` sorted by key then offset, while nothing was added since it was made.
+    private var sortedCache: [Int]?
+    /// Sorted runs written to temporary files, oldest records first.
+    private var runs: [Run] = []
+    /// Records added.
+    private(set) var count = 0
+
+    struct Run {
+        let file: TemporaryFile
+        let records: Int
+        /// 0 for a run written from memory, n + 1 for a merge of runs of level n.
+        let level: Int
+    }
+
+    /// Runs of one level merged into one (and the most sources one reading merges per level).
+    static let fanIn = 16
+
+    init(purpose: String, memoryBytes: Int = 4 << 20) {
+        self.purpose = purpose
+        self.memoryBytes = memoryBytes
+        arena = .allocate(byteCount: min(memoryBytes, 64 << 10), alignment: 16)
+    }
+
+    deinit { arena.deallocate() }
+
+    /// Sorted runs on disk (for tests).
+    var runCount: Int { runs.count }
+
+    /// Adds one record.
+    func add(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) throws(SinkError) {
+        try makeRoom(8 + key.count + value.count)
+        store(key, value)
+    }
+
+    /// Adds one record whose key is a text's UTF-8 and whose value is `value`'s bytes (a
+    /// plain struct: the files never leave the process).
+    func add<Value>(key: String, value: Value) throws(SinkError) {
+        var key = key
+        try makeRoom(8 + key.utf8.count + MemoryLayout<Value>.size)
+        key.withUTF8 { key in withUnsafeBytes(of: value) { store(UnsafeRawBufferPointer(key), $0) } }
+    }
+
+    /// The same with the key's bytes in an array.
+    func add<Value>(key: [UInt8], value: Value) throws(SinkError) {
+        try makeRoom(8 + key.count + MemoryLayout<Value>.size)
+        key.withUnsafeBytes { key in withUnsafeBytes(of: value) { store(key, $0) } }
+    }
+
+    /// Spills what memory holds when `length` more bytes would pass the bound, and makes room
+    /// for them.
+    private func makeRoom(_ length: Int) throws(SinkError) {
+        if arenaUsed > 0 && arenaUsed + length > memoryBytes { try spill() }
+        if arenaUsed + length > arena.count {
+            // Doubled up to the bound (a larger record gets room of its own size).
+            let larger = UnsafeMutableRawBufferPointer.allocate(byteCount: max(arenaUsed + length, min(arena.count * 2, memoryBytes)), alignment: 16)
+            larger.copyMemory(from: UnsafeRawBufferPointer(rebasing: arena[0..<arenaUsed]))
+            arena.deallocate()
+            arena = larger
+        }
+    }
+
+    /// Copies a record into room `makeRoom` made.
+    private func store(_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) {
+        let base = arena.baseAddress! + arenaUsed
+        base.storeBytes(of: UInt32(key.count).littleEndian, as: UInt32.self)
+        (base + 4).storeBytes(of: UInt32(value.count).littleEndian, as: UInt32.self)
+        if key.count > 0 { (base + 8).copyMemory(from: key.baseAddress!, byteCount: key.count) }
+        if value.count > 0 { (base + 8 + key.count).copyMemory(from: value.baseAddress!, byteCount: value.count) }
+        offsets.append(arenaUsed)
+        arenaUsed += 8 + key.count + value.count
+        sortedCache = nil
+        count += 1
+    }
+
+    /// Calls `body` with every record's key and value, sorted by key, records of equal keys in
+    /// the order they were added. The bytes are valid during the call only.
+    func forEach(_ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws(SinkError) -> Void) throws(SinkError) {
+        var sources: [RecordSource] = []
+        for run in runs { sources.append(try RunReader(run.file)) }
+        if !offsets.isEmpty { sources.append(MemorySource(arena: UnsafeRawBufferPointer(arena), order: sortedOffsets())) }
+        try Self.merge(sources, body)
+    }
+
+    /// Merges sources (each sorted; earlier sources hold earlier records) into one sorted
+    /// stream, a tie going to the earlier source.
+    private static func merge(_ sources: [RecordSource],
+                              _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws(SinkError) -> Void) throws(SinkError) {
+        var live: [RecordSource] = []
+        for source in sources where try source.advance() { live.append(source) }
+        if live.count == 1 {
+            let only = live[0]
+            repeat { try body(only.key, only.value) } while try only.advance()
+            return
+        }
+        while !live.isEmpty {
+            var best = 0
+            for index in 1..<live.count where Self.compare(live[index].key, live[best].key) < 0 { best = index }
+            let source = live[best]
+            try body(source.key, source.value)
+            if try !source.advance() { live.remove(at: best) }
+        }
+    }
+
+    /// Sorts what is in memory and writes it as a run; merges runs of one level that reached
+    /// `fanIn`.
+    private func spill() throws(SinkError) {
+        let file = try TemporaryFile(purpose: purpose)
+        let raw = UnsafeRawBufferPointer(arena)
+        for offset in sortedOffsets() {
+            let keyLength = Int(raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian)
+            let valueLength = Int(raw.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self).littleEndian)
+            try file.append(UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + 8 + keyLength + valueLength)]))
+        }
+        try file.seal()
+        runs.append(Run(file: file, records: offsets.count, level: 0))
+        arenaUsed = 0
+        offsets.removeAll(keepingCapacity: true)
+        sortedCache = nil
+        while runs.count >= Self.fanIn {
+            let level = runs[runs.count - 1].level
+            let tail = runs.suffix(Self.fanIn)
+            guard tail.allSatisfy({ $0.level == level }) else { break }
+            let merged = try TemporaryFile(purpose: purpose)
+            var records = 0
+            var sources: [RecordSource] = []
+            for run in tail { sources.append(try RunReader(run.file)) }
+            try Self.merge(sources) { key, value throws(SinkError) in
+                try Self.write(key: key, value: value, to: merged)
+                records += 1
+            }
+            try merged.seal()
+            runs.removeLast(Self.fanIn)
+            runs.append(Run(file: merged, records: records, level: level + 1))
+        }
+    }
+
+    private static func write(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, to file: TemporaryFile) throws(SinkError) {
+        var lengths = (UInt32(key.count).littleEndian, UInt32(value.count).littleEndian)
+        try withUnsafeBytes(of: &lengths) { raw throws(SinkError) in _ = try file.append(raw) }
+        try file.append(key)
+        try file.append(value)
+    }
+
+    /// `offsets` sorted by key, then by offset (the order added). Each is paired with its
+    /// key's first eight bytes as a big-endian word, which decides most comparisons.
+    private func sortedOffsets() -> [Int] {
+        if let sortedCache { return sortedCache }
+        let raw = UnsafeRawBufferPointer(arena)
+        var keyed = offsets.map { offset in (prefix: Self.prefix(Self.key(raw, offset)), offset: offset) }
+        keyed.sort { a, b in
+            if a.prefix != b.prefix { return a.prefix < b.prefix }
+            let order = Self.compare(Self.key(raw, a.offset), Self.key(raw, b.offset))
+            return order != 0 ? order < 0 : a.offset < b.offset
+        }
+        let sorted = keyed.map(\.offset)
+        sortedCache = sorted
+        return sorted
+    }
+
+    @inline(__always)
+    fileprivate static func key(_ raw: UnsafeRawBufferPointer, _ offset: Int) -> UnsafeRawBufferPointer {
+        let length = Int(raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian)
+        return UnsafeRawBufferPointer(rebasing: raw[(offset + 8)..<(offset + 8 + length)])
+    }
+
+    /// The first eight bytes as a big-endian number, zeros after a shorter key: ordered as
+    /// `compare` orders keys whenever two prefixes differ.
+    @inline(__always)
+    private static func prefix(_ key: UnsafeRawBufferPointer) -> UInt64 {
+        if key.count >= 8 { return UInt64(bigEndian: key.loadUnaligned(as: UInt64.self)) }
+        var value: UInt64 = 0
+        for index in 0..<8 { value = value << 8 | UInt64(index < key.count ? key[index] : 0) }
+        return value
+    }
+
+    /// `memcmp` of the common length, then the shorter first.
+    @inline(__always)
+    static func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
+        let common = min(a.count, b.count)
+        if common > 0 {
+            let order = memcmp(a.baseAddress!, b.baseAddress!, common)
+            if order != 0 { return Int(order) }
+        }
+        return a.count - b.count
+    }
+}
+
+/// One sorted stream of records for `SpillSorter.merge`.
+private class RecordSource {
+    /// The current record's key and value, valid until the next `advance`.
+    var key = UnsafeRawBufferPointer(start: nil, count: 0)
+    var value = UnsafeRawBufferPointer(start: nil, count: 0)
+    /// Moves to the next record; false at the end.
+    func advance() throws(SinkError) -> Bool { false }
+}
+
+/// The records in memory, in sorted order (the sorter adds nothing while it is read).
+private final class MemorySource: RecordSource {
+    private let arena: UnsafeRawBufferPointer
+    private let order: [Int]
+    private var index = -1
+
+    init(arena: UnsafeRawBufferPointer, order: [Int]) {
+        self.arena = arena
+        self.order = order
+    }
+
+    override func advance() throws(SinkError) -> Bool {
+        index += 1
+        guard index < order.count else { return false }
+        let offset = order[index]
+        let keyLength = Int(arena.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian)
+        let valueLength = Int(arena.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self).littleEndian)
+        key = UnsafeRawBufferPointer(rebasing: arena[(offset + 8)..<(offset + 8 + keyLength)])
+        value = UnsafeRawBufferPointer(rebasing: arena[(offset + 8 + keyLength)..<(offset + 8 + keyLength + valueLength)])
+        return true
+    }
+}
+
+/// A run read back in large sequential reads.
+private final class RunReader: RecordSource {
+    private let file: TemporaryFile
+    private var buffer: UnsafeMutableRawBufferPointer
+    /// File offset of `buffer`'s first byte, bytes of it filled, and where the next record starts in it.
+    private var bufferStart = 0
+    private var filled = 0
+    private var position = 0
+
+    init(_ file: TemporaryFile, bufferBytes: Int = 128 << 10) throws(SinkError) {
+        self.file = file
+        buffer = .allocate(byteCount: bufferBytes, alignment: 16)
+    }
+
+    deinit { buffer.deallocate() }
+
+    override func advance() throws(SinkError) -> Bool {
+        guard try available(8) else { return false }
+        let base = UnsafeRawBufferPointer(buffer)
+        let keyLength = Int(base.loadUnaligned(fromByteOffset: position, as: UInt32.self).littleEndian)
+        let valueLength = Int(base.loadUnaligned(fromByteOffset: position + 4, as: UInt32.self).littleEndian)
+        let length = 8 + keyLength + valueLength
+        guard try available(length) else {
+            throw SinkError("the temporary file of \(file.purpose) ends inside a record (it was changed while the run read it)")
+        }
+        let start = position + 8
+        key = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[start..<(start + keyLength)])
+        value = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[(start + keyLength)..<(start + keyLength + valueLength)])
+        position += length
+        return true
+    }
+
+    /// Whether `count` bytes from `position` are in the buffer, reading more (and growing the
+    /// buffer for a record larger than it) when they are not; false at the end of the file.
+    private func available(_ count: Int) throws(SinkError) -> Bool {
+        if position + count <= filled { return true }
+        let consumed = bufferStart + position
+        guard consumed < file.size else { return false }
+        if count > buffer.count {
+            let larger = UnsafeMutableRawBufferPointer.allocate(byteCount: max(count, buffer.count * 2), alignment: 16)
+            buffer.deallocate()
+            buffer = larger
+        }
+        bufferStart = consumed
+        position = 0
+        filled = try file.read(at: bufferStart, into: buffer)
+        return count <= filled
+    }
+}

@@ -1,0 +1,137 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import FunnelWriters
+
+/// A file for the run's own use, deleted from its folder as soon as it is made: it lives
+/// while this object holds it open, and nothing of it survives the process, however the run
+/// ends. Appends go through a buffer and come back by offset (`read`), which sees every byte
+/// appended so far.
+///
+/// Its folder is SQLite's temporary folder (`$SQLITE_TMPDIR`, `$TMPDIR`, else `/var/tmp`,
+/// `/usr/tmp` or `/tmp`, the first that is a writable folder), where the run's scratch was
+/// kept while it was a SQLite database: the operations guide's advice on disk space holds.
+final class TemporaryFile {
+    /// What the file holds, for messages ("the run's sessions").
+    let purpose: String
+    /// Where it was made (already unlinked), for messages.
+    private let path: String
+    private let fd: Int32
+    /// Bytes appended, the buffered ones included: the offset of the next append.
+    private(set) var size = 0
+    /// Appends not yet written; allocated at the first append, freed by `seal`.
+    private var buffer = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+    private var buffered = 0
+    private let bufferBytes: Int
+
+    /// `folder`: where to make it, instead of `folder()`'s choice (tests).
+    init(purpose: String, bufferBytes: Int = 1 << 20, folder: String? = nil) throws(SinkError) {
+        self.purpose = purpose
+        let folder = folder ?? Self.folder()
+        var template = Array((folder + "/funnel-scratch-XXXXXX").utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard fd >= 0 else {
+            throw SinkError("cannot make a temporary file for \(purpose) in \(folder): \(String(cString: strerror(errno))) (set TMPDIR to a writable folder with room)")
+        }
+        unlink(path)
+        self.fd = fd
+        self.bufferBytes = bufferBytes
+    }
+
+    deinit {
+        close(fd)
+        buffer.deallocate()
+    }
+
+    /// Writes what is buffered and frees the buffer: a file written once and then only read
+    /// (a sorted run) holds no memory while it waits. A later append allocates it again.
+    func seal() throws(SinkError) {
+        try flush()
+        buffer.deallocate()
+        buffer = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+    }
+
+    /// The first of SQLite's candidates for temporary files that is a folder this process
+    /// may write to; `environment` reads a variable (the process's, unless a test says).
+    static func folder(environment: (String) -> String? = { name in getenv(name).map { String(cString: $0) } }) -> String {
+        var candidates: [String] = []
+        for name in ["SQLITE_TMPDIR", "TMPDIR"] {
+            if let value = environment(name), !value.isEmpty { candidates.append(value) }
+        }
+        candidates += ["/var/tmp", "/usr/tmp", "/tmp"]
+        for folder in candidates {
+            var info = stat()
+            if stat(folder, &info) == 0, info.st_mode & S_IFMT == S_IFDIR, access(folder, W_OK | X_OK) == 0 { return folder }
+        }
+        return "."
+    }
+
+    /// Appends `bytes`; returns the offset they start at.
+    @discardableResult
+    func append(_ bytes: UnsafeRawBufferPointer) throws(SinkError) -> Int {
+        let offset = size
+        if buffer.baseAddress == nil { buffer = .allocate(byteCount: bufferBytes, alignment: 16) }
+        if buffered + bytes.count > buffer.count { try flush() }
+        if bytes.count > buffer.count {
+            try writeAll(bytes)
+        } else if let base = bytes.baseAddress {
+            (buffer.baseAddress! + buffered).copyMemory(from: base, byteCount: bytes.count)
+            buffered += bytes.count
+        }
+        size += bytes.count
+        return offset
+    }
+
+    /// Appends `bytes`; returns the offset they start at.
+    @discardableResult
+    func append(_ bytes: [UInt8]) throws(SinkError) -> Int {
+        var failure: SinkError?
+        let offset = bytes.withUnsafeBytes { raw -> Int in
+            do throws(SinkError) { return try append(raw) } catch { failure = error; return 0 }
+        }
+        if let failure { throw failure }
+        return offset
+    }
+
+    /// Writes what the buffer holds to the file.
+    func flush() throws(SinkError) {
+        guard buffered > 0 else { return }
+        try writeAll(UnsafeRawBufferPointer(rebasing: buffer[0..<buffered]))
+        buffered = 0
+    }
+
+    /// Fills `into` from `offset` on, or as much of it as the file holds from there; returns
+    /// the bytes read.
+    func read(at offset: Int, into: UnsafeMutableRawBufferPointer) throws(SinkError) -> Int {
+        if buffered > 0 && offset + into.count > size - buffered { try flush() }
+        var done = 0
+        while done < into.count {
+            let got = pread(fd, into.baseAddress! + done, into.count - done, off_t(offset + done))
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw SinkError("cannot read the temporary file of \(purpose) (\(path)): \(String(cString: strerror(errno)))")
+            }
+            if got == 0 { break }
+            done += got
+        }
+        return done
+    }
+
+    private func writeAll(_ bytes: UnsafeRawBufferPointer) throws(SinkError) {
+        var done = 0
+        let start = size - buffered
+        while done < bytes.count {
+            let written = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(start + done))
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw SinkError("cannot write the temporary file of \(purpose) in \(Self.folderOf(path)): \(String(cString: strerror(errno))) (set TMPDIR to a folder with room)")
+            }
+            done += written
+        }
+    }
+
+    private static func folderOf(_ path: String) -> String {
+        path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
+    }
+}

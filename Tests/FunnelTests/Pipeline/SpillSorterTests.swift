@@ -1,0 +1,69 @@
+@testable import FunnelPipeline
+import Testing
+
+/// The scratch's external sort: records come back sorted by key as SQLite orders text, equal
+/// keys in the order added, whether they stayed in memory or went through runs on disk.
+struct SpillSorterTests {
+    private func read(_ sorter: SpillSorter) throws -> [(String, Int)] {
+        var seen: [(String, Int)] = []
+        try sorter.forEach { key, value in
+            seen.append((String(decoding: key, as: UTF8.self), value.loadUnaligned(as: Int.self)))
+        }
+        return seen
+    }
+
+    /// Keys of many lengths sharing prefixes (the first eight bytes decide most comparisons),
+    /// with repeats, through memory bounds from all-in-memory to a run per few records (more
+    /// than `fanIn` runs, so levels are merged): the stable sort of a model every time.
+    @Test(arguments: [1 << 20, 2_000, 100])
+    func recordsComeBackSortedByKeyAndStable(memoryBytes: Int) throws {
+        let sorter = SpillSorter(purpose: "a test", memoryBytes: memoryBytes)
+        var random = WriteBehindHistoryTests.Generator(state: 7)
+        var model: [(String, Int)] = []
+        let alphabet = Array("ab\u{7F}Zé0".unicodeScalars)
+        for index in 0..<3_000 {
+            var key = ""
+            for _ in 0..<random.next(12) { key.unicodeScalars.append(alphabet[random.next(alphabet.count)]) }
+            model.append((key, index))
+            try sorter.add(key: key, value: index)
+        }
+        let expected = model.enumerated().sorted { a, b in
+            if a.element.0.utf8.elementsEqual(b.element.0.utf8) { return a.offset < b.offset }
+            return a.element.0.utf8.lexicographicallyPrecedes(b.element.0.utf8)
+        }.map(\.element)
+        let seen = try read(sorter)
+        #expect(seen.count == 3_000)
+        #expect(seen.map(\.0) == expected.map(\.0))
+        #expect(seen.map(\.1) == expected.map(\.1))
+        if memoryBytes == 100 { #expect(sorter.runCount < SpillSorter.fanIn * 3) }
+        if memoryBytes == 2_000 { #expect(sorter.runCount > 1) }
+        // Read again, then more added: still the whole, in order.
+        #expect(try read(sorter).map(\.1) == expected.map(\.1))
+        try sorter.add(key: "", value: 3_000)
+        try sorter.add(key: "a", value: 3_001)
+        let again = try read(sorter)
+        #expect(again.count == 3_002)
+        #expect(again.first?.0 == "")
+        let lastEmpty = again.lastIndex { $0.0 == "" }!
+        #expect(again[lastEmpty].1 == 3_000)
+    }
+
+    /// A record larger than the memory bound and than a run reader's buffer comes back whole.
+    @Test func aRecordLargerThanTheBoundAndTheReadBuffer() throws {
+        let sorter = SpillSorter(purpose: "a test", memoryBytes: 64)
+        let long = Array(repeating: UInt8(ascii: "x"), count: 300_000)
+        try sorter.add(key: "b", value: 1)
+        try long.withUnsafeBytes { value in
+            try "a".utf8CString.withUnsafeBytes { key in try sorter.add(key: UnsafeRawBufferPointer(rebasing: key.dropLast()), value: value) }
+        }
+        try sorter.add(key: "c", value: 2)
+        var lengths: [Int] = []
+        var keys: [String] = []
+        try sorter.forEach { key, value in
+            keys.append(String(decoding: key, as: UTF8.self))
+            lengths.append(value.count)
+        }
+        #expect(keys == ["a", "b", "c"])
+        #expect(lengths == [300_000, 8, 8])
+    }
+}
