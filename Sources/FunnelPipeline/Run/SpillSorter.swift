@@ -12,8 +12,9 @@ import FunnelWriters
 /// it. Records are gathered in memory; when they reach `memoryBytes` they are sorted and
 /// written to a temporary file as one sorted run. Reading merges the runs and what is in
 /// memory, in one pass of sequential reads; it can be done again, and records can be added
-/// between readings. Sixteen runs of one size are merged into one run (as an LSM tree's
-/// levels are), so that a run of years keeps a few dozen runs open, not thousands.
+/// between readings. Sixty-four runs of one size are merged into one run (as an LSM tree's
+/// levels are), so that a run of years keeps at most a few hundred runs open (64 KiB of
+/// read buffer each while they are read), not tens of thousands.
 ///
 /// This replaced SQLite tables with an index keyed by session id (the run's scratch): every
 /// insert there was a descent of a randomly keyed B-tree larger than its cache at 3 million
@@ -43,12 +44,16 @@ final class SpillSorter {
         let level: Int
     }
 
-    /// Runs of one level merged into one (and the most sources one reading merges per level).
-    static let fanIn = 16
+    /// Runs of one level merged into one (and the most sources one reading merges per level):
+    /// a run of ten days of a million lines each writes about 50 runs and merges none before
+    /// its end. Each source reads through 64 KiB.
+    static let defaultFanIn = 64
+    let fanIn: Int
 
-    init(purpose: String, memoryBytes: Int = 4 << 20) {
+    init(purpose: String, memoryBytes: Int = 4 << 20, fanIn: Int = SpillSorter.defaultFanIn) {
         self.purpose = purpose
         self.memoryBytes = memoryBytes
+        self.fanIn = max(2, fanIn)
         arena = .allocate(byteCount: min(memoryBytes, 64 << 10), alignment: 16)
     }
 
@@ -113,22 +118,47 @@ final class SpillSorter {
     }
 
     /// Merges sources (each sorted; earlier sources hold earlier records) into one sorted
-    /// stream, a tie going to the earlier source.
+    /// stream, a tie going to the earlier source: a binary heap of the sources by their
+    /// current records, compared by their keys' first eight bytes first.
     private static func merge(_ sources: [RecordSource],
                               _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws(SinkError) -> Void) throws(SinkError) {
-        var live: [RecordSource] = []
-        for source in sources where try source.advance() { live.append(source) }
-        if live.count == 1 {
-            let only = live[0]
+        var heap: [RecordSource] = []
+        for (rank, source) in sources.enumerated() where try source.advance() {
+            source.rank = rank
+            heap.append(source)
+        }
+        if heap.count == 1 {
+            let only = heap[0]
             repeat { try body(only.key, only.value) } while try only.advance()
             return
         }
-        while !live.isEmpty {
-            var best = 0
-            for index in 1..<live.count where Self.compare(live[index].key, live[best].key) < 0 { best = index }
-            let source = live[best]
-            try body(source.key, source.value)
-            if try !source.advance() { live.remove(at: best) }
+        @inline(__always) func less(_ a: RecordSource, _ b: RecordSource) -> Bool {
+            if a.prefix != b.prefix { return a.prefix < b.prefix }
+            let order = compare(a.key, b.key)
+            return order != 0 ? order < 0 : a.rank < b.rank
+        }
+        func siftDown(_ start: Int) {
+            var parent = start
+            while true {
+                let left = 2 * parent + 1
+                guard left < heap.count else { return }
+                var child = left
+                if left + 1 < heap.count && less(heap[left + 1], heap[left]) { child = left + 1 }
+                guard less(heap[child], heap[parent]) else { return }
+                heap.swapAt(child, parent)
+                parent = child
+            }
+        }
+        for index in stride(from: heap.count / 2 - 1, through: 0, by: -1) { siftDown(index) }
+        while !heap.isEmpty {
+            let top = heap[0]
+            try body(top.key, top.value)
+            if try !top.advance() {
+                let last = heap.removeLast()
+                guard !heap.isEmpty else { return }
+                heap[0] = last
+            }
+            siftDown(0)
         }
     }
 
@@ -147,9 +177,9 @@ final class SpillSorter {
         arenaUsed = 0
         offsets.removeAll(keepingCapacity: true)
         sortedCache = nil
-        while runs.count >= Self.fanIn {
+        while runs.count >= fanIn {
             let level = runs[runs.count - 1].level
-            let tail = runs.suffix(Self.fanIn)
+            let tail = runs.suffix(fanIn)
             guard tail.allSatisfy({ $0.level == level }) else { break }
             let merged = try TemporaryFile(purpose: purpose)
             var records = 0
@@ -160,7 +190,7 @@ final class SpillSorter {
                 records += 1
             }
             try merged.seal()
-            runs.removeLast(Self.fanIn)
+            runs.removeLast(fanIn)
             runs.append(Run(file: merged, records: records, level: level + 1))
         }
     }
@@ -197,7 +227,7 @@ final class SpillSorter {
     /// The first eight bytes as a big-endian number, zeros after a shorter key: ordered as
     /// `compare` orders keys whenever two prefixes differ.
     @inline(__always)
-    private static func prefix(_ key: UnsafeRawBufferPointer) -> UInt64 {
+    fileprivate static func prefix(_ key: UnsafeRawBufferPointer) -> UInt64 {
         if key.count >= 8 { return UInt64(bigEndian: key.loadUnaligned(as: UInt64.self)) }
         var value: UInt64 = 0
         for index in 0..<8 { value = value << 8 | UInt64(index < key.count ? key[index] : 0) }
@@ -219,8 +249,14 @@ final class SpillSorter {
 /// One sorted stream of records for `SpillSorter.merge`.
 private class RecordSource {
     /// The current record's key and value, valid until the next `advance`.
-    var key = UnsafeRawBufferPointer(start: nil, count: 0)
+    var key = UnsafeRawBufferPointer(start: nil, count: 0) {
+        didSet { prefix = SpillSorter.prefix(key) }
+    }
     var value = UnsafeRawBufferPointer(start: nil, count: 0)
+    /// `SpillSorter.prefix` of `key`.
+    var prefix: UInt64 = 0
+    /// The source's place among those merged: the earlier wins a tie.
+    var rank = 0
     /// Moves to the next record; false at the end.
     func advance() throws(SinkError) -> Bool { false }
 }
@@ -257,7 +293,7 @@ private final class RunReader: RecordSource {
     private var filled = 0
     private var position = 0
 
-    init(_ file: TemporaryFile, bufferBytes: Int = 128 << 10) throws(SinkError) {
+    init(_ file: TemporaryFile, bufferBytes: Int = 64 << 10) throws(SinkError) {
         self.file = file
         buffer = .allocate(byteCount: bufferBytes, alignment: 16)
     }
