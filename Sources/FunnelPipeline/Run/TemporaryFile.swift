@@ -1,9 +1,11 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CWriteback
 import FunnelWriters
 
-/// A file for the run's own use, deleted from its folder as soon as it is made: it lives
+/// A file for the run's own use that has no name in its folder (Linux's `O_TMPFILE`; where
+/// the file system cannot make one, a named file unlinked as soon as it is made): it lives
 /// while this object holds it open, and nothing of it survives the process, however the run
 /// ends. Appends go through a buffer and come back by offset (`read`), which sees every byte
 /// appended so far.
@@ -28,13 +30,19 @@ final class TemporaryFile {
     init(purpose: String, bufferBytes: Int = 1 << 20, folder: String? = nil) throws(SinkError) {
         self.purpose = purpose
         let folder = folder ?? Self.folder()
-        var template = Array((folder + "/funnel-scratch-XXXXXX").utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        var fd = funnel_open_unnamed_file(folder)
+        if fd >= 0 {
+            path = folder + "/(unnamed)"
+        } else {
+            // A crash between `mkstemp` and `unlink` would leave an empty file behind.
+            var template = Array((folder + "/funnel-scratch-XXXXXX").utf8CString)
+            fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+            path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if fd >= 0 { unlink(path) }
+        }
         guard fd >= 0 else {
             throw SinkError("cannot make a temporary file for \(purpose) in \(folder): \(String(cString: strerror(errno))) (set TMPDIR to a writable folder with room)")
         }
-        unlink(path)
         self.fd = fd
         self.bufferBytes = bufferBytes
     }
