@@ -140,13 +140,13 @@ final class RunScratch {
             let version = Version(written: true, existed: existed, converted: converted, start: session.start, revenue: revenue,
                                   body: try append(bytes.body), encoded: try bytes.encoded.map { b throws(SinkError) in try append(b) } ?? .none,
                                   original: original)
-            try add(version, id: session.id)
+            try versions.add(key: session.id, value: version)
             sent.set(session.id, bytes.sent)
         }
         for id in plan.deleted {
             let (original, existed) = try before(id)
-            try add(Version(written: false, existed: existed, converted: false, start: 0, revenue: 0,
-                            body: .none, encoded: .none, original: original), id: id)
+            try versions.add(key: id, value: Version(written: false, existed: existed, converted: false, start: 0, revenue: 0,
+                                                     body: .none, encoded: .none, original: original))
             sent.set(id, nil)
         }
         // Appended, one record per rebuild of a visitor: `totals` keeps each visitor's last.
@@ -163,10 +163,6 @@ final class RunScratch {
         return Extent(offset: Int64(try bytesFile.append(bytes)), length: Int64(bytes.count))
     }
 
-    private func add(_ version: Version, id: String) throws(SinkError) {
-        try versions.add(key: id, value: version)
-    }
-
     /// The visitors' counts, summed over the last record of each. May run on another thread
     /// than `forEachSession` and `deleted` at the same time (other files), not than `keep`.
     func totals() throws(SinkError) -> Totals {
@@ -181,10 +177,9 @@ final class RunScratch {
             totals.overEventCap += Int(counts.4)
         }
         try counts.forEach { key, value throws(SinkError) in
-            if let counts = last, !Self.same(key, visitor) {
-                add(counts)
-            }
             if last == nil || !Self.same(key, visitor) {
+                // A new visitor: the one before is complete.
+                if let last { add(last) }
                 visitor.removeAll(keepingCapacity: true)
                 visitor.append(contentsOf: key)
             }
