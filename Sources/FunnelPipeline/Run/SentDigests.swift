@@ -34,6 +34,9 @@ struct SentDigests {
 
     /// Records what was sent for `id` (nil: nothing, or the session was deleted).
     mutating func set(_ id: String, _ digest: Int?) {
+        // A sink that sends nothing as it goes (flat files) never fills either generation:
+        // its sessions cost no hash here.
+        if digest == nil && current.isEmpty && previous.isEmpty { return }
         let key = Self.key(id)
         guard let digest else {
             current.removeValue(forKey: key)

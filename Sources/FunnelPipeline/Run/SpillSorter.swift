@@ -34,12 +34,9 @@ final class SpillSorter {
     private var sortedCache: [Int]?
     /// Sorted runs written to temporary files, oldest records first.
     private var runs: [Run] = []
-    /// Records added.
-    private(set) var count = 0
 
     struct Run {
         let file: TemporaryFile
-        let records: Int
         /// 0 for a run written from memory, n + 1 for a merge of runs of level n.
         let level: Int
     }
@@ -105,7 +102,6 @@ final class SpillSorter {
         offsets.append(arenaUsed)
         arenaUsed += 8 + key.count + value.count
         sortedCache = nil
-        count += 1
     }
 
     /// Calls `body` with every record's key and value, sorted by key, records of equal keys in
@@ -168,12 +164,10 @@ final class SpillSorter {
         let file = try TemporaryFile(purpose: purpose)
         let raw = UnsafeRawBufferPointer(arena)
         for offset in sortedOffsets() {
-            let keyLength = Int(raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian)
-            let valueLength = Int(raw.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self).littleEndian)
-            try file.append(UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + 8 + keyLength + valueLength)]))
+            try file.append(UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + Self.recordLength(raw, offset))]))
         }
         try file.seal()
-        runs.append(Run(file: file, records: offsets.count, level: 0))
+        runs.append(Run(file: file, level: 0))
         arenaUsed = 0
         offsets.removeAll(keepingCapacity: true)
         sortedCache = nil
@@ -182,16 +176,12 @@ final class SpillSorter {
             let tail = runs.suffix(fanIn)
             guard tail.allSatisfy({ $0.level == level }) else { break }
             let merged = try TemporaryFile(purpose: purpose)
-            var records = 0
             var sources: [RecordSource] = []
             for run in tail { sources.append(try RunReader(run.file)) }
-            try Self.merge(sources) { key, value throws(SinkError) in
-                try Self.write(key: key, value: value, to: merged)
-                records += 1
-            }
+            try Self.merge(sources) { key, value throws(SinkError) in try Self.write(key: key, value: value, to: merged) }
             try merged.seal()
             runs.removeLast(fanIn)
-            runs.append(Run(file: merged, records: records, level: level + 1))
+            runs.append(Run(file: merged, level: level + 1))
         }
     }
 
@@ -218,10 +208,25 @@ final class SpillSorter {
         return sorted
     }
 
+    /// The bytes of the record at `offset` of `raw` (the layout `store` writes): its header's
+    /// eight bytes must be there; `recordLength` says how far the rest reaches.
     @inline(__always)
-    fileprivate static func key(_ raw: UnsafeRawBufferPointer, _ offset: Int) -> UnsafeRawBufferPointer {
-        let length = Int(raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian)
-        return UnsafeRawBufferPointer(rebasing: raw[(offset + 8)..<(offset + 8 + length)])
+    fileprivate static func recordLength(_ raw: UnsafeRawBufferPointer, _ offset: Int) -> Int {
+        8 + Int(raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian)
+            + Int(raw.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self).littleEndian)
+    }
+
+    /// The key and the value of the whole record at `offset` of `raw`.
+    @inline(__always)
+    fileprivate static func record(_ raw: UnsafeRawBufferPointer, _ offset: Int) -> (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
+        let keyEnd = offset + 8 + Int(raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian)
+        let end = keyEnd + Int(raw.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self).littleEndian)
+        return (UnsafeRawBufferPointer(rebasing: raw[(offset + 8)..<keyEnd]), UnsafeRawBufferPointer(rebasing: raw[keyEnd..<end]))
+    }
+
+    @inline(__always)
+    private static func key(_ raw: UnsafeRawBufferPointer, _ offset: Int) -> UnsafeRawBufferPointer {
+        record(raw, offset).key
     }
 
     /// The first eight bytes as a big-endian number, zeros after a shorter key: ordered as
@@ -275,11 +280,7 @@ private final class MemorySource: RecordSource {
     override func advance() throws(SinkError) -> Bool {
         index += 1
         guard index < order.count else { return false }
-        let offset = order[index]
-        let keyLength = Int(arena.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian)
-        let valueLength = Int(arena.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self).littleEndian)
-        key = UnsafeRawBufferPointer(rebasing: arena[(offset + 8)..<(offset + 8 + keyLength)])
-        value = UnsafeRawBufferPointer(rebasing: arena[(offset + 8 + keyLength)..<(offset + 8 + keyLength + valueLength)])
+        (key, value) = SpillSorter.record(arena, order[index])
         return true
     }
 }
@@ -302,16 +303,12 @@ private final class RunReader: RecordSource {
 
     override func advance() throws(SinkError) -> Bool {
         guard try available(8) else { return false }
-        let base = UnsafeRawBufferPointer(buffer)
-        let keyLength = Int(base.loadUnaligned(fromByteOffset: position, as: UInt32.self).littleEndian)
-        let valueLength = Int(base.loadUnaligned(fromByteOffset: position + 4, as: UInt32.self).littleEndian)
-        let length = 8 + keyLength + valueLength
+        let length = SpillSorter.recordLength(UnsafeRawBufferPointer(buffer), position)
+        // (`available` may read the buffer again from the record's start.)
         guard try available(length) else {
             throw SinkError("the temporary file of \(file.purpose) ends inside a record (it was changed while the run read it)")
         }
-        let start = position + 8
-        key = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[start..<(start + keyLength)])
-        value = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[(start + keyLength)..<(start + keyLength + valueLength)])
+        (key, value) = SpillSorter.record(UnsafeRawBufferPointer(buffer), position)
         position += length
         return true
     }

@@ -16,8 +16,8 @@ import FunnelWriters
 final class TemporaryFile {
     /// What the file holds, for messages ("the run's sessions").
     let purpose: String
-    /// Where it was made (already unlinked), for messages.
-    private let path: String
+    /// The folder it was made in, for messages.
+    private let folder: String
     private let fd: Int32
     /// Bytes appended, the buffered ones included: the offset of the next append.
     private(set) var size = 0
@@ -30,15 +30,13 @@ final class TemporaryFile {
     init(purpose: String, bufferBytes: Int = 1 << 20, folder: String? = nil) throws(SinkError) {
         self.purpose = purpose
         let folder = folder ?? Self.folder()
+        self.folder = folder
         var fd = funnel_open_unnamed_file(folder)
-        if fd >= 0 {
-            path = folder + "/(unnamed)"
-        } else {
+        if fd < 0 {
             // A crash between `mkstemp` and `unlink` would leave an empty file behind.
             var template = Array((folder + "/funnel-scratch-XXXXXX").utf8CString)
             fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-            path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            if fd >= 0 { unlink(path) }
+            if fd >= 0 { template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) } }
         }
         guard fd >= 0 else {
             throw SinkError("cannot make a temporary file for \(purpose) in \(folder): \(String(cString: strerror(errno))) (set TMPDIR to a writable folder with room)")
@@ -118,7 +116,7 @@ final class TemporaryFile {
             let got = pread(fd, into.baseAddress! + done, into.count - done, off_t(offset + done))
             if got < 0 {
                 if errno == EINTR { continue }
-                throw SinkError("cannot read the temporary file of \(purpose) (\(path)): \(String(cString: strerror(errno)))")
+                throw SinkError("cannot read the temporary file of \(purpose) in \(folder): \(String(cString: strerror(errno)))")
             }
             if got == 0 { break }
             done += got
@@ -133,13 +131,9 @@ final class TemporaryFile {
             let written = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(start + done))
             if written < 0 {
                 if errno == EINTR { continue }
-                throw SinkError("cannot write the temporary file of \(purpose) in \(Self.folderOf(path)): \(String(cString: strerror(errno))) (set TMPDIR to a folder with room)")
+                throw SinkError("cannot write the temporary file of \(purpose) in \(folder): \(String(cString: strerror(errno))) (set TMPDIR to a folder with room)")
             }
             done += written
         }
-    }
-
-    private static func folderOf(_ path: String) -> String {
-        path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
     }
 }
