@@ -200,8 +200,9 @@ final class RunScratch {
     }
 
     /// One pass over the versions in id order (unless the last one still holds): the ids
-    /// deleted for good and, for an `ordered` scratch, the live sessions sorted into output
-    /// order. `each`, when given, is called with every live session's id and last version.
+    /// deleted for good and, when sorting (`inOrder`, else `ordered`), the live sessions sorted
+    /// into output order. With `visiting`, a pass is always made and `each` is called with
+    /// every live session's id and last version (a result kept from before cannot replay them).
     @discardableResult
     private func resolve(inOrder: Bool? = nil, visiting: Bool = false,
                          _ each: (UnsafeRawBufferPointer, Version) throws(SinkError) -> Void = { _, _ in }) throws(SinkError) -> (deleted: [String], inOrder: SpillSorter?) {
