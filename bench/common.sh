@@ -2,7 +2,14 @@
 # where they work, the release build they measure, and the demo pipeline over named days.
 root=$(pwd)
 work=${BENCH_DIR:-/tmp/funnel-bench}
-swift build -c release >/dev/null
+mkdir -p "$work"
+# Quiet when it builds; the compiler's messages (which `swift build` prints on standard
+# output) when it does not: a failed build stopped the bench with nothing said.
+if ! swift build -c release > "$work/build.log" 2>&1; then
+  tail -n 40 "$work/build.log"
+  echo "bench: the release build failed (whole log: $work/build.log)" >&2
+  exit 1
+fi
 bin="$root/.build/release/funnel"
 
 # fixtures/demo/pipeline.yaml with its paths by `{date}` (so `--date` and `--from/--to`
