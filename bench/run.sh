@@ -16,7 +16,6 @@ cd "$(dirname "$0")/.."
 source bench/common.sh
 sizes=${BENCH_SIZES:-"S M L L3"}
 runs=${BENCH_RUNS:-3}
-mkdir -p "$work"
 cc -O2 -o "$work/floor" bench/floor.c -lz
 port=$((20000 + RANDOM % 20000))
 redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --daemonize yes --dir "$work" >/dev/null
