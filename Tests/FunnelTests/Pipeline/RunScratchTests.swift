@@ -87,9 +87,9 @@ struct RunScratchTests {
         #expect(forgotten > 0)
     }
 
-    /// The output order is the same whether its index was kept from the start (`ordered`, a
-    /// run that walks in order) or built at the walk: sessions by start, then id, each at its
-    /// latest version, the deleted ones left out.
+    /// The output order is the same whether the sessions are sorted into it by the pass that
+    /// finds the deleted ids (`ordered`, a run that walks in order) or by the walk itself:
+    /// sessions by start, then id, each at its latest version, the deleted ones left out.
     @Test func orderKeptFromTheStartIsTheOrderBuiltAtTheEnd() throws {
         func walk(ordered: Bool) throws -> [String] {
             let scratch = try RunScratch(ordered: ordered)
@@ -176,9 +176,8 @@ struct RunScratchTests {
         #expect(ordered["gone"]?.encoded == Array("E".utf8))
     }
 
-    /// Many chunks that write, rewrite and delete ids of one pool (more than a statement's
-    /// rows at a time, `SQLiteDatabase.rowsPerStatement`): the walk and the deleted ids are
-    /// each id's last version, as a model of "the last chunk wins" says.
+    /// Many chunks that write, rewrite and delete ids of one pool: the walk and the deleted
+    /// ids are each id's last version, as a model of "the last chunk wins" says.
     /// With little memory (a few hundred bytes) every chunk's versions go to sorted runs on
     /// disk, and the runs are merged level by level: the same answer.
     @Test(arguments: [8 << 20, 600])
