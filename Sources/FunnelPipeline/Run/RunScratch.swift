@@ -340,12 +340,18 @@ final class RunScratch {
                 let got = try file.read(at: offset, into: buffers[found])
                 starts[found] = offset
                 ends[found] = offset + got
-                guard got >= length else { throw SinkError("the temporary file of \(file.purpose) is shorter than what was written to it") }
+                guard got >= length else { throw shorter }
             }
             used[found] = clock
             last = found
             let from = offset - starts[found]
             return [UInt8](UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffers[found])[from..<(from + length)]))
+        }
+
+        /// Only this process writes the file: fewer bytes than an extent names means it was
+        /// changed or cut while the run read it.
+        private var shorter: SinkError {
+            SinkError("the temporary file of \(file.purpose) is shorter than what was written to it")
         }
 
         private func read(_ offset: Int, _ length: Int) throws(SinkError) -> [UInt8] {
@@ -356,7 +362,7 @@ final class RunScratch {
                 count = got
             }
             if let failure { throw failure }
-            guard got == length else { throw SinkError("the temporary file of \(file.purpose) is shorter than what was written to it") }
+            guard got == length else { throw shorter }
             return bytes
         }
     }

@@ -95,8 +95,7 @@ final class SpillSorter {
     /// Copies a record into room `makeRoom` made.
     private func store(_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) {
         let base = arena.baseAddress! + arenaUsed
-        base.storeBytes(of: UInt32(key.count).littleEndian, as: UInt32.self)
-        (base + 4).storeBytes(of: UInt32(value.count).littleEndian, as: UInt32.self)
+        Self.putHeader(into: base, key: key.count, value: value.count)
         if key.count > 0 { (base + 8).copyMemory(from: key.baseAddress!, byteCount: key.count) }
         if value.count > 0 { (base + 8 + key.count).copyMemory(from: value.baseAddress!, byteCount: value.count) }
         offsets.append(arenaUsed)
@@ -186,10 +185,20 @@ final class SpillSorter {
     }
 
     private static func write(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, to file: TemporaryFile) throws(SinkError) {
-        var lengths = (UInt32(key.count).littleEndian, UInt32(value.count).littleEndian)
-        try withUnsafeBytes(of: &lengths) { raw throws(SinkError) in _ = try file.append(raw) }
+        var header: UInt64 = 0
+        try withUnsafeMutableBytes(of: &header) { raw throws(SinkError) in
+            putHeader(into: raw.baseAddress!, key: key.count, value: value.count)
+            _ = try file.append(UnsafeRawBufferPointer(raw))
+        }
         try file.append(key)
         try file.append(value)
+    }
+
+    /// A record's eight-byte header: its key's and its value's lengths as little-endian 32-bit
+    /// words, in memory and in run files alike (what `recordLength` and `record` read).
+    private static func putHeader(into base: UnsafeMutableRawPointer, key: Int, value: Int) {
+        base.storeBytes(of: UInt32(key).littleEndian, as: UInt32.self)
+        (base + 4).storeBytes(of: UInt32(value).littleEndian, as: UInt32.self)
     }
 
     /// `offsets` sorted by key, then by offset (the order added). Each is paired with its
@@ -251,8 +260,9 @@ final class SpillSorter {
     }
 }
 
-/// One sorted stream of records for `SpillSorter.merge`.
-private class RecordSource {
+/// One sorted stream of records for `SpillSorter.merge` (internal, not private, so that tests
+/// can read a run file they cut short).
+class RecordSource {
     /// The current record's key and value, valid until the next `advance`.
     var key = UnsafeRawBufferPointer(start: nil, count: 0) {
         didSet { prefix = SpillSorter.prefix(key) }
@@ -286,7 +296,7 @@ private final class MemorySource: RecordSource {
 }
 
 /// A run read back in large sequential reads.
-private final class RunReader: RecordSource {
+final class RunReader: RecordSource {
     private let file: TemporaryFile
     private var buffer: UnsafeMutableRawBufferPointer
     /// File offset of `buffer`'s first byte, bytes of it filled, and where the next record starts in it.
@@ -302,15 +312,23 @@ private final class RunReader: RecordSource {
     deinit { buffer.deallocate() }
 
     override func advance() throws(SinkError) -> Bool {
-        guard try available(8) else { return false }
+        guard try available(8) else {
+            // The end of the file, or bytes left that are too few for a record's header.
+            guard bufferStart + position >= file.size else { throw cutShort }
+            return false
+        }
         let length = SpillSorter.recordLength(UnsafeRawBufferPointer(buffer), position)
         // (`available` may read the buffer again from the record's start.)
-        guard try available(length) else {
-            throw SinkError("the temporary file of \(file.purpose) ends inside a record (it was changed while the run read it)")
-        }
+        guard try available(length) else { throw cutShort }
         (key, value) = SpillSorter.record(UnsafeRawBufferPointer(buffer), position)
         position += length
         return true
+    }
+
+    /// A file that ends inside a record's header, key or value: only this process writes it,
+    /// so it was changed or cut while the run read it.
+    private var cutShort: SinkError {
+        SinkError("the temporary file of \(file.purpose) ends inside a record (it was changed while the run read it)")
     }
 
     /// Whether `count` bytes from `position` are in the buffer, reading more (and growing the

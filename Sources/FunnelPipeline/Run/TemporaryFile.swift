@@ -125,15 +125,8 @@ final class TemporaryFile {
     }
 
     private func writeAll(_ bytes: UnsafeRawBufferPointer) throws(SinkError) {
-        var done = 0
-        let start = size - buffered
-        while done < bytes.count {
-            let written = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(start + done))
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw SinkError("cannot write the temporary file of \(purpose) in \(folder): \(String(cString: strerror(errno))) (set TMPDIR to a folder with room)")
-            }
-            done += written
+        if let code = DescriptorWrite.all(fd, bytes, at: size - buffered) {
+            throw SinkError("cannot write the temporary file of \(purpose) in \(folder): \(String(cString: strerror(code))) (set TMPDIR to a folder with room)")
         }
     }
 }

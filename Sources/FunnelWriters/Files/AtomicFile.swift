@@ -90,14 +90,8 @@ public final class AtomicFile {
     }
 
     private func writeAll(_ bytes: UnsafeRawBufferPointer) throws(SinkError) {
-        var offset = 0
-        while offset < bytes.count {
-            let written = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw SinkError("cannot write \(temporaryPath): \(String(cString: strerror(errno)))")
-            }
-            offset += written
+        if let code = DescriptorWrite.all(fd, bytes) {
+            throw SinkError("cannot write \(temporaryPath): \(String(cString: strerror(code)))")
         }
         bytesWritten += bytes.count
         if bytesWritten - writebackStart >= Self.writebackBytes {

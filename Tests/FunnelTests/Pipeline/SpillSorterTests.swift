@@ -1,4 +1,5 @@
 @testable import FunnelPipeline
+import FunnelWriters
 import Testing
 
 /// The scratch's external sort: records come back sorted by key as SQLite orders text, equal
@@ -67,5 +68,29 @@ struct SpillSorterTests {
         }
         #expect(keys == ["a", "b", "c"])
         #expect(lengths == [300_000, 8, 8])
+    }
+
+    /// A run file is read record by record: one whole record, then whatever follows. A file
+    /// that ends inside the next record's header, key or value is an error naming the file's
+    /// purpose, never a quiet end of the run (a whole file ends cleanly).
+    @Test(arguments: [0, 5, 8 + 2, 8 + 3])
+    func aRunFileCutInsideARecordIsAnError(extra: Int) throws {
+        // One record with a three-byte key "abc" and a one-byte value, then `extra` bytes of
+        // a second record whose header says the same lengths.
+        var record: [UInt8] = [3, 0, 0, 0, 1, 0, 0, 0]
+        record += Array("abc".utf8) + [7]
+        let file = try TemporaryFile(purpose: "a cut run")
+        try file.append(record + Array(record.prefix(extra)))
+        try file.seal()
+        let reader = try RunReader(file, bufferBytes: 16)
+        #expect(try reader.advance())
+        #expect(Array(reader.key) == Array("abc".utf8))
+        #expect(Array(reader.value) == [7])
+        if extra == 0 {
+            #expect(try reader.advance() == false)
+        } else {
+            let error = #expect(throws: SinkError.self) { try reader.advance() }
+            #expect(error?.message.contains("a cut run ends inside a record") == true)
+        }
     }
 }
