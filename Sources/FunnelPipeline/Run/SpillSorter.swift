@@ -217,25 +217,29 @@ final class SpillSorter {
         return sorted
     }
 
-    /// The bytes of the record at `offset` of `raw` (the layout `store` writes): its header's
-    /// eight bytes must be there; `recordLength` says how far the rest reaches.
+    /// The length of the whole record at `offset` of `raw` (the layout `putHeader` starts):
+    /// its header's eight bytes must be there, the rest may not be yet.
     @inline(__always)
     fileprivate static func recordLength(_ raw: UnsafeRawBufferPointer, _ offset: Int) -> Int {
         8 + Int(raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian)
             + Int(raw.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self).littleEndian)
     }
 
+    /// The key of the record at `offset` of `raw`, from its header's first word only: what
+    /// the sort's comparisons read.
+    @inline(__always)
+    private static func key(_ raw: UnsafeRawBufferPointer, _ offset: Int) -> UnsafeRawBufferPointer {
+        let length = Int(raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian)
+        return UnsafeRawBufferPointer(rebasing: raw[(offset + 8)..<(offset + 8 + length)])
+    }
+
     /// The key and the value of the whole record at `offset` of `raw`.
     @inline(__always)
     fileprivate static func record(_ raw: UnsafeRawBufferPointer, _ offset: Int) -> (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
-        let keyEnd = offset + 8 + Int(raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian)
-        let end = keyEnd + Int(raw.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self).littleEndian)
-        return (UnsafeRawBufferPointer(rebasing: raw[(offset + 8)..<keyEnd]), UnsafeRawBufferPointer(rebasing: raw[keyEnd..<end]))
-    }
-
-    @inline(__always)
-    private static func key(_ raw: UnsafeRawBufferPointer, _ offset: Int) -> UnsafeRawBufferPointer {
-        record(raw, offset).key
+        let key = key(raw, offset)
+        let valueStart = offset + 8 + key.count
+        let valueLength = Int(raw.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self).littleEndian)
+        return (key, UnsafeRawBufferPointer(rebasing: raw[valueStart..<(valueStart + valueLength)]))
     }
 
     /// The first eight bytes as a big-endian number, zeros after a shorter key: ordered as
