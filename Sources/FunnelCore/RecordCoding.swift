@@ -93,33 +93,40 @@ public enum RecordCoding {
     /// whose fields `pageView` holds: the same fields in the same order, for a reader that
     /// keeps a line's fields as bytes up to here. Making the record's strings, then encoding
     /// and freeing them, was most of the reader's work per kept line.
-    public static func encode(pageView p: PageView) -> [UInt8] {
-        ByteWriter.bytes(capacity: 1024) { w in
-            w.put(.origin, "a")
-            w.put(.event, "PageView")
-            w.put(.timestamp, decimal: p.timestamp)
-            RecordPosition.withLine(p.line) { zeros, digits in
-                let length = p.positionPrefix.count + zeros + digits.count
-                guard w.fits(1 + 10 + length) else { return }
-                w.write(Tag.position.rawValue)
-                forEachLengthByte(length) { w.write($0) }
-                w.writeUnchecked(p.positionPrefix)
-                for _ in 0..<zeros { w.write(UInt8(ascii: "0")) }
-                w.writeUnchecked(digits)
-            }
-            w.put(.sessionID, p.sessionID)
-            w.put(.visitorID, p.visitorID)
-            w.put(.host, p.host)
-            w.put(.path, p.path)
-            w.put(.query, p.query)
-            w.put(.visitorKey, p.visitorKey)
-            w.put(.referrerHost, p.referrerHost)
-            w.put(.deviceType, p.deviceType)
-            w.put(.browser, p.browser)
-            w.put(.country, p.country)
-            w.put(.geoCountry, p.geoCountry)
-            w.put(.geoCity, p.geoCity)
+    public static func encode(pageView p: inout PageView) -> [UInt8] {
+        // `inout` although nothing is changed: a closure captures an `inout` parameter by its
+        // address, but copies a borrowed one, and copying and destroying the view's fourteen
+        // texts was a fifth of this function (28 of 141 million instructions on the bench's S).
+        ByteWriter.bytes(capacity: 1024) { write(pageView: &p, into: &$0) }
+    }
+
+    /// Writes what `encode(pageView:)` returns.
+    @inline(__always)
+    private static func write(pageView p: inout PageView, into w: inout ByteWriter) {
+        w.put(.origin, "a")
+        w.put(.event, "PageView")
+        w.put(.timestamp, decimal: p.timestamp)
+        RecordPosition.withLine(p.line) { zeros, digits in
+            let length = p.positionPrefix.count + zeros + digits.count
+            guard w.fits(1 + 10 + length) else { return }
+            w.write(Tag.position.rawValue)
+            forEachLengthByte(length) { w.write($0) }
+            w.writeUnchecked(p.positionPrefix)
+            for _ in 0..<zeros { w.write(UInt8(ascii: "0")) }
+            w.writeUnchecked(digits)
         }
+        w.put(.sessionID, p.sessionID)
+        w.put(.visitorID, p.visitorID)
+        w.put(.host, p.host)
+        w.put(.path, p.path)
+        w.put(.query, p.query)
+        w.put(.visitorKey, p.visitorKey)
+        w.put(.referrerHost, p.referrerHost)
+        w.put(.deviceType, p.deviceType)
+        w.put(.browser, p.browser)
+        w.put(.country, p.country)
+        w.put(.geoCountry, p.geoCountry)
+        w.put(.geoCity, p.geoCity)
     }
 
     /// Several encoded records as one value: a zero byte, then each record as its length
@@ -340,22 +347,23 @@ private extension ByteWriter {
         }
     }
 
-    /// A tag, then the bytes as `putLengthAndBytes` writes them.
+    /// A tag, the bytes' length (`RecordCoding.forEachLengthByte`) and the bytes, after one
+    /// check that they fit (it was three), with a length under 128 (nearly every field's)
+    /// written as its one byte: a page view's encoding on the bench's S went from 104 to 92
+    /// million instructions.
     @inline(__always)
     mutating func put(_ tag: RecordCoding.Tag, _ bytes: UnsafeBufferPointer<UInt8>) {
         guard fits(1 + 10 + bytes.count) else { return }
-        write(tag.rawValue)
-        putLengthAndBytes(bytes)
-    }
-
-    /// The length (`RecordCoding.forEachLengthByte`), then the bytes, after a check that
-    /// they fit.
-    @inline(__always)
-    mutating func putLengthAndBytes(_ bytes: UnsafeBufferPointer<UInt8>) {
-        guard fits(10 + bytes.count) else { return }
-        RecordCoding.forEachLengthByte(bytes.count) { byte in
-            base[count] = byte
+        base[count] = tag.rawValue
+        if bytes.count < 0x80 {
+            base[count + 1] = UInt8(truncatingIfNeeded: bytes.count)
+            count += 2
+        } else {
             count += 1
+            RecordCoding.forEachLengthByte(bytes.count) { byte in
+                base[count] = byte
+                count += 1
+            }
         }
         writeUnchecked(bytes)
     }

@@ -83,7 +83,7 @@ extension Transformer {
         } else {
             group = Self.group(ofVisitor: fingerprint ?? "")
         }
-        return (group, RecordCoding.encode(pageView: pageView))
+        return (group, RecordCoding.encode(pageView: &pageView))
     }
 
     /// ASCII bytes in lower case: the bytes themselves when they have no capital (nearly
