@@ -28,6 +28,52 @@ public enum TimeParser {
         return CivilTime.millis(year: century * 100 + yearInCentury, month: monthIndex + 1, day: day, hour: hour, minute: minute, second: second, offsetMinutes: offset)
     }
 
+    /// The day and zone of the last `$time_local` a reader read, as their bytes and as epoch
+    /// seconds at midnight: the lines of a log share them for hours, so a line whose date and
+    /// zone are the ones before reads only its hour, minute and second.
+    public struct TimeLocalMemo: Sendable {
+        /// Bytes 0 to 7 (`10/Oct/2`), 8 to 11 (`000:`) and 20 to 25 (` -0700`), packed.
+        fileprivate var date: UInt64 = 0
+        fileprivate var year: UInt32 = 0
+        fileprivate var zone: UInt64 = 0
+        fileprivate var midnight: Int64 = 0
+        fileprivate var held = false
+
+        public init() {}
+    }
+
+    /// `parseTimeLocal(_:)` of the same bytes, from `memo`'s day when the line's date and
+    /// zone are `memo`'s (which it then holds for the next line).
+    public static func parseTimeLocal(_ b: UnsafeBufferPointer<UInt8>, memo: inout TimeLocalMemo) -> Int64? {
+        guard b.count == 26, let base = b.baseAddress else { return nil }
+        let raw = UnsafeRawPointer(base)
+        let date = raw.loadUnaligned(as: UInt64.self)
+        let year = raw.loadUnaligned(fromByteOffset: 8, as: UInt32.self)
+        let zone = raw.loadUnaligned(fromByteOffset: 18, as: UInt64.self) >> 16
+        @inline(__always) func two(_ at: Int) -> Int? {
+            let high = b[at] &- 0x30, low = b[at + 1] &- 0x30
+            guard high < 10, low < 10 else { return nil }
+            return Int(high) * 10 + Int(low)
+        }
+        guard let hour = two(12), b[14] == 0x3A, let minute = two(15), b[17] == 0x3A, let second = two(18),
+              hour < 24, minute < 60, second <= 60 else {
+            return nil
+        }
+        let sinceMidnight = Int64(hour * 3600 + minute * 60 + min(second, 59))
+        if memo.held, memo.date == date, memo.year == year, memo.zone == zone {
+            let result = (memo.midnight + sinceMidnight) * 1000
+            guard result >= CivilTime.earliestMillis, result < CivilTime.latestMillis else { return nil }
+            return result
+        }
+        guard let result = parseTimeLocal(b) else { return nil }
+        memo.date = date
+        memo.year = year
+        memo.zone = zone
+        memo.midnight = result / 1000 - sinceMidnight
+        memo.held = true
+        return result
+    }
+
     /// Epoch seconds with an optional fraction (`$msec`: `1704067200.123`), to milliseconds.
     public static func parseEpochSeconds(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
         guard let amount = Amount(jsonNumber: b), amount.micros >= 0 else { return nil }

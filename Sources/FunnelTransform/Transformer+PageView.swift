@@ -41,15 +41,15 @@ extension Transformer {
             }
         }
 
-        // The address as the record would hold it, made only when a fingerprint or the
-        // MaxMind database needs it.
-        let ip = view.visitorID == nil || configuration.geo != nil ? view.remoteAddr.map { String(decoding: $0, as: UTF8.self) } : nil
+        // The address as the record would hold it, made only when the MaxMind database
+        // needs it (a fingerprint is taken from its bytes).
+        let ip = configuration.geo != nil ? view.remoteAddr.map { String(decoding: $0, as: UTF8.self) } : nil
         var visitorKey: RecordCoding.Text?
         var fingerprint: String?
         if let id = view.visitorID {
             visitorKey = .bytes(id)
-        } else if let ip, !ip.isEmpty {
-            let made = identity.fingerprint(ip: ip, userAgent: userAgent)
+        } else if let address = view.remoteAddr, !address.isEmpty {
+            let made = identity.fingerprint(ip: address, userAgent: userAgent)
             fingerprint = made
             visitorKey = .string(made)
         }

@@ -28,6 +28,8 @@ struct LineSource {
 
     let file: InputFile
     private let parser: Parser
+    /// The day of the last access-log line's `$time_local` (`TimeParser.TimeLocalMemo`).
+    private var timeMemo = TimeParser.TimeLocalMemo()
     private(set) var lines = 0
     private(set) var bytes: Int64 = 0
     private(set) var checksum: UInt = 0
@@ -124,12 +126,12 @@ struct LineSource {
         }
     }
 
-    private func parse(_ line: UnsafeRawBufferPointer, number: Int, requestFilter: AccessLogParser.RequestFilter?,
-                       pageView: PageViewTaker?) -> Item {
+    private mutating func parse(_ line: UnsafeRawBufferPointer, number: Int, requestFilter: AccessLogParser.RequestFilter?,
+                                pageView: PageViewTaker?) -> Item {
         switch parser {
         case .accessLog(let parser):
             let outcome = if let pageView {
-                parser.parse(line, requestFilter: requestFilter, pageView: { pageView($0, number) })
+                parser.parse(line, requestFilter: requestFilter, timeMemo: &timeMemo, pageView: { pageView($0, number) })
             } else {
                 parser.parse(line, requestFilter: requestFilter)
             }

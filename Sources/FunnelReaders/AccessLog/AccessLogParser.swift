@@ -37,7 +37,9 @@ public struct AccessLogParser: Sendable {
     /// alone, or nil: the page-view rule's part that needs no user agent (SPEC 1.1). `parse`
     /// applies it before it makes a record, since most dropped lines are static files and
     /// making their record's strings cost more than reading the line.
-    public typealias RequestFilter = (_ isGET: Bool, _ status: Int?, _ path: String?) -> FilterReason?
+    /// The path comes as its bytes (in the line, or in the record's path string): a line the
+    /// filter drops never makes a string for it.
+    public typealias RequestFilter = (_ isGET: Bool, _ status: Int?, _ path: UnsafeBufferPointer<UInt8>?) -> FilterReason?
 
     public let format: AccessLogFormat
     public let options: Options
@@ -77,24 +79,28 @@ public struct AccessLogParser: Sendable {
     /// The line's record, or why it is rejected; with `requestFilter`, `.filtered` for a valid
     /// line whose request it drops. Strings are made only for records handed out.
     public func parse(_ line: UnsafeRawBufferPointer, requestFilter: RequestFilter? = nil) -> Outcome {
-        parse(line, requestFilter: requestFilter, offering: false) { _ in false }
+        var memo = TimeParser.TimeLocalMemo()
+        return parse(line, requestFilter: requestFilter, offering: false, timeMemo: &memo) { _ in false }
     }
 
     /// `parse(_:requestFilter:)`, except that a line that passed the filter and needs no
     /// decoding is first offered to `pageView` as bytes (`PageViewFields`), and is `.taken`
-    /// when `pageView` returns true; it is made a record when it returns false.
-    public func parse(_ line: UnsafeRawBufferPointer, requestFilter: RequestFilter?, pageView: (PageViewFields) -> Bool) -> Outcome {
-        parse(line, requestFilter: requestFilter, offering: true, pageView)
+    /// when `pageView` returns true; it is made a record when it returns false. `timeMemo`
+    /// carries the day of one line's `$time_local` to the next line of the same file.
+    public func parse(_ line: UnsafeRawBufferPointer, requestFilter: RequestFilter?, timeMemo: inout TimeParser.TimeLocalMemo,
+                      pageView: (PageViewFields) -> Bool) -> Outcome {
+        parse(line, requestFilter: requestFilter, offering: true, timeMemo: &timeMemo, pageView)
     }
 
     private func parse(_ line: UnsafeRawBufferPointer, requestFilter: RequestFilter?, offering: Bool,
-                       _ pageView: (PageViewFields) -> Bool) -> Outcome {
+                       timeMemo: inout TimeParser.TimeLocalMemo, _ pageView: (PageViewFields) -> Bool) -> Outcome {
         var b = line.bindMemory(to: UInt8.self)
         // A byte-order mark before the first line (a log saved by an editor) is not content.
         if b.count >= 3, b[0] == 0xEF, b[1] == 0xBB, b[2] == 0xBF {
             b = UnsafeBufferPointer(rebasing: b[3...])
         }
-        var fields = Fields()
+        var fields = Fields(timeMemo: timeMemo)
+        defer { timeMemo = fields.timeMemo }
         var position = 0
         let failed: Int? = literals.withUnsafeBufferPointer { literals in
             steps.withUnsafeBufferPointer { steps in
@@ -259,6 +265,28 @@ public struct AccessLogParser: Sendable {
         }
     }
 
+    /// A request's method: bytes of the line as they are, or a string when they had escapes.
+    /// The filter only asks whether it is `GET`; the string is made for a record alone.
+    private enum Method {
+        case inLine(UnsafeBufferPointer<UInt8>)
+        case made(String)
+
+        var isGET: Bool {
+            switch self {
+            case .inLine(let bytes):
+                bytes.count == 3 && bytes[0] == UInt8(ascii: "G") && bytes[1] == UInt8(ascii: "E") && bytes[2] == UInt8(ascii: "T")
+            case .made(let text): text == "GET"
+            }
+        }
+
+        var text: String {
+            switch self {
+            case .inLine(let bytes): String(decoding: bytes, as: UTF8.self)
+            case .made(let text): text
+            }
+        }
+    }
+
     /// The variables funnel uses: bytes of the line, decoded when the record is made.
     private struct Fields {
         var remoteAddr: Raw?
@@ -268,7 +296,7 @@ public struct AccessLogParser: Sendable {
         var timeText: UnsafeBufferPointer<UInt8>?
         var timeFound = false
         var timePrecision = 0
-        var method: String?
+        var method: Method?
         var target: Target?
         var status: Int?
         var referrer: Raw?
@@ -278,6 +306,9 @@ public struct AccessLogParser: Sendable {
         var sessionID: Raw?
         var country: String?
         var cookieHeader: [UInt8]?
+        var timeMemo: TimeParser.TimeLocalMemo
+
+        init(timeMemo: TimeParser.TimeLocalMemo) { self.timeMemo = timeMemo }
 
         mutating func store(_ step: Step, _ raw: UnsafeBufferPointer<UInt8>) {
             if raw.count == 1 && raw[0] == UInt8(ascii: "-") { return }
@@ -286,7 +317,7 @@ public struct AccessLogParser: Sendable {
             switch step.slot {
             case .remoteAddr: remoteAddr = Raw(bytes: raw, quoted: quoted)
             case .forwardedFor: forwardedFor = Raw(bytes: raw, quoted: quoted)
-            case .timeLocal: setTime(precision: 1, raw, TimeParser.parseTimeLocal(raw))
+            case .timeLocal: setTime(precision: 1, raw, TimeParser.parseTimeLocal(raw, memo: &timeMemo))
             case .timeISO8601: setTime(precision: 2, raw, CivilTime.parseISO8601(raw))
             case .msec: setTime(precision: 3, raw, TimeParser.parseEpochSeconds(raw))
             case .request:
@@ -296,14 +327,14 @@ public struct AccessLogParser: Sendable {
                     let unescaped = unescape(raw)
                     unescaped.withUnsafeBufferPointer { bytes in
                         guard let (method, target) = Self.split(bytes) else { return }
-                        self.method = String(decoding: method, as: UTF8.self)
+                        self.method = .made(String(decoding: method, as: UTF8.self))
                         self.target = .unescaped(Array(target))
                     }
                 } else if let (method, target) = Self.split(raw) {
-                    self.method = String(decoding: method, as: UTF8.self)
+                    self.method = .inLine(method)
                     self.target = .inLine(target)
                 }
-            case .requestMethod: method = text(raw, quoted)
+            case .requestMethod: method = quoted && Self.hasBackslash(raw) ? .made(text(raw, quoted)) : .inLine(raw)
             case .requestURI: target = quoted && Self.hasBackslash(raw) ? .unescaped(unescape(raw)) : .inLine(raw)
             case .status:
                 var value = 0
@@ -336,6 +367,14 @@ public struct AccessLogParser: Sendable {
             return (UnsafeBufferPointer(rebasing: bytes[..<space]), UnsafeBufferPointer(rebasing: bytes[(space + 1)..<end]))
         }
 
+        private var isGET: Bool { method?.isGET ?? false }
+
+        /// `body` with the bytes of `/`, the path of a target that names none.
+        private static func withRootPath<T>(_ body: (UnsafeBufferPointer<UInt8>) -> T) -> T {
+            var slash = UInt8(ascii: "/")
+            return withUnsafePointer(to: &slash) { body(UnsafeBufferPointer(start: $0, count: 1)) }
+        }
+
         mutating func setTime(precision: Int, _ raw: UnsafeBufferPointer<UInt8>, _ value: Int64?) {
             guard precision > timePrecision else { return }
             timePrecision = precision
@@ -351,8 +390,10 @@ public struct AccessLogParser: Sendable {
                 // The filter reads the path alone, and only a line it keeps is offered as bytes.
                 let ranges = URLParts.Ranges(target)
                 if let requestFilter {
-                    let path = ranges.path.isEmpty ? "/" : String(decoding: UnsafeBufferPointer(rebasing: target[ranges.path]), as: UTF8.self)
-                    if let reason = requestFilter(method == "GET", status, path) { return .filtered(reason) }
+                    let reason = ranges.path.isEmpty
+                        ? Self.withRootPath { requestFilter(isGET, status, $0) }
+                        : requestFilter(isGET, status, UnsafeBufferPointer(rebasing: target[ranges.path]))
+                    if let reason { return .filtered(reason) }
                 }
                 var fields = PageViewFields(timestamp: time, target: target, targetParts: ranges)
                 fields.host = host?.bytes
@@ -366,10 +407,14 @@ public struct AccessLogParser: Sendable {
                 parts = URLParts(bytes: target)
             } else {
                 parts = target?.parts
-                if let requestFilter, let reason = requestFilter(method == "GET", status, parts?.path) { return .filtered(reason) }
+                if let requestFilter {
+                    var path = parts?.path
+                    let reason = path == nil ? requestFilter(isGET, status, nil) : path!.withUTF8 { requestFilter(isGET, status, $0) }
+                    if let reason { return .filtered(reason) }
+                }
             }
             var record = Record(origin: .accessLog, event: "PageView", timestamp: time)
-            record.method = method
+            record.method = method?.text
             record.status = status
             let host = host.map { URLParts.lowercasedHost(text($0)) }
             if let parts {

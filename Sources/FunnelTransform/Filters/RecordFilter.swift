@@ -53,27 +53,39 @@ public final class RecordFilter {
     /// line before it becomes a record (`AccessLogParser.RequestFilter`), whose strings then
     /// need not be made for the lines it drops (static files, mostly).
     public func requestReason(isGET: Bool, status: Int?, path: String?) -> FilterReason? {
+        guard var path else { return requestReason(isGET: isGET, status: status, path: nil as UnsafeBufferPointer<UInt8>?) }
+        return path.withUTF8 { requestReason(isGET: isGET, status: status, path: $0) }
+    }
+
+    /// The same for a path still in bytes (an access-log line's, as its record would hold
+    /// it): a string is made only to match `filters.exclude_paths`, when the pipeline has any.
+    public func requestReason(isGET: Bool, status: Int?, path: UnsafeBufferPointer<UInt8>?) -> FilterReason? {
         guard isGET else { return .notGet }
         guard let status, status < 400 else { return .errorStatus }
         guard let path else { return .notGet }
         if Self.isStaticAsset(path) { return .staticAsset }
-        if excludedPaths.contains(where: { $0.matches(path) }) { return .excludedPath }
+        if !excludedPaths.isEmpty {
+            let text = String(decoding: path, as: UTF8.self)
+            if excludedPaths.contains(where: { $0.matches(text) }) { return .excludedPath }
+        }
         return nil
     }
 
     /// By extension of the last path segment, case-insensitive; plus robots.txt and favicon.ico.
-    /// Read on the path's bytes: the extension (at most 5 bytes) folded to ASCII lower case and
-    /// packed into one word, looked up among the static ones.
     public static func isStaticAsset(_ path: String) -> Bool {
         var path = path
-        return path.withUTF8 { bytes in
-            var start = bytes.count
-            while start > 0 && bytes[start - 1] != UInt8(ascii: "/") { start -= 1 }
-            var dot = bytes.count
-            while dot > start && bytes[dot - 1] != UInt8(ascii: ".") { dot -= 1 }
-            guard dot > start, bytes.count - dot <= 5 else { return false }
-            return staticKeys.contains(extensionKey(UnsafeBufferPointer(rebasing: bytes[dot...])))
-        }
+        return path.withUTF8 { isStaticAsset($0) }
+    }
+
+    /// The same on the path's bytes: the extension (at most 5 bytes) folded to ASCII lower
+    /// case and packed into one word, looked up among the static ones.
+    public static func isStaticAsset(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var start = bytes.count
+        while start > 0 && bytes[start - 1] != UInt8(ascii: "/") { start -= 1 }
+        var dot = bytes.count
+        while dot > start && bytes[dot - 1] != UInt8(ascii: ".") { dot -= 1 }
+        guard dot > start, bytes.count - dot <= 5 else { return false }
+        return staticKeys.contains(extensionKey(UnsafeBufferPointer(rebasing: bytes[dot...])))
     }
 
     private static let staticKeys: Set<UInt64> = Set(staticExtensions.map { name in

@@ -52,4 +52,29 @@ struct TimeParserTests {
         }
         #expect(checked == 731)
     }
+
+    /// A memo of the last day gives what a fresh parse gives, for each text of a sequence
+    /// that stays on one day, changes its time, its day, its zone, breaks in the time only,
+    /// and reaches the edges of the range a time may have.
+    @Test func theDayMemoAgreesWithAFreshParse() {
+        let texts = [
+            "01/Mar/2024:00:00:02 +0000", "01/Mar/2024:10:15:59 +0000", "01/Mar/2024:23:59:60 +0000",
+            "01/Mar/2024:24:00:00 +0000", "01/Mar/2024:10:60:00 +0000", "01/Mar/2024:10:00:61 +0000",
+            "01/Mar/2024:1a:00:00 +0000", "01/Mar/2024:10-00:00 +0000", "01/Mar/2024:10:00:00 +0000",
+            "01/Mar/2024:10:00:00 -0130", "01/Mar/2024:10:00:00 +0000", "02/Mar/2024:00:00:00 +0000",
+            "30/Feb/2024:10:00:00 +0000", "30/Feb/2024:11:00:00 +0000", "02/Mar/2024:00:00:01 +0000",
+            "01/Jan/1990:00:00:00 +0000", "01/Jan/1990:00:00:00 +0100", "01/Jan/1990:00:59:59 +0100",
+            "01/Jan/1990:01:00:00 +0100", "01/Jan/1990:00:30:00 +0100", "31/Dec/2099:23:59:59 +0000", "31/Dec/2099:23:59:59 -0100",
+            "31/Dec/2099:22:59:59 -0100", "31/Dec/2099:23:00:00 -0100", "01/Mar/2024:00:00:02 +0060",
+            "01/Mar/2024:00:00:02 +0060", "1/Mar/2024:00:00:02 +00000",
+        ]
+        var memo = TimeParser.TimeLocalMemo()
+        var answered = 0
+        for text in texts {
+            let remembered = Array(text.utf8).withUnsafeBufferPointer { TimeParser.parseTimeLocal($0, memo: &memo) }
+            #expect(remembered == timeLocal(text), "\(text)")
+            if remembered != nil { answered += 1 }
+        }
+        #expect(answered == 12)
+    }
 }

@@ -56,6 +56,32 @@ struct RecentCacheTests {
         #expect(VisitorIdentity(salt: "salt").fingerprint(ip: "198.51.100.1", userAgent: agent) != first)
     }
 
+    /// A fingerprint taken from an address's bytes is the one its string gives, from a fresh
+    /// identity, whatever the slots held before: for pairs that share an address or an agent,
+    /// more pairs than there are slots (so that slots are taken over), an address that is not
+    /// UTF-8 (its string is repaired) and a missing agent (an empty one).
+    @Test func fingerprintsOfBytesAreThoseOfStrings() {
+        let identity = VisitorIdentity(salt: "pepper")
+        let agents: [String?] = ["Mozilla/5.0 (X11; Linux x86_64) Firefox/126.0", "Mozilla/5.0 (iPhone) Safari/604.1", nil, ""]
+        var addresses: [[UInt8]] = [Array("203.0.113.9".utf8), [0x31, 0xFF, 0x2E, 0x32], Array("2001:db8::1".utf8)]
+        for n in 0..<(VisitorIdentity.slotCount + 500) { addresses.append(Array("10.0.\(n >> 8).\(n & 255)".utf8)) }
+        var checked = 0
+        for round in 0..<2 {
+            for address in addresses.prefix(round == 0 ? addresses.count : 600) {
+                for agent in agents {
+                    let fromBytes = address.withUnsafeBufferPointer { identity.fingerprint(ip: $0, userAgent: agent) }
+                    let expected = VisitorIdentity(salt: "pepper").fingerprint(ip: String(decoding: address, as: UTF8.self), userAgent: agent ?? "")
+                    #expect(fromBytes == expected, "\(address) \(agent ?? "nil")")
+                    checked += 1
+                }
+            }
+        }
+        #expect(checked == (addresses.count + 600) * agents.count)
+        // The four agents of one address are three visitors: a missing agent is an empty one.
+        let three = Set(agents.map { identity.fingerprint(ip: "203.0.113.9", userAgent: $0) })
+        #expect(three.count == 3)
+    }
+
     /// The cache computes a value only for text it does not hold.
     @Test func computesOnlyOnAMiss() {
         var cache = RecentCache<Int>(entryLimit: 10, byteLimit: 1 << 20)
