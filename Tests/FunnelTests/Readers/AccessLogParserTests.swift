@@ -88,10 +88,15 @@ struct AccessLogParserTests {
     @Test func quotedFieldsAgreeWithTheLeftToRightDefinition() throws {
         let parser = try AccessLogParser(format: AccessLogFormat(#"[$time_local] "$request" "$http_user_agent" "$http_referer""#))
         let alphabet = Array(#"a" "#.utf8)
+        // For long fields: quotes rare, so that a field runs on for long (and no `x`,
+        // whose `\xHH` escapes the reference below does not undo).
+        let longAlphabet = Array(#"abcdefghijklmnopqrstuvwyz0123456789/. "#.utf8) + [UInt8(ascii: "\""), UInt8(ascii: "\\")]
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        var long = false
         func nextByte() -> UInt8 {
             state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return alphabet[Int(state >> 33) % alphabet.count]
+            let letters = long ? longAlphabet : alphabet
+            return letters[Int(state >> 33) % letters.count]
         }
         /// Where `literal` is first found unescaped at or after `from`.
         func reference(_ b: [UInt8], _ literal: String, from: Int) -> Int? {
@@ -119,12 +124,15 @@ struct AccessLogParserTests {
             return String(decoding: out, as: UTF8.self)
         }
         var compared = 0
-        for _ in 0..<3000 {
+        // Short fields, then long ones: past 16 bytes the parser looks for a field's end in
+        // vector steps (`memchr`), with or without a backslash before it.
+        for round in 0..<4000 {
+            long = round >= 3000
             let head = Array(#"[01/Jan/2024:00:00:00 +0000] "GET / HTTP/1.1" ""#.utf8)
             var line = head
-            for _ in 0..<(Int(state >> 40) % 24) { line.append(nextByte()) }
+            for _ in 0..<(Int(state >> 40) % (round < 3000 ? 24 : 240)) { line.append(nextByte()) }
             line += Array(#"" ""#.utf8)
-            for _ in 0..<(Int(state >> 44) % 12) { line.append(nextByte()) }
+            for _ in 0..<(Int(state >> 44) % (round < 3000 ? 12 : 160)) { line.append(nextByte()) }
             line.append(UInt8(ascii: "\""))
             let outcome = line.withUnsafeBytes { parser.parse($0) }
             guard let end = reference(line, #"" ""#, from: head.count), let close = reference(line, "\"", from: end + 3) else {
@@ -141,7 +149,37 @@ struct AccessLogParserTests {
             #expect(r.referrer == (referrer.isEmpty || referrer == "-" ? nil : referrer))
             compared += 1
         }
-        #expect(compared > 1000)
+        #expect(compared > 1300)
+    }
+
+    /// An escaped quote or backslash at every offset of a long quoted field, and a field
+    /// ending at every length: the parser looks for a field's end byte by byte and, past 16
+    /// bytes, in vector steps (`memchr`), and on both sides of that the end and the escape
+    /// must be found.
+    @Test func anEscapeIsFoundAtEveryOffset() throws {
+        let parser = try AccessLogParser(format: AccessLogFormat(#"[$time_local] "$request" "$http_user_agent" "$http_referer""#))
+        var checked = 0
+        for length in 0..<90 {
+            for offset in 0..<max(1, length - 1) {
+                for escape in [#"\""#, #"\\"#] {
+                    var agent = Array(repeating: UInt8(ascii: "a"), count: length)
+                    var expected = agent
+                    if length >= 2 {
+                        agent.replaceSubrange(offset..<(offset + 2), with: Array(escape.utf8))
+                        expected.replaceSubrange(offset..<(offset + 2), with: [Array(escape.utf8)[1]])
+                    }
+                    let line = Array(#"[01/Jan/2024:00:00:00 +0000] "GET / HTTP/1.1" ""#.utf8) + agent + Array(#"" "r""#.utf8)
+                    guard case .record(let r) = line.withUnsafeBytes({ parser.parse($0) }) else {
+                        Issue.record("not a record: \(String(decoding: line, as: UTF8.self))")
+                        continue
+                    }
+                    #expect(r.userAgent == (expected.isEmpty ? nil : String(decoding: expected, as: UTF8.self)), "\(length) \(offset)")
+                    #expect(r.referrer == "r")
+                    checked += 1
+                }
+            }
+        }
+        #expect(checked > 7_000)
     }
 
     @Test func msecIsMorePreciseThanTimeLocal() throws {
