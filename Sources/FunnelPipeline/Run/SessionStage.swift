@@ -20,6 +20,10 @@ struct SessionStage {
         mutating func add(_ item: consuming StreamRecord) {
             if item.timestamp > last { last = item.timestamp }
             if item.timestamp < first { first = item.timestamp }
+            // Room for four from the first: a group grown from one record by appending was
+            // allocated three times by its fourth (callgrind of the bench's S: 22 million
+            // instructions on the thread that takes the reader's batches).
+            if records.isEmpty { records.reserveCapacity(4) }
             records.append(item)
         }
     }
