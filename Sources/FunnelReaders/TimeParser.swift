@@ -10,18 +10,12 @@ public enum TimeParser {
     /// nginx/Apache `$time_local`: `10/Oct/2000:13:55:36 -0700`.
     public static func parseTimeLocal(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
         guard b.count == 26 else { return nil }
-        // Two digits at a time, inlined: `CivilTime.decimal` through a local closure was a call
-        // per number, eight a line, about 500 instructions a line with the checks.
-        @inline(__always) func two(_ at: Int) -> Int? {
-            let high = b[at] &- 0x30, low = b[at + 1] &- 0x30
-            guard high < 10, low < 10 else { return nil }
-            return Int(high) * 10 + Int(low)
-        }
         let key = UInt32(b[3]) << 16 | UInt32(b[4]) << 8 | UInt32(b[5])
-        guard let day = two(0), b[2] == 0x2F, let monthIndex = months.firstIndex(of: key), b[6] == 0x2F,
-              let century = two(7), let yearInCentury = two(9), b[11] == 0x3A, let hour = two(12), b[14] == 0x3A, let minute = two(15),
-              b[17] == 0x3A, let second = two(18), b[20] == 0x20,
-              b[21] == UInt8(ascii: "+") || b[21] == UInt8(ascii: "-"), let hh = two(22), let mm = two(24), mm < 60 else {
+        guard let day = twoDigits(b, 0), b[2] == 0x2F, let monthIndex = months.firstIndex(of: key), b[6] == 0x2F,
+              let century = twoDigits(b, 7), let yearInCentury = twoDigits(b, 9), b[11] == 0x3A,
+              let hour = twoDigits(b, 12), b[14] == 0x3A, let minute = twoDigits(b, 15), b[17] == 0x3A, let second = twoDigits(b, 18),
+              b[20] == 0x20, b[21] == UInt8(ascii: "+") || b[21] == UInt8(ascii: "-"),
+              let hh = twoDigits(b, 22), let mm = twoDigits(b, 24), mm < 60 else {
             return nil
         }
         let offset = (hh * 60 + mm) * (b[21] == UInt8(ascii: "-") ? -1 : 1)
@@ -50,12 +44,7 @@ public enum TimeParser {
         let date = raw.loadUnaligned(as: UInt64.self)
         let year = raw.loadUnaligned(fromByteOffset: 8, as: UInt32.self)
         let zone = raw.loadUnaligned(fromByteOffset: 18, as: UInt64.self) >> 16
-        @inline(__always) func two(_ at: Int) -> Int? {
-            let high = b[at] &- 0x30, low = b[at + 1] &- 0x30
-            guard high < 10, low < 10 else { return nil }
-            return Int(high) * 10 + Int(low)
-        }
-        guard let hour = two(12), b[14] == 0x3A, let minute = two(15), b[17] == 0x3A, let second = two(18),
+        guard let hour = twoDigits(b, 12), b[14] == 0x3A, let minute = twoDigits(b, 15), b[17] == 0x3A, let second = twoDigits(b, 18),
               hour < 24, minute < 60, second <= 60 else {
             return nil
         }
@@ -72,6 +61,15 @@ public enum TimeParser {
         memo.midnight = result / 1000 - sinceMidnight
         memo.held = true
         return result
+    }
+
+    /// The two decimal digits at `at`, inlined: `CivilTime.decimal` through a local closure was
+    /// a call per number, eight a `$time_local`, about 500 instructions a line with the checks.
+    @inline(__always)
+    private static func twoDigits(_ b: UnsafeBufferPointer<UInt8>, _ at: Int) -> Int? {
+        let high = b[at] &- 0x30, low = b[at + 1] &- 0x30
+        guard high < 10, low < 10 else { return nil }
+        return Int(high) * 10 + Int(low)
     }
 
     /// Epoch seconds with an optional fraction (`$msec`: `1704067200.123`), to milliseconds.

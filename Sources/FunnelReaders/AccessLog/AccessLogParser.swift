@@ -408,8 +408,11 @@ public struct AccessLogParser: Sendable {
             } else {
                 parts = target?.parts
                 if let requestFilter {
-                    var path = parts?.path
-                    let reason = path == nil ? requestFilter(isGET, status, nil) : path!.withUTF8 { requestFilter(isGET, status, $0) }
+                    let reason = if var path = parts?.path {
+                        path.withUTF8 { requestFilter(isGET, status, $0) }
+                    } else {
+                        requestFilter(isGET, status, nil)
+                    }
                     if let reason { return .filtered(reason) }
                 }
             }

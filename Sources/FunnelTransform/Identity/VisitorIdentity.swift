@@ -1,8 +1,5 @@
 import Crypto
 import FunnelCore
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Visitor keys and derived session ids (SPEC 4).
 ///
@@ -18,26 +15,22 @@ public final class VisitorIdentity {
     /// grew with the input: 30 MiB of a 3-million-line run's peak.)
     private var cache = RecentCache<String>(entryLimit: 8_192, byteLimit: 2 << 20)
 
-    /// Recent pairs by the hash of the address's bytes and the agent's, one per slot, in
-    /// front of `cache`: a pair found here costs two hashes and two comparisons, where
-    /// joining `ip|agent` into a string and looking that up cost about 1,300 instructions
-    /// (callgrind, 2026-12-05). The agent is nearly always the very string the user-agent
-    /// classifier handed out for it, so comparing it is comparing two references.
-    private var slots: [Slot?] = Array(repeating: nil, count: VisitorIdentity.slotCount)
+    /// Recent pairs by the hash of the address's bytes and the agent's, in front of `cache`:
+    /// a pair found here costs two hashes and two comparisons, where joining `ip|agent` into a
+    /// string and looking that up cost about 1,300 instructions (callgrind, 2026-12-05). The
+    /// agent is nearly always the very string the user-agent classifier handed out for it, so
+    /// comparing it is comparing two references.
+    private var slots = RecentSlots<Slot>()
 
     private struct Slot {
-        var hash: UInt64
         var ip: [UInt8]
         var agent: String
         var fingerprint: String
     }
 
-    /// A power of two: at most this many pairs (an address, an agent's reference, an 18-byte
-    /// fingerprint) are held beside `cache`'s.
-    static let slotCount = 4096
-    /// Drawn per process, like `HashedText`'s: pairs crafted to share a slot only make each
-    /// other go through `cache`.
-    private static let slotSeed = UInt64.random(in: .min ... .max)
+    /// At most this many pairs (an address, an agent's reference, an 18-byte fingerprint) are
+    /// held in `slots`, beside `cache`'s.
+    static var slotCount: Int { RecentSlots<Slot>.count }
 
     public init(salt: String) {
         keyed = HMAC<SHA256>(key: SymmetricKey(data: Array(salt.utf8)))
@@ -52,21 +45,14 @@ public final class VisitorIdentity {
     /// record would hold for them (`String(decoding:as:)`, invalid UTF-8 repaired) gives it.
     public func fingerprint(ip: UnsafeBufferPointer<UInt8>, userAgent: String?) -> String {
         var agent = userAgent ?? ""
-        let hash = agent.withUTF8 { HashedText.mix($0, seed: HashedText.mix(ip, seed: Self.slotSeed)) }
-        let index = Int(truncatingIfNeeded: hash) & (Self.slotCount - 1)
-        if let slot = slots[index], slot.hash == hash, slot.agent == agent, Self.equal(slot.ip, ip) {
-            return slot.fingerprint
+        let hash = agent.withUTF8 { RecentSlots<Slot>.hash($0, after: RecentSlots<Slot>.hash(ip)) }
+        if let found = slots.entry(for: hash, where: { $0.agent == agent && $0.ip.withUnsafeBufferPointer { sameBytes($0, ip) } }) {
+            return found.fingerprint
         }
         let message = String(decoding: ip, as: UTF8.self) + "|" + agent
-        let made = cache.value(for: message) { Self.hex(mac(message).prefix(8), after: "fp") }
-        slots[index] = Slot(hash: hash, ip: Array(ip), agent: agent, fingerprint: made)
+        let made = cache.value(for: message) { Self.hex(mac(message), after: "fp") }
+        slots.store(Slot(ip: Array(ip), agent: agent, fingerprint: made), for: hash)
         return made
-    }
-
-    private static func equal(_ stored: [UInt8], _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        stored.withUnsafeBufferPointer { stored in
-            stored.count == bytes.count && (stored.count == 0 || memcmp(stored.baseAddress!, bytes.baseAddress!, stored.count) == 0)
-        }
     }
 
     /// (ip, agent) pairs the fingerprint cache holds (for tests).
@@ -75,7 +61,7 @@ public final class VisitorIdentity {
     /// 16 hex digits of HMAC-SHA256(salt, text): a stable stand-in for a value that must not
     /// be stored (an e-mail address used as visitor id).
     public func keyedHash(_ text: String) -> String {
-        Self.hex(mac(text).prefix(8))
+        Self.hex(mac(text))
     }
 
     /// What an id holding an `@` (an e-mail address, SPEC 11) is stored as, visitor id and
@@ -96,7 +82,7 @@ public final class VisitorIdentity {
     /// SHA-256(visitorKey + "|" + startMillis), so re-runs give the same id.
     public static func sessionID(visitorKey: String, start: Int64) -> String {
         let digest = SHA256.hash(data: Array((visitorKey + "|" + String(start)).utf8))
-        return hex(digest.prefix(8))
+        return hex(digest)
     }
 
     private static let digits: [UInt8] = Array("0123456789abcdef".utf8)

@@ -1,7 +1,4 @@
 import FunnelCore
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// What the `device_type` and `browser` fields and the bot filter know of one user agent.
 public struct UserAgentInfo: Sendable, Hashable {
@@ -34,21 +31,12 @@ public final class UserAgentClassifier {
     /// The agent asked last and its answer: the reader asks about every access-log line's
     /// agent twice (the bot filter, then normalization), with the same string.
     private var last: (agent: String, info: UserAgentInfo)?
-    /// Recent agents by the hash of their bytes (`classify(bytes:)`), one per slot: a line's
-    /// agent found here is neither made a string again nor looked up in `cache`.
-    private var slots: [Slot?] = Array(repeating: nil, count: UserAgentClassifier.slotCount)
+    /// Recent agents by the hash of their bytes (`classify(bytes:)`): a line's agent found
+    /// here is neither made a string again nor looked up in `cache`.
+    private var slots = RecentSlots<(agent: String, info: UserAgentInfo)>()
 
-    private struct Slot {
-        var hash: UInt64
-        var agent: String
-        var info: UserAgentInfo
-    }
-
-    /// A power of two: at most this many agents' strings (100 to 200 bytes each) are held.
-    static let slotCount = 4096
-    /// Drawn per process, like `HashedText`'s: agents crafted to share a slot only make
-    /// each other be classified through `cache`.
-    private static let slotSeed = UInt64.random(in: .min ... .max)
+    /// At most this many agents' strings (100 to 200 bytes each) are held in `slots`.
+    static var slotCount: Int { RecentSlots<(agent: String, info: UserAgentInfo)>.count }
 
     /// `extraBotPatterns` are the pipeline's own bot patterns, matched case-insensitively
     /// anywhere in the agent, on top of the built-in ones.
@@ -82,24 +70,21 @@ public final class UserAgentClassifier {
     /// repeated agent costs a hash of its bytes and a comparison, where making its string
     /// and looking that up cost about 1,500 instructions a line (callgrind, 2026-12-02).
     public func classify(bytes: UnsafeBufferPointer<UInt8>) -> (agent: String, info: UserAgentInfo) {
-        let hash = HashedText.mix(bytes, seed: Self.slotSeed)
-        let index = Int(truncatingIfNeeded: hash) & (Self.slotCount - 1)
-        if let slot = slots[index], slot.hash == hash, Self.holds(slot.agent, bytes) {
-            if !slot.agent.isEmpty { last = (slot.agent, slot.info) }
-            return (slot.agent, slot.info)
+        let hash = RecentSlots<(agent: String, info: UserAgentInfo)>.hash(bytes)
+        if let found = slots.entry(for: hash, where: { Self.holds($0.agent, bytes) }) {
+            if !found.agent.isEmpty { last = found }
+            return found
         }
         let agent = String(decoding: bytes, as: UTF8.self)
         let info = classify(agent)
-        slots[index] = Slot(hash: hash, agent: agent, info: info)
+        slots.store((agent, info), for: hash)
         return (agent, info)
     }
 
     /// Whether `agent`'s UTF-8 is `bytes` (never, for an agent whose bytes were repaired).
     private static func holds(_ agent: String, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         var agent = agent
-        return agent.withUTF8 { stored in
-            stored.count == bytes.count && (stored.count == 0 || memcmp(stored.baseAddress!, bytes.baseAddress!, stored.count) == 0)
-        }
+        return agent.withUTF8 { sameBytes($0, bytes) }
     }
 
     public func isBot(_ userAgent: String?) -> Bool {
