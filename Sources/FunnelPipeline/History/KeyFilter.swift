@@ -1,3 +1,5 @@
+import CPrefetch
+
 /// A Bloom filter of the keys a history holds: groups, visitors and event ids, and in the
 /// SQLite history the ids of its session bodies (a body can be written without a new record:
 /// that history's stored filter is trusted only while both its records and its sessions are
@@ -68,12 +70,33 @@ struct KeyFilter: Equatable {
 
         func contains(_ hash: (UInt64, UInt64)) -> Bool {
             let base = block(hash)
-            return words.withUnsafeBufferPointer { words in
-                for probe in 0..<UInt64(KeyFilter.probes) {
-                    let bit = (hash.1 >> (probe &* 9)) & 511
-                    if words[base + Int(bit >> 6)] & (1 << (bit & 63)) == 0 { return false }
+            return words.withUnsafeBufferPointer { Self.holds(hash, at: base, in: $0) }
+        }
+
+        private static func holds(_ hash: (UInt64, UInt64), at base: Int, in words: UnsafeBufferPointer<UInt64>) -> Bool {
+            for probe in 0..<UInt64(KeyFilter.probes) {
+                let bit = (hash.1 >> (probe &* 9)) & 511
+                if words[base + Int(bit >> 6)] & (1 << (bit & 63)) == 0 { return false }
+            }
+            return true
+        }
+
+        /// Sets `found[i]` for each hash this part holds (those set already are not probed).
+        /// Each key's block is asked for `KeyFilter.lookahead` keys before its probe: a part
+        /// is megabytes, each probe a load from memory, and asked for in advance the loads
+        /// overlap instead of each waiting.
+        func mark(_ hashes: [(UInt64, UInt64)], found: inout [Bool]) {
+            words.withUnsafeBufferPointer { words in
+                guard let start = words.baseAddress else { return }
+                hashes.withUnsafeBufferPointer { hashes in
+                    found.withUnsafeMutableBufferPointer { found in
+                        for index in hashes.indices {
+                            let ahead = index &+ KeyFilter.lookahead
+                            if ahead < hashes.count, !found[ahead] { funnel_prefetch(start + block(hashes[ahead]), 1) }
+                            if !found[index], Self.holds(hashes[index], at: block(hashes[index]), in: words) { found[index] = true }
+                        }
+                    }
                 }
-                return true
             }
         }
 
@@ -160,10 +183,57 @@ struct KeyFilter: Equatable {
         return parts.contains { $0.contains(hash) }
     }
 
+    /// `mayContain` of each key, in order. The histories ask for thousands of keys at once,
+    /// and asked together their probes overlap (`Part.mark`): one at a time, each waited for
+    /// a load from memory. At L (a filter of two parts, 3.7 MB) the filter's `perf` samples
+    /// went from 400 to 245 of about 20,000, and S's instructions down 0.4%.
+    func mayContain(_ kind: Kind, each keys: [String]) -> [Bool] {
+        if holdsEverything { return Array(repeating: true, count: keys.count) }
+        return holds(keys.map { Self.hash(kind, $0) })
+    }
+
+    /// The keys of `keys` the filter may hold, in order.
+    func possible(_ kind: Kind, _ keys: [String]) -> [String] {
+        let maybe = mayContain(kind, each: keys)
+        return keys.indices.compactMap { maybe[$0] ? keys[$0] : nil }
+    }
+
+    /// Whether any part holds each hash.
+    private func holds(_ hashes: [(UInt64, UInt64)]) -> [Bool] {
+        var found = Array(repeating: false, count: hashes.count)
+        for part in parts { part.mark(hashes, found: &found) }
+        return found
+    }
+
+    /// How many keys ahead of its probe a key's block is asked for (`Part.mark`).
+    static let lookahead = 12
+
     mutating func insert(_ kind: Kind, _ key: String) {
         if holdsEverything { return }
         let hash = Self.hash(kind, key)
         if parts.contains(where: { $0.contains(hash) }) { return }
+        add(hash)
+    }
+
+    /// `insert` of each key, in order, with the same result (parts, counts, bits): whether a
+    /// part holds a key is asked for all keys at once first, as `mayContain(_:each:)` does.
+    /// Only the newest part, and parts added meanwhile, change while the keys go in: for
+    /// those a key is probed again just before it would go in (its block is in the cache by
+    /// then), so that a key given twice, or one whose bits an earlier key set, counts once,
+    /// as one at a time.
+    mutating func insert(_ kind: Kind, each keys: [String]) {
+        if holdsEverything || keys.isEmpty { return }
+        let hashes = keys.map { Self.hash(kind, $0) }
+        let changing = parts.count - 1
+        let held = holds(hashes)
+        for (hash, held) in zip(hashes, held) where !held {
+            if parts[changing...].contains(where: { $0.contains(hash) }) { continue }
+            add(hash)
+        }
+    }
+
+    /// Sets `hash`'s bits in the newest part, adding a part first when it is full and one fits.
+    private mutating func add(_ hash: (UInt64, UInt64)) {
         if parts[parts.count - 1].count >= parts[parts.count - 1].capacity, let capacity = nextCapacity() {
             parts.append(Part(capacity: capacity))
         }
@@ -175,22 +245,21 @@ struct KeyFilter: Equatable {
     /// apply, so they agree on what the filter holds.
     mutating func add(_ change: HistoryChange) {
         addGroups(of: change.records[...])
-        for (id, _) in change.eventHolders { insert(.event, id) }
-        for (visitor, row) in change.visitors where !row.isEmpty { insert(.visitor, visitor) }
+        insert(.event, each: change.eventHolders.map(\.id))
+        insert(.visitor, each: change.visitors.compactMap { $0.value.isEmpty ? nil : $0.key })
     }
 
     /// Adds the groups of `records` (a group's records are next to each other).
     mutating func addGroups(of records: ArraySlice<(group: String, position: String, data: [UInt8])>) {
-        var previous: String?
-        for record in records where record.group != previous {
-            insert(.group, record.group)
-            previous = record.group
-        }
+        var groups: [String] = []
+        groups.reserveCapacity(records.count)
+        for index in records.indices where groups.last != records[index].group { groups.append(records[index].group) }
+        insert(.group, each: groups)
     }
 
     /// Adds the ids of the session bodies a change stores (the SQLite history's only).
     mutating func addSessions(_ change: HistoryChange) {
-        for session in change.sessionBodies { insert(.session, session.id) }
+        insert(.session, each: change.sessionBodies.map(\.id))
     }
 
     /// Two 64-bit hashes of the key: FNV-1a over the kind and the key's bytes, mixed by

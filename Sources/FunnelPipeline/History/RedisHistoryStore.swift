@@ -88,7 +88,7 @@ public final class RedisHistoryStore: HistoryStore {
     /// The distinct keys of `keys` that the filter may hold: the only ones worth asking for.
     private func mayBeStored(_ keys: [String], _ kind: KeyFilter.Kind) throws(SinkError) -> [String] {
         let filter = try keyFilter()
-        return Array(Set(keys)).filter { filter.mayContain(kind, $0) }
+        return filter.possible(kind, Array(Set(keys)))
     }
 
     // MARK: - Key filter

@@ -243,7 +243,7 @@ public final class SQLiteHistoryStore: HistoryStore {
         // several to a statement, like new record blocks; the others one statement each.
         let visitors = Array(others.visitors)
         let rows = KeyOrder.sorted(visitors.map(\.key)).map { visitors[$0] }
-        let isNew = rows.map { !filter.mayContain(.visitor, $0.key) }
+        let isNew = filter.mayContain(.visitor, each: rows.map(\.key)).map { !$0 }
         // A group's new records go in one row (`recordBlocks`); rows go in key order, so
         // neighbouring index entries land on the same B-tree pages.
         filter.addGroups(of: change.records[records])
@@ -326,7 +326,7 @@ public final class SQLiteHistoryStore: HistoryStore {
     private func lookup(_ sql: StaticString, _ kind: KeyFilter.Kind, _ keys: [String], _ row: (String, OpaquePointer?) -> Void) throws(SinkError) {
         try db.begin()
         let filter = self.filter
-        try db.query(sql, keys.filter { filter.mayContain(kind, $0) }, row)
+        try db.query(sql, filter.possible(kind, keys), row)
     }
 
     /// Commits the run, with the filter of what it stored in the same transaction.

@@ -13,6 +13,33 @@ import Testing
         #expect((0..<50_000).allSatisfy { filter.mayContain(.group, "s:session-\($0)") })
     }
 
+    /// The histories add and ask for keys thousands at a time (`insert(_:each:)`,
+    /// `mayContain(_:each:)`), which must leave and answer exactly what one key at a time
+    /// does: the same parts, counts and bits, across parts added mid-batch, the bound
+    /// reached, keys given twice in a batch and keys already held.
+    @Test func keysAddedAndAskedForTogetherAreAsOneAtATime() {
+        for maximumBytes in [64 << 10, KeyFilter.defaultMaximumBytes] {
+            var single = KeyFilter(capacity: 500, maximumBytes: maximumBytes)
+            var batched = single
+            var given = 0
+            for batch in 0..<40 {
+                // Each batch repeats some of its own keys and some of the last batch's.
+                let keys = (0..<(batch * 211 % 1_500)).map { "k-\(batch)-\($0 % 977)" } + (0..<50).map { "k-\(batch - 1)-\($0)" }
+                for key in keys { single.insert(.session, key) }
+                batched.insert(.session, each: keys)
+                given += keys.count
+                let same = batched == single
+                #expect(same, "batch \(batch): keys per part \(batched.parts.map(\.count)) against \(single.parts.map(\.count))")
+            }
+            #expect(single.parts.count > 2 && single.count < given, "parts were added and repeated keys counted once")
+            let asked = (0..<3_000).map { "k-\($0 % 40)-\($0)" } + (0..<3_000).map { "never-\($0)" }
+            #expect(batched.mayContain(.session, each: asked) == asked.map { single.mayContain(.session, $0) })
+            #expect(batched.possible(.session, asked) == asked.filter { single.mayContain(.session, $0) })
+            #expect(batched.mayContain(.group, each: []) == [])
+        }
+        #expect(KeyFilter.everything.mayContain(.visitor, each: ["a", "b"]) == [true, true])
+    }
+
     @Test func keysNeverAddedAreMostlyRuledOut() {
         var filter = KeyFilter(capacity: 1_000)
         for index in 0..<20_000 { filter.insert(.visitor, "visitor-\(index)") }
