@@ -54,22 +54,30 @@ struct JSONTextTests {
         }
     }
 
-    /// The writer looks at eight bytes at a step: every byte value, at every place of strings
-    /// of 1 to 19 bytes (none, one or two whole words and a tail), alone and beside a second
-    /// escape, is written as a byte-by-byte model writes it.
+    /// The writer looks at eight bytes at a step, and at strings of up to 16 bytes as two
+    /// overlapping words or byte by byte: every byte value, at every place of strings of 1 to
+    /// 27 bytes (shorter than a word, one or two overlapping words, whole words and a tail),
+    /// alone and beside a second escape, is written as a byte-by-byte model writes it.
     @Test func everyByteAtEveryPlaceIsWrittenAsTheByteByByteModel() {
-        for length in 1...19 {
+        /// Whether `input` is written as the model writes it (an issue recorded if not).
+        func writtenAsTheModel(_ input: [UInt8], _ what: String) -> Bool {
+            let written = input.withUnsafeBufferPointer { bytes in ByteWriter.bytes(capacity: 4) { $0.writeJSONString(bytes) } }
+            let model = [UInt8(ascii: "\"")] + input.flatMap(Self.modelEscape) + [UInt8(ascii: "\"")]
+            guard written == model else {
+                Issue.record("\(what): \(String(decoding: written, as: UTF8.self))")
+                return false
+            }
+            return true
+        }
+        for length in 1...27 {
             for place in 0..<length {
                 for byte in UInt8.min...UInt8.max {
                     var input = [UInt8](repeating: UInt8(ascii: "a"), count: length)
                     input[place] = byte
-                    if length > 9 { input[(place + 9) % length] = UInt8(ascii: "\n") }
-                    let written = input.withUnsafeBufferPointer { bytes in ByteWriter.bytes(capacity: 4) { $0.writeJSONString(bytes) } }
-                    let model = [UInt8(ascii: "\"")] + input.flatMap(Self.modelEscape) + [UInt8(ascii: "\"")]
-                    if written != model {
-                        Issue.record("byte \(byte) at \(place) of \(length): \(String(decoding: written, as: UTF8.self))")
-                        return
-                    }
+                    guard writtenAsTheModel(input, "byte \(byte) at \(place) of \(length)") else { return }
+                    guard length > 9 else { continue }
+                    input[(place + 9) % length] = UInt8(ascii: "\n")
+                    guard writtenAsTheModel(input, "byte \(byte) at \(place) of \(length), a newline 9 after") else { return }
                 }
             }
         }
