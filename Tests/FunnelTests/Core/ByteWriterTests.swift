@@ -30,6 +30,30 @@ struct ByteWriterTests {
         }
     }
 
+    /// Integers are written two digits at a time: every width of digits, both sides of each
+    /// power of ten, the ends of every integer type and a spread of others read as
+    /// `String(value)` does.
+    @Test func decimalsAreWrittenAsStringDoes() {
+        func text<T: FixedWidthInteger>(_ value: T) -> String {
+            String(decoding: written(capacity: 4) { $0.writeDecimal(value) }, as: UTF8.self)
+        }
+        var values: [Int64] = [0, 1, 9, 10, 11, 99, 100, 101, 1_709_251_664_000, .max, .min, .max - 1, .min + 1]
+        var power: Int64 = 1
+        for _ in 0..<18 {
+            power *= 10
+            values += [power - 1, power, power + 1, -power, -(power - 1), power / 2 + 37]
+        }
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for _ in 0..<2_000 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            values.append(Int64(bitPattern: state) >> Int64(state % 60))
+        }
+        for value in values { #expect(text(value) == String(value)) }
+        #expect(text(UInt64.max) == String(UInt64.max))
+        #expect(text(Int8.min) == "-128" && text(Int32.min) == String(Int32.min) && text(UInt16.max) == "65535")
+        for value in 0...10_000 { #expect(text(value) == String(value)) }
+    }
+
     @Test func anOverflowStopsWritingAndIsReported() {
         let base = UnsafeMutablePointer<UInt8>.allocate(capacity: 4)
         defer { base.deallocate() }
