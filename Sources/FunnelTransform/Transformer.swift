@@ -62,7 +62,7 @@ public final class Transformer {
         var r = record
         if let id = r.visitorID {
             // An e-mail address used as visitor id is replaced by its keyed hash.
-            r.visitorKey = id.utf8.contains(UInt8(ascii: "@")) ? identity.standIn(forAddressID: id) : id
+            r.visitorKey = id.utf8Contains(UInt8(ascii: "@")) ? identity.standIn(forAddressID: id) : id
         } else if let ip = r.ip, !ip.isEmpty {
             r.visitorKey = identity.fingerprint(ip: ip, userAgent: r.userAgent)
         }

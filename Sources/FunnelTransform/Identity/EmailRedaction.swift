@@ -76,7 +76,7 @@ public enum EmailRedaction {
         // (writing through the session's arrays cost 0.5% of a run's instructions).
         guard holdsAddress(session) else { return session }
         var session = session
-        if session.id.utf8.contains(UInt8(ascii: "@")) { session.id = standIn(session.id) }
+        if session.id.utf8Contains(UInt8(ascii: "@")) { session.id = standIn(session.id) }
         for index in session.fields.indices {
             if case .string(let text) = session.fields[index].value, let clean = redacted(text) {
                 session.fields[index].value = .string(clean)
@@ -93,7 +93,7 @@ public enum EmailRedaction {
     }
 
     private static func holdsAddress(_ session: SessionRecord) -> Bool {
-        if session.id.utf8.contains(UInt8(ascii: "@")) { return true }
+        if session.id.utf8Contains(UInt8(ascii: "@")) { return true }
         for field in session.fields {
             if case .string(let text) = field.value, redacted(text) != nil { return true }
         }
