@@ -32,19 +32,15 @@ public enum DecimalText {
             var magnitude = UInt64(value.magnitude)
             var start = digits.count
             let pairs = Self.pairs.utf8Start
-            while magnitude >= 100 {
+            while magnitude >= 10 {
                 let pair = Int(truncatingIfNeeded: magnitude % 100) &* 2
                 magnitude /= 100
                 start -= 2
                 digits[start] = pairs[pair]
                 digits[start + 1] = pairs[pair + 1]
             }
-            if magnitude >= 10 {
-                let pair = Int(truncatingIfNeeded: magnitude) &* 2
-                start -= 2
-                digits[start] = pairs[pair]
-                digits[start + 1] = pairs[pair + 1]
-            } else {
+            // A last single digit, or the zero of a value of zero.
+            if magnitude > 0 || start == digits.count {
                 start -= 1
                 digits[start] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude)
             }
