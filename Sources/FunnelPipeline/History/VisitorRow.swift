@@ -1,3 +1,4 @@
+import FunnelCore
 import FunnelTransform
 import FunnelWriters
 
@@ -27,26 +28,32 @@ public struct VisitorRow: Sendable, Hashable {
     /// tail, `|`, the tail's items and its records' encodings (bytes as they are). Length
     /// prefixes keep any id or encoding intact whatever bytes it holds, and SQLite can write
     /// the first two parts with `group_concat` (see `SQLiteHistoryStore`).
+    /// Written by a `ByteWriter`: appending to an array, each item's text through the generic
+    /// `String.UTF8View` path, took about 1,600 instructions per visitor on the bench's S.
     public func encoded() -> [UInt8] {
-        var out: [UInt8] = []
-        func put<Item: Collection<UInt8>>(_ item: Item) {
-            out.appendDecimal(item.count)
-            out.append(UInt8(ascii: ":"))
-            out.append(contentsOf: item)
-        }
-        for group in groups { put(group.utf8) }
-        out.append(UInt8(ascii: "|"))
-        for id in sessions { put(id.utf8) }
-        if let past {
-            out.append(UInt8(ascii: "|"))
-            for item in past.items { put(item.utf8) }
-            if let tail = past.tail {
-                out.append(UInt8(ascii: "|"))
-                for item in tail.items { put(item.utf8) }
-                for record in tail.records { put(record) }
+        ByteWriter.bytes(capacity: 512) { out in
+            func put(_ item: UnsafeBufferPointer<UInt8>) {
+                out.writeDecimal(item.count)
+                out.write(UInt8(ascii: ":"))
+                out.write(item)
+            }
+            func put(_ text: String) {
+                var text = text
+                text.withUTF8 { put($0) }
+            }
+            for group in groups { put(group) }
+            out.write(UInt8(ascii: "|"))
+            for id in sessions { put(id) }
+            if let past {
+                out.write(UInt8(ascii: "|"))
+                for item in past.items { put(item) }
+                if let tail = past.tail {
+                    out.write(UInt8(ascii: "|"))
+                    for item in tail.items { put(item) }
+                    for record in tail.records { record.withUnsafeBufferPointer { put($0) } }
+                }
             }
         }
-        return out
     }
 
     /// Reads `encoded()`'s form; nil when the bytes are not in it.

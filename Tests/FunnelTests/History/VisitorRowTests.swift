@@ -51,6 +51,29 @@ import Testing
         #expect(VisitorRow(encoded: Array(damaged.utf8)) == nil)
     }
 
+    /// A row longer than the writer's first buffer (a visitor of many sessions, a tail of
+    /// many records) is written whole, each item where it belongs.
+    @Test func aLongRowRoundTrips() {
+        let point = VisitorPast(records: 9, last: 1_709_251_200_000, sessions: 2, firstSource: "direct", firstTimestamp: 1_709_200_000_000,
+                                touchSource: nil, touchTimestamp: nil, analytics: "granted", marketing: "granted",
+                                lastClientView: nil, lastLogLine: nil, currentStart: nil)
+        let records = (0..<40).map { index in (0..<(index * 37)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ index) } }
+        let tail = VisitorTail(before: point, sessionIDs: (0..<30).map { "tail-\($0)" }, merged: 0, withheld: 0, overCap: 0, records: records)
+        let past = VisitorPast(records: 5_000, last: 1_709_260_000_000, sessions: 300, firstSource: "google", firstTimestamp: 1_709_200_000_000,
+                               touchSource: "email", touchTimestamp: 1_709_255_000_000, analytics: "granted", marketing: "granted",
+                               lastClientView: 1_709_259_000_000, lastLogLine: 1_709_259_500_000, currentStart: 1_709_258_000_000, tail: tail)
+        let row = VisitorRow(groups: (0..<50).map { "s:group-\($0)" }, sessions: (0..<300).map { String(repeating: "ab", count: $0 % 9) + "\($0)" }, past: past)
+        let encoded = row.encoded()
+        #expect(encoded.count > 30_000)
+        let read = VisitorRow(encoded: encoded)
+        // Compared as Booleans: a failure would print rows of some 30,000 bytes.
+        let sameRow = read == row
+        let sameRecords = read?.past?.tail?.records == records
+        #expect(sameRow)
+        #expect(sameRecords, "tail records read: \(read?.past?.tail?.records.map(\.count) ?? [])")
+        #expect(encoded.starts(with: Array("9:s:group-09:s:group-1".utf8)))
+    }
+
     @Test func damageIsRefused() {
         for text in ["", "4:s:ab", "4:s:a|", "x|", "|3:ab", "|3", "||", "|:ab", "|99999999999:a"] {
             #expect(VisitorRow(encoded: Array(text.utf8)) == nil, "\(text)")
