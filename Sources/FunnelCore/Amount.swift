@@ -18,6 +18,18 @@ public struct Amount: Sendable, Hashable, Comparable, CustomStringConvertible {
         return overflow ? nil : Amount(micros: sum)
     }
 
+    /// `(micros + divisor / 2) / divisor`, rounding halves up to whole `divisor`s (1,000 for
+    /// milliseconds, 1,000,000 for units), without that sum's overflow: an amount parses up to
+    /// `Int64.max` micros, and a timestamp or a percent that large in an input line must become
+    /// a reject or a clamped value, not a crash of the run.
+    @inlinable
+    public func rounded(toMultiplesOf divisor: Int64) -> Int64 {
+        let half = divisor / 2
+        guard micros >= 0 else { return (micros + half) / divisor }
+        let (quotient, remainder) = micros.quotientAndRemainder(dividingBy: divisor)
+        return remainder >= divisor - half ? quotient + 1 : quotient
+    }
+
     /// Parses the text of a JSON number (`25`, `12.50`, `-3`, `1e2`); nil when it is not a
     /// number or does not fit in 9.2e12 units. Digits past the sixth decimal are rounded.
     @inlinable

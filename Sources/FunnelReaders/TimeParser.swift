@@ -75,7 +75,7 @@ public enum TimeParser {
     /// Epoch seconds with an optional fraction (`$msec`: `1704067200.123`), to milliseconds.
     public static func parseEpochSeconds(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
         guard let amount = Amount(jsonNumber: b), amount.micros >= 0 else { return nil }
-        let millis = (amount.micros + 500) / 1000
+        let millis = amount.rounded(toMultiplesOf: 1000)
         guard millis >= CivilTime.earliestMillis, millis < CivilTime.latestMillis else { return nil }
         return millis
     }
@@ -84,7 +84,7 @@ public enum TimeParser {
     public static func parseEpochNumber(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
         guard let amount = Amount(jsonNumber: b), amount.micros >= 0 else { return nil }
         // amount is value * 1e6; 1e11 as micros is 1e17.
-        let millis = amount.micros >= 100_000_000_000_000_000 ? (amount.micros + 500_000) / 1_000_000 : (amount.micros + 500) / 1000
+        let millis = amount.micros >= 100_000_000_000_000_000 ? amount.rounded(toMultiplesOf: 1_000_000) : amount.rounded(toMultiplesOf: 1000)
         guard millis >= CivilTime.earliestMillis, millis < CivilTime.latestMillis else { return nil }
         return millis
     }

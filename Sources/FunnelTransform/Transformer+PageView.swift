@@ -16,7 +16,7 @@ extension Transformer {
         let target = view.target
         let parts = view.targetParts
         guard UTF8Validation.isASCII(target) else { return nil }
-        if let id = view.visitorID, id.contains(UInt8(ascii: "@")) { return nil }
+        if let id = view.visitorID, EmailRedaction.mayBeAddress(id) { return nil }
 
         // The record's host: the target's (an absolute URL), else the `$host` variable's.
         var host: RecordCoding.Text?

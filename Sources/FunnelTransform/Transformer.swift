@@ -61,8 +61,9 @@ public final class Transformer {
     public func normalize(_ record: consuming Record) -> Record {
         var r = record
         if let id = r.visitorID {
-            // An e-mail address used as visitor id is replaced by its keyed hash.
-            r.visitorKey = id.utf8Contains(UInt8(ascii: "@")) ? identity.standIn(forAddressID: id) : id
+            // An e-mail address used as visitor id (`@`, or `%40` URL-encoded) is replaced by
+            // its keyed hash.
+            r.visitorKey = EmailRedaction.mayBeAddress(id) ? identity.standIn(forAddressID: id) : id
         } else if let ip = r.ip, !ip.isEmpty {
             r.visitorKey = identity.fingerprint(ip: ip, userAgent: r.userAgent)
         }

@@ -21,6 +21,10 @@ let filter = RecordFilter(excludedPaths: ["/admin/*", "/health"])
 let transformer = Transformer(configuration: TransformConfiguration(salt: "fuzz"), agents: filter.agents)
 let positionPrefix = "001001000000|fuzz.log|"
 let positionPrefixBytes = Array(positionPrefix.utf8)
+/// The reader's memo of the last line's `$time_local` day, carried from one input to the next
+/// as from one line of a file to the next: the byte path must give what a fresh parse gives
+/// whatever line came before.
+nonisolated(unsafe) var timeMemos = [TimeParser.TimeLocalMemo](repeating: TimeParser.TimeLocalMemo(), count: 2)
 
 /// The reader's byte path for one line (`ReadStage.take`): nil when it declines the line,
 /// else whether the agent is a bot, or the group and encoding it made.
@@ -34,7 +38,7 @@ let positionPrefixBytes = Array(positionPrefix.utf8)
 }
 
 fuzz { line in
-    for parser in parsers {
+    for (index, parser) in parsers.enumerated() {
         let whole = parser.parse(line)
         let checked = parser.parse(line) { filter.requestReason(isGET: $0, status: $1, path: $2) }
         switch (whole, checked) {
@@ -51,7 +55,8 @@ fuzz { line in
             preconditionFailure("parse and parse with the request check disagree: \(whole) and \(checked)")
         }
         var taken: (bot: Bool, made: (group: String, data: [UInt8])?)?
-        let offered = parser.parse(line, requestFilter: { filter.requestReason(isGET: $0, status: $1, path: $2) }) { view in
+        let offered = parser.parse(line, requestFilter: { filter.requestReason(isGET: $0, status: $1, path: $2) },
+                                   timeMemo: &timeMemos[index]) { view in
             taken = take(view)
             return taken != nil
         }

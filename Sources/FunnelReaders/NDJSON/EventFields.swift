@@ -80,10 +80,13 @@ enum EventProperty: CaseIterable, Hashable, Sendable {
 struct EventFields {
     var event: String?
     var eventInvalid = false
-    /// The session or visitor id held a string that is not Unicode (a lone surrogate, U+0000):
-    /// such an id is invalid (SPEC 11), not absent, or the event would join another session.
-    var sessionIDUndecodable = false
-    var visitorIDUndecodable = false
+    /// What made the session or visitor id invalid, when it held something that cannot be an
+    /// id: a string that is not Unicode (a lone surrogate, U+0000), a boolean, an object or an
+    /// array. Such an id is invalid (SPEC 11), not absent, or the event would join another
+    /// session (until 2026-12-05 a boolean, object or array was taken for no id at all).
+    /// `null` and `""` are absent.
+    var sessionIDProblem: String?
+    var visitorIDProblem: String?
     var timestamp: Int64?
     var timestampText: String?
     var timestampSeen = false
@@ -141,10 +144,10 @@ struct EventFields {
             }
         case .sessionID:
             record.sessionID = string()
-            sessionIDUndecodable = record.sessionID == nil && Self.isUndecodableString(value, s)
+            sessionIDProblem = record.sessionID == nil ? Self.idProblem(value, s) : nil
         case .visitorID:
             record.visitorID = string()
-            visitorIDUndecodable = record.visitorID == nil && Self.isUndecodableString(value, s)
+            visitorIDProblem = record.visitorID == nil ? Self.idProblem(value, s) : nil
         case .userID: record.userID = string()
         case .distinctID: record.distinctID = string()
         case .eventID: record.eventID = string()
@@ -166,7 +169,7 @@ struct EventFields {
         case .value: record.properties.value = amount()
         case .currency: record.properties.currency = string()
         case .content: record.properties.content = string()
-        case .percent: record.properties.percent = amount().map { min(max(($0.micros + 500_000) / 1_000_000, 0), 100) }
+        case .percent: record.properties.percent = amount().map { min(max($0.rounded(toMultiplesOf: 1_000_000), 0), 100) }
         case .watchTime: record.properties.watchTime = amount()
         case .element: record.properties.element = string()
         case .step: record.properties.step = string()
@@ -191,10 +194,17 @@ struct EventFields {
         }
     }
 
-    /// True for a string value whose escapes do not decode to Unicode.
-    static func isUndecodableString(_ value: JSONScanner.Value, _ s: JSONScanner) -> Bool {
-        if case .string(let range, let escaped) = value { return s.decodeString(range, escaped: escaped) == nil }
-        return false
+    /// Why `value`, which gave no id text, cannot be an id; nil when it is simply absent
+    /// (`null`, an empty string).
+    static func idProblem(_ value: JSONScanner.Value, _ s: JSONScanner) -> String? {
+        switch value {
+        case .string(let range, let escaped):
+            s.decodeString(range, escaped: escaped) == nil ? "is not valid Unicode (a lone surrogate or U+0000)" : nil
+        case .bool: "is a boolean, not a string"
+        case .object: "is an object, not a string"
+        case .array: "is an array, not a string"
+        case .null, .number: nil
+        }
     }
 
     /// A number, or a string holding one (`"25"`), as an exact amount.
@@ -212,9 +222,8 @@ struct EventFields {
     mutating func makeRecord() -> NDJSONParser.Outcome {
         if isUserCall { return .skip(.notAnEvent) }
         if eventInvalid { return .reject(.invalidUTF8, detail: "\"event\" is not valid Unicode") }
-        if sessionIDUndecodable || visitorIDUndecodable {
-            return .reject(.invalidID, detail: "\(sessionIDUndecodable ? "session" : "visitor") id is not valid Unicode (a lone surrogate or U+0000)")
-        }
+        if let problem = sessionIDProblem { return .reject(.invalidID, detail: "session id " + problem) }
+        if let problem = visitorIDProblem { return .reject(.invalidID, detail: "visitor id " + problem) }
         guard let event, !event.isEmpty else { return .reject(.missingEvent, detail: "no \"event\" string") }
         guard timestampSeen else { return .reject(.missingTimestamp, detail: "no \"timestamp\"") }
         guard let timestamp else {

@@ -91,7 +91,7 @@ enum EnhancedFields {
     }
 
     static func unlessEmail(_ id: String) -> String? {
-        id.contains("@") ? nil : id
+        EmailRedaction.mayBeAddress(id) ? nil : id
     }
 
     /// Looked up for every PageView: prepared once.

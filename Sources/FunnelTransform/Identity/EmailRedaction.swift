@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import FunnelCore
 
 /// SPEC 11: no e-mail address reaches an output. Visitor ids and user ids that are addresses
@@ -48,6 +51,30 @@ public enum EmailRedaction {
         }
     }
 
+    /// Whether an id may be an address, and so is replaced (visitor and session ids: a keyed
+    /// hash) or left out (user and PostHog ids) rather than written as it is: it holds an `@`,
+    /// or the `%40` that stands for one in a URL-encoded cookie or query parameter
+    /// (`ann%40example.com`). Until 2026-12-05 only `@` counted for ids, and such an id reached
+    /// the outputs as it was. `memchr` on the bytes in place: every record's visitor id and
+    /// every session's id is looked at.
+    public static func mayBeAddress(_ id: String) -> Bool {
+        var id = id
+        return id.withUTF8 { mayBeAddress($0) }
+    }
+
+    /// `mayBeAddress(_:)` of an id still in a line's bytes.
+    public static func mayBeAddress(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = bytes.baseAddress else { return false }
+        if memchr(base, Int32(UInt8(ascii: "@")), bytes.count) != nil { return true }
+        var from = 0
+        while from + 2 < bytes.count, let hit = memchr(base + from, Int32(UInt8(ascii: "%")), bytes.count - from) {
+            let at = UnsafeRawPointer(base).distance(to: UnsafeRawPointer(hit))
+            if at + 2 < bytes.count, bytes[at + 1] == UInt8(ascii: "4"), bytes[at + 2] == UInt8(ascii: "0") { return true }
+            from = at + 1
+        }
+        return false
+    }
+
     /// 1 for `@`, 3 for `%40`, else 0.
     private static func separatorLength(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int) -> Int {
         if bytes[index] == UInt8(ascii: "@") { return 1 }
@@ -69,20 +96,22 @@ public enum EmailRedaction {
         isAlphanumeric(byte) || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "-")
     }
 
-    /// `session` with every address in its texts redacted and, when its id holds an `@`, the
-    /// id replaced by `standIn(id)` (`VisitorIdentity.standIn(forAddressID:)`).
+    /// `session` with every address in its texts (fields, event names, event properties)
+    /// redacted and, when its id may be an address, the id replaced by `standIn(id)`
+    /// (`VisitorIdentity.standIn(forAddressID:)`).
     static func redacted(_ session: SessionRecord, standIn: (String) -> String) -> SessionRecord {
         // Nearly every session holds no address: looked through without a copy or a write
         // (writing through the session's arrays cost 0.5% of a run's instructions).
         guard holdsAddress(session) else { return session }
         var session = session
-        if session.id.utf8Contains(UInt8(ascii: "@")) { session.id = standIn(session.id) }
+        if mayBeAddress(session.id) { session.id = standIn(session.id) }
         for index in session.fields.indices {
             if case .string(let text) = session.fields[index].value, let clean = redacted(text) {
                 session.fields[index].value = .string(clean)
             }
         }
         for event in session.events.indices {
+            if let clean = redacted(session.events[event].name) { session.events[event].name = clean }
             for index in session.events[event].properties.indices {
                 if case .string(let text) = session.events[event].properties[index].value, let clean = redacted(text) {
                     session.events[event].properties[index].value = .string(clean)
@@ -93,11 +122,12 @@ public enum EmailRedaction {
     }
 
     private static func holdsAddress(_ session: SessionRecord) -> Bool {
-        if session.id.utf8Contains(UInt8(ascii: "@")) { return true }
+        if mayBeAddress(session.id) { return true }
         for field in session.fields {
             if case .string(let text) = field.value, redacted(text) != nil { return true }
         }
         for event in session.events {
+            if redacted(event.name) != nil { return true }
             for property in event.properties {
                 if case .string(let text) = property.value, redacted(text) != nil { return true }
             }

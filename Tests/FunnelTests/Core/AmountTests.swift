@@ -25,4 +25,25 @@ struct AmountTests {
         let b = Amount(jsonNumber: Array("0.2".utf8))!
         #expect(a.adding(b)?.description == "0.3")
     }
+
+    /// Rounding to whole milliseconds or units gives `(micros + divisor / 2) / divisor`,
+    /// computed here in 128 bits, for every value up to `Int64.max`, where the 64-bit sum
+    /// trapped: a timestamp or percent that large in an input line crashed the run before
+    /// 2026-12-05.
+    @Test func roundsHalvesUpWithoutOverflowing() {
+        var generator = SystemRandomNumberGenerator()
+        for divisor: Int64 in [1000, 1_000_000] {
+            var values: [Int64] = [0, 1, -1, divisor / 2 - 1, divisor / 2, divisor - 1, divisor, -(divisor / 2), -(divisor / 2) - 1, .min / 2]
+            values += (0...(2 * divisor)).map { Int64.max - $0 }
+            for _ in 0..<20_000 { values.append(Int64.random(in: -(Int64.max / 2)...Int64.max, using: &generator)) }
+            for _ in 0..<2_000 { values.append(Int64.random(in: -3 * divisor...3 * divisor, using: &generator)) }
+            var wrong = 0
+            for value in values where Int64(truncatingIfNeeded: (Int128(value) + Int128(divisor / 2)) / Int128(divisor))
+                != Amount(micros: value).rounded(toMultiplesOf: divisor) {
+                wrong += 1
+                if wrong < 5 { Issue.record("\(value) rounded to multiples of \(divisor)") }
+            }
+            #expect(wrong == 0)
+        }
+    }
 }

@@ -12,6 +12,7 @@ struct PrivacyTests {
         ("user agent", try Regex(#"Mozilla/|AppleWebKit|Gecko/|curl/|python-requests|FBAN/"#)),
         ("query string", try Regex(#"\?[A-Za-z0-9_%.-]+="#)),
         ("e-mail address", try Regex(#"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+\.[A-Za-z0-9.-]+"#)),
+        ("percent-encoded e-mail address", try Regex(#"[A-Za-z0-9._+-]+%40[A-Za-z0-9-]+\.[A-Za-z0-9.-]+"#)),
     ] }
 
     @Test(arguments: FixtureCase.all)
@@ -36,7 +37,8 @@ struct PrivacyTests {
     }
 
     @Test func theScannerFindsWhatItLooksFor() throws {
-        let samples = ["from 203.0.113.7 today", "2001:db8:0:0:1:0:0:1", "Mozilla/5.0 (X11)", "/watch?utm_source=fb", "mail me at a.b@example.org"]
+        let samples = ["from 203.0.113.7 today", "2001:db8:0:0:1:0:0:1", "Mozilla/5.0 (X11)", "/watch?utm_source=fb", "mail me at a.b@example.org",
+                       "sess:ann%40example.com"]
         let leaks = try Self.leaks()
         for (sample, (what, pattern)) in zip(samples, leaks) {
             #expect(sample.firstMatch(of: pattern) != nil, "the \(what) pattern misses \(sample)")

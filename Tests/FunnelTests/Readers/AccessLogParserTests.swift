@@ -188,6 +188,18 @@ struct AccessLogParserTests {
         #expect(r.timestamp == 1_704_067_200_250)
     }
 
+    /// A `$msec` at the top of what an amount holds is a bad timestamp, not a crash.
+    @Test func theLargestMsecIsABadTimestamp() throws {
+        for msec in ["9223372036854.7758", "9223372036854.775807", "9223372036854"] {
+            guard case .reject(let reason, _) = try parse(#"203.0.113.1 [\#(msec)] "GET / HTTP/1.1" 200 "Mozilla/5.0""#,
+                                                          format: #"$remote_addr [$msec] "$request" $status "$http_user_agent""#) else {
+                Issue.record("accepted: \(msec)")
+                continue
+            }
+            #expect(reason == .badTimestamp, "\(msec)")
+        }
+    }
+
     @Test(arguments: [
         ("garbage", RejectReason.formatMismatch),
         (#"1.2.3.4 - - [30/Feb/2024:00:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "a""#, .badTimestamp),

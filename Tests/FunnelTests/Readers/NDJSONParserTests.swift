@@ -103,6 +103,19 @@ struct NDJSONParserTests {
         #expect(reason(parse(line)) == expected)
     }
 
+    /// Numbers at the very top of what an amount holds (`Int64.max` millionths) are a bad
+    /// timestamp or a percent of 100, not a crash of the reader (they trapped on an overflow
+    /// while rounding until 2026-12-05).
+    @Test func theLargestNumbersAreRejectedOrClampedNotACrash() throws {
+        for timestamp in ["9223372036854.775807", #""9223372036854.5""#, "9223372036854.2758", "9223372036854775807"] {
+            #expect(reason(parse(#"{"event":"PageView","timestamp":\#(timestamp),"anonymous_id":"v1","url":"/a"}"#)) == .badTimestamp, "\(timestamp)")
+        }
+        for (percent, expected) in [("9223372036854.775807", Int64(100)), ("-9223372036854.775807", 0), ("99.5", 100), ("49.4", 49)] {
+            let r = try record(#"{"event":"VideoProgress","timestamp":1704067201000,"anonymous_id":"v1","content":"trailer","percent":\#(percent)}"#)
+            #expect(r.properties.percent == expected, "\(percent)")
+        }
+    }
+
     @Test func invalidUTF8InTheEventNameIsRejected() {
         #expect(reason(parseBytes(Array(#"{"event":""#.utf8) + [0xC3, 0x28] + Array(#"","timestamp":1704067200}"#.utf8))) == .invalidUTF8)
     }

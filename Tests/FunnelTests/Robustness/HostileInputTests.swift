@@ -105,6 +105,44 @@ struct HostileInputTests {
         }
     }
 
+    /// An id that is a boolean, an object or an array is an invalid id, with what it was,
+    /// never taken for no id (the event would join or start another session than its sender
+    /// meant); `null` and `""` are no id, and a number is its text.
+    @Test func anIdThatIsNotAStringIsInvalidNotAbsent() {
+        let parser = NDJSONParser()
+        func parse(_ line: String) -> NDJSONParser.Outcome {
+            var bytes = Array(line.utf8)
+            return bytes.withUnsafeMutableBytes { parser.parse(UnsafeRawBufferPointer($0)) }
+        }
+        for (key, value, kind) in [("session_id", "true", "a boolean"), ("session_id", #"{"id":"s1"}"#, "an object"),
+                                   ("anonymous_id", #"["x"]"#, "an array"), ("anonymous_id", "false", "a boolean")] {
+            let line = #"{"event":"PageView","timestamp":1704067207000,"\#(key)":\#(value),"anonymous_id2":"v2","ip":"1.2.3.4","url":"/x"}"#
+            guard case .reject(let reason, let detail) = parse(line) else {
+                Issue.record("accepted: \(line)")
+                continue
+            }
+            #expect(reason == .invalidID)
+            #expect(detail == (key == "session_id" ? "session" : "visitor") + " id is \(kind), not a string", "\(detail)")
+        }
+        for value in ["null", #""""#] {
+            guard case .record(let record) = parse(#"{"event":"PageView","timestamp":1704067207000,"session_id":\#(value),"anonymous_id":"v2"}"#) else {
+                Issue.record("rejected a session id of \(value)")
+                continue
+            }
+            #expect(record.sessionID == nil)
+        }
+        guard case .record(let record) = parse(#"{"event":"PageView","timestamp":1704067207000,"session_id":true,"session_id":"s-2","anonymous_id":"v2"}"#) else {
+            Issue.record("a later valid session id did not stand")
+            return
+        }
+        #expect(record.sessionID == "s-2")
+        guard case .record(let numbered) = parse(#"{"event":"PageView","timestamp":1704067207000,"session_id":42,"anonymous_id":"v2"}"#) else {
+            Issue.record("rejected a numeric session id")
+            return
+        }
+        #expect(numbered.sessionID == "42")
+    }
+
     /// 300,000 levels of nesting are skipped with a bracket stack, not recursion: on a 512 KiB
     /// thread stack a recursive scanner would overflow long before.
     @Test func deepNestingIsScannedWithoutRecursion() throws {

@@ -43,4 +43,43 @@ struct EmailRedactionTests {
         let plain = SessionRecord(id: "s-1", start: 1, fields: [Field("landing_page", .string("/a"))], events: [])
         #expect(EmailRedaction.redacted(plain) { _ in "unused" } == plain)
     }
+
+    /// An id may be an address when it holds an `@` or `%40` anywhere (in a string stored
+    /// inline, up to 15 bytes, or in storage of its own, and in a line's bytes alike), and not
+    /// for a `%` without `40` after it.
+    @Test func anIdMayBeAnAddressByItsAtOrPercent40WhereverItIs() {
+        for length in 0...40 {
+            let plain = String(repeating: "a", count: length)
+            #expect(!EmailRedaction.mayBeAddress(plain), "\(length) bytes without one")
+            for separator in ["@", "%40"] where separator.utf8.count <= length {
+                for place in 0...(length - separator.utf8.count) {
+                    var bytes = Array(plain.utf8)
+                    bytes.replaceSubrange(place..<(place + separator.utf8.count), with: Array(separator.utf8))
+                    let text = String(decoding: bytes, as: UTF8.self)
+                    #expect(EmailRedaction.mayBeAddress(text), "\(separator) at \(place) of \(length)")
+                    #expect(bytes.withUnsafeBufferPointer { EmailRedaction.mayBeAddress($0) }, "bytes: \(separator) at \(place) of \(length)")
+                }
+            }
+        }
+        for text in ["50%", "%4", "a%4", "%41b", "%%4", "100%4x0", "%0", "", "é東京🎬 film%"] {
+            #expect(!EmailRedaction.mayBeAddress(text), "\(text)")
+        }
+        for text in ["%%40", "%4%40", "é東京🎬 film@example", "x%40"] {
+            #expect(EmailRedaction.mayBeAddress(text), "\(text)")
+        }
+    }
+
+    /// A custom event named after an address and a session id holding `%40` (a URL-encoded
+    /// cookie) leave no address behind: the name redacted, the id hashed.
+    @Test func eventNamesAndPercentEncodedSessionIdsAreCovered() {
+        let session = SessionRecord(id: "dana%40example.com", start: 1, fields: [],
+                                    events: [EventRecord(name: "Signup fan2@example.org", timestamp: 2), EventRecord(name: "PageView", timestamp: 3)])
+        let clean = EmailRedaction.redacted(session) { "em<" + $0.lowercased() + ">" }
+        #expect(clean.id == "em<dana%40example.com>")
+        #expect(clean.events.map(\.name) == ["Signup (email)", "PageView"])
+        let named = SessionRecord(id: "s-1", start: 1, fields: [], events: [EventRecord(name: "Signup fan2@example.org", timestamp: 2)])
+        #expect(EmailRedaction.redacted(named) { _ in "unused" }.events.map(\.name) == ["Signup (email)"])
+        #expect(EnhancedFields.unlessEmail("erin%40example.com") == nil)
+        #expect(EnhancedFields.unlessEmail("u-42") == "u-42")
+    }
 }
