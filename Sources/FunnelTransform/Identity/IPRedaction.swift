@@ -1,0 +1,86 @@
+import FunnelCore
+
+/// SPEC 11: no IP address reaches an output. The visitor's own address never gets this far
+/// (`Transformer.normalize` keeps only what it is reduced to); this catches an address that
+/// is some other host: a referrer such as `http://203.0.113.50/page` or
+/// `http://[2001:db8::1]/` (an intranet server, a link shared by address) would otherwise be
+/// written whole as the session's `referrer` and as its sources. A text of a session (a field
+/// or an event property) that is an address and nothing else becomes `marker`; the rules
+/// that read hosts (the site's own hosts, channels) see the address before. Since 2026-12-05.
+enum IPRedaction {
+    static let marker = "(ip)"
+
+    /// `session` with every text that is an address replaced by `marker`; the session itself
+    /// when none is (nearly always, found without a copy).
+    static func redacted(_ session: SessionRecord) -> SessionRecord {
+        guard holdsAddress(session) else { return session }
+        var session = session
+        for index in session.fields.indices {
+            if case .string(let text) = session.fields[index].value, isAddress(text) { session.fields[index].value = .string(marker) }
+        }
+        for event in session.events.indices {
+            for index in session.events[event].properties.indices {
+                if case .string(let text) = session.events[event].properties[index].value, isAddress(text) {
+                    session.events[event].properties[index].value = .string(marker)
+                }
+            }
+        }
+        return session
+    }
+
+    private static func holdsAddress(_ session: SessionRecord) -> Bool {
+        for field in session.fields {
+            if case .string(let text) = field.value, isAddress(text) { return true }
+        }
+        for event in session.events {
+            for property in event.properties {
+                if case .string(let text) = property.value, isAddress(text) { return true }
+            }
+        }
+        return false
+    }
+
+    /// An IPv4 address in dotted form (four labels of one to three digits: what the privacy
+    /// scan of outputs looks for, values over 255 included) or an IPv6 address in the brackets
+    /// a URL's host puts it in (hex digits and at least two colons, perhaps a dotted tail).
+    /// Bare IPv6 is not looked for: no host comes without its brackets, and texts such as a
+    /// time (`12:30:45`) would pass for one.
+    static func isAddress(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            guard let first = bytes.first else { return false }
+            if first == UInt8(ascii: "[") { return isIPv6(bytes) }
+            return first &- 0x30 < 10 && isIPv4(bytes[...])
+        }
+    }
+
+    private static func isIPv4(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
+        var labels = 0
+        var digits = 0
+        for byte in bytes {
+            if byte == UInt8(ascii: ".") {
+                guard digits > 0 else { return false }
+                labels += 1
+                digits = 0
+            } else if byte &- 0x30 < 10, digits < 3 {
+                digits += 1
+            } else {
+                return false
+            }
+        }
+        return labels == 3 && digits > 0
+    }
+
+    private static func isIPv6(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard bytes.count >= 2, bytes.last == UInt8(ascii: "]") else { return false }
+        var colons = 0
+        for byte in bytes[1..<(bytes.count - 1)] {
+            if byte == UInt8(ascii: ":") {
+                colons += 1
+            } else if Hex.value(byte) == nil && byte != UInt8(ascii: ".") {
+                return false
+            }
+        }
+        return colons >= 2
+    }
+}

@@ -1,0 +1,33 @@
+import FunnelCore
+@testable import FunnelTransform
+import Testing
+
+/// `IPRedaction` (SPEC 11): a session's text that is an IP address and nothing else (a
+/// referrer host such as `203.0.113.50` or `[2001:db8::1]`, and the sources made of it)
+/// becomes `(ip)`; hosts, paths, times and versions stay.
+struct IPRedactionTests {
+    @Test(arguments: ["203.0.113.50", "10.0.0.5", "999.1.1.1", "1.2.3.4", "[2001:db8::1]", "[::1]", "[::ffff:192.0.2.1]"])
+    func addressesAreFound(_ text: String) {
+        #expect(IPRedaction.isAddress(text))
+    }
+
+    @Test(arguments: ["film.example", "1.2.3", "1.2.3.4.5", "1.2.3.", ".1.2.3", "1..2.3", "1234.1.1.1", "1.2.3.4x", "12:30:45",
+                      "2001:db8::1", "[film]", "[1:2]", "[]", "", "/share/1.2.3.4", "v1.2.3.4", "(ip)", "[2001:db8::g]"])
+    func otherTextsAreNot(_ text: String) {
+        #expect(!IPRedaction.isAddress(text))
+    }
+
+    @Test func aSessionsAddressTextsBecomeMarkers() {
+        let session = SessionRecord(
+            id: "s-1", start: 1,
+            fields: [Field("referrer", .string("203.0.113.50")), Field("source", .string("203.0.113.50")),
+                     Field("first_touch_source", .string("[2001:db8::1]")), Field("medium", .string("referral")),
+                     Field("session_count", .integer(1)), Field("landing_page", .string("/10.0.0.1"))],
+            events: [EventRecord(name: "ButtonClick", properties: [Field("element", .string("10.0.0.5")), Field("step", .string("12:30:45"))], timestamp: 2)])
+        let clean = IPRedaction.redacted(session)
+        #expect(clean.fields.map(\.value) == [.string("(ip)"), .string("(ip)"), .string("(ip)"), .string("referral"), .integer(1), .string("/10.0.0.1")])
+        #expect(clean.events[0].properties.map(\.value) == [.string("(ip)"), .string("12:30:45")])
+        let plain = SessionRecord(id: "s-2", start: 1, fields: [Field("referrer", .string("t.co"))], events: [])
+        #expect(IPRedaction.redacted(plain) == plain)
+    }
+}
