@@ -124,14 +124,46 @@ struct JSONScanner {
         case UInt8(ascii: "n"): try literal("null", &i, end); return .null
         default:
             let start = i
-            while i < end {
-                let byte = b[i]
-                guard byte &- 0x30 < 10 || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "+") || byte == UInt8(ascii: ".")
-                        || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") else { break }
-                i += 1
-            }
-            guard i > start else { throw Failure(message: "unexpected byte at \(start + 1)") }
+            try scanNumber(&i, end)
             return .number(start..<i)
+        }
+    }
+
+    /// A number as JSON writes one: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`. Until
+    /// 2026-12-05 any run of digits, signs, dots and `e` passed (`01704067200`, `+1`, `1.2.3`),
+    /// and such a line was kept although it is not JSON (SPEC 2: a `bad_json` reject).
+    private func scanNumber(_ i: inout Int, _ end: Int) throws(Failure) {
+        let start = i
+        func digits() -> Int {
+            let from = i
+            while i < end, b[i] &- 0x30 < 10 { i += 1 }
+            return i - from
+        }
+        if i < end, b[i] == UInt8(ascii: "-") { i += 1 }
+        guard i < end, b[i] &- 0x30 < 10 else {
+            throw Failure(message: i == start ? "unexpected byte at \(start + 1)" : "not a JSON number at byte \(start + 1)")
+        }
+        if b[i] == UInt8(ascii: "0") {
+            i += 1
+        } else {
+            _ = digits()
+        }
+        if i < end, b[i] == UInt8(ascii: ".") {
+            i += 1
+            guard digits() > 0 else { throw Failure(message: "not a JSON number at byte \(start + 1)") }
+        }
+        if i < end, b[i] == UInt8(ascii: "e") || b[i] == UInt8(ascii: "E") {
+            i += 1
+            if i < end, b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") { i += 1 }
+            guard digits() > 0 else { throw Failure(message: "not a JSON number at byte \(start + 1)") }
+        }
+        // A number runs up to a delimiter: `01`, `1.2.3` or `1x` are not numbers.
+        if i < end {
+            let byte = b[i]
+            guard byte == UInt8(ascii: ",") || byte == UInt8(ascii: "}") || byte == UInt8(ascii: "]")
+                    || byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D else {
+                throw Failure(message: "not a JSON number at byte \(start + 1)")
+            }
         }
     }
 
@@ -142,28 +174,98 @@ struct JSONScanner {
         i += count
     }
 
-    /// Skips a whole nested array or object, checking that brackets pair up.
+    /// What `skipContainer` expects next.
+    private enum Expect {
+        case value, valueOrClose, key, keyOrClose, colon, commaOrClose
+    }
+
+    /// Skips a whole nested array or object, checking it is JSON as it goes: keys, colons,
+    /// commas, values and brackets in their places (until 2026-12-05 only the brackets were
+    /// paired, so `[1 2 garbage]` or `{"a" 1 : :}` inside a line passed and the line was
+    /// kept). Open containers are a stack of bits (objects 1, arrays 0), never recursion, so
+    /// any depth is skipped on a small thread stack.
     private func skipContainer(_ i: inout Int, _ end: Int) throws(Failure) {
-        var stack: [UInt8] = []
-        while i < end {
+        var open = BitStack()
+        var expect = Expect.value
+        while true {
+            skipSpace(&i, end)
+            guard i < end else { throw Failure(message: "a nested value is not closed (truncated line?)") }
             let byte = b[i]
-            switch byte {
-            case UInt8(ascii: "{"), UInt8(ascii: "["):
-                stack.append(byte)
-                i += 1
-            case UInt8(ascii: "}"), UInt8(ascii: "]"):
-                guard let open = stack.popLast(), (open == UInt8(ascii: "{")) == (byte == UInt8(ascii: "}")) else {
+            switch expect {
+            case .value, .valueOrClose:
+                if byte == UInt8(ascii: "]"), expect == .valueOrClose {
+                    break
+                } else if byte == UInt8(ascii: "{") {
+                    open.push(true)
+                    i += 1
+                    expect = .keyOrClose
+                    continue
+                } else if byte == UInt8(ascii: "[") {
+                    open.push(false)
+                    i += 1
+                    expect = .valueOrClose
+                    continue
+                } else if byte == UInt8(ascii: "}") || byte == UInt8(ascii: "]") {
                     throw Failure(message: "mismatched bracket at byte \(i + 1)")
+                } else {
+                    _ = try scanValue(&i, end)
+                    expect = .commaOrClose
+                    continue
                 }
-                i += 1
-                if stack.isEmpty { return }
-            case UInt8(ascii: "\""):
+            case .key, .keyOrClose:
+                if byte == UInt8(ascii: "}"), expect == .keyOrClose { break }
+                if byte == UInt8(ascii: "}") || byte == UInt8(ascii: "]") { throw Failure(message: "mismatched bracket at byte \(i + 1)") }
+                guard byte == UInt8(ascii: "\"") else { throw Failure(message: "expected a key at byte \(i + 1)") }
                 _ = try scanString(&i, end)
-            default:
+                expect = .colon
+                continue
+            case .colon:
+                guard byte == UInt8(ascii: ":") else { throw Failure(message: "expected ':' at byte \(i + 1)") }
                 i += 1
+                expect = .value
+                continue
+            case .commaOrClose:
+                if byte == UInt8(ascii: ",") {
+                    i += 1
+                    expect = open.top ? .key : .value
+                    continue
+                }
+                guard byte == (open.top ? UInt8(ascii: "}") : UInt8(ascii: "]")) else {
+                    throw Failure(message: byte == UInt8(ascii: "}") || byte == UInt8(ascii: "]") ? "mismatched bracket at byte \(i + 1)"
+                                  : "expected ',' or a closing bracket at byte \(i + 1)")
+                }
             }
+            // A closing bracket that matches the innermost open container.
+            open.pop()
+            i += 1
+            if open.isEmpty { return }
+            expect = .commaOrClose
         }
-        throw Failure(message: "a nested value is not closed (truncated line?)")
+    }
+
+    /// The kinds of the open containers: 64 in a word, deeper ones in an array.
+    private struct BitStack {
+        private var word: UInt64 = 0
+        private var count = 0
+        private var spilled: [UInt64] = []
+
+        var isEmpty: Bool { count == 0 }
+        var top: Bool { word & 1 == 1 }
+
+        mutating func push(_ bit: Bool) {
+            if count > 0 && count % 64 == 0 {
+                spilled.append(word)
+                word = 0
+            }
+            word = word << 1 | (bit ? 1 : 0)
+            count += 1
+        }
+
+        mutating func pop() {
+            count -= 1
+            word >>= 1
+            if count > 0 && count % 64 == 0 { word = spilled.removeLast() }
+        }
     }
 
     // MARK: - Decoding

@@ -116,6 +116,45 @@ struct NDJSONParserTests {
         }
     }
 
+    /// A line that is not JSON is a `bad_json` reject wherever the fault is, inside nested
+    /// values and numbers too (until 2026-12-05 only brackets were paired there, and any run
+    /// of digits, signs, dots and `e` was a number: these lines were kept).
+    @Test(arguments: [
+        #"{"event":"PageView","timestamp":1704067200,"anonymous_id":"v1","x":[1 2 garbage]}"#,
+        #"{"event":"PageView","timestamp":1704067200,"anonymous_id":"v1","x":{"a" 1 : :}}"#,
+        #"{"event":"PageView","timestamp":01704067200,"anonymous_id":"v1"}"#,
+        #"{"event":"PageView","timestamp":1704067200,"anonymous_id":"v1","x":+1}"#,
+        #"{"event":"PageView","timestamp":1704067200,"anonymous_id":"v1","x":1.2.3}"#,
+        #"{"event":"PageView","timestamp":1704067200,"anonymous_id":"v1","x":1.}"#,
+        #"{"event":"PageView","timestamp":1704067200,"anonymous_id":"v1","x":.5}"#,
+        #"{"event":"PageView","timestamp":1704067200,"anonymous_id":"v1","x":1e}"#,
+        #"{"event":"PageView","timestamp":1704067200,"anonymous_id":"v1","x":-}"#,
+        #"{"event":"PageView","timestamp":1704067200,"anonymous_id":"v1","x":[1,]}"#,
+        #"{"event":"PageView","timestamp":1704067200,"anonymous_id":"v1","x":[,1]}"#,
+        #"{"event":"PageView","timestamp":1704067200,"anonymous_id":"v1","x":{"a":1,}}"#,
+        #"{"event":"PageView","timestamp":1704067200,"anonymous_id":"v1","x":{"a":1 "b":2}}"#,
+        #"{"event":"PageView","timestamp":1704067200,"anonymous_id":"v1","x":{1:2}}"#,
+        #"{"event":"PageView","timestamp":1704067200,"anonymous_id":"v1","x":[tru]}"#,
+        #"{"event":"PageView","timestamp":1704067200,"anonymous_id":"v1","x":[1}]}"#,
+        #"{"event":"PageView","timestamp":1704067200,"anonymous_id":"v1","x":{"a":[}]}"#,
+        #"{"event":"PageView","timestamp":1704067200,"anonymous_id":"v1","x":[[[]]}"#,
+        #"{"event":"PageView","timestamp":1704067200x,"anonymous_id":"v1"}"#,
+    ])
+    func whatIsNotJSONIsBadJSONAnywhereInTheLine(line: String) {
+        #expect(reason(parse(line)) == .badJSON)
+    }
+
+    /// Nested values of every kind, empty containers, numbers in all their JSON forms and
+    /// whitespace between every token are read, and the fields after them still count.
+    @Test func everyKindOfJSONIsReadThrough() throws {
+        let r = try record(#" { "event" : "PageView" , "x" : [ ] , "y" : { } , "z" : [ 0 , -0 , 1.5e-3 , 2E+10 , -12.25 , 0.0 , 1e5 , true , false , null , "s\"t" , [ { "a" : [ 1 , { } ] } ] ] , "w" : { "k" : { "k" : [ "v" ] } , "n" : -1 } , "timestamp" : 1704067200000 , "anonymous_id" : "v1" } "#)
+        #expect(r.timestamp == 1_704_067_200_000)
+        #expect(r.visitorID == "v1")
+        let deep = String(repeating: #"{"a":["#, count: 200) + "1" + String(repeating: "]}", count: 200)
+        let nested = try record(#"{"event":"PageView","x":\#(deep),"timestamp":1704067200000,"anonymous_id":"v2"}"#)
+        #expect(nested.visitorID == "v2")
+    }
+
     @Test func invalidUTF8InTheEventNameIsRejected() {
         #expect(reason(parseBytes(Array(#"{"event":""#.utf8) + [0xC3, 0x28] + Array(#"","timestamp":1704067200}"#.utf8))) == .invalidUTF8)
     }
