@@ -99,8 +99,19 @@ struct JSONScanner {
                 return (start..<j, escaped)
             }
             if byte == UInt8(ascii: "\\") {
+                // An escape JSON has: `\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`, or `\u` and four
+                // hex digits (what they stand for is read only for the values a dialect keeps).
                 escaped = true
-                j += 2
+                guard j + 1 < end else { break }
+                switch b[j + 1] {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+                     UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                    j += 2
+                case UInt8(ascii: "u") where j + 5 < end && (2...5).allSatisfy({ Hex.value(b[j + $0]) != nil }):
+                    j += 6
+                default:
+                    throw Failure(message: "not a JSON escape at byte \(j + 1)")
+                }
                 continue
             }
             if byte < 0x20 { throw Failure(message: "a control character inside a string at byte \(j + 1)") }

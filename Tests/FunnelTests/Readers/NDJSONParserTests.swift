@@ -139,6 +139,10 @@ struct NDJSONParserTests {
         #"{"event":"PageView","timestamp":1704067200,"anonymous_id":"v1","x":{"a":[}]}"#,
         #"{"event":"PageView","timestamp":1704067200,"anonymous_id":"v1","x":[[[]]}"#,
         #"{"event":"PageView","timestamp":1704067200x,"anonymous_id":"v1"}"#,
+        #"{"event":"PageView","timestamp":1704067200,"anonymous_id":"v1","x":"a\qb"}"#,
+        #"{"event":"PageView","timestamp":1704067200,"anonymous_id":"v1","x":["\u12"]}"#,
+        #"{"event":"PageView","timestamp":1704067200,"anonymous_id":"v1","x":"\u12G4"}"#,
+        #"{"event":"PageView","timestamp":1704067200,"anonymous_id":"v1","x\'":1}"#,
     ])
     func whatIsNotJSONIsBadJSONAnywhereInTheLine(line: String) {
         #expect(reason(parse(line)) == .badJSON)
@@ -147,7 +151,7 @@ struct NDJSONParserTests {
     /// Nested values of every kind, empty containers, numbers in all their JSON forms and
     /// whitespace between every token are read, and the fields after them still count.
     @Test func everyKindOfJSONIsReadThrough() throws {
-        let r = try record(#" { "event" : "PageView" , "x" : [ ] , "y" : { } , "z" : [ 0 , -0 , 1.5e-3 , 2E+10 , -12.25 , 0.0 , 1e5 , true , false , null , "s\"t" , [ { "a" : [ 1 , { } ] } ] ] , "w" : { "k" : { "k" : [ "v" ] } , "n" : -1 } , "timestamp" : 1704067200000 , "anonymous_id" : "v1" } "#)
+        let r = try record(#" { "event" : "PageView" , "x" : [ ] , "y" : { } , "z" : [ 0 , -0 , 1.5e-3 , 2E+10 , -12.25 , 0.0 , 1e5 , true , false , null , "s\"t\\\/\b\f\n\r\t\u00e9\uD83C\uDFAC" , [ { "a" : [ 1 , { } ] } ] ] , "w" : { "k" : { "k" : [ "v" ] } , "n" : -1 } , "timestamp" : 1704067200000 , "anonymous_id" : "v1" } "#)
         #expect(r.timestamp == 1_704_067_200_000)
         #expect(r.visitorID == "v1")
         let deep = String(repeating: #"{"a":["#, count: 200) + "1" + String(repeating: "]}", count: 200)
