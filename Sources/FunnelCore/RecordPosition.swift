@@ -2,9 +2,11 @@
 /// days would read it: source, path pattern, day, file name, line (SPEC 4 and 10).
 ///
 /// The same line read again (a repeated night, an overlapping backfill) has the same position,
-/// which is how history stores each record once. The file's base name is used rather than its
-/// full path, so moving logs to an archive folder does not make them new; dated file names
-/// (logrotate's `dateext`) keep positions stable, numbered rotation (`access.log.1`) does not.
+/// which is how history stores each record once. A file is named by its path below the
+/// pattern's fixed folders (`InputFile.positionName`): its base name when the pattern's
+/// wildcards are in the file name, so moving logs to an archive folder does not make them new;
+/// dated file names (logrotate's `dateext`) keep positions stable, numbered rotation
+/// (`access.log.1`) does not.
 public enum RecordPosition {
     public static func make(source: Int, pattern: Int, day: Int?, path: String, line: Int) -> String {
         make(prefix: prefix(source: source, pattern: pattern, day: day, path: path), line: line)
@@ -13,7 +15,12 @@ public enum RecordPosition {
     /// Everything of a position but the line number: the same for every line of a file, so a
     /// reader makes it once per file rather than once per line.
     public static func prefix(source: Int, pattern: Int, day: Int?, path: String) -> String {
-        pad(source, 3) + pad(pattern, 3) + pad(day ?? 0, 6) + "|" + fileName(of: path) + "|"
+        prefix(source: source, pattern: pattern, day: day, name: fileName(of: path))
+    }
+
+    /// `prefix` with the file's name in positions given (`InputFile.positionName`).
+    public static func prefix(source: Int, pattern: Int, day: Int?, name: String) -> String {
+        pad(source, 3) + pad(pattern, 3) + pad(day ?? 0, 6) + "|" + name + "|"
     }
 
     /// The part of a path that names its file in a position: the base name.

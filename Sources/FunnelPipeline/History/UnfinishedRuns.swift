@@ -15,10 +15,10 @@ struct UnfinishedRuns: Equatable {
 
     var isEmpty: Bool { runs.isEmpty }
 
-    /// The base names of `paths`, sorted and distinct: the same file moved to an archive
-    /// folder is the same input, as for record positions (`RecordPosition`).
-    static func names(of paths: [String]) -> [String] {
-        Array(Set(paths.map(RecordPosition.fileName))).sorted()
+    /// The files' names in positions (`InputFile.positionName`), sorted and distinct: the
+    /// same file moved to an archive folder is the same input, as for record positions.
+    static func names(of names: [String]) -> [String] {
+        Array(Set(names)).sorted()
     }
 
     /// With a run of `names` (already `names(of:)`) added, unless it is listed.

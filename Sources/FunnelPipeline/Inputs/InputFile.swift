@@ -11,14 +11,25 @@ public struct InputFile: Sendable {
     /// The day whose `{date}` filled the pattern, as days since 1970-01-01.
     public var day: Int?
 
+    /// What names the file in its lines' positions (`RecordPosition`), so that a line read
+    /// again is known and two lines are never taken for one: the path below the folders of its
+    /// pattern that hold no wildcard (`logs/*/access-{date}.log` gives `web1/access-….log`
+    /// and `web2/access-….log`; `/var/log/nginx/access-*.log` gives the base name); for an
+    /// `--input` file, the path as given; for stdin, `-` and a hash of its first line
+    /// (`InputPlan`). Until 2026-12-05 every file was named by its base name alone, and two
+    /// files of one pattern and day with the same base name had the same positions: the
+    /// second's lines were taken for the first's when a visitor was rebuilt.
+    public var positionName: String
+
     public init(path: String, source: Pipeline.Source) {
         self.path = path
         self.source = source
+        positionName = RecordPosition.fileName(of: path)
     }
 
     /// The part of every line's position that names this file (see `RecordPosition.prefix`);
     /// the reader makes it once and adds each line's number with `RecordPosition.make(prefix:line:)`.
     public var positionPrefix: String {
-        RecordPosition.prefix(source: sourceIndex, pattern: patternIndex, day: day, path: path)
+        RecordPosition.prefix(source: sourceIndex, pattern: patternIndex, day: day, name: positionName)
     }
 }

@@ -1,3 +1,4 @@
+import FunnelCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -60,5 +61,17 @@ public struct PathTemplate: Sendable, Hashable {
             if let path = result.gl_pathv[index] { paths.append(String(cString: path)) }
         }
         return paths.sorted()
+    }
+
+    /// The name of a matched file in its lines' positions (`InputFile.positionName`): its path
+    /// below the folders of `filled` (the pattern with its dates filled in) that hold no
+    /// wildcard. A pattern whose wildcards are all in the file name gives the base name.
+    public static func positionName(of path: String, filled: String) -> String {
+        guard let wildcard = filled.firstIndex(where: { $0 == "*" || $0 == "?" || $0 == "[" }) else {
+            return RecordPosition.fileName(of: path)
+        }
+        let fixed = filled[..<wildcard].lastIndex(of: "/").map { String(filled[...$0]) } ?? ""
+        guard path.hasPrefix(fixed), path.count > fixed.count else { return RecordPosition.fileName(of: path) }
+        return String(path.dropFirst(fixed.count))
     }
 }

@@ -19,6 +19,7 @@ enum InputPlan {
                 var file = InputFile(path: path, source: source)
                 file.sourceIndex = 999
                 file.patternIndex = index
+                file.positionName = path == "-" ? try stdinName() : givenName(path)
                 files.append(file)
             }
             return (files, [])
@@ -39,6 +40,7 @@ enum InputPlan {
                         file.sourceIndex = sourceIndex
                         file.patternIndex = patternIndex
                         file.day = day?.number
+                        file.positionName = PathTemplate.positionName(of: path, filled: filled)
                         files.append(file)
                     }
                 }
@@ -48,6 +50,42 @@ enum InputPlan {
             throw PipelineError("no input file matched: \(missing.joined(separator: ", "))")
         }
         return (files, missing)
+    }
+
+    /// An `--input` file's name in positions: the path as given, without leading `./`, so
+    /// that `--input d1/events.ndjson` and `--input d2/events.ndjson` are two files.
+    static func givenName(_ path: String) -> String {
+        var name = Substring(path)
+        while name.hasPrefix("./") { name = name.dropFirst(2) }
+        return name.isEmpty ? path : String(name)
+    }
+
+    /// stdin's name in positions: `-` and 16 hex digits of a hash (64-bit FNV-1a) of its first
+    /// line (at most 64 KiB of it), read ahead and handed back to the one stream the run reads.
+    /// stdin has no name of its own: a night's log piped in is not the night before's (whose
+    /// first line differs), and the same stream piped in again is known as a repeat.
+    static func stdinName() throws(PipelineError) -> String {
+        let stream: InputStream
+        do {
+            stream = try InputStream.opening("-")
+        } catch {
+            throw PipelineError(error.description)
+        }
+        var seen: [UInt8] = []
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 1)
+        defer { buffer.deallocate() }
+        while seen.count < 65_536, !seen.contains(0x0A) {
+            let count = stream.read(into: buffer)
+            if count == 0 { break }
+            seen += UnsafeRawBufferPointer(rebasing: buffer[..<count])
+        }
+        seen.withUnsafeBytes { stream.unread($0) }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in seen.prefix(while: { $0 != 0x0A }).prefix(65_536) {
+            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+        }
+        let hex = String(hash, radix: 16)
+        return "-" + String(repeating: "0", count: 16 - hex.count) + hex
     }
 
     /// An `--input` without `--input-kind` is NDJSON when its first non-blank byte is `{`

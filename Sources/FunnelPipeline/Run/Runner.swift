@@ -86,7 +86,7 @@ public struct Runner {
                     sink = try RedisSessionWriter(url: url, layout: keyLayout, sortedSet: pipeline.schema.eventsAsSortedSet,
                                                   ttlSeconds: pipeline.sink.ttlSeconds, notice: notice)
                     history = RedisHistoryStore(url: url, prefix: pipeline.sink.keyPrefix, keyFilterBytes: pipeline.keyFilterBytes, notice: notice,
-                                                runInputs: files.map(\.path))
+                                                runInputs: files.map(\.positionName))
                     if let failure = try lock?.lockRedis(url: url, prefix: pipeline.sink.keyPrefix, notice: notice) {
                         summary.problems.append(failure.message)
                         summary.exitStatus = .sinkFailure

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import FunnelCore
 import FunnelPipeline
 import FunnelTestSupport
@@ -225,6 +228,38 @@ struct RunsOverTimeTests {
             _ = try server.connect().command("FLUSHALL")
             for date in order { try run([date], sink: .redis, output: output + "-redis", redisURL: server.url) }
             #expect(try server.dumpSessions() == expectedRedis, "Redis after \(order) differs from one run")
+        }
+    }
+
+    /// Two servers' logs of one day with the same base name in two folders
+    /// (`logs/*/access-{date}.log.gz`) are two inputs: a visitor seen on both keeps both views
+    /// when the days are run one at a time, as in one run over both (until 2026-12-05 their
+    /// lines had the same positions, and a later day's rebuild kept one server's).
+    @Test func twoFilesWithOneNameInTwoFoldersAreTwoInputs() throws {
+        let folder = TestFiles.temporaryFolder("runs-over-time-names")
+        defer { TestFiles.remove(folder) }
+        let agent = "Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0"
+        func line(_ time: String, _ path: String) -> String {
+            #"198.51.100.9 - - [\#(time) +0000] "GET \#(path) HTTP/1.1" 200 10 "-" "\#(agent)" "-" "-""#
+        }
+        for path in ["/logs", "/logs/web1", "/logs/web2"] { mkdir(folder + path, 0o755) }
+        TestFiles.gzip(line("01/Mar/2024:10:00:00", "/from-web1") + "\n", to: folder + "/logs/web1/access-2024-03-01.log.gz")
+        TestFiles.gzip(line("01/Mar/2024:10:05:00", "/from-web2") + "\n", to: folder + "/logs/web2/access-2024-03-01.log.gz")
+        TestFiles.gzip(line("02/Mar/2024:10:00:00", "/day-two") + "\n", to: folder + "/logs/web1/access-2024-03-02.log.gz")
+        TestFiles.gzip("", to: folder + "/logs/web2/access-2024-03-02.log.gz")
+        for date in ["2024-03-01", "2024-03-02"] { TestFiles.gzip("", to: "\(folder)/events-\(date).ndjson.gz") }
+        TestFiles.write(folder + "/pipeline.yaml", TrafficGenerator(seed: 1).pipelineFile(logPaths: ["logs/*/access-{date}.log.gz"], eventPaths: ["events-{date}.ndjson.gz"], schema: "enhanced"))
+        let all = ["2024-03-01", "2024-03-02"]
+        let single = folder + "/single"
+        #expect(try Self.run(folder + "/pipeline.yaml", days: all, sink: .ndjson, output: single).exitStatus == .success)
+        let expected = try #require(TestFiles.readText(single + "/sessions.ndjson"))
+        // One session of the visitor's two views on day one (the fingerprint is the same).
+        #expect(expected.contains("\"page_views\":2"), "\(expected)")
+        for order in [all, all.reversed(), [all[0], all[1], all[0]]] {
+            let output = folder + "/daily-" + order.joined(separator: "-") + "-\(order.count)"
+            for date in order { #expect(try Self.run(folder + "/pipeline.yaml", days: [date], sink: .ndjson, output: output).exitStatus == .success) }
+            _ = try Exporter.export(historyFolder: output, to: output + "/export")
+            #expect(TestFiles.readText(output + "/export/sessions.ndjson") == expected, "export after \(order) differs from one run")
         }
     }
 

@@ -269,6 +269,42 @@ struct CommandLineTests {
         #expect(lines != nil && piped.stderr.contains(String(lines!)), "\(piped)")
     }
 
+    /// Two nights piped into one output are two inputs (their first lines differ), and the
+    /// same night piped in again is known as a repeat: until 2026-12-05 every stdin was `-`,
+    /// and the second night's first line was taken for the first night's (its donation lost).
+    @Test func eachStreamOnStdinIsAnInputOfItsOwn() throws {
+        let folder = TestFiles.temporaryFolder("cli-stdin-nights")
+        defer { TestFiles.remove(folder) }
+        TestFiles.write(folder + "/pipeline.yaml", """
+        sources:
+          - kind: ndjson
+            paths: ["unused.ndjson"]
+        identity:
+          salt: "s"
+        schema: enhanced
+        sink:
+          kind: ndjson
+          output: out
+        """)
+        let nights = [#"{"event":"PageView","timestamp":1704103200000,"anonymous_id":"v1","url":"/monday"}"#,
+                      #"{"event":"Purchase","timestamp":1704189600000,"anonymous_id":"v1","value":25}"#]
+        func pipe(_ line: String) throws {
+            TestFiles.write(folder + "/night.ndjson", line + "\n")
+            let run = try CommandRunner.run("/bin/sh", ["-c", "'\(Self.binary)' run '\(folder)/pipeline.yaml' --input - --output '\(folder)/out' --progress never < '\(folder)/night.ndjson'"],
+                                            environment: ["REDIS_PASSWORD": nil], timeout: .seconds(60))
+            #expect(run.status == 0, "\(run)")
+        }
+        for line in nights + [nights[0]] { try pipe(line) }
+        let exported = try funnel(["export", folder + "/pipeline.yaml", "--output", folder + "/out", "--to", folder + "/export"])
+        try #require(exported.status == 0, "\(exported)")
+        let sessions = try #require(TestFiles.readText(folder + "/export/sessions.ndjson"))
+        #expect(sessions.contains("\"donation_amount\":25"), "\(sessions)")
+        #expect(sessions.contains("/monday"), "\(sessions)")
+        // The first night again added nothing: one view, one donation.
+        #expect(sessions.components(separatedBy: "\"event\":\"PageView\"").count == 2, "\(sessions)")
+        #expect(sessions.split(separator: "\n").count == 2, "\(sessions)")
+    }
+
     @Test func validateWithNoMatchingFileNamesThePatterns() throws {
         let folder = TestFiles.temporaryFolder("cli-validate-none")
         defer { TestFiles.remove(folder) }

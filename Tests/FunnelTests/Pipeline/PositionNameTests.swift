@@ -1,0 +1,38 @@
+import FunnelCore
+@testable import FunnelPipeline
+import Testing
+
+/// A file's name in its lines' positions: two files a run reads never share one (their lines
+/// would be taken for each other when a visitor is rebuilt), and a file moved to another
+/// folder that its pattern names keeps its own.
+struct PositionNameTests {
+    @Test(arguments: [
+        ("/var/log/nginx/access-2024-01-01.log.gz", "/var/log/nginx/access-*.log.gz", "access-2024-01-01.log.gz"),
+        ("/archive/nginx/access-2024-01-01.log.gz", "/archive/nginx/access-*.log.gz", "access-2024-01-01.log.gz"),
+        ("logs/web1/access-2024-01-01.log", "logs/*/access-2024-01-01.log", "web1/access-2024-01-01.log"),
+        ("logs/web2/access-2024-01-01.log", "logs/*/access-2024-01-01.log", "web2/access-2024-01-01.log"),
+        ("in/a/zz.ndjson", "in/*/*.ndjson", "a/zz.ndjson"),
+        ("web1/a.log", "*/a.log", "web1/a.log"),
+        ("/data/events.ndjson", "/data/events.ndjson", "events.ndjson"),
+        ("logs/2024-01-01/access.log", "logs/2024-01-01/access.log", "access.log"),
+        ("logs/s[1]/x.log", "logs/s[[]1]/x.log", "s[1]/x.log"),
+    ])
+    func aFileIsNamedBelowItsPatternsFixedFolders(path: String, filled: String, expected: String) {
+        #expect(PathTemplate.positionName(of: path, filled: filled) == expected)
+    }
+
+    @Test func inputFilesAreNamedAsGiven() {
+        #expect(InputPlan.givenName("d1/events.ndjson") == "d1/events.ndjson")
+        #expect(InputPlan.givenName("./././d2/events.ndjson") == "d2/events.ndjson")
+        #expect(InputPlan.givenName("events.ndjson") == "events.ndjson")
+        #expect(InputPlan.givenName("/tmp/x.log") == "/tmp/x.log")
+    }
+
+    /// Positions sort as the files are read (a pattern's matches in path order), so the first
+    /// read of two events with one `event_id` is the one kept.
+    @Test func positionsSortAsTheFilesAreRead() {
+        let names = ["in/a/zz.ndjson", "in/b/aa.ndjson"].map { PathTemplate.positionName(of: $0, filled: "in/*/*.ndjson") }
+        let prefixes = names.map { RecordPosition.prefix(source: 0, pattern: 0, day: nil, name: $0) }
+        #expect(prefixes == prefixes.sorted())
+    }
+}
