@@ -11,8 +11,6 @@ public struct Channel: Sendable, Hashable {
 
     public static let direct = Channel(source: "direct", medium: "(none)")
 
-    public var isDirect: Bool { self == .direct }
-
     /// Click-id parameter names and the channel each stands for.
     static let clickIDChannels: [(String, Channel)] = [
         ("gclid", Channel(source: "google", medium: "cpc")), ("gbraid", Channel(source: "google", medium: "cpc")),

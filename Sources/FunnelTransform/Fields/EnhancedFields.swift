@@ -28,7 +28,10 @@ struct VisitorTouches {
 
         mutating func next(channel: Channel, start: Int64) -> VisitorTouches {
             if first == nil { first = (channel.source, start) }
-            if !channel.isDirect { lastTouch = (channel.source, start) }
+            // SPEC 5: the latest session "whose source is not `direct`": the source alone, so a
+            // campaign tagged `utm_source=direct` (medium `(not set)`) is no touch either. Until
+            // 2026-12-05 the whole channel was compared, and such a session was the last touch.
+            if channel.source != Channel.direct.source { lastTouch = (channel.source, start) }
             count += 1
             return VisitorTouches(firstTouchSource: first!.source, firstTouchTimestamp: first!.timestamp,
                                   lastTouchSource: lastTouch?.source ?? Channel.direct.source,
@@ -79,7 +82,10 @@ enum EnhancedFields {
         fields.add(FieldName.deviceType, facts.deviceType)
         fields.add(FieldName.browser, facts.browser)
         fields.add(FieldName.country, facts.country ?? facts.geoCountry)
-        fields.add(FieldName.city, facts.city ?? facts.geoCity)
+        // SPEC 6: the database's city only beside its own country. A record's country (a CDN's
+        // header, the event's field) that the database places elsewhere keeps no city rather
+        // than one of another country (until 2026-12-05 such a session could be "DE, Seattle").
+        fields.add(FieldName.city, facts.city ?? (facts.country == nil || facts.country == facts.geoCountry ? facts.geoCity : nil))
         fields.add(FieldName.sessionCount, .integer(Int64(touches.sessionCount)))
         fields.add(FieldName.consentAnalytics, consent.analytics)
         fields.add(FieldName.consentMarketing, consent.marketing)

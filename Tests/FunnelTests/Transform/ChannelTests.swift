@@ -52,7 +52,7 @@ import Testing
     /// one list and not the other would make its sessions fall through to the referrer.
     @Test func everyCampaignClickIDHasAChannel() {
         #expect(Channel.clickIDChannels.map { $0.0 } == Campaign.clickIDNames)
-        #expect(Channel.clickIDChannels.allSatisfy { !$0.1.isDirect })
+        #expect(Channel.clickIDChannels.allSatisfy { $0.1 != .direct })
     }
 
     // MARK: - Referrer hosts
