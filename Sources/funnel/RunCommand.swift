@@ -57,6 +57,7 @@ struct RunCommand: ParsableCommand {
             options.progress = mode
             options.dryRun = dryRun
             options.summaryJSON = summaryJSON
+            if let summaryJSON { try SummaryFile.checkWritable(summaryJSON) }
 
             let loaded = try PipelineLoader.load(path: pipeline)
             let summary = try Runner(pipeline: loaded, options: options).run()

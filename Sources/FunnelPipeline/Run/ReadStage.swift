@@ -205,8 +205,8 @@ final class ReadStage: @unchecked Sendable {
                 recordReject(reject, index: index)
             case .record(var record, let number, let raw):
                 // An access-log record's request passed `requestFilter` in the parser (a client
-                // event has none): only its agent is left to check.
-                if let reason = filter.agentReason(record) {
+                // event has none): its agent is left to check, and a client page view's path.
+                if let reason = filter.reasonAfterRequest(record) {
                     tally.countFiltered(reason)
                     continue
                 }

@@ -23,7 +23,9 @@ final class RunLock {
     }
 
     /// Also takes the Redis lock key. An unreachable Redis is a sink failure (retried like
-    /// every Redis fault); a lock held by a live run is a `PipelineError`.
+    /// every Redis fault), and so is one that refuses the lock's commands (NOAUTH, NOPERM,
+    /// OOM: exit 3 with Redis's message; until 2026-12-05 a usage error, exit 1, that dropped
+    /// it); a lock held by a live run is a `PipelineError`.
     func lockRedis(url: RedisURL, prefix: String, retry: RedisRetryPolicy = .standard, notice: RedisRetryNotice? = nil) throws(PipelineError) -> SinkError? {
         var host = [CChar](repeating: 0, count: 256)
         gethostname(&host, host.count - 1)
@@ -39,11 +41,17 @@ final class RunLock {
         do {
             // 24 h: a lock nobody releases expires even if its host is gone.
             for _ in 0..<2 {
-                if case .status = try connection.command([Array("SET".utf8), key, token, Array("NX".utf8), Array("EX".utf8), Array("86400".utf8)]) {
+                let taken = try connection.command([Array("SET".utf8), key, token, Array("NX".utf8), Array("EX".utf8), Array("86400".utf8)])
+                if case .status = taken {
                     redis = (connection, key, token)
                     return nil
                 }
-                guard case .string(let holder) = try connection.command([Array("GET".utf8), key]) else { continue }
+                // Redis refusing the command (NOAUTH, NOPERM, OOM, READONLY) is the sink failing,
+                // in Redis's own words: the run's first write would be refused the same way.
+                if case .error(let message) = taken { return refused(message) }
+                let held = try connection.command([Array("GET".utf8), key])
+                if case .error(let message) = held { return refused(message) }
+                guard case .string(let holder) = held else { continue }
                 let parts = String(decoding: holder, as: UTF8.self).split(separator: " ")
                 // A holder on this host whose process is gone died without releasing: take over.
                 if parts.count == 2, parts[0] == hostName, let pid = Int32(parts[1]), kill(pid, 0) != 0 && errno == ESRCH {
@@ -56,7 +64,12 @@ final class RunLock {
         } catch let error as PipelineError {
             throw error
         } catch {
-            throw PipelineError("cannot take the run lock on \(url.redacted): \(error)")
+            // The connection failed under the command: a sink failure, like an unreachable Redis.
+            return SinkError("cannot take the run lock on \(url.redacted): \(error)")
+        }
+
+        func refused(_ message: String) -> SinkError {
+            SinkError("Redis refused the run lock \(prefix)funnel:lock on \(url.redacted): \(message)")
         }
     }
 

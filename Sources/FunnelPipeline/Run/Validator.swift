@@ -32,6 +32,11 @@ public struct Validator {
         // What a run sets up before reading (the MaxMind DB above all) fails here as it would
         // there, rather than passing a file the run then refuses.
         _ = try Runner.configuration(pipeline)
+        // The Redis URL too (a scheme, a user without a password): `run` parses it before
+        // anything is read (until 2026-12-05 validate passed a URL the run refused).
+        if (options.sink ?? pipeline.sink.kind) == .redis {
+            _ = try Runner.redisURL(pipeline.sink.redisURLText(override: options.redisURL), environment: options.environment)
+        }
         var plan = options
         var sampling = pipeline
         if plan.days.isEmpty && plan.inputs.isEmpty {

@@ -27,8 +27,11 @@ public struct AccessLogFormat: Sendable, Hashable {
         var literal: [UInt8] = []
         let bytes = Array(text.utf8)
         var index = 0
+        // Quotes of the format so far: a variable after an odd number is inside a quoted field.
+        var quotes = 0
         while index < bytes.count {
             guard bytes[index] == UInt8(ascii: "$") else {
+                if bytes[index] == UInt8(ascii: "\"") { quotes += 1 }
                 literal.append(bytes[index])
                 index += 1
                 continue
@@ -53,7 +56,10 @@ public struct AccessLogFormat: Sendable, Hashable {
             } else if case .variable(let previous, _)? = tokens.last {
                 throw AccessLogFormatError("variables $\(previous.name) and $\(name) follow each other without a separator, so a line cannot be split between them")
             }
-            let quoted = literal.last == UInt8(ascii: "\"") && index < bytes.count && bytes[index] == UInt8(ascii: "\"")
+            // Inside a quoted field, alone (`"$request"`) or with others (`"$request_method
+            // $request_uri $server_protocol"`): nginx escapes such a field's bytes as `\xHH`.
+            // Until 2026-12-05 only a variable with a quote on both sides counted.
+            let quoted = quotes % 2 == 1
             literal = []
             tokens.append(.variable(LogVariable(name: name), quoted: quoted))
         }

@@ -50,6 +50,13 @@ public struct AccessLogParser: Sendable {
     /// Every literal's bytes, one after another; a step names its own by offset and length.
     private let literals: [UInt8]
     private let cookieHeaderHolds: Bool
+    /// Whether the format gives each line's method (`$request`, `$request_method`) and
+    /// status. One that does not has its lines taken as GET and as successful: the page-view
+    /// rule checks what the format gives. Until 2026-12-05 a format of `$request_uri` and no
+    /// method, or without `$status`, loaded, then filtered every line (`not_get`,
+    /// `error_status`) and the run ended with no sessions and exit 0.
+    private let givesMethod: Bool
+    private let givesStatus: Bool
 
     public init(format: AccessLogFormat, options: Options = Options()) throws(AccessLogFormatError) {
         self.format = format
@@ -57,6 +64,8 @@ public struct AccessLogParser: Sendable {
         tokens = format.tokens
         let variables = format.variables
         cookieHeaderHolds = variables.contains(.header("cookie"))
+        givesMethod = variables.contains(.request) || variables.contains(.requestMethod)
+        givesStatus = variables.contains(.status)
         (steps, literals) = Self.compile(tokens, options: options)
         // A custom format without the named cookie is a mistake worth stopping for. The named
         // formats hold no cookies at all, yet SPEC 12's example pairs `combined` with cookie
@@ -100,6 +109,8 @@ public struct AccessLogParser: Sendable {
             b = UnsafeBufferPointer(rebasing: b[3...])
         }
         var fields = Fields(timeMemo: timeMemo)
+        if !givesMethod { fields.method = .made("GET") }
+        if !givesStatus { fields.status = 200 }
         defer { timeMemo = fields.timeMemo }
         var position = 0
         let failed: Int? = literals.withUnsafeBufferPointer { literals in

@@ -26,6 +26,19 @@ public final class RecordFilter {
         if record.origin == .accessLog, let reason = requestReason(isGET: record.method == "GET", status: record.status, path: record.path) {
             return reason
         }
+        return reasonAfterRequest(record)
+    }
+
+    /// What is left of the rule for a record whose request passed `requestReason` (an
+    /// access-log line read with it as the parser's request filter) or that has none (a
+    /// client event): a client PageView of an excluded path (`filters.exclude_paths` are
+    /// paths that are never page views, whoever reports them; until 2026-12-05 only log
+    /// lines were checked), then the agent.
+    public func reasonAfterRequest(_ record: Record) -> FilterReason? {
+        if record.origin == .client, !excludedPaths.isEmpty, record.event == "PageView", let path = record.path,
+           excludedPaths.contains(where: { $0.matches(path) }) {
+            return .excludedPath
+        }
         return agentReason(record)
     }
 

@@ -117,6 +117,28 @@ struct CommandLineTests {
         #expect(validate.status == 1, "\(validate)")
     }
 
+    /// A Redis URL the run would refuse (another scheme, a user without a password) fails
+    /// `validate` with the run's message.
+    @Test(arguments: ["http://x", "redis://u@h:1/0"])
+    func validateRefusesTheRedisURLTheRunRefuses(url: String) throws {
+        let folder = TestFiles.temporaryFolder("cli-validate-url")
+        defer { TestFiles.remove(folder) }
+        TestFiles.write(folder + "/p.yaml", """
+            sources:
+              - kind: ndjson
+                paths: ["\(FixtureCase.repositoryRoot)/fixtures/seed_mvp/events.ndjson"]
+            sink:
+              kind: redis
+              url: "\(url)"
+            """)
+        let run = try funnel(["run", folder + "/p.yaml", "--output", folder + "/out", "--progress", "never"], environment: ["REDIS_PASSWORD": nil])
+        #expect(run.status == 1, "\(run)")
+        let validate = try funnel(["validate", folder + "/p.yaml"], environment: ["REDIS_PASSWORD": nil])
+        #expect(validate.status == 1, "\(validate)")
+        let message = run.stderr.split(separator: "\n").first { $0.hasPrefix("funnel: ") }
+        #expect(message != nil && validate.stderr.contains(String(message!)), "run: \(run)\nvalidate: \(validate)")
+    }
+
     @Test(arguments: [
         (["--date", "2024-02-30"], "2024-02-30"),
         (["--date", "yesterdayish"], "yesterdayish"),
@@ -220,6 +242,33 @@ struct CommandLineTests {
         #expect(right.status == 0, "\(right)")
         #expect(!right.stderr.contains("s3cret"), "\(right)")
         #expect(try server.dump().contains("sess:"))
+    }
+
+    /// A Redis that refuses the run's first command, the lock (no password given where one
+    /// is required, out of memory), is a sink failure: exit 3, in Redis's words, nothing
+    /// written. Until 2026-12-05 it was exit 1, "could not take the lock", Redis's reason lost.
+    @Test(arguments: [(["--requirepass", "s3cret"], "NOAUTH"), (["--maxmemory", "1", "--maxmemory-policy", "noeviction"], "OOM")])
+    func aRedisThatRefusesTheLockIsASinkFailureInItsOwnWords(arguments: [String], reason: String) throws {
+        let server = try RedisServer(arguments: arguments)
+        defer { server.stop() }
+        let output = TestFiles.temporaryFolder("cli-redis-refuses")
+        defer { TestFiles.remove(output) }
+        let result = try funnel(["run", Self.fixture("seed_mvp"), "--sink", "redis", "--redis-url", server.url, "--output", output, "--progress", "never"],
+                                environment: ["REDIS_PASSWORD": nil], timeout: .seconds(30))
+        #expect(result.status == 3, "\(result)")
+        #expect(result.stderr.contains("Redis refused the run lock funnel:lock on redis://127.0.0.1:\(server.port)/0: \(reason)"), "\(result)")
+    }
+
+    /// A `--summary-json` path that cannot be written stops the run at its start: exit 1 and
+    /// nothing written, as the help says of usage errors (it was found only after the run).
+    @Test(arguments: ["/nonexistent-folder-of-funnel/x.json", "."])
+    func anUnwritableSummaryPathStopsTheRunBeforeAnything(path: String) throws {
+        let output = TestFiles.temporaryFolder("cli-summary-path")
+        defer { TestFiles.remove(output) }
+        let result = try funnel(["run", Self.fixture("seed_mvp"), "--sink", "ndjson", "--output", output, "--progress", "never", "--summary-json", path])
+        #expect(result.status == 1, "\(result)")
+        #expect(result.stderr.contains("cannot write --summary-json \(path)"), "\(result)")
+        #expect(!TestFiles.exists(output + "/sessions.ndjson") && !TestFiles.exists(output + "/funnel-history.sqlite"), "\(result)")
     }
 
     /// A missing or corrupt MaxMind DB stops the run at start with exit 1, naming the file.

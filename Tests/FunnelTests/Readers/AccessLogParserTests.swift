@@ -182,6 +182,23 @@ struct AccessLogParserTests {
         #expect(checked > 7_000)
     }
 
+    /// Variables that share one quoted field (`"$request_method $request_uri
+    /// $server_protocol"`) are inside quotes like `"$request"`: their `\xHH` escapes are
+    /// decoded (SPEC 1.1), the same line giving what the `$request` form gives. Until
+    /// 2026-12-05 they were taken as unquoted and kept the escapes as written.
+    @Test func variablesSharingAQuotedFieldAreDecoded() throws {
+        let shared = try record(#"1.2.3.4 [01/Jan/2024:00:00:00 +0000] "GET /caf\xC3\xA9?utm_source=x\xC3\xA9 HTTP/1.1" 200 "Mozilla/5.0" "v1""#,
+                                format: #"$remote_addr [$time_local] "$request_method $request_uri $server_protocol" $status "$http_user_agent" "$cookie_vid""#)
+        let whole = try record(#"1.2.3.4 [01/Jan/2024:00:00:00 +0000] "GET /caf\xC3\xA9?utm_source=x\xC3\xA9 HTTP/1.1" 200 "Mozilla/5.0" "v1""#,
+                               format: #"$remote_addr [$time_local] "$request" $status "$http_user_agent" "$cookie_vid""#)
+        #expect(shared.path == "/café" && shared.query == "utm_source=xé", "\(String(describing: shared.path)) \(String(describing: shared.query))")
+        #expect(shared.path == whole.path && shared.query == whole.query && shared.method == "GET")
+        // Outside quotes the escapes stay as written.
+        let bare = try record(#"1.2.3.4 [01/Jan/2024:00:00:00 +0000] GET /caf\xC3\xA9 200 "Mozilla/5.0""#,
+                              format: #"$remote_addr [$time_local] $request_method $request_uri $status "$http_user_agent""#)
+        #expect(bare.path == #"/caf\xC3\xA9"#)
+    }
+
     @Test func msecIsMorePreciseThanTimeLocal() throws {
         let r = try record(#"1.2.3.4 [01/Jan/2024:00:00:00 +0000] 1704067200.250 "GET / HTTP/1.1" 200"#,
                            format: #"$remote_addr [$time_local] $msec "$request" $status"#)

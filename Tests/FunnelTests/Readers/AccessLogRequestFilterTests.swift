@@ -85,4 +85,40 @@ struct AccessLogRequestFilterTests {
             return
         }
     }
+
+    /// A format that gives no method (`$request_uri` alone) or no status has its lines taken
+    /// as GET and successful: a page is a page view, a static file or an excluded path is
+    /// still dropped, and the record says GET and 200. Such a format filtered every line
+    /// until 2026-12-05.
+    @Test(arguments: [
+        #"$remote_addr [$time_iso8601] "$request_uri" $status "$http_user_agent""#,
+        #"$remote_addr [$time_iso8601] "$request" "$http_user_agent""#,
+        #"$remote_addr [$time_iso8601] "$request_uri" "$http_user_agent""#,
+    ])
+    func aFormatWithoutMethodOrStatusKeepsItsPageViews(format: String) throws {
+        let parser = try AccessLogParser(format: AccessLogFormat(format))
+        let filter = RecordFilter(excludedPaths: ["/admin/*"])
+        let requestFilter: AccessLogParser.RequestFilter = { filter.requestReason(isGET: $0, status: $1, path: $2) }
+        let hasRequest = format.contains("$request\"")
+        func line(_ target: String) -> String {
+            let request = hasRequest ? "GET \(target) HTTP/1.1" : target
+            let status = format.contains("$status") ? " 200" : ""
+            return #"203.0.113.9 [2024-01-01T00:00:00+00:00] "\#(request)"\#(status) "\#(Self.agent)""#
+        }
+        guard case .record(let record) = Self.parse(parser, line("/landing?utm_source=fb"), requestFilter) else {
+            Issue.record("\(format): the page was not kept")
+            return
+        }
+        #expect(record.path == "/landing" && record.method == "GET" && record.status == 200)
+        guard case .filtered(let asset) = Self.parse(parser, line("/app.css"), requestFilter) else {
+            Issue.record("\(format): a static file was kept")
+            return
+        }
+        #expect(asset == .staticAsset)
+        guard case .filtered(let excluded) = Self.parse(parser, line("/admin/x"), requestFilter) else {
+            Issue.record("\(format): an excluded path was kept")
+            return
+        }
+        #expect(excluded == .excludedPath)
+    }
 }

@@ -209,6 +209,24 @@ struct RecordFilterTests {
         #expect(RecordFilter().reason(toDrop: logLine("/app.js", agent: "curl/8")) == .staticAsset)
         #expect(RecordFilter(excludedPaths: ["/api/*"]).reason(toDrop: logLine("/api/x", agent: "curl/8")) == .excludedPath)
     }
+
+    /// `filters.exclude_paths` are paths that are never page views, whoever reports them: a
+    /// client PageView of one is dropped as `excluded_path` (as a log line's is), the site's
+    /// other client events on it are kept, and nothing is dropped without the setting.
+    @Test func excludedPathsDropClientPageViewsToo() {
+        let filter = RecordFilter(excludedPaths: ["/healthz", "/api/*"])
+        func client(_ event: String, _ path: String) -> Record {
+            var record = Record(origin: .client, event: event, timestamp: 1_704_067_200_000)
+            record.path = path
+            return record
+        }
+        #expect(filter.reason(toDrop: client("PageView", "/healthz")) == .excludedPath)
+        #expect(filter.reasonAfterRequest(client("PageView", "/api/v1/x")) == .excludedPath)
+        #expect(filter.reason(toDrop: client("PageView", "/watch")) == nil)
+        #expect(filter.reason(toDrop: client("ButtonClick", "/api/v1/x")) == nil)
+        #expect(RecordFilter().reason(toDrop: client("PageView", "/healthz")) == nil)
+        #expect(filter.reason(toDrop: logLine("/api/v1/x")) == .excludedPath)
+    }
 }
 
 struct PathPatternTests {
@@ -264,4 +282,5 @@ struct PathPatternTests {
     @Test func keepsItsText() {
         #expect(PathPattern("/api/*").text == "/api/*")
     }
+
 }
