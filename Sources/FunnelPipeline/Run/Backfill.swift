@@ -82,6 +82,7 @@ public struct Backfill {
                 return summary.exitStatus
             }
             if summary.exitStatus.rawValue > worst.rawValue { worst = summary.exitStatus }
+            if summary.rejectedTotal > 0 && !options.dryRun { Self.keepRejects(of: day, in: stateFolder, report: report) }
             do {
                 let file = try AtomicFile(path: statePath)
                 try file.append(Array("\(key)|\(day.number)\n".utf8))
@@ -107,6 +108,18 @@ public struct Backfill {
         }
         unlink(output + "/backfill.state")
         return worst
+    }
+
+    /// Every day's run replaces `rejects.ndjson`, so a day with rejects keeps them as
+    /// `rejects-<day>.ndjson` beside it: a link to that run's file, which the next day's run
+    /// replaces by a rename and so leaves whole. Until 2026-12-05 a backfill's later days hid
+    /// an earlier day's rejects (its exit 2 named them, the file no longer held them).
+    static func keepRejects(of day: Day, in folder: String, report: (String) -> Void) {
+        let kept = folder + "/rejects-\(day).ndjson"
+        unlink(kept)
+        if link(folder + "/" + RejectWriter.fileName, kept) != 0 {
+            report("  warning: cannot keep \(kept): \(String(cString: strerror(errno))); this day's rejects are replaced by the next day's\n")
+        }
     }
 
     /// The URL text with its database replaced (keeping any password as written).

@@ -24,6 +24,23 @@ struct OperationsTests {
         return try backfill.run()
     }
 
+    /// Each day of a backfill replaces `rejects.ndjson`; a day with rejects keeps them as
+    /// `rejects-<day>.ndjson`, so that the last day's run does not hide them.
+    @Test func aBackfillKeepsEachDaysRejects() throws {
+        let days = Days(seed: 94, visitors: 400)
+        let junkDate = days.dates[1]
+        TestFiles.gzip("junk line one\njunk line two\n", to: "\(days.folder)/web1-\(junkDate).log.gz", append: true)
+        let output = TestFiles.temporaryFolder("ops-backfill-rejects")
+        defer { TestFiles.remove(output) }
+        var log = ""
+        _ = try backfill(days, days.dates[...], output: output) { log += $0 }
+        let kept = try #require(TestFiles.readText(output + "/rejects-\(junkDate).ndjson"), "\(log)")
+        #expect(kept.contains("junk line one") && kept.contains("junk line two") && kept.contains("web1-\(junkDate).log.gz"))
+        let last = TestFiles.readText(output + "/" + RejectWriter.fileName) ?? ""
+        #expect(!last.contains("junk line one"), "the last day's run replaced rejects.ndjson")
+        #expect(days.dates.last != junkDate)
+    }
+
     @Test func rebuildLoadsIntoStagingAndSwapsItIn() throws {
         let days = Days(seed: 91, visitors: 200)
         let scratch = TestFiles.temporaryFolder("ops-rebuild")
