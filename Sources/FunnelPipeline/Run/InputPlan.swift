@@ -65,22 +65,9 @@ enum InputPlan {
     /// stdin has no name of its own: a night's log piped in is not the night before's (whose
     /// first line differs), and the same stream piped in again is known as a repeat.
     static func stdinName() throws(PipelineError) -> String {
-        let stream: InputStream
-        do {
-            stream = try InputStream.opening("-")
-        } catch {
-            throw PipelineError(error.description)
-        }
-        var seen: [UInt8] = []
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 1)
-        defer { buffer.deallocate() }
-        while seen.count < 65_536, !seen.contains(0x0A) {
-            let count = stream.read(into: buffer)
-            if count == 0 { break }
-            seen += UnsafeRawBufferPointer(rebasing: buffer[..<count])
-        }
-        seen.withUnsafeBytes { stream.unread($0) }
+        let seen = try peek("-") { $0.contains(0x0A) }
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        // At most 64 KiB of it: how much more a pipe gave with the last read varies.
         for byte in seen.prefix(while: { $0 != 0x0A }).prefix(65_536) {
             hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
         }
@@ -92,28 +79,39 @@ enum InputPlan {
     /// (after a byte-order mark), an access log otherwise. stdin is peeked the same way, its
     /// bytes handed back to the one stream the run then reads (`InputStream.opening`).
     static func sniff(_ path: String) throws(PipelineError) -> Pipeline.Source.Kind {
+        let seen = try peek(path) { firstContent(of: $0) != nil }
+        guard let first = firstContent(of: seen) else { return .accessLog }
+        return seen[first] == UInt8(ascii: "{") ? .ndjson : .accessLog
+    }
+
+    /// Where the first byte that is not blank is, after a byte-order mark; nil until one is
+    /// read (a mark may come in pieces).
+    private static func firstContent(of seen: [UInt8]) -> Int? {
+        if seen.count < 3 && seen.first == 0xEF { return nil }
+        var index = seen.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        while index < seen.count, [0x20, 0x09, 0x0A, 0x0D].contains(seen[index]) { index += 1 }
+        return index < seen.count ? index : nil
+    }
+
+    /// The first bytes of `path` (decompressed), read until `enough` holds of them (a pipe
+    /// may give a few bytes at a time) or 64 KiB are read. stdin's are handed back to its one
+    /// stream, which the run then reads from the start.
+    private static func peek(_ path: String, until enough: ([UInt8]) -> Bool) throws(PipelineError) -> [UInt8] {
         let stream: InputStream
         do {
             stream = try InputStream.opening(path)
         } catch {
             throw PipelineError(error.description)
         }
-        // Reads until a byte that is not blank (a pipe may give a few bytes at a time), at most
-        // 64 KiB.
         var seen: [UInt8] = []
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 1)
         defer { buffer.deallocate() }
-        var index = 0
-        while seen.count < 65_536 {
+        while seen.count < 65_536, !enough(seen) {
             let count = stream.read(into: buffer)
             if count == 0 { break }
             seen += UnsafeRawBufferPointer(rebasing: buffer[..<count])
-            if seen.count < 3 && seen.first == 0xEF { continue }  // a byte-order mark may come in pieces
-            if index == 0, seen.starts(with: [0xEF, 0xBB, 0xBF]) { index = 3 }
-            while index < seen.count, [0x20, 0x09, 0x0A, 0x0D].contains(seen[index]) { index += 1 }
-            if index < seen.count { break }
         }
         if path == "-" { seen.withUnsafeBytes { stream.unread($0) } }
-        return index < seen.count && seen[index] == UInt8(ascii: "{") ? .ndjson : .accessLog
+        return seen
     }
 }

@@ -35,8 +35,7 @@ public final class RecordFilter {
     /// paths that are never page views, whoever reports them; until 2026-12-05 only log
     /// lines were checked), then the agent.
     public func reasonAfterRequest(_ record: Record) -> FilterReason? {
-        if record.origin == .client, !excludedPaths.isEmpty, record.event == "PageView", let path = record.path,
-           excludedPaths.contains(where: { $0.matches(path) }) {
+        if record.origin == .client, !excludedPaths.isEmpty, record.event == "PageView", let path = record.path, isExcluded(path) {
             return .excludedPath
         }
         return agentReason(record)
@@ -77,11 +76,13 @@ public final class RecordFilter {
         guard let status, status < 400 else { return .errorStatus }
         guard let path else { return .notGet }
         if Self.isStaticAsset(path) { return .staticAsset }
-        if !excludedPaths.isEmpty {
-            let text = String(decoding: path, as: UTF8.self)
-            if excludedPaths.contains(where: { $0.matches(text) }) { return .excludedPath }
-        }
+        if !excludedPaths.isEmpty, isExcluded(String(decoding: path, as: UTF8.self)) { return .excludedPath }
         return nil
+    }
+
+    /// Whether `filters.exclude_paths` names the path.
+    private func isExcluded(_ path: String) -> Bool {
+        excludedPaths.contains { $0.matches(path) }
     }
 
     /// By extension of the last path segment, case-insensitive; plus robots.txt and favicon.ico.

@@ -13,31 +13,7 @@ enum IPRedaction {
     /// `session` with every text that is an address replaced by `marker`; the session itself
     /// when none is (nearly always, found without a copy).
     static func redacted(_ session: SessionRecord) -> SessionRecord {
-        guard holdsAddress(session) else { return session }
-        var session = session
-        for index in session.fields.indices {
-            if case .string(let text) = session.fields[index].value, isAddress(text) { session.fields[index].value = .string(marker) }
-        }
-        for event in session.events.indices {
-            for index in session.events[event].properties.indices {
-                if case .string(let text) = session.events[event].properties[index].value, isAddress(text) {
-                    session.events[event].properties[index].value = .string(marker)
-                }
-            }
-        }
-        return session
-    }
-
-    private static func holdsAddress(_ session: SessionRecord) -> Bool {
-        for field in session.fields {
-            if case .string(let text) = field.value, isAddress(text) { return true }
-        }
-        for event in session.events {
-            for property in event.properties {
-                if case .string(let text) = property.value, isAddress(text) { return true }
-            }
-        }
-        return false
+        SessionTexts.rewriting(session, eventNames: false) { isAddress($0) ? marker : nil }
     }
 
     /// An IPv4 address in dotted form (four labels of one to three digits: what the privacy
