@@ -1,7 +1,7 @@
 /// ISO 3166-1 alpha-2 codes as outputs want them: two upper-case letters.
 public enum CountryCode {
-    /// Upper-cases a two-letter code; nil for anything else, and for the "unknown" codes CDNs
-    /// send (`XX`, Cloudflare's `T1` for Tor is not two letters and falls out already).
+    /// Upper-cases an assigned two-letter code (`UK` as `GB`); nil for anything else: the
+    /// "unknown" codes CDNs send (`XX`; Cloudflare's `T1` for Tor is not two letters), names.
     public static func normalize(_ text: String) -> String? {
         var text = text
         return text.withUTF8 { normalize(utf8: $0) }
@@ -11,9 +11,37 @@ public enum CountryCode {
     /// it once per line; the codes are made once.
     public static func normalize(utf8 bytes: UnsafeBufferPointer<UInt8>) -> String? {
         guard bytes.count == 2, let first = letter(bytes[0]), let second = letter(bytes[1]) else { return nil }
-        if first == second && (first == 23 || first == 25) { return nil }  // XX, ZZ
-        return codes[first * 26 + second]
+        let index = first * 26 + second
+        if index == unitedKingdom { return codes[greatBritain] }
+        return assigned[index] ? codes[index] : nil
     }
+
+    /// The 249 codes ISO 3166-1 assigns, and `XK` (Kosovo), which MaxMind and CDNs send. Any
+    /// other pair of letters is not a country: the "unknown" codes of CDNs (`XX`, `ZZ`), the
+    /// reserved `EU`, `AP`, a typo. Until 2026-12-05 every pair but `XX` and `ZZ` was taken.
+    static let assignedCodes = """
+        AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW \
+        BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI \
+        FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN \
+        IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME \
+        MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF \
+        PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV \
+        SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XK \
+        YE YT ZA ZM ZW
+        """
+
+    private static let assigned: [Bool] = {
+        var table = [Bool](repeating: false, count: 676)
+        for code in assignedCodes.split(separator: " ") {
+            let bytes = Array(code.utf8)
+            table[Int(bytes[0] - 0x41) * 26 + Int(bytes[1] - 0x41)] = true
+        }
+        return table
+    }()
+
+    /// `UK`, which ISO reserves for the United Kingdom and some sources send: `GB`.
+    private static let unitedKingdom = 20 * 26 + 10
+    private static let greatBritain = 6 * 26 + 1
 
     /// The code whose bytes are exactly `bytes`, two upper-case letters, made once; nil for
     /// anything else (`KnownText`).

@@ -96,6 +96,8 @@ public struct URLParts: Sendable, Hashable {
             if hostEnd < end { hostEnd += 1 }
         } else {
             while hostEnd < end, b[hostEnd] != UInt8(ascii: ":") { hostEnd += 1 }
+            // A fully qualified name's root dot (`facebook.com.`) names the same host.
+            if hostEnd - hostStart > 1, b[hostEnd - 1] == UInt8(ascii: ".") { hostEnd -= 1 }
         }
         return (hostEnd > hostStart ? hostStart..<hostEnd : nil, end)
     }

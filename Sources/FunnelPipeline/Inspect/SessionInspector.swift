@@ -5,7 +5,9 @@ import Glibc
 #endif
 
 /// One session as Redis holds it, read back for `funnel inspect` (SPEC 9): the hash's fields in
-/// the order the sink wrote them, the events in stored order, and each key's type and expiry,
+/// the schema's order (docs/fields.md; Redis keeps a hash's order only while it is small, so
+/// `HGETALL` alone gave a large session's fields at random), the events in stored order, and
+/// each key's type and expiry,
 /// so a person checking a donation or a campaign sees exactly what a dashboard reading Redis
 /// would see, not a re-derivation of it.
 public struct SessionInspector {
@@ -35,10 +37,15 @@ public struct SessionInspector {
 
     public let url: RedisURL
     public let layout: RedisKeyLayout
+    /// Field names in output order: the enhanced schema's, whose order holds mvp's, with the
+    /// pipeline's content slots. Fields not named (another pipeline's slots) follow by name.
+    let fieldOrder: [String: Int]
 
-    public init(url: RedisURL, layout: RedisKeyLayout) {
+    public init(url: RedisURL, layout: RedisKeyLayout, slots: [ContentSlot] = ContentSlot.defaults) {
         self.url = url
         self.layout = layout
+        let names = FieldLayout(schema: .enhanced, slots: slots.map(\.name)).fieldNames
+        fieldOrder = Dictionary(names.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// The Redis a run of `pipeline` loads: `redisURL` when given, else the sink's `url`, else
@@ -46,8 +53,8 @@ public struct SessionInspector {
     /// none (as `funnel run`); the keys under the sink's `key_prefix` and `hash_tags`.
     public init(pipeline: Pipeline?, redisURL: String?, environment: [String: String] = ProcessEnvironment.current()) throws(PipelineError) {
         let sink = pipeline?.sink ?? Pipeline.Sink()
-        url = try Runner.redisURL(sink.redisURLText(override: redisURL), environment: environment)
-        layout = sink.keyLayout
+        self.init(url: try Runner.redisURL(sink.redisURLText(override: redisURL), environment: environment),
+                  layout: sink.keyLayout, slots: pipeline?.slots ?? ContentSlot.defaults)
     }
 
     /// What to say when `session` found nothing.
@@ -71,6 +78,10 @@ public struct SessionInspector {
                 while index + 1 < items.count {
                     fields.append(Field(name: items[index], value: items[index + 1]))
                     index += 2
+                }
+                fields.sort { a, b in
+                    let (left, right) = (fieldOrder[a.name] ?? Int.max, fieldOrder[b.name] ?? Int.max)
+                    return left != right ? left < right : a.name < b.name
                 }
             }
             var eventTexts: [String] = []
@@ -113,7 +124,7 @@ public struct SessionInspector {
         out += "\(session.hash.name) (\(describe(session.hash, count: session.fields.count, noun: "field")))\n"
         let width = session.fields.map(\.name.count).max() ?? 0
         for field in session.fields {
-            out += "  " + field.name + String(repeating: " ", count: width - field.name.count + 2) + field.value
+            out += "  " + field.name + String(repeating: " ", count: width - field.name.count + 2) + printable(field.value)
             if timeFields.contains(field.name), let millis = Int64(field.value) { out += "  (" + utc(millis) + ")" }
             out += "\n"
         }
@@ -122,6 +133,25 @@ public struct SessionInspector {
         for (index, text) in session.eventTexts.enumerated() {
             let number = String(index + 1)
             out += "  " + String(repeating: " ", count: digits - number.count) + number + "  " + text + "\n"
+        }
+        return out
+    }
+
+    /// A value on one line: control characters written as JSON escapes (`\n`, `\r`, `\t`,
+    /// `\u001b`), so that a value holding a line break cannot pass for the next field.
+    static func printable(_ value: String) -> String {
+        guard value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else { return value }
+        var out = ""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
         }
         return out
     }

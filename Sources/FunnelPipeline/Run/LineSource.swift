@@ -34,6 +34,10 @@ struct LineSource {
     private(set) var bytes: Int64 = 0
     private(set) var checksum: UInt = 0
     private(set) var openFailed = false
+    /// Events kept without a numeric property they held that is no number (`"value":
+    /// "12,50"`), and the first of them: the run warns of them (`NDJSONParser`).
+    private(set) var unreadNumbers = 0
+    private(set) var firstUnreadNumber: String?
 
     init(file: InputFile) throws(PipelineError) {
         self.file = file
@@ -142,8 +146,14 @@ struct LineSource {
             case .filtered(let reason): return .skip(reason)
             }
         case .ndjson(let parser):
-            switch parser.parse(line) {
-            case .record(let record): return .record(record, line: number, raw: line)
+            var unread: String?
+            switch parser.parse(line, unreadNumber: &unread) {
+            case .record(let record):
+                if let unread {
+                    unreadNumbers += 1
+                    if firstUnreadNumber == nil { firstUnreadNumber = "line \(number), \(unread)" }
+                }
+                return .record(record, line: number, raw: line)
             case .reject(let reason, let detail): return .reject(Reject(source: file.path, line: number, reason: reason, raw: line, detail: detail))
             case .skip(let reason): return .skip(reason)
             }

@@ -28,6 +28,9 @@ final class ReadStage: @unchecked Sendable {
         var kept = 0
         var linesRead = 0
         var problems: [String] = []
+        /// Events kept without a numeric property that was no number (`LineSource`).
+        var unreadNumbers = 0
+        var firstUnreadNumber: String?
         var damaged = false
         var rejectFailure: SinkError?
 
@@ -225,6 +228,10 @@ final class ReadStage: @unchecked Sendable {
         tally.files[index].crc32 = source.checksum
         tally.files[index].seenBefore = manifest?.record(path: file.path, bytes: source.bytes, crc32: source.checksum, now: Int64(time(nil)))
         tally.linesRead += source.lines
+        if source.unreadNumbers > 0 {
+            tally.unreadNumbers += source.unreadNumbers
+            if tally.firstUnreadNumber == nil { tally.firstUnreadNumber = source.firstUnreadNumber.map { "\(file.path) \($0)" } }
+        }
         if let damage = source.damage {
             tally.files[index].damage = damage.message
             recordReject(Reject(source: file.path, line: source.lines + 1, reason: source.openFailed ? .unreadable : .gzipDamaged,

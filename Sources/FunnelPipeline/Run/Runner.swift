@@ -139,6 +139,10 @@ public struct Runner {
         summary.kept = tally.kept
         summary.linesRead = tally.linesRead
         summary.problems += tally.problems
+        if tally.unreadNumbers > 0 {
+            let count = tally.unreadNumbers == 1 ? "1 event held" : "\(tally.unreadNumbers) events held"
+            summary.warnings.append("\(count) a value, percent or watch_time that is no number funnel reads (first: \(tally.firstUnreadNumber ?? "?")); the events were kept without it, so a purchase counts with no amount")
+        }
         if tally.damaged { summary.exitStatus = .inputDamaged }
         if let failure {
             summary.problems.append(failure.message)

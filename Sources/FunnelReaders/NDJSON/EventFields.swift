@@ -90,6 +90,10 @@ struct EventFields {
     var timestamp: Int64?
     var timestampText: String?
     var timestampSeen = false
+    /// The first numeric property (`value`, `percent`, `watch_time`) the line holds but that
+    /// is no number funnel can read (`"12,50"`, `true`, `1e30`): the event is kept without
+    /// it, and the run warns (SPEC 2: never silent).
+    var unreadNumber: (property: EventProperty, text: String)?
     var record = Record(origin: .client, event: "", timestamp: 0)
     /// What `makeRecord` leaves in `record`: one shared value, so handing a record out
     /// allocates nothing.
@@ -165,19 +169,55 @@ struct EventFields {
     mutating func set(_ property: EventProperty, _ value: JSONScanner.Value, _ s: JSONScanner) {
         func string() -> String? { Self.text(value, s) }
         func amount() -> Amount? { Self.amount(value, s) }
+        func number() -> Amount? {
+            let read = amount()
+            if read == nil, unreadNumber == nil, let text = Self.unreadNumber(property, value, s) {
+                unreadNumber = (property, text)
+            } else if unreadNumber?.property == property {
+                unreadNumber = nil  // given again, and this time read (or absent)
+            }
+            return read
+        }
         switch property {
-        case .value: record.properties.value = amount()
+        case .value: record.properties.value = number()
         case .currency: record.properties.currency = string()
         case .content: record.properties.content = string()
-        case .percent: record.properties.percent = amount().map { min(max($0.rounded(toMultiplesOf: 1_000_000), 0), 100) }
-        case .watchTime: record.properties.watchTime = amount()
+        case .percent: record.properties.percent = number().map { min(max($0.rounded(toMultiplesOf: 1_000_000), 0), 100) }
+        case .watchTime: record.properties.watchTime = number()
         case .element: record.properties.element = string()
         case .step: record.properties.step = string()
         case .checkoutType: record.properties.checkoutType = string()
         case .paymentMethod: record.properties.paymentMethod = string()
-        case .analytics: record.properties.analytics = string()
-        case .marketing: record.properties.marketing = string()
+        case .analytics: record.properties.analytics = Self.consent(value, s)
+        case .marketing: record.properties.marketing = Self.consent(value, s)
         }
+    }
+
+    /// How a numeric property that is there but is no number reads in the run's warning
+    /// (`"value": "12,50"`); nil when it is simply absent (`null`, `""`).
+    static func unreadNumber(_ property: EventProperty, _ value: JSONScanner.Value, _ s: JSONScanner) -> String? {
+        let shown: String
+        switch value {
+        case .null: return nil
+        case .string(let range, _):
+            if range.isEmpty { return nil }
+            let bytes = s.bytes(range)
+            let clipped = String(decoding: UnsafeBufferPointer(rebasing: bytes[..<min(bytes.count, 24)]), as: UTF8.self)
+            shown = "\"" + clipped + (bytes.count > 24 ? "...\"" : "\"")
+        case .number(let range): shown = String(decoding: s.bytes(range), as: UTF8.self) + " (out of range)"
+        case .bool(let flag): shown = flag ? "true" : "false"
+        case .object: shown = "an object"
+        case .array: shown = "an array"
+        }
+        return "\"\(property.name)\": \(shown)"
+    }
+
+    /// A consent answer as its text: JSON's `true` and `false` as those words, which consent
+    /// reads as `granted` and `denied` (docs/fields.md). Until 2026-12-05 only strings were
+    /// read, so `"analytics":false` was taken for no answer and the session was written.
+    static func consent(_ value: JSONScanner.Value, _ s: JSONScanner) -> String? {
+        if case .bool(let answer) = value { return answer ? "true" : "false" }
+        return text(value, s)
     }
 
     /// Takes `value` as a property when `key` is a canonical property name; others are skipped.

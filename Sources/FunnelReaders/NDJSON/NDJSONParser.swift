@@ -32,6 +32,13 @@ public struct NDJSONParser: Sendable {
     }
 
     public func parse(_ line: UnsafeRawBufferPointer) -> Outcome {
+        var unreadNumber: String?
+        return parse(line, unreadNumber: &unreadNumber)
+    }
+
+    /// `parse(_:)`, also giving the first numeric property the line holds that is no number
+    /// funnel can read (`"value": "12,50"`); its event is kept without it.
+    public func parse(_ line: UnsafeRawBufferPointer, unreadNumber: inout String?) -> Outcome {
         var bytes = line.bindMemory(to: UInt8.self)
         // A byte-order mark at the start of a line (usually the file's first) is not content.
         if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF {
@@ -58,6 +65,7 @@ public struct NDJSONParser: Sendable {
         } catch {
             return .reject(error.notAnObject ? .notAnObject : .badJSON, detail: error.message)
         }
+        unreadNumber = fields.unreadNumber?.text
         return fields.makeRecord()
     }
 }

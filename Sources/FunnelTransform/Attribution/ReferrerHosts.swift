@@ -29,8 +29,39 @@ public enum ReferrerHosts {
         ("e.mail.ru", "mail_ru"), ("webmail", "webmail"), ("mail.gmx.net", "gmx"), ("web.de", "web_de"),
     ]
 
+    /// Android apps by the package name Chrome on Android sends as the referrer of a link
+    /// opened from an app (`android-app://com.facebook.katana/`): the host funnel keeps is the
+    /// package. Matched whole; an app not listed is a `referral` named after its package.
+    /// (Until 2026-12-05 none was known, so Facebook's app was a referral from
+    /// `com.facebook.katana`.)
+    static let androidApps: [String: Channel] = [
+        "com.facebook.katana": Channel(source: "facebook", medium: "social"),
+        "com.facebook.lite": Channel(source: "facebook", medium: "social"),
+        "com.facebook.orca": Channel(source: "facebook", medium: "social"),
+        "com.facebook.mlite": Channel(source: "facebook", medium: "social"),
+        "com.instagram.android": Channel(source: "instagram", medium: "social"),
+        "com.instagram.barcelona": Channel(source: "threads", medium: "social"),
+        "com.twitter.android": Channel(source: "twitter", medium: "social"),
+        "com.linkedin.android": Channel(source: "linkedin", medium: "social"),
+        "com.reddit.frontpage": Channel(source: "reddit", medium: "social"),
+        "com.google.android.youtube": Channel(source: "youtube", medium: "social"),
+        "com.zhiliaoapp.musically": Channel(source: "tiktok", medium: "social"),
+        "com.ss.android.ugc.trill": Channel(source: "tiktok", medium: "social"),
+        "com.pinterest": Channel(source: "pinterest", medium: "social"),
+        "com.snapchat.android": Channel(source: "snapchat", medium: "social"),
+        "com.whatsapp": Channel(source: "whatsapp", medium: "social"),
+        "org.telegram.messenger": Channel(source: "telegram", medium: "social"),
+        "com.discord": Channel(source: "discord", medium: "social"),
+        "com.google.android.gm": Channel(source: "gmail", medium: "email"),
+        "com.microsoft.office.outlook": Channel(source: "outlook", medium: "email"),
+        "com.yahoo.mobile.client.android.mail": Channel(source: "yahoo_mail", medium: "email"),
+        "ch.protonmail.android": Channel(source: "proton_mail", medium: "email"),
+        "com.google.android.googlequicksearchbox": Channel(source: "google", medium: "organic"),
+    ]
+
     /// The channel of a referrer host (lower case, no port).
     public static func channel(forHost host: String) -> Channel {
+        if let app = androidApps[host] { return app }
         let bare = host.hasPrefix("www.") ? String(host.dropFirst(4)) : host
         for (mailHost, source) in webmail where matches(bare, mailHost) || (mailHost == "webmail" && bare.hasPrefix("webmail.")) {
             return Channel(source: source, medium: "email")
@@ -39,17 +70,22 @@ public enum ReferrerHosts {
             return Channel(source: source, medium: "social")
         }
         let labels = bare.split(separator: ".")
-        // The search engine's name is the label before the public suffix: google.com,
+        // The provider's name is the label before the public suffix: google.com,
         // google.co.uk, search.yahoo.co.jp, duckduckgo.com, search.brave.com.
-        if labels.count >= 2 {
-            let suffixLength = labels.count >= 3 && ["co", "com", "ac", "or", "ne", "go"].contains(labels[labels.count - 2]) ? 2 : 1
-            let nameIndex = labels.count - 1 - suffixLength
-            if nameIndex >= 0 {
-                let name = labels[nameIndex]
-                if let engine = searchEngines.first(where: { $0.label == name }) {
-                    return Channel(source: engine.source, medium: "organic")
-                }
-            }
+        guard labels.count >= 2 else { return Channel(source: bare, medium: "referral") }
+        let suffixLength = labels.count >= 3 && ["co", "com", "ac", "or", "ne", "go"].contains(labels[labels.count - 2]) ? 2 : 1
+        let nameIndex = labels.count - 1 - suffixLength
+        guard nameIndex >= 0 else { return Channel(source: bare, medium: "referral") }
+        let name = labels[nameIndex]
+        // A provider's mail in a browser not listed above (`mail.yandex.com`, `mail.naver.com`,
+        // `email.seznam.cz`, `mail.qq.com`): a first label `mail` or `email` under the
+        // provider's name. Checked before the search engines, whose companies run many of
+        // them (until 2026-12-05 `mail.yandex.com` was `yandex` / `organic`).
+        if nameIndex > 0, ["mail", "email"].contains(labels[0]) {
+            return Channel(source: "\(name)_mail", medium: "email")
+        }
+        if let engine = searchEngines.first(where: { $0.label == name }) {
+            return Channel(source: engine.source, medium: "organic")
         }
         return Channel(source: bare, medium: "referral")
     }

@@ -49,6 +49,8 @@ final class SessionFacts {
     init(session: Sessionizer.Session, siteHosts: [String]) {
         self.session = session
         var viewContent: String?
+        var cityOfCountry: String?
+        var cityWithoutCountry: String?
         var videoStart: String?
         for record in session.records {
             if let query = record.query, utm == nil || clickIDName == nil || fbclid == nil || gclid == nil {
@@ -97,11 +99,21 @@ final class SessionFacts {
                 geoCity = record.geoCity
             }
             if country == nil { country = record.country }
-            if city == nil { city = record.city }
+            if let recordCity = record.city {
+                if record.country == nil {
+                    if cityWithoutCountry == nil { cityWithoutCountry = recordCity }
+                } else if record.country == country, cityOfCountry == nil {
+                    cityOfCountry = recordCity
+                }
+            }
             if userID == nil { userID = record.userID }
             if distinctID == nil { distinctID = record.distinctID }
         }
         contentViewed = viewContent ?? videoStart
+        // A city stands beside its own country: a record's city when that record's country is
+        // the session's, else one from a record that names no country. Until 2026-12-05 the
+        // first city of any record was taken ("DE" beside a US record's "Seattle").
+        city = cityOfCountry ?? cityWithoutCountry
         channel = Channel.classify(utmSource: utm?.utmSource, utmMedium: utm?.utmMedium, clickID: clickIDName, referrerHost: referrerHost)
     }
 

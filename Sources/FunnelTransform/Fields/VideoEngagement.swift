@@ -15,7 +15,9 @@ struct VideoEngagement {
     static func isVideoEvent(_ name: String) -> Bool { name.hasPrefix("Video") }
 
     init(records: [Record], slots slotDefinitions: [ContentSlot]) {
-        let patterns = slotDefinitions.map { PathPattern($0.pattern) }
+        // Without regard to case: a site naming its video `Trailer` has watched the trailer
+        // (until 2026-12-05 `trailer*` missed it, and trailer_watched said false).
+        let patterns = slotDefinitions.map { PathPattern($0.pattern.lowercased()) }
         slots = Array(repeating: Slot(), count: slotDefinitions.count)
         // Per content: the largest watch_time, else the span from its VideoStart to its last
         // Video* event.
@@ -23,7 +25,8 @@ struct VideoEngagement {
         var order: [String] = []
         for record in records where Self.isVideoEvent(record.event) {
             let content = record.properties.content ?? ""
-            for (index, pattern) in patterns.enumerated() where !content.isEmpty && pattern.matches(content) {
+            let folded = content.lowercased()
+            for (index, pattern) in patterns.enumerated() where !content.isEmpty && pattern.matches(folded) {
                 slots[index].watched = true
                 let percent = record.properties.percent ?? (record.event == "VideoComplete" ? 100 : nil)
                 if let percent { slots[index].completion = max(slots[index].completion ?? 0, percent) }

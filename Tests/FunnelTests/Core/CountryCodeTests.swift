@@ -4,22 +4,37 @@ import Testing
 /// Country codes from CDN headers and events: two letters, upper-cased; CDNs' "unknown" codes
 /// and anything else are absent.
 struct CountryCodeTests {
-    @Test func everyPairOfLettersInEitherCaseIsUpperCased() {
+    /// Every pair of letters in either case: an assigned code upper-cased, `UK` as `GB`, the
+    /// rest absent; 250 codes in all (ISO 3166-1's 249 and `XK`).
+    @Test func everyPairOfLettersInEitherCase() {
         let letters = Array("abcdefghijklmnopqrstuvwxyz")
+        var accepted: Set<String> = []
         for first in letters {
             for second in letters {
-                let expected = String([first, second]).uppercased()
-                for text in [String([first, second]), expected, String([first]).uppercased() + String(second)] {
-                    let wanted: String? = expected == "XX" || expected == "ZZ" ? nil : expected
-                    #expect(CountryCode.normalize(text) == wanted)
+                let upper = String([first, second]).uppercased()
+                var answers: Set<String?> = []
+                for text in [String([first, second]), upper, String([first]).uppercased() + String(second)] {
                     let bytes = Array(text.utf8)
-                    #expect(bytes.withUnsafeBufferPointer { CountryCode.normalize(utf8: $0) } == wanted)
+                    let fromBytes = bytes.withUnsafeBufferPointer { CountryCode.normalize(utf8: $0) }
+                    #expect(CountryCode.normalize(text) == fromBytes)
+                    answers.insert(fromBytes)
                 }
+                #expect(answers.count == 1, "\(upper)")
+                guard let answer = answers.first ?? nil else { continue }
+                #expect(answer == (upper == "UK" ? "GB" : upper))
+                if upper != "UK" { accepted.insert(answer) }
             }
+        }
+        #expect(accepted.count == 250)
+        for code in ["US", "GB", "DE", "FR", "JP", "BR", "IN", "NG", "XK", "AX", "SS", "CW", "BQ", "ZW", "AD"] {
+            #expect(accepted.contains(code), "\(code)")
+        }
+        for code in ["XX", "ZZ", "EU", "AP", "AA", "UK", "QQ", "YU", "AN", "CS", "TP", "ZR"] {
+            #expect(!accepted.contains(code), "\(code)")
         }
     }
 
-    @Test(arguments: ["", "U", "USA", "1A", "A1", "ü", "üs", "U ", "@A", "[A", "`a", "{a", "T1"])
+    @Test(arguments: ["", "U", "USA", "1A", "A1", "ü", "üs", "U ", "@A", "[A", "`a", "{a", "T1", "EU", "aa", "Xx", "zz"])
     func anythingElseIsAbsent(text: String) {
         #expect(CountryCode.normalize(text) == nil)
     }

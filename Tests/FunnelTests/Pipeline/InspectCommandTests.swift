@@ -1,4 +1,5 @@
 import Foundation
+import FunnelCore
 @testable import FunnelPipeline
 import FunnelTestSupport
 import FunnelWriters
@@ -23,11 +24,16 @@ struct InspectCommandTests {
     /// What Redis holds for `key`'s session, in the lines `inspect` must print for it.
     private func expectedLines(_ connection: RedisConnection, hashKey: String, eventsKey: String, sortedSet: Bool) throws -> [String] {
         let flat = strings(try connection.command("HGETALL", hashKey))
-        let width = stride(from: 0, to: flat.count, by: 2).map { flat[$0].count }.max() ?? 0
+        // In the schema's order (Redis keeps a hash's order only while it is small).
+        let order = FieldLayout(schema: .enhanced).fieldNames
+        func rank(_ name: String) -> Int { order.firstIndex(of: name) ?? Int.max }
+        let pairs: [(String, String)] = stride(from: 0, to: flat.count, by: 2).map { (flat[$0], flat[$0 + 1]) }
+            .sorted { a, b in rank(a.0) != rank(b.0) ? rank(a.0) < rank(b.0) : a.0 < b.0 }
+        let width = pairs.map { $0.0.count }.max() ?? 0
         var lines: [String] = []
-        for index in stride(from: 0, to: flat.count, by: 2) {
-            var line = "  " + flat[index] + String(repeating: " ", count: width - flat[index].count + 2) + flat[index + 1]
-            if SessionInspector.timeFields.contains(flat[index]) { line += "  (" + SessionInspector.utc(Int64(flat[index + 1])!) + ")" }
+        for (name, value) in pairs {
+            var line = "  " + name + String(repeating: " ", count: width - name.count + 2) + SessionInspector.printable(value)
+            if SessionInspector.timeFields.contains(name) { line += "  (" + SessionInspector.utc(Int64(value)!) + ")" }
             lines.append(line)
         }
         let events = strings(try connection.command(sortedSet ? "ZRANGE" : "LRANGE", eventsKey, "0", "-1"))
@@ -67,6 +73,44 @@ struct InspectCommandTests {
             #expect(body == (try expectedLines(connection, hashKey: "sess:" + id, eventsKey: "events:sess:" + id, sortedSet: sortedSet)))
             #expect(fieldCount > 5 && eventCount > 0)
         }
+    }
+
+    /// A hash Redis no longer keeps small (a value over 64 bytes) gives `HGETALL` its fields in
+    /// no set order: inspect shows them in the schema's, and a value's line break as `\n`.
+    @Test func aLargeSessionShowsItsFieldsInTheSchemasOrderOneToALine() throws {
+        let server = try RedisServer()
+        defer { server.stop() }
+        let folder = TestFiles.temporaryFolder("inspect-large")
+        defer { TestFiles.remove(folder) }
+        let content = "trailer " + String(repeating: "long ", count: 40) + "\nsecond line"
+        TestFiles.write(folder + "/events.ndjson", """
+            {"event":"PageView","timestamp":1704067200000,"session_id":"s-large","anonymous_id":"v","url":"https://film.example/?utm_source=fb&utm_medium=paid&utm_campaign=launch","country":"DE","city":"Berlin"}
+            {"event":"ViewContent","timestamp":1704067201000,"session_id":"s-large","anonymous_id":"v","content":\(String(decoding: try JSONEncoder().encode(content), as: UTF8.self))}
+            {"event":"Purchase","timestamp":1704067202000,"session_id":"s-large","anonymous_id":"v","value":25}
+
+            """)
+        TestFiles.write(folder + "/pipeline.yaml", """
+            sources:
+              - kind: ndjson
+                paths: ["events.ndjson"]
+            schema: enhanced
+            sink:
+              kind: redis
+
+            """)
+        let run = try funnel(["run", folder + "/pipeline.yaml", "--redis-url", server.url, "--output", folder + "/out", "--progress", "never"])
+        try #require(run.status == 0, "\(run)")
+        let connection = try server.connect()
+        let encoding = try connection.command("OBJECT", "ENCODING", "sess:s-large")
+        #expect(encoding.text == "hashtable", "\(encoding)")
+        let shown = try funnel(["inspect", "s-large", "--redis-url", server.url])
+        #expect(shown.status == 0, "\(shown)")
+        let body = shown.stdout.split(separator: "\n").filter { $0.hasPrefix("  ") && !$0.hasPrefix("   ") }
+        let names = body.map { String($0.dropFirst(2).prefix { $0 != " " }) }.filter { !$0.allSatisfy(\.isNumber) }
+        let stored = Set(strings(try connection.command("HKEYS", "sess:s-large")))
+        #expect(names == FieldLayout(schema: .enhanced).fieldNames.filter(stored.contains))
+        #expect(!shown.stdout.contains("\nsecond line"))
+        #expect(shown.stdout.contains("long \\nsecond line"))
     }
 
     @Test func aMissingSessionExits1NamingBothKeys() throws {

@@ -186,3 +186,68 @@ private final class OutcomeBox: @unchecked Sendable {
     var result: NDJSONParser.Outcome?
     init(_ body: @escaping () -> NDJSONParser.Outcome) { self.body = body }
 }
+
+/// A numeric property that is there but is no number (SPEC 2: never silent): the event is
+/// kept without it, and the run names how many and the first in a warning.
+struct UnreadNumberTests {
+    private func unread(_ line: String) -> (NDJSONParser.Outcome, String?) {
+        var bytes = Array(line.utf8)
+        var unread: String?
+        let outcome = bytes.withUnsafeMutableBytes { NDJSONParser().parse(UnsafeRawBufferPointer($0), unreadNumber: &unread) }
+        return (outcome, unread)
+    }
+
+    @Test(arguments: [
+        (#""value":"12,50""#, #""value": "12,50""#),
+        (#""value":"€12""#, #""value": "€12""#),
+        (#""value":true"#, #""value": true"#),
+        (#""value":[1]"#, #""value": an array"#),
+        (#""properties":{"value":{"a":1}}"#, #""value": an object"#),
+        (#""value":1e30"#, #""value": 1e30 (out of range)"#),
+        (#""percent":"half""#, #""percent": "half""#),
+        (#""watch_time":"0x10""#, #""watch_time": "0x10""#),
+        (#""value":"123456789012345678901234567890""#, #""value": "123456789012345678901234...""#),
+        // Absent, or read: no warning.
+        (#""value":null"#, nil),
+        (#""value":"""#, nil),
+        (#""value":"25""#, nil),
+        (#""value":12.5"#, nil),
+        (#""value":"x","properties":{"value":7}"#, nil),
+    ] as [(String, String?)])
+    func aPropertyThatIsNoNumberIsNamed(member: String, expected: String?) {
+        let (outcome, unread) = unread(#"{"event":"Purchase","timestamp":1704067200000,"anonymous_id":"v",\#(member)}"#)
+        guard case .record = outcome else {
+            Issue.record("rejected: \(outcome)")
+            return
+        }
+        #expect(unread == expected)
+    }
+
+    @Test func theRunWarnsOfEventsKeptWithoutTheirNumber() throws {
+        let folder = TestFiles.temporaryFolder("unread-number")
+        defer { TestFiles.remove(folder) }
+        TestFiles.write(folder + "/events.ndjson", """
+            {"event":"Purchase","timestamp":1704067200000,"anonymous_id":"a","value":10}
+            {"event":"Purchase","timestamp":1704067201000,"anonymous_id":"a","value":"12,50"}
+            {"event":"VideoProgress","timestamp":1704067202000,"anonymous_id":"b","percent":"half"}
+
+            """)
+        TestFiles.write(folder + "/pipeline.yaml", """
+            sources:
+              - kind: ndjson
+                paths: ["events.ndjson"]
+            sink:
+              kind: ndjson
+              output: out/
+
+            """)
+        let summary = try RunsOverTimeTests.run(folder + "/pipeline.yaml", days: [], sink: .ndjson, output: folder + "/out")
+        #expect(summary.exitStatus == .success)
+        #expect(summary.kept == 3 && summary.rejectedTotal == 0)
+        #expect(summary.revenue == Amount(jsonNumber: Array("10".utf8)))
+        #expect(summary.warnings == [
+            #"2 events held a value, percent or watch_time that is no number funnel reads (first: \#(folder)/events.ndjson line 2, "value": "12,50"); the events were kept without it, so a purchase counts with no amount"#,
+        ])
+        #expect(summary.text.contains("  warning      2 events held"))
+    }
+}

@@ -88,6 +88,26 @@ import Testing
         ("outlook.live.com", "outlook", "email"),
         ("mail.yahoo.com", "yahoo_mail", "email"),
         ("webmail.example.net", "webmail", "email"),
+        // Webmail not listed: a first label `mail` or `email` under the provider's name, even
+        // where the provider is a search engine.
+        ("mail.yandex.com", "yandex_mail", "email"),
+        ("mail.naver.com", "naver_mail", "email"),
+        ("email.seznam.cz", "seznam_mail", "email"),
+        ("mail.daum.net", "daum_mail", "email"),
+        ("mail.yahoo.co.jp", "yahoo_mail", "email"),
+        ("mail.qq.com", "qq_mail", "email"),
+        ("mail.ru", "mail.ru", "referral"),
+        ("gmail.com", "gmail.com", "referral"),
+        ("mailchimp.com", "mailchimp.com", "referral"),
+        // Android apps, by the package Chrome sends as `android-app://PACKAGE/`.
+        ("com.facebook.katana", "facebook", "social"),
+        ("com.facebook.orca", "facebook", "social"),
+        ("com.instagram.android", "instagram", "social"),
+        ("com.linkedin.android", "linkedin", "social"),
+        ("com.google.android.gm", "gmail", "email"),
+        ("com.google.android.googlequicksearchbox", "google", "organic"),
+        ("com.google.android.youtube", "youtube", "social"),
+        ("com.example.unknownapp", "com.example.unknownapp", "referral"),
         // Any other host: itself without `www.`, `referral`.
         ("www.example.org", "example.org", "referral"),
         ("news.ycombinator.com", "news.ycombinator.com", "referral"),

@@ -1,0 +1,36 @@
+import FunnelCore
+@testable import FunnelTransform
+import Testing
+
+/// Content slots (docs/fields.md, `content_slots`): a Video* event's `content` matching a
+/// slot's pattern, without regard to case, marks the slot watched with its highest percent.
+struct VideoEngagementTests {
+    private func video(_ event: String, _ content: String, percent: Int64? = nil, at seconds: Int64) -> Record {
+        var record = Record(origin: .client, event: event, timestamp: 1_704_067_200_000 + seconds * 1000)
+        record.properties.content = content
+        record.properties.percent = percent
+        return record
+    }
+
+    @Test(arguments: [
+        ("trailer", true), ("Trailer", true), ("TRAILER-2024", true), ("trailer_v2", true),
+        ("the-trailer", false), ("intro", false), ("", false),
+    ])
+    func aContentMatchesItsSlotInAnyCase(content: String, watched: Bool) {
+        let engagement = VideoEngagement(records: [video("VideoStart", content, at: 0), video("VideoProgress", content, percent: 40, at: 5)],
+                                         slots: ContentSlot.defaults)
+        #expect(engagement.slots[0].watched == watched)
+        #expect(engagement.slots[0].completion == (watched ? 40 : nil))
+        #expect(engagement.slots[1].watched == (content == "intro"))
+    }
+
+    @Test func aSlotsPatternInCapitalsMatchesTooAndCompletionIsTheHighest() {
+        let slots = [ContentSlot(name: "film", pattern: "Feature*")]
+        let engagement = VideoEngagement(records: [video("VideoProgress", "feature-cut", percent: 30, at: 0),
+                                                   video("VideoComplete", "FEATURE-cut", at: 60),
+                                                   video("VideoProgress", "Feature-cut", percent: 50, at: 61)],
+                                         slots: slots)
+        #expect(engagement.slots[0].watched)
+        #expect(engagement.slots[0].completion == 100)
+    }
+}
