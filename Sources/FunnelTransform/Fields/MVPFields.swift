@@ -43,7 +43,14 @@ struct FieldList {
         if let value { fields.append(Field(name, value)) }
     }
 
+    /// A text of white space alone (`utm_source=%20`, `"city":" "`) is no value (SPEC 5: a
+    /// field with no value is left out); until 2026-12-05 it was written as `" "`.
     mutating func add(_ name: String, _ text: String?) {
-        if let text, !text.isEmpty { fields.append(Field(name, .string(text))) }
+        if let text, !Self.isBlank(text) { fields.append(Field(name, .string(text))) }
+    }
+
+    /// Empty, or ASCII white space alone; most texts are told by their first byte.
+    static func isBlank(_ text: String) -> Bool {
+        text.utf8.allSatisfy { $0 == 0x20 || ($0 >= 0x09 && $0 <= 0x0D) }
     }
 }

@@ -541,6 +541,20 @@ struct SessionizerTests {
                                                FieldName.donationInitiated, FieldName.donationCompleted, FieldName.createdAt])
     }
 
+    /// White space alone is no value (SPEC 5: left out, never empty): a utm value of `%20` or
+    /// `+`, a content of spaces; a value with text around its spaces stays as it is.
+    @Test func textsOfWhiteSpaceAloneAreLeftOut() throws {
+        let t0 = Self.t0
+        var viewContent = event("ViewContent", at: t0 + Self.second)
+        viewContent.properties.content = " \t "
+        let result = transform([pageView(at: t0, "/?utm_source=%20&utm_medium=+&utm_campaign=%20+%20&utm_content=+a+"), viewContent])
+        let session = try #require(result.sessions.first)
+        for name in [FieldName.utmSource, FieldName.utmMedium, FieldName.utmCampaign, FieldName.contentViewed] {
+            #expect(session[field: name] == nil, "\(name)")
+        }
+        #expect(session[field: FieldName.utmContent] == .string(" a "))
+    }
+
     @Test func sessionWithoutPageViewHasNoLandingPageAndDefaultsFalse() throws {
         let result = transform([event("Consent", at: Self.t0)])
         let session = try #require(result.sessions.first)
