@@ -24,6 +24,29 @@ public final class InputStream {
     public private(set) var bytesRead: Int64 = 0
     /// CRC-32 of those bytes (zlib's), for the run manifest: a file read again is recognised.
     public private(set) var checksum: UInt = 0
+    /// Set before reading: the CRC-32 of the first `contentPrefixLength` bytes of the content
+    /// (what the lines are read from: the decompressed bytes of a gzip file, a plain file's
+    /// own) is kept in `contentPrefixChecksum` as they pass (nil when there are fewer), so that
+    /// a file read before can be told grown (the same lines, more after them) from changed. A
+    /// gzip file compressed again whole with more lines has other bytes but the same content
+    /// before its new lines: grown.
+    public var contentPrefixLength: Int64? {
+        didSet { if contentPrefixLength == 0 { contentPrefixChecksum = 0 } }
+    }
+    public private(set) var contentPrefixChecksum: UInt?
+    /// The content's length and CRC-32 so far. For gzip, zlib's running CRC of each member
+    /// (which it keeps for the member's trailer) joined with `crc32_combine`: no second pass
+    /// over the bytes.
+    public var contentBytes: Int64 { sawGzip ? gzipContentBytes : bytesRead }
+    public var contentChecksum: UInt {
+        guard sawGzip else { return checksum }
+        return memberOpen ? crc32_combine(membersChecksum, stream!.pointee.adler, off_t(memberBytes)) : membersChecksum
+    }
+    private var sawGzip = false
+    private var gzipContentBytes: Int64 = 0
+    /// The CRC-32 of the members before the open one, and the open one's length so far.
+    private var membersChecksum: UInt = 0
+    private var memberBytes: Int64 = 0
 
     private enum Mode { case undecided, plain, gzip, finished }
 
@@ -101,6 +124,11 @@ public final class InputStream {
                 }
                 let available = inputEnd - inputStart
                 mode = available >= 2 && input[inputStart] == 0x1F && input[inputStart + 1] == 0x8B ? .gzip : .plain
+                if mode == .gzip {
+                    // The content is the decompressed bytes: a prefix taken of the raw ones is not it.
+                    sawGzip = true
+                    contentPrefixChecksum = contentPrefixLength == 0 ? 0 : nil
+                }
             case .plain:
                 if inputEnd == inputStart, !fillInput(minimum: 1) {
                     mode = .finished
@@ -133,8 +161,13 @@ public final class InputStream {
             let count = Glibc.read(fd, input.baseAddress! + inputEnd, input.count - inputEnd)
             if count > 0 {
                 inputEnd += count
+                let start = (input.baseAddress! + inputEnd - count).assumingMemoryBound(to: Bytef.self)
+                // A plain file's content is its bytes (for gzip, `inflateInto` keeps it).
+                if mode != .gzip, !sawGzip, let prefix = contentPrefixLength, contentPrefixChecksum == nil, bytesRead + Int64(count) >= prefix {
+                    contentPrefixChecksum = crc32(checksum, start, uInt(prefix - bytesRead))
+                }
                 bytesRead += Int64(count)
-                checksum = crc32(checksum, (input.baseAddress! + inputEnd - count).assumingMemoryBound(to: Bytef.self), uInt(count))
+                checksum = crc32(checksum, start, uInt(count))
                 grew = true
             } else if count == 0 {
                 sawEOF = true
@@ -202,8 +235,11 @@ public final class InputStream {
                 return 0
             }
             memberOpen = true
+            memberBytes = 0
         }
         let z = stream!
+        let checksumBefore = contentPrefixLength != nil && contentPrefixChecksum == nil ? contentChecksum : 0
+        let bytesBefore = gzipContentBytes
         z.pointee.next_out = out.baseAddress!.assumingMemoryBound(to: Bytef.self)
         z.pointee.avail_out = uInt(out.count)
         while z.pointee.avail_out > 0 {
@@ -233,7 +269,18 @@ public final class InputStream {
                 break
             }
         }
-        return out.count - Int(z.pointee.avail_out)
+        let produced = out.count - Int(z.pointee.avail_out)
+        gzipContentBytes += Int64(produced)
+        memberBytes += Int64(produced)
+        if !memberOpen {
+            // The member ended: its CRC (zlib's, checked against its trailer) joins the rest.
+            membersChecksum = crc32_combine(membersChecksum, z.pointee.adler, off_t(memberBytes))
+            memberBytes = 0
+        }
+        if let prefix = contentPrefixLength, contentPrefixChecksum == nil, gzipContentBytes >= prefix {
+            contentPrefixChecksum = crc32(checksumBefore, out.baseAddress!.assumingMemoryBound(to: Bytef.self), uInt(prefix - bytesBefore))
+        }
+        return produced
     }
 }
 

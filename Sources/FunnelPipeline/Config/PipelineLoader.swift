@@ -53,6 +53,9 @@ public enum PipelineLoader {
             }
             let paths = try reader.strings(map["paths"], "\(where_).paths")
             guard !paths.isEmpty else { throw PipelineError("\(file): \(where_).paths is empty: list the files to read") }
+            for path in paths {
+                if let problem = PathTemplate(path).dateProblem { throw PipelineError("\(file): \(where_).paths: \(problem)") }
+            }
             var source = Pipeline.Source(kind: kind, paths: paths.map { resolve($0, against: folder) })
             if let format = try reader.string(map["format"], "\(where_).format") { source.format = format }
             source.visitorCookie = try reader.string(map["visitor_cookie"], "\(where_).visitor_cookie")

@@ -35,6 +35,21 @@ public struct Day: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     private static let monthNames = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
+    /// The first `%` specifier of `pattern` that `format` does not fill in (`%a`, a `%` at the
+    /// end), or nil.
+    public static func unknownSpecifier(in pattern: String) -> String? {
+        var percent = false
+        for character in pattern {
+            if percent {
+                percent = false
+                if !"Ymdeyjb%".contains(character) { return "%" + String(character) }
+            } else if character == "%" {
+                percent = true
+            }
+        }
+        return percent ? "a % at its end" : nil
+    }
+
     /// strftime-style: `%Y %m %d %y %j %b %e %%`; other characters are copied.
     public func format(_ pattern: String) -> String {
         let (year, month, day) = civil

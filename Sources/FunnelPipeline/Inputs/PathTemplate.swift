@@ -37,6 +37,28 @@ public struct PathTemplate: Sendable, Hashable {
         return out + rest
     }
 
+    /// What is wrong with the pattern's date placeholders, or nil: one not closed, one that is
+    /// neither `{date}` nor `{date:FORMAT}`, an empty format, or a `%` that `Day.format`
+    /// does not know (it would stay in the path as written and match no file; until
+    /// 2026-12-05 the run then stopped with "no input file matched" and no word of why).
+    public var dateProblem: String? {
+        var rest = Substring(text)
+        while let open = rest.firstRange(of: "{date") {
+            guard let close = rest[open.upperBound...].firstIndex(of: "}") else { return "'\(text)' has an unclosed {date placeholder" }
+            let inside = rest[open.upperBound..<close]
+            if !inside.isEmpty {
+                guard inside.first == ":" else { return "'\(text)': write {date} or {date:%Y%m%d}" }
+                let format = inside.dropFirst()
+                guard !format.isEmpty else { return "'\(text)': {date:} has no format; write {date} or {date:%Y%m%d}" }
+                if let unknown = Day.unknownSpecifier(in: String(format)) {
+                    return "'\(text)': {date:\(format)} holds \(unknown), which funnel does not fill in (it knows %Y %m %d %y %j %b %e %%)"
+                }
+            }
+            rest = rest[rest.index(after: close)...]
+        }
+        return nil
+    }
+
     /// The pattern with date placeholders replaced by `*`, for sampling without a date.
     public var anyDate: String {
         var out = ""

@@ -45,6 +45,9 @@ public struct Backfill {
                 liveURL = live
                 stagingURL = staging
                 dayOptions.redisURL = Self.text(of: staging, original: text)
+                // The staging history starts from nothing: so does its manifest, or every file
+                // read with new settings (what a rebuild is for) would be called changed.
+                dayOptions.manifestFile = Manifest.rebuildFileName
             } else {
                 stagingFolder = output + ".rebuild"
                 dayOptions.output = stagingFolder
@@ -63,7 +66,10 @@ public struct Backfill {
             }
         }
         if start == 0 && rebuild {
-            if let stagingURL { try Self.command(stagingURL, ["FLUSHDB"]) }
+            if let stagingURL {
+                try Self.command(stagingURL, ["FLUSHDB"])
+                unlink(output + "/" + Manifest.rebuildFileName)
+            }
             if let stagingFolder { _ = system("rm -rf '\(stagingFolder)'"); try Runner.makeFolder(stagingFolder) }
         }
         var worst = ExitStatus.success
@@ -94,6 +100,9 @@ public struct Backfill {
         if rebuild {
             if let liveURL, let stagingURL {
                 try Self.command(liveURL, ["SWAPDB", String(liveURL.db), String(stagingURL.db)])
+                // The manifest goes with its history; the previous one stays beside it.
+                rename(output + "/" + Manifest.fileName, output + "/" + Manifest.fileName + ".previous")
+                rename(output + "/" + Manifest.rebuildFileName, output + "/" + Manifest.fileName)
                 report("switched: the rebuilt data is now database \(liveURL.db); the previous data is in database \(stagingURL.db) (FLUSHDB it when satisfied)\n")
             } else if let stagingFolder {
                 _ = system("rm -rf '\(output).previous'")

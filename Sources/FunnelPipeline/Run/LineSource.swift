@@ -34,6 +34,13 @@ struct LineSource {
     private(set) var bytes: Int64 = 0
     private(set) var checksum: UInt = 0
     private(set) var openFailed = false
+    /// The length of the file's content (its decompressed bytes) when a run read it before
+    /// (`Manifest`): the CRC-32 of its first so many bytes now is kept in `prefixChecksum`.
+    var previousContentBytes: Int64?
+    private(set) var prefixChecksum: UInt?
+    /// The content's length and CRC-32, at the end.
+    private(set) var contentBytes: Int64 = 0
+    private(set) var contentChecksum: UInt = 0
     /// Events kept without a numeric property they held that is no number (`"value":
     /// "12,50"`), and the first of them: the run warns of them (`NDJSONParser`).
     private(set) var unreadNumbers = 0
@@ -86,6 +93,7 @@ struct LineSource {
         if reader == nil {
             do {
                 let stream = try InputStream.opening(file.path)
+                stream.contentPrefixLength = previousContentBytes
                 self.stream = stream
                 reader = LineReader(stream: stream, maxLineLength: maxLineLength)
             } catch {
@@ -101,6 +109,9 @@ struct LineSource {
             lines = reader.lineCount
             bytes = stream.bytesRead
             checksum = stream.checksum
+            prefixChecksum = stream.contentPrefixChecksum
+            contentBytes = stream.contentBytes
+            contentChecksum = stream.contentChecksum
             if let cut = reader.end.damage {
                 damage = Damage(message: "\(cut.message); \(lines) lines before it were kept", tail: reader.end.tail)
             }

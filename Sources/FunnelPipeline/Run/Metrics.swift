@@ -25,6 +25,7 @@ enum Metrics {
         metric("funnel_lines_read", "Input lines read by the last run.", "gauge", String(summary.linesRead))
         metric("funnel_lines_kept", "Lines kept as records by the last run.", "gauge", String(summary.kept))
         metric("funnel_lines_filtered", "Lines dropped on purpose (bots, assets, ...) by the last run.", "gauge", String(summary.filteredTotal))
+        metric("funnel_records_combined", "Records merged, de-duplicated or over the cap in the rebuilt visitors' sessions by the last run.", "gauge", String(summary.combinedTotal))
         metric("funnel_lines_rejected", "Malformed lines rejected by the last run.", "gauge", String(summary.rejectedTotal))
         metric("funnel_sessions_written", "Sessions written by the last run.", "gauge", String(summary.sessions))
         metric("funnel_sessions_deleted", "Sessions deleted by the last run.", "gauge", String(summary.deletedSessions))

@@ -28,6 +28,9 @@ final class ReadStage: @unchecked Sendable {
         var kept = 0
         var linesRead = 0
         var problems: [String] = []
+        /// Files read before whose earlier reading the history keeps and this one does not
+        /// replace (`Manifest.Seen.conflict`), each with why.
+        var changedInputs: [String] = []
         /// Events kept without a numeric property that was no number (`LineSource`).
         var unreadNumbers = 0
         var firstUnreadNumber: String?
@@ -226,7 +229,12 @@ final class ReadStage: @unchecked Sendable {
         tally.files[index].lines = source.lines
         tally.files[index].bytes = source.bytes
         tally.files[index].crc32 = source.checksum
-        tally.files[index].seenBefore = manifest?.record(path: file.path, bytes: source.bytes, crc32: source.checksum, now: Int64(time(nil)))
+        let reading = Manifest.Reading(bytes: source.bytes, crc32: source.checksum, contentBytes: source.contentBytes,
+                                       contentCRC32: source.contentChecksum, prefixCRC32: source.prefixChecksum)
+        if let seen = manifest?.record(path: file.path, reading, settings: ReadingSettings.fingerprint(pipeline, file), now: Int64(time(nil))) {
+            tally.files[index].seenBefore = seen.text
+            if let conflict = seen.conflict { tally.changedInputs.append("\(file.path): \(conflict)") }
+        }
         tally.linesRead += source.lines
         if source.unreadNumbers > 0 {
             tally.unreadNumbers += source.unreadNumbers

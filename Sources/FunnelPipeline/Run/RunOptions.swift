@@ -26,6 +26,9 @@ public struct RunOptions: Sendable {
     /// (`Runner.defaultChunkRecords` when nil). Lower uses less memory, higher rebuilds fewer
     /// visitors that span a flush; the output is the same either way.
     public var chunkRecords: Int?
+    /// The manifest's file name in the output folder: a Redis `backfill --rebuild` keeps the
+    /// staging history's own (`Manifest.rebuildFileName`), switched in with it.
+    var manifestFile = Manifest.fileName
 
     public init() {}
 

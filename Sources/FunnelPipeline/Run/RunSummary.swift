@@ -23,6 +23,13 @@ public struct RunSummary: Sendable {
     public var linesRead = 0
     public var kept = 0
     public var filtered: [FilterReason: Int] = [:]
+    /// Records folded into others when sessions were built: page views merged, duplicate
+    /// event ids, events over the cap (`merged_page_view`, `duplicate_event`, `over_event_cap`),
+    /// counted over all records of every visitor the run rebuilt, its stored ones included.
+    /// Apart from `kept`, which counts this run's lines: until 2026-12-05 they were taken off
+    /// `kept`, which went below zero on nights that rebuilt visitors with merges stored
+    /// (`kept -4` of 1 line read).
+    public var combined: [FilterReason: Int] = [:]
     public var rejected: [RejectReason: Int] = [:]
     public var sessions = 0
     /// Sessions not written because the visitor denied analytics consent.
@@ -44,6 +51,7 @@ public struct RunSummary: Sendable {
 
     public var rejectedTotal: Int { rejected.values.reduce(0, +) }
     public var filteredTotal: Int { filtered.values.reduce(0, +) }
+    public var combinedTotal: Int { combined.values.reduce(0, +) }
     public var rejectRate: Double { linesRead == 0 ? 0 : Double(rejectedTotal) / Double(linesRead) }
     public var linesPerSecond: Double { seconds > 0 ? Double(linesRead) / seconds : 0 }
 
@@ -60,6 +68,7 @@ public struct RunSummary: Sendable {
         lines.append("  lines read   \(linesRead)")
         lines.append("  kept         \(kept)")
         lines.append("  filtered     \(filteredTotal)\(counts(filtered))")
+        if !combined.isEmpty { lines.append("  combined     \(combinedTotal)\(counts(combined))  in the rebuilt visitors' sessions") }
         lines.append("  rejected     \(rejectedTotal)\(counts(rejected))  rate \(percent(rejectRate)), limit \(percent(maxRejectRate))")
         lines.append("  sessions     \(sessions) written (\(rebuiltSessions) rebuilt, \(deletedSessions) deleted)  visitors \(visitors)\(withheldSessions > 0 ? "  withheld (analytics consent denied) \(withheldSessions)" : "")")
         lines.append("  conversions  \(conversions)  revenue \(revenue)")
@@ -118,6 +127,7 @@ public struct RunSummary: Sendable {
         key("lines_read"); out.append(contentsOf: String(linesRead).utf8)
         key("kept"); out.append(contentsOf: String(kept).utf8)
         key("filtered"); table(filtered)
+        key("combined"); table(combined)
         key("rejected"); table(rejected)
         key("reject_rate"); out.append(contentsOf: format(rejectRate, 6).utf8)
         key("sessions"); out.append(contentsOf: String(sessions).utf8)

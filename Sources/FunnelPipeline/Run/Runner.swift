@@ -55,7 +55,7 @@ public struct Runner {
         var history: HistoryStore?
         var lock: RunLock?
         defer { lock?.release() }
-        var manifest = Manifest(folder: output)
+        var manifest = Manifest(folder: output, file: options.manifestFile)
         if !options.dryRun {
             try Self.makeFolder(output)
             lock = try RunLock(folder: output)
@@ -117,7 +117,11 @@ public struct Runner {
         } catch {
             throw PipelineError(error.message)
         }
-        let sources = try files.map { file throws(PipelineError) in try LineSource(file: file) }
+        let sources = try files.map { file throws(PipelineError) in
+            var source = try LineSource(file: file)
+            source.previousContentBytes = manifest.previousContentBytes(path: file.path)
+            return source
+        }
         let reader = ReadStage(sources: sources, pipeline: pipeline, configuration: configuration, rejects: rejects,
                                manifest: options.dryRun ? nil : manifest,
                                progress: Progress(mode: options.progress, total: files.count, report: report),
@@ -139,6 +143,11 @@ public struct Runner {
         summary.kept = tally.kept
         summary.linesRead = tally.linesRead
         summary.problems += tally.problems
+        if !tally.changedInputs.isEmpty {
+            let shown = tally.changedInputs.prefix(3).joined(separator: "; ") + (tally.changedInputs.count > 3 ? "; and \(tally.changedInputs.count - 3) more" : "")
+            summary.problems.append("\(tally.changedInputs.count == 1 ? "an input" : "\(tally.changedInputs.count) inputs") read before changed: \(shown). The history keeps what the earlier reading gave (a record is kept by its file and line), so stored sessions may hold records of it, stale or doubled; to replace them, reprocess every day loaded so far from nothing: funnel backfill PIPELINE --from FIRST --to LAST --rebuild (docs/operations.md, \"An input that changed after it was loaded\")")
+            summary.exitStatus = .inputDamaged
+        }
         if tally.unreadNumbers > 0 {
             let count = tally.unreadNumbers == 1 ? "1 event held" : "\(tally.unreadNumbers) events held"
             summary.warnings.append("\(count) a value, percent or watch_time that is no number funnel reads (first: \(tally.firstUnreadNumber ?? "?")); the events were kept without it, so a purchase counts with no amount")
@@ -157,10 +166,9 @@ public struct Runner {
         }
         do throws(SinkError) {
             let totals = try sessions.finish(summary: &summary)
-            if totals.mergedPageViews > 0 { summary.filtered[.mergedPageView] = totals.mergedPageViews }
-            if totals.duplicateEvents > 0 { summary.filtered[.duplicateEvent] = totals.duplicateEvents }
-            if totals.overEventCap > 0 { summary.filtered[.overEventCap] = totals.overEventCap }
-            summary.kept -= totals.mergedPageViews + totals.duplicateEvents + totals.overEventCap
+            if totals.mergedPageViews > 0 { summary.combined[.mergedPageView] = totals.mergedPageViews }
+            if totals.duplicateEvents > 0 { summary.combined[.duplicateEvent] = totals.duplicateEvents }
+            if totals.overEventCap > 0 { summary.combined[.overEventCap] = totals.overEventCap }
             summary.visitors = totals.visitors
             summary.withheldSessions = totals.withheldSessions
             if let failure = tally.rejectFailure { throw failure }
@@ -168,7 +176,7 @@ public struct Runner {
             // History last: a run cut short before this point is repaired by running it again.
             if !options.dryRun {
                 try store.commit()
-                try manifest.write(folder: output)
+                try manifest.write(folder: output, file: options.manifestFile)
             }
         } catch {
             summary.problems.append(error.message)

@@ -159,7 +159,7 @@ struct OperationsTests {
         var options = RunOptions()
         options.progress = .never
         let summary = try Runner(pipeline: PipelineLoader.load(path: folder + "/pipeline.yaml"), options: options, report: { _ in }).run()
-        #expect(summary.filtered[.overEventCap] == 2)
+        #expect(summary.combined[.overEventCap] == 2)
         let line = try #require(TestFiles.readText(folder + "/out/sessions.ndjson"))
         #expect(line.contains(#""events":[{"event":"InitiateCheckout","timestamp":1704068400000},{"event":"Purchase","value":25,"timestamp":1704069120000}]"#))
         #expect(line.contains(#""donation_completed":true"#))

@@ -113,6 +113,31 @@ struct PipelineLoaderTests {
         #expect(message.contains("enhanced"))
     }
 
+    /// A date format funnel cannot fill in is refused when the file loads, naming it; until
+    /// 2026-12-05 it stayed in the path as written and the run found no file.
+    @Test(arguments: [
+        ("acc-{date:%a}.log", "holds %a"), ("acc-{date:}.log", "{date:} has no format"), ("acc-{date:%Y%}.log", "a % at its end"),
+        ("acc-{date:%Y%m%d.log", "unclosed"), ("acc-{dates}.log", "write {date} or {date:%Y%m%d}"),
+    ])
+    func aDateFormatItCannotFillIsRefused(path: String, words: String) {
+        let message = failure("""
+            sources:
+              - kind: access_log
+                paths: ["\(path)"]
+            """)
+        #expect(message.contains(words), "\(message)")
+        #expect(message.contains("sources[0].paths"), "\(message)")
+    }
+
+    @Test func everyDateFormatItFillsLoads() throws {
+        let pipeline = try parse("""
+            sources:
+              - kind: access_log
+                paths: ["a-{date}.log", "b-{date:%Y%m%d}.log", "c-{date:%y-%j}-{date:%b%e}-100%%.log"]
+            """)
+        #expect(pipeline.sources[0].paths.count == 3)
+    }
+
     @Test func defaultsOfAMinimalFile() throws {
         let pipeline = try parse(minimal())
         #expect(pipeline.sources.count == 1)

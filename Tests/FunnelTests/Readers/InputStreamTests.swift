@@ -114,4 +114,43 @@ struct InputStreamTests {
             "\(error)".contains("/nonexistent/file.log") && "\(error)".contains("No such file")
         }
     }
+
+    /// CRC-32 (IEEE, reflected), written out here so the stream's is checked against code it
+    /// does not share.
+    private static func crc32(_ bytes: some Collection<UInt8>) -> UInt {
+        var crc: UInt32 = 0xFFFF_FFFF
+        for byte in bytes {
+            crc ^= UInt32(byte)
+            for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+        }
+        return UInt(crc ^ 0xFFFF_FFFF)
+    }
+
+    /// The content's length and CRC-32 (of the decompressed bytes for gzip, however many
+    /// members), and the CRC-32 of its first N bytes for N anywhere: inside a member, at a
+    /// member's end, at the content's end, past it (nil), and 0 (the empty prefix).
+    @Test(arguments: [false, true])
+    func theContentsChecksumAndAnyPrefixsAreZlibsCRC(gzip: Bool) throws {
+        let folder = TestFiles.temporaryFolder("content-crc")
+        defer { TestFiles.remove(folder) }
+        let path = folder + (gzip ? "/three.log.gz" : "/plain.log")
+        let parts = [String(text.prefix(1_000)), String(text.dropFirst(1_000).prefix(7)), String(text.dropFirst(1_007))]
+        if gzip {
+            for (index, part) in parts.enumerated() { TestFiles.gzip(part, to: path, append: index > 0) }
+        } else {
+            TestFiles.write(path, parts.joined())
+        }
+        let content = Array(text.utf8)
+        for prefix in [0, 1, 999, 1_000, 1_003, 1_007, 1_008, 2_500, content.count - 1, content.count, content.count + 1] {
+            let stream = try InputStream(path: path, bufferSize: 64)
+            stream.contentPrefixLength = Int64(prefix)
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 13, alignment: 1)
+            defer { buffer.deallocate() }
+            while stream.read(into: buffer) > 0 {}
+            #expect(stream.damage == nil)
+            #expect(stream.contentBytes == Int64(content.count))
+            #expect(stream.contentChecksum == Self.crc32(content))
+            #expect(stream.contentPrefixChecksum == (prefix <= content.count ? Self.crc32(content.prefix(prefix)) : nil), "prefix \(prefix)")
+        }
+    }
 }

@@ -1,0 +1,30 @@
+/// What a file's records depend on besides its bytes: its source's reading settings (format,
+/// cookies, country variable, dialect, field mapping, the path pattern that names its lines)
+/// and the pipeline's identity salt, filters and line limit. The manifest keeps it per file,
+/// so that a file read again with other settings is noticed: the history keeps a record by
+/// its file and line, and the records the earlier settings gave stay beside (or instead of)
+/// the new ones. Site hosts, schema, sessions and sink settings are left out: sessions are
+/// rebuilt from the stored records with the settings of each run.
+enum ReadingSettings {
+    /// 16 hex digits of a 64-bit FNV-1a hash over the settings, each ended by a separator.
+    static func fingerprint(_ pipeline: Pipeline, _ file: InputFile) -> String {
+        let source = file.source
+        let pattern = file.sourceIndex < 999 && source.paths.indices.contains(file.patternIndex) ? source.paths[file.patternIndex] : ""
+        var parts = [source.kind.rawValue, pattern, source.format, source.visitorCookie ?? "-", source.sessionCookie ?? "-",
+                     source.countryVariable, source.dialect, pipeline.salt, String(pipeline.maxLineLength)]
+        parts += source.fields.sorted { $0.key < $1.key }.flatMap { [$0.key, $0.value] }
+        parts.append("excluded")
+        parts += pipeline.excludedPaths.sorted()
+        parts.append("bots")
+        parts += pipeline.botPatterns.sorted()
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for part in parts {
+            for byte in part.utf8 + [0x1F] {
+                hash ^= UInt64(byte)
+                hash = hash &* 0x0000_0100_0000_01B3
+            }
+        }
+        let hex = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+}

@@ -1,0 +1,166 @@
+import Foundation
+@testable import FunnelPipeline
+import FunnelTestSupport
+import Testing
+
+/// A file read again (SPEC 10: runs are repeated) is taken as it is when it is unchanged or
+/// has only grown (its new lines are new positions); one whose earlier bytes changed, or that
+/// is read with other settings, cannot simply be taken: the history keeps the records of the
+/// earlier reading by file and line. The run says so, with the remedy, and exits 2.
+@Suite(.serialized)
+struct ChangedInputTests {
+    static let agent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/122.0 Safari/537.36"
+    static let good = #"'$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" "$cookie_vid" "$http_cf_ipcountry"'"#
+    static let swapped = #"'$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" "$http_cf_ipcountry" "$cookie_vid"'"#
+
+    static func line(_ minute: Int, _ page: String, visitor: String = "vA") -> String {
+        "192.0.2.7 - - [03/Jan/2024:10:0\(minute):00 +0000] \"GET \(page) HTTP/1.1\" 200 1 \"-\" \"\(agent)\" \"\(visitor)\" \"US\""
+    }
+
+    static func pipeline(_ folder: String, format: String = good, paths: String = "access-{date}.log") -> String {
+        let path = folder + "/pipeline.yaml"
+        TestFiles.write(path, """
+            sources:
+              - kind: access_log
+                format: \(format)
+                visitor_cookie: vid
+                paths: ["\(paths)"]
+            site:
+              hosts: [film.example]
+            sink:
+              kind: ndjson
+              output: out/
+
+            """)
+        return path
+    }
+
+    private func run(_ pipeline: String, _ folder: String) throws -> RunSummary {
+        try RunsOverTimeTests.run(pipeline, days: ["2024-01-03"], sink: .ndjson, output: folder + "/out")
+    }
+
+    @Test func anUnchangedOrGrownFileIsTakenAndOneChangedInPlaceIsNamed() throws {
+        let folder = TestFiles.temporaryFolder("changed-input")
+        defer { TestFiles.remove(folder) }
+        let pipeline = Self.pipeline(folder)
+        let log = folder + "/access-2024-01-03.log"
+        TestFiles.write(log, Self.line(0, "/a") + "\n")
+        let first = try run(pipeline, folder)
+        #expect(first.exitStatus == .success && first.files.first?.seenBefore == nil)
+
+        let again = try run(pipeline, folder)
+        #expect(again.exitStatus == .success && again.problems.isEmpty, "\(again.problems)")
+        #expect(again.files.first?.seenBefore == "read before, unchanged")
+
+        // Grown: lines added at the end are new, and taken.
+        TestFiles.write(log, Self.line(0, "/a") + "\n" + Self.line(1, "/more") + "\n")
+        let grown = try run(pipeline, folder)
+        #expect(grown.exitStatus == .success && grown.problems.isEmpty, "\(grown.problems)")
+        #expect(grown.files.first?.seenBefore?.hasSuffix("grown since") == true, "\(String(describing: grown.files.first?.seenBefore))")
+
+        // Changed in place (same size): the earlier record stays in the history; said, exit 2.
+        TestFiles.write(log, Self.line(0, "/b") + "\n" + Self.line(1, "/more") + "\n")
+        let changed = try run(pipeline, folder)
+        #expect(changed.exitStatus == .inputDamaged)
+        #expect(changed.files.first?.seenBefore?.hasSuffix("changed since") == true)
+        let problem = changed.problems.first ?? ""
+        #expect(problem.hasPrefix("an input read before changed: \(log): its lines changed since a run read it (not only added to)"), "\(problem)")
+        #expect(problem.contains("funnel backfill PIPELINE --from FIRST --to LAST --rebuild"), "\(problem)")
+
+        // Larger, but not by lines added at the end: its first bytes differ, so changed.
+        TestFiles.write(log, Self.line(0, "/c") + "\n" + Self.line(1, "/more") + "\n" + Self.line(2, "/most") + "\n")
+        let rewritten = try run(pipeline, folder)
+        #expect(rewritten.exitStatus == .inputDamaged)
+        #expect(rewritten.files.first?.seenBefore?.hasSuffix("changed since") == true)
+        // Shrunk: changed too.
+        TestFiles.write(log, Self.line(0, "/b") + "\n")
+        #expect(try run(pipeline, folder).exitStatus == .inputDamaged)
+        // Read again as it now is: unchanged, exit 0.
+        #expect(try run(pipeline, folder).exitStatus == .success)
+    }
+
+    /// For gzip the lines are compared, not the compressed bytes: a file compressed again
+    /// whole, with the same lines or more after them, is not changed.
+    @Test func aGzipFileIsComparedByItsLines() throws {
+        let folder = TestFiles.temporaryFolder("changed-input-gzip")
+        defer { TestFiles.remove(folder) }
+        let pipeline = Self.pipeline(folder, paths: "access-{date}.log.gz")
+        let log = folder + "/access-2024-01-03.log.gz"
+        TestFiles.gzip(Self.line(0, "/a") + "\n", to: log)
+        #expect(try run(pipeline, folder).exitStatus == .success)
+        TestFiles.gzip(Self.line(1, "/b") + "\n", to: log, append: true)
+        let grown = try run(pipeline, folder)
+        #expect(grown.exitStatus == .success && grown.kept == 2, "\(grown.problems)")
+        #expect(grown.files.first?.seenBefore?.hasSuffix("grown since") == true)
+        // Compressed again whole, the same lines: other bytes, the same content.
+        TestFiles.gzip(Self.line(0, "/a") + "\n" + Self.line(1, "/b") + "\n", to: log)
+        let same = try run(pipeline, folder)
+        #expect(same.exitStatus == .success && same.problems.isEmpty, "\(same.problems)")
+        #expect(same.files.first?.seenBefore?.hasSuffix("the same lines") == true, "\(String(describing: same.files.first?.seenBefore))")
+        // Compressed again whole with a line more (a log compressed as it grows): grown.
+        TestFiles.gzip(Self.line(0, "/a") + "\n" + Self.line(1, "/b") + "\n" + Self.line(2, "/c") + "\n", to: log)
+        let regrown = try run(pipeline, folder)
+        #expect(regrown.exitStatus == .success && regrown.kept == 3, "\(regrown.problems)")
+        #expect(regrown.files.first?.seenBefore?.hasSuffix("grown since") == true)
+        // Its first line changed: changed, in whichever member it was.
+        TestFiles.gzip(Self.line(0, "/z") + "\n", to: log)
+        TestFiles.gzip(Self.line(1, "/b") + "\n" + Self.line(2, "/c") + "\n" + Self.line(3, "/d") + "\n", to: log, append: true)
+        let changed = try run(pipeline, folder)
+        #expect(changed.exitStatus == .inputDamaged)
+        #expect(changed.files.first?.seenBefore?.hasSuffix("changed since") == true)
+    }
+
+    /// The reviewer's case: a format with two variables swapped loaded the day with the
+    /// country as visitor id; the same file read with the format mended is named.
+    @Test func aFileReadAgainWithOtherSettingsIsNamed() throws {
+        let folder = TestFiles.temporaryFolder("changed-settings")
+        defer { TestFiles.remove(folder) }
+        TestFiles.write(folder + "/access-2024-01-03.log", Self.line(0, "/land?utm_source=fb") + "\n" + Self.line(1, "/next", visitor: "vB") + "\n")
+        let wrong = try run(Self.pipeline(folder, format: Self.swapped), folder)
+        #expect(wrong.exitStatus == .success)
+        let mended = try run(Self.pipeline(folder), folder)
+        #expect(mended.exitStatus == .inputDamaged)
+        let problem = mended.problems.first ?? ""
+        #expect(problem.contains("access-2024-01-03.log: it was read before with other settings"), "\(problem)")
+        #expect(!problem.contains("its lines changed"), "\(problem)")
+        // A manifest from before the settings were kept names no settings change.
+        let manifest = folder + "/out/" + Manifest.fileName
+        let text = try #require(TestFiles.readText(manifest))
+        TestFiles.write(manifest, text.replacing(/,"settings":"[0-9a-f]{16}"/, with: ""))
+        #expect(try run(Self.pipeline(folder, format: Self.swapped), folder).exitStatus == .success)
+    }
+
+    /// The remedy the problem names: a rebuild reads every file with the new settings into a
+    /// staging history of its own, with a manifest of its own (a Redis rebuild shares the
+    /// output folder with the live history), so none is called changed; the switch puts the
+    /// manifest in place with the history, and the old load's stale session is gone.
+    @Test func aRedisRebuildWithTheMendedSettingsIsNotCalledChanged() throws {
+        let folder = TestFiles.temporaryFolder("changed-rebuild")
+        defer { TestFiles.remove(folder) }
+        let server = try RedisServer()
+        defer { server.stop() }
+        TestFiles.write(folder + "/access-2024-01-03.log", Self.line(0, "/land?utm_source=fb") + "\n" + Self.line(1, "/next", visitor: "vB") + "\n")
+        let wrong = try RunsOverTimeTests.run(Self.pipeline(folder, format: Self.swapped), days: ["2024-01-03"], sink: .redis,
+                                              output: folder + "/out", redisURL: server.url)
+        #expect(wrong.exitStatus == .success && wrong.sessions == 1)
+
+        let mended = try PipelineLoader.load(path: Self.pipeline(folder))
+        var options = RunOptions()
+        options.output = folder + "/out"
+        options.redisURL = server.url
+        options.sink = .redis
+        var log = ""
+        var backfill = Backfill(pipeline: mended, options: options, days: [try Day(parsing: "2024-01-03")]) { log += $0 }
+        backfill.rebuild = true
+        #expect(try backfill.run() == .success, "\(log)")
+        #expect(log.contains("switched"), "\(log)")
+        #expect(try server.keys(matching: "sess:*").count == 2)
+        #expect(TestFiles.exists(folder + "/out/" + Manifest.fileName + ".previous"))
+        #expect(!TestFiles.exists(folder + "/out/" + Manifest.rebuildFileName))
+        // The manifest in place is the rebuild's: the next run with the mended settings is a
+        // plain repeat.
+        let next = try RunsOverTimeTests.run(Self.pipeline(folder), days: ["2024-01-03"], sink: .redis, output: folder + "/out", redisURL: server.url)
+        #expect(next.exitStatus == .success && next.problems.isEmpty, "\(next.problems)")
+        #expect(next.files.first?.seenBefore == "read before, unchanged")
+    }
+}
