@@ -30,42 +30,33 @@ public struct Amount: Sendable, Hashable, Comparable, CustomStringConvertible {
         return remainder >= divisor - half ? quotient + 1 : quotient
     }
 
-    /// Parses the text of a JSON number (`25`, `12.50`, `-3`, `1e2`); nil when it is not a
-    /// number or does not fit in 9.2e12 units. Digits past the sixth decimal are rounded.
+    /// Parses the text of a JSON number (`25`, `12.50`, `-3`, `1e2`, `1.704067205123E12`); nil
+    /// when it is not a number or does not fit in 9.2e12 units. Digits past the sixth decimal
+    /// of the value (after its exponent) are rounded by the first of them. Until 2026-12-05
+    /// digits past the sixth after the point were dropped before the exponent was applied:
+    /// `1.704067205123E12`, as Java writes a millisecond time, read as 1704067000000.
     @inlinable
     public init?<Bytes: Collection<UInt8>>(jsonNumber bytes: Bytes) {
+        @inline(__always) func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
         var index = bytes.startIndex
         var negative = false
         if index < bytes.endIndex, bytes[index] == UInt8(ascii: "-") {
             negative = true
             bytes.formIndex(after: &index)
         }
-        var mantissa: Int64 = 0
-        var scale = 0  // digits after the decimal point kept in mantissa
-        var digits = 0
-        var dropped = false
-        var roundUp = false
-        var seenPoint = false
-        while index < bytes.endIndex {
-            let byte = bytes[index]
-            if byte >= 0x30 && byte <= 0x39 {
-                digits += 1
-                if seenPoint && scale >= 6 {
-                    if !dropped { roundUp = byte >= 0x35; dropped = true }
-                } else {
-                    let (m1, o1) = mantissa.multipliedReportingOverflow(by: 10)
-                    let (m2, o2) = m1.addingReportingOverflow(Int64(byte - 0x30))
-                    if o1 || o2 { return nil }
-                    mantissa = m2
-                    if seenPoint { scale += 1 }
-                }
-            } else if byte == UInt8(ascii: "."), !seenPoint {
-                seenPoint = true
-            } else {
-                break
-            }
+        let integerStart = index
+        while index < bytes.endIndex, isDigit(bytes[index]) { bytes.formIndex(after: &index) }
+        let integerEnd = index
+        var fractionStart = index
+        var fractionEnd = index
+        if index < bytes.endIndex, bytes[index] == UInt8(ascii: ".") {
             bytes.formIndex(after: &index)
+            fractionStart = index
+            while index < bytes.endIndex, isDigit(bytes[index]) { bytes.formIndex(after: &index) }
+            fractionEnd = index
         }
+        let fractionDigits = bytes.distance(from: fractionStart, to: fractionEnd)
+        let digits = bytes.distance(from: integerStart, to: integerEnd) + fractionDigits
         guard digits > 0 else { return nil }
         var exponent = 0
         if index < bytes.endIndex, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
@@ -76,7 +67,7 @@ public struct Amount: Sendable, Hashable, Comparable, CustomStringConvertible {
                 bytes.formIndex(after: &index)
             }
             var expDigits = 0
-            while index < bytes.endIndex, bytes[index] >= 0x30 && bytes[index] <= 0x39 {
+            while index < bytes.endIndex, isDigit(bytes[index]) {
                 exponent = min(exponent * 10 + Int(bytes[index] - 0x30), 10_000)
                 expDigits += 1
                 bytes.formIndex(after: &index)
@@ -85,26 +76,42 @@ public struct Amount: Sendable, Hashable, Comparable, CustomStringConvertible {
             if expNegative { exponent = -exponent }
         }
         guard index == bytes.endIndex else { return nil }
+        // value = D * 10^(exponent - fractionDigits), D all the digits; micros = value * 10^6.
+        // The digits past the millionth are dropped, the first of them rounding.
+        let shift = exponent - fractionDigits + 6
+        let kept = digits + min(shift, 0)
+        var mantissa: Int64 = 0
+        var roundUp = false
+        var position = 0
+        for range in [integerStart..<integerEnd, fractionStart..<fractionEnd] {
+            var at = range.lowerBound
+            while at < range.upperBound {
+                let digit = bytes[at] &- 0x30
+                if position < kept {
+                    let (m1, o1) = mantissa.multipliedReportingOverflow(by: 10)
+                    let (m2, o2) = m1.addingReportingOverflow(Int64(digit))
+                    if o1 || o2 { return nil }
+                    mantissa = m2
+                } else if position == kept {
+                    roundUp = digit >= 5
+                }
+                position += 1
+                bytes.formIndex(after: &at)
+            }
+        }
+        var grow = shift
+        while grow > 0 {
+            let (m, o) = mantissa.multipliedReportingOverflow(by: 10)
+            if o { return nil }
+            mantissa = m
+            grow -= 1
+            if mantissa == 0 { break }
+        }
         if roundUp {
             // 9223372036854.7758075 rounds past Int64.max: too large, like any other overflow.
             let (m, o) = mantissa.addingReportingOverflow(1)
             if o { return nil }
             mantissa = m
-        }
-        // value = mantissa * 10^(exponent - scale); we want value * 10^6.
-        var shift = exponent - scale + 6
-        while shift > 0 {
-            let (m, o) = mantissa.multipliedReportingOverflow(by: 10)
-            if o { return nil }
-            mantissa = m
-            shift -= 1
-        }
-        while shift < 0 {
-            let remainder = mantissa % 10
-            mantissa /= 10
-            shift += 1
-            if shift == 0 && remainder >= 5 { mantissa += 1 }
-            if mantissa == 0 { break }
         }
         micros = negative ? -mantissa : mantissa
     }

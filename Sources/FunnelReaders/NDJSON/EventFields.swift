@@ -106,6 +106,9 @@ struct EventFields {
     var isPageCall = false
     /// Segment calls that describe a user rather than an event (identify, group, alias).
     var isUserCall = false
+    /// Segment: how preferred the time taken so far is (`timestamp` over `originalTimestamp`
+    /// over `receivedAt`); 0 when none was seen.
+    var timestampRank = 0
     /// Query parameters a dialect knows apart from the URL (Segment's `context.campaign`),
     /// added to the record's query when the URL does not carry them itself.
     var queryDefaults: [(name: String, value: String)] = []
@@ -138,11 +141,22 @@ struct EventFields {
             case .number(let range):
                 timestamp = TimeParser.parseEpochNumber(s.bytes(range))
                 timestampText = String(decoding: s.bytes(range), as: UTF8.self)
-            case .string(let range, _):
-                let raw = s.bytes(range)
-                timestampText = String(decoding: raw, as: UTF8.self)
-                timestamp = raw.allSatisfy({ $0 &- 0x30 < 10 || $0 == UInt8(ascii: ".") })
-                    ? TimeParser.parseEpochNumber(raw) : CivilTime.parseISO8601(raw)
+            case .string(let range, let escaped):
+                if escaped {
+                    // Written with JSON escapes (.NET writes `+` as `\u002B`): read as decoded.
+                    // Until 2026-12-05 the escaped text was parsed and rejected.
+                    guard var text = s.decodeString(range, escaped: true) else {
+                        timestampText = String(decoding: s.bytes(range), as: UTF8.self)
+                        timestamp = nil
+                        break
+                    }
+                    timestampText = text
+                    timestamp = text.withUTF8 { Self.time($0) }
+                } else {
+                    let raw = s.bytes(range)
+                    timestampText = String(decoding: raw, as: UTF8.self)
+                    timestamp = Self.time(raw)
+                }
             default:
                 timestampText = "a non-number, non-string value"
             }
@@ -210,6 +224,11 @@ struct EventFields {
         case .array: shown = "an array"
         }
         return "\"\(property.name)\": \(shown)"
+    }
+
+    /// A timestamp string's time: digits (and a point) as an epoch number, else ISO 8601.
+    static func time(_ text: UnsafeBufferPointer<UInt8>) -> Int64? {
+        text.allSatisfy({ $0 &- 0x30 < 10 || $0 == UInt8(ascii: ".") }) ? TimeParser.parseEpochNumber(text) : CivilTime.parseISO8601(text)
     }
 
     /// A consent answer as its text: JSON's `true` and `false` as those words, which consent

@@ -39,6 +39,12 @@ public struct FieldMapping: Sendable, Hashable {
             guard !components.contains(where: \.isEmpty) else {
                 throw FieldMappingError("the path '\(path)' of '\(name)' has an empty member name; write members joined by dots, e.g. data.ts")
             }
+            // `items[0].price` or `a.b\\.c` would name keys holding those characters, which
+            // no export has: they are what JSONPath writes for an element or an escaped dot,
+            // and were taken as written and matched nothing until 2026-12-05.
+            if let bad = path.first(where: { "[]\\".contains($0) }) {
+                throw FieldMappingError("the path '\(path)' of '\(name)' holds '\(bad)': a path names object members joined by dots; array elements and keys holding a dot cannot be named")
+            }
             var node = 0
             for component in components {
                 let key = Array(component.utf8)
@@ -84,6 +90,22 @@ public struct FieldMapping: Sendable, Hashable {
         if let node = child(of: 0, key: key, escaped: escaped, in: s) { pending.append(Pending(node: node, value: value)) }
     }
 
+    /// Whether a mapped value is there for `target`, so that it replaces what the dialect read:
+    /// not `""`, and not an object or array (a path that ends at one names no value), except
+    /// for the session and visitor ids, where such a value is an invalid id (rejected, never
+    /// taken for none). Until 2026-12-05 a mapped `""` or object wiped the dialect's value.
+    static func gives(_ value: JSONScanner.Value, to target: FieldTarget) -> Bool {
+        switch value {
+        case .null: return false
+        case .string(let range, _): return !range.isEmpty
+        case .number, .bool: return true
+        case .object, .array:
+            if case .sessionID = target { return true }
+            if case .visitorID = target { return true }
+            return false
+        }
+    }
+
     /// Follows the collected members down their paths and sets the fields they end at.
     ///
     /// A queue, not recursion: each object on a path is scanned one level at a time, and
@@ -95,7 +117,7 @@ public struct FieldMapping: Sendable, Hashable {
             let (node, value) = (queue[head].node, queue[head].value)
             head += 1
             if case .null = value { continue }
-            for target in nodes[node].targets { fields.set(target, value, s) }
+            for target in nodes[node].targets where Self.gives(value, to: target) { fields.set(target, value, s) }
             if !nodes[node].children.isEmpty, case .object(let range) = value {
                 try s.forEachMember(in: range) { key, escaped, member throws(JSONScanner.Failure) in
                     if let next = child(of: node, key: key, escaped: escaped, in: s) { queue.append(Pending(node: next, value: member)) }

@@ -56,12 +56,15 @@ public struct NDJSONParser: Sendable {
                 }
                 mapping?.collect(key: key, escaped: keyEscaped, value: value, in: scanner, into: &pending)
             }
+            // The mapping before the dialect's last step, which names events (PostHog's
+            // `$pageview`, Segment's page calls) and fills what is still missing from its
+            // second choices: a mapped `$pageview` is a PageView too (until 2026-12-05 it was not).
+            if let mapping { try mapping.apply(pending, to: &fields, in: scanner) }
             switch dialect {
             case .canonical: break
             case .posthog: fields.finishPostHog()
             case .segment: fields.finishSegment()
             }
-            if let mapping { try mapping.apply(pending, to: &fields, in: scanner) }
         } catch {
             return .reject(error.notAnObject ? .notAnObject : .badJSON, detail: error.message)
         }

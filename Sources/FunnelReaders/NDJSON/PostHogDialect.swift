@@ -7,7 +7,9 @@
 ///
 /// `distinct_id` is both the visitor id and `posthog_distinct_id`; `uuid` the event id. The
 /// `$`-properties give the page context, the others are read as canonical properties.
-/// `$pageview` becomes `PageView`; other names, `$autocapture` included, are kept.
+/// `$pageview` becomes `PageView`; PostHog's bookkeeping (`$identify`, `$set`,
+/// `$create_alias`, `$groupidentify`, `$feature_flag_called`, `$web_vitals`) is skipped as
+/// `not_an_event`; other names, `$autocapture` and `$pageleave` included, are kept.
 /// `properties` may also be a JSON-encoded string, as in exports that store it as text.
 extension EventFields {
     mutating func takePostHog(key: Range<Int>, value: JSONScanner.Value, scanner s: JSONScanner) throws(JSONScanner.Failure) {
@@ -66,9 +68,14 @@ extension EventFields {
         if s.keyEquals(key, "$geoip_city_name") { set(.city, value, s); return }
     }
 
+    static let postHogBookkeeping: Set<String> = ["$identify", "$set", "$create_alias", "$groupidentify", "$feature_flag_called", "$web_vitals"]
+
     /// Second choices and PostHog's own event names, once the whole line is read.
     mutating func finishPostHog() {
         if event == "$pageview" { event = "PageView" }
+        // PostHog's own bookkeeping, no visit's event: skipped (`not_an_event`), or it would
+        // count in event_count and stretch sessions (until 2026-12-05 it was kept).
+        if let name = event, Self.postHogBookkeeping.contains(name) { isUserCall = true }
         if url == nil, page == nil { page = fallback.page }
         if record.ip == nil { record.ip = fallback.ip }
     }

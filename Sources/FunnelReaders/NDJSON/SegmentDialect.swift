@@ -11,19 +11,30 @@
 /// for a missing `context.page`. `context.campaign` becomes `utm_*` query parameters, each one
 /// only when the page URL lacks it (analytics.js derives the campaign from that URL, so the URL
 /// stays authoritative). The session id comes from `context.sessionId`, else
-/// `properties.session_id`. Identify, Group and Alias calls describe users, not events: they are
-/// skipped and counted as `not_an_event`, not rejected, so a real Segment dump full of them
-/// does not trip the reject-rate limit.
+/// `properties.session_id`. Identify, Group and Alias calls describe users, not events, and
+/// Screen calls an app's screens: they are skipped and counted as `not_an_event`, not
+/// rejected, so a real Segment dump full of them does not trip the reject-rate limit. The
+/// time is `timestamp`, else `originalTimestamp`, else `receivedAt`.
 extension EventFields {
     mutating func takeSegment(key: Range<Int>, value: JSONScanner.Value, scanner s: JSONScanner) throws(JSONScanner.Failure) {
         if s.keyEquals(key, "event") { set(.event, value, s); return }
         if s.keyEquals(key, "type") {
             let type = Self.text(value, s)
             isPageCall = type == "page"
-            isUserCall = type == "identify" || type == "group" || type == "alias"
+            // Screen calls are an app's screens: no page of the site (counted, not rejected).
+            isUserCall = type == "identify" || type == "group" || type == "alias" || type == "screen"
             return
         }
-        if s.keyEquals(key, "timestamp") { set(.timestamp, value, s); return }
+        // `timestamp`, else the client's `originalTimestamp`, else Segment's `receivedAt`,
+        // whatever their order in the line (until 2026-12-05 a message without `timestamp`
+        // was rejected as missing_timestamp).
+        for (name, rank) in Self.segmentTimes where s.keyEquals(key, name) {
+            if rank >= timestampRank {
+                timestampRank = rank
+                set(.timestamp, value, s)
+            }
+            return
+        }
         if s.keyEquals(key, "anonymousId") { set(.visitorID, value, s); return }
         if s.keyEquals(key, "userId") { set(.userID, value, s); return }
         if s.keyEquals(key, "messageId") { set(.eventID, value, s); return }
@@ -77,6 +88,9 @@ extension EventFields {
             }
         }
     }
+
+    /// Segment's times of a message, in the order they are preferred.
+    private static let segmentTimes: [(StaticString, Int)] = [("timestamp", 3), ("originalTimestamp", 2), ("receivedAt", 1)]
 
     /// `context.campaign` members and the query parameters they stand for.
     private static let campaignParameters: [(StaticString, String)] = [

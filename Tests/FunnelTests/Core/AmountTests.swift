@@ -46,4 +46,49 @@ struct AmountTests {
             #expect(wrong == 0)
         }
     }
+
+    /// A number in exponent notation is the same amount as written out: its digits past the
+    /// sixth after the point count when the exponent moves them before it (Java writes a
+    /// millisecond time as `1.704067205123E12`).
+    @Test(arguments: [
+        ("1.704067205123E12", 1_704_067_205_123_000_000), ("1.704067265E9", 1_704_067_265_000_000),
+        ("1.2345678E2", 123_456_780), ("1.2345678951e2", 123_456_790), ("1.234567891e2", 123_456_789),
+        ("5e-7", 1), ("4.9e-7", 0), ("1e-10", 0), ("12.5e-1", 1_250_000), ("123456789e-3", 123_456_789_000),
+        ("-1.5e-6", -2), ("0.000000000e5", 0), ("00012.5000000000e0", 12_500_000),
+    ] as [(String, Int64)])
+    func exponentsMoveTheDigitsThatCount(text: String, micros: Int64) {
+        #expect(Amount(jsonNumber: Array(text.utf8))?.micros == micros)
+    }
+
+    /// Every way of writing one number with an exponent reads as the number written out.
+    @Test func everyExponentFormReadsAsThePlainOne() {
+        var state: UInt64 = 0x2545_F491_4F6C_DD1D
+        func next() -> UInt64 {
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            return state
+        }
+        var compared = 0
+        for _ in 0..<20_000 {
+            let digits = String((0..<(1 + Int(next() % 16))).map { _ in Character(String(next() % 10)) })
+            let point = Int(next() % UInt64(digits.count + 1))  // digits before the point
+            let plain = (point == 0 ? "0" : String(digits.prefix(point))) + "." + digits.dropFirst(point) + "0"
+            guard let expected = Amount(jsonNumber: Array(plain.utf8)) else { continue }
+            for shift in -3...3 {
+                // The point moved `shift` places left, and the exponent making up for it.
+                let at = point - shift
+                var mantissa: String
+                if at <= 0 {
+                    mantissa = "0." + String(repeating: "0", count: -at) + digits
+                } else if at >= digits.count {
+                    mantissa = digits + String(repeating: "0", count: at - digits.count)
+                } else {
+                    mantissa = String(digits.prefix(at)) + "." + digits.dropFirst(at)
+                }
+                let text = mantissa + (shift >= 0 ? "e+" : "E-") + String(abs(shift))
+                #expect(Amount(jsonNumber: Array(text.utf8)) == expected, "\(text) against \(plain)")
+                compared += 1
+            }
+        }
+        #expect(compared > 100_000)
+    }
 }

@@ -203,6 +203,24 @@ struct NDJSONDialectTests {
         #expect(canonical.sessionID == "top", "a null mapped value leaves the dialect's value")
     }
 
+    /// A mapped path holding `""` or an object names no value: the dialect's stays (until
+    /// 2026-12-05 it was wiped: the session id, the amount and the URL lost); an object where
+    /// an id is mapped is an invalid id, as in the canonical dialect. A mapped `$pageview` is a
+    /// PageView like the dialect's own.
+    @Test func aMappedEmptyTextOrObjectLeavesTheDialectsValue() throws {
+        let mapping = try FieldMapping(["session_id": "properties.sid2", "value": "properties.amount2", "url": "properties.page2", "event": "kind"])
+        let line = #"{"uuid":"u3","event":"Purchase","kind":"","distinct_id":"d1","timestamp":"2024-05-22T12:02:00Z","properties":{"$session_id":"s-1","sid2":"","amount2":"","value":7,"page2":{"x":1},"$current_url":"https://film.example/a?fbclid=Q"}}"#
+        let r = try record(line, .posthog, mapping: mapping)
+        #expect(r.sessionID == "s-1")
+        #expect(r.properties.value == Amount(micros: 7_000_000))
+        #expect(r.path == "/a" && r.query == "fbclid=Q")
+        #expect(r.event == "Purchase")
+        let objectID = #"{"uuid":"u4","event":"Purchase","distinct_id":"d1","timestamp":"2024-05-22T12:02:00Z","properties":{"$session_id":"s-1","sid2":{"a":1}}}"#
+        #expect(reason(parse(objectID, .posthog, mapping: mapping)) == .invalidID)
+        let mappedView = #"{"uuid":"u5","event":"x","kind":"$pageview","distinct_id":"d1","timestamp":"2024-05-22T12:02:00Z","properties":{"$current_url":"https://film.example/b"}}"#
+        #expect(try record(mappedView, .posthog, mapping: mapping).event == "PageView")
+    }
+
     @Test func mappingEdgeCases() throws {
         // Two fields from one path, an escaped key, and the later of two equal keys.
         let mapping = try FieldMapping(["anonymous_id": "ids.uid", "user_id": "ids.uid", "event": "ev.name"])
@@ -226,6 +244,8 @@ struct NDJSONDialectTests {
         ["event": "a..b"],
         ["event": ".a"],
         ["event": "a."],
+        ["value": "items[0].price"],
+        ["value": #"a.b\.c"#],
     ])
     func badMappingsAreRefused(paths: [String: String]) {
         #expect(throws: FieldMappingError.self) { try FieldMapping(paths) }
@@ -238,8 +258,9 @@ struct NDJSONDialectTests {
         #expect(mapping.paths.count == names.count)
     }
 
-    /// Identify, Group and Alias calls are users, not events: skipped, not rejected.
-    @Test(arguments: ["identify", "group", "alias"])
+    /// Identify, Group and Alias calls are users, not events, and Screen calls an app's
+    /// screens: skipped, not rejected.
+    @Test(arguments: ["identify", "group", "alias", "screen"])
     func segmentUserCallsAreSkipped(type: String) {
         var bytes = Array(#"{"type":"\#(type)","anonymousId":"a","userId":"u","traits":{"email":"x@example.com"},"timestamp":"2024-01-01T00:00:00Z"}"#.utf8)
         let outcome = bytes.withUnsafeMutableBytes { NDJSONParser(dialect: .segment).parse(UnsafeRawBufferPointer($0)) }
@@ -248,5 +269,45 @@ struct NDJSONDialectTests {
             return
         }
         #expect(reason == .notAnEvent)
+    }
+
+    /// Segment's `timestamp`, else `originalTimestamp`, else `receivedAt`, in any key order.
+    @Test(arguments: [
+        (#""receivedAt":"2024-01-01T00:00:03Z","originalTimestamp":"2024-01-01T00:00:02Z","timestamp":"2024-01-01T00:00:01Z""#, Int64(1_704_067_201_000)),
+        (#""timestamp":"2024-01-01T00:00:01Z","originalTimestamp":"2024-01-01T00:00:02Z","receivedAt":"2024-01-01T00:00:03Z""#, Int64(1_704_067_201_000)),
+        (#""receivedAt":"2024-01-01T00:00:03Z","originalTimestamp":"2024-01-01T00:00:02Z""#, Int64(1_704_067_202_000)),
+        (#""originalTimestamp":"2024-01-01T00:00:02Z","receivedAt":"2024-01-01T00:00:03Z""#, Int64(1_704_067_202_000)),
+        (#""receivedAt":"2024-01-01T00:00:03Z""#, Int64(1_704_067_203_000)),
+    ])
+    func segmentTimesInTheirOrderOfPreference(times: String, expected: Int64) throws {
+        let r = try record(#"{"type":"track","event":"Signup","anonymousId":"a-1",\#(times)}"#, .segment)
+        #expect(r.timestamp == expected)
+    }
+
+    /// PostHog's bookkeeping events are no visit's events: skipped as `not_an_event`.
+    @Test(arguments: ["$identify", "$set", "$create_alias", "$groupidentify", "$feature_flag_called", "$web_vitals"])
+    func postHogBookkeepingIsSkipped(event: String) {
+        let outcome = parse(#"{"event":"\#(event)","distinct_id":"d-1","timestamp":"2024-01-01T00:00:00Z","properties":{"$session_id":"s-1"}}"#, .posthog)
+        guard case .skip(let reason) = outcome else {
+            Issue.record("\(event) was not skipped: \(outcome)")
+            return
+        }
+        #expect(reason == .notAnEvent)
+    }
+
+    /// `$pageleave` and `$autocapture` are the visitor's own doing: kept under their names.
+    @Test func postHogVisitEventsAreKept() throws {
+        for event in ["$pageleave", "$autocapture"] {
+            let r = try record(#"{"event":"\#(event)","distinct_id":"d-1","timestamp":"2024-01-01T00:00:00Z","properties":{"$session_id":"s-1"}}"#, .posthog)
+            #expect(r.event == event)
+        }
+    }
+
+    /// A mapping that supplies the event name is read before the dialect names events, so a
+    /// mapped `$pageview` is a PageView as well.
+    @Test func aMappedPostHogPageViewIsAPageView() throws {
+        let mapping = try FieldMapping(["event": "kind"])
+        let r = try record(#"{"kind":"$pageview","distinct_id":"d-1","timestamp":"2024-01-01T00:00:00Z","properties":{"$session_id":"s-1","$current_url":"https://film.example/"}}"#, .posthog, mapping: mapping)
+        #expect(r.event == "PageView")
     }
 }

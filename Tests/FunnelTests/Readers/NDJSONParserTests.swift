@@ -26,6 +26,21 @@ struct NDJSONParserTests {
         return nil
     }
 
+    /// Timestamps as other JSON writers give them: Java's doubles in exponent notation, .NET's
+    /// `+` escaped as `\u002B`; both read as the same instant (until 2026-12-05 the first lost
+    /// its digits past the sixth, up to 205 s, and the second was rejected).
+    @Test(arguments: [
+        (#""timestamp":1.704067205123E12"#, 1_704_067_205_123), (#""timestamp":1.704067265E9"#, 1_704_067_265_000),
+        (#""timestamp":"2024-01-01T00:00:16\u002B00:00""#, 1_704_067_216_000),
+        (#""timestamp":"2024-01-01T01:00:16\u002b01:00""#, 1_704_067_216_000),
+        (#""timestamp":"\u0031704067216000""#, 1_704_067_216_000),
+    ] as [(String, Int64)])
+    func timestampsAsOtherWritersWriteThem(member: String, millis: Int64) throws {
+        let r = try record(#"{"event":"Purchase",\#(member),"anonymous_id":"v","value":1.2345678E2}"#)
+        #expect(r.timestamp == millis)
+        #expect(r.properties.value == Amount(micros: 123_456_780))
+    }
+
     @Test func readsTheCanonicalDialect() throws {
         let r = try record(#"{"event":"Purchase","timestamp":1704069120000,"session_id":"s1","anonymous_id":"v1","user_id":"u1","event_id":"e1","url":"https://Film.Example/donate?utm_source=fb#top","referrer":"https://t.co/x","user_agent":"UA","ip":"203.0.113.1","country":"fr","city":"Paris","properties":{"value":12.50,"currency":"EUR","payment_method":"card","nested":{"deep":[1,2,{"x":"}"}]}},"extra":[true,false,null]}"#)
         #expect(r.event == "Purchase")
