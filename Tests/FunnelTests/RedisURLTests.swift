@@ -89,4 +89,28 @@ struct RedisURLTests {
             return !message.contains("hunter2") && message.contains("redis://u:***@host:99999/0")
         }
     }
+
+    /// A password with an unencoded `/`, `?` or `#` is refused, and no piece of it is in the
+    /// message (until 2026-12-05 the whole URL was printed, and the port or db quoted a piece).
+    @Test(arguments: [
+        "redis://u:hun/ter2@host:6379/0", "redis://u:hun?ter2@host/0", "redis://u:hun#ter2@host/0",
+        "redis://:hun/ter2@host", "unix://u:hun/ter2@/run/redis.sock", "redis://u:hun/t?e#r2@host/1",
+    ])
+    func aPasswordCutShortIsNeverPrinted(url: String) {
+        #expect {
+            _ = try RedisURL(url, environment: [:])
+        } throws: { error in
+            let message = "\(error)"
+            return !message.contains("hun") && !message.contains("ter2") && !message.contains("r2@")
+                && message.contains("percent-encode") && message.contains("***@")
+        }
+    }
+
+    /// A unix socket path may hold `@` and `:`; it is no password.
+    @Test func aSocketPathWithAnAtIsAPath() throws {
+        let url = try RedisURL("unix:///run/redis@main:x/redis.sock", environment: [:])
+        #expect(url.endpoint == .unix(path: "/run/redis@main:x/redis.sock"))
+        let encoded = try RedisURL("redis://u:pa%2Fss%3F%23@host/2", environment: [:])
+        #expect(encoded.password == "pa/ss?#")
+    }
 }

@@ -57,6 +57,13 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible {
         } else {
             throw RedisURLError(text, "it has no scheme; write redis://host:port/db or unix:///path/to/redis.sock")
         }
+        // A password holding an unencoded `/`, `?` or `#` ends the URL's host part early, and
+        // every later message would quote pieces of it: refused first, with all of it masked
+        // (until 2026-12-05 `redis://u:pa/ss@host` printed the password in the error).
+        if RedisURLError.credentialsCutShort(rest) {
+            throw RedisURLError(
+                text, "the user name or password holds '/', '?' or '#', which end a URL's host part; percent-encode them (%2F, %3F, %23) or leave the password out of the URL and set \(Self.passwordVariable)")
+        }
         switch scheme.lowercased() {
         case "redis":
             try self.init(tcp: rest, text: text)
@@ -261,14 +268,35 @@ public struct RedisURLError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { message }
 
-    /// Masks whatever sits between the first `:` after `//` and the last `@` of the authority,
-    /// without trusting the rest of the URL to be well formed.
+    /// Masks whatever sits between the first `:` after `//` and the `@` that ends the
+    /// credentials, without trusting the rest of the URL to be well formed: the authority's
+    /// last `@`, or, when the authority holds none but the URL has one further on (a password
+    /// with an unencoded `/`, `?` or `#`), the URL's last `@`. Masking too much in a message
+    /// costs nothing; masking too little leaks the password.
     static func mask(_ url: String) -> String {
         guard let start = url.firstRange(of: "://")?.upperBound else { return url }
         let afterScheme = url[start...]
         let authorityEnd = afterScheme.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? afterScheme.endIndex
         let authority = afterScheme[..<authorityEnd]
-        guard let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") else { return url }
-        return String(url[..<url.index(after: colon)]) + "***" + String(url[at...])
+        let end: Substring.Index
+        if let at = authority.lastIndex(of: "@") {
+            end = at
+        } else if !authority.isEmpty, let at = afterScheme.lastIndex(of: "@") {
+            end = at
+        } else {
+            return url
+        }
+        guard let colon = afterScheme[..<end].firstIndex(of: ":") else { return url }
+        return String(url[..<url.index(after: colon)]) + "***" + String(url[end...])
+    }
+
+    /// Whether the text after `://` has credentials cut short by a `/`, `?` or `#`: an
+    /// authority without `@` that is not empty (`unix:///a@b.sock` is a path), an `@` further
+    /// on, and a `:` before it.
+    static func credentialsCutShort(_ afterScheme: Substring) -> Bool {
+        let authorityEnd = afterScheme.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? afterScheme.endIndex
+        let authority = afterScheme[..<authorityEnd]
+        guard !authority.isEmpty, !authority.contains("@"), let at = afterScheme.lastIndex(of: "@") else { return false }
+        return afterScheme[..<at].contains(":")
     }
 }
