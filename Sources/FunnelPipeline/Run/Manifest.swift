@@ -24,6 +24,11 @@ struct Manifest {
         var settings: String?
         var contentBytes: Int64?
         var contentCRC32: UInt?
+        /// The most records any reading of the file kept, so the most the history may hold of
+        /// it: a file none of whose readings kept a record (every line rejected under a wrong
+        /// `format`) can be read again with mended settings without a conflict. Nil in
+        /// manifests written before 2026-12-05, and after such a one: then it is not known.
+        var kept: Int?
     }
 
     /// How a file compares with the last run that read it.
@@ -64,7 +69,8 @@ struct Manifest {
                   let crc = value("crc32").flatMap({ UInt($0) }) else { continue }
             entries[path] = Entry(path: path, bytes: bytes, crc32: crc, runs: value("runs").flatMap { Int($0) } ?? 1,
                                   lastRun: value("last_run").flatMap { Int64($0) } ?? 0, settings: value("settings"),
-                                  contentBytes: value("content_bytes").flatMap { Int64($0) }, contentCRC32: value("content_crc32").flatMap { UInt($0) })
+                                  contentBytes: value("content_bytes").flatMap { Int64($0) }, contentCRC32: value("content_crc32").flatMap { UInt($0) },
+                                  kept: value("kept").flatMap { Int($0) })
         }
     }
 
@@ -80,14 +86,17 @@ struct Manifest {
         var contentBytes: Int64
         var contentCRC32: UInt
         var prefixCRC32: UInt?
+        /// Records this reading kept (handed on to sessions).
+        var kept: Int
     }
 
     /// Records a file this run read and says how it compares with the last time. Stdin (`-`)
     /// is named in positions by what it holds, so any reading of it is new.
     mutating func record(path: String, _ reading: Reading, settings: String, now: Int64) -> Seen? {
         let previous = entries[path]
+        let kept = previous.map { $0.kept.map { max($0, reading.kept) } } ?? reading.kept
         entries[path] = Entry(path: path, bytes: reading.bytes, crc32: reading.crc32, runs: (previous?.runs ?? 0) + 1, lastRun: now,
-                              settings: settings, contentBytes: reading.contentBytes, contentCRC32: reading.contentCRC32)
+                              settings: settings, contentBytes: reading.contentBytes, contentCRC32: reading.contentCRC32, kept: kept)
         guard let previous, path != "-" else { return nil }
         let sizes = "read before with \(previous.bytes) bytes, now \(reading.bytes)"
         var seen: Seen
@@ -110,6 +119,12 @@ struct Manifest {
             seen.conflict = seen.conflict.map { $0 + ", and it" } ?? "it"
             seen.conflict! += " was read before with other settings (its source's format, cookies, dialect, fields or paths, the identity salt or the filters)"
         }
+        if seen.conflict != nil, previous.kept == 0 {
+            // No earlier reading kept a record (until 2026-12-05 mending the format of a day
+            // whose every line was rejected was called a conflict): nothing stale to replace.
+            seen.conflict = nil
+            seen.text += "; no earlier reading kept a record of it"
+        }
         return seen
     }
 
@@ -124,6 +139,7 @@ struct Manifest {
             if let bytes = entry.contentBytes, let crc = entry.contentCRC32 {
                 out.append(contentsOf: ",\"content_bytes\":\(bytes),\"content_crc32\":\(crc)".utf8)
             }
+            if let kept = entry.kept { out.append(contentsOf: ",\"kept\":\(kept)".utf8) }
             out.append(contentsOf: "}\n".utf8)
             try file.append(out)
         }

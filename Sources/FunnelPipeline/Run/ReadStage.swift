@@ -79,6 +79,8 @@ final class ReadStage: @unchecked Sendable {
     /// Records set aside by `AheadOrder` as far ahead of their file (for tests).
     private(set) var setAside = 0
     private var fileIndex = 0
+    /// Records kept of each file, for the manifest (`Manifest.Entry.kept`).
+    private var keptOfFile: [Int]
     private var taken: StreamRecord?
     private var takenFilter: FilterReason?
 
@@ -101,6 +103,7 @@ final class ReadStage: @unchecked Sendable {
         self.manifest = manifest
         self.progress = progress
         tally = Tally(files: sources.map { $0.file }.map { RunSummary.FileSummary(path: $0.path, kind: $0.source.kind) })
+        keptOfFile = [Int](repeating: 0, count: sources.count)
         if bytePath { takePageView = { [unowned self] view, line in take(view, line: line) } }
     }
 
@@ -201,6 +204,7 @@ final class ReadStage: @unchecked Sendable {
                     continue
                 }
                 tally.kept += 1
+                keptOfFile[index] += 1
                 takenLines += 1
                 return taken.take()
             case .blank:
@@ -222,6 +226,7 @@ final class ReadStage: @unchecked Sendable {
                 }
                 record.position = RecordPosition.make(prefix: positionPrefixes[index], line: number)
                 tally.kept += 1
+                keptOfFile[index] += 1
                 return StreamRecord(transformer.normalize(consume record))
             }
         }
@@ -230,7 +235,7 @@ final class ReadStage: @unchecked Sendable {
         tally.files[index].bytes = source.bytes
         tally.files[index].crc32 = source.checksum
         let reading = Manifest.Reading(bytes: source.bytes, crc32: source.checksum, contentBytes: source.contentBytes,
-                                       contentCRC32: source.contentChecksum, prefixCRC32: source.prefixChecksum)
+                                       contentCRC32: source.contentChecksum, prefixCRC32: source.prefixChecksum, kept: keptOfFile[index])
         if let seen = manifest?.record(path: file.path, reading, settings: ReadingSettings.fingerprint(pipeline, file), now: Int64(time(nil))) {
             tally.files[index].seenBefore = seen.text
             if let conflict = seen.conflict { tally.changedInputs.append("\(file.path): \(conflict)") }

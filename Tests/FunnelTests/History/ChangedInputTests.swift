@@ -130,6 +130,30 @@ struct ChangedInputTests {
         #expect(try run(Self.pipeline(folder, format: Self.swapped), folder).exitStatus == .success)
     }
 
+    /// A reading that kept no record leaves the history nothing to replace: the day read again
+    /// with its format mended is taken (until 2026-12-05 it was named, exit 2, with a rebuild
+    /// to do). Once a reading kept records, a later one that kept none does not clear that.
+    @Test func aFileOfWhichNothingWasKeptMayBeReadWithMendedSettings() throws {
+        let folder = TestFiles.temporaryFolder("changed-nothing-kept")
+        defer { TestFiles.remove(folder) }
+        TestFiles.write(folder + "/access-2024-01-03.log", Self.line(0, "/land?utm_source=fb") + "\n" + Self.line(1, "/next", visitor: "vB") + "\n")
+        let broken = #"'$remote_addr | [$time_local] | "$request" | $status | "$cookie_vid"'"#
+        let rejected = try run(Self.pipeline(folder, format: broken), folder)
+        #expect(rejected.kept == 0 && rejected.rejected[.formatMismatch] == 2, "\(rejected.rejected)")
+        let mended = try run(Self.pipeline(folder), folder)
+        #expect(mended.exitStatus == .success && mended.problems.isEmpty, "\(mended.problems)")
+        #expect(mended.kept == 2 && mended.sessions == 2)
+        #expect(mended.files.first?.seenBefore?.hasSuffix("no earlier reading kept a record of it") == true, "\(String(describing: mended.files.first?.seenBefore))")
+
+        // Kept 2, then 0 with the broken format, then read with a third: the history still
+        // holds the first reading's records, so the third is named.
+        let brokenAgain = try run(Self.pipeline(folder, format: broken), folder)
+        #expect(brokenAgain.exitStatus == .inputDamaged)
+        let third = try run(Self.pipeline(folder, format: Self.swapped), folder)
+        #expect(third.exitStatus == .inputDamaged)
+        #expect(third.problems.first?.contains("it was read before with other settings") == true, "\(third.problems)")
+    }
+
     /// The remedy the problem names: a rebuild reads every file with the new settings into a
     /// staging history of its own, with a manifest of its own (a Redis rebuild shares the
     /// output folder with the live history), so none is called changed; the switch puts the
