@@ -18,6 +18,8 @@ public struct Backfill {
     public var rebuild = false
     /// Redis database used as staging by `rebuild`; default: the live one + 1.
     public var stagingDB: Int?
+    /// Retries of the rebuild's own Redis commands (`FLUSHDB`, `SWAPDB`); tests shorten it.
+    var retry = RedisRetryPolicy.standard
     private let report: (String) -> Void
 
     public init(pipeline: Pipeline, options: RunOptions, days: [Day], report: @escaping (String) -> Void = Runner.writeToStandardError) {
@@ -65,12 +67,23 @@ public struct Backfill {
                 report("resuming \(key) after \(days[index])\n")
             }
         }
+        let marker = pipeline.sink.keyPrefix + "funnel:rebuild"
+        let notice: RedisRetryNotice = { [report] in report("warning: \($0)\n") }
         if start == 0 && rebuild {
-            if let stagingURL {
-                try Self.command(stagingURL, ["FLUSHDB"])
+            if let stagingURL, let liveURL {
+                // A marker left in the live database by an earlier rebuild would pass for this
+                // one's switch (below).
+                if let failure = Self.redis(stagingURL, retry: retry, notice: notice, { c throws(RedisError) in try Self.refusal(c.command("FLUSHDB"), "FLUSHDB", stagingURL) })
+                    ?? Self.redis(liveURL, retry: retry, notice: notice, { c throws(RedisError) in try Self.refusal(c.command("DEL", marker), "DEL \(marker)", liveURL) }) {
+                    report("  problem: \(failure)\n")
+                    return .sinkFailure
+                }
                 unlink(output + "/" + Manifest.rebuildFileName)
             }
-            if let stagingFolder { _ = system("rm -rf '\(stagingFolder)'"); try Runner.makeFolder(stagingFolder) }
+            if let stagingFolder {
+                try FileTree.remove(stagingFolder)
+                try Runner.makeFolder(stagingFolder)
+            }
         }
         var worst = ExitStatus.success
         let began = Runner.now()
@@ -99,13 +112,17 @@ public struct Backfill {
         }
         if rebuild {
             if let liveURL, let stagingURL {
-                try Self.command(liveURL, ["SWAPDB", String(liveURL.db), String(stagingURL.db)])
+                if let failure = swap(live: liveURL, staging: stagingURL, marker: marker, key: key, notice: notice) {
+                    report("  problem: \(failure)\n")
+                    report("stopped before the switch; every day is loaded: run the same command again to switch\n")
+                    return .sinkFailure
+                }
                 // The manifest goes with its history; the previous one stays beside it.
                 rename(output + "/" + Manifest.fileName, output + "/" + Manifest.fileName + ".previous")
                 rename(output + "/" + Manifest.rebuildFileName, output + "/" + Manifest.fileName)
                 report("switched: the rebuilt data is now database \(liveURL.db); the previous data is in database \(stagingURL.db) (FLUSHDB it when satisfied)\n")
             } else if let stagingFolder {
-                _ = system("rm -rf '\(output).previous'")
+                try FileTree.remove(output + ".previous")
                 if access(output, F_OK) == 0 && rename(output, output + ".previous") != 0 {
                     throw PipelineError("cannot move \(output) aside: \(String(cString: strerror(errno)))")
                 }
@@ -143,16 +160,46 @@ public struct Backfill {
         return base + "/\(url.db)"
     }
 
-    static func command(_ url: RedisURL, _ words: [String]) throws(PipelineError) {
-        do {
-            let connection = try RedisConnection(url: url)
-            if case .error(let message) = try connection.command(words.map { Array($0.utf8) }) {
-                throw PipelineError("\(words.joined(separator: " ")) on \(url.redacted) failed: \(message)")
-            }
-        } catch let error as PipelineError {
-            throw error
-        } catch {
-            throw PipelineError("\(words.joined(separator: " ")) on \(url.redacted) failed: \(error)")
+    /// `SWAPDB` of the live and staging databases, once: a marker naming this rebuild is set
+    /// in the staging database first, so an attempt after a lost reply finds it in the live
+    /// database and does not swap back. Every step has the retries of every Redis fault (until
+    /// 2026-12-05 a failure here was exit 1, not 3, and not retried). Nil when switched.
+    private func swap(live: RedisURL, staging: RedisURL, marker: String, key: String, notice: @escaping RedisRetryNotice) -> String? {
+        if let failure = Self.redis(staging, retry: retry, notice: notice, { c throws(RedisError) in try Self.refusal(c.command("SET", marker, key), "SET \(marker)", staging) }) {
+            return failure
         }
+        if let failure = Self.redis(live, retry: retry, notice: notice, { c throws(RedisError) -> String? in
+            if case .string(let value) = try c.command("GET", marker), value == Array(key.utf8) { return nil }  // swapped already
+            return try Self.refusal(c.command("SWAPDB", String(live.db), String(staging.db)), "SWAPDB", live)
+        }) {
+            return failure
+        }
+        if let failure = Self.redis(live, retry: retry, notice: notice, { c throws(RedisError) in try Self.refusal(c.command("DEL", marker), "DEL \(marker)", live) }) {
+            report("  warning: \(failure); delete the key \(marker) of database \(live.db) by hand\n")
+        }
+        return nil
+    }
+
+    /// Runs `body` over a connection to `url` with the retries of every Redis fault; its
+    /// answer, or the failure, is the message of a refusal; nil when all went well.
+    static func redis(_ url: RedisURL, retry: RedisRetryPolicy, notice: RedisRetryNotice?,
+                      _ body: (RedisConnection) throws(RedisError) -> String?) -> String? {
+        var connection: RedisConnection?
+        do {
+            return try retry.run(url: url, reset: { connection = nil }, notice: notice) { () throws(RedisError) -> String? in
+                let live: RedisConnection
+                if let connection { live = connection } else { live = try RedisConnection(url: url) }
+                connection = live
+                return try body(live)
+            }
+        } catch {
+            return error.message
+        }
+    }
+
+    /// Redis's refusal of a command, as a message naming it; nil for any other reply.
+    static func refusal(_ reply: RedisReply, _ what: String, _ url: RedisURL) -> String? {
+        if case .error(let message) = reply { return "\(what) on \(url.redacted) failed: \(message)" }
+        return nil
     }
 }

@@ -9,7 +9,7 @@ import Glibc
 /// host and process, so a lock left by a killed run on the same host is taken over.
 final class RunLock {
     private var fd: Int32 = -1
-    private var redis: (connection: RedisConnection, key: [UInt8], token: [UInt8])?
+    private var redis: (connection: RedisConnection, key: [UInt8], token: [UInt8], url: RedisURL, notice: RedisRetryNotice?)?
 
     init(folder: String) throws(PipelineError) {
         let path = folder + "/funnel.lock"
@@ -23,68 +23,98 @@ final class RunLock {
     }
 
     /// Also takes the Redis lock key. An unreachable Redis is a sink failure (retried like
-    /// every Redis fault), and so is one that refuses the lock's commands (NOAUTH, NOPERM,
-    /// OOM: exit 3 with Redis's message; until 2026-12-05 a usage error, exit 1, that dropped
-    /// it); a lock held by a live run is a `PipelineError`.
+    /// every Redis fault, the commands under the lock included: until 2026-12-05 a connection
+    /// lost between the connect and the `SET` was not retried), and so is one that refuses the
+    /// lock's commands (NOAUTH, NOPERM, OOM: exit 3 with Redis's message; until 2026-12-05 a
+    /// usage error, exit 1, that dropped it); a lock held by a live run is a `PipelineError`.
     func lockRedis(url: RedisURL, prefix: String, retry: RedisRetryPolicy = .standard, notice: RedisRetryNotice? = nil) throws(PipelineError) -> SinkError? {
         var host = [CChar](repeating: 0, count: 256)
         gethostname(&host, host.count - 1)
         let hostName = String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         let token = Array("\(hostName) \(getpid())".utf8)
         let key = Array((prefix + "funnel:lock").utf8)
-        let connection: RedisConnection
-        do {
-            connection = try retry.run(url: url, reset: {}, notice: notice) { () throws(RedisError) in try RedisConnection(url: url) }
-        } catch {
-            return error
+        let name = "\(prefix)funnel:lock on \(url.redacted)"
+        enum Outcome {
+            case taken(RedisConnection)
+            case refused(String)
+            case held(String)
+            case contended
         }
+        var connection: RedisConnection?
+        let outcome: Outcome
         do {
-            // 24 h: a lock nobody releases expires even if its host is gone.
-            for _ in 0..<2 {
-                let taken = try connection.command([Array("SET".utf8), key, token, Array("NX".utf8), Array("EX".utf8), Array("86400".utf8)])
-                if case .status = taken {
-                    redis = (connection, key, token)
-                    return nil
+            outcome = try retry.run(url: url, reset: { connection = nil }, notice: notice) { () throws(RedisError) -> Outcome in
+                let current: RedisConnection
+                if let connection { current = connection } else { current = try RedisConnection(url: url) }
+                connection = current
+                // 24 h: a lock nobody releases expires even if its host is gone.
+                for _ in 0..<2 {
+                    let taken = try current.command([Array("SET".utf8), key, token, Array("NX".utf8), Array("EX".utf8), Array("86400".utf8)])
+                    if case .status = taken { return .taken(current) }
+                    // Redis refusing the command (NOAUTH, NOPERM, OOM, READONLY) is the sink
+                    // failing, in Redis's own words: the run's first write would be refused alike.
+                    if case .error(let message) = taken { return .refused(message) }
+                    let held = try current.command([Array("GET".utf8), key])
+                    if case .error(let message) = held { return .refused(message) }
+                    guard case .string(let holder) = held else { continue }
+                    // Ours: a `SET` whose reply was lost with the connection, then retried.
+                    if holder == token { return .taken(current) }
+                    let parts = String(decoding: holder, as: UTF8.self).split(separator: " ")
+                    // A holder on this host whose process is gone died without releasing: take over.
+                    if parts.count == 2, parts[0] == hostName, let pid = Int32(parts[1]), kill(pid, 0) != 0 && errno == ESRCH {
+                        _ = try current.command([Array("DEL".utf8), key])
+                        continue
+                    }
+                    return .held(String(decoding: holder, as: UTF8.self))
                 }
-                // Redis refusing the command (NOAUTH, NOPERM, OOM, READONLY) is the sink failing,
-                // in Redis's own words: the run's first write would be refused the same way.
-                if case .error(let message) = taken { return refused(message) }
-                let held = try connection.command([Array("GET".utf8), key])
-                if case .error(let message) = held { return refused(message) }
-                guard case .string(let holder) = held else { continue }
-                let parts = String(decoding: holder, as: UTF8.self).split(separator: " ")
-                // A holder on this host whose process is gone died without releasing: take over.
-                if parts.count == 2, parts[0] == hostName, let pid = Int32(parts[1]), kill(pid, 0) != 0 && errno == ESRCH {
-                    _ = try connection.command([Array("DEL".utf8), key])
-                    continue
-                }
-                throw PipelineError("another funnel run (\(String(decoding: holder, as: UTF8.self))) holds the lock \(prefix)funnel:lock on \(url.redacted); wait for it, or delete that key if the run is gone")
+                return .contended
             }
-            throw PipelineError("could not take the lock \(prefix)funnel:lock on \(url.redacted)")
-        } catch let error as PipelineError {
-            throw error
         } catch {
-            // The connection failed under the command: a sink failure, like an unreachable Redis.
-            return SinkError("cannot take the run lock on \(url.redacted): \(error)")
+            return SinkError("cannot take the run lock \(name): \(error.message)")
         }
-
-        func refused(_ message: String) -> SinkError {
-            SinkError("Redis refused the run lock \(prefix)funnel:lock on \(url.redacted): \(message)")
+        switch outcome {
+        case .taken(let current):
+            redis = (current, key, token, url, notice)
+            return nil
+        case .refused(let message):
+            return SinkError("Redis refused the run lock \(name): \(message)")
+        case .held(let holder):
+            throw PipelineError("another funnel run (\(holder)) holds the lock \(name); wait for it, or delete that key if the run is gone")
+        case .contended:
+            throw PipelineError("could not take the lock \(name)")
         }
     }
 
-    /// Releases both locks (the Redis key only if it is still ours).
-    func release() {
-        if let (connection, key, token) = redis {
-            let script = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
-            _ = try? connection.command([Array("EVAL".utf8), Array(script.utf8), Array("1".utf8), key, token])
+    /// Releases both locks (the Redis key only if it is still ours). A connection lost since
+    /// the lock was taken is made again, with the retries of every Redis fault; a lock that
+    /// still cannot be released is said in the returned warning (until 2026-12-05 it was left
+    /// without a word, and another host's next run was refused for a day).
+    @discardableResult
+    func release(retry: RedisRetryPolicy = .standard) -> String? {
+        var warning: String?
+        if let (connection, key, token, url, notice) = redis {
             redis = nil
+            let script = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
+            var current: RedisConnection? = connection
+            do throws(SinkError) {
+                let reply = try retry.run(url: url, reset: { current = nil }, notice: notice) { () throws(RedisError) -> RedisReply in
+                    let live: RedisConnection
+                    if let current { live = current } else { live = try RedisConnection(url: url) }
+                    current = live
+                    return try live.command([Array("EVAL".utf8), Array(script.utf8), Array("1".utf8), key, token])
+                }
+                if case .error(let message) = reply { throw SinkError("Redis refused: \(message)") }
+            } catch {
+                let name = String(decoding: key, as: UTF8.self)
+                warning = "the run lock \(name) on \(url.redacted) could not be released (\(error.message)); a run on this host takes it over, one on another host is refused until it expires (24 h after it was taken) or the key is deleted"
+            }
         }
         if fd >= 0 {
             flock(fd, LOCK_UN)
             close(fd)
             fd = -1
         }
+        return warning
     }
 
     deinit { release() }

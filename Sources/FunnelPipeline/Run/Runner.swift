@@ -182,6 +182,7 @@ public struct Runner {
             summary.problems.append(error.message)
             summary.exitStatus = .sinkFailure
         }
+        if let warning = lock?.release() { summary.warnings.append(warning) }
         summary.seconds = Self.now() - started
         if let path = options.metricsFile {
             do {

@@ -61,6 +61,40 @@ struct OperationsTests {
         #expect(try staging.command("EXISTS", "sess:stale") == .integer(1))
     }
 
+    /// A refused `SWAPDB` is a sink failure, exit 3, after every day is loaded (until
+    /// 2026-12-05 exit 1, without retries); the same command run again switches. A switch that
+    /// happened without the rebuild knowing (its reply lost) is not done a second time, which
+    /// would swap the old data back in.
+    @Test func aRebuildWhoseSwitchFailsIsFinishedByRunningItAgain() throws {
+        let days = Days(seed: 95, visitors: 120)
+        let scratch = TestFiles.temporaryFolder("ops-rebuild-switch")
+        defer { TestFiles.remove(scratch) }
+        let reference = try days.sessionsOfOneRedisRun(output: scratch + "/ref")
+        let server = try RedisServer()
+        defer { server.stop() }
+        let admin = try server.connect()
+        let url = "redis://loader:pw@127.0.0.1:\(server.port)/0"
+        for round in 1...2 {
+            _ = try admin.command("ACL", "SETUSER", "loader", "on", ">pw", "~*", "&*", "+@all", "-swapdb")
+            _ = try admin.command("SET", "sess:stale", "from an old, wrong load")
+            var log = ""
+            let refused = try backfill(days, days.dates[...], output: scratch + "/live", redisURL: url, rebuild: true) { log += $0 }
+            #expect(refused == .sinkFailure, "round \(round): \(log)")
+            #expect(log.contains("SWAPDB on redis://loader:***@127.0.0.1:\(server.port)/0 failed: NOPERM"), "round \(round): \(log)")
+            #expect(try admin.command("EXISTS", "sess:stale") == .integer(1), "round \(round): the live data stays until the switch")
+            // Round 2: the switch happens, but the rebuild does not hear of it.
+            if round == 2 { _ = try admin.command("SWAPDB", "0", "1") }
+            _ = try admin.command("ACL", "SETUSER", "loader", "+swapdb")
+            log = ""
+            let again = try backfill(days, days.dates[...], output: scratch + "/live", redisURL: url, rebuild: true) { log += $0 }
+            #expect(again == .success, "round \(round): \(log)")
+            #expect(log.contains("switched") && !log.contains("day 1/"), "round \(round): \(log)")
+            #expect(try server.dumpSessions() == reference, "round \(round)")
+            #expect(try admin.command("EXISTS", "funnel:rebuild") == .integer(0), "round \(round)")
+            _ = try admin.command("DEL", "sess:stale")
+        }
+    }
+
     @Test func aBackfillResumesAfterItsLastCompletedDay() throws {
         let days = Days(seed: 92, visitors: 200)
         let single = TestFiles.temporaryFolder("ops-single")
