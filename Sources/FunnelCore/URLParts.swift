@@ -22,8 +22,10 @@ public struct URLParts: Sendable, Hashable {
         self = text.withUTF8 { URLParts(bytes: $0) }
     }
 
-    public init(bytes b: UnsafeBufferPointer<UInt8>) {
-        let ranges = Ranges(b)
+    /// `requestTarget`: `b` is an HTTP request's target, where `//x/y` is a path (RFC 9112's
+    /// origin form), not a host `x`; only `scheme://` starts an authority there.
+    public init(bytes b: UnsafeBufferPointer<UInt8>, requestTarget: Bool = false) {
+        let ranges = Ranges(b, requestTarget: requestTarget)
         self.init(host: ranges.host.map { Self.lowercased(UnsafeBufferPointer(rebasing: b[$0])) },
                   path: ranges.path.isEmpty ? "/" : String(decoding: UnsafeBufferPointer(rebasing: b[ranges.path]), as: UTF8.self),
                   query: ranges.query.map { String(decoding: UnsafeBufferPointer(rebasing: b[$0]), as: UTF8.self) })
@@ -38,8 +40,8 @@ public struct URLParts: Sendable, Hashable {
         /// Nil when absent or empty.
         public var query: Range<Int>?
 
-        public init(_ b: UnsafeBufferPointer<UInt8>) {
-            let (host, index) = URLParts.authority(b)
+        public init(_ b: UnsafeBufferPointer<UInt8>, requestTarget: Bool = false) {
+            let (host, index) = URLParts.authority(b, requestTarget: requestTarget)
             var pathEnd = index
             while pathEnd < b.count, b[pathEnd] != UInt8(ascii: "?"), b[pathEnd] != UInt8(ascii: "#") { pathEnd += 1 }
             var query: Range<Int>?
@@ -67,22 +69,38 @@ public struct URLParts: Sendable, Hashable {
     }
 
     /// A host as URLs carry it, in lower case: how every host funnel keeps is compared (a
-    /// `$host` log variable as well as a URL's). ASCII is folded on the bytes.
+    /// `$host` log variable as well as a URL's). ASCII is folded on the bytes. A port
+    /// (`$http_host` is the `Host` header, `film.example:8443`) and a root dot are left out,
+    /// as from a URL's host: until 2026-12-05 they were kept, and the site's own pages, read
+    /// with `$http_host` behind a port, were referrals from another site.
     public static func lowercasedHost(_ text: String) -> String {
         var text = text
-        return text.withUTF8 { lowercased($0) }
+        return text.withUTF8 { lowercased(UnsafeBufferPointer(rebasing: $0[hostFieldRange($0)])) }
+    }
+
+    /// Where a host field's name is (`film.example:8443`, `[2001:db8::1]:8080`,
+    /// `film.example.`): without its port or root dot.
+    public static func hostFieldRange(_ b: UnsafeBufferPointer<UInt8>) -> Range<Int> {
+        var end = 0
+        if b.first == UInt8(ascii: "[") {
+            while end < b.count, b[end] != UInt8(ascii: "]") { end += 1 }
+            return 0..<min(end + 1, b.count)
+        }
+        while end < b.count, b[end] != UInt8(ascii: ":") { end += 1 }
+        if end > 1, b[end - 1] == UInt8(ascii: ".") { end -= 1 }
+        return 0..<end
     }
 
     /// The host's bytes (without credentials or port) when the URL has an authority
     /// (`scheme://` or `//`), and where the path starts.
-    private static func authority(_ b: UnsafeBufferPointer<UInt8>) -> (host: Range<Int>?, end: Int) {
+    private static func authority(_ b: UnsafeBufferPointer<UInt8>, requestTarget: Bool = false) -> (host: Range<Int>?, end: Int) {
         var schemeEnd = 0
         while schemeEnd < b.count, isSchemeByte(b[schemeEnd]) { schemeEnd += 1 }
         var authorityStart: Int?
         if schemeEnd > 0, schemeEnd + 2 < b.count, b[schemeEnd] == UInt8(ascii: ":"),
            b[schemeEnd + 1] == UInt8(ascii: "/"), b[schemeEnd + 2] == UInt8(ascii: "/") {
             authorityStart = schemeEnd + 3
-        } else if b.count >= 2, b[0] == UInt8(ascii: "/"), b[1] == UInt8(ascii: "/") {
+        } else if !requestTarget, b.count >= 2, b[0] == UInt8(ascii: "/"), b[1] == UInt8(ascii: "/") {
             authorityStart = 2
         }
         guard let start = authorityStart else { return (nil, 0) }

@@ -24,7 +24,8 @@ extension Transformer {
             host = Self.lowercased(UnsafeBufferPointer(rebasing: target[range]))
         } else if let bytes = view.host {
             guard UTF8Validation.isASCII(bytes) else { return nil }
-            host = Self.lowercased(bytes)
+            let name = URLParts.hostFieldRange(bytes)
+            if !name.isEmpty { host = Self.lowercased(UnsafeBufferPointer(rebasing: bytes[name])) }
         }
         var referrerHost: RecordCoding.Text?
         if let referrer = view.referrer, let range = URLParts.hostRange(of: referrer) {

@@ -51,6 +51,9 @@ public struct AccessLogFormat: Sendable, Hashable {
             }
             guard nameEnd > nameStart else { throw AccessLogFormatError("a '$' without a variable name in log format \"\(text)\"") }
             let name = String(decoding: bytes[nameStart..<nameEnd], as: UTF8.self)
+            if let meant = LogVariable.meant(by: name) {
+                throw AccessLogFormatError("$\(name) is no variable nginx knows, and funnel would ignore it; did you mean $\(meant)? (a variable of your own, from a map or set block, needs a name further from the ones funnel reads)")
+            }
             if !literal.isEmpty {
                 tokens.append(.literal(literal))
             } else if case .variable(let previous, _)? = tokens.last {

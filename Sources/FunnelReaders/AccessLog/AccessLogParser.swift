@@ -270,8 +270,8 @@ public struct AccessLogParser: Sendable {
 
         var parts: URLParts {
             switch self {
-            case .inLine(let bytes): URLParts(bytes: bytes)
-            case .unescaped(let bytes): bytes.withUnsafeBufferPointer { URLParts(bytes: $0) }
+            case .inLine(let bytes): URLParts(bytes: bytes, requestTarget: true)
+            case .unescaped(let bytes): bytes.withUnsafeBufferPointer { URLParts(bytes: $0, requestTarget: true) }
             }
         }
     }
@@ -310,6 +310,8 @@ public struct AccessLogParser: Sendable {
         var method: Method?
         var target: Target?
         var status: Int?
+        /// A status field that is no three-digit number: the format does not fit the line.
+        var badStatus: UnsafeBufferPointer<UInt8>?
         var referrer: Raw?
         var userAgent: Raw?
         var host: Raw?
@@ -348,12 +350,14 @@ public struct AccessLogParser: Sendable {
             case .requestMethod: method = quoted && Self.hasBackslash(raw) ? .made(text(raw, quoted)) : .inLine(raw)
             case .requestURI: target = quoted && Self.hasBackslash(raw) ? .unescaped(unescape(raw)) : .inLine(raw)
             case .status:
-                var value = 0
-                for byte in raw {
-                    guard byte &- 0x30 < 10, value < 1000 else { value = -1; break }
-                    value = value * 10 + Int(byte - 0x30)
+                // Three digits, as every server writes it. Anything else is a line the format
+                // does not fit (a field more or less before it): until 2026-12-05 it was taken
+                // for an error status and filtered, so a wrong format passed quietly.
+                if raw.count == 3, raw[0] &- 0x30 < 10, raw[1] &- 0x30 < 10, raw[2] &- 0x30 < 10 {
+                    status = Int(raw[0] &- 0x30) * 100 + Int(raw[1] &- 0x30) * 10 + Int(raw[2] &- 0x30)
+                } else {
+                    badStatus = raw
                 }
-                status = value >= 0 ? value : nil
             case .referrer: referrer = Raw(bytes: raw, quoted: quoted)
             case .userAgent: userAgent = Raw(bytes: raw, quoted: quoted)
             case .host: host = Raw(bytes: raw, quoted: quoted)
@@ -394,12 +398,15 @@ public struct AccessLogParser: Sendable {
         }
 
         func makeRecord(options: Options, requestFilter: RequestFilter?, offering: Bool, _ pageView: (PageViewFields) -> Bool) -> Outcome {
+            if let badStatus {
+                return .reject(.formatMismatch, detail: "status \"\(String(decoding: badStatus.prefix(40), as: UTF8.self))\" is not a three-digit number")
+            }
             guard timePrecision > 0 else { return .reject(.formatMismatch, detail: "the time field is empty") }
             guard let time else { return .reject(.badTimestamp, detail: "impossible or out-of-range time \"\(timeText.map { String(decoding: $0, as: UTF8.self) } ?? "")\"") }
             let parts: URLParts?
             if offering, case .inLine(let target)? = target, needsNoDecoding {
                 // The filter reads the path alone, and only a line it keeps is offered as bytes.
-                let ranges = URLParts.Ranges(target)
+                let ranges = URLParts.Ranges(target, requestTarget: true)
                 if let requestFilter {
                     let reason = ranges.path.isEmpty
                         ? Self.withRootPath { requestFilter(isGET, status, $0) }
@@ -415,7 +422,7 @@ public struct AccessLogParser: Sendable {
                 fields.sessionID = sessionID?.bytes
                 fields.country = country
                 if pageView(fields) { return .taken }
-                parts = URLParts(bytes: target)
+                parts = URLParts(bytes: target, requestTarget: true)
             } else {
                 parts = target?.parts
                 if let requestFilter {
@@ -430,7 +437,7 @@ public struct AccessLogParser: Sendable {
             var record = Record(origin: .accessLog, event: "PageView", timestamp: time)
             record.method = method?.text
             record.status = status
-            let host = host.map { URLParts.lowercasedHost(text($0)) }
+            let host = host.map { URLParts.lowercasedHost(text($0)) }.flatMap { $0.isEmpty ? nil : $0 }
             if let parts {
                 record.path = parts.path
                 record.query = parts.query

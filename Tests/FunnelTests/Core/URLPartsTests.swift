@@ -50,7 +50,31 @@ struct URLPartsTests {
             // A fully qualified name's root dot is not part of the host.
             let expected = host.count > 1 && host.hasSuffix(".") ? String(host.lowercased().dropLast()) : host.lowercased()
             #expect(URLParts.host(of: "https://" + host + "/p") == expected, "\(host)")
-            #expect(URLParts.lowercasedHost(host) == host.lowercased(), "\(host)")
+            #expect(URLParts.lowercasedHost(host) == expected, "\(host)")
         }
+    }
+
+    /// A host field (`$host`, `$http_host`, the `Host` header) is a name and maybe a port; the
+    /// port is no part of the host (until 2026-12-05 `film.example:8443` was kept whole, and
+    /// the site's own pages were referrals from another site).
+    @Test(arguments: [
+        ("film.example:8443", "film.example"), ("Film.Example.:80", "film.example"), ("[2001:DB8::1]:8080", "[2001:db8::1]"),
+        ("[::1]", "[::1]"), ("film.example", "film.example"), (":8080", ""), ("127.0.0.1:3000", "127.0.0.1"),
+    ])
+    func aHostFieldLosesItsPort(field: String, host: String) {
+        #expect(URLParts.lowercasedHost(field) == host)
+    }
+
+    /// In a request line `//x/y` is a path (RFC 9112's origin form), not the host `x`; only an
+    /// absolute target names a host. Referrers and client URLs keep reading `//x` as a host.
+    @Test func aRequestTargetOfTwoSlashesIsAPath() {
+        var target = Array("//evil.example/watch?utm_source=fb".utf8)
+        let parts = target.withUnsafeMutableBufferPointer { URLParts(bytes: UnsafeBufferPointer($0), requestTarget: true) }
+        #expect(parts.host == nil)
+        #expect(parts.path == "//evil.example/watch")
+        #expect(parts.query == "utm_source=fb")
+        #expect(URLParts("//evil.example/watch").host == "evil.example")
+        var absolute = Array("https://Film.Example/watch".utf8)
+        #expect(absolute.withUnsafeMutableBufferPointer { URLParts(bytes: UnsafeBufferPointer($0), requestTarget: true) }.host == "film.example")
     }
 }

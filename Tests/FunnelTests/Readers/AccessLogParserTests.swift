@@ -251,4 +251,55 @@ struct AccessLogParserTests {
             "\($0)".contains("no time variable")
         }
     }
+
+    /// A status that is no three-digit number means the format does not fit the line (a field
+    /// more or less before it): a `format_mismatch` reject, not an error status filtered away
+    /// (until 2026-12-05 a wrong format passed quietly that way).
+    @Test(arguments: ["abc", "20", "2000", "200 512", "-1", "\"200\""])
+    func aStatusThatIsNoThreeDigitNumberIsAFormatMismatch(status: String) throws {
+        let outcome = try parse(#"203.0.113.9 - - [01/Mar/2024:10:00:00 +0000] "GET /watch HTTP/1.1" \#(status)"#,
+                                format: #"$remote_addr - $remote_user [$time_local] "$request" $status"#)
+        guard case .reject(let reason, let detail) = outcome else {
+            Issue.record("not rejected: \(outcome)")
+            return
+        }
+        #expect(reason == .formatMismatch)
+        #expect(detail.contains("is not a three-digit number"), "\(detail)")
+    }
+
+    /// `$http_host` is the Host header, port included: the record's host is the name alone.
+    @Test func theHostHeadersPortIsNoPartOfTheHost() throws {
+        let r = try record(#"203.0.113.9 [01/Mar/2024:10:00:00 +0000] "GET /watch HTTP/1.1" 200 Film.Example:8443"#,
+                           format: #"$remote_addr [$time_local] "$request" $status $http_host"#)
+        #expect(r.host == "film.example")
+    }
+
+    /// `GET //evil.example/watch` asks for the path `//evil.example/watch` of this site.
+    @Test func aRequestPathOfTwoSlashesNamesNoHost() throws {
+        let r = try record(#"203.0.113.9 [01/Mar/2024:10:00:00 +0000] "GET //evil.example/watch?utm_source=fb HTTP/1.1" 200 film.example"#,
+                           format: #"$remote_addr [$time_local] "$request" $status $host"#)
+        #expect(r.host == "film.example")
+        #expect(r.path == "//evil.example/watch")
+        #expect(r.query == "utm_source=fb")
+    }
+
+    /// A name a letter or two from a variable funnel reads is refused, naming it; nginx's own
+    /// variables and names far from any are matched and ignored as before.
+    @Test func aMisspelledVariableIsRefused() throws {
+        for (format, meant) in [("$remote_addr [$time_local] \"$request\" $stauts", "$status"),
+                                ("$remote_addr [$time_local] \"$request\" \"$http_referrer\"", "$http_referer"),
+                                ("$remote_addr [$time_local] \"$request_url\"", "$request_uri"),
+                                ("$remote_adr [$time_local] \"$request\"", "$remote_addr")] {
+            #expect(throws: AccessLogFormatError.self, "\(format)") { try AccessLogFormat(format) }
+            do {
+                _ = try AccessLogFormat(format)
+            } catch {
+                #expect(error.description.contains("did you mean \(meant)?"), "\(error)")
+            }
+        }
+        for format in [#"$remote_addr [$time_local] "$request" $status $request_time $upstream_status $request_id $uri $loggable $ssl_protocol $http_x_forwarded_host"#,
+                       #"$remote_addr [$time_local] "$request" $realip_remote_addr $date_local $hostname $pipe $connection"#] {
+            #expect(throws: Never.self, "\(format)") { try AccessLogFormat(format) }
+        }
+    }
 }

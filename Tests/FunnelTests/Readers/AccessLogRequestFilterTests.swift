@@ -22,7 +22,7 @@ struct AccessLogRequestFilterTests {
         #"GET https://film.example/trailer.mp4 HTTP/1.1"#, #"GET /a\"b.css HTTP/1.1"#, #"GET /robots.txt"#, "GET", "-",
         #"\x16\x03\x01\x00\xCA\x01"#, #"GET /donate/thanks#x HTTP/1.1"#, #"get /watch HTTP/1.1"#,
     ]
-    private static let statuses = ["200", "304", "404", "500", "-", "abc"]
+    private static let statuses = ["200", "304", "404", "500", "-"]
 
     @Test func dropsWhatTheRecordFilterDropsForTheSameReason() throws {
         let parser = try AccessLogParser(format: AccessLogFormat(Self.format), options: .init(visitorCookie: "vid"))
