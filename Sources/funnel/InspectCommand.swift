@@ -7,7 +7,7 @@ struct InspectCommand: ParsableCommand {
         abstract: "Print one session as Redis holds it: its fields and its events.",
         discussion: """
         Reads sess:ID and events:sess:ID (under the pipeline's key_prefix and hash_tags when \
-        --pipeline is given) and prints each key's type and expiry, the fields in stored order \
+        --pipeline is given) and prints each key's type and expiry, the fields in the schema's order \
         and the events numbered, one JSON text to a line. Only reads. Exit status: 0 when the \
         session exists; 1 when it does not, or for a usage or pipeline error; 3 when Redis \
         cannot be read.

@@ -46,6 +46,9 @@ struct RunCommand: ParsableCommand {
         do {
             options.days = try DayArguments.days(date: date, from: from, to: to)
             options.inputs = inputs
+            if inputKind != nil && inputs.isEmpty {
+                throw ValidationError("--input-kind says how to read --input files, and no --input is given; add --input FILE, or leave --input-kind out")
+            }
             if let inputKind {
                 guard let kind = Pipeline.Source.Kind(rawValue: inputKind) else {
                     throw ValidationError("--input-kind must be access_log or ndjson")

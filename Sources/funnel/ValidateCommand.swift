@@ -31,7 +31,8 @@ struct ValidateCommand: ParsableCommand {
             var options = RunOptions()
             options.days = try DayArguments.days(date: date, from: nil, to: nil)
             var validator = Validator(pipeline: loaded, options: options)
-            validator.sampleLines = max(1, lines)
+            guard lines >= 1 else { throw ValidationError("--lines must be at least 1 (lines to sample per file)") }
+            validator.sampleLines = lines
             let reports = try validator.run()
             let limit = maxRejectRate ?? loaded.maxRejectRate
             var failed = false

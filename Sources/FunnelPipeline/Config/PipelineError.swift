@@ -2,6 +2,11 @@
 /// and what to write instead.
 public struct PipelineError: Error, CustomStringConvertible, Sendable {
     public var description: String
+    /// No input file matched the run's patterns: a backfill goes on past such a day.
+    public var noInput = false
 
-    public init(_ description: String) { self.description = description }
+    public init(_ description: String, noInput: Bool = false) {
+        self.description = description
+        self.noInput = noInput
+    }
 }

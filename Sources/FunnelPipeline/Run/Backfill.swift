@@ -86,12 +86,33 @@ public struct Backfill {
             }
         }
         var worst = ExitStatus.success
+        var daysWithoutInput: [Day] = []
+        func saveState(_ key: String, _ day: Day) throws(PipelineError) {
+            do {
+                let file = try AtomicFile(path: statePath)
+                try file.append(Array("\(key)|\(day.number)\n".utf8))
+                try file.commit()
+            } catch {
+                throw PipelineError("cannot write \(statePath): \(error.message)")
+            }
+        }
         let began = Runner.now()
         for index in start..<days.count {
             let day = days[index]
             dayOptions.days = [day]
-            let summary = try Runner(pipeline: pipeline, options: dayOptions, report: { _ in }).run()
             let done = index - start + 1
+            let summary: RunSummary
+            do {
+                summary = try Runner(pipeline: pipeline, options: dayOptions, report: { _ in }).run()
+            } catch where error.noInput {
+                // A day without logs (a server down, a gap in an archive) is said and passed:
+                // until 2026-12-05 it stopped the backfill, and resuming stopped at it again.
+                report("day \(index + 1)/\(days.count) \(day): skipped, \(error.description)\n")
+                daysWithoutInput.append(day)
+                if worst.rawValue < ExitStatus.inputDamaged.rawValue { worst = .inputDamaged }
+                try saveState(key, day)
+                continue
+            }
             let perDay = (Runner.now() - began) / Double(done)
             let eta = Int(perDay * Double(days.count - index - 1))
             report("day \(index + 1)/\(days.count) \(day): \(summary.linesRead) lines, \(summary.sessions) sessions written, exit \(summary.exitStatus.rawValue); ETA \(eta / 60)m\(eta % 60)s\n")
@@ -102,13 +123,12 @@ public struct Backfill {
             }
             if summary.exitStatus.rawValue > worst.rawValue { worst = summary.exitStatus }
             if summary.rejectedTotal > 0 && !options.dryRun { Self.keepRejects(of: day, in: stateFolder, report: report) }
-            do {
-                let file = try AtomicFile(path: statePath)
-                try file.append(Array("\(key)|\(day.number)\n".utf8))
-                try file.commit()
-            } catch {
-                throw PipelineError("cannot write \(statePath): \(error.message)")
-            }
+            try saveState(key, day)
+        }
+        if !daysWithoutInput.isEmpty {
+            let shown = daysWithoutInput.prefix(10).map(\.description).joined(separator: ", ") + (daysWithoutInput.count > 10 ? ", and \(daysWithoutInput.count - 10) more" : "")
+            let count = daysWithoutInput.count == 1 ? "1 day had no input file and was" : "\(daysWithoutInput.count) days had no input file and were"
+            report("  problem: \(count) skipped: \(shown); when their logs are found, run each with funnel run PIPELINE --date DAY\n")
         }
         if rebuild {
             if let liveURL, let stagingURL {

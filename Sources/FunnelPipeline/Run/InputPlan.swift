@@ -47,7 +47,7 @@ enum InputPlan {
             }
         }
         if files.isEmpty {
-            throw PipelineError("no input file matched: \(missing.joined(separator: ", "))")
+            throw PipelineError("no input file matched: \(missing.joined(separator: ", "))", noInput: true)
         }
         return (files, missing)
     }

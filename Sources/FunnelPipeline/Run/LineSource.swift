@@ -32,6 +32,10 @@ struct LineSource {
     private var timeMemo = TimeParser.TimeLocalMemo()
     private(set) var lines = 0
     private(set) var bytes: Int64 = 0
+    /// Lines and bytes read so far: `lines` and `bytes` once the file is read to its end, its
+    /// reader's counts while it is being read (a run stopped early counts what it read).
+    var linesSoFar: Int { reader?.lineCount ?? lines }
+    var bytesSoFar: Int64 { stream?.bytesRead ?? bytes }
     private(set) var checksum: UInt = 0
     private(set) var openFailed = false
     /// The length of the file's content (its decompressed bytes) when a run read it before

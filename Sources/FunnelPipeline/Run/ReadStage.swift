@@ -111,7 +111,9 @@ final class ReadStage: @unchecked Sendable {
     /// reader's thread cannot be started.
     func start() throws(SinkError) {
         thread = try WorkerThread(name: "funnel-read") { [self] in
-            for group in Self.mergeGroups(files) { readMerged(group) }
+            for group in Self.mergeGroups(files) {
+                guard readMerged(group) else { break }
+            }
             progress.finish()
             queue.close()
         }
@@ -140,7 +142,8 @@ final class ReadStage: @unchecked Sendable {
         return groups
     }
 
-    private func readMerged(_ group: [Int]) {
+    /// Reads the files of `group` merged; false when the queue was closed (the run stops).
+    private func readMerged(_ group: [Int]) -> Bool {
         var sources: [LineSource] = []
         for index in group {
             sources.append(self.sources[index]!)
@@ -174,12 +177,21 @@ final class ReadStage: @unchecked Sendable {
                 live[best] = false
             }
             if batch.count == batchSize {
-                guard queue.push(batch) else { return }
+                guard queue.push(batch) else {
+                    // Stopped by a failing sink: the summary counts what was read so far (until
+                    // 2026-12-05 a file cut off this way counted 0 lines and 0 bytes).
+                    for slot in group.indices where live[slot] {
+                        tally.files[group[slot]].lines = sources[slot].linesSoFar
+                        tally.files[group[slot]].bytes = sources[slot].bytesSoFar
+                        tally.linesRead += sources[slot].linesSoFar
+                    }
+                    return false
+                }
                 batch.removeAll(keepingCapacity: true)
             }
         }
-        if !batch.isEmpty { queue.push(batch) }
         setAside += orders.reduce(0) { $0 + $1.parkedCount }
+        return batch.isEmpty || queue.push(batch)
     }
 
     /// The file's next kept record, normalized; counts everything skipped on the way. At the

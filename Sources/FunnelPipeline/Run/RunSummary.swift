@@ -70,7 +70,7 @@ public struct RunSummary: Sendable {
         lines.append("  filtered     \(filteredTotal)\(counts(filtered))")
         if !combined.isEmpty { lines.append("  combined     \(combinedTotal)\(counts(combined))  in the rebuilt visitors' sessions") }
         lines.append("  rejected     \(rejectedTotal)\(counts(rejected))  rate \(percent(rejectRate)), limit \(percent(maxRejectRate))")
-        lines.append("  sessions     \(sessions) written (\(rebuiltSessions) rebuilt, \(deletedSessions) deleted)  visitors \(visitors)\(withheldSessions > 0 ? "  withheld (analytics consent denied) \(withheldSessions)" : "")")
+        lines.append("  sessions     \(sessions) \(dryRun ? "made (dry run: none written)" : "written") (\(rebuiltSessions) rebuilt, \(deletedSessions) deleted)  visitors \(visitors)\(withheldSessions > 0 ? "  withheld (analytics consent denied) \(withheldSessions)" : "")")
         lines.append("  conversions  \(conversions)  revenue \(revenue)")
         lines.append("  sink         \(sink)")
         lines.append("  time         \(format(seconds, 2)) s, \(Int(linesPerSecond)) lines/s")

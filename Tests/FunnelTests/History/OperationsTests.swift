@@ -95,6 +95,25 @@ struct OperationsTests {
         }
     }
 
+    /// A day with no input file (a server down, a gap in an archive) is named and passed, and
+    /// the backfill goes on to the days after it, exiting 2 (until 2026-12-05 it stopped
+    /// there with exit 1, and resuming stopped at the same day again).
+    @Test func aBackfillPassesADayWithoutInputAndSaysSo() throws {
+        let days = Days(seed: 96, visitors: 100)
+        #expect(days.dates.count >= 3)
+        let gap = days.dates[1]
+        for name in ["web1-\(gap).log.gz", "web2-\(gap).log.gz", "events-\(gap).ndjson.gz"] { unlink(days.folder + "/" + name) }
+        let output = TestFiles.temporaryFolder("ops-backfill-gap")
+        defer { TestFiles.remove(output) }
+        var log = ""
+        let status = try backfill(days, days.dates[...], output: output) { log += $0 }
+        #expect(status == .inputDamaged, "\(log)")
+        #expect(log.contains("day 2/\(days.dates.count) \(gap): skipped, no input file matched"), "\(log)")
+        #expect(log.contains("day 3/\(days.dates.count) \(days.dates[2]):"), "\(log)")
+        #expect(log.contains("problem: 1 day had no input file and was skipped: \(gap)"), "\(log)")
+        #expect(!TestFiles.exists(output + "/backfill.state"))
+    }
+
     @Test func aBackfillResumesAfterItsLastCompletedDay() throws {
         let days = Days(seed: 92, visitors: 200)
         let single = TestFiles.temporaryFolder("ops-single")

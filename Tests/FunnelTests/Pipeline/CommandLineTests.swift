@@ -44,7 +44,18 @@ struct CommandLineTests {
         #expect(result.status == 0, "\(result)")
         #expect(files(in: folder) == [], "a dry run created files")
         #expect(result.stderr.contains("dry run"), "\(result)")
-        #expect(result.stderr.contains("sessions     1"), "\(result)")
+        // Made, not written (until 2026-12-05 a dry run's summary said "1 written").
+        #expect(result.stderr.contains("sessions     1 made (dry run: none written)"), "\(result)")
+    }
+
+    /// Options that would do nothing are refused, saying why (until 2026-12-05 `--input-kind`
+    /// without `--input` was ignored, and `validate --lines 0` sampled one line).
+    @Test func optionsThatWouldDoNothingAreRefused() throws {
+        let kind = try funnel(["run", Self.fixture("seed_mvp"), "--input-kind", "ndjson", "--dry-run", "--progress", "never"])
+        #expect(kind.status == 1, "\(kind)")
+        #expect(kind.stderr.contains("no --input is given"), "\(kind)")
+        let lines = try funnel(["validate", Self.fixture("seed_mvp"), "--lines", "0"])
+        #expect(lines.status == 1 && lines.stderr.contains("--lines must be at least 1"), "\(lines)")
     }
 
     @Test func summaryJSONHasTheRunsCounts() throws {

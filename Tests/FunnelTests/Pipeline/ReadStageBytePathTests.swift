@@ -150,4 +150,24 @@ struct ReadStageBytePathTests {
         #expect(taken > 10, "the byte path took \(taken) of \(kept) kept lines")
         #expect(kept - taken > 5, "the record path kept only \(kept - taken) lines")
     }
+
+    /// A run stopped by a failing sink closes the queue under the reader: the files it was
+    /// reading count the lines and bytes read so far (until 2026-12-05 the summary of such a
+    /// run said 0 lines read, 0 bytes), and it opens no further file.
+    @Test func aReaderStoppedEarlyCountsWhatItRead() throws {
+        let pipeline = try PipelineLoader.load(path: FixtureCase.repositoryRoot + "/fixtures/demo/pipeline.yaml")
+        let files = try InputPlan.files(pipeline: pipeline, options: RunOptions()).files
+        let stage = ReadStage(sources: try files.map { file throws(PipelineError) in try LineSource(file: file) }, pipeline: pipeline,
+                              configuration: try Runner.configuration(pipeline), rejects: nil, manifest: nil,
+                              progress: Progress(mode: .never, total: files.count, report: { _ in }), batchSize: 8)
+        try stage.start()
+        #expect(stage.queue.pop() != nil)
+        stage.queue.close()
+        while stage.queue.pop() != nil {}
+        let (tally, _) = stage.finish()
+        let whole = try read(FixtureCase.repositoryRoot + "/fixtures/demo/pipeline.yaml", bytePath: true)
+        #expect(tally.linesRead > 0 && tally.kept < whole.kept, "\(tally.linesRead) lines, \(tally.kept) kept of \(whole.kept)")
+        #expect(tally.files.reduce(0) { $0 + $1.lines } == tally.linesRead)
+        #expect(tally.files.contains { $0.lines > 0 && $0.bytes > 0 })
+    }
 }
