@@ -117,7 +117,7 @@ struct LineSource {
             contentBytes = stream.contentBytes
             contentChecksum = stream.contentChecksum
             if let cut = reader.end.damage {
-                damage = Damage(message: "\(cut.message); \(lines) lines before it were kept", tail: reader.end.tail)
+                damage = Damage(message: "\(cut.message); \(lines) lines before it were read", tail: reader.end.tail)
             }
             self.reader = nil
             self.stream = nil
