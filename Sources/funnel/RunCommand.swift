@@ -71,6 +71,13 @@ struct RunCommand: ParsableCommand {
             if summary.exitStatus != .success { throw ExitCode(summary.exitStatus.rawValue) }
         } catch let error as PipelineError {
             Runner.writeToStandardError("funnel: \(error.description)\n")
+            // The files a monitor reads say this run failed (until 2026-12-05 they kept the
+            // previous run's figures), a pipeline file that does not load included.
+            let failed = RunSummary.failed(pipeline: pipeline, problem: error.description)
+            if let summaryJSON { try? SummaryFile.write(failed, to: summaryJSON) }
+            if let metricsFile = sinkOptions.metricsFile {
+                try? Metrics.write(failed, pipeline: pipeline, to: metricsFile)
+            }
             throw ExitCode(ExitStatus.pipelineError.rawValue)
         }
     }

@@ -6,8 +6,8 @@ import Glibc
 /// `--metrics-file`: the run in Prometheus text format, for node_exporter's textfile
 /// collector. The file is replaced atomically; `funnel_last_success_timestamp_seconds` keeps
 /// its previous value when a run fails, so an alert can fire on its age.
-enum Metrics {
-    static func write(_ summary: RunSummary, pipeline: String, to path: String, now: Int64) throws(PipelineError) {
+public enum Metrics {
+    public static func write(_ summary: RunSummary, pipeline: String, to path: String, now: Int64 = Int64(time(nil))) throws(PipelineError) {
         var lastSuccess = now
         if summary.exitStatus != .success {
             lastSuccess = 0

@@ -164,4 +164,16 @@ public struct RunSummary: Sendable {
         let fraction = String(scaled % Int64(scale))
         return places == 0 ? String(whole) : "\(whole).\(String(repeating: "0", count: places - fraction.count))\(fraction)"
     }
+
+    /// The summary of a run that stopped with a pipeline error (exit 1) before it read
+    /// anything: what `--summary-json` and `--metrics-file` say of it, so a monitor reading
+    /// them is not left with the previous run's success.
+    public static func failed(pipeline: String, problem: String) -> RunSummary {
+        var summary = RunSummary()
+        summary.pipeline = pipeline
+        summary.exitStatus = .pipelineError
+        summary.problems = [problem]
+        return summary
+    }
+
 }

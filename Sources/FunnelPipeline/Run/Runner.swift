@@ -28,8 +28,31 @@ public struct Runner {
     }
 
     /// Runs and returns the summary, whose `exitStatus` the command exits with. Throws only
-    /// for pipeline errors (exit 1).
+    /// for pipeline errors (exit 1). The metrics file (`--metrics-file`) is written however
+    /// the run ends, a pipeline error included (until 2026-12-05 a run that stopped with exit 1
+    /// or 3 left the previous run's `funnel_exit_status` in place).
     public func run() throws(PipelineError) -> RunSummary {
+        var summary: RunSummary
+        do {
+            summary = try runAll()
+        } catch {
+            if let path = options.metricsFile {
+                try? Metrics.write(RunSummary.failed(pipeline: pipeline.file, problem: error.description), pipeline: pipeline.file,
+                                   to: path, now: Int64(time(nil)))
+            }
+            throw error
+        }
+        if let path = options.metricsFile {
+            do {
+                try Metrics.write(summary, pipeline: pipeline.file, to: path, now: Int64(time(nil)))
+            } catch {
+                summary.problems.append(error.description)
+            }
+        }
+        return summary
+    }
+
+    private func runAll() throws(PipelineError) -> RunSummary {
         let started = Self.now()
         var summary = RunSummary()
         summary.pipeline = pipeline.file
@@ -184,13 +207,6 @@ public struct Runner {
         }
         if let warning = lock?.release() { summary.warnings.append(warning) }
         summary.seconds = Self.now() - started
-        if let path = options.metricsFile {
-            do {
-                try Metrics.write(summary, pipeline: pipeline.file, to: path, now: Int64(time(nil)))
-            } catch {
-                summary.problems.append(error.description)
-            }
-        }
         return summary
     }
 

@@ -264,10 +264,47 @@ struct CommandLineTests {
         defer { server.stop() }
         let output = TestFiles.temporaryFolder("cli-redis-refuses")
         defer { TestFiles.remove(output) }
-        let result = try funnel(["run", Self.fixture("seed_mvp"), "--sink", "redis", "--redis-url", server.url, "--output", output, "--progress", "never"],
+        let metrics = output + "/funnel.prom"
+        let result = try funnel(["run", Self.fixture("seed_mvp"), "--sink", "redis", "--redis-url", server.url, "--output", output, "--progress", "never",
+                                 "--metrics-file", metrics],
                                 environment: ["REDIS_PASSWORD": nil], timeout: .seconds(30))
         #expect(result.status == 3, "\(result)")
         #expect(result.stderr.contains("Redis refused the run lock funnel:lock on redis://127.0.0.1:\(server.port)/0: \(reason)"), "\(result)")
+        // Until 2026-12-05 a run stopped here wrote no metrics.
+        #expect(TestFiles.readText(metrics)?.contains("funnel_exit_status{pipeline=\"\(Self.fixture("seed_mvp"))\"} 3") == true)
+    }
+
+    /// A run that stops with a pipeline error (exit 1) says so in `--summary-json` and
+    /// `--metrics-file`, keeping the last success's time (until 2026-12-05 both kept the
+    /// previous run's figures, exit status 0 included).
+    @Test func aFailedRunIsWhatTheMonitorsFilesSay() throws {
+        let folder = TestFiles.temporaryFolder("cli-failed-metrics")
+        defer { TestFiles.remove(folder) }
+        let metrics = folder + "/funnel.prom"
+        let summary = folder + "/last-run.json"
+        let pipeline = folder + "/pipeline.yaml"
+        TestFiles.write(pipeline, """
+            sources:
+              - kind: ndjson
+                paths: ["ev-{date}.ndjson"]
+            sink:
+              kind: ndjson
+              output: out/
+
+            """)
+        TestFiles.write(folder + "/ev-2024-01-01.ndjson", #"{"event":"PageView","timestamp":"2024-01-01T10:00:00Z","anonymous_id":"v1","url":"https://film.example/"}"# + "\n")
+        let good = try funnel(["run", pipeline, "--date", "2024-01-01", "--progress", "never", "--metrics-file", metrics, "--summary-json", summary])
+        #expect(good.status == 0, "\(good)")
+        let success = try #require(TestFiles.readText(metrics)?.split(separator: "\n").first { $0.hasPrefix("funnel_last_success_timestamp_seconds") }?
+            .split(separator: " ").last)
+        for arguments in [["run", pipeline, "--date", "1999-01-01"], ["run", folder + "/no-such-pipeline.yaml"]] {
+            let failed = try funnel(arguments + ["--progress", "never", "--metrics-file", metrics, "--summary-json", summary])
+            #expect(failed.status == 1, "\(failed)")
+            let text = TestFiles.readText(metrics) ?? ""
+            #expect(text.contains("funnel_exit_status{pipeline=\"\(arguments[1])\"} 1"), "\(text)")
+            #expect(text.contains("funnel_last_success_timestamp_seconds{pipeline=\"\(arguments[1])\"} \(success)\n"), "\(text)")
+            #expect(TestFiles.readText(summary)?.contains("\"exit_status\":1") == true)
+        }
     }
 
     /// A `--summary-json` path that cannot be written stops the run at its start: exit 1 and
