@@ -52,6 +52,26 @@ public enum RecordPosition {
         DecimalText.withBytes(of: max(line, 0)) { digits in body(max(0, 10 - digits.count), digits) }
     }
 
+    /// Whether position `a` was read before `b`: their bytes in order, with the `|` that ends a
+    /// file's name below every other byte, so a name ends before any longer name it begins
+    /// (`ev.ndjson|` before `ev.ndjson.1|`, as the files were listed). Plain string order put
+    /// `|` after `.`, and until 2026-12-05 ties in time and duplicate event ids went to the
+    /// later file.
+    public static func precedes(_ a: String, _ b: String) -> Bool {
+        var left = a.utf8.makeIterator()
+        var right = b.utf8.makeIterator()
+        while true {
+            switch (left.next(), right.next()) {
+            case (nil, nil): return false
+            case (nil, _): return true
+            case (_, nil): return false
+            case (let x?, let y?):
+                if x == y { continue }
+                return (x == UInt8(ascii: "|") ? 0 : x) < (y == UInt8(ascii: "|") ? 0 : y)
+            }
+        }
+    }
+
     private static func pad(_ value: Int, _ width: Int) -> String {
         let text = String(max(value, 0))
         return String(repeating: "0", count: max(0, width - text.count)) + text

@@ -213,7 +213,7 @@ public final class Transformer {
 
     /// Time order with the read position breaking ties (SPEC 4).
     public static func timeOrder(_ a: Record, _ b: Record) -> Bool {
-        a.timestamp != b.timestamp ? a.timestamp < b.timestamp : a.position < b.position
+        a.timestamp != b.timestamp ? a.timestamp < b.timestamp : RecordPosition.precedes(a.position, b.position)
     }
 
     // MARK: - Sessions of one visitor

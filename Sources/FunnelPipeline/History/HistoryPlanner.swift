@@ -313,7 +313,7 @@ struct HistoryPlanner {
         let more = try store.eventHolders(Array(storedIDs.subtracting(holders.keys)))
         for (id, list) in more { holders[id] = list }
         var winners: [String: String] = [:]
-        for (id, list) in holders where list.count > 1 { winners[id] = list.lazy.map(\.position).min() }
+        for (id, list) in holders where list.count > 1 { winners[id] = list.lazy.map(\.position).min(by: RecordPosition.precedes) }
 
         var inputs: [(visitor: String, records: [Record], past: VisitorPast?)?] = []
         var facts: [(groups: [String], dropped: Int, empty: Bool)] = []

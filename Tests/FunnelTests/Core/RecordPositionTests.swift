@@ -19,4 +19,25 @@ import Testing
         #expect(RecordPosition.make(prefix: prefix, line: -5) == prefix + "0000000000")
         #expect(RecordPosition.make(prefix: "", line: 7) == "0000000007")
     }
+
+    /// Read order: a file's name before any longer name it begins (as the files are listed:
+    /// `ev.ndjson`, then `ev.ndjson.1`), then lines in order; source, pattern and day first.
+    @Test func positionsPrecedeInReadOrder() {
+        let ordered = [
+            RecordPosition.make(source: 0, pattern: 0, day: 1, path: "ev.ndjson", line: 2),
+            RecordPosition.make(source: 0, pattern: 0, day: 1, path: "ev.ndjson", line: 10),
+            RecordPosition.make(source: 0, pattern: 0, day: 1, path: "ev.ndjson.1", line: 1),
+            RecordPosition.make(source: 0, pattern: 0, day: 1, path: "ev.ndjson.10", line: 1),
+            RecordPosition.make(source: 0, pattern: 0, day: 1, path: "ev.ndjson.2", line: 1),
+            RecordPosition.make(source: 0, pattern: 0, day: 2, path: "a.ndjson", line: 1),
+            RecordPosition.make(source: 0, pattern: 1, day: 0, path: "a.ndjson", line: 1),
+        ]
+        for (i, a) in ordered.enumerated() {
+            for (j, b) in ordered.enumerated() {
+                #expect(RecordPosition.precedes(a, b) == (i < j), "\(a) before \(b)")
+            }
+        }
+        // Plain string order had them the other way round.
+        #expect(ordered[2] < ordered[1])
+    }
 }
