@@ -3,6 +3,8 @@
 public enum RejectReason: String, Sendable, CaseIterable, Comparable {
     case lineTooLong = "line_too_long"
     case nulByte = "nul_byte"
+    /// A hole of NUL bytes a crash left before a line, which is read (damage, not a line).
+    case nulHole = "nul_hole"
     case invalidUTF8 = "invalid_utf8"
     case formatMismatch = "format_mismatch"
     case badTimestamp = "bad_timestamp"
@@ -17,11 +19,20 @@ public enum RejectReason: String, Sendable, CaseIterable, Comparable {
 
     public static func < (a: RejectReason, b: RejectReason) -> Bool { a.rawValue < b.rawValue }
 
+    /// Damage to a file rather than a line the format does not fit: a gzip stream cut or
+    /// corrupt, a file that cannot be read, a hole of NUL bytes a crash left (the line after
+    /// it is read; until 2026-12-05 it was a `nul_byte` reject, as a NUL inside a line is). Written to `rejects.ndjson` like a line's reject, but no line of its own:
+    /// the summary counts it apart (`damaged`), outside `rejected` and the reject rate (until
+    /// 2026-12-05 it was in both, so kept, filtered and rejected did not add up to the lines
+    /// read, and a damaged gzip file's problem advised checking the format).
+    public var isDamage: Bool { self == .gzipDamaged || self == .unreadable || self == .nulHole }
+
     /// What a user should understand from the reason.
     public var explanation: String {
         switch self {
         case .lineTooLong: "the line is longer than the line limit"
         case .nulByte: "the line holds a NUL byte"
+        case .nulHole: "a hole of NUL bytes a crash left in the file (the line after it was read)"
         case .invalidUTF8: "a required field is not valid UTF-8"
         case .formatMismatch: "the line does not match the source's log format"
         case .badTimestamp: "the timestamp is not a valid date"

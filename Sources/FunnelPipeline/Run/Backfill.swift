@@ -122,7 +122,7 @@ public struct Backfill {
                 return summary.exitStatus
             }
             if summary.exitStatus.rawValue > worst.rawValue { worst = summary.exitStatus }
-            if summary.rejectedTotal > 0 && !options.dryRun { Self.keepRejects(of: day, in: stateFolder, report: report) }
+            if summary.rejectedTotal + summary.damaged.values.reduce(0, +) > 0 && !options.dryRun { Self.keepRejects(of: day, in: stateFolder, report: report) }
             try saveState(key, day)
         }
         if !daysWithoutInput.isEmpty {

@@ -138,7 +138,7 @@ struct LineSource {
                     return .reject(Reject(source: file.path, line: number, reason: .nulByte, raw: line, detail: "NUL byte in the line"))
                 }
                 afterHole = (UnsafeRawBufferPointer(rebasing: line[hole...]), number)
-                return .reject(Reject(source: file.path, line: number, reason: .nulByte, raw: line,
+                return .reject(Reject(source: file.path, line: number, reason: .nulHole, raw: line,
                                       detail: "\(hole) NUL bytes (a hole a crash left in the file) before the line; the rest of the line was read"))
             }
             return parse(line, number: number, requestFilter: requestFilter, pageView: pageView)

@@ -15,6 +15,9 @@ public struct RunSummary: Sendable {
     }
 
     public var pipeline = ""
+    /// The days the run read, as its command line gives them (`--date 2024-03-01`, `--from A
+    /// --to B`), or empty: the summary's first line echoes the run.
+    public var days = ""
     public var sink = ""
     public var dryRun = false
     public var files: [FileSummary] = []
@@ -30,7 +33,10 @@ public struct RunSummary: Sendable {
     /// `kept`, which went below zero on nights that rebuilt visitors with merges stored
     /// (`kept -4` of 1 line read).
     public var combined: [FilterReason: Int] = [:]
+    /// Lines rejected, by reason: with `kept` and `filtered`, the lines read.
     public var rejected: [RejectReason: Int] = [:]
+    /// Damage reported beside the lines (`RejectReason.isDamage`), by reason.
+    public var damaged: [RejectReason: Int] = [:]
     public var sessions = 0
     /// Sessions not written because the visitor denied analytics consent.
     public var withheldSessions = 0
@@ -61,7 +67,7 @@ public struct RunSummary: Sendable {
             table.isEmpty ? "" : "  (" + table.sorted { $0.key < $1.key }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", ") + ")"
         }
         var lines: [String] = []
-        lines.append("funnel run \(pipeline)\(dryRun ? " (dry run: nothing written)" : "")")
+        lines.append("funnel run \(pipeline)\(days.isEmpty ? "" : " " + days)\(dryRun ? " (dry run: nothing written)" : "")")
         lines.append("  inputs       \(files.count) files, \(files.reduce(0) { $0 + $1.bytes }) bytes")
         for missing in missingInputs { lines.append("  missing      \(missing) matched no file") }
         for file in files { if let seen = file.seenBefore { lines.append("  repeated     \(file.path): \(seen)") } }
@@ -70,6 +76,7 @@ public struct RunSummary: Sendable {
         lines.append("  filtered     \(filteredTotal)\(counts(filtered))")
         if !combined.isEmpty { lines.append("  combined     \(combinedTotal)\(counts(combined))  in the rebuilt visitors' sessions") }
         lines.append("  rejected     \(rejectedTotal)\(counts(rejected))  rate \(percent(rejectRate)), limit \(percent(maxRejectRate))")
+        if !damaged.isEmpty { lines.append("  damaged      \(damaged.values.reduce(0, +))\(counts(damaged))  in rejects.ndjson, apart from the lines") }
         lines.append("  sessions     \(sessions) \(dryRun ? "made (dry run: none written)" : "written") (\(rebuiltSessions) rebuilt, \(deletedSessions) deleted)  visitors \(visitors)\(withheldSessions > 0 ? "  withheld (analytics consent denied) \(withheldSessions)" : "")")
         lines.append("  conversions  \(conversions)  revenue \(revenue)")
         lines.append("  sink         \(sink)")
@@ -129,6 +136,7 @@ public struct RunSummary: Sendable {
         key("filtered"); table(filtered)
         key("combined"); table(combined)
         key("rejected"); table(rejected)
+        key("damaged"); table(damaged)
         key("reject_rate"); out.append(contentsOf: format(rejectRate, 6).utf8)
         key("sessions"); out.append(contentsOf: String(sessions).utf8)
         key("rebuilt_sessions"); out.append(contentsOf: String(rebuiltSessions).utf8)

@@ -56,6 +56,9 @@ public struct Runner {
         let started = Self.now()
         var summary = RunSummary()
         summary.pipeline = pipeline.file
+        if let first = options.days.first, let last = options.days.last {
+            summary.days = first == last ? "--date \(first)" : "--from \(first) --to \(last)"
+        }
         summary.dryRun = options.dryRun
         summary.maxRejectRate = options.maxRejectRate ?? pipeline.maxRejectRate
         let (files, missing) = try InputPlan.files(pipeline: pipeline, options: options)
@@ -161,7 +164,11 @@ public struct Runner {
         let (tally, readManifest) = reader.finish()
         if let readManifest { manifest = readManifest }
         summary.files = tally.files
-        summary.rejected = tally.rejected
+        summary.rejected = tally.rejected.filter { !$0.key.isDamage }
+        summary.damaged = tally.rejected.filter { $0.key.isDamage }
+        if let holes = summary.damaged[.nulHole] {
+            summary.warnings.append("\(holes == 1 ? "1 line follows" : "\(holes) lines follow") a hole of NUL bytes a crash left in its file (rejects.ndjson names them); they were read, what the holes replaced is lost")
+        }
         summary.filtered = tally.filtered
         summary.kept = tally.kept
         summary.linesRead = tally.linesRead

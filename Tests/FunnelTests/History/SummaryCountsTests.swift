@@ -49,4 +49,42 @@ struct SummaryCountsTests {
         #expect(second.text.contains("  combined     5  (merged_page_view 5)  in the rebuilt visitors' sessions"), "\(second.text)")
         #expect(String(decoding: second.json, as: UTF8.self).contains(#""kept":1,"filtered":{},"combined":{"merged_page_view":5}"#))
     }
+
+    /// Damage is no line: a hole of NUL bytes before a line (the line is read) and a gzip
+    /// stream cut short are reported in rejects.ndjson and counted as `damaged`, apart from
+    /// `rejected` and its rate, so kept, filtered and rejected still add up to the lines read
+    /// (until 2026-12-05 they did not, and a hole in a small file tripped the reject limit with
+    /// advice to check the format).
+    @Test func damageIsCountedApartFromTheLines() throws {
+        let folder = TestFiles.temporaryFolder("summary-damage")
+        defer { TestFiles.remove(folder) }
+        func event(_ minute: Int) -> String {
+            #"{"event":"PageView","timestamp":"2024-01-01T10:0\#(minute):00Z","anonymous_id":"v1","url":"https://film.example/p\#(minute)"}"#
+        }
+        var bytes = Array((event(0) + "\n" + event(1) + "\n" + event(2) + "\n").utf8)
+        bytes += [0, 0, 0] + Array((event(3) + "\n").utf8)
+        TestFiles.write(folder + "/ev.ndjson", bytes)
+        TestFiles.gzip((4..<9).map(event).joined(separator: "\n") + "\n", to: folder + "/cut.ndjson.gz")
+        let whole = try #require(TestFiles.read(folder + "/cut.ndjson.gz"))
+        TestFiles.write(folder + "/cut.ndjson.gz", whole.prefix(whole.count - 12))
+        TestFiles.write(folder + "/pipeline.yaml", """
+            sources:
+              - kind: ndjson
+                paths: ["ev.ndjson", "cut.ndjson.gz"]
+            sink:
+              kind: ndjson
+              output: out/
+
+            """)
+        let summary = try RunsOverTimeTests.run(folder + "/pipeline.yaml", days: [], sink: .ndjson, output: folder + "/out")
+        #expect(summary.kept + summary.filteredTotal + summary.rejectedTotal == summary.linesRead, "\(summary.text)")
+        #expect(summary.rejectedTotal == 0 && summary.rejectRate == 0, "\(summary.text)")
+        #expect(summary.damaged == [.nulHole: 1, .gzipDamaged: 1], "\(summary.text)")
+        #expect(summary.exitStatus == .inputDamaged, "the cut gzip file: \(summary.text)")
+        #expect(!summary.problems.contains { $0.contains("format setting") }, "\(summary.problems)")
+        #expect(summary.warnings.contains { $0.hasPrefix("1 line follows a hole of NUL bytes") }, "\(summary.warnings)")
+        #expect(summary.text.contains("  damaged      2  (gzip_damaged 1, nul_hole 1)"), "\(summary.text)")
+        let rejects = TestFiles.readText(folder + "/out/rejects.ndjson") ?? ""
+        #expect(rejects.contains(#""reason":"nul_hole""#) && rejects.contains(#""reason":"gzip_damaged""#), "\(rejects)")
+    }
 }
