@@ -11,7 +11,9 @@ struct BackfillCommand: ParsableCommand {
         its last completed day when the same command is run again. With --rebuild the days \
         are loaded into a staging Redis database (or a staging folder) and switched in with \
         SWAPDB (or a rename) only when all are done. Exit status: the worst of the days'; a \
-        day with status 1 or 3 stops the backfill.
+        day with status 1 or 3 stops the backfill (run the same command again to resume); a \
+        day no input file matches is passed and named, and makes the status 2; 3 when the \
+        rebuild's FLUSHDB or SWAPDB fails.
         """
     )
 
@@ -37,6 +39,13 @@ struct BackfillCommand: ParsableCommand {
             let loaded = try PipelineLoader.load(path: pipeline)
             var options = RunOptions()
             try sinkOptions.apply(to: &options)
+            // Ignored otherwise (until 2026-12-05 it was, without a word).
+            if stagingDB != nil && !rebuild {
+                throw ValidationError("--staging-db names the database a --rebuild loads into; add --rebuild, or leave --staging-db out")
+            }
+            if stagingDB != nil && (options.sink ?? loaded.sink.kind) != .redis {
+                throw ValidationError("--staging-db applies to a Redis sink; a flat-file rebuild stages in <output>.rebuild")
+            }
             options.progress = .never
             var backfill = Backfill(pipeline: loaded, options: options, days: try RunOptions.days(from: Day(parsing: from), to: Day(parsing: to)))
             backfill.rebuild = rebuild

@@ -7,8 +7,8 @@ struct RunCommand: ParsableCommand {
         abstract: "Run a pipeline over one day, a range of days, or given files.",
         discussion: """
         Exit status: 0 success; 1 usage or pipeline error (nothing written); 2 an input was \
-        damaged or more lines than --max-reject-rate were rejected (everything readable was \
-        still written); 3 the sink failed after retries.
+        damaged, more lines than --max-reject-rate were rejected, or an input read before \
+        changed (everything readable was still written); 3 the sink failed after retries.
         """
     )
 

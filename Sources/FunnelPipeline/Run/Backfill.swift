@@ -87,6 +87,7 @@ public struct Backfill {
         }
         var worst = ExitStatus.success
         var daysWithoutInput: [Day] = []
+        var daysMissingFiles: [Day] = []
         func saveState(_ key: String, _ day: Day) throws(PipelineError) {
             do {
                 let file = try AtomicFile(path: statePath)
@@ -117,6 +118,10 @@ public struct Backfill {
             let eta = Int(perDay * Double(days.count - index - 1))
             report("day \(index + 1)/\(days.count) \(day): \(summary.linesRead) lines, \(summary.sessions) sessions written, exit \(summary.exitStatus.rawValue); ETA \(eta / 60)m\(eta % 60)s\n")
             for problem in summary.problems { report("  problem: \(problem)\n") }
+            // A source without its file this day (events missing beside the logs) is said, as
+            // a run's summary says it (until 2026-12-05 a backfill's day line left it out).
+            for missing in summary.missingInputs { report("  missing: \(missing) matched no file\n") }
+            if !summary.missingInputs.isEmpty { daysMissingFiles.append(day) }
             if summary.exitStatus == .sinkFailure || summary.exitStatus == .pipelineError {
                 report("stopped at \(day); run the same command again to resume from it\n")
                 return summary.exitStatus
@@ -124,6 +129,10 @@ public struct Backfill {
             if summary.exitStatus.rawValue > worst.rawValue { worst = summary.exitStatus }
             if summary.rejectedTotal + summary.damaged.values.reduce(0, +) > 0 && !options.dryRun { Self.keepRejects(of: day, in: stateFolder, report: report) }
             try saveState(key, day)
+        }
+        if !daysMissingFiles.isEmpty {
+            let shown = daysMissingFiles.prefix(10).map(\.description).joined(separator: ", ") + (daysMissingFiles.count > 10 ? ", and \(daysMissingFiles.count - 10) more" : "")
+            report("  warning: \(daysMissingFiles.count == 1 ? "1 day was" : "\(daysMissingFiles.count) days were") read with a path pattern matching no file: \(shown) (their lines \"missing:\" above)\n")
         }
         if !daysWithoutInput.isEmpty {
             let shown = daysWithoutInput.prefix(10).map(\.description).joined(separator: ", ") + (daysWithoutInput.count > 10 ? ", and \(daysWithoutInput.count - 10) more" : "")

@@ -15,7 +15,14 @@ enum InputPlan {
                 }
                 let kind: Pipeline.Source.Kind
                 if let given = options.inputKind { kind = given } else { kind = try sniff(path) }
-                let source = pipeline.sources.first { $0.kind == kind } ?? Pipeline.Source(kind: kind, paths: [])
+                let candidates = pipeline.sources.filter { $0.kind == kind }
+                // Sources of one kind read alike (two servers, one format) are one choice;
+                // read differently, funnel cannot tell which one the file is (until 2026-12-05
+                // it took the first, and a file of the second was all format_mismatch).
+                if let first = candidates.first, candidates.contains(where: { !Self.readAlike($0, first) }) {
+                    throw PipelineError("--input \(path) is read as \(kind.rawValue), and the pipeline has \(candidates.count) \(kind.rawValue) sources read differently (format, cookies, country_variable, dialect or fields); funnel cannot tell which one the file belongs to: run it with a pipeline file holding that one source")
+                }
+                let source = candidates.first ?? Pipeline.Source(kind: kind, paths: [])
                 var file = InputFile(path: path, source: source)
                 file.sourceIndex = 999
                 file.patternIndex = index
@@ -50,6 +57,12 @@ enum InputPlan {
             throw PipelineError("no input file matched: \(missing.joined(separator: ", "))", noInput: true)
         }
         return (files, missing)
+    }
+
+    /// Whether two sources read a file the same way (their paths aside).
+    static func readAlike(_ a: Pipeline.Source, _ b: Pipeline.Source) -> Bool {
+        a.format == b.format && a.visitorCookie == b.visitorCookie && a.sessionCookie == b.sessionCookie
+            && a.countryVariable == b.countryVariable && a.dialect == b.dialect && a.fields == b.fields
     }
 
     /// An `--input` file's name in positions: the path as given, without leading `./`, so

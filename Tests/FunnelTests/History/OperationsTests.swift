@@ -103,6 +103,9 @@ struct OperationsTests {
         #expect(days.dates.count >= 3)
         let gap = days.dates[1]
         for name in ["web1-\(gap).log.gz", "web2-\(gap).log.gz", "events-\(gap).ndjson.gz"] { unlink(days.folder + "/" + name) }
+        // And a day with its logs but not its client events: said on its line and at the end.
+        let partial = days.dates[2]
+        unlink(days.folder + "/events-\(partial).ndjson.gz")
         let output = TestFiles.temporaryFolder("ops-backfill-gap")
         defer { TestFiles.remove(output) }
         var log = ""
@@ -111,6 +114,8 @@ struct OperationsTests {
         #expect(log.contains("day 2/\(days.dates.count) \(gap): skipped, no input file matched"), "\(log)")
         #expect(log.contains("day 3/\(days.dates.count) \(days.dates[2]):"), "\(log)")
         #expect(log.contains("problem: 1 day had no input file and was skipped: \(gap)"), "\(log)")
+        #expect(log.contains("  missing: \(days.folder)/events-\(partial).ndjson.gz matched no file\n"), "\(log)")
+        #expect(log.contains("warning: 1 day was read with a path pattern matching no file: \(partial)"), "\(log)")
         #expect(!TestFiles.exists(output + "/backfill.state"))
     }
 

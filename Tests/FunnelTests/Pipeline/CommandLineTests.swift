@@ -56,6 +56,40 @@ struct CommandLineTests {
         #expect(kind.stderr.contains("no --input is given"), "\(kind)")
         let lines = try funnel(["validate", Self.fixture("seed_mvp"), "--lines", "0"])
         #expect(lines.status == 1 && lines.stderr.contains("--lines must be at least 1"), "\(lines)")
+        let staging = try funnel(["backfill", Self.fixture("seed_mvp"), "--from", "2024-01-01", "--to", "2024-01-01", "--staging-db", "3", "--output", "/nonexistent-funnel/x"])
+        #expect(staging.status == 1 && staging.stderr.contains("--staging-db names the database a --rebuild loads into"), "\(staging)")
+        let flat = try funnel(["backfill", Self.fixture("seed_mvp"), "--from", "2024-01-01", "--to", "2024-01-01", "--rebuild", "--staging-db", "3", "--output", "/nonexistent-funnel/x"])
+        #expect(flat.status == 1 && flat.stderr.contains("--staging-db applies to a Redis sink"), "\(flat)")
+    }
+
+    /// `--input` takes its reading settings from the pipeline's source of its kind; with two
+    /// read differently it cannot tell which, and says so (until 2026-12-05 it took the first,
+    /// and a file of the second was all format_mismatch). Two alike are one choice.
+    @Test func anInputThatTwoSourcesWouldReadDifferentlyIsRefused() throws {
+        let folder = TestFiles.temporaryFolder("cli-input-two-sources")
+        defer { TestFiles.remove(folder) }
+        TestFiles.write(folder + "/a.log", #"203.0.113.9 [01/Mar/2024:10:00:00 +0000] "GET /watch HTTP/1.1" 200"# + "\n")
+        func pipeline(_ second: String) -> String {
+            let path = folder + "/p-\(second.count).yaml"
+            TestFiles.write(path, """
+                sources:
+                  - kind: access_log
+                    format: combined
+                    paths: ["web1-{date}.log"]
+                  - kind: access_log
+                    format: '\(second)'
+                    paths: ["web2-{date}.log"]
+                sink:
+                  kind: ndjson
+                  output: \(folder)/out
+
+                """)
+            return path
+        }
+        let different = try funnel(["run", pipeline(#"$remote_addr [$time_local] "$request" $status"#), "--input", folder + "/a.log", "--dry-run", "--progress", "never"])
+        #expect(different.status == 1 && different.stderr.contains("2 access_log sources read differently"), "\(different)")
+        let alike = try funnel(["run", pipeline("combined"), "--input", folder + "/a.log", "--dry-run", "--progress", "never"])
+        #expect(alike.stderr.contains("format_mismatch 1"), "the combined format, as both sources say: \(alike)")
     }
 
     @Test func summaryJSONHasTheRunsCounts() throws {
