@@ -382,7 +382,12 @@ struct HistoryPlanner {
                 plan.deleted += previousSessions.filter { !current.contains($0) }
             }
             plan.change.visitors[visitor.text] = VisitorRow(groups: input.groups, sessions: ids, past: result.past)
-            let counted = !input.empty || !previousSessions.isEmpty
+            // A visitor left with no record (its client session moved to the visitor its id
+            // names) is rebuilt only to delete what it held: no visitor of the run. Until
+            // 2026-12-05 it counted when it had sessions before, so a fingerprint visitor
+            // flushed before its session was identified counted beside the real one, and the
+            // summary's visitors depended on where flushes fell.
+            let counted = !input.empty
             // A tail's records were counted when it was built: what the new ones change is counted.
             var counts = VisitorCounts(visitor: visitor.text, counted: counted, duplicateEvents: input.dropped,
                                        mergedPageViews: result.merged - (tail?.merged ?? 0),

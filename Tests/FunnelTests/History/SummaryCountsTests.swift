@@ -87,4 +87,46 @@ struct SummaryCountsTests {
         let rejects = TestFiles.readText(folder + "/out/rejects.ndjson") ?? ""
         #expect(rejects.contains(#""reason":"nul_hole""#) && rejects.contains(#""reason":"gzip_damaged""#), "\(rejects)")
     }
+
+    /// A client session whose first hit has no visitor id is first the fingerprint visitor's,
+    /// then, once a later hit names its visitor, that visitor's. The fingerprint visitor, left
+    /// with no record, is no visitor of the run, wherever the flushes fall (until 2026-12-05 it
+    /// counted when a flush came between the two hits: 3 visitors with one record a chunk, 2
+    /// with one chunk, the same sessions written).
+    @Test func visitorsDoNotDependOnWhereFlushesFall() throws {
+        let folder = TestFiles.temporaryFolder("summary-visitors")
+        defer { TestFiles.remove(folder) }
+        let agent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/122.0 Safari/537.36"
+        TestFiles.write(folder + "/access.log", #"1.2.3.4 - - [01/Jan/2024:00:00:00 +0000] "GET /landing HTTP/1.1" 200 1 "-" "\#(agent)" "-" "S1""# + "\n")
+        TestFiles.write(folder + "/events.ndjson", """
+            {"event":"PageView","timestamp":"2024-01-01T01:00:00Z","anonymous_id":"other","url":"https://film.example/x"}
+            {"event":"PageView","timestamp":"2024-01-01T02:00:00Z","anonymous_id":"v1","session_id":"S1","url":"https://film.example/y"}
+
+            """)
+        TestFiles.write(folder + "/pipeline.yaml", """
+            sources:
+              - kind: access_log
+                format: '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" "$cookie_vid" "$cookie_sid"'
+                visitor_cookie: vid
+                session_cookie: sid
+                paths: ["access.log"]
+              - kind: ndjson
+                paths: ["events.ndjson"]
+            site:
+              hosts: [film.example]
+            sink:
+              kind: ndjson
+              output: out/
+
+            """)
+        var outputs: [String] = []
+        for chunk in [1, 20_000] {
+            let output = folder + "/out-\(chunk)"
+            let summary = try RunsOverTimeTests.run(folder + "/pipeline.yaml", days: [], sink: .ndjson, output: output, chunkRecords: chunk)
+            #expect(summary.visitors == 2, "chunk \(chunk): \(summary.text)")
+            #expect(summary.sessions == 2, "chunk \(chunk): \(summary.text)")
+            outputs.append(TestFiles.readText(output + "/sessions.ndjson") ?? "")
+        }
+        #expect(outputs[0] == outputs[1] && !outputs[0].isEmpty)
+    }
 }
