@@ -37,8 +37,8 @@ public struct QueryParameters: Sendable {
         }
     }
 
-    /// Calls `body` with the index in `names` and the first non-empty value of each name the
-    /// query gives one, in one pass over the query: what a campaign needs of its thirteen
+    /// Calls `body` with the index in `names` and the first value of each name that is neither
+    /// empty nor white space alone, in one pass over the query: what a campaign needs of its thirteen
     /// names. No array of values is made: making and freeing an array of thirteen optional
     /// strings (what this returned until 2026-12-02) took about 1,700 instructions per
     /// campaign under callgrind, as much as scanning its query.
@@ -59,8 +59,13 @@ public struct QueryParameters: Sendable {
                         matches = decodedName == names.names[index]
                     }
                     if matches {
+                        // A value of white space alone (`utm_source=%20`, `+`) is no value: a
+                        // later part may give one. Until 2026-12-05 it was the campaign's
+                        // source, so the session had none and its referrer went unread.
+                        let decoded = Self.decode(value)
+                        if FieldList.isBlank(decoded) { break }
                         found |= 1 << UInt64(index)
-                        body(index, Self.decode(value))
+                        body(index, decoded)
                         break
                     }
                 }

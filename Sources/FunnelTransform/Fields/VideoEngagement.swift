@@ -40,14 +40,20 @@ struct VideoEngagement {
         }
         guard !order.isEmpty else { return }
         var total = Amount.zero
+        // Whether any content gave a time: one with neither a `watch_time` nor a VideoStart
+        // gives none, and a session of such contents alone has no total (until 2026-12-05 it
+        // was written as 0, a trailer at 60% watched for no time).
+        var timed = false
         for content in order {
             let entry = perContent[content]!
             if let watch = entry.maxWatch {
                 total = total.adding(watch) ?? total
+                timed = true
             } else if let start = entry.start {
                 total = total.adding(Amount(micros: (entry.last - start) * 1000)) ?? total
+                timed = true
             }
         }
-        totalWatchTime = total
+        if timed { totalWatchTime = total }
     }
 }

@@ -57,4 +57,19 @@ import Testing
     func valuesArePercentDecodedButControlBytesStayEscaped(raw: String, decoded: String) {
         #expect(QueryParameters.decode(ArraySlice(raw.utf8)) == decoded)
     }
+
+    /// A value of white space alone is no value, and a later one of the same name is taken
+    /// (until 2026-12-05 `utm_source=%20` was the campaign's source: no source, the referrer
+    /// unread, a blank last touch).
+    @Test(arguments: [
+        ("utm_source=%20&utm_medium=email", nil, "email"),
+        ("utm_source=+&utm_source=fb", "fb", nil),
+        ("utm_source=fb&utm_medium=%20%20", "fb", nil),
+        ("utm_source=%20fb%20", " fb ", nil),
+    ] as [(String, String?, String?)])
+    func aBlankValueIsNoValue(query: String, source: String?, medium: String?) {
+        let campaign = Campaign(QueryParameters(query))
+        #expect(campaign?.utmSource == source)
+        #expect(campaign?.utmMedium == medium)
+    }
 }

@@ -41,3 +41,42 @@ struct ReadOrderTests {
         #expect(summary.revenue == Amount(micros: 5_000_000), "\(summary.revenue)")
     }
 }
+
+/// A campaign parameter of white space alone is no value, through to the session: the
+/// referrer decides the channel, and the blank session is no touch (fields.md; until
+/// 2026-12-05 the session had no source and the visitor's later last touch was blank).
+struct BlankCampaignTests {
+    @Test func aBlankSourceLeavesTheChannelToTheReferrerAndIsNoTouch() throws {
+        let folder = TestFiles.temporaryFolder("blank-campaign")
+        defer { TestFiles.remove(folder) }
+        TestFiles.write(folder + "/ev.ndjson", """
+            {"event":"PageView","timestamp":1704067200000,"anonymous_id":"v-blank","url":"https://film.example/?utm_source=%20&utm_medium=email","referrer":"https://www.google.com/"}
+            {"event":"PageView","timestamp":1704103200000,"anonymous_id":"h2","url":"https://film.example/?utm_source=newsletter&utm_medium=email"}
+            {"event":"PageView","timestamp":1704189600000,"anonymous_id":"h2","url":"https://film.example/?utm_source=%20&utm_campaign=spring"}
+            {"event":"PageView","timestamp":1704276000000,"anonymous_id":"h2","url":"https://film.example/"}
+
+            """)
+        TestFiles.write(folder + "/pipeline.yaml", """
+            sources:
+              - kind: ndjson
+                paths: ["ev.ndjson"]
+            site:
+              hosts: [film.example]
+            schema: enhanced
+            sink:
+              kind: ndjson
+              output: out/
+
+            """)
+        _ = try RunsOverTimeTests.run(folder + "/pipeline.yaml", days: [], sink: .ndjson, output: folder + "/out")
+        let lines = (TestFiles.readText(folder + "/out/sessions.ndjson") ?? "").split(separator: "\n").map(String.init)
+        let blank = try #require(lines.first { $0.contains(#""landing_page":"/""#) && $0.contains("google") }, "\(lines)")
+        #expect(blank.contains(#""source":"google""#) && blank.contains(#""medium":"organic""#), "\(blank)")
+        let later = lines.filter { $0.contains(#""first_touch_source":"newsletter""#) }
+        #expect(later.count == 3, "\(lines)")
+        for session in later.dropFirst() {
+            #expect(session.contains(#""last_touch_source":"newsletter""#), "\(session)")
+            #expect(session.contains(#""last_touch_timestamp":1704103200000"#), "\(session)")
+        }
+    }
+}

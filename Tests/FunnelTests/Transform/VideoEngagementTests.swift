@@ -33,4 +33,17 @@ struct VideoEngagementTests {
         #expect(engagement.slots[0].watched)
         #expect(engagement.slots[0].completion == 100)
     }
+
+    /// A content with neither a `watch_time` nor a VideoStart gives no time: alone, no total
+    /// (until 2026-12-05 it was 0); beside a timed content, the timed one's.
+    @Test func aContentWithoutAStartOrAWatchTimeGivesNoTime() {
+        let untimed = VideoEngagement(records: [video("VideoProgress", "trailer", percent: 40, at: 0),
+                                                video("VideoProgress", "trailer", percent: 60, at: 20)], slots: ContentSlot.defaults)
+        #expect(untimed.slots[0].completion == 60)
+        #expect(untimed.totalWatchTime == nil)
+        let mixed = VideoEngagement(records: [video("VideoProgress", "trailer", percent: 40, at: 0),
+                                              video("VideoStart", "intro", at: 10), video("VideoComplete", "intro", at: 40)],
+                                    slots: ContentSlot.defaults)
+        #expect(mixed.totalWatchTime == Amount(micros: 30_000_000))
+    }
 }
