@@ -70,6 +70,18 @@ public struct Backfill {
         let marker = pipeline.sink.keyPrefix + "funnel:rebuild"
         let notice: RedisRetryNotice = { [report] in report("warning: \($0)\n") }
         if start == 0 && rebuild {
+            if let liveURL {
+                // SWAPDB swaps whole databases: keys that are not this pipeline's would leave
+                // with the old data (until 2026-12-05 they did, without a word).
+                switch Self.foreignKeys(liveURL, prefix: pipeline.sink.keyPrefix, retry: retry, notice: notice) {
+                case .success(let foreign) where !foreign.isEmpty:
+                    throw PipelineError("database \(liveURL.db) of \(liveURL.redacted) holds keys that are not this pipeline's (\(foreign.map { "'\($0)'" }.joined(separator: ", "))\(foreign.count == 3 ? ", ..." : "")), and a rebuild's SWAPDB would move them out with the old data: give the pipeline a database of its own (docs/operations.md)")
+                case .success:
+                    break
+                case .failure(let failure):
+                    report("  warning: cannot check database \(liveURL.db) for keys that are not this pipeline's (\(failure.message)); SWAPDB moves every key of it\n")
+                }
+            }
             if let stagingURL, let liveURL {
                 // A marker left in the live database by an earlier rebuild would pass for this
                 // one's switch (below).
@@ -224,6 +236,32 @@ public struct Backfill {
         } catch {
             return error.message
         }
+    }
+
+    /// Up to three keys of the database that are not the pipeline's (`<prefix>sess:`,
+    /// `<prefix>events:sess:`, `<prefix>funnel:`), found with SCAN.
+    static func foreignKeys(_ url: RedisURL, prefix: String, retry: RedisRetryPolicy, notice: RedisRetryNotice?) -> Result<[String], SinkError> {
+        let own = ["sess:", "events:sess:", "funnel:"].map { Array((prefix + $0).utf8) }
+        var foreign: [String] = []
+        let failure = redis(url, retry: retry, notice: notice) { c throws(RedisError) -> String? in
+            foreign = []
+            var cursor = "0"
+            repeat {
+                let reply = try c.command("SCAN", cursor, "COUNT", "1000")
+                if let refused = refusal(reply, "SCAN", url) { return refused }
+                guard case .array(let parts) = reply, parts.count == 2, case .string(let next) = parts[0], case .array(let keys) = parts[1] else {
+                    return "SCAN on \(url.redacted): unexpected reply"
+                }
+                cursor = String(decoding: next, as: UTF8.self)
+                for case .string(let key) in keys where !own.contains(where: { key.starts(with: $0) }) {
+                    foreign.append(String(decoding: key, as: UTF8.self))
+                    if foreign.count == 3 { return nil }
+                }
+            } while cursor != "0"
+            return nil
+        }
+        if let failure { return .failure(SinkError(failure)) }
+        return .success(foreign)
     }
 
     /// Redis's refusal of a command, as a message naming it; nil for any other reply.

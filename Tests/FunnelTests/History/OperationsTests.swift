@@ -119,6 +119,27 @@ struct OperationsTests {
         #expect(!TestFiles.exists(output + "/backfill.state"))
     }
 
+    /// SWAPDB swaps whole databases: a rebuild refuses a live database that holds keys not
+    /// its pipeline's (until 2026-12-05 they left with the old data, another pipeline's
+    /// history with them), and leaves everything as it was.
+    @Test func aRebuildRefusesADatabaseSharedWithOtherKeys() throws {
+        let days = Days(seed: 97, visitors: 60)
+        let scratch = TestFiles.temporaryFolder("ops-rebuild-shared")
+        defer { TestFiles.remove(scratch) }
+        let server = try RedisServer()
+        defer { server.stop() }
+        let admin = try server.connect()
+        _ = try admin.command("SET", "other:app:key", "1")
+        _ = try admin.command("SET", "sess:stale", "from an old load")
+        #expect {
+            _ = try backfill(days, days.dates[...], output: scratch + "/live", redisURL: server.url, rebuild: true)
+        } throws: { error in
+            "\(error)".contains("holds keys that are not this pipeline's ('other:app:key')")
+        }
+        #expect(try admin.command("EXISTS", "other:app:key") == .integer(1))
+        #expect(try admin.command("EXISTS", "sess:stale") == .integer(1), "nothing was switched")
+    }
+
     @Test func aBackfillResumesAfterItsLastCompletedDay() throws {
         let days = Days(seed: 92, visitors: 200)
         let single = TestFiles.temporaryFolder("ops-single")
