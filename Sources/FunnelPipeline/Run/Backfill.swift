@@ -85,8 +85,8 @@ public struct Backfill {
             if let stagingURL, let liveURL {
                 // A marker left in the live database by an earlier rebuild would pass for this
                 // one's switch (below).
-                if let failure = Self.redis(stagingURL, retry: retry, notice: notice, { c throws(RedisError) in try Self.refusal(c.command("FLUSHDB"), "FLUSHDB", stagingURL) })
-                    ?? Self.redis(liveURL, retry: retry, notice: notice, { c throws(RedisError) in try Self.refusal(c.command("DEL", marker), "DEL \(marker)", liveURL) }) {
+                if let failure = Self.send(stagingURL, ["FLUSHDB"], retry: retry, notice: notice)
+                    ?? Self.send(liveURL, ["DEL", marker], retry: retry, notice: notice) {
                     report("  problem: \(failure)\n")
                     return .sinkFailure
                 }
@@ -143,11 +143,11 @@ public struct Backfill {
             try saveState(key, day)
         }
         if !daysMissingFiles.isEmpty {
-            let shown = daysMissingFiles.prefix(10).map(\.description).joined(separator: ", ") + (daysMissingFiles.count > 10 ? ", and \(daysMissingFiles.count - 10) more" : "")
+            let shown = ShortList.text(daysMissingFiles.map(\.description), first: 10, separator: ", ")
             report("  warning: \(daysMissingFiles.count == 1 ? "1 day was" : "\(daysMissingFiles.count) days were") read with a path pattern matching no file: \(shown) (their lines \"missing:\" above)\n")
         }
         if !daysWithoutInput.isEmpty {
-            let shown = daysWithoutInput.prefix(10).map(\.description).joined(separator: ", ") + (daysWithoutInput.count > 10 ? ", and \(daysWithoutInput.count - 10) more" : "")
+            let shown = ShortList.text(daysWithoutInput.map(\.description), first: 10, separator: ", ")
             let count = daysWithoutInput.count == 1 ? "1 day had no input file and was" : "\(daysWithoutInput.count) days had no input file and were"
             report("  problem: \(count) skipped: \(shown); when their logs are found, run each with funnel run PIPELINE --date DAY\n")
         }
@@ -206,7 +206,7 @@ public struct Backfill {
     /// database and does not swap back. Every step has the retries of every Redis fault (until
     /// 2026-12-05 a failure here was exit 1, not 3, and not retried). Nil when switched.
     private func swap(live: RedisURL, staging: RedisURL, marker: String, key: String, notice: @escaping RedisRetryNotice) -> String? {
-        if let failure = Self.redis(staging, retry: retry, notice: notice, { c throws(RedisError) in try Self.refusal(c.command("SET", marker, key), "SET \(marker)", staging) }) {
+        if let failure = Self.send(staging, ["SET", marker, key], retry: retry, notice: notice) {
             return failure
         }
         if let failure = Self.redis(live, retry: retry, notice: notice, { c throws(RedisError) -> String? in
@@ -215,7 +215,7 @@ public struct Backfill {
         }) {
             return failure
         }
-        if let failure = Self.redis(live, retry: retry, notice: notice, { c throws(RedisError) in try Self.refusal(c.command("DEL", marker), "DEL \(marker)", live) }) {
+        if let failure = Self.send(live, ["DEL", marker], retry: retry, notice: notice) {
             report("  warning: \(failure); delete the key \(marker) of database \(live.db) by hand\n")
         }
         return nil
@@ -227,12 +227,7 @@ public struct Backfill {
                       _ body: (RedisConnection) throws(RedisError) -> String?) -> String? {
         var connection: RedisConnection?
         do {
-            return try retry.run(url: url, reset: { connection = nil }, notice: notice) { () throws(RedisError) -> String? in
-                let live: RedisConnection
-                if let connection { live = connection } else { live = try RedisConnection(url: url) }
-                connection = live
-                return try body(live)
-            }
+            return try retry.run(url: url, connection: &connection, notice: notice, body)
         } catch {
             return error.message
         }
@@ -262,6 +257,13 @@ public struct Backfill {
         }
         if let failure { return .failure(SinkError(failure)) }
         return .success(foreign)
+    }
+
+    /// One command, with the retries of every Redis fault: nil when done, else why not.
+    static func send(_ url: RedisURL, _ words: [String], retry: RedisRetryPolicy, notice: RedisRetryNotice?) -> String? {
+        redis(url, retry: retry, notice: notice) { c throws(RedisError) in
+            try refusal(c.command(words.map { Array($0.utf8) }), words.prefix(2).joined(separator: " "), url)
+        }
     }
 
     /// Redis's refusal of a command, as a message naming it; nil for any other reply.

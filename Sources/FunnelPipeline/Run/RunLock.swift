@@ -43,10 +43,7 @@ final class RunLock {
         var connection: RedisConnection?
         let outcome: Outcome
         do {
-            outcome = try retry.run(url: url, reset: { connection = nil }, notice: notice) { () throws(RedisError) -> Outcome in
-                let current: RedisConnection
-                if let connection { current = connection } else { current = try RedisConnection(url: url) }
-                connection = current
+            outcome = try retry.run(url: url, connection: &connection, notice: notice) { current throws(RedisError) -> Outcome in
                 // 24 h: a lock nobody releases expires even if its host is gone.
                 for _ in 0..<2 {
                     let taken = try current.command([Array("SET".utf8), key, token, Array("NX".utf8), Array("EX".utf8), Array("86400".utf8)])
@@ -97,11 +94,8 @@ final class RunLock {
             let script = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
             var current: RedisConnection? = connection
             do throws(SinkError) {
-                let reply = try retry.run(url: url, reset: { current = nil }, notice: notice) { () throws(RedisError) -> RedisReply in
-                    let live: RedisConnection
-                    if let current { live = current } else { live = try RedisConnection(url: url) }
-                    current = live
-                    return try live.command([Array("EVAL".utf8), Array(script.utf8), Array("1".utf8), key, token])
+                let reply = try retry.run(url: url, connection: &current, notice: notice) { live throws(RedisError) in
+                    try live.command([Array("EVAL".utf8), Array(script.utf8), Array("1".utf8), key, token])
                 }
                 if case .error(let message) = reply { throw SinkError("Redis refused: \(message)") }
             } catch {

@@ -28,20 +28,12 @@ public struct Runner {
     }
 
     /// Runs and returns the summary, whose `exitStatus` the command exits with. Throws only
-    /// for pipeline errors (exit 1). The metrics file (`--metrics-file`) is written however
-    /// the run ends, a pipeline error included (until 2026-12-05 a run that stopped with exit 1
-    /// or 3 left the previous run's `funnel_exit_status` in place).
+    /// for pipeline errors (exit 1). The metrics file (`--metrics-file`) is written for every
+    /// summary returned, an early exit 3 included (until 2026-12-05 such a run left the
+    /// previous run's `funnel_exit_status` in place); for a pipeline error, which may come
+    /// before a pipeline is loaded, the `run` command writes it (`RunSummary.failed`).
     public func run() throws(PipelineError) -> RunSummary {
-        var summary: RunSummary
-        do {
-            summary = try runAll()
-        } catch {
-            if let path = options.metricsFile {
-                try? Metrics.write(RunSummary.failed(pipeline: pipeline.file, problem: error.description), pipeline: pipeline.file,
-                                   to: path, now: Int64(time(nil)))
-            }
-            throw error
-        }
+        var summary = try runAll()
         if let path = options.metricsFile {
             do {
                 try Metrics.write(summary, pipeline: pipeline.file, to: path, now: Int64(time(nil)))
@@ -174,7 +166,7 @@ public struct Runner {
         summary.linesRead = tally.linesRead
         summary.problems += tally.problems
         if !tally.changedInputs.isEmpty {
-            let shown = tally.changedInputs.prefix(3).joined(separator: "; ") + (tally.changedInputs.count > 3 ? "; and \(tally.changedInputs.count - 3) more" : "")
+            let shown = ShortList.text(tally.changedInputs, first: 3, separator: "; ")
             summary.problems.append("\(tally.changedInputs.count == 1 ? "an input" : "\(tally.changedInputs.count) inputs") read before changed: \(shown). The history keeps what the earlier reading gave (a record is kept by its file and line), so stored sessions may hold records of it, stale or doubled; to replace them, reprocess every day loaded so far from nothing: funnel backfill PIPELINE --from FIRST --to LAST --rebuild (docs/operations.md, \"An input that changed after it was loaded\")")
             summary.exitStatus = .inputDamaged
         }

@@ -24,7 +24,7 @@ extension LogVariable {
         "request_body_file", "request_completion", "request_filename", "request_id", "request_length", "request_method",
         "request_time", "request_uri", "scheme", "secure_link", "secure_link_expires", "server_addr", "server_name",
         "server_port", "server_protocol", "status", "tcpinfo_rcv_space", "tcpinfo_rtt", "tcpinfo_rttvar", "tcpinfo_snd_cwnd",
-        "time_iso8601", "time_local", "uri", "http2", "http3", "binary_remote_addr",
+        "time_iso8601", "time_local", "uri", "http2", "http3",
     ]
 
     /// Prefixes of nginx's families of variables (`$upstream_response_time`, `$ssl_protocol`,

@@ -42,6 +42,18 @@ extension RedisRetryPolicy {
         }
     }
 
+    /// `run` over the connection kept in `connection`: made on the first attempt that needs
+    /// one, and again after every fault (the old one is dropped: its pipeline is out of step).
+    public func run<T>(url: RedisURL, connection: inout RedisConnection?, notice: RedisRetryNotice? = nil,
+                       _ attempt: (RedisConnection) throws(RedisError) -> T) throws(SinkError) -> T {
+        try run(url: url, reset: { connection = nil }, notice: notice) { () throws(RedisError) -> T in
+            let open: RedisConnection
+            if let connection { open = connection } else { open = try RedisConnection(url: url) }
+            connection = open
+            return try attempt(open)
+        }
+    }
+
     static func tenths(_ duration: Duration) -> String {
         let (seconds, attoseconds) = duration.components
         let total = Int(seconds) * 10 + Int((Double(attoseconds) / 1e17).rounded())
