@@ -35,6 +35,8 @@ struct BackfillCommand: ParsableCommand {
     var stagingDB: Int?
 
     func run() throws {
+        var started = false
+        let status: ExitStatus
         do {
             let loaded = try PipelineLoader.load(path: pipeline)
             var options = RunOptions()
@@ -50,11 +52,17 @@ struct BackfillCommand: ParsableCommand {
             var backfill = Backfill(pipeline: loaded, options: options, days: try RunOptions.days(from: Day(parsing: from), to: Day(parsing: to)))
             backfill.rebuild = rebuild
             backfill.stagingDB = stagingDB
-            let status = try backfill.run()
-            if status != .success { throw ExitCode(status.rawValue) }
+            started = true
+            status = try backfill.run()
         } catch let error as PipelineError {
             Runner.writeToStandardError("funnel: \(error.description)\n")
+            // `Backfill.run` writes the metrics of a failure of its own; one before it (a
+            // pipeline that does not load) is written here, as `run` writes it.
+            if !started, let metricsFile = sinkOptions.metricsFile {
+                try? Metrics.write(RunSummary.failed(pipeline: pipeline, problem: error.description), pipeline: pipeline, to: metricsFile)
+            }
             throw ExitCode(ExitStatus.pipelineError.rawValue)
         }
+        if status != .success { throw ExitCode(status.rawValue) }
     }
 }

@@ -29,7 +29,38 @@ public struct Backfill {
         self.report = report
     }
 
+    /// The backfill's exit status (see `BackfillCommand`). `--metrics-file` ends with the
+    /// backfill's own outcome: each day's run writes it, and the backfill then writes the last
+    /// day's figures again with the backfill's exit status when that differs (a day skipped
+    /// or with rejects before a clean last day, a failed switch), or the failure when a day or
+    /// the backfill stops with exit 1. Until 2026-12-05 a backfill that stopped with exit 1
+    /// left the previous day's `funnel_exit_status 0`, and one that ended with 2 or 3 the last
+    /// day's figures with its 0.
     public func run() throws(PipelineError) -> ExitStatus {
+        var last: RunSummary?
+        let status: ExitStatus
+        do {
+            status = try runDays(last: &last)
+        } catch {
+            if let path = options.metricsFile {
+                try? Metrics.write(RunSummary.failed(pipeline: pipeline.file, problem: error.description), pipeline: pipeline.file, to: path)
+            }
+            throw error
+        }
+        if let path = options.metricsFile, last?.exitStatus != status {
+            var summary = last ?? RunSummary()
+            summary.pipeline = pipeline.file
+            summary.exitStatus = status
+            do {
+                try Metrics.write(summary, pipeline: pipeline.file, to: path)
+            } catch {
+                report("  warning: \(error.description)\n")
+            }
+        }
+        return status
+    }
+
+    private func runDays(last: inout RunSummary?) throws(PipelineError) -> ExitStatus {
         let sinkKind = options.sink ?? pipeline.sink.kind
         var output = options.output ?? pipeline.sink.output
         while output.count > 1 && output.hasSuffix("/") { output.removeLast() }
@@ -117,6 +148,7 @@ public struct Backfill {
             let summary: RunSummary
             do {
                 summary = try Runner(pipeline: pipeline, options: dayOptions, report: { _ in }).run()
+                last = summary
             } catch where error.noInput {
                 // A day without logs (a server down, a gap in an archive) is said and passed:
                 // until 2026-12-05 it stopped the backfill, and resuming stopped at it again.

@@ -317,16 +317,7 @@ struct CommandLineTests {
         let metrics = folder + "/funnel.prom"
         let summary = folder + "/last-run.json"
         let pipeline = folder + "/pipeline.yaml"
-        TestFiles.write(pipeline, """
-            sources:
-              - kind: ndjson
-                paths: ["ev-{date}.ndjson"]
-            sink:
-              kind: ndjson
-              output: out/
-
-            """)
-        TestFiles.write(folder + "/ev-2024-01-01.ndjson", #"{"event":"PageView","timestamp":"2024-01-01T10:00:00Z","anonymous_id":"v1","url":"https://film.example/"}"# + "\n")
+        Self.writeDailyPipeline(pipeline, days: ["01"])
         let good = try funnel(["run", pipeline, "--date", "2024-01-01", "--progress", "never", "--metrics-file", metrics, "--summary-json", summary])
         #expect(good.status == 0, "\(good)")
         let success = try #require(TestFiles.readText(metrics)?.split(separator: "\n").first { $0.hasPrefix("funnel_last_success_timestamp_seconds") }?
@@ -338,6 +329,65 @@ struct CommandLineTests {
             #expect(text.contains("funnel_exit_status{pipeline=\"\(arguments[1])\"} 1"), "\(text)")
             #expect(text.contains("funnel_last_success_timestamp_seconds{pipeline=\"\(arguments[1])\"} \(success)\n"), "\(text)")
             #expect(TestFiles.readText(summary)?.contains("\"exit_status\":1") == true)
+        }
+    }
+
+    /// A backfill's `--metrics-file` ends with the backfill's exit status: 2 for a day
+    /// without input before a clean last day, 1 when it stops with a pipeline error (its own,
+    /// or a pipeline that does not load), the last success's time kept. Until 2026-12-05 it
+    /// kept the last day's `funnel_exit_status 0` in all three.
+    @Test func aBackfillsMetricsSayHowTheBackfillEnded() throws {
+        let folder = TestFiles.temporaryFolder("cli-backfill-metrics")
+        defer { TestFiles.remove(folder) }
+        let metrics = folder + "/funnel.prom"
+        let pipeline = folder + "/pipeline.yaml"
+        Self.writeDailyPipeline(pipeline, days: ["01", "03"])
+        func status(in text: String, _ file: String = pipeline) -> String? {
+            text.split(separator: "\n").first { $0.hasPrefix("funnel_exit_status{pipeline=\"\(file)\"}") }.map { String($0.split(separator: " ").last!) }
+        }
+        let clean = try funnel(["backfill", pipeline, "--from", "2024-01-01", "--to", "2024-01-01", "--metrics-file", metrics])
+        #expect(clean.status == 0, "\(clean)")
+        #expect(status(in: TestFiles.readText(metrics) ?? "") == "0")
+
+        let skipped = try funnel(["backfill", pipeline, "--from", "2024-01-01", "--to", "2024-01-03", "--metrics-file", metrics])
+        #expect(skipped.status == 2, "\(skipped)")
+        let afterSkip = TestFiles.readText(metrics) ?? ""
+        // Its days succeeded: the time of the last one's success.
+        let success = try #require(afterSkip.split(separator: "\n").first { $0.hasPrefix("funnel_last_success_timestamp_seconds") }?
+            .split(separator: " ").last)
+        #expect(status(in: afterSkip) == "2", "\(afterSkip)")
+        #expect(afterSkip.contains("funnel_lines_read{pipeline=\"\(pipeline)\"} 1\n"), "the last day's figures: \(afterSkip)")
+
+        // The backfill's own failure: its state file cannot be written.
+        TestFiles.remove(folder + "/out")
+        try FileManager.default.createDirectory(atPath: folder + "/out/backfill.state", withIntermediateDirectories: true)
+        let stopped = try funnel(["backfill", pipeline, "--from", "2024-01-01", "--to", "2024-01-01", "--metrics-file", metrics])
+        #expect(stopped.status == 1, "\(stopped)")
+        #expect(status(in: TestFiles.readText(metrics) ?? "") == "1", "\(stopped)")
+
+        let missing = folder + "/no-such-pipeline.yaml"
+        let unloaded = try funnel(["backfill", missing, "--from", "2024-01-01", "--to", "2024-01-01", "--metrics-file", metrics])
+        #expect(unloaded.status == 1, "\(unloaded)")
+        let text = TestFiles.readText(metrics) ?? ""
+        #expect(status(in: text, missing) == "1", "\(text)")
+        #expect(text.contains("funnel_last_success_timestamp_seconds{pipeline=\"\(missing)\"} \(success)\n"), "\(text)")
+    }
+
+    /// A pipeline reading `ev-{date}.ndjson` beside it into `out/`, and one page view for each
+    /// of the days (of January 2024) given.
+    static func writeDailyPipeline(_ pipeline: String, days: [String]) {
+        TestFiles.write(pipeline, """
+            sources:
+              - kind: ndjson
+                paths: ["ev-{date}.ndjson"]
+            sink:
+              kind: ndjson
+              output: out/
+
+            """)
+        let folder = String(pipeline[..<pipeline.lastIndex(of: "/")!])
+        for day in days {
+            TestFiles.write(folder + "/ev-2024-01-\(day).ndjson", #"{"event":"PageView","timestamp":"2024-01-"# + day + #"T10:00:00Z","anonymous_id":"v1","url":"https://film.example/"}"# + "\n")
         }
     }
 
