@@ -54,14 +54,13 @@ struct BackfillCommand: ParsableCommand {
             backfill.stagingDB = stagingDB
             started = true
             status = try backfill.run()
-        } catch let error as PipelineError {
-            Runner.writeToStandardError("funnel: \(error.description)\n")
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
             // `Backfill.run` writes the metrics of a failure of its own; one before it (a
-            // pipeline that does not load) is written here, as `run` writes it.
-            if !started, let metricsFile = sinkOptions.metricsFile {
-                try? Metrics.write(RunSummary.failed(pipeline: pipeline, problem: error.description), pipeline: pipeline, to: metricsFile)
-            }
-            throw ExitCode(ExitStatus.pipelineError.rawValue)
+            // pipeline that does not load, a bad option) is written here.
+            if !started { FailedRun.record(error, pipeline: pipeline, summaryJSON: nil, metricsFile: sinkOptions.metricsFile) }
+            throw FailedRun.exit(error)
         }
         if status != .success { throw ExitCode(status.rawValue) }
     }

@@ -69,16 +69,11 @@ struct RunCommand: ParsableCommand {
                 try SummaryFile.write(summary, to: summaryJSON)
             }
             if summary.exitStatus != .success { throw ExitCode(summary.exitStatus.rawValue) }
-        } catch let error as PipelineError {
-            Runner.writeToStandardError("funnel: \(error.description)\n")
-            // The files a monitor reads say this run failed (until 2026-12-05 they kept the
-            // previous run's figures), a pipeline file that does not load included.
-            let failed = RunSummary.failed(pipeline: pipeline, problem: error.description)
-            if let summaryJSON { try? SummaryFile.write(failed, to: summaryJSON) }
-            if let metricsFile = sinkOptions.metricsFile {
-                try? Metrics.write(failed, pipeline: pipeline, to: metricsFile)
-            }
-            throw ExitCode(ExitStatus.pipelineError.rawValue)
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            FailedRun.record(error, pipeline: pipeline, summaryJSON: summaryJSON, metricsFile: sinkOptions.metricsFile)
+            throw FailedRun.exit(error)
         }
     }
 }

@@ -31,8 +31,11 @@ struct SinkOptions: ParsableArguments {
         }
         if let maxRejectRate, !(0...1).contains(maxRejectRate) { throw ValidationError("--max-reject-rate must be between 0 and 1") }
         options.maxRejectRate = maxRejectRate
+        // An empty folder made paths like "/funnel.lock": the run wrote into the root folder.
+        if output?.isEmpty == true { throw ValidationError("--output is empty: name the folder of the outputs") }
         options.output = output
         options.redisURL = redisURL
+        if let metricsFile { try SummaryFile.checkWritable(metricsFile, option: "--metrics-file") }
         options.metricsFile = metricsFile
         if let chunkRecords, chunkRecords < 1 { throw ValidationError("--chunk-records must be at least 1") }
         options.chunkRecords = chunkRecords

@@ -7,9 +7,10 @@ struct ValidateCommand: ParsableCommand {
         abstract: "Check a pipeline file and sample its inputs.",
         discussion: """
         Reads the first lines of each input (with --date, that day's files; without, the \
-        newest files of each path pattern) and prints the share that parses per file. Exit \
-        status: 0 when every file parses within --max-reject-rate, 1 for a pipeline error, \
-        2 when a file rejects more.
+        files of the newest three days of each path pattern, every server's) and prints the \
+        share that parses per file; a path pattern that matches no file fails. Exit status: 0 \
+        when every file parses within --max-reject-rate, 1 for a pipeline error, 2 when a \
+        file rejects more or a pattern matches nothing.
         """
     )
 
@@ -32,12 +33,19 @@ struct ValidateCommand: ParsableCommand {
             options.days = try DayArguments.days(date: date, from: nil, to: nil)
             var validator = Validator(pipeline: loaded, options: options)
             guard lines >= 1 else { throw ValidationError("--lines must be at least 1 (lines to sample per file)") }
+            // As `run` checks it (until 2026-12-05 validate took 7 and -1).
+            if let maxRejectRate, !(0...1).contains(maxRejectRate) { throw ValidationError("--max-reject-rate must be between 0 and 1") }
             validator.sampleLines = lines
             let reports = try validator.run()
             let limit = maxRejectRate ?? loaded.maxRejectRate
             var failed = false
             print("pipeline \(pipeline): OK (\(loaded.sources.count) sources, schema \(loaded.schema.rawValue), sink \(loaded.sink.kind.rawValue))")
             for report in reports {
+                if report.matchedNothing {
+                    failed = true
+                    print("FAIL \(report.path) [\(report.kind.rawValue)]: matched no file")
+                    continue
+                }
                 let rate = 1 - report.parseRate
                 let ok = rate <= limit && report.damage == nil
                 failed = failed || !ok

@@ -1,8 +1,16 @@
 /// Durations as pipeline files write them: `30m`, `24h`, `90s`, `1h30m`, `7d`, or plain seconds.
 enum DurationText {
+    /// A hundred years: no session, gap or TTL is longer, and a bound keeps the sums below
+    /// from overflowing (until 2026-12-05 `timeout: 9223372036854775807` crashed the loader).
+    static let longestMillis: Int64 = 100 * 365 * 86_400_000
+
     static func millis(_ text: String, key: String) throws(PipelineError) -> Int64 {
         let trimmed = text.trimmingCharacters(in: " ")
-        if let seconds = Int64(trimmed), seconds > 0 { return seconds * 1000 }
+        let tooLong = PipelineError("\(key): '\(text)' is longer than 100 years; write e.g. 30m, 24h, 90s or 1h30m")
+        if let seconds = Int64(trimmed), seconds > 0 {
+            guard seconds <= longestMillis / 1000 else { throw tooLong }
+            return seconds * 1000
+        }
         var total: Int64 = 0
         var number: Int64 = 0
         var digits = 0
@@ -23,6 +31,7 @@ enum DurationText {
             }
             guard digits > 0 else { throw PipelineError("\(key): '\(text)' is not a duration; write e.g. 30m, 24h, 90s or 1h30m") }
             total += number * unit
+            guard total <= longestMillis else { throw tooLong }
             number = 0
             digits = 0
         }

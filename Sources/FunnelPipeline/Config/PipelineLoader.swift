@@ -27,7 +27,7 @@ public enum PipelineLoader {
         } catch let error as PipelineError {
             throw error
         } catch {
-            throw PipelineError("\(file): not valid YAML: \(error)")
+            throw PipelineError("\(file): not valid YAML: \(YAMLProblem.text(of: error))")
         }
         let folder = file.lastIndex(of: "/").map { String(file[..<$0]) } ?? "."
         let reader = NodeReader(file: file)
@@ -91,6 +91,15 @@ public enum PipelineLoader {
                     var options = AccessLogParser.Options(visitorCookie: source.visitorCookie, sessionCookie: source.sessionCookie)
                     options.countryVariable = source.countryVariable
                     _ = try AccessLogParser(format: format, options: options)
+                    // A country variable the format does not hold is a typo that would leave
+                    // every access-log session without a country (until 2026-12-05 it loaded
+                    // without a word); the default is not checked, most formats lack it.
+                    if map["country_variable"] != nil, !format.variables.contains(LogVariable(name: source.countryVariable)) {
+                        let headers = format.variables.map(\.name).filter { $0.hasPrefix("http_") }
+                        throw PipelineError("\(file): \(where_).country_variable '\(source.countryVariable)' is set, but the log format has no $\(source.countryVariable)\(headers.isEmpty ? "" : " (its header variables: \(headers.map { "$" + $0 }.joined(separator: ", ")))"); correct the name, add the variable to the format, or leave the key out")
+                    }
+                } catch let error as PipelineError {
+                    throw error
                 } catch {
                     throw PipelineError("\(file): \(where_).format: \(error)")
                 }
@@ -151,7 +160,11 @@ public enum PipelineLoader {
                 pipeline.sink.kind = value
             }
             pipeline.sink.url = try reader.string(map["url"], "sink.url")
-            if let output = try reader.string(map["output"], "sink.output") { pipeline.sink.output = output }
+            if let output = try reader.string(map["output"], "sink.output") {
+                // Until 2026-12-05 an empty one wrote every output beside the pipeline file.
+                guard !output.isEmpty else { throw PipelineError("\(file): sink.output is empty: name the folder of the outputs, or leave the key out for 'out'") }
+                pipeline.sink.output = output
+            }
             pipeline.sink.keyPrefix = try reader.string(map["key_prefix"], "sink.key_prefix") ?? ""
             pipeline.sink.hashTags = try reader.bool(map["hash_tags"], "sink.hash_tags") ?? false
             pipeline.sink.gzip = try reader.bool(map["gzip"], "sink.gzip") ?? false
@@ -211,9 +224,16 @@ public enum PipelineLoader {
         return path.hasPrefix("/") || path == "-" ? path : (folder == "." ? path : folder + "/" + path)
     }
 
+    /// Nil, with `errno` set, for a path that cannot be read, a folder included (a folder
+    /// opens, and its read error was taken for the end of an empty file: "the file is empty").
     static func readText(_ path: String) -> String? {
         guard let file = fopen(path, "rb") else { return nil }
         defer { fclose(file) }
+        var info = stat()
+        if fstat(fileno(file), &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
+            errno = EISDIR
+            return nil
+        }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
@@ -258,9 +278,15 @@ struct NodeReader {
 
     func strings(_ node: Node?, _ where_: String) throws(PipelineError) -> [String] {
         guard let node else { return [] }
-        if case .scalar = node { return [try string(node, where_)].compactMap { $0 } }
+        // An empty text is no path: resolved against the pipeline's folder it read the folder
+        // itself (until 2026-12-05 `paths: [""]` loaded, then failed as a damaged input).
+        if case .scalar = node {
+            guard let text = try string(node, where_) else { return [] }
+            guard !text.isEmpty else { throw PipelineError("\(file): \(where_) is empty") }
+            return [text]
+        }
         return try sequence(node, where_).enumerated().map { (index, item) throws(PipelineError) in
-            guard let text = try string(item, "\(where_)[\(index)]") else { throw PipelineError("\(file): \(where_)[\(index)] is empty") }
+            guard let text = try string(item, "\(where_)[\(index)]"), !text.isEmpty else { throw PipelineError("\(file): \(where_)[\(index)] is empty") }
             return text
         }
     }

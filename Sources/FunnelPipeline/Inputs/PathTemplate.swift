@@ -70,6 +70,85 @@ public struct PathTemplate: Sendable, Hashable {
         return out + rest
     }
 
+    /// The day a file matched by `anyDate` holds, read back through the pattern's date
+    /// placeholders (`access-web1-20240303.log.gz` of `access-*-{date:%Y%m%d}.log.gz` is
+    /// 2024-03-03), or nil when the pattern has no date or the path does not fit it. A date
+    /// without a day of the month (`%Y%m`) is its first day. `validate` samples the newest
+    /// days' files by it: sorted by name, `web2`'s files came after every one of `web1`'s.
+    public func day(of path: String) -> Day? {
+        guard hasDate else { return nil }
+        var expression = ""
+        var fields: [Character] = []
+        func literal(_ text: Substring) {
+            var index = text.startIndex
+            while index < text.endIndex {
+                let character = text[index]
+                switch character {
+                case "*": expression += "[^/]*"
+                case "?": expression += "[^/]"
+                case "[":
+                    // A glob's bracket, `[!...]` negated; copied as a regex bracket.
+                    guard let close = text[text.index(after: index)...].firstIndex(of: "]") else { expression += "\\["; break }
+                    var inside = text[text.index(after: index)..<close]
+                    var negated = false
+                    if inside.first == "!" { negated = true; inside = inside.dropFirst() }
+                    expression += "[" + (negated ? "^" : "") + String(inside).replacing("\\", with: "\\\\") + "]"
+                    index = close
+                default:
+                    if character.isLetter || character.isNumber { expression.append(character) } else { expression += "\\" + String(character) }
+                }
+                index = text.index(after: index)
+            }
+        }
+        var rest = Substring(text)
+        while let open = rest.firstRange(of: "{date"), let close = rest[open.upperBound...].firstIndex(of: "}") {
+            literal(rest[..<open.lowerBound])
+            let inside = rest[open.upperBound..<close]
+            let format = inside.isEmpty ? "%Y-%m-%d" : String(inside.dropFirst())
+            var percent = false
+            for character in format {
+                if percent {
+                    percent = false
+                    switch character {
+                    case "Y": expression += "([0-9]{4})"; fields.append(character)
+                    case "m", "d", "y": expression += "([0-9]{2})"; fields.append(character)
+                    case "e": expression += "( ?[0-9]{1,2})"; fields.append(character)
+                    case "j": expression += "([0-9]{3})"; fields.append(character)
+                    case "b": expression += "([A-Za-z]{3})"; fields.append(character)
+                    default: expression += "%"
+                    }
+                } else if character == "%" {
+                    percent = true
+                } else {
+                    literal(Substring(String(character)))
+                }
+            }
+            rest = rest[rest.index(after: close)...]
+        }
+        literal(rest)
+        guard let regex = try? Regex(expression), let match = try? regex.wholeMatch(in: path) else { return nil }
+        var year: Int?, month = 1, dayOfMonth = 1, dayOfYear: Int?
+        for (index, field) in fields.enumerated() {
+            guard index + 1 < match.output.count, let text = match.output[index + 1].substring else { return nil }
+            let value = Int(String(text).trimmingCharacters(in: " "))
+            switch field {
+            case "Y": year = value
+            case "y": year = value.map { 2000 + $0 }
+            case "m": month = value ?? 1
+            case "d", "e": dayOfMonth = value ?? 1
+            case "j": dayOfYear = value
+            case "b": month = (Self.monthNames.firstIndex(of: text.lowercased()) ?? -1) + 1
+            default: break
+            }
+        }
+        guard let year, (1...12).contains(month) else { return nil }
+        if let dayOfYear { return Day(number: CivilTime.daysFromCivil(year: year, month: 1, day: 1) + dayOfYear - 1) }
+        guard dayOfMonth >= 1, dayOfMonth <= CivilTime.daysInMonth(year: year, month: month) else { return nil }
+        return Day(number: CivilTime.daysFromCivil(year: year, month: month, day: dayOfMonth))
+    }
+
+    private static let monthNames = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+
     /// Files matching a filled pattern, sorted; the pattern itself when it has no glob
     /// characters (so a missing plain path is reported by the reader, not lost).
     public static func glob(_ pattern: String) -> [String] {

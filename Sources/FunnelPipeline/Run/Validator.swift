@@ -1,5 +1,8 @@
 import FunnelCore
 import FunnelTransform
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `funnel validate`: checks a pipeline file and samples its inputs, so a wrong format is
 /// found before the nightly run (SPEC 9).
@@ -12,6 +15,8 @@ public struct Validator {
         public var kept = 0
         public var rejected: [RejectReason: Int] = [:]
         public var damage: String?
+        /// The path is a pattern that matched no file (for `--date`'s day, or for any day).
+        public var matchedNothing = false
 
         /// Share of sampled lines that parsed (blank lines count as parsed).
         public var parseRate: Double { sampled == 0 ? 1 : Double(parsed) / Double(sampled) }
@@ -20,7 +25,8 @@ public struct Validator {
     public let pipeline: Pipeline
     public let options: RunOptions
     public var sampleLines = 1000
-    /// Without `--date`, the newest few files of each pattern are sampled.
+    /// Without `--date`, the files of the newest few days of each pattern are sampled (every
+    /// server's), or, for a pattern without a date, its last few files by name.
     public var filesPerPattern = 3
 
     public init(pipeline: Pipeline, options: RunOptions) {
@@ -39,11 +45,14 @@ public struct Validator {
         }
         var plan = options
         var sampling = pipeline
+        var reports: [FileReport] = []
         if plan.days.isEmpty && plan.inputs.isEmpty {
             // No date: look at the newest files any date would match.
             for index in sampling.sources.indices {
                 sampling.sources[index].paths = sampling.sources[index].paths.flatMap { pattern in
-                    PathTemplate.glob(PathTemplate(pattern).anyDate).suffix(filesPerPattern)
+                    let newest = newestFiles(of: PathTemplate(pattern))
+                    if newest.isEmpty { reports.append(FileReport(path: pattern, kind: pipeline.sources[index].kind, matchedNothing: true)) }
+                    return newest
                 }
             }
             plan.days = []
@@ -51,9 +60,14 @@ public struct Validator {
                 throw PipelineError("no input file matched: \(pipeline.sources.flatMap(\.paths).joined(separator: ", "))")
             }
         }
-        let files = try InputPlan.files(pipeline: sampling, options: plan).files
+        let (files, missing) = try InputPlan.files(pipeline: sampling, options: plan)
+        // A pattern that matches nothing is what validate is for (a typo that a run would
+        // list as missing every night): until 2026-12-05 it was left out and all was OK.
+        for path in missing {
+            let kind = pipeline.sources.first { $0.paths.contains { (try? PathTemplate($0).filled(for: plan.days.first)) == path } }?.kind ?? .accessLog
+            reports.append(FileReport(path: path, kind: kind, matchedNothing: true))
+        }
         let filter = RecordFilter(botPatterns: pipeline.botPatterns, excludedPaths: pipeline.excludedPaths)
-        var reports: [FileReport] = []
         for file in files {
             var report = FileReport(path: file.path, kind: file.source.kind)
             var source = try LineSource(file: file)
@@ -83,5 +97,16 @@ public struct Validator {
             reports.append(report)
         }
         return reports
+    }
+
+    /// The files of the `filesPerPattern` newest days a dated pattern matches (each day's
+    /// files of every server), or a pattern without a date's last files by name.
+    func newestFiles(of template: PathTemplate) -> [String] {
+        let matched = PathTemplate.glob(template.anyDate).filter { $0 == "-" || access($0, F_OK) == 0 }
+        guard template.hasDate else { return Array(matched.suffix(filesPerPattern)) }
+        let dated = matched.compactMap { path in template.day(of: path).map { (day: $0, path: path) } }
+        let days = Set(dated.map(\.day)).sorted().suffix(filesPerPattern)
+        guard let oldest = days.first else { return Array(matched.suffix(filesPerPattern)) }
+        return dated.filter { $0.day >= oldest }.sorted { ($0.day, $0.path) < ($1.day, $1.path) }.map(\.path)
     }
 }

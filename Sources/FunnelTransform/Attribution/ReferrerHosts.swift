@@ -21,6 +21,11 @@ public enum ReferrerHosts {
         ("whatsapp.com", "whatsapp"), ("telegram.org", "telegram"), ("t.me", "telegram"), ("letterboxd.com", "letterboxd"),
     ]
 
+    /// Social networks that serve their users from country domains (`pinterest.co.uk`,
+    /// `pinterest.de`), by the name before the public suffix, as the search engines are read
+    /// (until 2026-12-05 only `pinterest.com` was known, and the rest were referrals).
+    static let socialByLabel: [(label: String, source: String)] = [("pinterest", "pinterest")]
+
     /// Webmail hosts (and subdomains): mail clients in a browser.
     static let webmail: [(host: String, source: String)] = [
         ("mail.google.com", "gmail"), ("outlook.live.com", "outlook"), ("outlook.office.com", "outlook"),
@@ -83,6 +88,9 @@ public enum ReferrerHosts {
         // them (until 2026-12-05 `mail.yandex.com` was `yandex` / `organic`).
         if nameIndex > 0, ["mail", "email"].contains(labels[0]) {
             return Channel(source: "\(name)_mail", medium: "email")
+        }
+        if let network = socialByLabel.first(where: { $0.label == name }) {
+            return Channel(source: network.source, medium: "social")
         }
         if let engine = searchEngines.first(where: { $0.label == name }) {
             return Channel(source: engine.source, medium: "organic")

@@ -119,6 +119,59 @@ struct CommandLineTests {
         #expect(!result.stdout.contains("FAIL"), "\(result)")
     }
 
+    /// Without `--date`, `validate` samples the newest three days' files of every server
+    /// (until 2026-12-05 the last three by name: with `access-*-{date}` all `web2`, never
+    /// `web1`), and a path pattern that matches no file fails (it was left out: "OK").
+    @Test func validateSamplesTheNewestDaysOfEveryServerAndFailsAPatternMatchingNothing() throws {
+        let folder = TestFiles.temporaryFolder("cli-validate-newest")
+        defer { TestFiles.remove(folder) }
+        let good = #"127.0.0.1 - - [01/Mar/2024:10:00:00 +0000] "GET / HTTP/1.1" 200 5 "-" "Mozilla/5.0 (X11; Linux x86_64) Firefox/123.0""# + "\n"
+        for day in ["20240228", "20240301", "20240302", "20240303"] {
+            TestFiles.gzip(good, to: folder + "/access-web1-\(day).log.gz")
+            TestFiles.gzip(day == "20240228" ? good : "not a log line\n", to: folder + "/access-web2-\(day).log.gz")
+        }
+        TestFiles.write(folder + "/p.yaml", """
+            sources:
+              - kind: access_log
+                format: combined
+                paths: ["access-*-{date:%Y%m%d}.log.gz"]
+              - kind: ndjson
+                paths: ["evnets-{date}.ndjson"]
+            """)
+        let result = try funnel(["validate", folder + "/p.yaml"])
+        #expect(result.status == 2, "\(result)")
+        for day in ["20240301", "20240302", "20240303"] {
+            #expect(result.stdout.contains("ok   \(folder)/access-web1-\(day).log.gz"), "\(result)")
+            #expect(result.stdout.contains("FAIL \(folder)/access-web2-\(day).log.gz"), "\(result)")
+        }
+        #expect(!result.stdout.contains("20240228"), "the fourth-newest day is not sampled: \(result)")
+        #expect(result.stdout.contains("FAIL \(folder)/evnets-{date}.ndjson [ndjson]: matched no file"), "\(result)")
+        let dated = try funnel(["validate", folder + "/p.yaml", "--date", "2024-02-28"])
+        #expect(dated.status == 2, "\(dated)")
+        #expect(dated.stdout.contains("FAIL \(folder)/evnets-2024-02-28.ndjson [ndjson]: matched no file"), "\(dated)")
+        #expect(dated.stdout.contains("ok   \(folder)/access-web2-20240228.log.gz"), "\(dated)")
+    }
+
+    /// Usage and path mistakes that ran, or said the wrong thing, until 2026-12-05: validate's
+    /// `--max-reject-rate` out of 0...1 (run refused it), a folder as the pipeline file ("the
+    /// file is empty"), `--output ""` (paths like "/funnel.lock": the root folder), and a
+    /// `--metrics-file` that cannot be written (a problem line after the run, exit 0).
+    @Test func mistakenPathsAndRatesAreRefusedAtTheStart() throws {
+        let folder = TestFiles.temporaryFolder("cli-mistakes")
+        defer { TestFiles.remove(folder) }
+        for rate in ["7", "-1"] {
+            let result = try funnel(["validate", Self.fixture("seed_mvp"), "--max-reject-rate=\(rate)"])
+            #expect(result.status != 0 && result.stderr.contains("--max-reject-rate must be between 0 and 1"), "\(result)")
+        }
+        let asFolder = try funnel(["validate", folder])
+        #expect(asFolder.status == 1 && asFolder.stderr.contains("cannot read pipeline file \(folder): Is a directory"), "\(asFolder)")
+        let emptyOutput = try funnel(["run", Self.fixture("seed_mvp"), "--output", "", "--progress", "never"])
+        #expect(emptyOutput.status != 0 && emptyOutput.stderr.contains("--output is empty"), "\(emptyOutput)")
+        let metrics = try funnel(["run", Self.fixture("seed_mvp"), "--output", folder + "/out", "--progress", "never", "--metrics-file", folder + "/no-such/funnel.prom"])
+        #expect(metrics.status == 1 && metrics.stderr.contains("cannot write --metrics-file \(folder)/no-such/funnel.prom"), "\(metrics)")
+        #expect(!TestFiles.exists(folder + "/out/sessions.ndjson"), "nothing written: \(metrics)")
+    }
+
     /// The executable links jemalloc ahead of libc (Sources/CJemalloc), so the process's
     /// `malloc` is jemalloc's: asked through its own environment variable, it prints its
     /// statistics at exit (glibc's malloc ignores `MALLOC_CONF` and prints nothing). They
@@ -322,8 +375,9 @@ struct CommandLineTests {
         #expect(good.status == 0, "\(good)")
         let success = try #require(TestFiles.readText(metrics)?.split(separator: "\n").first { $0.hasPrefix("funnel_last_success_timestamp_seconds") }?
             .split(separator: " ").last)
-        for arguments in [["run", pipeline, "--date", "1999-01-01"], ["run", folder + "/no-such-pipeline.yaml"]] {
-            let failed = try funnel(arguments + ["--progress", "never", "--metrics-file", metrics, "--summary-json", summary])
+        // A usage error too (until 2026-12-05 only a pipeline error was written).
+        for arguments in [["run", pipeline, "--date", "1999-01-01"], ["run", folder + "/no-such-pipeline.yaml"], ["run", pipeline, "--date", "2024-01-01", "--progress=nevr"]] {
+            let failed = try funnel(arguments + (arguments.last!.hasPrefix("--progress") ? [] : ["--progress", "never"]) + ["--metrics-file", metrics, "--summary-json", summary])
             #expect(failed.status == 1, "\(failed)")
             let text = TestFiles.readText(metrics) ?? ""
             #expect(text.contains("funnel_exit_status{pipeline=\"\(arguments[1])\"} 1"), "\(text)")

@@ -239,7 +239,7 @@ struct PipelineLoaderTests {
         let pipeline = try PipelineLoader.parse("""
             sources:
               - kind: access_log
-                format: combined
+                format: '$remote_addr [$time_local] "$request" $status "$http_cookie" "$http_cf_ipcountry"'
                 visitor_cookie: vid
                 session_cookie: sid
                 country_variable: $http_cf_ipcountry
@@ -288,6 +288,60 @@ struct PipelineLoaderTests {
         let message = failure(minimal("sessions:\n  timeout: \"\(text)\""))
         #expect(message.contains("sessions.timeout"), "\(message)")
         #expect(message.contains("30m"), "the message shows how to write one: \(message)")
+    }
+
+    /// A duration too long to hold is refused with the key named; until 2026-12-05 a plain
+    /// number of 17 digits or more crashed the loader (an overflow).
+    @Test(arguments: [("sessions:\n  timeout: 9223372036854775807", "sessions.timeout"),
+                      ("sessions:\n  max_duration: 3153600001", "sessions.max_duration"),
+                      ("sessions:\n  timeout: 36501d", "sessions.timeout"),
+                      ("sink:\n  kind: redis\n  ttl: 99999999999999999", "sink.ttl")])
+    func aDurationLongerThanACenturyIsRefused(_ extra: String, _ key: String) {
+        let message = failure(minimal(extra))
+        #expect(message.contains(key) && message.contains("longer than 100 years"), "\(message)")
+    }
+
+    @Test func aCenturyIsTheLongestDuration() throws {
+        #expect(try parse(minimal("sessions:\n  max_duration: 36500d")).sessions.maxDurationMillis == 36_500 * 86_400_000)
+    }
+
+    /// A pipeline file that is not YAML is said by line and problem, quoting none of the file,
+    /// which may hold a Redis password and the identity salt (until 2026-12-05 Yams's text of
+    /// the whole mapping, or the faulty line, went to stderr and `--summary-json`).
+    @Test(arguments: [
+        "identity:\n  salt: \"s3cret-salt\"\nsink:\n  url: redis://funnel:Hunter2pass@127.0.0.1:6379/0\nsessions:\n  timeout: 30m\nsessions:\n  max_duration: 24h\n",
+        "sink:\n  url: redis://funnel:Hunter2pass@127.0.0.1:6379/0 key: x\nidentity:\n  salt: s3cret-salt\n",
+        "identity:\n  salt: \"s3cret-salt\nsink:\n  url: redis://funnel:Hunter2pass@127.0.0.1:6379/0\n",
+    ])
+    func aFileThatIsNotYAMLIsNotQuoted(_ extra: String) {
+        let message = failure(minimal(extra))
+        #expect(message.contains("not valid YAML: line "), "\(message)")
+        #expect(!message.contains("Hunter2pass") && !message.contains("s3cret"), "\(message)")
+    }
+
+    @Test func aDuplicateKeyIsNamedWithItsLine() {
+        let message = failure(minimal("sessions:\n  timeout: 30m\nsessions:\n  timeout: 20m"))
+        #expect(message.contains("the key 'sessions' is given twice"), "\(message)")
+    }
+
+    /// An empty path read the pipeline's own folder, and an empty `sink.output` wrote every
+    /// output beside the pipeline file (until 2026-12-05).
+    @Test(arguments: ["sources:\n  - kind: ndjson\n    paths: [\"\"]", "sources:\n  - kind: ndjson\n    paths: \"\"",
+                      "sources:\n  - kind: ndjson\n    paths: [a.ndjson, \"\"]", "sources:\n  - kind: ndjson\n    paths: [a.ndjson]\nsink:\n  output:"])
+    func anEmptyPathIsRefused(_ text: String) {
+        let message = failure(text)
+        #expect(message.contains("is empty"), "\(message)")
+    }
+
+    /// A `country_variable` that the format does not hold is a typo that would drop every
+    /// access-log session's country (it loaded until 2026-12-05); the default is not checked.
+    @Test func aCountryVariableTheFormatLacksIsRefused() throws {
+        let format = #"format: '$remote_addr [$time_local] "$request" $status "$http_user_agent" "$http_cf_ipcountry"'"#
+        let typo = failure(minimal(source: "    \(format)\n    country_variable: http_cf_ipcuntry"))
+        #expect(typo.contains("sources[0].country_variable 'http_cf_ipcuntry'") && typo.contains("$http_cf_ipcountry"), "\(typo)")
+        #expect(failure(minimal(source: "    format: combined\n    country_variable: http_x_country")).contains("country_variable"))
+        #expect(try parse(minimal(source: "    \(format)\n    country_variable: $http_cf_ipcountry")).sources[0].countryVariable == "http_cf_ipcountry")
+        #expect(try parse(minimal(source: "    format: combined")).sources[0].countryVariable == "http_cf_ipcountry")
     }
 
     @Test func badMaxDurationIsNamed() {
@@ -521,6 +575,22 @@ struct PathTemplateTests {
         } catch {
             #expect(error.description.contains(text))
         }
+    }
+
+    /// The day a matched file holds, read back through the pattern: what `validate` sorts by
+    /// to sample the newest days of every server (by name, `web2` came after all of `web1`).
+    @Test func theDayOfAMatchedPathIsReadBack() throws {
+        func day(_ pattern: String, _ path: String) -> String? { PathTemplate(pattern).day(of: path)?.description }
+        #expect(day("logs/access-*-{date:%Y%m%d}.log.gz", "logs/access-web1-20240303.log.gz") == "2024-03-03")
+        #expect(day("logs/access-*-{date}.log.gz", "logs/access-web-2-2024-12-31.log.gz") == "2024-12-31")
+        #expect(day("{date:%Y}/{date:%j}/e.gz", "2024/065/e.gz") == "2024-03-05")
+        #expect(day("a-{date:%d%b%y}.log", "a-05mar24.log") == "2024-03-05")
+        #expect(day("a-{date:%Y%m}.log", "a-202403.log") == "2024-03-01", "no day of the month: the first")
+        #expect(day("a-{date:%e}-{date:%m}-{date:%Y}?.log", "a- 5-03-2024x.log") == "2024-03-05")
+        #expect(day("a+[0-9]-{date}.log", "a+7-2024-03-05.log") == "2024-03-05", "glob brackets and regex characters")
+        #expect(day("a-{date}.log", "a-2024-02-30.log") == nil, "no such day")
+        #expect(day("a-{date}.log", "b-2024-03-05.log") == nil)
+        #expect(day("a.log", "a.log") == nil, "no date in the pattern")
     }
 
     @Test func anyDateReplacesPlaceholdersWithStars() {

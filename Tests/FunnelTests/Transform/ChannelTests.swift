@@ -83,6 +83,13 @@ import Testing
         ("www.youtube.com", "youtube", "social"),
         ("www.tiktok.com", "tiktok", "social"),
         ("pinterest.com", "pinterest", "social"),
+        // Pinterest's country domains (they were referrals until 2026-12-05).
+        ("www.pinterest.co.uk", "pinterest", "social"),
+        ("www.pinterest.de", "pinterest", "social"),
+        ("pinterest.fr", "pinterest", "social"),
+        ("www.pinterest.com.au", "pinterest", "social"),
+        ("uk.pinterest.com", "pinterest", "social"),
+        ("pinterest.example.org", "pinterest.example.org", "referral"),
         // Webmail, before the search engine of the same company.
         ("mail.google.com", "gmail", "email"),
         ("outlook.live.com", "outlook", "email"),

@@ -1,0 +1,24 @@
+import ArgumentParser
+import FunnelPipeline
+
+/// A run or backfill that stops with exit 1 before or during its work: the files a monitor
+/// reads (`--summary-json`, `--metrics-file`) say so, whatever stopped it. Until 2026-12-05
+/// they kept the previous run's figures (`funnel_exit_status 0`) for a pipeline error caught
+/// before the run wrote them, and for every usage error (`--progress nevr`, `--from` after
+/// `--to`) in all cases.
+enum FailedRun {
+    static func record(_ error: any Error, pipeline: String, summaryJSON: String?, metricsFile: String?) {
+        let problem = (error as? PipelineError)?.description ?? String(describing: error)
+        let failed = RunSummary.failed(pipeline: pipeline, problem: problem)
+        if let summaryJSON { try? SummaryFile.write(failed, to: summaryJSON) }
+        if let metricsFile { try? Metrics.write(failed, pipeline: pipeline, to: metricsFile) }
+    }
+
+    /// What the command throws: a pipeline error said in funnel's words with exit 1; any
+    /// other (a usage error) as it came, for the argument parser to say.
+    static func exit(_ error: any Error) -> any Error {
+        guard let error = error as? PipelineError else { return error }
+        Runner.writeToStandardError("funnel: \(error.description)\n")
+        return ExitCode(ExitStatus.pipelineError.rawValue)
+    }
+}
