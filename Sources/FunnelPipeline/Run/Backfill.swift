@@ -20,6 +20,9 @@ public struct Backfill {
     public var stagingDB: Int?
     /// Retries of the rebuild's own Redis commands (`FLUSHDB`, `SWAPDB`); tests shorten it.
     var retry = RedisRetryPolicy.standard
+    /// Points of a rebuild's switch where a test stops the backfill, as a kill would.
+    enum SwitchStep { case movedAside, switched }
+    var stopForTest: ((SwitchStep) throws(PipelineError) -> Void)?
     private let report: (String) -> Void
 
     public init(pipeline: Pipeline, options: RunOptions, days: [Day], report: @escaping (String) -> Void = Runner.writeToStandardError) {
@@ -86,17 +89,22 @@ public struct Backfill {
                 dayOptions.output = stagingFolder
             }
         }
+        let key = "\(days.first!) \(days.last!) \(rebuild ? "rebuild" : "incremental")"
+        // A flat-file rebuild killed after its staging folder became the output (its state
+        // file moved along) is done: until 2026-12-05 it was rebuilt again from nothing, and
+        // its switch put the first rebuild where the previous outputs had been kept.
+        if let stagingFolder, access(stagingFolder, F_OK) != 0, Self.lastDayDone(in: output + "/backfill.state", key: key, days: days) == days.count - 1 {
+            unlink(output + "/backfill.state")
+            report("switched: \(output) holds the rebuilt outputs (the switch was done before this backfill was stopped)\n")
+            return .success
+        }
         let stateFolder = stagingFolder ?? output
         try Runner.makeFolder(stateFolder)
         let statePath = stateFolder + "/backfill.state"
-        let key = "\(days.first!) \(days.last!) \(rebuild ? "rebuild" : "incremental")"
         var start = 0
-        if let state = PipelineLoader.readText(statePath) {
-            let parts = state.split(separator: "\n").first.map { $0.split(separator: "|") } ?? []
-            if parts.count == 2, parts[0] == key, let done = Int(parts[1]), let index = days.firstIndex(where: { $0.number == done }) {
-                start = index + 1
-                report("resuming \(key) after \(days[index])\n")
-            }
+        if let index = Self.lastDayDone(in: statePath, key: key, days: days) {
+            start = index + 1
+            report("resuming \(key) after \(days[index])\n")
         }
         let marker = pipeline.sink.keyPrefix + "funnel:rebuild"
         let notice: RedisRetryNotice = { [report] in report("warning: \($0)\n") }
@@ -190,19 +198,38 @@ public struct Backfill {
                     report("stopped before the switch; every day is loaded: run the same command again to switch\n")
                     return .sinkFailure
                 }
-                // The manifest goes with its history; the previous one stays beside it.
-                rename(output + "/" + Manifest.fileName, output + "/" + Manifest.fileName + ".previous")
-                rename(output + "/" + Manifest.rebuildFileName, output + "/" + Manifest.fileName)
-                report("switched: the rebuilt data is now database \(liveURL.db); the previous data is in database \(stagingURL.db) (FLUSHDB it when satisfied)\n")
-            } else if let stagingFolder {
-                try FileTree.remove(output + ".previous")
-                if access(output, F_OK) == 0 && rename(output, output + ".previous") != 0 {
-                    throw PipelineError("cannot move \(output) aside: \(String(cString: strerror(errno)))")
+                // The manifest goes with its history; the previous one stays beside it. Once:
+                // a resumed switch finds the rebuild's manifest moved already.
+                if access(output + "/" + Manifest.rebuildFileName, F_OK) == 0 {
+                    rename(output + "/" + Manifest.fileName, output + "/" + Manifest.fileName + ".previous")
+                    rename(output + "/" + Manifest.rebuildFileName, output + "/" + Manifest.fileName)
                 }
+                report("switched: the rebuilt data is now database \(liveURL.db); the previous data is in database \(stagingURL.db) (FLUSHDB it when satisfied)\n")
+                try stopForTest?(.switched)
+                // The marker goes last, after the state: a backfill stopped before this point
+                // and run again finds it and does not swap the old data back (until
+                // 2026-12-05 it was deleted at the swap, and such a resume swapped back).
+                unlink(stateFolder + "/backfill.state")
+                if let failure = Self.send(liveURL, ["DEL", marker], retry: retry, notice: notice) {
+                    report("  warning: \(failure); delete the key \(marker) of database \(liveURL.db) by hand\n")
+                }
+                return worst
+            } else if let stagingFolder {
+                // The output moved aside by a switch that was stopped before the staging
+                // folder took its place is kept (until 2026-12-05 the resumed switch deleted
+                // it as the previous outputs of an earlier rebuild).
+                if access(output, F_OK) == 0 {
+                    try FileTree.remove(output + ".previous")
+                    if rename(output, output + ".previous") != 0 {
+                        throw PipelineError("cannot move \(output) aside: \(String(cString: strerror(errno)))")
+                    }
+                }
+                try stopForTest?(.movedAside)
                 guard rename(stagingFolder, output) == 0 else {
                     throw PipelineError("cannot move \(stagingFolder) to \(output): \(String(cString: strerror(errno)))")
                 }
                 report("switched: \(output) holds the rebuilt outputs; the previous ones are in \(output).previous\n")
+                try stopForTest?(.switched)
             }
         }
         unlink(output + "/backfill.state")
@@ -238,6 +265,14 @@ public struct Backfill {
     /// database and does not swap back. Every step has the retries of every Redis fault (until
     /// 2026-12-05 a failure here was exit 1, not 3, and not retried). Nil when switched.
     private func swap(live: RedisURL, staging: RedisURL, marker: String, key: String, notice: @escaping RedisRetryNotice) -> String? {
+        var swapped = false
+        if let failure = Self.redis(live, retry: retry, notice: notice, { c throws(RedisError) -> String? in
+            if case .string(let value) = try c.command("GET", marker) { swapped = value == Array(key.utf8) }
+            return nil
+        }) {
+            return failure
+        }
+        if swapped { return nil }  // by a backfill stopped before it was done
         if let failure = Self.send(staging, ["SET", marker, key], retry: retry, notice: notice) {
             return failure
         }
@@ -247,10 +282,15 @@ public struct Backfill {
         }) {
             return failure
         }
-        if let failure = Self.send(live, ["DEL", marker], retry: retry, notice: notice) {
-            report("  warning: \(failure); delete the key \(marker) of database \(live.db) by hand\n")
-        }
         return nil
+    }
+
+    /// The index in `days` of the last day a state file of `key` says is done, or nil.
+    static func lastDayDone(in statePath: String, key: String, days: [Day]) -> Int? {
+        guard let state = PipelineLoader.readText(statePath) else { return nil }
+        let parts = state.split(separator: "\n").first.map { $0.split(separator: "|") } ?? []
+        guard parts.count == 2, parts[0] == key, let done = Int(parts[1]) else { return nil }
+        return days.firstIndex { $0.number == done }
     }
 
     /// Runs `body` over a connection to `url` with the retries of every Redis fault; its

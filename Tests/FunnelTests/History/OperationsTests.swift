@@ -1,5 +1,5 @@
 import FunnelCore
-import FunnelPipeline
+@testable import FunnelPipeline
 import FunnelTestSupport
 import FunnelWriters
 import Testing
@@ -13,7 +13,8 @@ struct OperationsTests {
     typealias Days = RunsOverTimeTests.Days
 
     private func backfill(_ days: Days, _ dates: ArraySlice<String>, output: String, redisURL: String? = nil,
-                          rebuild: Bool = false, log: @escaping (String) -> Void = { _ in }) throws -> FunnelPipeline.ExitStatus {
+                          rebuild: Bool = false, stop: Backfill.SwitchStep? = nil,
+                          log: @escaping (String) -> Void = { _ in }) throws -> FunnelPipeline.ExitStatus {
         var options = RunOptions()
         options.output = output
         options.redisURL = redisURL
@@ -21,6 +22,9 @@ struct OperationsTests {
         var backfill = Backfill(pipeline: try PipelineLoader.load(path: days.folder + "/pipeline.yaml"), options: options,
                                 days: try dates.map { try Day(parsing: $0) }, report: log)
         backfill.rebuild = rebuild
+        if let stop {
+            backfill.stopForTest = { step throws(PipelineError) in if step == stop { throw PipelineError("stopped at \(step)") } }
+        }
         return try backfill.run()
     }
 
@@ -93,6 +97,58 @@ struct OperationsTests {
             #expect(try admin.command("EXISTS", "funnel:rebuild") == .integer(0), "round \(round)")
             _ = try admin.command("DEL", "sess:stale")
         }
+    }
+
+    /// A Redis rebuild stopped after its switch, before it was done (a kill, a reboot), and
+    /// run again is done: it does not swap the old data back in. Until 2026-12-05 the marker
+    /// that tells a switch happened was deleted at the switch, the resumed backfill swapped
+    /// again, and said "switched" with the old data live (a review reproduced it with SIGKILL).
+    @Test func aRebuildStoppedAfterItsSwitchIsNotSwappedBack() throws {
+        let days = Days(seed: 97, visitors: 120)
+        let scratch = TestFiles.temporaryFolder("ops-rebuild-stopped")
+        defer { TestFiles.remove(scratch) }
+        let reference = try days.sessionsOfOneRedisRun(output: scratch + "/ref")
+        let server = try RedisServer()
+        defer { server.stop() }
+        let admin = try server.connect()
+        _ = try admin.command("SET", "sess:stale", "from an old, wrong load")
+        #expect(throws: PipelineError.self) {
+            try backfill(days, days.dates[...], output: scratch + "/live", redisURL: server.url, rebuild: true, stop: .switched)
+        }
+        #expect(try server.dumpSessions() == reference, "switched before the stop")
+        var log = ""
+        let again = try backfill(days, days.dates[...], output: scratch + "/live", redisURL: server.url, rebuild: true) { log += $0 }
+        #expect(again == .success, "\(log)")
+        #expect(try server.dumpSessions() == reference, "not swapped back: \(log)")
+        #expect(try admin.command("EXISTS", "funnel:rebuild") == .integer(0))
+        #expect(TestFiles.exists(scratch + "/live/" + Manifest.fileName) && !TestFiles.exists(scratch + "/live/backfill.state"))
+        _ = try admin.command("SELECT", "1")
+        #expect(try admin.command("EXISTS", "sess:stale") == .integer(1), "the previous data kept in the staging database")
+    }
+
+    /// A flat-file rebuild stopped in its switch (the outputs moved aside, the rebuilt ones
+    /// not yet in place; or in place, not yet done) and run again keeps the previous outputs
+    /// in `<output>.previous` (until 2026-12-05 the first was deleted, the second rebuilt
+    /// from nothing and switched over the first rebuild).
+    @Test(arguments: [Backfill.SwitchStep.movedAside, .switched])
+    func aFlatRebuildStoppedInItsSwitchKeepsThePreviousOutputs(stop: Backfill.SwitchStep) throws {
+        let days = Days(seed: 98, visitors: 100)
+        let scratch = TestFiles.temporaryFolder("ops-flat-rebuild-stopped")
+        defer { TestFiles.remove(scratch) }
+        let live = scratch + "/live"
+        _ = try backfill(days, days.dates[...], output: live)
+        let reference = try #require(TestFiles.readText(live + "/sessions.ndjson"))
+        TestFiles.write(live + "/note.txt", "the previous outputs\n")
+        #expect(throws: PipelineError.self) {
+            try backfill(days, days.dates[...], output: live, rebuild: true, stop: stop)
+        }
+        var log = ""
+        let again = try backfill(days, days.dates[...], output: live, rebuild: true) { log += $0 }
+        #expect(again == .success, "\(log)")
+        #expect(log.contains("switched") && !log.contains("day 1/"), "not rebuilt again: \(log)")
+        #expect(TestFiles.readText(live + ".previous/note.txt") == "the previous outputs\n", "\(log)")
+        #expect(TestFiles.readText(live + "/sessions.ndjson") == reference)
+        #expect(!TestFiles.exists(live + "/note.txt") && !TestFiles.exists(live + "/backfill.state") && !TestFiles.exists(live + ".rebuild"))
     }
 
     /// A day with no input file (a server down, a gap in an archive) is named and passed, and
