@@ -41,6 +41,14 @@ public protocol HistoryStore: AnyObject {
     /// Makes what the run applied durable: one transaction for SQLite (a run cut short leaves
     /// the history as it was), nothing for Redis, whose changes are idempotent per record.
     func commit() throws(SinkError)
+    /// Runs of other input files that wrote to the store and did not finish, as the store
+    /// found them after this run's commit (each the names of its files); empty for a store
+    /// whose runs are durable whole.
+    var runsLeftUnfinished: [[String]] { get }
+}
+
+extension HistoryStore {
+    public var runsLeftUnfinished: [[String]] { [] }
 }
 
 public struct EventHolder: Sendable, Hashable {

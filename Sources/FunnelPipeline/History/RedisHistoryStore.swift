@@ -61,6 +61,8 @@ public final class RedisHistoryStore: HistoryStore {
     private var unfinished: UnfinishedRuns?
     /// Whether this run has added itself to the unfinished runs (at its first write).
     private var markedUnfinished = false
+    /// The unfinished runs of other files left after this run's commit (`HistoryStore`).
+    public private(set) var runsLeftUnfinished: [[String]] = []
 
     /// `notice` is told before each retry (see `RedisRetryPolicy.run`); `keyFilterBytes`
     /// bounds the key filter's memory; `runInputs` are the paths of the run's input files
@@ -398,6 +400,7 @@ public final class RedisHistoryStore: HistoryStore {
             unfinished = left
             markedUnfinished = false
         }
+        runsLeftUnfinished = (try? unfinishedRuns().removing(coveredBy: runInputs).runs) ?? []
         guard let filter else { return }
         // Both keys exist before the count is taken, so the count includes them, as it will
         // when the next run compares.

@@ -151,6 +151,39 @@ struct OperationsTests {
         #expect(!TestFiles.exists(live + "/note.txt") && !TestFiles.exists(live + "/backfill.state") && !TestFiles.exists(live + ".rebuild"))
     }
 
+    /// A Redis run stopped by its sink after sessions were sent says how many were (until
+    /// 2026-12-05 "sessions 0 written"), and a later run of other days names the unfinished
+    /// run in a warning: it must be run again first (docs/operations.md, "After a failed
+    /// night"). The history's visitor rows are read-only to the run's user here, as a Redis
+    /// going away part-way would stop it.
+    @Test func aRedisRunStoppedPartWayCountsWhatItSentAndIsNamedByTheNextRun() throws {
+        let days = Days(seed: 99, visitors: 300)
+        let scratch = TestFiles.temporaryFolder("ops-redis-part-way")
+        defer { TestFiles.remove(scratch) }
+        let server = try RedisServer()
+        defer { server.stop() }
+        let admin = try server.connect()
+        _ = try admin.command("ACL", "SETUSER", "rt", "on", ">pw", "~sess:*", "~events:sess:*", "~funnel:lock", "~funnel:unfinished", "~funnel:keyfilter*",
+                              "~funnel:rec:*", "~funnel:eid:*", "%R~funnel:visitor:*", "+@all")
+        let pipeline = try PipelineLoader.load(path: days.folder + "/pipeline.yaml")
+        var options = RunOptions()
+        options.output = scratch + "/out"
+        options.sink = .redis
+        options.progress = .never
+        options.days = [try Day(parsing: days.dates[0])]
+        options.redisURL = "redis://rt:pw@127.0.0.1:\(server.port)/0"
+        options.chunkRecords = 100  // stopped in the run, not at its end
+        let stopped = try Runner(pipeline: pipeline, options: options, report: { _ in }).run()
+        #expect(stopped.exitStatus == .sinkFailure, "\(stopped.problems)")
+        guard case .integer(let keys) = try admin.command("EVAL", "return #redis.call('KEYS', 'sess:*')", "0") else { Issue.record("no count"); return }
+        #expect(keys > 0 && stopped.sessions >= Int(keys), "\(stopped.sessions) sessions said, \(keys) in Redis")
+        options.redisURL = server.url
+        options.days = [try Day(parsing: days.dates[1])]
+        let next = try Runner(pipeline: pipeline, options: options, report: { _ in }).run()
+        #expect(next.exitStatus == .success, "\(next.problems)")
+        #expect(next.warnings.contains { $0.hasPrefix("a run of ") && $0.contains(days.dates[0]) && $0.contains("did not finish: run it again") }, "\(next.warnings)")
+    }
+
     /// A day with no input file (a server down, a gap in an archive) is named and passed, and
     /// the backfill goes on to the days after it, exiting 2 (until 2026-12-05 it stopped
     /// there with exit 1, and resuming stopped at the same day again).
