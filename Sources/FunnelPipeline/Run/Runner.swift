@@ -198,10 +198,14 @@ public struct Runner {
             summary.withheldSessions = totals.withheldSessions
             if let failure = tally.rejectFailure { throw failure }
             if let rejects { try rejects.finish() }
-            // History last: a run cut short before this point is repaired by running it again.
+            // History last, after the manifest: a run cut short before this point is repaired
+            // by running it again. (Until 2026-12-05 the manifest came after the commit, and a
+            // run stopped in between, by a kill or a manifest it could not write, left its
+            // work committed: the re-run found nothing new and replaced the run's complete
+            // sessions file with an empty one.)
             if !options.dryRun {
-                try store.commit()
                 try manifest.write(folder: output, file: options.manifestFile)
+                try store.commit()
             }
             // A Redis run cut short writes sessions chunk by chunk beside their visitors'
             // rows: a run of other days before it is run again may rebuild those visitors

@@ -1,3 +1,4 @@
+import Foundation
 import FunnelCore
 @testable import FunnelPipeline
 import FunnelTestSupport
@@ -182,6 +183,29 @@ struct OperationsTests {
         let next = try Runner(pipeline: pipeline, options: options, report: { _ in }).run()
         #expect(next.exitStatus == .success, "\(next.problems)")
         #expect(next.warnings.contains { $0.hasPrefix("a run of ") && $0.contains(days.dates[0]) && $0.contains("did not finish: run it again") }, "\(next.warnings)")
+    }
+
+    /// A flat-file run stopped at its manifest (here a folder in its place; a kill there does
+    /// the same) has not committed its history, so the re-run writes the day's sessions again.
+    /// Until 2026-12-05 the history was committed first, and the re-run found nothing new
+    /// and replaced the day's complete sessions file with an empty one (a review found it).
+    @Test func aRunStoppedAtItsManifestIsRunAgainInFull() throws {
+        let output = TestFiles.temporaryFolder("ops-manifest-stop")
+        defer { TestFiles.remove(output) }
+        var options = RunOptions()
+        options.output = output + "/clean"
+        options.progress = .never
+        let pipeline = try PipelineLoader.load(path: FixtureCase.repositoryRoot + "/fixtures/seed_mvp/pipeline.yaml")
+        _ = try Runner(pipeline: pipeline, options: options, report: { _ in }).run()
+        let reference = try #require(TestFiles.readText(output + "/clean/sessions.ndjson"))
+        options.output = output + "/stopped"
+        try FileManager.default.createDirectory(atPath: output + "/stopped/" + Manifest.fileName, withIntermediateDirectories: true)
+        let stopped = try Runner(pipeline: pipeline, options: options, report: { _ in }).run()
+        #expect(stopped.exitStatus == .sinkFailure, "\(stopped.problems)")
+        TestFiles.remove(output + "/stopped/" + Manifest.fileName)
+        let again = try Runner(pipeline: pipeline, options: options, report: { _ in }).run()
+        #expect(again.exitStatus == .success && again.sessions > 0, "\(again.text)")
+        #expect(TestFiles.readText(output + "/stopped/sessions.ndjson") == reference)
     }
 
     /// A day with no input file (a server down, a gap in an archive) is named and passed, and
