@@ -67,9 +67,14 @@ public final class RedisHistoryStore: HistoryStore {
     /// `notice` is told before each retry (see `RedisRetryPolicy.run`); `keyFilterBytes`
     /// bounds the key filter's memory; `runInputs` are the paths of the run's input files
     /// (without them the run never leaves out a line read again).
+    /// The key of the run's notes of the sessions it sends (`SentSessions`), deleted by
+    /// `commit` once every write is confirmed and before the filter counts the keys.
+    private let sentJournalKey: String?
+
     public init(url: RedisURL, prefix: String, keyFilterBytes: Int = Pipeline.defaultKeyFilterBytes, retry: RedisRetryPolicy = .standard,
-                notice: RedisRetryNotice? = nil, runInputs: [String] = []) {
+                notice: RedisRetryNotice? = nil, runInputs: [String] = [], sentJournalKey: String? = nil) {
         self.runInputs = UnfinishedRuns.names(of: runInputs)
+        self.sentJournalKey = sentJournalKey
         self.url = url
         self.keyFilterBytes = keyFilterBytes
         self.prefix = prefix + "funnel:"
@@ -401,6 +406,8 @@ public final class RedisHistoryStore: HistoryStore {
             markedUnfinished = false
         }
         runsLeftUnfinished = (try? unfinishedRuns().removing(coveredBy: runInputs).runs) ?? []
+        // Every session the run sent is in a stored row now: its notes are done with.
+        if let sentJournalKey { _ = try send([[b("DEL"), b(sentJournalKey)]]) }
         guard let filter else { return }
         // Both keys exist before the count is taken, so the count includes them, as it will
         // when the next run compares.

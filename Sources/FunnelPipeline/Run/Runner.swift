@@ -71,6 +71,7 @@ public struct Runner {
         var sink: SessionSink?
         var rejects: RejectWriter?
         var history: HistoryStore?
+        var journal: SentSessionsJournal?
         var lock: RunLock?
         defer { lock?.release() }
         var manifest = Manifest(folder: output, file: options.manifestFile)
@@ -104,7 +105,7 @@ public struct Runner {
                     sink = try RedisSessionWriter(url: url, layout: keyLayout, sortedSet: pipeline.schema.eventsAsSortedSet,
                                                   ttlSeconds: pipeline.sink.ttlSeconds, notice: notice)
                     history = RedisHistoryStore(url: url, prefix: pipeline.sink.keyPrefix, keyFilterBytes: pipeline.keyFilterBytes, notice: notice,
-                                                runInputs: files.map(\.positionName))
+                                                runInputs: files.map(\.positionName), sentJournalKey: pipeline.sink.keyPrefix + SentSessions.journalKey)
                     if let failure = try lock?.lockRedis(url: url, prefix: pipeline.sink.keyPrefix, notice: notice) {
                         summary.problems.append(failure.message)
                         summary.exitStatus = .sinkFailure
@@ -112,6 +113,19 @@ public struct Runner {
                         return summary
                     }
                     summary.sink = "redis \(url.redacted)"
+                    let notes = SentSessionsJournal(url: url, key: pipeline.sink.keyPrefix + SentSessions.journalKey, notice: notice)
+                    journal = notes
+                    do throws(SinkError) {
+                        let strays = try SentSessions.reconcile(notes, store: history!, sink: sink!)
+                        if strays > 0 {
+                            summary.warnings.append("deleted \(strays) \(strays == 1 ? "session" : "sessions") that a run cut short had sent and no visitor's row lists (docs/operations.md, \"After a failed night\")")
+                        }
+                    } catch {
+                        summary.problems.append(error.message)
+                        summary.exitStatus = .sinkFailure
+                        summary.seconds = Self.now() - started
+                        return summary
+                    }
                 }
             } catch let error as SinkError {
                 throw PipelineError(error.message)
@@ -131,7 +145,7 @@ public struct Runner {
             if let history { store = history } else { store = try SQLiteHistoryStore.temporary() }
             sessions = try SessionStage(transformer: Transformer(configuration: configuration), store: store, sink: sink,
                                         chunkRecords: chunkRecords, warnVisitorRecords: pipeline.warnVisitorRecords,
-                                        continueVisitorRecords: pipeline.continueVisitorRecords)
+                                        continueVisitorRecords: pipeline.continueVisitorRecords, journal: journal)
         } catch {
             throw PipelineError(error.message)
         }
@@ -207,13 +221,12 @@ public struct Runner {
                 try manifest.write(folder: output, file: options.manifestFile)
                 try store.commit()
             }
-            // A Redis run cut short writes sessions chunk by chunk beside their visitors'
-            // rows: a run of other days before it is run again may rebuild those visitors
-            // from rows that never listed them, and leave them for good (a review found it
-            // on 2026-12-05; until then no run said so).
+            // A Redis run cut short may leave sessions it sent that no row lists, which the
+            // next run deletes (`SentSessions`), and visitors whose sessions it never sent:
+            // until it is run again its days are incomplete (until 2026-12-05 no run said so).
             for run in store.runsLeftUnfinished {
                 let files = ShortList.text(run, first: 3, separator: ", ")
-                summary.warnings.append("a run of \(files) wrote to this Redis and did not finish: run it again (the same command) now; until then a run of other days may leave sessions it wrote beside their rebuilt versions for good (docs/operations.md, \"After a failed night\")")
+                summary.warnings.append("a run of \(files) wrote to this Redis and did not finish: run it again (the same command); until then its days' sessions may be missing or stale (docs/operations.md, \"After a failed night\")")
             }
         } catch {
             summary.problems.append(error.message)

@@ -40,11 +40,12 @@ struct SessionStage {
     private var carried = 0
     private var watermark = Int64.min
 
+    /// `journal`: where a live sink's sessions are noted before they are sent (Redis).
     init(transformer: Transformer, store: HistoryStore, sink: SessionSink?, chunkRecords: Int,
          warnVisitorRecords: Int = Pipeline.defaultWarnVisitorRecords,
-         continueVisitorRecords: Int = Pipeline.defaultContinueVisitorRecords) throws(SinkError) {
+         continueVisitorRecords: Int = Pipeline.defaultContinueVisitorRecords, journal: SentSessionsJournal? = nil) throws(SinkError) {
         flusher = try Flusher(transformer: transformer, store: store, sink: sink, warnVisitorRecords: warnVisitorRecords,
-                              continueVisitorRecords: continueVisitorRecords)
+                              continueVisitorRecords: continueVisitorRecords, journal: journal)
         self.chunkRecords = max(1, chunkRecords)
         timeoutMillis = transformer.settings.timeoutMillis
         maxDurationMillis = transformer.settings.maxDurationMillis
@@ -163,6 +164,8 @@ private final class Flusher: @unchecked Sendable {
     private let encoder: EncodedSessionSink?
     /// The sink when it is sent sessions as they are built (Redis).
     private let live: PreparedSessionSink?
+    /// Where `live`'s sessions are noted before they are sent (`SentSessionsJournal`).
+    private let journal: SentSessionsJournal?
     private let scratch: RunScratch
     private var thread: WorkerThread?
     /// The chunks handed to `thread`, in order.
@@ -187,8 +190,9 @@ private final class Flusher: @unchecked Sendable {
     private var runCounts: [String: HistoryPlanner.VisitorCounts] = [:]
 
     init(transformer: Transformer, store: HistoryStore, sink: SessionSink?, warnVisitorRecords: Int,
-         continueVisitorRecords: Int) throws(SinkError) {
+         continueVisitorRecords: Int, journal: SentSessionsJournal?) throws(SinkError) {
         self.transformer = transformer
+        self.journal = journal
         self.continueVisitorRecords = continueVisitorRecords
         heavyVisitors = HeavyVisitors(limit: warnVisitorRecords)
         self.store = store
@@ -306,7 +310,11 @@ private final class Flusher: @unchecked Sendable {
                     // A rebuild that leaves a session as this run last sent it (a returning
                     // visitor's earlier sessions, mostly) sends nothing for it.
                     try live.delete(plan.deleted)
-                    try live.write(prepared: zip(made, alreadySent).compactMap { $0.1 ? nil : $0.0.1 })
+                    let sending = zip(made, alreadySent).compactMap { $0.1 ? nil : $0.0.1 }
+                    // Noted first: a run cut short before the history stores these visitors'
+                    // rows leaves sessions no row lists, which the next run deletes by the notes.
+                    if let journal, !sending.isEmpty { try journal.add(Self.notes(sending, holders: plan.change.visitors)) }
+                    try live.write(prepared: sending)
                 }
             } catch {
                 keepFailure = error
@@ -315,6 +323,14 @@ private final class Flusher: @unchecked Sendable {
         self.keeper = keeper
         // Handed to the history's writer, which writes it while the next chunk is planned.
         try history.apply(plan.change)
+    }
+
+    /// The journal's notes of `sessions`, each with the visitor whose new row lists it
+    /// (an empty visitor when none does: such a note is never taken for a stray session).
+    static func notes(_ sessions: [PreparedSession], holders: [String: VisitorRow]) -> [[UInt8]] {
+        var visitorOf: [String: String] = [:]
+        for (visitor, row) in holders { for id in row.sessions { visitorOf[id] = visitor } }
+        return sessions.map { SentSessionsJournal.member(visitor: visitorOf[$0.session.id] ?? "", id: $0.session.id) }
     }
 
     /// What identifies a session's content for a sink that writes as it goes: a 64-bit

@@ -186,7 +186,7 @@ import Testing
         _ = try redis.command("SET", "funnel:unfinished", "access-\(days[0]).log.gz")
 
         let third = try run(days[2])
-        #expect(third.warnings == ["a run of access-\(days[0]).log.gz wrote to this Redis and did not finish: run it again (the same command) now; until then a run of other days may leave sessions it wrote beside their rebuilt versions for good (docs/operations.md, \"After a failed night\")"],
+        #expect(third.warnings == ["a run of access-\(days[0]).log.gz wrote to this Redis and did not finish: run it again (the same command); until then its days' sessions may be missing or stale (docs/operations.md, \"After a failed night\")"],
                 "continued, and the unfinished run named: \(third.warnings)")
         #expect(try redis.command("GET", "funnel:unfinished") == .string(Array("access-\(days[0]).log.gz".utf8)),
                 "a run of other files leaves the unfinished one listed")
