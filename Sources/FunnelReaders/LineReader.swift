@@ -43,6 +43,8 @@ public final class LineReader {
     private var prefix: UnsafeMutableRawBufferPointer = .allocate(byteCount: Reject.rawLimit, alignment: 1)
     private var prefixCount = 0
     private var skipLength = 0
+    /// Whether the last byte of a skipped line read so far is a CR (its LF may come next).
+    private var skippedCR = false
     private var ended = false
     /// Set once `next()` returned nil: the damage that ended the input early, if any, and the
     /// partial line it cut.
@@ -62,14 +64,25 @@ public final class LineReader {
                 if skipping {
                     skipping = false
                     lineCount += 1
-                    keepPrefix(base + lineStart, newline - lineStart)
-                    skipLength += newline - lineStart
+                    // A CRLF line's length and kept bytes are without its CR, as `emit` has them.
+                    let crHere = newline > lineStart && base.load(fromByteOffset: newline - 1, as: UInt8.self) == 0x0D
+                    let content = newline - lineStart - (crHere ? 1 : 0)
+                    keepPrefix(base + lineStart, content)
+                    skipLength += content
+                    if newline == lineStart && skippedCR {
+                        if prefixCount == skipLength { prefixCount -= 1 }  // the CR is the last byte kept
+                        skipLength -= 1
+                    }
                     return .tooLong(prefix: UnsafeRawBufferPointer(start: prefix.baseAddress, count: prefixCount), number: lineCount, length: skipLength)
                 }
                 return emit(base, from: lineStart, to: newline)
             }
             cursor = filled
-            if !skipping, filled - start > maxLineLength {
+            // A line of the limit whose CR is the last byte read may end with the next byte:
+            // it is not skipped yet (until 2026-12-05 a CRLF line of exactly the limit was
+            // rejected when its CR fell at the end of a read, and kept elsewhere).
+            let crlfPending = filled - start == maxLineLength + 1 && base.load(fromByteOffset: filled - 1, as: UInt8.self) == 0x0D
+            if !skipping, filled - start > maxLineLength, !crlfPending {
                 skipping = true
                 prefixCount = 0
                 skipLength = 0
@@ -77,6 +90,7 @@ public final class LineReader {
             if skipping {
                 keepPrefix(base + start, filled - start)
                 skipLength += filled - start
+                if filled > start { skippedCR = base.load(fromByteOffset: filled - 1, as: UInt8.self) == 0x0D }
                 start = filled
             }
             if start > 0 {

@@ -20,6 +20,10 @@ public struct InputFile: Sendable {
     /// files of one pattern and day with the same base name had the same positions: the
     /// second's lines were taken for the first's when a visitor was rebuilt.
     public var positionName: String
+    /// What a file matched by a path pattern is when it is not a regular file ("a FIFO"): it
+    /// is then not opened (a FIFO without a writer would wait for ever) but reported as
+    /// unreadable.
+    public var notRegular: String?
 
     public init(path: String, source: Pipeline.Source) {
         self.path = path

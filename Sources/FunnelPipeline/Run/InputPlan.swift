@@ -6,15 +6,44 @@ import Glibc
 /// Turns a pipeline's sources (or `--input` paths) and the run's days into the list of files
 /// to read, each with the source settings to read it with.
 enum InputPlan {
-    static func files(pipeline: Pipeline, options: RunOptions) throws(PipelineError) -> (files: [InputFile], missing: [String]) {
+    /// The files to read, the patterns (filled) that matched none, and the files left out as
+    /// another name of one already listed (`… is the same file as …`).
+    static func files(pipeline: Pipeline, options: RunOptions) throws(PipelineError) -> (files: [InputFile], missing: [String], repeated: [String]) {
+        // A file is read once, whatever names reach it (a link beside its target, `x.log` and
+        // `./x.log`): until 2026-12-05 each name was read, and every event counted twice.
+        var identities: [FileIdentity: String] = [:]
+        var repeated: [String] = []
+        func isRepeat(_ path: String) -> Bool {
+            guard path != "-", let identity = FileIdentity(path) else { return false }
+            if let first = identities[identity] {
+                repeated.append("\(path) is the same file as \(first): read once")
+                return true
+            }
+            identities[identity] = path
+            return false
+        }
         if !options.inputs.isEmpty {
             var files: [InputFile] = []
+            if options.inputs.filter({ $0 == "-" }).count > 1 {
+                throw PipelineError("--input - is given more than once: standard input can be read once")
+            }
             for (index, path) in options.inputs.enumerated() {
                 if path != "-" && access(path, R_OK) != 0 {
                     throw PipelineError("--input \(path): \(String(cString: strerror(errno)))")
                 }
+                if isRepeat(path) { continue }
                 let kind: Pipeline.Source.Kind
-                if let given = options.inputKind { kind = given } else { kind = try sniff(path) }
+                if let given = options.inputKind {
+                    kind = given
+                } else {
+                    // Its first bytes, once read, cannot be read again: its kind is not guessed
+                    // (until 2026-12-05 the first 64 KiB of a pipe were lost without a word, and
+                    // a named FIFO hung the run).
+                    if path != "-", let what = FileIdentity.notRegular(path) {
+                        throw PipelineError("--input \(path) is \(what), which funnel cannot look into and then read from the start: add --input-kind access_log or ndjson, or give it as standard input (--input -)")
+                    }
+                    kind = try sniff(path)
+                }
                 let candidates = pipeline.sources.filter { $0.kind == kind }
                 // Sources of one kind read alike (two servers, one format) are one choice;
                 // read differently, funnel cannot tell which one the file is (until 2026-12-05
@@ -29,7 +58,7 @@ enum InputPlan {
                 file.positionName = path == "-" ? try stdinName() : givenName(path)
                 files.append(file)
             }
-            return (files, [])
+            return (files, [], repeated)
         }
         var files: [InputFile] = []
         var seen = Set<String>()
@@ -40,10 +69,14 @@ enum InputPlan {
                 let template = PathTemplate(pattern)
                 for day in template.hasDate ? days : [nil] {
                     let filled = try template.filled(for: day)
-                    let matches = PathTemplate.glob(filled).filter { $0 == "-" || access($0, F_OK) == 0 }
+                    // A link whose target is gone is a file that cannot be read, not one that
+                    // is missing: until 2026-12-05 it was left out without a word (`lstat`).
+                    var status = stat()
+                    let matches = PathTemplate.glob(filled).filter { $0 == "-" || lstat($0, &status) == 0 }
                     if matches.isEmpty { missing.append(filled) }
-                    for path in matches where seen.insert(path).inserted {
+                    for path in matches where seen.insert(path).inserted && !isRepeat(path) {
                         var file = InputFile(path: path, source: source)
+                        file.notRegular = path == "-" ? nil : FileIdentity.notRegular(path)
                         file.sourceIndex = sourceIndex
                         file.patternIndex = patternIndex
                         file.day = day?.number
@@ -56,7 +89,7 @@ enum InputPlan {
         if files.isEmpty {
             throw PipelineError("no input file matched: \(missing.joined(separator: ", "))", noInput: true)
         }
-        return (files, missing)
+        return (files, missing, repeated)
     }
 
     /// Whether two sources read a file the same way (their paths aside).

@@ -95,6 +95,12 @@ struct LineSource {
         }
         if finished { return nil }
         if reader == nil {
+            if let what = file.notRegular {
+                openFailed = true
+                finished = true
+                damage = Damage(message: "cannot read input \(file.path): it is \(what), not a file", tail: [])
+                return nil
+            }
             do {
                 let stream = try InputStream.opening(file.path)
                 stream.contentPrefixLength = previousContentBytes

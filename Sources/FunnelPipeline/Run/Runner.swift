@@ -53,8 +53,9 @@ public struct Runner {
         }
         summary.dryRun = options.dryRun
         summary.maxRejectRate = options.maxRejectRate ?? pipeline.maxRejectRate
-        let (files, missing) = try InputPlan.files(pipeline: pipeline, options: options)
+        let (files, missing, repeated) = try InputPlan.files(pipeline: pipeline, options: options)
         summary.missingInputs = missing
+        summary.warnings += repeated
         let sinkKind = options.sink ?? pipeline.sink.kind
         var output = options.output ?? pipeline.sink.output
         while output.count > 1 && output.hasSuffix("/") { output.removeLast() }

@@ -23,6 +23,20 @@ struct LineReaderTests {
         #expect(try lines(Array(text.utf8)) == ["1:alpha", "2:bravo charlie delta echo", "3:foxtrot", "4:", "5:last without newline"])
     }
 
+    /// A CRLF line of exactly the limit is kept wherever its CR falls among the reads, and a
+    /// longer one's length is given without its CR (until 2026-12-05 one whose CR was the
+    /// last byte of a read was rejected as one byte over the limit).
+    @Test(arguments: 0...70)
+    func aCRLFLineOfTheLimitIsKeptWhereverItsCRFalls(offset: Int) throws {
+        let limit = 16
+        let line = String(repeating: "y", count: limit)
+        let filler = String(repeating: "f", count: offset % 10) + "\r\n"
+        let text = String(repeating: filler, count: offset / 10) + line + "\r\n" + String(repeating: "z", count: limit + 3) + "\r\nend"
+        let result = try lines(Array(text.utf8), max: limit, chunk: 8)
+        let fillers = offset / 10
+        #expect(result.dropFirst(fillers) == ["\(fillers + 1):" + line, "\(fillers + 2):TOO LONG \(limit + 3) \(limit + 3)", "\(fillers + 3):end"], "\(result)")
+    }
+
     @Test func skipsOverlongLinesWithoutBufferingThem() throws {
         let long = String(repeating: "x", count: 1000)
         let text = "short\n\(long)\nafter\n\(long)"

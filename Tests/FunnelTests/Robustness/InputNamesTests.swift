@@ -1,0 +1,79 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import FunnelCore
+import FunnelPipeline
+import FunnelTestSupport
+import Testing
+
+/// Inputs that are not plain files, and files reached by two names (a review of 2026-12-05
+/// found each of these losing or doubling lines without a word).
+struct InputNamesTests {
+    private static let line = #"{"event":"PageView","timestamp":"2024-01-05T10:00:00Z","anonymous_id":"v1","url":"https://film.example/"}"# + "\n"
+
+    private func run(_ folder: String, inputs: [String] = [], inputKind: Pipeline.Source.Kind? = nil) throws -> RunSummary {
+        TestFiles.write(folder + "/pipeline.yaml", """
+            sources:
+              - kind: ndjson
+                paths: ["in/ev-*-{date}.ndjson"]
+            sink:
+              kind: ndjson
+              output: out/
+
+            """)
+        var options = RunOptions()
+        options.days = [try Day(parsing: "2024-01-05")]
+        options.inputs = inputs
+        options.inputKind = inputKind
+        options.progress = .never
+        return try Runner(pipeline: PipelineLoader.load(path: folder + "/pipeline.yaml"), options: options, report: { _ in }).run()
+    }
+
+    /// A link beside its target is one file: read once, and said (every event was counted
+    /// twice); the same path given twice to `--input` too.
+    @Test func aFileReachedByTwoNamesIsReadOnce() throws {
+        let folder = TestFiles.temporaryFolder("inputs-twice")
+        defer { TestFiles.remove(folder) }
+        try FileManager.default.createDirectory(atPath: folder + "/in", withIntermediateDirectories: true)
+        TestFiles.write(folder + "/in/ev-a-2024-01-05.ndjson", Self.line)
+        #expect(symlink(folder + "/in/ev-a-2024-01-05.ndjson", folder + "/in/ev-latest-2024-01-05.ndjson") == 0)
+        let summary = try run(folder)
+        #expect(summary.linesRead == 1 && summary.files.count == 1, "\(summary.text)")
+        #expect(summary.warnings.contains("\(folder)/in/ev-latest-2024-01-05.ndjson is the same file as \(folder)/in/ev-a-2024-01-05.ndjson: read once"), "\(summary.warnings)")
+        let given = try run(folder, inputs: [folder + "/in/ev-a-2024-01-05.ndjson", folder + "/in/../in/ev-a-2024-01-05.ndjson"])
+        #expect(given.linesRead == 1, "\(given.text)")
+        #expect(throws: PipelineError.self) { try run(folder, inputs: ["-", "-"]) }
+    }
+
+    /// A link whose target is gone (an unmounted share) and a FIFO matched by a pattern are
+    /// files that cannot be read: `unreadable`, exit 2, at once. (The link was left out
+    /// without a word; the FIFO hung the run.)
+    @Test func aDanglingLinkAndAFIFOAreUnreadable() throws {
+        let folder = TestFiles.temporaryFolder("inputs-unreadable")
+        defer { TestFiles.remove(folder) }
+        try FileManager.default.createDirectory(atPath: folder + "/in", withIntermediateDirectories: true)
+        TestFiles.write(folder + "/in/ev-a-2024-01-05.ndjson", Self.line)
+        #expect(symlink("/nonexistent-share/ev.ndjson", folder + "/in/ev-b-2024-01-05.ndjson") == 0)
+        #expect(mkfifo(folder + "/in/ev-c-2024-01-05.ndjson", 0o600) == 0)
+        let summary = try run(folder)
+        #expect(summary.exitStatus == .inputDamaged, "\(summary.text)")
+        #expect(summary.damaged[.unreadable] == 2 && summary.linesRead == 1, "\(summary.text)")
+        #expect(summary.problems.contains { $0.contains("ev-c-2024-01-05.ndjson: it is a FIFO (a pipe), not a file") }, "\(summary.problems)")
+    }
+
+    /// A FIFO (a pipe, `<(zcat ...)`) given to `--input` without `--input-kind` is refused:
+    /// its first bytes, read to tell its kind, are gone (the first 64 KiB were lost without a
+    /// word, or the run hung).
+    @Test func aPipeGivenWithoutItsKindIsRefused() throws {
+        let folder = TestFiles.temporaryFolder("inputs-pipe")
+        defer { TestFiles.remove(folder) }
+        #expect(mkfifo(folder + "/pipe", 0o600) == 0)
+        do {
+            _ = try run(folder, inputs: [folder + "/pipe"])
+            Issue.record("a pipe without --input-kind was read")
+        } catch let error as PipelineError {
+            #expect(error.description.contains("--input \(folder)/pipe is a FIFO (a pipe)") && error.description.contains("--input-kind"), "\(error)")
+        }
+    }
+}
