@@ -9,8 +9,9 @@ import FunnelCore
 /// subscriber's address in `utm_content`), paths (`/u/fan@example.org`), event properties
 /// (an element or a step named after an address), and client session ids.
 ///
-/// An address is a run of `A-Z a-z 0-9 . _ % + -` before an `@` (or its percent-encoded
-/// `%40`) and a run of `A-Z a-z 0-9 . -` after it holding a dot: the shape the privacy test
+/// An address is a run of `A-Z a-z 0-9 . _ % + -` (and characters beyond ASCII) before an
+/// `@` (or its percent-encoded `%40`) and a run of `A-Z a-z 0-9 . -` (and the same) after it
+/// holding a dot: the shape the privacy test
 /// scans outputs for. Each one in a text becomes `(email)`; the rest of the text stays (an
 /// `@handle` or `a@b` is not an address). A session id holding an `@` becomes `em` + the 16
 /// hex digits of its keyed hash, as a visitor id does: stable across runs, and still one
@@ -87,13 +88,17 @@ public enum EmailRedaction {
             || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
     }
 
+    /// A byte of an address's local part; the bytes of a character beyond ASCII count
+    /// (`josé@example.com`, RFC 6531), which until 2026-12-05 ended the part, so the address
+    /// stayed whole when one stood just before the `@`.
     private static func isLocal(_ byte: UInt8) -> Bool {
-        isAlphanumeric(byte) || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "%")
+        isAlphanumeric(byte) || byte >= 0x80 || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "%")
             || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-")
     }
 
+    /// A byte of an address's domain, a character beyond ASCII included (`münchen.de`).
     private static func isDomain(_ byte: UInt8) -> Bool {
-        isAlphanumeric(byte) || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "-")
+        isAlphanumeric(byte) || byte >= 0x80 || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "-")
     }
 
     /// `session` with every address in its texts (fields, event names, event properties)

@@ -16,6 +16,11 @@ struct EmailRedactionTests {
         ("x@a.b", "(email)"),
         ("mailto:fan@example.org?subject=hi", "mailto:(email)?subject=hi"),
         ("fan@example.org-", "(email)-"),
+        // Characters beyond ASCII in either part (until 2026-12-05 `josé@` stayed whole).
+        ("josé@example.com", "(email)"),
+        ("to: josé@example.com!", "to: (email)!"),
+        ("fan@münchen.de", "(email)"),
+        ("ünal.yılmaz@örnek.com.tr", "(email)"),
     ])
     func addressesAreRedacted(_ text: String, _ expected: String) {
         #expect(EmailRedaction.redacted(text) == expected)
