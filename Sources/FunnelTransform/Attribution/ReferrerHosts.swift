@@ -8,6 +8,8 @@ public enum ReferrerHosts {
         ("baidu", "baidu"), ("ecosia", "ecosia"), ("ask", "ask"), ("naver", "naver"), ("seznam", "seznam"),
         ("qwant", "qwant"), ("startpage", "startpage"), ("aol", "aol"), ("sogou", "sogou"),
         ("daum", "daum"), ("brave", "brave"), ("kagi", "kagi"), ("perplexity", "perplexity"),
+        // Yandex's own short domain (ya.ru), a referral until 2026-12-05.
+        ("ya", "yandex"),
     ]
 
     /// Exact hosts (and their subdomains) of social networks.

@@ -66,6 +66,7 @@ import Testing
         ("duckduckgo.com", "duckduckgo", "organic"),
         ("search.yahoo.com", "yahoo", "organic"),
         ("yandex.ru", "yandex", "organic"),
+        ("ya.ru", "yandex", "organic"),
         ("www.baidu.com", "baidu", "organic"),
         ("www.ecosia.org", "ecosia", "organic"),
         // Social networks.
