@@ -6,7 +6,7 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Run a pipeline over one day, a range of days, or given files.",
         discussion: """
-        Exit status: 0 success; 1 usage or pipeline error (nothing written); 2 an input was \
+        Exit status: 0 success; 1 usage or pipeline error (nothing written but --metrics-file and --summary-json); 2 an input was \
         damaged, more lines than --max-reject-rate were rejected, or an input read before \
         changed (everything readable was still written); 3 the sink failed after retries.
         """

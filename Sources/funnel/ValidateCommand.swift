@@ -9,8 +9,8 @@ struct ValidateCommand: ParsableCommand {
         Reads the first lines of each input (with --date, that day's files; without, the \
         files of the newest three days of each path pattern, every server's) and prints the \
         share that parses per file; a path pattern that matches no file fails. Exit status: 0 \
-        when every file parses within --max-reject-rate, 1 for a pipeline error, 2 when a \
-        file rejects more or a pattern matches nothing.
+        when every file parses within --max-reject-rate, 1 for a pipeline error or when no \
+        pattern matches any file, 2 when a file rejects more or a pattern matches nothing.
         """
     )
 

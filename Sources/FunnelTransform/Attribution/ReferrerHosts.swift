@@ -8,9 +8,11 @@ public enum ReferrerHosts {
         ("baidu", "baidu"), ("ecosia", "ecosia"), ("ask", "ask"), ("naver", "naver"), ("seznam", "seznam"),
         ("qwant", "qwant"), ("startpage", "startpage"), ("aol", "aol"), ("sogou", "sogou"),
         ("daum", "daum"), ("brave", "brave"), ("kagi", "kagi"), ("perplexity", "perplexity"),
-        // Yandex's own short domain (ya.ru), a referral until 2026-12-05.
-        ("ya", "yandex"),
     ]
+
+    /// Search engines known by one host (and its subdomains) only: Yandex's own short domain,
+    /// a referral until 2026-12-05 (`ya` in other domains is not Yandex's).
+    static let searchHosts: [(host: String, source: String)] = [("ya.ru", "yandex")]
 
     /// Exact hosts (and their subdomains) of social networks.
     static let social: [(host: String, source: String)] = [
@@ -75,6 +77,9 @@ public enum ReferrerHosts {
         }
         for (socialHost, source) in social where matches(bare, socialHost) {
             return Channel(source: source, medium: "social")
+        }
+        for (searchHost, source) in searchHosts where matches(bare, searchHost) {
+            return Channel(source: source, medium: "organic")
         }
         let labels = bare.split(separator: ".")
         // The provider's name is the label before the public suffix: google.com,

@@ -36,6 +36,10 @@ public enum EmailRedaction {
                 let domain = index + separator
                 var end = domain
                 while end < bytes.count, isDomain(bytes[end]) { end += 1 }
+                // Beyond ASCII, letters and digits belong to an address (`josé`, `münchen`);
+                // other characters end it (`«fan@example.org»`, `Kontakt→fan@…`).
+                start = index - lettersOrASCII(UnsafeBufferPointer(rebasing: bytes[start..<index]), fromEnd: true)
+                end = domain + lettersOrASCII(UnsafeBufferPointer(rebasing: bytes[domain..<end]), fromEnd: false)
                 while end > domain, bytes[end - 1] == UInt8(ascii: ".") || bytes[end - 1] == UInt8(ascii: "-") { end -= 1 }
                 // A dot after the domain's first byte and before its last: `example.org`.
                 let isAddress = start < index && end - domain >= 3 && bytes[domain] != UInt8(ascii: ".")
@@ -86,6 +90,19 @@ public enum EmailRedaction {
     private static func isAlphanumeric(_ byte: UInt8) -> Bool {
         (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
             || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+    }
+
+    /// How many bytes at the end (or the start) of `run` (bytes `isLocal` or `isDomain` took)
+    /// are ASCII or letters and digits beyond it.
+    private static func lettersOrASCII(_ run: UnsafeBufferPointer<UInt8>, fromEnd: Bool) -> Int {
+        guard run.contains(where: { $0 >= 0x80 }) else { return run.count }
+        let scalars = Array(String(decoding: run, as: UTF8.self).unicodeScalars)
+        var count = 0
+        for scalar in fromEnd ? scalars.reversed() : scalars {
+            guard scalar.isASCII || scalar.properties.isAlphabetic || scalar.properties.numericType != nil else { break }
+            count += String(scalar).utf8.count
+        }
+        return count
     }
 
     /// A byte of an address's local part; the bytes of a character beyond ASCII count

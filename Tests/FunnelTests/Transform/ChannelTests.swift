@@ -67,6 +67,7 @@ import Testing
         ("search.yahoo.com", "yahoo", "organic"),
         ("yandex.ru", "yandex", "organic"),
         ("ya.ru", "yandex", "organic"),
+        ("ya.com", "ya.com", "referral"),
         ("www.baidu.com", "baidu", "organic"),
         ("www.ecosia.org", "ecosia", "organic"),
         // Social networks.

@@ -21,6 +21,11 @@ struct EmailRedactionTests {
         ("to: josé@example.com!", "to: (email)!"),
         ("fan@münchen.de", "(email)"),
         ("ünal.yılmaz@örnek.com.tr", "(email)"),
+        // Other characters beyond ASCII end the address.
+        ("«fan@example.org»", "«(email)»"),
+        ("“fan@example.org”", "“(email)”"),
+        ("Kontakt→fan@example.org", "Kontakt→(email)"),
+        ("fan@example.org—thanks", "(email)—thanks"),
     ])
     func addressesAreRedacted(_ text: String, _ expected: String) {
         #expect(EmailRedaction.redacted(text) == expected)
