@@ -397,6 +397,9 @@ public final class RedisHistoryStore: HistoryStore {
     /// the keys stored, with the number of keys without a TTL to tell later whether it holds.
     public func commit() throws(SinkError) {
         try confirmWrites()
+        // Every session the run sent is in a stored row now: its notes are done with, before
+        // the run leaves the unfinished runs, so that a run whose notes stay is still named.
+        if let sentJournalKey { _ = try send([[b("DEL"), b(sentJournalKey)]]) }
         // Every write of the run is in: it is finished, and so is every unfinished run whose
         // files it read again.
         if markedUnfinished && !runInputs.isEmpty {
@@ -406,8 +409,7 @@ public final class RedisHistoryStore: HistoryStore {
             markedUnfinished = false
         }
         runsLeftUnfinished = (try? unfinishedRuns().removing(coveredBy: runInputs).runs) ?? []
-        // Every session the run sent is in a stored row now: its notes are done with.
-        if let sentJournalKey { _ = try send([[b("DEL"), b(sentJournalKey)]]) }
+
         guard let filter else { return }
         // Both keys exist before the count is taken, so the count includes them, as it will
         // when the next run compares.

@@ -119,7 +119,7 @@ public struct Runner {
                     do throws(SinkError) {
                         let strays = try SentSessions.reconcile(notes, store: history!, sink: sink!)
                         if strays > 0 {
-                            summary.warnings.append("deleted \(strays) \(strays == 1 ? "session" : "sessions") that a run cut short had sent and no visitor's row lists (docs/operations.md, \"After a failed night\")")
+                            summary.warnings.append("deleted \(strays) \(strays == 1 ? "session" : "sessions") that a run cut short had sent and no visitor's row lists, those still stored (docs/operations.md, \"After a failed night\")")
                         }
                     } catch {
                         summary.problems.append(error.message)

@@ -47,14 +47,19 @@ public final class SentSessionsJournal: @unchecked Sendable {
         try command([Array("SADD".utf8), Array(key.utf8), blob], "SADD")
     }
 
-    /// Every note, as `member(visitor:id:)` made it.
-    public func members() throws(SinkError) -> [[UInt8]] {
+    /// The notes as `add` stored them: one value per `add`, its notes a line each (see
+    /// `forEachNote`). Read whole (`SMEMBERS`; the README's loading user has no `SSCAN`): a
+    /// chunk's notes are one value, not one each, so a large run's cost little to hold.
+    public func values() throws(SinkError) -> [[UInt8]] {
         guard case .array(let items) = try command([Array("SMEMBERS".utf8), Array(key.utf8)], "SMEMBERS") else { return [] }
-        var members: [[UInt8]] = []
-        for case .string(let blob) in items {
-            for line in blob.split(separator: 0x0A) { members.append(Array(line)) }
+        return items.compactMap { if case .string(let bytes) = $0 { bytes } else { nil } }
+    }
+
+    /// Calls `body` with each note of a value `values` gave, as `parse` reads it.
+    public static func forEachNote(in value: [UInt8], _ body: (_ visitor: String, _ id: String) -> Void) {
+        for line in value.split(separator: 0x0A) {
+            if let (visitor, id) = parse(Array(line)) { body(visitor, id) }
         }
-        return members
     }
 
     public func clear() throws(SinkError) {

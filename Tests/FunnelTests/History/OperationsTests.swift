@@ -259,6 +259,31 @@ struct OperationsTests {
         #expect(try admin.command("EXISTS", "funnel:sent") == .integer(0), "a finished run clears the notes")
     }
 
+    /// A session noted with two visitors (a client session that moved from one to the other in
+    /// the cut-short run) is kept when either's stored row lists it; one that no row of a
+    /// visitor it was noted with lists is deleted. Until 2026-12-05 each note was checked
+    /// against its own visitor's row, and the moved session was deleted (a review found it).
+    @Test func aSessionIsStrayOnlyWhenNoVisitorItWasNotedWithListsIt() throws {
+        let server = try RedisServer()
+        defer { server.stop() }
+        let admin = try server.connect()
+        let url = try RedisURL(server.url)
+        let history = RedisHistoryStore(url: url, prefix: "")
+        var change = HistoryChange()
+        change.visitors = ["vB": VisitorRow(groups: ["s:sX"], sessions: ["sX"]), "vC": VisitorRow(groups: ["v:vC"], sessions: ["sZ"])]
+        try history.apply(change)
+        try history.commit()
+        for id in ["sX", "sY", "sZ"] { _ = try admin.command("HSET", "sess:\(id)", "session_id", id) }
+        _ = try admin.command("SADD", "funnel:sent", "vA\tsX\nvC\tsY\n", "vB\tsX\nvC\tsZ\n")
+        let writer = try RedisSessionWriter(url: url, sortedSet: false, ttlSeconds: nil)
+        let deleted = try SentSessions.reconcile(SentSessionsJournal(url: url, key: "funnel:sent"), store: RedisHistoryStore(url: url, prefix: ""), sink: writer)
+        #expect(deleted == 1)
+        #expect(try admin.command("EXISTS", "sess:sX") == .integer(1), "listed by vB's row, the visitor it moved to")
+        #expect(try admin.command("EXISTS", "sess:sY") == .integer(0), "listed by no row of a visitor it was noted with")
+        #expect(try admin.command("EXISTS", "sess:sZ") == .integer(1))
+        #expect(try admin.command("EXISTS", "funnel:sent") == .integer(0))
+    }
+
     /// A day with no input file (a server down, a gap in an archive) is named and passed, and
     /// the backfill goes on to the days after it, exiting 2 (until 2026-12-05 it stopped
     /// there with exit 1, and resuming stopped at the same day again).
