@@ -21,6 +21,11 @@ struct SinkOptions: ParsableArguments {
     @Option(help: "Records held in memory before the visitors the input has passed are flushed (default 20000). Lower uses less memory; the output is the same.")
     var chunkRecords: Int?
 
+    /// `--max-reject-rate` is a share, 0 to 1 (`validate` checks its own the same way).
+    static func check(maxRejectRate: Double?) throws {
+        if let maxRejectRate, !(0...1).contains(maxRejectRate) { throw ValidationError("--max-reject-rate must be between 0 and 1") }
+    }
+
     /// Copies the options into `options`, checking their values.
     func apply(to options: inout RunOptions) throws {
         if let sink {
@@ -29,7 +34,7 @@ struct SinkOptions: ParsableArguments {
             }
             options.sink = kind
         }
-        if let maxRejectRate, !(0...1).contains(maxRejectRate) { throw ValidationError("--max-reject-rate must be between 0 and 1") }
+        try Self.check(maxRejectRate: maxRejectRate)
         options.maxRejectRate = maxRejectRate
         // An empty folder made paths like "/funnel.lock": the run wrote into the root folder.
         if output?.isEmpty == true { throw ValidationError("--output is empty: name the folder of the outputs") }

@@ -34,7 +34,7 @@ struct ValidateCommand: ParsableCommand {
             var validator = Validator(pipeline: loaded, options: options)
             guard lines >= 1 else { throw ValidationError("--lines must be at least 1 (lines to sample per file)") }
             // As `run` checks it (until 2026-12-05 validate took 7 and -1).
-            if let maxRejectRate, !(0...1).contains(maxRejectRate) { throw ValidationError("--max-reject-rate must be between 0 and 1") }
+            try SinkOptions.check(maxRejectRate: maxRejectRate)
             validator.sampleLines = lines
             let reports = try validator.run()
             let limit = maxRejectRate ?? loaded.maxRejectRate

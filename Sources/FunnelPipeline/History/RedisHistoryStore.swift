@@ -64,13 +64,14 @@ public final class RedisHistoryStore: HistoryStore {
     /// The unfinished runs of other files left after this run's commit (`HistoryStore`).
     public private(set) var runsLeftUnfinished: [[String]] = []
 
-    /// `notice` is told before each retry (see `RedisRetryPolicy.run`); `keyFilterBytes`
-    /// bounds the key filter's memory; `runInputs` are the paths of the run's input files
-    /// (without them the run never leaves out a line read again).
     /// The key of the run's notes of the sessions it sends (`SentSessions`), deleted by
     /// `commit` once every write is confirmed and before the filter counts the keys.
     private let sentJournalKey: String?
 
+    /// `notice` is told before each retry (see `RedisRetryPolicy.run`); `keyFilterBytes`
+    /// bounds the key filter's memory; `runInputs` are the paths of the run's input files
+    /// (without them the run never leaves out a line read again); `sentJournalKey` is
+    /// `SentSessionsJournal`'s key.
     public init(url: RedisURL, prefix: String, keyFilterBytes: Int = Pipeline.defaultKeyFilterBytes, retry: RedisRetryPolicy = .standard,
                 notice: RedisRetryNotice? = nil, runInputs: [String] = [], sentJournalKey: String? = nil) {
         self.runInputs = UnfinishedRuns.names(of: runInputs)

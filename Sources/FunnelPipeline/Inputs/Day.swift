@@ -33,7 +33,8 @@ public struct Day: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     public var description: String { format("%Y-%m-%d") }
 
-    private static let monthNames = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    /// `%b`'s names, which `PathTemplate.days(of:)` reads back too.
+    static let monthNames = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
     /// The first `%` specifier of `pattern` that `format` does not fill in (`%a`, a `%` at the
     /// end), or nil.

@@ -76,7 +76,13 @@ public struct PathTemplate: Sendable, Hashable {
     /// without a day of the month (`%Y%m`) is its first day. `validate` samples the newest
     /// days' files by it: sorted by name, `web2`'s files came after every one of `web1`'s.
     public func day(of path: String) -> Day? {
-        guard hasDate else { return nil }
+        days(of: [path]).first?.day
+    }
+
+    /// `day(of:)` of each path that fits the pattern, the pattern read once for all of them
+    /// (a regular expression made per path was `validate`'s work per matched file).
+    public func days(of paths: [String]) -> [(path: String, day: Day)] {
+        guard hasDate else { return [] }
         var expression = ""
         var fields: [Character] = []
         func literal(_ text: Substring) {
@@ -126,7 +132,15 @@ public struct PathTemplate: Sendable, Hashable {
             rest = rest[rest.index(after: close)...]
         }
         literal(rest)
-        guard let regex = try? Regex(expression), let match = try? regex.wholeMatch(in: path) else { return nil }
+        guard let regex = try? Regex(expression) else { return [] }
+        return paths.compactMap { path in
+            guard let match = try? regex.wholeMatch(in: path), let day = Self.day(of: match, fields: fields) else { return nil }
+            return (path, day)
+        }
+    }
+
+    /// The day the captures of `match` give, `fields` naming each capture's specifier.
+    private static func day(of match: Regex<AnyRegexOutput>.Match, fields: [Character]) -> Day? {
         var year: Int?, month = 1, dayOfMonth = 1, dayOfYear: Int?
         for (index, field) in fields.enumerated() {
             guard index + 1 < match.output.count, let text = match.output[index + 1].substring else { return nil }
@@ -137,7 +151,7 @@ public struct PathTemplate: Sendable, Hashable {
             case "m": month = value ?? 1
             case "d", "e": dayOfMonth = value ?? 1
             case "j": dayOfYear = value
-            case "b": month = (Self.monthNames.firstIndex(of: text.lowercased()) ?? -1) + 1
+            case "b": month = (Day.monthNames.firstIndex { $0.lowercased() == text.lowercased() } ?? -1) + 1
             default: break
             }
         }
@@ -146,8 +160,6 @@ public struct PathTemplate: Sendable, Hashable {
         guard dayOfMonth >= 1, dayOfMonth <= CivilTime.daysInMonth(year: year, month: month) else { return nil }
         return Day(number: CivilTime.daysFromCivil(year: year, month: month, day: dayOfMonth))
     }
-
-    private static let monthNames = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 
     /// Files matching a filled pattern, sorted; the pattern itself when it has no glob
     /// characters (so a missing plain path is reported by the reader, not lost).

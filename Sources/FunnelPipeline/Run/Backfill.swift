@@ -206,14 +206,6 @@ public struct Backfill {
                 }
                 report("switched: the rebuilt data is now database \(liveURL.db); the previous data is in database \(stagingURL.db) (FLUSHDB it when satisfied)\n")
                 try stopForTest?(.switched)
-                // The marker goes last, after the state: a backfill stopped before this point
-                // and run again finds it and does not swap the old data back (until
-                // 2026-12-05 it was deleted at the swap, and such a resume swapped back).
-                unlink(stateFolder + "/backfill.state")
-                if let failure = Self.send(liveURL, ["DEL", marker], retry: retry, notice: notice) {
-                    report("  warning: \(failure); delete the key \(marker) of database \(liveURL.db) by hand\n")
-                }
-                return worst
             } else if let stagingFolder {
                 // The output moved aside by a switch that was stopped before the staging
                 // folder took its place is kept (until 2026-12-05 the resumed switch deleted
@@ -233,6 +225,12 @@ public struct Backfill {
             }
         }
         unlink(output + "/backfill.state")
+        // A rebuild's marker goes last, after the state: a backfill stopped before this point
+        // and run again finds it and does not swap the old data back (until 2026-12-05 it was
+        // deleted at the swap, and such a resume swapped back).
+        if let liveURL, let failure = Self.send(liveURL, ["DEL", marker], retry: retry, notice: notice) {
+            report("  warning: \(failure); delete the key \(marker) of database \(liveURL.db) by hand\n")
+        }
         return worst
     }
 

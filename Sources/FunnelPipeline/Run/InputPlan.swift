@@ -13,8 +13,8 @@ enum InputPlan {
         // `./x.log`): until 2026-12-05 each name was read, and every event counted twice.
         var identities: [FileIdentity: String] = [:]
         var repeated: [String] = []
-        func isRepeat(_ path: String) -> Bool {
-            guard path != "-", let identity = FileIdentity(path) else { return false }
+        func isRepeat(_ path: String, _ identity: FileIdentity?) -> Bool {
+            guard let identity else { return false }
             if let first = identities[identity] {
                 repeated.append("\(path) is the same file as \(first): read once")
                 return true
@@ -31,7 +31,8 @@ enum InputPlan {
                 if path != "-" && access(path, R_OK) != 0 {
                     throw PipelineError("--input \(path): \(String(cString: strerror(errno)))")
                 }
-                if isRepeat(path) { continue }
+                let looked = path == "-" ? nil : FileIdentity.look(path)
+                if isRepeat(path, looked?.identity) { continue }
                 let kind: Pipeline.Source.Kind
                 if let given = options.inputKind {
                     kind = given
@@ -39,7 +40,7 @@ enum InputPlan {
                     // Its first bytes, once read, cannot be read again: its kind is not guessed
                     // (until 2026-12-05 the first 64 KiB of a pipe were lost without a word, and
                     // a named FIFO hung the run).
-                    if path != "-", let what = FileIdentity.notRegular(path) {
+                    if let what = looked?.notRegular {
                         throw PipelineError("--input \(path) is \(what), which funnel cannot look into and then read from the start: add --input-kind access_log or ndjson, or give it as standard input (--input -)")
                     }
                     kind = try sniff(path)
@@ -74,9 +75,11 @@ enum InputPlan {
                     var status = stat()
                     let matches = PathTemplate.glob(filled).filter { $0 == "-" || lstat($0, &status) == 0 }
                     if matches.isEmpty { missing.append(filled) }
-                    for path in matches where seen.insert(path).inserted && !isRepeat(path) {
+                    for path in matches where seen.insert(path).inserted {
+                        let looked = path == "-" ? nil : FileIdentity.look(path)
+                        if isRepeat(path, looked?.identity) { continue }
                         var file = InputFile(path: path, source: source)
-                        file.notRegular = path == "-" ? nil : FileIdentity.notRegular(path)
+                        file.notRegular = looked?.notRegular
                         file.sourceIndex = sourceIndex
                         file.patternIndex = patternIndex
                         file.day = day?.number

@@ -105,8 +105,9 @@ public struct Runner {
                     let notice: RedisRetryNotice = { report(clear + "warning: \($0)\n") }
                     sink = try RedisSessionWriter(url: url, layout: keyLayout, sortedSet: pipeline.schema.eventsAsSortedSet,
                                                   ttlSeconds: pipeline.sink.ttlSeconds, notice: notice)
+                    let notesKey = pipeline.sink.keyPrefix + SentSessions.journalKey
                     history = RedisHistoryStore(url: url, prefix: pipeline.sink.keyPrefix, keyFilterBytes: pipeline.keyFilterBytes, notice: notice,
-                                                runInputs: files.map(\.positionName), sentJournalKey: pipeline.sink.keyPrefix + SentSessions.journalKey)
+                                                runInputs: files.map(\.positionName), sentJournalKey: notesKey)
                     if let failure = try lock?.lockRedis(url: url, prefix: pipeline.sink.keyPrefix, notice: notice) {
                         summary.problems.append(failure.message)
                         summary.exitStatus = .sinkFailure
@@ -114,7 +115,7 @@ public struct Runner {
                         return summary
                     }
                     summary.sink = "redis \(url.redacted)"
-                    let notes = SentSessionsJournal(url: url, key: pipeline.sink.keyPrefix + SentSessions.journalKey, notice: notice)
+                    let notes = SentSessionsJournal(url: url, key: notesKey, notice: notice)
                     journal = notes
                     do throws(SinkError) {
                         let strays = try SentSessions.reconcile(notes, store: history!, sink: sink!)

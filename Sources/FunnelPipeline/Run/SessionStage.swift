@@ -327,10 +327,10 @@ private final class Flusher: @unchecked Sendable {
 
     /// The journal's notes of `sessions`, each with the visitor whose new row lists it
     /// (an empty visitor when none does: such a note is never taken for a stray session).
-    static func notes(_ sessions: [PreparedSession], holders: [String: VisitorRow]) -> [[UInt8]] {
+    static func notes(_ sessions: [PreparedSession], holders: [String: VisitorRow]) -> [(visitor: String, id: String)] {
         var visitorOf: [String: String] = [:]
         for (visitor, row) in holders { for id in row.sessions { visitorOf[id] = visitor } }
-        return sessions.map { SentSessionsJournal.member(visitor: visitorOf[$0.session.id] ?? "", id: $0.session.id) }
+        return sessions.map { (visitorOf[$0.session.id] ?? "", $0.session.id) }
     }
 
     /// What identifies a session's content for a sink that writes as it goes: a 64-bit

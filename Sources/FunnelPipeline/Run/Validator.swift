@@ -104,7 +104,7 @@ public struct Validator {
     func newestFiles(of template: PathTemplate) -> [String] {
         let matched = PathTemplate.glob(template.anyDate).filter { $0 == "-" || access($0, F_OK) == 0 }
         guard template.hasDate else { return Array(matched.suffix(filesPerPattern)) }
-        let dated = matched.compactMap { path in template.day(of: path).map { (day: $0, path: path) } }
+        let dated = template.days(of: matched)
         let days = Set(dated.map(\.day)).sorted().suffix(filesPerPattern)
         guard let oldest = days.first else { return Array(matched.suffix(filesPerPattern)) }
         return dated.filter { $0.day >= oldest }.sorted { ($0.day, $0.path) < ($1.day, $1.path) }.map(\.path)

@@ -100,7 +100,7 @@ public enum EmailRedaction {
         var count = 0
         for scalar in fromEnd ? scalars.reversed() : scalars {
             guard scalar.isASCII || scalar.properties.isAlphabetic || scalar.properties.numericType != nil else { break }
-            count += String(scalar).utf8.count
+            count += scalar.utf8.count
         }
         return count
     }

@@ -25,26 +25,18 @@ public final class SentSessionsJournal: @unchecked Sendable {
         self.notice = notice
     }
 
-    /// The member that notes session `id` of `visitor`.
-    public static func member(visitor: String, id: String) -> [UInt8] {
-        Array(visitor.utf8) + [0x09] + Array(id.utf8)
-    }
-
-    /// Reads `member(visitor:id:)`; nil for anything else.
-    public static func parse(_ member: [UInt8]) -> (visitor: String, id: String)? {
-        guard let tab = member.lastIndex(of: 0x09) else { return nil }
-        return (String(decoding: member[..<tab], as: UTF8.self), String(decoding: member[(tab + 1)...], as: UTF8.self))
-    }
-
-    public func add(_ members: [[UInt8]]) throws(SinkError) {
-        guard !members.isEmpty else { return }
-        var blob: [UInt8] = []
-        blob.reserveCapacity(members.reduce(0) { $0 + $1.count + 1 })
-        for member in members {
-            blob += member
-            blob.append(0x0A)
+    /// Notes `notes` as one value, `visitor<TAB>id` a line each.
+    public func add(_ notes: [(visitor: String, id: String)]) throws(SinkError) {
+        guard !notes.isEmpty else { return }
+        var value: [UInt8] = []
+        value.reserveCapacity(notes.reduce(0) { $0 + $1.visitor.utf8.count + $1.id.utf8.count + 2 })
+        for note in notes {
+            value += note.visitor.utf8
+            value.append(0x09)
+            value += note.id.utf8
+            value.append(0x0A)
         }
-        try command([Array("SADD".utf8), Array(key.utf8), blob], "SADD")
+        try command([Array("SADD".utf8), Array(key.utf8), value], "SADD")
     }
 
     /// The notes as `add` stored them: one value per `add`, its notes a line each (see
@@ -55,10 +47,11 @@ public final class SentSessionsJournal: @unchecked Sendable {
         return items.compactMap { if case .string(let bytes) = $0 { bytes } else { nil } }
     }
 
-    /// Calls `body` with each note of a value `values` gave, as `parse` reads it.
+    /// Calls `body` with each note of a value `values` gave (a line without a tab is skipped).
     public static func forEachNote(in value: [UInt8], _ body: (_ visitor: String, _ id: String) -> Void) {
         for line in value.split(separator: 0x0A) {
-            if let (visitor, id) = parse(Array(line)) { body(visitor, id) }
+            guard let tab = line.lastIndex(of: 0x09) else { continue }
+            body(String(decoding: line[..<tab], as: UTF8.self), String(decoding: line[(tab + 1)...], as: UTF8.self))
         }
     }
 
