@@ -19,6 +19,8 @@ struct HistoryPlanner {
         var perVisitor: [VisitorCounts] = []
         /// The rebuilt visitors with at least `warnVisitorRecords` records, and how many.
         var heavyVisitors: [(visitor: String, records: Int)] = []
+        /// Records the rebuilt visitors' sessions were built from, new and read back.
+        var builtRecords = 0
     }
 
     struct VisitorCounts {
@@ -335,6 +337,7 @@ struct HistoryPlanner {
             }
             let (kept, dropped) = Transformer.removingDuplicateEvents(members, winners: winners)
             if kept.count >= warnVisitorRecords { plan.heavyVisitors.append((visitor.text, kept.count)) }
+            plan.builtRecords += kept.count
             inputs.append((visitor.text, kept, past))
             facts.append((sessionGroups.map(\.text), dropped, members.isEmpty))
         }

@@ -44,6 +44,10 @@ public struct RunSummary: Sendable {
     public var deletedSessions = 0
     /// Sessions rebuilt (of every visitor the run touched); `sessions` counts those written.
     public var rebuiltSessions = 0
+    /// Records the run's sessions were built from, counted at every build: a visitor built at
+    /// two flushes counts its records twice, those read back from the history included. Not
+    /// written out; what the tests read of the work a run repeats (`SessionStage`).
+    var builtRecords = 0
     public var visitors = 0
     public var conversions = 0
     public var revenue = Amount.zero
