@@ -419,6 +419,10 @@ private final class Flusher: @unchecked Sendable {
         defer { totaller.join() }
         var batch: [(id: String, start: Int64, body: [UInt8], new: Bool)] = []
         var rebuilt = 0
+        // Summed wider than an amount: sessions' amounts near the largest one (9,223,372,036,854
+        // units) in and out of it, with the sum in range, were dropped one by one as the total
+        // passed it (1, 9223372036854 and -9223372036854 gave -9223372036853).
+        var revenue: Int128 = 0
         // A sink that sent its sessions as it went, with a history that keeps no bodies
         // (Redis), wants only the counts: no order, no bytes, no bodies for the history.
         try scratch.forEachSession(bytes: bytesKept) { session throws(SinkError) in
@@ -427,7 +431,7 @@ private final class Flusher: @unchecked Sendable {
                 summary.sessions += 1
                 if session.converted {
                     summary.conversions += 1
-                    summary.revenue = summary.revenue.adding(session.revenue) ?? summary.revenue
+                    revenue += Int128(session.revenue.micros)
                 }
                 try encoder?.write(encoded: session.encoded)
             }
@@ -446,6 +450,12 @@ private final class Flusher: @unchecked Sendable {
         totaller.join()
         if let totalsFailure { throw totalsFailure }
         summary.rebuiltSessions = rebuilt
+        if let total = Int64(exactly: revenue) {
+            summary.revenue = Amount(micros: total)
+        } else {
+            summary.revenue = Amount(micros: revenue > 0 ? .max : .min)
+            summary.warnings.append("the revenue of the sessions written is beyond \(Amount(micros: .max)) either way; the summary gives that bound (the sessions' own amounts are as written)")
+        }
         summary.builtRecords = builtRecords
         if let warning = heavyVisitors.warning { summary.warnings.append(warning) }
         try sink?.finish()

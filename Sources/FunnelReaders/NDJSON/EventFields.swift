@@ -196,7 +196,9 @@ struct EventFields {
         case .value: record.properties.value = number()
         case .currency: record.properties.currency = string()
         case .content: record.properties.content = string()
-        case .percent: record.properties.percent = number().map { min(max($0.rounded(toMultiplesOf: 1_000_000), 0), 100) }
+        // A whole percent, the fraction dropped: 99.6 is 99, not a video watched to its end
+        // (rounded, it made `trailer_completion` 100; until 2026-12-05).
+        case .percent: record.properties.percent = number().map { min(max($0.micros / 1_000_000, 0), 100) }
         case .watchTime: record.properties.watchTime = number()
         case .element: record.properties.element = string()
         case .step: record.properties.step = string()

@@ -50,6 +50,34 @@ struct SummaryCountsTests {
         #expect(String(decoding: second.json, as: UTF8.self).contains(#""kept":1,"filtered":{},"combined":{"merged_page_view":5}"#))
     }
 
+    /// The summary's revenue is the sum of the written sessions' amounts even when amounts
+    /// near the largest one (9,223,372,036,854) go past it and back: each session's amount was
+    /// added to an amount, and the one whose sum went past was dropped (-9223372036853 here,
+    /// until 2026-12-05). A sum out of range gives that bound and a warning.
+    @Test(arguments: [(["1", "9223372036854", "-9223372036854"], "1", false), (["9223372036854", "9223372036854"], "9223372036854.775807", true)])
+    func revenueIsSummedWithoutDroppingAnAmount(values: [String], revenue: String, warned: Bool) throws {
+        let folder = TestFiles.temporaryFolder("summary-revenue")
+        defer { TestFiles.remove(folder) }
+        TestFiles.write(folder + "/events.ndjson", values.enumerated().map { index, value in
+            #"{"event":"Purchase","timestamp":\#(1_704_103_200_000 + index * 60_000),"anonymous_id":"v\#(index)","value":\#(value)}"#
+        }.joined(separator: "\n") + "\n")
+        TestFiles.write(folder + "/pipeline.yaml", """
+            sources:
+              - kind: ndjson
+                paths: ["events.ndjson"]
+            site:
+              hosts: [film.example]
+            sink:
+              kind: ndjson
+              output: out/
+
+            """)
+        let summary = try RunsOverTimeTests.run(folder + "/pipeline.yaml", days: ["2024-01-01"], sink: .ndjson, output: folder + "/out")
+        #expect(summary.conversions == values.count)
+        #expect(summary.revenue.description == revenue)
+        #expect(summary.warnings.contains { $0.hasPrefix("the revenue of the sessions written is beyond") } == warned, "\(summary.warnings)")
+    }
+
     /// Damage is no line: a hole of NUL bytes before a line (the line is read) and a gzip
     /// stream cut short are reported in rejects.ndjson and counted as `damaged`, apart from
     /// `rejected` and its rate, so kept, filtered and rejected still add up to the lines read

@@ -120,7 +120,7 @@ struct NDJSONDialectTests {
         #expect(r.event == "VideoProgress")
         #expect(r.sessionID == "1704067200123")
         #expect(r.properties.content == "trailer-main")
-        #expect(r.properties.percent == 75)
+        #expect(r.properties.percent == 74)
         #expect(r.properties.watchTime?.description == "41.5")
         #expect(r.query == "utm_source=newsletter&utm_medium=email&utm_term=spring%20film")
         #expect(r.country == nil, "a country name is not an ISO code; geography falls back to the IP")
