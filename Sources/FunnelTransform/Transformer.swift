@@ -61,12 +61,15 @@ public final class Transformer {
     public func normalize(_ record: consuming Record) -> Record {
         var r = record
         if let id = r.visitorID {
-            // An e-mail address used as visitor id (`@`, or `%40` URL-encoded) is replaced by
-            // its keyed hash.
-            r.visitorKey = EmailRedaction.mayBeAddress(id) ? identity.standIn(forAddressID: id) : id
+            // An e-mail address used as visitor id (`@`, or `%40` URL-encoded), or an IP
+            // address, is replaced by its keyed hash.
+            r.visitorKey = VisitorIdentity.needsStandIn(id) ? identity.standIn(forAddressID: id) : id
         } else if let ip = r.ip, !ip.isEmpty {
             r.visitorKey = identity.fingerprint(ip: ip, userAgent: r.userAgent)
         }
+        // So is a client session id, before it names the group the history keeps the record
+        // under (`s:ID`): the history kept the address as it came (until 2026-12-05).
+        if let id = r.sessionID, VisitorIdentity.needsStandIn(id) { r.sessionID = identity.standIn(forAddressID: id) }
         if let agent = r.userAgent, !agent.isEmpty {
             let info = agents.classify(agent)
             r.deviceType = info.deviceType.rawValue
@@ -233,6 +236,12 @@ public final class Transformer {
     public func sessions(visitor key: String, records: consuming [Record], past: VisitorPast? = nil, keepsPast: Bool = false) -> VisitorSessions {
         var kept = consume records
         kept.sort(by: Self.timeOrder)
+        // A history written before 2026-12-05 holds client session ids that are e-mail or IP
+        // addresses as they came (`normalize` hashes them since): read back, they are hashed
+        // here too, so that one session does not become two with the same id.
+        for index in kept.indices {
+            if let id = kept[index].sessionID, VisitorIdentity.needsStandIn(id) { kept[index].sessionID = identity.standIn(forAddressID: id) }
+        }
         let keepsPast = keepsPast || past != nil
         // The records as they are before merging, for where they leave the visitor and its
         // tail (`VisitorTail`); shared with `kept` until the merge completes a view (a visitor
@@ -274,7 +283,9 @@ public final class Transformer {
             case .mvp: MVPFields.record(for: facts, firstTouch: touch.firstTouchTimestamp, consent: state)
             case .enhanced: EnhancedFields.record(for: facts, touches: touch, consent: state, slots: configuration.slots)
             }
-            output.append(IPRedaction.redacted(EmailRedaction.redacted(record, standIn: identity.standIn(forAddressID:))))
+            // SPEC 11: addresses of every kind and URLs' queries, in one pass over the texts.
+            let redacted = EmailRedaction.redacted(record, standIn: identity.standIn(forAddressID:))
+            output.append(SessionTexts.rewriting(redacted, eventNames: false) { IPRedaction.isAddress($0) ? IPRedaction.marker : URLRedaction.withoutQuery($0) })
             if inTail { cut!.sessionIDs.append(output[output.count - 1].id) }
         }
         var after: VisitorPast?

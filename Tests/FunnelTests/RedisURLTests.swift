@@ -106,6 +106,23 @@ struct RedisURLTests {
         }
     }
 
+    /// A password in a query (`?password=`) or written without its colon (`redis://PASSWORD@`)
+    /// is in no message: both were printed whole (until 2026-12-05). `db` stays readable.
+    @Test(arguments: [
+        ("redis://127.0.0.1:6903/0?password=hunter2", "redis://127.0.0.1:6903/0?password=***"),
+        ("unix:///tmp/x.sock?db=2&password=hunter2", "unix:///tmp/x.sock?db=2&password=***"),
+        ("redis://hunter2@127.0.0.1:6903/0", "redis://***@127.0.0.1:6903/0"),
+        ("unix://hunter2@/tmp/x.sock", "unix://***@/tmp/x.sock"),
+    ])
+    func aPasswordInAQueryOrWithoutItsColonIsNeverPrinted(url: String, shown: String) {
+        #expect {
+            _ = try RedisURL(url, environment: [:])
+        } throws: { error in
+            let message = "\(error)"
+            return !message.contains("hunter2") && message.contains("'\(shown)'")
+        }
+    }
+
     /// A unix socket path may hold `@` and `:`; it is no password.
     @Test func aSocketPathWithAnAtIsAPath() throws {
         let url = try RedisURL("unix:///run/redis@main:x/redis.sock", environment: [:])

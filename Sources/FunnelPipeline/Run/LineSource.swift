@@ -1,5 +1,6 @@
 import FunnelCore
 import FunnelReaders
+import FunnelTransform
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -172,7 +173,9 @@ struct LineSource {
             case .record(let record):
                 if let unread {
                     unreadNumbers += 1
-                    if firstUnreadNumber == nil { firstUnreadNumber = "line \(number), \(unread)" }
+                    // Quoted in a warning that the summary file keeps: an address given as a
+                    // value is shown redacted (it was quoted whole until 2026-12-05).
+                    if firstUnreadNumber == nil { firstUnreadNumber = "line \(number), \(EmailRedaction.redacted(unread) ?? unread)" }
                 }
                 return .record(record, line: number, raw: line)
             case .reject(let reason, let detail): return .reject(Reject(source: file.path, line: number, reason: reason, raw: line, detail: detail))

@@ -123,7 +123,7 @@ public enum EmailRedaction {
     /// (`VisitorIdentity.standIn(forAddressID:)`).
     static func redacted(_ session: SessionRecord, standIn: (String) -> String) -> SessionRecord {
         var session = session
-        if mayBeAddress(session.id) { session.id = standIn(session.id) }
+        if VisitorIdentity.needsStandIn(session.id) { session.id = standIn(session.id) }
         return SessionTexts.rewriting(session, eventNames: true, redacted)
     }
 }

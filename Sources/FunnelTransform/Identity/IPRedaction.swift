@@ -23,11 +23,55 @@ enum IPRedaction {
     /// time (`12:30:45`) would pass for one.
     static func isAddress(_ text: String) -> Bool {
         var text = text
-        return text.withUTF8 { bytes in
-            guard let first = bytes.first else { return false }
-            if first == UInt8(ascii: "[") { return isIPv6(bytes) }
-            return first &- 0x30 < 10 && isIPv4(bytes[...])
+        return text.withUTF8 { isAddress($0) }
+    }
+
+    private static func isAddress(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let first = bytes.first else { return false }
+        if first == UInt8(ascii: "[") { return isIPv6(bytes) }
+        return first &- 0x30 < 10 && isIPv4(bytes[...])
+    }
+
+    /// Whether a visitor or client session id is an IP address: `isAddress`, or one with a
+    /// port (`203.0.113.5:8080`, `[2001:db8::9]:443`), or IPv6 without brackets
+    /// (`2001:db8::2`: hex digits and colons, with `::` or all eight groups; a time such as
+    /// `12:30:45` is none). Such an id is stored as a keyed hash (`VisitorIdentity.standIn`),
+    /// as an e-mail address is: a session cookie or `session_id` holding the client's address
+    /// was written as the session's id and Redis key (until 2026-12-05).
+    static func isAddressID(_ id: String) -> Bool {
+        var id = id
+        return id.withUTF8 { isAddressID($0) }
+    }
+
+    /// `isAddressID(_:)` of an id still in a line's bytes.
+    static func isAddressID(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        if isAddress(bytes) { return true }
+        guard let first = bytes.first else { return false }
+        if first == UInt8(ascii: "[") {
+            guard let close = bytes.firstIndex(of: UInt8(ascii: "]")), close + 1 < bytes.count,
+                  bytes[close + 1] == UInt8(ascii: ":") else { return false }
+            return isIPv6(UnsafeBufferPointer(rebasing: bytes[...close])) && isPort(bytes[(close + 2)...])
         }
+        if let colon = bytes.firstIndex(of: UInt8(ascii: ":")), first &- 0x30 < 10, isIPv4(bytes[..<colon]) {
+            return isPort(bytes[(colon + 1)...])
+        }
+        var colons = 0
+        var doubled = false
+        var previous: UInt8 = 0
+        for byte in bytes {
+            if byte == UInt8(ascii: ":") {
+                colons += 1
+                if previous == byte { doubled = true }
+            } else if Hex.value(byte) == nil && byte != UInt8(ascii: ".") {
+                return false
+            }
+            previous = byte
+        }
+        return colons >= 2 && colons <= 7 && (doubled || colons == 7)
+    }
+
+    private static func isPort(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
+        !bytes.isEmpty && bytes.count <= 5 && bytes.allSatisfy { $0 &- 0x30 < 10 }
     }
 
     private static func isIPv4(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {

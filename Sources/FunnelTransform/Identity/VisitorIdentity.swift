@@ -66,9 +66,21 @@ public final class VisitorIdentity {
 
     /// What an id holding an `@` (an e-mail address, SPEC 11) is stored as, visitor id and
     /// client session id alike: `em` + the keyed hash of the id in lower case, stable across
-    /// runs and never the address.
+    /// runs and never the address; an id that is an IP address (`IPRedaction.isAddressID`),
+    /// `ip` + its keyed hash.
     public func standIn(forAddressID id: String) -> String {
-        "em" + keyedHash(id.lowercased())
+        (IPRedaction.isAddressID(id) ? "ip" : "em") + keyedHash(id.lowercased())
+    }
+
+    /// Whether an id is stored as `standIn(forAddressID:)` rather than as it is: an e-mail
+    /// address (`EmailRedaction.mayBeAddress`) or an IP address (`IPRedaction.isAddressID`).
+    public static func needsStandIn(_ id: String) -> Bool {
+        EmailRedaction.mayBeAddress(id) || IPRedaction.isAddressID(id)
+    }
+
+    /// `needsStandIn(_:)` of an id still in a line's bytes.
+    public static func needsStandIn(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        EmailRedaction.mayBeAddress(bytes) || IPRedaction.isAddressID(bytes)
     }
 
     private func mac(_ text: String) -> HMAC<SHA256>.MAC {

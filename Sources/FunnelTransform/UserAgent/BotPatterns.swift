@@ -63,7 +63,7 @@ enum BotPatterns {
         "health-check", "healthcheck", "consul health", "envoy/hc", "alwaysonline", "cloudflare-",
         "azure traffic manager", "panopta", "monitoring360", "updown.io", "pulsetic", "cron-job.org",
         // HTTP libraries and tools
-        "python-requests", "python-urllib", "python-httpx", "aiohttp", "urllib3", "pycurl", "libcurl",
+        "python-requests", "python-urllib", "python-httpx", "aiohttp", "urllib3", "pycurl", "libcurl", "dart:io",
         "go-http-client", "okhttp", "apache-httpclient", "commons-httpclient", "java-http-client",
         "libwww-perl", "lwp::", "lwp-request", "node-fetch", "undici", "axios/", "got (", "guzzlehttp",
         "httpclient", "winhttp", "httpie", "postmanruntime", "insomnia/", "restsharp", "faraday v",

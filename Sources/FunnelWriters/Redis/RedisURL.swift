@@ -77,9 +77,11 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible {
         if password == nil, let fromEnvironment = environment[Self.passwordVariable], !fromEnvironment.isEmpty {
             password = fromEnvironment
         }
-        if let username, password == nil {
+        // The name is not quoted: `redis://PASSWORD@host`, a password without its colon, reads
+        // as a user name, and the message printed it (until 2026-12-05).
+        if username != nil, password == nil {
             throw RedisURLError(
-                text, "user '\(username)' is given without a password; add it to the URL or set \(Self.passwordVariable)")
+                text, "a user name is given without a password; add the password after a colon (redis://user:password@host:port/db, or redis://:password@host:port/db without a user) or set \(Self.passwordVariable)")
         }
     }
 
@@ -104,9 +106,9 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible {
 
     private init(tcp rest: Substring, text: String) throws(RedisURLError) {
         var rest = rest
-        if let query = rest.firstIndex(of: "?") {
+        if rest.contains("?") {
             throw RedisURLError(
-                text, "query '\(rest[query...])' is not supported in redis:// URLs; give the db as the path (redis://host:port/2)")
+                text, "a query ('?...') is not supported in redis:// URLs; give the db as the path (redis://host:port/2) and the password as redis://user:password@host or in \(Self.passwordVariable)")
         }
         if let fragment = rest.firstIndex(of: "#") { rest = rest[..<fragment] }
         let authority: Substring
@@ -271,23 +273,26 @@ public struct RedisURLError: Error, Sendable, CustomStringConvertible {
     /// Masks whatever sits between the first `:` after `//` and the `@` that ends the
     /// credentials, without trusting the rest of the URL to be well formed: the authority's
     /// last `@`, or, when the authority holds none but the URL has one further on (a password
-    /// with an unencoded `/`, `?` or `#`), the URL's last `@`. Masking too much in a message
-    /// costs nothing; masking too little leaks the password.
+    /// with an unencoded `/`, `?` or `#`), the URL's last `@`. Credentials without a `:` are
+    /// masked whole (`redis://PASSWORD@host` is a password without its colon as often as a
+    /// user), and so is every query value but `db`'s (`?password=...`). Masking too much in a
+    /// message costs nothing; masking too little leaks the password.
     static func mask(_ url: String) -> String {
         guard let start = url.firstRange(of: "://")?.upperBound else { return url }
         let afterScheme = url[start...]
         let authorityEnd = afterScheme.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? afterScheme.endIndex
         let authority = afterScheme[..<authorityEnd]
-        let end: Substring.Index
-        if let at = authority.lastIndex(of: "@") {
-            end = at
-        } else if !authority.isEmpty, let at = afterScheme.lastIndex(of: "@") {
-            end = at
-        } else {
-            return url
+        var masked = url
+        if let end = authority.lastIndex(of: "@") ?? (authority.isEmpty ? nil : afterScheme.lastIndex(of: "@")) {
+            let from = afterScheme[..<end].firstIndex(of: ":").map { url.index(after: $0) } ?? start
+            masked = String(url[..<from]) + "***" + String(url[end...])
         }
-        guard let colon = afterScheme[..<end].firstIndex(of: ":") else { return url }
-        return String(url[..<url.index(after: colon)]) + "***" + String(url[end...])
+        guard let mark = masked.firstIndex(of: "?") else { return masked }
+        let parameters = masked[masked.index(after: mark)...].split(separator: "&", omittingEmptySubsequences: false).map { parameter in
+            guard let equals = parameter.firstIndex(of: "="), parameter[..<equals] != "db" else { return String(parameter) }
+            return String(parameter[...equals]) + "***"
+        }
+        return String(masked[...mark]) + parameters.joined(separator: "&")
     }
 
     /// Whether the text after `://` has credentials cut short by a `/`, `?` or `#`: an

@@ -17,6 +17,20 @@ struct IPRedactionTests {
         #expect(!IPRedaction.isAddress(text))
     }
 
+    /// Ids that are addresses, with a port or as bare IPv6, are stored as keyed hashes; other
+    /// ids (times, versions, hex tokens, UUIDs) stay as they are.
+    @Test(arguments: ["198.51.100.23", "203.0.113.5:8080", "[2001:db8::9]:443", "2001:db8::2", "::1", "::ffff:203.0.113.6",
+                      "2001:0db8:0000:0000:0000:ff00:0042:8329", "[2001:db8::1]"])
+    func addressIDsAreFound(_ id: String) {
+        #expect(IPRedaction.isAddressID(id))
+    }
+
+    @Test(arguments: ["12:30:45", "a1b2c3d4e5f6", "550e8400-e29b-41d4-a716-446655440000", "1.2.3", "v1.2.3.4", "203.0.113.5:http",
+                      "203.0.113.5:123456", "[2001:db8::9]:", "1:2:3:4:5:6:7:8:9", "hs-fixed", "", "deadbeef:cafe"])
+    func otherIDsAreNot(_ id: String) {
+        #expect(!IPRedaction.isAddressID(id))
+    }
+
     @Test func aSessionsAddressTextsBecomeMarkers() {
         let session = SessionRecord(
             id: "s-1", start: 1,

@@ -119,6 +119,7 @@ struct RecordFilterTests {
         "curl/8.5.0",
         "Wget/1.21.4",
         "python-requests/2.31.0",
+        "Dart/3.1 (dart:io)",
         "Go-http-client/1.1",
         "Go-http-client/2.0",
         "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/124.0.0.0 Safari/537.36",

@@ -585,4 +585,19 @@ struct SessionizerTests {
             #expect(order == order.sorted())
         }
     }
+
+    /// A client session id that is an e-mail or IP address is hashed where records are
+    /// normalized, so that the history keeps no address (since 2026-12-05). A history written
+    /// before holds such ids as they came: read back beside new records of the same session,
+    /// they are one session under the hash, not two sessions with the same id.
+    @Test(arguments: ["fan@example.org", "198.51.100.23"])
+    func aStoredAddressSessionIDJoinsItsHashedRecords(id: String) {
+        let transformer = Transformer(schema: .mvp, settings: SessionSettings(), salt: "s")
+        let stored = pageView(at: Self.t0, "https://film.example/a", session: id)
+        let new = transformer.normalize(pageView(at: Self.t0 + Self.minute, "https://film.example/b", session: id))
+        #expect(new.sessionID != id && new.sessionID?.count == 18, "\(new.sessionID ?? "nil")")
+        let built = transformer.sessions(visitor: "v1", records: [stored, new]).sessions
+        #expect(built.count == 1)
+        #expect(built.first?.id == new.sessionID)
+    }
 }

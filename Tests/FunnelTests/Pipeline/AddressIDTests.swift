@@ -1,0 +1,70 @@
+@testable import FunnelPipeline
+import FunnelTestSupport
+import Foundation
+import Testing
+
+/// SPEC 11: no IP address reaches an output. A client session id or visitor id that is an IP
+/// address (a session cookie or `session_id` set to the client's address) is stored as `ip` +
+/// its keyed hash, as an e-mail address is stored as `em` + its hash; until 2026-12-05 it was
+/// the session's id, in every flat file and in the Redis keys.
+struct AddressIDTests {
+    @Test(arguments: [Pipeline.SinkKind.ndjson, .csv, .resp, .redis])
+    func idsThatAreAddressesReachNoOutput(sink: Pipeline.SinkKind) throws {
+        let folder = TestFiles.temporaryFolder("address-ids")
+        defer { TestFiles.remove(folder) }
+        let agent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/122.0 Safari/537.36"
+        TestFiles.gzip("""
+            192.0.2.9 - - [01/Jan/2024:10:00:00 +0000] "GET /a HTTP/1.1" 200 5 "-" "\(agent)" "v-log" "192.0.2.55"
+            192.0.2.9 - - [01/Jan/2024:10:01:00 +0000] "GET /b HTTP/1.1" 200 5 "-" "\(agent)" "2001:db8::77" "-"
+
+            """, to: folder + "/access-2024-01-01.log.gz")
+        TestFiles.gzip("""
+            {"event":"PageView","timestamp":1704103200000,"anonymous_id":"v1","session_id":"198.51.100.23","url":"https://film.example/"}
+            {"event":"PageView","timestamp":1704103260000,"anonymous_id":"203.0.113.5:8080","url":"https://film.example/x"}
+
+            """, to: folder + "/events-2024-01-01.ndjson.gz")
+        TestFiles.write(folder + "/pipeline.yaml", """
+            sources:
+              - kind: access_log
+                format: '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" "$cookie_vid" "$cookie_sid"'
+                visitor_cookie: vid
+                session_cookie: sid
+                paths: ["access-{date}.log.gz"]
+              - kind: ndjson
+                paths: ["events-{date}.ndjson.gz"]
+            site:
+              hosts: [film.example]
+            schema: enhanced
+            sink:
+              kind: ndjson
+              output: out/
+
+            """)
+        let server = sink == .redis ? try RedisServer() : nil
+        defer { server?.stop() }
+        let summary = try RunsOverTimeTests.run(folder + "/pipeline.yaml", days: ["2024-01-01"], sink: sink, output: folder + "/out",
+                                                redisURL: server?.url)
+        #expect(summary.exitStatus == .success)
+        #expect(summary.sessions == 4)
+        var written = ""
+        if let server {
+            let connection = try server.connect()
+            if case .array(let keys) = try connection.command("KEYS", "*") {
+                for case .string(let key) in keys { written += String(decoding: key, as: UTF8.self) + "\n" }
+            }
+            written += try server.dumpSessions()
+        } else {
+            for name in ["sessions.ndjson", "sessions.csv", "redis.resp"] { written += TestFiles.readText(folder + "/out/" + name) ?? "" }
+        }
+        #expect(!written.isEmpty)
+        for address in ["192.0.2.55", "198.51.100", "203.0.113", "2001:db8", "192.0.2.9"] {
+            #expect(!written.contains(address), "\(address) in \(sink): \(written)")
+        }
+        if sink == .ndjson {
+            let ids = written.split(separator: "\n").compactMap { line in
+                (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["session_id"] as? String
+            }
+            #expect(ids.filter { $0.hasPrefix("ip") && $0.count == 18 }.count == 2, "the two client session ids: \(ids)")
+        }
+    }
+}

@@ -1,0 +1,45 @@
+import FunnelCore
+@testable import FunnelTransform
+import Testing
+
+/// `URLRedaction` (SPEC 11): a text that is a URL or a path is written without its query and
+/// fragment (a signed token in a `content`, an e-mail in a `step` link's query); other texts
+/// stay whole.
+struct URLRedactionTests {
+    @Test(arguments: [
+        ("https://cdn.example/t.mp4?token=TOK123", "https://cdn.example/t.mp4"),
+        ("HTTP://film.example/s#access_token=x", "HTTP://film.example/s"),
+        ("/thanks?email=kate@example.com", "/thanks"),
+        ("//cdn.example/a?b", "//cdn.example/a"),
+    ])
+    func queriesAreCut(text: String, kept: String) {
+        #expect(URLRedaction.withoutQuery(text) == kept)
+    }
+
+    @Test(arguments: ["trailer-main", "https://film.example/plain", "/watch", "what? no", "hi#1", "ftp://x?y", "http:/x?y", ""])
+    func otherTextsStay(_ text: String) {
+        #expect(URLRedaction.withoutQuery(text) == nil)
+    }
+
+    /// Through the transformer: the session's `content_viewed` and its events' `content`,
+    /// `element` and `step` lose the query.
+    @Test func aSessionsURLTextsLoseTheirQuery() {
+        let transformer = Transformer(schema: .enhanced, settings: SessionSettings(), salt: "")
+        func event(_ name: String, _ minute: Int64, _ set: (inout Record) -> Void) -> Record {
+            var record = Record(origin: .client, event: name, timestamp: 1_704_067_200_000 + minute * 60_000)
+            record.visitorID = "v1"
+            set(&record)
+            return record
+        }
+        let records = [
+            event("ViewContent", 0) { $0.properties.content = "https://cdn.example/t.mp4?token=TOK123" },
+            event("ButtonClick", 1) { $0.properties.element = "https://film.example/s?token=TOK456" },
+            event("FormSubmit", 2) { $0.properties.step = "https://film.example/thanks?email=kate@example.com" },
+        ]
+        let session = transformer.sessions(visitor: "v1", records: records).sessions[0]
+        let texts = session.fields.map(\.value.text) + session.events.flatMap { $0.properties.map(\.value.text) }
+        #expect(texts.contains("https://cdn.example/t.mp4"))
+        #expect(texts.contains("https://film.example/s") && texts.contains("https://film.example/thanks"))
+        #expect(!texts.contains { $0.contains("TOK") || $0.contains("email") }, "\(texts)")
+    }
+}
