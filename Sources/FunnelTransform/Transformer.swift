@@ -285,7 +285,7 @@ public final class Transformer {
             }
             // SPEC 11: addresses of every kind and URLs' queries, in one pass over the texts.
             let redacted = EmailRedaction.redacted(record, standIn: identity.standIn(forAddressID:))
-            output.append(SessionTexts.rewriting(redacted, eventNames: false) { IPRedaction.isAddress($0) ? IPRedaction.marker : URLRedaction.withoutQuery($0) })
+            output.append(SessionTexts.rewriting(redacted, eventNames: false) { IPRedaction.isAddressID($0) ? IPRedaction.marker : URLRedaction.withoutQuery($0) })
             if inTail { cut!.sessionIDs.append(output[output.count - 1].id) }
         }
         var after: VisitorPast?

@@ -12,7 +12,7 @@ struct IPRedactionTests {
     }
 
     @Test(arguments: ["film.example", "1.2.3", "1.2.3.4.5", "1.2.3.", ".1.2.3", "1..2.3", "1234.1.1.1", "1.2.3.4x", "12:30:45",
-                      "2001:db8::1", "[film]", "[1:2]", "[]", "", "/share/1.2.3.4", "v1.2.3.4", "(ip)", "[2001:db8::g]"])
+                      "[film]", "[1:2]", "[]", "", "/share/1.2.3.4", "v1.2.3.4", "(ip)", "[2001:db8::g]"])
     func otherTextsAreNot(_ text: String) {
         #expect(!IPRedaction.isAddress(text))
     }
@@ -39,6 +39,9 @@ struct IPRedactionTests {
                      Field("session_count", .integer(1)), Field("landing_page", .string("/10.0.0.1"))],
             events: [EventRecord(name: "ButtonClick", properties: [Field("element", .string("10.0.0.5")), Field("step", .string("12:30:45"))], timestamp: 2)])
         let clean = IPRedaction.redacted(session)
+        let ported = SessionRecord(id: "s-3", start: 1, fields: [Field("referrer", .string("203.0.113.5:8080")), Field("utm_source", .string("2001:db8::1")),
+                                                                   Field("source", .string("::ffff:203.0.113.6"))], events: [])
+        #expect(IPRedaction.redacted(ported).fields.map(\.value) == Array(repeating: .string("(ip)"), count: 3))
         #expect(clean.fields.map(\.value) == [.string("(ip)"), .string("(ip)"), .string("(ip)"), .string("referral"), .integer(1), .string("/10.0.0.1")])
         #expect(clean.events[0].properties.map(\.value) == [.string("(ip)"), .string("12:30:45")])
         let plain = SessionRecord(id: "s-2", start: 1, fields: [Field("referrer", .string("t.co"))], events: [])
