@@ -21,7 +21,7 @@ public struct Backfill {
     /// Retries of the rebuild's own Redis commands (`FLUSHDB`, `SWAPDB`); tests shorten it.
     var retry = RedisRetryPolicy.standard
     /// Points of a rebuild's switch where a test stops the backfill, as a kill would.
-    enum SwitchStep { case movedAside, switched }
+    enum SwitchStep { case movedAside, switched, stateRemoved }
     var stopForTest: ((SwitchStep) throws(PipelineError) -> Void)?
     private let report: (String) -> Void
 
@@ -109,6 +109,25 @@ public struct Backfill {
         let marker = pipeline.sink.keyPrefix + "funnel:rebuild"
         let notice: RedisRetryNotice = { [report] in report("warning: \($0)\n") }
         if start == 0 && rebuild {
+            // A Redis rebuild stopped after its switch and its state file's removal, before its
+            // marker's (the last step), is done: until 2026-12-05 it was rebuilt again from
+            // nothing, and the FLUSHDB of the staging database lost the previous data kept
+            // there for a rollback.
+            if let liveURL, let stagingURL {
+                switch switched(live: liveURL, marker: marker, key: key, notice: notice) {
+                case .failure(let failure):
+                    report("  problem: \(failure)\n")
+                    return .sinkFailure
+                case .success(true):
+                    report("switched: the rebuilt data is database \(liveURL.db) (the switch was done before this backfill was stopped); the previous data is in database \(stagingURL.db) (FLUSHDB it when satisfied)\n")
+                    if let failure = Self.send(liveURL, ["DEL", marker], retry: retry, notice: notice) {
+                        report("  warning: \(failure); delete the key \(marker) of database \(liveURL.db) by hand\n")
+                    }
+                    return .success
+                case .success(false):
+                    break
+                }
+            }
             if let liveURL {
                 // SWAPDB swaps whole databases: keys that are not this pipeline's would leave
                 // with the old data (until 2026-12-05 they did, without a word).
@@ -225,6 +244,7 @@ public struct Backfill {
             }
         }
         unlink(output + "/backfill.state")
+        if rebuild { try stopForTest?(.stateRemoved) }
         // A rebuild's marker goes last, after the state: a backfill stopped before this point
         // and run again finds it and does not swap the old data back (until 2026-12-05 it was
         // deleted at the swap, and such a resume swapped back).
@@ -263,14 +283,11 @@ public struct Backfill {
     /// database and does not swap back. Every step has the retries of every Redis fault (until
     /// 2026-12-05 a failure here was exit 1, not 3, and not retried). Nil when switched.
     private func swap(live: RedisURL, staging: RedisURL, marker: String, key: String, notice: @escaping RedisRetryNotice) -> String? {
-        var swapped = false
-        if let failure = Self.redis(live, retry: retry, notice: notice, { c throws(RedisError) -> String? in
-            if case .string(let value) = try c.command("GET", marker) { swapped = value == Array(key.utf8) }
-            return nil
-        }) {
-            return failure
+        switch switched(live: live, marker: marker, key: key, notice: notice) {
+        case .failure(let failure): return failure.message
+        case .success(true): return nil  // by a backfill stopped before it was done
+        case .success(false): break
         }
-        if swapped { return nil }  // by a backfill stopped before it was done
         if let failure = Self.send(staging, ["SET", marker, key], retry: retry, notice: notice) {
             return failure
         }
@@ -281,6 +298,24 @@ public struct Backfill {
             return failure
         }
         return nil
+    }
+
+    /// Whether the live database holds the marker of rebuild `key`: its `SWAPDB` is done.
+    private func switched(live: RedisURL, marker: String, key: String, notice: @escaping RedisRetryNotice) -> Result<Bool, SwitchFailure> {
+        var swapped = false
+        if let failure = Self.redis(live, retry: retry, notice: notice, { c throws(RedisError) -> String? in
+            if case .string(let value) = try c.command("GET", marker) { swapped = value == Array(key.utf8) }
+            return nil
+        }) {
+            return .failure(SwitchFailure(message: failure))
+        }
+        return .success(swapped)
+    }
+
+    /// A Redis failure of a rebuild's switch, as its message.
+    struct SwitchFailure: Error, CustomStringConvertible {
+        var message: String
+        var description: String { message }
     }
 
     /// The index in `days` of the last day a state file of `key` says is done, or nil.

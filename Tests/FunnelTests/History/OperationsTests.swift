@@ -104,7 +104,11 @@ struct OperationsTests {
     /// run again is done: it does not swap the old data back in. Until 2026-12-05 the marker
     /// that tells a switch happened was deleted at the switch, the resumed backfill swapped
     /// again, and said "switched" with the old data live (a review reproduced it with SIGKILL).
-    @Test func aRebuildStoppedAfterItsSwitchIsNotSwappedBack() throws {
+    /// Stopped later, with its state file removed and its marker not (`stateRemoved`), it was
+    /// rebuilt again from nothing, and the previous data kept for a rollback was flushed
+    /// (until 2026-12-05; a review again).
+    @Test(arguments: [Backfill.SwitchStep.switched, .stateRemoved])
+    func aRebuildStoppedAfterItsSwitchIsNotSwappedBack(stop: Backfill.SwitchStep) throws {
         let days = Days(seed: 97, visitors: 120)
         let scratch = TestFiles.temporaryFolder("ops-rebuild-stopped")
         defer { TestFiles.remove(scratch) }
@@ -114,12 +118,14 @@ struct OperationsTests {
         let admin = try server.connect()
         _ = try admin.command("SET", "sess:stale", "from an old, wrong load")
         #expect(throws: PipelineError.self) {
-            try backfill(days, days.dates[...], output: scratch + "/live", redisURL: server.url, rebuild: true, stop: .switched)
+            try backfill(days, days.dates[...], output: scratch + "/live", redisURL: server.url, rebuild: true, stop: stop)
         }
         #expect(try server.dumpSessions() == reference, "switched before the stop")
         var log = ""
         let again = try backfill(days, days.dates[...], output: scratch + "/live", redisURL: server.url, rebuild: true) { log += $0 }
         #expect(again == .success, "\(log)")
+        #expect(log.contains("the switch was done before this backfill was stopped") == (stop == .stateRemoved), "\(log)")
+        #expect(log.split(separator: "\n").count == (stop == .stateRemoved ? 1 : 2), "nothing loaded again: \(log)")
         #expect(try server.dumpSessions() == reference, "not swapped back: \(log)")
         #expect(try admin.command("EXISTS", "funnel:rebuild") == .integer(0))
         #expect(TestFiles.exists(scratch + "/live/" + Manifest.fileName) && !TestFiles.exists(scratch + "/live/backfill.state"))
