@@ -9,7 +9,7 @@ import FunnelPipeline
 enum FailedRun {
     static func record(_ error: any Error, pipeline: String, summaryJSON: String?, metricsFile: String?) {
         let problem = (error as? PipelineError)?.description ?? String(describing: error)
-        let failed = RunSummary.failed(pipeline: pipeline, problem: problem)
+        let failed = RunSummary.failed(pipeline: pipeline, problem: problem, missingInputs: (error as? PipelineError)?.missingInputs ?? [])
         if let summaryJSON { try? SummaryFile.write(failed, to: summaryJSON) }
         if let metricsFile { try? Metrics.write(failed, pipeline: pipeline, to: metricsFile) }
     }

@@ -90,7 +90,9 @@ enum InputPlan {
             }
         }
         if files.isEmpty {
-            throw PipelineError("no input file matched: \(missing.joined(separator: ", "))", noInput: true)
+            var error = PipelineError("no input file matched: \(missing.joined(separator: ", "))", noInput: true)
+            error.missingInputs = missing
+            throw error
         }
         return (files, missing, repeated)
     }

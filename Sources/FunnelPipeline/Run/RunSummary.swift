@@ -180,11 +180,12 @@ public struct RunSummary: Sendable {
     /// The summary of a run that stopped with a pipeline error (exit 1) before it read
     /// anything: what `--summary-json` and `--metrics-file` say of it, so a monitor reading
     /// them is not left with the previous run's success.
-    public static func failed(pipeline: String, problem: String) -> RunSummary {
+    public static func failed(pipeline: String, problem: String, missingInputs: [String] = []) -> RunSummary {
         var summary = RunSummary()
         summary.pipeline = pipeline
         summary.exitStatus = .pipelineError
         summary.problems = [problem]
+        summary.missingInputs = missingInputs
         return summary
     }
 

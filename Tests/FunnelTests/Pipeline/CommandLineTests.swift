@@ -383,6 +383,10 @@ struct CommandLineTests {
             #expect(text.contains("funnel_exit_status{pipeline=\"\(arguments[1])\"} 1"), "\(text)")
             #expect(text.contains("funnel_last_success_timestamp_seconds{pipeline=\"\(arguments[1])\"} \(success)\n"), "\(text)")
             #expect(TestFiles.readText(summary)?.contains("\"exit_status\":1") == true)
+            // A night whose inputs all matched nothing names them, as a night with some does
+            // (the list was empty until 2026-12-05).
+            let named = TestFiles.readText(summary)?.contains("\"missing_inputs\":[\"") == true
+            #expect(named == arguments.contains("1999-01-01"), "\(TestFiles.readText(summary) ?? "")")
         }
     }
 
