@@ -209,13 +209,19 @@ public final class SQLiteHistoryStore: HistoryStore {
     /// brings an older version's file up to date, which is a run's business. Memory stays
     /// that of one row at a time, whatever the history's size.
     public static func appendAllSessions(ofHistoryAt path: String, to file: AtomicFile) throws(SinkError) -> Int {
+        try forEachSessionBody(ofHistoryAt: path) { body throws(SinkError) in try file.append(body) }
+    }
+
+    /// Calls `body` with every stored session's body (its `sessions.ndjson` line), in output
+    /// order; returns the count.
+    static func forEachSessionBody(ofHistoryAt path: String, _ body: ([UInt8]) throws(SinkError) -> Void) throws(SinkError) -> Int {
         let db = try SQLiteDatabase(path: path, create: false)
         guard try db.scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'sessions'") == 1 else {
             throw SinkError("\(path) holds no session bodies (a history of an early version of funnel): run the pipeline once with a flat-file sink to bring it up to date, then export")
         }
         var count = 0
         try db.select("SELECT body FROM sessions ORDER BY start, session_id") { statement throws(SinkError) in
-            try file.append(SQLiteDatabase.blob(statement, 0))
+            try body(SQLiteDatabase.blob(statement, 0))
             count += 1
         }
         return count

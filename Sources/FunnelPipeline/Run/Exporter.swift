@@ -1,27 +1,50 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import FunnelCore
 import FunnelWriters
 
-/// `funnel export`: the whole current state of a flat-file sink's history as one
-/// `sessions.ndjson`, ordered by (`created_at`, `session_id`): what a single run over every day
-/// loaded so far would write (SPEC 10).
+/// `funnel export`: the whole current state of a flat-file sink's history as one file,
+/// ordered by (`created_at`, `session_id`): what a single run over every day loaded so far
+/// would write (SPEC 10). A nightly run's file holds only the sessions it changed, and a
+/// backfill's days each replace it, so this is how a `redis.resp` or `sessions.csv` of
+/// everything is made again.
 public enum Exporter {
-    /// Writes `<folder>/sessions.ndjson` from the history in `historyFolder`; returns the count.
+    /// Writes `<folder>/sessions.ndjson` (or, with `kind`, `sessions.csv` or `redis.resp`,
+    /// laid out by `pipeline`'s schema, slots, key prefix and TTL) from the history in
+    /// `historyFolder`; returns the count and the file's path.
     ///
     /// The history's file is looked for, not read, to know it is there: a history of months
-    /// is larger than memory.
-    public static func export(historyFolder: String, to folder: String) throws(PipelineError) -> Int {
+    /// is larger than memory. Its sessions are kept as their `sessions.ndjson` lines, which
+    /// NDJSON export copies; the other kinds read each back (`SessionBody`) and write it again.
+    @discardableResult
+    public static func export(historyFolder: String, to folder: String, kind: Pipeline.SinkKind = .ndjson,
+                              pipeline: Pipeline? = nil) throws(PipelineError) -> (count: Int, path: String) {
         let path = historyFolder + "/" + SQLiteHistoryStore.fileName
         guard access(path, F_OK) == 0 else {
             throw PipelineError("no history in \(historyFolder): run the pipeline with a flat-file sink first")
         }
         try Runner.makeFolder(folder)
-        do {
-            let file = try AtomicFile(path: folder + "/" + NDJSONSessionWriter.fileName)
-            let count = try SQLiteHistoryStore.appendAllSessions(ofHistoryAt: path, to: file)
-            try file.commit()
-            return count
+        do throws(SinkError) {
+            if kind == .ndjson || kind == .redis {
+                let file = try AtomicFile(path: folder + "/" + NDJSONSessionWriter.fileName)
+                let count = try SQLiteHistoryStore.appendAllSessions(ofHistoryAt: path, to: file)
+                try file.commit()
+                return (count, file.path)
+            }
+            guard let pipeline else { throw SinkError("export as \(kind.rawValue) needs the pipeline's schema and sink settings") }
+            let fieldNames = FieldLayout(schema: pipeline.schema, slots: pipeline.slots.map(\.name)).fieldNames
+            let (writer, written) = try Runner.flatWriter(kind, pipeline: pipeline, fieldNames: fieldNames, folder: folder, gzip: false)
+            let count = try SQLiteHistoryStore.forEachSessionBody(ofHistoryAt: path) { body throws(SinkError) in
+                guard let session = SessionBody.decode(body) else {
+                    throw SinkError("a stored session is not a line funnel writes: \(String(decoding: body.prefix(80), as: UTF8.self))")
+                }
+                try writer.write(encoded: writer.encode(session))
+            }
+            try writer.finish()
+            // The csv writer lists deletions beside its file; an export has none to list.
+            unlink(folder + "/" + DeletedSessionsFile.fileName)
+            return (count, written)
         } catch {
             throw PipelineError("export from \(historyFolder): \(error.message)")
         }

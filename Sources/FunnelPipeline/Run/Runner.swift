@@ -83,19 +83,10 @@ public struct Runner {
                 rejects = try RejectWriter(folder: output)
                 if sinkKind != .redis { history = try SQLiteHistoryStore(folder: output, keyFilterBytes: pipeline.keyFilterBytes) }
                 switch sinkKind {
-                case .ndjson:
-                    let writer = try NDJSONSessionWriter(folder: output, gzip: gzip)
+                case .ndjson, .csv, .resp:
+                    let (writer, path) = try Self.flatWriter(sinkKind, pipeline: pipeline, fieldNames: fieldLayout.fieldNames, folder: output, gzip: gzip)
                     sink = writer
-                    summary.sink = "ndjson \(writer.path)"
-                case .csv:
-                    let writer = try CSVSessionWriter(folder: output, fieldNames: fieldLayout.fieldNames, gzip: gzip)
-                    sink = writer
-                    summary.sink = "csv \(writer.path)"
-                case .resp:
-                    let writer = try RESPSessionWriter(folder: output, layout: keyLayout, sortedSet: pipeline.schema.eventsAsSortedSet,
-                                                       ttlSeconds: pipeline.sink.ttlSeconds, gzip: gzip)
-                    sink = writer
-                    summary.sink = "resp \(writer.path)"
+                    summary.sink = "\(sinkKind.rawValue) \(path)"
                 case .redis:
                     let url = try redisURL()
                     // Retries are announced as they happen: a silent server costs a command
@@ -240,6 +231,24 @@ public struct Runner {
     }
 
     /// What the transformer is told of the pipeline, with its MaxMind database opened.
+    /// The writer of a flat-file sink `kind` (not `.redis`) for `pipeline` into `folder`, and
+    /// the path of the file it writes: a run's sink, and `funnel export`'s (`Exporter`).
+    static func flatWriter(_ kind: Pipeline.SinkKind, pipeline: Pipeline, fieldNames: [String], folder: String,
+                           gzip: Bool) throws(SinkError) -> (any EncodedSessionSink, String) {
+        switch kind {
+        case .csv:
+            let writer = try CSVSessionWriter(folder: folder, fieldNames: fieldNames, gzip: gzip)
+            return (writer, writer.path)
+        case .resp:
+            let writer = try RESPSessionWriter(folder: folder, layout: pipeline.sink.keyLayout, sortedSet: pipeline.schema.eventsAsSortedSet,
+                                               ttlSeconds: pipeline.sink.ttlSeconds, gzip: gzip)
+            return (writer, writer.path)
+        case .ndjson, .redis:
+            let writer = try NDJSONSessionWriter(folder: folder, gzip: gzip)
+            return (writer, writer.path)
+        }
+    }
+
     static func configuration(_ pipeline: Pipeline) throws(PipelineError) -> TransformConfiguration {
         var configuration = TransformConfiguration(schema: pipeline.schema, sessions: pipeline.sessions, salt: pipeline.salt)
         configuration.siteHosts = pipeline.siteHosts

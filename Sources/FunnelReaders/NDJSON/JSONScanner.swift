@@ -6,8 +6,8 @@ import FunnelCore
 /// values a dialect keeps are decoded. Nested containers are skipped with an explicit bracket
 /// stack, never by recursion, so a line nested a million deep cannot overflow the stack.
 /// Foundation's JSONDecoder would build every value and is about 30x slower here.
-struct JSONScanner {
-    enum Value {
+package struct JSONScanner {
+    package enum Value {
         case string(Range<Int>, escaped: Bool)
         case number(Range<Int>)
         case bool(Bool)
@@ -16,17 +16,17 @@ struct JSONScanner {
         case array(Range<Int>)
     }
 
-    struct Failure: Error {
-        var message: String
+    package struct Failure: Error {
+        package var message: String
         var notAnObject = false
     }
 
     let b: UnsafeBufferPointer<UInt8>
 
-    init(_ bytes: UnsafeBufferPointer<UInt8>) { b = bytes }
+    package init(_ bytes: UnsafeBufferPointer<UInt8>) { b = bytes }
 
     /// Calls `body` with each member of the object spanning `range` (the whole line when nil).
-    func forEachMember(in range: Range<Int>? = nil, _ body: (_ key: Range<Int>, _ keyEscaped: Bool, _ value: Value) throws(Failure) -> Void) throws(Failure) {
+    package func forEachMember(in range: Range<Int>? = nil, _ body: (_ key: Range<Int>, _ keyEscaped: Bool, _ value: Value) throws(Failure) -> Void) throws(Failure) {
         var i = range?.lowerBound ?? 0
         let end = range?.upperBound ?? b.count
         skipSpace(&i, end)
@@ -59,6 +59,29 @@ struct JSONScanner {
             guard b[i] == UInt8(ascii: "}") else { throw Failure(message: "expected ',' or '}' at byte \(i + 1)") }
             i += 1
             try expectEnd(i, end)
+            return
+        }
+    }
+
+    /// Calls `body` with each element of the array spanning `range` (as `Value.array` gives
+    /// it). Used to read back funnel's own output (`SessionBody`), not input lines.
+    package func forEachElement(in range: Range<Int>, _ body: (_ value: Value) throws(Failure) -> Void) throws(Failure) {
+        var i = range.lowerBound
+        let end = range.upperBound
+        guard i < end, b[i] == UInt8(ascii: "[") else { throw Failure(message: "expected an array at byte \(i + 1)") }
+        i += 1
+        skipSpace(&i, end)
+        if i < end, b[i] == UInt8(ascii: "]") { return }
+        while true {
+            skipSpace(&i, end)
+            try body(try scanValue(&i, end))
+            skipSpace(&i, end)
+            guard i < end else { throw Failure(message: "the array is not closed") }
+            if b[i] == UInt8(ascii: ",") {
+                i += 1
+                continue
+            }
+            guard b[i] == UInt8(ascii: "]") else { throw Failure(message: "expected ',' or ']' at byte \(i + 1)") }
             return
         }
     }
@@ -285,7 +308,7 @@ struct JSONScanner {
     /// Unicode (a bad escape, a lone surrogate, invalid UTF-8) or hold U+0000: a raw NUL
     /// rejects the whole line (SPEC 2), so its escaped form must not slip into a field, a
     /// Redis value or a CSV cell either.
-    func decodeString(_ range: Range<Int>, escaped: Bool) -> String? {
+    package func decodeString(_ range: Range<Int>, escaped: Bool) -> String? {
         let raw = UnsafeBufferPointer(rebasing: b[range])
         if !escaped { return Self.string(validating: raw) }
         var out: [UInt8] = []
@@ -353,7 +376,7 @@ struct JSONScanner {
         return true
     }
 
-    func bytes(_ range: Range<Int>) -> UnsafeBufferPointer<UInt8> {
+    package func bytes(_ range: Range<Int>) -> UnsafeBufferPointer<UInt8> {
         UnsafeBufferPointer(rebasing: b[range])
     }
 }

@@ -25,12 +25,50 @@ import Testing
         }
         let before = try #require(TestFiles.read(path))
 
-        let count = try Exporter.export(historyFolder: output, to: output + "/export")
+        let (count, _) = try Exporter.export(historyFolder: output, to: output + "/export")
 
         let unchanged = TestFiles.read(path) == before
         #expect(unchanged, "the export changed the history file")
         #expect(count > 0)
         #expect(TestFiles.readText(output + "/export/sessions.ndjson") == TestFiles.readText(output + "/sessions.ndjson"))
+    }
+
+    /// Nightly runs of a flat-file sink write only the sessions they changed, and a backfill's
+    /// days each replace the file: the export of every kind is the file one run over every
+    /// day writes, byte for byte (until 2026-12-05 only sessions.ndjson could be exported, and
+    /// a resp or csv sink's data of earlier nights could not be made again).
+    @Test(arguments: [Pipeline.SinkKind.csv, .resp, .ndjson])
+    func anExportOfEachKindIsWhatOneRunOverEveryDayWrites(kind: Pipeline.SinkKind) throws {
+        let days = Days(seed: 137, visitors: 150)
+        let scratch = TestFiles.temporaryFolder("export-kinds")
+        defer { TestFiles.remove(scratch) }
+        _ = try days.run(days: days.dates, sink: kind, output: scratch + "/whole")
+        for date in days.dates { _ = try days.run(days: [date], sink: kind, output: scratch + "/daily") }
+        let name = ["csv": "sessions.csv", "resp": "redis.resp", "ndjson": "sessions.ndjson"][kind.rawValue]!
+        let lastNight = try #require(TestFiles.read(scratch + "/daily/" + name))
+        let whole = try #require(TestFiles.read(scratch + "/whole/" + name))
+        #expect(lastNight != whole, "the last night's file holds its own sessions only")
+
+        let pipeline = try PipelineLoader.load(path: days.folder + "/pipeline.yaml")
+        let (count, path) = try Exporter.export(historyFolder: scratch + "/daily", to: scratch + "/export", kind: kind, pipeline: pipeline)
+        #expect(path == scratch + "/export/" + name)
+        #expect(count > 100)
+        let exported = TestFiles.read(path)
+        #expect(exported == whole, "\(exported?.count ?? -1) bytes against \(whole.count)")
+        #expect(!TestFiles.exists(scratch + "/export/deleted.ndjson"), "an export deletes nothing")
+    }
+
+    /// Every golden fixture's expected sessions.ndjson, read back as the export of other kinds
+    /// reads the history's bodies, is written again byte for byte.
+    @Test(arguments: FixtureCase.all)
+    func aSessionLineReadBackIsWrittenTheSame(fixture: FixtureCase) throws {
+        guard let text = TestFiles.readText(fixture.expectedFolder + "/sessions.ndjson") else { return }
+        for line in text.split(separator: "\n") {
+            let session = try #require(SessionBody.decode(Array(line.utf8)), "\(fixture): \(line)")
+            var again: [UInt8] = []
+            NDJSONSessionWriter.append(session, to: &again)
+            #expect(again == Array(line.utf8) + [UInt8(ascii: "\n")], "\(fixture)")
+        }
     }
 
     /// A history file without session bodies (the first versions', or any SQLite file in its
