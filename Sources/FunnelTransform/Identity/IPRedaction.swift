@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import FunnelCore
 
 /// SPEC 11: no IP address reaches an output. The visitor's own address never gets this far
@@ -48,7 +51,9 @@ enum IPRedaction {
     /// `isAddressID(_:)` of an id still in a line's bytes.
     static func isAddressID(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         if isAddress(bytes) { return true }
-        guard let first = bytes.first else { return false }
+        // Every other form has a colon: most ids (hex, UUIDs, numbers) have none, found by
+        // `memchr` (every record's ids are looked at, at every build).
+        guard let first = bytes.first, let base = bytes.baseAddress, memchr(base, Int32(UInt8(ascii: ":")), bytes.count) != nil else { return false }
         if first == UInt8(ascii: "[") {
             guard let close = bytes.firstIndex(of: UInt8(ascii: "]")), close + 1 < bytes.count,
                   bytes[close + 1] == UInt8(ascii: ":") else { return false }
