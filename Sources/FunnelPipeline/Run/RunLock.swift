@@ -1,3 +1,4 @@
+import FunnelCore
 import FunnelWriters
 #if canImport(Glibc)
 import Glibc
@@ -58,7 +59,7 @@ final class RunLock {
                     if holder == token { return .taken(current) }
                     let parts = String(decoding: holder, as: UTF8.self).split(separator: " ")
                     // A holder on this host whose process is gone died without releasing: take over.
-                    if parts.count == 2, parts[0] == hostName, let pid = Int32(parts[1]), kill(pid, 0) != 0 && errno == ESRCH {
+                    if parts.count == 2, parts[0] == hostName, let pid = Int32(parts[1]), ProcessLiveness.isGone(pid) {
                         _ = try current.command([Array("DEL".utf8), key])
                         continue
                     }

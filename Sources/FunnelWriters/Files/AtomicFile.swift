@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import FunnelCore
 
 /// A file written under a temporary name and renamed over its final name when complete
 /// (SPEC 8.2): a crash leaves the old file or the new one, never half of one.
@@ -55,7 +56,7 @@ public final class AtomicFile {
         while let entry = readdir(dir) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
             guard name.hasPrefix(prefix), let pid = Int32(name.dropFirst(prefix.count)), pid > 0, pid != getpid() else { continue }
-            if kill(pid, 0) != 0 && errno == ESRCH { unlink(folder + "/" + name) }
+            if ProcessLiveness.isGone(pid) { unlink(folder + "/" + name) }
         }
     }
 

@@ -395,6 +395,11 @@ struct OperationsTests {
         let summary = try Runner(pipeline: pipeline, options: options, report: { _ in }).run()
         #expect(summary.exitStatus == .success)
         #expect(try server.connect().command("EXISTS", "funnel:lock") == .integer(0), "the lock is released after the run")
+        // A run killed and not reaped (a container without an init) is a zombie: gone too.
+        let zombie = try ProcessLivenessTests.zombie()
+        defer { ProcessLivenessTests.reap(zombie) }
+        _ = try server.connect().command("SET", "funnel:lock", "\(hostName) \(zombie)")
+        #expect(try Runner(pipeline: pipeline, options: options, report: { _ in }).run().exitStatus == .success)
     }
 
     @Test func theManifestNoticesARepeatedFileAndMetricsAreWritten() throws {

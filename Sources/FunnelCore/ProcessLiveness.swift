@@ -1,0 +1,29 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Whether the process that left a file or a lock behind is gone, so that what it left can
+/// be taken over (`AtomicFile`'s stale temporaries, the Redis run lock of a run on this host).
+public enum ProcessLiveness {
+    /// True when `pid` names no process, or a zombie: a process killed but not yet reaped
+    /// still answers `kill(pid, 0)`, and in a container whose first process does not reap
+    /// (a cron job in Docker without an init) a killed run stays one until the container
+    /// ends. Until 2026-12-05 such a run's lock refused every run after it ("holds the lock")
+    /// and its temporary files stayed (a review saw both).
+    public static func isGone(_ pid: pid_t) -> Bool {
+        if kill(pid, 0) != 0 { return errno == ESRCH }
+        return state(of: pid) == UInt8(ascii: "Z")
+    }
+
+    /// The state letter of `/proc/<pid>/stat` (after the command name, which may hold spaces
+    /// and parentheses: the last `)` ends it); nil when it cannot be read.
+    static func state(of pid: pid_t) -> UInt8? {
+        let fd = open("/proc/\(pid)/stat", O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 1024)
+        let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        guard count > 0, let close = buffer[..<count].lastIndex(of: UInt8(ascii: ")")), close + 2 < count else { return nil }
+        return buffer[close + 2]
+    }
+}

@@ -1,0 +1,53 @@
+@testable import FunnelCore
+import FunnelTestSupport
+import FunnelWriters
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A run killed in a container whose first process does not reap stays a zombie: it answers
+/// `kill(pid, 0)` but is gone. Its temporary files are removed by the next run and its Redis
+/// lock on this host taken over (`ProcessLiveness`; until 2026-12-05 a zombie counted as a
+/// running process, its lock refused every later run and its temporaries stayed).
+struct ProcessLivenessTests {
+    /// A child that exited and is not reaped yet; reaped by `reap`.
+    static func zombie() throws -> pid_t {
+        var pid: pid_t = 0
+        let arguments: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/true"), nil]
+        defer { for argument in arguments { free(argument) } }
+        #expect(posix_spawn(&pid, "/bin/true", nil, nil, arguments, environ) == 0)
+        for _ in 0..<2_000 where ProcessLiveness.state(of: pid) != UInt8(ascii: "Z") { usleep(1_000) }
+        try #require(ProcessLiveness.state(of: pid) == UInt8(ascii: "Z"), "the child is a zombie")
+        #expect(kill(pid, 0) == 0, "a zombie answers kill(pid, 0)")
+        return pid
+    }
+
+    static func reap(_ pid: pid_t) {
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+    }
+
+    @Test func aZombieIsGoneAndARunningProcessIsNot() throws {
+        let pid = try Self.zombie()
+        defer { Self.reap(pid) }
+        #expect(ProcessLiveness.isGone(pid))
+        #expect(!ProcessLiveness.isGone(getpid()))
+        #expect(ProcessLiveness.isGone(Int32.max), "no such process")
+    }
+
+    @Test func aZombiesTemporaryFileIsRemovedByTheNextWriter() throws {
+        let folder = TestFiles.temporaryFolder("zombie-temporaries")
+        defer { TestFiles.remove(folder) }
+        let pid = try Self.zombie()
+        defer { Self.reap(pid) }
+        let left = folder + "/sessions.ndjson.tmp-\(pid)"
+        TestFiles.write(left, "half a file")
+        let mine = folder + "/sessions.ndjson.tmp-\(getppid())"
+        TestFiles.write(mine, "a running process's file")
+        let file = try AtomicFile(path: folder + "/sessions.ndjson")
+        try file.commit()
+        #expect(!TestFiles.exists(left), "the zombie's temporary file is removed")
+        #expect(TestFiles.exists(mine), "a running process's is kept")
+    }
+}
