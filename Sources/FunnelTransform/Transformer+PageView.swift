@@ -16,9 +16,8 @@ extension Transformer {
         let target = view.target
         let parts = view.targetParts
         guard UTF8Validation.isASCII(target) else { return nil }
-        // Ids stored as a keyed hash (an e-mail or IP address) take the record's path.
+        // A visitor id stored as a keyed hash (an e-mail or IP address) takes the record's path.
         if let id = view.visitorID, VisitorIdentity.needsStandIn(id) { return nil }
-        if let id = view.sessionID, VisitorIdentity.needsStandIn(id) { return nil }
 
         // The record's host: the target's (an absolute URL), else the `$host` variable's.
         var host: RecordCoding.Text?

@@ -67,9 +67,6 @@ public final class Transformer {
         } else if let ip = r.ip, !ip.isEmpty {
             r.visitorKey = identity.fingerprint(ip: ip, userAgent: r.userAgent)
         }
-        // So is a client session id, before it names the group the history keeps the record
-        // under (`s:ID`): the history kept the address as it came (until 2026-12-05).
-        if let id = r.sessionID, VisitorIdentity.needsStandIn(id) { r.sessionID = identity.standIn(forAddressID: id) }
         if let agent = r.userAgent, !agent.isEmpty {
             let info = agents.classify(agent)
             r.deviceType = info.deviceType.rawValue
@@ -236,12 +233,6 @@ public final class Transformer {
     public func sessions(visitor key: String, records: consuming [Record], past: VisitorPast? = nil, keepsPast: Bool = false) -> VisitorSessions {
         var kept = consume records
         kept.sort(by: Self.timeOrder)
-        // A history written before 2026-12-05 holds client session ids that are e-mail or IP
-        // addresses as they came (`normalize` hashes them since): read back, they are hashed
-        // here too, so that one session does not become two with the same id.
-        for index in kept.indices {
-            if let id = kept[index].sessionID, VisitorIdentity.needsStandIn(id) { kept[index].sessionID = identity.standIn(forAddressID: id) }
-        }
         let keepsPast = keepsPast || past != nil
         // The records as they are before merging, for where they leave the visitor and its
         // tail (`VisitorTail`); shared with `kept` until the merge completes a view (a visitor

@@ -107,26 +107,23 @@ public struct Backfill {
             report("resuming \(key) after \(days[index])\n")
         }
         let marker = pipeline.sink.keyPrefix + "funnel:rebuild"
+        // A Redis rebuild's state once switched, until its marker is deleted.
+        let switchedPath = output + "/backfill.switched"
         let notice: RedisRetryNotice = { [report] in report("warning: \($0)\n") }
         if start == 0 && rebuild {
-            // A Redis rebuild stopped after its switch and its state file's removal, before its
-            // marker's (the last step), is done: until 2026-12-05 it was rebuilt again from
+            // A Redis rebuild stopped after its switch, its state file renamed to
+            // `backfill.switched` (below), is done: until 2026-12-05 it was rebuilt again from
             // nothing, and the FLUSHDB of the staging database lost the previous data kept
-            // there for a rollback.
-            if let liveURL, let stagingURL {
-                switch switched(live: liveURL, marker: marker, key: key, notice: notice) {
-                case .failure(let failure):
-                    report("  problem: \(failure)\n")
-                    return .sinkFailure
-                case .success(true):
-                    report("switched: the rebuilt data is database \(liveURL.db) (the switch was done before this backfill was stopped); the previous data is in database \(stagingURL.db) (FLUSHDB it when satisfied)\n")
-                    if let failure = Self.send(liveURL, ["DEL", marker], retry: retry, notice: notice) {
-                        report("  warning: \(failure); delete the key \(marker) of database \(liveURL.db) by hand\n")
-                    }
-                    return .success
-                case .success(false):
-                    break
+            // there for a rollback. The file, not the marker alone, says so: a marker whose
+            // deletion failed at the end of a finished rebuild made the next rebuild of the
+            // same days a no-op.
+            if let liveURL, let stagingURL, Self.lastDayDone(in: switchedPath, key: key, days: days) == days.count - 1 {
+                report("switched: the rebuilt data is database \(liveURL.db) (the switch was done before this backfill was stopped); the previous data is in database \(stagingURL.db) (FLUSHDB it when satisfied)\n")
+                if let failure = Self.send(liveURL, ["DEL", marker], retry: retry, notice: notice) {
+                    report("  warning: \(failure); delete the key \(marker) of database \(liveURL.db) by hand\n")
                 }
+                unlink(switchedPath)
+                return .success
             }
             if let liveURL {
                 // SWAPDB swaps whole databases: keys that are not this pipeline's would leave
@@ -243,7 +240,11 @@ public struct Backfill {
                 try stopForTest?(.switched)
             }
         }
-        unlink(output + "/backfill.state")
+        if rebuild && liveURL != nil {
+            rename(output + "/backfill.state", switchedPath)
+        } else {
+            unlink(output + "/backfill.state")
+        }
         if rebuild { try stopForTest?(.stateRemoved) }
         // A rebuild's marker goes last, after the state: a backfill stopped before this point
         // and run again finds it and does not swap the old data back (until 2026-12-05 it was
@@ -251,6 +252,7 @@ public struct Backfill {
         if let liveURL, let failure = Self.send(liveURL, ["DEL", marker], retry: retry, notice: notice) {
             report("  warning: \(failure); delete the key \(marker) of database \(liveURL.db) by hand\n")
         }
+        unlink(switchedPath)
         return worst
     }
 

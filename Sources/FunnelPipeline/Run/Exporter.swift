@@ -24,6 +24,11 @@ public enum Exporter {
         guard access(path, F_OK) == 0 else {
             throw PipelineError("no history in \(historyFolder): run the pipeline with a flat-file sink first")
         }
+        // Into the sink's own folder it would replace the last run's files (its sessions file,
+        // and the csv writer's deleted.ndjson that a warehouse reads): refused.
+        if let history = Self.resolved(historyFolder), Self.resolved(folder) == history {
+            throw PipelineError("export into \(folder), the sink's own output folder, would replace the last run's files there: choose another folder with --to (default: <output>/export)")
+        }
         try Runner.makeFolder(folder)
         do throws(SinkError) {
             if kind == .ndjson || kind == .redis {
@@ -42,11 +47,19 @@ public enum Exporter {
                 try writer.write(encoded: writer.encode(session))
             }
             try writer.finish()
-            // The csv writer lists deletions beside its file; an export has none to list.
+            // The csv writer lists deletions beside its file; an export has none to list (and
+            // is never written into the folder of a run's own list, above).
             unlink(folder + "/" + DeletedSessionsFile.fileName)
             return (count, written)
         } catch {
             throw PipelineError("export from \(historyFolder): \(error.message)")
         }
+    }
+
+    /// The canonical path of an existing folder; nil when it does not exist.
+    private static func resolved(_ path: String) -> String? {
+        guard let pointer = realpath(path, nil) else { return nil }
+        defer { free(pointer) }
+        return String(cString: pointer)
     }
 }

@@ -58,6 +58,25 @@ import Testing
         #expect(!TestFiles.exists(scratch + "/export/deleted.ndjson"), "an export deletes nothing")
     }
 
+    /// An export into the sink's own folder would replace the last run's files (its sessions
+    /// file, the deletions a warehouse reads): refused, the folder left as it was.
+    @Test(arguments: [Pipeline.SinkKind.csv, .ndjson])
+    func anExportIntoTheSinksOwnFolderIsRefused(kind: Pipeline.SinkKind) throws {
+        let days = Days(seed: 139, visitors: 60)
+        let output = TestFiles.temporaryFolder("export-own-folder")
+        defer { TestFiles.remove(output) }
+        _ = try days.run(days: Array(days.dates.suffix(1)), sink: kind, output: output)
+        _ = try days.run(days: Array(days.dates.prefix(1)), sink: kind, output: output)
+        let name = kind == .csv ? "sessions.csv" : "sessions.ndjson"
+        let before = TestFiles.read(output + "/" + name)
+        let deleted = TestFiles.read(output + "/deleted.ndjson")
+        let pipeline = try PipelineLoader.load(path: days.folder + "/pipeline.yaml")
+        let error = #expect(throws: PipelineError.self) { try Exporter.export(historyFolder: output, to: output + "/.", kind: kind, pipeline: pipeline) }
+        #expect(error?.description.contains("the sink's own output folder") == true, "\(String(describing: error))")
+        #expect(TestFiles.read(output + "/" + name) == before)
+        #expect(TestFiles.read(output + "/deleted.ndjson") == deleted)
+    }
+
     /// Every golden fixture's expected sessions.ndjson, read back as the export of other kinds
     /// reads the history's bodies, is written again byte for byte.
     @Test(arguments: FixtureCase.all)

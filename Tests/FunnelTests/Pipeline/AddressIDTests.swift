@@ -4,8 +4,8 @@ import Foundation
 import Testing
 
 /// SPEC 11: no IP address reaches an output. A client session id or visitor id that is an IP
-/// address (a session cookie or `session_id` set to the client's address) is stored as `ip` +
-/// its keyed hash, as an e-mail address is stored as `em` + its hash; until 2026-12-05 it was
+/// address (a session cookie or `session_id` set to the client's address) is written as `ip` +
+/// its keyed hash, as an e-mail address is written as `em` + its hash; until 2026-12-05 it was
 /// the session's id, in every flat file and in the Redis keys.
 struct AddressIDTests {
     @Test(arguments: [Pipeline.SinkKind.ndjson, .csv, .resp, .redis])
@@ -49,7 +49,9 @@ struct AddressIDTests {
         var written = ""
         if let server {
             let connection = try server.connect()
-            if case .array(let keys) = try connection.command("KEYS", "*") {
+            // The outputs' keys; the history's (`funnel:*`) keep client session ids as they
+            // came, as a history written before holds them (docs/fields.md).
+            if case .array(let keys) = try connection.command("KEYS", "*sess:*") {
                 for case .string(let key) in keys { written += String(decoding: key, as: UTF8.self) + "\n" }
             }
             written += try server.dumpSessions()
