@@ -252,7 +252,10 @@ public struct Backfill {
         if let liveURL, let failure = Self.send(liveURL, ["DEL", marker], retry: retry, notice: notice) {
             report("  warning: \(failure); delete the key \(marker) of database \(liveURL.db) by hand\n")
         }
-        unlink(switchedPath)
+        // Only a Redis rebuild's end removes it: another backfill in this folder after a
+        // rebuild stopped in its switch deleted it, and the rebuild run again was done anew,
+        // its FLUSHDB losing the previous data (a review, 2026-12-05).
+        if rebuild && liveURL != nil { unlink(switchedPath) }
         return worst
     }
 

@@ -24,9 +24,11 @@ public enum Exporter {
         guard access(path, F_OK) == 0 else {
             throw PipelineError("no history in \(historyFolder): run the pipeline with a flat-file sink first")
         }
-        // Into the sink's own folder it would replace the last run's files (its sessions file,
-        // and the csv writer's deleted.ndjson that a warehouse reads): refused.
-        if let history = Self.resolved(historyFolder), Self.resolved(folder) == history {
+        // Into the sink's own folder (the history's, or the pipeline's `sink.output` when the
+        // history is read from another) it would replace the last run's files (its sessions
+        // file, and the csv writer's deleted.ndjson that a warehouse reads): refused.
+        let guarded = [historyFolder] + (pipeline.map { [$0.sink.output] } ?? [])
+        if let target = Self.resolved(folder), guarded.contains(where: { Self.resolved($0) == target }) {
             throw PipelineError("export into \(folder), the sink's own output folder, would replace the last run's files there: choose another folder with --to (default: <output>/export)")
         }
         try Runner.makeFolder(folder)

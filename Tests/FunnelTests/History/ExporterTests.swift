@@ -75,6 +75,15 @@ import Testing
         #expect(error?.description.contains("the sink's own output folder") == true, "\(String(describing: error))")
         #expect(TestFiles.read(output + "/" + name) == before)
         #expect(TestFiles.read(output + "/deleted.ndjson") == deleted)
+
+        // The history read from another folder (`--output`), into the pipeline's own
+        // `sink.output`: refused too.
+        let own = pipeline.sink.output
+        _ = try days.run(days: Array(days.dates.suffix(1)), sink: kind, output: own)
+        let ownBefore = TestFiles.read(own + "/" + name)
+        let elsewhere = #expect(throws: PipelineError.self) { try Exporter.export(historyFolder: output, to: own, kind: kind, pipeline: pipeline) }
+        #expect(elsewhere?.description.contains("the sink's own output folder") == true, "\(String(describing: elsewhere))")
+        #expect(TestFiles.read(own + "/" + name) == ownBefore)
     }
 
     /// Every golden fixture's expected sessions.ndjson, read back as the export of other kinds
