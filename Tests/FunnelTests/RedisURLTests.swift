@@ -110,6 +110,7 @@ struct RedisURLTests {
     /// is in no message: both were printed whole (until 2026-12-05). `db` stays readable.
     @Test(arguments: [
         ("redis://127.0.0.1:6903/0?password=hunter2", "redis://127.0.0.1:6903/0?password=***"),
+        ("redis://127.0.0.1:6903/0?hunter2", "redis://127.0.0.1:6903/0?***"),
         ("unix:///tmp/x.sock?db=2&password=hunter2", "unix:///tmp/x.sock?db=2&password=***"),
         ("redis://hunter2@127.0.0.1:6903/0", "redis://***@127.0.0.1:6903/0"),
         ("unix://hunter2@/tmp/x.sock", "unix://***@/tmp/x.sock"),

@@ -289,8 +289,9 @@ public struct RedisURLError: Error, Sendable, CustomStringConvertible {
         }
         guard let mark = masked.firstIndex(of: "?") else { return masked }
         let parameters = masked[masked.index(after: mark)...].split(separator: "&", omittingEmptySubsequences: false).map { parameter in
-            guard let equals = parameter.firstIndex(of: "="), parameter[..<equals] != "db" else { return String(parameter) }
-            return String(parameter[...equals]) + "***"
+            // A parameter without `=` may be a password given bare (`?SECRET`).
+            guard let equals = parameter.firstIndex(of: "=") else { return parameter.isEmpty ? "" : "***" }
+            return parameter[..<equals] == "db" ? String(parameter) : String(parameter[...equals]) + "***"
         }
         return String(masked[...mark]) + parameters.joined(separator: "&")
     }
