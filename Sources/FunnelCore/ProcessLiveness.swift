@@ -23,7 +23,7 @@ public enum ProcessLiveness {
         defer { close(fd) }
         var buffer = [UInt8](repeating: 0, count: 1024)
         let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        guard count > 0, let close = buffer[..<count].lastIndex(of: UInt8(ascii: ")")), close + 2 < count else { return nil }
-        return buffer[close + 2]
+        guard count > 0, let nameEnd = buffer[..<count].lastIndex(of: UInt8(ascii: ")")), nameEnd + 2 < count else { return nil }
+        return buffer[nameEnd + 2]
     }
 }

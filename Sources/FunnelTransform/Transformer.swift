@@ -274,9 +274,7 @@ public final class Transformer {
             case .mvp: MVPFields.record(for: facts, firstTouch: touch.firstTouchTimestamp, consent: state)
             case .enhanced: EnhancedFields.record(for: facts, touches: touch, consent: state, slots: configuration.slots)
             }
-            // SPEC 11: addresses of every kind and URLs' queries, in one pass over the texts.
-            let redacted = EmailRedaction.redacted(record, standIn: identity.standIn(forAddressID:))
-            output.append(SessionTexts.rewriting(redacted, eventNames: false) { IPRedaction.isAddressID($0) ? IPRedaction.marker : URLRedaction.withoutQuery($0) })
+            output.append(SessionTexts.withoutAddressesOrQueries(EmailRedaction.redacted(record, standIn: identity.standIn(forAddressID:))))
             if inTail { cut!.sessionIDs.append(output[output.count - 1].id) }
         }
         var after: VisitorPast?

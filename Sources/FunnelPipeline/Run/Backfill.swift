@@ -119,9 +119,7 @@ public struct Backfill {
             // same days a no-op.
             if let liveURL, let stagingURL, Self.lastDayDone(in: switchedPath, key: key, days: days) == days.count - 1 {
                 report("switched: the rebuilt data is database \(liveURL.db) (the switch was done before this backfill was stopped); the previous data is in database \(stagingURL.db) (FLUSHDB it when satisfied)\n")
-                if let failure = Self.send(liveURL, ["DEL", marker], retry: retry, notice: notice) {
-                    report("  warning: \(failure); delete the key \(marker) of database \(liveURL.db) by hand\n")
-                }
+                deleteMarker(marker, live: liveURL, notice: notice)
                 unlink(switchedPath)
                 return .success
             }
@@ -240,7 +238,8 @@ public struct Backfill {
                 try stopForTest?(.switched)
             }
         }
-        if rebuild && liveURL != nil {
+        // (`liveURL` is set for a Redis rebuild only.)
+        if liveURL != nil {
             rename(output + "/backfill.state", switchedPath)
         } else {
             unlink(output + "/backfill.state")
@@ -248,14 +247,14 @@ public struct Backfill {
         if rebuild { try stopForTest?(.stateRemoved) }
         // A rebuild's marker goes last, after the state: a backfill stopped before this point
         // and run again finds it and does not swap the old data back (until 2026-12-05 it was
-        // deleted at the swap, and such a resume swapped back).
-        if let liveURL, let failure = Self.send(liveURL, ["DEL", marker], retry: retry, notice: notice) {
-            report("  warning: \(failure); delete the key \(marker) of database \(liveURL.db) by hand\n")
+        // deleted at the swap, and such a resume swapped back). Only a Redis rebuild's end
+        // removes `backfill.switched`: another backfill in this folder after a rebuild stopped
+        // in its switch deleted it, and the rebuild run again was done anew, its FLUSHDB
+        // losing the previous data (a review, 2026-12-05).
+        if let liveURL {
+            deleteMarker(marker, live: liveURL, notice: notice)
+            unlink(switchedPath)
         }
-        // Only a Redis rebuild's end removes it: another backfill in this folder after a
-        // rebuild stopped in its switch deleted it, and the rebuild run again was done anew,
-        // its FLUSHDB losing the previous data (a review, 2026-12-05).
-        if rebuild && liveURL != nil { unlink(switchedPath) }
         return worst
     }
 
@@ -288,11 +287,14 @@ public struct Backfill {
     /// database and does not swap back. Every step has the retries of every Redis fault (until
     /// 2026-12-05 a failure here was exit 1, not 3, and not retried). Nil when switched.
     private func swap(live: RedisURL, staging: RedisURL, marker: String, key: String, notice: @escaping RedisRetryNotice) -> String? {
-        switch switched(live: live, marker: marker, key: key, notice: notice) {
-        case .failure(let failure): return failure.message
-        case .success(true): return nil  // by a backfill stopped before it was done
-        case .success(false): break
+        var swapped = false
+        if let failure = Self.redis(live, retry: retry, notice: notice, { c throws(RedisError) -> String? in
+            if case .string(let value) = try c.command("GET", marker) { swapped = value == Array(key.utf8) }
+            return nil
+        }) {
+            return failure
         }
+        if swapped { return nil }  // by a backfill stopped before it was done
         if let failure = Self.send(staging, ["SET", marker, key], retry: retry, notice: notice) {
             return failure
         }
@@ -305,22 +307,12 @@ public struct Backfill {
         return nil
     }
 
-    /// Whether the live database holds the marker of rebuild `key`: its `SWAPDB` is done.
-    private func switched(live: RedisURL, marker: String, key: String, notice: @escaping RedisRetryNotice) -> Result<Bool, SwitchFailure> {
-        var swapped = false
-        if let failure = Self.redis(live, retry: retry, notice: notice, { c throws(RedisError) -> String? in
-            if case .string(let value) = try c.command("GET", marker) { swapped = value == Array(key.utf8) }
-            return nil
-        }) {
-            return .failure(SwitchFailure(message: failure))
+    /// Deletes a rebuild's marker from the live database; a failure is a warning, since the
+    /// rebuild is done (a later rebuild deletes a marker it finds before it loads).
+    private func deleteMarker(_ marker: String, live: RedisURL, notice: @escaping RedisRetryNotice) {
+        if let failure = Self.send(live, ["DEL", marker], retry: retry, notice: notice) {
+            report("  warning: \(failure); delete the key \(marker) of database \(live.db) by hand\n")
         }
-        return .success(swapped)
-    }
-
-    /// A Redis failure of a rebuild's switch, as its message.
-    struct SwitchFailure: Error, CustomStringConvertible {
-        var message: String
-        var description: String { message }
     }
 
     /// The index in `days` of the last day a state file of `key` says is done, or nil.

@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import FunnelCore
 import FunnelWriters
 
 /// `funnel export`: the whole current state of a flat-file sink's history as one file,
@@ -40,8 +39,7 @@ public enum Exporter {
                 return (count, file.path)
             }
             guard let pipeline else { throw SinkError("export as \(kind.rawValue) needs the pipeline's schema and sink settings") }
-            let fieldNames = FieldLayout(schema: pipeline.schema, slots: pipeline.slots.map(\.name)).fieldNames
-            let (writer, written) = try Runner.flatWriter(kind, pipeline: pipeline, fieldNames: fieldNames, folder: folder, gzip: false)
+            let (writer, written) = try Runner.flatWriter(kind, pipeline: pipeline, folder: folder, gzip: false)
             let count = try SQLiteHistoryStore.forEachSessionBody(ofHistoryAt: path) { body throws(SinkError) in
                 guard let session = SessionBody.decode(body) else {
                     throw SinkError("a stored session is not a line funnel writes: \(String(decoding: body.prefix(80), as: UTF8.self))")

@@ -61,7 +61,6 @@ public struct Runner {
         while output.count > 1 && output.hasSuffix("/") { output.removeLast() }
 
         let configuration = try Self.configuration(pipeline)
-        let fieldLayout = configuration.fieldLayout
         let keyLayout = pipeline.sink.keyLayout
         let gzip = pipeline.sink.gzip
         if gzip && sinkKind == .redis {
@@ -84,7 +83,7 @@ public struct Runner {
                 if sinkKind != .redis { history = try SQLiteHistoryStore(folder: output, keyFilterBytes: pipeline.keyFilterBytes) }
                 switch sinkKind {
                 case .ndjson, .csv, .resp:
-                    let (writer, path) = try Self.flatWriter(sinkKind, pipeline: pipeline, fieldNames: fieldLayout.fieldNames, folder: output, gzip: gzip)
+                    let (writer, path) = try Self.flatWriter(sinkKind, pipeline: pipeline, folder: output, gzip: gzip)
                     sink = writer
                     summary.sink = "\(sinkKind.rawValue) \(path)"
                 case .redis:
@@ -230,13 +229,15 @@ public struct Runner {
         return summary
     }
 
-    /// What the transformer is told of the pipeline, with its MaxMind database opened.
     /// The writer of a flat-file sink `kind` (not `.redis`) for `pipeline` into `folder`, and
-    /// the path of the file it writes: a run's sink, and `funnel export`'s (`Exporter`).
-    static func flatWriter(_ kind: Pipeline.SinkKind, pipeline: Pipeline, fieldNames: [String], folder: String,
+    /// the path of the file it writes: a run's sink, and `funnel export`'s (`Exporter`). The
+    /// CSV columns are the schema's fields with the pipeline's slots (`FieldLayout`), as the
+    /// transformer fills them.
+    static func flatWriter(_ kind: Pipeline.SinkKind, pipeline: Pipeline, folder: String,
                            gzip: Bool) throws(SinkError) -> (any EncodedSessionSink, String) {
         switch kind {
         case .csv:
+            let fieldNames = FieldLayout(schema: pipeline.schema, slots: pipeline.slots.map(\.name)).fieldNames
             let writer = try CSVSessionWriter(folder: folder, fieldNames: fieldNames, gzip: gzip)
             return (writer, writer.path)
         case .resp:
@@ -249,6 +250,7 @@ public struct Runner {
         }
     }
 
+    /// What the transformer is told of the pipeline, with its MaxMind database opened.
     static func configuration(_ pipeline: Pipeline) throws(PipelineError) -> TransformConfiguration {
         var configuration = TransformConfiguration(schema: pipeline.schema, sessions: pipeline.sessions, salt: pipeline.salt)
         configuration.siteHosts = pipeline.siteHosts

@@ -13,14 +13,6 @@ import FunnelCore
 enum IPRedaction {
     static let marker = "(ip)"
 
-    /// `session` with every text that is an address (`isAddressID`: with a port, or IPv6
-    /// without brackets, since 2026-12-05) replaced by `marker`; the session itself when none
-    /// is (nearly always, found without a copy). The transformer does this in one pass with
-    /// `URLRedaction`.
-    static func redacted(_ session: SessionRecord) -> SessionRecord {
-        SessionTexts.rewriting(session, eventNames: false) { isAddressID($0) ? marker : nil }
-    }
-
     /// An IPv4 address in dotted form (four labels of one to three digits: what the privacy
     /// scan of outputs looks for, values over 255 included) or an IPv6 address in the brackets
     /// a URL's host puts it in (hex digits and at least two colons, perhaps a dotted tail).

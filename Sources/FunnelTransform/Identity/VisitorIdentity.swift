@@ -75,7 +75,8 @@ public final class VisitorIdentity {
     /// Whether an id is stored as `standIn(forAddressID:)` rather than as it is: an e-mail
     /// address (`EmailRedaction.mayBeAddress`) or an IP address (`IPRedaction.isAddressID`).
     public static func needsStandIn(_ id: String) -> Bool {
-        EmailRedaction.mayBeAddress(id) || IPRedaction.isAddressID(id)
+        var id = id
+        return id.withUTF8 { needsStandIn($0) }
     }
 
     /// `needsStandIn(_:)` of an id still in a line's bytes.
