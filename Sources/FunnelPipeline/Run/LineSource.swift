@@ -175,12 +175,19 @@ struct LineSource {
                     unreadNumbers += 1
                     // Quoted in a warning that the summary file keeps: an address given as a
                     // value is shown redacted (it was quoted whole until 2026-12-05).
-                    if firstUnreadNumber == nil { firstUnreadNumber = "line \(number), \(EmailRedaction.redacted(unread) ?? unread)" }
+                    if firstUnreadNumber == nil { firstUnreadNumber = "line \(number), \(Self.quotable(unread))" }
                 }
                 return .record(record, line: number, raw: line)
             case .reject(let reason, let detail): return .reject(Reject(source: file.path, line: number, reason: reason, raw: line, detail: detail))
             case .skip(let reason): return .skip(reason)
             }
         }
+    }
+
+    /// A value quoted in a warning, with e-mail and IP addresses in it redacted as in a
+    /// session's texts (SPEC 11: the summary file keeps the warning).
+    static func quotable(_ text: String) -> String {
+        let text = EmailRedaction.redacted(text) ?? text
+        return IPRedaction.withoutAddresses(text) ?? text
     }
 }

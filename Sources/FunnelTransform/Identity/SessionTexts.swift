@@ -6,11 +6,14 @@ import FunnelCore
 /// a write (writing through the session's arrays cost 0.5% of a run's instructions), and
 /// copied only when some text changes.
 enum SessionTexts {
-    /// `session` with every text that is an IP address (`IPRedaction.isAddressID`) written
-    /// `(ip)`, and every URL or path without its query (`URLRedaction`), in one pass over its
-    /// texts; the session itself when none is (nearly always, found without a copy).
+    /// `session` with every URL or path without its query (`URLRedaction`) and every IP
+    /// address in a text written `(ip)` (`IPRedaction`), in one pass over its texts; the
+    /// session itself when nothing changes (nearly always, found without a copy).
     static func withoutAddressesOrQueries(_ session: SessionRecord) -> SessionRecord {
-        rewriting(session, eventNames: false) { IPRedaction.isAddressID($0) ? IPRedaction.marker : URLRedaction.withoutQuery($0) }
+        rewriting(session, eventNames: false) { text in
+            let cut = URLRedaction.withoutQuery(text)
+            return IPRedaction.withoutAddresses(cut ?? text) ?? cut
+        }
     }
 
     /// `session` with each text that `rewrite` gives a new one for replaced by it; `rewrite`

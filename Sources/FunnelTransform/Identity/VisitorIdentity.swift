@@ -66,14 +66,15 @@ public final class VisitorIdentity {
 
     /// What an id holding an `@` (an e-mail address, SPEC 11) is stored as, visitor id and
     /// client session id alike: `em` + the keyed hash of the id in lower case, stable across
-    /// runs and never the address; an id that is an IP address (`IPRedaction.isAddressID`),
+    /// runs and never the address; an id that holds an IP address (`IPRedaction.containsAddress`),
     /// `ip` + its keyed hash.
     public func standIn(forAddressID id: String) -> String {
-        (IPRedaction.isAddressID(id) ? "ip" : "em") + keyedHash(id.lowercased())
+        (IPRedaction.containsAddress(id) ? "ip" : "em") + keyedHash(id.lowercased())
     }
 
     /// Whether an id is stored as `standIn(forAddressID:)` rather than as it is: an e-mail
-    /// address (`EmailRedaction.mayBeAddress`) or an IP address (`IPRedaction.isAddressID`).
+    /// address (`EmailRedaction.mayBeAddress`) or one that holds an IP address anywhere
+    /// (`IPRedaction.containsAddress`: a forwarded list `198.51.100.7,203.0.113.9`, a zone).
     public static func needsStandIn(_ id: String) -> Bool {
         var id = id
         return id.withUTF8 { needsStandIn($0) }
@@ -81,7 +82,7 @@ public final class VisitorIdentity {
 
     /// `needsStandIn(_:)` of an id still in a line's bytes.
     public static func needsStandIn(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        EmailRedaction.mayBeAddress(bytes) || IPRedaction.isAddressID(bytes)
+        EmailRedaction.mayBeAddress(bytes) || IPRedaction.containsAddress(bytes)
     }
 
     private func mac(_ text: String) -> HMAC<SHA256>.MAC {

@@ -6,7 +6,9 @@ import Testing
 /// SPEC 11: no IP address reaches an output. A client session id or visitor id that is an IP
 /// address (a session cookie or `session_id` set to the client's address) is written as `ip` +
 /// its keyed hash, as an e-mail address is written as `em` + its hash; until 2026-12-05 it was
-/// the session's id, in every flat file and in the Redis keys.
+/// the session's id, in every flat file and in the Redis keys. An id that holds one among
+/// other text (a forwarded list, a zone) is too, and an address inside a text is written
+/// `(ip)` (both since the session of 2026-12-05 from 14:57).
 struct AddressIDTests {
     @Test(arguments: [Pipeline.SinkKind.ndjson, .csv, .resp, .redis])
     func idsThatAreAddressesReachNoOutput(sink: Pipeline.SinkKind) throws {
@@ -16,11 +18,13 @@ struct AddressIDTests {
         TestFiles.gzip("""
             192.0.2.9 - - [01/Jan/2024:10:00:00 +0000] "GET /a HTTP/1.1" 200 5 "-" "\(agent)" "v-log" "192.0.2.55"
             192.0.2.9 - - [01/Jan/2024:10:01:00 +0000] "GET /b HTTP/1.1" 200 5 "-" "\(agent)" "2001:db8::77" "-"
+            192.0.2.9 - - [01/Jan/2024:10:02:00 +0000] "GET /c HTTP/1.1" 200 5 "-" "\(agent)" "v-log2" "198.51.100.7,203.0.113.9"
 
             """, to: folder + "/access-2024-01-01.log.gz")
         TestFiles.gzip("""
             {"event":"PageView","timestamp":1704103200000,"anonymous_id":"v1","session_id":"198.51.100.23","url":"https://film.example/"}
             {"event":"PageView","timestamp":1704103260000,"anonymous_id":"203.0.113.5:8080","url":"https://film.example/x"}
+            {"event":"PageView","timestamp":1704103320000,"anonymous_id":"v3","session_id":"fe80::1%eth0","url":"https://film.example/?utm_source=from%20203.0.113.99"}
 
             """, to: folder + "/events-2024-01-01.ndjson.gz")
         TestFiles.write(folder + "/pipeline.yaml", """
@@ -45,7 +49,7 @@ struct AddressIDTests {
         let summary = try RunsOverTimeTests.run(folder + "/pipeline.yaml", days: ["2024-01-01"], sink: sink, output: folder + "/out",
                                                 redisURL: server?.url)
         #expect(summary.exitStatus == .success)
-        #expect(summary.sessions == 4)
+        #expect(summary.sessions == 6)
         var written = ""
         if let server {
             let connection = try server.connect()
@@ -59,14 +63,15 @@ struct AddressIDTests {
             for name in ["sessions.ndjson", "sessions.csv", "redis.resp"] { written += TestFiles.readText(folder + "/out/" + name) ?? "" }
         }
         #expect(!written.isEmpty)
-        for address in ["192.0.2.55", "198.51.100", "203.0.113", "2001:db8", "192.0.2.9"] {
+        for address in ["192.0.2.55", "198.51.100", "203.0.113", "2001:db8", "192.0.2.9", "fe80"] {
             #expect(!written.contains(address), "\(address) in \(sink): \(written)")
         }
         if sink == .ndjson {
             let ids = written.split(separator: "\n").compactMap { line in
                 (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["session_id"] as? String
             }
-            #expect(ids.filter { $0.hasPrefix("ip") && $0.count == 18 }.count == 2, "the two client session ids: \(ids)")
+            #expect(ids.filter { $0.hasPrefix("ip") && $0.count == 18 }.count == 4, "the four client session ids: \(ids)")
+            #expect(written.contains(#""utm_source":"from (ip)""#), "\(written)")
         }
     }
 }
