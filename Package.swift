@@ -57,7 +57,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FunnelTests",
-            dependencies: ["FunnelCore", "FunnelReaders", "FunnelTransform", "FunnelWriters", "FunnelPipeline", "FunnelTestSupport"],
+            dependencies: ["FunnelCore", "FunnelReaders", "FunnelTransform", "FunnelWriters", "FunnelPipeline", "FunnelTestSupport", "CZlib"],
             exclude: ["Data"]
         ),
     ]

@@ -90,7 +90,7 @@ import Testing
     /// reads the history's bodies, is written again byte for byte.
     @Test(arguments: FixtureCase.all)
     func aSessionLineReadBackIsWrittenTheSame(fixture: FixtureCase) throws {
-        guard let text = TestFiles.readText(fixture.expectedFolder + "/sessions.ndjson") else { return }
+        let text = try #require(TestFiles.readText(fixture.expectedFolder + "/sessions.ndjson"), "\(fixture) has no expected sessions.ndjson")
         for line in text.split(separator: "\n") {
             let session = try #require(SessionBody.decode(Array(line.utf8)), "\(fixture): \(line)")
             var again: [UInt8] = []

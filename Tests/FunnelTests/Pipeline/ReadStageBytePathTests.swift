@@ -1,3 +1,4 @@
+import Foundation
 import FunnelCore
 @testable import FunnelPipeline
 import FunnelTestSupport
@@ -153,10 +154,25 @@ struct ReadStageBytePathTests {
 
     /// A run stopped by a failing sink closes the queue under the reader: the files it was
     /// reading count the lines and bytes read so far (until 2026-12-05 the summary of such a
-    /// run said 0 lines read, 0 bytes), and it opens no further file.
+    /// run said 0 lines read, 0 bytes), and it opens no further file: the demo's day twice,
+    /// as two days, and the second day's files are never read.
     @Test func aReaderStoppedEarlyCountsWhatItRead() throws {
-        let pipeline = try PipelineLoader.load(path: FixtureCase.repositoryRoot + "/fixtures/demo/pipeline.yaml")
-        let files = try InputPlan.files(pipeline: pipeline, options: RunOptions()).files
+        let folder = TestFiles.temporaryFolder("stopped-reader")
+        defer { TestFiles.remove(folder) }
+        let demo = FixtureCase.repositoryRoot + "/fixtures/demo/"
+        for day in ["2024-03-01", "2024-03-02"] {
+            for name in ["access-web1-", "access-web2-"] {
+                TestFiles.write(folder + "/" + name + day + ".log.gz", try #require(TestFiles.read(demo + name + "2024-03-01.log.gz")))
+            }
+            TestFiles.write(folder + "/events-" + day + ".ndjson.gz", try #require(TestFiles.read(demo + "events-2024-03-01.ndjson.gz")))
+        }
+        let text = try #require(TestFiles.readText(demo + "pipeline.yaml"))
+        TestFiles.write(folder + "/pipeline.yaml", text.replacingOccurrences(of: "2024-03-01", with: "{date}"))
+        let pipeline = try PipelineLoader.load(path: folder + "/pipeline.yaml")
+        var options = RunOptions()
+        options.days = [try Day(parsing: "2024-03-01"), try Day(parsing: "2024-03-02")]
+        let files = try InputPlan.files(pipeline: pipeline, options: options).files
+        #expect(files.count == 6)
         let stage = ReadStage(sources: try files.map { file throws(PipelineError) in try LineSource(file: file) }, pipeline: pipeline,
                               configuration: try Runner.configuration(pipeline), rejects: nil, manifest: nil,
                               progress: Progress(mode: .never, total: files.count, report: { _ in }), batchSize: 8)
@@ -165,9 +181,11 @@ struct ReadStageBytePathTests {
         stage.queue.close()
         while stage.queue.pop() != nil {}
         let (tally, _) = stage.finish()
-        let whole = try read(FixtureCase.repositoryRoot + "/fixtures/demo/pipeline.yaml", bytePath: true)
+        let whole = try read(demo + "pipeline.yaml", bytePath: true)
         #expect(tally.linesRead > 0 && tally.kept < whole.kept, "\(tally.linesRead) lines, \(tally.kept) kept of \(whole.kept)")
         #expect(tally.files.reduce(0) { $0 + $1.lines } == tally.linesRead)
         #expect(tally.files.contains { $0.lines > 0 && $0.bytes > 0 })
+        let secondDay = tally.files.filter { $0.path.contains("2024-03-02") }
+        #expect(secondDay.count == 3 && secondDay.allSatisfy { $0.lines == 0 && $0.bytes == 0 }, "\(secondDay)")
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import FunnelCore
 import FunnelReaders
 import Testing
@@ -26,31 +27,52 @@ struct TimeParserTests {
         #expect(timeLocal(text) == nil)
     }
 
-    /// Every day of 2023 and 2024 at a varying time and offset gives what `CivilTime` gives
-    /// for the same numbers.
-    @Test func agreesWithCivilTimeOverTwoYears() {
+    /// Every day of 2023 and 2024 at a varying time and offset gives the instant Foundation's
+    /// Gregorian calendar gives for the same numbers: an oracle apart from `CivilTime`, which
+    /// the parser itself calls (a review's mutation, July's days one day late in
+    /// `CivilTime.daysFromCivil`, passed this test while it compared with `CivilTime`).
+    @Test func agreesWithFoundationsCalendarOverTwoYears() throws {
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
         func pad(_ value: Int, _ width: Int) -> String {
             let text = String(value)
             return String(repeating: "0", count: width - text.count) + text
         }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = try #require(TimeZone(identifier: "UTC"))
+        var date = try #require(calendar.date(from: DateComponents(year: 2023, month: 1, day: 1)))
         var checked = 0
-        for year in 2023...2024 {
-            for month in 1...12 {
-                for day in 1...CivilTime.daysInMonth(year: year, month: month) {
-                    let hour = (day * 7) % 24, minute = (day * 13) % 60, second = (month * 11 + day) % 60
-                    let offset = ((day % 5) - 2) * 150
-                    let sign = offset < 0 ? "-" : "+"
-                    let text = "\(pad(day, 2))/\(months[month - 1])/\(year):\(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2)) "
-                        + "\(sign)\(pad(abs(offset) / 60, 2))\(pad(abs(offset) % 60, 2))"
-                    let expected = CivilTime.millis(year: year, month: month, day: day, hour: hour, minute: minute, second: second, offsetMinutes: offset)
-                    #expect(expected != nil)
-                    #expect(timeLocal(text) == expected, "\(text)")
-                    checked += 1
-                }
-            }
+        while calendar.component(.year, from: date) < 2025 {
+            let parts = calendar.dateComponents([.year, .month, .day], from: date)
+            let (year, month, day) = (parts.year!, parts.month!, parts.day!)
+            let hour = (day * 7) % 24, minute = (day * 13) % 60, second = (month * 11 + day) % 60
+            let offset = ((day % 5) - 2) * 150
+            let sign = offset < 0 ? "-" : "+"
+            let text = "\(pad(day, 2))/\(months[month - 1])/\(year):\(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2)) "
+                + "\(sign)\(pad(abs(offset) / 60, 2))\(pad(abs(offset) % 60, 2))"
+            let local = try #require(calendar.date(from: DateComponents(year: year, month: month, day: day, hour: hour, minute: minute, second: second)))
+            let expected = Int64(local.timeIntervalSince1970) * 1000 - Int64(offset) * 60_000
+            #expect(timeLocal(text) == expected, "\(text)")
+            #expect(CivilTime.daysInMonth(year: year, month: month) == calendar.range(of: .day, in: .month, for: date)?.count)
+            checked += 1
+            date = try #require(calendar.date(byAdding: .day, value: 1, to: date))
         }
         #expect(checked == 731)
+    }
+
+    /// `CivilTime`'s day numbers both ways, every day from 1970 to 2100, against Foundation's
+    /// calendar (days since the epoch).
+    @Test func civilDaysAgreeWithFoundation() throws {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = try #require(TimeZone(identifier: "UTC"))
+        var mismatches: [String] = []
+        for days in 0..<(131 * 366) where days * 86_400 < 4_133_980_800 {  // to 2101-01-01
+            let parts = calendar.dateComponents([.year, .month, .day], from: Date(timeIntervalSince1970: Double(days) * 86_400))
+            let (year, month, day) = (parts.year!, parts.month!, parts.day!)
+            if CivilTime.daysFromCivil(year: year, month: month, day: day) != days || CivilTime.civilFromDays(days) != (year, month, day) {
+                mismatches.append("\(year)-\(month)-\(day) (day \(days))")
+            }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(5))")
     }
 
     /// A memo of the last day gives what a fresh parse gives, for each text of a sequence

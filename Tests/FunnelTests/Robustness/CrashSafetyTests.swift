@@ -54,11 +54,39 @@ struct CrashSafetyTests {
         try funnel(arguments).wait(timeout: .seconds(30))
     }
 
+    /// The kills' random moments, from a seed each failure message names, so that a failing
+    /// series can be played again: `FUNNEL_CRASH_SEED=<seed> swift test --filter CrashSafety`.
+    struct SeededRandom: RandomNumberGenerator {
+        let seed: UInt64
+        private var state: UInt64
+
+        init() {
+            let given = getenv("FUNNEL_CRASH_SEED").flatMap { UInt64(String(cString: $0)) }
+            seed = given ?? UInt64.random(in: 0...UInt64.max)
+            state = seed
+        }
+
+        /// SplitMix64.
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    /// What a kill did: its plan and outcome for failure messages, and whether it landed on a
+    /// running process (a series whose kills all came after the run's end tested no crash).
+    struct Kill: CustomStringConvertible {
+        var description: String
+        var landed: Bool
+    }
+
     /// Kills `command` after a random share of `typical` seconds (even `round`s), or a random
-    /// few milliseconds after `writing()` first holds (odd ones). Returns what was done, for
-    /// failure messages.
+    /// few milliseconds after `writing()` first holds (odd ones).
     private func kill(_ command: BackgroundCommand, round: Int, typical: Double, writing: () -> Bool,
-                      random: inout some RandomNumberGenerator) -> String {
+                      random: inout SeededRandom) -> Kill {
         let plan: String
         if round % 2 == 0 {
             let delay = Double.random(in: 0.05...1.0, using: &random) * typical
@@ -74,7 +102,8 @@ struct CrashSafetyTests {
         let wasRunning = command.isRunning
         command.kill(SIGKILL)
         let result = command.wait(timeout: .seconds(30))
-        return "kill \(plan): \(wasRunning ? "killed, status \(result.status)" : "had already exited with \(result.status)")"
+        return Kill(description: "seed \(random.seed), kill \(plan): \(wasRunning ? "killed, status \(result.status)" : "had already exited with \(result.status)")",
+                    landed: wasRunning)
     }
 
     // MARK: - Flat files
@@ -94,7 +123,8 @@ struct CrashSafetyTests {
         try #require(cleanSessions.count > 1 << 20, "the clean output is too small to be written in several pieces")
         let oldSessions = Array(#"{"session_id":"from-an-earlier-run","events":[]}"#.utf8) + [0x0A]
 
-        var random = SystemRandomNumberGenerator()
+        var random = SeededRandom()
+        var landed = 0
         for round in 0..<Self.kills {
             let output = TestFiles.temporaryFolder("crash-files")
             defer { TestFiles.remove(output) }
@@ -104,6 +134,7 @@ struct CrashSafetyTests {
             let what = kill(command, round: round, typical: typical, writing: {
                 Self.files(in: output).contains { $0.hasPrefix("sessions.ndjson.tmp-") && Self.size(output + "/" + $0) > 0 }
             }, random: &random)
+            if what.landed { landed += 1 }
 
             // The final name holds a complete file: the old one or the new one.
             let after = TestFiles.read(output + "/sessions.ndjson")
@@ -120,6 +151,7 @@ struct CrashSafetyTests {
             let leftovers = Self.files(in: output).filter { $0.contains(".tmp-") }
             #expect(leftovers.isEmpty, "round \(round), \(what): temporary files left after the re-run: \(leftovers)")
         }
+        #expect(landed > 0, "seed \(random.seed): no kill of \(Self.kills) landed on a running run")
     }
 
     // MARK: - Redis
@@ -143,7 +175,8 @@ struct CrashSafetyTests {
         let server = try RedisServer()
         defer { server.stop() }
         let probe = try server.connect()
-        var random = SystemRandomNumberGenerator()
+        var random = SeededRandom()
+        var landed = 0
         for round in 0..<Self.kills {
             _ = try probe.command("FLUSHALL")
             let output = TestFiles.temporaryFolder("crash-redis")
@@ -155,6 +188,7 @@ struct CrashSafetyTests {
                       case .array(let found) = reply[1] else { return false }
                 return !found.isEmpty
             }, random: &random)
+            if what.landed { landed += 1 }
 
             // Every session present is whole and equal to the clean one: both keys, all fields.
             let keys = try Self.sessionKeys(server.dump())
@@ -172,6 +206,7 @@ struct CrashSafetyTests {
             let same = again == cleanKeys
             #expect(same, "round \(round), \(what): the re-run left \(again.count) session keys, the clean load \(cleanKeys.count)")
         }
+        #expect(landed > 0, "seed \(random.seed): no kill of \(Self.kills) landed on a running load")
     }
 
     // MARK: - Helpers
