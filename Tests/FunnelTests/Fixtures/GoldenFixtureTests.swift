@@ -12,6 +12,13 @@ import Testing
 struct GoldenFixtureTests {
     static let update = RunEnvironmentForTests.value("FUNNEL_UPDATE_GOLDEN") == "1"
 
+    /// The sessions' keys in `server` as text, under the fixture's `sink.key_prefix`
+    /// (fixtures/redis_key_layout has one).
+    static func sessions(in server: RedisServer, of fixture: FixtureCase) throws -> String {
+        let prefix = try PipelineLoader.load(path: fixture.pipelinePath).sink.keyPrefix
+        return try server.dump(keyPrefixes: [prefix + "sess:", prefix + "events:sess:"])
+    }
+
     /// Runs the fixture's pipeline with `sink` into a fresh folder; `body` reads the outputs.
     private func run(_ fixture: FixtureCase, sink: Pipeline.SinkKind, redisURL: String? = nil, chunkRecords: Int? = nil,
                      gzip: Bool = false, continueVisitorRecords: Int? = nil,
@@ -57,7 +64,7 @@ struct GoldenFixtureTests {
             let load = try CommandRunner.run("/bin/sh", ["-c", "gzip -dc '\(output)/redis.resp.gz' | redis-cli -p \(server.port) --pipe"])
             #expect(load.status == 0 && load.stdout.contains("errors: 0"), "\(load)")
         }
-        try compare(fixture, "redis.txt", try server.dumpSessions(), mayUpdate: false)
+        try compare(fixture, "redis.txt", try Self.sessions(in: server, of: fixture), mayUpdate: false)
     }
 
     @Test(arguments: FixtureCase.all)
@@ -84,7 +91,7 @@ struct GoldenFixtureTests {
         defer { server.stop() }
         var first: RunSummary?
         try run(fixture, sink: .redis, redisURL: server.url) { _, summary in first = summary }
-        let dump = try server.dumpSessions()
+        let dump = try Self.sessions(in: server, of: fixture)
         try compare(fixture, "redis.txt", dump)
         try compare(fixture, "exit_status", "\(first?.exitStatus.rawValue ?? -1)\n", mayUpdate: false)
 
@@ -92,7 +99,7 @@ struct GoldenFixtureTests {
         try run(fixture, sink: .redis, redisURL: server.url) { _, second in
             #expect(second.exitStatus == first?.exitStatus)
         }
-        #expect(try server.dumpSessions() == dump)
+        #expect(try Self.sessions(in: server, of: fixture) == dump)
     }
 
     /// Flushing visitors after every record or every few records (the smallest memory a run
@@ -124,7 +131,7 @@ struct GoldenFixtureTests {
         try run(fixture, sink: .redis, redisURL: server.url, chunkRecords: 1) { _, summary in
             #expect(summary.sessions == whole?.sessions)
         }
-        try compare(fixture, "redis.txt", try server.dumpSessions(), mayUpdate: false)
+        try compare(fixture, "redis.txt", try Self.sessions(in: server, of: fixture), mayUpdate: false)
     }
 
     /// The RESP sink's file, loaded with `redis-cli --pipe`, gives exactly the direct load.
@@ -137,7 +144,7 @@ struct GoldenFixtureTests {
             #expect(load.status == 0, "redis-cli --pipe failed: \(load)")
             #expect(load.stdout.contains("errors: 0"), "redis-cli --pipe reported errors: \(load.stdout)")
         }
-        try compare(fixture, "redis.txt", try server.dumpSessions(), mayUpdate: false)
+        try compare(fixture, "redis.txt", try Self.sessions(in: server, of: fixture), mayUpdate: false)
     }
 
     /// Compares with `expected/<name>`; in update mode writes it instead, except for checks
