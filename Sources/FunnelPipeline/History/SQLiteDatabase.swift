@@ -90,7 +90,7 @@ final class SQLiteDatabase {
         guard sqlite3_exec(db, sql, nil, nil, &message) == SQLITE_OK else {
             let text = message.map { String(cString: $0) } ?? "unknown error"
             sqlite3_free(message)
-            throw SinkError("\(label): \(text)")
+            throw SinkError("\(label): \(text)\(fullHint)")
         }
     }
 
@@ -384,7 +384,15 @@ final class SQLiteDatabase {
     private var label: String { path.isEmpty ? "temporary database" : "history database \(path)" }
 
     func failure(_ what: String) -> SinkError {
-        SinkError("\(label): \(what): \(String(cString: sqlite3_errmsg(db)))")
+        SinkError("\(label): \(what): \(String(cString: sqlite3_errmsg(db)))\(fullHint)")
+    }
+
+    /// What to do when the disk is full (SQLITE_FULL): a transaction that failed is rolled
+    /// back, so the history is as the last complete run left it, and the same days run
+    /// again once there is room (measured on a full tmpfs: the re-run's sessions and export
+    /// equal a clean run's).
+    private var fullHint: String {
+        sqlite3_errcode(db) & 0xFF == SQLITE_FULL ? "; free space on that disk and run the same days again" : ""
     }
 
     static func text(_ statement: OpaquePointer?, _ column: Int32) -> String {

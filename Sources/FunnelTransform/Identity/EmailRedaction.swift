@@ -124,6 +124,6 @@ public enum EmailRedaction {
     static func redacted(_ session: SessionRecord, standIn: (String) -> String) -> SessionRecord {
         var session = session
         if VisitorIdentity.needsStandIn(session.id) { session.id = standIn(session.id) }
-        return SessionTexts.rewriting(session, eventNames: true, redacted)
+        return SessionTexts.rewriting(session, names: redacted, redacted)
     }
 }

@@ -6,35 +6,39 @@ import FunnelCore
 /// SPEC 11: no IP address reaches an output. The visitor's own address never gets this far
 /// (`Transformer.normalize` keeps only what it is reduced to); this catches an address that
 /// comes some other way: a referrer such as `http://203.0.113.50/page` (an intranet server, a
-/// link shared by address), a utm value or event property holding one (`from 198.51.100.77`,
-/// a range `203.0.113.7/24`), a session cookie set to the client's address or to a forwarded
-/// list of them (`198.51.100.7,203.0.113.9`). Each address in a session's text becomes
-/// `marker`, the rest of the text kept (`SessionTexts`); an id holding one is stored as a
-/// keyed hash (`VisitorIdentity.standIn`). The rules that read hosts (the site's own hosts,
-/// channels) see the address before. Since 2026-12-05; addresses inside longer texts and ids
-/// since the session of 2026-12-05 from 14:57 (before, only a text or id that was an address
-/// and nothing else, perhaps with a port).
+/// link shared by address), a utm value, page, event property or event name holding one
+/// (`from 198.51.100.77`, a range `203.0.113.7/24`, `go%2F10.0.0.5`), a session cookie set to
+/// the client's address or to a forwarded list of them (`198.51.100.7,203.0.113.9`). Each
+/// address in a session's text becomes `marker`, the rest of the text kept (`SessionTexts`);
+/// an id holding one is stored as a keyed hash (`VisitorIdentity.standIn`). The rules that
+/// read hosts (the site's own hosts, channels) see the address before. Since 2026-12-05;
+/// addresses inside longer texts and ids since the session of 2026-12-05 from 14:57 (before,
+/// only a text or id that was an address and nothing else, perhaps with a port).
 ///
 /// What counts as an address:
 /// - IPv4: four labels of one to three digits (what a privacy scan of the outputs looks for,
 ///   values over 255 included), with no letter, digit or dot just before or after
 ///   (`v1.2.3.4` and `1.2.3.4.5` are versions), perhaps with a port (`:8080`);
 /// - IPv6: hex digits and at least two colons that `inet_pton` takes for an address (so a
-///   time `12:30:45`, a MAC `00:1a:2b:3c:4d:5e` or a bare `::` is none), with no letter or digit just
-///   before or after, bare or in the brackets a URL's host puts it in, perhaps with a zone
-///   (`fe80::1%eth0`) and, in brackets, a port (`[2001:db8::9]:443`).
+///   time `12:30:45`, a six-group MAC `00:1a:2b:3c:4d:5e` or a bare `::` is none; `a::b` and
+///   `Cafe::Bead` are), with no letter or digit just before it or after it (a colon counts as
+///   neither: `ip:2001:db8::1`, `2001:db8::1: reset`), bare or in the brackets a URL's host
+///   puts it in, perhaps with a zone (`fe80::1%eth0`) and, in brackets, a port
+///   (`[2001:db8::9]:443`);
+/// - either written with percent escapes (`%2F10.0.0.5`, `2001%3Adb8%3A%3A1`): a text with
+///   escapes is looked through with its escapes of printable ASCII decoded too (twice, for a
+///   value encoded twice), and one that holds an address only so is written so decoded, its
+///   addresses redacted.
 public enum IPRedaction {
     public static let marker = "(ip)"
 
     /// Whether `bytes` hold an address anywhere (an id is hashed when it does).
     static func containsAddress(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard mayHoldAddress(bytes) else { return false }
-        var found = false
-        forEachAddress(in: bytes) { _ in
-            found = true
-            return false
-        }
-        return found
+        let signs = signs(bytes)
+        if signs.address, firstAddress(bytes) != nil { return true }
+        guard signs.escape else { return false }
+        let plain = decoded(bytes)
+        return plain.count != bytes.count && plain.withUnsafeBufferPointer { firstAddress($0) != nil }
     }
 
     static func containsAddress(_ text: String) -> Bool {
@@ -43,45 +47,102 @@ public enum IPRedaction {
     }
 
     /// `text` with each address in it written `marker`; nil when it holds none (nearly every
-    /// text: one pass over its bytes for dots and colons).
+    /// text: one pass over its bytes for dots, colons and percent signs).
     public static func withoutAddresses(_ text: String) -> String? {
         var text = text
         return text.withUTF8 { bytes -> String? in
-            guard mayHoldAddress(bytes) else { return nil }
-            var kept = 0
-            var out: [UInt8] = []
-            forEachAddress(in: bytes) { range in
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[kept..<range.lowerBound]))
-                out.append(contentsOf: marker.utf8)
-                kept = range.upperBound
-                return true
+            let signs = signs(bytes)
+            let redacted = signs.address ? redacting(bytes) : nil
+            guard signs.escape else { return redacted.map { String(decoding: $0, as: UTF8.self) } }
+            // Escaped addresses: the decoded text, redacted, when it holds one more.
+            let source = redacted ?? Array(bytes)
+            let plain = source.withUnsafeBufferPointer { decoded($0) }
+            if plain.count != source.count, let again = plain.withUnsafeBufferPointer({ redacting($0) }) {
+                return String(decoding: again, as: UTF8.self)
             }
-            guard kept > 0 else { return nil }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[kept...]))
-            return String(decoding: out, as: UTF8.self)
+            return redacted.map { String(decoding: $0, as: UTF8.self) }
         }
     }
 
-    /// Whether `bytes` have a digit before a dot, or a colon: what every address has. Most
-    /// texts have neither, and are passed by this loop alone.
+    /// `bytes` with each address written `marker`; nil when there is none.
+    private static func redacting(_ bytes: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        var kept = 0
+        var out: [UInt8] = []
+        forEachAddress(in: bytes) { range in
+            guard range.lowerBound >= kept else { return true }  // never overlapping; a guard, not a case
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[kept..<range.lowerBound]))
+            out.append(contentsOf: marker.utf8)
+            kept = range.upperBound
+            return true
+        }
+        guard kept > 0 else { return nil }
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[kept...]))
+        return out
+    }
+
+    private static func firstAddress(_ bytes: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
+        var found: Range<Int>?
+        forEachAddress(in: bytes) { range in
+            found = range
+            return false
+        }
+        return found
+    }
+
+    /// Whether `bytes` have what every address has (a digit before a dot, or a colon), and
+    /// whether they have a percent escape. Most texts have neither, and are passed by this
+    /// loop alone.
     @inline(__always)
-    private static func mayHoldAddress(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        var previous: UInt8 = 0
-        for byte in bytes {
-            if byte == UInt8(ascii: ":") || (byte == UInt8(ascii: ".") && isDigit(previous)) { return true }
-            previous = byte
+    private static func signs(_ bytes: UnsafeBufferPointer<UInt8>) -> (address: Bool, escape: Bool) {
+        var address = false
+        var escape = false
+        // Letters, most of a text's bytes, are passed with one comparison: a colon, a dot, a
+        // percent sign and digits are all below 0x40.
+        for index in bytes.indices where bytes[index] < 0x40 {
+            switch bytes[index] {
+            case UInt8(ascii: ":"): address = true
+            case UInt8(ascii: "."): if index > 0, isDigit(bytes[index - 1]) { address = true }
+            case UInt8(ascii: "%"): escape = true
+            default: break
+            }
         }
-        return false
+        return (address, escape)
     }
 
-    /// Calls `body` with the range of each address in `bytes`, in order, while it returns
-    /// true. Linear in the text: each run of hex digits, colons and dots is looked at once.
+    /// `bytes` with their percent escapes decoded, twice (a value encoded twice).
+    private static func decoded(_ bytes: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+        var text = Array(bytes)
+        for _ in 0..<2 {
+            var out: [UInt8] = []
+            out.reserveCapacity(text.count)
+            var index = 0
+            while index < text.count {
+                // Printable ASCII only, what addresses and their separators are written with:
+                // other bytes decoded alone could make a text that is no UTF-8.
+                if text[index] == UInt8(ascii: "%"), index + 2 < text.count, let high = Hex.value(text[index + 1]), let low = Hex.value(text[index + 2]),
+                   (0x20...0x7E).contains(high << 4 | low) {
+                    out.append(high << 4 | low)
+                    index += 3
+                } else {
+                    out.append(text[index])
+                    index += 1
+                }
+            }
+            if out.count == text.count { break }
+            text = out
+        }
+        return text
+    }
+
+    /// Calls `body` with the range of each address in `bytes`, in order and never
+    /// overlapping, while it returns true. Linear in the text: each run of hex digits, colons
+    /// and dots is looked at once, and `inet_pton` sees at most two pieces of it of 45 bytes.
     static func forEachAddress(in bytes: UnsafeBufferPointer<UInt8>, _ body: (Range<Int>) -> Bool) {
         let count = bytes.count
         var from = 0
         while from < count {
             // The next dot or colon. A loop, not `memchr`: most texts are a few bytes long,
-            // where a call costs more than the bytes (two `memchr`s a text were 1% of a run).
+            // where a call costs more than the bytes.
             var hit = from
             while hit < count, bytes[hit] != UInt8(ascii: "."), bytes[hit] != UInt8(ascii: ":") { hit += 1 }
             guard hit < count else { return }
@@ -95,8 +156,10 @@ public enum IPRedaction {
                 from = hit + 1
                 continue
             }
+            // The run, not reaching back before `from`: what an address found before took (a
+            // zone, a port) is not looked at again.
             var start = hit
-            while start > 0, isRunByte(bytes[start - 1]) { start -= 1 }
+            while start > from, isRunByte(bytes[start - 1]) { start -= 1 }
             var end = hit + 1
             while end < count, isRunByte(bytes[end]) { end += 1 }
             var stop = false
@@ -109,18 +172,15 @@ public enum IPRedaction {
     }
 
     /// The addresses in the run `start..<end` of hex digits, colons and dots, given to `found`
-    /// (IPv6: the whole run; IPv4: a part of it between colons); where to look on.
+    /// in order (IPv6: the run or its end; IPv4: a part of it between colons); where to look on.
     private static func match(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, _ found: (Range<Int>) -> Void) -> Int {
-        let bracketed = start > 0 && bytes[start - 1] == UInt8(ascii: "[")
-        let lead = bracketed ? start - 1 : start
-        let bounded = lead == 0 || !isAlphanumeric(bytes[lead - 1])
-        if bounded, let range = ipv6(bytes, start, end, bracketed: bracketed) {
+        if let range = ipv6(bytes, start, end) {
             found(range)
             return range.upperBound
         }
         // IPv4 in the parts between colons (`ip:1.2.3.4`, `1.2.3.4:8080`, `::ffff:` tails
         // inet_pton refused as a whole); the first part only with nothing alphanumeric before.
-        var part = bounded ? start : (start..<end).firstIndex { bytes[$0] == UInt8(ascii: ":") }.map { $0 + 1 } ?? end
+        var part = isBounded(bytes, start) ? start : (start..<end).firstIndex { bytes[$0] == UInt8(ascii: ":") }.map { $0 + 1 } ?? end
         var last = end
         while part < end {
             var partEnd = part
@@ -138,47 +198,75 @@ public enum IPRedaction {
         return last
     }
 
-    /// An IPv6 address that is the whole run, with its zone and, in brackets, its brackets and
-    /// port.
-    private static func ipv6(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, bracketed: Bool) -> Range<Int>? {
-        var end = end
-        while !bracketed, end > start, bytes[end - 1] == UInt8(ascii: ".") { end -= 1 }  // a full stop, an ellipsis
+    /// An IPv6 address in the run: in brackets, the whole run, with its brackets, zone and
+    /// port; bare, the run from its start (when nothing alphanumeric is before it) or from
+    /// just after its first colon (`ip:2001:db8::1`), to its end or to just before a single
+    /// colon ending it (`2001:db8::1: reset`), with its zone.
+    private static func ipv6(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Range<Int>? {
+        if start > 0, bytes[start - 1] == UInt8(ascii: "[") {
+            guard parsesAsIPv6(bytes, start, end) else { return nil }
+            var upper = zoneEnd(bytes, end)
+            guard upper < bytes.count, bytes[upper] == UInt8(ascii: "]") else { return nil }
+            upper += 1
+            if upper < bytes.count, bytes[upper] == UInt8(ascii: ":") {
+                var digits = upper + 1
+                while digits < bytes.count, isDigit(bytes[digits]) { digits += 1 }
+                if digits > upper + 1, digits - upper - 1 <= 5, digits == bytes.count || !isAlphanumeric(bytes[digits]) { upper = digits }
+            }
+            return (start - 1)..<upper
+        }
+        var last = end
+        while last > start, bytes[last - 1] == UInt8(ascii: ".") { last -= 1 }  // a full stop, an ellipsis
+        var ends = [last]
+        if last - start >= 2, bytes[last - 1] == UInt8(ascii: ":"), bytes[last - 2] != UInt8(ascii: ":") { ends.append(last - 1) }
+        // The start: the run's own when nothing alphanumeric is before it, else just after its
+        // first colon when that is a single one (`IPv6:2001:db8::1`: the run starts at `6`).
+        // Only one: `1:2:3:4:5:6:7:8:9` holds an eight-group tail, but is no address.
+        var from = start
+        if !isBounded(bytes, start) {
+            guard let colon = (start..<last).firstIndex(where: { bytes[$0] == UInt8(ascii: ":") }), colon + 1 < last,
+                  bytes[colon + 1] != UInt8(ascii: ":"), colon == start || bytes[colon - 1] != UInt8(ascii: ":") else { return nil }
+            from = colon + 1
+        }
+        for to in ends where parsesAsIPv6(bytes, from, to) {
+            let upper = to == last ? zoneEnd(bytes, to) : to
+            if upper == bytes.count || !isAlphanumeric(bytes[upper]) { return from..<upper }
+        }
+        return nil
+    }
+
+    /// The end of a zone after an address ending at `end` (`%eth0`, `%25eth0.100`), or `end`.
+    private static func zoneEnd(_ bytes: UnsafeBufferPointer<UInt8>, _ end: Int) -> Int {
+        guard end < bytes.count, bytes[end] == UInt8(ascii: "%") else { return end }
+        var zone = end + 1
+        while zone < bytes.count, isAlphanumeric(bytes[zone]) || bytes[zone] == UInt8(ascii: "_") || bytes[zone] == UInt8(ascii: "-") || bytes[zone] == UInt8(ascii: ".") {
+            zone += 1
+        }
+        return zone > end + 1 ? zone : end
+    }
+
+    /// Hex digits and at least two colons, one of them at least, that `inet_pton` takes.
+    /// (`::` alone is an address to it, and a separator in a title: `Title :: Subtitle`.)
+    private static func parsesAsIPv6(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Bool {
+        guard end - start >= 2, end - start <= 45 else { return false }
         var colons = 0
         var digits = 0
         for index in start..<end {
             if bytes[index] == UInt8(ascii: ":") { colons += 1 } else if Hex.value(bytes[index]) != nil { digits += 1 }
         }
-        // `::` alone is an address to inet_pton, and a separator in a title (`Title :: Subtitle`).
-        guard colons >= 2, digits > 0, end - start <= 45, parsesAsIPv6(bytes, start, end) else { return nil }
-        var upper = end
-        if upper < bytes.count, bytes[upper] == UInt8(ascii: "%") {
-            var zone = upper + 1
-            while zone < bytes.count, isAlphanumeric(bytes[zone]) || bytes[zone] == UInt8(ascii: "_") || bytes[zone] == UInt8(ascii: "-") { zone += 1 }
-            if zone > upper + 1 { upper = zone }
-        }
-        var lower = start
-        if bracketed {
-            guard upper < bytes.count, bytes[upper] == UInt8(ascii: "]") else { return nil }
-            lower = start - 1
-            upper += 1
-            if upper < bytes.count, bytes[upper] == UInt8(ascii: ":") {
-                var digits = upper + 1
-                while digits < bytes.count, isDigit(bytes[digits]) { digits += 1 }
-                if digits > upper + 1, digits - upper - 1 <= 5 { upper = digits }
-            }
-        }
-        guard upper == bytes.count || !isAlphanumeric(bytes[upper]) else { return nil }
-        return lower..<upper
-    }
-
-    private static func parsesAsIPv6(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Bool {
-        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { text in
+        guard colons >= 2, digits > 0 else { return false }
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { text in
             for index in start..<end { text[index - start] = CChar(bitPattern: bytes[index]) }
             text[end - start] = 0
             return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { address in
                 inet_pton(AF_INET6, text.baseAddress!, address.baseAddress!) == 1
             }
         }
+    }
+
+    /// Nothing alphanumeric just before `index`.
+    private static func isBounded(_ bytes: UnsafeBufferPointer<UInt8>, _ index: Int) -> Bool {
+        index == 0 || !isAlphanumeric(bytes[index - 1])
     }
 
     /// The end of a port of one to five digits that runs to `end`, the end of the run.

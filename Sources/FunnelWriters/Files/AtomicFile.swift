@@ -90,9 +90,16 @@ public final class AtomicFile {
         buffer.removeAll(keepingCapacity: true)
     }
 
+    /// What to do when the disk is full, for a write's error message: the final name still
+    /// holds the file before the run, and nothing of this run is committed before its files
+    /// (docs/operations.md, "After a failed night").
+    public static func roomHint(_ code: Int32) -> String {
+        code == ENOSPC || code == EDQUOT ? "; free space on that disk and run the same days again" : ""
+    }
+
     private func writeAll(_ bytes: UnsafeRawBufferPointer) throws(SinkError) {
         if let code = DescriptorWrite.all(fd, bytes) {
-            throw SinkError("cannot write \(temporaryPath): \(String(cString: strerror(code)))")
+            throw SinkError("cannot write \(temporaryPath): \(String(cString: strerror(code)))\(Self.roomHint(code))")
         }
         bytesWritten += bytes.count
         if bytesWritten - writebackStart >= Self.writebackBytes {
@@ -104,7 +111,10 @@ public final class AtomicFile {
     /// Flushes, fsyncs, renames over the final name and fsyncs the folder.
     public func commit() throws(SinkError) {
         try flush(finish: true)
-        guard fsync(fd) == 0 else { throw SinkError("cannot sync \(temporaryPath): \(String(cString: strerror(errno)))") }
+        guard fsync(fd) == 0 else {
+            let code = errno
+            throw SinkError("cannot sync \(temporaryPath): \(String(cString: strerror(code)))\(Self.roomHint(code))")
+        }
         close(fd)
         finished = true
         guard rename(temporaryPath, path) == 0 else {

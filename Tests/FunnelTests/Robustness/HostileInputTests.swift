@@ -206,7 +206,11 @@ struct UnreadNumberTests {
         (#""value":1e30"#, #""value": 1e30 (out of range)"#),
         (#""percent":"half""#, #""percent": "half""#),
         (#""watch_time":"0x10""#, #""watch_time": "0x10""#),
-        (#""value":"123456789012345678901234567890""#, #""value": "123456789012345678901234...""#),
+        // Cut after 24 bytes, but not inside a run of hex digits, colons and dots (an address
+        // is redacted after the cut), which is cut at 64.
+        (#""value":"12345678901234567890123456789 0""#, #""value": "12345678901234567890123456789...""#),
+        (#""value":"word word word word word word word""#, #""value": "word word word word word...""#),
+        ("\"value\":\"" + String(repeating: "1", count: 70) + "\"", "\"value\": \"" + String(repeating: "1", count: 64) + "...\""),
         // Absent, or read: no warning.
         (#""value":null"#, nil),
         (#""value":"""#, nil),
@@ -254,7 +258,8 @@ struct UnreadNumberTests {
     /// An e-mail or IP address given as a value is quoted redacted in the warning, which the
     /// summary file keeps (the e-mail address was quoted whole until 2026-12-05, the IP
     /// address until the session of 2026-12-05 from 14:57).
-    @Test(arguments: [("pay@example.com", "(email)", "pay@"), ("from 198.51.100.77", "from (ip)", "198.51.")])
+    @Test(arguments: [("pay@example.com", "(email)", "pay@"), ("from 198.51.100.77", "from (ip)", "198.51."),
+                      ("2001:db8:85a3::8a2e:370:7334", "(ip)", "85a3"), ("sent from 2001:db8:85a3::8a2e:370:7334 today", "sent from (ip)...", "85a3")])
     func theWarningQuotesNoAddress(value: String, shown: String, secret: String) throws {
         let folder = TestFiles.temporaryFolder("unread-address")
         defer { TestFiles.remove(folder) }

@@ -15,7 +15,14 @@ struct IPRedactionTests {
         ("from 198.51.100.77", "from (ip)"), ("203.0.113.7/24", "(ip)/24"), ("/share/1.2.3.4", "/share/(ip)"),
         ("198.51.100.7,203.0.113.9", "(ip),(ip)"), ("fe80::1%eth0", "(ip)"), ("1.2.3.4:123456", "(ip):123456"),
         ("ip:10.1.2.3", "ip:(ip)"), ("http://[2001:db8::1]:8080/x", "http://(ip)/x"), ("seen at 10.0.0.1.", "seen at (ip)."),
-        ("\"a 10.20.30.40...\"", "\"a (ip)...\""), ("[1.2.3.4]", "[(ip)]"), ("x 2001:db8::1 y 10.0.0.9", "x (ip) y (ip)"),
+        ("\"a 10.20.30.40...\"", "\"a (ip)...\""), ("[1.2.3.4]", "[(ip)]"), ("a[1.2.3.4]", "a[(ip)]"), ("x 2001:db8::1 y 10.0.0.9", "x (ip) y (ip)"),
+        // a review of the change: IPv6 after `word:` or before `:`, zones with dots
+        ("IPv6:2001:db8::1", "IPv6:(ip)"), ("from:fe80::1", "from:(ip)"), ("client 2001:db8::1: reset", "client (ip): reset"),
+        ("fe80::1%1.2.3.4", "(ip)"), ("fe80::1%eth0.100 up", "(ip) up"),
+        // percent escapes: looked through decoded, written decoded when they hid an address
+        ("go%2F10.0.0.5", "go/(ip)"), ("ip%3D10.0.0.5", "ip=(ip)"), ("next=http%3A%2F%2F10.0.0.5%2Fadmin", "next=http://(ip)/admin"),
+        ("%5B2001:db8::1%5D", "(ip)"), ("2001%3Adb8%3A%3A1", "(ip)"), ("xff=1.2.3.4,%20192.168.0.1", "xff=(ip), (ip)"),
+        ("double%253A%252F%252F10.1.2.3", "double://(ip)"),
     ])
     func addressesAreRedacted(_ text: String, _ redacted: String) {
         #expect(IPRedaction.withoutAddresses(text) == redacted)
@@ -28,14 +35,38 @@ struct IPRedactionTests {
                       "[film]", "[1:2]", "[]", "", "v1.2.3.4", "(ip)", "[2001:db8::g]", "a1b2c3d4e5f6",
                       "550e8400-e29b-41d4-a716-446655440000", "hs-fixed", "deadbeef:cafe", "1:2:3:4:5:6:7:8:9",
                       "00:1a:2b:3c:4d:5e", "https://lm.facebook.com/l.php?u=x", "std::string", "Title :: Subtitle",
-                      "GA1.2.1234567890.1712345678", "app-v2.10.3.1", "10.0.0.1.nip.io", "2001:db8::1g"])
+                      "GA1.2.1234567890.1712345678", "app-v2.10.3.1", "10.0.0.1.nip.io", "2001:db8::1g", "12:30:45.123",
+                      "a%20b%2Fc", "100%", "50% off 3.5", "Foo::Bar", "2024.03.01.12"])
     func otherTextsAreNot(_ text: String) {
         #expect(IPRedaction.withoutAddresses(text) == nil)
         #expect(!IPRedaction.containsAddress(text))
     }
 
+    /// Texts where an address found took part of the next run (a port, a zone): a review of
+    /// the change saw each of them stop the whole run (a range reaching back before the last
+    /// one: exit 132). Each is redacted, and none is taken twice.
+    @Test(arguments: [("[::1]:80.1.2.3", "(ip).1.2.3"), ("fe80::1%fe80::1", "(ip)::1"), ("x [::1]:80.1.2.3 y", "x (ip).1.2.3 y"),
+                      ("[::1]:8080:1.2.3.4", "(ip):(ip)")])
+    func addressesRunningIntoEachOtherAreTakenOnce(_ text: String, _ redacted: String) {
+        #expect(IPRedaction.withoutAddresses(text) == redacted)
+    }
+
+    /// Long texts of what addresses are made of cost time in proportion to their length
+    /// (each run is looked at once), and redact what they should.
+    @Test func longRunsAreLookedAtOnce() {
+        let colons = String(repeating: "1:", count: 200_000) + "x"
+        #expect(IPRedaction.withoutAddresses(colons) == nil)
+        let dots = String(repeating: "1.", count: 200_000)
+        #expect(IPRedaction.withoutAddresses(dots) == nil)
+        let zones = String(repeating: "fe80::1%", count: 50_000)
+        #expect(IPRedaction.withoutAddresses(zones)?.hasPrefix("(ip)") == true)
+        let many = Array(repeating: "10.0.0.1", count: 50_000).joined(separator: " ")
+        #expect(IPRedaction.withoutAddresses(many) == Array(repeating: "(ip)", count: 50_000).joined(separator: " "))
+    }
+
     /// An id with an address anywhere in it is stored as a keyed hash with the `ip` prefix.
-    @Test(arguments: ["198.51.100.7,203.0.113.9", "fe80::1%eth0", "1.2.3.4:123456", "203.0.113.5:http", "[2001:db8::9]:"])
+    @Test(arguments: ["198.51.100.7,203.0.113.9", "fe80::1%eth0", "1.2.3.4:123456", "203.0.113.5:http", "[2001:db8::9]:",
+                      "client%3A10.0.0.3", "ip:2001:db8::5"])
     func idsHoldingAnAddressAreHashed(_ id: String) {
         #expect(VisitorIdentity.needsStandIn(id))
         let standIn = VisitorIdentity(salt: "s").standIn(forAddressID: id)
@@ -49,7 +80,7 @@ struct IPRedactionTests {
                      Field("first_touch_source", .string("[2001:db8::1]")), Field("medium", .string("referral")),
                      Field("session_count", .integer(1)), Field("landing_page", .string("/10.0.0.1")),
                      Field("utm_content", .string("https://10.0.0.2/t.mp4?token=1"))],
-            events: [EventRecord(name: "ButtonClick", properties: [Field("element", .string("10.0.0.5")), Field("step", .string("12:30:45")),
+            events: [EventRecord(name: "Share_10.0.0.1", properties: [Field("element", .string("10.0.0.5")), Field("step", .string("12:30:45")),
                                                                                      Field("page", .string("/from 10.1.1.1 to [::1]"))], timestamp: 2)])
         let clean = SessionTexts.withoutAddressesOrQueries(session)
         let ported = SessionRecord(id: "s-3", start: 1, fields: [Field("referrer", .string("203.0.113.5:8080")), Field("utm_source", .string("2001:db8::1")),
@@ -57,6 +88,7 @@ struct IPRedactionTests {
         #expect(SessionTexts.withoutAddressesOrQueries(ported).fields.map(\.value) == Array(repeating: .string("(ip)"), count: 3))
         #expect(clean.fields.map(\.value) == [.string("(ip)"), .string("(ip)"), .string("(ip)"), .string("referral"), .integer(1), .string("/(ip)"),
                                                .string("https://(ip)/t.mp4")])
+        #expect(clean.events[0].name == "Share_(ip)")
         #expect(clean.events[0].properties.map(\.value) == [.string("(ip)"), .string("12:30:45"), .string("/from (ip) to (ip)")])
         let plain = SessionRecord(id: "s-2", start: 1, fields: [Field("referrer", .string("t.co"))], events: [])
         #expect(SessionTexts.withoutAddressesOrQueries(plain) == plain)
