@@ -184,10 +184,15 @@ struct LineSource {
         }
     }
 
-    /// A value quoted in a warning, with e-mail and IP addresses in it redacted as in a
-    /// session's texts (SPEC 11: the summary file keeps the warning).
+    /// A value quoted in a warning (`"value": "12,50"`), with e-mail and IP addresses in it
+    /// redacted as in a session's texts (SPEC 11: the summary file keeps the warning), and
+    /// then a quoted string cut after 24 characters (`"value": "abc..."`).
     static func quotable(_ text: String) -> String {
-        let text = EmailRedaction.redacted(text) ?? text
-        return IPRedaction.withoutAddresses(text) ?? text
+        var text = EmailRedaction.redacted(text) ?? text
+        text = IPRedaction.withoutAddresses(text) ?? text
+        guard let open = text.range(of: "\": \""), text.hasSuffix("\""), open.upperBound < text.endIndex else { return text }
+        let value = text[open.upperBound..<text.index(before: text.endIndex)]
+        guard value.count > 24 else { return text }
+        return String(text[..<open.upperBound]) + value.prefix(24) + "...\""
     }
 }

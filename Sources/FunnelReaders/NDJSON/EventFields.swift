@@ -218,14 +218,10 @@ struct EventFields {
         case .string(let range, _):
             if range.isEmpty { return nil }
             let bytes = s.bytes(range)
-            // Cut after 24 bytes, but not inside a run of what addresses are written with (hex
-            // digits, colons, dots, up to 64 bytes): the warning's quote is redacted after the
-            // cut (`LineSource.quotable`), and an address cut short is no longer found (a
-            // review saw six groups of an IPv6 address quoted).
-            var cut = min(bytes.count, 24)
-            while cut < min(bytes.count, 64), Hex.value(bytes[cut]) != nil || bytes[cut] == UInt8(ascii: ":") || bytes[cut] == UInt8(ascii: ".") {
-                cut += 1
-            }
+            // Whole up to 4 KiB: the warning's quote is redacted (`LineSource.quotable`) and
+            // then cut to 24 characters; cut first, part of an address could stay (a review
+            // saw six groups of an IPv6 address quoted).
+            let cut = min(bytes.count, 4096)
             let clipped = String(decoding: UnsafeBufferPointer(rebasing: bytes[..<cut]), as: UTF8.self)
             shown = "\"" + clipped + (bytes.count > cut ? "...\"" : "\"")
         case .number(let range): shown = String(decoding: s.bytes(range), as: UTF8.self) + " (out of range)"

@@ -160,6 +160,8 @@ public enum IPRedaction {
             // zone, a port) is not looked at again.
             var start = hit
             while start > from, isRunByte(bytes[start - 1]) { start -= 1 }
+            // A run starting with a percent escape's two hex digits starts after them.
+            if start > 0, start + 2 <= hit, bytes[start - 1] == UInt8(ascii: "%"), isAfterEscape(bytes, start + 2) { start += 2 }
             var end = hit + 1
             while end < count, isRunByte(bytes[end]) { end += 1 }
             var stop = false
@@ -203,11 +205,10 @@ public enum IPRedaction {
     /// just after its first colon (`ip:2001:db8::1`), to its end or to just before a single
     /// colon ending it (`2001:db8::1: reset`), with its zone.
     private static func ipv6(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Range<Int>? {
-        if start > 0, bytes[start - 1] == UInt8(ascii: "[") {
-            guard parsesAsIPv6(bytes, start, end) else { return nil }
-            var upper = zoneEnd(bytes, end)
-            guard upper < bytes.count, bytes[upper] == UInt8(ascii: "]") else { return nil }
-            upper += 1
+        // In brackets with the closing one; else (`peers=[2001:db8::1, ...`) as a bare address.
+        if start > 0, bytes[start - 1] == UInt8(ascii: "["), parsesAsIPv6(bytes, start, end),
+           case let closing = zoneEnd(bytes, end), closing < bytes.count, bytes[closing] == UInt8(ascii: "]") {
+            var upper = closing + 1
             if upper < bytes.count, bytes[upper] == UInt8(ascii: ":") {
                 var digits = upper + 1
                 while digits < bytes.count, isDigit(bytes[digits]) { digits += 1 }
@@ -238,6 +239,12 @@ public enum IPRedaction {
     /// The end of a zone after an address ending at `end` (`%eth0`, `%25eth0.100`), or `end`.
     private static func zoneEnd(_ bytes: UnsafeBufferPointer<UInt8>, _ end: Int) -> Int {
         guard end < bytes.count, bytes[end] == UInt8(ascii: "%") else { return end }
+        // A percent escape of a separator (`%5D`, `%2F`, `%20`) ends the address; `%25` is the
+        // escaped `%` a zone takes in a URL.
+        if end + 2 < bytes.count, let high = Hex.value(bytes[end + 1]), let low = Hex.value(bytes[end + 2]) {
+            let escaped = high << 4 | low
+            if escaped != UInt8(ascii: "%"), (0x20...0x7E).contains(escaped), !isAlphanumeric(escaped) { return end }
+        }
         var zone = end + 1
         while zone < bytes.count, isAlphanumeric(bytes[zone]) || bytes[zone] == UInt8(ascii: "_") || bytes[zone] == UInt8(ascii: "-") || bytes[zone] == UInt8(ascii: ".") {
             zone += 1
@@ -264,9 +271,14 @@ public enum IPRedaction {
         }
     }
 
-    /// Nothing alphanumeric just before `index`.
+    /// Nothing alphanumeric just before `index`, or a percent escape (`report%201.0.0.0`: the
+    /// escape's `20` is not the address's).
     private static func isBounded(_ bytes: UnsafeBufferPointer<UInt8>, _ index: Int) -> Bool {
-        index == 0 || !isAlphanumeric(bytes[index - 1])
+        index == 0 || !isAlphanumeric(bytes[index - 1]) || isAfterEscape(bytes, index)
+    }
+
+    private static func isAfterEscape(_ bytes: UnsafeBufferPointer<UInt8>, _ index: Int) -> Bool {
+        index >= 3 && bytes[index - 3] == UInt8(ascii: "%") && Hex.value(bytes[index - 2]) != nil && Hex.value(bytes[index - 1]) != nil
     }
 
     /// The end of a port of one to five digits that runs to `end`, the end of the run.

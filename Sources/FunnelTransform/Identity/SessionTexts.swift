@@ -15,14 +15,20 @@ enum SessionTexts {
     static func redacted(_ session: SessionRecord, standIn: (String) -> String) -> SessionRecord {
         var session = session
         if VisitorIdentity.needsStandIn(session.id) { session.id = standIn(session.id) }
-        return rewriting(session, names: { name in
-            let mailed = EmailRedaction.redacted(name)
-            return IPRedaction.withoutAddresses(mailed ?? name) ?? mailed
-        }) { text in
-            let mailed = EmailRedaction.redacted(text)
-            let cut = URLRedaction.withoutQuery(mailed ?? text)
-            return IPRedaction.withoutAddresses(cut ?? mailed ?? text) ?? cut ?? mailed
-        }
+        return rewriting(session, names: { withoutPersonalData($0, queries: false) }) { withoutPersonalData($0, queries: true) }
+    }
+
+    /// `text` with its e-mail addresses, its query when it is a URL or path (`queries`) and
+    /// its IP addresses redacted; nil when nothing changes. A text that held an IP address
+    /// only behind percent escapes is written decoded (`IPRedaction`), which may uncover an
+    /// e-mail address or a query too (`/go%3Femail%3Dfan%2540example.org%26ip%3D10.0.0.1`):
+    /// such a text goes through the e-mail and URL steps again (a review of the decoding).
+    private static func withoutPersonalData(_ text: String, queries: Bool) -> String? {
+        let mailed = EmailRedaction.redacted(text)
+        let cut = queries ? URLRedaction.withoutQuery(mailed ?? text) : nil
+        guard let addressless = IPRedaction.withoutAddresses(cut ?? mailed ?? text) else { return cut ?? mailed }
+        let again = EmailRedaction.redacted(addressless) ?? addressless
+        return queries ? URLRedaction.withoutQuery(again) ?? again : again
     }
 
     /// `session` with every URL or path without its query (`URLRedaction`) and every IP

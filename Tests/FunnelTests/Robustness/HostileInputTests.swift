@@ -1,5 +1,6 @@
 import FunnelCore
 import FunnelReaders
+@testable import FunnelPipeline
 import FunnelTestSupport
 import Testing
 #if canImport(Glibc)
@@ -206,11 +207,9 @@ struct UnreadNumberTests {
         (#""value":1e30"#, #""value": 1e30 (out of range)"#),
         (#""percent":"half""#, #""percent": "half""#),
         (#""watch_time":"0x10""#, #""watch_time": "0x10""#),
-        // Cut after 24 bytes, but not inside a run of hex digits, colons and dots (an address
-        // is redacted after the cut), which is cut at 64.
-        (#""value":"12345678901234567890123456789 0""#, #""value": "12345678901234567890123456789...""#),
-        (#""value":"word word word word word word word""#, #""value": "word word word word word...""#),
-        ("\"value\":\"" + String(repeating: "1", count: 70) + "\"", "\"value\": \"" + String(repeating: "1", count: 64) + "...\""),
+        // Whole up to 4 KiB here; the warning redacts it, then cuts it (`quotesAreCutAfterTheirRedaction`).
+        (#""value":"123456789012345678901234567890""#, #""value": "123456789012345678901234567890""#),
+        ("\"value\":\"" + String(repeating: "1", count: 5000) + "\"", "\"value\": \"" + String(repeating: "1", count: 4096) + "...\""),
         // Absent, or read: no warning.
         (#""value":null"#, nil),
         (#""value":"""#, nil),
@@ -225,6 +224,22 @@ struct UnreadNumberTests {
             return
         }
         #expect(unread == expected)
+    }
+
+    /// The warning's quote is redacted whole and then cut after 24 characters, so that no
+    /// part of an address survives the cut (a review saw `2001%3Adb8...` and six groups of an
+    /// IPv6 address quoted when the cut came first).
+    @Test(arguments: [
+        (#""value": "123456789012345678901234567890""#, #""value": "123456789012345678901234...""#),
+        (#""value": "12,50""#, #""value": "12,50""#),
+        (#""value": true"#, #""value": true"#),
+        (#""value": "customer john.smith@example.org""#, #""value": "customer (email)""#),
+        (#""value": "paid from 2001:db8:85a3::8a2e:370:7334 via card""#, #""value": "paid from (ip) via card""#),
+        (#""value": "tx 123456789012345 2001%3Adb8%3A85a3%3A%3A1""#, #""value": "tx 123456789012345 (ip)""#),
+        (#""value": "xxxxxxxxxxxxxxxxxxxx 198%2E51%2E100%2E200 y""#, #""value": "xxxxxxxxxxxxxxxxxxxx (ip..."#  + "\""),
+    ])
+    func quotesAreCutAfterTheirRedaction(text: String, quoted: String) {
+        #expect(LineSource.quotable(text) == quoted)
     }
 
     @Test func theRunWarnsOfEventsKeptWithoutTheirNumber() throws {
@@ -259,7 +274,7 @@ struct UnreadNumberTests {
     /// summary file keeps (the e-mail address was quoted whole until 2026-12-05, the IP
     /// address until the session of 2026-12-05 from 14:57).
     @Test(arguments: [("pay@example.com", "(email)", "pay@"), ("from 198.51.100.77", "from (ip)", "198.51."),
-                      ("2001:db8:85a3::8a2e:370:7334", "(ip)", "85a3"), ("sent from 2001:db8:85a3::8a2e:370:7334 today", "sent from (ip)...", "85a3")])
+                      ("2001:db8:85a3::8a2e:370:7334", "(ip)", "85a3"), ("sent from 2001:db8:85a3::8a2e:370:7334 today", "sent from (ip) today", "85a3")])
     func theWarningQuotesNoAddress(value: String, shown: String, secret: String) throws {
         let folder = TestFiles.temporaryFolder("unread-address")
         defer { TestFiles.remove(folder) }

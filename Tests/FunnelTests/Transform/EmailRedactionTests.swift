@@ -26,6 +26,9 @@ struct EmailRedactionTests {
         ("“fan@example.org”", "“(email)”"),
         ("Kontakt→fan@example.org", "Kontakt→(email)"),
         ("fan@example.org—thanks", "(email)—thanks"),
+        // An `@` encoded twice; a local part starts after the last separator passed (a text
+        // of many took time with its square).
+        ("u=fan%2540example.org", "u=(email)"), ("a%40b%40example.org", "a%40(email)"),
     ])
     func addressesAreRedacted(_ text: String, _ expected: String) {
         #expect(EmailRedaction.redacted(text) == expected)

@@ -19,10 +19,16 @@ struct IPRedactionTests {
         // a review of the change: IPv6 after `word:` or before `:`, zones with dots
         ("IPv6:2001:db8::1", "IPv6:(ip)"), ("from:fe80::1", "from:(ip)"), ("client 2001:db8::1: reset", "client (ip): reset"),
         ("fe80::1%1.2.3.4", "(ip)"), ("fe80::1%eth0.100 up", "(ip) up"),
-        // percent escapes: looked through decoded, written decoded when they hid an address
-        ("go%2F10.0.0.5", "go/(ip)"), ("ip%3D10.0.0.5", "ip=(ip)"), ("next=http%3A%2F%2F10.0.0.5%2Fadmin", "next=http://(ip)/admin"),
-        ("%5B2001:db8::1%5D", "(ip)"), ("2001%3Adb8%3A%3A1", "(ip)"), ("xff=1.2.3.4,%20192.168.0.1", "xff=(ip), (ip)"),
+        // percent escapes: one beside an address is a separator; escapes inside one are looked
+        // through decoded, and the text written decoded
+        ("go%2F10.0.0.5", "go%2F(ip)"), ("ip%3D10.0.0.5", "ip%3D(ip)"), ("next=http%3A%2F%2F10.0.0.5%2Fadmin", "next=http%3A%2F%2F(ip)%2Fadmin"), ("go%2F10%2E0%2E0%2E5", "go/(ip)"),
+        ("%5B2001:db8::1%5D", "%5B(ip)%5D"), ("%5B2001%3Adb8%3A%3A1%5D", "(ip)"), ("fe80::1%25eth0 up", "(ip) up"), ("2001%3Adb8%3A%3A1", "(ip)"), ("xff=1.2.3.4,%20192.168.0.1", "xff=(ip),%20(ip)"),
         ("double%253A%252F%252F10.1.2.3", "double://(ip)"),
+        // a review of a4b0b13: an escape's hex digits are not the address's; a bracket
+        // without its closing one
+        ("report%201.0.0.0%20final.pdf", "report%20(ip)%20final.pdf"), ("/x/%2F::1", "/x/%2F(ip)"), ("%2010.0.0.1", "%20(ip)"),
+        ("peers=[2001:db8::1, 2001:db8::2]", "peers=[(ip), (ip)]"), ("host [2001:db8::1 unreachable", "host [(ip) unreachable"),
+        ("http://[2001:db8::1/x", "http://[(ip)/x"),
     ])
     func addressesAreRedacted(_ text: String, _ redacted: String) {
         #expect(IPRedaction.withoutAddresses(text) == redacted)
@@ -40,6 +46,22 @@ struct IPRedactionTests {
     func otherTextsAreNot(_ text: String) {
         #expect(IPRedaction.withoutAddresses(text) == nil)
         #expect(!IPRedaction.containsAddress(text))
+    }
+
+    /// A text that held an IP address only behind escapes is written decoded, and so goes
+    /// through the e-mail and URL redactions again: decoded, it must not bring back what they
+    /// took (a review of a4b0b13 saw `/go?email=fan@example.org&ip=(ip)` written).
+    @Test(arguments: [
+        ("/go%3Femail%3Dfan%2540example.org%26ip%3D2001%3Adb8%3A%3A1", "/(email)&ip=(ip)"),
+        ("fan%40example%2Eorg via 10%2E0%2E0%2E1", "(email) via (ip)"),
+        ("/go%3Ftoken%3Dsecret%2F10%2E0%2E0%2E2", "/go"),
+    ])
+    func decodedTextsAreRedactedWhole(_ text: String, _ written: String) {
+        let session = SessionRecord(id: "s", start: 1, fields: [Field("landing_page", .string(text))],
+                                    events: [EventRecord(name: "Click", properties: [Field("element", .string(text))], timestamp: 1)])
+        let clean = SessionTexts.redacted(session) { $0 }
+        #expect(clean.fields[0].value == .string(written))
+        #expect(clean.events[0].properties[0].value == .string(written))
     }
 
     /// Texts where an address found took part of the next run (a port, a zone): a review of
