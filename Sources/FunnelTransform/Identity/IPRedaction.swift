@@ -37,8 +37,7 @@ public enum IPRedaction {
         let signs = signs(bytes)
         if signs.address, firstAddress(bytes) != nil { return true }
         guard signs.escape else { return false }
-        let plain = decoded(bytes)
-        return plain.count != bytes.count && plain.withUnsafeBufferPointer { firstAddress($0) != nil }
+        return decodings(bytes).contains { $0.withUnsafeBufferPointer { firstAddress($0) != nil } }
     }
 
     static func containsAddress(_ text: String) -> Bool {
@@ -54,11 +53,11 @@ public enum IPRedaction {
             let signs = signs(bytes)
             let redacted = signs.address ? redacting(bytes) : nil
             guard signs.escape else { return redacted.map { String(decoding: $0, as: UTF8.self) } }
-            // Escaped addresses: the decoded text, redacted, when it holds one more.
+            // Escaped addresses: the text decoded once, or else twice, redacted, when it
+            // holds one more (decoded no further than it needs: `100%2525` stays `100%25`).
             let source = redacted ?? Array(bytes)
-            let plain = source.withUnsafeBufferPointer { decoded($0) }
-            if plain.count != source.count, let again = plain.withUnsafeBufferPointer({ redacting($0) }) {
-                return String(decoding: again, as: UTF8.self)
+            for plain in source.withUnsafeBufferPointer({ decodings($0) }) {
+                if let again = plain.withUnsafeBufferPointer({ redacting($0) }) { return String(decoding: again, as: UTF8.self) }
             }
             return redacted.map { String(decoding: $0, as: UTF8.self) }
         }
@@ -109,8 +108,10 @@ public enum IPRedaction {
         return (address, escape)
     }
 
-    /// `bytes` with their percent escapes decoded, twice (a value encoded twice).
-    private static func decoded(_ bytes: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+    /// `bytes` with their percent escapes decoded once and then twice (a value encoded
+    /// twice), each only when it changes the text.
+    private static func decodings(_ bytes: UnsafeBufferPointer<UInt8>) -> [[UInt8]] {
+        var results: [[UInt8]] = []
         var text = Array(bytes)
         for _ in 0..<2 {
             var out: [UInt8] = []
@@ -129,9 +130,10 @@ public enum IPRedaction {
                 }
             }
             if out.count == text.count { break }
+            results.append(out)
             text = out
         }
-        return text
+        return results
     }
 
     /// Calls `body` with the range of each address in `bytes`, in order and never

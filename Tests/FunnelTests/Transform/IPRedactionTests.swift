@@ -23,7 +23,7 @@ struct IPRedactionTests {
         // through decoded, and the text written decoded
         ("go%2F10.0.0.5", "go%2F(ip)"), ("ip%3D10.0.0.5", "ip%3D(ip)"), ("next=http%3A%2F%2F10.0.0.5%2Fadmin", "next=http%3A%2F%2F(ip)%2Fadmin"), ("go%2F10%2E0%2E0%2E5", "go/(ip)"),
         ("%5B2001:db8::1%5D", "%5B(ip)%5D"), ("%5B2001%3Adb8%3A%3A1%5D", "(ip)"), ("fe80::1%25eth0 up", "(ip) up"), ("2001%3Adb8%3A%3A1", "(ip)"), ("xff=1.2.3.4,%20192.168.0.1", "xff=(ip),%20(ip)"),
-        ("double%253A%252F%252F10.1.2.3", "double://(ip)"),
+        ("double%253A%252F%252F10.1.2.3", "double%3A%2F%2F(ip)"), ("2001%253Adb8%253A%253A1", "(ip)"), ("100%2525 of 10%2E0%2E0%2E1", "100%25 of (ip)"),
         // a review of a4b0b13: an escape's hex digits are not the address's; a bracket
         // without its closing one
         ("report%201.0.0.0%20final.pdf", "report%20(ip)%20final.pdf"), ("/x/%2F::1", "/x/%2F(ip)"), ("%2010.0.0.1", "%20(ip)"),
