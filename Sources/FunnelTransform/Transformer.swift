@@ -274,7 +274,7 @@ public final class Transformer {
             case .mvp: MVPFields.record(for: facts, firstTouch: touch.firstTouchTimestamp, consent: state)
             case .enhanced: EnhancedFields.record(for: facts, touches: touch, consent: state, slots: configuration.slots)
             }
-            output.append(SessionTexts.redacted(record, standIn: identity.standIn(forAddressID:)))
+            output.append(SessionTexts.redacted(record, standIn: identity.standIn(forSessionID:)))
             if inTail { cut!.sessionIDs.append(output[output.count - 1].id) }
         }
         var after: VisitorPast?

@@ -1,4 +1,3 @@
-import Dispatch
 import Synchronization
 
 /// Work split over the machine's cores for the pure steps of a flush (rebuilding visitors,
@@ -43,7 +42,17 @@ enum Parallel {
         }
         withoutActuallyEscaping(job) { job in
             let shared = Shared(count: count, job: job, results: results)
-            DispatchQueue.concurrentPerform(iterations: workers) { _ in shared.work() }
+            // Threads of its own, not `DispatchQueue.concurrentPerform`: libdispatch that
+            // cannot start a worker (the thread limit, `ulimit -u`, reached) sleeps and tries
+            // again for ever, and the run hung with no CPU used (a review, 2026-12-05). A
+            // helper the system refuses is only missing: the caller takes every item then.
+            var helpers: [WorkerThread] = []
+            for _ in 1..<workers {
+                guard let helper = try? WorkerThread(name: "funnel-part", { shared.work() }) else { break }
+                helpers.append(helper)
+            }
+            shared.work()
+            for helper in helpers { helper.join() }
         }
         // Moved out, not copied: a copy retained everything each result holds and the
         // buffer's deinitialization released it again, on values the workers made.

@@ -220,20 +220,28 @@ public enum IPRedaction {
         }
         var last = end
         while last > start, bytes[last - 1] == UInt8(ascii: ".") { last -= 1 }  // a full stop, an ellipsis
+        // The end: the run's, or before a colon or two ending it (`2001:db8::1: reset`,
+        // `2001:db8::1::`).
         var ends = [last]
-        if last - start >= 2, bytes[last - 1] == UInt8(ascii: ":"), bytes[last - 2] != UInt8(ascii: ":") { ends.append(last - 1) }
-        // The start: the run's own when nothing alphanumeric is before it, else just after its
-        // first colon when that is a single one (`IPv6:2001:db8::1`: the run starts at `6`).
-        // Only one: `1:2:3:4:5:6:7:8:9` holds an eight-group tail, but is no address.
-        var from = start
-        if !isBounded(bytes, start) {
-            guard let colon = (start..<last).firstIndex(where: { bytes[$0] == UInt8(ascii: ":") }), colon + 1 < last,
-                  bytes[colon + 1] != UInt8(ascii: ":"), colon == start || bytes[colon - 1] != UInt8(ascii: ":") else { return nil }
-            from = colon + 1
+        if last - start >= 2, bytes[last - 1] == UInt8(ascii: ":") {
+            ends.append(bytes[last - 2] == UInt8(ascii: ":") ? last - 2 : last - 1)
         }
-        for to in ends where parsesAsIPv6(bytes, from, to) {
-            let upper = to == last ? zoneEnd(bytes, to) : to
-            if upper == bytes.count || !isAlphanumeric(bytes[upper]) { return from..<upper }
+        // The start: the run's own when nothing alphanumeric is before it; and just after its
+        // first colon when that is a single one and the run starts with it or has something
+        // alphanumeric before (`IPv6:2001:db8::1`: the run starts at `6`; `a=:2001:db8::1`).
+        // No other: `1:2:3:4:5:6:7:8:9` holds an eight-group tail, but is no address.
+        var starts: [Int] = []
+        let bounded = isBounded(bytes, start)
+        if bounded { starts.append(start) }
+        if let colon = (start..<last).firstIndex(where: { bytes[$0] == UInt8(ascii: ":") }), colon == start || !bounded, colon + 1 < last,
+           bytes[colon + 1] != UInt8(ascii: ":"), colon == start || bytes[colon - 1] != UInt8(ascii: ":") {
+            starts.append(colon + 1)
+        }
+        for from in starts {
+            for to in ends where parsesAsIPv6(bytes, from, to) {
+                let upper = to == last ? zoneEnd(bytes, to) : to
+                if upper == bytes.count || !isAlphanumeric(bytes[upper]) { return from..<upper }
+            }
         }
         return nil
     }

@@ -72,6 +72,16 @@ public final class VisitorIdentity {
         (IPRedaction.containsAddress(id) ? "ip" : "em") + keyedHash(id.lowercased())
     }
 
+    /// What a client session id that may be an address is written as: `standIn(forAddressID:)`
+    /// of the id as it came, not lower-cased. Lower-cased, two client sessions of one visitor
+    /// whose ids differed only in case (`Fan@Example.org`, `fan@example.org`) got one id, and
+    /// one of them was lost from the outputs (a review, 2026-12-05). An id in lower case keeps
+    /// the stand-in it had; one with capitals gets a new one (the old is deleted when its
+    /// visitor is rebuilt, as a session's changed id is).
+    public func standIn(forSessionID id: String) -> String {
+        (IPRedaction.containsAddress(id) ? "ip" : "em") + keyedHash(id)
+    }
+
     /// Whether an id is stored as `standIn(forAddressID:)` rather than as it is: an e-mail
     /// address (`EmailRedaction.mayBeAddress`) or one that holds an IP address anywhere
     /// (`IPRedaction.containsAddress`: a forwarded list `198.51.100.7,203.0.113.9`, a zone).

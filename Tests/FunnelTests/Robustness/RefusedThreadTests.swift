@@ -54,4 +54,21 @@ struct RefusedThreadTests {
             #expect(same, "\(thread): after the re-run sessions.ndjson differs from a clean run's")
         }
     }
+
+    /// The helpers a flush's parallel steps start (`funnel-part`) are the one kind of thread
+    /// a run does without: refused, the flush thread does their share, and the run gives the
+    /// clean result. (On libdispatch's workers, which it started until 2026-12-05, a thread
+    /// limit reached made the run sleep and try again for ever: `ulimit -u 3` hung it with no
+    /// CPU used.)
+    @Test func aRefusedHelperOfTheParallelStepsIsDoneWithout() throws {
+        let inputs = CrashSafetyTests.Inputs(visitors: 1000, seed: 6_0607)
+        defer { withExtendedLifetime(inputs) {} }
+        let arguments = { (output: String) in ["run", inputs.pipeline, "--output", output, "--progress", "never"] }
+        let clean = try run(arguments(inputs.folder + "/clean"))
+        try #require(clean.status == 0, "\(clean)")
+        let cleanSessions = try #require(TestFiles.read(inputs.folder + "/clean/sessions.ndjson"))
+        let refused = try run(arguments(inputs.folder + "/refused"), refusing: "funnel-part")
+        #expect(refused.status == 0, "\(refused)")
+        #expect(TestFiles.read(inputs.folder + "/refused/sessions.ndjson") == cleanSessions)
+    }
 }

@@ -19,6 +19,8 @@ struct IPRedactionTests {
         // a review of the change: IPv6 after `word:` or before `:`, zones with dots
         ("IPv6:2001:db8::1", "IPv6:(ip)"), ("from:fe80::1", "from:(ip)"), ("client 2001:db8::1: reset", "client (ip): reset"),
         ("fe80::1%1.2.3.4", "(ip)"), ("fe80::1%eth0.100 up", "(ip) up"),
+        ("x :2001:db8::1", "x :(ip)"), ("a=:2001:db8::1", "a=:(ip)"), ("2001:db8::1::", "(ip)::"), ("2001:db8::1::x", "(ip)::x"),
+        ("2001:db8:0:0:0:0:0:1::", "(ip)::"),
         // percent escapes: one beside an address is a separator; escapes inside one are looked
         // through decoded, and the text written decoded
         ("go%2F10.0.0.5", "go%2F(ip)"), ("ip%3D10.0.0.5", "ip%3D(ip)"), ("next=http%3A%2F%2F10.0.0.5%2Fadmin", "next=http%3A%2F%2F(ip)%2Fadmin"), ("go%2F10%2E0%2E0%2E5", "go/(ip)"),
@@ -88,7 +90,7 @@ struct IPRedactionTests {
 
     /// An id with an address anywhere in it is stored as a keyed hash with the `ip` prefix.
     @Test(arguments: ["198.51.100.7,203.0.113.9", "fe80::1%eth0", "1.2.3.4:123456", "203.0.113.5:http", "[2001:db8::9]:",
-                      "client%3A10.0.0.3", "ip:2001:db8::5"])
+                      "client%3A10.0.0.3", "ip:2001:db8::5", "a=:2001:db8::1", "2001:db8::1::"])
     func idsHoldingAnAddressAreHashed(_ id: String) {
         #expect(VisitorIdentity.needsStandIn(id))
         let standIn = VisitorIdentity(salt: "s").standIn(forAddressID: id)
