@@ -129,13 +129,4 @@ public enum EmailRedaction {
     private static func isDomain(_ byte: UInt8) -> Bool {
         isAlphanumeric(byte) || byte >= 0x80 || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "-")
     }
-
-    /// `session` with every address in its texts (fields, event names, event properties)
-    /// redacted and, when its id may be an address, the id replaced by `standIn(id)`
-    /// (`VisitorIdentity.standIn(forAddressID:)`).
-    static func redacted(_ session: SessionRecord, standIn: (String) -> String) -> SessionRecord {
-        var session = session
-        if VisitorIdentity.needsStandIn(session.id) { session.id = standIn(session.id) }
-        return SessionTexts.rewriting(session, names: redacted, redacted)
-    }
 }

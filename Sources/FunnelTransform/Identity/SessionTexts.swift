@@ -1,8 +1,8 @@
 import FunnelCore
 
 /// A session's texts rewritten at the output's edge (SPEC 11: `EmailRedaction`,
-/// `URLRedaction`, `IPRedaction`): its string fields, its event properties and, when asked,
-/// its events' names. Nearly every session needs nothing: it is looked through first, without
+/// `URLRedaction`, `IPRedaction`): its string fields, its event properties and its events'
+/// names. Nearly every session needs nothing: it is looked through first, without
 /// a copy or a write (writing through the session's arrays cost 0.5% of a run's
 /// instructions), and copied only when some text changes.
 enum SessionTexts {
@@ -31,27 +31,16 @@ enum SessionTexts {
         return queries ? URLRedaction.withoutQuery(again) ?? again : again
     }
 
-    /// `session` with every URL or path without its query (`URLRedaction`) and every IP
-    /// address in a text written `(ip)` (`IPRedaction`), event names included (a custom event
-    /// `Share_10.0.0.1`; since the session of 2026-12-05 from 14:57); the session itself when
-    /// nothing changes. (`redacted(_:standIn:)` does this with the e-mail addresses.)
-    static func withoutAddressesOrQueries(_ session: SessionRecord) -> SessionRecord {
-        rewriting(session, names: IPRedaction.withoutAddresses) { text in
-            let cut = URLRedaction.withoutQuery(text)
-            return IPRedaction.withoutAddresses(cut ?? text) ?? cut
-        }
-    }
-
     /// `session` with each text that `rewrite` gives a new one for replaced by it, and each
     /// event name that `names` does; each returns nil for a text that stays.
-    static func rewriting(_ session: SessionRecord, names: ((String) -> String?)?, _ rewrite: (String) -> String?) -> SessionRecord {
+    private static func rewriting(_ session: SessionRecord, names: (String) -> String?, _ rewrite: (String) -> String?) -> SessionRecord {
         guard changes(session, names: names, rewrite) else { return session }
         var session = session
         for index in session.fields.indices {
             if case .string(let text) = session.fields[index].value, let new = rewrite(text) { session.fields[index].value = .string(new) }
         }
         for event in session.events.indices {
-            if let names, let new = names(session.events[event].name) { session.events[event].name = new }
+            if let new = names(session.events[event].name) { session.events[event].name = new }
             for index in session.events[event].properties.indices {
                 if case .string(let text) = session.events[event].properties[index].value, let new = rewrite(text) {
                     session.events[event].properties[index].value = .string(new)
@@ -61,12 +50,12 @@ enum SessionTexts {
         return session
     }
 
-    private static func changes(_ session: SessionRecord, names: ((String) -> String?)?, _ rewrite: (String) -> String?) -> Bool {
+    private static func changes(_ session: SessionRecord, names: (String) -> String?, _ rewrite: (String) -> String?) -> Bool {
         for field in session.fields {
             if case .string(let text) = field.value, rewrite(text) != nil { return true }
         }
         for event in session.events {
-            if let names, names(event.name) != nil { return true }
+            if names(event.name) != nil { return true }
             for property in event.properties {
                 if case .string(let text) = property.value, rewrite(text) != nil { return true }
             }
