@@ -188,8 +188,7 @@ struct LineSource {
     /// redacted as in a session's texts (SPEC 11: the summary file keeps the warning), and
     /// then a quoted string cut after 24 characters (`"value": "abc..."`).
     static func quotable(_ text: String) -> String {
-        var text = EmailRedaction.redacted(text) ?? text
-        text = IPRedaction.withoutAddresses(text) ?? text
+        let text = SessionTexts.withoutPersonalData(text, queries: false) ?? text
         guard let open = text.range(of: "\": \""), text.hasSuffix("\""), open.upperBound < text.endIndex else { return text }
         let value = text[open.upperBound..<text.index(before: text.endIndex)]
         guard value.count > 24 else { return text }

@@ -5,7 +5,7 @@ import FunnelCore
 /// names. Nearly every session needs nothing: it is looked through first, without
 /// a copy or a write (writing through the session's arrays cost 0.5% of a run's
 /// instructions), and copied only when some text changes.
-enum SessionTexts {
+public enum SessionTexts {
     /// What a session is written with (SPEC 11), in one pass over its texts: its id replaced
     /// by `standIn(id)` when it may be an e-mail or IP address; in every text, e-mail
     /// addresses written `(email)`, a URL or path without its query, IP addresses written
@@ -23,7 +23,8 @@ enum SessionTexts {
     /// only behind percent escapes is written decoded (`IPRedaction`), which may uncover an
     /// e-mail address or a query too (`/go%3Femail%3Dfan%2540example.org%26ip%3D10.0.0.1`):
     /// such a text goes through the e-mail and URL steps again (a review of the decoding).
-    private static func withoutPersonalData(_ text: String, queries: Bool) -> String? {
+    /// Also what a warning quoting an input's value is written with (`LineSource.quotable`).
+    public static func withoutPersonalData(_ text: String, queries: Bool) -> String? {
         let mailed = EmailRedaction.redacted(text)
         let cut = queries ? URLRedaction.withoutQuery(mailed ?? text) : nil
         guard let addressless = IPRedaction.withoutAddresses(cut ?? mailed ?? text) else { return cut ?? mailed }

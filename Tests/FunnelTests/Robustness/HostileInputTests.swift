@@ -237,6 +237,9 @@ struct UnreadNumberTests {
         (#""value": "paid from 2001:db8:85a3::8a2e:370:7334 via card""#, #""value": "paid from (ip) via card""#),
         (#""value": "tx 123456789012345 2001%3Adb8%3A85a3%3A%3A1""#, #""value": "tx 123456789012345 (ip)""#),
         (#""value": "xxxxxxxxxxxxxxxxxxxx 198%2E51%2E100%2E200 y""#, #""value": "xxxxxxxxxxxxxxxxxxxx (ip..."#  + "\""),
+        // Decoded for its address, a text goes through the e-mail redaction again, as a
+        // session's texts do (the warning's own pair of redactions left the address whole).
+        (#""value": "fan%40example%2Eorg 10%2E0%2E0%2E1""#, #""value": "(email) (ip)""#),
     ])
     func quotesAreCutAfterTheirRedaction(text: String, quoted: String) {
         #expect(LineSource.quotable(text) == quoted)
