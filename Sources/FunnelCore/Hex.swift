@@ -12,6 +12,16 @@ public enum Hex {
         }
     }
 
+    /// The byte a URL's percent escape (`%2F`) at `index` names; nil when there is none
+    /// there (no `%`, a broken escape `%G1`, or the text ends first).
+    @inlinable
+    public static func percentEscape<Bytes: RandomAccessCollection>(_ bytes: Bytes, at index: Int) -> UInt8?
+    where Bytes.Element == UInt8, Bytes.Index == Int {
+        guard index >= bytes.startIndex, index + 2 < bytes.endIndex, bytes[index] == UInt8(ascii: "%"),
+              let high = value(bytes[index + 1]), let low = value(bytes[index + 2]) else { return nil }
+        return high << 4 | low
+    }
+
     /// C0 controls and DEL: bytes an escape may name but a kept field must not hold.
     @inlinable
     public static func isControl(_ byte: UInt8) -> Bool { byte < 0x20 || byte == 0x7F }

@@ -134,9 +134,8 @@ public struct QueryParameters: Sendable {
             let byte = bytes[i]
             if byte == UInt8(ascii: "+") {
                 out.append(0x20)
-            } else if byte == UInt8(ascii: "%"), i + 2 < bytes.endIndex, let high = Hex.value(bytes[i + 1]), let low = Hex.value(bytes[i + 2]),
-                      !Hex.isControl(high << 4 | low) {
-                out.append(high << 4 | low)
+            } else if let escaped = Hex.percentEscape(bytes, at: i), !Hex.isControl(escaped) {
+                out.append(escaped)
                 i += 3
                 continue
             } else {

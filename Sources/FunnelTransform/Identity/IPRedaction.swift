@@ -120,9 +120,8 @@ public enum IPRedaction {
             while index < text.count {
                 // Printable ASCII only, what addresses and their separators are written with:
                 // other bytes decoded alone could make a text that is no UTF-8.
-                if text[index] == UInt8(ascii: "%"), index + 2 < text.count, let high = Hex.value(text[index + 1]), let low = Hex.value(text[index + 2]),
-                   (0x20...0x7E).contains(high << 4 | low) {
-                    out.append(high << 4 | low)
+                if let escaped = Hex.percentEscape(text, at: index), (0x20...0x7E).contains(escaped) {
+                    out.append(escaped)
                     index += 3
                 } else {
                     out.append(text[index])
@@ -214,7 +213,7 @@ public enum IPRedaction {
             if upper < bytes.count, bytes[upper] == UInt8(ascii: ":") {
                 var digits = upper + 1
                 while digits < bytes.count, isDigit(bytes[digits]) { digits += 1 }
-                if digits > upper + 1, digits - upper - 1 <= 5, digits == bytes.count || !isAlphanumeric(bytes[digits]) { upper = digits }
+                if let port = port(bytes, upper + 1, digits) { upper = port }
             }
             return (start - 1)..<upper
         }
@@ -251,9 +250,8 @@ public enum IPRedaction {
         guard end < bytes.count, bytes[end] == UInt8(ascii: "%") else { return end }
         // A percent escape of a separator (`%5D`, `%2F`, `%20`) ends the address; `%25` is the
         // escaped `%` a zone takes in a URL.
-        if end + 2 < bytes.count, let high = Hex.value(bytes[end + 1]), let low = Hex.value(bytes[end + 2]) {
-            let escaped = high << 4 | low
-            if escaped != UInt8(ascii: "%"), (0x20...0x7E).contains(escaped), !isAlphanumeric(escaped) { return end }
+        if let escaped = Hex.percentEscape(bytes, at: end), escaped != UInt8(ascii: "%"), (0x20...0x7E).contains(escaped), !isAlphanumeric(escaped) {
+            return end
         }
         var zone = end + 1
         while zone < bytes.count, isAlphanumeric(bytes[zone]) || bytes[zone] == UInt8(ascii: "_") || bytes[zone] == UInt8(ascii: "-") || bytes[zone] == UInt8(ascii: ".") {
@@ -288,10 +286,11 @@ public enum IPRedaction {
     }
 
     private static func isAfterEscape(_ bytes: UnsafeBufferPointer<UInt8>, _ index: Int) -> Bool {
-        index >= 3 && bytes[index - 3] == UInt8(ascii: "%") && Hex.value(bytes[index - 2]) != nil && Hex.value(bytes[index - 1]) != nil
+        index >= 3 && Hex.percentEscape(bytes, at: index - 3) != nil
     }
 
-    /// The end of a port of one to five digits that runs to `end`, the end of the run.
+    /// `end`, when `start..<end` is a port of one to five digits with nothing alphanumeric
+    /// after it (after an IPv4 part, `end` is the run's; after a bracket, the digits').
     private static func port(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Int? {
         guard end > start, end - start <= 5, (start..<end).allSatisfy({ isDigit(bytes[$0]) }),
               end == bytes.count || !isAlphanumeric(bytes[end]) else { return nil }
