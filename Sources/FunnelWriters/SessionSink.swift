@@ -78,4 +78,10 @@ public struct SinkError: Error, CustomStringConvertible, Sendable {
     public init(_ message: String) { self.message = message }
 
     public var description: String { message }
+
+    /// What a message says to do when the disk is full (a file's ENOSPC or EDQUOT, the
+    /// history's SQLITE_FULL): a file not written whole leaves the old one under its name, and
+    /// the history's transaction is rolled back, so the same days run again once there is
+    /// room (docs/operations.md, "A full disk").
+    public static let fullDiskHint = "; free space on that disk and run the same days again"
 }

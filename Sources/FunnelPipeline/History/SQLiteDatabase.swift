@@ -387,12 +387,11 @@ final class SQLiteDatabase {
         SinkError("\(label): \(what): \(String(cString: sqlite3_errmsg(db)))\(fullHint)")
     }
 
-    /// What to do when the disk is full (SQLITE_FULL): a transaction that failed is rolled
-    /// back, so the history is as the last complete run left it, and the same days run
-    /// again once there is room (measured on a full tmpfs: the re-run's sessions and export
-    /// equal a clean run's).
+    /// `SinkError.fullDiskHint` when the last error was SQLITE_FULL (a failed transaction is
+    /// rolled back: measured on a full tmpfs, the re-run's sessions and export equal a clean
+    /// run's), else nothing.
     private var fullHint: String {
-        sqlite3_errcode(db) & 0xFF == SQLITE_FULL ? "; free space on that disk and run the same days again" : ""
+        sqlite3_errcode(db) & 0xFF == SQLITE_FULL ? SinkError.fullDiskHint : ""
     }
 
     static func text(_ statement: OpaquePointer?, _ column: Int32) -> String {

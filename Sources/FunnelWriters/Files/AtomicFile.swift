@@ -90,11 +90,9 @@ public final class AtomicFile {
         buffer.removeAll(keepingCapacity: true)
     }
 
-    /// What to do when the disk is full, for a write's error message: the final name still
-    /// holds the file before the run, and nothing of this run is committed before its files
-    /// (docs/operations.md, "After a failed night").
-    public static func roomHint(_ code: Int32) -> String {
-        code == ENOSPC || code == EDQUOT ? "; free space on that disk and run the same days again" : ""
+    /// `SinkError.fullDiskHint` for a write that failed for want of room, else nothing.
+    private static func roomHint(_ code: Int32) -> String {
+        code == ENOSPC || code == EDQUOT ? SinkError.fullDiskHint : ""
     }
 
     private func writeAll(_ bytes: UnsafeRawBufferPointer) throws(SinkError) {
