@@ -15,20 +15,22 @@ import FunnelCore
 /// addresses inside longer texts and ids since the session of 2026-12-05 from 14:57 (before,
 /// only a text or id that was an address and nothing else, perhaps with a port).
 ///
-/// What counts as an address:
+/// What counts as an address (docs/fields.md, "IP addresses (SPEC 11)"):
 /// - IPv4: four labels of one to three digits (what a privacy scan of the outputs looks for,
-///   values over 255 included), with no letter, digit or dot just before or after
-///   (`v1.2.3.4` and `1.2.3.4.5` are versions), perhaps with a port (`:8080`);
+///   values over 255 included), with no letter or digit just before, and none just after nor
+///   a dot followed by one (`v1.2.3.4`, `1.2.3.4.5` and `10.0.0.1.example` are none;
+///   `host.10.0.0.1` and `see 1.2.3.4.` hold one), perhaps with a port (`:8080`);
 /// - IPv6: hex digits and at least two colons that `inet_pton` takes for an address (so a
 ///   time `12:30:45`, a six-group MAC `00:1a:2b:3c:4d:5e` or a bare `::` is none; `a::b` and
 ///   `Cafe::Bead` are), with no letter or digit just before it or after it (a colon counts as
-///   neither: `ip:2001:db8::1`, `2001:db8::1: reset`), bare or in the brackets a URL's host
-///   puts it in, perhaps with a zone (`fe80::1%eth0`) and, in brackets, a port
-///   (`[2001:db8::9]:443`);
-/// - either written with percent escapes (`%2F10.0.0.5`, `2001%3Adb8%3A%3A1`): a text with
-///   escapes is looked through with its escapes of printable ASCII decoded too (twice, for a
-///   value encoded twice), and one that holds an address only so is written so decoded, its
-///   addresses redacted.
+///   neither: `ip:2001:db8::1`, `a=:2001:db8::1`, `2001:db8::1: reset`), bare or in the
+///   brackets a URL's host puts it in (without the closing one, as bare), perhaps with a zone
+///   (`fe80::1%eth0`) and, in brackets, a port (`[2001:db8::9]:443`);
+/// - beside a percent escape, which separates it and stays (`go%2F10.0.0.5` is written
+///   `go%2F(ip)`), or written with escapes inside it (`10%2E0%2E0%2E1`, `2001%3Adb8%3A%3A1`):
+///   a text with escapes is also looked through with its escapes of printable ASCII decoded
+///   once, and where that shows none, twice; one that holds an address only so is written
+///   decoded as far as that, its addresses redacted.
 public enum IPRedaction {
     public static let marker = "(ip)"
 
