@@ -169,7 +169,7 @@ struct LineSource {
             }
         case .ndjson(let parser):
             var unread: String?
-            switch parser.parse(line, unreadNumber: &unread) {
+            switch parser.parse(line, unreadNumber: &unread, describing: firstUnreadNumber == nil) {
             case .record(let record):
                 if let unread {
                     unreadNumbers += 1

@@ -94,6 +94,9 @@ struct EventFields {
     /// is no number funnel can read (`"12,50"`, `true`, `1e30`): the event is kept without
     /// it, and the run warns (SPEC 2: never silent).
     var unreadNumber: (property: EventProperty, text: String)?
+    /// Whether `unreadNumber` gets its text: only the first one of a file is quoted, and the
+    /// text holds up to 4 KiB, so the later ones are counted with an empty text.
+    var describesUnreadNumber = true
     var record = Record(origin: .client, event: "", timestamp: 0)
     /// What `makeRecord` leaves in `record`: one shared value, so handing a record out
     /// allocates nothing.
@@ -185,8 +188,8 @@ struct EventFields {
         func amount() -> Amount? { Self.amount(value, s) }
         func number() -> Amount? {
             let read = amount()
-            if read == nil, unreadNumber == nil, let text = Self.unreadNumber(property, value, s) {
-                unreadNumber = (property, text)
+            if read == nil, unreadNumber == nil, Self.isGiven(value) {
+                unreadNumber = (property, describesUnreadNumber ? Self.unreadNumber(property, value, s) : "")
             } else if unreadNumber?.property == property {
                 unreadNumber = nil  // given again, and this time read (or absent)
             }
@@ -209,14 +212,22 @@ struct EventFields {
         }
     }
 
-    /// How a numeric property that is there but is no number reads in the run's warning
-    /// (`"value": "12,50"`); nil when it is simply absent (`null`, `""`).
-    static func unreadNumber(_ property: EventProperty, _ value: JSONScanner.Value, _ s: JSONScanner) -> String? {
+    /// Whether a property is there at all: `null` and `""` are absent, not unread.
+    static func isGiven(_ value: JSONScanner.Value) -> Bool {
+        switch value {
+        case .null: false
+        case .string(let range, _): !range.isEmpty
+        default: true
+        }
+    }
+
+    /// How a numeric property that is there (`isGiven`) but is no number reads in the run's
+    /// warning (`"value": "12,50"`).
+    static func unreadNumber(_ property: EventProperty, _ value: JSONScanner.Value, _ s: JSONScanner) -> String {
         let shown: String
         switch value {
-        case .null: return nil
+        case .null: shown = "null"
         case .string(let range, _):
-            if range.isEmpty { return nil }
             let bytes = s.bytes(range)
             // Whole up to 4 KiB: the warning's quote is redacted (`LineSource.quotable`) and
             // then cut to 24 characters; cut first, part of an address could stay (a review

@@ -37,8 +37,10 @@ public struct NDJSONParser: Sendable {
     }
 
     /// `parse(_:)`, also giving the first numeric property the line holds that is no number
-    /// funnel can read (`"value": "12,50"`); its event is kept without it.
-    public func parse(_ line: UnsafeRawBufferPointer, unreadNumber: inout String?) -> Outcome {
+    /// funnel can read (`"value": "12,50"`); its event is kept without it. With `describing`
+    /// false such a property is given as an empty text: a caller that quotes only a file's
+    /// first one need not have the others built (each holds up to 4 KiB of the line).
+    public func parse(_ line: UnsafeRawBufferPointer, unreadNumber: inout String?, describing: Bool = true) -> Outcome {
         var bytes = line.bindMemory(to: UInt8.self)
         // A byte-order mark at the start of a line (usually the file's first) is not content.
         if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF {
@@ -46,6 +48,7 @@ public struct NDJSONParser: Sendable {
         }
         let scanner = JSONScanner(bytes)
         var fields = EventFields()
+        fields.describesUnreadNumber = describing
         var pending: [FieldMapping.Pending] = []
         do {
             try scanner.forEachMember { key, keyEscaped, value throws(JSONScanner.Failure) in

@@ -191,10 +191,10 @@ private final class OutcomeBox: @unchecked Sendable {
 /// A numeric property that is there but is no number (SPEC 2: never silent): the event is
 /// kept without it, and the run names how many and the first in a warning.
 struct UnreadNumberTests {
-    private func unread(_ line: String) -> (NDJSONParser.Outcome, String?) {
+    private func unread(_ line: String, describing: Bool = true) -> (NDJSONParser.Outcome, String?) {
         var bytes = Array(line.utf8)
         var unread: String?
-        let outcome = bytes.withUnsafeMutableBytes { NDJSONParser().parse(UnsafeRawBufferPointer($0), unreadNumber: &unread) }
+        let outcome = bytes.withUnsafeMutableBytes { NDJSONParser().parse(UnsafeRawBufferPointer($0), unreadNumber: &unread, describing: describing) }
         return (outcome, unread)
     }
 
@@ -224,6 +224,9 @@ struct UnreadNumberTests {
             return
         }
         #expect(unread == expected)
+        // Not described (a file's later ones): still named, with no text built.
+        let line = #"{"event":"Purchase","timestamp":1704067200000,"anonymous_id":"v",\#(member)}"#
+        #expect(self.unread(line, describing: false).1 == expected.map { _ in "" })
     }
 
     /// The warning's quote is redacted whole and then cut after 24 characters, so that no
