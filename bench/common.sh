@@ -10,10 +10,22 @@ if ! swift build -c release > "$work/build.log" 2>&1; then
   echo "bench: the release build failed (whole log: $work/build.log)" >&2
   exit 1
 fi
-bin="$root/.build/release/funnel"
+# BENCH_FUNNEL measures another binary (an older build kept aside) on the same inputs.
+bin=${BENCH_FUNNEL:-"$root/.build/release/funnel"}
 
 # fixtures/demo/pipeline.yaml with its paths by `{date}` (so `--date` and `--from/--to`
 # name the days) and its output in $1, written to $2.
 day_pipeline() {
   sed -e "s|output: out/|output: $1|" -e '/paths:/s|2024-03-01|{date}|' "$root/fixtures/demo/pipeline.yaml" > "$2"
+}
+
+# Whether the generated inputs in folder $1 came from this generate.py with settings $2 (its
+# stamp, written by `stamp_inputs` after a whole generation). When not, the caller empties
+# the folder and generates again: until 2026-12-05 inputs made by an older generator, or with
+# other settings, were measured again without a word.
+inputs_current() {
+  [ "$(cat "$1/stamp" 2>/dev/null)" = "$(sha256sum "$root/fixtures/demo/generate.py" | cut -c1-16) $2" ]
+}
+stamp_inputs() {
+  echo "$(sha256sum "$root/fixtures/demo/generate.py" | cut -c1-16) $2" > "$1/stamp"
 }

@@ -20,6 +20,8 @@ cookies=${HEAVY_COOKIES:-1}
 start=${HEAVY_START:-00:00}
 data="$work/heavy-$cookies-$days"
 [ "$start" = 00:00 ] || data="$data-${start//:/}"
+settings="heavy $(sha256sum bench/heavy.sh | cut -c1-16)"
+inputs_current "$data" "$settings" || rm -rf "$data"
 mkdir -p "$data"
 last=$(date -u -d "2024-03-01 + $((days - 1)) days" +%F)
 if [ ! -f "$data/access-web3-$last.log.gz" ]; then
@@ -43,6 +45,7 @@ for d in range(days):
             f.write(f'198.51.100.7 - - [{t:%d/%b/%Y:%H:%M:%S} +0000] "GET /watch HTTP/2.0" 200 1234 "-" "{agent}" {ids} "DE"\n')
 EOF
   )
+  stamp_inputs "$data" "$settings"
 fi
 day_pipeline "$data/one" "$data/pipeline.yaml"
 day_pipeline "$data/nightly" "$data/nightly.yaml"

@@ -17,6 +17,7 @@ visitors=${NIGHTLY_VISITORS:-150000}
 # One folder of inputs per traffic level; days missing from it are generated (each day's
 # traffic depends on its number alone, so a longer sequence adds to a shorter one's days).
 data="$work/nightly-$visitors"
+inputs_current "$data" "visitors=$visitors" || rm -rf "$data"
 mkdir -p "$data"
 first_missing=$days
 for k in $(seq 0 $((days - 1))); do
@@ -24,6 +25,7 @@ for k in $(seq 0 $((days - 1))); do
 done
 if [ "$first_missing" -lt "$days" ]; then
   (cd "$data" && VISITORS=$visitors FROM_DAY=$first_missing DAYS=$days python3 "$root/fixtures/demo/generate.py")
+  stamp_inputs "$data" "visitors=$visitors"
 fi
 out="$data/out"
 rm -rf "$out"

@@ -13,7 +13,9 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); p
 redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --daemonize yes --dir "$data" >/dev/null
 trap 'redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true; rm -rf "$data/pairs-out"' EXIT
 sleep 0.5
-seconds() { python3 -c 'import sys, time, subprocess; t = time.monotonic(); subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); print(f"{time.monotonic() - t:.3f}")' "$@"; }
+# The wall seconds of a command, which must exit 0: a run that failed is no measurement (until
+# 2026-12-05 a failed run was timed as a fast one).
+seconds() { python3 -c 'import sys, time, subprocess; t = time.monotonic(); r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); sys.exit(f"pairs: {sys.argv[1]} exited with status {r.returncode}") if r.returncode else print(f"{time.monotonic() - t:.3f}")' "$@"; }
 for round in $(seq "$rounds"); do
   for name in base new; do
     bin=${!name}

@@ -3,44 +3,77 @@
 # sessions.ndjson, (c) funnel straight into redis-server, (d) funnel's RESP sink + redis-cli
 # --pipe; peak memory and CPU time of (b). Prints ratios and lines/s, and writes
 # bench/results.json.
-# Sizes: BENCH_SIZES="S M L L3" (visitors 15k / 150k / 450k on one day; L is about 3 million
-# lines; L3 is as long as L with M's visitors at once: 150k a day over 3 days, one run with
-# --from/--to, so M -> L3 shows memory against input length and M -> L against concurrency).
+# Sizes: BENCH_SIZES="S M L L3" (visitors 15k / 150k / 450k on one day; L is at least 3 million
+# lines, which the bench checks; L3 is as long as L with M's visitors at once: 150k a day over
+# 3 days, one run with --from/--to, so M -> L3 shows memory against input length and M -> L
+# against concurrency). The inputs are fixtures/demo/generate.py's with NOISE=1 (crawlers at
+# about 7% of the access lines, malformed lines at about 0.1%), regenerated when the generator
+# or the settings change (bench/common.sh, `inputs_current`).
 # Each measurement is taken BENCH_RUNS times (default 3) in rounds: every round measures every
 # size, the four measurements interleaved, so that a slow spell of the machine hits all of
 # them and all sizes; the median is reported with the range, and peak memory is the largest
 # seen. Single runs on a shared 2-core machine vary by 10 to 30%; (b)'s CPU time (user +
 # system) varies less, so M -> L is also given as CPU per line.
+# All four are timed the same way, by the wall clock around their processes (start and exit
+# included; (b) and (c) used funnel's own "time" line until 2026-12-05, which leaves those
+# out while (a) and (d) paid them). A measurement counts only if it did the work: each run must
+# exit 0, read the floor's number of lines, and write the same number of sessions as the
+# others; (c) and (d) must leave a `sess:` hash and an `events:sess:` key per session in Redis,
+# and redis-cli --pipe must report no errors. Otherwise the bench stops and says which.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/common.sh
 sizes=${BENCH_SIZES:-"S M L L3"}
 runs=${BENCH_RUNS:-3}
 cc -O2 -o "$work/floor" bench/floor.c -lz
-port=$((20000 + RANDOM % 20000))
-redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --daemonize yes --dir "$work" >/dev/null
+fail() { echo "bench: $*" >&2; exit 1; }
+# A port nobody listens on (a random one could be another server's, which the bench would
+# then have emptied and shut down), and a check that the server answering is the one started.
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --daemonize yes --dir "$work" \
+  --pidfile "$work/redis-$port.pid" >/dev/null
 trap 'redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true' EXIT
-sleep 0.5
-# Times to the millisecond everywhere (the floor of S is about 0.05 s).
-seconds() { python3 -c 'import sys; print(f"{float(sys.argv[1]):.3f}")' "$1"; }
-median() { python3 -c 'import sys,statistics; print(f"{statistics.median(map(float, sys.argv[1:])):.3f}")' "$@"; }
-spread() { python3 -c 'import sys; v = sorted(map(float, sys.argv[1:])); print(f"{v[0]:.3f}-{v[-1]:.3f}")' "$@"; }
+for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && [ -s "$work/redis-$port.pid" ] && break; sleep 0.1; done
+[ "$(redis-cli -p "$port" info server | tr -d '\r' | awk -F: '$1=="process_id"{print $2}')" = "$(cat "$work/redis-$port.pid")" ] ||
+  fail "the redis-server on port $port is not the one this bench started"
 now() { date +%s.%N; }
-# The "time" line of a run's summary, in seconds.
-reported() { grep -oE 'time +[0-9.]+' "$1" | grep -oE '[0-9.]+$'; }
-list() { local IFS=,; echo "[$*]"; }
-json="["
-declare -A peak speed cpu
+# A funnel summary's figure: "lines read N", "sessions N written".
+figure() { awk -v a="$2" -v b="${3:-}" '$1==a && $2==b {print $3; exit} $1==a && b=="" {print $2; exit}' "$1"; }
+# Stops the bench unless run $1 (its exit status $2, its summary in $3) did the whole work.
+checked() {
+  local name=$1 rc=$2 log=$3 read sessions
+  [ "$rc" -eq 0 ] || { tail -n 20 "$log" >&2; fail "$name of $size exited with status $rc (its summary above)"; }
+  read=$(figure "$log" lines read)
+  [ "$read" = "${LINES[$size]}" ] || fail "$name of $size read ${read:-no} lines; the floor counted ${LINES[$size]} ($log)"
+  sessions=$(figure "$log" sessions)
+  [ -z "${SESSIONS[$size]}" ] || [ "$sessions" = "${SESSIONS[$size]}" ] ||
+    fail "$name of $size wrote ${sessions:-no} sessions; an earlier measurement wrote ${SESSIONS[$size]} ($log)"
+  SESSIONS[$size]=$sessions
+}
+# Stops the bench unless Redis holds a session hash and an event key for every session.
+landed() {
+  local hashes events
+  hashes=$(redis-cli -p "$port" --scan --pattern 'sess:*' | wc -l)
+  events=$(redis-cli -p "$port" --scan --pattern 'events:sess:*' | wc -l)
+  [ "$hashes" = "${SESSIONS[$size]}" ] && [ "$events" = "${SESSIONS[$size]}" ] ||
+    fail "$1 of $size left $hashes sess: hashes and $events events:sess: keys in Redis for ${SESSIONS[$size]} sessions"
+}
+declare -A A B BCPU C D RSS LINES DAYS RANGE SESSIONS
+raw="$work/results.raw"
+: > "$raw"
 # Inputs and pipelines first; then the rounds.
-declare -A A B BCPU C D RSS LINES DAYS RANGE
 for size in $sizes; do
   days=1
-  case $size in S) visitors=15000;; M) visitors=150000;; L) visitors=450000;; L3) visitors=150000; days=3;; *) echo "size $size?"; exit 1;; esac
+  case $size in S) visitors=15000;; M) visitors=150000;; L) visitors=450000;; L3) visitors=150000; days=3;; *) fail "size $size?";; esac
   data="$work/$size"
   last=$(date -u -d "2024-03-01 + $((days - 1)) days" +%F)
-  if [ ! -f "$data/events-$last.ndjson.gz" ]; then
+  settings="visitors=$visitors days=$days noise=1"
+  if ! inputs_current "$data" "$settings" || [ ! -f "$data/events-$last.ndjson.gz" ]; then
+    echo "bench: generating $size ($settings)" >&2
+    rm -rf "$data"
     mkdir -p "$data"
-    (cd "$data" && VISITORS=$visitors DAYS=$days python3 "$root/fixtures/demo/generate.py")
+    (cd "$data" && NOISE=1 VISITORS=$visitors DAYS=$days python3 "$root/fixtures/demo/generate.py")
+    stamp_inputs "$data" "$settings"
   fi
   RANGE[$size]=""
   if [ "$days" -gt 1 ]; then
@@ -50,71 +83,112 @@ for size in $sizes; do
   else
     sed "s|output: out/|output: $data/out|" "$root/fixtures/demo/pipeline.yaml" > "$data/pipeline.yaml"
   fi
-  DAYS[$size]=$days; RSS[$size]=0; A[$size]=""; B[$size]=""; BCPU[$size]=""; C[$size]=""; D[$size]=""
+  DAYS[$size]=$days; RSS[$size]=0; A[$size]=""; B[$size]=""; BCPU[$size]=""; C[$size]=""; D[$size]=""; SESSIONS[$size]=""
 done
 # Round after round, every size in each round: a slow spell of the machine then falls on all
-# sizes alike instead of on whichever size it was measuring (M -> L compares sizes).
+# sizes alike instead of on whichever size it was measuring (M -> L compares sizes). Each
+# measurement starts after `sync`, so the last one's output (a gigabyte at L) is not still
+# being written back while it runs.
 for run in $(seq "$runs"); do
   for size in $sizes; do
     data="$work/$size"
     read -r -a range <<< "${RANGE[$size]}"
     files=("$data"/access-*.log.gz "$data"/events-*.ndjson.gz)
-    t0=$(now); LINES[$size]=$("$work/floor" "${files[@]}" | cut -d' ' -f1); t1=$(now)
+    sync
+    t0=$(now); counted=$("$work/floor" "${files[@]}"); t1=$(now)
     A[$size]+=" $(echo "$t1 - $t0" | bc -l)"
+    LINES[$size]=${counted%% *}
+    if [ "$size" = L ] && [ "${LINES[$size]}" -lt 3000000 ]; then fail "L has ${LINES[$size]} lines; issue 6 asks for at least 3 million"; fi
     rm -rf "$data/out"
-    /usr/bin/time -f "%M %U %S" -o "$data/rss" "$bin" run "$data/pipeline.yaml" "${range[@]}" --progress never 2>"$data/b.log" >/dev/null || true
-    B[$size]+=" $(reported "$data/b.log")"
+    sync
+    rc=0; t0=$(now)
+    /usr/bin/time -f "%M %U %S" -o "$data/rss" "$bin" run "$data/pipeline.yaml" "${range[@]}" --progress never 2>"$data/b.log" >/dev/null || rc=$?
+    t1=$(now)
+    checked "(b)" "$rc" "$data/b.log"
+    B[$size]+=" $(echo "$t1 - $t0" | bc -l)"
     read -r kib user system < <(tail -1 "$data/rss")
     BCPU[$size]+=" $(echo "$user + $system" | bc -l)"
     if [ $((kib / 1024)) -gt "${RSS[$size]}" ]; then RSS[$size]=$((kib / 1024)); fi
     redis-cli -p "$port" flushall >/dev/null
     rm -rf "$data/rout"
-    "$bin" run "$data/pipeline.yaml" "${range[@]}" --sink redis --redis-url "redis://127.0.0.1:$port/0" --output "$data/rout" --progress never 2>"$data/c.log" >/dev/null || true
-    C[$size]+=" $(reported "$data/c.log")"
+    sync
+    rc=0; t0=$(now)
+    "$bin" run "$data/pipeline.yaml" "${range[@]}" --sink redis --redis-url "redis://127.0.0.1:$port/0" --output "$data/rout" --progress never 2>"$data/c.log" >/dev/null || rc=$?
+    t1=$(now)
+    checked "(c)" "$rc" "$data/c.log"
+    C[$size]+=" $(echo "$t1 - $t0" | bc -l)"
+    landed "(c)"
     redis-cli -p "$port" flushall >/dev/null
     rm -rf "$data/pout"
-    t0=$(now)
-    "$bin" run "$data/pipeline.yaml" "${range[@]}" --sink resp --output "$data/pout" --progress never 2>/dev/null >/dev/null || true
-    redis-cli -p "$port" --pipe < "$data/pout/redis.resp" >/dev/null
+    sync
+    rc=0; piped=0; t0=$(now)
+    "$bin" run "$data/pipeline.yaml" "${range[@]}" --sink resp --output "$data/pout" --progress never 2>"$data/d.log" >/dev/null || rc=$?
+    if [ "$rc" -eq 0 ]; then redis-cli -p "$port" --pipe < "$data/pout/redis.resp" > "$data/d.pipe" 2>&1 || piped=$?; fi
     t1=$(now)
+    checked "(d)" "$rc" "$data/d.log"
+    grep -q "errors: 0," "$data/d.pipe" && [ "$piped" -eq 0 ] || { cat "$data/d.pipe" >&2; fail "redis-cli --pipe of $size's RESP stream failed (status $piped)"; }
     D[$size]+=" $(echo "$t1 - $t0" | bc -l)"
+    landed "(d)"
     redis-cli -p "$port" flushall >/dev/null
+    echo "$size ${DAYS[$size]} ${LINES[$size]} ${SESSIONS[$size]} ${RSS[$size]} |${A[$size]} |${B[$size]} |${C[$size]} |${D[$size]} |${BCPU[$size]}" >> "$raw"
   done
 done
-for size in $sizes; do
-  read -r -a as <<< "${A[$size]}"; read -r -a bs <<< "${B[$size]}"; read -r -a cs <<< "${C[$size]}"; read -r -a ds <<< "${D[$size]}"
-  read -r -a bcpus <<< "${BCPU[$size]}"
-  lines=${LINES[$size]}; rss=${RSS[$size]}; days=${DAYS[$size]}
-  floor=$(median "${as[@]}"); b=$(median "${bs[@]}"); c=$(median "${cs[@]}"); d=$(median "${ds[@]}"); bcpu=$(median "${bcpus[@]}")
-  printf '%s: %s lines | floor %ss | ndjson %ss (%.1fx floor, %d lines/s, %d MiB peak) | redis %ss | resp+redis-cli %ss (redis/resp %.2f)\n' \
-    "$size" "$lines" "$floor" "$b" "$(echo "$b / $floor" | bc -l)" "$(echo "$lines / $b" | bc)" "$rss" "$c" "$d" "$(echo "$c / $d" | bc -l)"
-  if [ "$runs" -gt 1 ]; then
-    printf '%s: medians of %d runs; ranges: floor %ss, ndjson %ss, redis %ss, resp+redis-cli %ss\n' \
-      "$size" "$runs" "$(spread "${as[@]}")" "$(spread "${bs[@]}")" "$(spread "${cs[@]}")" "$(spread "${ds[@]}")"
-  fi
-  printf '%s: ndjson CPU (user + system) %ss, %.2f us a line (range %ss)\n' "$size" "$bcpu" "$(echo "$bcpu * 1000000 / $lines" | bc -l)" "$(spread "${bcpus[@]}")"
-  peak[$size]=$rss
-  speed[$size]=$(echo "$lines / $b" | bc)
-  cpu[$size]=$(echo "$bcpu / $lines" | bc -l)
-  json="$json{\"size\":\"$size\",\"days\":$days,\"lines\":$lines,\"runs\":$runs,\"floor_s\":$floor,\"ndjson_s\":$b,\"redis_s\":$c,\"resp_pipe_s\":$d,\"ndjson_peak_mib\":$rss,\"ndjson_cpu_s\":$bcpu,\"cores\":$(nproc),"
-  json="$json\"floor_runs_s\":$(list $(for x in "${as[@]}"; do seconds "$x"; done)),\"ndjson_runs_s\":$(list "${bs[@]}"),\"redis_runs_s\":$(list "${cs[@]}"),\"resp_pipe_runs_s\":$(list $(for x in "${ds[@]}"; do seconds "$x"; done)),\"ndjson_cpu_runs_s\":$(list $(for x in "${bcpus[@]}"; do seconds "$x"; done))},"
-done
-for size in L L3; do
-  if [ -n "${peak[M]:-}" ] && [ -n "${peak[$size]:-}" ]; then
-    printf 'M -> %s: peak memory %+.1f%%, lines/s %+.1f%%, CPU per line %+.1f%%\n' "$size" \
-      "$(echo "(${peak[$size]} - ${peak[M]}) * 100 / ${peak[M]}" | bc -l)" "$(echo "(${speed[$size]} - ${speed[M]}) * 100 / ${speed[M]}" | bc -l)" \
-      "$(echo "(${cpu[$size]} - ${cpu[M]}) * 100 / ${cpu[M]}" | bc -l)"
-    # Each round measured M and this size minutes apart, so a round's own ratio shows how
-    # much of the medians' difference a slow spell could have made.
-    if [ "$runs" -gt 1 ]; then
-      read -r -a mb <<< "${B[M]}"; read -r -a sb <<< "${B[$size]}"
-      rounds=""
-      for i in "${!mb[@]}"; do
-        rounds+=$(printf ' %+.1f%%' "$(echo "(${LINES[$size]} / ${sb[$i]} - ${LINES[M]} / ${mb[$i]}) * 100 / (${LINES[M]} / ${mb[$i]})" | bc -l)")
-      done
-      echo "M -> $size: lines/s by round:$rounds"
-    fi
-  fi
-done
-echo "${json%,}]" > "$root/bench/results.json"
-echo "written bench/results.json ($(nproc) cores)"
+# The report and bench/results.json from the last line of each size (every round's times).
+python3 - "$raw" "$root/bench/results.json" "$(nproc)" "$runs" <<'EOF'
+import json, statistics, sys
+raw, out, cores, runs = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+sizes = {}
+for line in open(raw):
+    head, *columns = line.split("|")
+    name, days, lines, sessions, peak = head.split()
+    sizes[name] = dict(days=int(days), lines=int(lines), sessions=int(sessions), peak=int(peak),
+                       runs=[[float(x) for x in c.split()] for c in columns])
+med = statistics.median
+report = {"cores": cores, "runs": runs, "sizes": [], "changes": []}
+for name, s in sizes.items():
+    a, b, c, d, cpu = s["runs"]
+    fa, fb, fc, fd, fcpu = map(med, (a, b, c, d, cpu))
+    s["speed"], s["cpu_per_line"] = s["lines"] / fb, fcpu / s["lines"]
+    print(f"{name}: {s['lines']} lines, {s['sessions']} sessions | floor {fa:.3f}s | ndjson {fb:.3f}s ({fb / fa:.1f}x floor, "
+          f"{s['speed']:.0f} lines/s, {s['peak']} MiB peak) | redis {fc:.3f}s | resp+redis-cli {fd:.3f}s (redis/resp {fc / fd:.2f})")
+    if runs > 1:
+        spread = lambda v: f"{min(v):.3f}-{max(v):.3f}"
+        print(f"{name}: medians of {runs} runs; ranges: floor {spread(a)}s, ndjson {spread(b)}s, redis {spread(c)}s, resp+redis-cli {spread(d)}s")
+    print(f"{name}: ndjson CPU (user + system) {fcpu:.3f}s, {fcpu * 1e6 / s['lines']:.2f} us a line (range {min(cpu):.3f}-{max(cpu):.3f}s)")
+    r3 = lambda v: [round(x, 3) for x in v]
+    report["sizes"].append({
+        "size": name, "days": s["days"], "lines": s["lines"], "sessions": s["sessions"],
+        "floor_s": round(fa, 3), "ndjson_s": round(fb, 3), "redis_s": round(fc, 3), "resp_pipe_s": round(fd, 3),
+        "ndjson_over_floor": round(fb / fa, 2), "redis_over_resp_pipe": round(fc / fd, 3),
+        "ndjson_lines_per_s": round(s["speed"]), "ndjson_peak_mib": s["peak"], "ndjson_cpu_s": round(fcpu, 3),
+        "ndjson_cpu_us_per_line": round(fcpu * 1e6 / s["lines"], 3),
+        "floor_runs_s": r3(a), "ndjson_runs_s": r3(b), "redis_runs_s": r3(c), "resp_pipe_runs_s": r3(d), "ndjson_cpu_runs_s": r3(cpu)})
+for name in ("L", "L3"):
+    if "M" not in sizes or name not in sizes:
+        continue
+    m, s = sizes["M"], sizes[name]
+    pct = lambda new, old: (new - old) * 100 / old
+    change = {"from": "M", "to": name, "peak_pct": round(pct(s["peak"], m["peak"]), 1),
+              "lines_per_s_pct": round(pct(s["speed"], m["speed"]), 1), "cpu_per_line_pct": round(pct(s["cpu_per_line"], m["cpu_per_line"]), 1),
+              # Each round measured M and this size minutes apart, so a round's own ratio shows
+              # how much of the medians' difference a slow spell could have made.
+              "lines_per_s_pct_by_round": [round(pct(s["lines"] / sb, m["lines"] / mb), 1) for sb, mb in zip(s["runs"][1], m["runs"][1])]}
+    report["changes"].append(change)
+    print(f"M -> {name}: peak memory {change['peak_pct']:+.1f}%, lines/s {change['lines_per_s_pct']:+.1f}%, CPU per line {change['cpu_per_line_pct']:+.1f}%")
+    if runs > 1:
+        print(f"M -> {name}: lines/s by round: " + " ".join(f"{x:+.1f}%" for x in change["lines_per_s_pct_by_round"]))
+if "L" in sizes:
+    # Issue 6's targets, at L, from the medians.
+    l = next(x for x in report["sizes"] if x["size"] == "L")
+    targets = {"ndjson_at_most_2x_floor": l["ndjson_over_floor"] <= 2.0, "redis_no_slower_than_resp_pipe": l["redis_over_resp_pipe"] <= 1.0,
+               "peak_at_most_300_mib": l["ndjson_peak_mib"] <= 300}
+    ml = next((x for x in report["changes"] if x["to"] == "L"), None)
+    if ml:
+        targets["peak_m_to_l_under_25_pct"] = ml["peak_pct"] < 25
+        targets["lines_per_s_l_within_15_pct_of_m"] = abs(ml["lines_per_s_pct"]) <= 15
+    report["targets_at_l"] = targets
+    print("targets at L: " + ", ".join(f"{k} {'met' if v else 'NOT met'}" for k, v in targets.items()))
+json.dump(report, open(out, "w"), indent=1)
+open(out, "a").write("\n")
+print(f"written bench/results.json ({cores} cores)")
+EOF
