@@ -1,4 +1,5 @@
 import FunnelCore
+import FunnelReaders
 import FunnelWriters
 #if canImport(Glibc)
 import Glibc
@@ -44,35 +45,53 @@ struct Manifest {
 
     private(set) var entries: [String: Entry] = [:]
 
-    /// Reads the manifest of `folder`; a missing or unreadable one is an empty manifest.
+    /// Reads the manifest of `folder`; a missing or unreadable one is an empty manifest, and
+    /// a line that is not an entry is left out. Read with the byte scanner of the NDJSON
+    /// reader: it is read by every run, a backfill's every day, and until 2026-12-05 its
+    /// searches of each line's text took 42 us an entry (88 ms a day for 2,100 files, a
+    /// review's 1,096-day backfill slowing from 40 to 130 ms a day).
     init(folder: String, file: String = Self.fileName) {
-        guard let text = PipelineLoader.readText(folder + "/" + file) else { return }
-        for line in text.split(separator: "\n") {
-            func value(_ name: String) -> String? {
-                guard let range = line.firstRange(of: "\"\(name)\":") else { return nil }
-                var rest = line[range.upperBound...]
-                if rest.first == "\"" {
-                    rest = rest.dropFirst()
-                    var out = ""
-                    var escaped = false
-                    for character in rest {
-                        if escaped { out.append(character); escaped = false; continue }
-                        if character == "\\" { escaped = true; continue }
-                        if character == "\"" { break }
-                        out.append(character)
-                    }
-                    return out
-                }
-                return String(rest.prefix { $0.isNumber })
+        guard var text = PipelineLoader.readText(folder + "/" + file) else { return }
+        text.withUTF8 { all in
+            var start = 0
+            while start < all.count {
+                let end = all[start...].firstIndex(of: 0x0A) ?? all.count
+                if let entry = Self.entry(UnsafeBufferPointer(rebasing: all[start..<end])) { entries[entry.path] = entry }
+                start = end + 1
             }
-            guard let path = value("path"), let bytes = value("bytes").flatMap({ Int64($0) }),
-                  let crc = value("crc32").flatMap({ UInt($0) }) else { continue }
-            entries[path] = Entry(path: path, bytes: bytes, crc32: crc, runs: value("runs").flatMap { Int($0) } ?? 1,
-                                  lastRun: value("last_run").flatMap { Int64($0) } ?? 0, settings: value("settings"),
-                                  contentBytes: value("content_bytes").flatMap { Int64($0) }, contentCRC32: value("content_crc32").flatMap { UInt($0) },
-                                  kept: value("kept").flatMap { Int($0) })
         }
     }
+
+    /// One line's entry; nil unless it holds a path, a size and a CRC-32.
+    private static func entry(_ line: UnsafeBufferPointer<UInt8>) -> Entry? {
+        let scanner = JSONScanner(line)
+        var path: String?, settings: String?
+        var numbers: [Int64?] = Array(repeating: nil, count: numberNames.count)
+        do throws(JSONScanner.Failure) {
+            try scanner.forEachMember { key, _, value throws(JSONScanner.Failure) in
+                let name = scanner.bytes(key)
+                switch value {
+                case .string(let range, let escaped):
+                    if name.elementsEqual("path".utf8) { path = scanner.decodeString(range, escaped: escaped) }
+                    else if name.elementsEqual("settings".utf8) { settings = scanner.decodeString(range, escaped: escaped) }
+                case .number(let range):
+                    if let slot = numberNames.firstIndex(where: { name.elementsEqual($0.utf8) }) {
+                        numbers[slot] = Int64(String(decoding: scanner.bytes(range), as: UTF8.self))
+                    }
+                default: break
+                }
+            }
+        } catch {
+            return nil
+        }
+        guard let path, let bytes = numbers[0], let crc = numbers[1].flatMap(UInt.init(exactly:)) else { return nil }
+        return Entry(path: path, bytes: bytes, crc32: crc, runs: numbers[2].flatMap(Int.init(exactly:)) ?? 1, lastRun: numbers[3] ?? 0,
+                     settings: settings, contentBytes: numbers[4], contentCRC32: numbers[5].flatMap(UInt.init(exactly:)),
+                     kept: numbers[6].flatMap(Int.init(exactly:)))
+    }
+
+    /// The numeric members of an entry, in the order `entry` reads them.
+    private static let numberNames = ["bytes", "crc32", "runs", "last_run", "content_bytes", "content_crc32", "kept"]
 
     /// The length of the file's content when a run last read it, if one did (and said).
     func previousContentBytes(path: String) -> Int64? { entries[path]?.contentBytes }

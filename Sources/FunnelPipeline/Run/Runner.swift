@@ -74,10 +74,16 @@ public struct Runner {
         var journal: SentSessionsJournal?
         var lock: RunLock?
         defer { lock?.release() }
-        var manifest = Manifest(folder: output, file: options.manifestFile)
         if !options.dryRun {
             try Self.makeFolder(output)
             lock = try RunLock(folder: output)
+        }
+        // Read under the run lock: a run that waited for another's lock and had read the
+        // manifest before it wrote back the manifest as it stood before the other run, whose
+        // files were then unknown to the next (a review saw it in 7 of 10 tries, and a changed
+        // input go unreported; until 2026-12-05).
+        var manifest = Manifest(folder: output, file: options.manifestFile)
+        if !options.dryRun {
             do {
                 rejects = try RejectWriter(folder: output)
                 if sinkKind != .redis { history = try SQLiteHistoryStore(folder: output, keyFilterBytes: pipeline.keyFilterBytes) }
