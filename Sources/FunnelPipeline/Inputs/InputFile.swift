@@ -4,7 +4,7 @@ import FunnelCore
 public struct InputFile: Sendable {
     public var path: String
     public var source: Pipeline.Source
-    /// Index of the source in the pipeline file (`--input` files count from 999).
+    /// Index of the source in the pipeline file (999 for `--input` files, all of pattern 0).
     public var sourceIndex = 0
     /// Index of the path pattern in the source.
     public var patternIndex = 0

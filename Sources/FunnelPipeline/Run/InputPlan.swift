@@ -27,7 +27,7 @@ enum InputPlan {
             if options.inputs.filter({ $0 == "-" }).count > 1 {
                 throw PipelineError("--input - is given more than once: standard input can be read once")
             }
-            for (index, path) in options.inputs.enumerated() {
+            for path in options.inputs {
                 if path != "-" && access(path, R_OK) != 0 {
                     throw PipelineError("--input \(path): \(String(cString: strerror(errno)))")
                 }
@@ -54,8 +54,11 @@ enum InputPlan {
                 }
                 let source = candidates.first ?? Pipeline.Source(kind: kind, paths: [])
                 var file = InputFile(path: path, source: source)
+                // Every --input file in one place, named by its path: the order of the
+                // arguments is no part of its positions (it was until 2026-12-05, and the same
+                // files given in another order were stored again over an existing history).
                 file.sourceIndex = 999
-                file.patternIndex = index
+                file.patternIndex = 0
                 file.positionName = path == "-" ? try stdinName() : givenName(path)
                 files.append(file)
             }

@@ -30,6 +30,10 @@ struct Manifest {
         /// `format`) can be read again with mended settings without a conflict. Nil in
         /// manifests written before 2026-12-05, and after such a one: then it is not known.
         var kept: Int?
+        /// What names the file's lines in the history (`InputFile.positionPrefix`: its
+        /// source's and pattern's places in the pipeline file, or `--input`, its day and its
+        /// name); nil in manifests written before 2026-12-05.
+        var position: String?
     }
 
     /// How a file compares with the last run that read it.
@@ -65,7 +69,7 @@ struct Manifest {
     /// One line's entry; nil unless it holds a path, a size and a CRC-32.
     private static func entry(_ line: UnsafeBufferPointer<UInt8>) -> Entry? {
         let scanner = JSONScanner(line)
-        var path: String?, settings: String?
+        var path: String?, settings: String?, position: String?
         var numbers: [Int64?] = Array(repeating: nil, count: numberNames.count)
         do throws(JSONScanner.Failure) {
             try scanner.forEachMember { key, _, value throws(JSONScanner.Failure) in
@@ -74,6 +78,7 @@ struct Manifest {
                 case .string(let range, let escaped):
                     if name.elementsEqual("path".utf8) { path = scanner.decodeString(range, escaped: escaped) }
                     else if name.elementsEqual("settings".utf8) { settings = scanner.decodeString(range, escaped: escaped) }
+                    else if name.elementsEqual("position".utf8) { position = scanner.decodeString(range, escaped: escaped) }
                 case .number(let range):
                     if let slot = numberNames.firstIndex(where: { name.elementsEqual($0.utf8) }) {
                         numbers[slot] = Int64(String(decoding: scanner.bytes(range), as: UTF8.self))
@@ -87,14 +92,33 @@ struct Manifest {
         guard let path, let bytes = numbers[0], let crc = numbers[1].flatMap(UInt.init(exactly:)) else { return nil }
         return Entry(path: path, bytes: bytes, crc32: crc, runs: numbers[2].flatMap(Int.init(exactly:)) ?? 1, lastRun: numbers[3] ?? 0,
                      settings: settings, contentBytes: numbers[4], contentCRC32: numbers[5].flatMap(UInt.init(exactly:)),
-                     kept: numbers[6].flatMap(Int.init(exactly:)))
+                     kept: numbers[6].flatMap(Int.init(exactly:)), position: position)
     }
 
     /// The numeric members of an entry, in the order `entry` reads them.
     private static let numberNames = ["bytes", "crc32", "runs", "last_run", "content_bytes", "content_crc32", "kept"]
 
     /// The length of the file's content when a run last read it, if one did (and said).
-    func previousContentBytes(path: String) -> Int64? { entries[path]?.contentBytes }
+    func previousContentBytes(path: String) -> Int64? { previous(path)?.entry.contentBytes }
+
+    /// What names a file in the manifest: its path with links and `.`/`..` resolved, so that
+    /// the same file reached from another working folder, by an absolute path or through a
+    /// link is known (until 2026-12-05 the path as spelled: a file changed in place and then
+    /// run with the pipeline named another way was not called changed). Stdin, and a path
+    /// that no longer resolves, as given.
+    static func key(_ path: String) -> String {
+        guard path != "-", let resolved = realpath(path, nil) else { return path }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    /// The entry of a file and the key it is under: its resolved path's, or in a manifest
+    /// written before 2026-12-05 the path as that run spelled it.
+    private func previous(_ path: String) -> (key: String, entry: Entry)? {
+        let key = Self.key(path)
+        if let entry = entries[key] { return (key, entry) }
+        return entries[path].map { (path, $0) }
+    }
 
     /// What a run read of one file: its bytes and their CRC-32, its content's (the
     /// decompressed bytes) and the CRC-32 of the content's first `previousContentBytes(path:)`
@@ -111,11 +135,15 @@ struct Manifest {
 
     /// Records a file this run read and says how it compares with the last time. Stdin (`-`)
     /// is named in positions by what it holds, so any reading of it is new.
-    mutating func record(path: String, _ reading: Reading, settings: String, now: Int64) -> Seen? {
-        let previous = entries[path]
+    mutating func record(path: String, _ reading: Reading, settings: String, position: String, now: Int64) -> Seen? {
+        let found = previous(path)
+        let previous = found?.entry
+        let key = Self.key(path)
+        if let found, found.key != key { entries[found.key] = nil }
         let kept = previous.map { $0.kept.map { max($0, reading.kept) } } ?? reading.kept
-        entries[path] = Entry(path: path, bytes: reading.bytes, crc32: reading.crc32, runs: (previous?.runs ?? 0) + 1, lastRun: now,
-                              settings: settings, contentBytes: reading.contentBytes, contentCRC32: reading.contentCRC32, kept: kept)
+        entries[key] = Entry(path: key, bytes: reading.bytes, crc32: reading.crc32, runs: (previous?.runs ?? 0) + 1, lastRun: now,
+                             settings: settings, contentBytes: reading.contentBytes, contentCRC32: reading.contentCRC32, kept: kept,
+                             position: position)
         guard let previous, path != "-" else { return nil }
         let sizes = "read before with \(previous.bytes) bytes, now \(reading.bytes)"
         var seen: Seen
@@ -138,6 +166,12 @@ struct Manifest {
             seen.conflict = seen.conflict.map { $0 + ", and it" } ?? "it"
             seen.conflict! += " was read before with other settings (its source's format, cookies, dialect, fields or paths, the identity salt or the filters)"
         }
+        if let before = previous.position, before != position {
+            // Its lines are stored again under new positions beside the old ones: every
+            // event of it twice (until 2026-12-05 without a word).
+            seen.conflict = seen.conflict.map { $0 + ", and it" } ?? "it"
+            seen.conflict! += " was read before under another name in the history (its source's or path pattern's place in the pipeline file changed, or it was an --input file given another way, or given as --input once and matched by the pipeline's paths the other time), so its records are stored twice"
+        }
         if seen.conflict != nil, previous.kept == 0 {
             // No earlier reading kept a record (until 2026-12-05 mending the format of a day
             // whose every line was rejected was called a conflict): nothing stale to replace.
@@ -159,6 +193,10 @@ struct Manifest {
                 out.append(contentsOf: ",\"content_bytes\":\(bytes),\"content_crc32\":\(crc)".utf8)
             }
             if let kept = entry.kept { out.append(contentsOf: ",\"kept\":\(kept)".utf8) }
+            if let position = entry.position {
+                out.append(contentsOf: ",\"position\":".utf8)
+                JSONText.appendString(position, to: &out)
+            }
             out.append(contentsOf: "}\n".utf8)
             try file.append(out)
         }

@@ -11,7 +11,7 @@ struct ManifestTests {
         // As `write` gives them: sorted by path, a path needing escapes, every member, an
         // entry from before content digests (no settings, content or kept), one with zeros.
         let written = #"""
-            {"path":"logs/a \"quoted\" \\ path/é.log.gz","bytes":1234,"crc32":4294967295,"runs":3,"last_run":1733400000,"settings":"0123456789abcdef","content_bytes":99999999999,"content_crc32":17,"kept":12}
+            {"path":"logs/a \"quoted\" \\ path/é.log.gz","bytes":1234,"crc32":4294967295,"runs":3,"last_run":1733400000,"settings":"0123456789abcdef","content_bytes":99999999999,"content_crc32":17,"kept":12,"position":"999000000000|logs/a \"quoted\".log|"}
             {"path":"logs/b.log","bytes":0,"crc32":0,"runs":1,"last_run":0}
             {"path":"logs/c.log","bytes":5,"crc32":6,"runs":2,"last_run":7,"settings":"fedcba9876543210","content_bytes":8,"content_crc32":9,"kept":0}
 
@@ -21,6 +21,7 @@ struct ManifestTests {
         #expect(manifest.entries.count == 3)
         #expect(manifest.entries[#"logs/a "quoted" \ path/é.log.gz"#]?.contentBytes == 99_999_999_999)
         #expect(manifest.entries["logs/c.log"]?.kept == 0 && manifest.entries["logs/b.log"]?.kept == nil)
+        #expect(manifest.entries.values.compactMap(\.position) == [#"999000000000|logs/a "quoted".log|"#])
         try manifest.write(folder: folder, file: "again.ndjson")
         #expect(TestFiles.readText(folder + "/again.ndjson") == written)
     }
