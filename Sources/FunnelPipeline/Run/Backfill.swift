@@ -150,13 +150,14 @@ public struct Backfill {
                 try Runner.makeFolder(stagingFolder)
             }
         }
-        var worst = ExitStatus.success
-        var daysWithoutInput: [Day] = []
-        var daysMissingFiles: [Day] = []
+        // What the days before a stop gave, so that a resumed backfill still ends with the
+        // worst status and names every skipped day (until 2026-12-05 it began them anew, and
+        // exited 0 after a kill past a day without input; a review).
+        var (worst, daysWithoutInput, daysMissingFiles) = start > 0 ? Self.soFar(in: statePath) : (.success, [], [])
         func saveState(_ key: String, _ day: Day) throws(PipelineError) {
             do {
                 let file = try AtomicFile(path: statePath)
-                try file.append(Array("\(key)|\(day.number)\n".utf8))
+                try file.append(Array(Self.state(key: key, done: day, worst: worst, withoutInput: daysWithoutInput, missingFiles: daysMissingFiles).utf8))
                 try file.commit()
             } catch {
                 throw PipelineError("cannot write \(statePath): \(error.message)")
@@ -316,6 +317,24 @@ public struct Backfill {
     }
 
     /// The index in `days` of the last day a state file of `key` says is done, or nil.
+    /// `backfill.state`: the backfill's key and the last day done, then (`soFar`) what the
+    /// days done gave.
+    static func state(key: String, done: Day, worst: ExitStatus, withoutInput: [Day], missingFiles: [Day]) -> String {
+        let numbers = { (days: [Day]) in days.map { String($0.number) }.joined(separator: ",") }
+        return "\(key)|\(done.number)\nso far|\(worst.rawValue)|\(numbers(withoutInput))|\(numbers(missingFiles))\n"
+    }
+
+    /// The worst exit status and the days without input or with a pattern matching no file
+    /// of the days a stopped backfill did, from its state's second line (none in a state
+    /// written before 2026-12-05).
+    static func soFar(in statePath: String) -> (ExitStatus, [Day], [Day]) {
+        let lines = PipelineLoader.readText(statePath)?.split(separator: "\n") ?? []
+        let parts = lines.count > 1 ? lines[1].split(separator: "|", omittingEmptySubsequences: false) : []
+        guard parts.count == 4, parts[0] == "so far", let raw = Int32(parts[1]), let worst = ExitStatus(rawValue: raw) else { return (.success, [], []) }
+        let days = { (text: Substring) in text.split(separator: ",").compactMap { Int($0).map(Day.init(number:)) } }
+        return (worst, days(parts[2]), days(parts[3]))
+    }
+
     static func lastDayDone(in statePath: String, key: String, days: [Day]) -> Int? {
         guard let state = PipelineLoader.readText(statePath) else { return nil }
         let parts = state.split(separator: "\n").first.map { $0.split(separator: "|") } ?? []

@@ -389,6 +389,39 @@ struct OperationsTests {
         #expect(TestFiles.readText(output + "/export/sessions.ndjson") == TestFiles.readText(single + "/sessions.ndjson"))
     }
 
+    /// A backfill stopped after a day without input and run again still names that day and
+    /// exits 2: its state keeps what the days done gave (until 2026-12-05 the resumed backfill
+    /// began them anew and exited 0; a review).
+    @Test func aResumedBackfillStillNamesTheDaysBeforeItsStop() throws {
+        let days = Days(seed: 98, visitors: 60)
+        #expect(days.dates.count >= 3)
+        let gap = try Day(parsing: days.dates[0])
+        let partial = try Day(parsing: days.dates[1])
+        let state = Backfill.state(key: "k", done: partial, worst: .inputDamaged, withoutInput: [gap], missingFiles: [partial])
+        let scratch = TestFiles.temporaryFolder("ops-resume-state")
+        defer { TestFiles.remove(scratch) }
+        TestFiles.write(scratch + "/state", state)
+        let (worst, without, missing) = Backfill.soFar(in: scratch + "/state")
+        #expect(worst == .inputDamaged && without.map(\.number) == [gap.number] && missing.map(\.number) == [partial.number])
+        // A state written before 2026-12-05 has no second line: nothing known of its days.
+        TestFiles.write(scratch + "/old", "k|\(partial.number)\n")
+        let old = Backfill.soFar(in: scratch + "/old")
+        #expect(old.0 == .success && old.1.isEmpty && old.2.isEmpty)
+
+        // A backfill over the days whose first had no input, stopped after its second.
+        for name in ["web1-\(days.dates[0]).log.gz", "web2-\(days.dates[0]).log.gz", "events-\(days.dates[0]).ndjson.gz"] { unlink(days.folder + "/" + name) }
+        let output = TestFiles.temporaryFolder("ops-resume-gap")
+        defer { TestFiles.remove(output) }
+        _ = try days.run(days: [days.dates[1]], sink: .ndjson, output: output)
+        let key = "\(days.dates.first!) \(days.dates.last!) incremental"
+        TestFiles.write(output + "/backfill.state", Backfill.state(key: key, done: partial, worst: .inputDamaged, withoutInput: [gap], missingFiles: []))
+        var log = ""
+        let status = try backfill(days, days.dates[...], output: output) { log += $0 }
+        #expect(log.contains("resuming"), "\(log)")
+        #expect(status == .inputDamaged, "\(log)")
+        #expect(log.contains("problem: 1 day had no input file and was skipped: \(gap)"), "\(log)")
+    }
+
     @Test func overlappingRunsOnOneFolderAreRefused() throws {
         let output = TestFiles.temporaryFolder("ops-lock")
         defer { TestFiles.remove(output) }
