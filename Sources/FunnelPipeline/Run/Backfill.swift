@@ -164,6 +164,9 @@ public struct Backfill {
             }
         }
         let began = Runner.now()
+        // This invocation's totals, for its last line: someone reprocessing years has them to
+        // check against (until 2026-12-05 there were only the days' lines).
+        var total = (days: 0, lines: 0, kept: 0, rejected: 0, written: 0)
         for index in start..<days.count {
             let day = days[index]
             dayOptions.days = [day]
@@ -181,6 +184,11 @@ public struct Backfill {
                 try saveState(key, day)
                 continue
             }
+            total.days += 1
+            total.lines += summary.linesRead
+            total.kept += summary.kept
+            total.rejected += summary.rejectedTotal + summary.damaged.values.reduce(0, +)
+            total.written += summary.sessions
             let perDay = (Runner.now() - began) / Double(done)
             let eta = Int(perDay * Double(days.count - index - 1))
             report("day \(index + 1)/\(days.count) \(day): \(summary.linesRead) lines, \(summary.sessions) sessions written, exit \(summary.exitStatus.rawValue); ETA \(eta / 60)m\(eta % 60)s\n")
@@ -196,6 +204,13 @@ public struct Backfill {
             if summary.exitStatus.rawValue > worst.rawValue { worst = summary.exitStatus }
             if summary.rejectedTotal + summary.damaged.values.reduce(0, +) > 0 && !options.dryRun { Self.keepRejects(of: day, in: stateFolder, report: report) }
             try saveState(key, day)
+        }
+        // A state naming the last day as done (a backfill stopped at its end) leaves no day
+        // to run, and no totals to give.
+        if start < days.count {
+            let skipped = daysWithoutInput.filter { $0.number >= days[start].number }.count
+            let seconds = RunSummary.fixed(Runner.now() - began, 1)
+            report("total: \(total.days) \(total.days == 1 ? "day" : "days") read\(skipped > 0 ? ", \(skipped) skipped" : ""), \(total.lines) lines read, \(total.kept) kept, \(total.rejected) rejected, \(total.written) session writes (a session a later day changed is written again), \(seconds) s\(start > 0 ? " (this backfill's days since it resumed)" : "")\n")
         }
         if !daysMissingFiles.isEmpty {
             let shown = ShortList.text(daysMissingFiles.map(\.description), first: 10, separator: ", ")

@@ -167,8 +167,10 @@ public struct RunSummary: Sendable {
 
     private func percent(_ value: Double) -> String { format(value * 100, 2) + "%" }
 
+    private func format(_ value: Double, _ places: Int) -> String { Self.fixed(value, places) }
+
     /// Fixed-point text without Foundation's formatters.
-    private func format(_ value: Double, _ places: Int) -> String {
+    static func fixed(_ value: Double, _ places: Int) -> String {
         var scale = 1.0
         for _ in 0..<places { scale *= 10 }
         let scaled = Int64((value * scale).rounded())

@@ -342,6 +342,13 @@ struct OperationsTests {
         #expect(log.contains("problem: 1 day had no input file and was skipped: \(gap)"), "\(log)")
         #expect(log.contains("  missing: \(days.folder)/events-\(partial).ndjson.gz matched no file\n"), "\(log)")
         #expect(log.contains("warning: 1 day was read with a path pattern matching no file: \(partial)"), "\(log)")
+        // The totals: the days read, the one skipped, and lines as the days' lines add up.
+        let lines = log.split(separator: "\n").compactMap { line -> Int? in
+            guard line.hasPrefix("day "), let part = line.split(separator: ": ").dropFirst().first, part.hasSuffix(" lines, ") || part.contains(" lines,") else { return nil }
+            return Int(part.split(separator: " ").first ?? "")
+        }
+        #expect(lines.count == days.dates.count - 1)
+        #expect(log.contains("total: \(days.dates.count - 1) days read, 1 skipped, \(lines.reduce(0, +)) lines read, "), "\(log)")
         #expect(!TestFiles.exists(output + "/backfill.state"))
     }
 
@@ -420,6 +427,14 @@ struct OperationsTests {
         #expect(log.contains("resuming"), "\(log)")
         #expect(status == .inputDamaged, "\(log)")
         #expect(log.contains("problem: 1 day had no input file and was skipped: \(gap)"), "\(log)")
+        #expect(log.contains("(this backfill's days since it resumed)"), "\(log)")
+
+        // Stopped after its last day was done but before its state was removed: nothing left
+        // to run, no totals, and the end is said as before.
+        TestFiles.write(output + "/backfill.state", Backfill.state(key: key, done: try Day(parsing: days.dates.last!), worst: .success, withoutInput: [], missingFiles: []))
+        var end = ""
+        #expect(try backfill(days, days.dates[...], output: output) { end += $0 } == .success, "\(end)")
+        #expect(end.contains("resuming") && !end.contains("total:") && !end.contains("day "), "\(end)")
     }
 
     @Test func overlappingRunsOnOneFolderAreRefused() throws {
