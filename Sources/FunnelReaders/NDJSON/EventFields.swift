@@ -132,6 +132,7 @@ struct EventFields {
     /// countries normalized to ISO alpha-2.
     mutating func set(_ target: FieldTarget, _ value: JSONScanner.Value, _ s: JSONScanner) {
         func string() -> String? { Self.text(value, s) }
+        func freeText() -> String? { Self.freeText(value, s) }
         switch target {
         case .event:
             if case .string(let range, let escaped) = value {
@@ -172,19 +173,19 @@ struct EventFields {
         case .userID: record.userID = string()
         case .distinctID: record.distinctID = string()
         case .eventID: record.eventID = string()
-        case .url: url = string()
-        case .page: page = string()
-        case .referrer: record.referrer = string()
-        case .userAgent: record.userAgent = string()
+        case .url: url = freeText()
+        case .page: page = freeText()
+        case .referrer: record.referrer = freeText()
+        case .userAgent: record.userAgent = freeText()
         case .ip: record.ip = string()
         case .country: record.country = string().flatMap(CountryCode.normalize)
-        case .city: record.city = string()
+        case .city: record.city = freeText()
         case .property(let property): set(property, value, s)
         }
     }
 
     mutating func set(_ property: EventProperty, _ value: JSONScanner.Value, _ s: JSONScanner) {
-        func string() -> String? { Self.text(value, s) }
+        func string() -> String? { Self.freeText(value, s) }
         func amount() -> Amount? { Self.amount(value, s) }
         func number() -> Amount? {
             let read = amount()
@@ -262,6 +263,20 @@ struct EventFields {
     }
 
     /// A string value (numbers are taken as their text); nil when empty or not Unicode.
+    /// `text`, with what is not valid Unicode written as U+FFFD instead of losing the value:
+    /// for the text fields funnel does not require (URL, page, referrer, user agent, city,
+    /// properties), as the access-log reader does (docs/operations.md). Ids stay `text`: two
+    /// ids that differ only in their invalid bytes must not become one.
+    static func freeText(_ value: JSONScanner.Value, _ s: JSONScanner) -> String? {
+        switch value {
+        case .string(let range, let escaped):
+            let text = s.decodeStringReplacing(range, escaped: escaped)
+            return text.isEmpty ? nil : text
+        case .number(let range): return String(decoding: s.bytes(range), as: UTF8.self)
+        default: return nil
+        }
+    }
+
     static func text(_ value: JSONScanner.Value, _ s: JSONScanner) -> String? {
         switch value {
         case .string(let range, let escaped): s.decodeString(range, escaped: escaped).flatMap { $0.isEmpty ? nil : $0 }

@@ -309,10 +309,27 @@ package struct JSONScanner {
     /// rejects the whole line (SPEC 2), so its escaped form must not slip into a field, a
     /// Redis value or a CSV cell either.
     package func decodeString(_ range: Range<Int>, escaped: Bool) -> String? {
+        decode(range, escaped: escaped, replacing: false)
+    }
+
+    /// `decodeString` with each part that is not valid Unicode, or is U+0000, written as
+    /// U+FFFD, as the access-log reader writes invalid bytes: for the text fields funnel does
+    /// not require (a URL, a referrer, a property), where one bad byte must not lose the whole
+    /// value (until 2026-12-05 it did, without a word: a URL with one Latin-1 `é` lost its
+    /// campaign; a review).
+    package func decodeStringReplacing(_ range: Range<Int>, escaped: Bool) -> String {
+        decode(range, escaped: escaped, replacing: true) ?? ""
+    }
+
+    private func decode(_ range: Range<Int>, escaped: Bool, replacing: Bool) -> String? {
         let raw = UnsafeBufferPointer(rebasing: b[range])
-        if !escaped { return Self.string(validating: raw) }
+        func lossy(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+            Self.string(validating: bytes) ?? (replacing ? String(decoding: bytes, as: UTF8.self) : nil)
+        }
+        if !escaped { return lossy(raw) }
         var out: [UInt8] = []
         out.reserveCapacity(raw.count)
+        let replacement: [UInt8] = [0xEF, 0xBF, 0xBD]
         var i = 0
         while i < raw.count {
             let byte = raw[i]
@@ -321,7 +338,11 @@ package struct JSONScanner {
                 i += 1
                 continue
             }
-            guard i + 1 < raw.count else { return nil }
+            guard i + 1 < raw.count else {
+                if !replacing { return nil }
+                out += replacement
+                break
+            }
             let kind = raw[i + 1]
             i += 2
             switch kind {
@@ -332,23 +353,31 @@ package struct JSONScanner {
             case UInt8(ascii: "r"): out.append(0x0D)
             case UInt8(ascii: "t"): out.append(0x09)
             case UInt8(ascii: "u"):
-                guard var scalar = hex4(raw, i) else { return nil }
-                i += 4
-                if scalar >= 0xD800 && scalar < 0xDC00 {
-                    guard i + 6 <= raw.count, raw[i] == UInt8(ascii: "\\"), raw[i + 1] == UInt8(ascii: "u"),
-                          let low = hex4(raw, i + 2), low >= 0xDC00, low < 0xE000 else { return nil }
-                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                    i += 6
-                } else if scalar >= 0xDC00 && scalar < 0xE000 {
-                    return nil
+                var scalar = hex4(raw, i)
+                if scalar != nil { i += 4 }
+                if let high = scalar, high >= 0xD800 && high < 0xDC00 {
+                    if i + 6 <= raw.count, raw[i] == UInt8(ascii: "\\"), raw[i + 1] == UInt8(ascii: "u"),
+                       let low = hex4(raw, i + 2), low >= 0xDC00, low < 0xE000 {
+                        scalar = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)
+                        i += 6
+                    } else {
+                        scalar = nil
+                    }
+                } else if let low = scalar, low >= 0xDC00 && low < 0xE000 {
+                    scalar = nil
                 }
-                guard scalar != 0, let unicode = Unicode.Scalar(scalar) else { return nil }
+                guard let scalar, scalar != 0, let unicode = Unicode.Scalar(scalar) else {
+                    if !replacing { return nil }
+                    out += replacement
+                    continue
+                }
                 out.append(contentsOf: String(Character(unicode)).utf8)
             default:
-                return nil
+                if !replacing { return nil }
+                out += replacement
             }
         }
-        return out.withUnsafeBufferPointer { Self.string(validating: $0) }
+        return out.withUnsafeBufferPointer { lossy($0) }
     }
 
     /// The text of valid UTF-8, or nil. Most values are ASCII: told eight bytes at a step and

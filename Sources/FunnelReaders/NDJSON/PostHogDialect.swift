@@ -55,7 +55,7 @@ extension EventFields {
         }
         if s.keyEquals(key, "$session_id") { set(.sessionID, value, s); return }
         if s.keyEquals(key, "$current_url") { set(.url, value, s); return }
-        if s.keyEquals(key, "$pathname") { fallback.page = Self.text(value, s); return }
+        if s.keyEquals(key, "$pathname") { fallback.page = Self.freeText(value, s); return }
         if s.keyEquals(key, "$referrer") {
             // PostHog writes `$direct` when there was no referrer.
             set(.referrer, value, s)

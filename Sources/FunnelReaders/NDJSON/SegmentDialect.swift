@@ -53,10 +53,10 @@ extension EventFields {
 
     private mutating func takeSegmentProperty(key: Range<Int>, value: JSONScanner.Value, scanner s: JSONScanner) {
         if s.keyEquals(key, "session_id") { fallback.sessionID = Self.text(value, s); return }
-        if s.keyEquals(key, "url") { fallback.url = Self.text(value, s); return }
-        if s.keyEquals(key, "path") { fallback.page = Self.text(value, s); return }
-        if s.keyEquals(key, "search") { fallback.search = Self.text(value, s); return }
-        if s.keyEquals(key, "referrer") { fallback.referrer = Self.text(value, s); return }
+        if s.keyEquals(key, "url") { fallback.url = Self.freeText(value, s); return }
+        if s.keyEquals(key, "path") { fallback.page = Self.freeText(value, s); return }
+        if s.keyEquals(key, "search") { fallback.search = Self.freeText(value, s); return }
+        if s.keyEquals(key, "referrer") { fallback.referrer = Self.freeText(value, s); return }
         takeProperty(key: key, value: value, scanner: s)
     }
 
@@ -71,14 +71,14 @@ extension EventFields {
             try s.forEachMember(in: range) { key, _, value throws(JSONScanner.Failure) in
                 if s.keyEquals(key, "url") { set(.url, value, s) }
                 else if s.keyEquals(key, "path") { set(.page, value, s) }
-                else if s.keyEquals(key, "search") { search = Self.text(value, s) }
+                else if s.keyEquals(key, "search") { search = Self.freeText(value, s) }
                 else if s.keyEquals(key, "referrer") { set(.referrer, value, s) }
             }
         } else if s.keyEquals(key, "campaign") {
             try s.forEachMember(in: range) { key, _, value throws(JSONScanner.Failure) in
                 for (field, parameter) in Self.campaignParameters where s.keyEquals(key, field) {
                     queryDefaults.removeAll { $0.name == parameter }
-                    if let text = Self.text(value, s) { queryDefaults.append((parameter, text)) }
+                    if let text = Self.freeText(value, s) { queryDefaults.append((parameter, text)) }
                 }
             }
         } else if s.keyEquals(key, "location") {

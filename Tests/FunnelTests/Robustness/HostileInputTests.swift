@@ -76,9 +76,32 @@ struct HostileInputTests {
         #expect(record.ip == "198.51.100.20")
     }
 
+    /// One byte that is no UTF-8 in a client event's URL (a Latin-1 `é`), or a lone surrogate
+    /// or escaped U+0000 in a property, costs that character, written U+FFFD, not the field:
+    /// until 2026-12-05 the whole URL was dropped without a word, and with it the session's
+    /// landing page, campaign and click id (a review of the flat outputs).
+    @Test func invalidUnicodeInATextFieldCostsOnlyThatCharacter() throws {
+        let folder = TestFiles.temporaryFolder("text-fffd")
+        defer { TestFiles.remove(folder) }
+        var lines = Array(#"{"event":"PageView","timestamp":1709251200000,"anonymous_id":"v1","url":"https://film.example/land?utm_source=fb&utm_campaign=caf"#.utf8)
+        lines += [0xE9] + Array(#"&fbclid=X1","referrer":"https://news.example/"}"#.utf8) + [0x0A]
+        lines += Array(#"{"event":"ViewContent","timestamp":1709251201000,"anonymous_id":"v1","properties":{"content":"tr\ud800ailer"}}"#.utf8) + [0x0A]
+        lines += Array(#"{"event":"InitiateCheckout","timestamp":1709251202000,"anonymous_id":"v1","properties":{"checkout_type":"gu\u0000est"}}"#.utf8) + [0x0A]
+        TestFiles.write(folder + "/e.ndjson", lines)
+        TestFiles.write(folder + "/pipeline.yaml", "sources:\n  - kind: ndjson\n    paths: [\"e.ndjson\"]\nschema: enhanced\nsink:\n  kind: ndjson\n  output: out/\n")
+        let summary = try RunsOverTimeTests.run(folder + "/pipeline.yaml", days: [], sink: .ndjson, output: folder + "/out")
+        #expect(summary.exitStatus == .success && summary.rejectedTotal == 0)
+        let sessions = TestFiles.readText(folder + "/out/sessions.ndjson") ?? ""
+        for field in [#""landing_page":"/land""#, #""utm_source":"fb""#, "\"utm_campaign\":\"caf\u{FFFD}\"", #""fbclid":"X1""#,
+                      "\"content_viewed\":\"tr\u{FFFD}ailer\"", "\"checkout_type\":\"gu\u{FFFD}est\""] {
+            #expect(sessions.contains(field), "\(field) in \(sessions)")
+        }
+    }
+
     /// `\u0000` would put a NUL into a field, a Redis value or a CSV cell; a raw NUL rejects
-    /// the line, so the escaped one makes the string unusable as well.
-    @Test func anEscapedNULMakesAJSONStringUnusable() {
+    /// the line, so the escaped one never reaches an output either: an event name with it is
+    /// rejected, an id with it is invalid, a text field has U+FFFD in its place.
+    @Test func anEscapedNULNeverReachesAField() {
         let parser = NDJSONParser()
         func parse(_ line: String) -> NDJSONParser.Outcome {
             var bytes = Array(line.utf8)
@@ -93,7 +116,8 @@ struct HostileInputTests {
             Issue.record("a property with U+0000 rejected the line")
             return
         }
-        #expect(record.properties.content == nil)
+        // In a text field it is U+FFFD, the rest kept (the field was dropped until 2026-12-05).
+        #expect(record.properties.content == "a\u{FFFD}b")
         #expect(record.city == "ok")
         // In an id it is an invalid id, not a missing one that would join another session.
         for line in [#"{"event":"PageView","timestamp":1704067200000,"session_id":"s-\u0000","anonymous_id":"v"}"#,
