@@ -4,7 +4,7 @@ import FunnelCore
 public struct InputFile: Sendable {
     public var path: String
     public var source: Pipeline.Source
-    /// Index of the source in the pipeline file (999 for `--input` files, all of pattern 0).
+    /// Index of the source in the pipeline file (`--input` files count from 999).
     public var sourceIndex = 0
     /// Index of the path pattern in the source.
     public var patternIndex = 0
@@ -25,10 +25,16 @@ public struct InputFile: Sendable {
     /// unreadable.
     public var notRegular: String?
 
+    /// What names the file in the manifest (`Manifest.key`): its path resolved when the run
+    /// listed it, before reading (a link switched during the run does not move the reading
+    /// to the file it points to then).
+    public var manifestKey: String
+
     public init(path: String, source: Pipeline.Source) {
         self.path = path
         self.source = source
         positionName = RecordPosition.fileName(of: path)
+        manifestKey = path
     }
 
     /// The part of every line's position that names this file (see `RecordPosition.prefix`);

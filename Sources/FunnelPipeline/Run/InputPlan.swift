@@ -27,7 +27,7 @@ enum InputPlan {
             if options.inputs.filter({ $0 == "-" }).count > 1 {
                 throw PipelineError("--input - is given more than once: standard input can be read once")
             }
-            for path in options.inputs {
+            for (index, path) in options.inputs.enumerated() {
                 if path != "-" && access(path, R_OK) != 0 {
                     throw PipelineError("--input \(path): \(String(cString: strerror(errno)))")
                 }
@@ -54,12 +54,15 @@ enum InputPlan {
                 }
                 let source = candidates.first ?? Pipeline.Source(kind: kind, paths: [])
                 var file = InputFile(path: path, source: source)
-                // Every --input file in one place, named by its path: the order of the
-                // arguments is no part of its positions (it was until 2026-12-05, and the same
-                // files given in another order were stored again over an existing history).
+                // Its place among the arguments is part of its positions (and breaks ties as
+                // the order of a pipeline's patterns does): the same files given in another
+                // order are named anew, which the manifest's `position` tells, and the run
+                // says (exit 2; until 2026-12-05 they were stored again without a word). The
+                // place stays: a history written before has it in every position.
                 file.sourceIndex = 999
-                file.patternIndex = 0
+                file.patternIndex = index
                 file.positionName = path == "-" ? try stdinName() : givenName(path)
+                file.manifestKey = Manifest.key(path)
                 files.append(file)
             }
             return (files, [], repeated)
@@ -85,8 +88,9 @@ enum InputPlan {
                         file.notRegular = looked?.notRegular
                         file.sourceIndex = sourceIndex
                         file.patternIndex = patternIndex
-                        file.day = day?.number
+                        file.day = day.map { Self.firstDay(of: template, filling: filled, from: $0).number }
                         file.positionName = PathTemplate.positionName(of: path, filled: filled)
+                        file.manifestKey = Manifest.key(path)
                         files.append(file)
                     }
                 }
@@ -98,6 +102,21 @@ enum InputPlan {
             throw error
         }
         return (files, missing, repeated)
+    }
+
+    /// The first day whose `{date}` fills the pattern as `day` does: a file named by month
+    /// (`{date:%Y%m}`), or a month's folder of files, is the same file every day of the month,
+    /// and its lines keep one position whichever day's run reads them (until 2026-12-05 each
+    /// day's run stored them again under its own day: every event once more a night; a
+    /// review). A pattern filled by the day alone gives the day itself, after one look back.
+    static func firstDay(of template: PathTemplate, filling filled: String, from day: Day) -> Day {
+        var first = day
+        for _ in 0..<400 {
+            let earlier = Day(number: first.number - 1)
+            guard let text = try? template.filled(for: earlier), text == filled else { break }
+            first = earlier
+        }
+        return first
     }
 
     /// Whether two sources read a file the same way (their paths aside).

@@ -48,6 +48,9 @@ struct Manifest {
     }
 
     private(set) var entries: [String: Entry] = [:]
+    /// The key of the entry that holds each position: the history knows a file's lines by
+    /// their position, so a reading is compared with whatever file last held it.
+    private var byPosition: [String: String] = [:]
 
     /// Reads the manifest of `folder`; a missing or unreadable one is an empty manifest, and
     /// a line that is not an entry is left out. Read with the byte scanner of the NDJSON
@@ -60,7 +63,10 @@ struct Manifest {
             var start = 0
             while start < all.count {
                 let end = all[start...].firstIndex(of: 0x0A) ?? all.count
-                if let entry = Self.entry(UnsafeBufferPointer(rebasing: all[start..<end])) { entries[entry.path] = entry }
+                if let entry = Self.entry(UnsafeBufferPointer(rebasing: all[start..<end])) {
+                    entries[entry.path] = entry
+                    if let position = entry.position { byPosition[position] = entry.path }
+                }
                 start = end + 1
             }
         }
@@ -98,8 +104,11 @@ struct Manifest {
     /// The numeric members of an entry, in the order `entry` reads them.
     private static let numberNames = ["bytes", "crc32", "runs", "last_run", "content_bytes", "content_crc32", "kept"]
 
-    /// The length of the file's content when a run last read it, if one did (and said).
-    func previousContentBytes(path: String) -> Int64? { previous(path)?.entry.contentBytes }
+    /// The length of the file's content when a run last read it (or the file that held its
+    /// position), if one did (and said).
+    func previousContentBytes(of file: InputFile) -> Int64? {
+        previous(key: file.manifestKey, spelled: file.path, position: file.positionPrefix)?.entry.contentBytes
+    }
 
     /// What names a file in the manifest: its path with links and `.`/`..` resolved, so that
     /// the same file reached from another working folder, by an absolute path or through a
@@ -112,12 +121,15 @@ struct Manifest {
         return String(cString: resolved)
     }
 
-    /// The entry of a file and the key it is under: its resolved path's, or in a manifest
-    /// written before 2026-12-05 the path as that run spelled it.
-    private func previous(_ path: String) -> (key: String, entry: Entry)? {
-        let key = Self.key(path)
+    /// The entry a reading is compared with, and the key it is under: the one holding the
+    /// same position, whatever file that was (a folder behind a link switched to another
+    /// holds other lines at the same positions: until 2026-12-05's first form of keying by
+    /// resolved path that went unsaid; a review); else the file's own, by its resolved path,
+    /// or in a manifest written before 2026-12-05 by the path as that run spelled it.
+    private func previous(key: String, spelled: String, position: String) -> (key: String, entry: Entry)? {
+        if let holder = byPosition[position], let entry = entries[holder] { return (holder, entry) }
         if let entry = entries[key] { return (key, entry) }
-        return entries[path].map { (path, $0) }
+        return entries[spelled].map { (spelled, $0) }
     }
 
     /// What a run read of one file: its bytes and their CRC-32, its content's (the
@@ -135,11 +147,15 @@ struct Manifest {
 
     /// Records a file this run read and says how it compares with the last time. Stdin (`-`)
     /// is named in positions by what it holds, so any reading of it is new.
-    mutating func record(path: String, _ reading: Reading, settings: String, position: String, now: Int64) -> Seen? {
-        let found = previous(path)
+    mutating func record(_ file: InputFile, _ reading: Reading, settings: String, now: Int64) -> Seen? {
+        let (path, key, position) = (file.path, file.manifestKey, file.positionPrefix)
+        let found = previous(key: key, spelled: path, position: position)
         let previous = found?.entry
-        let key = Self.key(path)
+        // One entry a file, one file a position: the entry found and the file's spelled one
+        // (left by a run before 2026-12-05) give way to this reading's.
         if let found, found.key != key { entries[found.key] = nil }
+        if path != key { entries[path] = nil }
+        byPosition[position] = key
         let kept = previous.map { $0.kept.map { max($0, reading.kept) } } ?? reading.kept
         entries[key] = Entry(path: key, bytes: reading.bytes, crc32: reading.crc32, runs: (previous?.runs ?? 0) + 1, lastRun: now,
                              settings: settings, contentBytes: reading.contentBytes, contentCRC32: reading.contentCRC32, kept: kept,

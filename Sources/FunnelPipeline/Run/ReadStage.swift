@@ -248,8 +248,7 @@ final class ReadStage: @unchecked Sendable {
         tally.files[index].crc32 = source.checksum
         let reading = Manifest.Reading(bytes: source.bytes, crc32: source.checksum, contentBytes: source.contentBytes,
                                        contentCRC32: source.contentChecksum, prefixCRC32: source.prefixChecksum, kept: keptOfFile[index])
-        if let seen = manifest?.record(path: file.path, reading, settings: ReadingSettings.fingerprint(pipeline, file),
-                                        position: file.positionPrefix, now: Int64(time(nil))) {
+        if let seen = manifest?.record(file, reading, settings: ReadingSettings.fingerprint(pipeline, file), now: Int64(time(nil))) {
             tally.files[index].seenBefore = seen.text
             if let conflict = seen.conflict { tally.changedInputs.append("\(file.path): \(conflict)") }
         }

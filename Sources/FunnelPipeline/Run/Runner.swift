@@ -149,7 +149,7 @@ public struct Runner {
         }
         let sources = try files.map { file throws(PipelineError) in
             var source = try LineSource(file: file)
-            source.previousContentBytes = manifest.previousContentBytes(path: file.path)
+            source.previousContentBytes = manifest.previousContentBytes(of: file)
             return source
         }
         let reader = ReadStage(sources: sources, pipeline: pipeline, configuration: configuration, rejects: rejects,

@@ -1,12 +1,15 @@
 @testable import FunnelPipeline
 import FunnelTestSupport
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A file read again over an existing history must be known as the file it is (SPEC 10: a
 /// re-run converges on one clean run), whatever order or spelling names it this time: a file
-/// whose lines get new positions is stored twice. Until 2026-12-05 the order of `--input`
-/// arguments was part of the positions, and a file given in another order, or named by its
-/// pipeline in another place or spelling, was stored again without a word (a review).
+/// whose lines get new positions is stored twice. Until 2026-12-05 a file given as `--input`
+/// in another order, or named by its pipeline in another place or spelling, was stored again
+/// without a word (a review).
 @Suite(.serialized)
 struct RenamedInputTests {
     private static func logs(_ folder: String) {
@@ -22,7 +25,10 @@ struct RenamedInputTests {
         return try Runner(pipeline: try PipelineLoader.load(path: pipeline), options: options, report: { _ in }).run()
     }
 
-    @Test func theOrderOfInputArgumentsIsNoPartOfPositions() throws {
+    /// An `--input` file's place among the arguments is part of its positions (a history
+    /// written before keeps it in every position, so it stays): the same files in the same
+    /// order are a repeat, stored once; in another order they are said, exit 2.
+    @Test func inputFilesInAnotherOrderAreSaid() throws {
         let folder = TestFiles.temporaryFolder("renamed-input-order")
         defer { TestFiles.remove(folder) }
         Self.logs(folder)
@@ -31,13 +37,16 @@ struct RenamedInputTests {
         let clean = try Self.run(pipeline, output: folder + "/clean", inputs: [a, b])
         #expect(clean.exitStatus == .success)
         _ = try Self.run(pipeline, output: folder + "/out", inputs: [a, b])
-        let swapped = try Self.run(pipeline, output: folder + "/out", inputs: [b, a])
-        #expect(swapped.exitStatus == .success && swapped.problems.isEmpty, "\(swapped.problems)")
-        #expect(swapped.files.allSatisfy { $0.seenBefore == "read before, unchanged" })
+        let again = try Self.run(pipeline, output: folder + "/out", inputs: [a, b])
+        #expect(again.exitStatus == .success && again.problems.isEmpty, "\(again.problems)")
+        #expect(again.files.allSatisfy { $0.seenBefore == "read before, unchanged" })
         // The history's sessions hold each page view once, as the clean run's do.
         _ = try Exporter.export(historyFolder: folder + "/out", to: folder + "/export")
         let exported = TestFiles.readText(folder + "/export/sessions.ndjson")
         #expect(exported?.contains(#""landing_page":"/a""#) == true && exported == TestFiles.readText(folder + "/clean/sessions.ndjson"))
+        let swapped = try Self.run(pipeline, output: folder + "/out", inputs: [b, a])
+        #expect(swapped.exitStatus == .inputDamaged)
+        #expect(swapped.problems.first?.contains("was read before under another name in the history") == true, "\(swapped.problems)")
     }
 
     @Test func aFileTheHistoryKnowsByAnotherNameIsSaid() throws {
@@ -62,12 +71,64 @@ struct RenamedInputTests {
         defer { TestFiles.remove(folder) }
         Self.logs(folder)
         _ = ChangedInputTests.pipeline(folder, paths: "a.log")
+        // The pipeline named through `..`: its files' paths are spelled another way. An entry
+        // under that spelling, as a run before 2026-12-05 left it, gives way at its next reading.
+        let spelled = folder + "/../" + String(folder.split(separator: "/").last!) + "/pipeline.yaml"
+        mkdir(folder + "/out", 0o755)
+        TestFiles.write(folder + "/out/manifest.ndjson", #"{"path":"\#(folder)/../\#(folder.split(separator: "/").last!)/a.log","bytes":1,"crc32":2,"runs":1,"last_run":3}"# + "\n")
         #expect(try Self.run(folder + "/pipeline.yaml", output: folder + "/out").exitStatus == .success)
         TestFiles.write(folder + "/a.log", ChangedInputTests.line(0, "/changed") + "\n" + ChangedInputTests.line(2, "/a2") + "\n")
-        // The pipeline named through `..`: its files' paths are spelled another way.
-        let spelled = folder + "/../" + String(folder.split(separator: "/").last!) + "/pipeline.yaml"
         let changed = try Self.run(spelled, output: folder + "/out")
         #expect(changed.exitStatus == .inputDamaged, "\(changed.problems)")
         #expect(changed.files.first?.seenBefore?.hasSuffix("changed since") == true)
+        // One entry for the file, by its resolved path.
+        let manifest = TestFiles.readText(folder + "/out/manifest.ndjson") ?? ""
+        #expect(manifest.split(separator: "\n").count == 1 && !manifest.contains("/../"), "\(manifest)")
+    }
+
+    /// Another file at the same positions (a folder behind a link switched to another day's or
+    /// server's) is compared with the file that held them: the history keeps the old lines
+    /// there, so a change is said (the manifest keyed by resolved path alone missed it).
+    @Test func anotherFileAtTheSamePositionsIsComparedWithTheFirst() throws {
+        let folder = TestFiles.temporaryFolder("renamed-input-link")
+        defer { TestFiles.remove(folder) }
+        for name in ["d1", "d2"] { mkdir(folder + "/" + name, 0o755) }
+        TestFiles.write(folder + "/d1/a.log", ChangedInputTests.line(0, "/a") + "\n")
+        TestFiles.write(folder + "/d2/a.log", ChangedInputTests.line(0, "/other") + "\n")
+        symlink("d1", folder + "/cur")
+        let pipeline = ChangedInputTests.pipeline(folder, paths: "cur/a.log")
+        #expect(try Self.run(pipeline, output: folder + "/out").exitStatus == .success)
+        unlink(folder + "/cur")
+        symlink("d2", folder + "/cur")
+        let switched = try Self.run(pipeline, output: folder + "/out")
+        #expect(switched.exitStatus == .inputDamaged, "\(switched.problems)")
+        #expect(switched.files.first?.seenBefore?.hasSuffix("changed since") == true)
+    }
+
+    /// A file named by month is the same file each day of its month: its lines keep one
+    /// position, whichever day's run reads them (each day's run stored them again until
+    /// 2026-12-05, and since the position check that morning said so, exit 2).
+    @Test func aMonthsFileReadEachDayIsStoredOnce() throws {
+        let folder = TestFiles.temporaryFolder("renamed-input-month")
+        defer { TestFiles.remove(folder) }
+        TestFiles.write(folder + "/access-202401.log", ChangedInputTests.line(0, "/a") + "\n" + ChangedInputTests.line(2, "/a2") + "\n")
+        let pipeline = ChangedInputTests.pipeline(folder, paths: "access-{date:%Y%m}.log")
+        let clean = try RunsOverTimeTests.run(pipeline, days: ["2024-01-03"], sink: .ndjson, output: folder + "/clean")
+        #expect(clean.exitStatus == .success)
+        for day in ["2024-01-03", "2024-01-04", "2024-01-02"] {
+            let night = try RunsOverTimeTests.run(pipeline, days: [day], sink: .ndjson, output: folder + "/out")
+            #expect(night.exitStatus == .success && night.problems.isEmpty, "\(day): \(night.problems)")
+        }
+        _ = try Exporter.export(historyFolder: folder + "/out", to: folder + "/export")
+        let exported = TestFiles.readText(folder + "/export/sessions.ndjson")
+        #expect(exported != nil && exported == TestFiles.readText(folder + "/clean/sessions.ndjson"))
+    }
+
+    @Test(arguments: [("access-{date}.log", "2024-03-05", "2024-03-05"), ("access-{date:%Y%m}.log", "2024-03-05", "2024-03-01"),
+                      ("y{date:%Y}/m{date:%m}/*.log", "2024-02-29", "2024-02-01"), ("access-{date:%Y}.log", "2024-03-05", "2024-01-01"),
+                      ("access-{date:%d}.log", "2024-03-05", "2024-03-05")])
+    func theFirstDayAPatternFillsAlike(pattern: String, day: String, first: String) throws {
+        #expect(InputPlan.firstDay(of: PathTemplate(pattern), filling: try PathTemplate(pattern).filled(for: try Day(parsing: day)), from: try Day(parsing: day)).number
+                == (try Day(parsing: first)).number)
     }
 }
