@@ -153,11 +153,14 @@ public struct Backfill {
         // What the days before a stop gave, so that a resumed backfill still ends with the
         // worst status and names every skipped day (until 2026-12-05 it began them anew, and
         // exited 0 after a kill past a day without input; a review).
-        var (worst, daysWithoutInput, daysMissingFiles) = start > 0 ? Self.soFar(in: statePath) : (.success, [], [])
+        var so = start > 0 ? Self.soFar(in: statePath) : SoFar()
+        // The days before this invocation that ended with a status other than 0: their
+        // problems were said by the invocation that was stopped, and are named again at the end.
+        let failedBefore = so.failing
         func saveState(_ key: String, _ day: Day) throws(PipelineError) {
             do {
                 let file = try AtomicFile(path: statePath)
-                try file.append(Array(Self.state(key: key, done: day, worst: worst, withoutInput: daysWithoutInput, missingFiles: daysMissingFiles).utf8))
+                try file.append(Array(Self.state(key: key, done: day, so).utf8))
                 try file.commit()
             } catch {
                 throw PipelineError("cannot write \(statePath): \(error.message)")
@@ -179,8 +182,8 @@ public struct Backfill {
                 // A day without logs (a server down, a gap in an archive) is said and passed:
                 // until 2026-12-05 it stopped the backfill, and resuming stopped at it again.
                 report("day \(index + 1)/\(days.count) \(day): skipped, \(error.description)\n")
-                daysWithoutInput.append(day)
-                if worst.rawValue < ExitStatus.inputDamaged.rawValue { worst = .inputDamaged }
+                so.withoutInput.append(day)
+                if so.worst.rawValue < ExitStatus.inputDamaged.rawValue { so.worst = .inputDamaged }
                 try saveState(key, day)
                 continue
             }
@@ -196,29 +199,35 @@ public struct Backfill {
             // A source without its file this day (events missing beside the logs) is said, as
             // a run's summary says it (until 2026-12-05 a backfill's day line left it out).
             for missing in summary.missingInputs { report("  missing: \(missing) matched no file\n") }
-            if !summary.missingInputs.isEmpty { daysMissingFiles.append(day) }
+            if !summary.missingInputs.isEmpty { so.missingFiles.append(day) }
             if summary.exitStatus == .sinkFailure || summary.exitStatus == .pipelineError {
                 report("stopped at \(day); run the same command again to resume from it\n")
                 return summary.exitStatus
             }
-            if summary.exitStatus.rawValue > worst.rawValue { worst = summary.exitStatus }
+            if summary.exitStatus.rawValue > so.worst.rawValue { so.worst = summary.exitStatus }
+            if summary.exitStatus != .success { so.failing.append(day) }
             if summary.rejectedTotal + summary.damaged.values.reduce(0, +) > 0 && !options.dryRun { Self.keepRejects(of: day, in: stateFolder, report: report) }
             try saveState(key, day)
         }
         // A state naming the last day as done (a backfill stopped at its end) leaves no day
         // to run, and no totals to give.
         if start < days.count {
-            let skipped = daysWithoutInput.filter { $0.number >= days[start].number }.count
+            let skipped = so.withoutInput.filter { $0.number >= days[start].number }.count
             let seconds = RunSummary.fixed(Runner.now() - began, 1)
             report("total: \(total.days) \(total.days == 1 ? "day" : "days") read\(skipped > 0 ? ", \(skipped) skipped" : ""), \(total.lines) lines read, \(total.kept) kept, \(total.rejected) rejected, \(total.written) session writes (a session a later day changed is written again), \(seconds) s\(start > 0 ? " (this backfill's days since it resumed)" : "")\n")
         }
-        if !daysMissingFiles.isEmpty {
-            let shown = ShortList.text(daysMissingFiles.map(\.description), first: 10, separator: ", ")
-            report("  warning: \(daysMissingFiles.count == 1 ? "1 day was" : "\(daysMissingFiles.count) days were") read with a path pattern matching no file: \(shown) (their lines \"missing:\" above)\n")
+        if !so.missingFiles.isEmpty {
+            let shown = ShortList.text(so.missingFiles.map(\.description), first: 10, separator: ", ")
+            let seen = start > 0 ? "their lines \"missing:\" above, or in the output of the backfill stopped before this one" : "their lines \"missing:\" above"
+            report("  warning: \(so.missingFiles.count == 1 ? "1 day was" : "\(so.missingFiles.count) days were") read with a path pattern matching no file: \(shown) (\(seen))\n")
         }
-        if !daysWithoutInput.isEmpty {
-            let shown = ShortList.text(daysWithoutInput.map(\.description), first: 10, separator: ", ")
-            let count = daysWithoutInput.count == 1 ? "1 day had no input file and was" : "\(daysWithoutInput.count) days had no input file and were"
+        if !failedBefore.isEmpty {
+            let shown = ShortList.text(failedBefore.map(\.description), first: 10, separator: ", ")
+            report("  problem: \(failedBefore.count == 1 ? "1 day" : "\(failedBefore.count) days") done before this backfill resumed ended with a status other than 0: \(shown) (their problems are in the output of the backfill that was stopped; run each again with funnel run PIPELINE --date DAY to see them)\n")
+        }
+        if !so.withoutInput.isEmpty {
+            let shown = ShortList.text(so.withoutInput.map(\.description), first: 10, separator: ", ")
+            let count = so.withoutInput.count == 1 ? "1 day had no input file and was" : "\(so.withoutInput.count) days had no input file and were"
             report("  problem: \(count) skipped: \(shown); when their logs are found, run each with funnel run PIPELINE --date DAY\n")
         }
         if rebuild {
@@ -271,7 +280,7 @@ public struct Backfill {
             deleteMarker(marker, live: liveURL, notice: notice)
             unlink(switchedPath)
         }
-        return worst
+        return so.worst
     }
 
     /// Every day's run replaces `rejects.ndjson`, so a day with rejects keeps them as
@@ -331,25 +340,34 @@ public struct Backfill {
         }
     }
 
-    /// The index in `days` of the last day a state file of `key` says is done, or nil.
+    /// What the days a backfill has done gave, kept in its state so that a resumed backfill
+    /// ends as one never stopped would: with the worst status, naming every skipped day.
+    struct SoFar: Equatable {
+        var worst = ExitStatus.success
+        var withoutInput: [Day] = []
+        var missingFiles: [Day] = []
+        /// Days read that ended with a status other than 0 (damaged input, too many rejects).
+        var failing: [Day] = []
+    }
+
     /// `backfill.state`: the backfill's key and the last day done, then (`soFar`) what the
     /// days done gave.
-    static func state(key: String, done: Day, worst: ExitStatus, withoutInput: [Day], missingFiles: [Day]) -> String {
+    static func state(key: String, done: Day, _ so: SoFar) -> String {
         let numbers = { (days: [Day]) in days.map { String($0.number) }.joined(separator: ",") }
-        return "\(key)|\(done.number)\nso far|\(worst.rawValue)|\(numbers(withoutInput))|\(numbers(missingFiles))\n"
+        return "\(key)|\(done.number)\nso far|\(so.worst.rawValue)|\(numbers(so.withoutInput))|\(numbers(so.missingFiles))|\(numbers(so.failing))\n"
     }
 
-    /// The worst exit status and the days without input or with a pattern matching no file
-    /// of the days a stopped backfill did, from its state's second line (none in a state
-    /// written before 2026-12-05).
-    static func soFar(in statePath: String) -> (ExitStatus, [Day], [Day]) {
+    /// What the days a stopped backfill did gave, from its state's second line (nothing in a
+    /// state written before 2026-12-05).
+    static func soFar(in statePath: String) -> SoFar {
         let lines = PipelineLoader.readText(statePath)?.split(separator: "\n") ?? []
         let parts = lines.count > 1 ? lines[1].split(separator: "|", omittingEmptySubsequences: false) : []
-        guard parts.count == 4, parts[0] == "so far", let raw = Int32(parts[1]), let worst = ExitStatus(rawValue: raw) else { return (.success, [], []) }
+        guard parts.count >= 4, parts[0] == "so far", let raw = Int32(parts[1]), let worst = ExitStatus(rawValue: raw) else { return SoFar() }
         let days = { (text: Substring) in text.split(separator: ",").compactMap { Int($0).map(Day.init(number:)) } }
-        return (worst, days(parts[2]), days(parts[3]))
+        return SoFar(worst: worst, withoutInput: days(parts[2]), missingFiles: days(parts[3]), failing: parts.count > 4 ? days(parts[4]) : [])
     }
 
+    /// The index in `days` of the last day a state file of `key` says is done, or nil.
     static func lastDayDone(in statePath: String, key: String, days: [Day]) -> Int? {
         guard let state = PipelineLoader.readText(statePath) else { return nil }
         let parts = state.split(separator: "\n").first.map { $0.split(separator: "|") } ?? []

@@ -404,16 +404,15 @@ struct OperationsTests {
         #expect(days.dates.count >= 3)
         let gap = try Day(parsing: days.dates[0])
         let partial = try Day(parsing: days.dates[1])
-        let state = Backfill.state(key: "k", done: partial, worst: .inputDamaged, withoutInput: [gap], missingFiles: [partial])
+        let kept = Backfill.SoFar(worst: .inputDamaged, withoutInput: [gap], missingFiles: [partial], failing: [partial])
+        let state = Backfill.state(key: "k", done: partial, kept)
         let scratch = TestFiles.temporaryFolder("ops-resume-state")
         defer { TestFiles.remove(scratch) }
         TestFiles.write(scratch + "/state", state)
-        let (worst, without, missing) = Backfill.soFar(in: scratch + "/state")
-        #expect(worst == .inputDamaged && without.map(\.number) == [gap.number] && missing.map(\.number) == [partial.number])
+        #expect(Backfill.soFar(in: scratch + "/state") == kept)
         // A state written before 2026-12-05 has no second line: nothing known of its days.
         TestFiles.write(scratch + "/old", "k|\(partial.number)\n")
-        let old = Backfill.soFar(in: scratch + "/old")
-        #expect(old.0 == .success && old.1.isEmpty && old.2.isEmpty)
+        #expect(Backfill.soFar(in: scratch + "/old") == Backfill.SoFar())
 
         // A backfill over the days whose first had no input, stopped after its second.
         for name in ["web1-\(days.dates[0]).log.gz", "web2-\(days.dates[0]).log.gz", "events-\(days.dates[0]).ndjson.gz"] { unlink(days.folder + "/" + name) }
@@ -421,17 +420,19 @@ struct OperationsTests {
         defer { TestFiles.remove(output) }
         _ = try days.run(days: [days.dates[1]], sink: .ndjson, output: output)
         let key = "\(days.dates.first!) \(days.dates.last!) incremental"
-        TestFiles.write(output + "/backfill.state", Backfill.state(key: key, done: partial, worst: .inputDamaged, withoutInput: [gap], missingFiles: []))
+        // Its second day (done before the stop) had ended with status 2.
+        TestFiles.write(output + "/backfill.state", Backfill.state(key: key, done: partial, Backfill.SoFar(worst: .inputDamaged, withoutInput: [gap], failing: [partial])))
         var log = ""
         let status = try backfill(days, days.dates[...], output: output) { log += $0 }
         #expect(log.contains("resuming"), "\(log)")
         #expect(status == .inputDamaged, "\(log)")
         #expect(log.contains("problem: 1 day had no input file and was skipped: \(gap)"), "\(log)")
         #expect(log.contains("(this backfill's days since it resumed)"), "\(log)")
+        #expect(log.contains("problem: 1 day done before this backfill resumed ended with a status other than 0: \(partial)"), "\(log)")
 
         // Stopped after its last day was done but before its state was removed: nothing left
         // to run, no totals, and the end is said as before.
-        TestFiles.write(output + "/backfill.state", Backfill.state(key: key, done: try Day(parsing: days.dates.last!), worst: .success, withoutInput: [], missingFiles: []))
+        TestFiles.write(output + "/backfill.state", Backfill.state(key: key, done: try Day(parsing: days.dates.last!), Backfill.SoFar()))
         var end = ""
         #expect(try backfill(days, days.dates[...], output: output) { end += $0 } == .success, "\(end)")
         #expect(end.contains("resuming") && !end.contains("total:") && !end.contains("day "), "\(end)")
