@@ -3,14 +3,19 @@
 root=$(pwd)
 work=${BENCH_DIR:-/tmp/funnel-bench}
 mkdir -p "$work"
+# BENCH_FUNNEL measures another binary (an older build kept aside) on the same inputs; a
+# relative path is the caller's (the scripts `cd` to the repository first), and nothing is
+# built for it.
+if [ -n "${BENCH_FUNNEL:-}" ]; then
+  case $BENCH_FUNNEL in /*) ;; *) BENCH_FUNNEL="$OLDPWD/$BENCH_FUNNEL" ;; esac
+  [ -x "$BENCH_FUNNEL" ] || { echo "bench: BENCH_FUNNEL=$BENCH_FUNNEL is no executable" >&2; exit 1; }
 # Quiet when it builds; the compiler's messages (which `swift build` prints on standard
 # output) when it does not: a failed build stopped the bench with nothing said.
-if ! swift build -c release > "$work/build.log" 2>&1; then
+elif ! swift build -c release > "$work/build.log" 2>&1; then
   tail -n 40 "$work/build.log"
   echo "bench: the release build failed (whole log: $work/build.log)" >&2
   exit 1
 fi
-# BENCH_FUNNEL measures another binary (an older build kept aside) on the same inputs.
 bin=${BENCH_FUNNEL:-"$root/.build/release/funnel"}
 
 # fixtures/demo/pipeline.yaml with its paths by `{date}` (so `--date` and `--from/--to`

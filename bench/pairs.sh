@@ -9,6 +9,8 @@ set -euo pipefail
 base=$1 new=$2 size=${3:-M} rounds=${4:-3}
 data=${BENCH_DIR:-/tmp/funnel-bench}/$size
 [ -f "$data/pipeline.yaml" ] || { echo "pairs: no $data/pipeline.yaml; run make bench with BENCH_SIZES=$size first" >&2; exit 1; }
+# The days of a size read over several (L3), as the bench runs them.
+range=(); read -r -a range < "$data/range" 2>/dev/null || true
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --daemonize yes --dir "$data" >/dev/null
 trap 'redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true; rm -rf "$data/pairs-out"' EXIT
@@ -20,9 +22,9 @@ for round in $(seq "$rounds"); do
   for name in base new; do
     bin=${!name}
     redis-cli -p "$port" flushall >/dev/null; rm -rf "$data/pairs-out"
-    c=$(seconds "$bin" run "$data/pipeline.yaml" --sink redis --redis-url "redis://127.0.0.1:$port/0" --output "$data/pairs-out" --progress never)
+    c=$(seconds "$bin" run "$data/pipeline.yaml" "${range[@]}" --sink redis --redis-url "redis://127.0.0.1:$port/0" --output "$data/pairs-out" --progress never)
     redis-cli -p "$port" flushall >/dev/null; rm -rf "$data/pairs-out"
-    d=$(seconds bash -c "\"$bin\" run \"$data/pipeline.yaml\" --sink resp --output \"$data/pairs-out\" --progress never >/dev/null 2>&1 && redis-cli -p $port --pipe < \"$data/pairs-out/redis.resp\"")
+    d=$(seconds bash -c "\"$bin\" run \"$data/pipeline.yaml\" ${range[*]} --sink resp --output \"$data/pairs-out\" --progress never >/dev/null 2>&1 && redis-cli -p $port --pipe < \"$data/pairs-out/redis.resp\"")
     python3 -c "import sys; c, d = map(float, sys.argv[2:]); print(f'round {sys.argv[1]} $name: (c) {c:.2f} s  (d) {d:.2f} s  c/d {c / d:.3f}')" "$round" "$c" "$d"
   done
 done

@@ -83,6 +83,8 @@ for size in $sizes; do
   else
     sed "s|output: out/|output: $data/out|" "$root/fixtures/demo/pipeline.yaml" > "$data/pipeline.yaml"
   fi
+  # For bench/pairs.sh, which runs the same pipeline over the same days.
+  echo "${RANGE[$size]}" > "$data/range"
   DAYS[$size]=$days; RSS[$size]=0; A[$size]=""; B[$size]=""; BCPU[$size]=""; C[$size]=""; D[$size]=""; SESSIONS[$size]=""
 done
 # Round after round, every size in each round: a slow spell of the machine then falls on all
