@@ -76,6 +76,9 @@ enum InputPlan {
                 let template = PathTemplate(pattern)
                 for day in template.hasDate ? days : [nil] {
                     let filled = try template.filled(for: day)
+                    // Once a pattern and day, not once a file (a year's folder of 8,760 files
+                    // took 12 s to list on its last day; a review).
+                    let positionDay = day.flatMap { Self.firstDay(of: template, filling: filled, from: $0) }
                     // A link whose target is gone is a file that cannot be read, not one that
                     // is missing: until 2026-12-05 it was left out without a word (`lstat`).
                     var status = stat()
@@ -88,7 +91,7 @@ enum InputPlan {
                         file.notRegular = looked?.notRegular
                         file.sourceIndex = sourceIndex
                         file.patternIndex = patternIndex
-                        file.day = day.map { Self.firstDay(of: template, filling: filled, from: $0).number }
+                        file.day = positionDay?.number
                         file.positionName = PathTemplate.positionName(of: path, filled: filled)
                         file.manifestKey = Manifest.key(path)
                         files.append(file)
@@ -108,15 +111,17 @@ enum InputPlan {
     /// (`{date:%Y%m}`), or a month's folder of files, is the same file every day of the month,
     /// and its lines keep one position whichever day's run reads them (until 2026-12-05 each
     /// day's run stored them again under its own day: every event once more a night; a
-    /// review). A pattern filled by the day alone gives the day itself, after one look back.
-    static func firstDay(of template: PathTemplate, filling filled: String, from day: Day) -> Day {
+    /// review). A pattern filled by the day alone gives the day itself, after one look back;
+    /// one that fills alike over more than a year (`{date:static}`, no date in it at all)
+    /// gives nil, as a pattern without `{date}` does.
+    static func firstDay(of template: PathTemplate, filling filled: String, from day: Day) -> Day? {
         var first = day
         for _ in 0..<400 {
             let earlier = Day(number: first.number - 1)
-            guard let text = try? template.filled(for: earlier), text == filled else { break }
+            guard let text = try? template.filled(for: earlier), text == filled else { return first }
             first = earlier
         }
-        return first
+        return nil
     }
 
     /// Whether two sources read a file the same way (their paths aside).

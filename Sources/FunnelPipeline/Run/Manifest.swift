@@ -127,7 +127,7 @@ struct Manifest {
     /// resolved path that went unsaid; a review); else the file's own, by its resolved path,
     /// or in a manifest written before 2026-12-05 by the path as that run spelled it.
     private func previous(key: String, spelled: String, position: String) -> (key: String, entry: Entry)? {
-        if let holder = byPosition[position], let entry = entries[holder] { return (holder, entry) }
+        if let holder = byPosition[position], let entry = entries[holder], entry.position == position { return (holder, entry) }
         if let entry = entries[key] { return (key, entry) }
         return entries[spelled].map { (spelled, $0) }
     }
@@ -155,6 +155,10 @@ struct Manifest {
         // (left by a run before 2026-12-05) give way to this reading's.
         if let found, found.key != key { entries[found.key] = nil }
         if path != key { entries[path] = nil }
+        // A file that moved to another position no longer holds its old one (two files of
+        // one name whose patterns swapped places each take the other's: the second was
+        // compared with the first's new entry, which it then replaced; a review).
+        if let old = previous?.position, old != position, byPosition[old] == key { byPosition[old] = nil }
         byPosition[position] = key
         let kept = previous.map { $0.kept.map { max($0, reading.kept) } } ?? reading.kept
         entries[key] = Entry(path: key, bytes: reading.bytes, crc32: reading.crc32, runs: (previous?.runs ?? 0) + 1, lastRun: now,

@@ -30,7 +30,10 @@ extension EventFields {
                     takePostHogProperty(key: key, value: value, scanner: s)
                 }
             case .string(let range, let escaped):
-                guard let text = s.decodeString(range, escaped: escaped), text.utf8.first == UInt8(ascii: "{") else { return }
+                // Decoded as a text field is (a byte that is no UTF-8 costs that character; until
+                // 2026-12-05 it cost every property, the session id included, without a word).
+                let text = s.decodeStringReplacing(range, escaped: escaped)
+                guard text.utf8.first == UInt8(ascii: "{") else { return }
                 let bytes = Array(text.utf8)
                 try bytes.withUnsafeBufferPointer { buffer throws(JSONScanner.Failure) in
                     let inner = JSONScanner(buffer)

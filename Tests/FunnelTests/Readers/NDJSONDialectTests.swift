@@ -52,6 +52,21 @@ struct NDJSONDialectTests {
         #expect(r.userID == nil)
     }
 
+    /// `properties` given as a JSON string with a byte that is no UTF-8 in it: that character
+    /// is U+FFFD, as in any text field; the properties, the session id among them, are kept
+    /// (until 2026-12-05 every one was lost without a word; a review).
+    @Test func postHogPropertiesAsAStringWithABadByteAreKept() throws {
+        var bytes = Array(#"{"event":"$pageview","distinct_id":"d1","timestamp":"2024-01-01T00:00:00Z","properties":"{\"$session_id\":\"s2\",\"$current_url\":\"https://film.example/caf"#.utf8)
+        bytes += [0xE9] + Array(#"?utm_campaign=c2\"}"}"#.utf8)
+        let outcome = bytes.withUnsafeMutableBytes { NDJSONParser(dialect: .posthog).parse(UnsafeRawBufferPointer($0)) }
+        guard case .record(let r) = outcome else {
+            Issue.record("not read: \(outcome)")
+            return
+        }
+        #expect(r.sessionID == "s2")
+        #expect(r.path == "/caf\u{FFFD}" && r.query == "utm_campaign=c2")
+    }
+
     @Test func postHogCustomEventsKeepTheirNamesAndCanonicalProperties() throws {
         let purchase = try record(#"{"uuid":"018cc252-0000-7000-8000-000000000001","event":"Purchase","properties":{"$current_url":"https://film.example/donate","$referrer":"https://www.google.com/","$user_agent":"UA/1.0","$session_id":"s-1","value":25.50,"currency":"EUR","payment_method":"card","checkout_type":"one_time","$set":{"email":"x@example.com"}},"distinct_id":"visitor-1","timestamp":"2024-01-01T00:32:00+00:00","elements_chain":""}"#, .posthog)
         #expect(purchase.event == "Purchase")
