@@ -49,8 +49,19 @@ final class ReadStage: @unchecked Sendable {
         }
     }
 
-    /// At most this many files are open at once; more files of one day are read in turns.
-    static let maxOpenFiles = 16
+    /// At most this many files are open at once (each holds about 1.5 MiB of buffers); a day
+    /// of more files opens each as the merge reaches its first record and another has ended
+    /// (`readMerged`). 16 until 2026-12-05: 15 servers' logs and an events file were read
+    /// in two passes through the day.
+    static let maxOpenFiles = 64
+    /// `maxOpenFiles`, or fewer under a low limit of open descriptors (`ulimit -n`): half of
+    /// what the limit leaves beyond 64 for the history, the outputs and the libraries, and at
+    /// least 4. Files past it wait for a slot rather than fail to open.
+    static let openFileLimit: Int = {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < rlim_t(Int32.max) else { return maxOpenFiles }
+        return min(maxOpenFiles, max(4, (Int(clamping: limit.rlim_cur) - 64) / 2))
+    }()
     /// Records handed over at a time; fewer when the run flushes after fewer records.
     let batchSize: Int
 
@@ -112,7 +123,7 @@ final class ReadStage: @unchecked Sendable {
     func start() throws(SinkError) {
         thread = try WorkerThread(name: "funnel-read") { [self] in
             for group in Self.mergeGroups(files, firstTime: { firstTime(of: $0) }) {
-                guard readMerged(group) else { break }
+                guard readMerged(group.files, firstTimes: group.firstTimes) else { break }
             }
             progress.finish()
             queue.close()
@@ -125,30 +136,23 @@ final class ReadStage: @unchecked Sendable {
         return (tally, manifest)
     }
 
-    /// Indices of the files to read together: the files of one day (or of no day), in day
-    /// order, at most `maxOpenFiles` at a time. A day of more files is read in turns of the
-    /// files whose first records are nearest in time (`firstTime`, asked only then): files
-    /// that each hold a stretch of the day (a dump a minute) are then read in one pass
-    /// through it. Until 2026-12-05 the turns followed the files' listed order, and each
-    /// turn went through the whole day again: the sessions a turn flushed were rebuilt from
-    /// the history in the next, twice the CPU from the 17th file of a day (a review).
-    static func mergeGroups(_ files: [InputFile], firstTime: (Int) -> Int64? = { _ in nil }) -> [[Int]] {
+    /// The files to read together, by index: the files of one day (or of no day), in day
+    /// order. A day of more than `openFileLimit` files comes ordered by the time of each
+    /// file's first record (`firstTime`, asked only then), with those times, and is merged
+    /// in a window of that many open files that slides along the day (`readMerged`): files
+    /// that each hold a stretch of the day (a dump a minute) are read in one pass through
+    /// it. Until 2026-12-05 such a day was read in turns of 16 files in their listed order,
+    /// each turn going through the whole day again and rebuilding the sessions the last one
+    /// flushed: twice the CPU from the 17th file of a day (a review).
+    static func mergeGroups(_ files: [InputFile], firstTime: (Int) -> Int64? = { _ in nil }) -> [(files: [Int], firstTimes: [Int64]?)] {
         var byDay: [Int: [Int]] = [:]
         for (index, file) in files.enumerated() { byDay[file.day ?? Int.min, default: []].append(index) }
-        var groups: [[Int]] = []
-        for day in byDay.keys.sorted() {
-            var indices = byDay[day]!
-            if indices.count > maxOpenFiles {
-                let times = indices.map { firstTime($0) ?? Int64.min }
-                indices = zip(indices, times).sorted { ($0.1, $0.0) < ($1.1, $1.0) }.map(\.0)
-            }
-            var start = 0
-            while start < indices.count {
-                groups.append(Array(indices[start..<min(start + maxOpenFiles, indices.count)]))
-                start += maxOpenFiles
-            }
+        return byDay.keys.sorted().map { day in
+            let indices = byDay[day]!
+            guard indices.count > openFileLimit else { return (indices, nil) }
+            let ordered = zip(indices, indices.map { firstTime($0) ?? Int64.min }).sorted { ($0.1, $0.0) < ($1.1, $1.0) }
+            return (ordered.map(\.0), ordered.map(\.1))
         }
-        return groups
     }
 
     /// The time of a file's first record, read from a reader of its own that is then dropped
@@ -164,25 +168,48 @@ final class ReadStage: @unchecked Sendable {
         return nil
     }
 
-    /// Reads the files of `group` merged; false when the queue was closed (the run stops).
-    private func readMerged(_ group: [Int]) -> Bool {
+    /// Reads the files of `group` merged by time; false when the queue was closed (the run
+    /// stops). With `firstTimes` (a day of more than `maxOpenFiles` files, in the order of
+    /// those times) a file is opened when the merge reaches its first record and a slot is
+    /// free (one of the open files has ended); until a slot is free it waits, and its earlier
+    /// records come late, as a file far out of order does.
+    private func readMerged(_ group: [Int], firstTimes: [Int64]?) -> Bool {
+        // Per slot (an open file): its reader, the file's index, its next record, whether it
+        // has one, and its order. Lists of plain values: a list of optionals copied each head
+        // it compared and the one it took (a retain and release of its group and bytes), and
+        // assigned them through the runtime's generic path: 56 million instructions of the
+        // bench's S run (4,013.6 M -> 3,957.1 M).
         var sources: [LineSource] = []
-        for index in group {
-            sources.append(self.sources[index]!)
-            self.sources[index] = nil
-            progress.startFile(index, path: files[index].path)
-        }
-        // Each file's next record, and whether it has one. A list of optionals copied each
-        // head it compared and the one it took (a retain and release of its group and bytes),
-        // and assigned them through the runtime's generic path: 56 million instructions of
-        // the bench's S run (4,013.6 M -> 3,957.1 M).
+        var slotFile: [Int] = []
         var heads: [StreamRecord] = []
         var live: [Bool] = []
-        var orders = [AheadOrder](repeating: AheadOrder(tolerance: pipeline.sessions.timeoutMillis), count: group.count)
-        for slot in group.indices {
-            let head = orders[slot].next { nextRecord(&sources[slot], index: group[slot]) }
-            live.append(head != nil)
-            heads.append(head ?? .empty)
+        var orders: [AheadOrder] = []
+        var next = 0  // the first file of `group` not yet opened
+        let fresh = AheadOrder(tolerance: pipeline.sessions.timeoutMillis)
+        /// Opens the next file into a free slot; false when every slot is taken.
+        func openNext() -> Bool {
+            let slot: Int
+            if let free = live.firstIndex(of: false) {
+                slot = free
+                setAside += orders[slot].parkedCount
+            } else if live.count < Self.openFileLimit {
+                slot = live.count
+                sources.append(self.sources[group[next]]!)
+                slotFile.append(0); heads.append(.empty); live.append(false); orders.append(fresh)
+            } else {
+                return false
+            }
+            let index = group[next]
+            next += 1
+            sources[slot] = self.sources[index]!
+            self.sources[index] = nil
+            slotFile[slot] = index
+            orders[slot] = fresh
+            progress.startFile(index, path: files[index].path)
+            let head = orders[slot].next { nextRecord(&sources[slot], index: index) }
+            live[slot] = head != nil
+            heads[slot] = head ?? .empty
+            return true
         }
         var batch: [StreamRecord] = []
         batch.reserveCapacity(batchSize)
@@ -191,10 +218,13 @@ final class ReadStage: @unchecked Sendable {
             for slot in heads.indices where live[slot] {
                 if best < 0 || heads[slot].timestamp < heads[best].timestamp { best = slot }
             }
+            // The next file joins when the merge has reached its first record (any time when
+            // no time is known), or when nothing else is left to read.
+            if next < group.count, best < 0 || firstTimes.map({ $0[next] <= heads[best].timestamp }) ?? true, openNext() { continue }
             guard best >= 0 else { break }
             batch.append(exchange(&heads[best], with: .empty))
-            if let next = orders[best].next({ nextRecord(&sources[best], index: group[best]) }) {
-                heads[best] = next
+            if let record = orders[best].next({ nextRecord(&sources[best], index: slotFile[best]) }) {
+                heads[best] = record
             } else {
                 live[best] = false
             }
@@ -202,9 +232,9 @@ final class ReadStage: @unchecked Sendable {
                 guard queue.push(batch) else {
                     // Stopped by a failing sink: the summary counts what was read so far (until
                     // 2026-12-05 a file cut off this way counted 0 lines and 0 bytes).
-                    for slot in group.indices where live[slot] {
-                        tally.files[group[slot]].lines = sources[slot].linesSoFar
-                        tally.files[group[slot]].bytes = sources[slot].bytesSoFar
+                    for slot in live.indices where live[slot] {
+                        tally.files[slotFile[slot]].lines = sources[slot].linesSoFar
+                        tally.files[slotFile[slot]].bytes = sources[slot].bytesSoFar
                         tally.linesRead += sources[slot].linesSoFar
                     }
                     return false

@@ -1,9 +1,13 @@
 @testable import FunnelPipeline
+import FunnelTestSupport
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// The turns in which a day's files are read when it has more than `ReadStage.maxOpenFiles`:
-/// by the time of their first records, so that files each holding a stretch of the day are
-/// read in one pass through it.
+/// How a day's files are merged when it has more than `ReadStage.maxOpenFiles`: ordered by
+/// the time of their first records, which the window of open files then slides along, so
+/// that files each holding a stretch of the day are read in one pass through it.
 struct MergeGroupsTests {
     private func files(_ count: Int, day: Int? = 19_800) -> [InputFile] {
         (0..<count).map { index in
@@ -13,13 +17,13 @@ struct MergeGroupsTests {
         }
     }
 
-    @Test func aDayOfManyFilesIsReadInTurnsByTheirFirstTimes() {
+    @Test func aDayOfManyFilesIsOrderedByTheirFirstTimes() {
         let count = ReadStage.maxOpenFiles + 4
-        // Listed last to first in time: the first turn must hold the earliest files.
+        // Listed last to first in time.
         let groups = ReadStage.mergeGroups(files(count)) { Int64(count - $0) * 60_000 }
-        #expect(groups.count == 2)
-        #expect(groups[0] == Array((4..<count).reversed()))
-        #expect(groups[1] == [3, 2, 1, 0])
+        #expect(groups.count == 1)
+        #expect(groups[0].files == Array((0..<count).reversed()))
+        #expect(groups[0].firstTimes == (1...count).map { Int64($0) * 60_000 })
     }
 
     @Test func aDayOfFewFilesKeepsItsOrderAndReadsNoFirstTimes() {
@@ -28,7 +32,8 @@ struct MergeGroupsTests {
             asked += 1
             return 0
         }
-        #expect(groups == [Array(0..<ReadStage.maxOpenFiles), Array(ReadStage.maxOpenFiles..<(ReadStage.maxOpenFiles + 3))])
+        #expect(groups.map(\.files) == [Array(0..<ReadStage.maxOpenFiles), Array(ReadStage.maxOpenFiles..<(ReadStage.maxOpenFiles + 3))])
+        #expect(groups.allSatisfy { $0.firstTimes == nil })
         #expect(asked == 0)
     }
 
@@ -37,7 +42,41 @@ struct MergeGroupsTests {
     @Test func unknownFirstTimesComeFirstAndTiesKeepTheirOrder() {
         let count = ReadStage.maxOpenFiles + 2
         let groups = ReadStage.mergeGroups(files(count)) { $0 == 5 ? nil : 1_000 }
-        #expect(groups.first?.first == 5)
-        #expect(groups.flatMap { $0 } == [5] + (0..<count).filter { $0 != 5 })
+        #expect(groups.first?.files == [5] + (0..<count).filter { $0 != 5 })
+    }
+}
+
+/// A day of more files than may be open at once, through a run: the same sessions as the same
+/// events in one file, each file opened as the merge reaches it (a dump a minute beside a
+/// file that spans the whole day).
+@Suite(.serialized)
+struct ManyFilesTests {
+    @Test func aDayOfManyFilesGivesTheSessionsOfOneFile() throws {
+        let folder = TestFiles.temporaryFolder("many-files")
+        defer { TestFiles.remove(folder) }
+        let count = ReadStage.openFileLimit + 6
+        let start: Int64 = 1_709_251_200_000
+        func event(_ minute: Int, _ visitor: Int, page: String) -> String {
+            #"{"event":"PageView","timestamp":\#(start + Int64(minute) * 60_000 + Int64(visitor)),"anonymous_id":"v\#(visitor)","url":"https://film.example/\#(page)"}"#
+        }
+        for name in ["dumps", "one"] { mkdir(folder + "/" + name, 0o755) }
+        var all: [String] = []
+        var spanning: [String] = []
+        for minute in 0..<count {
+            // Each minute's dump: two visitors; the spanning file: a visitor who stays all day.
+            let lines = [event(minute, minute % 7, page: "m\(minute)"), event(minute, 100 + minute % 3, page: "n\(minute)")]
+            TestFiles.write(folder + "/dumps/events-\(String(minute + 1000)).ndjson", lines.joined(separator: "\n") + "\n")
+            spanning.append(event(minute, 200, page: "s\(minute)"))
+            all += lines + [spanning.last!]
+        }
+        TestFiles.write(folder + "/dumps/all-day.ndjson", spanning.joined(separator: "\n") + "\n")
+        TestFiles.write(folder + "/one/all.ndjson", all.joined(separator: "\n") + "\n")
+        for (name, paths) in [("many", "dumps/*.ndjson"), ("single", "one/all.ndjson")] {
+            TestFiles.write(folder + "/\(name).yaml", "sources:\n  - kind: ndjson\n    paths: [\"\(paths)\"]\nsink:\n  kind: ndjson\n  output: \(name)-out/\n")
+            let summary = try RunsOverTimeTests.run(folder + "/\(name).yaml", days: [], sink: .ndjson, output: folder + "/\(name)-out")
+            #expect(summary.exitStatus == .success && summary.kept == count * 3, "\(name): \(summary.problems)")
+        }
+        let many = TestFiles.readText(folder + "/many-out/sessions.ndjson")
+        #expect(many != nil && many == TestFiles.readText(folder + "/single-out/sessions.ndjson"))
     }
 }
