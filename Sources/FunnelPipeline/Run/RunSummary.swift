@@ -74,7 +74,15 @@ public struct RunSummary: Sendable {
         lines.append("funnel run \(pipeline)\(days.isEmpty ? "" : " " + days)\(dryRun ? " (dry run: nothing written)" : "")")
         lines.append("  inputs       \(files.count) files, \(files.reduce(0) { $0 + $1.bytes }) bytes")
         for missing in missingInputs { lines.append("  missing      \(missing) matched no file") }
-        for file in files { if let seen = file.seenBefore { lines.append("  repeated     \(file.path): \(seen)") } }
+        // The files read before, the first few by name: a re-run of a day of 10,000 files
+        // printed 10,000 lines (a review). `--summary-json` keeps every file's.
+        let seenBefore = files.filter { $0.seenBefore != nil }
+        for file in seenBefore.prefix(Self.filesNamed) { lines.append("  repeated     \(file.path): \(file.seenBefore!)") }
+        if seenBefore.count > Self.filesNamed {
+            let rest = seenBefore.dropFirst(Self.filesNamed)
+            let unchanged = rest.filter { $0.seenBefore == "read before, unchanged" }.count
+            lines.append("  repeated     and \(rest.count) more files read before (\(unchanged) unchanged, \(rest.count - unchanged) grown or changed; --summary-json lists each)")
+        }
         lines.append("  lines read   \(linesRead)")
         lines.append("  kept         \(kept)")
         lines.append("  filtered     \(filteredTotal)\(counts(filtered))")
@@ -90,6 +98,9 @@ public struct RunSummary: Sendable {
         lines.append("  exit status  \(exitStatus.rawValue)")
         return lines.joined(separator: "\n") + "\n"
     }
+
+    /// Files named one by one in the text's "repeated" lines; the rest are counted.
+    static let filesNamed = 10
 
     /// The same facts as one JSON object, keys in a fixed order.
     public var json: [UInt8] {
