@@ -20,3 +20,19 @@ struct SummaryFilesTests {
         #expect(String(decoding: summary.json, as: UTF8.self).contains("events-13.ndjson"))
     }
 }
+
+/// The progress line is drawn at the first file and then at most four times a second, not
+/// once a file (a day of 10,000 files wrote 10,003 lines to a cron log; a review).
+struct ProgressDrawsTests {
+    @Test func manyFilesDrawTheLineAtMostFourTimesASecond() {
+        final class Lines: @unchecked Sendable { var count = 0 }
+        let drawn = Lines()
+        var progress = Progress(mode: .always, total: 10_000, report: { _ in drawn.count += 1 })
+        let started = Runner.now()
+        progress.startFile(0, path: "first")
+        #expect(drawn.count == 1)
+        for index in 1..<10_000 { progress.startFile(index, path: "file-\(index)") }
+        let seconds = Runner.now() - started
+        #expect(drawn.count <= 2 + Int(seconds / 0.25), "\(drawn.count) draws in \(seconds) s")
+    }
+}
