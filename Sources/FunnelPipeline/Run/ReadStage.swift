@@ -49,19 +49,26 @@ final class ReadStage: @unchecked Sendable {
         }
     }
 
-    /// At most this many files are open at once (each holds about 1.5 MiB of buffers); a day
+    /// At most this many files are open at once (each holds about 1.2 MiB of buffers); a day
     /// of more files opens each as the merge reaches its first record and another has ended
     /// (`readMerged`). 16 until 2026-12-05: 15 servers' logs and an events file were read
     /// in two passes through the day.
     static let maxOpenFiles = 64
-    /// `maxOpenFiles`, or fewer under a low limit of open descriptors (`ulimit -n`): half of
-    /// what the limit leaves beyond 64 for the history, the outputs and the libraries, and at
-    /// least 4. Files past it wait for a slot rather than fail to open.
+    /// `maxOpenFiles`, or fewer under a low limit of open descriptors (`ulimit -n`).
     static let openFileLimit: Int = {
         var limit = rlimit()
         guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < rlim_t(Int32.max) else { return maxOpenFiles }
-        return min(maxOpenFiles, max(4, (Int(clamping: limit.rlim_cur) - 64) / 2))
+        return openFiles(underDescriptorLimit: Int(clamping: limit.rlim_cur))
     }()
+
+    /// Input files open at once under a limit of `descriptors`: half of what is left beyond
+    /// 24 for the rest of the run (about 12 in use: the standard streams, the history and its
+    /// journal, the outputs' temporary files, the lock), at least 1, at most `maxOpenFiles`.
+    /// Files past it wait for a slot rather than fail to open. (The first form left 64 and
+    /// took at least 4: under `ulimit -n 16` 77 files of 1,002 failed to open; a review.)
+    static func openFiles(underDescriptorLimit descriptors: Int) -> Int {
+        min(maxOpenFiles, max(1, (descriptors - 24) / 2))
+    }
     /// Records handed over at a time; fewer when the run flushes after fewer records.
     let batchSize: Int
 

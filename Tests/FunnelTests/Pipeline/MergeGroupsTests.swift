@@ -80,3 +80,12 @@ struct ManyFilesTests {
         #expect(many != nil && many == TestFiles.readText(folder + "/single-out/sessions.ndjson"))
     }
 }
+
+/// How many input files may be open at once under a descriptor limit: enough left for the
+/// rest of the run (a review saw 77 files of 1,002 fail to open under `ulimit -n 16`).
+struct OpenFilesTests {
+    @Test(arguments: [(16, 1), (20, 1), (32, 4), (72, 24), (128, 52), (152, 64), (1024, 64), (1_048_576, 64)])
+    func theWindowLeavesRoomForTheRun(descriptors: Int, files: Int) {
+        #expect(ReadStage.openFiles(underDescriptorLimit: descriptors) == files)
+    }
+}
