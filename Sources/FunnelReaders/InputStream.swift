@@ -60,8 +60,8 @@ public final class InputStream {
     nonisolated(unsafe) private static var standardInput: InputStream?
 
     /// A stream on `path`; for `-`, the process's one stream on stdin.
-    public static func opening(_ path: String) throws(InputError) -> InputStream {
-        guard path == "-" else { return try InputStream(path: path) }
+    public static func opening(_ path: String, bufferSize: Int = 1 << 18) throws(InputError) -> InputStream {
+        guard path == "-" else { return try InputStream(path: path, bufferSize: bufferSize) }
         if let standardInput { return standardInput }
         let stream = try InputStream(path: "-")
         standardInput = stream

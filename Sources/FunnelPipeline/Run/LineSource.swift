@@ -51,6 +51,11 @@ struct LineSource {
     private(set) var unreadNumbers = 0
     private(set) var firstUnreadNumber: String?
 
+    /// Whether the file is read with small buffers (64 KiB of compressed bytes, 128 KiB of
+    /// lines, against 256 KiB and 1 MiB): set for a day of many files, whose window may hold
+    /// hundreds open at once (`ReadStage.slidingFrom`).
+    var smallBuffers = false
+
     init(file: InputFile) throws(PipelineError) {
         self.file = file
         switch file.source.kind {
@@ -103,10 +108,10 @@ struct LineSource {
                 return nil
             }
             do {
-                let stream = try InputStream.opening(file.path)
+                let stream = try InputStream.opening(file.path, bufferSize: smallBuffers ? 1 << 16 : 1 << 18)
                 stream.contentPrefixLength = previousContentBytes
                 self.stream = stream
-                reader = LineReader(stream: stream, maxLineLength: maxLineLength)
+                reader = LineReader(stream: stream, maxLineLength: maxLineLength, chunkSize: smallBuffers ? 1 << 17 : 1 << 20)
             } catch {
                 openFailed = true
                 finished = true

@@ -49,11 +49,18 @@ final class ReadStage: @unchecked Sendable {
         }
     }
 
-    /// At most this many files are open at once (each holds about 1.2 MiB of buffers); a day
-    /// of more files opens each as the merge reaches its first record and another has ended
-    /// (`readMerged`). 16 until 2026-12-05: 15 servers' logs and an events file were read
-    /// in two passes through the day.
-    static let maxOpenFiles = 64
+    /// At most this many files are open at once. A day of more than `slidingFrom` files opens
+    /// each as the merge reaches its first record and a slot is free (`readMerged`), with
+    /// small buffers (about 0.2 MiB a file, `LineSource.smallBuffers`). 16 until 2026-12-05
+    /// (15 servers' logs and an events file were read in two passes through the day), then 64
+    /// with full buffers: a day of 64 servers' logs, each spanning the day, filled the window,
+    /// and the rest came late (a review: 9.85 s of CPU and 319 MB, against 5.65 s and 251 MB
+    /// for 62 servers).
+    static let maxOpenFiles = 256
+    /// A day of more files than this is ordered by the time of each file's first records and
+    /// read through a window that slides along the day, each file with small buffers; a day
+    /// of fewer opens them all at once, with full buffers.
+    static let slidingFrom = 16
     /// `maxOpenFiles`, or fewer under a low limit of open descriptors (`ulimit -n`).
     static let openFileLimit: Int = {
         var limit = rlimit()
@@ -129,7 +136,7 @@ final class ReadStage: @unchecked Sendable {
     /// reader's thread cannot be started.
     func start() throws(SinkError) {
         thread = try WorkerThread(name: "funnel-read") { [self] in
-            for group in Self.mergeGroups(files, firstTime: { firstTime(of: $0) }) {
+            for group in Self.mergeGroups(files, firstTime: { Self.firstTime(of: files[$0], maxLineLength: pipeline.maxLineLength) }) {
                 guard readMerged(group.files, firstTimes: group.firstTimes) else { break }
             }
             progress.finish()
@@ -144,9 +151,10 @@ final class ReadStage: @unchecked Sendable {
     }
 
     /// The files to read together, by index: the files of one day (or of no day), in day
-    /// order. A day of more than `openFileLimit` files comes ordered by the time of each
-    /// file's first record (`firstTime`, asked only then), with those times, and is merged
-    /// in a window of that many open files that slides along the day (`readMerged`): files
+    /// order. A day of more than `slidingFrom` files (or `openFileLimit`, when lower) comes
+    /// ordered by the time of each file's first records (`firstTime`, asked only then), with
+    /// those times, and is merged in a window of at most `openFileLimit` open files that
+    /// slides along the day (`readMerged`): files
     /// that each hold a stretch of the day (a dump a minute) are read in one pass through
     /// it. Until 2026-12-05 such a day was read in turns of 16 files in their listed order,
     /// each turn going through the whole day again and rebuilding the sessions the last one
@@ -156,31 +164,46 @@ final class ReadStage: @unchecked Sendable {
         for (index, file) in files.enumerated() { byDay[file.day ?? Int.min, default: []].append(index) }
         return byDay.keys.sorted().map { day in
             let indices = byDay[day]!
-            guard indices.count > openFileLimit else { return (indices, nil) }
+            guard indices.count > min(slidingFrom, openFileLimit) else { return (indices, nil) }
             let ordered = zip(indices, indices.map { firstTime($0) ?? Int64.min }).sorted { ($0.1, $0.0) < ($1.1, $1.0) }
             return (ordered.map(\.0), ordered.map(\.1))
         }
     }
 
-    /// The time of a file's first record, read from a reader of its own that is then dropped
-    /// (the file is read again in its turn); nil for stdin, a file that is not a regular
-    /// one, or none within its first thousand lines.
-    private func firstTime(of index: Int) -> Int64? {
-        let file = files[index]
+    /// When a file's records begin: the median time of its first records (at most
+    /// `firstRecords` of its first thousand lines), read from a reader of its own that is then
+    /// dropped (the file is read again in its turn); nil for stdin, a file that is not a
+    /// regular one, or no record within its first thousand lines. The median, not the first
+    /// time: a straggler at a file's head (a record hours older than the rest) opened the
+    /// file hours early, and it held a slot of the window all that while (a review: 5.63 ->
+    /// 8.14 s of CPU); the straggler now comes late, as any late record.
+    static func firstTime(of file: InputFile, maxLineLength: Int) -> Int64? {
         guard file.path != "-", file.notRegular == nil, var source = try? LineSource(file: file) else { return nil }
-        for _ in 0..<1000 {
-            guard let item = source.next(maxLineLength: pipeline.maxLineLength) else { return nil }
-            if case .record(let record, _, _) = item { return record.timestamp }
+        var times: [Int64] = []
+        for _ in 0..<1000 where times.count < Self.firstRecords {
+            guard let item = source.next(maxLineLength: maxLineLength) else { break }
+            if case .record(let record, _, _) = item { times.append(record.timestamp) }
         }
-        return nil
+        return Self.median(times)
+    }
+
+    /// Records of a file's head whose median time orders the files of a day of many files.
+    static let firstRecords = 15
+
+    /// The middle of `times` (the later of the two middles of an even count); nil when empty.
+    static func median(_ times: [Int64]) -> Int64? {
+        times.isEmpty ? nil : times.sorted()[times.count / 2]
     }
 
     /// Reads the files of `group` merged by time; false when the queue was closed (the run
-    /// stops). With `firstTimes` (a day of more than `maxOpenFiles` files, in the order of
-    /// those times) a file is opened when the merge reaches its first record and a slot is
-    /// free (one of the open files has ended); until a slot is free it waits, and its earlier
-    /// records come late, as a file far out of order does.
+    /// stops). With `firstTimes` (a day of more than `slidingFrom` files, in the order of
+    /// those times) a file is opened, with small buffers, when the merge reaches its first
+    /// records and a slot is free (one of the open files has ended); until a slot is free it
+    /// waits, and its earlier records come late, as a file far out of order does.
     private func readMerged(_ group: [Int], firstTimes: [Int64]?) -> Bool {
+        if firstTimes != nil {
+            for index in group { self.sources[index]?.smallBuffers = true }
+        }
         // Per slot (an open file): its reader, the file's index, its next record, whether it
         // has one, and its order. Lists of plain values: a list of optionals copied each head
         // it compared and the one it took (a retain and release of its group and bytes), and
