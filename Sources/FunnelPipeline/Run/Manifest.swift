@@ -52,24 +52,122 @@ struct Manifest {
     /// their position, so a reading is compared with whatever file last held it.
     private var byPosition: [String: String] = [:]
 
+    /// The file read, when only some of its entries were (`init(folder:file:for:)`): `write`
+    /// copies its other lines as they are.
+    private var source: String?
+    /// The lines of `source` that `write` leaves out, in order: the entries read (held in
+    /// `entries`, changed or not, or dropped by `record`) and lines that are no entry.
+    private var linesTaken: [Int] = []
+
     /// Reads the manifest of `folder`; a missing or unreadable one is an empty manifest, and
-    /// a line that is not an entry is left out. Read with the byte scanner of the NDJSON
-    /// reader: it is read by every run, a backfill's every day, and until 2026-12-05 its
-    /// searches of each line's text took 42 us an entry (88 ms a day for 2,100 files, a
+    /// a line that is not an entry is left out. With `files`, only the entries a run of those
+    /// files can ask for are kept: those of their paths (resolved or as spelled) and of their
+    /// positions; `write` copies the other lines. A manifest grows by a line a file for good,
+    /// and until 2026-12-05 every run held the whole of it: a review's night of 1,442 minute
+    /// dumps added 364 KB, so that after a year (137 MB) each run took 3.6 s and 504 MiB for
+    /// it. Read a line at a time with the byte scanner of the NDJSON reader (until 2026-12-05
+    /// searches of each line's text took 42 us an entry: 88 ms a day for 2,100 files, a
     /// review's 1,096-day backfill slowing from 40 to 130 ms a day).
-    init(folder: String, file: String = Self.fileName) {
-        guard var text = PipelineLoader.readText(folder + "/" + file) else { return }
-        text.withUTF8 { all in
+    init(folder: String, file: String = Self.fileName, for files: [InputFile]? = nil) {
+        let path = folder + "/" + file
+        let wanted = files.map { files in
+            (paths: Set(files.map(\.manifestKey) + files.map(\.path)), positions: Set(files.map(\.positionPrefix)))
+        }
+        var taken: [Int] = []
+        var entries: [String: Entry] = [:]
+        var byPosition: [String: String] = [:]
+        let read = (try? Self.eachLine(of: path) { number, line in
+            if let wanted, let (path, position) = Self.quickKeys(line), !wanted.paths.contains(path),
+               !(position.map(wanted.positions.contains) ?? false) {
+                return
+            }
+            guard let entry = Self.entry(line) else {
+                taken.append(number)
+                return
+            }
+            if let wanted, !wanted.paths.contains(entry.path), !(entry.position.map(wanted.positions.contains) ?? false) { return }
+            taken.append(number)
+            entries[entry.path] = entry
+            if let position = entry.position { byPosition[position] = entry.path }
+        }) ?? false
+        self.entries = entries
+        self.byPosition = byPosition
+        if read, wanted != nil {
+            source = path
+            linesTaken = taken
+        }
+    }
+
+    /// Calls `body` with each line of the file at `path` (without its newline) and its number
+    /// from 0, holding a line at a time; false when the file cannot be read.
+    private static func eachLine(of path: String, _ body: (Int, UnsafeBufferPointer<UInt8>) throws(SinkError) -> Void) throws(SinkError) -> Bool {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) != S_IFDIR else { return false }
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var filled = 0
+        var number = 0
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, $0.count - filled) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                return false
+            }
+            filled += count
             var start = 0
-            while start < all.count {
-                let end = all[start...].firstIndex(of: 0x0A) ?? all.count
-                if let entry = Self.entry(UnsafeBufferPointer(rebasing: all[start..<end])) {
-                    entries[entry.path] = entry
-                    if let position = entry.position { byPosition[position] = entry.path }
+            try buffer.withUnsafeBufferPointer { all throws(SinkError) in
+                while let end = all[start..<filled].firstIndex(of: 0x0A) {
+                    try body(number, UnsafeBufferPointer(rebasing: all[start..<end]))
+                    number += 1
+                    start = end + 1
                 }
-                start = end + 1
+                if count == 0, start < filled {
+                    try body(number, UnsafeBufferPointer(rebasing: all[start..<filled]))
+                    number += 1
+                    start = filled
+                }
+            }
+            if count == 0 { return true }
+            if start > 0 {
+                buffer.withUnsafeMutableBytes { $0.baseAddress!.copyMemory(from: $0.baseAddress! + start, byteCount: filled - start) }
+                filled -= start
+            } else if filled == buffer.count {
+                buffer += [UInt8](repeating: 0, count: buffer.count)  // a line longer than the buffer
             }
         }
+    }
+
+    /// The path and position of a line as `write` lays it out (the path first, the position
+    /// last, neither with an escape), without reading the rest: most lines of a long manifest
+    /// are of other files, and the scanner took 1.4 us a line (0.73 s for 526,000). Nil for
+    /// any other line, which is read whole.
+    static func quickKeys(_ line: UnsafeBufferPointer<UInt8>) -> (path: String, position: String?)? {
+        let head = Array(#"{"path":""#.utf8)
+        guard line.count > head.count + 2, line.starts(with: head) else { return nil }
+        guard let pathEnd = line[head.count...].firstIndex(where: { $0 == 0x22 || $0 == 0x5C }), line[pathEnd] == 0x22 else { return nil }
+        let path = String(decoding: UnsafeBufferPointer(rebasing: line[head.count..<pathEnd]), as: UTF8.self)
+        let key = Array(#","position":""#.utf8)
+        guard line[line.count - 2] == 0x22, line[line.count - 1] == 0x7D else {
+            return Self.mentionsPosition(line) ? nil : (path, nil)
+        }
+        // The position's value: back from the closing quote to the one that opens it.
+        var start = line.count - 2
+        while start > pathEnd, line[start - 1] != 0x22 {
+            if line[start - 1] == 0x5C { return nil }
+            start -= 1
+        }
+        guard start - key.count > pathEnd, line[(start - key.count)..<start].elementsEqual(key) else {
+            return Self.mentionsPosition(line) ? nil : (path, nil)
+        }
+        return (path, String(decoding: UnsafeBufferPointer(rebasing: line[start..<(line.count - 2)]), as: UTF8.self))
+    }
+
+    private static func mentionsPosition(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        let word = Array(#""position""#.utf8)
+        guard line.count >= word.count else { return false }
+        return (0...(line.count - word.count)).contains { line[$0..<($0 + word.count)].elementsEqual(word) }
     }
 
     /// One line's entry; nil unless it holds a path, a size and a CRC-32.
@@ -201,8 +299,28 @@ struct Manifest {
         return seen
     }
 
+    /// Writes the manifest: the lines of the file it was read from that it did not read, as
+    /// they were, then its entries, by path.
     func write(folder: String, file name: String = Self.fileName) throws(SinkError) {
         let file = try AtomicFile(path: folder + "/" + name)
+        if let source {
+            var next = 0
+            var copied: [UInt8] = []
+            let read = try Self.eachLine(of: source) { number, line throws(SinkError) in
+                if next < linesTaken.count, linesTaken[next] == number {
+                    next += 1
+                    return
+                }
+                copied.append(contentsOf: line)
+                copied.append(0x0A)
+                if copied.count >= 1 << 20 {
+                    try file.append(copied)
+                    copied.removeAll(keepingCapacity: true)
+                }
+            }
+            guard read else { throw SinkError("cannot read \(source) again to write the manifest: \(String(cString: strerror(errno)))") }
+            try file.append(copied)
+        }
         for entry in entries.values.sorted(by: { $0.path < $1.path }) {
             var out: [UInt8] = []
             out.append(contentsOf: #"{"path":"#.utf8)

@@ -82,7 +82,7 @@ public struct Runner {
         // manifest before it wrote back the manifest as it stood before the other run, whose
         // files were then unknown to the next (a review saw it in 7 of 10 tries, and a changed
         // input go unreported; until 2026-12-05).
-        var manifest = Manifest(folder: output, file: options.manifestFile)
+        var manifest = Manifest(folder: output, file: options.manifestFile, for: files)
         if !options.dryRun {
             do {
                 rejects = try RejectWriter(folder: output)

@@ -45,4 +45,50 @@ struct ManifestTests {
         #expect(manifest.entries["reordered.log"]?.bytes == 3 && manifest.entries["reordered.log"]?.kept == 4)
         #expect(manifest.entries["reordered.log"]?.runs == 1)
     }
+
+    /// A run holds only the entries its files can ask for (of their paths and positions) and
+    /// writes the other lines back as they were: a manifest of a year of minute dumps (137 MB)
+    /// took 3.6 s and 504 MiB of every run when each held all of it.
+    @Test func aRunHoldsOnlyItsFilesEntriesAndKeepsTheOthersLines() throws {
+        let folder = TestFiles.temporaryFolder("manifest-some")
+        defer { TestFiles.remove(folder) }
+        let source = Pipeline.Source(kind: .ndjson, paths: [])
+        var moved = InputFile(path: "logs/moved.log", source: source)
+        moved.day = 19_800
+        var mine = InputFile(path: "logs/mine.log", source: source)
+        mine.day = 19_800
+        let others = [
+            #"{"path":"logs/other.log","bytes":1,"crc32":2,"runs":1,"last_run":3,"position":"000000019799|other.log|"}"#,
+            #"{"path":"logs/escaped \"one\".log","bytes":1,"crc32":2,"runs":1,"last_run":3}"#,
+            #"{"path":"logs/no-position.log","bytes":4,"crc32":5,"runs":1,"last_run":6,"kept":0}"#,
+        ]
+        // Found by its path; found by the position it held (a file of another name there);
+        // a line that is no entry but names one of the run's files.
+        let read = [
+            #"{"path":"logs/mine.log","bytes":7,"crc32":8,"runs":2,"last_run":9,"position":"000000019800|mine.log|"}"#,
+            #"{"path":"logs/was-here.log","bytes":7,"crc32":8,"runs":1,"last_run":9,"position":"\#(moved.positionPrefix)"}"#,
+            #"{"path":"logs/mine.log","bytes":"#,
+        ]
+        TestFiles.write(folder + "/manifest.ndjson", ([others[0], read[0], others[1], read[1], read[2], others[2]]).joined(separator: "\n") + "\n")
+        let manifest = Manifest(folder: folder, for: [mine, moved])
+        #expect(manifest.entries.keys.sorted() == ["logs/mine.log", "logs/was-here.log"])
+        #expect(manifest.previousContentBytes(of: mine) == nil && manifest.entries["logs/mine.log"]?.runs == 2)
+        try manifest.write(folder: folder, file: "again.ndjson")
+        #expect(TestFiles.readText(folder + "/again.ndjson") == (others + read.prefix(2)).joined(separator: "\n") + "\n")
+    }
+
+    @Test func quickKeysReadOnlyTheLinesWriteLaysOut() {
+        func keys(_ line: String) -> (String, String?)? {
+            var line = line
+            return line.withUTF8 { Manifest.quickKeys($0).map { ($0.path, $0.position) } }
+        }
+        let laidOut = keys(#"{"path":"a/b.log","bytes":1,"crc32":2,"runs":1,"last_run":3,"kept":4,"position":"000000019800|b.log|"}"#)
+        #expect(laidOut?.0 == "a/b.log" && laidOut?.1 == "000000019800|b.log|")
+        let noPosition = keys(#"{"path":"a/b.log","bytes":1,"crc32":2,"runs":1,"last_run":3}"#)
+        #expect(noPosition?.0 == "a/b.log" && noPosition?.1 == nil)
+        #expect(keys(#"{"path":"a/\"b\".log","bytes":1,"crc32":2}"#) == nil)
+        #expect(keys(#"{"path":"a.log","bytes":1,"crc32":2,"position":"0|\"b\".log|"}"#) == nil)
+        #expect(keys(#"{"path":"a.log","position":"0|a.log|","bytes":1,"crc32":2}"#) == nil)
+        #expect(keys(#"{"bytes":1,"path":"a.log","crc32":2}"#) == nil)
+    }
 }
