@@ -187,4 +187,21 @@ struct ChangedInputTests {
         #expect(next.exitStatus == .success && next.problems.isEmpty, "\(next.problems)")
         #expect(next.files.first?.seenBefore == "read before, unchanged")
     }
+
+    /// A file that could not be opened (a link to nothing) was not read: the run says so and
+    /// exits 2, and once it can be read it is new, not "read before with 0 bytes".
+    @Test func aFileThatCouldNotBeOpenedIsNotReadBefore() throws {
+        let folder = TestFiles.temporaryFolder("unopened-input")
+        defer { TestFiles.remove(folder) }
+        let pipeline = Self.pipeline(folder)
+        TestFiles.write(folder + "/elsewhere.log", Self.line(0, "/a") + "\n")
+        symlink(folder + "/missing.log", folder + "/access-2024-01-03.log")
+        let unopened = try run(pipeline, folder)
+        #expect(unopened.exitStatus == .inputDamaged && unopened.files.first?.damage != nil)
+        unlink(folder + "/access-2024-01-03.log")
+        symlink(folder + "/elsewhere.log", folder + "/access-2024-01-03.log")
+        let read = try run(pipeline, folder)
+        #expect(read.exitStatus == .success && read.kept == 1)
+        #expect(read.files.first?.seenBefore == nil, "\(read.files.first?.seenBefore ?? "")")
+    }
 }
