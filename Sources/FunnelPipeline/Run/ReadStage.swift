@@ -69,13 +69,25 @@ final class ReadStage: @unchecked Sendable {
     }()
 
     /// Input files open at once under a limit of `descriptors`: half of what is left beyond
-    /// 24 for the rest of the run (about 12 in use: the standard streams, the history and its
-    /// journal, the outputs' temporary files, the lock), at least 1, at most `maxOpenFiles`.
-    /// Files past it wait for a slot rather than fail to open. (The first form left 64 and
-    /// took at least 4: under `ulimit -n 16` 77 files of 1,002 failed to open; a review.)
+    /// 48 for the rest of the run, at least 1, at most `maxOpenFiles`. A run holds about 31
+    /// descriptors of its own at its peak (a day of 900,000 lines: the standard streams, the
+    /// history and its journal, the outputs' temporary files, the lock, 19 scratch files in
+    /// `TMPDIR`). Files past it wait for a slot rather than fail to open. (The first form
+    /// left 64 and took at least 4: under `ulimit -n 16` 77 files of 1,002 failed to open; the
+    /// second left 24, and the run's own scratch files failed under `ulimit -n 64`; reviews.)
     static func openFiles(underDescriptorLimit descriptors: Int) -> Int {
-        min(maxOpenFiles, max(1, (descriptors - 24) / 2))
+        min(maxOpenFiles, max(1, (descriptors - 48) / 2))
     }
+    /// Files of a day of many that may be open at once under `maxLineLength`: as many as
+    /// 64 MiB of small buffers hold when each is filled to two lines of the limit (a file's
+    /// buffer grows to its longest line), at least 16, at most `maxOpenFiles`. 256 under the
+    /// default limit of 64 KiB, 31 under 1 MiB: a review's 256 files that each held lines of
+    /// 1 MB took 690 MB under `max_line_length: 1 MiB`, 2.2 GB under 4 MiB.
+    static func windowFiles(maxLineLength: Int) -> Int {
+        let perFile = (1 << 16) + max(1 << 17, 2 * maxLineLength)
+        return min(maxOpenFiles, max(16, (64 << 20) / perFile))
+    }
+
     /// Records handed over at a time; fewer when the run flushes after fewer records.
     let batchSize: Int
 
@@ -172,13 +184,19 @@ final class ReadStage: @unchecked Sendable {
 
     /// When a file's records begin: the median time of its first records (at most
     /// `firstRecords` of its first thousand lines), read from a reader of its own that is then
-    /// dropped (the file is read again in its turn); nil for stdin, a file that is not a
-    /// regular one, or no record within its first thousand lines. The median, not the first
+    /// dropped (the file is read again in its turn), with small buffers; nil for stdin, a
+    /// file that is not a regular one, or no record within its first thousand lines. The median, not the first
     /// time: a straggler at a file's head (a record hours older than the rest) opened the
     /// file hours early, and it held a slot of the window all that while (a review: 5.63 ->
     /// 8.14 s of CPU); the straggler now comes late, as any late record.
     static func firstTime(of file: InputFile, maxLineLength: Int) -> Int64? {
-        guard file.path != "-", file.notRegular == nil, var source = try? LineSource(file: file) else { return nil }
+        // Only a regular file can be read twice: a pipe or FIFO given as `--input` (which
+        // `notRegular` does not mark) lost what this read took, or hung the run at its second
+        // opening (a review; until 2026-12-05).
+        var info = stat()
+        guard file.path != "-", file.notRegular == nil, stat(file.path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG,
+              var source = try? LineSource(file: file) else { return nil }
+        source.smallBuffers = true
         var times: [Int64] = []
         for _ in 0..<1000 where times.count < Self.firstRecords {
             guard let item = source.next(maxLineLength: maxLineLength) else { break }
@@ -216,13 +234,14 @@ final class ReadStage: @unchecked Sendable {
         var orders: [AheadOrder] = []
         var next = 0  // the first file of `group` not yet opened
         let fresh = AheadOrder(tolerance: pipeline.sessions.timeoutMillis)
+        let slots = min(Self.openFileLimit, Self.windowFiles(maxLineLength: pipeline.maxLineLength))
         /// Opens the next file into a free slot; false when every slot is taken.
         func openNext() -> Bool {
             let slot: Int
             if let free = live.firstIndex(of: false) {
                 slot = free
                 setAside += orders[slot].parkedCount
-            } else if live.count < Self.openFileLimit {
+            } else if live.count < slots {
                 slot = live.count
                 sources.append(self.sources[group[next]]!)
                 slotFile.append(0); heads.append(.empty); live.append(false); orders.append(fresh)

@@ -39,7 +39,12 @@ final class TemporaryFile {
             if fd >= 0 { template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) } }
         }
         guard fd >= 0 else {
-            throw SinkError("cannot make a temporary file for \(purpose) in \(folder): \(String(cString: strerror(errno))) (set TMPDIR to a writable folder with room)")
+            let code = errno
+            // Out of descriptors, TMPDIR is not the remedy (a review under `ulimit -n 64`).
+            let remedy = code == EMFILE || code == ENFILE
+                ? "raise the limit of open files (ulimit -n; 1024 is usual): a run holds its input files and up to about 70 of its own"
+                : "set TMPDIR to a writable folder with room"
+            throw SinkError("cannot make a temporary file for \(purpose) in \(folder): \(String(cString: strerror(code))) (\(remedy))")
         }
         self.fd = fd
         self.bufferBytes = bufferBytes

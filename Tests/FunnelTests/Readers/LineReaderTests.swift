@@ -43,4 +43,28 @@ struct LineReaderTests {
         let result = try lines(Array(text.utf8), max: 100, chunk: 64)
         #expect(result == ["1:short", "2:TOO LONG 1000 512", "3:after", "4:TOO LONG 1000 512"])
     }
+
+    /// Reads fill the buffer up to the chunk, and further only for a line longer than it: a
+    /// buffer sized for two lines of a high limit is not held whole by every open file.
+    @Test func readsFillAChunkUntilALineNeedsMore() throws {
+        let folder = TestFiles.temporaryFolder()
+        defer { TestFiles.remove(folder) }
+        let short = String(repeating: "s", count: 99)
+        let long = String(repeating: "L", count: 50_000)
+        func read(_ lines: [String]) throws -> (lines: [String], used: Int) {
+            TestFiles.write(folder + "/input", Array((lines.joined(separator: "\n") + "\n").utf8))
+            let reader = LineReader(stream: try InputStream(path: folder + "/input"), maxLineLength: 65_536, chunkSize: 4_096)
+            var result: [String] = []
+            _ = reader.forEach { item in
+                if case .line(let bytes, _) = item { result.append(String(decoding: bytes, as: UTF8.self)) }
+            }
+            return (result, reader.bufferUsed)
+        }
+        let shortOnly = Array(repeating: short, count: 1_000)
+        let plain = try read(shortOnly)
+        #expect(plain.lines == shortOnly && plain.used <= 4_096)
+        let withLong = Array(repeating: short, count: 500) + [long] + Array(repeating: short, count: 500)
+        let grown = try read(withLong)
+        #expect(grown.lines == withLong && grown.used > 50_000 && grown.used < 50_000 + 4_096)
+    }
 }
