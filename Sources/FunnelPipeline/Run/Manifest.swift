@@ -52,69 +52,99 @@ struct Manifest {
     /// their position, so a reading is compared with whatever file last held it.
     private var byPosition: [String: String] = [:]
 
-    /// The file read, when only some of its entries were (`init(folder:file:for:)`): `write`
-    /// copies its other lines as they are.
-    private var source: String?
+    /// The file read, open, when only some of its entries were (`init(folder:file:for:)`):
+    /// `write` copies its other lines as they are, from the same file even if another took
+    /// its name meanwhile (a review: a rebuild's manifest renamed over it during a run lost
+    /// entries and doubled others).
+    private var source: OpenManifest?
     /// The lines of `source` that `write` leaves out, in order: the entries read (held in
     /// `entries`, changed or not, or dropped by `record`) and lines that are no entry.
     private var linesTaken: [Int] = []
+    /// Why a manifest that is there could not be read (not "no such file"): `write` refuses
+    /// to replace it with this run's entries alone, which would forget every other file.
+    private var unreadable: String?
 
-    /// Reads the manifest of `folder`; a missing or unreadable one is an empty manifest, and
-    /// a line that is not an entry is left out. With `files`, only the entries a run of those
-    /// files can ask for are kept: those of their paths (resolved or as spelled) and of their
-    /// positions; `write` copies the other lines. A manifest grows by a line a file for good,
-    /// and until 2026-12-05 every run held the whole of it: a review's night of 1,442 minute
-    /// dumps added 364 KB, so that after a year (137 MB) each run took 3.6 s and 504 MiB for
-    /// it. Read a line at a time with the byte scanner of the NDJSON reader (until 2026-12-05
-    /// searches of each line's text took 42 us an entry: 88 ms a day for 2,100 files, a
-    /// review's 1,096-day backfill slowing from 40 to 130 ms a day).
+    /// A manifest file held open from its reading to its writing.
+    private final class OpenManifest {
+        let path: String
+        let fd: Int32
+        init(path: String, fd: Int32) { (self.path, self.fd) = (path, fd) }
+        deinit { close(fd) }
+    }
+
+    /// Reads the manifest of `folder`; a missing one is an empty manifest, and a line that is
+    /// not an entry is left out. With `files`, only the entries a run of those files can ask
+    /// for are kept: those of their paths (resolved or as spelled), of their positions, and
+    /// any later line of a path kept (the last line of a path is its entry); `write` copies
+    /// the other lines. A manifest grows by a line a file for good, and until 2026-12-05 every
+    /// run held the whole of it: a review's night of 1,442 minute dumps added 364 KB, so that
+    /// after a year (137 MB) each run took 4.2 s and 505 MiB for it. Read a line at a time
+    /// with the byte scanner of the NDJSON reader (until 2026-12-05 searches of each line's
+    /// text took 42 us an entry: 88 ms a day for 2,100 files, a review's 1,096-day backfill
+    /// slowing from 40 to 130 ms a day).
     init(folder: String, file: String = Self.fileName, for files: [InputFile]? = nil) {
         let path = folder + "/" + file
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            if errno != ENOENT { unreadable = "cannot read the manifest \(path): \(String(cString: strerror(errno)))" }
+            return
+        }
+        let opened = OpenManifest(path: path, fd: fd)
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            unreadable = "cannot read the manifest \(path): it is not a file"
+            return
+        }
         let wanted = files.map { files in
             (paths: Set(files.map(\.manifestKey) + files.map(\.path)), positions: Set(files.map(\.positionPrefix)))
         }
         var taken: [Int] = []
         var entries: [String: Entry] = [:]
         var byPosition: [String: String] = [:]
-        let read = (try? Self.eachLine(of: path) { number, line in
-            if let wanted, let (path, position) = Self.quickKeys(line), !wanted.paths.contains(path),
-               !(position.map(wanted.positions.contains) ?? false) {
-                return
-            }
-            guard let entry = Self.entry(line) else {
+        do throws(SinkError) {
+            try Self.eachLine(of: fd, path: path) { number, line in
+                if let wanted, let (path, position) = Self.quickKeys(line), !wanted.paths.contains(path),
+                   !(position.map(wanted.positions.contains) ?? false), entries[path] == nil {
+                    return
+                }
+                guard let entry = Self.entry(line) else {
+                    taken.append(number)
+                    return
+                }
+                if let wanted, !wanted.paths.contains(entry.path), !(entry.position.map(wanted.positions.contains) ?? false),
+                   entries[entry.path] == nil {
+                    return
+                }
                 taken.append(number)
-                return
+                entries[entry.path] = entry
+                if let position = entry.position { byPosition[position] = entry.path }
             }
-            if let wanted, !wanted.paths.contains(entry.path), !(entry.position.map(wanted.positions.contains) ?? false) { return }
-            taken.append(number)
-            entries[entry.path] = entry
-            if let position = entry.position { byPosition[position] = entry.path }
-        }) ?? false
+        } catch {
+            unreadable = error.message
+            return
+        }
         self.entries = entries
         self.byPosition = byPosition
-        if read, wanted != nil {
-            source = path
+        if wanted != nil {
+            source = opened
             linesTaken = taken
         }
     }
 
-    /// Calls `body` with each line of the file at `path` (without its newline) and its number
-    /// from 0, holding a line at a time; false when the file cannot be read.
-    private static func eachLine(of path: String, _ body: (Int, UnsafeBufferPointer<UInt8>) throws(SinkError) -> Void) throws(SinkError) -> Bool {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) != S_IFDIR else { return false }
+    /// Calls `body` with each line of the open file `fd` (at `path`) from its start (without
+    /// its newline) and its number from 0, holding a line at a time.
+    private static func eachLine(of fd: Int32, path: String, _ body: (Int, UnsafeBufferPointer<UInt8>) throws(SinkError) -> Void) throws(SinkError) {
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         var filled = 0
         var number = 0
+        var offset: off_t = 0
         while true {
-            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, $0.count - filled) }
+            let count = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + filled, $0.count - filled, offset) }
             if count < 0 {
                 if errno == EINTR { continue }
-                return false
+                throw SinkError("cannot read the manifest \(path): \(String(cString: strerror(errno)))")
             }
+            offset += off_t(count)
             filled += count
             var start = 0
             try buffer.withUnsafeBufferPointer { all throws(SinkError) in
@@ -129,7 +159,7 @@ struct Manifest {
                     start = filled
                 }
             }
-            if count == 0 { return true }
+            if count == 0 { return }
             if start > 0 {
                 buffer.withUnsafeMutableBytes { $0.baseAddress!.copyMemory(from: $0.baseAddress! + start, byteCount: filled - start) }
                 filled -= start
@@ -302,11 +332,14 @@ struct Manifest {
     /// Writes the manifest: the lines of the file it was read from that it did not read, as
     /// they were, then its entries, by path.
     func write(folder: String, file name: String = Self.fileName) throws(SinkError) {
+        if let unreadable {
+            throw SinkError("\(unreadable); it was left as it was rather than replaced by this run's files alone: make it readable (or move it away to start a new one) and run again")
+        }
         let file = try AtomicFile(path: folder + "/" + name)
         if let source {
             var next = 0
             var copied: [UInt8] = []
-            let read = try Self.eachLine(of: source) { number, line throws(SinkError) in
+            try Self.eachLine(of: source.fd, path: source.path) { number, line throws(SinkError) in
                 if next < linesTaken.count, linesTaken[next] == number {
                     next += 1
                     return
@@ -318,7 +351,6 @@ struct Manifest {
                     copied.removeAll(keepingCapacity: true)
                 }
             }
-            guard read else { throw SinkError("cannot read \(source) again to write the manifest: \(String(cString: strerror(errno)))") }
             try file.append(copied)
         }
         for entry in entries.values.sorted(by: { $0.path < $1.path }) {

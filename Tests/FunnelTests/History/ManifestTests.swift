@@ -1,6 +1,10 @@
 @testable import FunnelPipeline
 import FunnelTestSupport
+import FunnelWriters
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `manifest.ndjson` read back as it was written: every run reads it (a backfill's every
 /// day), so it is read with the byte scanner; what it held must survive the reading.
@@ -90,5 +94,54 @@ struct ManifestTests {
         #expect(keys(#"{"path":"a.log","bytes":1,"crc32":2,"position":"0|\"b\".log|"}"#) == nil)
         #expect(keys(#"{"path":"a.log","position":"0|a.log|","bytes":1,"crc32":2}"#) == nil)
         #expect(keys(#"{"bytes":1,"path":"a.log","crc32":2}"#) == nil)
+    }
+
+    private func file(_ name: String, day: Int = 19_800) -> InputFile {
+        var file = InputFile(path: "logs/" + name, source: Pipeline.Source(kind: .ndjson, paths: []))
+        file.day = day
+        return file
+    }
+
+    /// The last line of a path is its entry, as when every line was held: a later line of a
+    /// path held for its position is held too (a review: an older line was taken, and a
+    /// conflict said that the whole manifest did not).
+    @Test func theLastLineOfAPathIsItsEntry() {
+        let folder = TestFiles.temporaryFolder("manifest-twice")
+        defer { TestFiles.remove(folder) }
+        let mine = file("mine.log")
+        TestFiles.write(folder + "/manifest.ndjson", """
+            {"path":"/old/e.log","bytes":1,"crc32":2,"runs":1,"last_run":3,"content_bytes":5,"content_crc32":6,"position":"\(mine.positionPrefix)"}
+            {"path":"/old/e.log","bytes":1,"crc32":2,"runs":1,"last_run":3,"content_bytes":7,"content_crc32":8,"position":"000000019801|e.log|"}
+
+            """)
+        let manifest = Manifest(folder: folder, for: [mine])
+        #expect(manifest.entries["/old/e.log"]?.contentBytes == 7)
+        #expect(manifest.previousContentBytes(of: mine) == nil)
+    }
+
+    /// What `write` copies comes from the file the run read, even when another took its name
+    /// meanwhile (a rebuild's manifest renamed over it: entries were lost and others doubled).
+    @Test func theOtherLinesComeFromTheFileRead() throws {
+        let folder = TestFiles.temporaryFolder("manifest-renamed")
+        defer { TestFiles.remove(folder) }
+        let other = #"{"path":"logs/other.log","bytes":1,"crc32":2,"runs":1,"last_run":3}"#
+        TestFiles.write(folder + "/manifest.ndjson", other + "\n")
+        let manifest = Manifest(folder: folder, for: [file("mine.log")])
+        TestFiles.write(folder + "/replacement", #"{"path":"logs/else.log","bytes":1,"crc32":2,"runs":1,"last_run":3}"# + "\n")
+        rename(folder + "/replacement", folder + "/manifest.ndjson")
+        try manifest.write(folder: folder)
+        #expect(TestFiles.readText(folder + "/manifest.ndjson") == other + "\n")
+    }
+
+    /// A manifest that is there but cannot be read is not replaced by the run's files alone
+    /// (it was, without a word: every other file forgotten).
+    @Test func aManifestThatCannotBeReadIsNotReplaced() {
+        let folder = TestFiles.temporaryFolder("manifest-unreadable")
+        defer { TestFiles.remove(folder) }
+        symlink("manifest.ndjson", folder + "/manifest.ndjson")  // a loop: ELOOP
+        let manifest = Manifest(folder: folder, for: [file("mine.log")])
+        #expect(throws: SinkError.self) { try manifest.write(folder: folder) }
+        var info = stat()
+        #expect(lstat(folder + "/manifest.ndjson", &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK)
     }
 }
