@@ -152,6 +152,30 @@ struct CommandLineTests {
         #expect(dated.stdout.contains("ok   \(folder)/access-web2-20240228.log.gz"), "\(dated)")
     }
 
+    /// A day of many files: every failing file has its line, the first ten passing ones too,
+    /// and the rest one line (a day of 1,440 minute dumps printed 1,442 lines).
+    @Test func validateCountsThePassingFilesPastTheFirstTen() throws {
+        let folder = TestFiles.temporaryFolder("cli-validate-many")
+        defer { TestFiles.remove(folder) }
+        let good = #"127.0.0.1 - - [01/Mar/2024:10:00:00 +0000] "GET / HTTP/1.1" 200 5 "-" "Mozilla/5.0 (X11; Linux x86_64) Firefox/123.0""# + "\n"
+        for minute in 0..<14 { TestFiles.write(folder + "/access-20240301-\(1000 + minute).log", good) }
+        TestFiles.write(folder + "/access-20240301-2000.log", "not a log line\n")
+        TestFiles.write(folder + "/p.yaml", """
+            sources:
+              - kind: access_log
+                format: combined
+                paths: ["access-{date:%Y%m%d}-*.log"]
+            """)
+        let result = try funnel(["validate", folder + "/p.yaml", "--date", "2024-03-01"])
+        let lines = result.stdout.split(separator: "\n")
+        #expect(result.status == 2, "\(result)")
+        #expect(lines.filter { $0.hasPrefix("ok   \(folder)") }.count == 10, "\(result)")
+        #expect(lines.contains("ok   and 4 more files: 4/4 lines parse (100.0%), 4 kept (--every-file names them)"), "\(result)")
+        #expect(lines.contains { $0.hasPrefix("FAIL \(folder)/access-20240301-2000.log") }, "\(result)")
+        let every = try funnel(["validate", folder + "/p.yaml", "--date", "2024-03-01", "--every-file"])
+        #expect(every.stdout.split(separator: "\n").filter { $0.hasPrefix("ok   \(folder)") }.count == 14, "\(every)")
+    }
+
     /// Usage and path mistakes that ran, or said the wrong thing, until 2026-12-05: validate's
     /// `--max-reject-rate` out of 0...1 (run refused it), a folder as the pipeline file ("the
     /// file is empty"), `--output ""` (paths like "/funnel.lock": the root folder), and a
