@@ -13,6 +13,9 @@ public final class InputStream {
     private let fd: Int32
     private let ownsFD: Bool
     private var input: UnsafeMutableRawBufferPointer
+    /// The size of the buffer of compressed bytes: what the stream holds in memory, with
+    /// inflate's window.
+    public var bufferBytes: Int { input.count }
     private var inputStart = 0
     private var inputEnd = 0
     private var sawEOF = false

@@ -51,6 +51,10 @@ struct LineSource {
     private(set) var unreadNumbers = 0
     private(set) var firstUnreadNumber: String?
 
+    /// The bytes of buffers the open file holds: its compressed bytes' and as much of its
+    /// lines' as reads have filled (which grows to its longest line); 0 when not open.
+    var heldBytes: Int { (stream?.bufferBytes ?? 0) + (reader?.bufferUsed ?? 0) }
+
     /// Whether the file is read with small buffers (64 KiB of compressed bytes, 128 KiB of
     /// lines, against 256 KiB and 1 MiB): set for a day of many files, whose window may hold
     /// hundreds open at once (`ReadStage.slidingFrom`).

@@ -78,14 +78,19 @@ final class ReadStage: @unchecked Sendable {
     static func openFiles(underDescriptorLimit descriptors: Int) -> Int {
         min(maxOpenFiles, max(1, (descriptors - 48) / 2))
     }
-    /// Files of a day of many that may be open at once under `maxLineLength`: as many as
-    /// 64 MiB of small buffers hold when each is filled to two lines of the limit (a file's
-    /// buffer grows to its longest line), at least 16, at most `maxOpenFiles`. 256 under the
-    /// default limit of 64 KiB, 31 under 1 MiB: a review's 256 files that each held lines of
-    /// 1 MB took 690 MB under `max_line_length: 1 MiB`, 2.2 GB under 4 MiB.
-    static func windowFiles(maxLineLength: Int) -> Int {
-        let perFile = (1 << 16) + max(1 << 17, 2 * maxLineLength)
-        return min(maxOpenFiles, max(16, (64 << 20) / perFile))
+    /// The buffers the open files of a day of many may hold before another is opened.
+    static let windowBytes = 64 << 20
+
+    /// Whether another file of a day may be opened: while fewer than `slidingFrom` are open,
+    /// whenever `slots` allows; past that, only while the open ones hold less than
+    /// `windowBytes` (`heldBytes`, asked only then). A file's buffer grows to its longest
+    /// line, up to twice `max_line_length`: a review's 256 files each with lines of 1 MB held
+    /// 2.2 GB under a limit of 4 MiB. Held bytes, not the limit: bounding the window by the
+    /// limit (2aef8a4) made a day of 62 servers 2.6 times slower under a limit raised "just
+    /// in case", with no long line in it (a review).
+    static func roomForAnother(open: Int, slots: Int, heldBytes: () -> Int) -> Bool {
+        guard open < slots else { return false }
+        return open < slidingFrom || heldBytes() < windowBytes
     }
 
     /// Records handed over at a time; fewer when the run flushes after fewer records.
@@ -234,19 +239,31 @@ final class ReadStage: @unchecked Sendable {
         var orders: [AheadOrder] = []
         var next = 0  // the first file of `group` not yet opened
         let fresh = AheadOrder(tolerance: pipeline.sessions.timeoutMillis)
-        let slots = min(Self.openFileLimit, Self.windowFiles(maxLineLength: pipeline.maxLineLength))
-        /// Opens the next file into a free slot; false when every slot is taken.
+        var open = 0  // files open (live slots)
+        var taken = 0  // records taken from the merge
+        var askAgainAt = 0  // when the buffers held were too many: the record to ask again at
+        /// Opens the next file into a free slot; false when there is no room for it.
         func openNext() -> Bool {
+            guard taken >= askAgainAt else { return false }
+            let room = Self.roomForAnother(open: open, slots: Self.openFileLimit) {
+                var held = 0
+                for slot in live.indices where live[slot] { held += sources[slot].heldBytes }
+                return held
+            }
+            guard room else {
+                // Asked again after a batch's worth of records, not at each (a sum of up to
+                // 256 files' buffers).
+                if open < Self.openFileLimit { askAgainAt = taken + 4096 }
+                return false
+            }
             let slot: Int
             if let free = live.firstIndex(of: false) {
                 slot = free
                 setAside += orders[slot].parkedCount
-            } else if live.count < slots {
+            } else {
                 slot = live.count
                 sources.append(self.sources[group[next]]!)
                 slotFile.append(0); heads.append(.empty); live.append(false); orders.append(fresh)
-            } else {
-                return false
             }
             let index = group[next]
             next += 1
@@ -258,6 +275,7 @@ final class ReadStage: @unchecked Sendable {
             let head = orders[slot].next { nextRecord(&sources[slot], index: index) }
             live[slot] = head != nil
             heads[slot] = head ?? .empty
+            if head != nil { open += 1 }
             return true
         }
         var batch: [StreamRecord] = []
@@ -272,10 +290,13 @@ final class ReadStage: @unchecked Sendable {
             if next < group.count, best < 0 || firstTimes.map({ $0[next] <= heads[best].timestamp }) ?? true, openNext() { continue }
             guard best >= 0 else { break }
             batch.append(exchange(&heads[best], with: .empty))
+            taken += 1
             if let record = orders[best].next({ nextRecord(&sources[best], index: slotFile[best]) }) {
                 heads[best] = record
             } else {
                 live[best] = false
+                open -= 1
+                askAgainAt = 0
             }
             if batch.count == batchSize {
                 guard queue.push(batch) else {

@@ -83,6 +83,10 @@ public struct Runner {
         // files were then unknown to the next (a review saw it in 7 of 10 tries, and a changed
         // input go unreported; until 2026-12-05).
         var manifest = Manifest(folder: output, file: options.manifestFile, for: files)
+        // Before any output is replaced (until 2026-12-05 at the end, after them; a review).
+        if !options.dryRun, let unreadable = manifest.unreadable {
+            throw PipelineError("\(unreadable): it lists the files read before, and a run would replace it with its own alone; make it readable (or move it away to start a new one) and run again")
+        }
         if !options.dryRun {
             do {
                 rejects = try RejectWriter(folder: output)

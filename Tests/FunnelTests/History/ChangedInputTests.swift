@@ -204,4 +204,19 @@ struct ChangedInputTests {
         #expect(read.exitStatus == .success && read.kept == 1)
         #expect(read.files.first?.seenBefore == nil, "\(read.files.first?.seenBefore ?? "")")
     }
+
+    /// A manifest that cannot be read (a FIFO in its place: the run hung) stops the run before
+    /// any output is replaced (it stopped at the end, its sessions file already replaced).
+    @Test func aManifestThatCannotBeReadStopsTheRunFirst() throws {
+        let folder = TestFiles.temporaryFolder("unreadable-manifest")
+        defer { TestFiles.remove(folder) }
+        let pipeline = Self.pipeline(folder)
+        TestFiles.write(folder + "/access-2024-01-03.log", Self.line(0, "/a") + "\n")
+        #expect(try run(pipeline, folder).exitStatus == .success)
+        let sessions = TestFiles.readText(folder + "/out/sessions.ndjson")
+        unlink(folder + "/out/manifest.ndjson")
+        mkfifo(folder + "/out/manifest.ndjson", 0o600)
+        #expect(throws: PipelineError.self) { try run(pipeline, folder) }
+        #expect(sessions?.isEmpty == false && TestFiles.readText(folder + "/out/sessions.ndjson") == sessions)
+    }
 }

@@ -144,4 +144,22 @@ struct ManifestTests {
         var info = stat()
         #expect(lstat(folder + "/manifest.ndjson", &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK)
     }
+
+    /// A path read for a later line's position and then dropped by `record` (its position
+    /// taken by another file) does not come back through an earlier line of it (a review).
+    @Test func anEarlierLineOfAPathReadDoesNotComeBack() throws {
+        let folder = TestFiles.temporaryFolder("manifest-earlier")
+        defer { TestFiles.remove(folder) }
+        let mine = file("mine.log")
+        TestFiles.write(folder + "/manifest.ndjson", """
+            {"path":"/elsewhere/x.log","bytes":1,"crc32":2,"runs":1,"last_run":3,"position":"zzz|x|"}
+            {"path":"/elsewhere/x.log","bytes":1,"crc32":2,"runs":1,"last_run":3,"position":"\(mine.positionPrefix)"}
+
+            """)
+        var manifest = Manifest(folder: folder, for: [mine])
+        _ = manifest.record(mine, Manifest.Reading(bytes: 9, crc32: 9, contentBytes: 9, contentCRC32: 9, prefixCRC32: nil, kept: 1), settings: "s", now: 5)
+        try manifest.write(folder: folder)
+        let written = TestFiles.readText(folder + "/manifest.ndjson") ?? ""
+        #expect(!written.contains("/elsewhere/x.log") && written.contains("mine.log"), "\(written)")
+    }
 }

@@ -222,8 +222,9 @@ struct OperationsTests {
         #expect(next.warnings.contains { $0.hasPrefix("a run of ") && $0.contains(days.dates[0]) && $0.contains("did not finish: run it again") }, "\(next.warnings)")
     }
 
-    /// A flat-file run stopped at its manifest (here a folder in its place; a kill there does
-    /// the same) has not committed its history, so the re-run writes the day's sessions again.
+    /// A flat-file run stopped at its manifest (here a folder in the place of its temporary
+    /// file, which this process names; a kill there does the same) has not committed its
+    /// history, so the re-run writes the day's sessions again.
     /// Until 2026-12-05 the history was committed first, and the re-run found nothing new
     /// and replaced the day's complete sessions file with an empty one (a review found it).
     @Test func aRunStoppedAtItsManifestIsRunAgainInFull() throws {
@@ -236,10 +237,11 @@ struct OperationsTests {
         _ = try Runner(pipeline: pipeline, options: options, report: { _ in }).run()
         let reference = try #require(TestFiles.readText(output + "/clean/sessions.ndjson"))
         options.output = output + "/stopped"
-        try FileManager.default.createDirectory(atPath: output + "/stopped/" + Manifest.fileName, withIntermediateDirectories: true)
+        let blocker = output + "/stopped/" + Manifest.fileName + ".tmp-\(getpid())"
+        try FileManager.default.createDirectory(atPath: blocker, withIntermediateDirectories: true)
         let stopped = try Runner(pipeline: pipeline, options: options, report: { _ in }).run()
         #expect(stopped.exitStatus == .sinkFailure, "\(stopped.problems)")
-        TestFiles.remove(output + "/stopped/" + Manifest.fileName)
+        TestFiles.remove(blocker)
         let again = try Runner(pipeline: pipeline, options: options, report: { _ in }).run()
         #expect(again.exitStatus == .success && again.sessions > 0, "\(again.text)")
         #expect(TestFiles.readText(output + "/stopped/sessions.ndjson") == reference)

@@ -93,13 +93,21 @@ struct OpenFilesTests {
     }
 }
 
-/// How many files of a day of many may be open at once under a line limit: a file's buffer
-/// grows to its longest line, so a high limit takes fewer (a review: 256 files with lines of
-/// 1 MB held 690 MB under a limit of 1 MiB).
-struct WindowFilesTests {
-    @Test(arguments: [(1 << 16, 256), (1 << 20, 31), (4 << 20, 16), (64 << 20, 16), (1_000, 256)])
-    func aHighLineLimitTakesFewerFiles(maxLineLength: Int, files: Int) {
-        #expect(ReadStage.windowFiles(maxLineLength: maxLineLength) == files)
+/// Whether another file of a day may be opened: within the slots, and past 16 open files
+/// only while their buffers hold less than 64 MiB (a file's buffer grows to its longest line:
+/// 256 files with lines of 1 MB held 2.2 GB; bounding by the limit instead slowed a day with
+/// no long line 2.6 times under a raised limit).
+struct RoomForAnotherTests {
+    @Test func theBuffersHeldBoundTheWindowPastSixteenFiles() {
+        var asked = 0
+        func held(_ bytes: Int) -> () -> Int { { asked += 1; return bytes } }
+        #expect(ReadStage.roomForAnother(open: 15, slots: 256, heldBytes: held(1 << 30)))
+        #expect(asked == 0)
+        #expect(ReadStage.roomForAnother(open: 200, slots: 256, heldBytes: held(40 << 20)))
+        #expect(!ReadStage.roomForAnother(open: 20, slots: 256, heldBytes: held(64 << 20)))
+        #expect(!ReadStage.roomForAnother(open: 256, slots: 256, heldBytes: held(0)))
+        #expect(!ReadStage.roomForAnother(open: 1, slots: 1, heldBytes: held(0)))
+        #expect(asked == 2)
     }
 }
 
