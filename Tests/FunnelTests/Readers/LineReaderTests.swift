@@ -37,6 +37,16 @@ struct LineReaderTests {
         #expect(result.dropFirst(fillers) == ["\(fillers + 1):" + line, "\(fillers + 2):TOO LONG \(limit + 3) \(limit + 3)", "\(fillers + 3):end"], "\(result)")
     }
 
+    /// An over-long last line's length is without the CR that ends the input, as with a
+    /// newline after it (it counted the CR until 2026-12-05; a review).
+    @Test(arguments: [0, 3, 9])
+    func anOverlongLastLinesCRIsNotCounted(before: Int) throws {
+        let line = String(repeating: "y", count: 65 + before)
+        let expected = ["1:TOO LONG \(65 + before) \(65 + before)"]
+        #expect(try lines(Array((line + "\r").utf8)) == expected)
+        #expect(try lines(Array((line + "\r\n").utf8)) == expected)
+    }
+
     @Test func skipsOverlongLinesWithoutBufferingThem() throws {
         let long = String(repeating: "x", count: 1000)
         let text = "short\n\(long)\nafter\n\(long)"
