@@ -106,20 +106,20 @@ struct Manifest {
         var taken: [Int] = []
         var entries: [String: Entry] = [:]
         var byPosition: [String: String] = [:]
+        /// Whether the run may ask for a line of `path` at `position`: every line without
+        /// `files`; else one of their paths or positions, or a later line of a path held.
+        func asked(_ path: String, _ position: String?) -> Bool {
+            guard let wanted else { return true }
+            return wanted.paths.contains(path) || position.map(wanted.positions.contains) == true || entries[path] != nil
+        }
         do throws(SinkError) {
             try Self.eachLine(of: fd, path: path) { number, line in
-                if let wanted, let (path, position) = Self.quickKeys(line), !wanted.paths.contains(path),
-                   !(position.map(wanted.positions.contains) ?? false), entries[path] == nil {
-                    return
-                }
+                if wanted != nil, let (path, position) = Self.quickKeys(line), !asked(path, position) { return }
                 guard let entry = Self.entry(line) else {
                     taken.append(number)
                     return
                 }
-                if let wanted, !wanted.paths.contains(entry.path), !(entry.position.map(wanted.positions.contains) ?? false),
-                   entries[entry.path] == nil {
-                    return
-                }
+                guard asked(entry.path, entry.position) else { return }
                 taken.append(number)
                 entries[entry.path] = entry
                 if let position = entry.position { byPosition[position] = entry.path }

@@ -56,11 +56,8 @@ struct ManifestTests {
     @Test func aRunHoldsOnlyItsFilesEntriesAndKeepsTheOthersLines() throws {
         let folder = TestFiles.temporaryFolder("manifest-some")
         defer { TestFiles.remove(folder) }
-        let source = Pipeline.Source(kind: .ndjson, paths: [])
-        var moved = InputFile(path: "logs/moved.log", source: source)
-        moved.day = 19_800
-        var mine = InputFile(path: "logs/mine.log", source: source)
-        mine.day = 19_800
+        let moved = file("moved.log")
+        let mine = file("mine.log")
         let others = [
             #"{"path":"logs/other.log","bytes":1,"crc32":2,"runs":1,"last_run":3,"position":"000000019799|other.log|"}"#,
             #"{"path":"logs/escaped \"one\".log","bytes":1,"crc32":2,"runs":1,"last_run":3}"#,
