@@ -68,15 +68,18 @@ final class ReadStage: @unchecked Sendable {
         return openFiles(underDescriptorLimit: Int(clamping: limit.rlim_cur))
     }()
 
-    /// Input files open at once under a limit of `descriptors`: half of what is left beyond
-    /// 48 for the rest of the run, at least 1, at most `maxOpenFiles`. A run holds about 31
-    /// descriptors of its own at its peak (a day of 900,000 lines: the standard streams, the
-    /// history and its journal, the outputs' temporary files, the lock, 19 scratch files in
-    /// `TMPDIR`). Files past it wait for a slot rather than fail to open. (The first form
-    /// left 64 and took at least 4: under `ulimit -n 16` 77 files of 1,002 failed to open; the
-    /// second left 24, and the run's own scratch files failed under `ulimit -n 64`; reviews.)
+    /// Input files open at once under a limit of `descriptors`: what is left beyond 32 for the
+    /// rest of the run, at least 1, at most `maxOpenFiles`. A run holds at most about 17
+    /// descriptors of its own (the standard streams, the lock, the history and its journal,
+    /// the outputs' temporary files, a pipe, and the scratch's files: one per level of each
+    /// sort), however large its day or however many of its files come late (counted from
+    /// /proc/PID/fd on days of 62 and 200 servers' logs). Files past it wait for a slot
+    /// rather than fail to open. (The first form left 64 and took at least 4: under
+    /// `ulimit -n 16` 77 files of 1,002 failed to open; the second left 24 and the third
+    /// took half of what was beyond 48, while the scratch kept a file per sorted run and a
+    /// run's own need grew with its data: up to 69; reviews.)
     static func openFiles(underDescriptorLimit descriptors: Int) -> Int {
-        min(maxOpenFiles, max(1, (descriptors - 48) / 2))
+        min(maxOpenFiles, max(1, descriptors - 32))
     }
     /// The buffers the open files of a day of many may hold before another is opened.
     static let windowBytes = 64 << 20

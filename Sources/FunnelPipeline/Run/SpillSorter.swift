@@ -10,11 +10,17 @@ import FunnelWriters
 /// Keys compare as SQLite compares text and blobs (`memcmp` of the common length, then the
 /// shorter first), so a key made of a session id sorts as the scratch's SQLite index sorted
 /// it. Records are gathered in memory; when they reach `memoryBytes` they are sorted and
-/// written to a temporary file as one sorted run. Reading merges the runs and what is in
+/// appended to a temporary file as one sorted run. Reading merges the runs and what is in
 /// memory, in one pass of sequential reads; it can be done again, and records can be added
 /// between readings. Sixty-four runs of one size are merged into one run (as an LSM tree's
-/// levels are), so that a run of years keeps at most a few hundred runs open (64 KiB of
+/// levels are), so that a run of years reads at most a few hundred runs at once (64 KiB of
 /// read buffer each while they are read), not tens of thousands.
+///
+/// The runs of one level share one file, which is closed once they are merged into the next
+/// level: a sorter holds one descriptor per level (two or three for a run of years), so the
+/// run's own descriptors do not grow with its data and its input files keep the rest of
+/// `ulimit -n` (a file per run held up to 63, and a day of 62 servers' logs failed under a
+/// limit of 64).
 ///
 /// This replaced SQLite tables with an index keyed by session id (the run's scratch): every
 /// insert there was a descent of a randomly keyed B-tree larger than its cache at 3 million
@@ -32,13 +38,20 @@ final class SpillSorter {
     private var offsets: [Int] = []
     /// `offsets` sorted by key then offset, while nothing was added since it was made.
     private var sortedCache: [Int]?
-    /// Sorted runs written to temporary files, oldest records first.
+    /// Sorted runs written to temporary files, oldest records first (so levels never rise
+    /// along it, and the runs of one level are side by side).
     private var runs: [Run] = []
 
     struct Run {
+        /// The file of the run's level, shared with the other runs of that level.
         let file: TemporaryFile
+        /// Its bytes in `file`.
+        let start: Int
+        let end: Int
         /// 0 for a run written from memory, n + 1 for a merge of runs of level n.
         let level: Int
+
+        func reader() throws(SinkError) -> RunReader { try RunReader(file, start: start, end: end) }
     }
 
     /// Runs of one level merged into one (and the most sources one reading merges per level):
@@ -58,6 +71,10 @@ final class SpillSorter {
 
     /// Sorted runs on disk (for tests).
     var runCount: Int { runs.count }
+
+    /// Temporary files the runs are in, and the levels of the runs (for tests): one file a level.
+    var fileCount: Int { Set(runs.map { ObjectIdentifier($0.file) }).count }
+    var levelCount: Int { Set(runs.map(\.level)).count }
 
     /// Adds one record.
     func add(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) throws(SinkError) {
@@ -107,7 +124,7 @@ final class SpillSorter {
     /// the order they were added. The bytes are valid during the call only.
     func forEach(_ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws(SinkError) -> Void) throws(SinkError) {
         var sources: [RecordSource] = []
-        for run in runs { sources.append(try RunReader(run.file)) }
+        for run in runs { sources.append(try run.reader()) }
         if !offsets.isEmpty { sources.append(MemorySource(arena: UnsafeRawBufferPointer(arena), order: sortedOffsets())) }
         try Self.merge(sources, body)
     }
@@ -157,16 +174,18 @@ final class SpillSorter {
         }
     }
 
-    /// Sorts what is in memory and writes it as a run; merges runs of one level that reached
-    /// `fanIn`.
+    /// Sorts what is in memory and appends it as a run to level 0's file; merges the runs of
+    /// a level that reached `fanIn` into one run of the next, and lets their file go (the
+    /// last reference to it is theirs).
     private func spill() throws(SinkError) {
-        let file = try TemporaryFile(purpose: purpose)
+        let file = try levelFile(0)
+        let start = file.size
         let raw = UnsafeRawBufferPointer(arena)
         for offset in sortedOffsets() {
             try file.append(UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + Self.recordLength(raw, offset))]))
         }
         try file.seal()
-        runs.append(Run(file: file, level: 0))
+        runs.append(Run(file: file, start: start, end: file.size, level: 0))
         arenaUsed = 0
         offsets.removeAll(keepingCapacity: true)
         sortedCache = nil
@@ -174,14 +193,21 @@ final class SpillSorter {
             let level = runs[runs.count - 1].level
             let tail = runs.suffix(fanIn)
             guard tail.allSatisfy({ $0.level == level }) else { break }
-            let merged = try TemporaryFile(purpose: purpose)
+            let merged = try levelFile(level + 1)
+            let start = merged.size
             var sources: [RecordSource] = []
-            for run in tail { sources.append(try RunReader(run.file)) }
+            for run in tail { sources.append(try run.reader()) }
             try Self.merge(sources) { key, value throws(SinkError) in try Self.write(key: key, value: value, to: merged) }
             try merged.seal()
             runs.removeLast(fanIn)
-            runs.append(Run(file: merged, level: level + 1))
+            runs.append(Run(file: merged, start: start, end: merged.size, level: level + 1))
         }
+    }
+
+    /// The file the runs of `level` are appended to: theirs, or a new one when it has none.
+    private func levelFile(_ level: Int) throws(SinkError) -> TemporaryFile {
+        if let run = runs.last(where: { $0.level == level }) { return run.file }
+        return try TemporaryFile(purpose: purpose)
     }
 
     private static func write(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, to file: TemporaryFile) throws(SinkError) {
@@ -299,17 +325,21 @@ private final class MemorySource: RecordSource {
     }
 }
 
-/// A run read back in large sequential reads.
+/// A run read back in large sequential reads: the bytes of `file` from `start` to `end`
+/// (the whole file unless told).
 final class RunReader: RecordSource {
     private let file: TemporaryFile
+    private let end: Int
     private var buffer: UnsafeMutableRawBufferPointer
     /// File offset of `buffer`'s first byte, bytes of it filled, and where the next record starts in it.
-    private var bufferStart = 0
+    private var bufferStart: Int
     private var filled = 0
     private var position = 0
 
-    init(_ file: TemporaryFile, bufferBytes: Int = 64 << 10) throws(SinkError) {
+    init(_ file: TemporaryFile, start: Int = 0, end: Int? = nil, bufferBytes: Int = 64 << 10) throws(SinkError) {
         self.file = file
+        self.end = end ?? file.size
+        bufferStart = start
         buffer = .allocate(byteCount: bufferBytes, alignment: 16)
     }
 
@@ -318,7 +348,7 @@ final class RunReader: RecordSource {
     override func advance() throws(SinkError) -> Bool {
         guard try available(8) else {
             // The end of the file, or bytes left that are too few for a record's header.
-            guard bufferStart + position >= file.size else { throw cutShort }
+            guard bufferStart + position >= end else { throw cutShort }
             return false
         }
         let length = SpillSorter.recordLength(UnsafeRawBufferPointer(buffer), position)
@@ -336,11 +366,12 @@ final class RunReader: RecordSource {
     }
 
     /// Whether `count` bytes from `position` are in the buffer, reading more (and growing the
-    /// buffer for a record larger than it) when they are not; false at the end of the file.
+    /// buffer for a record larger than it) when they are not; false at the end of the run.
+    /// Nothing past `end` is read: the next run of the file may follow it.
     private func available(_ count: Int) throws(SinkError) -> Bool {
         if position + count <= filled { return true }
         let consumed = bufferStart + position
-        guard consumed < file.size else { return false }
+        guard consumed < end else { return false }
         if count > buffer.count {
             let larger = UnsafeMutableRawBufferPointer.allocate(byteCount: max(count, buffer.count * 2), alignment: 16)
             buffer.deallocate()
@@ -348,7 +379,7 @@ final class RunReader: RecordSource {
         }
         bufferStart = consumed
         position = 0
-        filled = try file.read(at: bufferStart, into: buffer)
+        filled = try file.read(at: bufferStart, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<min(buffer.count, end - consumed)]))
         return count <= filled
     }
 }

@@ -42,7 +42,7 @@ final class TemporaryFile {
             let code = errno
             // Out of descriptors, TMPDIR is not the remedy (a review under `ulimit -n 64`).
             let remedy = code == EMFILE || code == ENFILE
-                ? "raise the limit of open files (ulimit -n; 1024 is usual): a run holds its input files and up to about 70 of its own"
+                ? "raise the limit of open files (ulimit -n; 1024 is usual): a run holds its input files and about 17 of its own"
                 : "set TMPDIR to a writable folder with room"
             throw SinkError("cannot make a temporary file for \(purpose) in \(folder): \(String(cString: strerror(code))) (\(remedy))")
         }

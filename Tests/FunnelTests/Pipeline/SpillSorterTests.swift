@@ -51,6 +51,26 @@ struct SpillSorterTests {
         #expect(again[lastEmpty].1 == 3_000)
     }
 
+    /// The runs of one level share a file, and a level merged into the next lets its file go:
+    /// hundreds of runs hold a descriptor per level, not one each (a file per run held up to
+    /// 63 per sorter, and a day of 62 servers' logs failed under `ulimit -n 64`).
+    @Test(arguments: [SpillSorter.defaultFanIn, 3])
+    func theRunsOfALevelShareOneFile(fanIn: Int) throws {
+        let sorter = SpillSorter(purpose: "a test", memoryBytes: 100, fanIn: fanIn)
+        var filesSeen = 0
+        for index in 0..<3_000 {
+            try sorter.add(key: String(index % 97), value: index)
+            filesSeen = max(filesSeen, sorter.fileCount)
+            #expect(sorter.fileCount == sorter.levelCount)
+        }
+        #expect(sorter.runCount > sorter.levelCount)
+        #expect(filesSeen <= (fanIn == 3 ? 8 : 2))
+        // Each run is read from its own bytes of the shared file: the whole, sorted.
+        let keys = try read(sorter).map(\.0)
+        #expect(keys.count == 3_000)
+        #expect(keys == keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
+    }
+
     /// A record larger than the memory bound and than a run reader's buffer comes back whole.
     @Test func aRecordLargerThanTheBoundAndTheReadBuffer() throws {
         let sorter = SpillSorter(purpose: "a test", memoryBytes: 64)
