@@ -30,6 +30,19 @@ public struct InputFile: Sendable {
     /// to the file it points to then).
     public var manifestKey: String
 
+    /// The position prefix a run before stored this file's lines under, when its place now
+    /// gives another (`Manifest.keptPositions(of:)`): the same lines keep their positions.
+    public private(set) var keptPositionPrefix: String?
+
+    /// Names the file's lines as `prefix` (a `positionPrefix` a run before gave it), and the
+    /// file by the name in it.
+    public mutating func keepPositions(_ prefix: String) {
+        keptPositionPrefix = prefix
+        if let bar = prefix.firstIndex(of: "|"), prefix.hasSuffix("|"), prefix.index(after: bar) < prefix.endIndex {
+            positionName = String(prefix[prefix.index(after: bar)..<prefix.index(before: prefix.endIndex)])
+        }
+    }
+
     public init(path: String, source: Pipeline.Source) {
         self.path = path
         self.source = source
@@ -40,6 +53,6 @@ public struct InputFile: Sendable {
     /// The part of every line's position that names this file (see `RecordPosition.prefix`);
     /// the reader makes it once and adds each line's number with `RecordPosition.make(prefix:line:)`.
     public var positionPrefix: String {
-        RecordPosition.prefix(source: sourceIndex, pattern: patternIndex, day: day, name: positionName)
+        keptPositionPrefix ?? RecordPosition.prefix(source: sourceIndex, pattern: patternIndex, day: day, name: positionName)
     }
 }

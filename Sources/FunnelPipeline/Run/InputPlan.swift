@@ -55,10 +55,10 @@ enum InputPlan {
                 let source = candidates.first ?? Pipeline.Source(kind: kind, paths: [])
                 var file = InputFile(path: path, source: source)
                 // Its place among the arguments is part of its positions (and breaks ties as
-                // the order of a pipeline's patterns does): the same files given in another
-                // order are named anew, which the manifest's `position` tells, and the run
-                // says (exit 2; until 2026-12-05 they were stored again without a word). The
-                // place stays: a history written before has it in every position.
+                // the order of a pipeline's patterns does) when it is new: a file read before
+                // keeps the positions the manifest's `position` gives it (`Runner`), whatever
+                // its place or spelling now. The place stays: a history written before has it
+                // in every position.
                 file.sourceIndex = 999
                 file.patternIndex = index
                 file.positionName = path == "-" ? try stdinName() : givenName(path)

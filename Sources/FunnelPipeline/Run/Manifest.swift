@@ -23,6 +23,11 @@ struct Manifest {
         /// content (the decompressed bytes its lines are read from); nil in manifests written
         /// before 2026-12-05.
         var settings: String?
+        /// `settings` without the path pattern (`ReadingSettings.fingerprint(_:_:pattern:)`):
+        /// what the file's records depend on, as a pattern now only names its lines and a
+        /// file keeps the names it had (`keptPositions(of:)`). Nil in manifests written
+        /// before 2026-12-05's evening: `settings` is compared then.
+        var lineSettings: String?
         var contentBytes: Int64?
         var contentCRC32: UInt?
         /// The most records any reading of the file kept, so the most the history may hold of
@@ -209,7 +214,7 @@ struct Manifest {
     /// One line's entry; nil unless it holds a path, a size and a CRC-32.
     private static func entry(_ line: UnsafeBufferPointer<UInt8>) -> Entry? {
         let scanner = JSONScanner(line)
-        var path: String?, settings: String?, position: String?
+        var path: String?, settings: String?, lineSettings: String?, position: String?
         var numbers: [Int64?] = Array(repeating: nil, count: numberNames.count)
         do throws(JSONScanner.Failure) {
             try scanner.forEachMember { key, _, value throws(JSONScanner.Failure) in
@@ -218,6 +223,7 @@ struct Manifest {
                 case .string(let range, let escaped):
                     if name.elementsEqual("path".utf8) { path = scanner.decodeString(range, escaped: escaped) }
                     else if name.elementsEqual("settings".utf8) { settings = scanner.decodeString(range, escaped: escaped) }
+                    else if name.elementsEqual("line_settings".utf8) { lineSettings = scanner.decodeString(range, escaped: escaped) }
                     else if name.elementsEqual("position".utf8) { position = scanner.decodeString(range, escaped: escaped) }
                 case .number(let range):
                     if let slot = numberNames.firstIndex(where: { name.elementsEqual($0.utf8) }) {
@@ -231,12 +237,36 @@ struct Manifest {
         }
         guard let path, let bytes = numbers[0], let crc = numbers[1].flatMap(UInt.init(exactly:)) else { return nil }
         return Entry(path: path, bytes: bytes, crc32: crc, runs: numbers[2].flatMap(Int.init(exactly:)) ?? 1, lastRun: numbers[3] ?? 0,
-                     settings: settings, contentBytes: numbers[4], contentCRC32: numbers[5].flatMap(UInt.init(exactly:)),
+                     settings: settings, lineSettings: lineSettings, contentBytes: numbers[4], contentCRC32: numbers[5].flatMap(UInt.init(exactly:)),
                      kept: numbers[6].flatMap(Int.init(exactly:)), position: position)
     }
 
     /// The numeric members of an entry, in the order `entry` reads them.
     private static let numberNames = ["bytes", "crc32", "runs", "last_run", "content_bytes", "content_crc32", "kept"]
+
+    /// The positions `files` keep from the runs that read them before (nil: the one their
+    /// place gives, `InputFile.positionPrefix`). A file is known by its resolved path: given
+    /// as `--input` another way or in another order, matched by a pattern once and given as
+    /// `--input` the other time, or under a pattern that moved in the pipeline file, it keeps
+    /// the position its lines are stored under, so that reading it again is a repeat, not a
+    /// second copy of every record (until 2026-12-05 each of those was said, exit 2, and its
+    /// records stored twice; a review). Two files never share a position: where the kept
+    /// positions and the others meet, the files that met give theirs up and take their
+    /// places' (then said as before, by `record`). Stdin keeps none (named by what it holds).
+    func keptPositions(of files: [InputFile]) -> [String?] {
+        var kept: [String?] = files.map { file in
+            guard file.path != "-", let entry = entries[file.manifestKey], let position = entry.position,
+                  position != file.positionPrefix, byPosition[position] == file.manifestKey else { return nil }
+            return position
+        }
+        while true {
+            var holders: [String: [Int]] = [:]
+            for (index, file) in files.enumerated() { holders[kept[index] ?? file.positionPrefix, default: []].append(index) }
+            let giving = holders.values.filter { $0.count > 1 }.joined().filter { kept[$0] != nil }
+            if giving.isEmpty { return kept }
+            for index in giving { kept[index] = nil }
+        }
+    }
 
     /// The length of the file's content when a run last read it (or the file that held its
     /// position), if one did (and said).
@@ -281,7 +311,7 @@ struct Manifest {
 
     /// Records a file this run read and says how it compares with the last time. Stdin (`-`)
     /// is named in positions by what it holds, so any reading of it is new.
-    mutating func record(_ file: InputFile, _ reading: Reading, settings: String, now: Int64) -> Seen? {
+    mutating func record(_ file: InputFile, _ reading: Reading, settings: (whole: String, lines: String), now: Int64) -> Seen? {
         let (path, key, position) = (file.path, file.manifestKey, file.positionPrefix)
         let found = previous(key: key, spelled: path, position: position)
         let previous = found?.entry
@@ -296,7 +326,7 @@ struct Manifest {
         byPosition[position] = key
         let kept = previous.map { $0.kept.map { max($0, reading.kept) } } ?? reading.kept
         entries[key] = Entry(path: key, bytes: reading.bytes, crc32: reading.crc32, runs: (previous?.runs ?? 0) + 1, lastRun: now,
-                             settings: settings, contentBytes: reading.contentBytes, contentCRC32: reading.contentCRC32, kept: kept,
+                             settings: settings.whole, lineSettings: settings.lines, contentBytes: reading.contentBytes, contentCRC32: reading.contentCRC32, kept: kept,
                              position: position)
         guard let previous, path != "-" else { return nil }
         let sizes = "read before with \(previous.bytes) bytes, now \(reading.bytes)"
@@ -316,7 +346,10 @@ struct Manifest {
             // Read last by a version that kept no content digest: nothing to tell it by.
             seen = Seen(text: sizes + ": changed since")
         }
-        if let before = previous.settings, before != settings {
+        // The settings without the pattern where both readings have them: a file given or
+        // matched another way keeps its positions, so only how its lines are read matters.
+        let otherSettings = previous.lineSettings.map { $0 != settings.lines } ?? previous.settings.map { $0 != settings.whole } ?? false
+        if otherSettings {
             seen.conflict = seen.conflict.map { $0 + ", and it" } ?? "it"
             seen.conflict! += " was read before with other settings (its source's format, cookies, dialect, fields or paths, the identity salt or the filters)"
         }
@@ -366,6 +399,7 @@ struct Manifest {
             JSONText.appendString(entry.path, to: &out)
             out.append(contentsOf: ",\"bytes\":\(entry.bytes),\"crc32\":\(entry.crc32),\"runs\":\(entry.runs),\"last_run\":\(entry.lastRun)".utf8)
             if let settings = entry.settings { out.append(contentsOf: ",\"settings\":\"\(settings)\"".utf8) }
+            if let settings = entry.lineSettings { out.append(contentsOf: ",\"line_settings\":\"\(settings)\"".utf8) }
             if let bytes = entry.contentBytes, let crc = entry.contentCRC32 {
                 out.append(contentsOf: ",\"content_bytes\":\(bytes),\"content_crc32\":\(crc)".utf8)
             }

@@ -4,12 +4,17 @@
 /// so that a file read again with other settings is noticed: the history keeps a record by
 /// its file and line, and the records the earlier settings gave stay beside (or instead of)
 /// the new ones. Site hosts, schema, sessions and sink settings are left out: sessions are
-/// rebuilt from the stored records with the settings of each run.
+/// rebuilt from the stored records with the settings of each run. The pattern only names the
+/// lines, and since 2026-12-05's evening a file read before keeps its names
+/// (`Manifest.keptPositions(of:)`): the manifest keeps the settings with it and without it,
+/// and compares those without when both readings have them.
 enum ReadingSettings {
     /// 16 hex digits of a 64-bit FNV-1a hash over the settings, each ended by a separator.
-    static func fingerprint(_ pipeline: Pipeline, _ file: InputFile) -> String {
+    /// `pattern`: with the path pattern that matched the file (what the manifest's `settings`
+    /// holds; an `--input` file has none), or without (its `line_settings`).
+    static func fingerprint(_ pipeline: Pipeline, _ file: InputFile, pattern withPattern: Bool = true) -> String {
         let source = file.source
-        let pattern = file.sourceIndex < 999 && source.paths.indices.contains(file.patternIndex) ? source.paths[file.patternIndex] : ""
+        let pattern = withPattern && file.sourceIndex < 999 && source.paths.indices.contains(file.patternIndex) ? source.paths[file.patternIndex] : ""
         var parts = [source.kind.rawValue, pattern, source.format, source.visitorCookie ?? "-", source.sessionCookie ?? "-",
                      source.countryVariable, source.dialect, pipeline.salt, String(pipeline.maxLineLength)]
         parts += source.fields.sorted { $0.key < $1.key }.flatMap { [$0.key, $0.value] }

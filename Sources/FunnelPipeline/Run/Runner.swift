@@ -53,7 +53,7 @@ public struct Runner {
         }
         summary.dryRun = options.dryRun
         summary.maxRejectRate = options.maxRejectRate ?? pipeline.maxRejectRate
-        let (files, missing, repeated) = try InputPlan.files(pipeline: pipeline, options: options)
+        var (files, missing, repeated) = try InputPlan.files(pipeline: pipeline, options: options)
         summary.missingInputs = missing
         summary.warnings += repeated
         let sinkKind = options.sink ?? pipeline.sink.kind
@@ -83,6 +83,10 @@ public struct Runner {
         // files were then unknown to the next (a review saw it in 7 of 10 tries, and a changed
         // input go unreported; until 2026-12-05).
         var manifest = Manifest(folder: output, file: options.manifestFile, for: files)
+        // A file read before is named as its lines are stored, however it is given now.
+        for (index, position) in manifest.keptPositions(of: files).enumerated() {
+            if let position { files[index].keepPositions(position) }
+        }
         // Before any output is replaced (until 2026-12-05 at the end, after them; a review).
         if !options.dryRun, let unreadable = manifest.unreadable {
             throw PipelineError("\(unreadable): it lists the files read before, and a run would replace it with its own alone; make it readable (or move it away to start a new one) and run again")
