@@ -18,6 +18,17 @@ struct RenamedInputTests {
         TestFiles.write(folder + "/b.log", ChangedInputTests.line(1, "/b") + "\n")
     }
 
+    /// Two servers' logs of one name (`web1/`, `web2/`) for 2024-01-03, and a run of the day
+    /// into `out` under the path patterns given.
+    private static func twoServers(_ folder: String) -> (String) throws -> RunSummary {
+        for name in ["web1", "web2"] { mkdir(folder + "/" + name, 0o755) }
+        TestFiles.write(folder + "/web1/access-2024-01-03.log", ChangedInputTests.line(0, "/a") + "\n")
+        TestFiles.write(folder + "/web2/access-2024-01-03.log", ChangedInputTests.line(1, "/b", visitor: "vB") + "\n")
+        return { (paths: String) throws -> RunSummary in
+            try RunsOverTimeTests.run(ChangedInputTests.pipeline(folder, paths: paths), days: ["2024-01-03"], sink: .ndjson, output: folder + "/out")
+        }
+    }
+
     private static func run(_ pipeline: String, output: String, inputs: [String] = []) throws -> RunSummary {
         var options = RunOptions()
         options.inputs = inputs
@@ -84,12 +95,7 @@ struct RenamedInputTests {
     @Test func aKeptPositionAnotherFileNowHoldsIsGivenUp() throws {
         let folder = TestFiles.temporaryFolder("renamed-input-taken")
         defer { TestFiles.remove(folder) }
-        for name in ["web1", "web2"] { mkdir(folder + "/" + name, 0o755) }
-        TestFiles.write(folder + "/web1/access-2024-01-03.log", ChangedInputTests.line(0, "/a") + "\n")
-        TestFiles.write(folder + "/web2/access-2024-01-03.log", ChangedInputTests.line(1, "/b", visitor: "vB") + "\n")
-        let run = { (paths: String) throws -> RunSummary in
-            try RunsOverTimeTests.run(ChangedInputTests.pipeline(folder, paths: paths), days: ["2024-01-03"], sink: .ndjson, output: folder + "/out")
-        }
+        let run = Self.twoServers(folder)
         #expect(try run(#"web1/access-{date}.log"#).exitStatus == .success)
         let taken = try run(#"web2/access-{date}.log", "web1/access-{date}.log"#)
         #expect(taken.exitStatus == .inputDamaged)
@@ -142,12 +148,7 @@ struct RenamedInputTests {
     @Test func filesOfOneNameWhosePatternsSwapKeepTheirEntries() throws {
         let folder = TestFiles.temporaryFolder("renamed-input-swap")
         defer { TestFiles.remove(folder) }
-        for name in ["web1", "web2"] { mkdir(folder + "/" + name, 0o755) }
-        TestFiles.write(folder + "/web1/access-2024-01-03.log", ChangedInputTests.line(0, "/a") + "\n")
-        TestFiles.write(folder + "/web2/access-2024-01-03.log", ChangedInputTests.line(1, "/b", visitor: "vB") + "\n")
-        let run = { (paths: String) throws -> RunSummary in
-            try RunsOverTimeTests.run(ChangedInputTests.pipeline(folder, paths: paths), days: ["2024-01-03"], sink: .ndjson, output: folder + "/out")
-        }
+        let run = Self.twoServers(folder)
         #expect(try run(#"web1/access-{date}.log", "web2/access-{date}.log"#).exitStatus == .success)
         let swapped = try run(#"web2/access-{date}.log", "web1/access-{date}.log"#)
         #expect(swapped.exitStatus == .success && swapped.problems.isEmpty, "\(swapped.problems)")
