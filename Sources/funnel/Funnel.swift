@@ -14,18 +14,33 @@ struct Funnel: ParsableCommand {
         subcommands: [RunCommand.self, BackfillCommand.self, ValidateCommand.self, ExportCommand.self, InspectCommand.self]
     )
 
-    /// As ArgumentParser's `main()`, except that usage errors exit with 1 (SPEC 9), not 64.
+    /// As ArgumentParser's `main()`, except that usage errors exit with 1 (SPEC 9), not 64,
+    /// and one a subcommand finds after parsing shows that subcommand's usage (the root's
+    /// `funnel <subcommand>` was shown until 2026-12-05; a review).
     static func main() {
         Allocator.configure()
+        var parsed: ParsableCommand.Type = Funnel.self
         do {
             var command = try parseAsRoot()
+            parsed = type(of: command)
             try command.run()
         } catch {
             if exitCode(for: error) == .validationFailure {
-                Runner.writeToStandardError(fullMessage(for: error) + "\n")
+                var text = fullMessage(for: error)
+                if parsed != Funnel.self, let name = parsed.configuration.commandName {
+                    text = "Error: \(message(for: error))\nUsage: \(usageString(for: parsed))\n  See 'funnel \(name) --help' for more information."
+                }
+                Runner.writeToStandardError(text + "\n")
                 exit(withError: ExitCode(ExitStatus.pipelineError.rawValue))
             }
             exit(withError: error)
         }
+    }
+
+    /// `funnel` without a subcommand is a usage error (SPEC 9: exit 1), shown with the help;
+    /// `funnel --help` and `funnel help` exit 0.
+    func run() throws {
+        Runner.writeToStandardError(Self.helpMessage() + "\n")
+        throw ExitCode(ExitStatus.pipelineError.rawValue)
     }
 }

@@ -27,7 +27,7 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("input"), help: "Read this file instead of the sources' paths ('-' for stdin). Repeatable.")
     var inputs: [String] = []
 
-    @Option(help: "How to read --input files: access_log or ndjson. Default: guessed from the first line.")
+    @Option(help: "How to read --input files: access_log or ndjson. Default: guessed from the first byte that is not blank ({ is ndjson, anything else access_log).")
     var inputKind: String?
 
     @OptionGroup var sinkOptions: SinkOptions

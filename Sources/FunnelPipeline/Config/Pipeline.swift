@@ -75,6 +75,11 @@ public struct Pipeline: Sendable {
     /// The most memory the history's key filter may take (`limits.key_filter_bytes`): a
     /// history grows with every night, and a run's memory must not grow with it (`KeyFilter`).
     public var keyFilterBytes = Pipeline.defaultKeyFilterBytes
+    /// What the file sets that no run of it can use, said by `run` and `validate` rather than
+    /// refused (SPEC 12's example, which must load, names cookies for the `combined` format,
+    /// which holds none): until 2026-12-05 nothing was said, and every visitor of such a
+    /// source was told by fingerprint while `validate` called the file OK (a review).
+    public var loadWarnings: [String] = []
     /// 64 MiB: about 53 million keys at full precision, and a run at the bench's size L
     /// (185 MiB without a history) under 300 MiB with any history behind it.
     public static let defaultKeyFilterBytes = 64 << 20

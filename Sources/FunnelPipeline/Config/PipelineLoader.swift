@@ -39,9 +39,9 @@ public enum PipelineLoader {
         for (index, node) in try reader.sequence(sourceNodes, "sources").enumerated() {
             let where_ = "sources[\(index)]"
             let map = try reader.mapping(node, where_, allowed: ["kind", "format", "dialect", "fields", "paths", "visitor_cookie", "session_cookie", "country_variable"])
-            let kindText = try reader.string(map["kind"], "\(where_).kind") ?? ""
-            guard let kind = Pipeline.Source.Kind(rawValue: kindText) else {
-                throw PipelineError("\(file): \(where_).kind is '\(kindText)'; use access_log or ndjson")
+            let kindText = try reader.string(map["kind"], "\(where_).kind")
+            guard let kind = kindText.flatMap(Pipeline.Source.Kind.init(rawValue:)) else {
+                throw PipelineError("\(file): \(where_).kind is \(kindText.map { "'\($0)'" } ?? "missing"); use access_log or ndjson")
             }
             // A setting of the other kind of source would be ignored: refused, as every
             // unknown key is (`fields` says so below, with an example).
@@ -91,6 +91,14 @@ public enum PipelineLoader {
                     var options = AccessLogParser.Options(visitorCookie: source.visitorCookie, sessionCookie: source.sessionCookie)
                     options.countryVariable = source.countryVariable
                     _ = try AccessLogParser(format: format, options: options)
+                    // The named formats hold no cookies (a custom one without them is refused
+                    // by the parser).
+                    if format.source == AccessLogFormat.combined || format.source == AccessLogFormat.common {
+                        for (key, name) in [("visitor_cookie", source.visitorCookie), ("session_cookie", source.sessionCookie)] {
+                            guard let name else { continue }
+                            pipeline.loadWarnings.append("\(where_).\(key) '\(name)' is never found: the \(source.format) format holds no cookies, so \(key == "visitor_cookie" ? "visitors are told apart by fingerprint (address and user agent)" : "sessions are cut by the timeout alone"); to read it, use an nginx log_format with $cookie_\(name) or $http_cookie as the format")
+                        }
+                    }
                     // A country variable the format does not hold is a typo that would leave
                     // every access-log session without a country (until 2026-12-05 it loaded
                     // without a word); the default is not checked, most formats lack it.

@@ -21,7 +21,7 @@ public enum Exporter {
                               pipeline: Pipeline? = nil) throws(PipelineError) -> (count: Int, path: String) {
         let path = historyFolder + "/" + SQLiteHistoryStore.fileName
         guard access(path, F_OK) == 0 else {
-            throw PipelineError("no history in \(historyFolder): run the pipeline with a flat-file sink first")
+            throw PipelineError("no history in \(historyFolder): export reads the history a flat-file sink keeps there (a redis sink's sessions are in Redis itself, as its sess: keys); run the pipeline with a flat-file sink first, or give --output the folder of one")
         }
         // Into the sink's own folder (the history's, or the pipeline's `sink.output` when the
         // history is read from another) it would replace the last run's files (its sessions

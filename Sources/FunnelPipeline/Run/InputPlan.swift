@@ -6,9 +6,10 @@ import Glibc
 /// Turns a pipeline's sources (or `--input` paths) and the run's days into the list of files
 /// to read, each with the source settings to read it with.
 enum InputPlan {
-    /// The files to read, the patterns (filled) that matched none, and the files left out as
-    /// another name of one already listed (`… is the same file as …`).
-    static func files(pipeline: Pipeline, options: RunOptions) throws(PipelineError) -> (files: [InputFile], missing: [String], repeated: [String]) {
+    /// The files to read, the patterns (filled) that matched none, and warnings: the files
+    /// left out as another name of one already listed (`… is the same file as …`), and the
+    /// kinds of `--input` files the pipeline has no source for.
+    static func files(pipeline: Pipeline, options: RunOptions) throws(PipelineError) -> (files: [InputFile], missing: [String], warnings: [String]) {
         // A file is read once, whatever names reach it (a link beside its target, `x.log` and
         // `./x.log`): until 2026-12-05 each name was read, and every event counted twice.
         var identities: [FileIdentity: String] = [:]
@@ -24,6 +25,7 @@ enum InputPlan {
         }
         if !options.inputs.isEmpty {
             var files: [InputFile] = []
+            var defaulted = Set<Pipeline.Source.Kind>()
             if options.inputs.filter({ $0 == "-" }).count > 1 {
                 throw PipelineError("--input - is given more than once: standard input can be read once")
             }
@@ -51,6 +53,13 @@ enum InputPlan {
                 // it took the first, and a file of the second was all format_mismatch).
                 if let first = candidates.first, candidates.contains(where: { !Self.readAlike($0, first) }) {
                     throw PipelineError("--input \(path) is read as \(kind.rawValue), and the pipeline has \(candidates.count) \(kind.rawValue) sources read differently (format, cookies, country_variable, dialect or fields); funnel cannot tell which one the file belongs to: run it with a pipeline file holding that one source")
+                }
+                // Without a source of its kind, with the defaults: said, as they may not be
+                // what the file needs (until 2026-12-05 without a word; a review).
+                if candidates.isEmpty, !defaulted.contains(kind) {
+                    defaulted.insert(kind)
+                    let defaults = kind == .accessLog ? "the combined format, no cookies" : "the canonical dialect"
+                    repeated.append("--input \(path) is read as \(kind.rawValue), and the pipeline has no \(kind.rawValue) source: it is read with the defaults (\(defaults)); add such a source to the pipeline file to say how")
                 }
                 let source = candidates.first ?? Pipeline.Source(kind: kind, paths: [])
                 var file = InputFile(path: path, source: source)

@@ -53,10 +53,14 @@ public struct Runner {
         }
         summary.dryRun = options.dryRun
         summary.maxRejectRate = options.maxRejectRate ?? pipeline.maxRejectRate
-        var (files, missing, repeated) = try InputPlan.files(pipeline: pipeline, options: options)
+        var (files, missing, planWarnings) = try InputPlan.files(pipeline: pipeline, options: options)
         summary.missingInputs = missing
-        summary.warnings += repeated
+        summary.warnings += pipeline.loadWarnings + planWarnings
         let sinkKind = options.sink ?? pipeline.sink.kind
+        // (Not named: it may hold a password.)
+        if sinkKind != .redis, options.redisURL != nil {
+            summary.warnings.append("--redis-url is for the redis sink, and this run's sink is \(sinkKind.rawValue): it was not used")
+        }
         var output = options.output ?? pipeline.sink.output
         while output.count > 1 && output.hasSuffix("/") { output.removeLast() }
 
@@ -102,6 +106,8 @@ public struct Runner {
                     summary.sink = "\(sinkKind.rawValue) \(path)"
                 case .redis:
                     let url = try redisURL()
+                    // Named before it is reached: a summary of a failed start said `sink` blank.
+                    summary.sink = "redis \(url.redacted)"
                     // Retries are announced as they happen: a silent server costs a command
                     // timeout per attempt, and a cron log should show why the run is slow.
                     let report = self.report

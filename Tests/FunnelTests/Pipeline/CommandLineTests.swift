@@ -48,6 +48,18 @@ struct CommandLineTests {
         #expect(result.stderr.contains("sessions     1 made (dry run: none written)"), "\(result)")
     }
 
+    /// `funnel` alone is a usage error (exit 1, with the help; it exited 0), `--help` is not;
+    /// an error a subcommand finds after parsing shows that subcommand's usage, not the
+    /// root's `funnel <subcommand>` (a review).
+    @Test func usageErrorsExitOneWithTheirCommandsUsage() throws {
+        let bare = try funnel([])
+        #expect(bare.status == 1 && bare.stderr.contains("SUBCOMMANDS:"), "\(bare)")
+        #expect(try funnel(["--help"]).status == 0)
+        let range = try funnel(["run", Self.fixture("seed_mvp"), "--from", "2024-01-01"])
+        #expect(range.status == 1 && range.stderr.contains("Usage: funnel run [<options>] <pipeline>"), "\(range)")
+        #expect(range.stderr.contains("See 'funnel run --help'"), "\(range)")
+    }
+
     /// Options that would do nothing are refused, saying why (until 2026-12-05 `--input-kind`
     /// without `--input` was ignored, and `validate --lines 0` sampled one line).
     @Test func optionsThatWouldDoNothingAreRefused() throws {
@@ -332,6 +344,22 @@ struct CommandLineTests {
         #expect(warnings.count == 7, "\(result)")
         #expect(warnings.first?.hasSuffix("(attempt 1 of 8); trying again in 0.1 s") == true, "\(result)")
         #expect(warnings.last?.contains("(attempt 7 of 8)") == true, "\(result)")
+        // The summary names the sink it could not reach (its line was blank; a review).
+        #expect(result.stderr.contains("  sink         redis redis://127.0.0.1:1/0"), "\(result)")
+    }
+
+    /// Settings a run cannot use are said, not dropped without a word (a review): a
+    /// `--redis-url` for a flat-file sink (not named: it may hold a password), an `--input` of
+    /// a kind the pipeline has no source for (read with the defaults).
+    @Test func settingsTheRunCannotUseAreSaid() throws {
+        let folder = TestFiles.temporaryFolder("cli-unused")
+        defer { TestFiles.remove(folder) }
+        TestFiles.write(folder + "/a.log", #"203.0.113.9 - - [01/Mar/2024:10:00:00 +0000] "GET /watch HTTP/1.1" 200 512 "-" "Mozilla/5.0""# + "\n")
+        let url = try funnel(["run", Self.fixture("seed_mvp"), "--output", folder + "/o1", "--redis-url", "redis://127.0.0.1:1/0", "--progress", "never"])
+        #expect(url.status == 0 && url.stderr.contains("warning      --redis-url is for the redis sink, and this run's sink is ndjson: it was not used"), "\(url)")
+        let kind = try funnel(["run", Self.fixture("seed_mvp"), "--output", folder + "/o2", "--input", folder + "/a.log", "--progress", "never"])
+        #expect(kind.status == 0 && kind.stderr.contains("the pipeline has no access_log source: it is read with the defaults (the combined format, no cookies)"), "\(kind)")
+        #expect(kind.stderr.contains("sessions     1"), "\(kind)")
     }
 
     /// With the progress line drawn, a retry's warning first clears it, so it starts its own

@@ -91,6 +91,18 @@ struct PipelineLoaderTests {
         #expect(pipeline.sink.output == "/srv/funnel/pipelines/out")
     }
 
+    /// The example names cookies for the `combined` format, which holds none: it loads (it
+    /// must work as written), and says that the cookies are never found; a format with them
+    /// says nothing.
+    @Test func cookiesAFormatCannotHoldAreSaid() throws {
+        let warnings = try parse(Self.specExampleWithoutGeo).loadWarnings
+        #expect(warnings.count == 2)
+        #expect(warnings.first?.hasPrefix("sources[0].visitor_cookie 'vid' is never found: the combined format holds no cookies") == true, "\(warnings)")
+        #expect(warnings.last?.contains("session_cookie 'sid'") == true)
+        let withCookies = Self.specExampleWithoutGeo.replacingAll("format: combined ", with: #"format: '$remote_addr [$time_local] "$request" $status "$cookie_vid" "$http_cookie"'"#)
+        #expect(try parse(withCookies).loadWarnings.isEmpty)
+    }
+
     /// The database is opened by the run (a missing one fails there, at start); the loader
     /// keeps its absolute path.
     @Test func specExampleWithGeoDatabaseKeepsItsPath() throws {
@@ -233,6 +245,12 @@ struct PipelineLoaderTests {
         let message = failure("sources:\n  - kind: \(kind)\n    \(setting)\n    paths: [a.log]")
         let owner = kind == "ndjson" ? "access_log" : "ndjson"
         #expect(message.contains("sources[0].\(key) applies to \(owner) sources only, and this source is \(kind): remove it"), "\(message)")
+    }
+
+    /// A source without `kind` says it is missing (it said "kind is ''"); a wrong one is quoted.
+    @Test func aMissingOrUnknownKindIsNamed() {
+        #expect(failure("sources:\n  - paths: [a.log]").contains("sources[0].kind is missing; use access_log or ndjson"))
+        #expect(failure("sources:\n  - kind: csv\n    paths: [a.log]").contains("sources[0].kind is 'csv'; use access_log or ndjson"))
     }
 
     @Test func eachSourceKeepsTheSettingsOfItsOwnKind() throws {
