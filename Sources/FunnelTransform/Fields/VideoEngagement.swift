@@ -33,7 +33,9 @@ struct VideoEngagement {
             }
             var entry = perContent[content] ?? (nil, nil, record.timestamp)
             if perContent[content] == nil { order.append(content) }
-            if let watch = record.properties.watchTime { entry.maxWatch = max(entry.maxWatch ?? watch, watch) }
+            // A negative time is no time (it was summed as given until 2026-12-05: a session
+            // watched for -5 s; a review), as a percent below 0 is 0.
+            if let watch = record.properties.watchTime, watch >= .zero { entry.maxWatch = max(entry.maxWatch ?? watch, watch) }
             if record.event == "VideoStart", entry.start == nil { entry.start = record.timestamp }
             entry.last = max(entry.last, record.timestamp)
             perContent[content] = entry

@@ -46,4 +46,18 @@ struct VideoEngagementTests {
                                     slots: ContentSlot.defaults)
         #expect(mixed.totalWatchTime == Amount(micros: 30_000_000))
     }
+
+    /// A negative `watch_time` is no time (it was summed: -5 s; a review): the content's
+    /// largest non-negative one counts, and one with only negative ones gives no time.
+    @Test func aNegativeWatchTimeIsNoTime() {
+        func timed(_ content: String, _ seconds: Int64, at: Int64) -> Record {
+            var record = video("VideoProgress", content, at: at)
+            record.properties.watchTime = Amount(micros: seconds * 1_000_000)
+            return record
+        }
+        #expect(VideoEngagement(records: [timed("trailer", -5, at: 0)], slots: ContentSlot.defaults).totalWatchTime == nil)
+        let mixed = VideoEngagement(records: [timed("trailer", -5, at: 0), timed("trailer", 12, at: 12), timed("intro", -1, at: 20)],
+                                    slots: ContentSlot.defaults)
+        #expect(mixed.totalWatchTime == Amount(micros: 12_000_000))
+    }
 }
