@@ -18,6 +18,7 @@ struct Funnel: ParsableCommand {
     /// and one a subcommand finds after parsing shows that subcommand's usage (the root's
     /// `funnel <subcommand>` was shown until 2026-12-05; a review).
     static func main() {
+        Runner.countInheritedDescriptors()
         Allocator.configure()
         var parsed: ParsableCommand.Type = Funnel.self
         do {

@@ -68,7 +68,7 @@ struct ValidateCommand: ParsableCommand {
                         continue
                     }
                 }
-                print("\(ok ? "ok  " : "FAIL") \(report.path) [\(report.kind.rawValue)]: \(report.parsed)/\(report.sampled) lines parse (\(parsedPercent)%), \(report.kept) kept\(reasons.isEmpty ? "" : "; rejected: " + reasons)\(report.damage.map { "; damaged: " + $0 } ?? "")")
+                print("\(ok ? "ok  " : "FAIL") \(report.path) [\(report.kind.rawValue)]: \(report.parsed)/\(report.sampled) lines parse (\(parsedPercent)%), \(report.kept) kept\(reasons.isEmpty ? "" : "; rejected: " + reasons)\(report.damage.map { "; damaged: " + $0 } ?? "")\(report.linesPastFormat.map { "; \($0) with text after the end of the format (fields it may lack: a combined log read as common?)" } ?? "")")
             }
             if rest.files > 0 {
                 let percent = Double(Int(Double(rest.parsed) / Double(max(1, rest.sampled)) * 10000)) / 100

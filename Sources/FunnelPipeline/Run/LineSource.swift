@@ -39,6 +39,8 @@ struct LineSource {
     var bytesSoFar: Int64 { stream?.bytesRead ?? bytes }
     private(set) var checksum: UInt = 0
     private(set) var openFailed = false
+    /// It could not be opened for want of descriptors (`InputError.outOfDescriptors`).
+    private(set) var outOfDescriptors = false
     /// The length of the file's content (its decompressed bytes) when a run read it before
     /// (`Manifest`): the CRC-32 of its first so many bytes now is kept in `prefixChecksum`.
     var previousContentBytes: Int64?
@@ -50,6 +52,13 @@ struct LineSource {
     /// "12,50"`), and the first of them: the run warns of them (`NDJSONParser`).
     private(set) var unreadNumbers = 0
     private(set) var firstUnreadNumber: String?
+    /// Of the first `pastFormatSample` access-log lines the format fits, those with text
+    /// after the format's end (`AccessLogParser.textPastTheFormat`), and the first of them.
+    private(set) var pastFormat = (sampled: 0, past: 0, firstLine: 0)
+    static let pastFormatSample = 1_000
+    /// Whether most of at least 20 sampled lines have text after the format's end (a few odd
+    /// lines are no format's fault).
+    var mostLinesPastFormat: Bool { pastFormat.sampled >= 20 && pastFormat.past * 2 > pastFormat.sampled }
 
     /// The bytes of buffers the open file holds: its compressed bytes' and as much of its
     /// lines' as reads have filled (which grows to its longest line); 0 when not open.
@@ -118,6 +127,7 @@ struct LineSource {
                 reader = LineReader(stream: stream, maxLineLength: maxLineLength, chunkSize: smallBuffers ? 1 << 17 : 1 << 20)
             } catch {
                 openFailed = true
+                outOfDescriptors = error.outOfDescriptors
                 finished = true
                 damage = Damage(message: error.description, tail: [])
                 return nil
@@ -169,6 +179,15 @@ struct LineSource {
                 parser.parse(line, requestFilter: requestFilter, timeMemo: &timeMemo, pageView: { pageView($0, number) })
             } else {
                 parser.parse(line, requestFilter: requestFilter)
+            }
+            if pastFormat.sampled < Self.pastFormatSample {
+                if case .reject = outcome {} else {
+                    pastFormat.sampled += 1
+                    if parser.textPastTheFormat(line) {
+                        pastFormat.past += 1
+                        if pastFormat.firstLine == 0 { pastFormat.firstLine = number }
+                    }
+                }
             }
             switch outcome {
             case .record(let record): return .record(record, line: number, raw: line)

@@ -34,6 +34,14 @@ final class ReadStage: @unchecked Sendable {
         /// Events kept without a numeric property that was no number (`LineSource`).
         var unreadNumbers = 0
         var firstUnreadNumber: String?
+        /// Access-log files most of whose sampled lines have text after the format's end, and
+        /// the first such line of the first of them (`LineSource.pastFormat`).
+        /// Why an input could not be opened for want of descriptors, when one could not: the
+        /// run stops (exit 3; until 2026-12-05 it went on without the file, exit 2, as if the
+        /// file were damaged; a review).
+        var outOfDescriptors: String?
+        var pastFormatFiles = 0
+        var firstPastFormat: String?
         var damaged = false
         var rejectFailure: SinkError?
 
@@ -61,11 +69,27 @@ final class ReadStage: @unchecked Sendable {
     /// read through a window that slides along the day, each file with small buffers; a day
     /// of fewer opens them all at once, with full buffers.
     static let slidingFrom = 16
-    /// `maxOpenFiles`, or fewer under a low limit of open descriptors (`ulimit -n`).
+    /// Descriptors the process held when it started (`funnel` asks first thing): those a
+    /// parent left open beyond the standard three take from the run's room (a review: 20
+    /// inherited under `ulimit -n 90` failed a 62-server day). Counted in /proc/self/fd; 3
+    /// where that cannot be read.
+    static let descriptorsAtStart: Int = {
+        guard let folder = opendir("/proc/self/fd") else { return 3 }
+        defer { closedir(folder) }
+        var count = 0
+        while let entry = readdir(folder) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
+            if name != [0x2E] && name != [0x2E, 0x2E] { count += 1 }
+        }
+        return max(3, count - 1)  // Less the folder's own.
+    }()
+
+    /// `maxOpenFiles`, or fewer under a low limit of open descriptors (`ulimit -n`), less
+    /// those inherited (`descriptorsAtStart` beyond 3).
     static let openFileLimit: Int = {
         var limit = rlimit()
         guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < rlim_t(Int32.max) else { return maxOpenFiles }
-        return openFiles(underDescriptorLimit: Int(clamping: limit.rlim_cur))
+        return openFiles(underDescriptorLimit: Int(clamping: limit.rlim_cur), atStart: descriptorsAtStart)
     }()
 
     /// Input files open at once under a limit of `descriptors`: what is left beyond 32 for the
@@ -78,8 +102,10 @@ final class ReadStage: @unchecked Sendable {
     /// `ulimit -n 16` 77 files of 1,002 failed to open; the second left 24 and the third
     /// took half of what was beyond 48, while the scratch kept a file per sorted run and a
     /// run's own need grew with its data: up to 69; reviews.)
-    static func openFiles(underDescriptorLimit descriptors: Int) -> Int {
-        min(maxOpenFiles, max(1, descriptors - 32))
+    /// `atStart`: the descriptors the process held when it started (`descriptorsAtStart`);
+    /// those beyond the standard three are not the run's to use.
+    static func openFiles(underDescriptorLimit descriptors: Int, atStart: Int = 3) -> Int {
+        min(maxOpenFiles, max(1, descriptors - 32 - max(0, atStart - 3)))
     }
     /// The buffers the open files of a day of many may hold before another is opened.
     static let windowBytes = 64 << 20
@@ -382,9 +408,20 @@ final class ReadStage: @unchecked Sendable {
             if let conflict = seen.conflict { tally.changedInputs.append("\(file.path): \(conflict)") }
         }
         tally.linesRead += source.lines
+        if source.mostLinesPastFormat {
+            tally.pastFormatFiles += 1
+            if tally.firstPastFormat == nil { tally.firstPastFormat = "\(file.path), line \(source.pastFormat.firstLine)" }
+        }
         if source.unreadNumbers > 0 {
             tally.unreadNumbers += source.unreadNumbers
             if tally.firstUnreadNumber == nil { tally.firstUnreadNumber = source.firstUnreadNumber.map { "\(file.path) \($0)" } }
+        }
+        if source.outOfDescriptors {
+            // The run stops with this alone: no reject or problem for each file after it.
+            if tally.outOfDescriptors == nil {
+                tally.outOfDescriptors = "\(source.damage?.message ?? file.path): the run stopped and wrote nothing (raise the limit of open files, ulimit -n; 1024 is usual: a run holds its input files and about 17 of its own, \(Self.descriptorsAtStart) were open when it started)"
+            }
+            return nil
         }
         if let damage = source.damage {
             tally.files[index].damage = damage.message

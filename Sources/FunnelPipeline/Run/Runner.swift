@@ -181,6 +181,7 @@ public struct Runner {
         }
         let (tally, readManifest) = reader.finish()
         if let readManifest { manifest = readManifest }
+        if failure == nil, let outOfDescriptors = tally.outOfDescriptors { failure = SinkError(outOfDescriptors) }
         summary.files = tally.files
         summary.rejected = tally.rejected.filter { !$0.key.isDamage }
         summary.damaged = tally.rejected.filter { $0.key.isDamage }
@@ -199,6 +200,10 @@ public struct Runner {
         if tally.unreadNumbers > 0 {
             let count = tally.unreadNumbers == 1 ? "1 event held" : "\(tally.unreadNumbers) events held"
             summary.warnings.append("\(count) a value, percent or watch_time that is no number funnel reads (first: \(tally.firstUnreadNumber ?? "?")); the events were kept without it, so a purchase counts with no amount")
+        }
+        if tally.pastFormatFiles > 0 {
+            let files = tally.pastFormatFiles == 1 ? "1 access log has" : "\(tally.pastFormatFiles) access logs have"
+            summary.warnings.append("\(files) text after the end of the log format on most lines (first: \(tally.firstPastFormat ?? "?")): the format may lack fields the log has (a combined log read with format: common loses every referrer and user agent, so no bot is filtered and no channel found); add them to the format, or leave it if the server appends fields funnel does not read (funnel validate shows the share)")
         }
         if tally.damaged { summary.exitStatus = .inputDamaged }
         if let failure {
@@ -311,6 +316,11 @@ public struct Runner {
     }
 
     /// The default report: straight to file descriptor 2, unbuffered.
+    /// Counts the descriptors the process holds now, as the ones it started with: `funnel`
+    /// calls it first thing, so that the input window leaves room for any a parent left
+    /// open (`ReadStage.descriptorsAtStart`).
+    public static func countInheritedDescriptors() { _ = ReadStage.descriptorsAtStart }
+
     public static func writeToStandardError(_ text: String) {
         var bytes = Array(text.utf8)
         var offset = 0

@@ -15,6 +15,9 @@ public struct Validator {
         public var kept = 0
         public var rejected: [RejectReason: Int] = [:]
         public var damage: String?
+        /// Lines with text after the format's end, when most sampled lines have it (a format
+        /// lacking fields the log has: `LineSource.mostLinesPastFormat`).
+        public var linesPastFormat: Int?
         /// The path is a pattern that matched no file (for `--date`'s day, or for any day).
         public var matchedNothing = false
 
@@ -94,6 +97,7 @@ public struct Validator {
                 if report.sampled >= sampleLines { stop = true }
             }
             report.damage = stop ? nil : source.damage?.message
+            if source.mostLinesPastFormat { report.linesPastFormat = source.pastFormat.past }
             reports.append(report)
         }
         return reports

@@ -112,6 +112,23 @@ public struct AccessLogParser: Sendable {
         if !givesMethod { fields.method = .made("GET") }
         if !givesStatus { fields.status = 200 }
         defer { timeMemo = fields.timeMemo }
+        let (failed, position) = walk(b) { step, raw in fields.store(step, raw) }
+        if let failed {
+            switch tokens[failed] {
+            case .literal(let literal):
+                return .reject(.formatMismatch, detail: "expected '\(String(decoding: literal, as: UTF8.self))' at byte \(position + 1)")
+            case .variable(let variable, _):
+                guard case .literal(let next) = tokens[failed + 1] else { break }
+                return .reject(.formatMismatch, detail: "no '\(String(decoding: next, as: UTF8.self))' after $\(variable.name)")
+            }
+        }
+        return fields.makeRecord(options: options, requestFilter: requestFilter, offering: offering, pageView)
+    }
+
+    /// Walks the format's tokens along the line, giving each variable's bytes to `store`: the
+    /// index of the token that did not fit (nil when all did), and where the walk stopped.
+    @inline(__always)
+    private func walk(_ b: UnsafeBufferPointer<UInt8>, _ store: (Step, UnsafeBufferPointer<UInt8>) -> Void) -> (failed: Int?, position: Int) {
         var position = 0
         let failed: Int? = literals.withUnsafeBufferPointer { literals in
             steps.withUnsafeBufferPointer { steps in
@@ -125,11 +142,11 @@ public struct AccessLogParser: Sendable {
                     } else if let next = step.nextLiteral {
                         // `find` matched the literal that ends the variable: it is passed over.
                         guard let found = Self.find(literals, next, in: b, from: position, quoted: step.quoted) else { return index }
-                        fields.store(step, UnsafeBufferPointer(rebasing: b[position..<found]))
+                        store(step, UnsafeBufferPointer(rebasing: b[position..<found]))
                         position = found + next.count
                         index += 2
                     } else {
-                        fields.store(step, UnsafeBufferPointer(rebasing: b[position...]))
+                        store(step, UnsafeBufferPointer(rebasing: b[position...]))
                         position = b.count
                         index += 1
                     }
@@ -137,16 +154,30 @@ public struct AccessLogParser: Sendable {
                 return nil
             }
         }
-        if let failed {
-            switch tokens[failed] {
-            case .literal(let literal):
-                return .reject(.formatMismatch, detail: "expected '\(String(decoding: literal, as: UTF8.self))' at byte \(position + 1)")
-            case .variable(let variable, _):
-                guard case .literal(let next) = tokens[failed + 1] else { break }
-                return .reject(.formatMismatch, detail: "no '\(String(decoding: next, as: UTF8.self))' after $\(variable.name)")
-            }
+        return (failed, position)
+    }
+
+    /// Whether a line the format fits has more after the format's end than it reads: text
+    /// after the format's last literal, or a space inside an unquoted last variable, which
+    /// runs to the line's end (`$body_bytes_sent` of the `common` format in a `combined`
+    /// line: `512 "https://ref/" "Mozilla/5.0 ..."`). Such text is ignored (servers append
+    /// fields), but on most lines it means the format lacks fields the log has: a run says
+    /// so (SPEC 2: a wrong format must not pass quietly; a review found `common` over
+    /// `combined` logs kept every line, without referrers or user agents).
+    public func textPastTheFormat(_ line: UnsafeRawBufferPointer) -> Bool {
+        let b = line.bindMemory(to: UInt8.self)
+        guard let base = b.baseAddress else { return false }
+        var tail: (quoted: Bool, raw: UnsafeBufferPointer<UInt8>)?
+        let (failed, position) = walk(b) { step, raw in
+            if raw.baseAddress.map({ $0 + raw.count == base + b.count }) == true { tail = (step.quoted, raw) }
         }
-        return fields.makeRecord(options: options, requestFilter: requestFilter, offering: offering, pageView)
+        guard failed == nil else { return false }
+        if position < b.count, b[position...].contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) { return true }
+        guard let tail, !tail.quoted else { return false }
+        // Trailing blanks (a CR, a space) are no field.
+        var end = tail.raw.count
+        while end > 0, [0x20, 0x09, 0x0D].contains(tail.raw[end - 1]) { end -= 1 }
+        return tail.raw[..<end].contains(0x20)
     }
 
     // MARK: - Steps

@@ -60,6 +60,44 @@ struct CommandLineTests {
         #expect(range.stderr.contains("See 'funnel run --help'"), "\(range)")
     }
 
+    /// A combined log read with `format: common` keeps every line without its referrer and
+    /// user agent: `run` warns and `validate` counts the lines with text after the format's
+    /// end (SPEC 2: a wrong format must not pass quietly; a review); read as combined, neither.
+    @Test func aFormatThatLacksTheLogsFieldsIsSaid() throws {
+        let folder = TestFiles.temporaryFolder("cli-past-format")
+        defer { TestFiles.remove(folder) }
+        let lines = (0..<30).map { #"198.51.100.8 - - [01/Mar/2024:10:00:\#(10 + $0) +0000] "GET /p\#($0) HTTP/1.1" 200 1 "https://www.google.com/" "Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0""# }
+        TestFiles.write(folder + "/a.log", lines.joined(separator: "\n") + "\n")
+        for format in ["common", "combined"] {
+            TestFiles.write(folder + "/p.yaml", "sources:\n  - kind: access_log\n    format: \(format)\n    paths: [a.log]\nsink:\n  kind: ndjson\n  output: out-\(format)\n")
+            let run = try funnel(["run", folder + "/p.yaml", "--progress", "never"])
+            #expect(run.status == 0, "\(run)")
+            #expect(run.stderr.contains("1 access log has text after the end of the log format on most lines (first: \(folder)/a.log, line 1)") == (format == "common"), "\(run)")
+            let validate = try funnel(["validate", folder + "/p.yaml"])
+            #expect(validate.stdout.contains("30 with text after the end of the format") == (format == "common"), "\(validate)")
+        }
+    }
+
+    /// Descriptors the parent left open count against the window of input files: 60 logs
+    /// that each span the day, under `ulimit -n 90` with 30 descriptors inherited, are read
+    /// (exit 3 when the window took 58 of them and the run had no room left; a review).
+    @Test func descriptorsAParentLeftOpenLeaveTheRunRoom() throws {
+        let folder = TestFiles.temporaryFolder("cli-inherited")
+        defer { TestFiles.remove(folder) }
+        // Each larger than a file's read buffer (128 KiB), so it stays open all day.
+        for server in 0..<60 {
+            let lines = (0..<1_440).map { minute in
+                #"198.51.100.\#(server) - - [01/Mar/2024:\#(minute / 60 < 10 ? "0" : "")\#(minute / 60):\#(minute % 60 < 10 ? "0" : "")\#(minute % 60):00 +0000] "GET /p HTTP/1.1" 200 1 "-" "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0""#
+            }
+            TestFiles.write(folder + "/access-w\(server)-2024-03-01.log", lines.joined(separator: "\n") + "\n")
+        }
+        TestFiles.write(folder + "/p.yaml", "sources:\n  - kind: access_log\n    paths: [\"access-*-{date}.log\"]\nsink:\n  kind: ndjson\n  output: out\n")
+        let script = "ulimit -n 90; for i in $(seq 30); do exec {fd}</dev/null; done; exec \"$0\" run \"$1\" --date 2024-03-01 --progress never"
+        let result = try CommandRunner.run("/bin/bash", ["-c", script, Self.binary, folder + "/p.yaml"], environment: [:], timeout: .seconds(60))
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stderr.contains("lines read   86400"), "\(result)")
+    }
+
     /// Options that would do nothing are refused, saying why (until 2026-12-05 `--input-kind`
     /// without `--input` was ignored, and `validate --lines 0` sampled one line).
     @Test func optionsThatWouldDoNothingAreRefused() throws {

@@ -92,6 +92,13 @@ struct OpenFilesTests {
     func theWindowLeavesRoomForTheRun(descriptors: Int, files: Int) {
         #expect(ReadStage.openFiles(underDescriptorLimit: descriptors) == files)
     }
+
+    /// Descriptors a parent left open take from the window (a review: 20 inherited under
+    /// `ulimit -n 90` failed a 62-server day, exit 3); the standard three do not.
+    @Test(arguments: [(90, 3, 58), (90, 23, 38), (64, 40, 1), (1024, 100, 256)])
+    func descriptorsOpenAtTheStartAreLeft(descriptors: Int, atStart: Int, files: Int) {
+        #expect(ReadStage.openFiles(underDescriptorLimit: descriptors, atStart: atStart) == files)
+    }
 }
 
 /// Whether another file of a day may be opened: within the slots, and past 16 open files

@@ -30,6 +30,25 @@ struct AccessLogParserTests {
         #expect(r.event == "PageView")
     }
 
+    /// Text after the format's end is ignored, and told (`textPastTheFormat`): a combined line
+    /// read as common (its referrer and user agent run into `$body_bytes_sent`), a field a
+    /// server appends after the last quote; not trailing blanks or a CR, nor a line the format
+    /// does not fit (a reject of its own).
+    @Test(arguments: [
+        (#"203.0.113.9 - - [10/Oct/2023:13:55:36 -0700] "GET / HTTP/1.1" 200 512 "https://ref.example/" "Mozilla/5.0""#, "common", true),
+        (#"203.0.113.9 - - [10/Oct/2023:13:55:36 -0700] "GET / HTTP/1.1" 200 512"#, "common", false),
+        ("203.0.113.9 - - [10/Oct/2023:13:55:36 -0700] \"GET / HTTP/1.1\" 200 512 \r", "common", false),
+        (#"203.0.113.9 - - [10/Oct/2023:13:55:36 -0700] "GET / HTTP/1.1" 200 512 "-" "Mozilla/5.0""#, "combined", false),
+        (#"203.0.113.9 - - [10/Oct/2023:13:55:36 -0700] "GET / HTTP/1.1" 200 512 "-" "Mozilla/5.0" 0.004"#, "combined", true),
+        ("203.0.113.9 - - [10/Oct/2023:13:55:36 -0700] \"GET / HTTP/1.1\" 200 512 \"-\" \"Mozilla/5.0\"\r", "combined", false),
+        (#"not a log line at all"#, "common", false),
+    ])
+    func textPastTheFormatIsTold(line: String, format: String, past: Bool) throws {
+        let parser = try AccessLogParser(format: AccessLogFormat(format))
+        var bytes = Array(line.utf8)
+        #expect(bytes.withUnsafeMutableBytes { parser.textPastTheFormat(UnsafeRawBufferPointer($0)) } == past)
+    }
+
     @Test func parsesCommonAndTreatsDashAsAbsent() throws {
         let r = try record(#"::1 - - [01/Jan/2024:00:00:00 +0000] "GET / HTTP/1.0" 304 -"#, format: "common")
         #expect(r.ip == "::1")

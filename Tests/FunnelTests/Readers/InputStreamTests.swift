@@ -2,6 +2,9 @@ import CZlib
 import FunnelReaders
 import FunnelTestSupport
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 struct InputStreamTests {
     private func readAll(_ path: String, chunk: Int = 7) throws -> ([UInt8], InputDamage?) {
@@ -18,6 +21,15 @@ struct InputStreamTests {
     }
 
     private let text = (0..<200).map { "line \($0) of some text\n" }.joined()
+
+    /// An input that cannot be opened for want of descriptors is the machine's refusal (the
+    /// run stops, exit 3), not a damaged input (exit 2, the run going on without it; a review).
+    @Test func outOfDescriptorsIsToldFromAMissingFile() {
+        #expect(InputError(path: "a.log", errno: EMFILE).outOfDescriptors)
+        #expect(InputError(path: "a.log", errno: ENFILE).outOfDescriptors)
+        #expect(!InputError(path: "a.log", errno: ENOENT).outOfDescriptors)
+        #expect(throws: InputError.self) { _ = try InputStream.opening("/nonexistent/a.log", bufferSize: 64) }
+    }
 
     @Test func readsPlainFilesAsIs() throws {
         let folder = TestFiles.temporaryFolder()
