@@ -20,6 +20,8 @@ public struct Pipeline: Sendable {
         public var visitorCookie: String?
         public var sessionCookie: String?
         public var countryVariable: String = "http_cf_ipcountry"
+        /// The header variable with the city's name (`city_variable`).
+        public var cityVariable: String = "http_cf_ipcity"
         /// NDJSON: `canonical`, `posthog` or `segment`.
         public var dialect: String = "canonical"
         /// NDJSON: canonical field name -> dotted JSON path, applied on top of the dialect.

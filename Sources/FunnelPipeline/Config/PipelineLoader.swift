@@ -38,14 +38,14 @@ public enum PipelineLoader {
         guard let sourceNodes = top["sources"] else { throw PipelineError("\(file): 'sources' is missing: name at least one input") }
         for (index, node) in try reader.sequence(sourceNodes, "sources").enumerated() {
             let where_ = "sources[\(index)]"
-            let map = try reader.mapping(node, where_, allowed: ["kind", "format", "dialect", "fields", "paths", "visitor_cookie", "session_cookie", "country_variable"])
+            let map = try reader.mapping(node, where_, allowed: ["kind", "format", "dialect", "fields", "paths", "visitor_cookie", "session_cookie", "country_variable", "city_variable"])
             let kindText = try reader.string(map["kind"], "\(where_).kind")
             guard let kind = kindText.flatMap(Pipeline.Source.Kind.init(rawValue:)) else {
                 throw PipelineError("\(file): \(where_).kind is \(kindText.map { "'\($0)'" } ?? "missing"); use access_log or ndjson")
             }
             // A setting of the other kind of source would be ignored: refused, as every
             // unknown key is (`fields` says so below, with an example).
-            for key in ["country_variable", "dialect", "format", "session_cookie", "visitor_cookie"] where map[key] != nil {
+            for key in ["city_variable", "country_variable", "dialect", "format", "session_cookie", "visitor_cookie"] where map[key] != nil {
                 let owner: Pipeline.Source.Kind = key == "dialect" ? .ndjson : .accessLog
                 guard owner == kind else {
                     throw PipelineError("\(file): \(where_).\(key) applies to \(owner.rawValue) sources only, and this source is \(kind.rawValue): remove it")
@@ -62,6 +62,9 @@ public enum PipelineLoader {
             source.sessionCookie = try reader.string(map["session_cookie"], "\(where_).session_cookie")
             if let variable = try reader.string(map["country_variable"], "\(where_).country_variable") {
                 source.countryVariable = variable.hasPrefix("$") ? String(variable.dropFirst()) : variable
+            }
+            if let variable = try reader.string(map["city_variable"], "\(where_).city_variable") {
+                source.cityVariable = variable.hasPrefix("$") ? String(variable.dropFirst()) : variable
             }
             if let dialect = try reader.string(map["dialect"], "\(where_).dialect") {
                 guard NDJSONParser.Dialect(rawValue: dialect) != nil else {
@@ -90,6 +93,7 @@ public enum PipelineLoader {
                     let format = try AccessLogFormat(source.format)
                     var options = AccessLogParser.Options(visitorCookie: source.visitorCookie, sessionCookie: source.sessionCookie)
                     options.countryVariable = source.countryVariable
+                    options.cityVariable = source.cityVariable
                     _ = try AccessLogParser(format: format, options: options)
                     // The named formats hold no cookies (a custom one without them is refused
                     // by the parser).
@@ -102,9 +106,10 @@ public enum PipelineLoader {
                     // A country variable the format does not hold is a typo that would leave
                     // every access-log session without a country (until 2026-12-05 it loaded
                     // without a word); the default is not checked, most formats lack it.
-                    if map["country_variable"] != nil, !format.variables.contains(LogVariable(name: source.countryVariable)) {
+                    for (key, variable) in [("country_variable", source.countryVariable), ("city_variable", source.cityVariable)]
+                    where map[key] != nil && !format.variables.contains(LogVariable(name: variable)) {
                         let headers = format.variables.map(\.name).filter { $0.hasPrefix("http_") }
-                        throw PipelineError("\(file): \(where_).country_variable '\(source.countryVariable)' is set, but the log format has no $\(source.countryVariable)\(headers.isEmpty ? "" : " (its header variables: \(headers.map { "$" + $0 }.joined(separator: ", ")))"); correct the name, add the variable to the format, or leave the key out")
+                        throw PipelineError("\(file): \(where_).\(key) '\(variable)' is set, but the log format has no $\(variable)\(headers.isEmpty ? "" : " (its header variables: \(headers.map { "$" + $0 }.joined(separator: ", ")))"); correct the name, add the variable to the format, or leave the key out")
                     }
                 } catch let error as PipelineError {
                     throw error

@@ -136,7 +136,7 @@ enum InputPlan {
     /// Whether two sources read a file the same way (their paths aside).
     static func readAlike(_ a: Pipeline.Source, _ b: Pipeline.Source) -> Bool {
         a.format == b.format && a.visitorCookie == b.visitorCookie && a.sessionCookie == b.sessionCookie
-            && a.countryVariable == b.countryVariable && a.dialect == b.dialect && a.fields == b.fields
+            && a.countryVariable == b.countryVariable && a.cityVariable == b.cityVariable && a.dialect == b.dialect && a.fields == b.fields
     }
 
     /// An `--input` file's name in positions: the path as given, without leading `./`, so

@@ -76,6 +76,7 @@ struct LineSource {
             do {
                 var options = AccessLogParser.Options(visitorCookie: file.source.visitorCookie, sessionCookie: file.source.sessionCookie)
                 options.countryVariable = file.source.countryVariable
+                options.cityVariable = file.source.cityVariable
                 parser = .accessLog(try AccessLogParser(format: AccessLogFormat(file.source.format), options: options))
             } catch {
                 throw PipelineError("\(file.path): \(error)")

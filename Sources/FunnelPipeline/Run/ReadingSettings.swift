@@ -1,3 +1,5 @@
+import FunnelReaders
+
 /// What a file's records depend on besides its bytes: its source's reading settings (format,
 /// cookies, country variable, dialect, field mapping, the path pattern that names its lines)
 /// and the pipeline's identity salt, filters and line limit. The manifest keeps it per file,
@@ -17,6 +19,13 @@ enum ReadingSettings {
         let pattern = withPattern && file.sourceIndex < 999 && source.paths.indices.contains(file.patternIndex) ? source.paths[file.patternIndex] : ""
         var parts = [source.kind.rawValue, pattern, source.format, source.visitorCookie ?? "-", source.sessionCookie ?? "-",
                      source.countryVariable, source.dialect, pipeline.salt, String(pipeline.maxLineLength)]
+        // The city variable only when the format holds it (added on 2026-12-05: a file read
+        // before by a format without it keeps its fingerprint; one whose format held it read
+        // no city then, and is said to be read with other settings now, as its records differ).
+        if source.kind == .accessLog, let format = try? AccessLogFormat(source.format),
+           format.variables.contains(LogVariable(name: source.cityVariable)) {
+            parts.append("city:" + source.cityVariable)
+        }
         parts += source.fields.sorted { $0.key < $1.key }.flatMap { [$0.key, $0.value] }
         parts.append("excluded")
         parts += pipeline.excludedPaths.sorted()

@@ -17,6 +17,9 @@ public struct AccessLogParser: Sendable {
         public var sessionCookie: String?
         /// Header variable holding an ISO country code, e.g. Cloudflare's `http_cf_ipcountry`.
         public var countryVariable: String = "http_cf_ipcountry"
+        /// Header variable holding the city's name, e.g. Cloudflare's `http_cf_ipcity` (SPEC
+        /// 6: a record's own city comes before the MaxMind DB's).
+        public var cityVariable: String = "http_cf_ipcity"
 
         public init(visitorCookie: String? = nil, sessionCookie: String? = nil) {
             self.visitorCookie = visitorCookie
@@ -187,8 +190,9 @@ public struct AccessLogParser: Sendable {
     private struct Step {
         var slot: Slot
         var quoted = false
-        /// The variable is also the pipeline's country header.
+        /// The variable is also the pipeline's country header, or its city header.
         var country = false
+        var city = false
         /// For a literal: its bytes in `literals`.
         var literal: Range<Int> = 0..<0
         /// For a variable followed by a literal: that literal's bytes; nil, the line's end.
@@ -210,6 +214,7 @@ public struct AccessLogParser: Sendable {
             literals += bytes
         }
         let countryVariable = LogVariable(name: options.countryVariable)
+        let cityVariable = LogVariable(name: options.cityVariable)
         var steps: [Step] = []
         for (index, token) in tokens.enumerated() {
             switch token {
@@ -233,7 +238,7 @@ public struct AccessLogParser: Sendable {
                 case .header("cookie"): .cookieHeader
                 default: .ignored
                 }
-                steps.append(Step(slot: slot, quoted: quoted, country: variable == countryVariable,
+                steps.append(Step(slot: slot, quoted: quoted, country: variable == countryVariable, city: variable == cityVariable,
                                   nextLiteral: index + 1 < tokens.count ? ranges[index + 1] : nil))
             }
         }
@@ -349,6 +354,7 @@ public struct AccessLogParser: Sendable {
         var visitorID: Raw?
         var sessionID: Raw?
         var country: String?
+        var city: String?
         var cookieHeader: [UInt8]?
         var timeMemo: TimeParser.TimeLocalMemo
 
@@ -402,6 +408,10 @@ public struct AccessLogParser: Sendable {
             }
             if step.country {
                 country = quoted && Self.hasBackslash(raw) ? CountryCode.normalize(text(raw, quoted)) : CountryCode.normalize(utf8: raw)
+            }
+            if step.city {
+                let name = Substring(text(raw, quoted)).trimmingSpaces
+                city = name.isEmpty ? nil : name
             }
         }
 
@@ -496,13 +506,15 @@ public struct AccessLogParser: Sendable {
                 }
             }
             record.country = country
+            record.city = city
             return .record(record)
         }
 
         /// Whether the fields a record keeps are the line's bytes as they are: no escape in a
         /// quoted one, no `X-Forwarded-For` list or `Cookie` header to take apart.
         private var needsNoDecoding: Bool {
-            guard forwardedFor == nil, cookieHeader == nil else { return false }
+            // A city goes through the record (a page view's bytes carry none).
+            guard forwardedFor == nil, cookieHeader == nil, city == nil else { return false }
             return Self.asWritten(remoteAddr) && Self.asWritten(referrer) && Self.asWritten(userAgent) && Self.asWritten(host)
                 && Self.asWritten(visitorID) && Self.asWritten(sessionID)
         }

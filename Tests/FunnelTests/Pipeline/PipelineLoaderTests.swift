@@ -238,7 +238,7 @@ struct PipelineLoaderTests {
     /// kind it belongs to and the source's own.
     @Test(arguments: [
         ("ndjson", "format: combined"), ("ndjson", "visitor_cookie: vid"), ("ndjson", "session_cookie: sid"),
-        ("ndjson", "country_variable: http_cf_ipcountry"), ("access_log", "dialect: segment"),
+        ("ndjson", "country_variable: http_cf_ipcountry"), ("ndjson", "city_variable: http_cf_ipcity"), ("access_log", "dialect: segment"),
     ])
     func aSettingOfTheOtherSourceKindIsRefused(_ kind: String, _ setting: String) {
         let key = String(setting.prefix { $0 != ":" })
@@ -360,6 +360,16 @@ struct PipelineLoaderTests {
         #expect(failure(minimal(source: "    format: combined\n    country_variable: http_x_country")).contains("country_variable"))
         #expect(try parse(minimal(source: "    \(format)\n    country_variable: $http_cf_ipcountry")).sources[0].countryVariable == "http_cf_ipcountry")
         #expect(try parse(minimal(source: "    format: combined")).sources[0].countryVariable == "http_cf_ipcountry")
+    }
+
+    /// `city_variable` as `country_variable`: one the format lacks is refused, the default
+    /// is not checked, and it applies to access logs only.
+    @Test func aCityVariableTheFormatLacksIsRefused() throws {
+        let format = #"format: '$remote_addr [$time_local] "$request" $status "$http_cf_ipcity"'"#
+        let typo = failure(minimal(source: "    \(format)\n    city_variable: http_cf_ipcty"))
+        #expect(typo.contains("sources[0].city_variable 'http_cf_ipcty' is set, but the log format has no $http_cf_ipcty"), "\(typo)")
+        #expect(try parse(minimal(source: "    \(format)\n    city_variable: $http_cf_ipcity")).sources[0].cityVariable == "http_cf_ipcity")
+        #expect(try parse(minimal(source: "    format: combined")).sources[0].cityVariable == "http_cf_ipcity")
     }
 
     @Test func badMaxDurationIsNamed() {

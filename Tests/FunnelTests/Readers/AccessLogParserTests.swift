@@ -70,6 +70,29 @@ struct AccessLogParserTests {
         #expect(r.timestamp == 1_704_067_200_000)
     }
 
+    /// SPEC 6: a city from a log variable (Cloudflare's `CF-IPCity` by default), escapes
+    /// decoded; `-` or blank is none. A line with one is a record, not offered as bytes (whose
+    /// page view carries no city).
+    @Test func readsTheCityVariable() throws {
+        let format = #"$remote_addr [$time_local] "$request" $status "$http_cf_ipcountry" "$http_cf_ipcity""#
+        let line = #"203.0.113.9 [01/Mar/2024:10:00:00 +0000] "GET / HTTP/1.1" 200 "DE" "K\xC3\xB6ln""#
+        #expect(try record(line, format: format).city == "Köln")
+        #expect(try record(line.replacingOccurrences(of: #""K\xC3\xB6ln""#, with: #""-""#), format: format).city == nil)
+        #expect(try record(line.replacingOccurrences(of: #""K\xC3\xB6ln""#, with: #"" ""#), format: format).city == nil)
+        var options = AccessLogParser.Options()
+        options.cityVariable = "http_x_city"
+        #expect(try record(line, format: format, options: options).city == nil)
+        let parser = try AccessLogParser(format: AccessLogFormat(format))
+        var offered = false
+        var memo = TimeParser.TimeLocalMemo()
+        var bytes = Array(#"203.0.113.9 [01/Mar/2024:10:00:00 +0000] "GET / HTTP/1.1" 200 "DE" "Berlin""#.utf8)
+        let outcome = bytes.withUnsafeMutableBytes { raw in
+            parser.parse(UnsafeRawBufferPointer(raw), requestFilter: nil, timeMemo: &memo) { _ in offered = true; return true }
+        }
+        guard case .record(let record) = outcome else { Issue.record("not a record: \(outcome)"); return }
+        #expect(!offered && record.city == "Berlin" && record.country == "DE")
+    }
+
     @Test func readsCookiesFromTheCookieHeader() throws {
         let format = #"$remote_addr [$time_local] "$request" $status "$http_cookie""#
         let r = try record(#"10.0.0.1 [01/Jan/2024:00:00:00 +0000] "GET / HTTP/1.1" 200 "_ga=GA1; vid=abc; sid=s9""#, format: format,
