@@ -170,6 +170,7 @@ public struct Backfill {
         // This invocation's totals, for its last line: someone reprocessing years has them to
         // check against (until 2026-12-05 there were only the days' lines).
         var total = (days: 0, lines: 0, kept: 0, rejected: 0, written: 0)
+        var warned = Set<String>()
         for index in start..<days.count {
             let day = days[index]
             dayOptions.days = [day]
@@ -196,6 +197,9 @@ public struct Backfill {
             let eta = Int(perDay * Double(days.count - index - 1))
             report("day \(index + 1)/\(days.count) \(day): \(summary.linesRead) lines, \(summary.sessions) sessions written, exit \(summary.exitStatus.rawValue); ETA \(eta / 60)m\(eta % 60)s\n")
             for problem in summary.problems { report("  problem: \(problem)\n") }
+            // Each warning once (those of the pipeline file come every day; until 2026-12-05
+            // a backfill said none of them; a review).
+            for warning in summary.warnings where warned.insert(warning).inserted { report("  warning: \(warning)\n") }
             // A source without its file this day (events missing beside the logs) is said, as
             // a run's summary says it (until 2026-12-05 a backfill's day line left it out).
             for missing in summary.missingInputs { report("  missing: \(missing) matched no file\n") }

@@ -311,7 +311,10 @@ struct Manifest {
 
     /// Records a file this run read and says how it compares with the last time. Stdin (`-`)
     /// is named in positions by what it holds, so any reading of it is new.
-    mutating func record(_ file: InputFile, _ reading: Reading, settings: (whole: String, lines: String), now: Int64) -> Seen? {
+    /// `settings`: the reading's fingerprint (`ReadingSettings`), without the pattern
+    /// (`lines`), and with each pattern of the file's source (`anyPattern`: an entry from
+    /// before `line_settings` holds the pattern of its reading, which may be another).
+    mutating func record(_ file: InputFile, _ reading: Reading, settings: (whole: String, lines: String, anyPattern: [String]), now: Int64) -> Seen? {
         let (path, key, position) = (file.path, file.manifestKey, file.positionPrefix)
         let found = previous(key: key, spelled: path, position: position)
         let previous = found?.entry
@@ -348,10 +351,14 @@ struct Manifest {
         }
         // The settings without the pattern where both readings have them: a file given or
         // matched another way keeps its positions, so only how its lines are read matters.
-        let otherSettings = previous.lineSettings.map { $0 != settings.lines } ?? previous.settings.map { $0 != settings.whole } ?? false
+        // An entry from before, with the whole settings alone, is compared with those of any
+        // pattern of the source or none: a file matched by a pattern then and given as
+        // `--input` now is the same reading (a review: exit 2 after an upgrade).
+        let otherSettings = previous.lineSettings.map { $0 != settings.lines }
+            ?? previous.settings.map { ![settings.whole, settings.lines].contains($0) && !settings.anyPattern.contains($0) } ?? false
         if otherSettings {
             seen.conflict = seen.conflict.map { $0 + ", and it" } ?? "it"
-            seen.conflict! += " was read before with other settings (its source's format, cookies, dialect, fields or paths, the identity salt or the filters)"
+            seen.conflict! += " was read before with other settings (its source's format, cookies, country_variable, city_variable, dialect, fields or paths, the identity salt, the filters or the line limit; or by a version before 2026-12-05's evening, which read no city from a format holding $http_cf_ipcity)"
         }
         if let before = previous.position, before != position {
             // Its lines are stored again under new positions beside the old ones: every

@@ -402,8 +402,7 @@ final class ReadStage: @unchecked Sendable {
         // A file that could not be opened was not read: the manifest does not list it (until
         // 2026-12-05 it did, with 0 bytes, and once the file could be opened the next run
         // called it "read before with 0 bytes, now 18206: grown since").
-        if !source.openFailed, let seen = manifest?.record(file, reading, settings: (ReadingSettings.fingerprint(pipeline, file),
-                                                                                 ReadingSettings.fingerprint(pipeline, file, pattern: false)), now: Int64(time(nil))) {
+        if !source.openFailed, let seen = manifest?.record(file, reading, settings: ReadingSettings.fingerprints(pipeline, file), now: Int64(time(nil))) {
             tally.files[index].seenBefore = seen.text
             if let conflict = seen.conflict { tally.changedInputs.append("\(file.path): \(conflict)") }
         }

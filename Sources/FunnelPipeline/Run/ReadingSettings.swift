@@ -17,6 +17,17 @@ enum ReadingSettings {
     static func fingerprint(_ pipeline: Pipeline, _ file: InputFile, pattern withPattern: Bool = true) -> String {
         let source = file.source
         let pattern = withPattern && file.sourceIndex < 999 && source.paths.indices.contains(file.patternIndex) ? source.paths[file.patternIndex] : ""
+        return fingerprint(pipeline, source, pattern: pattern)
+    }
+
+    /// What `Manifest.record` compares: the fingerprint, without the pattern, and with each
+    /// of the source's patterns.
+    static func fingerprints(_ pipeline: Pipeline, _ file: InputFile) -> (whole: String, lines: String, anyPattern: [String]) {
+        (fingerprint(pipeline, file), fingerprint(pipeline, file, pattern: false),
+         file.source.paths.map { fingerprint(pipeline, file.source, pattern: $0) })
+    }
+
+    private static func fingerprint(_ pipeline: Pipeline, _ source: Pipeline.Source, pattern: String) -> String {
         var parts = [source.kind.rawValue, pattern, source.format, source.visitorCookie ?? "-", source.sessionCookie ?? "-",
                      source.countryVariable, source.dialect, pipeline.salt, String(pipeline.maxLineLength)]
         // The city variable only when the format holds it (added on 2026-12-05: a file read

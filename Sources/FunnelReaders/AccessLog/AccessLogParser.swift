@@ -161,9 +161,11 @@ public struct AccessLogParser: Sendable {
     }
 
     /// Whether a line the format fits has more after the format's end than it reads: text
-    /// after the format's last literal, or a space inside an unquoted last variable, which
-    /// runs to the line's end (`$body_bytes_sent` of the `common` format in a `combined`
-    /// line: `512 "https://ref/" "Mozilla/5.0 ..."`). Such text is ignored (servers append
+    /// after the format's last literal, or a quoted field after a space inside an unquoted
+    /// last variable, which runs to the line's end (`$body_bytes_sent` of the `common` format
+    /// in a `combined` line: `512 "https://ref/" "Mozilla/5.0 ..."`; not a space a value
+    /// holds, as `$http_x_forwarded_for`'s `203.0.113.1, 10.1.1.1` or an unquoted
+    /// `$time_local`'s zone: a review). Such text is ignored (servers append
     /// fields), but on most lines it means the format lacks fields the log has: a run says
     /// so (SPEC 2: a wrong format must not pass quietly; a review found `common` over
     /// `combined` logs kept every line, without referrers or user agents).
@@ -180,7 +182,8 @@ public struct AccessLogParser: Sendable {
         // Trailing blanks (a CR, a space) are no field.
         var end = tail.raw.count
         while end > 0, [0x20, 0x09, 0x0D].contains(tail.raw[end - 1]) { end -= 1 }
-        return tail.raw[..<end].contains(0x20)
+        guard end > 1 else { return false }
+        return (0..<(end - 1)).contains { tail.raw[$0] == 0x20 && tail.raw[$0 + 1] == 0x22 }
     }
 
     // MARK: - Steps

@@ -154,7 +154,7 @@ struct ManifestTests {
 
             """)
         var manifest = Manifest(folder: folder, for: [mine])
-        _ = manifest.record(mine, Manifest.Reading(bytes: 9, crc32: 9, contentBytes: 9, contentCRC32: 9, prefixCRC32: nil, kept: 1), settings: ("s", "s"), now: 5)
+        _ = manifest.record(mine, Manifest.Reading(bytes: 9, crc32: 9, contentBytes: 9, contentCRC32: 9, prefixCRC32: nil, kept: 1), settings: ("s", "s", []), now: 5)
         try manifest.write(folder: folder)
         let written = TestFiles.readText(folder + "/manifest.ndjson") ?? ""
         #expect(!written.contains("/elsewhere/x.log") && written.contains("mine.log"), "\(written)")

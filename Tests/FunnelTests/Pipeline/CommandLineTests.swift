@@ -98,6 +98,21 @@ struct CommandLineTests {
         #expect(result.stderr.contains("lines read   86400"), "\(result)")
     }
 
+    /// A backfill says its days' warnings, each once (it said none: a review); here the
+    /// pipeline file's cookies that the combined format cannot hold.
+    @Test func aBackfillSaysEachWarningOnce() throws {
+        let folder = TestFiles.temporaryFolder("cli-backfill-warnings")
+        defer { TestFiles.remove(folder) }
+        for day in ["01", "02"] {
+            TestFiles.write(folder + "/access-2024-03-\(day).log", #"198.51.100.8 - - [\#(day)/Mar/2024:10:00:00 +0000] "GET /p HTTP/1.1" 200 1 "-" "Mozilla/5.0""# + "\n")
+        }
+        TestFiles.write(folder + "/p.yaml", "sources:\n  - kind: access_log\n    format: combined\n    visitor_cookie: vid\n    paths: [\"access-{date}.log\"]\nsink:\n  kind: ndjson\n  output: out\n")
+        let result = try funnel(["backfill", folder + "/p.yaml", "--from", "2024-03-01", "--to", "2024-03-02"])
+        #expect(result.status == 0, "\(result)")
+        let said = (result.stdout + result.stderr).components(separatedBy: "warning: sources[0].visitor_cookie 'vid' is never found: the combined format").count - 1
+        #expect(said == 1, "\(result)")
+    }
+
     /// Options that would do nothing are refused, saying why (until 2026-12-05 `--input-kind`
     /// without `--input` was ignored, and `validate --lines 0` sampled one line).
     @Test func optionsThatWouldDoNothingAreRefused() throws {

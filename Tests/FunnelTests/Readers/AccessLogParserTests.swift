@@ -42,6 +42,9 @@ struct AccessLogParserTests {
         (#"203.0.113.9 - - [10/Oct/2023:13:55:36 -0700] "GET / HTTP/1.1" 200 512 "-" "Mozilla/5.0" 0.004"#, "combined", true),
         ("203.0.113.9 - - [10/Oct/2023:13:55:36 -0700] \"GET / HTTP/1.1\" 200 512 \"-\" \"Mozilla/5.0\"\r", "combined", false),
         (#"not a log line at all"#, "common", false),
+        // A last unquoted variable whose value holds spaces, not fields (a review).
+        (#"203.0.113.9 [10/Oct/2023:13:55:36 -0700] "GET / HTTP/1.1" 200 203.0.113.1, 10.1.1.1"#, #"$remote_addr [$time_local] "$request" $status $http_x_forwarded_for"#, false),
+        (#"203.0.113.9 "GET / HTTP/1.1" 200 10/Oct/2023:13:55:36 -0700"#, #"$remote_addr "$request" $status $time_local"#, false),
     ])
     func textPastTheFormatIsTold(line: String, format: String, past: Bool) throws {
         let parser = try AccessLogParser(format: AccessLogFormat(format))
