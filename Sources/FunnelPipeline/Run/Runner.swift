@@ -55,7 +55,9 @@ public struct Runner {
         summary.maxRejectRate = options.maxRejectRate ?? pipeline.maxRejectRate
         var (files, missing, planWarnings) = try InputPlan.files(pipeline: pipeline, options: options)
         summary.missingInputs = missing
-        summary.warnings += pipeline.loadWarnings + planWarnings
+        let kindsRead = Set(files.map(\.source.kind))
+        summary.warnings += zip(pipeline.loadWarnings, pipeline.loadWarningKinds)
+            .filter { options.inputs.isEmpty || kindsRead.contains($0.1) }.map(\.0) + planWarnings
         let sinkKind = options.sink ?? pipeline.sink.kind
         // (Not named: it may hold a password.)
         if sinkKind != .redis, options.redisURL != nil {

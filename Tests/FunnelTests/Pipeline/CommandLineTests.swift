@@ -111,6 +111,12 @@ struct CommandLineTests {
         #expect(result.status == 0, "\(result)")
         let said = (result.stdout + result.stderr).components(separatedBy: "warning: sources[0].visitor_cookie 'vid' is never found: the combined format").count - 1
         #expect(said == 1, "\(result)")
+        // A run of an NDJSON --input reads no access log: it is not told of its cookies.
+        TestFiles.write(folder + "/e.ndjson", #"{"event":"PageView","timestamp":1709287200000,"anonymous_id":"a1","url":"https://film.example/"}"# + "\n")
+        let events = try funnel(["run", folder + "/p.yaml", "--input", folder + "/e.ndjson", "--output", folder + "/o2", "--progress", "never"])
+        #expect(events.status == 0 && !events.stderr.contains("visitor_cookie") && events.stderr.contains("sessions     1"), "\(events)")
+        let logs = try funnel(["run", folder + "/p.yaml", "--input", folder + "/access-2024-03-01.log", "--output", folder + "/o3", "--progress", "never"])
+        #expect(logs.stderr.contains("visitor_cookie 'vid' is never found"), "\(logs)")
     }
 
     /// Options that would do nothing are refused, saying why (until 2026-12-05 `--input-kind`
