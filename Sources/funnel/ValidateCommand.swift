@@ -47,7 +47,7 @@ struct ValidateCommand: ParsableCommand {
             let limit = maxRejectRate ?? loaded.maxRejectRate
             var failed = false
             print("pipeline \(pipeline): OK (\(loaded.sources.count) sources, schema \(loaded.schema.rawValue), sink \(loaded.sink.kind.rawValue))")
-            for warning in loaded.loadWarnings { print("warning: \(warning)") }
+            for warning in loaded.loadWarnings { print("warning: \(warning.text)") }
             var okCount = 0
             var rest = (files: 0, parsed: 0, sampled: 0, kept: 0)
             for report in reports {

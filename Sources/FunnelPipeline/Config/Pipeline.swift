@@ -81,11 +81,15 @@ public struct Pipeline: Sendable {
     /// refused (SPEC 12's example, which must load, names cookies for the `combined` format,
     /// which holds none): until 2026-12-05 nothing was said, and every visitor of such a
     /// source was told by fingerprint while `validate` called the file OK (a review).
-    public var loadWarnings: [String] = []
-    /// The kind of source each of `loadWarnings` is about: a run of `--input` files says only
-    /// those of the kinds it reads (a review: an NDJSON `--input` was told of the access-log
-    /// source's cookies).
-    public var loadWarningKinds: [Source.Kind] = []
+    public var loadWarnings: [LoadWarning] = []
+
+    /// One of `loadWarnings`, with the kind of source it is about: a run of `--input` files
+    /// says only those of the kinds it reads (a review: an NDJSON `--input` was told of the
+    /// access-log source's cookies).
+    public struct LoadWarning: Sendable {
+        public var kind: Source.Kind
+        public var text: String
+    }
     /// 64 MiB: about 53 million keys at full precision, and a run at the bench's size L
     /// (185 MiB without a history) under 300 MiB with any history behind it.
     public static let defaultKeyFilterBytes = 64 << 20

@@ -100,8 +100,7 @@ public enum PipelineLoader {
                     if format.source == AccessLogFormat.combined || format.source == AccessLogFormat.common {
                         for (key, name) in [("visitor_cookie", source.visitorCookie), ("session_cookie", source.sessionCookie)] {
                             guard let name else { continue }
-                            pipeline.loadWarningKinds.append(kind)
-                            pipeline.loadWarnings.append("\(where_).\(key) '\(name)' is never found: the \(format.source == AccessLogFormat.combined ? "combined" : "common") format holds no cookies, so \(key == "visitor_cookie" ? "visitors are told apart by fingerprint (address and user agent)" : "sessions are cut by the timeout alone"); to read it, use an nginx log_format with $cookie_\(name) or $http_cookie as the format")
+                            pipeline.loadWarnings.append(Pipeline.LoadWarning(kind: kind, text: "\(where_).\(key) '\(name)' is never found: the \(format.source == AccessLogFormat.combined ? "combined" : "common") format holds no cookies, so \(key == "visitor_cookie" ? "visitors are told apart by fingerprint (address and user agent)" : "sessions are cut by the timeout alone"); to read it, use an nginx log_format with $cookie_\(name) or $http_cookie as the format"))
                         }
                     }
                     // A country variable the format does not hold is a typo that would leave

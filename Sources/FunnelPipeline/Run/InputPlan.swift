@@ -13,11 +13,11 @@ enum InputPlan {
         // A file is read once, whatever names reach it (a link beside its target, `x.log` and
         // `./x.log`): until 2026-12-05 each name was read, and every event counted twice.
         var identities: [FileIdentity: String] = [:]
-        var repeated: [String] = []
+        var warnings: [String] = []
         func isRepeat(_ path: String, _ identity: FileIdentity?) -> Bool {
             guard let identity else { return false }
             if let first = identities[identity] {
-                repeated.append("\(path) is the same file as \(first): read once")
+                warnings.append("\(path) is the same file as \(first): read once")
                 return true
             }
             identities[identity] = path
@@ -59,7 +59,7 @@ enum InputPlan {
                 if candidates.isEmpty, !defaulted.contains(kind) {
                     defaulted.insert(kind)
                     let defaults = kind == .accessLog ? "the combined format, no cookies" : "the canonical dialect"
-                    repeated.append("--input \(path) is read as \(kind.rawValue), and the pipeline has no \(kind.rawValue) source: it is read with the defaults (\(defaults)); add such a source to the pipeline file to say how")
+                    warnings.append("--input \(path) is read as \(kind.rawValue), and the pipeline has no \(kind.rawValue) source: it is read with the defaults (\(defaults)); add such a source to the pipeline file to say how")
                 }
                 let source = candidates.first ?? Pipeline.Source(kind: kind, paths: [])
                 var file = InputFile(path: path, source: source)
@@ -74,7 +74,7 @@ enum InputPlan {
                 file.manifestKey = Manifest.key(path)
                 files.append(file)
             }
-            return (files, [], repeated)
+            return (files, [], warnings)
         }
         var files: [InputFile] = []
         var seen = Set<String>()
@@ -113,7 +113,7 @@ enum InputPlan {
             error.missingInputs = missing
             throw error
         }
-        return (files, missing, repeated)
+        return (files, missing, warnings)
     }
 
     /// The first day whose `{date}` fills the pattern as `day` does: a file named by month

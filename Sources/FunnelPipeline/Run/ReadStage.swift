@@ -34,12 +34,12 @@ final class ReadStage: @unchecked Sendable {
         /// Events kept without a numeric property that was no number (`LineSource`).
         var unreadNumbers = 0
         var firstUnreadNumber: String?
-        /// Access-log files most of whose sampled lines have text after the format's end, and
-        /// the first such line of the first of them (`LineSource.pastFormat`).
         /// Why an input could not be opened for want of descriptors, when one could not: the
         /// run stops (exit 3; until 2026-12-05 it went on without the file, exit 2, as if the
         /// file were damaged; a review).
         var outOfDescriptors: String?
+        /// Access-log files most of whose sampled lines have text after the format's end, and
+        /// the first such line of the first of them (`LineSource.pastFormat`).
         var pastFormatFiles = 0
         var firstPastFormat: String?
         var damaged = false

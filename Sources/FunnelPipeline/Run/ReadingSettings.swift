@@ -1,7 +1,8 @@
 import FunnelReaders
 
 /// What a file's records depend on besides its bytes: its source's reading settings (format,
-/// cookies, country variable, dialect, field mapping, the path pattern that names its lines)
+/// cookies, country and city variables, dialect, field mapping, the path pattern that names
+/// its lines)
 /// and the pipeline's identity salt, filters and line limit. The manifest keeps it per file,
 /// so that a file read again with other settings is noticed: the history keeps a record by
 /// its file and line, and the records the earlier settings gave stay beside (or instead of)

@@ -56,8 +56,7 @@ public struct Runner {
         var (files, missing, planWarnings) = try InputPlan.files(pipeline: pipeline, options: options)
         summary.missingInputs = missing
         let kindsRead = Set(files.map(\.source.kind))
-        summary.warnings += zip(pipeline.loadWarnings, pipeline.loadWarningKinds)
-            .filter { options.inputs.isEmpty || kindsRead.contains($0.1) }.map(\.0) + planWarnings
+        summary.warnings += pipeline.loadWarnings.filter { options.inputs.isEmpty || kindsRead.contains($0.kind) }.map(\.text) + planWarnings
         let sinkKind = options.sink ?? pipeline.sink.kind
         // (Not named: it may hold a password.)
         if sinkKind != .redis, options.redisURL != nil {
@@ -317,12 +316,12 @@ public struct Runner {
         }
     }
 
-    /// The default report: straight to file descriptor 2, unbuffered.
     /// Counts the descriptors the process holds now, as the ones it started with: `funnel`
     /// calls it first thing, so that the input window leaves room for any a parent left
     /// open (`ReadStage.descriptorsAtStart`).
     public static func countInheritedDescriptors() { _ = ReadStage.descriptorsAtStart }
 
+    /// The default report: straight to file descriptor 2, unbuffered.
     public static func writeToStandardError(_ text: String) {
         var bytes = Array(text.utf8)
         var offset = 0

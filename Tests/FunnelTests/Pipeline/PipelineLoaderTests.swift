@@ -95,7 +95,7 @@ struct PipelineLoaderTests {
     /// must work as written), and says that the cookies are never found; a format with them
     /// says nothing.
     @Test func cookiesAFormatCannotHoldAreSaid() throws {
-        let warnings = try parse(Self.specExampleWithoutGeo).loadWarnings
+        let warnings = try parse(Self.specExampleWithoutGeo).loadWarnings.map(\.text)
         #expect(warnings.count == 2)
         #expect(warnings.first?.hasPrefix("sources[0].visitor_cookie 'vid' is never found: the combined format holds no cookies") == true, "\(warnings)")
         #expect(warnings.last?.contains("session_cookie 'sid'") == true)
