@@ -25,7 +25,8 @@ enum InputPlan {
         }
         if !options.inputs.isEmpty {
             var files: [InputFile] = []
-            var defaulted = Set<Pipeline.Source.Kind>()
+            // The files of each kind the pipeline has no source for, in the order given.
+            var defaulted: [Pipeline.Source.Kind: [String]] = [:]
             if options.inputs.filter({ $0 == "-" }).count > 1 {
                 throw PipelineError("--input - is given more than once: standard input can be read once")
             }
@@ -54,13 +55,7 @@ enum InputPlan {
                 if let first = candidates.first, candidates.contains(where: { !Self.readAlike($0, first) }) {
                     throw PipelineError("--input \(path) is read as \(kind.rawValue), and the pipeline has \(candidates.count) \(kind.rawValue) sources read differently (format, cookies, country_variable, dialect or fields); funnel cannot tell which one the file belongs to: run it with a pipeline file holding that one source")
                 }
-                // Without a source of its kind, with the defaults: said, as they may not be
-                // what the file needs (until 2026-12-05 without a word; a review).
-                if candidates.isEmpty, !defaulted.contains(kind) {
-                    defaulted.insert(kind)
-                    let defaults = kind == .accessLog ? "the combined format, no cookies" : "the canonical dialect"
-                    warnings.append("--input \(path) is read as \(kind.rawValue), and the pipeline has no \(kind.rawValue) source: it is read with the defaults (\(defaults)); add such a source to the pipeline file to say how")
-                }
+                if candidates.isEmpty { defaulted[kind, default: []].append(path) }
                 let source = candidates.first ?? Pipeline.Source(kind: kind, paths: [])
                 var file = InputFile(path: path, source: source)
                 // Its place among the arguments is part of its positions (and breaks ties as
@@ -73,6 +68,15 @@ enum InputPlan {
                 file.positionName = path == "-" ? try stdinName() : givenName(path)
                 file.manifestKey = Manifest.key(path)
                 files.append(file)
+            }
+            // Without a source of its kind, with the defaults: said, as they may not be what
+            // the files need (until 2026-12-05 without a word; a review), naming how many
+            // (until 2026-12-06 the first file only).
+            for kind in Pipeline.Source.Kind.allCases {
+                guard let paths = defaulted[kind], let first = paths.first else { continue }
+                let defaults = kind == .accessLog ? "the combined format, no cookies" : "the canonical dialect"
+                let named = paths.count == 1 ? "--input \(first) is" : "--input \(first) and \(paths.count - 1) more \(paths.count == 2 ? "file" : "files") are"
+                warnings.append("\(named) read as \(kind.rawValue), and the pipeline has no \(kind.rawValue) source: \(paths.count == 1 ? "it is" : "they are") read with the defaults (\(defaults)); add such a source to the pipeline file to say how")
             }
             return (files, [], warnings)
         }

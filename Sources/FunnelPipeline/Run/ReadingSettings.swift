@@ -16,26 +16,37 @@ enum ReadingSettings {
     /// `pattern`: with the path pattern that matched the file (what the manifest's `settings`
     /// holds; an `--input` file has none), or without (its `line_settings`).
     static func fingerprint(_ pipeline: Pipeline, _ file: InputFile, pattern withPattern: Bool = true) -> String {
-        let source = file.source
-        let pattern = withPattern && file.sourceIndex < 999 && source.paths.indices.contains(file.patternIndex) ? source.paths[file.patternIndex] : ""
-        return fingerprint(pipeline, source, pattern: pattern)
+        fingerprint(pipeline, file.source, pattern: withPattern ? pattern(of: file) : "", holdsCity: holdsCity(file.source))
     }
 
     /// What `Manifest.record` compares: the fingerprint, without the pattern, and with each
     /// of the source's patterns.
     static func fingerprints(_ pipeline: Pipeline, _ file: InputFile) -> (whole: String, lines: String, anyPattern: [String]) {
-        (fingerprint(pipeline, file), fingerprint(pipeline, file, pattern: false),
-         file.source.paths.map { fingerprint(pipeline, file.source, pattern: $0) })
+        let source = file.source
+        let city = holdsCity(source)
+        return (fingerprint(pipeline, source, pattern: pattern(of: file), holdsCity: city), fingerprint(pipeline, source, pattern: "", holdsCity: city),
+                source.paths.map { fingerprint(pipeline, source, pattern: $0, holdsCity: city) })
     }
 
-    private static func fingerprint(_ pipeline: Pipeline, _ source: Pipeline.Source, pattern: String) -> String {
+    /// The path pattern that matched the file; an `--input` file has none.
+    private static func pattern(of file: InputFile) -> String {
+        file.sourceIndex < 999 && file.source.paths.indices.contains(file.patternIndex) ? file.source.paths[file.patternIndex] : ""
+    }
+
+    /// Whether the source's access-log format holds its city variable: the format is parsed
+    /// once a file, not once a fingerprint (2 and one a pattern).
+    private static func holdsCity(_ source: Pipeline.Source) -> Bool {
+        guard source.kind == .accessLog, let format = try? AccessLogFormat(source.format) else { return false }
+        return format.variables.contains(LogVariable(name: source.cityVariable))
+    }
+
+    private static func fingerprint(_ pipeline: Pipeline, _ source: Pipeline.Source, pattern: String, holdsCity: Bool) -> String {
         var parts = [source.kind.rawValue, pattern, source.format, source.visitorCookie ?? "-", source.sessionCookie ?? "-",
                      source.countryVariable, source.dialect, pipeline.salt, String(pipeline.maxLineLength)]
         // The city variable only when the format holds it (added on 2026-12-05: a file read
         // before by a format without it keeps its fingerprint; one whose format held it read
         // no city then, and is said to be read with other settings now, as its records differ).
-        if source.kind == .accessLog, let format = try? AccessLogFormat(source.format),
-           format.variables.contains(LogVariable(name: source.cityVariable)) {
+        if holdsCity {
             parts.append("city:" + source.cityVariable)
         }
         parts += source.fields.sorted { $0.key < $1.key }.flatMap { [$0.key, $0.value] }

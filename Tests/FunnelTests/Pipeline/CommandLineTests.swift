@@ -418,7 +418,14 @@ struct CommandLineTests {
         #expect(url.status == 0 && url.stderr.contains("warning      --redis-url is for the redis sink, and this run's sink is ndjson: it was not used"), "\(url)")
         let kind = try funnel(["run", Self.fixture("seed_mvp"), "--output", folder + "/o2", "--input", folder + "/a.log", "--progress", "never"])
         #expect(kind.status == 0 && kind.stderr.contains("the pipeline has no access_log source: it is read with the defaults (the combined format, no cookies)"), "\(kind)")
+        #expect(kind.stderr.contains("--input \(folder)/a.log is read as access_log"), "\(kind)")
         #expect(kind.stderr.contains("sessions     1"), "\(kind)")
+        // Several such files are one warning that says how many (it named the first only).
+        TestFiles.write(folder + "/b.log", #"203.0.113.8 - - [01/Mar/2024:10:00:00 +0000] "GET /watch HTTP/1.1" 200 512 "-" "Mozilla/5.0""# + "\n")
+        TestFiles.write(folder + "/c.log", #"203.0.113.7 - - [01/Mar/2024:10:00:00 +0000] "GET /watch HTTP/1.1" 200 512 "-" "Mozilla/5.0""# + "\n")
+        let three = try funnel(["run", Self.fixture("seed_mvp"), "--output", folder + "/o3", "--input", folder + "/a.log", "--input", folder + "/b.log", "--input", folder + "/c.log", "--progress", "never"])
+        #expect(three.status == 0 && three.stderr.contains("--input \(folder)/a.log and 2 more files are read as access_log, and the pipeline has no access_log source: they are read with the defaults"), "\(three)")
+        #expect(three.stderr.components(separatedBy: "has no access_log source").count == 2, "\(three)")
     }
 
     /// With the progress line drawn, a retry's warning first clears it, so it starts its own
