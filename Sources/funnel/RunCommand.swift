@@ -66,7 +66,19 @@ struct RunCommand: ParsableCommand {
             let summary = try Runner(pipeline: loaded, options: options).run()
             Runner.writeToStandardError(summary.text)
             if let summaryJSON {
-                try SummaryFile.write(summary, to: summaryJSON)
+                // The run's work is done and told (the metrics file too): a summary that cannot
+                // be written now (a disk that filled during the run) is said, and the run keeps
+                // its exit status. Until 2026-12-06 it was exit 1, "nothing written", and the
+                // metrics were overwritten to say so: a wrapper that loads the night's sessions
+                // on exit 0 skipped them, and the re-run it was told to make wrote none (a review).
+                do {
+                    try SummaryFile.write(summary, to: summaryJSON)
+                } catch {
+                    // Not "run the same days again", which the disk's message advises: the run
+                    // is done, and a re-run would write none of its sessions again.
+                    let cause = error.description.components(separatedBy: "; free space on that disk").first ?? error.description
+                    Runner.writeToStandardError("warning: \(cause); the run's outputs and history are written and its exit status is \(summary.exitStatus.rawValue), as above: the summary above is the run's\n")
+                }
             }
             if summary.exitStatus != .success { throw ExitCode(summary.exitStatus.rawValue) }
         } catch let exit as ExitCode {

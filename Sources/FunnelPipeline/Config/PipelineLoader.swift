@@ -164,6 +164,10 @@ public enum PipelineLoader {
                 pipeline.slots.append(ContentSlot(name: name, pattern: pattern))
             }
         }
+        if top["content_slots"] != nil && pipeline.schema == .mvp {
+            // The MVP schema has no slot fields (a review: ignored without a word).
+            pipeline.loadWarnings.append(Pipeline.LoadWarning(kind: nil, text: "content_slots are fields of the enhanced schema, and this pipeline's schema is mvp: they are not used; set schema: enhanced to have them"))
+        }
         if let sink = top["sink"] {
             let map = try reader.mapping(sink, "sink", allowed: ["kind", "url", "output", "key_prefix", "hash_tags", "ttl", "gzip"])
             if let kind = try reader.string(map["kind"], "sink.kind") {

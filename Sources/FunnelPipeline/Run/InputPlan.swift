@@ -9,7 +9,9 @@ enum InputPlan {
     /// The files to read, the patterns (filled) that matched none, and warnings: the files
     /// left out as another name of one already listed (`… is the same file as …`), and the
     /// kinds of `--input` files the pipeline has no source for.
-    static func files(pipeline: Pipeline, options: RunOptions) throws(PipelineError) -> (files: [InputFile], missing: [String], warnings: [String]) {
+    /// `copies`: whether files that hold the same bytes as one before them are left in
+    /// (`validate`, which reports on each file), or out (a run: `dropCopies`).
+    static func files(pipeline: Pipeline, options: RunOptions, copies: Bool = false) throws(PipelineError) -> (files: [InputFile], missing: [String], warnings: [String]) {
         // A file is read once, whatever names reach it (a link beside its target, `x.log` and
         // `./x.log`): until 2026-12-05 each name was read, and every event counted twice.
         var identities: [FileIdentity: String] = [:]
@@ -78,10 +80,11 @@ enum InputPlan {
                 let named = paths.count == 1 ? "--input \(first) is" : "--input \(first) and \(paths.count - 1) more \(paths.count == 2 ? "file" : "files") are"
                 warnings.append("\(named) read as \(kind.rawValue), and the pipeline has no \(kind.rawValue) source: \(paths.count == 1 ? "it is" : "they are") read with the defaults (\(defaults)); add such a source to the pipeline file to say how")
             }
-            return (files, [], warnings)
+            return (copies ? files : dropCopies(files, warnings: &warnings), [], warnings)
         }
         var files: [InputFile] = []
-        var seen = Set<String>()
+        // The source and pattern that first matched each path.
+        var seen: [String: (source: Int, pattern: Int)] = [:]
         var missing: [String] = []
         let days: [Day?] = options.days.isEmpty ? [nil] : options.days
         for (sourceIndex, source) in pipeline.sources.enumerated() {
@@ -97,7 +100,23 @@ enum InputPlan {
                     var status = stat()
                     let matches = PathTemplate.glob(filled).filter { $0 == "-" || lstat($0, &status) == 0 }
                     if matches.isEmpty { missing.append(filled) }
-                    for path in matches where seen.insert(path).inserted {
+                    for path in matches {
+                        if let first = seen[path] {
+                            // Matched again by another pattern: read once, with the first's
+                            // settings, and said; refused when the two read it differently
+                            // (until 2026-12-06 left out without a word, the second source's
+                            // settings with it; a review).
+                            if first.source == sourceIndex && first.pattern == patternIndex { continue }
+                            let other = pipeline.sources[first.source]
+                            guard Self.readAlike(other, source) else {
+                                throw PipelineError("\(path) is matched by the paths of sources[\(first.source)] and sources[\(sourceIndex)], which read it differently (format, cookies, country_variable, city_variable, dialect or fields): narrow their paths so that one source matches it")
+                            }
+                            let by = first.source == sourceIndex ? "two path patterns of sources[\(sourceIndex)]" : "the paths of sources[\(first.source)] and sources[\(sourceIndex)]"
+                            let warning = "\(path) is matched by \(by): read once, as the first names it"
+                            if !warnings.contains(warning) { warnings.append(warning) }
+                            continue
+                        }
+                        seen[path] = (sourceIndex, patternIndex)
                         let looked = path == "-" ? nil : FileIdentity.look(path)
                         if isRepeat(path, looked?.identity) { continue }
                         var file = InputFile(path: path, source: source)
@@ -117,7 +136,34 @@ enum InputPlan {
             error.missingInputs = missing
             throw error
         }
-        return (files, missing, warnings)
+        return (copies ? files : dropCopies(files, warnings: &warnings), missing, warnings)
+    }
+
+    /// The files without those that hold the same bytes as one before them (a copy of a log
+    /// beside it: the same lines, which read twice would count every event twice; until
+    /// 2026-12-06 both were read, a review). Only files of one size are compared, by the
+    /// CRC-32 of their bytes; empty files are left be.
+    static func dropCopies(_ files: [InputFile], warnings: inout [String]) -> [InputFile] {
+        var bySize: [Int64: [Int]] = [:]
+        for (index, file) in files.enumerated() where file.path != "-" && file.notRegular == nil {
+            var info = stat()
+            guard stat(file.path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_size > 0 else { continue }
+            bySize[Int64(info.st_size), default: []].append(index)
+        }
+        var dropped = Set<Int>()
+        for indices in bySize.values.sorted(by: { $0[0] < $1[0] }) where indices.count > 1 {
+            var first: [UInt: Int] = [:]
+            for index in indices {
+                guard let crc = InputStream.checksum(ofFileAt: files[index].path) else { continue }
+                if let earlier = first[crc] {
+                    warnings.append("\(files[index].path) holds the same bytes as \(files[earlier].path): read once")
+                    dropped.insert(index)
+                } else {
+                    first[crc] = index
+                }
+            }
+        }
+        return dropped.isEmpty ? files : files.indices.filter { !dropped.contains($0) }.map { files[$0] }
     }
 
     /// The first day whose `{date}` fills the pattern as `day` does: a file named by month

@@ -53,6 +53,8 @@ struct Manifest {
     }
 
     private(set) var entries: [String: Entry] = [:]
+    /// The run's files' contents by path, when there was a manifest to read.
+    private var runContents: [String: Content] = [:]
     /// The key of the entry that holds each position: the history knows a file's lines by
     /// their position, so a reading is compared with whatever file last held it.
     private var byPosition: [String: String] = [:]
@@ -105,26 +107,35 @@ struct Manifest {
             unreadable = "cannot read the manifest \(path): it is not a file"
             return
         }
+        // The bytes of the run's files, to find those read before under another name
+        // (`keptPositions(of:)`): a CRC-32 of each file (a fifth of what its reading's CRC of
+        // the content costs), only when there is a manifest to look in.
+        var contents: [String: Content] = [:]
+        for file in files ?? [] { contents[file.path] = Self.content(of: file) }
+        runContents = contents
         let wanted = files.map { files in
-            (paths: Set(files.map(\.manifestKey) + files.map(\.path)), positions: Set(files.map(\.positionPrefix)))
+            (paths: Set(files.map(\.manifestKey) + files.map(\.path)), positions: Set(files.map(\.positionPrefix)),
+             contents: Set(contents.values))
         }
         var taken: [Int] = []
         var entries: [String: Entry] = [:]
         var byPosition: [String: String] = [:]
         /// Whether the run may ask for a line of `path` at `position`: every line without
         /// `files`; else one of their paths or positions, or a later line of a path held.
-        func asked(_ path: String, _ position: String?) -> Bool {
+        /// Or one whose bytes a file of the run holds (`renamed`).
+        func asked(_ path: String, _ position: String?, _ content: Content?) -> Bool {
             guard let wanted else { return true }
             return wanted.paths.contains(path) || position.map(wanted.positions.contains) == true || entries[path] != nil
+                || content.map(wanted.contents.contains) == true
         }
         do throws(SinkError) {
             try Self.eachLine(of: fd, path: path) { number, line in
-                if wanted != nil, let (path, position) = Self.quickKeys(line), !asked(path, position) { return }
+                if wanted != nil, let (path, position, content) = Self.quickKeys(line), !asked(path, position, content) { return }
                 guard let entry = Self.entry(line) else {
                     taken.append(number)
                     return
                 }
-                guard asked(entry.path, entry.position) else { return }
+                guard asked(entry.path, entry.position, Content(bytes: entry.bytes, crc32: entry.crc32)) else { return }
                 taken.append(number)
                 entries[entry.path] = entry
                 if let position = entry.position { byPosition[position] = entry.path }
@@ -180,18 +191,34 @@ struct Manifest {
         }
     }
 
-    /// The path and position of a line as `write` lays it out (the path first, the position
-    /// last, neither with an escape), without reading the rest: most lines of a long manifest
-    /// are of other files, and the scanner took 1.4 us a line (0.73 s for 526,000). Nil for
-    /// any other line, which is read whole.
-    static func quickKeys(_ line: UnsafeBufferPointer<UInt8>) -> (path: String, position: String?)? {
+    /// The path, position and size of a line as `write` lays it out (the path first and the
+    /// size after it, the position last, neither with an escape), without reading the rest:
+    /// most lines of a long manifest are of other files, and the scanner took 1.4 us a line
+    /// (0.73 s for 526,000). Nil for any other line, which is read whole.
+    static func quickKeys(_ line: UnsafeBufferPointer<UInt8>) -> (path: String, position: String?, content: Content)? {
         let head = Array(#"{"path":""#.utf8)
         guard line.count > head.count + 2, line.starts(with: head) else { return nil }
         guard let pathEnd = line[head.count...].firstIndex(where: { $0 == 0x22 || $0 == 0x5C }), line[pathEnd] == 0x22 else { return nil }
         let path = String(decoding: UnsafeBufferPointer(rebasing: line[head.count..<pathEnd]), as: UTF8.self)
+        // `"bytes":N,"crc32":C,` after the path.
+        var at = pathEnd
+        func number(after key: String) -> Int64? {
+            let key = Array(key.utf8)
+            guard line[at...].starts(with: key) else { return nil }
+            var value: Int64 = 0
+            let first = at + key.count
+            at = first
+            while at < line.count, (0x30...0x39).contains(line[at]), value < Int64.max / 100 {
+                value = value * 10 + Int64(line[at] - 0x30)
+                at += 1
+            }
+            return at > first && at < line.count && line[at] == 0x2C ? value : nil
+        }
+        guard let bytes = number(after: #"","bytes":"#), let crc = number(after: #","crc32":"#) else { return nil }
+        let content = Content(bytes: bytes, crc32: UInt(crc))
         let key = Array(#","position":""#.utf8)
         guard line[line.count - 2] == 0x22, line[line.count - 1] == 0x7D else {
-            return Self.mentionsPosition(line) ? nil : (path, nil)
+            return Self.mentionsPosition(line) ? nil : (path, nil, content)
         }
         // The position's value: back from the closing quote to the one that opens it.
         var start = line.count - 2
@@ -200,9 +227,9 @@ struct Manifest {
             start -= 1
         }
         guard start - key.count > pathEnd, line[(start - key.count)..<start].elementsEqual(key) else {
-            return Self.mentionsPosition(line) ? nil : (path, nil)
+            return Self.mentionsPosition(line) ? nil : (path, nil, content)
         }
-        return (path, String(decoding: UnsafeBufferPointer(rebasing: line[start..<(line.count - 2)]), as: UTF8.self))
+        return (path, String(decoding: UnsafeBufferPointer(rebasing: line[start..<(line.count - 2)]), as: UTF8.self), content)
     }
 
     private static func mentionsPosition(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
@@ -253,10 +280,21 @@ struct Manifest {
     /// records stored twice; a review). Two files never share a position: where the kept
     /// positions and the others meet, the files that met give theirs up and take their
     /// places' (then said as before, by `record`). Stdin keeps none (named by what it holds).
+    ///
+    /// A file new by its path whose bytes are those of a file read before (the same size and
+    /// CRC-32), which this run does not read, is that file renamed or copied: it keeps that
+    /// file's positions too (until 2026-12-06 a dated log renamed was read as new, exit 0 and
+    /// every event of it twice; a review).
     func keptPositions(of files: [InputFile]) -> [String?] {
+        let runKeys = Set(files.map(\.manifestKey))
+        var sameSize: [Int64: [Entry]] = [:]
+        for entry in entries.values where !runKeys.contains(entry.path) {
+            if let position = entry.position, byPosition[position] == entry.path { sameSize[entry.bytes, default: []].append(entry) }
+        }
         var kept: [String?] = files.map { file in
-            guard file.path != "-", let entry = entries[file.manifestKey], let position = entry.position,
-                  position != file.positionPrefix, byPosition[position] == file.manifestKey else { return nil }
+            guard file.path != "-" else { return nil }
+            guard let entry = entries[file.manifestKey] else { return renamed(file, sameSize)?.position }
+            guard let position = entry.position, position != file.positionPrefix, byPosition[position] == file.manifestKey else { return nil }
             return position
         }
         while true {
@@ -266,6 +304,29 @@ struct Manifest {
             if giving.isEmpty { return kept }
             for index in giving { kept[index] = nil }
         }
+    }
+
+    /// The entry, among those of `sameSize` (by their size), whose bytes `file` holds: the
+    /// first by path of those with its CRC-32. Nil without one, or when the file cannot be read
+    /// now (its reading says why).
+    private func renamed(_ file: InputFile, _ sameSize: [Int64: [Entry]]) -> Entry? {
+        guard let content = runContents[file.path], let candidates = sameSize[content.bytes] else { return nil }
+        return candidates.filter { $0.crc32 == content.crc32 }.min { $0.path < $1.path }
+    }
+
+    /// A file's size and the CRC-32 of its bytes, as its reading gives them (`Reading`).
+    struct Content: Hashable {
+        var bytes: Int64
+        var crc32: UInt
+    }
+
+    /// The content of a regular file of the run; nil for stdin and anything else, or one that
+    /// cannot be read now (its reading says why).
+    private static func content(of file: InputFile) -> Content? {
+        var info = stat()
+        guard file.path != "-", file.notRegular == nil, stat(file.path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG,
+              let crc = InputStream.checksum(ofFileAt: file.path) else { return nil }
+        return Content(bytes: Int64(info.st_size), crc32: crc)
     }
 
     /// The length of the file's content when a run last read it (or the file that held its
@@ -331,11 +392,14 @@ struct Manifest {
         entries[key] = Entry(path: key, bytes: reading.bytes, crc32: reading.crc32, runs: (previous?.runs ?? 0) + 1, lastRun: now,
                              settings: settings.whole, lineSettings: settings.lines, contentBytes: reading.contentBytes, contentCRC32: reading.contentCRC32, kept: kept,
                              position: position)
-        guard let previous, path != "-" else { return nil }
-        let sizes = "read before with \(previous.bytes) bytes, now \(reading.bytes)"
+        guard let previous, let found, path != "-" else { return nil }
+        // Another file's entry (this one renamed or copied, `keptPositions(of:)`, or a folder
+        // behind a link switched) is named.
+        let before = found.key == key || found.key == path ? "read before" : "read before as \(found.key)"
+        let sizes = "\(before) with \(previous.bytes) bytes, now \(reading.bytes)"
         var seen: Seen
         if previous.bytes == reading.bytes && previous.crc32 == reading.crc32 {
-            seen = Seen(text: "read before, unchanged")
+            seen = Seen(text: "\(before), unchanged")
         } else if let before = previous.contentBytes, let crc = previous.contentCRC32 {
             if reading.contentBytes == before && reading.contentCRC32 == crc {
                 seen = Seen(text: sizes + ": the same lines")  // compressed again, say

@@ -38,7 +38,9 @@ public struct Runner {
             do {
                 try Metrics.write(summary, pipeline: pipeline.file, to: path, now: Int64(time(nil)))
             } catch {
-                summary.problems.append(error.description)
+                // After the work, which the exit status tells: a warning (it was a problem line
+                // beside exit 0), as a summary file that cannot be written then is.
+                summary.warnings.append("\(error.description); the run's outputs and history are written")
             }
         }
         return summary
@@ -56,7 +58,7 @@ public struct Runner {
         var (files, missing, planWarnings) = try InputPlan.files(pipeline: pipeline, options: options)
         summary.missingInputs = missing
         let kindsRead = Set(files.map(\.source.kind))
-        summary.warnings += pipeline.loadWarnings.filter { options.inputs.isEmpty || kindsRead.contains($0.kind) }.map(\.text) + planWarnings
+        summary.warnings += pipeline.loadWarnings.filter { options.inputs.isEmpty || $0.kind.map(kindsRead.contains) ?? true }.map(\.text) + planWarnings
         let sinkKind = options.sink ?? pipeline.sink.kind
         // (Not named: it may hold a password.)
         if sinkKind != .redis, options.redisURL != nil {

@@ -18,8 +18,21 @@ public enum SummaryFile {
         if path.isEmpty || (stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR) {
             throw PipelineError("cannot write \(option) \(path): \(path.isEmpty ? "the path is empty" : "it is a folder")")
         }
-        guard access(folder.isEmpty ? "/" : folder, W_OK) == 0 else {
+        // A file written and removed beside it, not `access`: a folder in the path that is a
+        // file, or a disk already full, passed `access` and failed the write after the run,
+        // whose outputs were then written and its exit 1 (a review of 2026-12-06).
+        let probe = (folder.isEmpty ? "" : folder) + "/.funnel-check-\(getpid())"
+        let fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
             throw PipelineError("cannot write \(option) \(path): \(String(cString: strerror(errno)))")
+        }
+        let block = [UInt8](repeating: 0x0A, count: 4096)
+        let written = block.withUnsafeBytes { Glibc.write(fd, $0.baseAddress!, $0.count) }
+        let failure = written == block.count && fsync(fd) == 0 ? nil : (written < 0 || written == block.count ? errno : ENOSPC)
+        close(fd)
+        unlink(probe)
+        if let failure {
+            throw PipelineError("cannot write \(option) \(path): \(String(cString: strerror(failure)))")
         }
     }
 

@@ -45,6 +45,35 @@ import Testing
         return path
     }
 
+    /// By default an ordinary visitor who comes back every night is continued once it has a
+    /// few dozen records, not rebuilt whole each night (until 2026-12-06 the default was
+    /// 10,000 records: a review's visitors back every day for 403 days were rebuilt nightly,
+    /// 80,352 sessions to write 503); the nights end as one run over them does.
+    @Test func aVisitorBackEveryNightIsContinuedByDefault() throws {
+        let folder = TestFiles.temporaryFolder("heavy-default")
+        defer { TestFiles.remove(folder) }
+        let agent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/122.0.0.0 Safari/537.36"
+        let days = (1...12).map { String(format: "2024-03-%02d", $0) }
+        for (index, day) in days.enumerated() {
+            let lines = (0..<4).map { visit in
+                "198.51.100.9 - - [\(String(format: "%02d", index + 1))/Mar/2024:1\(visit):00:00 +0000] \"GET /watch HTTP/2.0\" 200 512 \"-\" \"\(agent)\" \"vback\" \"-\" \"DE\""
+            }
+            TestFiles.gzip(lines.joined(separator: "\n") + "\n", to: folder + "/access-\(day).log.gz")
+        }
+        let path = folder + "/pipeline.yaml"
+        TestFiles.write(path, try #require(TestFiles.readText(Self.pipeline(in: folder, warnAt: 100_000))).replacing(#/\n +continue_visitor_records: [0-9]+/#, with: ""))
+        #expect(try PipelineLoader.load(path: path).continueVisitorRecords == Pipeline.defaultContinueVisitorRecords)
+        #expect(try RunsOverTimeTests.run(path, days: days, sink: .ndjson, output: folder + "/one").sessions == 48)
+        var rebuilt: [Int] = []
+        for day in days {
+            rebuilt.append(try RunsOverTimeTests.run(path, days: [day], sink: .ndjson, output: folder + "/nights").rebuiltSessions)
+        }
+        // Rebuilt whole, night n rebuilds 4n sessions; continued past 20 records, its 4 new ones.
+        #expect(rebuilt.suffix(6).allSatisfy { $0 == 4 }, "\(rebuilt)")
+        _ = try Exporter.export(historyFolder: folder + "/nights", to: folder + "/export")
+        #expect(TestFiles.readText(folder + "/export/sessions.ndjson") == TestFiles.readText(folder + "/one/sessions.ndjson"))
+    }
+
     @Test func aVisitorPastTheLimitIsNamedOnceItsHistoryGetsThere() throws {
         let folder = TestFiles.temporaryFolder("heavy-visitor")
         defer { TestFiles.remove(folder) }

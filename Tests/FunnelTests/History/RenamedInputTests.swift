@@ -89,6 +89,61 @@ struct RenamedInputTests {
         #expect(exported?.contains(#""landing_page":"/a""#) == true && exported == TestFiles.readText(folder + "/clean/sessions.ndjson"))
     }
 
+    /// The logs under a pattern matching every `.log` in `folder`, run once into `clean`: the
+    /// pipeline's path.
+    private static func cleanRun(_ folder: String) throws -> String {
+        Self.logs(folder)
+        let pipeline = ChangedInputTests.pipeline(folder, paths: "*.log")
+        #expect(try Self.run(pipeline, output: folder + "/clean").exitStatus == .success)
+        return pipeline
+    }
+
+    /// A file renamed (or copied) after a run read it holds the same bytes: it keeps the
+    /// positions of the file read before, whether a pattern matches it or it is given as
+    /// `--input`, and reading it is a repeat (until 2026-12-06 it was read as new, exit 0, and
+    /// every event of it counted twice; a review). A file of the same size and other bytes is
+    /// new.
+    @Test func aRenamedFileIsARepeat() throws {
+        let folder = TestFiles.temporaryFolder("renamed-input-rename")
+        defer { TestFiles.remove(folder) }
+        let pipeline = try Self.cleanRun(folder)
+        #expect(try Self.run(pipeline, output: folder + "/out").exitStatus == .success)
+        #expect(rename(folder + "/a.log", folder + "/c.log") == 0)
+        let renamed = try Self.run(pipeline, output: folder + "/out")
+        #expect(renamed.exitStatus == .success && renamed.problems.isEmpty, "\(renamed.problems)")
+        let seen = renamed.files.map { "\($0.path): \($0.seenBefore ?? "new")" }
+        #expect(seen.contains("\(folder)/c.log: read before as \(folder)/a.log, unchanged"), "\(seen)")
+        #expect(rename(folder + "/c.log", folder + "/d.log") == 0)
+        let given = try Self.run(pipeline, output: folder + "/out", inputs: [folder + "/d.log"])
+        #expect(given.exitStatus == .success && given.files.map(\.seenBefore) == ["read before as \(folder)/c.log, unchanged"], "\(given.files.map(\.seenBefore))")
+        _ = try Exporter.export(historyFolder: folder + "/out", to: folder + "/export")
+        let exported = TestFiles.readText(folder + "/export/sessions.ndjson")
+        #expect(exported?.contains(#""landing_page":"/a""#) == true && exported == TestFiles.readText(folder + "/clean/sessions.ndjson"))
+        // The same size, another byte: new lines.
+        let text = try #require(TestFiles.readText(folder + "/d.log"))
+        TestFiles.write(folder + "/e.log", text.replacing("/a2", with: "/a3"))
+        let other = try Self.run(pipeline, output: folder + "/out")
+        #expect(other.files.first { $0.path.hasSuffix("/e.log") }?.seenBefore == nil, "\(other.files.map(\.seenBefore))")
+    }
+
+    /// A copy of a file beside it, in the same run or the next, holds the same lines: it is
+    /// read once, and said (until 2026-12-06 both were read, every event twice).
+    @Test func aCopyBesideItsFileIsReadOnce() throws {
+        let folder = TestFiles.temporaryFolder("renamed-input-copy")
+        defer { TestFiles.remove(folder) }
+        let pipeline = try Self.cleanRun(folder)
+        TestFiles.write(folder + "/c.log", try #require(TestFiles.readText(folder + "/a.log")))
+        for output in ["/fresh", "/clean"] {
+            let copied = try Self.run(pipeline, output: folder + output)
+            #expect(copied.exitStatus == .success && copied.problems.isEmpty, "\(copied.problems)")
+            #expect(copied.warnings.contains("\(folder)/c.log holds the same bytes as \(folder)/a.log: read once"), "\(copied.warnings)")
+            #expect(copied.files.map(\.path).sorted() == ["\(folder)/a.log", "\(folder)/b.log"])
+        }
+        _ = try Exporter.export(historyFolder: folder + "/clean", to: folder + "/export")
+        #expect(TestFiles.readText(folder + "/export/sessions.ndjson") == TestFiles.readText(folder + "/fresh/sessions.ndjson"))
+        #expect(TestFiles.readText(folder + "/fresh/sessions.ndjson")?.contains(#""landing_page":"/a""#) == true)
+    }
+
     /// After an upgrade: an entry written before `line_settings` holds the settings with its
     /// reading's pattern; the same file given as `--input` now is the same reading, not one
     /// "with other settings" (exit 2 with a rebuild to do for nothing; a review).

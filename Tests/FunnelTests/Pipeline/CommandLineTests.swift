@@ -223,6 +223,37 @@ struct CommandLineTests {
         #expect(dated.stdout.contains("ok   \(folder)/access-web2-20240228.log.gz"), "\(dated)")
     }
 
+    /// `--all-files` samples every file the patterns match: a damaged file first by name under
+    /// a pattern without a date (a CI gate over fixtures passed it: a pattern without a date
+    /// samples its last three files by name; a review), and a dated pattern's oldest day.
+    @Test func validateAllFilesSamplesEveryFile() throws {
+        let folder = TestFiles.temporaryFolder("cli-validate-all")
+        defer { TestFiles.remove(folder) }
+        let good = #"127.0.0.1 - - [01/Mar/2024:10:00:00 +0000] "GET / HTTP/1.1" 200 5 "-" "Mozilla/5.0 (X11; Linux x86_64) Firefox/123.0""# + "\n"
+        TestFiles.write(folder + "/a.log", "not a log line\n")
+        for name in ["b", "c", "d"] { TestFiles.write(folder + "/\(name).log", good) }
+        mkdir(folder + "/days", 0o755)
+        for day in ["20240228", "20240301", "20240302", "20240303"] {
+            TestFiles.write(folder + "/days/dated-\(day).log", day == "20240228" ? "not a log line\n" : good)
+        }
+        TestFiles.write(folder + "/p.yaml", """
+            sources:
+              - kind: access_log
+                format: combined
+                paths: ["*.log"]
+              - kind: access_log
+                format: combined
+                paths: ["days/dated-{date:%Y%m%d}.log"]
+            """)
+        let sampled = try funnel(["validate", folder + "/p.yaml"])
+        #expect(!sampled.stdout.contains("/a.log") && !sampled.stdout.contains("20240228"), "\(sampled)")
+        let all = try funnel(["validate", folder + "/p.yaml", "--all-files"])
+        #expect(all.status == 2, "\(all)")
+        #expect(all.stdout.contains("FAIL \(folder)/a.log") && all.stdout.contains("FAIL \(folder)/days/dated-20240228.log"), "\(all)")
+        let both = try funnel(["validate", folder + "/p.yaml", "--all-files", "--date", "2024-03-01"])
+        #expect(both.status == 1 && both.stderr.contains("--all-files samples the files of every day, and --date one day's"), "\(both)")
+    }
+
     /// A day of many files: every failing file has its line, the first ten passing ones too,
     /// and the rest one line (a day of 1,440 minute dumps printed 1,442 lines).
     @Test func validateCountsThePassingFilesPastTheFirstTen() throws {
@@ -265,6 +296,15 @@ struct CommandLineTests {
         let metrics = try funnel(["run", Self.fixture("seed_mvp"), "--output", folder + "/out", "--progress", "never", "--metrics-file", folder + "/no-such/funnel.prom"])
         #expect(metrics.status == 1 && metrics.stderr.contains("cannot write --metrics-file \(folder)/no-such/funnel.prom"), "\(metrics)")
         #expect(!TestFiles.exists(folder + "/out/sessions.ndjson"), "nothing written: \(metrics)")
+        // A folder in the path that is a file passed the check (`access` on it) and failed the
+        // write after the run, which had written its outputs (a review of 2026-12-06).
+        TestFiles.write(folder + "/afile", "x")
+        for option in ["--summary-json", "--metrics-file"] {
+            let underAFile = try funnel(["run", Self.fixture("seed_mvp"), "--output", folder + "/out", "--progress", "never", option, folder + "/afile/x.json"])
+            #expect(underAFile.status == 1 && underAFile.stderr.contains("cannot write \(option) \(folder)/afile/x.json: Not a directory"), "\(underAFile)")
+            #expect(!TestFiles.exists(folder + "/out/sessions.ndjson"), "nothing written: \(underAFile)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasPrefix(".funnel-check") }.isEmpty)
     }
 
     /// The executable links jemalloc ahead of libc (Sources/CJemalloc), so the process's

@@ -46,6 +46,30 @@ struct InputNamesTests {
         #expect(throws: PipelineError.self) { try run(folder, inputs: ["-", "-"]) }
     }
 
+    /// A path that two patterns match is read once and said, and refused when the two
+    /// sources read it differently (it was left out of the second without a word, with the
+    /// second source's settings; a review).
+    @Test func aPathTwoPatternsMatchIsSaid() throws {
+        let folder = TestFiles.temporaryFolder("inputs-two-patterns")
+        defer { TestFiles.remove(folder) }
+        TestFiles.write(folder + "/acc.log", #"203.0.113.9 - - [05/Jan/2024:10:00:00 +0000] "GET / HTTP/1.1" 200 5 "-" "Mozilla/5.0""# + "\n")
+        func run(_ sources: String) throws -> RunSummary {
+            TestFiles.write(folder + "/pipeline.yaml", "sources:\n" + sources + "sink:\n  kind: ndjson\n  output: out/\n")
+            var options = RunOptions()
+            options.progress = .never
+            options.dryRun = true
+            return try Runner(pipeline: PipelineLoader.load(path: folder + "/pipeline.yaml"), options: options, report: { _ in }).run()
+        }
+        let twice = try run("  - kind: access_log\n    paths: [acc.log, acc.log]\n")
+        #expect(twice.linesRead == 1 && twice.warnings.contains("\(folder)/acc.log is matched by two path patterns of sources[0]: read once, as the first names it"), "\(twice.warnings)")
+        let alike = try run("  - kind: access_log\n    paths: [acc.log]\n  - kind: access_log\n    paths: ['*.log']\n")
+        #expect(alike.linesRead == 1 && alike.warnings.contains("\(folder)/acc.log is matched by the paths of sources[0] and sources[1]: read once, as the first names it"), "\(alike.warnings)")
+        let refused = #expect(throws: (any Error).self) {
+            try run("  - kind: access_log\n    format: combined\n    paths: [acc.log]\n  - kind: access_log\n    format: common\n    paths: [acc.log]\n")
+        }
+        #expect("\(refused.map { "\($0)" } ?? "")".contains("is matched by the paths of sources[0] and sources[1], which read it differently"), "\(String(describing: refused))")
+    }
+
     /// A link whose target is gone (an unmounted share) and a FIFO matched by a pattern are
     /// files that cannot be read: `unreadable`, exit 2, at once. (The link was left out
     /// without a word; the FIFO hung the run.)
