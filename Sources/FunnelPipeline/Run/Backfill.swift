@@ -170,6 +170,13 @@ public struct Backfill {
         // This invocation's totals, for its last line: someone reprocessing years has them to
         // check against (until 2026-12-05 there were only the days' lines).
         var total = (days: 0, lines: 0, kept: 0, rejected: 0, written: 0)
+        // A file read on several days (a month's file, `{date:%Y%m}`, is read by each day's
+        // run) counts once: until 2026-12-06 its lines were in the totals once a day (a
+        // review: 724,714 lines read of 122,994).
+        var counted = Set<String>()
+        // The days of this invocation that ended with a status other than 0, named at the end
+        // (until 2026-12-06 only a resumed backfill named those of the one stopped before it).
+        var failedNow: [Day] = []
         var warned = Set<String>()
         for index in start..<days.count {
             let day = days[index]
@@ -189,9 +196,12 @@ public struct Backfill {
                 continue
             }
             total.days += 1
-            total.lines += summary.linesRead
-            total.kept += summary.kept
-            total.rejected += summary.rejectedTotal + summary.damaged.values.reduce(0, +)
+            for file in summary.files where counted.insert(file.path).inserted {
+                total.lines += file.lines
+                total.kept += file.kept
+                total.rejected += file.rejected
+            }
+            total.rejected += summary.damaged.values.reduce(0, +)
             total.written += summary.sessions
             let perDay = (Runner.now() - began) / Double(done)
             let eta = Int(perDay * Double(days.count - index - 1))
@@ -209,7 +219,10 @@ public struct Backfill {
                 return summary.exitStatus
             }
             if summary.exitStatus.rawValue > so.worst.rawValue { so.worst = summary.exitStatus }
-            if summary.exitStatus != .success { so.failing.append(day) }
+            if summary.exitStatus != .success {
+                so.failing.append(day)
+                failedNow.append(day)
+            }
             if summary.rejectedTotal + summary.damaged.values.reduce(0, +) > 0 && !options.dryRun { Self.keepRejects(of: day, in: stateFolder, report: report) }
             try saveState(key, day)
         }
@@ -218,12 +231,16 @@ public struct Backfill {
         if start < days.count {
             let skipped = so.withoutInput.filter { $0.number >= days[start].number }.count
             let seconds = RunSummary.fixed(Runner.now() - began, 1)
-            report("total: \(total.days) \(total.days == 1 ? "day" : "days") read\(skipped > 0 ? ", \(skipped) skipped" : ""), \(total.lines) lines read, \(total.kept) kept, \(total.rejected) rejected, \(total.written) session writes (a session a later day changed is written again), \(seconds) s\(start > 0 ? " (this backfill's days since it resumed)" : "")\n")
+            report("total: \(total.days) \(total.days == 1 ? "day" : "days") read\(skipped > 0 ? ", \(skipped) skipped" : ""), \(total.lines) lines read, \(total.kept) kept, \(total.rejected) rejected (a file read on several days counted once), \(total.written) session writes (a session a later day changed is written again), \(seconds) s\(start > 0 ? " (this backfill's days since it resumed)" : "")\n")
         }
         if !so.missingFiles.isEmpty {
             let shown = ShortList.text(so.missingFiles.map(\.description), first: 10, separator: ", ")
             let seen = start > 0 ? "their lines \"missing:\" above, or in the output of the backfill stopped before this one" : "their lines \"missing:\" above"
             report("  warning: \(so.missingFiles.count == 1 ? "1 day was" : "\(so.missingFiles.count) days were") read with a path pattern matching no file: \(shown) (\(seen))\n")
+        }
+        if !failedNow.isEmpty {
+            let shown = ShortList.text(failedNow.map(\.description), first: 10, separator: ", ")
+            report("  problem: \(failedNow.count == 1 ? "1 day" : "\(failedNow.count) days") ended with a status other than 0: \(shown) (their problems are in their lines above)\n")
         }
         if !failedBefore.isEmpty {
             let shown = ShortList.text(failedBefore.map(\.description), first: 10, separator: ", ")

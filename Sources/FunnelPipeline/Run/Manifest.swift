@@ -395,17 +395,22 @@ struct Manifest {
         guard let previous, let found, path != "-" else { return nil }
         // Another file's entry (this one renamed or copied, `keptPositions(of:)`, or a folder
         // behind a link switched) is named.
-        let before = found.key == key || found.key == path ? "read before" : "read before as \(found.key)"
-        let sizes = "\(before) with \(previous.bytes) bytes, now \(reading.bytes)"
+        let readBefore = found.key == key || found.key == path ? "read before" : "read before as \(found.key)"
+        let sizes = "\(readBefore) with \(previous.bytes) bytes, now \(reading.bytes)"
         var seen: Seen
         if previous.bytes == reading.bytes && previous.crc32 == reading.crc32 {
-            seen = Seen(text: "\(before), unchanged")
+            seen = Seen(text: "\(readBefore), unchanged")
         } else if let before = previous.contentBytes, let crc = previous.contentCRC32 {
             if reading.contentBytes == before && reading.contentCRC32 == crc {
                 seen = Seen(text: sizes + ": the same lines")  // compressed again, say
             } else if reading.contentBytes > before && reading.prefixCRC32 == crc {
                 // Lines added at the end are new positions: the history takes them as it should.
                 seen = Seen(text: sizes + ": grown since")
+            } else if readBefore != "read before" {
+                // Another file under the same names: a folder behind a link switched, or
+                // another pipeline's output folder (a review: two pipelines' `events.ndjson`
+                // in one folder were said as one file changed).
+                seen = Seen(text: sizes + ": changed since", conflict: "its lines are stored under the names of \(found.key), read before, whose lines were others (another pipeline whose file has its name and place, or a folder that now holds other files: an output folder holds one pipeline's history; give each pipeline its own --output)")
             } else {
                 seen = Seen(text: sizes + ": changed since", conflict: "its lines changed since a run read it (not only added to)")
             }

@@ -395,6 +395,7 @@ final class ReadStage: @unchecked Sendable {
         }
         let file = files[index]
         tally.files[index].lines = source.lines
+        tally.files[index].kept = keptOfFile[index]
         tally.files[index].bytes = source.bytes
         tally.files[index].crc32 = source.checksum
         let reading = Manifest.Reading(bytes: source.bytes, crc32: source.checksum, contentBytes: source.contentBytes,

@@ -6,6 +6,8 @@ public struct RunSummary: Sendable {
         public var path: String
         public var kind: Pipeline.Source.Kind
         public var lines = 0
+        /// Records of its lines handed on to sessions.
+        public var kept = 0
         public var rejected = 0
         public var bytes: Int64 = 0
         public var damage: String?
@@ -132,6 +134,7 @@ public struct RunSummary: Sendable {
             key("kind"); JSONText.appendString(file.kind.rawValue, to: &out)
             key("bytes"); out.append(contentsOf: String(file.bytes).utf8)
             key("lines"); out.append(contentsOf: String(file.lines).utf8)
+            key("kept"); out.append(contentsOf: String(file.kept).utf8)
             key("rejected"); out.append(contentsOf: String(file.rejected).utf8)
             key("crc32"); out.append(contentsOf: String(file.crc32).utf8)
             if let damage = file.damage { key("damage"); JSONText.appendString(damage, to: &out) }

@@ -29,6 +29,41 @@ struct OperationsTests {
         return try backfill.run()
     }
 
+    /// A month's file is read by each day's run of the month: the backfill's totals count its
+    /// lines once (they counted them once a day: 724,714 lines read of 122,994 in a review),
+    /// and the days that ended with a status other than 0 are named at the end (only a resumed
+    /// backfill named them, those of the one stopped before it).
+    @Test func aBackfillCountsAMonthsFileOnceAndNamesItsFailedDays() throws {
+        let folder = TestFiles.temporaryFolder("ops-backfill-month")
+        defer { TestFiles.remove(folder) }
+        for day in 1...3 {
+            var lines = (0..<2).map { "203.0.113.\(day) - - [0\(day)/Mar/2024:10:0\($0):00 +0000] \"GET /watch HTTP/1.1\" 200 5 \"-\" \"Mozilla/5.0 (X11; Linux x86_64) Firefox/123.0\"" }
+            if day == 2 { lines.append("junk") }
+            TestFiles.write(folder + "/access-2024-03-0\(day).log", lines.joined(separator: "\n") + "\n")
+        }
+        TestFiles.write(folder + "/events-202403.ndjson", (1...3).map {
+            #"{"event":"PageView","timestamp":"2024-03-0\#($0)T12:00:00Z","anonymous_id":"v\#($0)","url":"https://film.example/"}"#
+        }.joined(separator: "\n") + "\n")
+        TestFiles.write(folder + "/pipeline.yaml", """
+            sources:
+              - kind: access_log
+                format: combined
+                paths: ["access-{date}.log"]
+              - kind: ndjson
+                paths: ["events-{date:%Y%m}.ndjson"]
+            site:
+              hosts: [film.example]
+            """)
+        var options = RunOptions()
+        options.output = folder + "/out"
+        var log = ""
+        let backfill = Backfill(pipeline: try PipelineLoader.load(path: folder + "/pipeline.yaml"), options: options,
+                                days: try ["2024-03-01", "2024-03-02", "2024-03-03"].map { try Day(parsing: $0) }, report: { log += $0 })
+        #expect(try backfill.run() == .inputDamaged, "\(log)")
+        #expect(log.contains("total: 3 days read, 10 lines read, 9 kept, 1 rejected (a file read on several days counted once)"), "\(log)")
+        #expect(log.contains("  problem: 1 day ended with a status other than 0: 2024-03-02 (their problems are in their lines above)"), "\(log)")
+    }
+
     /// Each day of a backfill replaces `rejects.ndjson`; a day with rejects keeps them as
     /// `rejects-<day>.ndjson`, so that the last day's run does not hide them.
     @Test func aBackfillKeepsEachDaysRejects() throws {

@@ -211,6 +211,11 @@ struct RenamedInputTests {
         let switched = try Self.run(pipeline, output: folder + "/out")
         #expect(switched.exitStatus == .inputDamaged, "\(switched.problems)")
         #expect(switched.files.first?.seenBefore?.hasSuffix("changed since") == true)
+        // The file whose names it took is named, and what to do (it read "its lines changed
+        // since a run read it" of a file never read: two pipelines in one folder; a review).
+        #expect(switched.files.first?.seenBefore?.hasPrefix("read before as \(folder)/d1/a.log with") == true, "\(switched.files.map(\.seenBefore))")
+        #expect(switched.problems.first?.contains("its lines are stored under the names of \(folder)/d1/a.log, read before, whose lines were others") == true, "\(switched.problems)")
+        #expect(switched.problems.first?.contains("give each pipeline its own --output") == true)
     }
 
     /// Two files of one name under two patterns that swap places: each keeps its positions

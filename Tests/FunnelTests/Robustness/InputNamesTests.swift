@@ -70,6 +70,24 @@ struct InputNamesTests {
         #expect("\(refused.map { "\($0)" } ?? "")".contains("is matched by the paths of sources[0] and sources[1], which read it differently"), "\(String(describing: refused))")
     }
 
+    /// A `.gz` file still empty (a copy not yet begun) is said, and read whole the next time
+    /// as grown, not changed (it passed as a day without lines; a review of cron runs).
+    @Test func anEmptyGzipFileIsSaid() throws {
+        let folder = TestFiles.temporaryFolder("inputs-empty-gzip")
+        defer { TestFiles.remove(folder) }
+        TestFiles.write(folder + "/acc.log.gz", "")
+        TestFiles.write(folder + "/pipeline.yaml", "sources:\n  - kind: access_log\n    paths: ['*.log.gz']\nsink:\n  kind: ndjson\n  output: out/\n")
+        var options = RunOptions()
+        options.progress = .never
+        let empty = try Runner(pipeline: PipelineLoader.load(path: folder + "/pipeline.yaml"), options: options, report: { _ in }).run()
+        #expect(empty.exitStatus == .success)
+        #expect(empty.warnings.contains("\(folder)/acc.log.gz is empty, 0 bytes: read as no lines; if its copy had not begun, run the day again once it is whole (it is then read as grown)"), "\(empty.warnings)")
+        TestFiles.gzip(#"203.0.113.9 - - [05/Jan/2024:10:00:00 +0000] "GET / HTTP/1.1" 200 5 "-" "Mozilla/5.0""# + "\n", to: folder + "/acc.log.gz")
+        let whole = try Runner(pipeline: PipelineLoader.load(path: folder + "/pipeline.yaml"), options: options, report: { _ in }).run()
+        #expect(whole.exitStatus == .success && whole.linesRead == 1 && whole.sessions == 1, "\(whole.text)")
+        #expect(whole.files.first?.seenBefore?.hasSuffix("grown since") == true && whole.warnings.isEmpty, "\(whole.text)")
+    }
+
     /// A link whose target is gone (an unmounted share) and a FIFO matched by a pattern are
     /// files that cannot be read: `unreadable`, exit 2, at once. (The link was left out
     /// without a word; the FIFO hung the run.)
