@@ -15,15 +15,35 @@ public enum ProcessLiveness {
         return state(of: pid) == UInt8(ascii: "Z")
     }
 
-    /// The state letter of `/proc/<pid>/stat` (after the command name, which may hold spaces
-    /// and parentheses: the last `)` ends it); nil when it cannot be read.
+    /// True, besides `isGone(pid)`, when the process `pid` names now started at another time
+    /// than `startTime` (`startTime(of:)` when the holder wrote it): its number was given to
+    /// another process (a review on 2026-12-06 left a Redis run lock naming the pid of a live
+    /// process, and every run was refused for up to a day).
+    public static func isGone(_ pid: pid_t, startedAt startTime: UInt64) -> Bool {
+        isGone(pid) || Self.startTime(of: pid).map { $0 != startTime } ?? true
+    }
+
+    /// When the process started, in clock ticks after boot (`/proc/<pid>/stat`'s 22nd field):
+    /// with its pid, what names a process for as long as the machine is up.
+    public static func startTime(of pid: pid_t) -> UInt64? {
+        guard let fields = statFields(of: pid), fields.count > 19 else { return nil }
+        return UInt64(fields[19])
+    }
+
+    /// The state letter of `/proc/<pid>/stat`; nil when it cannot be read.
     static func state(of pid: pid_t) -> UInt8? {
+        statFields(of: pid)?.first?.utf8.first
+    }
+
+    /// The fields of `/proc/<pid>/stat` after the command name (which may hold spaces and
+    /// parentheses: the last `)` ends it), the state first; nil when it cannot be read.
+    private static func statFields(of pid: pid_t) -> [Substring]? {
         let fd = open("/proc/\(pid)/stat", O_RDONLY)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var buffer = [UInt8](repeating: 0, count: 1024)
         let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
         guard count > 0, let nameEnd = buffer[..<count].lastIndex(of: UInt8(ascii: ")")), nameEnd + 2 < count else { return nil }
-        return buffer[nameEnd + 2]
+        return String(decoding: buffer[(nameEnd + 2)..<count], as: UTF8.self).split(separator: " ")
     }
 }

@@ -32,7 +32,10 @@ final class RunLock {
         var host = [CChar](repeating: 0, count: 256)
         gethostname(&host, host.count - 1)
         let hostName = String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        let token = Array("\(hostName) \(getpid())".utf8)
+        // The process's start time names it beside its pid: a pid the system gave to another
+        // process since is not the holder (a token without one, written before 2026-12-06,
+        // is judged by its pid alone).
+        let token = Array("\(hostName) \(getpid()) \(ProcessLiveness.startTime(of: getpid()) ?? 0)".utf8)
         let key = Array((prefix + "funnel:lock").utf8)
         let name = "\(prefix)funnel:lock on \(url.redacted)"
         enum Outcome {
@@ -59,7 +62,8 @@ final class RunLock {
                     if holder == token { return .taken(current) }
                     let parts = String(decoding: holder, as: UTF8.self).split(separator: " ")
                     // A holder on this host whose process is gone died without releasing: take over.
-                    if parts.count == 2, parts[0] == hostName, let pid = Int32(parts[1]), ProcessLiveness.isGone(pid) {
+                    if parts.count >= 2, parts[0] == hostName, let pid = Int32(parts[1]),
+                       parts.count == 3 ? UInt64(parts[2]).map({ ProcessLiveness.isGone(pid, startedAt: $0) }) == true : ProcessLiveness.isGone(pid) {
                         _ = try current.command([Array("DEL".utf8), key])
                         continue
                     }

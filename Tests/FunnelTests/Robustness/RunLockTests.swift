@@ -15,9 +15,38 @@ struct RunLockTests {
     static let quick = RedisRetryPolicy(maxAttempts: 3, initialDelay: .milliseconds(10), maxDelay: .milliseconds(20), maxTotalWait: .seconds(1))
 
     static var token: String {
+        hostName + " \(getpid()) \(ProcessLiveness.startTime(of: getpid()) ?? 0)"
+    }
+
+    static var hostName: String {
         var host = [CChar](repeating: 0, count: 256)
         gethostname(&host, host.count - 1)
-        return String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) + " \(getpid())"
+        return String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// A lock naming a live process of this host that is not its holder (the pid given to
+    /// another process since: the holder's start time differs) is taken over; one naming the
+    /// live holder is not; one in the old form (host and pid) is judged by the pid alone (a
+    /// review: a reused pid refused every run for up to a day).
+    @Test func aLockWhosePidWasReusedIsTakenOver() throws {
+        let server = try RedisServer()
+        defer { server.stop() }
+        let folder = TestFiles.temporaryFolder("run-lock-reused")
+        defer { TestFiles.remove(folder) }
+        let admin = try server.connect()
+        let parent = getppid()
+        let started = try #require(ProcessLiveness.startTime(of: parent))
+        _ = try admin.command("SET", "funnel:lock", "\(Self.hostName) \(parent) \(started + 1)")
+        let lock = try RunLock(folder: folder)
+        #expect(try lock.lockRedis(url: RedisURL(server.url), prefix: "", retry: Self.quick) == nil)
+        #expect(try admin.command("GET", "funnel:lock") == .string(Array(Self.token.utf8)))
+        #expect(lock.release(retry: Self.quick) == nil)
+        for holder in ["\(Self.hostName) \(parent) \(started)", "\(Self.hostName) \(parent)"] {
+            _ = try admin.command("SET", "funnel:lock", holder)
+            let other = try RunLock(folder: folder)
+            #expect(throws: PipelineError.self, "\(holder)") { _ = try other.lockRedis(url: RedisURL(server.url), prefix: "", retry: Self.quick) }
+            other.release(retry: Self.quick)
+        }
     }
 
     /// Until 2026-12-05 the release went over the lock's own connection with `try?`: a
