@@ -63,24 +63,6 @@ public final class InputStream {
     nonisolated(unsafe) private static var standardInput: InputStream?
 
     /// A stream on `path`; for `-`, the process's one stream on stdin.
-    /// The CRC-32 of a whole file's bytes, as `checksum` is at its end, without decompressing
-    /// it: how the run manifest knows a renamed file before reading it. Nil when it cannot be
-    /// read.
-    public static func checksum(ofFileAt path: String) -> UInt? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        var crc: UInt = 0
-        while true {
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            guard count >= 0 else { return nil }
-            if count == 0 { return crc }
-            crc = buffer.withUnsafeBytes { crc32(crc, $0.baseAddress!.assumingMemoryBound(to: Bytef.self), uInt(count)) }
-        }
-    }
-
     public static func opening(_ path: String, bufferSize: Int = 1 << 18) throws(InputError) -> InputStream {
         guard path == "-" else { return try InputStream(path: path, bufferSize: bufferSize) }
         if let standardInput { return standardInput }

@@ -9,9 +9,7 @@ enum InputPlan {
     /// The files to read, the patterns (filled) that matched none, and warnings: the files
     /// left out as another name of one already listed (`… is the same file as …`), and the
     /// kinds of `--input` files the pipeline has no source for.
-    /// `copies`: whether files that hold the same bytes as one before them are left in
-    /// (`validate`, which reports on each file), or out (a run: `dropCopies`).
-    static func files(pipeline: Pipeline, options: RunOptions, copies: Bool = false) throws(PipelineError) -> (files: [InputFile], missing: [String], warnings: [String]) {
+    static func files(pipeline: Pipeline, options: RunOptions) throws(PipelineError) -> (files: [InputFile], missing: [String], warnings: [String]) {
         // A file is read once, whatever names reach it (a link beside its target, `x.log` and
         // `./x.log`): until 2026-12-05 each name was read, and every event counted twice.
         var identities: [FileIdentity: String] = [:]
@@ -80,7 +78,7 @@ enum InputPlan {
                 let named = paths.count == 1 ? "--input \(first) is" : "--input \(first) and \(paths.count - 1) more \(paths.count == 2 ? "file" : "files") are"
                 warnings.append("\(named) read as \(kind.rawValue), and the pipeline has no \(kind.rawValue) source: \(paths.count == 1 ? "it is" : "they are") read with the defaults (\(defaults)); add such a source to the pipeline file to say how")
             }
-            return (copies ? files : dropCopies(files, warnings: &warnings), [], warnings)
+            return (files, [], warnings)
         }
         var files: [InputFile] = []
         // The source and pattern that first matched each path.
@@ -136,34 +134,7 @@ enum InputPlan {
             error.missingInputs = missing
             throw error
         }
-        return (copies ? files : dropCopies(files, warnings: &warnings), missing, warnings)
-    }
-
-    /// The files without those that hold the same bytes as one before them (a copy of a log
-    /// beside it: the same lines, which read twice would count every event twice; until
-    /// 2026-12-06 both were read, a review). Only files of one size are compared, by the
-    /// CRC-32 of their bytes; empty files are left be.
-    static func dropCopies(_ files: [InputFile], warnings: inout [String]) -> [InputFile] {
-        var bySize: [Int64: [Int]] = [:]
-        for (index, file) in files.enumerated() where file.path != "-" && file.notRegular == nil {
-            var info = stat()
-            guard stat(file.path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_size > 0 else { continue }
-            bySize[Int64(info.st_size), default: []].append(index)
-        }
-        var dropped = Set<Int>()
-        for indices in bySize.values.sorted(by: { $0[0] < $1[0] }) where indices.count > 1 {
-            var first: [UInt: Int] = [:]
-            for index in indices {
-                guard let crc = InputStream.checksum(ofFileAt: files[index].path) else { continue }
-                if let earlier = first[crc] {
-                    warnings.append("\(files[index].path) holds the same bytes as \(files[earlier].path): read once")
-                    dropped.insert(index)
-                } else {
-                    first[crc] = index
-                }
-            }
-        }
-        return dropped.isEmpty ? files : files.indices.filter { !dropped.contains($0) }.map { files[$0] }
+        return (files, missing, warnings)
     }
 
     /// The first day whose `{date}` fills the pattern as `day` does: a file named by month

@@ -53,8 +53,9 @@ struct Manifest {
     }
 
     private(set) var entries: [String: Entry] = [:]
-    /// The run's files' contents by path, when there was a manifest to read.
-    private var runContents: [String: Content] = [:]
+    /// The files this run read for the first time, by their bytes (non-empty, with a record
+    /// kept): `write` names any other file of the manifest with the same bytes.
+    private var newContents: [Content: String] = [:]
     /// The key of the entry that holds each position: the history knows a file's lines by
     /// their position, so a reading is compared with whatever file last held it.
     private var byPosition: [String: String] = [:]
@@ -107,35 +108,26 @@ struct Manifest {
             unreadable = "cannot read the manifest \(path): it is not a file"
             return
         }
-        // The bytes of the run's files, to find those read before under another name
-        // (`keptPositions(of:)`): a CRC-32 of each file (a fifth of what its reading's CRC of
-        // the content costs), only when there is a manifest to look in.
-        var contents: [String: Content] = [:]
-        for file in files ?? [] { contents[file.path] = Self.content(of: file) }
-        runContents = contents
         let wanted = files.map { files in
-            (paths: Set(files.map(\.manifestKey) + files.map(\.path)), positions: Set(files.map(\.positionPrefix)),
-             contents: Set(contents.values))
+            (paths: Set(files.map(\.manifestKey) + files.map(\.path)), positions: Set(files.map(\.positionPrefix)))
         }
         var taken: [Int] = []
         var entries: [String: Entry] = [:]
         var byPosition: [String: String] = [:]
         /// Whether the run may ask for a line of `path` at `position`: every line without
         /// `files`; else one of their paths or positions, or a later line of a path held.
-        /// Or one whose bytes a file of the run holds (`renamed`).
-        func asked(_ path: String, _ position: String?, _ content: Content?) -> Bool {
+        func asked(_ path: String, _ position: String?) -> Bool {
             guard let wanted else { return true }
             return wanted.paths.contains(path) || position.map(wanted.positions.contains) == true || entries[path] != nil
-                || content.map(wanted.contents.contains) == true
         }
         do throws(SinkError) {
             try Self.eachLine(of: fd, path: path) { number, line in
-                if wanted != nil, let (path, position, content) = Self.quickKeys(line), !asked(path, position, content) { return }
+                if wanted != nil, let (path, position, _) = Self.quickKeys(line), !asked(path, position) { return }
                 guard let entry = Self.entry(line) else {
                     taken.append(number)
                     return
                 }
-                guard asked(entry.path, entry.position, Content(bytes: entry.bytes, crc32: entry.crc32)) else { return }
+                guard asked(entry.path, entry.position) else { return }
                 taken.append(number)
                 entries[entry.path] = entry
                 if let position = entry.position { byPosition[position] = entry.path }
@@ -280,21 +272,10 @@ struct Manifest {
     /// records stored twice; a review). Two files never share a position: where the kept
     /// positions and the others meet, the files that met give theirs up and take their
     /// places' (then said as before, by `record`). Stdin keeps none (named by what it holds).
-    ///
-    /// A file new by its path whose bytes are those of a file read before (the same size and
-    /// CRC-32), which this run does not read, is that file renamed or copied: it keeps that
-    /// file's positions too (until 2026-12-06 a dated log renamed was read as new, exit 0 and
-    /// every event of it twice; a review).
     func keptPositions(of files: [InputFile]) -> [String?] {
-        let runKeys = Set(files.map(\.manifestKey))
-        var sameSize: [Int64: [Entry]] = [:]
-        for entry in entries.values where !runKeys.contains(entry.path) {
-            if let position = entry.position, byPosition[position] == entry.path { sameSize[entry.bytes, default: []].append(entry) }
-        }
         var kept: [String?] = files.map { file in
-            guard file.path != "-" else { return nil }
-            guard let entry = entries[file.manifestKey] else { return renamed(file, sameSize)?.position }
-            guard let position = entry.position, position != file.positionPrefix, byPosition[position] == file.manifestKey else { return nil }
+            guard file.path != "-", let entry = entries[file.manifestKey], let position = entry.position,
+                  position != file.positionPrefix, byPosition[position] == file.manifestKey else { return nil }
             return position
         }
         while true {
@@ -306,28 +287,12 @@ struct Manifest {
         }
     }
 
-    /// The entry, among those of `sameSize` (by their size), whose bytes `file` holds: the
-    /// first by path of those with its CRC-32. Nil without one, or when the file cannot be read
-    /// now (its reading says why).
-    private func renamed(_ file: InputFile, _ sameSize: [Int64: [Entry]]) -> Entry? {
-        guard let content = runContents[file.path], let candidates = sameSize[content.bytes] else { return nil }
-        return candidates.filter { $0.crc32 == content.crc32 }.min { $0.path < $1.path }
-    }
-
     /// A file's size and the CRC-32 of its bytes, as its reading gives them (`Reading`).
     struct Content: Hashable {
         var bytes: Int64
         var crc32: UInt
     }
 
-    /// The content of a regular file of the run; nil for stdin and anything else, or one that
-    /// cannot be read now (its reading says why).
-    private static func content(of file: InputFile) -> Content? {
-        var info = stat()
-        guard file.path != "-", file.notRegular == nil, stat(file.path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG,
-              let crc = InputStream.checksum(ofFileAt: file.path) else { return nil }
-        return Content(bytes: Int64(info.st_size), crc32: crc)
-    }
 
     /// The length of the file's content when a run last read it (or the file that held its
     /// position), if one did (and said).
@@ -392,7 +357,13 @@ struct Manifest {
         entries[key] = Entry(path: key, bytes: reading.bytes, crc32: reading.crc32, runs: (previous?.runs ?? 0) + 1, lastRun: now,
                              settings: settings.whole, lineSettings: settings.lines, contentBytes: reading.contentBytes, contentCRC32: reading.contentCRC32, kept: kept,
                              position: position)
-        guard let previous, let found, path != "-" else { return nil }
+        guard let previous, let found, path != "-" else {
+            if path != "-", reading.bytes > 0, reading.kept > 0 {
+                let content = Content(bytes: reading.bytes, crc32: reading.crc32)
+                if newContents[content].map({ $0 > key }) ?? true { newContents[content] = key }
+            }
+            return nil
+        }
         // Another file's entry (this one renamed or copied, `keptPositions(of:)`, or a folder
         // behind a link switched) is named.
         let readBefore = found.key == key || found.key == path ? "read before" : "read before as \(found.key)"
@@ -445,8 +416,18 @@ struct Manifest {
     }
 
     /// Writes the manifest: the lines of the file it was read from that it did not read, as
-    /// they were, then its entries, by path.
-    func write(folder: String, file name: String = Self.fileName) throws(SinkError) {
+    /// they were, then its entries, by path. Returns the files this run read for the first
+    /// time that hold the same bytes (size and CRC-32) as another file of the manifest, with
+    /// that file, in order: a file renamed or copied after a run read it, or a copy read beside
+    /// it, whose lines were stored again under other names (until 2026-12-06 without a word:
+    /// every event twice, exit 0; a review). Nothing is left out on that ground: two different
+    /// files may share a size and a CRC-32 (chunks of one size: about one pair in 2^32).
+    @discardableResult
+    func write(folder: String, file name: String = Self.fileName) throws(SinkError) -> [(new: String, old: String)] {
+        var sameBytes = Set<[String]>()
+        func compare(_ path: String, _ content: Content) {
+            if let new = newContents[content], new != path { sameBytes.insert([new, path]) }
+        }
         if let unreadable {
             throw SinkError("\(unreadable); it was left as it was rather than replaced by this run's files alone: make it readable (or move it away to start a new one) and run again")
         }
@@ -459,7 +440,9 @@ struct Manifest {
                     next += 1
                     return
                 }
-                if let path = Self.quickKeys(line)?.path ?? Self.entry(line)?.path, pathsRead.contains(path) { return }
+                let quick = Self.quickKeys(line)
+                if let path = quick?.path ?? Self.entry(line)?.path, pathsRead.contains(path) { return }
+                if let quick { compare(quick.path, quick.content) }
                 copied.append(contentsOf: line)
                 copied.append(0x0A)
                 if copied.count >= 1 << 20 {
@@ -470,6 +453,7 @@ struct Manifest {
             try file.append(copied)
         }
         for entry in entries.values.sorted(by: { $0.path < $1.path }) {
+            compare(entry.path, Content(bytes: entry.bytes, crc32: entry.crc32))
             var out: [UInt8] = []
             out.append(contentsOf: #"{"path":"#.utf8)
             JSONText.appendString(entry.path, to: &out)
@@ -488,5 +472,7 @@ struct Manifest {
             try file.append(out)
         }
         try file.commit()
+        // Two new files of one run give one pair: the first by path is the one compared.
+        return sameBytes.map { ($0[0], $0[1]) }.sorted { ($0.new, $0.old) < ($1.new, $1.old) }
     }
 }

@@ -245,8 +245,14 @@ public struct Runner {
             // work committed: the re-run found nothing new and replaced the run's complete
             // sessions file with an empty one.)
             if !options.dryRun {
-                try manifest.write(folder: output, file: options.manifestFile)
+                let sameBytes = try manifest.write(folder: output, file: options.manifestFile)
                 try store.commit()
+                let runKeys = Set(files.map(\.manifestKey))
+                for (new, old) in sameBytes {
+                    let other = runKeys.contains(old) ? "\(old), which this run read too" : "\(old), which a run read before"
+                    summary.problems.append("\(new) holds the same bytes (size and CRC-32) as \(other): if it is that file renamed or copied, its lines were stored again under other names and each of its events now counts twice in the stored sessions; remove or rename back the copy and reprocess the days loaded from nothing: funnel backfill PIPELINE --from FIRST --to LAST --rebuild (docs/operations.md, \"Runs over time\"); if the two are different files, nothing is wrong")
+                    if summary.exitStatus == .success { summary.exitStatus = .inputDamaged }
+                }
             }
             // A Redis run cut short may leave sessions it sent that no row lists, which the
             // next run deletes (`SentSessions`), and visitors whose sessions it never sent:

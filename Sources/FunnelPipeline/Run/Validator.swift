@@ -63,7 +63,7 @@ public struct Validator {
                 throw PipelineError("no input file matched: \(pipeline.sources.flatMap(\.paths).joined(separator: ", "))")
             }
         }
-        let (files, missing, _) = try InputPlan.files(pipeline: sampling, options: plan, copies: true)
+        let (files, missing, _) = try InputPlan.files(pipeline: sampling, options: plan)
         // A pattern that matches nothing is what validate is for (a typo that a run would
         // list as missing every night): until 2026-12-05 it was left out and all was OK.
         for path in missing {
