@@ -18,6 +18,12 @@ public enum SummaryFile {
         if path.isEmpty || (stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR) {
             throw PipelineError("cannot write \(option) \(path): \(path.isEmpty ? "the path is empty" : "it is a folder")")
         }
+        // The file is replaced whole (a temporary file renamed over it): a device or a FIFO in
+        // its place would be replaced, not written to (a review, as root: `/dev/stdout`
+        // became a regular file).
+        if stat(path, &info) == 0, (info.st_mode & S_IFMT) != S_IFREG {
+            throw PipelineError("cannot write \(option) \(path): it is not a regular file, and the file is written by replacing it whole; give the path of a file")
+        }
         // A file written and removed beside it, not `access`: a folder in the path that is a
         // file, or a disk already full, passed `access` and failed the write after the run,
         // whose outputs were then written and its exit 1 (a review of 2026-12-06).

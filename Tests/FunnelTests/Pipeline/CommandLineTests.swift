@@ -305,6 +305,10 @@ struct CommandLineTests {
             #expect(!TestFiles.exists(folder + "/out/sessions.ndjson"), "nothing written: \(underAFile)")
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasPrefix(".funnel-check") }.isEmpty)
+        // A FIFO (as a device, `/dev/stdout` as root) would be replaced, not written to.
+        #expect(mkfifo(folder + "/fifo", 0o600) == 0)
+        let fifo = try funnel(["run", Self.fixture("seed_mvp"), "--output", folder + "/out", "--progress", "never", "--summary-json", folder + "/fifo"])
+        #expect(fifo.status == 1 && fifo.stderr.contains("cannot write --summary-json \(folder)/fifo: it is not a regular file"), "\(fifo)")
     }
 
     /// The executable links jemalloc ahead of libc (Sources/CJemalloc), so the process's
