@@ -17,7 +17,7 @@ public enum ProcessLiveness {
 
     /// True, besides `isGone(pid)`, when the process `pid` names now started at another time
     /// than `startTime` (`startTime(of:)` when the holder wrote it): its number was given to
-    /// another process (a review on 2026-12-06 left a Redis run lock naming the pid of a live
+    /// another process (a review on 2026-12-05's night left a Redis run lock naming the pid of a live
     /// process, and every run was refused for up to a day).
     public static func isGone(_ pid: pid_t, startedAt startTime: UInt64) -> Bool {
         isGone(pid) || Self.startTime(of: pid).map { $0 != startTime } ?? true

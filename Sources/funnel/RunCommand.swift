@@ -68,7 +68,7 @@ struct RunCommand: ParsableCommand {
             if let summaryJSON {
                 // The run's work is done and told (the metrics file too): a summary that cannot
                 // be written now (a disk that filled during the run) is said, and the run keeps
-                // its exit status. Until 2026-12-06 it was exit 1, "nothing written", and the
+                // its exit status. Until 2026-12-05's night it was exit 1, "nothing written", and the
                 // metrics were overwritten to say so: a wrapper that loads the night's sessions
                 // on exit 0 skipped them, and the re-run it was told to make wrote none (a review).
                 do {

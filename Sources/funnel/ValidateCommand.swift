@@ -48,7 +48,7 @@ struct ValidateCommand: ParsableCommand {
             try SinkOptions.check(maxRejectRate: maxRejectRate)
             validator.sampleLines = lines
             if allFiles {
-                // A CI gate over a folder of fixtures wants each one read (until 2026-12-06 a
+                // A CI gate over a folder of fixtures wants each one read (until 2026-12-05's night a
                 // pattern without a date sampled its last three files by name alone; a review).
                 guard date == nil else { throw ValidationError("--all-files samples the files of every day, and --date one day's: give one of them") }
                 validator.filesPerPattern = Int.max

@@ -118,7 +118,7 @@ public struct Pipeline: Sendable {
     /// either way; a continued visitor costs its new records only.
     public var continueVisitorRecords = Pipeline.defaultContinueVisitorRecords
     /// 20 records: a visitor with fewer is rebuilt (a rebuild reads few, and its row keeps no
-    /// tail). Until 2026-12-06 it was 10,000, and a visitor who came back every day for a year
+    /// tail). Until 2026-12-05's night it was 10,000, and a visitor who came back every day for a year
     /// with a few records a day was rebuilt whole every night: a review's 403 nights grew from
     /// 0.14 s and 38 MB a night to 1.8 s and 424 MB (80,352 sessions rebuilt to write 503). At
     /// 20 its nights stayed flat, with the same sessions; a day's run at the bench's L took

@@ -171,11 +171,11 @@ public struct Backfill {
         // check against (until 2026-12-05 there were only the days' lines).
         var total = (days: 0, lines: 0, kept: 0, rejected: 0, written: 0)
         // A file read on several days (a month's file, `{date:%Y%m}`, is read by each day's
-        // run) counts once: until 2026-12-06 its lines were in the totals once a day (a
+        // run) counts once: until 2026-12-05's night its lines were in the totals once a day (a
         // review: 724,714 lines read of 122,994).
         var counted = Set<String>()
         // The days of this invocation that ended with a status other than 0, named at the end
-        // (until 2026-12-06 only a resumed backfill named those of the one stopped before it).
+        // (until 2026-12-05's night only a resumed backfill named those of the one stopped before it).
         var failedNow: [Day] = []
         var warned = Set<String>()
         for index in start..<days.count {

@@ -71,7 +71,7 @@ enum InputPlan {
             }
             // Without a source of its kind, with the defaults: said, as they may not be what
             // the files need (until 2026-12-05 without a word; a review), naming how many
-            // (until 2026-12-06 the first file only).
+            // (until 2026-12-05's night the first file only).
             for kind in Pipeline.Source.Kind.allCases {
                 guard let paths = defaulted[kind], let first = paths.first else { continue }
                 let defaults = kind == .accessLog ? "the combined format, no cookies" : "the canonical dialect"
@@ -102,7 +102,7 @@ enum InputPlan {
                         if let first = seen[path] {
                             // Matched again by another pattern: read once, with the first's
                             // settings, and said; refused when the two read it differently
-                            // (until 2026-12-06 left out without a word, the second source's
+                            // (until 2026-12-05's night left out without a word, the second source's
                             // settings with it; a review).
                             if first.source == sourceIndex && first.pattern == patternIndex { continue }
                             let other = pipeline.sources[first.source]

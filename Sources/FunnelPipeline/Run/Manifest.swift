@@ -419,7 +419,7 @@ struct Manifest {
     /// they were, then its entries, by path. Returns the files this run read for the first
     /// time that hold the same bytes (size and CRC-32) as another file of the manifest, with
     /// that file, in order: a file renamed or copied after a run read it, or a copy read beside
-    /// it, whose lines were stored again under other names (until 2026-12-06 without a word:
+    /// it, whose lines were stored again under other names (until 2026-12-05's night without a word:
     /// every event twice, exit 0; a review). Nothing is left out on that ground: two different
     /// files may share a size and a CRC-32 (chunks of one size: about one pair in 2^32).
     @discardableResult

@@ -33,7 +33,7 @@ final class RunLock {
         gethostname(&host, host.count - 1)
         let hostName = String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         // The process's start time names it beside its pid: a pid the system gave to another
-        // process since is not the holder (a token without one, written before 2026-12-06,
+        // process since is not the holder (a token without one, written before 2026-12-05's night,
         // is judged by its pid alone).
         let token = Array("\(hostName) \(getpid()) \(ProcessLiveness.startTime(of: getpid()) ?? 0)".utf8)
         let key = Array((prefix + "funnel:lock").utf8)

@@ -209,7 +209,7 @@ public struct Runner {
             summary.warnings.append("\(files) text after the end of the log format on most lines (first: \(tally.firstPastFormat ?? "?")): the format may lack fields the log has (a combined log read with format: common loses every referrer and user agent, so no bot is filtered and no channel found); add them to the format, or leave it if the server appends fields funnel does not read (funnel validate shows the share)")
         }
         // A gzip file that is still empty is most often a copy not yet begun: said, as it
-        // would otherwise pass as a day without lines (a review of cron runs, 2026-12-06).
+        // would otherwise pass as a day without lines (a review of cron runs, 2026-12-05's night).
         let emptyGzip = tally.files.filter { $0.bytes == 0 && $0.damage == nil && $0.path.hasSuffix(".gz") }
         if let first = emptyGzip.first {
             let files = emptyGzip.count == 1 ? "\(first.path) is" : "\(emptyGzip.count) .gz files are (first: \(first.path))"

@@ -26,7 +26,7 @@ public enum SummaryFile {
         }
         // A file written and removed beside it, not `access`: a folder in the path that is a
         // file, or a disk already full, passed `access` and failed the write after the run,
-        // whose outputs were then written and its exit 1 (a review of 2026-12-06).
+        // whose outputs were then written and its exit 1 (a review of 2026-12-05's night).
         let probe = (folder.isEmpty ? "" : folder) + "/.funnel-check-\(getpid())"
         let fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else {

@@ -46,7 +46,7 @@ import Testing
     }
 
     /// By default an ordinary visitor who comes back every night is continued once it has a
-    /// few dozen records, not rebuilt whole each night (until 2026-12-06 the default was
+    /// few dozen records, not rebuilt whole each night (until 2026-12-05's night the default was
     /// 10,000 records: a review's visitors back every day for 403 days were rebuilt nightly,
     /// 80,352 sessions to write 503); the nights end as one run over them does.
     @Test func aVisitorBackEveryNightIsContinuedByDefault() throws {

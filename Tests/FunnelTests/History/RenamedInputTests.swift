@@ -101,7 +101,7 @@ struct RenamedInputTests {
     /// A file renamed (or copied) after a run read it holds the same bytes as a file the
     /// manifest lists: its lines are stored again under new names (a file is known by its
     /// path, and two files may share a size and a CRC-32), and the run says so, exit 2, with
-    /// the rebuild to do (until 2026-12-06 without a word, exit 0: every event twice; a
+    /// the rebuild to do (until 2026-12-05's night without a word, exit 0: every event twice; a
     /// review). A copy read beside its file in one run is said alike; a file of the same size
     /// and other bytes, or an empty one, is not.
     @Test func aRenamedOrCopiedFileIsSaid() throws {

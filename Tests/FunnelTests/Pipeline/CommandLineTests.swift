@@ -297,7 +297,7 @@ struct CommandLineTests {
         #expect(metrics.status == 1 && metrics.stderr.contains("cannot write --metrics-file \(folder)/no-such/funnel.prom"), "\(metrics)")
         #expect(!TestFiles.exists(folder + "/out/sessions.ndjson"), "nothing written: \(metrics)")
         // A folder in the path that is a file passed the check (`access` on it) and failed the
-        // write after the run, which had written its outputs (a review of 2026-12-06).
+        // write after the run, which had written its outputs (a review of 2026-12-05's night).
         TestFiles.write(folder + "/afile", "x")
         for option in ["--summary-json", "--metrics-file"] {
             let underAFile = try funnel(["run", Self.fixture("seed_mvp"), "--output", folder + "/out", "--progress", "never", option, folder + "/afile/x.json"])
