@@ -20,7 +20,10 @@ public enum ProcessLiveness {
     /// another process (a review on 2026-12-05's night left a Redis run lock naming the pid of a live
     /// process, and every run was refused for up to a day).
     public static func isGone(_ pid: pid_t, startedAt startTime: UInt64) -> Bool {
-        isGone(pid) || Self.startTime(of: pid).map { $0 != startTime } ?? true
+        // A start time that cannot be read (a `/proc` mounted `hidepid`, systemd's
+        // `ProtectProc=invisible`) leaves the process as `isGone` finds it: alive (until a
+        // review, a live run's lock was taken over so).
+        isGone(pid) || Self.startTime(of: pid).map { $0 != startTime } ?? false
     }
 
     /// When the process started, in clock ticks after boot (`/proc/<pid>/stat`'s 22nd field):

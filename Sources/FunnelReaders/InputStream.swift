@@ -166,7 +166,10 @@ public final class InputStream {
                 inputEnd += count
                 let start = (input.baseAddress! + inputEnd - count).assumingMemoryBound(to: Bytef.self)
                 // A plain file's content is its bytes (for gzip, `inflateInto` keeps it).
-                if mode != .gzip, !sawGzip, let prefix = contentPrefixLength, contentPrefixChecksum == nil, bytesRead + Int64(count) >= prefix {
+                // Not when the prefix ended before these bytes (a length set after the first
+                // bytes were read, as stdin's is after its first line names it): a review's
+                // `--input -` bigger than the stream before it trapped here.
+                if mode != .gzip, !sawGzip, let prefix = contentPrefixLength, contentPrefixChecksum == nil, bytesRead <= prefix, bytesRead + Int64(count) >= prefix {
                     contentPrefixChecksum = crc32(checksum, start, uInt(prefix - bytesRead))
                 }
                 bytesRead += Int64(count)
@@ -280,7 +283,7 @@ public final class InputStream {
             membersChecksum = crc32_combine(membersChecksum, z.pointee.adler, off_t(memberBytes))
             memberBytes = 0
         }
-        if let prefix = contentPrefixLength, contentPrefixChecksum == nil, gzipContentBytes >= prefix {
+        if let prefix = contentPrefixLength, contentPrefixChecksum == nil, bytesBefore <= prefix, gzipContentBytes >= prefix {
             contentPrefixChecksum = crc32(checksumBefore, out.baseAddress!.assumingMemoryBound(to: Bytef.self), uInt(prefix - bytesBefore))
         }
         return produced

@@ -76,7 +76,7 @@ struct RunCommand: ParsableCommand {
                 } catch {
                     // Not "run the same days again", which the disk's message advises: the run
                     // is done, and a re-run would write none of its sessions again.
-                    let cause = error.description.components(separatedBy: "; free space on that disk").first ?? error.description
+                    let cause = SummaryFile.afterTheRun(error.description)
                     Runner.writeToStandardError("warning: \(cause); the run's outputs and history are written and its exit status is \(summary.exitStatus.rawValue), as above: the summary above is the run's\n")
                 }
             }

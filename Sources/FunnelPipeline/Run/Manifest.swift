@@ -39,6 +39,11 @@ struct Manifest {
         /// source's and pattern's places in the pipeline file, or `--input`, its day and its
         /// name); nil in manifests written before 2026-12-05.
         var position: String?
+
+        /// Its content's length and CRC-32, when the entry has them.
+        var lines: Content? {
+            contentBytes.flatMap { bytes in contentCRC32.map { Content(bytes: bytes, crc32: $0) } }
+        }
     }
 
     /// How a file compares with the last run that read it.
@@ -56,6 +61,10 @@ struct Manifest {
     /// The files this run read for the first time, by their bytes (non-empty, with a record
     /// kept): `write` names any other file of the manifest with the same bytes.
     private var newContents: [Content: String] = [:]
+    /// The same files by their content (the decompressed bytes their lines are read from): a
+    /// log compressed after a run read it, or a plain and a gzip copy of one, has other bytes
+    /// and the same lines.
+    private var newLines: [Content: String] = [:]
     /// The key of the entry that holds each position: the history knows a file's lines by
     /// their position, so a reading is compared with whatever file last held it.
     private var byPosition: [String: String] = [:]
@@ -224,6 +233,28 @@ struct Manifest {
         return (path, String(decoding: UnsafeBufferPointer(rebasing: line[start..<(line.count - 2)]), as: UTF8.self), content)
     }
 
+    /// The content's length and CRC-32 of a line as `write` lays it out
+    /// (`"content_bytes":N,"content_crc32":C`), without reading the rest; nil without them.
+    static func quickLines(_ line: UnsafeBufferPointer<UInt8>) -> Content? {
+        let key = Array(#","content_bytes":"#.utf8)
+        guard let start = line.firstRange(of: key)?.upperBound else { return nil }
+        var at = start
+        func number() -> Int64? {
+            var value: Int64 = 0
+            let first = at
+            while at < line.count, (0x30...0x39).contains(line[at]), value < Int64.max / 100 {
+                value = value * 10 + Int64(line[at] - 0x30)
+                at += 1
+            }
+            return at > first ? value : nil
+        }
+        let crcKey = Array(#","content_crc32":"#.utf8)
+        guard let bytes = number(), line[at...].starts(with: crcKey) else { return nil }
+        at += crcKey.count
+        guard let crc = number() else { return nil }
+        return Content(bytes: bytes, crc32: UInt(crc))
+    }
+
     private static func mentionsPosition(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
         let word = Array(#""position""#.utf8)
         guard line.count >= word.count else { return false }
@@ -361,6 +392,8 @@ struct Manifest {
             if path != "-", reading.bytes > 0, reading.kept > 0 {
                 let content = Content(bytes: reading.bytes, crc32: reading.crc32)
                 if newContents[content].map({ $0 > key }) ?? true { newContents[content] = key }
+                let lines = Content(bytes: reading.contentBytes, crc32: reading.contentCRC32)
+                if newLines[lines].map({ $0 > key }) ?? true { newLines[lines] = key }
             }
             return nil
         }
@@ -417,16 +450,19 @@ struct Manifest {
 
     /// Writes the manifest: the lines of the file it was read from that it did not read, as
     /// they were, then its entries, by path. Returns the files this run read for the first
-    /// time that hold the same bytes (size and CRC-32) as another file of the manifest, with
-    /// that file, in order: a file renamed or copied after a run read it, or a copy read beside
+    /// time that hold the same bytes (size and CRC-32) as another file of the manifest, or,
+    /// decompressed, the same lines (`bytes` false), with that file, in order: a file renamed or copied after a run read it, or a copy read beside
     /// it, whose lines were stored again under other names (until 2026-12-05's night without a word:
     /// every event twice, exit 0; a review). Nothing is left out on that ground: two different
     /// files may share a size and a CRC-32 (chunks of one size: about one pair in 2^32).
     @discardableResult
-    func write(folder: String, file name: String = Self.fileName) throws(SinkError) -> [(new: String, old: String)] {
+    func write(folder: String, file name: String = Self.fileName) throws(SinkError) -> [(new: String, old: String, bytes: Bool)] {
         var sameBytes = Set<[String]>()
-        func compare(_ path: String, _ content: Content) {
+        // Each pair, and whether its bytes are the same or only its lines.
+        var sameLines = Set<[String]>()
+        func compare(_ path: String, _ content: Content, lines: Content?) {
             if let new = newContents[content], new != path { sameBytes.insert([new, path]) }
+            if let lines, let new = newLines[lines], new != path { sameLines.insert([new, path]) }
         }
         if let unreadable {
             throw SinkError("\(unreadable); it was left as it was rather than replaced by this run's files alone: make it readable (or move it away to start a new one) and run again")
@@ -440,9 +476,15 @@ struct Manifest {
                     next += 1
                     return
                 }
-                let quick = Self.quickKeys(line)
-                if let path = quick?.path ?? Self.entry(line)?.path, pathsRead.contains(path) { return }
-                if let quick { compare(quick.path, quick.content) }
+                if let quick = Self.quickKeys(line) {
+                    if pathsRead.contains(quick.path) { return }
+                    compare(quick.path, quick.content, lines: Self.quickLines(line))
+                } else if let entry = Self.entry(line) {
+                    // A path with an escape, or a line of another layout (a review: a renamed
+                    // file whose old name held a quote went unsaid).
+                    if pathsRead.contains(entry.path) { return }
+                    compare(entry.path, Content(bytes: entry.bytes, crc32: entry.crc32), lines: entry.lines)
+                }
                 copied.append(contentsOf: line)
                 copied.append(0x0A)
                 if copied.count >= 1 << 20 {
@@ -453,7 +495,7 @@ struct Manifest {
             try file.append(copied)
         }
         for entry in entries.values.sorted(by: { $0.path < $1.path }) {
-            compare(entry.path, Content(bytes: entry.bytes, crc32: entry.crc32))
+            compare(entry.path, Content(bytes: entry.bytes, crc32: entry.crc32), lines: entry.lines)
             var out: [UInt8] = []
             out.append(contentsOf: #"{"path":"#.utf8)
             JSONText.appendString(entry.path, to: &out)
@@ -473,6 +515,7 @@ struct Manifest {
         }
         try file.commit()
         // Two new files of one run give one pair: the first by path is the one compared.
-        return sameBytes.map { ($0[0], $0[1]) }.sorted { ($0.new, $0.old) < ($1.new, $1.old) }
+        return (sameBytes.map { ($0[0], $0[1], true) } + sameLines.subtracting(sameBytes).map { ($0[0], $0[1], false) })
+            .sorted { ($0.0, $0.1) < ($1.0, $1.1) }.map { (new: $0.0, old: $0.1, bytes: $0.2) }
     }
 }

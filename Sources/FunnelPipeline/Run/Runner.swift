@@ -40,7 +40,7 @@ public struct Runner {
             } catch {
                 // After the work, which the exit status tells: a warning (it was a problem line
                 // beside exit 0), as a summary file that cannot be written then is.
-                summary.warnings.append("\(error.description); the run's outputs and history are written")
+                summary.warnings.append("\(SummaryFile.afterTheRun(error.description)); the run's outputs and history are written and its exit status is \(summary.exitStatus.rawValue)")
             }
         }
         return summary
@@ -246,13 +246,16 @@ public struct Runner {
             // sessions file with an empty one.)
             if !options.dryRun {
                 let sameBytes = try manifest.write(folder: output, file: options.manifestFile)
-                try store.commit()
+                // Said before the commit, so that a run whose commit fails says it too.
                 let runKeys = Set(files.map(\.manifestKey))
-                for (new, old) in sameBytes {
-                    let other = runKeys.contains(old) ? "\(old), which this run read too" : "\(old), which a run read before"
-                    summary.problems.append("\(new) holds the same bytes (size and CRC-32) as \(other): if it is that file renamed or copied, its lines were stored again under other names and each of its events now counts twice in the stored sessions; remove or rename back the copy and reprocess the days loaded from nothing: funnel backfill PIPELINE --from FIRST --to LAST --rebuild (docs/operations.md, \"Runs over time\"); if the two are different files, nothing is wrong")
+                for (new, old, bytes) in sameBytes {
+                    let name = old == "-" ? "standard input" : old
+                    let other = runKeys.contains(old) ? "\(name), which this run read too" : "\(name), which a run read before"
+                    let same = bytes ? "the same bytes (size and CRC-32)" : "the same lines (the size and CRC-32 of its content, decompressed)"
+                    summary.problems.append("\(new) holds \(same) as \(other): if it is that file renamed, compressed or copied, its lines were stored again under other names and each of its events now counts twice in the stored sessions; remove or rename back the copy and reprocess the days loaded from nothing: funnel backfill PIPELINE --from FIRST --to LAST --rebuild (docs/operations.md, \"Runs over time\"); if the two are different files, nothing is wrong")
                     if summary.exitStatus == .success { summary.exitStatus = .inputDamaged }
                 }
+                try store.commit()
             }
             // A Redis run cut short may leave sessions it sent that no row lists, which the
             // next run deletes (`SentSessions`), and visitors whose sessions it never sent:

@@ -28,7 +28,9 @@ public enum SummaryFile {
         // file, or a disk already full, passed `access` and failed the write after the run,
         // whose outputs were then written and its exit 1 (a review of 2026-12-05's night).
         let probe = (folder.isEmpty ? "" : folder) + "/.funnel-check-\(getpid())"
-        let fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        // Not `O_EXCL`: a probe a killed run of the same pid left is taken (a container
+        // whose funnel is always one pid was refused every night; a review); no link followed.
+        let fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             throw PipelineError("cannot write \(option) \(path): \(String(cString: strerror(errno)))")
         }
@@ -40,6 +42,12 @@ public enum SummaryFile {
         if let failure {
             throw PipelineError("cannot write \(option) \(path): \(String(cString: strerror(failure)))")
         }
+    }
+
+    /// A disk's message for a file written after the run, without its advice to run the same
+    /// days again: the run is done, and a re-run would write none of its sessions again.
+    public static func afterTheRun(_ message: String) -> String {
+        message.components(separatedBy: "; free space on that disk").first ?? message
     }
 
     public static func write(_ summary: RunSummary, to path: String) throws(PipelineError) {

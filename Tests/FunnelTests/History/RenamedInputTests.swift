@@ -112,18 +112,35 @@ struct RenamedInputTests {
         #expect(rename(folder + "/a.log", folder + "/c.log") == 0)
         let renamed = try Self.run(pipeline, output: folder + "/out")
         #expect(renamed.exitStatus == .inputDamaged, "\(renamed.problems)")
-        #expect(renamed.problems.first?.hasPrefix("\(folder)/c.log holds the same bytes (size and CRC-32) as \(folder)/a.log, which a run read before: if it is that file renamed or copied") == true, "\(renamed.problems)")
+        #expect(renamed.problems.first?.hasPrefix("\(folder)/c.log holds the same bytes (size and CRC-32) as \(folder)/a.log, which a run read before: if it is that file renamed, compressed or copied") == true, "\(renamed.problems)")
         #expect(renamed.problems.first?.contains("funnel backfill PIPELINE --from FIRST --to LAST --rebuild") == true)
         // Once listed, the renamed file is a repeat, and said no more.
         let again = try Self.run(pipeline, output: folder + "/out")
         #expect(again.exitStatus == .success && again.problems.isEmpty, "\(again.problems)")
+        // Compressed after it was read (logrotate's compress): other bytes, the same lines.
+        let lines = try #require(TestFiles.readText(folder + "/c.log"))
+        TestFiles.gzip(lines, to: folder + "/h.log")
+        #expect(rename(folder + "/c.log", folder + "/c.keep") == 0)
+        let compressed = try Self.run(pipeline, output: folder + "/out")
+        #expect(compressed.exitStatus == .inputDamaged, "\(compressed.problems)")
+        #expect(compressed.problems.contains { $0.hasPrefix("\(folder)/h.log holds the same lines (the size and CRC-32 of its content, decompressed) as \(folder)/c.log, which a run read before") }, "\(compressed.problems)")
+        unlink(folder + "/h.log")
+        #expect(rename(folder + "/c.keep", folder + "/c.log") == 0)
         // A copy beside its file in one run (a fresh folder): said, naming both.
         TestFiles.write(folder + "/d.log", try #require(TestFiles.readText(folder + "/c.log")))
         let copied = try Self.run(pipeline, output: folder + "/fresh")
         #expect(copied.exitStatus == .inputDamaged && copied.problems.count == 1, "\(copied.problems)")
         #expect(copied.problems.first?.hasPrefix("\(folder)/c.log holds the same bytes (size and CRC-32) as \(folder)/d.log, which this run read too") == true, "\(copied.problems)")
-        // The same size with another byte, and empty files, are not the same bytes.
         unlink(folder + "/d.log")
+        // A file whose old name the manifest writes with an escape (a quote) is compared too.
+        TestFiles.write(folder + "/q\"uote.log", text(of: folder + "/b.log").replacing("/b", with: "/q"))
+        let quoted = try Self.run(pipeline, output: folder + "/out")
+        #expect(quoted.problems.isEmpty, "\(quoted.problems)")
+        #expect(rename(folder + "/q\"uote.log", folder + "/r.log") == 0)
+        let escaped = try Self.run(pipeline, output: folder + "/out")
+        #expect(escaped.problems.first?.hasPrefix("\(folder)/r.log holds the same bytes (size and CRC-32) as \(folder)/q\"uote.log, which a run read before") == true, "\(escaped.problems)")
+        unlink(folder + "/r.log")
+        // The same size with another byte, and empty files, are not the same bytes.
         let text = try #require(TestFiles.readText(folder + "/c.log"))
         TestFiles.write(folder + "/e.log", text.replacing("/a2", with: "/a3"))
         TestFiles.write(folder + "/f.log", "")
@@ -131,6 +148,8 @@ struct RenamedInputTests {
         let other = try Self.run(pipeline, output: folder + "/out")
         #expect(other.exitStatus == .success && other.problems.isEmpty, "\(other.problems)")
     }
+
+    private func text(of path: String) -> String { TestFiles.readText(path) ?? "" }
 
     /// After an upgrade: an entry written before `line_settings` holds the settings with its
     /// reading's pattern; the same file given as `--input` now is the same reading, not one
