@@ -74,10 +74,7 @@ struct RunCommand: ParsableCommand {
                 do {
                     try SummaryFile.write(summary, to: summaryJSON)
                 } catch {
-                    // Not "run the same days again", which the disk's message advises: the run
-                    // is done, and a re-run would write none of its sessions again.
-                    let cause = SummaryFile.afterTheRun(error.description)
-                    Runner.writeToStandardError("warning: \(cause); the run's outputs and history are written and its exit status is \(summary.exitStatus.rawValue), as above: the summary above is the run's\n")
+                    Runner.writeToStandardError("warning: \(SummaryFile.afterTheRun(error.description, exitStatus: summary.exitStatus)), as above: the summary above is the run's\n")
                 }
             }
             if summary.exitStatus != .success { throw ExitCode(summary.exitStatus.rawValue) }

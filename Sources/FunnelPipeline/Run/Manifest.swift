@@ -40,6 +40,9 @@ struct Manifest {
         /// name); nil in manifests written before 2026-12-05.
         var position: String?
 
+        /// Its size and CRC-32.
+        var content: Content { Content(bytes: bytes, crc32: crc32) }
+
         /// Its content's length and CRC-32, when the entry has them.
         var lines: Content? {
             contentBytes.flatMap { bytes in contentCRC32.map { Content(bytes: bytes, crc32: $0) } }
@@ -192,8 +195,9 @@ struct Manifest {
         }
     }
 
-    /// The path, position and size of a line as `write` lays it out (the path first and the
-    /// size after it, the position last, neither with an escape), without reading the rest:
+    /// The path, position, size and CRC-32 of a line as `write` lays it out (the path first,
+    /// the size and CRC-32 after it, the position last, neither with an escape), without
+    /// reading the rest:
     /// most lines of a long manifest are of other files, and the scanner took 1.4 us a line
     /// (0.73 s for 526,000). Nil for any other line, which is read whole.
     static func quickKeys(_ line: UnsafeBufferPointer<UInt8>) -> (path: String, position: String?, content: Content)? {
@@ -203,19 +207,8 @@ struct Manifest {
         let path = String(decoding: UnsafeBufferPointer(rebasing: line[head.count..<pathEnd]), as: UTF8.self)
         // `"bytes":N,"crc32":C,` after the path.
         var at = pathEnd
-        func number(after key: String) -> Int64? {
-            let key = Array(key.utf8)
-            guard line[at...].starts(with: key) else { return nil }
-            var value: Int64 = 0
-            let first = at + key.count
-            at = first
-            while at < line.count, (0x30...0x39).contains(line[at]), value < Int64.max / 100 {
-                value = value * 10 + Int64(line[at] - 0x30)
-                at += 1
-            }
-            return at > first && at < line.count && line[at] == 0x2C ? value : nil
-        }
-        guard let bytes = number(after: #"","bytes":"#), let crc = number(after: #","crc32":"#) else { return nil }
+        guard let bytes = number(in: line, after: #"","bytes":"#, at: &at), at < line.count, line[at] == 0x2C,
+              let crc = number(in: line, after: #","crc32":"#, at: &at), at < line.count, line[at] == 0x2C else { return nil }
         let content = Content(bytes: bytes, crc32: UInt(crc))
         let key = Array(#","position":""#.utf8)
         guard line[line.count - 2] == 0x22, line[line.count - 1] == 0x7D else {
@@ -240,32 +233,30 @@ struct Manifest {
         // From comma to comma (`memchr`): a generic search of the line took 12 us a line, 1.2 s
         // for a manifest of 100,000 files (a measurement of this form's first version).
         guard let base = line.baseAddress else { return nil }
-        var comma = 0
-        var found: Int?
-        while comma < line.count, let hit = memchr(base + comma, 0x2C, line.count - comma) {
-            comma = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
-            if line[comma...].starts(with: key) {
-                found = comma + key.count
-                break
-            }
-            comma += 1
+        var at = 0
+        while at < line.count, let hit = memchr(base + at, 0x2C, line.count - at) {
+            at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+            if line[at...].starts(with: key) { break }
+            at += 1
         }
-        guard let start = found else { return nil }
-        var at = start
-        func number() -> Int64? {
-            var value: Int64 = 0
-            let first = at
-            while at < line.count, (0x30...0x39).contains(line[at]), value < Int64.max / 100 {
-                value = value * 10 + Int64(line[at] - 0x30)
-                at += 1
-            }
-            return at > first ? value : nil
-        }
-        let crcKey = Array(#","content_crc32":"#.utf8)
-        guard let bytes = number(), line[at...].starts(with: crcKey) else { return nil }
-        at += crcKey.count
-        guard let crc = number() else { return nil }
+        guard let bytes = number(in: line, after: #","content_bytes":"#, at: &at),
+              let crc = number(in: line, after: #","content_crc32":"#, at: &at) else { return nil }
         return Content(bytes: bytes, crc32: UInt(crc))
+    }
+
+    /// The decimal number after `key` at `at` in a line, `at` left past its digits; nil when
+    /// `key` is not there or no digit follows it.
+    private static func number(in line: UnsafeBufferPointer<UInt8>, after key: String, at: inout Int) -> Int64? {
+        let key = Array(key.utf8)
+        guard at < line.count, line[at...].starts(with: key) else { return nil }
+        at += key.count
+        let first = at
+        var value: Int64 = 0
+        while at < line.count, (0x30...0x39).contains(line[at]), value < Int64.max / 100 {
+            value = value * 10 + Int64(line[at] - 0x30)
+            at += 1
+        }
+        return at > first ? value : nil
     }
 
     private static func mentionsPosition(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
@@ -331,12 +322,12 @@ struct Manifest {
         }
     }
 
-    /// A file's size and the CRC-32 of its bytes, as its reading gives them (`Reading`).
+    /// A length and CRC-32 of a file's bytes, or of its content (the decompressed bytes), as
+    /// its reading gives them (`Reading`).
     struct Content: Hashable {
         var bytes: Int64
         var crc32: UInt
     }
-
 
     /// The length of the file's content when a run last read it (or the file that held its
     /// position), if one did (and said).
@@ -403,16 +394,16 @@ struct Manifest {
                              position: position)
         guard let previous, let found, path != "-" else {
             if path != "-", reading.bytes > 0, reading.kept > 0 {
-                let content = Content(bytes: reading.bytes, crc32: reading.crc32)
-                if newContents[content].map({ $0 > key }) ?? true { newContents[content] = key }
-                let lines = Content(bytes: reading.contentBytes, crc32: reading.contentCRC32)
-                if newLines[lines].map({ $0 > key }) ?? true { newLines[lines] = key }
+                // The first by path of the run's new files of one content is the one named.
+                newContents[Content(bytes: reading.bytes, crc32: reading.crc32)].keepFirst(key)
+                newLines[Content(bytes: reading.contentBytes, crc32: reading.contentCRC32)].keepFirst(key)
             }
             return nil
         }
-        // Another file's entry (this one renamed or copied, `keptPositions(of:)`, or a folder
-        // behind a link switched) is named.
-        let readBefore = found.key == key || found.key == path ? "read before" : "read before as \(found.key)"
+        // The entry of another file that held its position (a folder behind a link switched,
+        // another pipeline's file of the same name and place) is named.
+        let another = found.key != key && found.key != path
+        let readBefore = another ? "read before as \(found.key)" : "read before"
         let sizes = "\(readBefore) with \(previous.bytes) bytes, now \(reading.bytes)"
         var seen: Seen
         if previous.bytes == reading.bytes && previous.crc32 == reading.crc32 {
@@ -423,7 +414,7 @@ struct Manifest {
             } else if reading.contentBytes > before && reading.prefixCRC32 == crc {
                 // Lines added at the end are new positions: the history takes them as it should.
                 seen = Seen(text: sizes + ": grown since")
-            } else if readBefore != "read before" {
+            } else if another {
                 // Another file under the same names: a folder behind a link switched, or
                 // another pipeline's output folder (a review: two pipelines' `events.ndjson`
                 // in one folder were said as one file changed).
@@ -473,9 +464,9 @@ struct Manifest {
         var sameBytes = Set<[String]>()
         // Each pair, and whether its bytes are the same or only its lines.
         var sameLines = Set<[String]>()
-        func compare(_ path: String, _ content: Content, lines: Content?) {
-            if let new = newContents[content], new != path { sameBytes.insert([new, path]) }
-            if let lines, let new = newLines[lines], new != path { sameLines.insert([new, path]) }
+        func compare(_ entry: Entry) {
+            if let new = newContents[entry.content], new != entry.path { sameBytes.insert([new, entry.path]) }
+            if let lines = entry.lines, let new = newLines[lines], new != entry.path { sameLines.insert([new, entry.path]) }
         }
         if let unreadable {
             throw SinkError("\(unreadable); it was left as it was rather than replaced by this run's files alone: make it readable (or move it away to start a new one) and run again")
@@ -491,12 +482,14 @@ struct Manifest {
                 }
                 if let quick = Self.quickKeys(line) {
                     if pathsRead.contains(quick.path) { return }
-                    compare(quick.path, quick.content, lines: Self.quickLines(line))
+                    let lines = Self.quickLines(line)
+                    compare(Entry(path: quick.path, bytes: quick.content.bytes, crc32: quick.content.crc32, runs: 0, lastRun: 0,
+                                  contentBytes: lines?.bytes, contentCRC32: lines?.crc32))
                 } else if let entry = Self.entry(line) {
                     // A path with an escape, or a line of another layout (a review: a renamed
                     // file whose old name held a quote went unsaid).
                     if pathsRead.contains(entry.path) { return }
-                    compare(entry.path, Content(bytes: entry.bytes, crc32: entry.crc32), lines: entry.lines)
+                    compare(entry)
                 }
                 copied.append(contentsOf: line)
                 copied.append(0x0A)
@@ -508,7 +501,7 @@ struct Manifest {
             try file.append(copied)
         }
         for entry in entries.values.sorted(by: { $0.path < $1.path }) {
-            compare(entry.path, Content(bytes: entry.bytes, crc32: entry.crc32), lines: entry.lines)
+            compare(entry)
             var out: [UInt8] = []
             out.append(contentsOf: #"{"path":"#.utf8)
             JSONText.appendString(entry.path, to: &out)
@@ -530,5 +523,13 @@ struct Manifest {
         // Two new files of one run give one pair: the first by path is the one compared.
         return (sameBytes.map { ($0[0], $0[1], true) } + sameLines.subtracting(sameBytes).map { ($0[0], $0[1], false) })
             .sorted { ($0.0, $0.1) < ($1.0, $1.1) }.map { (new: $0.0, old: $0.1, bytes: $0.2) }
+    }
+}
+
+private extension Optional where Wrapped == String {
+    /// Keeps the first by order of the names given: `key` unless one before it is kept.
+    mutating func keepFirst(_ key: String) {
+        if let kept = self, kept <= key { return }
+        self = key
     }
 }

@@ -40,7 +40,7 @@ public struct Runner {
             } catch {
                 // After the work, which the exit status tells: a warning (it was a problem line
                 // beside exit 0), as a summary file that cannot be written then is.
-                summary.warnings.append("\(SummaryFile.afterTheRun(error.description)); the run's outputs and history are written and its exit status is \(summary.exitStatus.rawValue)")
+                summary.warnings.append(SummaryFile.afterTheRun(error.description, exitStatus: summary.exitStatus))
             }
         }
         return summary

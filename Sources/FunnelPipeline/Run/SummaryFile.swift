@@ -44,10 +44,12 @@ public enum SummaryFile {
         }
     }
 
-    /// A disk's message for a file written after the run, without its advice to run the same
-    /// days again: the run is done, and a re-run would write none of its sessions again.
-    public static func afterTheRun(_ message: String) -> String {
-        message.components(separatedBy: "; free space on that disk").first ?? message
+    /// The warning for a file (`--summary-json`, `--metrics-file`) that could not be written
+    /// after the run: the disk's message without its advice to run the same days again (the
+    /// run is done, and a re-run would write none of its sessions again), and the run's status.
+    public static func afterTheRun(_ message: String, exitStatus: ExitStatus) -> String {
+        let cause = message.components(separatedBy: "; free space on that disk").first ?? message
+        return "\(cause); the run's outputs and history are written and its exit status is \(exitStatus.rawValue)"
     }
 
     public static func write(_ summary: RunSummary, to path: String) throws(PipelineError) {

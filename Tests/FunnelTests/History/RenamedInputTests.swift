@@ -74,9 +74,7 @@ struct RenamedInputTests {
     @Test func aFileTheHistoryKnowsByAnotherNameIsARepeat() throws {
         let folder = TestFiles.temporaryFolder("renamed-input-pattern")
         defer { TestFiles.remove(folder) }
-        Self.logs(folder)
-        let pipeline = ChangedInputTests.pipeline(folder, paths: #"a.log", "b.log"#)
-        #expect(try Self.run(pipeline, output: folder + "/clean").exitStatus == .success)
+        let pipeline = try Self.cleanRun(folder, paths: #"a.log", "b.log"#)
         #expect(try Self.run(pipeline, output: folder + "/out").exitStatus == .success)
         let swapped = ChangedInputTests.pipeline(folder, paths: #"b.log", "a.log"#)
         for inputs in [[], [folder + "/a.log"], [folder + "/b.log", folder + "/a.log"]] {
@@ -89,11 +87,11 @@ struct RenamedInputTests {
         #expect(exported?.contains(#""landing_page":"/a""#) == true && exported == TestFiles.readText(folder + "/clean/sessions.ndjson"))
     }
 
-    /// The logs under a pattern matching every `.log` in `folder`, run once into `clean`: the
-    /// pipeline's path.
-    private static func cleanRun(_ folder: String) throws -> String {
+    /// The logs under `paths` (by default every `.log` in `folder`), run once into `clean`:
+    /// the pipeline's path.
+    private static func cleanRun(_ folder: String, paths: String = "*.log") throws -> String {
         Self.logs(folder)
-        let pipeline = ChangedInputTests.pipeline(folder, paths: "*.log")
+        let pipeline = ChangedInputTests.pipeline(folder, paths: paths)
         #expect(try Self.run(pipeline, output: folder + "/clean").exitStatus == .success)
         return pipeline
     }
@@ -133,7 +131,7 @@ struct RenamedInputTests {
         #expect(copied.problems.first?.hasPrefix("\(folder)/c.log holds the same bytes (size and CRC-32) as \(folder)/d.log, which this run read too") == true, "\(copied.problems)")
         unlink(folder + "/d.log")
         // A file whose old name the manifest writes with an escape (a quote) is compared too.
-        TestFiles.write(folder + "/q\"uote.log", text(of: folder + "/b.log").replacing("/b", with: "/q"))
+        TestFiles.write(folder + "/q\"uote.log", try #require(TestFiles.readText(folder + "/b.log")).replacing("/b", with: "/q"))
         let quoted = try Self.run(pipeline, output: folder + "/out")
         #expect(quoted.problems.isEmpty, "\(quoted.problems)")
         #expect(rename(folder + "/q\"uote.log", folder + "/r.log") == 0)
@@ -148,8 +146,6 @@ struct RenamedInputTests {
         let other = try Self.run(pipeline, output: folder + "/out")
         #expect(other.exitStatus == .success && other.problems.isEmpty, "\(other.problems)")
     }
-
-    private func text(of path: String) -> String { TestFiles.readText(path) ?? "" }
 
     /// After an upgrade: an entry written before `line_settings` holds the settings with its
     /// reading's pattern; the same file given as `--input` now is the same reading, not one
