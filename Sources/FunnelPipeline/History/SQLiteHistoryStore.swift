@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CSQLite
 import FunnelCore
 import FunnelWriters
@@ -54,6 +57,7 @@ public final class SQLiteHistoryStore: HistoryStore {
             CREATE TABLE IF NOT EXISTS sessions (session_id TEXT NOT NULL UNIQUE, start INTEGER NOT NULL, body BLOB NOT NULL);
             CREATE INDEX IF NOT EXISTS sessions_by_start ON sessions (start, session_id);
             CREATE TABLE IF NOT EXISTS key_filter (id INTEGER PRIMARY KEY CHECK (id = 1), records TEXT NOT NULL, data BLOB NOT NULL);
+            CREATE TABLE IF NOT EXISTS manifest_commit (id INTEGER PRIMARY KEY CHECK (id = 1), token TEXT NOT NULL);
             DROP TABLE IF EXISTS group_visitor;
             """)
         try Self.indexRecordsByGroup(db)
@@ -335,9 +339,31 @@ public final class SQLiteHistoryStore: HistoryStore {
         try db.query(sql, filter.possible(kind, keys), row)
     }
 
-    /// Commits the run, with the filter of what it stored in the same transaction.
+    /// The token of the manifest the run wrote beside the history (`PendingManifest`), set
+    /// before `commit` and committed with the run: the next run tells by it whether a
+    /// manifest left pending goes with the history.
+    var manifestToken: String?
+
+    /// The manifest token of the last run committed into the history of `folder`; nil when
+    /// there is no history, or it is of a version before 2026-12-06, or its runs wrote none.
+    static func committedManifestToken(inFolder folder: String) throws(SinkError) -> String? {
+        let path = folder + "/" + fileName
+        guard access(path, F_OK) == 0 else { return nil }
+        // Opened for writing, so that a commit cut short is rolled back before the read.
+        let db = try SQLiteDatabase(path: path, create: false)
+        guard try db.scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'manifest_commit'") == 1 else { return nil }
+        var token: String?
+        try db.select("SELECT token FROM manifest_commit WHERE id = 1") { token = SQLiteDatabase.text($0, 0) }
+        return token
+    }
+
+    /// Commits the run, with the filter of what it stored and its manifest's token in the same
+    /// transaction.
     public func commit() throws(SinkError) {
         try db.begin()
+        if let manifestToken {
+            try db.run("INSERT OR REPLACE INTO manifest_commit (id, token) VALUES (1, ?1)", [.text(manifestToken)])
+        }
         // The row is made with a blob of zeros of the filter's size, then written piece by
         // piece from the filter's own memory (see `KeyFilter.forEachEncodedPiece`).
         try db.run("INSERT OR REPLACE INTO key_filter (id, records, data) VALUES (1, ?1, zeroblob(?2))",

@@ -12,6 +12,18 @@ enum FileTree {
         try remove(bytes: Array(path.utf8CString))
     }
 
+    /// The names a folder holds (not `.` and `..`), as UTF-8 text; nil if it cannot be read.
+    static func names(in folder: String) -> [String]? {
+        guard let handle = opendir(folder) else { return nil }
+        defer { closedir(handle) }
+        var names: [String] = []
+        while let entry = readdir(handle) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
     /// `path`: NUL-terminated.
     private static func remove(bytes path: [CChar]) throws(PipelineError) {
         func failure() -> PipelineError {

@@ -29,6 +29,9 @@ public struct RunOptions: Sendable {
     /// The manifest's file name in the output folder: a Redis `backfill --rebuild` keeps the
     /// staging history's own (`Manifest.rebuildFileName`), switched in with it.
     var manifestFile = Manifest.fileName
+    /// The token of a flat-file run's pending manifest (`PendingManifest`): a run draws its
+    /// own; a test names it, to find the file the run writes.
+    var manifestToken: String?
 
     public init() {}
 

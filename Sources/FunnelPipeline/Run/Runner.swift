@@ -89,6 +89,11 @@ public struct Runner {
         // manifest before it wrote back the manifest as it stood before the other run, whose
         // files were then unknown to the next (a review saw it in 7 of 10 tries, and a changed
         // input go unreported; until 2026-12-05).
+        // A flat-file run's manifest left pending by a run stopped in its last steps goes in
+        // place or away first, by whether the history took that run (`PendingManifest`).
+        if !options.dryRun && sinkKind != .redis {
+            summary.warnings += try PendingManifest.resolve(folder: output, file: options.manifestFile)
+        }
         var manifest = Manifest(folder: output, file: options.manifestFile, for: files)
         // A file read before is named as its lines are stored, however it is given now.
         for (index, position) in manifest.keptPositions(of: files).enumerated() {
@@ -243,9 +248,17 @@ public struct Runner {
             // by running it again. (Until 2026-12-05 the manifest came after the commit, and a
             // run stopped in between, by a kill or a manifest it could not write, left its
             // work committed: the re-run found nothing new and replaced the run's complete
-            // sessions file with an empty one.)
+            // sessions file with an empty one. Until 2026-12-06 a flat-file run's manifest
+            // went in place before the commit, and one stopped in between left a manifest the
+            // history did not go with: `PendingManifest`.)
             if !options.dryRun {
-                let sameBytes = try manifest.write(folder: output, file: options.manifestFile)
+                // A flat-file sink's manifest is written pending, and put in place after the
+                // history's commit took its token (`PendingManifest`); a Redis sink's history
+                // has taken the run chunk by chunk, and its manifest goes in place at once.
+                let sqlite = store as? SQLiteHistoryStore
+                let token = sqlite.map { _ in options.manifestToken ?? PendingManifest.newToken() }
+                let manifestFile = token.map { PendingManifest.name(of: options.manifestFile, token: $0) } ?? options.manifestFile
+                let sameBytes = try manifest.write(folder: output, file: manifestFile)
                 // Said before the commit, so that a run whose commit fails says it too.
                 let runKeys = Set(files.map(\.manifestKey))
                 for (new, old, bytes) in sameBytes {
@@ -255,7 +268,17 @@ public struct Runner {
                     summary.problems.append("\(new) holds \(same) as \(other): if it is that file renamed, compressed or copied, its lines were stored again under other names and each of its events now counts twice in the stored sessions; remove or rename back the copy and reprocess the days loaded from nothing: funnel backfill PIPELINE --from FIRST --to LAST --rebuild (docs/operations.md, \"Runs over time\"); if the two are different files, nothing is wrong")
                     if summary.exitStatus == .success { summary.exitStatus = .inputDamaged }
                 }
-                try store.commit()
+                sqlite?.manifestToken = token
+                do throws(SinkError) {
+                    try store.commit()
+                } catch {
+                    if token != nil { unlink(output + "/" + manifestFile) }
+                    throw error
+                }
+                // The run's work is durable and the next run puts the manifest in place: a warning.
+                if let token, let failure = PendingManifest.putInPlace(folder: output, file: options.manifestFile, token: token) {
+                    summary.warnings.append(failure)
+                }
             }
             // A Redis run cut short may leave sessions it sent that no row lists, which the
             // next run deletes (`SentSessions`), and visitors whose sessions it never sent:

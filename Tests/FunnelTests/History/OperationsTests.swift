@@ -272,11 +272,13 @@ struct OperationsTests {
         _ = try Runner(pipeline: pipeline, options: options, report: { _ in }).run()
         let reference = try #require(TestFiles.readText(output + "/clean/sessions.ndjson"))
         options.output = output + "/stopped"
-        let blocker = output + "/stopped/" + Manifest.fileName + ".tmp-\(getpid())"
+        options.manifestToken = PendingManifest.newToken()
+        let blocker = output + "/stopped/" + PendingManifest.name(of: Manifest.fileName, token: options.manifestToken!) + ".tmp-\(getpid())"
         try FileManager.default.createDirectory(atPath: blocker, withIntermediateDirectories: true)
         let stopped = try Runner(pipeline: pipeline, options: options, report: { _ in }).run()
         #expect(stopped.exitStatus == .sinkFailure, "\(stopped.problems)")
         TestFiles.remove(blocker)
+        options.manifestToken = nil
         let again = try Runner(pipeline: pipeline, options: options, report: { _ in }).run()
         #expect(again.exitStatus == .success && again.sessions > 0, "\(again.text)")
         #expect(TestFiles.readText(output + "/stopped/sessions.ndjson") == reference)
