@@ -35,6 +35,7 @@ struct BackfillCommand: ParsableCommand {
     var stagingDB: Int?
 
     func run() throws {
+        FailedRun.watchSignals(pipeline: pipeline, summaryJSON: nil, metricsFile: sinkOptions.metricsFile)
         var started = false
         let status: ExitStatus
         do {

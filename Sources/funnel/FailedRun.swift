@@ -14,6 +14,18 @@ enum FailedRun {
         if let metricsFile { try? Metrics.write(failed, pipeline: pipeline, to: metricsFile) }
     }
 
+    /// Watches for the signals that stop a run (`StopSignals`), to write the files a monitor
+    /// reads, saying so, before the process ends with 128 + the signal. Called first in a
+    /// command, before any thread is started.
+    static func watchSignals(pipeline: String, summaryJSON: String?, metricsFile: String?) {
+        StopSignals.watch { signal in
+            let stopped = RunSummary.stopped(pipeline: pipeline, signal: signal)
+            Runner.writeToStandardError("\nfunnel: \(stopped.problems[0])\n")
+            if let summaryJSON { try? SummaryFile.write(stopped, to: summaryJSON) }
+            if let metricsFile { try? Metrics.write(stopped, pipeline: pipeline, to: metricsFile) }
+        }
+    }
+
     /// What the command throws: a pipeline error said in funnel's words with exit 1; any
     /// other (a usage error) as it came, for the argument parser to say.
     static func exit(_ error: any Error) -> any Error {

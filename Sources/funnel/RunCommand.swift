@@ -42,6 +42,7 @@ struct RunCommand: ParsableCommand {
     var summaryJSON: String?
 
     func run() throws {
+        FailedRun.watchSignals(pipeline: pipeline, summaryJSON: summaryJSON, metricsFile: sinkOptions.metricsFile)
         var options = RunOptions()
         do {
             options.days = try DayArguments.days(date: date, from: from, to: to)

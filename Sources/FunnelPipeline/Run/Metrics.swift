@@ -8,6 +8,7 @@ import Glibc
 /// its previous value when a run fails, so an alert can fire on its age.
 public enum Metrics {
     public static func write(_ summary: RunSummary, pipeline: String, to path: String, now: Int64 = Int64(time(nil))) throws(PipelineError) {
+        let path = SummaryFile.followingLinks(path)
         var lastSuccess = now
         if summary.exitStatus != .success {
             lastSuccess = 0
@@ -30,14 +31,16 @@ public enum Metrics {
         metric("funnel_sessions_written", "Sessions written by the last run.", "gauge", String(summary.sessions))
         metric("funnel_sessions_deleted", "Sessions deleted by the last run.", "gauge", String(summary.deletedSessions))
         metric("funnel_run_duration_seconds", "Duration of the last run.", "gauge", String(summary.seconds))
-        metric("funnel_exit_status", "Exit status of the last run (0 success).", "gauge", String(summary.exitStatus.rawValue))
+        metric("funnel_exit_status", "Exit status of the last run (0 success).", "gauge", String(summary.exitCode))
         if lastSuccess > 0 {
             metric("funnel_last_success_timestamp_seconds", "When a run last succeeded (epoch seconds).", "gauge", String(lastSuccess))
         }
         do {
-            let file = try AtomicFile(path: path)
-            try file.append(Array(text.utf8))
-            try file.commit()
+            try StopSignals.writingReport { () throws(SinkError) in
+                let file = try AtomicFile(path: path)
+                try file.append(Array(text.utf8))
+                try file.commit()
+            }
         } catch {
             throw PipelineError("cannot write --metrics-file \(path): \(error.message)")
         }

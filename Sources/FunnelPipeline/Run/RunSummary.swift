@@ -56,6 +56,11 @@ public struct RunSummary: Sendable {
     public var seconds = 0.0
     public var maxRejectRate = 0.01
     public var exitStatus = ExitStatus.success
+    /// The signal that stopped the run before its end (`StopSignals`), whose process then
+    /// exits with 128 + it: what `exit_status` says instead of `exitStatus`.
+    public var signal: Int32?
+    /// The process's exit status: `exitStatus`, or 128 + the signal that stopped the run.
+    public var exitCode: Int32 { signal.map { 128 + $0 } ?? exitStatus.rawValue }
     /// Why the exit status is not 0, in words.
     public var problems: [String] = []
     /// What the run did but an operator should know, in words; the exit status stays 0.
@@ -97,7 +102,7 @@ public struct RunSummary: Sendable {
         lines.append("  time         \(format(seconds, 2)) s, \(Int(linesPerSecond)) lines/s")
         for warning in warnings { lines.append("  warning      \(warning)") }
         for problem in problems { lines.append("  problem      \(problem)") }
-        lines.append("  exit status  \(exitStatus.rawValue)")
+        lines.append("  exit status  \(exitCode)")
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -165,7 +170,7 @@ public struct RunSummary: Sendable {
         key("revenue"); out.append(contentsOf: revenue.description.utf8)
         key("seconds"); out.append(contentsOf: format(seconds, 3).utf8)
         key("lines_per_second"); out.append(contentsOf: String(Int(linesPerSecond)).utf8)
-        key("exit_status"); out.append(contentsOf: String(exitStatus.rawValue).utf8)
+        key("exit_status"); out.append(contentsOf: String(exitCode).utf8)
         for (name, list) in [("warnings", warnings), ("problems", problems)] {
             key(name)
             out.append(UInt8(ascii: "["))
@@ -196,6 +201,13 @@ public struct RunSummary: Sendable {
     /// The summary of a run that stopped with a pipeline error (exit 1) before it read
     /// anything: what `--summary-json` and `--metrics-file` say of it, so a monitor reading
     /// them is not left with the previous run's success.
+    /// What `--summary-json` and `--metrics-file` say of a run `signal` stopped (`StopSignals`).
+    public static func stopped(pipeline: String, signal: Int32) -> RunSummary {
+        var summary = failed(pipeline: pipeline, problem: "stopped by \(StopSignals.name(signal)) before its end: run it again, the same command (docs/operations.md, \"After a failed night\")")
+        summary.signal = signal
+        return summary
+    }
+
     public static func failed(pipeline: String, problem: String, missingInputs: [String] = []) -> RunSummary {
         var summary = RunSummary()
         summary.pipeline = pipeline

@@ -12,17 +12,21 @@ public enum SummaryFile {
     /// The same check serves `--metrics-file` (`option`): until 2026-12-05 a metrics path
     /// that could not be written was a problem line after the run, and the run exited 0 with
     /// nothing for the monitor to read.
-    public static func checkWritable(_ path: String, option: String = "--summary-json") throws(PipelineError) {
+    public static func checkWritable(_ given: String, option: String = "--summary-json") throws(PipelineError) {
+        let path = followingLinks(given)
+        let shown = path == given ? given : "\(given) (a link to \(path))"
         let folder = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
         var info = stat()
-        if path.isEmpty || (stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR) {
-            throw PipelineError("cannot write \(option) \(path): \(path.isEmpty ? "the path is empty" : "it is a folder")")
+        // `stat` of the path as given follows its links the kernel's way (`/dev/stdout`'s
+        // `/proc` links included).
+        if path.isEmpty || (stat(given, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR) {
+            throw PipelineError("cannot write \(option) \(shown): \(path.isEmpty ? "the path is empty" : "it is a folder")")
         }
         // The file is replaced whole (a temporary file renamed over it): a device or a FIFO in
         // its place would be replaced, not written to (a review, as root: `/dev/stdout`
         // became a regular file).
-        if stat(path, &info) == 0, (info.st_mode & S_IFMT) != S_IFREG {
-            throw PipelineError("cannot write \(option) \(path): it is not a regular file, and the file is written by replacing it whole; give the path of a file")
+        if stat(given, &info) == 0, (info.st_mode & S_IFMT) != S_IFREG {
+            throw PipelineError("cannot write \(option) \(shown): it is not a regular file, and the file is written by replacing it whole; give the path of a file")
         }
         // A file written and removed beside it, not `access`: a folder in the path that is a
         // file, or a disk already full, passed `access` and failed the write after the run,
@@ -32,7 +36,7 @@ public enum SummaryFile {
         // whose funnel is always one pid was refused every night; a review); no link followed.
         let fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
-            throw PipelineError("cannot write \(option) \(path): \(String(cString: strerror(errno)))")
+            throw PipelineError("cannot write \(option) \(shown): \(String(cString: strerror(errno)))")
         }
         let block = [UInt8](repeating: 0x0A, count: 4096)
         let written = block.withUnsafeBytes { Glibc.write(fd, $0.baseAddress!, $0.count) }
@@ -40,7 +44,7 @@ public enum SummaryFile {
         close(fd)
         unlink(probe)
         if let failure {
-            throw PipelineError("cannot write \(option) \(path): \(String(cString: strerror(failure)))")
+            throw PipelineError("cannot write \(option) \(shown): \(String(cString: strerror(failure)))")
         }
     }
 
@@ -52,11 +56,34 @@ public enum SummaryFile {
         return "\(cause); the run's outputs and history are written and its exit status is \(exitStatus.rawValue)"
     }
 
+    /// The file a path names, links followed (up to 16, each relative to its own folder),
+    /// which is the one replaced: a link (`/var/lib/node_exporter/funnel.prom` pointing into
+    /// another folder, say) stays a link. Until 2026-12-06 the link itself was replaced by a
+    /// regular file, and the file it pointed to kept the run before's figures.
+    public static func followingLinks(_ path: String) -> String {
+        var path = path
+        for _ in 0..<16 {
+            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+            let count = readlink(path, &buffer, buffer.count - 1)
+            guard count > 0 else { return path }
+            let target = String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if target.hasPrefix("/") {
+                path = target
+            } else {
+                path = (path.lastIndex(of: "/").map { String(path[...$0]) } ?? "") + target
+            }
+        }
+        return path
+    }
+
     public static func write(_ summary: RunSummary, to path: String) throws(PipelineError) {
+        let path = followingLinks(path)
         do {
-            let file = try AtomicFile(path: path)
-            try file.append(summary.json)
-            try file.commit()
+            try StopSignals.writingReport { () throws(SinkError) in
+                let file = try AtomicFile(path: path)
+                try file.append(summary.json)
+                try file.commit()
+            }
         } catch {
             throw PipelineError("cannot write --summary-json \(path): \(error.message)")
         }

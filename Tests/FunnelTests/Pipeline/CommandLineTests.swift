@@ -279,6 +279,28 @@ struct CommandLineTests {
         #expect(every.stdout.split(separator: "\n").filter { $0.hasPrefix("ok   \(folder)") }.count == 14, "\(every)")
     }
 
+    /// `--summary-json` and `--metrics-file` given as links (a textfile collector's folder
+    /// linking into the pipeline's, say) write the files they point to, relative or absolute,
+    /// existing or not yet, and stay links: until 2026-12-06 each link was replaced by a file.
+    @Test func linkedSummaryAndMetricsFilesAreWrittenThrough() throws {
+        let folder = TestFiles.temporaryFolder("cli-linked-reports")
+        defer { TestFiles.remove(folder) }
+        try FileManager.default.createDirectory(atPath: folder + "/real", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: folder + "/links", withIntermediateDirectories: true)
+        TestFiles.write(folder + "/real/summary.json", "{}\n")
+        #expect(symlink("../real/summary.json", folder + "/links/summary.json") == 0)
+        #expect(symlink(folder + "/real/funnel.prom", folder + "/links/funnel.prom") == 0)  // not there yet
+        let run = try funnel(["run", Self.fixture("seed_mvp"), "--output", folder + "/out", "--progress", "never",
+                              "--summary-json", folder + "/links/summary.json", "--metrics-file", folder + "/links/funnel.prom"])
+        #expect(run.status == 0, "\(run)")
+        for name in ["summary.json", "funnel.prom"] {
+            var info = stat()
+            #expect(lstat(folder + "/links/" + name, &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK, "\(name) is still a link")
+        }
+        #expect(TestFiles.readText(folder + "/real/summary.json")?.contains("\"exit_status\":0") == true)
+        #expect(TestFiles.readText(folder + "/real/funnel.prom")?.contains("funnel_exit_status{") == true)
+    }
+
     /// Usage and path mistakes that ran, or said the wrong thing, until 2026-12-05: validate's
     /// `--max-reject-rate` out of 0...1 (run refused it), a folder as the pipeline file ("the
     /// file is empty"), `--output ""` (paths like "/funnel.lock": the root folder), and a
