@@ -56,12 +56,12 @@ public final class SQLiteHistoryStore: HistoryStore {
             CREATE TABLE IF NOT EXISTS visitors (visitor TEXT PRIMARY KEY, row TEXT NOT NULL) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS sessions (session_id TEXT NOT NULL UNIQUE, start INTEGER NOT NULL, body BLOB NOT NULL);
             CREATE INDEX IF NOT EXISTS sessions_by_start ON sessions (start, session_id);
-            CREATE TABLE IF NOT EXISTS key_filter (id INTEGER PRIMARY KEY CHECK (id = 1), records TEXT NOT NULL, data BLOB NOT NULL);
-            CREATE TABLE IF NOT EXISTS manifest_commit (id INTEGER PRIMARY KEY CHECK (id = 1), token TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS key_filter (id INTEGER PRIMARY KEY CHECK (id = 1), records TEXT NOT NULL, data BLOB NOT NULL, manifest_token TEXT);
             DROP TABLE IF EXISTS group_visitor;
             """)
         try Self.indexRecordsByGroup(db)
         try Self.migrateVisitorTables(db)
+        if try !Self.hasManifestToken(db) { try db.execute("ALTER TABLE key_filter ADD COLUMN manifest_token TEXT") }
         filter = try Self.loadFilter(db, maximumBytes: keyFilterBytes)
         writeback = path.isEmpty ? nil : PathWriteback(path: path)
     }
@@ -341,19 +341,28 @@ public final class SQLiteHistoryStore: HistoryStore {
 
     /// The token of the manifest the run wrote beside the history (`PendingManifest`), set
     /// before `commit` and committed with the run: the next run tells by it whether a
-    /// manifest left pending goes with the history.
+    /// manifest left pending goes with the history. It is kept in the key filter's row, which
+    /// every commit replaces: a commit by a version before 2026-12-06 (a downgrade) clears
+    /// it, so that a manifest left pending before it is not put in place over the manifest
+    /// that commit wrote (a review: a change of a file then went unsaid).
     var manifestToken: String?
 
+    /// Whether the key filter's row has its manifest token (histories of 2026-12-06 on).
+    private static func hasManifestToken(_ db: SQLiteDatabase) throws(SinkError) -> Bool {
+        try db.scalar("SELECT count(*) FROM pragma_table_info('key_filter') WHERE name = 'manifest_token'") == 1
+    }
+
     /// The manifest token of the last run committed into the history of `folder`; nil when
-    /// there is no history, or it is of a version before 2026-12-06, or its runs wrote none.
+    /// there is no history, or its last commit was by a version before 2026-12-06.
     static func committedManifestToken(inFolder folder: String) throws(SinkError) -> String? {
         let path = folder + "/" + fileName
         guard access(path, F_OK) == 0 else { return nil }
         // Opened for writing, so that a commit cut short is rolled back before the read.
         let db = try SQLiteDatabase(path: path, create: false)
-        guard try db.scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'manifest_commit'") == 1 else { return nil }
+        guard try db.scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'key_filter'") == 1,
+              try hasManifestToken(db) else { return nil }
         var token: String?
-        try db.select("SELECT token FROM manifest_commit WHERE id = 1") { token = SQLiteDatabase.text($0, 0) }
+        try db.select("SELECT manifest_token FROM key_filter WHERE id = 1 AND manifest_token IS NOT NULL") { token = SQLiteDatabase.text($0, 0) }
         return token
     }
 
@@ -361,13 +370,10 @@ public final class SQLiteHistoryStore: HistoryStore {
     /// transaction.
     public func commit() throws(SinkError) {
         try db.begin()
-        if let manifestToken {
-            try db.run("INSERT OR REPLACE INTO manifest_commit (id, token) VALUES (1, ?1)", [.text(manifestToken)])
-        }
         // The row is made with a blob of zeros of the filter's size, then written piece by
         // piece from the filter's own memory (see `KeyFilter.forEachEncodedPiece`).
-        try db.run("INSERT OR REPLACE INTO key_filter (id, records, data) VALUES (1, ?1, zeroblob(?2))",
-                   [.text(try Self.historyMark(db)), .integer(Int64(filter.encodedCount))])
+        try db.run("INSERT OR REPLACE INTO key_filter (id, records, data, manifest_token) VALUES (1, ?1, zeroblob(?2), ?3)",
+                   [.text(try Self.historyMark(db)), .integer(Int64(filter.encodedCount)), manifestToken.map { .text($0) } ?? .null])
         _ = try db.withBlob(table: "key_filter", column: "data", rowid: 1, writable: true) { blob throws(SinkError) in
             try blob.write(pieces: filter.forEachEncodedPiece)
         }

@@ -1,3 +1,4 @@
+import FunnelCore
 import FunnelWriters
 #if canImport(Glibc)
 import Glibc
@@ -36,12 +37,18 @@ enum PendingManifest {
     /// last steps left in `folder`; runs under the run lock, before the manifest is read.
     /// Returns what it did, for the summary's warnings.
     static func resolve(folder: String, file: String) throws(PipelineError) -> [String] {
+        let names = FileTree.names(in: folder) ?? []
         // A pending manifest's name ends in its token; one being written is a temporary
         // (`AtomicFile`), not yet pending.
-        let pending = (FileTree.names(in: folder) ?? []).filter { name in
-            name.hasPrefix(file + marker) && name.utf8.count == file.utf8.count + marker.utf8.count + 32
-                && name.utf8.suffix(32).allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
-        }.sorted()
+        let pending = names.filter { isPending($0, of: file) }.sorted()
+        // The temporary of a pending manifest has a name of its own each run, which no later
+        // run's `AtomicFile` looks for: one a killed run left is removed here, with the
+        // `<file>.tmp-<pid>` a version before 2026-12-06 left (a review: each stayed for good,
+        // a whole manifest each).
+        for name in names {
+            guard let pid = temporaryOwner(name, of: file), pid != getpid(), ProcessLiveness.isGone(pid) else { continue }
+            unlink(folder + "/" + name)
+        }
         guard !pending.isEmpty else { return [] }
         let committed: String?
         do throws(SinkError) {
@@ -80,6 +87,24 @@ enum PendingManifest {
     }
 
     private static let marker = ".pending-"
+
+    /// The process that writes `name` if it is a temporary of `file` or of one of its pending
+    /// manifests (`<name>.tmp-<pid>`, `AtomicFile`'s), else nil.
+    private static func temporaryOwner(_ name: String, of file: String) -> Int32? {
+        let bytes = Array(name.utf8), tag = Array(".tmp-".utf8)
+        guard bytes.count > tag.count,
+              let at = (0...(bytes.count - tag.count)).last(where: { bytes[$0..<$0 + tag.count].elementsEqual(tag) }) else { return nil }
+        let base = String(decoding: bytes[..<at], as: UTF8.self)
+        guard base == file || isPending(base, of: file),
+              let pid = Int32(String(decoding: bytes[(at + tag.count)...], as: UTF8.self)), pid > 0 else { return nil }
+        return pid
+    }
+
+    /// Whether `name` is a pending manifest of `file`: `<file>.pending-` and 32 hex digits.
+    private static func isPending(_ name: String, of file: String) -> Bool {
+        name.hasPrefix(file + marker) && name.utf8.count == file.utf8.count + marker.utf8.count + 32
+            && name.utf8.suffix(32).allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+    }
 
     private static func syncFolder(_ folder: String) {
         let fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)

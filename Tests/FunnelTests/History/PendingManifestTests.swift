@@ -80,4 +80,47 @@ struct PendingManifestTests {
         // Each run commits a token of its own.
         #expect(try SQLiteHistoryStore.committedManifestToken(inFolder: out) != token)
     }
+
+    /// A commit by a version before 2026-12-06 (a downgrade, then an upgrade) replaces the
+    /// key filter's row without a token: a manifest left pending before it no longer goes
+    /// with the history and is deleted, not put in place over the manifest that commit wrote
+    /// (a review: it was, and a change of a file that version read went unsaid).
+    @Test func aCommitWithoutATokenLeavesNoPendingManifestInPlace() throws {
+        let folder = TestFiles.temporaryFolder("pending-downgrade")
+        defer { TestFiles.remove(folder) }
+        let pipeline = ChangedInputTests.pipeline(folder)
+        let out = folder + "/out"
+        TestFiles.write(folder + "/access-2024-01-03.log", lines("/a"))
+        #expect(try run(pipeline, into: out).exitStatus == .success)
+        let token = try #require(try SQLiteHistoryStore.committedManifestToken(inFolder: out))
+        let pending = PendingManifest.name(of: "manifest.ndjson", token: token)
+        try FileManager.default.copyItem(atPath: out + "/manifest.ndjson", toPath: out + "/" + pending)
+        // The older version's commit: the row written with the columns it knows.
+        let db = try SQLiteDatabase(path: out + "/" + SQLiteHistoryStore.fileName, create: false)
+        try db.execute("INSERT OR REPLACE INTO key_filter (id, records, data) SELECT id, records, data FROM key_filter")
+        #expect(try SQLiteHistoryStore.committedManifestToken(inFolder: out) == nil)
+
+        let next = try run(pipeline, into: out)
+        #expect(next.warnings.contains { $0.contains("stopped before its history's commit") && $0.contains(pending) }, "\(next.warnings)")
+        #expect(pendingFiles(in: out).isEmpty)
+    }
+
+    /// Temporaries of pending manifests (a new name each run) and of the manifest itself that
+    /// killed runs left are removed by the next run; one of a live process is left alone.
+    @Test func temporariesOfKilledRunsAreRemoved() throws {
+        let folder = TestFiles.temporaryFolder("pending-temporaries")
+        defer { TestFiles.remove(folder) }
+        let pipeline = ChangedInputTests.pipeline(folder)
+        let out = folder + "/out"
+        TestFiles.write(folder + "/access-2024-01-03.log", lines("/a"))
+        #expect(try run(pipeline, into: out).exitStatus == .success)
+        let gone = try CommandRunner.run("/bin/sh", ["-c", "echo $$"])
+        let dead = try #require(Int32(gone.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
+        let left = ["manifest.ndjson.pending-\(PendingManifest.newToken()).tmp-\(dead)", "manifest.ndjson.tmp-\(dead)"]
+        let live = "manifest.ndjson.pending-\(PendingManifest.newToken()).tmp-1"
+        for name in left + [live] { TestFiles.write(out + "/" + name, "{}\n") }
+        #expect(try run(pipeline, into: out).exitStatus == .success)
+        for name in left { #expect(!TestFiles.exists(out + "/" + name), "\(name) is removed") }
+        #expect(TestFiles.exists(out + "/" + live))
+    }
 }
