@@ -18,6 +18,14 @@ struct PendingManifestTests {
         pages.enumerated().map { ChangedInputTests.line($0.offset, $0.element) + "\n" }.joined()
     }
 
+    /// The pipeline of `folder`, run once over a log of one line into `out`.
+    private func firstRun(in folder: String) throws -> (pipeline: String, out: String) {
+        let pipeline = ChangedInputTests.pipeline(folder)
+        TestFiles.write(folder + "/access-2024-01-03.log", lines("/a"))
+        #expect(try run(pipeline, into: folder + "/out").exitStatus == .success)
+        return (pipeline, folder + "/out")
+    }
+
     private func pendingFiles(in folder: String) -> [String] {
         (FileTree.names(in: folder) ?? []).filter { $0.contains(".pending-") }
     }
@@ -88,10 +96,7 @@ struct PendingManifestTests {
     @Test func aCommitWithoutATokenLeavesNoPendingManifestInPlace() throws {
         let folder = TestFiles.temporaryFolder("pending-downgrade")
         defer { TestFiles.remove(folder) }
-        let pipeline = ChangedInputTests.pipeline(folder)
-        let out = folder + "/out"
-        TestFiles.write(folder + "/access-2024-01-03.log", lines("/a"))
-        #expect(try run(pipeline, into: out).exitStatus == .success)
+        let (pipeline, out) = try firstRun(in: folder)
         let token = try #require(try SQLiteHistoryStore.committedManifestToken(inFolder: out))
         let pending = PendingManifest.name(of: "manifest.ndjson", token: token)
         try FileManager.default.copyItem(atPath: out + "/manifest.ndjson", toPath: out + "/" + pending)
@@ -110,10 +115,7 @@ struct PendingManifestTests {
     @Test func temporariesOfKilledRunsAreRemoved() throws {
         let folder = TestFiles.temporaryFolder("pending-temporaries")
         defer { TestFiles.remove(folder) }
-        let pipeline = ChangedInputTests.pipeline(folder)
-        let out = folder + "/out"
-        TestFiles.write(folder + "/access-2024-01-03.log", lines("/a"))
-        #expect(try run(pipeline, into: out).exitStatus == .success)
+        let (pipeline, out) = try firstRun(in: folder)
         let gone = try CommandRunner.run("/bin/sh", ["-c", "echo $$"])
         let dead = try #require(Int32(gone.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
         let left = ["manifest.ndjson.pending-\(PendingManifest.newToken()).tmp-\(dead)", "manifest.ndjson.tmp-\(dead)"]
