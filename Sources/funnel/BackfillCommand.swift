@@ -36,6 +36,7 @@ struct BackfillCommand: ParsableCommand {
 
     func run() throws {
         FailedRun.watchSignals(pipeline: pipeline, summaryJSON: nil, metricsFile: sinkOptions.metricsFile)
+        defer { StopSignals.end() }
         var started = false
         let status: ExitStatus
         do {

@@ -20,9 +20,10 @@ enum FailedRun {
     static func watchSignals(pipeline: String, summaryJSON: String?, metricsFile: String?) {
         StopSignals.watch { signal in
             let stopped = RunSummary.stopped(pipeline: pipeline, signal: signal)
-            Runner.writeToStandardError("\nfunnel: \(stopped.problems[0])\n")
+            // The files first: stderr may be a pipe nobody reads any more.
             if let summaryJSON { try? SummaryFile.write(stopped, to: summaryJSON) }
             if let metricsFile { try? Metrics.write(stopped, pipeline: pipeline, to: metricsFile) }
+            StopSignals.say("\nfunnel: \(stopped.problems[0])\n")
         }
     }
 

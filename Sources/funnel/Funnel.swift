@@ -1,4 +1,7 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 import FunnelPipeline
 
 @main
@@ -18,6 +21,7 @@ struct Funnel: ParsableCommand {
     /// and one a subcommand finds after parsing shows that subcommand's usage (the root's
     /// `funnel <subcommand>` was shown until 2026-12-05; a review).
     static func main() {
+        openMissingStandardDescriptors()
         Runner.countInheritedDescriptors()
         Allocator.configure()
         var parsed: ParsableCommand.Type = Funnel.self
@@ -43,5 +47,18 @@ struct Funnel: ParsableCommand {
     func run() throws {
         Runner.writeToStandardError(Self.helpMessage() + "\n")
         throw ExitCode(ExitStatus.pipelineError.rawValue)
+    }
+
+    /// A standard descriptor the process was started without (`2>&-`) would be the first file
+    /// it opens, and the summary would be written into it (the run lock, or an output): each
+    /// missing one is `/dev/null` instead (since 2026-12-06; a review).
+    private static func openMissingStandardDescriptors() {
+        for fd: Int32 in 0...2 where fcntl(fd, F_GETFD) == -1 {
+            let opened = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY)
+            if opened >= 0 && opened != fd {
+                dup2(opened, fd)
+                close(opened)
+            }
+        }
     }
 }

@@ -43,6 +43,7 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         FailedRun.watchSignals(pipeline: pipeline, summaryJSON: summaryJSON, metricsFile: sinkOptions.metricsFile)
+        defer { StopSignals.end() }
         var options = RunOptions()
         do {
             options.days = try DayArguments.days(date: date, from: from, to: to)

@@ -8,7 +8,7 @@ import Glibc
 /// its previous value when a run fails, so an alert can fire on its age.
 public enum Metrics {
     public static func write(_ summary: RunSummary, pipeline: String, to path: String, now: Int64 = Int64(time(nil))) throws(PipelineError) {
-        let path = SummaryFile.followingLinks(path)
+        let path = try SummaryFile.target(path, option: "--metrics-file")
         var lastSuccess = now
         if summary.exitStatus != .success {
             lastSuccess = 0

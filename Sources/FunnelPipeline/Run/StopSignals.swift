@@ -16,20 +16,33 @@ public enum StopSignals {
     nonisolated(unsafe) private static var watcher: WorkerThread?
 
     /// Blocks the watched signals in the calling thread and in every thread it starts after,
-    /// and waits for them on a thread of its own, which calls `stop` with the signal and then
-    /// ends the process with 128 + it. Called first, before the run starts its threads: a
-    /// thread started before would take the signal's default action itself.
+    /// and waits for them on a thread of its own, which, unless the run has ended (`end`),
+    /// calls `stop` with the signal and then ends the process with 128 + it. Called first,
+    /// before the run starts its threads: a thread started before would take the signal's
+    /// default action itself. A signal the process was started with ignored (`nohup`'s
+    /// SIGHUP, SIGINT for a shell's background job) is left ignored: a blocked signal is
+    /// queued even so, and until a review of 2026-12-06 `nohup funnel backfill ... &` was
+    /// stopped by the logout it was meant to outlive.
     public static func watch(_ stop: @escaping @Sendable (Int32) -> Void) {
         guard watcher == nil else { return }
         var set = sigset_t()
         sigemptyset(&set)
-        for signal in watched { sigaddset(&set, signal) }
+        for signal in watched where !isIgnored(signal) { sigaddset(&set, signal) }
         pthread_sigmask(SIG_BLOCK, &set, nil)
         let waiting = set
         watcher = try? WorkerThread(name: "funnel-signals", stackBytes: 1 << 20) {
+            // A write to a closed pipe (`funnel ... 2>&1 | tee`, the tee gone with the same
+            // Ctrl-C) fails here instead of ending the process before the files are written.
+            var pipe = sigset_t()
+            sigemptyset(&pipe)
+            sigaddset(&pipe, SIGPIPE)
+            pthread_sigmask(SIG_BLOCK, &pipe, nil)
             var set = waiting
             var signal: Int32 = 0
             while sigwait(&set, &signal) != 0 {}
+            // Held to the end: the run's thread neither writes the files after this nor
+            // ends the process with its own status, and waits here if it got to `end` first.
+            pthread_mutex_lock(reportLock)
             stop(signal)
             _exit(128 + signal)
         }
@@ -39,10 +52,18 @@ public enum StopSignals {
         }
     }
 
+    /// Marks the run's end, after its last write of the files a monitor reads: a signal
+    /// that comes after it is left to wait while the process exits with the run's status.
+    /// Until a review of 2026-12-06 a signal at the very end could be said on stderr and in
+    /// one of the two files while the other said the run's own end.
+    public static func end() {
+        guard watcher != nil else { return }
+        pthread_mutex_lock(reportLock)
+    }
+
     /// One writer at a time of the files a monitor reads (`Metrics`, `SummaryFile`): a signal
-    /// that comes as the run writes them waits for that write, and then replaces them; the
-    /// run's thread that would write them after it waits until the process ends. (Both write
-    /// through one temporary name, `<file>.tmp-<pid>`.)
+    /// that comes as the run writes one waits for that write, and then replaces both. The
+    /// lock is recursive: the signal's thread holds it while it writes them.
     static func writingReport<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
         pthread_mutex_lock(reportLock)
         defer { pthread_mutex_unlock(reportLock) }
@@ -51,9 +72,28 @@ public enum StopSignals {
 
     nonisolated(unsafe) private static let reportLock: UnsafeMutablePointer<pthread_mutex_t> = {
         let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-        pthread_mutex_init(lock, nil)
+        var attributes = pthread_mutexattr_t()
+        pthread_mutexattr_init(&attributes)
+        pthread_mutexattr_settype(&attributes, Int32(PTHREAD_MUTEX_RECURSIVE))
+        pthread_mutex_init(lock, &attributes)
+        pthread_mutexattr_destroy(&attributes)
         return lock
     }()
+
+    /// Whether the process was started with `signal` ignored.
+    private static func isIgnored(_ signal: Int32) -> Bool {
+        var current = sigaction()
+        guard sigaction(signal, nil, &current) == 0 else { return false }
+        return unsafeBitCast(current.__sigaction_handler.sa_handler, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self)
+    }
+
+    /// Writes `text` to standard error if it can be written at once (within 0.1 s): a
+    /// stopped run's last words must not keep it from ending when nobody reads them.
+    public static func say(_ text: String) {
+        var ready = pollfd(fd: 2, events: Int16(POLLOUT), revents: 0)
+        guard poll(&ready, 1, 100) == 1, ready.revents & Int16(POLLOUT) != 0 else { return }
+        _ = text.withCString { write(2, $0, strlen($0)) }
+    }
 
     /// The signal's name, as `kill -l` gives it.
     public static func name(_ signal: Int32) -> String {

@@ -13,21 +13,9 @@ public enum SummaryFile {
     /// that could not be written was a problem line after the run, and the run exited 0 with
     /// nothing for the monitor to read.
     public static func checkWritable(_ given: String, option: String = "--summary-json") throws(PipelineError) {
-        let path = followingLinks(given)
+        let path = try target(given, option: option)
         let shown = path == given ? given : "\(given) (a link to \(path))"
         let folder = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
-        var info = stat()
-        // `stat` of the path as given follows its links the kernel's way (`/dev/stdout`'s
-        // `/proc` links included).
-        if path.isEmpty || (stat(given, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR) {
-            throw PipelineError("cannot write \(option) \(shown): \(path.isEmpty ? "the path is empty" : "it is a folder")")
-        }
-        // The file is replaced whole (a temporary file renamed over it): a device or a FIFO in
-        // its place would be replaced, not written to (a review, as root: `/dev/stdout`
-        // became a regular file).
-        if stat(given, &info) == 0, (info.st_mode & S_IFMT) != S_IFREG {
-            throw PipelineError("cannot write \(option) \(shown): it is not a regular file, and the file is written by replacing it whole; give the path of a file")
-        }
         // A file written and removed beside it, not `access`: a folder in the path that is a
         // file, or a disk already full, passed `access` and failed the write after the run,
         // whose outputs were then written and its exit 1 (a review of 2026-12-05's night).
@@ -59,9 +47,26 @@ public enum SummaryFile {
     /// The file a path names, links followed (up to 16, each relative to its own folder),
     /// which is the one replaced: a link (`/var/lib/node_exporter/funnel.prom` pointing into
     /// another folder, say) stays a link. Until 2026-12-06 the link itself was replaced by a
-    /// regular file, and the file it pointed to kept the run before's figures.
-    public static func followingLinks(_ path: String) -> String {
-        var path = path
+    /// regular file, and the file it pointed to kept the run before's figures. Refused: an
+    /// empty path, a folder, anything but a regular file (a device, a FIFO: the file is
+    /// replaced whole, and as root `/dev/stdout`, or a link to `/dev/null`, became a regular
+    /// file; a review), and links that never end. Every write of the file goes through it,
+    /// the failed run's record of a path refused at the start included.
+    static func target(_ given: String, option: String) throws(PipelineError) -> String {
+        guard !given.isEmpty else { throw PipelineError("cannot write \(option) \(given): the path is empty") }
+        var info = stat()
+        // `stat` of the path as given follows its links the kernel's way (`/dev/stdout`'s
+        // `/proc` links included).
+        if stat(given, &info) == 0 {
+            let kind = info.st_mode & S_IFMT
+            if kind == S_IFDIR { throw PipelineError("cannot write \(option) \(given): it is a folder") }
+            if kind != S_IFREG {
+                throw PipelineError("cannot write \(option) \(given): it is not a regular file, and the file is written by replacing it whole; give the path of a file")
+            }
+        } else if errno == ELOOP {
+            throw PipelineError("cannot write \(option) \(given): \(String(cString: strerror(ELOOP)))")
+        }
+        var path = given
         for _ in 0..<16 {
             var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
             let count = readlink(path, &buffer, buffer.count - 1)
@@ -73,11 +78,11 @@ public enum SummaryFile {
                 path = (path.lastIndex(of: "/").map { String(path[...$0]) } ?? "") + target
             }
         }
-        return path
+        throw PipelineError("cannot write \(option) \(given): \(String(cString: strerror(ELOOP)))")
     }
 
     public static func write(_ summary: RunSummary, to path: String) throws(PipelineError) {
-        let path = followingLinks(path)
+        let path = try target(path, option: "--summary-json")
         do {
             try StopSignals.writingReport { () throws(SinkError) in
                 let file = try AtomicFile(path: path)

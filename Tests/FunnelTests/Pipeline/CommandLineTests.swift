@@ -299,6 +299,23 @@ struct CommandLineTests {
         }
         #expect(TestFiles.readText(folder + "/real/summary.json")?.contains("\"exit_status\":0") == true)
         #expect(TestFiles.readText(folder + "/real/funnel.prom")?.contains("funnel_exit_status{") == true)
+
+        // A link to a FIFO (or a device: a link to /dev/null is a usual way to switch such
+        // a file off) is refused at the start and left as it is: until a review of
+        // 2026-12-06 the failed run's record was written through it anyway (as root a
+        // device became a regular file; a FIFO hung the run). So is a loop of links.
+        #expect(mkfifo(folder + "/real/fifo", 0o600) == 0)
+        #expect(symlink(folder + "/real/fifo", folder + "/links/fifo.prom") == 0)
+        #expect(symlink(folder + "/links/loop2", folder + "/links/loop1") == 0 && symlink(folder + "/links/loop1", folder + "/links/loop2") == 0)
+        for (link, says) in [("fifo.prom", "it is not a regular file"), ("loop1", "Too many levels of symbolic links")] {
+            let refused = try funnel(["run", Self.fixture("seed_mvp"), "--output", folder + "/out", "--progress", "never", "--metrics-file", folder + "/links/" + link],
+                                     timeout: .seconds(20))
+            #expect(refused.status == 1 && refused.stderr.contains(says), "\(refused)")
+            var info = stat()
+            #expect(lstat(folder + "/links/" + link, &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK, "\(link) is still a link")
+        }
+        var info = stat()
+        #expect(lstat(folder + "/real/fifo", &info) == 0 && (info.st_mode & S_IFMT) == S_IFIFO)
     }
 
     /// Usage and path mistakes that ran, or said the wrong thing, until 2026-12-05: validate's

@@ -6,42 +6,94 @@ import Testing
 /// A run stopped by a signal (systemd's SIGTERM, a closed terminal's SIGHUP) ends as the
 /// signal's default action did, 128 + the signal, but says so first in the files a monitor
 /// reads (`StopSignals`): until 2026-12-06 both kept the last run's figures, exit status 0.
+@Suite(.serialized)
 struct StopSignalTests {
-    /// A successful run, then a run blocked reading standard input (a FIFO nobody writes) and
-    /// sent the signal once its signal thread is up.
+    static let pipeline = CommandLineTests.fixture("seed_mvp")
+
+    /// A successful run into `folder` with `--metrics-file`; the metrics' last-success line.
+    private func firstRun(_ folder: String) throws -> Substring {
+        let binary = CommandLineTests.binary
+        try #require(TestFiles.exists(binary), "no funnel executable at \(binary)")
+        let first = try CommandRunner.run(binary, ["run", Self.pipeline, "--output", folder + "/out", "--progress", "never", "--metrics-file", folder + "/funnel.prom"],
+                                          environment: ["REDIS_PASSWORD": nil])
+        try #require(first.status == 0, "\(first)")
+        let metrics = try #require(TestFiles.readText(folder + "/funnel.prom"))
+        return try #require(metrics.split(separator: "\n").first { $0.hasPrefix("funnel_last_success_timestamp_seconds") })
+    }
+
+    /// A run blocked reading its input (a FIFO nobody writes: the run lock taken, its
+    /// outputs open), with `stderr` as its
+    /// standard error's redirection, sent `signals` in turn once its signal thread is up
+    /// (`setup` runs first, `beforeSignals` just before them); what the shell says of it
+    /// ("status N") on standard output.
+    private func stoppedRun(_ folder: String, signals: [Int32], stderr: String = "2>stderr", setup: String = "", beforeSignals: String = "") throws -> CommandResult {
+        let script = """
+            cd '\(folder)' && mkfifo input.ndjson && exec 3<>input.ndjson
+            \(setup)
+            '\(CommandLineTests.binary)' run '\(Self.pipeline)' --input input.ndjson --input-kind ndjson --output out --progress never --metrics-file funnel.prom --summary-json summary.json \(stderr) &
+            pid=$!
+            for i in $(seq 1 1000); do grep -qs funnel-signals /proc/$pid/task/*/comm && break; sleep 0.01; done
+            \(beforeSignals)
+            \(signals.map { "kill -\($0) $pid; sleep 0.2" }.joined(separator: "\n"))
+            wait $pid
+            echo "status $?"
+            """
+        return try CommandRunner.run("/bin/sh", ["-c", script], environment: ["REDIS_PASSWORD": nil], timeout: .seconds(60))
+    }
+
+    /// What the files a monitor reads say after a run `signal` stopped.
+    private func expectStopped(_ folder: String, by signal: Int32, lastSuccess: Substring) {
+        let name = signal == SIGTERM ? "SIGTERM" : "SIGHUP"
+        let metrics = TestFiles.readText(folder + "/funnel.prom") ?? ""
+        #expect(metrics.contains("funnel_exit_status{pipeline=\"\(Self.pipeline)\"} \(128 + signal)\n"), "\(metrics)")
+        #expect(metrics.contains(lastSuccess + "\n"), "the last success is kept: \(metrics)")
+        let json = TestFiles.readText(folder + "/summary.json") ?? ""
+        #expect(json.contains("\"exit_status\":\(128 + signal)") && json.contains("stopped by \(name)"), "\(json)")
+    }
+
     @Test(arguments: [SIGTERM, SIGHUP])
     func aStoppedRunSaysSoInItsMetricsAndSummary(signal: Int32) throws {
         let folder = TestFiles.temporaryFolder("stop-signal")
         defer { TestFiles.remove(folder) }
-        let binary = CommandLineTests.binary
-        try #require(TestFiles.exists(binary), "no funnel executable at \(binary)")
-        let pipeline = CommandLineTests.fixture("seed_mvp")
-        let metrics = folder + "/funnel.prom", summary = folder + "/summary.json"
-        let first = try CommandRunner.run(binary, ["run", pipeline, "--output", folder + "/out", "--progress", "never", "--metrics-file", metrics],
-                                          environment: ["REDIS_PASSWORD": nil])
-        try #require(first.status == 0, "\(first)")
-        let before = try #require(TestFiles.readText(metrics))
-        let lastSuccess = try #require(before.split(separator: "\n").first { $0.hasPrefix("funnel_last_success_timestamp_seconds") })
+        let lastSuccess = try firstRun(folder)
         let sessions = TestFiles.readText(folder + "/out/sessions.ndjson")
-
-        let script = """
-            cd '\(folder)' && mkfifo input && exec 3<>input
-            '\(binary)' run '\(pipeline)' --input - --input-kind ndjson --output out --progress never --metrics-file funnel.prom --summary-json summary.json < input &
-            pid=$!
-            for i in $(seq 1 1000); do grep -qs funnel-signals /proc/$pid/task/*/comm && break; sleep 0.01; done
-            kill -\(signal) $pid
-            wait $pid
-            echo "status $?"
-            """
-        let stopped = try CommandRunner.run("/bin/sh", ["-c", script], environment: ["REDIS_PASSWORD": nil], timeout: .seconds(60))
+        let stopped = try stoppedRun(folder, signals: [signal])
         #expect(stopped.stdout.contains("status \(128 + signal)"), "\(stopped)")
         let name = signal == SIGTERM ? "SIGTERM" : "SIGHUP"
-        #expect(stopped.stderr.contains("funnel: stopped by \(name) before its end"), "\(stopped)")
-        let after = TestFiles.readText(metrics) ?? ""
-        #expect(after.contains("funnel_exit_status{pipeline=\"\(pipeline)\"} \(128 + signal)\n"), "\(after)")
-        #expect(after.contains(lastSuccess + "\n"), "the last success is kept: \(after)")
-        let json = TestFiles.readText(summary) ?? ""
-        #expect(json.contains("\"exit_status\":\(128 + signal)") && json.contains("stopped by \(name)"), "\(json)")
+        #expect(TestFiles.readText(folder + "/stderr")?.contains("funnel: stopped by \(name) before its end") == true)
+        expectStopped(folder, by: signal, lastSuccess: lastSuccess)
         #expect(TestFiles.readText(folder + "/out/sessions.ndjson") == sessions)
+    }
+
+    /// How a run is started that its stop must come through (each found by a review of
+    /// 2026-12-06), stopped by SIGTERM in the end:
+    enum Start: String, CaseIterable, Sendable {
+        /// A signal ignored at the start (`nohup`'s SIGHUP; here `trap ''`), sent first,
+        /// stays ignored: it stopped the run (exit 129), so that `nohup funnel backfill
+        /// ... &` ended with the session it was meant to outlive.
+        case hangUpIgnored
+        /// Standard error a pipe whose reader is gone (`funnel ... 2>&1 | tee log`, the tee
+        /// ended by the same Ctrl-C): the run died of SIGPIPE (exit 141), neither file written.
+        case standardErrorGone
+        /// No standard error (`2>&-`): the stop was written into the first file the run
+        /// opened in its place, the run lock.
+        case standardErrorClosed
+    }
+
+    @Test(arguments: Start.allCases)
+    func aStoppedRunSaysSoHoweverItWasStarted(_ start: Start) throws {
+        let folder = TestFiles.temporaryFolder("stop-\(start.rawValue)")
+        defer { TestFiles.remove(folder) }
+        let lastSuccess = try firstRun(folder)
+        let stopped = switch start {
+        case .hangUpIgnored: try stoppedRun(folder, signals: [SIGHUP, SIGTERM], setup: "trap '' HUP")
+        case .standardErrorGone: try stoppedRun(folder, signals: [SIGTERM], stderr: "2>errors",
+                                                setup: "mkfifo errors; cat errors > /dev/null & reader=$!",
+                                                beforeSignals: "kill $reader; wait $reader")
+        case .standardErrorClosed: try stoppedRun(folder, signals: [SIGTERM], stderr: "2>&-")
+        }
+        #expect(stopped.stdout.contains("status 143"), "\(stopped)")
+        expectStopped(folder, by: SIGTERM, lastSuccess: lastSuccess)
+        #expect(TestFiles.readText(folder + "/out/funnel.lock") == "")
     }
 }
