@@ -45,8 +45,10 @@ enum PendingManifest {
         // run's `AtomicFile` looks for: one a killed run left is removed here, with the
         // `<file>.tmp-<pid>` a version before 2026-12-06 left (a review: each stayed for good,
         // a whole manifest each).
+        // One of this process's own pid is another's that had it before (a container whose
+        // funnel always has one pid; a review): this run writes its manifest after this.
         for name in names {
-            guard let pid = temporaryOwner(name, of: file), pid != getpid(), ProcessLiveness.isGone(pid) else { continue }
+            guard let pid = temporaryOwner(name, of: file), pid == getpid() || ProcessLiveness.isGone(pid) else { continue }
             unlink(folder + "/" + name)
         }
         guard !pending.isEmpty else { return [] }

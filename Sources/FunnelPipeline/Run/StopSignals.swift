@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 
 /// SIGTERM (systemd stopping a unit, `timeout`, `kill`), SIGINT (Ctrl-C) and SIGHUP (a closed
 /// terminal) stop a run as their default action did, with exit status 128 + the signal (143
@@ -28,21 +29,32 @@ public enum StopSignals {
         var set = sigset_t()
         sigemptyset(&set)
         for signal in watched where !isIgnored(signal) { sigaddset(&set, signal) }
-        pthread_sigmask(SIG_BLOCK, &set, nil)
         let waiting = set
+        // SIGPIPE is blocked too, in every thread, and never waited for: a write to a pipe
+        // whose reader is gone (`funnel ... 2>&1 | tee`, the tee ended by the same Ctrl-C)
+        // fails instead of ending the process. Blocked in the signal thread alone (a review
+        // of 2026-12-06), the progress or the summary written by another thread in that
+        // moment still ended it with 141 while the files were being written.
+        sigaddset(&set, SIGPIPE)
+        pthread_sigmask(SIG_BLOCK, &set, nil)
         watcher = try? WorkerThread(name: "funnel-signals", stackBytes: 1 << 20) {
-            // A write to a closed pipe (`funnel ... 2>&1 | tee`, the tee gone with the same
-            // Ctrl-C) fails here instead of ending the process before the files are written.
-            var pipe = sigset_t()
-            sigemptyset(&pipe)
-            sigaddset(&pipe, SIGPIPE)
-            pthread_sigmask(SIG_BLOCK, &pipe, nil)
             var set = waiting
             var signal: Int32 = 0
             while sigwait(&set, &signal) != 0 {}
             // Held to the end: the run's thread neither writes the files after this nor
-            // ends the process with its own status, and waits here if it got to `end` first.
-            pthread_mutex_lock(reportLock)
+            // ends the process with its own status. If the run got to `end` first, the
+            // process is on its way out with its own status, and the signal waits for it;
+            // only if it has not gone within two seconds (a last write to a stderr nobody
+            // reads) does the signal end it, files untouched (a review of 2026-12-06: only
+            // SIGKILL ended such a run).
+            if ended.load(ordering: .acquiring) {
+                var deadline = timespec()
+                clock_gettime(CLOCK_REALTIME, &deadline)
+                deadline.tv_sec += 2
+                if pthread_mutex_timedlock(reportLock, &deadline) != 0 { _exit(128 + signal) }
+            } else {
+                pthread_mutex_lock(reportLock)
+            }
             stop(signal)
             _exit(128 + signal)
         }
@@ -52,12 +64,16 @@ public enum StopSignals {
         }
     }
 
+    /// Set by `end`, before it takes the report lock for good.
+    private static let ended = Atomic<Bool>(false)
+
     /// Marks the run's end, after its last write of the files a monitor reads: a signal
     /// that comes after it is left to wait while the process exits with the run's status.
     /// Until a review of 2026-12-06 a signal at the very end could be said on stderr and in
     /// one of the two files while the other said the run's own end.
     public static func end() {
         guard watcher != nil else { return }
+        ended.store(true, ordering: .releasing)
         pthread_mutex_lock(reportLock)
     }
 
