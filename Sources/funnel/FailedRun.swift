@@ -10,8 +10,14 @@ enum FailedRun {
     static func record(_ error: any Error, pipeline: String, summaryJSON: String?, metricsFile: String?) {
         let problem = (error as? PipelineError)?.description ?? String(describing: error)
         let failed = RunSummary.failed(pipeline: pipeline, problem: problem, missingInputs: (error as? PipelineError)?.missingInputs ?? [])
-        if let summaryJSON { try? SummaryFile.write(failed, to: summaryJSON) }
-        if let metricsFile { try? Metrics.write(failed, pipeline: pipeline, to: metricsFile) }
+        write(failed, pipeline: pipeline, summaryJSON: summaryJSON, metricsFile: metricsFile)
+    }
+
+    /// Writes the summary of a run that did not end its own way to the files given; one that
+    /// cannot be written is left as it was (a path refused at the start among them).
+    private static func write(_ summary: RunSummary, pipeline: String, summaryJSON: String?, metricsFile: String?) {
+        if let summaryJSON { try? SummaryFile.write(summary, to: summaryJSON) }
+        if let metricsFile { try? Metrics.write(summary, pipeline: pipeline, to: metricsFile) }
     }
 
     /// Watches for the signals that stop a run (`StopSignals`), to write the files a monitor
@@ -21,8 +27,7 @@ enum FailedRun {
         StopSignals.watch { signal in
             let stopped = RunSummary.stopped(pipeline: pipeline, signal: signal)
             // The files first: stderr may be a pipe nobody reads any more.
-            if let summaryJSON { try? SummaryFile.write(stopped, to: summaryJSON) }
-            if let metricsFile { try? Metrics.write(stopped, pipeline: pipeline, to: metricsFile) }
+            write(stopped, pipeline: pipeline, summaryJSON: summaryJSON, metricsFile: metricsFile)
             StopSignals.say("\nfunnel: \(stopped.problems[0])\n")
         }
     }

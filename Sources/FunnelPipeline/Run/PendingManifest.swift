@@ -1,4 +1,3 @@
-import FunnelCore
 import FunnelWriters
 #if canImport(Glibc)
 import Glibc
@@ -47,10 +46,7 @@ enum PendingManifest {
         // a whole manifest each).
         // One of this process's own pid is another's that had it before (a container whose
         // funnel always has one pid; a review): this run writes its manifest after this.
-        for name in names {
-            guard let pid = temporaryOwner(name, of: file), pid == getpid() || ProcessLiveness.isGone(pid) else { continue }
-            unlink(folder + "/" + name)
-        }
+        AtomicFile.removeStaleTemporaries(inFolder: folder, ofNames: { $0 == file || isPending($0, of: file) }, includingOwnPid: true)
         guard !pending.isEmpty else { return [] }
         let committed: String?
         do throws(SinkError) {
@@ -65,7 +61,7 @@ enum PendingManifest {
                 guard rename(path, folder + "/" + file) == 0 else {
                     throw PipelineError("cannot rename \(path) to \(folder)/\(file): \(String(cString: strerror(errno))); it is the manifest of the last run, which stopped after its history's commit: rename it yourself and run again")
                 }
-                syncFolder(folder)
+                AtomicFile.syncFolder(folder)
                 said.append("the last run into \(folder) stopped after its history's commit and before its manifest took its place: the manifest it wrote (\(name)) was put in place")
             } else {
                 guard unlink(path) == 0 || errno == ENOENT else {
@@ -84,35 +80,15 @@ enum PendingManifest {
         guard rename(path, folder + "/" + file) == 0 else {
             return "cannot rename \(path) to \(folder)/\(file): \(String(cString: strerror(errno))); the run's history is committed, and the next run puts this manifest in place"
         }
-        syncFolder(folder)
+        AtomicFile.syncFolder(folder)
         return nil
     }
 
     private static let marker = ".pending-"
 
-    /// The process that writes `name` if it is a temporary of `file` or of one of its pending
-    /// manifests (`<name>.tmp-<pid>`, `AtomicFile`'s), else nil.
-    private static func temporaryOwner(_ name: String, of file: String) -> Int32? {
-        let bytes = Array(name.utf8), tag = Array(".tmp-".utf8)
-        guard bytes.count > tag.count,
-              let at = (0...(bytes.count - tag.count)).last(where: { bytes[$0..<$0 + tag.count].elementsEqual(tag) }) else { return nil }
-        let base = String(decoding: bytes[..<at], as: UTF8.self)
-        guard base == file || isPending(base, of: file),
-              let pid = Int32(String(decoding: bytes[(at + tag.count)...], as: UTF8.self)), pid > 0 else { return nil }
-        return pid
-    }
-
     /// Whether `name` is a pending manifest of `file`: `<file>.pending-` and 32 hex digits.
     private static func isPending(_ name: String, of file: String) -> Bool {
         name.hasPrefix(file + marker) && name.utf8.count == file.utf8.count + marker.utf8.count + 32
             && name.utf8.suffix(32).allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
-    }
-
-    private static func syncFolder(_ folder: String) {
-        let fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if fd >= 0 {
-            fsync(fd)
-            close(fd)
-        }
     }
 }

@@ -108,7 +108,7 @@ public enum StopSignals {
     public static func say(_ text: String) {
         var ready = pollfd(fd: 2, events: Int16(POLLOUT), revents: 0)
         guard poll(&ready, 1, 100) == 1, ready.revents & Int16(POLLOUT) != 0 else { return }
-        _ = text.withCString { write(2, $0, strlen($0)) }
+        Runner.writeToStandardError(text)
     }
 
     /// The signal's name, as `kill -l` gives it.

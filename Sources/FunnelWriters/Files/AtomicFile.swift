@@ -50,13 +50,37 @@ public final class AtomicFile {
     private static func removeStaleTemporaries(of path: String) {
         let slash = path.lastIndex(of: "/")
         let folder = slash.map { String(path[..<$0]) } ?? "."
-        let prefix = (slash.map { String(path[path.index(after: $0)...]) } ?? path) + ".tmp-"
-        guard let dir = opendir(folder.isEmpty ? "/" : folder) else { return }
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        removeStaleTemporaries(inFolder: folder.isEmpty ? "/" : folder, ofNames: { $0 == name })
+    }
+
+    /// Removes the temporaries (`<name>.tmp-<pid>`) in `folder` of the names `ofNames` accepts
+    /// whose process is gone. One of this process's pid is left alone, unless
+    /// `includingOwnPid`: a caller that knows it has none of its own there (it has not begun
+    /// writing them) takes it for another process's that had the pid before, as in a container
+    /// whose funnel always has one pid (`PendingManifest`, whose names change every run).
+    public static func removeStaleTemporaries(inFolder folder: String, ofNames: (String) -> Bool, includingOwnPid: Bool = false) {
+        guard let dir = opendir(folder) else { return }
         defer { closedir(dir) }
+        let tag = Array(".tmp-".utf8)
         while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            guard name.hasPrefix(prefix), let pid = Int32(name.dropFirst(prefix.count)), pid > 0, pid != getpid() else { continue }
-            if ProcessLiveness.isGone(pid) { unlink(folder + "/" + name) }
+            let bytes = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
+            guard bytes.count > tag.count,
+                  let at = (0...(bytes.count - tag.count)).last(where: { bytes[$0..<$0 + tag.count].elementsEqual(tag) }),
+                  ofNames(String(decoding: bytes[..<at], as: UTF8.self)),
+                  let pid = Int32(String(decoding: bytes[(at + tag.count)...], as: UTF8.self)), pid > 0 else { continue }
+            if pid == getpid() ? includingOwnPid : ProcessLiveness.isGone(pid) {
+                unlink(folder + "/" + String(decoding: bytes, as: UTF8.self))
+            }
+        }
+    }
+
+    /// Fsyncs `folder`, so that a rename in it survives a power cut.
+    public static func syncFolder(_ folder: String) {
+        let folderFD = open(folder.isEmpty ? "/" : folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if folderFD >= 0 {
+            fsync(folderFD)
+            close(folderFD)
         }
     }
 
@@ -120,11 +144,6 @@ public final class AtomicFile {
             unlink(temporaryPath)
             throw SinkError("cannot rename \(temporaryPath) to \(path): \(message)")
         }
-        let folder = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
-        let folderFD = open(folder.isEmpty ? "/" : folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if folderFD >= 0 {
-            fsync(folderFD)
-            close(folderFD)
-        }
+        Self.syncFolder(path.lastIndex(of: "/").map { String(path[..<$0]) } ?? ".")
     }
 }

@@ -45,7 +45,7 @@ struct StopSignalTests {
 
     /// What the files a monitor reads say after a run `signal` stopped.
     private func expectStopped(_ folder: String, by signal: Int32, lastSuccess: Substring) {
-        let name = signal == SIGTERM ? "SIGTERM" : "SIGHUP"
+        let name = StopSignals.name(signal)
         let metrics = TestFiles.readText(folder + "/funnel.prom") ?? ""
         #expect(metrics.contains("funnel_exit_status{pipeline=\"\(Self.pipeline)\"} \(128 + signal)\n"), "\(metrics)")
         #expect(metrics.contains(lastSuccess + "\n"), "the last success is kept: \(metrics)")
@@ -61,7 +61,7 @@ struct StopSignalTests {
         let sessions = TestFiles.readText(folder + "/out/sessions.ndjson")
         let stopped = try stoppedRun(folder, signals: [signal])
         #expect(stopped.stdout.contains("status \(128 + signal)"), "\(stopped)")
-        let name = signal == SIGTERM ? "SIGTERM" : "SIGHUP"
+        let name = StopSignals.name(signal)
         #expect(TestFiles.readText(folder + "/stderr")?.contains("funnel: stopped by \(name) before its end") == true)
         expectStopped(folder, by: signal, lastSuccess: lastSuccess)
         #expect(TestFiles.readText(folder + "/out/sessions.ndjson") == sessions)
