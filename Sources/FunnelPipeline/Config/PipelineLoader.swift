@@ -29,6 +29,16 @@ public enum PipelineLoader {
         } catch {
             throw PipelineError("\(file): not valid YAML: \(YAMLProblem.text(of: error))")
         }
+        do {
+            return try read(root, file: file)
+        } catch {
+            throw PipelineLines(root).locate(error, file: file)
+        }
+    }
+
+    /// The pipeline `root` describes; a message names the key path at fault, to which `parse`
+    /// adds its line.
+    private static func read(_ root: Node, file: String) throws(PipelineError) -> Pipeline {
         let folder = file.lastIndex(of: "/").map { String(file[..<$0]) } ?? "."
         let reader = NodeReader(file: file)
         let top = try reader.mapping(root, "the top level",

@@ -257,6 +257,29 @@ struct PipelineLoaderTests {
         #expect(message.contains("sources[0].\(key) applies to \(owner) sources only, and this source is \(kind): remove it"), "\(message)")
     }
 
+    // MARK: - Lines
+
+    /// A message naming a key path names the line the key is written on (the owner's line
+    /// for a key that is missing), so a long file's fault is found without counting sources.
+    @Test(arguments: [
+        ("sources:\n  - kind: ndjson\n    paths: [a]\n  - kind: ndjson\n    dialect: amplitude\n    paths: [b]", 5, "sources[1].dialect is 'amplitude'"),
+        ("sources:\n  - kind: ndjson\n    paths: [a]\n  - paths: [b]", 4, "sources[1].kind is missing"),
+        ("sources:\n  - kind: ndjson\n    paths: [a]\nsessions:\n  max_duration: 1h\n  timout: 30m", 6, "'timout' is not a known key in sessions"),
+        ("# the night's pipeline\nsesions: {}\nsources:\n  - kind: ndjson\n    paths: [a]", 2, "'sesions' is not a known key in the top level"),
+        ("sources:\n  - kind: ndjson\n    paths: [a]\nsink:\n  kind: redis\n\n  gzip: true", 7, "sink.gzip applies to the flat-file sinks"),
+        ("sources:\n  - kind: ndjson\n    paths:\n      - a\n      - \"\"", 5, "sources[0].paths[1] is empty"),
+    ])
+    func aMessageNamesTheLineOfItsKey(_ text: String, _ line: Int, _ words: String) {
+        let message = failure(text)
+        #expect(message.hasPrefix("\(Self.file): line \(line): \(words)"), "\(message)")
+    }
+
+    /// A message about the whole file has no line to name and keeps its words.
+    @Test func aMessageWithoutAKeyNamesNoLine() {
+        let message = failure("schema: mvp")
+        #expect(message == "\(Self.file): 'sources' is missing: name at least one input", "\(message)")
+    }
+
     /// A source without `kind` says it is missing (it said "kind is ''"); a wrong one is quoted.
     @Test func aMissingOrUnknownKindIsNamed() {
         #expect(failure("sources:\n  - paths: [a.log]").contains("sources[0].kind is missing; use access_log or ndjson"))
