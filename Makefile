@@ -34,7 +34,7 @@ test: deps
 # Fuzz/.build/corpus and seeded from the fixtures; a crash stops here, its input saved as
 # Fuzz/.build/crashes/<harness>-crash-*. Replay one: Fuzz/.build/debug/<harness> FILE.
 FUZZ_SECONDS ?= 60
-FUZZERS := FuzzAccessLog FuzzLogFormat FuzzNDJSON FuzzURL FuzzUserAgent FuzzGzip FuzzStored
+FUZZERS ?= FuzzAccessLog FuzzLogFormat FuzzNDJSON FuzzURL FuzzUserAgent FuzzGzip FuzzStored
 fuzz: deps
 	set -o pipefail; cd Fuzz && $(SWIFT) build -c debug -Xswiftc -sanitize=fuzzer,address 2>&1 | grep -v 'Cannot export local symbol'
 	Fuzz/seed-corpus.sh Fuzz/.build/corpus
