@@ -242,7 +242,16 @@ public final class Transformer {
         let consent = ConsentState.Timeline(records: kept, initial: past.map { ConsentState(analytics: $0.analytics, marketing: $0.marketing) } ?? ConsentState())
         var overCap = 0
         var (sessions, currentStart) = Sessionizer(settings: settings).sessions(visitorKey: key, records: kept)
-        sessions.sort { $0.start != $1.start ? $0.start < $1.start : $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }
+        // Sessions starting in the same millisecond are in input order, as their records are
+        // (SPEC 4): their first records' positions (by session id until 2026-12-06, which
+        // gave the later-read session the first touch and ordinal 1).
+        sessions.sort { a, b in
+            if a.start != b.start { return a.start < b.start }
+            if let first = a.records.first?.position, let second = b.records.first?.position, first != second {
+                return RecordPosition.precedes(first, second)
+            }
+            return a.id.utf8.lexicographicallyPrecedes(b.id.utf8)
+        }
         var cut = keepsPast ? TailCut(sessions: sessions, records: kept) : nil
         // One session at a time, its facts a local value: kept in an array until the touches
         // were known, each session's facts (some thirty strings) were copied to be passed on,

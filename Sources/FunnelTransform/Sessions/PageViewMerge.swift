@@ -4,7 +4,7 @@ import FunnelCore
 ///
 /// Both describe one visit to one page: the client event is kept, with its timestamp, and gets
 /// what only the log line knows (referrer, device and browser, geography, campaign query,
-/// host, country). Records are normalized by then: the log line's IP and agent are already
+/// host, country and city, the session cookie's client session id). Records are normalized by then: the log line's IP and agent are already
 /// reduced to these. Each log line
 /// merges with the nearest unmerged client PageView of the same visitor and path within the
 /// window whose client session id does not contradict its own.
@@ -76,6 +76,13 @@ enum PageViewMerge {
         }
         if view.query == nil { view.query = line.query }
         if view.host == nil { view.host = line.host }
-        if view.country == nil { view.country = line.country }
+        if view.country == nil {
+            view.country = line.country
+            if view.city == nil { view.city = line.city }
+        }
+        // The session cookie's id: the line belongs to that client session (SPEC 4), and so
+        // does the view it is merged into. Until 2026-12-06 the merged view lost it, and a view
+        // more than the timeout after the session's last record started a session of its own.
+        if view.sessionID == nil { view.sessionID = line.sessionID }
     }
 }

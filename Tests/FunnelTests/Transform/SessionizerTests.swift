@@ -408,6 +408,55 @@ struct SessionizerTests {
         #expect(session.events.map(\.timestamp) == [t0, t0 + 4_000])
     }
 
+    /// The log line's session cookie goes with it into the client view it merges with (SPEC 4:
+    /// the record carries a client session id), so a view more than the timeout after the
+    /// session's last record stays in that session; its city goes with its country.
+    @Test func aMergedViewKeepsTheLogLinesClientSessionAndCity() throws {
+        let t0 = Self.t0
+        var first = pageView(at: t0, "/a?utm_source=fb", session: "CS1", origin: .accessLog)
+        first.country = "DE"
+        first.city = "Berlin"
+        var line = pageView(at: t0 + 40 * Self.minute + 2_000, "/b", session: "CS1", origin: .accessLog)
+        line.country = "DE"
+        line.city = "Berlin"
+        let client = pageView(at: t0 + 40 * Self.minute, "https://film.example/b")
+        let transformer = Transformer(schema: .enhanced, settings: SessionSettings(), salt: "")
+        for record in [first, line, client] { transformer.add(record) }
+        let result = transformer.finish()
+        #expect(result.mergedPageViews == 1)
+        try #require(result.sessions.count == 1, "\(result.sessions.map(\.id))")
+        let session = result.sessions[0]
+        #expect(session.id == "CS1")
+        #expect(session.events.map(\.timestamp) == [t0, t0 + 40 * Self.minute])
+        #expect(session[field: FieldName.sessionCount] == .integer(1))
+
+        // A client view on its own, without country or city, takes both from its line.
+        let alone = Transformer(schema: .enhanced, settings: SessionSettings(), salt: "")
+        alone.add(line)
+        alone.add(client)
+        let merged = try #require(alone.finish().sessions.first)
+        #expect(merged[field: FieldName.country] == .string("DE"))
+        #expect(merged[field: FieldName.city] == .string("Berlin"))
+    }
+
+    /// Two sessions of one visitor starting in the same millisecond are in input order
+    /// (SPEC 4: input order breaks ties), whatever their ids: the one read first is the
+    /// visitor's first session and first touch.
+    @Test(arguments: [("Z1", "A2"), ("A2", "Z1")])
+    func sessionsStartingTogetherAreInInputOrder(_ readFirst: String, _ readSecond: String) throws {
+        let t0 = Self.t0
+        let transformer = Transformer(schema: .enhanced, settings: SessionSettings(), salt: "")
+        transformer.add(pageView(at: t0, "/?utm_source=first", session: readFirst))
+        transformer.add(pageView(at: t0, "/?utm_source=second", session: readSecond))
+        let sessions = transformer.finish().sessions
+        let one = try #require(sessions.first { $0.id == readFirst })
+        let two = try #require(sessions.first { $0.id == readSecond })
+        #expect(one[field: FieldName.sessionCount] == .integer(1))
+        #expect(two[field: FieldName.sessionCount] == .integer(2))
+        #expect(two[field: FieldName.firstTouchSource] == .string("first"))
+        #expect(two[field: FieldName.lastTouchSource] == .string("second"))
+    }
+
     // MARK: - Ids
 
     @Test func derivedSessionIDIsSHA256OfVisitorKeyAndStart() throws {
