@@ -9,8 +9,16 @@ public enum CountryCode {
 
     /// The same from the field's bytes, without a string for what is dropped. The readers call
     /// it once per line; the codes are made once.
+    /// Spaces and tabs around the code are not part of it (` de ` from a hand-made export is
+    /// `DE`; until 2026-12-06 it was dropped).
     public static func normalize(utf8 bytes: UnsafeBufferPointer<UInt8>) -> String? {
-        guard bytes.count == 2, let first = letter(bytes[0]), let second = letter(bytes[1]) else { return nil }
+        var start = 0
+        var end = bytes.count
+        if end != 2 {
+            while start < end && (bytes[start] == 0x20 || bytes[start] == 0x09) { start += 1 }
+            while end > start && (bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09) { end -= 1 }
+        }
+        guard end - start == 2, let first = letter(bytes[start]), let second = letter(bytes[start + 1]) else { return nil }
         let index = first * 26 + second
         if index == unitedKingdom { return codes[greatBritain] }
         return assigned[index] ? codes[index] : nil

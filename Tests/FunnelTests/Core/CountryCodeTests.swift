@@ -34,7 +34,13 @@ struct CountryCodeTests {
         }
     }
 
-    @Test(arguments: ["", "U", "USA", "1A", "A1", "ü", "üs", "U ", "@A", "[A", "`a", "{a", "T1", "EU", "aa", "Xx", "zz"])
+    /// Spaces and tabs around a code are not part of it.
+    @Test(arguments: [(" de ", "DE"), ("DE\t", "DE"), ("  us", "US"), (" uk ", "GB")])
+    func spacesAroundACodeAreDropped(text: String, code: String) {
+        #expect(CountryCode.normalize(text) == code)
+    }
+
+    @Test(arguments: ["", "U", "USA", " ", "  \t", "D E", " X ", "U S A", "1A", "A1", "ü", "üs", "U ", "@A", "[A", "`a", "{a", "T1", "EU", "aa", "Xx", "zz"])
     func anythingElseIsAbsent(text: String) {
         #expect(CountryCode.normalize(text) == nil)
     }
