@@ -11,6 +11,12 @@ import Glibc
 final class RunLock {
     private var fd: Int32 = -1
     private var redis: (connection: RedisConnection, key: [UInt8], token: [UInt8], url: RedisURL, notice: RedisRetryNotice?)?
+    /// The Redis lock's release by a signal that stops the run (`StopSignals.atStop`).
+    private var releaseAtStop: Int?
+
+    /// Deletes the lock key if it still holds the token: a lock another run took over is not
+    /// touched.
+    private static let releaseScript = Array("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end".utf8)
 
     init(folder: String) throws(PipelineError) {
         let path = folder + "/funnel.lock"
@@ -77,6 +83,13 @@ final class RunLock {
         switch outcome {
         case .taken(let current):
             redis = (current, key, token, url, notice)
+            // A stopped run releases it on a connection of its own (the run's may be in the
+            // middle of a reply), once, within a second or two: a Redis that does not answer
+            // then leaves it as a kill does.
+            releaseAtStop = StopSignals.atStop {
+                guard let connection = try? RedisConnection(url: url, connectTimeout: .seconds(1), commandTimeout: .seconds(1)) else { return }
+                _ = try? connection.command([Array("EVAL".utf8), Self.releaseScript, Array("1".utf8), key, token])
+            }
             return nil
         case .refused(let message):
             return SinkError("Redis refused the run lock \(name): \(message)")
@@ -94,13 +107,16 @@ final class RunLock {
     @discardableResult
     func release(retry: RedisRetryPolicy = .standard) -> String? {
         var warning: String?
+        if let releaseAtStop {
+            StopSignals.cancelAtStop(releaseAtStop)
+            self.releaseAtStop = nil
+        }
         if let (connection, key, token, url, notice) = redis {
             redis = nil
-            let script = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
             var current: RedisConnection? = connection
             do throws(SinkError) {
                 let reply = try retry.run(url: url, connection: &current, notice: notice) { live throws(RedisError) in
-                    try live.command([Array("EVAL".utf8), Array(script.utf8), Array("1".utf8), key, token])
+                    try live.command([Array("EVAL".utf8), Self.releaseScript, Array("1".utf8), key, token])
                 }
                 if case .error(let message) = reply { throw SinkError("Redis refused: \(message)") }
             } catch {

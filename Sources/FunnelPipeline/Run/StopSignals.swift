@@ -56,12 +56,31 @@ public enum StopSignals {
                 pthread_mutex_lock(reportLock)
             }
             stop(signal)
+            for action in stopActions.withLock({ Array($0.values) }) { action() }
             _exit(128 + signal)
         }
         if watcher == nil {
             // No thread for it: the default actions again, as before 2026-12-06.
             pthread_sigmask(SIG_UNBLOCK, &set, nil)
         }
+    }
+
+    /// What a stopped run undoes after its files and message, before it ends (`atStop`).
+    private static let stopActions = Mutex<[Int: @Sendable () -> Void]>([:])
+    private static let lastAction = Atomic<Int>(0)
+
+    /// Registers `action` to run when a signal stops the run, after its files are written:
+    /// a Redis run's lock, which a stopped run kept (until 2026-12-06; another host's next
+    /// run was refused until it expired a day later). Returns the key `cancelAtStop` takes
+    /// once the run has undone it itself.
+    public static func atStop(_ action: @escaping @Sendable () -> Void) -> Int {
+        let key = lastAction.add(1, ordering: .relaxed).newValue
+        stopActions.withLock { $0[key] = action }
+        return key
+    }
+
+    public static func cancelAtStop(_ key: Int) {
+        _ = stopActions.withLock { $0.removeValue(forKey: key) }
     }
 
     /// Set by `end`, before it takes the report lock for good.

@@ -28,11 +28,11 @@ struct StopSignalTests {
     /// (`setup` runs first, `beforeSignals` just before them); what the shell says of it
     /// ("status N") on standard output.
     private func stoppedRun(_ folder: String, signals: [Int32], stderr: String = "2>stderr", progress: String = "never",
-                            setup: String = "", beforeSignals: String = "") throws -> CommandResult {
+                            setup: String = "", beforeSignals: String = "", options: String = "") throws -> CommandResult {
         let script = """
             cd '\(folder)' && mkfifo input.ndjson && exec 3<>input.ndjson
             \(setup)
-            '\(CommandLineTests.binary)' run '\(Self.pipeline)' --input input.ndjson --input-kind ndjson --output out --progress \(progress) --metrics-file funnel.prom --summary-json summary.json \(stderr) 3<&- &
+            '\(CommandLineTests.binary)' run '\(Self.pipeline)' --input input.ndjson --input-kind ndjson --output out --progress \(progress) --metrics-file funnel.prom --summary-json summary.json \(options) \(stderr) 3<&- &
             pid=$!
             for i in $(seq 1 1000); do grep -qs funnel-signals /proc/$pid/task/*/comm && break; sleep 0.01; done
             \(beforeSignals)
@@ -98,6 +98,24 @@ struct StopSignalTests {
         #expect(stopped.stdout.contains("status 143"), "\(stopped)")
         expectStopped(folder, by: SIGTERM, lastSuccess: lastSuccess)
         #expect(TestFiles.readText(folder + "/out/funnel.lock") == "")
+    }
+
+    /// A Redis run stopped by a signal releases its `funnel:lock` on a connection of its own,
+    /// so the next run, from any host, takes it at once (until 2026-12-06 it was left as a
+    /// kill leaves it: a run of another host was refused until it expired, a day later).
+    @Test func aStoppedRedisRunReleasesItsLock() throws {
+        let folder = TestFiles.temporaryFolder("stop-redis")
+        defer { TestFiles.remove(folder) }
+        let server = try RedisServer()
+        defer { server.stop() }
+        let lastSuccess = try firstRun(folder)
+        let held = "redis-cli -p \(server.port) exists funnel:lock"
+        let stopped = try stoppedRun(folder, signals: [SIGTERM],
+                                     beforeSignals: "for i in $(seq 1 1000); do [ \"$(\(held))\" = 1 ] && break; sleep 0.01; done; echo \"held $(\(held))\"",
+                                     options: "--sink redis --redis-url \(server.url)")
+        #expect(stopped.stdout.contains("held 1") && stopped.stdout.contains("status 143"), "\(stopped)")
+        expectStopped(folder, by: SIGTERM, lastSuccess: lastSuccess)
+        #expect(try server.keys(matching: "funnel:lock").isEmpty, "\(stopped)")
     }
 
     /// A signal after the run's end, while its last words wait on a stderr nobody reads
