@@ -76,10 +76,9 @@ enum PageViewMerge {
         }
         if view.query == nil { view.query = line.query }
         if view.host == nil { view.host = line.host }
-        if view.country == nil {
-            view.country = line.country
-            if view.city == nil { view.city = line.city }
-        }
+        if view.country == nil { view.country = line.country }
+        // A city of the line's country only: never a city of one country beside another's.
+        if view.city == nil && view.country == line.country { view.city = line.city }
         // The session cookie's id: the line belongs to that client session (SPEC 4), and so
         // does the view it is merged into. Until 2026-12-06 the merged view lost it, and a view
         // more than the timeout after the session's last record started a session of its own.

@@ -437,6 +437,19 @@ struct SessionizerTests {
         let merged = try #require(alone.finish().sessions.first)
         #expect(merged[field: FieldName.country] == .string("DE"))
         #expect(merged[field: FieldName.city] == .string("Berlin"))
+
+        // A view with the line's country and no city takes its city; one with another
+        // country keeps its own and takes none.
+        for (country, city) in [("DE", "Berlin"), ("FR", nil)] as [(String, String?)] {
+            var view = client
+            view.country = country
+            let other = Transformer(schema: .enhanced, settings: SessionSettings(), salt: "")
+            other.add(line)
+            other.add(view)
+            let session = try #require(other.finish().sessions.first)
+            #expect(session[field: FieldName.country] == .string(country))
+            #expect(session[field: FieldName.city] == city.map { .string($0) }, "\(country)")
+        }
     }
 
     /// Two sessions of one visitor starting in the same millisecond are in input order
