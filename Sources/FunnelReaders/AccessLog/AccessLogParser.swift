@@ -315,6 +315,28 @@ public struct AccessLogParser: Sendable {
         }
     }
 
+    /// A request target with its raw control bytes (a tab from a server that does not escape
+    /// them, as nginx does) percent-encoded, as a browser sends them; nil when it has none, as
+    /// nearly every target. A path or campaign value never holds a raw control byte (until
+    /// 2026-12-06 a raw tab reached `landing_page` and utm values; nginx's `\x09` stayed as
+    /// written, as now).
+    static func escapingControls(_ target: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        guard target.contains(where: { $0 < 0x20 || $0 == 0x7F }) else { return nil }
+        var escaped: [UInt8] = []
+        escaped.reserveCapacity(target.count + 8)
+        let hex = Array("0123456789ABCDEF".utf8)
+        for byte in target {
+            if byte < 0x20 || byte == 0x7F {
+                escaped.append(UInt8(ascii: "%"))
+                escaped.append(hex[Int(byte >> 4)])
+                escaped.append(hex[Int(byte & 0xF)])
+            } else {
+                escaped.append(byte)
+            }
+        }
+        return escaped
+    }
+
     /// A request's method: bytes of the line as they are, or a string when they had escapes.
     /// The filter only asks whether it is `GET`; the string is made for a record alone.
     private enum Method {
@@ -381,14 +403,17 @@ public struct AccessLogParser: Sendable {
                     unescaped.withUnsafeBufferPointer { bytes in
                         guard let (method, target) = Self.split(bytes) else { return }
                         self.method = .made(String(decoding: method, as: UTF8.self))
-                        self.target = .unescaped(Array(target))
+                        self.target = .unescaped(AccessLogParser.escapingControls(target) ?? Array(target))
                     }
                 } else if let (method, target) = Self.split(raw) {
                     self.method = .inLine(method)
-                    self.target = .inLine(target)
+                    self.target = AccessLogParser.escapingControls(target).map(Target.unescaped) ?? .inLine(target)
                 }
             case .requestMethod: method = quoted && Self.hasBackslash(raw) ? .made(text(raw, quoted)) : .inLine(raw)
-            case .requestURI: target = quoted && Self.hasBackslash(raw) ? .unescaped(unescape(raw)) : .inLine(raw)
+            case .requestURI:
+                let target = quoted && Self.hasBackslash(raw) ? unescape(raw) : nil
+                self.target = target.map { Target.unescaped($0.withUnsafeBufferPointer { AccessLogParser.escapingControls($0) } ?? $0) }
+                    ?? AccessLogParser.escapingControls(raw).map(Target.unescaped) ?? .inLine(raw)
             case .status:
                 // Three digits, as every server writes it. Anything else is a line the format
                 // does not fit (a field more or less before it): until 2026-12-05 it was taken
@@ -491,9 +516,13 @@ public struct AccessLogParser: Sendable {
             }
             record.referrer = referrer.map { text($0) }
             record.userAgent = userAgent.map { text($0) }
-            // Behind a proxy or CDN the client is the first X-Forwarded-For entry.
-            if let forwardedFor, let first = text(forwardedFor).split(separator: ",").first {
-                record.ip = first.trimmingSpaces
+            // Behind a proxy or CDN the client is the first X-Forwarded-For entry, without a
+            // port; one that is no address (a proxy's `unknown`, RFC 7239's `_hidden`) names no
+            // client, and the peer's address is taken as without the header (until 2026-12-06
+            // both were taken as written: `ClientAddress`).
+            if let forwardedFor, let first = text(forwardedFor).split(separator: ",", omittingEmptySubsequences: false).first,
+               let address = ClientAddress.address(in: first) {
+                record.ip = address
             } else {
                 record.ip = remoteAddr.map { text($0) }
             }

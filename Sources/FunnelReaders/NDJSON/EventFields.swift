@@ -177,7 +177,7 @@ struct EventFields {
         case .page: page = freeText()
         case .referrer: record.referrer = freeText()
         case .userAgent: record.userAgent = freeText()
-        case .ip: record.ip = string()
+        case .ip: record.ip = string().flatMap(ClientAddress.normalized)
         case .country: record.country = string().flatMap(CountryCode.normalize)
         case .city: record.city = freeText()
         case .property(let property): set(property, value, s)

@@ -1,3 +1,4 @@
+import FunnelCore
 /// PostHog's event export (batch exports as JSON lines, the events API):
 ///
 ///     {"uuid":"0190…","event":"$pageview","distinct_id":"0190…","timestamp":"2024-05-22T17:09:29.220000Z",
@@ -22,7 +23,7 @@ extension EventFields {
         }
         if s.keyEquals(key, "uuid") { set(.eventID, value, s); return }
         // The events model of some destinations copies `properties.$ip` up as `ip`.
-        if s.keyEquals(key, "ip") { fallback.ip = Self.text(value, s); return }
+        if s.keyEquals(key, "ip") { fallback.ip = Self.text(value, s).flatMap(ClientAddress.normalized); return }
         if s.keyEquals(key, "properties") {
             switch value {
             case .object(let range):

@@ -27,9 +27,10 @@ extension EventFields {
         }
         // `timestamp`, else the client's `originalTimestamp`, else Segment's `receivedAt`,
         // whatever their order in the line (until 2026-12-05 a message without `timestamp`
-        // was rejected as missing_timestamp).
+        // was rejected as missing_timestamp). One that is null or empty is not given, and the
+        // next is taken (until 2026-12-06 `"timestamp": null` was a bad_timestamp reject).
         for (name, rank) in Self.segmentTimes where s.keyEquals(key, name) {
-            if rank >= timestampRank {
+            if rank >= timestampRank && Self.isGiven(value) {
                 timestampRank = rank
                 set(.timestamp, value, s)
             }

@@ -73,6 +73,39 @@ struct AccessLogParserTests {
         #expect(r.timestamp == 1_704_067_200_000)
     }
 
+    /// The client is the first X-Forwarded-For entry reduced to its address (an Azure
+    /// gateway's port, IPv6 brackets); an entry that names no address (a proxy's `unknown`,
+    /// RFC 7239's `_hidden`, empty) names no client, and the peer's address is taken. Until
+    /// 2026-12-06 each entry was taken as written: every `unknown` client of one browser was
+    /// one visitor, a client whose port changed two, and none had a country.
+    @Test(arguments: [
+        ("198.51.100.1, 10.0.0.1", "198.51.100.1"), ("203.0.113.21:51234", "203.0.113.21"),
+        ("[2001:db8::5]:443, 10.0.0.1", "2001:db8::5"), ("[2001:db8::5]", "2001:db8::5"), (" 2001:db8::6 ", "2001:db8::6"),
+        ("unknown", "10.0.0.9"), ("_hidden, 198.51.100.4", "10.0.0.9"), (", 198.51.100.4", "10.0.0.9"),
+        ("203.0.113.21:port", "10.0.0.9"), ("[2001:db8::5]x", "10.0.0.9"), ("-", "10.0.0.9"),
+    ])
+    func theForwardedClientIsAnAddressOrThePeer(forwarded: String, client: String) throws {
+        let format = #"$remote_addr [$time_local] "$request" $status "$http_x_forwarded_for""#
+        let r = try record(#"10.0.0.9 [01/Jan/2024:00:00:00 +0000] "GET /a HTTP/1.1" 200 "\#(forwarded)""#, format: format)
+        #expect(r.ip == client)
+    }
+
+    /// A raw control byte in a request target (a server that does not escape them as nginx
+    /// does) is percent-encoded, as a browser sends it: no raw tab reaches a path or a
+    /// campaign value (until 2026-12-06 it reached `landing_page` and `utm_source`).
+    @Test(arguments: [
+        ("\"GET /a\tb?utm_source=x\ty HTTP/1.1\"", #""$request""#),
+        ("\"/a\tb?utm_source=x\ty\"", #""$request_uri""#),
+        // With an escape elsewhere in the field, decoded as before.
+        ("\"GET /a\tb?utm_source=x\ty&c=\\x41 HTTP/1.1\"", #""$request""#),
+    ])
+    func aRawControlByteInATargetIsPercentEncoded(request: String, field: String) throws {
+        let r = try record("203.0.113.9 [01/Jan/2024:00:00:00 +0000] \(request) 200", format: "$remote_addr [$time_local] \(field) $status")
+        #expect(r.path == "/a%09b")
+        #expect(r.query?.hasPrefix("utm_source=x%09y") == true, "\(r.query ?? "nil")")
+        #expect(!request.contains("x41") || r.query == "utm_source=x%09y&c=A")
+    }
+
     /// SPEC 6: a city from a log variable (Cloudflare's `CF-IPCity` by default), escapes
     /// decoded; `-` or blank is none. A line with one is a record, not offered as bytes (whose
     /// page view carries no city).

@@ -105,6 +105,19 @@ struct NDJSONDialectTests {
         #expect(top.properties.value == nil)
     }
 
+    /// An event's `ip` in every dialect is its address (`ClientAddress.normalized`): spaces,
+    /// a port and a list's later entries dropped (until 2026-12-06 kept: no country, and a
+    /// fingerprint of its own).
+    @Test(arguments: [
+        (#"{"event":"A","anonymous_id":"v","timestamp":1704067200000,"ip":" 203.0.113.9:4567 "}"#, NDJSONParser.Dialect.canonical, "203.0.113.9"),
+        (#"{"event":"A","distinct_id":"d","timestamp":"2024-01-01T00:00:00Z","ip":"203.0.113.9, 10.0.0.1"}"#, .posthog, "203.0.113.9"),
+        (#"{"event":"A","distinct_id":"d","timestamp":"2024-01-01T00:00:00Z","properties":{"$ip":"[2001:db8::5]:1"}}"#, .posthog, "2001:db8::5"),
+        (#"{"type":"track","event":"A","anonymousId":"v","timestamp":"2024-01-01T00:00:00Z","context":{"ip":"203.0.113.9 "}}"#, .segment, "203.0.113.9"),
+    ])
+    func anEventsAddressIsReducedToIt(line: String, dialect: NDJSONParser.Dialect, address: String) throws {
+        #expect(try record(line, dialect).ip == address)
+    }
+
     // MARK: - Segment
 
     static let segmentPage = #"""
@@ -293,6 +306,9 @@ struct NDJSONDialectTests {
         (#""receivedAt":"2024-01-01T00:00:03Z","originalTimestamp":"2024-01-01T00:00:02Z""#, Int64(1_704_067_202_000)),
         (#""originalTimestamp":"2024-01-01T00:00:02Z","receivedAt":"2024-01-01T00:00:03Z""#, Int64(1_704_067_202_000)),
         (#""receivedAt":"2024-01-01T00:00:03Z""#, Int64(1_704_067_203_000)),
+        // A time that is null or empty is not given: the next one is taken.
+        (#""timestamp":null,"originalTimestamp":"2024-01-01T00:00:02Z""#, Int64(1_704_067_202_000)),
+        (#""receivedAt":"2024-01-01T00:00:03Z","timestamp":"""#, Int64(1_704_067_203_000)),
     ])
     func segmentTimesInTheirOrderOfPreference(times: String, expected: Int64) throws {
         let r = try record(#"{"type":"track","event":"Signup","anonymousId":"a-1",\#(times)}"#, .segment)
