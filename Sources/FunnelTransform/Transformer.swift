@@ -53,6 +53,13 @@ public final class Transformer {
         self.init(configuration: TransformConfiguration(schema: schema, sessions: settings, salt: salt))
     }
 
+    /// A visitor key as outputs may name it: a key that is a client session id holding an
+    /// e-mail or IP address (a record with no visitor id takes its session id) as the
+    /// session's id is written (`VisitorIdentity.standIn(forSessionID:)`); others as they are.
+    public func shownVisitorKey(_ key: String) -> String {
+        VisitorIdentity.needsStandIn(key) ? identity.standIn(forSessionID: key) : key
+    }
+
     // MARK: - Normalizing
 
     /// What is kept of a record: its visitor key (visitor id, else fingerprint), device and

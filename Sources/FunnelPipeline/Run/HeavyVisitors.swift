@@ -19,13 +19,13 @@ struct HeavyVisitors {
         }
     }
 
-    /// The warning naming the visitor with the most records (the smallest key among equals);
-    /// nil when there is none.
-    var warning: String? {
+    /// The warning naming the visitor with the most records (the smallest key among equals),
+    /// as `shown` gives its key; nil when there is none.
+    func warning(shown: (String) -> String = { $0 }) -> String? {
         guard let largest = records.min(by: { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }) else { return nil }
         let who = records.count >= Self.kept ? "\(records.count) or more visitors were"
             : records.count == 1 ? "1 visitor was" : "\(records.count) visitors were"
-        return "\(who) rebuilt from \(limit) records or more (the most: \(largest.key), \(largest.value)): a run that adds "
+        return "\(who) rebuilt from \(limit) records or more (the most: \(shown(largest.key)), \(largest.value)): a run that adds "
             + "to a visitor it cannot continue reads and rebuilds all its records, so time and memory grow with its history; a monitor or script "
             + "can be dropped with filters.bot_patterns (docs/operations.md, \"Visitors who never go away\")"
     }

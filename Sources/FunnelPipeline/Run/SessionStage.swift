@@ -457,7 +457,10 @@ private final class Flusher: @unchecked Sendable {
             summary.warnings.append("the revenue of the sessions written is beyond \(Amount(micros: .max)) either way; the summary gives that bound (the sessions' own amounts are as written)")
         }
         summary.builtRecords = builtRecords
-        if let warning = heavyVisitors.warning { summary.warnings.append(warning) }
+        // Named as the outputs name it: the key of a visitor known by its client session alone
+        // is that session's id as it came, which may be an e-mail or IP address (until
+        // 2026-12-06 written so to stderr and `--summary-json`).
+        if let warning = heavyVisitors.warning(shown: transformer.shownVisitorKey) { summary.warnings.append(warning) }
         try sink?.finish()
         return totals
     }

@@ -422,18 +422,46 @@ import Testing
         #expect(chunked.builtRecords < lines.count + heavy / 10, "\(chunked.builtRecords)")
     }
 
+    /// A visitor known by its client session alone has that session's id for its key, which
+    /// may be an e-mail or IP address: the warning names it as the outputs do, never as it
+    /// came (until 2026-12-06 it went to stderr and `--summary-json` as it came, SPEC 11).
+    @Test(arguments: ["Fan@Example.org", "198.51.100.23"])
+    func aVisitorNamedByAnAddressIsNamedAsTheOutputsNameIt(session: String) throws {
+        let folder = TestFiles.temporaryFolder("heavy-address")
+        defer { TestFiles.remove(folder) }
+        let lines = (0..<5).map { #"{"event":"PageView","timestamp":\#(1_709_251_200_000 + 60_000 * $0),"session_id":"\#(session)","url":"https://film.example/"}"# }
+        TestFiles.write(folder + "/events-2024-03-01.ndjson", lines.joined(separator: "\n") + "\n")
+        TestFiles.write(folder + "/pipeline.yaml", """
+            sources:
+              - kind: ndjson
+                paths: ["events-{date}.ndjson"]
+            limits:
+              warn_visitor_records: 2
+            sink:
+              kind: ndjson
+              output: out/
+
+            """)
+        let summary = try RunsOverTimeTests.run(folder + "/pipeline.yaml", days: ["2024-03-01"], sink: .ndjson, output: folder + "/out")
+        let warning = try #require(summary.warnings.first { $0.contains("rebuilt from 2 records or more") }, "\(summary.warnings)")
+        let written = try #require(TestFiles.readText(folder + "/out/sessions.ndjson"))
+        let id = try #require(written.split(separator: "\"").dropFirst(3).first.map(String.init))
+        #expect(id.hasPrefix(session.contains("@") ? "em" : "ip") && !written.contains(session), "\(written)")
+        #expect(warning.contains("(the most: \(id), 5)") && !warning.contains(session), "\(warning)")
+    }
+
     /// The visitor with the most records is named (the smaller key among equals), each
     /// visitor counted once at its largest, and past `HeavyVisitors.kept` the count says so.
     @Test func theWarningNamesTheLargestAndCountsTheRest() {
         var heavy = HeavyVisitors(limit: 10)
-        #expect(heavy.warning == nil)
+        #expect(heavy.warning() == nil)
         heavy.add([("b", 12), ("c", 30)])
         heavy.add([("a", 30), ("b", 20)])
         #expect(heavy.records == ["a": 30, "b": 20, "c": 30])
-        let warning = heavy.warning ?? ""
+        let warning = heavy.warning() ?? ""
         #expect(warning.hasPrefix("3 visitors were rebuilt from 10 records or more (the most: a, 30)"), "\(warning)")
         heavy.add((0..<2 * HeavyVisitors.kept).map { ("v\($0)", 11) })
         #expect(heavy.records.count == HeavyVisitors.kept)
-        #expect(heavy.warning?.hasPrefix("\(HeavyVisitors.kept) or more visitors were rebuilt") == true)
+        #expect(heavy.warning()?.hasPrefix("\(HeavyVisitors.kept) or more visitors were rebuilt") == true)
     }
 }
