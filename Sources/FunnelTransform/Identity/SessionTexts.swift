@@ -9,13 +9,13 @@ public enum SessionTexts {
     /// What a session is written with (SPEC 11), in one pass over its texts: its id replaced
     /// by `standIn(id)` when it may be an e-mail or IP address; in every text, e-mail
     /// addresses written `(email)`, a URL or path without its query, IP addresses written
-    /// `(ip)`; in event names, the e-mail and IP addresses. (Two passes, the e-mail
+    /// `(ip)`; in event names the same (a URL's query in a name since 2026-12-06). (Two passes, the e-mail
     /// addresses' and then the others', cost 0.45% of a run's instructions more: callgrind of
     /// the bench's S, 2026-12-05.)
     static func redacted(_ session: SessionRecord, standIn: (String) -> String) -> SessionRecord {
         var session = session
         if VisitorIdentity.needsStandIn(session.id) { session.id = standIn(session.id) }
-        return rewriting(session, names: { withoutPersonalData($0, queries: false) }) { withoutPersonalData($0, queries: true) }
+        return rewriting(session, names: { withoutPersonalData($0, queries: true) }) { withoutPersonalData($0, queries: true) }
     }
 
     /// `text` with its e-mail addresses, its query when it is a URL or path (`queries`) and
