@@ -5,12 +5,15 @@ import Glibc
 
 /// `--metrics-file`: the run in Prometheus text format, for node_exporter's textfile
 /// collector. The file is replaced atomically; `funnel_last_success_timestamp_seconds` keeps
-/// its previous value when a run fails, so an alert can fire on its age.
+/// its previous value when a run fails, so an alert can fire on its age, and when a run is a
+/// `--dry-run`, which loads nothing (until 2026-12-06 a dry run moved it forward and said its
+/// sessions written: a dry run given the nightly's metrics file hid a failed night from the
+/// staleness alert). `funnel_dry_run` says which a run was.
 public enum Metrics {
     public static func write(_ summary: RunSummary, pipeline: String, to path: String, now: Int64 = Int64(time(nil))) throws(PipelineError) {
         let path = try SummaryFile.target(path, option: "--metrics-file")
         var lastSuccess = now
-        if summary.exitStatus != .success {
+        if summary.exitStatus != .success || summary.dryRun {
             lastSuccess = 0
             if let text = PipelineLoader.readText(path) {
                 for line in text.split(separator: "\n") where line.hasPrefix("funnel_last_success_timestamp_seconds") {
@@ -28,10 +31,11 @@ public enum Metrics {
         metric("funnel_lines_filtered", "Lines dropped on purpose (bots, assets, ...) by the last run.", "gauge", String(summary.filteredTotal))
         metric("funnel_records_combined", "Records merged, de-duplicated or over the cap in the rebuilt visitors' sessions by the last run.", "gauge", String(summary.combinedTotal))
         metric("funnel_lines_rejected", "Malformed lines rejected by the last run.", "gauge", String(summary.rejectedTotal))
-        metric("funnel_sessions_written", "Sessions written by the last run.", "gauge", String(summary.sessions))
+        metric("funnel_sessions_written", "Sessions written by the last run (none by a dry run).", "gauge", String(summary.dryRun ? 0 : summary.sessions))
         metric("funnel_sessions_deleted", "Sessions deleted by the last run.", "gauge", String(summary.deletedSessions))
         metric("funnel_run_duration_seconds", "Duration of the last run.", "gauge", String(summary.seconds))
         metric("funnel_exit_status", "Exit status of the last run (0 success).", "gauge", String(summary.exitCode))
+        metric("funnel_dry_run", "1 when the last run was a --dry-run, which writes nothing.", "gauge", summary.dryRun ? "1" : "0")
         if lastSuccess > 0 {
             metric("funnel_last_success_timestamp_seconds", "When a run last succeeded (epoch seconds).", "gauge", String(lastSuccess))
         }

@@ -540,6 +540,28 @@ struct OperationsTests {
         #expect(metrics.contains("funnel_exit_status{pipeline=\"\(pipeline.file)\"} 0"))
     }
 
+    /// A dry run loads nothing: its metrics keep the last success's time, say no session
+    /// written and `funnel_dry_run 1` (until 2026-12-06 a dry run given the nightly's metrics
+    /// file moved the last success forward, hiding a failed night from the staleness alert).
+    @Test func aDryRunsMetricsKeepTheLastSuccess() throws {
+        let folder = TestFiles.temporaryFolder("ops-dry-metrics")
+        defer { TestFiles.remove(folder) }
+        let path = folder + "/funnel.prom"
+        var run = RunSummary()
+        run.sessions = 10
+        try Metrics.write(run, pipeline: "p.yaml", to: path, now: 1_000)
+        var dry = run
+        dry.dryRun = true
+        try Metrics.write(dry, pipeline: "p.yaml", to: path, now: 2_000)
+        let metrics = try #require(TestFiles.readText(path))
+        #expect(metrics.contains("funnel_last_success_timestamp_seconds{pipeline=\"p.yaml\"} 1000\n"), "\(metrics)")
+        #expect(metrics.contains("funnel_sessions_written{pipeline=\"p.yaml\"} 0\n"), "\(metrics)")
+        #expect(metrics.contains("funnel_dry_run{pipeline=\"p.yaml\"} 1\n"), "\(metrics)")
+        try Metrics.write(run, pipeline: "p.yaml", to: path, now: 3_000)
+        let after = try #require(TestFiles.readText(path))
+        #expect(after.contains("funnel_last_success_timestamp_seconds{pipeline=\"p.yaml\"} 3000\n") && after.contains("funnel_dry_run{pipeline=\"p.yaml\"} 0\n"), "\(after)")
+    }
+
     @Test func theEventCapKeepsTheDecisiveEventsAndCountsTheRest() throws {
         let folder = TestFiles.temporaryFolder("ops-cap")
         defer { TestFiles.remove(folder) }
