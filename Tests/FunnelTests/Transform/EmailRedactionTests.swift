@@ -29,12 +29,15 @@ struct EmailRedactionTests {
         // An `@` encoded twice; a local part starts after the last separator passed (a text
         // of many took time with its square).
         ("u=fan%2540example.org", "u=(email)"), ("a%40b%40example.org", "a%40(email)"),
+        // A domain's dots and hyphens percent-encoded, once or twice (since 2026-12-06).
+        ("/u/fan%40example%2Eorg/x", "/u/(email)/x"), ("ann%40ex%2ecom", "(email)"),
+        ("ann%2540ex%252Ecom", "(email)"), ("fan@my%2Dfilm%2Eexample", "(email)"),
     ])
     func addressesAreRedacted(_ text: String, _ expected: String) {
         #expect(EmailRedaction.redacted(text) == expected)
     }
 
-    @Test(arguments: ["@filmhandle", "a@b", "user@localhost", "fan@.org", "@example.org", "50%", "100%4", "%40example.org",
+    @Test(arguments: ["@filmhandle", "a@b", "user@localhost", "fan@example%2E", "fan@%2Eorg", "a%40b%2", "fan@.org", "@example.org", "50%", "100%4", "%40example.org",
                       "trailer_main", "", "a@b.", "café@"])
     func otherTextsStay(_ text: String) {
         #expect(EmailRedaction.redacted(text) == nil)
