@@ -262,6 +262,13 @@ struct EventFields {
         if let property = EventProperty.forKey(key, in: s) { set(property, value, s) }
     }
 
+    /// `text` without the spaces, tabs and line ends around it.
+    static func trimmingSpaces(_ text: String) -> String {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }
+        guard let first = text.first, let last = text.last, isSpace(first) || isSpace(last) else { return text }
+        return String(text.drop(while: isSpace).reversed().drop(while: isSpace).reversed())
+    }
+
     /// A string value (numbers are taken as their text); nil when empty or not Unicode.
     /// `text`, with what is not valid Unicode written as U+FFFD instead of losing the value:
     /// for the text fields funnel does not require (URL, page, referrer, user agent, city,
@@ -325,7 +332,9 @@ struct EventFields {
         record.event = event
         record.timestamp = timestamp
         if let location = url ?? page {
-            let parts = URLParts(location)
+            // Spaces around a URL are not part of it (` https://film.example/h` of a hand-made
+            // export was the path ` https://film.example/h` until 2026-12-06).
+            let parts = URLParts(Self.trimmingSpaces(location))
             record.host = parts.host
             record.path = parts.path
             record.query = parts.query

@@ -118,6 +118,12 @@ struct NDJSONDialectTests {
         #expect(try record(line, dialect).ip == address)
     }
 
+    /// Spaces around an event's URL are not part of it: its path is the URL's.
+    @Test func spacesAroundAURLAreNoPartOfIt() throws {
+        let r = try record(#"{"event":"PageView","anonymous_id":"v","timestamp":1704067200000,"url":" https://film.example/h?utm_source=x\n"}"#, .canonical)
+        #expect(r.path == "/h" && r.host == "film.example" && r.query == "utm_source=x", "\(r.path ?? "nil") \(r.query ?? "nil")")
+    }
+
     // MARK: - Segment
 
     static let segmentPage = #"""

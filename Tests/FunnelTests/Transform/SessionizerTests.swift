@@ -617,6 +617,20 @@ struct SessionizerTests {
         #expect(session[field: FieldName.utmContent] == .string(" a "))
     }
 
+    /// A consent answer with spaces around it is that answer (`"denied "`: until 2026-12-06 no
+    /// answer, and the session was written with its click id); two words are none.
+    @Test(arguments: [("denied ", "denied"), (" Denied\t", "denied"), (" granted", "granted"), ("not denied", "pending")])
+    func aConsentAnswerWithSpacesAroundItCounts(answer: String, state: String) throws {
+        var consent = event("Consent", at: Self.t0 + Self.second)
+        consent.properties.marketing = answer
+        let transformer = Transformer(schema: .enhanced, settings: SessionSettings(), salt: "")
+        transformer.add(pageView(at: Self.t0, "/?fbclid=AbC"))
+        transformer.add(consent)
+        let session = try #require(transformer.finish().sessions.first)
+        #expect(session[field: FieldName.consentMarketing] == .string(state))
+        #expect((session[field: FieldName.fbclid] == nil) == (state == "denied"))
+    }
+
     @Test func sessionWithoutPageViewHasNoLandingPageAndDefaultsFalse() throws {
         let result = transform([event("Consent", at: Self.t0)])
         let session = try #require(result.sessions.first)
