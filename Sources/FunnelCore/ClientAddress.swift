@@ -11,11 +11,23 @@ import Glibc
 /// 2026-12-06 each was used as written: every `unknown` client of one browser was one visitor,
 /// a client whose port changed was two, and none had a country.
 public enum ClientAddress {
-    /// The address `text` holds: spaces and tabs around it dropped, `[2001:db8::5]:443`'s
-    /// brackets and port, `203.0.113.21:51234`'s port; nil when what is left is not an IPv4 or
-    /// IPv6 address (`unknown`, `_hidden`, empty).
+    /// The address `text` holds: its first word (a list written with spaces), without RFC
+    /// 7239's `for=` and quotes, `[2001:db8::5]:443`'s brackets and port, `203.0.113.21:51234`'s
+    /// port; an IPv6 address in its one written form (lower case, zeros compressed) and one
+    /// that maps an IPv4 address as that address (`::ffff:203.0.113.9` is `203.0.113.9`); nil
+    /// when what is left is not an IPv4 or IPv6 address (`unknown`, `_hidden`, empty).
     public static func address(in text: Substring) -> String? {
         var text = trimmed(text)
+        text = text.prefix { $0 != " " && $0 != "\t" }
+        if text.count > 4, text.prefix(4).lowercased() == "for=" { text = text.dropFirst(4) }
+        if text.count >= 2, text.first == "\"", text.last == "\"" { text = text.dropFirst().dropLast() }
+        guard let address = written(text) else { return nil }
+        return canonical(address)
+    }
+
+    /// `address(in:)` before the IPv6 form is made one.
+    private static func written(_ text: Substring) -> String? {
+        var text = text
         if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
             let rest = text[text.index(after: close)...]
             guard rest.isEmpty || (rest.hasPrefix(":") && rest.dropFirst().allSatisfy(\.isASCIIDigit) && rest.count > 1) else { return nil }
@@ -39,6 +51,19 @@ public enum ClientAddress {
         if let address = address(in: first) { return address }
         let entry = trimmed(first)
         return entry.isEmpty ? nil : String(entry)
+    }
+
+    /// An IPv6 address as `inet_ntop` writes it, an IPv4-mapped one as its IPv4 address; an
+    /// IPv4 address, or an IPv6 one with a zone, as it is.
+    private static func canonical(_ address: String) -> String {
+        guard address.contains(":"), !address.contains("%") else { return address }
+        var binary = in6_addr()
+        guard inet_pton(AF_INET6, address, &binary) == 1 else { return address }
+        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+        guard inet_ntop(AF_INET6, &binary, &buffer, socklen_t(buffer.count)) != nil else { return address }
+        let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        if text.hasPrefix("::ffff:"), text.dropFirst(7).contains("."), !text.dropFirst(7).contains(":") { return String(text.dropFirst(7)) }
+        return text
     }
 
     private static func trimmed(_ text: Substring) -> Substring {

@@ -13,11 +13,19 @@ public enum Metrics {
     public static func write(_ summary: RunSummary, pipeline: String, to path: String, now: Int64 = Int64(time(nil))) throws(PipelineError) {
         let path = try SummaryFile.target(path, option: "--metrics-file")
         var lastSuccess = now
+        var exitStatus = String(summary.exitCode)
         if summary.exitStatus != .success || summary.dryRun {
             lastSuccess = 0
             if let text = PipelineLoader.readText(path) {
-                for line in text.split(separator: "\n") where line.hasPrefix("funnel_last_success_timestamp_seconds") {
-                    lastSuccess = Int64(line.split(separator: " ").last ?? "") ?? 0
+                for line in text.split(separator: "\n") {
+                    if line.hasPrefix("funnel_last_success_timestamp_seconds") {
+                        lastSuccess = Int64(line.split(separator: " ").last ?? "") ?? 0
+                    }
+                    // A dry run keeps the last real run's status too: an alert on a failed
+                    // night must not be cleared by a dry run after it.
+                    if summary.dryRun, line.hasPrefix("funnel_exit_status"), let status = line.split(separator: " ").last, Int(status) != nil {
+                        exitStatus = String(status)
+                    }
                 }
             }
         }
@@ -34,7 +42,7 @@ public enum Metrics {
         metric("funnel_sessions_written", "Sessions written by the last run (none by a dry run).", "gauge", String(summary.dryRun ? 0 : summary.sessions))
         metric("funnel_sessions_deleted", "Sessions deleted by the last run.", "gauge", String(summary.deletedSessions))
         metric("funnel_run_duration_seconds", "Duration of the last run.", "gauge", String(summary.seconds))
-        metric("funnel_exit_status", "Exit status of the last run (0 success).", "gauge", String(summary.exitCode))
+        metric("funnel_exit_status", "Exit status of the last run (0 success); a dry run keeps the one before it.", "gauge", exitStatus)
         metric("funnel_dry_run", "1 when the last run was a --dry-run, which writes nothing.", "gauge", summary.dryRun ? "1" : "0")
         if lastSuccess > 0 {
             metric("funnel_last_success_timestamp_seconds", "When a run last succeeded (epoch seconds).", "gauge", String(lastSuccess))

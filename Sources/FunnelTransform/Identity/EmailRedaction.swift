@@ -59,7 +59,7 @@ public enum EmailRedaction {
                 }
                 // A dot after the domain's first byte and before its last: `example.org`.
                 let isAddress = start < index && end - domain >= 3 && bytes[domain] != UInt8(ascii: ".")
-                    && ((domain + 1)..<(end - 1)).contains { bytes[$0] == UInt8(ascii: ".") || encodedDotLength(bytes, at: $0) != nil }
+                    && ((domain + 1)..<(end - 1)).contains { bytes[$0] == UInt8(ascii: ".") || encodedDotLength(bytes, at: $0, dotOnly: true) != nil }
                 guard isAddress else {
                     index += separator
                     floor = index
@@ -140,7 +140,9 @@ public enum EmailRedaction {
     /// 3 for a percent-encoded dot or hyphen of a domain (`%2E`, `%2D`, either case), 5 for one
     /// encoded twice (`%252E`), else nil: `fan%40example%2Eorg` is an address (until
     /// 2026-12-06 written as it was; a review of SPEC 11).
-    private static func encodedDotLength(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int) -> Int? {
+    /// `dotOnly`: a `%2E` alone, the dot an address's domain must hold (`acme%2Dcorp` is no
+    /// domain of two labels).
+    private static func encodedDotLength(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int, dotOnly: Bool = false) -> Int? {
         guard bytes[index] == UInt8(ascii: "%"), index + 2 < bytes.count, bytes[index + 1] == UInt8(ascii: "2") else { return nil }
         var at = index + 2
         var length = 3
@@ -149,7 +151,7 @@ public enum EmailRedaction {
             length = 5
         }
         let folded = bytes[at] | 0x20
-        return folded == UInt8(ascii: "e") || folded == UInt8(ascii: "d") ? length : nil
+        return folded == UInt8(ascii: "e") || (!dotOnly && folded == UInt8(ascii: "d")) ? length : nil
     }
 
     /// A byte of an address's domain, a character beyond ASCII included (`münchen.de`).

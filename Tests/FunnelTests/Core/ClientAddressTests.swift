@@ -7,7 +7,12 @@ struct ClientAddressTests {
     @Test(arguments: [
         ("203.0.113.9", "203.0.113.9"), (" 203.0.113.9\t", "203.0.113.9"), ("203.0.113.9:4567", "203.0.113.9"),
         ("2001:db8::5", "2001:db8::5"), ("[2001:db8::5]", "2001:db8::5"), ("[2001:db8::5]:443", "2001:db8::5"),
-        ("::ffff:203.0.113.9", "::ffff:203.0.113.9"), ("fe80::1%eth0", "fe80::1%eth0"),
+        ("fe80::1%eth0", "fe80::1%eth0"),
+        // One address, one spelling (the review of 839b3a8): RFC 7239's form, quotes, a list
+        // written with spaces, IPv6 in capitals or uncompressed, an IPv4-mapped address.
+        ("for=203.0.113.9", "203.0.113.9"), ("\"203.0.113.9\"", "203.0.113.9"), ("203.0.113.9 10.0.0.1", "203.0.113.9"),
+        ("For=\"[2001:db8::5]:443\"", "2001:db8::5"), ("2001:DB8::5", "2001:db8::5"), ("2001:db8:0:0:0:0:0:5", "2001:db8::5"),
+        ("::ffff:203.0.113.9", "203.0.113.9"), ("[::ffff:203.0.113.9]:80", "203.0.113.9"),
     ])
     func anAddressIsReducedToItself(text: String, address: String) {
         #expect(ClientAddress.address(in: Substring(text)) == address)

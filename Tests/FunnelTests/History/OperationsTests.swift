@@ -560,6 +560,13 @@ struct OperationsTests {
         try Metrics.write(run, pipeline: "p.yaml", to: path, now: 3_000)
         let after = try #require(TestFiles.readText(path))
         #expect(after.contains("funnel_last_success_timestamp_seconds{pipeline=\"p.yaml\"} 3000\n") && after.contains("funnel_dry_run{pipeline=\"p.yaml\"} 0\n"), "\(after)")
+        // A failed night's status stays through a dry run after it (an alert on it must not clear).
+        var failed = run
+        failed.exitStatus = .inputDamaged
+        try Metrics.write(failed, pipeline: "p.yaml", to: path, now: 4_000)
+        try Metrics.write(dry, pipeline: "p.yaml", to: path, now: 5_000)
+        let kept = try #require(TestFiles.readText(path))
+        #expect(kept.contains("funnel_exit_status{pipeline=\"p.yaml\"} 2\n") && kept.contains("funnel_last_success_timestamp_seconds{pipeline=\"p.yaml\"} 3000\n"), "\(kept)")
     }
 
     @Test func theEventCapKeepsTheDecisiveEventsAndCountsTheRest() throws {

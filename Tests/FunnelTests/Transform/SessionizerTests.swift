@@ -619,7 +619,8 @@ struct SessionizerTests {
 
     /// A consent answer with spaces around it is that answer (`"denied "`: until 2026-12-06 no
     /// answer, and the session was written with its click id); two words are none.
-    @Test(arguments: [("denied ", "denied"), (" Denied\t", "denied"), (" granted", "granted"), ("not denied", "pending")])
+    @Test(arguments: [("denied ", "denied"), (" Denied\t", "denied"), (" granted", "granted"), ("denied\n", "denied"), ("denied\r\n", "denied"),
+                      ("not denied", "pending")])
     func aConsentAnswerWithSpacesAroundItCounts(answer: String, state: String) throws {
         var consent = event("Consent", at: Self.t0 + Self.second)
         consent.properties.marketing = answer
