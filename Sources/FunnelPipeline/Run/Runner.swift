@@ -207,7 +207,7 @@ public struct Runner {
         }
         if tally.unreadNumbers > 0 {
             let count = tally.unreadNumbers == 1 ? "1 event held" : "\(tally.unreadNumbers) events held"
-            summary.warnings.append("\(count) a value, percent or watch_time that is no number funnel reads (first: \(tally.firstUnreadNumber ?? "?")); the events were kept without it, so a purchase counts with no amount")
+            summary.warnings.append("\(count) a value, percent or watch_time that is no number funnel reads, or a consent answer that is none of granted, denied, true, false, yes, no (first: \(tally.firstUnreadNumber ?? "?")); the events were kept without it, so a purchase counts with no amount and a consent stays as it was")
         }
         if tally.pastFormatFiles > 0 {
             let files = tally.pastFormatFiles == 1 ? "1 access log has" : "\(tally.pastFormatFiles) access logs have"

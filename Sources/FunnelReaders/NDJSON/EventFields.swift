@@ -257,6 +257,18 @@ struct EventFields {
         return text(value, s)
     }
 
+    /// A Consent event's answer that is none (`"maybe"`, `"denie"`) is said as an unread value
+    /// is: the state stays as it was, and until 2026-12-06 nothing said why a session went out
+    /// with its click ids.
+    mutating func noteUnreadConsent() {
+        guard unreadNumber == nil, event == "Consent" else { return }
+        for (property, answer) in [(EventProperty.analytics, record.properties.analytics), (.marketing, record.properties.marketing)] {
+            guard let answer, ConsentAnswer.isGranted(answer) == nil else { continue }
+            unreadNumber = (property, describesUnreadNumber ? "\"\(property.name)\": \"\(answer.prefix(4096))\"" : "")
+            return
+        }
+    }
+
     /// Takes `value` as a property when `key` is a canonical property name; others are skipped.
     mutating func takeProperty(key: Range<Int>, value: JSONScanner.Value, scanner s: JSONScanner) {
         if let property = EventProperty.forKey(key, in: s) { set(property, value, s) }

@@ -71,6 +71,7 @@ public struct NDJSONParser: Sendable {
         } catch {
             return .reject(error.notAnObject ? .notAnObject : .badJSON, detail: error.message)
         }
+        fields.noteUnreadConsent()
         unreadNumber = fields.unreadNumber?.text
         return fields.makeRecord()
     }

@@ -37,12 +37,7 @@ struct ConsentState: Sendable, Hashable {
         /// Spaces and line ends around the value are not part of it (`"denied "` is denied; until 2026-12-06
         /// it was no answer, and the session went out with its click ids).
         private static func normalize(_ value: String?) -> String? {
-            let words = value?.lowercased().split(whereSeparator: \.isWhitespace) ?? []
-            return switch words.count == 1 ? String(words[0]) : "" {
-            case "granted", "true", "yes": "granted"
-            case "denied", "false", "no": "denied"
-            default: nil
-            }
+            value.flatMap(ConsentAnswer.isGranted).map { $0 ? "granted" : "denied" }
         }
     }
 }

@@ -295,9 +295,28 @@ struct UnreadNumberTests {
         #expect(summary.kept == 3 && summary.rejectedTotal == 0)
         #expect(summary.revenue == Amount(jsonNumber: Array("10".utf8)))
         #expect(summary.warnings == [
-            #"2 events held a value, percent or watch_time that is no number funnel reads (first: \#(folder)/events.ndjson line 2, "value": "12,50"); the events were kept without it, so a purchase counts with no amount"#,
+            #"2 events held a value, percent or watch_time that is no number funnel reads, or a consent answer that is none of granted, denied, true, false, yes, no (first: \#(folder)/events.ndjson line 2, "value": "12,50"); the events were kept without it, so a purchase counts with no amount and a consent stays as it was"#,
         ])
         #expect(summary.text.contains("  warning      2 events held"))
+    }
+
+    /// A Consent event's answer that is none is said as an unread value is (SPEC 2: never
+    /// silent): the state stays as it was, the session goes out with its click ids, and until
+    /// 2026-12-06 nothing said why. Another event's `analytics` property is not an answer.
+    @Test func theRunWarnsOfAConsentAnswerThatIsNone() throws {
+        let folder = TestFiles.temporaryFolder("unread-consent")
+        defer { TestFiles.remove(folder) }
+        TestFiles.write(folder + "/events.ndjson", """
+            {"event":"Consent","timestamp":1704067200000,"anonymous_id":"a","analytics":"granted","marketing":" denied\\n"}
+            {"event":"ButtonClick","timestamp":1704067201000,"anonymous_id":"a","analytics":"banner"}
+            {"event":"Consent","timestamp":1704067202000,"anonymous_id":"b","marketing":"maybe"}
+
+            """)
+        TestFiles.write(folder + "/pipeline.yaml", "sources:\n  - kind: ndjson\n    paths: [\"events.ndjson\"]\nsink:\n  kind: ndjson\n  output: out/\n")
+        let summary = try RunsOverTimeTests.run(folder + "/pipeline.yaml", days: [], sink: .ndjson, output: folder + "/out")
+        #expect(summary.exitStatus == .success && summary.kept == 3)
+        let warning = try #require(summary.warnings.first, "\(summary.warnings)")
+        #expect(warning.hasPrefix("1 event held") && warning.contains(#"line 3, "marketing": "maybe""#), "\(warning)")
     }
 
     /// An e-mail or IP address given as a value is quoted redacted in the warning, which the
