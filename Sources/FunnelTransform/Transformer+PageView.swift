@@ -31,7 +31,9 @@ extension Transformer {
         var referrerHost: RecordCoding.Text?
         if let referrer = view.referrer, let range = URLParts.hostRange(of: referrer) {
             let bytes = UnsafeBufferPointer(rebasing: referrer[range])
-            guard UTF8Validation.isASCII(bytes) else { return nil }
+            // A host starting with a digit may be an address in a form of its own (the record
+            // path writes it as one: `IPRedaction.host`).
+            guard UTF8Validation.isASCII(bytes), bytes.first.map({ $0 &- 0x30 >= 10 }) ?? true else { return nil }
             referrerHost = Self.lowercased(bytes)
         }
         var query: RecordCoding.Text?

@@ -94,6 +94,8 @@ struct ReadStageBytePathTests {
             line(referrer: "https://m\u{fc}nchen.example/"),
             line(referrer: "android-app://com.google.android.gm"),
             line(referrer: "not a url"),
+            line(referrer: "http://2130706433/x"),
+            line(referrer: "https://1password.com/"),
             line(agent: #"Mozilla/5.0 \"quoted\" Chrome/120.0"#),
             line(agent: "-"),
             line(agent: "Googlebot/2.1 (+http://www.google.com/bot.html)"),

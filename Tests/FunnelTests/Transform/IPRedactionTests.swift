@@ -117,4 +117,22 @@ struct IPRedactionTests {
         let plain = SessionRecord(id: "s-2", start: 1, fields: [Field("referrer", .string("t.co"))], events: [])
         #expect(SessionTexts.redacted(plain) { $0 } == plain)
     }
+
+    /// A referrer host that is an IPv4 address in a form browsers read besides four decimal
+    /// labels (`2130706433`, hex, a short form) is that address, and so `(ip)` in the outputs;
+    /// names starting with a digit stay (until 2026-12-06 `http://2130706433/` gave the
+    /// referrer and source `2130706433`).
+    @Test(arguments: [("http://2130706433/x", "(ip)"), ("http://0x7f.0.0.1/", "(ip)"), ("http://10.1/", "(ip)"),
+                      ("https://1password.com/", "1password.com"), ("http://9gag.com/", "9gag.com")])
+    func aReferrerAtANumericHostIsAnAddress(referrer: String, written: String) throws {
+        let transformer = Transformer(schema: .enhanced, settings: SessionSettings(), salt: "")
+        var record = Record(origin: .client, event: "PageView", timestamp: 1_704_067_200_000)
+        record.visitorID = "v1"
+        record.path = "/"
+        record.referrer = referrer
+        transformer.add(record)
+        let session = try #require(transformer.finish().sessions.first)
+        #expect(session[field: "referrer"] == .string(written))
+        #expect(session[field: "source"] == .string(written))
+    }
 }
