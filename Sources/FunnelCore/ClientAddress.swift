@@ -53,23 +53,36 @@ public enum ClientAddress {
         return entry.isEmpty ? nil : String(entry)
     }
 
+    /// A host written as an IPv4 address in another form browsers read (`2130706433`,
+    /// `0x7f.0.0.1`, `10.1`) as that address in four decimal labels, which the outputs' redaction
+    /// finds; other hosts as they are. Until 2026-12-06 `http://2130706433/` made the referrer
+    /// and source `2130706433` (a review of SPEC 11).
+    public static func dottedQuad(ofHost host: String) -> String {
+        guard let first = host.utf8.first, first &- 0x30 < 10 else { return host }
+        var address = in_addr()
+        guard inet_aton(host, &address) != 0 else { return host }
+        return presentation(AF_INET, &address) ?? host
+    }
+
+    /// An address in binary as `inet_ntop` writes it (its "presentation" form).
+    private static func presentation(_ family: Int32, _ address: UnsafeRawPointer) -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+        guard inet_ntop(family, address, &buffer, socklen_t(buffer.count)) != nil else { return nil }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     /// An IPv6 address as `inet_ntop` writes it, an IPv4-mapped one as its IPv4 address; an
     /// IPv4 address, or an IPv6 one with a zone, as it is.
     private static func canonical(_ address: String) -> String {
         guard address.contains(":"), !address.contains("%") else { return address }
         var binary = in6_addr()
-        guard inet_pton(AF_INET6, address, &binary) == 1 else { return address }
-        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
-        guard inet_ntop(AF_INET6, &binary, &buffer, socklen_t(buffer.count)) != nil else { return address }
-        let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard inet_pton(AF_INET6, address, &binary) == 1, let text = presentation(AF_INET6, &binary) else { return address }
         if text.hasPrefix("::ffff:"), text.dropFirst(7).contains("."), !text.dropFirst(7).contains(":") { return String(text.dropFirst(7)) }
         return text
     }
 
     private static func trimmed(_ text: Substring) -> Substring {
-        var text = text.drop { $0 == " " || $0 == "\t" }
-        while let last = text.last, last == " " || last == "\t" { text = text.dropLast() }
-        return text
+        text.trimming { $0 == " " || $0 == "\t" }
     }
 
     private static func isIPv4(_ text: Substring) -> Bool {

@@ -22,6 +22,15 @@ public enum Hex {
         return high << 4 | low
     }
 
+    /// Appends `byte` as a URL's percent escape, upper-case digits (`%09`, `%2F`).
+    @inlinable
+    public static func appendPercentEscape(_ byte: UInt8, to out: inout [UInt8]) {
+        let digits: StaticString = "0123456789ABCDEF"
+        out.append(UInt8(ascii: "%"))
+        out.append(digits.utf8Start[Int(byte >> 4)])
+        out.append(digits.utf8Start[Int(byte & 0xF)])
+    }
+
     /// C0 controls and DEL: bytes an escape may name but a kept field must not hold.
     @inlinable
     public static func isControl(_ byte: UInt8) -> Bool { byte < 0x20 || byte == 0x7F }

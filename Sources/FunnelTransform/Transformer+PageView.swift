@@ -32,7 +32,7 @@ extension Transformer {
         if let referrer = view.referrer, let range = URLParts.hostRange(of: referrer) {
             let bytes = UnsafeBufferPointer(rebasing: referrer[range])
             // A host starting with a digit may be an address in a form of its own (the record
-            // path writes it as one: `IPRedaction.host`).
+            // path writes it as one: `ClientAddress.dottedQuad(ofHost:)`).
             guard UTF8Validation.isASCII(bytes), bytes.first.map({ $0 &- 0x30 >= 10 }) ?? true else { return nil }
             referrerHost = Self.lowercased(bytes)
         }

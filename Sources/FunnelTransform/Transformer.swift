@@ -84,7 +84,7 @@ public final class Transformer {
             r.geoCity = geo.city
         }
         if let referrer = r.referrer {
-            r.referrerHost = URLParts.host(of: referrer).flatMap { $0.isEmpty ? nil : IPRedaction.host($0) }
+            r.referrerHost = URLParts.host(of: referrer).flatMap { $0.isEmpty ? nil : ClientAddress.dottedQuad(ofHost: $0) }
         }
         r.query = r.query.flatMap(Self.campaignQuery)
         r.ip = nil

@@ -321,18 +321,11 @@ public struct AccessLogParser: Sendable {
     /// 2026-12-06 a raw tab reached `landing_page` and utm values; nginx's `\x09` stayed as
     /// written, as now).
     static func escapingControls(_ target: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
-        guard target.contains(where: { $0 < 0x20 || $0 == 0x7F }) else { return nil }
+        guard target.contains(where: Hex.isControl) else { return nil }
         var escaped: [UInt8] = []
         escaped.reserveCapacity(target.count + 8)
-        let hex = Array("0123456789ABCDEF".utf8)
         for byte in target {
-            if byte < 0x20 || byte == 0x7F {
-                escaped.append(UInt8(ascii: "%"))
-                escaped.append(hex[Int(byte >> 4)])
-                escaped.append(hex[Int(byte & 0xF)])
-            } else {
-                escaped.append(byte)
-            }
+            if Hex.isControl(byte) { Hex.appendPercentEscape(byte, to: &escaped) } else { escaped.append(byte) }
         }
         return escaped
     }
@@ -438,7 +431,7 @@ public struct AccessLogParser: Sendable {
                 country = quoted && Self.hasBackslash(raw) ? CountryCode.normalize(text(raw, quoted)) : CountryCode.normalize(utf8: raw)
             }
             if step.city {
-                let name = Substring(text(raw, quoted)).trimmingSpaces
+                let name = String(Substring(text(raw, quoted)).trimming { $0 == " " })
                 city = name.isEmpty ? nil : name
             }
         }
@@ -605,11 +598,5 @@ public struct AccessLogParser: Sendable {
             }
             return out
         }
-    }
-}
-
-extension Substring {
-    var trimmingSpaces: String {
-        String(drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
     }
 }

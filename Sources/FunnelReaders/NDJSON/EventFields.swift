@@ -278,7 +278,7 @@ struct EventFields {
     static func trimmingSpaces(_ text: String) -> String {
         let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }
         guard let first = text.first, let last = text.last, isSpace(first) || isSpace(last) else { return text }
-        return String(text.drop(while: isSpace).reversed().drop(while: isSpace).reversed())
+        return String(Substring(text).trimming(isSpace))
     }
 
     /// A string value (numbers are taken as their text); nil when empty or not Unicode.
@@ -371,7 +371,6 @@ struct EventFields {
 
     /// Percent-encodes everything but RFC 3986's unreserved characters.
     static func percentEncoded(_ text: String) -> String {
-        let digits = Array("0123456789ABCDEF".utf8)
         var out: [UInt8] = []
         for byte in text.utf8 {
             switch byte {
@@ -379,7 +378,7 @@ struct EventFields {
                  UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
                 out.append(byte)
             default:
-                out += [UInt8(ascii: "%"), digits[Int(byte >> 4)], digits[Int(byte & 15)]]
+                Hex.appendPercentEscape(byte, to: &out)
             }
         }
         return String(decoding: out, as: UTF8.self)

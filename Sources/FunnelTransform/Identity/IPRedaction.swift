@@ -32,19 +32,6 @@ import FunnelCore
 ///   once, and where that shows none, twice; one that holds an address only so is written
 ///   decoded as far as that, its addresses redacted.
 public enum IPRedaction {
-    /// A host written as an IPv4 address in another form browsers read (`2130706433`,
-    /// `0x7f.0.0.1`, `10.1`) as that address in four decimal labels, which the outputs' redaction
-    /// finds; other hosts as they are. Until 2026-12-06 `http://2130706433/` made the referrer
-    /// and source `2130706433` (a review of SPEC 11).
-    public static func host(_ host: String) -> String {
-        guard let first = host.utf8.first, first &- 0x30 < 10 else { return host }
-        var address = in_addr()
-        guard inet_aton(host, &address) != 0 else { return host }
-        var buffer = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
-        guard inet_ntop(AF_INET, &address, &buffer, socklen_t(buffer.count)) != nil else { return host }
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-
     public static let marker = "(ip)"
 
     /// Whether `bytes` hold an address anywhere (an id is hashed when it does).

@@ -15,7 +15,7 @@ public enum SessionTexts {
     static func redacted(_ session: SessionRecord, standIn: (String) -> String) -> SessionRecord {
         var session = session
         if VisitorIdentity.needsStandIn(session.id) { session.id = standIn(session.id) }
-        return rewriting(session, names: { withoutPersonalData($0, queries: true) }) { withoutPersonalData($0, queries: true) }
+        return rewriting(session) { withoutPersonalData($0, queries: true) }
     }
 
     /// `text` with its e-mail addresses, its query when it is a URL or path (`queries`) and
@@ -32,16 +32,17 @@ public enum SessionTexts {
         return queries ? URLRedaction.withoutQuery(again) ?? again : again
     }
 
-    /// `session` with each text that `rewrite` gives a new one for replaced by it, and each
-    /// event name that `names` does; each returns nil for a text that stays.
-    private static func rewriting(_ session: SessionRecord, names: (String) -> String?, _ rewrite: (String) -> String?) -> SessionRecord {
-        guard changes(session, names: names, rewrite) else { return session }
+    /// `session` with each text and event name that `rewrite` gives a new one for replaced by
+    /// it; it returns nil for a text that stays. (Event names had a rewrite of their own, without
+    /// the URL step, until 2026-12-06.)
+    private static func rewriting(_ session: SessionRecord, _ rewrite: (String) -> String?) -> SessionRecord {
+        guard changes(session, rewrite) else { return session }
         var session = session
         for index in session.fields.indices {
             if case .string(let text) = session.fields[index].value, let new = rewrite(text) { session.fields[index].value = .string(new) }
         }
         for event in session.events.indices {
-            if let new = names(session.events[event].name) { session.events[event].name = new }
+            if let new = rewrite(session.events[event].name) { session.events[event].name = new }
             for index in session.events[event].properties.indices {
                 if case .string(let text) = session.events[event].properties[index].value, let new = rewrite(text) {
                     session.events[event].properties[index].value = .string(new)
@@ -51,12 +52,12 @@ public enum SessionTexts {
         return session
     }
 
-    private static func changes(_ session: SessionRecord, names: (String) -> String?, _ rewrite: (String) -> String?) -> Bool {
+    private static func changes(_ session: SessionRecord, _ rewrite: (String) -> String?) -> Bool {
         for field in session.fields {
             if case .string(let text) = field.value, rewrite(text) != nil { return true }
         }
         for event in session.events {
-            if names(event.name) != nil { return true }
+            if rewrite(event.name) != nil { return true }
             for property in event.properties {
                 if case .string(let text) = property.value, rewrite(text) != nil { return true }
             }
