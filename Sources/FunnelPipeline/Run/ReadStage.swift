@@ -356,7 +356,7 @@ final class ReadStage: @unchecked Sendable {
     private func nextRecord(_ source: inout LineSource, index: Int) -> StreamRecord? {
         fileIndex = index
         while let item = source.next(maxLineLength: pipeline.maxLineLength, requestFilter: requestFilter, pageView: takePageView) {
-            progress.tick()
+            if progress.tick() { progress.read(source.bytesSoFar, ofFile: index) }
             // Consumed, so that the record is the only owner of its fields and setting its
             // position and normalizing it change them in place instead of copying them.
             switch consume item {
@@ -398,6 +398,7 @@ final class ReadStage: @unchecked Sendable {
         tally.files[index].kept = keptOfFile[index]
         tally.files[index].bytes = source.bytes
         tally.files[index].crc32 = source.checksum
+        progress.read(.max, ofFile: index)
         let reading = Manifest.Reading(bytes: source.bytes, crc32: source.checksum, contentBytes: source.contentBytes,
                                        contentCRC32: source.contentChecksum, prefixCRC32: source.prefixChecksum, kept: keptOfFile[index])
         // A file that could not be opened was not read: the manifest does not list it (until

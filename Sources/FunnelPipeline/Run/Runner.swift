@@ -176,7 +176,7 @@ public struct Runner {
         }
         let reader = ReadStage(sources: sources, pipeline: pipeline, configuration: configuration, rejects: rejects,
                                manifest: options.dryRun ? nil : manifest,
-                               progress: Progress(mode: options.progress, total: files.count, report: report),
+                               progress: Progress(mode: options.progress, total: files.count, paths: files.map(\.path), report: report),
                                batchSize: min(4096, chunkRecords))
         var failure: SinkError?
         do throws(SinkError) {

@@ -1,4 +1,5 @@
 @testable import FunnelPipeline
+import FunnelTestSupport
 import Testing
 
 /// The text summary names the first files read before and counts the rest: a re-run of a day
@@ -34,5 +35,46 @@ struct ProgressDrawsTests {
         for index in 1..<10_000 { progress.startFile(index, path: "file-\(index)") }
         let seconds = Runner.now() - started
         #expect(drawn.count <= 2 + Int(seconds / 0.25), "\(drawn.count) draws in \(seconds) s")
+    }
+}
+
+/// The bar fills by the bytes read against the files' sizes, so a day's files read side by
+/// side do not show a full bar from the first second (it filled by files begun until
+/// 2026-12-06); input of unknown size fills it by files.
+struct ProgressFillsTests {
+    final class Lines: @unchecked Sendable { var all: [String] = [] }
+
+    private func files(_ sizes: [Int]) -> [String] {
+        let folder = TestFiles.temporaryFolder("funnel-progress")
+        return sizes.enumerated().map { index, size in
+            let path = "\(folder)/f\(index)"
+            TestFiles.write(path, [UInt8](repeating: 0x41, count: size))
+            return path
+        }
+    }
+
+    @Test func theBarFillsByTheBytesRead() {
+        let paths = files([1000, 3000])
+        let drawn = Lines()
+        var progress = Progress(mode: .always, total: 2, paths: paths, report: { drawn.all.append($0) })
+        progress.startFile(0, path: paths[0])
+        progress.startFile(1, path: paths[1])
+        #expect(drawn.all.first?.contains("] 0% file 1/2") == true, "\(drawn.all)")
+        progress.read(500, ofFile: 0)
+        #expect(progress.filled == 0.125)
+        progress.read(1500, ofFile: 1)
+        #expect(progress.filled == 0.5)
+        progress.read(.max, ofFile: 0)
+        #expect(progress.filled == 0.625)
+        progress.read(.max, ofFile: 1)
+        #expect(progress.filled == 1)
+    }
+
+    @Test func stdinFillsTheBarByFiles() {
+        let paths = files([1000]) + ["-"]
+        var progress = Progress(mode: .always, total: 2, paths: paths, report: { _ in })
+        progress.startFile(1, path: "-")
+        progress.read(900, ofFile: 0)
+        #expect(progress.filled == 0.5)
     }
 }
