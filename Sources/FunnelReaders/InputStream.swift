@@ -33,8 +33,19 @@ public final class InputStream {
     /// a file read before can be told grown (the same lines, more after them) from changed. A
     /// gzip file compressed again whole with more lines has other bytes but the same content
     /// before its new lines: grown.
+    ///
+    /// Set after bytes were read and handed back (stdin, peeked to name it), the prefix's
+    /// CRC-32 is taken of those bytes when they hold it (until 2026-12-06 it was left nil, and
+    /// a stream grown since the stream before was called changed).
     public var contentPrefixLength: Int64? {
-        didSet { if contentPrefixLength == 0 { contentPrefixChecksum = 0 } }
+        didSet {
+            guard let prefix = contentPrefixLength else { return }
+            if prefix == 0 {
+                contentPrefixChecksum = 0
+            } else if contentPrefixChecksum == nil, replayStart == 0, Int64(replay.count) == contentBytes, Int64(replay.count) >= prefix {
+                contentPrefixChecksum = replay.withUnsafeBytes { crc32(0, $0.baseAddress!.assumingMemoryBound(to: Bytef.self), uInt(prefix)) }
+            }
+        }
     }
     public private(set) var contentPrefixChecksum: UInt?
     /// The content's length and CRC-32 so far. For gzip, zlib's running CRC of each member

@@ -66,7 +66,8 @@ public enum PipelineLoader {
             for path in paths {
                 if let problem = PathTemplate(path).dateProblem { throw PipelineError("\(file): \(where_).paths: \(problem)") }
             }
-            var source = Pipeline.Source(kind: kind, paths: paths.map { resolve($0, against: folder) })
+            // The folder is a literal part of each pattern (its `[`, `*`, `?` are themselves).
+            var source = Pipeline.Source(kind: kind, paths: paths.map { resolve($0, against: PathTemplate.escaped(folder)) })
             if let format = try reader.string(map["format"], "\(where_).format") { source.format = format }
             source.visitorCookie = try reader.string(map["visitor_cookie"], "\(where_).visitor_cookie")
             source.sessionCookie = try reader.string(map["session_cookie"], "\(where_).session_cookie")

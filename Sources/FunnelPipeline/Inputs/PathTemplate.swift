@@ -90,6 +90,11 @@ public struct PathTemplate: Sendable, Hashable {
             while index < text.endIndex {
                 let character = text[index]
                 switch character {
+                case "\\" where text.index(after: index) < text.endIndex:
+                    // An escaped character (`escaped(_:)`) is itself.
+                    index = text.index(after: index)
+                    let escaped = text[index]
+                    if escaped.isLetter || escaped.isNumber { expression.append(escaped) } else { expression += "\\" + String(escaped) }
                 case "*": expression += "[^/]*"
                 case "?": expression += "[^/]"
                 case "[":
@@ -162,10 +167,12 @@ public struct PathTemplate: Sendable, Hashable {
     }
 
     /// Files matching a filled pattern, sorted; the pattern itself when it has no glob
-    /// characters (so a missing plain path is reported by the reader, not lost).
+    /// characters (so a missing plain path is reported by the reader, not lost). A character
+    /// after a backslash is itself (glob(3)'s escape; `escaped(_:)`). A file named `-` is
+    /// `./-`, not stdin (a review: a pattern `?` read stdin).
     public static func glob(_ pattern: String) -> [String] {
         if pattern == "-" { return ["-"] }
-        guard pattern.contains(where: { $0 == "*" || $0 == "?" || $0 == "[" }) else { return [pattern] }
+        guard hasWildcard(pattern) else { return [unescaped(pattern)] }
         var result = glob_t()
         defer { globfree(&result) }
         guard Glibc.glob(pattern, 0, nil, &result) == 0 else { return [] }
@@ -173,7 +180,45 @@ public struct PathTemplate: Sendable, Hashable {
         for index in 0..<Int(result.gl_pathc) {
             if let path = result.gl_pathv[index] { paths.append(String(cString: path)) }
         }
-        return paths.sorted()
+        return paths.map { $0 == "-" ? "./-" : $0 }.sorted()
+    }
+
+    /// `literal` as a pattern that matches it alone: a backslash before each `*`, `?`, `[` and
+    /// backslash. The folder of a pipeline file is joined to its relative paths this way
+    /// (`PipelineLoader`): a folder named `archive [old]` was read as a bracket expression,
+    /// and no file under it matched (a review).
+    public static func escaped(_ literal: String) -> String {
+        guard literal.contains(where: { "*?[\\".contains($0) }) else { return literal }
+        var out = ""
+        for character in literal {
+            if "*?[\\".contains(character) { out.append("\\") }
+            out.append(character)
+        }
+        return out
+    }
+
+    /// `pattern` with its escapes taken away: what it names when it holds no wildcard, and
+    /// how it is shown.
+    public static func unescaped(_ pattern: String) -> String {
+        guard pattern.contains("\\") else { return pattern }
+        var out = ""
+        var escaping = false
+        for character in pattern {
+            if !escaping && character == "\\" { escaping = true; continue }
+            escaping = false
+            out.append(character)
+        }
+        return out
+    }
+
+    /// Whether `pattern` holds a `*`, `?` or `[` not escaped by a backslash.
+    static func hasWildcard(_ pattern: String) -> Bool {
+        var escaping = false
+        for character in pattern {
+            if escaping { escaping = false; continue }
+            if character == "\\" { escaping = true } else if character == "*" || character == "?" || character == "[" { return true }
+        }
+        return false
     }
 
     /// The name of a matched file in its lines' positions (`InputFile.positionName`): its path
@@ -183,7 +228,8 @@ public struct PathTemplate: Sendable, Hashable {
         guard let wildcard = filled.firstIndex(where: { $0 == "*" || $0 == "?" || $0 == "[" }) else {
             return RecordPosition.fileName(of: path)
         }
-        let fixed = filled[..<wildcard].lastIndex(of: "/").map { String(filled[...$0]) } ?? ""
+        // Escaped wildcards count: the names stay those of runs before escaping (2026-12-06).
+        let fixed = unescaped(filled[..<wildcard].lastIndex(of: "/").map { String(filled[...$0]) } ?? "")
         guard path.hasPrefix(fixed), path.count > fixed.count else { return RecordPosition.fileName(of: path) }
         return String(path.dropFirst(fixed.count))
     }

@@ -97,7 +97,7 @@ enum InputPlan {
                     // is missing: until 2026-12-05 it was left out without a word (`lstat`).
                     var status = stat()
                     let matches = PathTemplate.glob(filled).filter { $0 == "-" || lstat($0, &status) == 0 }
-                    if matches.isEmpty { missing.append(filled) }
+                    if matches.isEmpty { missing.append(PathTemplate.unescaped(filled)) }
                     for path in matches {
                         if let first = seen[path] {
                             // Matched again by another pattern: read once, with the first's
@@ -122,7 +122,10 @@ enum InputPlan {
                         file.sourceIndex = sourceIndex
                         file.patternIndex = patternIndex
                         file.day = positionDay?.number
-                        file.positionName = PathTemplate.positionName(of: path, filled: filled)
+                        // stdin as a pipeline's path is named by what it holds, as with --input -
+                        // (until 2026-12-06 it was `-` every night: the second night's lines were
+                        // taken for the first's, exit 0; a review).
+                        file.positionName = path == "-" ? try Self.stdinName() : PathTemplate.positionName(of: path, filled: filled)
                         file.manifestKey = Manifest.key(path)
                         files.append(file)
                     }
@@ -169,18 +172,38 @@ enum InputPlan {
     }
 
     /// stdin's name in positions: `-` and 16 hex digits of a hash (64-bit FNV-1a) of its first
-    /// line (at most 64 KiB of it), read ahead and handed back to the one stream the run reads.
-    /// stdin has no name of its own: a night's log piped in is not the night before's (whose
-    /// first line differs), and the same stream piped in again is known as a repeat.
+    /// line that is not blank (at most 64 KiB of it), read ahead and handed back to the one
+    /// stream the run reads. stdin has no name of its own: a night's log piped in is not the
+    /// night before's (whose first line differs), and the same stream piped in again is known
+    /// as a repeat. Until 2026-12-06 the first line, blank or not: two nights' streams that
+    /// began with a blank line had one name, and the second night's lines were taken for the
+    /// first's (a review). A stream whose first line is another's is said by the manifest
+    /// (`Manifest.record`).
     static func stdinName() throws(PipelineError) -> String {
-        let seen = try peek("-") { $0.contains(0x0A) }
+        let seen = try peek("-") { firstLine(of: $0).complete }
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         // At most 64 KiB of it: how much more a pipe gave with the last read varies.
-        for byte in seen.prefix(while: { $0 != 0x0A }).prefix(65_536) {
+        for byte in seen[firstLine(of: seen).start...].prefix(while: { $0 != 0x0A }).prefix(65_536) {
             hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
         }
         let hex = String(hash, radix: 16)
         return "-" + String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    /// Where the first line that is not blank (spaces, tabs, a carriage return) starts in
+    /// `seen` (its end when there is none), and whether its end (or 64 KiB of it) is read.
+    static func firstLine(of seen: [UInt8]) -> (start: Int, complete: Bool) {
+        var start = 0
+        var blank = true
+        for (index, byte) in seen.enumerated() {
+            if byte == 0x0A {
+                if !blank { return (start, true) }
+                start = index + 1
+            } else if blank, byte != 0x20, byte != 0x09, byte != 0x0D {
+                blank = false
+            }
+        }
+        return blank ? (seen.count, false) : (start, seen.count - start >= 65_536)
     }
 
     /// An `--input` without `--input-kind` is NDJSON when its first non-blank byte is `{`

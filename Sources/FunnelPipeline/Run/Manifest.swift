@@ -371,7 +371,11 @@ struct Manifest {
     }
 
     /// Records a file this run read and says how it compares with the last time. Stdin (`-`)
-    /// is named in positions by what it holds, so any reading of it is new.
+    /// is named in positions by its first line that is not blank (`InputPlan.stdinName`), so a
+    /// reading of it is new unless the stream read last from stdin had that name: then it is
+    /// compared with that one as a file is (the same lines, grown, or changed: until
+    /// 2026-12-06 any reading of stdin was new, and a night's stream whose first line was the
+    /// night before's replaced that night's records without a word; a review).
     /// `settings`: the reading's fingerprint (`ReadingSettings`), without the pattern
     /// (`lines`), and with each pattern of the file's source (`anyPattern`: an entry from
     /// before `line_settings` holds the pattern of its reading, which may be another).
@@ -392,7 +396,7 @@ struct Manifest {
         entries[key] = Entry(path: key, bytes: reading.bytes, crc32: reading.crc32, runs: (previous?.runs ?? 0) + 1, lastRun: now,
                              settings: settings.whole, lineSettings: settings.lines, contentBytes: reading.contentBytes, contentCRC32: reading.contentCRC32, kept: kept,
                              position: position)
-        guard let previous, let found, path != "-" else {
+        guard let previous, let found, path != "-" || previous.position == position else {
             if path != "-", reading.bytes > 0, reading.kept > 0 {
                 // The first by path of the run's new files of one content is the one named.
                 newContents[Content(bytes: reading.bytes, crc32: reading.crc32)].keepFirst(key)
@@ -414,6 +418,8 @@ struct Manifest {
             } else if reading.contentBytes > before && reading.prefixCRC32 == crc {
                 // Lines added at the end are new positions: the history takes them as it should.
                 seen = Seen(text: sizes + ": grown since")
+            } else if path == "-" {
+                seen = Seen(text: sizes + ": changed since", conflict: "it is named by its first line that is not blank (standard input has no name of its own), which is the first line of the stream read from standard input before, and its lines are others: a record is kept by its input's name and line, so they took the places of that stream's lines in the history; give each night's input as a file (--input PATH, or the pipeline's paths), or begin it with a line of its own")
             } else if another {
                 // Another file under the same names: a folder behind a link switched, or
                 // another pipeline's output folder (a review: two pipelines' `events.ndjson`

@@ -54,20 +54,22 @@ public struct Validator {
             for index in sampling.sources.indices {
                 sampling.sources[index].paths = sampling.sources[index].paths.flatMap { pattern in
                     let newest = newestFiles(of: PathTemplate(pattern))
-                    if newest.isEmpty { reports.append(FileReport(path: pattern, kind: pipeline.sources[index].kind, matchedNothing: true)) }
-                    return newest
+                    if newest.isEmpty { reports.append(FileReport(path: PathTemplate.unescaped(pattern), kind: pipeline.sources[index].kind, matchedNothing: true)) }
+                    // Each file is then a pattern matching itself alone (a file named
+                    // `web[1].log` was globbed again and matched nothing; a review).
+                    return newest.map(PathTemplate.escaped)
                 }
             }
             plan.days = []
             if sampling.sources.allSatisfy(\.paths.isEmpty) {
-                throw PipelineError("no input file matched: \(pipeline.sources.flatMap(\.paths).joined(separator: ", "))")
+                throw PipelineError("no input file matched: \(pipeline.sources.flatMap(\.paths).map(PathTemplate.unescaped).joined(separator: ", "))")
             }
         }
         let (files, missing, _) = try InputPlan.files(pipeline: sampling, options: plan)
         // A pattern that matches nothing is what validate is for (a typo that a run would
         // list as missing every night): until 2026-12-05 it was left out and all was OK.
         for path in missing {
-            let kind = pipeline.sources.first { $0.paths.contains { (try? PathTemplate($0).filled(for: plan.days.first)) == path } }?.kind ?? .accessLog
+            let kind = pipeline.sources.first { $0.paths.contains { (try? PathTemplate($0).filled(for: plan.days.first)).map(PathTemplate.unescaped) == path } }?.kind ?? .accessLog
             reports.append(FileReport(path: path, kind: kind, matchedNothing: true))
         }
         let filter = RecordFilter(botPatterns: pipeline.botPatterns, excludedPaths: pipeline.excludedPaths)
