@@ -132,29 +132,14 @@ public struct SessionInspector {
         let digits = String(session.eventTexts.count).count
         for (index, text) in session.eventTexts.enumerated() {
             let number = String(index + 1)
-            out += "  " + String(repeating: " ", count: digits - number.count) + number + "  " + text + "\n"
+            out += "  " + String(repeating: " ", count: digits - number.count) + number + "  " + printable(text) + "\n"
         }
         return out
     }
 
-    /// A value on one line: control characters written as JSON escapes (`\n`, `\r`, `\t`,
-    /// `\u001b`), so that a value holding a line break cannot pass for the next field.
-    static func printable(_ value: String) -> String {
-        guard value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else { return value }
-        var out = ""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
-    }
+    /// A value on one line (`TerminalText.oneLine`): a value holding a line break cannot
+    /// pass for the next field, nor one holding a terminal's control sequence act on it.
+    static func printable(_ value: String) -> String { TerminalText.oneLine(value) }
 
     private static func describe(_ key: Key, count: Int, noun: String) -> String {
         guard key.type != "none" else { return "missing" }

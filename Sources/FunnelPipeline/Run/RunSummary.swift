@@ -103,7 +103,9 @@ public struct RunSummary: Sendable {
         for warning in warnings { lines.append("  warning      \(warning)") }
         for problem in problems { lines.append("  problem      \(problem)") }
         lines.append("  exit status  \(exitCode)")
-        return lines.joined(separator: "\n") + "\n"
+        // File names and values from input, on a terminal (a file named with ESC or a line
+        // break was printed raw; a review).
+        return lines.map(TerminalText.oneLine).joined(separator: "\n") + "\n"
     }
 
     /// Files named one by one in the text's "repeated" lines; the rest are counted.
