@@ -34,4 +34,20 @@ public enum Hex {
     /// C0 controls and DEL: bytes an escape may name but a kept field must not hold.
     @inlinable
     public static func isControl(_ byte: UInt8) -> Bool { byte < 0x20 || byte == 0x7F }
+
+    /// A request target or URL with its raw control bytes (a tab from a server that does not
+    /// escape them, as nginx does; a JSON `\n` in an event's `url`) percent-encoded, as a
+    /// browser sends them; nil when it has none, as nearly every target. A path or campaign
+    /// value never holds a raw control byte (until 2026-12-06 a raw tab reached
+    /// `landing_page` and utm values from a log, and a newline from an event's `url`; nginx's
+    /// `\x09` stays as written).
+    public static func escapingControls(_ target: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        guard target.contains(where: isControl) else { return nil }
+        var escaped: [UInt8] = []
+        escaped.reserveCapacity(target.count + 8)
+        for byte in target {
+            if isControl(byte) { appendPercentEscape(byte, to: &escaped) } else { escaped.append(byte) }
+        }
+        return escaped
+    }
 }

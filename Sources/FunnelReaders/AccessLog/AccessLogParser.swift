@@ -315,21 +315,6 @@ public struct AccessLogParser: Sendable {
         }
     }
 
-    /// A request target with its raw control bytes (a tab from a server that does not escape
-    /// them, as nginx does) percent-encoded, as a browser sends them; nil when it has none, as
-    /// nearly every target. A path or campaign value never holds a raw control byte (until
-    /// 2026-12-06 a raw tab reached `landing_page` and utm values; nginx's `\x09` stayed as
-    /// written, as now).
-    static func escapingControls(_ target: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
-        guard target.contains(where: Hex.isControl) else { return nil }
-        var escaped: [UInt8] = []
-        escaped.reserveCapacity(target.count + 8)
-        for byte in target {
-            if Hex.isControl(byte) { Hex.appendPercentEscape(byte, to: &escaped) } else { escaped.append(byte) }
-        }
-        return escaped
-    }
-
     /// A request's method: bytes of the line as they are, or a string when they had escapes.
     /// The filter only asks whether it is `GET`; the string is made for a record alone.
     private enum Method {
@@ -396,17 +381,17 @@ public struct AccessLogParser: Sendable {
                     unescaped.withUnsafeBufferPointer { bytes in
                         guard let (method, target) = Self.split(bytes) else { return }
                         self.method = .made(String(decoding: method, as: UTF8.self))
-                        self.target = .unescaped(AccessLogParser.escapingControls(target) ?? Array(target))
+                        self.target = .unescaped(Hex.escapingControls(target) ?? Array(target))
                     }
                 } else if let (method, target) = Self.split(raw) {
                     self.method = .inLine(method)
-                    self.target = AccessLogParser.escapingControls(target).map(Target.unescaped) ?? .inLine(target)
+                    self.target = Hex.escapingControls(target).map(Target.unescaped) ?? .inLine(target)
                 }
             case .requestMethod: method = quoted && Self.hasBackslash(raw) ? .made(text(raw, quoted)) : .inLine(raw)
             case .requestURI:
                 let target = quoted && Self.hasBackslash(raw) ? unescape(raw) : nil
-                self.target = target.map { Target.unescaped($0.withUnsafeBufferPointer { AccessLogParser.escapingControls($0) } ?? $0) }
-                    ?? AccessLogParser.escapingControls(raw).map(Target.unescaped) ?? .inLine(raw)
+                self.target = target.map { Target.unescaped($0.withUnsafeBufferPointer { Hex.escapingControls($0) } ?? $0) }
+                    ?? Hex.escapingControls(raw).map(Target.unescaped) ?? .inLine(raw)
             case .status:
                 // Three digits, as every server writes it. Anything else is a line the format
                 // does not fit (a field more or less before it): until 2026-12-05 it was taken

@@ -179,7 +179,9 @@ struct EventFields {
         case .userAgent: record.userAgent = freeText()
         case .ip: record.ip = string().flatMap(ClientAddress.normalized)
         case .country: record.country = string().flatMap(CountryCode.normalize)
-        case .city: record.city = freeText()
+        // Without line ends or spaces around it, as a log's city (PostHog's `"Köln\r\n"`
+        // kept its CRLF until 2026-12-06; a review).
+        case .city: record.city = freeText().map(Self.trimmingSpaces).flatMap { $0.isEmpty ? nil : $0 }
         case .property(let property): set(property, value, s)
         }
     }
@@ -346,7 +348,11 @@ struct EventFields {
         if let location = url ?? page {
             // Spaces around a URL are not part of it (` https://film.example/h` of a hand-made
             // export was the path ` https://film.example/h` until 2026-12-06).
-            let parts = URLParts(Self.trimmingSpaces(location))
+            // Its raw control bytes percent-encoded, as the access-log reader's (a JSON `\n`
+            // reached utm values and `landing_page` raw until 2026-12-06; a review).
+            var trimmed = Self.trimmingSpaces(location)
+            let escaped = trimmed.withUTF8 { Hex.escapingControls($0) }.map { String(decoding: $0, as: UTF8.self) }
+            let parts = URLParts(escaped ?? trimmed)
             record.host = parts.host
             record.path = parts.path
             record.query = parts.query

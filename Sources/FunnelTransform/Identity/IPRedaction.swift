@@ -112,7 +112,7 @@ public enum IPRedaction {
 
     /// `bytes` with their percent escapes decoded once and then twice (a value encoded
     /// twice), each only when it changes the text.
-    private static func decodings(_ bytes: UnsafeBufferPointer<UInt8>) -> [[UInt8]] {
+    static func decodings(_ bytes: UnsafeBufferPointer<UInt8>) -> [[UInt8]] {
         var results: [[UInt8]] = []
         var text = Array(bytes)
         for _ in 0..<2 {

@@ -16,24 +16,40 @@ import FunnelCore
 enum URLRedaction {
     /// `text` cut at the first `?` or `#` that ends a URL, a path or a host and path; nil when
     /// it stays as it is (nearly always: a text without `?` or `#` is looked at once).
+    ///
+    /// A text whose URL's `?` or `#` is percent-encoded (`https%3A%2F%2Fcdn.example%2Ft.mp4%3Ftoken%3D...`,
+    /// `/a%3Ftoken%3D...`, or encoded twice) is looked through decoded once, and then twice, as
+    /// `IPRedaction` does, and written decoded and cut when that shows a URL with its query
+    /// (until 2026-12-06 written whole; a review).
     static func withoutQuery(_ text: String) -> String? {
         var text = text
         return text.withUTF8 { bytes -> String? in
-            guard let base = bytes.baseAddress, memchr(base, Int32(UInt8(ascii: "?")), bytes.count) != nil
-                || memchr(base, Int32(UInt8(ascii: "#")), bytes.count) != nil else { return nil }
-            for cut in bytes.indices where bytes[cut] == UInt8(ascii: "?") || bytes[cut] == UInt8(ascii: "#") {
-                // The word before the mark: the bytes a URL is written with, back to a space,
-                // a quote, a bracket or a character beyond ASCII (`(https://...?`, `"https://...?`,
-                // a no-break space), whatever stands before it.
-                var start = cut
-                while start > 0, isURLByte(bytes[start - 1]) { start -= 1 }
-                let word = UnsafeBufferPointer(rebasing: bytes[start..<cut])
-                if isURLOrPath(word, query: UnsafeBufferPointer(rebasing: bytes[(cut + 1)...])) {
-                    return String(decoding: UnsafeBufferPointer(rebasing: bytes[..<cut]), as: UTF8.self)
-                }
+            if let plain = cut(bytes) { return plain }
+            guard let base = bytes.baseAddress, memchr(base, Int32(UInt8(ascii: "%")), bytes.count) != nil else { return nil }
+            for decoded in IPRedaction.decodings(bytes) {
+                if let cut = decoded.withUnsafeBufferPointer({ cut($0) }) { return cut }
             }
             return nil
         }
+    }
+
+    /// `bytes` cut at the first `?` or `#` that ends a URL, a path or a host and path; nil
+    /// when there is none.
+    private static func cut(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        guard let base = bytes.baseAddress, memchr(base, Int32(UInt8(ascii: "?")), bytes.count) != nil
+            || memchr(base, Int32(UInt8(ascii: "#")), bytes.count) != nil else { return nil }
+        for cut in bytes.indices where bytes[cut] == UInt8(ascii: "?") || bytes[cut] == UInt8(ascii: "#") {
+            // The word before the mark: the bytes a URL is written with, back to a space,
+            // a quote, a bracket or a character beyond ASCII (`(https://...?`, `"https://...?`,
+            // a no-break space), whatever stands before it.
+            var start = cut
+            while start > 0, isURLByte(bytes[start - 1]) { start -= 1 }
+            let word = UnsafeBufferPointer(rebasing: bytes[start..<cut])
+            if isURLOrPath(word, query: UnsafeBufferPointer(rebasing: bytes[(cut + 1)...])) {
+                return String(decoding: UnsafeBufferPointer(rebasing: bytes[..<cut]), as: UTF8.self)
+            }
+        }
+        return nil
     }
 
     /// A byte a URL is written with (RFC 3986's unreserved, reserved but the brackets and
@@ -44,7 +60,7 @@ enum URLRedaction {
     }
 
     /// A word before its `?` or `#`: a path (`/...`, `//host/...`), a URL of any scheme
-    /// anywhere in it (`url=https://...`: letters, digits, `+`, `-`, `.` before `://`), or a
+    /// anywhere in it (`url=https://...`: letters, digits, `+`, `-`, `.` before `://` or `:/`), or a
     /// host (a name of two or more labels in lower case, the last of letters; an IPv4 address;
     /// `localhost`; a port allowed) followed by a `/`, or by a query of `name=` when it has no
     /// path (`cdn.example?token=...`).
@@ -52,8 +68,9 @@ enum URLRedaction {
         guard let first = word.first else { return false }
         if first == UInt8(ascii: "/") { return true }
         var index = 0
-        while index + 3 <= word.count {
-            if word[index] == UInt8(ascii: ":"), word[index + 1] == UInt8(ascii: "/"), word[index + 2] == UInt8(ascii: "/"),
+        // `scheme:/` too: browsers read `https:/cdn.example/x` as `https://` (a review).
+        while index + 2 <= word.count {
+            if word[index] == UInt8(ascii: ":"), word[index + 1] == UInt8(ascii: "/"),
                index > 0, isSchemeByte(word[index - 1]) {
                 return true
             }

@@ -124,6 +124,24 @@ struct NDJSONDialectTests {
         #expect(r.path == "/h" && r.host == "film.example" && r.query == "utm_source=x", "\(r.path ?? "nil") \(r.query ?? "nil")")
     }
 
+    /// A raw control byte in an event's URL (a JSON `\n`, `\t`, `\u001b`) is percent-encoded,
+    /// as the access-log reader encodes one in a request target: it reached `landing_page` and
+    /// utm values raw until 2026-12-06 (a review).
+    @Test func aControlByteInAURLIsPercentEncoded() throws {
+        let r = try record(#"{"event":"PageView","anonymous_id":"v","timestamp":1704067200000,"url":"https://film.example/a\tb?utm_source=x\ny&utm_medium=\u001b[2J"}"#, .canonical)
+        #expect(r.path == "/a%09b", "\(r.path ?? "nil")")
+        #expect(r.query == "utm_source=x%0Ay&utm_medium=%1B[2J", "\(r.query ?? "nil")")
+    }
+
+    /// A city with a line end or spaces around it is the city (PostHog's `"Köln\r\n"` kept its
+    /// CRLF until 2026-12-06, beside a country that was trimmed; a review).
+    @Test func aCityIsTrimmed() throws {
+        let r = try record(#"{"event":"PageView","anonymous_id":"v","timestamp":1704067200000,"city":" K\u00f6ln\r\n","country":"de"}"#, .canonical)
+        #expect(r.city == "Köln")
+        let blank = try record(#"{"event":"PageView","anonymous_id":"v","timestamp":1704067200000,"city":" \r\n"}"#, .canonical)
+        #expect(blank.city == nil)
+    }
+
     // MARK: - Segment
 
     static let segmentPage = #"""

@@ -32,13 +32,20 @@ struct URLRedactionTests {
         ("open\u{00A0}https://cdn.example/t?token=S", "open\u{00A0}https://cdn.example/t"),
         ("cdn.example?token=S", "cdn.example"), ("x.example?y=1", "x.example"),
         ("localhost:3000/t.mp4?token=S", "localhost:3000/t.mp4"), ("203.0.113.5/t.mp4?token=S", "203.0.113.5/t.mp4"),
+        // Its `?` percent-encoded, once or twice: decoded and cut; `scheme:/`, which browsers
+        // read as `scheme://` (a review of 2026-12-06 found each written whole).
+        ("https%3A%2F%2Fcdn.example%2Ft.mp4%3Ftoken%3Dsecret", "https://cdn.example/t.mp4"),
+        ("https%253A%252F%252Fx.example%252F%253Ftoken%253Ds10", "https://x.example/"),
+        ("/a%3Ftoken%3Dsecret", "/a"), ("see /a%23access_token%3Dx", "see /a"),
+        ("https:/cdn.example/x?token=s1", "https:/cdn.example/x"), ("http:/x?y", "http:/x"),
     ])
     func queriesAreCut(text: String, kept: String) {
         #expect(URLRedaction.withoutQuery(text) == kept)
     }
 
-    @Test(arguments: ["trailer-main", "https://film.example/plain", "/watch", "what? no", "hi#1", "http:/x?y", "",
-                      "Really.What?", "trailer_v2.mp4?", "a.1/c?d", "://x?y", "Mr.Smith/Jones? trailer", "Is it on film.example? yes"])
+    @Test(arguments: ["trailer-main", "https://film.example/plain", "/watch", "what? no", "hi#1", "",
+                      "Really.What?", "trailer_v2.mp4?", "a.1/c?d", "://x?y", "Mr.Smith/Jones? trailer", "Is it on film.example? yes",
+                      "100%3F", "50% off? yes", "what%3F no", "a%2Fb", "caf%C3%A9?"])
     func otherTextsStay(_ text: String) {
         #expect(URLRedaction.withoutQuery(text) == nil)
     }
