@@ -46,7 +46,7 @@ enum InputPlan {
                     if let what = looked?.notRegular {
                         throw PipelineError("--input \(path) is \(what), which funnel cannot look into and then read from the start: add --input-kind access_log or ndjson, or give it as standard input (--input -)")
                     }
-                    kind = try sniff(path)
+                    kind = try sniff(path, jsonAccessLog: Self.readsJSONAccessLogs(pipeline))
                 }
                 let candidates = pipeline.sources.filter { $0.kind == kind }
                 // Sources of one kind read alike (two servers, one format) are one choice;
@@ -84,20 +84,27 @@ enum InputPlan {
         // The source and pattern that first matched each path.
         var seen: [String: (source: Int, pattern: Int)] = [:]
         var missing: [String] = []
+        var missingSeen = Set<String>()
         let days: [Day?] = options.days.isEmpty ? [nil] : options.days
         for (sourceIndex, source) in pipeline.sources.enumerated() {
             for (patternIndex, pattern) in source.paths.enumerated() {
                 let template = PathTemplate(pattern)
+                // The day before's filling and first day: a month's pattern fills alike all
+                // month, and `{date:static}` every day (25 years of days each looked back 400
+                // days: 12 s before reading; a review).
+                var before: (filled: String, day: Day?)?
                 for day in template.hasDate ? days : [nil] {
                     let filled = try template.filled(for: day)
                     // Once a pattern and day, not once a file (a year's folder of 8,760 files
                     // took 12 s to list on its last day; a review).
-                    let positionDay = day.flatMap { Self.firstDay(of: template, filling: filled, from: $0) }
+                    let positionDay = before?.filled == filled ? before!.day : day.flatMap { Self.firstDay(of: template, filling: filled, from: $0) }
+                    before = (filled, positionDay)
                     // A link whose target is gone is a file that cannot be read, not one that
                     // is missing: until 2026-12-05 it was left out without a word (`lstat`).
                     var status = stat()
                     let matches = PathTemplate.glob(filled).filter { $0 == "-" || lstat($0, &status) == 0 }
-                    if matches.isEmpty { missing.append(PathTemplate.unescaped(filled)) }
+                    // Once a path (a month's file missing was said for each day of the month).
+                    if matches.isEmpty, missingSeen.insert(PathTemplate.unescaped(filled)).inserted { missing.append(PathTemplate.unescaped(filled)) }
                     for path in matches {
                         if let first = seen[path] {
                             // Matched again by another pattern: read once, with the first's
@@ -209,10 +216,21 @@ enum InputPlan {
     /// An `--input` without `--input-kind` is NDJSON when its first non-blank byte is `{`
     /// (after a byte-order mark), an access log otherwise. stdin is peeked the same way, its
     /// bytes handed back to the one stream the run then reads (`InputStream.opening`).
-    static func sniff(_ path: String) throws(PipelineError) -> Pipeline.Source.Kind {
+    ///
+    /// `jsonAccessLog`: the pipeline reads access logs written as JSON (an nginx `log_format`
+    /// of `{"ip":"$remote_addr",...}`) and no NDJSON: a `{` is then such a log (until
+    /// 2026-12-06 it was read as NDJSON with the canonical defaults, every line rejected; a
+    /// review).
+    static func sniff(_ path: String, jsonAccessLog: Bool = false) throws(PipelineError) -> Pipeline.Source.Kind {
         let seen = try peek(path) { firstContent(of: $0) != nil }
         guard let first = firstContent(of: seen) else { return .accessLog }
-        return seen[first] == UInt8(ascii: "{") ? .ndjson : .accessLog
+        return seen[first] == UInt8(ascii: "{") && !jsonAccessLog ? .ndjson : .accessLog
+    }
+
+    /// Whether `pipeline` has an access-log source whose format is JSON and no NDJSON source.
+    static func readsJSONAccessLogs(_ pipeline: Pipeline) -> Bool {
+        !pipeline.sources.contains { $0.kind == .ndjson }
+            && pipeline.sources.contains { $0.kind == .accessLog && $0.format.drop(while: { $0 == " " || $0 == "\t" }).hasPrefix("{") }
     }
 
     /// Where the first byte that is not blank is, after a byte-order mark; nil until one is

@@ -107,6 +107,8 @@ struct SummaryCountsTests {
         let summary = try RunsOverTimeTests.run(folder + "/pipeline.yaml", days: [], sink: .ndjson, output: folder + "/out")
         #expect(summary.kept + summary.filteredTotal + summary.rejectedTotal == summary.linesRead, "\(summary.text)")
         #expect(summary.rejectedTotal == 0 && summary.rejectRate == 0, "\(summary.text)")
+        #expect(summary.files.map(\.rejected) == [0, 0], "each file's rejected lines add up with the run's")
+        #expect(summary.files.map { $0.damage != nil } == [false, true])
         #expect(summary.damaged == [.nulHole: 1, .gzipDamaged: 1], "\(summary.text)")
         #expect(summary.exitStatus == .inputDamaged, "the cut gzip file: \(summary.text)")
         #expect(!summary.problems.contains { $0.contains("format setting") }, "\(summary.problems)")

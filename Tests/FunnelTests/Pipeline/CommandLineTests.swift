@@ -881,6 +881,55 @@ struct CommandLineTests {
         #expect(TestFiles.readText(folder + "/out/sessions.ndjson")?.contains("\"landing_page\":\"/a\"") == true, "\(run)")
     }
 
+    /// An access log written as JSON (an nginx `log_format` of `{"ip":"$remote_addr",...}`),
+    /// given as `--input` to a pipeline reading such logs and no NDJSON, is such a log: it was
+    /// taken for NDJSON by its `{` and every line rejected, exit 2 (until 2026-12-06; a review).
+    @Test func aJSONAccessLogGivenAsInputIsReadAsOne() throws {
+        let folder = TestFiles.temporaryFolder("cli-json-log")
+        defer { TestFiles.remove(folder) }
+        TestFiles.write(folder + "/j.log", """
+        {"ip":"198.51.100.7","time":"2024-03-01T10:00:00+00:00","request":"GET /a HTTP/1.1","status":"200","ua":"Mozilla/5.0 Firefox/120"}
+        {"ip":"198.51.100.8","time":"2024-03-01T10:01:00+00:00","request":"GET /b HTTP/1.1","status":"200","ua":"Mozilla/5.0 Firefox/120"}
+
+        """)
+        TestFiles.write(folder + "/pipeline.yaml", """
+        sources:
+          - kind: access_log
+            format: '{"ip":"$remote_addr","time":"$time_iso8601","request":"$request","status":"$status","ua":"$http_user_agent"}'
+            paths: ["unused.log"]
+        sink:
+          kind: ndjson
+          output: out
+        """)
+        let run = try funnel(["run", folder + "/pipeline.yaml", "--input", folder + "/j.log", "--progress", "never"])
+        #expect(run.status == 0, "\(run)")
+        #expect(run.stderr.contains("kept         2"), "\(run)")
+    }
+
+    /// A month's file missing in a run of its days is said once, and `{date:static}` over 25
+    /// years of days is filled once a day, not looked back 400 days each (a review: 31 lines,
+    /// and 12 s before reading).
+    @Test func aMissingMonthsFileIsSaidOnce() throws {
+        let folder = TestFiles.temporaryFolder("cli-missing-once")
+        defer { TestFiles.remove(folder) }
+        TestFiles.write(folder + "/e-static.ndjson", #"{"event":"PageView","timestamp":1704103200000,"anonymous_id":"v1","url":"/a"}"# + "\n")
+        TestFiles.write(folder + "/pipeline.yaml", """
+        sources:
+          - kind: ndjson
+            paths: ["m-{date:%Y%m}.ndjson", "e-{date:static}.ndjson"]
+        sink:
+          kind: ndjson
+          output: out
+        """)
+        let run = try funnel(["run", folder + "/pipeline.yaml", "--from", "2024-01-01", "--to", "2024-03-01", "--progress", "never",
+                              "--summary-json", folder + "/s.json"])
+        #expect(run.status == 0, "\(run)")
+        #expect(run.stderr.components(separatedBy: "m-202401.ndjson matched no file").count == 2, "\(run)")
+        let json = TestFiles.readText(folder + "/s.json") ?? ""
+        #expect(json.components(separatedBy: "m-202401.ndjson").count == 2, "\(json)")
+        #expect(json.components(separatedBy: "m-202403.ndjson").count == 2, "\(json)")
+    }
+
     @Test func validateWithNoMatchingFileNamesThePatterns() throws {
         let folder = TestFiles.temporaryFolder("cli-validate-none")
         defer { TestFiles.remove(folder) }
