@@ -49,8 +49,13 @@ struct FieldList {
         if let text, !Self.isBlank(text) { fields.append(Field(name, .string(text))) }
     }
 
-    /// Empty, or ASCII white space alone; most texts are told by their first byte.
+    /// Empty, or white space alone; most texts are told by their first byte. White space
+    /// beyond ASCII counts (a no-break space, `utm_medium=%C2%A0`, was a medium until
+    /// 2026-12-06; a review).
     static func isBlank(_ text: String) -> Bool {
-        text.utf8.allSatisfy { $0 == 0x20 || ($0 >= 0x09 && $0 <= 0x0D) }
+        for byte in text.utf8 where byte != 0x20 && !(byte >= 0x09 && byte <= 0x0D) {
+            return byte >= 0x80 && text.unicodeScalars.allSatisfy(\.properties.isWhitespace)
+        }
+        return true
     }
 }

@@ -66,6 +66,9 @@ import Testing
         ("utm_source=+&utm_source=fb", "fb", nil),
         ("utm_source=fb&utm_medium=%20%20", "fb", nil),
         ("utm_source=%20fb%20", " fb ", nil),
+        // White space beyond ASCII (a no-break space, an ideographic space) since 2026-12-06.
+        ("utm_source=fb&utm_medium=%C2%A0", "fb", nil), ("utm_source=%E3%80%80&utm_medium=cpc", nil, "cpc"),
+        ("utm_source=%C2%A0fb", "\u{A0}fb", nil),
     ] as [(String, String?, String?)])
     func aBlankValueIsNoValue(query: String, source: String?, medium: String?) {
         let campaign = Campaign(QueryParameters(query))
