@@ -14,6 +14,9 @@ enum DurationText {
         var total: Int64 = 0
         var number: Int64 = 0
         var digits = 0
+        // Each unit once, largest first (`1h30m`): `1m1m` and `30m1h` were read as sums until
+        // 2026-12-06 (a review), a typo's likelier meaning than its sum.
+        var lastUnit = Int64.max
         for character in trimmed {
             if let digit = character.wholeNumberValue, character.isASCII {
                 number = number * 10 + Int64(digit)
@@ -29,7 +32,8 @@ enum DurationText {
             case "d": unit = 86_400_000
             default: throw PipelineError("\(key): '\(text)' is not a duration; write e.g. 30m, 24h, 90s or 1h30m")
             }
-            guard digits > 0 else { throw PipelineError("\(key): '\(text)' is not a duration; write e.g. 30m, 24h, 90s or 1h30m") }
+            guard digits > 0, unit < lastUnit else { throw PipelineError("\(key): '\(text)' is not a duration; write e.g. 30m, 24h, 90s or 1h30m (each unit once, the largest first)") }
+            lastUnit = unit
             total += number * unit
             guard total <= longestMillis else { throw tooLong }
             number = 0

@@ -19,8 +19,11 @@ public struct Day: Sendable, Hashable, Comparable, CustomStringConvertible {
         default: break
         }
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        // Digits only: `Int` takes a sign (`+024-02-29` was the year 24 until 2026-12-06; a
+        // review), and a year 0000 is no day of any log.
         guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-              let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
+              parts.allSatisfy({ $0.utf8.allSatisfy { $0 &- 0x30 < 10 } }),
+              let year = Int(parts[0]), year > 0, let month = Int(parts[1]), let day = Int(parts[2]),
               (1...12).contains(month), day >= 1, day <= CivilTime.daysInMonth(year: year, month: month) else {
             throw PipelineError("'\(text)' is not a date; write YYYY-MM-DD (or today, yesterday)")
         }

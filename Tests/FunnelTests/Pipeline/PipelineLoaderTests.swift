@@ -334,7 +334,7 @@ struct PipelineLoaderTests {
         #expect(pipeline.sessions.maxDurationMillis == millis)
     }
 
-    @Test(arguments: ["30 minutes", "m30", "1h30", "30x", "-5m", "0", "0m", "", "1.5h", "h"])
+    @Test(arguments: ["30 minutes", "m30", "1h30", "30x", "-5m", "0", "0m", "", "1.5h", "h", "1m1m", "30m1h", "1h1h30m"])
     func badDurations(_ text: String) {
         let message = failure(minimal("sessions:\n  timeout: \"\(text)\""))
         #expect(message.contains("sessions.timeout"), "\(message)")
@@ -538,7 +538,8 @@ struct DayTests {
     }
 
     @Test(arguments: ["2024-02-30", "2023-02-29", "1900-02-29", "2024-13-01", "2024-00-10", "2024-01-00", "2024-04-31",
-                      "2024-3-1", "20240301", "2024/03/01", "24-03-01", "2024-03-01T00:00", "", "tomorrow", " 2024-03-01"])
+                      "2024-3-1", "20240301", "2024/03/01", "24-03-01", "2024-03-01T00:00", "", "tomorrow", " 2024-03-01",
+                      "+024-02-29", "2024-+3-01", "2024-03-+1", "0000-01-01", "-024-01-01"])
     func rejectsWhatIsNotADate(_ text: String) {
         do {
             _ = try Day(parsing: text)
