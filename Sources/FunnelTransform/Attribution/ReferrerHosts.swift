@@ -5,14 +5,25 @@ public enum ReferrerHosts {
     /// (`google.de`, `google.co.uk`), with the source name to report.
     static let searchEngines: [(label: String, source: String)] = [
         ("google", "google"), ("bing", "bing"), ("duckduckgo", "duckduckgo"), ("yahoo", "yahoo"), ("yandex", "yandex"),
-        ("baidu", "baidu"), ("ecosia", "ecosia"), ("ask", "ask"), ("naver", "naver"), ("seznam", "seznam"),
+        ("baidu", "baidu"), ("ecosia", "ecosia"), ("naver", "naver"), ("seznam", "seznam"),
         ("qwant", "qwant"), ("startpage", "startpage"), ("aol", "aol"), ("sogou", "sogou"),
-        ("daum", "daum"), ("brave", "brave"), ("kagi", "kagi"), ("perplexity", "perplexity"),
+        ("daum", "daum"), ("kagi", "kagi"), ("perplexity", "perplexity"),
     ]
 
     /// Search engines known by one host (and its subdomains) only: Yandex's own short domain,
-    /// a referral until 2026-12-05 (`ya` in other domains is not Yandex's).
-    static let searchHosts: [(host: String, source: String)] = [("ya.ru", "yandex")]
+    /// a referral until 2026-12-05 (`ya` in other domains is not Yandex's); Ask and Brave,
+    /// whose names other sites share or whose company site is no search (`ask.fm`, a social
+    /// site, and `brave.com` were `organic` by their label until 2026-12-06; a review).
+    static let searchHosts: [(host: String, source: String)] = [("ya.ru", "yandex"), ("ask.com", "ask"), ("search.brave.com", "brave")]
+
+    /// Hosts (and their subdomains) of a search engine's company that are no search: sign-in
+    /// redirects, user-made sites, the app store, documents. Referrals named after the host
+    /// (until 2026-12-06 `google` / `organic` by their label; a review).
+    static let notSearch: [String] = [
+        "accounts.google.com", "sites.google.com", "play.google.com", "docs.google.com", "drive.google.com",
+        "calendar.google.com", "photos.google.com", "groups.google.com", "classroom.google.com", "support.google.com",
+        "login.yahoo.com", "login.live.com", "login.microsoftonline.com",
+    ]
 
     /// Exact hosts (and their subdomains) of social networks.
     static let social: [(host: String, source: String)] = [
@@ -20,7 +31,7 @@ public enum ReferrerHosts {
         ("instagram.com", "instagram"), ("t.co", "twitter"), ("twitter.com", "twitter"), ("x.com", "twitter"),
         ("reddit.com", "reddit"), ("redd.it", "reddit"), ("linkedin.com", "linkedin"), ("lnkd.in", "linkedin"),
         ("youtube.com", "youtube"), ("youtu.be", "youtube"), ("tiktok.com", "tiktok"), ("pinterest.com", "pinterest"),
-        ("pin.it", "pinterest"), ("threads.net", "threads"), ("bsky.app", "bluesky"), ("tumblr.com", "tumblr"),
+        ("pin.it", "pinterest"), ("threads.net", "threads"), ("threads.com", "threads"), ("bsky.app", "bluesky"), ("tumblr.com", "tumblr"),
         ("vk.com", "vk"), ("snapchat.com", "snapchat"), ("quora.com", "quora"), ("discord.com", "discord"),
         ("whatsapp.com", "whatsapp"), ("telegram.org", "telegram"), ("t.me", "telegram"), ("letterboxd.com", "letterboxd"),
     ]
@@ -81,6 +92,7 @@ public enum ReferrerHosts {
         for (searchHost, source) in searchHosts where matches(bare, searchHost) {
             return Channel(source: source, medium: "organic")
         }
+        if notSearch.contains(where: { matches(bare, $0) }) { return Channel(source: bare, medium: "referral") }
         let labels = bare.split(separator: ".")
         // The provider's name is the label before the public suffix: google.com,
         // google.co.uk, search.yahoo.co.jp, duckduckgo.com, search.brave.com.

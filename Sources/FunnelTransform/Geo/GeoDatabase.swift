@@ -1,4 +1,5 @@
 import CMaxMindDB
+import FunnelCore
 
 #if canImport(Glibc)
 import Glibc
@@ -105,12 +106,11 @@ public final class GeoDatabase {
     }
 
     /// Two ASCII letters, upper-cased; anything else is not a country code.
+    /// The database's code read as a record's is (`CountryCode`): an assigned code, `UK` as
+    /// `GB`; `ZZ`, `EU` and the like are none (until 2026-12-06 any two letters were written;
+    /// a review).
     private static func countryCode(_ text: String) -> String? {
-        let letters = Array(text.utf8)
-        guard letters.count == 2, letters.allSatisfy({ ($0 | 0x20) >= UInt8(ascii: "a") && ($0 | 0x20) <= UInt8(ascii: "z") }) else {
-            return nil
-        }
-        return String(decoding: letters.map { $0 & ~0x20 }, as: UTF8.self)
+        CountryCode.normalize(text)
     }
 
     /// The text to hand to libmaxminddb, or nil when `ip` is not a plain IPv4 or IPv6 address.

@@ -70,6 +70,14 @@ import Testing
         ("ya.com", "ya.com", "referral"),
         ("www.baidu.com", "baidu", "organic"),
         ("www.ecosia.org", "ecosia", "organic"),
+        // Ask and Brave by their search hosts; a search company's other services are
+        // referrals (all `organic` by their label until 2026-12-06; a review).
+        ("www.ask.com", "ask", "organic"), ("uk.ask.com", "ask", "organic"), ("ask.fm", "ask.fm", "referral"),
+        ("search.brave.com", "brave", "organic"), ("brave.com", "brave.com", "referral"),
+        ("accounts.google.com", "accounts.google.com", "referral"), ("sites.google.com", "sites.google.com", "referral"),
+        ("play.google.com", "play.google.com", "referral"), ("docs.google.com", "docs.google.com", "referral"),
+        ("news.google.com", "google", "organic"), ("www.google.de", "google", "organic"),
+        ("www.threads.com", "threads", "social"), ("threads.net", "threads", "social"),
         // Social networks.
         ("facebook.com", "facebook", "social"),
         ("www.facebook.com", "facebook", "social"),
