@@ -42,8 +42,18 @@ public final class InputStream {
             guard let prefix = contentPrefixLength else { return }
             if prefix == 0 {
                 contentPrefixChecksum = 0
-            } else if contentPrefixChecksum == nil, replayStart == 0, Int64(replay.count) == contentBytes, Int64(replay.count) >= prefix {
-                contentPrefixChecksum = replay.withUnsafeBytes { crc32(0, $0.baseAddress!.assumingMemoryBound(to: Bytef.self), uInt(prefix)) }
+            } else if contentPrefixChecksum == nil, replayStart == 0 {
+                // The content from its start: the bytes handed back, then (a plain stream)
+                // those read past them and not yet handed out: a first read of a pipe or file
+                // takes up to the buffer's size, more than a peek hands back (a review: a
+                // stream grown past its first read's length was called changed).
+                let pending = mode == .plain ? inputEnd - inputStart : 0
+                guard Int64(replay.count + pending) == contentBytes, Int64(replay.count + pending) >= prefix else { return }
+                let fromReplay = Int(min(prefix, Int64(replay.count)))
+                var crc = replay.withUnsafeBytes { crc32(0, $0.baseAddress?.assumingMemoryBound(to: Bytef.self), uInt(fromReplay)) }
+                let rest = Int(prefix) - fromReplay
+                if rest > 0 { crc = crc32(crc, (input.baseAddress! + inputStart).assumingMemoryBound(to: Bytef.self), uInt(rest)) }
+                contentPrefixChecksum = crc
             }
         }
     }

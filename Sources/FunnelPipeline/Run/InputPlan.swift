@@ -187,15 +187,22 @@ enum InputPlan {
     /// first's (a review). A stream whose first line is another's is said by the manifest
     /// (`Manifest.record`).
     static func stdinName() throws(PipelineError) -> String {
-        let seen = try peek("-") { firstLine(of: $0).complete }
+        let seen = try peek("-", limit: stdinPeekLimit) { firstLine(of: $0).complete }
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        // At most 64 KiB of it: how much more a pipe gave with the last read varies.
-        for byte in seen[firstLine(of: seen).start...].prefix(while: { $0 != 0x0A }).prefix(65_536) {
+        // At most 64 KiB of it, and nothing past the peek's limit: how much more a pipe gave
+        // with the last read varies (a review: blank lines and a long line past 64 KiB were
+        // named by how the pipe was written).
+        let start = firstLine(of: seen).start
+        for byte in seen[start..<min(seen.count, stdinPeekLimit)].prefix(while: { $0 != 0x0A }).prefix(65_536) {
             hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
         }
         let hex = String(hash, radix: 16)
         return "-" + String(repeating: "0", count: 16 - hex.count) + hex
     }
+
+    /// How much of stdin is read ahead to name it at most: blank lines before its first line
+    /// and 64 KiB of that line.
+    static let stdinPeekLimit = 1 << 20
 
     /// Where the first line that is not blank (spaces, tabs, a carriage return) starts in
     /// `seen` (its end when there is none), and whether its end (or 64 KiB of it) is read.
@@ -245,7 +252,7 @@ enum InputPlan {
     /// The first bytes of `path` (decompressed), read until `enough` holds of them (a pipe
     /// may give a few bytes at a time) or 64 KiB are read. stdin's are handed back to its one
     /// stream, which the run then reads from the start.
-    private static func peek(_ path: String, until enough: ([UInt8]) -> Bool) throws(PipelineError) -> [UInt8] {
+    private static func peek(_ path: String, limit: Int = 65_536, until enough: ([UInt8]) -> Bool) throws(PipelineError) -> [UInt8] {
         let stream: InputStream
         do {
             stream = try InputStream.opening(path)
@@ -255,7 +262,7 @@ enum InputPlan {
         var seen: [UInt8] = []
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 1)
         defer { buffer.deallocate() }
-        while seen.count < 65_536, !enough(seen) {
+        while seen.count < limit, !enough(seen) {
             let count = stream.read(into: buffer)
             if count == 0 { break }
             seen += UnsafeRawBufferPointer(rebasing: buffer[..<count])

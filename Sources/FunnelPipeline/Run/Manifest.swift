@@ -396,7 +396,12 @@ struct Manifest {
         entries[key] = Entry(path: key, bytes: reading.bytes, crc32: reading.crc32, runs: (previous?.runs ?? 0) + 1, lastRun: now,
                              settings: settings.whole, lineSettings: settings.lines, contentBytes: reading.contentBytes, contentCRC32: reading.contentCRC32, kept: kept,
                              position: position)
-        guard let previous, let found, path != "-" || previous.position == position else {
+        // Stdin is compared with the stream read last from stdin when it has its name, or the
+        // same bytes under another name (one an earlier version gave it: `-` for a pipeline's
+        // path, the blank first line's: a review found such a night piped in again after
+        // the upgrade stored twice without a word).
+        let sameStdin = previous.map { $0.position == position || ($0.bytes == reading.bytes && $0.crc32 == reading.crc32) } ?? false
+        guard let previous, let found, path != "-" || sameStdin else {
             if path != "-", reading.bytes > 0, reading.kept > 0 {
                 // The first by path of the run's new files of one content is the one named.
                 newContents[Content(bytes: reading.bytes, crc32: reading.crc32)].keepFirst(key)
@@ -447,7 +452,7 @@ struct Manifest {
             // Its lines are stored again under new positions beside the old ones: every
             // event of it twice (until 2026-12-05 without a word).
             seen.conflict = seen.conflict.map { $0 + ", and it" } ?? "it"
-            seen.conflict! += " was read before under another name in the history (its source's or path pattern's place in the pipeline file changed, or it was an --input file given another way, or given as --input once and matched by the pipeline's paths the other time), so its records are stored twice"
+            seen.conflict! += " was read before under another name in the history (its source's or path pattern's place in the pipeline file changed, or it was an --input file given another way, or given as --input once and matched by the pipeline's paths the other time, or it is standard input that a version before 2026-12-06 named otherwise), so its records are stored twice"
         }
         if seen.conflict != nil, previous.kept == 0 {
             // No earlier reading kept a record (until 2026-12-05 mending the format of a day

@@ -1,3 +1,4 @@
+import FunnelCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,10 +15,11 @@ struct Progress {
     private let enabled: Bool
     private let total: Int
     private let report: (String) -> Void
-    /// The files' sizes (0 for stdin), their sum, and the bytes read of each so far.
+    /// The files' sizes (-1 for stdin), their sum, and the lines and bytes read of each so far.
     private let sizes: [Int64]
     private let totalBytes: Int64
     private var readOfFile: [Int64]
+    private var linesOfFile: [Int]
     private var bytesRead: Int64 = 0
     private var file = 0
     private var path = ""
@@ -31,15 +33,17 @@ struct Progress {
         self.total = total
         self.report = report
         sizes = enabled && paths.count == total ? Self.sizes(of: paths) : []
-        totalBytes = sizes.contains(0) ? 0 : sizes.reduce(0, +)
+        // A known size each (a 0-byte file among others is read at once).
+        totalBytes = sizes.contains(-1) ? 0 : sizes.reduce(0, +)
         readOfFile = [Int64](repeating: 0, count: sizes.count)
+        linesOfFile = [Int](repeating: 0, count: enabled ? total : 0)
     }
 
-    /// The sizes of regular files at `paths`, 0 for stdin (`-`) and anything else.
+    /// The sizes of regular files at `paths`, -1 for stdin (`-`) and anything else.
     static func sizes(of paths: [String]) -> [Int64] {
         paths.map { path in
             var info = stat()
-            guard path != "-", stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return 0 }
+            guard path != "-", stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return -1 }
             return Int64(info.st_size)
         }
     }
@@ -65,12 +69,16 @@ struct Progress {
         draw(force: lastDraw == 0)
     }
 
-    /// Counts a line; true every 65,536 lines when the line is drawn, for the reader to give
-    /// the bytes read of the file it is reading (`read(_:ofFile:)`).
+    /// Counts a line of file `index`; true every 16,384 lines of that file when the line is
+    /// drawn, for the reader to give the bytes read of it (`read(_:ofFile:)`). By file: files
+    /// read side by side, their lines alternating, all move the bar (a count of all lines
+    /// fell on the same one of two alternating files every time; a review).
     @inline(__always)
-    mutating func tick() -> Bool {
+    mutating func tick(file index: Int) -> Bool {
         lines += 1
-        return enabled && lines & 0xFFFF == 0
+        guard enabled else { return false }
+        linesOfFile[index] += 1
+        return linesOfFile[index] & 0x3FFF == 0
     }
 
     /// `bytes` of file `index` are read (`.max` at its end: its whole size); draws the line
@@ -103,6 +111,6 @@ struct Progress {
         let width = 24
         let done = min(width, Int(filled * Double(width)))
         let percent = totalBytes > 0 ? " \(min(100, Int(filled * 100)))%" : ""
-        report(Self.clearLine + "[\(String(repeating: "#", count: done))\(String(repeating: ".", count: width - done))]\(percent) file \(file + 1)/\(total), \(lines) lines  \(path)")
+        report(Self.clearLine + "[\(String(repeating: "#", count: done))\(String(repeating: ".", count: width - done))]\(percent) file \(file + 1)/\(total), \(lines) lines  \(TerminalText.oneLine(path))")
     }
 }

@@ -356,7 +356,7 @@ final class ReadStage: @unchecked Sendable {
     private func nextRecord(_ source: inout LineSource, index: Int) -> StreamRecord? {
         fileIndex = index
         while let item = source.next(maxLineLength: pipeline.maxLineLength, requestFilter: requestFilter, pageView: takePageView) {
-            if progress.tick() { progress.read(source.bytesSoFar, ofFile: index) }
+            if progress.tick(file: index) { progress.read(source.bytesSoFar, ofFile: index) }
             // Consumed, so that the record is the only owner of its fields and setting its
             // position and normalizing it change them in place instead of copying them.
             switch consume item {

@@ -20,22 +20,26 @@ enum URLRedaction {
     /// A text whose URL's `?` or `#` is percent-encoded (`https%3A%2F%2Fcdn.example%2Ft.mp4%3Ftoken%3D...`,
     /// `/a%3Ftoken%3D...`, or encoded twice) is looked through decoded once, and then twice, as
     /// `IPRedaction` does, and written decoded and cut when that shows a URL with its query
-    /// (until 2026-12-06 written whole; a review).
+    /// (until 2026-12-06 written whole; a review). Decoded, a mark counts only before a
+    /// `name=` parameter: in a path, `%3F` and `%23` are data (`/tags/c%23`,
+    /// `/blog/is-it-free%3F-the-answer` stay). The text already cut at a plain mark is looked
+    /// through too (an encoded URL before a plain one).
     static func withoutQuery(_ text: String) -> String? {
         var text = text
-        return text.withUTF8 { bytes -> String? in
-            if let plain = cut(bytes) { return plain }
-            guard let base = bytes.baseAddress, memchr(base, Int32(UInt8(ascii: "%")), bytes.count) != nil else { return nil }
+        let plain = text.withUTF8 { cut($0, parameter: false) }
+        var rest = plain ?? text
+        return rest.withUTF8 { bytes -> String? in
+            guard let base = bytes.baseAddress, memchr(base, Int32(UInt8(ascii: "%")), bytes.count) != nil else { return plain }
             for decoded in IPRedaction.decodings(bytes) {
-                if let cut = decoded.withUnsafeBufferPointer({ cut($0) }) { return cut }
+                if let cut = decoded.withUnsafeBufferPointer({ cut($0, parameter: true) }) { return cut }
             }
-            return nil
+            return plain
         }
     }
 
-    /// `bytes` cut at the first `?` or `#` that ends a URL, a path or a host and path; nil
-    /// when there is none.
-    private static func cut(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+    /// `bytes` cut at the first `?` or `#` that ends a URL, a path or a host and path (and,
+    /// with `parameter`, comes before `name=`); nil when there is none.
+    private static func cut(_ bytes: UnsafeBufferPointer<UInt8>, parameter: Bool) -> String? {
         guard let base = bytes.baseAddress, memchr(base, Int32(UInt8(ascii: "?")), bytes.count) != nil
             || memchr(base, Int32(UInt8(ascii: "#")), bytes.count) != nil else { return nil }
         for cut in bytes.indices where bytes[cut] == UInt8(ascii: "?") || bytes[cut] == UInt8(ascii: "#") {
@@ -45,7 +49,8 @@ enum URLRedaction {
             var start = cut
             while start > 0, isURLByte(bytes[start - 1]) { start -= 1 }
             let word = UnsafeBufferPointer(rebasing: bytes[start..<cut])
-            if isURLOrPath(word, query: UnsafeBufferPointer(rebasing: bytes[(cut + 1)...])) {
+            let query = UnsafeBufferPointer(rebasing: bytes[(cut + 1)...])
+            if isURLOrPath(word, query: query), !parameter || startsWithParameter(query) {
                 return String(decoding: UnsafeBufferPointer(rebasing: bytes[..<cut]), as: UTF8.self)
             }
         }
@@ -72,17 +77,18 @@ enum URLRedaction {
         while index + 2 <= word.count {
             if word[index] == UInt8(ascii: ":"), word[index + 1] == UInt8(ascii: "/"),
                index > 0, isSchemeByte(word[index - 1]) {
-                return true
+                // `scheme:/` with one slash: a scheme of two or more, from a letter (`C:/x?y`
+                // and `1:/2?` are no URLs; a review).
+                if index + 2 < word.count, word[index + 2] == UInt8(ascii: "/") { return true }
+                var schemeStart = index - 1
+                while schemeStart > 0, isSchemeByte(word[schemeStart - 1]) { schemeStart -= 1 }
+                if index - schemeStart >= 2, (word[schemeStart] | 0x20) &- UInt8(ascii: "a") < 26 { return true }
             }
             index += 1
         }
         let slash = word.firstIndex(of: UInt8(ascii: "/"))
-        if slash == nil {
-            // No path: only with a query of `name=` after the mark.
-            var name = 0
-            while name < query.count, isLetterOrDigit(query[name]) || query[name] == UInt8(ascii: "_") || query[name] == UInt8(ascii: "-") { name += 1 }
-            guard name > 0, name < query.count, query[name] == UInt8(ascii: "=") else { return false }
-        }
+        // No path: only with a query of `name=` after the mark.
+        if slash == nil, !startsWithParameter(query) { return false }
         var host = word[..<(slash ?? word.count)]
         if let colon = host.firstIndex(of: UInt8(ascii: ":")) {
             guard colon + 1 < host.endIndex, host[(colon + 1)...].allSatisfy({ $0 &- 0x30 < 10 }) else { return false }
@@ -95,6 +101,13 @@ enum URLRedaction {
         guard labels.allSatisfy({ $0.allSatisfy { $0 &- UInt8(ascii: "a") < 26 || $0 &- 0x30 < 10 || $0 == UInt8(ascii: "-") } }),
               let last = labels.last, last.count >= 2 else { return false }
         return last.allSatisfy { $0 &- UInt8(ascii: "a") < 26 }
+    }
+
+    /// Whether `query` starts with `name=` (letters, digits, `_`, `-`).
+    private static func startsWithParameter(_ query: UnsafeBufferPointer<UInt8>) -> Bool {
+        var name = 0
+        while name < query.count, isLetterOrDigit(query[name]) || query[name] == UInt8(ascii: "_") || query[name] == UInt8(ascii: "-") { name += 1 }
+        return name > 0 && name < query.count && query[name] == UInt8(ascii: "=")
     }
 
     private static func isSchemeByte(_ byte: UInt8) -> Bool {

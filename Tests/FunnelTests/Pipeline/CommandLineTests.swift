@@ -833,6 +833,43 @@ struct CommandLineTests {
         #expect(other.stderr.contains("begin it with a line of its own"), "\(other)")
     }
 
+    /// A stream grown past what the first read of it took (more than a peek hands back) is
+    /// "grown since", not changed (a review: exit 2); the same stream piped in small writes
+    /// after blank lines past 64 KiB has the same name (it was named by how the pipe was
+    /// written, and stored twice); one a version before named otherwise (the manifest's
+    /// position of an earlier version) is said as stored twice, not taken as new.
+    @Test func stdinKeepsItsNameAndIsComparedWhateverItsSize() throws {
+        let folder = TestFiles.temporaryFolder("cli-stdin-sizes")
+        defer { TestFiles.remove(folder) }
+        stdinPipeline(folder)
+        func events(_ count: Int, from first: Int = 0) -> String {
+            (first..<count).map { #"{"event":"PageView","timestamp":\#(1704103200000 + $0 * 1000),"anonymous_id":"v\#($0 % 7)","url":"/p\#($0)"}"# + "\n" }.joined()
+        }
+        #expect(try piped(events(60), folder, given: true).status == 0)
+        let grown = try piped(events(120), folder, given: true)
+        #expect(grown.status == 0 && grown.stderr.contains("grown since"), "\(grown)")
+        // Blank lines past 64 KiB, then the stream: by redirection, then through a pipe in
+        // writes of 3,000 bytes.
+        // 65,000 blank bytes, then a line across the old peek's 64 KiB.
+        let long = #"{"event":"PageView","timestamp":1704190000000,"anonymous_id":"v9","url":"/\#(String(repeating: "x", count: 3000))"}"#
+        let blank = String(repeating: "\n", count: 65_000) + long + "\n" + events(130, from: 120)
+        TestFiles.write(folder + "/blank.ndjson", blank)
+        let redirected = try CommandRunner.run("/bin/sh", ["-c", "'\(Self.binary)' run '\(folder)/pipeline.yaml' --input - --output '\(folder)/out' --progress never < '\(folder)/blank.ndjson'"],
+                                               environment: ["REDIS_PASSWORD": nil], timeout: .seconds(60))
+        #expect(redirected.status == 0, "\(redirected)")
+        let trickled = try CommandRunner.run("/bin/sh", ["-c", "dd if='\(folder)/blank.ndjson' bs=3000 status=none | '\(Self.binary)' run '\(folder)/pipeline.yaml' --input - --output '\(folder)/out' --progress never"],
+                                             environment: ["REDIS_PASSWORD": nil], timeout: .seconds(60))
+        #expect(trickled.status == 0 && trickled.stderr.contains("unchanged"), "\(trickled)")
+        // The manifest as an earlier version left it: the same stream under another name.
+        let manifest = try #require(TestFiles.readText(folder + "/out/manifest.ndjson"))
+        let renamed = manifest.replacing(/"position":"[^"]*\|-[0-9a-f]{16}\|"/, with: #""position":"000000000000|-|""#)
+        #expect(renamed != manifest)
+        TestFiles.write(folder + "/out/manifest.ndjson", renamed)
+        let upgraded = try CommandRunner.run("/bin/sh", ["-c", "'\(Self.binary)' run '\(folder)/pipeline.yaml' --input - --output '\(folder)/out' --progress never < '\(folder)/blank.ndjson'"],
+                                             environment: ["REDIS_PASSWORD": nil], timeout: .seconds(60))
+        #expect(upgraded.status == 2 && upgraded.stderr.contains("named otherwise"), "\(upgraded)")
+    }
+
     /// A pipeline file's folder is a literal part of its relative paths: under `archive [old]
     /// *?`, `in/e.ndjson` and `in/web*.ndjson` match their files (`[old]` was a bracket
     /// expression, and nothing matched), and `validate` samples a matched `web[1].ndjson`

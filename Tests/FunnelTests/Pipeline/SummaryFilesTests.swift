@@ -70,6 +70,22 @@ struct ProgressFillsTests {
         #expect(progress.filled == 1)
     }
 
+    /// A 0-byte file among others is read at once, not a size unknown (the bar fell back to
+    /// files); files read side by side each give their bytes every 16,384 of their lines;
+    /// a file's name is shown escaped (a review).
+    @Test func aZeroByteFileAndAlternatingFilesFillTheBar() {
+        let paths = files([0, 1000, 1000])
+        let drawn = Lines()
+        var progress = Progress(mode: .always, total: 3, paths: paths + [], report: { drawn.all.append($0) })
+        progress.startFile(0, path: "ev\u{1B}]0;PWNED\u{7}")
+        #expect(drawn.all.first?.contains("ev\\u001b]0;PWNED\\u0007") == true, "\(drawn.all)")
+        progress.read(.max, ofFile: 0)
+        #expect(progress.filled == 0)
+        var due = [0, 0]
+        for line in 0..<(2 * 16_384) where progress.tick(file: 1 + line % 2) { due[line % 2] += 1 }
+        #expect(due == [1, 1])
+    }
+
     @Test func stdinFillsTheBarByFiles() {
         let paths = files([1000]) + ["-"]
         var progress = Progress(mode: .always, total: 2, paths: paths, report: { _ in })

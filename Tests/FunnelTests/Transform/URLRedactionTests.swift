@@ -38,6 +38,9 @@ struct URLRedactionTests {
         ("https%253A%252F%252Fx.example%252F%253Ftoken%253Ds10", "https://x.example/"),
         ("/a%3Ftoken%3Dsecret", "/a"), ("see /a%23access_token%3Dx", "see /a"),
         ("https:/cdn.example/x?token=s1", "https:/cdn.example/x"), ("http:/x?y", "http:/x"),
+        // An encoded URL before a plain one (the plain cut alone left the first whole).
+        ("https%3A%2F%2Fa.example%2Fx%3Ftoken%3Dsecret /b?c", "https://a.example/x"),
+        ("https%3A%2F%2Fa.example%2Fx%3Ftoken%3Dsecret and https://b.example/y?z=1", "https://a.example/x"),
     ])
     func queriesAreCut(text: String, kept: String) {
         #expect(URLRedaction.withoutQuery(text) == kept)
@@ -45,7 +48,10 @@ struct URLRedactionTests {
 
     @Test(arguments: ["trailer-main", "https://film.example/plain", "/watch", "what? no", "hi#1", "",
                       "Really.What?", "trailer_v2.mp4?", "a.1/c?d", "://x?y", "Mr.Smith/Jones? trailer", "Is it on film.example? yes",
-                      "100%3F", "50% off? yes", "what%3F no", "a%2Fb", "caf%C3%A9?"])
+                      "100%3F", "50% off? yes", "what%3F no", "a%2Fb", "caf%C3%A9?",
+                      // Encoded marks in a path are data unless a `name=` follows; `C:/` and
+                      // `1:/` are no schemes (the review of the decoding).
+                      "/search/c%23-tutorials", "/blog/is-it-free%3F-the-answer", "/tags/c%23", "C:/x?y", "ratio 1:/2? no"])
     func otherTextsStay(_ text: String) {
         #expect(URLRedaction.withoutQuery(text) == nil)
     }
