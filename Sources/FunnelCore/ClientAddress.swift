@@ -25,6 +25,54 @@ public enum ClientAddress {
         return canonical(address)
     }
 
+    /// The client of a request from its `X-Forwarded-For` and its peer's address: the first
+    /// entry that is a public address, else the peer's address when it is one, else the first
+    /// entry when it is an address, else the peer's address as written. A proxy on a client's
+    /// own network adds its private address first (`10.0.0.1, 203.0.113.7`), and a CDN or
+    /// load balancer is the peer: until 2026-12-06 the first entry was taken whatever it was,
+    /// and such a client had no country and a fingerprint shared with everyone behind any
+    /// proxy of that private address (a review). The leftmost entries are the client's to
+    /// write: they are trusted as a log's `$http_x_forwarded_for` is (docs/pipeline.md).
+    public static func client(forwardedFor: String?, peer: String?) -> String? {
+        guard let forwardedFor else { return peer }
+        var first: String?
+        for (index, entry) in forwardedFor.split(separator: ",", omittingEmptySubsequences: false).enumerated() {
+            guard let address = address(in: entry) else { continue }
+            if isPublic(address) { return address }
+            if index == 0 { first = address }
+        }
+        if let peer, let address = address(in: Substring(peer)), isPublic(address) { return peer }
+        return first ?? peer
+    }
+
+    /// Whether `address` (as `address(in:)` gives it) is public: not private, shared (CGNAT),
+    /// loopback, link-local, unspecified, multicast or reserved. The documentation ranges
+    /// (`203.0.113.0/24` and the like) count as public: examples and tests use them so.
+    public static func isPublic(_ address: String) -> Bool {
+        var v4 = in_addr()
+        if inet_pton(AF_INET, address, &v4) == 1 {
+            let value = UInt32(bigEndian: v4.s_addr)
+            let a = value >> 24, b = (value >> 16) & 0xFF
+            switch a {
+            case 0, 10, 127: return false
+            case 100 where b & 0xC0 == 64: return false
+            case 169 where b == 254: return false
+            case 172 where b & 0xF0 == 16: return false
+            case 192 where b == 168: return false
+            case 224...255: return false
+            default: return true
+            }
+        }
+        var v6 = in6_addr()
+        guard inet_pton(AF_INET6, address, &v6) == 1 else { return false }
+        let bytes = withUnsafeBytes(of: v6) { Array($0) }
+        if bytes.allSatisfy({ $0 == 0 }) || (bytes.dropLast().allSatisfy { $0 == 0 } && bytes[15] == 1) { return false }
+        if bytes[0] & 0xFE == 0xFC { return false }
+        if bytes[0] == 0xFE && bytes[1] & 0xC0 == 0x80 { return false }
+        if bytes[0] == 0xFF { return false }
+        return true
+    }
+
     /// `address(in:)` before the IPv6 form is made one.
     private static func written(_ text: Substring) -> String? {
         var text = text

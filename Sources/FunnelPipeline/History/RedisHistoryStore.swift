@@ -207,6 +207,11 @@ public final class RedisHistoryStore: HistoryStore {
                 for command in batch { try connection.append(command) }
                 var replies: [RedisReply] = []
                 for _ in batch { replies.append(try connection.readReply()) }
+                // A server loading its data or busy in a script says "not now": the batch is
+                // sent again (until 2026-12-06 such a reply failed the run at once; a review).
+                for case .error(let message) in replies where RedisError.isTransientReply(message) {
+                    throw RedisError(.rejected(message), "Redis history at \(url.redacted): \(message)")
+                }
                 return replies
             }
             start += 1000
@@ -251,6 +256,10 @@ public final class RedisHistoryStore: HistoryStore {
             var refusal: String?
             for _ in 0..<commands.count {
                 if case .error(let message) = try connection.readReply(), refusal == nil { refusal = message }
+            }
+            // Transient, as in `send`: all of them again, on a new connection.
+            if let refusal, RedisError.isTransientReply(refusal) {
+                throw RedisError(.rejected(refusal), "Redis history at \(url.redacted): \(refusal)")
             }
             return refusal
         }

@@ -60,9 +60,18 @@ final class RunLock {
                     if case .status = taken { return .taken(current) }
                     // Redis refusing the command (NOAUTH, NOPERM, OOM, READONLY) is the sink
                     // failing, in Redis's own words: the run's first write would be refused alike.
-                    if case .error(let message) = taken { return .refused(message) }
+                    // A server loading its data or busy in a script says "not now": retried
+                    // (until 2026-12-06 the run exited 3 at once; a review: a boot-time timer
+                    // meets a Redis still loading).
+                    if case .error(let message) = taken {
+                        if RedisError.isTransientReply(message) { throw RedisError(.rejected(message), message) }
+                        return .refused(message)
+                    }
                     let held = try current.command([Array("GET".utf8), key])
-                    if case .error(let message) = held { return .refused(message) }
+                    if case .error(let message) = held {
+                        if RedisError.isTransientReply(message) { throw RedisError(.rejected(message), message) }
+                        return .refused(message)
+                    }
                     guard case .string(let holder) = held else { continue }
                     // Ours: a `SET` whose reply was lost with the connection, then retried.
                     if holder == token { return .taken(current) }

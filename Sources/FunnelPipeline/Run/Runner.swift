@@ -215,7 +215,9 @@ public struct Runner {
         }
         // A gzip file that is still empty is most often a copy not yet begun: said, as it
         // would otherwise pass as a day without lines (a review of cron runs, 2026-12-05's night).
-        let emptyGzip = tally.files.filter { $0.bytes == 0 && $0.damage == nil && $0.path.hasSuffix(".gz") }
+        // Not after a failing sink stopped the reading: the files it never reached have no
+        // bytes counted (they were said empty; a review).
+        let emptyGzip = failure != nil ? [] : tally.files.filter { $0.bytes == 0 && $0.damage == nil && $0.path.hasSuffix(".gz") }
         if let first = emptyGzip.first {
             let files = emptyGzip.count == 1 ? "\(first.path) is" : "\(emptyGzip.count) .gz files are (first: \(first.path))"
             summary.warnings.append("\(files) empty, 0 bytes: read as no lines; if its copy had not begun, run the day again once it is whole (it is then read as grown)")

@@ -36,6 +36,10 @@ public enum StopSignals {
         // of 2026-12-06), the progress or the summary written by another thread in that
         // moment still ended it with 141 while the files were being written.
         sigaddset(&set, SIGPIPE)
+        // SIGXFSZ the same way: a write past `ulimit -f` fails (EFBIG) and is said as a sink
+        // that cannot write, exit 3, the summary written, instead of ending the process
+        // without a word with 153 (a review of 2026-12-06).
+        sigaddset(&set, SIGXFSZ)
         pthread_sigmask(SIG_BLOCK, &set, nil)
         watcher = try? WorkerThread(name: "funnel-signals", stackBytes: 1 << 20) {
             var set = waiting

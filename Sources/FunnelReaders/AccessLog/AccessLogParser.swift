@@ -494,16 +494,11 @@ public struct AccessLogParser: Sendable {
             }
             record.referrer = referrer.map { text($0) }
             record.userAgent = userAgent.map { text($0) }
-            // Behind a proxy or CDN the client is the first X-Forwarded-For entry, without a
-            // port; one that is no address (a proxy's `unknown`, RFC 7239's `_hidden`) names no
-            // client, and the peer's address is taken as without the header (until 2026-12-06
-            // both were taken as written: `ClientAddress`).
-            if let forwardedFor, let first = text(forwardedFor).split(separator: ",", omittingEmptySubsequences: false).first,
-               let address = ClientAddress.address(in: first) {
-                record.ip = address
-            } else {
-                record.ip = remoteAddr.map { text($0) }
-            }
+            // Behind a proxy or CDN the client is the first public X-Forwarded-For entry,
+            // without a port, else the peer (`ClientAddress.client`); one that is no address (a
+            // proxy's `unknown`, RFC 7239's `_hidden`) names no client (until 2026-12-06 the
+            // first entry was taken as written).
+            record.ip = ClientAddress.client(forwardedFor: forwardedFor.map { text($0) }, peer: remoteAddr.map { text($0) })
             // Ids are decoded in full: one with a control byte is an `invalid_id`.
             record.visitorID = visitorID.map { text($0, decodingControls: true) }
             record.sessionID = sessionID.map { text($0, decodingControls: true) }

@@ -25,6 +25,22 @@ public enum ReferrerHosts {
         "login.yahoo.com", "login.live.com", "login.microsoftonline.com",
     ]
 
+    /// Hosts (and their subdomains) of payment providers a checkout leaves the site for and
+    /// returns from: a return from one is a step of the site's own flow, neither the
+    /// session's referrer nor its source (`SessionFacts`).
+    static let paymentProviders: [String] = [
+        "paypal.com", "paypal.me", "stripe.com", "stripe.network", "klarna.com", "mollie.com", "adyen.com",
+        "checkout.com", "braintreegateway.com", "authorize.net", "squareup.com", "gocardless.com", "paddle.com",
+        "pay.google.com", "payments.google.com", "pay.amazon.com", "payments.amazon.com", "2checkout.com",
+        "worldpay.com", "sumup.com", "razorpay.com", "payu.com", "mercadopago.com",
+    ]
+
+    /// Whether `host` (lower case, no port) is a payment provider's (`paymentProviders`).
+    public static func isPaymentProvider(_ host: String) -> Bool {
+        let bare = host.hasPrefix("www.") ? String(host.dropFirst(4)) : host
+        return paymentProviders.contains { matches(bare, $0) }
+    }
+
     /// Exact hosts (and their subdomains) of social networks.
     static let social: [(host: String, source: String)] = [
         ("facebook.com", "facebook"), ("fb.me", "facebook"), ("fb.com", "facebook"), ("messenger.com", "facebook"),

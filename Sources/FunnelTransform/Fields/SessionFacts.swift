@@ -66,8 +66,11 @@ final class SessionFacts {
                     if gclid == nil, campaign.clickIDName == "gclid" { gclid = campaign.clickID }
                 }
             }
+            // A payment provider's page is a step of the site's checkout, not a source: a
+            // donor back from PayPal credited the donation to paypal.com until 2026-12-06 (a
+            // review).
             if referrerHost == nil, let host = record.referrerHost, !siteHosts.contains(where: { ReferrerHosts.matches(host, $0) }),
-               !Self.isPagesOwnHost(host, page: record.host) {
+               !Self.isPagesOwnHost(host, page: record.host), !ReferrerHosts.isPaymentProvider(host) {
                 referrerHost = host
             }
             switch record.event {
@@ -113,7 +116,10 @@ final class SessionFacts {
         // A city stands beside its own country: a record's city when that record's country is
         // the session's, else one from a record that names no country. Until 2026-12-05 the
         // first city of any record was taken ("DE" beside a US record's "Seattle").
-        city = cityOfCountry ?? cityWithoutCountry
+        // One from a record that names no country only when the session has no country at all
+        // (a city beside a country from another record or the database may be another
+        // country's: "US, Lyon", "DE, Seattle" until 2026-12-06; a review).
+        city = cityOfCountry ?? (country == nil && geoCountry == nil ? cityWithoutCountry : nil)
         channel = Channel.classify(utmSource: utm?.utmSource, utmMedium: utm?.utmMedium, clickID: clickIDName, referrerHost: referrerHost)
     }
 

@@ -81,13 +81,25 @@ struct AccessLogParserTests {
     @Test(arguments: [
         ("198.51.100.1, 10.0.0.1", "198.51.100.1"), ("203.0.113.21:51234", "203.0.113.21"),
         ("[2001:db8::5]:443, 10.0.0.1", "2001:db8::5"), ("[2001:db8::5]", "2001:db8::5"), (" 2001:db8::6 ", "2001:db8::6"),
-        ("unknown", "10.0.0.9"), ("_hidden, 198.51.100.4", "10.0.0.9"), (", 198.51.100.4", "10.0.0.9"),
+        // The first public entry (a client's own proxy adds its private address first; until
+        // 2026-12-06 the first entry was taken whatever it was; a review).
+        ("unknown", "10.0.0.9"), ("_hidden, 198.51.100.4", "198.51.100.4"), (", 198.51.100.4", "198.51.100.4"),
+        ("10.0.0.1, 203.0.113.7", "203.0.113.7"), ("10.0.0.1", "10.0.0.1"), ("fd00::1, 2001:db8::9", "2001:db8::9"),
         ("203.0.113.21:port", "10.0.0.9"), ("[2001:db8::5]x", "10.0.0.9"), ("-", "10.0.0.9"),
     ])
     func theForwardedClientIsAnAddressOrThePeer(forwarded: String, client: String) throws {
         let format = #"$remote_addr [$time_local] "$request" $status "$http_x_forwarded_for""#
         let r = try record(#"10.0.0.9 [01/Jan/2024:00:00:00 +0000] "GET /a HTTP/1.1" 200 "\#(forwarded)""#, format: format)
         #expect(r.ip == client)
+    }
+
+    /// Entries that are all private, loopback or link-local, beside a public peer: the peer
+    /// is the client (a corporate proxy without a CDN in front).
+    @Test(arguments: ["10.0.0.1", "192.168.1.5, 172.16.0.2", "127.0.0.1", "fe80::1, 100.64.0.1", "unknown"])
+    func privateEntriesGiveWayToAPublicPeer(forwarded: String) throws {
+        let format = #"$remote_addr [$time_local] "$request" $status "$http_x_forwarded_for""#
+        let r = try record(#"198.51.100.7 [01/Jan/2024:00:00:00 +0000] "GET /a HTTP/1.1" 200 "\#(forwarded)""#, format: format)
+        #expect(r.ip == "198.51.100.7")
     }
 
     /// A raw control byte in a request target (a server that does not escape them as nginx

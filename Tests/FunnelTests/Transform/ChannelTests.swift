@@ -176,6 +176,12 @@ import Testing
         (["film.example"], [nil, "www.film.example", "l.facebook.com", "bing.com"], "facebook", "social"),
         (["film.example"], ["www.example.org", "t.co"], "example.org", "referral"),
         (["film.example"], ["film.example", "mail.google.com"], "gmail", "email"),
+        // A donor back from a payment provider's page: a step of the checkout, no source
+        // (paypal.com / referral got the donation until 2026-12-06; a review).
+        (["film.example"], [nil, "www.paypal.com"], "direct", "(none)"),
+        (["film.example"], [nil, "checkout.stripe.com", "www.sandbox.paypal.com"], "direct", "(none)"),
+        (["film.example"], ["t.co", "www.paypal.com"], "twitter", "social"),
+        (["film.example"], ["paypal.com.attacker.net"], "paypal.com.attacker.net", "referral"),
     ] as [([String], [String?], String, String)])
     func siteHostsAreNotReferrers(siteHosts: [String], referrers: [String?], source: String, medium: String) {
         let visits = referrers.map { (query: String?.none, referrer: $0) }
