@@ -134,7 +134,17 @@ public enum PipelineLoader {
 
         if let site = top["site"] {
             let map = try reader.mapping(site, "site", allowed: ["hosts"])
-            pipeline.siteHosts = try reader.strings(map["hosts"], "site.hosts").map { $0.lowercased() }
+            // A host as a referrer names it: no scheme, path or port (`https://film.example` or
+            // `film.example:443` matched no referrer, and was accepted without a word until
+            // 2026-12-06; a review); a root dot is no part of it.
+            pipeline.siteHosts = try reader.strings(map["hosts"], "site.hosts").map { written throws(PipelineError) in
+                var host = written.lowercased()
+                if host.hasSuffix("."), host.count > 1 { host.removeLast() }
+                guard !host.isEmpty, host.utf8.allSatisfy({ $0 &- UInt8(ascii: "a") < 26 || $0 &- 0x30 < 10 || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") }) else {
+                    throw PipelineError("\(file): site.hosts: '\(written)' is not a host name; write the host alone, as referrers name it: film.example (no scheme, path or port; its subdomains count with it)")
+                }
+                return host
+            }
         }
         if let identity = top["identity"] {
             let map = try reader.mapping(identity, "identity", allowed: ["salt"])

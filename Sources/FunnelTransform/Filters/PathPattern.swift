@@ -9,7 +9,16 @@ public struct PathPattern: Sendable, Hashable {
         parts = text.split(separator: "*", omittingEmptySubsequences: false)
     }
 
+    /// `/api/*` matches `/api` too, and a path with a trailing `/` matches as without it
+    /// (`/healthz/` for `/healthz`): until 2026-12-06 each was kept as a page view (a review).
     public func matches(_ path: String) -> Bool {
+        if matchesExactly(path) { return true }
+        if path.count > 1, path.hasSuffix("/"), matchesExactly(String(path.dropLast())) { return true }
+        if text.hasSuffix("/*"), path == text.dropLast(2) { return true }
+        return false
+    }
+
+    private func matchesExactly(_ path: String) -> Bool {
         guard parts.count > 1 else { return path == text }
         var rest = Substring(path)
         guard rest.hasPrefix(parts[0]) else { return false }

@@ -71,6 +71,11 @@ enum BotPatterns {
         "masscan", "zgrab", "nmap scripting", "nikto", "sqlmap", "wpscan", "nuclei", "censysinspect",
         "expanse indexes", "expanseinc", "palo alto networks", "internet-measurement", "netcraft", "leakix", "l9explore", "l9tcpid",
         "arachni", "httpx",
+        // more clients, crawlers, link checkers and Office's link prefetches (kept as people
+        // until 2026-12-06; a review): an Outlook or Word link is fetched by Office first
+        "wget2", "apache-httpasyncclient", "superagent", "fasthttp", "reactornetty", "vert.x-webclient", "http-kit",
+        "rust-reqwest", "indy library", "apache nutch", "nutch/", "lychee/", "linkinator", "ms-office", "msoffice",
+        "existence discovery", "protocol discovery",
         // headless and automated browsers
         "headlesschrome", "phantomjs", "puppeteer", "playwright", "selenium", "webdriver", "slimerjs",
         "htmlunit", "cypress/",
@@ -94,6 +99,11 @@ enum BotPatterns {
     /// A link or a mail address: how crawlers, monitors and tools say who runs them. Browsers
     /// and in-app browsers never carry one.
     static let contactMarks: TokenSet = ["+http", "http://", "https://", "www.", "mailto:"]
+
+    /// Whole agents no browser sends: a bare product token, what scripts put in (kept as
+    /// people until 2026-12-06; a review).
+    static let bareAgents: Set<[UInt8]> = ["mozilla/5.0", "mozilla/5.0 (compatible)", "mozilla/4.0", "mozilla/4.0 (compatible)", "mozilla"]
+        .reduce(into: []) { $0.insert(Array($1.utf8)) }
 
     /// Words that end like a bot but name devices people use.
     static let peopleWords: TokenSet = ["cubot"]
@@ -123,6 +133,7 @@ extension AgentText {
         guard !isEmpty else { return false }
         let spaceEndsWords = !contains("android")
         return containsAny(BotPatterns.names)
+            || BotPatterns.bareAgents.contains(bytes)
             || BotPatterns.leadingProducts.tokens.contains { startsWithWord($0) }
             || BotPatterns.wordEndings.tokens.contains { hasWordEnding($0, spaceEnds: spaceEndsWords) }
             || containsAny(BotPatterns.contactMarks)
