@@ -509,7 +509,7 @@ struct CommandLineTests {
     @Test func settingsTheRunCannotUseAreSaid() throws {
         let folder = TestFiles.temporaryFolder("cli-unused")
         defer { TestFiles.remove(folder) }
-        TestFiles.write(folder + "/a.log", #"203.0.113.9 - - [01/Mar/2024:10:00:00 +0000] "GET /watch HTTP/1.1" 200 512 "-" "Mozilla/5.0""# + "\n")
+        TestFiles.write(folder + "/a.log", #"203.0.113.9 - - [01/Mar/2024:10:00:00 +0000] "GET /watch HTTP/1.1" 200 512 "-" "Mozilla/5.0 (X11; Linux x86_64)""# + "\n")
         let url = try funnel(["run", Self.fixture("seed_mvp"), "--output", folder + "/o1", "--redis-url", "redis://127.0.0.1:1/0", "--progress", "never"])
         #expect(url.status == 0 && url.stderr.contains("warning      --redis-url is for the redis sink, and this run's sink is ndjson: it was not used"), "\(url)")
         let kind = try funnel(["run", Self.fixture("seed_mvp"), "--output", folder + "/o2", "--input", folder + "/a.log", "--progress", "never"])

@@ -82,7 +82,7 @@ struct InputNamesTests {
         let empty = try Runner(pipeline: PipelineLoader.load(path: folder + "/pipeline.yaml"), options: options, report: { _ in }).run()
         #expect(empty.exitStatus == .success)
         #expect(empty.warnings.contains("\(folder)/acc.log.gz is empty, 0 bytes: read as no lines; if its copy had not begun, run the day again once it is whole (it is then read as grown)"), "\(empty.warnings)")
-        TestFiles.gzip(#"203.0.113.9 - - [05/Jan/2024:10:00:00 +0000] "GET / HTTP/1.1" 200 5 "-" "Mozilla/5.0""# + "\n", to: folder + "/acc.log.gz")
+        TestFiles.gzip(#"203.0.113.9 - - [05/Jan/2024:10:00:00 +0000] "GET / HTTP/1.1" 200 5 "-" "Mozilla/5.0 (X11; Linux x86_64)""# + "\n", to: folder + "/acc.log.gz")
         let whole = try Runner(pipeline: PipelineLoader.load(path: folder + "/pipeline.yaml"), options: options, report: { _ in }).run()
         #expect(whole.exitStatus == .success && whole.linesRead == 1 && whole.sessions == 1, "\(whole.text)")
         #expect(whole.files.first?.seenBefore?.hasSuffix("grown since") == true && whole.warnings.isEmpty, "\(whole.text)")
