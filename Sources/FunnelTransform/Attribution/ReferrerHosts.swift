@@ -35,10 +35,13 @@ public enum ReferrerHosts {
         "worldpay.com", "sumup.com", "razorpay.com", "payu.com", "mercadopago.com",
     ]
 
-    /// Whether `host` (lower case, no port) is a payment provider's (`paymentProviders`).
+    /// `paymentProviders` with a leading dot, made once: a subdomain's suffix.
+    private static let paymentSuffixes = paymentProviders.map { "." + $0 }
+
+    /// Whether `host` (lower case, no port) is a payment provider's (`paymentProviders`) or
+    /// one of its subdomains (`www.` included).
     public static func isPaymentProvider(_ host: String) -> Bool {
-        let bare = host.hasPrefix("www.") ? String(host.dropFirst(4)) : host
-        return paymentProviders.contains { matches(bare, $0) }
+        paymentProviders.contains(host) || paymentSuffixes.contains { host.hasSuffix($0) }
     }
 
     /// Exact hosts (and their subdomains) of social networks.

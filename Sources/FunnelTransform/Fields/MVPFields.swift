@@ -53,6 +53,8 @@ struct FieldList {
     /// beyond ASCII counts (a no-break space, `utm_medium=%C2%A0`, was a medium until
     /// 2026-12-06; a review).
     static func isBlank(_ text: String) -> Bool {
+        // Nearly every text starts with a printable ASCII character: told at once.
+        if let first = text.utf8.first, first > 0x20, first < 0x80 { return false }
         for byte in text.utf8 where byte != 0x20 && !(byte >= 0x09 && byte <= 0x0D) {
             return byte >= 0x80 && text.unicodeScalars.allSatisfy(\.properties.isWhitespace)
         }

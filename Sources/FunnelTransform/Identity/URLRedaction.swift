@@ -26,7 +26,10 @@ enum URLRedaction {
     /// through too (an encoded URL before a plain one).
     static func withoutQuery(_ text: String) -> String? {
         var text = text
-        let plain = text.withUTF8 { cut($0, parameter: false) }
+        let (plain, escaped) = text.withUTF8 { bytes in
+            (cut(bytes, parameter: false), bytes.baseAddress.map { memchr($0, Int32(UInt8(ascii: "%")), bytes.count) != nil } ?? false)
+        }
+        guard escaped else { return plain }
         var rest = plain ?? text
         return rest.withUTF8 { bytes -> String? in
             guard let base = bytes.baseAddress, memchr(base, Int32(UInt8(ascii: "%")), bytes.count) != nil else { return plain }
