@@ -41,36 +41,43 @@ public enum ClientAddress {
             if isPublic(address) { return address }
             if index == 0 { first = address }
         }
-        if let peer, let address = address(in: Substring(peer)), isPublic(address) { return peer }
+        // The peer reduced as an entry is (its port, `::ffff:`), as the client it now is.
+        if let peer, let address = address(in: Substring(peer)), isPublic(address) { return address }
         return first ?? peer
     }
 
     /// Whether `address` (as `address(in:)` gives it) is public: not private, shared (CGNAT),
-    /// loopback, link-local, unspecified, multicast or reserved. The documentation ranges
+    /// loopback, link-local, unspecified, multicast, benchmarking (198.18/15), IETF protocol
+    /// assignments (192.0.0/24) or reserved; an IPv6 address that embeds an IPv4 one
+    /// (`::a.b.c.d`, NAT64's `64:ff9b::/96`) as that one. The documentation ranges
     /// (`203.0.113.0/24` and the like) count as public: examples and tests use them so.
     public static func isPublic(_ address: String) -> Bool {
         var v4 = in_addr()
-        if inet_pton(AF_INET, address, &v4) == 1 {
-            let value = UInt32(bigEndian: v4.s_addr)
-            let a = value >> 24, b = (value >> 16) & 0xFF
-            switch a {
-            case 0, 10, 127: return false
-            case 100 where b & 0xC0 == 64: return false
-            case 169 where b == 254: return false
-            case 172 where b & 0xF0 == 16: return false
-            case 192 where b == 168: return false
-            case 224...255: return false
-            default: return true
-            }
-        }
+        if inet_pton(AF_INET, address, &v4) == 1 { return isPublic(v4: UInt32(bigEndian: v4.s_addr)) }
         var v6 = in6_addr()
         guard inet_pton(AF_INET6, address, &v6) == 1 else { return false }
         let bytes = withUnsafeBytes(of: v6) { Array($0) }
-        if bytes.allSatisfy({ $0 == 0 }) || (bytes.dropLast().allSatisfy { $0 == 0 } && bytes[15] == 1) { return false }
+        let embedded = UInt32(bytes[12]) << 24 | UInt32(bytes[13]) << 16 | UInt32(bytes[14]) << 8 | UInt32(bytes[15])
+        if bytes[0..<12].allSatisfy({ $0 == 0 }) { return embedded > 1 && isPublic(v4: embedded) }
+        if bytes[0..<12].elementsEqual([0, 0x64, 0xFF, 0x9B, 0, 0, 0, 0, 0, 0, 0, 0]) { return isPublic(v4: embedded) }
         if bytes[0] & 0xFE == 0xFC { return false }
-        if bytes[0] == 0xFE && bytes[1] & 0xC0 == 0x80 { return false }
+        if bytes[0] == 0xFE && bytes[1] & 0x80 == 0x80 { return false }  // fe80::/10 and fec0::/10
         if bytes[0] == 0xFF { return false }
         return true
+    }
+
+    private static func isPublic(v4 value: UInt32) -> Bool {
+        let a = value >> 24, b = (value >> 16) & 0xFF, c = (value >> 8) & 0xFF
+        switch a {
+        case 0, 10, 127: return false
+        case 100 where b & 0xC0 == 64: return false
+        case 169 where b == 254: return false
+        case 172 where b & 0xF0 == 16: return false
+        case 192 where b == 168 || (b == 0 && c == 0): return false
+        case 198 where b & 0xFE == 18: return false
+        case 224...255: return false
+        default: return true
+        }
     }
 
     /// `address(in:)` before the IPv6 form is made one.

@@ -140,8 +140,11 @@ public enum PipelineLoader {
             pipeline.siteHosts = try reader.strings(map["hosts"], "site.hosts").map { written throws(PipelineError) in
                 var host = written.lowercased()
                 if host.hasSuffix("."), host.count > 1 { host.removeLast() }
-                guard !host.isEmpty, host.utf8.allSatisfy({ $0 &- UInt8(ascii: "a") < 26 || $0 &- 0x30 < 10 || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") }) else {
-                    throw PipelineError("\(file): site.hosts: '\(written)' is not a host name; write the host alone, as referrers name it: film.example (no scheme, path or port; its subdomains count with it)")
+                // Labels of letters, digits, `-` and `_` (which some hosts use), none empty.
+                let labels = host.split(separator: ".", omittingEmptySubsequences: false)
+                guard !host.isEmpty, labels.allSatisfy({ !$0.isEmpty && $0 != "-" }),
+                      host.utf8.allSatisfy({ $0 &- UInt8(ascii: "a") < 26 || $0 &- 0x30 < 10 || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") }) else {
+                    throw PipelineError("\(file): site.hosts: '\(written)' is not a host name; write the host alone, as referrers name it: film.example (no scheme, path or port; its subdomains count with it; a name beyond ASCII in its punycode form, xn--...)")
                 }
                 return host
             }

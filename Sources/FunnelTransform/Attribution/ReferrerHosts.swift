@@ -26,22 +26,38 @@ public enum ReferrerHosts {
     ]
 
     /// Hosts (and their subdomains) of payment providers a checkout leaves the site for and
-    /// returns from: a return from one is a step of the site's own flow, neither the
-    /// session's referrer nor its source (`SessionFacts`).
-    static let paymentProviders: [String] = [
+    /// returns from, and of sign-in pages a login does: a return from one is a step of the
+    /// site's own flow, neither the session's referrer nor its source (`SessionFacts`).
+    static let flowSteps: [String] = [
         "paypal.com", "paypal.me", "stripe.com", "stripe.network", "klarna.com", "mollie.com", "adyen.com",
         "checkout.com", "braintreegateway.com", "authorize.net", "squareup.com", "gocardless.com", "paddle.com",
         "pay.google.com", "payments.google.com", "pay.amazon.com", "payments.amazon.com", "2checkout.com",
         "worldpay.com", "sumup.com", "razorpay.com", "payu.com", "mercadopago.com",
+        "accounts.google.com", "login.microsoftonline.com", "login.live.com", "login.yahoo.com", "appleid.apple.com",
     ]
 
-    /// `paymentProviders` with a leading dot, made once: a subdomain's suffix.
-    private static let paymentSuffixes = paymentProviders.map { "." + $0 }
+    /// Providers of `flowSteps` that serve from country domains (`paypal.de`, `klarna.se`,
+    /// `mercadopago.com.br`), by the name before the public suffix, as search engines are read.
+    static let flowStepLabels: Set<Substring> = ["paypal", "klarna", "mercadopago"]
 
-    /// Whether `host` (lower case, no port) is a payment provider's (`paymentProviders`) or
-    /// one of its subdomains (`www.` included).
-    public static func isPaymentProvider(_ host: String) -> Bool {
-        paymentProviders.contains(host) || paymentSuffixes.contains { host.hasSuffix($0) }
+    /// `flowSteps` with a leading dot, made once: a subdomain's suffix.
+    private static let flowStepSuffixes = flowSteps.map { "." + $0 }
+
+    /// Whether `host` (lower case, no port) is a payment provider's or a sign-in page's
+    /// (`flowSteps`, `flowStepLabels`), or one of their subdomains (`www.` included). Until
+    /// 2026-12-06 a donor back from PayPal made the session's source `paypal.com` (a review).
+    public static func isFlowStep(_ host: String) -> Bool {
+        if flowSteps.contains(host) || flowStepSuffixes.contains(where: { host.hasSuffix($0) }) { return true }
+        return providerName(of: host).map(flowStepLabels.contains) ?? false
+    }
+
+    /// The label before a host's public suffix (`google` of `www.google.co.uk`), or nil.
+    static func providerName(of host: String) -> Substring? {
+        let labels = host.split(separator: ".")
+        guard labels.count >= 2 else { return nil }
+        let suffixLength = labels.count >= 3 && ["co", "com", "ac", "or", "ne", "go"].contains(labels[labels.count - 2]) ? 2 : 1
+        let nameIndex = labels.count - 1 - suffixLength
+        return nameIndex >= 0 ? labels[nameIndex] : nil
     }
 
     /// Exact hosts (and their subdomains) of social networks.

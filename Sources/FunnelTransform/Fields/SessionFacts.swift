@@ -66,11 +66,11 @@ final class SessionFacts {
                     if gclid == nil, campaign.clickIDName == "gclid" { gclid = campaign.clickID }
                 }
             }
-            // A payment provider's page is a step of the site's checkout, not a source: a
-            // donor back from PayPal credited the donation to paypal.com until 2026-12-06 (a
-            // review).
+            // A payment provider's or a sign-in page is a step of the site's own flow, not a
+            // source: a donor back from PayPal credited the donation to paypal.com until
+            // 2026-12-06 (a review).
             if referrerHost == nil, let host = record.referrerHost, !siteHosts.contains(where: { ReferrerHosts.matches(host, $0) }),
-               !Self.isPagesOwnHost(host, page: record.host), !ReferrerHosts.isPaymentProvider(host) {
+               !Self.isPagesOwnHost(host, page: record.host), !ReferrerHosts.isFlowStep(host) {
                 referrerHost = host
             }
             switch record.event {

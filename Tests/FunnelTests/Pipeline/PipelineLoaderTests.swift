@@ -325,15 +325,16 @@ struct PipelineLoaderTests {
     /// `site.hosts` holds host names as referrers name them: a URL, a path or a port is
     /// refused (it matched no referrer, and was accepted without a word until 2026-12-06; a
     /// review); case and a root dot are no part of a host.
-    @Test(arguments: ["https://film.example", "film.example:443", "film.example/donate", "film example"])
+    @Test(arguments: ["https://film.example", "film.example:443", "film.example/donate", "film example",
+                      ".film.example", "film..example", "-", ".", "bücher.example"])
     func siteHostsThatAreNoHostsAreRefused(_ host: String) {
         let message = failure(minimal("site:\n  hosts: [\"\(host)\"]"))
         #expect(message.contains("site.hosts") && message.contains("not a host name"), "\(message)")
     }
 
     @Test func siteHostsAreReadInLowerCaseWithoutARootDot() throws {
-        let pipeline = try parse(minimal("site:\n  hosts: [Film.Example., www.film.example]"))
-        #expect(pipeline.siteHosts == ["film.example", "www.film.example"])
+        let pipeline = try parse(minimal("site:\n  hosts: [Film.Example., www.film.example, my_site.example, xn--bcher-kva.example]"))
+        #expect(pipeline.siteHosts == ["film.example", "www.film.example", "my_site.example", "xn--bcher-kva.example"])
     }
 
     // MARK: - Durations

@@ -85,6 +85,8 @@ struct AccessLogParserTests {
         // 2026-12-06 the first entry was taken whatever it was; a review).
         ("unknown", "10.0.0.9"), ("_hidden, 198.51.100.4", "198.51.100.4"), (", 198.51.100.4", "198.51.100.4"),
         ("10.0.0.1, 203.0.113.7", "203.0.113.7"), ("10.0.0.1", "10.0.0.1"), ("fd00::1, 2001:db8::9", "2001:db8::9"),
+        ("192.0.0.5, 198.51.100.4", "198.51.100.4"), ("198.18.0.1, 198.51.100.4", "198.51.100.4"),
+        ("fec0::1, 2001:db8::9", "2001:db8::9"), ("64:ff9b::a00:1, 198.51.100.4", "198.51.100.4"), ("::10.0.0.1, 198.51.100.4", "198.51.100.4"),
         ("203.0.113.21:port", "10.0.0.9"), ("[2001:db8::5]x", "10.0.0.9"), ("-", "10.0.0.9"),
     ])
     func theForwardedClientIsAnAddressOrThePeer(forwarded: String, client: String) throws {
@@ -100,6 +102,11 @@ struct AccessLogParserTests {
         let format = #"$remote_addr [$time_local] "$request" $status "$http_x_forwarded_for""#
         let r = try record(#"198.51.100.7 [01/Jan/2024:00:00:00 +0000] "GET /a HTTP/1.1" 200 "\#(forwarded)""#, format: format)
         #expect(r.ip == "198.51.100.7")
+        // The peer, so taken, is reduced as an entry is: its port, its IPv4-mapped form.
+        for peer in ["198.51.100.7:5555", "::ffff:198.51.100.7"] {
+            let q = try record(#"\#(peer) [01/Jan/2024:00:00:00 +0000] "GET /a HTTP/1.1" 200 "\#(forwarded)""#, format: format)
+            #expect(q.ip == "198.51.100.7", "\(peer)")
+        }
     }
 
     /// A raw control byte in a request target (a server that does not escape them as nginx

@@ -182,6 +182,10 @@ import Testing
         (["film.example"], [nil, "checkout.stripe.com", "www.sandbox.paypal.com"], "direct", "(none)"),
         (["film.example"], ["t.co", "www.paypal.com"], "twitter", "social"),
         (["film.example"], ["paypal.com.attacker.net"], "paypal.com.attacker.net", "referral"),
+        // Their country domains, and sign-in pages (a login's return: the review of the mend).
+        (["film.example"], [nil, "www.paypal.de", "klarna.se", "www.mercadopago.com.br"], "direct", "(none)"),
+        (["film.example"], [nil, "accounts.google.com", "login.microsoftonline.com"], "direct", "(none)"),
+        (["film.example"], ["notpaypal.example"], "notpaypal.example", "referral"),
     ] as [([String], [String?], String, String)])
     func siteHostsAreNotReferrers(siteHosts: [String], referrers: [String?], source: String, medium: String) {
         let visits = referrers.map { (query: String?.none, referrer: $0) }
