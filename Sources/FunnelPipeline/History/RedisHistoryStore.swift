@@ -209,8 +209,8 @@ public final class RedisHistoryStore: HistoryStore {
                 for _ in batch { replies.append(try connection.readReply()) }
                 // A server loading its data or busy in a script says "not now": the batch is
                 // sent again (until 2026-12-06 such a reply failed the run at once; a review).
-                for case .error(let message) in replies where RedisError.isTransientReply(message) {
-                    throw RedisError(.rejected(message), "Redis history at \(url.redacted): \(message)")
+                for case .error(let message) in replies {
+                    try RedisError.throwIfTransient(message, "Redis history at \(url.redacted): \(message)")
                 }
                 return replies
             }
@@ -258,9 +258,7 @@ public final class RedisHistoryStore: HistoryStore {
                 if case .error(let message) = try connection.readReply(), refusal == nil { refusal = message }
             }
             // Transient, as in `send`: all of them again, on a new connection.
-            if let refusal, RedisError.isTransientReply(refusal) {
-                throw RedisError(.rejected(refusal), "Redis history at \(url.redacted): \(refusal)")
-            }
+            if let refusal { try RedisError.throwIfTransient(refusal, "Redis history at \(url.redacted): \(refusal)") }
             return refusal
         }
         if let refusal { throw SinkError("Redis history at \(url.redacted): \(refusal)") }

@@ -104,7 +104,7 @@ enum InputPlan {
                     var status = stat()
                     let matches = PathTemplate.glob(filled).filter { $0 == "-" || lstat($0, &status) == 0 }
                     // Once a path (a month's file missing was said for each day of the month).
-                    if matches.isEmpty, missingSeen.insert(PathTemplate.unescaped(filled)).inserted { missing.append(PathTemplate.unescaped(filled)) }
+                    if matches.isEmpty, case let shown = PathTemplate.unescaped(filled), missingSeen.insert(shown).inserted { missing.append(shown) }
                     for path in matches {
                         if let first = seen[path] {
                             // Matched again by another pattern: read once, with the first's

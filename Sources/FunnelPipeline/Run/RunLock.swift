@@ -64,12 +64,12 @@ final class RunLock {
                     // (until 2026-12-06 the run exited 3 at once; a review: a boot-time timer
                     // meets a Redis still loading).
                     if case .error(let message) = taken {
-                        if RedisError.isTransientReply(message) { throw RedisError(.rejected(message), message) }
+                        try RedisError.throwIfTransient(message, message)
                         return .refused(message)
                     }
                     let held = try current.command([Array("GET".utf8), key])
                     if case .error(let message) = held {
-                        if RedisError.isTransientReply(message) { throw RedisError(.rejected(message), message) }
+                        try RedisError.throwIfTransient(message, message)
                         return .refused(message)
                     }
                     guard case .string(let holder) = held else { continue }

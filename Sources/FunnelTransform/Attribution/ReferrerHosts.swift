@@ -51,13 +51,20 @@ public enum ReferrerHosts {
         return providerName(of: host).map(flowStepLabels.contains) ?? false
     }
 
-    /// The label before a host's public suffix (`google` of `www.google.co.uk`), or nil.
-    static func providerName(of host: String) -> Substring? {
+    /// A host's labels and the index of its provider's name, the label before its public
+    /// suffix (`google` of `www.google.co.uk`, `search.yahoo.co.jp`, `duckduckgo.com`); nil
+    /// when it has none.
+    static func providerLabels(of host: String) -> (labels: [Substring], name: Int)? {
         let labels = host.split(separator: ".")
         guard labels.count >= 2 else { return nil }
         let suffixLength = labels.count >= 3 && ["co", "com", "ac", "or", "ne", "go"].contains(labels[labels.count - 2]) ? 2 : 1
         let nameIndex = labels.count - 1 - suffixLength
-        return nameIndex >= 0 ? labels[nameIndex] : nil
+        return nameIndex >= 0 ? (labels, nameIndex) : nil
+    }
+
+    /// The label before a host's public suffix, or nil (`providerLabels(of:)`).
+    static func providerName(of host: String) -> Substring? {
+        providerLabels(of: host).map { $0.labels[$0.name] }
     }
 
     /// Exact hosts (and their subdomains) of social networks.
@@ -128,13 +135,8 @@ public enum ReferrerHosts {
             return Channel(source: source, medium: "organic")
         }
         if notSearch.contains(where: { matches(bare, $0) }) { return Channel(source: bare, medium: "referral") }
-        let labels = bare.split(separator: ".")
-        // The provider's name is the label before the public suffix: google.com,
-        // google.co.uk, search.yahoo.co.jp, duckduckgo.com, search.brave.com.
-        guard labels.count >= 2 else { return Channel(source: bare, medium: "referral") }
-        let suffixLength = labels.count >= 3 && ["co", "com", "ac", "or", "ne", "go"].contains(labels[labels.count - 2]) ? 2 : 1
-        let nameIndex = labels.count - 1 - suffixLength
-        guard nameIndex >= 0 else { return Channel(source: bare, medium: "referral") }
+        // The provider's name is the label before the public suffix.
+        guard let (labels, nameIndex) = providerLabels(of: bare) else { return Channel(source: bare, medium: "referral") }
         let name = labels[nameIndex]
         // A provider's mail in a browser not listed above (`mail.yandex.com`, `mail.naver.com`,
         // `email.seznam.cz`, `mail.qq.com`): a first label `mail` or `email` under the

@@ -3,19 +3,21 @@
 public struct PathPattern: Sendable, Hashable {
     public let text: String
     private let parts: [Substring]
+    /// For a pattern ending `/*`, the path before it (`/api` of `/api/*`), which it matches too.
+    private let folder: Substring?
 
     public init(_ text: String) {
         self.text = text
         parts = text.split(separator: "*", omittingEmptySubsequences: false)
+        folder = text.hasSuffix("/*") ? text.dropLast(2) : nil
     }
 
     /// `/api/*` matches `/api` too, and a path with a trailing `/` matches as without it
     /// (`/healthz/` for `/healthz`): until 2026-12-06 each was kept as a page view (a review).
     public func matches(_ path: String) -> Bool {
         if matchesExactly(path) { return true }
-        if path.count > 1, path.hasSuffix("/"), matchesExactly(String(path.dropLast())) { return true }
-        if text.hasSuffix("/*"), path == text.dropLast(2) { return true }
-        return false
+        if path.utf8.count > 1, path.utf8.last == UInt8(ascii: "/"), matchesExactly(String(path.dropLast())) { return true }
+        return folder.map { path == $0 } ?? false
     }
 
     private func matchesExactly(_ path: String) -> Bool {

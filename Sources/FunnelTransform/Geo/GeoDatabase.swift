@@ -105,7 +105,6 @@ public final class GeoDatabase {
         return String(decoding: UnsafeRawBufferPointer(start: bytes, count: Int(length)), as: UTF8.self)
     }
 
-    /// Two ASCII letters, upper-cased; anything else is not a country code.
     /// The database's code read as a record's is (`CountryCode`): an assigned code, `UK` as
     /// `GB`; `ZZ`, `EU` and the like are none (until 2026-12-06 any two letters were written;
     /// a review).

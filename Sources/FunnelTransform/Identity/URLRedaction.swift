@@ -32,7 +32,8 @@ enum URLRedaction {
         guard escaped else { return plain }
         var rest = plain ?? text
         return rest.withUTF8 { bytes -> String? in
-            guard let base = bytes.baseAddress, memchr(base, Int32(UInt8(ascii: "%")), bytes.count) != nil else { return plain }
+            // Looked for again only in what a plain cut left.
+            guard plain == nil || memchr(bytes.baseAddress!, Int32(UInt8(ascii: "%")), bytes.count) != nil else { return plain }
             for decoded in IPRedaction.decodings(bytes) {
                 if let cut = decoded.withUnsafeBufferPointer({ cut($0, parameter: true) }) { return cut }
             }

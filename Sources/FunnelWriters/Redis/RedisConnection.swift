@@ -322,6 +322,13 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
         return code == "LOADING" || code == "BUSY" || code == "TRYAGAIN" || code == "MASTERDOWN" || code == "CLUSTERDOWN"
     }
 
+    /// Throws an error reply that says "not now" (`isTransientReply`) as a `.rejected` error,
+    /// `message` its text, for the retries around the call to take; any other reply is left
+    /// to the caller, whose refusal it is.
+    public static func throwIfTransient(_ reply: String, _ message: @autoclosure () -> String) throws(RedisError) {
+        if isTransientReply(reply) { throw RedisError(.rejected(reply), message()) }
+    }
+
     public var description: String { message }
 
     /// A server message without its final period, to be embedded in a longer sentence.

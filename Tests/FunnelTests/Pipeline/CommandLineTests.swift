@@ -779,11 +779,13 @@ struct CommandLineTests {
                                      environment: ["REDIS_PASSWORD": nil], timeout: .seconds(60))
     }
 
-    private func stdinPipeline(_ folder: String) {
-        TestFiles.write(folder + "/pipeline.yaml", """
+    /// A pipeline file of one NDJSON source reading `paths` (YAML list items), writing the
+    /// ndjson sink into `out` beside it.
+    private func ndjsonPipeline(_ folder: String, paths: String, file: String = "pipeline.yaml") {
+        TestFiles.write(folder + "/" + file, """
         sources:
           - kind: ndjson
-            paths: ["-"]
+            paths: [\(paths)]
         identity:
           salt: "s"
         sink:
@@ -791,6 +793,8 @@ struct CommandLineTests {
           output: out
         """)
     }
+
+    private func stdinPipeline(_ folder: String) { ndjsonPipeline(folder, paths: #""-""#) }
 
     /// stdin is named by its first line that is not blank, whether it is `--input -` or a
     /// pipeline's `paths: ["-"]`: two nights beginning with a blank line, or piped in as the
@@ -882,14 +886,7 @@ struct CommandLineTests {
         mkdir(folder + "/in", 0o755)
         TestFiles.write(folder + "/in/e.ndjson", #"{"event":"PageView","timestamp":1704103200000,"anonymous_id":"v1","url":"/a"}"# + "\n")
         TestFiles.write(folder + "/in/web[1].ndjson", #"{"event":"PageView","timestamp":1704103200000,"anonymous_id":"v2","url":"/b"}"# + "\n")
-        TestFiles.write(folder + "/pipeline.yaml", """
-        sources:
-          - kind: ndjson
-            paths: ["in/e.ndjson", "in/web*.ndjson"]
-        sink:
-          kind: ndjson
-          output: out
-        """)
+        ndjsonPipeline(folder, paths: #""in/e.ndjson", "in/web*.ndjson""#)
         let run = try funnel(["run", folder + "/pipeline.yaml", "--progress", "never"])
         #expect(run.status == 0, "\(run)")
         #expect(TestFiles.readText(folder + "/out/sessions.ndjson")?.split(separator: "\n").count == 2, "\(run)")
@@ -904,14 +901,7 @@ struct CommandLineTests {
         let folder = TestFiles.temporaryFolder("cli-dash-file")
         defer { TestFiles.remove(folder) }
         TestFiles.write(folder + "/-", #"{"event":"PageView","timestamp":1704103200000,"anonymous_id":"v1","url":"/a"}"# + "\n")
-        TestFiles.write(folder + "/p.yaml", """
-        sources:
-          - kind: ndjson
-            paths: ["?"]
-        sink:
-          kind: ndjson
-          output: out
-        """)
+        ndjsonPipeline(folder, paths: #""?""#, file: "p.yaml")
         let run = try CommandRunner.run("/bin/sh", ["-c", "cd '\(folder)' && '\(Self.binary)' run p.yaml --progress never < /dev/null"],
                                         environment: ["REDIS_PASSWORD": nil], timeout: .seconds(60))
         #expect(run.status == 0, "\(run)")
@@ -950,14 +940,7 @@ struct CommandLineTests {
         let folder = TestFiles.temporaryFolder("cli-missing-once")
         defer { TestFiles.remove(folder) }
         TestFiles.write(folder + "/e-static.ndjson", #"{"event":"PageView","timestamp":1704103200000,"anonymous_id":"v1","url":"/a"}"# + "\n")
-        TestFiles.write(folder + "/pipeline.yaml", """
-        sources:
-          - kind: ndjson
-            paths: ["m-{date:%Y%m}.ndjson", "e-{date:static}.ndjson"]
-        sink:
-          kind: ndjson
-          output: out
-        """)
+        ndjsonPipeline(folder, paths: #""m-{date:%Y%m}.ndjson", "e-{date:static}.ndjson""#)
         let run = try funnel(["run", folder + "/pipeline.yaml", "--from", "2024-01-01", "--to", "2024-03-01", "--progress", "never",
                               "--summary-json", folder + "/s.json"])
         #expect(run.status == 0, "\(run)")
