@@ -6,7 +6,8 @@
 public struct URLParts: Sendable, Hashable {
     /// Lower-cased host without port or credentials, when the URL had one.
     public var host: String?
-    /// Path as received (percent-encoding kept), `/` when empty.
+    /// Path as received (percent-encoding kept), `/` when empty, without its path parameters
+    /// (`;jsessionid=...` and whatever follows it before the query).
     public var path: String
     /// Query string without `?`, nil when absent or empty.
     public var query: String?
@@ -43,7 +44,11 @@ public struct URLParts: Sendable, Hashable {
         public init(_ b: UnsafeBufferPointer<UInt8>, requestTarget: Bool = false) {
             let (host, index) = URLParts.authority(b, requestTarget: requestTarget)
             var pathEnd = index
-            while pathEnd < b.count, b[pathEnd] != UInt8(ascii: "?"), b[pathEnd] != UInt8(ascii: "#") { pathEnd += 1 }
+            var parameter: Int?
+            while pathEnd < b.count, b[pathEnd] != UInt8(ascii: "?"), b[pathEnd] != UInt8(ascii: "#") {
+                if parameter == nil, b[pathEnd] == UInt8(ascii: ";"), URLParts.startsParameter(b, at: pathEnd + 1) { parameter = pathEnd }
+                pathEnd += 1
+            }
             var query: Range<Int>?
             if pathEnd < b.count, b[pathEnd] == UInt8(ascii: "?") {
                 var queryEnd = pathEnd + 1
@@ -51,9 +56,27 @@ public struct URLParts: Sendable, Hashable {
                 if queryEnd > pathEnd + 1 { query = (pathEnd + 1)..<queryEnd }
             }
             self.host = host
-            path = index..<pathEnd
+            // A path parameter (`/donate;jsessionid=9A1F...`: a servlet's session in the URL,
+            // a credential) ends the path as a query does (until 2026-12-06 it was written
+            // in `landing_page` and `page`; a carried finding).
+            path = index..<(parameter ?? pathEnd)
             self.query = query
         }
+    }
+
+    /// True when `b` holds a parameter's `name=` from `start`: letters, digits, `_`, `-` or
+    /// `.`, then `=` (`/a;b` and `/a;` keep their `;`).
+    static func startsParameter(_ b: UnsafeBufferPointer<UInt8>, at start: Int) -> Bool {
+        var index = start
+        while index < b.count {
+            let byte = b[index]
+            if byte == UInt8(ascii: "=") { return index > start }
+            guard (byte | 0x20) >= UInt8(ascii: "a") && (byte | 0x20) <= UInt8(ascii: "z")
+                || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+                || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".") else { return false }
+            index += 1
+        }
+        return false
     }
 
     /// Where `host(of:)`'s host is in a URL's bytes, before lower-casing.

@@ -20,6 +20,9 @@ public enum PipelineLoader {
     }
 
     public static func parse(_ text: String, file: String) throws(PipelineError) -> Pipeline {
+        // A byte order mark, as Windows editors write one, is not part of the YAML (until
+        // 2026-12-06 such a file was "not valid YAML: did not find expected <document start>").
+        let text = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
         let root: Node
         do {
             guard let node = try Yams.compose(yaml: text) else { throw PipelineError("\(file): the file is empty") }

@@ -25,6 +25,26 @@ struct URLPartsTests {
         #expect(URLParts("http://./").host == ".")
     }
 
+    /// A path parameter (`;jsessionid=`: a servlet's session, a credential in the URL) is cut
+    /// as a query is, from an absolute URL and from a request target; a `;` before no `name=`
+    /// stays.
+    @Test func pathParametersAreCutAsAQueryIs() {
+        let parts = URLParts("https://film.example/donate;jsessionid=9A1F0C2B77E4D1A0?utm_source=fb")
+        #expect(parts.path == "/donate")
+        #expect(parts.query == "utm_source=fb")
+        #expect(URLParts("/watch;JSESSIONID=AB12#t").path == "/watch")
+        #expect(URLParts("/a;sid=1/b").path == "/a")
+        #expect(URLParts("/a;b/c").path == "/a;b/c")
+        #expect(URLParts("/a;=x").path == "/a;=x")
+        #expect(URLParts("/a;").path == "/a;")
+        let target = Array("/trailer;jsessionid=77?x=1".utf8)
+        target.withUnsafeBufferPointer { bytes in
+            let ranges = URLParts.Ranges(bytes, requestTarget: true)
+            #expect(ranges.path == 0..<8)
+            #expect(ranges.query == 23..<26)
+        }
+    }
+
     @Test func hostAloneIsTheHostOfTheWholeParse() {
         for url in Self.urls {
             #expect(URLParts.host(of: url) == URLParts(url).host, "\(url)")

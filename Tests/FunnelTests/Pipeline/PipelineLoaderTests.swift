@@ -91,6 +91,15 @@ struct PipelineLoaderTests {
         #expect(pipeline.sink.output == "/srv/funnel/pipelines/out")
     }
 
+    /// A file a Windows editor saved with a byte order mark reads as the same file without it
+    /// (it was "not valid YAML"); the mark's line is still line 1.
+    @Test func aByteOrderMarkIsNotPartOfTheFile() throws {
+        let pipeline = try parse("\u{FEFF}" + Self.specExampleWithoutGeo)
+        #expect(pipeline.sources.count == 2)
+        #expect(pipeline.sink.url == "redis://127.0.0.1:6379/0")
+        #expect(failure("\u{FEFF}sources:\n  - kind: acess_log\n").contains("line 2"))
+    }
+
     /// The example names cookies for the `combined` format, which holds none: it loads (it
     /// must work as written), and says that the cookies are never found; a format with them
     /// says nothing.
