@@ -191,7 +191,7 @@ struct EventFields {
         func amount() -> Amount? { Self.amount(value, s) }
         func number() -> Amount? {
             let read = amount()
-            if read == nil, unreadNumber == nil, Self.isGiven(value) {
+            if read == nil, unreadNumber == nil, Self.isGiven(value), !Self.isBlank(value, s) {
                 unreadNumber = (property, describesUnreadNumber ? Self.unreadNumber(property, value, s) : "")
             } else if unreadNumber?.property == property {
                 unreadNumber = nil  // given again, and this time read (or absent)
@@ -319,13 +319,37 @@ struct EventFields {
         }
     }
 
-    /// A number, or a string holding one (`"25"`), as an exact amount.
+    /// A number, or a string holding one (`"25"`, `" 7.25 "`: spaces and line ends around it
+    /// are no part of it, as around a consent answer; until 2026-12-06 it was dropped with a
+    /// warning), as an exact amount.
     static func amount(_ value: JSONScanner.Value, _ s: JSONScanner) -> Amount? {
         switch value {
         case .number(let range): Amount(jsonNumber: s.bytes(range))
-        case .string(let range, false): Amount(jsonNumber: s.bytes(range))
+        case .string(let range, false): Amount(jsonNumber: trimmingSpaces(s.bytes(range)))
+        case .string(let range, true): s.decodeString(range, escaped: true).flatMap { Amount(jsonNumber: trimmingSpaces($0).utf8) }
         default: nil
         }
+    }
+
+    /// A string of spaces and line ends alone (`"  "`): no value, as `""` is, not an unread
+    /// number (it was warned of while `""` was not).
+    static func isBlank(_ value: JSONScanner.Value, _ s: JSONScanner) -> Bool {
+        switch value {
+        case .string(let range, false): s.bytes(range).allSatisfy(isSpaceByte)
+        case .string(let range, true): s.decodeString(range, escaped: true).map { trimmingSpaces($0).isEmpty } ?? false
+        default: false
+        }
+    }
+
+    private static func trimmingSpaces(_ bytes: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        guard let start = bytes.firstIndex(where: { !isSpaceByte($0) }), let end = bytes.lastIndex(where: { !isSpaceByte($0) }) else {
+            return UnsafeBufferPointer(rebasing: bytes[0..<0])
+        }
+        return UnsafeBufferPointer(rebasing: bytes[start...end])
+    }
+
+    private static func isSpaceByte(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r")
     }
 
     /// Hands out the record and leaves a placeholder behind: the parser's closure captures

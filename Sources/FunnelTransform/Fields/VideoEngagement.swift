@@ -31,14 +31,17 @@ struct VideoEngagement {
                 let percent = record.properties.percent ?? (record.event == "VideoComplete" ? 100 : nil)
                 if let percent { slots[index].completion = max(slots[index].completion ?? 0, percent) }
             }
-            var entry = perContent[content] ?? (nil, nil, record.timestamp)
-            if perContent[content] == nil { order.append(content) }
+            // A content is one whatever its case, as a slot matches it (`Trailer`'s VideoStart
+            // and `trailer`'s VideoProgress were two contents, one never started: no time,
+            // until 2026-12-06; a review). Video events without a content are one content.
+            var entry = perContent[folded] ?? (nil, nil, record.timestamp)
+            if perContent[folded] == nil { order.append(folded) }
             // A negative time is no time (it was summed as given until 2026-12-05: a session
             // watched for -5 s; a review), as a percent below 0 is 0.
             if let watch = record.properties.watchTime, watch >= .zero { entry.maxWatch = max(entry.maxWatch ?? watch, watch) }
             if record.event == "VideoStart", entry.start == nil { entry.start = record.timestamp }
             entry.last = max(entry.last, record.timestamp)
-            perContent[content] = entry
+            perContent[folded] = entry
         }
         guard !order.isEmpty else { return }
         var total = Amount.zero

@@ -240,6 +240,11 @@ struct UnreadNumberTests {
         (#""value":"25""#, nil),
         (#""value":12.5"#, nil),
         (#""value":"x","properties":{"value":7}"#, nil),
+        // Spaces and line ends alone are no value, as "" is (they were named).
+        (#""value":"  ""#, nil),
+        (#""value":"\t\n""#, nil),
+        (#""percent":" 60 ""#, nil),
+        (#""value":" 7.25 ""#, nil),
     ] as [(String, String?)])
     func aPropertyThatIsNoNumberIsNamed(member: String, expected: String?) {
         let (outcome, unread) = unread(#"{"event":"Purchase","timestamp":1704067200000,"anonymous_id":"v",\#(member)}"#)
@@ -251,6 +256,21 @@ struct UnreadNumberTests {
         // Not described (a file's later ones): still named, with no text built.
         let line = #"{"event":"Purchase","timestamp":1704067200000,"anonymous_id":"v",\#(member)}"#
         #expect(self.unread(line, describing: false).1 == expected.map { _ in "" })
+    }
+
+    /// A number in a string is read with spaces and line ends around it, escaped or not, as a
+    /// consent answer is (`" 7.25 "` was dropped with a warning; a review).
+    @Test(arguments: [
+        (#"" 7.25 ""#, "7.25"), (#""7.25\r\n""#, "7.25"), (#""\t25""#, "25"), (#"" 1e2 ""#, "100"),
+    ])
+    func aNumberInAStringIsReadWithSpacesAroundIt(value: String, amount: String) {
+        let (outcome, unread) = unread(#"{"event":"Purchase","timestamp":1704067200000,"anonymous_id":"v","value":\#(value)}"#)
+        guard case .record(let record) = outcome else {
+            Issue.record("not a record: \(outcome)")
+            return
+        }
+        #expect(record.properties.value == Amount(jsonNumber: Array(amount.utf8)))
+        #expect(unread == nil)
     }
 
     /// The warning's quote is redacted whole and then cut after 24 characters, so that no

@@ -47,6 +47,16 @@ struct VideoEngagementTests {
         #expect(mixed.totalWatchTime == Amount(micros: 30_000_000))
     }
 
+    /// A content is one whatever its case, as a slot matches it: `Trailer`'s start and
+    /// `trailer`'s progress give the span between them (they were two contents, one never
+    /// started: no time; a review).
+    @Test func aContentsTimeIsOneWhateverItsCase() {
+        let engagement = VideoEngagement(records: [video("VideoStart", "Trailer", at: 0), video("VideoProgress", "trailer", percent: 40, at: 40)],
+                                          slots: ContentSlot.defaults)
+        #expect(engagement.slots[0].completion == 40)
+        #expect(engagement.totalWatchTime == Amount(micros: 40_000_000))
+    }
+
     /// A negative `watch_time` is no time (it was summed: -5 s; a review): the content's
     /// largest non-negative one counts, and one with only negative ones gives no time.
     @Test func aNegativeWatchTimeIsNoTime() {
