@@ -383,6 +383,7 @@ final class ReadStage: @unchecked Sendable {
                     tally.countFiltered(reason)
                     continue
                 }
+                filter.withoutRelayAgent(&record)
                 if let (reason, detail) = IdentityRule.violation(record) {
                     recordReject(Reject(source: files[index].path, line: number, reason: reason, raw: raw, detail: detail), index: index)
                     continue

@@ -176,12 +176,14 @@ struct EventFields {
         case .url: url = freeText()
         case .page: page = freeText()
         case .referrer: record.referrer = freeText()
-        case .userAgent: record.userAgent = freeText()
+        // `-` or spaces alone are no agent, as in an access log (they gave desktop/Other
+        // until 2026-12-06; a review).
+        case .userAgent: record.userAgent = freeText().flatMap(Self.givenText)
         case .ip: record.ip = string().flatMap(ClientAddress.normalized)
         case .country: record.country = string().flatMap(CountryCode.normalize)
         // Without line ends or spaces around it, as a log's city (PostHog's `"Köln\r\n"`
         // kept its CRLF until 2026-12-06; a review).
-        case .city: record.city = freeText().map(Self.trimmingSpaces).flatMap { $0.isEmpty ? nil : $0 }
+        case .city: record.city = freeText().flatMap(Self.givenText)
         case .property(let property): set(property, value, s)
         }
     }
@@ -277,6 +279,13 @@ struct EventFields {
     }
 
     /// `text` without the spaces, tabs and line ends around it.
+    /// `text` trimmed of spaces and line ends; nil when nothing or a `-` (a log's "no value")
+    /// is left.
+    static func givenText(_ text: String) -> String? {
+        let trimmed = trimmingSpaces(text)
+        return trimmed.isEmpty || trimmed == "-" ? nil : trimmed
+    }
+
     static func trimmingSpaces(_ text: String) -> String {
         let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }
         guard let first = text.first, let last = text.last, isSpace(first) || isSpace(last) else { return text }

@@ -3,7 +3,8 @@ import FunnelCore
 /// Decides which records are kept (SPEC 1.1 page-view rule, SPEC 3 filtering).
 ///
 /// An access-log line is kept when it is a page view: GET, status below 400, not a static
-/// asset, not an excluded path, not a bot. A client event is kept unless its agent is a bot.
+/// asset, not an excluded path, not a bot. A client event is kept unless its agent is a bot,
+/// but a known visitor's Purchase or Consent, which a server may have relayed.
 public final class RecordFilter {
     public static let staticExtensions: Set<String> = [
         "css", "js", "mjs", "map", "png", "jpg", "jpeg", "gif", "svg", "webp", "avif", "ico", "woff", "woff2",
@@ -38,7 +39,26 @@ public final class RecordFilter {
         if record.origin == .client, !excludedPaths.isEmpty, record.event == "PageView", let path = record.path, isExcluded(path) {
             return .excludedPath
         }
-        return agentReason(record)
+        let reason = agentReason(record)
+        return reason == .bot && Self.isRelayedOutcome(record) ? nil : reason
+    }
+
+    /// A client's Purchase or Consent event of a known visitor or client session, which the
+    /// agent check keeps whatever its agent: such an event is often sent by the site's server
+    /// (a payment webhook, a server-side tracker) with the server's own agent
+    /// (`Stripe/1.0 (+https://stripe.com/...)`, `python-requests`), and dropping it lost a
+    /// donation or a visitor's "denied" (until 2026-12-06; a review). The reader then takes
+    /// such an agent off the event (`withoutRelayAgent`): it is not the visitor's device.
+    public static func isRelayedOutcome(_ record: Record) -> Bool {
+        record.origin == .client && (record.event == "Purchase" || record.event == "Consent")
+            && (record.visitorID != nil || record.sessionID != nil)
+    }
+
+    /// `record` without its agent when it is a relayed outcome (`isRelayedOutcome`) whose
+    /// agent is a bot's: the server's agent would have given the session its device and
+    /// browser.
+    public func withoutRelayAgent(_ record: inout Record) {
+        if Self.isRelayedOutcome(record), agents.isBot(record.userAgent) { record.userAgent = nil }
     }
 
     /// The rule's last check, for a record whose request already passed `requestReason` (an

@@ -76,6 +76,8 @@ enum BotPatterns {
         "wget2", "apache-httpasyncclient", "superagent", "fasthttp", "reactornetty", "vert.x-webclient", "http-kit",
         "rust-reqwest", "indy library", "apache nutch", "nutch/", "lychee/", "linkinator", "ms-office", "msoffice",
         "existence discovery", "protocol discovery",
+        // a forum's link preview, a Delphi HTTP client (kept as people until 2026-12-06)
+        "discourse forum onebox", "embarcadero uri client",
         // headless and automated browsers
         "headlesschrome", "phantomjs", "puppeteer", "playwright", "selenium", "webdriver", "slimerjs",
         "htmlunit", "cypress/",
@@ -86,6 +88,10 @@ enum BotPatterns {
         "curl", "wget", "python", "ruby", "php", "perl", "go", "java", "node", "deno", "bun", "okhttp", "axios",
         "httpie", "lwp", "mechanize", "dalvik", "rest-client", "http.rb", "typhoeus", "faraday", "reqwest",
         "hyper", "aria2", "colly", "fetch", "httpclient", "libcurl", "ahc",
+        // Office's own fetch of a link in a mail or a document (`Microsoft Office/16.0
+        // (Windows NT 10.0; Microsoft Outlook 16.0...)`, `Microsoft Office Word 2014`): kept as
+        // a person until 2026-12-06 (a review); a person's click opens a browser.
+        "microsoft office",
     ]
 
     /// Word endings a bot names itself with. Matched only when punctuation or the end of the

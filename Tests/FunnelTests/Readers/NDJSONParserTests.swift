@@ -26,6 +26,18 @@ struct NDJSONParserTests {
         return nil
     }
 
+    /// A `-` or spaces alone are no agent and no city, as in an access log (the agent gave
+    /// `desktop`/`Other` until 2026-12-06; a review).
+    @Test(arguments: ["-", "  ", " - ", "\\t"])
+    func aDashOrSpacesAreNoAgentAndNoCity(text: String) throws {
+        let r = try record(#"{"event":"PageView","timestamp":1704067200000,"anonymous_id":"v","user_agent":"\#(text)","city":"\#(text)"}"#)
+        #expect(r.userAgent == nil)
+        #expect(r.city == nil)
+        let kept = try record(#"{"event":"PageView","timestamp":1704067200000,"anonymous_id":"v","user_agent":" Mozilla/5.0 (X11) -","city":"-Lyon"}"#)
+        #expect(kept.userAgent == "Mozilla/5.0 (X11) -")
+        #expect(kept.city == "-Lyon")
+    }
+
     /// Timestamps as other JSON writers give them: Java's doubles in exponent notation, .NET's
     /// `+` escaped as `\u002B`; both read as the same instant (until 2026-12-05 the first lost
     /// its digits past the sixth, up to 205 s, and the second was rejected).
