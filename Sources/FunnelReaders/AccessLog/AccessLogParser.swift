@@ -204,7 +204,7 @@ public struct AccessLogParser: Sendable {
 
     /// What a variable's value is kept as; `ignored` variables are matched and dropped.
     private enum Slot {
-        case literal, ignored, remoteAddr, forwardedFor, timeLocal, timeISO8601, msec, request, requestMethod, requestURI
+        case literal, ignored, remoteAddr, forwardedFor, clientHeader, timeLocal, timeISO8601, msec, request, requestMethod, requestURI
         case status, referrer, userAgent, host, cookie(visitor: Bool, session: Bool), cookieHeader
     }
 
@@ -227,6 +227,7 @@ public struct AccessLogParser: Sendable {
                 let slot: Slot = switch variable {
                 case .remoteAddr: .remoteAddr
                 case .httpXForwardedFor: .forwardedFor
+                case .header(let name) where LogVariable.clientAddressHeaders.contains(name): .clientHeader
                 case .timeLocal: .timeLocal
                 case .timeISO8601: .timeISO8601
                 case .msec: .msec
@@ -341,6 +342,9 @@ public struct AccessLogParser: Sendable {
     private struct Fields {
         var remoteAddr: Raw?
         var forwardedFor: Raw?
+        /// A CDN's or proxy's header naming the client (`$http_cf_connecting_ip`,
+        /// `$http_x_real_ip`, ...).
+        var clientHeader: Raw?
         var time: Int64?
         /// The time field as written, for the message of a bad time (valid during `parse`).
         var timeText: UnsafeBufferPointer<UInt8>?
@@ -370,6 +374,7 @@ public struct AccessLogParser: Sendable {
             switch step.slot {
             case .remoteAddr: remoteAddr = Raw(bytes: raw, quoted: quoted)
             case .forwardedFor: forwardedFor = Raw(bytes: raw, quoted: quoted)
+            case .clientHeader: if clientHeader == nil { clientHeader = Raw(bytes: raw, quoted: quoted) }
             case .timeLocal: setTime(precision: 1, raw, TimeParser.parseTimeLocal(raw, memo: &timeMemo))
             case .timeISO8601: setTime(precision: 2, raw, CivilTime.parseISO8601(raw))
             case .msec: setTime(precision: 3, raw, TimeParser.parseEpochSeconds(raw))
@@ -498,7 +503,15 @@ public struct AccessLogParser: Sendable {
             // without a port, else the peer (`ClientAddress.client`); one that is no address (a
             // proxy's `unknown`, RFC 7239's `_hidden`) names no client (until 2026-12-06 the
             // first entry was taken as written).
-            record.ip = ClientAddress.client(forwardedFor: forwardedFor.map { text($0) }, peer: remoteAddr.map { text($0) })
+            // A CDN's or proxy's client header (`CF-Connecting-IP`, `True-Client-IP`,
+            // `X-Real-IP`) names the client as the first entry of the list would: it comes
+            // first (until 2026-12-06 it was ignored, and every visitor behind one edge
+            // address was one fingerprint; a review).
+            let forwarded = switch (clientHeader.map { text($0) }, forwardedFor.map { text($0) }) {
+            case (let header?, let list?): header + ", " + list
+            case (let header, let list): header ?? list
+            }
+            record.ip = ClientAddress.client(forwardedFor: forwarded, peer: remoteAddr.map { text($0) })
             // Ids are decoded in full: one with a control byte is an `invalid_id`.
             record.visitorID = visitorID.map { text($0, decodingControls: true) }
             record.sessionID = sessionID.map { text($0, decodingControls: true) }
@@ -519,7 +532,7 @@ public struct AccessLogParser: Sendable {
         /// quoted one, no `X-Forwarded-For` list or `Cookie` header to take apart.
         private var needsNoDecoding: Bool {
             // A city goes through the record (a page view's bytes carry none).
-            guard forwardedFor == nil, cookieHeader == nil, city == nil else { return false }
+            guard forwardedFor == nil, clientHeader == nil, cookieHeader == nil, city == nil else { return false }
             return Self.asWritten(remoteAddr) && Self.asWritten(referrer) && Self.asWritten(userAgent) && Self.asWritten(host)
                 && Self.asWritten(visitorID) && Self.asWritten(sessionID)
         }

@@ -9,7 +9,7 @@ extension LogVariable {
     /// The variables whose values funnel keeps, and the request headers it reads.
     static let read = ["remote_addr", "time_local", "time_iso8601", "msec", "request", "request_method", "request_uri",
                        "status", "http_referer", "http_user_agent", "http_x_forwarded_for", "http_host", "host", "http_cookie",
-                       "http_cf_ipcountry"]
+                       "http_cf_ipcountry", "http_cf_connecting_ip", "http_true_client_ip", "http_x_real_ip", "http_fastly_client_ip"]
 
     /// Names of nginx's own variables (core, proxy, upstream, SSL, real IP, gzip, stub status,
     /// limits): known, so never taken for a misspelling, whatever they are close to.

@@ -9,6 +9,11 @@ public enum LogVariable: Sendable, Hashable {
     /// Any other variable: matched and ignored.
     case other(String)
 
+    /// Request headers a CDN or a proxy sets to the client's address alone (Cloudflare's
+    /// `CF-Connecting-IP`, Akamai's and Cloudflare's `True-Client-IP`, nginx's and many
+    /// proxies' `X-Real-IP`, Fastly's `Fastly-Client-IP`), as their `$http_` variables name them.
+    public static let clientAddressHeaders: Set<String> = ["cf_connecting_ip", "true_client_ip", "x_real_ip", "fastly_client_ip"]
+
     public init(name: String) {
         switch name {
         case "remote_addr": self = .remoteAddr

@@ -6,9 +6,14 @@ import FunnelCore
 /// asset, not an excluded path, not a bot. A client event is kept unless its agent is a bot,
 /// but a known visitor's Purchase or Consent, which a server may have relayed.
 public final class RecordFilter {
+    /// SPEC 1.1's list and the media a film's site serves beside it: video segments and
+    /// manifests (`.m4s`, `.mpd`), subtitles, audio, other images and the web app manifest
+    /// (these were page views until 2026-12-06, each trailer segment one; a review).
     public static let staticExtensions: Set<String> = [
         "css", "js", "mjs", "map", "png", "jpg", "jpeg", "gif", "svg", "webp", "avif", "ico", "woff", "woff2",
         "ttf", "eot", "otf", "mp4", "webm", "m3u8", "ts", "txt", "xml", "json",
+        "m4s", "mpd", "m4v", "mov", "mkv", "ogv", "vtt", "srt", "mp3", "m4a", "aac", "ogg", "oga", "opus", "wav",
+        "flac", "bmp", "tif", "tiff", "heic", "heif", "jxl", "apng", "cur", "wasm", "webmanifest",
     ]
 
     /// The classifier the bot rule uses (with the pipeline's bot patterns); it remembers the
@@ -118,11 +123,18 @@ public final class RecordFilter {
         while start > 0 && bytes[start - 1] != UInt8(ascii: "/") { start -= 1 }
         var dot = bytes.count
         while dot > start && bytes[dot - 1] != UInt8(ascii: ".") { dot -= 1 }
-        guard dot > start, bytes.count - dot <= 5 else { return false }
+        guard dot > start, bytes.count - dot <= 5 else { return isWebManifest(UnsafeBufferPointer(rebasing: bytes[start...])) }
         return staticKeys.contains(extensionKey(UnsafeBufferPointer(rebasing: bytes[dot...])))
     }
 
-    private static let staticKeys: Set<UInt64> = Set(staticExtensions.map { name in
+    /// `.webmanifest`, the one extension longer than a key holds, compared in lower case.
+    private static func isWebManifest(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
+        let suffix = ".webmanifest".utf8
+        guard name.count >= suffix.count else { return false }
+        return zip(name.suffix(suffix.count), suffix).allSatisfy { ($0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0) == $1 }
+    }
+
+    private static let staticKeys: Set<UInt64> = Set(staticExtensions.filter { $0.utf8.count <= 5 }.map { name in
         var name = name
         return name.withUTF8 { extensionKey($0) }
     })

@@ -109,6 +109,27 @@ struct AccessLogParserTests {
         }
     }
 
+    /// A CDN's or proxy's client header names the client ahead of the forwarded list and the
+    /// peer (it was ignored: everyone behind one Cloudflare edge address was one visitor; a
+    /// review); `-` or a non-public one gives way to them, as a forwarded entry does.
+    @Test(arguments: [
+        ("$http_cf_connecting_ip", "198.51.100.201", "-", "198.51.100.201"),
+        ("$http_true_client_ip", "2001:db8::7", "203.0.113.5", "2001:db8::7"),
+        ("$http_x_real_ip", "203.0.113.202", "-", "203.0.113.202"),
+        ("$http_fastly_client_ip", "-", "192.0.2.99, 10.0.0.1", "192.0.2.99"),
+        ("$http_x_real_ip", "10.1.2.3", "203.0.113.5", "203.0.113.5"),
+        ("$http_x_real_ip", "-", "-", "172.70.1.10"),
+    ])
+    func aClientHeaderNamesTheClient(variable: String, header: String, forwarded: String, client: String) throws {
+        let format = #"\#(variable) $remote_addr [$time_local] "$request" $status "$http_x_forwarded_for""#
+        let r = try record(#"\#(header) 172.70.1.10 [01/Jan/2024:00:00:00 +0000] "GET /a HTTP/1.1" 200 "\#(forwarded)""#, format: format)
+        #expect(r.ip == client)
+        // A format with the header and no peer at all: the header is the client.
+        let alone = try record(#"\#(header == "-" ? "198.51.100.9" : header) [01/Jan/2024:00:00:00 +0000] "GET /a HTTP/1.1" 200"#,
+                               format: #"\#(variable) [$time_local] "$request" $status"#)
+        #expect(alone.ip == (header == "-" ? "198.51.100.9" : header))
+    }
+
     /// A raw control byte in a request target (a server that does not escape them as nginx
     /// does) is percent-encoded, as a browser sends it: no raw tab reaches a path or a
     /// campaign value (until 2026-12-06 it reached `landing_page` and `utm_source`).

@@ -56,6 +56,9 @@ struct RecordFilterTests {
         "/a.webp", "/a.avif", "/icon.ico", "/f.woff", "/f.woff2", "/f.ttf", "/f.eot", "/f.otf", "/trailer.mp4",
         "/clip.webm", "/hls/index.m3u8", "/hls/seg1.ts", "/notes.txt", "/sitemap.xml", "/data.json",
         "/robots.txt", "/favicon.ico", "/ROBOTS.TXT", "/Favicon.ICO", "/IMG/Photo.JPG", "/styles/Main.Css",
+        // A film's media beside SPEC's list (page views until 2026-12-06; a review).
+        "/video/seg-00001.m4s", "/video/stream.mpd", "/subs/en.vtt", "/subs/en.srt", "/a.aac", "/a.mov", "/a.m4v",
+        "/a.mp3", "/site.webmanifest", "/Manifest.WebManifest", "/a.bmp", "/a.tiff", "/a.heic", "/a.jxl", "/a.wasm",
     ])
     func dropsStaticAssetsCaseInsensitively(_ path: String) {
         #expect(RecordFilter.isStaticAsset(path))
@@ -69,7 +72,8 @@ struct RecordFilterTests {
     }
 
     @Test(arguments: ["/watch", "/donate/", "/v1.2/page", "/about.html", "/film.example/watch", "/a.jsx", "/a.tsx", "/report.pdf2", "/.well-known/x",
-                      "/a.", "/", "", "/a.jsonx", "/a.woff3", "/a.\u{0}js", "/.js.x", "/a.cſs", "/a.CSSS"])
+                      "/a.", "/", "", "/a.jsonx", "/a.woff3", "/a.\u{0}js", "/.js.x", "/a.cſs", "/a.CSSS", "/webmanifest",
+                      "/a.webmanifests", "/a.xwebmanifest"])
     func keepsPagesThatAreNotStaticAssets(_ path: String) {
         #expect(!RecordFilter.isStaticAsset(path))
         #expect(RecordFilter().reason(toDrop: logLine(path)) == nil)
