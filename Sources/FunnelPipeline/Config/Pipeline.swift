@@ -22,10 +22,20 @@ public struct Pipeline: Sendable {
         public var countryVariable: String = "http_cf_ipcountry"
         /// The header variable with the city's name (`city_variable`).
         public var cityVariable: String = "http_cf_ipcity"
+        /// Variables that hold a country code under well-known names, the default first: the
+        /// one a format holds is read when `country_variable` is not set.
+        public static let countryVariables = ["http_cf_ipcountry", "http_cloudfront_viewer_country", "http_x_vercel_ip_country",
+                                              "http_x_appengine_country", "geoip2_data_country_code", "geoip2_data_country_iso_code",
+                                              "geoip_country_code"]
+        /// The same for a city's name (`city_variable`).
+        public static let cityVariables = ["http_cf_ipcity", "http_cloudfront_viewer_city", "geoip2_data_city_name", "geoip_city"]
         /// NDJSON: `canonical`, `posthog` or `segment`.
         public var dialect: String = "canonical"
         /// NDJSON: canonical field name -> dotted JSON path, applied on top of the dialect.
         public var fields: [String: String] = [:]
+        /// NDJSON: an export's event name -> funnel's (`Order Completed: Purchase`), on top of
+        /// the dialect's own names (`event_names`).
+        public var eventNames: [String: String] = [:]
     }
 
     public enum SinkKind: String, Sendable, CaseIterable {

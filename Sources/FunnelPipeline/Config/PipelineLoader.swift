@@ -51,7 +51,7 @@ public enum PipelineLoader {
         guard let sourceNodes = top["sources"] else { throw PipelineError("\(file): 'sources' is missing: name at least one input") }
         for (index, node) in try reader.sequence(sourceNodes, "sources").enumerated() {
             let where_ = "sources[\(index)]"
-            let map = try reader.mapping(node, where_, allowed: ["kind", "format", "dialect", "fields", "paths", "visitor_cookie", "session_cookie", "country_variable", "city_variable"])
+            let map = try reader.mapping(node, where_, allowed: ["kind", "format", "dialect", "fields", "event_names", "paths", "visitor_cookie", "session_cookie", "country_variable", "city_variable"])
             let kindText = try reader.string(map["kind"], "\(where_).kind")
             guard let kind = kindText.flatMap(Pipeline.Source.Kind.init(rawValue:)) else {
                 throw PipelineError("\(file): \(where_).kind is \(kindText.map { "'\($0)'" } ?? "missing"); use access_log or ndjson")
@@ -102,9 +102,29 @@ public enum PipelineLoader {
                     throw PipelineError("\(file): \(where_).fields: \(error)")
                 }
             }
+            if let names = map["event_names"] {
+                guard kind == .ndjson, case .mapping(let mapping) = names else {
+                    throw PipelineError("\(file): \(where_).event_names maps an export's event names to funnel's (ndjson sources only), e.g. \"Order Completed\": Purchase")
+                }
+                for (key, value) in mapping {
+                    guard let name = key.string, !name.isEmpty, let target = try reader.string(value, "\(where_).event_names.\(key.string ?? "")"), !target.isEmpty else {
+                        throw PipelineError("\(file): \(where_).event_names entries must be \"export name\": FunnelName, both not empty")
+                    }
+                    source.eventNames[name] = target
+                }
+            }
             if kind == .accessLog {
                 do {
                     let format = try AccessLogFormat(source.format)
+                    // Without a setting, a country or city variable the format holds under a
+                    // well-known name other than Cloudflare's (`$geoip2_data_country_code`,
+                    // CloudFront's header) is read (it was dropped without a word until
+                    // 2026-12-06; a review).
+                    for (key, names) in [("country_variable", Pipeline.Source.countryVariables), ("city_variable", Pipeline.Source.cityVariables)]
+                    where map[key] == nil {
+                        guard let known = names.first(where: { format.variables.contains(LogVariable(name: $0)) }) else { continue }
+                        if key == "country_variable" { source.countryVariable = known } else { source.cityVariable = known }
+                    }
                     var options = AccessLogParser.Options(visitorCookie: source.visitorCookie, sessionCookie: source.sessionCookie)
                     options.countryVariable = source.countryVariable
                     options.cityVariable = source.cityVariable

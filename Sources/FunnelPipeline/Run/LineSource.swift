@@ -87,7 +87,8 @@ struct LineSource {
         case .ndjson:
             do {
                 let mapping = file.source.fields.isEmpty ? nil : try FieldMapping(file.source.fields)
-                parser = .ndjson(NDJSONParser(dialect: NDJSONParser.Dialect(rawValue: file.source.dialect) ?? .canonical, mapping: mapping))
+                parser = .ndjson(NDJSONParser(dialect: NDJSONParser.Dialect(rawValue: file.source.dialect) ?? .canonical, mapping: mapping,
+                                              eventNames: file.source.eventNames))
             } catch {
                 throw PipelineError("\(file.path): \(error)")
             }

@@ -50,6 +50,12 @@ enum ReadingSettings {
             parts.append("city:" + source.cityVariable)
         }
         parts += source.fields.sorted { $0.key < $1.key }.flatMap { [$0.key, $0.value] }
+        // Event names only when given (added on 2026-12-06: a file read before keeps its
+        // fingerprint).
+        if !source.eventNames.isEmpty {
+            parts.append("event_names")
+            parts += source.eventNames.sorted { $0.key < $1.key }.flatMap { [$0.key, $0.value] }
+        }
         parts.append("excluded")
         parts += pipeline.excludedPaths.sorted()
         parts.append("bots")

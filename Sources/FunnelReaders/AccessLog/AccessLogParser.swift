@@ -410,8 +410,9 @@ public struct AccessLogParser: Sendable {
             case .userAgent: userAgent = Raw(bytes: raw, quoted: quoted)
             case .host: host = Raw(bytes: raw, quoted: quoted)
             case .cookie(let visitor, let session):
-                if visitor { visitorID = Raw(bytes: raw, quoted: quoted) }
-                if session { sessionID = Raw(bytes: raw, quoted: quoted) }
+                let value = CookieHeader.unquoted(raw)
+                if visitor, !value.isEmpty { visitorID = Raw(bytes: value, quoted: quoted) }
+                if session, !value.isEmpty { sessionID = Raw(bytes: value, quoted: quoted) }
             case .cookieHeader:
                 cookieHeader = quoted ? unescape(raw, decodingControls: true) : Array(raw)
             case .literal, .ignored:
@@ -513,8 +514,8 @@ public struct AccessLogParser: Sendable {
             }
             record.ip = ClientAddress.client(forwardedFor: forwarded, peer: remoteAddr.map { text($0) })
             // Ids are decoded in full: one with a control byte is an `invalid_id`.
-            record.visitorID = visitorID.map { text($0, decodingControls: true) }
-            record.sessionID = sessionID.map { text($0, decodingControls: true) }
+            record.visitorID = visitorID.map { CookieHeader.unquoted(text($0, decodingControls: true)) }
+            record.sessionID = sessionID.map { CookieHeader.unquoted(text($0, decodingControls: true)) }
             if let cookieHeader {
                 if record.visitorID == nil, let name = options.visitorCookie {
                     record.visitorID = CookieHeader.value(of: name, in: cookieHeader)

@@ -125,6 +125,9 @@ struct EventFields {
         var search: String?
         var referrer: String?
         var ip: String?
+        /// Segment's e-commerce amounts (`total`, else `revenue`) for a message without `value`.
+        var total: Amount?
+        var revenue: Amount?
     }
 
     /// Stores `value` as `target`, decoded the way the canonical dialect always has: strings

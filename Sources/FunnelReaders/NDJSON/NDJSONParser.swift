@@ -25,10 +25,14 @@ public struct NDJSONParser: Sendable {
 
     public let dialect: Dialect
     public let mapping: FieldMapping?
+    /// An export's event names and funnel's for them: the dialect's own
+    /// (`SegmentDialect.segmentEventNames`) under the pipeline's `event_names`.
+    public let eventNames: [String: String]
 
-    public init(dialect: Dialect = .canonical, mapping: FieldMapping? = nil) {
+    public init(dialect: Dialect = .canonical, mapping: FieldMapping? = nil, eventNames: [String: String] = [:]) {
         self.dialect = dialect
         self.mapping = mapping
+        self.eventNames = (dialect == .segment ? EventFields.segmentEventNames : [:]).merging(eventNames) { $1 }
     }
 
     public func parse(_ line: UnsafeRawBufferPointer) -> Outcome {
@@ -71,6 +75,8 @@ public struct NDJSONParser: Sendable {
         } catch {
             return .reject(error.notAnObject ? .notAnObject : .badJSON, detail: error.message)
         }
+        // Renamed after the dialect named it (a PostHog `$pageview` is `PageView` first).
+        if !eventNames.isEmpty, let name = fields.event, let renamed = eventNames[name] { fields.event = renamed }
         fields.noteUnreadConsent()
         unreadNumber = fields.unreadNumber?.text
         return fields.makeRecord()

@@ -91,6 +91,31 @@ struct PipelineLoaderTests {
         #expect(pipeline.sink.output == "/srv/funnel/pipelines/out")
     }
 
+    /// Without `country_variable`/`city_variable`, a well-known variable the format holds is
+    /// read (a `$geoip2_data_country_code` was dropped without a word); Cloudflare's first; a
+    /// setting wins.
+    @Test func aWellKnownCountryVariableOfTheFormatIsRead() throws {
+        func source(_ format: String, _ extra: String = "") throws -> Pipeline.Source {
+            try parse("sources:\n  - kind: access_log\n    format: '\(format)'\n    paths: [a.log]\n\(extra)").sources[0]
+        }
+        let geo = try source("$remote_addr [$time_local] \"$request\" $status $geoip2_data_country_code \"$geoip2_data_city_name\"")
+        #expect(geo.countryVariable == "geoip2_data_country_code" && geo.cityVariable == "geoip2_data_city_name")
+        let both = try source("$remote_addr [$time_local] \"$request\" $status $geoip_country_code $http_cf_ipcountry")
+        #expect(both.countryVariable == "http_cf_ipcountry" && both.cityVariable == "http_cf_ipcity")
+        let set = try source("$remote_addr [$time_local] \"$request\" $status $geoip_country_code $http_x_cc", "    country_variable: http_x_cc\n")
+        #expect(set.countryVariable == "http_x_cc")
+        #expect(try source("combined").countryVariable == "http_cf_ipcountry")
+    }
+
+    /// `event_names` maps an export's event names to funnel's, for ndjson sources only.
+    @Test func eventNamesAreReadForNDJSONSources() throws {
+        let pipeline = try parse("sources:\n  - kind: ndjson\n    dialect: posthog\n    paths: [e.ndjson]\n    event_names: {purchase: Purchase, \"Order Completed\": Purchase}\n")
+        #expect(pipeline.sources[0].eventNames == ["purchase": "Purchase", "Order Completed": "Purchase"])
+        #expect(failure(minimal(source: "    event_names: {a: Purchase}")).contains("ndjson sources only"))
+        #expect(failure("sources:\n  - kind: ndjson\n    paths: [e.ndjson]\n    event_names: [Purchase]\n").contains("event_names maps"))
+        #expect(failure("sources:\n  - kind: ndjson\n    paths: [e.ndjson]\n    event_names: {a: ''}\n").contains("both not empty"))
+    }
+
     /// A file a Windows editor saved with a byte order mark reads as the same file without it
     /// (it was "not valid YAML"); the mark's line is still line 1.
     @Test func aByteOrderMarkIsNotPartOfTheFile() throws {

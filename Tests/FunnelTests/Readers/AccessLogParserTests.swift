@@ -177,6 +177,34 @@ struct AccessLogParserTests {
         #expect(r.sessionID == "s9")
     }
 
+    /// A cookie's value in RFC 6265's double quotes is the value without them, from the
+    /// header and from `$cookie_NAME` (raw, or as nginx escapes a quote inside a quoted field),
+    /// on the record and on the byte path alike (the quotes were part of the visitor id; a
+    /// review).
+    @Test func aQuotedCookieValueIsTheValueWithoutItsQuotes() throws {
+        let header = #"$remote_addr [$time_local] "$request" $status "$http_cookie""#
+        let r = try record(#"10.0.0.1 [01/Jan/2024:00:00:00 +0000] "GET / HTTP/1.1" 200 "vid=\x22v-B\x22 ; sid=\x22\x22""#, format: header,
+                           options: .init(visitorCookie: "vid", sessionCookie: "sid"))
+        #expect(r.visitorID == "v-B")
+        #expect(r.sessionID == nil)
+        let variable = #"$remote_addr [$time_local] "$request" $status $cookie_vid "$cookie_sid""#
+        let v = try record(#"10.0.0.1 [01/Jan/2024:00:00:00 +0000] "GET / HTTP/1.1" 200 "v-B" "\x22s-9\x22""#, format: variable,
+                           options: .init(visitorCookie: "vid", sessionCookie: "sid"))
+        #expect(v.visitorID == "v-B")
+        #expect(v.sessionID == "s-9")
+        var line = Array(#"10.0.0.1 [01/Jan/2024:00:00:00 +0000] "GET / HTTP/1.1" 200 "v-B" "s-9""#.utf8)
+        var memo = TimeParser.TimeLocalMemo()
+        var offered: String?
+        let parser = try AccessLogParser(format: AccessLogFormat(variable), options: .init(visitorCookie: "vid", sessionCookie: "sid"))
+        _ = line.withUnsafeMutableBytes { bytes in
+            parser.parse(UnsafeRawBufferPointer(bytes), requestFilter: nil, timeMemo: &memo) { fields in
+                offered = fields.visitorID.map { String(decoding: $0, as: UTF8.self) }
+                return true
+            }
+        }
+        #expect(offered == "v-B")
+    }
+
     @Test func decodesNginxEscapesAndEscapedQuotes() throws {
         let r = try record(#"1.2.3.4 - - [01/Jan/2024:00:00:00 +0000] "GET /x HTTP/1.1" 200 1 "-" "Agent \"quoted\" \x22hex\x22 caf\xC3\xA9""#)
         #expect(r.userAgent == #"Agent "quoted" "hex" café"#)

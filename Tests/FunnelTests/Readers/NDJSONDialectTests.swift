@@ -5,13 +5,13 @@ import Testing
 /// The PostHog and Segment dialects and `fields:` mappings, on lines shaped like the real
 /// exports (PostHog batch exports as JSON lines, Segment Track/Page messages).
 struct NDJSONDialectTests {
-    private func parse(_ line: String, _ dialect: NDJSONParser.Dialect, mapping: FieldMapping? = nil) -> NDJSONParser.Outcome {
+    private func parse(_ line: String, _ dialect: NDJSONParser.Dialect, mapping: FieldMapping? = nil, eventNames: [String: String] = [:]) -> NDJSONParser.Outcome {
         var bytes = Array(line.utf8)
-        return bytes.withUnsafeMutableBytes { NDJSONParser(dialect: dialect, mapping: mapping).parse(UnsafeRawBufferPointer($0)) }
+        return bytes.withUnsafeMutableBytes { NDJSONParser(dialect: dialect, mapping: mapping, eventNames: eventNames).parse(UnsafeRawBufferPointer($0)) }
     }
 
-    private func record(_ line: String, _ dialect: NDJSONParser.Dialect, mapping: FieldMapping? = nil) throws -> Record {
-        switch parse(line, dialect, mapping: mapping) {
+    private func record(_ line: String, _ dialect: NDJSONParser.Dialect, mapping: FieldMapping? = nil, eventNames: [String: String] = [:]) throws -> Record {
+        switch parse(line, dialect, mapping: mapping, eventNames: eventNames) {
         case .record(let record): return record
         case .reject(let reason, let detail):
             Issue.record("rejected (\(reason.rawValue): \(detail)): \(line)")
@@ -165,6 +165,30 @@ struct NDJSONDialectTests {
         #expect(r.country == "FR")
         #expect(r.city == "Paris")
         #expect(r.distinctID == nil)
+    }
+
+    /// Segment's e-commerce spec names are funnel's events, with the order's `total` (else
+    /// `revenue`) as the amount when there is no `value`; a server library's message with a
+    /// `userId` alone has the user as its visitor (a donation sent so was a custom event, or a
+    /// `no_identity` reject; a review).
+    @Test func segmentsOrderCompletedIsAPurchaseOfItsUser() throws {
+        let order = try record(#"{"type":"track","event":"Order Completed","userId":"u-77","timestamp":"2024-03-01T12:00:00Z","properties":{"total":30,"revenue":27.5}}"#, .segment)
+        #expect(order.event == "Purchase")
+        #expect(order.properties.value == Amount(jsonNumber: Array("30".utf8)))
+        #expect(order.visitorID == "u-77" && order.userID == "u-77")
+        let revenue = try record(#"{"type":"track","event":"Order Completed","anonymousId":"a-1","userId":"u-77","timestamp":"2024-03-01T12:00:00Z","properties":{"revenue":"27.50"}}"#, .segment)
+        #expect(revenue.properties.value == Amount(jsonNumber: Array("27.5".utf8)))
+        #expect(revenue.visitorID == "a-1", "the anonymous id first")
+        let valued = try record(#"{"type":"track","event":"Checkout Started","anonymousId":"a-1","timestamp":"2024-03-01T12:00:00Z","properties":{"value":10,"total":30}}"#, .segment)
+        #expect(valued.event == "InitiateCheckout" && valued.properties.value == Amount(jsonNumber: Array("10".utf8)))
+        // Other dialects keep the name; a pipeline's names add to Segment's and win over them.
+        #expect(try record(#"{"event":"Order Completed","timestamp":1709294400000,"anonymous_id":"a"}"#, .canonical).event == "Order Completed")
+        let mapped = try record(#"{"type":"track","event":"Order Completed","anonymousId":"a","timestamp":"2024-03-01T12:00:00Z"}"#, .segment,
+                                eventNames: ["Order Completed": "OrderDone"])
+        #expect(mapped.event == "OrderDone")
+        let posthog = try record(#"{"event":"purchase","distinct_id":"d","timestamp":"2024-03-01T12:00:00Z","properties":{"value":5}}"#, .posthog,
+                                 eventNames: ["purchase": "Purchase"])
+        #expect(posthog.event == "Purchase")
     }
 
     @Test func readsASegmentTrackCall() throws {
