@@ -66,52 +66,94 @@ public enum CivilTime {
         return value
     }
 
-    /// `YYYY-MM-DDTHH:MM:SS[.fff][Z|±HH:MM|±HHMM]`; a space may stand for `T`. An ISO string
-    /// without an offset is taken as UTC. Nil when the text is not such a date.
+    /// `YYYY-MM-DDTHH:MM[:SS[.fff]][ ][Z|UTC|GMT|±HH:MM|±HHMM]`; a space may stand for `T`.
+    /// An ISO string without an offset is taken as UTC. Nil when the text is not such a date.
+    /// Since 2026-12-06 also without seconds (`2024-03-01T12:00Z`), with a space before the
+    /// zone (`12:00:00 +01:00`) and with `UTC`/`GMT` for the zone (`2024-03-01 12:00:00 UTC`,
+    /// as BigQuery and warehouse exports write it): each was a `bad_timestamp` (a review).
     public static func parseISO8601(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
         func digits(_ at: Int, _ count: Int) -> Int? { decimal(b, at: at, count: count) }
-        guard b.count >= 19, let year = digits(0, 4), b[4] == 0x2D, let month = digits(5, 2), b[7] == 0x2D,
+        guard b.count >= 16, let year = digits(0, 4), b[4] == 0x2D, let month = digits(5, 2), b[7] == 0x2D,
               let day = digits(8, 2), b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: " ") || b[10] == UInt8(ascii: "t"),
-              let hour = digits(11, 2), b[13] == 0x3A, let minute = digits(14, 2), b[16] == 0x3A,
-              let second = digits(17, 2) else { return nil }
-        var index = 19
+              let hour = digits(11, 2), b[13] == 0x3A, let minute = digits(14, 2) else { return nil }
+        var index = 16
+        var second = 0
         var millisecond = 0
-        if index < b.count, b[index] == UInt8(ascii: ".") || b[index] == UInt8(ascii: ",") {
-            index += 1
-            var scale = 100
-            var count = 0
-            while index < b.count, b[index] &- 0x30 < 10 {
-                millisecond += Int(b[index] - 0x30) * scale
-                scale /= 10
+        if index < b.count, b[index] == 0x3A {
+            guard let s = digits(17, 2) else { return nil }
+            second = s
+            index = 19
+            if index < b.count, b[index] == UInt8(ascii: ".") || b[index] == UInt8(ascii: ",") {
                 index += 1
-                count += 1
-            }
-            guard count > 0 else { return nil }
-        }
-        var offset = 0
-        if index < b.count {
-            switch b[index] {
-            case UInt8(ascii: "Z"), UInt8(ascii: "z"):
-                index += 1
-            case UInt8(ascii: "+"), UInt8(ascii: "-"):
-                let sign = b[index] == UInt8(ascii: "-") ? -1 : 1
-                guard let hours = digits(index + 1, 2) else { return nil }
-                index += 3
-                var minutes = 0
-                if index < b.count, b[index] == 0x3A { index += 1 }
-                if index < b.count {
-                    guard let m = digits(index, 2) else { return nil }
-                    minutes = m
-                    index += 2
+                var scale = 100
+                var count = 0
+                while index < b.count, b[index] &- 0x30 < 10 {
+                    millisecond += Int(b[index] - 0x30) * scale
+                    scale /= 10
+                    index += 1
+                    count += 1
                 }
-                guard minutes < 60 else { return nil }
-                offset = sign * (hours * 60 + minutes)
-            default:
-                return nil
+                guard count > 0 else { return nil }
             }
         }
-        guard index == b.count else { return nil }
+        // One space before a zone, never at the end.
+        if index + 1 < b.count, b[index] == 0x20 { index += 1 }
+        guard let (offset, end) = zone(b, at: index), end == b.count else { return nil }
         return millis(year: year, month: month, day: day, hour: hour, minute: minute, second: second,
                       millisecond: millisecond, offsetMinutes: offset)
+    }
+
+    /// RFC 1123's date, as HTTP headers and some exporters write it: `Fri, 01 Mar 2024 12:00:00
+    /// GMT` (the weekday optional and not checked; the zone `GMT`, `UTC`, `Z` or `±HHMM`).
+    /// Nil when the text is not such a date.
+    public static func parseRFC1123(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
+        func digits(_ at: Int, _ count: Int) -> Int? { decimal(b, at: at, count: count) }
+        var index = 0
+        if b.count > 5, isLetter(b[0]), isLetter(b[1]), isLetter(b[2]), b[3] == UInt8(ascii: ","), b[4] == 0x20 { index = 5 }
+        guard let day = digits(index, 2), index + 20 <= b.count, b[index + 2] == 0x20,
+              let month = monthNumber(b[index + 3], b[index + 4], b[index + 5]), b[index + 6] == 0x20,
+              let year = digits(index + 7, 4), b[index + 11] == 0x20, let hour = digits(index + 12, 2), b[index + 14] == 0x3A,
+              let minute = digits(index + 15, 2), b[index + 17] == 0x3A, let second = digits(index + 18, 2) else { return nil }
+        index += 20
+        guard index + 1 < b.count, b[index] == 0x20, let (offset, end) = zone(b, at: index + 1), end == b.count else { return nil }
+        return millis(year: year, month: month, day: day, hour: hour, minute: minute, second: second, offsetMinutes: offset)
+    }
+
+    /// A zone at `at`: nothing (UTC), `Z`, `UTC`, `GMT`, `±HH`, `±HH:MM` or `±HHMM`, as minutes
+    /// east of UTC and where it ends; nil when it is none of these.
+    private static func zone(_ b: UnsafeBufferPointer<UInt8>, at start: Int) -> (Int, Int)? {
+        var index = start
+        guard index < b.count else { return (0, index) }
+        switch b[index] {
+        case UInt8(ascii: "Z"), UInt8(ascii: "z"):
+            return (0, index + 1)
+        case UInt8(ascii: "+"), UInt8(ascii: "-"):
+            let sign = b[index] == UInt8(ascii: "-") ? -1 : 1
+            guard let hours = decimal(b, at: index + 1, count: 2) else { return nil }
+            index += 3
+            var minutes = 0
+            if index < b.count, b[index] == 0x3A { index += 1 }
+            if index < b.count {
+                guard let m = decimal(b, at: index, count: 2) else { return nil }
+                minutes = m
+                index += 2
+            }
+            guard minutes < 60 else { return nil }
+            return (sign * (hours * 60 + minutes), index)
+        default:
+            guard index + 3 == b.count else { return nil }
+            let word = (b[index] | 0x20, b[index + 1] | 0x20, b[index + 2] | 0x20)
+            guard word == (UInt8(ascii: "u"), UInt8(ascii: "t"), UInt8(ascii: "c")) || word == (UInt8(ascii: "g"), UInt8(ascii: "m"), UInt8(ascii: "t")) else { return nil }
+            return (0, index + 3)
+        }
+    }
+
+    private static func isLetter(_ byte: UInt8) -> Bool { (byte | 0x20) &- UInt8(ascii: "a") < 26 }
+
+    /// 1 to 12 for an English month's three letters in any case, nil otherwise.
+    private static func monthNumber(_ a: UInt8, _ b: UInt8, _ c: UInt8) -> Int? {
+        let key = [a | 0x20, b | 0x20, c | 0x20]
+        let names = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+        return names.firstIndex { Array($0.utf8) == key }.map { $0 + 1 }
     }
 }

@@ -251,9 +251,11 @@ struct EventFields {
         return "\"\(property.name)\": \(shown)"
     }
 
-    /// A timestamp string's time: digits (and a point) as an epoch number, else ISO 8601.
+    /// A timestamp string's time: digits (and a point) as an epoch number, else ISO 8601, else
+    /// RFC 1123 (`Fri, 01 Mar 2024 12:00:00 GMT`, since 2026-12-06).
     static func time(_ text: UnsafeBufferPointer<UInt8>) -> Int64? {
-        text.allSatisfy({ $0 &- 0x30 < 10 || $0 == UInt8(ascii: ".") }) ? TimeParser.parseEpochNumber(text) : CivilTime.parseISO8601(text)
+        if text.allSatisfy({ $0 &- 0x30 < 10 || $0 == UInt8(ascii: ".") }) { return TimeParser.parseEpochNumber(text) }
+        return CivilTime.parseISO8601(text) ?? CivilTime.parseRFC1123(text)
     }
 
     /// A consent answer as its text: JSON's `true` and `false` as those words, which consent
@@ -323,7 +325,7 @@ struct EventFields {
     static func idProblem(_ value: JSONScanner.Value, _ s: JSONScanner) -> String? {
         switch value {
         case .string(let range, let escaped):
-            s.decodeString(range, escaped: escaped) == nil ? "is not valid Unicode (a lone surrogate or U+0000)" : nil
+            s.decodeString(range, escaped: escaped) == nil ? "is not valid Unicode (invalid UTF-8 bytes, a lone surrogate or U+0000)" : nil
         case .bool: "is a boolean, not a string"
         case .object: "is an object, not a string"
         case .array: "is an array, not a string"

@@ -96,8 +96,11 @@ enum EnhancedFields {
         return SessionRecord(id: facts.session.id, start: facts.start, fields: fields.fields, events: records.map(event))
     }
 
+    /// An id as given, unless it is or holds an e-mail or an IP address: left out, as its
+    /// redaction (`(ip)`, which a `distinct_id` that was an address became until 2026-12-06; a
+    /// review) names nobody.
     static func unlessEmail(_ id: String) -> String? {
-        EmailRedaction.mayBeAddress(id) ? nil : id
+        EmailRedaction.mayBeAddress(id) || IPRedaction.containsAddress(id) ? nil : id
     }
 
     /// Looked up for every PageView: prepared once.

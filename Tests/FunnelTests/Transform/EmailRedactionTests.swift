@@ -99,5 +99,9 @@ struct EmailRedactionTests {
         #expect(SessionTexts.redacted(named) { _ in "unused" }.events.map(\.name) == ["Signup (email)"])
         #expect(EnhancedFields.unlessEmail("erin%40example.com") == nil)
         #expect(EnhancedFields.unlessEmail("u-42") == "u-42")
+        // An id that holds an IP address is left out too (it was written `(ip)`; a review).
+        #expect(EnhancedFields.unlessEmail("203.0.113.9") == nil)
+        #expect(EnhancedFields.unlessEmail("anon-2001:db8::1") == nil)
+        #expect(EnhancedFields.unlessEmail("0190c7e2-1f3a-7c8e-9d2b-4a5e6f708192") != nil)
     }
 }
