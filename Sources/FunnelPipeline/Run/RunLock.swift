@@ -13,6 +13,14 @@ final class RunLock {
     private var redis: (connection: RedisConnection, key: [UInt8], token: [UInt8], url: RedisURL, notice: RedisRetryNotice?)?
     /// The Redis lock's release by a signal that stops the run (`StopSignals.atStop`).
     private var releaseAtStop: Int?
+    /// The server's `run_id` when the lock was taken (nil when `INFO` is refused): a server
+    /// that restarted during the run has another.
+    private var serverRunID: String?
+    /// Set by `release` when the run's writes cannot be trusted: Redis restarted during the run
+    /// (its `run_id` changed), or the lock was gone at the end (a restart without it, an older
+    /// snapshot, or the key deleted). Until 2026-12-06 such a run exited 0 with about a third
+    /// of its sessions gone (a review: Redis killed and restarted empty during a load).
+    private(set) var lostDuringRun: String?
 
     /// Deletes the lock key if it still holds the token: a lock another run took over is not
     /// touched.
@@ -92,6 +100,7 @@ final class RunLock {
         switch outcome {
         case .taken(let current):
             redis = (current, key, token, url, notice)
+            serverRunID = Self.runID(current)
             // A stopped run releases it on a connection of its own (the run's may be in the
             // middle of a reply), once, within a second or two: a Redis that does not answer
             // then leaves it as a kill does.
@@ -124,10 +133,16 @@ final class RunLock {
             redis = nil
             var current: RedisConnection? = connection
             do throws(SinkError) {
-                let reply = try retry.run(url: url, connection: &current, notice: notice) { live throws(RedisError) in
-                    try live.command([Array("EVAL".utf8), Self.releaseScript, Array("1".utf8), key, token])
+                let (reply, runID) = try retry.run(url: url, connection: &current, notice: notice) { live throws(RedisError) in
+                    (try live.command([Array("EVAL".utf8), Self.releaseScript, Array("1".utf8), key, token]), Self.runID(live))
                 }
                 if case .error(let message) = reply { throw SinkError("Redis refused: \(message)") }
+                let name = String(decoding: key, as: UTF8.self)
+                if let before = serverRunID, let runID, runID != before {
+                    lostDuringRun = "Redis at \(url.redacted) restarted during the run (its run_id changed): what the run wrote before the restart, sessions and history, is lost unless Redis's persistence kept it; run the same command again (docs/operations.md, \"After a failed night\")"
+                } else if reply == .integer(0) {
+                    lostDuringRun = "the run lock \(name) on \(url.redacted) was gone at the run's end: Redis restarted without it (or from a snapshot older than the run), or the key was deleted during the run; what the run wrote may be lost or mixed with another run's: run the same command again (docs/operations.md, \"After a failed night\")"
+                }
             } catch {
                 let name = String(decoding: key, as: UTF8.self)
                 warning = "the run lock \(name) on \(url.redacted) could not be released (\(error.message)); a run on this host takes it over, one on another host is refused until it expires (24 h after it was taken) or the key is deleted"
@@ -139,6 +154,17 @@ final class RunLock {
             fd = -1
         }
         return warning
+    }
+
+    /// The server's `run_id` (`INFO server`), which a restart changes; nil when the server
+    /// refuses `INFO` (an ACL without it) or the reply has none.
+    private static func runID(_ connection: RedisConnection) -> String? {
+        guard case .string(let bytes)? = try? connection.command([Array("INFO".utf8), Array("server".utf8)]) else { return nil }
+        let text = String(decoding: bytes, as: UTF8.self)
+        for line in text.split(whereSeparator: \.isNewline) where line.hasPrefix("run_id:") {
+            return String(line.dropFirst("run_id:".count))
+        }
+        return nil
     }
 
     deinit { release() }

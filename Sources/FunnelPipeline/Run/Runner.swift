@@ -294,6 +294,10 @@ public struct Runner {
             summary.exitStatus = .sinkFailure
         }
         if let warning = lock?.release() { summary.warnings.append(warning) }
+        if let lost = lock?.lostDuringRun {
+            summary.problems.append(lost)
+            summary.exitStatus = .sinkFailure
+        }
         summary.seconds = Self.now() - started
         return summary
     }

@@ -107,6 +107,28 @@ struct PipelineLoaderTests {
         #expect(try source("combined").countryVariable == "http_cf_ipcountry")
     }
 
+    /// What access logs cannot tell without help is said at load: the `common` format's missing
+    /// referrer and agent, and self-referrals without `$host` or `site.hosts` (both passed
+    /// without a word; a review). A format with `$host`, or listed hosts, says nothing.
+    @Test func whatAnAccessLogCannotTellIsSaid() throws {
+        func warnings(_ format: String, hosts: Bool = false) throws -> [String] {
+            try parse("sources:\n  - kind: access_log\n    format: '\(format)'\n    paths: [a.log]\n" + (hosts ? "site:\n  hosts: [film.example]\n" : "")).loadWarnings.map(\.text)
+        }
+        #expect(try warnings("common").first?.hasPrefix("sources[0] reads the common format, which holds no referrer and no user agent") == true)
+        #expect(try warnings("combined").first?.hasPrefix("sources[0]'s log format has no $host and site.hosts is empty") == true)
+        #expect(try warnings("combined", hosts: true).isEmpty)
+        #expect(try warnings("$host $remote_addr [$time_local] \"$request\" $status \"$http_referer\"").isEmpty)
+        #expect(try warnings("$remote_addr [$time_local] \"$request\" $status").isEmpty, "no referrer: nothing to mistake")
+    }
+
+    /// With `hash_tags`, a brace in `key_prefix` would be the keys' hash tag: refused.
+    @Test func aBraceInTheKeyPrefixOfHashTaggedKeysIsRefused() throws {
+        #expect(failure(minimal("sink:\n  kind: redis\n  key_prefix: 'x{'\n  hash_tags: true")).contains("holds a brace, and sink.hash_tags is true"))
+        #expect(failure(minimal("sink:\n  kind: redis\n  key_prefix: '{t}:'\n  hash_tags: true")).contains("holds a brace"))
+        #expect(try parse(minimal("sink:\n  kind: redis\n  key_prefix: '{t}:'")).sink.keyPrefix == "{t}:")
+        #expect(try parse(minimal("sink:\n  kind: redis\n  key_prefix: 'film:'\n  hash_tags: true")).sink.hashTags)
+    }
+
     /// `event_names` maps an export's event names to funnel's, for ndjson sources only.
     @Test func eventNamesAreReadForNDJSONSources() throws {
         let pipeline = try parse("sources:\n  - kind: ndjson\n    dialect: posthog\n    paths: [e.ndjson]\n    event_names: {purchase: Purchase, \"Order Completed\": Purchase}\n")

@@ -76,7 +76,7 @@ struct InputNamesTests {
         let folder = TestFiles.temporaryFolder("inputs-empty-gzip")
         defer { TestFiles.remove(folder) }
         TestFiles.write(folder + "/acc.log.gz", "")
-        TestFiles.write(folder + "/pipeline.yaml", "sources:\n  - kind: access_log\n    paths: ['*.log.gz']\nsink:\n  kind: ndjson\n  output: out/\n")
+        TestFiles.write(folder + "/pipeline.yaml", "sources:\n  - kind: access_log\n    paths: ['*.log.gz']\nsite:\n  hosts: [film.example]\nsink:\n  kind: ndjson\n  output: out/\n")
         var options = RunOptions()
         options.progress = .never
         let empty = try Runner(pipeline: PipelineLoader.load(path: folder + "/pipeline.yaml"), options: options, report: { _ in }).run()

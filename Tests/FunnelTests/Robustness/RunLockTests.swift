@@ -90,6 +90,35 @@ struct RunLockTests {
         #expect(try admin.command("EXISTS", "funnel:lock") == .integer(0))
     }
 
+    /// A Redis that restarted during the run (killed and started empty: its `run_id` changed)
+    /// or whose lock key was deleted makes the run's writes untrustworthy: `lostDuringRun`
+    /// says so, and the run exits 3 (it exited 0 with a third of its sessions gone; a review).
+    /// A run without either says nothing.
+    @Test func aRestartOrAGoneLockDuringTheRunIsSaid() throws {
+        let server = try RedisServer()
+        defer { server.stop() }
+        let folder = TestFiles.temporaryFolder("run-lock-restart")
+        defer { TestFiles.remove(folder) }
+        let url = try RedisURL(server.url)
+        let restarted = try RunLock(folder: folder)
+        #expect(try restarted.lockRedis(url: url, prefix: "", retry: Self.quick) == nil)
+        server.kill()
+        try server.start()
+        #expect(restarted.release(retry: Self.quick) == nil)
+        #expect(restarted.lostDuringRun?.hasPrefix("Redis at redis://127.0.0.1:\(server.port)/0 restarted during the run") == true, "\(restarted.lostDuringRun ?? "nil")")
+
+        let deleted = try RunLock(folder: folder)
+        #expect(try deleted.lockRedis(url: url, prefix: "", retry: Self.quick) == nil)
+        _ = try server.connect().command("DEL", "funnel:lock")
+        #expect(deleted.release(retry: Self.quick) == nil)
+        #expect(deleted.lostDuringRun?.hasPrefix("the run lock funnel:lock on redis://127.0.0.1:\(server.port)/0 was gone at the run's end") == true, "\(deleted.lostDuringRun ?? "nil")")
+
+        let kept = try RunLock(folder: folder)
+        #expect(try kept.lockRedis(url: url, prefix: "", retry: Self.quick) == nil)
+        #expect(kept.release(retry: Self.quick) == nil)
+        #expect(kept.lostDuringRun == nil)
+    }
+
     @Test func aLockThatCannotBeReleasedIsNamedInAWarning() throws {
         let server = try RedisServer()
         let folder = TestFiles.temporaryFolder("run-lock-gone")
