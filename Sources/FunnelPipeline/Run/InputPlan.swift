@@ -46,7 +46,7 @@ enum InputPlan {
                     if let what = looked?.notRegular {
                         throw PipelineError("--input \(path) is \(what), which funnel cannot look into and then read from the start: add --input-kind access_log or ndjson, or give it as standard input (--input -)")
                     }
-                    kind = try sniff(path, jsonAccessLog: Self.readsJSONAccessLogs(pipeline))
+                    kind = try sniff(path, accessLogFits: Self.jsonAccessLogTest(pipeline))
                 }
                 let candidates = pipeline.sources.filter { $0.kind == kind }
                 // Sources of one kind read alike (two servers, one format) are one choice;
@@ -224,20 +224,41 @@ enum InputPlan {
     /// (after a byte-order mark), an access log otherwise. stdin is peeked the same way, its
     /// bytes handed back to the one stream the run then reads (`InputStream.opening`).
     ///
-    /// `jsonAccessLog`: the pipeline reads access logs written as JSON (an nginx `log_format`
-    /// of `{"ip":"$remote_addr",...}`) and no NDJSON: a `{` is then such a log (until
-    /// 2026-12-06 it was read as NDJSON with the canonical defaults, every line rejected; a
-    /// review).
-    static func sniff(_ path: String, jsonAccessLog: Bool = false) throws(PipelineError) -> Pipeline.Source.Kind {
-        let seen = try peek(path) { firstContent(of: $0) != nil }
+    /// `accessLogFits`: given when the pipeline reads access logs written as JSON (an nginx
+    /// `log_format` of `{"ip":"$remote_addr",...}`): a `{` file is such a log when its first
+    /// line fits one of those formats, else NDJSON (until 2026-12-06 it was NDJSON with the
+    /// canonical defaults, every line rejected, and since the morning an access log only when
+    /// the pipeline had no NDJSON source; reviews).
+    static func sniff(_ path: String, accessLogFits: (([UInt8]) -> Bool)? = nil) throws(PipelineError) -> Pipeline.Source.Kind {
+        let seen = try peek(path) { accessLogFits == nil ? firstContent(of: $0) != nil : firstLine(of: $0).complete }
         guard let first = firstContent(of: seen) else { return .accessLog }
-        return seen[first] == UInt8(ascii: "{") && !jsonAccessLog ? .ndjson : .accessLog
+        guard seen[first] == UInt8(ascii: "{") else { return .accessLog }
+        guard let accessLogFits else { return .ndjson }
+        let line = seen[first...].prefix { $0 != 0x0A }
+        return accessLogFits(Array(line)) ? .accessLog : .ndjson
     }
 
-    /// Whether `pipeline` has an access-log source whose format is JSON and no NDJSON source.
-    static func readsJSONAccessLogs(_ pipeline: Pipeline) -> Bool {
-        !pipeline.sources.contains { $0.kind == .ndjson }
-            && pipeline.sources.contains { $0.kind == .accessLog && $0.format.drop(while: { $0 == " " || $0 == "\t" }).hasPrefix("{") }
+    /// For a pipeline with access-log sources whose format is JSON: whether a line fits one of
+    /// them (every line does when the pipeline has no NDJSON source); nil without such sources.
+    static func jsonAccessLogTest(_ pipeline: Pipeline) -> (([UInt8]) -> Bool)? {
+        let sources = pipeline.sources.filter { $0.kind == .accessLog && $0.format.drop(while: { $0 == " " || $0 == "\t" }).hasPrefix("{") }
+        guard !sources.isEmpty else { return nil }
+        guard pipeline.sources.contains(where: { $0.kind == .ndjson }) else { return { _ in true } }
+        let parsers = sources.compactMap { source -> AccessLogParser? in
+            var options = AccessLogParser.Options(visitorCookie: source.visitorCookie, sessionCookie: source.sessionCookie)
+            options.countryVariable = source.countryVariable
+            options.cityVariable = source.cityVariable
+            return try? AccessLogParser(format: AccessLogFormat(source.format), options: options)
+        }
+        return { line in
+            var bytes = line
+            return parsers.contains { parser in
+                bytes.withUnsafeMutableBytes { raw in
+                    if case .reject(.formatMismatch, _) = parser.parse(UnsafeRawBufferPointer(raw)) { return false }
+                    return true
+                }
+            }
+        }
     }
 
     /// Where the first byte that is not blank is, after a byte-order mark; nil until one is

@@ -934,6 +934,23 @@ struct CommandLineTests {
         let run = try funnel(["run", folder + "/pipeline.yaml", "--input", folder + "/j.log", "--progress", "never"])
         #expect(run.status == 0, "\(run)")
         #expect(run.stderr.contains("kept         2"), "\(run)")
+        // Beside an NDJSON source, each file by whether its first line fits the log's format
+        // (the log was NDJSON then: every line missing_event, exit 2; a review).
+        TestFiles.write(folder + "/e.ndjson", #"{"event":"Purchase","timestamp":1709287300000,"anonymous_id":"v1","value":5}"# + "\n")
+        TestFiles.write(folder + "/both.yaml", """
+        sources:
+          - kind: access_log
+            format: '{"ip":"$remote_addr","time":"$time_iso8601","request":"$request","status":"$status","ua":"$http_user_agent"}'
+            paths: ["unused.log"]
+          - kind: ndjson
+            paths: ["unused.ndjson"]
+        sink:
+          kind: ndjson
+          output: out-both
+        """)
+        let both = try funnel(["run", folder + "/both.yaml", "--input", folder + "/j.log", "--input", folder + "/e.ndjson", "--progress", "never"])
+        #expect(both.status == 0, "\(both)")
+        #expect(both.stderr.contains("kept         3") && both.stderr.contains("revenue 5"), "\(both)")
     }
 
     /// A month's file missing in a run of its days is said once, and `{date:static}` over 25
