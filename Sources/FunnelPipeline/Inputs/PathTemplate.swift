@@ -37,6 +37,24 @@ public struct PathTemplate: Sendable, Hashable {
         return out + rest
     }
 
+    /// A matched path with its day's date texts taken out (each placeholder's, longest first),
+    /// so that the files of two days compare by the rest of their names: `web2/access.log-\0.gz`
+    /// for `logs/*/access.log-{date:%Y%m%d}.gz`'s file of any day.
+    public func dateless(_ path: String, day: Day) -> String {
+        var texts: [String] = []
+        var rest = Substring(text)
+        while let open = rest.firstRange(of: "{date"), let close = rest[open.upperBound...].firstIndex(of: "}") {
+            let inside = rest[open.upperBound..<close]
+            texts.append(inside.isEmpty ? day.description : day.format(String(inside.dropFirst())))
+            rest = rest[rest.index(after: close)...]
+        }
+        var out = path
+        for text in texts.sorted(by: { $0.count > $1.count }) where !text.isEmpty {
+            out = out.replacing(text, with: "\u{0}")
+        }
+        return out
+    }
+
     /// What is wrong with the pattern's date placeholders, or nil: one not closed, one that is
     /// neither `{date}` nor `{date:FORMAT}`, an empty format, or a `%` that `Day.format`
     /// does not know (it would stay in the path as written and match no file; until

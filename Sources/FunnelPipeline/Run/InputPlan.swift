@@ -89,10 +89,16 @@ enum InputPlan {
         for (sourceIndex, source) in pipeline.sources.enumerated() {
             for (patternIndex, pattern) in source.paths.enumerated() {
                 let template = PathTemplate(pattern)
+                if !options.days.isEmpty, !template.hasDate, Self.namesNumberedRotation(pattern) {
+                    warnings.append("sources[\(sourceIndex)].paths '\(PathTemplate.unescaped(pattern))' names a numbered rotation (access.log.1) and no {date}: each night the name holds another day, and funnel keeps a file's lines by its name, so nights are said changed and lines are lost; rotate with dated names (logrotate's dateext) and write a {date} pattern (docs/operations.md, \"Nightly cron\")")
+                }
                 // The day before's filling and first day: a month's pattern fills alike all
                 // month, and `{date:static}` every day (25 years of days each looked back 400
                 // days: 12 s before reading; a review).
                 var before: (filled: String, day: Day?)?
+                // The files the pattern matched for the day before, by their dateless names
+                // (`template.dateless`): one of them without a file of the day's is said.
+                var dayBefore: (day: Int, names: [String: String])?
                 for day in template.hasDate ? days : [nil] {
                     let filled = try template.filled(for: day)
                     // Once a pattern and day, not once a file (a year's folder of 8,760 files
@@ -105,6 +111,13 @@ enum InputPlan {
                     let matches = PathTemplate.glob(filled).filter { $0 == "-" || lstat($0, &status) == 0 }
                     // Once a path (a month's file missing was said for each day of the month).
                     if matches.isEmpty, case let shown = PathTemplate.unescaped(filled), missingSeen.insert(shown).inserted { missing.append(shown) }
+                    if let day, PathTemplate.hasWildcard(filled) {
+                        let names = Dictionary(matches.map { (template.dateless($0, day: day), $0) }, uniquingKeysWith: { a, _ in a })
+                        if !matches.isEmpty, let warning = try Self.lookingMissing(template, day: day, filled: filled, names: names, before: dayBefore) {
+                            warnings.append(warning)
+                        }
+                        dayBefore = (day.number, names)
+                    }
                     for path in matches {
                         if let first = seen[path] {
                             // Matched again by another pattern: read once, with the first's
@@ -224,6 +237,41 @@ enum InputPlan {
     /// (after a byte-order mark), an access log otherwise. stdin is peeked the same way, its
     /// bytes handed back to the one stream the run then reads (`InputStream.opening`).
     ///
+    /// Whether a pattern's file name ends as a numbered rotation's does: `.1`, `.2.gz`, `.*.gz`
+    /// (a review: Debian's default logrotate, `access.log.1` read each night, lost lines).
+    static func namesNumberedRotation(_ pattern: String) -> Bool {
+        var name = Substring(pattern.split(separator: "/").last ?? "")
+        if name.hasSuffix(".gz") { name = name.dropLast(3) }
+        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return false }
+        let tail = name[name.index(after: dot)...]
+        return !tail.isEmpty && (tail.allSatisfy(\.isASCII) && tail.allSatisfy(\.isNumber) || tail == "*" || tail == "[0-9]")
+    }
+
+    /// What a glob pattern matched for the day before and not for `day` (a server's log not
+    /// shipped yet, an hour's dump not written): said, naming the day before's file, since
+    /// such a file is read by no later night (until 2026-12-06 a day's run without it said
+    /// nothing, exit 0; a review). The day before is looked at on disk when the run's days do
+    /// not hold it (a nightly run); a pattern that fills alike on both days (a month's) and a
+    /// day without any file (said as missing) are not compared.
+    static func lookingMissing(_ template: PathTemplate, day: Day, filled: String, names: [String: String],
+                               before: (day: Int, names: [String: String])?) throws(PipelineError) -> String? {
+        let previous = Day(number: day.number - 1)
+        let filledBefore = try template.filled(for: previous)
+        guard filledBefore != filled else { return nil }
+        let earlier: [String: String]
+        if let before, before.day == previous.number {
+            earlier = before.names
+        } else {
+            var status = stat()
+            let matches = PathTemplate.glob(filledBefore).filter { lstat($0, &status) == 0 }
+            earlier = Dictionary(matches.map { (template.dateless($0, day: previous), $0) }, uniquingKeysWith: { a, _ in a })
+        }
+        let gone = earlier.filter { names[$0.key] == nil }.map(\.value).sorted()
+        guard let first = gone.first else { return nil }
+        let more = gone.count > 1 ? " and \(gone.count - 1) more" : ""
+        return "\(PathTemplate.unescaped(filled)) matched no file in place of \(first)\(more) of \(previous) (a file not copied yet, a server that wrote none?): no later night reads it; once it is there, run \(day) again"
+    }
+
     /// `accessLogFits`: given when the pipeline reads access logs written as JSON (an nginx
     /// `log_format` of `{"ip":"$remote_addr",...}`): a `{` file is such a log when its first
     /// line fits one of those formats, else NDJSON (until 2026-12-06 it was NDJSON with the
