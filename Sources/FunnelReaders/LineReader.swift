@@ -58,6 +58,9 @@ public final class LineReader {
     /// Set once `next()` returned nil: the damage that ended the input early, if any, and the
     /// partial line it cut.
     public private(set) var end: (damage: InputDamage?, tail: [UInt8]) = (nil, [])
+    /// Whether the input's last line had no line end (a file still being copied is cut
+    /// anywhere; a log a server writes ends each line).
+    public private(set) var endsWithoutLineEnd = false
 
     /// The next line, or nil at the end of the input (then `end` tells whether it was cut
     /// short). The line is a view into the reader's buffer, valid until the next call: pulling
@@ -136,6 +139,7 @@ public final class LineReader {
             if filled > start {
                 let lineStart = start
                 start = filled
+                endsWithoutLineEnd = true
                 return emit(base, from: lineStart, to: filled)
             }
         }

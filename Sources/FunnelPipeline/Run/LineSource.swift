@@ -32,6 +32,8 @@ struct LineSource {
     /// The day of the last access-log line's `$time_local` (`TimeParser.TimeLocalMemo`).
     private var timeMemo = TimeParser.TimeLocalMemo()
     private(set) var lines = 0
+    /// Whether the file's last line had no line end (`LineReader.endsWithoutLineEnd`).
+    private(set) var endsWithoutLineEnd = false
     private(set) var bytes: Int64 = 0
     /// Lines and bytes read so far: `lines` and `bytes` once the file is read to its end, its
     /// reader's counts while it is being read (a run stopped early counts what it read).
@@ -142,6 +144,7 @@ struct LineSource {
         guard let item = reader.next() else {
             finished = true
             lines = reader.lineCount
+            endsWithoutLineEnd = reader.endsWithoutLineEnd
             bytes = stream.bytesRead
             checksum = stream.checksum
             prefixChecksum = stream.contentPrefixChecksum

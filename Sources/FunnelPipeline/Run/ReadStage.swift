@@ -42,6 +42,11 @@ final class ReadStage: @unchecked Sendable {
         /// the first such line of the first of them (`LineSource.pastFormat`).
         var pastFormatFiles = 0
         var firstPastFormat: String?
+        /// Files whose last line had no line end and was rejected: most often a copy not
+        /// finished (a review: half a day's log lost to a cut copy, exit 0, one reject).
+        var cutLastLines: [String] = []
+        /// The last rejected line of each file.
+        var lastRejectedLine: [Int: Int] = [:]
         var damaged = false
         var rejectFailure: SinkError?
 
@@ -410,6 +415,9 @@ final class ReadStage: @unchecked Sendable {
             if let conflict = seen.conflict { tally.changedInputs.append("\(file.path): \(conflict)") }
         }
         tally.linesRead += source.lines
+        if source.endsWithoutLineEnd, source.damage == nil, tally.lastRejectedLine[index] == source.lines {
+            tally.cutLastLines.append("\(file.path), line \(source.lines)")
+        }
         if source.mostLinesPastFormat {
             tally.pastFormatFiles += 1
             if tally.firstPastFormat == nil { tally.firstPastFormat = "\(file.path), line \(source.pastFormat.firstLine)" }
@@ -455,6 +463,7 @@ final class ReadStage: @unchecked Sendable {
 
     private func recordReject(_ reject: Reject, index: Int) {
         tally.rejected[reject.reason, default: 0] += 1
+        tally.lastRejectedLine[index] = reject.line
         // Damage is no line: the file's `damage` says it, and its `rejected` adds up with the
         // run's (until 2026-12-06 a cut gzip file counted 1 more; a review).
         if !reject.reason.isDamage { tally.files[index].rejected += 1 }

@@ -209,6 +209,10 @@ public struct Runner {
             let count = tally.unreadNumbers == 1 ? "1 event held" : "\(tally.unreadNumbers) events held"
             summary.warnings.append("\(count) a value, percent or watch_time that is no number funnel reads, or a consent answer that is none of granted, denied, true, false, yes, no (first: \(tally.firstUnreadNumber ?? "?")); the events were kept without it, so a purchase counts with no amount and a consent stays as it was")
         }
+        if let first = tally.cutLastLines.first {
+            let files = tally.cutLastLines.count == 1 ? "1 input ends" : "\(tally.cutLastLines.count) inputs end"
+            summary.warnings.append("\(files) in the middle of a line that was rejected (first: \(first)): a copy not finished? once the file is whole, run its day again (it is then read as grown, and its rest is loaded)")
+        }
         if tally.pastFormatFiles > 0 {
             let files = tally.pastFormatFiles == 1 ? "1 access log has" : "\(tally.pastFormatFiles) access logs have"
             summary.warnings.append("\(files) text after the end of the log format on most lines (first: \(tally.firstPastFormat ?? "?")): the format may lack fields the log has (a combined log read with format: common loses every referrer and user agent, so no bot is filtered and no channel found); add them to the format, or leave it if the server appends fields funnel does not read (funnel validate shows the share)")
