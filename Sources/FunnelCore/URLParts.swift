@@ -6,8 +6,8 @@
 public struct URLParts: Sendable, Hashable {
     /// Lower-cased host without port or credentials, when the URL had one.
     public var host: String?
-    /// Path as received (percent-encoding kept), `/` when empty, without its path parameters
-    /// (`;jsessionid=...` and whatever follows it before the query).
+    /// Path as received (percent-encoding kept), `/` when empty, without its last segment's
+    /// path parameters (`/donate;jsessionid=...`; `/cars;color=red/models` stays whole).
     public var path: String
     /// Query string without `?`, nil when absent or empty.
     public var query: String?
@@ -47,6 +47,8 @@ public struct URLParts: Sendable, Hashable {
             var parameter: Int?
             while pathEnd < b.count, b[pathEnd] != UInt8(ascii: "?"), b[pathEnd] != UInt8(ascii: "#") {
                 if parameter == nil, b[pathEnd] == UInt8(ascii: ";"), URLParts.startsParameter(b, at: pathEnd + 1) { parameter = pathEnd }
+                // In the middle of the path (`/cars;color=red/models`) it is part of the page.
+                if parameter != nil, b[pathEnd] == UInt8(ascii: "/") { parameter = nil }
                 pathEnd += 1
             }
             var query: Range<Int>?
@@ -56,9 +58,10 @@ public struct URLParts: Sendable, Hashable {
                 if queryEnd > pathEnd + 1 { query = (pathEnd + 1)..<queryEnd }
             }
             self.host = host
-            // A path parameter (`/donate;jsessionid=9A1F...`: a servlet's session in the URL,
-            // a credential) ends the path as a query does (until 2026-12-06 it was written
-            // in `landing_page` and `page`; a carried finding).
+            // A path parameter of the last segment (`/donate;jsessionid=9A1F...`: a servlet's
+            // session in the URL, a credential, which servlet containers append there) ends
+            // the path as a query does (until 2026-12-06 it was written in `landing_page` and
+            // `page`; a carried finding).
             path = index..<(parameter ?? pathEnd)
             self.query = query
         }

@@ -8,7 +8,8 @@ struct RunCommand: ParsableCommand {
         discussion: """
         Exit status: 0 success; 1 usage or pipeline error (nothing written but --metrics-file and --summary-json); 2 an input was \
         damaged, more lines than --max-reject-rate were rejected, or an input read before \
-        changed (everything readable was still written); 3 the sink failed after retries.
+        changed (everything readable was still written); 3 the sink failed after retries, or Redis \
+        restarted or lost the run's lock during the run (run it again).
         """
     )
 

@@ -218,7 +218,7 @@ public enum PipelineLoader {
             guard let format = try? AccessLogFormat(source.format) else { continue }
             if format.source == AccessLogFormat.common {
                 pipeline.loadWarnings.append(Pipeline.LoadWarning(kind: .accessLog, text: "sources[\(index)] reads the common format, which holds no referrer and no user agent: no bot is told apart by its agent, and every session of these logs is direct; use combined, or a log_format with $http_referer and $http_user_agent"))
-            } else if pipeline.siteHosts.isEmpty, format.variables.contains(.httpReferer), !format.variables.contains(.host) {
+            } else if pipeline.schema == .enhanced, pipeline.siteHosts.isEmpty, format.variables.contains(.httpReferer), !format.variables.contains(.host) {
                 pipeline.loadWarnings.append(Pipeline.LoadWarning(kind: .accessLog, text: "sources[\(index)]'s log format has no $host and site.hosts is empty: a click from one of the site's pages to another is a referral from the site's own host; list the site's hosts under site.hosts"))
             }
         }
@@ -246,7 +246,7 @@ public enum PipelineLoader {
             // `x{events:sess:{id}` land in two slots; `{t}:` puts every key in one): accepted
             // without a word until 2026-12-06 (a review).
             if pipeline.sink.hashTags, pipeline.sink.keyPrefix.contains(where: { $0 == "{" || $0 == "}" }) {
-                throw PipelineError("\(file): sink.key_prefix '\(pipeline.sink.keyPrefix)' holds a brace, and sink.hash_tags is true: Redis would hash the prefix's braces, not the session id's; write the prefix without braces")
+                pipeline.loadWarnings.append(Pipeline.LoadWarning(kind: nil, text: "sink.key_prefix '\(pipeline.sink.keyPrefix)' holds a brace, and sink.hash_tags is true: a Redis Cluster would hash the prefix's braces, not the session id's, and a session's two keys could land in two slots; write the prefix without braces"))
             }
             pipeline.sink.gzip = try reader.bool(map["gzip"], "sink.gzip") ?? false
             if pipeline.sink.gzip && pipeline.sink.kind == .redis {

@@ -514,8 +514,9 @@ public struct AccessLogParser: Sendable {
             }
             record.ip = ClientAddress.client(forwardedFor: forwarded, peer: remoteAddr.map { text($0) })
             // Ids are decoded in full: one with a control byte is an `invalid_id`.
-            record.visitorID = visitorID.map { CookieHeader.unquoted(text($0, decodingControls: true)) }
-            record.sessionID = sessionID.map { CookieHeader.unquoted(text($0, decodingControls: true)) }
+            // `""` (nginx's `\x22\x22`) is no id, as an empty value is.
+            record.visitorID = visitorID.map { CookieHeader.unquoted(text($0, decodingControls: true)) }.flatMap { $0.isEmpty ? nil : $0 }
+            record.sessionID = sessionID.map { CookieHeader.unquoted(text($0, decodingControls: true)) }.flatMap { $0.isEmpty ? nil : $0 }
             if let cookieHeader {
                 if record.visitorID == nil, let name = options.visitorCookie {
                     record.visitorID = CookieHeader.value(of: name, in: cookieHeader)

@@ -45,25 +45,26 @@ public final class RecordFilter {
             return .excludedPath
         }
         let reason = agentReason(record)
-        return reason == .bot && Self.isRelayedOutcome(record) ? nil : reason
+        return reason == .bot && isRelayedOutcome(record) ? nil : reason
     }
 
-    /// A client's Purchase or Consent event of a known visitor or client session, which the
-    /// agent check keeps whatever its agent: such an event is often sent by the site's server
-    /// (a payment webhook, a server-side tracker) with the server's own agent
-    /// (`Stripe/1.0 (+https://stripe.com/...)`, `python-requests`), and dropping it lost a
-    /// donation or a visitor's "denied" (until 2026-12-06; a review). The reader then takes
-    /// such an agent off the event (`withoutRelayAgent`): it is not the visitor's device.
-    public static func isRelayedOutcome(_ record: Record) -> Bool {
+    /// A client's Purchase or Consent event of a known visitor or client session whose agent
+    /// is a server's (an HTTP library, a webhook: `UserAgentClassifier.isServerRelay`), which
+    /// the agent check keeps: such an event is often sent by the site's server (a payment
+    /// webhook, a server-side tracker) with its own agent (`Stripe/1.0
+    /// (+https://stripe.com/...)`, `python-requests`), and dropping it lost a donation or a
+    /// visitor's "denied" (until 2026-12-06; a review). A headless browser's, a crawler's or a
+    /// monitor's is dropped as before. The reader then takes the server's agent off the event
+    /// (`withoutRelayAgent`): it is not the visitor's device.
+    public func isRelayedOutcome(_ record: Record) -> Bool {
         record.origin == .client && (record.event == "Purchase" || record.event == "Consent")
-            && (record.visitorID != nil || record.sessionID != nil)
+            && (record.visitorID != nil || record.sessionID != nil) && agents.isServerRelay(record.userAgent)
     }
 
-    /// `record` without its agent when it is a relayed outcome (`isRelayedOutcome`) whose
-    /// agent is a bot's: the server's agent would have given the session its device and
-    /// browser.
+    /// `record` without its agent when it is a relayed outcome (`isRelayedOutcome`): the
+    /// server's agent would have given the session its device and browser.
     public func withoutRelayAgent(_ record: inout Record) {
-        if Self.isRelayedOutcome(record), agents.isBot(record.userAgent) { record.userAgent = nil }
+        if record.origin == .client, record.event == "Purchase" || record.event == "Consent", isRelayedOutcome(record) { record.userAgent = nil }
     }
 
     /// The rule's last check, for a record whose request already passed `requestReason` (an

@@ -111,6 +111,16 @@ enum BotPatterns {
     static let bareAgents: Set<[UInt8]> = ["mozilla/5.0", "mozilla/5.0 (compatible)", "mozilla/4.0", "mozilla/4.0 (compatible)", "mozilla"]
         .reduce(into: []) { $0.insert(Array($1.utf8)) }
 
+    /// Marks of what is never a server relaying a visitor's event (`isServerRelay`): crawlers,
+    /// link previewers, monitors and probes, scanners, automated browsers.
+    static let notRelays: TokenSet = [
+        "bot", "spider", "crawl", "scrap", "headless", "phantomjs", "puppeteer", "playwright", "selenium", "webdriver",
+        "cypress", "externalhit", "facebookcatalog", "meta-external", "whatsapp", "preview", "slurp", "monitor", "probe",
+        "uptime", "pingdom", "statuscake", "site24x7", "datadog", "health", "check", "nagios", "zabbix", "prometheus",
+        "lighthouse", "gtmetrix", "ptst/", "synthetic", "archive", "feed", "validator", "scan", "nmap", "nikto", "sqlmap",
+        "nuclei", "zgrab", "google", "bing", "yandex", "baidu", "ms-office", "microsoft office", "research",
+    ]
+
     /// Words that end like a bot but name devices people use.
     static let peopleWords: TokenSet = ["cubot"]
 

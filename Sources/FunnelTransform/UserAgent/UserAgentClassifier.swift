@@ -91,6 +91,18 @@ public final class UserAgentClassifier {
         classify(userAgent).isBot
     }
 
+    /// Whether a bot's agent is one a site's server may send a visitor's event with: an HTTP
+    /// library or a service's webhook (`python-requests/2.31`, `Stripe/1.0
+    /// (+https://stripe.com/docs/webhooks)`), not a browser (a headless one included: its
+    /// agent begins `Mozilla/`), a crawler, a link previewer, a monitor or one of the
+    /// pipeline's own bot patterns (`RecordFilter.isRelayedOutcome`; a review found a headless
+    /// browser's test purchase and Googlebot's consent kept by the first rule).
+    public func isServerRelay(_ userAgent: String?) -> Bool {
+        guard let userAgent, isBot(userAgent) else { return false }
+        let text = AgentText(String(userAgent.drop { $0 == " " }))
+        return !text.hasPrefix("mozilla") && !text.containsAny(BotPatterns.notRelays) && !text.containsAny(extraBotPatterns)
+    }
+
     /// How many distinct agents the cache holds (for tests).
     var cachedAgentCount: Int { cache.count }
 }

@@ -26,14 +26,18 @@ struct URLPartsTests {
     }
 
     /// A path parameter (`;jsessionid=`: a servlet's session, a credential in the URL) is cut
-    /// as a query is, from an absolute URL and from a request target; a `;` before no `name=`
-    /// stays.
+    /// as a query is, from an absolute URL and from a request target, when it is the last
+    /// segment's; a `;` before no `name=` stays.
     @Test func pathParametersAreCutAsAQueryIs() {
         let parts = URLParts("https://film.example/donate;jsessionid=9A1F0C2B77E4D1A0?utm_source=fb")
         #expect(parts.path == "/donate")
         #expect(parts.query == "utm_source=fb")
         #expect(URLParts("/watch;JSESSIONID=AB12#t").path == "/watch")
-        #expect(URLParts("/a;sid=1/b").path == "/a")
+        #expect(URLParts("/a/b;sid=1").path == "/a/b")
+        // In the middle of the path it is part of the page (a review: `/cars;color=red/models`
+        // was `/cars`, `/static;v=123/app.js` no static asset).
+        #expect(URLParts("/a;sid=1/b").path == "/a;sid=1/b")
+        #expect(URLParts("/static;v=123/app.js").path == "/static;v=123/app.js")
         #expect(URLParts("/a;b/c").path == "/a;b/c")
         #expect(URLParts("/a;=x").path == "/a;=x")
         #expect(URLParts("/a;").path == "/a;")

@@ -192,6 +192,10 @@ struct AccessLogParserTests {
                            options: .init(visitorCookie: "vid", sessionCookie: "sid"))
         #expect(v.visitorID == "v-B")
         #expect(v.sessionID == "s-9")
+        // Empty quotes are no id, as an empty value is (they were an invalid_id reject).
+        let empty = try record(#"10.0.0.1 [01/Jan/2024:00:00:00 +0000] "GET / HTTP/1.1" 200 - "\x22\x22""#, format: variable,
+                               options: .init(visitorCookie: "vid", sessionCookie: "sid"))
+        #expect(empty.visitorID == nil && empty.sessionID == nil)
         var line = Array(#"10.0.0.1 [01/Jan/2024:00:00:00 +0000] "GET / HTTP/1.1" 200 "v-B" "s-9""#.utf8)
         var memo = TimeParser.TimeLocalMemo()
         var offered: String?

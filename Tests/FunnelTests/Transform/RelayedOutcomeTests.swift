@@ -7,8 +7,10 @@ import Testing
 /// A known visitor's Purchase or Consent is kept whatever its agent: a site's server relays
 /// them (a payment webhook, a server-side tracker) with its own agent, and until 2026-12-06
 /// the bot rule dropped them (a donation lost, a "denied" ignored; a review). The agent is
-/// taken off such an event, so it is not the visitor's device; page views and events
-/// without a visitor or session id are filtered as before.
+/// taken off such an event, so it is not the visitor's device; page views, events without a
+/// visitor or session id, and an automated browser's, a crawler's or a monitor's outcome (a
+/// review of the first rule found a headless browser's test purchase and Googlebot's consent
+/// kept) are filtered as before.
 struct RelayedOutcomeTests {
     @Test func aRelayedDonationAndConsentCountAndOtherBotEventsDoNot() throws {
         let folder = TestFiles.temporaryFolder("relayed-outcome")
@@ -23,6 +25,9 @@ struct RelayedOutcomeTests {
             {"event":"Purchase","timestamp":1704067200000,"session_id":"s-d3","value":10,"user_agent":"python-requests/2.31.0"}
             {"event":"PageView","timestamp":1704067200000,"anonymous_id":"d4","url":"https://film.example/","user_agent":"python-requests/2.31.0"}
             {"event":"Purchase","timestamp":1704067200000,"ip":"203.0.113.9","value":40,"user_agent":"python-requests/2.31.0"}
+            {"event":"Purchase","timestamp":1704067200000,"anonymous_id":"d5","value":1,"user_agent":"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0.0.0 Safari/537.36"}
+            {"event":"Consent","timestamp":1704067200000,"anonymous_id":"d6","analytics":"granted","user_agent":"Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"}
+            {"event":"Purchase","timestamp":1704067200000,"anonymous_id":"d7","value":3,"user_agent":"UptimeRobot/2.0 (http://www.uptimerobot.com/)"}
 
             """)
         TestFiles.write(folder + "/pipeline.yaml", "sources:\n  - kind: ndjson\n    paths: [\"events.ndjson\"]\nschema: enhanced\nsink:\n  kind: ndjson\n  output: out/\n")
