@@ -22,6 +22,12 @@ public struct Pipeline: Sendable {
         public var countryVariable: String = "http_cf_ipcountry"
         /// The header variable with the city's name (`city_variable`).
         public var cityVariable: String = "http_cf_ipcity"
+        /// The country and city variables as the file names them (the defaults when it names
+        /// none), which `ReadingSettings` fingerprints: a variable funnel picks itself from the
+        /// format (`countryVariables`) does not make the files a version before it read "read
+        /// with other settings" (a review of the pick: exit 2 after an upgrade).
+        public var writtenCountryVariable = "http_cf_ipcountry"
+        public var writtenCityVariable = "http_cf_ipcity"
         /// Variables that hold a country code under well-known names, the default first: the
         /// one a format holds is read when `country_variable` is not set.
         public static let countryVariables = ["http_cf_ipcountry", "http_cloudfront_viewer_country", "http_x_vercel_ip_country",

@@ -76,9 +76,11 @@ public enum PipelineLoader {
             source.sessionCookie = try reader.string(map["session_cookie"], "\(where_).session_cookie")
             if let variable = try reader.string(map["country_variable"], "\(where_).country_variable") {
                 source.countryVariable = variable.hasPrefix("$") ? String(variable.dropFirst()) : variable
+                source.writtenCountryVariable = source.countryVariable
             }
             if let variable = try reader.string(map["city_variable"], "\(where_).city_variable") {
                 source.cityVariable = variable.hasPrefix("$") ? String(variable.dropFirst()) : variable
+                source.writtenCityVariable = source.cityVariable
             }
             if let dialect = try reader.string(map["dialect"], "\(where_).dialect") {
                 guard NDJSONParser.Dialect(rawValue: dialect) != nil else {

@@ -37,17 +37,17 @@ enum ReadingSettings {
     /// once a file, not once a fingerprint (2 and one a pattern).
     private static func holdsCity(_ source: Pipeline.Source) -> Bool {
         guard source.kind == .accessLog, let format = try? AccessLogFormat(source.format) else { return false }
-        return format.variables.contains(LogVariable(name: source.cityVariable))
+        return format.variables.contains(LogVariable(name: source.writtenCityVariable))
     }
 
     private static func fingerprint(_ pipeline: Pipeline, _ source: Pipeline.Source, pattern: String, holdsCity: Bool) -> String {
         var parts = [source.kind.rawValue, pattern, source.format, source.visitorCookie ?? "-", source.sessionCookie ?? "-",
-                     source.countryVariable, source.dialect, pipeline.salt, String(pipeline.maxLineLength)]
+                     source.writtenCountryVariable, source.dialect, pipeline.salt, String(pipeline.maxLineLength)]
         // The city variable only when the format holds it (added on 2026-12-05: a file read
         // before by a format without it keeps its fingerprint; one whose format held it read
         // no city then, and is said to be read with other settings now, as its records differ).
         if holdsCity {
-            parts.append("city:" + source.cityVariable)
+            parts.append("city:" + source.writtenCityVariable)
         }
         parts += source.fields.sorted { $0.key < $1.key }.flatMap { [$0.key, $0.value] }
         // Event names only when given (added on 2026-12-06: a file read before keeps its

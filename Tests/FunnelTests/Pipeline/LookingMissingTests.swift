@@ -70,3 +70,26 @@ struct CutLastLineTests {
         #expect(summary.kept == 3)
     }
 }
+
+/// A country or city variable funnel picks from the format is not part of the reading
+/// settings a file is fingerprinted with: files an earlier version read are not "read with
+/// other settings" after the upgrade (a review: exit 2 once the pick came).
+struct PickedVariableSettingsTests {
+    @Test func aPickedVariableKeepsTheFingerprint() throws {
+        let format = #"$remote_addr [$time_local] \"$request\" $status $geoip2_data_country_code \"$geoip2_data_city_name\""#
+        let pipeline = try PipelineLoader.parse("sources:\n  - kind: access_log\n    format: '\(format)'\n    paths: [a.log]\n", file: "/tmp/p.yaml")
+        let source = pipeline.sources[0]
+        #expect(source.countryVariable == "geoip2_data_country_code" && source.writtenCountryVariable == "http_cf_ipcountry")
+        var before = source
+        before.countryVariable = before.writtenCountryVariable
+        before.cityVariable = before.writtenCityVariable
+        let file = InputFile(path: "/tmp/a.log", source: source)
+        let earlier = InputFile(path: "/tmp/a.log", source: before)
+        #expect(ReadingSettings.fingerprint(pipeline, file) == ReadingSettings.fingerprint(pipeline, earlier))
+        var named = source
+        named.writtenCountryVariable = "geoip2_data_country_code"
+        #expect(ReadingSettings.fingerprint(pipeline, InputFile(path: "/tmp/a.log", source: named)) != ReadingSettings.fingerprint(pipeline, file),
+                "a variable the file names is a setting")
+    }
+}
+
