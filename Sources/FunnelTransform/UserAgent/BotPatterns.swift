@@ -149,12 +149,20 @@ extension AgentText {
         guard !isEmpty else { return false }
         let spaceEndsWords = !contains("android")
         return containsAny(BotPatterns.names)
-            || BotPatterns.bareAgents.contains(bytes)
+            || BotPatterns.bareAgents.contains(trimmedOfSpaces)
             || BotPatterns.leadingProducts.tokens.contains { startsWithWord($0) }
             || BotPatterns.wordEndings.tokens.contains { hasWordEnding($0, spaceEnds: spaceEndsWords) }
             || containsAny(BotPatterns.contactMarks)
             || containsEmailAddress()
             || containsAny(extra)
+    }
+
+    /// The agent without spaces around it (`Mozilla/5.0 ` is as bare as `Mozilla/5.0`: it was
+    /// kept as a person until 2026-12-06; a carried finding).
+    private var trimmedOfSpaces: [UInt8] {
+        guard let first = bytes.firstIndex(where: { $0 != 0x20 && $0 != 0x09 }),
+              let last = bytes.lastIndex(where: { $0 != 0x20 && $0 != 0x09 }) else { return [] }
+        return Array(bytes[first...last])
     }
 
     /// The agent starts with `token` followed by a non-letter or nothing.
