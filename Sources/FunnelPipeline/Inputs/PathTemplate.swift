@@ -41,6 +41,15 @@ public struct PathTemplate: Sendable, Hashable {
     /// so that the files of two days compare by the rest of their names: `web2/access.log-\0.gz`
     /// for `logs/*/access.log-{date:%Y%m%d}.gz`'s file of any day.
     public func dateless(_ path: String, day: Day) -> String {
+        var out = path
+        for text in dateTexts(for: day).sorted(by: { $0.count > $1.count }) where !text.isEmpty {
+            out = out.replacing(text, with: "\u{0}")
+        }
+        return out
+    }
+
+    /// Each date placeholder's text for `day` (`2024-03-01`, `20240301`, `03`).
+    public func dateTexts(for day: Day) -> [String] {
         var texts: [String] = []
         var rest = Substring(text)
         while let open = rest.firstRange(of: "{date"), let close = rest[open.upperBound...].firstIndex(of: "}") {
@@ -48,11 +57,7 @@ public struct PathTemplate: Sendable, Hashable {
             texts.append(inside.isEmpty ? day.description : day.format(String(inside.dropFirst())))
             rest = rest[rest.index(after: close)...]
         }
-        var out = path
-        for text in texts.sorted(by: { $0.count > $1.count }) where !text.isEmpty {
-            out = out.replacing(text, with: "\u{0}")
-        }
-        return out
+        return texts
     }
 
     /// What is wrong with the pattern's date placeholders, or nil: one not closed, one that is

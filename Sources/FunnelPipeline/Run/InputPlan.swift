@@ -252,12 +252,16 @@ enum InputPlan {
     /// such a file is read by no later night (until 2026-12-06 a day's run without it said
     /// nothing, exit 0; a review). The day before is looked at on disk when the run's days do
     /// not hold it (a nightly run); a pattern that fills alike on both days (a month's) and a
-    /// day without any file (said as missing) are not compared.
+    /// day without any file (said as missing) are not compared, nor a pattern whose date is
+    /// shorter than six characters.
     static func lookingMissing(_ template: PathTemplate, day: Day, filled: String, names: [String: String],
                                before: (day: Int, names: [String: String])?) throws(PipelineError) -> String? {
         let previous = Day(number: day.number - 1)
         let filledBefore = try template.filled(for: previous)
         guard filledBefore != filled else { return nil }
+        // A short date text (`{date:%d}`'s `03`) may stand elsewhere in a name (`web03`): the
+        // names of two days would not compare.
+        guard template.dateTexts(for: day).allSatisfy({ $0.count >= 6 }) else { return nil }
         let earlier: [String: String]
         if let before, before.day == previous.number {
             earlier = before.names

@@ -33,6 +33,22 @@ struct LookingMissingTests {
         #expect(try warnings(folder, days: ["2024-03-02"]).isEmpty, "arrived")
     }
 
+    /// A date of two characters (`{date:%d}`) stands in other names too (`web02`): not
+    /// compared, where it would have said web02's file missing.
+    @Test func aShortDateIsNotCompared() throws {
+        let folder = TestFiles.temporaryFolder("looking-missing-short")
+        defer { TestFiles.remove(folder) }
+        mkdir(folder + "/logs", 0o755)
+        for server in ["web01", "web02"] {
+            mkdir(folder + "/logs/" + server, 0o755)
+            for day in ["02", "03"] { TestFiles.write(folder + "/logs/\(server)/access-\(day).log", "") }
+        }
+        let pipeline = try PipelineLoader.parse("sources:\n  - kind: access_log\n    paths: ['logs/web*/access-{date:%d}.log']\n", file: folder + "/p.yaml")
+        var options = RunOptions()
+        options.days = [try Day(parsing: "2024-03-03")]
+        #expect(try InputPlan.files(pipeline: pipeline, options: options).warnings.isEmpty)
+    }
+
     /// A pattern naming a numbered rotation without a date is said in a dated run: the name
     /// holds another day each night (a review: Debian's default, nights mixed and lines lost).
     @Test(arguments: [("nginx/*/access.log.1", true), ("access.log.2.gz", true), ("access.log.*.gz", true), ("access.log", false),
