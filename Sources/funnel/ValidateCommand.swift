@@ -66,7 +66,7 @@ struct ValidateCommand: ParsableCommand {
                     print("FAIL \(report.path) [\(report.kind.rawValue)]: matched no file")
                     continue
                 }
-                let rate = 1 - report.parseRate
+                let rate = report.rejectRate
                 let ok = rate <= limit && report.damage == nil
                 failed = failed || !ok
                 let reasons = report.rejected.sorted { $0.key < $1.key }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", ")

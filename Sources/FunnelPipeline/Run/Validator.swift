@@ -23,6 +23,10 @@ public struct Validator {
 
         /// Share of sampled lines that parsed (blank lines count as parsed).
         public var parseRate: Double { sampled == 0 ? 1 : Double(parsed) / Double(sampled) }
+        /// Share of sampled lines that did not parse, as a run's reject rate is made (rejected
+        /// over read): `1 - parseRate` was 0.010000000000000009 for 1 line in 100, over a limit
+        /// of 0.01 that the run met (a review: validate failed a file run accepted).
+        public var rejectRate: Double { sampled == 0 ? 0 : Double(sampled - parsed) / Double(sampled) }
     }
 
     public let pipeline: Pipeline

@@ -82,6 +82,22 @@ struct CommandLineTests {
         }
     }
 
+    /// `validate` passes a file whose reject rate is the limit exactly, as `run` does (it
+    /// failed 1 bad line in 100 against 0.01: 1 - 0.99 is more than 0.01 in floating point;
+    /// a review of CI use), and fails one over it.
+    @Test(arguments: [(1, Int32(0)), (2, Int32(2))])
+    func validateGatesARejectRateAsRunDoes(bad: Int, status: Int32) throws {
+        let folder = TestFiles.temporaryFolder("cli-validate-rate")
+        defer { TestFiles.remove(folder) }
+        let good = (0..<(100 - bad)).map { #"198.51.100.8 - - [01/Mar/2024:10:00:\#(10 + $0 % 50) +0000] "GET /p\#($0) HTTP/1.1" 200 1 "-" "Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0""# }
+        TestFiles.write(folder + "/a.log", (good + Array(repeating: "garbage", count: bad)).joined(separator: "\n") + "\n")
+        TestFiles.write(folder + "/p.yaml", "sources:\n  - kind: access_log\n    paths: [a.log]\nsink:\n  kind: ndjson\n  output: out\n")
+        let validate = try funnel(["validate", folder + "/p.yaml"])
+        #expect(validate.status == status, "\(validate)")
+        let run = try funnel(["run", folder + "/p.yaml", "--progress", "never"])
+        #expect(run.status == status, "\(run)")
+    }
+
     /// Descriptors the parent left open count against the window of input files: 60 logs
     /// that each span the day, under `ulimit -n 90` with 30 descriptors inherited, are read
     /// (exit 3 when the window took 58 of them and the run had no room left; a review).
