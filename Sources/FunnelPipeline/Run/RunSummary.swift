@@ -59,6 +59,10 @@ public struct RunSummary: Sendable {
     /// The signal that stopped the run before its end (`StopSignals`), whose process then
     /// exits with 128 + it: what `exit_status` says instead of `exitStatus`.
     public var signal: Int32?
+    /// The sink failed part way: `sessions` counts those it confirmed (Redis may hold a few
+    /// more, sent before the failure), and visitors, conversions and revenue were not counted
+    /// (the text said "visitors 0, conversions 0" after thousands of sessions; a review).
+    public var cutShortBySink = false
     /// The process's exit status: `exitStatus`, or 128 + the signal that stopped the run.
     public var exitCode: Int32 { signal.map { 128 + $0 } ?? exitStatus.rawValue }
     /// Why the exit status is not 0, in words.
@@ -96,8 +100,12 @@ public struct RunSummary: Sendable {
         if !combined.isEmpty { lines.append("  combined     \(combinedTotal)\(counts(combined))  in the rebuilt visitors' sessions") }
         lines.append("  rejected     \(rejectedTotal)\(counts(rejected))  rate \(percent(rejectRate)), limit \(percent(maxRejectRate))")
         if !damaged.isEmpty { lines.append("  damaged      \(damaged.values.reduce(0, +))\(counts(damaged))  in rejects.ndjson, apart from the lines") }
-        lines.append("  sessions     \(sessions) \(dryRun ? "made (dry run: none written)" : "written") (\(rebuiltSessions) rebuilt, \(deletedSessions) deleted)  visitors \(visitors)\(withheldSessions > 0 ? "  withheld (analytics consent denied) \(withheldSessions)" : "")")
-        lines.append("  conversions  \(conversions)  revenue \(revenue)")
+        if cutShortBySink {
+            lines.append("  sessions     \(sessions) confirmed written before the sink failed (a few more may have reached it); visitors, conversions and revenue not counted")
+        } else {
+            lines.append("  sessions     \(sessions) \(dryRun ? "made (dry run: none written)" : "written") (\(rebuiltSessions) rebuilt, \(deletedSessions) deleted)  visitors \(visitors)\(withheldSessions > 0 ? "  withheld (analytics consent denied) \(withheldSessions)" : "")")
+            lines.append("  conversions  \(conversions)  revenue \(revenue)")
+        }
         lines.append("  sink         \(sink)")
         lines.append("  time         \(format(seconds, 2)) s, \(Int(linesPerSecond)) lines/s")
         for warning in warnings { lines.append("  warning      \(warning)") }

@@ -231,7 +231,10 @@ public struct Runner {
             summary.problems.append(failure.message)
             // A Redis sink sends sessions as it goes: the summary says how many reached it
             // (until 2026-12-05 "sessions 0 written" after thousands were).
-            if let redis = sink as? RedisSessionWriter { summary.sessions = redis.sessionsWritten }
+            if let redis = sink as? RedisSessionWriter {
+                summary.sessions = redis.sessionsWritten
+                summary.cutShortBySink = true
+            }
             summary.exitStatus = .sinkFailure
             summary.seconds = Self.now() - started
             return summary
