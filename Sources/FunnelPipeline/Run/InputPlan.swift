@@ -90,7 +90,7 @@ enum InputPlan {
             for (patternIndex, pattern) in source.paths.enumerated() {
                 let template = PathTemplate(pattern)
                 if !options.days.isEmpty, !template.hasDate, Self.namesNumberedRotation(pattern) {
-                    warnings.append("sources[\(sourceIndex)].paths '\(PathTemplate.unescaped(pattern))' names a numbered rotation (access.log.1) and no {date}: each night the name holds another day, and funnel keeps a file's lines by its name, so nights are said changed and lines are lost; rotate with dated names (logrotate's dateext) and write a {date} pattern (docs/operations.md, \"Nightly cron\")")
+                    warnings.append("sources[\(sourceIndex)].paths '\(PathTemplate.unescaped(pattern))' has no {date} and ends as a numbered rotation's names do (access.log.1, access.log.2.gz): each night the name holds another day, and funnel keeps a file's lines by its name, so nights are said changed and lines are lost; rotate with dated names (logrotate's dateext) and write a {date} pattern (docs/operations.md, \"Nightly cron\")")
                 }
                 // The day before's filling and first day: a month's pattern fills alike all
                 // month, and `{date:static}` every day (25 years of days each looked back 400
@@ -112,7 +112,7 @@ enum InputPlan {
                     // Once a path (a month's file missing was said for each day of the month).
                     if matches.isEmpty, case let shown = PathTemplate.unescaped(filled), missingSeen.insert(shown).inserted { missing.append(shown) }
                     if let day, PathTemplate.hasWildcard(filled) {
-                        let names = Dictionary(matches.map { (template.dateless($0, day: day), $0) }, uniquingKeysWith: { a, _ in a })
+                        let names = Dictionary(matches.map { (Self.comparable(template.dateless($0, day: day)), $0) }, uniquingKeysWith: { a, _ in a })
                         if !matches.isEmpty, let warning = try Self.lookingMissing(template, day: day, filled: filled, names: names, before: dayBefore) {
                             warnings.append(warning)
                         }
@@ -237,6 +237,12 @@ enum InputPlan {
     /// (after a byte-order mark), an access log otherwise. stdin is peeked the same way, its
     /// bytes handed back to the one stream the run then reads (`InputStream.opening`).
     ///
+    /// A dateless name without `.gz`: a day's file compressed the next day (`delaycompress`)
+    /// is the same file.
+    static func comparable(_ name: String) -> String {
+        name.hasSuffix(".gz") ? String(name.dropLast(3)) : name
+    }
+
     /// Whether a pattern's file name ends as a numbered rotation's does: `.1`, `.2.gz`, `.*.gz`
     /// (a review: Debian's default logrotate, `access.log.1` read each night, lost lines).
     static func namesNumberedRotation(_ pattern: String) -> Bool {
@@ -268,8 +274,12 @@ enum InputPlan {
         } else {
             var status = stat()
             let matches = PathTemplate.glob(filledBefore).filter { lstat($0, &status) == 0 }
-            earlier = Dictionary(matches.map { (template.dateless($0, day: previous), $0) }, uniquingKeysWith: { a, _ in a })
+            earlier = Dictionary(matches.map { (comparable(template.dateless($0, day: previous)), $0) }, uniquingKeysWith: { a, _ in a })
         }
+        // Only names that repeat from day to day compare: a day sharing none of the day
+        // before's (a random or epoch part, a date written twice, a month's folder turning)
+        // says nothing (a review of the first rule: false warnings every night).
+        guard earlier.keys.contains(where: { names[$0] != nil }) else { return nil }
         let gone = earlier.filter { names[$0.key] == nil }.map(\.value).sorted()
         guard let first = gone.first else { return nil }
         let more = gone.count > 1 ? " and \(gone.count - 1) more" : ""

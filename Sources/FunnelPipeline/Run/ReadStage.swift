@@ -45,7 +45,8 @@ final class ReadStage: @unchecked Sendable {
         /// Files whose last line had no line end and was rejected: most often a copy not
         /// finished (a review: half a day's log lost to a cut copy, exit 0, one reject).
         var cutLastLines: [String] = []
-        /// The last rejected line of each file.
+        /// The last line of each file rejected for what a cut gives (`format_mismatch`,
+        /// `bad_json`): a whole line rejected for another reason is no cut (a review).
         var lastRejectedLine: [Int: Int] = [:]
         var damaged = false
         var rejectFailure: SinkError?
@@ -463,7 +464,7 @@ final class ReadStage: @unchecked Sendable {
 
     private func recordReject(_ reject: Reject, index: Int) {
         tally.rejected[reject.reason, default: 0] += 1
-        tally.lastRejectedLine[index] = reject.line
+        if reject.reason == .formatMismatch || reject.reason == .badJSON { tally.lastRejectedLine[index] = reject.line }
         // Damage is no line: the file's `damage` says it, and its `rejected` adds up with the
         // run's (until 2026-12-06 a cut gzip file counted 1 more; a review).
         if !reject.reason.isDamage { tally.files[index].rejected += 1 }

@@ -100,7 +100,10 @@ final class RunLock {
         switch outcome {
         case .taken(let current):
             redis = (current, key, token, url, notice)
-            serverRunID = Self.runID(current)
+            // Twice: behind a proxy that spreads commands over servers, the run_id of one
+            // reply is not the server's, and no restart could be told.
+            let runID = Self.runID(current)
+            serverRunID = runID == Self.runID(current) ? runID : nil
             // A stopped run releases it on a connection of its own (the run's may be in the
             // middle of a reply), once, within a second or two: a Redis that does not answer
             // then leaves it as a kill does.
@@ -136,13 +139,14 @@ final class RunLock {
                 let (reply, runID) = try retry.run(url: url, connection: &current, notice: notice) { live throws(RedisError) in
                     (try live.command([Array("EVAL".utf8), Self.releaseScript, Array("1".utf8), key, token]), Self.runID(live))
                 }
-                if case .error(let message) = reply { throw SinkError("Redis refused: \(message)") }
                 let name = String(decoding: key, as: UTF8.self)
+                // The restart's check first: a user without EVAL still has it (a review).
                 if let before = serverRunID, let runID, runID != before {
                     lostDuringRun = "Redis at \(url.redacted) restarted during the run (its run_id changed): what the run wrote before the restart, sessions and history, is lost unless Redis's persistence kept it; run the same command again (docs/operations.md, \"After a failed night\")"
                 } else if reply == .integer(0) {
                     lostDuringRun = "the run lock \(name) on \(url.redacted) was gone at the run's end: Redis restarted without it (or from a snapshot older than the run), or the key was deleted during the run; what the run wrote may be lost or mixed with another run's: run the same command again (docs/operations.md, \"After a failed night\")"
                 }
+                if case .error(let message) = reply { throw SinkError("Redis refused: \(message)") }
             } catch {
                 let name = String(decoding: key, as: UTF8.self)
                 warning = "the run lock \(name) on \(url.redacted) could not be released (\(error.message)); a run on this host takes it over, one on another host is refused until it expires (24 h after it was taken) or the key is deleted"

@@ -118,7 +118,8 @@ enum BotPatterns {
         "cypress", "externalhit", "facebookcatalog", "meta-external", "whatsapp", "preview", "slurp", "monitor", "probe",
         "uptime", "pingdom", "statuscake", "site24x7", "datadog", "health", "check", "nagios", "zabbix", "prometheus",
         "lighthouse", "gtmetrix", "ptst/", "synthetic", "archive", "feed", "validator", "scan", "nmap", "nikto", "sqlmap",
-        "nuclei", "zgrab", "google", "bing", "yandex", "baidu", "ms-office", "microsoft office", "research",
+        "nuclei", "zgrab", "l9explore", "leakix", "postman", "insomnia", "googleother", "bing", "yandex", "baidu",
+        "ms-office", "microsoft office", "research",
     ]
 
     /// Words that end like a bot but name devices people use.
