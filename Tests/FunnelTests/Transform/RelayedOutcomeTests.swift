@@ -1,6 +1,7 @@
 import Foundation
 import FunnelCore
 import FunnelPipeline
+import FunnelTransform
 import FunnelTestSupport
 import Testing
 
@@ -44,5 +45,23 @@ struct RelayedOutcomeTests {
         #expect(donor.contains(#""device_type":"mobile""#) && donor.contains(#""browser":"Safari""#))
         let relayedOnly = try #require(sessions.first { $0.contains(#""session_id":"s-d3""#) }, "\(text)")
         #expect(!relayedOnly.contains("device_type") && !relayedOnly.contains("browser"), "the relay's agent is no device: \(relayedOnly)")
+    }
+
+    /// Which bots' agents are a server's relay: libraries, webhooks and cloud task runners
+    /// are; automated browsers, crawlers, monitors, scanners and API test tools are not (a
+    /// review of the rule: Google Cloud's relays were dropped by a `google` mark, Postman's
+    /// test purchase kept).
+    @Test(arguments: [
+        ("python-requests/2.31.0", true), ("Stripe/1.0 (+https://stripe.com/docs/webhooks)", true), ("Go-http-client/1.1", true),
+        ("okhttp/4.9.3", true), ("Google-Cloud-Tasks", true), ("AppEngine-Google; (+http://code.google.com/appengine; appid: s~shop)", true),
+        ("PostmanRuntime/7.36.0", false), ("l9explore/1.2.2", false), ("insomnia/8.4.5", false), ("UptimeRobot/2.0", false),
+        ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0.0.0 Safari/537.36", false),
+        ("Googlebot/2.1 (+http://www.google.com/bot.html)", false), ("facebookexternalhit/1.1", false), ("kube-probe/1.29", false),
+        ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1", false),
+    ] as [(String, Bool)])
+    func aServersAgentIsARelay(agent: String, relay: Bool) {
+        #expect(UserAgentClassifier().isServerRelay(agent) == relay)
+        // An agent no bot rule names (`posthog-python/3.0.1`) is kept anyway: no relay.
+        #expect(!UserAgentClassifier().isServerRelay("posthog-python/3.0.1"))
     }
 }
