@@ -15,9 +15,16 @@ public struct PathTemplate: Sendable, Hashable {
     /// The pattern with every date placeholder filled in for `day`.
     public func filled(for day: Day?) throws(PipelineError) -> String {
         var out = ""
+        try walk(for: day, literal: { out += $0 }, date: { out += $0 })
+        return out
+    }
+
+    /// The pattern's literal runs and each date placeholder's text for `day`, in order: what
+    /// `filled(for:)` joins and `dateTexts(for:)` keeps.
+    private func walk(for day: Day?, literal: (Substring) -> Void, date: (String) -> Void) throws(PipelineError) {
         var rest = Substring(text)
         while let open = rest.firstRange(of: "{date") {
-            out += rest[..<open.lowerBound]
+            literal(rest[..<open.lowerBound])
             guard let close = rest[open.upperBound...].firstIndex(of: "}") else {
                 throw PipelineError("path '\(text)' has an unclosed {date placeholder")
             }
@@ -26,15 +33,15 @@ public struct PathTemplate: Sendable, Hashable {
                 throw PipelineError("path '\(text)' holds a date placeholder: pass --date YYYY-MM-DD or --from/--to")
             }
             if inside.isEmpty {
-                out += day.description
+                date(day.description)
             } else if inside.first == ":" {
-                out += day.format(String(inside.dropFirst()))
+                date(day.format(String(inside.dropFirst())))
             } else {
                 throw PipelineError("path '\(text)': write {date} or {date:%Y%m%d}")
             }
             rest = rest[rest.index(after: close)...]
         }
-        return out + rest
+        literal(rest)
     }
 
     /// A matched path with its day's date texts taken out (each placeholder's, longest first),
@@ -48,15 +55,11 @@ public struct PathTemplate: Sendable, Hashable {
         return out
     }
 
-    /// Each date placeholder's text for `day` (`2024-03-01`, `20240301`, `03`).
+    /// Each date placeholder's text for `day` (`2024-03-01`, `20240301`, `03`); none for a
+    /// pattern `filled(for:)` refuses (a pipeline's are checked when it loads).
     public func dateTexts(for day: Day) -> [String] {
         var texts: [String] = []
-        var rest = Substring(text)
-        while let open = rest.firstRange(of: "{date"), let close = rest[open.upperBound...].firstIndex(of: "}") {
-            let inside = rest[open.upperBound..<close]
-            texts.append(inside.isEmpty ? day.description : day.format(String(inside.dropFirst())))
-            rest = rest[rest.index(after: close)...]
-        }
+        do { try walk(for: day, literal: { _ in }, date: { texts.append($0) }) } catch { return [] }
         return texts
     }
 

@@ -112,7 +112,7 @@ enum InputPlan {
                     // Once a path (a month's file missing was said for each day of the month).
                     if matches.isEmpty, case let shown = PathTemplate.unescaped(filled), missingSeen.insert(shown).inserted { missing.append(shown) }
                     if let day, PathTemplate.hasWildcard(filled) {
-                        let names = Dictionary(matches.map { (Self.comparable(template.dateless($0, day: day)), $0) }, uniquingKeysWith: { a, _ in a })
+                        let names = Self.namesByDay(matches, template, day)
                         if !matches.isEmpty, let warning = try Self.lookingMissing(template, day: day, filled: filled, names: names, before: dayBefore) {
                             warnings.append(warning)
                         }
@@ -237,10 +237,14 @@ enum InputPlan {
     /// (after a byte-order mark), an access log otherwise. stdin is peeked the same way, its
     /// bytes handed back to the one stream the run then reads (`InputStream.opening`).
     ///
-    /// A dateless name without `.gz`: a day's file compressed the next day (`delaycompress`)
-    /// is the same file.
-    static func comparable(_ name: String) -> String {
-        name.hasSuffix(".gz") ? String(name.dropLast(3)) : name
+    /// A day's matched paths by their names without the day's date and a `.gz` ending (a
+    /// day's file compressed the next day, `delaycompress`, is the same file), so that two
+    /// days' files compare.
+    static func namesByDay(_ paths: [String], _ template: PathTemplate, _ day: Day) -> [String: String] {
+        Dictionary(paths.map { path in
+            let name = template.dateless(path, day: day)
+            return (name.hasSuffix(".gz") ? String(name.dropLast(3)) : name, path)
+        }, uniquingKeysWith: { a, _ in a })
     }
 
     /// Whether a pattern's file name ends as a numbered rotation's does: `.1`, `.2.gz`, `.*.gz`
@@ -274,7 +278,7 @@ enum InputPlan {
         } else {
             var status = stat()
             let matches = PathTemplate.glob(filledBefore).filter { lstat($0, &status) == 0 }
-            earlier = Dictionary(matches.map { (comparable(template.dateless($0, day: previous)), $0) }, uniquingKeysWith: { a, _ in a })
+            earlier = namesByDay(matches, template, previous)
         }
         // Only names that repeat from day to day compare: a day sharing none of the day
         // before's (a random or epoch part, a date written twice, a month's folder turning)

@@ -22,9 +22,8 @@ enum CookieHeader {
             if trimmed[trimmed.startIndex..<equals].elementsEqual(nameBytes) {
                 var value = trimmed[(equals + 1)...]
                 while value.last == 0x20 { value.removeLast() }
-                // RFC 6265 lets a value stand in double quotes, which are no part of it.
-                if value.count >= 2, value.first == UInt8(ascii: "\""), value.last == UInt8(ascii: "\"") { value = value.dropFirst().dropLast() }
-                return value.isEmpty ? nil : String(decoding: value, as: UTF8.self)
+                let text = unquoted(String(decoding: value, as: UTF8.self))
+                return text.isEmpty ? nil : text
             }
         }
         return nil

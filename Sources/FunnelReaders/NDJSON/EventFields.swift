@@ -283,7 +283,6 @@ struct EventFields {
         if let property = EventProperty.forKey(key, in: s) { set(property, value, s) }
     }
 
-    /// `text` without the spaces, tabs and line ends around it.
     /// `text` trimmed of spaces and line ends; nil when nothing or a `-` (a log's "no value")
     /// is left.
     static func givenText(_ text: String) -> String? {
@@ -291,6 +290,7 @@ struct EventFields {
         return trimmed.isEmpty || trimmed == "-" ? nil : trimmed
     }
 
+    /// `text` without the spaces, tabs and line ends around it.
     static func trimmingSpaces(_ text: String) -> String {
         let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }
         guard let first = text.first, let last = text.last, isSpace(first) || isSpace(last) else { return text }

@@ -64,7 +64,7 @@ public final class RecordFilter {
     /// `record` without its agent when it is a relayed outcome (`isRelayedOutcome`): the
     /// server's agent would have given the session its device and browser.
     public func withoutRelayAgent(_ record: inout Record) {
-        if record.origin == .client, record.event == "Purchase" || record.event == "Consent", isRelayedOutcome(record) { record.userAgent = nil }
+        if isRelayedOutcome(record) { record.userAgent = nil }
     }
 
     /// The rule's last check, for a record whose request already passed `requestReason` (an
