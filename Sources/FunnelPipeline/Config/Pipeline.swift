@@ -68,6 +68,20 @@ public struct Pipeline: Sendable {
             override ?? url ?? "redis://127.0.0.1:6379/0"
         }
 
+        /// The keys the file sets that a sink of `kind` does not use: the Redis ones for
+        /// `ndjson` and `csv`, `url` for `resp` (its command stream holds the prefix, the hash
+        /// tags and the `EXPIRE`). `gzip` with `redis` is refused instead.
+        public func unusedSettings(by kind: SinkKind) -> [String] {
+            var keys: [String] = []
+            if kind != .redis, url != nil { keys.append("url") }
+            if kind == .ndjson || kind == .csv {
+                if !keyPrefix.isEmpty { keys.append("key_prefix") }
+                if hashTags { keys.append("hash_tags") }
+                if ttlSeconds != nil { keys.append("ttl") }
+            }
+            return keys
+        }
+
         /// Where a session's keys are: `key_prefix` and `hash_tags`.
         public var keyLayout: RedisKeyLayout { RedisKeyLayout(prefix: keyPrefix, hashTags: hashTags) }
     }
@@ -106,6 +120,9 @@ public struct Pipeline: Sendable {
         /// Nil: about the whole pipeline, said to every run.
         public var kind: Source.Kind?
         public var text: String
+        /// About the settings the file's own `sink.kind` does not use: not said to a run whose
+        /// `--sink` chose another sink (a CI run of a Redis pipeline with `--sink ndjson`).
+        public var aboutTheFilesSink = false
     }
     /// 64 MiB: about 53 million keys at full precision, and a run at the bench's size L
     /// (185 MiB without a history) under 300 MiB with any history behind it.

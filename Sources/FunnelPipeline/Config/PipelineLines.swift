@@ -68,7 +68,7 @@ struct PipelineLines {
             let owner = message[quote.upperBound...].prefix { $0 != " " }
             return message[quote.upperBound...].hasPrefix("the top level") ? String(name) : "\(owner).\(name)"
         }
-        let path = message.prefix { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." || $0 == "[" || $0 == "]" }
+        let path = message.prefix { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." || $0 == "[" || $0 == "]" }
         let trimmed = path.hasSuffix(".") ? path.dropLast() : path
         return trimmed.isEmpty ? nil : String(trimmed)
     }

@@ -30,7 +30,7 @@ public enum PipelineLoader {
         } catch let error as PipelineError {
             throw error
         } catch {
-            throw PipelineError("\(file): not valid YAML: \(YAMLProblem.text(of: error))")
+            throw PipelineError("\(file): not valid YAML: \(YAMLProblem.text(of: error, in: text))")
         }
         do {
             return try read(root, file: file)
@@ -66,8 +66,9 @@ public enum PipelineLoader {
             }
             let paths = try reader.strings(map["paths"], "\(where_).paths")
             guard !paths.isEmpty else { throw PipelineError("\(file): \(where_).paths is empty: list the files to read") }
-            for path in paths {
-                if let problem = PathTemplate(path).dateProblem { throw PipelineError("\(file): \(where_).paths: \(problem)") }
+            for (number, path) in paths.enumerated() {
+                if let problem = PathTemplate(path).dateProblem { throw PipelineError("\(file): \(where_).paths[\(number)]: \(problem)") }
+                try refuseHome(path, "\(where_).paths[\(number)]", file: file)
             }
             // The folder is a literal part of each pattern (its `[`, `*`, `?` are themselves).
             var source = Pipeline.Source(kind: kind, paths: paths.map { resolve($0, against: PathTemplate.escaped(folder)) })
@@ -113,6 +114,11 @@ public enum PipelineLoader {
                         throw PipelineError("\(file): \(where_).event_names entries must be \"export name\": FunnelName, both not empty")
                     }
                     source.eventNames[name] = target
+                    // `purchase` was a custom event: no conversion, no revenue, no word (a review,
+                    // 2026-12-06). funnel's names are matched exactly, as the events are.
+                    if !Self.funnelEventNames.contains(target), let meant = Self.funnelEventNames.first(where: { $0.lowercased() == target.lowercased().filter { $0 != " " && $0 != "_" } }) {
+                        pipeline.loadWarnings.append(Pipeline.LoadWarning(kind: .ndjson, text: "\(where_).event_names maps '\(name)' to '\(target)', which is no event of funnel's (names are matched exactly): it is kept as a custom event; write \(meant) to have it counted as one"))
+                    }
                 }
             }
             if kind == .accessLog {
@@ -162,14 +168,14 @@ public enum PipelineLoader {
             // A host as a referrer names it: no scheme, path or port (`https://film.example` or
             // `film.example:443` matched no referrer, and was accepted without a word until
             // 2026-12-06; a review); a root dot is no part of it.
-            pipeline.siteHosts = try reader.strings(map["hosts"], "site.hosts").map { written throws(PipelineError) in
+            pipeline.siteHosts = try reader.strings(map["hosts"], "site.hosts").enumerated().map { (number, written) throws(PipelineError) in
                 var host = written.lowercased()
                 if host.hasSuffix("."), host.count > 1 { host.removeLast() }
                 // Labels of letters, digits, `-` and `_` (which some hosts use), none empty.
                 let labels = host.split(separator: ".", omittingEmptySubsequences: false)
                 guard !host.isEmpty, labels.allSatisfy({ !$0.isEmpty && $0 != "-" }),
                       host.utf8.allSatisfy({ $0 &- UInt8(ascii: "a") < 26 || $0 &- 0x30 < 10 || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") }) else {
-                    throw PipelineError("\(file): site.hosts: '\(written)' is not a host name; write the host alone, as referrers name it: film.example (no scheme, path or port; its subdomains count with it; a name beyond ASCII in its punycode form, xn--...)")
+                    throw PipelineError("\(file): site.hosts[\(number)] '\(written)' is not a host name; write the host alone, as referrers name it: film.example (no scheme, path or port; its subdomains count with it; a name beyond ASCII in its punycode form, xn--...)")
                 }
                 return host
             }
@@ -186,10 +192,17 @@ public enum PipelineLoader {
             if let text = try reader.string(map["max_duration"], "sessions.max_duration") {
                 pipeline.sessions.maxDurationMillis = try DurationText.millis(text, key: "\(file): sessions.max_duration")
             }
+            // A plain number is seconds, as documented; `timeout: 30` meant as SPEC 4's "30 min"
+            // cut a visitor's sessions at every 30-second pause without a word (a review).
+            for key in ["timeout", "max_duration"] {
+                guard let text = try reader.string(map[key], "sessions.\(key)"), let seconds = Int(text.trimmingCharacters(in: " ")), seconds < 60 else { continue }
+                pipeline.loadWarnings.append(Pipeline.LoadWarning(kind: nil, text: "sessions.\(key) is \(seconds): a plain number is seconds; if minutes were meant, write \(seconds)m"))
+            }
         }
         if let geo = top["geo"] {
             let map = try reader.mapping(geo, "geo", allowed: ["database"])
             if let database = try reader.string(map["database"], "geo.database") {
+                try refuseHome(database, "geo.database", file: file)
                 pipeline.geoDatabase = resolve(database, against: folder)
             }
         }
@@ -208,7 +221,9 @@ public enum PipelineLoader {
             for (key, value) in mapping {
                 guard let name = key.string, let pattern = try reader.string(value, "content_slots.\(key.string ?? "")"),
                       !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
-                    throw PipelineError("\(file): content_slots entries must be name: pattern, with names of letters, digits and _")
+                    // Named, so that its line is found (it was the section's line; a review).
+                    let named = key.string.map { "content_slots.\($0) " } ?? "content_slots "
+                    throw PipelineError("\(file): \(named)is no slot: content_slots entries must be name: pattern, with names of letters, digits and _")
                 }
                 pipeline.slots.append(ContentSlot(name: name, pattern: pattern))
             }
@@ -240,6 +255,7 @@ public enum PipelineLoader {
             if let output = try reader.string(map["output"], "sink.output") {
                 // Until 2026-12-05 an empty one wrote every output beside the pipeline file.
                 guard !output.isEmpty else { throw PipelineError("\(file): sink.output is empty: name the folder of the outputs, or leave the key out for 'out'") }
+                try refuseHome(output, "sink.output", file: file)
                 pipeline.sink.output = output
             }
             pipeline.sink.keyPrefix = try reader.string(map["key_prefix"], "sink.key_prefix") ?? ""
@@ -257,11 +273,23 @@ public enum PipelineLoader {
             if let ttl = try reader.string(map["ttl"], "sink.ttl") {
                 pipeline.sink.ttlSeconds = Int(try DurationText.millis(ttl, key: "\(file): sink.ttl") / 1000)
             }
+            // Loaded and ignored without a word until 2026-12-06 (a review: `kind: csv` with
+            // a `url` and a `ttl`), though `--redis-url` on such a run is said.
+            let unused = pipeline.sink.unusedSettings(by: pipeline.sink.kind)
+            if !unused.isEmpty {
+                let keys = unused.map { "sink." + $0 }
+                let names = keys.count == 1 ? keys[0] : keys.dropLast().joined(separator: ", ") + " and " + keys[keys.count - 1]
+                pipeline.loadWarnings.append(Pipeline.LoadWarning(kind: nil, text: "\(names) \(keys.count == 1 ? "is" : "are") for the redis sink\(unused == ["url"] ? "" : " (key_prefix, hash_tags and ttl for resp too)"), and sink.kind is \(pipeline.sink.kind.rawValue): not used; remove \(keys.count == 1 ? "it" : "them") or set sink.kind: redis", aboutTheFilesSink: true))
+            }
         }
         pipeline.sink.output = resolve(pipeline.sink.output, against: folder)
         if let filters = top["filters"] {
             let map = try reader.mapping(filters, "filters", allowed: ["exclude_paths", "bot_patterns"])
             pipeline.excludedPaths = try reader.strings(map["exclude_paths"], "filters.exclude_paths")
+            // A request's path begins with `/`: `healthz` matched nothing, without a word (a review).
+            for (number, pattern) in pipeline.excludedPaths.enumerated() where !pattern.hasPrefix("/") && !pattern.hasPrefix("*") {
+                pipeline.loadWarnings.append(Pipeline.LoadWarning(kind: nil, text: "filters.exclude_paths[\(number)] '\(pattern)' does not begin with / or *, and every path does: it matches nothing; write /\(pattern)"))
+            }
             pipeline.botPatterns = try reader.strings(map["bot_patterns"], "filters.bot_patterns")
         }
         if let limits = top["limits"] {
@@ -300,6 +328,19 @@ public enum PipelineLoader {
         return pipeline
     }
 
+    /// The events SPEC 7 and docs/fields.md give a meaning (a conversion, a checkout, a video).
+    static let funnelEventNames = ["PageView", "ViewContent", "VideoStart", "VideoProgress", "VideoComplete",
+                                   "ButtonClick", "InitiateCheckout", "FormSubmit", "Purchase", "Consent"]
+
+    /// A path beginning with `~` is refused: only a shell expands it, and funnel read it as a
+    /// folder named `~` beside the pipeline file (a review, 2026-12-06: `sink.output:
+    /// ~/funnel-out` made `./~/funnel-out` and exited 0; the `rm -rf ~` that cleans it up
+    /// removes the home folder).
+    static func refuseHome(_ path: String, _ key: String, file: String) throws(PipelineError) {
+        guard path.hasPrefix("~") else { return }
+        throw PipelineError("\(file): \(key) '\(path)' begins with ~, which funnel does not expand (a shell does, and a pipeline file is read by no shell): write the full path, e.g. /home/NAME/..., or one relative to the pipeline file's folder")
+    }
+
     /// Relative paths in a pipeline file are relative to the file's folder (SPEC 12).
     static func resolve(_ path: String, against folder: String) -> String {
         var path = path
@@ -333,11 +374,19 @@ struct NodeReader {
     let file: String
 
     func mapping(_ node: Node, _ where_: String, allowed: Set<String>) throws(PipelineError) -> [String: Node] {
+        // A section whose keys are all commented out (`filters:` alone) is empty, as a value
+        // left empty is its default (it was "must be a mapping" until 2026-12-06, a review).
+        if case .scalar(let scalar) = node, scalar.style == .plain, ["", "~", "null"].contains(scalar.string) { return [:] }
         guard case .mapping(let mapping) = node else { throw PipelineError("\(file): \(where_) must be a mapping of keys to values") }
         var result: [String: Node] = [:]
         for (key, value) in mapping {
             guard let name = key.string else { throw PipelineError("\(file): \(where_) has a key that is not text") }
             guard allowed.contains(name) else {
+                // Yams reads anchors and aliases but not YAML 1.1's merge key (a review: it was
+                // "not a known key", which sent the reader looking for a typo).
+                if name == "<<" {
+                    throw PipelineError("\(file): '<<' is not a known key in \(where_): YAML's merge key is not supported; write the keys out (an alias, *name, may stand for a whole value)")
+                }
                 throw PipelineError("\(file): '\(name)' is not a known key in \(where_) (known: \(allowed.sorted().joined(separator: ", ")))")
             }
             result[name] = value

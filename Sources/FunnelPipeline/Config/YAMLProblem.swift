@@ -7,13 +7,15 @@ import Yams
 /// password in `sink.url` and the identity salt: until 2026-12-05 both reached stderr and
 /// `--summary-json`. The position and the problem are enough to find the fault.
 enum YAMLProblem {
-    static func text(of error: any Error) -> String {
+    /// `text` is the file's, read only for the hints (`hint(lines:in:)`), never quoted.
+    static func text(of error: any Error, in text: String = "") -> String {
         guard let error = error as? YamlError else { return "the file cannot be read as YAML" }
         switch error {
         case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _), let .composer(context, problem, mark, _):
             // libyaml's context is its own phrase ("while scanning a simple key"), never the file's.
             let during = context.map { " (\($0.text) at line \($0.mark.line))" } ?? ""
-            return "line \(mark.line), column \(mark.column): \(problem)\(during)"
+            let lines = [mark.line] + (context.map { [$0.mark.line] } ?? [])
+            return "line \(mark.line), column \(mark.column): \(problem)\(during)\(hint(lines: lines, in: text))"
         case let .reader(problem, _, _, _):
             return problem
         case let .duplicatedKeysInMapping(duplicates, context):
@@ -22,5 +24,22 @@ enum YAMLProblem {
         default:
             return "the file cannot be read as YAML"
         }
+    }
+
+    /// What the two mistakes libyaml words least helpfully most likely were, from the lines
+    /// at fault (a review, 2026-12-06): an unquoted `{date}` (`paths: [e-{date}.ndjson.gz]`
+    /// is "did not find expected ',' or ']'") and a tab in the indentation ("found character
+    /// that cannot start any token"). Empty when neither line holds one.
+    static func hint(lines: [Int], in text: String) -> String {
+        guard !text.isEmpty else { return "" }
+        let fileLines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let atFault = Set(lines).compactMap { $0 >= 1 && $0 <= fileLines.count ? fileLines[$0 - 1] : nil }
+        if atFault.contains(where: { $0.prefix { $0 == " " || $0 == "\t" }.contains("\t") }) {
+            return "; the line is indented with a tab, and YAML indents with spaces only"
+        }
+        if atFault.contains(where: { $0.contains("{") || $0.contains("}") }) {
+            return "; a value holding { or }, as {date} does, must be quoted: paths: [\"logs/access-{date}.log.gz\"]"
+        }
+        return ""
     }
 }

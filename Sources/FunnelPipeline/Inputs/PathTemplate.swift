@@ -79,8 +79,17 @@ public struct PathTemplate: Sendable, Hashable {
                 if let unknown = Day.unknownSpecifier(in: String(format)) {
                     return "'\(text)': {date:\(format)} holds \(unknown), which funnel does not fill in (it knows %Y %m %d %y %j %b %e %%)"
                 }
+                // `{date:Y}` named the same file every day (a review, 2026-12-06).
+                guard format.replacing("%%", with: "").contains("%") else {
+                    return "'\(text)': {date:\(format)} has no % directive, so every day's name would be the same; write e.g. {date:%Y%m%d}"
+                }
             }
             rest = rest[rest.index(after: close)...]
+        }
+        // `{Date}` was a literal part of the name, matched by no file, and said only as "no
+        // input file matched" (a review, 2026-12-06).
+        if text.lowercased().ranges(of: "{date").count != text.ranges(of: "{date").count {
+            return "'\(text)': date placeholders are written in lower case, {date} or {date:%Y%m%d}"
         }
         return nil
     }

@@ -53,7 +53,7 @@ public struct SessionInspector {
     /// none (as `funnel run`); the keys under the sink's `key_prefix` and `hash_tags`.
     public init(pipeline: Pipeline?, redisURL: String?, environment: [String: String] = ProcessEnvironment.current()) throws(PipelineError) {
         let sink = pipeline?.sink ?? Pipeline.Sink()
-        self.init(url: try Runner.redisURL(sink.redisURLText(override: redisURL), environment: environment),
+        self.init(url: try Runner.redisURL(sink, override: redisURL, file: pipeline?.file, environment: environment),
                   layout: sink.keyLayout, slots: pipeline?.slots ?? ContentSlot.defaults)
     }
 

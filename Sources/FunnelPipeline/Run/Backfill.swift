@@ -73,14 +73,13 @@ public struct Backfill {
         var stagingFolder: String?
         if rebuild {
             if sinkKind == .redis {
-                let text = pipeline.sink.redisURLText(override: options.redisURL)
-                let live = try Runner.redisURL(text, environment: options.environment)
+                let live = try Runner.redisURL(pipeline.sink, override: options.redisURL, file: pipeline.file, environment: options.environment)
                 var staging = live
                 staging.db = stagingDB ?? live.db + 1
                 guard staging.db != live.db else { throw PipelineError("--staging-db must differ from the live database \(live.db)") }
                 liveURL = live
                 stagingURL = staging
-                dayOptions.redisURL = Self.text(of: staging, original: text)
+                dayOptions.redisURL = Self.text(of: staging, original: pipeline.sink.redisURLText(override: options.redisURL))
                 // The staging history starts from nothing: so does its manifest, or every file
                 // read with new settings (what a rebuild is for) would be called changed.
                 dayOptions.manifestFile = Manifest.rebuildFileName

@@ -48,7 +48,7 @@ public struct Validator {
         // The Redis URL too (a scheme, a user without a password): `run` parses it before
         // anything is read (until 2026-12-05 validate passed a URL the run refused).
         if (options.sink ?? pipeline.sink.kind) == .redis {
-            _ = try Runner.redisURL(pipeline.sink.redisURLText(override: options.redisURL), environment: options.environment)
+            _ = try Runner.redisURL(pipeline.sink, override: options.redisURL, file: pipeline.file, environment: options.environment)
         }
         var plan = options
         var sampling = pipeline

@@ -68,7 +68,9 @@ public struct AccessLogFormat: Sendable, Hashable {
         }
         if !literal.isEmpty { tokens.append(.literal(literal)) }
         guard tokens.contains(where: { if case .variable = $0 { true } else { false } }) else {
-            throw AccessLogFormatError("log format \"\(text)\" has no $variables")
+            // `Combined` is the likelier meaning of such a format than a log of literals.
+            let named = ["combined", "common"].first { $0 == text.lowercased().filter { $0 != " " } }
+            throw AccessLogFormatError("log format \"\(text)\" has no $variables\(named.map { "; the named formats are written in lower case: \($0)" } ?? "")")
         }
         self.tokens = tokens
     }

@@ -1,0 +1,142 @@
+import FunnelCore
+import FunnelPipeline
+import Testing
+
+/// The mistakes a review of docs/pipeline.md against the loader found said unhelpfully or not
+/// at all (2026-12-06): each is now refused with what to write, or said as a load warning.
+struct PipelineFileMistakesTests {
+    static let file = "/srv/funnel/pipelines/nightly.yaml"
+
+    private func failure(_ text: String, sourceLocation: SourceLocation = #_sourceLocation) -> String {
+        do {
+            _ = try PipelineLoader.parse(text, file: Self.file)
+            Issue.record("expected an error", sourceLocation: sourceLocation)
+            return ""
+        } catch {
+            return error.description
+        }
+    }
+
+    private func warnings(_ text: String) throws -> [String] {
+        try PipelineLoader.parse(text, file: Self.file).loadWarnings.map(\.text)
+    }
+
+    private func source(_ extra: String = "", paths: String = "[e.ndjson]") -> String {
+        "sources:\n  - kind: ndjson\n    paths: \(paths)\n\(extra)"
+    }
+
+    /// libyaml's words for an unquoted `{date}` and a tab get what was most likely meant.
+    @Test func anUnquotedDateAndATabAreExplained() {
+        for paths in ["[e-{date}.ndjson.gz]", "{date}.log", "[{date}.log]"] {
+            let message = failure(source(paths: paths))
+            #expect(message.contains("not valid YAML"), "\(paths): \(message)")
+            #expect(message.contains("must be quoted: paths: [\"logs/access-{date}.log.gz\"]"), "\(paths): \(message)")
+        }
+        let tab = failure("sources:\n\t- kind: ndjson\n\t  paths: [e.ndjson]\n")
+        #expect(tab.contains("indented with a tab"), "\(tab)")
+        // Other faults get no hint.
+        let other = failure("sources: [unclosed\n")
+        #expect(!other.contains("quoted") && !other.contains("tab"), "\(other)")
+    }
+
+    /// A flat-file sink's Redis settings are said as not used; a run whose `--sink` chose
+    /// another sink does not say them (`aboutTheFilesSink`).
+    @Test func sinkSettingsTheSinkDoesNotUseAreSaid() throws {
+        let csv = try PipelineLoader.parse(source("sink:\n  kind: csv\n  url: redis://127.0.0.1:6390/0\n  ttl: 1h\n"), file: Self.file).loadWarnings
+        #expect(csv.count == 1)
+        #expect(csv.first?.text.hasPrefix("sink.url and sink.ttl are for the redis sink") == true, "\(csv.map(\.text))")
+        #expect(csv.first?.aboutTheFilesSink == true)
+        #expect(try warnings(source("sink:\n  kind: resp\n  url: redis://127.0.0.1:6390/0\n")).contains { $0.hasPrefix("sink.url is for the redis sink") })
+        #expect(try warnings(source("sink:\n  kind: resp\n  key_prefix: 'film:'\n  hash_tags: true\n  ttl: 90d\n")).isEmpty)
+        #expect(try warnings(source("sink:\n  kind: redis\n  url: redis://127.0.0.1:6390/0\n  key_prefix: 'film:'\n  ttl: 90d\n")).isEmpty)
+        #expect(try warnings(source("sink:\n  kind: ndjson\n  key_prefix: 'film:'\n")).contains { $0.hasPrefix("sink.key_prefix is for the redis sink") })
+    }
+
+    /// A bad Redis URL is named by where it was written.
+    @Test func aBadRedisURLNamesWhereItWasWritten() throws {
+        let pipeline = try PipelineLoader.parse(source("sink:\n  kind: redis\n  url: http://x\n"), file: Self.file)
+        #expect(throws: PipelineError.self) { try SessionInspector(pipeline: pipeline, redisURL: nil) }
+        do {
+            _ = try SessionInspector(pipeline: pipeline, redisURL: nil)
+        } catch {
+            #expect(error.description.hasPrefix("\(Self.file): sink.url: "), "\(error.description)")
+        }
+        do {
+            _ = try SessionInspector(pipeline: pipeline, redisURL: "http://y")
+        } catch {
+            #expect(error.description.hasPrefix("--redis-url: "), "\(error.description)")
+        }
+    }
+
+    /// `~` is no home folder to funnel: refused where a path is written.
+    @Test(arguments: ["sink:\n  output: ~/funnel-out\n", "geo:\n  database: ~/GeoLite2-City.mmdb\n", ""])
+    func aPathBeginningWithTildeIsRefused(_ extra: String) {
+        let text = extra.isEmpty ? source(paths: "[\"~/logs/e-{date}.ndjson\"]") : source(extra)
+        let message = failure(text)
+        #expect(message.contains("begins with ~, which funnel does not expand"), "\(message)")
+        #expect(message.contains("line "), "\(message)")
+    }
+
+    /// YAML's merge key is said as unsupported, not as a typo (Yams gives the merged mapping
+    /// no position, so the line is the enclosing key's).
+    @Test func aMergeKeyIsSaidUnsupported() {
+        let message = failure("sources:\n  - &base\n    kind: ndjson\n    paths: [a.ndjson]\n  - <<: *base\n    paths: [b.ndjson]\n")
+        #expect(message.contains("'<<' is not a known key in sources[1]: YAML's merge key is not supported"), "\(message)")
+    }
+
+    /// A plain number under a minute is seconds, and said; `30m` and `90` are not.
+    @Test func aTimeoutOfPlainSecondsUnderAMinuteIsSaid() throws {
+        #expect(try warnings(source("sessions:\n  timeout: 30\n")) == ["sessions.timeout is 30: a plain number is seconds; if minutes were meant, write 30m"])
+        #expect(try warnings(source("sessions:\n  max_duration: 24\n")).contains { $0.hasPrefix("sessions.max_duration is 24") })
+        #expect(try warnings(source("sessions:\n  timeout: 30m\n  max_duration: 90\n")).isEmpty)
+    }
+
+    /// An event name mapped to funnel's in the wrong case is said; custom names are not.
+    @Test func anEventNameInTheWrongCaseIsSaid() throws {
+        let said = try warnings(source("    event_names: {\"Order Completed\": purchase, \"Checkout\": initiate_checkout}\n"))
+        #expect(said.contains { $0.contains("maps 'Order Completed' to 'purchase'") && $0.hasSuffix("write Purchase to have it counted as one") }, "\(said)")
+        #expect(said.contains { $0.contains("write InitiateCheckout") }, "\(said)")
+        #expect(try warnings(source("    event_names: {\"Order Completed\": Purchase, \"Donation Made\": Donation}\n")).isEmpty)
+    }
+
+    /// A path pattern that cannot match a request's path is said.
+    @Test func anExcludedPathWithoutItsSlashIsSaid() throws {
+        #expect(try warnings(source("filters:\n  exclude_paths: [healthz, /api/*, \"*.php\"]\n"))
+                == ["filters.exclude_paths[0] 'healthz' does not begin with / or *, and every path does: it matches nothing; write /healthz"])
+    }
+
+    /// Date placeholders that would name one file every day, or none, are refused.
+    @Test(arguments: [("[\"e-{date:Y}.ndjson\"]", "has no % directive"), ("[\"e-{Date}.ndjson\"]", "written in lower case"),
+                      ("[\"e-{DATE:%Y}.ndjson\"]", "written in lower case")])
+    func aDatePlaceholderThatNamesNoDayIsRefused(_ paths: String, _ said: String) {
+        let message = failure(source(paths: paths))
+        #expect(message.contains("line 3: sources[0].paths[0]: "), "\(message)")
+        #expect(message.contains(said), "\(message)")
+    }
+
+    /// `{date:%%Y}` is a literal `%Y`: refused as no day; `{date:%Y%%}` names days.
+    @Test func aLiteralPercentIsNoDirective() throws {
+        #expect(failure(source(paths: "[\"e-{date:%%Y}.ndjson\"]")).contains("has no % directive"))
+        _ = try PipelineLoader.parse(source(paths: "[\"e-{date:%Y%%}.ndjson\"]"), file: Self.file)
+    }
+
+    /// `Combined` is said as the named format in the wrong case.
+    @Test func aNamedFormatInTheWrongCaseIsSaid() {
+        let message = failure("sources:\n  - kind: access_log\n    format: Combined\n    paths: [a.log]\n")
+        #expect(message.contains("the named formats are written in lower case: combined"), "\(message)")
+    }
+
+    /// A section whose keys are commented out is empty, its defaults kept.
+    @Test func aSectionLeftEmptyKeepsItsDefaults() throws {
+        let pipeline = try PipelineLoader.parse(source("filters:\n#  exclude_paths: [/api/*]\nsessions:\nsink: ~\n"), file: Self.file)
+        #expect(pipeline.excludedPaths.isEmpty)
+        #expect(pipeline.sessions.timeoutMillis == 30 * 60_000)
+        #expect(pipeline.sink.kind == .ndjson)
+    }
+
+    /// An item of a list or mapping is said at its own line.
+    @Test func anItemIsSaidAtItsLine() {
+        #expect(failure(source("site:\n  hosts:\n    - film.example\n    - https://film.example\n")).contains("line 7: site.hosts[1] 'https://film.example' is not a host name"))
+        #expect(failure(source("schema: enhanced\ncontent_slots:\n  trailer: trailer*\n  bad-slot: x*\n")).contains("line 7: content_slots.bad-slot is no slot"))
+    }
+}
