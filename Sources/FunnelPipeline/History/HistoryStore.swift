@@ -45,6 +45,12 @@ public protocol HistoryStore: AnyObject {
     /// found them after this run's commit (each the names of its files); empty for a store
     /// whose runs are durable whole.
     var runsLeftUnfinished: [[String]] { get }
+    /// The settings the stored sessions were built with (`BuildSettings`), as the last run
+    /// that committed left them; nil for a history without them (new, or last written before
+    /// 2026-12-06).
+    func storedBuildSettings() throws(SinkError) -> String?
+    /// What `commit` stores as the settings the sessions were built with; nil stores nothing.
+    var buildSettings: String? { get set }
 }
 
 extension HistoryStore {

@@ -20,6 +20,7 @@ import FunnelWriters
 /// leaves none; a missing filter, or one saved for another number of keys (another program,
 /// or an older funnel, wrote since), is built again with SCAN.
 ///
+/// `funnel:settings` holds the settings the stored sessions were built with (`BuildSettings`).
 /// `funnel:unfinished` lists the runs that wrote to the history and did not finish, each as
 /// the names of the input files it read: a run adds itself before its first write and, at
 /// its end, takes off every run whose files it read again (which rebuilt every visitor those
@@ -401,10 +402,22 @@ public final class RedisHistoryStore: HistoryStore {
 
     public func sessionBodies(_ ids: [String]) throws(SinkError) -> [String: [UInt8]]? { nil }
 
+    public var buildSettings: String?
+
+    /// `<prefix>funnel:settings`: the settings the stored sessions were built with.
+    private var buildSettingsKey: String { prefix + "settings" }
+
+    public func storedBuildSettings() throws(SinkError) -> String? {
+        guard case .string(let bytes) = try send([[b("GET"), b(buildSettingsKey)]])[0] else { return nil }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     /// Every chunk's change was applied as it went; what is left is to save the filter of
-    /// the keys stored, with the number of keys without a TTL to tell later whether it holds.
+    /// the keys stored, with the number of keys without a TTL to tell later whether it holds,
+    /// and the settings the run's sessions were built with.
     public func commit() throws(SinkError) {
         try confirmWrites()
+        if let buildSettings { _ = try send([[b("SET"), b(buildSettingsKey), b(buildSettings)]]) }
         // Every session the run sent is in a stored row now: its notes are done with, before
         // the run leaves the unfinished runs, so that a run whose notes stay is still named.
         if let sentJournalKey { _ = try send([[b("DEL"), b(sentJournalKey)]]) }

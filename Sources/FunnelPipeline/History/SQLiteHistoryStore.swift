@@ -57,6 +57,7 @@ public final class SQLiteHistoryStore: HistoryStore {
             CREATE TABLE IF NOT EXISTS sessions (session_id TEXT NOT NULL UNIQUE, start INTEGER NOT NULL, body BLOB NOT NULL);
             CREATE INDEX IF NOT EXISTS sessions_by_start ON sessions (start, session_id);
             CREATE TABLE IF NOT EXISTS key_filter (id INTEGER PRIMARY KEY CHECK (id = 1), records TEXT NOT NULL, data BLOB NOT NULL, manifest_token TEXT);
+            CREATE TABLE IF NOT EXISTS build_settings (id INTEGER PRIMARY KEY CHECK (id = 1), settings TEXT NOT NULL);
             DROP TABLE IF EXISTS group_visitor;
             """)
         try Self.indexRecordsByGroup(db)
@@ -366,10 +367,21 @@ public final class SQLiteHistoryStore: HistoryStore {
         return token
     }
 
-    /// Commits the run, with the filter of what it stored and its manifest's token in the same
-    /// transaction.
+    public var buildSettings: String?
+
+    public func storedBuildSettings() throws(SinkError) -> String? {
+        var stored: String?
+        try db.select("SELECT settings FROM build_settings WHERE id = 1") { stored = SQLiteDatabase.text($0, 0) }
+        return stored
+    }
+
+    /// Commits the run, with the filter of what it stored, its manifest's token and the
+    /// settings its sessions were built with in the same transaction.
     public func commit() throws(SinkError) {
         try db.begin()
+        if let buildSettings {
+            try db.run("INSERT OR REPLACE INTO build_settings (id, settings) VALUES (1, ?1)", [.text(buildSettings)])
+        }
         // The row is made with a blob of zeros of the filter's size, then written piece by
         // piece from the filter's own memory (see `KeyFilter.forEachEncodedPiece`).
         try db.run("INSERT OR REPLACE INTO key_filter (id, records, data, manifest_token) VALUES (1, ?1, zeroblob(?2), ?3)",

@@ -180,6 +180,13 @@ final class WriteBehindHistory: HistoryStore, @unchecked Sendable {
 
     var holdsOnlyBuiltRecords: Bool { store.holdsOnlyBuiltRecords }
 
+    func storedBuildSettings() throws(SinkError) -> String? { try store.storedBuildSettings() }
+
+    var buildSettings: String? {
+        get { store.buildSettings }
+        set { store.buildSettings = newValue }
+    }
+
     func eventHolders(_ ids: [String]) throws(SinkError) -> [String: [EventHolder]] {
         let changes = try pendingChanges()
         var result = try read { store throws(SinkError) -> [String: [EventHolder]] in try store.eventHolders(ids) }

@@ -165,6 +165,15 @@ public struct Runner {
         var sessions: SessionStage
         do throws(SinkError) {
             if let history { store = history } else { store = try SQLiteHistoryStore.temporary() }
+            if !options.dryRun {
+                let settings = BuildSettings.text(pipeline)
+                if let stored = try store.storedBuildSettings(), stored != settings {
+                    let where_ = sinkKind == .redis ? "this Redis" : output
+                    summary.problems.append("the sessions stored in \(where_) were built with other settings: \(BuildSettings.changes(from: stored, to: settings).joined(separator: ", ")); this run rebuilt the visitors it read and no others, whose sessions keep the settings of their runs: to have every stored session built with the new ones, run funnel backfill PIPELINE --from FIRST --to LAST --rebuild over the days loaded; to keep the old, put the settings back (docs/operations.md, \"Changing the pipeline\")")
+                    if summary.exitStatus == .success { summary.exitStatus = .inputDamaged }
+                }
+                store.buildSettings = settings
+            }
             sessions = try SessionStage(transformer: Transformer(configuration: configuration), store: store, sink: sink,
                                         chunkRecords: chunkRecords, warnVisitorRecords: pipeline.warnVisitorRecords,
                                         continueVisitorRecords: pipeline.continueVisitorRecords, journal: journal)

@@ -1,0 +1,55 @@
+import FunnelCore
+
+/// The pipeline settings that shape the stored sessions from the stored records: the schema,
+/// the session cut, the site's hosts (channels), the content slots and the event cap. The
+/// history keeps them from the run that last committed, so that a run with others is said.
+///
+/// A run rebuilds only the visitors it reads; the others' sessions stay as the settings of
+/// their runs made them. Until 2026-12-06 a night run with `timeout: 10m` after nights with
+/// `30m` exited 0 with a store that no single run makes (SPEC 10), without a word (a
+/// review). The reading settings (salt, filters, formats) are kept per file instead
+/// (`ReadingSettings`), since a file's records depend on them.
+enum BuildSettings {
+    /// One `name=value` line per setting, in a fixed order.
+    static func text(_ pipeline: Pipeline) -> String {
+        var lines = ["schema=\(pipeline.schema.rawValue)",
+                     "sessions.timeout=\(duration(pipeline.sessions.timeoutMillis))",
+                     "sessions.max_duration=\(duration(pipeline.sessions.maxDurationMillis))",
+                     "site.hosts=\(pipeline.siteHosts.sorted().joined(separator: ","))",
+                     "limits.max_events_per_session=\(pipeline.maxEventsPerSession)"]
+        // The MVP schema has no slot fields.
+        if pipeline.schema == .enhanced {
+            lines.append("content_slots=\(pipeline.slots.map { "\($0.name):\($0.pattern)" }.joined(separator: ","))")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The settings that differ, each as `name was (now value)`, in `now`'s order; a setting
+    /// only one side has is said with `none` on the other.
+    static func changes(from stored: String, to now: String) -> [String] {
+        func pairs(_ text: String) -> [(String, String)] {
+            text.split(separator: "\n").map { line -> (String, String) in
+                let parts = line.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                return (String(parts[0]), parts.count > 1 ? String(parts[1]) : "")
+            }
+        }
+        let before = Dictionary(pairs(stored), uniquingKeysWith: { first, _ in first })
+        var names = pairs(now).map(\.0)
+        names += before.keys.filter { !names.contains($0) }.sorted()
+        let after = Dictionary(pairs(now), uniquingKeysWith: { first, _ in first })
+        return names.compactMap { name in
+            let (old, new) = (before[name], after[name])
+            guard old != new else { return nil }
+            func shown(_ value: String?) -> String { value.map { $0.isEmpty ? "empty" : $0 } ?? "none" }
+            return "\(name) \(shown(old)) (now \(shown(new)))"
+        }
+    }
+
+    /// `30m`, `24h`, `90s`, `1500ms`: the largest unit that divides it.
+    static func duration(_ millis: Int64) -> String {
+        for (unit, name) in [(Int64(86_400_000), "d"), (3_600_000, "h"), (60_000, "m"), (1000, "s")] where millis % unit == 0 {
+            return "\(millis / unit)\(name)"
+        }
+        return "\(millis)ms"
+    }
+}

@@ -1,0 +1,91 @@
+@testable import FunnelPipeline
+import FunnelTestSupport
+import Testing
+
+/// A run whose session settings differ from those the stored sessions were built with says
+/// so, once, with the remedy, and exits 2 (rv69d: a night with `timeout: 10m` after nights
+/// with `30m` exited 0 with a store no single run makes, SPEC 10).
+@Suite(.serialized)
+struct BuildSettingsTests {
+    static func pipeline(_ folder: String, timeout: String, schema: String = "mvp") -> String {
+        let path = folder + "/pipeline.yaml"
+        TestFiles.write(path, """
+            sources:
+              - kind: ndjson
+                paths: ["ev-{date}.ndjson"]
+            sessions:
+              timeout: \(timeout)
+            schema: \(schema)
+            sink:
+              kind: ndjson
+              output: out/
+
+            """)
+        return path
+    }
+
+    static func write(_ folder: String) {
+        func event(_ visitor: String, _ time: String) -> String {
+            #"{"event":"PageView","timestamp":"\#(time)","anonymous_id":"\#(visitor)","url":"https://film.example/"}"#
+        }
+        TestFiles.write(folder + "/ev-2024-03-01.ndjson", [event("v1", "2024-03-01T10:00:00Z"), event("v1", "2024-03-01T10:20:00Z")].joined(separator: "\n") + "\n")
+        TestFiles.write(folder + "/ev-2024-03-02.ndjson", event("v2", "2024-03-02T10:00:00Z") + "\n")
+    }
+
+    private func check(sink: Pipeline.SinkKind, redisURL: String? = nil, _ folder: String) throws {
+        Self.write(folder)
+        func run(_ day: String, _ timeout: String, schema: String = "mvp") throws -> RunSummary {
+            try RunsOverTimeTests.run(Self.pipeline(folder, timeout: timeout, schema: schema), days: [day], sink: sink, output: folder + "/out", redisURL: redisURL)
+        }
+        let first = try run("2024-03-01", "30m")
+        #expect(first.exitStatus == .success && first.problems.isEmpty, "\(first.text)")
+        let same = try run("2024-03-02", "30m")
+        #expect(same.exitStatus == .success && same.problems.isEmpty, "\(same.text)")
+        let changed = try run("2024-03-02", "10m")
+        #expect(changed.exitStatus == .inputDamaged, "\(changed.text)")
+        #expect(changed.problems.contains { $0.contains("were built with other settings: sessions.timeout 30m (now 10m); this run rebuilt the visitors it read and no others") && $0.contains("--rebuild") }, "\(changed.problems)")
+        // Said once: the history now holds the new settings.
+        let after = try run("2024-03-02", "10m")
+        #expect(after.exitStatus == .success && after.problems.isEmpty, "\(after.text)")
+        let schema = try run("2024-03-02", "10m", schema: "enhanced")
+        #expect(schema.problems.contains { $0.contains("schema mvp (now enhanced), content_slots none (now trailer:trailer*,intro:intro*)") }, "\(schema.problems)")
+    }
+
+    @Test func aChangeOfTheSessionSettingsIsSaidOnceByAFlatFileRun() throws {
+        let folder = TestFiles.temporaryFolder("build-settings-flat")
+        defer { TestFiles.remove(folder) }
+        try check(sink: .ndjson, folder)
+    }
+
+    @Test func aChangeOfTheSessionSettingsIsSaidOnceByARedisRun() throws {
+        let folder = TestFiles.temporaryFolder("build-settings-redis")
+        defer { TestFiles.remove(folder) }
+        let server = try RedisServer()
+        defer { server.stop() }
+        try check(sink: .redis, redisURL: server.url, folder)
+        #expect(try server.connect().command("EXISTS", "funnel:settings") == .integer(1))
+    }
+
+    /// A dry run neither says nor stores.
+    @Test func aDryRunStoresNothing() throws {
+        let folder = TestFiles.temporaryFolder("build-settings-dry")
+        defer { TestFiles.remove(folder) }
+        Self.write(folder)
+        _ = try RunsOverTimeTests.run(Self.pipeline(folder, timeout: "30m"), days: ["2024-03-01"], sink: .ndjson, output: folder + "/out")
+        var options = RunOptions()
+        options.days = [try Day(parsing: "2024-03-01")]
+        options.output = folder + "/out"
+        options.progress = .never
+        options.dryRun = true
+        let dry = try Runner(pipeline: PipelineLoader.load(path: Self.pipeline(folder, timeout: "10m")), options: options, report: { _ in }).run()
+        #expect(dry.problems.isEmpty, "\(dry.problems)")
+        let next = try RunsOverTimeTests.run(Self.pipeline(folder, timeout: "30m"), days: ["2024-03-01"], sink: .ndjson, output: folder + "/out")
+        #expect(next.problems.isEmpty, "\(next.problems)")
+    }
+
+    @Test func changesAreNamedWithBothValues() {
+        #expect(BuildSettings.changes(from: "a=1\nb=2\nc=", to: "a=1\nb=3\nd=x") == ["b 2 (now 3)", "d none (now x)", "c empty (now none)"])
+        #expect(BuildSettings.duration(1_800_000) == "30m" && BuildSettings.duration(90_000) == "90s" && BuildSettings.duration(86_400_000) == "1d"
+                && BuildSettings.duration(1500) == "1500ms")
+    }
+}
