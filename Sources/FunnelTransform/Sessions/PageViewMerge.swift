@@ -35,7 +35,7 @@ enum PageViewMerge {
                 let view = records[candidate]
                 if view.timestamp > line.timestamp + windowMillis { break }
                 let distance = abs(view.timestamp - line.timestamp)
-                guard !taken[candidate], view.path == line.path else { continue }
+                guard !taken[candidate], view.path == line.path || samePathDecoded(view.path, line.path) else { continue }
                 if let a = view.sessionID, let b = line.sessionID, a != b { continue }
                 if distance < bestDistance {
                     best = candidate
@@ -60,6 +60,40 @@ enum PageViewMerge {
         }
         records.removeLast(records.count - kept)
         return removed.count
+    }
+
+    /// Whether two paths that differ as written are one path once their percent escapes are
+    /// decoded: a browser's `location` says `/café` or `/caf%C3%A9` where the server logs
+    /// `/caf%c3%a9` (rv69d: one visit was two page views). Only for the comparison: each
+    /// record keeps its path as written.
+    static func samePathDecoded(_ a: String?, _ b: String?) -> Bool {
+        guard let a, let b, a.utf8.contains(UInt8(ascii: "%")) || b.utf8.contains(UInt8(ascii: "%")) else { return false }
+        return decoded(a) == decoded(b)
+    }
+
+    private static func decoded(_ path: String) -> [UInt8] {
+        func hex(_ byte: UInt8) -> UInt8? {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+            default: nil
+            }
+        }
+        let bytes = Array(path.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var index = 0
+        while index < bytes.count {
+            if bytes[index] == UInt8(ascii: "%"), index + 2 < bytes.count, let high = hex(bytes[index + 1]), let low = hex(bytes[index + 2]) {
+                out.append(high << 4 | low)
+                index += 3
+            } else {
+                out.append(bytes[index])
+                index += 1
+            }
+        }
+        return out
     }
 
     /// Gives a client view what only its log line knows.
