@@ -86,6 +86,13 @@ public struct Runner {
         if !options.dryRun {
             try Self.makeFolder(output)
             lock = try RunLock(folder: output)
+            // A run's file is cleared of a killed run's temporary when it is written again; one
+            // of another name (another sink's, or gzip's `.gz`) stayed for good (rv69c: a
+            // 55 MB `redis.resp.tmp-<pid>` beside every later `sessions.ndjson`).
+            AtomicFile.removeStaleTemporaries(inFolder: output, ofNames: { name in
+                let plain = name.hasSuffix(".gz") ? String(name.dropLast(3)) : name
+                return Self.outputNames.contains(plain)
+            })
         }
         // Read under the run lock: a run that waited for another's lock and had read the
         // manifest before it wrote back the manifest as it stood before the other run, whose
@@ -319,6 +326,10 @@ public struct Runner {
         summary.seconds = Self.now() - started
         return summary
     }
+
+    /// The files a run writes into its output folder (each also with `.gz` where gzip applies).
+    static let outputNames: Set<String> = [NDJSONSessionWriter.fileName, CSVSessionWriter.fileName, RESPSessionWriter.fileName,
+                                           DeletedSessionsFile.fileName, RejectWriter.fileName]
 
     /// The writer of a flat-file sink `kind` (not `.redis`) for `pipeline` into `folder`, and
     /// the path of the file it writes: a run's sink, and `funnel export`'s (`Exporter`). The

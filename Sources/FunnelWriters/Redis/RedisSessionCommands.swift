@@ -90,7 +90,9 @@ public enum RedisSessionCommands {
                 builder.argument(event)
             }
         }
-        if let ttlSeconds {
+        // A removed id (neither fields nor events) is its `DEL` alone: its `EXPIRE`s were on
+        // keys just deleted (rv69c: harmless, and not the stream the docs give).
+        if let ttlSeconds, !(session.fields.isEmpty && session.events.isEmpty) {
             let ttl = String(ttlSeconds)
             builder.command("EXPIRE", arguments: 2)
             builder.argument(sessionKey)

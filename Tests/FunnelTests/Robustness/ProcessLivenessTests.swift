@@ -1,3 +1,5 @@
+import Foundation
+import FunnelPipeline
 @testable import FunnelCore
 import FunnelTestSupport
 import FunnelWriters
@@ -49,5 +51,25 @@ struct ProcessLivenessTests {
         try file.commit()
         #expect(!TestFiles.exists(left), "the zombie's temporary file is removed")
         #expect(TestFiles.exists(mine), "a running process's is kept")
+    }
+
+    /// A run clears a killed run's temporaries of every output name, not only of the file it
+    /// writes (rv69c: a killed `resp` run's `redis.resp.tmp-<pid>` stayed beside every later
+    /// `sessions.ndjson`); other files' and a live process's are left.
+    @Test func aRunClearsTheTemporariesOfEveryOutputName() throws {
+        let folder = TestFiles.temporaryFolder("run-temporaries")
+        defer { TestFiles.remove(folder) }
+        TestFiles.write(folder + "/ev-2024-03-01.ndjson", #"{"event":"PageView","timestamp":"2024-03-01T10:00:00Z","anonymous_id":"v1","url":"/"}"# + "\n")
+        TestFiles.write(folder + "/pipeline.yaml", "sources:\n  - kind: ndjson\n    paths: [\"ev-{date}.ndjson\"]\nsink:\n  kind: ndjson\n  output: out\n")
+        let output = folder + "/out"
+        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        let gone = Int32.max
+        let stale = ["redis.resp", "redis.resp.gz", "sessions.csv", "sessions.ndjson.gz", "deleted.ndjson"].map { "\($0).tmp-\(gone)" }
+        let kept = ["notes.txt.tmp-\(gone)", "redis.resp.tmp-\(getppid())"]
+        for name in stale + kept { TestFiles.write(output + "/" + name, "half a file") }
+        let summary = try RunsOverTimeTests.run(folder + "/pipeline.yaml", days: ["2024-03-01"], sink: .ndjson, output: output)
+        #expect(summary.exitStatus == .success, "\(summary.text)")
+        for name in stale { #expect(!TestFiles.exists(output + "/" + name), "\(name)") }
+        for name in kept { #expect(TestFiles.exists(output + "/" + name), "\(name)") }
     }
 }
