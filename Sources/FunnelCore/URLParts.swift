@@ -94,6 +94,32 @@ public struct URLParts: Sendable, Hashable {
         return text.withUTF8 { b in authority(b).host.map { lowercased(UnsafeBufferPointer(rebasing: b[$0])) } }
     }
 
+    /// Whether a URL's host is a host's name: ASCII letters, digits, `.`, `-` and `_`, an
+    /// address in brackets (`[2001:db8::1]`), or a name beyond ASCII of letters, digits and
+    /// marks. A referrer's host with a line break, a quote, a comma, a space or a formula's
+    /// `=` is none (rv69c: `https://r\rx.example/` was written as the session's `referrer`
+    /// and `source`, the CR with it); a referrer without a host's name tells nothing.
+    public static func isHostName(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let first = bytes.first else { return false }
+        if first == UInt8(ascii: "[") {
+            return bytes.count > 2 && bytes.last == UInt8(ascii: "]") && bytes.dropFirst().dropLast().allSatisfy {
+                $0 &- 0x30 < 10 || ($0 | 0x20) &- UInt8(ascii: "a") < 6 || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ".")
+            }
+        }
+        guard UTF8Validation.isASCII(bytes) else {
+            return String(decoding: bytes, as: UTF8.self).unicodeScalars.allSatisfy { scalar in
+                scalar.isASCII ? isHostByte(UInt8(scalar.value))
+                    : scalar.properties.isAlphabetic || scalar.properties.numericType != nil || scalar.properties.generalCategory == .nonspacingMark
+                        || scalar.properties.generalCategory == .spacingMark
+            }
+        }
+        return bytes.allSatisfy(isHostByte)
+    }
+
+    private static func isHostByte(_ byte: UInt8) -> Bool {
+        (byte | 0x20) &- UInt8(ascii: "a") < 26 || byte &- 0x30 < 10 || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
+    }
+
     /// A host as URLs carry it, in lower case: how every host funnel keeps is compared (a
     /// `$host` log variable as well as a URL's). ASCII is folded on the bytes. A port
     /// (`$http_host` is the `Host` header, `film.example:8443`) and a root dot are left out,

@@ -34,7 +34,7 @@ extension Transformer {
             // A host starting with a digit may be an address in a form of its own (the record
             // path writes it as one: `ClientAddress.dottedQuad(ofHost:)`).
             guard UTF8Validation.isASCII(bytes), bytes.first.map({ $0 &- 0x30 >= 10 }) ?? true else { return nil }
-            referrerHost = Self.lowercased(bytes)
+            if URLParts.isHostName(bytes) { referrerHost = Self.lowercased(bytes) }
         }
         var query: RecordCoding.Text?
         if let range = parts.query {

@@ -84,7 +84,10 @@ public final class Transformer {
             r.geoCity = geo.city
         }
         if let referrer = r.referrer {
-            r.referrerHost = URLParts.host(of: referrer).flatMap { $0.isEmpty ? nil : ClientAddress.dottedQuad(ofHost: $0) }
+            r.referrerHost = URLParts.host(of: referrer).flatMap { host in
+                var name = host
+                return name.withUTF8(URLParts.isHostName) ? ClientAddress.dottedQuad(ofHost: host) : nil
+            }
         }
         r.query = r.query.flatMap(Self.campaignQuery)
         r.ip = nil

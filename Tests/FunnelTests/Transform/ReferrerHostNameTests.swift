@@ -1,0 +1,63 @@
+import FunnelCore
+import FunnelPipeline
+import FunnelTestSupport
+import Foundation
+import Testing
+
+/// A referrer whose host is no host's name is no referrer, on the byte path of access logs
+/// and on the record path of client events (rv69c: `https://r\rx.example/` and
+/// `https://=cmd|x.example/` were written as `referrer` and `source`, the CR with them).
+struct ReferrerHostNameTests {
+    static let agent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/122.0 Safari/537.36"
+
+    @Test(arguments: [("https://r\\rx.example/", false), ("https://x\\n.example/", false), ("https://\\u2028.example/", false),
+                      ("https://a,b.example/", false), ("https://=cmd|x.example/", false), ("https://a b.example/", false),
+                      ("https://news.example/", true), ("https://b\\u00fccher.example/", true), ("https://my_host.example:8443/", true)])
+    func aReferrerWithoutAHostNameIsNone(_ referrer: String, _ kept: Bool) throws {
+        let folder = TestFiles.temporaryFolder("referrer-host-name")
+        defer { TestFiles.remove(folder) }
+        TestFiles.write(folder + "/pipeline.yaml", """
+            sources:
+              - kind: ndjson
+                paths: ["ev-{date}.ndjson"]
+            site:
+              hosts: [film.example]
+            schema: enhanced
+            sink:
+              kind: ndjson
+              output: out
+
+            """)
+        TestFiles.write(folder + "/ev-2024-03-01.ndjson", #"{"event":"PageView","timestamp":"2024-03-01T10:00:00Z","anonymous_id":"v1","url":"https://film.example/","referrer":"\#(referrer)","user_agent":"\#(Self.agent)"}"# + "\n")
+        let summary = try RunsOverTimeTests.run(folder + "/pipeline.yaml", days: ["2024-03-01"], sink: .ndjson, output: folder + "/out")
+        #expect(summary.sessions == 1, "\(summary.text)")
+        let line = try #require(TestFiles.readText(folder + "/out/sessions.ndjson"))
+        let session = try #require(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        #expect((session["referrer"] != nil) == kept, "\(referrer): \(line)")
+        if !kept { #expect(session["source"] as? String == "direct", "\(line)") }
+    }
+
+    /// The same through an access log's bytes.
+    @Test(arguments: [("https://=cmd|x.example/", false), ("https://a,b.example/", false), ("https://news.example/x", true)])
+    func anAccessLogsReferrerWithoutAHostNameIsNone(_ referrer: String, _ kept: Bool) throws {
+        let folder = TestFiles.temporaryFolder("referrer-host-name-log")
+        defer { TestFiles.remove(folder) }
+        TestFiles.write(folder + "/pipeline.yaml", """
+            sources:
+              - kind: access_log
+                format: '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" "$host"'
+                paths: ["access-{date}.log"]
+            schema: enhanced
+            sink:
+              kind: ndjson
+              output: out
+
+            """)
+        TestFiles.write(folder + "/access-2024-03-01.log", "198.51.100.7 - - [01/Mar/2024:10:00:00 +0000] \"GET / HTTP/1.1\" 200 1 \"\(referrer)\" \"\(Self.agent)\" \"film.example\"\n")
+        let summary = try RunsOverTimeTests.run(folder + "/pipeline.yaml", days: ["2024-03-01"], sink: .ndjson, output: folder + "/out")
+        #expect(summary.sessions == 1, "\(summary.text)")
+        let line = try #require(TestFiles.readText(folder + "/out/sessions.ndjson"))
+        let session = try #require(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        #expect((session["referrer"] != nil) == kept, "\(referrer): \(line)")
+    }
+}
