@@ -88,11 +88,31 @@ public struct Backfill {
                 dayOptions.output = stagingFolder
             }
         }
+        if rebuild && sinkKind != .redis && (output == "." || output == ".." || output.hasSuffix("/.") || output.hasSuffix("/..")) {
+            // `..rebuild` beside `.` loaded every day and then could not move `.` aside (rv69b).
+            guard let real = realpath(output, nil) else { throw PipelineError("cannot resolve the output folder \(output): \(String(cString: strerror(errno)))") }
+            output = String(cString: real)
+            free(real)
+            dayOptions.output = output + ".rebuild"
+            stagingFolder = dayOptions.output
+        }
         let key = "\(days.first!) \(days.last!) \(rebuild ? "rebuild" : "incremental")"
+        // A Redis backfill's state names the server it loaded (its `run_id`): a server
+        // restarted since (from a snapshot older than the days done, or empty) holds none of
+        // them, and resuming after the last day done left them out, exit 0 (rv69b: 7,104
+        // sessions of 9,338). Nil when `INFO` is refused: then a restart is not told.
+        var redisTarget: RedisURL?
+        if sinkKind == .redis && !options.dryRun {
+            if let stagingURL { redisTarget = stagingURL } else {
+                redisTarget = try Runner.redisURL(pipeline.sink, override: options.redisURL, file: pipeline.file, environment: options.environment)
+            }
+        }
+        let serverRunID = redisTarget.flatMap(Self.serverRunID)
+        let stateKey = serverRunID.map { key + " redis:" + $0 } ?? key
         // A flat-file rebuild killed after its staging folder became the output (its state
         // file moved along) is done: until 2026-12-05 it was rebuilt again from nothing, and
         // its switch put the first rebuild where the previous outputs had been kept.
-        if let stagingFolder, access(stagingFolder, F_OK) != 0, Self.lastDayDone(in: output + "/backfill.state", key: key, days: days) == days.count - 1 {
+        if let stagingFolder, access(stagingFolder, F_OK) != 0, Self.lastDayDone(in: output + "/backfill.state", key: stateKey, days: days) == days.count - 1 {
             unlink(output + "/backfill.state")
             report("switched: \(output) holds the rebuilt outputs (the switch was done before this backfill was stopped)\n")
             return .success
@@ -101,9 +121,18 @@ public struct Backfill {
         try Runner.makeFolder(stateFolder)
         let statePath = stateFolder + "/backfill.state"
         var start = 0
-        if let index = Self.lastDayDone(in: statePath, key: key, days: days) {
+        if let index = Self.lastDayDone(in: statePath, key: stateKey, days: days) {
             start = index + 1
             report("resuming \(key) after \(days[index])\n")
+        } else if let other = Self.stateKey(in: statePath) {
+            // Said, not dropped without a word (rv69b: a backfill of two years killed, then
+            // run to a later last day, began again at day 1 in silence).
+            let (otherKey, otherServer) = Self.split(stateKey: other)
+            if otherKey == key, let otherServer, otherServer != serverRunID {
+                report("warning: Redis restarted since this backfill stopped (its run_id changed): the days it loaded may be lost with the restart, so it starts again from the first day\n")
+            } else if otherKey != key {
+                report("warning: \(statePath) is the state of a backfill of \(otherKey), not of \(key): this backfill starts from its first day (to resume that one, run it with its own --from and --to)\n")
+            }
         }
         let marker = pipeline.sink.keyPrefix + "funnel:rebuild"
         // A Redis rebuild's state once switched, until its marker is deleted.
@@ -116,7 +145,7 @@ public struct Backfill {
             // there for a rollback. The file, not the marker alone, says so: a marker whose
             // deletion failed at the end of a finished rebuild made the next rebuild of the
             // same days a no-op.
-            if let liveURL, let stagingURL, Self.lastDayDone(in: switchedPath, key: key, days: days) == days.count - 1 {
+            if let liveURL, let stagingURL, Self.lastDayDone(in: switchedPath, key: stateKey, days: days) == days.count - 1 {
                 report("switched: the rebuilt data is database \(liveURL.db) (the switch was done before this backfill was stopped); the previous data is in database \(stagingURL.db) (FLUSHDB it when satisfied)\n")
                 deleteMarker(marker, live: liveURL, notice: notice)
                 unlink(switchedPath)
@@ -177,21 +206,35 @@ public struct Backfill {
         // (until 2026-12-05's night only a resumed backfill named those of the one stopped before it).
         var failedNow: [Day] = []
         var warned = Set<String>()
+        /// Whether the server restarted since the backfill began; said, with what to do.
+        func restarted(before day: Day) -> Bool {
+            guard let redisTarget, let serverRunID, let now = Self.serverRunID(redisTarget), now != serverRunID else { return false }
+            report("  problem: Redis at \(redisTarget.redacted) restarted during the backfill (its run_id changed), before \(day) was done: the days loaded before it may be lost unless Redis's persistence kept them\n")
+            report("stopped at \(day); run the same command again: it starts again from the first day\n")
+            return true
+        }
         for index in start..<days.count {
             let day = days[index]
             dayOptions.days = [day]
             let done = index - start + 1
+            if restarted(before: day) { return .sinkFailure }
             let summary: RunSummary
             do {
                 summary = try Runner(pipeline: pipeline, options: dayOptions, report: { _ in }).run()
                 last = summary
-            } catch where error.noInput {
+            } catch where !error.noInput {
+                // Where the backfill stopped, as a day that fails with status 3 says it (a lock
+                // held by another run said only its own message; rv69b).
+                report("day \(index + 1)/\(days.count) \(day): \(error.description)\n")
+                report("stopped at \(day); run the same command again to resume from it\n")
+                throw error
+            } catch {
                 // A day without logs (a server down, a gap in an archive) is said and passed:
                 // until 2026-12-05 it stopped the backfill, and resuming stopped at it again.
                 report("day \(index + 1)/\(days.count) \(day): skipped, \(error.description)\n")
                 so.withoutInput.append(day)
                 if so.worst.rawValue < ExitStatus.inputDamaged.rawValue { so.worst = .inputDamaged }
-                try saveState(key, day)
+                try saveState(stateKey, day)
                 continue
             }
             total.days += 1
@@ -214,6 +257,7 @@ public struct Backfill {
             for missing in summary.missingInputs { report("  missing: \(missing) matched no file\n") }
             if !summary.missingInputs.isEmpty { so.missingFiles.append(day) }
             if summary.exitStatus == .sinkFailure || summary.exitStatus == .pipelineError {
+                if restarted(before: day) { return .sinkFailure }
                 report("stopped at \(day); run the same command again to resume from it\n")
                 return summary.exitStatus
             }
@@ -223,7 +267,7 @@ public struct Backfill {
                 failedNow.append(day)
             }
             if summary.rejectedTotal + summary.damaged.values.reduce(0, +) > 0 && !options.dryRun { Self.keepRejects(of: day, in: stateFolder, report: report) }
-            try saveState(key, day)
+            try saveState(stateKey, day)
         }
         // A state naming the last day as done (a backfill stopped at its end) leaves no day
         // to run, and no totals to give.
@@ -385,6 +429,26 @@ public struct Backfill {
         guard parts.count >= 4, parts[0] == "so far", let raw = Int32(parts[1]), let worst = ExitStatus(rawValue: raw) else { return SoFar() }
         let days = { (text: Substring) in text.split(separator: ",").compactMap { Int($0).map(Day.init(number:)) } }
         return SoFar(worst: worst, withoutInput: days(parts[2]), missingFiles: days(parts[3]), failing: parts.count > 4 ? days(parts[4]) : [])
+    }
+
+    /// The key of the backfill a state file is of, or nil without one.
+    static func stateKey(in statePath: String) -> String? {
+        guard let state = PipelineLoader.readText(statePath), let first = state.split(separator: "\n").first else { return nil }
+        let parts = first.split(separator: "|")
+        return parts.count == 2 ? String(parts[0]) : nil
+    }
+
+    /// A state's key as its days and mode, and the Redis server's `run_id` it names, if any.
+    static func split(stateKey: String) -> (key: String, server: String?) {
+        guard let range = stateKey.range(of: " redis:") else { return (stateKey, nil) }
+        return (String(stateKey[..<range.lowerBound]), String(stateKey[range.upperBound...]))
+    }
+
+    /// The server's `run_id`, asked twice (behind a proxy that spreads commands over servers
+    /// the two differ, and none is kept); nil when it cannot be asked.
+    static func serverRunID(_ url: RedisURL) -> String? {
+        guard let connection = try? RedisConnection(url: url), let first = RunLock.runID(connection) else { return nil }
+        return RunLock.runID(connection) == first ? first : nil
     }
 
     /// The index in `days` of the last day a state file of `key` says is done, or nil.

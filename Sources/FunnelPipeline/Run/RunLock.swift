@@ -162,7 +162,7 @@ final class RunLock {
 
     /// The server's `run_id` (`INFO server`), which a restart changes; nil when the server
     /// refuses `INFO` (an ACL without it) or the reply has none.
-    private static func runID(_ connection: RedisConnection) -> String? {
+    static func runID(_ connection: RedisConnection) -> String? {
         guard case .string(let bytes)? = try? connection.command([Array("INFO".utf8), Array("server".utf8)]) else { return nil }
         let text = String(decoding: bytes, as: UTF8.self)
         for line in text.split(whereSeparator: \.isNewline) where line.hasPrefix("run_id:") {

@@ -29,6 +29,76 @@ struct OperationsTests {
         return try backfill.run()
     }
 
+    /// A Redis restarted during a backfill (killed and started empty, as from a snapshot
+    /// older than the days done) stops it, and the same command run again starts from the
+    /// first day, not after the last day done: its sessions equal one run over every day
+    /// (rv69b: the resume exited 0 with 7,104 sessions of 9,338). A state of another range is
+    /// said, not dropped without a word.
+    @Test func aRedisRestartedDuringABackfillMakesItStartAgain() throws {
+        let days = Days(seed: 95, visitors: 300)
+        let output = TestFiles.temporaryFolder("ops-backfill-restart")
+        defer { TestFiles.remove(output) }
+        let expected = try days.sessionsOfOneRedisRun(output: output + "/whole")
+        let server = try RedisServer()
+        defer { server.stop() }
+        var log = ""
+        var restarted = false
+        let first = try backfill(days, days.dates[...], output: output + "/out", redisURL: server.url) { line in
+            log += line
+            // After the second day is done: the server restarts empty.
+            if line.hasPrefix("day 2/") && !restarted {
+                restarted = true
+                server.kill()
+                try? server.start()
+            }
+        }
+        #expect(first == .sinkFailure, "\(log)")
+        #expect(log.contains("restarted during the backfill (its run_id changed), before \(days.dates[2]) was done"), "\(log)")
+        #expect(log.contains("stopped at \(days.dates[2]); run the same command again: it starts again from the first day"), "\(log)")
+        var again = ""
+        let second = try backfill(days, days.dates[...], output: output + "/out", redisURL: server.url) { again += $0 }
+        #expect(second == .success, "\(again)")
+        #expect(again.contains("Redis restarted since this backfill stopped (its run_id changed)") && !again.contains("resuming"), "\(again)")
+        #expect(try server.dumpSessions() == expected)
+
+        // A state of another range: said.
+        let state = output + "/flat/backfill.state"
+        try FileManager.default.createDirectory(atPath: output + "/flat", withIntermediateDirectories: true)
+        TestFiles.write(state, "2023-01-01 2024-12-31 incremental|19601\n")
+        var other = ""
+        #expect(try backfill(days, days.dates[...], output: output + "/flat") { other += $0 } == .success, "\(other)")
+        #expect(other.contains("is the state of a backfill of 2023-01-01 2024-12-31 incremental, not of \(days.dates.first!) \(days.dates.last!) incremental"), "\(other)")
+    }
+
+    /// A flat-file rebuild into an output written with a final `.` stages beside the folder
+    /// itself and switches (rv69b: `output: .` staged into `..rebuild`, loaded every day and
+    /// could never move `.` aside).
+    @Test func aRebuildIntoAFolderWrittenWithADotSwitches() throws {
+        let days = Days(seed: 97, visitors: 100)
+        let output = TestFiles.temporaryFolder("ops-rebuild-dot")
+        defer { TestFiles.remove(output) }
+        try FileManager.default.createDirectory(atPath: output + "/out", withIntermediateDirectories: true)
+        var log = ""
+        #expect(try backfill(days, days.dates[...], output: output + "/out/.", rebuild: true) { log += $0 } == .success, "\(log)")
+        #expect(TestFiles.exists(output + "/out/sessions.ndjson") && TestFiles.exists(output + "/out.previous"), "\(log)")
+        #expect(!TestFiles.exists(output + "/out/..rebuild"))
+    }
+
+    /// A day stopped by an error of status 1 (another run's lock) says where the backfill
+    /// stopped, as a day of status 3 does (rv69b: only the lock's message).
+    @Test func aBackfillStoppedByALockSaysWhereItStopped() throws {
+        let days = Days(seed: 96, visitors: 100)
+        let output = TestFiles.temporaryFolder("ops-backfill-locked")
+        defer { TestFiles.remove(output) }
+        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        let descriptor = open(output + "/funnel.lock", O_CREAT | O_RDWR, 0o644)
+        defer { close(descriptor) }
+        #expect(flock(descriptor, LOCK_EX | LOCK_NB) == 0)
+        var log = ""
+        #expect(throws: PipelineError.self) { _ = try backfill(days, days.dates[...], output: output) { log += $0 } }
+        #expect(log.contains("day 1/\(days.dates.count) \(days.dates[0]): ") && log.contains("stopped at \(days.dates[0]); run the same command again to resume from it"), "\(log)")
+    }
+
     /// A month's file is read by each day's run of the month: the backfill's totals count its
     /// lines once (they counted them once a day: 724,714 lines read of 122,994 in a review),
     /// and the days that ended with a status other than 0 are named at the end (only a resumed
