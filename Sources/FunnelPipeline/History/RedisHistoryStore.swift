@@ -20,7 +20,8 @@ import FunnelWriters
 /// leaves none; a missing filter, or one saved for another number of keys (another program,
 /// or an older funnel, wrote since), is built again with SCAN.
 ///
-/// `funnel:settings` holds the settings the stored sessions were built with (`BuildSettings`).
+/// `funnel:settings` holds the settings the stored sessions were built with (`BuildSettings`),
+/// `funnel:generation` the number of runs that committed (`storedGeneration`).
 /// `funnel:unfinished` lists the runs that wrote to the history and did not finish, each as
 /// the names of the input files it read: a run adds itself before its first write and, at
 /// its end, takes off every run whose files it read again (which rebuilt every visitor those
@@ -404,6 +405,23 @@ public final class RedisHistoryStore: HistoryStore {
 
     public var buildSettings: String?
 
+    /// `<prefix>funnel:generation`: how many runs committed to this history. The output
+    /// folder keeps the number its last run left (`Runner.generationFile`), so that a Redis
+    /// holding less than that folder's runs loaded (restarted from an older snapshot or
+    /// empty, flushed, another server) is told before a run builds on it.
+    private var generationKey: String { prefix + "generation" }
+    /// The number stored when the run began (`storedGeneration`), and the one its commit set.
+    private var startGeneration: Int64 = 0
+    public private(set) var committedGeneration: Int64?
+
+    /// The stored count of committed runs, 0 without one (a history written before
+    /// 2026-12-06, or none).
+    public func storedGeneration() throws(SinkError) -> Int64 {
+        guard case .string(let bytes) = try send([[b("GET"), b(generationKey)]])[0] else { return 0 }
+        startGeneration = Int64(String(decoding: bytes, as: UTF8.self)) ?? 0
+        return startGeneration
+    }
+
     /// `<prefix>funnel:settings`: the settings the stored sessions were built with.
     private var buildSettingsKey: String { prefix + "settings" }
 
@@ -418,6 +436,10 @@ public final class RedisHistoryStore: HistoryStore {
     public func commit() throws(SinkError) {
         try confirmWrites()
         if let buildSettings { _ = try send([[b("SET"), b(buildSettingsKey), b(buildSettings)]]) }
+        // SET, not INCR (a user of README's ACL may not INCR): the run lock keeps other runs
+        // from committing in between.
+        _ = try send([[b("SET"), b(generationKey), b(String(startGeneration + 1))]])
+        committedGeneration = startGeneration + 1
         // Every session the run sent is in a stored row now: its notes are done with, before
         // the run leaves the unfinished runs, so that a run whose notes stay is still named.
         if let sentJournalKey { _ = try send([[b("DEL"), b(sentJournalKey)]]) }

@@ -172,6 +172,7 @@ public struct Backfill {
                     return .sinkFailure
                 }
                 unlink(output + "/" + Manifest.rebuildFileName)
+                unlink(output + "/" + Runner.generationFile(Manifest.rebuildFileName))
             }
             if let stagingFolder {
                 try FileTree.remove(stagingFolder)
@@ -210,7 +211,7 @@ public struct Backfill {
         func restarted(before day: Day) -> Bool {
             guard let redisTarget, let serverRunID, let now = Self.serverRunID(redisTarget), now != serverRunID else { return false }
             report("  problem: Redis at \(redisTarget.redacted) restarted during the backfill (its run_id changed), before \(day) was done: the days loaded before it may be lost unless Redis's persistence kept them\n")
-            report("stopped at \(day); run the same command again: it starts again from the first day\n")
+            report("stopped at \(day); run the same command again: it starts again from the first day, and if Redis lost what earlier runs loaded, its first day says so, and the days are to be rebuilt with --rebuild\n")
             return true
         }
         for index in start..<days.count {
@@ -307,6 +308,10 @@ public struct Backfill {
                     rename(output + "/" + Manifest.fileName, output + "/" + Manifest.fileName + ".previous")
                     rename(output + "/" + Manifest.rebuildFileName, output + "/" + Manifest.fileName)
                 }
+                // The count of committed runs goes with its history too (the live database
+                // now holds the staging one's).
+                let rebuilt = output + "/" + Runner.generationFile(Manifest.rebuildFileName)
+                if access(rebuilt, F_OK) == 0 { rename(rebuilt, output + "/" + Runner.generationFile(Manifest.fileName)) }
                 report("switched: the rebuilt data is now database \(liveURL.db); the previous data is in database \(stagingURL.db) (FLUSHDB it when satisfied)\n")
                 try stopForTest?(.switched)
             } else if let stagingFolder {

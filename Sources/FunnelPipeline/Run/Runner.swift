@@ -80,6 +80,8 @@ public struct Runner {
         var sink: SessionSink?
         var rejects: RejectWriter?
         var history: HistoryStore?
+        /// The Redis sink's history, whose count of committed runs the folder keeps.
+        var redisRuns: RedisHistoryStore?
         var journal: SentSessionsJournal?
         var lock: RunLock?
         defer { lock?.release() }
@@ -133,10 +135,23 @@ public struct Runner {
                     sink = try RedisSessionWriter(url: url, layout: keyLayout, sortedSet: pipeline.schema.eventsAsSortedSet,
                                                   ttlSeconds: pipeline.sink.ttlSeconds, notice: notice)
                     let notesKey = pipeline.sink.keyPrefix + SentSessions.journalKey
-                    history = RedisHistoryStore(url: url, prefix: pipeline.sink.keyPrefix, keyFilterBytes: pipeline.keyFilterBytes, notice: notice,
-                                                runInputs: files.map(\.positionName), sentJournalKey: notesKey)
+                    let redisHistory = RedisHistoryStore(url: url, prefix: pipeline.sink.keyPrefix, keyFilterBytes: pipeline.keyFilterBytes, notice: notice,
+                                                         runInputs: files.map(\.positionName), sentJournalKey: notesKey)
+                    history = redisHistory
+                    redisRuns = redisHistory
                     if let failure = try lock?.lockRedis(url: url, prefix: pipeline.sink.keyPrefix, notice: notice) {
                         summary.problems.append(failure.message)
+                        summary.exitStatus = .sinkFailure
+                        summary.seconds = Self.now() - started
+                        return summary
+                    }
+                    // A Redis holding less than this folder's runs loaded (restarted from an
+                    // older snapshot or empty, flushed, another server) is refused: a run
+                    // would build returning visitors' sessions without their past and leave
+                    // the lost days missing, exit 0 (a review, 2026-12-06).
+                    let stored = try redisHistory.storedGeneration()
+                    if let loaded = Self.readGeneration(output + "/" + Self.generationFile(options.manifestFile)), loaded > stored {
+                        summary.problems.append("Redis at \(url.redacted) holds less than the runs into \(output) loaded (\(stored) of their \(loaded) committed runs): it was restarted from an older snapshot or empty, flushed, or is another server, and the days loaded since are missing; nothing was written. Reprocess the days loaded from nothing: funnel backfill PIPELINE --from FIRST --to LAST --rebuild; or, to go on without them, delete \(output)/\(Self.generationFile(options.manifestFile)) (docs/operations.md, \"After a failed night\")")
                         summary.exitStatus = .sinkFailure
                         summary.seconds = Self.now() - started
                         return summary
@@ -322,9 +337,30 @@ public struct Runner {
         if let lost = lock?.lostDuringRun {
             summary.problems.append(lost)
             summary.exitStatus = .sinkFailure
+        } else if let committed = redisRuns?.committedGeneration {
+            // After the release's restart check: a run whose server restarted leaves the
+            // folder's number ahead of the new server's, and the next run says so.
+            let path = output + "/" + Self.generationFile(options.manifestFile)
+            do throws(SinkError) {
+                let file = try AtomicFile(path: path)
+                try file.append(Array("\(committed)\n".utf8))
+                try file.commit()
+            } catch {
+                summary.warnings.append("cannot write \(path) (\(error.message)): a Redis that loses this run's data is not told by the next run")
+            }
         }
         summary.seconds = Self.now() - started
         return summary
+    }
+
+    /// The file beside a manifest that keeps the count of committed runs of the Redis history
+    /// its runs loaded (`RedisHistoryStore.storedGeneration`): `manifest.ndjson.generation`,
+    /// a Redis rebuild's `manifest.rebuild.ndjson.generation`.
+    static func generationFile(_ manifestFile: String) -> String { manifestFile + ".generation" }
+
+    /// The number a generation file holds; nil without one.
+    static func readGeneration(_ path: String) -> Int64? {
+        PipelineLoader.readText(path).flatMap { Int64($0.filter { !$0.isWhitespace }) }
     }
 
     /// The files a run writes into its output folder (each also with `.gz` where gzip applies).

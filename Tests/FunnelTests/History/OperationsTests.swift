@@ -30,10 +30,11 @@ struct OperationsTests {
     }
 
     /// A Redis restarted during a backfill (killed and started empty, as from a snapshot
-    /// older than the days done) stops it, and the same command run again starts from the
-    /// first day, not after the last day done: its sessions equal one run over every day
-    /// (rv69b: the resume exited 0 with 7,104 sessions of 9,338). A state of another range is
-    /// said, not dropped without a word.
+    /// older than the days done) stops it; the same command run again starts from the first
+    /// day, not after the last day done (rv69b: the resume exited 0 with 7,104 sessions of
+    /// 9,338), and that day's run refuses the Redis that lost the days loaded (its count of
+    /// committed runs is behind the folder's); a rebuild then equals one run over every day.
+    /// A state of another range is said, not dropped without a word.
     @Test func aRedisRestartedDuringABackfillMakesItStartAgain() throws {
         let days = Days(seed: 95, visitors: 300)
         let output = TestFiles.temporaryFolder("ops-backfill-restart")
@@ -57,9 +58,15 @@ struct OperationsTests {
         #expect(log.contains("stopped at \(days.dates[2]); run the same command again: it starts again from the first day"), "\(log)")
         var again = ""
         let second = try backfill(days, days.dates[...], output: output + "/out", redisURL: server.url) { again += $0 }
-        #expect(second == .success, "\(again)")
+        #expect(second == .sinkFailure, "\(again)")
         #expect(again.contains("Redis restarted since this backfill stopped (its run_id changed)") && !again.contains("resuming"), "\(again)")
+        #expect(again.contains("day 1/") && again.contains("holds less than the runs into \(output)/out loaded (0 of their 2 committed runs)"), "\(again)")
+        #expect(try server.keys(matching: "sess:*").isEmpty, "nothing was written")
+        var rebuilt = ""
+        #expect(try backfill(days, days.dates[...], output: output + "/out", redisURL: server.url, rebuild: true) { rebuilt += $0 } == .success, "\(rebuilt)")
         #expect(try server.dumpSessions() == expected)
+        // The folder's count went with the rebuilt history: the next run is taken.
+        #expect(try days.run(days: [days.dates[0]], sink: .redis, output: output + "/out", redisURL: server.url).exitStatus == .success)
 
         // A state of another range: said.
         let state = output + "/flat/backfill.state"
@@ -82,6 +89,31 @@ struct OperationsTests {
         #expect(try backfill(days, days.dates[...], output: output + "/out/.", rebuild: true) { log += $0 } == .success, "\(log)")
         #expect(TestFiles.exists(output + "/out/sessions.ndjson") && TestFiles.exists(output + "/out.previous"), "\(log)")
         #expect(!TestFiles.exists(output + "/out/..rebuild"))
+    }
+
+    /// A nightly run into a Redis that lost what the folder's runs loaded (restarted empty
+    /// between nights) is refused, nothing written (it built returning visitors' sessions
+    /// without their past, exit 0); deleting the folder's count goes on without them.
+    @Test func aRedisThatLostTheNightsBeforeIsRefused() throws {
+        let days = Days(seed: 98, visitors: 200)
+        let output = TestFiles.temporaryFolder("ops-redis-lost")
+        defer { TestFiles.remove(output) }
+        let server = try RedisServer()
+        defer { server.stop() }
+        for date in days.dates.prefix(2) {
+            #expect(try days.run(days: [date], sink: .redis, output: output, redisURL: server.url).exitStatus == .success)
+        }
+        #expect(TestFiles.readText(output + "/manifest.ndjson.generation") == "2\n")
+        #expect(try server.connect().command("GET", "funnel:generation") == .string(Array("2".utf8)))
+        server.kill()
+        try server.start()
+        let refused = try days.run(days: [days.dates[2]], sink: .redis, output: output, redisURL: server.url)
+        #expect(refused.exitStatus == .sinkFailure, "\(refused.text)")
+        #expect(refused.problems.contains { $0.contains("holds less than the runs into \(output) loaded (0 of their 2 committed runs)") && $0.contains("--rebuild") }, "\(refused.problems)")
+        #expect(try server.keys(matching: "sess:*").isEmpty)
+        unlink(output + "/manifest.ndjson.generation")
+        #expect(try days.run(days: [days.dates[2]], sink: .redis, output: output, redisURL: server.url).exitStatus == .success)
+        #expect(TestFiles.readText(output + "/manifest.ndjson.generation") == "1\n")
     }
 
     /// A day stopped by an error of status 1 (another run's lock) says where the backfill
@@ -307,7 +339,7 @@ struct OperationsTests {
         defer { server.stop() }
         let admin = try server.connect()
         _ = try admin.command("ACL", "SETUSER", "rt", "on", ">pw", "~sess:*", "~events:sess:*", "~funnel:lock", "~funnel:unfinished", "~funnel:keyfilter*",
-                              "~funnel:rec:*", "~funnel:eid:*", "~funnel:sent", "~funnel:settings", "%R~funnel:visitor:*", "+@all")
+                              "~funnel:rec:*", "~funnel:eid:*", "~funnel:sent", "~funnel:settings", "~funnel:generation", "%R~funnel:visitor:*", "+@all")
         let pipeline = try PipelineLoader.load(path: days.folder + "/pipeline.yaml")
         var options = RunOptions()
         options.output = scratch + "/out"
@@ -393,10 +425,11 @@ struct OperationsTests {
         _ = try run(dates)
         let reference = try server.dumpSessions()
         _ = try admin.command("FLUSHALL")
+        unlink(folder + "/out/manifest.ndjson.generation")
 
         // The history's visitor rows read-only: night 2 sends its sessions and stops at the rows.
         _ = try admin.command("ACL", "SETUSER", "rt", "on", ">pw", "~sess:*", "~events:sess:*", "~funnel:lock", "~funnel:unfinished", "~funnel:keyfilter*",
-                              "~funnel:rec:*", "~funnel:eid:*", "~funnel:sent", "~funnel:settings", "%R~funnel:visitor:*", "+@all")
+                              "~funnel:rec:*", "~funnel:eid:*", "~funnel:sent", "~funnel:settings", "~funnel:generation", "%R~funnel:visitor:*", "+@all")
         #expect(try run([dates[0]]).exitStatus == .success)
         let stopped = try run([dates[1]], url: "redis://rt:pw@127.0.0.1:\(server.port)/0")
         #expect(stopped.exitStatus == .sinkFailure && stopped.sessions >= 20, "\(stopped.text)")

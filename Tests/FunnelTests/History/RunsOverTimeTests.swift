@@ -135,6 +135,9 @@ struct RunsOverTimeTests {
         defer { server.stop() }
         for order in Self.orders(of: days.dates, count: 12, seed: 11) {
             _ = try server.connect().command("FLUSHALL")
+            // A Redis emptied under a folder that loaded it is refused until the folder's count
+            // of committed runs goes (`OperationsTests.aRedisThatLostTheNightsBeforeIsRefused`).
+            unlink(scratch + "/manifest.ndjson.generation")
             for date in order {
                 let result = try days.run(days: [date], sink: .redis, output: scratch, redisURL: server.url, continueVisitorRecords: continueAt)
                 #expect(result.exitStatus == .success)
@@ -226,6 +229,7 @@ struct RunsOverTimeTests {
             #expect(TestFiles.readText(output + "/export/sessions.ndjson") == expected, "export after \(order) differs from one run")
 
             _ = try server.connect().command("FLUSHALL")
+            unlink(output + "-redis/manifest.ndjson.generation")
             for date in order { try run([date], sink: .redis, output: output + "-redis", redisURL: server.url) }
             #expect(try server.dumpSessions() == expectedRedis, "Redis after \(order) differs from one run")
         }
