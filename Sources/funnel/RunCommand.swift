@@ -7,9 +7,11 @@ struct RunCommand: ParsableCommand {
         abstract: "Run a pipeline over one day, a range of days, or given files.",
         discussion: """
         Exit status: 0 success; 1 usage or pipeline error (nothing written but --metrics-file and --summary-json); 2 an input was \
-        damaged, more lines than --max-reject-rate were rejected, or an input read before \
-        changed (everything readable was still written); 3 the sink failed after retries, or Redis \
-        restarted or lost the run's lock during the run (run it again).
+        damaged, more lines than --max-reject-rate were rejected, an input read before \
+        changed, or the stored sessions were built with other settings (everything readable was \
+        still written); 3 the sink failed after retries, Redis restarted or lost the run's lock \
+        during the run (run it again), or Redis holds less than the output folder's runs loaded \
+        (nothing written: rebuild, docs/operations.md).
         """
     )
 

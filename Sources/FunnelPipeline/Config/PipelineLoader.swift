@@ -385,7 +385,7 @@ struct NodeReader {
                 // Yams reads anchors and aliases but not YAML 1.1's merge key (a review: it was
                 // "not a known key", which sent the reader looking for a typo).
                 if name == "<<" {
-                    throw PipelineError("\(file): '<<' is not a known key in \(where_): YAML's merge key is not supported; write the keys out (an alias, *name, may stand for a whole value)")
+                    throw PipelineError("\(file): '<<' is not a known key in \(where_) (YAML's merge key is not supported; write the keys out: an alias, *name, may stand for a whole value)")
                 }
                 throw PipelineError("\(file): '\(name)' is not a known key in \(where_) (known: \(allowed.sorted().joined(separator: ", ")))")
             }

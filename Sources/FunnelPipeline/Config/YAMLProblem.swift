@@ -37,8 +37,8 @@ enum YAMLProblem {
         if atFault.contains(where: { $0.prefix { $0 == " " || $0 == "\t" }.contains("\t") }) {
             return "; the line is indented with a tab, and YAML indents with spaces only"
         }
-        if atFault.contains(where: { $0.contains("{") || $0.contains("}") }) {
-            return "; a value holding { or }, as {date} does, must be quoted: paths: [\"logs/access-{date}.log.gz\"]"
+        if atFault.contains(where: { $0.contains("{date") }) {
+            return "; a value holding {date} must be quoted: paths: [\"logs/access-{date}.log.gz\"]"
         }
         return ""
     }

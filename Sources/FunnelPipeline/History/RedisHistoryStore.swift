@@ -218,8 +218,13 @@ public final class RedisHistoryStore: HistoryStore {
             }
             start += 1000
         }
-        for reply in result {
-            if case .error(let message) = reply { throw SinkError("Redis history at \(url.redacted): \(message)") }
+        // The command and its key named (a review: a NOPERM on a key the user's ACL did not
+        // list said only "no permissions to access one of the keys").
+        for (command, reply) in zip(commands, result) {
+            if case .error(let message) = reply {
+                let what = command.prefix(2).map { String(decoding: $0, as: UTF8.self) }
+                throw SinkError("Redis history at \(url.redacted): refused \(what[0])\(what.count > 1 ? " of \(what[1])" : ""): \(message)")
+            }
         }
         return result
     }

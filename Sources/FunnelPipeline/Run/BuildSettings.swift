@@ -10,12 +10,13 @@ import FunnelCore
 /// review). The reading settings (salt, filters, formats) are kept per file instead
 /// (`ReadingSettings`), since a file's records depend on them.
 enum BuildSettings {
-    /// One `name=value` line per setting, in a fixed order.
+    /// One `name=value` line per setting, in a fixed order; a host written twice is one (the
+    /// loader has them in lower case without a root dot already).
     static func text(_ pipeline: Pipeline) -> String {
         var lines = ["schema=\(pipeline.schema.rawValue)",
                      "sessions.timeout=\(duration(pipeline.sessions.timeoutMillis))",
                      "sessions.max_duration=\(duration(pipeline.sessions.maxDurationMillis))",
-                     "site.hosts=\(pipeline.siteHosts.sorted().joined(separator: ","))",
+                     "site.hosts=\(Set(pipeline.siteHosts).sorted().joined(separator: ","))",
                      "limits.max_events_per_session=\(pipeline.maxEventsPerSession)"]
         // The MVP schema has no slot fields.
         if pipeline.schema == .enhanced {

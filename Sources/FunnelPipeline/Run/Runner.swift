@@ -149,7 +149,15 @@ public struct Runner {
                     // older snapshot or empty, flushed, another server) is refused: a run
                     // would build returning visitors' sessions without their past and leave
                     // the lost days missing, exit 0 (a review, 2026-12-06).
-                    let stored = try redisHistory.storedGeneration()
+                    let stored: Int64
+                    do throws(SinkError) {
+                        stored = try redisHistory.storedGeneration()
+                    } catch {
+                        summary.problems.append(error.message)
+                        summary.exitStatus = .sinkFailure
+                        summary.seconds = Self.now() - started
+                        return summary
+                    }
                     if let loaded = Self.readGeneration(output + "/" + Self.generationFile(options.manifestFile)), loaded > stored {
                         summary.problems.append("Redis at \(url.redacted) holds less than the runs into \(output) loaded (\(stored) of their \(loaded) committed runs): it was restarted from an older snapshot or empty, flushed, or is another server, and the days loaded since are missing; nothing was written. Reprocess the days loaded from nothing: funnel backfill PIPELINE --from FIRST --to LAST --rebuild; or, to go on without them, delete \(output)/\(Self.generationFile(options.manifestFile)) (docs/operations.md, \"After a failed night\")")
                         summary.exitStatus = .sinkFailure
@@ -187,15 +195,29 @@ public struct Runner {
         var sessions: SessionStage
         do throws(SinkError) {
             if let history { store = history } else { store = try SQLiteHistoryStore.temporary() }
-            if !options.dryRun {
-                let settings = BuildSettings.text(pipeline)
-                if let stored = try store.storedBuildSettings(), stored != settings {
-                    let where_ = sinkKind == .redis ? "this Redis" : output
-                    summary.problems.append("the sessions stored in \(where_) were built with other settings: \(BuildSettings.changes(from: stored, to: settings).joined(separator: ", ")); this run rebuilt the visitors it read and no others, whose sessions keep the settings of their runs: to have every stored session built with the new ones, run funnel backfill PIPELINE --from FIRST --to LAST --rebuild over the days loaded; to keep the old, put the settings back (docs/operations.md, \"Changing the pipeline\")")
-                    if summary.exitStatus == .success { summary.exitStatus = .inputDamaged }
-                }
-                store.buildSettings = settings
+        } catch {
+            throw PipelineError(error.message)
+        }
+        if !options.dryRun {
+            let settings = BuildSettings.text(pipeline)
+            let stored: String?
+            do throws(SinkError) {
+                stored = try store.storedBuildSettings()
+            } catch {
+                // A sink's fault, exit 3 (an ACL without `funnel:settings` was exit 1; a review).
+                summary.problems.append(error.message)
+                summary.exitStatus = .sinkFailure
+                summary.seconds = Self.now() - started
+                return summary
             }
+            if let stored, stored != settings {
+                let where_ = sinkKind == .redis ? "Redis at \(summary.sink.dropFirst("redis ".count))\(pipeline.sink.keyPrefix.isEmpty ? "" : " under the key prefix '\(pipeline.sink.keyPrefix)'")" : output
+                summary.problems.append("the sessions stored in \(where_) were built with other settings: \(BuildSettings.changes(from: stored, to: settings).joined(separator: ", ")); sessions stored before keep the settings of their runs, and a run does not rebuild every visitor it reads from nothing (a visitor with a long past is continued from its stored sessions), so running the days again does not apply the new ones: rebuild, funnel backfill PIPELINE --from FIRST --to LAST --rebuild over the days loaded; or put the settings back, which the next run says in turn (docs/operations.md, \"Changing the pipeline\")")
+                if summary.exitStatus == .success { summary.exitStatus = .inputDamaged }
+            }
+            store.buildSettings = settings
+        }
+        do throws(SinkError) {
             sessions = try SessionStage(transformer: Transformer(configuration: configuration), store: store, sink: sink,
                                         chunkRecords: chunkRecords, warnVisitorRecords: pipeline.warnVisitorRecords,
                                         continueVisitorRecords: pipeline.continueVisitorRecords, journal: journal)

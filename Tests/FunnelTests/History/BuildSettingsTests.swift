@@ -43,7 +43,7 @@ struct BuildSettingsTests {
         #expect(same.exitStatus == .success && same.problems.isEmpty, "\(same.text)")
         let changed = try run("2024-03-02", "10m")
         #expect(changed.exitStatus == .inputDamaged, "\(changed.text)")
-        #expect(changed.problems.contains { $0.contains("were built with other settings: sessions.timeout 30m (now 10m); this run rebuilt the visitors it read and no others") && $0.contains("--rebuild") }, "\(changed.problems)")
+        #expect(changed.problems.contains { $0.contains("were built with other settings: sessions.timeout 30m (now 10m); sessions stored before keep the settings of their runs") && $0.contains("--rebuild") }, "\(changed.problems)")
         // Said once: the history now holds the new settings.
         let after = try run("2024-03-02", "10m")
         #expect(after.exitStatus == .success && after.problems.isEmpty, "\(after.text)")
@@ -81,6 +81,15 @@ struct BuildSettingsTests {
         #expect(dry.problems.isEmpty, "\(dry.problems)")
         let next = try RunsOverTimeTests.run(Self.pipeline(folder, timeout: "30m"), days: ["2024-03-01"], sink: .ndjson, output: folder + "/out")
         #expect(next.problems.isEmpty, "\(next.problems)")
+    }
+
+    /// A host written twice is no change.
+    @Test func aHostWrittenTwiceIsNoChange() throws {
+        let folder = TestFiles.temporaryFolder("build-settings-hosts")
+        defer { TestFiles.remove(folder) }
+        let once = try PipelineLoader.parse("sources:\n  - kind: ndjson\n    paths: [e.ndjson]\nsite:\n  hosts: [www.film.example, film.example]\n", file: folder + "/p.yaml")
+        let twice = try PipelineLoader.parse("sources:\n  - kind: ndjson\n    paths: [e.ndjson]\nsite:\n  hosts: [www.film.example, FILM.example., film.example]\n", file: folder + "/p.yaml")
+        #expect(BuildSettings.text(once) == BuildSettings.text(twice))
     }
 
     @Test func changesAreNamedWithBothValues() {

@@ -30,8 +30,11 @@ struct PipelineFileMistakesTests {
         for paths in ["[e-{date}.ndjson.gz]", "{date}.log", "[{date}.log]"] {
             let message = failure(source(paths: paths))
             #expect(message.contains("not valid YAML"), "\(paths): \(message)")
-            #expect(message.contains("must be quoted: paths: [\"logs/access-{date}.log.gz\"]"), "\(paths): \(message)")
+            #expect(message.contains("a value holding {date} must be quoted: paths: [\"logs/access-{date}.log.gz\"]"), "\(paths): \(message)")
         }
+        // A flow mapping left open is no {date}'s fault.
+        let open = failure(source("    event_names: {\"signup\": \"SignUp\"\n"))
+        #expect(open.contains("not valid YAML") && !open.contains("quoted"), "\(open)")
         let tab = failure("sources:\n\t- kind: ndjson\n\t  paths: [e.ndjson]\n")
         #expect(tab.contains("indented with a tab"), "\(tab)")
         // Other faults get no hint.
@@ -81,7 +84,9 @@ struct PipelineFileMistakesTests {
     /// no position, so the line is the enclosing key's).
     @Test func aMergeKeyIsSaidUnsupported() {
         let message = failure("sources:\n  - &base\n    kind: ndjson\n    paths: [a.ndjson]\n  - <<: *base\n    paths: [b.ndjson]\n")
-        #expect(message.contains("'<<' is not a known key in sources[1]: YAML's merge key is not supported"), "\(message)")
+        #expect(message.contains("'<<' is not a known key in sources[1] (YAML's merge key is not supported"), "\(message)")
+        let underSink = failure(source("sink:\n  kind: ndjson\n  <<: {output: out}\n"))
+        #expect(underSink.contains("line 6: '<<' is not a known key in sink (YAML's merge key"), "\(underSink)")
     }
 
     /// A plain number under a minute is seconds, and said; `30m` and `90` are not.
