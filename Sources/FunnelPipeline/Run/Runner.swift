@@ -54,6 +54,13 @@ public struct Runner {
             summary.days = first == last ? "--date \(first)" : "--from \(first) --to \(last)"
         }
         summary.dryRun = options.dryRun
+        /// The summary of a run the sink stopped before it read: `message` its problem, exit 3.
+        func stoppedBySink(_ message: String) -> RunSummary {
+            summary.problems.append(message)
+            summary.exitStatus = .sinkFailure
+            summary.seconds = Self.now() - started
+            return summary
+        }
         summary.maxRejectRate = options.maxRejectRate ?? pipeline.maxRejectRate
         var (files, missing, planWarnings) = try InputPlan.files(pipeline: pipeline, options: options)
         summary.missingInputs = missing
@@ -140,10 +147,7 @@ public struct Runner {
                     history = redisHistory
                     redisRuns = redisHistory
                     if let failure = try lock?.lockRedis(url: url, prefix: pipeline.sink.keyPrefix, notice: notice) {
-                        summary.problems.append(failure.message)
-                        summary.exitStatus = .sinkFailure
-                        summary.seconds = Self.now() - started
-                        return summary
+                        return stoppedBySink(failure.message)
                     }
                     // A Redis holding less than this folder's runs loaded (restarted from an
                     // older snapshot or empty, flushed, another server) is refused: a run
@@ -153,16 +157,10 @@ public struct Runner {
                     do throws(SinkError) {
                         stored = try redisHistory.storedGeneration()
                     } catch {
-                        summary.problems.append(error.message)
-                        summary.exitStatus = .sinkFailure
-                        summary.seconds = Self.now() - started
-                        return summary
+                        return stoppedBySink(error.message)
                     }
                     if let loaded = Self.readGeneration(output + "/" + Self.generationFile(options.manifestFile)), loaded > stored {
-                        summary.problems.append("Redis at \(url.redacted) holds less than the runs into \(output) loaded (\(stored) of their \(loaded) committed runs): it was restarted from an older snapshot or empty, flushed, or is another server, and the days loaded since are missing; nothing was written. Reprocess the days loaded from nothing: funnel backfill PIPELINE --from FIRST --to LAST --rebuild; or, to go on without them, delete \(output)/\(Self.generationFile(options.manifestFile)) (docs/operations.md, \"After a failed night\")")
-                        summary.exitStatus = .sinkFailure
-                        summary.seconds = Self.now() - started
-                        return summary
+                        return stoppedBySink("Redis at \(url.redacted) holds less than the runs into \(output) loaded (\(stored) of their \(loaded) committed runs): it was restarted from an older snapshot or empty, flushed, or is another server, and the days loaded since are missing; nothing was written. Reprocess the days loaded from nothing: funnel backfill PIPELINE --from FIRST --to LAST --rebuild; or, to go on without them, delete \(output)/\(Self.generationFile(options.manifestFile)) (docs/operations.md, \"After a failed night\")")
                     }
                     summary.sink = "redis \(url.redacted)"
                     let notes = SentSessionsJournal(url: url, key: notesKey, notice: notice)
@@ -173,10 +171,7 @@ public struct Runner {
                             summary.warnings.append("deleted \(strays) \(strays == 1 ? "session" : "sessions") that a run cut short had sent and no visitor's row lists, those still stored (docs/operations.md, \"After a failed night\")")
                         }
                     } catch {
-                        summary.problems.append(error.message)
-                        summary.exitStatus = .sinkFailure
-                        summary.seconds = Self.now() - started
-                        return summary
+                        return stoppedBySink(error.message)
                     }
                 }
             } catch let error as SinkError {
@@ -205,10 +200,7 @@ public struct Runner {
                 stored = try store.storedBuildSettings()
             } catch {
                 // A sink's fault, exit 3 (an ACL without `funnel:settings` was exit 1; a review).
-                summary.problems.append(error.message)
-                summary.exitStatus = .sinkFailure
-                summary.seconds = Self.now() - started
-                return summary
+                return stoppedBySink(error.message)
             }
             if let stored, stored != settings {
                 let where_ = sinkKind == .redis ? "Redis at \(summary.sink.dropFirst("redis ".count))\(pipeline.sink.keyPrefix.isEmpty ? "" : " under the key prefix '\(pipeline.sink.keyPrefix)'")" : output
