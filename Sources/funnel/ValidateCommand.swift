@@ -53,11 +53,21 @@ struct ValidateCommand: ParsableCommand {
                 guard date == nil else { throw ValidationError("--all-files samples the files of every day, and --date one day's: give one of them") }
                 validator.filesPerPattern = Int.max
             }
-            let reports = try validator.run()
+            let sources = loaded.sources.count == 1 ? "1 source" : "\(loaded.sources.count) sources"
+            let loadedText = (["pipeline \(pipeline): OK (\(sources), schema \(loaded.schema.rawValue), sink \(loaded.sink.kind.rawValue))"]
+                + loaded.loadWarnings.map { "warning: \($0.text)" }).joined(separator: "\n")
+            let reports: [Validator.FileReport]
+            do {
+                reports = try validator.run()
+            } catch {
+                // The file loaded: said before the inputs' fault, so that it is not taken for
+                // the file's (a review: the same exit 1 and no other line as a YAML error).
+                if error.description.hasPrefix("no input file matched") { print(loadedText) }
+                throw error
+            }
             let limit = maxRejectRate ?? loaded.maxRejectRate
             var failed = false
-            print("pipeline \(pipeline): OK (\(loaded.sources.count) sources, schema \(loaded.schema.rawValue), sink \(loaded.sink.kind.rawValue))")
-            for warning in loaded.loadWarnings { print("warning: \(warning.text)") }
+            print(loadedText)
             var okCount = 0
             var rest = (files: 0, parsed: 0, sampled: 0, kept: 0)
             for report in reports {

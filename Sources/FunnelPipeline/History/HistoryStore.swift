@@ -51,6 +51,12 @@ public protocol HistoryStore: AnyObject {
     func storedBuildSettings() throws(SinkError) -> String?
     /// What `commit` stores as the settings the sessions were built with; nil stores nothing.
     var buildSettings: String? { get set }
+    /// Why the stored sessions differ from one run over the days loaded (an input changed
+    /// after it was loaded, the settings changed), as runs noted it; nil when nothing did. A
+    /// rebuild's history starts without one.
+    func storedRebuildNote() throws(SinkError) -> String?
+    /// What `commit` stores as the note; nil stores nothing.
+    var rebuildNote: String? { get set }
 }
 
 extension HistoryStore {

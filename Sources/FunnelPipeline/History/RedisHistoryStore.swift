@@ -21,7 +21,8 @@ import FunnelWriters
 /// or an older funnel, wrote since), is built again with SCAN.
 ///
 /// `funnel:settings` holds the settings the stored sessions were built with (`BuildSettings`),
-/// `funnel:generation` the number of runs that committed (`storedGeneration`).
+/// `funnel:generation` the number of runs that committed (`storedGeneration`),
+/// `funnel:needs_rebuild` why the stored sessions differ from one run (`storedRebuildNote`).
 /// `funnel:unfinished` lists the runs that wrote to the history and did not finish, each as
 /// the names of the input files it read: a run adds itself before its first write and, at
 /// its end, takes off every run whose files it read again (which rebuilt every visitor those
@@ -435,12 +436,23 @@ public final class RedisHistoryStore: HistoryStore {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    public var rebuildNote: String?
+
+    /// `<prefix>funnel:needs_rebuild`: why the stored sessions differ from one run.
+    private var rebuildNoteKey: String { prefix + "needs_rebuild" }
+
+    public func storedRebuildNote() throws(SinkError) -> String? {
+        guard case .string(let bytes) = try send([[b("GET"), b(rebuildNoteKey)]])[0] else { return nil }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     /// Every chunk's change was applied as it went; what is left is to save the filter of
     /// the keys stored, with the number of keys without a TTL to tell later whether it holds,
     /// and the settings the run's sessions were built with.
     public func commit() throws(SinkError) {
         try confirmWrites()
         if let buildSettings { _ = try send([[b("SET"), b(buildSettingsKey), b(buildSettings)]]) }
+        if let rebuildNote { _ = try send([[b("SET"), b(rebuildNoteKey), b(rebuildNote)]]) }
         // SET, not INCR (a user of README's ACL may not INCR): the run lock keeps other runs
         // from committing in between.
         _ = try send([[b("SET"), b(generationKey), b(String(startGeneration + 1))]])

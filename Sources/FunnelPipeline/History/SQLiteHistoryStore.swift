@@ -58,6 +58,7 @@ public final class SQLiteHistoryStore: HistoryStore {
             CREATE INDEX IF NOT EXISTS sessions_by_start ON sessions (start, session_id);
             CREATE TABLE IF NOT EXISTS key_filter (id INTEGER PRIMARY KEY CHECK (id = 1), records TEXT NOT NULL, data BLOB NOT NULL, manifest_token TEXT);
             CREATE TABLE IF NOT EXISTS build_settings (id INTEGER PRIMARY KEY CHECK (id = 1), settings TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS rebuild_note (id INTEGER PRIMARY KEY CHECK (id = 1), note TEXT NOT NULL);
             DROP TABLE IF EXISTS group_visitor;
             """)
         try Self.indexRecordsByGroup(db)
@@ -368,10 +369,17 @@ public final class SQLiteHistoryStore: HistoryStore {
     }
 
     public var buildSettings: String?
+    public var rebuildNote: String?
 
     public func storedBuildSettings() throws(SinkError) -> String? {
         var stored: String?
         try db.select("SELECT settings FROM build_settings WHERE id = 1") { stored = SQLiteDatabase.text($0, 0) }
+        return stored
+    }
+
+    public func storedRebuildNote() throws(SinkError) -> String? {
+        var stored: String?
+        try db.select("SELECT note FROM rebuild_note WHERE id = 1") { stored = SQLiteDatabase.text($0, 0) }
         return stored
     }
 
@@ -381,6 +389,9 @@ public final class SQLiteHistoryStore: HistoryStore {
         try db.begin()
         if let buildSettings {
             try db.run("INSERT OR REPLACE INTO build_settings (id, settings) VALUES (1, ?1)", [.text(buildSettings)])
+        }
+        if let rebuildNote {
+            try db.run("INSERT OR REPLACE INTO rebuild_note (id, note) VALUES (1, ?1)", [.text(rebuildNote)])
         }
         // The row is made with a blob of zeros of the filter's size, then written piece by
         // piece from the filter's own memory (see `KeyFilter.forEachEncodedPiece`).

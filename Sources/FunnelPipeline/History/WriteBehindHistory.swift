@@ -187,6 +187,13 @@ final class WriteBehindHistory: HistoryStore, @unchecked Sendable {
         set { store.buildSettings = newValue }
     }
 
+    func storedRebuildNote() throws(SinkError) -> String? { try store.storedRebuildNote() }
+
+    var rebuildNote: String? {
+        get { store.rebuildNote }
+        set { store.rebuildNote = newValue }
+    }
+
     func eventHolders(_ ids: [String]) throws(SinkError) -> [String: [EventHolder]] {
         let changes = try pendingChanges()
         var result = try read { store throws(SinkError) -> [String: [EventHolder]] in try store.eventHolders(ids) }

@@ -1,4 +1,7 @@
 import FunnelCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The pipeline settings that shape the stored sessions from the stored records: the schema,
 /// the session cut, the site's hosts (channels), the content slots and the event cap. The
@@ -44,6 +47,12 @@ enum BuildSettings {
             func shown(_ value: String?) -> String { value.map { $0.isEmpty ? "empty" : $0 } ?? "none" }
             return "\(name) \(shown(old)) (now \(shown(new)))"
         }
+    }
+
+    /// The rebuild note with `reason` added, dated (UTC) and kept to its last five reasons.
+    static func noting(_ reason: String, in note: String?, now: Int64 = Int64(time(nil))) -> String {
+        let reasons = (note.map { $0.components(separatedBy: "; ") } ?? []) + ["\(Day(number: Int(now / 86_400))): \(reason)"]
+        return reasons.suffix(5).joined(separator: "; ")
     }
 
     /// `30m`, `24h`, `90s`, `1500ms`: the largest unit that divides it.

@@ -83,7 +83,7 @@ public struct RunSummary: Sendable {
         }
         var lines: [String] = []
         lines.append("funnel run \(pipeline)\(days.isEmpty ? "" : " " + days)\(dryRun ? " (dry run: nothing written)" : "")")
-        lines.append("  inputs       \(files.count) files, \(files.reduce(0) { $0 + $1.bytes }) bytes")
+        lines.append("  inputs       \(files.count) \(files.count == 1 ? "file" : "files"), \(files.reduce(0) { $0 + $1.bytes }) bytes")
         for missing in missingInputs { lines.append("  missing      \(missing) matched no file") }
         // The files read before, the first few by name: a re-run of a day of 10,000 files
         // printed 10,000 lines (a review). `--summary-json` keeps every file's.

@@ -196,13 +196,22 @@ public struct Runner {
         if !options.dryRun {
             let settings = BuildSettings.text(pipeline)
             let stored: String?
+            let note: String?
             do throws(SinkError) {
                 stored = try store.storedBuildSettings()
+                note = try store.storedRebuildNote()
             } catch {
                 // A sink's fault, exit 3 (an ACL without `funnel:settings` was exit 1; a review).
                 return stoppedBySink(error.message)
             }
+            // Said on every run until a rebuild (rv69g: the problem was said once, and the
+            // re-run of the night exited 0 with the store still unlike one run's).
+            if let note {
+                summary.warnings.append("the stored sessions still differ from one run over the days loaded (\(note)): rebuild them, funnel backfill PIPELINE --from FIRST --to LAST --rebuild; this is said on every run until then (docs/operations.md, \"Changing the pipeline\")")
+            }
+            store.rebuildNote = note
             if let stored, stored != settings {
+                store.rebuildNote = BuildSettings.noting("the settings changed: \(BuildSettings.changes(from: stored, to: settings).joined(separator: ", "))", in: store.rebuildNote)
                 let where_ = sinkKind == .redis ? "Redis at \(summary.sink.dropFirst("redis ".count))\(pipeline.sink.keyPrefix.isEmpty ? "" : " under the key prefix '\(pipeline.sink.keyPrefix)'")" : output
                 summary.problems.append("the sessions stored in \(where_) were built with other settings: \(BuildSettings.changes(from: stored, to: settings).joined(separator: ", ")); sessions stored before keep the settings of their runs, and a run does not rebuild every visitor it reads from nothing (a visitor with a long past is continued from its stored sessions), so running the days again does not apply the new ones: rebuild, funnel backfill PIPELINE --from FIRST --to LAST --rebuild over the days loaded; or put the settings back, which the next run says in turn (docs/operations.md, \"Changing the pipeline\")")
                 if summary.exitStatus == .success { summary.exitStatus = .inputDamaged }
@@ -249,6 +258,9 @@ public struct Runner {
         summary.problems += tally.problems
         if !tally.changedInputs.isEmpty {
             let shown = ShortList.text(tally.changedInputs, first: 3, separator: "; ")
+            if !options.dryRun {
+                store.rebuildNote = BuildSettings.noting("\(tally.changedInputs.count == 1 ? "an input" : "\(tally.changedInputs.count) inputs") read before changed (first: \(tally.changedInputs[0].prefix { $0 != ":" }))", in: store.rebuildNote)
+            }
             summary.problems.append("\(tally.changedInputs.count == 1 ? "an input" : "\(tally.changedInputs.count) inputs") read before changed: \(shown). The history keeps what the earlier reading gave (a record is kept by its file and line), so stored sessions may hold records of it, stale or doubled; to replace them, reprocess every day loaded so far from nothing: funnel backfill PIPELINE --from FIRST --to LAST --rebuild (docs/operations.md, \"An input that changed after it was loaded\")")
             summary.exitStatus = .inputDamaged
         }
@@ -317,6 +329,9 @@ public struct Runner {
                 let sameBytes = try manifest.write(folder: output, file: manifestFile)
                 // Said before the commit, so that a run whose commit fails says it too.
                 let runKeys = Set(files.map(\.manifestKey))
+                if let first = sameBytes.first {
+                    store.rebuildNote = BuildSettings.noting("\(first.0) holds the lines of \(first.1) (read twice)", in: store.rebuildNote)
+                }
                 for (new, old, bytes) in sameBytes {
                     let name = old == "-" ? "standard input" : old
                     let other = runKeys.contains(old) ? "\(name), which this run read too" : "\(name), which a run read before"

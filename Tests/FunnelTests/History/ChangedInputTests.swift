@@ -75,8 +75,11 @@ struct ChangedInputTests {
         // Shrunk: changed too.
         TestFiles.write(log, Self.line(0, "/b") + "\n")
         #expect(try run(pipeline, folder).exitStatus == .inputDamaged)
-        // Read again as it now is: unchanged, exit 0.
-        #expect(try run(pipeline, folder).exitStatus == .success)
+        // Read again as it now is: unchanged, exit 0, and the store still unlike one run's is
+        // said on every run until a rebuild (rv69g: it went unsaid after the first).
+        let later = try run(pipeline, folder)
+        #expect(later.exitStatus == .success)
+        #expect(later.warnings.contains { $0.hasPrefix("the stored sessions still differ from one run over the days loaded (") && $0.contains("an input read before changed (first: \(log))") }, "\(later.warnings)")
     }
 
     /// For gzip the lines are compared, not the compressed bytes: a file compressed again

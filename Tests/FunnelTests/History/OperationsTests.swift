@@ -339,7 +339,7 @@ struct OperationsTests {
         defer { server.stop() }
         let admin = try server.connect()
         _ = try admin.command("ACL", "SETUSER", "rt", "on", ">pw", "~sess:*", "~events:sess:*", "~funnel:lock", "~funnel:unfinished", "~funnel:keyfilter*",
-                              "~funnel:rec:*", "~funnel:eid:*", "~funnel:sent", "~funnel:settings", "~funnel:generation", "%R~funnel:visitor:*", "+@all")
+                              "~funnel:rec:*", "~funnel:eid:*", "~funnel:sent", "~funnel:settings", "~funnel:generation", "~funnel:needs_rebuild", "%R~funnel:visitor:*", "+@all")
         let pipeline = try PipelineLoader.load(path: days.folder + "/pipeline.yaml")
         var options = RunOptions()
         options.output = scratch + "/out"
@@ -429,7 +429,7 @@ struct OperationsTests {
 
         // The history's visitor rows read-only: night 2 sends its sessions and stops at the rows.
         _ = try admin.command("ACL", "SETUSER", "rt", "on", ">pw", "~sess:*", "~events:sess:*", "~funnel:lock", "~funnel:unfinished", "~funnel:keyfilter*",
-                              "~funnel:rec:*", "~funnel:eid:*", "~funnel:sent", "~funnel:settings", "~funnel:generation", "%R~funnel:visitor:*", "+@all")
+                              "~funnel:rec:*", "~funnel:eid:*", "~funnel:sent", "~funnel:settings", "~funnel:generation", "~funnel:needs_rebuild", "%R~funnel:visitor:*", "+@all")
         #expect(try run([dates[0]]).exitStatus == .success)
         let stopped = try run([dates[1]], url: "redis://rt:pw@127.0.0.1:\(server.port)/0")
         #expect(stopped.exitStatus == .sinkFailure && stopped.sessions >= 20, "\(stopped.text)")

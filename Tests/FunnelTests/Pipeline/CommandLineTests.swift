@@ -997,5 +997,7 @@ struct CommandLineTests {
         let result = try funnel(["validate", folder + "/pipeline.yaml"])
         #expect(result.status == 1, "\(result)")
         #expect(result.stderr.contains("no input file matched: \(folder)/events-{date}.ndjson.gz, \(folder)/more/*.ndjson"), "\(result)")
+        // The file loaded, and says so (rv69g: only the inputs' fault, as for a YAML error).
+        #expect(result.stdout.hasPrefix("pipeline \(folder)/pipeline.yaml: OK (1 source, schema mvp, sink ndjson)"), "\(result)")
     }
 }
