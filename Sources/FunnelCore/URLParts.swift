@@ -95,8 +95,8 @@ public struct URLParts: Sendable, Hashable {
     }
 
     /// Whether a URL's host is a host's name: ASCII letters, digits, `.`, `-` and `_`, an
-    /// address in brackets (`[2001:db8::1]`), or a name beyond ASCII of letters, digits and
-    /// marks. A referrer's host with a line break, a quote, a comma, a space or a formula's
+    /// address in brackets (`[2001:db8::1]`), or a name beyond ASCII of letters, digits,
+    /// marks, symbols (`i❤.ws`) and the joiners some scripts need (rv69f). A referrer's host with a line break, a quote, a comma, a space or a formula's
     /// `=` is none (rv69c: `https://r\rx.example/` was written as the session's `referrer`
     /// and `source`, the CR with it); a referrer without a host's name tells nothing.
     public static func isHostName(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
@@ -110,7 +110,8 @@ public struct URLParts: Sendable, Hashable {
             return String(decoding: bytes, as: UTF8.self).unicodeScalars.allSatisfy { scalar in
                 scalar.isASCII ? isHostByte(UInt8(scalar.value))
                     : scalar.properties.isAlphabetic || scalar.properties.numericType != nil || scalar.properties.generalCategory == .nonspacingMark
-                        || scalar.properties.generalCategory == .spacingMark
+                        || scalar.properties.generalCategory == .spacingMark || scalar.properties.generalCategory == .otherSymbol
+                        || scalar.value == 0x200C || scalar.value == 0x200D
             }
         }
         return bytes.allSatisfy(isHostByte)

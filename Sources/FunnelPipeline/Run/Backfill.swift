@@ -121,16 +121,19 @@ public struct Backfill {
         try Runner.makeFolder(stateFolder)
         let statePath = stateFolder + "/backfill.state"
         var start = 0
-        if let index = Self.lastDayDone(in: statePath, key: stateKey, days: days) {
-            start = index + 1
-            report("resuming \(key) after \(days[index])\n")
-        } else if let other = Self.stateKey(in: statePath) {
-            // Said, not dropped without a word (rv69b: a backfill of two years killed, then
-            // run to a later last day, began again at day 1 in silence).
+        if let other = Self.stateKey(in: statePath) {
             let (otherKey, otherServer) = Self.split(stateKey: other)
-            if otherKey == key, let otherServer, otherServer != serverRunID {
+            // A state that names no server (written before 2026-12-06, or when `INFO` was
+            // refused), or a server that cannot be asked now, resumes as before: a restart
+            // cannot be told then (rv69f: such a state began again at day 1 in silence).
+            if otherKey == key, let otherServer, let serverRunID, otherServer != serverRunID {
                 report("warning: Redis restarted since this backfill stopped (its run_id changed): the days it loaded may be lost with the restart, so it starts again from the first day\n")
+            } else if otherKey == key, let index = Self.lastDayDone(in: statePath, key: other, days: days) {
+                start = index + 1
+                report("resuming \(key) after \(days[index])\n")
             } else if otherKey != key {
+                // Said, not dropped without a word (rv69b: a backfill of two years killed,
+                // then run to a later last day, began again at day 1 in silence).
                 report("warning: \(statePath) is the state of a backfill of \(otherKey), not of \(key): this backfill starts from its first day (to resume that one, run it with its own --from and --to)\n")
             }
         }

@@ -63,9 +63,11 @@ enum PageViewMerge {
     }
 
     /// Whether two paths that differ as written are one path once their percent escapes are
-    /// decoded: a browser's `location` says `/café` or `/caf%C3%A9` where the server logs
-    /// `/caf%c3%a9` (rv69d: one visit was two page views). Only for the comparison: each
-    /// record keeps its path as written.
+    /// normalized: a browser's `location` says `/café` or `/caf%C3%A9` where the server logs
+    /// `/caf%c3%a9` (rv69d: one visit was two page views). RFC 3986's equivalence: escapes of
+    /// unreserved characters and of bytes beyond ASCII are decoded, others (`%2F`, `%25`)
+    /// kept with their hex in upper case, so `/a%2Fb` is not `/a/b` (rv69f). Only for the
+    /// comparison: each record keeps its path as written.
     static func samePathDecoded(_ a: String?, _ b: String?) -> Bool {
         guard let a, let b, a.utf8.contains(UInt8(ascii: "%")) || b.utf8.contains(UInt8(ascii: "%")) else { return false }
         return decoded(a) == decoded(b)
@@ -86,7 +88,15 @@ enum PageViewMerge {
         var index = 0
         while index < bytes.count {
             if bytes[index] == UInt8(ascii: "%"), index + 2 < bytes.count, let high = hex(bytes[index + 1]), let low = hex(bytes[index + 2]) {
-                out.append(high << 4 | low)
+                let byte = high << 4 | low
+                let unreserved = (byte | 0x20) &- UInt8(ascii: "a") < 26 || byte &- 0x30 < 10 || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".")
+                    || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "~")
+                if unreserved || byte >= 0x80 {
+                    out.append(byte)
+                } else {
+                    let digits = Array("0123456789ABCDEF".utf8)
+                    out += [UInt8(ascii: "%"), digits[Int(high)], digits[Int(low)]]
+                }
                 index += 3
             } else {
                 out.append(bytes[index])

@@ -91,6 +91,24 @@ struct OperationsTests {
         #expect(!TestFiles.exists(output + "/out/..rebuild"))
     }
 
+    /// A Redis backfill's state that names no server (written before its states did, or
+    /// when `INFO` was refused) resumes after its last day done, as before (rv69f: it began
+    /// again at day 1 without a word).
+    @Test func aRedisBackfillStateWithoutItsServerResumes() throws {
+        let days = Days(seed: 99, visitors: 100)
+        let output = TestFiles.temporaryFolder("ops-backfill-old-state")
+        defer { TestFiles.remove(output) }
+        let server = try RedisServer()
+        defer { server.stop() }
+        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        let done = try Day(parsing: days.dates[1])
+        TestFiles.write(output + "/backfill.state", "\(days.dates.first!) \(days.dates.last!) incremental|\(done.number)\n")
+        var log = ""
+        _ = try backfill(days, days.dates[...], output: output, redisURL: server.url) { log += $0 }
+        #expect(log.contains("resuming \(days.dates.first!) \(days.dates.last!) incremental after \(days.dates[1])"), "\(log)")
+        #expect(!log.contains("day 1/"), "\(log)")
+    }
+
     /// A nightly run into a Redis that lost what the folder's runs loaded (restarted empty
     /// between nights) is refused, nothing written (it built returning visitors' sessions
     /// without their past, exit 0); deleting the folder's count goes on without them.

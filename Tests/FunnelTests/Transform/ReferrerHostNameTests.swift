@@ -12,7 +12,8 @@ struct ReferrerHostNameTests {
 
     @Test(arguments: [("https://r\\rx.example/", false), ("https://x\\n.example/", false), ("https://\\u2028.example/", false),
                       ("https://a,b.example/", false), ("https://=cmd|x.example/", false), ("https://a b.example/", false),
-                      ("https://news.example/", true), ("https://b\\u00fccher.example/", true), ("https://my_host.example:8443/", true)])
+                      ("https://news.example/", true), ("https://b\\u00fccher.example/", true), ("https://my_host.example:8443/", true),
+                      ("https://i\\u2764.ws/", true), ("https://\\u0645\\u06cc\\u200c\\u062e\\u0648\\u0627\\u0647\\u0645.ir/", true)])
     func aReferrerWithoutAHostNameIsNone(_ referrer: String, _ kept: Bool) throws {
         let folder = TestFiles.temporaryFolder("referrer-host-name")
         defer { TestFiles.remove(folder) }

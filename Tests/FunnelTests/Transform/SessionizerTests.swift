@@ -398,10 +398,12 @@ struct SessionizerTests {
 
     /// One path spelled two ways, with escapes in either case or none, is one page view
     /// (rv69d: a browser's `/café` and the server's `/caf%C3%A9` were two); the client's
-    /// spelling is kept.
+    /// spelling is kept. An escaped reserved character is not the character (`%2F` is no
+    /// `/`, `%25` no raw `%`: rv69f).
     @Test(arguments: [("https://film.example/caf%C3%A9", "/caf%c3%a9", true), ("https://film.example/café", "/caf%C3%A9", true),
                       ("https://film.example/%7Efilm/x", "/~film/x", true), ("https://film.example/caf%C3%A9", "/cafe", false),
-                      ("https://film.example/a%2", "/a%2", true), ("https://film.example/a%25", "/a%", true)])
+                      ("https://film.example/a%2", "/a%2", true), ("https://film.example/a%25", "/a%", false),
+                      ("https://film.example/docs/a%2Fb", "/docs/a/b", false), ("https://film.example/a%2fb", "/a%2Fb", true)])
     func onePathSpelledTwoWaysIsOnePageView(_ client: String, _ logPath: String, _ one: Bool) throws {
         let t0 = Self.t0
         let result = transform([pageView(at: t0 + 1_000, logPath, visitor: "v1", origin: .accessLog), pageView(at: t0, client, visitor: "v1")])
