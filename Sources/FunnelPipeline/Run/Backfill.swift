@@ -121,6 +121,19 @@ public struct Backfill {
         try Runner.makeFolder(stateFolder)
         let statePath = stateFolder + "/backfill.state"
         var start = 0
+        // A Redis rebuild resumed over a staging database that lost the days it rebuilt (a
+        // restart, told here where `run_id` is not: an ACL without `INFO`) begins again, as
+        // its first day's run would refuse it and the way out it names would switch in an
+        // incomplete rebuild (rv69h).
+        var stagingLost = false
+        if let stagingURL {
+            let identity = Runner.historyIdentity(stagingURL, prefix: pipeline.sink.keyPrefix)
+            if let rebuilt = Runner.readGeneration(output + "/" + Runner.generationFile(Manifest.rebuildFileName), of: identity),
+               let stored = Self.storedGeneration(stagingURL, prefix: pipeline.sink.keyPrefix), stored < rebuilt {
+                stagingLost = true
+                report("warning: the staging database \(stagingURL.db) holds less than this rebuild loaded into it (\(stored) of its \(rebuilt) days' runs: restarted or flushed): the rebuild starts again from its first day\n")
+            }
+        }
         if let other = Self.stateKey(in: statePath) {
             let (otherKey, otherServer) = Self.split(stateKey: other)
             // A state that names no server (written before 2026-12-06, or when `INFO` was
@@ -128,7 +141,7 @@ public struct Backfill {
             // cannot be told then (rv69f: such a state began again at day 1 in silence).
             if otherKey == key, let otherServer, let serverRunID, otherServer != serverRunID {
                 report("warning: Redis restarted since this backfill stopped (its run_id changed): the days it loaded may be lost with the restart, so it starts again from the first day\n")
-            } else if otherKey == key, let index = Self.lastDayDone(in: statePath, key: other, days: days) {
+            } else if otherKey == key, !stagingLost, let index = Self.lastDayDone(in: statePath, key: other, days: days) {
                 start = index + 1
                 report("resuming \(key) after \(days[index])\n")
             } else if otherKey != key {
@@ -262,6 +275,12 @@ public struct Backfill {
             if !summary.missingInputs.isEmpty { so.missingFiles.append(day) }
             if summary.exitStatus == .sinkFailure || summary.exitStatus == .pipelineError {
                 if restarted(before: day) { return .sinkFailure }
+                if summary.redisLostRuns {
+                    // Resuming would meet the same refusal (rv69h).
+                    report(rebuild ? "stopped at \(day): the staging database lost days this rebuild loaded; run the same command again: the rebuild starts again from its first day\n"
+                                   : "stopped at \(day): Redis lost what earlier runs loaded (the problem above); rebuild the days loaded: funnel backfill PIPELINE --from FIRST --to LAST --rebuild\n")
+                    return summary.exitStatus
+                }
                 report("stopped at \(day); run the same command again to resume from it\n")
                 return summary.exitStatus
             }
@@ -312,9 +331,15 @@ public struct Backfill {
                     rename(output + "/" + Manifest.rebuildFileName, output + "/" + Manifest.fileName)
                 }
                 // The count of committed runs goes with its history too (the live database
-                // now holds the staging one's).
+                // now holds the staging one's), under the live database's name.
                 let rebuilt = output + "/" + Runner.generationFile(Manifest.rebuildFileName)
-                if access(rebuilt, F_OK) == 0 { rename(rebuilt, output + "/" + Runner.generationFile(Manifest.fileName)) }
+                let prefix = pipeline.sink.keyPrefix
+                if let count = Runner.readGeneration(rebuilt, of: Runner.historyIdentity(stagingURL, prefix: prefix)) {
+                    if let failure = Runner.writeGeneration(count, of: Runner.historyIdentity(liveURL, prefix: prefix), to: output + "/" + Runner.generationFile(Manifest.fileName)) {
+                        report("  warning: cannot write the count of runs beside the manifest (\(failure)): a Redis that loses the rebuilt data is not told by the next run\n")
+                    }
+                    unlink(rebuilt)
+                }
                 report("switched: the rebuilt data is now database \(liveURL.db); the previous data is in database \(stagingURL.db) (FLUSHDB it when satisfied)\n")
                 try stopForTest?(.switched)
             } else if let stagingFolder {
@@ -450,6 +475,15 @@ public struct Backfill {
     static func split(stateKey: String) -> (key: String, server: String?) {
         guard let range = stateKey.range(of: " redis:") else { return (stateKey, nil) }
         return (String(stateKey[..<range.lowerBound]), String(stateKey[range.upperBound...]))
+    }
+
+    /// The count of committed runs the history under `prefix` at `url` holds (0 without one),
+    /// or nil when it cannot be asked.
+    static func storedGeneration(_ url: RedisURL, prefix: String) -> Int64? {
+        guard let connection = try? RedisConnection(url: url),
+              let reply = try? connection.command([Array("GET".utf8), Array((prefix + "funnel:generation").utf8)]) else { return nil }
+        if case .string(let bytes) = reply { return Int64(String(decoding: bytes, as: UTF8.self)) ?? 0 }
+        return reply == .null ? 0 : nil
     }
 
     /// The server's `run_id`, asked twice (behind a proxy that spreads commands over servers

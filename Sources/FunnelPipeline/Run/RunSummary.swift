@@ -63,6 +63,9 @@ public struct RunSummary: Sendable {
     /// more, sent before the failure), and visitors, conversions and revenue were not counted
     /// (the text said "visitors 0, conversions 0" after thousands of sessions; a review).
     public var cutShortBySink = false
+    /// Whether the run was refused because Redis holds less than the output folder's runs
+    /// loaded (`Runner`): a backfill then points to the rebuild, not to the resume.
+    public var redisLostRuns = false
     /// The process's exit status: `exitStatus`, or 128 + the signal that stopped the run.
     public var exitCode: Int32 { signal.map { 128 + $0 } ?? exitStatus.rawValue }
     /// Why the exit status is not 0, in words.

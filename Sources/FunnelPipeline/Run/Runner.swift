@@ -159,8 +159,13 @@ public struct Runner {
                     } catch {
                         return stoppedBySink(error.message)
                     }
-                    if let loaded = Self.readGeneration(output + "/" + Self.generationFile(options.manifestFile)), loaded > stored {
-                        return stoppedBySink("Redis at \(url.redacted) holds less than the runs into \(output) loaded (\(stored) of their \(loaded) committed runs): it was restarted from an older snapshot or empty, flushed, or is another server, and the days loaded since are missing; nothing was written. Reprocess the days loaded from nothing: funnel backfill PIPELINE --from FIRST --to LAST --rebuild; or, to go on without them, delete \(output)/\(Self.generationFile(options.manifestFile)) (docs/operations.md, \"After a failed night\")")
+                    let identity = Self.historyIdentity(url, prefix: pipeline.sink.keyPrefix)
+                    if let loaded = Self.readGeneration(output + "/" + Self.generationFile(options.manifestFile), of: identity), loaded > stored {
+                        summary.redisLostRuns = true
+                        let remedy = options.manifestFile == Manifest.rebuildFileName
+                            ? "run the same backfill again: its rebuild starts again from its first day"
+                            : "reprocess the days loaded from nothing: funnel backfill PIPELINE --from FIRST --to LAST --rebuild; or, to go on without them, delete the line of \(identity) in \(output)/\(Self.generationFile(options.manifestFile))"
+                        return stoppedBySink("Redis at \(url.redacted) holds less than the runs into \(output) loaded (\(stored) of their \(loaded) committed runs): it was restarted from an older snapshot or empty, flushed, or is another server, and the days loaded since are missing; nothing was written. What to do: \(remedy) (docs/operations.md, \"After a failed night\")")
                     }
                     summary.sink = "redis \(url.redacted)"
                     let notes = SentSessionsJournal(url: url, key: notesKey, notice: notice)
@@ -366,16 +371,12 @@ public struct Runner {
         if let lost = lock?.lostDuringRun {
             summary.problems.append(lost)
             summary.exitStatus = .sinkFailure
-        } else if let committed = redisRuns?.committedGeneration {
+        } else if let committed = redisRuns?.committedGeneration, let url = try? redisURL() {
             // After the release's restart check: a run whose server restarted leaves the
             // folder's number ahead of the new server's, and the next run says so.
             let path = output + "/" + Self.generationFile(options.manifestFile)
-            do throws(SinkError) {
-                let file = try AtomicFile(path: path)
-                try file.append(Array("\(committed)\n".utf8))
-                try file.commit()
-            } catch {
-                summary.warnings.append("cannot write \(path) (\(error.message)): a Redis that loses this run's data is not told by the next run")
+            if let failure = Self.writeGeneration(committed, of: Self.historyIdentity(url, prefix: pipeline.sink.keyPrefix), to: path) {
+                summary.warnings.append("cannot write \(path) (\(failure)): a Redis that loses this run's data is not told by the next run")
             }
         }
         summary.seconds = Self.now() - started
@@ -387,9 +388,42 @@ public struct Runner {
     /// a Redis rebuild's `manifest.rebuild.ndjson.generation`.
     static func generationFile(_ manifestFile: String) -> String { manifestFile + ".generation" }
 
-    /// The number a generation file holds; nil without one.
-    static func readGeneration(_ path: String) -> Int64? {
-        PipelineLoader.readText(path).flatMap { Int64($0.filter { !$0.isWhitespace }) }
+    /// Which Redis history a count is of: the server and database (without credentials) and
+    /// the key prefix. Pipelines of other prefixes or databases may share an output folder;
+    /// each has its line (rv69h: one count for the folder refused the second pipeline for good).
+    static func historyIdentity(_ url: RedisURL, prefix: String) -> String {
+        var plain = url
+        plain.username = nil
+        plain.password = nil
+        return plain.redacted + " " + prefix
+    }
+
+    /// The count a generation file holds for `identity` (a line `COUNT<TAB>IDENTITY`); nil
+    /// without one.
+    static func readGeneration(_ path: String, of identity: String) -> Int64? {
+        let lines = PipelineLoader.readText(path)?.split(separator: "\n") ?? []
+        for line in lines {
+            let parts = line.split(separator: "\t", maxSplits: 1)
+            if parts.count == 2, parts[1] == identity { return Int64(parts[0]) }
+        }
+        return nil
+    }
+
+    /// Writes `count` for `identity` into the generation file at `path`, keeping the other
+    /// histories' lines; the failure's message, or nil.
+    static func writeGeneration(_ count: Int64, of identity: String, to path: String) -> String? {
+        let others = (PipelineLoader.readText(path)?.split(separator: "\n") ?? []).filter { line in
+            let parts = line.split(separator: "\t", maxSplits: 1)
+            return parts.count == 2 && parts[1] != identity
+        }
+        do throws(SinkError) {
+            let file = try AtomicFile(path: path)
+            try file.append(Array((others.map(String.init) + ["\(count)\t\(identity)"]).map { $0 + "\n" }.joined().utf8))
+            try file.commit()
+            return nil
+        } catch {
+            return error.message
+        }
     }
 
     /// The files a run writes into its output folder (each also with `.gz` where gzip applies).

@@ -121,7 +121,7 @@ struct OperationsTests {
         for date in days.dates.prefix(2) {
             #expect(try days.run(days: [date], sink: .redis, output: output, redisURL: server.url).exitStatus == .success)
         }
-        #expect(TestFiles.readText(output + "/manifest.ndjson.generation") == "2\n")
+        #expect(TestFiles.readText(output + "/manifest.ndjson.generation") == "2\t\(server.url) \n")
         #expect(try server.connect().command("GET", "funnel:generation") == .string(Array("2".utf8)))
         server.kill()
         try server.start()
@@ -131,7 +131,52 @@ struct OperationsTests {
         #expect(try server.keys(matching: "sess:*").isEmpty)
         unlink(output + "/manifest.ndjson.generation")
         #expect(try days.run(days: [days.dates[2]], sink: .redis, output: output, redisURL: server.url).exitStatus == .success)
-        #expect(TestFiles.readText(output + "/manifest.ndjson.generation") == "1\n")
+        #expect(TestFiles.readText(output + "/manifest.ndjson.generation") == "1\t\(server.url) \n")
+    }
+
+    /// A Redis rebuild resumed over a staging database that lost the days it rebuilt begins
+    /// again (rv69h: without `INFO` its first day's run was refused, and deleting the count,
+    /// as that refusal said, switched in an incomplete rebuild).
+    @Test func aRebuildWhoseStagingLostItsDaysBeginsAgain() throws {
+        let days = Days(seed: 101, visitors: 150)
+        let output = TestFiles.temporaryFolder("ops-rebuild-staging-lost")
+        defer { TestFiles.remove(output) }
+        let expected = try days.sessionsOfOneRedisRun(output: output + "/whole")
+        let server = try RedisServer()
+        defer { server.stop() }
+        try FileManager.default.createDirectory(atPath: output + "/out", withIntermediateDirectories: true)
+        // As a rebuild stopped after two days left them, its staging database since emptied.
+        let done = try Day(parsing: days.dates[1])
+        TestFiles.write(output + "/out/backfill.state", "\(days.dates.first!) \(days.dates.last!) rebuild|\(done.number)\n")
+        let staging = server.url.replacingOccurrences(of: "/0", with: "/1")
+        TestFiles.write(output + "/out/manifest.rebuild.ndjson.generation", "2\t\(staging) \n")
+        var log = ""
+        #expect(try backfill(days, days.dates[...], output: output + "/out", redisURL: server.url, rebuild: true) { log += $0 } == .success, "\(log)")
+        #expect(log.contains("warning: the staging database 1 holds less than this rebuild loaded into it (0 of its 2 days' runs"), "\(log)")
+        #expect(log.contains("day 1/") && !log.contains("resuming"), "\(log)")
+        #expect(try server.dumpSessions() == expected)
+        // The count went in place under the live database's name.
+        #expect(TestFiles.readText(output + "/out/manifest.ndjson.generation") == "\(days.dates.count)\t\(server.url) \n")
+    }
+
+    /// Pipelines of other key prefixes sharing an output folder and a Redis keep a count each
+    /// (rv69h: one count for the folder refused the second pipeline for good).
+    @Test func pipelinesOfOtherPrefixesShareAFolder() throws {
+        let days = Days(seed: 100, visitors: 100)
+        let output = TestFiles.temporaryFolder("ops-redis-prefixes")
+        defer { TestFiles.remove(output) }
+        let server = try RedisServer()
+        defer { server.stop() }
+        let other = days.folder + "/other.yaml"
+        TestFiles.write(other, (TestFiles.readText(days.folder + "/pipeline.yaml") ?? "").replacingOccurrences(of: "sink:\n", with: "sink:\n  key_prefix: \"b:\"\n"))
+        for date in days.dates.prefix(2) {
+            #expect(try days.run(days: [date], sink: .redis, output: output, redisURL: server.url).exitStatus == .success)
+        }
+        let second = try RunsOverTimeTests.run(other, days: [days.dates[0]], sink: .redis, output: output, redisURL: server.url)
+        #expect(second.exitStatus == .success, "\(second.text)")
+        #expect(try days.run(days: [days.dates[2]], sink: .redis, output: output, redisURL: server.url).exitStatus == .success)
+        let lines = (TestFiles.readText(output + "/manifest.ndjson.generation") ?? "").split(separator: "\n").sorted()
+        #expect(lines == ["1\t\(server.url) b:", "3\t\(server.url) "], "\(lines)")
     }
 
     /// A day stopped by an error of status 1 (another run's lock) says where the backfill
