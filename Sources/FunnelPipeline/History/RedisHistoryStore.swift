@@ -454,9 +454,16 @@ public final class RedisHistoryStore: HistoryStore {
         if let buildSettings { _ = try send([[b("SET"), b(buildSettingsKey), b(buildSettings)]]) }
         if let rebuildNote { _ = try send([[b("SET"), b(rebuildNoteKey), b(rebuildNote)]]) }
         // SET, not INCR (a user of README's ACL may not INCR): the run lock keeps other runs
-        // from committing in between.
-        _ = try send([[b("SET"), b(generationKey), b(String(startGeneration + 1))]])
-        committedGeneration = startGeneration + 1
+        // from committing in between. Only over the count the run began with: a server
+        // restarted empty or flushed during the run keeps its lower count, and the next run
+        // is refused (rv69h: the restarted server got 12 over the folder's 11, and the next
+        // night loaded it, exit 0).
+        let now: Int64
+        if case .string(let bytes) = try send([[b("GET"), b(generationKey)]])[0] { now = Int64(String(decoding: bytes, as: UTF8.self)) ?? -1 } else { now = 0 }
+        if now == startGeneration {
+            _ = try send([[b("SET"), b(generationKey), b(String(startGeneration + 1))]])
+            committedGeneration = startGeneration + 1
+        }
         // Every session the run sent is in a stored row now: its notes are done with, before
         // the run leaves the unfinished runs, so that a run whose notes stay is still named.
         if let sentJournalKey { _ = try send([[b("DEL"), b(sentJournalKey)]]) }

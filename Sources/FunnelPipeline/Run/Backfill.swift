@@ -335,7 +335,7 @@ public struct Backfill {
                 let rebuilt = output + "/" + Runner.generationFile(Manifest.rebuildFileName)
                 let prefix = pipeline.sink.keyPrefix
                 if let count = Runner.readGeneration(rebuilt, of: Runner.historyIdentity(stagingURL, prefix: prefix)) {
-                    if let failure = Runner.writeGeneration(count, of: Runner.historyIdentity(liveURL, prefix: prefix), to: output + "/" + Runner.generationFile(Manifest.fileName)) {
+                    if let failure = Runner.replaceGeneration(count, of: Runner.historyIdentity(liveURL, prefix: prefix), to: output + "/" + Runner.generationFile(Manifest.fileName)) {
                         report("  warning: cannot write the count of runs beside the manifest (\(failure)): a Redis that loses the rebuilt data is not told by the next run\n")
                     }
                     unlink(rebuilt)

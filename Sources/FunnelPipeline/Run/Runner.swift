@@ -395,7 +395,31 @@ public struct Runner {
         var plain = url
         plain.username = nil
         plain.password = nil
-        return plain.redacted + " " + prefix
+        // A prefix's control bytes and `%` escaped: a line break in it split the line, and
+        // no line ever matched (rv69i).
+        let hex = Array("0123456789ABCDEF".utf8)
+        var escaped: [UInt8] = []
+        for byte in prefix.utf8 {
+            if byte < 0x20 || byte == 0x7F || byte == UInt8(ascii: "%") {
+                escaped += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 15)]]
+            } else {
+                escaped.append(byte)
+            }
+        }
+        return plain.redacted + " " + String(decoding: escaped, as: UTF8.self)
+    }
+
+    /// Writes `count` for `identity` into the generation file at `path`, dropping the lines of
+    /// every history of the same key prefix and database however its server was spelled
+    /// (a rebuild's switch: a line under `localhost` left at a higher count refused the next
+    /// run through that spelling; rv69i).
+    static func replaceGeneration(_ count: Int64, of identity: String, to path: String) -> String? {
+        func prefixAndDatabase(_ text: Substring) -> (Substring, Substring) {
+            let name = text.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
+            return (name.count > 1 ? name[1] : "", name[0].split(separator: "/").last ?? "")
+        }
+        let mine = prefixAndDatabase(Substring(identity))
+        return writeGeneration(count, of: identity, to: path, sameHistory: { prefixAndDatabase($0) == mine })
     }
 
     /// The count a generation file holds for `identity` (a line `COUNT<TAB>IDENTITY`); nil
@@ -410,11 +434,13 @@ public struct Runner {
     }
 
     /// Writes `count` for `identity` into the generation file at `path`, keeping the other
-    /// histories' lines; the failure's message, or nil.
-    static func writeGeneration(_ count: Int64, of identity: String, to path: String) -> String? {
+    /// histories' lines (those `sameHistory` does not take for this one's); the failure's
+    /// message, or nil.
+    static func writeGeneration(_ count: Int64, of identity: String, to path: String,
+                                sameHistory: ((Substring) -> Bool)? = nil) -> String? {
         let others = (PipelineLoader.readText(path)?.split(separator: "\n") ?? []).filter { line in
             let parts = line.split(separator: "\t", maxSplits: 1)
-            return parts.count == 2 && parts[1] != identity
+            return parts.count == 2 && !(sameHistory?(parts[1]) ?? (parts[1] == identity))
         }
         do throws(SinkError) {
             let file = try AtomicFile(path: path)

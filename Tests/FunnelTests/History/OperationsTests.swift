@@ -159,6 +159,49 @@ struct OperationsTests {
         #expect(TestFiles.readText(output + "/out/manifest.ndjson.generation") == "\(days.dates.count)\t\(server.url) \n")
     }
 
+    /// A history whose count changed under the run (its server restarted empty, or flushed)
+    /// keeps the lower count at the commit, so that the next run is refused (rv69i: the
+    /// restarted server got the run's count over the folder's, and the next night loaded it).
+    @Test func aCountThatChangedUnderTheRunIsNotRaised() throws {
+        let server = try RedisServer()
+        defer { server.stop() }
+        let admin = try server.connect()
+        _ = try admin.command("SET", "funnel:generation", "5")
+        let history = RedisHistoryStore(url: try RedisURL(server.url), prefix: "")
+        #expect(try history.storedGeneration() == 5)
+        _ = try admin.command("FLUSHALL")
+        try history.commit()
+        #expect(history.committedGeneration == nil)
+        #expect(try admin.command("GET", "funnel:generation") == .null)
+        // Unchanged under the run: raised.
+        _ = try admin.command("SET", "funnel:generation", "5")
+        let next = RedisHistoryStore(url: try RedisURL(server.url), prefix: "")
+        #expect(try next.storedGeneration() == 5)
+        try next.commit()
+        #expect(next.committedGeneration == 6)
+        #expect(try admin.command("GET", "funnel:generation") == .string(Array("6".utf8)))
+    }
+
+    /// A prefix's line break is escaped in the count file's line, and a rebuild's count
+    /// replaces every line of its prefix and database however the server was spelled.
+    @Test func theCountFileKeepsOneLineAHistory() throws {
+        let folder = TestFiles.temporaryFolder("ops-count-file")
+        defer { TestFiles.remove(folder) }
+        let path = folder + "/manifest.ndjson.generation"
+        let odd = Runner.historyIdentity(try RedisURL("redis://127.0.0.1:7000/2"), prefix: "n\nx%:")
+        #expect(odd == "redis://127.0.0.1:7000/2 n%0Ax%25:")
+        #expect(Runner.writeGeneration(3, of: odd, to: path) == nil)
+        #expect(Runner.readGeneration(path, of: odd) == 3)
+        let local = Runner.historyIdentity(try RedisURL("redis://localhost:7000/0"), prefix: "r:")
+        let loopback = Runner.historyIdentity(try RedisURL("redis://127.0.0.1:7000/0"), prefix: "r:")
+        #expect(Runner.writeGeneration(7, of: local, to: path) == nil)
+        #expect(Runner.writeGeneration(5, of: loopback, to: path) == nil)
+        #expect(Runner.replaceGeneration(2, of: loopback, to: path) == nil)
+        #expect(Runner.readGeneration(path, of: local) == nil)
+        #expect(Runner.readGeneration(path, of: loopback) == 2)
+        #expect(Runner.readGeneration(path, of: odd) == 3)
+    }
+
     /// Pipelines of other key prefixes sharing an output folder and a Redis keep a count each
     /// (rv69h: one count for the folder refused the second pipeline for good).
     @Test func pipelinesOfOtherPrefixesShareAFolder() throws {
