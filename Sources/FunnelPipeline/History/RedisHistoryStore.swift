@@ -423,44 +423,41 @@ public final class RedisHistoryStore: HistoryStore {
     /// The stored count of committed runs, 0 without one (a history written before
     /// 2026-12-06, or none).
     public func storedGeneration() throws(SinkError) -> Int64 {
-        guard case .string(let bytes) = try send([[b("GET"), b(generationKey)]])[0] else { return 0 }
-        startGeneration = Int64(String(decoding: bytes, as: UTF8.self)) ?? 0
+        startGeneration = try text(at: generationKey).map { Int64($0) ?? 0 } ?? 0
         return startGeneration
+    }
+
+    /// The string stored at `key`, nil without one: the history's settings, note and count.
+    private func text(at key: String) throws(SinkError) -> String? {
+        guard case .string(let bytes) = try send([[b("GET"), b(key)]])[0] else { return nil }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// `<prefix>funnel:settings`: the settings the stored sessions were built with.
     private var buildSettingsKey: String { prefix + "settings" }
 
-    public func storedBuildSettings() throws(SinkError) -> String? {
-        guard case .string(let bytes) = try send([[b("GET"), b(buildSettingsKey)]])[0] else { return nil }
-        return String(decoding: bytes, as: UTF8.self)
-    }
+    public func storedBuildSettings() throws(SinkError) -> String? { try text(at: buildSettingsKey) }
 
     public var rebuildNote: String?
 
     /// `<prefix>funnel:needs_rebuild`: why the stored sessions differ from one run.
     private var rebuildNoteKey: String { prefix + "needs_rebuild" }
 
-    public func storedRebuildNote() throws(SinkError) -> String? {
-        guard case .string(let bytes) = try send([[b("GET"), b(rebuildNoteKey)]])[0] else { return nil }
-        return String(decoding: bytes, as: UTF8.self)
-    }
+    public func storedRebuildNote() throws(SinkError) -> String? { try text(at: rebuildNoteKey) }
 
     /// Every chunk's change was applied as it went; what is left is to save the filter of
     /// the keys stored, with the number of keys without a TTL to tell later whether it holds,
     /// and the settings the run's sessions were built with.
     public func commit() throws(SinkError) {
         try confirmWrites()
-        if let buildSettings { _ = try send([[b("SET"), b(buildSettingsKey), b(buildSettings)]]) }
-        if let rebuildNote { _ = try send([[b("SET"), b(rebuildNoteKey), b(rebuildNote)]]) }
+        let notes = [(buildSettingsKey, buildSettings), (rebuildNoteKey, rebuildNote)].compactMap { key, value in value.map { [b("SET"), b(key), b($0)] } }
+        if !notes.isEmpty { _ = try send(notes) }
         // SET, not INCR (a user of README's ACL may not INCR): the run lock keeps other runs
         // from committing in between. Only over the count the run began with: a server
         // restarted empty or flushed during the run keeps its lower count, and the next run
         // is refused (rv69h: the restarted server got 12 over the folder's 11, and the next
         // night loaded it, exit 0).
-        let now: Int64
-        if case .string(let bytes) = try send([[b("GET"), b(generationKey)]])[0] { now = Int64(String(decoding: bytes, as: UTF8.self)) ?? -1 } else { now = 0 }
-        if now == startGeneration {
+        if try text(at: generationKey).map({ Int64($0) ?? -1 }) ?? 0 == startGeneration {
             _ = try send([[b("SET"), b(generationKey), b(String(startGeneration + 1))]])
             committedGeneration = startGeneration + 1
         }

@@ -71,6 +71,12 @@ public struct Backfill {
         var liveURL: RedisURL?
         var stagingURL: RedisURL?
         var stagingFolder: String?
+        if rebuild && sinkKind != .redis && (output == "." || output == ".." || output.hasSuffix("/.") || output.hasSuffix("/..")) {
+            // `..rebuild` beside `.` loaded every day and then could not move `.` aside (rv69b).
+            guard let real = realpath(output, nil) else { throw PipelineError("cannot resolve the output folder \(output): \(String(cString: strerror(errno)))") }
+            output = String(cString: real)
+            free(real)
+        }
         if rebuild {
             if sinkKind == .redis {
                 let live = try Runner.redisURL(pipeline.sink, override: options.redisURL, file: pipeline.file, environment: options.environment)
@@ -87,14 +93,6 @@ public struct Backfill {
                 stagingFolder = output + ".rebuild"
                 dayOptions.output = stagingFolder
             }
-        }
-        if rebuild && sinkKind != .redis && (output == "." || output == ".." || output.hasSuffix("/.") || output.hasSuffix("/..")) {
-            // `..rebuild` beside `.` loaded every day and then could not move `.` aside (rv69b).
-            guard let real = realpath(output, nil) else { throw PipelineError("cannot resolve the output folder \(output): \(String(cString: strerror(errno)))") }
-            output = String(cString: real)
-            free(real)
-            dayOptions.output = output + ".rebuild"
-            stagingFolder = dayOptions.output
         }
         let key = "\(days.first!) \(days.last!) \(rebuild ? "rebuild" : "incremental")"
         // A Redis backfill's state names the server it loaded (its `run_id`): a server
@@ -129,7 +127,7 @@ public struct Backfill {
         if let stagingURL {
             let identity = Runner.historyIdentity(stagingURL, prefix: pipeline.sink.keyPrefix)
             if let rebuilt = Runner.readGeneration(output + "/" + Runner.generationFile(Manifest.rebuildFileName), of: identity),
-               let stored = Self.storedGeneration(stagingURL, prefix: pipeline.sink.keyPrefix), stored < rebuilt {
+               let stored = try? RedisHistoryStore(url: stagingURL, prefix: pipeline.sink.keyPrefix, retry: retry).storedGeneration(), stored < rebuilt {
                 stagingLost = true
                 report("warning: the staging database \(stagingURL.db) holds less than this rebuild loaded into it (\(stored) of its \(rebuilt) days' runs: restarted or flushed): the rebuild starts again from its first day\n")
             }
@@ -477,20 +475,9 @@ public struct Backfill {
         return (String(stateKey[..<range.lowerBound]), String(stateKey[range.upperBound...]))
     }
 
-    /// The count of committed runs the history under `prefix` at `url` holds (0 without one),
-    /// or nil when it cannot be asked.
-    static func storedGeneration(_ url: RedisURL, prefix: String) -> Int64? {
-        guard let connection = try? RedisConnection(url: url),
-              let reply = try? connection.command([Array("GET".utf8), Array((prefix + "funnel:generation").utf8)]) else { return nil }
-        if case .string(let bytes) = reply { return Int64(String(decoding: bytes, as: UTF8.self)) ?? 0 }
-        return reply == .null ? 0 : nil
-    }
-
-    /// The server's `run_id`, asked twice (behind a proxy that spreads commands over servers
-    /// the two differ, and none is kept); nil when it cannot be asked.
+    /// The server's `run_id` (`RunLock.stableRunID`); nil when it cannot be asked.
     static func serverRunID(_ url: RedisURL) -> String? {
-        guard let connection = try? RedisConnection(url: url), let first = RunLock.runID(connection) else { return nil }
-        return RunLock.runID(connection) == first ? first : nil
+        (try? RedisConnection(url: url)).flatMap(RunLock.stableRunID)
     }
 
     /// The index in `days` of the last day a state file of `key` says is done, or nil.

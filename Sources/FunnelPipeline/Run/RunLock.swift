@@ -100,10 +100,7 @@ final class RunLock {
         switch outcome {
         case .taken(let current):
             redis = (current, key, token, url, notice)
-            // Twice: behind a proxy that spreads commands over servers, the run_id of one
-            // reply is not the server's, and no restart could be told.
-            let runID = Self.runID(current)
-            serverRunID = runID == Self.runID(current) ? runID : nil
+            serverRunID = Self.stableRunID(current)
             // A stopped run releases it on a connection of its own (the run's may be in the
             // middle of a reply), once, within a second or two: a Redis that does not answer
             // then leaves it as a kill does.
@@ -160,9 +157,16 @@ final class RunLock {
         return warning
     }
 
+    /// The server's `run_id`, asked twice: behind a proxy that spreads commands over servers,
+    /// the run_id of one reply is not the server's, and no restart could be told (nil then).
+    static func stableRunID(_ connection: RedisConnection) -> String? {
+        let runID = Self.runID(connection)
+        return runID == Self.runID(connection) ? runID : nil
+    }
+
     /// The server's `run_id` (`INFO server`), which a restart changes; nil when the server
     /// refuses `INFO` (an ACL without it) or the reply has none.
-    static func runID(_ connection: RedisConnection) -> String? {
+    private static func runID(_ connection: RedisConnection) -> String? {
         guard case .string(let bytes)? = try? connection.command([Array("INFO".utf8), Array("server".utf8)]) else { return nil }
         let text = String(decoding: bytes, as: UTF8.self)
         for line in text.split(whereSeparator: \.isNewline) where line.hasPrefix("run_id:") {

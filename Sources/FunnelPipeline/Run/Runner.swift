@@ -87,8 +87,10 @@ public struct Runner {
         var sink: SessionSink?
         var rejects: RejectWriter?
         var history: HistoryStore?
-        /// The Redis sink's history, whose count of committed runs the folder keeps.
+        /// The Redis sink's history, whose count of committed runs the folder keeps under
+        /// `redisIdentity` (`historyIdentity`).
         var redisRuns: RedisHistoryStore?
+        var redisIdentity = ""
         var journal: SentSessionsJournal?
         var lock: RunLock?
         defer { lock?.release() }
@@ -159,12 +161,12 @@ public struct Runner {
                     } catch {
                         return stoppedBySink(error.message)
                     }
-                    let identity = Self.historyIdentity(url, prefix: pipeline.sink.keyPrefix)
-                    if let loaded = Self.readGeneration(output + "/" + Self.generationFile(options.manifestFile), of: identity), loaded > stored {
+                    redisIdentity = Self.historyIdentity(url, prefix: pipeline.sink.keyPrefix)
+                    if let loaded = Self.readGeneration(output + "/" + Self.generationFile(options.manifestFile), of: redisIdentity), loaded > stored {
                         summary.redisLostRuns = true
                         let remedy = options.manifestFile == Manifest.rebuildFileName
                             ? "run the same backfill again: its rebuild starts again from its first day"
-                            : "reprocess the days loaded from nothing: funnel backfill PIPELINE --from FIRST --to LAST --rebuild; or, to go on without them, delete the line of \(identity) in \(output)/\(Self.generationFile(options.manifestFile))"
+                            : "reprocess the days loaded from nothing: funnel backfill PIPELINE --from FIRST --to LAST --rebuild; or, to go on without them, delete the line of \(redisIdentity) in \(output)/\(Self.generationFile(options.manifestFile))"
                         return stoppedBySink("Redis at \(url.redacted) holds less than the runs into \(output) loaded (\(stored) of their \(loaded) committed runs): it was restarted from an older snapshot or empty, flushed, or is another server, and the days loaded since are missing; nothing was written. What to do: \(remedy) (docs/operations.md, \"After a failed night\")")
                     }
                     summary.sink = "redis \(url.redacted)"
@@ -216,9 +218,10 @@ public struct Runner {
             }
             store.rebuildNote = note
             if let stored, stored != settings {
-                store.rebuildNote = BuildSettings.noting("the settings changed: \(BuildSettings.changes(from: stored, to: settings).joined(separator: ", "))", in: store.rebuildNote)
+                let changes = BuildSettings.changes(from: stored, to: settings).joined(separator: ", ")
+                store.rebuildNote = BuildSettings.noting("the settings changed: \(changes)", in: store.rebuildNote)
                 let where_ = sinkKind == .redis ? "Redis at \(summary.sink.dropFirst("redis ".count))\(pipeline.sink.keyPrefix.isEmpty ? "" : " under the key prefix '\(pipeline.sink.keyPrefix)'")" : output
-                summary.problems.append("the sessions stored in \(where_) were built with other settings: \(BuildSettings.changes(from: stored, to: settings).joined(separator: ", ")); sessions stored before keep the settings of their runs, and a run does not rebuild every visitor it reads from nothing (a visitor with a long past is continued from its stored sessions), so running the days again does not apply the new ones: rebuild, funnel backfill PIPELINE --from FIRST --to LAST --rebuild over the days loaded; or put the settings back, which the next run says in turn (docs/operations.md, \"Changing the pipeline\")")
+                summary.problems.append("the sessions stored in \(where_) were built with other settings: \(changes); sessions stored before keep the settings of their runs, and a run does not rebuild every visitor it reads from nothing (a visitor with a long past is continued from its stored sessions), so running the days again does not apply the new ones: rebuild, funnel backfill PIPELINE --from FIRST --to LAST --rebuild over the days loaded; or put the settings back, which the next run says in turn (docs/operations.md, \"Changing the pipeline\")")
                 if summary.exitStatus == .success { summary.exitStatus = .inputDamaged }
             }
             store.buildSettings = settings
@@ -371,11 +374,11 @@ public struct Runner {
         if let lost = lock?.lostDuringRun {
             summary.problems.append(lost)
             summary.exitStatus = .sinkFailure
-        } else if let committed = redisRuns?.committedGeneration, let url = try? redisURL() {
+        } else if let committed = redisRuns?.committedGeneration {
             // After the release's restart check: a run whose server restarted leaves the
             // folder's number ahead of the new server's, and the next run says so.
             let path = output + "/" + Self.generationFile(options.manifestFile)
-            if let failure = Self.writeGeneration(committed, of: Self.historyIdentity(url, prefix: pipeline.sink.keyPrefix), to: path) {
+            if let failure = Self.writeGeneration(committed, of: redisIdentity, to: path) {
                 summary.warnings.append("cannot write \(path) (\(failure)): a Redis that loses this run's data is not told by the next run")
             }
         }
@@ -397,14 +400,9 @@ public struct Runner {
         plain.password = nil
         // A prefix's control bytes and `%` escaped: a line break in it split the line, and
         // no line ever matched (rv69i).
-        let hex = Array("0123456789ABCDEF".utf8)
         var escaped: [UInt8] = []
         for byte in prefix.utf8 {
-            if byte < 0x20 || byte == 0x7F || byte == UInt8(ascii: "%") {
-                escaped += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 15)]]
-            } else {
-                escaped.append(byte)
-            }
+            if Hex.isControl(byte) || byte == UInt8(ascii: "%") { Hex.appendPercentEscape(byte, to: &escaped) } else { escaped.append(byte) }
         }
         return plain.redacted + " " + String(decoding: escaped, as: UTF8.self)
     }
@@ -497,11 +495,11 @@ public struct Runner {
         try Self.redisURL(pipeline.sink, override: options.redisURL, file: pipeline.file, environment: options.environment)
     }
 
-    /// `text` as a URL, the password taken from `REDIS_PASSWORD` in `environment` (the
-    /// process's own when it is empty) when the text has none.
-    /// The Redis URL of `sink` (`override`, from `--redis-url`, first), its fault named by
-    /// where the URL was written: `--redis-url`, or the pipeline `file`'s `sink.url` (until
-    /// 2026-12-06 "Bad Redis URL 'http://x'" said neither; a review).
+    /// The Redis URL of `sink` (`override`, from `--redis-url`, first), the password taken
+    /// from `REDIS_PASSWORD` in `environment` (the process's own when it is empty) when the
+    /// URL has none; its fault named by where the URL was written: `--redis-url`, or the
+    /// pipeline `file`'s `sink.url` (until 2026-12-06 "Bad Redis URL 'http://x'" said neither;
+    /// a review).
     static func redisURL(_ sink: Pipeline.Sink, override: String?, file: String?, environment: [String: String]) throws(PipelineError) -> RedisURL {
         do {
             return try RedisURL(sink.redisURLText(override: override), environment: environment.isEmpty ? ProcessEnvironment.current() : environment)

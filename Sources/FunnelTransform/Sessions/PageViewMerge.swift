@@ -74,29 +74,15 @@ enum PageViewMerge {
     }
 
     private static func decoded(_ path: String) -> [UInt8] {
-        func hex(_ byte: UInt8) -> UInt8? {
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-            default: nil
-            }
-        }
         let bytes = Array(path.utf8)
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count)
         var index = 0
         while index < bytes.count {
-            if bytes[index] == UInt8(ascii: "%"), index + 2 < bytes.count, let high = hex(bytes[index + 1]), let low = hex(bytes[index + 2]) {
-                let byte = high << 4 | low
+            if let byte = Hex.percentEscape(bytes, at: index) {
                 let unreserved = (byte | 0x20) &- UInt8(ascii: "a") < 26 || byte &- 0x30 < 10 || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".")
                     || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "~")
-                if unreserved || byte >= 0x80 {
-                    out.append(byte)
-                } else {
-                    let digits = Array("0123456789ABCDEF".utf8)
-                    out += [UInt8(ascii: "%"), digits[Int(high)], digits[Int(low)]]
-                }
+                if unreserved || byte >= 0x80 { out.append(byte) } else { Hex.appendPercentEscape(byte, to: &out) }
                 index += 3
             } else {
                 out.append(bytes[index])
