@@ -30,7 +30,7 @@ final class ReadStage: @unchecked Sendable {
         var problems: [String] = []
         /// Files read before whose earlier reading the history keeps and this one does not
         /// replace (`Manifest.Seen.conflict`), each with why.
-        var changedInputs: [String] = []
+        var changedInputs: [(path: String, why: String)] = []
         /// Events kept without a numeric property that was no number (`LineSource`).
         var unreadNumbers = 0
         var firstUnreadNumber: String?
@@ -413,7 +413,7 @@ final class ReadStage: @unchecked Sendable {
         // called it "read before with 0 bytes, now 18206: grown since").
         if !source.openFailed, let seen = manifest?.record(file, reading, settings: ReadingSettings.fingerprints(pipeline, file), now: Int64(time(nil))) {
             tally.files[index].seenBefore = seen.text
-            if let conflict = seen.conflict { tally.changedInputs.append("\(file.path): \(conflict)") }
+            if let conflict = seen.conflict { tally.changedInputs.append((file.path, conflict)) }
         }
         tally.linesRead += source.lines
         if source.endsWithoutLineEnd, source.damage == nil, tally.lastRejectedLine[index] == source.lines {

@@ -265,9 +265,9 @@ public struct Runner {
         summary.linesRead = tally.linesRead
         summary.problems += tally.problems
         if !tally.changedInputs.isEmpty {
-            let shown = ShortList.text(tally.changedInputs, first: 3, separator: "; ")
+            let shown = ShortList.text(tally.changedInputs.map { "\($0.path): \($0.why)" }, first: 3, separator: "; ")
             if !options.dryRun {
-                store.rebuildNote = BuildSettings.noting("\(tally.changedInputs.count == 1 ? "an input" : "\(tally.changedInputs.count) inputs") read before changed (first: \(tally.changedInputs[0].prefix { $0 != ":" }))", in: store.rebuildNote)
+                store.rebuildNote = BuildSettings.noting("\(tally.changedInputs.count == 1 ? "an input" : "\(tally.changedInputs.count) inputs") read before changed (first: \(tally.changedInputs[0].path))", in: store.rebuildNote)
             }
             summary.problems.append("\(tally.changedInputs.count == 1 ? "an input" : "\(tally.changedInputs.count) inputs") read before changed: \(shown). The history keeps what the earlier reading gave (a record is kept by its file and line), so stored sessions may hold records of it, stale or doubled; to replace them, reprocess every day loaded so far from nothing: funnel backfill PIPELINE --from FIRST --to LAST --rebuild (docs/operations.md, \"An input that changed after it was loaded\")")
             summary.exitStatus = .inputDamaged

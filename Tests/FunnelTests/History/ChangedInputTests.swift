@@ -82,6 +82,22 @@ struct ChangedInputTests {
         #expect(later.warnings.contains { $0.hasPrefix("the stored sessions still differ from one run over the days loaded (") && $0.contains("an input read before changed (first: \(log))") }, "\(later.warnings)")
     }
 
+    /// The rebuild note names a changed input by its whole path, a `:` in it included (until
+    /// 2026-12-06 the path was cut at its first `:`).
+    @Test func theRebuildNoteNamesAPathHoldingAColonWhole() throws {
+        let folder = TestFiles.temporaryFolder("changed-input-colon")
+        defer { TestFiles.remove(folder) }
+        let pipeline = Self.pipeline(folder, paths: "web:1/access-{date}.log")
+        let log = folder + "/web:1/access-2024-01-03.log"
+        mkdir(folder + "/web:1", 0o755)
+        TestFiles.write(log, Self.line(0, "/a") + "\n")
+        #expect(try run(pipeline, folder).exitStatus == .success)
+        TestFiles.write(log, Self.line(0, "/b") + "\n")
+        #expect(try run(pipeline, folder).exitStatus == .inputDamaged)
+        let later = try run(pipeline, folder)
+        #expect(later.warnings.contains { $0.contains("an input read before changed (first: \(log))") }, "\(later.warnings)")
+    }
+
     /// For gzip the lines are compared, not the compressed bytes: a file compressed again
     /// whole, with the same lines or more after them, is not changed.
     @Test func aGzipFileIsComparedByItsLines() throws {
