@@ -7,9 +7,9 @@ import FunnelPipeline
 /// before the run wrote them, and for every usage error (`--progress nevr`, `--from` after
 /// `--to`) in all cases.
 enum FailedRun {
-    static func record(_ error: any Error, pipeline: String, summaryJSON: String?, metricsFile: String?) {
+    static func record(_ error: any Error, pipeline: String, days: [Day] = [], summaryJSON: String?, metricsFile: String?) {
         let problem = (error as? PipelineError)?.description ?? String(describing: error)
-        let failed = RunSummary.failed(pipeline: pipeline, problem: problem, missingInputs: (error as? PipelineError)?.missingInputs ?? [])
+        let failed = RunSummary.failed(pipeline: pipeline, problem: problem, missingInputs: (error as? PipelineError)?.missingInputs ?? [], days: days)
         write(failed, pipeline: pipeline, summaryJSON: summaryJSON, metricsFile: metricsFile)
     }
 

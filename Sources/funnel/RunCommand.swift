@@ -86,7 +86,7 @@ struct RunCommand: ParsableCommand {
         } catch let exit as ExitCode {
             throw exit
         } catch {
-            FailedRun.record(error, pipeline: pipeline, summaryJSON: summaryJSON, metricsFile: sinkOptions.metricsFile)
+            FailedRun.record(error, pipeline: pipeline, days: options.days, summaryJSON: summaryJSON, metricsFile: sinkOptions.metricsFile)
             throw FailedRun.exit(error)
         }
     }

@@ -62,7 +62,7 @@ struct ValidateCommand: ParsableCommand {
             } catch {
                 // The file loaded: said before the inputs' fault, so that it is not taken for
                 // the file's (a review: the same exit 1 and no other line as a YAML error).
-                if error.description.hasPrefix("no input file matched") { print(loadedText) }
+                if error.noInput { print(loadedText) }
                 throw error
             }
             let limit = maxRejectRate ?? loaded.maxRejectRate

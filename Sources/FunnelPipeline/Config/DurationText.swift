@@ -21,7 +21,9 @@ enum DurationText {
             if let digit = character.wholeNumberValue, character.isASCII {
                 number = number * 10 + Int64(digit)
                 digits += 1
-                guard number < 1_000_000_000 else { break }
+                // A number of seconds, at least, longer than the bound is too long whatever
+                // its unit (`99999999999999999999h` was called "not a positive duration").
+                guard number <= longestMillis / 1000 else { throw tooLong }
                 continue
             }
             let unit: Int64
@@ -39,7 +41,9 @@ enum DurationText {
             number = 0
             digits = 0
         }
-        guard digits == 0, total > 0 else { throw PipelineError("\(key): '\(text)' is not a positive duration; write e.g. 30m, 24h, 90s or 1h30m") }
+        // A number left without its unit (`1h30`) is no duration; one of none is not positive.
+        guard digits == 0 else { throw PipelineError("\(key): '\(text)' is not a duration: a number after a unit needs its own unit; write e.g. 30m, 24h, 90s or 1h30m") }
+        guard total > 0 else { throw PipelineError("\(key): '\(text)' is not a positive duration; write e.g. 30m, 24h, 90s or 1h30m") }
         return total
     }
 }

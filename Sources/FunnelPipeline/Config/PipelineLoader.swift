@@ -272,6 +272,11 @@ public enum PipelineLoader {
             }
             if let ttl = try reader.string(map["ttl"], "sink.ttl") {
                 pipeline.sink.ttlSeconds = Int(try DurationText.millis(ttl, key: "\(file): sink.ttl") / 1000)
+                // A plain number is seconds, as for the sessions' durations: `ttl: 30` meant as
+                // days let the keys expire half a minute after loading, without a word (a review).
+                if let seconds = Int(ttl.trimmingCharacters(in: " ")), seconds < 86_400 {
+                    pipeline.loadWarnings.append(Pipeline.LoadWarning(kind: nil, text: "sink.ttl is \(seconds): a plain number is seconds, so the keys expire \(seconds) s after loading; if days were meant, write \(seconds)d"))
+                }
             }
             // Loaded and ignored without a word until 2026-12-06 (a review: `kind: csv` with
             // a `url` and a `ttl`), though `--redis-url` on such a run is said.

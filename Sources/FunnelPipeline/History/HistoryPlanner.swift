@@ -13,6 +13,9 @@ struct HistoryPlanner {
         var sessions: [SessionRecord] = []
         /// Ids written before by a rebuilt visitor and not part of it any more.
         var deleted: [String] = []
+        /// Ids the rebuilt visitors' stored rows listed: for a history that keeps no bodies
+        /// (Redis), whether a session the run sees for the first time was written before it.
+        var listedBefore: Set<String> = []
         var change = HistoryChange()
         /// Counts per rebuilt visitor, not summed: a long run rebuilds a visitor again when a
         /// later chunk of its input reaches it, and the run's scratch keeps only the last counts.
@@ -381,6 +384,7 @@ struct HistoryPlanner {
             } ?? previousSessions
             let ids = continued[visitor] == nil ? newIDs : kept + newIDs
             if !previousSessions.isEmpty {
+                plan.listedBefore.formUnion(previousSessions)
                 let current = Set(ids)
                 plan.deleted += previousSessions.filter { !current.contains($0) }
             }

@@ -122,9 +122,12 @@ final class RunScratch {
             alreadySent.append(bytes.sent.map { sent.digest(of: session.id) == $0 } ?? false)
         }
         // What an earlier run left for an id: its body, and whether it wrote it at all (when
-        // the history keeps no bodies, every id counts as written).
+        // the history keeps no bodies, whether a rebuilt visitor's stored row listed it: at an
+        // id's first sight in the run no row of the run can list it yet. Until 2026-12-06
+        // every id counted as written before, and a session the run sent and then replaced
+        // was counted deleted: a first load into an empty Redis said 16 at the bench's L).
         func before(_ id: String) throws(SinkError) -> (original: Extent, existed: Bool) {
-            guard let stored else { return (.none, true) }
+            guard let stored else { return (.none, plan.listedBefore.contains(id)) }
             guard let original = stored[id] else { return (.none, false) }
             return (try append(original), true)
         }

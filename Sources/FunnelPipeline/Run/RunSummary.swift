@@ -20,6 +20,11 @@ public struct RunSummary: Sendable {
     /// The days the run read, as its command line gives them (`--date 2024-03-01`, `--from A
     /// --to B`), or empty: the summary's first line echoes the run.
     public var days = ""
+    /// The first and last day the run was given (`--date yesterday` resolved), for
+    /// `--summary-json`'s `days`: a monitor can tell which night a summary is of, and that
+    /// no night was skipped (rv70c: a cron in local time skipped a day at a clock change,
+    /// and no file said which day a run had taken). Nil without `--date` or `--from`.
+    public var dayRange: (first: Day, last: Day)?
     public var sink = ""
     public var dryRun = false
     public var files: [FileSummary] = []
@@ -67,6 +72,13 @@ public struct RunSummary: Sendable {
     /// loaded (`Runner`): a backfill then points to the rebuild, not to the resume.
     public var redisLostRuns = false
     /// The process's exit status: `exitStatus`, or 128 + the signal that stopped the run.
+    /// Names the run's days (`days`, `dayRange`) from the days it was given.
+    public mutating func setDays(_ given: [Day]) {
+        guard let first = given.first, let last = given.last else { return }
+        days = first == last ? "--date \(first)" : "--from \(first) --to \(last)"
+        dayRange = (first, last)
+    }
+
     public var exitCode: Int32 { signal.map { 128 + $0 } ?? exitStatus.rawValue }
     /// Why the exit status is not 0, in words.
     public var problems: [String] = []
@@ -143,6 +155,12 @@ public struct RunSummary: Sendable {
         key("pipeline"); JSONText.appendString(pipeline, to: &out)
         key("sink"); JSONText.appendString(sink, to: &out)
         key("dry_run"); out.append(contentsOf: (dryRun ? "true" : "false").utf8)
+        key("days")
+        if let dayRange {
+            out.append(contentsOf: "{\"from\":\"\(dayRange.first)\",\"to\":\"\(dayRange.last)\"}".utf8)
+        } else {
+            out.append(contentsOf: "null".utf8)
+        }
         key("files")
         out.append(UInt8(ascii: "["))
         for (index, file) in files.enumerated() {
@@ -221,9 +239,10 @@ public struct RunSummary: Sendable {
         return summary
     }
 
-    public static func failed(pipeline: String, problem: String, missingInputs: [String] = []) -> RunSummary {
+    public static func failed(pipeline: String, problem: String, missingInputs: [String] = [], days: [Day] = []) -> RunSummary {
         var summary = RunSummary()
         summary.pipeline = pipeline
+        summary.setDays(days)
         summary.exitStatus = .pipelineError
         summary.problems = [problem]
         summary.missingInputs = missingInputs

@@ -50,9 +50,7 @@ public struct Runner {
         let started = Self.now()
         var summary = RunSummary()
         summary.pipeline = pipeline.file
-        if let first = options.days.first, let last = options.days.last {
-            summary.days = first == last ? "--date \(first)" : "--from \(first) --to \(last)"
-        }
+        summary.setDays(options.days)
         summary.dryRun = options.dryRun
         /// The summary of a run the sink stopped before it read: `message` its problem, exit 3.
         func stoppedBySink(_ message: String) -> RunSummary {

@@ -66,7 +66,7 @@ public struct Validator {
             }
             plan.days = []
             if sampling.sources.allSatisfy(\.paths.isEmpty) {
-                throw PipelineError("no input file matched: \(pipeline.sources.flatMap(\.paths).map(PathTemplate.unescaped).joined(separator: ", "))")
+                throw PipelineError("no input file matched: \(pipeline.sources.flatMap(\.paths).map(PathTemplate.unescaped).joined(separator: ", "))", noInput: true)
             }
         }
         let (files, missing, _) = try InputPlan.files(pipeline: sampling, options: plan)

@@ -1,8 +1,4 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
+import FunnelCore
 
 /// Where Redis is and how to log in, parsed from the one URL a user gives (SPEC 8.1).
 ///
@@ -47,7 +43,7 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible {
     /// environment; only `REDIS_PASSWORD` is read from it, and only when the URL has no password.
     public init(
         _ text: String,
-        environment: [String: String] = ProcessInfo.processInfo.environment
+        environment: [String: String] = ProcessEnvironment.current()
     ) throws(RedisURLError) {
         let scheme: Substring
         let rest: Substring

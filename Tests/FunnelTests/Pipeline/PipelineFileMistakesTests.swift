@@ -96,6 +96,27 @@ struct PipelineFileMistakesTests {
         #expect(try warnings(source("sessions:\n  timeout: 30m\n  max_duration: 90\n")).isEmpty)
     }
 
+    /// A Redis sink's `ttl` of plain seconds under a day is said (rv70c: `ttl: 30` meant as
+    /// days expired the keys half a minute after loading, without a word); `90d` and a day's
+    /// seconds are not.
+    @Test func aTTLOfPlainSecondsUnderADayIsSaid() throws {
+        let redis = "sink:\n  kind: redis\n  url: redis://127.0.0.1:6379/0\n"
+        #expect(try warnings(source(redis + "  ttl: 30\n")) == ["sink.ttl is 30: a plain number is seconds, so the keys expire 30 s after loading; if days were meant, write 30d"])
+        #expect(try warnings(source(redis + "  ttl: 90d\n")).isEmpty)
+        #expect(try warnings(source(redis + "  ttl: 86400\n")).isEmpty)
+    }
+
+    /// A number left without its unit is no duration, and a number too long for any unit is
+    /// too long (rv70c: both were "not a positive duration").
+    @Test func aDurationsFaultIsNamed() {
+        let unitless = failure(source("sessions:\n  timeout: 1h30\n"))
+        #expect(unitless.contains("sessions.timeout: '1h30' is not a duration: a number after a unit needs its own unit"), "\(unitless)")
+        let huge = failure(source("sessions:\n  max_duration: 99999999999999999999h\n"))
+        #expect(huge.contains("is longer than 100 years"), "\(huge)")
+        let zero = failure(source("sessions:\n  timeout: 0m\n"))
+        #expect(zero.contains("'0m' is not a positive duration"), "\(zero)")
+    }
+
     /// An event name mapped to funnel's in the wrong case is said; custom names are not.
     @Test func anEventNameInTheWrongCaseIsSaid() throws {
         let said = try warnings(source("    event_names: {\"Order Completed\": purchase, \"Checkout\": initiate_checkout}\n"))
