@@ -1,4 +1,7 @@
 import FunnelCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Where finished sessions go. The runner hands sessions over in output order, in batches,
 /// then calls `finish()` once; a sink that returns from `finish()` has made its output durable.
@@ -12,8 +15,17 @@ public protocol SessionSink: AnyObject {
     /// into another session, or consent withdrew them). Flat-file sinks list the ids in
     /// `deleted.ndjson`, so a warehouse that upserts by `session_id` can delete them too.
     func delete(_ ids: [String]) throws(SinkError)
+    /// Makes the output durable under a temporary name (flush, fsync) without putting it in
+    /// place: a run prepares every file it writes before it puts any in place, so a disk that
+    /// fills leaves all the previous files as they were. A sink that writes as it goes has
+    /// nothing to prepare.
+    func prepare() throws(SinkError)
     /// Completes the output (flush, fsync, rename). Nothing is visible as complete before.
     func finish() throws(SinkError)
+}
+
+extension SessionSink {
+    public func prepare() throws(SinkError) {}
 }
 
 /// A sink that writes one file in output order. A long run keeps each session's bytes (from
@@ -84,4 +96,13 @@ public struct SinkError: Error, CustomStringConvertible, Sendable {
     /// the history's transaction is rolled back, so the same days run again once there is
     /// room (docs/operations.md, "A full disk").
     public static let fullDiskHint = "; free space on that disk and run the same days again"
+    /// What to do about a write past the process's file size limit (EFBIG): no folder has
+    /// more room under it (rv70d: the scratch's said to set TMPDIR).
+    /// What to do when the process is out of file descriptors (EMFILE, ENFILE): no folder is
+    /// the remedy (rv70d: under `ulimit -n 7` an output's temporary file said only "Too many
+    /// open files", and the history's "unable to open database file").
+    public static let outOfDescriptorsHint = "raise the limit of open files (ulimit -n; 1024 is usual): a run holds its input files and about 17 of its own"
+    /// Whether `code` (an errno) says the process or the system is out of file descriptors.
+    public static func isOutOfDescriptors(_ code: Int32) -> Bool { code == EMFILE || code == ENFILE }
+    public static let fileSizeLimitHint = "; the process's file size limit (ulimit -f) is reached: raise it and run the same days again"
 }

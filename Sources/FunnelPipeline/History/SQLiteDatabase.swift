@@ -46,7 +46,8 @@ final class SQLiteDatabase {
         self.path = path
         let mode = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0)
         guard sqlite3_open_v2(path, &db, mode | SQLITE_OPEN_NOMUTEX, nil) == SQLITE_OK else {
-            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            var message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            if let db, SinkError.isOutOfDescriptors(sqlite3_system_errno(db)) { message += " (\(SinkError.outOfDescriptorsHint))" }
             sqlite3_close(db)
             throw SinkError("cannot open the \(path.isEmpty ? "temporary" : "history") database \(path): \(message)")
         }
@@ -389,9 +390,10 @@ final class SQLiteDatabase {
 
     /// `SinkError.fullDiskHint` when the last error was SQLITE_FULL (a failed transaction is
     /// rolled back: measured on a full tmpfs, the re-run's sessions and export equal a clean
-    /// run's), else nothing.
+    /// run's), the remedy when the process ran out of descriptors (rv70d), else nothing.
     private var fullHint: String {
-        sqlite3_errcode(db) & 0xFF == SQLITE_FULL ? SinkError.fullDiskHint : ""
+        if sqlite3_errcode(db) & 0xFF == SQLITE_FULL { return SinkError.fullDiskHint }
+        return SinkError.isOutOfDescriptors(sqlite3_system_errno(db)) ? " (\(SinkError.outOfDescriptorsHint))" : ""
     }
 
     static func text(_ statement: OpaquePointer?, _ column: Int32) -> String {

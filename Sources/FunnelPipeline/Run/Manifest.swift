@@ -83,6 +83,8 @@ struct Manifest {
     /// Why a manifest that is there could not be read (not "no such file"): `write` refuses
     /// to replace it with this run's entries alone, which would forget every other file.
     private(set) var unreadable: String?
+    /// `unreadable` for want of file descriptors: the remedy is the limit, not the file (rv70d).
+    private(set) var outOfDescriptors = false
     /// The paths of the entries read: `write` copies no other line of them (an earlier line of
     /// a path read for a later line's position came back after `record` dropped the path; a
     /// review).
@@ -111,7 +113,9 @@ struct Manifest {
         // Without waiting: a FIFO in its place hung the run (a review).
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else {
-            if errno != ENOENT { unreadable = "cannot read the manifest \(path): \(String(cString: strerror(errno)))" }
+            let code = errno
+            if code != ENOENT { unreadable = "cannot read the manifest \(path): \(String(cString: strerror(code)))" }
+            outOfDescriptors = SinkError.isOutOfDescriptors(code)
             return
         }
         let opened = OpenManifest(path: path, fd: fd)

@@ -64,10 +64,13 @@ public struct RunSummary: Sendable {
     /// The signal that stopped the run before its end (`StopSignals`), whose process then
     /// exits with 128 + it: what `exit_status` says instead of `exitStatus`.
     public var signal: Int32?
-    /// The sink failed part way: `sessions` counts those it confirmed (Redis may hold a few
-    /// more, sent before the failure), and visitors, conversions and revenue were not counted
+    /// The sink failed part way: `sessions` counts those it confirmed (Redis may hold up to
+    /// `unconfirmedSessions` more, sent before the failure), and visitors, conversions and revenue were not counted
     /// (the text said "visitors 0, conversions 0" after thousands of sessions; a review).
     public var cutShortBySink = false
+    /// With `cutShortBySink`: the most sessions of the batch that failed that may have reached
+    /// the sink unconfirmed (rv70d: "a few more" were 311).
+    public var unconfirmedSessions = 0
     /// Whether the run was refused because Redis holds less than the output folder's runs
     /// loaded (`Runner`): a backfill then points to the rebuild, not to the resume.
     public var redisLostRuns = false
@@ -116,7 +119,7 @@ public struct RunSummary: Sendable {
         lines.append("  rejected     \(rejectedTotal)\(counts(rejected))  rate \(percent(rejectRate)), limit \(percent(maxRejectRate))")
         if !damaged.isEmpty { lines.append("  damaged      \(damaged.values.reduce(0, +))\(counts(damaged))  in rejects.ndjson, apart from the lines") }
         if cutShortBySink {
-            lines.append("  sessions     \(sessions) confirmed written before the sink failed (a few more may have reached it); visitors, conversions and revenue not counted")
+            lines.append("  sessions     \(sessions) confirmed written before the sink failed (up to \(unconfirmedSessions) more, of the batch that failed, may have reached it); visitors, conversions and revenue not counted")
         } else {
             lines.append("  sessions     \(sessions) \(dryRun ? "made (dry run: none written)" : "written") (\(rebuiltSessions) rebuilt, \(deletedSessions) deleted)  visitors \(visitors)\(withheldSessions > 0 ? "  withheld (analytics consent denied) \(withheldSessions)" : "")")
             lines.append("  conversions  \(conversions)  revenue \(revenue)")

@@ -119,6 +119,7 @@ public struct Runner {
         }
         // Before any output is replaced (until 2026-12-05 at the end, after them; a review).
         if !options.dryRun, let unreadable = manifest.unreadable {
+            if manifest.outOfDescriptors { throw PipelineError("\(unreadable) (\(SinkError.outOfDescriptorsHint))") }
             throw PipelineError("\(unreadable): it lists the files read before, and a run would replace it with its own alone; make it readable (or move it away to start a new one) and run again")
         }
         if !options.dryRun {
@@ -299,6 +300,7 @@ public struct Runner {
             if let redis = sink as? RedisSessionWriter {
                 summary.sessions = redis.sessionsWritten
                 summary.cutShortBySink = true
+                summary.unconfirmedSessions = redis.batchSize
             }
             summary.exitStatus = .sinkFailure
             summary.seconds = Self.now() - started
@@ -309,6 +311,7 @@ public struct Runner {
             summary.problems.append("rejected \(summary.rejectedTotal) of \(summary.linesRead) lines, more than the limit of \(summary.maxRejectRate); check the source's format setting")
             summary.exitStatus = .inputDamaged
         }
+        var outputsInPlace = false
         do throws(SinkError) {
             let totals = try sessions.finish(summary: &summary)
             if totals.mergedPageViews > 0 { summary.combined[.mergedPageView] = totals.mergedPageViews }
@@ -317,7 +320,12 @@ public struct Runner {
             summary.visitors = totals.visitors
             summary.withheldSessions = totals.withheldSessions
             if let failure = tally.rejectFailure { throw failure }
-            if let rejects { try rejects.finish() }
+            // Every file written and synced before any goes in place: a disk that fills leaves
+            // the previous files all as they were (`SessionSink.prepare`; rv70d).
+            try rejects?.prepare()
+            try sink?.finish()
+            outputsInPlace = true
+            try rejects?.finish()
             // History last, after the manifest: a run cut short before this point is repaired
             // by running it again. (Until 2026-12-05 the manifest came after the commit, and a
             // run stopped in between, by a kill or a manifest it could not write, left its
@@ -367,6 +375,13 @@ public struct Runner {
         } catch {
             summary.problems.append(error.message)
             summary.exitStatus = .sinkFailure
+            // A flat-file sink's sessions are written when its file goes in place: a run that
+            // failed before wrote none (rv70d: "4506 written" beside the previous file).
+            if !outputsInPlace && !(sink is RedisSessionWriter) {
+                summary.sessions = 0
+                summary.deletedSessions = 0
+                summary.problems.append("none of this run's files was put in place: the output folder holds the previous run's")
+            }
         }
         if let warning = lock?.release() { summary.warnings.append(warning) }
         if let lost = lock?.lostDuringRun {

@@ -376,7 +376,8 @@ private final class Flusher: @unchecked Sendable {
     static func sentDigest(_ session: SessionRecord) -> Int { session.hashValue }
 
     /// Writes what flat-file sinks write once, in output order (the sessions that are new or
-    /// changed since the last run, and the ids deleted for good), completes the sink, stores the
+    /// changed since the last run, and the ids deleted for good), prepares the sink's files (the
+    /// runner puts them in place with the rejects), stores the
     /// session bodies and fills the summary's session counts.
     func finish(summary: inout RunSummary) throws(SinkError) -> RunScratch.Totals {
         try joinKeeper()
@@ -461,7 +462,8 @@ private final class Flusher: @unchecked Sendable {
         // is that session's id as it came, which may be an e-mail or IP address (until
         // 2026-12-06 written so to stderr and `--summary-json`).
         if let warning = heavyVisitors.warning(shown: transformer.shownVisitorKey) { summary.warnings.append(warning) }
-        try sink?.finish()
+        // Put in place by the runner, with the rejects, once both are written (`prepare`).
+        try sink?.prepare()
         return totals
     }
 }

@@ -41,9 +41,7 @@ final class TemporaryFile {
         guard fd >= 0 else {
             let code = errno
             // Out of descriptors, TMPDIR is not the remedy (a review under `ulimit -n 64`).
-            let remedy = code == EMFILE || code == ENFILE
-                ? "raise the limit of open files (ulimit -n; 1024 is usual): a run holds its input files and about 17 of its own"
-                : "set TMPDIR to a writable folder with room"
+            let remedy = SinkError.isOutOfDescriptors(code) ? SinkError.outOfDescriptorsHint : "set TMPDIR to a writable folder with room"
             throw SinkError("cannot make a temporary file for \(purpose) in \(folder): \(String(cString: strerror(code))) (\(remedy))")
         }
         self.fd = fd
@@ -131,7 +129,8 @@ final class TemporaryFile {
 
     private func writeAll(_ bytes: UnsafeRawBufferPointer) throws(SinkError) {
         if let code = DescriptorWrite.all(fd, bytes, at: size - buffered) {
-            throw SinkError("cannot write the temporary file of \(purpose) in \(folder): \(String(cString: strerror(code))) (set TMPDIR to a folder with room)")
+            let hint = code == EFBIG ? SinkError.fileSizeLimitHint : " (set TMPDIR to a folder with room)"
+            throw SinkError("cannot write the temporary file of \(purpose) in \(folder): \(String(cString: strerror(code)))\(hint)")
         }
     }
 }

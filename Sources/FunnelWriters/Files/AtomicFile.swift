@@ -15,6 +15,8 @@ public final class AtomicFile {
     private var buffer: [UInt8] = []
     private let flushThreshold = 1 << 20
     private var finished = false
+    /// Flushed and fsynced under the temporary name (`prepare`); nothing more may be appended.
+    private var prepared = false
     /// Bytes written to the file, and where the last `Writeback` started: every
     /// `writebackBytes` written are sent on their way to the disk while the run goes on.
     private var bytesWritten = 0
@@ -33,7 +35,10 @@ public final class AtomicFile {
         temporaryPath = path + ".tmp-\(getpid())"
         Self.removeStaleTemporaries(of: path)
         fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw SinkError("cannot create \(temporaryPath): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            let code = errno
+            throw SinkError("cannot create \(temporaryPath): \(String(cString: strerror(code)))\(SinkError.isOutOfDescriptors(code) ? " (\(SinkError.outOfDescriptorsHint))" : "")")
+        }
         buffer.reserveCapacity(flushThreshold + 65536)
     }
 
@@ -116,7 +121,7 @@ public final class AtomicFile {
 
     /// `SinkError.fullDiskHint` for a write that failed for want of room, else nothing.
     private static func roomHint(_ code: Int32) -> String {
-        code == ENOSPC || code == EDQUOT ? SinkError.fullDiskHint : ""
+        code == ENOSPC || code == EDQUOT ? SinkError.fullDiskHint : code == EFBIG ? SinkError.fileSizeLimitHint : ""
     }
 
     private func writeAll(_ bytes: UnsafeRawBufferPointer) throws(SinkError) {
@@ -130,13 +135,25 @@ public final class AtomicFile {
         }
     }
 
-    /// Flushes, fsyncs, renames over the final name and fsyncs the folder.
-    public func commit() throws(SinkError) {
+    /// Flushes and fsyncs the file under its temporary name, without putting it in place:
+    /// the writes that can fail for want of room are done. A run prepares every output file
+    /// before it renames any, so a disk that fills leaves every previous file as it was (until
+    /// 2026-12-06 the sessions file went in place first, and a disk that filled at the rejects
+    /// left the new sessions beside the previous run's rejects; rv70d). Once is enough.
+    public func prepare() throws(SinkError) {
+        guard !prepared else { return }
         try flush(finish: true)
         guard fsync(fd) == 0 else {
             let code = errno
             throw SinkError("cannot sync \(temporaryPath): \(String(cString: strerror(code)))\(Self.roomHint(code))")
         }
+        prepared = true
+    }
+
+    /// Prepares the file (flush, fsync) unless done, renames it over the final name and fsyncs
+    /// the folder.
+    public func commit() throws(SinkError) {
+        try prepare()
         close(fd)
         finished = true
         guard rename(temporaryPath, path) == 0 else {

@@ -61,6 +61,8 @@ public final class CSVSessionWriter: EncodedSessionSink {
 
     public func delete(_ ids: [String]) throws(SinkError) { try file.delete(ids) }
 
+    public func prepare() throws(SinkError) { try file.prepare() }
+
     public func finish() throws(SinkError) { try file.commit() }
 
     /// Appends one cell, quoted only when RFC 4180 needs it.

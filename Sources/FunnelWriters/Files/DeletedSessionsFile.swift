@@ -21,6 +21,11 @@ public final class DeletedSessionsFile {
         }
     }
 
+    /// Flushes and fsyncs it under its temporary name (`AtomicFile.prepare`).
+    public func prepare() throws(SinkError) {
+        try file.prepare()
+    }
+
     public func commit() throws(SinkError) {
         try file.commit()
     }

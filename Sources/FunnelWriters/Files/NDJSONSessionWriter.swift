@@ -24,6 +24,8 @@ public final class NDJSONSessionWriter: EncodedSessionSink {
 
     public func delete(_ ids: [String]) throws(SinkError) { try file.delete(ids) }
 
+    public func prepare() throws(SinkError) { try file.prepare() }
+
     public func finish() throws(SinkError) { try file.commit() }
 
     /// One session as its `sessions.ndjson` line, newline included.

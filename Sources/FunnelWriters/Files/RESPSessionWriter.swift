@@ -51,6 +51,8 @@ public final class RESPSessionWriter: EncodedSessionSink {
         sessionsWritten -= ids.count
     }
 
+    public func prepare() throws(SinkError) { try file.prepare() }
+
     public func finish() throws(SinkError) {
         try file.commit()
     }

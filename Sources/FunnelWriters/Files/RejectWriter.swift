@@ -22,6 +22,11 @@ public final class RejectWriter {
         count += 1
     }
 
+    /// Flushes and fsyncs the file under its temporary name (`AtomicFile.prepare`).
+    public func prepare() throws(SinkError) {
+        try file.prepare()
+    }
+
     public func finish() throws(SinkError) {
         try file.commit()
     }

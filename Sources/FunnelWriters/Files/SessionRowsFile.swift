@@ -31,6 +31,12 @@ final class SessionRowsFile {
         try deleted.append(ids)
     }
 
+    /// Flushes and fsyncs both files under their temporary names.
+    func prepare() throws(SinkError) {
+        try deleted.prepare()
+        try file.prepare()
+    }
+
     /// Renames both files into place, `deleted.ndjson` first.
     func commit() throws(SinkError) {
         try deleted.commit()

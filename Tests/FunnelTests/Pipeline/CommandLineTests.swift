@@ -118,6 +118,63 @@ struct CommandLineTests {
         #expect(result.stderr.contains("lines read   86400"), "\(result)")
     }
 
+    /// A run whose rejects cannot be written whole (a write past `ulimit -f`, as a disk that
+    /// fills) puts none of its files in place: the previous sessions and rejects stay, side
+    /// by side, the summary says 0 sessions written and names the limit (rv70d: the new
+    /// sessions file went in place beside the previous rejects, the summary said them written,
+    /// and the message said to set TMPDIR).
+    @Test func aRunWhoseRejectsCannotBeWrittenPutsNoFileInPlace() throws {
+        let folder = TestFiles.temporaryFolder("cli-fsize")
+        defer { TestFiles.remove(folder) }
+        func line(_ minute: Int, _ page: String) -> String {
+            #"198.51.100.8 - - [01/Mar/2024:10:\#(minute < 10 ? "0" : "")\#(minute):00 +0000] "GET \#(page) HTTP/1.1" 200 1 "-" "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0""#
+        }
+        TestFiles.write(folder + "/p.yaml", "sources:\n  - kind: access_log\n    paths: [\"access-{date}.log\"]\nsink:\n  kind: ndjson\n  output: out\n")
+        let log = folder + "/access-2024-03-01.log"
+        TestFiles.write(log, line(0, "/first") + "\nnot a log line\n")
+        let first = try funnel(["run", folder + "/p.yaml", "--date", "2024-03-01", "--max-reject-rate", "1"])
+        #expect(first.status == 0, "\(first)")
+        let sessions = try #require(TestFiles.readText(folder + "/out/sessions.ndjson"))
+        let rejects = try #require(TestFiles.readText(folder + "/out/rejects.ndjson"))
+        #expect(sessions.contains("/first") && rejects.contains("not a log line"))
+        // The day again, grown by a new page and 4,000 bad lines: over 2 MB of rejects.
+        let junk = String(repeating: "x", count: 500)
+        TestFiles.write(log, line(0, "/first") + "\nnot a log line\n" + line(5, "/second") + "\n" + (0..<4_000).map { "bad \($0) \(junk)" }.joined(separator: "\n") + "\n")
+        let script = "ulimit -f 1024; exec \"$0\" run \"$1\" --date 2024-03-01 --max-reject-rate 1 --progress never"
+        let second = try CommandRunner.run("/bin/bash", ["-c", script, Self.binary, folder + "/p.yaml"], environment: [:], timeout: .seconds(60))
+        #expect(second.status == 3, "\(second)")
+        #expect(second.stderr.contains("ulimit -f"), "\(second)")
+        #expect(second.stderr.contains("0 written") && second.stderr.contains("none of this run's files was put in place"), "\(second)")
+        #expect(TestFiles.readText(folder + "/out/sessions.ndjson") == sessions)
+        #expect(TestFiles.readText(folder + "/out/rejects.ndjson") == rejects)
+    }
+
+    /// Out of descriptors at any step of its set-up (the manifest, the history, the outputs'
+    /// and the scratch's temporary files), a run says to raise `ulimit -n` (rv70d: under 7 it
+    /// said only "Too many open files", under 5 "unable to open database file", and under 4 to
+    /// make the manifest readable), and writes nothing.
+    @Test func aRunOutOfDescriptorsSaysToRaiseTheLimit() throws {
+        let folder = TestFiles.temporaryFolder("cli-descriptors")
+        defer { TestFiles.remove(folder) }
+        TestFiles.write(folder + "/access-2024-03-01.log", #"198.51.100.8 - - [01/Mar/2024:10:00:00 +0000] "GET /p HTTP/1.1" 200 1 "-" "Mozilla/5.0""# + "\n")
+        TestFiles.write(folder + "/p.yaml", "sources:\n  - kind: access_log\n    paths: [\"access-{date}.log\"]\nsink:\n  kind: ndjson\n  output: out\n")
+        // A manifest to read, from a run with room.
+        #expect(try funnel(["run", folder + "/p.yaml", "--date", "2024-03-01"]).status == 0)
+        let sessions = TestFiles.readText(folder + "/out/sessions.ndjson")
+        var failed = 0
+        for limit in 4...10 {
+            let script = "ulimit -n \(limit); exec \"$0\" run \"$1\" --date 2024-03-01 --progress never"
+            let result = try CommandRunner.run("/bin/bash", ["-c", script, Self.binary, folder + "/p.yaml"], environment: [:], timeout: .seconds(60))
+            guard result.status != 0 else { continue }
+            failed += 1
+            #expect(result.status == 1 || result.status == 3, "ulimit -n \(limit): \(result)")
+            #expect(result.stderr.contains("raise the limit of open files (ulimit -n"), "ulimit -n \(limit): \(result)")
+            #expect(TestFiles.readText(folder + "/out/sessions.ndjson") == sessions)
+        }
+        // Each step of the set-up is reached by one limit or another (4 to 9 fail).
+        #expect(failed >= 5, "\(failed)")
+    }
+
     /// A backfill says its days' warnings, each once (it said none: a review); here the
     /// pipeline file's cookies that the combined format cannot hold.
     @Test func aBackfillSaysEachWarningOnce() throws {
