@@ -27,6 +27,7 @@ public final class RedisServer: @unchecked Sendable {
     /// Starts a server and waits until it answers. With `port` nil a free port is picked,
     /// and picked again if another process grabs it first.
     public init(arguments: [String] = [], port: Int? = nil, startupTimeout: Duration = .seconds(10)) throws {
+        Self.reapedOnce
         executable = try Self.findExecutable()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("funnel-redis-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -251,6 +252,8 @@ public final class RedisServer: @unchecked Sendable {
                 "--dir", directory.path, "--daemonize", "no",
             ] + arguments,
             logPath: logPath)
+        // Who started it, for `reapOrphans` after a test process that crashed.
+        try? "\(getpid()) \(process.pid)\n".write(to: directory.appendingPathComponent(ownerFile), atomically: true, encoding: .utf8)
 
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
@@ -280,6 +283,39 @@ public final class RedisServer: @unchecked Sendable {
         process.signal(SIGKILL)
         _ = process.wait(timeout: nil)
         throw RedisServerError("redis-server on port \(port) did not answer PING within \(timeout): \(lastProblem)")
+    }
+}
+
+extension RedisServer {
+    /// The file in a server's directory that names the test process that started it and the
+    /// server's own pid.
+    public static let ownerFile = "owner.pid"
+
+    /// `reapOrphans()` once per test process, at its first server.
+    static let reapedOnce: Void = reapOrphans()
+
+    /// Stops the servers a test process that is gone started and could not stop: a server is
+    /// stopped only by `stop()` or `deinit`, so a test process that crashed (a failed
+    /// precondition) left its servers running for good (rv70a). A server is killed only when
+    /// its owner is gone and the process under its pid still works in that directory (a pid
+    /// reused is left alone).
+    public static func reapOrphans() {
+        let temporary = FileManager.default.temporaryDirectory
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: temporary.path) else { return }
+        for name in names where name.hasPrefix("funnel-redis-") {
+            let directory = temporary.appendingPathComponent(name)
+            guard let text = try? String(contentsOf: directory.appendingPathComponent(ownerFile), encoding: .utf8) else { continue }
+            let pids = text.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { pid_t($0) }
+            guard pids.count == 2, Glibc.kill(pids[0], 0) != 0, errno == ESRCH else { continue }
+            let server = pids[1]
+            let cwd = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(server)/cwd")) ?? ""
+            if cwd == directory.path || cwd == directory.resolvingSymlinksInPath().path {
+                _ = Glibc.kill(server, SIGKILL)
+            } else if Glibc.kill(server, 0) == 0 {
+                continue  // a pid reused, or a server elsewhere: not ours to touch
+            }
+            try? FileManager.default.removeItem(at: directory)
+        }
     }
 }
 

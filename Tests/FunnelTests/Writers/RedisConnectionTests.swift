@@ -1,3 +1,4 @@
+import Foundation
 import FunnelTestSupport
 import FunnelWriters
 import Glibc
@@ -77,5 +78,79 @@ struct RedisConnectionTests {
         }
         #expect(message.contains("wrong number of arguments"))
         #expect(connection.pendingReplies == 0)
+    }
+}
+
+/// What a failing Redis says never holds the password, a retried fault gives up within its
+/// bound of waiting, and a test process that dies takes no server with it for good (rv70a:
+/// each of the three was left untested).
+struct RedisFaultBoundsTests {
+    /// A server whose `AUTH` is renamed away answers it with "ERR unknown command 'AUTH',
+    /// with args beginning with: '<password>'": the message funnel gives has `***` instead.
+    @Test func aReplyThatEchoesThePasswordIsScrubbed() throws {
+        let server = try RedisServer(arguments: ["--rename-command", "AUTH", ""])
+        defer { server.stop() }
+        let password = "s3cret-\(getpid())"
+        let url = RedisURL(endpoint: .tcp(host: "127.0.0.1", port: server.port), password: password)
+        var message = ""
+        do {
+            let connection = try RedisConnection(url: url)
+            _ = try connection.command("PING")
+            Issue.record("the login was expected to fail")
+        } catch {
+            message = error.message
+        }
+        #expect(message.contains("unknown command") && message.contains("***"), "\(message)")
+        #expect(!message.contains(password), "\(message)")
+    }
+
+    /// Waits are summed, and the next one that would pass `maxTotalWait` is not waited: the
+    /// run gives up then, however many attempts are left.
+    @Test func retriesStopAtTheirBoundOfWaiting() throws {
+        let policy = RedisRetryPolicy(maxAttempts: 100, initialDelay: .milliseconds(40), maxDelay: .milliseconds(40),
+                                      maxTotalWait: .milliseconds(130))
+        var attempts = 0
+        var notices: [String] = []
+        var message = ""
+        do {
+            _ = try policy.run(url: RedisURL(endpoint: .tcp(host: "127.0.0.1", port: 1)), reset: {}, notice: { notices.append($0) }) { () throws(RedisError) -> Int in
+                attempts += 1
+                throw RedisError(.connection, "connection refused")
+            }
+        } catch {
+            message = error.message
+        }
+        // 40 + 40 + 40 ms waited; a fourth wait would make 160 ms, past the 130 ms bound.
+        #expect(attempts == 4 && notices.count == 3, "\(attempts) attempts, \(notices)")
+        #expect(message.contains("is unreachable after 4 attempts"), "\(message)")
+    }
+
+    /// A server whose test process is gone (here: its owner file names a process that has
+    /// ended) is stopped by the next test process's first server, and its folder removed.
+    @Test func aServerWhoseTestProcessIsGoneIsStopped() throws {
+        let orphan = try RedisServer()
+        defer { orphan.stop() }
+        let connection = try orphan.connect()
+        #expect(try connection.command("PING") == .status("PONG"))
+        // A process that has ended, its pid not reused this soon.
+        let ended = try CommandRunner.run("/bin/sh", ["-c", "echo $$"], environment: [:], timeout: .seconds(10))
+        let endedPid = try #require(Int32(ended.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
+        let owner = orphan.directory.appendingPathComponent(RedisServer.ownerFile)
+        let text = try String(contentsOf: owner, encoding: .utf8)
+        let serverPid = try #require(text.split(separator: " ").last.flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
+        try "\(endedPid) \(serverPid)\n".write(to: owner, atomically: true, encoding: .utf8)
+        RedisServer.reapOrphans()
+        #expect(!FileManager.default.fileExists(atPath: orphan.directory.path))
+        var stopped = false
+        for _ in 0..<200 where !stopped {
+            stopped = (try? RedisConnection(url: RedisURL(endpoint: .tcp(host: "127.0.0.1", port: orphan.port))).command("PING")) == nil
+            if !stopped { usleep(10_000) }
+        }
+        #expect(stopped)
+        // A server whose test process is alive (this one) is left alone.
+        let live = try RedisServer()
+        defer { live.stop() }
+        RedisServer.reapOrphans()
+        #expect(try live.connect().command("PING") == .status("PONG"))
     }
 }
