@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "FunnelWriters", dependencies: ["FunnelCore", "CHiredis", "CWriteback", "CZlib"], swiftSettings: release),
         .target(
             name: "FunnelPipeline",
-            dependencies: ["FunnelCore", "FunnelReaders", "FunnelTransform", "FunnelWriters", "CSQLite", "CPrefetch", "CWriteback", "Yams"],
+            dependencies: ["FunnelCore", "FunnelReaders", "FunnelTransform", "FunnelWriters", "CSQLite", "CPrefetch", "Yams"],
             swiftSettings: release
         ),
         .executableTarget(

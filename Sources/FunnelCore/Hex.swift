@@ -31,6 +31,23 @@ public enum Hex {
         out.append(digits.utf8Start[Int(byte & 0xF)])
     }
 
+    /// `text` with every byte but RFC 3986's unreserved characters (letters, digits, `-`, `.`,
+    /// `_`, `~`) percent-encoded: a value that goes into a URL's query or user part as it is.
+    public static func percentEncoded(_ text: String) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count)
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                out.append(byte)
+            default:
+                appendPercentEscape(byte, to: &out)
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// C0 controls and DEL: bytes an escape may name but a kept field must not hold.
     @inlinable
     public static func isControl(_ byte: UInt8) -> Bool { byte < 0x20 || byte == 0x7F }

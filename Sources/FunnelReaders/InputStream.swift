@@ -310,27 +310,3 @@ public final class InputStream {
         return produced
     }
 }
-
-/// What went wrong with an input after some of it was read.
-public struct InputDamage: Sendable, Hashable {
-    public enum Kind: String, Sendable { case truncated, corrupt, trailingGarbage = "trailing_garbage", readError = "read_error" }
-    public var kind: Kind
-    public var message: String
-}
-
-/// An input that cannot be opened at all.
-public struct InputError: Error, CustomStringConvertible, Sendable {
-    public var path: String
-    public var reason: String
-    /// The process was out of descriptors (EMFILE, ENFILE): the machine's refusal, not the
-    /// input's fault.
-    public var outOfDescriptors: Bool
-
-    public init(path: String, errno code: Int32) {
-        self.path = path
-        reason = String(cString: strerror(code))
-        outOfDescriptors = code == EMFILE || code == ENFILE
-    }
-
-    public var description: String { "cannot read input \(path): \(reason)" }
-}

@@ -81,28 +81,3 @@ extension SessionRecord {
         SessionRecord(id: id, start: 0, fields: [], events: [])
     }
 }
-
-/// A sink that could not do its work. The message names what failed and what to check; it
-/// never carries a password.
-public struct SinkError: Error, CustomStringConvertible, Sendable {
-    public var message: String
-
-    public init(_ message: String) { self.message = message }
-
-    public var description: String { message }
-
-    /// What a message says to do when the disk is full (a file's ENOSPC or EDQUOT, the
-    /// history's SQLITE_FULL): a file not written whole leaves the old one under its name, and
-    /// the history's transaction is rolled back, so the same days run again once there is
-    /// room (docs/operations.md, "A full disk").
-    public static let fullDiskHint = "; free space on that disk and run the same days again"
-    /// What to do about a write past the process's file size limit (EFBIG): no folder has
-    /// more room under it (rv70d: the scratch's said to set TMPDIR).
-    /// What to do when the process is out of file descriptors (EMFILE, ENFILE): no folder is
-    /// the remedy (rv70d: under `ulimit -n 7` an output's temporary file said only "Too many
-    /// open files", and the history's "unable to open database file").
-    public static let outOfDescriptorsHint = "raise the limit of open files (ulimit -n; 1024 is usual): a run holds its input files and about 17 of its own"
-    /// Whether `code` (an errno) says the process or the system is out of file descriptors.
-    public static func isOutOfDescriptors(_ code: Int32) -> Bool { code == EMFILE || code == ENFILE }
-    public static let fileSizeLimitHint = "; the process's file size limit (ulimit -f) is reached: raise it and run the same days again"
-}

@@ -1,4 +1,3 @@
-import CPrefetch
 
 /// A Bloom filter of the keys a history holds: groups, visitors and event ids, and in the
 /// SQLite history the ids of its session bodies (a body can be written without a new record:
@@ -92,7 +91,7 @@ struct KeyFilter: Equatable {
                     found.withUnsafeMutableBufferPointer { found in
                         for index in hashes.indices {
                             let ahead = index &+ KeyFilter.lookahead
-                            if ahead < hashes.count, !found[ahead] { funnel_prefetch(start + block(hashes[ahead]), 1) }
+                            if ahead < hashes.count, !found[ahead] { Prefetch.address(start + block(hashes[ahead])) }
                             if !found[index], Self.holds(hashes[index], at: block(hashes[index]), in: words) { found[index] = true }
                         }
                     }

@@ -81,7 +81,7 @@ public final class RedisHistoryStore: HistoryStore {
         self.sentJournalKey = sentJournalKey
         self.url = url
         self.keyFilterBytes = keyFilterBytes
-        self.prefix = prefix + "funnel:"
+        self.prefix = RedisKeyLayout(prefix: prefix).bookkeepingKey("")
         recordKey = self.prefix + "rec:"
         eventKey = self.prefix + "eid:"
         visitorKey = self.prefix + "visitor:"
@@ -152,7 +152,7 @@ public final class RedisHistoryStore: HistoryStore {
             }
             filter = loaded
             return loaded!
-        } catch where error.message.contains("NOPERM") {
+        } catch where error.redisRefusal == "NOPERM" {
             filterRefused = true
             return KeyFilter.everything
         }
@@ -224,7 +224,7 @@ public final class RedisHistoryStore: HistoryStore {
         for (command, reply) in zip(commands, result) {
             if case .error(let message) = reply {
                 let what = command.prefix(2).map { String(decoding: $0, as: UTF8.self) }
-                throw SinkError("Redis history at \(url.redacted): refused \(what[0])\(what.count > 1 ? " of \(what[1])" : ""): \(message)")
+                throw SinkError("Redis history at \(url.redacted): refused \(what[0])\(what.count > 1 ? " of \(what[1])" : ""): \(message)", redisReply: message)
             }
         }
         return result
@@ -314,7 +314,7 @@ public final class RedisHistoryStore: HistoryStore {
                 } while cursor != b("0")
                 hscanAllowed = true
                 return scan.found
-            } catch where error.message.contains("NOPERM") {
+            } catch where error.redisRefusal == "NOPERM" {
                 hscanAllowed = false
             }
         }
@@ -385,7 +385,7 @@ public final class RedisHistoryStore: HistoryStore {
                     }
                     for (visitor, item) in zip(batch, items) { try found(visitor, item) }
                 }
-            } catch where mgetAllowed == nil && error.message.contains("NOPERM") {
+            } catch where mgetAllowed == nil && error.redisRefusal == "NOPERM" {
                 mgetAllowed = false
             }
         }
@@ -490,7 +490,7 @@ public final class RedisHistoryStore: HistoryStore {
         do throws(SinkError) {
             _ = try send([[b("MSET"), b(filterSizeKey), b("0")]])
             msetAllowed = true
-        } catch where error.message.contains("NOPERM") {
+        } catch where error.redisRefusal == "NOPERM" {
             msetAllowed = false
         }
         return msetAllowed!

@@ -148,7 +148,7 @@ public struct Backfill {
                 report("warning: \(statePath) is the state of a backfill of \(otherKey), not of \(key): this backfill starts from its first day (to resume that one, run it with its own --from and --to)\n")
             }
         }
-        let marker = pipeline.sink.keyPrefix + "funnel:rebuild"
+        let marker = pipeline.sink.keyLayout.bookkeepingKey("rebuild")
         // A Redis rebuild's state once switched, until its marker is deleted.
         let switchedPath = output + "/backfill.switched"
         let notice: RedisRetryNotice = { [report] in report("warning: \($0)\n") }
@@ -503,7 +503,7 @@ public struct Backfill {
     /// Up to three keys of the database that are not the pipeline's (`<prefix>sess:`,
     /// `<prefix>events:sess:`, `<prefix>funnel:`), found with SCAN.
     static func foreignKeys(_ url: RedisURL, prefix: String, retry: RedisRetryPolicy, notice: RedisRetryNotice?) -> Result<[String], SinkError> {
-        let own = ["sess:", "events:sess:", "funnel:"].map { Array((prefix + $0).utf8) }
+        let own = RedisKeyLayout(prefix: prefix).ownedPrefixes.map { Array($0.utf8) }
         var foreign: [String] = []
         let failure = redis(url, retry: retry, notice: notice) { c throws(RedisError) -> String? in
             foreign = []

@@ -11,4 +11,10 @@ enum Prefetch {
     static func storage(of bytes: [UInt8], lines: Int32 = 3) {
         funnel_prefetch(unsafeBitCast(bytes, to: UnsafeRawPointer.self), lines)
     }
+
+    /// Asks for the first `lines` cache lines from `address` (a key filter's block).
+    @inline(__always)
+    static func address(_ address: UnsafeRawPointer, lines: Int32 = 1) {
+        funnel_prefetch(address, lines)
+    }
 }

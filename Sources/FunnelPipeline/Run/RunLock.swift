@@ -50,8 +50,9 @@ final class RunLock {
         // process since is not the holder (a token without one, written before 2026-12-05's night,
         // is judged by its pid alone).
         let token = Array("\(hostName) \(getpid()) \(ProcessLiveness.startTime(of: getpid()) ?? 0)".utf8)
-        let key = Array((prefix + "funnel:lock").utf8)
-        let name = "\(prefix)funnel:lock on \(url.redacted)"
+        let keyName = RedisKeyLayout(prefix: prefix).bookkeepingKey("lock")
+        let key = Array(keyName.utf8)
+        let name = "\(keyName) on \(url.redacted)"
         enum Outcome {
             case taken(RedisConnection)
             case refused(String)

@@ -83,6 +83,8 @@ public struct Runner {
 
         // Build sinks before reading, so a bad URL or folder fails in a second, not after an hour.
         var sink: SessionSink?
+        /// A flat-file sink's sessions file.
+        var flatPath: String?
         var rejects: RejectWriter?
         var history: HistoryStore?
         /// The Redis sink's history, whose count of committed runs the folder keeps under
@@ -130,6 +132,7 @@ public struct Runner {
                 case .ndjson, .csv, .resp:
                     let (writer, path) = try Self.flatWriter(sinkKind, pipeline: pipeline, folder: output, gzip: gzip)
                     sink = writer
+                    flatPath = path
                     summary.sink = "\(sinkKind.rawValue) \(path)"
                 case .redis:
                     let url = try redisURL()
@@ -142,7 +145,7 @@ public struct Runner {
                     let notice: RedisRetryNotice = { report(clear + "warning: \($0)\n") }
                     sink = try RedisSessionWriter(url: url, layout: keyLayout, sortedSet: pipeline.schema.eventsAsSortedSet,
                                                   ttlSeconds: pipeline.sink.ttlSeconds, notice: notice)
-                    let notesKey = pipeline.sink.keyPrefix + SentSessions.journalKey
+                    let notesKey = keyLayout.bookkeepingKey(SentSessions.journalName)
                     let redisHistory = RedisHistoryStore(url: url, prefix: pipeline.sink.keyPrefix, keyFilterBytes: pipeline.keyFilterBytes, notice: notice,
                                                          runInputs: files.map(\.positionName), sentJournalKey: notesKey)
                     history = redisHistory
@@ -325,6 +328,7 @@ public struct Runner {
             try rejects?.prepare()
             try sink?.finish()
             outputsInPlace = true
+            if let flatPath { summary.warnings += Self.removeOtherSessionFiles(besides: flatPath, in: output) }
             try rejects?.finish()
             // History last, after the manifest: a run cut short before this point is repaired
             // by running it again. (Until 2026-12-05 the manifest came after the commit, and a
@@ -464,6 +468,25 @@ public struct Runner {
     }
 
     /// The files a run writes into its output folder (each also with `.gz` where gzip applies).
+    /// Removes the sessions files of other forms than `own` (another sink kind's, or the same
+    /// with or without `.gz`) from `folder`, once `own` is in place, and says each: they hold
+    /// an earlier run's changes, which a loader reading them would take for the last night's
+    /// (rv71b: `sink.gzip` turned on left the previous night's `sessions.ndjson` beside the
+    /// new `sessions.ndjson.gz`).
+    static func removeOtherSessionFiles(besides own: String, in folder: String) -> [String] {
+        let ownName = own.split(separator: "/").last.map(String.init) ?? own
+        var said: [String] = []
+        for name in [NDJSONSessionWriter.fileName, CSVSessionWriter.fileName, RESPSessionWriter.fileName] {
+            for candidate in [name, name + ".gz"] where candidate != ownName {
+                let path = folder + "/" + candidate
+                guard access(path, F_OK) == 0, unlink(path) == 0 else { continue }
+                said.append("removed \(path), an earlier run's sessions in another form than this run's \(ownName): a loader reading it would take an earlier night's changes for the last one's")
+            }
+        }
+        if !said.isEmpty { AtomicFile.syncFolder(folder) }
+        return said
+    }
+
     static let outputNames: Set<String> = [NDJSONSessionWriter.fileName, CSVSessionWriter.fileName, RESPSessionWriter.fileName,
                                            DeletedSessionsFile.fileName, RejectWriter.fileName]
 

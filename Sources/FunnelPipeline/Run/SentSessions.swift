@@ -10,8 +10,8 @@ import FunnelWriters
 /// 2026-12-05). Deleting them at the next run's start leaves Redis as the history describes
 /// it; the unfinished run's own re-run then writes them again from its records.
 enum SentSessions {
-    /// The journal's key after the pipeline's `key_prefix`.
-    static let journalKey = "funnel:sent"
+    /// The journal's name among funnel's bookkeeping keys (`RedisKeyLayout.bookkeepingKey`).
+    static let journalName = "sent"
 
     /// Deletes the noted sessions that no stored row of a visitor they were noted with lists,
     /// clears the notes and returns how many were deleted (a session the cut-short run had

@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CWriteback
 import FunnelWriters
 
 /// A file for the run's own use that has no name in its folder (Linux's `O_TMPFILE`; where
@@ -31,7 +30,7 @@ final class TemporaryFile {
         self.purpose = purpose
         let folder = folder ?? Self.folder()
         self.folder = folder
-        var fd = funnel_open_unnamed_file(folder)
+        var fd = UnnamedFile.open(in: folder)
         if fd < 0 {
             // A crash between `mkstemp` and `unlink` would leave an empty file behind.
             var template = Array((folder + "/funnel-scratch-XXXXXX").utf8CString)

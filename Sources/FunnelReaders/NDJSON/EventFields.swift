@@ -146,8 +146,9 @@ struct EventFields {
             timestampSeen = true
             switch value {
             case .number(let range):
+                // The text only for a reject's detail: a String a line cost an allocation (rv70b).
                 timestamp = TimeParser.parseEpochNumber(s.bytes(range))
-                timestampText = String(decoding: s.bytes(range), as: UTF8.self)
+                if timestamp == nil { timestampText = String(decoding: s.bytes(range), as: UTF8.self) }
             case .string(let range, let escaped):
                 if escaped {
                     // Written with JSON escapes (.NET writes `+` as `\u002B`): read as decoded.
@@ -161,8 +162,8 @@ struct EventFields {
                     timestamp = text.withUTF8 { Self.time($0) }
                 } else {
                     let raw = s.bytes(range)
-                    timestampText = String(decoding: raw, as: UTF8.self)
                     timestamp = Self.time(raw)
+                    if timestamp == nil { timestampText = String(decoding: raw, as: UTF8.self) }
                 }
             default:
                 timestampText = "a non-number, non-string value"
@@ -396,7 +397,7 @@ struct EventFields {
             record.query = parts.query
         }
         for (name, value) in queryDefaults where !Self.query(record.query, has: name) {
-            let pair = name + "=" + Self.percentEncoded(value)
+            let pair = name + "=" + Hex.percentEncoded(value)
             record.query = record.query.map { $0 + "&" + pair } ?? pair
         }
         return .record(record)
@@ -413,18 +414,4 @@ struct EventFields {
         return false
     }
 
-    /// Percent-encodes everything but RFC 3986's unreserved characters.
-    static func percentEncoded(_ text: String) -> String {
-        var out: [UInt8] = []
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
-                out.append(byte)
-            default:
-                Hex.appendPercentEscape(byte, to: &out)
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
 }

@@ -227,116 +227,6 @@ public final class RedisConnection {
     }
 }
 
-/// A reply, decoded out of hiredis's memory so it can outlive `freeReplyObject`.
-public enum RedisReply: Sendable, Hashable {
-    case status(String)
-    case error(String)
-    case integer(Int64)
-    case string([UInt8])
-    case array([RedisReply])
-    case null
-
-    init(_ reply: UnsafeMutablePointer<redisReply>) {
-        let r = reply.pointee
-        // RESP3 types (hiredis 1.x) by number, so this compiles against 0.14 headers too.
-        switch r.type {
-        case REDIS_REPLY_STATUS: self = .status(Self.text(r))
-        case REDIS_REPLY_ERROR: self = .error(Self.text(r))
-        case REDIS_REPLY_INTEGER: self = .integer(Int64(r.integer))
-        case REDIS_REPLY_STRING, 7 /* double */, 13 /* bignum */, 14 /* verbatim */: self = .string(Self.bytes(r))
-        case 8 /* bool */: self = .integer(Int64(r.integer))
-        case REDIS_REPLY_ARRAY, 9 /* map */, 10 /* set */, 12 /* push */:
-            var elements: [RedisReply] = []
-            elements.reserveCapacity(Int(r.elements))
-            for index in 0..<Int(r.elements) {
-                elements.append(r.element[index].map(RedisReply.init) ?? .null)
-            }
-            self = .array(elements)
-        default: self = .null
-        }
-    }
-
-    private static func bytes(_ r: redisReply) -> [UInt8] {
-        guard let str = r.str, r.len > 0 else { return [] }
-        return Array(UnsafeRawBufferPointer(start: str, count: Int(r.len)))
-    }
-
-    private static func text(_ r: redisReply) -> String { String(decoding: bytes(r), as: UTF8.self) }
-
-    /// A bulk string as text (lossy for non-UTF-8), for messages and tests.
-    public var text: String? {
-        switch self {
-        case .string(let bytes): String(decoding: bytes, as: UTF8.self)
-        case .status(let text): text
-        default: nil
-        }
-    }
-}
-
-/// Something went wrong talking to Redis. `message` is for people: it names the redacted
-/// address and what happened. `kind` is for the retry logic.
-public struct RedisError: Error, Sendable, CustomStringConvertible {
-    public enum Kind: Sendable, Hashable {
-        /// Refused, reset, closed, unreachable: the server may come back.
-        case connection
-        /// No reply within the command timeout.
-        case timeout
-        /// The server answered something hiredis could not parse: not Redis, or a bug.
-        case protocolError
-        /// The server refused a login or a `SELECT` with this error reply.
-        case rejected(String)
-        /// Anything else (bad host name, out of memory): retrying will not help.
-        case unusable
-    }
-
-    public var kind: Kind
-    public var message: String
-    /// hiredis's or the server's own words, without the address, for summaries.
-    public var detail: String
-
-    public init(_ kind: Kind, _ message: String, detail: String? = nil) {
-        self.kind = kind
-        self.message = message
-        if let detail {
-            self.detail = detail
-        } else if case .rejected(let reply) = kind {
-            self.detail = reply
-        } else {
-            self.detail = message
-        }
-    }
-
-    /// Whether reconnecting and trying again may succeed.
-    public var isTransient: Bool {
-        switch kind {
-        case .connection, .timeout: true
-        case .rejected(let reply): RedisError.isTransientReply(reply)
-        case .protocolError, .unusable: false
-        }
-    }
-
-    /// Error replies that mean "not now" rather than "never": a server loading its dataset,
-    /// busy in a script, or a cluster slot in migration.
-    public static func isTransientReply(_ reply: String) -> Bool {
-        let code = reply.prefix { $0 != " " }
-        return code == "LOADING" || code == "BUSY" || code == "TRYAGAIN" || code == "MASTERDOWN" || code == "CLUSTERDOWN"
-    }
-
-    /// Throws an error reply that says "not now" (`isTransientReply`) as a `.rejected` error,
-    /// `message` its text, for the retries around the call to take; any other reply is left
-    /// to the caller, whose refusal it is.
-    public static func throwIfTransient(_ reply: String, _ message: @autoclosure () -> String) throws(RedisError) {
-        if isTransientReply(reply) { throw RedisError(.rejected(reply), message()) }
-    }
-
-    public var description: String { message }
-
-    /// A server message without its final period, to be embedded in a longer sentence.
-    static func clause(_ text: String) -> String {
-        text.hasSuffix(".") ? String(text.dropLast()) : text
-    }
-}
-
 /// hiredis writes with `write(2)`, so a server that died mid-pipeline would raise SIGPIPE and
 /// kill the whole run before the retry logic sees EPIPE. The signal is blocked on this thread
 /// for the call and a SIGPIPE it caused is consumed, leaving the process's handlers alone.
@@ -362,4 +252,34 @@ private enum SIGPIPEGuard {
         pthread_sigmask(SIG_SETMASK, &oldMask, nil)
         return result
     }
+}
+
+/// Decoding hiredis's replies stays beside the connection, the one place that sees hiredis.
+extension RedisReply {
+    init(_ reply: UnsafeMutablePointer<redisReply>) {
+        let r = reply.pointee
+        // RESP3 types (hiredis 1.x) by number, so this compiles against 0.14 headers too.
+        switch r.type {
+        case REDIS_REPLY_STATUS: self = .status(Self.text(r))
+        case REDIS_REPLY_ERROR: self = .error(Self.text(r))
+        case REDIS_REPLY_INTEGER: self = .integer(Int64(r.integer))
+        case REDIS_REPLY_STRING, 7 /* double */, 13 /* bignum */, 14 /* verbatim */: self = .string(Self.bytes(r))
+        case 8 /* bool */: self = .integer(Int64(r.integer))
+        case REDIS_REPLY_ARRAY, 9 /* map */, 10 /* set */, 12 /* push */:
+            var elements: [RedisReply] = []
+            elements.reserveCapacity(Int(r.elements))
+            for index in 0..<Int(r.elements) {
+                elements.append(r.element[index].map(RedisReply.init) ?? .null)
+            }
+            self = .array(elements)
+        default: self = .null
+        }
+    }
+
+    fileprivate static func bytes(_ r: redisReply) -> [UInt8] {
+        guard let str = r.str, r.len > 0 else { return [] }
+        return Array(UnsafeRawBufferPointer(start: str, count: Int(r.len)))
+    }
+
+    fileprivate static func text(_ r: redisReply) -> String { String(decoding: bytes(r), as: UTF8.self) }
 }

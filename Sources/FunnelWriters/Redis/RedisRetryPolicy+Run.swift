@@ -29,7 +29,10 @@ extension RedisRetryPolicy {
                 failure = error
             }
             reset()
-            guard failure.isTransient else { throw SinkError(failure.message) }
+            guard failure.isTransient else {
+                if case .rejected(let reply) = failure.kind { throw SinkError(failure.message, redisReply: reply) }
+                throw SinkError(failure.message)
+            }
             let delay = delay(afterAttempt: count)
             if count >= maxAttempts || waited + delay > maxTotalWait {
                 let seconds = Self.tenths(clock.now - began)

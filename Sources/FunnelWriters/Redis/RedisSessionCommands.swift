@@ -1,27 +1,5 @@
 import FunnelCore
 
-/// Key names of a session (SPEC 8.1): `sess:<id>` for the hash, `events:sess:<id>` for the
-/// events, after an optional prefix.
-///
-/// With `hashTags`, the id is wrapped in literal braces (`sess:{id}`, `events:sess:{id}`) so
-/// Redis Cluster hashes both keys to the same slot, which `MULTI`/`EXEC` over two keys needs
-/// there. Session ids never contain braces (SPEC 11), so the tag is exactly the id.
-public struct RedisKeyLayout: Sendable, Hashable {
-    public var prefix: String
-    public var hashTags: Bool
-
-    public init(prefix: String = "", hashTags: Bool = false) {
-        self.prefix = prefix
-        self.hashTags = hashTags
-    }
-
-    public func sessionKey(_ id: String) -> String { prefix + "sess:" + tagged(id) }
-
-    public func eventsKey(_ id: String) -> String { prefix + "events:sess:" + tagged(id) }
-
-    private func tagged(_ id: String) -> String { hashTags ? "{" + id + "}" : id }
-}
-
 /// The exact commands that store one session, shared by the live writer and the RESP file
 /// sink (`redis.resp`), so both produce the same data.
 public enum RedisSessionCommands {

@@ -220,19 +220,20 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible {
 
     private static func percentDecode(_ text: Substring, what: String, text url: String) throws(RedisURLError) -> String {
         guard text.contains("%") else { return String(text) }
+        let raw = Array(text.utf8)
         var bytes: [UInt8] = []
-        var utf8 = text.utf8[...]
-        while let byte = utf8.popFirst() {
-            guard byte == UInt8(ascii: "%") else {
-                bytes.append(byte)
+        var index = 0
+        while index < raw.count {
+            guard raw[index] == UInt8(ascii: "%") else {
+                bytes.append(raw[index])
+                index += 1
                 continue
             }
-            let digits = utf8.prefix(2)
-            guard digits.count == 2, let value = UInt8(String(decoding: digits, as: UTF8.self), radix: 16) else {
+            guard let value = Hex.percentEscape(raw, at: index) else {
                 throw RedisURLError(url, "the \(what) has a bad percent escape; write %XX with two hex digits (%40 for @)")
             }
             bytes.append(value)
-            utf8 = utf8.dropFirst(2)
+            index += 3
         }
         guard let decoded = String(validating: bytes, as: UTF8.self) else {
             throw RedisURLError(url, "the \(what) is not valid UTF-8 after percent-decoding")
@@ -240,19 +241,7 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible {
         return decoded
     }
 
-    private static func percentEncode(_ text: String) -> String {
-        var out = ""
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
-                out.unicodeScalars.append(Unicode.Scalar(byte))
-            default:
-                out += "%" + (byte < 16 ? "0" : "") + String(byte, radix: 16, uppercase: true)
-            }
-        }
-        return out
-    }
+    private static func percentEncode(_ text: String) -> String { Hex.percentEncoded(text) }
 }
 
 /// A Redis URL that cannot be used. The message says what is wrong and how to write it; the

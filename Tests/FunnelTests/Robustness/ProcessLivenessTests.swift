@@ -72,4 +72,33 @@ struct ProcessLivenessTests {
         for name in stale { #expect(!TestFiles.exists(output + "/" + name), "\(name)") }
         for name in kept { #expect(TestFiles.exists(output + "/" + name), "\(name)") }
     }
+
+    /// Once a flat-file run's sessions file is in place, those of other forms (another sink
+    /// kind's, or with or without `.gz`) are removed and said: they hold an earlier night's
+    /// changes (rv71b: turning `sink.gzip` on left the plain file of the night before beside
+    /// the new `.gz`, and a loader opening it took old versions for new). Other files stay.
+    @Test func aRunRemovesTheSessionsFilesOfOtherForms() throws {
+        let folder = TestFiles.temporaryFolder("run-other-forms")
+        defer { TestFiles.remove(folder) }
+        for day in ["01", "02"] {
+            TestFiles.write(folder + "/ev-2024-03-\(day).ndjson", #"{"event":"PageView","timestamp":"2024-03-\#(day)T10:00:00Z","anonymous_id":"v\#(day)","url":"/"}"# + "\n")
+        }
+        func pipeline(gzip: Bool) -> String {
+            TestFiles.write(folder + "/pipeline.yaml", "sources:\n  - kind: ndjson\n    paths: [\"ev-{date}.ndjson\"]\nsink:\n  kind: ndjson\n  output: out\n  gzip: \(gzip)\n")
+            return folder + "/pipeline.yaml"
+        }
+        let output = folder + "/out"
+        let plain = try RunsOverTimeTests.run(pipeline(gzip: false), days: ["2024-03-01"], sink: .ndjson, output: output)
+        #expect(plain.exitStatus == .success && plain.warnings.isEmpty, "\(plain.text)")
+        TestFiles.write(output + "/notes.txt", "mine")
+        let gzipped = try RunsOverTimeTests.run(pipeline(gzip: true), days: ["2024-03-02"], sink: .ndjson, output: output)
+        #expect(gzipped.exitStatus == .success, "\(gzipped.text)")
+        #expect(TestFiles.exists(output + "/sessions.ndjson.gz"))
+        #expect(!TestFiles.exists(output + "/sessions.ndjson"))
+        #expect(gzipped.warnings.contains { $0.hasPrefix("removed \(output)/sessions.ndjson, an earlier run's sessions in another form than this run's sessions.ndjson.gz") }, "\(gzipped.warnings)")
+        // Another kind by --sink: the gzipped ndjson goes; the run's own and others' files stay.
+        let csv = try RunsOverTimeTests.run(folder + "/pipeline.yaml", days: ["2024-03-02"], sink: .csv, output: output)
+        #expect(TestFiles.exists(output + "/sessions.csv.gz") && !TestFiles.exists(output + "/sessions.ndjson.gz"), "\(csv.text)")
+        #expect(TestFiles.exists(output + "/notes.txt") && TestFiles.exists(output + "/deleted.ndjson"))
+    }
 }

@@ -1,0 +1,63 @@
+/// Something went wrong talking to Redis. `message` is for people: it names the redacted
+/// address and what happened. `kind` is for the retry logic.
+public struct RedisError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable, Hashable {
+        /// Refused, reset, closed, unreachable: the server may come back.
+        case connection
+        /// No reply within the command timeout.
+        case timeout
+        /// The server answered something hiredis could not parse: not Redis, or a bug.
+        case protocolError
+        /// The server refused a login or a `SELECT` with this error reply.
+        case rejected(String)
+        /// Anything else (bad host name, out of memory): retrying will not help.
+        case unusable
+    }
+
+    public var kind: Kind
+    public var message: String
+    /// hiredis's or the server's own words, without the address, for summaries.
+    public var detail: String
+
+    public init(_ kind: Kind, _ message: String, detail: String? = nil) {
+        self.kind = kind
+        self.message = message
+        if let detail {
+            self.detail = detail
+        } else if case .rejected(let reply) = kind {
+            self.detail = reply
+        } else {
+            self.detail = message
+        }
+    }
+
+    /// Whether reconnecting and trying again may succeed.
+    public var isTransient: Bool {
+        switch kind {
+        case .connection, .timeout: true
+        case .rejected(let reply): RedisError.isTransientReply(reply)
+        case .protocolError, .unusable: false
+        }
+    }
+
+    /// Error replies that mean "not now" rather than "never": a server loading its dataset,
+    /// busy in a script, or a cluster slot in migration.
+    public static func isTransientReply(_ reply: String) -> Bool {
+        let code = reply.prefix { $0 != " " }
+        return code == "LOADING" || code == "BUSY" || code == "TRYAGAIN" || code == "MASTERDOWN" || code == "CLUSTERDOWN"
+    }
+
+    /// Throws an error reply that says "not now" (`isTransientReply`) as a `.rejected` error,
+    /// `message` its text, for the retries around the call to take; any other reply is left
+    /// to the caller, whose refusal it is.
+    public static func throwIfTransient(_ reply: String, _ message: @autoclosure () -> String) throws(RedisError) {
+        if isTransientReply(reply) { throw RedisError(.rejected(reply), message()) }
+    }
+
+    public var description: String { message }
+
+    /// A server message without its final period, to be embedded in a longer sentence.
+    static func clause(_ text: String) -> String {
+        text.hasSuffix(".") ? String(text.dropLast()) : text
+    }
+}
