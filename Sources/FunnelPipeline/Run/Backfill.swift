@@ -115,6 +115,21 @@ public struct Backfill {
             report("switched: \(output) holds the rebuilt outputs (the switch was done before this backfill was stopped)\n")
             return .success
         }
+        // A rebuild holds the live folder's lock for all its days: a nightly run between two of
+        // them wrote into the live data that the switch then put away, exit 0 (rv71a: a night
+        // lost without a word). It is refused instead, naming the rebuild. (A plain backfill
+        // lets a run in between its days: both go into the same history, one after the other.)
+        var heldLock: RunLock?
+        defer { heldLock?.release() }
+        // A flat-file rebuild stopped in its switch after moving the live folder aside (its
+        // staging folder done) makes none for the lock: the resumed switch would move that
+        // one aside over the kept previous outputs.
+        let movedAside = stagingFolder.map { access(output, F_OK) != 0 && Self.lastDayDone(in: $0 + "/backfill.state", key: stateKey, days: days) == days.count - 1 } ?? false
+        if rebuild && !options.dryRun && !movedAside {
+            try Runner.makeFolder(output)
+            heldLock = try RunLock(folder: output, what: "a backfill --rebuild")
+            if sinkKind == .redis { dayOptions.folderLockHeld = true }
+        }
         let stateFolder = stagingFolder ?? output
         try Runner.makeFolder(stateFolder)
         let statePath = stateFolder + "/backfill.state"

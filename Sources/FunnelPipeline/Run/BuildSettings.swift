@@ -11,8 +11,15 @@ import Glibc
 /// their runs made them. Until 2026-12-06 a night run with `timeout: 10m` after nights with
 /// `30m` exited 0 with a store that no single run makes (SPEC 10), without a word (a
 /// review). The reading settings (salt, filters, formats) are kept per file instead
-/// (`ReadingSettings`), since a file's records depend on them.
+/// (`ReadingSettings`), since a file's records depend on them; the salt is kept here too, as a
+/// fingerprint, as it names every visitor the history holds: two output folders loading one
+/// Redis under one key prefix do not see each other's manifests, and one with another salt
+/// doubled the sessions without a word (rv71a).
 enum BuildSettings {
+    /// Settings a history stored before it kept them: not compared when the stored text lacks
+    /// them (a run after the upgrade is no change).
+    static let keptSince20261206: Set<String> = ["identity.salt"]
+
     /// One `name=value` line per setting, in a fixed order; a host written twice is one (the
     /// loader has them in lower case without a root dot already).
     static func text(_ pipeline: Pipeline) -> String {
@@ -20,7 +27,9 @@ enum BuildSettings {
                      "sessions.timeout=\(duration(pipeline.sessions.timeoutMillis))",
                      "sessions.max_duration=\(duration(pipeline.sessions.maxDurationMillis))",
                      "site.hosts=\(Set(pipeline.siteHosts).sorted().joined(separator: ","))",
-                     "limits.max_events_per_session=\(pipeline.maxEventsPerSession)"]
+                     "limits.max_events_per_session=\(pipeline.maxEventsPerSession)",
+                     // A fingerprint, never the salt (a secret: SecretHygieneTests).
+                     "identity.salt=\(ReadingSettings.hex(of: ["identity.salt", pipeline.salt]))"]
         // The MVP schema has no slot fields.
         if pipeline.schema == .enhanced {
             lines.append("content_slots=\(pipeline.slots.map { "\($0.name):\($0.pattern)" }.joined(separator: ","))")
@@ -43,7 +52,9 @@ enum BuildSettings {
         let after = Dictionary(pairs(now), uniquingKeysWith: { first, _ in first })
         return names.compactMap { name in
             let (old, new) = (before[name], after[name])
-            guard old != new else { return nil }
+            guard old != new, old != nil || !keptSince20261206.contains(name) else { return nil }
+            // The salt's fingerprints say only that it changed.
+            if name == "identity.salt" { return "identity.salt another (now this pipeline's; neither is shown)" }
             func shown(_ value: String?) -> String { value.map { $0.isEmpty ? "empty" : $0 } ?? "none" }
             return "\(name) \(shown(old)) (now \(shown(new)))"
         }

@@ -60,6 +60,11 @@ enum ReadingSettings {
         parts += pipeline.excludedPaths.sorted()
         parts.append("bots")
         parts += pipeline.botPatterns.sorted()
+        return hex(of: parts)
+    }
+
+    /// 16 hex digits of a 64-bit FNV-1a hash over `parts`, each ended by a separator.
+    static func hex(of parts: [String]) -> String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for part in parts {
             for byte in part.utf8 + [0x1F] {

@@ -26,15 +26,34 @@ final class RunLock {
     /// touched.
     private static let releaseScript = Array("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end".utf8)
 
-    init(folder: String) throws(PipelineError) {
+    /// Takes the output folder's lock, `funnel.lock`, and writes in it who holds it (host,
+    /// pid, the process's start, `what`: "a run", "a backfill --rebuild"), which a run it
+    /// refuses names (rv71a: the refusal named no holder, where the Redis lock's did).
+    init(folder: String, what: String = "a run") throws(PipelineError) {
         let path = folder + "/funnel.lock"
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw PipelineError("cannot open the run lock \(path): \(String(cString: strerror(errno)))") }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            var holder = [UInt8](repeating: 0, count: 512)
+            let got = pread(fd, &holder, holder.count, 0)
+            let said = got > 0 ? String(decoding: holder.prefix(got), as: UTF8.self).split(separator: "\n").first.map(String.init) : nil
             close(fd)
             fd = -1
-            throw PipelineError("another funnel run is writing to \(folder) (it holds \(path)); wait for it to finish")
+            let who = said.map { " (\(TerminalText.oneLine($0)))" } ?? ""
+            throw PipelineError("another funnel run\(who) is writing to \(folder) (it holds \(path)); wait for it to finish")
         }
+        let pid = getpid()
+        let text = Array("\(Self.hostName) pid \(pid) started \(ProcessLiveness.startTime(of: pid) ?? 0), \(what)\n".utf8)
+        if ftruncate(fd, 0) == 0 { _ = text.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) } }
+    }
+
+    /// No folder lock: its holder is the caller (`RunOptions.folderLockHeld`).
+    init() {}
+
+    static var hostName: String {
+        var host = [CChar](repeating: 0, count: 256)
+        gethostname(&host, host.count - 1)
+        return String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Also takes the Redis lock key. An unreachable Redis is a sink failure (retried like
@@ -43,9 +62,7 @@ final class RunLock {
     /// lock's commands (NOAUTH, NOPERM, OOM: exit 3 with Redis's message; until 2026-12-05 a
     /// usage error, exit 1, that dropped it); a lock held by a live run is a `PipelineError`.
     func lockRedis(url: RedisURL, prefix: String, retry: RedisRetryPolicy = .standard, notice: RedisRetryNotice? = nil) throws(PipelineError) -> SinkError? {
-        var host = [CChar](repeating: 0, count: 256)
-        gethostname(&host, host.count - 1)
-        let hostName = String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let hostName = Self.hostName
         // The process's start time names it beside its pid: a pid the system gave to another
         // process since is not the holder (a token without one, written before 2026-12-05's night,
         // is judged by its pid alone).
@@ -142,7 +159,7 @@ final class RunLock {
                 if let before = serverRunID, let runID, runID != before {
                     lostDuringRun = "Redis at \(url.redacted) restarted during the run (its run_id changed): what the run wrote before the restart, sessions and history, is lost unless Redis's persistence kept it; run the same command again (docs/operations.md, \"After a failed night\")"
                 } else if reply == .integer(0) {
-                    lostDuringRun = "the run lock \(name) on \(url.redacted) was gone at the run's end: Redis restarted without it (or from a snapshot older than the run), or the key was deleted during the run; what the run wrote may be lost or mixed with another run's: run the same command again (docs/operations.md, \"After a failed night\")"
+                    lostDuringRun = "the run lock \(name) on \(url.redacted) was gone at the run's end: Redis restarted without it (or from a snapshot older than the run), the key was deleted during the run, or it expired (24 h after it was taken) and another run may have taken it; what the run wrote may be lost or mixed with another run's: run the same command again (docs/operations.md, \"After a failed night\")"
                 }
                 if case .error(let message) = reply { throw SinkError("Redis refused: \(message)") }
             } catch {

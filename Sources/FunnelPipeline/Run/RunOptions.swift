@@ -32,6 +32,9 @@ public struct RunOptions: Sendable {
     /// The token of a flat-file run's pending manifest (`PendingManifest`): a run draws its
     /// own; a test names it, to find the file the run writes.
     var manifestToken: String?
+    /// The output folder's lock is held by the caller (a Redis rebuild, for all its days): the
+    /// run takes only the Redis lock.
+    var folderLockHeld = false
 
     public init() {}
 

@@ -96,7 +96,7 @@ public struct Runner {
         defer { lock?.release() }
         if !options.dryRun {
             try Self.makeFolder(output)
-            lock = try RunLock(folder: output)
+            lock = options.folderLockHeld ? RunLock() : try RunLock(folder: output)
             // A run's file is cleared of a killed run's temporary when it is written again; one
             // of another name (another sink's, or gzip's `.gz`) stayed for good (rv69c: a
             // 55 MB `redis.resp.tmp-<pid>` beside every later `sessions.ndjson`).

@@ -115,4 +115,31 @@ struct BuildSettingsTests {
         #expect(BuildSettings.duration(1_800_000) == "30m" && BuildSettings.duration(90_000) == "90s" && BuildSettings.duration(86_400_000) == "1d"
                 && BuildSettings.duration(1500) == "1500ms")
     }
+
+    /// Two output folders loading one Redis under one key prefix, the second with another
+    /// salt: its run says the history's salt changed (without either salt) and exits 2 (rv71a:
+    /// 10,000 sessions doubled, exit 0, as each folder's manifest saw only its own files). A
+    /// history stored before the salt was kept takes it without a word.
+    @Test func anotherSaltOverOneRedisHistoryIsSaid() throws {
+        let folder = TestFiles.temporaryFolder("build-settings-salt")
+        defer { TestFiles.remove(folder) }
+        Self.write(folder)
+        let server = try RedisServer()
+        defer { server.stop() }
+        func pipeline(_ salt: String) -> String {
+            TestFiles.write(folder + "/p-\(salt.count).yaml", "sources:\n  - kind: ndjson\n    paths: [\"ev-{date}.ndjson\"]\nidentity:\n  salt: \(salt)\nsink:\n  kind: redis\n")
+            return folder + "/p-\(salt.count).yaml"
+        }
+        let first = try RunsOverTimeTests.run(pipeline("pepper-one"), days: ["2024-03-01"], sink: .redis, output: folder + "/a", redisURL: server.url)
+        #expect(first.exitStatus == .success && first.problems.isEmpty, "\(first.text)")
+        let stored = try #require(try server.connect().command("GET", "funnel:settings").text)
+        #expect(stored.contains("identity.salt=") && !stored.contains("pepper"), "\(stored)")
+        let other = try RunsOverTimeTests.run(pipeline("pepper-other"), days: ["2024-03-01"], sink: .redis, output: folder + "/b", redisURL: server.url)
+        #expect(other.exitStatus == .inputDamaged, "\(other.text)")
+        #expect(other.problems.contains { $0.contains("built with other settings: identity.salt another (now this pipeline's; neither is shown)") }, "\(other.problems)")
+        #expect(!other.text.contains("pepper"), "\(other.text)")
+        // A history from before: its settings without the salt's line are no change.
+        let withoutSalt = stored.split(separator: "\n").filter { !$0.hasPrefix("identity.salt=") }.joined(separator: "\n")
+        #expect(BuildSettings.changes(from: withoutSalt, to: stored).isEmpty)
+    }
 }

@@ -159,6 +159,41 @@ struct OperationsTests {
         #expect(TestFiles.readText(output + "/out/manifest.ndjson.generation") == "\(days.dates.count)\t\(server.url) \n")
     }
 
+    /// A rebuild holds the live output folder's lock for all its days: a nightly run between
+    /// two of them is refused, naming the rebuild, where it wrote into the live data that the
+    /// switch then put away, exit 0 (rv71a). Both sinks; a plain backfill lets a run between its
+    /// days in.
+    @Test(arguments: [false, true])
+    func aRunBetweenARebuildsDaysIsRefused(redis: Bool) throws {
+        let days = Days(seed: 103, visitors: 60)
+        let output = TestFiles.temporaryFolder("ops-rebuild-held")
+        defer { TestFiles.remove(output) }
+        let server = redis ? try RedisServer() : nil
+        defer { server?.stop() }
+        let folder = output + "/out"
+        var refusals: [String] = []
+        var admitted = 0
+        func nightly() {
+            do {
+                _ = try RunsOverTimeTests.run(days.folder + "/pipeline.yaml", days: [days.dates.last!], sink: redis ? .redis : .ndjson, output: folder, redisURL: server?.url)
+                admitted += 1
+            } catch {
+                refusals.append("\(error)")
+            }
+        }
+        // The report is called on the backfill's thread between its days.
+        #expect(try backfill(days, days.dates.prefix(2), output: folder, redisURL: server?.url, rebuild: true) { line in
+            if line.hasPrefix("day 1/") { nightly() }
+        } == .success)
+        #expect(refusals.count == 1 && admitted == 0, "\(refusals)")
+        #expect(refusals.first?.contains("another funnel run (") == true && refusals.first?.contains(", a backfill --rebuild) is writing to \(folder)") == true, "\(refusals)")
+        // Once the rebuild is done the folder is free; a plain backfill lets the run in.
+        #expect(try backfill(days, days.dates.prefix(2), output: folder, redisURL: server?.url) { line in
+            if line.hasPrefix("day 1/") { nightly() }
+        } == .success)
+        #expect(admitted == 1, "\(refusals)")
+    }
+
     /// A history whose count changed under the run (its server restarted empty, or flushed)
     /// keeps the lower count at the commit, so that the next run is refused (rv69i: the
     /// restarted server got the run's count over the folder's, and the next night loaded it).
