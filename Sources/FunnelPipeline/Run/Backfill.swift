@@ -140,8 +140,8 @@ public struct Backfill {
         // incomplete rebuild (rv69h).
         var stagingLost = false
         if let stagingURL {
-            let identity = Runner.historyIdentity(stagingURL, prefix: pipeline.sink.keyPrefix)
-            if let rebuilt = Runner.readGeneration(output + "/" + Runner.generationFile(Manifest.rebuildFileName), of: identity),
+            let identity = CommittedRunsFile.historyIdentity(stagingURL, prefix: pipeline.sink.keyPrefix)
+            if let rebuilt = CommittedRunsFile.read(output + "/" + CommittedRunsFile.name(Manifest.rebuildFileName), of: identity),
                let stored = try? RedisHistoryStore(url: stagingURL, prefix: pipeline.sink.keyPrefix, retry: retry).storedGeneration(), stored < rebuilt {
                 stagingLost = true
                 report("warning: the staging database \(stagingURL.db) holds less than this rebuild loaded into it (\(stored) of its \(rebuilt) days' runs: restarted or flushed): the rebuild starts again from its first day\n")
@@ -201,7 +201,7 @@ public struct Backfill {
                     return .sinkFailure
                 }
                 unlink(output + "/" + Manifest.rebuildFileName)
-                unlink(output + "/" + Runner.generationFile(Manifest.rebuildFileName))
+                unlink(output + "/" + CommittedRunsFile.name(Manifest.rebuildFileName))
             }
             if let stagingFolder {
                 try FileTree.remove(stagingFolder)
@@ -345,10 +345,10 @@ public struct Backfill {
                 }
                 // The count of committed runs goes with its history too (the live database
                 // now holds the staging one's), under the live database's name.
-                let rebuilt = output + "/" + Runner.generationFile(Manifest.rebuildFileName)
+                let rebuilt = output + "/" + CommittedRunsFile.name(Manifest.rebuildFileName)
                 let prefix = pipeline.sink.keyPrefix
-                if let count = Runner.readGeneration(rebuilt, of: Runner.historyIdentity(stagingURL, prefix: prefix)) {
-                    if let failure = Runner.replaceGeneration(count, of: Runner.historyIdentity(liveURL, prefix: prefix), to: output + "/" + Runner.generationFile(Manifest.fileName)) {
+                if let count = CommittedRunsFile.read(rebuilt, of: CommittedRunsFile.historyIdentity(stagingURL, prefix: prefix)) {
+                    if let failure = CommittedRunsFile.replace(count, of: CommittedRunsFile.historyIdentity(liveURL, prefix: prefix), to: output + "/" + CommittedRunsFile.name(Manifest.fileName)) {
                         report("  warning: cannot write the count of runs beside the manifest (\(failure)): a Redis that loses the rebuilt data is not told by the next run\n")
                     }
                     unlink(rebuilt)

@@ -163,12 +163,12 @@ public struct Runner {
                     } catch {
                         return stoppedBySink(error.message)
                     }
-                    redisIdentity = Self.historyIdentity(url, prefix: pipeline.sink.keyPrefix)
-                    if let loaded = Self.readGeneration(output + "/" + Self.generationFile(options.manifestFile), of: redisIdentity), loaded > stored {
+                    redisIdentity = CommittedRunsFile.historyIdentity(url, prefix: pipeline.sink.keyPrefix)
+                    if let loaded = CommittedRunsFile.read(output + "/" + CommittedRunsFile.name(options.manifestFile), of: redisIdentity), loaded > stored {
                         summary.redisLostRuns = true
                         let remedy = options.manifestFile == Manifest.rebuildFileName
                             ? "run the same backfill again: its rebuild starts again from its first day"
-                            : "reprocess the days loaded from nothing: funnel backfill PIPELINE --from FIRST --to LAST --rebuild; or, to go on without them, delete the line of \(redisIdentity) in \(output)/\(Self.generationFile(options.manifestFile))"
+                            : "reprocess the days loaded from nothing: funnel backfill PIPELINE --from FIRST --to LAST --rebuild; or, to go on without them, delete the line of \(redisIdentity) in \(output)/\(CommittedRunsFile.name(options.manifestFile))"
                         return stoppedBySink("Redis at \(url.redacted) holds less than the runs into \(output) loaded (\(stored) of their \(loaded) committed runs): it was restarted from an older snapshot or empty, flushed, or is another server, and the days loaded since are missing; nothing was written. What to do: \(remedy) (docs/operations.md, \"After a failed night\")")
                     }
                     summary.sink = "redis \(url.redacted)"
@@ -394,8 +394,8 @@ public struct Runner {
         } else if let committed = redisRuns?.committedGeneration {
             // After the release's restart check: a run whose server restarted leaves the
             // folder's number ahead of the new server's, and the next run says so.
-            let path = output + "/" + Self.generationFile(options.manifestFile)
-            if let failure = Self.writeGeneration(committed, of: redisIdentity, to: path) {
+            let path = output + "/" + CommittedRunsFile.name(options.manifestFile)
+            if let failure = CommittedRunsFile.write(committed, of: redisIdentity, to: path) {
                 summary.warnings.append("cannot write \(path) (\(failure)): a Redis that loses this run's data is not told by the next run")
             }
         }
@@ -403,71 +403,6 @@ public struct Runner {
         return summary
     }
 
-    /// The file beside a manifest that keeps the count of committed runs of the Redis history
-    /// its runs loaded (`RedisHistoryStore.storedGeneration`): `manifest.ndjson.generation`,
-    /// a Redis rebuild's `manifest.rebuild.ndjson.generation`.
-    static func generationFile(_ manifestFile: String) -> String { manifestFile + ".generation" }
-
-    /// Which Redis history a count is of: the server and database (without credentials) and
-    /// the key prefix. Pipelines of other prefixes or databases may share an output folder;
-    /// each has its line (rv69h: one count for the folder refused the second pipeline for good).
-    static func historyIdentity(_ url: RedisURL, prefix: String) -> String {
-        var plain = url
-        plain.username = nil
-        plain.password = nil
-        // A prefix's control bytes and `%` escaped: a line break in it split the line, and
-        // no line ever matched (rv69i).
-        var escaped: [UInt8] = []
-        for byte in prefix.utf8 {
-            if Hex.isControl(byte) || byte == UInt8(ascii: "%") { Hex.appendPercentEscape(byte, to: &escaped) } else { escaped.append(byte) }
-        }
-        return plain.redacted + " " + String(decoding: escaped, as: UTF8.self)
-    }
-
-    /// Writes `count` for `identity` into the generation file at `path`, dropping the lines of
-    /// every history of the same key prefix and database however its server was spelled
-    /// (a rebuild's switch: a line under `localhost` left at a higher count refused the next
-    /// run through that spelling; rv69i).
-    static func replaceGeneration(_ count: Int64, of identity: String, to path: String) -> String? {
-        func prefixAndDatabase(_ text: Substring) -> (Substring, Substring) {
-            let name = text.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
-            return (name.count > 1 ? name[1] : "", name[0].split(separator: "/").last ?? "")
-        }
-        let mine = prefixAndDatabase(Substring(identity))
-        return writeGeneration(count, of: identity, to: path, sameHistory: { prefixAndDatabase($0) == mine })
-    }
-
-    /// The count a generation file holds for `identity` (a line `COUNT<TAB>IDENTITY`); nil
-    /// without one.
-    static func readGeneration(_ path: String, of identity: String) -> Int64? {
-        let lines = PipelineLoader.readText(path)?.split(separator: "\n") ?? []
-        for line in lines {
-            let parts = line.split(separator: "\t", maxSplits: 1)
-            if parts.count == 2, parts[1] == identity { return Int64(parts[0]) }
-        }
-        return nil
-    }
-
-    /// Writes `count` for `identity` into the generation file at `path`, keeping the other
-    /// histories' lines (those `sameHistory` does not take for this one's); the failure's
-    /// message, or nil.
-    static func writeGeneration(_ count: Int64, of identity: String, to path: String,
-                                sameHistory: ((Substring) -> Bool)? = nil) -> String? {
-        let others = (PipelineLoader.readText(path)?.split(separator: "\n") ?? []).filter { line in
-            let parts = line.split(separator: "\t", maxSplits: 1)
-            return parts.count == 2 && !(sameHistory?(parts[1]) ?? (parts[1] == identity))
-        }
-        do throws(SinkError) {
-            let file = try AtomicFile(path: path)
-            try file.append(Array((others.map(String.init) + ["\(count)\t\(identity)"]).map { $0 + "\n" }.joined().utf8))
-            try file.commit()
-            return nil
-        } catch {
-            return error.message
-        }
-    }
-
-    /// The files a run writes into its output folder (each also with `.gz` where gzip applies).
     /// Removes the sessions files of other forms than `own` (another sink kind's, or the same
     /// with or without `.gz`) from `folder`, once `own` is in place, and says each: they hold
     /// an earlier run's changes, which a loader reading them would take for the last night's
@@ -487,6 +422,7 @@ public struct Runner {
         return said
     }
 
+    /// The files a run writes into its output folder (each also with `.gz` where gzip applies).
     static let outputNames: Set<String> = [NDJSONSessionWriter.fileName, CSVSessionWriter.fileName, RESPSessionWriter.fileName,
                                            DeletedSessionsFile.fileName, RejectWriter.fileName]
 

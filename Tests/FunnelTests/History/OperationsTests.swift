@@ -223,18 +223,18 @@ struct OperationsTests {
         let folder = TestFiles.temporaryFolder("ops-count-file")
         defer { TestFiles.remove(folder) }
         let path = folder + "/manifest.ndjson.generation"
-        let odd = Runner.historyIdentity(try RedisURL("redis://127.0.0.1:7000/2"), prefix: "n\nx%:")
+        let odd = CommittedRunsFile.historyIdentity(try RedisURL("redis://127.0.0.1:7000/2"), prefix: "n\nx%:")
         #expect(odd == "redis://127.0.0.1:7000/2 n%0Ax%25:")
-        #expect(Runner.writeGeneration(3, of: odd, to: path) == nil)
-        #expect(Runner.readGeneration(path, of: odd) == 3)
-        let local = Runner.historyIdentity(try RedisURL("redis://localhost:7000/0"), prefix: "r:")
-        let loopback = Runner.historyIdentity(try RedisURL("redis://127.0.0.1:7000/0"), prefix: "r:")
-        #expect(Runner.writeGeneration(7, of: local, to: path) == nil)
-        #expect(Runner.writeGeneration(5, of: loopback, to: path) == nil)
-        #expect(Runner.replaceGeneration(2, of: loopback, to: path) == nil)
-        #expect(Runner.readGeneration(path, of: local) == nil)
-        #expect(Runner.readGeneration(path, of: loopback) == 2)
-        #expect(Runner.readGeneration(path, of: odd) == 3)
+        #expect(CommittedRunsFile.write(3, of: odd, to: path) == nil)
+        #expect(CommittedRunsFile.read(path, of: odd) == 3)
+        let local = CommittedRunsFile.historyIdentity(try RedisURL("redis://localhost:7000/0"), prefix: "r:")
+        let loopback = CommittedRunsFile.historyIdentity(try RedisURL("redis://127.0.0.1:7000/0"), prefix: "r:")
+        #expect(CommittedRunsFile.write(7, of: local, to: path) == nil)
+        #expect(CommittedRunsFile.write(5, of: loopback, to: path) == nil)
+        #expect(CommittedRunsFile.replace(2, of: loopback, to: path) == nil)
+        #expect(CommittedRunsFile.read(path, of: local) == nil)
+        #expect(CommittedRunsFile.read(path, of: loopback) == 2)
+        #expect(CommittedRunsFile.read(path, of: odd) == 3)
     }
 
     /// Pipelines of other key prefixes sharing an output folder and a Redis keep a count each
