@@ -176,6 +176,7 @@ public struct Backfill {
             // same days a no-op.
             if let liveURL, let stagingURL, Self.lastDayDone(in: switchedPath, key: stateKey, days: days) == days.count - 1 {
                 report("switched: the rebuilt data is database \(liveURL.db) (the switch was done before this backfill was stopped); the previous data is in database \(stagingURL.db) (FLUSHDB it when satisfied)\n")
+                unlink(output + "/" + Self.rebuildingMarker)
                 deleteMarker(marker, live: liveURL, notice: notice)
                 unlink(switchedPath)
                 return .success
@@ -242,6 +243,19 @@ public struct Backfill {
             report("  problem: Redis at \(redisTarget.redacted) restarted during the backfill (its run_id changed), before \(day) was done: the days loaded before it may be lost unless Redis's persistence kept them\n")
             report("stopped at \(day); run the same command again: it starts again from the first day, and if Redis lost what earlier runs loaded, its first day says so, and the days are to be rebuilt with --rebuild\n")
             return true
+        }
+        // Said in the live folder until the rebuild is switched in: a run into the live sink
+        // while the rebuild is stopped (killed, or a failing day) would be put away by the
+        // switch when it resumes, and is refused (rv72b: a night run between a killed rebuild
+        // and its resume was lost, exit 0; the lock held for the rebuild's days ends with it).
+        if rebuild && !options.dryRun && heldLock != nil {
+            do {
+                let file = try AtomicFile(path: output + "/" + Self.rebuildingMarker)
+                try file.append(Array("\(days.first!) \(days.last!)\n".utf8))
+                try file.commit()
+            } catch {
+                throw PipelineError("cannot write \(output)/\(Self.rebuildingMarker): \(error.message)")
+            }
         }
         for index in start..<days.count {
             let day = days[index]
@@ -354,6 +368,7 @@ public struct Backfill {
                     unlink(rebuilt)
                 }
                 report("switched: the rebuilt data is now database \(liveURL.db); the previous data is in database \(stagingURL.db) (FLUSHDB it when satisfied)\n")
+                unlink(output + "/" + Self.rebuildingMarker)
                 try stopForTest?(.switched)
             } else if let stagingFolder {
                 // The output moved aside by a switch that was stopped before the staging
@@ -462,6 +477,10 @@ public struct Backfill {
 
     /// `backfill.state`: the backfill's key and the last day done, then (`soFar`) what the
     /// days done gave.
+    /// The live output folder's file that says a rebuild of its days (`FIRST LAST`) is not yet
+    /// switched in; a run into the live sink is refused while it is there (`Runner`).
+    public static let rebuildingMarker = "backfill.rebuilding"
+
     static func state(key: String, done: Day, _ so: SoFar) -> String {
         let numbers = { (days: [Day]) in days.map { String($0.number) }.joined(separator: ",") }
         return "\(key)|\(done.number)\nso far|\(so.worst.rawValue)|\(numbers(so.withoutInput))|\(numbers(so.missingFiles))|\(numbers(so.failing))\n"

@@ -97,6 +97,12 @@ public struct Runner {
         if !options.dryRun {
             try Self.makeFolder(output)
             lock = options.folderLockHeld ? RunLock() : try RunLock(folder: output)
+            // A rebuild of this folder stopped before its switch: what this run wrote would be
+            // put away when it is resumed (a Redis rebuild's own days hold its lock and pass).
+            if !options.folderLockHeld, let days = PipelineLoader.readText(output + "/" + Backfill.rebuildingMarker) {
+                let range = TerminalText.oneLine(days.trimmingCharacters(in: "\n")).split(separator: " ").joined(separator: " to ")
+                throw PipelineError("a backfill --rebuild of \(range) into \(output) has not been switched in (\(output)/\(Backfill.rebuildingMarker)): what this run wrote would be put away by its switch; resume it first (the same backfill command), then run this again; or, to give the rebuild up, delete that file (and \(output).rebuild for a flat-file sink)")
+            }
             // A run's file is cleared of a killed run's temporary when it is written again; one
             // of another name (another sink's, or gzip's `.gz`) stayed for good (rv69c: a
             // 55 MB `redis.resp.tmp-<pid>` beside every later `sessions.ndjson`).
@@ -219,8 +225,11 @@ public struct Runner {
                 summary.warnings.append("the stored sessions still differ from one run over the days loaded (\(note)): rebuild them, funnel backfill PIPELINE --from FIRST --to LAST --rebuild; this is said on every run until then (docs/operations.md, \"Changing the pipeline\")")
             }
             store.rebuildNote = note
-            if let stored, stored != settings {
-                let changes = BuildSettings.changes(from: stored, to: settings).joined(separator: ", ")
+            // Compared setting by setting: a history stored before a setting was kept (the salt's
+            // fingerprint) differs in its text and in nothing else (rv72b: an upgrade said
+            // "built with other settings: ;", exit 2, and warned for good).
+            if let stored, case let changed = BuildSettings.changes(from: stored, to: settings), !changed.isEmpty {
+                let changes = changed.joined(separator: ", ")
                 store.rebuildNote = BuildSettings.noting("the settings changed: \(changes)", in: store.rebuildNote)
                 let where_ = sinkKind == .redis ? "Redis at \(summary.sink.dropFirst("redis ".count))\(pipeline.sink.keyPrefix.isEmpty ? "" : " under the key prefix '\(pipeline.sink.keyPrefix)'")" : output
                 summary.problems.append("the sessions stored in \(where_) were built with other settings: \(changes); sessions stored before keep the settings of their runs, and a run does not rebuild every visitor it reads from nothing (a visitor with a long past is continued from its stored sessions), so running the days again does not apply the new ones: rebuild, funnel backfill PIPELINE --from FIRST --to LAST --rebuild over the days loaded; or put the settings back, which the next run says in turn (docs/operations.md, \"Changing the pipeline\")")

@@ -138,8 +138,17 @@ struct BuildSettingsTests {
         #expect(other.exitStatus == .inputDamaged, "\(other.text)")
         #expect(other.problems.contains { $0.contains("built with other settings: identity.salt another (now this pipeline's; neither is shown)") }, "\(other.problems)")
         #expect(!other.text.contains("pepper"), "\(other.text)")
-        // A history from before: its settings without the salt's line are no change.
+        // A history from before: its settings without the salt's line are no change, and its
+        // first run after the upgrade says nothing (rv72b: "built with other settings: ;",
+        // exit 2, and a warning on every run after).
         let withoutSalt = stored.split(separator: "\n").filter { !$0.hasPrefix("identity.salt=") }.joined(separator: "\n")
         #expect(BuildSettings.changes(from: withoutSalt, to: stored).isEmpty)
+        let admin = try server.connect()
+        let now = try #require(try admin.command("GET", "funnel:settings").text)
+        _ = try admin.command("SET", "funnel:settings", now.split(separator: "\n").filter { !$0.hasPrefix("identity.salt=") }.joined(separator: "\n"))
+        _ = try admin.command("DEL", "funnel:needs_rebuild")
+        let upgraded = try RunsOverTimeTests.run(pipeline("pepper-other"), days: ["2024-03-02"], sink: .redis, output: folder + "/b", redisURL: server.url)
+        #expect(upgraded.exitStatus == .success && upgraded.problems.isEmpty && upgraded.warnings.isEmpty, "\(upgraded.text)")
+        #expect(try admin.command("GET", "funnel:settings").text?.contains("identity.salt=") == true)
     }
 }

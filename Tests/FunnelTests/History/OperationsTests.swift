@@ -194,6 +194,42 @@ struct OperationsTests {
         #expect(admitted == 1, "\(refusals)")
     }
 
+    /// A rebuild stopped before its switch (here a day refused by another host's lock, as a
+    /// kill leaves it) keeps a marker in the live folder until it is switched in: a run into
+    /// the live sink meanwhile is refused, naming the rebuild and what to do (rv72b: a night
+    /// run between a killed rebuild and its resume was put away by the switch, exit 0).
+    @Test func aRunWhileARebuildIsStoppedIsRefused() throws {
+        let days = Days(seed: 104, visitors: 60)
+        let output = TestFiles.temporaryFolder("ops-rebuild-stopped")
+        defer { TestFiles.remove(output) }
+        let server = try RedisServer()
+        defer { server.stop() }
+        let folder = output + "/out"
+        let staging = try server.connect()
+        _ = try staging.command("SELECT", "1")
+        // The refused day stops the backfill (a usage error, as a refused night's run).
+        #expect(throws: PipelineError.self) {
+            _ = try backfill(days, days.dates.prefix(2), output: folder, redisURL: server.url, rebuild: true) { line in
+                if line.hasPrefix("day 1/") { _ = try? staging.command("SET", "funnel:lock", "another-host 4242 1") }
+            }
+        }
+        let marker = folder + "/" + Backfill.rebuildingMarker
+        #expect(TestFiles.readText(marker) == "\(days.dates[0]) \(days.dates[1])\n")
+        #expect(throws: PipelineError.self) {
+            _ = try RunsOverTimeTests.run(days.folder + "/pipeline.yaml", days: [days.dates.last!], sink: .redis, output: folder, redisURL: server.url)
+        }
+        do {
+            _ = try RunsOverTimeTests.run(days.folder + "/pipeline.yaml", days: [days.dates.last!], sink: .redis, output: folder, redisURL: server.url)
+        } catch {
+            #expect("\(error)".contains("a backfill --rebuild of \(days.dates[0]) to \(days.dates[1]) into \(folder) has not been switched in"), "\(error)")
+        }
+        // Resumed once the lock is gone: switched in, the marker gone, runs admitted again.
+        _ = try staging.command("DEL", "funnel:lock")
+        #expect(try backfill(days, days.dates.prefix(2), output: folder, redisURL: server.url, rebuild: true) == .success)
+        #expect(!TestFiles.exists(marker))
+        #expect(try RunsOverTimeTests.run(days.folder + "/pipeline.yaml", days: [days.dates.last!], sink: .redis, output: folder, redisURL: server.url).exitStatus == .success)
+    }
+
     /// A history whose count changed under the run (its server restarted empty, or flushed)
     /// keeps the lower count at the commit, so that the next run is refused (rv69i: the
     /// restarted server got the run's count over the folder's, and the next night loaded it).
