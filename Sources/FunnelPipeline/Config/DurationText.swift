@@ -42,7 +42,8 @@ enum DurationText {
             digits = 0
         }
         // A number left without its unit (`1h30`) is no duration; one of none is not positive.
-        guard digits == 0 else { throw PipelineError("\(key): '\(text)' is not a duration: a number after a unit needs its own unit; write e.g. 30m, 24h, 90s or 1h30m") }
+        // A plain number (no unit at all) left here is not above 0.
+        guard digits == 0 || lastUnit == Int64.max else { throw PipelineError("\(key): '\(text)' is not a duration: a number after a unit needs its own unit; write e.g. 30m, 24h, 90s or 1h30m") }
         guard total > 0 else { throw PipelineError("\(key): '\(text)' is not a positive duration; write e.g. 30m, 24h, 90s or 1h30m") }
         return total
     }

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CSQLite
 import FunnelWriters
 
@@ -393,7 +396,14 @@ final class SQLiteDatabase {
     /// run's), the remedy when the process ran out of descriptors (rv70d), else nothing.
     private var fullHint: String {
         if sqlite3_errcode(db) & 0xFF == SQLITE_FULL { return SinkError.fullDiskHint }
-        return SinkError.isOutOfDescriptors(sqlite3_system_errno(db)) ? " (\(SinkError.outOfDescriptorsHint))" : ""
+        let code = sqlite3_system_errno(db)
+        // Past `ulimit -f` SQLite says "disk I/O error" (rv72a), its write cut short without
+        // an errno at times: an I/O error under a file size limit names the limit.
+        var limit = rlimit()
+        if code == EFBIG || (sqlite3_errcode(db) & 0xFF == SQLITE_IOERR && getrlimit(__rlimit_resource_t(RLIMIT_FSIZE.rawValue), &limit) == 0 && limit.rlim_cur != rlim_t.max) {
+            return SinkError.fileSizeLimitHint
+        }
+        return SinkError.isOutOfDescriptors(code) ? " (\(SinkError.outOfDescriptorsHint))" : ""
     }
 
     static func text(_ statement: OpaquePointer?, _ column: Int32) -> String {

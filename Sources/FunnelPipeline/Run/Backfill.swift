@@ -375,6 +375,12 @@ public struct Backfill {
                 // folder took its place is kept (until 2026-12-05 the resumed switch deleted
                 // it as the previous outputs of an earlier rebuild).
                 if access(output, F_OK) == 0 {
+                    // `.previous` holding this rebuild's marker is the folder a switch stopped
+                    // between its two renames moved aside, and the live folder was made since
+                    // (a run into it): neither is removed (rv72a: the kept outputs were).
+                    if access(output + ".previous/" + Self.rebuildingMarker, F_OK) == 0 {
+                        throw PipelineError("\(output).previous holds the outputs this rebuild moved aside when it was stopped in its switch, and \(output) was made since (a run into it): move \(output) away (the nights it holds are to be run again after the rebuild), then run the rebuild again")
+                    }
                     try FileTree.remove(output + ".previous")
                     if rename(output, output + ".previous") != 0 {
                         throw PipelineError("cannot move \(output) aside: \(String(cString: strerror(errno)))")
@@ -384,6 +390,8 @@ public struct Backfill {
                 guard rename(stagingFolder, output) == 0 else {
                     throw PipelineError("cannot move \(stagingFolder) to \(output): \(String(cString: strerror(errno)))")
                 }
+                // The folder moved aside is no longer a rebuild's that is stopped in its switch.
+                unlink(output + ".previous/" + Self.rebuildingMarker)
                 report("switched: \(output) holds the rebuilt outputs; the previous ones are in \(output).previous\n")
                 try stopForTest?(.switched)
             }

@@ -27,7 +27,7 @@ final class RunLock {
     private static let releaseScript = Array("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end".utf8)
 
     /// Takes the output folder's lock, `funnel.lock`, and writes in it who holds it (host,
-    /// pid, the process's start, `what`: "a run", "a backfill --rebuild"), which a run it
+    /// pid, since when, `what`: "a run", "a backfill --rebuild"), which a run it
     /// refuses names (rv71a: the refusal named no holder, where the Redis lock's did).
     init(folder: String, what: String = "a run") throws(PipelineError) {
         let path = folder + "/funnel.lock"
@@ -43,7 +43,8 @@ final class RunLock {
             throw PipelineError("another funnel run\(who) is writing to \(folder) (it holds \(path)); wait for it to finish")
         }
         let pid = getpid()
-        let text = Array("\(Self.hostName) pid \(pid) started \(ProcessLiveness.startTime(of: pid) ?? 0), \(what)\n".utf8)
+        // The time a person reads (rv72a: the process's start in clock ticks since boot was not).
+        let text = Array("\(Self.hostName) pid \(pid) since \(SessionInspector.utc(Int64(time(nil)) * 1000)), \(what)\n".utf8)
         if ftruncate(fd, 0) == 0 { _ = text.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) } }
     }
 

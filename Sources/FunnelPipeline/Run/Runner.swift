@@ -393,6 +393,8 @@ public struct Runner {
             if !outputsInPlace && !(sink is RedisSessionWriter) {
                 summary.sessions = 0
                 summary.deletedSessions = 0
+                summary.conversions = 0
+                summary.revenue = .zero
                 summary.problems.append("none of this run's files was put in place: the output folder holds the previous run's")
             }
         }
@@ -420,8 +422,11 @@ public struct Runner {
     static func removeOtherSessionFiles(besides own: String, in folder: String) -> [String] {
         let ownName = own.split(separator: "/").last.map(String.init) ?? own
         var said: [String] = []
-        for name in [NDJSONSessionWriter.fileName, CSVSessionWriter.fileName, RESPSessionWriter.fileName] {
-            for candidate in [name, name + ".gz"] where candidate != ownName {
+        // A `resp` run writes its deletions into its stream: a `deleted.ndjson` beside it is an
+        // earlier night's (rv72a).
+        let ownDeleted = !ownName.hasPrefix(RESPSessionWriter.fileName)
+        for name in [NDJSONSessionWriter.fileName, CSVSessionWriter.fileName, RESPSessionWriter.fileName, DeletedSessionsFile.fileName] {
+            for candidate in [name, name + ".gz"] where candidate != ownName && !(ownDeleted && name == DeletedSessionsFile.fileName) {
                 let path = folder + "/" + candidate
                 guard access(path, F_OK) == 0, unlink(path) == 0 else { continue }
                 said.append("removed \(path), an earlier run's sessions in another form than this run's \(ownName): a loader reading it would take an earlier night's changes for the last one's")

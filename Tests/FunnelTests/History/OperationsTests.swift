@@ -503,6 +503,31 @@ struct OperationsTests {
         #expect(!TestFiles.exists(live + "/note.txt") && !TestFiles.exists(live + "/backfill.state") && !TestFiles.exists(live + ".rebuild"))
     }
 
+    /// A flat-file rebuild stopped between its switch's two renames, whose live folder was
+    /// made again since (a run into it), refuses to switch rather than remove the outputs it
+    /// moved aside (rv72a: the resumed switch replaced them with the run's one-day folder).
+    @Test func aFlatRebuildStoppedBetweenItsRenamesKeepsWhatItMovedAside() throws {
+        let days = Days(seed: 105, visitors: 60)
+        let scratch = TestFiles.temporaryFolder("ops-flat-rebuild-remade")
+        defer { TestFiles.remove(scratch) }
+        let live = scratch + "/live"
+        _ = try backfill(days, days.dates[...], output: live)
+        TestFiles.write(live + "/note.txt", "the previous outputs\n")
+        #expect(throws: PipelineError.self) {
+            try backfill(days, days.dates[...], output: live, rebuild: true, stop: .movedAside)
+        }
+        try FileManager.default.createDirectory(atPath: live, withIntermediateDirectories: true)
+        TestFiles.write(live + "/sessions.ndjson", "a night's run\n")
+        do {
+            _ = try backfill(days, days.dates[...], output: live, rebuild: true)
+            Issue.record("the switch was expected to refuse")
+        } catch {
+            #expect("\(error)".contains("\(live).previous holds the outputs this rebuild moved aside"), "\(error)")
+        }
+        #expect(TestFiles.readText(live + ".previous/note.txt") == "the previous outputs\n")
+        #expect(TestFiles.readText(live + "/sessions.ndjson") == "a night's run\n")
+    }
+
     /// A Redis run stopped by its sink after sessions were sent says how many were (until
     /// 2026-12-05 "sessions 0 written"), and a later run of other days names the unfinished
     /// run in a warning: it must be run again first (docs/operations.md, "After a failed

@@ -147,6 +147,10 @@ struct CommandLineTests {
         #expect(second.stderr.contains("0 written") && second.stderr.contains("none of this run's files was put in place"), "\(second)")
         #expect(TestFiles.readText(folder + "/out/sessions.ndjson") == sessions)
         #expect(TestFiles.readText(folder + "/out/rejects.ndjson") == rejects)
+        // The history's database past the limit says it too (rv72a: "disk I/O error" alone).
+        let tiny = "ulimit -f 8; exec \"$0\" run \"$1\" --date 2024-03-01 --max-reject-rate 1 --output \"$2\" --progress never"
+        let history = try CommandRunner.run("/bin/bash", ["-c", tiny, Self.binary, folder + "/p.yaml", folder + "/fresh"], environment: [:], timeout: .seconds(60))
+        #expect(history.status != 0 && history.stderr.contains("ulimit -f"), "\(history)")
     }
 
     /// Out of descriptors at any step of its set-up (the manifest, the history, the outputs'

@@ -115,6 +115,9 @@ struct PipelineFileMistakesTests {
         #expect(huge.contains("is longer than 100 years"), "\(huge)")
         let zero = failure(source("sessions:\n  timeout: 0m\n"))
         #expect(zero.contains("'0m' is not a positive duration"), "\(zero)")
+        // A plain 0 too (rv72a: it was said to need its unit).
+        let plainZero = failure(source("sessions:\n  timeout: 0\n"))
+        #expect(plainZero.contains("'0' is not a positive duration"), "\(plainZero)")
     }
 
     /// An event name mapped to funnel's in the wrong case is said; custom names are not.

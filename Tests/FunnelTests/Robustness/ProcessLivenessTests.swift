@@ -100,5 +100,10 @@ struct ProcessLivenessTests {
         let csv = try RunsOverTimeTests.run(folder + "/pipeline.yaml", days: ["2024-03-02"], sink: .csv, output: output)
         #expect(TestFiles.exists(output + "/sessions.csv.gz") && !TestFiles.exists(output + "/sessions.ndjson.gz"), "\(csv.text)")
         #expect(TestFiles.exists(output + "/notes.txt") && TestFiles.exists(output + "/deleted.ndjson"))
+        // A resp run writes its deletions into its stream: the deleted.ndjson of a night before
+        // goes too (rv72a).
+        let resp = try RunsOverTimeTests.run(folder + "/pipeline.yaml", days: ["2024-03-02"], sink: .resp, output: output)
+        #expect(TestFiles.exists(output + "/redis.resp.gz") && !TestFiles.exists(output + "/deleted.ndjson") && !TestFiles.exists(output + "/sessions.csv.gz"), "\(resp.text)")
+        #expect(resp.warnings.contains { $0.hasPrefix("removed \(output)/deleted.ndjson") }, "\(resp.warnings)")
     }
 }
