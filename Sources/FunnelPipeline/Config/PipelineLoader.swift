@@ -1,6 +1,7 @@
 import FunnelCore
 import FunnelReaders
 import FunnelTransform
+import FunnelWriters
 import Yams
 #if canImport(Glibc)
 import Glibc
@@ -14,7 +15,10 @@ import Glibc
 public enum PipelineLoader {
     public static func load(path: String) throws(PipelineError) -> Pipeline {
         guard let text = readText(path) else {
-            throw PipelineError("cannot read pipeline file \(path): \(String(cString: strerror(errno)))")
+            let code = errno
+            // Out of descriptors, the remedy is the limit, not the file (rv72a).
+            let hint = SinkError.isOutOfDescriptors(code) ? " (\(SinkError.outOfDescriptorsHint))" : ""
+            throw PipelineError("cannot read pipeline file \(path): \(String(cString: strerror(code)))\(hint)")
         }
         return try parse(text, file: path)
     }

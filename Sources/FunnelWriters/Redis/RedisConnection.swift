@@ -223,6 +223,11 @@ public final class RedisConnection {
             kind = detail.contains("Temporary failure") ? .connection : .unusable
         }
         if detail.isEmpty { detail = "hiredis error \(code)" }
+        // hiredis words a socket it could not make with strerror: out of descriptors, the
+        // remedy is the limit (rv72a: "Can't create socket: Too many open files").
+        if detail.hasSuffix(String(cString: strerror(EMFILE))) || detail.hasSuffix(String(cString: strerror(ENFILE))) {
+            detail += " (\(SinkError.outOfDescriptorsHint))"
+        }
         return RedisError(kind, "\(action) \(url): \(scrub(detail, url: url))", detail: scrub(detail, url: url))
     }
 }

@@ -177,6 +177,11 @@ struct CommandLineTests {
         }
         // Each step of the set-up is reached by one limit or another (4 to 9 fail).
         #expect(failed >= 5, "\(failed)")
+        // A Redis sink's socket that cannot be made says it too (rv72a: "Can't create socket:
+        // Too many open files" alone); no server listens on the port, none is reached.
+        let redis = "ulimit -n 5; exec \"$0\" run \"$1\" --date 2024-03-01 --sink redis --redis-url redis://127.0.0.1:1/0 --output \"$2\" --progress never"
+        let socket = try CommandRunner.run("/bin/bash", ["-c", redis, Self.binary, folder + "/p.yaml", folder + "/redis-out"], environment: [:], timeout: .seconds(60))
+        #expect(socket.status != 0 && socket.stderr.contains("raise the limit of open files (ulimit -n"), "\(socket)")
     }
 
     /// A backfill says its days' warnings, each once (it said none: a review); here the
