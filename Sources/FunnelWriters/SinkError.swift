@@ -35,5 +35,8 @@ public struct SinkError: Error, CustomStringConvertible, Sendable {
     public static let outOfDescriptorsHint = "raise the limit of open files (ulimit -n; 1024 is usual): a run holds its input files and about 17 of its own"
     /// Whether `code` (an errno) says the process or the system is out of file descriptors.
     public static func isOutOfDescriptors(_ code: Int32) -> Bool { code == EMFILE || code == ENFILE }
+    /// ` (outOfDescriptorsHint)` to end a message with when `code` (an errno) says the process
+    /// is out of descriptors, else nothing.
+    public static func descriptorsRemedy(_ code: Int32) -> String { isOutOfDescriptors(code) ? " (\(outOfDescriptorsHint))" : "" }
     public static let fileSizeLimitHint = "; the process's file size limit (ulimit -f) is reached: raise it and run the same days again"
 }

@@ -17,8 +17,7 @@ public enum PipelineLoader {
         guard let text = readText(path) else {
             let code = errno
             // Out of descriptors, the remedy is the limit, not the file (rv72a).
-            let hint = SinkError.isOutOfDescriptors(code) ? " (\(SinkError.outOfDescriptorsHint))" : ""
-            throw PipelineError("cannot read pipeline file \(path): \(String(cString: strerror(code)))\(hint)")
+            throw PipelineError("cannot read pipeline file \(path): \(String(cString: strerror(code)))\(SinkError.descriptorsRemedy(code))")
         }
         return try parse(text, file: path)
     }

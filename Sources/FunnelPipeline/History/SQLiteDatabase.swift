@@ -50,7 +50,7 @@ final class SQLiteDatabase {
         let mode = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0)
         guard sqlite3_open_v2(path, &db, mode | SQLITE_OPEN_NOMUTEX, nil) == SQLITE_OK else {
             var message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
-            if let db, SinkError.isOutOfDescriptors(sqlite3_system_errno(db)) { message += " (\(SinkError.outOfDescriptorsHint))" }
+            if let db { message += SinkError.descriptorsRemedy(sqlite3_system_errno(db)) }
             sqlite3_close(db)
             throw SinkError("cannot open the \(path.isEmpty ? "temporary" : "history") database \(path): \(message)")
         }
@@ -403,7 +403,7 @@ final class SQLiteDatabase {
         if code == EFBIG || (sqlite3_errcode(db) & 0xFF == SQLITE_IOERR && getrlimit(__rlimit_resource_t(RLIMIT_FSIZE.rawValue), &limit) == 0 && limit.rlim_cur != rlim_t.max) {
             return SinkError.fileSizeLimitHint
         }
-        return SinkError.isOutOfDescriptors(code) ? " (\(SinkError.outOfDescriptorsHint))" : ""
+        return SinkError.descriptorsRemedy(code)
     }
 
     static func text(_ statement: OpaquePointer?, _ column: Int32) -> String {

@@ -218,9 +218,7 @@ public struct Backfill {
         let failedBefore = so.failing
         func saveState(_ key: String, _ day: Day) throws(PipelineError) {
             do {
-                let file = try AtomicFile(path: statePath)
-                try file.append(Array(Self.state(key: key, done: day, so).utf8))
-                try file.commit()
+                try AtomicFile.write(Self.state(key: key, done: day, so).utf8, to: statePath)
             } catch {
                 throw PipelineError("cannot write \(statePath): \(error.message)")
             }
@@ -248,11 +246,9 @@ public struct Backfill {
         // while the rebuild is stopped (killed, or a failing day) would be put away by the
         // switch when it resumes, and is refused (rv72b: a night run between a killed rebuild
         // and its resume was lost, exit 0; the lock held for the rebuild's days ends with it).
-        if rebuild && !options.dryRun && heldLock != nil {
+        if heldLock != nil {
             do {
-                let file = try AtomicFile(path: output + "/" + Self.rebuildingMarker)
-                try file.append(Array("\(days.first!) \(days.last!)\n".utf8))
-                try file.commit()
+                try AtomicFile.write("\(days.first!) \(days.last!)\n".utf8, to: output + "/" + Self.rebuildingMarker)
             } catch {
                 throw PipelineError("cannot write \(output)/\(Self.rebuildingMarker): \(error.message)")
             }
@@ -483,12 +479,12 @@ public struct Backfill {
         var failing: [Day] = []
     }
 
-    /// `backfill.state`: the backfill's key and the last day done, then (`soFar`) what the
-    /// days done gave.
     /// The live output folder's file that says a rebuild of its days (`FIRST LAST`) is not yet
     /// switched in; a run into the live sink is refused while it is there (`Runner`).
     public static let rebuildingMarker = "backfill.rebuilding"
 
+    /// `backfill.state`: the backfill's key and the last day done, then (`soFar`) what the
+    /// days done gave.
     static func state(key: String, done: Day, _ so: SoFar) -> String {
         let numbers = { (days: [Day]) in days.map { String($0.number) }.joined(separator: ",") }
         return "\(key)|\(done.number)\nso far|\(so.worst.rawValue)|\(numbers(so.withoutInput))|\(numbers(so.missingFiles))|\(numbers(so.failing))\n"

@@ -61,9 +61,7 @@ enum CommittedRunsFile {
             return parts.count == 2 && !(sameHistory?(parts[1]) ?? (parts[1] == identity))
         }
         do throws(SinkError) {
-            let file = try AtomicFile(path: path)
-            try file.append(Array((others.map(String.init) + ["\(count)\t\(identity)"]).map { $0 + "\n" }.joined().utf8))
-            try file.commit()
+            try AtomicFile.write((others.map(String.init) + ["\(count)\t\(identity)"]).map { $0 + "\n" }.joined().utf8, to: path)
             return nil
         } catch {
             return error.message

@@ -49,9 +49,7 @@ public enum Metrics {
         }
         do {
             try StopSignals.writingReport { () throws(SinkError) in
-                let file = try AtomicFile(path: path)
-                try file.append(Array(text.utf8))
-                try file.commit()
+                try AtomicFile.write(text.utf8, to: path)
             }
         } catch {
             throw PipelineError("cannot write --metrics-file \(path): \(error.message)")

@@ -85,9 +85,7 @@ public enum SummaryFile {
         let path = try target(path, option: "--summary-json")
         do {
             try StopSignals.writingReport { () throws(SinkError) in
-                let file = try AtomicFile(path: path)
-                try file.append(summary.json)
-                try file.commit()
+                try AtomicFile.write(summary.json, to: path)
             }
         } catch {
             throw PipelineError("cannot write --summary-json \(path): \(error.message)")

@@ -37,7 +37,7 @@ public final class AtomicFile {
         fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             let code = errno
-            throw SinkError("cannot create \(temporaryPath): \(String(cString: strerror(code)))\(SinkError.isOutOfDescriptors(code) ? " (\(SinkError.outOfDescriptorsHint))" : "")")
+            throw SinkError("cannot create \(temporaryPath): \(String(cString: strerror(code)))\(SinkError.descriptorsRemedy(code))")
         }
         buffer.reserveCapacity(flushThreshold + 65536)
     }
@@ -133,6 +133,14 @@ public final class AtomicFile {
             Writeback.start(fd, offset: writebackStart, count: bytesWritten - writebackStart)
             writebackStart = bytesWritten
         }
+    }
+
+    /// Writes `bytes` whole as the file at `path` (temporary name, fsync, rename): the small
+    /// files a run keeps beside its outputs (state, markers, counts, the summary and metrics).
+    public static func write(_ bytes: some Sequence<UInt8>, to path: String) throws(SinkError) {
+        let file = try AtomicFile(path: path)
+        try file.append(bytes)
+        try file.commit()
     }
 
     /// Flushes and fsyncs the file under its temporary name, without putting it in place:
