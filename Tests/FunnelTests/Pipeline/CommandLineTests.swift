@@ -21,6 +21,12 @@ struct CommandLineTests {
         return try CommandRunner.run(Self.binary, arguments, environment: environment, timeout: timeout)
     }
 
+    /// The binary with `arguments`, run by bash after `shell` (`ulimit -f 1024`): a limit or
+    /// descriptors set for it alone.
+    private func funnel(after shell: String, _ arguments: [String]) throws -> CommandResult {
+        try CommandRunner.run("/bin/bash", ["-c", shell + "; exec \"$0\" \"$@\"", Self.binary] + arguments, environment: [:], timeout: .seconds(60))
+    }
+
     private func files(in folder: String) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
     }
@@ -112,8 +118,8 @@ struct CommandLineTests {
             TestFiles.write(folder + "/access-w\(server)-2024-03-01.log", lines.joined(separator: "\n") + "\n")
         }
         TestFiles.write(folder + "/p.yaml", "sources:\n  - kind: access_log\n    paths: [\"access-*-{date}.log\"]\nsink:\n  kind: ndjson\n  output: out\n")
-        let script = "ulimit -n 90; for i in $(seq 30); do exec {fd}</dev/null; done; exec \"$0\" run \"$1\" --date 2024-03-01 --progress never"
-        let result = try CommandRunner.run("/bin/bash", ["-c", script, Self.binary, folder + "/p.yaml"], environment: [:], timeout: .seconds(60))
+        let result = try funnel(after: "ulimit -n 90; for i in $(seq 30); do exec {fd}</dev/null; done",
+                                ["run", folder + "/p.yaml", "--date", "2024-03-01", "--progress", "never"])
         #expect(result.status == 0, "\(result)")
         #expect(result.stderr.contains("lines read   86400"), "\(result)")
     }
@@ -140,16 +146,14 @@ struct CommandLineTests {
         // The day again, grown by a new page and 4,000 bad lines: over 2 MB of rejects.
         let junk = String(repeating: "x", count: 500)
         TestFiles.write(log, line(0, "/first") + "\nnot a log line\n" + line(5, "/second") + "\n" + (0..<4_000).map { "bad \($0) \(junk)" }.joined(separator: "\n") + "\n")
-        let script = "ulimit -f 1024; exec \"$0\" run \"$1\" --date 2024-03-01 --max-reject-rate 1 --progress never"
-        let second = try CommandRunner.run("/bin/bash", ["-c", script, Self.binary, folder + "/p.yaml"], environment: [:], timeout: .seconds(60))
+        let second = try funnel(after: "ulimit -f 1024", ["run", folder + "/p.yaml", "--date", "2024-03-01", "--max-reject-rate", "1", "--progress", "never"])
         #expect(second.status == 3, "\(second)")
         #expect(second.stderr.contains("ulimit -f"), "\(second)")
         #expect(second.stderr.contains("0 written") && second.stderr.contains("none of this run's files was put in place"), "\(second)")
         #expect(TestFiles.readText(folder + "/out/sessions.ndjson") == sessions)
         #expect(TestFiles.readText(folder + "/out/rejects.ndjson") == rejects)
         // The history's database past the limit says it too (rv72a: "disk I/O error" alone).
-        let tiny = "ulimit -f 8; exec \"$0\" run \"$1\" --date 2024-03-01 --max-reject-rate 1 --output \"$2\" --progress never"
-        let history = try CommandRunner.run("/bin/bash", ["-c", tiny, Self.binary, folder + "/p.yaml", folder + "/fresh"], environment: [:], timeout: .seconds(60))
+        let history = try funnel(after: "ulimit -f 8", ["run", folder + "/p.yaml", "--date", "2024-03-01", "--max-reject-rate", "1", "--output", folder + "/fresh", "--progress", "never"])
         #expect(history.status != 0 && history.stderr.contains("ulimit -f"), "\(history)")
     }
 
@@ -167,8 +171,7 @@ struct CommandLineTests {
         let sessions = TestFiles.readText(folder + "/out/sessions.ndjson")
         var failed = 0
         for limit in 4...10 {
-            let script = "ulimit -n \(limit); exec \"$0\" run \"$1\" --date 2024-03-01 --progress never"
-            let result = try CommandRunner.run("/bin/bash", ["-c", script, Self.binary, folder + "/p.yaml"], environment: [:], timeout: .seconds(60))
+            let result = try funnel(after: "ulimit -n \(limit)", ["run", folder + "/p.yaml", "--date", "2024-03-01", "--progress", "never"])
             guard result.status != 0 else { continue }
             failed += 1
             #expect(result.status == 1 || result.status == 3, "ulimit -n \(limit): \(result)")
@@ -179,8 +182,8 @@ struct CommandLineTests {
         #expect(failed >= 5, "\(failed)")
         // A Redis sink's socket that cannot be made says it too (rv72a: "Can't create socket:
         // Too many open files" alone); no server listens on the port, none is reached.
-        let redis = "ulimit -n 5; exec \"$0\" run \"$1\" --date 2024-03-01 --sink redis --redis-url redis://127.0.0.1:1/0 --output \"$2\" --progress never"
-        let socket = try CommandRunner.run("/bin/bash", ["-c", redis, Self.binary, folder + "/p.yaml", folder + "/redis-out"], environment: [:], timeout: .seconds(60))
+        let socket = try funnel(after: "ulimit -n 5", ["run", folder + "/p.yaml", "--date", "2024-03-01", "--sink", "redis", "--redis-url", "redis://127.0.0.1:1/0",
+                                                      "--output", folder + "/redis-out", "--progress", "never"])
         #expect(socket.status != 0 && socket.stderr.contains("raise the limit of open files (ulimit -n"), "\(socket)")
     }
 
