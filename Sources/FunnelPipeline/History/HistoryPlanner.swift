@@ -15,6 +15,7 @@ struct HistoryPlanner {
         var deleted: [String] = []
         /// Ids the rebuilt visitors' stored rows listed: for a history that keeps no bodies
         /// (Redis), whether a session the run sees for the first time was written before it.
+        /// Empty for one that keeps them, which answers that from the bodies.
         var listedBefore: Set<String> = []
         var change = HistoryChange()
         /// Counts per rebuilt visitor, not summed: a long run rebuilds a visitor again when a
@@ -373,6 +374,9 @@ struct HistoryPlanner {
             }
             idsOfVisitor.append(ids)
         }
+        // Asked only of a history without bodies (`listedBefore`); a set insert per stored
+        // session of every rebuilt visitor otherwise spent for nothing (rv70b).
+        let listsBefore = !store.keepsSessionBodies
         for (((visitor, input), result), newIDs) in zip(zip(zip(order, facts), results), idsOfVisitor) {
             let previousSessions = storedRows[visitor]?.sessions ?? []
             // A continued visitor keeps its earlier sessions and adds the new ones; one continued
@@ -384,7 +388,7 @@ struct HistoryPlanner {
             } ?? previousSessions
             let ids = continued[visitor] == nil ? newIDs : kept + newIDs
             if !previousSessions.isEmpty {
-                plan.listedBefore.formUnion(previousSessions)
+                if listsBefore { plan.listedBefore.formUnion(previousSessions) }
                 let current = Set(ids)
                 plan.deleted += previousSessions.filter { !current.contains($0) }
             }

@@ -370,6 +370,7 @@ public struct Backfill {
                 // The output moved aside by a switch that was stopped before the staging
                 // folder took its place is kept (until 2026-12-05 the resumed switch deleted
                 // it as the previous outputs of an earlier rebuild).
+                var previousKept = true
                 if access(output, F_OK) == 0 {
                     // `.previous` holding this rebuild's marker is the folder a switch stopped
                     // between its two renames moved aside, and the live folder was made since
@@ -377,9 +378,19 @@ public struct Backfill {
                     if access(output + ".previous/" + Self.rebuildingMarker, F_OK) == 0 {
                         throw PipelineError("\(output).previous holds the outputs this rebuild moved aside when it was stopped in its switch, and \(output) was made since (a run into it): move \(output) away (the nights it holds are to be run again after the rebuild), then run the rebuild again")
                     }
-                    try FileTree.remove(output + ".previous")
-                    if rename(output, output + ".previous") != 0 {
-                        throw PipelineError("cannot move \(output) aside: \(String(cString: strerror(errno)))")
+                    // A live folder holding nothing but this rebuild's lock and marker (the
+                    // rebuild made it, for its lock: there was no output before) has no previous
+                    // outputs: it is removed, and an earlier rebuild's `.previous` kept (until
+                    // 2026-12-06 it became a `.previous` holding `funnel.lock` alone, said to
+                    // hold "the previous ones"; rv72b).
+                    if let names = FileTree.names(in: output), Set(names).isSubset(of: ["funnel.lock", Self.rebuildingMarker]) {
+                        try FileTree.remove(output)
+                        previousKept = false
+                    } else {
+                        try FileTree.remove(output + ".previous")
+                        if rename(output, output + ".previous") != 0 {
+                            throw PipelineError("cannot move \(output) aside: \(String(cString: strerror(errno)))")
+                        }
                     }
                 }
                 try stopForTest?(.movedAside)
@@ -388,7 +399,7 @@ public struct Backfill {
                 }
                 // The folder moved aside is no longer a rebuild's that is stopped in its switch.
                 unlink(output + ".previous/" + Self.rebuildingMarker)
-                report("switched: \(output) holds the rebuilt outputs; the previous ones are in \(output).previous\n")
+                report("switched: \(output) holds the rebuilt outputs\(previousKept ? "; the previous ones are in \(output).previous" : "")\n")
                 try stopForTest?(.switched)
             }
         }

@@ -25,12 +25,13 @@ enum InputPlan {
         }
         if !options.inputs.isEmpty {
             var files: [InputFile] = []
+            var patterns = PatternMatches(pipeline: pipeline)
             // The files of each kind the pipeline has no source for, in the order given.
             var defaulted: [Pipeline.Source.Kind: [String]] = [:]
             if options.inputs.filter({ $0 == "-" }).count > 1 {
                 throw PipelineError("--input - is given more than once: standard input can be read once")
             }
-            for (index, path) in options.inputs.enumerated() {
+            for path in options.inputs {
                 if path != "-" && access(path, R_OK) != 0 {
                     throw PipelineError("--input \(path): \(String(cString: strerror(errno)))")
                 }
@@ -58,14 +59,27 @@ enum InputPlan {
                 if candidates.isEmpty { defaulted[kind, default: []].append(path) }
                 let source = candidates.first ?? Pipeline.Source(kind: kind, paths: [])
                 var file = InputFile(path: path, source: source)
-                // Its place among the arguments is part of its positions (and breaks ties as
-                // the order of a pipeline's patterns does) when it is new: a file read before
+                // A new file's positions are named by its path as given, not its place among
+                // the arguments: ties in time and duplicate event ids go by path, so `--input b
+                // --input a` reads as `--input a --input b` and as two runs of them (SPEC 4:
+                // "whatever the order of files"; until 2026-12-06 the place was part of the
+                // positions, and the orders differed for a tie: rv73a). A file read before
                 // keeps the positions the manifest's `position` gives it (`Runner`), whatever
-                // its place or spelling now. The place stays: a history written before has it
-                // in every position.
+                // its place or spelling now: a history written before has its place in every
+                // position.
                 file.sourceIndex = 999
-                file.patternIndex = index
+                file.patternIndex = 0
                 file.positionName = path == "-" ? try stdinName() : givenName(path)
+                // A file one of the pipeline's patterns matches is named as that pattern names
+                // it, so its ties in time go as in a day run (SPEC 10; rv73b: a night's late
+                // file fed with --input lost every tie to the pattern-read files for good, and
+                // a re-run of the day, a repeat, kept it so).
+                if let identity = looked?.identity, let match = patterns.match(identity, kind: kind) {
+                    file.sourceIndex = match.source
+                    file.patternIndex = match.pattern
+                    file.day = match.day?.number
+                    file.positionName = match.name
+                }
                 file.manifestKey = Manifest.key(path)
                 files.append(file)
             }

@@ -74,7 +74,7 @@ final class RunLock {
         enum Outcome {
             case taken(RedisConnection)
             case refused(String)
-            case held(String)
+            case held(String, expiresIn: Int64?)
             case contended
         }
         var connection: RedisConnection?
@@ -109,7 +109,11 @@ final class RunLock {
                         _ = try current.command([Array("DEL".utf8), key])
                         continue
                     }
-                    return .held(String(decoding: holder, as: UTF8.self))
+                    // When it expires, if never released (rv72b: an operator on another host
+                    // was told to wait, not for how long). Nil when `TTL` is refused.
+                    let ttl = try? current.command([Array("TTL".utf8), key])
+                    let expiresIn: Int64? = if case .integer(let seconds)? = ttl, seconds >= 0 { seconds } else { nil }
+                    return .held(String(decoding: holder, as: UTF8.self), expiresIn: expiresIn)
                 }
                 return .contended
             }
@@ -130,11 +134,20 @@ final class RunLock {
             return nil
         case .refused(let message):
             return SinkError("Redis refused the run lock \(name): \(message)")
-        case .held(let holder):
-            throw PipelineError("another funnel run (\(holder)) holds the lock \(name); wait for it, or delete that key if the run is gone")
+        case .held(let holder, let expiresIn):
+            throw PipelineError("another funnel run (\(Self.describe(holder: holder))) holds the lock \(name)\(expiresIn.map { "; it expires in \(SessionInspector.duration($0)) if that run never releases it" } ?? ""); wait for it, or delete that key if the run is gone")
         case .contended:
             throw PipelineError("could not take the lock \(name)")
         }
+    }
+
+    /// A Redis lock's value, `host pid start-ticks`, as a person reads it: `pid 4242 on
+    /// host-b` (the process's start in clock ticks since boot means nothing to a reader; rv72a
+    /// said so of `funnel.lock`). A value of another shape is shown as it is.
+    static func describe(holder: String) -> String {
+        let parts = holder.split(separator: " ")
+        guard parts.count == 2 || parts.count == 3, Int32(parts[1]) != nil else { return TerminalText.oneLine(holder) }
+        return "pid \(parts[1]) on \(TerminalText.oneLine(String(parts[0])))"
     }
 
     /// Releases both locks (the Redis key only if it is still ours). A connection lost since

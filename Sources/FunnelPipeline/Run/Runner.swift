@@ -60,6 +60,36 @@ public struct Runner {
             return summary
         }
         summary.maxRejectRate = options.maxRejectRate ?? pipeline.maxRejectRate
+        var output = options.output ?? pipeline.sink.output
+        while output.count > 1 && output.hasSuffix("/") { output.removeLast() }
+        var lock: RunLock?
+        defer { lock?.release() }
+        /// Takes the output folder's lock (nothing for a dry run), once.
+        func takeLock() throws(PipelineError) {
+            guard !options.dryRun, lock == nil else { return }
+            try Self.makeFolder(output)
+            lock = options.folderLockHeld ? RunLock() : try RunLock(folder: output)
+            // A rebuild of this folder stopped before its switch: what this run wrote would be
+            // put away when it is resumed (a Redis rebuild's own days hold its lock and pass).
+            if !options.folderLockHeld, let days = PipelineLoader.readText(output + "/" + Backfill.rebuildingMarker) {
+                let range = TerminalText.oneLine(days.trimmingCharacters(in: "\n")).split(separator: " ").joined(separator: " to ")
+                throw PipelineError("a backfill --rebuild of \(range) into \(output) has not been switched in (\(output)/\(Backfill.rebuildingMarker)): what this run wrote would be put away by its switch; resume it first (the same backfill command), then run this again; or, to give the rebuild up, delete that file (and \(output).rebuild for a flat-file sink)")
+            }
+            // A run's file is cleared of a killed run's temporary when it is written again; one
+            // of another name (another sink's, or gzip's `.gz`) stayed for good (rv69c: a
+            // 55 MB `redis.resp.tmp-<pid>` beside every later `sessions.ndjson`).
+            AtomicFile.removeStaleTemporaries(inFolder: output, ofNames: { name in
+                let plain = name.hasSuffix(".gz") ? String(name.dropLast(3)) : name
+                return Self.outputNames.contains(plain)
+            })
+        }
+        // A run reading standard input takes its lock before it waits for stdin's first line
+        // (which names the stream): a run refused for another's lock is refused at once, not
+        // after its producer has begun writing into the pipe (rv72b). Other runs take it after
+        // their inputs are listed, so that a mistyped --input makes no output folder.
+        if options.inputs.contains("-") || pipeline.sources.contains(where: { $0.paths.contains("-") }) {
+            try takeLock()
+        }
         var (files, missing, planWarnings) = try InputPlan.files(pipeline: pipeline, options: options)
         summary.missingInputs = missing
         let kindsRead = Set(files.map(\.source.kind))
@@ -71,8 +101,6 @@ public struct Runner {
         if sinkKind != .redis, options.redisURL != nil {
             summary.warnings.append("--redis-url is for the redis sink, and this run's sink is \(sinkKind.rawValue): it was not used")
         }
-        var output = options.output ?? pipeline.sink.output
-        while output.count > 1 && output.hasSuffix("/") { output.removeLast() }
 
         let configuration = try Self.configuration(pipeline)
         let keyLayout = pipeline.sink.keyLayout
@@ -92,25 +120,7 @@ public struct Runner {
         var redisRuns: RedisHistoryStore?
         var redisIdentity = ""
         var journal: SentSessionsJournal?
-        var lock: RunLock?
-        defer { lock?.release() }
-        if !options.dryRun {
-            try Self.makeFolder(output)
-            lock = options.folderLockHeld ? RunLock() : try RunLock(folder: output)
-            // A rebuild of this folder stopped before its switch: what this run wrote would be
-            // put away when it is resumed (a Redis rebuild's own days hold its lock and pass).
-            if !options.folderLockHeld, let days = PipelineLoader.readText(output + "/" + Backfill.rebuildingMarker) {
-                let range = TerminalText.oneLine(days.trimmingCharacters(in: "\n")).split(separator: " ").joined(separator: " to ")
-                throw PipelineError("a backfill --rebuild of \(range) into \(output) has not been switched in (\(output)/\(Backfill.rebuildingMarker)): what this run wrote would be put away by its switch; resume it first (the same backfill command), then run this again; or, to give the rebuild up, delete that file (and \(output).rebuild for a flat-file sink)")
-            }
-            // A run's file is cleared of a killed run's temporary when it is written again; one
-            // of another name (another sink's, or gzip's `.gz`) stayed for good (rv69c: a
-            // 55 MB `redis.resp.tmp-<pid>` beside every later `sessions.ndjson`).
-            AtomicFile.removeStaleTemporaries(inFolder: output, ofNames: { name in
-                let plain = name.hasSuffix(".gz") ? String(name.dropLast(3)) : name
-                return Self.outputNames.contains(plain)
-            })
-        }
+        try takeLock()
         // Read under the run lock: a run that waited for another's lock and had read the
         // manifest before it wrote back the manifest as it stood before the other run, whose
         // files were then unknown to the next (a review saw it in 7 of 10 tries, and a changed

@@ -85,10 +85,32 @@ struct OperationsTests {
         let output = TestFiles.temporaryFolder("ops-rebuild-dot")
         defer { TestFiles.remove(output) }
         try FileManager.default.createDirectory(atPath: output + "/out", withIntermediateDirectories: true)
+        TestFiles.write(output + "/out/note.txt", "the previous outputs\n")
         var log = ""
         #expect(try backfill(days, days.dates[...], output: output + "/out/.", rebuild: true) { log += $0 } == .success, "\(log)")
-        #expect(TestFiles.exists(output + "/out/sessions.ndjson") && TestFiles.exists(output + "/out.previous"), "\(log)")
+        #expect(TestFiles.exists(output + "/out/sessions.ndjson") && TestFiles.exists(output + "/out.previous/note.txt"), "\(log)")
         #expect(!TestFiles.exists(output + "/out/..rebuild"))
+    }
+
+    /// A first rebuild into a folder that did not exist (or was empty) keeps no `.previous`:
+    /// there were no previous outputs (rv72b: a `.previous` holding `funnel.lock` alone was
+    /// said to hold "the previous ones"); an earlier rebuild's `.previous` is left as it is.
+    @Test func aFirstRebuildKeepsNoEmptyPrevious() throws {
+        let days = Days(seed: 97, visitors: 100)
+        let output = TestFiles.temporaryFolder("ops-rebuild-first")
+        defer { TestFiles.remove(output) }
+        var log = ""
+        #expect(try backfill(days, days.dates[...], output: output + "/new", rebuild: true) { log += $0 } == .success, "\(log)")
+        #expect(TestFiles.exists(output + "/new/sessions.ndjson") && !TestFiles.exists(output + "/new.previous"), "\(log)")
+        #expect(log.contains("switched: \(output)/new holds the rebuilt outputs\n"), "\(log)")
+        // Emptied by hand since, beside an earlier rebuild's `.previous`: that one is kept.
+        try FileTree.remove(output + "/new")
+        try FileManager.default.createDirectory(atPath: output + "/new.previous", withIntermediateDirectories: true)
+        TestFiles.write(output + "/new.previous/note.txt", "an earlier rebuild's previous outputs\n")
+        log = ""
+        #expect(try backfill(days, days.dates[...], output: output + "/new", rebuild: true) { log += $0 } == .success, "\(log)")
+        #expect(TestFiles.readText(output + "/new.previous/note.txt") == "an earlier rebuild's previous outputs\n", "\(log)")
+        #expect(TestFiles.exists(output + "/new/sessions.ndjson"))
     }
 
     /// A Redis backfill's state that names no server (written before its states did, or
@@ -811,9 +833,10 @@ struct OperationsTests {
         options.redisURL = server.url
         options.progress = .never
         let pipeline = try PipelineLoader.load(path: FixtureCase.repositoryRoot + "/fixtures/seed_mvp/pipeline.yaml")
-        _ = try server.connect().command("SET", "funnel:lock", "another-host 4242")
+        _ = try server.connect().command("SET", "funnel:lock", "another-host 4242 123456", "EX", "7230")
         #expect { try Runner(pipeline: pipeline, options: options, report: { _ in }).run() } throws: { error in
-            "\(error)".contains("another funnel run") && "\(error)".contains("another-host")
+            // Who holds it, as a person reads it, and when it expires if never released.
+            "\(error)".contains("another funnel run (pid 4242 on another-host) holds") && "\(error)".contains("it expires in 2h 0m if that run never releases it")
         }
         var host = [CChar](repeating: 0, count: 256)
         gethostname(&host, host.count - 1)

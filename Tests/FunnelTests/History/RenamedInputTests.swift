@@ -37,10 +37,10 @@ struct RenamedInputTests {
         return try Runner(pipeline: try PipelineLoader.load(path: pipeline), options: options, report: { _ in }).run()
     }
 
-    /// An `--input` file's place among the arguments is part of its positions (a history
-    /// written before keeps it in every position, so it stays): the same files in the same
-    /// order are a repeat, stored once, and so are they in another order or spelled another
-    /// way (they keep the positions the first reading gave them).
+    /// The same `--input` files in the same order are a repeat, stored once, and so are they
+    /// in another order or spelled another way (they keep the positions the first reading
+    /// gave them; a history written before 2026-12-06 has each file's place among the
+    /// arguments in its positions).
     @Test func inputFilesInAnotherOrderOrSpellingAreARepeat() throws {
         let folder = TestFiles.temporaryFolder("renamed-input-order")
         defer { TestFiles.remove(folder) }
@@ -65,6 +65,35 @@ struct RenamedInputTests {
         }
         _ = try Exporter.export(historyFolder: folder + "/out", to: folder + "/export2")
         #expect(TestFiles.readText(folder + "/export2/sessions.ndjson") == TestFiles.readText(folder + "/clean/sessions.ndjson"))
+    }
+
+    /// A day's late file fed with `--input` from where the pipeline's pattern reads it, then
+    /// the day run again: the file is named as the pattern names it, so its tie in time with
+    /// the other server's line goes as in one run of the day (SPEC 10; rv73b: every `--input`
+    /// file sorted after the pattern's files, the landing page was the other server's for
+    /// good, exit 0, and the day's re-run, a repeat, kept it).
+    @Test func aLateFileFedWithInputTiesAsInADayRun() throws {
+        let folder = TestFiles.temporaryFolder("renamed-input-late")
+        defer { TestFiles.remove(folder) }
+        for name in ["web1", "web2"] { mkdir(folder + "/" + name, 0o755) }
+        let late = folder + "/web1/access-2024-01-03.log"
+        TestFiles.write(late, ChangedInputTests.line(0, "/a?utm_source=x") + "\n")
+        TestFiles.write(folder + "/web2/access-2024-01-03.log", ChangedInputTests.line(0, "/b") + "\n")
+        let pipeline = ChangedInputTests.pipeline(folder, paths: "*/access-{date}.log")
+        func day(_ output: String) throws -> RunSummary {
+            try RunsOverTimeTests.run(pipeline, days: ["2024-01-03"], sink: .ndjson, output: folder + "/" + output)
+        }
+        #expect(try day("one").exitStatus == .success)
+        let one = TestFiles.readText(folder + "/one/sessions.ndjson")
+        #expect(one?.contains(#""landing_page":"/a""#) == true, "\(one ?? "")")
+        unlink(late)
+        #expect(try day("seq").exitStatus == .success)
+        TestFiles.write(late, ChangedInputTests.line(0, "/a?utm_source=x") + "\n")
+        #expect(try Self.run(pipeline, output: folder + "/seq", inputs: [late]).exitStatus == .success)
+        let again = try day("seq")
+        #expect(again.exitStatus == .success && again.files.allSatisfy { $0.seenBefore == "read before, unchanged" }, "\(again.text)")
+        _ = try Exporter.export(historyFolder: folder + "/seq", to: folder + "/export")
+        #expect(TestFiles.readText(folder + "/export/sessions.ndjson") == one)
     }
 
     /// The same files under patterns the other way round, then given as `--input`: each

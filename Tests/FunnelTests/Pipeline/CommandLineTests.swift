@@ -161,6 +161,23 @@ struct CommandLineTests {
     /// and the scratch's temporary files), a run says to raise `ulimit -n` (rv70d: under 7 it
     /// said only "Too many open files", under 5 "unable to open database file", and under 4 to
     /// make the manifest readable), and writes nothing.
+    /// A run reading standard input is refused for another's lock before it waits for its
+    /// first line (rv72b: it took the lock only once a line came, after its producer had begun
+    /// writing). Here stdin is a pipe nobody writes to nor closes: the run exits at once, not
+    /// at the time limit's kill.
+    @Test func aStdinRunIsRefusedForALockBeforeItsFirstLine() throws {
+        let folder = TestFiles.temporaryFolder("cli-stdin-lock")
+        defer { TestFiles.remove(folder) }
+        TestFiles.write(folder + "/p.yaml", "sources:\n  - kind: access_log\n    paths: [\"-\"]\nsink:\n  kind: ndjson\n  output: out\n")
+        try FileManager.default.createDirectory(atPath: folder + "/out", withIntermediateDirectories: true)
+        for arguments in [["run", folder + "/p.yaml"], ["run", folder + "/p.yaml", "--input", "-", "--input-kind", "access_log"]] {
+            let shell = "cd '\(folder)' && mkfifo -m 600 pipe.\(arguments.count) && exec 3<>pipe.\(arguments.count) 4>out/funnel.lock 0<&3 && flock -n 4"
+            let result = try funnel(after: shell, arguments + ["--progress", "never"])
+            #expect(!result.timedOut && result.status == 1, "\(arguments): \(result)")
+            #expect(result.stderr.contains("another funnel run") && result.stderr.contains("is writing to"), "\(arguments): \(result)")
+        }
+    }
+
     @Test func aRunOutOfDescriptorsSaysToRaiseTheLimit() throws {
         let folder = TestFiles.temporaryFolder("cli-descriptors")
         defer { TestFiles.remove(folder) }

@@ -46,6 +46,34 @@ struct InputNamesTests {
         #expect(throws: PipelineError.self) { try run(folder, inputs: ["-", "-"]) }
     }
 
+    /// Ties in time go by the `--input` files' paths, not their places among the arguments
+    /// (SPEC 4: "whatever the order of files"; rv73a: `--input b --input a` gave another
+    /// landing page than `--input a --input b` for a tie, and a duplicate event id the other
+    /// copy): both orders, and two runs one file each, agree.
+    @Test func theOrderOfInputFilesBreaksNoTie() throws {
+        let folder = TestFiles.temporaryFolder("inputs-order")
+        defer { TestFiles.remove(folder) }
+        try FileManager.default.createDirectory(atPath: folder + "/in", withIntermediateDirectories: true)
+        for (name, page, value) in [("a", "press", "5"), ("b", "about", "7")] {
+            TestFiles.write(folder + "/in/ev-\(name)-2024-01-05.ndjson",
+                #"{"event":"PageView","timestamp":"2024-01-05T10:00:00Z","anonymous_id":"v1","url":"https://film.example/"# + page + "\"}\n"
+                + #"{"event":"Purchase","event_id":"p1","timestamp":"2024-01-05T10:01:00Z","anonymous_id":"v1","properties":{"value":"# + value + "}}\n")
+        }
+        let a = folder + "/in/ev-a-2024-01-05.ndjson", b = folder + "/in/ev-b-2024-01-05.ndjson"
+        var outputs: [String] = []
+        for (index, inputs) in [[b, a], [a, b], [b], [a]].enumerated() {
+            var options = RunOptions()
+            options.days = [try Day(parsing: "2024-01-05")]
+            options.inputs = inputs
+            options.output = folder + (index < 2 ? "/out\(index)" : "/out2")
+            options.progress = .never
+            #expect(try Runner(pipeline: PipelineLoader.load(path: FixtureCase.repositoryRoot + "/fixtures/seed_enhanced/pipeline.yaml"), options: options, report: { _ in }).run().exitStatus == .success)
+            if index != 2 { outputs.append(TestFiles.readText(options.output! + "/sessions.ndjson") ?? "") }
+        }
+        #expect(outputs[0].contains(#""landing_page":"/press""#) && outputs[0].contains(#""donation_amount":5"#), "\(outputs[0])")
+        #expect(outputs[1] == outputs[0] && outputs[2] == outputs[0], "\(outputs)")
+    }
+
     /// A path that two patterns match is read once and said, and refused when the two
     /// sources read it differently (it was left out of the second without a word, with the
     /// second source's settings; a review).

@@ -139,6 +139,25 @@ struct SessionizerTests {
         #expect(result.sessions[1][field: FieldName.firstTouchTimestamp] == .integer(t0))
     }
 
+    /// A record with a campaign in the millisecond its session started joins it (SPEC 4's
+    /// split would give the new session the same id): a session that had no campaign takes
+    /// that one, as its `utm_*` fields do, so the same campaign later joins and another
+    /// splits; a session that had one keeps it (docs/fields.md; rv73a found the docs said
+    /// only the second).
+    @Test(arguments: [
+        // Taken: the session had none.
+        (["/x", "/y?utm_source=b", "/z?utm_source=b", "/w?utm_source=c"], ["b", "c"]),
+        // Kept: the session had one.
+        (["/x?utm_source=a", "/y?utm_source=b", "/z?utm_source=a", "/w?utm_source=b"], ["a", "b"]),
+    ])
+    func aCampaignInASessionsFirstMillisecondIsItsCampaign(pages: [String], sources: [String]) throws {
+        // The first two in one millisecond, then a minute apart.
+        let times = [Self.t0, Self.t0, Self.t0 + Self.minute, Self.t0 + 2 * Self.minute]
+        let result = transform(zip(times, pages).map { pageView(at: $0, $1) })
+        #expect(result.sessions.map { $0.events.count } == [3, 1])
+        #expect(result.sessions.map { $0[field: FieldName.utmSource] } == sources.map { .string($0) })
+    }
+
     @Test func clickIDChangeSplitsToo() {
         let t0 = Self.t0
         let result = transform([
