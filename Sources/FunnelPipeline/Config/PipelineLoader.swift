@@ -262,6 +262,9 @@ public enum PipelineLoader {
                 pipeline.sink.output = output
             }
             pipeline.sink.keyPrefix = try reader.string(map["key_prefix"], "sink.key_prefix") ?? ""
+            if let refusal = RedisKeyLayout.refusal(ofPrefix: pipeline.sink.keyPrefix) {
+                throw PipelineError("\(file): sink.key_prefix '\(pipeline.sink.keyPrefix)' \(refusal): choose a prefix such as 'film:'")
+            }
             pipeline.sink.hashTags = try reader.bool(map["hash_tags"], "sink.hash_tags") ?? false
             // A brace in the prefix makes the prefix's the key's hash tag (`x{sess:{id}` and
             // `x{events:sess:{id}` land in two slots; `{t}:` puts every key in one): accepted

@@ -134,6 +134,11 @@ public struct SessionInspector {
             let number = String(index + 1)
             out += "  " + String(repeating: " ", count: digits - number.count) + number + "  " + printable(text) + "\n"
         }
+        // One key of the two alone: said, not only shown as missing (rv73e).
+        if (session.hash.type == "none") != (session.events.type == "none") {
+            let (gone, left) = session.hash.type == "none" ? (session.hash.name, session.events.name) : (session.events.name, session.hash.name)
+            out += "half a session: \(gone) is gone and \(left) is not (deleted, evicted or expired apart); a funnel backfill --rebuild of its days writes it whole again (docs/operations.md, \"Redis memory\")\n"
+        }
         return out
     }
 

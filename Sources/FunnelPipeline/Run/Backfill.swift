@@ -181,16 +181,20 @@ public struct Backfill {
                 unlink(switchedPath)
                 return .success
             }
-            if let liveURL {
+            if let liveURL, let stagingURL {
                 // SWAPDB swaps whole databases: keys that are not this pipeline's would leave
-                // with the old data (until 2026-12-05 they did, without a word).
-                switch Self.foreignKeys(liveURL, prefix: pipeline.sink.keyPrefix, retry: retry, notice: notice) {
-                case .success(let foreign) where !foreign.isEmpty:
-                    throw PipelineError("database \(liveURL.db) of \(liveURL.redacted) holds keys that are not this pipeline's (\(foreign.map { "'\($0)'" }.joined(separator: ", "))\(foreign.count == 3 ? ", ..." : "")), and a rebuild's SWAPDB would move them out with the old data: give the pipeline a database of its own (docs/operations.md)")
-                case .success:
-                    break
-                case .failure(let failure):
-                    report("  warning: cannot check database \(liveURL.db) for keys that are not this pipeline's (\(failure.message)); SWAPDB moves every key of it\n")
+                // with the old data (until 2026-12-05 they did, without a word); and the
+                // staging database is emptied first, whose keys of another's were lost
+                // without a word until 2026-12-06 (rv73d).
+                for (url, fate) in [(liveURL, "a rebuild's SWAPDB would move them out with the old data"), (stagingURL, "a rebuild empties it (FLUSHDB) to build there; name another with --staging-db")] {
+                    switch Self.foreignKeys(url, prefix: pipeline.sink.keyPrefix, retry: retry, notice: notice) {
+                    case .success(let foreign) where !foreign.isEmpty:
+                        throw PipelineError("database \(url.db) of \(url.redacted) holds keys that are not this pipeline's (\(foreign.map { "'\($0)'" }.joined(separator: ", "))\(foreign.count == 3 ? ", ..." : "")), and \(fate): give the pipeline a database of its own (docs/operations.md)")
+                    case .success:
+                        break
+                    case .failure(let failure):
+                        report("  warning: cannot check database \(url.db) for keys that are not this pipeline's (\(failure.message)); \(url == liveURL ? "SWAPDB moves every key of it" : "FLUSHDB empties it")\n")
+                    }
                 }
             }
             if let stagingURL, let liveURL {
@@ -493,6 +497,18 @@ public struct Backfill {
     /// The live output folder's file that says a rebuild of its days (`FIRST LAST`) is not yet
     /// switched in; a run into the live sink is refused while it is there (`Runner`).
     public static let rebuildingMarker = "backfill.rebuilding"
+
+    /// The first and last day (`A B`, as the marker holds them) of a rebuild into `output`
+    /// stopped before its switch, told by its state file: a flat-file rebuild's in
+    /// `<output>.rebuild` (the output folder's own is its days' while they run), a Redis
+    /// rebuild's in the output folder (a plain backfill's state names no rebuild). For a
+    /// rebuild stopped by a version that wrote no `rebuildingMarker` (before 2026-12-06);
+    /// nil when there is none.
+    static func stoppedRebuild(of output: String, redis: Bool) -> String? {
+        guard let text = PipelineLoader.readText(redis ? output + "/backfill.state" : output + ".rebuild/backfill.state") else { return nil }
+        let key = text.split(separator: "\n").first?.split(separator: "|").first?.split(separator: " ") ?? []
+        return key.count >= 3 && key[2] == "rebuild" ? key[0] + " " + key[1] : nil
+    }
 
     /// `backfill.state`: the backfill's key and the last day done, then (`soFar`) what the
     /// days done gave.

@@ -58,6 +58,11 @@ struct Manifest {
         /// (a record is stored by its file and line), so the stored sessions may hold stale or
         /// doubled records.
         var conflict: String?
+        /// Read before by a version that kept no name for its lines (an entry without
+        /// `position`, before 2026-12-05's evening), with a record kept: named now as this run
+        /// names it, which is right unless its source's or pattern's place changed since, or
+        /// it was read as `--input` either time (rv73c: then stored twice, without a word).
+        var unnamedBefore = false
     }
 
     private(set) var entries: [String: Entry] = [:]
@@ -458,6 +463,7 @@ struct Manifest {
             seen.conflict = seen.conflict.map { $0 + ", and it" } ?? "it"
             seen.conflict! += " was read before under another name in the history (its source's or path pattern's place in the pipeline file changed, or it was an --input file given another way, or given as --input once and matched by the pipeline's paths the other time, or it is standard input that a version before 2026-12-06 named otherwise), so its records are stored twice"
         }
+        seen.unnamedBefore = previous.position == nil && path != "-" && previous.kept != 0
         if seen.conflict != nil, previous.kept == 0 {
             // No earlier reading kept a record (until 2026-12-05 mending the format of a day
             // whose every line was rejected was called a conflict): nothing stale to replace.

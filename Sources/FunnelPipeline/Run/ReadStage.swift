@@ -31,6 +31,8 @@ final class ReadStage: @unchecked Sendable {
         /// Files read before whose earlier reading the history keeps and this one does not
         /// replace (`Manifest.Seen.conflict`), each with why.
         var changedInputs: [(path: String, why: String)] = []
+        /// The files read before by a version that kept no name for their lines (`Manifest.Seen.unnamedBefore`).
+        var unnamedBefore: [String] = []
         /// Events kept without a numeric property that was no number (`LineSource`).
         var unreadNumbers = 0
         var firstUnreadNumber: String?
@@ -414,6 +416,7 @@ final class ReadStage: @unchecked Sendable {
         if !source.openFailed, let seen = manifest?.record(file, reading, settings: ReadingSettings.fingerprints(pipeline, file), now: Int64(time(nil))) {
             tally.files[index].seenBefore = seen.text
             if let conflict = seen.conflict { tally.changedInputs.append((file.path, conflict)) }
+            if seen.unnamedBefore { tally.unnamedBefore.append(file.path) }
         }
         tally.linesRead += source.lines
         if source.endsWithoutLineEnd, source.damage == nil, tally.lastRejectedLine[index] == source.lines {

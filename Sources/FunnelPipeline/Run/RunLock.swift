@@ -75,12 +75,16 @@ final class RunLock {
             case taken(RedisConnection)
             case refused(String)
             case held(String, expiresIn: Int64?)
+            case evicting(policy: String, limit: String)
             case contended
         }
         var connection: RedisConnection?
         let outcome: Outcome
         do {
             outcome = try retry.run(url: url, connection: &connection, notice: notice) { current throws(RedisError) -> Outcome in
+                // Before anything is written: a Redis that evicts keys when full drops the
+                // history's keys, and every later night is built wrong (rv73e).
+                if let evicting = Self.evictionPolicy(current) { return .evicting(policy: evicting.policy, limit: evicting.limit) }
                 // 24 h: a lock nobody releases expires even if its host is gone.
                 for _ in 0..<2 {
                     let taken = try current.command([Array("SET".utf8), key, token, Array("NX".utf8), Array("EX".utf8), Array("86400".utf8)])
@@ -136,6 +140,8 @@ final class RunLock {
             return SinkError("Redis refused the run lock \(name): \(message)")
         case .held(let holder, let expiresIn):
             throw PipelineError("another funnel run (\(Self.describe(holder: holder))) holds the lock \(name)\(expiresIn.map { "; it expires in \(SessionInspector.duration($0)) if that run never releases it" } ?? ""); wait for it, or delete that key if the run is gone")
+        case .evicting(let policy, let limit):
+            return SinkError("Redis at \(url.redacted) evicts keys when it is full (maxmemory \(limit), maxmemory-policy \(policy)): it would drop funnel's history and sessions without a word, and every night after would be built wrong, exit 0; set maxmemory-policy noeviction (CONFIG SET maxmemory-policy noeviction, and in redis.conf) or load a Redis that evicts nothing, then run again; if it evicted since funnel loaded it, rebuild (docs/operations.md, \"Redis memory\")")
         case .contended:
             throw PipelineError("could not take the lock \(name)")
         }
@@ -173,7 +179,7 @@ final class RunLock {
                 if let before = serverRunID, let runID, runID != before {
                     lostDuringRun = "Redis at \(url.redacted) restarted during the run (its run_id changed): what the run wrote before the restart, sessions and history, is lost unless Redis's persistence kept it; run the same command again (docs/operations.md, \"After a failed night\")"
                 } else if reply == .integer(0) {
-                    lostDuringRun = "the run lock \(name) on \(url.redacted) was gone at the run's end: Redis restarted without it (or from a snapshot older than the run), the key was deleted during the run, or it expired (24 h after it was taken) and another run may have taken it; what the run wrote may be lost or mixed with another run's: run the same command again (docs/operations.md, \"After a failed night\")"
+                    lostDuringRun = "the run lock \(name) on \(url.redacted) was gone at the run's end: Redis restarted without it (or from a snapshot older than the run), the key was deleted or evicted during the run, or it expired (24 h after it was taken) and another run may have taken it; what the run wrote may be lost or mixed with another run's: run the same command again (docs/operations.md, \"After a failed night\")"
                 }
                 if case .error(let message) = reply { throw SinkError("Redis refused: \(message)") }
             } catch {
@@ -194,6 +200,26 @@ final class RunLock {
     static func stableRunID(_ connection: RedisConnection) -> String? {
         let runID = Self.runID(connection)
         return runID == Self.runID(connection) ? runID : nil
+    }
+
+    /// The server's eviction policy and memory limit (`INFO memory`) when it evicts keys once
+    /// full: a `maxmemory` with a `maxmemory-policy` other than `noeviction`. Under
+    /// `allkeys-*` Redis drops the history's keys, under `volatile-*` the lock and sessions
+    /// with a `sink.ttl` (one key of a session's two, the other left): until 2026-12-06 funnel
+    /// ran on, exit 0, and every later night was built from what was left (rv73e: 3,716
+    /// sessions of 8,917 after 30 nights, 1,493 of them wrong; the damage outlived the
+    /// policy's fix). Nil when it evicts nothing, or `INFO` is refused (an ACL without it).
+    static func evictionPolicy(_ connection: RedisConnection) -> (policy: String, limit: String)? {
+        guard case .string(let bytes)? = try? connection.command([Array("INFO".utf8), Array("memory".utf8)]) else { return nil }
+        var fields: [Substring: Substring] = [:]
+        let text = String(decoding: bytes, as: UTF8.self)
+        for line in text.split(whereSeparator: \.isNewline) {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            fields[line[..<colon]] = line[line.index(after: colon)...]
+        }
+        guard let policy = fields["maxmemory_policy"], policy != "noeviction",
+              let limit = fields["maxmemory"].flatMap({ Int64($0) }), limit > 0 else { return nil }
+        return (String(policy), String(fields["maxmemory_human"] ?? "\(limit)"))
     }
 
     /// The server's `run_id` (`INFO server`), which a restart changes; nil when the server

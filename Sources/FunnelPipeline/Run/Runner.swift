@@ -71,7 +71,11 @@ public struct Runner {
             lock = options.folderLockHeld ? RunLock() : try RunLock(folder: output)
             // A rebuild of this folder stopped before its switch: what this run wrote would be
             // put away when it is resumed (a Redis rebuild's own days hold its lock and pass).
-            if !options.folderLockHeld, let days = PipelineLoader.readText(output + "/" + Backfill.rebuildingMarker) {
+            // One stopped by a version before 2026-12-06, which wrote no marker, is told by its
+            // state: a flat-file rebuild's in `<output>.rebuild`, a Redis rebuild's in the
+            // output folder (rv73c: a night run after such a rebuild was killed and before
+            // the upgraded funnel resumed it exited 0, and the switch put it away).
+            if !options.folderLockHeld, let days = PipelineLoader.readText(output + "/" + Backfill.rebuildingMarker) ?? Backfill.stoppedRebuild(of: output, redis: (options.sink ?? pipeline.sink.kind) == .redis) {
                 let range = TerminalText.oneLine(days.trimmingCharacters(in: "\n")).split(separator: " ").joined(separator: " to ")
                 throw PipelineError("a backfill --rebuild of \(range) into \(output) has not been switched in (\(output)/\(Backfill.rebuildingMarker)): what this run wrote would be put away by its switch; resume it first (the same backfill command), then run this again; or, to give the rebuild up, delete that file (and \(output).rebuild for a flat-file sink)")
             }
@@ -185,7 +189,7 @@ public struct Runner {
                         let remedy = options.manifestFile == Manifest.rebuildFileName
                             ? "run the same backfill again: its rebuild starts again from its first day"
                             : "reprocess the days loaded from nothing: funnel backfill PIPELINE --from FIRST --to LAST --rebuild; or, to go on without them, delete the line of \(redisIdentity) in \(output)/\(CommittedRunsFile.name(options.manifestFile))"
-                        return stoppedBySink("Redis at \(url.redacted) holds less than the runs into \(output) loaded (\(stored) of their \(loaded) committed runs): it was restarted from an older snapshot or empty, flushed, or is another server, and the days loaded since are missing; nothing was written. What to do: \(remedy) (docs/operations.md, \"After a failed night\")")
+                        return stoppedBySink("Redis at \(url.redacted) holds less than the runs into \(output) loaded (\(stored) of their \(loaded) committed runs): it was restarted from an older snapshot or empty, flushed, evicted keys (a maxmemory-policy other than noeviction), or is another server, and the days loaded since are missing; nothing was written. What to do: \(remedy) (docs/operations.md, \"After a failed night\")")
                     }
                     summary.sink = "redis \(url.redacted)"
                     let notes = SentSessionsJournal(url: url, key: notesKey, notice: notice)
@@ -285,6 +289,11 @@ public struct Runner {
         summary.kept = tally.kept
         summary.linesRead = tally.linesRead
         summary.problems += tally.problems
+        if !tally.unnamedBefore.isEmpty {
+            // Once a file: the manifest names its lines from this run on (rv73c).
+            let named = tally.unnamedBefore.count == 1 ? "\(tally.unnamedBefore[0]) was" : "\(tally.unnamedBefore.count) files (first: \(tally.unnamedBefore[0])) were"
+            summary.warnings.append("\(named) read before by a version before 2026-12-05's evening, which kept no name for their lines in the manifest; they are named now as this run names them, which is right unless the place of their source or path pattern in the pipeline file changed since, or they were given as --input then or now: then their records are stored twice, and a funnel backfill --rebuild of their days mends it (docs/operations.md, \"Upgrading funnel\")")
+        }
         if !tally.changedInputs.isEmpty {
             let shown = ShortList.text(tally.changedInputs.map { "\($0.path): \($0.why)" }, first: 3, separator: "; ")
             if !options.dryRun {

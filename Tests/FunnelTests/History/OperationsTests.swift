@@ -252,6 +252,35 @@ struct OperationsTests {
         #expect(try RunsOverTimeTests.run(days.folder + "/pipeline.yaml", days: [days.dates.last!], sink: .redis, output: folder, redisURL: server.url).exitStatus == .success)
     }
 
+    /// A rebuild stopped by a version that wrote no marker (before 2026-12-06) is told by its
+    /// state (a flat-file rebuild's in `<output>.rebuild`, a Redis rebuild's in the output
+    /// folder), and a run into the folder is refused as well (rv73c: a night run after an old
+    /// version's rebuild was killed exited 0, and the resumed rebuild's switch put it away);
+    /// a plain backfill's state refuses nothing.
+    @Test(arguments: [false, true])
+    func aRebuildStoppedByAnOlderVersionIsToldByItsState(redis: Bool) throws {
+        let days = Days(seed: 105, visitors: 40)
+        let output = TestFiles.temporaryFolder("ops-rebuild-old")
+        defer { TestFiles.remove(output) }
+        let server = try RedisServer()
+        defer { server.stop() }
+        let folder = output + "/out"
+        func night() throws -> RunSummary {
+            try RunsOverTimeTests.run(days.folder + "/pipeline.yaml", days: [days.dates.last!], sink: redis ? .redis : .ndjson, output: folder, redisURL: redis ? server.url : nil)
+        }
+        #expect(try night().exitStatus == .success)
+        let stateFolder = redis ? folder : folder + ".rebuild"
+        try FileManager.default.createDirectory(atPath: stateFolder, withIntermediateDirectories: true)
+        let range = "\(days.dates[0]) \(days.dates[1])"
+        TestFiles.write(stateFolder + "/backfill.state", Backfill.state(key: range + " rebuild" + (redis ? " redis:0123abcd" : ""), done: try Day(parsing: days.dates[0]), Backfill.SoFar()))
+        #expect(!TestFiles.exists(folder + "/" + Backfill.rebuildingMarker))
+        #expect { try night() } throws: { error in
+            "\(error)".contains("a backfill --rebuild of \(days.dates[0]) to \(days.dates[1]) into \(folder) has not been switched in")
+        }
+        TestFiles.write(stateFolder + "/backfill.state", Backfill.state(key: range + " incremental", done: try Day(parsing: days.dates[0]), Backfill.SoFar()))
+        #expect(try night().exitStatus == .success)
+    }
+
     /// A history whose count changed under the run (its server restarted empty, or flushed)
     /// keeps the lower count at the commit, so that the next run is refused (rv69i: the
     /// restarted server got the run's count over the folder's, and the next night loaded it).
@@ -740,6 +769,33 @@ struct OperationsTests {
         }
         #expect(try admin.command("EXISTS", "other:app:key") == .integer(1))
         #expect(try admin.command("EXISTS", "sess:stale") == .integer(1), "nothing was switched")
+        // Another pipeline's keys under the prefix `funnel:` are not this one's bookkeeping
+        // (rv73d: they were taken for its own, and swapped away, exit 0).
+        for key in ["funnel:sess:0123456789abcdef", "funnel:funnel:rec:v:x"] {
+            _ = try admin.command("FLUSHALL")
+            _ = try admin.command("SET", key, "another pipeline's")
+            #expect {
+                _ = try backfill(days, days.dates[...], output: scratch + "/live", redisURL: server.url, rebuild: true)
+            } throws: { error in
+                "\(error)".contains("database 0 of") && "\(error)".contains("holds keys that are not this pipeline's ('\(key)')")
+            }
+            #expect(try admin.command("GET", key) == .string(Array("another pipeline's".utf8)))
+        }
+        // The staging database, which the rebuild empties first, is looked at too (rv73d: a
+        // dashboard's keys there were flushed without a word).
+        _ = try admin.command("FLUSHALL")
+        _ = try admin.command("SELECT", "1")
+        _ = try admin.command("SET", "dashboard:cache", "1")
+        #expect {
+            _ = try backfill(days, days.dates[...], output: scratch + "/live", redisURL: server.url, rebuild: true)
+        } throws: { error in
+            "\(error)".contains("database 1 of") && "\(error)".contains("('dashboard:cache')") && "\(error)".contains("empties it (FLUSHDB)")
+        }
+        #expect(try admin.command("EXISTS", "dashboard:cache") == .integer(1))
+        // Its own keys there (a rebuild's previous data) are emptied as before.
+        _ = try admin.command("DEL", "dashboard:cache")
+        _ = try admin.command("SET", "funnel:generation", "3")
+        #expect(try backfill(days, days.dates[...], output: scratch + "/live", redisURL: server.url, rebuild: true) == .success)
     }
 
     @Test func aBackfillResumesAfterItsLastCompletedDay() throws {
@@ -822,17 +878,47 @@ struct OperationsTests {
         }
     }
 
-    @Test func aRedisLockHeldElsewhereIsRefusedAndAStaleOneOnThisHostTakenOver() throws {
-        let server = try RedisServer()
-        defer { server.stop() }
-        let output = TestFiles.temporaryFolder("ops-redis-lock")
-        defer { TestFiles.remove(output) }
+    /// The seed fixture's pipeline and a run of it into `server` from `output`.
+    private static func seedIntoRedis(_ server: RedisServer, output: String) throws -> (Pipeline, RunOptions) {
         var options = RunOptions()
         options.output = output
         options.sink = .redis
         options.redisURL = server.url
         options.progress = .never
-        let pipeline = try PipelineLoader.load(path: FixtureCase.repositoryRoot + "/fixtures/seed_mvp/pipeline.yaml")
+        return (try PipelineLoader.load(path: FixtureCase.repositoryRoot + "/fixtures/seed_mvp/pipeline.yaml"), options)
+    }
+
+    /// A Redis that evicts keys when full is refused before anything is written (rv73e: under
+    /// `allkeys-lru` the history's keys went, and every later night was built wrong, exit 0);
+    /// one without a memory limit, or under `noeviction`, is loaded.
+    @Test func aRedisThatEvictsKeysIsRefused() throws {
+        let server = try RedisServer()
+        defer { server.stop() }
+        let output = TestFiles.temporaryFolder("ops-redis-evicts")
+        defer { TestFiles.remove(output) }
+        let (pipeline, options) = try Self.seedIntoRedis(server, output: output)
+        let redis = try server.connect()
+        _ = try redis.command("CONFIG", "SET", "maxmemory", "100mb")
+        for policy in ["allkeys-lru", "volatile-ttl"] {
+            _ = try redis.command("CONFIG", "SET", "maxmemory-policy", policy)
+            let refused = try Runner(pipeline: pipeline, options: options, report: { _ in }).run()
+            #expect(refused.exitStatus == .sinkFailure, "\(refused.text)")
+            #expect(refused.problems.contains { $0.contains("evicts keys when it is full (maxmemory 100.00M, maxmemory-policy \(policy))") && $0.contains("noeviction") }, "\(refused.problems)")
+            #expect(try server.keys(matching: "*").isEmpty, "nothing was written")
+        }
+        _ = try redis.command("CONFIG", "SET", "maxmemory", "0")
+        #expect(try Runner(pipeline: pipeline, options: options, report: { _ in }).run().exitStatus == .success)
+        _ = try redis.command("CONFIG", "SET", "maxmemory", "100mb")
+        _ = try redis.command("CONFIG", "SET", "maxmemory-policy", "noeviction")
+        #expect(try Runner(pipeline: pipeline, options: options, report: { _ in }).run().exitStatus == .success)
+    }
+
+    @Test func aRedisLockHeldElsewhereIsRefusedAndAStaleOneOnThisHostTakenOver() throws {
+        let server = try RedisServer()
+        defer { server.stop() }
+        let output = TestFiles.temporaryFolder("ops-redis-lock")
+        defer { TestFiles.remove(output) }
+        let (pipeline, options) = try Self.seedIntoRedis(server, output: output)
         _ = try server.connect().command("SET", "funnel:lock", "another-host 4242 123456", "EX", "7230")
         #expect { try Runner(pipeline: pipeline, options: options, report: { _ in }).run() } throws: { error in
             // Who holds it, as a person reads it, and when it expires if never released.

@@ -96,6 +96,30 @@ struct RenamedInputTests {
         #expect(TestFiles.readText(folder + "/export/sessions.ndjson") == one)
     }
 
+    /// A file whose manifest entry names no position (written by a version before
+    /// 2026-12-05's evening) and is read again is said once: it is named now as this run
+    /// names it, which stores its lines twice if its source's or pattern's place changed since
+    /// (rv73c: exit 0 and "read before, unchanged" over every event doubled).
+    @Test func aFileReadBeforeByAVersionThatKeptNoNamesIsSaid() throws {
+        let folder = TestFiles.temporaryFolder("renamed-input-unnamed")
+        defer { TestFiles.remove(folder) }
+        TestFiles.write(folder + "/access-2024-01-03.log", ChangedInputTests.line(0, "/a") + "\n")
+        let pipeline = ChangedInputTests.pipeline(folder)
+        func day() throws -> RunSummary {
+            try RunsOverTimeTests.run(pipeline, days: ["2024-01-03"], sink: .ndjson, output: folder + "/out")
+        }
+        #expect(try day().warnings.allSatisfy { !$0.contains("kept no name") })
+        let manifest = folder + "/out/manifest.ndjson"
+        let written = try #require(TestFiles.readText(manifest))
+        let old = written.replacing(#/,"position":"[^"]*"/#, with: "")
+        #expect(old != written)
+        TestFiles.write(manifest, old)
+        let again = try day()
+        #expect(again.exitStatus == .success)
+        #expect(again.warnings.contains { $0.hasPrefix("\(folder)/access-2024-01-03.log was read before by a version before 2026-12-05's evening, which kept no name") }, "\(again.warnings)")
+        #expect(try day().warnings.allSatisfy { !$0.contains("kept no name") }, "said once: the manifest names it since")
+    }
+
     /// The same files under patterns the other way round, then given as `--input`: each
     /// keeps the positions its first reading gave it, so every reading is a repeat and the
     /// history holds each line once (each was said, exit 2, and stored again until

@@ -115,6 +115,12 @@ struct InspectCommandTests {
         #expect(shown.stdout.contains("long \\nsecond line"))
         #expect(!shown.stdout.unicodeScalars.contains { $0.value == 0x9B || $0.value == 0x2028 }, "\(shown.stdout)")
         #expect(shown.stdout.components(separatedBy: "line\\u009b2J\\u2028end").count == 3, "\(shown.stdout)")
+        #expect(!shown.stdout.contains("half a session"))
+        // One key of the two gone (deleted, evicted or expired apart): said (rv73e).
+        _ = try connection.command("DEL", "events:sess:s-large")
+        let half = try funnel(["inspect", "s-large", "--redis-url", server.url])
+        #expect(half.status == 0 && half.stdout.contains("events:sess:s-large (missing)"), "\(half)")
+        #expect(half.stdout.contains("half a session: events:sess:s-large is gone and sess:s-large is not"), "\(half)")
     }
 
     @Test func aMissingSessionExits1NamingBothKeys() throws {

@@ -56,6 +56,22 @@ struct PipelineFileMistakesTests {
     }
 
     /// A bad Redis URL is named by where it was written.
+    /// A key prefix that puts the pipeline's keys among another's is refused (rv73d: `events:`
+    /// beside no prefix turned that pipeline's events lists into this one's session hashes,
+    /// and `sess:` put every key of it in that pipeline's `sess:*`, exit 0); `funnel:`, the
+    /// docs' example, and `film:` are taken.
+    @Test func aKeyPrefixAmongAnotherPipelinesKeysIsRefused() throws {
+        for (prefix, said) in [("sess:", "holds 'sess:', which puts this pipeline's keys among the sessions of a pipeline without a prefix"),
+                               ("a:sess:", "of a pipeline whose prefix is 'a:'"), ("events:", "ends with 'events:'"),
+                               ("film:events:", "the events keys of a pipeline whose prefix is 'film:'"), ("events:sess:", "holds 'sess:'")] {
+            let message = failure(source("sink:\n  kind: redis\n  key_prefix: '\(prefix)'\n"))
+            #expect(message.hasPrefix("\(Self.file): line 6: sink.key_prefix '\(prefix)' ") && message.contains(said) && message.contains("choose a prefix"), "\(prefix): \(message)")
+        }
+        for prefix in ["funnel:", "film:", "events-", "my:events:x:"] {
+            #expect(try PipelineLoader.parse(source("sink:\n  kind: redis\n  key_prefix: '\(prefix)'\n"), file: Self.file).sink.keyPrefix == prefix)
+        }
+    }
+
     @Test func aBadRedisURLNamesWhereItWasWritten() throws {
         let pipeline = try PipelineLoader.parse(source("sink:\n  kind: redis\n  url: http://x\n"), file: Self.file)
         #expect(throws: PipelineError.self) { try SessionInspector(pipeline: pipeline, redisURL: nil) }
