@@ -262,8 +262,11 @@ public enum PipelineLoader {
                 pipeline.sink.output = output
             }
             pipeline.sink.keyPrefix = try reader.string(map["key_prefix"], "sink.key_prefix") ?? ""
-            if let refusal = RedisKeyLayout.refusal(ofPrefix: pipeline.sink.keyPrefix) {
-                throw PipelineError("\(file): sink.key_prefix '\(pipeline.sink.keyPrefix)' \(refusal): choose a prefix such as 'film:'")
+            // Said, not refused: such a prefix loaded before 2026-12-06 keeps its history
+            // (rv73f: refused, it could only start an empty one); a run into a Redis holding
+            // the other pipeline's history is refused (`RunLock`).
+            if let collision = RedisKeyLayout(prefix: pipeline.sink.keyPrefix).collision {
+                pipeline.loadWarnings.append(Pipeline.LoadWarning(kind: nil, text: "sink.key_prefix '\(pipeline.sink.keyPrefix)' \(collision): a run into a Redis database holding that pipeline's history is refused; choose a prefix such as 'film:' for a new pipeline (a new prefix starts an empty history: rebuild the days under it, docs/operations.md)"))
             }
             pipeline.sink.hashTags = try reader.bool(map["hash_tags"], "sink.hash_tags") ?? false
             // A brace in the prefix makes the prefix's the key's hash tag (`x{sess:{id}` and

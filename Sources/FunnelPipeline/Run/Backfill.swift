@@ -387,7 +387,11 @@ public struct Backfill {
                     // outputs: it is removed, and an earlier rebuild's `.previous` kept (until
                     // 2026-12-06 it became a `.previous` holding `funnel.lock` alone, said to
                     // hold "the previous ones"; rv72b).
-                    if let names = FileTree.names(in: output), Set(names).isSubset(of: ["funnel.lock", Self.rebuildingMarker]) {
+                    // (A link to a folder is moved aside as before, whatever it holds: removing
+                    // the link left the marker in its target; rv73f.)
+                    var status = stat()
+                    if lstat(output, &status) == 0, status.st_mode & S_IFMT != S_IFLNK,
+                       let names = FileTree.names(in: output), Set(names).isSubset(of: ["funnel.lock", Self.rebuildingMarker]) {
                         try FileTree.remove(output)
                         previousKept = false
                     } else {
@@ -498,16 +502,23 @@ public struct Backfill {
     /// switched in; a run into the live sink is refused while it is there (`Runner`).
     public static let rebuildingMarker = "backfill.rebuilding"
 
-    /// The first and last day (`A B`, as the marker holds them) of a rebuild into `output`
-    /// stopped before its switch, told by its state file: a flat-file rebuild's in
-    /// `<output>.rebuild` (the output folder's own is its days' while they run), a Redis
-    /// rebuild's in the output folder (a plain backfill's state names no rebuild). For a
-    /// rebuild stopped by a version that wrote no `rebuildingMarker` (before 2026-12-06);
-    /// nil when there is none.
-    static func stoppedRebuild(of output: String, redis: Bool) -> String? {
-        guard let text = PipelineLoader.readText(redis ? output + "/backfill.state" : output + ".rebuild/backfill.state") else { return nil }
-        let key = text.split(separator: "\n").first?.split(separator: "|").first?.split(separator: " ") ?? []
-        return key.count >= 3 && key[2] == "rebuild" ? key[0] + " " + key[1] : nil
+    /// A rebuild into `output` stopped before its switch: its first and last day (`A B`), the
+    /// file that tells it, and what to delete to give it up. Told by `rebuildingMarker`, or,
+    /// for a rebuild stopped by a version that wrote none (before 2026-12-06), by its state
+    /// file: a flat-file rebuild's in `<output>.rebuild` (the output folder's own is its
+    /// days' while they run), a Redis rebuild's in the output folder (a plain backfill's
+    /// state names no rebuild). Nil when there is none.
+    static func stoppedRebuild(of output: String, redis: Bool) -> (days: String, toldBy: String, giveUp: [String])? {
+        let marker = output + "/" + rebuildingMarker
+        let statePath = redis ? output + "/backfill.state" : output + ".rebuild/backfill.state"
+        let key = PipelineLoader.readText(statePath)?.split(separator: "\n").first?.split(separator: "|").first?.split(separator: " ") ?? []
+        let state = key.count >= 3 && key[2] == "rebuild" ? key[0] + " " + key[1] : nil
+        let marked = PipelineLoader.readText(marker).map { $0.trimmingCharacters(in: "\n") }
+        guard let days = marked ?? state.map(String.init) else { return nil }
+        var giveUp = marked == nil ? [] : [marker]
+        if redis, state != nil { giveUp.append(statePath) }
+        if !redis, access(output + ".rebuild", F_OK) == 0 { giveUp.append(output + ".rebuild") }
+        return (days, marked == nil ? statePath : marker, giveUp)
     }
 
     /// `backfill.state`: the backfill's key and the last day done, then (`soFar`) what the
@@ -568,7 +579,7 @@ public struct Backfill {
     /// Up to three keys of the database that are not the pipeline's (`<prefix>sess:`,
     /// `<prefix>events:sess:`, `<prefix>funnel:`), found with SCAN.
     static func foreignKeys(_ url: RedisURL, prefix: String, retry: RedisRetryPolicy, notice: RedisRetryNotice?) -> Result<[String], SinkError> {
-        let own = RedisKeyLayout(prefix: prefix).ownedPrefixes.map { Array($0.utf8) }
+        let layout = RedisKeyLayout(prefix: prefix)
         var foreign: [String] = []
         let failure = redis(url, retry: retry, notice: notice) { c throws(RedisError) -> String? in
             foreign = []
@@ -580,7 +591,7 @@ public struct Backfill {
                     return "SCAN on \(url.redacted): unexpected reply"
                 }
                 cursor = String(decoding: next, as: UTF8.self)
-                for case .string(let key) in keys where !own.contains(where: { key.starts(with: $0) }) {
+                for case .string(let key) in keys where !layout.owns(key) {
                     foreign.append(String(decoding: key, as: UTF8.self))
                     if foreign.count == 3 { return nil }
                 }

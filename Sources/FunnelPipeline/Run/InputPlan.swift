@@ -25,7 +25,7 @@ enum InputPlan {
         }
         if !options.inputs.isEmpty {
             var files: [InputFile] = []
-            var patterns = PatternMatches(pipeline: pipeline)
+            var patterns = PatternMatches(pipeline: pipeline, days: options.days)
             // The files of each kind the pipeline has no source for, in the order given.
             var defaulted: [Pipeline.Source.Kind: [String]] = [:]
             if options.inputs.filter({ $0 == "-" }).count > 1 {

@@ -18,10 +18,14 @@ struct PatternMatches {
     }
 
     private let pipeline: Pipeline
+    /// The run's days (`--date`, `--from`/`--to`), for a pattern whose date cannot be read
+    /// back from a file's name (`{date:%d}`: no year).
+    private let days: [Day]
     private var listed: [Pipeline.Source.Kind: [FileIdentity: Match]] = [:]
 
-    init(pipeline: Pipeline) {
+    init(pipeline: Pipeline, days: [Day]) {
         self.pipeline = pipeline
+        self.days = days
     }
 
     /// The first source and pattern, in the pipeline file's order, that match the file.
@@ -46,7 +50,14 @@ struct PatternMatches {
                     }
                     continue
                 }
-                for (path, day) in template.days(of: PathTemplate.glob(template.anyDate)) {
+                let any = PathTemplate.glob(template.anyDate)
+                var dated = template.days(of: any)
+                // A date without a year (rv73f: `{date:%d}` named no --input file as the
+                // day run did): the files of the run's days, as the day run finds them.
+                if dated.isEmpty && !any.isEmpty {
+                    dated = days.flatMap { day in (try? template.filled(for: day)).map { PathTemplate.glob($0).map { ($0, day) } } ?? [] }
+                }
+                for (path, day) in dated {
                     guard let filled = try? template.filled(for: day) else { continue }
                     add(path, Match(source: sourceIndex, pattern: patternIndex, day: InputPlan.firstDay(of: template, filling: filled, from: day),
                                     name: PathTemplate.positionName(of: path, filled: filled)))

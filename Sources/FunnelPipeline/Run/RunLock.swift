@@ -76,6 +76,7 @@ final class RunLock {
             case refused(String)
             case held(String, expiresIn: Int64?)
             case evicting(policy: String, limit: String)
+            case colliding(key: String)
             case contended
         }
         var connection: RedisConnection?
@@ -85,6 +86,12 @@ final class RunLock {
                 // Before anything is written: a Redis that evicts keys when full drops the
                 // history's keys, and every later night is built wrong (rv73e).
                 if let evicting = Self.evictionPolicy(current) { return .evicting(policy: evicting.policy, limit: evicting.limit) }
+                // A prefix among another pipeline's keys, over a database that holds that
+                // pipeline's history (its count of committed runs): the two would mix (rv73d).
+                if let other = RedisKeyLayout(prefix: prefix).collidingPrefix {
+                    let theirs = RedisKeyLayout(prefix: other).bookkeepingKey("generation")
+                    if case .integer(1) = try current.command([Array("EXISTS".utf8), Array(theirs.utf8)]) { return .colliding(key: theirs) }
+                }
                 // 24 h: a lock nobody releases expires even if its host is gone.
                 for _ in 0..<2 {
                     let taken = try current.command([Array("SET".utf8), key, token, Array("NX".utf8), Array("EX".utf8), Array("86400".utf8)])
@@ -142,6 +149,8 @@ final class RunLock {
             throw PipelineError("another funnel run (\(Self.describe(holder: holder))) holds the lock \(name)\(expiresIn.map { "; it expires in \(SessionInspector.duration($0)) if that run never releases it" } ?? ""); wait for it, or delete that key if the run is gone")
         case .evicting(let policy, let limit):
             return SinkError("Redis at \(url.redacted) evicts keys when it is full (maxmemory \(limit), maxmemory-policy \(policy)): it would drop funnel's history and sessions without a word, and every night after would be built wrong, exit 0; set maxmemory-policy noeviction (CONFIG SET maxmemory-policy noeviction, and in redis.conf) or load a Redis that evicts nothing, then run again; if it evicted since funnel loaded it, rebuild (docs/operations.md, \"Redis memory\")")
+        case .colliding(let key):
+            throw PipelineError("sink.key_prefix '\(prefix)' \(RedisKeyLayout(prefix: prefix).collision ?? ""), and \(url.redacted) holds that pipeline's history (\(key)): their keys would mix; give this pipeline another prefix or database (a new prefix starts an empty history: rebuild its days under it, docs/operations.md, \"Backfills and reprocessing\")")
         case .contended:
             throw PipelineError("could not take the lock \(name)")
         }

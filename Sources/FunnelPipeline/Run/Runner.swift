@@ -75,9 +75,11 @@ public struct Runner {
             // state: a flat-file rebuild's in `<output>.rebuild`, a Redis rebuild's in the
             // output folder (rv73c: a night run after such a rebuild was killed and before
             // the upgraded funnel resumed it exited 0, and the switch put it away).
-            if !options.folderLockHeld, let days = PipelineLoader.readText(output + "/" + Backfill.rebuildingMarker) ?? Backfill.stoppedRebuild(of: output, redis: (options.sink ?? pipeline.sink.kind) == .redis) {
-                let range = TerminalText.oneLine(days.trimmingCharacters(in: "\n")).split(separator: " ").joined(separator: " to ")
-                throw PipelineError("a backfill --rebuild of \(range) into \(output) has not been switched in (\(output)/\(Backfill.rebuildingMarker)): what this run wrote would be put away by its switch; resume it first (the same backfill command), then run this again; or, to give the rebuild up, delete that file (and \(output).rebuild for a flat-file sink)")
+            // The way out names what told it (rv73f: a Redis rebuild's state refused again
+            // after the marker alone was deleted, as the message said).
+            if !options.folderLockHeld, let stopped = Backfill.stoppedRebuild(of: output, redis: (options.sink ?? pipeline.sink.kind) == .redis) {
+                let range = TerminalText.oneLine(stopped.days).split(separator: " ").joined(separator: " to ")
+                throw PipelineError("a backfill --rebuild of \(range) into \(output) has not been switched in (\(stopped.toldBy)): what this run wrote would be put away by its switch; resume it first (the same backfill command), then run this again; or, to give the rebuild up, delete \(stopped.giveUp.joined(separator: " and "))")
             }
             // A run's file is cleared of a killed run's temporary when it is written again; one
             // of another name (another sink's, or gzip's `.gz`) stayed for good (rv69c: a

@@ -103,6 +103,12 @@ struct OperationsTests {
         #expect(try backfill(days, days.dates[...], output: output + "/new", rebuild: true) { log += $0 } == .success, "\(log)")
         #expect(TestFiles.exists(output + "/new/sessions.ndjson") && !TestFiles.exists(output + "/new.previous"), "\(log)")
         #expect(log.contains("switched: \(output)/new holds the rebuilt outputs\n"), "\(log)")
+        // A link to an empty folder is moved aside as before, not removed: its target keeps no
+        // marker (rv73f: the link was replaced, the marker left in the target).
+        try FileManager.default.createDirectory(atPath: output + "/target", withIntermediateDirectories: true)
+        #expect(symlink(output + "/target", output + "/linked") == 0)
+        #expect(try backfill(days, days.dates[...], output: output + "/linked", rebuild: true) == .success)
+        #expect(TestFiles.exists(output + "/linked/sessions.ndjson") && !TestFiles.exists(output + "/target/" + Backfill.rebuildingMarker))
         // Emptied by hand since, beside an earlier rebuild's `.previous`: that one is kept.
         try FileTree.remove(output + "/new")
         try FileManager.default.createDirectory(atPath: output + "/new.previous", withIntermediateDirectories: true)
@@ -245,6 +251,13 @@ struct OperationsTests {
         } catch {
             #expect("\(error)".contains("a backfill --rebuild of \(days.dates[0]) to \(days.dates[1]) into \(folder) has not been switched in"), "\(error)")
         }
+        // Given up as the message says: the marker and the state both named (rv73f: deleting
+        // the marker alone, as it said, left the state refusing every run).
+        do {
+            _ = try RunsOverTimeTests.run(days.folder + "/pipeline.yaml", days: [days.dates.last!], sink: .redis, output: folder, redisURL: server.url)
+        } catch {
+            #expect("\(error)".contains("(\(marker))") && !"\(error)".contains("\(folder).rebuild"), "\(error)")
+        }
         // Resumed once the lock is gone: switched in, the marker gone, runs admitted again.
         _ = try staging.command("DEL", "funnel:lock")
         #expect(try backfill(days, days.dates.prefix(2), output: folder, redisURL: server.url, rebuild: true) == .success)
@@ -274,8 +287,12 @@ struct OperationsTests {
         let range = "\(days.dates[0]) \(days.dates[1])"
         TestFiles.write(stateFolder + "/backfill.state", Backfill.state(key: range + " rebuild" + (redis ? " redis:0123abcd" : ""), done: try Day(parsing: days.dates[0]), Backfill.SoFar()))
         #expect(!TestFiles.exists(folder + "/" + Backfill.rebuildingMarker))
+        // The message names the file that told it, and what to delete to give the rebuild up
+        // (rv73f: it named the marker, which was not there).
+        let giveUp = redis ? stateFolder + "/backfill.state" : stateFolder
         #expect { try night() } throws: { error in
-            "\(error)".contains("a backfill --rebuild of \(days.dates[0]) to \(days.dates[1]) into \(folder) has not been switched in")
+            "\(error)".contains("a backfill --rebuild of \(days.dates[0]) to \(days.dates[1]) into \(folder) has not been switched in (\(stateFolder)/backfill.state)")
+                && "\(error)".hasSuffix("to give the rebuild up, delete \(giveUp)")
         }
         TestFiles.write(stateFolder + "/backfill.state", Backfill.state(key: range + " incremental", done: try Day(parsing: days.dates[0]), Backfill.SoFar()))
         #expect(try night().exitStatus == .success)
@@ -771,7 +788,8 @@ struct OperationsTests {
         #expect(try admin.command("EXISTS", "sess:stale") == .integer(1), "nothing was switched")
         // Another pipeline's keys under the prefix `funnel:` are not this one's bookkeeping
         // (rv73d: they were taken for its own, and swapped away, exit 0).
-        for key in ["funnel:sess:0123456789abcdef", "funnel:funnel:rec:v:x"] {
+        // Nor another application's keys that begin with one of its names (rv73f).
+        for key in ["funnel:sess:0123456789abcdef", "funnel:funnel:rec:v:x", "funnel:settings:theme", "funnel:lockout:user9"] {
             _ = try admin.command("FLUSHALL")
             _ = try admin.command("SET", key, "another pipeline's")
             #expect {
@@ -911,6 +929,31 @@ struct OperationsTests {
         _ = try redis.command("CONFIG", "SET", "maxmemory", "100mb")
         _ = try redis.command("CONFIG", "SET", "maxmemory-policy", "noeviction")
         #expect(try Runner(pipeline: pipeline, options: options, report: { _ in }).run().exitStatus == .success)
+    }
+
+    /// A key prefix among another pipeline's keys is refused by a run into a database that
+    /// holds that pipeline's history (rv73d: `events:` beside a pipeline without a prefix
+    /// turned its events lists into hashes, exit 0), and taken where there is none (rv73f: a
+    /// prefix such as `site-events:` loaded for months is not refused for what might be).
+    @Test func aKeyPrefixAmongALoadedPipelinesKeysIsRefused() throws {
+        let server = try RedisServer()
+        defer { server.stop() }
+        let output = TestFiles.temporaryFolder("ops-redis-prefixes")
+        defer { TestFiles.remove(output) }
+        var (pipeline, options) = try Self.seedIntoRedis(server, output: output + "/plain")
+        #expect(try Runner(pipeline: pipeline, options: options, report: { _ in }).run().exitStatus == .success)
+        for prefix in ["events:", "sess:", "site-events:"] {
+            pipeline.sink.keyPrefix = prefix
+            options.output = output + "/" + prefix.replacingAll(":", with: "")
+            if prefix == "site-events:" {
+                #expect(try Runner(pipeline: pipeline, options: options, report: { _ in }).run().exitStatus == .success)
+                continue
+            }
+            #expect { try Runner(pipeline: pipeline, options: options, report: { _ in }).run() } throws: { error in
+                "\(error)".contains("sink.key_prefix '\(prefix)' ") && "\(error)".contains("holds that pipeline's history (funnel:generation): their keys would mix")
+            }
+        }
+        #expect(try server.keys(matching: "events:sess:*").allSatisfy { try server.connect().command("TYPE", $0) == .status("list") })
     }
 
     @Test func aRedisLockHeldElsewhereIsRefusedAndAStaleOneOnThisHostTakenOver() throws {

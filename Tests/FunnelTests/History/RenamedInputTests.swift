@@ -96,6 +96,26 @@ struct RenamedInputTests {
         #expect(TestFiles.readText(folder + "/export/sessions.ndjson") == one)
     }
 
+    /// A pattern whose date has no year (`{date:%d}`) names an `--input` file of the run's
+    /// days as the day run names it (rv73f: its day could not be read back from the name).
+    @Test func aPatternWithoutAYearNamesAnInputFileAsTheDayRun() throws {
+        let folder = TestFiles.temporaryFolder("renamed-input-yearless")
+        defer { TestFiles.remove(folder) }
+        TestFiles.write(folder + "/access-03.log", ChangedInputTests.line(0, "/a") + "\n")
+        let pipeline = ChangedInputTests.pipeline(folder, paths: "access-{date:%d}.log")
+        #expect(try RunsOverTimeTests.run(pipeline, days: ["2024-01-03"], sink: .ndjson, output: folder + "/day").exitStatus == .success)
+        var options = RunOptions()
+        options.inputs = [folder + "/access-03.log"]
+        options.days = [try Day(parsing: "2024-01-03")]
+        options.output = folder + "/given"
+        options.progress = .never
+        #expect(try Runner(pipeline: try PipelineLoader.load(path: pipeline), options: options, report: { _ in }).run().exitStatus == .success)
+        func position(_ output: String) -> String? {
+            TestFiles.readText(folder + "/" + output + "/manifest.ndjson")?.firstMatch(of: #/"position":"([^"]*)"/#).map { String($0.1) }
+        }
+        #expect(position("day") != nil && position("given") == position("day"), "\(position("given") ?? "-") against \(position("day") ?? "-")")
+    }
+
     /// A file whose manifest entry names no position (written by a version before
     /// 2026-12-05's evening) and is read again is said once: it is named now as this run
     /// names it, which stores its lines twice if its source's or pattern's place changed since
