@@ -57,6 +57,10 @@ PY
 )
   echo "$day rc=$rc lines=$lines wall=$wall user=$user sys=$sys peak_mib=$((kib / 1024)) history_mb=$((history / 1000000)) filter=$filter" | tee -a "$log"
   [ "$rc" -eq 0 ] || { echo "day $day: exit $rc (see $data/run.log)"; exit 1; }
+  # A night that read nothing, or wrote no session, is no measurement (until 2026-12-06 it
+  # was timed as a fast one; run.sh's checks, a review, rv70e).
+  written=$(grep -oE 'sessions +[0-9,]+ written' "$data/run.log" | grep -oE '[0-9,]+' | tr -d , || echo 0)
+  [ "${lines:-0}" -gt 0 ] && [ "${written:-0}" -gt 0 ] || { echo "day $day: read $lines lines and wrote $written sessions (see $data/run.log)"; exit 1; }
 done
 python3 - "$log" <<'PY'
 import sys
