@@ -47,9 +47,15 @@ final class SQLiteDatabase {
     init(path: String, create: Bool = true) throws(SinkError) {
         Self.configured
         self.path = path
-        let mode = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0)
+        // Not through a link (rv73g: a link planted at `funnel-history.sqlite` to an empty
+        // file of another user's got the whole history, umask 077 notwithstanding).
+        let mode = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | (path.isEmpty ? 0 : SQLITE_OPEN_NOFOLLOW)
         guard sqlite3_open_v2(path, &db, mode | SQLITE_OPEN_NOMUTEX, nil) == SQLITE_OK else {
             var message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            var status = stat()
+            if !path.isEmpty, lstat(path, &status) == 0, status.st_mode & S_IFMT == S_IFLNK {
+                message = "it is a symbolic link; remove it (funnel makes the file itself)"
+            }
             if let db { message += SinkError.descriptorsRemedy(sqlite3_system_errno(db)) }
             sqlite3_close(db)
             throw SinkError("cannot open the \(path.isEmpty ? "temporary" : "history") database \(path): \(message)")

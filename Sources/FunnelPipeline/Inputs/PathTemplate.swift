@@ -206,6 +206,14 @@ public struct PathTemplate: Sendable, Hashable {
     /// after a backslash is itself (glob(3)'s escape; `escaped(_:)`). A file named `-` is
     /// `./-`, not stdin (a review: a pattern `?` read stdin).
     public static func glob(_ pattern: String) -> [String] {
+        var notUTF8: [String] = []
+        return glob(pattern, notUTF8: &notUTF8)
+    }
+
+    /// `glob(_:)`, with the matched names that are not UTF-8 in `notUTF8` (shown with U+FFFD)
+    /// instead of among the paths: such a name, made text, names no file, and it was left out
+    /// without a word (rv73g).
+    public static func glob(_ pattern: String, notUTF8: inout [String]) -> [String] {
         if pattern == "-" { return ["-"] }
         guard hasWildcard(pattern) else { return [unescaped(pattern)] }
         var result = glob_t()
@@ -213,7 +221,8 @@ public struct PathTemplate: Sendable, Hashable {
         guard Glibc.glob(pattern, 0, nil, &result) == 0 else { return [] }
         var paths: [String] = []
         for index in 0..<Int(result.gl_pathc) {
-            if let path = result.gl_pathv[index] { paths.append(String(cString: path)) }
+            guard let path = result.gl_pathv[index] else { continue }
+            if let text = String(validatingCString: path) { paths.append(text) } else { notUTF8.append(String(cString: path)) }
         }
         return paths.map { $0 == "-" ? "./-" : $0 }.sorted()
     }

@@ -90,6 +90,11 @@ public struct Backfill {
                 // read with new settings (what a rebuild is for) would be called changed.
                 dayOptions.manifestFile = Manifest.rebuildFileName
             } else {
+                // The switch moves the live folder aside whole, and removes the one moved
+                // aside before: inputs kept in it went with it, and then for good (rv73g).
+                if let moved = InputsInOutput.movedByARebuild(pipeline: pipeline, output: output) {
+                    throw PipelineError("\(moved) in the output folder \(output), which a rebuild moves aside whole (to \(output).previous, where the next rebuild deletes it): keep inputs and the pipeline file outside the output folder, then rebuild")
+                }
                 stagingFolder = output + ".rebuild"
                 dayOptions.output = stagingFolder
             }
@@ -186,16 +191,8 @@ public struct Backfill {
                 // with the old data (until 2026-12-05 they did, without a word); and the
                 // staging database is emptied first, whose keys of another's were lost
                 // without a word until 2026-12-06 (rv73d).
-                for (url, fate) in [(liveURL, "a rebuild's SWAPDB would move them out with the old data"), (stagingURL, "a rebuild empties it (FLUSHDB) to build there; name another with --staging-db")] {
-                    switch Self.foreignKeys(url, prefix: pipeline.sink.keyPrefix, retry: retry, notice: notice) {
-                    case .success(let foreign) where !foreign.isEmpty:
-                        throw PipelineError("database \(url.db) of \(url.redacted) holds keys that are not this pipeline's (\(foreign.map { "'\($0)'" }.joined(separator: ", "))\(foreign.count == 3 ? ", ..." : "")), and \(fate): give the pipeline a database of its own (docs/operations.md)")
-                    case .success:
-                        break
-                    case .failure(let failure):
-                        report("  warning: cannot check database \(url.db) for keys that are not this pipeline's (\(failure.message)); \(url == liveURL ? "SWAPDB moves every key of it" : "FLUSHDB empties it")\n")
-                    }
-                }
+                try refuseForeignKeys(liveURL, "a rebuild's SWAPDB would move them out with the old data: give the pipeline a database of its own", warning: "SWAPDB moves every key of it", notice: notice)
+                try refuseForeignKeys(stagingURL, "a rebuild empties it (FLUSHDB) to build there: name another with --staging-db", warning: "FLUSHDB empties it", notice: notice)
             }
             if let stagingURL, let liveURL {
                 // A marker left in the live database by an earlier rebuild would pass for this
@@ -346,6 +343,10 @@ public struct Backfill {
         }
         if rebuild {
             if let liveURL, let stagingURL {
+                // Looked at again just before the switch, by a resumed rebuild too: a pipeline
+                // that wrote the live database during the rebuild's days, or between its stop
+                // and its resume, was swapped away, exit 0 (rv73i).
+                try refuseForeignKeys(liveURL, "a rebuild's SWAPDB would move them out with the old data (written since the rebuild began?): move them to a database of their own, then run the same command again to switch; every day is loaded", warning: "SWAPDB moves every key of it", notice: notice)
                 if let failure = swap(live: liveURL, staging: stagingURL, marker: marker, key: key, notice: notice) {
                     report("  problem: \(failure)\n")
                     report("stopped before the switch; every day is loaded: run the same command again to switch\n")
@@ -375,6 +376,10 @@ public struct Backfill {
                 // folder took its place is kept (until 2026-12-05 the resumed switch deleted
                 // it as the previous outputs of an earlier rebuild).
                 var previousKept = true
+                // The rebuilt folder and files take the modes and groups of those they replace
+                // (rv73g: a folder closed with `chmod 700`, as the docs advise, came back 0755).
+                AtomicFile.keepMode(of: output, for: stagingFolder)
+                for name in FileTree.names(in: stagingFolder) ?? [] { AtomicFile.keepMode(of: output + "/" + name, for: stagingFolder + "/" + name) }
                 if access(output, F_OK) == 0 {
                     // `.previous` holding this rebuild's marker is the folder a switch stopped
                     // between its two renames moved aside, and the live folder was made since
@@ -576,8 +581,23 @@ public struct Backfill {
         }
     }
 
-    /// Up to three keys of the database that are not the pipeline's (`<prefix>sess:`,
-    /// `<prefix>events:sess:`, `<prefix>funnel:`), found with SCAN.
+    /// Refuses (exit 1) a database holding keys that are not this pipeline's, naming up to three
+    /// (and "..." when there are more), with what the rebuild would do to them and what to do;
+    /// a user not allowed to look is warned.
+    private func refuseForeignKeys(_ url: RedisURL, _ fateAndRemedy: String, warning: String, notice: RedisRetryNotice?) throws(PipelineError) {
+        switch Self.foreignKeys(url, prefix: pipeline.sink.keyPrefix, retry: retry, notice: notice) {
+        case .success(let foreign) where !foreign.isEmpty:
+            throw PipelineError("database \(url.db) of \(url.redacted) holds keys that are not this pipeline's (\(foreign.prefix(3).map { "'\($0)'" }.joined(separator: ", "))\(foreign.count > 3 ? ", ..." : "")), and \(fateAndRemedy) (docs/operations.md)")
+        case .success:
+            break
+        case .failure(let failure):
+            report("  warning: cannot check database \(url.db) for keys that are not this pipeline's (\(failure.message)); \(warning)\n")
+        }
+    }
+
+    /// Up to four keys of the database that are not the pipeline's (`RedisKeyLayout.owns`),
+    /// found with SCAN: three to name, and whether there are more (rv73h: three were said as
+    /// three and more).
     static func foreignKeys(_ url: RedisURL, prefix: String, retry: RedisRetryPolicy, notice: RedisRetryNotice?) -> Result<[String], SinkError> {
         let layout = RedisKeyLayout(prefix: prefix)
         var foreign: [String] = []
@@ -593,7 +613,7 @@ public struct Backfill {
                 cursor = String(decoding: next, as: UTF8.self)
                 for case .string(let key) in keys where !layout.owns(key) {
                     foreign.append(String(decoding: key, as: UTF8.self))
-                    if foreign.count == 3 { return nil }
+                    if foreign.count == 4 { return nil }
                 }
             } while cursor != "0"
             return nil

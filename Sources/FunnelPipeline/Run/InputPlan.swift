@@ -1,3 +1,4 @@
+import FunnelCore
 import FunnelReaders
 #if canImport(Glibc)
 import Glibc
@@ -122,7 +123,11 @@ enum InputPlan {
                     // A link whose target is gone is a file that cannot be read, not one that
                     // is missing: until 2026-12-05 it was left out without a word (`lstat`).
                     var status = stat()
-                    let matches = PathTemplate.glob(filled).filter { $0 == "-" || lstat($0, &status) == 0 }
+                    var notUTF8: [String] = []
+                    let matches = PathTemplate.glob(filled, notUTF8: &notUTF8).filter { $0 == "-" || lstat($0, &status) == 0 }
+                    for name in notUTF8 {
+                        warnings.append("\(TerminalText.oneLine(name)) (its name shown with U+FFFD) matches sources[\(sourceIndex)].paths, and its name is not UTF-8: it is not read; rename it")
+                    }
                     // Once a path (a month's file missing was said for each day of the month).
                     if matches.isEmpty, case let shown = PathTemplate.unescaped(filled), missingSeen.insert(shown).inserted { missing.append(shown) }
                     if let day, PathTemplate.hasWildcard(filled) {

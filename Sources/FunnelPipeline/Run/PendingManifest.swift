@@ -58,6 +58,7 @@ enum PendingManifest {
         for name in pending {
             let path = folder + "/" + name
             if let committed, name == Self.name(of: file, token: committed) {
+                AtomicFile.keepMode(of: folder + "/" + file, for: path)
                 guard rename(path, folder + "/" + file) == 0 else {
                     throw PipelineError("cannot rename \(path) to \(folder)/\(file): \(String(cString: strerror(errno))); it is the manifest of the last run, which stopped after its history's commit: rename it yourself and run again")
                 }
@@ -77,6 +78,7 @@ enum PendingManifest {
     /// commit; what went wrong, or nil.
     static func putInPlace(folder: String, file: String, token: String) -> String? {
         let path = folder + "/" + name(of: file, token: token)
+        AtomicFile.keepMode(of: folder + "/" + file, for: path)
         guard rename(path, folder + "/" + file) == 0 else {
             return "cannot rename \(path) to \(folder)/\(file): \(String(cString: strerror(errno))); the run's history is committed, and the next run puts this manifest in place"
         }

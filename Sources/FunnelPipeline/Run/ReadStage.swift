@@ -33,6 +33,10 @@ final class ReadStage: @unchecked Sendable {
         var changedInputs: [(path: String, why: String)] = []
         /// The files read before by a version that kept no name for their lines (`Manifest.Seen.unnamedBefore`).
         var unnamedBefore: [String] = []
+        /// Records kept that are dated after `futureLimit`, and the first of them (its file and
+        /// time).
+        var future = 0
+        var firstFuture: String?
         /// Events kept without a numeric property that was no number (`LineSource`).
         var unreadNumbers = 0
         var firstUnreadNumber: String?
@@ -155,6 +159,11 @@ final class ReadStage: @unchecked Sendable {
     private var takePageView: LineSource.PageViewTaker?
     /// Access-log lines that took the byte path (for tests).
     private(set) var takenLines = 0
+    /// Records dated after this (epoch milliseconds) are counted (`Tally.future`): a run of
+    /// given days sets it a day past its last day's end. Kept all the same (a clock wrong at
+    /// the source makes a session in its own time); until 2026-12-06 a record of 2099 in a
+    /// 2024 file was kept without a word (rv70c).
+    var futureLimit = Int64.max
     /// Records set aside by `AheadOrder` as far ahead of their file (for tests).
     private(set) var setAside = 0
     private var fileIndex = 0
@@ -361,6 +370,15 @@ final class ReadStage: @unchecked Sendable {
     /// the same bytes the record would give), through the same checks in the same order. One
     /// the byte path declines (an identity to reject, an e-mail address as visitor id, bytes
     /// outside ASCII) is made a record as before.
+    @inline(__always)
+    private func notingFuture(_ record: StreamRecord, index: Int) -> StreamRecord {
+        if record.timestamp > futureLimit {
+            tally.future += 1
+            if tally.firstFuture == nil { tally.firstFuture = "\(files[index].path), \(SessionInspector.utc(record.timestamp))" }
+        }
+        return record
+    }
+
     private func nextRecord(_ source: inout LineSource, index: Int) -> StreamRecord? {
         fileIndex = index
         while let item = source.next(maxLineLength: pipeline.maxLineLength, requestFilter: requestFilter, pageView: takePageView) {
@@ -377,7 +395,7 @@ final class ReadStage: @unchecked Sendable {
                 tally.kept += 1
                 keptOfFile[index] += 1
                 takenLines += 1
-                return taken.take()
+                return taken.take().map { notingFuture($0, index: index) }
             case .blank:
                 tally.countFiltered(.blankLine)
             case .skip(let reason):
@@ -399,7 +417,7 @@ final class ReadStage: @unchecked Sendable {
                 record.position = RecordPosition.make(prefix: positionPrefixes[index], line: number)
                 tally.kept += 1
                 keptOfFile[index] += 1
-                return StreamRecord(transformer.normalize(consume record))
+                return notingFuture(StreamRecord(transformer.normalize(consume record)), index: index)
             }
         }
         let file = files[index]

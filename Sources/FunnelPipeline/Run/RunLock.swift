@@ -21,6 +21,11 @@ final class RunLock {
     /// snapshot, or the key deleted). Until 2026-12-06 such a run exited 0 with about a third
     /// of its sessions gone (a review: Redis killed and restarted empty during a load).
     private(set) var lostDuringRun: String?
+    /// What `lockRedis` could not check, for the summary's warnings.
+    private(set) var warnings: [String] = []
+    /// The server's count of evicted keys when the lock was taken: one that grew by the end
+    /// means keys went during the run (a policy changed to evicting under it; rv73i).
+    private var evictedAtStart: Int64?
 
     /// Deletes the lock key if it still holds the token: a lock another run took over is not
     /// touched.
@@ -31,8 +36,21 @@ final class RunLock {
     /// refuses names (rv71a: the refusal named no holder, where the Redis lock's did).
     init(folder: String, what: String = "a run") throws(PipelineError) {
         let path = folder + "/funnel.lock"
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw PipelineError("cannot open the run lock \(path): \(String(cString: strerror(errno)))") }
+        // Not through a link, and only a regular file: the holder's text is written into it
+        // (rv73g: a link planted at `funnel.lock` had its target overwritten, or made outside
+        // the folder).
+        fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            let code = errno
+            let why = code == ELOOP ? "it is a symbolic link; remove it (funnel makes the file itself)" : String(cString: strerror(code))
+            throw PipelineError("cannot open the run lock \(path): \(why)")
+        }
+        var status = stat()
+        guard fstat(fd, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
+            close(fd)
+            fd = -1
+            throw PipelineError("cannot open the run lock \(path): it is not a regular file; remove it (funnel makes the file itself)")
+        }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             var holder = [UInt8](repeating: 0, count: 512)
             let got = pread(fd, &holder, holder.count, 0)
@@ -80,17 +98,28 @@ final class RunLock {
             case contended
         }
         var connection: RedisConnection?
+        var unchecked = Set<String>()
         let outcome: Outcome
         do {
             outcome = try retry.run(url: url, connection: &connection, notice: notice) { current throws(RedisError) -> Outcome in
                 // Before anything is written: a Redis that evicts keys when full drops the
                 // history's keys, and every later night is built wrong (rv73e).
-                if let evicting = Self.evictionPolicy(current) { return .evicting(policy: evicting.policy, limit: evicting.limit) }
-                // A prefix among another pipeline's keys, over a database that holds that
-                // pipeline's history (its count of committed runs): the two would mix (rv73d).
-                if let other = RedisKeyLayout(prefix: prefix).collidingPrefix {
+                switch Self.evictionPolicy(current) {
+                case .evicting(let policy, let limit): return .evicting(policy: policy, limit: limit)
+                case .unknown: unchecked.insert("its eviction policy (INFO refused)")
+                case .none: break
+                }
+                // A pipeline whose keys would mix with this one's, over a database that holds
+                // its history (its count of committed runs), in either direction (rv73d, rv73i).
+                let layout = RedisKeyLayout(prefix: prefix)
+                for other in layout.neighbourPrefixes {
                     let theirs = RedisKeyLayout(prefix: other).bookkeepingKey("generation")
-                    if case .integer(1) = try current.command([Array("EXISTS".utf8), Array(theirs.utf8)]) { return .colliding(key: theirs) }
+                    switch try current.command([Array("EXISTS".utf8), Array(theirs.utf8)]) {
+                    case .integer(1): return .colliding(key: theirs)
+                    // Not allowed to look (an ACL): said for a prefix the load warned about.
+                    case .error where layout.collision != nil: unchecked.insert("whether another pipeline's keys mix with this one's (EXISTS \(theirs) refused)")
+                    default: break
+                    }
                 }
                 // 24 h: a lock nobody releases expires even if its host is gone.
                 for _ in 0..<2 {
@@ -131,10 +160,14 @@ final class RunLock {
         } catch {
             return SinkError("cannot take the run lock \(name): \(error.message)")
         }
+        // What could not be checked is said (rv73i: an evicting Redis passed without a word for
+        // a user without INFO).
+        warnings += unchecked.sorted().map { "Redis at \(url.redacted) did not let funnel check \($0); docs/operations.md, \"Redis memory\"" }
         switch outcome {
         case .taken(let current):
             redis = (current, key, token, url, notice)
             serverRunID = Self.stableRunID(current)
+            evictedAtStart = Self.evictedKeys(current)
             // A stopped run releases it on a connection of its own (the run's may be in the
             // middle of a reply), once, within a second or two: a Redis that does not answer
             // then leaves it as a kill does.
@@ -150,7 +183,8 @@ final class RunLock {
         case .evicting(let policy, let limit):
             return SinkError("Redis at \(url.redacted) evicts keys when it is full (maxmemory \(limit), maxmemory-policy \(policy)): it would drop funnel's history and sessions without a word, and every night after would be built wrong, exit 0; set maxmemory-policy noeviction (CONFIG SET maxmemory-policy noeviction, and in redis.conf) or load a Redis that evicts nothing, then run again; if it evicted since funnel loaded it, rebuild (docs/operations.md, \"Redis memory\")")
         case .colliding(let key):
-            throw PipelineError("sink.key_prefix '\(prefix)' \(RedisKeyLayout(prefix: prefix).collision ?? ""), and \(url.redacted) holds that pipeline's history (\(key)): their keys would mix; give this pipeline another prefix or database (a new prefix starts an empty history: rebuild its days under it, docs/operations.md, \"Backfills and reprocessing\")")
+            let other = String(key.dropLast(RedisKeyLayout().bookkeepingKey("generation").count))
+            throw PipelineError("\(url.redacted) holds the history (\(key)) of a pipeline whose key prefix, \(other.isEmpty ? "none" : "'\(other)'"), makes its keys and this one's (key prefix \(prefix.isEmpty ? "none" : "'\(prefix)'")) mix: one's sessions or events keys are the other's; give one of them another prefix or database (a new prefix starts an empty history: rebuild its days under it, docs/operations.md, \"Backfills and reprocessing\")")
         case .contended:
             throw PipelineError("could not take the lock \(name)")
         }
@@ -180,13 +214,17 @@ final class RunLock {
             redis = nil
             var current: RedisConnection? = connection
             do throws(SinkError) {
-                let (reply, runID) = try retry.run(url: url, connection: &current, notice: notice) { live throws(RedisError) in
-                    (try live.command([Array("EVAL".utf8), Self.releaseScript, Array("1".utf8), key, token]), Self.runID(live))
+                let (reply, runID, evicted) = try retry.run(url: url, connection: &current, notice: notice) { live throws(RedisError) in
+                    (try live.command([Array("EVAL".utf8), Self.releaseScript, Array("1".utf8), key, token]), Self.runID(live), Self.evictedKeys(live))
                 }
                 let name = String(decoding: key, as: UTF8.self)
                 // The restart's check first: a user without EVAL still has it (a review).
                 if let before = serverRunID, let runID, runID != before {
                     lostDuringRun = "Redis at \(url.redacted) restarted during the run (its run_id changed): what the run wrote before the restart, sessions and history, is lost unless Redis's persistence kept it; run the same command again (docs/operations.md, \"After a failed night\")"
+                } else if let before = evictedAtStart, let evicted, evicted > before {
+                    // Any key of the server's, this database's or another's: the history's may be
+                    // among them, and nothing tells which (rv73i: exit 0 over 50,842 evicted).
+                    lostDuringRun = "Redis at \(url.redacted) evicted \(evicted - before) keys during the run (its maxmemory-policy was changed to one that evicts, or another database's keys went): the run's sessions and history may have lost some; set maxmemory-policy noeviction and reprocess the days loaded, funnel backfill PIPELINE --from FIRST --to LAST --rebuild (docs/operations.md, \"Redis memory\")"
                 } else if reply == .integer(0) {
                     lostDuringRun = "the run lock \(name) on \(url.redacted) was gone at the run's end: Redis restarted without it (or from a snapshot older than the run), the key was deleted or evicted during the run, or it expired (24 h after it was taken) and another run may have taken it; what the run wrote may be lost or mixed with another run's: run the same command again (docs/operations.md, \"After a failed night\")"
                 }
@@ -218,8 +256,14 @@ final class RunLock {
     /// ran on, exit 0, and every later night was built from what was left (rv73e: 3,716
     /// sessions of 8,917 after 30 nights, 1,493 of them wrong; the damage outlived the
     /// policy's fix). Nil when it evicts nothing, or `INFO` is refused (an ACL without it).
-    static func evictionPolicy(_ connection: RedisConnection) -> (policy: String, limit: String)? {
-        guard case .string(let bytes)? = try? connection.command([Array("INFO".utf8), Array("memory".utf8)]) else { return nil }
+    enum EvictionPolicy: Equatable {
+        case evicting(policy: String, limit: String)
+        /// `INFO` refused: not known.
+        case unknown
+    }
+
+    static func evictionPolicy(_ connection: RedisConnection) -> EvictionPolicy? {
+        guard case .string(let bytes)? = try? connection.command([Array("INFO".utf8), Array("memory".utf8)]) else { return .unknown }
         var fields: [Substring: Substring] = [:]
         let text = String(decoding: bytes, as: UTF8.self)
         for line in text.split(whereSeparator: \.isNewline) {
@@ -228,7 +272,16 @@ final class RunLock {
         }
         guard let policy = fields["maxmemory_policy"], policy != "noeviction",
               let limit = fields["maxmemory"].flatMap({ Int64($0) }), limit > 0 else { return nil }
-        return (String(policy), String(fields["maxmemory_human"] ?? "\(limit)"))
+        return .evicting(policy: String(policy), limit: String(fields["maxmemory_human"] ?? "\(limit)"))
+    }
+
+    /// The keys the server has evicted since it started (`INFO stats`), nil when refused.
+    static func evictedKeys(_ connection: RedisConnection) -> Int64? {
+        guard case .string(let bytes)? = try? connection.command([Array("INFO".utf8), Array("stats".utf8)]) else { return nil }
+        for line in String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isNewline) where line.hasPrefix("evicted_keys:") {
+            return Int64(line.dropFirst("evicted_keys:".count))
+        }
+        return nil
     }
 
     /// The server's `run_id` (`INFO server`), which a restart changes; nil when the server

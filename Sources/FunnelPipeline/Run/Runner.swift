@@ -62,6 +62,11 @@ public struct Runner {
         summary.maxRejectRate = options.maxRejectRate ?? pipeline.maxRejectRate
         var output = options.output ?? pipeline.sink.output
         while output.count > 1 && output.hasSuffix("/") { output.removeLast() }
+        // A name that is not UTF-8 arrives with U+FFFD in its place, and names another folder
+        // (rv73g: everything went to a folder of that other name, exit 0).
+        if output.contains("\u{FFFD}") {
+            throw PipelineError("the output folder \(TerminalText.oneLine(output)) holds U+FFFD, the mark of a name that is not UTF-8: funnel would write to a folder of another name; name it in UTF-8")
+        }
         var lock: RunLock?
         defer { lock?.release() }
         /// Takes the output folder's lock (nothing for a dry run), once.
@@ -97,6 +102,9 @@ public struct Runner {
             try takeLock()
         }
         var (files, missing, planWarnings) = try InputPlan.files(pipeline: pipeline, options: options)
+        if let own = InputsInOutput.ownFile(among: files, output: output) {
+            throw PipelineError("\(own) is one of funnel's own files in the output folder \(output), and would be read as input (a pattern that matches the folder's sessions, rejects or history reads them back every night): narrow the path pattern, or keep inputs and outputs in separate folders")
+        }
         summary.missingInputs = missing
         let kindsRead = Set(files.map(\.source.kind))
         let sinkKind = options.sink ?? pipeline.sink.kind
@@ -175,6 +183,7 @@ public struct Runner {
                     if let failure = try lock?.lockRedis(url: url, prefix: pipeline.sink.keyPrefix, notice: notice) {
                         return stoppedBySink(failure.message)
                     }
+                    summary.warnings += lock?.warnings ?? []
                     // A Redis holding less than this folder's runs loaded (restarted from an
                     // older snapshot or empty, flushed, another server) is refused: a run
                     // would build returning visitors' sessions without their past and leave
@@ -186,7 +195,16 @@ public struct Runner {
                         return stoppedBySink(error.message)
                     }
                     redisIdentity = CommittedRunsFile.historyIdentity(url, prefix: pipeline.sink.keyPrefix)
-                    if let loaded = CommittedRunsFile.read(output + "/" + CommittedRunsFile.name(options.manifestFile), of: redisIdentity), loaded > stored {
+                    let loadedBefore = CommittedRunsFile.read(output + "/" + CommittedRunsFile.name(options.manifestFile), of: redisIdentity)
+                    // No count of this Redis in the folder (the runs before were a version's
+                    // before 2026-12-06, which kept none, or another sink's), an empty history
+                    // in Redis, and files the folder's runs kept records of: said, as the
+                    // upgrade's first night cannot tell a Redis that lost those runs (rv73c:
+                    // exit 0, returning visitors built without their past).
+                    if loadedBefore == nil, stored == 0, case let read = manifest.entries.values.filter({ ($0.kept ?? 1) > 0 }).count, read > 0 {
+                        summary.warnings.append("the output folder's manifest lists \(read) \(read == 1 ? "file" : "files") whose records earlier runs kept, and Redis at \(url.redacted) holds no funnel history: if those runs loaded this Redis (a version before 2026-12-06 kept no count of them), it lost them, and this night's returning visitors are built without their past: reprocess the days loaded, funnel backfill PIPELINE --from FIRST --to LAST --rebuild; if they loaded another sink or server, nothing is wrong (docs/operations.md, \"Upgrading funnel\")")
+                    }
+                    if let loaded = loadedBefore, loaded > stored {
                         summary.redisLostRuns = true
                         let remedy = options.manifestFile == Manifest.rebuildFileName
                             ? "run the same backfill again: its rebuild starts again from its first day"
@@ -269,6 +287,7 @@ public struct Runner {
                                manifest: options.dryRun ? nil : manifest,
                                progress: Progress(mode: options.progress, total: files.count, paths: files.map(\.path), report: report),
                                batchSize: min(4096, chunkRecords))
+        if let last = options.days.max() { reader.futureLimit = Int64(last.number + 2) * 86_400_000 }
         var failure: SinkError?
         do throws(SinkError) {
             try reader.start()
@@ -303,6 +322,10 @@ public struct Runner {
             }
             summary.problems.append("\(tally.changedInputs.count == 1 ? "an input" : "\(tally.changedInputs.count) inputs") read before changed: \(shown). The history keeps what the earlier reading gave (a record is kept by its file and line), so stored sessions may hold records of it, stale or doubled; to replace them, reprocess every day loaded so far from nothing: funnel backfill PIPELINE --from FIRST --to LAST --rebuild (docs/operations.md, \"An input that changed after it was loaded\")")
             summary.exitStatus = .inputDamaged
+        }
+        if tally.future > 0 {
+            let count = tally.future == 1 ? "1 record is" : "\(tally.future) records are"
+            summary.warnings.append("\(count) dated more than a day after the run's last day (first: \(tally.firstFuture ?? "?")): kept, each in a session of its own time; a clock wrong where the line or event was made? (docs/operations.md, \"Exit status and what to do\")")
         }
         if tally.unreadNumbers > 0 {
             let count = tally.unreadNumbers == 1 ? "1 event held" : "\(tally.unreadNumbers) events held"

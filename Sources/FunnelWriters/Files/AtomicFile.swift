@@ -34,7 +34,12 @@ public final class AtomicFile {
         self.path = path
         temporaryPath = path + ".tmp-\(getpid())"
         Self.removeStaleTemporaries(of: path)
-        fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        // Made anew, never opened through what the name holds: a link planted at the
+        // temporary name (its pid guessed, or one of thousands) was followed, and the file it
+        // pointed to overwritten with the run's sessions, then put in place as the link
+        // (rv73g). The name is removed first; one that comes back is refused (`O_EXCL`).
+        unlink(temporaryPath)
+        fd = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             let code = errno
             throw SinkError("cannot create \(temporaryPath): \(String(cString: strerror(code)))\(SinkError.descriptorsRemedy(code))")
@@ -78,6 +83,17 @@ public final class AtomicFile {
                 unlink(folder + "/" + String(decoding: bytes, as: UTF8.self))
             }
         }
+    }
+
+    /// Gives `path` (a file or folder of this run's, about to be renamed over `replaced`) the
+    /// mode and group of the regular file or folder at `replaced`, if there is one: what an
+    /// operator gave it (0640 for a loader's group, a folder closed to others) stays (rv73g:
+    /// a replaced file came back 0644, and a rebuilt folder 0755).
+    public static func keepMode(of replaced: String, for path: String) {
+        var status = stat()
+        guard lstat(replaced, &status) == 0, [S_IFREG, S_IFDIR].contains(status.st_mode & S_IFMT) else { return }
+        _ = chown(path, uid_t.max, status.st_gid)
+        _ = chmod(path, status.st_mode & 0o7777)
     }
 
     /// Fsyncs `folder`, so that a rename in it survives a power cut.
@@ -162,6 +178,14 @@ public final class AtomicFile {
     /// the folder.
     public func commit() throws(SinkError) {
         try prepare()
+        // The file it replaces keeps its mode and group (rv73g: a sessions file an operator
+        // made 0640 for a loader's group came back 0644, the group's access gone). A link at
+        // the final name is replaced, not followed: its own mode says nothing.
+        var replaced = stat()
+        if lstat(path, &replaced) == 0, replaced.st_mode & S_IFMT == S_IFREG {
+            _ = fchown(fd, uid_t.max, replaced.st_gid)
+            _ = fchmod(fd, replaced.st_mode & 0o7777)
+        }
         close(fd)
         finished = true
         guard rename(temporaryPath, path) == 0 else {

@@ -34,6 +34,12 @@ public struct RedisKeyLayout: Sendable, Hashable {
     public func owns(_ key: [UInt8]) -> Bool {
         let head = Array(prefix.utf8)
         guard key.starts(with: head) else { return false }
+        // Another pipeline's history under a prefix that begins with this one's (`sess:`,
+        // `events:`): its count of committed runs tells it, whatever namespace of this one's
+        // it lies in (rv73i: a pipeline without a prefix took every key of a `sess:` one's
+        // for its own, and its rebuild swapped them away).
+        let generation = Array((Self.bookkeepingPrefix + "generation").utf8)
+        if key.count > head.count + generation.count, key.suffix(generation.count).elementsEqual(generation) { return false }
         let rest = key.dropFirst(head.count)
         if rest.starts(with: Self.sessionPrefix.utf8) || rest.starts(with: Self.eventsPrefix.utf8) { return true }
         guard rest.starts(with: Self.bookkeepingPrefix.utf8) else { return false }
@@ -44,31 +50,49 @@ public struct RedisKeyLayout: Sendable, Hashable {
     /// The names of funnel's bookkeeping keys under `funnel:`: a name ending in `:` begins
     /// keys (one per group, visitor, event id), any other is one key. The history's
     /// (`RedisHistoryStore`), the run's lock and journal, a rebuild's marker, and `gvisitor:`
-    /// of versions before 2026-12-01. A key the code writes that is not here would make a
+    /// of versions before 2026-12-01, `keyfilter:dbsize` of versions of 2026-11-30 (rv73i). A
+    /// key the code writes that is not here would make a
     /// Redis rebuild refuse its own database (its tests would fail).
-    static let bookkeepingNames = ["rec:", "eid:", "visitor:", "vgroups:", "vsess:", "gvisitor:", "keyfilter", "keyfilter:keys", "unfinished",
+    static let bookkeepingNames = ["rec:", "eid:", "visitor:", "vgroups:", "vsess:", "gvisitor:", "keyfilter", "keyfilter:keys", "keyfilter:dbsize", "unfinished",
                                    "generation", "settings", "needs_rebuild", "lock", "rebuild", "sent"]
 
-    /// The prefix of the pipeline among whose keys this prefix puts its own, if any. A prefix
-    /// holding `sess:` puts them in the session namespace of the pipeline whose prefix is what
-    /// comes before it (a consumer's `SCAN` of `sess:*` sums them, and that pipeline's rebuild
-    /// takes them for its own); one ending in `events:` makes its session hashes the events
-    /// keys of the pipeline whose prefix is what comes before (`events:` + `sess:ID`, a list
-    /// turned into a hash). Such a prefix is said when the pipeline loads and refused by a run
-    /// into a Redis that holds that pipeline's history (rv73d; exit 0 before 2026-12-06).
-    public var collidingPrefix: String? {
-        if let found = prefix.firstRange(of: Self.sessionPrefix) { return String(prefix[..<found.lowerBound]) }
-        if prefix.hasSuffix("events:") { return String(prefix.dropLast("events:".count)) }
-        return nil
+    /// The prefixes of the pipelines whose keys this one's would mix with, in either
+    /// direction: a prefix holding `sess:` puts this pipeline's keys in the session namespace
+    /// of the pipeline whose prefix is what comes before it (a consumer's `SCAN` of `sess:*`
+    /// sums them); one holding `events:sess:` in its events namespace; one ending in
+    /// `events:` makes its session hashes the events keys of the pipeline whose prefix is
+    /// what comes before. And the other way round, the pipelines whose prefix is this one's
+    /// followed by `sess:` or `events:` (rv73i: a pipeline without a prefix run after an
+    /// `events:` one turned that one's hashes into sorted sets, exit 0). A run into a Redis
+    /// that holds the history of any of them is refused (`RunLock`; rv73d, rv73h).
+    public var neighbourPrefixes: [String] {
+        var found: [String] = []
+        for marker in [Self.sessionPrefix, Self.eventsPrefix] {
+            var rest = prefix[...]
+            while let range = rest.firstRange(of: marker) {
+                found.append(String(prefix[..<range.lowerBound]))
+                rest = prefix[range.upperBound...]
+            }
+        }
+        if prefix.hasSuffix("events:") { found.append(String(prefix.dropLast("events:".count))) }
+        found += [prefix + Self.sessionPrefix, prefix + "events:", prefix + Self.eventsPrefix]
+        var seen = Set<String>()
+        return found.filter { $0 != prefix && seen.insert($0).inserted }
     }
 
-    /// Why `collidingPrefix` is one, for a message.
+    /// Why this prefix is one whose keys mix with a pipeline's of another prefix, for a load
+    /// warning; nil for a prefix that holds neither `sess:` nor ends with `events:` (the other
+    /// direction is told by the run, which sees the other pipeline's history).
     public var collision: String? {
-        guard let other = collidingPrefix else { return nil }
-        let pipeline = other.isEmpty ? "a pipeline without a prefix" : "a pipeline whose prefix is '\(other)'"
-        return prefix.contains(Self.sessionPrefix)
-            ? "holds 'sess:', which puts this pipeline's keys among the sessions of \(pipeline)"
-            : "ends with 'events:', which makes this pipeline's session hashes the events keys of \(pipeline)"
+        if let found = prefix.firstRange(of: Self.sessionPrefix) {
+            let other = prefix[..<found.lowerBound]
+            return "holds 'sess:', which puts this pipeline's keys among the keys of \(other.isEmpty ? "a pipeline without a prefix" : "a pipeline whose prefix is '\(other)'")"
+        }
+        if prefix.hasSuffix("events:") {
+            let other = prefix.dropLast("events:".count)
+            return "ends with 'events:', which makes this pipeline's session hashes the events keys of \(other.isEmpty ? "a pipeline without a prefix" : "a pipeline whose prefix is '\(other)'")"
+        }
+        return nil
     }
 
     static let sessionPrefix = "sess:"

@@ -92,6 +92,21 @@ struct OperationsTests {
         #expect(!TestFiles.exists(output + "/out/..rebuild"))
     }
 
+    /// A rebuilt folder and its files keep the modes of those they replace (rv73g: a folder
+    /// closed with `chmod 700`, as the docs advise, came back 0755, its history 0644).
+    @Test func aRebuildKeepsTheModesOfWhatItReplaces() throws {
+        let days = Days(seed: 97, visitors: 60)
+        let output = TestFiles.temporaryFolder("ops-rebuild-modes")
+        defer { TestFiles.remove(output) }
+        #expect(try backfill(days, days.dates[...], output: output + "/live", rebuild: true) == .success)
+        #expect(chmod(output + "/live", 0o700) == 0 && chmod(output + "/live/funnel-history.sqlite", 0o600) == 0)
+        #expect(try backfill(days, days.dates[...], output: output + "/live", rebuild: true) == .success)
+        for (path, mode) in [("/live", 0o700), ("/live/funnel-history.sqlite", 0o600)] as [(String, mode_t)] {
+            var status = stat()
+            #expect(stat(output + path, &status) == 0 && status.st_mode & 0o777 == mode, "\(path): \(String(status.st_mode & 0o777, radix: 8))")
+        }
+    }
+
     /// A first rebuild into a folder that did not exist (or was empty) keeps no `.previous`:
     /// there were no previous outputs (rv72b: a `.previous` holding `funnel.lock` alone was
     /// said to hold "the previous ones"); an earlier rebuild's `.previous` is left as it is.
@@ -789,7 +804,9 @@ struct OperationsTests {
         // Another pipeline's keys under the prefix `funnel:` are not this one's bookkeeping
         // (rv73d: they were taken for its own, and swapped away, exit 0).
         // Nor another application's keys that begin with one of its names (rv73f).
-        for key in ["funnel:sess:0123456789abcdef", "funnel:funnel:rec:v:x", "funnel:settings:theme", "funnel:lockout:user9"] {
+        // Nor another pipeline's history whose prefix begins with a namespace of this one's
+        // (rv73i: a `sess:` pipeline's keys were all taken for this one's own).
+        for key in ["funnel:sess:0123456789abcdef", "funnel:funnel:rec:v:x", "funnel:settings:theme", "funnel:lockout:user9", "sess:funnel:generation"] {
             _ = try admin.command("FLUSHALL")
             _ = try admin.command("SET", key, "another pipeline's")
             #expect {
@@ -814,6 +831,30 @@ struct OperationsTests {
         _ = try admin.command("DEL", "dashboard:cache")
         _ = try admin.command("SET", "funnel:generation", "3")
         #expect(try backfill(days, days.dates[...], output: scratch + "/live", redisURL: server.url, rebuild: true) == .success)
+    }
+
+    /// Keys of another written to the live database during a rebuild's days (or between its
+    /// stop and its resume) stop its switch, which a resume then does once they are gone
+    /// (rv73i: the check ran only at the rebuild's first start, and they were swapped away).
+    @Test func keysWrittenDuringARebuildStopItsSwitch() throws {
+        let days = Days(seed: 98, visitors: 60)
+        let scratch = TestFiles.temporaryFolder("ops-rebuild-during")
+        defer { TestFiles.remove(scratch) }
+        let server = try RedisServer()
+        defer { server.stop() }
+        let admin = try server.connect()
+        #expect {
+            _ = try backfill(days, days.dates[...], output: scratch + "/live", redisURL: server.url, rebuild: true) { line in
+                if line.hasPrefix("day 1/") { _ = try? admin.command("SET", "other:app:key", "written meanwhile") }
+            }
+        } throws: { error in
+            "\(error)".contains("holds keys that are not this pipeline's ('other:app:key')") && "\(error)".contains("then run the same command again to switch")
+        }
+        #expect(try admin.command("GET", "other:app:key") == .string(Array("written meanwhile".utf8)), "not swapped away")
+        _ = try admin.command("DEL", "other:app:key")
+        var log = ""
+        #expect(try backfill(days, days.dates[...], output: scratch + "/live", redisURL: server.url, rebuild: true) { log += $0 } == .success, "\(log)")
+        #expect(log.contains("switched"), "\(log)")
     }
 
     @Test func aBackfillResumesAfterItsLastCompletedDay() throws {
@@ -931,6 +972,27 @@ struct OperationsTests {
         #expect(try Runner(pipeline: pipeline, options: options, report: { _ in }).run().exitStatus == .success)
     }
 
+    /// A folder whose manifest lists files with records kept, with no count of this Redis's
+    /// runs (written by a version before 2026-12-06, or another sink), over a Redis holding no
+    /// history: said, as a Redis that lost what those runs loaded cannot be told from it
+    /// (rv73c: the upgrade's first night over a flushed Redis exited 0 without a word); the
+    /// night after has the count, and says nothing.
+    @Test func aRedisWithoutHistoryUnderAFolderThatReadFilesIsSaid() throws {
+        let server = try RedisServer()
+        defer { server.stop() }
+        let output = TestFiles.temporaryFolder("ops-redis-no-count")
+        defer { TestFiles.remove(output) }
+        let (pipeline, redisOptions) = try Self.seedIntoRedis(server, output: output)
+        var options = redisOptions
+        options.sink = .ndjson
+        #expect(try Runner(pipeline: pipeline, options: options, report: { _ in }).run().exitStatus == .success)
+        options.sink = .redis
+        let said = try Runner(pipeline: pipeline, options: options, report: { _ in }).run()
+        #expect(said.exitStatus == .success)
+        #expect(said.warnings.contains { $0.hasPrefix("the output folder's manifest lists ") && $0.contains("holds no funnel history") }, "\(said.warnings)")
+        #expect(try Runner(pipeline: pipeline, options: options, report: { _ in }).run().warnings.allSatisfy { !$0.contains("holds no funnel history") })
+    }
+
     /// A key prefix among another pipeline's keys is refused by a run into a database that
     /// holds that pipeline's history (rv73d: `events:` beside a pipeline without a prefix
     /// turned its events lists into hashes, exit 0), and taken where there is none (rv73f: a
@@ -950,10 +1012,26 @@ struct OperationsTests {
                 continue
             }
             #expect { try Runner(pipeline: pipeline, options: options, report: { _ in }).run() } throws: { error in
-                "\(error)".contains("sink.key_prefix '\(prefix)' ") && "\(error)".contains("holds that pipeline's history (funnel:generation): their keys would mix")
+                "\(error)".contains("holds the history (funnel:generation) of a pipeline whose key prefix, none, makes its keys and this one's (key prefix '\(prefix)') mix")
             }
         }
         #expect(try server.keys(matching: "events:sess:*").allSatisfy { try server.connect().command("TYPE", $0) == .status("list") })
+        // The other way round: a pipeline without a prefix into a database holding an
+        // `events:` one's history (rv73i: that one's hashes became this one's events keys),
+        // and an `events:sess:` one beside one without a prefix (rv73h).
+        let admin = try server.connect()
+        _ = try admin.command("FLUSHALL")
+        pipeline.sink.keyPrefix = "events:"
+        options.output = output + "/events-first"
+        #expect(try Runner(pipeline: pipeline, options: options, report: { _ in }).run().exitStatus == .success)
+        for prefix in ["", "events:sess:"] {
+            pipeline.sink.keyPrefix = prefix
+            options.output = output + "/after-\(prefix.count)"
+            #expect { try Runner(pipeline: pipeline, options: options, report: { _ in }).run() } throws: { error in
+                "\(error)".contains("holds the history (events:funnel:generation) of a pipeline whose key prefix, 'events:', makes its keys and this one's")
+            }
+        }
+        #expect(try server.keys(matching: "events:sess:*").allSatisfy { try admin.command("TYPE", $0) == .status("hash") })
     }
 
     @Test func aRedisLockHeldElsewhereIsRefusedAndAStaleOneOnThisHostTakenOver() throws {

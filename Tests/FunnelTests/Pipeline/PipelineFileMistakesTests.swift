@@ -62,7 +62,7 @@ struct PipelineFileMistakesTests {
     /// as such a prefix loaded before keeps its history (rv73f). `funnel:`, the docs'
     /// example, and `film:` are not said.
     @Test func aKeyPrefixAmongAnotherPipelinesKeysIsSaid() throws {
-        for (prefix, expected) in [("sess:", "holds 'sess:', which puts this pipeline's keys among the sessions of a pipeline without a prefix"),
+        for (prefix, expected) in [("sess:", "holds 'sess:', which puts this pipeline's keys among the keys of a pipeline without a prefix"),
                                    ("a:sess:", "of a pipeline whose prefix is 'a:'"), ("events:", "ends with 'events:'"),
                                    ("film:events:", "the events keys of a pipeline whose prefix is 'film:'"), ("events:sess:", "holds 'sess:'")] {
             let said = try warnings(source("sink:\n  kind: redis\n  key_prefix: '\(prefix)'\n")).filter { $0.hasPrefix("sink.key_prefix '\(prefix)' ") }

@@ -46,6 +46,22 @@ struct InputNamesTests {
         #expect(throws: PipelineError.self) { try run(folder, inputs: ["-", "-"]) }
     }
 
+    /// A record dated more than a day after the run's last day is kept and said (rv70c: a
+    /// record of 2099 in a 2024 file was kept without a word); one of the next day, an
+    /// event sent just after midnight, is not said.
+    @Test(arguments: [("2024-01-06T23:00:00Z", false), ("2099-01-01T00:00:00Z", true)])
+    func aRecordDatedFarAfterTheRunsDaysIsSaid(time: String, isSaid: Bool) throws {
+        let folder = TestFiles.temporaryFolder("inputs-future")
+        defer { TestFiles.remove(folder) }
+        try FileManager.default.createDirectory(atPath: folder + "/in", withIntermediateDirectories: true)
+        let path = folder + "/in/ev-a-2024-01-05.ndjson"
+        TestFiles.write(path, Self.line + Self.line.replacingAll("2024-01-05T10:00:00Z", with: time))
+        let summary = try run(folder)
+        #expect(summary.exitStatus == .success && summary.kept == 2, "\(summary.text)")
+        let said = summary.warnings.filter { $0.contains("after the run's last day") }
+        #expect(said == (isSaid ? ["1 record is dated more than a day after the run's last day (first: \(path), 2099-01-01 00:00:00.000 UTC): kept, each in a session of its own time; a clock wrong where the line or event was made? (docs/operations.md, \"Exit status and what to do\")"] : []), "\(said)")
+    }
+
     /// Ties in time go by the `--input` files' paths, not their places among the arguments
     /// (SPEC 4: "whatever the order of files"; rv73a: `--input b --input a` gave another
     /// landing page than `--input a --input b` for a tie, and a duplicate event id the other
@@ -72,6 +88,31 @@ struct InputNamesTests {
         }
         #expect(outputs[0].contains(#""landing_page":"/press""#) && outputs[0].contains(#""donation_amount":5"#), "\(outputs[0])")
         #expect(outputs[1] == outputs[0] && outputs[2] == outputs[0], "\(outputs)")
+    }
+
+    /// A matched file whose name is not UTF-8 is said, not left out without a word, and an
+    /// output folder named so is refused (rv73g: the first was dropped, the second written to
+    /// a folder of another name, both exit 0).
+    @Test func namesThatAreNotUTF8AreSaid() throws {
+        let folder = TestFiles.temporaryFolder("inputs-not-utf8")
+        defer { TestFiles.remove(folder) }
+        try FileManager.default.createDirectory(atPath: folder + "/in", withIntermediateDirectories: true)
+        TestFiles.write(folder + "/in/ev-a-2024-01-05.ndjson", Self.line)
+        let name = Array((folder + "/in/ev-").utf8) + [0xFF] + Array("-2024-01-05.ndjson".utf8) + [0]
+        let fd = name.withUnsafeBytes { open($0.baseAddress!.assumingMemoryBound(to: CChar.self), O_WRONLY | O_CREAT, 0o644) }
+        #expect(fd >= 0)
+        close(fd)
+        let summary = try run(folder)
+        #expect(summary.files.count == 1)
+        #expect(summary.warnings.contains { $0.hasPrefix("\(folder)/in/ev-\u{FFFD}-2024-01-05.ndjson (its name shown with U+FFFD) matches sources[0].paths, and its name is not UTF-8: it is not read") }, "\(summary.warnings)")
+        var options = RunOptions()
+        options.days = [try Day(parsing: "2024-01-05")]
+        options.output = folder + "/out\u{FFFD}"
+        options.progress = .never
+        #expect { try Runner(pipeline: PipelineLoader.load(path: folder + "/pipeline.yaml"), options: options, report: { _ in }).run() } throws: { error in
+            "\(error)".contains("holds U+FFFD, the mark of a name that is not UTF-8")
+        }
+        #expect(!TestFiles.exists(folder + "/out\u{FFFD}"))
     }
 
     /// A path that two patterns match is read once and said, and refused when the two

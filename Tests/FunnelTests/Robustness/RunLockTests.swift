@@ -49,6 +49,38 @@ struct RunLockTests {
         }
     }
 
+    /// Keys evicted during the run (a policy changed to one that evicts, under it) are said at
+    /// the release, as a run whose writes cannot be trusted (rv73i: exit 0 over 50,842 evicted
+    /// keys); a user not allowed `INFO` is told its eviction policy was not checked.
+    @Test func keysEvictedDuringTheRunAreSaid() throws {
+        let server = try RedisServer()
+        defer { server.stop() }
+        let folder = TestFiles.temporaryFolder("run-lock-evicted")
+        defer { TestFiles.remove(folder) }
+        let admin = try server.connect()
+        let lock = try RunLock(folder: folder)
+        #expect(try lock.lockRedis(url: RedisURL(server.url), prefix: "", retry: Self.quick) == nil)
+        #expect(lock.warnings.isEmpty)
+        // Another database's keys, then a limit they are over, under a policy that evicts.
+        _ = try admin.command("SELECT", "3")
+        for index in 0..<2000 { _ = try admin.command("SET", "filler:\(index)", String(repeating: "x", count: 1000)) }
+        _ = try admin.command("CONFIG", "SET", "maxmemory-policy", "allkeys-random")
+        _ = try admin.command("CONFIG", "SET", "maxmemory", "1mb")
+        _ = try admin.command("SET", "filler:last", "x")
+        _ = try admin.command("CONFIG", "SET", "maxmemory", "0")
+        lock.release(retry: Self.quick)
+        #expect(lock.lostDuringRun?.contains("keys during the run") == true, "\(lock.lostDuringRun ?? "nothing said")")
+        // Without INFO: said, not refused.
+        _ = try admin.command("ACL", "SETUSER", "noinfo", "on", ">pw", "~*", "&*", "+@all", "-info")
+        var url = try RedisURL(server.url)
+        url.username = "noinfo"
+        url.password = "pw"
+        let other = try RunLock(folder: folder)
+        #expect(try other.lockRedis(url: url, prefix: "", retry: Self.quick) == nil)
+        #expect(other.warnings.contains { $0.contains("did not let funnel check its eviction policy (INFO refused)") }, "\(other.warnings)")
+        other.release(retry: Self.quick)
+    }
+
     /// A server busy in a script (or loading its data) says "not now": the lock is asked for
     /// again with the retries' backoff, not refused (until 2026-12-06 the run exited 3 at
     /// once; a review: a boot-time timer meets a Redis still loading).

@@ -1,0 +1,48 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Inputs that lie in the output folder. A flat-file rebuild moves the output folder aside
+/// whole and removes the one it moved aside before, so logs kept there (or the pipeline file)
+/// went with it and, at the next rebuild, were deleted for good; and a path pattern that
+/// matches the folder's own files read the sessions, the rejects and the history back as
+/// input every night (rv73g). Both are refused, naming the file or folder.
+enum InputsInOutput {
+    /// Whether `name` is one of the files funnel keeps in an output folder: the outputs, the
+    /// history, the lock, the manifest, a backfill's state, and their temporaries.
+    static func isFunnels(_ name: String) -> Bool {
+        ["sessions.", "rejects", "deleted.ndjson", "redis.resp", "manifest.", "funnel-history.sqlite", "funnel.lock", "backfill."].contains { name.hasPrefix($0) }
+    }
+
+    /// The first input that is one of funnel's own files in `output`.
+    static func ownFile(among files: [InputFile], output: String) -> String? {
+        let folder = Manifest.key(output) + "/"
+        return files.first { file in
+            guard file.path != "-", file.manifestKey.hasPrefix(folder) else { return false }
+            let name = file.manifestKey.dropFirst(folder.count)
+            return !name.contains("/") && isFunnels(String(name))
+        }?.path
+    }
+
+    /// What a flat-file rebuild into `output` would move aside with the outputs: the pipeline
+    /// file, or the folder a path pattern reads from (the pattern's part before its first
+    /// wildcard or `{date`), when it is the output folder or inside it.
+    static func movedByARebuild(pipeline: Pipeline, output: String) -> String? {
+        guard access(output, F_OK) == 0 else { return nil }
+        let folder = Manifest.key(output)
+        func inside(_ path: String) -> Bool {
+            let real = Manifest.key(path)
+            return real == folder || real.hasPrefix(folder + "/")
+        }
+        if inside(pipeline.file) { return "the pipeline file \(pipeline.file) is" }
+        for source in pipeline.sources {
+            for pattern in source.paths where pattern != "-" {
+                let cut = [pattern.firstIndex { "*?[".contains($0) }, pattern.firstRange(of: "{date")?.lowerBound].compactMap { $0 }.min() ?? pattern.endIndex
+                guard let slash = pattern[..<cut].lastIndex(of: "/") else { continue }
+                let fixed = PathTemplate.unescaped(String(pattern[..<slash]))
+                if !fixed.isEmpty, inside(fixed) { return "the inputs of the path pattern '\(PathTemplate.unescaped(pattern))' are" }
+            }
+        }
+        return nil
+    }
+}
