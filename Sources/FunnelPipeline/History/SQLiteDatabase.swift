@@ -47,15 +47,18 @@ final class SQLiteDatabase {
     init(path: String, create: Bool = true) throws(SinkError) {
         Self.configured
         self.path = path
-        // Not through a link (rv73g: a link planted at `funnel-history.sqlite` to an empty
-        // file of another user's got the whole history, umask 077 notwithstanding).
-        let mode = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | (path.isEmpty ? 0 : SQLITE_OPEN_NOFOLLOW)
+        // Not through a link at its name (rv73g: a link planted at `funnel-history.sqlite` to
+        // an empty file of another user's got the whole history, umask 077 notwithstanding).
+        // The name alone: SQLite's SQLITE_OPEN_NOFOLLOW refuses a link anywhere in the path,
+        // and an output folder under a linked folder (`/var/lib/funnel -> /data/funnel`) could
+        // not open its history (rv73j).
+        var named = stat()
+        if !path.isEmpty, lstat(path, &named) == 0, named.st_mode & S_IFMT == S_IFLNK {
+            throw SinkError("cannot open the history database \(path): it is a symbolic link; remove it (funnel makes the file itself)")
+        }
+        let mode = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0)
         guard sqlite3_open_v2(path, &db, mode | SQLITE_OPEN_NOMUTEX, nil) == SQLITE_OK else {
             var message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
-            var status = stat()
-            if !path.isEmpty, lstat(path, &status) == 0, status.st_mode & S_IFMT == S_IFLNK {
-                message = "it is a symbolic link; remove it (funnel makes the file itself)"
-            }
             if let db { message += SinkError.descriptorsRemedy(sqlite3_system_errno(db)) }
             sqlite3_close(db)
             throw SinkError("cannot open the \(path.isEmpty ? "temporary" : "history") database \(path): \(message)")

@@ -10,6 +10,10 @@ public struct InputFile: Sendable {
     public var patternIndex = 0
     /// The day whose `{date}` filled the pattern, as days since 1970-01-01.
     public var day: Int?
+    /// The last day the pattern fills as it fills for `day` (the month's last day for a
+    /// month's file; `day` itself for a daily one): records dated more than a day after it are
+    /// said (`ReadStage`). Nil for a file of no day.
+    public var lastDay: Int?
 
     /// What names the file in its lines' positions (`RecordPosition`), so that a line read
     /// again is known and two lines are never taken for one: the path below the folders of its

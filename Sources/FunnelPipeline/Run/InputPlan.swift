@@ -79,6 +79,7 @@ enum InputPlan {
                     file.sourceIndex = match.source
                     file.patternIndex = match.pattern
                     file.day = match.day?.number
+                    file.lastDay = match.lastDay?.number
                     file.positionName = match.name
                 }
                 file.manifestKey = Manifest.key(path)
@@ -161,6 +162,7 @@ enum InputPlan {
                         file.sourceIndex = sourceIndex
                         file.patternIndex = patternIndex
                         file.day = positionDay?.number
+                        file.lastDay = day.map { Self.lastDay(of: template, filling: filled, from: $0).number }
                         // stdin as a pipeline's path is named by what it holds, as with --input -
                         // (until 2026-12-06 it was `-` every night: the second night's lines were
                         // taken for the first's, exit 0; a review).
@@ -186,6 +188,17 @@ enum InputPlan {
     /// review). A pattern filled by the day alone gives the day itself, after one look back;
     /// one that fills alike over more than a year (`{date:static}`, no date in it at all)
     /// gives nil, as a pattern without `{date}` does.
+    /// The last day from `day` on whose filling of `template` is `filled` (at most 400 days on).
+    static func lastDay(of template: PathTemplate, filling filled: String, from day: Day) -> Day {
+        var last = day
+        for _ in 0..<400 {
+            let later = Day(number: last.number + 1)
+            guard let text = try? template.filled(for: later), text == filled else { return last }
+            last = later
+        }
+        return last
+    }
+
     static func firstDay(of template: PathTemplate, filling filled: String, from day: Day) -> Day? {
         var first = day
         for _ in 0..<400 {

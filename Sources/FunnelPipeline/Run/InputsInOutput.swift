@@ -11,7 +11,16 @@ enum InputsInOutput {
     /// Whether `name` is one of the files funnel keeps in an output folder: the outputs, the
     /// history, the lock, the manifest, a backfill's state, and their temporaries.
     static func isFunnels(_ name: String) -> Bool {
-        ["sessions.", "rejects", "deleted.ndjson", "redis.resp", "manifest.", "funnel-history.sqlite", "funnel.lock", "backfill."].contains { name.hasPrefix($0) }
+        var name = Substring(name)
+        // A temporary or pending name is its file's (`NAME.tmp-PID`, `NAME.pending-TOKEN`).
+        for mark in [".tmp-", ".pending-"] { if let range = name.range(of: mark) { name = name[..<range.lowerBound] } }
+        if name.hasSuffix(".gz") { name = name.dropLast(3) }
+        let exact: Set<Substring> = ["sessions.ndjson", "sessions.csv", "redis.resp", "deleted.ndjson", "rejects.ndjson", "funnel.lock",
+                                     "backfill.state", "backfill.switched", "backfill.rebuilding"]
+        if exact.contains(name) { return true }
+        // `rejects-YYYY-MM-DD.ndjson`, the manifest's and the history's own files.
+        if name.hasPrefix("rejects-"), name.hasSuffix(".ndjson"), name.count == "rejects-2024-01-01.ndjson".count { return true }
+        return name.hasPrefix("manifest.") && name.contains("ndjson") || name.hasPrefix("funnel-history.sqlite")
     }
 
     /// The first input that is one of funnel's own files in `output`.

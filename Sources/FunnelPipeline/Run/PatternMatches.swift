@@ -14,6 +14,8 @@ struct PatternMatches {
         let source: Int
         let pattern: Int
         let day: Day?
+        /// `InputFile.lastDay`.
+        var lastDay: Day?
         let name: String
     }
 
@@ -46,7 +48,7 @@ struct PatternMatches {
                 guard template.hasDate else {
                     guard let filled = try? template.filled(for: nil) else { continue }
                     for path in PathTemplate.glob(filled) {
-                        add(path, Match(source: sourceIndex, pattern: patternIndex, day: nil, name: PathTemplate.positionName(of: path, filled: filled)))
+                        add(path, Match(source: sourceIndex, pattern: patternIndex, day: nil, lastDay: nil, name: PathTemplate.positionName(of: path, filled: filled)))
                     }
                     continue
                 }
@@ -60,7 +62,7 @@ struct PatternMatches {
                 for (path, day) in dated {
                     guard let filled = try? template.filled(for: day) else { continue }
                     add(path, Match(source: sourceIndex, pattern: patternIndex, day: InputPlan.firstDay(of: template, filling: filled, from: day),
-                                    name: PathTemplate.positionName(of: path, filled: filled)))
+                                    lastDay: InputPlan.lastDay(of: template, filling: filled, from: day), name: PathTemplate.positionName(of: path, filled: filled)))
                 }
             }
         }

@@ -159,11 +159,14 @@ final class ReadStage: @unchecked Sendable {
     private var takePageView: LineSource.PageViewTaker?
     /// Access-log lines that took the byte path (for tests).
     private(set) var takenLines = 0
-    /// Records dated after this (epoch milliseconds) are counted (`Tally.future`): a run of
-    /// given days sets it a day past its last day's end. Kept all the same (a clock wrong at
-    /// the source makes a session in its own time); until 2026-12-06 a record of 2099 in a
-    /// 2024 file was kept without a word (rv70c).
-    var futureLimit = Int64.max
+    /// Per file, the time (epoch milliseconds) after which its records are counted
+    /// (`Tally.future`): a day past the end of the last day its pattern fills alike
+    /// (`InputFile.lastDay`); none for a file of no day (a pattern without `{date}`, an
+    /// `--input` file no pattern names), which may hold any day (rv73j: every record of such
+    /// files was said under a range of days). Kept all the same (a clock wrong at the source
+    /// makes a session in its own time); until 2026-12-06 a record of 2099 in a 2024 file was
+    /// kept without a word (rv70c).
+    private let futureLimits: [Int64]
     /// Records set aside by `AheadOrder` as far ahead of their file (for tests).
     private(set) var setAside = 0
     private var fileIndex = 0
@@ -180,6 +183,7 @@ final class ReadStage: @unchecked Sendable {
         self.batchSize = max(1, batchSize)
         files = sources.map(\.file)
         positionPrefixes = files.map(\.positionPrefix)
+        futureLimits = files.map { $0.lastDay.map { Int64($0 + 2) * 86_400_000 } ?? .max }
         positionPrefixBytes = positionPrefixes.map { Array($0.utf8) }
         self.sources = sources
         self.pipeline = pipeline
@@ -372,7 +376,7 @@ final class ReadStage: @unchecked Sendable {
     /// outside ASCII) is made a record as before.
     @inline(__always)
     private func notingFuture(_ record: StreamRecord, index: Int) -> StreamRecord {
-        if record.timestamp > futureLimit {
+        if record.timestamp > futureLimits[index] {
             tally.future += 1
             if tally.firstFuture == nil { tally.firstFuture = "\(files[index].path), \(SessionInspector.utc(record.timestamp))" }
         }

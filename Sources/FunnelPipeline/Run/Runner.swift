@@ -103,7 +103,7 @@ public struct Runner {
         }
         var (files, missing, planWarnings) = try InputPlan.files(pipeline: pipeline, options: options)
         if let own = InputsInOutput.ownFile(among: files, output: output) {
-            throw PipelineError("\(own) is one of funnel's own files in the output folder \(output), and would be read as input (a pattern that matches the folder's sessions, rejects or history reads them back every night): narrow the path pattern, or keep inputs and outputs in separate folders")
+            throw PipelineError("\(own) is one of funnel's own files in the output folder \(output), and would be read as input (a path pattern or --input that takes the folder's sessions, rejects or history reads what funnel wrote back as lines): narrow the pattern, or keep inputs and outputs in separate folders")
         }
         summary.missingInputs = missing
         let kindsRead = Set(files.map(\.source.kind))
@@ -287,7 +287,6 @@ public struct Runner {
                                manifest: options.dryRun ? nil : manifest,
                                progress: Progress(mode: options.progress, total: files.count, paths: files.map(\.path), report: report),
                                batchSize: min(4096, chunkRecords))
-        if let last = options.days.max() { reader.futureLimit = Int64(last.number + 2) * 86_400_000 }
         var failure: SinkError?
         do throws(SinkError) {
             try reader.start()
@@ -325,7 +324,7 @@ public struct Runner {
         }
         if tally.future > 0 {
             let count = tally.future == 1 ? "1 record is" : "\(tally.future) records are"
-            summary.warnings.append("\(count) dated more than a day after the run's last day (first: \(tally.firstFuture ?? "?")): kept, each in a session of its own time; a clock wrong where the line or event was made? (docs/operations.md, \"Exit status and what to do\")")
+            summary.warnings.append("\(count) dated more than a day after the day their file holds (first: \(tally.firstFuture ?? "?")): kept, each in a session of its own time; a clock wrong where the line or event was made? (docs/operations.md, \"Exit status and what to do\")")
         }
         if tally.unreadNumbers > 0 {
             let count = tally.unreadNumbers == 1 ? "1 event held" : "\(tally.unreadNumbers) events held"

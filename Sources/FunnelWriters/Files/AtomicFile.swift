@@ -88,11 +88,13 @@ public final class AtomicFile {
     /// Gives `path` (a file or folder of this run's, about to be renamed over `replaced`) the
     /// mode and group of the regular file or folder at `replaced`, if there is one: what an
     /// operator gave it (0640 for a loader's group, a folder closed to others) stays (rv73g:
-    /// a replaced file came back 0644, and a rebuilt folder 0755).
+    /// a replaced file came back 0644, and a rebuilt folder 0755). The mode only where the group
+    /// is given too: 0640 under another group shuts out the one it was for (rv73j).
     public static func keepMode(of replaced: String, for path: String) {
         var status = stat()
-        guard lstat(replaced, &status) == 0, [S_IFREG, S_IFDIR].contains(status.st_mode & S_IFMT) else { return }
-        _ = chown(path, uid_t.max, status.st_gid)
+        var own = stat()
+        guard lstat(replaced, &status) == 0, [S_IFREG, S_IFDIR].contains(status.st_mode & S_IFMT), lstat(path, &own) == 0,
+              own.st_gid == status.st_gid || chown(path, uid_t.max, status.st_gid) == 0 else { return }
         _ = chmod(path, status.st_mode & 0o7777)
     }
 
@@ -181,9 +183,12 @@ public final class AtomicFile {
         // The file it replaces keeps its mode and group (rv73g: a sessions file an operator
         // made 0640 for a loader's group came back 0644, the group's access gone). A link at
         // the final name is replaced, not followed: its own mode says nothing.
+        // The mode only with the group: 0640 under the run's own group shuts the loader's
+        // group out (rv73j: a run not in that group).
         var replaced = stat()
-        if lstat(path, &replaced) == 0, replaced.st_mode & S_IFMT == S_IFREG {
-            _ = fchown(fd, uid_t.max, replaced.st_gid)
+        var own = stat()
+        if lstat(path, &replaced) == 0, replaced.st_mode & S_IFMT == S_IFREG, fstat(fd, &own) == 0,
+           own.st_gid == replaced.st_gid || fchown(fd, uid_t.max, replaced.st_gid) == 0 {
             _ = fchmod(fd, replaced.st_mode & 0o7777)
         }
         close(fd)

@@ -58,8 +58,8 @@ struct InputNamesTests {
         TestFiles.write(path, Self.line + Self.line.replacingAll("2024-01-05T10:00:00Z", with: time))
         let summary = try run(folder)
         #expect(summary.exitStatus == .success && summary.kept == 2, "\(summary.text)")
-        let said = summary.warnings.filter { $0.contains("after the run's last day") }
-        #expect(said == (isSaid ? ["1 record is dated more than a day after the run's last day (first: \(path), 2099-01-01 00:00:00.000 UTC): kept, each in a session of its own time; a clock wrong where the line or event was made? (docs/operations.md, \"Exit status and what to do\")"] : []), "\(said)")
+        let said = summary.warnings.filter { $0.contains("after the day their file holds") }
+        #expect(said == (isSaid ? ["1 record is dated more than a day after the day their file holds (first: \(path), 2099-01-01 00:00:00.000 UTC): kept, each in a session of its own time; a clock wrong where the line or event was made? (docs/operations.md, \"Exit status and what to do\")"] : []), "\(said)")
     }
 
     /// Ties in time go by the `--input` files' paths, not their places among the arguments
@@ -76,6 +76,8 @@ struct InputNamesTests {
                 + #"{"event":"Purchase","event_id":"p1","timestamp":"2024-01-05T10:01:00Z","anonymous_id":"v1","properties":{"value":"# + value + "}}\n")
         }
         let a = folder + "/in/ev-a-2024-01-05.ndjson", b = folder + "/in/ev-b-2024-01-05.ndjson"
+        // A pipeline of its own: a fixture's may name a geo database a fresh clone lacks.
+        TestFiles.write(folder + "/enhanced.yaml", "sources:\n  - kind: ndjson\n    paths: [\"none/*.ndjson\"]\nschema: enhanced\nsink:\n  kind: ndjson\n")
         var outputs: [String] = []
         for (index, inputs) in [[b, a], [a, b], [b], [a]].enumerated() {
             var options = RunOptions()
@@ -83,7 +85,7 @@ struct InputNamesTests {
             options.inputs = inputs
             options.output = folder + (index < 2 ? "/out\(index)" : "/out2")
             options.progress = .never
-            #expect(try Runner(pipeline: PipelineLoader.load(path: FixtureCase.repositoryRoot + "/fixtures/seed_enhanced/pipeline.yaml"), options: options, report: { _ in }).run().exitStatus == .success)
+            #expect(try Runner(pipeline: PipelineLoader.load(path: folder + "/enhanced.yaml"), options: options, report: { _ in }).run().exitStatus == .success)
             if index != 2 { outputs.append(TestFiles.readText(options.output! + "/sessions.ndjson") ?? "") }
         }
         #expect(outputs[0].contains(#""landing_page":"/press""#) && outputs[0].contains(#""donation_amount":5"#), "\(outputs[0])")

@@ -86,6 +86,21 @@ struct PlantedLinksTests {
         #expect(TestFiles.readText(folder + "/data/ev-2024-01-05.ndjson") == line && !TestFiles.exists(folder + "/data.previous"))
     }
 
+    /// An output folder that is a link, or lies under one, is no planted link: its history
+    /// opens (rv73j: SQLite's own no-follow refused a link anywhere in the path, and every
+    /// night exited 1).
+    @Test func anOutputFolderUnderALinkIsWrittenAsBefore() throws {
+        let folder = TestFiles.temporaryFolder("links-folder")
+        defer { TestFiles.remove(folder) }
+        try FileManager.default.createDirectory(atPath: folder + "/data/out", withIntermediateDirectories: true)
+        #expect(symlink(folder + "/data", folder + "/linked") == 0)
+        #expect(symlink(folder + "/data/out", folder + "/out") == 0)
+        for output in [folder + "/linked/out", folder + "/out"] {
+            #expect(try run(output).exitStatus == .success)
+        }
+        #expect(TestFiles.exists(folder + "/data/out/funnel-history.sqlite"))
+    }
+
     /// A file an operator gave a mode and group keeps them when a run replaces it.
     @Test func aReplacedFileKeepsItsMode() throws {
         let folder = TestFiles.temporaryFolder("links-mode")
