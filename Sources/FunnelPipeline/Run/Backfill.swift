@@ -516,7 +516,7 @@ public struct Backfill {
     static func stoppedRebuild(of output: String, redis: Bool) -> (days: String, toldBy: String, giveUp: [String])? {
         let marker = output + "/" + rebuildingMarker
         let statePath = redis ? output + "/backfill.state" : output + ".rebuild/backfill.state"
-        let key = PipelineLoader.readText(statePath)?.split(separator: "\n").first?.split(separator: "|").first?.split(separator: " ") ?? []
+        let key = stateKey(in: statePath)?.split(separator: " ") ?? []
         let state = key.count >= 3 && key[2] == "rebuild" ? key[0] + " " + key[1] : nil
         let marked = PipelineLoader.readText(marker).map { $0.trimmingCharacters(in: "\n") }
         guard let days = marked ?? state.map(String.init) else { return nil }

@@ -111,7 +111,7 @@ enum InputPlan {
                 // The day before's filling and first day: a month's pattern fills alike all
                 // month, and `{date:static}` every day (25 years of days each looked back 400
                 // days: 12 s before reading; a review).
-                var before: (filled: String, day: Day?)?
+                var before: (filled: String, day: Day?, lastDay: Int?)?
                 // The files the pattern matched for the day before, by their dateless names
                 // (`template.dateless`): one of them without a file of the day's is said.
                 var dayBefore: (day: Int, names: [String: String])?
@@ -120,7 +120,9 @@ enum InputPlan {
                     // Once a pattern and day, not once a file (a year's folder of 8,760 files
                     // took 12 s to list on its last day; a review).
                     let positionDay = before?.filled == filled ? before!.day : day.flatMap { Self.firstDay(of: template, filling: filled, from: $0) }
-                    before = (filled, positionDay)
+                    // So is the last day it fills alike (`InputFile.lastDay`).
+                    let lastDay = before?.filled == filled ? before!.lastDay : day.map { Self.lastDay(of: template, filling: filled, from: $0).number }
+                    before = (filled, positionDay, lastDay)
                     // A link whose target is gone is a file that cannot be read, not one that
                     // is missing: until 2026-12-05 it was left out without a word (`lstat`).
                     var status = stat()
@@ -162,7 +164,7 @@ enum InputPlan {
                         file.sourceIndex = sourceIndex
                         file.patternIndex = patternIndex
                         file.day = positionDay?.number
-                        file.lastDay = day.map { Self.lastDay(of: template, filling: filled, from: $0).number }
+                        file.lastDay = lastDay
                         // stdin as a pipeline's path is named by what it holds, as with --input -
                         // (until 2026-12-06 it was `-` every night: the second night's lines were
                         // taken for the first's, exit 0; a review).
@@ -188,23 +190,23 @@ enum InputPlan {
     /// review). A pattern filled by the day alone gives the day itself, after one look back;
     /// one that fills alike over more than a year (`{date:static}`, no date in it at all)
     /// gives nil, as a pattern without `{date}` does.
-    /// The last day from `day` on whose filling of `template` is `filled` (at most 400 days on).
-    static func lastDay(of template: PathTemplate, filling filled: String, from day: Day) -> Day {
-        var last = day
-        for _ in 0..<400 {
-            let later = Day(number: last.number + 1)
-            guard let text = try? template.filled(for: later), text == filled else { return last }
-            last = later
-        }
-        return last
+    static func firstDay(of template: PathTemplate, filling filled: String, from day: Day) -> Day? {
+        edge(of: template, filling: filled, from: day, by: -1)
     }
 
-    static func firstDay(of template: PathTemplate, filling filled: String, from day: Day) -> Day? {
-        var first = day
+    /// The last day from `day` on whose filling of `template` is `filled` (at most 400 days on).
+    static func lastDay(of template: PathTemplate, filling filled: String, from day: Day) -> Day {
+        edge(of: template, filling: filled, from: day, by: 1) ?? Day(number: day.number + 400)
+    }
+
+    /// The last day, going from `day` by `step`, whose filling of `template` is still `filled`;
+    /// nil when it still is 400 days on.
+    private static func edge(of template: PathTemplate, filling filled: String, from day: Day, by step: Int) -> Day? {
+        var edge = day
         for _ in 0..<400 {
-            let earlier = Day(number: first.number - 1)
-            guard let text = try? template.filled(for: earlier), text == filled else { return first }
-            first = earlier
+            let next = Day(number: edge.number + step)
+            guard let text = try? template.filled(for: next), text == filled else { return edge }
+            edge = next
         }
         return nil
     }

@@ -15,9 +15,10 @@ enum InputsInOutput {
         // A temporary or pending name is its file's (`NAME.tmp-PID`, `NAME.pending-TOKEN`).
         for mark in [".tmp-", ".pending-"] { if let range = name.range(of: mark) { name = name[..<range.lowerBound] } }
         if name.hasSuffix(".gz") { name = name.dropLast(3) }
-        let exact: Set<Substring> = ["sessions.ndjson", "sessions.csv", "redis.resp", "deleted.ndjson", "rejects.ndjson", "funnel.lock",
-                                     "backfill.state", "backfill.switched", "backfill.rebuilding"]
-        if exact.contains(name) { return true }
+        // The outputs by their writers' names (`Runner.outputNames`), the lock, a backfill's files.
+        if Runner.outputNames.contains(String(name)) || ["funnel.lock", "backfill.state", "backfill.switched", Backfill.rebuildingMarker].contains(String(name)) {
+            return true
+        }
         // `rejects-YYYY-MM-DD.ndjson`, the manifest's and the history's own files.
         if name.hasPrefix("rejects-"), name.hasSuffix(".ndjson"), name.count == "rejects-2024-01-01.ndjson".count { return true }
         return name.hasPrefix("manifest.") && name.contains("ndjson") || name.hasPrefix("funnel-history.sqlite")

@@ -94,7 +94,7 @@ final class RunLock {
             case refused(String)
             case held(String, expiresIn: Int64?)
             case evicting(policy: String, limit: String)
-            case colliding(key: String)
+            case colliding(prefix: String, key: String)
             case contended
         }
         var connection: RedisConnection?
@@ -115,7 +115,7 @@ final class RunLock {
                 for other in layout.neighbourPrefixes {
                     let theirs = RedisKeyLayout(prefix: other).bookkeepingKey("generation")
                     switch try current.command([Array("EXISTS".utf8), Array(theirs.utf8)]) {
-                    case .integer(1): return .colliding(key: theirs)
+                    case .integer(1): return .colliding(prefix: other, key: theirs)
                     // Not allowed to look (an ACL): said for a prefix the load warned about.
                     case .error where layout.collision != nil: unchecked.insert("whether another pipeline's keys mix with this one's (EXISTS \(theirs) refused)")
                     default: break
@@ -182,8 +182,7 @@ final class RunLock {
             throw PipelineError("another funnel run (\(Self.describe(holder: holder))) holds the lock \(name)\(expiresIn.map { "; it expires in \(SessionInspector.duration($0)) if that run never releases it" } ?? ""); wait for it, or delete that key if the run is gone")
         case .evicting(let policy, let limit):
             return SinkError("Redis at \(url.redacted) evicts keys when it is full (maxmemory \(limit), maxmemory-policy \(policy)): it would drop funnel's history and sessions without a word, and every night after would be built wrong, exit 0; set maxmemory-policy noeviction (CONFIG SET maxmemory-policy noeviction, and in redis.conf) or load a Redis that evicts nothing, then run again; if it evicted since funnel loaded it, rebuild (docs/operations.md, \"Redis memory\")")
-        case .colliding(let key):
-            let other = String(key.dropLast(RedisKeyLayout().bookkeepingKey("generation").count))
+        case .colliding(let other, let key):
             throw PipelineError("\(url.redacted) holds the history (\(key)) of a pipeline whose key prefix, \(other.isEmpty ? "none" : "'\(other)'"), makes its keys and this one's (key prefix \(prefix.isEmpty ? "none" : "'\(prefix)'")) mix: one's sessions or events keys are the other's; give one of them another prefix or database (a new prefix starts an empty history: rebuild its days under it, docs/operations.md, \"Backfills and reprocessing\")")
         case .contended:
             throw PipelineError("could not take the lock \(name)")
@@ -263,13 +262,7 @@ final class RunLock {
     }
 
     static func evictionPolicy(_ connection: RedisConnection) -> EvictionPolicy? {
-        guard case .string(let bytes)? = try? connection.command([Array("INFO".utf8), Array("memory".utf8)]) else { return .unknown }
-        var fields: [Substring: Substring] = [:]
-        let text = String(decoding: bytes, as: UTF8.self)
-        for line in text.split(whereSeparator: \.isNewline) {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            fields[line[..<colon]] = line[line.index(after: colon)...]
-        }
+        guard let fields = info(connection, "memory") else { return .unknown }
         guard let policy = fields["maxmemory_policy"], policy != "noeviction",
               let limit = fields["maxmemory"].flatMap({ Int64($0) }), limit > 0 else { return nil }
         return .evicting(policy: String(policy), limit: String(fields["maxmemory_human"] ?? "\(limit)"))
@@ -277,22 +270,24 @@ final class RunLock {
 
     /// The keys the server has evicted since it started (`INFO stats`), nil when refused.
     static func evictedKeys(_ connection: RedisConnection) -> Int64? {
-        guard case .string(let bytes)? = try? connection.command([Array("INFO".utf8), Array("stats".utf8)]) else { return nil }
-        for line in String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isNewline) where line.hasPrefix("evicted_keys:") {
-            return Int64(line.dropFirst("evicted_keys:".count))
-        }
-        return nil
+        info(connection, "stats")?["evicted_keys"].flatMap { Int64($0) }
     }
 
     /// The server's `run_id` (`INFO server`), which a restart changes; nil when the server
     /// refuses `INFO` (an ACL without it) or the reply has none.
     private static func runID(_ connection: RedisConnection) -> String? {
-        guard case .string(let bytes)? = try? connection.command([Array("INFO".utf8), Array("server".utf8)]) else { return nil }
-        let text = String(decoding: bytes, as: UTF8.self)
-        for line in text.split(whereSeparator: \.isNewline) where line.hasPrefix("run_id:") {
-            return String(line.dropFirst("run_id:".count))
+        info(connection, "server")?["run_id"].map(String.init)
+    }
+
+    /// The fields (`name:value` lines) of one section of `INFO`; nil when the server refuses it.
+    private static func info(_ connection: RedisConnection, _ section: String) -> [Substring: Substring]? {
+        guard case .string(let bytes)? = try? connection.command([Array("INFO".utf8), Array(section.utf8)]) else { return nil }
+        var fields: [Substring: Substring] = [:]
+        for line in String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isNewline) {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            fields[line[..<colon]] = line[line.index(after: colon)...]
         }
-        return nil
+        return fields
     }
 
     deinit { release() }

@@ -67,6 +67,7 @@ public struct Runner {
         if output.contains("\u{FFFD}") {
             throw PipelineError("the output folder \(TerminalText.oneLine(output)) holds U+FFFD, the mark of a name that is not UTF-8: funnel would write to a folder of another name; name it in UTF-8")
         }
+        let sinkKind = options.sink ?? pipeline.sink.kind
         var lock: RunLock?
         defer { lock?.release() }
         /// Takes the output folder's lock (nothing for a dry run), once.
@@ -82,7 +83,7 @@ public struct Runner {
             // the upgraded funnel resumed it exited 0, and the switch put it away).
             // The way out names what told it (rv73f: a Redis rebuild's state refused again
             // after the marker alone was deleted, as the message said).
-            if !options.folderLockHeld, let stopped = Backfill.stoppedRebuild(of: output, redis: (options.sink ?? pipeline.sink.kind) == .redis) {
+            if !options.folderLockHeld, let stopped = Backfill.stoppedRebuild(of: output, redis: sinkKind == .redis) {
                 let range = TerminalText.oneLine(stopped.days).split(separator: " ").joined(separator: " to ")
                 throw PipelineError("a backfill --rebuild of \(range) into \(output) has not been switched in (\(stopped.toldBy)): what this run wrote would be put away by its switch; resume it first (the same backfill command), then run this again; or, to give the rebuild up, delete \(stopped.giveUp.joined(separator: " and "))")
             }
@@ -107,7 +108,6 @@ public struct Runner {
         }
         summary.missingInputs = missing
         let kindsRead = Set(files.map(\.source.kind))
-        let sinkKind = options.sink ?? pipeline.sink.kind
         summary.warnings += pipeline.loadWarnings.filter {
             (options.inputs.isEmpty || $0.kind.map(kindsRead.contains) ?? true) && !($0.aboutTheFilesSink && sinkKind != pipeline.sink.kind)
         }.map(\.text) + planWarnings

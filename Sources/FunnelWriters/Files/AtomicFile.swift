@@ -91,11 +91,21 @@ public final class AtomicFile {
     /// a replaced file came back 0644, and a rebuilt folder 0755). The mode only where the group
     /// is given too: 0640 under another group shuts out the one it was for (rv73j).
     public static func keepMode(of replaced: String, for path: String) {
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        keepMode(of: replaced, onto: fd)
+        close(fd)
+    }
+
+    /// `keepMode(of:for:)` onto an open file or folder: the mode only with the group, as 0640
+    /// under the run's own group shuts the loader's group out (rv73j: a run not in that group).
+    private static func keepMode(of replaced: String, onto fd: Int32) {
         var status = stat()
         var own = stat()
-        guard lstat(replaced, &status) == 0, [S_IFREG, S_IFDIR].contains(status.st_mode & S_IFMT), lstat(path, &own) == 0,
-              own.st_gid == status.st_gid || chown(path, uid_t.max, status.st_gid) == 0 else { return }
-        _ = chmod(path, status.st_mode & 0o7777)
+        guard lstat(replaced, &status) == 0, [S_IFREG, S_IFDIR].contains(status.st_mode & S_IFMT), fstat(fd, &own) == 0,
+              own.st_mode & S_IFMT == status.st_mode & S_IFMT,
+              own.st_gid == status.st_gid || fchown(fd, uid_t.max, status.st_gid) == 0 else { return }
+        _ = fchmod(fd, status.st_mode & 0o7777)
     }
 
     /// Fsyncs `folder`, so that a rename in it survives a power cut.
@@ -183,14 +193,7 @@ public final class AtomicFile {
         // The file it replaces keeps its mode and group (rv73g: a sessions file an operator
         // made 0640 for a loader's group came back 0644, the group's access gone). A link at
         // the final name is replaced, not followed: its own mode says nothing.
-        // The mode only with the group: 0640 under the run's own group shuts the loader's
-        // group out (rv73j: a run not in that group).
-        var replaced = stat()
-        var own = stat()
-        if lstat(path, &replaced) == 0, replaced.st_mode & S_IFMT == S_IFREG, fstat(fd, &own) == 0,
-           own.st_gid == replaced.st_gid || fchown(fd, uid_t.max, replaced.st_gid) == 0 {
-            _ = fchmod(fd, replaced.st_mode & 0o7777)
-        }
+        Self.keepMode(of: path, onto: fd)
         close(fd)
         finished = true
         guard rename(temporaryPath, path) == 0 else {

@@ -32,15 +32,16 @@ public struct RedisKeyLayout: Sendable, Hashable {
     /// counted as the first's own, and the first's rebuild swapped them away), nor a name's
     /// longer relatives (`funnel:settings:theme` is another application's; rv73f).
     public func owns(_ key: [UInt8]) -> Bool {
-        let head = Array(prefix.utf8)
-        guard key.starts(with: head) else { return false }
+        // (Over the UTF-8 views, which make no array: a rebuild asks it of every key of two
+        // databases.)
+        guard key.starts(with: prefix.utf8) else { return false }
         // Another pipeline's history under a prefix that begins with this one's (`sess:`,
         // `events:`): its count of committed runs tells it, whatever namespace of this one's
         // it lies in (rv73i: a pipeline without a prefix took every key of a `sess:` one's
         // for its own, and its rebuild swapped them away).
-        let generation = Array((Self.bookkeepingPrefix + "generation").utf8)
-        if key.count > head.count + generation.count, key.suffix(generation.count).elementsEqual(generation) { return false }
-        let rest = key.dropFirst(head.count)
+        let generation = Self.generationKey.utf8
+        if key.count > prefix.utf8.count + generation.count, key.suffix(generation.count).elementsEqual(generation) { return false }
+        let rest = key.dropFirst(prefix.utf8.count)
         if rest.starts(with: Self.sessionPrefix.utf8) || rest.starts(with: Self.eventsPrefix.utf8) { return true }
         guard rest.starts(with: Self.bookkeepingPrefix.utf8) else { return false }
         let name = rest.dropFirst(Self.bookkeepingPrefix.utf8.count)
@@ -94,6 +95,9 @@ public struct RedisKeyLayout: Sendable, Hashable {
         }
         return nil
     }
+
+    /// The history's count of committed runs (`RedisHistoryStore`), after the prefix.
+    static let generationKey = bookkeepingPrefix + "generation"
 
     static let sessionPrefix = "sess:"
     static let eventsPrefix = "events:sess:"
