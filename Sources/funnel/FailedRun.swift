@@ -7,9 +7,14 @@ import FunnelPipeline
 /// before the run wrote them, and for every usage error (`--progress nevr`, `--from` after
 /// `--to`) in all cases.
 enum FailedRun {
-    static func record(_ error: any Error, pipeline: String, days: [Day] = [], summaryJSON: String?, metricsFile: String?) {
+    /// A `--dry-run` that fails says it was one, and keeps the last real run's exit status in
+    /// the metrics, as a dry run that ends does (rv74a: one stopped by `--progress nevr` or a
+    /// day that does not exist said `funnel_dry_run 0` and `funnel_exit_status 1`, over the
+    /// nightly's status, and the next dry run kept that 1).
+    static func record(_ error: any Error, pipeline: String, days: [Day] = [], dryRun: Bool = false, summaryJSON: String?, metricsFile: String?) {
         let problem = (error as? PipelineError)?.description ?? String(describing: error)
-        let failed = RunSummary.failed(pipeline: pipeline, problem: problem, missingInputs: (error as? PipelineError)?.missingInputs ?? [], days: days)
+        var failed = RunSummary.failed(pipeline: pipeline, problem: problem, missingInputs: (error as? PipelineError)?.missingInputs ?? [], days: days)
+        failed.dryRun = dryRun
         write(failed, pipeline: pipeline, summaryJSON: summaryJSON, metricsFile: metricsFile)
     }
 
@@ -23,9 +28,10 @@ enum FailedRun {
     /// Watches for the signals that stop a run (`StopSignals`), to write the files a monitor
     /// reads, saying so, before the process ends with 128 + the signal. Called first in a
     /// command, before any thread is started.
-    static func watchSignals(pipeline: String, summaryJSON: String?, metricsFile: String?) {
+    static func watchSignals(pipeline: String, dryRun: Bool = false, summaryJSON: String?, metricsFile: String?) {
         StopSignals.watch { signal in
-            let stopped = RunSummary.stopped(pipeline: pipeline, signal: signal)
+            var stopped = RunSummary.stopped(pipeline: pipeline, signal: signal)
+            stopped.dryRun = dryRun
             // The files first: stderr may be a pipe nobody reads any more.
             write(stopped, pipeline: pipeline, summaryJSON: summaryJSON, metricsFile: metricsFile)
             StopSignals.say("\nfunnel: \(stopped.problems[0])\n")

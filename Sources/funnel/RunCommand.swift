@@ -45,7 +45,7 @@ struct RunCommand: ParsableCommand {
     var summaryJSON: String?
 
     func run() throws {
-        FailedRun.watchSignals(pipeline: pipeline, summaryJSON: summaryJSON, metricsFile: sinkOptions.metricsFile)
+        FailedRun.watchSignals(pipeline: pipeline, dryRun: dryRun, summaryJSON: summaryJSON, metricsFile: sinkOptions.metricsFile)
         defer { StopSignals.end() }
         var options = RunOptions()
         do {
@@ -86,7 +86,7 @@ struct RunCommand: ParsableCommand {
         } catch let exit as ExitCode {
             throw exit
         } catch {
-            FailedRun.record(error, pipeline: pipeline, days: options.days, summaryJSON: summaryJSON, metricsFile: sinkOptions.metricsFile)
+            FailedRun.record(error, pipeline: pipeline, days: options.days, dryRun: dryRun, summaryJSON: summaryJSON, metricsFile: sinkOptions.metricsFile)
             throw FailedRun.exit(error)
         }
     }

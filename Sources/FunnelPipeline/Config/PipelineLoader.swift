@@ -35,10 +35,38 @@ public enum PipelineLoader {
         } catch {
             throw PipelineError("\(file): not valid YAML: \(YAMLProblem.text(of: error, in: text))")
         }
+        try refuseExpansion(root, file: file)
         do {
             return try read(root, file: file)
         } catch {
             throw PipelineLines(root).locate(error, file: file)
+        }
+    }
+
+    /// The most nodes a pipeline file may hold once its aliases are expanded; the largest
+    /// example in `pipelines/` holds a few hundred.
+    public static let nodeLimit = 100_000
+
+    /// Refuses a file whose aliases (`*name`) expand it past `nodeLimit` nodes before anything
+    /// walks it: ten nested lists of ten aliases, 600 bytes, are 10^10 nodes once walked, and
+    /// the run died for want of memory, exit 134, with neither `--summary-json` nor
+    /// `--metrics-file` written (rv74a). The count stops at the limit, so the refusal costs
+    /// no more than the limit.
+    private static func refuseExpansion(_ root: Node, file: String) throws(PipelineError) {
+        var left = nodeLimit
+        var pending = [root]
+        while let node = pending.popLast() {
+            left -= 1
+            guard left >= 0 else {
+                throw PipelineError(
+                    "\(file): the file holds more than \(nodeLimit) YAML nodes once its aliases (*name) are expanded; "
+                        + "a pipeline needs a few hundred: write the lists out, or check that no anchor refers to itself through others")
+            }
+            switch node {
+            case .scalar, .alias: break
+            case let .mapping(mapping): for (key, value) in mapping { pending.append(key); pending.append(value) }
+            case let .sequence(sequence): pending.append(contentsOf: sequence)
+            }
         }
     }
 

@@ -405,6 +405,10 @@ final class SQLiteDatabase {
     /// run's), the remedy when the process ran out of descriptors (rv70d), else nothing.
     private var fullHint: String {
         if sqlite3_errcode(db) & 0xFF == SQLITE_FULL { return SinkError.fullDiskHint }
+        // A damaged file is said with its way out (rv74a: "file is not a database", alone).
+        if !path.isEmpty, [SQLITE_NOTADB, SQLITE_CORRUPT].contains(sqlite3_errcode(db) & 0xFF) {
+            return "; the history is damaged: put back a copy from a backup, or move the output folder aside and rebuild its days into it, funnel backfill PIPELINE --from FIRST --to LAST --rebuild (docs/operations.md, \"After a failed night\")"
+        }
         let code = sqlite3_system_errno(db)
         // Past `ulimit -f` SQLite says "disk I/O error" (rv72a), its write cut short without
         // an errno at times: an I/O error under a file size limit names the limit.

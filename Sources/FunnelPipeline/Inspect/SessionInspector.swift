@@ -100,7 +100,7 @@ public struct SessionInspector {
         let type: String
         switch try connection.command("TYPE", name) {
         case .status(let text): type = text
-        case .error(let text): throw RedisError(.unusable, "TYPE \(name): \(text)")
+        case .error(let text): throw RedisError(.unusable, "TYPE \(name): \(RedisError.clause(text))\(RedisError.remedy(text))")
         default: type = "none"
         }
         var ttl: Int64?

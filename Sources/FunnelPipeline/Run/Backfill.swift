@@ -590,6 +590,10 @@ public struct Backfill {
             throw PipelineError("database \(url.db) of \(url.redacted) holds keys that are not this pipeline's (\(foreign.prefix(3).map { "'\($0)'" }.joined(separator: ", "))\(foreign.count > 3 ? ", ..." : "")), and \(fateAndRemedy) (docs/operations.md)")
         case .success:
             break
+        case .failure(let failure) where failure.message.contains("DB index is out of range"):
+            // Nothing to warn of: the rebuild cannot use it (rv74a: a warning that FLUSHDB
+            // empties it, then exit 3 naming a URL nobody wrote).
+            throw PipelineError("database \(url.db) does not exist on \(url.redacted) (\(failure.message)): a rebuild loads into a staging database, --staging-db or by default the one after the live one; name one that exists")
         case .failure(let failure):
             report("  warning: cannot check database \(url.db) for keys that are not this pipeline's (\(failure.message)); \(warning)\n")
         }

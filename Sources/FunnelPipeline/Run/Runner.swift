@@ -363,7 +363,13 @@ public struct Runner {
         }
 
         if summary.rejectRate > summary.maxRejectRate {
-            summary.problems.append("rejected \(summary.rejectedTotal) of \(summary.linesRead) lines, more than the limit of \(summary.maxRejectRate); check the source's format setting")
+            // The reasons, most first, and advice for the commonest (rv74a: "check the source's
+            // format setting" was said of NDJSON sources, which have none).
+            let reasons = summary.rejected.filter { $0.value > 0 }.sorted { ($1.value, $0.key) < ($0.value, $1.key) }
+            let advice = reasons.first?.key == .formatMismatch
+                ? "check the access-log source's format setting against a line of the log"
+                : "rejects.ndjson gives each line's reason and detail"
+            summary.problems.append("rejected \(summary.rejectedTotal) of \(summary.linesRead) lines (\(reasons.prefix(3).map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", "))), more than the limit of \(summary.maxRejectRate); \(advice)")
             summary.exitStatus = .inputDamaged
         }
         var outputsInPlace = false
@@ -546,6 +552,12 @@ public struct Runner {
             if mkdir(prefix, 0o755) != 0 && errno != EEXIST {
                 throw PipelineError("cannot create output folder \(path): \(String(cString: strerror(errno)))")
             }
+        }
+        // A file of that name is said as one (rv74a: "cannot open the run lock
+        // .../funnel.lock: Not a directory" blamed the lock).
+        var status = stat()
+        if stat(path, &status) == 0, status.st_mode & S_IFMT != S_IFDIR {
+            throw PipelineError("the output folder \(path) is a file, not a folder: name a folder, or a path that does not exist yet")
         }
     }
 

@@ -69,8 +69,11 @@ public struct AccessLogFormat: Sendable, Hashable {
         if !literal.isEmpty { tokens.append(.literal(literal)) }
         guard tokens.contains(where: { if case .variable = $0 { true } else { false } }) else {
             // `Combined` is the likelier meaning of such a format than a log of literals.
+            // Any other word is a misspelt name (`combinde`, rv74a), and the names are said.
             let named = ["combined", "common"].first { $0 == text.lowercased().filter { $0 != " " } }
-            throw AccessLogFormatError("log format \"\(text)\" has no $variables\(named.map { "; the named formats are written in lower case: \($0)" } ?? "")")
+            let hint = named.map { "; the named formats are written in lower case: \($0)" }
+                ?? "; name combined or common, or give an nginx log_format such as \(AccessLogFormat.common)"
+            throw AccessLogFormatError("log format \"\(text)\" has no $variables\(hint)")
         }
         self.tokens = tokens
     }

@@ -454,6 +454,12 @@ public struct AccessLogParser: Sendable {
             if let badStatus {
                 return .reject(.formatMismatch, detail: "status \"\(String(decoding: badStatus.prefix(40), as: UTF8.self))\" is not a three-digit number")
             }
+            // No address holds a space: one that does took in the fields the format left out
+            // (`$remote_addr [$time_local]` over a combined log made it "198.51.1.17 - -", and
+            // every fingerprint, hence every visitor and session id, was another, exit 0: rv74a).
+            if let address = remoteAddr?.bytes, address.contains(where: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) {
+                return .reject(.formatMismatch, detail: "remote_addr \"\(String(decoding: address.prefix(40), as: UTF8.self))\" holds a space: the format's text around $remote_addr does not fit the line")
+            }
             guard timePrecision > 0 else { return .reject(.formatMismatch, detail: "the time field is empty") }
             guard let time else { return .reject(.badTimestamp, detail: "impossible or out-of-range time \"\(timeText.map { String(decoding: $0, as: UTF8.self) } ?? "")\"") }
             let parts: URLParts?

@@ -51,7 +51,9 @@ public final class RedisConnection {
             }
         }
         if url.db != 0, case .error(let message) = try command([Array("SELECT".utf8), Array(String(url.db).utf8)]) {
-            throw RedisError(.rejected(message), "Redis at \(url) refused SELECT \(url.db): \(scrub(message))")
+            // A database past the server's `databases` setting (16 by default; rv74a).
+            let remedy = message.contains("out of range") ? "; this Redis has fewer databases (its databases setting): name one below it" : ""
+            throw RedisError(.rejected(message), "Redis at \(url) refused SELECT \(url.db): \(RedisError.clause(scrub(message)))\(remedy)")
         }
     }
 

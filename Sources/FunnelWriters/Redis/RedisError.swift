@@ -54,10 +54,27 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
         if isTransientReply(reply) { throw RedisError(.rejected(reply), message()) }
     }
 
+    /// What to do about a refusal, by its code, to end a message with (", " and the advice), or
+    /// "" for a code without one. The run lock and `inspect` meet a refusal first, and said
+    /// Redis's words alone (rv74a: NOAUTH was "Redis refused the run lock"); an `OOM` inside
+    /// `EXECABORT` is an `OOM` (it was said as a rejected EXEC).
+    public static func remedy(_ reply: String) -> String {
+        var code = reply.prefix { $0 != " " }
+        if code == "EXECABORT", reply.contains("OOM") { code = "OOM" }
+        switch code {
+        case "NOAUTH": return "; Redis requires a password: put it in the URL or set \(RedisURL.passwordVariable)"
+        case "WRONGPASS": return "; check the URL's user name and the password (the URL's or \(RedisURL.passwordVariable))"
+        case "NOPERM": return "; grant the user the commands and keys funnel uses (README.md, the ACL SETUSER line)"
+        case "OOM": return "; Redis is out of memory: raise its maxmemory or free memory, then run the same days again"
+        case "READONLY": return "; this Redis is a read-only replica: give --redis-url the primary"
+        default: return ""
+        }
+    }
+
     public var description: String { message }
 
     /// A server message without its final period, to be embedded in a longer sentence.
-    static func clause(_ text: String) -> String {
+    public static func clause(_ text: String) -> String {
         text.hasSuffix(".") ? String(text.dropLast()) : text
     }
 }

@@ -171,8 +171,8 @@ public final class RedisSessionWriter: PreparedSessionSink {
             text = "Redis at \(url) requires a password (\(RedisError.clause(message))). Put it in the URL or set \(RedisURL.passwordVariable)."
         case "NOPERM":
             text = "Redis at \(url) denied \(command) for session \(session.id) (\(RedisError.clause(message))). Grant the user +@write and access to the keys."
-        case "OOM":
-            text = "Redis at \(url) is out of memory (maxmemory) writing session \(session.id): \(message)"
+        case _ where code == "OOM" || (code == "EXECABORT" && message.contains("OOM")):
+            text = "Redis at \(url) is out of memory (maxmemory) writing session \(session.id): \(message)\(RedisError.remedy(message))"
         default:
             text = "Redis at \(url) rejected \(command) for session \(session.id): \(message)"
         }

@@ -831,6 +831,15 @@ struct OperationsTests {
         _ = try admin.command("DEL", "dashboard:cache")
         _ = try admin.command("SET", "funnel:generation", "3")
         #expect(try backfill(days, days.dates[...], output: scratch + "/live", redisURL: server.url, rebuild: true) == .success)
+        // A staging database past the server's last is refused as such (rv74a: a warning that
+        // FLUSHDB empties it, then exit 3 naming a URL nobody wrote).
+        var warned = ""
+        #expect {
+            _ = try backfill(days, days.dates[...], output: scratch + "/last", redisURL: "redis://127.0.0.1:\(server.port)/15", rebuild: true, log: { warned += $0 })
+        } throws: { error in
+            "\(error)".contains("database 16 does not exist on redis://127.0.0.1:\(server.port)/16") && "\(error)".contains("name one that exists")
+        }
+        #expect(!warned.contains("FLUSHDB empties it"), "\(warned)")
     }
 
     /// Keys of another written to the live database during a rebuild's days (or between its

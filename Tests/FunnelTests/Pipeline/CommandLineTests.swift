@@ -55,6 +55,25 @@ struct CommandLineTests {
         #expect(result.stderr.contains("sessions     1 made (dry run: none written)"), "\(result)")
     }
 
+    /// A dry run that fails on a usage or pipeline error says it was a dry run, and keeps the
+    /// last real run's exit status in the metrics (rv74a: it wrote `funnel_dry_run 0` and
+    /// `funnel_exit_status 1` over the nightly's 0, and a later dry run kept that 1).
+    @Test func aDryRunThatFailsKeepsTheNightsStatus() throws {
+        let folder = TestFiles.temporaryFolder("cli-dry-failed")
+        defer { TestFiles.remove(folder) }
+        let metrics = folder + "/funnel.prom", summary = folder + "/summary.json"
+        let night = try funnel(["run", Self.fixture("seed_mvp"), "--output", folder + "/out", "--progress", "never", "--metrics-file", metrics])
+        #expect(night.status == 0, "\(night)")
+        for wrong in [["--progress", "nevr"], ["--date", "2024-02-30", "--progress", "never"]] {
+            let dry = try funnel(["run", Self.fixture("seed_mvp"), "--output", folder + "/out", "--dry-run", "--metrics-file", metrics, "--summary-json", summary] + wrong)
+            #expect(dry.status == 1, "\(dry)")
+            let text = try #require(TestFiles.readText(metrics))
+            #expect(text.contains("funnel_exit_status{pipeline=\"\(Self.fixture("seed_mvp"))\"} 0\n"), "\(wrong): \(text)")
+            #expect(text.contains("funnel_dry_run{pipeline=\"\(Self.fixture("seed_mvp"))\"} 1"), "\(wrong): \(text)")
+            #expect(TestFiles.readText(summary)?.contains("\"dry_run\":true") == true, "\(wrong): \(TestFiles.readText(summary) ?? "")")
+        }
+    }
+
     /// `funnel` alone is a usage error (exit 1, with the help; it exited 0), `--help` is not;
     /// an error a subcommand finds after parsing shows that subcommand's usage, not the
     /// root's `funnel <subcommand>` (a review).
@@ -567,6 +586,44 @@ struct CommandLineTests {
         #expect(result.stderr.contains("problem"), "\(result)")
     }
 
+    /// An output "folder" that is a file is said as one, and a history that is no database
+    /// with its way out (rv74a: "cannot open the run lock .../funnel.lock: Not a directory";
+    /// "file is not a database" alone).
+    @Test func anOutputThatIsAFileAndADamagedHistoryAreSaid() throws {
+        let folder = TestFiles.temporaryFolder("cli-output-file")
+        defer { TestFiles.remove(folder) }
+        TestFiles.write(folder + "/afile", "x")
+        let file = try funnel(["run", Self.fixture("seed_mvp"), "--output", folder + "/afile", "--progress", "never"])
+        #expect(file.status == 1, "\(file)")
+        #expect(file.stderr.contains("the output folder \(folder)/afile is a file, not a folder"), "\(file)")
+        try FileManager.default.createDirectory(atPath: folder + "/out", withIntermediateDirectories: true)
+        TestFiles.write(folder + "/out/funnel-history.sqlite", String(repeating: "not a database\n", count: 400))
+        let damaged = try funnel(["run", Self.fixture("seed_mvp"), "--output", folder + "/out", "--progress", "never"])
+        #expect(damaged.status == 1, "\(damaged)")
+        #expect(damaged.stderr.contains("file is not a database; the history is damaged: put back a copy from a backup, or move the output folder aside"), "\(damaged)")
+    }
+
+    /// Too many rejects are said with their reasons, most first, and advice for the commonest:
+    /// a log format only for `format_mismatch` (rv74a: "check the source's format setting" of
+    /// an NDJSON source, which has none).
+    @Test func tooManyRejectsAreSaidByReason() throws {
+        let folder = TestFiles.temporaryFolder("cli-reject-reasons")
+        defer { TestFiles.remove(folder) }
+        ndjsonPipeline(folder, paths: "e.ndjson")
+        TestFiles.write(folder + "/e.ndjson", """
+        {"event":"page_view","timestamp":"2024-03-01T10:00:00Z","visitor_id":"v1","url":"https://film.example/"}
+        {"event":"page_view",
+        not json
+        ["an array"]
+
+        """)
+        let ndjson = try funnel(["run", folder + "/pipeline.yaml", "--progress", "never"])
+        #expect(ndjson.status == 2, "\(ndjson)")
+        #expect(ndjson.stderr.contains("rejected 4 of 4 lines (bad_json 2, no_identity 1, not_an_object 1), more than the limit of 0.01; rejects.ndjson gives each line's reason and detail"), "\(ndjson)")
+        let log = try funnel(["run", Self.fixture("reject_rate_exceeded"), "--output", folder + "/log", "--progress", "never"])
+        #expect(log.stderr.contains("(format_mismatch 1), more than the limit of 0.01; check the access-log source's format setting"), "\(log)")
+    }
+
     @Test func rejectRateLimitFromTheCommandLineDecides() throws {
         let output = TestFiles.temporaryFolder("cli-reject-limit")
         defer { TestFiles.remove(output) }
@@ -663,9 +720,11 @@ struct CommandLineTests {
 
     /// A Redis that refuses the run's first command, the lock (no password given where one
     /// is required, out of memory), is a sink failure: exit 3, in Redis's words, nothing
-    /// written. Until 2026-12-05 it was exit 1, "could not take the lock", Redis's reason lost.
-    @Test(arguments: [(["--requirepass", "s3cret"], "NOAUTH"), (["--maxmemory", "1", "--maxmemory-policy", "noeviction"], "OOM")])
-    func aRedisThatRefusesTheLockIsASinkFailureInItsOwnWords(arguments: [String], reason: String) throws {
+    /// written. Until 2026-12-05 it was exit 1, "could not take the lock", Redis's reason lost;
+    /// until rv74a without what to do.
+    @Test(arguments: [(["--requirepass", "s3cret"], "NOAUTH", "; Redis requires a password: put it in the URL or set REDIS_PASSWORD"),
+                      (["--maxmemory", "1", "--maxmemory-policy", "noeviction"], "OOM", "; Redis is out of memory: raise its maxmemory")])
+    func aRedisThatRefusesTheLockIsASinkFailureInItsOwnWords(arguments: [String], reason: String, remedy: String) throws {
         let server = try RedisServer(arguments: arguments)
         defer { server.stop() }
         let output = TestFiles.temporaryFolder("cli-redis-refuses")
@@ -676,6 +735,7 @@ struct CommandLineTests {
                                 environment: ["REDIS_PASSWORD": nil], timeout: .seconds(30))
         #expect(result.status == 3, "\(result)")
         #expect(result.stderr.contains("Redis refused the run lock funnel:lock on redis://127.0.0.1:\(server.port)/0: \(reason)"), "\(result)")
+        #expect(result.stderr.contains(remedy), "\(result)")
         // Until 2026-12-05 a run stopped here wrote no metrics.
         #expect(TestFiles.readText(metrics)?.contains("funnel_exit_status{pipeline=\"\(Self.fixture("seed_mvp"))\"} 3") == true)
     }

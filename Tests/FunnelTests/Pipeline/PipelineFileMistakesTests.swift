@@ -172,6 +172,36 @@ struct PipelineFileMistakesTests {
         #expect(message.contains("the named formats are written in lower case: combined"), "\(message)")
     }
 
+    /// A Redis URL written under another key is quoted without its password (rv74a:
+    /// `sink.kind: redis://u:PwLeak1@...` put the password on stderr and in `--summary-json`).
+    @Test func aURLQuotedInAMessageHasNoPassword() {
+        let message = failure(source("sink:\n  kind: redis://u:PwLeak1@127.0.0.1:7931/0\n"))
+        #expect(message.contains("'redis://u:***@127.0.0.1:7931/0'") && !message.contains("PwLeak1"), "\(message)")
+        let host = failure(source("site:\n  hosts: [\"redis://:P%40ss@[::1]:6379/0\"]\n"))
+        #expect(host.contains("'redis://:***@[::1]:6379/0' is not a host name") && !host.contains("P%40ss"), "\(host)")
+    }
+
+    /// Any other word where a format belongs is a misspelt name, and the names are said (rv74a).
+    @Test func aMisspeltFormatNameIsSaid() {
+        let message = failure("sources:\n  - kind: access_log\n    format: combinde\n    paths: [a.log]\n")
+        #expect(message.contains("log format \"combinde\" has no $variables; name combined or common, or give an nginx log_format"), "\(message)")
+    }
+
+    /// Aliases that expand the file past `nodeLimit` nodes are refused before anything walks
+    /// the tree (rv74a: ten nested lists of ten aliases, 600 bytes, crashed the run for want of
+    /// memory, exit 134); aliases used as intended load.
+    @Test func aliasesThatExpandPastTheLimitAreRefused() throws {
+        var text = "a0: &a0 [\(Array(repeating: "x", count: 10).joined(separator: ","))]\n"
+        for level in 1...9 { text += "a\(level): &a\(level) [\(Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ","))]\n" }
+        let message = failure(text + source(paths: "*a9"))
+        #expect(message.contains("more than \(PipelineLoader.nodeLimit) YAML nodes once its aliases (*name) are expanded"), "\(message)")
+        // A list shared through an alias, the pipeline's few nodes.
+        let shared = try PipelineLoader.parse(
+            "sources:\n  - kind: ndjson\n    paths: &days [a.ndjson, b.ndjson]\n  - kind: access_log\n    format: combined\n    paths: *days\n",
+            file: Self.file)
+        #expect(shared.sources.map(\.paths.count) == [2, 2])
+    }
+
     /// A section whose keys are commented out is empty, its defaults kept.
     @Test func aSectionLeftEmptyKeepsItsDefaults() throws {
         let pipeline = try PipelineLoader.parse(source("filters:\n#  exclude_paths: [/api/*]\nsessions:\nsink: ~\n"), file: Self.file)

@@ -417,6 +417,22 @@ struct AccessLogParserTests {
         #expect(detail.contains("is not a three-digit number"), "\(detail)")
     }
 
+    /// A format that leaves out ` - $remote_user` gives `$remote_addr` the fields it skipped:
+    /// no address holds a space, so the line is a `format_mismatch`, not a visitor whose
+    /// fingerprint is made of "198.51.1.17 - -" (rv74a: every session id changed, exit 0).
+    @Test func anAddressHoldingASpaceIsAFormatMismatch() throws {
+        let line = #"198.51.1.17 - - [01/Mar/2024:10:00:00 +0000] "GET /watch HTTP/1.1" 200"#
+        let outcome = try parse(line, format: #"$remote_addr [$time_local] "$request" $status"#)
+        guard case .reject(let reason, let detail) = outcome else {
+            Issue.record("not rejected: \(outcome)")
+            return
+        }
+        #expect(reason == .formatMismatch)
+        #expect(detail.contains("remote_addr \"198.51.1.17 - -\" holds a space"), "\(detail)")
+        // The format that fits takes the address alone.
+        #expect(try record(line, format: #"$remote_addr - $remote_user [$time_local] "$request" $status"#).ip == "198.51.1.17")
+    }
+
     /// `$http_host` is the Host header, port included: the record's host is the name alone.
     @Test func theHostHeadersPortIsNoPartOfTheHost() throws {
         let r = try record(#"203.0.113.9 [01/Mar/2024:10:00:00 +0000] "GET /watch HTTP/1.1" 200 Film.Example:8443"#,

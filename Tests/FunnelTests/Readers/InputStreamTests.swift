@@ -151,6 +151,17 @@ struct InputStreamTests {
         }
     }
 
+    /// A link whose target is gone is said as one, with its target (rv74a: "No such file or
+    /// directory" of a name `ls` lists).
+    @Test func aLinkToNothingIsSaidAsOne() throws {
+        let folder = TestFiles.temporaryFolder("input-dangling")
+        defer { TestFiles.remove(folder) }
+        #expect(symlink(folder + "/gone.log.gz", folder + "/a.log.gz") == 0)
+        #expect { try InputStream(path: folder + "/a.log.gz") } throws: { error in
+            "\(error)" == "cannot read input \(folder)/a.log.gz: it is a symbolic link to \(folder)/gone.log.gz, which does not exist"
+        }
+    }
+
     /// CRC-32 (IEEE, reflected), written out here so the stream's is checked against code it
     /// does not share.
     private static func crc32(_ bytes: some Collection<UInt8>) -> UInt {
