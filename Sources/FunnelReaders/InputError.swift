@@ -17,11 +17,12 @@ public struct InputError: Error, CustomStringConvertible, Sendable {
         // A link whose target is gone is listed by `ls`: "No such file or directory" of a
         // name the user sees read as funnel's fault (rv74a).
         if code == ENOENT, let target = Self.linkTarget(path) {
-            reason = "it is a symbolic link to \(target), which does not exist"
+            reason = "it is a symbolic link to \(target), which leads to no file"
         }
     }
 
-    private static func linkTarget(_ path: String) -> String? {
+    /// Where the link at `path` points, or nil when `path` is no link.
+    public static func linkTarget(_ path: String) -> String? {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let count = readlink(path, &buffer, buffer.count - 1)
         guard count > 0 else { return nil }

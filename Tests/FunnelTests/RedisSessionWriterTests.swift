@@ -165,13 +165,13 @@ struct RedisSessionWriterTests {
         #expect(notices.isEmpty, "a refused command is not retried: \(notices)")
         #expect(!message.contains("attempts"), "\(message)")
         #expect(message.contains("out of memory") && message.contains("OOM") && message.contains("session 0000000000000000"))
-        #expect(message.contains("raise its maxmemory or free memory, then run the same days again"), "\(message)")
+        #expect(message.contains("OOM command not allowed when used memory > 'maxmemory'; raise Redis's maxmemory or free memory, then run the same days again"), "\(message)")
     }
 
     /// A refusal's remedy by its code; an `OOM` that aborted a transaction is an `OOM` (rv74a:
     /// said as "rejected EXEC", without what to do).
     @Test func aRefusalIsSaidWithWhatToDo() {
-        #expect(RedisError.remedy("EXECABORT Transaction discarded because of: OOM command not allowed when used memory > 'maxmemory'.").contains("out of memory: raise its maxmemory"))
+        #expect(RedisError.remedy("EXECABORT Transaction discarded because of: OOM command not allowed when used memory > 'maxmemory'.").contains("raise Redis's maxmemory"))
         #expect(RedisError.remedy("EXECABORT Transaction discarded because of previous errors.") == "")
         #expect(RedisError.remedy("NOPERM this user has no permissions to run the 'set' command").contains("ACL SETUSER"))
         #expect(RedisError.remedy("READONLY You can't write against a read only replica.").contains("primary"))

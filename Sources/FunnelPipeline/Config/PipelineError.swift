@@ -1,3 +1,5 @@
+import FunnelWriters
+
 /// A pipeline that cannot run as written (exit status 1). The message names the file, the key
 /// and what to write instead.
 public struct PipelineError: Error, CustomStringConvertible, Sendable {
@@ -13,24 +15,30 @@ public struct PipelineError: Error, CustomStringConvertible, Sendable {
         self.noInput = noInput
     }
 
-    /// `text` with the password of every URL in it (`scheme://user:password@host`) written
-    /// `***`: a message quotes what the user wrote, and a Redis URL written under another key
+    /// `text` with the password of every URL it quotes (`'redis://user:password@host'`, also
+    /// without a scheme or with `?password=`) written `***`, as `RedisURLError` masks one: a
+    /// message quotes what the user wrote, and a Redis URL written under another key
     /// (`sink.kind: redis://u:secret@...`) put its password on stderr and in `--summary-json`
-    /// (rv74a), which README says never happens.
+    /// (rv74a), which README says never happens. Only quoted text is masked: funnel's own
+    /// advice, `redis://user:password@host`, is left as written (rv74d).
     static func redactingPasswords(_ text: String) -> String {
-        guard text.contains("://") else { return text }
+        guard text.contains("@") || text.contains("://") else { return text }
+        // A quote opens after a space or a mark, never after a letter (`pipeline's`), and
+        // closes before one; a quote that does not close leaves the rest as it is.
+        let characters = Array(text)
+        func isWordCharacter(_ index: Int) -> Bool { characters.indices.contains(index) && (characters[index].isLetter || characters[index].isNumber) }
         var out = ""
-        var rest = Substring(text)
-        while let scheme = rest.range(of: "://") {
-            out += rest[..<scheme.upperBound]
-            rest = rest[scheme.upperBound...]
-            // The authority ends at the first of these; a password is between its ':' and '@'.
-            let end = rest.firstIndex { "/?# '\"\n".contains($0) } ?? rest.endIndex
-            if let at = rest[..<end].lastIndex(of: "@"), let colon = rest[..<at].firstIndex(of: ":") {
-                out += rest[...colon] + "***"
-                rest = rest[at...]
+        var index = 0
+        while index < characters.count {
+            if characters[index] == "'", !isWordCharacter(index - 1),
+               let close = characters[(index + 1)...].indices.first(where: { characters[$0] == "'" && !isWordCharacter($0 + 1) }) {
+                out += "'" + RedisURLError.maskAnyURL(String(characters[(index + 1)..<close])) + "'"
+                index = close + 1
+            } else {
+                out.append(characters[index])
+                index += 1
             }
         }
-        return out + rest
+        return out
     }
 }

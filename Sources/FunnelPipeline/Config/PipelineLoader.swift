@@ -26,6 +26,12 @@ public enum PipelineLoader {
         // A byte order mark, as Windows editors write one, is not part of the YAML (until
         // 2026-12-06 such a file was "not valid YAML: did not find expected <document start>").
         let text = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
+        // Before Yams composes it, which expands aliases as it hashes mapping keys.
+        if let nodes = YAMLSize.expandedNodes(text, limit: nodeLimit), nodes > nodeLimit {
+            throw PipelineError(
+                "\(file): the file holds more than \(nodeLimit) YAML nodes, each alias (*name) counted as the nodes it stands for; "
+                    + "a pipeline needs a few hundred: check that no anchor is repeated through others, and that no list is longer than it should be")
+        }
         let root: Node
         do {
             guard let node = try Yams.compose(yaml: text) else { throw PipelineError("\(file): the file is empty") }
@@ -35,7 +41,6 @@ public enum PipelineLoader {
         } catch {
             throw PipelineError("\(file): not valid YAML: \(YAMLProblem.text(of: error, in: text))")
         }
-        try refuseExpansion(root, file: file)
         do {
             return try read(root, file: file)
         } catch {
@@ -44,31 +49,11 @@ public enum PipelineLoader {
     }
 
     /// The most nodes a pipeline file may hold once its aliases are expanded; the largest
-    /// example in `pipelines/` holds a few hundred.
+    /// example in `pipelines/` holds a few hundred. Ten nested lists of ten aliases, 600
+    /// bytes, are 10^10 nodes once walked: the run died for want of memory, exit 134, with
+    /// neither `--summary-json` nor `--metrics-file` written (rv74a); `YAMLSize` counts them
+    /// without expanding them.
     public static let nodeLimit = 100_000
-
-    /// Refuses a file whose aliases (`*name`) expand it past `nodeLimit` nodes before anything
-    /// walks it: ten nested lists of ten aliases, 600 bytes, are 10^10 nodes once walked, and
-    /// the run died for want of memory, exit 134, with neither `--summary-json` nor
-    /// `--metrics-file` written (rv74a). The count stops at the limit, so the refusal costs
-    /// no more than the limit.
-    private static func refuseExpansion(_ root: Node, file: String) throws(PipelineError) {
-        var left = nodeLimit
-        var pending = [root]
-        while let node = pending.popLast() {
-            left -= 1
-            guard left >= 0 else {
-                throw PipelineError(
-                    "\(file): the file holds more than \(nodeLimit) YAML nodes once its aliases (*name) are expanded; "
-                        + "a pipeline needs a few hundred: write the lists out, or check that no anchor refers to itself through others")
-            }
-            switch node {
-            case .scalar, .alias: break
-            case let .mapping(mapping): for (key, value) in mapping { pending.append(key); pending.append(value) }
-            case let .sequence(sequence): pending.append(contentsOf: sequence)
-            }
-        }
-    }
 
     /// The pipeline `root` describes; a message names the key path at fault, to which `parse`
     /// adds its line.

@@ -224,7 +224,7 @@ public final class RedisHistoryStore: HistoryStore {
         for (command, reply) in zip(commands, result) {
             if case .error(let message) = reply {
                 let what = command.prefix(2).map { String(decoding: $0, as: UTF8.self) }
-                throw SinkError("Redis history at \(url.redacted): refused \(what[0])\(what.count > 1 ? " of \(what[1])" : ""): \(message)", redisReply: message)
+                throw SinkError("Redis history at \(url.redacted): refused \(what[0])\(what.count > 1 ? " of \(what[1])" : ""): \(RedisError.clause(message))\(RedisError.remedy(message))", redisReply: message)
             }
         }
         return result

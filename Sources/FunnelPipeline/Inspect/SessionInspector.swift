@@ -100,7 +100,11 @@ public struct SessionInspector {
         let type: String
         switch try connection.command("TYPE", name) {
         case .status(let text): type = text
-        case .error(let text): throw RedisError(.unusable, "TYPE \(name): \(RedisError.clause(text))\(RedisError.remedy(text))")
+        case .error(let text):
+            // `inspect` reads with other commands than a run: its user is operations.md's
+            // read-only one (rv74d: the run's ACL line, named, grants no TYPE).
+            let remedy = text.hasPrefix("NOPERM") ? "; grant the user the read-only commands of docs/operations.md, \"Looking at one session\"" : RedisError.remedy(text)
+            throw RedisError(.unusable, "TYPE \(name): \(RedisError.clause(text))\(remedy)")
         default: type = "none"
         }
         var ttl: Int64?

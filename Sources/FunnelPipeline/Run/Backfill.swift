@@ -516,7 +516,7 @@ public struct Backfill {
     static func stoppedRebuild(of output: String, redis: Bool) -> (days: String, toldBy: String, giveUp: [String])? {
         let marker = output + "/" + rebuildingMarker
         let statePath = redis ? output + "/backfill.state" : output + ".rebuild/backfill.state"
-        let key = stateKey(in: statePath)?.split(separator: " ") ?? []
+        let key = stateKey(in: statePath, anyShape: true)?.split(separator: " ") ?? []
         let state = key.count >= 3 && key[2] == "rebuild" ? key[0] + " " + key[1] : nil
         let marked = PipelineLoader.readText(marker).map { $0.trimmingCharacters(in: "\n") }
         guard let days = marked ?? state.map(String.init) else { return nil }
@@ -543,9 +543,13 @@ public struct Backfill {
         return SoFar(worst: worst, withoutInput: days(parts[2]), missingFiles: days(parts[3]), failing: parts.count > 4 ? days(parts[4]) : [])
     }
 
-    /// The key of the backfill a state file is of, or nil without one.
-    static func stateKey(in statePath: String) -> String? {
+    /// The key of the backfill a state file is of, or nil without one. A resume needs the
+    /// whole `key|day`; `anyShape` takes the text before the first `|` of whatever the first
+    /// line holds, as the guard of a stopped rebuild must (rv74c: a state edited or damaged to
+    /// another shape let a night run in, which the resumed rebuild's switch put away).
+    static func stateKey(in statePath: String, anyShape: Bool = false) -> String? {
         guard let state = PipelineLoader.readText(statePath), let first = state.split(separator: "\n").first else { return nil }
+        if anyShape { return first.split(separator: "|", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) }
         let parts = first.split(separator: "|")
         return parts.count == 2 ? String(parts[0]) : nil
     }
@@ -593,7 +597,7 @@ public struct Backfill {
         case .failure(let failure) where failure.message.contains("DB index is out of range"):
             // Nothing to warn of: the rebuild cannot use it (rv74a: a warning that FLUSHDB
             // empties it, then exit 3 naming a URL nobody wrote).
-            throw PipelineError("database \(url.db) does not exist on \(url.redacted) (\(failure.message)): a rebuild loads into a staging database, --staging-db or by default the one after the live one; name one that exists")
+            throw PipelineError("database \(url.db) does not exist on that Redis (ERR DB index is out of range): a rebuild loads into a staging database, --staging-db N or by default the one after the live one; name one that exists (a Redis has 16 unless its databases setting says more)")
         case .failure(let failure):
             report("  warning: cannot check database \(url.db) for keys that are not this pipeline's (\(failure.message)); \(warning)\n")
         }
@@ -635,7 +639,7 @@ public struct Backfill {
 
     /// Redis's refusal of a command, as a message naming it; nil for any other reply.
     static func refusal(_ reply: RedisReply, _ what: String, _ url: RedisURL) -> String? {
-        if case .error(let message) = reply { return "\(what) on \(url.redacted) failed: \(message)" }
+        if case .error(let message) = reply { return "\(what) on \(url.redacted) failed: \(RedisError.clause(message))\(RedisError.remedy(message))" }
         return nil
     }
 }

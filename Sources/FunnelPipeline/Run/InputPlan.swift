@@ -34,7 +34,7 @@ enum InputPlan {
             }
             for path in options.inputs {
                 if path != "-" && access(path, R_OK) != 0 {
-                    throw PipelineError("--input \(path): \(String(cString: strerror(errno)))")
+                    throw PipelineError("--input \(path): \(InputError(path: path, errno: errno).reason)")
                 }
                 let looked = path == "-" ? nil : FileIdentity.look(path)
                 if isRepeat(path, looked?.identity) { continue }

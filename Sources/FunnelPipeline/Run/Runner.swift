@@ -364,10 +364,12 @@ public struct Runner {
 
         if summary.rejectRate > summary.maxRejectRate {
             // The reasons, most first, and advice for the commonest (rv74a: "check the source's
-            // format setting" was said of NDJSON sources, which have none).
+            // format setting" was said of NDJSON sources, which have none), and a dry run,
+            // which writes no rejects.ndjson, is not sent to it (rv74d).
             let reasons = summary.rejected.filter { $0.value > 0 }.sorted { ($1.value, $0.key) < ($0.value, $1.key) }
             let advice = reasons.first?.key == .formatMismatch
                 ? "check the access-log source's format setting against a line of the log"
+                : options.dryRun ? "a run without --dry-run writes each line's reason and detail to rejects.ndjson"
                 : "rejects.ndjson gives each line's reason and detail"
             summary.problems.append("rejected \(summary.rejectedTotal) of \(summary.linesRead) lines (\(reasons.prefix(3).map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", "))), more than the limit of \(summary.maxRejectRate); \(advice)")
             summary.exitStatus = .inputDamaged
@@ -556,8 +558,12 @@ public struct Runner {
         // A file of that name is said as one (rv74a: "cannot open the run lock
         // .../funnel.lock: Not a directory" blamed the lock).
         var status = stat()
-        if stat(path, &status) == 0, status.st_mode & S_IFMT != S_IFDIR {
+        let found = stat(path, &status) == 0
+        if found, status.st_mode & S_IFMT != S_IFDIR {
             throw PipelineError("the output folder \(path) is a file, not a folder: name a folder, or a path that does not exist yet")
+        }
+        if !found, errno == ENOENT, let target = InputError.linkTarget(path) {
+            throw PipelineError("the output folder \(path) is a symbolic link to \(target), which leads to no folder: make that folder, or name another")
         }
     }
 

@@ -372,7 +372,12 @@ public struct AccessLogParser: Sendable {
             if raw.isEmpty { return }
             let quoted = step.quoted
             switch step.slot {
-            case .remoteAddr: remoteAddr = Raw(bytes: raw, quoted: quoted)
+            case .remoteAddr:
+                // Blanks at its end are the line's, not the address's (rv74d: a format ending
+                // in $remote_addr over a line ending in a space made another visitor of it).
+                var end = raw.count
+                while end > 0, raw[end - 1] == UInt8(ascii: " ") || raw[end - 1] == UInt8(ascii: "\t") { end -= 1 }
+                if end > 0 { remoteAddr = Raw(bytes: UnsafeBufferPointer(rebasing: raw[..<end]), quoted: quoted) }
             case .forwardedFor: forwardedFor = Raw(bytes: raw, quoted: quoted)
             case .clientHeader: if clientHeader == nil { clientHeader = Raw(bytes: raw, quoted: quoted) }
             case .timeLocal: setTime(precision: 1, raw, TimeParser.parseTimeLocal(raw, memo: &timeMemo))
@@ -457,8 +462,14 @@ public struct AccessLogParser: Sendable {
             // No address holds a space: one that does took in the fields the format left out
             // (`$remote_addr [$time_local]` over a combined log made it "198.51.1.17 - -", and
             // every fingerprint, hence every visitor and session id, was another, exit 0: rv74a).
-            if let address = remoteAddr?.bytes, address.contains(where: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) {
-                return .reject(.formatMismatch, detail: "remote_addr \"\(String(decoding: address.prefix(40), as: UTF8.self))\" holds a space: the format's text around $remote_addr does not fit the line")
+            // memchr: a byte loop here cost 114 instructions a line (callgrind of S).
+            if let address = remoteAddr?.bytes, let start = address.baseAddress,
+               memchr(start, 0x20, address.count) != nil || memchr(start, 0x09, address.count) != nil {
+                // A list of addresses is a proxy's X-Forwarded-For logged where the client's
+                // address belongs (Apache's %{X-Forwarded-For}i first; rv74d).
+                let list = memchr(start, Int32(UInt8(ascii: ",")), address.count) != nil
+                return .reject(.formatMismatch, detail: "remote_addr \"\(String(decoding: address.prefix(40), as: UTF8.self))\" holds a space: "
+                    + (list ? "a list of addresses is X-Forwarded-For: name that field $http_x_forwarded_for in the format" : "the format's text around $remote_addr does not fit the line"))
             }
             guard timePrecision > 0 else { return .reject(.formatMismatch, detail: "the time field is empty") }
             guard let time else { return .reject(.badTimestamp, detail: "impossible or out-of-range time \"\(timeText.map { String(decoding: $0, as: UTF8.self) } ?? "")\"") }

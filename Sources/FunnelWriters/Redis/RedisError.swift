@@ -65,7 +65,7 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
         case "NOAUTH": return "; Redis requires a password: put it in the URL or set \(RedisURL.passwordVariable)"
         case "WRONGPASS": return "; check the URL's user name and the password (the URL's or \(RedisURL.passwordVariable))"
         case "NOPERM": return "; grant the user the commands and keys funnel uses (README.md, the ACL SETUSER line)"
-        case "OOM": return "; Redis is out of memory: raise its maxmemory or free memory, then run the same days again"
+        case "OOM": return "; raise Redis's maxmemory or free memory, then run the same days again"
         case "READONLY": return "; this Redis is a read-only replica: give --redis-url the primary"
         default: return ""
         }

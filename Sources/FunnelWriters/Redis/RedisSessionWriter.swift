@@ -172,7 +172,7 @@ public final class RedisSessionWriter: PreparedSessionSink {
         case "NOPERM":
             text = "Redis at \(url) denied \(command) for session \(session.id) (\(RedisError.clause(message))). Grant the user +@write and access to the keys."
         case _ where code == "OOM" || (code == "EXECABORT" && message.contains("OOM")):
-            text = "Redis at \(url) is out of memory (maxmemory) writing session \(session.id): \(message)\(RedisError.remedy(message))"
+            text = "Redis at \(url) is out of memory (maxmemory) writing session \(session.id): \(RedisError.clause(message))\(RedisError.remedy(message))"
         default:
             text = "Redis at \(url) rejected \(command) for session \(session.id): \(message)"
         }

@@ -596,6 +596,13 @@ struct CommandLineTests {
         let file = try funnel(["run", Self.fixture("seed_mvp"), "--output", folder + "/afile", "--progress", "never"])
         #expect(file.status == 1, "\(file)")
         #expect(file.stderr.contains("the output folder \(folder)/afile is a file, not a folder"), "\(file)")
+        // A link to nothing, as the output folder or an --input (rv74d: the lock was blamed,
+        // and "No such file or directory" said of a name `ls` lists).
+        #expect(symlink(folder + "/gone", folder + "/dead") == 0)
+        let dead = try funnel(["run", Self.fixture("seed_mvp"), "--output", folder + "/dead", "--progress", "never"])
+        #expect(dead.status == 1 && dead.stderr.contains("the output folder \(folder)/dead is a symbolic link to \(folder)/gone, which leads to no folder"), "\(dead)")
+        let input = try funnel(["run", Self.fixture("seed_mvp"), "--output", folder + "/out2", "--input", folder + "/dead", "--input-kind", "ndjson", "--progress", "never"])
+        #expect(input.status == 1 && input.stderr.contains("--input \(folder)/dead: it is a symbolic link to \(folder)/gone, which leads to no file"), "\(input)")
         try FileManager.default.createDirectory(atPath: folder + "/out", withIntermediateDirectories: true)
         TestFiles.write(folder + "/out/funnel-history.sqlite", String(repeating: "not a database\n", count: 400))
         let damaged = try funnel(["run", Self.fixture("seed_mvp"), "--output", folder + "/out", "--progress", "never"])
@@ -620,6 +627,8 @@ struct CommandLineTests {
         let ndjson = try funnel(["run", folder + "/pipeline.yaml", "--progress", "never"])
         #expect(ndjson.status == 2, "\(ndjson)")
         #expect(ndjson.stderr.contains("rejected 4 of 4 lines (bad_json 2, no_identity 1, not_an_object 1), more than the limit of 0.01; rejects.ndjson gives each line's reason and detail"), "\(ndjson)")
+        let dry = try funnel(["run", folder + "/pipeline.yaml", "--progress", "never", "--dry-run"])
+        #expect(dry.stderr.contains("; a run without --dry-run writes each line's reason and detail to rejects.ndjson"), "\(dry)")
         let log = try funnel(["run", Self.fixture("reject_rate_exceeded"), "--output", folder + "/log", "--progress", "never"])
         #expect(log.stderr.contains("(format_mismatch 1), more than the limit of 0.01; check the access-log source's format setting"), "\(log)")
     }
@@ -723,7 +732,7 @@ struct CommandLineTests {
     /// written. Until 2026-12-05 it was exit 1, "could not take the lock", Redis's reason lost;
     /// until rv74a without what to do.
     @Test(arguments: [(["--requirepass", "s3cret"], "NOAUTH", "; Redis requires a password: put it in the URL or set REDIS_PASSWORD"),
-                      (["--maxmemory", "1", "--maxmemory-policy", "noeviction"], "OOM", "; Redis is out of memory: raise its maxmemory")])
+                      (["--maxmemory", "1", "--maxmemory-policy", "noeviction"], "OOM", "; raise Redis's maxmemory or free memory")])
     func aRedisThatRefusesTheLockIsASinkFailureInItsOwnWords(arguments: [String], reason: String, remedy: String) throws {
         let server = try RedisServer(arguments: arguments)
         defer { server.stop() }

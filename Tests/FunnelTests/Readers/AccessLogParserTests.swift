@@ -431,6 +431,15 @@ struct AccessLogParserTests {
         #expect(detail.contains("remote_addr \"198.51.1.17 - -\" holds a space"), "\(detail)")
         // The format that fits takes the address alone.
         #expect(try record(line, format: #"$remote_addr - $remote_user [$time_local] "$request" $status"#).ip == "198.51.1.17")
+        // A proxy's list where the client's address belongs is said as one; blanks ending the
+        // line are not the address's (rv74d: both were rejected alike, and the second was
+        // another visitor before).
+        let listed = try parse(#"203.0.113.7, 10.0.0.1 - - [01/Mar/2024:10:00:00 +0000] "GET /watch HTTP/1.1" 200"#,
+                               format: #"$remote_addr - $remote_user [$time_local] "$request" $status"#)
+        guard case .reject(_, let listDetail) = listed else { Issue.record("not rejected: \(listed)"); return }
+        #expect(listDetail.contains("a list of addresses is X-Forwarded-For: name that field $http_x_forwarded_for"), "\(listDetail)")
+        let last = try record(#"[01/Mar/2024:10:00:00 +0000] "GET /watch HTTP/1.1" 200 198.51.100.4 \#t"#, format: #"[$time_local] "$request" $status $remote_addr"#)
+        #expect(last.ip == "198.51.100.4")
     }
 
     /// `$http_host` is the Host header, port included: the record's host is the name alone.
