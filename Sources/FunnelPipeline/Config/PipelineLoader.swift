@@ -27,10 +27,14 @@ public enum PipelineLoader {
         // 2026-12-06 such a file was "not valid YAML: did not find expected <document start>").
         let text = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
         // Before Yams composes it, which expands aliases as it hashes mapping keys.
-        if let nodes = YAMLSize.expandedNodes(text, limit: nodeLimit), nodes > nodeLimit {
+        switch YAMLSize.problem(text, limit: nodeLimit) {
+        case .tooLarge?:
             throw PipelineError(
                 "\(file): the file holds more than \(nodeLimit) YAML nodes, each alias (*name) counted as the nodes it stands for; "
                     + "a pipeline needs a few hundred: check that no anchor is repeated through others, and that no list is longer than it should be")
+        case .keyNotAWord(let line)?:
+            throw PipelineError("\(file): line \(line): a key is a list, a mapping or an alias (*name); a pipeline's keys are words such as sources or paths")
+        case nil: break
         }
         let root: Node
         do {

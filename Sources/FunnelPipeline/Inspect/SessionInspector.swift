@@ -100,11 +100,7 @@ public struct SessionInspector {
         let type: String
         switch try connection.command("TYPE", name) {
         case .status(let text): type = text
-        case .error(let text):
-            // `inspect` reads with other commands than a run: its user is operations.md's
-            // read-only one (rv74d: the run's ACL line, named, grants no TYPE).
-            let remedy = text.hasPrefix("NOPERM") ? "; grant the user the read-only commands of docs/operations.md, \"Looking at one session\"" : RedisError.remedy(text)
-            throw RedisError(.unusable, "TYPE \(name): \(RedisError.clause(text))\(remedy)")
+        case .error(let text): throw RedisError(.unusable, "TYPE \(name): \(refusal(text))")
         default: type = "none"
         }
         var ttl: Int64?
@@ -112,10 +108,20 @@ public struct SessionInspector {
         return Key(name: name, type: type, ttlSeconds: ttl)
     }
 
+    /// Redis's refusal with what to do. `inspect` reads with other commands and keys than a
+    /// run: its user is operations.md's read-only one, its key patterns under the pipeline's
+    /// prefix (rv74d: the run's ACL line, named, grants no `TYPE`; rv74e: the documented
+    /// patterns are without a prefix, and HGETALL's refusal said nothing).
+    private func refusal(_ text: String) -> String {
+        guard text.hasPrefix("NOPERM") else { return RedisError.clause(text) + RedisError.remedy(text) }
+        let patterns = "~\(layout.sessionKey("*")) ~\(layout.eventsKey("*"))"
+        return RedisError.clause(text) + "; give the user the read-only commands of docs/operations.md, \"Looking at one session\" (+type +ttl +hgetall +lrange +zrange), and the keys \(patterns)"
+    }
+
     private func strings(_ reply: RedisReply, _ key: String) throws(RedisError) -> [String] {
         switch reply {
         case .array(let items): return items.map { $0.text ?? "" }
-        case .error(let text): throw RedisError(.unusable, "reading \(key): \(text)")
+        case .error(let text): throw RedisError(.unusable, "reading \(key): \(refusal(text))")
         default: return []
         }
     }

@@ -597,7 +597,7 @@ public struct Backfill {
         case .failure(let failure) where failure.message.contains("DB index is out of range"):
             // Nothing to warn of: the rebuild cannot use it (rv74a: a warning that FLUSHDB
             // empties it, then exit 3 naming a URL nobody wrote).
-            throw PipelineError("database \(url.db) does not exist on that Redis (ERR DB index is out of range): a rebuild loads into a staging database, --staging-db N or by default the one after the live one; name one that exists (a Redis has 16 unless its databases setting says more)")
+            throw PipelineError("database \(url.db) does not exist on that Redis (ERR DB index is out of range): a rebuild loads into a staging database, --staging-db N or by default the one after the live one; name one that exists (a Redis has databases 0 to 15 unless its databases setting says otherwise)")
         case .failure(let failure):
             report("  warning: cannot check database \(url.db) for keys that are not this pipeline's (\(failure.message)); \(warning)\n")
         }

@@ -341,6 +341,8 @@ public struct AccessLogParser: Sendable {
     /// The variables funnel uses: bytes of the line, decoded when the record is made.
     private struct Fields {
         var remoteAddr: Raw?
+        /// `$remote_addr` held blanks alone.
+        var blankRemoteAddr = false
         var forwardedFor: Raw?
         /// A CDN's or proxy's header naming the client (`$http_cf_connecting_ip`,
         /// `$http_x_real_ip`, ...).
@@ -377,7 +379,8 @@ public struct AccessLogParser: Sendable {
                 // in $remote_addr over a line ending in a space made another visitor of it).
                 var end = raw.count
                 while end > 0, raw[end - 1] == UInt8(ascii: " ") || raw[end - 1] == UInt8(ascii: "\t") { end -= 1 }
-                if end > 0 { remoteAddr = Raw(bytes: UnsafeBufferPointer(rebasing: raw[..<end]), quoted: quoted) }
+                // Blanks alone are a field the format misplaced, as a space inside is (rv74e).
+                if end > 0 { remoteAddr = Raw(bytes: UnsafeBufferPointer(rebasing: raw[..<end]), quoted: quoted) } else { blankRemoteAddr = true }
             case .forwardedFor: forwardedFor = Raw(bytes: raw, quoted: quoted)
             case .clientHeader: if clientHeader == nil { clientHeader = Raw(bytes: raw, quoted: quoted) }
             case .timeLocal: setTime(precision: 1, raw, TimeParser.parseTimeLocal(raw, memo: &timeMemo))
@@ -463,13 +466,16 @@ public struct AccessLogParser: Sendable {
             // (`$remote_addr [$time_local]` over a combined log made it "198.51.1.17 - -", and
             // every fingerprint, hence every visitor and session id, was another, exit 0: rv74a).
             // memchr: a byte loop here cost 114 instructions a line (callgrind of S).
-            if let address = remoteAddr?.bytes, let start = address.baseAddress,
-               memchr(start, 0x20, address.count) != nil || memchr(start, 0x09, address.count) != nil {
-                // A list of addresses is a proxy's X-Forwarded-For logged where the client's
-                // address belongs (Apache's %{X-Forwarded-For}i first; rv74d).
-                let list = memchr(start, Int32(UInt8(ascii: ",")), address.count) != nil
-                return .reject(.formatMismatch, detail: "remote_addr \"\(String(decoding: address.prefix(40), as: UTF8.self))\" holds a space: "
-                    + (list ? "a list of addresses is X-Forwarded-For: name that field $http_x_forwarded_for in the format" : "the format's text around $remote_addr does not fit the line"))
+            // A list of addresses is a proxy's X-Forwarded-For logged where the client's address
+            // belongs (Apache's %{X-Forwarded-For}i first; rv74d), with or without spaces (rv74e).
+            if blankRemoteAddr { return .reject(.formatMismatch, detail: "remote_addr is blank: the format's text around $remote_addr does not fit the line") }
+            if let address = remoteAddr?.bytes, let start = address.baseAddress {
+                if memchr(start, Int32(UInt8(ascii: ",")), address.count) != nil {
+                    return .reject(.formatMismatch, detail: "remote_addr \"\(String(decoding: address.prefix(40), as: UTF8.self))\" is a list of addresses, as X-Forwarded-For is: name that field $http_x_forwarded_for in the format")
+                }
+                if memchr(start, 0x20, address.count) != nil || memchr(start, 0x09, address.count) != nil {
+                    return .reject(.formatMismatch, detail: "remote_addr \"\(String(decoding: address.prefix(40), as: UTF8.self))\" holds a space: the format's text around $remote_addr does not fit the line")
+                }
             }
             guard timePrecision > 0 else { return .reject(.formatMismatch, detail: "the time field is empty") }
             guard let time else { return .reject(.badTimestamp, detail: "impossible or out-of-range time \"\(timeText.map { String(decoding: $0, as: UTF8.self) } ?? "")\"") }

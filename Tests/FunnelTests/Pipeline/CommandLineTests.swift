@@ -601,6 +601,10 @@ struct CommandLineTests {
         #expect(symlink(folder + "/gone", folder + "/dead") == 0)
         let dead = try funnel(["run", Self.fixture("seed_mvp"), "--output", folder + "/dead", "--progress", "never"])
         #expect(dead.status == 1 && dead.stderr.contains("the output folder \(folder)/dead is a symbolic link to \(folder)/gone, which leads to no folder"), "\(dead)")
+        // A loop of links too (rv74e: ELOOP blamed the lock).
+        #expect(symlink(folder + "/loopb", folder + "/loopa") == 0 && symlink(folder + "/loopa", folder + "/loopb") == 0)
+        let loop = try funnel(["run", Self.fixture("seed_mvp"), "--output", folder + "/loopa", "--progress", "never"])
+        #expect(loop.status == 1 && loop.stderr.contains("the output folder \(folder)/loopa is a symbolic link to \(folder)/loopb, which leads to no folder"), "\(loop)")
         let input = try funnel(["run", Self.fixture("seed_mvp"), "--output", folder + "/out2", "--input", folder + "/dead", "--input-kind", "ndjson", "--progress", "never"])
         #expect(input.status == 1 && input.stderr.contains("--input \(folder)/dead: it is a symbolic link to \(folder)/gone, which leads to no file"), "\(input)")
         try FileManager.default.createDirectory(atPath: folder + "/out", withIntermediateDirectories: true)

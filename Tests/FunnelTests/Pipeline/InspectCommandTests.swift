@@ -171,6 +171,17 @@ struct InspectCommandTests {
         // Without the password the read fails with status 3, and still names no password.
         let refused = try funnel(["inspect", id, "--pipeline", folder + "/pipeline.yaml"])
         #expect(refused.status == 3, "\(refused)")
+        // operations.md's read-only user, its key patterns without the prefix: the refusal names
+        // the commands and the patterns this pipeline needs (rv74d, rv74e), and with them it reads.
+        let admin = try RedisConnection(url: RedisURL(server.url, environment: ["REDIS_PASSWORD": "inspect-s3cret"]))
+        let readOnly = ["funnel-read", "on", ">read-s3cret", "resetkeys", "resetchannels", "-@all", "+auth", "+hello", "+select", "+type", "+ttl", "+hgetall", "+lrange", "+zrange"]
+        _ = try admin.command((["ACL", "SETUSER"] + readOnly + ["~sess:*", "~events:sess:*"]).map { Array($0.utf8) })
+        let reader = "redis://funnel-read@127.0.0.1:\(server.port)/0"
+        let keys = try funnel(["inspect", id, "--pipeline", folder + "/pipeline.yaml", "--redis-url", reader], environment: ["REDIS_PASSWORD": "read-s3cret"])
+        #expect(keys.status == 3 && keys.stderr.contains("NOPERM") && keys.stderr.contains("(+type +ttl +hgetall +lrange +zrange), and the keys ~film:sess:{*} ~film:events:sess:{*}"), "\(keys)")
+        _ = try admin.command((["ACL", "SETUSER"] + readOnly + ["~film:sess:*", "~film:events:sess:*"]).map { Array($0.utf8) })
+        let read = try funnel(["inspect", id, "--pipeline", folder + "/pipeline.yaml", "--redis-url", reader], environment: ["REDIS_PASSWORD": "read-s3cret"])
+        #expect(read.status == 0, "\(read)")
     }
 
     @Test func timesShowInUTCToTheMillisecond() {

@@ -437,7 +437,14 @@ struct AccessLogParserTests {
         let listed = try parse(#"203.0.113.7, 10.0.0.1 - - [01/Mar/2024:10:00:00 +0000] "GET /watch HTTP/1.1" 200"#,
                                format: #"$remote_addr - $remote_user [$time_local] "$request" $status"#)
         guard case .reject(_, let listDetail) = listed else { Issue.record("not rejected: \(listed)"); return }
-        #expect(listDetail.contains("a list of addresses is X-Forwarded-For: name that field $http_x_forwarded_for"), "\(listDetail)")
+        #expect(listDetail.contains("is a list of addresses, as X-Forwarded-For is: name that field $http_x_forwarded_for"), "\(listDetail)")
+        // Without spaces too, and blanks alone are the format's fault (rv74e).
+        let format = #"[$time_local] "$request" $status $remote_addr"#
+        for (address, said) in [("198.51.100.9,10.0.0.1", "is a list of addresses"), ("\t ", "remote_addr is blank")] {
+            let outcome = try parse(#"[01/Mar/2024:10:00:00 +0000] "GET /watch HTTP/1.1" 200 "# + address, format: format)
+            guard case .reject(let reason, let detail) = outcome else { Issue.record("\(address): not rejected: \(outcome)"); continue }
+            #expect(reason == .formatMismatch && detail.contains(said), "\(address): \(detail)")
+        }
         let last = try record(#"[01/Mar/2024:10:00:00 +0000] "GET /watch HTTP/1.1" 200 198.51.100.4 \#t"#, format: #"[$time_local] "$request" $status $remote_addr"#)
         #expect(last.ip == "198.51.100.4")
     }
