@@ -42,9 +42,10 @@ public struct PipelineError: Error, CustomStringConvertible, Sendable {
         var index = 0
         while index < characters.count {
             let quotes = (index + 1)..<characters.count
-            if characters[index] == "'", !isWordCharacter(index - 1), var close = quotes.first(where: closes) {
-                if String(characters[(index + 1)..<close]).contains("://"), !String(characters[(index + 1)..<close]).contains("@"),
-                   let last = quotes.last(where: closes), String(characters[(index + 1)..<last]).contains("@") {
+            if characters[index] == "'", !isWordCharacter(index - 1), let first = quotes.first(where: closes) {
+                var close = first
+                let value = String(characters[(index + 1)..<first])
+                if value.contains("://"), !value.contains("@"), let last = quotes.last(where: closes), characters[first..<last].contains("@") {
                     close = last
                 }
                 out += "'" + RedisURLError.maskAnyURL(String(characters[(index + 1)..<close])) + "'"

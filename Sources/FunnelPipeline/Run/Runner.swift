@@ -562,7 +562,7 @@ public struct Runner {
         if found, status.st_mode & S_IFMT != S_IFDIR {
             throw PipelineError("the output folder \(path) is a file, not a folder: name a folder, or a path that does not exist yet")
         }
-        if !found, errno == ENOENT || errno == ELOOP, let target = InputError.linkTarget(path) {
+        if !found, errno == ENOENT || errno == ELOOP, let target = SymbolicLink.target(of: path) {
             throw PipelineError("the output folder \(path) is a symbolic link to \(target), which leads to no folder: make that folder, or name another")
         }
     }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import FunnelCore
 import FunnelWriters
 
 /// `--summary-json FILE`: the run summary as JSON, replaced atomically like every output.
@@ -68,10 +69,7 @@ public enum SummaryFile {
         }
         var path = given
         for _ in 0..<16 {
-            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-            let count = readlink(path, &buffer, buffer.count - 1)
-            guard count > 0 else { return path }
-            let target = String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            guard let target = SymbolicLink.target(of: path) else { return path }
             if target.hasPrefix("/") {
                 path = target
             } else {

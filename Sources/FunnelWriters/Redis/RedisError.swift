@@ -59,9 +59,7 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
     /// Redis's words alone (rv74a: NOAUTH was "Redis refused the run lock"); an `OOM` inside
     /// `EXECABORT` is an `OOM` (it was said as a rejected EXEC).
     public static func remedy(_ reply: String) -> String {
-        var code = reply.prefix { $0 != " " }
-        if code == "EXECABORT", reply.contains("OOM") { code = "OOM" }
-        switch code {
+        switch code(of: reply) {
         case "NOAUTH": return "; Redis requires a password: put it in the URL or set \(RedisURL.passwordVariable)"
         case "WRONGPASS": return "; check the URL's user name and the password (the URL's or \(RedisURL.passwordVariable))"
         case "NOPERM": return "; grant the user the commands and keys funnel uses (README.md, the ACL SETUSER line)"
@@ -69,6 +67,13 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
         case "READONLY": return "; this Redis is a read-only replica: give --redis-url the primary"
         default: return ""
         }
+    }
+
+    /// A refusal's code, its first word; `OOM` for an `EXECABORT` that an `OOM` caused, the
+    /// transaction's real reason.
+    public static func code(of reply: String) -> Substring {
+        let code = reply.prefix { $0 != " " }
+        return code == "EXECABORT" && reply.contains("OOM") ? "OOM" : code
     }
 
     public var description: String { message }

@@ -164,14 +164,14 @@ public final class RedisSessionWriter: PreparedSessionSink {
                 detail: "unexpected reply \(reply)")
         }
         let message = scrubbed(raw)
-        let code = message.prefix { $0 != " " }
+        let code = RedisError.code(of: message)
         let text: String
         switch code {
         case "NOAUTH":
             text = "Redis at \(url) requires a password (\(RedisError.clause(message))). Put it in the URL or set \(RedisURL.passwordVariable)."
         case "NOPERM":
             text = "Redis at \(url) denied \(command) for session \(session.id) (\(RedisError.clause(message))). Grant the user +@write and access to the keys."
-        case _ where code == "OOM" || (code == "EXECABORT" && message.contains("OOM")):
+        case "OOM":
             text = "Redis at \(url) is out of memory (maxmemory) writing session \(session.id): \(RedisError.clause(message))\(RedisError.remedy(message))"
         default:
             text = "Redis at \(url) rejected \(command) for session \(session.id): \(message)"

@@ -262,14 +262,6 @@ public struct RedisURLError: Error, Sendable, CustomStringConvertible {
     /// masked whole (`redis://PASSWORD@host` is a password without its colon as often as a
     /// user), and so is every query value but `db`'s (`?password=...`). Masking too much in a
     /// message costs nothing; masking too little leaks the password.
-    /// `mask` for a text that may be a URL written anywhere: one without a scheme
-    /// (`u:secret@host:6379`) is masked as if it had one.
-    public static func maskAnyURL(_ text: String) -> String {
-        if text.contains("://") { return mask(text) }
-        guard text.contains("@") else { return text }
-        return String(mask("x://" + text).dropFirst(4))
-    }
-
     static func mask(_ url: String) -> String {
         guard let start = url.firstRange(of: "://")?.upperBound else { return url }
         let afterScheme = url[start...]
@@ -287,6 +279,14 @@ public struct RedisURLError: Error, Sendable, CustomStringConvertible {
             return parameter[..<equals] == "db" ? String(parameter) : String(parameter[...equals]) + "***"
         }
         return String(masked[...mark]) + parameters.joined(separator: "&")
+    }
+
+    /// `mask` for a text that may be a URL written anywhere: one without a scheme
+    /// (`u:secret@host:6379`) is masked as if it had one.
+    public static func maskAnyURL(_ text: String) -> String {
+        if text.contains("://") { return mask(text) }
+        guard text.contains("@") else { return text }
+        return String(mask("x://" + text).dropFirst(4))
     }
 
     /// Whether the text after `://` has credentials cut short by a `/`, `?` or `#`: an
