@@ -619,7 +619,15 @@ public struct Backfill {
                     return "SCAN on \(url.redacted): unexpected reply"
                 }
                 cursor = String(decoding: next, as: UTF8.self)
-                for case .string(let key) in keys where !layout.owns(key) {
+                for case .string(let key) in keys {
+                    switch layout.owner(of: key) {
+                    case .this: continue
+                    case .other: break
+                    case .thisUnlessACountOfRuns:
+                        let found = try c.command([Array("GET".utf8), key])
+                        if case .error(let message) = found { try RedisError.throwIfTransient(message, message) }
+                        if !RedisKeyLayout.isCountOfRuns(found) { continue }
+                    }
                     foreign.append(String(decoding: key, as: UTF8.self))
                     if foreign.count == 4 { return nil }
                 }

@@ -26,26 +26,52 @@ public struct RedisKeyLayout: Sendable, Hashable {
     /// a database is known in one place (a backfill's check for keys not its own lists it).
     public func bookkeepingKey(_ name: String) -> String { prefix + Self.bookkeepingPrefix + name }
 
-    /// Whether a key is one this pipeline writes: its sessions' two namespaces and its
-    /// bookkeeping's own names under `funnel:`, not the whole of `funnel:`, which a pipeline
-    /// without a prefix shares with one whose prefix is `funnel:` (rv73d: that pipeline's keys
-    /// counted as the first's own, and the first's rebuild swapped them away), nor a name's
-    /// longer relatives (`funnel:settings:theme` is another application's; rv73f).
-    public func owns(_ key: [UInt8]) -> Bool {
+    /// Whose a key is, by its name: this pipeline's when it is in its sessions' two
+    /// namespaces or among its bookkeeping's own names under `funnel:` (not the whole of
+    /// `funnel:`, which a pipeline without a prefix shares with one whose prefix is `funnel:`;
+    /// rv73d: that pipeline's keys counted as the first's own, and the first's rebuild swapped
+    /// them away), and not a name's longer relatives (`funnel:settings:theme` is another
+    /// application's; rv73f).
+    public enum Owner: Sendable, Equatable {
+        case this, other
+        /// Named as another pipeline's count of committed runs (`<its prefix>funnel:generation`)
+        /// and as one of this pipeline's keys: a session, its events or a visitor whose id
+        /// ends in `funnel:generation`, which SPEC 11 lets a client send (rv75b: the id
+        /// `funnel:generation` made every later run and rebuild refuse the database). The
+        /// value tells (`isCountOfRuns`).
+        case thisUnlessACountOfRuns
+    }
+
+    public func owner(of key: [UInt8]) -> Owner {
         // (Over the UTF-8 views, which make no array: a rebuild asks it of every key of two
         // databases.)
-        guard key.starts(with: prefix.utf8) else { return false }
+        guard key.starts(with: prefix.utf8) else { return .other }
         // Another pipeline's history under a prefix that begins with this one's (`sess:`,
         // `events:`): its count of committed runs tells it, whatever namespace of this one's
         // it lies in (rv73i: a pipeline without a prefix took every key of a `sess:` one's
         // for its own, and its rebuild swapped them away).
         let generation = Self.generationKey.utf8
-        if key.count > prefix.utf8.count + generation.count, key.suffix(generation.count).elementsEqual(generation) { return false }
+        let countOfRuns = key.count > prefix.utf8.count + generation.count && key.suffix(generation.count).elementsEqual(generation)
         let rest = key.dropFirst(prefix.utf8.count)
-        if rest.starts(with: Self.sessionPrefix.utf8) || rest.starts(with: Self.eventsPrefix.utf8) { return true }
-        guard rest.starts(with: Self.bookkeepingPrefix.utf8) else { return false }
+        if rest.starts(with: Self.sessionPrefix.utf8) || rest.starts(with: Self.eventsPrefix.utf8) {
+            return countOfRuns ? .thisUnlessACountOfRuns : .this
+        }
+        guard rest.starts(with: Self.bookkeepingPrefix.utf8) else { return .other }
         let name = rest.dropFirst(Self.bookkeepingPrefix.utf8.count)
-        return Self.bookkeepingNames.contains { $0.hasSuffix(":") ? name.starts(with: $0.utf8) : name.elementsEqual($0.utf8) }
+        guard Self.bookkeepingNames.contains(where: { $0.hasSuffix(":") ? name.starts(with: $0.utf8) : name.elementsEqual($0.utf8) }) else { return .other }
+        return countOfRuns ? .thisUnlessACountOfRuns : .this
+    }
+
+    /// Whether a `GET` of a key named as a count of committed runs found one: a decimal
+    /// number, which is all `RedisHistoryStore` writes there. A session's hash or events
+    /// answer WRONGTYPE, a visitor's row is no number; a refusal (an ACL) is taken for a count,
+    /// which keeps a run or a rebuild from a database it could not look at.
+    public static func isCountOfRuns(_ reply: RedisReply) -> Bool {
+        switch reply {
+        case .string(let bytes): !bytes.isEmpty && bytes.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+        case .error(let message): !message.hasPrefix("WRONGTYPE")
+        default: false
+        }
     }
 
     /// The names of funnel's bookkeeping keys under `funnel:`: a name ending in `:` begins

@@ -816,13 +816,15 @@ struct OperationsTests {
         // (rv73i: a `sess:` pipeline's keys were all taken for this one's own).
         for key in ["funnel:sess:0123456789abcdef", "funnel:funnel:rec:v:x", "funnel:settings:theme", "funnel:lockout:user9", "sess:funnel:generation"] {
             _ = try admin.command("FLUSHALL")
-            _ = try admin.command("SET", key, "another pipeline's")
+            // (A count of committed runs is a number; rv75b.)
+            let value = key.hasSuffix("funnel:generation") ? "7" : "another pipeline's"
+            _ = try admin.command("SET", key, value)
             #expect {
                 _ = try backfill(days, days.dates[...], output: scratch + "/live", redisURL: server.url, rebuild: true)
             } throws: { error in
                 "\(error)".contains("database 0 of") && "\(error)".contains("holds keys that are not this pipeline's ('\(key)')")
             }
-            #expect(try admin.command("GET", key) == .string(Array("another pipeline's".utf8)))
+            #expect(try admin.command("GET", key) == .string(Array(value.utf8)))
         }
         // The staging database, which the rebuild empties first, is looked at too (rv73d: a
         // dashboard's keys there were flushed without a word).
@@ -848,6 +850,38 @@ struct OperationsTests {
             "\(error)".contains("database 16 does not exist on that Redis (ERR DB index is out of range)") && "\(error)".contains("name one that exists") && !"\(error)".contains("/16")
         }
         #expect(!warned.contains("FLUSHDB empties it"), "\(warned)")
+    }
+
+    /// Ids a client may send (SPEC 11 lets `:` in) that name a key as another pipeline's count
+    /// of committed runs, `sess:funnel:generation` and `funnel:visitor:x:funnel:generation`,
+    /// are this pipeline's session and visitor: later runs and a rebuild go on (rv75b: every
+    /// later run and `backfill --rebuild` refused the database, exit 1), while a count under
+    /// such a name still stops them (`aRebuildRefusesADatabaseSharedWithOtherKeys`,
+    /// `aKeyPrefixAmongALoadedPipelinesKeysIsRefused`).
+    @Test func anIdNamedLikeACountOfRunsIsThisPipelinesOwn() throws {
+        let days = Days(seed: 97, visitors: 20)
+        let scratch = TestFiles.temporaryFolder("ops-id-generation")
+        defer { TestFiles.remove(scratch) }
+        for date in days.dates.prefix(2) {
+            let noon = Int64(try Day(parsing: date).number) * 86_400_000 + 43_200_000
+            let lines = [
+                #"{"event":"PageView","timestamp":\#(noon),"anonymous_id":"funnel:generation","session_id":"funnel:generation","url":"https://film.example/a"}"#,
+                #"{"event":"PageView","timestamp":\#(noon + 1_000),"anonymous_id":"x:funnel:generation","url":"https://film.example/b"}"#,
+            ]
+            TestFiles.gzip(lines.joined(separator: "\n") + "\n", to: "\(days.folder)/events-\(date).ndjson.gz", append: true)
+        }
+        let server = try RedisServer()
+        defer { server.stop() }
+        let admin = try server.connect()
+        for date in days.dates.prefix(2) {
+            let summary = try days.run(days: [date], sink: .redis, output: scratch + "/live", redisURL: server.url)
+            #expect(summary.exitStatus == .success, "\(summary.text)")
+        }
+        #expect(try admin.command("TYPE", "sess:funnel:generation") == .status("hash"))
+        #expect(try admin.command("EXISTS", "funnel:visitor:x:funnel:generation") == .integer(1))
+        #expect(try backfill(days, days.dates.prefix(2), output: scratch + "/live", redisURL: server.url, rebuild: true) == .success)
+        #expect(try admin.command("TYPE", "sess:funnel:generation") == .status("hash"))
+        #expect(try days.run(days: [days.dates[1]], sink: .redis, output: scratch + "/live", redisURL: server.url).exitStatus == .success)
     }
 
     /// Keys of another written to the live database during a rebuild's days (or between its
