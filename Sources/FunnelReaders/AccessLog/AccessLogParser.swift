@@ -116,6 +116,20 @@ public struct AccessLogParser: Sendable {
         if !givesStatus { fields.status = 200 }
         defer { timeMemo = fields.timeMemo }
         let (failed, position) = walk(b) { step, raw in fields.store(step, raw) }
+        if failed == nil {
+            // Servers write a quote inside a quoted field as `\x22` (nginx) or `\"` (Apache):
+            // one as it is means the field ran on into another line (rv75a: a line cut short
+            // mid-request with the next written onto it was one page view of both, whose
+            // path held the other visitor's address, exit 0).
+            if let token = fields.quoteInside, case .variable(let variable, _) = tokens[token] {
+                return .reject(.formatMismatch, detail: "a '\"' inside the quoted $\(variable.name): a line cut short and the next written onto it? (servers write a quote there as \\x22 or \\\")")
+            }
+            // Another whole line after the format's end: two lines joined (rv75a: the second
+            // was lost without a word), or lines ended by a CR alone.
+            if position < b.count, let detail = joinedLine(b, after: position) {
+                return .reject(.formatMismatch, detail: detail)
+            }
+        }
         if let failed {
             switch tokens[failed] {
             case .literal(let literal):
@@ -160,6 +174,21 @@ public struct AccessLogParser: Sendable {
         return (failed, position)
     }
 
+    /// Why the text after the format's end is another log line, or nil: it fits the format
+    /// too, after the blanks and CRs before it.
+    private func joinedLine(_ b: UnsafeBufferPointer<UInt8>, after position: Int) -> String? {
+        var start = position
+        var carriageReturn = false
+        while start < b.count, b[start] == 0x20 || b[start] == 0x09 || b[start] == 0x0D {
+            if b[start] == 0x0D { carriageReturn = true }
+            start += 1
+        }
+        guard start < b.count, walk(UnsafeBufferPointer(rebasing: b[start...]), { _, _ in }).failed == nil else { return nil }
+        return carriageReturn
+            ? "another log line follows the format's end after a CR: lines ended by a CR alone? (each line must end with LF or CRLF)"
+            : "another log line follows the format's end at byte \(start + 1): two lines joined, a line end lost?"
+    }
+
     /// Whether a line the format fits has more after the format's end than it reads: text
     /// after the format's last literal, or a quoted field after a space inside an unquoted
     /// last variable, which runs to the line's end (`$body_bytes_sent` of the `common` format
@@ -200,6 +229,8 @@ public struct AccessLogParser: Sendable {
         var literal: Range<Int> = 0..<0
         /// For a variable followed by a literal: that literal's bytes; nil, the line's end.
         var nextLiteral: Range<Int>?
+        /// The variable's place in the format's tokens, to name it.
+        var token = 0
     }
 
     /// What a variable's value is kept as; `ignored` variables are matched and dropped.
@@ -243,7 +274,7 @@ public struct AccessLogParser: Sendable {
                 default: .ignored
                 }
                 steps.append(Step(slot: slot, quoted: quoted, country: variable == countryVariable, city: variable == cityVariable,
-                                  nextLiteral: index + 1 < tokens.count ? ranges[index + 1] : nil))
+                                  nextLiteral: index + 1 < tokens.count ? ranges[index + 1] : nil, token: index))
             }
         }
         return (steps, literals)
@@ -365,6 +396,8 @@ public struct AccessLogParser: Sendable {
         var country: String?
         var city: String?
         var cookieHeader: [UInt8]?
+        /// The token of the first quoted variable holding a quote no backslash escapes.
+        var quoteInside: Int?
         var timeMemo: TimeParser.TimeLocalMemo
 
         init(timeMemo: TimeParser.TimeLocalMemo) { self.timeMemo = timeMemo }
@@ -373,6 +406,7 @@ public struct AccessLogParser: Sendable {
             if raw.count == 1 && raw[0] == UInt8(ascii: "-") { return }
             if raw.isEmpty { return }
             let quoted = step.quoted
+            if quoted, quoteInside == nil, Self.holdsBareQuote(raw) { quoteInside = step.token }
             switch step.slot {
             case .remoteAddr:
                 // Blanks at its end are the line's, not the address's (rv74d: a format ending
@@ -571,6 +605,20 @@ public struct AccessLogParser: Sendable {
         /// Whether a field holds an escape: `memchr`, since most fields hold none and the long
         /// ones (user agent, referrer) would otherwise be walked byte by byte.
         @inline(__always)
+        /// Whether a quoted field holds a `"` that no backslash escapes (`memchr`: most hold none).
+        private static func holdsBareQuote(_ raw: UnsafeBufferPointer<UInt8>) -> Bool {
+            guard let base = raw.baseAddress else { return false }
+            var from = 0
+            while from < raw.count, let hit = memchr(base + from, Int32(UInt8(ascii: "\"")), raw.count - from) {
+                let at = base.distance(to: UnsafePointer(hit.assumingMemoryBound(to: UInt8.self)))
+                var run = at
+                while run > 0 && raw[run - 1] == UInt8(ascii: "\\") { run -= 1 }
+                if (at - run) % 2 == 0 { return true }
+                from = at + 1
+            }
+            return false
+        }
+
         private static func hasBackslash(_ raw: UnsafeBufferPointer<UInt8>) -> Bool {
             guard let base = raw.baseAddress else { return false }
             return memchr(base, Int32(UInt8(ascii: "\\")), raw.count) != nil

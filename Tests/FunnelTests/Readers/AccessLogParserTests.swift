@@ -291,6 +291,15 @@ struct AccessLogParserTests {
             }
             let agent = unescape(line[head.count..<end])
             let referrer = unescape(line[(end + 3)..<close])
+            // A quote no backslash escapes inside a field is a line run on into another (rv75a).
+            if reference(Array(line[head.count..<end]), "\"", from: 0) != nil {
+                guard case .reject(.formatMismatch, let detail) = outcome, detail.contains("a '\"' inside the quoted") else {
+                    Issue.record("not rejected for its quote: \(String(decoding: line, as: UTF8.self))")
+                    continue
+                }
+                compared += 1
+                continue
+            }
             guard case .record(let r) = outcome else {
                 Issue.record("rejected: \(String(decoding: line, as: UTF8.self))")
                 continue
@@ -447,6 +456,31 @@ struct AccessLogParserTests {
         }
         let last = try record(#"[01/Mar/2024:10:00:00 +0000] "GET /watch HTTP/1.1" 200 198.51.100.4 \#t"#, format: #"[$time_local] "$request" $status $remote_addr"#)
         #expect(last.ip == "198.51.100.4")
+    }
+
+    /// A line cut short with the next written onto it, two whole lines joined, and lines ended
+    /// by a CR alone are `format_mismatch` rejects that say so (rv75a: the first was one page
+    /// view of both whose path held the other visitor's address, the others lost every line
+    /// after the first, exit 0); escaped quotes and fields a server appends stay as they were.
+    @Test func linesRunTogetherAreRejectedAsSuch() throws {
+        let first = #"203.0.113.20 - - [05/Jan/2024:09:10:00 +0000] "GET /a HTTP/1.1" 200 512 "-" "Mozilla/5.0 (X11; Linux x86_64) Firefox/121.0""#
+        let second = #"198.51.100.7 - - [05/Jan/2024:09:11:00 +0000] "GET /b HTTP/1.1" 200 512 "https://l.facebook.com/" "Mozilla/5.0 (iPhone) Safari/604.1""#
+        let cutAt = first.utf8.count - 60
+        let cases: [(String, String)] = [
+            (String(first.prefix(55)) + second, "a '\"' inside the quoted $request: a line cut short"),
+            (String(first.prefix(cutAt)) + second, "a line cut short and the next written onto it"),
+            (first + second, "another log line follows the format's end at byte \(first.utf8.count + 1): two lines joined"),
+            (first + " " + second, "two lines joined"),
+            (first + "\r" + second, "lines ended by a CR alone?"),
+        ]
+        for (line, said) in cases {
+            let outcome = try parse(line)
+            guard case .reject(let reason, let detail) = outcome else { Issue.record("not rejected: \(line)"); continue }
+            #expect(reason == .formatMismatch && detail.contains(said), "\(line): \(detail)")
+        }
+        #expect(try record(first + " 0.012 upstream=10.0.0.1:8080").path == "/a")
+        #expect(try record(first + "\r").path == "/a")
+        #expect(try record(#"203.0.113.20 - - [05/Jan/2024:09:10:00 +0000] "GET /a\"b HTTP/1.1" 200 512 "-" "Mozilla/5.0 \x22x\x22""#).path == #"/a"b"#)
     }
 
     /// `$http_host` is the Host header, port included: the record's host is the name alone.
