@@ -274,14 +274,16 @@ public final class Transformer {
         for index in sessions.indices {
             // Moved out of the list rather than copied from it (a copy retained every field
             // of the session, and the list released them again).
-            var capped = exchange(&sessions[index], with: Self.emptySession)
-            let (records, dropped) = EventCap.apply(exchange(&capped.records, with: []), max: configuration.maxEventsPerSession)
-            capped.records = records
+            let session = exchange(&sessions[index], with: Self.emptySession)
+            // The cap is on the events written; the session's fields come from all its records
+            // (rv75c: 12,000 VideoProgress events before a campaign's page view left the
+            // donation to `direct`, without its utm fields, click id or page views).
+            let (written, dropped) = EventCap.apply(session.records, max: configuration.maxEventsPerSession)
             overCap += dropped
             let inTail = cut.map { index >= $0.index } ?? false
             if inTail && index == cut!.index { cut!.touches = touches }
             if inTail { cut!.overCap += dropped }
-            let facts = SessionFacts(session: capped, siteHosts: configuration.siteHosts)
+            let facts = SessionFacts(session: session, written: written, siteHosts: configuration.siteHosts)
             let touch = touches.next(channel: facts.channel, start: facts.start)
             let state = consent.state(at: facts.end)
             if state.analyticsDenied {

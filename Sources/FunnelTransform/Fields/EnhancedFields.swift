@@ -90,10 +90,10 @@ enum EnhancedFields {
         fields.add(FieldName.consentAnalytics, consent.analytics)
         fields.add(FieldName.consentMarketing, consent.marketing)
         fields.add(FieldName.sessionEnd, .integer(facts.end))
-        fields.add(FieldName.eventCount, .integer(Int64(records.count)))
+        fields.add(FieldName.eventCount, .integer(Int64(facts.written.count)))
         fields.add(FieldName.pageViews, .integer(Int64(facts.pageViews)))
         fields.add(FieldName.createdAt, .integer(facts.start))
-        return SessionRecord(id: facts.session.id, start: facts.start, fields: fields.fields, events: records.map(event))
+        return SessionRecord(id: facts.session.id, start: facts.start, fields: fields.fields, events: facts.written.map(event))
     }
 
     /// An id as given, unless it is or holds an e-mail or an IP address: left out, as its

@@ -17,7 +17,7 @@ enum MVPFields {
         fields.add(FieldName.fbclid, consent.marketingDenied ? nil : facts.fbclid)
         fields.add(FieldName.country, facts.country ?? facts.geoCountry)
         fields.add(FieldName.createdAt, .integer(facts.start))
-        let events = facts.session.records.map { record in
+        let events = facts.written.map { record in
             var properties: [Field] = []
             if record.event == "Purchase", let value = record.properties.value {
                 properties.append(Field("value", .amount(value)))

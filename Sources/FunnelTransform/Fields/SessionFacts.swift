@@ -8,6 +8,9 @@ import FunnelCore
 /// allocation costs less. Its fields are set by the initializer only.
 final class SessionFacts {
     let session: Sessionizer.Session
+    /// The session's records that are written as its events: all of them, or those the
+    /// event cap keeps (`EventCap`); the fields come from `session.records`, all of them.
+    let written: [Record]
     /// The first record whose URL has any utm parameter supplies all utm fields.
     private(set) var utm: Campaign?
     /// Name of the first click-id parameter in the session's URLs.
@@ -46,8 +49,9 @@ final class SessionFacts {
     /// Looked up when a session's first click id is not fbclid: prepared once.
     private static let fbclidName = QueryParameters.Names(["fbclid"])
 
-    init(session: Sessionizer.Session, siteHosts: [String]) {
+    init(session: Sessionizer.Session, written: [Record]? = nil, siteHosts: [String]) {
         self.session = session
+        self.written = written ?? session.records
         var viewContent: String?
         var cityOfCountry: String?
         var cityWithoutCountry: String?
