@@ -11,6 +11,8 @@ public enum IdentityRule {
         if let id = record.visitorID, !Identifier.isValid(id) {
             return (.invalidID, "visitor id is not printable ASCII without spaces or braces, or is over \(Identifier.maxLength) bytes")
         }
+        if let id = record.sessionID, Identifier.hasMadeShape(id) { return (.invalidID, "session id " + Identifier.madeShapeProblem) }
+        if let id = record.visitorID, Identifier.hasMadeShape(id) { return (.invalidID, "visitor id " + Identifier.madeShapeProblem) }
         if record.visitorID == nil && record.sessionID == nil && (record.ip ?? "").isEmpty {
             return (.noIdentity, "no visitor id, no session id and no IP address")
         }
@@ -20,8 +22,8 @@ public enum IdentityRule {
     /// Whether `violation` finds nothing in the record an access-log line's fields
     /// (`PageViewFields`) would make; a line it would reject is made a record, for the reason.
     public static func allows(_ view: PageViewFields) -> Bool {
-        if let id = view.sessionID, !Identifier.isValid(bytes: id) { return false }
-        if let id = view.visitorID, !Identifier.isValid(bytes: id) { return false }
+        if let id = view.sessionID, !Identifier.isValid(bytes: id) || Identifier.hasMadeShape(bytes: id) { return false }
+        if let id = view.visitorID, !Identifier.isValid(bytes: id) || Identifier.hasMadeShape(bytes: id) { return false }
         return view.visitorID != nil || view.sessionID != nil || (view.remoteAddr?.count ?? 0) > 0
     }
 }

@@ -130,6 +130,51 @@ struct HostileInputTests {
         }
     }
 
+    /// Ids of the shape funnel makes for a fingerprint or an address (`fp`, `em`, `ip` and 16
+    /// lowercase hex digits) are `invalid_id` rejects from either reader (rv75b: a client
+    /// session id `em…` replaced the session of an e-mail address, an `anonymous_id` `em…`
+    /// became that visitor, exit 0); a client's 16-hex session id and ids near the shape are
+    /// kept.
+    @Test func idsOfTheShapeFunnelMakesAreRejected() throws {
+        let folder = TestFiles.temporaryFolder("hostile-made-ids")
+        defer { TestFiles.remove(folder) }
+        let t = 1_709_280_000_000
+        let made = ["session_id", "anonymous_id", "anonymous_id"].enumerated().map { index, key in
+            #"{"event":"PageView","timestamp":\#(t + index),"\#(key)":"\#(["em", "fp", "ip"][index])ac3b8e40e24288d6","url":"https://film.example/made"}"#
+        }
+        let near = ["0123456789abcdef", "emAC3B8E40E24288D6", "em0123456789abcde", "fp0123456789abcdefa"].enumerated().map { index, id in
+            #"{"event":"PageView","timestamp":\#(t + 10 + index),"session_id":"\#(id)","anonymous_id":"v-\#(index)","url":"https://film.example/near"}"#
+        }
+        TestFiles.write(folder + "/events.ndjson", (made + near).joined(separator: "\n") + "\n")
+        TestFiles.write(folder + "/access.log", #"198.51.100.7 - - [01/Mar/2024:08:00:00 +0000] "GET /log HTTP/1.1" 200 5 "-" "Mozilla/5.0 (X11; Linux x86_64) Firefox/121.0" "fp0123456789abcdef""# + "\n")
+        TestFiles.write(folder + "/pipeline.yaml", """
+        sources:
+          - kind: ndjson
+            paths: ["events.ndjson"]
+          - kind: access_log
+            format: '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" "$cookie_vid"'
+            visitor_cookie: vid
+            paths: ["access.log"]
+        site:
+          hosts: [film.example]
+        sink:
+          kind: ndjson
+          output: out
+        """)
+        var options = RunOptions()
+        options.progress = .never
+        options.maxRejectRate = 1
+        let summary = try Runner(pipeline: PipelineLoader.load(path: folder + "/pipeline.yaml"), options: options, report: { _ in }).run()
+        #expect(summary.rejected[.invalidID] == 4, "\(summary.text)")
+        let rejects = try #require(TestFiles.readText(folder + "/out/rejects.ndjson"))
+        #expect(rejects.components(separatedBy: Identifier.madeShapeProblem).count == 5, "\(rejects)")
+        let sessions = try #require(TestFiles.readText(folder + "/out/sessions.ndjson"))
+        for id in ["0123456789abcdef", "emAC3B8E40E24288D6", "em0123456789abcde", "fp0123456789abcdefa"] {
+            #expect(sessions.contains(#""session_id":"\#(id)""#), "\(id)")
+        }
+        #expect(!sessions.contains("/made") && !sessions.contains("/log"))
+    }
+
     /// An id that is a boolean, an object or an array is an invalid id, with what it was,
     /// never taken for no id (the event would join or start another session than its sender
     /// meant); `null` and `""` are no id, and a number is its text.
