@@ -24,6 +24,10 @@ struct Funnel: ParsableCommand {
         openMissingStandardDescriptors()
         Runner.countInheritedDescriptors()
         Allocator.configure()
+        if let word = dashedWord(CommandLine.arguments.dropFirst()) {
+            Runner.writeToStandardError("Error: '\(word)' begins with '-', so it is read as options (funnel has no short one but -h); a path that begins with '-' is written ./\(word), an option's value as --option=\(word), or either after '--'\n")
+            exit(withError: ExitCode(ExitStatus.pipelineError.rawValue))
+        }
         var parsed: ParsableCommand.Type = Funnel.self
         do {
             var command = try parseAsRoot()
@@ -40,6 +44,19 @@ struct Funnel: ParsableCommand {
             }
             exit(withError: error)
         }
+    }
+
+    /// The first argument before `--` that ArgumentParser would take for short options though
+    /// funnel has none but `-h`: a path or a value beginning with `-` (rv75d: `funnel run
+    /// -dash/pipeline.yaml` was read as `-d -a -s -h ...`, printed the help and exited 0, so
+    /// a cron line with such a path passed; `--output -out` said its value was missing).
+    /// `-` alone is standard input.
+    static func dashedWord(_ arguments: ArraySlice<String>) -> String? {
+        for argument in arguments {
+            if argument == "--" { return nil }
+            if argument.hasPrefix("-"), !argument.hasPrefix("--"), argument != "-", argument != "-h" { return argument }
+        }
+        return nil
     }
 
     /// `funnel` without a subcommand is a usage error (SPEC 9: exit 1), shown with the help;

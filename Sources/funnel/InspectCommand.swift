@@ -42,6 +42,7 @@ struct InspectCommand: ParsableCommand {
             Runner.writeToStandardError("funnel: \(inspector.notFound(sessionID))\n")
             throw ExitCode(ExitStatus.pipelineError.rawValue)
         }
-        print(SessionInspector.render(found), terminator: "")
+        StandardOutput.print(SessionInspector.render(found), terminator: "")
+        if StandardOutput.finish() != nil { throw ExitCode(ExitStatus.pipelineError.rawValue) }
     }
 }

@@ -62,18 +62,18 @@ struct ValidateCommand: ParsableCommand {
             } catch {
                 // The file loaded: said before the inputs' fault, so that it is not taken for
                 // the file's (a review: the same exit 1 and no other line as a YAML error).
-                if error.noInput { print(loadedText) }
+                if error.noInput { StandardOutput.print(loadedText) }
                 throw error
             }
             let limit = maxRejectRate ?? loaded.maxRejectRate
             var failed = false
-            print(loadedText)
+            StandardOutput.print(loadedText)
             var okCount = 0
             var rest = (files: 0, parsed: 0, sampled: 0, kept: 0)
             for report in reports {
                 if report.matchedNothing {
                     failed = true
-                    print("FAIL \(report.path) [\(report.kind.rawValue)]: matched no file")
+                    StandardOutput.print("FAIL \(report.path) [\(report.kind.rawValue)]: matched no file")
                     continue
                 }
                 let rate = report.rejectRate
@@ -88,13 +88,15 @@ struct ValidateCommand: ParsableCommand {
                         continue
                     }
                 }
-                print("\(ok ? "ok  " : "FAIL") \(report.path) [\(report.kind.rawValue)]: \(report.parsed)/\(report.sampled) lines parse (\(parsedPercent)%), \(report.kept) kept\(reasons.isEmpty ? "" : "; rejected: " + reasons)\(report.damage.map { "; damaged: " + $0 } ?? "")\(report.linesPastFormat.map { "; \($0) with text after the end of the format (fields it may lack: a combined log read as common?)" } ?? "")")
+                StandardOutput.print("\(ok ? "ok  " : "FAIL") \(report.path) [\(report.kind.rawValue)]: \(report.parsed)/\(report.sampled) lines parse (\(parsedPercent)%), \(report.kept) kept\(reasons.isEmpty ? "" : "; rejected: " + reasons)\(report.damage.map { "; damaged: " + $0 } ?? "")\(report.linesPastFormat.map { "; \($0) with text after the end of the format (fields it may lack: a combined log read as common?)" } ?? "")")
             }
             if rest.files > 0 {
                 let percent = Double(Int(Double(rest.parsed) / Double(max(1, rest.sampled)) * 10000)) / 100
-                print("ok   and \(rest.files) more files: \(rest.parsed)/\(rest.sampled) lines parse (\(percent)%), \(rest.kept) kept (--every-file names them)")
+                StandardOutput.print("ok   and \(rest.files) more files: \(rest.parsed)/\(rest.sampled) lines parse (\(percent)%), \(rest.kept) kept (--every-file names them)")
             }
+            let unwritten = StandardOutput.finish() != nil
             if failed { throw ExitCode(ExitStatus.inputDamaged.rawValue) }
+            if unwritten { throw ExitCode(ExitStatus.pipelineError.rawValue) }
         } catch let error as PipelineError {
             Runner.writeToStandardError("funnel: \(error.description)\n")
             throw ExitCode(ExitStatus.pipelineError.rawValue)

@@ -561,6 +561,8 @@ struct CommandLineTests {
         (["--sink", "kafka"], "--sink"),
         (["--progress", "sometimes"], "--progress"),
         (["--no-such-option"], "--no-such-option"),
+        // A value beginning with '-' (rv75d: "Missing value for '--output <output>'").
+        (["--output", "-out"], "'-out' begins with '-', so it is read as options"),
     ])
     func usageErrorsExit1(_ extra: [String], _ mentioned: String) throws {
         let folder = TestFiles.temporaryFolder("cli-usage")
@@ -569,6 +571,21 @@ struct CommandLineTests {
         #expect(result.status == 1, "\(extra): \(result)")
         #expect(result.stderr.contains(mentioned), "\(extra): \(result)")
         #expect(!TestFiles.exists(folder + "/out"), "\(extra): a usage error wrote output")
+    }
+
+    /// A pipeline path beginning with `-` is a usage error naming the ways to write it
+    /// (rv75d: `-dash/pipeline.yaml` was read as short options holding `-h`, printed the help
+    /// and exited 0), and `validate` whose report cannot be written exits 1 saying so (rv75d:
+    /// `>/dev/full` exited 0).
+    @Test func aDashedPathAndAnUnwritableReportAreUsageErrors() throws {
+        let dashed = try funnel(["run", "-dash/pipeline.yaml", "--date", "2024-03-01"])
+        #expect(dashed.status == 1, "\(dashed)")
+        #expect(dashed.stderr.contains("./-dash/pipeline.yaml") && dashed.stderr.contains("after '--'") && !dashed.stdout.contains("USAGE"), "\(dashed)")
+        let full = try funnel(after: "exec >/dev/full", ["validate", Self.fixture("seed_mvp")])
+        #expect(full.status == 1, "\(full)")
+        #expect(full.stderr.contains("funnel: cannot write to standard output: No space left on device"), "\(full)")
+        let written = try funnel(["validate", Self.fixture("seed_mvp")])
+        #expect(written.status == 0 && written.stdout.contains("OK"), "\(written)")
     }
 
     // MARK: - Exit status 2
