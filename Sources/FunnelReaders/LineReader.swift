@@ -61,6 +61,14 @@ public final class LineReader {
     /// Whether the input's last line had no line end (a file still being copied is cut
     /// anywhere; a log a server writes ends each line).
     public private(set) var endsWithoutLineEnd = false
+    /// The NUL bytes before the line just handed out: a run of them at a line's start is the
+    /// hole a crash leaves where a file's tail was, and is no part of the line, so that a hole
+    /// longer than the line limit (whole blocks of a file system) does not take the line the
+    /// server wrote behind it (rv75a: a 64 KiB hole was a `line_too_long` reject, and the good
+    /// line after it was lost). A hole with nothing after it is handed out as an empty line.
+    public private(set) var holeBeforeLine = 0
+    private var hole = 0
+    private var atLineStart = true
 
     /// The next line, or nil at the end of the input (then `end` tells whether it was cut
     /// short). The line is a view into the reader's buffer, valid until the next call: pulling
@@ -68,6 +76,14 @@ public final class LineReader {
     public func next() -> Item? {
         let base = buffer.baseAddress!
         while !ended {
+            if atLineStart && !skipping {
+                while start < filled, base.load(fromByteOffset: start, as: UInt8.self) == 0 {
+                    start += 1
+                    hole += 1
+                }
+                cursor = max(cursor, start)
+                if start < filled { atLineStart = false }
+            }
             if cursor < filled, let hit = memchr(base + cursor, 0x0A, filled - cursor) {
                 let newline = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
                 let lineStart = start
@@ -85,6 +101,7 @@ public final class LineReader {
                         if prefixCount == skipLength { prefixCount -= 1 }  // the CR is the last byte kept
                         skipLength -= 1
                     }
+                    startLine()
                     return .tooLong(prefix: UnsafeRawBufferPointer(start: prefix.baseAddress, count: prefixCount), number: lineCount, length: skipLength)
                 }
                 return emit(base, from: lineStart, to: newline)
@@ -134,6 +151,7 @@ public final class LineReader {
                     if prefixCount == skipLength { prefixCount -= 1 }
                     skipLength -= 1
                 }
+                startLine()
                 return .tooLong(prefix: UnsafeRawBufferPointer(start: prefix.baseAddress, count: prefixCount), number: lineCount, length: skipLength)
             }
             if filled > start {
@@ -141,6 +159,12 @@ public final class LineReader {
                 start = filled
                 endsWithoutLineEnd = true
                 return emit(base, from: lineStart, to: filled)
+            }
+            if hole > 0 {
+                // A hole at the input's end, nothing after it.
+                lineCount += 1
+                startLine()
+                return .line(UnsafeRawBufferPointer(start: base, count: 0), number: lineCount)
             }
         }
         return nil
@@ -164,9 +188,18 @@ public final class LineReader {
         }
     }
 
+    /// After a line is handed out: the hole before it is said, and the next line's looked for.
+    @inline(__always)
+    private func startLine() {
+        holeBeforeLine = hole
+        hole = 0
+        atLineStart = true
+    }
+
     @inline(__always)
     private func emit(_ base: UnsafeMutableRawPointer, from: Int, to: Int) -> Item {
         lineCount += 1
+        startLine()
         var end = to
         if end > from, base.load(fromByteOffset: end - 1, as: UInt8.self) == 0x0D { end -= 1 }
         if end - from > maxLineLength {

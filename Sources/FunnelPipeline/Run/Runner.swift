@@ -303,7 +303,7 @@ public struct Runner {
         summary.rejected = tally.rejected.filter { !$0.key.isDamage }
         summary.damaged = tally.rejected.filter { $0.key.isDamage }
         if let holes = summary.damaged[.nulHole] {
-            summary.warnings.append("\(holes == 1 ? "1 line follows" : "\(holes) lines follow") a hole of NUL bytes a crash left in its file (rejects.ndjson names them); they were read, what the holes replaced is lost")
+            summary.warnings.append("\(holes == 1 ? "1 hole" : "\(holes) holes") of NUL bytes a crash left in \(holes == 1 ? "its file" : "their files") (rejects.ndjson names them): the lines after them were read, what the holes replaced is lost")
         }
         summary.filtered = tally.filtered
         summary.kept = tally.kept

@@ -157,7 +157,7 @@ struct SummaryCountsTests {
         #expect(summary.damaged == [.nulHole: 1, .gzipDamaged: 1], "\(summary.text)")
         #expect(summary.exitStatus == .inputDamaged, "the cut gzip file: \(summary.text)")
         #expect(!summary.problems.contains { $0.contains("format setting") }, "\(summary.problems)")
-        #expect(summary.warnings.contains { $0.hasPrefix("1 line follows a hole of NUL bytes") }, "\(summary.warnings)")
+        #expect(summary.warnings.contains { $0.hasPrefix("1 hole of NUL bytes a crash left in its file") }, "\(summary.warnings)")
         #expect(summary.text.contains("  damaged      2  (gzip_damaged 1, nul_hole 1)"), "\(summary.text)")
         let rejects = TestFiles.readText(folder + "/out/rejects.ndjson") ?? ""
         #expect(rejects.contains(#""reason":"nul_hole""#) && rejects.contains(#""reason":"gzip_damaged""#), "\(rejects)")

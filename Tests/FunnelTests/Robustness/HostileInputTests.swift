@@ -175,6 +175,45 @@ struct HostileInputTests {
         #expect(!sessions.contains("/made") && !sessions.contains("/log"))
     }
 
+    /// A hole of NUL bytes longer than the line limit still gives up the line after it, a hole
+    /// at a file's end is damage, not a rejected line, and a byte-order mark before a blank
+    /// line leaves it blank (rv75a: `line_too_long` lost the good line, the tail was a
+    /// `nul_byte` reject in the reject rate, the marked blank lines were rejects, exit 2).
+    @Test func holesAndMarkedBlankLinesAreNoRejects() throws {
+        let folder = TestFiles.temporaryFolder("hostile-holes")
+        defer { TestFiles.remove(folder) }
+        func line(_ n: Int) -> [UInt8] {
+            Array(#"198.51.100.\#(n % 200 + 1) - - [01/Mar/2024:08:\#(String(format: "%02d", n / 60 % 60)):\#(String(format: "%02d", n % 60)) +0000] "GET /p\#(n) HTTP/1.1" 200 5 "-" "Mozilla/5.0 (X11; Linux x86_64) Firefox/121.0""#.utf8) + [0x0A]
+        }
+        TestFiles.write(folder + "/big-hole.log", (0..<10).flatMap(line) + [UInt8](repeating: 0, count: 70_000) + (10..<20).flatMap(line))
+        TestFiles.write(folder + "/tail-hole.log", (20..<30).flatMap(line) + [UInt8](repeating: 0, count: 8_192))
+        TestFiles.write(folder + "/marked.log", (30..<40).flatMap(line) + [0xEF, 0xBB, 0xBF, 0x0A, 0xEF, 0xBB, 0xBF, 0x20, 0x09, 0x0A])
+        TestFiles.write(folder + "/marked.ndjson", Array("\u{FEFF}\n".utf8) + Array(#"{"event":"PageView","timestamp":1709280000000,"anonymous_id":"v","url":"https://film.example/n"}"#.utf8) + [0x0A])
+        TestFiles.write(folder + "/pipeline.yaml", """
+        sources:
+          - kind: access_log
+            paths: ["*.log"]
+          - kind: ndjson
+            paths: ["*.ndjson"]
+        site:
+          hosts: [film.example]
+        sink:
+          kind: ndjson
+          output: out
+        """)
+        var options = RunOptions()
+        options.progress = .never
+        let summary = try Runner(pipeline: PipelineLoader.load(path: folder + "/pipeline.yaml"), options: options, report: { _ in }).run()
+        #expect(summary.exitStatus == .success, "\(summary.text)")
+        #expect(summary.rejected.isEmpty, "\(summary.text)")
+        #expect(summary.kept == 41, "\(summary.text)")
+        #expect(summary.damaged == [.nulHole: 2], "\(summary.text)")
+        #expect(summary.filtered[.blankLine] == 4, "\(summary.text)")
+        let rejects = try #require(TestFiles.readText(folder + "/out/rejects.ndjson"))
+        #expect(rejects.contains("70000 NUL bytes (a hole a crash left in the file) before the line") && rejects.contains("8192 NUL bytes (a hole a crash left in the file) with nothing after it"), "\(rejects)")
+        #expect(try #require(TestFiles.readText(folder + "/out/sessions.ndjson")).contains(#""landing_page":"/p10""#))
+    }
+
     /// An id that is a boolean, an object or an array is an invalid id, with what it was,
     /// never taken for no id (the event would join or start another session than its sender
     /// meant); `null` and `""` are no id, and a number is its text.
