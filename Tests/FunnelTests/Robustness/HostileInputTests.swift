@@ -130,6 +130,14 @@ struct HostileInputTests {
         }
     }
 
+    /// A run of the pipeline file, without progress, `configure` setting its options.
+    private func run(_ pipeline: String, configure: (inout RunOptions) -> Void = { _ in }) throws -> RunSummary {
+        var options = RunOptions()
+        options.progress = .never
+        configure(&options)
+        return try Runner(pipeline: PipelineLoader.load(path: pipeline), options: options, report: { _ in }).run()
+    }
+
     /// Ids of the shape funnel makes for a fingerprint or an address (`fp`, `em`, `ip` and 16
     /// lowercase hex digits) are `invalid_id` rejects from either reader (rv75b: a client
     /// session id `em…` replaced the session of an e-mail address, an `anonymous_id` `em…`
@@ -161,10 +169,7 @@ struct HostileInputTests {
           kind: ndjson
           output: out
         """)
-        var options = RunOptions()
-        options.progress = .never
-        options.maxRejectRate = 1
-        let summary = try Runner(pipeline: PipelineLoader.load(path: folder + "/pipeline.yaml"), options: options, report: { _ in }).run()
+        let summary = try run(folder + "/pipeline.yaml") { $0.maxRejectRate = 1 }
         #expect(summary.rejected[.invalidID] == 4, "\(summary.text)")
         let rejects = try #require(TestFiles.readText(folder + "/out/rejects.ndjson"))
         #expect(rejects.components(separatedBy: Identifier.madeShapeProblem).count == 5, "\(rejects)")
@@ -201,9 +206,7 @@ struct HostileInputTests {
           kind: ndjson
           output: out
         """)
-        var options = RunOptions()
-        options.progress = .never
-        let summary = try Runner(pipeline: PipelineLoader.load(path: folder + "/pipeline.yaml"), options: options, report: { _ in }).run()
+        let summary = try run(folder + "/pipeline.yaml")
         #expect(summary.exitStatus == .success, "\(summary.text)")
         #expect(summary.rejected.isEmpty, "\(summary.text)")
         #expect(summary.kept == 41, "\(summary.text)")
