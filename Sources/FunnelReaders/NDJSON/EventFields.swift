@@ -193,6 +193,11 @@ struct EventFields {
     }
 
     mutating func set(_ property: EventProperty, _ value: JSONScanner.Value, _ s: JSONScanner) {
+        // `null`, `""` and blanks are no value (`isGiven`): they do not replace one read before
+        // at the top level or under `properties` (rv75f: a top-level `"analytics": null` after
+        // `"properties": {"analytics": "denied"}` wiped the denial, and the session was
+        // written with its click id; `"value": ""` lost a Purchase's amount).
+        guard Self.isGiven(value), !Self.isBlank(value, s) else { return }
         func string() -> String? { Self.freeText(value, s) }
         func amount() -> Amount? { Self.amount(value, s) }
         func number() -> Amount? {

@@ -26,6 +26,24 @@ struct NDJSONParserTests {
         return nil
     }
 
+    /// A property given as `null`, `""` or blanks holds no value, so it does not replace one
+    /// given on the other level, before or after it (rv75f: a top-level `"analytics": null`
+    /// after `properties.analytics: "denied"` wiped the denial; `"value": ""` lost an amount);
+    /// two values, the later wins.
+    @Test(arguments: ["null", #""""#, #""  ""#, #""\u0020""#])
+    func anAbsentPropertyDoesNotReplaceAGivenOne(absent: String) throws {
+        for line in [
+            #"{"event":"Consent","timestamp":1709287210000,"anonymous_id":"v","properties":{"analytics":"denied","marketing":"denied","content":"trailer","value":60},"analytics":\#(absent),"marketing":\#(absent),"content":\#(absent),"value":\#(absent)}"#,
+            #"{"event":"Consent","timestamp":1709287210000,"anonymous_id":"v","analytics":"denied","marketing":"denied","content":"trailer","value":60,"properties":{"analytics":\#(absent),"marketing":\#(absent),"content":\#(absent),"value":\#(absent)}}"#,
+        ] {
+            let r = try record(line)
+            #expect(r.properties.analytics == "denied" && r.properties.marketing == "denied", "\(line)")
+            #expect(r.properties.content == "trailer" && r.properties.value == Amount(jsonNumber: Array("60".utf8)), "\(line)")
+        }
+        let later = try record(#"{"event":"Purchase","timestamp":1709287210000,"anonymous_id":"v","properties":{"value":60},"value":70}"#)
+        #expect(later.properties.value == Amount(jsonNumber: Array("70".utf8)))
+    }
+
     /// A `-` or spaces alone are no agent and no city, as in an access log (the agent gave
     /// `desktop`/`Other` until 2026-12-06; a review).
     @Test(arguments: ["-", "  ", " - ", "\\t"])
