@@ -25,8 +25,10 @@ struct HeavyVisitors {
         guard let largest = records.min(by: { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }) else { return nil }
         let who = records.count >= Self.kept ? "\(records.count) or more visitors were"
             : records.count == 1 ? "1 visitor was" : "\(records.count) visitors were"
-        return "\(who) rebuilt from \(limit) records or more (the most: \(shown(largest.key)), \(largest.value)): a run that adds "
-            + "to a visitor it cannot continue reads and rebuilds all its records, so time and memory grow with its history; a monitor or script "
-            + "can be dropped with filters.bot_patterns (docs/operations.md, \"Visitors who never go away\")"
+        // (A first run's heavy visitor is its own records: "grow with its history" misled; rv75c.)
+        return "\(who) rebuilt from \(limit) records or more (the most: \(shown(largest.key)), \(largest.value)): a visitor's records are "
+            + "held in memory together while its sessions are built, the run's own and, for a visitor the run cannot continue, all it stored "
+            + "before, so time and memory grow with them; a monitor or script can be dropped with filters.bot_patterns (docs/operations.md, "
+            + "\"Visitors who never go away\")"
     }
 }

@@ -40,6 +40,10 @@ final class ReadStage: @unchecked Sendable {
         /// Events kept without a numeric property that was no number (`LineSource`).
         var unreadNumbers = 0
         var firstUnreadNumber: String?
+        /// Events named as one of funnel's in another case or with spaces around it, kept as
+        /// custom events (`otherCaseName`), and the first of them.
+        var otherCaseEvents = 0
+        var firstOtherCaseEvent: String?
         /// Why an input could not be opened for want of descriptors, when one could not: the
         /// run stops (exit 3; until 2026-12-05 it went on without the file, exit 2, as if the
         /// file were damaged; a review).
@@ -418,6 +422,12 @@ final class ReadStage: @unchecked Sendable {
                     recordReject(Reject(source: files[index].path, line: number, reason: reason, raw: raw, detail: detail), index: index)
                     continue
                 }
+                if let named = Self.otherCaseName(record.event) {
+                    tally.otherCaseEvents += 1
+                    if tally.firstOtherCaseEvent == nil {
+                        tally.firstOtherCaseEvent = "\(files[index].path) line \(number), \"\(record.event.prefix(40))\" for \(named)"
+                    }
+                }
                 record.position = RecordPosition.make(prefix: positionPrefixes[index], line: number)
                 tally.kept += 1
                 keptOfFile[index] += 1
@@ -495,5 +505,18 @@ final class ReadStage: @unchecked Sendable {
         if !reject.reason.isDamage { tally.files[index].rejected += 1 }
         guard let rejects, tally.rejectFailure == nil else { return }
         do throws(SinkError) { try rejects.write(reject) } catch { tally.rejectFailure = error }
+    }
+
+    /// funnel's event names, lower case, by that spelling.
+    private static let foldedEventNames = Dictionary(uniqueKeysWithValues: PipelineLoader.funnelEventNames.map { ($0.lowercased(), $0) })
+
+    /// The name of funnel's that an event's name is in another case or with spaces around it
+    /// (`purchase`, ` Consent`), or nil: such an event is a custom one, no conversion and no
+    /// consent answer, and a run says so (rv75e, rv75f: a `consent` denial and `purchase`
+    /// donations were lost without a word). One of funnel's names as it is is matched first,
+    /// by a comparison each (an access-log page view's `PageView` by one).
+    static func otherCaseName(_ event: String) -> String? {
+        if PipelineLoader.funnelEventNames.contains(event) { return nil }
+        return foldedEventNames[String(Substring(event.lowercased()).trimming { $0.isWhitespace })]
     }
 }

@@ -330,6 +330,10 @@ public struct Runner {
             let count = tally.unreadNumbers == 1 ? "1 event held" : "\(tally.unreadNumbers) events held"
             summary.warnings.append("\(count) a value, percent or watch_time that is no number funnel reads, or a consent answer that is none of granted, denied, true, false, yes, no (first: \(tally.firstUnreadNumber ?? "?")); the events were kept without it, so a purchase counts with no amount and a consent stays as it was")
         }
+        if tally.otherCaseEvents > 0 {
+            let count = tally.otherCaseEvents == 1 ? "1 event is" : "\(tally.otherCaseEvents) events are"
+            summary.warnings.append("\(count) named as one of funnel's events in another case or with spaces around it (first: \(tally.firstOtherCaseEvent ?? "?")): kept as custom events, so a purchase is no conversion and a consent no answer; the source's event_names maps them (docs/pipeline.md)")
+        }
         if let first = tally.cutLastLines.first {
             let files = tally.cutLastLines.count == 1 ? "1 input ends" : "\(tally.cutLastLines.count) inputs end"
             summary.warnings.append("\(files) in the middle of a line that was rejected (first: \(first)): a copy not finished? once the file is whole, run its day again (it is then read as grown, and its rest is loaded)")

@@ -86,6 +86,9 @@ struct EventFields {
     /// session (until 2026-12-05 a boolean, object or array was taken for no id at all).
     /// `null` and `""` are absent.
     var sessionIDProblem: String?
+    /// A consent answer of the line that is none and was not kept (`consent(after:)`), said for a
+    /// Consent event by `noteUnreadConsent`.
+    var unreadConsent: (property: EventProperty, text: String)?
     var visitorIDProblem: String?
     var timestamp: Int64?
     var timestampText: String?
@@ -221,8 +224,27 @@ struct EventFields {
         case .step: record.properties.step = string()
         case .checkoutType: record.properties.checkoutType = string()
         case .paymentMethod: record.properties.paymentMethod = string()
-        case .analytics: record.properties.analytics = Self.consent(value, s)
-        case .marketing: record.properties.marketing = Self.consent(value, s)
+        case .analytics: record.properties.analytics = consent(after: record.properties.analytics, property, value, s)
+        case .marketing: record.properties.marketing = consent(after: record.properties.marketing, property, value, s)
+        }
+    }
+
+    /// A consent answer, unless it is none (`"maybe"`, an object, an array) and the line gave
+    /// one before: an answer that is none replaces none, and is said as an unread value
+    /// (rv75e: `"analytics": {}` after `properties.analytics: "denied"` wiped the denial, and
+    /// an object or an array alone was no answer without a word).
+    private mutating func consent(after answer: String?, _ property: EventProperty, _ value: JSONScanner.Value, _ s: JSONScanner) -> String? {
+        let given = Self.consent(value, s)
+        if let given, ConsentAnswer.isGranted(given) != nil { return given }
+        if let answer, ConsentAnswer.isGranted(answer) != nil {
+            noteUnread()
+            return answer
+        }
+        if let given { return given }  // said by `noteUnreadConsent` once the line is read
+        noteUnread()
+        return answer
+        func noteUnread() {
+            if unreadConsent == nil { unreadConsent = (property, describesUnreadNumber ? Self.unreadNumber(property, value, s) : "") }
         }
     }
 
@@ -277,6 +299,10 @@ struct EventFields {
     /// with its click ids.
     mutating func noteUnreadConsent() {
         guard unreadNumber == nil, event == "Consent" else { return }
+        if let unreadConsent {
+            unreadNumber = unreadConsent
+            return
+        }
         for (property, answer) in [(EventProperty.analytics, record.properties.analytics), (.marketing, record.properties.marketing)] {
             guard let answer, ConsentAnswer.isGranted(answer) == nil else { continue }
             unreadNumber = (property, describesUnreadNumber ? "\"\(property.name)\": \"\(answer.prefix(4096))\"" : "")

@@ -44,6 +44,27 @@ struct NDJSONParserTests {
         #expect(later.properties.value == Amount(jsonNumber: Array("70".utf8)))
     }
 
+    /// A consent answer that is none (an object, an array, `"maybe"`) replaces no answer given
+    /// before it in the line, and is said (rv75e: `"analytics": {}` after
+    /// `properties.analytics: "denied"` wiped the denial without a word); a later answer that
+    /// is one wins.
+    @Test func aConsentAnswerThatIsNoneReplacesNone() throws {
+        for (none, said) in [("{}", "an object"), (#"["denied"]"#, "an array"), (#""maybe""#, #""maybe""#)] {
+            var line = Array(#"{"event":"Consent","timestamp":1709287210000,"anonymous_id":"v","properties":{"analytics":"denied"},"analytics":\#(none)}"#.utf8)
+            var unread: String?
+            let outcome = line.withUnsafeMutableBytes { NDJSONParser().parse(UnsafeRawBufferPointer($0), unreadNumber: &unread, describing: true) }
+            guard case .record(let r) = outcome else { Issue.record("rejected: \(none)"); continue }
+            #expect(r.properties.analytics == "denied", "\(none)")
+            #expect(unread == #""analytics": \#(said)"#, "\(none): \(unread ?? "nil")")
+        }
+        var alone = Array(#"{"event":"Consent","timestamp":1709287210000,"anonymous_id":"v","marketing":{"granted":false}}"#.utf8)
+        var unread: String?
+        _ = alone.withUnsafeMutableBytes { NDJSONParser().parse(UnsafeRawBufferPointer($0), unreadNumber: &unread, describing: true) }
+        #expect(unread == #""marketing": an object"#, "\(unread ?? "nil")")
+        let later = try record(#"{"event":"Consent","timestamp":1709287210000,"anonymous_id":"v","properties":{"analytics":"maybe"},"analytics":"granted"}"#)
+        #expect(later.properties.analytics == "granted")
+    }
+
     /// A `-` or spaces alone are no agent and no city, as in an access log (the agent gave
     /// `desktop`/`Other` until 2026-12-06; a review).
     @Test(arguments: ["-", "  ", " - ", "\\t"])

@@ -217,6 +217,29 @@ struct HostileInputTests {
         #expect(try #require(TestFiles.readText(folder + "/out/sessions.ndjson")).contains(#""landing_page":"/p10""#))
     }
 
+    /// Events named as funnel's in another case or with spaces around are custom events, and
+    /// the run says so with the first of them (rv75e, rv75f: a `consent` denial and `purchase`
+    /// donations were lost without a word).
+    @Test func eventsNamedAsFunnelsInAnotherCaseAreSaid() throws {
+        let folder = TestFiles.temporaryFolder("hostile-event-case")
+        defer { TestFiles.remove(folder) }
+        let lines = [("PageView", ""), ("purchase", #","value":50"#), (" Consent", #","analytics":"denied""#), ("CONSENT", ""), ("Purchase", #","value":5"#), ("Newsletter", "")]
+        TestFiles.write(folder + "/events.ndjson", lines.enumerated().map { index, line in
+            #"{"event":"\#(line.0)","timestamp":\#(1_709_280_000_000 + index * 1_000),"anonymous_id":"v","session_id":"s"\#(line.1),"url":"https://film.example/x"}"#
+        }.joined(separator: "\n") + "\n")
+        TestFiles.write(folder + "/pipeline.yaml", """
+        sources:
+          - kind: ndjson
+            paths: ["events.ndjson"]
+        sink:
+          kind: ndjson
+          output: out
+        """)
+        let summary = try run(folder + "/pipeline.yaml")
+        #expect(summary.warnings.contains { $0.hasPrefix("3 events are named as one of funnel's events in another case") && $0.contains(#"events.ndjson line 2, "purchase" for Purchase"#) }, "\(summary.warnings)")
+        #expect(summary.conversions == 1)
+    }
+
     /// An id that is a boolean, an object or an array is an invalid id, with what it was,
     /// never taken for no id (the event would join or start another session than its sender
     /// meant); `null` and `""` are no id, and a number is its text.
