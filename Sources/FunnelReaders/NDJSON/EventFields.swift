@@ -248,6 +248,21 @@ struct EventFields {
         }
     }
 
+    /// Notes a mapped property that is an object or an array as unread (`FieldMapping`): the
+    /// dialect's value stays, and the run's warning names the first such value.
+    mutating func noteUnread(_ property: EventProperty, _ value: JSONScanner.Value, _ s: JSONScanner) {
+        switch value {
+        case .object, .array: break
+        default: return
+        }
+        let text = describesUnreadNumber ? Self.unreadNumber(property, value, s) : ""
+        switch property {
+        case .value, .percent, .watchTime: if unreadNumber == nil { unreadNumber = (property, text) }
+        case .analytics, .marketing: if unreadConsent == nil { unreadConsent = (property, text) }
+        default: break
+        }
+    }
+
     /// Whether a property is there at all: `null` and `""` are absent, not unread.
     static func isGiven(_ value: JSONScanner.Value) -> Bool {
         switch value {

@@ -117,7 +117,16 @@ public struct FieldMapping: Sendable, Hashable {
             let (node, value) = (queue[head].node, queue[head].value)
             head += 1
             if case .null = value { continue }
-            for target in nodes[node].targets where Self.gives(value, to: target) { fields.set(target, value, s) }
+            for target in nodes[node].targets {
+                if Self.gives(value, to: target) {
+                    fields.set(target, value, s)
+                } else if case .property(let property) = target {
+                    // An amount, a share, a time or a consent answer that is an object or an
+                    // array is said as an unread value (rv75f: `order.total` holding
+                    // `{"amount":25,"currency":"EUR"}` lost the revenue without a word).
+                    fields.noteUnread(property, value, s)
+                }
+            }
             if !nodes[node].children.isEmpty, case .object(let range) = value {
                 try s.forEachMember(in: range) { key, escaped, member throws(JSONScanner.Failure) in
                     if let next = child(of: node, key: key, escaped: escaped, in: s) { queue.append(Pending(node: next, value: member)) }

@@ -236,6 +236,28 @@ struct NDJSONDialectTests {
         #expect(reason(parse(line, dialect)) == expected)
     }
 
+    /// A mapped amount, share, time or consent answer that ends at an object or an array
+    /// leaves the dialect's value and is said as unread (rv75f: `order.total` holding
+    /// `{"amount":25}` lost the revenue without a word).
+    @Test func aMappedNumberThatIsAnObjectIsSaid() throws {
+        let mapping = try FieldMapping(["value": "order.total", "percent": "v.pct", "analytics": "c.a"])
+        for (line, said) in [
+            (#"{"event":"Purchase","timestamp":1709287200000,"anonymous_id":"v","value":7,"order":{"total":{"amount":25}}}"#, #""value": an object"#),
+            (#"{"event":"VideoProgress","timestamp":1709287200000,"anonymous_id":"v","v":{"pct":[50]}}"#, #""percent": an array"#),
+            (#"{"event":"Consent","timestamp":1709287200000,"anonymous_id":"v","analytics":"denied","c":{"a":{"x":1}}}"#, #""analytics": an object"#),
+        ] {
+            var bytes = Array(line.utf8)
+            var unread: String?
+            let outcome = bytes.withUnsafeMutableBytes {
+                NDJSONParser(dialect: .canonical, mapping: mapping).parse(UnsafeRawBufferPointer($0), unreadNumber: &unread, describing: true)
+            }
+            guard case .record(let r) = outcome else { Issue.record("rejected: \(line)"); continue }
+            #expect(unread == said, "\(line): \(unread ?? "nil")")
+            if r.event == "Purchase" { #expect(r.properties.value == Amount(micros: 7_000_000)) }
+            if r.event == "Consent" { #expect(r.properties.analytics == "denied") }
+        }
+    }
+
     @Test func deepNestingInsideDialectObjectsDoesNotOverflowTheStack() {
         let deep = String(repeating: "[", count: 300_000) + String(repeating: "]", count: 300_000)
         let postHog = #"{"event":"A","distinct_id":"d","timestamp":"2024-01-01T00:00:00Z","properties":{"$set":\#(deep),"x":{"y":\#(deep)}}}"#
