@@ -37,6 +37,9 @@ final class ReadStage: @unchecked Sendable {
         /// time).
         var future = 0
         var firstFuture: String?
+        /// Access-log records of a daily file dated before `pastLimit`, and the first of them.
+        var past = 0
+        var firstPast: String?
         /// Events kept without a numeric property that was no number (`LineSource`).
         var unreadNumbers = 0
         var firstUnreadNumber: String?
@@ -171,6 +174,12 @@ final class ReadStage: @unchecked Sendable {
     /// makes a session in its own time); until 2026-12-06 a record of 2099 in a 2024 file was
     /// kept without a word (rv70c).
     private let futureLimits: [Int64]
+    /// Per file, the time before which an access-log record of a daily file is said: the
+    /// start of the day before the file's (rv75c: lines dated five days before their file's
+    /// day were kept without a word, and every visitor got a session more). A server writes
+    /// a line when it answers, so such a line is a clock set wrong or another day's file under
+    /// this day's name; client events may come late and are not said. `.min` for others.
+    private let pastLimits: [Int64]
     /// Records set aside by `AheadOrder` as far ahead of their file (for tests).
     private(set) var setAside = 0
     private var fileIndex = 0
@@ -188,6 +197,10 @@ final class ReadStage: @unchecked Sendable {
         files = sources.map(\.file)
         positionPrefixes = files.map(\.positionPrefix)
         futureLimits = files.map { $0.lastDay.map { Int64($0 + 2) * 86_400_000 } ?? .max }
+        pastLimits = files.map { file in
+            guard file.source.kind == .accessLog, let day = file.day, file.lastDay == day else { return .min }
+            return Int64(day - 1) * 86_400_000
+        }
         positionPrefixBytes = positionPrefixes.map { Array($0.utf8) }
         self.sources = sources
         self.pipeline = pipeline
@@ -383,6 +396,9 @@ final class ReadStage: @unchecked Sendable {
         if record.timestamp > futureLimits[index] {
             tally.future += 1
             if tally.firstFuture == nil { tally.firstFuture = "\(files[index].path), \(SessionInspector.utc(record.timestamp))" }
+        } else if record.timestamp < pastLimits[index] {
+            tally.past += 1
+            if tally.firstPast == nil { tally.firstPast = "\(files[index].path), \(SessionInspector.utc(record.timestamp))" }
         }
         return record
     }

@@ -326,6 +326,10 @@ public struct Runner {
             let count = tally.future == 1 ? "1 record is" : "\(tally.future) records are"
             summary.warnings.append("\(count) dated more than a day after the day their file holds (first: \(tally.firstFuture ?? "?")): kept, each in a session of its own time; a clock wrong where the line or event was made? (docs/operations.md, \"Exit status and what to do\")")
         }
+        if tally.past > 0 {
+            let count = tally.past == 1 ? "1 access-log record is" : "\(tally.past) access-log records are"
+            summary.warnings.append("\(count) dated more than a day before the day their file holds (first: \(tally.firstPast ?? "?")): kept, each in a session of its own time; a server's clock set wrong, or another day's log under this day's name? (docs/operations.md, \"Exit status and what to do\")")
+        }
         if tally.unreadNumbers > 0 {
             let count = tally.unreadNumbers == 1 ? "1 event held" : "\(tally.unreadNumbers) events held"
             summary.warnings.append("\(count) a value, percent or watch_time that is no number funnel reads, or a consent answer that is none of granted, denied, true, false, yes, no (first: \(tally.firstUnreadNumber ?? "?")); the events were kept without it, so a purchase counts with no amount and a consent stays as it was")
