@@ -12,18 +12,18 @@ import Testing
 struct InputNamesTests {
     private static let line = #"{"event":"PageView","timestamp":"2024-01-05T10:00:00Z","anonymous_id":"v1","url":"https://film.example/"}"# + "\n"
 
-    private func run(_ folder: String, inputs: [String] = [], inputKind: Pipeline.Source.Kind? = nil) throws -> RunSummary {
+    /// A run of `day` over the folder's `pipeline` file (by default the events of `in/`).
+    private func run(_ folder: String, inputs: [String] = [], inputKind: Pipeline.Source.Kind? = nil,
+                     sources: String = #"[{kind: ndjson, paths: ["in/ev-*-{date}.ndjson"]}]"#, day: String = "2024-01-05") throws -> RunSummary {
         TestFiles.write(folder + "/pipeline.yaml", """
-            sources:
-              - kind: ndjson
-                paths: ["in/ev-*-{date}.ndjson"]
+            sources: \(sources)
             sink:
               kind: ndjson
               output: out/
 
             """)
         var options = RunOptions()
-        options.days = [try Day(parsing: "2024-01-05")]
+        options.days = [try Day(parsing: day)]
         options.inputs = inputs
         options.inputKind = inputKind
         options.progress = .never
@@ -75,21 +75,7 @@ struct InputNamesTests {
             #"198.51.100.7 - - [\#($0) +0000] "GET / HTTP/1.1" 200 5 "-" "Mozilla/5.0 (X11; Linux x86_64) Firefox/121.0""# + "\n"
         }.joined())
         TestFiles.write(folder + "/in/ev-2024-03-01.ndjson", #"{"event":"PageView","timestamp":"2024-02-20T10:00:00Z","anonymous_id":"v1","url":"https://film.example/"}"# + "\n")
-        TestFiles.write(folder + "/pipeline.yaml", """
-            sources:
-              - kind: access_log
-                paths: ["in/web-{date}.log"]
-              - kind: ndjson
-                paths: ["in/ev-{date}.ndjson"]
-            sink:
-              kind: ndjson
-              output: out/
-
-            """)
-        var options = RunOptions()
-        options.days = [try Day(parsing: "2024-03-01")]
-        options.progress = .never
-        let summary = try Runner(pipeline: PipelineLoader.load(path: folder + "/pipeline.yaml"), options: options, report: { _ in }).run()
+        let summary = try run(folder, sources: #"[{kind: access_log, paths: ["in/web-{date}.log"]}, {kind: ndjson, paths: ["in/ev-{date}.ndjson"]}]"#, day: "2024-03-01")
         #expect(summary.exitStatus == .success && summary.kept == 5, "\(summary.text)")
         let said = summary.warnings.filter { $0.contains("before the day their file holds") }
         #expect(said == ["2 access-log records are dated more than a day before the day their file holds (first: \(log), 2024-02-26 10:00:00.000 UTC): kept, each in a session of its own time; a server's clock set wrong, or another day's log under this day's name? (docs/operations.md, \"Exit status and what to do\")"], "\(said)")
