@@ -134,7 +134,7 @@ public struct SessionInspector {
         out += "\(session.hash.name) (\(describe(session.hash, count: session.fields.count, noun: "field")))\n"
         let width = session.fields.map(\.name.count).max() ?? 0
         for field in session.fields {
-            out += "  " + field.name + String(repeating: " ", count: width - field.name.count + 2) + printable(field.value)
+            out += "  " + field.name + String(repeating: " ", count: width - field.name.count + 2) + fieldText(field.value)
             if timeFields.contains(field.name), let millis = Int64(field.value) { out += "  (" + utc(millis) + ")" }
             out += "\n"
         }
@@ -155,6 +155,14 @@ public struct SessionInspector {
     /// A value on one line (`TerminalText.oneLine`): a value holding a line break cannot
     /// pass for the next field, nor one holding a terminal's control sequence act on it.
     static func printable(_ value: String) -> String { TerminalText.oneLine(value) }
+
+    /// A field's value on its line: `printable`, with a backslash written `\\`, so that a
+    /// value holding the text `\n` is not shown as one holding a line break (rv75b: `X\nY`
+    /// and `X` + LF + `Y` printed alike). Events are JSON texts, whose backslashes are
+    /// escapes already.
+    static func fieldText(_ value: String) -> String {
+        printable(value.contains("\\") ? value.split(separator: "\\", omittingEmptySubsequences: false).joined(separator: "\\\\") : value)
+    }
 
     private static func describe(_ key: Key, count: Int, noun: String) -> String {
         guard key.type != "none" else { return "missing" }

@@ -32,7 +32,7 @@ struct InspectCommandTests {
         let width = pairs.map { $0.0.count }.max() ?? 0
         var lines: [String] = []
         for (name, value) in pairs {
-            var line = "  " + name + String(repeating: " ", count: width - name.count + 2) + SessionInspector.printable(value)
+            var line = "  " + name + String(repeating: " ", count: width - name.count + 2) + SessionInspector.fieldText(value)
             if SessionInspector.timeFields.contains(name) { line += "  (" + SessionInspector.utc(Int64(value)!) + ")" }
             lines.append(line)
         }
@@ -84,7 +84,8 @@ struct InspectCommandTests {
         defer { TestFiles.remove(folder) }
         // A C1 CSI (clear screen) and a line separator: escaped in the field and the event too
         // (printed raw until 2026-12-06; a review).
-        let content = "trailer " + String(repeating: "long ", count: 40) + "\nsecond line\u{9B}2J\u{2028}end"
+        // And a backslash before an n, which is no line break (rv75b: shown alike).
+        let content = "trailer " + String(repeating: "long ", count: 40) + "\nsecond line\u{9B}2J\u{2028}end\\nthird"
         TestFiles.write(folder + "/events.ndjson", """
             {"event":"PageView","timestamp":1704067200000,"session_id":"s-large","anonymous_id":"v","url":"https://film.example/?utm_source=fb&utm_medium=paid&utm_campaign=launch","country":"DE","city":"Berlin"}
             {"event":"ViewContent","timestamp":1704067201000,"session_id":"s-large","anonymous_id":"v","content":\(String(decoding: try JSONEncoder().encode(content), as: UTF8.self))}
@@ -115,6 +116,7 @@ struct InspectCommandTests {
         #expect(shown.stdout.contains("long \\nsecond line"))
         #expect(!shown.stdout.unicodeScalars.contains { $0.value == 0x9B || $0.value == 0x2028 }, "\(shown.stdout)")
         #expect(shown.stdout.components(separatedBy: "line\\u009b2J\\u2028end").count == 3, "\(shown.stdout)")
+        #expect(shown.stdout.components(separatedBy: #"end\\nthird"#).count == 3, "\(shown.stdout)")
         #expect(!shown.stdout.contains("half a session"))
         // One key of the two gone (deleted, evicted or expired apart): said (rv73e).
         _ = try connection.command("DEL", "events:sess:s-large")
