@@ -53,6 +53,10 @@ struct LineSource {
     /// Events kept without a numeric property they held that is no number (`"value":
     /// "12,50"`), and the first of them: the run warns of them (`NDJSONParser`).
     private(set) var unreadNumbers = 0
+    /// The bits of the pipeline's `fields` mappings whose paths the file's lines held
+    /// (`FieldMapping.ends`), and how many NDJSON lines were read as events or skipped.
+    private var mappedFound: UInt64 = 0
+    private var eventLines = 0
     private(set) var firstUnreadNumber: String?
     /// Of the first `pastFormatSample` access-log lines the format fits, those with text
     /// after the format's end (`AccessLogParser.textPastTheFormat`), and the first of them.
@@ -212,7 +216,9 @@ struct LineSource {
             }
         case .ndjson(let parser):
             var unread: String?
-            switch parser.parse(line, unreadNumber: &unread, describing: firstUnreadNumber == nil) {
+            let outcome = parser.parse(line, unreadNumber: &unread, describing: firstUnreadNumber == nil, mappedFound: &mappedFound)
+            if case .reject = outcome {} else { eventLines += 1 }
+            switch outcome {
             case .record(let record):
                 if let unread {
                     unreadNumbers += 1
@@ -226,6 +232,18 @@ struct LineSource {
             }
         }
     }
+
+    /// The `fields` mappings of what nearly every event has (its name, time, ids and URL)
+    /// whose paths none of the file's events held (rv75f: `session_id: props.sid` over lines
+    /// holding `props.sessionId` lost every client session without a word); none for a file
+    /// without events. A property's or a user's path is not said: a day may have no purchase
+    /// and no login.
+    var unfoundMappings: [(target: String, path: String)] {
+        guard case .ndjson(let parser) = parser, let mapping = parser.mapping, eventLines > 0 else { return [] }
+        return mapping.unfound(mappedFound).filter { Self.expectedOnEveryEvent.contains($0.target) }
+    }
+
+    private static let expectedOnEveryEvent: Set<String> = ["event", "timestamp", "session_id", "anonymous_id", "url"]
 
     /// Whether a line holds nothing but spaces and tabs, after a byte-order mark an editor put
     /// before it (rv75a: a mark before a blank line made it a `format_mismatch` or `bad_json`

@@ -47,6 +47,10 @@ final class ReadStage: @unchecked Sendable {
         /// custom events (`otherCaseName`), and the first of them.
         var otherCaseEvents = 0
         var firstOtherCaseEvent: String?
+        /// Files whose events held none of a `fields` mapping's path, and the first of them
+        /// with the mappings it lacked.
+        var filesWithoutMappedPaths = 0
+        var firstWithoutMappedPaths: String?
         /// Why an input could not be opened for want of descriptors, when one could not: the
         /// run stops (exit 3; until 2026-12-05 it went on without the file, exit 2, as if the
         /// file were damaged; a review).
@@ -467,6 +471,13 @@ final class ReadStage: @unchecked Sendable {
             if seen.unnamedBefore { tally.unnamedBefore.append(file.path) }
         }
         tally.linesRead += source.lines
+        let unfound = source.unfoundMappings
+        if !unfound.isEmpty {
+            tally.filesWithoutMappedPaths += 1
+            if tally.firstWithoutMappedPaths == nil {
+                tally.firstWithoutMappedPaths = "\(file.path): " + unfound.map { "\($0.target) from \($0.path)" }.joined(separator: ", ")
+            }
+        }
         if source.endsWithoutLineEnd, source.damage == nil, tally.lastRejectedLine[index] == source.lines {
             tally.cutLastLines.append("\(file.path), line \(source.lines)")
         }

@@ -334,6 +334,10 @@ public struct Runner {
             let count = tally.unreadNumbers == 1 ? "1 event held" : "\(tally.unreadNumbers) events held"
             summary.warnings.append("\(count) a value, percent or watch_time that is no number funnel reads, or a consent answer that is none of granted, denied, true, false, yes, no (first: \(tally.firstUnreadNumber ?? "?")); the events were kept without it, so a purchase counts with no amount and a consent stays as it was")
         }
+        if tally.filesWithoutMappedPaths > 0 {
+            let count = tally.filesWithoutMappedPaths == 1 ? "1 file's events hold" : "\(tally.filesWithoutMappedPaths) files' events hold"
+            summary.warnings.append("\(count) no value at a path of the source's fields mapping (first: \(tally.firstWithoutMappedPaths ?? "?")): those fields were read as the dialect reads them, or not at all; a path misspelt, or a field the export no longer has? (docs/pipeline.md)")
+        }
         if tally.otherCaseEvents > 0 {
             let count = tally.otherCaseEvents == 1 ? "1 event is" : "\(tally.otherCaseEvents) events are"
             summary.warnings.append("\(count) named as one of funnel's events in another case or with spaces around it (first: \(tally.firstOtherCaseEvent ?? "?")): kept as custom events, so a purchase is no conversion and a consent no answer; the source's event_names maps them (docs/pipeline.md)")

@@ -23,6 +23,8 @@ public struct FieldMapping: Sendable, Hashable {
         var key: [UInt8]
         var children: [Int] = []
         var targets: [FieldTarget] = []
+        /// The bits, in `ends` order, of the mappings whose paths end here.
+        var endBits: UInt64 = 0
     }
 
     /// Names every field a mapping may target.
@@ -30,6 +32,7 @@ public struct FieldMapping: Sendable, Hashable {
 
     public init(_ paths: [String: String]) throws(FieldMappingError) {
         var nodes = [Node(key: [])]
+        var ends: [(target: String, path: String)] = []
         for (name, path) in paths.sorted(by: { $0.key < $1.key }) {
             guard let target = FieldTarget(name: name) else {
                 throw FieldMappingError(
@@ -57,9 +60,21 @@ public struct FieldMapping: Sendable, Hashable {
                 }
             }
             nodes[node].targets.append(target)
+            nodes[node].endBits |= 1 << UInt64(ends.count)
+            ends.append((name, path))
         }
         self.paths = paths
         self.nodes = nodes
+        self.ends = ends
+    }
+
+    /// Each mapping, `target: path`, in the order of the bits `apply` sets in `found` (one per
+    /// target name, so fewer than 64).
+    public let ends: [(target: String, path: String)]
+
+    /// The mappings whose bits are not in `found`: paths a file's lines never held.
+    public func unfound(_ found: UInt64) -> [(target: String, path: String)] {
+        ends.indices.filter { found & (1 << UInt64($0)) == 0 }.map { ends[$0] }
     }
 
     public static func == (a: FieldMapping, b: FieldMapping) -> Bool { a.paths == b.paths }
@@ -110,12 +125,13 @@ public struct FieldMapping: Sendable, Hashable {
     ///
     /// A queue, not recursion: each object on a path is scanned one level at a time, and
     /// members are taken in line order, so of two equal keys the later one wins.
-    func apply(_ pending: [Pending], to fields: inout EventFields, in s: JSONScanner) throws(JSONScanner.Failure) {
+    func apply(_ pending: [Pending], to fields: inout EventFields, in s: JSONScanner, found: inout UInt64) throws(JSONScanner.Failure) {
         var queue = pending
         var head = 0
         while head < queue.count {
             let (node, value) = (queue[head].node, queue[head].value)
             head += 1
+            found |= nodes[node].endBits
             if case .null = value { continue }
             for target in nodes[node].targets {
                 if Self.gives(value, to: target) {

@@ -45,6 +45,14 @@ public struct NDJSONParser: Sendable {
     /// false such a property is given as an empty text: a caller that quotes only a file's
     /// first one need not have the others built (each holds up to 4 KiB of the line).
     public func parse(_ line: UnsafeRawBufferPointer, unreadNumber: inout String?, describing: Bool = true) -> Outcome {
+        var found: UInt64 = 0
+        return parse(line, unreadNumber: &unreadNumber, describing: describing, mappedFound: &found)
+    }
+
+    /// `parse(_:unreadNumber:describing:)`, also adding to `mappedFound` the bits of the
+    /// mappings whose paths the line holds (`FieldMapping.ends`), so that a path no line of a
+    /// file holds can be said.
+    public func parse(_ line: UnsafeRawBufferPointer, unreadNumber: inout String?, describing: Bool, mappedFound: inout UInt64) -> Outcome {
         var bytes = line.bindMemory(to: UInt8.self)
         // A byte-order mark at the start of a line (usually the file's first) is not content.
         if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF {
@@ -66,7 +74,7 @@ public struct NDJSONParser: Sendable {
             // The mapping before the dialect's last step, which names events (PostHog's
             // `$pageview`, Segment's page calls) and fills what is still missing from its
             // second choices: a mapped `$pageview` is a PageView too (until 2026-12-05 it was not).
-            if let mapping { try mapping.apply(pending, to: &fields, in: scanner) }
+            if let mapping { try mapping.apply(pending, to: &fields, in: scanner, found: &mappedFound) }
             switch dialect {
             case .canonical: break
             case .posthog: fields.finishPostHog()

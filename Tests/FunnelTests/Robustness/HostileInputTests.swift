@@ -240,6 +240,32 @@ struct HostileInputTests {
         #expect(summary.conversions == 1)
     }
 
+    /// A `fields` mapping of what nearly every event has whose path no event of a file held is
+    /// said, naming the file and the mapping (rv75f: `session_id: props.sid` over lines
+    /// holding `props.sessionId` lost every client session without a word); a property's path
+    /// (a day without purchases) and a file whose events hold the path are not.
+    @Test func aMappedPathNoEventHoldsIsSaid() throws {
+        let folder = TestFiles.temporaryFolder("hostile-mapping")
+        defer { TestFiles.remove(folder) }
+        let line = #"{"event":"PageView","timestamp":1709280000000,"anonymous_id":"v","props":{"KEY":"s-1"},"url":"https://film.example/"}"#
+        TestFiles.write(folder + "/a.ndjson", line.replacingAll("KEY", with: "sessionId") + "\n")
+        TestFiles.write(folder + "/b.ndjson", line.replacingAll("KEY", with: "sid") + "\n")
+        TestFiles.write(folder + "/pipeline.yaml", """
+        sources:
+          - kind: ndjson
+            paths: ["*.ndjson"]
+            fields:
+              session_id: props.sid
+              value: props.amount
+        sink:
+          kind: ndjson
+          output: out
+        """)
+        let summary = try run(folder + "/pipeline.yaml")
+        let said = summary.warnings.filter { $0.contains("fields mapping") }
+        #expect(said.count == 1 && said[0].hasPrefix("1 file's events hold no value at a path of the source's fields mapping (first: \(folder)/a.ndjson: session_id from props.sid)"), "\(said)")
+    }
+
     /// An id that is a boolean, an object or an array is an invalid id, with what it was,
     /// never taken for no id (the event would join or start another session than its sender
     /// meant); `null` and `""` are no id, and a number is its text.
