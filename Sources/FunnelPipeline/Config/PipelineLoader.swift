@@ -228,6 +228,11 @@ public enum PipelineLoader {
         }
         if let schema = try reader.string(top["schema"], "schema") {
             guard let value = Schema(rawValue: schema) else {
+                // A known name in another case is said as such (rv75d: "not available in this
+                // version" sent a user to look for an upgrade).
+                if let named = Schema.allCases.first(where: { $0.rawValue == schema.lowercased() }) {
+                    throw PipelineError("\(file): schema '\(schema)': names are written in lower case, '\(named.rawValue)'")
+                }
                 throw PipelineError("\(file): schema '\(schema)' is not available in this version; use: \(Schema.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             pipeline.schema = value
@@ -267,6 +272,9 @@ public enum PipelineLoader {
             let map = try reader.mapping(sink, "sink", allowed: ["kind", "url", "output", "key_prefix", "hash_tags", "ttl", "gzip"])
             if let kind = try reader.string(map["kind"], "sink.kind") {
                 guard let value = Pipeline.SinkKind(rawValue: kind) else {
+                    if let named = Pipeline.SinkKind.allCases.first(where: { $0.rawValue == kind.lowercased() }) {
+                        throw PipelineError("\(file): sink.kind '\(kind)': names are written in lower case, '\(named.rawValue)'")
+                    }
                     throw PipelineError("\(file): sink.kind '\(kind)' is not available in this version; use: \(Pipeline.SinkKind.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
                 pipeline.sink.kind = value

@@ -357,7 +357,14 @@ public struct Runner {
         let emptyGzip = failure != nil ? [] : tally.files.filter { $0.bytes == 0 && $0.damage == nil && $0.path.hasSuffix(".gz") }
         if let first = emptyGzip.first {
             let files = emptyGzip.count == 1 ? "\(first.path) is" : "\(emptyGzip.count) .gz files are (first: \(first.path))"
-            summary.warnings.append("\(files) empty, 0 bytes: read as no lines; if its copy had not begun, run the day again once it is whole (it is then read as grown)")
+            let copy = emptyGzip.count == 1 ? "if its copy had not begun, run the day again once it is whole (it is then read as grown)"
+                : "if their copies had not begun, run the day again once they are whole (they are then read as grown)"
+            summary.warnings.append("\(files) empty, 0 bytes: read as no lines; \(copy)")
+        }
+        // Standard input that gave nothing: most often the program writing to it failed
+        // (rv75d: `producer | funnel run --input -` passed, exit 0, without a word).
+        if failure == nil, tally.files.contains(where: { $0.path == "-" && $0.bytes == 0 && $0.damage == nil }) {
+            summary.warnings.append("standard input (--input -) is empty, 0 bytes: read as no lines; did the program writing to it fail?")
         }
         if tally.damaged { summary.exitStatus = .inputDamaged }
         if let failure {

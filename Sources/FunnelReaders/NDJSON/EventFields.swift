@@ -131,6 +131,8 @@ struct EventFields {
         /// Segment's e-commerce amounts (`total`, else `revenue`) for a message without `value`.
         var total: Amount?
         var revenue: Amount?
+        /// A `total` or `revenue` that is no number funnel reads, as the run's warning quotes it.
+        var unreadAmount: String?
     }
 
     /// Stores `value` as `target`, decoded the way the canonical dialect always has: strings
@@ -275,6 +277,11 @@ struct EventFields {
     /// How a numeric property that is there (`isGiven`) but is no number reads in the run's
     /// warning (`"value": "12,50"`).
     static func unreadNumber(_ property: EventProperty, _ value: JSONScanner.Value, _ s: JSONScanner) -> String {
+        unreadNumber(named: "\(property.name)", value, s)
+    }
+
+    /// The same, for a member of another name (Segment's `total`).
+    static func unreadNumber(named name: String, _ value: JSONScanner.Value, _ s: JSONScanner) -> String {
         let shown: String
         switch value {
         case .null: shown = "null"
@@ -291,7 +298,7 @@ struct EventFields {
         case .object: shown = "an object"
         case .array: shown = "an array"
         }
-        return "\"\(property.name)\": \(shown)"
+        return "\"\(name)\": \(shown)"
     }
 
     /// A timestamp string's time: digits (and a point) as an epoch number, else ISO 8601, else

@@ -1,3 +1,5 @@
+import FunnelCore
+
 /// Segment's message format (Track and Page calls, as in warehouse or S3 exports):
 ///
 ///     {"type":"track","event":"Purchase","messageId":"ajs-…","anonymousId":"507f…","userId":"u1",
@@ -58,8 +60,8 @@ extension EventFields {
         if s.keyEquals(key, "path") { fallback.page = Self.freeText(value, s); return }
         if s.keyEquals(key, "search") { fallback.search = Self.freeText(value, s); return }
         if s.keyEquals(key, "referrer") { fallback.referrer = Self.freeText(value, s); return }
-        if s.keyEquals(key, "total") { fallback.total = Self.amount(value, s); return }
-        if s.keyEquals(key, "revenue") { fallback.revenue = Self.amount(value, s); return }
+        if s.keyEquals(key, "total") { fallback.total = fallbackAmount("total", value, s); return }
+        if s.keyEquals(key, "revenue") { fallback.revenue = fallbackAmount("revenue", value, s); return }
         takeProperty(key: key, value: value, scanner: s)
     }
 
@@ -105,6 +107,16 @@ extension EventFields {
     /// pipeline's `event_names` adds to them or replaces them.
     static let segmentEventNames = ["Order Completed": "Purchase", "Checkout Started": "InitiateCheckout"]
 
+    /// A `total` or `revenue` as an amount; one that is there and is no number is kept for
+    /// the run's warning.
+    private mutating func fallbackAmount(_ name: String, _ value: JSONScanner.Value, _ s: JSONScanner) -> Amount? {
+        let read = Self.amount(value, s)
+        if read == nil, fallback.unreadAmount == nil, Self.isGiven(value), !Self.isBlank(value, s) {
+            fallback.unreadAmount = describesUnreadNumber ? Self.unreadNumber(named: name, value, s) : ""
+        }
+        return read
+    }
+
     /// `PageView` for Page calls, and the second choices, once the whole line is read.
     mutating func finishSegment() {
         if isPageCall {
@@ -118,6 +130,9 @@ extension EventFields {
         if record.sessionID == nil { record.sessionID = fallback.sessionID }
         // The spec's order amount when the message has no `value`: `total`, else `revenue`.
         if record.properties.value == nil { record.properties.value = fallback.total ?? fallback.revenue }
+        // Neither read, and one was there: said as a `value` that is no number is (rv75e:
+        // `"total": "12,5"` left a purchase without its amount without a word).
+        if record.properties.value == nil, unreadNumber == nil, let unread = fallback.unreadAmount { unreadNumber = (.value, unread) }
         // A server library's message has a `userId` and no `anonymousId`: the user is its
         // visitor (such a donation was a `no_identity` reject until 2026-12-06; a review). It
         // is another visitor than the browser's anonymous id.

@@ -588,6 +588,16 @@ struct CommandLineTests {
         #expect(written.status == 0 && written.stdout.contains("OK"), "\(written)")
     }
 
+    /// Standard input that gives nothing is said (rv75d: a producer that failed before
+    /// writing passed, exit 0, without a word); the run is still exit 0.
+    @Test func anEmptyStandardInputIsSaid() throws {
+        let folder = TestFiles.temporaryFolder("cli-empty-stdin")
+        defer { TestFiles.remove(folder) }
+        let result = try funnel(after: "exec </dev/null", ["run", Self.fixture("seed_mvp"), "--input", "-", "--input-kind", "ndjson", "--output", folder, "--progress", "never"])
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stderr.contains("standard input (--input -) is empty, 0 bytes: read as no lines; did the program writing to it fail?"), "\(result)")
+    }
+
     // MARK: - Exit status 2
 
     @Test(arguments: ["truncated_gzip", "reject_rate_exceeded"])

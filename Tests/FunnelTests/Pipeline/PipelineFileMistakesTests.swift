@@ -210,6 +210,14 @@ struct PipelineFileMistakesTests {
         #expect(message.contains("log format \"combinde\" has no $variables; name combined or common, or give an nginx log_format"), "\(message)")
     }
 
+    /// A schema or sink named in capitals is said as such (rv75d: "not available in this
+    /// version" sent a user to look for an upgrade); an unknown name still lists the names.
+    @Test func aNameInCapitalsIsSaid() {
+        #expect(failure(source() + "schema: ENHANCED\n").contains("schema 'ENHANCED': names are written in lower case, 'enhanced'"))
+        #expect(failure(source() + "sink:\n  kind: CSV\n").contains("sink.kind 'CSV': names are written in lower case, 'csv'"))
+        #expect(failure(source() + "schema: full\n").contains("schema 'full' is not available in this version; use: mvp, enhanced"))
+    }
+
     /// Aliases that expand the file past `nodeLimit` nodes are refused before Yams composes
     /// it (rv74a: ten nested lists of ten aliases, 600 bytes, crashed the run for want of
     /// memory, exit 134; rv74d: one of them as a mapping key spun for an hour in Yams's

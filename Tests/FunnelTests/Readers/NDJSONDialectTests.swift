@@ -236,6 +236,23 @@ struct NDJSONDialectTests {
         #expect(reason(parse(line, dialect)) == expected)
     }
 
+    /// A Segment order's `total` or `revenue` that is no number, with no `value`, is said as a
+    /// `value` that is none is (rv75e: the purchase went without its amount, without a word);
+    /// one that is read, or a `value` given, says nothing.
+    @Test func aSegmentTotalThatIsNoNumberIsSaid() {
+        func unread(_ properties: String) -> String? {
+            var bytes = Array(#"{"type":"track","event":"Order Completed","anonymousId":"a","timestamp":"2024-03-01T10:00:00Z","properties":{\#(properties)}}"#.utf8)
+            var unread: String?
+            _ = bytes.withUnsafeMutableBytes { NDJSONParser(dialect: .segment).parse(UnsafeRawBufferPointer($0), unreadNumber: &unread, describing: true) }
+            return unread
+        }
+        #expect(unread(#""total":"12,5""#) == #""total": "12,5""#)
+        #expect(unread(#""revenue":"€9""#) == #""revenue": "€9""#)
+        #expect(unread(#""total":"12,5","revenue":9"#) == nil)
+        #expect(unread(#""total":"12,5","value":3"#) == nil)
+        #expect(unread(#""total":12.5"#) == nil)
+    }
+
     /// A mapped amount, share, time or consent answer that ends at an object or an array
     /// leaves the dialect's value and is said as unread (rv75f: `order.total` holding
     /// `{"amount":25}` lost the revenue without a word).
