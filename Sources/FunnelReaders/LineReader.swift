@@ -91,6 +91,12 @@ public final class LineReader {
                 cursor = start
                 if skipping {
                     skipping = false
+                    // A line made long by a hole inside it (a line cut short, then the hole,
+                    // then the server's next line: rv75g) gives up the line after the hole.
+                    let kept = prefix.prefix(prefixCount)
+                    if let rescued = lineAfterHole(base, from: lineStart, to: newline, skipped: skipLength, cut: kept.firstIndex(of: 0) ?? kept.count) {
+                        return rescued
+                    }
                     lineCount += 1
                     // A CRLF line's length and kept bytes are without its CR, as `emit` has them.
                     let crHere = newline > lineStart && base.load(fromByteOffset: newline - 1, as: UInt8.self) == 0x0D
@@ -188,10 +194,31 @@ public final class LineReader {
         }
     }
 
+    /// The text after the last NUL byte of an over-long line's last part (`from..<to`, its
+    /// newline at `to`), as a line of its own with the bytes skipped before it as its hole
+    /// (`holeBeforeLine`, of which `cutBeforeHole` were the cut line's text); nil when that part
+    /// holds no NUL byte, or nothing after it, or more than the limit after it.
+    private func lineAfterHole(_ base: UnsafeMutableRawPointer, from: Int, to: Int, skipped: Int, cut: Int) -> Item? {
+        var last = to - 1
+        while last >= from && base.load(fromByteOffset: last, as: UInt8.self) != 0 { last -= 1 }
+        guard last >= from, to - (last + 1) <= maxLineLength + 1 else { return nil }
+        let tail = to - (last + 1) - (to > last + 1 && base.load(fromByteOffset: to - 1, as: UInt8.self) == 0x0D ? 1 : 0)
+        guard tail > 0 else { return nil }
+        lineCount += 1
+        hole += skipped + (last + 1 - from)
+        startLine()
+        cutBeforeHole = cut
+        return .line(UnsafeRawBufferPointer(start: base + last + 1, count: tail), number: lineCount)
+    }
+
+    /// Of `holeBeforeLine`, the bytes of a line cut short before the NUL bytes (`lineAfterHole`).
+    public private(set) var cutBeforeHole = 0
+
     /// After a line is handed out: the hole before it is said, and the next line's looked for.
     @inline(__always)
     private func startLine() {
         holeBeforeLine = hole
+        cutBeforeHole = 0
         hole = 0
         atLineStart = true
     }
@@ -203,6 +230,12 @@ public final class LineReader {
         var end = to
         if end > from, base.load(fromByteOffset: end - 1, as: UInt8.self) == 0x0D { end -= 1 }
         if end - from > maxLineLength {
+            let cut = memchr(base + from, 0, end - from).map { UnsafeRawPointer($0) - UnsafeRawPointer(base + from) }
+            if let cut {
+                lineCount -= 1
+                if let rescued = lineAfterHole(base, from: from, to: to, skipped: 0, cut: cut) { return rescued }
+                lineCount += 1
+            }
             return .tooLong(prefix: UnsafeRawBufferPointer(start: base + from, count: min(Reject.rawLimit, end - from)),
                             number: lineCount, length: end - from)
         }

@@ -105,6 +105,8 @@ struct LineSource {
     private var stream: InputStream?
     /// The line after a NUL hole, parsed once the hole's reject has been handed out.
     private var afterHole: (line: UnsafeRawBufferPointer, number: Int)?
+    /// An over-long line's reject, handed out after the hole before it.
+    private var pendingReject: Reject?
     private var finished = false
     /// Set when the file ended early (cannot be opened, damaged gzip): what happened and the
     /// partial line it cut.
@@ -119,6 +121,10 @@ struct LineSource {
     /// `requestFilter` drops comes as `.skip` with its reason, without a record; one that
     /// `pageView` takes comes as `.taken`.
     mutating func next(maxLineLength: Int, requestFilter: AccessLogParser.RequestFilter? = nil, pageView: PageViewTaker? = nil) -> Item? {
+        if let pending = pendingReject {
+            pendingReject = nil
+            return .reject(pending)
+        }
         if let (line, number) = afterHole {
             afterHole = nil
             if Self.isBlank(line) { return .blank }
@@ -164,25 +170,39 @@ struct LineSource {
         }
         switch item {
         case .tooLong(let prefix, let number, let length):
-            return .reject(Reject(source: file.path, line: number, reason: .lineTooLong, raw: prefix,
-                                  detail: "\(length) bytes, over the limit of \(maxLineLength)"))
+            let tooLong = Reject(source: file.path, line: number, reason: .lineTooLong, raw: prefix,
+                                 detail: "\(length) bytes, over the limit of \(maxLineLength)")
+            // A hole before it is said too (rv75g: it went without a word).
+            let hole = reader.holeBeforeLine
+            guard hole > 0 else { return .reject(tooLong) }
+            pendingReject = tooLong
+            return .reject(Reject(source: file.path, line: number, reason: .nulHole, raw: [UInt8](repeating: 0, count: min(hole, Reject.rawLimit)),
+                                  detail: "\(hole) NUL bytes (a hole a crash left in the file) before the line, which is over the limit"))
         case .line(let line, let number):
             // A crash can leave a hole of NUL bytes where a log's tail was; the server then
             // appends its next line right behind it. The reader takes the hole off the line
             // (`holeBeforeLine`): it is reported, and the line after it read, so no good line is
             // lost to it; a hole with nothing after it is damage too (rv75a: a NUL-only tail was
             // a `nul_byte` reject, in the reject rate), and its line is blank.
-            let hole = reader.holeBeforeLine
-            let nulInside = line.baseAddress.map { memchr($0, 0, line.count) != nil } ?? false
-            if hole > 0 && !nulInside {
-                afterHole = (line, number)
+            let readerCut = reader.cutBeforeHole
+            let hole = reader.holeBeforeLine - readerCut
+            var inside = Self.holeInside(line)
+            // A file system loses a tail from a block's start, seldom a line's end: the part of
+            // a line before the hole is cut short, and the line after it is the server's next
+            // (rv75g: a hole after 40 bytes of a line lost the good line behind it).
+            if hole > 0 && inside == nil && line.baseAddress.map({ memchr($0, 0, line.count) == nil }) ?? true {
+                inside = (cut: readerCut, run: 0, rest: line)
+            }
+            if let inside {
+                afterHole = (inside.rest, number)
                 let raw = [UInt8](repeating: 0, count: min(hole, Reject.rawLimit)) + line.prefix(max(0, Reject.rawLimit - hole))
-                let after = line.isEmpty ? "with nothing after it" : "before the line; the rest of the line was read"
+                let after = inside.rest.isEmpty ? "with nothing after it" : "before the line; the rest of the line was read"
+                let what = inside.cut > 0 ? "\(inside.cut) bytes of a line cut short, then \(hole + inside.run) NUL bytes" : "\(hole + inside.run) NUL bytes"
                 return .reject(Reject(source: file.path, line: number, reason: .nulHole, raw: raw,
-                                      detail: "\(hole) NUL bytes (a hole a crash left in the file) \(after)"))
+                                      detail: "\(what) (a hole a crash left in the file) \(after)"))
             }
             if hole == 0 && Self.isBlank(line) { return .blank }
-            if nulInside || hole > 0 {
+            if hole > 0 || line.baseAddress.map({ memchr($0, 0, line.count) != nil }) ?? false {
                 let raw = [UInt8](repeating: 0, count: min(hole, Reject.rawLimit)) + line.prefix(max(0, Reject.rawLimit - hole))
                 return .reject(Reject(source: file.path, line: number, reason: .nulByte, raw: raw, detail: "NUL byte in the line"))
             }
@@ -244,6 +264,21 @@ struct LineSource {
     }
 
     private static let expectedOnEveryEvent: Set<String> = ["event", "timestamp", "session_id", "anonymous_id", "url"]
+
+    /// A hole of NUL bytes inside a line: the bytes before it (a line cut short, none of them
+    /// NUL), the run's length (`holeRunMinimum` or more), and the text after it, which holds no
+    /// NUL. Nil for a line without one, or with NUL bytes of another shape (`nul_byte`).
+    static func holeInside(_ line: UnsafeRawBufferPointer) -> (cut: Int, run: Int, rest: UnsafeRawBufferPointer)? {
+        guard let base = line.baseAddress, let first = memchr(base, 0, line.count) else { return nil }
+        let start = base.distance(to: UnsafeRawPointer(first))
+        var end = start
+        while end < line.count && line[end] == 0 { end += 1 }
+        guard end - start >= holeRunMinimum, memchr(base + end, 0, line.count - end) == nil else { return nil }
+        return (start, end - start, UnsafeRawBufferPointer(rebasing: line[end...]))
+    }
+
+    /// The shortest run of NUL bytes inside a line taken for a hole, not for stray bytes.
+    static let holeRunMinimum = 8
 
     /// Whether a line holds nothing but spaces and tabs, after a byte-order mark an editor put
     /// before it (rv75a: a mark before a blank line made it a `format_mismatch` or `bad_json`

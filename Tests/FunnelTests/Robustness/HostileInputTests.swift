@@ -138,6 +138,36 @@ struct HostileInputTests {
         return try Runner(pipeline: PipelineLoader.load(path: pipeline), options: options, report: { _ in }).run()
     }
 
+    /// The access-log line of page `/p<n>`, with its line end.
+    private static func logLine(_ n: Int) -> [UInt8] {
+        Array(#"198.51.100.\#(n % 200 + 1) - - [01/Mar/2024:08:\#(String(format: "%02d", n / 60 % 60)):\#(String(format: "%02d", n % 60)) +0000] "GET /p\#(n) HTTP/1.1" 200 5 "-" "Mozilla/5.0 (X11; Linux x86_64) Firefox/121.0""#.utf8) + [0x0A]
+    }
+
+    /// A hole that begins inside a line (a file system loses a tail from a block's start) gives
+    /// up the line after it, whatever its length, within a read and across reads; a hole before
+    /// an over-long line is said beside it (rv75g: the line after the hole was lost, and the
+    /// hole before a long line went without a word); a few NUL bytes inside a line are no hole.
+    @Test func aHoleInsideALineGivesUpTheLineAfterIt() throws {
+        let folder = TestFiles.temporaryFolder("hostile-mid-holes")
+        defer { TestFiles.remove(folder) }
+        func cut(_ n: Int) -> [UInt8] { Array(Self.logLine(n).prefix(40)) }
+        TestFiles.write(folder + "/a.log", Self.logLine(0) + cut(1) + [UInt8](repeating: 0, count: 100) + Self.logLine(2) + Self.logLine(3))
+        TestFiles.write(folder + "/b.log", cut(4) + [UInt8](repeating: 0, count: 70_000) + Self.logLine(5))
+        TestFiles.write(folder + "/c.log", cut(6) + [UInt8](repeating: 0, count: 2_500_000) + Self.logLine(7))
+        TestFiles.write(folder + "/d.log", Self.logLine(8) + [UInt8](repeating: 0, count: 100) + [UInt8](repeating: 0x78, count: 70_000) + [0x0A] + Self.logLine(9))
+        TestFiles.write(folder + "/e.log", Self.logLine(10) + cut(11) + [0, 0, 0] + Self.logLine(12))
+        TestFiles.write(folder + "/pipeline.yaml", "sources:\n  - kind: access_log\n    paths: [\"*.log\"]\nsink:\n  kind: ndjson\n  output: out\n")
+        let summary = try run(folder + "/pipeline.yaml") { $0.maxRejectRate = 1 }
+        #expect(summary.kept == 8, "\(summary.text)")
+        #expect(summary.damaged == [.nulHole: 4], "\(summary.text)")
+        #expect(summary.rejected == [.lineTooLong: 1, .nulByte: 1], "\(summary.text)")
+        let rejects = try #require(TestFiles.readText(folder + "/out/rejects.ndjson"))
+        #expect(rejects.contains("40 bytes of a line cut short, then 2500000 NUL bytes (a hole a crash left in the file) before the line"), "\(rejects)")
+        #expect(rejects.contains("100 NUL bytes (a hole a crash left in the file) before the line, which is over the limit"), "\(rejects)")
+        let sessions = try #require(TestFiles.readText(folder + "/out/sessions.ndjson"))
+        for page in [2, 5, 7, 9] { #expect(sessions.contains(#""landing_page":"/p\#(page)""#), "page \(page)") }
+    }
+
     /// Ids of the shape funnel makes for a fingerprint or an address (`fp`, `em`, `ip` and 16
     /// lowercase hex digits) are `invalid_id` rejects from either reader (rv75b: a client
     /// session id `em…` replaced the session of an e-mail address, an `anonymous_id` `em…`
@@ -187,9 +217,7 @@ struct HostileInputTests {
     @Test func holesAndMarkedBlankLinesAreNoRejects() throws {
         let folder = TestFiles.temporaryFolder("hostile-holes")
         defer { TestFiles.remove(folder) }
-        func line(_ n: Int) -> [UInt8] {
-            Array(#"198.51.100.\#(n % 200 + 1) - - [01/Mar/2024:08:\#(String(format: "%02d", n / 60 % 60)):\#(String(format: "%02d", n % 60)) +0000] "GET /p\#(n) HTTP/1.1" 200 5 "-" "Mozilla/5.0 (X11; Linux x86_64) Firefox/121.0""#.utf8) + [0x0A]
-        }
+        let line = Self.logLine
         TestFiles.write(folder + "/big-hole.log", (0..<10).flatMap(line) + [UInt8](repeating: 0, count: 70_000) + (10..<20).flatMap(line))
         TestFiles.write(folder + "/tail-hole.log", (20..<30).flatMap(line) + [UInt8](repeating: 0, count: 8_192))
         TestFiles.write(folder + "/marked.log", (30..<40).flatMap(line) + [0xEF, 0xBB, 0xBF, 0x0A, 0xEF, 0xBB, 0xBF, 0x20, 0x09, 0x0A])
