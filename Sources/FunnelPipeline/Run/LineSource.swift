@@ -186,11 +186,13 @@ struct LineSource {
             // a `nul_byte` reject, in the reject rate), and its line is blank.
             let readerCut = reader.cutBeforeHole
             let hole = reader.holeBeforeLine - readerCut
-            var inside = Self.holeInside(line)
+            // One `memchr` a line, as before holes were looked for inside lines.
+            let nul = line.baseAddress.flatMap { base in memchr(base, 0, line.count).map { UnsafeRawPointer($0) - base } }
+            var inside = nul.flatMap { Self.holeInside(line, from: $0) }
             // A file system loses a tail from a block's start, seldom a line's end: the part of
             // a line before the hole is cut short, and the line after it is the server's next
             // (rv75g: a hole after 40 bytes of a line lost the good line behind it).
-            if hole > 0 && inside == nil && line.baseAddress.map({ memchr($0, 0, line.count) == nil }) ?? true {
+            if hole > 0 && inside == nil && nul == nil {
                 inside = (cut: readerCut, run: 0, rest: line)
             }
             if let inside {
@@ -202,7 +204,7 @@ struct LineSource {
                                       detail: "\(what) (a hole a crash left in the file) \(after)"))
             }
             if hole == 0 && Self.isBlank(line) { return .blank }
-            if hole > 0 || line.baseAddress.map({ memchr($0, 0, line.count) != nil }) ?? false {
+            if hole > 0 || nul != nil {
                 let raw = [UInt8](repeating: 0, count: min(hole, Reject.rawLimit)) + line.prefix(max(0, Reject.rawLimit - hole))
                 return .reject(Reject(source: file.path, line: number, reason: .nulByte, raw: raw, detail: "NUL byte in the line"))
             }
@@ -265,12 +267,11 @@ struct LineSource {
 
     private static let expectedOnEveryEvent: Set<String> = ["event", "timestamp", "session_id", "anonymous_id", "url"]
 
-    /// A hole of NUL bytes inside a line: the bytes before it (a line cut short, none of them
-    /// NUL), the run's length (`holeRunMinimum` or more), and the text after it, which holds no
-    /// NUL. Nil for a line without one, or with NUL bytes of another shape (`nul_byte`).
-    static func holeInside(_ line: UnsafeRawBufferPointer) -> (cut: Int, run: Int, rest: UnsafeRawBufferPointer)? {
-        guard let base = line.baseAddress, let first = memchr(base, 0, line.count) else { return nil }
-        let start = base.distance(to: UnsafeRawPointer(first))
+    /// A hole of NUL bytes inside a line whose first NUL byte is at `start`: the bytes before
+    /// it (a line cut short), the run's length (`holeRunMinimum` or more), and the text after
+    /// it, which holds no NUL. Nil for NUL bytes of another shape (`nul_byte`).
+    static func holeInside(_ line: UnsafeRawBufferPointer, from start: Int) -> (cut: Int, run: Int, rest: UnsafeRawBufferPointer)? {
+        guard let base = line.baseAddress else { return nil }
         var end = start
         while end < line.count && line[end] == 0 { end += 1 }
         guard end - start >= holeRunMinimum, memchr(base + end, 0, line.count - end) == nil else { return nil }
