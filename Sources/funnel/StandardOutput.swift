@@ -13,8 +13,16 @@ enum StandardOutput {
     /// The first write's failure (`errno`), if any. The commands print from one thread.
     nonisolated(unsafe) private static var failure: Int32 = 0
 
+    /// Whether SIGPIPE is ignored yet: a reader gone must give EPIPE, not kill the command
+    /// with 141 (rv75g: `validate | true` exited 141; only `run` blocked the signal).
+    nonisolated(unsafe) private static var pipeSignalIgnored = false
+
     static func print(_ text: String, terminator: String = "\n") {
         guard failure == 0 else { return }
+        if !pipeSignalIgnored {
+            signal(SIGPIPE, SIG_IGN)
+            pipeSignalIgnored = true
+        }
         let bytes = Array((text + terminator).utf8)
         bytes.withUnsafeBytes { buffer in
             var done = 0

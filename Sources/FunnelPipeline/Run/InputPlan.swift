@@ -366,7 +366,9 @@ enum InputPlan {
     private static func firstContent(of seen: [UInt8]) -> Int? {
         if seen.count < 3 && seen.first == 0xEF { return nil }
         var index = seen.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
-        while index < seen.count, [0x20, 0x09, 0x0A, 0x0D].contains(seen[index]) { index += 1 }
+        // NUL bytes too: a hole a crash left at the start of a file (rv75g: an NDJSON file was
+        // taken for an access log).
+        while index < seen.count, [0x20, 0x09, 0x0A, 0x0D, 0x00].contains(seen[index]) { index += 1 }
         return index < seen.count ? index : nil
     }
 

@@ -442,7 +442,8 @@ final class ReadStage: @unchecked Sendable {
                     recordReject(Reject(source: files[index].path, line: number, reason: reason, raw: raw, detail: detail), index: index)
                     continue
                 }
-                if let named = Self.otherCaseName(record.event) {
+                // (A name the source's `event_names` gives is said when the file loads.)
+                if let named = Self.otherCaseName(record.event), !files[index].source.eventNames.values.contains(record.event) {
                     tally.otherCaseEvents += 1
                     if tally.firstOtherCaseEvent == nil {
                         tally.firstOtherCaseEvent = "\(files[index].path) line \(number), \"\(record.event.prefix(40))\" for \(named)"

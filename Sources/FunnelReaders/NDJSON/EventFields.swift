@@ -205,23 +205,28 @@ struct EventFields {
         guard Self.isGiven(value), !Self.isBlank(value, s) else { return }
         func string() -> String? { Self.freeText(value, s) }
         func amount() -> Amount? { Self.amount(value, s) }
-        func number() -> Amount? {
+        // A number that is none replaces none read at the other level, and is then not said
+        // (rv75g: `"value": "12,50"` after `properties.value: 25` lost the amount, where a
+        // consent answer that is none keeps the one before).
+        func number(besides current: Bool) -> Amount? {
             let read = amount()
-            if read == nil, unreadNumber == nil, Self.isGiven(value), !Self.isBlank(value, s) {
+            if read == nil, current { return nil }
+            if read == nil, unreadNumber == nil {
                 unreadNumber = (property, describesUnreadNumber ? Self.unreadNumber(property, value, s) : "")
-            } else if unreadNumber?.property == property {
-                unreadNumber = nil  // given again, and this time read (or absent)
+            } else if read != nil, unreadNumber?.property == property {
+                unreadNumber = nil  // given again, and this time read
             }
             return read
         }
         switch property {
-        case .value: record.properties.value = number()
+        case .value: if let read = number(besides: record.properties.value != nil) { record.properties.value = read }
         case .currency: record.properties.currency = string()
         case .content: record.properties.content = string()
         // A whole percent, the fraction dropped: 99.6 is 99, not a video watched to its end
         // (rounded, it made `trailer_completion` 100; until 2026-12-05).
-        case .percent: record.properties.percent = number().map { min(max($0.micros / 1_000_000, 0), 100) }
-        case .watchTime: record.properties.watchTime = number()
+        case .percent:
+            if let read = number(besides: record.properties.percent != nil) { record.properties.percent = min(max(read.micros / 1_000_000, 0), 100) }
+        case .watchTime: if let read = number(besides: record.properties.watchTime != nil) { record.properties.watchTime = read }
         case .element: record.properties.element = string()
         case .step: record.properties.step = string()
         case .checkoutType: record.properties.checkoutType = string()
@@ -237,7 +242,12 @@ struct EventFields {
     /// an object or an array alone was no answer without a word).
     private mutating func consent(after answer: String?, _ property: EventProperty, _ value: JSONScanner.Value, _ s: JSONScanner) -> String? {
         let given = Self.consent(value, s)
-        if let given, ConsentAnswer.isGranted(given) != nil { return given }
+        if let given, ConsentAnswer.isGranted(given) != nil {
+            // One that is none before it is not said (rv75g: "a consent stays as it was" for
+            // an answer read).
+            if unreadConsent?.property == property { unreadConsent = nil }
+            return given
+        }
         if let answer, ConsentAnswer.isGranted(answer) != nil {
             noteUnread()
             return answer

@@ -65,6 +65,28 @@ struct NDJSONParserTests {
         #expect(later.properties.analytics == "granted")
     }
 
+    /// A number that is none replaces none read at the other level, and is then not said; an
+    /// answer read after one that is none is not said either (rv75g: `"value": "12,50"` after
+    /// `properties.value: 25` lost the amount; `{}` then `"denied"` warned "a consent stays as
+    /// it was").
+    @Test func aValueThatIsNoneReplacesNoneRead() throws {
+        for (line, check) in [
+            (#"{"event":"Purchase","timestamp":1709287210000,"anonymous_id":"v","properties":{"value":25,"percent":40},"value":"12,50","percent":{}}"#,
+             { (r: Record) in r.properties.value == Amount(micros: 25_000_000) && r.properties.percent == 40 }),
+            (#"{"event":"Consent","timestamp":1709287210000,"anonymous_id":"v","properties":{"marketing":{}},"marketing":"denied"}"#,
+             { (r: Record) in r.properties.marketing == "denied" }),
+        ] {
+            var bytes = Array(line.utf8)
+            var unread: String?
+            let outcome = bytes.withUnsafeMutableBytes { NDJSONParser().parse(UnsafeRawBufferPointer($0), unreadNumber: &unread, describing: true) }
+            guard case .record(let r) = outcome else { Issue.record("rejected: \(line)"); continue }
+            #expect(check(r), "\(line)")
+            #expect(unread == nil, "\(line): \(unread ?? "")")
+        }
+        // Unread first, then read: the later wins, unsaid; unread alone is said.
+        #expect(try record(#"{"event":"Purchase","timestamp":1709287210000,"anonymous_id":"v","value":"12,50","properties":{"value":7}}"#).properties.value == Amount(micros: 7_000_000))
+    }
+
     /// A `-` or spaces alone are no agent and no city, as in an access log (the agent gave
     /// `desktop`/`Other` until 2026-12-06; a review).
     @Test(arguments: ["-", "  ", " - ", "\\t"])

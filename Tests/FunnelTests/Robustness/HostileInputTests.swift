@@ -168,6 +168,18 @@ struct HostileInputTests {
         for page in [2, 5, 7, 9] { #expect(sessions.contains(#""landing_page":"/p\#(page)""#), "page \(page)") }
     }
 
+    /// An `--input` that begins with a hole is still known for NDJSON by its first `{` (rv75g:
+    /// it was read as an access log, every line a `format_mismatch`, exit 2).
+    @Test func anInputBeginningWithAHoleIsKnownByItsContent() throws {
+        let folder = TestFiles.temporaryFolder("hostile-hole-kind")
+        defer { TestFiles.remove(folder) }
+        let event = #"{"event":"PageView","timestamp":1709280000000,"anonymous_id":"v","url":"https://film.example/"}"#
+        TestFiles.write(folder + "/e.ndjson", [UInt8](repeating: 0, count: 4_096) + Array((event + "\n" + event + "\n").utf8))
+        TestFiles.write(folder + "/pipeline.yaml", "sources:\n  - kind: ndjson\n    paths: [x.ndjson]\nsink:\n  kind: ndjson\n  output: out\n")
+        let summary = try run(folder + "/pipeline.yaml") { $0.inputs = [folder + "/e.ndjson"] }
+        #expect(summary.exitStatus == .success && summary.kept == 2 && summary.damaged == [.nulHole: 1], "\(summary.text)")
+    }
+
     /// Ids of the shape funnel makes for a fingerprint or an address (`fp`, `em`, `ip` and 16
     /// lowercase hex digits) are `invalid_id` rejects from either reader (rv75b: a client
     /// session id `em…` replaced the session of an e-mail address, an `anonymous_id` `em…`
