@@ -52,6 +52,10 @@ public final class LineReader {
     private var prefix: UnsafeMutableRawBufferPointer = .allocate(byteCount: Reject.rawLimit, alignment: 1)
     private var prefixCount = 0
     private var skipLength = 0
+    /// Of a skipped line, the bytes before its first NUL byte, and whether one was seen: a
+    /// line cut short before a hole (`lineAfterHole`).
+    private var skipCut = 0
+    private var skipSawNUL = false
     /// Whether the last byte of a skipped line read so far is a CR (its LF may come next).
     private var skippedCR = false
     private var ended = false
@@ -93,8 +97,9 @@ public final class LineReader {
                     skipping = false
                     // A line made long by a hole inside it (a line cut short, then the hole,
                     // then the server's next line: rv75g) gives up the line after the hole.
-                    let kept = prefix.prefix(prefixCount)
-                    if let rescued = lineAfterHole(base, from: lineStart, to: newline, skipped: skipLength, cut: kept.firstIndex(of: 0) ?? kept.count) {
+                    let cut = skipSawNUL ? skipCut
+                        : skipCut + (memchr(base + lineStart, 0, newline - lineStart).map { UnsafeRawPointer($0) - UnsafeRawPointer(base + lineStart) } ?? 0)
+                    if let rescued = lineAfterHole(base, from: lineStart, to: newline, skipped: skipLength, cut: cut) {
                         return rescued
                     }
                     lineCount += 1
@@ -121,9 +126,19 @@ public final class LineReader {
                 skipping = true
                 prefixCount = 0
                 skipLength = 0
+                skipCut = 0
+                skipSawNUL = false
             }
             if skipping {
                 keepPrefix(base + start, filled - start)
+                if !skipSawNUL {
+                    if let nul = memchr(base + start, 0, filled - start) {
+                        skipCut += UnsafeRawPointer(nul) - UnsafeRawPointer(base + start)
+                        skipSawNUL = true
+                    } else {
+                        skipCut += filled - start
+                    }
+                }
                 skipLength += filled - start
                 if filled > start { skippedCR = base.load(fromByteOffset: filled - 1, as: UInt8.self) == 0x0D }
                 start = filled
@@ -202,6 +217,11 @@ public final class LineReader {
         var last = to - 1
         while last >= from && base.load(fromByteOffset: last, as: UInt8.self) != 0 { last -= 1 }
         guard last >= from, to - (last + 1) <= maxLineLength + 1 else { return nil }
+        // A hole is a run of `holeRunMinimum` NUL bytes or more, as inside a shorter line (a
+        // run reaching back into an earlier read is one; rv75h: one NUL byte was a hole here).
+        var runStart = last
+        while runStart > from && base.load(fromByteOffset: runStart - 1, as: UInt8.self) == 0 { runStart -= 1 }
+        guard last - runStart + 1 >= Self.holeRunMinimum || (runStart == from && skipped > 0) else { return nil }
         let tail = to - (last + 1) - (to > last + 1 && base.load(fromByteOffset: to - 1, as: UInt8.self) == 0x0D ? 1 : 0)
         guard tail > 0 else { return nil }
         lineCount += 1
@@ -210,6 +230,9 @@ public final class LineReader {
         cutBeforeHole = cut
         return .line(UnsafeRawBufferPointer(start: base + last + 1, count: tail), number: lineCount)
     }
+
+    /// The shortest run of NUL bytes inside a line taken for a hole, not for stray bytes.
+    public static let holeRunMinimum = 8
 
     /// Of `holeBeforeLine`, the bytes of a line cut short before the NUL bytes (`lineAfterHole`).
     public private(set) var cutBeforeHole = 0

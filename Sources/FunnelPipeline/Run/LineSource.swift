@@ -54,7 +54,7 @@ struct LineSource {
     /// "12,50"`), and the first of them: the run warns of them (`NDJSONParser`).
     private(set) var unreadNumbers = 0
     /// The bits of the pipeline's `fields` mappings whose paths the file's lines held
-    /// (`FieldMapping.ends`), and how many NDJSON lines were read as events or skipped.
+    /// (`FieldMapping.ends`), and how many NDJSON lines were read as events.
     private var mappedFound: UInt64 = 0
     private var eventLines = 0
     private(set) var firstUnreadNumber: String?
@@ -238,8 +238,14 @@ struct LineSource {
             }
         case .ndjson(let parser):
             var unread: String?
-            let outcome = parser.parse(line, unreadNumber: &unread, describing: firstUnreadNumber == nil, mappedFound: &mappedFound)
-            if case .reject = outcome {} else { eventLines += 1 }
+            var found: UInt64 = 0
+            let outcome = parser.parse(line, unreadNumber: &unread, describing: firstUnreadNumber == nil, mappedFound: &found)
+            // Events alone: a rejected line, or a skipped call (Segment's identify), holds none
+            // (rv75h: a file of identify calls was warned of every night).
+            if case .record = outcome {
+                eventLines += 1
+                mappedFound |= found
+            }
             switch outcome {
             case .record(let record):
                 if let unread {
@@ -278,8 +284,8 @@ struct LineSource {
         return (start, end - start, UnsafeRawBufferPointer(rebasing: line[end...]))
     }
 
-    /// The shortest run of NUL bytes inside a line taken for a hole, not for stray bytes.
-    static let holeRunMinimum = 8
+    /// The shortest run of NUL bytes inside a line taken for a hole (`LineReader`'s).
+    static let holeRunMinimum = LineReader.holeRunMinimum
 
     /// Whether a line holds nothing but spaces and tabs, after a byte-order mark an editor put
     /// before it (rv75a: a mark before a blank line made it a `format_mismatch` or `bad_json`

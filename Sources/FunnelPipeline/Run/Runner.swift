@@ -361,9 +361,10 @@ public struct Runner {
                 : "if their copies had not begun, run the day again once they are whole (they are then read as grown)"
             summary.warnings.append("\(files) empty, 0 bytes: read as no lines; \(copy)")
         }
-        // Standard input that gave nothing: most often the program writing to it failed
-        // (rv75d: `producer | funnel run --input -` passed, exit 0, without a word).
-        if failure == nil, tally.files.contains(where: { $0.path == "-" && $0.bytes == 0 && $0.damage == nil }) {
+        // Standard input that gave no line (no byte, or an empty gzip stream: rv75h): most
+        // often the program writing to it failed (rv75d: `producer | funnel run --input -`
+        // passed, exit 0, without a word).
+        if failure == nil, tally.files.contains(where: { $0.path == "-" && $0.lines == 0 && $0.damage == nil }) {
             summary.warnings.append("standard input (--input -) is empty, 0 bytes: read as no lines; did the program writing to it fail?")
         }
         if tally.damaged { summary.exitStatus = .inputDamaged }

@@ -129,6 +129,17 @@ public struct AccessLogParser: Sendable {
             if position < b.count, let detail = joinedLine(b, after: position) {
                 return .reject(.formatMismatch, detail: detail)
             }
+            // A format ending in an unquoted variable (`common`'s `$body_bytes_sent`) has that
+            // variable run to the line's end: a line joined there is the whole value (a line cut
+            // short in it) or follows its first space (rv75g: `common` lines cut short and run
+            // on lost the next line without a word).
+            if let tail = fields.unquotedTail, let base = b.baseAddress, let tailBase = tail.baseAddress, tail.contains(0x20) {
+                let start = base.distance(to: tailBase)
+                let space = tail.firstIndex(of: 0x20)!
+                if let detail = joinedLine(b, after: start) ?? joinedLine(b, after: start + space + 1) {
+                    return .reject(.formatMismatch, detail: detail)
+                }
+            }
         }
         if let failed {
             switch tokens[failed] {
@@ -398,6 +409,8 @@ public struct AccessLogParser: Sendable {
         var cookieHeader: [UInt8]?
         /// The token of the first quoted variable holding a quote no backslash escapes.
         var quoteInside: Int?
+        /// The value of a last variable that is unquoted, which runs to the line's end.
+        var unquotedTail: UnsafeBufferPointer<UInt8>?
         var timeMemo: TimeParser.TimeLocalMemo
 
         init(timeMemo: TimeParser.TimeLocalMemo) { self.timeMemo = timeMemo }
@@ -407,6 +420,7 @@ public struct AccessLogParser: Sendable {
             if raw.isEmpty { return }
             let quoted = step.quoted
             if quoted, quoteInside == nil, Self.holdsBareQuote(raw) { quoteInside = step.token }
+            if !quoted, step.nextLiteral == nil { unquotedTail = raw }
             switch step.slot {
             case .remoteAddr:
                 // Blanks at its end are the line's, not the address's (rv74d: a format ending

@@ -248,10 +248,8 @@ struct EventFields {
             if unreadConsent?.property == property { unreadConsent = nil }
             return given
         }
-        if let answer, ConsentAnswer.isGranted(answer) != nil {
-            noteUnread()
-            return answer
-        }
+        // One read before stays, and this one is not said (pipeline.md; rv75h).
+        if let answer, ConsentAnswer.isGranted(answer) != nil { return answer }
         if let given { return given }  // said by `noteUnreadConsent` once the line is read
         noteUnread()
         return answer
@@ -267,11 +265,20 @@ struct EventFields {
         case .object, .array: break
         default: return
         }
+        // Not when the dialect read one (rv75h: it was warned of as lost).
+        let read = switch property {
+        case .value: record.properties.value != nil
+        case .percent: record.properties.percent != nil
+        case .watchTime: record.properties.watchTime != nil
+        case .analytics: record.properties.analytics.map { ConsentAnswer.isGranted($0) != nil } ?? false
+        case .marketing: record.properties.marketing.map { ConsentAnswer.isGranted($0) != nil } ?? false
+        default: true
+        }
+        guard !read else { return }
         let text = describesUnreadNumber ? Self.unreadNumber(property, value, s) : ""
         switch property {
         case .value, .percent, .watchTime: if unreadNumber == nil { unreadNumber = (property, text) }
-        case .analytics, .marketing: if unreadConsent == nil { unreadConsent = (property, text) }
-        default: break
+        default: if unreadConsent == nil { unreadConsent = (property, text) }
         }
     }
 

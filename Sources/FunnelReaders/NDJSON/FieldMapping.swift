@@ -131,8 +131,9 @@ public struct FieldMapping: Sendable, Hashable {
         while head < queue.count {
             let (node, value) = (queue[head].node, queue[head].value)
             head += 1
-            found |= nodes[node].endBits
+            // A path that holds `null` holds no value (rv75h: it counted as found).
             if case .null = value { continue }
+            found |= nodes[node].endBits
             for target in nodes[node].targets {
                 if Self.gives(value, to: target) {
                     fields.set(target, value, s)

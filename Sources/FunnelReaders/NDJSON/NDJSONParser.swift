@@ -85,6 +85,12 @@ public struct NDJSONParser: Sendable {
         }
         // Renamed after the dialect named it (a PostHog `$pageview` is `PageView` first).
         if !eventNames.isEmpty, let name = fields.event, let renamed = eventNames[name] { fields.event = renamed }
+        // Segment's `total` or `revenue` that is no number, for a purchase left without an
+        // amount: said as a `value` that is none is (rv75e; rv75h: not for other events).
+        if fields.event == "Purchase", fields.record.properties.value == nil, fields.unreadNumber == nil,
+           let unread = fields.fallback.unreadAmount {
+            fields.unreadNumber = (.value, unread)
+        }
         fields.noteUnreadConsent()
         unreadNumber = fields.unreadNumber?.text
         return fields.makeRecord()

@@ -129,10 +129,11 @@ extension EventFields {
         }
         if record.sessionID == nil { record.sessionID = fallback.sessionID }
         // The spec's order amount when the message has no `value`: `total`, else `revenue`.
-        if record.properties.value == nil { record.properties.value = fallback.total ?? fallback.revenue }
-        // Neither read, and one was there: said as a `value` that is no number is (rv75e:
-        // `"total": "12,5"` left a purchase without its amount without a word).
-        if record.properties.value == nil, unreadNumber == nil, let unread = fallback.unreadAmount { unreadNumber = (.value, unread) }
+        if record.properties.value == nil {
+            record.properties.value = fallback.total ?? fallback.revenue
+            // A `value` that was no number, given one by `total` (rv75h: warned of as lost).
+            if record.properties.value != nil, unreadNumber?.property == .value { unreadNumber = nil }
+        }
         // A server library's message has a `userId` and no `anonymousId`: the user is its
         // visitor (such a donation was a `no_identity` reject until 2026-12-06; a review). It
         // is another visitor than the browser's anonymous id.

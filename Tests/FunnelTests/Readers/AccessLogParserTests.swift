@@ -478,6 +478,14 @@ struct AccessLogParserTests {
             guard case .reject(let reason, let detail) = outcome else { Issue.record("not rejected: \(line)"); continue }
             #expect(reason == .formatMismatch && detail.contains(said), "\(line): \(detail)")
         }
+        // A format ending in an unquoted variable: the line joined in its value (rv75g).
+        let common = #"203.0.113.20 - - [05/Jan/2024:09:10:00 +0000] "GET /a HTTP/1.1" 200 "#
+        let next = #"198.51.100.7 - - [05/Jan/2024:09:11:00 +0000] "GET /b HTTP/1.1" 200 512"#
+        for line in [common + next, common + "5" + next, common + "512 " + next] {
+            let outcome = try parse(line, format: "common")
+            guard case .reject(.formatMismatch, let detail) = outcome, detail.contains("two lines joined") else { Issue.record("not rejected: \(line)"); continue }
+        }
+        #expect(try record(common + "512", format: "common").path == "/a")
         #expect(try record(first + " 0.012 upstream=10.0.0.1:8080").path == "/a")
         #expect(try record(first + "\r").path == "/a")
         #expect(try record(#"203.0.113.20 - - [05/Jan/2024:09:10:00 +0000] "GET /a\"b HTTP/1.1" 200 512 "-" "Mozilla/5.0 \x22x\x22""#).path == #"/a"b"#)

@@ -156,11 +156,13 @@ struct HostileInputTests {
         TestFiles.write(folder + "/c.log", cut(6) + [UInt8](repeating: 0, count: 2_500_000) + Self.logLine(7))
         TestFiles.write(folder + "/d.log", Self.logLine(8) + [UInt8](repeating: 0, count: 100) + [UInt8](repeating: 0x78, count: 70_000) + [0x0A] + Self.logLine(9))
         TestFiles.write(folder + "/e.log", Self.logLine(10) + cut(11) + [0, 0, 0] + Self.logLine(12))
+        // Three NUL bytes in an over-long line are no hole either (rv75h: one was).
+        TestFiles.write(folder + "/f.log", Self.logLine(13) + [UInt8](repeating: 0x78, count: 70_000) + [0, 0, 0] + Self.logLine(15) + Self.logLine(16))
         TestFiles.write(folder + "/pipeline.yaml", "sources:\n  - kind: access_log\n    paths: [\"*.log\"]\nsink:\n  kind: ndjson\n  output: out\n")
         let summary = try run(folder + "/pipeline.yaml") { $0.maxRejectRate = 1 }
-        #expect(summary.kept == 8, "\(summary.text)")
+        #expect(summary.kept == 10, "\(summary.text)")
         #expect(summary.damaged == [.nulHole: 4], "\(summary.text)")
-        #expect(summary.rejected == [.lineTooLong: 1, .nulByte: 1], "\(summary.text)")
+        #expect(summary.rejected == [.lineTooLong: 2, .nulByte: 1], "\(summary.text)")
         let rejects = try #require(TestFiles.readText(folder + "/out/rejects.ndjson"))
         #expect(rejects.contains("40 bytes of a line cut short, then 2500000 NUL bytes (a hole a crash left in the file) before the line"), "\(rejects)")
         #expect(rejects.contains("100 NUL bytes (a hole a crash left in the file) before the line, which is over the limit"), "\(rejects)")
@@ -290,6 +292,9 @@ struct HostileInputTests {
         let line = #"{"event":"PageView","timestamp":1709280000000,"anonymous_id":"v","props":{"KEY":"s-1"},"url":"https://film.example/"}"#
         TestFiles.write(folder + "/a.ndjson", line.replacingAll("KEY", with: "sessionId") + "\n")
         TestFiles.write(folder + "/b.ndjson", line.replacingAll("KEY", with: "sid") + "\n")
+        // A path that holds null holds no value; lines that are no events hold none (rv75h).
+        TestFiles.write(folder + "/c.ndjson", line.replacingAll(#""KEY":"s-1""#, with: #""sid":null"#) + "\n"
+            + #"{"event":"PageView","anonymous_id":"v","props":{"sid":"s-2"}}"# + "\n")
         TestFiles.write(folder + "/pipeline.yaml", """
         sources:
           - kind: ndjson
@@ -303,7 +308,7 @@ struct HostileInputTests {
         """)
         let summary = try run(folder + "/pipeline.yaml")
         let said = summary.warnings.filter { $0.contains("fields mapping") }
-        #expect(said.count == 1 && said[0].hasPrefix("1 file's events hold no value at a path of the source's fields mapping (first: \(folder)/a.ndjson: session_id from props.sid)"), "\(said)")
+        #expect(said.count == 1 && said[0].hasPrefix("2 files' events hold no value at a path of the source's fields mapping (first: \(folder)/a.ndjson: session_id from props.sid)"), "\(said)")
     }
 
     /// An id that is a boolean, an object or an array is an invalid id, with what it was,
