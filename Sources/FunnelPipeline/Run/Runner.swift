@@ -365,7 +365,7 @@ public struct Runner {
         // often the program writing to it failed (rv75d: `producer | funnel run --input -`
         // passed, exit 0, without a word).
         if failure == nil, tally.files.contains(where: { $0.path == "-" && $0.lines == 0 && $0.damage == nil }) {
-            summary.warnings.append("standard input (--input -) is empty, 0 bytes: read as no lines; did the program writing to it fail?")
+            summary.warnings.append("standard input (--input -) gave no line: did the program writing to it fail?")
         }
         if tally.damaged { summary.exitStatus = .inputDamaged }
         if let failure {

@@ -104,8 +104,10 @@ public struct AccessLogParser: Sendable {
         parse(line, requestFilter: requestFilter, offering: true, timeMemo: &timeMemo, pageView)
     }
 
+    /// `nested`: a part of a line tried as a line of its own (`fits`), without the checks for
+    /// lines run together, which would try its parts again.
     private func parse(_ line: UnsafeRawBufferPointer, requestFilter: RequestFilter?, offering: Bool,
-                       timeMemo: inout TimeParser.TimeLocalMemo, _ pageView: (PageViewFields) -> Bool) -> Outcome {
+                       timeMemo: inout TimeParser.TimeLocalMemo, nested: Bool = false, _ pageView: (PageViewFields) -> Bool) -> Outcome {
         var b = line.bindMemory(to: UInt8.self)
         // A byte-order mark before the first line (a log saved by an editor) is not content.
         if b.count >= 3, b[0] == 0xEF, b[1] == 0xBB, b[2] == 0xBF {
@@ -116,13 +118,21 @@ public struct AccessLogParser: Sendable {
         if !givesStatus { fields.status = 200 }
         defer { timeMemo = fields.timeMemo }
         let (failed, position) = walk(b) { step, raw in fields.store(step, raw) }
-        if failed == nil {
+        if failed == nil && !nested {
             // Servers write a quote inside a quoted field as `\x22` (nginx) or `\"` (Apache):
-            // one as it is means the field ran on into another line (rv75a: a line cut short
-            // mid-request with the next written onto it was one page view of both, whose
-            // path held the other visitor's address, exit 0).
-            if let token = fields.quoteInside, case .variable(let variable, _) = tokens[token] {
-                return .reject(.formatMismatch, detail: "a '\"' inside the quoted $\(variable.name): a line cut short and the next written onto it? (servers write a quote there as \\x22 or \\\")")
+            // one as it is, with a whole line of the format starting in the field before it,
+            // means the field ran on into another line (rv75a: a line cut short mid-request
+            // with the next written onto it was one page view of both, whose path held the
+            // other visitor's address, exit 0). A quote a writer left unescaped (nginx's
+            // `escape=none`, some application loggers) starts no such line and is kept as
+            // before (rv75i: such lines were rejected).
+            if let inside = fields.quoteInside, case .variable(let variable, _) = tokens[inside.token],
+               let base = b.baseAddress, let field = inside.field.baseAddress {
+                let start = base.distance(to: field)
+                let quote = start + inside.quote
+                if let joined = (start..<min(quote, start + 1024)).first(where: { fits(UnsafeBufferPointer(rebasing: b[$0...])) }) {
+                    return .reject(.formatMismatch, detail: "a '\"' inside the quoted $\(variable.name), and a line of the format from byte \(joined + 1): a line cut short and the next written onto it?")
+                }
             }
             // Another whole line after the format's end: two lines joined (rv75a: the second
             // was lost without a word), or lines ended by a CR alone.
@@ -185,8 +195,21 @@ public struct AccessLogParser: Sendable {
         return (failed, position)
     }
 
-    /// Why the text after the format's end is another log line, or nil: it fits the format
-    /// too, after the blanks and CRs before it.
+    /// Whether `candidate` is a line of the format: parsed whole as one, its time and status
+    /// read, an event kept or filtered (a bot's or a static file's line is one too), not
+    /// rejected. Matching the format's literals alone took any text with spaces for a line of a
+    /// format whose only literal is a space (rv75i: every line of `$time_iso8601 $remote_addr
+    /// $request_method $request_uri $status $http_user_agent` was rejected, exit 2).
+    private func fits(_ candidate: UnsafeBufferPointer<UInt8>) -> Bool {
+        var memo = TimeParser.TimeLocalMemo()
+        switch parse(UnsafeRawBufferPointer(candidate), requestFilter: nil, offering: false, timeMemo: &memo, nested: true, { _ in false }) {
+        case .record, .filtered, .taken: return true
+        case .reject: return false
+        }
+    }
+
+    /// Why the text after the format's end is another log line, or nil: it is a line of the
+    /// format too (`fits`), after the blanks and CRs before it.
     private func joinedLine(_ b: UnsafeBufferPointer<UInt8>, after position: Int) -> String? {
         var start = position
         var carriageReturn = false
@@ -194,7 +217,7 @@ public struct AccessLogParser: Sendable {
             if b[start] == 0x0D { carriageReturn = true }
             start += 1
         }
-        guard start < b.count, walk(UnsafeBufferPointer(rebasing: b[start...]), { _, _ in }).failed == nil else { return nil }
+        guard start < b.count, fits(UnsafeBufferPointer(rebasing: b[start...])) else { return nil }
         return carriageReturn
             ? "another log line follows the format's end after a CR: lines ended by a CR alone? (each line must end with LF or CRLF)"
             : "another log line follows the format's end at byte \(start + 1): two lines joined, a line end lost?"
@@ -407,8 +430,9 @@ public struct AccessLogParser: Sendable {
         var country: String?
         var city: String?
         var cookieHeader: [UInt8]?
-        /// The token of the first quoted variable holding a quote no backslash escapes.
-        var quoteInside: Int?
+        /// The first quoted variable holding a quote no backslash escapes: its token, its bytes
+        /// and the quote's place in them.
+        var quoteInside: (token: Int, field: UnsafeBufferPointer<UInt8>, quote: Int)?
         /// The value of a last variable that is unquoted, which runs to the line's end.
         var unquotedTail: UnsafeBufferPointer<UInt8>?
         var timeMemo: TimeParser.TimeLocalMemo
@@ -419,7 +443,7 @@ public struct AccessLogParser: Sendable {
             if raw.count == 1 && raw[0] == UInt8(ascii: "-") { return }
             if raw.isEmpty { return }
             let quoted = step.quoted
-            if quoted, quoteInside == nil, Self.holdsBareQuote(raw) { quoteInside = step.token }
+            if quoted, quoteInside == nil, let quote = Self.bareQuote(in: raw) { quoteInside = (step.token, raw, quote) }
             if !quoted, step.nextLiteral == nil { unquotedTail = raw }
             switch step.slot {
             case .remoteAddr:
@@ -619,18 +643,18 @@ public struct AccessLogParser: Sendable {
         /// Whether a field holds an escape: `memchr`, since most fields hold none and the long
         /// ones (user agent, referrer) would otherwise be walked byte by byte.
         @inline(__always)
-        /// Whether a quoted field holds a `"` that no backslash escapes (`memchr`: most hold none).
-        private static func holdsBareQuote(_ raw: UnsafeBufferPointer<UInt8>) -> Bool {
-            guard let base = raw.baseAddress else { return false }
+        /// Where a quoted field holds a `"` that no backslash escapes (`memchr`: most hold none).
+        private static func bareQuote(in raw: UnsafeBufferPointer<UInt8>) -> Int? {
+            guard let base = raw.baseAddress else { return nil }
             var from = 0
             while from < raw.count, let hit = memchr(base + from, Int32(UInt8(ascii: "\"")), raw.count - from) {
                 let at = base.distance(to: UnsafePointer(hit.assumingMemoryBound(to: UInt8.self)))
                 var run = at
                 while run > 0 && raw[run - 1] == UInt8(ascii: "\\") { run -= 1 }
-                if (at - run) % 2 == 0 { return true }
+                if (at - run) % 2 == 0 { return at }
                 from = at + 1
             }
-            return false
+            return nil
         }
 
         private static func hasBackslash(_ raw: UnsafeBufferPointer<UInt8>) -> Bool {
