@@ -135,8 +135,10 @@ public enum PipelineLoader {
                     }
                     source.eventNames[name] = target
                     // `purchase` was a custom event: no conversion, no revenue, no word (a review,
-                    // 2026-12-06). funnel's names are matched exactly, as the events are.
-                    if !Self.funnelEventNames.contains(target), let meant = Self.funnelEventNames.first(where: { $0.lowercased() == target.lowercased().filter { $0 != " " && $0 != "_" } }) {
+                    // 2026-12-06). funnel's names are matched exactly, as the events are. A name
+                    // mapped to itself is one meant to stay custom: said neither here nor by the
+                    // run (rv75i: it could not be silenced).
+                    if name != target, !Self.funnelEventNames.contains(target), let meant = Self.funnelEventNames.first(where: { $0.lowercased() == target.lowercased().filter { $0 != " " && $0 != "_" } }) {
                         pipeline.loadWarnings.append(Pipeline.LoadWarning(kind: .ndjson, text: "\(where_).event_names maps '\(name)' to '\(target)', which is no event of funnel's (names are matched exactly): it is kept as a custom event; write \(meant) to have it counted as one"))
                     }
                 }

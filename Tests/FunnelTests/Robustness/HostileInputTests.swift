@@ -280,6 +280,13 @@ struct HostileInputTests {
         let summary = try run(folder + "/pipeline.yaml")
         #expect(summary.warnings.contains { $0.hasPrefix("3 events are named as one of funnel's events in another case") && $0.contains(#"events.ndjson line 2, "purchase" for Purchase"#) }, "\(summary.warnings)")
         #expect(summary.conversions == 1)
+        // A name mapped to itself is meant to stay custom: said neither at load nor by the run
+        // (rv75i: the mapping traded the run's warning for the load's).
+        let text = try #require(TestFiles.readText(folder + "/pipeline.yaml"))
+        TestFiles.write(folder + "/pipeline.yaml", text.replacingAll(#"paths: ["events.ndjson"]"#, with: "paths: [\"events.ndjson\"]\n    event_names: {purchase: purchase, \" Consent\": \" Consent\", CONSENT: CONSENT}"))
+        let kept = try run(folder + "/pipeline.yaml") { $0.output = folder + "/out-kept" }
+        #expect(!kept.warnings.contains { $0.contains("another case") || $0.contains("event_names maps") }, "\(kept.warnings)")
+        #expect(kept.conversions == 1)
     }
 
     /// A `fields` mapping of what nearly every event has whose path no event of a file held is
