@@ -83,12 +83,12 @@ struct ValidateCommand: ParsableCommand {
                 let parsedPercent = Double(Int(report.parseRate * 10000)) / 100
                 if ok {
                     okCount += 1
-                    if okCount > Self.okShown && !everyFile {
+                    if okCount > Self.okShown && !everyFile && report.unfoundMappings.isEmpty {
                         rest = (rest.files + 1, rest.parsed + report.parsed, rest.sampled + report.sampled, rest.kept + report.kept)
                         continue
                     }
                 }
-                StandardOutput.print("\(ok ? "ok  " : "FAIL") \(report.path) [\(report.kind.rawValue)]: \(report.parsed)/\(report.sampled) lines parse (\(parsedPercent)%), \(report.kept) kept\(reasons.isEmpty ? "" : "; rejected: " + reasons)\(report.damage.map { "; damaged: " + $0 } ?? "")\(report.linesPastFormat.map { "; \($0) with text after the end of the format (fields it may lack: a combined log read as common?)" } ?? "")")
+                StandardOutput.print("\(ok ? "ok  " : "FAIL") \(report.path) [\(report.kind.rawValue)]: \(report.parsed)/\(report.sampled) lines parse (\(parsedPercent)%), \(report.kept) kept\(reasons.isEmpty ? "" : "; rejected: " + reasons)\(report.damage.map { "; damaged: " + $0 } ?? "")\(report.linesPastFormat.map { "; \($0) with text after the end of the format (fields it may lack: a combined log read as common?)" } ?? "")\(report.unfoundMappings.isEmpty ? "" : "; no event holds the path of the fields mapping's " + report.unfoundMappings.joined(separator: ", "))")
             }
             if rest.files > 0 {
                 let percent = Double(Int(Double(rest.parsed) / Double(max(1, rest.sampled)) * 10000)) / 100

@@ -18,6 +18,9 @@ public struct Validator {
         /// Lines with text after the format's end, when most sampled lines have it (a format
         /// lacking fields the log has: `LineSource.mostLinesPastFormat`).
         public var linesPastFormat: Int?
+        /// The `fields` mappings whose paths none of the sampled events held
+        /// (`LineSource.unfoundMappings`: `run` warns of them; rv75h: validate said ok).
+        public var unfoundMappings: [String] = []
         /// The path is a pattern that matched no file (for `--date`'s day, or for any day).
         public var matchedNothing = false
 
@@ -104,6 +107,7 @@ public struct Validator {
             }
             report.damage = stop ? nil : source.damage?.message
             if source.mostLinesPastFormat { report.linesPastFormat = source.pastFormat.past }
+            report.unfoundMappings = source.unfoundMappings.map { "\($0.target) from \($0.path)" }
             reports.append(report)
         }
         return reports

@@ -316,6 +316,10 @@ struct HostileInputTests {
         let summary = try run(folder + "/pipeline.yaml")
         let said = summary.warnings.filter { $0.contains("fields mapping") }
         #expect(said.count == 1 && said[0].hasPrefix("2 files' events hold no value at a path of the source's fields mapping (first: \(folder)/a.ndjson: session_id from props.sid)"), "\(said)")
+        // `validate` says it on the file's line (rv75h: it said ok and nothing more).
+        let validated = try CommandRunner.run(CommandLineTests.binary, ["validate", folder + "/pipeline.yaml"])
+        #expect(validated.stdout.contains("a.ndjson [ndjson]: 1/1 lines parse (100.0%), 1 kept; no event holds the path of the fields mapping's session_id from props.sid"), "\(validated)")
+        #expect(!validated.stdout.contains("b.ndjson [ndjson]: 1/1 lines parse (100.0%), 1 kept;"), "\(validated)")
     }
 
     /// An id that is a boolean, an object or an array is an invalid id, with what it was,
