@@ -33,32 +33,25 @@ final class ReadStage: @unchecked Sendable {
         var changedInputs: [(path: String, why: String)] = []
         /// The files read before by a version that kept no name for their lines (`Manifest.Seen.unnamedBefore`).
         var unnamedBefore: [String] = []
-        /// Records kept that are dated after `futureLimit`, and the first of them (its file and
-        /// time).
-        var future = 0
-        var firstFuture: String?
-        /// Access-log records of a daily file dated before `pastLimit`, and the first of them.
-        var past = 0
-        var firstPast: String?
+        /// Records kept that are dated after `futureLimit` (the first: its file and time).
+        var future = Sightings()
+        /// Access-log records of a daily file dated before `pastLimit`.
+        var past = Sightings()
         /// Events kept without a numeric property that was no number (`LineSource`).
-        var unreadNumbers = 0
-        var firstUnreadNumber: String?
+        var unreadNumbers = Sightings()
         /// Events named as one of funnel's in another case or with spaces around it, kept as
-        /// custom events (`otherCaseName`), and the first of them.
-        var otherCaseEvents = 0
-        var firstOtherCaseEvent: String?
-        /// Files whose events held none of a `fields` mapping's path, and the first of them
-        /// with the mappings it lacked.
-        var filesWithoutMappedPaths = 0
-        var firstWithoutMappedPaths: String?
+        /// custom events (`otherCaseName`).
+        var otherCaseEvents = Sightings()
+        /// Files whose events held none of a `fields` mapping's path (the first: with the
+        /// mappings it lacked).
+        var filesWithoutMappedPaths = Sightings()
         /// Why an input could not be opened for want of descriptors, when one could not: the
         /// run stops (exit 3; until 2026-12-05 it went on without the file, exit 2, as if the
         /// file were damaged; a review).
         var outOfDescriptors: String?
-        /// Access-log files most of whose sampled lines have text after the format's end, and
-        /// the first such line of the first of them (`LineSource.pastFormat`).
-        var pastFormatFiles = 0
-        var firstPastFormat: String?
+        /// Access-log files most of whose sampled lines have text after the format's end (the
+        /// first: the first such line of the first of them; `LineSource.pastFormat`).
+        var pastFormatFiles = Sightings()
         /// Files whose last line had no line end and was rejected: most often a copy not
         /// finished (a review: half a day's log lost to a cut copy, exit 0, one reject).
         var cutLastLines: [String] = []
@@ -398,11 +391,9 @@ final class ReadStage: @unchecked Sendable {
     @inline(__always)
     private func notingFuture(_ record: StreamRecord, index: Int) -> StreamRecord {
         if record.timestamp > futureLimits[index] {
-            tally.future += 1
-            if tally.firstFuture == nil { tally.firstFuture = "\(files[index].path), \(SessionInspector.utc(record.timestamp))" }
+            tally.future.note(first: "\(files[index].path), \(SessionInspector.utc(record.timestamp))")
         } else if record.timestamp < pastLimits[index] {
-            tally.past += 1
-            if tally.firstPast == nil { tally.firstPast = "\(files[index].path), \(SessionInspector.utc(record.timestamp))" }
+            tally.past.note(first: "\(files[index].path), \(SessionInspector.utc(record.timestamp))")
         }
         return record
     }
@@ -444,10 +435,7 @@ final class ReadStage: @unchecked Sendable {
                 }
                 // (A name the source's `event_names` gives is said when the file loads.)
                 if let named = Self.otherCaseName(record.event), !files[index].source.eventNames.values.contains(record.event) {
-                    tally.otherCaseEvents += 1
-                    if tally.firstOtherCaseEvent == nil {
-                        tally.firstOtherCaseEvent = "\(files[index].path) line \(number), \"\(record.event.prefix(40))\" for \(named)"
-                    }
+                    tally.otherCaseEvents.note(first: "\(files[index].path) line \(number), \"\(record.event.prefix(40))\" for \(named)")
                 }
                 record.position = RecordPosition.make(prefix: positionPrefixes[index], line: number)
                 tally.kept += 1
@@ -474,22 +462,13 @@ final class ReadStage: @unchecked Sendable {
         tally.linesRead += source.lines
         let unfound = source.unfoundMappings
         if !unfound.isEmpty {
-            tally.filesWithoutMappedPaths += 1
-            if tally.firstWithoutMappedPaths == nil {
-                tally.firstWithoutMappedPaths = "\(file.path): " + unfound.map { "\($0.target) from \($0.path)" }.joined(separator: ", ")
-            }
+            tally.filesWithoutMappedPaths.note(first: "\(file.path): " + unfound.map { "\($0.target) from \($0.path)" }.joined(separator: ", "))
         }
         if source.endsWithoutLineEnd, source.damage == nil, tally.lastRejectedLine[index] == source.lines {
             tally.cutLastLines.append("\(file.path), line \(source.lines)")
         }
-        if source.mostLinesPastFormat {
-            tally.pastFormatFiles += 1
-            if tally.firstPastFormat == nil { tally.firstPastFormat = "\(file.path), line \(source.pastFormat.firstLine)" }
-        }
-        if source.unreadNumbers > 0 {
-            tally.unreadNumbers += source.unreadNumbers
-            if tally.firstUnreadNumber == nil { tally.firstUnreadNumber = source.firstUnreadNumber.map { "\(file.path) \($0)" } }
-        }
+        if source.mostLinesPastFormat { tally.pastFormatFiles.note(first: "\(file.path), line \(source.pastFormat.firstLine)") }
+        if source.unreadNumbers > 0 { tally.unreadNumbers.note(source.unreadNumbers, first: source.firstUnreadNumber.map { "\(file.path) \($0)" }) }
         if source.outOfDescriptors {
             // The run stops with this alone: no reject or problem for each file after it.
             if tally.outOfDescriptors == nil {

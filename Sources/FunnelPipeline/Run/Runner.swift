@@ -322,33 +322,27 @@ public struct Runner {
             summary.problems.append("\(tally.changedInputs.count == 1 ? "an input" : "\(tally.changedInputs.count) inputs") read before changed: \(shown). The history keeps what the earlier reading gave (a record is kept by its file and line), so stored sessions may hold records of it, stale or doubled; to replace them, reprocess every day loaded so far from nothing: funnel backfill PIPELINE --from FIRST --to LAST --rebuild (docs/operations.md, \"An input that changed after it was loaded\")")
             summary.exitStatus = .inputDamaged
         }
-        if tally.future > 0 {
-            let count = tally.future == 1 ? "1 record is" : "\(tally.future) records are"
-            summary.warnings.append("\(count) dated more than a day after the day their file holds (first: \(tally.firstFuture ?? "?")): kept, each in a session of its own time; a clock wrong where the line or event was made? (docs/operations.md, \"Exit status and what to do\")")
+        if let (count, first) = tally.future.said(one: "1 record is", many: "records are") {
+            summary.warnings.append("\(count) dated more than a day after the day their file holds (first: \(first)): kept, each in a session of its own time; a clock wrong where the line or event was made? (docs/operations.md, \"Exit status and what to do\")")
         }
-        if tally.past > 0 {
-            let count = tally.past == 1 ? "1 access-log record is" : "\(tally.past) access-log records are"
-            summary.warnings.append("\(count) dated more than a day before the day their file holds (first: \(tally.firstPast ?? "?")): kept, each in a session of its own time; a server's clock set wrong, or another day's log under this day's name? (docs/operations.md, \"Exit status and what to do\")")
+        if let (count, first) = tally.past.said(one: "1 access-log record is", many: "access-log records are") {
+            summary.warnings.append("\(count) dated more than a day before the day their file holds (first: \(first)): kept, each in a session of its own time; a server's clock set wrong, or another day's log under this day's name? (docs/operations.md, \"Exit status and what to do\")")
         }
-        if tally.unreadNumbers > 0 {
-            let count = tally.unreadNumbers == 1 ? "1 event held" : "\(tally.unreadNumbers) events held"
-            summary.warnings.append("\(count) a value, percent or watch_time that is no number funnel reads, or a consent answer that is none of granted, denied, true, false, yes, no (first: \(tally.firstUnreadNumber ?? "?")); the events were kept without it, so a purchase counts with no amount and a consent stays as it was")
+        if let (count, first) = tally.unreadNumbers.said(one: "1 event held", many: "events held") {
+            summary.warnings.append("\(count) a value, percent or watch_time that is no number funnel reads, or a consent answer that is none of granted, denied, true, false, yes, no (first: \(first)); the events were kept without it, so a purchase counts with no amount and a consent stays as it was")
         }
-        if tally.filesWithoutMappedPaths > 0 {
-            let count = tally.filesWithoutMappedPaths == 1 ? "1 file's events hold" : "\(tally.filesWithoutMappedPaths) files' events hold"
-            summary.warnings.append("\(count) no value at a path of the source's fields mapping (first: \(tally.firstWithoutMappedPaths ?? "?")): those fields were read as the dialect reads them, or not at all; a path misspelt, or a field the export no longer has? (docs/pipeline.md)")
+        if let (count, first) = tally.filesWithoutMappedPaths.said(one: "1 file's events hold", many: "files' events hold") {
+            summary.warnings.append("\(count) no value at a path of the source's fields mapping (first: \(first)): those fields were read as the dialect reads them, or not at all; a path misspelt, or a field the export no longer has? (docs/pipeline.md)")
         }
-        if tally.otherCaseEvents > 0 {
-            let count = tally.otherCaseEvents == 1 ? "1 event is" : "\(tally.otherCaseEvents) events are"
-            summary.warnings.append("\(count) named as one of funnel's events in another case or with spaces around it (first: \(tally.firstOtherCaseEvent ?? "?")): kept as custom events, so a purchase is no conversion and a consent no answer; the source's event_names maps them (docs/pipeline.md)")
+        if let (count, first) = tally.otherCaseEvents.said(one: "1 event is", many: "events are") {
+            summary.warnings.append("\(count) named as one of funnel's events in another case or with spaces around it (first: \(first)): kept as custom events, so a purchase is no conversion and a consent no answer; the source's event_names maps them (docs/pipeline.md)")
         }
         if let first = tally.cutLastLines.first {
             let files = tally.cutLastLines.count == 1 ? "1 input ends" : "\(tally.cutLastLines.count) inputs end"
             summary.warnings.append("\(files) in the middle of a line that was rejected (first: \(first)): a copy not finished? once the file is whole, run its day again (it is then read as grown, and its rest is loaded)")
         }
-        if tally.pastFormatFiles > 0 {
-            let files = tally.pastFormatFiles == 1 ? "1 access log has" : "\(tally.pastFormatFiles) access logs have"
-            summary.warnings.append("\(files) text after the end of the log format on most lines (first: \(tally.firstPastFormat ?? "?")): the format may lack fields the log has (a combined log read with format: common loses every referrer and user agent, so no bot is filtered and no channel found); add them to the format, or leave it if the server appends fields funnel does not read (funnel validate shows the share)")
+        if let (files, first) = tally.pastFormatFiles.said(one: "1 access log has", many: "access logs have") {
+            summary.warnings.append("\(files) text after the end of the log format on most lines (first: \(first)): the format may lack fields the log has (a combined log read with format: common loses every referrer and user agent, so no bot is filtered and no channel found); add them to the format, or leave it if the server appends fields funnel does not read (funnel validate shows the share)")
         }
         // A gzip file that is still empty is most often a copy not yet begun: said, as it
         // would otherwise pass as a day without lines (a review of cron runs, 2026-12-05's night).

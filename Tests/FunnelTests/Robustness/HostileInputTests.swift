@@ -130,6 +130,11 @@ struct HostileInputTests {
         }
     }
 
+    /// `pipeline.yaml` in `folder`: one NDJSON source, `events.ndjson` there, into `out/`.
+    static func writeEventsPipeline(in folder: String) {
+        TestFiles.write(folder + "/pipeline.yaml", "sources:\n  - kind: ndjson\n    paths: [\"events.ndjson\"]\nsink:\n  kind: ndjson\n  output: out/\n")
+    }
+
     /// A run of the pipeline file, without progress, `configure` setting its options.
     private func run(_ pipeline: String, configure: (inout RunOptions) -> Void = { _ in }) throws -> RunSummary {
         var options = RunOptions()
@@ -269,14 +274,7 @@ struct HostileInputTests {
         TestFiles.write(folder + "/events.ndjson", lines.enumerated().map { index, line in
             #"{"event":"\#(line.0)","timestamp":\#(1_709_280_000_000 + index * 1_000),"anonymous_id":"v","session_id":"s"\#(line.1),"url":"https://film.example/x"}"#
         }.joined(separator: "\n") + "\n")
-        TestFiles.write(folder + "/pipeline.yaml", """
-        sources:
-          - kind: ndjson
-            paths: ["events.ndjson"]
-        sink:
-          kind: ndjson
-          output: out
-        """)
+        Self.writeEventsPipeline(in: folder)
         let summary = try run(folder + "/pipeline.yaml")
         #expect(summary.warnings.contains { $0.hasPrefix("3 events are named as one of funnel's events in another case") && $0.contains(#"events.ndjson line 2, "purchase" for Purchase"#) }, "\(summary.warnings)")
         #expect(summary.conversions == 1)
@@ -493,15 +491,7 @@ struct UnreadNumberTests {
             {"event":"VideoProgress","timestamp":1704067202000,"anonymous_id":"b","percent":"half"}
 
             """)
-        TestFiles.write(folder + "/pipeline.yaml", """
-            sources:
-              - kind: ndjson
-                paths: ["events.ndjson"]
-            sink:
-              kind: ndjson
-              output: out/
-
-            """)
+        HostileInputTests.writeEventsPipeline(in: folder)
         let summary = try RunsOverTimeTests.run(folder + "/pipeline.yaml", days: [], sink: .ndjson, output: folder + "/out")
         #expect(summary.exitStatus == .success)
         #expect(summary.kept == 3 && summary.rejectedTotal == 0)
@@ -524,7 +514,7 @@ struct UnreadNumberTests {
             {"event":"Consent","timestamp":1704067202000,"anonymous_id":"b","marketing":"maybe"}
 
             """)
-        TestFiles.write(folder + "/pipeline.yaml", "sources:\n  - kind: ndjson\n    paths: [\"events.ndjson\"]\nsink:\n  kind: ndjson\n  output: out/\n")
+        HostileInputTests.writeEventsPipeline(in: folder)
         let summary = try RunsOverTimeTests.run(folder + "/pipeline.yaml", days: [], sink: .ndjson, output: folder + "/out")
         #expect(summary.exitStatus == .success && summary.kept == 3)
         let warning = try #require(summary.warnings.first, "\(summary.warnings)")
@@ -540,7 +530,7 @@ struct UnreadNumberTests {
         let folder = TestFiles.temporaryFolder("unread-address")
         defer { TestFiles.remove(folder) }
         TestFiles.write(folder + "/events.ndjson", #"{"event":"Purchase","timestamp":1704067200000,"anonymous_id":"a","value":"\#(value)"}"# + "\n")
-        TestFiles.write(folder + "/pipeline.yaml", "sources:\n  - kind: ndjson\n    paths: [\"events.ndjson\"]\nsink:\n  kind: ndjson\n  output: out/\n")
+        HostileInputTests.writeEventsPipeline(in: folder)
         let summary = try RunsOverTimeTests.run(folder + "/pipeline.yaml", days: [], sink: .ndjson, output: folder + "/out")
         #expect(summary.warnings.count == 1)
         #expect(summary.warnings.first?.contains(#""value": "\#(shown)""#) == true, "\(summary.warnings)")
