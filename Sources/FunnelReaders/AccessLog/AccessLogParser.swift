@@ -345,18 +345,23 @@ public struct AccessLogParser: Sendable {
                 guard near < b.count, let hit = memchr(base + near, Int32(first), b.count - near) else { return nil }
                 candidate = base.distance(to: UnsafePointer(hit.assumingMemoryBound(to: UInt8.self)))
             }
-            if quoted {
-                var run = candidate
-                while run > from && b[run - 1] == UInt8(ascii: "\\") { run -= 1 }
-                if (candidate - run) % 2 == 1 {
-                    i = candidate + 1
-                    continue
-                }
+            if quoted && isEscaped(b, at: candidate, from: from) {
+                i = candidate + 1
+                continue
             }
             if matches(b, at: candidate, literals, literal) { return candidate }
             i = candidate + 1
         }
         return nil
+    }
+
+    /// Whether the byte at `at` follows an odd run of backslashes, looking back no further
+    /// than `from`: inside quotes a backslash escapes the byte after it (`find`, `bareQuote`).
+    @inline(__always)
+    private static func isEscaped(_ b: UnsafeBufferPointer<UInt8>, at: Int, from: Int) -> Bool {
+        var run = at
+        while run > from && b[run - 1] == UInt8(ascii: "\\") { run -= 1 }
+        return (at - run) % 2 == 1
     }
 
     // MARK: - Fields
@@ -643,23 +648,21 @@ public struct AccessLogParser: Sendable {
         /// Whether a field holds an escape: `memchr`, since most fields hold none and the long
         /// ones (user agent, referrer) would otherwise be walked byte by byte.
         @inline(__always)
+        private static func hasBackslash(_ raw: UnsafeBufferPointer<UInt8>) -> Bool {
+            guard let base = raw.baseAddress else { return false }
+            return memchr(base, Int32(UInt8(ascii: "\\")), raw.count) != nil
+        }
+
         /// Where a quoted field holds a `"` that no backslash escapes (`memchr`: most hold none).
         private static func bareQuote(in raw: UnsafeBufferPointer<UInt8>) -> Int? {
             guard let base = raw.baseAddress else { return nil }
             var from = 0
             while from < raw.count, let hit = memchr(base + from, Int32(UInt8(ascii: "\"")), raw.count - from) {
                 let at = base.distance(to: UnsafePointer(hit.assumingMemoryBound(to: UInt8.self)))
-                var run = at
-                while run > 0 && raw[run - 1] == UInt8(ascii: "\\") { run -= 1 }
-                if (at - run) % 2 == 0 { return at }
+                if !AccessLogParser.isEscaped(raw, at: at, from: 0) { return at }
                 from = at + 1
             }
             return nil
-        }
-
-        private static func hasBackslash(_ raw: UnsafeBufferPointer<UInt8>) -> Bool {
-            guard let base = raw.baseAddress else { return false }
-            return memchr(base, Int32(UInt8(ascii: "\\")), raw.count) != nil
         }
 
         private func text(_ raw: Raw, decodingControls: Bool = false) -> String {
