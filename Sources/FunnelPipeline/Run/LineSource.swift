@@ -176,7 +176,7 @@ struct LineSource {
             let hole = reader.holeBeforeLine
             guard hole > 0 else { return .reject(tooLong) }
             pendingReject = tooLong
-            return .reject(Reject(source: file.path, line: number, reason: .nulHole, raw: [UInt8](repeating: 0, count: min(hole, Reject.rawLimit)),
+            return .reject(Reject(source: file.path, line: number, reason: .nulHole, raw: Self.raw(hole: hole, UnsafeRawBufferPointer(start: nil, count: 0)),
                                   detail: "\(hole) NUL bytes (a hole a crash left in the file) before the line, which is over the limit"))
         case .line(let line, let number):
             // A crash can leave a hole of NUL bytes where a log's tail was; the server then
@@ -197,7 +197,7 @@ struct LineSource {
             }
             if let inside {
                 afterHole = (inside.rest, number)
-                let raw = [UInt8](repeating: 0, count: min(hole, Reject.rawLimit)) + line.prefix(max(0, Reject.rawLimit - hole))
+                let raw = Self.raw(hole: hole, line)
                 let after = inside.rest.isEmpty ? "with nothing after it" : "before the line; the rest of the line was read"
                 let what = inside.cut > 0 ? "\(inside.cut) bytes of a line cut short, then \(hole + inside.run) NUL bytes" : "\(hole + inside.run) NUL bytes"
                 return .reject(Reject(source: file.path, line: number, reason: .nulHole, raw: raw,
@@ -205,7 +205,7 @@ struct LineSource {
             }
             if hole == 0 && Self.isBlank(line) { return .blank }
             if hole > 0 || nul != nil {
-                let raw = [UInt8](repeating: 0, count: min(hole, Reject.rawLimit)) + line.prefix(max(0, Reject.rawLimit - hole))
+                let raw = Self.raw(hole: hole, line)
                 return .reject(Reject(source: file.path, line: number, reason: .nulByte, raw: raw, detail: "NUL byte in the line"))
             }
             return parse(line, number: number, requestFilter: requestFilter, pageView: pageView)
@@ -274,18 +274,21 @@ struct LineSource {
     private static let expectedOnEveryEvent: Set<String> = ["event", "timestamp", "session_id", "anonymous_id", "url"]
 
     /// A hole of NUL bytes inside a line whose first NUL byte is at `start`: the bytes before
-    /// it (a line cut short), the run's length (`holeRunMinimum` or more), and the text after
-    /// it, which holds no NUL. Nil for NUL bytes of another shape (`nul_byte`).
+    /// it (a line cut short), the run's length (`LineReader.holeRunMinimum` or more), and the
+    /// text after it, which holds no NUL. Nil for NUL bytes of another shape (`nul_byte`).
     static func holeInside(_ line: UnsafeRawBufferPointer, from start: Int) -> (cut: Int, run: Int, rest: UnsafeRawBufferPointer)? {
         guard let base = line.baseAddress else { return nil }
         var end = start
         while end < line.count && line[end] == 0 { end += 1 }
-        guard end - start >= holeRunMinimum, memchr(base + end, 0, line.count - end) == nil else { return nil }
+        guard end - start >= LineReader.holeRunMinimum, memchr(base + end, 0, line.count - end) == nil else { return nil }
         return (start, end - start, UnsafeRawBufferPointer(rebasing: line[end...]))
     }
 
-    /// The shortest run of NUL bytes inside a line taken for a hole (`LineReader`'s).
-    static let holeRunMinimum = LineReader.holeRunMinimum
+    /// A reject's raw line for a line behind a hole: the hole's NUL bytes, which the reader
+    /// took off the line, then the line, as far as a reject keeps.
+    private static func raw(hole: Int, _ line: UnsafeRawBufferPointer) -> [UInt8] {
+        [UInt8](repeating: 0, count: min(hole, Reject.rawLimit)) + line.prefix(max(0, Reject.rawLimit - hole))
+    }
 
     /// Whether a line holds nothing but spaces and tabs, after a byte-order mark an editor put
     /// before it (rv75a: a mark before a blank line made it a `format_mismatch` or `bad_json`
