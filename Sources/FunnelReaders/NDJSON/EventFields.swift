@@ -211,9 +211,9 @@ struct EventFields {
         func number(besides current: Bool) -> Amount? {
             let read = amount()
             if read == nil, current { return nil }
-            if read == nil, unreadNumber == nil {
-                unreadNumber = (property, describesUnreadNumber ? Self.unreadNumber(property, value, s) : "")
-            } else if read != nil, unreadNumber?.property == property {
+            if read == nil {
+                keepUnread(property, value, s)
+            } else if unreadNumber?.property == property {
                 unreadNumber = nil  // given again, and this time read
             }
             return read
@@ -242,20 +242,31 @@ struct EventFields {
     /// an object or an array alone was no answer without a word).
     private mutating func consent(after answer: String?, _ property: EventProperty, _ value: JSONScanner.Value, _ s: JSONScanner) -> String? {
         let given = Self.consent(value, s)
-        if let given, ConsentAnswer.isGranted(given) != nil {
+        if Self.isAnswer(given) {
             // One that is none before it is not said (rv75g: "a consent stays as it was" for
             // an answer read).
             if unreadConsent?.property == property { unreadConsent = nil }
             return given
         }
         // One read before stays, and this one is not said (pipeline.md; rv75h).
-        if let answer, ConsentAnswer.isGranted(answer) != nil { return answer }
+        if Self.isAnswer(answer) { return answer }
         if let given { return given }  // said by `noteUnreadConsent` once the line is read
-        noteUnread()
+        keepUnread(property, value, s)
         return answer
-        func noteUnread() {
-            if unreadConsent == nil { unreadConsent = (property, describesUnreadNumber ? Self.unreadNumber(property, value, s) : "") }
-        }
+    }
+
+    /// Whether `text` is a consent answer (`ConsentAnswer.isGranted` reads it).
+    private static func isAnswer(_ text: String?) -> Bool {
+        text.map { ConsentAnswer.isGranted($0) != nil } ?? false
+    }
+
+    /// Keeps `value` as the line's first unread `property` for the run's warning: a consent
+    /// answer as `unreadConsent` (said for a Consent event alone), any other as `unreadNumber`.
+    private mutating func keepUnread(_ property: EventProperty, _ value: JSONScanner.Value, _ s: JSONScanner) {
+        let consent = property == .analytics || property == .marketing
+        guard (consent ? unreadConsent : unreadNumber) == nil else { return }
+        let text = describesUnreadNumber ? Self.unreadNumber(property, value, s) : ""
+        if consent { unreadConsent = (property, text) } else { unreadNumber = (property, text) }
     }
 
     /// Notes a mapped property that is an object or an array as unread (`FieldMapping`): the
@@ -270,16 +281,11 @@ struct EventFields {
         case .value: record.properties.value != nil
         case .percent: record.properties.percent != nil
         case .watchTime: record.properties.watchTime != nil
-        case .analytics: record.properties.analytics.map { ConsentAnswer.isGranted($0) != nil } ?? false
-        case .marketing: record.properties.marketing.map { ConsentAnswer.isGranted($0) != nil } ?? false
+        case .analytics: Self.isAnswer(record.properties.analytics)
+        case .marketing: Self.isAnswer(record.properties.marketing)
         default: true
         }
-        guard !read else { return }
-        let text = describesUnreadNumber ? Self.unreadNumber(property, value, s) : ""
-        switch property {
-        case .value, .percent, .watchTime: if unreadNumber == nil { unreadNumber = (property, text) }
-        default: if unreadConsent == nil { unreadConsent = (property, text) }
-        }
+        if !read { keepUnread(property, value, s) }
     }
 
     /// Whether a property is there at all: `null` and `""` are absent, not unread.
