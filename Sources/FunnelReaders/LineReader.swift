@@ -97,12 +97,11 @@ public final class LineReader {
                     skipping = false
                     // A line made long by a hole inside it (a line cut short, then the hole,
                     // then the server's next line: rv75g) gives up the line after the hole.
-                    let cut = skipSawNUL ? skipCut
-                        : skipCut + (memchr(base + lineStart, 0, newline - lineStart).map { UnsafeRawPointer($0) - UnsafeRawPointer(base + lineStart) } ?? 0)
+                    lineCount += 1
+                    let cut = skipSawNUL ? skipCut : skipCut + (Self.firstNUL(base, from: lineStart, to: newline) ?? 0)
                     if let rescued = lineAfterHole(base, from: lineStart, to: newline, skipped: skipLength, cut: cut) {
                         return rescued
                     }
-                    lineCount += 1
                     // A CRLF line's length and kept bytes are without its CR, as `emit` has them.
                     let crHere = newline > lineStart && base.load(fromByteOffset: newline - 1, as: UInt8.self) == 0x0D
                     let content = newline - lineStart - (crHere ? 1 : 0)
@@ -132,12 +131,9 @@ public final class LineReader {
             if skipping {
                 keepPrefix(base + start, filled - start)
                 if !skipSawNUL {
-                    if let nul = memchr(base + start, 0, filled - start) {
-                        skipCut += UnsafeRawPointer(nul) - UnsafeRawPointer(base + start)
-                        skipSawNUL = true
-                    } else {
-                        skipCut += filled - start
-                    }
+                    let nul = Self.firstNUL(base, from: start, to: filled)
+                    skipCut += nul ?? filled - start
+                    skipSawNUL = nul != nil
                 }
                 skipLength += filled - start
                 if filled > start { skippedCR = base.load(fromByteOffset: filled - 1, as: UInt8.self) == 0x0D }
@@ -211,8 +207,9 @@ public final class LineReader {
 
     /// The text after the last NUL byte of an over-long line's last part (`from..<to`, its
     /// newline at `to`), as a line of its own with the bytes skipped before it as its hole
-    /// (`holeBeforeLine`, of which `cutBeforeHole` were the cut line's text); nil when that part
-    /// holds no NUL byte, or nothing after it, or more than the limit after it.
+    /// (`holeBeforeLine`, of which `cutBeforeHole` were the cut line's text), numbered as the
+    /// line counted; nil when that part holds no NUL byte, or nothing after it, or more than the
+    /// limit after it.
     private func lineAfterHole(_ base: UnsafeMutableRawPointer, from: Int, to: Int, skipped: Int, cut: Int) -> Item? {
         var last = to - 1
         while last >= from && base.load(fromByteOffset: last, as: UInt8.self) != 0 { last -= 1 }
@@ -224,11 +221,15 @@ public final class LineReader {
         guard last - runStart + 1 >= Self.holeRunMinimum || (runStart == from && skipped > 0) else { return nil }
         let tail = to - (last + 1) - (to > last + 1 && base.load(fromByteOffset: to - 1, as: UInt8.self) == 0x0D ? 1 : 0)
         guard tail > 0 else { return nil }
-        lineCount += 1
         hole += skipped + (last + 1 - from)
         startLine()
         cutBeforeHole = cut
         return .line(UnsafeRawBufferPointer(start: base + last + 1, count: tail), number: lineCount)
+    }
+
+    /// How far into `from..<to` its first NUL byte lies, if it holds one (`memchr`).
+    private static func firstNUL(_ base: UnsafeMutableRawPointer, from: Int, to: Int) -> Int? {
+        memchr(base + from, 0, to - from).map { UnsafeRawPointer($0) - UnsafeRawPointer(base + from) }
     }
 
     /// The shortest run of NUL bytes inside a line taken for a hole, not for stray bytes.
@@ -253,11 +254,8 @@ public final class LineReader {
         var end = to
         if end > from, base.load(fromByteOffset: end - 1, as: UInt8.self) == 0x0D { end -= 1 }
         if end - from > maxLineLength {
-            let cut = memchr(base + from, 0, end - from).map { UnsafeRawPointer($0) - UnsafeRawPointer(base + from) }
-            if let cut {
-                lineCount -= 1
-                if let rescued = lineAfterHole(base, from: from, to: to, skipped: 0, cut: cut) { return rescued }
-                lineCount += 1
+            if let cut = Self.firstNUL(base, from: from, to: end), let rescued = lineAfterHole(base, from: from, to: to, skipped: 0, cut: cut) {
+                return rescued
             }
             return .tooLong(prefix: UnsafeRawBufferPointer(start: base + from, count: min(Reject.rawLimit, end - from)),
                             number: lineCount, length: end - from)
