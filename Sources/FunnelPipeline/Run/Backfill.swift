@@ -624,9 +624,7 @@ public struct Backfill {
                     case .this: continue
                     case .other: break
                     case .thisUnlessACountOfRuns:
-                        let found = try c.command([Array("GET".utf8), key])
-                        if case .error(let message) = found { try RedisError.throwIfTransient(message, message) }
-                        if !RedisKeyLayout.isCountOfRuns(found) { continue }
+                        if try !RedisKeyLayout.holdsCountOfRuns(key, on: c) { continue }
                     }
                     foreign.append(String(decoding: key, as: UTF8.self))
                     if foreign.count == 4 { return nil }

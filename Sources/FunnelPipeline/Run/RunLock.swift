@@ -118,9 +118,7 @@ final class RunLock {
                     case .integer(1):
                         // A key of that name that holds no count is this pipeline's: a session
                         // whose id is `funnel:generation` (rv75b: it refused every later run).
-                        let found = try current.command([Array("GET".utf8), Array(theirs.utf8)])
-                        if case .error(let message) = found { try RedisError.throwIfTransient(message, message) }
-                        if RedisKeyLayout.isCountOfRuns(found) { return .colliding(prefix: other, key: theirs) }
+                        if try RedisKeyLayout.holdsCountOfRuns(Array(theirs.utf8), on: current) { return .colliding(prefix: other, key: theirs) }
                     // Not allowed to look (an ACL): said for a prefix the load warned about.
                     case .error where layout.collision != nil: unchecked.insert("whether another pipeline's keys mix with this one's (EXISTS \(theirs) refused)")
                     default: break

@@ -38,7 +38,7 @@ public struct RedisKeyLayout: Sendable, Hashable {
         /// and as one of this pipeline's keys: a session, its events or a visitor whose id
         /// ends in `funnel:generation`, which SPEC 11 lets a client send (rv75b: the id
         /// `funnel:generation` made every later run and rebuild refuse the database). The
-        /// value tells (`isCountOfRuns`).
+        /// value tells (`holdsCountOfRuns`).
         case thisUnlessACountOfRuns
     }
 
@@ -62,12 +62,15 @@ public struct RedisKeyLayout: Sendable, Hashable {
         return countOfRuns ? .thisUnlessACountOfRuns : .this
     }
 
-    /// Whether a `GET` of a key named as a count of committed runs found one: a decimal
-    /// number, which is all `RedisHistoryStore` writes there. A session's hash or events
-    /// answer WRONGTYPE, a visitor's row is no number; a refusal (an ACL) is taken for a count,
-    /// which keeps a run or a rebuild from a database it could not look at.
-    public static func isCountOfRuns(_ reply: RedisReply) -> Bool {
-        switch reply {
+    /// Whether `key`, named as a count of committed runs, holds one (`GET`): a decimal number,
+    /// which is all `RedisHistoryStore` writes there. A session's hash or events answer
+    /// WRONGTYPE, a visitor's row is no number; a refusal (an ACL) is taken for a count, which
+    /// keeps a run or a rebuild from a database it could not look at; a server saying "not
+    /// now" (LOADING, BUSY) is thrown, for the caller's retries.
+    public static func holdsCountOfRuns(_ key: [UInt8], on connection: RedisConnection) throws(RedisError) -> Bool {
+        let reply = try connection.command([Array("GET".utf8), key])
+        if case .error(let message) = reply { try RedisError.throwIfTransient(message, message) }
+        return switch reply {
         case .string(let bytes): !bytes.isEmpty && bytes.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
         case .error(let message): !message.hasPrefix("WRONGTYPE")
         default: false
