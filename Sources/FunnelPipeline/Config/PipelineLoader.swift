@@ -230,11 +230,7 @@ public enum PipelineLoader {
         }
         if let schema = try reader.string(top["schema"], "schema") {
             guard let value = Schema(rawValue: schema) else {
-                // A known name in another case is said as such (rv75d: "not available in this
-                // version" sent a user to look for an upgrade).
-                if let named = Schema.allCases.first(where: { $0.rawValue == schema.lowercased() }) {
-                    throw PipelineError("\(file): schema '\(schema)': names are written in lower case, '\(named.rawValue)'")
-                }
+                try refuseCapitals(schema, "schema", of: Schema.self, file: file)
                 throw PipelineError("\(file): schema '\(schema)' is not available in this version; use: \(Schema.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             pipeline.schema = value
@@ -274,9 +270,7 @@ public enum PipelineLoader {
             let map = try reader.mapping(sink, "sink", allowed: ["kind", "url", "output", "key_prefix", "hash_tags", "ttl", "gzip"])
             if let kind = try reader.string(map["kind"], "sink.kind") {
                 guard let value = Pipeline.SinkKind(rawValue: kind) else {
-                    if let named = Pipeline.SinkKind.allCases.first(where: { $0.rawValue == kind.lowercased() }) {
-                        throw PipelineError("\(file): sink.kind '\(kind)': names are written in lower case, '\(named.rawValue)'")
-                    }
+                    try refuseCapitals(kind, "sink.kind", of: Pipeline.SinkKind.self, file: file)
                     throw PipelineError("\(file): sink.kind '\(kind)' is not available in this version; use: \(Pipeline.SinkKind.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
                 pipeline.sink.kind = value
@@ -372,6 +366,14 @@ public enum PipelineLoader {
     /// The events SPEC 7 and docs/fields.md give a meaning (a conversion, a checkout, a video).
     static let funnelEventNames = ["PageView", "ViewContent", "VideoStart", "VideoProgress", "VideoComplete",
                                    "ButtonClick", "InitiateCheckout", "FormSubmit", "Purchase", "Consent"]
+
+    /// A known name written in capitals is said as such (rv75d: "not available in this
+    /// version" sent a user to look for an upgrade for `schema: ENHANCED`).
+    static func refuseCapitals<Name: CaseIterable & RawRepresentable>(_ value: String, _ key: String, of _: Name.Type,
+                                                                      file: String) throws(PipelineError) where Name.RawValue == String {
+        guard let named = Name.allCases.first(where: { $0.rawValue == value.lowercased() }) else { return }
+        throw PipelineError("\(file): \(key) '\(value)': names are written in lower case, '\(named.rawValue)'")
+    }
 
     /// A path beginning with `~` is refused: only a shell expands it, and funnel read it as a
     /// folder named `~` beside the pipeline file (a review, 2026-12-06: `sink.output:
