@@ -45,6 +45,19 @@ final class ReadStage: @unchecked Sendable {
         /// Files whose events held none of a `fields` mapping's path (the first: with the
         /// mappings it lacked).
         var filesWithoutMappedPaths = Sightings()
+        /// Purchases with a value, by the currency they name (blanks trimmed, in capitals; at
+        /// most `currencyKinds` of them, the rest as `"other"`): funnel converts no amount, so
+        /// purchases in more than one are summed as if they were one, which the run says (a
+        /// review: EUR and USD donations summed without a word).
+        var purchaseCurrencies: [String: Int] = [:]
+        static let currencyKinds = 16
+
+        mutating func notePurchase(currency: String) {
+            let code = currency[...].trimming(\.isWhitespace).uppercased()
+            guard !code.isEmpty else { return }
+            let known = purchaseCurrencies[code] != nil || purchaseCurrencies.count < Self.currencyKinds
+            purchaseCurrencies[known ? String(code.prefix(12)) : "other", default: 0] += 1
+        }
         /// Why an input could not be opened for want of descriptors, when one could not: the
         /// run stops (exit 3; until 2026-12-05 it went on without the file, exit 2, as if the
         /// file were damaged; a review).
@@ -436,6 +449,9 @@ final class ReadStage: @unchecked Sendable {
                 // (A name the source's `event_names` gives is said when the file loads.)
                 if let named = Self.otherCaseName(record.event), !files[index].source.eventNames.values.contains(record.event) {
                     tally.otherCaseEvents.note(first: "\(files[index].path) line \(number), \"\(record.event.prefix(40))\" for \(named)")
+                }
+                if record.event == "Purchase", record.properties.value != nil, let currency = record.properties.currency {
+                    tally.notePurchase(currency: currency)
                 }
                 record.position = RecordPosition.make(prefix: positionPrefixes[index], line: number)
                 tally.kept += 1

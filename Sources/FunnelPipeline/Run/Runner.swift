@@ -337,6 +337,11 @@ public struct Runner {
         if let (count, first) = tally.otherCaseEvents.said(one: "1 event is", many: "events are") {
             summary.warnings.append("\(count) named as one of funnel's events in another case or with spaces around it (first: \(first)): kept as custom events, so a purchase is no conversion and a consent no answer; the source's event_names maps them (docs/pipeline.md)")
         }
+        if tally.purchaseCurrencies.count > 1 {
+            let counts = tally.purchaseCurrencies.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+            let shown = ShortList.text(counts.map { "\($0.key) \($0.value)" }, first: 5, separator: ", ")
+            summary.warnings.append("purchases in \(counts.count) currencies (\(shown)) were summed as given: funnel converts no amount, so a donation_amount and the revenue may add one currency to another; send values in one currency (docs/fields.md, \"Amounts and currencies\")")
+        }
         if let first = tally.cutLastLines.first {
             let files = tally.cutLastLines.count == 1 ? "1 input ends" : "\(tally.cutLastLines.count) inputs end"
             summary.warnings.append("\(files) in the middle of a line that was rejected (first: \(first)): a copy not finished? once the file is whole, run its day again (it is then read as grown, and its rest is loaded)")

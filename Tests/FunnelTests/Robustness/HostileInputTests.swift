@@ -287,6 +287,28 @@ struct HostileInputTests {
         #expect(kept.conversions == 1)
     }
 
+    /// Purchases naming more than one currency are said with their counts (capitals and blanks
+    /// aside), since funnel sums amounts without converting them; purchases in one currency, or
+    /// naming none, are not (a review: EUR and USD donations summed without a word).
+    @Test func purchasesInSeveralCurrenciesAreSaid() throws {
+        let folder = TestFiles.temporaryFolder("hostile-currencies")
+        defer { TestFiles.remove(folder) }
+        func write(_ currencies: [String?]) {
+            TestFiles.write(folder + "/events.ndjson", currencies.enumerated().map { index, currency in
+                let named = currency.map { #","currency":"\#($0)""# } ?? ""
+                return #"{"event":"Purchase","timestamp":\#(1_709_280_000_000 + index * 1_000),"anonymous_id":"v\#(index)","value":10\#(named),"url":"https://film.example/give"}"#
+            }.joined(separator: "\n") + "\n")
+        }
+        Self.writeEventsPipeline(in: folder)
+        write(["USD", "usd ", "EUR", nil, "USD", "eur", "GBP"])
+        let mixed = try run(folder + "/pipeline.yaml")
+        #expect(mixed.warnings.contains { $0.hasPrefix("purchases in 3 currencies (USD 3, EUR 2, GBP 1) were summed as given") }, "\(mixed.warnings)")
+        #expect(mixed.revenue == Amount(micros: 70_000_000))
+        write(["USD", " usd", nil, "USD"])
+        let one = try run(folder + "/pipeline.yaml") { $0.output = folder + "/out-one" }
+        #expect(!one.warnings.contains { $0.contains("currencies") }, "\(one.warnings)")
+    }
+
     /// A `fields` mapping of what nearly every event has whose path no event of a file held is
     /// said, naming the file and the mapping (rv75f: `session_id: props.sid` over lines
     /// holding `props.sessionId` lost every client session without a word); a property's path
