@@ -74,6 +74,7 @@ public enum PipelineLoader {
             let map = try reader.mapping(node, where_, allowed: ["kind", "format", "dialect", "fields", "event_names", "paths", "visitor_cookie", "session_cookie", "country_variable", "city_variable"])
             let kindText = try reader.string(map["kind"], "\(where_).kind")
             guard let kind = kindText.flatMap(Pipeline.Source.Kind.init(rawValue:)) else {
+                if let kindText { try refuseCapitals(kindText, "\(where_).kind", of: Pipeline.Source.Kind.self, file: file) }
                 throw PipelineError("\(file): \(where_).kind is \(kindText.map { "'\($0)'" } ?? "missing"); use access_log or ndjson")
             }
             // A setting of the other kind of source would be ignored: refused, as every
@@ -105,6 +106,7 @@ public enum PipelineLoader {
             }
             if let dialect = try reader.string(map["dialect"], "\(where_).dialect") {
                 guard NDJSONParser.Dialect(rawValue: dialect) != nil else {
+                    try refuseCapitals(dialect, "\(where_).dialect", of: NDJSONParser.Dialect.self, file: file)
                     throw PipelineError("\(file): \(where_).dialect is '\(dialect)'; this version reads: \(NDJSONParser.Dialect.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
                 source.dialect = dialect

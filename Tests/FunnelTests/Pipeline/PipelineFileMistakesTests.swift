@@ -216,6 +216,9 @@ struct PipelineFileMistakesTests {
         #expect(failure(source() + "schema: ENHANCED\n").contains("schema 'ENHANCED': names are written in lower case, 'enhanced'"))
         #expect(failure(source() + "sink:\n  kind: CSV\n").contains("sink.kind 'CSV': names are written in lower case, 'csv'"))
         #expect(failure(source() + "schema: full\n").contains("schema 'full' is not available in this version; use: mvp, enhanced"))
+        // A source's kind and dialect too (rv75h: `kind: NDJSON` was "use access_log or ndjson").
+        #expect(failure("sources:\n  - kind: NDJSON\n    paths: [\"e.ndjson\"]\n").contains("sources[0].kind 'NDJSON': names are written in lower case, 'ndjson'"))
+        #expect(failure("sources:\n  - kind: ndjson\n    dialect: Segment\n    paths: [\"e.ndjson\"]\n").contains("sources[0].dialect 'Segment': names are written in lower case, 'segment'"))
     }
 
     /// Aliases that expand the file past `nodeLimit` nodes are refused before Yams composes
