@@ -555,7 +555,7 @@ public struct AccessLogParser: Sendable {
                 }
             }
             guard timePrecision > 0 else { return .reject(.formatMismatch, detail: "the time field is empty") }
-            guard let time else { return .reject(.badTimestamp, detail: "impossible or out-of-range time \"\(timeText.map { String(decoding: $0, as: UTF8.self) } ?? "")\"") }
+            guard let time else { return .reject(.badTimestamp, detail: "time \"\(timeText.map { String(decoding: $0, as: UTF8.self) } ?? "")\": funnel reads the time the log format names, as the server writes it, of a real date from 1990 to 2099") }
             let parts: URLParts?
             if offering, case .inLine(let target)? = target, needsNoDecoding {
                 // The filter reads the path alone, and only a line it keeps is offered as bytes.

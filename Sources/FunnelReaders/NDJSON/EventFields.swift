@@ -454,7 +454,7 @@ struct EventFields {
         guard let event, !event.isEmpty else { return .reject(.missingEvent, detail: "no \"event\" string") }
         guard timestampSeen else { return .reject(.missingTimestamp, detail: "no \"timestamp\"") }
         guard let timestamp else {
-            return .reject(.badTimestamp, detail: "impossible or out-of-range timestamp \(timestampText ?? "")")
+            return .reject(.badTimestamp, detail: "timestamp \(timestampText ?? ""): funnel reads epoch seconds or milliseconds, or an ISO 8601 date and time, of a real date from 1990 to 2099")
         }
         var record = self.record
         self.record = Self.spent
