@@ -35,6 +35,28 @@ public enum Identifier {
         return id.withUTF8 { hasMadeShape(bytes: $0) }
     }
 
+    /// Whether an id is a value that scripts and templates write where no id was set
+    /// (`undefined`, `null`, `None`, `NaN`, `deleted`, `0`, ...), in any case: such a value is
+    /// every such client's, so taken as an id it makes them one visitor, one session or one
+    /// event (rv76a: an `event_id` of `undefined` on every event made a day's events one,
+    /// conversions 0, and its planning quadratic; a cookie `vid=undefined` made the visitors
+    /// sending it one). Read as no id. A length test first: real ids are longer.
+    public static func isPlaceholder(bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard bytes.count <= 15, !bytes.isEmpty else { return false }
+        return placeholders.contains { word in
+            word.count == bytes.count && zip(word, bytes).allSatisfy { $0 == ($1 &- 0x41 < 26 ? $1 | 0x20 : $1) }
+        }
+    }
+
+    public static func isPlaceholder(_ id: String) -> Bool {
+        var id = id
+        return id.withUTF8 { isPlaceholder(bytes: $0) }
+    }
+
+    /// `isPlaceholder`'s words, in lower case.
+    static let placeholders: [[UInt8]] = ["undefined", "null", "none", "nil", "nan", "(null)", "[object object]", "deleted",
+                                          "n/a", "unknown", "0", "-"].map { Array($0.utf8) }
+
     /// Why an id funnel made cannot come from input.
     public static let madeShapeProblem = "has the shape of the ids funnel makes (fp, em or ip and 16 hex digits), which would make it another visitor's or session's"
 }

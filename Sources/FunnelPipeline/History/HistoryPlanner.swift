@@ -63,6 +63,9 @@ struct HistoryPlanner {
         }
     }
 
+    /// Holders of one event id looked through one by one; more are kept in a set.
+    static let holdersScanned = 32
+
     let transformer: Transformer
     let store: HistoryStore
     /// `Pipeline.warnVisitorRecords`.
@@ -134,7 +137,16 @@ struct HistoryPlanner {
             }
         }
         var holders = try store.eventHolders(Array(newEventIDs))
-        for (id, holder) in carriers where !(holders[id] ?? []).contains(holder) {
+        // An id's holders are looked through while they are few, and kept in a set once they
+        // are many: an id that every event carries (rv76a: `undefined` on a day's events) was
+        // a scan of all its holders for each, 85% of a run's time and quadratic in its events.
+        var manyHolders: [String: Set<EventHolder>] = [:]
+        for (id, holder) in carriers {
+            if let list = holders[id], list.count >= Self.holdersScanned {
+                guard manyHolders[id, default: Set(list)].insert(holder).inserted else { continue }
+            } else if holders[id]?.contains(holder) == true {
+                continue
+            }
             holders[id, default: []].append(holder)
             plan.change.eventHolders.append((id, holder))
         }

@@ -42,6 +42,9 @@ final class ReadStage: @unchecked Sendable {
         /// Events named as one of funnel's in another case or with spaces around it, kept as
         /// custom events (`otherCaseName`).
         var otherCaseEvents = Sightings()
+        /// Records and page views whose event, session, visitor or user id was a placeholder
+        /// (`Identifier.isPlaceholder`), read as no id.
+        var placeholderIDs = Sightings()
         /// Files whose events held none of a `fields` mapping's path (the first: with the
         /// mappings it lacked).
         var filesWithoutMappedPaths = Sightings()
@@ -442,6 +445,9 @@ final class ReadStage: @unchecked Sendable {
                     continue
                 }
                 filter.withoutRelayAgent(&record)
+                if let placeholder = Self.withoutPlaceholderIDs(&record) {
+                    tally.placeholderIDs.note(first: "\(files[index].path) line \(number), \(placeholder)")
+                }
                 if let (reason, detail) = IdentityRule.violation(record) {
                     recordReject(Reject(source: files[index].path, line: number, reason: reason, raw: raw, detail: detail), index: index)
                     continue
@@ -511,6 +517,9 @@ final class ReadStage: @unchecked Sendable {
             takenFilter = reason
             return true
         }
+        var view = view
+        notePlaceholder(&view.visitorID, "visitor cookie", line: line)
+        notePlaceholder(&view.sessionID, "session cookie", line: line)
         guard IdentityRule.allows(view),
               let (group, data) = positionPrefixBytes[fileIndex].withUnsafeBufferPointer({
                   transformer.encode(view, userAgent: userAgent, positionPrefix: $0, line: line)
@@ -518,6 +527,14 @@ final class ReadStage: @unchecked Sendable {
         else { return false }
         taken = StreamRecord(group: group, timestamp: view.timestamp, data: data)
         return true
+    }
+
+    /// Clears a page view's id that is a placeholder (`Identifier.isPlaceholder`), counting it.
+    @inline(__always)
+    private func notePlaceholder(_ id: inout UnsafeBufferPointer<UInt8>?, _ name: String, line: Int) {
+        guard let given = id, Identifier.isPlaceholder(bytes: given) else { return }
+        tally.placeholderIDs.note(first: "\(files[fileIndex].path) line \(line), \(name) \"\(String(decoding: given, as: UTF8.self))\"")
+        id = nil
     }
 
     private func recordReject(_ reject: Reject, index: Int) {
@@ -528,6 +545,22 @@ final class ReadStage: @unchecked Sendable {
         if !reject.reason.isDamage { tally.files[index].rejected += 1 }
         guard let rejects, tally.rejectFailure == nil else { return }
         do throws(SinkError) { try rejects.write(reject) } catch { tally.rejectFailure = error }
+    }
+
+    /// Clears the ids of `record` that are placeholders (`Identifier.isPlaceholder`), and
+    /// names the first as a warning quotes it; nil when there was none.
+    static func withoutPlaceholderIDs(_ record: inout Record) -> String? {
+        var first: String?
+        func clear(_ id: inout String?, _ name: String) {
+            guard let given = id, Identifier.isPlaceholder(given) else { return }
+            if first == nil { first = "\(name) \"\(given)\"" }
+            id = nil
+        }
+        clear(&record.eventID, "event_id")
+        clear(&record.sessionID, record.origin == .client ? "session_id" : "session cookie")
+        clear(&record.visitorID, record.origin == .client ? "anonymous_id" : "visitor cookie")
+        clear(&record.userID, "user_id")
+        return first
     }
 
     /// funnel's event names, lower case, by that spelling.

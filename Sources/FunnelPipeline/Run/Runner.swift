@@ -337,6 +337,9 @@ public struct Runner {
         if let (count, first) = tally.otherCaseEvents.said(one: "1 event is", many: "events are") {
             summary.warnings.append("\(count) named as one of funnel's events in another case or with spaces around it (first: \(first)): kept as custom events, so a purchase is no conversion and a consent no answer; the source's event_names maps them (docs/pipeline.md)")
         }
+        if let (count, first) = tally.placeholderIDs.said(one: "1 record held", many: "records held") {
+            summary.warnings.append("\(count) an id that is a placeholder a script or template writes where no id was set (first: \(first)): read as no id, since it is every such client's (as an event_id it would make their events one, as a visitor or session id their visits one); the source should leave the id out (docs/pipeline.md)")
+        }
         if tally.purchaseCurrencies.count > 1 {
             let counts = tally.purchaseCurrencies.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
             let shown = ShortList.text(counts.map { "\($0.key) \($0.value)" }, first: 5, separator: ", ")

@@ -287,6 +287,70 @@ struct HostileInputTests {
         #expect(kept.conversions == 1)
     }
 
+    /// Ids that are placeholders a script writes where none was set (`undefined`, `null`, ...)
+    /// are read as no id, from events and from a log's cookies alike, and said (rv76a: an
+    /// `event_id` of `undefined` on every event made a day's events one, conversions 0; a
+    /// cookie `vid=undefined` made the visitors sending it one visitor).
+    @Test func placeholderIDsAreReadAsNone() throws {
+        let folder = TestFiles.temporaryFolder("hostile-placeholders")
+        defer { TestFiles.remove(folder) }
+        let events = (0..<4).map { index in
+            let ids = [#""event_id":"undefined","anonymous_id":"v\#(index)""#, #""event_id":"NULL","anonymous_id":"undefined","ip":"198.51.100.\#(index + 1)""#][index % 2]
+            return #"{"event":"Purchase","timestamp":\#(1_709_280_000_000 + index * 1_000),\#(ids),"value":10,"url":"https://film.example/give"}"#
+        }
+        TestFiles.write(folder + "/events.ndjson", events.joined(separator: "\n") + "\n")
+        Self.writeEventsPipeline(in: folder)
+        let summary = try run(folder + "/pipeline.yaml")
+        #expect(summary.conversions == 4 && summary.visitors == 4, "\(summary.conversions) \(summary.visitors)")
+        #expect(summary.combined[.duplicateEvent] == nil)
+        #expect(summary.warnings.contains { $0.hasPrefix("4 records held an id that is a placeholder") && $0.contains(#"events.ndjson line 1, event_id "undefined""#) }, "\(summary.warnings)")
+
+        // A log's cookies, by the byte path (`$cookie_vid`) and by the record's (`$http_cookie`).
+        for (format, cookie) in [(#""$cookie_vid""#, "undefined"), (#""$http_cookie""#, "vid=Deleted")] {
+            let lines = (0..<3).map { n in
+                #"198.51.100.\#(n + 1) - - [01/Mar/2024:10:0\#(n):00 +0000] "GET /p\#(n) HTTP/1.1" 200 5 "-" "Mozilla/5.0 (X11; Linux x86_64) Firefox/121.0" "\#(cookie)""#
+            }
+            TestFiles.write(folder + "/a.log", lines.joined(separator: "\n") + "\n")
+            TestFiles.write(folder + "/log.yaml", """
+            sources:
+              - kind: access_log
+                format: '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" \(format)'
+                visitor_cookie: vid
+                paths: ["a.log"]
+            sink:
+              kind: ndjson
+              output: out-log/
+            """)
+            let log = try run(folder + "/log.yaml") { $0.output = folder + "/out-\(cookie)" }
+            #expect(log.visitors == 3, "\(cookie): \(log.visitors)")
+            #expect(log.warnings.contains { $0.hasPrefix("3 records held an id that is a placeholder") && $0.contains("a.log line 1, visitor cookie") }, "\(log.warnings)")
+        }
+    }
+
+    /// An event id many visitors' events carry is one event however many hold it (SPEC 4), in a
+    /// run and after it: past `HistoryPlanner.holdersScanned` holders they are kept in a set.
+    @Test func anEventIDOfManyHoldersIsOneEvent() throws {
+        let folder = TestFiles.temporaryFolder("hostile-shared-event-id")
+        defer { TestFiles.remove(folder) }
+        func write(_ visitors: Range<Int>, day: Int) {
+            TestFiles.write(folder + "/events-\(day).ndjson", visitors.map { index in
+                #"{"event":"Purchase","timestamp":\#(1_709_280_000_000 + day * 86_400_000 + index * 1_000),"anonymous_id":"v\#(index)","event_id":"order-1","value":10,"url":"https://film.example/give"}"#
+            }.joined(separator: "\n") + "\n")
+        }
+        Self.writeEventsPipeline(in: folder)
+        let count = 40
+        try #require(count > HistoryPlanner.holdersScanned)
+        write(0..<count, day: 0)
+        let first = try run(folder + "/pipeline.yaml") { $0.inputs = [folder + "/events-0.ndjson"] }
+        #expect(first.conversions == 1 && first.combined[.duplicateEvent] == count - 1, "\(first.conversions) \(first.combined)")
+        // The next night's carriers: every holder is rebuilt, the first stays the one event.
+        write(count..<(count + 5), day: 1)
+        let second = try run(folder + "/pipeline.yaml") { $0.inputs = [folder + "/events-1.ndjson"] }
+        #expect(second.exitStatus == .success, "\(second.problems)")
+        // (The first's session is as it was, so not written again: no conversion counted.)
+        #expect(second.conversions == 0 && second.combined[.duplicateEvent] == count + 4, "\(second.conversions) \(second.combined)")
+    }
+
     /// Purchases naming more than one currency are said with their counts (capitals and blanks
     /// aside), since funnel sums amounts without converting them; purchases in one currency, or
     /// naming none, are not (a review: EUR and USD donations summed without a word).
