@@ -58,11 +58,13 @@ public final class RedisServer: @unchecked Sendable {
     }
 
     /// Starts the server again on the same port and directory, after `stop()` or `kill()`.
-    public func start(timeout: Duration = .seconds(10)) throws {
+    /// `whileLoading` returns once the server answers `LOADING`, still loading its dataset.
+    public func start(timeout: Duration = .seconds(10), whileLoading: Bool = false) throws {
         lock.lock()
         defer { lock.unlock() }
         guard process?.isRunning != true else { return }
-        process = try Self.launch(executable: executable, port: port, directory: directory, arguments: arguments, timeout: timeout)
+        process = try Self.launch(executable: executable, port: port, directory: directory, arguments: arguments, timeout: timeout,
+                                  whileLoading: whileLoading)
     }
 
     /// SIGTERM and wait: a clean shutdown.
@@ -242,7 +244,7 @@ public final class RedisServer: @unchecked Sendable {
     }
 
     private static func launch(
-        executable: String, port: Int, directory: URL, arguments: [String], timeout: Duration
+        executable: String, port: Int, directory: URL, arguments: [String], timeout: Duration, whileLoading: Bool = false
     ) throws -> ChildProcess {
         let logPath = directory.appendingPathComponent("redis-\(port).log").path
         let process = try ChildProcess(
@@ -273,6 +275,7 @@ public final class RedisServer: @unchecked Sendable {
                 switch try connection.command("PING") {
                 case .status("PONG"): return process
                 case .error(let message) where message.hasPrefix("NOAUTH"): return process
+                case .error(let message) where whileLoading && message.hasPrefix("LOADING"): return process
                 case let reply: lastProblem = "PING answered \(reply)"
                 }
             } catch {

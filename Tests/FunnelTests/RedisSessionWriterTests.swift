@@ -175,6 +175,18 @@ struct RedisSessionWriterTests {
         #expect(RedisError.remedy("EXECABORT Transaction discarded because of previous errors.") == "")
         #expect(RedisError.remedy("NOPERM this user has no permissions to run the 'set' command").contains("ACL SETUSER"))
         #expect(RedisError.remedy("READONLY You can't write against a read only replica.").contains("primary"))
+        // rv76b: refused in the middle of a run, these were said in Redis's words alone.
+        #expect(RedisError.remedy("MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk.").contains("cannot save its snapshot"))
+        #expect(RedisError.remedy("ERR max number of clients reached").contains("raise maxclients"))
+        #expect(RedisError.remedy("ERR unknown command 'FOO'") == "")
+    }
+
+    /// A write refused for want of replicas says what to do (rv76b: Redis's words alone).
+    @Test func aWriteRefusedForWantOfReplicasSaysWhatToDo() throws {
+        let server = try RedisServer(arguments: ["--min-replicas-to-write", "1"])
+        let writer = try RedisSessionWriter(url: RedisURL(server.url, environment: [:]), sortedSet: false, ttlSeconds: nil)
+        let message = Self.failure { try writer.write(Self.sessions(2)) }
+        #expect(message.contains("NOREPLICAS") && message.contains("bring them back or lower it, then run the same command again"), "\(message)")
     }
 
     @Test func rejectsANonPositiveTTL() throws {

@@ -269,7 +269,7 @@ public final class RedisHistoryStore: HistoryStore {
             if let refusal { try RedisError.throwIfTransient(refusal, "Redis history at \(url.redacted): \(refusal)") }
             return refusal
         }
-        if let refusal { throw SinkError("Redis history at \(url.redacted): \(refusal)") }
+        if let refusal { throw SinkError("Redis history at \(url.redacted): \(RedisError.clause(refusal))\(RedisError.remedy(refusal))") }
     }
 
     private func strings(_ reply: RedisReply) -> [[UInt8]] {

@@ -192,6 +192,9 @@ final class RunLock {
         }
     }
 
+    /// The retries of a release after a failure (`release(quick:)`).
+    static let quickRelease = RedisRetryPolicy(maxAttempts: 3)
+
     /// A Redis lock's value, `host pid start-ticks`, as a person reads it: `pid 4242 on
     /// host-b` (the process's start in clock ticks since boot means nothing to a reader; rv72a
     /// said so of `funnel.lock`). A value of another shape is shown as it is.
@@ -205,8 +208,13 @@ final class RunLock {
     /// the lock was taken is made again, with the retries of every Redis fault; a lock that
     /// still cannot be released is said in the returned warning (until 2026-12-05 it was left
     /// without a word, and another host's next run was refused for a day).
+    ///
+    /// `quick` after a failure (the sink's, or a Redis that stopped answering): on connections
+    /// of its own with 2 s timeouts, `quickRelease`'s three attempts, about 12 s at most (rv76b:
+    /// after a Redis stopped answering, the release's eight attempts of 30 s each doubled the
+    /// run's 4.4 minutes, and its warning was not said).
     @discardableResult
-    func release(retry: RedisRetryPolicy = .standard) -> String? {
+    func release(retry: RedisRetryPolicy = .standard, quick: Bool = false) -> String? {
         var warning: String?
         if let releaseAtStop {
             StopSignals.cancelAtStop(releaseAtStop)
@@ -214,10 +222,20 @@ final class RunLock {
         }
         if let (connection, key, token, url, notice) = redis {
             redis = nil
-            var current: RedisConnection? = connection
+            // The run's own connection may be in the middle of a reply after a failure.
+            var current: RedisConnection? = quick ? nil : connection
             do throws(SinkError) {
-                let (reply, runID, evicted) = try retry.run(url: url, connection: &current, notice: notice) { live throws(RedisError) in
-                    (try live.command([Array("EVAL".utf8), Self.releaseScript, Array("1".utf8), key, token]), Self.runID(live), Self.evictedKeys(live))
+                let (reply, runID, evicted) = try (quick ? Self.quickRelease : retry).run(url: url, reset: { current = nil }, notice: notice) { () throws(RedisError) in
+                    let live: RedisConnection
+                    if let current {
+                        live = current
+                    } else if quick {
+                        live = try RedisConnection(url: url, connectTimeout: .seconds(2), commandTimeout: .seconds(2))
+                    } else {
+                        live = try RedisConnection(url: url)
+                    }
+                    current = live
+                    return (try live.command([Array("EVAL".utf8), Self.releaseScript, Array("1".utf8), key, token]), Self.runID(live), Self.evictedKeys(live))
                 }
                 let name = String(decoding: key, as: UTF8.self)
                 // The restart's check first: a user without EVAL still has it (a review).

@@ -33,7 +33,23 @@ public struct Runner {
     /// previous run's `funnel_exit_status` in place); for a pipeline error, which may come
     /// before a pipeline is loaded, the `run` command writes it (`RunSummary.failed`).
     public func run() throws(PipelineError) -> RunSummary {
-        var summary = try runAll()
+        var lock: RunLock?
+        var summary: RunSummary
+        do {
+            summary = try runAll(lock: &lock)
+        } catch {
+            lock?.release(quick: true)
+            throw error
+        }
+        // The lock of a run that stopped early (a failing sink, a Redis that stopped
+        // answering): released quickly, and said when it cannot be (rv76b: a failed run left
+        // `funnel:lock` without a word, and a run from another host was refused for a day).
+        // A run that went to its end released it already.
+        if let lock {
+            let began = Self.now()
+            if let warning = lock.release(quick: true) { summary.warnings.append(warning) }
+            summary.seconds += Self.now() - began
+        }
         if let path = options.metricsFile {
             do {
                 try Metrics.write(summary, pipeline: pipeline.file, to: path, now: Int64(time(nil)))
@@ -46,7 +62,7 @@ public struct Runner {
         return summary
     }
 
-    private func runAll() throws(PipelineError) -> RunSummary {
+    private func runAll(lock: inout RunLock?) throws(PipelineError) -> RunSummary {
         let started = Self.now()
         var summary = RunSummary()
         summary.pipeline = pipeline.file
@@ -68,8 +84,6 @@ public struct Runner {
             throw PipelineError("the output folder \(TerminalText.oneLine(output)) holds U+FFFD, the mark of a name that is not UTF-8: funnel would write to a folder of another name; name it in UTF-8")
         }
         let sinkKind = options.sink ?? pipeline.sink.kind
-        var lock: RunLock?
-        defer { lock?.release() }
         /// Takes the output folder's lock (nothing for a dry run), once.
         func takeLock() throws(PipelineError) {
             guard !options.dryRun, lock == nil else { return }
@@ -471,7 +485,7 @@ public struct Runner {
                 summary.problems.append("none of this run's files was put in place: the output folder holds the previous run's")
             }
         }
-        if let warning = lock?.release() { summary.warnings.append(warning) }
+        if let warning = lock?.release(quick: summary.exitStatus == .sinkFailure) { summary.warnings.append(warning) }
         if let lost = lock?.lostDuringRun {
             summary.problems.append(lost)
             summary.exitStatus = .sinkFailure

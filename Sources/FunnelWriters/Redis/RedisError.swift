@@ -64,7 +64,12 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
         case "WRONGPASS": return "; check the URL's user name and the password (the URL's or \(RedisURL.passwordVariable))"
         case "NOPERM": return "; grant the user the commands and keys funnel uses (README.md, the ACL SETUSER line)"
         case "OOM": return "; raise Redis's maxmemory or free memory, then run the same days again"
-        case "READONLY": return "; this Redis is a read-only replica: give --redis-url the primary"
+        case "READONLY": return "; this Redis is a read-only replica (a failover?): give --redis-url the primary, then run the same command again"
+        // rv76b: refusals in the middle of a run said Redis's words alone.
+        case "MISCONF": return "; Redis cannot save its snapshot and refuses writes until it can: see its log (disk space, its dir's permissions), then run the same command again"
+        case "NOREPLICAS": return "; Redis has fewer replicas in step than its min-replicas-to-write: bring them back or lower it, then run the same command again"
+        case "ERR" where reply.contains("max number of clients"):
+            return "; Redis is at its maxclients: a run holds up to 4 connections at once; raise maxclients, then run the same command again"
         default: return ""
         }
     }

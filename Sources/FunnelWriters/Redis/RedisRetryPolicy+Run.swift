@@ -20,6 +20,9 @@ extension RedisRetryPolicy {
         let began = clock.now
         var waited = Duration.zero
         var count = 0
+        var loadingAttempts = 0
+        var loadingWaited = Duration.zero
+        var loadingNoticed = Duration.zero
         while true {
             count += 1
             let failure: RedisError
@@ -32,6 +35,23 @@ extension RedisRetryPolicy {
             guard failure.isTransient else {
                 if case .rejected(let reply) = failure.kind { throw SinkError(failure.message, redisReply: reply) }
                 throw SinkError(failure.message)
+            }
+            // A server loading its dataset is waited for up to `loadingWait`, its attempts not
+            // counted, said once a minute.
+            if case .rejected(let reply) = failure.kind, RedisError.code(of: reply) == "LOADING" {
+                count -= 1
+                loadingAttempts += 1
+                let delay = delay(afterAttempt: loadingAttempts)
+                if loadingWaited + delay > loadingWait {
+                    throw SinkError("Redis at \(url) was still loading its dataset after \(Self.tenths(loadingWaited)) s of waiting (LOADING): run the same command again once it has loaded (redis-cli INFO persistence says loading:0)", redisReply: reply)
+                }
+                if loadingWaited >= loadingNoticed {
+                    notice?("Redis at \(url) is loading its dataset (LOADING); waiting for it, up to \(Self.tenths(loadingWait)) s")
+                    loadingNoticed = loadingWaited + .seconds(60)
+                }
+                Self.sleep(delay)
+                loadingWaited += delay
+                continue
             }
             let delay = delay(afterAttempt: count)
             if count >= maxAttempts || waited + delay > maxTotalWait {

@@ -11,15 +11,20 @@ public struct RedisRetryPolicy: Sendable, Hashable {
     public var maxDelay: Duration
     /// Cap for the sum of waits for one batch; the writer gives up rather than exceed it.
     public var maxTotalWait: Duration
+    /// How long a server still loading its dataset (`LOADING`) is waited for, apart from the
+    /// attempts: a snapshot of gigabytes loads for minutes, and a run started at boot meets it
+    /// (rv76b: a 30 s load failed the run after 13 s, the eight attempts spent).
+    public var loadingWait: Duration
 
     public init(
         maxAttempts: Int = 8, initialDelay: Duration = .milliseconds(100), maxDelay: Duration = .seconds(10),
-        maxTotalWait: Duration = .seconds(60)
+        maxTotalWait: Duration = .seconds(60), loadingWait: Duration = .seconds(600)
     ) {
         self.maxAttempts = maxAttempts
         self.initialDelay = initialDelay
         self.maxDelay = maxDelay
         self.maxTotalWait = maxTotalWait
+        self.loadingWait = loadingWait
     }
 
     public static let standard = RedisRetryPolicy()

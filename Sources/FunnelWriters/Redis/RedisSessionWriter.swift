@@ -174,7 +174,7 @@ public final class RedisSessionWriter: PreparedSessionSink {
         case "OOM":
             text = "Redis at \(url) is out of memory (maxmemory) writing session \(session.id): \(RedisError.clause(message))\(RedisError.remedy(message))"
         default:
-            text = "Redis at \(url) rejected \(command) for session \(session.id): \(message)"
+            text = "Redis at \(url) rejected \(command) for session \(session.id): \(RedisError.clause(message))\(RedisError.remedy(message))"
         }
         return RedisError(.rejected(message), text, detail: message)
     }

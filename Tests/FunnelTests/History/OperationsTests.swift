@@ -29,6 +29,23 @@ struct OperationsTests {
         return try backfill.run()
     }
 
+    /// A run that fails with exit 3 releases the run lock on a connection of its own, quickly,
+    /// and says so when it cannot (rv76b: a run failed by a Redis turned replica left
+    /// `funnel:lock` without a word, and a run from another host was refused for a day; after
+    /// a Redis stopped answering, the release's retries of 30 s each doubled the run's time).
+    @Test func aFailedRunSaysTheLockItCouldNotRelease() throws {
+        let days = Days(seed: 141, visitors: 60)
+        let output = TestFiles.temporaryFolder("ops-failed-lock")
+        defer { TestFiles.remove(output) }
+        // MULTI refused fails the sink; EVAL refused, the release.
+        let server = try RedisServer(arguments: ["--rename-command", "EVAL", "", "--rename-command", "MULTI", ""])
+        defer { server.stop() }
+        let summary = try days.run(days: [days.dates[0]], sink: .redis, output: output, redisURL: server.url)
+        #expect(summary.exitStatus == .sinkFailure, "\(summary.problems)")
+        #expect(summary.warnings.contains { $0.hasPrefix("the run lock funnel:lock on \(server.url) could not be released") }, "\(summary.warnings)")
+        #expect(try server.connect().command("EXISTS", "funnel:lock") == .integer(1))
+    }
+
     /// A Redis restarted during a backfill (killed and started empty, as from a snapshot
     /// older than the days done) stops it; the same command run again starts from the first
     /// day, not after the last day done (rv69b: the resume exited 0 with 7,104 sessions of

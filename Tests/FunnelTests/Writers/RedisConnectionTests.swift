@@ -125,6 +125,50 @@ struct RedisFaultBoundsTests {
         #expect(message.contains("is unreachable after 4 attempts"), "\(message)")
     }
 
+    /// A server still loading its dataset (`LOADING`) is waited for up to `loadingWait`, its
+    /// attempts not counted, and said once; past it, the run is told to wait for the load
+    /// (rv76b: a 30 s load failed the run after 13 s, the eight attempts spent).
+    @Test func aServerStillLoadingIsWaitedFor() throws {
+        // About 4 s of loading: 20,000 keys at 200 us each, answering while it loads.
+        let server = try RedisServer(arguments: ["--key-load-delay", "200", "--loading-process-events-interval-bytes", "1024"])
+        defer { server.stop() }
+        let admin = try server.connect()
+        _ = try admin.command("EVAL", "for i = 1, 20000 do redis.call('SET', 'k' .. i, 'v') end", "0")
+        #expect(try admin.command("SAVE") == .status("OK"))
+        server.kill()
+        try server.start(whileLoading: true)
+        let url = try RedisURL(server.url)
+        let few = RedisRetryPolicy(maxAttempts: 2, initialDelay: .milliseconds(50), maxDelay: .milliseconds(200), maxTotalWait: .seconds(1),
+                                   loadingWait: .seconds(60))
+        var notices: [String] = []
+        var connection: RedisConnection?
+        let keys = try few.run(url: url, connection: &connection, notice: { notices.append($0) }) { live throws(RedisError) -> RedisReply in
+            let reply = try live.command("DBSIZE")
+            if case .error(let message) = reply { try RedisError.throwIfTransient(message, message) }
+            return reply
+        }
+        #expect(keys == .integer(20_000))
+        #expect(notices.count == 1 && notices[0].contains("is loading its dataset (LOADING); waiting for it"), "\(notices)")
+
+        // A wait too short for the load: the message says to run again once it has loaded.
+        server.kill()
+        try server.start(whileLoading: true)
+        var impatient = few
+        impatient.loadingWait = .milliseconds(300)
+        var message = ""
+        do {
+            connection = nil
+            _ = try impatient.run(url: url, connection: &connection) { live throws(RedisError) -> RedisReply in
+                let reply = try live.command("DBSIZE")
+                if case .error(let message) = reply { try RedisError.throwIfTransient(message, message) }
+                return reply
+            }
+        } catch {
+            message = error.message
+        }
+        #expect(message.contains("was still loading its dataset after") && message.contains("once it has loaded"), "\(message)")
+    }
+
     /// A server whose test process is gone (here: its owner file names a process that has
     /// ended) is stopped by the next test process's first server, and its folder removed.
     @Test func aServerWhoseTestProcessIsGoneIsStopped() throws {
