@@ -33,19 +33,19 @@ public struct Runner {
     /// previous run's `funnel_exit_status` in place); for a pipeline error, which may come
     /// before a pipeline is loaded, the `run` command writes it (`RunSummary.failed`).
     public func run() throws(PipelineError) -> RunSummary {
-        var lock: RunLock?
+        let held = HeldLock()
         var summary: RunSummary
         do {
-            summary = try runAll(lock: &lock)
+            summary = try runAll(held)
         } catch {
-            lock?.release(quick: true)
+            held.lock?.release(quick: true)
             throw error
         }
         // The lock of a run that stopped early (a failing sink, a Redis that stopped
         // answering): released quickly, and said when it cannot be (rv76b: a failed run left
         // `funnel:lock` without a word, and a run from another host was refused for a day).
         // A run that went to its end released it already.
-        if let lock {
+        if let lock = held.lock {
             let began = Self.now()
             if let warning = lock.release(quick: true) { summary.warnings.append(warning) }
             summary.seconds += Self.now() - began
@@ -62,7 +62,13 @@ public struct Runner {
         return summary
     }
 
-    private func runAll(lock: inout RunLock?) throws(PipelineError) -> RunSummary {
+    /// The run's lock, taken by `runAll` and released by `run` (a class: an `inout` the
+    /// nested functions of `runAll` captured crashed a backfill's runs, signal 11).
+    private final class HeldLock {
+        var lock: RunLock?
+    }
+
+    private func runAll(_ held: HeldLock) throws(PipelineError) -> RunSummary {
         let started = Self.now()
         var summary = RunSummary()
         summary.pipeline = pipeline.file
@@ -86,9 +92,9 @@ public struct Runner {
         let sinkKind = options.sink ?? pipeline.sink.kind
         /// Takes the output folder's lock (nothing for a dry run), once.
         func takeLock() throws(PipelineError) {
-            guard !options.dryRun, lock == nil else { return }
+            guard !options.dryRun, held.lock == nil else { return }
             try Self.makeFolder(output)
-            lock = options.folderLockHeld ? RunLock() : try RunLock(folder: output)
+            held.lock = options.folderLockHeld ? RunLock() : try RunLock(folder: output)
             // A rebuild of this folder stopped before its switch: what this run wrote would be
             // put away when it is resumed (a Redis rebuild's own days hold its lock and pass).
             // One stopped by a version before 2026-12-06, which wrote no marker, is told by its
@@ -194,10 +200,10 @@ public struct Runner {
                                                          runInputs: files.map(\.positionName), sentJournalKey: notesKey)
                     history = redisHistory
                     redisRuns = redisHistory
-                    if let failure = try lock?.lockRedis(url: url, prefix: pipeline.sink.keyPrefix, notice: notice) {
+                    if let failure = try held.lock?.lockRedis(url: url, prefix: pipeline.sink.keyPrefix, notice: notice) {
                         return stoppedBySink(failure.message)
                     }
-                    summary.warnings += lock?.warnings ?? []
+                    summary.warnings += held.lock?.warnings ?? []
                     // A Redis holding less than this folder's runs loaded (restarted from an
                     // older snapshot or empty, flushed, another server) is refused: a run
                     // would build returning visitors' sessions without their past and leave
@@ -485,8 +491,8 @@ public struct Runner {
                 summary.problems.append("none of this run's files was put in place: the output folder holds the previous run's")
             }
         }
-        if let warning = lock?.release(quick: summary.exitStatus == .sinkFailure) { summary.warnings.append(warning) }
-        if let lost = lock?.lostDuringRun {
+        if let warning = held.lock?.release(quick: summary.exitStatus == .sinkFailure) { summary.warnings.append(warning) }
+        if let lost = held.lock?.lostDuringRun {
             summary.problems.append(lost)
             summary.exitStatus = .sinkFailure
         } else if let committed = redisRuns?.committedGeneration {
