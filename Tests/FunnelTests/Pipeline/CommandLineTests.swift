@@ -575,8 +575,8 @@ struct CommandLineTests {
 
     /// A pipeline path beginning with `-` is a usage error naming the ways to write it
     /// (rv75d: `-dash/pipeline.yaml` was read as short options holding `-h`, printed the help
-    /// and exited 0), and `validate` whose report cannot be written exits 1 saying so (rv75d:
-    /// `>/dev/full` exited 0).
+    /// and exited 0), and `validate` or `inspect` whose report cannot be written exits 1 saying
+    /// so (rv75d: `>/dev/full` exited 0; rv76c: inspect's case was untested).
     @Test func aDashedPathAndAnUnwritableReportAreUsageErrors() throws {
         let dashed = try funnel(["run", "-dash/pipeline.yaml", "--date", "2024-03-01"])
         #expect(dashed.status == 1, "\(dashed)")
@@ -586,6 +586,15 @@ struct CommandLineTests {
         #expect(full.stderr.contains("funnel: cannot write to standard output: No space left on device"), "\(full)")
         let written = try funnel(["validate", Self.fixture("seed_mvp")])
         #expect(written.status == 0 && written.stdout.contains("OK"), "\(written)")
+        // `inspect`'s session too (rv76c: inspect ignoring the failure, exit 0, passed every test).
+        let server = try RedisServer()
+        defer { server.stop() }
+        _ = try server.connect().command("HSET", "sess:s-full", "landing_page", "/watch")
+        let inspected = try funnel(after: "unset REDIS_PASSWORD; exec >/dev/full", ["inspect", "s-full", "--redis-url", server.url])
+        #expect(inspected.status == 1, "\(inspected)")
+        #expect(inspected.stderr.contains("funnel: cannot write to standard output: No space left on device"), "\(inspected)")
+        let shown = try funnel(["inspect", "s-full", "--redis-url", server.url])
+        #expect(shown.status == 0 && shown.stdout.contains("/watch"), "\(shown)")
         // A reader gone (a pipe whose only reader closed before the first write) is no failure,
         // and no SIGPIPE: the command's own status (rv75g: 141).
         let gone = try funnel(after: "f=$(mktemp -u); mkfifo \"$f\"; exec 4<>\"$f\" 5>\"$f\" 4<&-; rm \"$f\"; exec >&5 5>&-", ["validate", Self.fixture("seed_mvp")])

@@ -460,6 +460,10 @@ struct AccessLogParserTests {
         let cases: [(String, String)] = [
             (String(first.prefix(55)) + second, "a '\"' inside the quoted $request, and a line of the format from byte 55: a line cut short"),
             (String(first.prefix(cutAt)) + second, "a line cut short and the next written onto it"),
+            // Cut after the request's protocol, far into the field: the whole field is searched
+            // (rv76c: a search of its first 8 bytes alone passed every case above).
+            (#"203.0.113.20 - - [05/Jan/2024:09:10:00 +0000] "GET /watch/trailer-2024?utm_source=newsletter HTTP/1.1"# + second,
+             "a '\"' inside the quoted $request, and a line of the format from byte"),
             (first + second, "another log line follows the format's end at byte \(first.utf8.count + 1): two lines joined"),
             (first + " " + second, "two lines joined"),
             (first + "\r" + second, "lines ended by a CR alone?"),

@@ -163,16 +163,19 @@ struct HostileInputTests {
         TestFiles.write(folder + "/e.log", Self.logLine(10) + cut(11) + [0, 0, 0] + Self.logLine(12))
         // Three NUL bytes in an over-long line are no hole either (rv75h: one was).
         TestFiles.write(folder + "/f.log", Self.logLine(13) + [UInt8](repeating: 0x78, count: 70_000) + [0, 0, 0] + Self.logLine(15) + Self.logLine(16))
+        // A hole of exactly `LineReader.holeRunMinimum` NUL bytes is one (rv76c: a hole of more
+        // than it alone passed every test).
+        TestFiles.write(folder + "/g.log", cut(17) + [UInt8](repeating: 0, count: LineReader.holeRunMinimum) + Self.logLine(18))
         TestFiles.write(folder + "/pipeline.yaml", "sources:\n  - kind: access_log\n    paths: [\"*.log\"]\nsink:\n  kind: ndjson\n  output: out\n")
         let summary = try run(folder + "/pipeline.yaml") { $0.maxRejectRate = 1 }
-        #expect(summary.kept == 10, "\(summary.text)")
-        #expect(summary.damaged == [.nulHole: 4], "\(summary.text)")
+        #expect(summary.kept == 11, "\(summary.text)")
+        #expect(summary.damaged == [.nulHole: 5], "\(summary.text)")
         #expect(summary.rejected == [.lineTooLong: 2, .nulByte: 1], "\(summary.text)")
         let rejects = try #require(TestFiles.readText(folder + "/out/rejects.ndjson"))
         #expect(rejects.contains("40 bytes of a line cut short, then 2500000 NUL bytes (a hole a crash left in the file) before the line"), "\(rejects)")
         #expect(rejects.contains("100 NUL bytes (a hole a crash left in the file) before the line, which is over the limit"), "\(rejects)")
         let sessions = try #require(TestFiles.readText(folder + "/out/sessions.ndjson"))
-        for page in [2, 5, 7, 9] { #expect(sessions.contains(#""landing_page":"/p\#(page)""#), "page \(page)") }
+        for page in [2, 5, 7, 9, 18] { #expect(sessions.contains(#""landing_page":"/p\#(page)""#), "page \(page)") }
     }
 
     /// An `--input` that begins with a hole is still known for NDJSON by its first `{` (rv75g:
@@ -199,7 +202,10 @@ struct HostileInputTests {
         let made = ["session_id", "anonymous_id", "anonymous_id"].enumerated().map { index, key in
             #"{"event":"PageView","timestamp":\#(t + index),"\#(key)":"\#(["em", "fp", "ip"][index])ac3b8e40e24288d6","url":"https://film.example/made"}"#
         }
-        let near = ["0123456789abcdef", "emAC3B8E40E24288D6", "em0123456789abcde", "fp0123456789abcdefa"].enumerated().map { index, id in
+        // And ids of the head and length whose other letters are no hex digits (rv76c: any
+        // lowercase letter taken for one passed every test).
+        let nearIDs = ["0123456789abcdef", "emAC3B8E40E24288D6", "em0123456789abcde", "fp0123456789abcdefa", "ipzk4q7x2m9w1r8tab", "fpxq0193kzt7mw2pqq"]
+        let near = nearIDs.enumerated().map { index, id in
             #"{"event":"PageView","timestamp":\#(t + 10 + index),"session_id":"\#(id)","anonymous_id":"v-\#(index)","url":"https://film.example/near"}"#
         }
         TestFiles.write(folder + "/events.ndjson", (made + near).joined(separator: "\n") + "\n")
@@ -223,7 +229,7 @@ struct HostileInputTests {
         let rejects = try #require(TestFiles.readText(folder + "/out/rejects.ndjson"))
         #expect(rejects.components(separatedBy: Identifier.madeShapeProblem).count == 5, "\(rejects)")
         let sessions = try #require(TestFiles.readText(folder + "/out/sessions.ndjson"))
-        for id in ["0123456789abcdef", "emAC3B8E40E24288D6", "em0123456789abcde", "fp0123456789abcdefa"] {
+        for id in nearIDs {
             #expect(sessions.contains(#""session_id":"\#(id)""#), "\(id)")
         }
         #expect(!sessions.contains("/made") && !sessions.contains("/log"))
@@ -404,6 +410,13 @@ struct HostileInputTests {
         let validated = try CommandRunner.run(CommandLineTests.binary, ["validate", folder + "/pipeline.yaml"])
         #expect(validated.stdout.contains("a.ndjson [ndjson]: 1/1 lines parse (100.0%), 1 kept; no event holds the path of the fields mapping's session_id from props.sid"), "\(validated)")
         #expect(!validated.stdout.contains("b.ndjson [ndjson]: 1/1 lines parse (100.0%), 1 kept;"), "\(validated)")
+        // Past the first ten files that pass, a file's line is still printed when it says an
+        // unfound mapping (rv76c: one counted in "and N more files" passed every test).
+        for index in 0..<11 { TestFiles.write(folder + "/m\(index + 10).ndjson", line.replacingAll("KEY", with: "sid") + "\n") }
+        TestFiles.write(folder + "/z.ndjson", line.replacingAll("KEY", with: "sessionId") + "\n")
+        let many = try CommandRunner.run(CommandLineTests.binary, ["validate", folder + "/pipeline.yaml", "--all-files"])
+        #expect(many.stdout.contains("z.ndjson [ndjson]: 1/1 lines parse (100.0%), 1 kept; no event holds the path of the fields mapping's session_id from props.sid"), "\(many)")
+        #expect(many.stdout.contains("more files"), "\(many)")
     }
 
     /// An id that is a boolean, an object or an array is an invalid id, with what it was,

@@ -86,6 +86,36 @@ struct PlantedLinksTests {
         #expect(TestFiles.readText(folder + "/data/ev-2024-01-05.ndjson") == line && !TestFiles.exists(folder + "/data.previous"))
     }
 
+    /// A rebuild refuses inputs in a subfolder of the output folder, and a pipeline file kept
+    /// in it, as it refuses inputs in the folder itself (rv76c: a review found a rebuild that
+    /// refused only the folder itself, or no pipeline file, passed every test; either moved the
+    /// files aside with the outputs, to be deleted at the next rebuild).
+    @Test func inputsInASubfolderAndAPipelineFileInTheOutputFolderAreRefused() throws {
+        let folder = TestFiles.temporaryFolder("links-inputs-under")
+        defer { TestFiles.remove(folder) }
+        let line = #"{"event":"PageView","timestamp":"2024-01-05T10:00:00Z","anonymous_id":"v1","url":"https://film.example/"}"# + "\n"
+        try FileManager.default.createDirectory(atPath: folder + "/site/raw", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: folder + "/data", withIntermediateDirectories: true)
+        TestFiles.write(folder + "/site/raw/ev-2024-01-05.ndjson", line)
+        TestFiles.write(folder + "/data/ev-2024-01-05.ndjson", line)
+        TestFiles.write(folder + "/p.yaml", "sources:\n  - kind: ndjson\n    paths: [\"site/raw/ev-{date}.ndjson\"]\nsink:\n  kind: ndjson\n  output: site\n")
+        let inFolder = "sources:\n  - kind: ndjson\n    paths: [\"\(folder)/data/ev-{date}.ndjson\"]\nsink:\n  kind: ndjson\n  output: \(folder)/site\n"
+        TestFiles.write(folder + "/site/p.yaml", inFolder)
+        var options = RunOptions()
+        options.days = [try Day(parsing: "2024-01-05")]
+        options.progress = .never
+        for (file, said) in [(folder + "/p.yaml", "the inputs of the path pattern '\(folder)/site/raw/ev-{date}.ndjson' are in the output folder"),
+                             (folder + "/site/p.yaml", "the pipeline file \(folder)/site/p.yaml is in the output folder")] {
+            var backfill = Backfill(pipeline: try PipelineLoader.load(path: file), options: options, days: options.days, report: { _ in })
+            backfill.rebuild = true
+            #expect { try backfill.run() } throws: { error in
+                error is PipelineError && "\(error)".contains(said)
+            }
+            #expect(!TestFiles.exists(folder + "/site.previous"), "\(file)")
+        }
+        #expect(TestFiles.readText(folder + "/site/raw/ev-2024-01-05.ndjson") == line && TestFiles.readText(folder + "/site/p.yaml") == inFolder)
+    }
+
     /// An output folder that is a link, or lies under one, is no planted link: its history
     /// opens (rv73j: SQLite's own no-follow refused a link anywhere in the path, and every
     /// night exited 1).

@@ -55,16 +55,30 @@ struct EventCapTests {
     @Test func aRunCountsWhatTheCapDropped() throws {
         let folder = TestFiles.temporaryFolder("event-cap")
         defer { TestFiles.remove(folder) }
+        let purchase = #"{"event":"Purchase","timestamp":1704067260000,"session_id":"s-flood","anonymous_id":"v-flood","value":25,"currency":"USD"}"#
+        let (summary, text) = try Self.runFlood(in: folder, progressEvents: 30, then: [purchase])
+        #expect(summary.exitStatus == .success)
+        #expect(summary.combined[.overEventCap] == 27)
+        // Every line was kept as a record (this run's 32); 27 of them were over the cap.
+        #expect(summary.kept == 32)
+        #expect(text.contains(#""donation_completed":true"#) && text.contains(#""donation_amount":25"#), "\(text)")
+        #expect(text.components(separatedBy: #"{"event":"#).count - 1 == 5, "\(text)")
+    }
+
+    /// A run, capped at 5 events a session, of one session's page view, `progressEvents`
+    /// VideoProgress events a second apart and the `then` lines; its summary and sessions file.
+    private static func runFlood(in folder: String, progressEvents: Int, then: [String] = [],
+                                 schema: String = "mvp") throws -> (RunSummary, String) {
         var lines = [#"{"event":"PageView","timestamp":1704067200000,"session_id":"s-flood","anonymous_id":"v-flood","url":"https://film.example/watch"}"#]
-        for second in 1...30 {
+        for second in 1...progressEvents {
             lines.append(#"{"event":"VideoProgress","timestamp":\#(1_704_067_200_000 + second * 1000),"session_id":"s-flood","anonymous_id":"v-flood","content":"trailer","percent":\#(second)}"#)
         }
-        lines.append(#"{"event":"Purchase","timestamp":1704067260000,"session_id":"s-flood","anonymous_id":"v-flood","value":25,"currency":"USD"}"#)
-        TestFiles.write(folder + "/events.ndjson", lines.joined(separator: "\n") + "\n")
+        TestFiles.write(folder + "/events.ndjson", (lines + then).joined(separator: "\n") + "\n")
         TestFiles.write(folder + "/pipeline.yaml", """
             sources:
               - kind: ndjson
                 paths: ["events.ndjson"]
+            schema: \(schema)
             limits:
               max_events_per_session: 5
             sink:
@@ -74,12 +88,18 @@ struct EventCapTests {
         var options = RunOptions()
         options.progress = .never
         let summary = try Runner(pipeline: PipelineLoader.load(path: folder + "/pipeline.yaml"), options: options, report: { _ in }).run()
-        #expect(summary.exitStatus == .success)
-        #expect(summary.combined[.overEventCap] == 27)
-        // Every line was kept as a record (this run's 32); 27 of them were over the cap.
-        #expect(summary.kept == 32)
-        let text = try #require(TestFiles.readText(folder + "/out/sessions.ndjson"))
-        #expect(text.contains(#""donation_completed":true"#) && text.contains(#""donation_amount":25"#), "\(text)")
+        return (summary, try #require(TestFiles.readText(folder + "/out/sessions.ndjson")))
+    }
+
+    /// The enhanced schema's `event_count` counts the events written, not the session's records
+    /// (docs/pipeline.md, `limits`; rv76c: a count of all 32 records beside 5 events passed
+    /// every test).
+    @Test func theEnhancedEventCountIsOfTheEventsWritten() throws {
+        let folder = TestFiles.temporaryFolder("event-cap-count")
+        defer { TestFiles.remove(folder) }
+        let (summary, text) = try Self.runFlood(in: folder, progressEvents: 31, schema: "enhanced")
+        #expect(summary.exitStatus == .success && summary.kept == 32 && summary.combined[.overEventCap] == 27, "\(summary.text)")
+        #expect(text.contains(#""event_count":5"#), "\(text)")
         #expect(text.components(separatedBy: #"{"event":"#).count - 1 == 5, "\(text)")
     }
 }
