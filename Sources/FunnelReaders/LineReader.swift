@@ -129,15 +129,19 @@ public final class LineReader {
                 skipSawNUL = false
             }
             if skipping {
-                keepPrefix(base + start, filled - start)
                 if !skipSawNUL {
                     let nul = Self.firstNUL(base, from: start, to: filled)
                     skipCut += nul ?? filled - start
                     skipSawNUL = nul != nil
                 }
-                skipLength += filled - start
-                if filled > start { skippedCR = base.load(fromByteOffset: filled - 1, as: UInt8.self) == 0x0D }
-                start = filled
+                // The text after a hole that ends in this part may begin the line after it:
+                // kept with the hole's last NUL bytes for `lineAfterHole` (rv76e: a line that
+                // began before a read's end was lost, `line_too_long`).
+                let kept = skipSawNUL ? keptAfterHole(base, from: start, to: filled) : filled
+                keepPrefix(base + start, kept - start)
+                skipLength += kept - start
+                if kept > start { skippedCR = kept == filled && base.load(fromByteOffset: filled - 1, as: UInt8.self) == 0x0D }
+                start = kept
             }
             if start > 0 {
                 let pending = filled - start
@@ -162,6 +166,18 @@ public final class LineReader {
             }
             if skipping {
                 lineCount += 1
+                if filled > start {
+                    // Text kept after a hole, the input's last line without a line end.
+                    if let rescued = lineAfterHole(base, from: start, to: filled, skipped: skipLength, cut: skipCut) {
+                        endsWithoutLineEnd = true
+                        start = filled
+                        return rescued
+                    }
+                    keepPrefix(base + start, filled - start)
+                    skipLength += filled - start
+                    skippedCR = base.load(fromByteOffset: filled - 1, as: UInt8.self) == 0x0D
+                    start = filled
+                }
                 // A CR that ends the input is no part of the line, as `emit` has it for a
                 // shorter one (until 2026-12-05 an over-long last line counted it; a review).
                 if skippedCR && skipLength > 0 {
@@ -225,6 +241,22 @@ public final class LineReader {
         startLine()
         cutBeforeHole = cut
         return .line(UnsafeRawBufferPointer(start: base + last + 1, count: tail), number: lineCount)
+    }
+
+    /// Where the bytes of a skipped line's part `from..<to` to keep begin: at the last
+    /// `holeRunMinimum` NUL bytes of a hole followed by at most the limit's text, none
+    /// included (or at the part's start, when a shorter run reaches it: the hole came
+    /// before), so that the line after the hole is read whatever read it begins in; `to`
+    /// (keep none) otherwise.
+    private func keptAfterHole(_ base: UnsafeMutableRawPointer, from: Int, to: Int) -> Int {
+        var last = to - 1
+        while last >= from && base.load(fromByteOffset: last, as: UInt8.self) != 0 { last -= 1 }
+        guard last >= from, to - (last + 1) <= maxLineLength + 1 else { return to }
+        var runStart = last
+        while runStart > from && last - runStart + 1 < Self.holeRunMinimum && base.load(fromByteOffset: runStart - 1, as: UInt8.self) == 0 {
+            runStart -= 1
+        }
+        return last - runStart + 1 >= Self.holeRunMinimum || runStart == from ? runStart : to
     }
 
     /// How far into `from..<to` its first NUL byte lies, if it holds one (`memchr`).

@@ -47,6 +47,20 @@ struct LineReaderTests {
         #expect(try lines(Array((line + "\r\n").utf8)) == expected)
     }
 
+    /// The line after a hole longer than the limit is read wherever the hole ends among the
+    /// reads, its last line too without a line end (rv76e: a line that began 1 to 3 bytes
+    /// before a read's end was lost in the over-long line, `line_too_long`, at every boundary
+    /// of a 256 KiB buffer a review tried).
+    @Test(arguments: 0...40)
+    func theLineAfterALongHoleIsReadWhereverTheHoleEnds(shift: Int) throws {
+        let cut = Array(String(repeating: "c", count: 3 + shift).utf8)
+        let hole = [UInt8](repeating: 0, count: 100 + shift % 7)
+        let result = try lines(cut + hole + Array("good line\nnext\n".utf8), max: 64, chunk: 16)
+        #expect(result.map { $0.drop { $0 != ":" }.dropFirst() } == ["good line", "next"], "\(result)")
+        let last = try lines(cut + hole + Array("last line".utf8), max: 64, chunk: 16)
+        #expect(last.map { $0.drop { $0 != ":" }.dropFirst() } == ["last line"], "\(last)")
+    }
+
     @Test func skipsOverlongLinesWithoutBufferingThem() throws {
         let long = String(repeating: "x", count: 1000)
         let text = "short\n\(long)\nafter\n\(long)"
