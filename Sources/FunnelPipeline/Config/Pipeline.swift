@@ -150,15 +150,11 @@ public struct Pipeline: Sendable {
     /// every record it has (`limits.continue_visitor_records`). The new sessions are the same
     /// either way; a continued visitor costs its new records only.
     public var continueVisitorRecords = Pipeline.defaultContinueVisitorRecords
-    /// 6 records: a visitor with fewer is rebuilt (a rebuild reads few, and its row keeps no
-    /// tail). 20 until 2026-12-06's evening: 30,000 visitors back every day with two page views
-    /// were rebuilt whole each night until they had 20, and a night's run grew to 31 s of CPU
-    /// and 836 MB (rv76a; at 6, 4.1 s and 269 MB, `funnel export` byte-identical; a day's run
-    /// of the bench's S takes 2.6% more instructions, its rows keeping more tails). Until
-    /// 2026-12-05's night it was 10,000, and a visitor who came back every day for a year
+    /// 20 records: a visitor with fewer is rebuilt (a rebuild reads few, and its row keeps no
+    /// tail). Until 2026-12-05's night it was 10,000, and a visitor who came back every day for a year
     /// with a few records a day was rebuilt whole every night: a review's 403 nights grew from
     /// 0.14 s and 38 MB a night to 1.8 s and 424 MB (80,352 sessions rebuilt to write 503). At
     /// 20 its nights stayed flat, with the same sessions; a day's run at the bench's L took
     /// the same time and wrote the same history.
-    public static let defaultContinueVisitorRecords = 6
+    public static let defaultContinueVisitorRecords = 20
 }

@@ -45,9 +45,7 @@ struct SummaryCountsTests {
         let first = try RunsOverTimeTests.run(folder + "/pipeline.yaml", days: ["2024-01-01"], sink: .ndjson, output: folder + "/out")
         #expect(first.linesRead == 10 && first.kept == 10 && first.filteredTotal == 0)
         #expect(first.combined == [.mergedPageView: 5])
-        // Rebuilt, not continued from its 10 records (`continue_visitor_records` is 6 by default).
-        let second = try RunsOverTimeTests.run(folder + "/pipeline.yaml", days: ["2024-01-02"], sink: .ndjson, output: folder + "/out",
-                                               continueVisitorRecords: 1_000)
+        let second = try RunsOverTimeTests.run(folder + "/pipeline.yaml", days: ["2024-01-02"], sink: .ndjson, output: folder + "/out")
         #expect(second.linesRead == 1)
         #expect(second.kept == 1, "kept \(second.kept)")
         #expect(second.kept + second.filteredTotal + second.rejectedTotal == second.linesRead)
