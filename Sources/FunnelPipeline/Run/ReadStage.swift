@@ -517,9 +517,21 @@ final class ReadStage: @unchecked Sendable {
             takenFilter = reason
             return true
         }
-        var view = view
-        notePlaceholder(&view.visitorID, "visitor cookie", line: line)
-        notePlaceholder(&view.sessionID, "session cookie", line: line)
+        // Copied only for a placeholder (the copy was 30 instructions a line of S).
+        let visitorPlaceholder = view.visitorID.map { Identifier.isPlaceholder(bytes: $0) } ?? false
+        let sessionPlaceholder = view.sessionID.map { Identifier.isPlaceholder(bytes: $0) } ?? false
+        guard !visitorPlaceholder && !sessionPlaceholder else {
+            var cleared = view
+            if visitorPlaceholder { notePlaceholder(&cleared.visitorID, "visitor cookie", line: line) }
+            if sessionPlaceholder { notePlaceholder(&cleared.sessionID, "session cookie", line: line) }
+            return encode(cleared, userAgent: userAgent, line: line)
+        }
+        return encode(view, userAgent: userAgent, line: line)
+    }
+
+    /// `take`'s page view, its agent read, encoded for the stream unless its identity is
+    /// refused.
+    private func encode(_ view: PageViewFields, userAgent: String?, line: Int) -> Bool {
         guard IdentityRule.allows(view),
               let (group, data) = positionPrefixBytes[fileIndex].withUnsafeBufferPointer({
                   transformer.encode(view, userAgent: userAgent, positionPrefix: $0, line: line)
@@ -530,9 +542,8 @@ final class ReadStage: @unchecked Sendable {
     }
 
     /// Clears a page view's id that is a placeholder (`Identifier.isPlaceholder`), counting it.
-    @inline(__always)
     private func notePlaceholder(_ id: inout UnsafeBufferPointer<UInt8>?, _ name: String, line: Int) {
-        guard let given = id, Identifier.isPlaceholder(bytes: given) else { return }
+        guard let given = id else { return }
         tally.placeholderIDs.note(first: "\(files[fileIndex].path) line \(line), \(name) \"\(String(decoding: given, as: UTF8.self))\"")
         id = nil
     }

@@ -16,4 +16,14 @@ struct IdentifierTests {
         #expect(!Identifier.isValid("café"))
         #expect(!Identifier.isValid("id\u{0}"))
     }
+
+    /// Every placeholder word in any case, and none of the ids beside them (rv76a).
+    @Test func placeholdersAreKnownInAnyCaseAndNothingElse() {
+        for word in ["undefined", "NULL", "None", "nil", "NaN", "(null)", "[object Object]", "deleted", "N/A", "Unknown", "0", "-"] {
+            #expect(Identifier.isPlaceholder(word), "\(word)")
+        }
+        for id in ["undefine", "nulls", "v-1", "00", "--", "unknowns", "1", "deleteD1", "abc", "nul1", "[object objecT]x", ""] {
+            #expect(!Identifier.isPlaceholder(id), "\(id)")
+        }
+    }
 }
