@@ -224,7 +224,7 @@ public final class RedisHistoryStore: HistoryStore {
         for (command, reply) in zip(commands, result) {
             if case .error(let message) = reply {
                 let what = command.prefix(2).map { String(decoding: $0, as: UTF8.self) }
-                throw SinkError("Redis history at \(url.redacted): refused \(what[0])\(what.count > 1 ? " of \(what[1])" : ""): \(RedisError.clause(message))\(RedisError.remedy(message))", redisReply: message)
+                throw SinkError("Redis history at \(url.redacted): refused \(what[0])\(what.count > 1 ? " of \(what[1])" : ""): \(RedisError.advised(message))", redisReply: message)
             }
         }
         return result
@@ -269,7 +269,7 @@ public final class RedisHistoryStore: HistoryStore {
             if let refusal { try RedisError.throwIfTransient(refusal, "Redis history at \(url.redacted): \(refusal)") }
             return refusal
         }
-        if let refusal { throw SinkError("Redis history at \(url.redacted): \(RedisError.clause(refusal))\(RedisError.remedy(refusal))") }
+        if let refusal { throw SinkError("Redis history at \(url.redacted): \(RedisError.advised(refusal))") }
     }
 
     private func strings(_ reply: RedisReply) -> [[UInt8]] {

@@ -113,7 +113,7 @@ public struct SessionInspector {
     /// prefix (rv74d: the run's ACL line, named, grants no `TYPE`; rv74e: the documented
     /// patterns are without a prefix, and HGETALL's refusal said nothing).
     private func refusal(_ text: String) -> String {
-        guard text.hasPrefix("NOPERM") else { return RedisError.clause(text) + RedisError.remedy(text) }
+        guard text.hasPrefix("NOPERM") else { return RedisError.advised(text) }
         let patterns = "~\(layout.sessionKey("*")) ~\(layout.eventsKey("*"))"
         return RedisError.clause(text) + "; give the user the read-only commands of docs/operations.md, \"Looking at one session\" (+type +ttl +hgetall +lrange +zrange), and the keys \(patterns)"
     }

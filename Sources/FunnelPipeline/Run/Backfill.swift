@@ -645,7 +645,7 @@ public struct Backfill {
 
     /// Redis's refusal of a command, as a message naming it; nil for any other reply.
     static func refusal(_ reply: RedisReply, _ what: String, _ url: RedisURL) -> String? {
-        if case .error(let message) = reply { return "\(what) on \(url.redacted) failed: \(RedisError.clause(message))\(RedisError.remedy(message))" }
+        if case .error(let message) = reply { return "\(what) on \(url.redacted) failed: \(RedisError.advised(message))" }
         return nil
     }
 }

@@ -180,7 +180,7 @@ final class RunLock {
             }
             return nil
         case .refused(let message):
-            return SinkError("Redis refused the run lock \(name): \(RedisError.clause(message))\(RedisError.remedy(message))")
+            return SinkError("Redis refused the run lock \(name): \(RedisError.advised(message))")
         case .held(let holder, let expiresIn):
             throw PipelineError("another funnel run (\(Self.describe(holder: holder))) holds the lock \(name)\(expiresIn.map { "; it expires in \(SessionInspector.duration($0)) if that run never releases it" } ?? ""); wait for it, or delete that key if the run is gone")
         case .evicting(let policy, let limit):

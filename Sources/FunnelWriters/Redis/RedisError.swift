@@ -74,6 +74,12 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
         }
     }
 
+    /// A refusal as a message quotes it: its words without their final period, and what to do
+    /// about it (`clause`, then `remedy`), as every place that says a refusal has it.
+    public static func advised(_ reply: String) -> String {
+        clause(reply) + remedy(reply)
+    }
+
     /// A refusal's code, its first word; `OOM` for an `EXECABORT` that an `OOM` caused, the
     /// transaction's real reason.
     public static func code(of reply: String) -> Substring {

@@ -172,9 +172,9 @@ public final class RedisSessionWriter: PreparedSessionSink {
         case "NOPERM":
             text = "Redis at \(url) denied \(command) for session \(session.id) (\(RedisError.clause(message))). Grant the user +@write and access to the keys."
         case "OOM":
-            text = "Redis at \(url) is out of memory (maxmemory) writing session \(session.id): \(RedisError.clause(message))\(RedisError.remedy(message))"
+            text = "Redis at \(url) is out of memory (maxmemory) writing session \(session.id): \(RedisError.advised(message))"
         default:
-            text = "Redis at \(url) rejected \(command) for session \(session.id): \(RedisError.clause(message))\(RedisError.remedy(message))"
+            text = "Redis at \(url) rejected \(command) for session \(session.id): \(RedisError.advised(message))"
         }
         return RedisError(.rejected(message), text, detail: message)
     }
