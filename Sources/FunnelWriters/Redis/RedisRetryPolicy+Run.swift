@@ -19,12 +19,12 @@ extension RedisRetryPolicy {
         let clock = ContinuousClock()
         let began = clock.now
         var waited = Duration.zero
+        // Failures but `LOADING`'s, each an attempt of `maxAttempts`.
         var count = 0
         var loadingAttempts = 0
         var loadingWaited = Duration.zero
         var loadingNoticed = Duration.zero
         while true {
-            count += 1
             let failure: RedisError
             do {
                 return try attempt()
@@ -39,7 +39,6 @@ extension RedisRetryPolicy {
             // A server loading its dataset is waited for up to `loadingWait`, its attempts not
             // counted, said once a minute.
             if case .rejected(let reply) = failure.kind, RedisError.code(of: reply) == "LOADING" {
-                count -= 1
                 loadingAttempts += 1
                 let delay = delay(afterAttempt: loadingAttempts)
                 if loadingWaited + delay > loadingWait {
@@ -53,6 +52,7 @@ extension RedisRetryPolicy {
                 loadingWaited += delay
                 continue
             }
+            count += 1
             let delay = delay(afterAttempt: count)
             if count >= maxAttempts || waited + delay > maxTotalWait {
                 let seconds = Self.tenths(clock.now - began)
