@@ -227,9 +227,7 @@ public final class LineReader {
     /// line counted; nil when that part holds no NUL byte, or nothing after it, or more than the
     /// limit after it.
     private func lineAfterHole(_ base: UnsafeMutableRawPointer, from: Int, to: Int, skipped: Int, cut: Int) -> Item? {
-        var last = to - 1
-        while last >= from && base.load(fromByteOffset: last, as: UInt8.self) != 0 { last -= 1 }
-        guard last >= from, to - (last + 1) <= maxLineLength + 1 else { return nil }
+        guard let last = lastNUL(base, from: from, to: to) else { return nil }
         // A hole is a run of `holeRunMinimum` NUL bytes or more, as inside a shorter line (a
         // run reaching back into an earlier read is one; rv75h: one NUL byte was a hole here).
         var runStart = last
@@ -249,14 +247,23 @@ public final class LineReader {
     /// before), so that the line after the hole is read whatever read it begins in; `to`
     /// (keep none) otherwise.
     private func keptAfterHole(_ base: UnsafeMutableRawPointer, from: Int, to: Int) -> Int {
-        var last = to - 1
-        while last >= from && base.load(fromByteOffset: last, as: UInt8.self) != 0 { last -= 1 }
-        guard last >= from, to - (last + 1) <= maxLineLength + 1 else { return to }
+        guard let last = lastNUL(base, from: from, to: to) else { return to }
         var runStart = last
         while runStart > from && last - runStart + 1 < Self.holeRunMinimum && base.load(fromByteOffset: runStart - 1, as: UInt8.self) == 0 {
             runStart -= 1
         }
         return last - runStart + 1 >= Self.holeRunMinimum || runStart == from ? runStart : to
+    }
+
+    /// The last NUL byte of `from..<to` with at most the limit and a byte of text after it,
+    /// where a hole before a line would end (`lineAfterHole`, `keptAfterHole`); looked for
+    /// only that far from `to` (the two walked back over the whole part, a read of up to
+    /// 1 MiB, for a part whose last NUL lay further back; Glibc's module has no `memrchr`).
+    private func lastNUL(_ base: UnsafeMutableRawPointer, from: Int, to: Int) -> Int? {
+        let reach = max(from, to - maxLineLength - 2)
+        var last = to - 1
+        while last >= reach && base.load(fromByteOffset: last, as: UInt8.self) != 0 { last -= 1 }
+        return last >= reach ? last : nil
     }
 
     /// How far into `from..<to` its first NUL byte lies, if it holds one (`memchr`).
