@@ -56,10 +56,10 @@ final class ReadStage: @unchecked Sendable {
         static let currencyKinds = 16
 
         mutating func notePurchase(currency: String) {
-            let code = currency[...].trimming(\.isWhitespace).uppercased()
+            let code = String(currency[...].trimming(\.isWhitespace).uppercased().prefix(12))
             guard !code.isEmpty else { return }
             let known = purchaseCurrencies[code] != nil || purchaseCurrencies.count < Self.currencyKinds
-            purchaseCurrencies[known ? String(code.prefix(12)) : "other", default: 0] += 1
+            purchaseCurrencies[known ? code : "other", default: 0] += 1
         }
         /// Why an input could not be opened for want of descriptors, when one could not: the
         /// run stops (exit 3; until 2026-12-05 it went on without the file, exit 2, as if the
@@ -445,7 +445,7 @@ final class ReadStage: @unchecked Sendable {
                     continue
                 }
                 filter.withoutRelayAgent(&record)
-                if let placeholder = Self.withoutPlaceholderIDs(&record) {
+                if let placeholder = IdentityRule.withoutPlaceholders(&record) {
                     tally.placeholderIDs.note(first: "\(files[index].path) line \(number), \(placeholder)")
                 }
                 if let (reason, detail) = IdentityRule.violation(record) {
@@ -541,7 +541,7 @@ final class ReadStage: @unchecked Sendable {
         return true
     }
 
-    /// Clears a page view's id that is a placeholder (`Identifier.isPlaceholder`), counting it.
+    /// Clears a page view's id, a placeholder (`Identifier.isPlaceholder`), counting it.
     private func notePlaceholder(_ id: inout UnsafeBufferPointer<UInt8>?, _ name: String, line: Int) {
         guard let given = id else { return }
         tally.placeholderIDs.note(first: "\(files[fileIndex].path) line \(line), \(name) \"\(String(decoding: given, as: UTF8.self))\"")
@@ -556,22 +556,6 @@ final class ReadStage: @unchecked Sendable {
         if !reject.reason.isDamage { tally.files[index].rejected += 1 }
         guard let rejects, tally.rejectFailure == nil else { return }
         do throws(SinkError) { try rejects.write(reject) } catch { tally.rejectFailure = error }
-    }
-
-    /// Clears the ids of `record` that are placeholders (`Identifier.isPlaceholder`), and
-    /// names the first as a warning quotes it; nil when there was none.
-    static func withoutPlaceholderIDs(_ record: inout Record) -> String? {
-        var first: String?
-        func clear(_ id: inout String?, _ name: String) {
-            guard let given = id, Identifier.isPlaceholder(given) else { return }
-            if first == nil { first = "\(name) \"\(given)\"" }
-            id = nil
-        }
-        clear(&record.eventID, "event_id")
-        clear(&record.sessionID, record.origin == .client ? "session_id" : "session cookie")
-        clear(&record.visitorID, record.origin == .client ? "anonymous_id" : "visitor cookie")
-        clear(&record.userID, "user_id")
-        return first
     }
 
     /// funnel's event names, lower case, by that spelling.

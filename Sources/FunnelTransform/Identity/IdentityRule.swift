@@ -3,6 +3,24 @@ import FunnelCore
 /// Checks a record's identity before it is kept (SPEC 4 and 11): ids from input must be valid,
 /// and a record must carry something to know its visitor by.
 public enum IdentityRule {
+    /// Clears the ids of `record` that are placeholders (`Identifier.isPlaceholder`): each is
+    /// every such client's, and read as no id before `violation` asks what is left; names the
+    /// first as a warning quotes it, nil when there was none. (A page view's cookies are asked
+    /// on their bytes by the read stage, which counts them.)
+    public static func withoutPlaceholders(_ record: inout Record) -> String? {
+        var first: String?
+        func clear(_ id: inout String?, _ name: String) {
+            guard let given = id, Identifier.isPlaceholder(given) else { return }
+            if first == nil { first = "\(name) \"\(given)\"" }
+            id = nil
+        }
+        clear(&record.eventID, "event_id")
+        clear(&record.sessionID, record.origin == .client ? "session_id" : "session cookie")
+        clear(&record.visitorID, record.origin == .client ? "anonymous_id" : "visitor cookie")
+        clear(&record.userID, "user_id")
+        return first
+    }
+
     /// The reason to reject the record, or nil when its identity is usable.
     public static func violation(_ record: Record) -> (RejectReason, String)? {
         if let id = record.sessionID, !Identifier.isValid(id) {
