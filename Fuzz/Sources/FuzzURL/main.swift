@@ -17,7 +17,7 @@ fuzz { input in
     precondition(URLParts.host(of: text) == parsed.host, "host(of:) differs from the whole parse's host")
     // The host field's name, without its port or root dot (`hostFieldRange`), lower-cased
     // (rv76e: compared with the whole text lower-cased, which every input with a `:` failed).
-    let name = text.utf8.withContiguousStorageIfAvailable { String(decoding: $0[URLParts.hostFieldRange($0)], as: UTF8.self) }
-        ?? { var copy = text; return copy.withUTF8 { String(decoding: $0[URLParts.hostFieldRange($0)], as: UTF8.self) } }()
+    var copy = text
+    let name = copy.withUTF8 { String(decoding: $0[URLParts.hostFieldRange($0)], as: UTF8.self) }
     precondition(URLParts.lowercasedHost(text) == name.lowercased(), "lowercasedHost differs from lowercased()")
 }
