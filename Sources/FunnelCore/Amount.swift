@@ -30,7 +30,8 @@ public struct Amount: Sendable, Hashable, Comparable, CustomStringConvertible {
         return remainder >= divisor - half ? quotient + 1 : quotient
     }
 
-    /// Parses the text of a JSON number (`25`, `12.50`, `-3`, `1e2`, `1.704067205123E12`); nil
+    /// Parses the text of a JSON number (`25`, `12.50`, `-3`, `1e2`, `1.704067205123E12`, and a
+    /// leading `+` as text may carry it); nil
     /// when it is not a number or does not fit in 9.2e12 units. Digits past the sixth decimal
     /// of the value (after its exponent) are rounded by the first of them. Until 2026-12-05
     /// digits past the sixth after the point were dropped before the exponent was applied:
@@ -42,6 +43,10 @@ public struct Amount: Sendable, Hashable, Comparable, CustomStringConvertible {
         var negative = false
         if index < bytes.endIndex, bytes[index] == UInt8(ascii: "-") {
             negative = true
+            bytes.formIndex(after: &index)
+        } else if index < bytes.endIndex, bytes[index] == UInt8(ascii: "+") {
+            // No JSON number, but a value given as text (`"value": "+5"`) may carry it, as
+            // JavaScript's `Number("+5")` does (rv76d: it was no amount while `"5."` was).
             bytes.formIndex(after: &index)
         }
         let integerStart = index

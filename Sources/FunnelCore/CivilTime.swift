@@ -67,7 +67,8 @@ public enum CivilTime {
     }
 
     /// `YYYY-MM-DDTHH:MM[:SS[.fff]][ ][Z|UTC|GMT|±HH:MM|±HHMM]`; a space may stand for `T`.
-    /// An ISO string without an offset is taken as UTC. Nil when the text is not such a date.
+    /// An ISO string without an offset is taken as UTC; `24:00:00` (or `24:00`) is the next
+    /// day's midnight. Nil when the text is not such a date.
     /// Since 2026-12-06 also without seconds (`2024-03-01T12:00Z`), with a space before the
     /// zone (`12:00:00 +01:00`) and with `UTC`/`GMT` for the zone (`2024-03-01 12:00:00 UTC`,
     /// as BigQuery and warehouse exports write it): each was a `bad_timestamp` (a review).
@@ -99,6 +100,13 @@ public enum CivilTime {
         // One space before a zone, never at the end.
         if index + 1 < b.count, b[index] == 0x20 { index += 1 }
         guard let (offset, end) = zone(b, at: index), end == b.count else { return nil }
+        // `24:00:00` is the end of a day, the next day's midnight (ISO 8601; JavaScript's
+        // `Date` and exporters built on it read it so): rv76d found it a `bad_timestamp`.
+        if hour == 24 && minute == 0 && second == 0 && millisecond == 0 {
+            guard let midnight = millis(year: year, month: month, day: day, hour: 0, minute: 0, second: 0, offsetMinutes: offset),
+                  midnight + 86_400_000 < latestMillis else { return nil }
+            return midnight + 86_400_000
+        }
         return millis(year: year, month: month, day: day, hour: hour, minute: minute, second: second,
                       millisecond: millisecond, offsetMinutes: offset)
     }

@@ -7,7 +7,14 @@ struct AmountTests {
         #expect(Amount(jsonNumber: Array(input.utf8))?.description == expected)
     }
 
-    @Test(arguments: ["", "-", "abc", "1.2.3", "1e", "99999999999999999999", "1e400", "9223372036854.7758075", "-9223372036854.77580751"])
+    /// A value given as text may carry a plus sign, as JavaScript's `Number("+5")` reads it
+    /// (rv76d: `"+5"` was no amount while `"5."` was); one sign only.
+    @Test(arguments: [("+5", "5"), ("+12.50", "12.5"), ("+.5", "0.5"), ("+1e2", "100")])
+    func readsALeadingPlus(input: String, expected: String) {
+        #expect(Amount(jsonNumber: Array(input.utf8))?.description == expected)
+    }
+
+    @Test(arguments: ["", "-", "+", "+-5", "-+5", "++5", "abc", "1.2.3", "1e", "99999999999999999999", "1e400", "9223372036854.7758075", "-9223372036854.77580751"])
     func rejectsNonNumbers(input: String) {
         #expect(Amount(jsonNumber: Array(input.utf8)) == nil)
     }

@@ -75,6 +75,19 @@ struct TimeParserTests {
         #expect(mismatches.isEmpty, "\(mismatches.prefix(5))")
     }
 
+    /// `24:00:00` ends a day: it is the next day's midnight, as JavaScript's `Date` reads it
+    /// (rv76d: a `bad_timestamp`); any time past it is no time.
+    @Test func theEndOfADayIsTheNextMidnight() {
+        func iso(_ text: String) -> Int64? { Array(text.utf8).withUnsafeBufferPointer { CivilTime.parseISO8601($0) } }
+        #expect(iso("2024-03-01T24:00:00Z") != nil)
+        #expect(iso("2024-03-01T24:00:00Z") == iso("2024-03-02T00:00:00Z"))
+        #expect(iso("2024-12-31T24:00Z") == iso("2025-01-01T00:00:00Z"))
+        #expect(iso("2024-02-29 24:00:00.000 +01:00") == iso("2024-03-01T00:00:00+01:00"))
+        for past in ["2024-03-01T24:00:01Z", "2024-03-01T24:01:00Z", "2024-03-01T24:00:00.001Z", "2024-03-01T25:00:00Z", "2024-02-30T24:00:00Z"] {
+            #expect(iso(past) == nil, "\(past)")
+        }
+    }
+
     /// A memo of the last day gives what a fresh parse gives, for each text of a sequence
     /// that stays on one day, changes its time, its day, its zone, breaks in the time only,
     /// and reaches the edges of the range a time may have.
