@@ -12,12 +12,20 @@ public struct SinkError: Error, CustomStringConvertible, Sendable {
     /// (rv70b: `NOPERM` was found in the text).
     public var redisRefusal: String?
 
+    /// Whether Redis refused the command itself: for want of permission (`NOPERM`), or as a
+    /// command it does not know (`rename-command` in redis.conf renames or disables one). An
+    /// optional step (the history's key filter's `INFO` and `SCAN`, `HSCAN`, `MGET`, `MSET`)
+    /// is then done without it; rv76b: a renamed `INFO` or `SCAN` failed the history, where
+    /// an ACL's refusal of the same command turned the step off.
+    public var commandUnavailable = false
+
     public init(_ message: String) { self.message = message }
 
     /// A failure whose cause is Redis's error `reply` (its first word is its code).
     public init(_ message: String, redisReply reply: String) {
         self.message = message
         redisRefusal = String(reply.prefix { $0 != " " })
+        commandUnavailable = redisRefusal == "NOPERM" || RedisError.isUnknownCommand(reply)
     }
 
     public var description: String { message }

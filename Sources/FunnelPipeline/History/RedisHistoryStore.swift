@@ -152,7 +152,7 @@ public final class RedisHistoryStore: HistoryStore {
             }
             filter = loaded
             return loaded!
-        } catch where error.redisRefusal == "NOPERM" {
+        } catch where error.commandUnavailable {
             filterRefused = true
             return KeyFilter.everything
         }
@@ -314,7 +314,7 @@ public final class RedisHistoryStore: HistoryStore {
                 } while cursor != b("0")
                 hscanAllowed = true
                 return scan.found
-            } catch where error.redisRefusal == "NOPERM" {
+            } catch where error.commandUnavailable {
                 hscanAllowed = false
             }
         }
@@ -385,7 +385,7 @@ public final class RedisHistoryStore: HistoryStore {
                     }
                     for (visitor, item) in zip(batch, items) { try found(visitor, item) }
                 }
-            } catch where mgetAllowed == nil && error.redisRefusal == "NOPERM" {
+            } catch where mgetAllowed == nil && error.commandUnavailable {
                 mgetAllowed = false
             }
         }
@@ -490,7 +490,7 @@ public final class RedisHistoryStore: HistoryStore {
         do throws(SinkError) {
             _ = try send([[b("MSET"), b(filterSizeKey), b("0")]])
             msetAllowed = true
-        } catch where error.redisRefusal == "NOPERM" {
+        } catch where error.commandUnavailable {
             msetAllowed = false
         }
         return msetAllowed!

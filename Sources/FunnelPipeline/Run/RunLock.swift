@@ -248,7 +248,7 @@ final class RunLock {
                 } else if reply == .integer(0) {
                     lostDuringRun = "the run lock \(name) on \(url.redacted) was gone at the run's end: Redis restarted without it (or from a snapshot older than the run), the key was deleted or evicted during the run, or it expired (24 h after it was taken) and another run may have taken it; what the run wrote may be lost or mixed with another run's: run the same command again (docs/operations.md, \"After a failed night\")"
                 }
-                if case .error(let message) = reply { throw SinkError("Redis refused: \(message)") }
+                if case .error(let message) = reply { throw SinkError("Redis refused: \(RedisError.advised(message))") }
             } catch {
                 let name = String(decoding: key, as: UTF8.self)
                 warning = "the run lock \(name) on \(url.redacted) could not be released (\(error.message)); a run on this host takes it over, one on another host is refused until it expires (24 h after it was taken) or the key is deleted"

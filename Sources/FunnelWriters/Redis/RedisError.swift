@@ -70,6 +70,8 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
         case "NOREPLICAS": return "; Redis has fewer replicas in step than its min-replicas-to-write: bring them back or lower it, then run the same command again"
         case "ERR" where reply.contains("max number of clients"):
             return "; Redis is at its maxclients: a run holds up to 4 connections at once; raise maxclients, then run the same command again"
+        case "ERR" where isUnknownCommand(reply):
+            return "; this Redis does not know the command: redis.conf's rename-command renamed or disabled it; give funnel a Redis (or a user) with the commands it uses (README.md, the ACL SETUSER line)"
         default: return ""
         }
     }
@@ -89,8 +91,19 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { message }
 
-    /// A server message without its final period, to be embedded in a longer sentence.
+    /// A server message without its final period, to be embedded in a longer sentence, and
+    /// without the arguments an unknown command's refusal quotes (`, with args beginning
+    /// with: ...`: rv76b found the run lock's whole release script in a warning).
     public static func clause(_ text: String) -> String {
-        text.hasSuffix(".") ? String(text.dropLast()) : text
+        var text = Substring(text)
+        if let arguments = text.firstRange(of: ", with args beginning with") { text = text[..<arguments.lowerBound] }
+        return String(text.hasSuffix(".") ? text.dropLast() : text)
+    }
+
+    /// Whether `reply` is Redis's refusal of a command it does not know (`ERR unknown
+    /// command 'SCAN', with args beginning with: ...`), one redis.conf's `rename-command`
+    /// renamed or disabled.
+    public static func isUnknownCommand(_ reply: String) -> Bool {
+        reply.hasPrefix("ERR unknown command")
     }
 }
