@@ -19,6 +19,11 @@ public struct SinkError: Error, CustomStringConvertible, Sendable {
     /// an ACL's refusal of the same command turned the step off.
     public var commandUnavailable = false
 
+    /// The failure is a damaged history (SQLite's "file is not a database", "database disk
+    /// image is malformed"): a re-run cannot mend it, so the run exits 1, not 3, wherever it
+    /// was met (rv77a: met while reading, it was exit 3, which operations.md says to re-run).
+    public var historyDamaged = false
+
     public init(_ message: String) { self.message = message }
 
     /// A failure whose cause is Redis's error `reply` (its first word is its code).
@@ -29,6 +34,10 @@ public struct SinkError: Error, CustomStringConvertible, Sendable {
     }
 
     public var description: String { message }
+
+    /// The exit status of a run this failure stopped: 3, the sink's, but for a damaged history
+    /// (`historyDamaged`), 1.
+    public var runExitCode: Int32 { historyDamaged ? 1 : 3 }
 
     /// What a message says to do when the disk is full (a file's ENOSPC or EDQUOT, the
     /// history's SQLITE_FULL): a file not written whole leaves the old one under its name, and

@@ -397,7 +397,9 @@ final class SQLiteDatabase {
     private var label: String { path.isEmpty ? "temporary database" : "history database \(path)" }
 
     func failure(_ what: String) -> SinkError {
-        SinkError("\(label): \(what): \(String(cString: sqlite3_errmsg(db)))\(fullHint)")
+        var error = SinkError("\(label): \(what): \(String(cString: sqlite3_errmsg(db)))\(fullHint)")
+        error.historyDamaged = !path.isEmpty && [SQLITE_NOTADB, SQLITE_CORRUPT].contains(sqlite3_errcode(db) & 0xFF)
+        return error
     }
 
     /// `SinkError.fullDiskHint` when the last error was SQLITE_FULL (a failed transaction is

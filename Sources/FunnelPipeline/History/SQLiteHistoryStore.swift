@@ -59,13 +59,39 @@ public final class SQLiteHistoryStore: HistoryStore {
             CREATE TABLE IF NOT EXISTS key_filter (id INTEGER PRIMARY KEY CHECK (id = 1), records TEXT NOT NULL, data BLOB NOT NULL, manifest_token TEXT);
             CREATE TABLE IF NOT EXISTS build_settings (id INTEGER PRIMARY KEY CHECK (id = 1), settings TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS rebuild_note (id INTEGER PRIMARY KEY CHECK (id = 1), note TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY CHECK (id = 1), committed INTEGER NOT NULL);
             DROP TABLE IF EXISTS group_visitor;
             """)
         try Self.indexRecordsByGroup(db)
         try Self.migrateVisitorTables(db)
         if try !Self.hasManifestToken(db) { try db.execute("ALTER TABLE key_filter ADD COLUMN manifest_token TEXT") }
         filter = try Self.loadFilter(db, maximumBytes: keyFilterBytes)
+        storedGeneration = try Self.storedGeneration(db)
         writeback = path.isEmpty ? nil : PathWriteback(path: path)
+    }
+
+    /// How many runs committed into this history when it was opened: 0 for a new or emptied
+    /// file, or one whose runs were all of versions before 2026-12-06's night (`runs` table).
+    /// The output folder keeps the number its last run left (`CommittedRunsFile`, as for a
+    /// Redis history): a history put back from an older copy, emptied or replaced holds
+    /// fewer, and a run over it is refused (rv77a: such a history was taken at its word,
+    /// exit 0, the days since the copy lost and returning visitors built without them).
+    public let storedGeneration: Int64
+    /// The number the run's commit stored (`storedGeneration` + 1), once it has.
+    public private(set) var committedGeneration: Int64?
+
+    private static func storedGeneration(_ db: SQLiteDatabase) throws(SinkError) -> Int64 {
+        try db.scalar("SELECT coalesce((SELECT committed FROM runs WHERE id = 1), 0)")
+    }
+
+    /// The count of committed runs of the history in `folder` (`storedGeneration`); nil when
+    /// there is none (a folder without a history file), 0 when it holds no count.
+    static func storedGeneration(inFolder folder: String) throws(SinkError) -> Int64? {
+        let path = folder + "/" + fileName
+        guard access(path, F_OK) == 0 else { return nil }
+        let db = try SQLiteDatabase(path: path, create: false)
+        guard try db.scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'runs'") == 1 else { return 0 }
+        return try storedGeneration(db)
     }
 
     /// Creates the records' index on the group unless an index leading with the group already
@@ -400,7 +426,9 @@ public final class SQLiteHistoryStore: HistoryStore {
         _ = try db.withBlob(table: "key_filter", column: "data", rowid: 1, writable: true) { blob throws(SinkError) in
             try blob.write(pieces: filter.forEachEncodedPiece)
         }
+        try db.run("INSERT OR REPLACE INTO runs (id, committed) VALUES (1, ?1)", [.integer(storedGeneration + 1)])
         writeback?.start(force: true)
         try db.commit()
+        committedGeneration = storedGeneration + 1
     }
 }

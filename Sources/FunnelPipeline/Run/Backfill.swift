@@ -152,6 +152,17 @@ public struct Backfill {
                 report("warning: the staging database \(stagingURL.db) holds less than this rebuild loaded into it (\(stored) of its \(rebuilt) days' runs: restarted or flushed): the rebuild starts again from its first day\n")
             }
         }
+        // So does a flat-file rebuild whose staging folder's history holds fewer runs than the
+        // rebuild committed into it (emptied, deleted, put back): resumed, it switched in a
+        // rebuild without its first days, exit 0 (rv77a).
+        if let stagingFolder, stagingURL == nil, !options.dryRun,
+           let rebuilt = CommittedRunsFile.read(stagingFolder + "/" + CommittedRunsFile.name(dayOptions.manifestFile), of: CommittedRunsFile.sqliteIdentity) {
+            let stored = ((try? SQLiteHistoryStore.storedGeneration(inFolder: stagingFolder)) ?? nil) ?? 0
+            if stored < rebuilt {
+                stagingLost = true
+                report("warning: the history in \(stagingFolder) holds fewer runs than this rebuild committed into it (\(stored) of its \(rebuilt) days' runs: emptied, deleted or put back from a copy): the rebuild starts again from its first day\n")
+            }
+        }
         if let other = Self.stateKey(in: statePath) {
             let (otherKey, otherServer) = Self.split(stateKey: other)
             // A state that names no server (written before 2026-12-06, or when `INFO` was

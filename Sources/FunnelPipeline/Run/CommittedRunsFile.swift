@@ -4,12 +4,18 @@ import FunnelWriters
 /// The output folder's count of committed runs of each Redis history its runs loaded
 /// (`manifest.ndjson.generation`: a line `COUNT<TAB>redis://host:port/db PREFIX` per history),
 /// against which a run finds a Redis that lost nights it had loaded (restarted empty, from an
-/// older snapshot, flushed). Moved out of `Runner`, whose static helpers it was (rv70b).
+/// older snapshot, flushed); and of its own SQLite history (`COUNT<TAB>sqlite
+/// funnel-history.sqlite`), against which it finds one put back from an older copy, emptied or
+/// replaced. Moved out of `Runner`, whose static helpers it was (rv70b).
 enum CommittedRunsFile {
     /// The file beside a manifest that keeps the count of committed runs of the Redis history
     /// its runs loaded (`RedisHistoryStore.storedGeneration`): `manifest.ndjson.generation`,
     /// a Redis rebuild's `manifest.rebuild.ndjson.generation`.
     static func name(_ manifestFile: String) -> String { manifestFile + ".generation" }
+
+    /// The line of a flat-file sink's history, `funnel-history.sqlite` in the same folder
+    /// (since 2026-12-06's night; rv77a).
+    static let sqliteIdentity = "sqlite " + SQLiteHistoryStore.fileName
 
     /// Which Redis history a count is of: the server and database (without credentials) and
     /// the key prefix. Pipelines of other prefixes or databases may share an output folder;

@@ -177,7 +177,11 @@ public struct Runner {
         if !options.dryRun {
             do {
                 rejects = try RejectWriter(folder: output)
-                if sinkKind != .redis { history = try SQLiteHistoryStore(folder: output, keyFilterBytes: pipeline.keyFilterBytes) }
+                if sinkKind != .redis {
+                    let sqlite = try SQLiteHistoryStore(folder: output, keyFilterBytes: pipeline.keyFilterBytes)
+                    try Self.refuseHistoryBehind(sqlite, folder: output, manifestFile: options.manifestFile)
+                    history = sqlite
+                }
                 switch sinkKind {
                 case .ndjson, .csv, .resp:
                     let (writer, path) = try Self.flatWriter(sinkKind, pipeline: pipeline, folder: output, gzip: gzip)
@@ -221,7 +225,7 @@ public struct Runner {
                     // in Redis, and files the folder's runs kept records of: said, as the
                     // upgrade's first night cannot tell a Redis that lost those runs (rv73c:
                     // exit 0, returning visitors built without their past).
-                    if loadedBefore == nil, stored == 0, case let read = manifest.entries.values.filter({ ($0.kept ?? 1) > 0 }).count, read > 0 {
+                    if loadedBefore == nil, stored == 0, case let read = Manifest.filesKept(folder: output, file: options.manifestFile), read > 0 {
                         summary.warnings.append("the output folder's manifest lists \(read) \(read == 1 ? "file" : "files") whose records earlier runs kept, and Redis at \(url.redacted) holds no funnel history: if those runs loaded this Redis (a version before 2026-12-06 kept no count of them), it lost them, and this night's returning visitors are built without their past: reprocess the days loaded, funnel backfill PIPELINE --from FIRST --to LAST --rebuild; if they loaded another sink or server, nothing is wrong (docs/operations.md, \"Upgrading funnel\")")
                     }
                     if let loaded = loadedBefore, loaded > stored {
@@ -399,7 +403,7 @@ public struct Runner {
                 summary.cutShortBySink = true
                 summary.unconfirmedSessions = redis.batchSize
             }
-            summary.exitStatus = .sinkFailure
+            summary.exitStatus = ExitStatus(rawValue: failure.runExitCode) ?? .sinkFailure
             summary.seconds = Self.now() - started
             return summary
         }
@@ -480,7 +484,7 @@ public struct Runner {
             }
         } catch {
             summary.problems.append(error.message)
-            summary.exitStatus = .sinkFailure
+            summary.exitStatus = ExitStatus(rawValue: error.runExitCode) ?? .sinkFailure
             // A flat-file sink's sessions are written when its file goes in place: a run that
             // failed before wrote none (rv70d: "4506 written" beside the previous file).
             if !outputsInPlace && !(sink is RedisSessionWriter) {
@@ -503,8 +507,29 @@ public struct Runner {
                 summary.warnings.append("cannot write \(path) (\(failure)): a Redis that loses this run's data is not told by the next run")
             }
         }
+        // After the commit: a run stopped in between leaves the folder's number behind the
+        // history's, which is no refusal, and the next run writes it.
+        if let committed = (history as? SQLiteHistoryStore)?.committedGeneration {
+            let path = output + "/" + CommittedRunsFile.name(options.manifestFile)
+            if let failure = CommittedRunsFile.write(committed, of: CommittedRunsFile.sqliteIdentity, to: path) {
+                summary.warnings.append("cannot write \(path) (\(failure)): a history put back from an older copy is not told by the next run")
+            }
+        }
         summary.seconds = Self.now() - started
         return summary
+    }
+
+    /// Refuses a flat-file history holding fewer committed runs than the output folder's runs
+    /// committed into it (`CommittedRunsFile`): put back from an older copy (operations.md's
+    /// own advice, followed for the history alone), emptied by a failed copy or a crash, or
+    /// deleted and made anew. A run over it would build returning visitors without the days
+    /// since and leave those days out of every later export, exit 0 (rv77a). Nothing has been
+    /// read or written when it is refused (exit 1, as a history that cannot be opened).
+    static func refuseHistoryBehind(_ history: SQLiteHistoryStore, folder: String, manifestFile: String) throws(PipelineError) {
+        let countPath = folder + "/" + CommittedRunsFile.name(manifestFile)
+        guard let committed = CommittedRunsFile.read(countPath, of: CommittedRunsFile.sqliteIdentity), committed > history.storedGeneration else { return }
+        let path = folder + "/" + SQLiteHistoryStore.fileName
+        throw PipelineError("history database \(path) holds fewer runs than this folder's runs committed into it (\(history.storedGeneration) of \(committed)): it was put back from an older copy, emptied or replaced, and the days of the runs since are missing from it; nothing was read or written. What to do: put back the whole output folder from one copy (the history with \(manifestFile) and \(CommittedRunsFile.name(manifestFile))) and run the days since that copy again; or move the output folder aside and rebuild every day it held, funnel backfill PIPELINE --from FIRST --to LAST --rebuild; or, to go on without the missing days, delete the line '\(CommittedRunsFile.sqliteIdentity)' of \(countPath) (docs/operations.md, \"After a failed night\")")
     }
 
     /// Removes the sessions files of other forms than `own` (another sink kind's, or the same
