@@ -22,6 +22,12 @@ public struct InputError: Error, CustomStringConvertible, Sendable {
         }
     }
 
+    /// An input refused for what it is (`reason`, "it is a FIFO (a pipe), not a file").
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+        outOfDescriptors = false
+    }
 
     public var description: String { "cannot read input \(path): \(reason)" }
 }

@@ -84,8 +84,8 @@ public final class InputStream {
     nonisolated(unsafe) private static var standardInput: InputStream?
 
     /// A stream on `path`; for `-`, the process's one stream on stdin.
-    public static func opening(_ path: String, bufferSize: Int = 1 << 18) throws(InputError) -> InputStream {
-        guard path == "-" else { return try InputStream(path: path, bufferSize: bufferSize) }
+    public static func opening(_ path: String, bufferSize: Int = 1 << 18, regularOnly: Bool = false) throws(InputError) -> InputStream {
+        guard path == "-" else { return try InputStream(path: path, bufferSize: bufferSize, regularOnly: regularOnly) }
         if let standardInput { return standardInput }
         let stream = try InputStream(path: "-")
         standardInput = stream
@@ -99,19 +99,30 @@ public final class InputStream {
         replayStart = 0
     }
 
-    public init(path: String, bufferSize: Int = 1 << 18) throws(InputError) {
+    /// `regularOnly`: the path was a regular file when the run listed it, and must still be
+    /// one: it is opened without waiting (a FIFO put in its place since hung the run in `open`
+    /// for good: rv77b) and refused if it is not. Without it a FIFO is read (`--input
+    /// <(zcat ...)`), as before.
+    public init(path: String, bufferSize: Int = 1 << 18, regularOnly: Bool = false) throws(InputError) {
         name = path
         if path == "-" {
             fd = 0
             ownsFD = false
         } else {
-            let opened = open(path, O_RDONLY | O_CLOEXEC)
+            let opened = open(path, O_RDONLY | O_CLOEXEC | (regularOnly ? O_NONBLOCK : 0))
             guard opened >= 0 else { throw InputError(path: path, errno: errno) }
             var info = stat()
-            if fstat(opened, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
+            let kind = fstat(opened, &info) == 0 ? info.st_mode & S_IFMT : S_IFREG
+            if kind == S_IFDIR || (regularOnly && kind != S_IFREG) {
                 close(opened)
-                throw InputError(path: path, errno: EISDIR)
+                switch info.st_mode & S_IFMT {
+                case S_IFDIR: throw InputError(path: path, errno: EISDIR)
+                case S_IFIFO: throw InputError(path: path, reason: "it is a FIFO (a pipe), not a file")
+                case S_IFSOCK: throw InputError(path: path, reason: "it is a socket, not a file")
+                default: throw InputError(path: path, reason: "it is a device, not a file")
+                }
             }
+            if regularOnly { _ = fcntl(opened, F_SETFL, fcntl(opened, F_GETFL) & ~O_NONBLOCK) }
             fd = opened
             ownsFD = true
         }

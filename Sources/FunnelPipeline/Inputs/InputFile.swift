@@ -28,6 +28,11 @@ public struct InputFile: Sendable {
     /// is then not opened (a FIFO without a writer would wait for ever) but reported as
     /// unreadable.
     public var notRegular: String?
+    /// Matched by a path pattern and a regular file (or a folder) when the run listed it: it is
+    /// opened without waiting and refused if it is no longer a file (rv77b: a FIFO put in a
+    /// late file's place hung the run in `open` for good). A FIFO given as `--input` (a
+    /// process substitution) is read, as before.
+    public var listedRegular = false
 
     /// What names the file in the manifest (`Manifest.key`): its path resolved when the run
     /// listed it, before reading (a link switched during the run does not move the reading

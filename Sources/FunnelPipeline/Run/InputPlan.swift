@@ -161,6 +161,7 @@ enum InputPlan {
                         if isRepeat(path, looked?.identity) { continue }
                         var file = InputFile(path: path, source: source)
                         file.notRegular = looked?.notRegular
+                        file.listedRegular = looked != nil && looked?.notRegular == nil
                         file.sourceIndex = sourceIndex
                         file.patternIndex = patternIndex
                         file.day = positionDay?.number

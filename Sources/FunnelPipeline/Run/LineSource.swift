@@ -139,7 +139,7 @@ struct LineSource {
                 return nil
             }
             do {
-                let stream = try InputStream.opening(file.path, bufferSize: smallBuffers ? 1 << 16 : 1 << 18)
+                let stream = try InputStream.opening(file.path, bufferSize: smallBuffers ? 1 << 16 : 1 << 18, regularOnly: file.listedRegular)
                 stream.contentPrefixLength = previousContentBytes
                 self.stream = stream
                 reader = LineReader(stream: stream, maxLineLength: maxLineLength, chunkSize: smallBuffers ? 1 << 17 : 1 << 20)

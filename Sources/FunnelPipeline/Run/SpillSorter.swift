@@ -101,8 +101,16 @@ final class SpillSorter {
     private func makeRoom(_ length: Int) throws(SinkError) {
         if arenaUsed > 0 && arenaUsed + length > memoryBytes { try spill() }
         if arenaUsed + length > arena.count {
-            // Doubled up to the bound (a larger record gets room of its own size).
-            let larger = UnsafeMutableRawBufferPointer.allocate(byteCount: max(arenaUsed + length, min(arena.count * 2, memoryBytes)), alignment: 16)
+            // Doubled up to the bound (a larger record gets room of its own size). Through
+            // `malloc`, whose failure is told: under an address-space limit a little below a
+            // run's need, Swift's allocation trapped here at the run's end (rv77b: status 134
+            // and a crash dump where operations.md promises exit 3 and what was missing).
+            // `deallocate` frees it as it frees Swift's own (`free`, alignment 16).
+            let size = max(arenaUsed + length, min(arena.count * 2, memoryBytes))
+            guard let raw = malloc(size) else {
+                throw SinkError("the run's scratch could not have \(size >> 10) KiB more memory: the run needs more memory or address space (ulimit -v); raise it and run the same days again")
+            }
+            let larger = UnsafeMutableRawBufferPointer(start: raw, count: size)
             larger.copyMemory(from: UnsafeRawBufferPointer(rebasing: arena[0..<arenaUsed]))
             arena.deallocate()
             arena = larger

@@ -1,4 +1,5 @@
 import FunnelCore
+import FunnelTestSupport
 @testable import FunnelPipeline
 import Testing
 
@@ -34,5 +35,31 @@ struct PositionNameTests {
         let names = ["in/a/zz.ndjson", "in/b/aa.ndjson"].map { PathTemplate.positionName(of: $0, filled: "in/*/*.ndjson") }
         let prefixes = names.map { RecordPosition.prefix(source: 0, pattern: 0, day: nil, name: $0) }
         #expect(prefixes == prefixes.sorted())
+    }
+
+    /// A file a path pattern matched is listed as a regular file, and opened as one that must
+    /// still be (`InputStream`'s `regularOnly`); a file given as `--input` is not (a FIFO there
+    /// is read: a process substitution).
+    @Test func patternFilesAreListedAsRegularAndGivenOnesNot() throws {
+        let folder = TestFiles.temporaryFolder("listed-regular")
+        defer { TestFiles.remove(folder) }
+        TestFiles.write(folder + "/events-2024-03-01.ndjson", "{}\n")
+        TestFiles.write(folder + "/pipeline.yaml", """
+            sources:
+              - kind: ndjson
+                paths: ["events-{date}.ndjson"]
+            sink:
+              kind: ndjson
+              output: out
+            """)
+        let pipeline = try PipelineLoader.load(path: folder + "/pipeline.yaml")
+        var options = RunOptions()
+        options.days = [try Day(parsing: "2024-03-01")]
+        let listed = try InputPlan.files(pipeline: pipeline, options: options).files
+        #expect(listed.map(\.listedRegular) == [true], "\(listed.map(\.path))")
+        options.days = []
+        options.inputs = [folder + "/events-2024-03-01.ndjson"]
+        let given = try InputPlan.files(pipeline: pipeline, options: options).files
+        #expect(given.count == 1 && given.allSatisfy { !$0.listedRegular })
     }
 }

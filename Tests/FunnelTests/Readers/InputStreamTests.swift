@@ -1,4 +1,5 @@
 import CZlib
+import Foundation
 import FunnelReaders
 import FunnelTestSupport
 import Testing
@@ -159,6 +160,43 @@ struct InputStreamTests {
         #expect(symlink(folder + "/gone.log.gz", folder + "/a.log.gz") == 0)
         #expect { try InputStream(path: folder + "/a.log.gz") } throws: { error in
             "\(error)" == "cannot read input \(folder)/a.log.gz: it is a symbolic link to \(folder)/gone.log.gz, which leads to no file"
+        }
+    }
+
+    /// A FIFO or a device in the place of a file the run listed as regular is refused at once,
+    /// as the listing refuses one (rv77b: a FIFO put where a late file of the day had been,
+    /// after the run listed it, hung the run in `open` for good). Opened on a thread of its
+    /// own, so that a hang is a failure here, not a hung test run; a regular file still reads.
+    /// (A FIFO given as `--input` is read: StopSignalTests feed one.)
+    @Test func aFIFOOrADeviceIsRefusedWithoutWaiting() throws {
+        let folder = TestFiles.temporaryFolder("input-fifo")
+        defer { TestFiles.remove(folder) }
+        #expect(mkfifo(folder + "/late.log.gz", 0o644) == 0)
+        for (path, what) in [(folder + "/late.log.gz", "a FIFO (a pipe)"), ("/dev/null", "a device")] {
+            let said = Said()
+            let done = DispatchSemaphore(value: 0)
+            Thread.detachNewThread {
+                do {
+                    _ = try InputStream(path: path, regularOnly: true)
+                    said.text = "opened"
+                } catch {
+                    said.text = "\(error)"
+                }
+                done.signal()
+            }
+            #expect(done.wait(timeout: .now() + 5) == .success, "\(path): open waited")
+            #expect(said.text == "cannot read input \(path): it is \(what), not a file")
+        }
+        TestFiles.write(folder + "/plain.log", "a line\n")
+        #expect(try readAll(folder + "/plain.log").0 == Array("a line\n".utf8))
+    }
+
+    private final class Said: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = ""
+        var text: String {
+            get { lock.withLock { value } }
+            set { lock.withLock { value = newValue } }
         }
     }
 
