@@ -9,6 +9,10 @@ public struct PipelineError: Error, CustomStringConvertible, Sendable {
     /// With `noInput`: the patterns that matched nothing, for the failed run's summary file
     /// (`RunSummary.failed`), whose `missing_inputs` were empty until 2026-12-05.
     public var missingInputs: [String] = []
+    /// A flat-file history holding fewer runs than its folder's runs committed into it
+    /// (`Runner.refuseHistoryBehind`): a backfill stopped by it does not say to resume, which
+    /// would meet the same refusal (rv77c).
+    public var historyBehind = false
 
     public init(_ description: String, noInput: Bool = false) {
         self.description = Self.redactingPasswords(description)

@@ -278,7 +278,9 @@ public struct Backfill {
                 // Where the backfill stopped, as a day that fails with status 3 says it (a lock
                 // held by another run said only its own message; rv69b).
                 report("day \(index + 1)/\(days.count) \(day): \(error.description)\n")
-                report("stopped at \(day); run the same command again to resume from it\n")
+                report(error.historyBehind
+                       ? "stopped at \(day): the history lost runs (the problem above); run the same command again once one of its ways out is taken (resumed as it is, it meets the same refusal)\n"
+                       : "stopped at \(day); run the same command again to resume from it\n")
                 throw error
             } catch {
                 // A day without logs (a server down, a gap in an archive) is said and passed:

@@ -30,6 +30,15 @@ public enum Exporter {
         if let target = Self.resolved(folder), guarded.contains(where: { Self.resolved($0) == target }) {
             throw PipelineError("export into \(folder), the sink's own output folder, would replace the last run's files there: choose another folder with --to (default: <output>/export)")
         }
+        // A history holding fewer runs than its folder's committed into it lacks their days:
+        // refused as a run over it is (rv77c: such an export passed, exit 0, one day of three).
+        let stored: Int64
+        do throws(SinkError) {
+            stored = try SQLiteHistoryStore.storedGeneration(inFolder: historyFolder) ?? 0
+        } catch {
+            throw PipelineError("export from \(historyFolder): \(error.message)")
+        }
+        try Runner.refuseHistoryBehind(stored: stored, folder: historyFolder, manifestFile: Manifest.fileName)
         try Runner.makeFolder(folder)
         do throws(SinkError) {
             if kind == .ndjson || kind == .redis {

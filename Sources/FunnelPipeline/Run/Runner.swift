@@ -178,8 +178,15 @@ public struct Runner {
             do {
                 rejects = try RejectWriter(folder: output)
                 if sinkKind != .redis {
+                    // A history missing or empty under a folder that counts runs is refused
+                    // before it is made anew (rv77c: the refusal said nothing was written,
+                    // beside a new empty history).
+                    var info = stat()
+                    if stat(output + "/" + SQLiteHistoryStore.fileName, &info) != 0 || info.st_size == 0 {
+                        try Self.refuseHistoryBehind(stored: 0, folder: output, manifestFile: options.manifestFile)
+                    }
                     let sqlite = try SQLiteHistoryStore(folder: output, keyFilterBytes: pipeline.keyFilterBytes)
-                    try Self.refuseHistoryBehind(sqlite, folder: output, manifestFile: options.manifestFile)
+                    try Self.refuseHistoryBehind(stored: sqlite.storedGeneration, folder: output, manifestFile: options.manifestFile)
                     history = sqlite
                 }
                 switch sinkKind {
@@ -495,6 +502,16 @@ public struct Runner {
                 summary.problems.append("none of this run's files was put in place: the output folder holds the previous run's")
             }
         }
+        // After the commit: a run stopped in between leaves the folder's number behind the
+        // history's, which is no refusal, and the next run writes it. Under the lock: a run
+        // that wrote it after the release could put its count into a folder a rebuild had
+        // switched in meanwhile, and every later night was refused (rv77c).
+        if let committed = (history as? SQLiteHistoryStore)?.committedGeneration {
+            let path = output + "/" + CommittedRunsFile.name(options.manifestFile)
+            if let failure = CommittedRunsFile.write(committed, of: CommittedRunsFile.sqliteIdentity, to: path) {
+                summary.warnings.append("cannot write \(path) (\(failure)): a history put back from an older copy is not told by the next run")
+            }
+        }
         if let warning = held.lock?.release(quick: summary.exitStatus == .sinkFailure) { summary.warnings.append(warning) }
         if let lost = held.lock?.lostDuringRun {
             summary.problems.append(lost)
@@ -507,14 +524,6 @@ public struct Runner {
                 summary.warnings.append("cannot write \(path) (\(failure)): a Redis that loses this run's data is not told by the next run")
             }
         }
-        // After the commit: a run stopped in between leaves the folder's number behind the
-        // history's, which is no refusal, and the next run writes it.
-        if let committed = (history as? SQLiteHistoryStore)?.committedGeneration {
-            let path = output + "/" + CommittedRunsFile.name(options.manifestFile)
-            if let failure = CommittedRunsFile.write(committed, of: CommittedRunsFile.sqliteIdentity, to: path) {
-                summary.warnings.append("cannot write \(path) (\(failure)): a history put back from an older copy is not told by the next run")
-            }
-        }
         summary.seconds = Self.now() - started
         return summary
     }
@@ -525,11 +534,14 @@ public struct Runner {
     /// deleted and made anew. A run over it would build returning visitors without the days
     /// since and leave those days out of every later export, exit 0 (rv77a). Nothing has been
     /// read or written when it is refused (exit 1, as a history that cannot be opened).
-    static func refuseHistoryBehind(_ history: SQLiteHistoryStore, folder: String, manifestFile: String) throws(PipelineError) {
+    /// `funnel export` asks it too (rv77c: it exported what such a history held, exit 0).
+    static func refuseHistoryBehind(stored: Int64, folder: String, manifestFile: String) throws(PipelineError) {
         let countPath = folder + "/" + CommittedRunsFile.name(manifestFile)
-        guard let committed = CommittedRunsFile.read(countPath, of: CommittedRunsFile.sqliteIdentity), committed > history.storedGeneration else { return }
+        guard let committed = CommittedRunsFile.read(countPath, of: CommittedRunsFile.sqliteIdentity), committed > stored else { return }
         let path = folder + "/" + SQLiteHistoryStore.fileName
-        throw PipelineError("history database \(path) holds fewer runs than this folder's runs committed into it (\(history.storedGeneration) of \(committed)): it was put back from an older copy, emptied or replaced, and the days of the runs since are missing from it; nothing was read or written. What to do: put back the whole output folder from one copy (the history with \(manifestFile) and \(CommittedRunsFile.name(manifestFile))) and run the days since that copy again; or move the output folder aside and rebuild every day it held, funnel backfill PIPELINE --from FIRST --to LAST --rebuild; or, to go on without the missing days, delete the line '\(CommittedRunsFile.sqliteIdentity)' of \(countPath) (docs/operations.md, \"After a failed night\")")
+        var error = PipelineError("history database \(path) holds fewer runs than this folder's runs committed into it (\(stored) of \(committed)): it was put back from an older copy, emptied or replaced, and the days of the runs since are missing from it; nothing was read or written. What to do: put back the whole output folder from one copy (the history with \(manifestFile) and \(CommittedRunsFile.name(manifestFile))) and run the days since that copy again; or move the output folder aside and rebuild every day it held, funnel backfill PIPELINE --from FIRST --to LAST --rebuild; or, to go on without the missing days, delete the line '\(CommittedRunsFile.sqliteIdentity)' of \(countPath) (docs/operations.md, \"After a failed night\")")
+        error.historyBehind = true
+        throw error
     }
 
     /// Removes the sessions files of other forms than `own` (another sink kind's, or the same

@@ -46,8 +46,25 @@ struct HistoryBehindTests {
                 "\(error)".contains("holds fewer runs than this folder's runs committed into it (\(counts)): it was put back from an older copy, emptied or replaced")
                     && "\(error)".contains("delete the line '\(CommittedRunsFile.sqliteIdentity)' of \(countFile)")
             }
-            // Nothing was read or written: the last night's sessions are still there.
+            // Nothing was read or written: the last night's sessions are still there, and a
+            // missing or empty history was not made anew (rv77c).
             #expect(TestFiles.readText(folder + "/sessions.ndjson") == sessionsBefore, "\(counts)")
+            if counts.hasPrefix("0") { #expect(!TestFiles.exists(history) || TestFiles.readText(history) == "", "\(counts)") }
+            // An export of it is refused too (rv77c: it exported the one day the copy held).
+            if TestFiles.exists(history) {
+                #expect { try Exporter.export(historyFolder: folder, to: scratch + "/export") } throws: { error in
+                    "\(error)".contains("holds fewer runs than this folder's runs committed into it (\(counts))")
+                }
+            }
+            // A backfill stopped by it does not say to resume, which would be refused again.
+            var log = ""
+            var options = RunOptions()
+            options.output = folder
+            options.sink = .ndjson
+            let backfill = Backfill(pipeline: try PipelineLoader.load(path: days.folder + "/pipeline.yaml"), options: options,
+                                    days: [try Day(parsing: days.dates[2])], report: { log += $0 })
+            #expect(throws: PipelineError.self) { try backfill.run() }
+            #expect(log.contains("the history lost runs (the problem above)") && !log.contains("to resume from it"), "\(log)")
         }
         // The way out the message names: the line deleted, the run goes on from what the
         // history holds.
