@@ -80,6 +80,7 @@ public enum CivilTime {
         var index = 16
         var second = 0
         var millisecond = 0
+        var fractionZero = true
         if index < b.count, b[index] == 0x3A {
             guard let s = digits(17, 2) else { return nil }
             second = s
@@ -89,6 +90,7 @@ public enum CivilTime {
                 var scale = 100
                 var count = 0
                 while index < b.count, b[index] &- 0x30 < 10 {
+                    if b[index] != 0x30 { fractionZero = false }
                     millisecond += Int(b[index] - 0x30) * scale
                     scale /= 10
                     index += 1
@@ -102,10 +104,14 @@ public enum CivilTime {
         guard let (offset, end) = zone(b, at: index), end == b.count else { return nil }
         // `24:00:00` is the end of a day, the next day's midnight (ISO 8601; JavaScript's
         // `Date` and exporters built on it read it so): rv76d found it a `bad_timestamp`.
-        if hour == 24 && minute == 0 && second == 0 && millisecond == 0 {
-            guard let midnight = millis(year: year, month: month, day: day, hour: 0, minute: 0, second: 0, offsetMinutes: offset),
-                  midnight + 86_400_000 < latestMillis else { return nil }
-            return midnight + 86_400_000
+        // Every digit of a fraction zero (rv77d: `24:00:00.0001` passed, its fourth digit
+        // dropped), and the bounds those of the instant, the next day's (rv77d:
+        // `1989-12-31T24:00:00Z` was refused as 1989).
+        if hour == 24 && minute == 0 && second == 0 && fractionZero {
+            guard (1...12).contains(month), day >= 1, day <= daysInMonth(year: year, month: month), abs(offset) <= 18 * 60 else { return nil }
+            let result = (Int64(daysFromCivil(year: year, month: month, day: day)) + 1) * 86_400_000 - Int64(offset) * 60_000
+            guard result >= earliestMillis, result < latestMillis else { return nil }
+            return result
         }
         return millis(year: year, month: month, day: day, hour: hour, minute: minute, second: second,
                       millisecond: millisecond, offsetMinutes: offset)

@@ -74,7 +74,9 @@ public enum TimeParser {
 
     /// Epoch seconds with an optional fraction (`$msec`: `1704067200.123`), to milliseconds.
     public static func parseEpochSeconds(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
-        guard let amount = Amount(jsonNumber: b), amount.micros >= 0 else { return nil }
+        // Digits first: no server writes a sign there (rv77d: the `+` an amount may carry since
+        // 3930dfe made `+1709294400.123` a time).
+        guard let first = b.first, first &- 0x30 < 10, let amount = Amount(jsonNumber: b), amount.micros >= 0 else { return nil }
         let millis = amount.rounded(toMultiplesOf: 1000)
         guard millis >= CivilTime.earliestMillis, millis < CivilTime.latestMillis else { return nil }
         return millis

@@ -184,6 +184,24 @@ struct RedisSessionWriterTests {
         #expect(RedisError.advised("ERR unknown command 'EVAL', with args beginning with: 'if redis.call(\\'get\\', KEYS[1]) == ARGV[1] then' ")
             == "ERR unknown command 'EVAL'" + RedisError.remedy("ERR unknown command 'EVAL'"))
         #expect(RedisError.clause("NOPERM this user has no permissions.") == "NOPERM this user has no permissions")
+        #expect(RedisError.remedy("ERR Unknown Redis command called from script script: e9f69f2b, on @user_script:1.").contains("rename-command"))
+    }
+
+    /// The sent-session notes' refusal is said as every refusal is, without the ids Redis
+    /// quotes and with what to do (rv77d: a renamed `SADD` put visitor and session ids into
+    /// the cron mail).
+    @Test func theSentNotesRefusalQuotesNoIds() throws {
+        let server = try RedisServer(arguments: ["--rename-command", "SADD", "SADD_RENAMED_5"])
+        defer { server.stop() }
+        let journal = SentSessionsJournal(url: try RedisURL(server.url, environment: [:]), key: "funnel:sent",
+                                          retry: RedisRetryPolicy(maxAttempts: 1, initialDelay: .milliseconds(1), maxDelay: .milliseconds(1), maxTotalWait: .seconds(1)))
+        do {
+            try journal.add([(visitor: "visitor-secret-5", id: "session-secret-5")])
+            Issue.record("SADD was expected to be refused")
+        } catch {
+            #expect(error.message.contains("unknown command 'SADD'") && error.message.contains("rename-command"), "\(error.message)")
+            #expect(!error.message.contains("secret-5"), "\(error.message)")
+        }
     }
 
     /// A write refused for want of replicas says what to do (rv76b: Redis's words alone).

@@ -149,7 +149,12 @@ final class RunLock {
                     // A holder on this host whose process is gone died without releasing: take over.
                     if parts.count >= 2, parts[0] == hostName, let pid = Int32(parts[1]),
                        parts.count == 3 ? UInt64(parts[2]).map({ ProcessLiveness.isGone(pid, startedAt: $0) }) == true : ProcessLiveness.isGone(pid) {
-                        _ = try current.command([Array("DEL".utf8), key])
+                        // Its refusal is the sink's, said (rv77d: a `DEL` refused left "could not
+                        // take the lock", exit 1, without a reason).
+                        if case .error(let message) = try current.command([Array("DEL".utf8), key]) {
+                            try RedisError.throwIfTransient(message, message)
+                            return .refused(message)
+                        }
                         continue
                     }
                     // When it expires, if never released (rv72b: an operator on another host

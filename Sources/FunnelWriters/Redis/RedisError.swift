@@ -104,6 +104,7 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
     /// command 'SCAN', with args beginning with: ...`), one redis.conf's `rename-command`
     /// renamed or disabled.
     public static func isUnknownCommand(_ reply: String) -> Bool {
-        reply.hasPrefix("ERR unknown command")
+        // A script's call of one says "ERR Unknown Redis command called from script" (rv77d).
+        reply.hasPrefix("ERR unknown command") || reply.hasPrefix("ERR Unknown Redis command")
     }
 }

@@ -65,7 +65,7 @@ public final class SentSessionsJournal: @unchecked Sendable {
             let reply = try c.command(words)
             if case .error(let raw) = reply {
                 let message = RedisConnection.scrub(raw, url: url)
-                throw RedisError(.rejected(message), "Redis at \(url) refused \(name) of \(key): \(message)", detail: message)
+                throw RedisError(.rejected(message), "Redis at \(url) refused \(name) of \(key): \(RedisError.advised(message))", detail: message)
             }
             return reply
         }

@@ -83,9 +83,19 @@ struct TimeParserTests {
         #expect(iso("2024-03-01T24:00:00Z") == iso("2024-03-02T00:00:00Z"))
         #expect(iso("2024-12-31T24:00Z") == iso("2025-01-01T00:00:00Z"))
         #expect(iso("2024-02-29 24:00:00.000 +01:00") == iso("2024-03-01T00:00:00+01:00"))
-        for past in ["2024-03-01T24:00:01Z", "2024-03-01T24:01:00Z", "2024-03-01T24:00:00.001Z", "2024-03-01T25:00:00Z", "2024-02-30T24:00:00Z"] {
+        for past in ["2024-03-01T24:00:01Z", "2024-03-01T24:01:00Z", "2024-03-01T24:00:00.001Z", "2024-03-01T24:00:00.0001Z",
+                     "2024-03-01T25:00:00Z", "2024-02-30T24:00:00Z", "2099-12-31T24:00:00Z", "2024-03-01T24:00:00+18:01"] {
             #expect(iso(past) == nil, "\(past)")
         }
+        // The bounds are the instant's (rv77d: the last day of 1989 at 24:00 is 1990's first
+        // midnight, which is read).
+        #expect(iso("1989-12-31T24:00:00Z") == iso("1990-01-01T00:00:00Z") && iso("1990-01-01T00:00:00Z") != nil)
+        #expect(iso("1990-01-01T24:00:00+18:00") == iso("1990-01-01T06:00:00Z"))
+        #expect(iso("2024-03-01T24:00:00.0000Z") == iso("2024-03-02T00:00:00Z"))
+        // `$msec` takes digits only (rv77d: the amount's new `+` made `+1709294400.123` a time).
+        func msec(_ text: String) -> Int64? { Array(text.utf8).withUnsafeBufferPointer { TimeParser.parseEpochSeconds($0) } }
+        #expect(msec("1709294400.123") == 1_709_294_400_123)
+        #expect(msec("+1709294400.123") == nil && msec("-1") == nil && msec("") == nil)
     }
 
     /// A memo of the last day gives what a fresh parse gives, for each text of a sequence

@@ -49,6 +49,30 @@ struct RunLockTests {
         }
     }
 
+    /// `funnel:lock` held in this host's name by the parent's pid with another start time: a
+    /// holder that is gone, whose pid was given to another process since.
+    static func lockOfAGoneHolder(_ admin: RedisConnection) throws {
+        let parent = getppid()
+        let started = try #require(ProcessLiveness.startTime(of: parent))
+        _ = try admin.command("SET", "funnel:lock", "\(hostName) \(parent) \(started + 1)")
+    }
+
+    /// A gone holder's lock whose `DEL` Redis refuses (renamed by redis.conf, or an ACL) is the
+    /// sink's failure, in Redis's words and with what to do (rv77d: "could not take the lock",
+    /// exit 1, without a reason).
+    @Test func aTakeOverRefusedIsSaid() throws {
+        let server = try RedisServer(arguments: ["--rename-command", "DEL", "DEL_RENAMED_5"])
+        defer { server.stop() }
+        let folder = TestFiles.temporaryFolder("run-lock-del-refused")
+        defer { TestFiles.remove(folder) }
+        try Self.lockOfAGoneHolder(server.connect())
+        let lock = try RunLock(folder: folder)
+        let failure = try lock.lockRedis(url: RedisURL(server.url), prefix: "", retry: Self.quick)
+        #expect(failure?.message.contains("unknown command 'DEL'") == true && failure?.message.contains("rename-command") == true,
+                "\(String(describing: failure?.message))")
+        lock.release(retry: Self.quick)
+    }
+
     /// Keys evicted during the run (a policy changed to one that evicts, under it) are said at
     /// the release, as a run whose writes cannot be trusted (rv73i: exit 0 over 50,842 evicted
     /// keys); a user not allowed `INFO` is told its eviction policy was not checked.
