@@ -91,8 +91,17 @@ public struct Runner {
         }
         let sinkKind = options.sink ?? pipeline.sink.kind
         /// Takes the output folder's lock (nothing for a dry run), once.
+        func refuseStoppedRebuild() throws(PipelineError) {
+            guard !options.folderLockHeld, let stopped = Backfill.stoppedRebuild(of: output, redis: sinkKind == .redis) else { return }
+            let range = TerminalText.oneLine(stopped.days).split(separator: " ").joined(separator: " to ")
+            throw PipelineError("a backfill --rebuild of \(range) into \(output) has not been switched in (\(stopped.toldBy)): what this run wrote would be put away by its switch; resume it first (the same backfill command), then run this again; or, to give the rebuild up, delete \(stopped.giveUp.joined(separator: " and "))")
+        }
         func takeLock() throws(PipelineError) {
             guard !options.dryRun, held.lock == nil else { return }
+            // A flat-file rebuild stopped in its switch has moved the output folder aside: the
+            // refusal comes before the folder is made again (rv77c: the refused run's new
+            // folder and lock made the resumed switch ask to move it away).
+            if access(output, F_OK) != 0 { try refuseStoppedRebuild() }
             try Self.makeFolder(output)
             held.lock = options.folderLockHeld ? RunLock() : try RunLock(folder: output)
             // A rebuild of this folder stopped before its switch: what this run wrote would be
@@ -103,10 +112,7 @@ public struct Runner {
             // the upgraded funnel resumed it exited 0, and the switch put it away).
             // The way out names what told it (rv73f: a Redis rebuild's state refused again
             // after the marker alone was deleted, as the message said).
-            if !options.folderLockHeld, let stopped = Backfill.stoppedRebuild(of: output, redis: sinkKind == .redis) {
-                let range = TerminalText.oneLine(stopped.days).split(separator: " ").joined(separator: " to ")
-                throw PipelineError("a backfill --rebuild of \(range) into \(output) has not been switched in (\(stopped.toldBy)): what this run wrote would be put away by its switch; resume it first (the same backfill command), then run this again; or, to give the rebuild up, delete \(stopped.giveUp.joined(separator: " and "))")
-            }
+            try refuseStoppedRebuild()
             // A run's file is cleared of a killed run's temporary when it is written again; one
             // of another name (another sink's, or gzip's `.gz`) stayed for good (rv69c: a
             // 55 MB `redis.resp.tmp-<pid>` beside every later `sessions.ndjson`).

@@ -611,6 +611,28 @@ struct OperationsTests {
         #expect(!TestFiles.exists(live + "/note.txt") && !TestFiles.exists(live + "/backfill.state") && !TestFiles.exists(live + ".rebuild"))
     }
 
+    /// A nightly run after a flat-file rebuild stopped between its two renames is refused
+    /// without making the live folder again, so that the resumed switch goes through (rv77c:
+    /// the refused run's new folder and lock made the resume ask to move that folder away).
+    @Test func aRunRefusedAfterARebuildStoppedInItsSwitchLeavesNoFolder() throws {
+        let days = Days(seed: 106, visitors: 60)
+        let scratch = TestFiles.temporaryFolder("ops-flat-rebuild-refused-night")
+        defer { TestFiles.remove(scratch) }
+        let live = scratch + "/live"
+        _ = try backfill(days, days.dates[...], output: live)
+        #expect(throws: PipelineError.self) {
+            try backfill(days, days.dates[...], output: live, rebuild: true, stop: .movedAside)
+        }
+        #expect(!TestFiles.exists(live))
+        #expect { try days.run(days: [days.dates.last!], sink: .ndjson, output: live) } throws: { error in
+            "\(error)".contains("has not been switched in")
+        }
+        #expect(!TestFiles.exists(live), "the refused run made the live folder")
+        var log = ""
+        let again = try backfill(days, days.dates[...], output: live, rebuild: true) { log += $0 }
+        #expect(again == .success && log.contains("switched"), "\(log)")
+    }
+
     /// A flat-file rebuild stopped between its switch's two renames, whose live folder was
     /// made again since (a run into it), refuses to switch rather than remove the outputs it
     /// moved aside (rv72a: the resumed switch replaced them with the run's one-day folder).
