@@ -172,4 +172,73 @@ struct HistoryBehindTests {
         #expect(summary.exitStatus == .success)
         #expect(summary.warnings.contains { $0.hasPrefix("the output folder's manifest lists \(kept) files whose records earlier runs kept, and Redis at") }, "\(summary.warnings)")
     }
+
+    /// A staging history put back from a copy one day behind (1 of 2) starts the rebuild again
+    /// (rv77e: `stored + 1 < rebuilt` survived the suite, which emptied the history only).
+    @Test func aStagingHistoryOneDayBehindStartsAgain() throws {
+        let days = Days(seed: 171, visitors: 60)
+        let scratch = TestFiles.temporaryFolder("history-behind-staging")
+        defer { TestFiles.remove(scratch) }
+        let live = scratch + "/live"
+        #expect(try days.run(days: [days.dates[0]], sink: .ndjson, output: live).exitStatus == .success)
+        let staging = live + ".rebuild"
+        #expect(try days.run(days: [days.dates[0]], sink: .ndjson, output: staging).exitStatus == .success)
+        try FileManager.default.copyItem(atPath: staging + "/" + SQLiteHistoryStore.fileName, toPath: scratch + "/copy.sqlite")
+        #expect(try days.run(days: [days.dates[1]], sink: .ndjson, output: staging).exitStatus == .success)
+        unlink(staging + "/" + SQLiteHistoryStore.fileName)
+        try FileManager.default.copyItem(atPath: scratch + "/copy.sqlite", toPath: staging + "/" + SQLiteHistoryStore.fileName)
+        let range = "\(days.dates.first!) \(days.dates.last!)"
+        TestFiles.write(staging + "/backfill.state", Backfill.state(key: range + " rebuild", done: try Day(parsing: days.dates[1]), Backfill.SoFar()))
+        var options = RunOptions()
+        options.output = live
+        options.sink = .ndjson
+        var log = ""
+        var backfill = Backfill(pipeline: try PipelineLoader.load(path: days.folder + "/pipeline.yaml"), options: options,
+                                days: try days.dates.map { try Day(parsing: $0) }, report: { log += $0 })
+        backfill.rebuild = true
+        _ = try? backfill.run()
+        #expect(log.contains("(1 of its 2 days' runs"), "\(log)")
+        #expect(!log.contains("resuming"), "\(log)")
+    }
+
+    /// Entries of versions before 2026-12-05 (no `kept`) count as kept, entries of files no run
+    /// kept a record of do not (rv77e: `?? 0` and `>= 0` survived the suite).
+    @Test func entriesWithoutKeptCountAsKept() throws {
+        let days = Days(seed: 172, visitors: 40)
+        let scratch = TestFiles.temporaryFolder("history-behind-kept")
+        defer { TestFiles.remove(scratch) }
+        let folder = scratch + "/out"
+        #expect(try days.run(days: [days.dates[0]], sink: .ndjson, output: folder).exitStatus == .success)
+        let text = try #require(TestFiles.readText(folder + "/manifest.ndjson"))
+        let old = text.replacingOccurrences(of: #""kept":[0-9]+,"#, with: "", options: .regularExpression)
+            .replacingOccurrences(of: #","kept":[0-9]+"#, with: "", options: .regularExpression)
+        #expect(!old.contains("\"kept\""))
+        TestFiles.write(folder + "/manifest.ndjson", old)
+        let lines = old.split(separator: "\n").count
+        #expect(lines > 0 && Manifest.filesKept(folder: folder) == lines, "\(old)")
+        let first = try #require(text.split(separator: "\n").first)
+        let none = first.replacingOccurrences(of: #""kept":[0-9]+"#, with: "\"kept\":0", options: .regularExpression)
+        TestFiles.write(folder + "/manifest.ndjson", old + none + "\n")
+        #expect(Manifest.filesKept(folder: folder) == lines, "a file whose records no run kept is not counted")
+    }
+
+    /// A run whose commit fails (a reader holds the history's shared lock past the 10 s wait)
+    /// leaves the folder's count as it was, and the re-run is not refused (rv77e: the count
+    /// raised before the commit survived the suite).
+    @Test func aCommitThatFailsLeavesTheCountAsItWas() throws {
+        let days = Days(seed: 173, visitors: 40)
+        let scratch = TestFiles.temporaryFolder("history-behind-commit")
+        defer { TestFiles.remove(scratch) }
+        let folder = scratch + "/out"
+        #expect(try days.run(days: [days.dates[0]], sink: .ndjson, output: folder).exitStatus == .success)
+        let countFile = folder + "/" + CommittedRunsFile.name(Manifest.fileName)
+        let before = TestFiles.readText(countFile)
+        let reader = try SQLiteDatabase(path: folder + "/" + SQLiteHistoryStore.fileName, create: false)
+        try reader.execute("BEGIN; SELECT count(*) FROM runs;")
+        let summary = try days.run(days: [days.dates[1]], sink: .ndjson, output: folder)
+        try reader.execute("ROLLBACK")
+        #expect(summary.exitStatus != .success, "\(summary.problems)")
+        #expect(TestFiles.readText(countFile) == before, "\(summary.problems)")
+        #expect(try days.run(days: [days.dates[1]], sink: .ndjson, output: folder).exitStatus == .success)
+    }
 }

@@ -1,6 +1,8 @@
+import Foundation
 import FunnelCore
 import FunnelTestSupport
 @testable import FunnelPipeline
+import FunnelReaders
 import Testing
 
 /// A file's name in its lines' positions: two files a run reads never share one (their lines
@@ -62,4 +64,48 @@ struct PositionNameTests {
         let given = try InputPlan.files(pipeline: pipeline, options: options).files
         #expect(given.count == 1 && given.allSatisfy { !$0.listedRegular })
     }
+
+    /// A file listed as regular, now a FIFO, is refused at once by the line source, not opened
+    /// and waited on (rv77e: `regularOnly: false` in `LineSource` survived the suite).
+    @Test func aListedFileNowAFIFOIsRefusedByTheLineSource() throws {
+        let folder = TestFiles.temporaryFolder("listed-now-fifo")
+        defer { TestFiles.remove(folder) }
+        TestFiles.write(folder + "/pipeline.yaml", """
+            sources:
+              - kind: ndjson
+                paths: ["events-{date}.ndjson"]
+            sink:
+              kind: ndjson
+              output: out
+            """)
+        let pipeline = try PipelineLoader.load(path: folder + "/pipeline.yaml")
+        #expect(mkfifo(folder + "/events-2024-03-01.ndjson", 0o644) == 0)
+        var file = InputFile(path: folder + "/events-2024-03-01.ndjson", source: pipeline.sources[0])
+        file.listedRegular = true
+        let listed = file
+        let box = Said()
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            do {
+                var source = try LineSource(file: listed)
+                _ = source.next(maxLineLength: 1 << 16)
+                box.text = source.damage?.message ?? "no damage"
+            } catch { box.text = "\(error)" }
+            done.signal()
+        }
+        #expect(done.wait(timeout: .now() + 5) == .success, "open waited")
+        #expect(box.text.contains("it is a FIFO (a pipe), not a file"), "\(box.text)")
+    }
+
+    private final class Said: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = ""
+        var text: String {
+            get { lock.withLock { value } }
+            set { lock.withLock { value = newValue } }
+        }
+    }
 }
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -220,4 +220,19 @@ struct RunLockTests {
         #expect(lock.release(retry: Self.quick) == nil)
         #expect(try admin.command("EXISTS", "funnel:lock") == .integer(0))
     }
+
+    /// A release refused by a Redis that renamed EVAL quotes no script and says what to do
+    /// (rv77e: the raw message put back survived the suite).
+    @Test func aReleaseRefusedQuotesNoScript() throws {
+        let server = try RedisServer(arguments: ["--rename-command", "EVAL", ""])
+        defer { server.stop() }
+        let folder = TestFiles.temporaryFolder("run-lock-release-renamed")
+        defer { TestFiles.remove(folder) }
+        let lock = try RunLock(folder: folder)
+        #expect(try lock.lockRedis(url: RedisURL(server.url), prefix: "", retry: Self.quick) == nil)
+        let warning = lock.release(retry: Self.quick) ?? ""
+        #expect(warning.contains("could not be released"), "\(warning)")
+        #expect(!warning.contains("with args beginning with") && !warning.contains("redis.call"), "\(warning)")
+        #expect(warning.contains("rename-command"), "\(warning)")
+    }
 }
