@@ -22,11 +22,24 @@ public struct InputError: Error, CustomStringConvertible, Sendable {
         }
     }
 
-    /// An input refused for what it is (`reason`, "it is a FIFO (a pipe), not a file").
-    public init(path: String, reason: String) {
+    /// An input refused for what it is, `kind` a `nonFileKind`: "it is a FIFO (a pipe), not a
+    /// file", as the listing and the open both say it.
+    public init(path: String, notAFile kind: String) {
         self.path = path
-        self.reason = reason
+        reason = "it is \(kind), not a file"
         outOfDescriptors = false
+    }
+
+    /// What a file of `mode` that is neither a regular file nor a folder is ("a FIFO (a
+    /// pipe)", "a socket", "a device"); nil for a regular file or a folder. The listing
+    /// (`FileIdentity`) and the open (`InputStream`) name it alike.
+    public static func nonFileKind(_ mode: mode_t) -> String? {
+        switch mode & S_IFMT {
+        case S_IFREG, S_IFDIR: nil
+        case S_IFIFO: "a FIFO (a pipe)"
+        case S_IFSOCK: "a socket"
+        default: "a device"
+        }
     }
 
     public var description: String { "cannot read input \(path): \(reason)" }

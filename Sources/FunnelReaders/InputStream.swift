@@ -112,14 +112,12 @@ public final class InputStream {
             let opened = open(path, O_RDONLY | O_CLOEXEC | (regularOnly ? O_NONBLOCK : 0))
             guard opened >= 0 else { throw InputError(path: path, errno: errno) }
             var info = stat()
-            let kind = fstat(opened, &info) == 0 ? info.st_mode & S_IFMT : S_IFREG
-            if kind == S_IFDIR || (regularOnly && kind != S_IFREG) {
-                close(opened)
-                switch info.st_mode & S_IFMT {
-                case S_IFDIR: throw InputError(path: path, errno: EISDIR)
-                case S_IFIFO: throw InputError(path: path, reason: "it is a FIFO (a pipe), not a file")
-                case S_IFSOCK: throw InputError(path: path, reason: "it is a socket, not a file")
-                default: throw InputError(path: path, reason: "it is a device, not a file")
+            if fstat(opened, &info) == 0 {
+                let refused: InputError? = info.st_mode & S_IFMT == S_IFDIR ? InputError(path: path, errno: EISDIR)
+                    : regularOnly ? InputError.nonFileKind(info.st_mode).map { InputError(path: path, notAFile: $0) } : nil
+                if let refused {
+                    close(opened)
+                    throw refused
                 }
             }
             if regularOnly { _ = fcntl(opened, F_SETFL, fcntl(opened, F_GETFL) & ~O_NONBLOCK) }

@@ -35,10 +35,6 @@ public struct SinkError: Error, CustomStringConvertible, Sendable {
 
     public var description: String { message }
 
-    /// The exit status of a run this failure stopped: 3, the sink's, but for a damaged history
-    /// (`historyDamaged`), 1.
-    public var runExitCode: Int32 { historyDamaged ? 1 : 3 }
-
     /// What a message says to do when the disk is full (a file's ENOSPC or EDQUOT, the
     /// history's SQLITE_FULL): a file not written whole leaves the old one under its name, and
     /// the history's transaction is rolled back, so the same days run again once there is

@@ -398,8 +398,14 @@ final class SQLiteDatabase {
 
     func failure(_ what: String) -> SinkError {
         var error = SinkError("\(label): \(what): \(String(cString: sqlite3_errmsg(db)))\(fullHint)")
-        error.historyDamaged = !path.isEmpty && [SQLITE_NOTADB, SQLITE_CORRUPT].contains(sqlite3_errcode(db) & 0xFF)
+        error.historyDamaged = isDamaged
         return error
+    }
+
+    /// Whether the last error says the history file is damaged ("file is not a database",
+    /// "database disk image is malformed"); never for the temporary database.
+    private var isDamaged: Bool {
+        !path.isEmpty && [SQLITE_NOTADB, SQLITE_CORRUPT].contains(sqlite3_errcode(db) & 0xFF)
     }
 
     /// `SinkError.fullDiskHint` when the last error was SQLITE_FULL (a failed transaction is
@@ -408,7 +414,7 @@ final class SQLiteDatabase {
     private var fullHint: String {
         if sqlite3_errcode(db) & 0xFF == SQLITE_FULL { return SinkError.fullDiskHint }
         // A damaged file is said with its way out (rv74a: "file is not a database", alone).
-        if !path.isEmpty, [SQLITE_NOTADB, SQLITE_CORRUPT].contains(sqlite3_errcode(db) & 0xFF) {
+        if isDamaged {
             return "; the history is damaged: put back a copy from a backup, or move the output folder aside and rebuild its days into it, funnel backfill PIPELINE --from FIRST --to LAST --rebuild (docs/operations.md, \"After a failed night\")"
         }
         let code = sqlite3_system_errno(db)

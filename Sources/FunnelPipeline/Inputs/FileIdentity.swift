@@ -1,3 +1,4 @@
+import FunnelReaders
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,12 +15,6 @@ struct FileIdentity: Hashable {
     static func look(_ path: String) -> (identity: FileIdentity, notRegular: String?)? {
         var info = stat()
         guard stat(path, &info) == 0 else { return nil }
-        let notRegular: String? = switch info.st_mode & S_IFMT {
-        case S_IFREG, S_IFDIR: nil
-        case S_IFIFO: "a FIFO (a pipe)"
-        case S_IFSOCK: "a socket"
-        default: "a device"
-        }
-        return (FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino)), notRegular)
+        return (FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino)), InputError.nonFileKind(info.st_mode))
     }
 }

@@ -1,3 +1,5 @@
+import FunnelWriters
+
 /// The exit statuses of `funnel run` (SPEC 9), for cron jobs and CI to branch on.
 public enum ExitStatus: Int32, Sendable {
     case success = 0
@@ -8,4 +10,10 @@ public enum ExitStatus: Int32, Sendable {
     case inputDamaged = 2
     /// The sink failed after retries.
     case sinkFailure = 3
+
+    /// The status of a run `failure` stopped: the sink's, but for a damaged history
+    /// (`SinkError.historyDamaged`), which a re-run cannot mend: a pipeline error.
+    init(stoppedBy failure: SinkError) {
+        self = failure.historyDamaged ? .pipelineError : .sinkFailure
+    }
 }

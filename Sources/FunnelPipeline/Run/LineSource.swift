@@ -135,7 +135,7 @@ struct LineSource {
             if let what = file.notRegular {
                 openFailed = true
                 finished = true
-                damage = Damage(message: "cannot read input \(file.path): it is \(what), not a file", tail: [])
+                damage = Damage(message: InputError(path: file.path, notAFile: what).description, tail: [])
                 return nil
             }
             do {

@@ -184,16 +184,11 @@ public struct Runner {
             do {
                 rejects = try RejectWriter(folder: output)
                 if sinkKind != .redis {
-                    // A history missing or empty under a folder that counts runs is refused
-                    // before it is made anew (rv77c: the refusal said nothing was written,
-                    // beside a new empty history).
-                    var info = stat()
-                    if stat(output + "/" + SQLiteHistoryStore.fileName, &info) != 0 || info.st_size == 0 {
-                        try Self.refuseHistoryBehind(stored: 0, folder: output, manifestFile: options.manifestFile)
-                    }
-                    let sqlite = try SQLiteHistoryStore(folder: output, keyFilterBytes: pipeline.keyFilterBytes)
-                    try Self.refuseHistoryBehind(stored: sqlite.storedGeneration, folder: output, manifestFile: options.manifestFile)
-                    history = sqlite
+                    // Before the history is opened, which would make a missing one anew (rv77c:
+                    // the refusal said nothing was written, beside a new empty history).
+                    try Self.refuseHistoryBehind(stored: SQLiteHistoryStore.storedGeneration(inFolder: output) ?? 0, folder: output,
+                                                 manifestFile: options.manifestFile)
+                    history = try SQLiteHistoryStore(folder: output, keyFilterBytes: pipeline.keyFilterBytes)
                 }
                 switch sinkKind {
                 case .ndjson, .csv, .resp:
@@ -416,7 +411,7 @@ public struct Runner {
                 summary.cutShortBySink = true
                 summary.unconfirmedSessions = redis.batchSize
             }
-            summary.exitStatus = ExitStatus(rawValue: failure.runExitCode) ?? .sinkFailure
+            summary.exitStatus = ExitStatus(stoppedBy: failure)
             summary.seconds = Self.now() - started
             return summary
         }
@@ -497,7 +492,7 @@ public struct Runner {
             }
         } catch {
             summary.problems.append(error.message)
-            summary.exitStatus = ExitStatus(rawValue: error.runExitCode) ?? .sinkFailure
+            summary.exitStatus = ExitStatus(stoppedBy: error)
             // A flat-file sink's sessions are written when its file goes in place: a run that
             // failed before wrote none (rv70d: "4506 written" beside the previous file).
             if !outputsInPlace && !(sink is RedisSessionWriter) {

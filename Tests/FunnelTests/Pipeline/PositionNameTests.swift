@@ -46,15 +46,7 @@ struct PositionNameTests {
         let folder = TestFiles.temporaryFolder("listed-regular")
         defer { TestFiles.remove(folder) }
         TestFiles.write(folder + "/events-2024-03-01.ndjson", "{}\n")
-        TestFiles.write(folder + "/pipeline.yaml", """
-            sources:
-              - kind: ndjson
-                paths: ["events-{date}.ndjson"]
-            sink:
-              kind: ndjson
-              output: out
-            """)
-        let pipeline = try PipelineLoader.load(path: folder + "/pipeline.yaml")
+        let pipeline = try eventsPipeline(in: folder)
         var options = RunOptions()
         options.days = [try Day(parsing: "2024-03-01")]
         let listed = try InputPlan.files(pipeline: pipeline, options: options).files
@@ -70,6 +62,24 @@ struct PositionNameTests {
     @Test func aListedFileNowAFIFOIsRefusedByTheLineSource() throws {
         let folder = TestFiles.temporaryFolder("listed-now-fifo")
         defer { TestFiles.remove(folder) }
+        let pipeline = try eventsPipeline(in: folder)
+        #expect(mkfifo(folder + "/events-2024-03-01.ndjson", 0o644) == 0)
+        var file = InputFile(path: folder + "/events-2024-03-01.ndjson", source: pipeline.sources[0])
+        file.listedRegular = true
+        let listed = file
+        let said = resultWithin(5) {
+            do {
+                var source = try LineSource(file: listed)
+                _ = source.next(maxLineLength: 1 << 16)
+                return source.damage?.message ?? "no damage"
+            } catch { return "\(error)" }
+        }
+        #expect(said != nil, "open waited")
+        #expect(said?.contains("it is a FIFO (a pipe), not a file") == true, "\(String(describing: said))")
+    }
+
+    /// A pipeline over `events-{date}.ndjson` in `folder`, written there.
+    private func eventsPipeline(in folder: String) throws -> Pipeline {
         TestFiles.write(folder + "/pipeline.yaml", """
             sources:
               - kind: ndjson
@@ -78,32 +88,7 @@ struct PositionNameTests {
               kind: ndjson
               output: out
             """)
-        let pipeline = try PipelineLoader.load(path: folder + "/pipeline.yaml")
-        #expect(mkfifo(folder + "/events-2024-03-01.ndjson", 0o644) == 0)
-        var file = InputFile(path: folder + "/events-2024-03-01.ndjson", source: pipeline.sources[0])
-        file.listedRegular = true
-        let listed = file
-        let box = Said()
-        let done = DispatchSemaphore(value: 0)
-        Thread.detachNewThread {
-            do {
-                var source = try LineSource(file: listed)
-                _ = source.next(maxLineLength: 1 << 16)
-                box.text = source.damage?.message ?? "no damage"
-            } catch { box.text = "\(error)" }
-            done.signal()
-        }
-        #expect(done.wait(timeout: .now() + 5) == .success, "open waited")
-        #expect(box.text.contains("it is a FIFO (a pipe), not a file"), "\(box.text)")
-    }
-
-    private final class Said: @unchecked Sendable {
-        private let lock = NSLock()
-        private var value = ""
-        var text: String {
-            get { lock.withLock { value } }
-            set { lock.withLock { value = newValue } }
-        }
+        return try PipelineLoader.load(path: folder + "/pipeline.yaml")
     }
 }
 #if canImport(Glibc)
