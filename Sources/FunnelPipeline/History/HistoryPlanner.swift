@@ -81,7 +81,11 @@ struct HistoryPlanner {
     /// members), and SipHash over its text at every lookup took 64 million instructions of
     /// the bench's S run.
     func plan(_ held: inout [HeldGroup]) throws(SinkError) -> Plan {
-        var plan = Plan()
+        try plan(Part(groups: decode(&held), rows: nil))
+    }
+
+    /// A chunk's groups decoded, on both cores.
+    func decode(_ held: inout [HeldGroup]) -> [NewGroup] {
         // Records wait as their encoding only (a third of a record's memory); they are
         // decoded here, on both cores, and each group's encodings become the one value the
         // history keeps of them (`HistoryChange.records`) on the worker that decoded them,
@@ -113,12 +117,87 @@ struct HistoryPlanner {
                             firstPosition: records.first?.position ?? "", visitor: visitor)
         }
         newGroups.removeAll { $0.records.isEmpty }
+        return newGroups
+    }
 
+    /// Groups of a chunk planned together, and the rows of their visitors when already read
+    /// (`parts(_:budget:)`).
+    struct Part {
+        var groups: [NewGroup]
+        var rows: [String: VisitorRow]?
+    }
+
+    /// A chunk's groups in parts, each planned (and its change applied) before the next, so
+    /// that what a plan holds stays near `budget` records when the chunk's visitors have
+    /// records stored: a visitor the chunk adds to is rebuilt from all of its records, and a
+    /// chunk of 20,000 new records of visitors back every night read back ten times as many
+    /// by their tenth night (rv76a: 836 MB). What is stored is estimated from the visitors'
+    /// rows (`storedEstimate`), read here once; a chunk within twice the budget is one part,
+    /// planned with those rows. Parts fall where chunks could: what a run writes does not
+    /// depend on them.
+    func parts(_ groups: [NewGroup], budget: Int) throws(SinkError) -> [Part] {
+        var keys = Set<HashedText>(minimumCapacity: groups.count)
+        for group in groups { if let visitor = group.visitor { keys.insert(visitor) } }
+        let rows = try store.visitorRows(keys.map(\.text))
+        var costs: [Int] = []
+        costs.reserveCapacity(groups.count)
+        var counted = Set<HashedText>()
+        var total = 0
+        for group in groups {
+            var cost = group.records.count
+            if let visitor = group.visitor, let row = rows[visitor.text], counted.insert(visitor).inserted {
+                cost += Self.storedEstimate(row, continueVisitorRecords: continueVisitorRecords)
+            }
+            costs.append(cost)
+            total += cost
+        }
+        let budget = max(1, budget)
+        guard total > 2 * budget else { return [Part(groups: groups, rows: rows)] }
+        // Even parts, in the chunk's order (a visitor's groups mostly together, since a visitor
+        // is counted once per part only approximately: in a part of its own, a later group
+        // of the same visitor reads its stored records again).
+        let target = total / ((total + budget - 1) / budget)
+        var parts: [Part] = []
+        var current: [NewGroup] = []
+        var sum = 0
+        for (group, cost) in zip(groups, costs) {
+            if !current.isEmpty && sum + cost > target {
+                parts.append(Part(groups: current, rows: nil))
+                current = []
+                sum = 0
+            }
+            current.append(group)
+            sum += cost
+        }
+        if !current.isEmpty { parts.append(Part(groups: current, rows: nil)) }
+        return parts
+    }
+
+    /// About how many stored records a rebuild of the visitor of `row` reads back: a visitor
+    /// continued from its past reads its tail; one without a past was built from fewer than
+    /// `continueVisitorRecords` records, counted here as `recordsPerStoredSession` a session
+    /// up to that. (A visitor with a past that cannot be continued is rebuilt whole, the
+    /// heavy-visitor case operations.md describes, and not foreseen here.)
+    static func storedEstimate(_ row: VisitorRow, continueVisitorRecords: Int) -> Int {
+        if let past = row.past { return past.tail?.records.count ?? 0 }
+        return max(0, min(continueVisitorRecords - 1, recordsPerStoredSession * max(1, row.sessions.count)))
+    }
+
+    /// Records a stored session is taken to hold in `storedEstimate` (an ordinary visit's few
+    /// page views and events).
+    static let recordsPerStoredSession = 4
+
+    /// Plans one part of a chunk (`parts(_:budget:)`), against the history as the parts
+    /// before it left it.
+    func plan(_ part: Part) throws(SinkError) -> Plan {
+        var plan = Plan()
+        var newGroups = part.groups
         // The rows of the chunk's visitors, read once: what the steps below need to know of a
         // visitor's past (rows of the other visitors the chunk touches are read further down).
         var preReadKeys = Set<HashedText>(minimumCapacity: newGroups.count)
         for index in newGroups.indices { if let visitor = newGroups[index].visitor { preReadKeys.insert(visitor) } }
-        let preRead = try store.visitorRows(preReadKeys.map(\.text))
+        let preRead: [String: VisitorRow]
+        if let rows = part.rows { preRead = rows } else { preRead = try store.visitorRows(preReadKeys.map(\.text)) }
         // Visitors' tails, decoded once per plan by the steps that need them, by visitor.
         var decodedTails: [String: [Record]] = [:]
         if store.holdsOnlyBuiltRecords {
@@ -508,7 +587,7 @@ struct HistoryPlanner {
     /// (`Transformer.visitor(ofGroup:records:)`, which reads every record of a client
     /// session's group). Read on the flush thread, each record's first load waited for memory
     /// the other core had written.
-    private struct NewGroup {
+    struct NewGroup {
         let group: HashedText
         var records: [Record]
         var value: [UInt8]

@@ -55,6 +55,9 @@ public struct RunSummary: Sendable {
     /// two flushes counts its records twice, those read back from the history included. Not
     /// written out; what the tests read of the work a run repeats (`SessionStage`).
     var builtRecords = 0
+    /// The most records one plan built sessions from (`HistoryPlanner.parts`): what a flush
+    /// held at once. Not written out, like `builtRecords`.
+    var largestPlanRecords = 0
     public var visitors = 0
     public var conversions = 0
     public var revenue = Amount.zero

@@ -48,8 +48,8 @@ struct SessionStage {
     init(transformer: Transformer, store: HistoryStore, sink: SessionSink?, chunkRecords: Int,
          warnVisitorRecords: Int = Pipeline.defaultWarnVisitorRecords,
          continueVisitorRecords: Int = Pipeline.defaultContinueVisitorRecords, journal: SentSessionsJournal? = nil) throws(SinkError) {
-        flusher = try Flusher(transformer: transformer, store: store, sink: sink, warnVisitorRecords: warnVisitorRecords,
-                              continueVisitorRecords: continueVisitorRecords, journal: journal)
+        flusher = try Flusher(transformer: transformer, store: store, sink: sink, chunkRecords: max(1, chunkRecords),
+                              warnVisitorRecords: warnVisitorRecords, continueVisitorRecords: continueVisitorRecords, journal: journal)
         self.chunkRecords = max(1, chunkRecords)
         deferFrom = max(1, self.chunkRecords / 8)
         timeoutMillis = transformer.settings.timeoutMillis
@@ -218,14 +218,19 @@ private final class Flusher: @unchecked Sendable {
     private var heavyVisitors: HeavyVisitors
     /// `RunSummary.builtRecords`: written by the flush thread, read once it is joined.
     private var builtRecords = 0
+    /// `RunSummary.largestPlanRecords`, as `builtRecords`.
+    private var largestPlanRecords = 0
     private let continueVisitorRecords: Int
+    /// `SessionStage.chunkRecords`: about the most records a plan holds (`process`).
+    private let chunkRecords: Int
     /// The last counts of the run's visitors that a later chunk may continue (built from
     /// `continueVisitorRecords` records or more: few, unless the limit is set low).
     private var runCounts: [String: HistoryPlanner.VisitorCounts] = [:]
 
-    init(transformer: Transformer, store: HistoryStore, sink: SessionSink?, warnVisitorRecords: Int,
+    init(transformer: Transformer, store: HistoryStore, sink: SessionSink?, chunkRecords: Int, warnVisitorRecords: Int,
          continueVisitorRecords: Int, journal: SentSessionsJournal?) throws(SinkError) {
         self.transformer = transformer
+        self.chunkRecords = chunkRecords
         self.journal = journal
         self.continueVisitorRecords = continueVisitorRecords
         heavyVisitors = HeavyVisitors(limit: warnVisitorRecords)
@@ -291,14 +296,28 @@ private final class Flusher: @unchecked Sendable {
         if let keepFailure { throw keepFailure }
     }
 
-    /// Plans and writes one chunk; its records' encodings are moved out of `groups`.
+    /// Plans and writes one chunk; its records' encodings are moved out of `groups`. A chunk
+    /// whose visitors have many records stored is planned in parts (`HistoryPlanner.parts`),
+    /// each kept and handed to the history before the next is planned.
     private func process(_ groups: inout [HeldGroup]) throws(SinkError) {
         var planner = HistoryPlanner(transformer: transformer, store: history)
         planner.warnVisitorRecords = heavyVisitors.limit
         planner.continueVisitorRecords = continueVisitorRecords
-        var plan = try planner.plan(&groups)
+        var parts = try planner.parts(planner.decode(&groups), budget: chunkRecords)
+        for index in parts.indices {
+            // Taken out of the list, so that a part's records are freed once it is planned.
+            let part = exchange(&parts[index], with: HistoryPlanner.Part(groups: [], rows: nil))
+            try keep(planner.plan(part))
+        }
+    }
+
+    /// Keeps one plan's sessions in the scratch (and sends them to a live sink) on the keeper's
+    /// thread, and hands its change to the history.
+    private func keep(_ plan: HistoryPlanner.Plan) throws(SinkError) {
+        var plan = plan
         heavyVisitors.add(plan.heavyVisitors)
         builtRecords += plan.builtRecords
+        largestPlanRecords = max(largestPlanRecords, plan.builtRecords)
         // A visitor continued by this chunk counts its new records only: what the run counted
         // for it before is added, so that the scratch's last counts of it cover the whole run.
         for index in plan.perVisitor.indices {
@@ -458,6 +477,7 @@ private final class Flusher: @unchecked Sendable {
             summary.warnings.append("the revenue of the sessions written is beyond \(Amount(micros: .max)) either way; the summary gives that bound (the sessions' own amounts are as written)")
         }
         summary.builtRecords = builtRecords
+        summary.largestPlanRecords = largestPlanRecords
         // Named as the outputs name it: the key of a visitor known by its client session alone
         // is that session's id as it came, which may be an e-mail or IP address (until
         // 2026-12-06 written so to stderr and `--summary-json`).

@@ -23,7 +23,7 @@ import Testing
         TestFiles.gzip(lines.prefix(count ?? lines.count).joined(separator: "\n") + "\n", to: "\(folder)/access-\(date).log.gz")
     }
 
-    private static func pipeline(in folder: String, warnAt limit: Int, continueAt continued: Int = 1_000_000) -> String {
+    static func pipeline(in folder: String, warnAt limit: Int, continueAt continued: Int = 1_000_000) -> String {
         let path = folder + "/pipeline.yaml"
         TestFiles.write(path, """
             sources:

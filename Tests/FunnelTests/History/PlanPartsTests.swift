@@ -1,0 +1,74 @@
+@testable import FunnelPipeline
+import FunnelTestSupport
+import FunnelTransform
+import Foundation
+import Testing
+
+/// A chunk whose visitors have records stored is planned in parts of about a chunk's records
+/// (`HistoryPlanner.parts`): a visitor the chunk adds to is rebuilt from all of its records,
+/// and until 2026-12-07 a chunk of visitors back every night read back ten times its own
+/// records by their tenth night (rv76a: 836 MB where the first night took 141 MB).
+@Suite struct PlanPartsTests {
+    /// One night: `visitors` visitors, each with two page views a minute apart.
+    private static func night(_ day: Int, visitors: Int, in folder: String) {
+        let agent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/122.0.0.0 Safari/537.36"
+        var lines: [String] = []
+        for second in 0..<(visitors + 60) {
+            for (visitor, page) in [(second, "/?utm_source=newsletter"), (second - 60, "/trailer")] where visitor >= 0 && visitor < visitors {
+                let time = String(format: "%02d:%02d:%02d", 9 + second / 3600, second / 60 % 60, second % 60)
+                lines.append("203.0.113.7 - - [\(String(format: "%02d", day))/Mar/2024:\(time) +0000] \"GET \(page) HTTP/2.0\" 200 512 \"-\" \"\(agent)\" \"v\(visitor)\" \"s\(day)-\(visitor)\" \"DE\"")
+            }
+        }
+        TestFiles.gzip(lines.joined(separator: "\n") + "\n", to: folder + "/access-2024-03-\(String(format: "%02d", day)).log.gz")
+    }
+
+    /// Six nights of 200 visitors back every night, run with chunks of 40 records and with one
+    /// chunk a night: the same sessions, deletions and counts every night, and on the last no
+    /// plan built from more than two chunks' records (each chunk's 20 visitors have 10 records
+    /// stored: built whole, as before, a chunk was 240 records).
+    @Test(arguments: [Pipeline.SinkKind.ndjson, .redis])
+    func visitorsBackEveryNightArePlannedInPartsOfAboutAChunk(sink: Pipeline.SinkKind) throws {
+        let folder = TestFiles.temporaryFolder("plan-parts")
+        defer { TestFiles.remove(folder) }
+        let days = (1...6).map { String(format: "2024-03-%02d", $0) }
+        for day in 1...6 { Self.night(day, visitors: 200, in: folder) }
+        let pipeline = HeavyVisitorTests.pipeline(in: folder, warnAt: 1_000_000, continueAt: Pipeline.defaultContinueVisitorRecords)
+        let server = sink == .redis ? try RedisServer() : nil
+        defer { server?.stop() }
+        func nights(into name: String, chunkRecords: Int) throws -> [(summary: RunSummary, written: String)] {
+            if let server { _ = try server.connect().command("FLUSHALL") }
+            return try days.map { day in
+                let summary = try RunsOverTimeTests.run(pipeline, days: [day], sink: sink, output: folder + "/" + name, redisURL: server?.url,
+                                                        chunkRecords: chunkRecords)
+                let written = try server?.dumpSessions()
+                    ?? (TestFiles.readText(folder + "/\(name)/sessions.ndjson") ?? "") + (TestFiles.readText(folder + "/\(name)/deleted.ndjson") ?? "")
+                return (summary, written)
+            }
+        }
+        let whole = try nights(into: "whole", chunkRecords: 100_000)
+        let parts = try nights(into: "parts", chunkRecords: 40)
+        for (day, (one, split)) in zip(days, zip(whole, parts)) {
+            #expect(split.summary.exitStatus == .success, "\(day)")
+            #expect(split.written == one.written, "\(day)")
+            #expect(!split.written.isEmpty, "\(day)")
+            #expect(split.summary.sessions == one.summary.sessions, "\(day)")
+            #expect(split.summary.visitors == one.summary.visitors, "\(day)")
+        }
+        // One chunk a night builds every visitor whole: 200 visitors of 12 records.
+        #expect(whole.last?.summary.largestPlanRecords == 2_400)
+        let largest = parts.last?.summary.largestPlanRecords ?? 0
+        #expect(largest > 0 && largest <= 80, "\(largest)")
+    }
+
+    /// What a visitor's row says a rebuild reads back: a continued visitor its tail, one
+    /// without a past a few records a session, up to the records a past is kept from.
+    @Test func theStoredEstimateFollowsTheRow() throws {
+        let two = VisitorRow(groups: [], sessions: ["a", "b"])
+        #expect(HistoryPlanner.storedEstimate(two, continueVisitorRecords: 20) == 2 * HistoryPlanner.recordsPerStoredSession)
+        #expect(HistoryPlanner.storedEstimate(two, continueVisitorRecords: 5) == 4)
+        #expect(HistoryPlanner.storedEstimate(VisitorRow(groups: [], sessions: []), continueVisitorRecords: 20) == HistoryPlanner.recordsPerStoredSession)
+        let many = VisitorRow(groups: [], sessions: (0..<50).map(String.init))
+        #expect(HistoryPlanner.storedEstimate(many, continueVisitorRecords: 20) == 19)
+        #expect(HistoryPlanner.storedEstimate(many, continueVisitorRecords: 10_000) == 200)
+    }
+}
