@@ -306,8 +306,8 @@ private final class Flusher: @unchecked Sendable {
         var parts = try planner.parts(planner.decode(&groups), budget: chunkRecords)
         for index in parts.indices {
             // Taken out of the list, so that a part's records are freed once it is planned.
-            let part = exchange(&parts[index], with: HistoryPlanner.Part(groups: [], rows: nil))
-            try keep(planner.plan(part))
+            var part = exchange(&parts[index], with: HistoryPlanner.Part(groups: [], rows: nil))
+            try keep(planner.plan(&part))
         }
     }
 
