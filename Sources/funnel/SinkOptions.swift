@@ -18,7 +18,7 @@ struct SinkOptions: ParsableArguments {
     @Option(help: "Write Prometheus metrics (lines, rejects, sessions, duration, last success) to this file, for node_exporter's textfile collector.")
     var metricsFile: String?
 
-    @Option(help: "Records held in memory before the visitors the input has passed are flushed (default 20000). Lower uses less memory, except for one visitor's records, which are held together; the output is the same.")
+    @Option(help: "Records held in memory before the visitors the input has passed are flushed (default 20000). Lower uses less memory, except for one visitor's records, which are held together; the sessions written are the same (the summary's visitors and rebuilt_sessions count rebuilds, which may differ).")
     var chunkRecords: Int?
 
     /// `--max-reject-rate` is a share, 0 to 1 (`validate` checks its own the same way).
