@@ -140,6 +140,15 @@ struct HistoryPlanner {
         var keys = Set<HashedText>(minimumCapacity: groups.count)
         for group in groups { if let visitor = group.visitor { keys.insert(visitor) } }
         let rows = try store.visitorRows(keys.map(\.text))
+        // Visitors with a past whose client session of this chunk has records stored already
+        // (flushed open earlier in the run, by the cap on open sessions): not continued, since
+        // a continued visitor's groups of the chunk must be all new, but rebuilt whole.
+        var rebuiltWhole = Set<HashedText>()
+        for group in groups {
+            guard let visitor = group.visitor, let row = rows[visitor.text], row.past != nil, Transformer.isSessionGroup(group.group.text),
+                  row.groups.contains(group.group.text) else { continue }
+            rebuiltWhole.insert(visitor)
+        }
         var costs: [Int] = []
         costs.reserveCapacity(groups.count)
         var counted = Set<HashedText>()
@@ -147,7 +156,8 @@ struct HistoryPlanner {
         for group in groups {
             var cost = group.records.count
             if let visitor = group.visitor, let row = rows[visitor.text], counted.insert(visitor).inserted {
-                cost += Self.storedEstimate(row, continueVisitorRecords: continueVisitorRecords)
+                cost += rebuiltWhole.contains(visitor) ? row.past?.records ?? 0
+                    : Self.storedEstimate(row, continueVisitorRecords: continueVisitorRecords)
             }
             costs.append(cost)
             total += cost
@@ -177,8 +187,9 @@ struct HistoryPlanner {
     /// About how many stored records a rebuild of the visitor of `row` reads back: a visitor
     /// continued from its past reads its tail; one without a past was built from fewer than
     /// `continueVisitorRecords` records, counted here as `recordsPerStoredSession` a session
-    /// up to that. (A visitor with a past that cannot be continued is rebuilt whole, the
-    /// heavy-visitor case operations.md describes, and not foreseen here.)
+    /// up to that. (`parts` counts a visitor with a past whose chunk's client session has
+    /// records stored already as rebuilt whole; one rebuilt whole for a reason the plan finds
+    /// later, an event id another visitor holds or a client session it lost, is not foreseen.)
     static func storedEstimate(_ row: VisitorRow, continueVisitorRecords: Int) -> Int {
         if let past = row.past { return past.tail?.records.count ?? 0 }
         return max(0, min(continueVisitorRecords - 1, recordsPerStoredSession * max(1, row.sessions.count)))
