@@ -204,6 +204,20 @@ struct RedisSessionWriterTests {
         }
     }
 
+    /// A `SELECT` refused by a renamed command or an ACL says what to do, as other refusals
+    /// do (it said Redis's words alone).
+    @Test func aSelectRefusedSaysWhatToDo() throws {
+        let server = try RedisServer(arguments: ["--rename-command", "SELECT", "SELECT_RENAMED_5"])
+        defer { server.stop() }
+        do {
+            _ = try RedisConnection(url: RedisURL("redis://127.0.0.1:\(server.port)/2", environment: [:]))
+            Issue.record("SELECT was expected to be refused")
+        } catch {
+            let message = "\(error)"
+            #expect(message.contains("refused SELECT 2") && message.contains("rename-command"), "\(message)")
+        }
+    }
+
     /// A write refused for want of replicas says what to do (rv76b: Redis's words alone).
     @Test func aWriteRefusedForWantOfReplicasSaysWhatToDo() throws {
         let server = try RedisServer(arguments: ["--min-replicas-to-write", "1"])

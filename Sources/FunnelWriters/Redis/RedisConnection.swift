@@ -51,8 +51,10 @@ public final class RedisConnection {
             }
         }
         if url.db != 0, case .error(let message) = try command([Array("SELECT".utf8), Array(String(url.db).utf8)]) {
-            // A database past the server's `databases` setting (16 by default; rv74a).
-            let remedy = message.contains("out of range") ? "; this Redis has fewer databases (its databases setting): name one below it" : ""
+            // A database past the server's `databases` setting (16 by default; rv74a); an ACL's
+            // refusal or a renamed SELECT as any refusal is (it said Redis's words alone).
+            let remedy = message.contains("out of range") ? "; this Redis has fewer databases (its databases setting): name one below it"
+                : RedisError.remedy(message)
             throw RedisError(.rejected(message), "Redis at \(url) refused SELECT \(url.db): \(RedisError.clause(scrub(message)))\(remedy)")
         }
     }
