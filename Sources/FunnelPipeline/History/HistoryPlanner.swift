@@ -74,17 +74,6 @@ struct HistoryPlanner {
     /// records or more is continued from its stored past when it can be, instead of rebuilt.
     var continueVisitorRecords = Pipeline.defaultContinueVisitorRecords
 
-    /// Plans a run's new records, by the group they are stored under (each group once).
-    ///
-    /// Groups and visitors are keyed by `HashedText` here: each is looked up about ten times
-    /// (the records read, the visitor of a group, a visitor's groups, what is missing, the
-    /// members), and SipHash over its text at every lookup took 64 million instructions of
-    /// the bench's S run.
-    func plan(_ held: inout [HeldGroup]) throws(SinkError) -> Plan {
-        var part = Part(groups: decode(&held), rows: nil)
-        return try plan(&part)
-    }
-
     /// A chunk's groups decoded, on both cores.
     func decode(_ held: inout [HeldGroup]) -> [NewGroup] {
         // Records wait as their encoding only (a third of a record's memory); they are
@@ -143,11 +132,15 @@ struct HistoryPlanner {
         // Visitors with a past whose client session of this chunk has records stored already
         // (flushed open earlier in the run, by the cap on open sessions): not continued, since
         // a continued visitor's groups of the chunk must be all new, but rebuilt whole.
+        // (A row's groups are made a set once per visitor: a visitor of thousands of client
+        // sessions looked up in its list for each of them was quadratic.)
         var rebuiltWhole = Set<HashedText>()
+        var storedGroups: [HashedText: Set<String>] = [:]
         for group in groups {
-            guard let visitor = group.visitor, let row = rows[visitor.text], row.past != nil, Transformer.isSessionGroup(group.group.text),
-                  row.groups.contains(group.group.text) else { continue }
-            rebuiltWhole.insert(visitor)
+            guard let visitor = group.visitor, !rebuiltWhole.contains(visitor), let row = rows[visitor.text], row.past != nil,
+                  Transformer.isSessionGroup(group.group.text) else { continue }
+            if storedGroups[visitor] == nil { storedGroups[visitor] = Set(row.groups) }
+            if storedGroups[visitor]!.contains(group.group.text) { rebuiltWhole.insert(visitor) }
         }
         var costs: [Int] = []
         costs.reserveCapacity(groups.count)
@@ -164,9 +157,9 @@ struct HistoryPlanner {
         }
         let budget = max(1, budget)
         guard total > 2 * budget else { return [Part(groups: groups, rows: rows)] }
-        // Even parts, in the chunk's order (a visitor's groups mostly together, since a visitor
-        // is counted once per part only approximately: in a part of its own, a later group
-        // of the same visitor reads its stored records again).
+        // Even parts, in the chunk's order. A visitor's stored records are counted at its first
+        // group only: a later group of it that falls in another part rebuilds it there again,
+        // as a later chunk would.
         let target = total / ((total + budget - 1) / budget)
         var parts: [Part] = []
         var current: [NewGroup] = []
@@ -199,10 +192,16 @@ struct HistoryPlanner {
     /// page views and events).
     static let recordsPerStoredSession = 4
 
-    /// Plans one part of a chunk (`parts(_:budget:)`), against the history as the parts
-    /// before it left it. Its groups are moved out of `part`: the rebuild completes merged
-    /// page views in place only in records nothing else holds (a part passed by value still
-    /// held them, and every such record was copied: 4 million instructions of S).
+    /// Plans a run's new records, by the group they are stored under (each group once): one
+    /// part of a chunk (`parts(_:budget:)`), against the history as the parts before it left
+    /// it. Its groups are moved out of `part`: the rebuild completes merged page views in
+    /// place only in records nothing else holds (a part passed by value still held them, and
+    /// every such record was copied: 4 million instructions of S).
+    ///
+    /// Groups and visitors are keyed by `HashedText` here: each is looked up about ten times
+    /// (the records read, the visitor of a group, a visitor's groups, what is missing, the
+    /// members), and SipHash over its text at every lookup took 64 million instructions of
+    /// the bench's S run.
     func plan(_ part: inout Part) throws(SinkError) -> Plan {
         var plan = Plan()
         var newGroups = exchange(&part.groups, with: [])

@@ -48,9 +48,10 @@ struct SessionStage {
     init(transformer: Transformer, store: HistoryStore, sink: SessionSink?, chunkRecords: Int,
          warnVisitorRecords: Int = Pipeline.defaultWarnVisitorRecords,
          continueVisitorRecords: Int = Pipeline.defaultContinueVisitorRecords, journal: SentSessionsJournal? = nil) throws(SinkError) {
-        flusher = try Flusher(transformer: transformer, store: store, sink: sink, chunkRecords: max(1, chunkRecords),
+        let chunkRecords = max(1, chunkRecords)
+        flusher = try Flusher(transformer: transformer, store: store, sink: sink, chunkRecords: chunkRecords,
                               warnVisitorRecords: warnVisitorRecords, continueVisitorRecords: continueVisitorRecords, journal: journal)
-        self.chunkRecords = max(1, chunkRecords)
+        self.chunkRecords = chunkRecords
         deferFrom = max(1, self.chunkRecords / 8)
         timeoutMillis = transformer.settings.timeoutMillis
         maxDurationMillis = transformer.settings.maxDurationMillis

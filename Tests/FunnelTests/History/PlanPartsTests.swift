@@ -22,17 +22,29 @@ import Testing
         TestFiles.gzip(lines.joined(separator: "\n") + "\n", to: folder + "/access-2024-03-\(String(format: "%02d", day)).log.gz")
     }
 
-    /// Runs `days` one night at a time into `output` (or `server`, emptied first); after each,
-    /// the summary and what the night wrote (its files, or the server's sessions).
-    private static func nights(_ days: [String], of pipeline: String, sink: Pipeline.SinkKind, server: RedisServer?, output: String,
-                               chunkRecords: Int) throws -> [(summary: RunSummary, written: String)] {
-        if let server { _ = try server.connect().command("FLUSHALL") }
-        return try days.map { day in
-            let summary = try RunsOverTimeTests.run(pipeline, days: [day], sink: sink, output: output, redisURL: server?.url, chunkRecords: chunkRecords)
-            let written = try server?.dumpSessions()
-                ?? (TestFiles.readText(output + "/sessions.ndjson") ?? "") + (TestFiles.readText(output + "/deleted.ndjson") ?? "")
-            return (summary, written)
+    /// Six nights of 200 visitors back every night (`night`), run one night at a time with
+    /// one chunk a night (`whole`) and with chunks of 40 records (`parts`), each into its own
+    /// folder or into `sink`'s real redis-server, emptied first; after each night, the summary
+    /// and what the night wrote (its files, or the server's sessions).
+    private static func sixNights(sink: Pipeline.SinkKind, continueAt: Int, folder name: String) throws
+        -> (days: [String], whole: [(summary: RunSummary, written: String)], parts: [(summary: RunSummary, written: String)]) {
+        let folder = TestFiles.temporaryFolder(name)
+        defer { TestFiles.remove(folder) }
+        let days = (1...6).map { String(format: "2024-03-%02d", $0) }
+        for day in 1...6 { Self.night(day, visitors: 200, in: folder) }
+        let pipeline = HeavyVisitorTests.pipeline(in: folder, warnAt: 1_000_000, continueAt: continueAt)
+        let server = sink == .redis ? try RedisServer() : nil
+        defer { server?.stop() }
+        func nights(into output: String, chunkRecords: Int) throws -> [(summary: RunSummary, written: String)] {
+            if let server { _ = try server.connect().command("FLUSHALL") }
+            return try days.map { day in
+                let summary = try RunsOverTimeTests.run(pipeline, days: [day], sink: sink, output: output, redisURL: server?.url, chunkRecords: chunkRecords)
+                let written = try server?.dumpSessions()
+                    ?? (TestFiles.readText(output + "/sessions.ndjson") ?? "") + (TestFiles.readText(output + "/deleted.ndjson") ?? "")
+                return (summary, written)
+            }
         }
+        return (days, try nights(into: folder + "/whole", chunkRecords: 100_000), try nights(into: folder + "/parts", chunkRecords: 40))
     }
 
     /// Six nights of 200 visitors back every night, run with chunks of 40 records and with one
@@ -41,18 +53,7 @@ import Testing
     /// stored: built whole, as before, a chunk was 240 records).
     @Test(arguments: [Pipeline.SinkKind.ndjson, .redis])
     func visitorsBackEveryNightArePlannedInPartsOfAboutAChunk(sink: Pipeline.SinkKind) throws {
-        let folder = TestFiles.temporaryFolder("plan-parts")
-        defer { TestFiles.remove(folder) }
-        let days = (1...6).map { String(format: "2024-03-%02d", $0) }
-        for day in 1...6 { Self.night(day, visitors: 200, in: folder) }
-        let pipeline = HeavyVisitorTests.pipeline(in: folder, warnAt: 1_000_000, continueAt: Pipeline.defaultContinueVisitorRecords)
-        let server = sink == .redis ? try RedisServer() : nil
-        defer { server?.stop() }
-        func nights(into name: String, chunkRecords: Int) throws -> [(summary: RunSummary, written: String)] {
-            try Self.nights(days, of: pipeline, sink: sink, server: server, output: folder + "/" + name, chunkRecords: chunkRecords)
-        }
-        let whole = try nights(into: "whole", chunkRecords: 100_000)
-        let parts = try nights(into: "parts", chunkRecords: 40)
+        let (days, whole, parts) = try Self.sixNights(sink: sink, continueAt: Pipeline.defaultContinueVisitorRecords, folder: "plan-parts")
         for (day, (one, split)) in zip(days, zip(whole, parts)) {
             #expect(split.summary.exitStatus == .success, "\(day)")
             #expect(split.written == one.written, "\(day)")
@@ -75,18 +76,7 @@ import Testing
     /// sixth night).
     @Test(arguments: [Pipeline.SinkKind.ndjson, .redis])
     func visitorsWithAPastFlushedOpenArePlannedInParts(sink: Pipeline.SinkKind) throws {
-        let folder = TestFiles.temporaryFolder("plan-parts-open")
-        defer { TestFiles.remove(folder) }
-        let days = (1...6).map { String(format: "2024-03-%02d", $0) }
-        for day in 1...6 { Self.night(day, visitors: 200, in: folder) }
-        let pipeline = HeavyVisitorTests.pipeline(in: folder, warnAt: 1_000_000, continueAt: 2)
-        let server = sink == .redis ? try RedisServer() : nil
-        defer { server?.stop() }
-        func nights(into name: String, chunkRecords: Int) throws -> [(summary: RunSummary, written: String)] {
-            try Self.nights(days, of: pipeline, sink: sink, server: server, output: folder + "/" + name, chunkRecords: chunkRecords)
-        }
-        let whole = try nights(into: "whole", chunkRecords: 100_000)
-        let parts = try nights(into: "parts", chunkRecords: 40)
+        let (days, whole, parts) = try Self.sixNights(sink: sink, continueAt: 2, folder: "plan-parts-open")
         for (day, (one, split)) in zip(days, zip(whole, parts)) {
             #expect(split.summary.exitStatus == .success, "\(day)")
             #expect(split.written == one.written, "\(day)")
