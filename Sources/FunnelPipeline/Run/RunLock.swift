@@ -63,7 +63,12 @@ final class RunLock {
         let pid = getpid()
         // The time a person reads (rv72a: the process's start in clock ticks since boot was not).
         let text = Array("\(Self.hostName) pid \(pid) since \(SessionInspector.utc(Int64(time(nil)) * 1000)), \(what)\n".utf8)
-        if ftruncate(fd, 0) == 0 { _ = text.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) } }
+        // Written over the last holder's text and then cut to its length, never emptied
+        // first: a run stopped in between (a signal's `_exit`, a kill) leaves a whole first
+        // line naming a holder, the last one or this one (CI of 2026-12-07: SIGTERM between
+        // the `ftruncate` and the `pwrite` left the file empty).
+        let written = text.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        if written == text.count { _ = ftruncate(fd, off_t(text.count)) }
     }
 
     /// No folder lock: its holder is the caller (`RunOptions.folderLockHeld`).
