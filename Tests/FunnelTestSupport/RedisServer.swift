@@ -224,9 +224,17 @@ public final class RedisServer: @unchecked Sendable {
     /// A port the kernel just gave out for 127.0.0.1; it may be taken again before Redis binds
     /// it, which `init` handles by retrying.
     private static func freePort() throws -> Int {
+        let (fd, port) = try boundLoopbackSocket()
+        close(fd)
+        return port
+    }
+
+    /// A TCP socket bound to a port the kernel picks on 127.0.0.1, not listening.
+    fileprivate static func boundLoopbackSocket() throws -> (fd: Int32, port: Int) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw RedisServerError("socket() failed: \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
+        var kept = false
+        defer { if !kept { close(fd) } }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = 0
@@ -240,7 +248,8 @@ public final class RedisServer: @unchecked Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
         guard named == 0 else { throw RedisServerError("getsockname failed: \(String(cString: strerror(errno)))") }
-        return Int(UInt16(bigEndian: address.sin_port))
+        kept = true
+        return (fd, Int(UInt16(bigEndian: address.sin_port)))
     }
 
     private static func launch(
@@ -273,7 +282,12 @@ public final class RedisServer: @unchecked Sendable {
                     url: RedisURL(endpoint: .tcp(host: "127.0.0.1", port: port)), connectTimeout: .milliseconds(500),
                     commandTimeout: .seconds(2))
                 switch try connection.command("PING") {
-                case .status("PONG"): return process
+                // This one's, not a parallel test's given the same port a moment before, whose
+                // PONG came before this one's "Address already in use" (rv79a).
+                case .status("PONG"):
+                    guard case .string(let info) = try connection.command("INFO", "server") else { return process }
+                    if String(decoding: info, as: UTF8.self).contains("\nprocess_id:\(process.pid)\r\n") { return process }
+                    lastProblem = "another redis-server answers on port \(port)"
                 case .error(let message) where message.hasPrefix("NOAUTH"): return process
                 case .error(let message) where whileLoading && message.hasPrefix("LOADING"): return process
                 case let reply: lastProblem = "PING answered \(reply)"
@@ -388,4 +402,26 @@ final class ChildProcess: @unchecked Sendable {
         }
         return status
     }
+}
+
+/// A loopback port where nothing listens, for a test of an unreachable server: held bound
+/// (never listening, so a connection is refused) until `release()`, so no other test's
+/// `RedisServer` can be given it meanwhile (rv79a: a port freed by a stopped server could be
+/// given to a parallel test's server within a failure test's 12.7 s of retries, which then
+/// connected).
+public final class UnreachablePort: @unchecked Sendable {
+    public let port: Int
+    private var fd: Int32
+
+    public init() throws {
+        (fd, port) = try RedisServer.boundLoopbackSocket()
+    }
+
+    /// Frees the port; called at the test's end (`defer`), which also keeps it held until then.
+    public func release() {
+        if fd >= 0 { close(fd) }
+        fd = -1
+    }
+
+    deinit { release() }
 }

@@ -132,7 +132,9 @@ struct RedisSessionWriterTests {
     }
 
     @Test func noServerFailsWithinSecondsNamingTheAddress() throws {
-        let port = try Self.unusedPort()
+        let unreachable = try UnreachablePort()
+        defer { unreachable.release() }
+        let port = unreachable.port
         var notices: [String] = []
         let url = try RedisURL("redis://127.0.0.1:\(port)/0", environment: [:])
         let writer = try RedisSessionWriter(
@@ -148,7 +150,9 @@ struct RedisSessionWriterTests {
     }
 
     @Test func defaultPolicyGivesUpAfterEightAttempts() throws {
-        let port = try Self.unusedPort()
+        let unreachable = try UnreachablePort()
+        defer { unreachable.release() }
+        let port = unreachable.port
         let writer = try RedisSessionWriter(
             url: RedisURL("redis://127.0.0.1:\(port)/0", environment: [:]), sortedSet: false, ttlSeconds: nil)
         let message = Self.failure { try writer.write(Self.sessions(1)) }
@@ -382,12 +386,6 @@ struct RedisSessionWriterTests {
     }
 
     /// A loopback port with nothing listening: a server's, after stopping it.
-    static func unusedPort() throws -> Int {
-        let server = try RedisServer()
-        server.stop()
-        return server.port
-    }
-
     static func failure(_ body: () throws -> Void) -> String {
         do {
             try body()

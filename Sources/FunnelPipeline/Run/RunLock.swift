@@ -104,6 +104,15 @@ final class RunLock {
         }
         var connection: RedisConnection?
         var unchecked = Set<String>()
+        // A stopped run releases the lock on a connection of its own (the run's may be in the
+        // middle of a reply), once, within a second or two: a Redis that does not answer then
+        // leaves it as a kill does. Registered before the `SET`, which the script undoes only
+        // if the key holds this run's token: registered after the lock's checks (until a
+        // review of 2026-12-07), a stop in between left the key for a day.
+        let release = StopSignals.atStop {
+            guard let connection = try? RedisConnection(url: url, connectTimeout: .seconds(1), commandTimeout: .seconds(1)) else { return }
+            _ = try? connection.command([Array("EVAL".utf8), Self.releaseScript, Array("1".utf8), key, token])
+        }
         let outcome: Outcome
         do {
             outcome = try retry.run(url: url, connection: &connection, notice: notice) { current throws(RedisError) -> Outcome in
@@ -171,23 +180,19 @@ final class RunLock {
                 return .contended
             }
         } catch {
+            StopSignals.cancelAtStop(release)
             return SinkError("cannot take the run lock \(name): \(error.message)")
         }
+        if case .taken = outcome {} else { StopSignals.cancelAtStop(release) }
         // What could not be checked is said (rv73i: an evicting Redis passed without a word for
         // a user without INFO).
         warnings += unchecked.sorted().map { "Redis at \(url.redacted) did not let funnel check \($0); docs/operations.md, \"Redis memory\"" }
         switch outcome {
         case .taken(let current):
             redis = (current, key, token, url, notice)
+            releaseAtStop = release
             serverRunID = Self.stableRunID(current)
             evictedAtStart = Self.evictedKeys(current)
-            // A stopped run releases it on a connection of its own (the run's may be in the
-            // middle of a reply), once, within a second or two: a Redis that does not answer
-            // then leaves it as a kill does.
-            releaseAtStop = StopSignals.atStop {
-                guard let connection = try? RedisConnection(url: url, connectTimeout: .seconds(1), commandTimeout: .seconds(1)) else { return }
-                _ = try? connection.command([Array("EVAL".utf8), Self.releaseScript, Array("1".utf8), key, token])
-            }
             return nil
         case .refused(let message):
             return SinkError("Redis refused the run lock \(name): \(RedisError.advised(message))")

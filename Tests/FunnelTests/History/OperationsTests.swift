@@ -1138,7 +1138,7 @@ struct OperationsTests {
         var host = [CChar](repeating: 0, count: 256)
         gethostname(&host, host.count - 1)
         let hostName = String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        _ = try server.connect().command("SET", "funnel:lock", "\(hostName) 999999")  // no such process
+        _ = try server.connect().command("SET", "funnel:lock", "\(hostName) 99999999")  // no such process: above the kernel's largest pid_max, 4194304
         let summary = try Runner(pipeline: pipeline, options: options, report: { _ in }).run()
         #expect(summary.exitStatus == .success)
         #expect(try server.connect().command("EXISTS", "funnel:lock") == .integer(0), "the lock is released after the run")

@@ -34,13 +34,16 @@ struct StopSignalTests {
             \(setup)
             '\(CommandLineTests.binary)' run '\(Self.pipeline)' --input input.ndjson --input-kind ndjson --output out --progress \(progress) --metrics-file funnel.prom --summary-json summary.json \(options) \(stderr) 3<&- &
             pid=$!
-            for i in $(seq 1 1000); do grep -qs funnel-signals /proc/$pid/task/*/comm && break; sleep 0.01; done
+            for i in $(seq 1 3000); do grep -qs funnel-signals /proc/$pid/task/*/comm && break; sleep 0.01; done
+            grep -qs funnel-signals /proc/$pid/task/*/comm || echo "not seen: the signal thread"
             \(beforeSignals)
             \(signals.map { "kill -\($0) $pid; sleep 0.2" }.joined(separator: "\n"))
             wait $pid
             echo "status $?"
             """
-        return try CommandRunner.run("/bin/sh", ["-c", script], environment: ["REDIS_PASSWORD": nil], timeout: .seconds(60))
+        let run = try CommandRunner.run("/bin/sh", ["-c", script], environment: ["REDIS_PASSWORD": nil], timeout: .seconds(120))
+        #expect(!run.timedOut && !run.stdout.contains("not seen: "), "\(run)")
+        return run
     }
 
     /// What the files a monitor reads say after a run `signal` stopped.
@@ -97,13 +100,16 @@ struct StopSignalTests {
         // of 2026-12-07, the lock's file was not yet the stop's to write into, and a signal
         // while the lock was being written left the file empty).
         case .standardErrorClosed: try stoppedRun(folder, signals: [SIGTERM], stderr: "2>&-",
-                                                  beforeSignals: "for i in $(seq 1 1000); do grep -qs \" pid $pid since \" out/funnel.lock && break; sleep 0.01; done")
+                                                  beforeSignals: "for i in $(seq 1 3000); do grep -qs \" pid $pid since \" out/funnel.lock && break; sleep 0.01; done; grep -qs \" pid $pid since \" out/funnel.lock || echo \"not seen: the lock naming the run\"")
         }
         #expect(stopped.stdout.contains("status 143"), "\(stopped)")
         expectStopped(folder, by: SIGTERM, lastSuccess: lastSuccess)
         // The lock file stays, naming its last holder (the kernel released the lock itself).
+        // Its first line, which a refused run quotes: a stop between the holder's write and the
+        // cut to its length may leave the tail of a longer last holder's line after it (rv79a).
         let lock = TestFiles.readText(folder + "/out/funnel.lock") ?? ""
-        #expect(lock.hasSuffix(", a run\n") && lock.split(separator: "\n").count == 1, "\(lock)")
+        let holder = lock.split(separator: "\n", omittingEmptySubsequences: false).first ?? ""
+        #expect(holder.hasSuffix(", a run") && holder.contains(" pid ") && !lock.contains("stopped"), "\(lock)")
     }
 
     /// A Redis run stopped by a signal releases its `funnel:lock` on a connection of its own,
@@ -136,13 +142,14 @@ struct StopSignalTests {
             head -c 65536 /dev/zero >&4
             '\(CommandLineTests.binary)' run '\(Self.pipeline)' --input-kind ndjson --output out --metrics-file funnel.prom 2>errors 4<&- &
             pid=$!
-            for i in $(seq 1 1000); do grep -qs pipe_write /proc/$pid/wchan && break; sleep 0.01; done
+            for i in $(seq 1 3000); do grep -qs pipe_write /proc/$pid/wchan && break; sleep 0.01; done
+            grep -qs pipe_write /proc/$pid/wchan || echo "not seen: the run blocked on stderr"
             kill -TERM $pid
             wait $pid
             echo "status $?"
             """
-        let run = try CommandRunner.run("/bin/sh", ["-c", script], environment: ["REDIS_PASSWORD": nil], timeout: .seconds(30))
-        #expect(!run.timedOut && run.stdout.contains("status 143"), "\(run)")
+        let run = try CommandRunner.run("/bin/sh", ["-c", script], environment: ["REDIS_PASSWORD": nil], timeout: .seconds(120))
+        #expect(!run.timedOut && run.stdout.contains("status 143") && !run.stdout.contains("not seen"), "\(run)")
         // The usage error's record, written before the end: exit status 1.
         #expect(TestFiles.readText(folder + "/funnel.prom")?.contains("funnel_exit_status{pipeline=\"\(Self.pipeline)\"} 1\n") == true)
     }

@@ -118,7 +118,9 @@ struct RunLockTests {
         _ = try CommandRunner.run("/bin/sh", ["-c", "redis-cli -p \(server.port) EVAL \"\(script)\" 0 > /dev/null 2>&1 &"], timeout: .seconds(10))
         let admin = try server.connect()
         var busy = false
-        for _ in 0..<100 where !busy {
+        // Up to 10 s for the shell and redis-cli to start (2 s until rv79a: thin on a loaded
+        // machine); the script, once begun, keeps it busy 1.5 s, polled every 20 ms.
+        for _ in 0..<500 where !busy {
             if case .error(let message) = try admin.command("PING"), message.hasPrefix("BUSY") { busy = true } else { usleep(20_000) }
         }
         try #require(busy, "the script made the server busy")
