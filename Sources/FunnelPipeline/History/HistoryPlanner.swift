@@ -544,14 +544,16 @@ struct HistoryPlanner {
     /// the group's stored records as bytes, and only for these groups, which a run of new
     /// days never has. The tails it decodes go into `tails`, by visitor.
     private func leaveOutLinesReadAgain(_ newGroups: inout [NewGroup], rows: [String: VisitorRow], tails: inout [String: [Record]]) throws(SinkError) {
+        var asked: [Int] = []
         for index in newGroups.indices {
             guard let visitor = newGroups[index].visitor?.text, let past = rows[visitor]?.past,
                   past.records >= continueVisitorRecords else { continue }
-            let list = newGroups[index].records
-            if continuesAsTheyAre(past, list, visitor: visitor, tails: &tails) { continue }
-            let stored = try store.storedPositions(Set(list.lazy.map(\.position)), inGroup: newGroups[index].group.text)
-            if !stored.isEmpty { newGroups[index].leaveOut(stored) }
+            if !continuesAsTheyAre(past, newGroups[index].records, visitor: visitor, tails: &tails) { asked.append(index) }
         }
+        guard !asked.isEmpty else { return }
+        // All at once: a Redis history reads them in few round trips.
+        let stored = try store.storedPositions(asked.map { (newGroups[$0].group.text, Set(newGroups[$0].records.lazy.map(\.position))) })
+        for (index, positions) in zip(asked, stored) where !positions.isEmpty { newGroups[index].leaveOut(positions) }
     }
 
     /// Whether `records` (new, of one visitor) all leave its earlier sessions as they are

@@ -10,9 +10,11 @@ import FunnelWriters
 /// after the sessions, so a run that dies half-way is repaired by running it again.
 public protocol HistoryStore: AnyObject {
     func records(ofGroups groups: [String]) throws(SinkError) -> [String: [Record]]
-    /// Of `positions`, those of records stored in `group`, read from the stored bytes without
-    /// making records (`StoredPositions`): which of a run's records are lines read again.
-    func storedPositions(_ positions: Set<String>, inGroup group: String) throws(SinkError) -> Set<String>
+    /// For each group asked, those of its `positions` whose records are stored in it, read
+    /// from the stored bytes without making records (`StoredPositions`): which of a run's
+    /// records are lines read again. Asked for many groups at once, so that a store over a
+    /// network reads them in few round trips.
+    func storedPositions(_ asked: [(group: String, positions: Set<String>)]) throws(SinkError) -> [Set<String>]
     /// Whether every stored record is one the stored visitor rows were built with: then a
     /// record read again (a day run again) may be left out of a run (`HistoryPlanner`). True
     /// of a store whose runs become durable whole, at `commit` (SQLite). A store that applies
@@ -144,5 +146,12 @@ extension HistoryStore {
     /// Applies the piece as a change of its own (stores that do not write pieces in place).
     public func apply(_ change: HistoryChange, piece: HistoryChange.Piece) throws(SinkError) {
         try apply(HistoryChange(change, piece: piece))
+    }
+}
+
+extension HistoryStore {
+    /// Of `positions`, those of records stored in `group` (`storedPositions(_:)` of one).
+    public func storedPositions(_ positions: Set<String>, inGroup group: String) throws(SinkError) -> Set<String> {
+        try storedPositions([(group, positions)])[0]
     }
 }

@@ -288,38 +288,61 @@ public final class RedisHistoryStore: HistoryStore {
         return result
     }
 
-    /// Read with `HSCAN`, a few of the group's values at a time: a visitor with a long past
+    /// How many groups' `HSCAN`s go out together: a page of each is held at once.
+    static let groupsPerScan = 256
+
+    /// Read with `HSCAN`, a few of a group's values at a time: a visitor with a long past
     /// holds its records in few groups, and an `HVALS` of one held all of them at once (210
     /// MB of the run's memory for a visitor of 855,230 records, against 66 MB a night; a
     /// script doing the look-up in redis-server kept the run's memory flat but held the server
-    /// for 2 s). A user without `+hscan` gets `HVALS`, with that memory.
-    public func storedPositions(_ positions: Set<String>, inGroup group: String) throws(SinkError) -> Set<String> {
-        guard !positions.isEmpty, try !mayBeStored([group], .group).isEmpty else { return [] }
-        var scan = StoredPositions(positions)
-        let key = b(recordKey + group)
-        if hscanAllowed != false {
-            do throws(SinkError) {
-                var cursor = b("0")
-                repeat {
-                    let reply = try send([[b("HSCAN"), key, cursor, b("COUNT"), b("4")]])[0]
-                    guard case .array(let parts) = reply, parts.count == 2, case .string(let next) = parts[0],
-                          case .array(let items) = parts[1] else {
-                        throw SinkError("Redis history at \(url.redacted): unexpected reply to HSCAN")
+    /// for 2 s). A user without `+hscan` gets `HVALS`, with that memory. The groups' scans go
+    /// out together, `groupsPerScan` groups at a time, a page of each unfinished one per
+    /// round trip: one group after another (until 2026-12-07), a day of 60,000 lines run
+    /// again over ten nights of 30,000 returning visitors made 307,640 round trips and took
+    /// 30 s, against 2.8 s into flat files.
+    public func storedPositions(_ asked: [(group: String, positions: Set<String>)]) throws(SinkError) -> [Set<String>] {
+        var found = [Set<String>](repeating: [], count: asked.count)
+        let candidates = Set(try mayBeStored(asked.filter { !$0.positions.isEmpty }.map(\.group), .group))
+        let wanted = asked.indices.filter { !asked[$0].positions.isEmpty && candidates.contains(asked[$0].group) }
+        var start = 0
+        while start < wanted.count {
+            let slice = Array(wanted[start..<min(start + Self.groupsPerScan, wanted.count)])
+            start += slice.count
+            if hscanAllowed != false {
+                do throws(SinkError) {
+                    var scans = slice.map { StoredPositions(asked[$0].positions) }
+                    // The slice's groups whose scan is not over, each with its cursor.
+                    var unfinished = slice.indices.map { (scan: $0, cursor: b("0")) }
+                    while !unfinished.isEmpty {
+                        let replies = try send(unfinished.map { [b("HSCAN"), b(recordKey + asked[slice[$0.scan]].group), $0.cursor, b("COUNT"), b("4")] })
+                        var next: [(scan: Int, cursor: [UInt8])] = []
+                        for (scan, reply) in zip(unfinished.lazy.map(\.scan), replies) {
+                            guard case .array(let parts) = reply, parts.count == 2, case .string(let cursor) = parts[0],
+                                  case .array(let items) = parts[1] else {
+                                throw SinkError("Redis history at \(url.redacted): unexpected reply to HSCAN")
+                            }
+                            // Field, value, field, value: the values are the stored records.
+                            for index in stride(from: 1, to: items.count, by: 2) {
+                                if case .string(let value) = items[index] { scans[scan].scan(value) }
+                            }
+                            if cursor != b("0") { next.append((scan, cursor)) }
+                        }
+                        unfinished = next
                     }
-                    // Field, value, field, value: the values are the stored records.
-                    for index in stride(from: 1, to: items.count, by: 2) {
-                        if case .string(let value) = items[index] { scan.scan(value) }
-                    }
-                    cursor = next
-                } while cursor != b("0")
-                hscanAllowed = true
-                return scan.found
-            } catch where error.commandUnavailable {
-                hscanAllowed = false
+                    hscanAllowed = true
+                    for (scan, index) in slice.enumerated() { found[index] = scans[scan].found }
+                    continue
+                } catch where error.commandUnavailable {
+                    hscanAllowed = false
+                }
+            }
+            for index in slice {
+                var scan = StoredPositions(asked[index].positions)
+                for value in strings(try send([[b("HVALS"), b(recordKey + asked[index].group)]])[0]) { scan.scan(value) }
+                found[index] = scan.found
             }
         }
-        for value in strings(try send([[b("HVALS"), key]])[0]) { scan.scan(value) }
-        return scan.found
+        return found
     }
 
     // MARK: - Unfinished runs

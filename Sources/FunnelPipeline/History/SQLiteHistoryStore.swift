@@ -189,12 +189,19 @@ public final class SQLiteHistoryStore: HistoryStore {
         return result
     }
 
-    public func storedPositions(_ positions: Set<String>, inGroup group: String) throws(SinkError) -> Set<String> {
-        var scan = StoredPositions(positions)
-        try lookup("SELECT data FROM records WHERE grp = ?1", .group, [group]) { _, statement in
-            SQLiteDatabase.withBlob(statement, 0) { scan.scan($0) }
+    public func storedPositions(_ asked: [(group: String, positions: Set<String>)]) throws(SinkError) -> [Set<String>] {
+        var found: [Set<String>] = []
+        found.reserveCapacity(asked.count)
+        for (group, positions) in asked {
+            var scan = StoredPositions(positions)
+            if !positions.isEmpty {
+                try lookup("SELECT data FROM records WHERE grp = ?1", .group, [group]) { _, statement in
+                    SQLiteDatabase.withBlob(statement, 0) { scan.scan($0) }
+                }
+            }
+            found.append(scan.found)
         }
-        return scan.found
+        return found
     }
 
     /// One transaction per run (`commit`): a run cut short left nothing.

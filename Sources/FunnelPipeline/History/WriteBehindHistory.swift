@@ -164,16 +164,18 @@ final class WriteBehindHistory: HistoryStore, @unchecked Sendable {
         return result
     }
 
-    func storedPositions(_ positions: Set<String>, inGroup group: String) throws(SinkError) -> Set<String> {
+    func storedPositions(_ asked: [(group: String, positions: Set<String>)]) throws(SinkError) -> [Set<String>] {
         let changes = try pendingChanges()
-        var found = try read { store throws(SinkError) -> Set<String> in try store.storedPositions(positions, inGroup: group) }
+        var found = try read { store throws(SinkError) -> [Set<String>] in try store.storedPositions(asked) }
         for change in changes {
             guard !change.change.records.isEmpty else { continue }
-            let places = change.records.places(of: group)
-            guard !places.isEmpty else { continue }
-            var scan = StoredPositions(positions)
-            for index in places { scan.scan(change.change.records[index].data) }
-            found.formUnion(scan.found)
+            for (index, question) in asked.enumerated() {
+                let places = change.records.places(of: question.group)
+                guard !places.isEmpty else { continue }
+                var scan = StoredPositions(question.positions)
+                for place in places { scan.scan(change.change.records[place].data) }
+                found[index].formUnion(scan.found)
+            }
         }
         return found
     }
