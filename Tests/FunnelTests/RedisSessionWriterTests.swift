@@ -275,11 +275,31 @@ struct RedisSessionWriterTests {
     }
 
     @Test func killedAndRestartedServerMidLoadCompletesTheLoad() throws {
-        // AOF with fsync always: whatever Redis confirmed survives SIGKILL, so after the restart
-        // the database must hold every session exactly once.
-        let server = try RedisServer(arguments: ["--appendonly", "yes", "--appendfsync", "always"])
         let sessions = Self.sessions(4000)
         let totalKeys = 4000 + sessions.filter { !$0.events.isEmpty }.count
+        // A load the kill missed (its watcher starved until the load was over, on a loaded
+        // machine; rv79a) is loaded again into a new server, up to three times.
+        var round = try Self.loadKilledMidway(sessions)
+        for _ in 1..<3 where round.killedAt.map({ $0 >= totalKeys }) ?? true {
+            round.server.stop()
+            round = try Self.loadKilledMidway(sessions)
+        }
+        let (server, writer, killedAt, startError) = round
+        defer { server.stop() }
+        #expect(startError == nil)
+        let killed = try #require(killedAt, "the server was never killed")
+        #expect(killed < totalKeys, "the kill must land mid-load")
+        #expect(writer.sessionsWritten == 4000)
+        #expect(try server.connect().command("DBSIZE") == .integer(Int64(totalKeys)))
+        try Self.expectStored(sessions, in: server)
+    }
+
+    /// `sessions` loaded into a new server that a watcher kills with SIGKILL once it holds
+    /// 400 keys, and starts again: AOF with fsync always, so whatever Redis confirmed survives
+    /// the kill, and after the restart the database must hold every session exactly once.
+    private static func loadKilledMidway(_ sessions: [SessionRecord]) throws
+        -> (server: RedisServer, writer: RedisSessionWriter, killedAt: Int?, startError: String?) {
+        let server = try RedisServer(arguments: ["--appendonly", "yes", "--appendfsync", "always"])
         let killer = Killer()
         // A thread of its own: dispatch's pool can be saturated by parallel tests that block,
         // and a watcher that starts late would kill the server after the load is over.
@@ -307,12 +327,7 @@ struct RedisSessionWriterTests {
         try writer.write(sessions)
         try writer.finish()
         killer.done.wait()
-        #expect(killer.startError == nil)
-        let killedAt = try #require(killer.keysAtKill, "the server was never killed")
-        #expect(killedAt < totalKeys, "the kill must land mid-load")
-        #expect(writer.sessionsWritten == 4000)
-        #expect(try server.connect().command("DBSIZE") == .integer(Int64(totalKeys)))
-        try Self.expectStored(sessions, in: server)
+        return (server, writer, killer.keysAtKill, killer.startError)
     }
 
     // MARK: - Helpers
