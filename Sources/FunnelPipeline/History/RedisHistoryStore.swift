@@ -288,23 +288,30 @@ public final class RedisHistoryStore: HistoryStore {
         return result
     }
 
-    /// How many groups' `HSCAN`s go out together: a page of each is held at once.
+    /// How many groups' `HSCAN`s go out together at most: a page of each is held at once.
     static let groupsPerScan = 256
+    /// About the most stored bytes a trip's pages bring back: the groups a trip asks for
+    /// follow the bytes a page took in the trips before, starting at `firstScanTrip` groups
+    /// (a review of 2026-12-07: 256 groups' pages of four fields of about 20 KB each held 32
+    /// MB more than one group's, and a field holds up to a flush's records of its group).
+    static let scanBytesPerTrip = 4 << 20
+    static let firstScanTrip = 16
 
     /// Read with `HSCAN`, a few of a group's values at a time: a visitor with a long past
     /// holds its records in few groups, and an `HVALS` of one held all of them at once (210
     /// MB of the run's memory for a visitor of 855,230 records, against 66 MB a night; a
     /// script doing the look-up in redis-server kept the run's memory flat but held the server
     /// for 2 s). A user without `+hscan` gets `HVALS`, with that memory. The groups' scans go
-    /// out together, `groupsPerScan` groups at a time, a page of each unfinished one per
-    /// round trip: one group after another (until 2026-12-07), a day of 60,000 lines run
-    /// again over ten nights of 30,000 returning visitors made 307,640 round trips and took
-    /// 30 s, against 2.8 s into flat files.
+    /// out together, a page of each of up to `groupsPerScan` unfinished ones per round trip,
+    /// as many as `scanBytesPerTrip` allows: one group after another (until 2026-12-07), a day
+    /// of 60,000 lines run again over ten nights of 30,000 returning visitors made 307,640
+    /// round trips and took 30 s, against 2.8 s into flat files.
     public func storedPositions(_ asked: [(group: String, positions: Set<String>)]) throws(SinkError) -> [Set<String>] {
         var found = [Set<String>](repeating: [], count: asked.count)
         let candidates = Set(try mayBeStored(asked.filter { !$0.positions.isEmpty }.map(\.group), .group))
         let wanted = asked.indices.filter { !asked[$0].positions.isEmpty && candidates.contains(asked[$0].group) }
         var start = 0
+        var perTrip = Self.firstScanTrip
         while start < wanted.count {
             let slice = Array(wanted[start..<min(start + Self.groupsPerScan, wanted.count)])
             start += slice.count
@@ -314,20 +321,26 @@ public final class RedisHistoryStore: HistoryStore {
                     // The slice's groups whose scan is not over, each with its cursor.
                     var unfinished = slice.indices.map { (scan: $0, cursor: b("0")) }
                     while !unfinished.isEmpty {
-                        let replies = try send(unfinished.map { [b("HSCAN"), b(recordKey + asked[slice[$0.scan]].group), $0.cursor, b("COUNT"), b("4")] })
+                        let trip = unfinished.prefix(perTrip)
+                        let replies = try send(trip.map { [b("HSCAN"), b(recordKey + asked[slice[$0.scan]].group), $0.cursor, b("COUNT"), b("4")] })
                         var next: [(scan: Int, cursor: [UInt8])] = []
-                        for (scan, reply) in zip(unfinished.lazy.map(\.scan), replies) {
+                        var bytes = 0
+                        for (scan, reply) in zip(trip.lazy.map(\.scan), replies) {
                             guard case .array(let parts) = reply, parts.count == 2, case .string(let cursor) = parts[0],
                                   case .array(let items) = parts[1] else {
                                 throw SinkError("Redis history at \(url.redacted): unexpected reply to HSCAN")
                             }
                             // Field, value, field, value: the values are the stored records.
                             for index in stride(from: 1, to: items.count, by: 2) {
-                                if case .string(let value) = items[index] { scans[scan].scan(value) }
+                                if case .string(let value) = items[index] {
+                                    scans[scan].scan(value)
+                                    bytes += value.count
+                                }
                             }
                             if cursor != b("0") { next.append((scan, cursor)) }
                         }
-                        unfinished = next
+                        unfinished = Array(unfinished.dropFirst(trip.count)) + next
+                        perTrip = max(1, min(Self.groupsPerScan, Self.scanBytesPerTrip / max(1, bytes / trip.count)))
                     }
                     hscanAllowed = true
                     for (scan, index) in slice.enumerated() { found[index] = scans[scan].found }
