@@ -34,8 +34,7 @@ struct StopSignalTests {
             \(setup)
             '\(CommandLineTests.binary)' run '\(Self.pipeline)' --input input.ndjson --input-kind ndjson --output out --progress \(progress) --metrics-file funnel.prom --summary-json summary.json \(options) \(stderr) 3<&- &
             pid=$!
-            for i in $(seq 1 3000); do grep -qs funnel-signals /proc/$pid/task/*/comm && break; sleep 0.01; done
-            grep -qs funnel-signals /proc/$pid/task/*/comm || echo "not seen: the signal thread"
+            \(Self.poll("grep -qs funnel-signals /proc/$pid/task/*/comm", "the signal thread"))
             \(beforeSignals)
             \(signals.map { "kill -\($0) $pid; sleep 0.2" }.joined(separator: "\n"))
             wait $pid
@@ -44,6 +43,13 @@ struct StopSignalTests {
         let run = try CommandRunner.run("/bin/sh", ["-c", script], environment: ["REDIS_PASSWORD": nil], timeout: .seconds(120))
         #expect(!run.timedOut && !run.stdout.contains("not seen: "), "\(run)")
         return run
+    }
+
+    /// Shell lines that wait up to 30 s for `condition` (a command), every 10 ms, and say
+    /// "not seen: `what`" if it never held, which the tests check for: a poll that ran out
+    /// went on unsaid (rv79a).
+    private static func poll(_ condition: String, _ what: String) -> String {
+        "for i in $(seq 1 3000); do \(condition) && break; sleep 0.01; done; \(condition) || echo \"not seen: \(what)\""
     }
 
     /// What the files a monitor reads say after a run `signal` stopped.
@@ -100,7 +106,7 @@ struct StopSignalTests {
         // of 2026-12-07, the lock's file was not yet the stop's to write into, and a signal
         // while the lock was being written left the file empty).
         case .standardErrorClosed: try stoppedRun(folder, signals: [SIGTERM], stderr: "2>&-",
-                                                  beforeSignals: "for i in $(seq 1 3000); do grep -qs \" pid $pid since \" out/funnel.lock && break; sleep 0.01; done; grep -qs \" pid $pid since \" out/funnel.lock || echo \"not seen: the lock naming the run\"")
+                                                  beforeSignals: Self.poll("grep -qs ' pid '$pid' since ' out/funnel.lock", "the lock naming the run"))
         }
         #expect(stopped.stdout.contains("status 143"), "\(stopped)")
         expectStopped(folder, by: SIGTERM, lastSuccess: lastSuccess)
@@ -142,14 +148,13 @@ struct StopSignalTests {
             head -c 65536 /dev/zero >&4
             '\(CommandLineTests.binary)' run '\(Self.pipeline)' --input-kind ndjson --output out --metrics-file funnel.prom 2>errors 4<&- &
             pid=$!
-            for i in $(seq 1 3000); do grep -qs pipe_write /proc/$pid/wchan && break; sleep 0.01; done
-            grep -qs pipe_write /proc/$pid/wchan || echo "not seen: the run blocked on stderr"
+            \(Self.poll("grep -qs pipe_write /proc/$pid/wchan", "the run blocked on stderr"))
             kill -TERM $pid
             wait $pid
             echo "status $?"
             """
         let run = try CommandRunner.run("/bin/sh", ["-c", script], environment: ["REDIS_PASSWORD": nil], timeout: .seconds(120))
-        #expect(!run.timedOut && run.stdout.contains("status 143") && !run.stdout.contains("not seen"), "\(run)")
+        #expect(!run.timedOut && run.stdout.contains("status 143") && !run.stdout.contains("not seen: "), "\(run)")
         // The usage error's record, written before the end: exit status 1.
         #expect(TestFiles.readText(folder + "/funnel.prom")?.contains("funnel_exit_status{pipeline=\"\(Self.pipeline)\"} 1\n") == true)
     }
