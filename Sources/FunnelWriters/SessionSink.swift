@@ -45,6 +45,9 @@ public protocol PreparedSessionSink: SessionSink {
     func prepare(_ session: SessionRecord) -> PreparedSession
     /// Writes prepared sessions, as `write(_:)` writes sessions.
     func write(prepared: [PreparedSession]) throws(SinkError)
+    /// Whether a session whose prepared bytes are those the sink was last sent for it may be
+    /// left unsent: not when a write does more than set the bytes (Redis's TTL starts again).
+    var leavesUnchangedUnwritten: Bool { get }
 }
 
 extension PreparedSessionSink {

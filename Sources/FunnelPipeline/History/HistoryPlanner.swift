@@ -17,6 +17,9 @@ struct HistoryPlanner {
         /// (Redis), whether a session the run sees for the first time was written before it.
         /// Empty for one that keeps them, which answers that from the bodies.
         var listedBefore: Set<String> = []
+        /// The digests the rebuilt visitors' stored rows keep of their sessions
+        /// (`VisitorRow.digests`), by id: for a history without bodies, what the sink holds.
+        var storedDigests: [String: UInt64] = [:]
         var change = HistoryChange()
         /// Counts per rebuilt visitor, not summed: a long run rebuilds a visitor again when a
         /// later chunk of its input reaches it, and the run's scratch keeps only the last counts.
@@ -492,7 +495,10 @@ struct HistoryPlanner {
             } ?? previousSessions
             let ids = continued[visitor] == nil ? newIDs : kept + newIDs
             if !previousSessions.isEmpty {
-                if listsBefore { plan.listedBefore.formUnion(previousSessions) }
+                if listsBefore {
+                    plan.listedBefore.formUnion(previousSessions)
+                    if let row = storedRows[visitor], !row.digests.isEmpty { plan.storedDigests.merge(row.digestsByID) { $1 } }
+                }
                 let current = Set(ids)
                 plan.deleted += previousSessions.filter { !current.contains($0) }
             }

@@ -79,6 +79,9 @@ final class RunScratch {
         /// For a sink that writes sessions as it goes (Redis): a digest of the session, see
         /// `Flusher.sentDigest`.
         var sent: Int?
+        /// The digest an earlier run's stored row keeps for the id (`VisitorRow.digests`), 0
+        /// when none is or it cannot be trusted.
+        var stored: UInt64 = 0
     }
 
     /// Where bytes are in `bytesFile`; a length of -1 is no bytes at all (nil).
@@ -103,6 +106,10 @@ final class RunScratch {
         var encoded: Extent
         /// What an earlier run left for the id, as this version's chunk read it.
         var original: Extent
+        /// This version's `Bytes.sent` and what its chunk read of the stored row's digest
+        /// (`Bytes.stored`), 0 for none: equal, the sink holds the session as it was.
+        var digest: UInt64 = 0
+        var originalDigest: UInt64 = 0
     }
 
     /// Keeps one chunk's plan. `stored` holds the bodies earlier runs left for these ids (nil
@@ -119,7 +126,9 @@ final class RunScratch {
         var alreadySent: [Bool] = []
         alreadySent.reserveCapacity(plan.sessions.count)
         for (session, bytes) in zip(plan.sessions, bytes) {
-            alreadySent.append(bytes.sent.map { sent.digest(of: session.id) == $0 } ?? false)
+            // This run's last send of the id, else what the stored row says the sink holds (the
+            // row is the run's own once a flush of the run rebuilt the visitor).
+            alreadySent.append(bytes.sent.map { (sent.digest(of: session.id) ?? (bytes.stored == 0 ? nil : Int(bitPattern: UInt(bytes.stored)))) == $0 } ?? false)
         }
         // What an earlier run left for an id: its body, and whether it wrote it at all (when
         // the history keeps no bodies, whether a rebuilt visitor's stored row listed it: at an
@@ -142,7 +151,7 @@ final class RunScratch {
             let (original, existed) = try before(session.id)
             let version = Version(written: true, existed: existed, converted: converted, start: session.start, revenue: revenue,
                                   body: try append(bytes.body), encoded: try bytes.encoded.map { b throws(SinkError) in try append(b) } ?? .none,
-                                  original: original)
+                                  original: original, digest: UInt64(UInt(bitPattern: bytes.sent ?? 0)), originalDigest: bytes.stored)
             try versions.add(key: session.id, value: version)
             sent.set(session.id, bytes.sent)
         }
@@ -227,6 +236,7 @@ final class RunScratch {
             var winner = last
             winner.existed = first.existed
             winner.original = first.original
+            winner.originalDigest = first.originalDigest
             winner.deletedOnce = deletedOnce
             if visiting {
                 var failure: SinkError?
@@ -274,6 +284,9 @@ final class RunScratch {
             if winner.original.exists, winner.original.length == winner.body.length {
                 let original = try reader.bytes(winner.original)
                 unchanged = original == sessionBody
+            } else if winner.originalDigest != 0 {
+                // A sink without bodies in the history (Redis): the digest its stored row kept.
+                unchanged = winner.originalDigest == winner.digest
             }
             var encoded: [UInt8] = []
             if bytes { encoded = winner.encoded.exists ? try reader.bytes(winner.encoded) : sessionBody }

@@ -339,16 +339,24 @@ private final class Flusher: @unchecked Sendable {
         // A live sink's bytes are made here, on both cores, with the rest of each session's
         // (making Redis's commands on the keeper's one thread was most of its work).
         let live = self.live
+        // What an earlier run left of a session a rebuild makes again as it was (a returning
+        // visitor's earlier sessions) is left as it is, when the stored rows' digests can be
+        // trusted: not while a run that wrote rows may have failed before their sessions were
+        // written, nor when a write does more than set the bytes (a TTL starts again).
+        let trusted = live?.leavesUnchangedUnwritten == true && history.holdsOnlyBuiltRecords
+        let storedDigests = trusted ? plan.storedDigests : [:]
         let made = Parallel.map(plan.sessions) { session -> (RunScratch.Bytes, PreparedSession?) in
-            let sent = live != nil ? Self.sentDigest(session) : nil
             let encoded = encoder?.encode(session)
             let prepared = live?.prepare(session)
-            if bodies, encodesBody, let encoded { return (RunScratch.Bytes(body: encoded, encoded: nil, sent: sent), prepared) }
+            let sent = prepared.map(Self.sentDigest)
+            let stored = storedDigests[session.id] ?? 0
+            if bodies, encodesBody, let encoded { return (RunScratch.Bytes(body: encoded, encoded: nil, sent: sent, stored: stored), prepared) }
             var body: [UInt8] = []
             if bodies { NDJSONSessionWriter.append(session, to: &body) }
-            return (RunScratch.Bytes(body: body, encoded: encoded, sent: sent), prepared)
+            return (RunScratch.Bytes(body: body, encoded: encoded, sent: sent, stored: stored), prepared)
         }
         let bytes = made.map(\.0)
+        if live != nil { Self.storeDigests(&plan, made: made, trusted: trusted) }
         // The scratch is files of its own and the Redis sink a connection of its own:
         // both are written on another thread while the history takes the chunk's change. (A
         // run killed between the two is repaired by running it again: it rebuilds and
@@ -388,12 +396,30 @@ private final class Flusher: @unchecked Sendable {
         return sessions.map { (visitorOf[$0.session.id] ?? "", $0.session.id) }
     }
 
-    /// What identifies a session's content for a sink that writes as it goes: a 64-bit
-    /// SipHash (Swift's `Hasher`, seeded per process) of its id, start, fields and events,
-    /// which is everything `RedisSessionCommands` writes (key layout and TTL are fixed for the
-    /// run). Compared only between versions of the same session within one run, where two
-    /// different versions share a digest with probability 2^-64; a run starts with none sent.
-    static func sentDigest(_ session: SessionRecord) -> Int { session.hashValue }
+    /// What identifies a session's content for a sink that writes as it goes: a 64-bit hash
+    /// (`HashedText.mix`, a fixed seed) of the bytes it sends, its keys, fields, events and
+    /// TTL, never 0 (a row's "unknown"). Compared between versions of the same session, within
+    /// a run and with the digest a stored row keeps (`VisitorRow.digests`), so it is the same
+    /// in every process (a SipHash seeded per process until 2026-12-07, within runs only).
+    static func sentDigest(_ prepared: PreparedSession) -> Int {
+        let digest = prepared.bytes.withUnsafeBufferPointer { HashedText.mix($0, seed: 0x66_75_6E_6E_65_6C_00_01) }
+        return Int(bitPattern: UInt(digest == 0 ? 1 : digest))
+    }
+
+    /// Puts in the plan's rows the digest of each session the sink holds after this plan:
+    /// the plan's own (sent now or earlier in the run, or left as an earlier run wrote it),
+    /// and for the sessions a visitor continued from before its tail keeps, the stored row's
+    /// when it is trusted. (Rows with a past keep them too: such a visitor is rebuilt whole
+    /// when a later run or chunk cannot continue it, e.g. flushed open by the cap on open
+    /// sessions, and its sessions left as they were are then not sent again.)
+    private static func storeDigests(_ plan: inout HistoryPlanner.Plan, made: [(RunScratch.Bytes, PreparedSession?)], trusted: Bool) {
+        var made = Dictionary(zip(plan.sessions.lazy.map(\.id), made.lazy.map { UInt64(UInt(bitPattern: $0.0.sent ?? 0)) }), uniquingKeysWith: { $1 })
+        if trusted { made.merge(plan.storedDigests) { new, _ in new } }
+        for index in plan.change.visitors.indices {
+            let digests = plan.change.visitors.values[index].sessions.map { made[$0] ?? 0 }
+            plan.change.visitors.values[index].digests = digests.allSatisfy { $0 == 0 } ? [] : digests
+        }
+    }
 
     /// Writes what flat-file sinks write once, in output order (the sessions that are new or
     /// changed since the last run, and the ids deleted for good), prepares the sink's files (the

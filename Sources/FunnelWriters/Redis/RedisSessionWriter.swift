@@ -21,6 +21,9 @@ public final class RedisSessionWriter: PreparedSessionSink {
     public let layout: RedisKeyLayout
     public let sortedSet: Bool
     public let ttlSeconds: Int?
+    /// A write with a TTL starts its time again (docs/pipeline.md, `ttl`): such sessions are
+    /// written whenever their visitor is rebuilt, as they were before 2026-12-07.
+    public var leavesUnchangedUnwritten: Bool { ttlSeconds == nil }
     public let batchSize: Int
     public let retry: RedisRetryPolicy
     /// Told before each retry (see `RedisRetryPolicy.run`).

@@ -74,6 +74,33 @@ import Testing
         #expect(encoded.starts(with: Array("9:s:group-09:s:group-1".utf8)))
     }
 
+    /// The digests of a sink's sessions (`VisitorRow.digests`, since 2026-12-07) follow the
+    /// ids as one `#` item of 16 hex digits each, before the past and its tail; rows without
+    /// them are read as before, with none.
+    @Test func sessionDigestsRoundTrip() {
+        let point = VisitorPast(records: 9, last: 1_709_251_200_000, sessions: 2, firstSource: "direct", firstTimestamp: 1_709_200_000_000,
+                                touchSource: nil, touchTimestamp: nil, analytics: "granted", marketing: "granted",
+                                lastClientView: nil, lastLogLine: nil, currentStart: nil)
+        var plain = VisitorRow(groups: ["s:ab"], sessions: ["id1", "id2"])
+        plain.digests = [0x0123_4567_89AB_CDEF, 0]
+        #expect(String(decoding: plain.encoded(), as: UTF8.self) == "4:s:ab|3:id13:id2#32:0123456789abcdef0000000000000000")
+        var withPast = VisitorRow(groups: [], sessions: ["a|b", "#"], past: point)
+        withPast.digests = [.max, 1]
+        for row in [plain, withPast] {
+            let read = VisitorRow(encoded: row.encoded())
+            #expect(read == row)
+            #expect(read?.digests == row.digests)
+        }
+        #expect(plain.digestsByID == ["id1": 0x0123_4567_89AB_CDEF], "0 is no digest")
+        #expect(VisitorRow(encoded: Array("4:s:ab|3:id1".utf8))?.digests == [])
+        // A count that is not the ids', a digit that is not hex, a `#` anywhere else: damaged.
+        for text in ["|3:id1#32:0123456789abcdef0123456789abcdef", "|3:id1#16:0123456789ABCDEF", "|3:id1#15:0123456789abcde",
+                     "#16:0123456789abcdef|3:id1", "|3:id1#16:0123456789abcdef#16:0123456789abcdef", "|3:id1#", "|3:id1#|",
+                     "|3:id1#0:"] {
+            #expect(VisitorRow(encoded: Array(text.utf8)) == nil, "\(text)")
+        }
+    }
+
     @Test func damageIsRefused() {
         for text in ["", "4:s:ab", "4:s:a|", "x|", "|3:ab", "|3", "||", "|:ab", "|99999999999:a"] {
             #expect(VisitorRow(encoded: Array(text.utf8)) == nil, "\(text)")

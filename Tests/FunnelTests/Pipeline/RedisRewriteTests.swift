@@ -71,6 +71,82 @@ struct RedisRewriteTests {
         #expect(writes.count == last.count + changed)
     }
 
+    /// What the sessions of earlier nights are left as.
+    enum EarlierNights: String, CaseIterable, CustomTestStringConvertible {
+        /// Nothing in the way: a session a night leaves as it was is not sent again.
+        case leftAsTheyAre
+        /// `sink.ttl`: every write starts the keys' time again, so every session is sent.
+        case withATTL
+        /// A run that wrote to the history did not finish: its rows may list sessions it never
+        /// sent (here one is deleted), so every session is sent, which repairs them.
+        case afterAFailedRun
+        var testDescription: String { rawValue }
+    }
+
+    /// A night that rebuilds visitors back from earlier nights (rebuilt from all their records
+    /// below `continue_visitor_records`) sends only the sessions it changed, as a flat-file
+    /// run writes only those: until 2026-12-07 it sent every earlier session of theirs again
+    /// each night (rv76a's tenth night, 30,000 visitors back every night: 1,170,000 sessions
+    /// sent for 60,000 lines). A stored row keeps a digest of each session of its visitor
+    /// (`VisitorRow.digests`), and a session whose digest is the stored one is left as it is;
+    /// not with a TTL, nor while a run that wrote to the history is unfinished. Counted by the
+    /// server's `MULTI`s (the sessions' transactions; the history uses none), and Redis ends
+    /// as one run over the three nights leaves it.
+    @Test(arguments: EarlierNights.allCases)
+    func aNightSendsOnlyTheSessionsItChanged(_ earlier: EarlierNights) throws {
+        let folder = TestFiles.temporaryFolder("redis-unchanged-\(earlier.rawValue)")
+        defer { TestFiles.remove(folder) }
+        let days = (1...3).map { String(format: "2024-03-%02d", $0) }
+        for day in 1...3 { PlanPartsTests.night(day, visitors: 30, in: folder) }
+        let pipeline = HeavyVisitorTests.pipeline(in: folder, warnAt: 1_000_000)
+        if earlier == .withATTL {
+            let text = try #require(TestFiles.readText(pipeline))
+            TestFiles.write(pipeline, text.replacingOccurrences(of: "  output: out/", with: "  output: out/\n  ttl: 90d"))
+        }
+        let server = try RedisServer()
+        defer { server.stop() }
+        let redis = try server.connect()
+        func transactions() throws -> Int {
+            guard case .string(let info) = try redis.command("INFO", "commandstats") else { return -1 }
+            let line = String(decoding: info, as: UTF8.self).split(whereSeparator: \.isNewline).first { $0.hasPrefix("cmdstat_multi:calls=") }
+            return line.flatMap { Int($0.dropFirst("cmdstat_multi:calls=".count).prefix { $0.isNumber }) } ?? 0
+        }
+        var sent: [Int] = []
+        var summaries: [RunSummary] = []
+        for (index, day) in days.enumerated() {
+            if index == 2, earlier == .afterAFailedRun {
+                // Of the first night, a session its run listed and never sent.
+                guard case .array(let keys) = try redis.command("KEYS", "sess:*"), case .string(let key)? = keys.first else {
+                    Issue.record("no session keys")
+                    return
+                }
+                _ = try redis.command([Array("DEL".utf8), key])
+                _ = try redis.command("SET", "funnel:unfinished", "access-2024-02-01.log.gz")
+            }
+            _ = try redis.command("CONFIG", "RESETSTAT")
+            let summary = try RunsOverTimeTests.run(pipeline, days: [day], sink: .redis, output: folder + "/nightly", redisURL: server.url)
+            #expect(summary.exitStatus == .success, "\(day)")
+            sent.append(try transactions())
+            summaries.append(summary)
+        }
+        let nightly = try server.dumpSessions()
+        let flat = try days.map { try RunsOverTimeTests.run(pipeline, days: [$0], sink: .ndjson, output: folder + "/flat").sessions }
+        #expect(flat == [30, 30, 30], "each night's own sessions")
+        #expect(summaries.map(\.rebuiltSessions) == [30, 60, 90], "every visitor rebuilt whole")
+        // Every session of the rebuilt visitors, as before, where the stored digests are not
+        // trusted: all nights with a TTL, the night after the failed run.
+        let expected = switch earlier {
+        case .leftAsTheyAre: flat
+        case .withATTL: [30, 60, 90]
+        case .afterAFailedRun: [30, 30, 90]
+        }
+        #expect(sent == expected)
+        #expect(summaries.map(\.sessions) == expected, "the summary counts the sessions sent")
+        _ = try redis.command("FLUSHALL")
+        #expect(try RunsOverTimeTests.run(pipeline, days: days, sink: .redis, output: folder + "/one", redisURL: server.url).exitStatus == .success)
+        #expect(try server.dumpSessions() == nightly)
+    }
+
     /// The session transactions in a `MONITOR` log, in order: the `DEL` line naming the keys,
     /// and every command between `MULTI` and `EXEC` (the history's own writes are left out).
     private static func sessionTransactions(_ lines: [Substring]) -> [(key: Substring, commands: [Substring])] {
