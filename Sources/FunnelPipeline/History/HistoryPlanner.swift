@@ -497,7 +497,9 @@ struct HistoryPlanner {
             if !previousSessions.isEmpty {
                 if listsBefore {
                     plan.listedBefore.formUnion(previousSessions)
-                    if let row = storedRows[visitor], !row.digests.isEmpty { plan.storedDigests.merge(row.digestsByID) { $1 } }
+                    // Two rows naming one id with two digests (a row left behind by a change
+                    // of the id's visitor) say nothing sure of it: 0, sent.
+                    if let row = storedRows[visitor], !row.digests.isEmpty { plan.storedDigests.merge(row.digestsByID) { $0 == $1 ? $0 : 0 } }
                 }
                 let current = Set(ids)
                 plan.deleted += previousSessions.filter { !current.contains($0) }
