@@ -78,7 +78,7 @@ final class RunScratch {
         var encoded: [UInt8]?
         /// For a sink that writes sessions as it goes (Redis): a digest of the session, see
         /// `Flusher.sentDigest`.
-        var sent: Int?
+        var sent: UInt64?
         /// The digest an earlier run's stored row keeps for the id (`VisitorRow.digests`), 0
         /// when none is or it cannot be trusted.
         var stored: UInt64 = 0
@@ -128,7 +128,7 @@ final class RunScratch {
         for (session, bytes) in zip(plan.sessions, bytes) {
             // This run's last send of the id, else what the stored row says the sink holds (the
             // row is the run's own once a flush of the run rebuilt the visitor).
-            alreadySent.append(bytes.sent.map { (sent.digest(of: session.id) ?? (bytes.stored == 0 ? nil : Int(bitPattern: UInt(bytes.stored)))) == $0 } ?? false)
+            alreadySent.append(bytes.sent.map { (sent.digest(of: session.id) ?? (bytes.stored == 0 ? nil : bytes.stored)) == $0 } ?? false)
         }
         // What an earlier run left for an id: its body, and whether it wrote it at all (when
         // the history keeps no bodies, whether a rebuilt visitor's stored row listed it: at an
@@ -151,7 +151,7 @@ final class RunScratch {
             let (original, existed) = try before(session.id)
             let version = Version(written: true, existed: existed, converted: converted, start: session.start, revenue: revenue,
                                   body: try append(bytes.body), encoded: try bytes.encoded.map { b throws(SinkError) in try append(b) } ?? .none,
-                                  original: original, digest: UInt64(UInt(bitPattern: bytes.sent ?? 0)), originalDigest: bytes.stored)
+                                  original: original, digest: bytes.sent ?? 0, originalDigest: bytes.stored)
             try versions.add(key: session.id, value: version)
             sent.set(session.id, bytes.sent)
         }

@@ -18,8 +18,8 @@ struct SentDigests {
     static let defaultGeneration = 1 << 18
 
     let generation: Int
-    private var current: [UInt64: Int] = [:]
-    private var previous: [UInt64: Int] = [:]
+    private var current: [UInt64: UInt64] = [:]
+    private var previous: [UInt64: UInt64] = [:]
     private static let seed = UInt64.random(in: .min ... .max)
 
     init(generation: Int) {
@@ -27,13 +27,13 @@ struct SentDigests {
     }
 
     /// The digest last sent for `id`, nil when none was or the id was deleted since (or forgotten).
-    func digest(of id: String) -> Int? {
+    func digest(of id: String) -> UInt64? {
         let key = Self.key(id)
         return current[key] ?? previous[key]
     }
 
     /// Records what was sent for `id` (nil: nothing, or the session was deleted).
-    mutating func set(_ id: String, _ digest: Int?) {
+    mutating func set(_ id: String, _ digest: UInt64?) {
         // A sink that sends nothing as it goes (flat files) never fills either generation:
         // its sessions cost no hash here.
         if digest == nil && current.isEmpty && previous.isEmpty { return }

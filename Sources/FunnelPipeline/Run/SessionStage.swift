@@ -343,8 +343,8 @@ private final class Flusher: @unchecked Sendable {
         // visitor's earlier sessions) is left as it is, when the stored rows' digests can be
         // trusted: not while a run that wrote rows may have failed before their sessions were
         // written, nor when a write does more than set the bytes (a TTL starts again).
-        let trusted = live?.leavesUnchangedUnwritten == true && history.holdsOnlyBuiltRecords
-        let storedDigests = trusted ? plan.storedDigests : [:]
+        if live?.leavesUnchangedUnwritten != true || !history.holdsOnlyBuiltRecords { plan.storedDigests = [:] }
+        let storedDigests = plan.storedDigests
         let made = Parallel.map(plan.sessions) { session -> (RunScratch.Bytes, PreparedSession?) in
             let encoded = encoder?.encode(session)
             let prepared = live?.prepare(session)
@@ -356,7 +356,7 @@ private final class Flusher: @unchecked Sendable {
             return (RunScratch.Bytes(body: body, encoded: encoded, sent: sent, stored: stored), prepared)
         }
         let bytes = made.map(\.0)
-        if live != nil { Self.storeDigests(&plan, made: made, trusted: trusted) }
+        if live != nil { Self.storeDigests(&plan, made: made) }
         // The scratch is files of its own and the Redis sink a connection of its own:
         // both are written on another thread while the history takes the chunk's change. (A
         // run killed between the two is repaired by running it again: it rebuilds and
@@ -401,20 +401,20 @@ private final class Flusher: @unchecked Sendable {
     /// TTL, never 0 (a row's "unknown"). Compared between versions of the same session, within
     /// a run and with the digest a stored row keeps (`VisitorRow.digests`), so it is the same
     /// in every process (a SipHash seeded per process until 2026-12-07, within runs only).
-    static func sentDigest(_ prepared: PreparedSession) -> Int {
+    static func sentDigest(_ prepared: PreparedSession) -> UInt64 {
         let digest = prepared.bytes.withUnsafeBufferPointer { HashedText.mix($0, seed: 0x66_75_6E_6E_65_6C_00_01) }
-        return Int(bitPattern: UInt(digest == 0 ? 1 : digest))
+        return digest == 0 ? 1 : digest
     }
 
     /// Puts in the plan's rows the digest of each session the sink holds after this plan:
     /// the plan's own (sent now or earlier in the run, or left as an earlier run wrote it),
     /// and for the sessions a visitor continued from before its tail keeps, the stored row's
-    /// when it is trusted. (Rows with a past keep them too: such a visitor is rebuilt whole
+    /// (`plan.storedDigests`, emptied by `keep` when they cannot be trusted). (Rows with a past keep them too: such a visitor is rebuilt whole
     /// when a later run or chunk cannot continue it, e.g. flushed open by the cap on open
     /// sessions, and its sessions left as they were are then not sent again.)
-    private static func storeDigests(_ plan: inout HistoryPlanner.Plan, made: [(RunScratch.Bytes, PreparedSession?)], trusted: Bool) {
-        var made = Dictionary(zip(plan.sessions.lazy.map(\.id), made.lazy.map { UInt64(UInt(bitPattern: $0.0.sent ?? 0)) }), uniquingKeysWith: { $1 })
-        if trusted { made.merge(plan.storedDigests) { new, _ in new } }
+    private static func storeDigests(_ plan: inout HistoryPlanner.Plan, made: [(RunScratch.Bytes, PreparedSession?)]) {
+        var made = Dictionary(zip(plan.sessions.lazy.map(\.id), made.lazy.map { $0.0.sent ?? 0 }), uniquingKeysWith: { $1 })
+        made.merge(plan.storedDigests) { new, _ in new }
         for index in plan.change.visitors.indices {
             let digests = plan.change.visitors.values[index].sessions.map { made[$0] ?? 0 }
             plan.change.visitors.values[index].digests = digests.allSatisfy { $0 == 0 } ? [] : digests

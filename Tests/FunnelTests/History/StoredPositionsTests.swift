@@ -97,9 +97,7 @@ import Testing
 
     /// The server's `total_reads_processed`: the commands' round trips it has read.
     private static func reads(_ admin: RedisConnection) throws -> Int {
-        guard case .string(let info) = try admin.command("INFO", "stats") else { return -1 }
-        let line = String(decoding: info, as: UTF8.self).split(whereSeparator: \.isNewline).first { $0.hasPrefix("total_reads_processed:") }
-        return line.flatMap { Int(String($0.dropFirst("total_reads_processed:".count))) } ?? -1
+        try admin.infoNumber("stats", "total_reads_processed:") ?? -1
     }
 
     /// A Redis history reads many groups' stored positions in few round trips (a page of each

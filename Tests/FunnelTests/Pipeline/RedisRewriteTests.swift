@@ -106,11 +106,7 @@ struct RedisRewriteTests {
         let server = try RedisServer()
         defer { server.stop() }
         let redis = try server.connect()
-        func transactions() throws -> Int {
-            guard case .string(let info) = try redis.command("INFO", "commandstats") else { return -1 }
-            let line = String(decoding: info, as: UTF8.self).split(whereSeparator: \.isNewline).first { $0.hasPrefix("cmdstat_multi:calls=") }
-            return line.flatMap { Int($0.dropFirst("cmdstat_multi:calls=".count).prefix { $0.isNumber }) } ?? 0
-        }
+        func transactions() throws -> Int { try redis.infoNumber("commandstats", "cmdstat_multi:calls=") ?? 0 }
         var sent: [Int] = []
         var summaries: [RunSummary] = []
         for (index, day) in days.enumerated() {

@@ -32,7 +32,7 @@ struct RunScratchTests {
     /// as the last one kept for the id, and not deleted since.
     @Test func keepReportsSessionsAlreadySentInTheSameVersion() throws {
         let scratch = try RunScratch()
-        func keep(_ versions: [(String, Int?)], deleted: [String] = []) throws -> [Bool] {
+        func keep(_ versions: [(String, UInt64?)], deleted: [String] = []) throws -> [Bool] {
             var plan = HistoryPlanner.Plan()
             plan.sessions = versions.map { session($0.0, start: 1) }
             plan.deleted = deleted
@@ -68,7 +68,7 @@ struct RunScratchTests {
                 plan.deleted = [id]
             } else {
                 plan.sessions = [session(id, start: 1)]
-                bytes = [RunScratch.Bytes(body: [], encoded: nil, sent: random.next(3))]
+                bytes = [RunScratch.Bytes(body: [], encoded: nil, sent: UInt64(random.next(3)))]
             }
             let expected = try full.keep(plan, stored: nil, bytes: bytes)
             let got = try small.keep(plan, stored: nil, bytes: bytes)
