@@ -239,8 +239,10 @@ public final class Transformer {
     /// build them (their touches, ordinals and consent carry on from `past`).
     ///
     /// `keepsPast`: whether to return where the visitor is left (`VisitorSessions.past`); a
-    /// continued visitor's always is.
-    public func sessions(visitor key: String, records: consuming [Record], past: VisitorPast? = nil, keepsPast: Bool = false) -> VisitorSessions {
+    /// continued visitor's always is. `keepsTail`: whether that past keeps a tail
+    /// (`VisitorTail`: the latest sessions' records, so that records joining them can be
+    /// continued too), which costs the row those records.
+    public func sessions(visitor key: String, records: consuming [Record], past: VisitorPast? = nil, keepsPast: Bool = false, keepsTail: Bool = true) -> VisitorSessions {
         var kept = consume records
         kept.sort(by: Self.timeOrder)
         let keepsPast = keepsPast || past != nil
@@ -262,7 +264,7 @@ public final class Transformer {
             }
             return a.id.utf8.lexicographicallyPrecedes(b.id.utf8)
         }
-        var cut = keepsPast ? TailCut(sessions: sessions, records: kept) : nil
+        var cut = keepsPast && keepsTail ? TailCut(sessions: sessions, records: kept) : nil
         // One session at a time, its facts a local value: kept in an array until the touches
         // were known, each session's facts (some thirty strings) were copied to be passed on,
         // about 1,100 instructions a session. The touches of a session depend only on the

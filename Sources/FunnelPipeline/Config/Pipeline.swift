@@ -157,4 +157,9 @@ public struct Pipeline: Sendable {
     /// 20 its nights stayed flat, with the same sessions; a day's run at the bench's L took
     /// the same time and wrote the same history.
     public static let defaultContinueVisitorRecords = 20
+    /// False: no visitor is continued from its past; every visitor a run touches is rebuilt
+    /// from all of its records, as SPEC 10 describes the result. Not a pipeline-file setting:
+    /// the reference the tests compare continued visitors against (the same sessions, more
+    /// work).
+    public var continuesVisitors = true
 }

@@ -39,31 +39,8 @@ struct HistoryPlanner {
         var withheldSessions: Int
         var overEventCap: Int
         /// Continued from its past: the counts are its new records' only, to be added to what
-        /// the run counted for it before (`Flusher`).
+        /// the run counted for it before (`RunScratch.totals`).
         var continued = false
-        /// Built from enough records to be continued by a later chunk of the run.
-        var mayContinue = false
-
-        /// These counts, none below zero.
-        func atLeastZero() -> VisitorCounts {
-            var counts = self
-            counts.duplicateEvents = max(0, duplicateEvents)
-            counts.mergedPageViews = max(0, mergedPageViews)
-            counts.withheldSessions = max(0, withheldSessions)
-            counts.overEventCap = max(0, overEventCap)
-            return counts
-        }
-
-        /// These counts after `earlier` ones of the same visitor.
-        func adding(to earlier: VisitorCounts) -> VisitorCounts {
-            var sum = self
-            sum.counted = counted || earlier.counted
-            sum.duplicateEvents += earlier.duplicateEvents
-            sum.mergedPageViews += earlier.mergedPageViews
-            sum.withheldSessions += earlier.withheldSessions
-            sum.overEventCap += earlier.overEventCap
-            return sum
-        }
     }
 
     /// Holders of one event id looked through one by one; more are kept in a set.
@@ -74,8 +51,15 @@ struct HistoryPlanner {
     /// `Pipeline.warnVisitorRecords`.
     var warnVisitorRecords = Pipeline.defaultWarnVisitorRecords
     /// `Pipeline.continueVisitorRecords`: a visitor whose sessions were built from this many
-    /// records or more is continued from its stored past when it can be, instead of rebuilt.
+    /// records or more keeps a tail in its past (`VisitorTail`: its latest sessions' records),
+    /// so that it is continued from before them when new records join them; with fewer, only
+    /// when its new records leave every earlier session as it is. Every visitor keeps a past
+    /// since 2026-12-07 (before, only those of this many records, and the others were rebuilt
+    /// from all their records whenever they came back: rv76a's 30,000 visitors back every
+    /// night, night 10 24.4 s of CPU against 3.5 s).
     var continueVisitorRecords = Pipeline.defaultContinueVisitorRecords
+    /// `Pipeline.continuesVisitors`: false rebuilds every visitor whole.
+    var continuesVisitors = true
 
     /// A chunk's groups decoded, on both cores.
     func decode(_ held: inout [HeldGroup]) -> [NewGroup] {
@@ -125,25 +109,64 @@ struct HistoryPlanner {
     /// records stored: a visitor the chunk adds to is rebuilt from all of its records, and a
     /// chunk of 20,000 new records of visitors back every night read back ten times as many
     /// by their tenth night (rv76a: 836 MB). What is stored is estimated from the visitors'
-    /// rows (`storedEstimate`), read here once; a chunk within twice the budget is one part,
-    /// planned with those rows. Parts fall where chunks could: what a run writes does not
+    /// rows (`storedEstimate`), read here once, a slice of `rowsPerRead` visitors at a time,
+    /// and what their rows hold (`rowWeight`): a continued visitor reads back none of its
+    /// records, but its row lists every session and client session it ever had, and a night
+    /// of 30,000 visitors back for their tenth night held 53 MB of such rows at once (rv76a,
+    /// `jeprof`). A chunk within twice the budget is one part, planned with those rows when
+    /// they are within the budget. Parts fall where chunks could: what a run writes does not
     /// depend on them.
     func parts(_ groups: [NewGroup], budget: Int) throws(SinkError) -> [Part] {
-        var keys = Set<HashedText>(minimumCapacity: groups.count)
-        for group in groups { if let visitor = group.visitor { keys.insert(visitor) } }
-        let rows = try store.visitorRows(keys.map(\.text))
-        // Visitors with a past whose client session of this chunk has records stored already
-        // (flushed open earlier in the run, by the cap on open sessions): not continued, since
-        // a continued visitor's groups of the chunk must be all new, but rebuilt whole.
-        // (A row's groups are made a set once per visitor: a visitor of thousands of client
-        // sessions looked up in its list for each of them was quadratic.)
-        var rebuiltWhole = Set<HashedText>()
-        var storedGroups: [HashedText: Set<String>] = [:]
-        for group in groups {
-            guard let visitor = group.visitor, !rebuiltWhole.contains(visitor), let row = rows[visitor.text], row.past != nil,
-                  Transformer.isSessionGroup(group.group.text) else { continue }
-            if storedGroups[visitor] == nil { storedGroups[visitor] = Set(row.groups) }
-            if storedGroups[visitor]!.contains(group.group.text) { rebuiltWhole.insert(visitor) }
+        // The chunk's visitors in the order of their first groups, and their client-session
+        // groups of the chunk.
+        var keys: [HashedText] = []
+        var chunkGroups: [HashedText: [Int]] = .init(minimumCapacity: groups.count)
+        for index in groups.indices {
+            guard let visitor = groups[index].visitor else { continue }
+            if chunkGroups[visitor] == nil { keys.append(visitor) }
+            chunkGroups[visitor, default: []].append(index)
+        }
+        // What each visitor with a row adds to its first group's cost. A visitor with a past
+        // is rebuilt whole, not continued, when a record of the chunk comes before that past
+        // and before the point before its tail (a line that arrives late: a log rotated
+        // late, a client event sent days after), or when its client session of this chunk has
+        // records stored already (flushed open earlier in the run, by the cap on open
+        // sessions), since a continued visitor's groups of the chunk must be all new. (A row's
+        // groups are made a set once per visitor: a visitor of thousands of client sessions
+        // looked up in its list for each of them was quadratic.)
+        var stored: [HashedText: Int] = [:]
+        var rows: [String: VisitorRow]? = [:]
+        var rowsWeight = 0
+        var start = 0
+        while start < keys.count {
+            let slice = keys[start..<min(keys.count, start + Self.rowsPerRead)]
+            start += slice.count
+            let read = try store.visitorRows(slice.map(\.text))
+            guard !read.isEmpty else { continue }
+            for visitor in slice {
+                guard let row = read[visitor.text] else { continue }
+                var whole = !continuesVisitors
+                if !whole, let past = row.past, let indices = chunkGroups[visitor] {
+                    let from = past.tail?.before
+                    whole = indices.contains { index in
+                        !continues(past, groups[index].records) && !(from.map { continues($0, groups[index].records) } ?? false)
+                    }
+                    if !whole {
+                        let sessionGroups = indices.lazy.map { groups[$0].group.text }.filter(Transformer.isSessionGroup)
+                        if !sessionGroups.isEmpty {
+                            let storedGroups = Set(row.groups)
+                            whole = sessionGroups.contains { storedGroups.contains($0) }
+                        }
+                    }
+                }
+                let weight = Self.rowWeight(row)
+                rowsWeight += weight
+                stored[visitor] = weight + (whole ? row.past?.records ?? 0 : Self.storedEstimate(row, continueVisitorRecords: continueVisitorRecords))
+            }
+            // Kept for the plan while they are few; past the budget, each part reads its own.
+            if rows != nil {
+                if rowsWeight <= budget { rows!.merge(read) { $1 } } else { rows = nil }
+            }
         }
         var costs: [Int] = []
         costs.reserveCapacity(groups.count)
@@ -151,10 +174,7 @@ struct HistoryPlanner {
         var total = 0
         for group in groups {
             var cost = group.records.count
-            if let visitor = group.visitor, let row = rows[visitor.text], counted.insert(visitor).inserted {
-                cost += rebuiltWhole.contains(visitor) ? row.past?.records ?? 0
-                    : Self.storedEstimate(row, continueVisitorRecords: continueVisitorRecords)
-            }
+            if let visitor = group.visitor, let storedCost = stored[visitor], counted.insert(visitor).inserted { cost += storedCost }
             costs.append(cost)
             total += cost
         }
@@ -181,11 +201,13 @@ struct HistoryPlanner {
     }
 
     /// About how many stored records a rebuild of the visitor of `row` reads back: a visitor
-    /// continued from its past reads its tail; one without a past was built from fewer than
+    /// continued from its past reads its tail (none, for a past without one); one without a
+    /// past (a row written before 2026-12-07) was built from fewer than
     /// `continueVisitorRecords` records, counted here as `recordsPerStoredSession` a session
     /// up to that. (`parts` counts a visitor with a past whose chunk's client session has
     /// records stored already as rebuilt whole; one rebuilt whole for a reason the plan finds
-    /// later, an event id another visitor holds or a client session it lost, is not foreseen.)
+    /// later, a record before its past, an event id another visitor holds or a client session
+    /// it lost, is not foreseen.)
     static func storedEstimate(_ row: VisitorRow, continueVisitorRecords: Int) -> Int {
         if let past = row.past { return past.tail?.records.count ?? 0 }
         return max(0, min(continueVisitorRecords - 1, recordsPerStoredSession * max(1, row.sessions.count)))
@@ -194,6 +216,20 @@ struct HistoryPlanner {
     /// Records a stored session is taken to hold in `storedEstimate` (an ordinary visit's few
     /// page views and events).
     static let recordsPerStoredSession = 4
+
+    /// What holding the row of a visitor costs a plan, in records: one for the row and its
+    /// past, and one for each `rowItemsPerRecord` items of its lists of client sessions and
+    /// session ids. A decoded record of the chunk held about 1.1 KB, a row's item (a string
+    /// of 20 to 40 bytes, in the row read, in the row written and encoded) about 250 bytes
+    /// (`jeprof` of rv76a's seventh night: 39 MB of rows, 22 MB of 20,000 records).
+    static func rowWeight(_ row: VisitorRow) -> Int {
+        1 + (row.groups.count + row.sessions.count) / rowItemsPerRecord
+    }
+
+    static let rowItemsPerRecord = 4
+
+    /// Visitors whose rows `parts` reads at a time: about 2,000 rows of 40 items, 7 MB.
+    static let rowsPerRead = 2_000
 
     /// Plans a run's new records, by the group they are stored under (each group once): one
     /// part of a chunk (`parts(_:budget:)`), against the history as the parts before it left
@@ -216,7 +252,7 @@ struct HistoryPlanner {
         if let rows = part.rows { preRead = rows } else { preRead = try store.visitorRows(preReadKeys.map(\.text)) }
         // Visitors' tails, decoded once per plan by the steps that need them, by visitor.
         var decodedTails: [String: [Record]] = [:]
-        if store.holdsOnlyBuiltRecords {
+        if store.holdsOnlyBuiltRecords && continuesVisitors {
             try leaveOutLinesReadAgain(&newGroups, rows: preRead, tails: &decodedTails)
             newGroups.removeAll { $0.records.isEmpty }
         }
@@ -261,7 +297,7 @@ struct HistoryPlanner {
             let keys = ownNew.map { Transformer.visitor(ofGroup: newGroups[$0].group.text, records: []) }
             let rows = preRead
             for (index, key) in zip(ownNew, keys) {
-                guard let past = rows[key]?.past, past.records >= continueVisitorRecords else { continue }
+                guard continuesVisitors, let past = rows[key]?.past else { continue }
                 // (From the tail's point, none of the new records is a tail record read again:
                 // a group read later after all is joined to its new records as they are.)
                 if continuesAsTheyAre(past, newGroups[index].records, visitor: key, tails: &decodedTails) {
@@ -358,7 +394,7 @@ struct HistoryPlanner {
         // Continued from before their latest sessions (`VisitorTail`): the tail, its records.
         var reopened: [HashedText: (tail: VisitorTail, records: [Record])] = [:]
         var newCarriers = Set<String>()
-        let candidates = visitors.filter { (storedRows[$0]?.past?.records ?? 0) >= continueVisitorRecords }
+        let candidates = continuesVisitors ? visitors.filter { storedRows[$0]?.past != nil } : []
         if !candidates.isEmpty {
             for group in groups {
                 let visitor = visitorOf[group] ?? visitorOfNew[group] ?? HashedText(Transformer.visitor(ofGroup: group.text, records: []))
@@ -460,9 +496,10 @@ struct HistoryPlanner {
         var results = Parallel.map(consuming: &inputs) { input in
             // The records are taken out of the input, so the rebuild holds the only reference
             // and completes merged page views in place.
-            // A visitor's past is kept once it is built from enough records to be continued.
-            let keepsPast = input.records.count + (input.past?.records ?? 0) >= continueVisitorRecords
-            return transformer.sessions(visitor: input.visitor, records: exchange(&input.records, with: []), past: input.past, keepsPast: keepsPast)
+            // Every visitor keeps a past; its tail (the latest sessions' records, so that new
+            // records joining them can be continued too) once it has enough records.
+            let keepsTail = input.records.count + (input.past?.records ?? 0) >= continueVisitorRecords
+            return transformer.sessions(visitor: input.visitor, records: exchange(&input.records, with: []), past: input.past, keepsPast: true, keepsTail: keepsTail)
         }
         // The sessions are moved out of the results, not copied: a copy retained each
         // session's text and arrays and freeing the results released them again, on memory
@@ -516,8 +553,6 @@ struct HistoryPlanner {
                                        mergedPageViews: result.merged - (tail?.merged ?? 0),
                                        withheldSessions: result.withheld - (tail?.withheld ?? 0), overEventCap: result.overCap - (tail?.overCap ?? 0))
             counts.continued = continued[visitor] != nil
-            // A past is kept exactly for visitors built from enough records (`keepsPast` above).
-            counts.mayContinue = result.past != nil
             plan.perVisitor.append(counts)
         }
         // The positions are sorted (stable), then each session is moved once: sorting the

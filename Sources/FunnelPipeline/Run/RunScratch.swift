@@ -47,7 +47,7 @@ final class RunScratch {
     private let bytesFile: TemporaryFile
     /// One record per version of a session (key: its id; value: `Version`), in the order kept.
     private let versions: SpillSorter
-    /// One record per rebuild of a visitor (key: the visitor; value: five counts).
+    /// One record per rebuild of a visitor (key: the visitor; value: `CountsRecord`).
     private let counts: SpillSorter
     /// What a sink that writes as it goes was last sent of each recent id.
     private var sent: SentDigests
@@ -161,10 +161,11 @@ final class RunScratch {
                                                      body: .none, encoded: .none, original: original))
             sent.set(id, nil)
         }
-        // Appended, one record per rebuild of a visitor: `totals` keeps each visitor's last.
+        // Appended, one record per rebuild of a visitor: `totals` folds each visitor's.
         for visitor in plan.perVisitor {
-            let values = (Int64(visitor.counted ? 1 : 0), Int64(visitor.duplicateEvents), Int64(visitor.mergedPageViews),
-                          Int64(visitor.withheldSessions), Int64(visitor.overEventCap))
+            let values = CountsRecord(counted: visitor.counted ? 1 : 0, duplicateEvents: Int64(visitor.duplicateEvents),
+                                      mergedPageViews: Int64(visitor.mergedPageViews), withheldSessions: Int64(visitor.withheldSessions),
+                                      overEventCap: Int64(visitor.overEventCap), continued: visitor.continued ? 1 : 0)
             try counts.add(key: visitor.visitor, value: values)
         }
         return alreadySent
@@ -175,29 +176,68 @@ final class RunScratch {
         return Extent(offset: Int64(try bytesFile.append(bytes)), length: Int64(bytes.count))
     }
 
-    /// The visitors' counts, summed over the last record of each. May run on another thread
-    /// than `forEachSession` and `deleted` at the same time (other files), not than `keep`.
+    /// The counts of one rebuild of a visitor, as the scratch keeps them (`Int64`s: the
+    /// sorter's values are plain bytes).
+    struct CountsRecord {
+        var counted: Int64
+        var duplicateEvents: Int64
+        var mergedPageViews: Int64
+        var withheldSessions: Int64
+        var overEventCap: Int64
+        /// 1 for a visitor continued from its past: counts of its new records only, added to
+        /// the run's before them; 0 for a rebuild from all its records, which replace them.
+        var continued: Int64
+
+        /// What the run counts for the visitor once this record follows `earlier` (nil: the
+        /// run's first of it). A continued visitor's first record of the run is the change its
+        /// new records make to what an earlier run counted, which a session they end up
+        /// withholding can make negative: none below zero.
+        func following(_ earlier: CountsRecord?) -> CountsRecord {
+            guard continued != 0 else { return self }
+            guard let earlier else {
+                return CountsRecord(counted: counted, duplicateEvents: max(0, duplicateEvents), mergedPageViews: max(0, mergedPageViews),
+                                    withheldSessions: max(0, withheldSessions), overEventCap: max(0, overEventCap), continued: 1)
+            }
+            return CountsRecord(counted: max(counted, earlier.counted), duplicateEvents: duplicateEvents + earlier.duplicateEvents,
+                                mergedPageViews: mergedPageViews + earlier.mergedPageViews,
+                                withheldSessions: withheldSessions + earlier.withheldSessions,
+                                overEventCap: overEventCap + earlier.overEventCap, continued: 1)
+        }
+    }
+
+    /// The visitors' counts: each visitor's records folded in the order they were kept (a
+    /// rebuild from all its records replaces what came before, a continued one adds to it),
+    /// summed over the visitors. May run on another thread than `forEachSession` and
+    /// `deleted` at the same time (other files), not than `keep`.
+    ///
+    /// Until 2026-12-07 the run kept in memory the counts of each visitor a later chunk might
+    /// continue, and added them there (the scratch kept the last record of each): only
+    /// visitors of `limits.continue_visitor_records` had a past then. Now every visitor has one
+    /// and may be continued by a later chunk of the run, and counts kept in memory for each
+    /// would follow the input (the bench's M: 160 -> 183 MB); the sorter keeps every record,
+    /// in the order added, within its memory bound.
     func totals() throws(SinkError) -> Totals {
         var totals = Totals()
-        var last: (Int64, Int64, Int64, Int64, Int64)?
+        var current: CountsRecord?
         var visitor: [UInt8] = []
-        func add(_ counts: (Int64, Int64, Int64, Int64, Int64)) {
-            totals.visitors += Int(counts.0)
-            totals.duplicateEvents += Int(counts.1)
-            totals.mergedPageViews += Int(counts.2)
-            totals.withheldSessions += Int(counts.3)
-            totals.overEventCap += Int(counts.4)
+        func add(_ counts: CountsRecord) {
+            totals.visitors += Int(counts.counted)
+            totals.duplicateEvents += Int(counts.duplicateEvents)
+            totals.mergedPageViews += Int(counts.mergedPageViews)
+            totals.withheldSessions += Int(counts.withheldSessions)
+            totals.overEventCap += Int(counts.overEventCap)
         }
         try counts.forEach { key, value throws(SinkError) in
-            if last == nil || !Self.same(key, visitor) {
+            if current == nil || !Self.same(key, visitor) {
                 // A new visitor: the one before is complete.
-                if let last { add(last) }
+                if let current { add(current) }
+                current = nil
                 visitor.removeAll(keepingCapacity: true)
                 visitor.append(contentsOf: key)
             }
-            last = value.loadUnaligned(as: (Int64, Int64, Int64, Int64, Int64).self)
+            current = value.loadUnaligned(as: CountsRecord.self).following(current)
         }
-        if let last { add(last) }
+        if let current { add(current) }
         return totals
     }
 

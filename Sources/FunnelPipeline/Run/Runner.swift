@@ -306,7 +306,8 @@ public struct Runner {
         do throws(SinkError) {
             sessions = try SessionStage(transformer: Transformer(configuration: configuration), store: store, sink: sink,
                                         chunkRecords: chunkRecords, warnVisitorRecords: pipeline.warnVisitorRecords,
-                                        continueVisitorRecords: pipeline.continueVisitorRecords, journal: journal)
+                                        continueVisitorRecords: pipeline.continueVisitorRecords, continuesVisitors: pipeline.continuesVisitors,
+                                        journal: journal)
         } catch {
             throw PipelineError(error.message)
         }

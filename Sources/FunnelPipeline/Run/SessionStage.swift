@@ -47,10 +47,12 @@ struct SessionStage {
     /// `journal`: where a live sink's sessions are noted before they are sent (Redis).
     init(transformer: Transformer, store: HistoryStore, sink: SessionSink?, chunkRecords: Int,
          warnVisitorRecords: Int = Pipeline.defaultWarnVisitorRecords,
-         continueVisitorRecords: Int = Pipeline.defaultContinueVisitorRecords, journal: SentSessionsJournal? = nil) throws(SinkError) {
+         continueVisitorRecords: Int = Pipeline.defaultContinueVisitorRecords, continuesVisitors: Bool = true,
+         journal: SentSessionsJournal? = nil) throws(SinkError) {
         let chunkRecords = max(1, chunkRecords)
         flusher = try Flusher(transformer: transformer, store: store, sink: sink, chunkRecords: chunkRecords,
-                              warnVisitorRecords: warnVisitorRecords, continueVisitorRecords: continueVisitorRecords, journal: journal)
+                              warnVisitorRecords: warnVisitorRecords, continueVisitorRecords: continueVisitorRecords,
+                              continuesVisitors: continuesVisitors, journal: journal)
         self.chunkRecords = chunkRecords
         deferFrom = max(1, self.chunkRecords / 8)
         timeoutMillis = transformer.settings.timeoutMillis
@@ -222,18 +224,18 @@ private final class Flusher: @unchecked Sendable {
     /// `RunSummary.largestPlanRecords`, as `builtRecords`.
     private var largestPlanRecords = 0
     private let continueVisitorRecords: Int
+    /// `Pipeline.continuesVisitors`.
+    private let continuesVisitors: Bool
     /// `SessionStage.chunkRecords`: about the most records a plan holds (`process`).
     private let chunkRecords: Int
-    /// The last counts of the run's visitors that a later chunk may continue (built from
-    /// `continueVisitorRecords` records or more: few, unless the limit is set low).
-    private var runCounts: [String: HistoryPlanner.VisitorCounts] = [:]
 
     init(transformer: Transformer, store: HistoryStore, sink: SessionSink?, chunkRecords: Int, warnVisitorRecords: Int,
-         continueVisitorRecords: Int, journal: SentSessionsJournal?) throws(SinkError) {
+         continueVisitorRecords: Int, continuesVisitors: Bool, journal: SentSessionsJournal?) throws(SinkError) {
         self.transformer = transformer
         self.chunkRecords = chunkRecords
         self.journal = journal
         self.continueVisitorRecords = continueVisitorRecords
+        self.continuesVisitors = continuesVisitors
         heavyVisitors = HeavyVisitors(limit: warnVisitorRecords)
         self.store = store
         writeBehind = store is SQLiteHistoryStore ? WriteBehindHistory(store) : nil
@@ -304,6 +306,7 @@ private final class Flusher: @unchecked Sendable {
         var planner = HistoryPlanner(transformer: transformer, store: history)
         planner.warnVisitorRecords = heavyVisitors.limit
         planner.continueVisitorRecords = continueVisitorRecords
+        planner.continuesVisitors = continuesVisitors
         var parts = try planner.parts(planner.decode(&groups), budget: chunkRecords)
         for index in parts.indices {
             // Taken out of the list, so that a part's records are freed once it is planned.
@@ -319,19 +322,6 @@ private final class Flusher: @unchecked Sendable {
         heavyVisitors.add(plan.heavyVisitors)
         builtRecords += plan.builtRecords
         largestPlanRecords = max(largestPlanRecords, plan.builtRecords)
-        // A visitor continued by this chunk counts its new records only: what the run counted
-        // for it before is added, so that the scratch's last counts of it cover the whole run.
-        for index in plan.perVisitor.indices {
-            let counts = plan.perVisitor[index]
-            if counts.continued, let earlier = runCounts[counts.visitor] {
-                plan.perVisitor[index] = counts.adding(to: earlier)
-            } else if counts.continued {
-                // Continued from before a tail built by an earlier run: the change its new
-                // records make, which a session they end up withholding can make negative.
-                plan.perVisitor[index] = counts.atLeastZero()
-            }
-            if counts.mayContinue { runCounts[counts.visitor] = plan.perVisitor[index] }
-        }
         let stored = try history.sessionBodies(plan.sessions.map(\.id) + plan.deleted)
         let encoder = self.encoder
         let bodies = stored != nil

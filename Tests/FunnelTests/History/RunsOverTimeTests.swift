@@ -86,12 +86,15 @@ struct RunsOverTimeTests {
         }
     }
 
-    /// One run of the pipeline file over `days`.
+    /// One run of the pipeline file over `days`; `continuesVisitors: false` rebuilds every
+    /// visitor whole (`Pipeline.continuesVisitors`).
     static func run(_ pipeline: String, days: [String], sink: Pipeline.SinkKind, output: String, redisURL: String? = nil,
-                    keyFilterBytes: Int? = nil, continueVisitorRecords: Int? = nil, chunkRecords: Int? = nil) throws -> RunSummary {
+                    keyFilterBytes: Int? = nil, continueVisitorRecords: Int? = nil, continuesVisitors: Bool = true,
+                    chunkRecords: Int? = nil) throws -> RunSummary {
         var loaded = try PipelineLoader.load(path: pipeline)
         if let keyFilterBytes { loaded.keyFilterBytes = keyFilterBytes }
         if let continueVisitorRecords { loaded.continueVisitorRecords = continueVisitorRecords }
+        loaded.continuesVisitors = continuesVisitors
         var options = RunOptions()
         options.days = try days.map { try Day(parsing: $0) }
         options.sink = sink

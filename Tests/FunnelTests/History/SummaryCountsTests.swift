@@ -26,6 +26,10 @@ struct SummaryCountsTests {
             """)
     }
 
+    /// `combined` counts over the records of the visitors a run rebuilds, their stored ones
+    /// included: a night whose line comes within the session of the night before rebuilds the
+    /// visitor and counts its five stored merges again; a night after that continues the
+    /// visitor from its past, and counts its new records' merges only (none).
     @Test func aNightThatRebuildsAVisitorWithStoredMergesKeepsItsOwnLines() throws {
         let folder = TestFiles.temporaryFolder("summary-counts")
         defer { TestFiles.remove(folder) }
@@ -38,9 +42,12 @@ struct SummaryCountsTests {
         TestFiles.write(folder + "/events-2024-01-01.ndjson", (0..<5).map {
             #"{"event":"PageView","timestamp":\#(1_704_103_200_000 + $0 * 60_000 + 2_000),"anonymous_id":"v1","url":"https://film.example/p\#($0)"}"#
         }.joined(separator: "\n") + "\n")
-        // Day 2: one log line of the same visitor, no client event.
-        TestFiles.write(folder + "/access-2024-01-02.log", log(2, 0, "/again") + "\n")
+        // Day 2: one log line of the same visitor that arrived late, in its session of day 1.
+        TestFiles.write(folder + "/access-2024-01-02.log", log(1, 8, "/again") + "\n")
         TestFiles.write(folder + "/events-2024-01-02.ndjson", "")
+        // Day 3: one log line of the same visitor, the day after.
+        TestFiles.write(folder + "/access-2024-01-03.log", log(3, 0, "/later") + "\n")
+        TestFiles.write(folder + "/events-2024-01-03.ndjson", "")
         Self.writePipeline(folder, events: true)
         let first = try RunsOverTimeTests.run(folder + "/pipeline.yaml", days: ["2024-01-01"], sink: .ndjson, output: folder + "/out")
         #expect(first.linesRead == 10 && first.kept == 10 && first.filteredTotal == 0)
@@ -53,6 +60,9 @@ struct SummaryCountsTests {
         #expect(second.combined == [.mergedPageView: 5])
         #expect(second.text.contains("  combined     5  (merged_page_view 5)  in the rebuilt visitors' sessions"), "\(second.text)")
         #expect(String(decoding: second.json, as: UTF8.self).contains(#""kept":1,"filtered":{},"combined":{"merged_page_view":5}"#))
+        let third = try RunsOverTimeTests.run(folder + "/pipeline.yaml", days: ["2024-01-03"], sink: .ndjson, output: folder + "/out")
+        #expect(third.kept == 1 && third.rebuiltSessions == 1, "continued: its new session only (\(third.rebuiltSessions))")
+        #expect(third.combined.isEmpty, "\(third.combined)")
     }
 
     /// `deleted` counts the sessions a run removed that were written before it, the same on

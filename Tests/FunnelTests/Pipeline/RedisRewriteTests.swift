@@ -83,11 +83,12 @@ struct RedisRewriteTests {
         var testDescription: String { rawValue }
     }
 
-    /// A night that rebuilds visitors back from earlier nights (rebuilt from all their records
-    /// below `continue_visitor_records`) sends only the sessions it changed, as a flat-file
-    /// run writes only those: until 2026-12-07 it sent every earlier session of theirs again
-    /// each night (rv76a's tenth night, 30,000 visitors back every night: 1,170,000 sessions
-    /// sent for 60,000 lines). A stored row keeps a digest of each session of its visitor
+    /// A night that rebuilds visitors back from earlier nights (here each has a late line in
+    /// its visit of the night before, which rebuilds it whole; until 2026-12-07 every visitor
+    /// under `continue_visitor_records` was rebuilt whole when it came back) sends only the
+    /// sessions it changed, as a flat-file run writes only those: until 2026-12-07 it sent
+    /// every earlier session of theirs again each night (rv76a's tenth night, 30,000 visitors
+    /// back every night: 1,170,000 sessions sent for 60,000 lines). A stored row keeps a digest of each session of its visitor
     /// (`VisitorRow.digests`), and a session whose digest is the stored one is left as it is;
     /// not with a TTL, nor while a run that wrote to the history is unfinished. Counted by the
     /// server's `MULTI`s (the sessions' transactions; the history uses none), and Redis ends
@@ -97,7 +98,7 @@ struct RedisRewriteTests {
         let folder = TestFiles.temporaryFolder("redis-unchanged-\(earlier.rawValue)")
         defer { TestFiles.remove(folder) }
         let days = (1...3).map { String(format: "2024-03-%02d", $0) }
-        for day in 1...3 { PlanPartsTests.night(day, visitors: 30, in: folder) }
+        for day in 1...3 { PlanPartsTests.night(day, visitors: 30, in: folder, late: .inTheVisit) }
         let pipeline = HeavyVisitorTests.pipeline(in: folder, warnAt: 1_000_000)
         if earlier == .withATTL {
             let text = try #require(TestFiles.readText(pipeline))
@@ -127,14 +128,14 @@ struct RedisRewriteTests {
         }
         let nightly = try server.dumpSessions()
         let flat = try days.map { try RunsOverTimeTests.run(pipeline, days: [$0], sink: .ndjson, output: folder + "/flat").sessions }
-        #expect(flat == [30, 30, 30], "each night's own sessions")
+        #expect(flat == [30, 60, 60], "each night's own sessions and the night before's, changed")
         #expect(summaries.map(\.rebuiltSessions) == [30, 60, 90], "every visitor rebuilt whole")
         // Every session of the rebuilt visitors, as before, where the stored digests are not
         // trusted: all nights with a TTL, the night after the failed run.
         let expected = switch earlier {
         case .leftAsTheyAre: flat
         case .withATTL: [30, 60, 90]
-        case .afterAFailedRun: [30, 30, 90]
+        case .afterAFailedRun: [30, 60, 90]
         }
         #expect(sent == expected)
         #expect(summaries.map(\.sessions) == expected, "the summary counts the sessions sent")
