@@ -38,7 +38,9 @@ public struct VisitorRow: Sendable, Hashable {
     public var isEmpty: Bool { groups.isEmpty && sessions.isEmpty }
 
     /// The stored form: each group as `<byte length>:<bytes>`, then `|`, then each session id
-    /// the same way, then, for a visitor with a past, `|` and its items, and for one with a
+    /// the same way, then, for a visitor with a past, `|` and its compact item
+    /// (`VisitorPast.compactItem`; rows written before 2026-12-07 hold its twelve items as
+    /// texts, still read), and for one with a
     /// tail, `|`, the tail's items and its records' encodings (bytes as they are). Length
     /// prefixes keep any id or encoding intact whatever bytes it holds, and SQLite can write
     /// the first two parts with `group_concat` (see `SQLiteHistoryStore`).
@@ -67,7 +69,7 @@ public struct VisitorRow: Sendable, Hashable {
             }
             if let past {
                 out.write(UInt8(ascii: "|"))
-                for item in past.items { put(item) }
+                past.compactItem.withUnsafeBufferPointer { put($0) }
                 if let tail = past.tail {
                     out.write(UInt8(ascii: "|"))
                     for item in tail.items { put(item) }
@@ -81,7 +83,7 @@ public struct VisitorRow: Sendable, Hashable {
     public init?<Bytes: Collection<UInt8>>(encoded bytes: Bytes) where Bytes.Index == Int {
         var groups: [String] = []
         var sessions: [String] = []
-        var pastItems: [String] = []
+        var pastItems: [ArraySlice<UInt8>] = []
         var tailItems: [[UInt8]] = []
         var digests: [UInt64] = []
         // Which part the items go to: 0 groups, 1 session ids, 2 the past, 3 its tail.
@@ -121,7 +123,7 @@ public struct VisitorRow: Sendable, Hashable {
             switch part {
             case 0: groups.append(String(decoding: item, as: UTF8.self))
             case 1: sessions.append(String(decoding: item, as: UTF8.self))
-            case 2: pastItems.append(String(decoding: item, as: UTF8.self))
+            case 2: pastItems.append(ArraySlice(item))
             default: tailItems.append(Array(item))
             }
             index += 1 + length
@@ -129,7 +131,9 @@ public struct VisitorRow: Sendable, Hashable {
         guard part >= 1, !digestItem else { return nil }
         var past: VisitorPast?
         if part >= 2 {
-            guard let read = VisitorPast(items: pastItems) else { return nil }
+            // One item in the compact form (since 2026-12-07), or the text form's eleven or twelve.
+            let compact = pastItems.count == 1 ? VisitorPast(compact: pastItems[0]) : nil
+            guard let read = compact ?? VisitorPast(items: pastItems.map { String(decoding: $0, as: UTF8.self) }) else { return nil }
             past = read
             if part == 3 {
                 guard let tail = VisitorTail(items: tailItems) else { return nil }

@@ -23,8 +23,9 @@ import Testing
     }
 
     /// A past and its tail survive the round trip, the tail's records as the bytes they are
-    /// (any byte, `|` and `:` included); a past of 11 items (written before `currentStart`)
-    /// still reads, without it; a tail whose counts do not fit its items is refused.
+    /// (any byte, `|` and `:` included); a past in the text form of rows written before
+    /// 2026-12-07 still reads, and one of 11 items (written before `currentStart`) without
+    /// it; a tail whose counts do not fit its items is refused.
     @Test func aPastAndItsTailRoundTrip() {
         let point = VisitorPast(records: 40, last: 1_709_251_200_000, sessions: 3, firstSource: "google", firstTimestamp: 1_709_200_000_000,
                                 touchSource: nil, touchTimestamp: nil, analytics: "granted", marketing: "pending",
@@ -39,9 +40,10 @@ import Testing
             #expect(read == row)
             #expect(read?.past?.tail?.records == row.past?.tail?.records)
         }
-        // The same past as written before: its last item, `currentStart`, left out.
-        let current = String(decoding: VisitorRow(groups: ["v:fp1"], sessions: ["a"], past: point).encoded(), as: UTF8.self)
-        #expect(current.hasSuffix("|2:4013:17092512000001:36:google13:17092000000000:0:7:granted7:pending0:13:170925110000013:1709250000000"))
+        // The same past as written before 2026-12-07, as twelve texts, and before
+        // `currentStart` was kept, as eleven.
+        let current = "5:v:fp1|1:a|2:4013:17092512000001:36:google13:17092000000000:0:7:granted7:pending0:13:170925110000013:1709250000000"
+        #expect(VisitorRow(encoded: Array(current.utf8)) == VisitorRow(groups: ["v:fp1"], sessions: ["a"], past: point))
         let read = VisitorRow(encoded: Array(current.dropLast("13:1709250000000".count).utf8))
         #expect(read?.past?.records == 40 && read?.past?.currentStart == nil && read?.past?.tail == nil, "\(String(describing: read))")
         let encoded = String(decoding: VisitorRow(groups: [], sessions: [], past: past).encoded(), as: UTF8.self)
@@ -99,6 +101,33 @@ import Testing
                      "|3:id1#0:"] {
             #expect(VisitorRow(encoded: Array(text.utf8)) == nil, "\(text)")
         }
+    }
+
+    /// The compact form of a past (`VisitorPast.compactItem`): every field survives, times
+    /// before and after `last` and far from it, known and other texts (empty, `|`, not
+    /// ASCII); a past of an ordinary visitor takes under 30 bytes (its twelve texts 130);
+    /// bytes cut short, left over or of another version are refused.
+    @Test func theCompactPastRoundTrips() {
+        let ordinary = VisitorPast(records: 3, last: 1_709_276_029_000, sessions: 2, firstSource: "newsletter", firstTimestamp: 1_709_264_536_000,
+                                   touchSource: "instagram", touchTimestamp: 1_709_276_029_000, analytics: "pending", marketing: "pending",
+                                   lastClientView: nil, lastLogLine: 1_709_276_029_000, currentStart: 1_709_276_029_000)
+        let odd = VisitorPast(records: Int(Int32.max) * 4, last: -5, sessions: 0, firstSource: "", firstTimestamp: Int64.max,
+                              touchSource: "a|b:ünï\u{1F3AC}", touchTimestamp: Int64.min, analytics: "x", marketing: "granted",
+                              lastClientView: 0, lastLogLine: nil, currentStart: -5)
+        let bare = VisitorPast(records: 1, last: 0, sessions: 1, firstSource: "direct", firstTimestamp: 0, touchSource: nil, touchTimestamp: nil,
+                               analytics: "denied", marketing: "denied", lastClientView: nil, lastLogLine: nil, currentStart: nil)
+        for past in [ordinary, odd, bare] {
+            #expect(VisitorPast(compact: past.compactItem) == past, "\(past.items)")
+            let row = VisitorRow(groups: ["s:1"], sessions: ["a"], past: past)
+            #expect(VisitorRow(encoded: row.encoded()) == row)
+        }
+        #expect(ordinary.compactItem.count < 30, "\(ordinary.compactItem.count)")
+        #expect(ordinary.items.reduce(0) { $0 + $1.utf8.count + String($1.utf8.count).count + 1 } == 130)
+        let bytes = ordinary.compactItem
+        #expect(VisitorPast(compact: bytes.dropLast()) == nil)
+        #expect(VisitorPast(compact: bytes + [0]) == nil)
+        #expect(VisitorPast(compact: [3] + bytes.dropFirst()) == nil)
+        #expect(VisitorPast(compact: [UInt8]()) == nil)
     }
 
     @Test func damageIsRefused() {
