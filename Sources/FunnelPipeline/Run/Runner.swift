@@ -298,7 +298,7 @@ public struct Runner {
                 let changes = changed.joined(separator: ", ")
                 store.rebuildNote = BuildSettings.noting("the settings changed: \(changes)", in: store.rebuildNote)
                 let where_ = sinkKind == .redis ? "Redis at \(summary.sink.dropFirst("redis ".count))\(pipeline.sink.keyPrefix.isEmpty ? "" : " under the key prefix '\(pipeline.sink.keyPrefix)'")" : output
-                summary.problems.append("the sessions stored in \(where_) were built with other settings: \(changes); sessions stored before keep the settings of their runs, and a run does not rebuild every visitor it reads from nothing (a visitor with a long past is continued from its stored sessions), so running the days again does not apply the new ones: rebuild, funnel backfill PIPELINE --from FIRST --to LAST --rebuild over the days loaded; or put the settings back, which the next run says in turn (docs/operations.md, \"Changing the pipeline\")")
+                summary.problems.append("the sessions stored in \(where_) were built with other settings: \(changes); sessions stored before keep the settings of their runs, and a run does not rebuild every visitor it reads from nothing (a visitor back after its stored sessions is continued from them), so running the days again does not apply the new ones: rebuild, funnel backfill PIPELINE --from FIRST --to LAST --rebuild over the days loaded; or put the settings back, which the next run says in turn (docs/operations.md, \"Changing the pipeline\")")
                 if summary.exitStatus == .success { summary.exitStatus = .inputDamaged }
             }
             store.buildSettings = settings
