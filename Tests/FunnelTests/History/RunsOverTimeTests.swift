@@ -36,9 +36,10 @@ struct RunsOverTimeTests {
         /// `keyFilterBytes` replaces the pipeline's bound on the history's key filter.
         /// `continueVisitorRecords` replaces the pipeline's `limits.continue_visitor_records`.
         func run(days: [String], sink: Pipeline.SinkKind, output: String, redisURL: String? = nil, keyFilterBytes: Int? = nil,
-                 continueVisitorRecords: Int? = nil) throws -> RunSummary {
+                 continueVisitorRecords: Int? = nil, continuesVisitors: Bool = true) throws -> RunSummary {
             try RunsOverTimeTests.run(folder + "/pipeline.yaml", days: days, sink: sink, output: output, redisURL: redisURL,
-                                      keyFilterBytes: keyFilterBytes, continueVisitorRecords: continueVisitorRecords)
+                                      keyFilterBytes: keyFilterBytes, continueVisitorRecords: continueVisitorRecords,
+                                      continuesVisitors: continuesVisitors)
         }
 
         /// The session keys (`RedisServer.dumpSessions`) that one run over every day leaves in
