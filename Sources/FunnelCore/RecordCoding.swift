@@ -158,18 +158,12 @@ public enum RecordCoding {
         encodings.count == 1 ? encodings[0] : block(encodings)
     }
 
-    /// `length` as LEB128, the form `readLength` reads: seven bits a byte, low first, the high
-    /// bit set on all but the last, at most 10 bytes. Given one byte at a time, so that a
-    /// record's fields (written at a pointer) and a block's records (appended to an array)
-    /// share it.
+    /// `length` as LEB128 (`LEB128.forEachByte`), the form `readLength` reads. Given one byte
+    /// at a time, so that a record's fields (written at a pointer) and a block's records
+    /// (appended to an array) share it.
     @inline(__always)
     fileprivate static func forEachLengthByte(_ length: Int, _ body: (UInt8) -> Void) {
-        var length = length
-        while length >= 0x80 {
-            body(UInt8(truncatingIfNeeded: length) | 0x80)
-            length >>= 7
-        }
-        body(UInt8(truncatingIfNeeded: length))
+        LEB128.forEachByte(UInt64(length), body)
     }
 
     /// The records of a value `encode` or `block` wrote; the ones that do not decode are left out.
@@ -196,17 +190,9 @@ public enum RecordCoding {
         }
     }
 
+    /// A length `forEachLengthByte` wrote, of at most five bytes.
     private static func readLength(_ bytes: UnsafeBufferPointer<UInt8>, _ index: inout Int) -> Int? {
-        var length = 0
-        var shift = 0
-        while true {
-            guard index < bytes.count, shift < 35 else { return nil }
-            let byte = bytes[index]
-            index += 1
-            length |= Int(byte & 0x7F) << shift
-            shift += 7
-            if byte & 0x80 == 0 { return length }
-        }
+        LEB128.read(bytes, &index, shiftLimit: 35).map { Int($0) }
     }
 
     /// What `Int64(String)` reads: an optional minus and decimal digits, nil on anything else

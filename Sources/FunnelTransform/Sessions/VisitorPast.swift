@@ -132,14 +132,7 @@ extension VisitorPast {
     public var compactItem: [UInt8] {
         var out: [UInt8] = [Self.compactVersion, 0]
         var flags: UInt8 = 0
-        func put(_ value: UInt64) {
-            var value = value
-            while value >= 0x80 {
-                out.append(UInt8(value & 0x7F) | 0x80)
-                value >>= 7
-            }
-            out.append(UInt8(value))
-        }
+        func put(_ value: UInt64) { LEB128.forEachByte(value) { out.append($0) } }
         func put(signed value: Int64) { put(UInt64(bitPattern: (value << 1) ^ (value >> 63))) }
         func put(text: String) {
             if let index = Self.knownTexts.firstIndex(of: text) {
@@ -183,17 +176,7 @@ extension VisitorPast {
             defer { index += 1 }
             return bytes[index]
         }
-        func varint() -> UInt64? {
-            var value: UInt64 = 0
-            var shift: UInt64 = 0
-            while let next = byte() {
-                guard shift < 64 else { return nil }
-                value |= UInt64(next & 0x7F) << shift
-                if next & 0x80 == 0 { return value }
-                shift += 7
-            }
-            return nil
-        }
+        func varint() -> UInt64? { LEB128.read(bytes, &index, shiftLimit: 64) }
         func signed() -> Int64? {
             guard let raw = varint() else { return nil }
             return Int64(bitPattern: raw >> 1) ^ -Int64(bitPattern: raw & 1)
