@@ -2,8 +2,9 @@
 # make bench-heavy: what a visitor who never goes away costs (docs/operations.md, "Visitors who
 # never go away"). Generated traffic of HEAVY_DAYS days (default 20, from 2024-03-01): one
 # visitor with a page view every 6 seconds around the clock (14,400 records a day), with
-# cookies (client sessions of 200 records; HEAVY_COOKIES=1, the default) or without (one
-# address and agent: a fingerprint visitor; HEAVY_COOKIES=0), from HEAVY_START (a time of day,
+# cookies (client sessions of HEAVY_SESSION_RECORDS records, default 200: 72 a day; 3 gives
+# 4,800 a day, a visitor of thousands of client sessions; HEAVY_COOKIES=1, the default) or
+# without (one address and agent: a fingerprint visitor; HEAVY_COOKIES=0), from HEAVY_START (a time of day,
 # default 00:00) of the first day, each record in the log of its own day, beside 200 ordinary
 # visitors a day from fixtures/demo/generate.py. Then, timed by /usr/bin/time: one `funnel run --from
 # --to` over all the days, and one `funnel run --date D` per day into another folder; per run
@@ -18,8 +19,10 @@ source bench/common.sh
 days=${HEAVY_DAYS:-20}
 cookies=${HEAVY_COOKIES:-1}
 start=${HEAVY_START:-00:00}
+per=${HEAVY_SESSION_RECORDS:-200}
 data="$work/heavy-$cookies-$days"
 [ "$start" = 00:00 ] || data="$data-${start//:/}"
+[ "$per" = 200 ] || data="$data-s$per"
 settings="heavy $(sha256sum bench/heavy.sh | cut -c1-16)"
 inputs_current "$data" "$settings" || rm -rf "$data"
 mkdir -p "$data"
@@ -27,9 +30,9 @@ last=$(date -u -d "2024-03-01 + $((days - 1)) days" +%F)
 if [ ! -f "$data/access-web3-$last.log.gz" ]; then
   (cd "$data" && VISITORS=200 DAYS=$days python3 "$root/fixtures/demo/generate.py")
   # The heavy visitor's own log, a third server's (the pipeline reads access-*-{date}).
-  (cd "$data" && DAYS=$days COOKIES=$cookies START=$start python3 - <<'EOF'
+  (cd "$data" && DAYS=$days COOKIES=$cookies START=$start PER=$per python3 - <<'EOF'
 import datetime, gzip, os
-days, cookies = int(os.environ["DAYS"]), os.environ["COOKIES"] == "1"
+days, cookies, per = int(os.environ["DAYS"]), os.environ["COOKIES"] == "1", int(os.environ["PER"])
 hours, minutes = map(int, os.environ["START"].split(":"))
 agent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/122.0.0.0 Safari/537.36"
 first = datetime.datetime(2024, 3, 1, tzinfo=datetime.timezone.utc)
@@ -41,7 +44,7 @@ for d in range(days):
             t = day + datetime.timedelta(seconds=6 * i)
             if t < begin:
                 continue
-            ids = f'"heavy" "hs{d}x{i // 200}"' if cookies else '"-" "-"'
+            ids = f'"heavy" "hs{d}x{i // per}"' if cookies else '"-" "-"'
             f.write(f'198.51.100.7 - - [{t:%d/%b/%Y:%H:%M:%S} +0000] "GET /watch HTTP/2.0" 200 1234 "-" "{agent}" {ids} "DE"\n')
 EOF
   )

@@ -18,6 +18,12 @@ public struct HashedText: Hashable, Sendable {
         hash = copy.withUTF8 { Self.mix($0, seed: Self.seed) }
     }
 
+    /// The `hash` a `HashedText` of these UTF-8 bytes has, without making its text: a list
+    /// of stored texts is looked through by it, and a text made only where it matches.
+    public static func hash(of bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        mix(bytes, seed: seed)
+    }
+
     /// A 64-bit hash of `bytes`, eight at a step, with `seed` mixed in first.
     public static func mix(_ bytes: UnsafeBufferPointer<UInt8>, seed: UInt64) -> UInt64 {
         let multiplier: UInt64 = 0x9E37_79B9_7F4A_7C15

@@ -20,6 +20,9 @@ struct HistoryPlanner {
         /// The digests the rebuilt visitors' stored rows keep of their sessions
         /// (`VisitorRow.digests`), by id: for a history without bodies, what the sink holds.
         var storedDigests: [String: UInt64] = [:]
+        /// For a history without bodies, by continued visitor: its new row's digests as far as
+        /// the plan knows them (`addContinued`).
+        var continuedDigests: [String: ContinuedDigests] = [:]
         var change = HistoryChange()
         /// Counts per rebuilt visitor, not summed: a long run rebuilds a visitor again when a
         /// later chunk of its input reaches it, and the run's scratch keeps only the last counts.
@@ -132,8 +135,9 @@ struct HistoryPlanner {
         // late, a client event sent days after), or when its client session of this chunk has
         // records stored already (flushed open earlier in the run, by the cap on open
         // sessions), since a continued visitor's groups of the chunk must be all new. (A row's
-        // groups are made a set once per visitor: a visitor of thousands of client sessions
-        // looked up in its list for each of them was quadratic.)
+        // groups are searched in their order, `lists(_:anyOf:)`: a visitor of thousands of
+        // client sessions looked up in its list for each of them was quadratic, and made a set
+        // at every flush, as slow for one of 160,000.)
         var stored: [HashedText: Int] = [:]
         var rows: [String: VisitorRow]? = [:]
         var rowsWeight = 0
@@ -153,10 +157,7 @@ struct HistoryPlanner {
                     }
                     if !whole {
                         let sessionGroups = indices.lazy.map { groups[$0].group.text }.filter(Transformer.isSessionGroup)
-                        if !sessionGroups.isEmpty {
-                            let storedGroups = Set(row.groups)
-                            whole = sessionGroups.contains { storedGroups.contains($0) }
-                        }
+                        if !sessionGroups.isEmpty { whole = Self.lists(row.groups, anyOf: sessionGroups) }
                     }
                 }
                 let weight = Self.rowWeight(row)
@@ -198,6 +199,15 @@ struct HistoryPlanner {
         }
         if !current.isEmpty { parts.append(Part(groups: current, rows: nil)) }
         return parts
+    }
+
+    /// Whether a row's client-session groups hold any of `groups`: the stored items are
+    /// compared by their hashes (`HashedText.hash(of:)`), a text made only where one matches.
+    static func lists<Groups: Collection<String>>(_ stored: StoredTexts, anyOf groups: Groups) -> Bool {
+        guard !stored.isEmpty, !groups.isEmpty else { return false }
+        let texts = Set(groups)
+        let hashes = StoredTexts.Hashes(texts.lazy.map { HashedText($0).hash })
+        return !stored.removing(mayRemove: hashes.contains, { texts.contains($0) }).removed.isEmpty
     }
 
     /// About how many stored records a rebuild of the visitor of `row` reads back: a visitor
@@ -373,16 +383,6 @@ struct HistoryPlanner {
         for (visitor, row) in preRead { storedRows[HashedText(visitor)] = row }
         let unreadRows = visitors.lazy.filter { !preReadKeys.contains($0) }.map(\.text)
         for (visitor, row) in try store.visitorRows(Array(unreadRows)) { storedRows[HashedText(visitor)] = row }
-        var groupsOfVisitor: [HashedText: Set<HashedText>] = .init(minimumCapacity: visitors.count)
-        for visitor in visitors {
-            guard let stored = storedRows[visitor]?.groups, !stored.isEmpty else {
-                groupsOfVisitor[visitor] = []
-                continue
-            }
-            groupsOfVisitor[visitor] = Set(stored.lazy.map(HashedText.init).filter { visitorOf[$0] == nil || visitorOf[$0] == visitor })
-        }
-        for (group, visitor) in visitorOf { groupsOfVisitor[visitor, default: []].insert(group) }
-
         // Visitors continued from their past rather than rebuilt: every group of theirs this
         // chunk has records of is all new and comes after the past, none of their stored
         // groups went to another visitor, and no event id of theirs is held by a stored record.
@@ -424,6 +424,21 @@ struct HistoryPlanner {
                 reopened[visitor] = (tail, list)
             }
         }
+        // The client-session groups of each rebuilt visitor: those its row lists that no other
+        // visitor took in this chunk, and those the chunk gives it. (A continued visitor's are
+        // its row's and its chunk's, put together below without a set of them all: a visitor
+        // of 160,000 client sessions, made a set and sorted at every flush of a run that added
+        // to it, took 8.4 s where 480,000 ordinary records take 1.5.)
+        var groupsOfVisitor: [HashedText: Set<HashedText>] = .init(minimumCapacity: visitors.count)
+        for visitor in visitors where continued[visitor] == nil {
+            guard let stored = storedRows[visitor]?.groups, !stored.isEmpty else {
+                groupsOfVisitor[visitor] = []
+                continue
+            }
+            groupsOfVisitor[visitor] = Set(stored.lazy.map(HashedText.init).filter { visitorOf[$0] == nil || visitorOf[$0] == visitor })
+        }
+        for (group, visitor) in visitorOf where continued[visitor] == nil { groupsOfVisitor[visitor, default: []].insert(group) }
+
         // Own groups left unread whose visitor is rebuilt after all: their stored records now.
         let reread = unread.filter { continued[HashedText(Transformer.visitor(ofGroup: $0.text, records: []))] == nil }
         if !reread.isEmpty {
@@ -465,20 +480,34 @@ struct HistoryPlanner {
         for (id, list) in holders where list.count > 1 { winners[id] = list.lazy.map(\.position).min(by: RecordPosition.precedes) }
 
         var inputs: [(visitor: String, records: [Record], past: VisitorPast?)?] = []
-        var facts: [(groups: [String], dropped: Int, empty: Bool)] = []
+        var facts: [(groups: StoredTexts, dropped: Int, empty: Bool)] = []
+        // The hashes of the chunk's client-session groups (`groups(_:of:adding:visitorOf:takenHashes:)`),
+        // made once a continued visitor with stored groups needs them.
+        var takenHashes: StoredTexts.Hashes?
         inputs.reserveCapacity(order.count)
         facts.reserveCapacity(order.count)
         plan.change.visitors.reserveCapacity(order.count)
         for (visitor, own) in zip(order, ownGroups) {
-            let groupSet = groupsOfVisitor[visitor] ?? []
-            let sessionGroups = groupSet.count < 2 ? Array(groupSet) : groupSet.sorted { $0.text < $1.text }
             let past = continued[visitor]
-            // A continued visitor's members are its new records only (its stored groups were
-            // not read, and any read for another reason are left out).
-            let chunkGroups = past == nil ? [] : Set(chunkGroupsOf[visitor] ?? [])
+            // The visitor's client-session groups, in order; a continued visitor's members are
+            // its new records only (its stored groups were not read, and any read for another
+            // reason are left out): its chunk's groups.
+            let sessionGroups: [HashedText]
+            let rowGroups: StoredTexts
+            if past == nil {
+                let groupSet = groupsOfVisitor[visitor] ?? []
+                sessionGroups = groupSet.count < 2 ? Array(groupSet) : groupSet.sorted { $0.text < $1.text }
+                rowGroups = StoredTexts(sessionGroups.lazy.map(\.text))
+            } else {
+                let chunk = Set((chunkGroupsOf[visitor] ?? []).filter { visitorOf[$0] == visitor })
+                sessionGroups = chunk.count < 2 ? Array(chunk) : chunk.sorted { $0.text < $1.text }
+                let stored = storedRows[visitor]?.groups ?? []
+                if takenHashes == nil && !stored.isEmpty { takenHashes = StoredTexts.Hashes(visitorOf.keys.lazy.map(\.hash)) }
+                rowGroups = Self.groups(stored, of: visitor, adding: sessionGroups, visitorOf: visitorOf, takenHashes: takenHashes ?? StoredTexts.Hashes([]))
+            }
             var members = records[own] ?? []
             if let list = reopened[visitor]?.records { members = list + members }
-            for group in sessionGroups where past == nil || chunkGroups.contains(group) {
+            for group in sessionGroups {
                 guard let list = records[group] else { continue }
                 if members.isEmpty { members = list } else { members += list }
             }
@@ -486,7 +515,7 @@ struct HistoryPlanner {
             if kept.count >= warnVisitorRecords { plan.heavyVisitors.append((visitor.text, kept.count)) }
             plan.builtRecords += kept.count
             inputs.append((visitor.text, kept, past))
-            facts.append((sessionGroups.map(\.text), dropped, members.isEmpty))
+            facts.append((rowGroups, dropped, members.isEmpty))
         }
         // The visitors' records are held by `inputs` alone from here, and each is freed on
         // the core that rebuilt it.
@@ -521,25 +550,52 @@ struct HistoryPlanner {
         // Asked only of a history without bodies (`listedBefore`); a set insert per stored
         // session of every rebuilt visitor otherwise spent for nothing (rv70b).
         let listsBefore = !store.keepsSessionBodies
-        for (((visitor, input), result), newIDs) in zip(zip(zip(order, facts), results), idsOfVisitor) {
+        // A continued visitor's stored ids, looked through once the plan's ids are known
+        // (`addContinued`): its stored digests, the positions its new row leaves out, its new ids.
+        var continuedLists: [(visitor: String, stored: StoredTexts, digests: [UInt64], removed: [Int], appended: [String])] = []
+        // By index: zipped, each visitor's facts were copied through the tuple's generic
+        // copy (1,000 instructions a visitor on the bench's S).
+        for index in order.indices {
+            let visitor = order[index]
+            let newIDs = idsOfVisitor[index]
+            let result = results[index]
+            let input = facts[index]
             let previousSessions = storedRows[visitor]?.sessions ?? []
             // A continued visitor keeps its earlier sessions and adds the new ones; one continued
-            // from before its tail keeps those before the tail's.
+            // from before its tail keeps those before the tail's. What a rebuild or a tail no
+            // longer has is deleted (a continued visitor's earlier sessions are not looked
+            // through for it: every one of them is kept).
             let tail = reopened[visitor]?.tail
-            let kept = tail.map { tail in
+            let ids: StoredTexts
+            // For a history without bodies, the positions of the stored ids a continued
+            // visitor's new row keeps (all of them, or all but its tail's).
+            var removedPositions: [Int] = []
+            if continued[visitor] == nil {
+                ids = StoredTexts(newIDs)
+                if !previousSessions.isEmpty {
+                    let current = Set(newIDs)
+                    plan.deleted += previousSessions.filter { !current.contains($0) }
+                }
+            } else if let tail {
                 let replaced = Set(tail.sessionIDs)
-                return previousSessions.filter { !replaced.contains($0) }
-            } ?? previousSessions
-            let ids = continued[visitor] == nil ? newIDs : kept + newIDs
-            if !previousSessions.isEmpty {
-                if listsBefore {
+                let hashes = StoredTexts.Hashes(replaced.lazy.map { HashedText($0).hash })
+                let (kept, removed, positions) = previousSessions.removing(mayRemove: hashes.contains) { replaced.contains($0) }
+                let new = Set(newIDs)
+                plan.deleted += removed.filter { !new.contains($0) }
+                ids = kept.appending(contentsOf: newIDs)
+                removedPositions = positions
+            } else {
+                ids = previousSessions.appending(contentsOf: newIDs)
+            }
+            if !previousSessions.isEmpty && listsBefore {
+                if continued[visitor] == nil {
                     plan.listedBefore.formUnion(previousSessions)
                     // Two rows naming one id with two digests (a row left behind by a change
                     // of the id's visitor) say nothing sure of it: 0, sent.
                     if let row = storedRows[visitor], !row.digests.isEmpty { plan.storedDigests.merge(row.digestsByID) { $0 == $1 ? $0 : 0 } }
+                } else {
+                    continuedLists.append((visitor.text, previousSessions, storedRows[visitor]?.digests ?? [], removedPositions, newIDs))
                 }
-                let current = Set(ids)
-                plan.deleted += previousSessions.filter { !current.contains($0) }
             }
             plan.change.visitors[visitor.text] = VisitorRow(groups: input.groups, sessions: ids, past: result.past)
             // A visitor left with no record (its client session moved to the visitor its id
@@ -569,7 +625,59 @@ struct HistoryPlanner {
             plan.deleted.removeAll { written.contains($0) }
         }
         plan.change.deletedSessions = plan.deleted
+        if !continuedLists.isEmpty { Self.addContinued(continuedLists, to: &plan) }
         return plan
+    }
+
+    /// What a history without bodies needs of continued visitors' stored ids, without a set
+    /// or a map of them all (a visitor of 160,000 sessions, into Redis, took 0.4 s at every
+    /// flush that added to it): `listedBefore` and `storedDigests` are asked of the plan's
+    /// sessions and deleted ids only, so a stored id is put in them only when it is one of
+    /// those (or already in `storedDigests`, from another row: the two digests then meet by
+    /// the same rule); and the digests of the new row's kept ids are the stored row's, at
+    /// their positions, but for those ids (`Plan.ContinuedDigests`, which `Flusher` finishes).
+    /// (Two continued visitors' rows naming one id none of those names, which no run makes,
+    /// each keep their own digest of it, where rebuilt ones would both say 0.)
+    private static func addContinued(_ lists: [(visitor: String, stored: StoredTexts, digests: [UInt64], removed: [Int], appended: [String])],
+                                     to plan: inout Plan) {
+        var asked = Set(plan.sessions.lazy.map(\.id))
+        asked.formUnion(plan.deleted)
+        asked.formUnion(plan.storedDigests.keys)
+        let hashes = StoredTexts.Hashes(asked.lazy.map { HashedText($0).hash })
+        for list in lists {
+            let known = list.digests.count == list.stored.count
+            var found: [(position: Int, id: String)] = []
+            list.stored.forEachMatch(mayMatch: hashes.contains, { asked.contains($0) }) { position, id in
+                plan.listedBefore.insert(id)
+                if known, list.digests[position] != 0 {
+                    plan.storedDigests[id] = plan.storedDigests[id].map { $0 == list.digests[position] ? $0 : 0 } ?? list.digests[position]
+                }
+                found.append((position, id))
+            }
+            // Positions in the new row: the removed ones left out, those after them moved up.
+            var kept = known ? list.digests : [UInt64](repeating: 0, count: list.stored.count)
+            var overrides: [(position: Int, id: String)] = []
+            if list.removed.isEmpty {
+                overrides = found
+            } else {
+                let removed = Set(list.removed)
+                kept = kept.indices.filter { !removed.contains($0) }.map { kept[$0] }
+                for (position, id) in found where !removed.contains(position) {
+                    overrides.append((position - list.removed.lazy.filter { $0 < position }.count, id))
+                }
+            }
+            plan.continuedDigests[list.visitor] = ContinuedDigests(kept: kept, overrides: overrides, appended: list.appended)
+        }
+    }
+
+    /// The digests of a continued visitor's new row before its new sessions are made: the
+    /// stored row's for the ids it keeps (0 where it had none), in order; the kept positions
+    /// whose id is one of the plan's (its digest is then the plan's, as for a rebuilt
+    /// visitor's ids); and the ids appended after them.
+    struct ContinuedDigests {
+        var kept: [UInt64]
+        var overrides: [(position: Int, id: String)]
+        var appended: [String]
     }
 
     /// Leaves out of the chunk the records its groups already hold in the history (lines read
@@ -601,6 +709,25 @@ struct HistoryPlanner {
         // All at once: a Redis history reads them in few round trips.
         let stored = try store.storedPositions(asked.map { (newGroups[$0].group.text, Set(newGroups[$0].records.lazy.map(\.position))) })
         for (index, positions) in zip(asked, stored) where !positions.isEmpty { newGroups[index].leaveOut(positions) }
+    }
+
+    /// A continued visitor's client-session groups for its new row: its stored row's, less
+    /// any another visitor took in this chunk (`visitorOf`, whose keys' hashes are
+    /// `takenHashes`), and its chunk's (`new`, sorted by text), in the order and without the
+    /// repeats a rebuild's set of them all gives (sorted by text). A row's list is in that
+    /// order already (a plan writes it so; a history migrated from the per-item tables of the
+    /// first versions was sorted by SQLite or Redis's byte order, the same for ids of
+    /// printable ASCII), which `StoredTexts.merging` checks, not trusts: a list out of it is
+    /// made a set and sorted as a rebuild does. The stored items are copied as they are: a set
+    /// of them and a sort took a visitor of 160,000 client sessions 0.3 s at every flush that
+    /// added to it.
+    static func groups(_ stored: StoredTexts, of visitor: HashedText, adding new: [HashedText], visitorOf: [HashedText: HashedText],
+                       takenHashes: StoredTexts.Hashes) -> StoredTexts {
+        let kept = takenHashes.isEmpty ? stored : stored.removing(mayRemove: takenHashes.contains) { group in
+            visitorOf[HashedText(group)].map { $0 != visitor } ?? false
+        }.kept
+        if let merged = kept.merging(sorted: new.map(\.text)) { return merged }
+        return StoredTexts(Set(kept.map(HashedText.init) + new).sorted { $0.text < $1.text }.lazy.map(\.text))
     }
 
     /// Whether `records` (new, of one visitor) all leave its earlier sessions as they are

@@ -9,8 +9,10 @@ import FunnelWriters
 /// visitor always reads and replaces both: one write and one read per visitor instead of a
 /// delete and an insert per list item.
 public struct VisitorRow: Sendable, Hashable {
-    public var groups: [String]
-    public var sessions: [String]
+    /// Kept in their stored form (`StoredTexts`): a row is read and written whole whenever
+    /// its visitor is touched, and a visitor's lists grow with every visit it ever made.
+    public var groups: StoredTexts
+    public var sessions: StoredTexts
     /// Where the visitor's sessions leave it, so that a later run can continue it instead of
     /// rebuilding it (`VisitorPast`); nil in rows written before 2026-12-04.
     public var past: VisitorPast?
@@ -21,10 +23,14 @@ public struct VisitorRow: Sendable, Hashable {
     /// night; rows written before 2026-12-07 have none).
     public var digests: [UInt64] = []
 
-    public init(groups: [String], sessions: [String], past: VisitorPast? = nil) {
+    public init(groups: StoredTexts, sessions: StoredTexts, past: VisitorPast? = nil) {
         self.groups = groups
         self.sessions = sessions
         self.past = past
+    }
+
+    public init(groups: [String], sessions: [String], past: VisitorPast? = nil) {
+        self.init(groups: StoredTexts(groups), sessions: StoredTexts(sessions), past: past)
     }
 
     /// The digest stored for each session id that has one.
@@ -44,45 +50,59 @@ public struct VisitorRow: Sendable, Hashable {
     /// tail, `|`, the tail's items and its records' encodings (bytes as they are). Length
     /// prefixes keep any id or encoding intact whatever bytes it holds, and SQLite can write
     /// the first two parts with `group_concat` (see `SQLiteHistoryStore`).
-    /// Written by a `ByteWriter`: appending to an array, each item's text through the generic
-    /// `String.UTF8View` path, took about 1,600 instructions per visitor on the bench's S.
+    /// The lists are copied as they are stored (`StoredTexts`), the digests written straight
+    /// into the array, the past and its tail by a `ByteWriter`.
     public func encoded() -> [UInt8] {
-        ByteWriter.bytes(capacity: 512) { out in
-            func put(_ item: UnsafeBufferPointer<UInt8>) {
-                out.writeDecimal(item.count)
-                out.write(UInt8(ascii: ":"))
-                out.write(item)
-            }
-            func put(_ text: String) {
-                var text = text
-                text.withUTF8 { put($0) }
-            }
-            for group in groups { put(group) }
-            out.write(UInt8(ascii: "|"))
-            for id in sessions { put(id) }
-            if !digests.isEmpty {
-                // `#` and the digests as one item, 16 hex digits each: a `|` would be the past.
-                out.write(UInt8(ascii: "#"))
-                out.writeDecimal(digests.count * 16)
-                out.write(UInt8(ascii: ":"))
-                for digest in digests { Self.writeHex(digest, to: &out) }
-            }
-            if let past {
+        // Room for the past and its tail at the first try (a writer that overflows writes again).
+        let room = past.map { past in
+            64 + (past.tail.map { tail in
+                tail.items.reduce(0) { $0 + $1.utf8.count + 12 } + tail.records.reduce(0) { $0 + $1.count + 12 }
+            } ?? 0)
+        } ?? 0
+        var out: [UInt8] = []
+        out.reserveCapacity(groups.bytes.count + sessions.bytes.count + digests.count * 16 + 16 + room)
+        out.append(contentsOf: groups.bytes)
+        out.append(UInt8(ascii: "|"))
+        out.append(contentsOf: sessions.bytes)
+        if !digests.isEmpty {
+            // `#` and the digests as one item, 16 hex digits each: a `|` would be the past.
+            out.append(UInt8(ascii: "#"))
+            DecimalText.withBytes(of: digests.count * 16) { out.append(contentsOf: $0) }
+            out.append(UInt8(ascii: ":"))
+            for digest in digests { Self.writeHex(digest, to: &out) }
+        }
+        if let past {
+            ByteWriter.append(to: &out, capacity: room) { out in
+                func put(_ item: UnsafeBufferPointer<UInt8>) {
+                    out.writeDecimal(item.count)
+                    out.write(UInt8(ascii: ":"))
+                    out.write(item)
+                }
                 out.write(UInt8(ascii: "|"))
                 past.compactItem.withUnsafeBufferPointer { put($0) }
                 if let tail = past.tail {
                     out.write(UInt8(ascii: "|"))
-                    for item in tail.items { put(item) }
+                    for item in tail.items {
+                        var item = item
+                        item.withUTF8 { put($0) }
+                    }
                     for record in tail.records { record.withUnsafeBufferPointer { put($0) } }
                 }
             }
         }
+        return out
     }
 
     /// Reads `encoded()`'s form; nil when the bytes are not in it.
     public init?<Bytes: Collection<UInt8>>(encoded bytes: Bytes) where Bytes.Index == Int {
-        var groups: [String] = []
-        var sessions: [String] = []
+        let read = bytes.withContiguousStorageIfAvailable { Self.read($0) } ?? Array(bytes).withUnsafeBufferPointer { Self.read($0) }
+        guard let read else { return nil }
+        self = read
+    }
+
+    private static func read(_ bytes: UnsafeBufferPointer<UInt8>) -> VisitorRow? {
+        // Where the two lists end (their items are checked by `StoredTexts`), then the rest.
+        var listEnds: [Int] = []
         var pastItems: [ArraySlice<UInt8>] = []
         var tailItems: [[UInt8]] = []
         var digests: [UInt64] = []
@@ -90,45 +110,43 @@ public struct VisitorRow: Sendable, Hashable {
         var part = 0
         // Whether the next item is the session digests (after a `#` closing the ids).
         var digestItem = false
-        var index = bytes.startIndex
-        while index < bytes.endIndex {
+        var sessionCount = 0
+        var index = 0
+        while index < bytes.count {
             if bytes[index] == UInt8(ascii: "|") {
                 guard part < 3, !digestItem else { return nil }
+                if part < 2 && listEnds.count == part { listEnds.append(index) }
                 part += 1
                 index += 1
                 continue
             }
             if bytes[index] == UInt8(ascii: "#") {
                 guard part == 1, digests.isEmpty, !digestItem else { return nil }
+                listEnds.append(index)
                 digestItem = true
                 index += 1
                 continue
             }
-            var length = 0
-            var digits = 0
-            while index < bytes.endIndex, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9"), digits < 10 {
-                length = length * 10 + Int(bytes[index] - UInt8(ascii: "0"))
-                index += 1
-                digits += 1
-            }
-            guard digits > 0, index < bytes.endIndex, bytes[index] == UInt8(ascii: ":"), bytes.endIndex - index - 1 >= length else { return nil }
-            let item = bytes[(index + 1)..<(index + 1 + length)]
+            guard let (start, length, _) = StoredTexts.readLength(bytes, at: index) else { return nil }
+            let item = UnsafeBufferPointer(rebasing: bytes[start..<(start + length)])
+            index = start + length
             if digestItem {
-                guard let read = Self.readHex(item), read.count == sessions.count, !read.isEmpty else { return nil }
+                guard let read = Self.readHex(item), read.count == sessionCount, !read.isEmpty else { return nil }
                 digests = read
                 digestItem = false
-                index += 1 + length
                 continue
             }
             switch part {
-            case 0: groups.append(String(decoding: item, as: UTF8.self))
-            case 1: sessions.append(String(decoding: item, as: UTF8.self))
+            case 0: break
+            case 1: sessionCount += 1
             case 2: pastItems.append(ArraySlice(item))
             default: tailItems.append(Array(item))
             }
-            index += 1 + length
         }
         guard part >= 1, !digestItem else { return nil }
+        if listEnds.count < 2 { listEnds.append(bytes.count) }
+        guard let groups = StoredTexts(stored: UnsafeBufferPointer(rebasing: bytes[0..<listEnds[0]])),
+              let sessions = StoredTexts(stored: UnsafeBufferPointer(rebasing: bytes[(listEnds[0] + 1)..<listEnds[1]])) else { return nil }
         var past: VisitorPast?
         if part >= 2 {
             // One item in the compact form (since 2026-12-07), or the text form's eleven or twelve.
@@ -140,14 +158,15 @@ public struct VisitorRow: Sendable, Hashable {
                 past = read.with(tail: tail)
             }
         }
-        self.init(groups: groups, sessions: sessions, past: past)
-        self.digests = digests
+        var row = VisitorRow(groups: groups, sessions: sessions, past: past)
+        row.digests = digests
+        return row
     }
 
-    private static func writeHex(_ value: UInt64, to out: inout ByteWriter) {
+    private static func writeHex(_ value: UInt64, to out: inout [UInt8]) {
         let digits: StaticString = "0123456789abcdef"
         digits.withUTF8Buffer { digits in
-            for shift in stride(from: 60, through: 0, by: -4) { out.write(digits[Int((value >> UInt64(shift)) & 0xF)]) }
+            for shift in stride(from: 60, through: 0, by: -4) { out.append(digits[Int((value >> UInt64(shift)) & 0xF)]) }
         }
     }
 

@@ -379,6 +379,47 @@ import Testing
         }
     }
 
+    /// Into Redis (a history without session bodies), a visitor continued from before its
+    /// tail knows its tail's sessions from its stored row only (`HistoryPlanner.addContinued`,
+    /// which looks through the row's ids for the plan's): a tail session the new records leave
+    /// as it was is not sent again (the row's digest of it), the latest one a late record
+    /// moves is deleted under its old id (listed before) and written under its new one, and
+    /// Redis ends as one run over both days leaves it.
+    @Test func aVisitorContinuedFromBeforeItsTailIntoRedisKnowsItsTail() throws {
+        let folder = TestFiles.temporaryFolder("heavy-tail-redis")
+        defer { TestFiles.remove(folder) }
+        let agent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/122.0.0.0 Safari/537.36"
+        func line(_ day: Int, _ time: String, _ visitor: String, _ session: String) -> String {
+            "198.51.100.9 - - [0\(day)/Mar/2024:\(time) +0000] \"GET /watch HTTP/2.0\" 200 512 \"-\" \"\(agent)\" \"\(visitor)\" \"\(session)\" \"DE\""
+        }
+        // Visitor v1: client session a from 23:00 to 23:50 around client session b at 23:30
+        // and 23:35, so its tail holds both; a line of no client session at 00:10 the next
+        // night joins a, the latest, and leaves b as it was. Visitor v2 (no cookies, a
+        // fingerprint): 08:00, then 23:40 and 23:50; the next night a late line at 23:20
+        // starts its latest session earlier.
+        TestFiles.gzip([line(1, "08:00:00", "-", "-"), line(1, "23:00:00", "v1", "a"), line(1, "23:30:00", "v1", "b"), line(1, "23:35:00", "v1", "b"),
+                        line(1, "23:40:00", "-", "-"), line(1, "23:50:00", "v1", "a"), line(1, "23:50:00", "-", "-")].joined(separator: "\n") + "\n",
+                       to: folder + "/access-2024-03-01.log.gz")
+        TestFiles.gzip([line(1, "23:20:00", "-", "-"), line(2, "00:10:00", "v1", "-"), line(2, "00:15:00", "-", "-")].joined(separator: "\n") + "\n",
+                       to: folder + "/access-2024-03-02.log.gz")
+        let pipeline = Self.pipeline(in: folder, warnAt: 1_000)
+        let server = try RedisServer()
+        defer { server.stop() }
+        let days = ["2024-03-01", "2024-03-02"]
+        let one = try RunsOverTimeTests.run(pipeline, days: days, sink: .redis, output: folder + "/one", redisURL: server.url)
+        let expected = try server.dumpSessions()
+        _ = try server.connect().command("FLUSHALL")
+        let first = try RunsOverTimeTests.run(pipeline, days: [days[0]], sink: .redis, output: folder + "/nights", redisURL: server.url,
+                                              continueVisitorRecords: 1)
+        let second = try RunsOverTimeTests.run(pipeline, days: [days[1]], sink: .redis, output: folder + "/nights", redisURL: server.url,
+                                               continueVisitorRecords: 1)
+        #expect(one.sessions == 4 && first.sessions == 4, "v1's a and b, v2's two: \(one.text) \(first.text)")
+        #expect(second.rebuiltSessions == 3, "v1's a and b, v2's latest under its new id: \(second.text)")
+        #expect(second.sessions == 2, "b is left as it was, not sent: \(second.text)")
+        #expect(second.deletedSessions == 1, "v2's session under its old id: \(second.text)")
+        #expect(try server.dumpSessions() == expected)
+    }
+
     /// A client session on every line of a log (a monitor that keeps its cookie) never closes
     /// within the run, so the cap on open sessions flushes it with everything else held, and
     /// each later flush rebuilt it from all its records. Once flushed open it waits until the

@@ -144,6 +144,45 @@ struct RedisRewriteTests {
         #expect(try server.dumpSessions() == nightly)
     }
 
+    /// After a run that wrote to the history and did not finish, a night that continues its
+    /// visitors (it sends only their new sessions) keeps no digest of their earlier sessions in
+    /// their rows (`HistoryPlanner.ContinuedDigests`): the stored ones may be of sessions the
+    /// failed run never sent (here one is deleted). A later night that rebuilds them whole then
+    /// sends those sessions, which repairs them, and Redis ends as one run over the nights
+    /// leaves it.
+    @Test func aContinuedVisitorAfterAFailedRunForgetsItsEarlierDigests() throws {
+        let folder = TestFiles.temporaryFolder("redis-continued-failed")
+        defer { TestFiles.remove(folder) }
+        let days = (1...3).map { String(format: "2024-03-%02d", $0) }
+        // Night 3 has a late line in each visitor's visit of night 2: they are rebuilt whole.
+        for day in 1...3 { PlanPartsTests.night(day, visitors: 30, in: folder, late: day == 3 ? .inTheVisit : nil) }
+        let pipeline = HeavyVisitorTests.pipeline(in: folder, warnAt: 1_000_000)
+        let server = try RedisServer()
+        defer { server.stop() }
+        let redis = try server.connect()
+        var summaries: [RunSummary] = []
+        for (index, day) in days.enumerated() {
+            if index == 1 {
+                guard case .array(let keys) = try redis.command("KEYS", "sess:*"), case .string(let key)? = keys.first else {
+                    Issue.record("no session keys")
+                    return
+                }
+                _ = try redis.command([Array("DEL".utf8), key])
+                _ = try redis.command("SET", "funnel:unfinished", "access-2024-02-01.log.gz")
+            }
+            // The failed run run again and finished: the rows' digests are trusted again.
+            if index == 2 { _ = try redis.command("DEL", "funnel:unfinished") }
+            summaries.append(try RunsOverTimeTests.run(pipeline, days: [day], sink: .redis, output: folder + "/nightly", redisURL: server.url))
+        }
+        #expect(summaries.map(\.exitStatus) == [.success, .success, .success])
+        #expect(summaries.map(\.rebuiltSessions) == [30, 30, 90], "night 2 continues every visitor, night 3 rebuilds them whole")
+        #expect(summaries.map(\.sessions) == [30, 30, 90], "night 3 sends the sessions of night 1 too: their digests were forgotten")
+        let nightly = try server.dumpSessions()
+        _ = try redis.command("FLUSHALL")
+        #expect(try RunsOverTimeTests.run(pipeline, days: days, sink: .redis, output: folder + "/one", redisURL: server.url).exitStatus == .success)
+        #expect(try server.dumpSessions() == nightly, "the session the failed run lost is written again")
+    }
+
     /// The session transactions in a `MONITOR` log, in order: the `DEL` line naming the keys,
     /// and every command between `MULTI` and `EXEC` (the history's own writes are left out).
     private static func sessionTransactions(_ lines: [Substring]) -> [(key: Substring, commands: [Substring])] {
