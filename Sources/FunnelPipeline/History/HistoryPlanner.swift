@@ -231,7 +231,11 @@ struct HistoryPlanner {
     /// past, and one for each `rowItemsPerRecord` items of its lists of client sessions and
     /// session ids. A decoded record of the chunk held about 1.1 KB, a row's item (a string
     /// of 20 to 40 bytes, in the row read, in the row written and encoded) about 250 bytes
-    /// (`jeprof` of rv76a's seventh night: 39 MB of rows, 22 MB of 20,000 records).
+    /// (`jeprof` of rv76a's seventh night: 39 MB of rows, 22 MB of 20,000 records). Since the
+    /// lists are kept as bytes (`StoredTexts`) an item holds about a tenth of that, so the
+    /// weight overstates a row and parts come out smaller than they need, never larger
+    /// (rv76a's nights, 968f561 against 5e87c13: 118 to 155 MB against 124 to 151 MB, the
+    /// tenth 129 against 141 MB); not measured again to be set anew.
     static func rowWeight(_ row: VisitorRow) -> Int {
         1 + (row.groups.count + row.sessions.count) / rowItemsPerRecord
     }

@@ -50,34 +50,32 @@ public struct VisitorRow: Sendable, Hashable {
     /// tail, `|`, the tail's items and its records' encodings (bytes as they are). Length
     /// prefixes keep any id or encoding intact whatever bytes it holds, and SQLite can write
     /// the first two parts with `group_concat` (see `SQLiteHistoryStore`).
-    /// The lists are copied as they are stored (`StoredTexts`), the digests written straight
-    /// into the array, the past and its tail by a `ByteWriter`.
+    /// The lists are copied as they are stored (`StoredTexts`); all is written by one
+    /// `ByteWriter` in room for the whole row, then made an array once.
     public func encoded() -> [UInt8] {
-        // Room for the past and its tail at the first try (a writer that overflows writes again).
+        // Room for all at the first try (a writer that overflows writes again).
         let room = past.map { past in
             64 + (past.tail.map { tail in
                 tail.items.reduce(0) { $0 + $1.utf8.count + 12 } + tail.records.reduce(0) { $0 + $1.count + 12 }
             } ?? 0)
         } ?? 0
-        var out: [UInt8] = []
-        out.reserveCapacity(groups.bytes.count + sessions.bytes.count + digests.count * 16 + 16 + room)
-        out.append(contentsOf: groups.bytes)
-        out.append(UInt8(ascii: "|"))
-        out.append(contentsOf: sessions.bytes)
-        if !digests.isEmpty {
-            // `#` and the digests as one item, 16 hex digits each: a `|` would be the past.
-            out.append(UInt8(ascii: "#"))
-            DecimalText.withBytes(of: digests.count * 16) { out.append(contentsOf: $0) }
-            out.append(UInt8(ascii: ":"))
-            for digest in digests { Self.writeHex(digest, to: &out) }
-        }
-        if let past {
-            ByteWriter.append(to: &out, capacity: room) { out in
-                func put(_ item: UnsafeBufferPointer<UInt8>) {
-                    out.writeDecimal(item.count)
-                    out.write(UInt8(ascii: ":"))
-                    out.write(item)
-                }
+        return ByteWriter.bytes(capacity: groups.bytes.count + sessions.bytes.count + digests.count * 16 + 32 + room) { out in
+            func put(_ item: UnsafeBufferPointer<UInt8>) {
+                out.writeDecimal(item.count)
+                out.write(UInt8(ascii: ":"))
+                out.write(item)
+            }
+            groups.bytes.withUnsafeBufferPointer { out.write($0) }
+            out.write(UInt8(ascii: "|"))
+            sessions.bytes.withUnsafeBufferPointer { out.write($0) }
+            if !digests.isEmpty {
+                // `#` and the digests as one item, 16 hex digits each: a `|` would be the past.
+                out.write(UInt8(ascii: "#"))
+                out.writeDecimal(digests.count * 16)
+                out.write(UInt8(ascii: ":"))
+                for digest in digests { Self.writeHex(digest, to: &out) }
+            }
+            if let past {
                 out.write(UInt8(ascii: "|"))
                 past.compactItem.withUnsafeBufferPointer { put($0) }
                 if let tail = past.tail {
@@ -90,7 +88,6 @@ public struct VisitorRow: Sendable, Hashable {
                 }
             }
         }
-        return out
     }
 
     /// Reads `encoded()`'s form; nil when the bytes are not in it.
@@ -163,10 +160,10 @@ public struct VisitorRow: Sendable, Hashable {
         return row
     }
 
-    private static func writeHex(_ value: UInt64, to out: inout [UInt8]) {
+    private static func writeHex(_ value: UInt64, to out: inout ByteWriter) {
         let digits: StaticString = "0123456789abcdef"
         digits.withUTF8Buffer { digits in
-            for shift in stride(from: 60, through: 0, by: -4) { out.append(digits[Int((value >> UInt64(shift)) & 0xF)]) }
+            for shift in stride(from: 60, through: 0, by: -4) { out.write(digits[Int((value >> UInt64(shift)) & 0xF)]) }
         }
     }
 
