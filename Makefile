@@ -69,7 +69,8 @@ bench-nightly: deps
 	bash bench/nightly.sh
 
 # One visitor who never goes away (a page view every 6 s; HEAVY_COOKIES=0 for one without
-# cookies) over HEAVY_DAYS days: one run over them all, then a run per day (bench/heavy.sh).
+# cookies, HEAVY_SESSION_RECORDS=3 for client sessions of 3 records instead of 200) over
+# HEAVY_DAYS days: one run over them all, then a run per day (bench/heavy.sh).
 bench-heavy: deps
 	bash bench/heavy.sh
 
