@@ -93,7 +93,10 @@ public struct StoredTexts: Sendable, Hashable, Sequence, ExpressibleByArrayLiter
 
     /// Calls `body` with each item's bytes, in order.
     public func forEachItem(_ body: (UnsafeBufferPointer<UInt8>) -> Void) {
-        bytes.withUnsafeBufferPointer { buffer in Self.forEachItem(in: buffer) { _, item, _ in body(item) } }
+        bytes.withUnsafeBufferPointer { buffer in
+            Self.forEachItem(in: buffer) { _, item, _ in body(item) }
+            return
+        }
     }
 
     /// This list without the items `removes` says, those items in order and their positions

@@ -143,7 +143,14 @@ struct RunLockTests {
         #expect(try lock.lockRedis(url: RedisURL(server.url), prefix: "", retry: Self.quick) == nil)
         let admin = try server.connect()
         #expect(try admin.command("GET", "funnel:lock") == .string(Array(Self.token.utf8)))
-        #expect(try admin.command("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes") == .integer(1))
+        // Every connection but the admin's: the lock's, and possibly `RedisServer`'s readiness
+        // check, closed on its side but not yet on the server's under a loaded machine (the
+        // full suite once counted 2 here).
+        guard case .integer(let killed) = try admin.command("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes") else {
+            Issue.record("CLIENT KILL gave no count")
+            return
+        }
+        #expect(killed >= 1, "the lock's connection")
         #expect(lock.release(retry: Self.quick) == nil)
         #expect(try admin.command("EXISTS", "funnel:lock") == .integer(0))
     }
