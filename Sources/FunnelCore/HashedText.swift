@@ -15,7 +15,7 @@ public struct HashedText: Hashable, Sendable {
     public init(_ text: String) {
         self.text = text
         var copy = text
-        hash = copy.withUTF8 { Self.mix($0, seed: Self.seed) }
+        hash = copy.withUTF8(Self.hash(of:))
     }
 
     /// The `hash` a `HashedText` of these UTF-8 bytes has, without making its text: a list

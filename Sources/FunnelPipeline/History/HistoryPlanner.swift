@@ -207,7 +207,9 @@ struct HistoryPlanner {
         guard !stored.isEmpty, !groups.isEmpty else { return false }
         let texts = Set(groups)
         let hashes = StoredTexts.Hashes(texts.lazy.map { HashedText($0).hash })
-        return !stored.removing(mayRemove: hashes.contains, { texts.contains($0) }).removed.isEmpty
+        var found = false
+        stored.forEachMatch(mayMatch: hashes.contains, { texts.contains($0) }) { _, _ in found = true }
+        return found
     }
 
     /// About how many stored records a rebuild of the visitor of `row` reads back: a visitor
@@ -505,9 +507,12 @@ struct HistoryPlanner {
             } else {
                 let chunk = Set((chunkGroupsOf[visitor] ?? []).filter { visitorOf[$0] == visitor })
                 sessionGroups = chunk.count < 2 ? Array(chunk) : chunk.sorted { $0.text < $1.text }
-                let stored = storedRows[visitor]?.groups ?? []
-                if takenHashes == nil && !stored.isEmpty { takenHashes = StoredTexts.Hashes(visitorOf.keys.lazy.map(\.hash)) }
-                rowGroups = Self.groups(stored, of: visitor, adding: sessionGroups, visitorOf: visitorOf, takenHashes: takenHashes ?? StoredTexts.Hashes([]))
+                if let stored = storedRows[visitor]?.groups, !stored.isEmpty {
+                    if takenHashes == nil { takenHashes = StoredTexts.Hashes(visitorOf.keys.lazy.map(\.hash)) }
+                    rowGroups = Self.groups(stored, of: visitor, adding: sessionGroups, visitorOf: visitorOf, takenHashes: takenHashes!)
+                } else {
+                    rowGroups = StoredTexts(sessionGroups.lazy.map(\.text))
+                }
             }
             var members = records[own] ?? []
             if let list = reopened[visitor]?.records { members = list + members }

@@ -57,13 +57,18 @@ public struct StoredTexts: Sendable, Hashable, Sequence, ExpressibleByArrayLiter
             if hasLeadingZero { canonical = false }
         }
         guard valid else { return nil }
+        self.init(validated: stored, canonical: canonical)
+    }
+
+    /// The items of `stored`, which a caller walking them already found in this form
+    /// (`VisitorRow`'s reader, which must walk them to find where the lists end), and whether
+    /// every length was without leading zeros.
+    init(validated stored: UnsafeBufferPointer<UInt8>, canonical: Bool) {
         self.init()
         if canonical {
             bytes = Array(stored)
         } else {
-            var list = StoredTexts()
-            Self.forEachItem(in: stored) { _, item, _ in list.append(item) }
-            self = list
+            Self.forEachItem(in: stored) { _, item, _ in append(item) }
         }
     }
 
@@ -77,7 +82,7 @@ public struct StoredTexts: Sendable, Hashable, Sequence, ExpressibleByArrayLiter
     }
 
     public mutating func append(_ item: UnsafeBufferPointer<UInt8>) {
-        DecimalText.withBytes(of: item.count) { bytes.append(contentsOf: $0) }
+        bytes.appendDecimal(item.count)
         bytes.append(UInt8(ascii: ":"))
         bytes.append(contentsOf: item)
     }
@@ -108,19 +113,11 @@ public struct StoredTexts: Sendable, Hashable, Sequence, ExpressibleByArrayLiter
         var positions: [Int] = []
         bytes.withUnsafeBufferPointer { buffer in
             var run = Run()
-            var position = 0
-            Self.forEachItem(in: buffer) { at, item, _ in
-                defer { position += 1 }
-                if mayRemove(HashedText.hash(of: item)) {
-                    let text = String(decoding: item, as: UTF8.self)
-                    if removes(text) {
-                        run.copy(upTo: at, from: buffer, into: &kept)
-                        run.start = item.baseAddress! - buffer.baseAddress! + item.count
-                        removed.append(text)
-                        positions.append(position)
-                        return
-                    }
-                }
+            Self.forEachMatch(in: buffer, mayMatch: mayRemove, removes) { at, item, position, text in
+                run.copy(upTo: at, from: buffer, into: &kept)
+                run.start = item.baseAddress! - buffer.baseAddress! + item.count
+                removed.append(text)
+                positions.append(position)
             }
             run.copy(upTo: buffer.count, from: buffer, into: &kept)
         }
@@ -131,13 +128,19 @@ public struct StoredTexts: Sendable, Hashable, Sequence, ExpressibleByArrayLiter
     /// it only of items whose hash `mayMatch` holds (a text is made only for those).
     public func forEachMatch(mayMatch: (UInt64) -> Bool, _ matches: (String) -> Bool, _ body: (Int, String) -> Void) {
         bytes.withUnsafeBufferPointer { buffer in
-            var position = 0
-            Self.forEachItem(in: buffer) { _, item, _ in
-                defer { position += 1 }
-                guard mayMatch(HashedText.hash(of: item)) else { return }
-                let text = String(decoding: item, as: UTF8.self)
-                if matches(text) { body(position, text) }
-            }
+            Self.forEachMatch(in: buffer, mayMatch: mayMatch, matches) { _, _, position, text in body(position, text) }
+        }
+    }
+
+    /// `forEachMatch`'s walk, with where each match's length starts and its bytes.
+    private static func forEachMatch(in buffer: UnsafeBufferPointer<UInt8>, mayMatch: (UInt64) -> Bool, _ matches: (String) -> Bool,
+                                     _ body: (_ at: Int, _ item: UnsafeBufferPointer<UInt8>, _ position: Int, _ text: String) -> Void) {
+        var position = 0
+        forEachItem(in: buffer) { at, item, _ in
+            defer { position += 1 }
+            guard mayMatch(HashedText.hash(of: item)) else { return }
+            let text = String(decoding: item, as: UTF8.self)
+            if matches(text) { body(at, item, position, text) }
         }
     }
 
@@ -146,9 +149,12 @@ public struct StoredTexts: Sendable, Hashable, Sequence, ExpressibleByArrayLiter
     /// no repeats and every byte of both is ASCII, where the order of the bytes is `String`'s
     /// order. The stored items are copied in runs, as they are.
     public func merging(sorted texts: [String]) -> StoredTexts? {
-        guard Self.isASCII(bytes), texts.allSatisfy({ Self.isASCII($0.utf8) }) else { return nil }
+        guard bytes.withUnsafeBufferPointer(UTF8Validation.isASCII), texts.allSatisfy({ text in
+            var text = text
+            return text.withUTF8(UTF8Validation.isASCII)
+        }) else { return nil }
         var result = StoredTexts()
-        result.bytes.reserveCapacity(bytes.count + texts.reduce(0) { $0 + $1.utf8.count + 4 })
+        result.bytes.reserveCapacity(bytes.count + Self.storedSize(of: texts))
         var inOrder = true
         var next = 0
         bytes.withUnsafeBufferPointer { buffer in
@@ -212,10 +218,6 @@ public struct StoredTexts: Sendable, Hashable, Sequence, ExpressibleByArrayLiter
         }
     }
 
-    private static func isASCII<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> Bool {
-        bytes.allSatisfy { $0 < 0x80 }
-    }
-
     /// Byte order, a prefix first.
     private static func compare(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Int {
         let common = Swift.min(a.count, b.count)
@@ -231,7 +233,6 @@ public struct StoredTexts: Sendable, Hashable, Sequence, ExpressibleByArrayLiter
         forEachItem { texts.append(String(decoding: $0, as: UTF8.self)) }
         return texts.makeIterator()
     }
-
 
     /// The length at `index` (`<digits>:`): where the item starts, its length, whether the
     /// digits had a leading zero; nil when they are not there or the item is cut short.

@@ -98,8 +98,10 @@ public struct VisitorRow: Sendable, Hashable {
     }
 
     private static func read(_ bytes: UnsafeBufferPointer<UInt8>) -> VisitorRow? {
-        // Where the two lists end (their items are checked by `StoredTexts`), then the rest.
+        // Where the two lists end, and whether their lengths are all without leading zeros
+        // (their items are walked here once: `StoredTexts(validated:canonical:)`).
         var listEnds: [Int] = []
+        var canonical = [true, true]
         var pastItems: [ArraySlice<UInt8>] = []
         var tailItems: [[UInt8]] = []
         var digests: [UInt64] = []
@@ -124,7 +126,8 @@ public struct VisitorRow: Sendable, Hashable {
                 index += 1
                 continue
             }
-            guard let (start, length, _) = StoredTexts.readLength(bytes, at: index) else { return nil }
+            guard let (start, length, leadingZero) = StoredTexts.readLength(bytes, at: index) else { return nil }
+            if leadingZero && part < 2 && !digestItem { canonical[part] = false }
             let item = UnsafeBufferPointer(rebasing: bytes[start..<(start + length)])
             index = start + length
             if digestItem {
@@ -142,8 +145,8 @@ public struct VisitorRow: Sendable, Hashable {
         }
         guard part >= 1, !digestItem else { return nil }
         if listEnds.count < 2 { listEnds.append(bytes.count) }
-        guard let groups = StoredTexts(stored: UnsafeBufferPointer(rebasing: bytes[0..<listEnds[0]])),
-              let sessions = StoredTexts(stored: UnsafeBufferPointer(rebasing: bytes[(listEnds[0] + 1)..<listEnds[1]])) else { return nil }
+        let groups = StoredTexts(validated: UnsafeBufferPointer(rebasing: bytes[0..<listEnds[0]]), canonical: canonical[0])
+        let sessions = StoredTexts(validated: UnsafeBufferPointer(rebasing: bytes[(listEnds[0] + 1)..<listEnds[1]]), canonical: canonical[1])
         var past: VisitorPast?
         if part >= 2 {
             // One item in the compact form (since 2026-12-07), or the text form's eleven or twelve.
