@@ -40,6 +40,12 @@ public enum RecordCoding {
         w.put(.geoCountry, r.geoCountry)
         w.put(.geoCity, r.geoCity)
         guard let p = r.setProperties else { return }
+        write(p, into: &w)
+    }
+
+    /// A record's properties, after its other fields.
+    @inline(__always)
+    private static func write(_ p: EventProperties, into w: inout ByteWriter) {
         w.put(.value, p.value?.description)
         w.put(.currency, p.currency)
         w.put(.content, p.content)
@@ -61,9 +67,11 @@ public enum RecordCoding {
     }
 
     /// An access-log page view's fields as `Transformer.normalize` leaves them, for a reader
-    /// that never makes its `Record` (see `encode(pageView:)`). Bytes are valid only during
-    /// that call.
+    /// that never makes its `Record` (see `encode(pageView:)`), or a client event's (`origin`
+    /// `.client`: a page view, or another event with its id and properties). Bytes are valid
+    /// only during that call.
     public struct PageView {
+        public var origin: Record.Origin = .accessLog
         public var timestamp: Int64
         /// `RecordPosition.prefix` of the file, and the line: the record's `position`.
         public var positionPrefix: UnsafeBufferPointer<UInt8>
@@ -71,6 +79,7 @@ public enum RecordCoding {
         public var sessionID: Text?
         public var visitorID: Text?
         public var host: Text?
+        /// Not written for a client event without a page or URL (`ClientEventDetails.located`).
         public var path: Text
         public var query: Text?
         public var visitorKey: Text?
@@ -80,6 +89,8 @@ public enum RecordCoding {
         public var country: Text?
         public var geoCountry: Text?
         public var geoCity: Text?
+        /// A client event's name (nil: `PageView`), event id and properties.
+        public var client: ClientEventDetails?
 
         public init(timestamp: Int64, positionPrefix: UnsafeBufferPointer<UInt8>, line: Int, path: Text) {
             self.timestamp = timestamp
@@ -89,8 +100,8 @@ public enum RecordCoding {
         }
     }
 
-    /// The bytes `encode(_:)` gives the access-log record (event `PageView`, no properties)
-    /// whose fields `pageView` holds: the same fields in the same order, for a reader that
+    /// The bytes `encode(_:)` gives the access-log or client record (no user id, distinct id
+    /// or city) whose fields `pageView` holds: the same fields in the same order, for a reader that
     /// keeps a line's fields as bytes up to here. Making the record's strings, then encoding
     /// and freeing them, was most of the reader's work per kept line.
     public static func encode(pageView p: inout PageView) -> [UInt8] {
@@ -103,8 +114,9 @@ public enum RecordCoding {
     /// Writes what `encode(pageView:)` returns.
     @inline(__always)
     private static func write(pageView p: inout PageView, into w: inout ByteWriter) {
-        w.put(.origin, "a")
-        w.put(.event, "PageView")
+        w.put(.origin, p.origin == .accessLog ? "a" : "c")
+        let event: StaticString = p.client?.event ?? "PageView"
+        w.put(.event, UnsafeBufferPointer(start: event.utf8Start, count: event.utf8CodeUnitCount))
         w.put(.timestamp, decimal: p.timestamp)
         RecordPosition.withLine(p.line) { zeros, digits in
             let length = p.positionPrefix.count + zeros + digits.count
@@ -116,8 +128,9 @@ public enum RecordCoding {
         }
         w.put(.sessionID, p.sessionID)
         w.put(.visitorID, p.visitorID)
+        if let id = p.client?.eventID { w.put(.eventID, id) }
         w.put(.host, p.host)
-        w.put(.path, p.path)
+        if p.client?.located ?? true { w.put(.path, p.path) }
         w.put(.query, p.query)
         w.put(.visitorKey, p.visitorKey)
         w.put(.referrerHost, p.referrerHost)
@@ -126,6 +139,7 @@ public enum RecordCoding {
         w.put(.country, p.country)
         w.put(.geoCountry, p.geoCountry)
         w.put(.geoCity, p.geoCity)
+        if let properties = p.client?.properties { write(properties, into: &w) }
     }
 
     /// Several encoded records as one value: a zero byte, then each record as its length

@@ -2,7 +2,8 @@ import FunnelCore
 
 extension Transformer {
     /// What `normalize`, `group(of:)` and `RecordCoding.encode` give the record an access-log
-    /// line would become, made from the line's bytes (`PageViewFields`) without the record:
+    /// line (or a client event, `view.origin`) would become, made from the line's bytes
+    /// (`PageViewFields`) without the record:
     /// its group and its encoding, byte for byte the same. Nil for a line that must take the
     /// record path: a visitor id that is an e-mail address (its keyed hash is made from the
     /// record), a target or host outside ASCII (a record's strings repair invalid UTF-8 and
@@ -21,7 +22,9 @@ extension Transformer {
 
         // The record's host: the target's (an absolute URL), else the `$host` variable's.
         var host: RecordCoding.Text?
-        if let range = parts.host {
+        if !view.located {
+            // A client event without a page or URL: no host, path or query.
+        } else if let range = parts.host {
             host = Self.lowercased(UnsafeBufferPointer(rebasing: target[range]))
         } else if let bytes = view.host {
             guard UTF8Validation.isASCII(bytes) else { return nil }
@@ -37,7 +40,7 @@ extension Transformer {
             if URLParts.isHostName(bytes) { referrerHost = Self.lowercased(bytes) }
         }
         var query: RecordCoding.Text?
-        if let range = parts.query {
+        if view.located, let range = parts.query {
             switch Self.campaignQuery(bytes: UnsafeBufferPointer(rebasing: target[range])) {
             case .none: query = nil
             case .prefix(let count): query = .bytes(UnsafeBufferPointer(rebasing: target[range.lowerBound..<(range.lowerBound + count)]))
@@ -61,6 +64,8 @@ extension Transformer {
         var pageView = RecordCoding.PageView(
             timestamp: view.timestamp, positionPrefix: positionPrefix, line: line,
             path: parts.path.isEmpty ? .string("/") : .bytes(UnsafeBufferPointer(rebasing: target[parts.path])))
+        pageView.origin = view.origin
+        pageView.client = view.client
         pageView.sessionID = view.sessionID.map { .bytes($0) }
         pageView.visitorID = view.visitorID.map { .bytes($0) }
         pageView.host = host

@@ -113,13 +113,14 @@ struct LineSource {
     private(set) var damage: Damage?
 
     /// Receives an access-log line's fields as bytes with the line's number, and returns
-    /// whether it took them (see `AccessLogParser.parse(_:requestFilter:pageView:)`).
+    /// whether it took them (see `AccessLogParser.parse(_:requestFilter:pageView:)`); and a
+    /// client event's (`NDJSONParser.clientEvent`, `origin` `.client`).
     typealias PageViewTaker = (PageViewFields, _ line: Int) -> Bool
 
     /// The next item of the file, or nil at its end (then `damage` tells whether it was cut
     /// short). A record's `raw` line is valid until the next call. An access-log line that
     /// `requestFilter` drops comes as `.skip` with its reason, without a record; one that
-    /// `pageView` takes comes as `.taken`.
+    /// `pageView` takes (an access-log line or a plain client event) comes as `.taken`.
     mutating func next(maxLineLength: Int, requestFilter: AccessLogParser.RequestFilter? = nil, pageView: PageViewTaker? = nil) -> Item? {
         if let pending = pendingReject {
             pendingReject = nil
@@ -237,6 +238,12 @@ struct LineSource {
             case .filtered(let reason): return .skip(reason)
             }
         case .ndjson(let parser):
+            // The plainest client events go as bytes too (`clientEvent`), when the reader
+            // takes them.
+            if let pageView, let view = parser.clientEvent(line), pageView(view, number) {
+                eventLines += 1
+                return .taken
+            }
             var unread: String?
             var found: UInt64 = 0
             let outcome = parser.parse(line, unreadNumber: &unread, describing: firstUnreadNumber == nil, mappedFound: &found)

@@ -202,8 +202,8 @@ final class ReadStage: @unchecked Sendable {
     private var takenFilter: FilterReason?
 
     /// `sources` are the files' readers, built before the run starts so that a bad format
-    /// stops it before any output. `bytePath` false makes every access-log line a record (for
-    /// tests, which compare the two).
+    /// stops it before any output. `bytePath` false makes every access-log line and client
+    /// event a record (for tests, which compare the two).
     init(sources: [LineSource], pipeline: Pipeline, configuration: TransformConfiguration, rejects: RejectWriter?,
          manifest: Manifest?, progress: Progress, batchSize: Int = 4096, bytePath: Bool = true) {
         self.batchSize = max(1, batchSize)
@@ -512,6 +512,7 @@ final class ReadStage: @unchecked Sendable {
     /// when it took the line, leaving what it made in `taken` or why it dropped it in
     /// `takenFilter`.
     private func take(_ view: PageViewFields, line: Int) -> Bool {
+        if view.origin == .client { return takeClient(view, line: line) }
         let (reason, userAgent) = filter.agentReason(userAgent: view.userAgent)
         if let reason {
             takenFilter = reason
@@ -527,6 +528,27 @@ final class ReadStage: @unchecked Sendable {
             return encode(cleared, userAgent: userAgent, line: line)
         }
         return encode(view, userAgent: userAgent, line: line)
+    }
+
+    /// `take` for a client event (`NDJSONParser.clientEvent`): what the record path does with
+    /// its record, in its order (a page view's `filters.exclude_paths`, then the ids, then a
+    /// purchase's currency for the summary). One with a placeholder id, or an id the record
+    /// path refuses or hashes, is left to it (false): its warning and its reject name the
+    /// event's fields.
+    private func takeClient(_ view: PageViewFields, line: Int) -> Bool {
+        if view.isPageView, view.located,
+           let reason = filter.clientPageViewReason(path: UnsafeBufferPointer(rebasing: view.target[view.targetParts.path])) {
+            takenFilter = reason
+            return true
+        }
+        func isPlaceholder(_ id: UnsafeBufferPointer<UInt8>?) -> Bool { id.map(Identifier.isPlaceholder(bytes:)) ?? false }
+        if isPlaceholder(view.visitorID) || isPlaceholder(view.sessionID) || isPlaceholder(view.client?.eventID) { return false }
+        guard encode(view, userAgent: nil, line: line) else { return false }
+        if let client = view.client, ClientEventDetails.same(client.event, "Purchase"), let properties = client.properties,
+           properties.value != nil, let currency = properties.currency {
+            tally.notePurchase(currency: currency)
+        }
+        return true
     }
 
     /// `take`'s page view, its agent read, encoded for the stream unless its identity is

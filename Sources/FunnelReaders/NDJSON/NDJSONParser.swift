@@ -28,11 +28,14 @@ public struct NDJSONParser: Sendable {
     /// An export's event names and funnel's for them: the dialect's own
     /// (`SegmentDialect.segmentEventNames`) under the pipeline's `event_names`.
     public let eventNames: [String: String]
+    /// The events `clientEvent` takes (`eventsTaken(renaming:)`).
+    let takenEvents: UInt16
 
     public init(dialect: Dialect = .canonical, mapping: FieldMapping? = nil, eventNames: [String: String] = [:]) {
         self.dialect = dialect
         self.mapping = mapping
         self.eventNames = (dialect == .segment ? EventFields.segmentEventNames : [:]).merging(eventNames) { $1 }
+        takenEvents = Self.eventsTaken(renaming: self.eventNames)
     }
 
     public func parse(_ line: UnsafeRawBufferPointer) -> Outcome {

@@ -106,6 +106,14 @@ public final class RecordFilter {
         return nil
     }
 
+    /// `reasonAfterRequest` for a client `PageView` of this path and no agent, read from its
+    /// bytes (`NDJSONParser.clientPageView`; empty bytes are the record's `/`): an excluded
+    /// path, else nothing (an absent agent is no bot's).
+    public func clientPageViewReason(path: UnsafeBufferPointer<UInt8>) -> FilterReason? {
+        if !excludedPaths.isEmpty, isExcluded(path.isEmpty ? "/" : String(decoding: path, as: UTF8.self)) { return .excludedPath }
+        return agentReason(userAgent: nil)
+    }
+
     /// Whether `filters.exclude_paths` names the path.
     private func isExcluded(_ path: String) -> Bool {
         excludedPaths.contains { $0.matches(path) }

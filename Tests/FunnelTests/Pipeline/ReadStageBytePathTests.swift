@@ -16,6 +16,9 @@ struct ReadStageBytePathTests {
         var filtered: [FilterReason: Int] = [:]
         var rejected: [RejectReason: Int] = [:]
         var takenLines = 0
+        /// The reader's notes for the summary's warnings: purchases by currency, and the count
+        /// and first of placeholder ids, other-case events, unread numbers and future times.
+        var notes = ""
     }
 
     private func read(_ pipelinePath: String, bytePath: Bool) throws -> Read {
@@ -34,6 +37,8 @@ struct ReadStageBytePathTests {
         read.filtered = tally.filtered
         read.rejected = tally.rejected
         read.takenLines = stage.takenLines
+        let sightings = [tally.placeholderIDs, tally.otherCaseEvents, tally.unreadNumbers, tally.future]
+        read.notes = "\(tally.purchaseCurrencies.sorted { $0.key < $1.key }) " + sightings.map { "\($0.count) \($0.first ?? "-")" }.joined(separator: "; ")
         return read
     }
 
@@ -47,6 +52,7 @@ struct ReadStageBytePathTests {
             #expect(made.data == expected.data, "\(path): \(String(decoding: made.data, as: UTF8.self)) against \(String(decoding: expected.data, as: UTF8.self))")
         }
         #expect(bytes.kept == records.kept && bytes.filtered == records.filtered && bytes.rejected == records.rejected, "\(path)")
+        #expect(bytes.notes == records.notes, "\(path)")
         return (bytes.takenLines, bytes.kept)
     }
 
@@ -152,6 +158,174 @@ struct ReadStageBytePathTests {
         let (taken, kept) = try expectSame(folder + "/pipeline.yaml")
         #expect(taken > 10, "the byte path took \(taken) of \(kept) kept lines")
         #expect(kept - taken > 5, "the record path kept only \(kept - taken) lines")
+    }
+
+    /// The plainest client events go as bytes too (`NDJSONParser.clientEvent`): every shape
+    /// the byte path must take, decline or get exactly right (numbers and strings as times,
+    /// absolute URLs, campaign queries, empty paths, path parameters, excluded paths,
+    /// placeholder, invalid and e-mail ids, escapes, spaces, bytes outside ASCII, keys twice,
+    /// keys it does not take, properties as numbers, texts, blanks, nulls, objects and at the
+    /// top level, consent answers, purchases with and without a currency, custom events, JSON
+    /// it refuses, a byte-order mark) reads the same both ways, in a source it may take and in
+    /// one whose `event_names` renames `PageView` and `Purchase`.
+    @Test func clientEventsAtTheEdgesReadTheSameBothWays() throws {
+        let folder = TestFiles.temporaryFolder("byte-path-client")
+        defer { TestFiles.remove(folder) }
+        func view(_ members: String) -> String { "{" + members + "}" }
+        let ms = #""timestamp":1709287200000"#
+        let lines: [String] = [
+            view(#""event":"PageView",\#(ms),"session_id":"s1","anonymous_id":"v1","page":"/""#),
+            view(#""event":"PageView","timestamp":1709287201,"anonymous_id":"v1","page":"/watch""#),
+            view(#""page":"/watch?utm_source=fb&utm_campaign=launch","anonymous_id":"v2",\#(ms),"event":"PageView""#),
+            view(#""event":"PageView",\#(ms),"session_id":"s3","url":"https://Film.Example/Watch?utm_medium=cpc&x=1&gclid=abc#frag""#),
+            view(#""event":"PageView",\#(ms),"session_id":"s3","url":"https://film.example","page":"/ignored""#),
+            view(#""event":"PageView",\#(ms),"anonymous_id":"v4","page":"//film.example/x""#),
+            view(#""event":"PageView",\#(ms),"anonymous_id":"v4","page":"?utm_source=x""#),
+            view(#""event":"PageView",\#(ms),"anonymous_id":"v4","page":"/donate;jsessionid=9A1F?x=1""#),
+            view(#""event":"PageView",\#(ms),"anonymous_id":"v4","page":"/a b/c?utm_term=two words""#),
+            view(#""event":"PageView",\#(ms),"anonymous_id":"v5","page":"/admin/panel""#),
+            view(#""event":"PageView",\#(ms),"anonymous_id":"{bad}","page":"/admin/panel""#),
+            view(#""event":"PageView",\#(ms),"anonymous_id":"{bad}","page":"/x""#),
+            view(#""event":"PageView",\#(ms),"anonymous_id":"v 6","page":"/x""#),
+            view(#""event":"PageView",\#(ms),"anonymous_id":"null","session_id":"s7","page":"/x""#),
+            view(#""event":"PageView",\#(ms),"session_id":"-","page":"/x""#),
+            view(#""event":"PageView",\#(ms),"anonymous_id":"Someone@Example.com","page":"/x""#),
+            view(#""event":"PageView",\#(ms),"anonymous_id":"someone%40example.com","page":"/x""#),
+            view(#""event":"PageView",\#(ms),"anonymous_id":"203.0.113.9","page":"/x""#),
+            view(#""event":"PageView",\#(ms),"anonymous_id":12345,"page":"/x""#),
+            view(#""event":"PageView",\#(ms),"anonymous_id":"","session_id":"s8","page":"/x""#),
+            view(#""event":"PageView",\#(ms),"page":"/nobody""#),
+            view(#""event":"PageView",\#(ms),"anonymous_id":"v9""#),
+            view(#""event":"PageView",\#(ms),"anonymous_id":"v9","page":"""#),
+            view(#""event":"PageView",\#(ms),"anonymous_id":"v9","page":"","url":"/from-url""#),
+            view(#""event":"PageView",\#(ms),"anonymous_id":"v9","page":" /spaced""#),
+            view(#""event":"PageView",\#(ms),"anonymous_id":"v9","page":"/spaced ""#),
+            view(#""event":"PageView",\#(ms),"anonymous_id":"v9","page":"/tab\t""#),
+            view(#""event":"PageView",\#(ms),"anonymous_id":"v9","page":"/caf\u00e9""#),
+            view(#""event":"PageView",\#(ms),"anonymous_id":"v9","page":"/café""#),
+            view(#""event":"PageView",\#(ms),"anonymous_id":"v9","page":"\/escaped""#),
+            view(#""event":"PageView",\#(ms),"anonymous_id":"v9","page":"/x","page":"/y""#),
+            view(#""event":"PageView",\#(ms),"anonymous_id":"v9","anonymous_id":"v10","page":"/x""#),
+            view(#""event":"PageView",\#(ms),\#(ms),"anonymous_id":"v9","page":"/x""#),
+            view(#""event":"pageview",\#(ms),"anonymous_id":"v9","page":"/x""#),
+            view(#""event":" PageView",\#(ms),"anonymous_id":"v9","page":"/x""#),
+            view(#""event":"PageView","timestamp":"2024-03-01T10:00:00Z","anonymous_id":"v9","page":"/x""#),
+            view(#""event":"PageView","timestamp":1709287200000.5,"anonymous_id":"v9","page":"/x""#),
+            view(#""event":"PageView","timestamp":-1,"anonymous_id":"v9","page":"/x""#),
+            view(#""event":"PageView","timestamp":0,"anonymous_id":"v9","page":"/x""#),
+            view(#""event":"PageView","timestamp":01709287200000,"anonymous_id":"v9","page":"/x""#),
+            view(#""event":"PageView","timestamp":1.7e12,"anonymous_id":"v9","page":"/x""#),
+            view(#""event":"PageView","timestamp":17,"anonymous_id":"v9","page":"/x""#),
+            view(#""event":"PageView","timestamp":99999999999999999999,"anonymous_id":"v9","page":"/x""#),
+            view(#""event":"PageView","anonymous_id":"v9","page":"/x""#),
+            view(#""event":"PageView",\#(ms),"anonymous_id":"v9","page":"/x","referrer":"https://l.facebook.com/""#),
+            view(#""event":"PageView",\#(ms),"anonymous_id":"v9","page":"/x","properties":{}"#),
+            view(#""event":"PageView",\#(ms),"anonymous_id":"v9","page":"/x","user_agent":"Googlebot/2.1""#),
+            view(#""event":"VideoStart",\#(ms),"anonymous_id":"v9","properties":{"content":"trailer","percent":0}"#),
+            view(#""event":"VideoStart",\#(ms),"session_id":"s20","anonymous_id":"v20","page":"/watch","properties":{"content":"trailer","percent":25.5}"#),
+            view(#""event":"VideoProgress",\#(ms),"anonymous_id":"v20","properties":{"percent":150,"watch_time":12.25,"content":" trailer "}"#),
+            view(#""event":"VideoProgress",\#(ms),"anonymous_id":"v20","properties":{"percent":-3,"watch_time":1e2}"#),
+            view(#""event":"VideoProgress",\#(ms),"anonymous_id":"v20","properties":{"percent":"25"}"#),
+            view(#""event":"VideoProgress",\#(ms),"anonymous_id":"v20","properties":{"percent":1e400}"#),
+            view(#""event":"VideoProgress",\#(ms),"anonymous_id":"v20","properties":{"percent":null}"#),
+            view(#""event":"VideoProgress",\#(ms),"anonymous_id":"v20","properties":{"percent":05}"#),
+            view(#""event":"VideoComplete",\#(ms),"anonymous_id":"v20","properties":{"content":"   "}"#),
+            view(#""event":"VideoComplete",\#(ms),"anonymous_id":"v20","properties":{"content":""}"#),
+            view(#""event":"VideoComplete",\#(ms),"anonymous_id":"v20","properties":{"content":"trailer","content":"film"}"#),
+            view(#""event":"VideoComplete",\#(ms),"anonymous_id":"v20","properties":{"content":"trailer","other":"x"}"#),
+            view(#""event":"VideoComplete",\#(ms),"anonymous_id":"v20","properties":{"content":"caf\u00e9"}"#),
+            view(#""event":"VideoComplete",\#(ms),"anonymous_id":"v20","properties":{"content":{"name":"trailer"}}"#),
+            view(#""event":"VideoComplete",\#(ms),"anonymous_id":"v20","properties":[]"#),
+            view(#""event":"VideoComplete",\#(ms),"anonymous_id":"v20","content":"trailer""#),
+            view(#""event":"InitiateCheckout",\#(ms),"session_id":"s21","properties":{"checkout_type":"donation","step":"amount","element":"cta"}"#),
+            view(#""event":"Purchase",\#(ms),"session_id":"s21","event_id":"ord-1","properties":{"value":12.50,"currency":"EUR","payment_method":"card"}"#),
+            view(#""event":"Purchase",\#(ms),"session_id":"s21","event_id":"ord-2","properties":{"value":-0.25}"#),
+            view(#""event":"Purchase",\#(ms),"session_id":"s21","event_id":"ord-3","properties":{"currency":"USD"}"#),
+            view(#""event":"Purchase",\#(ms),"session_id":"s21","event_id":"null","properties":{"value":5,"currency":"USD"}"#),
+            view(#""event":"Purchase",\#(ms),"session_id":"s21","event_id":"ord-\u00e9","properties":{"value":5,"currency":"USD"}"#),
+            view(#""event":"Purchase",\#(ms),"session_id":"s21","event_id":"","properties":{"value":5,"currency":"USD"}"#),
+            view(#""event":"Purchase",\#(ms),"anonymous_id":"a@b.example","event_id":"ord-4","properties":{"value":5,"currency":"GBP"}"#),
+            view(#""event":"Purchase",\#(ms),"session_id":"s21","properties":{"value":5,"currency":"GBP","analytics":"granted"}"#),
+            view(#""event":"Consent",\#(ms),"session_id":"s21","properties":{"analytics":"granted","marketing":"denied"}"#),
+            view(#""event":"ButtonClick",\#(ms),"session_id":"s22","url":"https://film.example/donate?utm_source=x","properties":{"element":"donate"}"#),
+            view(#""event":"FormSubmit",\#(ms),"session_id":"s22","properties":{}"#),
+            view(#""event":"ViewContent",\#(ms),"anonymous_id":"v22","page":"/admin/panel""#),
+            view(#""event":"SignUp",\#(ms),"anonymous_id":"v22""#),
+            view(#""event":"purchase",\#(ms),"anonymous_id":"v22","properties":{"value":5}"#),
+            " \t{ \"event\" :\t\"PageView\" , \(ms) ,\"anonymous_id\":\"v11\", \"page\" : \"/spaces\" } \r",
+            view(#""event":"PageView",\#(ms),"anonymous_id":"v9","page":"/x""#) + " x",
+            view(#""event":"PageView",\#(ms),"anonymous_id":"v9","page":"/x""#) + "}",
+            view(#""event":"PageView",\#(ms),"anonymous_id":"v9","page":"/x","#),
+            #"{"event":"PageView",\#(ms),"anonymous_id":"v9","page":"/x""#,
+            "{}",
+            "[]",
+            "not json",
+        ]
+        var raw = Array(lines.joined(separator: "\n").utf8) + [0x0A]
+        // A byte-order mark before a plain page view; a DEL and bytes that are not UTF-8 in a page.
+        raw += [0xEF, 0xBB, 0xBF] + Array(view(#""event":"PageView",\#(ms),"anonymous_id":"v12","page":"/bom""#).utf8) + [0x0A]
+        for bytes: [UInt8] in [[0x7F], [0xC3, 0x28, 0xFF]] {
+            raw += Array(#"{"event":"PageView",\#(ms),"anonymous_id":"v13","page":"/x"#.utf8) + bytes + Array(#""}"#.utf8) + [0x0A]
+        }
+        TestFiles.write(folder + "/events.ndjson", raw)
+        TestFiles.write(folder + "/renamed.ndjson", raw)
+        TestFiles.write(folder + "/pipeline.yaml", """
+            sources:
+              - kind: ndjson
+                paths: ["events.ndjson"]
+              - kind: ndjson
+                paths: ["renamed.ndjson"]
+                event_names: {PageView: VideoStart, Purchase: InitiateCheckout}
+            site:
+              hosts: [film.example]
+            identity:
+              salt: "edges"
+            filters:
+              exclude_paths: ["/admin/*"]
+            schema: mvp
+            sink:
+              kind: ndjson
+              output: out
+            """)
+        let (taken, kept) = try expectSame(folder + "/pipeline.yaml")
+        // The first file's 23 plain events kept: twelve page views (the first nine, one
+        // without a page, one with empty properties, one spaced out between its tokens; the
+        // two of an excluded path are taken and filtered, not kept) and eleven others; of the
+        // second file's, the eight that are neither a PageView nor a Purchase, which it renames.
+        #expect(taken == 31, "the byte path took \(taken) of \(kept) kept lines")
+        #expect(kept - taken > 20, "the record path kept only \(kept - taken) lines")
+    }
+
+    /// A file of plain client events goes as bytes whole: every kept line is taken, and the
+    /// purchases' currencies are counted as the record path counts them.
+    @Test func plainClientEventsAreAllTaken() throws {
+        let folder = TestFiles.temporaryFolder("byte-path-plain-client")
+        defer { TestFiles.remove(folder) }
+        var lines: [String] = []
+        for index in 0..<200 {
+            let page = ["/", "/watch", "/donate?utm_source=fb&utm_campaign=c\(index % 7)", "https://film.example/thanks"][index % 4]
+            let more = [#""event":"PageView","page":"\#(page)""#, #""event":"VideoStart","properties":{"content":"trailer","percent":0}"#,
+                        #""event":"InitiateCheckout","page":"/donate""#,
+                        #""event":"Purchase","event_id":"o\#(index)","properties":{"value":\#(index % 50 + 5),"currency":"EUR"}"#][index % 4]
+            lines.append(#"{\#(more),"timestamp":\#(1_709_287_200_000 + index * 1_000),"session_id":"s\#(index / 3)","anonymous_id":"v\#(index / 6)"}"#)
+        }
+        TestFiles.write(folder + "/events.ndjson", Array((lines.joined(separator: "\n") + "\n").utf8))
+        TestFiles.write(folder + "/pipeline.yaml", """
+            sources:
+              - kind: ndjson
+                paths: ["events.ndjson"]
+            site:
+              hosts: [film.example]
+            identity:
+              salt: "plain"
+            schema: mvp
+            sink:
+              kind: ndjson
+              output: out
+            """)
+        let (taken, kept) = try expectSame(folder + "/pipeline.yaml")
+        #expect(kept == 200 && taken == 200, "\(taken) taken of \(kept) kept")
+        #expect(try read(folder + "/pipeline.yaml", bytePath: true).notes.hasPrefix(#"[(key: "EUR", value: 50)]"#))
     }
 
     /// A run stopped by a failing sink closes the queue under the reader: the files it was
