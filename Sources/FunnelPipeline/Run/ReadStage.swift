@@ -531,21 +531,31 @@ final class ReadStage: @unchecked Sendable {
     }
 
     /// `take` for a client event (`NDJSONParser.clientEvent`): what the record path does with
-    /// its record, in its order (a page view's `filters.exclude_paths`, then the ids, then a
-    /// purchase's currency for the summary). One with a placeholder id, or an id the record
-    /// path refuses or hashes, is left to it (false): its warning and its reject name the
-    /// event's fields.
+    /// its record, in its order (a page view's `filters.exclude_paths`; the agent: a bot's
+    /// event is dropped, but a purchase of a known visitor or session sent by a server's
+    /// agent, which is then no device, `RecordFilter.isRelayedOutcome`; the ids; a purchase's
+    /// currency for the summary). One with a placeholder id, or an id the record path refuses
+    /// or hashes, is left to it (false): its warning and its reject name the event's fields.
     private func takeClient(_ view: PageViewFields, line: Int) -> Bool {
         if view.isPageView, view.located,
            let reason = filter.clientPageViewReason(path: UnsafeBufferPointer(rebasing: view.target[view.targetParts.path])) {
             takenFilter = reason
             return true
         }
+        let isPurchase = view.client.map { ClientEventDetails.same($0.event, "Purchase") } ?? false
+        var (reason, userAgent) = filter.agentReason(userAgent: view.userAgent)
+        if reason == .bot, isPurchase, view.visitorID != nil || view.sessionID != nil, filter.agents.isServerRelay(userAgent) {
+            reason = nil
+            userAgent = nil
+        }
+        if let reason {
+            takenFilter = reason
+            return true
+        }
         func isPlaceholder(_ id: UnsafeBufferPointer<UInt8>?) -> Bool { id.map(Identifier.isPlaceholder(bytes:)) ?? false }
         if isPlaceholder(view.visitorID) || isPlaceholder(view.sessionID) || isPlaceholder(view.client?.eventID) { return false }
-        guard encode(view, userAgent: nil, line: line) else { return false }
-        if let client = view.client, ClientEventDetails.same(client.event, "Purchase"), let properties = client.properties,
-           properties.value != nil, let currency = properties.currency {
+        guard encode(view, userAgent: userAgent, line: line) else { return false }
+        if isPurchase, let properties = view.client?.properties, properties.value != nil, let currency = properties.currency {
             tally.notePurchase(currency: currency)
         }
         return true

@@ -9,8 +9,9 @@ extension NDJSONParser {
     /// line of the canonical dialect without field mappings that is one JSON object of an
     /// `event` named as one of funnel's events (but `Consent`, whose answers have rules of
     /// their own) and not renamed by the source's `event_names`, a numeric `timestamp` in
-    /// digits, strings without escapes for `session_id`, `anonymous_id`, `event_id`, `page` and
-    /// `url` (printable ASCII pages without spaces around them), and a `properties` object of
+    /// digits, strings without escapes for `session_id`, `anonymous_id`, `event_id`, `page`,
+    /// `url`, `referrer` and `user_agent` (printable ASCII; a page, a URL or an agent without
+    /// spaces around it, an agent not `-`), and a `properties` object of
     /// funnel's properties but the consent answers (texts of printable ASCII, numbers as JSON
     /// writes them), each at most once, and nothing else. Nil for any other line, which `parse`
     /// reads as before: this path gives exactly what `parse` and the reader's record path
@@ -44,6 +45,7 @@ struct ClientEventScan {
 
     private enum Key: UInt16 {
         case event = 1, timestamp = 2, sessionID = 4, visitorID = 8, eventID = 16, page = 32, url = 64, properties = 128
+        case referrer = 256, userAgent = 512
     }
 
     private enum Property: UInt16 {
@@ -73,9 +75,14 @@ struct ClientEventScan {
         case 3: (name, key) = ("url", .url)
         case 4: (name, key) = ("page", .page)
         case 5: (name, key) = ("event", .event)
-        case 8: (name, key) = ("event_id", .eventID)
+        case 8: (name, key) = b[range.lowerBound] == UInt8(ascii: "e") ? ("event_id", .eventID) : ("referrer", .referrer)
         case 9: (name, key) = ("timestamp", .timestamp)
-        case 10: (name, key) = b[range.lowerBound] == UInt8(ascii: "s") ? ("session_id", .sessionID) : ("properties", .properties)
+        case 10:
+            switch b[range.lowerBound] {
+            case UInt8(ascii: "s"): (name, key) = ("session_id", .sessionID)
+            case UInt8(ascii: "u"): (name, key) = ("user_agent", .userAgent)
+            default: (name, key) = ("properties", .properties)
+            }
         case 12: (name, key) = ("anonymous_id", .visitorID)
         default: return nil
         }
@@ -195,6 +202,8 @@ struct ClientEventScan {
         var eventID: Range<Int>?
         var page: Range<Int>?
         var url: Range<Int>?
+        var referrer: Range<Int>?
+        var userAgent: Range<Int>?
         var properties: EventProperties?
         repeat {
             guard let keyRange = plainString(), let key = keyNamed(keyRange),
@@ -214,10 +223,20 @@ struct ClientEventScan {
                 // records' (`IdentityRule`); an event id beyond ASCII takes the record path.
                 guard let value = printableString() else { return nil }
                 if key == .sessionID { sessionID = value } else if key == .visitorID { visitorID = value } else { eventID = value }
-            case .page, .url:
-                // Without spaces around it: the record path trims those.
-                guard let value = printableString(), b[value.lowerBound] != 0x20, b[value.upperBound - 1] != 0x20 else { return nil }
-                if key == .page { page = value } else { url = value }
+            case .page, .url, .userAgent:
+                // Without spaces around it: the record path trims those (and takes an agent of
+                // `-` for none).
+                guard let value = printableString(), b[value.lowerBound] != 0x20, b[value.upperBound - 1] != 0x20,
+                      key != .userAgent || !(value.count == 1 && b[value.lowerBound] == UInt8(ascii: "-")) else { return nil }
+                switch key {
+                case .page: page = value
+                case .url: url = value
+                default: userAgent = value
+                }
+            case .referrer:
+                // As written (the record path keeps the referrer untrimmed, for its host).
+                guard let value = printableString() else { return nil }
+                referrer = value
             case .properties:
                 guard let read = self.properties() else { return nil }
                 properties = read
@@ -233,6 +252,8 @@ struct ClientEventScan {
         fields.origin = .client
         fields.sessionID = sessionID.map { UnsafeBufferPointer(rebasing: b[$0]) }
         fields.visitorID = visitorID.map { UnsafeBufferPointer(rebasing: b[$0]) }
+        fields.referrer = referrer.map { UnsafeBufferPointer(rebasing: b[$0]) }
+        fields.userAgent = userAgent.map { UnsafeBufferPointer(rebasing: b[$0]) }
         // A plain page view (the most of a dump's events) needs no details.
         if eventIndex != 0 || eventID != nil || properties != nil || location == nil {
             fields.client = ClientEventDetails(event: Self.names[eventIndex], eventID: eventID.map { UnsafeBufferPointer(rebasing: b[$0]) },

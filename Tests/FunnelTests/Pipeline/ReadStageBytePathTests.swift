@@ -165,9 +165,10 @@ struct ReadStageBytePathTests {
     /// absolute URLs, campaign queries, empty paths, path parameters, excluded paths,
     /// placeholder, invalid and e-mail ids, escapes, spaces, bytes outside ASCII, keys twice,
     /// keys it does not take, properties as numbers, texts, blanks, nulls, objects and at the
-    /// top level, consent answers, purchases with and without a currency, custom events, JSON
-    /// it refuses, a byte-order mark) reads the same both ways, in a source it may take and in
-    /// one whose `event_names` renames `PageView` and `Purchase`.
+    /// top level, consent answers, purchases with and without a currency, custom events,
+    /// referrers with and without a host, agents of browsers, bots and servers relaying a
+    /// purchase, JSON it refuses, a byte-order mark) reads the same both ways, in a source it
+    /// may take and in one whose `event_names` renames `PageView` and `Purchase`.
     @Test func clientEventsAtTheEdgesReadTheSameBothWays() throws {
         let folder = TestFiles.temporaryFolder("byte-path-client")
         defer { TestFiles.remove(folder) }
@@ -252,6 +253,23 @@ struct ReadStageBytePathTests {
             view(#""event":"ViewContent",\#(ms),"anonymous_id":"v22","page":"/admin/panel""#),
             view(#""event":"SignUp",\#(ms),"anonymous_id":"v22""#),
             view(#""event":"purchase",\#(ms),"anonymous_id":"v22","properties":{"value":5}"#),
+            view(#""event":"PageView",\#(ms),"anonymous_id":"v30","page":"/a","referrer":"https://L.Facebook.com/l.php?u=x","user_agent":"Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Safari/604.1""#),
+            view(#""event":"PageView",\#(ms),"anonymous_id":"v30","page":"/a","referrer":"android-app://com.google.android.gm""#),
+            view(#""event":"PageView",\#(ms),"anonymous_id":"v30","page":"/a","referrer":"not a url""#),
+            view(#""event":"PageView",\#(ms),"anonymous_id":"v30","page":"/a","referrer":"http://2130706433/x""#),
+            view(#""event":"PageView",\#(ms),"anonymous_id":"v30","page":"/a","referrer":" https://film.example/""#),
+            view(#""event":"PageView",\#(ms),"anonymous_id":"v30","page":"/a","referrer":"https://user:pw@[2001:db8::1]:8443/p""#),
+            view(#""event":"PageView",\#(ms),"anonymous_id":"v30","page":"/a","user_agent":"Googlebot/2.1 (+http://www.google.com/bot.html)""#),
+            view(#""event":"PageView",\#(ms),"anonymous_id":"v30","page":"/admin/x","user_agent":"Googlebot/2.1""#),
+            view(#""event":"PageView",\#(ms),"anonymous_id":"v30","page":"/a","user_agent":"-""#),
+            view(#""event":"PageView",\#(ms),"anonymous_id":"v30","page":"/a","user_agent":" Mozilla/5.0""#),
+            view(#""event":"PageView",\#(ms),"anonymous_id":"v30","page":"/a","user_agent":"Mozilla/5.0 (Linux; Android 14; Pixel 8) Chrome/120.0 Mobile""#),
+            view(#""event":"VideoStart",\#(ms),"anonymous_id":"v30","user_agent":"python-requests/2.31","properties":{"content":"trailer"}"#),
+            view(#""event":"Purchase",\#(ms),"session_id":"s30","event_id":"ord-30","user_agent":"python-requests/2.31","properties":{"value":20,"currency":"USD"}"#),
+            view(#""event":"Purchase",\#(ms),"session_id":"s30","event_id":"ord-31","user_agent":"Stripe/1.0 (+https://stripe.com/docs/webhooks)","properties":{"value":20,"currency":"USD"}"#),
+            view(#""event":"Purchase",\#(ms),"event_id":"ord-32","user_agent":"python-requests/2.31","page":"/thanks","properties":{"value":20}"#),
+            view(#""event":"Purchase",\#(ms),"session_id":"s30","event_id":"ord-33","user_agent":"HeadlessChrome/120.0","properties":{"value":20}"#),
+            view(#""event":"Purchase",\#(ms),"session_id":"null","event_id":"ord-34","user_agent":"python-requests/2.31","properties":{"value":20}"#),
             " \t{ \"event\" :\t\"PageView\" , \(ms) ,\"anonymous_id\":\"v11\", \"page\" : \"/spaces\" } \r",
             view(#""event":"PageView",\#(ms),"anonymous_id":"v9","page":"/x""#) + " x",
             view(#""event":"PageView",\#(ms),"anonymous_id":"v9","page":"/x""#) + "}",
@@ -288,11 +306,11 @@ struct ReadStageBytePathTests {
               output: out
             """)
         let (taken, kept) = try expectSame(folder + "/pipeline.yaml")
-        // The first file's 23 plain events kept: twelve page views (the first nine, one
-        // without a page, one with empty properties, one spaced out between its tokens; the
-        // two of an excluded path are taken and filtered, not kept) and eleven others; of the
-        // second file's, the eight that are neither a PageView nor a Purchase, which it renames.
-        #expect(taken == 31, "the byte path took \(taken) of \(kept) kept lines")
+        // The first file's 32 plain events kept (those of an excluded path and of bots are
+        // taken and filtered, not kept; a purchase a server's agent sent for a known session
+        // is kept), and of the second file's the eight kept that are neither a PageView nor a
+        // Purchase, which it renames.
+        #expect(taken == 40, "the byte path took \(taken) of \(kept) kept lines")
         #expect(kept - taken > 20, "the record path kept only \(kept - taken) lines")
     }
 
