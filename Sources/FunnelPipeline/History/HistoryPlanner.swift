@@ -203,6 +203,9 @@ struct HistoryPlanner {
 
     /// Whether a row's client-session groups hold any of `groups`: the stored items are
     /// compared by their hashes (`HashedText.hash(of:)`), a text made only where one matches.
+    /// Texts are equal here when their bytes are (before 968f561 a `Set<String>` also took two
+    /// spellings of one Unicode text for one; a review, rv83a): it only feeds `parts`' cost
+    /// estimate, and the readers let no id beyond printable ASCII through.
     static func lists<Groups: Collection<String>>(_ stored: StoredTexts, anyOf groups: Groups) -> Bool {
         guard !stored.isEmpty, !groups.isEmpty else { return false }
         let texts = Set(groups)
