@@ -31,9 +31,6 @@ public struct PageViewFields {
     /// page view with a page and without the others (and every access-log line).
     public var client: ClientEventDetails?
 
-    /// The event's name: `PageView` but for a client event of another.
-    public var event: StaticString { client?.event ?? "PageView" }
-
     /// Whether the event named a page (`ClientEventDetails.located`): every access-log line.
     public var located: Bool { client?.located ?? true }
 

@@ -21,12 +21,11 @@ extension Transformer {
         if let id = view.visitorID, VisitorIdentity.needsStandIn(id) { return nil }
 
         // The record's host: the target's (an absolute URL), else the `$host` variable's.
+        // (A client event without a page or URL has no host, path or query.)
         var host: RecordCoding.Text?
-        if !view.located {
-            // A client event without a page or URL: no host, path or query.
-        } else if let range = parts.host {
+        if view.located, let range = parts.host {
             host = Self.lowercased(UnsafeBufferPointer(rebasing: target[range]))
-        } else if let bytes = view.host {
+        } else if view.located, let bytes = view.host {
             guard UTF8Validation.isASCII(bytes) else { return nil }
             let name = URLParts.hostFieldRange(bytes)
             if !name.isEmpty { host = Self.lowercased(UnsafeBufferPointer(rebasing: bytes[name])) }

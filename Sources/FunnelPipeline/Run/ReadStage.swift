@@ -537,9 +537,8 @@ final class ReadStage: @unchecked Sendable {
     /// currency for the summary). One with a placeholder id, or an id the record path refuses
     /// or hashes, is left to it (false): its warning and its reject name the event's fields.
     private func takeClient(_ view: PageViewFields, line: Int) -> Bool {
-        if view.isPageView, view.located,
-           let reason = filter.clientPageViewReason(path: UnsafeBufferPointer(rebasing: view.target[view.targetParts.path])) {
-            takenFilter = reason
+        if view.isPageView, view.located, filter.excludes(path: UnsafeBufferPointer(rebasing: view.target[view.targetParts.path])) {
+            takenFilter = .excludedPath
             return true
         }
         let isPurchase = view.client.map { ClientEventDetails.same($0.event, "Purchase") } ?? false

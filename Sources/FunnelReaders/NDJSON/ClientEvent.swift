@@ -1,7 +1,4 @@
 import FunnelCore
-#if canImport(Glibc)
-import Glibc
-#endif
 
 extension NDJSONParser {
     /// A client event of the plainest shape as bytes of its line, for a reader that hands it
@@ -36,8 +33,8 @@ extension NDJSONParser {
     }
 }
 
-/// `NDJSONParser.clientEvent`'s scan of one line: JSON's own spaces between tokens, as
-/// `JSONScanner` skips them.
+/// `NDJSONParser.clientEvent`'s scan of one line: JSON's own spaces between tokens and keys
+/// compared on raw bytes, by `JSONScanner`'s own rules (the record path's), which it calls.
 struct ClientEventScan {
     /// funnel's events the scan takes (`PipelineLoader.funnelEventNames` but `Consent`).
     static let names: [StaticString] = ["PageView", "ViewContent", "VideoStart", "VideoProgress", "VideoComplete",
@@ -53,17 +50,19 @@ struct ClientEventScan {
         case paymentMethod = 256
     }
 
-    private let b: UnsafeBufferPointer<UInt8>
+    private let json: JSONScanner
     private let taking: UInt16
     private var i = 0
 
     init(_ bytes: UnsafeBufferPointer<UInt8>, taking: UInt16) {
-        b = bytes
+        json = JSONScanner(bytes)
         self.taking = taking
     }
 
+    private var b: UnsafeBufferPointer<UInt8> { json.b }
+
     private func equals(_ range: Range<Int>, _ name: StaticString) -> Bool {
-        range.count == name.utf8CodeUnitCount && memcmp(b.baseAddress! + range.lowerBound, name.utf8Start, range.count) == 0
+        json.keyEquals(range, name)
     }
 
     /// The key the text in `range` can be only, by its length and at most one byte, checked
@@ -124,7 +123,7 @@ struct ClientEventScan {
     }
 
     private mutating func skipSpace() {
-        while i < b.count, b[i] == 0x20 || b[i] == 0x09 || b[i] == 0x0A || b[i] == 0x0D { i += 1 }
+        json.skipSpace(&i, b.count)
     }
 
     /// Whether the next token is `byte` (spaces before it skipped), taking it.

@@ -102,7 +102,7 @@ package struct JSONScanner {
     }
 
     @inline(__always)
-    private func skipSpace(_ i: inout Int, _ end: Int) {
+    func skipSpace(_ i: inout Int, _ end: Int) {
         while i < end {
             let byte = b[i]
             guard byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D else { return }

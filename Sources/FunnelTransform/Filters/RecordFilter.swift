@@ -102,16 +102,14 @@ public final class RecordFilter {
         guard let status, status < 400 else { return .errorStatus }
         guard let path else { return .notGet }
         if Self.isStaticAsset(path) { return .staticAsset }
-        if !excludedPaths.isEmpty, isExcluded(String(decoding: path, as: UTF8.self)) { return .excludedPath }
-        return nil
+        return excludes(path: path) ? .excludedPath : nil
     }
 
-    /// `reasonAfterRequest` for a client `PageView` of this path and no agent, read from its
-    /// bytes (`NDJSONParser.clientPageView`; empty bytes are the record's `/`): an excluded
-    /// path, else nothing (an absent agent is no bot's).
-    public func clientPageViewReason(path: UnsafeBufferPointer<UInt8>) -> FilterReason? {
-        if !excludedPaths.isEmpty, isExcluded(path.isEmpty ? "/" : String(decoding: path, as: UTF8.self)) { return .excludedPath }
-        return agentReason(userAgent: nil)
+    /// Whether `filters.exclude_paths` names a path still in bytes (an access-log line's, or
+    /// a client page view's read by `NDJSONParser.clientEvent`; empty bytes are the record's
+    /// `/`): a string is made only when the pipeline has any.
+    public func excludes(path: UnsafeBufferPointer<UInt8>) -> Bool {
+        !excludedPaths.isEmpty && isExcluded(path.isEmpty ? "/" : String(decoding: path, as: UTF8.self))
     }
 
     /// Whether `filters.exclude_paths` names the path.
