@@ -19,28 +19,18 @@ public struct Record: Sendable {
         var position: String = ""
         var sessionID: String?
         var visitorID: String?
-        var userID: String?
-        var distinctID: String?
-        var eventID: String?
         var host: String?
         var path: String?
         var query: String?
-        var referrer: String?
-        var userAgent: String?
-        var ip: String?
         var country: String?
-        var city: String?
         var visitorKey: String?
         var referrerHost: String?
         var deviceType: String?
         var browser: String?
-        var geoCountry: String?
-        var geoCity: String?
-        var method: String?
-        var status: Int?
-        /// Nil until a property is set (every access-log record): freeing or copying a record
-        /// then skips the eleven fields at once instead of releasing each.
-        var properties: EventProperties?
+        /// The fields most records lack, behind one more reference (nil while all are nil):
+        /// freeing a record releases each field it holds, nil or not, and an access-log page
+        /// view has none of these once normalized.
+        var rare: Rare?
 
         init(event: String) { self.event = event }
 
@@ -49,21 +39,54 @@ public struct Record: Sendable {
             copy.position = position
             copy.sessionID = sessionID
             copy.visitorID = visitorID
-            copy.userID = userID
-            copy.distinctID = distinctID
-            copy.eventID = eventID
             copy.host = host
             copy.path = path
             copy.query = query
-            copy.referrer = referrer
-            copy.userAgent = userAgent
-            copy.ip = ip
             copy.country = country
-            copy.city = city
             copy.visitorKey = visitorKey
             copy.referrerHost = referrerHost
             copy.deviceType = deviceType
             copy.browser = browser
+            copy.rare = rare?.copy()
+            return copy
+        }
+
+        /// `rare`, made when a field of it is first set.
+        var rareForWriting: Rare {
+            if let rare { return rare }
+            let made = Rare()
+            rare = made
+            return made
+        }
+    }
+
+    /// `Storage.rare`: ids only some events carry, the raw fields normalizing drops, places
+    /// from the MaxMind database, the request's method and status, the event's properties.
+    private final class Rare: @unchecked Sendable {
+        var userID: String?
+        var distinctID: String?
+        var eventID: String?
+        var referrer: String?
+        var userAgent: String?
+        var ip: String?
+        var city: String?
+        var geoCountry: String?
+        var geoCity: String?
+        var method: String?
+        var status: Int?
+        /// Nil until a property is set (every access-log record): freeing or copying a record
+        /// then skips the eleven fields at once instead of releasing each.
+        var properties: EventProperties?
+
+        func copy() -> Rare {
+            let copy = Rare()
+            copy.userID = userID
+            copy.distinctID = distinctID
+            copy.eventID = eventID
+            copy.referrer = referrer
+            copy.userAgent = userAgent
+            copy.ip = ip
+            copy.city = city
             copy.geoCountry = geoCountry
             copy.geoCity = geoCity
             copy.method = method
@@ -104,17 +127,26 @@ public struct Record: Sendable {
         set { unique().visitorID = newValue }
     }
     public var userID: String? {
-        get { storage.userID }
-        set { unique().userID = newValue }
+        get { storage.rare?.userID }
+        set {
+            guard newValue != nil || storage.rare != nil else { return }
+            unique().rareForWriting.userID = newValue
+        }
     }
     /// PostHog's `distinct_id`, kept for the enhanced schema's `posthog_distinct_id`.
     public var distinctID: String? {
-        get { storage.distinctID }
-        set { unique().distinctID = newValue }
+        get { storage.rare?.distinctID }
+        set {
+            guard newValue != nil || storage.rare != nil else { return }
+            unique().rareForWriting.distinctID = newValue
+        }
     }
     public var eventID: String? {
-        get { storage.eventID }
-        set { unique().eventID = newValue }
+        get { storage.rare?.eventID }
+        set {
+            guard newValue != nil || storage.rare != nil else { return }
+            unique().rareForWriting.eventID = newValue
+        }
     }
 
     /// Host of the page URL when the input gave an absolute URL.
@@ -133,34 +165,46 @@ public struct Record: Sendable {
         set { unique().query = newValue }
     }
     public var referrer: String? {
-        get { storage.referrer }
-        set { unique().referrer = newValue }
+        get { storage.rare?.referrer }
+        set {
+            guard newValue != nil || storage.rare != nil else { return }
+            unique().rareForWriting.referrer = newValue
+        }
     }
     public var userAgent: String? {
-        get { storage.userAgent }
-        set { unique().userAgent = newValue }
+        get { storage.rare?.userAgent }
+        set {
+            guard newValue != nil || storage.rare != nil else { return }
+            unique().rareForWriting.userAgent = newValue
+        }
     }
     public var ip: String? {
-        get { storage.ip }
-        set { unique().ip = newValue }
+        get { storage.rare?.ip }
+        set {
+            guard newValue != nil || storage.rare != nil else { return }
+            unique().rareForWriting.ip = newValue
+        }
     }
     public var country: String? {
         get { storage.country }
         set { unique().country = newValue }
     }
     public var city: String? {
-        get { storage.city }
-        set { unique().city = newValue }
+        get { storage.rare?.city }
+        set {
+            guard newValue != nil || storage.rare != nil else { return }
+            unique().rareForWriting.city = newValue
+        }
     }
 
     public var properties: EventProperties {
-        get { storage.properties ?? EventProperties() }
-        set { unique().properties = newValue }
+        get { storage.rare?.properties ?? EventProperties() }
+        set { unique().rareForWriting.properties = newValue }
     }
 
     /// The properties when one was ever set; nil for every access-log record, whose encoding
     /// then skips them without building an empty set.
-    var setProperties: EventProperties? { storage.properties }
+    var setProperties: EventProperties? { storage.rare?.properties }
 
     // Set by the transformer when it normalizes a record; raw IP, agent, referrer URL and
     // query are then dropped, so what is stored as history holds nothing personal (SPEC 11).
@@ -186,22 +230,34 @@ public struct Record: Sendable {
     }
     /// Country and city from the MaxMind DB, used when no record of the session names them.
     public var geoCountry: String? {
-        get { storage.geoCountry }
-        set { unique().geoCountry = newValue }
+        get { storage.rare?.geoCountry }
+        set {
+            guard newValue != nil || storage.rare != nil else { return }
+            unique().rareForWriting.geoCountry = newValue
+        }
     }
     public var geoCity: String? {
-        get { storage.geoCity }
-        set { unique().geoCity = newValue }
+        get { storage.rare?.geoCity }
+        set {
+            guard newValue != nil || storage.rare != nil else { return }
+            unique().rareForWriting.geoCity = newValue
+        }
     }
 
     /// Access-log lines only: request method and status, for the page-view rule.
     public var method: String? {
-        get { storage.method }
-        set { unique().method = newValue }
+        get { storage.rare?.method }
+        set {
+            guard newValue != nil || storage.rare != nil else { return }
+            unique().rareForWriting.method = newValue
+        }
     }
     public var status: Int? {
-        get { storage.status }
-        set { unique().status = newValue }
+        get { storage.rare?.status }
+        set {
+            guard newValue != nil || storage.rare != nil else { return }
+            unique().rareForWriting.status = newValue
+        }
     }
 
     public init(origin: Origin, event: String, timestamp: Int64) {
