@@ -18,24 +18,18 @@ enum ASCIIHost {
 
     /// `host` is `domain` or ends with a dot and `domain` (one of its subdomains).
     static func matches(_ host: Bytes, _ domain: Bytes) -> Bool {
-        if host.count == domain.count { return same(host, domain) }
+        if host.count == domain.count { return sameBytes(host, domain) }
         guard host.count > domain.count else { return false }
         let start = host.count - domain.count
-        return host[start - 1] == UInt8(ascii: ".") && same(Bytes(rebasing: host[start...]), domain)
+        return host[start - 1] == UInt8(ascii: ".") && sameBytes(Bytes(rebasing: host[start...]), domain)
     }
 
     static func matches(_ host: Bytes, _ domain: [UInt8]) -> Bool {
         domain.withUnsafeBufferPointer { matches(host, $0) }
     }
 
-    static func same(_ a: Bytes, _ b: Bytes) -> Bool {
-        guard a.count == b.count else { return false }
-        for index in 0..<a.count where a[index] != b[index] { return false }
-        return true
-    }
-
     static func same(_ a: Bytes, _ b: [UInt8]) -> Bool {
-        b.withUnsafeBufferPointer { same(a, $0) }
+        b.withUnsafeBufferPointer { sameBytes(a, $0) }
     }
 
     /// The label before the host's public suffix, as `ReferrerHosts.providerLabels(of:)`

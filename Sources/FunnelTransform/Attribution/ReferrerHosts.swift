@@ -55,7 +55,7 @@ public enum ReferrerHosts {
     /// punycode) is compared as bytes: `hasSuffix` compares by Characters, and with the split
     /// into labels a call took about 14,750 instructions (callgrind of the bench's S, 3,072
     /// sessions' referrers: 45.3 M, 1.2% of the run). Anything else is compared as strings, as
-    /// before: the two agree on ASCII (`ReferrerHostsTests`).
+    /// before: the two agree on ASCII (`ASCIIHostTests`).
     public static func isFlowStep(_ host: String) -> Bool {
         if let answer = ASCIIHost.with(host, { host in
             flowStepBytes.contains { ASCIIHost.matches(host, $0) }
