@@ -103,6 +103,13 @@ public struct Record: Sendable {
         return storage
     }
 
+    /// Sets a field of `Storage.rare`, making the rare part only for a value: a record without
+    /// it holds nil in each of its fields already.
+    private mutating func setRare<Value>(_ field: ReferenceWritableKeyPath<Rare, Value?>, _ newValue: Value?) {
+        guard newValue != nil || storage.rare != nil else { return }
+        unique().rareForWriting[keyPath: field] = newValue
+    }
+
     /// Event name: `PageView`, `Purchase`, ... or any custom name.
     public var event: String {
         get { storage.event }
@@ -128,25 +135,16 @@ public struct Record: Sendable {
     }
     public var userID: String? {
         get { storage.rare?.userID }
-        set {
-            guard newValue != nil || storage.rare != nil else { return }
-            unique().rareForWriting.userID = newValue
-        }
+        set { setRare(\.userID, newValue) }
     }
     /// PostHog's `distinct_id`, kept for the enhanced schema's `posthog_distinct_id`.
     public var distinctID: String? {
         get { storage.rare?.distinctID }
-        set {
-            guard newValue != nil || storage.rare != nil else { return }
-            unique().rareForWriting.distinctID = newValue
-        }
+        set { setRare(\.distinctID, newValue) }
     }
     public var eventID: String? {
         get { storage.rare?.eventID }
-        set {
-            guard newValue != nil || storage.rare != nil else { return }
-            unique().rareForWriting.eventID = newValue
-        }
+        set { setRare(\.eventID, newValue) }
     }
 
     /// Host of the page URL when the input gave an absolute URL.
@@ -166,24 +164,15 @@ public struct Record: Sendable {
     }
     public var referrer: String? {
         get { storage.rare?.referrer }
-        set {
-            guard newValue != nil || storage.rare != nil else { return }
-            unique().rareForWriting.referrer = newValue
-        }
+        set { setRare(\.referrer, newValue) }
     }
     public var userAgent: String? {
         get { storage.rare?.userAgent }
-        set {
-            guard newValue != nil || storage.rare != nil else { return }
-            unique().rareForWriting.userAgent = newValue
-        }
+        set { setRare(\.userAgent, newValue) }
     }
     public var ip: String? {
         get { storage.rare?.ip }
-        set {
-            guard newValue != nil || storage.rare != nil else { return }
-            unique().rareForWriting.ip = newValue
-        }
+        set { setRare(\.ip, newValue) }
     }
     public var country: String? {
         get { storage.country }
@@ -191,10 +180,7 @@ public struct Record: Sendable {
     }
     public var city: String? {
         get { storage.rare?.city }
-        set {
-            guard newValue != nil || storage.rare != nil else { return }
-            unique().rareForWriting.city = newValue
-        }
+        set { setRare(\.city, newValue) }
     }
 
     public var properties: EventProperties {
@@ -231,33 +217,21 @@ public struct Record: Sendable {
     /// Country and city from the MaxMind DB, used when no record of the session names them.
     public var geoCountry: String? {
         get { storage.rare?.geoCountry }
-        set {
-            guard newValue != nil || storage.rare != nil else { return }
-            unique().rareForWriting.geoCountry = newValue
-        }
+        set { setRare(\.geoCountry, newValue) }
     }
     public var geoCity: String? {
         get { storage.rare?.geoCity }
-        set {
-            guard newValue != nil || storage.rare != nil else { return }
-            unique().rareForWriting.geoCity = newValue
-        }
+        set { setRare(\.geoCity, newValue) }
     }
 
     /// Access-log lines only: request method and status, for the page-view rule.
     public var method: String? {
         get { storage.rare?.method }
-        set {
-            guard newValue != nil || storage.rare != nil else { return }
-            unique().rareForWriting.method = newValue
-        }
+        set { setRare(\.method, newValue) }
     }
     public var status: Int? {
         get { storage.rare?.status }
-        set {
-            guard newValue != nil || storage.rare != nil else { return }
-            unique().rareForWriting.status = newValue
-        }
+        set { setRare(\.status, newValue) }
     }
 
     public init(origin: Origin, event: String, timestamp: Int64) {
