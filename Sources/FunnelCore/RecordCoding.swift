@@ -92,6 +92,12 @@ public enum RecordCoding {
         /// A client event's name (nil: `PageView`), event id and properties.
         public var client: ClientEventDetails?
 
+        // Inlinable so that its caller sees every optional field start as nil: called, the
+        // initializer left `Transformer.encode` to destroy the old value before each field it
+        // set, nine a line, through a merged outlined destroy that went through `Optional`'s
+        // generic value witness (about 63 instructions each, 48.6 million of the bench's S
+        // run; inlined, the run took 2.1% fewer instructions).
+        @inlinable
         public init(timestamp: Int64, positionPrefix: UnsafeBufferPointer<UInt8>, line: Int, path: Text) {
             self.timestamp = timestamp
             self.positionPrefix = positionPrefix
