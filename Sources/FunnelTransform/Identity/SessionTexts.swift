@@ -25,11 +25,42 @@ public enum SessionTexts {
     /// such a text goes through the e-mail and URL steps again (a review of the decoding).
     /// Also what a warning quoting an input's value is written with (`LineSource.quotable`).
     public static func withoutPersonalData(_ text: String, queries: Bool) -> String? {
+        guard mayHoldPersonalData(text) else { return nil }
         let mailed = EmailRedaction.redacted(text)
         let cut = queries ? URLRedaction.withoutQuery(mailed ?? text) : nil
         guard let addressless = IPRedaction.withoutAddresses(cut ?? mailed ?? text) else { return cut ?? mailed }
         let again = EmailRedaction.redacted(addressless) ?? addressless
         return queries ? URLRedaction.withoutQuery(again) ?? again : again
+    }
+
+    /// Whether `text` has a byte one of the three steps starts from: `@` or `%` (an e-mail
+    /// address, plain or escaped), `?` or `#` (a query), a colon or a dot after a digit (an IP
+    /// address; `%` again for an escaped one). A text without any of them comes out of all
+    /// three unchanged. Nearly every text of a session (a channel, a device, a utm value, an
+    /// event name) has none, and one loop over its bytes passes it where the three steps each
+    /// looked it through on their own: 66 million instructions of the bench's S run, about
+    /// 3,500 a session.
+    @inline(__always)
+    static func mayHoldPersonalData(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            var afterDigit = false
+            for byte in bytes {
+                // Letters, most of a text's bytes, are passed with one comparison: every byte
+                // looked for is at most `@` (0x40).
+                guard byte <= UInt8(ascii: "@") else {
+                    afterDigit = false
+                    continue
+                }
+                switch byte {
+                case UInt8(ascii: "@"), UInt8(ascii: "%"), UInt8(ascii: "?"), UInt8(ascii: "#"), UInt8(ascii: ":"): return true
+                case UInt8(ascii: "."): if afterDigit { return true }
+                default: break
+                }
+                afterDigit = byte &- UInt8(ascii: "0") < 10
+            }
+            return false
+        }
     }
 
     /// `session` with each text and event name that `rewrite` gives a new one for replaced by
