@@ -442,6 +442,41 @@ struct SessionizerTests {
         #expect(session.events.map(\.timestamp) == [t0, t0 + 4_000])
     }
 
+    /// Two log lines of one path near one client view: the first line visited takes the
+    /// view, and the other stays a page view of its own.
+    @Test func oneClientPageViewTakesOneLogLineOnly() throws {
+        let t0 = Self.t0
+        let result = transform([
+            pageView(at: t0, "/watch"),
+            pageView(at: t0 + 1_000, "/watch", origin: .accessLog),
+            pageView(at: t0 + 2_000, "/watch", origin: .accessLog),
+        ])
+        #expect(result.mergedPageViews == 1)
+        let session = try #require(result.sessions.first)
+        #expect(session.events.map(\.timestamp) == [t0, t0 + 2_000])
+    }
+
+    /// A visitor of many records (beyond what the merge keeps on the stack): every log line
+    /// merges with the client view of its path nearest in time, once, and a line without one
+    /// stays; the views keep their times, in order.
+    @Test func aVisitorOfManyRecordsMergesEachLineWithItsNearestView() throws {
+        let t0 = Self.t0
+        var records: [Record] = []
+        var expected: [Int64] = []
+        for step in 0..<60 {
+            let at = t0 + Int64(step) * 20_000
+            records.append(pageView(at: at, "https://film.example/p\(step % 7)", visitor: "v1"))
+            expected.append(at)
+            // Nearer to this view than to the next of its path; every fifth line has a path no view has.
+            let path = step % 5 == 4 ? "/lonely\(step)" : "/p\(step % 7)"
+            records.append(pageView(at: at + 3_000, path, visitor: "v1", origin: .accessLog))
+            if step % 5 == 4 { expected.append(at + 3_000) }
+        }
+        let result = transform(Array(records.reversed()))
+        #expect(result.mergedPageViews == 48)
+        #expect(result.sessions.flatMap(\.events).map(\.timestamp).sorted() == expected.sorted())
+    }
+
     /// The log line's session cookie goes with it into the client view it merges with (SPEC 4:
     /// the record carries a client session id), so a view more than the timeout after the
     /// session's last record stays in that session; its city goes with its country.
