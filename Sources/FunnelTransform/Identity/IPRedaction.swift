@@ -317,7 +317,7 @@ public enum IPRedaction {
         return labels == 3 && digits > 0
     }
 
-    private static func isDigit(_ byte: UInt8) -> Bool { byte &- 0x30 < 10 }
+    static func isDigit(_ byte: UInt8) -> Bool { byte &- 0x30 < 10 }
 
     /// Hex digits, colons and dots: what an address is written with.
     private static func isRunByte(_ byte: UInt8) -> Bool {

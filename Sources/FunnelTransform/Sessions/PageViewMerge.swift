@@ -16,7 +16,8 @@ enum PageViewMerge {
     static func merge(_ records: inout [Record], windowMillis: Int64) -> Int {
         guard records.contains(where: Transformer.mergesAsClientView), records.contains(where: { $0.origin == .accessLog }) else { return 0 }
         // The client views' places, which of them are taken, and the merged lines' places, in
-        // one temporary allocation (on the stack for a visitor of up to 42 records): three
+        // one temporary allocation (on the stack always for a visitor of up to 42 records,
+        // 1 KiB; beyond, where the runtime finds the thread's stack has room, else on the heap): three
         // arrays made and grown for every visitor with both kinds of record were about 2,000
         // instructions of such a visitor (callgrind of the bench's S).
         let count = records.count

@@ -1,4 +1,5 @@
 @testable import FunnelTransform
+import FunnelTestSupport
 import Testing
 
 /// `SessionTexts.withoutPersonalData` passes a text that `mayHoldPersonalData` clears without
@@ -15,14 +16,11 @@ struct SessionTextsTests {
                      "100%", "50% off", "café", "naïve.1", "１.２", "2024-03-01", "a-b_c d", "x=1&y=2", "é@example.org"]
         let alphabet: [String] = ["a", "Z", "0", "7", "9", ".", ":", "@", "%", "?", "#", "/", "-", "_", " ", "=", "&",
                                   "4", "0", "E", "2", "é", "１", "[", "]"]
-        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        var generator = SplitMix64(seed: 0x5E55_1045)
         for _ in 0..<4_000 {
             var text = ""
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            let length = Int(state >> 60) + 1
-            for _ in 0..<length {
-                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-                text += alphabet[Int(state >> 33) % alphabet.count]
+            for _ in 0...generator.next(upTo: 16) {
+                text += alphabet[Int(generator.next(upTo: UInt64(alphabet.count)))]
             }
             texts.append(text)
         }

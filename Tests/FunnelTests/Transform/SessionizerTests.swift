@@ -456,7 +456,7 @@ struct SessionizerTests {
         #expect(session.events.map(\.timestamp) == [t0, t0 + 2_000])
     }
 
-    /// A visitor of many records (beyond what the merge keeps on the stack): every log line
+    /// A visitor of many records (beyond the 1 KiB the merge always keeps on the stack): every log line
     /// merges with the client view of its path nearest in time, once, and a line without one
     /// stays; the views keep their times, in order.
     @Test func aVisitorOfManyRecordsMergesEachLineWithItsNearestView() throws {
