@@ -316,11 +316,45 @@ public struct AccessLogParser: Sendable {
 
     // MARK: - Matching
 
+    /// Whether `literal` is at `position` (never negative) in the line. Indices are checked
+    /// once, by the guard, and the bytes compared without overflow checks: checked, the loop
+    /// took 13 instructions a byte (34 million of the bench's S run, 26 literal bytes a line).
     @inline(__always)
     private static func matches(_ b: UnsafeBufferPointer<UInt8>, at position: Int, _ literals: UnsafeBufferPointer<UInt8>, _ literal: Range<Int>) -> Bool {
-        guard position + literal.count <= b.count else { return false }
-        for i in 0..<literal.count where b[position + i] != literals[literal.lowerBound + i] { return false }
+        let count = literal.count
+        guard count > 0 else { return true }
+        guard position &+ count <= b.count, let line = b.baseAddress, let bytes = literals.baseAddress else { return false }
+        let here = line + position, wanted = bytes + literal.lowerBound
+        var i = 0
+        while i < count {
+            if here[i] != wanted[i] { return false }
+            i &+= 1
+        }
         return true
+    }
+
+    /// Where `byte` first is in `base[from..<end]`, looked for eight bytes at a step while a
+    /// whole word of the line (`count` bytes) is left; `end` if it is not there. A byte XORed
+    /// with the one looked for is zero where they are equal, and the lowest byte the zero-byte
+    /// test flags is always a zero one (a borrow only runs upwards). Byte by byte, a short
+    /// variable (a status, a size, an address) took 5 instructions a byte.
+    @inline(__always)
+    static func nearIndex(of byte: UInt8, in base: UnsafePointer<UInt8>, from: Int, to end: Int, count: Int) -> Int {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let pattern = ones &* UInt64(byte)
+        var index = from
+        while index < end {
+            if index &+ 8 <= count {
+                let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self) ^ pattern
+                let zeros = (word &- ones) & ~word & (ones &* 0x80)
+                if zeros != 0 { return Swift.min(end, index &+ zeros.trailingZeroBitCount >> 3) }
+                index &+= 8
+            } else {
+                if base[index] == byte { return index }
+                index &+= 1
+            }
+        }
+        return end
     }
 
     /// Where `literal` next starts at or after `from`. Inside quotes a backslash escapes the
@@ -337,10 +371,9 @@ public struct AccessLogParser: Sendable {
         var i = from
         while i < b.count {
             // Most variables (an address, a status, a size, a time) end within a few bytes,
-            // found by a plain loop; the call to `memchr` pays off for the long ones.
-            var candidate = i
+            // found a word at a time (`nearIndex`); the call to `memchr` pays off for the long ones.
             let near = min(b.count, i + 16)
-            while candidate < near && base[candidate] != first { candidate += 1 }
+            var candidate = nearIndex(of: first, in: base, from: i, to: near, count: b.count)
             if candidate == near {
                 guard near < b.count, let hit = memchr(base + near, Int32(first), b.count - near) else { return nil }
                 candidate = base.distance(to: UnsafePointer(hit.assumingMemoryBound(to: UInt8.self)))
