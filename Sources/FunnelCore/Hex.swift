@@ -59,12 +59,35 @@ public enum Hex {
     /// `landing_page` and utm values from a log, and a newline from an event's `url`; nginx's
     /// `\x09` stays as written).
     public static func escapingControls(_ target: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
-        guard target.contains(where: isControl) else { return nil }
+        guard containsControl(target) else { return nil }
         var escaped: [UInt8] = []
         escaped.reserveCapacity(target.count + 8)
         for byte in target {
             if isControl(byte) { appendPercentEscape(byte, to: &escaped) } else { escaped.append(byte) }
         }
         return escaped
+    }
+
+    /// Whether any byte is a C0 control or DEL (`isControl`), eight bytes at a step: every
+    /// request target is looked through, and byte by byte that took about 180 instructions
+    /// a target of the bench (15 million of its S run).
+    public static func containsControl(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = bytes.baseAddress else { return false }
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        var index = 0
+        while index &+ 8 <= bytes.count {
+            let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+            // A byte below 0x20 sets its high bit in the first term (bytes of 0x80 and above
+            // are cleared by `~word`); DEL is a zero byte after the XOR.
+            let below = (word &- ones &* 0x20) & ~word
+            let delete = word ^ (ones &* 0x7F)
+            if (below | ((delete &- ones) & ~delete)) & highs != 0 { return true }
+            index &+= 8
+        }
+        while index < bytes.count {
+            if isControl(base[index]) { return true }
+            index &+= 1
+        }
+        return false
     }
 }
