@@ -122,6 +122,8 @@ import Testing
             #expect(VisitorRow(encoded: row.encoded()) == row)
         }
         #expect(ordinary.compactItem.count < 30, "\(ordinary.compactItem.count)")
+        // The form histories hold, byte for byte (a change here must come with a new version).
+        #expect(ordinary.compactItem == [2, 29, 3, 2, 144, 129, 211, 140, 191, 99, 144, 250, 250, 10, 0, 0, 0, 8, 7, 1, 1], "\(ordinary.compactItem)")
         #expect(ordinary.items.reduce(0) { $0 + $1.utf8.count + String($1.utf8.count).count + 1 } == 130)
         let bytes = ordinary.compactItem
         #expect(VisitorPast(compact: bytes.dropLast()) == nil)
