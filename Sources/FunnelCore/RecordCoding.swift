@@ -270,6 +270,7 @@ public enum RecordCoding {
     /// origin and the timestamp are read from their bytes, without a string.
     static func decode(_ bytes: UnsafeBufferPointer<UInt8>) -> Record? {
         var r = Record(origin: .client, event: "", timestamp: 0)
+        let tags = Self.tags
         var index = 0
         while index < bytes.count {
             let tag = bytes[index]
@@ -277,7 +278,7 @@ public enum RecordCoding {
             guard let length = readLength(bytes, &index), index + length <= bytes.count else { return nil }
             let field = UnsafeBufferPointer(rebasing: bytes[index..<(index + length)])
             index += length
-            guard let known = Tag(rawValue: tag) else { continue }
+            guard let known = tags[Int(tag)] else { continue }
             switch known {
             case .origin:
                 r.origin = field.count == 1 && field[0] == UInt8(ascii: "a") ? .accessLog : .client
@@ -332,6 +333,10 @@ public enum RecordCoding {
         }
         return r.event.isEmpty ? nil : r
     }
+
+    /// `Tag(rawValue:)` of every byte, looked up once a field: the initializer was a call
+    /// per field (859,167 of the bench's S run, 9.5 million instructions).
+    private static let tags: [Tag?] = (0...255).map { Tag(rawValue: UInt8($0)) }
 }
 
 /// A record's fields as `RecordCoding` lays them out.

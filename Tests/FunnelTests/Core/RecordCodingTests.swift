@@ -124,6 +124,27 @@ struct RecordCodingTests {
         #expect(!fields(record).contains("nil"))
     }
 
+    /// A field of a tag this version does not know (a later version's, or one never used) is
+    /// passed over wherever it is, and every known field still lands where it belongs: the
+    /// decoder looks each tag up in a table of all 256 bytes.
+    @Test func fieldsOfUnknownTagsArePassedOver() throws {
+        let record = full()
+        let encoded = RecordCoding.encode(record)
+        for unknown: UInt8 in [21, 30, 39, 51, 99, 200, 255] {
+            var bytes: [UInt8] = []
+            var index = 0
+            // The unknown field before every known one, with a length of one and of two bytes.
+            while index < encoded.count {
+                bytes += [unknown, 2, 0x41, 0x42, unknown, 0x81, 0x01] + [UInt8](repeating: 0x43, count: 129)
+                let length = Int(encoded[index + 1])
+                bytes += encoded[index..<(index + 2 + length)]
+                index += 2 + length
+            }
+            let decoded = try #require(RecordCoding.decode(bytes), "\(unknown)")
+            #expect(fields(decoded) == fields(record), "\(unknown)")
+        }
+    }
+
     /// The bytes are the stored format histories already hold: tag, LEB128 length, UTF-8 text,
     /// numbers as decimal text. Built here by hand, not by the code under test.
     @Test func theEncodingIsTheStoredFormat() {
