@@ -322,8 +322,9 @@ public struct AccessLogParser: Sendable {
     @inline(__always)
     private static func matches(_ b: UnsafeBufferPointer<UInt8>, at position: Int, _ literals: UnsafeBufferPointer<UInt8>, _ literal: Range<Int>) -> Bool {
         let count = literal.count
+        guard position &+ count <= b.count else { return false }
         guard count > 0 else { return true }
-        guard position &+ count <= b.count, let line = b.baseAddress, let bytes = literals.baseAddress else { return false }
+        guard let line = b.baseAddress, let bytes = literals.baseAddress else { return false }
         let here = line + position, wanted = bytes + literal.lowerBound
         var i = 0
         while i < count {
@@ -345,7 +346,8 @@ public struct AccessLogParser: Sendable {
         var index = from
         while index < end {
             if index &+ 8 <= count {
-                let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self) ^ pattern
+                // Little-endian whatever the machine, so that the lowest bits are the first byte.
+                let word = UInt64(littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)) ^ pattern
                 let zeros = (word &- ones) & ~word & (ones &* 0x80)
                 if zeros != 0 { return Swift.min(end, index &+ zeros.trailingZeroBitCount >> 3) }
                 index &+= 8
