@@ -11,6 +11,24 @@ struct ByteWriterTests {
         ByteWriter.bytes(capacity: capacity, body)
     }
 
+    /// A string is written from where it is (`utf8.withContiguousStorageIfAvailable`) with
+    /// the bytes `withUTF8` gives: small strings (kept inside the value), large ones, ones cut
+    /// from a larger string, with and without escapes and beyond ASCII, as JSON and as UTF-8.
+    @Test func aStringIsWrittenAsItsUTF8Is() {
+        let long = "ab\"c\u{01}é東🎬" + String(repeating: "xy", count: 40)
+        var texts: [String] = [""]
+        for length in 1...40 { texts.append(String(long.prefix(length))) }
+        texts += [String(long.dropFirst(3)), long, "\u{7F}", "–", String(repeating: "q", count: 15), String(repeating: "q", count: 16)]
+        for text in texts {
+            // What the bytes' own path writes (`JSONText.appendString` goes through the
+            // string's path, so it is no reference here).
+            let expectedJSON = Array(text.utf8).withUnsafeBufferPointer { bytes in ByteWriter.bytes { $0.writeJSONString(bytes) } }
+            #expect(expectedJSON.first == UInt8(ascii: "\"") && expectedJSON.count >= text.utf8.count + 2)
+            #expect(ByteWriter.bytes { $0.writeJSONString(text) } == expectedJSON, "\(text)")
+            #expect(ByteWriter.bytes { $0.writeUTF8(text) } == Array(text.utf8), "\(text)")
+        }
+    }
+
     @Test func theBytesDoNotDependOnTheRoomItStartsWith() {
         let body: (inout ByteWriter) -> Void = { w in
             w.write("{\"k\":")
