@@ -73,15 +73,10 @@ public enum Hex {
     /// a target of the bench (15 million of its S run).
     public static func containsControl(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let base = bytes.baseAddress else { return false }
-        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
         var index = 0
         while index &+ 8 <= bytes.count {
-            let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
-            // A byte below 0x20 sets its high bit in the first term (bytes of 0x80 and above
-            // are cleared by `~word`); DEL is a zero byte after the XOR.
-            let below = (word &- ones &* 0x20) & ~word
-            let delete = word ^ (ones &* 0x7F)
-            if (below | ((delete &- ones) & ~delete)) & highs != 0 { return true }
+            let word = ByteWord.load(base, at: index)
+            if ByteWord.bytes(below: 0x20, in: word) | ByteWord.bytes(equalTo: 0x7F, in: word) != 0 { return true }
             index &+= 8
         }
         while index < bytes.count {

@@ -16,19 +16,11 @@ public enum JSONText {
     }
 
     /// Whether any of the eight bytes of `word` needs an escape (`needsEscape`), without
-    /// looking at them one by one. For each test, a byte's high bit in the result is set by
-    /// the byte itself only if it matches, and by a borrow only above a byte that matches, so
-    /// the result is zero exactly when no byte does.
+    /// looking at them one by one (`ByteWord`: each test is zero exactly when no byte matches).
     @inlinable @inline(__always)
     public static func anyNeedsEscape(_ word: UInt64) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        // A byte below 0x20 (a control character).
-        let control = (word &- ones &* 0x20) & ~word
-        // A byte equal to a quote, a backslash or DEL is a zero byte after the XOR.
-        let quote = word ^ (ones &* 0x22), backslash = word ^ (ones &* 0x5C), delete = word ^ (ones &* 0x7F)
-        let zero = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((delete &- ones) & ~delete)
-        return (control | zero) & highs != 0
+        (ByteWord.bytes(below: 0x20, in: word) | ByteWord.bytes(equalTo: UInt8(ascii: "\""), in: word)
+            | ByteWord.bytes(equalTo: UInt8(ascii: "\\"), in: word) | ByteWord.bytes(equalTo: 0x7F, in: word)) != 0
     }
 
     /// Appends arbitrary bytes (a raw input line) as a JSON string. Valid UTF-8 passes through;

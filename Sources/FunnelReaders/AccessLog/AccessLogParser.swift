@@ -335,21 +335,16 @@ public struct AccessLogParser: Sendable {
     }
 
     /// Where `byte` first is in `base[from..<end]`, looked for eight bytes at a step while a
-    /// whole word of the line (`count` bytes) is left; `end` if it is not there. A byte XORed
-    /// with the one looked for is zero where they are equal, and the lowest byte the zero-byte
-    /// test flags is always a zero one (a borrow only runs upwards). Byte by byte, a short
+    /// whole word of the line (`count` bytes) is left; `end` if it is not there. The lowest
+    /// byte `ByteWord.bytes(equalTo:in:)` flags is the first equal one. Byte by byte, a short
     /// variable (a status, a size, an address) took 5 instructions a byte.
     @inline(__always)
     static func nearIndex(of byte: UInt8, in base: UnsafePointer<UInt8>, from: Int, to end: Int, count: Int) -> Int {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let pattern = ones &* UInt64(byte)
         var index = from
         while index < end {
             if index &+ 8 <= count {
-                // Little-endian whatever the machine, so that the lowest bits are the first byte.
-                let word = UInt64(littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)) ^ pattern
-                let zeros = (word &- ones) & ~word & (ones &* 0x80)
-                if zeros != 0 { return Swift.min(end, index &+ zeros.trailingZeroBitCount >> 3) }
+                let equal = ByteWord.bytes(equalTo: byte, in: ByteWord.load(base, at: index))
+                if equal != 0 { return Swift.min(end, index &+ equal.trailingZeroBitCount >> 3) }
                 index &+= 8
             } else {
                 if base[index] == byte { return index }
