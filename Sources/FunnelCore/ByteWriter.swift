@@ -99,10 +99,7 @@ public struct ByteWriter {
     /// A string's UTF-8 bytes as they are.
     @inlinable @inline(__always)
     public mutating func writeUTF8(_ text: String) {
-        // In place where the string is, as `writeJSONString(_:)` reads it.
-        if text.utf8.withContiguousStorageIfAvailable({ write($0) }) != nil { return }
-        var text = text
-        text.withUTF8 { write($0) }
+        text.withUTF8InPlace { write($0) }
     }
 
     /// An integer's decimal text, as `String(value)` writes it.
@@ -114,11 +111,7 @@ public struct ByteWriter {
     /// A string as a JSON string literal, with the escapes `JSONText.escape` makes.
     @inlinable
     public mutating func writeJSONString(_ text: String) {
-        // Read in place where the string is (every native string): a mutable copy for
-        // `withUTF8` retained and released it, two a session field (396,628 of S's lines).
-        if text.utf8.withContiguousStorageIfAvailable({ writeJSONString($0) }) != nil { return }
-        var text = text
-        text.withUTF8 { writeJSONString($0) }
+        text.withUTF8InPlace { writeJSONString($0) }
     }
 
     /// UTF-8 bytes as a JSON string literal. The bytes between escapes (usually all of them)

@@ -122,10 +122,7 @@ private struct RESPBuilder: CommandBuilder {
     }
 
     mutating func argument(_ text: String) {
-        // In place where the string is (`ByteWriter.writeJSONString(_: String)` says why).
-        if text.utf8.withContiguousStorageIfAvailable({ writer.writeRESPArgument($0) }) != nil { return }
-        var text = text
-        text.withUTF8 { writer.writeRESPArgument($0) }
+        text.withUTF8InPlace { writer.writeRESPArgument($0) }
     }
 
     mutating func argument(_ value: FieldValue) {
